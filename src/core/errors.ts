@@ -1,0 +1,25 @@
+/** An error the person can act on: it names the file (and line) and says what to do. Exit 2. */
+export class UserError extends Error {
+  constructor(
+    message: string,
+    readonly hint?: string,
+    readonly file?: string,
+    readonly line?: number,
+    readonly column?: number,
+  ) {
+    super(message);
+    this.name = 'UserError';
+  }
+
+  /** The message as printed: `file:line:col: message` then the hint. */
+  format(): string {
+    const where = this.file ? `${this.file}${this.line ? `:${this.line}${this.column ? `:${this.column}` : ''}` : ''}: ` : '';
+    return `${where}${this.message}${this.hint ? `\n  ${this.hint}` : ''}`;
+  }
+}
+
+export function formatError(err: unknown): string {
+  if (err instanceof UserError) return err.format();
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,138 @@
+/**
+ * Read-only access to the machine beyond the target: files such as /etc/environment or
+ * /proc/net/tcp, directory listings, installed tools and read-only commands (version probes).
+ * Steps read through a Probe so a test or the learn sandbox can hand them another world.
+ */
+import { promises as fs, constants as fsc } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+
+export interface CommandResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface FileStat {
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  isFile: boolean;
+  isDirectory: boolean;
+  isSymlink: boolean;
+  isSocket: boolean;
+}
+
+export interface Probe {
+  /** Text of a file, or null when it does not exist or cannot be read. */
+  readText(file: string): Promise<string | null>;
+  /** Names in a directory, or [] when it does not exist. */
+  list(dir: string): Promise<string[]>;
+  /** lstat of a path, or null when it does not exist. */
+  stat(file: string): Promise<FileStat | null>;
+  /** Absolute path of an executable on PATH, or null. */
+  which(name: string): Promise<string | null>;
+  /** Run a read-only command (argument array, no shell) with a time bound. */
+  run(argv: string[], options?: { timeoutMs?: number; cwd?: string }): Promise<CommandResult>;
+  /** Numeric ids for user and group names, from /etc/passwd and /etc/group. */
+  userId(name: string): Promise<number | null>;
+  groupId(name: string): Promise<number | null>;
+  groupMembers(name: string): Promise<string[]>;
+}
+
+const MAX_READ = 8 * 1024 * 1024;
+
+export function systemProbe(env: Readonly<Record<string, string | undefined>> = process.env): Probe {
+  const probe: Probe = {
+    async readText(file) {
+      try {
+        const handle = await fs.open(file, fsc.O_RDONLY | fsc.O_NONBLOCK);
+        try {
+          const info = await handle.stat();
+          if (!info.isFile() && !file.startsWith('/proc/')) return null;
+          if (info.size > MAX_READ) return null;
+          return await handle.readFile('utf8');
+        } finally {
+          await handle.close();
+        }
+      } catch {
+        return null;
+      }
+    },
+    async list(dir) {
+      try {
+        return (await fs.readdir(dir)).sort();
+      } catch {
+        return [];
+      }
+    },
+    async stat(file) {
+      try {
+        const s = await fs.lstat(file);
+        return {
+          mode: s.mode & 0o7777,
+          uid: s.uid,
+          gid: s.gid,
+          size: s.size,
+          isFile: s.isFile(),
+          isDirectory: s.isDirectory(),
+          isSymlink: s.isSymbolicLink(),
+          isSocket: s.isSocket(),
+        };
+      } catch {
+        return null;
+      }
+    },
+    async which(name) {
+      for (const dir of (env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+        if (!dir) continue;
+        const candidate = path.join(dir, name);
+        try {
+          await fs.access(candidate, fsc.X_OK);
+          if ((await fs.stat(candidate)).isFile()) return candidate;
+        } catch {
+          /* not here */
+        }
+      }
+      return null;
+    },
+    async run(argv, options = {}) {
+      const [file, ...args] = argv;
+      const result = await execa(file!, args, {
+        reject: false,
+        timeout: options.timeoutMs ?? 15_000,
+        cwd: options.cwd,
+        stdin: 'ignore',
+        env: env as Record<string, string>,
+        extendEnv: false,
+      });
+      return {
+        exitCode: typeof result.exitCode === 'number' ? result.exitCode : 127,
+        stdout: String(result.stdout ?? ''),
+        stderr: String(result.stderr ?? ''),
+      };
+    },
+    async userId(name) {
+      return idFrom(await probe.readText('/etc/passwd'), name);
+    },
+    async groupId(name) {
+      return idFrom(await probe.readText('/etc/group'), name);
+    },
+    async groupMembers(name) {
+      const text = await probe.readText('/etc/group');
+      const line = text?.split('\n').find((l) => l.split(':')[0] === name);
+      return line ? (line.split(':')[3] ?? '').split(',').filter(Boolean) : [];
+    },
+  };
+  return probe;
+}
+
+function idFrom(text: string | null, name: string): number | null {
+  if (!text) return null;
+  for (const line of text.split('\n')) {
+    const fields = line.split(':');
+    if (fields[0] === name && fields[2] !== undefined) return Number(fields[2]);
+  }
+  return null;
+}

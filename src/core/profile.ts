@@ -1,0 +1,212 @@
+/**
+ * The progress profile: what was decided for each step of each target, and every applied change
+ * with its backups and hashes (for undo). Human-readable JSON with a schema version, validated on
+ * load; a corrupt or newer profile is reported and left untouched. One run at a time per state
+ * directory, through a lock file.
+ */
+import { promises as fs, constants as fsc, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Ajv } from 'ajv';
+import type { StepId } from './step.js';
+import { UserError } from './errors.js';
+import { packageRoot } from './paths.js';
+import { ensurePrivateDir, readNoFollow, writeFileAtomic, describeFsError } from './change.js';
+
+export const PROFILE_SCHEMA_VERSION = 1;
+
+export type DecisionStatus = 'done' | 'skipped' | 'later' | 'failed';
+
+export interface Decision {
+  status: DecisionStatus;
+  at: string;
+  reason?: string;
+  proposal?: string;
+  /** Ids of `applied` records made for this decision. */
+  applied?: string[];
+}
+
+export interface AppliedFile {
+  path: string;
+  backup: string | null;
+  beforeHash: string | null;
+  afterHash: string;
+}
+
+export interface AppliedRecord {
+  id: string;
+  step: StepId;
+  target: string;
+  proposal: string;
+  title?: string;
+  at: string;
+  daemon?: 'reload' | 'restart';
+  undone?: string;
+  files: AppliedFile[];
+  commands: string[][];
+}
+
+export interface Profile {
+  schema: number;
+  tool: 'docker-harden';
+  profile?: string;
+  updated?: string;
+  /** target key -> step id -> decision */
+  targets: Record<string, Partial<Record<StepId, Decision>>>;
+  applied: AppliedRecord[];
+  platform?: string;
+}
+
+export function emptyProfile(): Profile {
+  return { schema: PROFILE_SCHEMA_VERSION, tool: 'docker-harden', targets: {}, applied: [] };
+}
+
+/** Where progress and backups live: --state-dir, $DOCKER_HARDEN_STATE_DIR, or a per-user default. */
+export function defaultStateDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  if (env.DOCKER_HARDEN_STATE_DIR) return path.resolve(env.DOCKER_HARDEN_STATE_DIR);
+  if (process.getuid?.() === 0) return '/var/lib/docker-harden';
+  const base = env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state');
+  return path.join(base, 'docker-harden');
+}
+
+let validator: ReturnType<Ajv['compile']> | undefined;
+function validate(data: unknown): string | null {
+  if (!validator) {
+    const text = readFileSync(path.join(packageRoot(), 'profiles', 'profile.schema.json'), 'utf8');
+    validator = new Ajv({ allErrors: false, strict: false }).compile(JSON.parse(text));
+  }
+  if (validator(data)) return null;
+  const err = validator.errors?.[0];
+  return err ? `${err.instancePath || '(top level)'} ${err.message}` : 'does not match the profile schema';
+}
+
+export class ProfileStore {
+  readonly file: string;
+  readonly backupDir: string;
+  readonly lockFile: string;
+  private locked = false;
+
+  constructor(readonly stateDir: string) {
+    this.file = path.join(stateDir, 'profile.json');
+    this.backupDir = path.join(stateDir, 'backups');
+    this.lockFile = path.join(stateDir, 'lock');
+  }
+
+  /** Load the profile; a missing one is empty. Corrupt or newer: UserError, file untouched. */
+  async load(): Promise<Profile> {
+    const bytes = await readNoFollow(this.file);
+    if (bytes === null) return emptyProfile();
+    const text = bytes.toString('utf8');
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (err) {
+      const { line, column } = positionOfJsonError(text, err as Error);
+      throw new UserError(
+        'the progress profile is not valid JSON; it was left untouched',
+        `Fix or move it away to start afresh (your backups in ${this.backupDir} are kept).`,
+        this.file,
+        line,
+        column,
+      );
+    }
+    const schema = (data as { schema?: unknown })?.schema;
+    if (typeof schema === 'number' && schema > PROFILE_SCHEMA_VERSION) {
+      throw new UserError(
+        `the progress profile has schema ${schema}, newer than this docker-harden understands (${PROFILE_SCHEMA_VERSION}); it was left untouched`,
+        'Upgrade docker-harden, or pass another --state-dir.',
+        this.file,
+      );
+    }
+    const problem = validate(data);
+    if (problem) {
+      throw new UserError(`the progress profile is not valid: ${problem}; it was left untouched`, 'Fix or move it away to start afresh.', this.file);
+    }
+    return data as Profile;
+  }
+
+  async save(profile: Profile): Promise<void> {
+    await ensurePrivateDir(this.stateDir);
+    profile.updated = new Date().toISOString();
+    await writeFileAtomic(this.file, JSON.stringify(profile, null, 2) + '\n', 0o600);
+  }
+
+  /**
+   * Take the state directory for this run. A second run waits up to `waitMs`, then says who holds
+   * it. A lock left by a process that no longer exists is taken over.
+   */
+  async lock(waitMs = 0): Promise<void> {
+    await ensurePrivateDir(this.stateDir);
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      try {
+        const handle = await fs.open(this.lockFile, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
+        await handle.writeFile(`${process.pid}\n`);
+        await handle.close();
+        this.locked = true;
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw describeFsError(err, this.lockFile, 'create the lock');
+      }
+      const holder = Number((await fs.readFile(this.lockFile, 'utf8').catch(() => '')).trim());
+      if (!Number.isInteger(holder) || holder <= 0 || !processAlive(holder)) {
+        await fs.unlink(this.lockFile).catch(() => undefined);
+        continue;
+      }
+      if (Date.now() >= deadline) {
+        throw new UserError(
+          `another docker-harden run (pid ${holder}) is using this state directory`,
+          'Wait for it to finish, or pass another --state-dir.',
+          this.stateDir,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  async unlock(): Promise<void> {
+    if (!this.locked) return;
+    this.locked = false;
+    await fs.unlink(this.lockFile).catch(() => undefined);
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Line and column (1-based) of a JSON.parse error, from its "position N" message. */
+export function positionOfJsonError(text: string, err: Error): { line?: number; column?: number } {
+  const match = /position (\d+)/.exec(err.message);
+  if (!match) {
+    const lc = /line (\d+) column (\d+)/.exec(err.message);
+    return lc ? { line: Number(lc[1]), column: Number(lc[2]) } : {};
+  }
+  return lineColumnAt(text, Number(match[1]));
+}
+
+export function lineColumnAt(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text[i] === '\n') {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+/** The key a target is filed under in the profile. */
+export function targetKey(target: { kind: string; path?: string }): string {
+  return target.kind === 'host' ? 'host' : `${target.kind}:${path.resolve(target.path ?? '')}`;
+}
+
+export function newAppliedId(): string {
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}

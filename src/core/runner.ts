@@ -1,0 +1,228 @@
+/**
+ * check -> propose -> apply -> verify, shared by the wizard and the batch commands. The runner is
+ * the only place that writes files, runs mutating commands, restarts dockerd and rolls back.
+ */
+import { execa } from 'execa';
+import type { CheckResult, Context, Proposal, Step, Target } from './step.js';
+import { applyFileChange, readNoFollow, restoreFile, sha256, writeFileAtomic, type WrittenFile } from './change.js';
+import { UserError, formatError } from './errors.js';
+import { newAppliedId, targetKey, type AppliedRecord, type Profile, type ProfileStore } from './profile.js';
+
+export interface StepRun {
+  step: Step;
+  target: Target;
+  ctx: Context;
+  result: CheckResult;
+  proposals: Proposal[];
+}
+
+/** Run a step's check; a thrown error becomes an `error` result naming what went wrong. */
+export async function checkStep(step: Step, ctx: Context): Promise<CheckResult> {
+  try {
+    return await step.check(ctx);
+  } catch (err) {
+    return { status: 'error', findings: [{ message: formatError(err), severity: 'high', ...locationOf(err) }] };
+  }
+}
+
+function locationOf(err: unknown): { file?: string; line?: number; column?: number } {
+  if (err instanceof UserError) return { file: err.file, line: err.line, column: err.column };
+  return {};
+}
+
+/** Check one step and, when it did not pass, ask it for proposals. */
+export async function runStep(step: Step, ctx: Context): Promise<StepRun> {
+  const result = await checkStep(step, ctx);
+  let proposals: Proposal[] = [];
+  if (step.propose && (result.status === 'fail' || result.status === 'warn' || result.status === 'info')) {
+    try {
+      proposals = await step.propose(ctx, result);
+    } catch (err) {
+      result.findings.push({ message: `could not compute a fix: ${formatError(err)}`, severity: 'info' });
+    }
+  }
+  return { step, target: ctx.target, ctx, result, proposals };
+}
+
+/** Control of the Docker daemon's service, supplied by the host layer. */
+export interface DaemonControl {
+  /** Reload (SIGHUP) or restart dockerd through the service manager or --restart-command. */
+  apply(kind: 'reload' | 'restart'): Promise<void>;
+  /** Resolve when the daemon answers ping and info; reject after `timeoutMs`. */
+  waitReady(timeoutMs: number): Promise<void>;
+}
+
+export interface ApplyOptions {
+  store: ProfileStore;
+  profile: Profile;
+  daemon?: DaemonControl;
+  /** Checks a proposal must pass before anything is written (daemon.json validity, flag conflicts). */
+  beforeWrite?: (proposal: Proposal) => Promise<void>;
+  /** Re-run the step's check after applying: "applied" means it now passes. */
+  recheck?: () => Promise<CheckResult>;
+  /** Progress lines for the person. */
+  log?: (line: string) => void;
+  readyTimeoutMs?: number;
+}
+
+export type ApplyStatus = 'applied' | 'applied-still-failing' | 'rolled-back' | 'failed';
+
+export interface ApplyOutcome {
+  status: ApplyStatus;
+  message: string;
+  record?: AppliedRecord;
+  recheck?: CheckResult;
+}
+
+const DEFAULT_READY_TIMEOUT = 30_000;
+
+/** Apply one proposal: validate, back up and write, run commands, restart, health-check, re-check. */
+export async function applyProposal(step: Step, target: Target, proposal: Proposal, options: ApplyOptions): Promise<ApplyOutcome> {
+  const log = options.log ?? (() => undefined);
+  if (proposal.changes.length === 0 && !proposal.commands.some((c) => c.run)) {
+    return { status: 'failed', message: 'this proposal has nothing to apply automatically; run the commands shown yourself' };
+  }
+  if (proposal.daemon && !options.daemon) {
+    return { status: 'failed', message: 'this change needs dockerd to be restarted, and no way to do that was found; pass --restart-command' };
+  }
+  await options.beforeWrite?.(proposal);
+
+  const written: WrittenFile[] = [];
+  try {
+    for (const change of proposal.changes) {
+      written.push(await applyFileChange(change, options.store.backupDir));
+      log(`wrote ${change.path}`);
+    }
+  } catch (err) {
+    await rollbackFiles(written, log);
+    throw err;
+  }
+
+  const record: AppliedRecord = {
+    id: newAppliedId(),
+    step: step.meta.id,
+    target: targetKey(target),
+    proposal: proposal.id,
+    title: proposal.title,
+    at: new Date().toISOString(),
+    ...(proposal.daemon ? { daemon: proposal.daemon } : {}),
+    files: written.map((w) => ({ path: w.path, backup: w.backup, beforeHash: w.beforeHash, afterHash: w.afterHash })),
+    commands: [],
+  };
+  // Recorded before any restart, so a crash there still leaves what undo needs.
+  options.profile.applied.push(record);
+  await options.store.save(options.profile);
+
+  for (const command of proposal.commands.filter((c) => c.run)) {
+    log(`running ${command.argv.join(' ')}`);
+    const result = await execa(command.argv[0]!, command.argv.slice(1), { reject: false, stdin: 'ignore', timeout: 10 * 60_000 });
+    record.commands.push(command.argv);
+    if (result.exitCode !== 0) {
+      await rollbackFiles(written, log);
+      record.undone = new Date().toISOString();
+      await options.store.save(options.profile);
+      return {
+        status: 'failed',
+        record,
+        message: `\`${command.argv.join(' ')}\` failed (exit ${result.exitCode}): ${String(result.stderr || result.stdout).trim().slice(0, 500)}; files restored`,
+      };
+    }
+  }
+  await options.store.save(options.profile);
+
+  if (proposal.daemon && options.daemon) {
+    const problem = await restartAndWait(options.daemon, proposal.daemon, options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT, log);
+    if (problem) {
+      log('dockerd did not come back; restoring the previous files');
+      await rollbackFiles(written, log);
+      record.undone = new Date().toISOString();
+      await options.store.save(options.profile);
+      const again = await restartAndWait(options.daemon, 'restart', options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT, log);
+      return {
+        status: 'rolled-back',
+        record,
+        message:
+          `dockerd did not come back after the change (${problem}). The previous ${written.map((w) => w.path).join(', ')} ` +
+          `was restored byte for byte and dockerd ${again ? `still does not answer (${again}): check \`journalctl -u docker\`` : 'answers again'}.`,
+      };
+    }
+  }
+
+  const recheck = options.recheck ? await options.recheck() : undefined;
+  if (recheck && recheck.status !== 'pass' && recheck.status !== 'not-applicable' && recheck.status !== 'info') {
+    return { status: 'applied-still-failing', record, recheck, message: `applied, but the check still reports ${recheck.status}` };
+  }
+  return { status: 'applied', record, recheck, message: recheck ? 'applied; the check now passes' : 'applied' };
+}
+
+/** Restart or reload and wait; returns null when the daemon answers, else why not. */
+async function restartAndWait(daemon: DaemonControl, kind: 'reload' | 'restart', timeoutMs: number, log: (l: string) => void): Promise<string | null> {
+  try {
+    log(`${kind === 'reload' ? 'reloading' : 'restarting'} dockerd`);
+    await daemon.apply(kind);
+    await daemon.waitReady(timeoutMs);
+    log('dockerd answers');
+    return null;
+  } catch (err) {
+    return formatError(err);
+  }
+}
+
+async function rollbackFiles(written: WrittenFile[], log: (l: string) => void): Promise<void> {
+  for (const w of [...written].reverse()) {
+    await restoreFile(w);
+    log(`restored ${w.path}`);
+  }
+}
+
+export interface UndoOptions {
+  store: ProfileStore;
+  profile: Profile;
+  daemon?: DaemonControl;
+  force?: boolean;
+  log?: (line: string) => void;
+  readyTimeoutMs?: number;
+}
+
+/** Undo one applied change: refuse when a file changed since (unless forced), restore, restart. */
+export async function undoApplied(record: AppliedRecord, options: UndoOptions): Promise<string> {
+  const log = options.log ?? (() => undefined);
+  if (record.undone) throw new UserError(`change ${record.id} was already undone (${record.undone})`);
+  if (record.daemon && !options.daemon) {
+    throw new UserError(`undoing change ${record.id} needs dockerd to be restarted, and no way to do that was found`, 'Pass --restart-command.');
+  }
+  const current = new Map<string, Buffer | null>();
+  for (const file of record.files) {
+    const bytes = await readNoFollow(file.path);
+    current.set(file.path, bytes);
+    if (!options.force && (bytes === null || sha256(bytes) !== file.afterHash)) {
+      throw new UserError(
+        'was changed since docker-harden wrote it; undo would lose those edits, so nothing was restored',
+        `Look at it, then run \`docker-harden undo ${record.id} --force\` to restore the backup anyway.`,
+        file.path,
+      );
+    }
+  }
+  for (const file of [...record.files].reverse()) {
+    await restoreFile(file);
+    log(`restored ${file.path}`);
+  }
+  if (record.daemon && options.daemon) {
+    const problem = await restartAndWait(options.daemon, 'restart', options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT, log);
+    if (problem) {
+      // The old configuration does not start any more: put the newer one back.
+      for (const file of record.files) {
+        const bytes = current.get(file.path);
+        if (bytes) await writeFileAtomic(file.path, bytes);
+      }
+      const again = await restartAndWait(options.daemon, 'restart', options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT, log);
+      throw new UserError(
+        `dockerd did not come back after the undo (${problem}); the files were put back as they were before the undo` +
+          (again ? ` and dockerd still does not answer (${again})` : ' and dockerd answers again'),
+      );
+    }
+  }
+  record.undone = new Date().toISOString();
+  await options.store.save(options.profile);
+  return `undid ${record.title ?? record.proposal} (${record.step})`;
+}

@@ -1,0 +1,141 @@
+/**
+ * The Step contract. A step is like an ESLint rule: metadata, a `check` that reports and a
+ * `propose` that returns changes as data. Steps never write, restart or run mutating commands:
+ * the engine (runner.ts) applies proposals with backups, health checks and rollback.
+ */
+import type { HostFacts } from '../host/facts.js';
+import type { DockerfileModel } from '../dockerfile/model.js';
+import type { ComposeModel } from '../compose/model.js';
+import type { Probe } from './probe.js';
+
+export const STEP_IDS = [
+  'use-docker-defaults',
+  'scan-host-config',
+  'protect-docker-socket',
+  'non-root-user',
+  'dependency-scanning',
+  'slim-base-image',
+  'multi-stage-build',
+  'user-namespaces',
+  'runtime-monitoring',
+  'content-trust',
+  'seccomp-apparmor-capabilities',
+  'rootless-docker',
+  'security-platforms',
+] as const;
+export type StepId = (typeof STEP_IDS)[number];
+
+export type Scope = 'host' | 'dockerfile' | 'both';
+export type TargetKind = 'host' | 'dockerfile' | 'compose';
+export type Status = 'pass' | 'fail' | 'warn' | 'info' | 'not-applicable' | 'error';
+export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
+
+export interface Reference {
+  title: string;
+  url: string;
+}
+
+export interface StepMeta {
+  id: StepId;
+  /** Position in the seed list, 1-based. */
+  order: number;
+  title: string;
+  scope: Scope;
+  /** Which kinds of target the step checks. */
+  targets: TargetKind[];
+  /** One line, shown in lists. */
+  summary: string;
+  /** Plain words: what is checked, why it matters, what the change does and may break. */
+  explain: string;
+  references: Reference[];
+}
+
+export interface Finding {
+  message: string;
+  severity: Severity;
+  file?: string;
+  line?: number;
+  column?: number;
+  /** What was seen: a line of the file, a flag, a value from `docker info`. Secrets redacted. */
+  evidence?: string;
+}
+
+export interface CheckResult {
+  status: Status;
+  findings: Finding[];
+  /** Extra lines shown under the findings (counts, what was looked at). */
+  notes?: string[];
+}
+
+export interface FileChange {
+  path: string;
+  /** Content the proposal was computed from; null when the file is to be created. */
+  before: string | null;
+  after: string;
+  /** Mode for a new file (an existing file keeps its own). */
+  mode?: number;
+}
+
+export interface CommandAction {
+  title: string;
+  argv: string[];
+  /** Run by the engine after a yes (`true`), or only shown for the person to run (`false`). */
+  run: boolean;
+  /** The user the command is meant for when shown (rootless set-up runs as that user). */
+  asUser?: string;
+}
+
+export interface Proposal {
+  /** Stable within the step, used by `--only step:proposal` and the profile. */
+  id: string;
+  title: string;
+  /** What the change does and what it may break, in plain words. */
+  description?: string;
+  changes: FileChange[];
+  commands: CommandAction[];
+  /** What applying needs from dockerd. */
+  daemon?: 'reload' | 'restart';
+  /** Safety gates, shown before confirmation. */
+  warnings: string[];
+  /** Proposals sharing a group are alternatives: at most one of them is applied. */
+  group?: string;
+}
+
+export type Target =
+  | { kind: 'host'; label: string }
+  | { kind: 'dockerfile'; path: string; label: string }
+  | { kind: 'compose'; path: string; label: string };
+
+/** Read-only, lazily loaded facts. Every source is injectable so a test hands a step its world. */
+export interface Context {
+  target: Target;
+  env: Readonly<Record<string, string | undefined>>;
+  /** The running (or recorded) Docker host. Rejects with HostUnavailableError when unreachable. */
+  host: HostFacts;
+  /** The target Dockerfile, parsed. Only for a dockerfile target. */
+  dockerfile(): Promise<DockerfileModel>;
+  /** The target compose file, parsed. Only for a compose target. */
+  compose(): Promise<ComposeModel>;
+  /** Installed tools, files outside the target, read-only commands. */
+  probe: Probe;
+  /** A learn sandbox: host steps read recorded facts and say what would happen on a real server. */
+  learn: boolean;
+}
+
+export interface Step {
+  meta: StepMeta;
+  check(ctx: Context): Promise<CheckResult>;
+  propose?(ctx: Context, result: CheckResult): Promise<Proposal[]>;
+}
+
+export function defineStep(step: Step): Step {
+  return step;
+}
+
+/** The status of a set of findings: the worst severity decides. */
+export function statusOf(findings: Finding[], whenEmpty: Status = 'pass'): Status {
+  if (findings.length === 0) return whenEmpty;
+  if (findings.some((f) => f.severity === 'critical' || f.severity === 'high' || f.severity === 'medium')) return 'fail';
+  if (findings.some((f) => f.severity === 'low')) return 'warn';
+  return 'info';
+}

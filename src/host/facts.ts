@@ -1,0 +1,92 @@
+/**
+ * What docker-harden knows about a Docker host. Every fact is loaded lazily and cached for the
+ * run; a test or the learn sandbox supplies another implementation (see recorded.ts).
+ */
+import type Docker from 'dockerode';
+
+export type DockerInfo = Record<string, unknown> & {
+  ServerVersion?: string;
+  SecurityOptions?: string[];
+  LiveRestoreEnabled?: boolean;
+  Driver?: string;
+  Swarm?: { LocalNodeState?: string };
+  DockerRootDir?: string;
+  Images?: number;
+  Containers?: number;
+};
+
+export type DockerVersion = Record<string, unknown> & { Version?: string; ApiVersion?: string };
+
+export type ContainerDetails = Docker.ContainerInspectInfo;
+
+export interface ImageDetails {
+  Id: string;
+  RepoTags: string[];
+  RepoDigests: string[];
+  Size: number;
+}
+
+/** daemon.json as found: where, its text, and its value when it parses as dockerd would. */
+export interface DaemonConfigFile {
+  path: string;
+  /** Why this path: `--daemon-config`, the daemon's `--config-file`, rootless, or the default. */
+  source: 'option' | 'flag' | 'rootless' | 'default';
+  /** null when the file does not exist (dockerd then runs on defaults). */
+  text: string | null;
+  /** The parsed object ({} when absent). Only set when the file is valid. */
+  value: Record<string, unknown>;
+}
+
+/** A dockerd command-line flag: `--icc=false` -> { name: 'icc', value: 'false' }. */
+export interface DaemonFlag {
+  name: string;
+  value: string | null;
+}
+
+export interface DaemonProcess {
+  pid: number;
+  argv: string[];
+  flags: DaemonFlag[];
+}
+
+export interface ServiceUnits {
+  manager: 'systemd' | 'openrc' | 'sysv' | 'none';
+  /** docker.service ExecStart (after drop-ins) split into argv, with its flags. */
+  execStart: string[] | null;
+  execStartFlags: DaemonFlag[];
+  /** Files that define the service: the unit and its drop-ins, in order. */
+  unitFiles: string[];
+  /** docker.socket ListenStream values. */
+  socketListen: string[];
+  socketUnitFile: string | null;
+}
+
+export interface HostFacts {
+  /** How the daemon is reached (unix:///var/run/docker.sock, tcp://..., ssh://...). */
+  readonly endpoint: string;
+  /** Resolves when the daemon answers; rejects with HostUnavailableError saying why and what to do. */
+  ping(): Promise<void>;
+  info(): Promise<DockerInfo>;
+  version(): Promise<DockerVersion>;
+  /** Running containers, each inspected. */
+  containers(): Promise<ContainerDetails[]>;
+  images(): Promise<ImageDetails[]>;
+  volumeCount(): Promise<number>;
+  /** daemon.json located and validated as strictly as dockerd does; rejects with UserError (line, column) when invalid. */
+  daemonConfig(): Promise<DaemonConfigFile>;
+  /** The running dockerd's command line, or null when it cannot be seen (remote daemon, no permission). */
+  daemonProcess(): Promise<DaemonProcess | null>;
+  serviceUnits(): Promise<ServiceUnits>;
+  /** True when the daemon runs rootless (`name=rootless` in SecurityOptions). */
+  rootless(): Promise<boolean>;
+}
+
+export class HostUnavailableError extends Error {
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+    this.name = 'HostUnavailableError';
+  }
+}

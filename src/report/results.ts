@@ -1,0 +1,73 @@
+/** The machine-readable result document of `check`, `fix --dry-run` and `report --format json`. */
+import type { StepRun } from '../core/runner.js';
+import { unifiedDiff } from '../core/change.js';
+import type { Finding, Status } from '../core/step.js';
+
+export interface ResultEntry {
+  step: string;
+  order: number;
+  title: string;
+  scope: string;
+  target: string;
+  status: Status;
+  findings: Finding[];
+  notes?: string[];
+  fix?: {
+    proposals: {
+      id: string;
+      title: string;
+      changes: { path: string; diff: string }[];
+      commands: { title: string; argv: string[]; run: boolean }[];
+      daemon?: 'reload' | 'restart';
+      warnings: string[];
+    }[];
+    changes: { path: string; diff: string }[];
+    commands: string[][];
+  };
+}
+
+export interface ResultDocument {
+  tool: 'docker-harden';
+  version: string;
+  results: ResultEntry[];
+}
+
+export function toEntry(run: StepRun): ResultEntry {
+  const entry: ResultEntry = {
+    step: run.step.meta.id,
+    order: run.step.meta.order,
+    title: run.step.meta.title,
+    scope: run.step.meta.scope,
+    target: run.target.kind === 'host' ? 'host' : run.target.path,
+    status: run.result.status,
+    findings: run.result.findings,
+    ...(run.result.notes?.length ? { notes: run.result.notes } : {}),
+  };
+  if (run.proposals.length > 0) {
+    const proposals = run.proposals.map((p) => ({
+      id: p.id,
+      title: p.title,
+      changes: p.changes.map((c) => ({ path: c.path, diff: unifiedDiff(c) })),
+      commands: p.commands.map((c) => ({ title: c.title, argv: c.argv, run: c.run })),
+      ...(p.daemon ? { daemon: p.daemon } : {}),
+      warnings: p.warnings,
+    }));
+    entry.fix = {
+      proposals,
+      changes: proposals.flatMap((p) => p.changes),
+      commands: proposals.flatMap((p) => p.commands.map((c) => c.argv)),
+    };
+  }
+  return entry;
+}
+
+export function resultDocument(runs: StepRun[], version: string): ResultDocument {
+  return { tool: 'docker-harden', version, results: runs.map(toEntry) };
+}
+
+/** 0 all pass, 1 findings, 2 a check could not run. */
+export function exitCodeFor(runs: { result: { status: Status } }[]): number {
+  if (runs.some((r) => r.result.status === 'error')) return 2;
+  if (runs.some((r) => r.result.status === 'fail' || r.result.status === 'warn')) return 1;
+  return 0;
+}

@@ -1,0 +1,72 @@
+/** Plain-text rendering of check results, for terminals and logs. */
+import type { StepRun } from '../core/runner.js';
+import type { Status } from '../core/step.js';
+import { unifiedDiff } from '../core/change.js';
+import { colorDiff, type Palette } from './color.js';
+
+export const STATUS_MARK: Record<Status, string> = {
+  pass: '✔',
+  fail: '✘',
+  warn: '!',
+  info: 'i',
+  'not-applicable': '-',
+  error: '?',
+};
+
+export function statusLabel(status: Status, p: Palette): string {
+  const text = `${STATUS_MARK[status]} ${status}`;
+  switch (status) {
+    case 'pass':
+      return p.green(text);
+    case 'fail':
+    case 'error':
+      return p.red(text);
+    case 'warn':
+      return p.yellow(text);
+    default:
+      return p.dim(text);
+  }
+}
+
+export function renderRun(run: StepRun, p: Palette, withDiffs: boolean): string {
+  const lines: string[] = [];
+  const target = run.target.kind === 'host' ? 'host' : run.target.label;
+  lines.push(`${statusLabel(run.result.status, p)}  ${p.bold(`${run.step.meta.order}. ${run.step.meta.title}`)} ${p.dim(`[${run.step.meta.id}] ${target}`)}`);
+  for (const f of run.result.findings) {
+    const where = f.file ? `${f.file}${f.line ? `:${f.line}` : ''}: ` : '';
+    lines.push(`    ${p.dim(`[${f.severity}]`)} ${where}${f.message}`);
+    if (f.evidence) lines.push(`        ${p.dim(f.evidence)}`);
+  }
+  for (const note of run.result.notes ?? []) lines.push(`    ${p.dim(note)}`);
+  if (withDiffs) {
+    for (const proposal of run.proposals) {
+      lines.push(`    ${p.cyan('fix:')} ${proposal.title} ${p.dim(`(${run.step.meta.id}:${proposal.id})`)}`);
+      for (const w of proposal.warnings) lines.push(`      ${p.yellow('warning:')} ${w}`);
+      for (const change of proposal.changes) lines.push(indent(colorDiff(unifiedDiff(change), p).trimEnd(), 6));
+      for (const c of proposal.commands) lines.push(`      ${c.run ? '$' : '#'} ${c.argv.map(quoteArg).join(' ')}${c.asUser ? p.dim(`   (as ${c.asUser})`) : ''}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+export function renderSummary(runs: StepRun[], p: Palette): string {
+  const counts = new Map<Status, number>();
+  for (const r of runs) counts.set(r.result.status, (counts.get(r.result.status) ?? 0) + 1);
+  const parts = (['pass', 'fail', 'warn', 'info', 'not-applicable', 'error'] as Status[])
+    .filter((s) => counts.get(s))
+    .map((s) => `${counts.get(s)} ${s}`);
+  return p.bold(`${runs.length} checks: ${parts.join(', ')}`);
+}
+
+function indent(text: string, n: number): string {
+  const pad = ' '.repeat(n);
+  return text
+    .split('\n')
+    .map((l) => pad + l)
+    .join('\n');
+}
+
+/** Show an argument so it can be pasted into a shell. */
+export function quoteArg(arg: string): string {
+  return /^[A-Za-z0-9_@%+=:,./~-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
