@@ -129,7 +129,7 @@ export async function fixCommand(args: Args, io: Io): Promise<number> {
           if (outcome.status === 'rolled-back' || outcome.status === 'failed') exit = Math.max(exit, 1);
           run = await runStep(step, ctx);
         }
-        for (const shown of run.proposals.filter((pr) => pr.changes.length === 0 && !pr.commands.some((c) => c.run))) {
+        for (const shown of run.proposals.filter((pr) => pr.changes.length === 0 && pr.commands.length > 0 && !pr.commands.some((c) => c.run))) {
           out(`${p.bold(step.meta.title)}: ${shown.title}; run these yourself:`);
           for (const c of shown.commands) out(`  ${c.argv.map(quoteArg).join(' ')}${c.asUser ? `   (as ${c.asUser})` : ''}`);
         }

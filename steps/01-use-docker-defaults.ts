@@ -1,18 +1,247 @@
-// PLACEHOLDER: replaced by the real step.
-import { defineStep } from '../src/core/step.js';
+/**
+ * Step 1: keep Docker's secure defaults. On a host: a reachable daemon on a maintained Engine
+ * release, seccomp on, no daemon-wide `seccomp-profile: unconfined`, and no running container that
+ * switches the defaults off (privileged, unconfined profiles, host namespaces, the Docker socket,
+ * writable system directories). In a compose file: the same settings as service keys.
+ */
+import { defineStep, statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../src/core/step.js';
+import { editService } from '../src/compose/model.js';
+import { ENGINE_LINES, ENGINE_RELEASES_CHECKED, ENGINE_RELEASES_SOURCE, judgeEngineVersion } from './lib/engine-releases.js';
+import { composeOrigin, containerName, containerWeakenings, serviceWeakenings, socketPathsFor, WEAKENINGS, type Weakening } from './lib/workload.js';
+import { daemonConfigChange, hostDaemon, locationOf, setting, unreachable } from './lib/daemon.js';
+
+const RESTART_STOPS = 'Restarting dockerd stops the running containers unless live-restore is on; they start again by their restart policy.';
+
+const SECCOMP_BREAKS =
+  'Containers get the default seccomp profile again: a program that needs one of the system calls it blocks (some debuggers and nested sandboxes) fails with "operation not permitted". Start such a container alone with --security-opt seccomp=<a profile that allows that call>.';
 
 export default defineStep({
   meta: {
     id: 'use-docker-defaults',
     order: 1,
-    title: 'use-docker-defaults',
+    title: "Keep Docker's secure defaults",
     scope: 'both',
-    targets: ['host', 'dockerfile', 'compose'],
-    summary: '',
-    explain: '',
-    references: [],
+    targets: ['host', 'compose'],
+    summary: 'A maintained Engine with seccomp on, and no container that switches the default confinement off.',
+    explain: [
+      'Docker starts every container with a set of protections: a seccomp filter that blocks dangerous system calls, an AppArmor or SELinux profile, a reduced set of Linux capabilities, and its own process, network and IPC namespaces. They only help while they stay on, and while the Engine itself still gets security fixes.',
+      'This step checks that the daemon answers, that its release line is still maintained (Engine 20.10 stopped getting fixes years ago), that seccomp is active and not switched off for all containers in daemon.json, and that no running container or compose service turns the defaults off: --privileged, seccomp or AppArmor "unconfined", SELinux label=disable, --cap-add ALL or SYS_ADMIN, the host\'s PID, IPC, UTS or network namespace, the Docker socket, or a writable mount of /, /etc, /proc, /sys, /boot, /dev, /usr or /lib.',
+      'The fixes remove those settings, one choice each, because each may break something: a monitoring agent that reads host processes, a CI runner that talks to the Docker socket, a tool that needs a blocked system call. Each choice says what it may break. A container started by hand is never recreated here: the step shows which flags to leave out the next time you create it.',
+    ].join('\n\n'),
+    references: [
+      { title: 'Docker Engine security', url: 'https://docs.docker.com/engine/security/' },
+      { title: 'Seccomp security profiles for Docker', url: 'https://docs.docker.com/engine/security/seccomp/' },
+      { title: 'Docker run reference: runtime privilege and Linux capabilities', url: 'https://docs.docker.com/engine/containers/run/#runtime-privilege-and-linux-capabilities' },
+      { title: 'Moby release branches and their maintenance', url: ENGINE_RELEASES_SOURCE },
+      { title: 'CIS Docker Benchmark, section 5 (container runtime)', url: 'https://www.cisecurity.org/benchmark/docker' },
+    ],
   },
-  async check() {
-    throw new Error('not implemented');
+
+  async check(ctx) {
+    if (ctx.target.kind === 'compose') return checkCompose(ctx);
+    return checkHost(ctx);
+  },
+
+  async propose(ctx) {
+    if (ctx.target.kind === 'compose') return proposeCompose(ctx);
+    return proposeHost(ctx);
   },
 });
+
+// ---------------------------------------------------------------------------------------------
+// Host
+
+function versionFinding(serverVersion: string): { finding: Finding | null; note: string } {
+  const verdict = judgeEngineVersion(serverVersion);
+  const data = `release data checked ${ENGINE_RELEASES_CHECKED}`;
+  const current = ENGINE_LINES.filter((l) => l.status === 'maintained').map((l) => l.line).join(', ');
+  if (verdict.status === 'unknown') {
+    return { finding: { message: `cannot tell which Engine release "${serverVersion}" is`, severity: 'info' }, note: data };
+  }
+  if (verdict.newer) return { finding: null, note: `Engine ${serverVersion} is newer than the release data (${data})` };
+  const line = verdict.line;
+  if (verdict.status === 'maintained') return { finding: null, note: `Engine ${serverVersion}: release line ${line!.line} is maintained (${data})` };
+  const lineName = line ? `release line ${line.line} (first released ${line.released})` : 'this release line';
+  const distro = /dfsg|deb|ubuntu|el\d|fc\d/i.test(serverVersion)
+    ? ' A distribution package may carry a few backported fixes, but upstream no longer fixes this line.'
+    : '';
+  if (verdict.status === 'distributor-only') {
+    return {
+      finding: {
+        message: `Docker Engine ${serverVersion}: ${lineName} is maintained only for other distributors${line?.note ? ` (${line.note})` : ''}. Plan the upgrade to a current release (${current}).`,
+        severity: 'low',
+        evidence: `ServerVersion: ${serverVersion}`,
+      },
+      note: data,
+    };
+  }
+  return {
+    finding: {
+      message: `Docker Engine ${serverVersion} is out of support: ${lineName} gets no security fixes${line?.endOfMaintenance ? ` since ${line.endOfMaintenance}` : ''}.${distro} Upgrade to a maintained release (${current}).`,
+      severity: 'high',
+      evidence: `ServerVersion: ${serverVersion}`,
+    },
+    note: data,
+  };
+}
+
+async function checkHost(ctx: Context): Promise<CheckResult> {
+  const down = await unreachable(ctx);
+  if (down) return down;
+  const findings: Finding[] = [];
+  const notes: string[] = [];
+  const [info, version] = await Promise.all([ctx.host.info(), ctx.host.version().catch(() => null)]);
+
+  const serverVersion = String(version?.Version ?? info.ServerVersion ?? '');
+  const v = versionFinding(serverVersion);
+  if (v.finding) findings.push(v.finding);
+  notes.push(v.note);
+
+  const securityOptions = info.SecurityOptions ?? [];
+  const seccomp = securityOptions.find((o) => o.startsWith('name=seccomp'));
+  if (!seccomp) {
+    findings.push({
+      message: 'seccomp is not active: the daemon lists no seccomp support, so containers run without a system call filter (the kernel or dockerd was built without it)',
+      severity: 'high',
+      evidence: `SecurityOptions: ${securityOptions.join(' ') || '(none)'}`,
+    });
+  } else if (/profile=unconfined\b/.test(seccomp)) {
+    findings.push({
+      message: 'seccomp is switched off for every container: the daemon runs with seccomp-profile "unconfined"',
+      severity: 'high',
+      evidence: `SecurityOptions: ${seccomp}`,
+    });
+  }
+
+  const daemon = await hostDaemon(ctx);
+  if (daemon.problem) findings.push(daemon.problem);
+  const profile = await setting(daemon, 'seccomp-profile');
+  if (profile?.file?.value === 'unconfined') {
+    findings.push({
+      message: 'daemon.json sets "seccomp-profile": "unconfined", which turns seccomp off for every container',
+      severity: 'high',
+      ...(await locationOf({ ...profile, source: profile.file })),
+      evidence: '"seccomp-profile": "unconfined"',
+    });
+  }
+  for (const flag of [...(profile?.cmdline ?? []), ...(profile?.unit ?? [])]) {
+    if (flag.value !== 'unconfined') continue;
+    findings.push({
+      message: 'dockerd is started with --seccomp-profile=unconfined, which turns seccomp off for every container',
+      severity: 'high',
+      ...(flag.file ? { file: flag.file } : {}),
+      evidence: flag.where,
+    });
+  }
+
+  const containers = await ctx.host.containers();
+  const sockets = socketPathsFor(ctx.host.endpoint);
+  for (const c of containers) {
+    const origin = composeOrigin(c);
+    for (const w of containerWeakenings(c, sockets)) {
+      findings.push({
+        message: w.message + (origin ? ` (started by docker compose, service ${origin.service} in ${origin.files})` : ''),
+        severity: w.severity,
+        evidence: w.evidence,
+      });
+    }
+  }
+  notes.push(`${containers.length} running container${containers.length === 1 ? '' : 's'} inspected`);
+  return { status: statusOf(findings), findings, notes };
+}
+
+async function proposeHost(ctx: Context): Promise<Proposal[]> {
+  const proposals: Proposal[] = [];
+  if ((await unreachable(ctx)) !== null) return proposals;
+  const daemon = await hostDaemon(ctx);
+  const profile = await setting(daemon, 'seccomp-profile');
+  if (daemon.view && profile?.file?.value === 'unconfined') {
+    proposals.push({
+      id: 'daemon-seccomp-default',
+      title: 'Remove "seccomp-profile": "unconfined" from daemon.json and restart dockerd',
+      description: 'dockerd then applies its built-in seccomp profile to every container it starts.',
+      changes: [await daemonConfigChange(daemon.view.config, [{ key: 'seccomp-profile', value: undefined }])],
+      commands: [],
+      daemon: 'restart',
+      warnings: [SECCOMP_BREAKS, RESTART_STOPS],
+    });
+  }
+  const flagged = [...(profile?.cmdline ?? []), ...(profile?.unit ?? [])].find((f) => f.value === 'unconfined');
+  if (flagged) {
+    const unitFile = profile?.unit[0]?.file ?? daemon.view?.units?.unitFiles.at(-1);
+    proposals.push({
+      id: 'flag-seccomp-default',
+      title: `Remove --seccomp-profile=unconfined from dockerd's command line${unitFile ? ` (${unitFile})` : ''}`,
+      description:
+        'The flag is set where dockerd is started, not in daemon.json. Edit the service so ExecStart no longer passes it (a drop-in made with `systemctl edit docker.service` keeps the packaged unit intact), then restart dockerd.',
+      changes: [],
+      commands: [
+        { title: 'edit the service', argv: ['systemctl', 'edit', 'docker.service'], run: false },
+        { title: 'restart dockerd', argv: ['systemctl', 'restart', 'docker.service'], run: false },
+      ],
+      warnings: [SECCOMP_BREAKS],
+    });
+  }
+
+  const sockets = socketPathsFor(ctx.host.endpoint);
+  for (const c of await ctx.host.containers()) {
+    const ws = containerWeakenings(c, sockets);
+    if (ws.length === 0) continue;
+    const name = containerName(c);
+    const origin = composeOrigin(c);
+    const flags = ws.map((w) => w.flag);
+    proposals.push({
+      id: `container-${name}`,
+      title: origin
+        ? `Container ${name} comes from compose service ${origin.service} (${origin.files}): remove ${flags.join(', ')} there (docker-harden check --compose ${origin.files.split(',')[0]})`
+        : `When you next create container ${name}, leave out: ${flags.join(' ')}`,
+      description: 'A running container keeps its settings until it is created again; docker-harden never recreates one for you.',
+      changes: [],
+      commands: [],
+      warnings: uniqueBreaks(ws),
+    });
+  }
+  return proposals;
+}
+
+function uniqueBreaks(ws: Weakening[]): string[] {
+  return [...new Set(ws.map((w) => `${w.flag}: removing it may break this: ${WEAKENINGS[w.kind].breaks}.`))];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compose
+
+async function checkCompose(ctx: Context): Promise<CheckResult> {
+  const model = await ctx.compose();
+  const findings: Finding[] = [];
+  for (const s of model.services) {
+    for (const w of serviceWeakenings(s)) {
+      findings.push({ message: w.message, severity: w.severity, file: model.path, line: w.line, evidence: w.evidence });
+    }
+  }
+  const notes = [`${model.services.length} service${model.services.length === 1 ? '' : 's'} checked`];
+  return { status: model.services.length === 0 ? 'not-applicable' : statusOf(findings), findings, notes };
+}
+
+async function proposeCompose(ctx: Context): Promise<Proposal[]> {
+  const model = await ctx.compose();
+  const proposals: Proposal[] = [];
+  const ids = new Map<string, number>();
+  for (const s of model.services) {
+    for (const w of serviceWeakenings(s)) {
+      const base = `${s.name}-${w.kind}`;
+      const n = (ids.get(base) ?? 0) + 1;
+      ids.set(base, n);
+      const after = editService(model.text, s.name, [w.edit!], model.path);
+      proposals.push({
+        id: n === 1 ? base : `${base}-${n}`,
+        title: `Service ${s.name}: remove ${w.evidence}`,
+        description: `${WEAKENINGS[w.kind].what[0]!.toUpperCase()}${WEAKENINGS[w.kind].what.slice(1)}. Recreate the service afterwards (docker compose up -d ${s.name}) for the change to take effect.`,
+        changes: [{ path: model.path, before: model.text, after }],
+        commands: [],
+        warnings: [`May break: ${WEAKENINGS[w.kind].breaks}.`],
+      });
+    }
+  }
+  return proposals;
+}

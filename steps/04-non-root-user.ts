@@ -1,18 +1,343 @@
-// PLACEHOLDER: replaced by the real step.
-import { defineStep } from '../src/core/step.js';
+/**
+ * Step 4: run as a non-root user. In a Dockerfile: the user the final stage runs as (its last USER,
+ * inherited through `FROM <earlier stage>`, ARG defaults resolved) and sudo inside RUN. On a host:
+ * running containers whose configured user is root.
+ */
+import { defineStep, statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../src/core/step.js';
+import type { DockerfileModel, DockerInstruction, EffectiveUser, Stage } from '../src/dockerfile/model.js';
+import { isRootUser } from '../src/dockerfile/model.js';
+import { applyEdits, insertLinesEdit, lineStarts, rangeEdit, type TextEdit } from '../src/dockerfile/edit.js';
+import { APP_UID, canonicalName, createUserCommand, type ImageKnowledge } from '../src/dockerfile/images.js';
+import { commandArgv, createdUsers, runCommands } from '../src/dockerfile/commands.js';
+import { containerName } from './lib/workload.js';
+import { unreachable } from './lib/daemon.js';
+
+/** Instructions after which the user may change: everything that builds the file system. */
+const BUILD_KEYWORDS = new Set(['RUN', 'COPY', 'ADD', 'WORKDIR', 'USER']);
 
 export default defineStep({
   meta: {
     id: 'non-root-user',
     order: 4,
-    title: 'non-root-user',
+    title: 'Run as a non-root user',
     scope: 'dockerfile',
-    targets: ['dockerfile'],
-    summary: '',
-    explain: '',
-    references: [],
+    targets: ['dockerfile', 'host'],
+    summary: 'The final image runs its process as an unprivileged user, and no RUN needs sudo.',
+    explain: [
+      'A container process runs as root unless the image says otherwise. Root inside a container is the same uid 0 as root on the host, held back only by namespaces, capabilities and seccomp: one kernel bug or one careless mount (the Docker socket, a host directory) and it is root on the machine. An unprivileged user turns many such escapes into nothing.',
+      'This step finds the user the final image runs as: the last USER line of the final stage, or the one it inherits through `FROM <earlier stage>`, with ARG defaults such as `USER ${APP_USER}` resolved. `root`, `0`, `root:root`, `0:0`, `root:<group>` and no USER at all mean root. It also flags `sudo` inside RUN: the build already runs as root, so sudo is either useless or a sign the image ships sudo for later use.',
+      'The change adds a USER line after the last instruction that needs root and before CMD/ENTRYPOINT. Images that already carry a user get that user (node has `node`, distroless has `nonroot`); on Debian, Ubuntu, Alpine and BusyBox the change first creates a system user `app` with uid 10001; on scratch it uses the numeric `10001:10001`, which needs no /etc/passwd. What it may break: the app can no longer write to files owned by root (give such paths `COPY --chown=10001:10001` or a volume), install packages at run time, or bind ports below 1024 outside Docker\'s default network settings.',
+      'On a host the step lists running containers whose configured user is root. It changes nothing there: rebuild their images with a USER line, or start them with `--user 10001:10001`.',
+    ].join('\n\n'),
+    references: [
+      { title: 'Dockerfile reference: USER', url: 'https://docs.docker.com/reference/dockerfile/#user' },
+      { title: 'Docker build best practices: USER', url: 'https://docs.docker.com/build/building/best-practices/#user' },
+      { title: 'CIS Docker Benchmark 4.1: ensure a user for the container has been created', url: 'https://www.cisecurity.org/benchmark/docker' },
+      { title: 'Trivy DS-0002 (root user) and DS-0010 (sudo)', url: 'https://avd.aquasec.com/misconfig/dockerfile/general/avd-ds-0002/' },
+    ],
   },
-  async check() {
-    throw new Error('not implemented');
+
+  async check(ctx) {
+    if (ctx.target.kind === 'host') return checkHost(ctx);
+    const model = await ctx.dockerfile();
+    const findings: Finding[] = [];
+    const notes: string[] = [];
+    const user = model.effectiveUser();
+    const rootFinding = userFinding(model, user);
+    if (rootFinding) findings.push(rootFinding);
+    const info = model.baseInfo();
+    if (rootFinding && info.userNote) notes.push(`about ${canonicalName(model.baseImage()!)}: ${info.userNote}`);
+    for (const { inst } of sudoRuns(model)) {
+      findings.push({
+        message: `RUN uses sudo: the build already runs as ${isRootUser(model.userAt(stageOf(model, inst), inst).spec) ? 'root, so sudo is not needed' : 'a user that needs sudo to act as root; switch with USER root for that step instead'}, and an image that ships sudo lets its user become root`,
+        severity: 'medium',
+        file: model.path,
+        line: inst.line,
+        evidence: model.lineText(inst.line).trim(),
+      });
+    }
+    notes.push(`final stage: FROM ${model.finalStage.imageText} (line ${model.finalStage.from.line}); runs as ${describeUser(user)}`);
+    return { status: statusOf(findings), findings, notes };
+  },
+
+  async propose(ctx) {
+    if (ctx.target.kind === 'host') return [];
+    const model = await ctx.dockerfile();
+    const proposals: Proposal[] = [];
+    const user = model.effectiveUser();
+    if (user.root && user.unresolved.length === 0) {
+      const p = setUserProposal(model);
+      if (p) proposals.push(p);
+    }
+    const sudo = dropSudoProposal(model);
+    if (sudo) proposals.push(sudo);
+    return proposals;
   },
 });
+
+function describeUser(user: EffectiveUser): string {
+  if (user.source === 'none') return 'root (no USER anywhere in its chain)';
+  if (user.source === 'image') return `${user.spec} (the base image's own user)`;
+  return `${user.spec || '(empty)'} (USER at line ${user.instruction!.line})`;
+}
+
+function userFinding(model: DockerfileModel, user: EffectiveUser): Finding | null {
+  const final = model.finalStage;
+  if (user.unresolved.length > 0 && user.instruction) {
+    return {
+      message: `USER ${user.instruction.args.trim()} depends on ${user.unresolved.map((v) => `$${v}`).join(', ')}, which has no default here, so the user is whatever the build passes (root when the value is empty or 0)`,
+      severity: 'low',
+      file: model.path,
+      line: user.instruction.line,
+      evidence: model.lineText(user.instruction.line).trim(),
+    };
+  }
+  if (!user.root) return null;
+  if (user.instruction) {
+    const written = user.instruction.args.trim();
+    const resolvedNote = written !== user.spec ? ` (${written} resolves to ${user.spec})` : '';
+    const inherited = user.stage !== final;
+    return {
+      message: inherited
+        ? `the final stage (FROM ${final.imageText}, line ${final.from.line}) inherits USER ${user.spec} from stage ${stageLabel(user.stage)}${resolvedNote}, so the container runs as root`
+        : `USER ${written}${resolvedNote} makes the container run as root`,
+      severity: 'high',
+      file: model.path,
+      line: user.instruction.line,
+      evidence: model.lineText(user.instruction.line).trim(),
+    };
+  }
+  const root = model.chain(final)[0]!;
+  return {
+    message:
+      root === final
+        ? `the final stage (FROM ${final.imageText}) sets no USER, so the container runs as root`
+        : `the final stage (FROM ${final.imageText}) and the stages it is built on set no USER, so the container runs as root`,
+    severity: 'high',
+    file: model.path,
+    line: final.from.line,
+    evidence: model.lineText(final.from.line).trim(),
+  };
+}
+
+function stageLabel(stage: Stage): string {
+  return stage.name ? `"${stage.name}" (line ${stage.from.line})` : `${stage.index} (line ${stage.from.line})`;
+}
+
+function stageOf(model: DockerfileModel, inst: DockerInstruction): Stage {
+  return model.stages[Math.max(inst.stage, 0)]!;
+}
+
+function sudoRuns(model: DockerfileModel): { inst: DockerInstruction; stage: Stage }[] {
+  const out: { inst: DockerInstruction; stage: Stage }[] = [];
+  for (const stage of model.stages) {
+    for (const inst of stage.instructions) {
+      if ((inst.keyword === 'RUN' || inst.keyword === 'ONBUILD') && runCommands(inst).some((w) => w[0] === 'sudo')) out.push({ inst, stage });
+    }
+  }
+  return out;
+}
+
+/** The USER line (and the RUN that creates the user) for the final stage's base image. */
+interface UserPlan {
+  user: string;
+  createRun: string | null;
+  warnings: string[];
+  why: string;
+}
+
+function planUser(model: DockerfileModel, info: ImageKnowledge): UserPlan | null {
+  const final = model.finalStage;
+  const chainInstructions = model.chain(final).flatMap((s) => s.instructions);
+  // A user the Dockerfile already creates: switch to it rather than creating another.
+  for (const inst of [...chainInstructions].reverse()) {
+    if (inst.keyword !== 'RUN') continue;
+    const created = createdUsers(inst);
+    const last = created[created.length - 1];
+    if (last) {
+      return {
+        user: last.uid !== null ? `${last.uid}` : last.name,
+        createRun: null,
+        warnings: [],
+        why: `line ${inst.line} already creates the user ${last.name}${last.uid !== null ? ` (uid ${last.uid})` : ''}; the image switches to it`,
+      };
+    }
+  }
+  const image = model.baseImage(final);
+  const name = image ? canonicalName(image) : final.imageText;
+  if (info.ships) {
+    return { user: info.ships.name, createRun: null, warnings: [], why: `${name} ships the user ${info.ships.name}${info.ships.uid >= 0 ? ` (uid ${info.ships.uid})` : ''}` };
+  }
+  if (info.family === 'scratch') {
+    return {
+      user: `${APP_UID}:${APP_UID}`,
+      createRun: null,
+      warnings: [],
+      why: 'a scratch image has no /etc/passwd and no shell to create a user; a numeric uid:gid needs neither',
+    };
+  }
+  const create = createUserCommand(info.family);
+  if (create) {
+    return {
+      user: `${APP_UID}:${APP_UID}`,
+      createRun: create,
+      warnings: [],
+      why: `${name} is ${info.family === 'busybox' ? 'BusyBox' : info.family === 'alpine' ? 'Alpine' : info.family === 'rhel' ? 'a Red Hat family' : info.family === 'ubuntu' ? 'Ubuntu' : 'Debian'} based: the change creates a system user app (uid ${APP_UID}, no home, no login shell) and switches to it by number`,
+    };
+  }
+  if (info.family === 'distroless' || info.family === 'wolfi' || info.family === 'windows') return null;
+  return {
+    user: `${APP_UID}:${APP_UID}`,
+    createRun: null,
+    warnings: [`docker-harden does not know how ${name} creates users, so the change uses the bare uid ${APP_UID}: it works without an /etc/passwd entry, but the process has no name and HOME is /; create a user with the image's own tools if the app needs one`],
+    why: `a numeric uid works on any Linux image`,
+  };
+}
+
+function setUserProposal(model: DockerfileModel): Proposal | null {
+  const final = model.finalStage;
+  const info = model.baseInfo(final);
+  if (!info.autoUser) return null;
+  const plan = planUser(model, info);
+  if (!plan) return null;
+  const text = model.text;
+  const starts = lineStarts(text);
+  const edits: TextEdit[] = [];
+  const newLines = [...(plan.createRun ? [`RUN ${plan.createRun}`] : []), `USER ${plan.user}`];
+  const instructions = final.instructions;
+  const lastUser = [...instructions].reverse().find((i) => i.keyword === 'USER');
+  const lastBuild = [...instructions].reverse().find((i) => BUILD_KEYWORDS.has(i.keyword));
+  let placedAt: number;
+  if (lastUser && lastUser === lastBuild) {
+    // The final stage's last build instruction is `USER root`: it becomes the new user.
+    if (plan.createRun) edits.push(insertLinesEdit(text, lastUser.range.start.line - 1, [`RUN ${plan.createRun}`], starts));
+    edits.push(rangeEdit(text, lastUser.range, `USER ${plan.user}`, starts));
+    placedAt = lastUser.line;
+  } else {
+    const anchor = lastBuild ?? final.from;
+    edits.push(insertLinesEdit(text, anchor.range.end.line, newLines, starts));
+    placedAt = anchor.endLine + 1;
+  }
+  const after = applyEdits(text, edits);
+  const warnings = [...plan.warnings, ...userWarnings(model, final, info)];
+  return {
+    id: 'set-user',
+    title: `Run the final stage as ${plan.user}`,
+    description:
+      `Adds \`USER ${plan.user}\` at line ${placedAt}${plan.createRun ? `, after a RUN that creates it` : ''}: ${plan.why}. ` +
+      'Instructions before it still run as root; the container process runs as the new user. Files that COPY or ADD put in the image belong to root: if the app writes to some of them, give those `--chown=' +
+      `${plan.user}\` or a volume.`,
+    changes: [{ path: model.path, before: text, after }],
+    commands: [],
+    warnings,
+  };
+}
+
+function userWarnings(model: DockerfileModel, final: Stage, info: ImageKnowledge): string[] {
+  const warnings: string[] = [];
+  if (info.userNote) warnings.push(info.userNote);
+  const low: { port: number; line: number }[] = [];
+  for (const stage of model.chain(final)) {
+    for (const inst of stage.instructions) {
+      if (inst.keyword !== 'EXPOSE') continue;
+      for (const word of inst.args.trim().split(/\s+/)) {
+        const port = Number(model.resolve(word, stage, inst).value.split('/')[0]!.split('-')[0]);
+        if (Number.isInteger(port) && port > 0 && port < 1024) low.push({ port, line: inst.line });
+      }
+    }
+  }
+  if (low.length > 0) {
+    warnings.push(
+      `the image listens on port ${low.map((l) => `${l.port} (line ${l.line})`).join(', ')}, below 1024: Docker 20.10 and later let any user bind such ports in a container's own network, but with --network host or an older engine a non-root process cannot; if it fails to start, move it to a port of 1024 or more`,
+    );
+  }
+  const onbuild = final.instructions.filter((i) => i.keyword === 'ONBUILD' && /^RUN\s/i.test(i.args.trim()));
+  if (onbuild.length > 0) {
+    warnings.push(`ONBUILD RUN at line ${onbuild.map((i) => i.line).join(', ')} will run as the new user in images built FROM this one; add USER root before it there if it needs root`);
+  }
+  const entry = final.instructions.filter((i) => i.keyword === 'ENTRYPOINT' || i.keyword === 'CMD').flatMap((i) => commandArgv(i));
+  if (entry.some((w) => /^(gosu|su-exec|su|chroot|setpriv)$/.test(w))) {
+    warnings.push('the entrypoint switches user itself (gosu, su-exec, su): started as a non-root user it can no longer do that; drop the switch from the entrypoint');
+  }
+  return warnings;
+}
+
+/** sudo removed where the build already runs as root; USER root around the RUN where it does not. */
+function dropSudoProposal(model: DockerfileModel): Proposal | null {
+  const text = model.text;
+  const starts = lineStarts(text);
+  const edits: TextEdit[] = [];
+  const warnings: string[] = [];
+  const lines: number[] = [];
+  for (const { inst, stage } of sudoRuns(model)) {
+    const stripped = stripSudo(inst.source);
+    if (stripped === null) {
+      warnings.push(`line ${inst.line} runs sudo with options docker-harden does not remove by itself (-u, -g...); change it by hand`);
+      continue;
+    }
+    const current = model.userAt(stage, inst);
+    lines.push(inst.line);
+    if (inst.keyword === 'ONBUILD' || current.root) {
+      edits.push(rangeEdit(text, inst.range, stripped, starts));
+    } else {
+      // The RUN needs root while the stage runs as another user: switch for that one step.
+      const back = current.instruction ? current.instruction.args.trim() : current.spec;
+      edits.push(rangeEdit(text, inst.range, `USER root${model.eol}${stripped}${model.eol}USER ${back}`, starts));
+    }
+  }
+  if (edits.length === 0) return null;
+  return {
+    id: 'drop-sudo',
+    title: `Remove sudo from RUN (line ${lines.join(', ')})`,
+    description:
+      'Build steps run as the user in effect at that point, root unless a USER line changed it. Where that is root, sudo is dropped; where it is another user, the RUN is wrapped in `USER root` and a switch back. If the image installs the sudo package, remove it too so the final user cannot become root.',
+    changes: [{ path: model.path, before: text, after: applyEdits(text, edits) }],
+    commands: [],
+    warnings,
+  };
+}
+
+/** The instruction text without `sudo` (and its flag-only options); null when sudo has options we do not drop. */
+export function stripSudo(source: string): string | null {
+  let ok = true;
+  const out = source.replace(/(^|[\s;&|(`"'])sudo((?:\s+-[A-Za-z]+|\s+--[a-z-]+(?:=\S+)?)*)\s+/g, (all, lead: string, options: string) => {
+    if (options && !/^(\s+(-[EHnSkPi]+|--preserve-env(=\S+)?|--non-interactive|--set-home|--login))*$/.test(options)) {
+      ok = false;
+      return all;
+    }
+    return lead;
+  });
+  return ok ? out : null;
+}
+
+async function checkHost(ctx: Context): Promise<CheckResult> {
+  const down = await unreachable(ctx);
+  if (down) return down;
+  const containers = await ctx.host.containers();
+  let remapped = false;
+  try {
+    const info = await ctx.host.info();
+    remapped = (info.SecurityOptions ?? []).some((o) => /name=(userns|rootless)/.test(o));
+  } catch {
+    /* info is only used to soften the severity */
+  }
+  const findings: Finding[] = [];
+  for (const c of containers) {
+    const user = c.Config?.User ?? '';
+    if (!isRootUser(user)) continue;
+    const name = containerName(c);
+    findings.push({
+      message:
+        `container ${name} (image ${c.Config?.Image ?? c.Image}) runs as root (Config.User ${user ? `"${user}"` : 'is empty'})` +
+        (remapped ? '; user namespaces map that root to an unprivileged host user, which limits the damage' : '') +
+        `: add a USER line to its image's Dockerfile (docker-harden check --file <that Dockerfile>), or recreate it with --user ${APP_UID}:${APP_UID}`,
+      severity: remapped ? 'low' : 'high',
+      evidence: `docker inspect ${name} --format '{{.Config.User}}' -> "${user}"`,
+    });
+  }
+  return {
+    status: statusOf(findings),
+    findings,
+    notes: [`${containers.length} running container${containers.length === 1 ? '' : 's'} looked at`],
+  };
+}

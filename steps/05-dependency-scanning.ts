@@ -1,18 +1,392 @@
-// PLACEHOLDER: replaced by the real step.
-import { defineStep } from '../src/core/step.js';
+import path from 'node:path';
+import { parse as parseYaml, stringify } from 'yaml';
+import { defineStep, statusOf, type CommandAction, type Context, type Finding, type Proposal, type ScanFormat } from '../src/core/step.js';
+import { HostUnavailableError } from '../src/host/facts.js';
+import {
+  CI_SCAN_PATTERN,
+  baseImages,
+  ciFiles,
+  findRepoRoot,
+  installedScanners,
+  matchLine,
+  shellQuote,
+  type CiFile,
+  type InstalledScanner,
+} from './lib/supply-chain.js';
+
+/** The trivy-action release and Trivy image the proposed CI jobs use; Dependabot keeps them current. */
+export const TRIVY_ACTION = 'aquasecurity/trivy-action@0.28.0';
+export const TRIVY_IMAGE = 'aquasec/trivy:0.57.1';
+export const WORKFLOW_NAME = 'docker-harden-scan';
+
+/** Where scheduled host scans are looked for. */
+const SCHEDULE_DIRS = ['/etc/cron.d', '/etc/cron.daily', '/etc/cron.weekly', '/etc/systemd/system'];
+const SCHEDULE_FILES = ['/etc/crontab', '/var/spool/cron/crontabs/root'];
+const HOST_SCANNER_PATTERN = /\b(trivy|grype|docker scout|snyk|osv-scanner)\b/;
+export const CRON_FILE = '/etc/cron.d/docker-harden-scan';
+const MAX_IMAGES = 10;
+
+interface Situation {
+  scanners: InstalledScanner[];
+  /** The directory the Dockerfile is in (file targets). */
+  dir?: string;
+  root?: string | null;
+  ci?: CiFile[];
+  ciScan?: { file: string; line: number; text: string } | null;
+  npmProject?: boolean;
+  schedule?: { file: string; line: number; text: string } | null;
+  images?: string[];
+  hostProblem?: string;
+}
+
+async function look(ctx: Context): Promise<Situation> {
+  const scanners = await installedScanners(ctx.probe);
+  if (ctx.target.kind === 'host') {
+    let schedule: Situation['schedule'] = null;
+    const files = [...SCHEDULE_FILES];
+    for (const dir of SCHEDULE_DIRS) for (const name of await ctx.probe.list(dir)) files.push(path.join(dir, name));
+    for (const file of files) {
+      const text = await ctx.probe.readText(file);
+      const hit = text && matchLine(text, HOST_SCANNER_PATTERN);
+      if (hit && text && /docker|image/i.test(text)) {
+        schedule = { file, ...hit };
+        break;
+      }
+    }
+    let images: string[] = [];
+    let hostProblem: string | undefined;
+    try {
+      images = [...new Set((await ctx.host.containers()).map((c) => c.Config?.Image).filter((i): i is string => Boolean(i)))].slice(0, MAX_IMAGES);
+    } catch (err) {
+      if (!(err instanceof HostUnavailableError)) throw err;
+      hostProblem = err.message;
+    }
+    return { scanners, schedule, images, hostProblem };
+  }
+  const file = ctx.target.kind === 'dockerfile' || ctx.target.kind === 'compose' ? ctx.target.path : '';
+  const dir = path.dirname(file);
+  const root = await findRepoRoot(ctx.probe, dir);
+  const ci = await ciFiles(ctx.probe, root ?? dir);
+  let ciScan: Situation['ciScan'] = null;
+  for (const f of ci) {
+    const hit = matchLine(f.text, CI_SCAN_PATTERN);
+    if (hit) {
+      ciScan = { file: f.path, ...hit };
+      break;
+    }
+  }
+  const npmProject = (await ctx.probe.stat(path.join(dir, 'package-lock.json'))) !== null && (await ctx.probe.which('npm')) !== null;
+  return { scanners, dir, root, ci, ciScan, npmProject };
+}
+
+function scannerNote(s: Situation): string {
+  return s.scanners.length > 0 ? `scanners installed here: ${s.scanners.map((x) => x.name).join(', ')}` : 'no scanner installed here (looked for trivy, grype, docker scout, snyk, osv-scanner)';
+}
 
 export default defineStep({
   meta: {
     id: 'dependency-scanning',
     order: 5,
-    title: 'dependency-scanning',
+    title: 'Scan images and dependencies for known vulnerabilities',
     scope: 'both',
-    targets: ['host', 'dockerfile', 'compose'],
-    summary: '',
-    explain: '',
-    references: [],
+    targets: ['host', 'dockerfile'],
+    summary: 'A scanner (Trivy, Grype, Docker Scout, Snyk, OSV-Scanner) runs on every build and on the images you run.',
+    explain:
+      'Most vulnerabilities in a container come from what it is built on: the base image\'s packages and the ' +
+      'libraries the app pulls in. They are found after the image was built, so a scan must run again and again: ' +
+      'in CI on every change, failing the build on critical or high findings, and on a schedule for the images ' +
+      'already running. This step looks for a scanner installed here and for a scan in CI. It can run a scanner ' +
+      'now and show what it found, add a CI job that builds the image and fails on critical or high ' +
+      'vulnerabilities, or schedule a daily scan of the running images. A failing CI job may block merges until ' +
+      'the base image or a dependency is updated; that is the point, and `ignore-unfixed` keeps it to findings ' +
+      'that can be fixed.',
+    references: [
+      { title: 'Trivy: container image scanning', url: 'https://trivy.dev/latest/docs/target/container_image/' },
+      { title: 'trivy-action (GitHub Actions)', url: 'https://github.com/aquasecurity/trivy-action' },
+      { title: 'Grype', url: 'https://github.com/anchore/grype' },
+      { title: 'Docker Scout CLI', url: 'https://docs.docker.com/scout/' },
+      { title: 'OSV-Scanner', url: 'https://google.github.io/osv-scanner/' },
+      { title: 'GitLab container scanning', url: 'https://docs.gitlab.com/user/application_security/container_scanning/' },
+    ],
   },
-  async check() {
-    throw new Error('not implemented');
+
+  async check(ctx) {
+    const s = await look(ctx);
+    const findings: Finding[] = [];
+    const notes = [scannerNote(s)];
+    if (ctx.target.kind === 'host') {
+      if (s.schedule) {
+        notes.push(`scheduled scan: ${s.schedule.file}:${s.schedule.line}`);
+      } else if (s.scanners.length === 0) {
+        findings.push({ message: 'no image scanner is installed and nothing scans the running images', severity: 'medium' });
+      } else {
+        findings.push({ message: `the running images are not scanned on a schedule (${s.scanners.map((x) => x.name).join(', ')} installed, but no cron job or timer runs it)`, severity: 'low' });
+      }
+      if (s.images && s.images.length > 0) notes.push(`running images: ${s.images.join(', ')}`);
+      if (s.hostProblem) notes.push(`running images not listed: ${s.hostProblem}`);
+      return { status: statusOf(findings), findings, notes };
+    }
+    if (s.ciScan) {
+      notes.push(`CI scans images: ${s.ciScan.file}:${s.ciScan.line} (${s.ciScan.text})`);
+    } else {
+      const where = s.root ? `the repository at ${s.root}` : `${s.dir} (no git repository found above it)`;
+      const looked = s.ci && s.ci.length > 0 ? `its CI (${s.ci.map((f) => path.relative(s.root ?? s.dir!, f.path)).join(', ')}) runs no scanner` : 'it has no CI definition';
+      findings.push({ message: `nothing scans this image in CI: ${looked}`, severity: 'medium', file: ctx.target.kind === 'dockerfile' ? ctx.target.path : undefined, evidence: where });
+    }
+    if (s.npmProject) notes.push('package-lock.json beside the Dockerfile: `npm audit` can check the Node dependencies');
+    return { status: statusOf(findings), findings, notes };
+  },
+
+  async propose(ctx) {
+    const s = await look(ctx);
+    const proposals: Proposal[] = [];
+    if (ctx.target.kind === 'host') {
+      const runnable = s.scanners.filter((x) => imageScanCommand(x, 'x') !== null);
+      if (s.images && s.images.length > 0) {
+        for (const scanner of runnable) {
+          proposals.push({
+            id: `scan-running-${scanner.name}`,
+            title: `Scan the ${s.images.length} running image(s) with ${scanner.name} now`,
+            description: `Runs ${scanner.name} on ${s.images.join(', ')} and shows the counts by severity and the worst findings. Nothing is changed; the scanner may download its vulnerability database first.`,
+            changes: [],
+            commands: s.images.map((image) => imageScanCommand(scanner, image)!),
+            warnings: [],
+            group: 'scan-now',
+          });
+        }
+      }
+      if (!s.schedule) {
+        const scanner = runnable.find((x) => x.name === 'trivy' || x.name === 'grype');
+        if (scanner) proposals.push(await scheduleProposal(ctx, scanner));
+        else if (s.scanners.length === 0) proposals.push(installTrivyProposal());
+      }
+      return proposals;
+    }
+
+    const dockerfile = ctx.target.kind === 'dockerfile' ? ctx.target.path : '';
+    const text = (await ctx.dockerfile()).text;
+    const finalBase = baseImages(text).filter((b) => b.kind === 'image').at(-1);
+    for (const scanner of s.scanners) {
+      const command = finalBase ? imageScanCommand(scanner, finalBase.written) : dirScanCommand(scanner, s.dir!);
+      const fallback = dirScanCommand(scanner, s.dir!);
+      const chosen = command ?? fallback;
+      if (!chosen) continue;
+      proposals.push({
+        id: `scan-${scanner.name}`,
+        title: command && finalBase ? `Scan the base image ${finalBase.written} with ${scanner.name} now` : `Scan ${s.dir} with ${scanner.name} now`,
+        description: 'Runs the scanner and shows the counts by severity and the worst findings. Nothing is changed; the scanner may download its vulnerability database first.',
+        changes: [],
+        commands: [chosen],
+        warnings: [],
+      });
+    }
+    if (s.npmProject) {
+      proposals.push({
+        id: 'npm-audit',
+        title: 'Check the Node dependencies with npm audit',
+        description: 'Runs `npm audit` on the package-lock.json beside the Dockerfile and shows the counts by severity. Nothing is changed.',
+        changes: [],
+        commands: [{ title: 'npm audit', argv: ['npm', 'audit', '--json', '--prefix', s.dir!], run: true, parse: 'npm-audit-json' }],
+        warnings: [],
+      });
+    }
+    if (!s.ciScan) {
+      const root = s.root ?? s.dir!;
+      const gitlab = s.ci?.find((f) => f.kind === 'gitlab');
+      const github = await githubWorkflowProposal(ctx, root, dockerfile, s.root === null);
+      if (gitlab) proposals.push(gitlabProposal(gitlab, root, dockerfile), github);
+      else proposals.push(github);
+    }
+    return proposals;
   },
 });
+
+/** The command that scans one image and prints JSON, for scanners we can read. */
+export function imageScanCommand(scanner: InstalledScanner, image: string): CommandAction | null {
+  const json = (argv: string[], parse: ScanFormat): CommandAction => ({ title: `${scanner.name} ${image}`, argv, run: true, parse });
+  switch (scanner.name) {
+    case 'trivy':
+      return json([scanner.path, 'image', '--format', 'json', '--quiet', '--scanners', 'vuln', image], 'trivy-json');
+    case 'grype':
+      return json([scanner.path, image, '-o', 'json'], 'grype-json');
+    case 'snyk':
+      return json([scanner.path, 'container', 'test', image, '--json'], 'snyk-json');
+    case 'docker-scout':
+      // Scout prints tables, SARIF or SPDX, not a JSON report we read: shown for the person to run.
+      return { title: `docker scout cves ${image}`, argv: [scanner.path, 'scout', 'cves', image], run: false };
+    case 'osv-scanner':
+      return null;
+  }
+}
+
+export function dirScanCommand(scanner: InstalledScanner, dir: string): CommandAction | null {
+  switch (scanner.name) {
+    case 'trivy':
+      return { title: `trivy fs ${dir}`, argv: [scanner.path, 'fs', '--format', 'json', '--quiet', '--scanners', 'vuln', dir], run: true, parse: 'trivy-json' };
+    case 'grype':
+      return { title: `grype dir:${dir}`, argv: [scanner.path, `dir:${dir}`, '-o', 'json'], run: true, parse: 'grype-json' };
+    case 'osv-scanner':
+      return { title: `osv-scanner -r ${dir}`, argv: [scanner.path, '--format', 'json', '-r', dir], run: true, parse: 'osv-json' };
+    case 'snyk':
+      return { title: `snyk test ${dir}`, argv: [scanner.path, 'test', dir, '--json'], run: true, parse: 'snyk-json' };
+    case 'docker-scout':
+      return null;
+  }
+}
+
+/** Paths in the repository, as CI sees them (POSIX, relative to the checkout). */
+export function ciPaths(root: string, dockerfile: string): { file: string; context: string } {
+  const file = path.relative(root, dockerfile).split(path.sep).join('/');
+  const context = path.posix.dirname(file);
+  return { file, context: context === '' ? '.' : context };
+}
+
+/** A workflow file name: one per Dockerfile, so two Dockerfiles of a repository do not collide. */
+export function workflowFile(root: string, dockerfile: string): string {
+  const { file } = ciPaths(root, dockerfile);
+  const slug = file === 'Dockerfile' ? '' : '-' + file.replace(/\/?Dockerfile$/i, '').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase();
+  return path.join(root, '.github', 'workflows', `${WORKFLOW_NAME}${slug === '-' ? '' : slug}.yml`);
+}
+
+export function githubWorkflow(root: string, dockerfile: string): string {
+  const { file, context } = ciPaths(root, dockerfile);
+  const image = `${WORKFLOW_NAME}:\${{ github.sha }}`;
+  const workflow = {
+    name: `Container image scan (${file})`,
+    on: {
+      push: { paths: [`${context === '.' ? '' : context + '/'}**`, '.github/workflows/**'] },
+      pull_request: null,
+      schedule: [{ cron: '17 5 * * 1' }],
+      workflow_dispatch: null,
+    },
+    permissions: { contents: 'read' },
+    jobs: {
+      scan: {
+        'runs-on': 'ubuntu-latest',
+        steps: [
+          { uses: 'actions/checkout@v4' },
+          { name: 'Build the image', run: `docker build --file ${shellQuote(file)} --tag ${image} ${shellQuote(context)}` },
+          {
+            name: 'Scan with Trivy; fail on critical or high vulnerabilities that have a fix',
+            uses: TRIVY_ACTION,
+            with: { 'image-ref': image, format: 'table', 'exit-code': '1', 'ignore-unfixed': true, 'vuln-type': 'os,library', severity: 'CRITICAL,HIGH' },
+          },
+        ],
+      },
+    },
+  };
+  const header =
+    '# Added by docker-harden: builds the image and fails on critical or high vulnerabilities.\n' +
+    '# Runs on every push and pull request, and weekly, since new vulnerabilities are found in old images.\n';
+  return header + stringify(workflow, { lineWidth: 0, nullStr: '' }).replace(/: $/gm, ':');
+}
+
+async function githubWorkflowProposal(ctx: Context, root: string, dockerfile: string, noRepo: boolean): Promise<Proposal> {
+  const file = workflowFile(root, dockerfile);
+  const before = await ctx.probe.readText(file);
+  const warnings = ['The job fails the build while the image has critical or high vulnerabilities with a fix; update the base image or the dependency, or list accepted ones in a .trivyignore.'];
+  if (noRepo) warnings.push(`No git repository was found above ${path.dirname(dockerfile)}; the workflow is written under that directory.`);
+  return {
+    id: 'ci-github',
+    title: `Add a GitHub Actions workflow that scans the image (${path.relative(root, file)})`,
+    description: 'A new workflow: build the image from this Dockerfile and scan it with Trivy, failing on critical or high findings.',
+    changes: [{ path: file, before, after: githubWorkflow(root, dockerfile), mode: 0o644 }],
+    commands: [],
+    warnings,
+    group: 'ci',
+  };
+}
+
+/** Two jobs appended to .gitlab-ci.yml: build and save the image, then scan the saved image with Trivy. */
+export function gitlabJobs(root: string, dockerfile: string, existing: string): string {
+  const { file, context } = ciPaths(root, dockerfile);
+  const stage = gitlabStage(existing);
+  const jobs = {
+    'docker-harden-build': {
+      ...(stage ? { stage } : {}),
+      image: 'docker:27',
+      services: ['docker:27-dind'],
+      variables: { DOCKER_TLS_CERTDIR: '/certs' },
+      script: [`docker build --file ${shellQuote(file)} --tag docker-harden-scan:$CI_COMMIT_SHORT_SHA ${shellQuote(context)}`, 'docker save --output docker-harden-scan.tar docker-harden-scan:$CI_COMMIT_SHORT_SHA'],
+      artifacts: { paths: ['docker-harden-scan.tar'], expire_in: '1 day' },
+    },
+    'docker-harden-scan': {
+      ...(stage ? { stage } : {}),
+      needs: ['docker-harden-build'],
+      image: { name: TRIVY_IMAGE, entrypoint: [''] },
+      script: ['trivy image --input docker-harden-scan.tar --exit-code 1 --ignore-unfixed --severity CRITICAL,HIGH --scanners vuln'],
+    },
+  };
+  const sep = existing.length === 0 || existing.endsWith('\n\n') ? '' : existing.endsWith('\n') ? '\n' : '\n\n';
+  return existing + sep + '# Added by docker-harden: build the image and fail on critical or high vulnerabilities.\n' + stringify(jobs, { lineWidth: 0 });
+}
+
+/** The stage for the new jobs: `test` unless the file lists stages without it. */
+function gitlabStage(text: string): string | null {
+  try {
+    const data = (parseYaml(text) ?? {}) as Record<string, unknown>;
+    const stages = Array.isArray(data.stages) ? data.stages.map(String) : null;
+    if (!stages || stages.includes('test')) return null;
+    return stages.filter((x) => !x.startsWith('.')).at(-1) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function gitlabProposal(gitlab: CiFile, root: string, dockerfile: string): Proposal {
+  return {
+    id: 'ci-gitlab',
+    title: 'Add a scan job to .gitlab-ci.yml',
+    description: 'Two jobs at the end of .gitlab-ci.yml: build the image (Docker-in-Docker with TLS) and scan the saved image with Trivy, failing on critical or high findings. The rest of the file is left as it is.',
+    changes: [{ path: gitlab.path, before: gitlab.text, after: gitlabJobs(root, dockerfile, gitlab.text) }],
+    commands: [],
+    warnings: ['The build job needs a runner that allows Docker-in-Docker (privileged); on shared GitLab.com runners it does.'],
+    group: 'ci',
+  };
+}
+
+/** A daily scan of the running images: a cron file that logs to syslog. */
+async function scheduleProposal(ctx: Context, scanner: InstalledScanner): Promise<Proposal> {
+  const scan =
+    scanner.name === 'trivy'
+      ? `${scanner.path} image --quiet --scanners vuln --severity CRITICAL,HIGH "$img"`
+      : `${scanner.path} "$img" --only-fixed --fail-on high`;
+  const docker = (await ctx.probe.which('docker')) ?? '/usr/bin/docker';
+  const script = `for img in $(${docker} ps --format '{{.Image}}' | sort -u); do ${scan}; done 2>&1 | logger -t docker-harden-scan`;
+  const after =
+    '# Added by docker-harden: scan the images of running containers every day; results go to syslog\n' +
+    '# (journalctl -t docker-harden-scan). Remove this file to stop.\n' +
+    'SHELL=/bin/sh\nPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n' +
+    `23 4 * * * root ${script.replace(/%/g, '\\%')}\n`;
+  const cronDir = await ctx.probe.stat('/etc/cron.d');
+  const warnings: string[] = [];
+  if (!cronDir) warnings.push('/etc/cron.d does not exist here: install cron (or run the same command from a systemd timer).');
+  return {
+    id: 'scheduled-scan',
+    title: `Scan the running images every day with ${scanner.name}`,
+    description: `Writes ${CRON_FILE}: each night at 04:23 ${scanner.name} scans the image of every running container and logs critical and high findings to syslog (tag docker-harden-scan). Undo removes the file.`,
+    changes: [{ path: CRON_FILE, before: await ctx.probe.readText(CRON_FILE), after, mode: 0o644 }],
+    commands: [],
+    warnings,
+  };
+}
+
+function installTrivyProposal(): Proposal {
+  return {
+    id: 'install-trivy',
+    title: 'Install a scanner (Trivy) and scan the running images',
+    description:
+      'No scanner is installed. Trivy is open source and scans images, file systems and repositories. Install it from ' +
+      "Aqua Security's package repository (https://trivy.dev/latest/getting-started/installation/), or run it as a container " +
+      'as shown. Then run this step again to schedule a daily scan.',
+    changes: [],
+    commands: [
+      {
+        title: 'Scan an image with Trivy in a container (the socket lets it read local images)',
+        argv: ['docker', 'run', '--rm', '-v', '/var/run/docker.sock:/var/run/docker.sock:ro', TRIVY_IMAGE, 'image', '--severity', 'CRITICAL,HIGH', 'IMAGE'],
+        run: false,
+      },
+    ],
+    warnings: [],
+  };
+}

@@ -1,9 +1,679 @@
-// Placeholder shape; the compose model is built in this module.
+/**
+ * The compose file model (compose.yaml / docker-compose.yml) and format-preserving edits.
+ *
+ * Reading: `loadCompose(path)` / `parseCompose(text, path)` give each service with the keys the
+ * steps judge (privileged, network_mode, pid, ipc, cap_add, cap_drop, security_opt, read_only,
+ * tmpfs, volumes, ports, user, image, build) and the line of every key. A file that is not valid
+ * YAML, whose top level is not a mapping, or whose `services` is not a mapping is a UserError
+ * naming file, line and column.
+ *
+ * Editing: `editService(text, serviceName, edits)` returns the new full text. The yaml Document
+ * locates the nodes; the text is then spliced at their source ranges, so every comment and every
+ * line outside the edited spans stays byte for byte (re-rendering the whole document would
+ * re-indent, re-quote and re-fold lines the person wrote). The result is parsed again and compared
+ * with the intended value before it is returned; a mismatch is an error, never a silent bad edit.
+ *
+ *   editService(text, 'web', [
+ *     { op: 'set', key: 'read_only', value: true },
+ *     { op: 'add', key: 'cap_drop', items: ['ALL'] },          // creates the list when absent
+ *     { op: 'remove', key: 'security_opt', where: (v) => v === 'seccomp:unconfined' },
+ *     { op: 'delete', key: 'privileged' },
+ *   ])
+ */
+import { promises as fs } from 'node:fs';
+import {
+  LineCounter,
+  isMap,
+  isScalar,
+  isSeq,
+  parseDocument,
+  stringify,
+  type Document,
+  type Node as YamlNode,
+  type Pair,
+  type YAMLMap,
+  type YAMLSeq,
+} from 'yaml';
+import { UserError } from '../core/errors.js';
+
+export const COMPOSE_FILE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'] as const;
+
+export interface KeyPosition {
+  line: number;
+  column: number;
+}
+
+export interface ComposeVolume {
+  /** bind (host path), volume (named), tmpfs, npipe, image, or anonymous (target only). */
+  type: string;
+  source?: string;
+  target?: string;
+  readOnly: boolean;
+  /** Short syntax as written, or the long-syntax mapping as data. */
+  raw: unknown;
+  line: number;
+}
+
+export interface ComposePort {
+  /** The port inside the container (the first of a range); null when it cannot be read. */
+  containerPort: number | null;
+  published?: string;
+  hostIp?: string;
+  protocol?: string;
+  raw: unknown;
+  line: number;
+}
+
+export interface ComposeService {
+  name: string;
+  /** Line of the service's own key under `services`. */
+  line: number;
+  /** The service's value as data (merge keys `<<` resolved). */
+  value: Record<string, unknown>;
+  /** Position of each key written in the service (keys brought in by `<<` point at the `<<`). */
+  keys: Record<string, KeyPosition>;
+  privileged?: boolean;
+  network_mode?: string;
+  pid?: string;
+  ipc?: string;
+  cap_add: string[];
+  cap_drop: string[];
+  security_opt: string[];
+  read_only?: boolean;
+  tmpfs: string[];
+  volumes: ComposeVolume[];
+  ports: ComposePort[];
+  user?: string;
+  image?: string;
+  build?: { context: string; dockerfile?: string };
+}
+
 export interface ComposeModel {
   path: string;
   text: string;
+  services: ComposeService[];
+  /** Line of the top-level `services` key, or null when the file has none. */
+  servicesLine: number | null;
+  service(name: string): ComposeService | undefined;
+  /** Line of `key` in service `name` (or of the service itself when the key is absent). */
+  lineOf(name: string, key?: string): number | null;
 }
+
 export async function loadCompose(file: string): Promise<ComposeModel> {
-  const { promises: fs } = await import('node:fs');
-  return { path: file, text: await fs.readFile(file, 'utf8') };
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UserError(
+      code === 'ENOENT' ? 'compose file not found' : `cannot read the compose file (${code ?? String(err)})`,
+      'Pass the path of an existing compose.yaml or docker-compose.yml with --compose.',
+      file,
+    );
+  }
+  return parseCompose(text, file);
+}
+
+interface ParsedCompose {
+  doc: Document.Parsed;
+  lines: LineCounter;
+  services: YAMLMap | null;
+  servicesPair: Pair | null;
+}
+
+/** Parse and validate the shape; UserError with line and column when the file is malformed. */
+function parseStrict(text: string, file: string): ParsedCompose {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, keepSourceTokens: true, merge: true, prettyErrors: false, uniqueKeys: true });
+  const error = doc.errors[0];
+  if (error) {
+    const pos = lines.linePos(error.pos[0]);
+    throw new UserError(
+      `not valid YAML: ${error.message.split('\n')[0]}`,
+      'Fix the YAML at that line (docker compose config shows the same error); nothing was changed.',
+      file,
+      pos.line,
+      pos.col,
+    );
+  }
+  const top = doc.contents;
+  if (top === null || (isScalar(top) && top.value === null)) {
+    return { doc, lines, services: null, servicesPair: null };
+  }
+  if (!isMap(top)) {
+    const pos = lines.linePos(top.range?.[0] ?? 0);
+    throw new UserError(
+      'the top level of a compose file must be a mapping (services:, volumes:, ...)',
+      'Check that this is a compose file; nothing was changed.',
+      file,
+      pos.line,
+      pos.col,
+    );
+  }
+  const servicesPair = top.items.find((p) => keyText(p) === 'services') ?? null;
+  if (!servicesPair) return { doc, lines, services: null, servicesPair: null };
+  const value = servicesPair.value as YamlNode | null;
+  if (value === null || (isScalar(value) && value.value === null)) return { doc, lines, services: null, servicesPair };
+  if (!isMap(value)) {
+    const pos = lines.linePos(value.range?.[0] ?? (servicesPair.key as YamlNode).range?.[0] ?? 0);
+    throw new UserError(
+      '`services` must be a mapping of service names to their settings',
+      'Write each service as `name:` under `services:`, indented; nothing was changed.',
+      file,
+      pos.line,
+      pos.col,
+    );
+  }
+  for (const pair of value.items) {
+    const v = pair.value as YamlNode | null;
+    if (v !== null && !isMap(v) && !(isScalar(v) && v.value === null)) {
+      const pos = lines.linePos(v.range?.[0] ?? 0);
+      throw new UserError(
+        `service \`${keyText(pair)}\` must be a mapping of settings`,
+        'Indent the service settings under its name; nothing was changed.',
+        file,
+        pos.line,
+        pos.col,
+      );
+    }
+  }
+  return { doc, lines, services: value, servicesPair };
+}
+
+function keyText(pair: Pair): string {
+  const key = pair.key as YamlNode | string | null;
+  // With merge keys on, `<<` is a Scalar holding a symbol.
+  if (isScalar(key)) return typeof key.value === 'symbol' ? '<<' : String(key.value);
+  return String(key);
+}
+
+function nodeStart(node: unknown): number | undefined {
+  return (node as YamlNode | null)?.range?.[0];
+}
+
+export function parseCompose(text: string, file: string): ComposeModel {
+  const parsed = parseStrict(text, file);
+  const pos = (offset: number | undefined): KeyPosition => {
+    const p = parsed.lines.linePos(offset ?? 0);
+    return { line: p.line, column: p.col };
+  };
+  const services: ComposeService[] = [];
+  for (const pair of parsed.services?.items ?? []) {
+    const name = keyText(pair);
+    const serviceNode = pair.value as YamlNode | null;
+    const line = pos(nodeStart(pair.key)).line;
+    const keys: Record<string, KeyPosition> = {};
+    const valueLines = new Map<string, YamlNode | null>();
+    let mergeAt: KeyPosition | undefined;
+    if (isMap(serviceNode)) {
+      for (const item of serviceNode.items) {
+        const k = keyText(item);
+        if (k === '<<') {
+          mergeAt ??= pos(nodeStart(item.key));
+          continue;
+        }
+        keys[k] = pos(nodeStart(item.key));
+        valueLines.set(k, item.value as YamlNode | null);
+      }
+    }
+    const value = (isMap(serviceNode) ? serviceNode.toJS(parsed.doc) : {}) as Record<string, unknown>;
+    // Keys merged from an anchor (`<<: *defaults`) are reported at the `<<` line.
+    if (mergeAt) for (const k of Object.keys(value)) keys[k] ??= mergeAt;
+    const lineOfItem = (key: string, index: number): number => {
+      const seq = valueLines.get(key);
+      const item = isSeq(seq) ? (seq.items[index] as YamlNode | undefined) : undefined;
+      return pos(nodeStart(item) ?? nodeStart(seq)).line || keys[key]?.line || line;
+    };
+    services.push({
+      name,
+      line,
+      value,
+      keys,
+      privileged: asBool(value.privileged),
+      network_mode: asString(value.network_mode),
+      pid: asString(value.pid),
+      ipc: asString(value.ipc),
+      cap_add: asStringList(value.cap_add),
+      cap_drop: asStringList(value.cap_drop),
+      security_opt: asStringList(value.security_opt),
+      read_only: asBool(value.read_only),
+      tmpfs: asStringList(value.tmpfs),
+      volumes: asList(value.volumes).map((v, i) => volumeOf(v, lineOfItem('volumes', i))),
+      ports: asList(value.ports).map((p, i) => portOf(p, lineOfItem('ports', i))),
+      user: value.user === undefined || value.user === null ? undefined : String(value.user),
+      image: asString(value.image),
+      build: buildOf(value.build),
+    });
+  }
+  const servicesLine = parsed.servicesPair ? pos(nodeStart(parsed.servicesPair.key)).line : null;
+  return {
+    path: file,
+    text,
+    services,
+    servicesLine,
+    service: (name) => services.find((s) => s.name === name),
+    lineOf(name, key) {
+      const s = services.find((x) => x.name === name);
+      if (!s) return null;
+      return key ? (s.keys[key]?.line ?? s.line) : s.line;
+    },
+  };
+}
+
+function asBool(v: unknown): boolean | undefined {
+  if (typeof v === 'boolean') return v;
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  return undefined;
+}
+
+function asString(v: unknown): string | undefined {
+  return v === undefined || v === null ? undefined : String(v);
+}
+
+function asList(v: unknown): unknown[] {
+  if (Array.isArray(v)) return v;
+  return v === undefined || v === null ? [] : [v];
+}
+
+function asStringList(v: unknown): string[] {
+  return asList(v).map((x) => String(x));
+}
+
+function buildOf(v: unknown): ComposeService['build'] {
+  if (typeof v === 'string') return { context: v };
+  if (v && typeof v === 'object') {
+    const b = v as Record<string, unknown>;
+    return { context: asString(b.context) ?? '.', ...(b.dockerfile !== undefined ? { dockerfile: String(b.dockerfile) } : {}) };
+  }
+  return undefined;
+}
+
+/** Short syntax `[SOURCE:]TARGET[:MODE]` or the long-syntax mapping. */
+export function volumeOf(raw: unknown, line: number): ComposeVolume {
+  if (raw && typeof raw === 'object') {
+    const v = raw as Record<string, unknown>;
+    return {
+      type: asString(v.type) ?? 'volume',
+      source: asString(v.source),
+      target: asString(v.target),
+      readOnly: v.read_only === true || v.read_only === 'true',
+      raw,
+      line,
+    };
+  }
+  const text = String(raw);
+  const parts = text.split(':');
+  if (parts.length === 1) return { type: 'anonymous', target: text, readOnly: false, raw, line };
+  const [source, target, mode = ''] = parts as [string, string, string?];
+  const bind = /^[./~]/.test(source) || source.startsWith('$');
+  return {
+    type: bind ? 'bind' : 'volume',
+    source,
+    target,
+    readOnly: mode.split(',').includes('ro'),
+    raw,
+    line,
+  };
+}
+
+/** Short syntax `[[HOST_IP:]PUBLISHED:]TARGET[/PROTOCOL]` or the long-syntax mapping. */
+export function portOf(raw: unknown, line: number): ComposePort {
+  if (raw && typeof raw === 'object') {
+    const p = raw as Record<string, unknown>;
+    return {
+      containerPort: firstPort(p.target),
+      published: asString(p.published),
+      hostIp: asString(p.host_ip),
+      protocol: asString(p.protocol),
+      raw,
+      line,
+    };
+  }
+  let text = String(raw);
+  let protocol: string | undefined;
+  const slash = text.lastIndexOf('/');
+  if (slash >= 0) {
+    protocol = text.slice(slash + 1);
+    text = text.slice(0, slash);
+  }
+  // An IPv6 host address is written in brackets: [::1]:8080:80.
+  let hostIp: string | undefined;
+  const bracket = /^\[([^\]]+)\]:(.*)$/.exec(text);
+  if (bracket) {
+    hostIp = bracket[1];
+    text = bracket[2]!;
+  }
+  const parts = text.split(':');
+  const target = parts.pop()!;
+  const published = parts.pop();
+  if (!hostIp && parts.length > 0) hostIp = parts.join(':');
+  return { containerPort: firstPort(target), ...(published !== undefined ? { published } : {}), ...(hostIp ? { hostIp } : {}), ...(protocol ? { protocol } : {}), raw, line };
+}
+
+function firstPort(v: unknown): number | null {
+  const m = /^(\d+)/.exec(String(v ?? ''));
+  return m ? Number(m[1]) : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Format-preserving edits
+
+export type ServiceEdit =
+  /** Set a key to a value (replacing only the value's text when the key exists). */
+  | { op: 'set'; key: string; value: unknown; style?: 'flow' | 'block' }
+  /** Remove a key and its value (its lines). */
+  | { op: 'delete'; key: string }
+  /** Append items to a list, creating the key when absent; items already present are skipped. */
+  | { op: 'add'; key: string; items: unknown[]; style?: 'flow' | 'block' }
+  /** Remove the list items for which `where` is true; an emptied list loses its key. */
+  | { op: 'remove'; key: string; where: (item: unknown) => boolean };
+
+/**
+ * Apply `edits` to service `serviceName` of compose `text` and return the new text. A list or
+ * mapping written under a new key is a block by default; `style: 'flow'` writes `[ALL]`. Throws a
+ * UserError for a malformed file or an unknown service (nothing is written by this function).
+ */
+export function editService(text: string, serviceName: string, edits: ServiceEdit[], file = 'compose.yaml'): string {
+  let current = text;
+  for (const edit of edits) current = applyOne(current, serviceName, edit, file);
+  verifyEdit(text, current, serviceName, edits, file);
+  return current;
+}
+
+interface Layout {
+  eol: string;
+  /** Spaces per indentation level. */
+  unit: number;
+  /** Whether block sequences are indented under their key (`key:\n  - x`) or not (`key:\n- x`). */
+  indentSeq: boolean;
+}
+
+function layoutOf(text: string, parsed: ParsedCompose): Layout {
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  let unit = 2;
+  const first = parsed.services?.items[0];
+  const firstService = first?.value as YamlNode | null;
+  if (first && isMap(firstService) && !firstService.flow && firstService.items[0]) {
+    const outer = columnOf(text, nodeStart(first.key) ?? 0);
+    const inner = columnOf(text, nodeStart(firstService.items[0].key) ?? 0);
+    if (inner > outer) unit = inner - outer;
+  }
+  let indentSeq = true;
+  const seqMatch = /^( *)[^\s#-][^\n]*:[ \t]*\r?\n( *)- /m.exec(text);
+  if (seqMatch) indentSeq = seqMatch[2]!.length > seqMatch[1]!.length;
+  return { eol, unit, indentSeq };
+}
+
+function columnOf(text: string, offset: number): number {
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  return offset - lineStart;
+}
+
+function lineStartOf(text: string, offset: number): number {
+  return text.lastIndexOf('\n', offset - 1) + 1;
+}
+
+/** Offset just past the end of the line holding `offset - 1` (after its newline, or at EOF). */
+function lineEndAfter(text: string, offset: number): number {
+  if (offset > 0 && text[offset - 1] === '\n') return offset;
+  const nl = text.indexOf('\n', offset);
+  return nl === -1 ? text.length : nl + 1;
+}
+
+/** End of a pair's text (its value, or the key when the value is empty). */
+function pairEnd(pair: Pair): number {
+  const v = pair.value as YamlNode | null;
+  const k = pair.key as YamlNode;
+  const vEnd = v?.range?.[1];
+  const kEnd = k.range?.[1] ?? 0;
+  return vEnd !== undefined && vEnd > kEnd ? vEnd : kEnd;
+}
+
+function applyOne(text: string, serviceName: string, edit: ServiceEdit, file: string): string {
+  const parsed = parseStrict(text, file);
+  const servicePair = parsed.services?.items.find((p) => keyText(p) === serviceName);
+  if (!servicePair) {
+    throw new UserError(`service \`${serviceName}\` not found`, 'Name one of the services under `services:`.', file);
+  }
+  const layout = layoutOf(text, parsed);
+  const serviceNode = servicePair.value as YamlNode | null;
+  if (serviceNode !== null && isMap(serviceNode) && serviceNode.flow) {
+    return rerenderFlowService(text, parsed, servicePair, edit);
+  }
+  const serviceMap = isMap(serviceNode) ? serviceNode : null;
+  const keyIndent = serviceMap?.items[0]
+    ? columnOf(text, nodeStart(serviceMap.items[0].key) ?? 0)
+    : columnOf(text, nodeStart(servicePair.key) ?? 0) + layout.unit;
+  const pair = serviceMap?.items.find((p) => keyText(p) === edit.key);
+
+  switch (edit.op) {
+    case 'delete':
+      return pair ? deletePair(text, pair) : text;
+    case 'set': {
+      if (pair) return replaceValue(text, pair, edit.value, layout, edit.style);
+      return insertPair(text, servicePair, serviceMap, edit.key, edit.value, keyIndent, layout, edit.style);
+    }
+    case 'add': {
+      const existing = pair?.value as YamlNode | null | undefined;
+      if (!pair || existing === null || existing === undefined || (isScalar(existing) && existing.value === null)) {
+        if (pair) return replaceValue(text, pair, edit.items, layout, edit.style);
+        return insertPair(text, servicePair, serviceMap, edit.key, edit.items, keyIndent, layout, edit.style);
+      }
+      if (!isSeq(existing)) throw new UserError(`\`${edit.key}\` of service \`${serviceName}\` is not a list`, 'Write it as a list to let docker-harden add to it.', file, lineAt(parsed, nodeStart(existing)));
+      const have = existing.items.map((i) => JSON.stringify(toData(i, parsed.doc)));
+      const fresh = edit.items.filter((item) => !have.includes(JSON.stringify(item)));
+      if (fresh.length === 0) return text;
+      return existing.flow ? rerenderFlowSeq(text, existing, existing.items, fresh) : appendBlockItems(text, existing, fresh, layout);
+    }
+    case 'remove': {
+      const existing = pair?.value as YamlNode | null | undefined;
+      if (!pair || !isSeq(existing)) return text;
+      const keep = existing.items.filter((i) => !edit.where(toData(i, parsed.doc)));
+      if (keep.length === existing.items.length) return text;
+      if (keep.length === 0) return deletePair(text, pair);
+      if (existing.flow) return rerenderFlowSeq(text, existing, keep, []);
+      return removeBlockItems(text, existing, keep);
+    }
+  }
+}
+
+function lineAt(parsed: ParsedCompose, offset: number | undefined): number {
+  return parsed.lines.linePos(offset ?? 0).line;
+}
+
+function toData(node: unknown, doc: Document.Parsed): unknown {
+  return isScalar(node) || isMap(node) || isSeq(node) ? (node as YamlNode).toJS(doc) : node;
+}
+
+function deletePair(text: string, pair: Pair): string {
+  const start = lineStartOf(text, nodeStart(pair.key) ?? 0);
+  const end = lineEndAfter(text, pairEnd(pair));
+  return text.slice(0, start) + text.slice(end);
+}
+
+/** Render `key: value` (or `key:` + block) lines at `indent`, each ending in eol. */
+function renderPair(key: string, value: unknown, indent: number, layout: Layout, style?: 'flow' | 'block'): string {
+  const pad = ' '.repeat(indent);
+  const renderedKey = renderKey(key);
+  if (style === 'flow' && Array.isArray(value)) return `${pad}${renderedKey}: [${value.map(flowItem).join(', ')}]${layout.eol}`;
+  if (value !== null && typeof value === 'object' && !(Array.isArray(value) && value.length === 0) && !(isPlainObject(value) && Object.keys(value).length === 0)) {
+    return `${pad}${renderedKey}:${layout.eol}${renderBlock(value, indent + (Array.isArray(value) && !layout.indentSeq ? 0 : layout.unit), layout)}`;
+  }
+  return `${pad}${renderedKey}: ${renderScalar(value)}${layout.eol}`;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function renderKey(key: string): string {
+  return stringify(key).trimEnd();
+}
+
+function renderScalar(value: unknown): string {
+  return stringify(value, { lineWidth: 0 }).trimEnd();
+}
+
+/** A block collection rendered by yaml, re-indented to `indent` with the file's layout. */
+function renderBlock(value: unknown, indent: number, layout: Layout): string {
+  const body = stringify(value, { indent: layout.unit, indentSeq: layout.indentSeq, lineWidth: 0 });
+  const pad = ' '.repeat(indent);
+  return body
+    .replace(/\n$/, '')
+    .split('\n')
+    .map((l) => (l.length ? pad + l : l))
+    .join(layout.eol) + layout.eol;
+}
+
+function replaceValue(text: string, pair: Pair, value: unknown, layout: Layout, style?: 'flow' | 'block'): string {
+  const old = pair.value as YamlNode | null;
+  const keepFlow = style === 'flow' || (style === undefined && old !== null && (isSeq(old) || isMap(old)) && old.flow === true);
+  const isBlockValue = !keepFlow && typeof value === 'object' && value !== null && !(Array.isArray(value) && value.length === 0) && !(isPlainObject(value) && Object.keys(value).length === 0);
+  const oldIsBlock = old !== null && (isMap(old) || isSeq(old)) && !old.flow;
+  if (!isBlockValue && !oldIsBlock && old?.range) {
+    const inline = Array.isArray(value) ? `[${value.map(flowItem).join(', ')}]` : renderInline(value);
+    return text.slice(0, old.range[0]) + inline + text.slice(old.range[1]);
+  }
+  // A block value on either side: rewrite the pair's lines.
+  const keyCol = columnOf(text, nodeStart(pair.key) ?? 0);
+  const start = lineStartOf(text, nodeStart(pair.key) ?? 0);
+  const end = lineEndAfter(text, pairEnd(pair));
+  const rendered = renderPair(keyText(pair), value, keyCol, layout, style);
+  return text.slice(0, start) + (text.slice(start, end).endsWith('\n') ? rendered : rendered.replace(/\r?\n$/, '')) + text.slice(end);
+}
+
+function renderInline(value: unknown): string {
+  if (Array.isArray(value) || isPlainObject(value)) return JSON.stringify(value);
+  return renderScalar(value);
+}
+
+function insertPair(text: string, servicePair: Pair, serviceMap: YAMLMap | null, key: string, value: unknown, keyIndent: number, layout: Layout, style?: 'flow' | 'block'): string {
+  const rendered = renderPair(key, value, keyIndent, layout, style);
+  let at: number;
+  if (serviceMap && serviceMap.items.length > 0) {
+    at = lineEndAfter(text, pairEnd(serviceMap.items[serviceMap.items.length - 1]!));
+  } else {
+    // `web:` with no settings (or `web: ~`): drop an explicit null, keep a trailing comment, and
+    // put the new key on the next line.
+    const keyNode = servicePair.key as YamlNode;
+    const lineStart = lineStartOf(text, keyNode.range![0]);
+    const lineEnd = lineEndAfter(text, keyNode.range![1]);
+    const nullValue = servicePair.value as YamlNode | null;
+    let line = text.slice(lineStart, lineEnd);
+    if (nullValue?.range && nullValue.range[1] > nullValue.range[0] && nullValue.range[0] >= keyNode.range![1]) {
+      line = text.slice(lineStart, nullValue.range[0]).replace(/[ \t]+$/, '') + text.slice(nullValue.range[1], lineEnd);
+    }
+    if (!line.endsWith('\n')) line += layout.eol;
+    return text.slice(0, lineStart) + line + rendered + text.slice(lineEnd);
+  }
+  if (at === text.length && text.length > 0 && !text.endsWith('\n')) return text + layout.eol + rendered.replace(/\r?\n$/, '');
+  return text.slice(0, at) + rendered + text.slice(at);
+}
+
+/** Insert new `- item` lines after the last item of a block sequence, at its dash column. */
+function appendBlockItems(text: string, seq: YAMLSeq, items: unknown[], layout: Layout): string {
+  const last = seq.items[seq.items.length - 1] as YamlNode;
+  const firstStart = nodeStart(seq.items[0]) ?? 0;
+  const lineStart = lineStartOf(text, firstStart);
+  const dashCol = text.slice(lineStart, firstStart).lastIndexOf('-');
+  const pad = ' '.repeat(Math.max(0, dashCol));
+  const rendered = items
+    .map((item) => {
+      const body = stringify([item], { indent: layout.unit, lineWidth: 0 }).replace(/\n$/, '');
+      return body
+        .split('\n')
+        .map((l) => (l.length ? pad + l : l))
+        .join(layout.eol) + layout.eol;
+    })
+    .join('');
+  const at = lineEndAfter(text, last.range?.[1] ?? firstStart);
+  if (at === text.length && !text.endsWith('\n')) return text + layout.eol + rendered.replace(/\r?\n$/, '');
+  return text.slice(0, at) + rendered + text.slice(at);
+}
+
+function removeBlockItems(text: string, seq: YAMLSeq, keep: unknown[]): string {
+  let out = text;
+  // From the last item to the first, so earlier offsets stay valid.
+  for (const item of [...seq.items].reverse()) {
+    if (keep.includes(item)) continue;
+    const node = item as YamlNode;
+    const start = lineStartOf(out, node.range?.[0] ?? 0);
+    const end = lineEndAfter(out, node.range?.[1] ?? 0);
+    out = out.slice(0, start) + out.slice(end);
+  }
+  return out;
+}
+
+/** A flow list `[a, b]` written again from its items' own source text plus the new items. */
+function rerenderFlowSeq(text: string, seq: YAMLSeq, keep: unknown[], fresh: unknown[]): string {
+  const parts = keep.map((item) => {
+    const r = (item as YamlNode).range;
+    return r ? text.slice(r[0], r[1]) : renderInline(item);
+  });
+  for (const item of fresh) parts.push(flowItem(item));
+  const range = seq.range!;
+  return text.slice(0, range[0]) + `[${parts.join(', ')}]` + text.slice(range[1]);
+}
+
+function flowItem(item: unknown): string {
+  if (typeof item === 'string') {
+    const plain = renderScalar(item);
+    const back = parseDocument(`[${plain}]`).toJS() as unknown[];
+    if (Array.isArray(back) && back.length === 1 && back[0] === item) return plain;
+    return JSON.stringify(item);
+  }
+  return renderInline(item);
+}
+
+/** A service written as a flow mapping `{image: x}`: edit the node and write that node again. */
+function rerenderFlowService(text: string, parsed: ParsedCompose, servicePair: Pair, edit: ServiceEdit): string {
+  const node = servicePair.value as YAMLMap;
+  const data = node.toJS(parsed.doc) as Record<string, unknown>;
+  applyToData(data, edit);
+  const range = node.range!;
+  return text.slice(0, range[0]) + JSON.stringify(data) + text.slice(range[1]);
+}
+
+function applyToData(data: Record<string, unknown>, edit: ServiceEdit): void {
+  switch (edit.op) {
+    case 'set':
+      data[edit.key] = edit.value;
+      return;
+    case 'delete':
+      delete data[edit.key];
+      return;
+    case 'add': {
+      const list = Array.isArray(data[edit.key]) ? [...(data[edit.key] as unknown[])] : [];
+      for (const item of edit.items) if (!list.some((x) => JSON.stringify(x) === JSON.stringify(item))) list.push(item);
+      data[edit.key] = list;
+      return;
+    }
+    case 'remove': {
+      if (!Array.isArray(data[edit.key])) return;
+      const list = (data[edit.key] as unknown[]).filter((x) => !edit.where(x));
+      if (list.length === 0) delete data[edit.key];
+      else data[edit.key] = list;
+      return;
+    }
+  }
+}
+
+/** The edited text must parse, and mean exactly the original with the edits applied. */
+function verifyEdit(before: string, after: string, serviceName: string, edits: ServiceEdit[], file: string): void {
+  const plain = (t: string) => parseDocument(t, { merge: false }).toJS() as Record<string, unknown>;
+  const expected = plain(before);
+  const services = expected.services as Record<string, Record<string, unknown> | null>;
+  const service = (services[serviceName] ??= {}) as Record<string, unknown>;
+  for (const edit of edits) applyToData(service, edit);
+  let actual: unknown;
+  try {
+    parseStrict(after, file);
+    actual = plain(after);
+  } catch (err) {
+    throw new Error(`internal error: the edit of service ${serviceName} produced invalid YAML (${(err as Error).message}); nothing was written`);
+  }
+  if (JSON.stringify(actual) !== JSON.stringify(expected)) {
+    throw new Error(`internal error: the edit of service ${serviceName} did not produce the intended compose file; nothing was written`);
+  }
 }

@@ -15,12 +15,15 @@ export function sha256(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** A unified diff of one change, with the file path in the headers and three lines of context. */
+/**
+ * A unified diff of one change, with the file path in the headers and three lines of context.
+ * The diff package puts "Index: <name>" and a rule on top when both names are the same: dropped.
+ */
 export function unifiedDiff(change: FileChange): string {
   const oldName = change.before === null ? '/dev/null' : change.path;
   return createTwoFilesPatch(oldName, change.path, change.before ?? '', change.after, undefined, undefined, {
     context: 3,
-  }).replace(/^=+\n/, '');
+  }).replace(/^(Index: [^\n]*\n)?=+\n/, '');
 }
 
 export interface WrittenFile {
@@ -51,8 +54,13 @@ export async function readNoFollow(file: string): Promise<Buffer | null> {
 
 /** Make sure a directory exists, is a real directory (not a symlink) and is private to its owner. */
 export async function ensurePrivateDir(dir: string): Promise<void> {
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 }).catch((err) => {
-    throw describeFsError(err, dir, 'create');
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 }).catch(async (err) => {
+    // A recursive mkdir reports ENOENT where the cause is EROFS or EACCES; ask once more without it.
+    const cause = await fs.mkdir(dir, { mode: 0o700 }).then(
+      () => null,
+      (again: NodeJS.ErrnoException) => (again.code === 'ENOENT' || again.code === 'EEXIST' ? err : again),
+    );
+    if (cause) throw describeFsError(cause, dir, 'create');
   });
   const info = await fs.lstat(dir);
   if (info.isSymbolicLink() || !info.isDirectory()) {
@@ -126,6 +134,12 @@ export async function writeBackup(backupDir: string, original: string, content: 
     await handle.writeFile(content);
     await handle.sync();
   } catch (err) {
+    // A partial backup (no space left) must not stay behind looking like a real one.
+    if (handle) {
+      await handle.close().catch(() => undefined);
+      handle = undefined;
+      await fs.unlink(file).catch(() => undefined);
+    }
     throw describeFsError(err, file, 'write the backup');
   } finally {
     await handle?.close();
@@ -146,7 +160,13 @@ export async function applyFileChange(change: FileChange, backupDir: string): Pr
     throw new UserError('changed since it was checked; nothing written', 'Run the check again to see a fresh diff.', change.path);
   }
   const backup = current === null ? null : await writeBackup(backupDir, change.path, current);
-  await writeFileAtomic(change.path, change.after, change.mode ?? 0o644);
+  try {
+    await writeFileAtomic(change.path, change.after, change.mode ?? 0o644);
+  } catch (err) {
+    // The target kept its bytes: drop the backup too, so a failed write leaves nothing behind.
+    if (backup) await fs.unlink(backup).catch(() => undefined);
+    throw err;
+  }
   return {
     path: change.path,
     backup,

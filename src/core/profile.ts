@@ -139,18 +139,14 @@ export class ProfileStore {
     await ensurePrivateDir(this.stateDir);
     const deadline = Date.now() + waitMs;
     for (;;) {
-      try {
-        const handle = await fs.open(this.lockFile, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
-        await handle.writeFile(`${process.pid}\n`);
-        await handle.close();
+      if (await this.tryCreateLock()) {
         this.locked = true;
         return;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw describeFsError(err, this.lockFile, 'create the lock');
       }
-      const holder = Number((await fs.readFile(this.lockFile, 'utf8').catch(() => '')).trim());
+      const seen = await this.readLock();
+      const holder = Number(seen.trim());
       if (!Number.isInteger(holder) || holder <= 0 || !processAlive(holder)) {
-        await fs.unlink(this.lockFile).catch(() => undefined);
+        await this.takeOverStale(seen);
         continue;
       }
       if (Date.now() >= deadline) {
@@ -161,6 +157,63 @@ export class ProfileStore {
         );
       }
       await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /**
+   * Create the lock file with our pid already in it: written to a temp file, then hard-linked into
+   * place (link fails if the lock exists and never follows a link), so no reader sees it empty.
+   */
+  private async tryCreateLock(): Promise<boolean> {
+    const temp = `${this.lockFile}.${process.pid}.${Math.random().toString(36).slice(2, 8)}`;
+    try {
+      const handle = await fs.open(temp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
+      try {
+        await handle.writeFile(`${process.pid}\n`);
+      } finally {
+        await handle.close();
+      }
+      await fs.link(temp, this.lockFile);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw describeFsError(err, this.lockFile, 'create the lock');
+    } finally {
+      await fs.unlink(temp).catch(() => undefined);
+    }
+  }
+
+  private async readLock(): Promise<string> {
+    try {
+      return (await readNoFollow(this.lockFile))?.toString('utf8') ?? '';
+    } catch {
+      return ''; // a symbolic link: not a lock any run of ours made
+    }
+  }
+
+  /**
+   * Remove a lock left by a run that is gone. Runs racing to do so take turns through a second,
+   * short-lived lock and remove it only if it still holds what they saw: otherwise one of them
+   * could remove the fresh lock another has just taken.
+   */
+  private async takeOverStale(seen: string): Promise<void> {
+    const guard = `${this.lockFile}.takeover`;
+    let handle;
+    try {
+      handle = await fs.open(guard, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw describeFsError(err, guard, 'create the lock');
+      // A guard older than a few seconds belongs to a run killed while holding it.
+      const info = await fs.lstat(guard).catch(() => null);
+      if (info && Date.now() - info.mtimeMs > 5_000) await fs.unlink(guard).catch(() => undefined);
+      else await new Promise((r) => setTimeout(r, 20));
+      return;
+    }
+    try {
+      if ((await this.readLock()) === seen) await fs.unlink(this.lockFile).catch(() => undefined);
+    } finally {
+      await handle.close();
+      await fs.unlink(guard).catch(() => undefined);
     }
   }
 

@@ -3,9 +3,11 @@
  * the only place that writes files, runs mutating commands, restarts dockerd and rolls back.
  */
 import { execa } from 'execa';
+import { unlink } from 'node:fs/promises';
 import type { CheckResult, Context, Proposal, Step, Target } from './step.js';
 import { applyFileChange, readNoFollow, restoreFile, sha256, writeFileAtomic, type WrittenFile } from './change.js';
 import { UserError, formatError } from './errors.js';
+import { formatScanSummary, parseScanReport, type ScanSummary } from '../report/scanners.js';
 import { newAppliedId, targetKey, type AppliedRecord, type Profile, type ProfileStore } from './profile.js';
 
 export interface StepRun {
@@ -72,6 +74,8 @@ export interface ApplyOutcome {
   message: string;
   record?: AppliedRecord;
   recheck?: CheckResult;
+  /** Scanner reports parsed from commands marked `parse` (shown to the person). */
+  scans?: ScanSummary[];
 }
 
 const DEFAULT_READY_TIMEOUT = 30_000;
@@ -79,6 +83,15 @@ const DEFAULT_READY_TIMEOUT = 30_000;
 /** Apply one proposal: validate, back up and write, run commands, restart, health-check, re-check. */
 export async function applyProposal(step: Step, target: Target, proposal: Proposal, options: ApplyOptions): Promise<ApplyOutcome> {
   const log = options.log ?? (() => undefined);
+  if (proposal.choice) {
+    // A choice changes nothing on the machine: it is recorded, and there is nothing to undo.
+    options.profile[proposal.choice.key] = proposal.choice.value;
+    await options.store.save(options.profile);
+    return { status: 'applied', message: `recorded: ${proposal.title}` };
+  }
+  if (proposal.changes.length === 0 && proposal.commands.some((c) => c.run) && proposal.commands.every((c) => !c.run || c.parse)) {
+    return runScans(proposal, log);
+  }
   if (proposal.changes.length === 0 && !proposal.commands.some((c) => c.run)) {
     return { status: 'failed', message: 'this proposal has nothing to apply automatically; run the commands shown yourself' };
   }
@@ -109,14 +122,23 @@ export async function applyProposal(step: Step, target: Target, proposal: Propos
     files: written.map((w) => ({ path: w.path, backup: w.backup, beforeHash: w.beforeHash, afterHash: w.afterHash })),
     commands: [],
   };
-  // Recorded before any restart, so a crash there still leaves what undo needs.
+  // Recorded before any restart, so a crash there still leaves what undo needs. A change that
+  // cannot be recorded could not be undone: put the files back and say why.
   options.profile.applied.push(record);
-  await options.store.save(options.profile);
+  try {
+    await options.store.save(options.profile);
+  } catch (err) {
+    options.profile.applied.pop();
+    await rollbackFiles(written, log);
+    for (const w of written) if (w.backup) await unlink(w.backup).catch(() => undefined);
+    throw err;
+  }
 
   for (const command of proposal.commands.filter((c) => c.run)) {
     log(`running ${command.argv.join(' ')}`);
     const result = await execa(command.argv[0]!, command.argv.slice(1), { reject: false, stdin: 'ignore', timeout: 10 * 60_000 });
     record.commands.push(command.argv);
+    if (command.parse && readScan(command.parse, String(result.stdout ?? ''), log)) continue;
     if (result.exitCode !== 0) {
       await rollbackFiles(written, log);
       record.undone = new Date().toISOString();
@@ -153,6 +175,32 @@ export async function applyProposal(step: Step, target: Target, proposal: Propos
     return { status: 'applied-still-failing', record, recheck, message: `applied, but the check still reports ${recheck.status}` };
   }
   return { status: 'applied', record, recheck, message: recheck ? 'applied; the check now passes' : 'applied' };
+}
+
+/** A report that is read, not a change: run the scanners, show their summaries, record nothing. */
+async function runScans(proposal: Proposal, log: (l: string) => void): Promise<ApplyOutcome> {
+  const scans: ScanSummary[] = [];
+  const problems: string[] = [];
+  for (const command of proposal.commands.filter((c) => c.run)) {
+    log(`running ${command.argv.join(' ')}`);
+    const result = await execa(command.argv[0]!, command.argv.slice(1), { reject: false, stdin: 'ignore', timeout: 10 * 60_000, maxBuffer: 256 * 1024 * 1024 });
+    const scan = readScan(command.parse!, String(result.stdout ?? ''), log);
+    if (scan) scans.push(scan);
+    else problems.push(`\`${command.argv.join(' ')}\` ${result.exitCode === 0 ? 'printed no readable report' : `failed (exit ${result.exitCode ?? 'killed'})`}: ${String(result.stderr || result.stdout).trim().slice(0, 300)}`);
+  }
+  const summary = scans.flatMap(formatScanSummary);
+  if (problems.length > 0) return { status: 'failed', scans, message: [...summary, ...problems].join('\n') };
+  return { status: 'applied', scans, message: summary.join('\n') };
+}
+
+function readScan(format: NonNullable<Proposal['commands'][number]['parse']>, stdout: string, log: (l: string) => void): ScanSummary | null {
+  try {
+    const scan = parseScanReport(format, stdout);
+    for (const line of formatScanSummary(scan)) log(line);
+    return scan;
+  } catch {
+    return null;
+  }
 }
 
 /** Restart or reload and wait; returns null when the daemon answers, else why not. */

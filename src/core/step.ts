@@ -83,7 +83,16 @@ export interface CommandAction {
   run: boolean;
   /** The user the command is meant for when shown (rootless set-up runs as that user). */
   asUser?: string;
+  /**
+   * The command prints a scanner's JSON report: the engine parses it (src/report/scanners.ts) and
+   * shows counts by severity and the worst findings. Scanners exit non-zero when they find
+   * something; with a readable report that is a result, not a failure.
+   */
+  parse?: ScanFormat;
 }
+
+/** Scanner report formats the engine can summarise. */
+export type ScanFormat = 'trivy-json' | 'grype-json' | 'osv-json' | 'npm-audit-json' | 'snyk-json';
 
 export interface Proposal {
   /** Stable within the step, used by `--only step:proposal` and the profile. */
@@ -99,6 +108,11 @@ export interface Proposal {
   warnings: string[];
   /** Proposals sharing a group are alternatives: at most one of them is applied. */
   group?: string;
+  /**
+   * A choice the person makes, recorded in the profile instead of changing anything (step 13's
+   * platform). Such a proposal has no changes or commands; applying it records the value.
+   */
+  choice?: { key: 'platform'; value: string };
 }
 
 export type Target =

@@ -1,9 +1,462 @@
-// Placeholder shape; the Dockerfile model is built in this module.
+/**
+ * The Dockerfile model: instructions with exact source ranges, stages, the final stage, the user
+ * in effect (through `FROM <earlier stage>` chains), ARG and ENV values, and what is known about
+ * each base image. Built on dockerfile-ast; edits go through edit.ts so bytes outside them stay.
+ */
+import { promises as fs } from 'node:fs';
+import { DockerfileParser, type Dockerfile, type Instruction as AstInstruction, type From, type Arg, type Env } from 'dockerfile-ast';
+import { UserError } from '../core/errors.js';
+import { detectEol, lineStarts, type Range } from './edit.js';
+import { describeImage, parseImageRef, type ImageKnowledge, type ImageRef } from './images.js';
+
+export type { Range } from './edit.js';
+
+/** Every instruction Docker's builder knows. */
+export const KEYWORDS = ['ADD', 'ARG', 'CMD', 'COPY', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'FROM', 'HEALTHCHECK', 'LABEL', 'MAINTAINER', 'ONBUILD', 'RUN', 'SHELL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR'];
+
+export interface DockerInstruction {
+  /** Upper case: RUN, COPY... */
+  keyword: string;
+  /** The arguments as the builder reads them: continuations joined, comment lines inside dropped. */
+  args: string;
+  /** The exact source text of the instruction, continuations included. */
+  source: string;
+  /** 1-based first and last line. */
+  line: number;
+  endLine: number;
+  range: Range;
+  argsRange: Range | null;
+  /** Index of the stage it belongs to; -1 for ARGs before the first FROM. */
+  stage: number;
+  ast: AstInstruction;
+}
+
+export interface Stage {
+  index: number;
+  /** The `AS` name, lower case as the builder treats it; null when unnamed. */
+  name: string | null;
+  from: DockerInstruction;
+  /** The image reference as written (may hold `${VAR}`). */
+  imageText: string;
+  imageRange: Range | null;
+  /** The image with global ARG defaults substituted; null when FROM names an earlier stage. */
+  image: ImageRef | null;
+  /** The earlier stage this one is built on (`FROM build`). */
+  parent: Stage | null;
+  /** The instructions after FROM, in order. */
+  instructions: DockerInstruction[];
+}
+
+export interface Resolved {
+  value: string;
+  /** Variables referenced without any value known. */
+  unresolved: string[];
+}
+
+export interface EffectiveUser {
+  /** `user[:group]` as resolved. */
+  spec: string;
+  user: string;
+  group: string | null;
+  root: boolean;
+  /** The USER instruction that set it; null when it comes from the base image (or nothing). */
+  instruction: DockerInstruction | null;
+  /** The stage the USER line is in (an earlier stage when inherited). */
+  stage: Stage;
+  /** How it was found: a USER line, the base image's own default, or nothing at all (root). */
+  source: 'user' | 'image' | 'none';
+  /** Variables in the USER line that have no value. */
+  unresolved: string[];
+}
+
 export interface DockerfileModel {
   path: string;
   text: string;
+  /** The file's line ending, used for every line inserted. */
+  eol: '\n' | '\r\n' | '\r';
+  /** The escape character (`\` or the `# escape=` directive's). */
+  escape: string;
+  ast: Dockerfile;
+  instructions: DockerInstruction[];
+  /** ARGs before the first FROM. */
+  globalArgs: DockerInstruction[];
+  stages: Stage[];
+  finalStage: Stage;
+  /** The text of a 1-based line, without its ending. */
+  lineText(line: number): string;
+  lineCount: number;
+  /** The stages from the external image up to `stage` (`FROM <earlier stage>` followed). */
+  chain(stage?: Stage): Stage[];
+  /** The external image at the root of `stage`'s chain; null for a chain that ends in an unknown stage. */
+  baseImage(stage?: Stage): ImageRef | null;
+  /** What is known of that image. */
+  baseInfo(stage?: Stage): ImageKnowledge;
+  /** Substitute ARG defaults and ENV values in effect before instruction `at` (or at the end of the stage). */
+  resolve(text: string, stage: Stage | null, at?: DockerInstruction): Resolved;
+  /** The user in effect before `at` (or at the end of `stage`). */
+  userAt(stage: Stage, at?: DockerInstruction): EffectiveUser;
+  /** The user the final image runs as. */
+  effectiveUser(stage?: Stage): EffectiveUser;
+  /** The WORKDIR in effect at the end of a stage (inherited through its chain), `/` by default. */
+  workdir(stage?: Stage): string;
+  stageByName(name: string): Stage | undefined;
 }
+
+const MAX_BYTES = 5 * 1024 * 1024;
+
+/** Read and parse a Dockerfile; anything that is not one is a UserError naming the file. */
 export async function loadDockerfile(file: string): Promise<DockerfileModel> {
-  const { promises: fs } = await import('node:fs');
-  return { path: file, text: await fs.readFile(file, 'utf8') };
+  let info;
+  try {
+    info = await fs.stat(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new UserError('not found', 'Check the path, or run docker-harden in the folder that holds the Dockerfile.', file);
+    if (code === 'EACCES') throw new UserError('cannot be read (permission denied)', 'Run as a user who can read it.', file);
+    throw new UserError(`cannot be read: ${(err as Error).message}`, undefined, file);
+  }
+  if (info.isDirectory()) throw new UserError('is a directory, not a Dockerfile', 'Pass the file itself, for example --file ./Dockerfile.', file);
+  if (!info.isFile()) throw new UserError('is not a regular file', 'Pass the path of a Dockerfile.', file);
+  if (info.size > MAX_BYTES) throw new UserError(`is ${info.size} bytes, too large to be a Dockerfile`, 'Pass the path of a Dockerfile.', file);
+  let bytes: Buffer;
+  try {
+    bytes = await fs.readFile(file);
+  } catch (err) {
+    throw new UserError(`cannot be read: ${(err as Error).message}`, undefined, file);
+  }
+  return parseDockerfile(decodeText(bytes, file), file);
+}
+
+function decodeText(bytes: Buffer, file: string): string {
+  if (bytes.includes(0)) throw new UserError('is a binary file, not a Dockerfile', 'Pass the path of a Dockerfile (a text file starting with FROM).', file);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new UserError('is not UTF-8 text, so it is not a Dockerfile', 'Pass the path of a Dockerfile, or save it as UTF-8.', file);
+  }
+}
+
+/** Parse Dockerfile text; `file` names it in errors. */
+export function parseDockerfile(text: string, file: string): DockerfileModel {
+  if (text.replace(/^\uFEFF/, '').trim() === '') throw new UserError('is empty', 'A Dockerfile needs at least a FROM line, for example: FROM debian:bookworm-slim', file);
+  const ast = DockerfileParser.parse(text);
+  const starts = lineStarts(text);
+  const lineText = (line: number): string => {
+    const start = starts[line - 1];
+    if (start === undefined) return '';
+    const end = line < starts.length ? starts[line]! : text.length;
+    return text.slice(start, end).replace(/\r?\n$|\r$/, '');
+  };
+  const escape = ast.getEscapeCharacter();
+  const astInstructions = ast.getInstructions();
+  if (astInstructions.length === 0) {
+    throw new UserError('holds only comments, no instructions', 'A Dockerfile needs at least a FROM line, for example: FROM debian:bookworm-slim', file);
+  }
+  const unknown = astInstructions.filter((i) => !KEYWORDS.includes(i.getKeyword()));
+  if (unknown.length === astInstructions.length || !astInstructions.some((i) => i.getKeyword() === 'FROM')) {
+    const first = astInstructions[0]!;
+    const line = first.getRange().start.line + 1;
+    throw new UserError(
+      `is not a Dockerfile: it has no FROM instruction${unknown.length > 0 ? ` (line ${line} reads "${clip(lineText(line))}")` : ''}`,
+      'Pass the path of a Dockerfile (its first instruction is FROM, or ARG before FROM).',
+      file,
+      unknown.length > 0 ? line : undefined,
+    );
+  }
+  const firstReal = astInstructions[0]!;
+  if (firstReal.getKeyword() !== 'FROM' && firstReal.getKeyword() !== 'ARG') {
+    const line = firstReal.getRange().start.line + 1;
+    throw new UserError(
+      `is not a valid Dockerfile: the first instruction must be FROM (or ARG before FROM), found "${clip(lineText(line))}"`,
+      'Fix that line, or pass the path of another Dockerfile.',
+      file,
+      line,
+    );
+  }
+  if (unknown.length > 0) {
+    const bad = unknown[0]!;
+    const line = bad.getRange().start.line + 1;
+    throw new UserError(
+      `unknown instruction "${bad.getInstruction()}"; Docker would refuse to build this file`,
+      `Fix line ${line} (instructions are ${KEYWORDS.filter((k) => k !== 'MAINTAINER').join(', ')}).`,
+      file,
+      line,
+    );
+  }
+
+  const instructions: DockerInstruction[] = [];
+  const stages: Stage[] = [];
+  const globalArgs: DockerInstruction[] = [];
+  for (const node of astInstructions) {
+    const range = node.getRange();
+    const keyword = node.getKeyword();
+    const stageIndex = keyword === 'FROM' ? stages.length : stages.length - 1;
+    const inst: DockerInstruction = {
+      keyword,
+      args: logicalArgs(text, node, starts, escape),
+      source: sliceRange(text, range, starts),
+      line: range.start.line + 1,
+      endLine: range.end.line + 1,
+      range,
+      argsRange: node.getArgumentsRange(),
+      stage: stageIndex,
+      ast: node,
+    };
+    instructions.push(inst);
+    if (keyword === 'FROM') {
+      const from = node as From;
+      const imageText = from.getImage() ?? '';
+      if (!imageText) {
+        throw new UserError('FROM names no image', 'Write the base image after FROM, for example: FROM debian:bookworm-slim', file, inst.line);
+      }
+      stages.push({
+        index: stageIndex,
+        name: from.getBuildStage()?.toLowerCase() ?? null,
+        from: inst,
+        imageText,
+        imageRange: from.getImageRange(),
+        image: null,
+        parent: null,
+        instructions: [],
+      });
+    } else if (stageIndex < 0) {
+      globalArgs.push(inst);
+    } else {
+      stages[stageIndex]!.instructions.push(inst);
+    }
+  }
+
+  const model: DockerfileModel = {
+    path: file,
+    text,
+    eol: detectEol(text),
+    escape,
+    ast,
+    instructions,
+    globalArgs,
+    stages,
+    finalStage: stages[stages.length - 1]!,
+    lineText,
+    lineCount: starts.length,
+    chain(stage = model.finalStage) {
+      const out: Stage[] = [];
+      for (let s: Stage | null = stage; s && !out.includes(s); s = s.parent) out.unshift(s);
+      return out;
+    },
+    baseImage(stage = model.finalStage) {
+      return model.chain(stage)[0]!.image;
+    },
+    baseInfo(stage = model.finalStage) {
+      const image = model.baseImage(stage);
+      return image ? describeImage(image) : { known: false, family: 'unknown', autoUser: true };
+    },
+    resolve(value, stage, at) {
+      return substitute(value, variablesAt(model, stage, at), escape);
+    },
+    userAt(stage, at) {
+      return userAt(model, stage, at);
+    },
+    effectiveUser(stage = model.finalStage) {
+      return userAt(model, stage);
+    },
+    workdir(stage = model.finalStage) {
+      let dir = '/';
+      for (const s of model.chain(stage)) {
+        for (const inst of s.instructions) {
+          if (inst.keyword !== 'WORKDIR') continue;
+          const next = model.resolve(inst.args.trim(), s, inst).value;
+          dir = next.startsWith('/') ? next : joinPath(dir, next);
+        }
+      }
+      return dir;
+    },
+    stageByName(name) {
+      const lower = name.toLowerCase();
+      return stages.find((s) => s.name === lower);
+    },
+  };
+
+  // Resolve each FROM: an earlier stage by name (or index), else an image with global ARGs.
+  for (const stage of stages) {
+    const resolved = substitute(stage.imageText, globalVariables(model), escape).value;
+    const byName = stages.find((s) => s.index < stage.index && s.name !== null && s.name === resolved.toLowerCase());
+    const byIndex = /^\d+$/.test(resolved) ? stages[Number(resolved)] : undefined;
+    const parent = byName ?? (byIndex && byIndex.index < stage.index ? byIndex : undefined);
+    if (parent) stage.parent = parent;
+    else stage.image = parseImageRef(resolved);
+  }
+  return model;
+}
+
+function clip(text: string): string {
+  const t = text.trim();
+  return t.length > 60 ? `${t.slice(0, 57)}...` : t;
+}
+
+function sliceRange(text: string, range: Range, starts: number[]): string {
+  const offset = (p: { line: number; character: number }) => Math.min((starts[p.line] ?? text.length) + p.character, text.length);
+  return text.slice(offset(range.start), offset(range.end));
+}
+
+/**
+ * The arguments as the builder joins them: escape + newline removed, comment lines inside a
+ * continuation dropped, heredoc bodies kept.
+ */
+function logicalArgs(text: string, node: AstInstruction, starts: number[], escape: string): string {
+  const argsRange = node.getArgumentsRange();
+  if (!argsRange) return '';
+  const raw = sliceRange(text, argsRange, starts);
+  const lines = raw.split(/\r\n|\n|\r/);
+  if (lines.length === 1) return raw;
+  const heredoc = /<<-?\s*["']?\w+/.test(lines[0]!);
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i]!;
+    if (i > 0 && !heredoc && /^\s*#/.test(line)) continue;
+    const trimmed = line.replace(/\s+$/, '');
+    if (!heredoc && trimmed.endsWith(escape) && !trimmed.endsWith(escape + escape)) {
+      line = trimmed.slice(0, -escape.length);
+      out.push(line);
+      continue;
+    }
+    out.push(heredoc ? line + '\n' : line);
+  }
+  return heredoc ? out.join('') : out.join('');
+}
+
+function joinPath(base: string, rel: string): string {
+  const parts = `${base}/${rel}`.split('/');
+  const out: string[] = [];
+  for (const p of parts) {
+    if (p === '' || p === '.') continue;
+    if (p === '..') out.pop();
+    else out.push(p);
+  }
+  return '/' + out.join('/');
+}
+
+/** Values of variables: `undefined` = never declared, `null` = declared without a value. */
+type Variables = Map<string, string | null>;
+
+function argPairs(inst: DockerInstruction): { name: string; value: string | null }[] {
+  const props = (inst.ast as Arg | Env).getProperties?.() ?? [];
+  return props.map((p) => ({ name: p.getName(), value: p.getValue() }));
+}
+
+function globalVariables(model: DockerfileModel): Variables {
+  const vars: Variables = new Map();
+  for (const inst of model.globalArgs) {
+    for (const { name, value } of argPairs(inst)) vars.set(name, value === null ? null : substitute(value, vars, model.escape).value);
+  }
+  return vars;
+}
+
+/** ENV and ARG values in effect in `stage` before `at`. ENV wins over ARG of the same name. */
+function variablesAt(model: DockerfileModel, stage: Stage | null, at?: DockerInstruction): Variables {
+  const globals = globalVariables(model);
+  if (!stage) return globals;
+  const env = new Map<string, string>();
+  const args: Variables = new Map();
+  const chain = model.chain(stage);
+  for (const s of chain) {
+    args.clear(); // ARGs do not cross FROM; ENV does.
+    for (const inst of s.instructions) {
+      if (at && inst === at) break;
+      if (inst.keyword !== 'ARG' && inst.keyword !== 'ENV') continue;
+      const scope: Variables = new Map([...args, ...env]);
+      for (const { name, value } of argPairs(inst)) {
+        if (inst.keyword === 'ENV') {
+          env.set(name, value === null ? '' : substitute(value, scope, model.escape).value);
+        } else if (value !== null) {
+          args.set(name, substitute(value, scope, model.escape).value);
+        } else {
+          args.set(name, globals.has(name) ? globals.get(name)! : null);
+        }
+      }
+    }
+  }
+  return new Map([...args, ...env]);
+}
+
+/** Expand `$VAR`, `${VAR}`, `${VAR:-word}`, `${VAR-word}`, `${VAR:+word}`, `${VAR+word}`. */
+export function substitute(text: string, vars: Variables, escape = '\\'): Resolved {
+  const unresolved: string[] = [];
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (ch === escape && text[i + 1] === '$') {
+      out += '$';
+      i++;
+      continue;
+    }
+    if (ch !== '$') {
+      out += ch;
+      continue;
+    }
+    if (text[i + 1] === '{') {
+      const close = text.indexOf('}', i + 2);
+      if (close < 0) {
+        out += text.slice(i);
+        break;
+      }
+      const body = text.slice(i + 2, close);
+      const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])(.*))?$/s.exec(body);
+      if (!m) {
+        out += text.slice(i, close + 1);
+      } else {
+        const [, name, op, word] = m;
+        const has = vars.has(name!) && vars.get(name!) !== null;
+        const value = has ? vars.get(name!)! : '';
+        const set = op?.startsWith(':') ? value !== '' : has;
+        if (op === ':-' || op === '-') out += set ? value : substitute(word ?? '', vars, escape).value;
+        else if (op === ':+' || op === '+') out += set ? substitute(word ?? '', vars, escape).value : '';
+        else {
+          if (!has) unresolved.push(name!);
+          out += value;
+        }
+      }
+      i = close;
+      continue;
+    }
+    const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i + 1));
+    if (!m) {
+      out += ch;
+      continue;
+    }
+    const name = m[0];
+    const value = vars.get(name);
+    if (value === undefined || value === null) unresolved.push(name);
+    out += value ?? '';
+    i += name.length;
+  }
+  return { value: out, unresolved };
+}
+
+/** True for root: `root`, `0`, `root:<any group>`, `0:<any group>`. */
+export function isRootUser(user: string): boolean {
+  const name = user.trim().split(':')[0]!.trim();
+  return name === 'root' || /^0+$/.test(name) || name === '';
+}
+
+function userAt(model: DockerfileModel, stage: Stage, at?: DockerInstruction): EffectiveUser {
+  let candidates = stage.instructions;
+  if (at) {
+    const idx = candidates.indexOf(at);
+    if (idx >= 0) candidates = candidates.slice(0, idx);
+  }
+  for (let i = candidates.length - 1; i >= 0; i--) {
+    const inst = candidates[i]!;
+    if (inst.keyword !== 'USER') continue;
+    const { value, unresolved } = model.resolve(inst.args.trim(), stage, inst);
+    const spec = value.trim();
+    const [user, group] = spec.split(':');
+    return { spec, user: user ?? '', group: group ?? null, root: unresolved.length === 0 && isRootUser(spec), instruction: inst, stage, source: 'user', unresolved };
+  }
+  if (stage.parent) return userAt(model, stage.parent);
+  const info = stage.image ? describeImage(stage.image) : undefined;
+  if (info?.runsAs) {
+    const spec = info.runsAs.name;
+    return { spec, user: spec, group: null, root: false, instruction: null, stage, source: 'image', unresolved: [] };
+  }
+  return { spec: 'root', user: 'root', group: null, root: true, instruction: null, stage, source: 'none', unresolved: [] };
 }

@@ -1,20 +1,450 @@
-// PLACEHOLDER: the dockerode-backed HostFacts is built here.
-import type { HostFacts } from './facts.js';
-import { HostUnavailableError } from './facts.js';
+/**
+ * The dockerode-backed HostFacts: how the daemon is reached (--docker-host, DOCKER_HOST, the
+ * current docker context, the default socket), lazily loaded and cached facts, the running
+ * dockerd's flags from /proc, the service units, and daemon.json located and validated.
+ * dockerode is imported only when a fact is first asked for: the Dockerfile batch path never loads it.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type Docker from 'dockerode';
 import type { Probe } from '../core/probe.js';
+import { readNoFollow } from '../core/change.js';
+import { UserError } from '../core/errors.js';
+import {
+  HostUnavailableError,
+  type ContainerDetails,
+  type DaemonConfigFile,
+  type DaemonProcess,
+  type DockerInfo,
+  type DockerVersion,
+  type HostFacts,
+  type ImageDetails,
+  type ServiceUnits,
+} from './facts.js';
+import { parseDaemonArgs } from './flags.js';
+import { readServiceUnits } from './units.js';
+import { parseDaemonConfig } from './daemon-config.js';
 
 export interface HostOptions {
   dockerHost?: string;
   daemonConfigPath?: string;
   env: Readonly<Record<string, string | undefined>>;
   probe: Probe;
+  /** Bound for one API request (default 30 s). */
+  timeoutMs?: number;
 }
 
-export function createHostFacts(_options: HostOptions): HostFacts {
-  const no = () => Promise.reject(new HostUnavailableError('not implemented', ''));
-  return {
-    endpoint: 'unix:///var/run/docker.sock',
-    ping: no, info: no, version: no, containers: no, images: no, volumeCount: no,
-    daemonConfig: no, daemonProcess: no, serviceUnits: no, rootless: no,
+export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
+export const DEFAULT_DAEMON_CONFIG = '/etc/docker/daemon.json';
+
+export interface ResolvedEndpoint {
+  host: string;
+  /** Why this endpoint: the option, DOCKER_HOST, a docker context, or the default. */
+  source: 'option' | 'env' | 'context' | 'default';
+  context?: string;
+  /** TLS material for a tcp:// endpoint. */
+  tls?: { ca?: string; cert?: string; key?: string; verify: boolean };
+}
+
+function dockerConfigDir(env: HostOptions['env']): string {
+  return env.DOCKER_CONFIG || path.join(env.HOME || os.homedir(), '.docker');
+}
+
+function readSmall(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The endpoint the docker CLI would use: --docker-host, DOCKER_HOST, DOCKER_CONTEXT or the
+ * current context of ~/.docker/config.json, then the default socket. Read synchronously so
+ * `HostFacts.endpoint` is known up front.
+ */
+export function resolveEndpoint(options: Pick<HostOptions, 'dockerHost' | 'env'>): ResolvedEndpoint {
+  const { env } = options;
+  const envTls = (): ResolvedEndpoint['tls'] => {
+    if (!env.DOCKER_TLS_VERIFY && !env.DOCKER_TLS) return undefined;
+    const dir = env.DOCKER_CERT_PATH || dockerConfigDir(env);
+    return { ca: path.join(dir, 'ca.pem'), cert: path.join(dir, 'cert.pem'), key: path.join(dir, 'key.pem'), verify: Boolean(env.DOCKER_TLS_VERIFY) };
   };
+  if (options.dockerHost) return { host: options.dockerHost, source: 'option', tls: envTls() };
+  if (env.DOCKER_HOST) return { host: env.DOCKER_HOST, source: 'env', tls: envTls() };
+  const configDir = dockerConfigDir(env);
+  let contextName = env.DOCKER_CONTEXT;
+  if (!contextName) {
+    const text = readSmall(path.join(configDir, 'config.json'));
+    if (text) {
+      try {
+        contextName = (JSON.parse(text) as { currentContext?: string }).currentContext;
+      } catch {
+        /* the docker CLI reports a broken config.json itself; the default endpoint still applies */
+      }
+    }
+  }
+  if (contextName && contextName !== 'default') {
+    const id = createHash('sha256').update(contextName).digest('hex');
+    const meta = readSmall(path.join(configDir, 'contexts', 'meta', id, 'meta.json'));
+    if (meta) {
+      try {
+        const docker = (JSON.parse(meta) as { Endpoints?: { docker?: { Host?: string; SkipTLSVerify?: boolean } } }).Endpoints?.docker;
+        if (docker?.Host) {
+          const tlsDir = path.join(configDir, 'contexts', 'tls', id, 'docker');
+          const hasTls = existsSync(path.join(tlsDir, 'ca.pem')) || existsSync(path.join(tlsDir, 'cert.pem'));
+          return {
+            host: docker.Host,
+            source: 'context',
+            context: contextName,
+            ...(hasTls
+              ? { tls: { ca: path.join(tlsDir, 'ca.pem'), cert: path.join(tlsDir, 'cert.pem'), key: path.join(tlsDir, 'key.pem'), verify: !docker.SkipTLSVerify } }
+              : {}),
+          };
+        }
+      } catch {
+        /* an unreadable context falls through to the default endpoint */
+      }
+    }
+  }
+  return { host: DEFAULT_DOCKER_HOST, source: 'default' };
+}
+
+/** The socket path of a unix:// endpoint, or null. */
+export function socketPathOf(endpoint: string): string | null {
+  if (endpoint.startsWith('unix://')) return endpoint.slice('unix://'.length);
+  if (endpoint.startsWith('/')) return endpoint;
+  return null;
+}
+
+/** /var/run is a link to /run on current systems: compare socket paths as the kernel sees them. */
+export function normalizeSocketPath(p: string): string {
+  return path.normalize(p).replace(/^\/var\/run\//, '/run/');
+}
+
+async function clientOptions(endpoint: ResolvedEndpoint, timeoutMs: number): Promise<Docker.DockerOptions> {
+  const host = endpoint.host;
+  const socketPath = socketPathOf(host);
+  if (socketPath) return { socketPath, timeout: timeoutMs };
+  let url: URL;
+  try {
+    url = new URL(host);
+  } catch {
+    throw new UserError(`"${host}" is not a Docker endpoint`, 'Use unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://USER@HOST.');
+  }
+  if (url.protocol === 'tcp:' || url.protocol === 'http:' || url.protocol === 'https:') {
+    const tls = endpoint.tls;
+    const read = async (file?: string) => (file ? await fs.readFile(file).catch(() => undefined) : undefined);
+    const useTls = Boolean(tls) || url.protocol === 'https:';
+    return {
+      host: url.hostname,
+      port: url.port || (useTls ? '2376' : '2375'),
+      protocol: useTls ? 'https' : 'http',
+      timeout: timeoutMs,
+      ...(tls ? { ca: await read(tls.ca), cert: await read(tls.cert), key: await read(tls.key) } : {}),
+    };
+  }
+  if (url.protocol === 'ssh:') {
+    return { protocol: 'ssh', host: url.hostname, port: url.port || '22', username: url.username || undefined, timeout: timeoutMs };
+  }
+  throw new UserError(`unsupported Docker endpoint "${host}"`, 'Use unix://, tcp:// or ssh://.');
+}
+
+/** A client error in the person's words: what is wrong and what to do. */
+export function describeDockerError(err: unknown, endpoint: string): Error {
+  if (err instanceof HostUnavailableError || err instanceof UserError) return err;
+  const e = err as NodeJS.ErrnoException & { statusCode?: number; json?: { message?: string }; reason?: string };
+  const socket = socketPathOf(endpoint);
+  const where = socket ?? endpoint;
+  switch (e?.code) {
+    case 'EACCES':
+    case 'EPERM':
+      return new HostUnavailableError(
+        `permission denied on ${where}: run as root or as a member of the group that owns the socket (usually docker)`,
+        'Run docker-harden with sudo, or pass --docker-host for another daemon. The file steps (--file) need no daemon.',
+      );
+    case 'ENOENT':
+      return new HostUnavailableError(
+        `no Docker daemon socket at ${where}: is Docker installed and running? Start it (e.g. systemctl start docker) or pass --docker-host`,
+        'The file steps (--file) need no daemon.',
+      );
+    case 'ECONNREFUSED':
+      return new HostUnavailableError(
+        `nothing answers at ${where} (connection refused): dockerd is not running there; start it or pass --docker-host`,
+        'The file steps (--file) need no daemon.',
+      );
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new HostUnavailableError(`cannot resolve the Docker host in ${endpoint}: check --docker-host or DOCKER_HOST`, '');
+    case 'ETIMEDOUT':
+    case 'ESOCKETTIMEDOUT':
+      return new HostUnavailableError(`the Docker daemon at ${endpoint} did not answer in time`, 'Check that dockerd is healthy (journalctl -u docker).');
+  }
+  if (/timeout/i.test(String(e?.message))) {
+    return new HostUnavailableError(`the Docker daemon at ${endpoint} did not answer in time`, 'Check that dockerd is healthy (journalctl -u docker).');
+  }
+  if (typeof e?.statusCode === 'number') {
+    const message = e.json?.message ?? e.reason ?? e.message;
+    return new Error(`the Docker daemon at ${endpoint} answered ${e.statusCode}: ${message}`);
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/** Run `fn` over `items` with at most `limit` at a time, keeping order. */
+export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The running dockerd
+
+interface ProcessEntry {
+  pid: number;
+  argv: string[];
+  flags: ReturnType<typeof parseDaemonArgs>;
+}
+
+async function dockerdProcesses(probe: Probe): Promise<ProcessEntry[]> {
+  const out: ProcessEntry[] = [];
+  for (const name of await probe.list('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const comm = await probe.readText(`/proc/${name}/comm`);
+    if (comm?.trim() !== 'dockerd') continue;
+    const cmdline = await probe.readText(`/proc/${name}/cmdline`);
+    if (!cmdline) continue;
+    const argv = cmdline.split('\0').filter((a, i, all) => a !== '' || i < all.length - 1);
+    out.push({ pid: Number(name), argv, flags: parseDaemonArgs(argv.slice(1)) });
+  }
+  return out.sort((a, b) => a.pid - b.pid);
+}
+
+function sameTcp(a: string, b: string): boolean {
+  try {
+    const ua = new URL(a.replace(/^tcp:/, 'http:'));
+    const ub = new URL(b.replace(/^tcp:/, 'http:'));
+    const loop = (h: string) => (h === 'localhost' || h === '[::1]' ? '127.0.0.1' : h);
+    return loop(ua.hostname) === loop(ub.hostname) && (ua.port || '2375') === (ub.port || '2375');
+  } catch {
+    return false;
+  }
+}
+
+/** The hosts a dockerd listens on: its -H flags, else `hosts` in its daemon.json, else the default socket. */
+async function listenHosts(entry: ProcessEntry, probe: Probe): Promise<string[]> {
+  const flagged = entry.flags.filter((f) => f.name === 'host' && f.value).map((f) => f.value!);
+  if (flagged.length > 0) return flagged;
+  const configFile = entry.flags.find((f) => f.name === 'config-file')?.value ?? DEFAULT_DAEMON_CONFIG;
+  const text = await probe.readText(configFile);
+  if (text) {
+    try {
+      const hosts = (JSON.parse(text) as { hosts?: unknown }).hosts;
+      if (Array.isArray(hosts) && hosts.length > 0) return hosts.map(String);
+    } catch {
+      /* an invalid file is reported by daemonConfig(); here it just names no hosts */
+    }
+  }
+  return [DEFAULT_DOCKER_HOST];
+}
+
+async function servesEndpoint(entry: ProcessEntry, endpoint: string, probe: Probe): Promise<boolean> {
+  const ours = socketPathOf(endpoint);
+  for (const host of await listenHosts(entry, probe)) {
+    if (host.startsWith('fd://')) {
+      // Socket activation: the sockets are docker.socket's (by default /run/docker.sock).
+      if (ours && normalizeSocketPath(ours) === '/run/docker.sock') return true;
+      continue;
+    }
+    const theirs = socketPathOf(host);
+    if (ours && theirs && normalizeSocketPath(ours) === normalizeSocketPath(theirs)) return true;
+    if (!ours && !theirs && sameTcp(host, endpoint)) return true;
+  }
+  return false;
+}
+
+async function processStartMs(probe: Probe, pid: number): Promise<number | undefined> {
+  const stat = await probe.readText(`/proc/${pid}/stat`);
+  const procStat = await probe.readText('/proc/stat');
+  if (!stat || !procStat) return undefined;
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[19]);
+  const btime = Number(/^btime (\d+)/m.exec(procStat)?.[1]);
+  if (!Number.isFinite(ticks) || !Number.isFinite(btime)) return undefined;
+  // Linux reports start time in USER_HZ, which is 100 on every mainstream architecture.
+  return btime * 1000 + (ticks / 100) * 1000;
+}
+
+async function processUid(probe: Probe, pid: number): Promise<number | undefined> {
+  const status = await probe.readText(`/proc/${pid}/status`);
+  const uid = /^Uid:\s+(\d+)/m.exec(status ?? '')?.[1];
+  return uid === undefined ? undefined : Number(uid);
+}
+
+/** A rootless daemon's daemon.json: $XDG_CONFIG_HOME/docker/daemon.json of the user it runs as. */
+async function rootlessConfigPath(probe: Probe, pid: number, uid: number): Promise<string | null> {
+  const environ = (await probe.readText(`/proc/${pid}/environ`)) ?? '';
+  const vars = new Map(environ.split('\0').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as const));
+  const xdg = vars.get('XDG_CONFIG_HOME');
+  if (xdg) return path.join(xdg, 'docker', 'daemon.json');
+  let home = vars.get('HOME');
+  if (!home) {
+    const passwd = (await probe.readText('/etc/passwd')) ?? '';
+    home = passwd.split('\n').map((l) => l.split(':')).find((f) => f[2] === String(uid))?.[5];
+  }
+  return home ? path.join(home, '.config', 'docker', 'daemon.json') : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface LiveHostFacts extends HostFacts {
+  /** Forget every cached fact and the client: the next call asks the daemon again. */
+  refresh(): void;
+  /** How the endpoint was chosen. */
+  readonly resolved: ResolvedEndpoint;
+}
+
+export function createHostFacts(options: HostOptions): LiveHostFacts {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const probe = options.probe;
+  const endpoint = resolveEndpoint(options);
+  let cache = new Map<string, Promise<unknown>>();
+  let client: Promise<Docker> | undefined;
+
+  const memo = <T>(key: string, load: () => Promise<T>): Promise<T> => {
+    let hit = cache.get(key) as Promise<T> | undefined;
+    if (!hit) {
+      hit = load();
+      cache.set(key, hit);
+    }
+    return hit;
+  };
+  const docker = () =>
+    (client ??= (async () => {
+      const { default: Dockerode } = await import('dockerode');
+      return new Dockerode(await clientOptions(endpoint, timeoutMs));
+    })());
+  const call = async <T>(fn: (d: Docker) => Promise<T>): Promise<T> => {
+    const d = await docker();
+    try {
+      return await fn(d);
+    } catch (err) {
+      throw describeDockerError(err, endpoint.host);
+    }
+  };
+
+  const facts: LiveHostFacts = {
+    endpoint: endpoint.host,
+    resolved: endpoint,
+    refresh() {
+      cache = new Map();
+      client = undefined;
+    },
+    ping() {
+      return memo('ping', () => call((d) => d.ping()).then(() => undefined));
+    },
+    info() {
+      return memo('info', () => call((d) => d.info() as Promise<DockerInfo>));
+    },
+    version() {
+      return memo('version', () => call(async (d) => (await d.version()) as unknown as DockerVersion));
+    },
+    containers() {
+      return memo('containers', () =>
+        call(async (d) => {
+          const list = await d.listContainers({ all: false });
+          const inspected = await mapBounded(list, 8, async (c) => {
+            try {
+              return await d.getContainer(c.Id).inspect();
+            } catch (err) {
+              // Gone between list and inspect.
+              if ((err as { statusCode?: number }).statusCode === 404) return null;
+              throw err;
+            }
+          });
+          return inspected.filter((c): c is ContainerDetails => c !== null);
+        }),
+      );
+    },
+    images() {
+      return memo('images', () =>
+        call(async (d) =>
+          (await d.listImages()).map(
+            (i): ImageDetails => ({ Id: i.Id, RepoTags: i.RepoTags ?? [], RepoDigests: i.RepoDigests ?? [], Size: i.Size }),
+          ),
+        ),
+      );
+    },
+    volumeCount() {
+      return memo('volumes', () => call(async (d) => ((await d.listVolumes()).Volumes ?? []).length));
+    },
+    daemonProcess() {
+      return memo('process', async (): Promise<DaemonProcess | null> => {
+        const host = endpoint.host;
+        const all = await dockerdProcesses(probe);
+        let found: ProcessEntry | undefined;
+        for (const entry of all) {
+          if (await servesEndpoint(entry, host, probe)) {
+            found = entry;
+            break;
+          }
+        }
+        if (!found) return null;
+        return { pid: found.pid, argv: found.argv, flags: found.flags, startedMs: await processStartMs(probe, found.pid), uid: await processUid(probe, found.pid) };
+      });
+    },
+    serviceUnits() {
+      return memo('units', (): Promise<ServiceUnits> => readServiceUnits(probe));
+    },
+    rootless() {
+      return memo('rootless', async () => ((await facts.info()).SecurityOptions ?? []).some((o) => o.split(',').includes('name=rootless')));
+    },
+    daemonConfig() {
+      return memo('config', async (): Promise<DaemonConfigFile> => {
+        let file: string;
+        let source: DaemonConfigFile['source'];
+        const proc = await facts.daemonProcess();
+        const flagged = proc?.flags.find((f) => f.name === 'config-file')?.value;
+        if (options.daemonConfigPath) {
+          file = path.resolve(options.daemonConfigPath);
+          source = 'option';
+        } else if (flagged) {
+          file = flagged;
+          source = 'flag';
+        } else {
+          const rootless = proc && proc.uid !== undefined && proc.uid !== 0 ? await rootlessConfigPath(probe, proc.pid, proc.uid) : null;
+          if (rootless) {
+            file = rootless;
+            source = 'rootless';
+          } else {
+            file = DEFAULT_DAEMON_CONFIG;
+            source = 'default';
+          }
+        }
+        const bytes = await readNoFollow(file);
+        if (bytes === null) {
+          if (source === 'option') {
+            // A path named on the command line that does not exist yet is where the file will be created.
+            const dir = await fs.stat(path.dirname(file)).catch(() => null);
+            if (!dir?.isDirectory()) throw new UserError('the folder for --daemon-config does not exist', 'Check the path given to --daemon-config.', file);
+          }
+          return { path: file, source, text: null, value: {} };
+        }
+        const text = bytes.toString('utf8');
+        const value = parseDaemonConfig(text, file);
+        const stat = await fs.lstat(file).catch(() => null);
+        return { path: file, source, text, value, ...(stat ? { modifiedMs: stat.mtimeMs } : {}) };
+      });
+    },
+  };
+  return facts;
 }

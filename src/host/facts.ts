@@ -35,6 +35,8 @@ export interface DaemonConfigFile {
   text: string | null;
   /** The parsed object ({} when absent). Only set when the file is valid. */
   value: Record<string, unknown>;
+  /** Last modification (ms since the epoch): later than the daemon's start means not yet live. */
+  modifiedMs?: number;
 }
 
 /** A dockerd command-line flag: `--icc=false` -> { name: 'icc', value: 'false' }. */
@@ -47,6 +49,10 @@ export interface DaemonProcess {
   pid: number;
   argv: string[];
   flags: DaemonFlag[];
+  /** When the process started (ms since the epoch), when /proc tells. */
+  startedMs?: number;
+  /** The user it runs as (not 0 for a rootless daemon). */
+  uid?: number;
 }
 
 export interface ServiceUnits {
@@ -54,6 +60,8 @@ export interface ServiceUnits {
   /** docker.service ExecStart (after drop-ins) split into argv, with its flags. */
   execStart: string[] | null;
   execStartFlags: DaemonFlag[];
+  /** The file (unit or drop-in) whose ExecStart is in force. */
+  execStartFile?: string;
   /** Files that define the service: the unit and its drop-ins, in order. */
   unitFiles: string[];
   /** docker.socket ListenStream values. */
@@ -79,6 +87,11 @@ export interface HostFacts {
   serviceUnits(): Promise<ServiceUnits>;
   /** True when the daemon runs rootless (`name=rootless` in SecurityOptions). */
   rootless(): Promise<boolean>;
+  /**
+   * Forget cached facts (after dockerd was restarted or daemon.json written): the next call reads
+   * them again. DaemonControl calls it after a restart, so a re-check sees the new daemon.
+   */
+  refresh?(): void;
 }
 
 export class HostUnavailableError extends Error {

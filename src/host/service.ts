@@ -1,16 +1,188 @@
-// PLACEHOLDER: service control (systemd, OpenRC, SysV, --restart-command) is built here.
+/**
+ * Service control: restart or reload dockerd through --restart-command, systemd, OpenRC or SysV,
+ * wait for it to answer, and the checks a daemon.json change must pass before it is written.
+ */
+import { existsSync } from 'node:fs';
+import { execa } from 'execa';
 import type { DaemonControl } from '../core/runner.js';
 import type { HostFacts } from './facts.js';
 import type { Proposal } from '../core/step.js';
+import { UserError } from '../core/errors.js';
+import { splitCommand } from '../args.js';
+import { createHostFacts, socketPathOf } from './client.js';
+import { systemProbe } from '../core/probe.js';
+import {
+  daemonFlagConflicts,
+  describeConflict,
+  keyUnsupportedBy,
+  parseDaemonConfig,
+  startProblems,
+  viewFlags,
+} from './daemon-config.js';
+import { flagBoolean, flagConfigKey, parseDaemonArgs, splitExecStart } from './flags.js';
+import { unitDirective } from './units.js';
 
 export interface ServiceOptions {
   restartCommand?: string;
   host: HostFacts;
+  /** Service manager override (tests); found from the machine otherwise. */
+  manager?: 'systemd' | 'openrc' | 'sysv';
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
-export function createDaemonControl(_options: ServiceOptions): DaemonControl | undefined {
-  return undefined;
+/** The service manager running on this machine, judged from what it leaves in /run and /etc. */
+export function detectManager(): 'systemd' | 'openrc' | 'sysv' | null {
+  if (existsSync('/run/systemd/system')) return 'systemd';
+  if (existsSync('/run/openrc')) return 'openrc';
+  if (existsSync('/etc/init.d/docker')) return 'sysv';
+  return null;
 }
 
-/** Checks a proposal must pass before a daemon.json is written: valid for dockerd, no flag conflicts. */
-export async function daemonBeforeWrite(_host: HostFacts, _proposal: Proposal): Promise<void> {}
+function isLocal(endpoint: string): boolean {
+  if (socketPathOf(endpoint)) return true;
+  try {
+    const host = new URL(endpoint.replace(/^tcp:/, 'http:')).hostname;
+    return host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
+  } catch {
+    return false;
+  }
+}
+
+async function runOrFail(argv: string[], what: string): Promise<void> {
+  const result = await execa(argv[0]!, argv.slice(1), { reject: false, stdin: 'ignore', timeout: 5 * 60_000 });
+  if (result.exitCode !== 0) {
+    const out = String(result.stderr || result.stdout).trim().slice(0, 500);
+    throw new Error(`${what} \`${argv.join(' ')}\` failed (exit ${result.exitCode ?? 'killed'})${out ? `: ${out}` : ''}`);
+  }
+}
+
+/**
+ * How dockerd is restarted here: the --restart-command, or the service manager. Undefined when
+ * there is no way (no manager, or a remote daemon and no --restart-command): the runner then says
+ * to pass --restart-command before anything is written.
+ */
+export function createDaemonControl(options: ServiceOptions): DaemonControl | undefined {
+  const { host } = options;
+  const custom = options.restartCommand ? splitCommand(options.restartCommand) : null;
+  if (custom && custom.length === 0) throw new UserError('--restart-command is empty', 'For example: --restart-command "systemctl restart docker"');
+  const manager = custom ? null : (options.manager ?? detectManager());
+  if (!custom && (!manager || !isLocal(host.endpoint))) return undefined;
+
+  const restart = async () => {
+    if (custom) return runOrFail(custom, 'the restart command');
+    switch (manager) {
+      case 'systemd':
+        return runOrFail(['systemctl', 'restart', 'docker'], 'restarting dockerd with');
+      case 'openrc':
+        return runOrFail(['rc-service', 'docker', 'restart'], 'restarting dockerd with');
+      default:
+        return runOrFail(['service', 'docker', 'restart'], 'restarting dockerd with');
+    }
+  };
+
+  return {
+    async apply(kind) {
+      if (kind === 'reload') {
+        // SIGHUP makes dockerd re-read daemon.json for the keys it can change live.
+        if (manager === 'systemd') {
+          await runOrFail(['systemctl', 'reload', 'docker'], 'reloading dockerd with');
+        } else {
+          const proc = await host.daemonProcess().catch(() => null);
+          if (proc) process.kill(proc.pid, 'SIGHUP');
+          else await restart();
+        }
+      } else {
+        await restart();
+      }
+      host.refresh?.();
+    },
+    async waitReady(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      let last = 'no answer yet';
+      for (;;) {
+        // A fresh client each time: a cached answer from the old daemon proves nothing.
+        const probeHost = createHostFacts({
+          dockerHost: host.endpoint,
+          env: options.env ?? process.env,
+          probe: systemProbe(options.env ?? process.env),
+          timeoutMs: Math.max(1000, Math.min(5000, deadline - Date.now())),
+        });
+        try {
+          await probeHost.ping();
+          await probeHost.info();
+          host.refresh?.();
+          return;
+        } catch (err) {
+          last = err instanceof Error ? err.message : String(err);
+        }
+        if (Date.now() >= deadline) throw new Error(`dockerd did not answer within ${Math.round(timeoutMs / 1000)} s (${last})`);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    },
+  };
+}
+
+/** The daemon.json a proposal writes, if any: the change whose path is the located daemon.json. */
+async function daemonConfigChange(host: HostFacts, proposal: Proposal) {
+  if (proposal.changes.length === 0) return null;
+  let configPath: string;
+  try {
+    configPath = (await host.daemonConfig()).path;
+  } catch {
+    // The current file is invalid: any change to a daemon.json is judged on its own text below.
+    configPath = '';
+  }
+  return proposal.changes.find((c) => c.path === configPath || /(^|\/)daemon\.json$/.test(c.path)) ?? null;
+}
+
+/**
+ * Checks a proposal must pass before anything is written: the new daemon.json is what dockerd
+ * accepts (plain JSON, known keys, right types, keys this Engine knows), no key is also given as
+ * a flag (on the running command line or in the unit), and no pair of keys dockerd refuses.
+ */
+export async function daemonBeforeWrite(host: HostFacts, proposal: Proposal): Promise<void> {
+  const change = await daemonConfigChange(host, proposal);
+  const dropIn = proposal.changes.find((c) => /docker\.service\.d\/[^/]+\.conf$/.test(c.path));
+  if (!change && !dropIn) return;
+  // A drop-in alone is judged against the daemon.json as it is.
+  const current = change ? null : await host.daemonConfig();
+  const configPath = change?.path ?? current!.path;
+  const value = change ? parseDaemonConfig(change.after, change.path) : current!.value;
+  const [proc, units, version] = await Promise.all([
+    host.daemonProcess().catch(() => null),
+    host.serviceUnits().catch(() => null),
+    host.version().catch(() => null),
+  ]);
+  // A drop-in written by the same proposal replaces the unit's ExecStart, and with it the command
+  // line dockerd gets at the restart: judge against the new one.
+  let flags = viewFlags({ process: proc, units });
+  if (dropIn) {
+    const exec = unitDirective([{ path: dropIn.path, text: dropIn.after }], 'Service', 'ExecStart');
+    const last = exec[exec.length - 1];
+    if (last) {
+      const where = dropIn.path;
+      flags = parseDaemonArgs(splitExecStart(last).slice(1)).map((flag) => ({ flag, source: 'unit' as const, where }));
+    }
+  }
+  const conflicts = daemonFlagConflicts(flags, value);
+  if (conflicts.length > 0) {
+    throw new UserError(
+      `${describeConflict(conflicts[0]!, configPath)}; nothing was written`,
+      'Keep the setting in one place: remove the flag (a systemd drop-in) or leave the key out of daemon.json.',
+      configPath,
+    );
+  }
+  const engine = (version?.Version as string | undefined) ?? undefined;
+  for (const key of Object.keys(value)) {
+    const problem = keyUnsupportedBy(key, engine);
+    if (problem) throw new UserError(`${problem}: dockerd would refuse to start; nothing was written`, 'Leave the key out, or upgrade Docker Engine first.', configPath);
+  }
+  // Flags count too for the pairs dockerd refuses (e.g. --iptables=false with "icc": false).
+  const merged: Record<string, unknown> = { ...value };
+  for (const f of flags) {
+    const key = flagConfigKey(f.flag.name);
+    if (key === 'icc' || key === 'iptables' || key === 'userland-proxy') merged[key] = flagBoolean(f.flag);
+  }
+  const problems = startProblems(merged);
+  if (problems.length > 0) throw new UserError(`${problems[0]}; nothing was written`, undefined, configPath);
+}

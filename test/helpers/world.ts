@@ -85,6 +85,7 @@ export function unreachableHost(): HostFacts {
     daemonProcess: no,
     serviceUnits: no,
     rootless: no,
+    refresh() {},
   };
 }
 

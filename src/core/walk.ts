@@ -1,0 +1,174 @@
+/**
+ * The wizard's controller: the (step, target) pairs of a run, in order, and the three things the
+ * UI asks of the engine: check a step, apply one of its proposals, record a decision in the
+ * profile. No UI here; the Ink app calls these and renders what they return.
+ */
+import path from 'node:path';
+import type { Context, Proposal, Step, StepId, Target } from './step.js';
+import { applyProposal, runStep, type DaemonControl, type StepRun } from './runner.js';
+import { formatError } from './errors.js';
+import { targetKey, type AppliedRecord, type Decision, type DecisionStatus, type Profile, type ProfileStore } from './profile.js';
+import type { Session } from './session.js';
+
+export interface WalkItem {
+  step: Step;
+  target: Target;
+  ctx: Context;
+}
+
+export interface WalkOptions {
+  items: WalkItem[];
+  store: ProfileStore;
+  profile: Profile;
+  daemon?: DaemonControl;
+  beforeWrite?: (proposal: Proposal) => Promise<void>;
+}
+
+/** What applying one proposal led to, with the step checked again afterwards. */
+export interface WalkApplyResult {
+  status: 'applied' | 'applied-still-failing' | 'rolled-back' | 'failed';
+  message: string;
+  record?: AppliedRecord;
+  run: StepRun;
+  /** The decision recorded for the step (done when the check now passes, failed when it went wrong). */
+  decision?: Decision;
+}
+
+export interface NewDecision {
+  status: DecisionStatus;
+  reason?: string;
+  proposal?: string;
+  applied?: string[];
+}
+
+/** Set (or replace) the decision for one step of one target in the profile. */
+export function recordDecision(profile: Profile, target: Target, stepId: StepId, decision: NewDecision, now = new Date()): Decision {
+  const key = targetKey(target);
+  const entry: Decision = { status: decision.status, at: now.toISOString() };
+  if (decision.reason !== undefined) entry.reason = decision.reason;
+  if (decision.proposal !== undefined) entry.proposal = decision.proposal;
+  if (decision.applied && decision.applied.length > 0) entry.applied = decision.applied;
+  (profile.targets[key] ??= {})[stepId] = entry;
+  return entry;
+}
+
+export function decisionFor(profile: Profile, target: Target, stepId: StepId): Decision | undefined {
+  return profile.targets[targetKey(target)]?.[stepId];
+}
+
+/** A decision that lets a later run go past the step: done or skipped. `later` and `failed` come back. */
+export function isSettledDecision(decision: Decision | undefined): boolean {
+  return decision?.status === 'done' || decision?.status === 'skipped';
+}
+
+export class Walk {
+  readonly items: WalkItem[];
+  readonly store: ProfileStore;
+  readonly profile: Profile;
+  private readonly daemon?: DaemonControl;
+  private readonly beforeWrite?: (proposal: Proposal) => Promise<void>;
+  /** Changes applied during this run, oldest first. */
+  readonly appliedThisRun: AppliedRecord[] = [];
+
+  constructor(options: WalkOptions) {
+    this.items = options.items;
+    this.store = options.store;
+    this.profile = options.profile;
+    this.daemon = options.daemon;
+    this.beforeWrite = options.beforeWrite;
+  }
+
+  decisionOf(index: number): Decision | undefined {
+    const item = this.item(index);
+    return decisionFor(this.profile, item.target, item.step.meta.id);
+  }
+
+  /** Check the step (and ask for proposals when it did not pass). Never throws. */
+  async check(index: number): Promise<StepRun> {
+    const item = this.item(index);
+    return runStep(item.step, item.ctx);
+  }
+
+  /** Check every item in order, reporting progress before each one. */
+  async checkAll(onProgress: (index: number, run?: StepRun) => void): Promise<StepRun[]> {
+    const runs: StepRun[] = [];
+    for (let i = 0; i < this.items.length; i++) {
+      onProgress(i);
+      const run = await this.check(i);
+      runs.push(run);
+      onProgress(i, run);
+    }
+    return runs;
+  }
+
+  /**
+   * Apply one proposal of a step through the runner (backup, write, restart, health check,
+   * rollback), check the step again, and record the outcome: `done` when the step now passes,
+   * `failed` when the change did not take. An error before anything was written is `failed` too.
+   */
+  async apply(index: number, proposal: Proposal, log?: (line: string) => void): Promise<WalkApplyResult> {
+    const item = this.item(index);
+    let status: WalkApplyResult['status'];
+    let message: string;
+    let record: AppliedRecord | undefined;
+    try {
+      const outcome = await applyProposal(item.step, item.target, proposal, {
+        store: this.store,
+        profile: this.profile,
+        daemon: this.daemon,
+        beforeWrite: this.beforeWrite,
+        recheck: () => item.step.check(item.ctx),
+        log,
+      });
+      status = outcome.status;
+      message = outcome.message;
+      record = outcome.record;
+    } catch (err) {
+      status = 'failed';
+      message = `${formatError(err)}\nNothing was changed.`;
+    }
+    if (record && (status === 'applied' || status === 'applied-still-failing')) this.appliedThisRun.push(record);
+    const run = await this.check(index);
+    let decision: Decision | undefined;
+    if (status === 'applied' && (run.result.status === 'pass' || run.result.status === 'not-applicable' || run.proposals.length === 0)) {
+      const earlier = this.decisionOf(index)?.applied ?? [];
+      decision = await this.decide(index, { status: 'done', proposal: proposal.id, applied: [...earlier, ...(record ? [record.id] : [])] });
+    } else if (status === 'failed' || status === 'rolled-back') {
+      decision = await this.decide(index, { status: 'failed', proposal: proposal.id });
+    }
+    return { status, message, record, run, decision };
+  }
+
+  /** Record a decision for the step and save the profile. */
+  async decide(index: number, decision: NewDecision): Promise<Decision> {
+    const item = this.item(index);
+    const entry = recordDecision(this.profile, item.target, item.step.meta.id, decision);
+    await this.store.save(this.profile);
+    return entry;
+  }
+
+  /** Changes applied to these targets in earlier runs and not undone. */
+  appliedEarlier(): AppliedRecord[] {
+    const keys = new Set(this.items.map((i) => targetKey(i.target)));
+    const now = new Set(this.appliedThisRun.map((r) => r.id));
+    return this.profile.applied.filter((r) => keys.has(r.target) && !r.undone && !now.has(r.id));
+  }
+
+  private item(index: number): WalkItem {
+    const item = this.items[index];
+    if (!item) throw new RangeError(`no step at position ${index}`);
+    return item;
+  }
+}
+
+/** The walk of a session: its (step, target) pairs in seed order. */
+export function walkFromSession(session: Session, profile: Profile): Walk {
+  return new Walk({ items: session.pairs(), store: session.store, profile, daemon: session.daemon, beforeWrite: session.beforeWrite });
+}
+
+/** How a target is named on screen: the path relative to the cwd when that is shorter. */
+export function targetLabel(target: Target, cwd = process.cwd()): string {
+  if (target.kind === 'host') return target.label;
+  const rel = path.relative(cwd, target.path);
+  return rel && !rel.startsWith('..') && rel.length < target.path.length ? rel : target.path;
+}

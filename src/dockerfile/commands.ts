@@ -1,0 +1,205 @@
+/**
+ * Reading what RUN, CMD and ENTRYPOINT do: packages installed, build commands, sudo, the argv of
+ * the container's command. Shell text is split into commands at `&&`, `||`, `;` and `|`, which is
+ * all a Dockerfile check needs; nothing here runs a shell.
+ */
+import type { DockerInstruction } from './model.js';
+
+/** The argv of an exec-form (`["a","b"]`) or shell-form instruction. */
+export function commandArgv(inst: DockerInstruction): string[] {
+  const text = inst.args.trim();
+  if (text.startsWith('[')) {
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (Array.isArray(parsed) && parsed.every((p) => typeof p === 'string')) return parsed as string[];
+    } catch {
+      /* not JSON: the builder runs it with the shell */
+    }
+  }
+  return splitWords(text);
+}
+
+/** Split shell words, honouring simple quotes; enough to read commands, not to run them. */
+export function splitWords(text: string): string[] {
+  const out: string[] = [];
+  let current = '';
+  let quote: string | null = null;
+  let has = false;
+  for (const ch of text) {
+    if (quote) {
+      if (ch === quote) quote = null;
+      else current += ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      has = true;
+    } else if (/\s/.test(ch)) {
+      if (has) out.push(current);
+      current = '';
+      has = false;
+    } else {
+      current += ch;
+      has = true;
+    }
+  }
+  if (has) out.push(current);
+  return out;
+}
+
+/** The simple commands of a shell line: split at &&, ||, ;, | and newlines, each as words. */
+export function shellCommands(text: string): string[][] {
+  return text
+    .split(/&&|\|\||;|\||\n/)
+    .map((part) => splitWords(part.trim()))
+    .map((words) => {
+      // Leading VAR=value assignments and `env`/`exec` belong to the command, not its name.
+      let i = 0;
+      while (i < words.length && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!) || words[i] === 'env' || words[i] === 'exec')) i++;
+      return words.slice(i);
+    })
+    .filter((w) => w.length > 0);
+}
+
+/** Commands of a RUN (exec form counts as one command). */
+export function runCommands(inst: DockerInstruction): string[][] {
+  let text = inst.args.trim();
+  if (inst.keyword === 'ONBUILD') {
+    // `ONBUILD RUN ...`: the trigger runs in images built FROM this one.
+    if (!/^RUN\s/i.test(text)) return [];
+    text = text.replace(/^RUN\s+/i, '');
+  }
+  if (text.startsWith('[')) {
+    const argv = commandArgv({ ...inst, args: text });
+    if (argv.length >= 3 && /(^|\/)(ba|da|a)?sh$/.test(argv[0]!) && argv[1] === '-c') return shellCommands(argv[2]!);
+    return [argv];
+  }
+  // RUN --mount=... and other flags come before the command.
+  return shellCommands(text.replace(/^(--[a-z-]+(=\S+)?\s+)+/, ''));
+}
+
+const INSTALLERS: { match: (w: string[]) => boolean; skip: number }[] = [
+  { match: (w) => (w[0] === 'apt-get' || w[0] === 'apt') && w.includes('install'), skip: 0 },
+  { match: (w) => w[0] === 'apk' && w[1] === 'add', skip: 0 },
+  { match: (w) => ['yum', 'dnf', 'microdnf', 'tdnf'].includes(w[0]!) && w.includes('install'), skip: 0 },
+];
+
+/** Packages a RUN installs with apt, apk or yum/dnf. */
+export function installedPackages(inst: DockerInstruction): string[] {
+  const out: string[] = [];
+  for (const words of runCommands(inst)) {
+    if (!INSTALLERS.some((i) => i.match(words))) continue;
+    const verbAt = words.findIndex((w, idx) => idx > 0 && (w === 'install' || w === 'add'));
+    for (let i = verbAt + 1; i < words.length; i++) {
+      const w = words[i]!;
+      if (w.startsWith('-')) {
+        if (w === '--virtual' || w === '-t' || w === '--repository' || w === '-X') i++;
+        continue;
+      }
+      out.push(w.replace(/[=<>].*$/, ''));
+    }
+  }
+  return out;
+}
+
+/** True when the RUN removes what it installed in the same layer (apk del, apt-get purge...). */
+export function removesPackages(inst: DockerInstruction): boolean {
+  return runCommands(inst).some(
+    (w) => (w[0] === 'apk' && w[1] === 'del') || ((w[0] === 'apt-get' || w[0] === 'apt') && (w.includes('purge') || w.includes('remove') || w.includes('autoremove'))) || (['yum', 'dnf'].includes(w[0]!) && w.includes('remove')),
+  );
+}
+
+/** Packages that build software and have no business in a runtime image. */
+export function isBuildPackage(name: string): boolean {
+  return (
+    /^(build-essential|build-base|gcc|g\+\+|gcc-c\+\+|cpp|make|cmake|ninja-build|clang|llvm|autoconf|automake|libtool|pkg-config|pkgconf|git|golang|golang-go|go|maven|gradle|cargo|rustc|rust|default-jdk|default-jdk-headless|musl-dev|linux-headers|nodejs-dev)$/.test(name) ||
+    /-dev$|-devel$/.test(name) ||
+    /^openjdk-?\d+-jdk(-headless)?$|^java-[\d.]+-openjdk-devel$/.test(name)
+  );
+}
+
+export interface BuildCommand {
+  kind: 'go' | 'cargo' | 'maven' | 'gradle' | 'javac' | 'npm-build' | 'dotnet';
+  words: string[];
+}
+
+/** The build commands in a RUN: go build, cargo build, mvn package, gradle build, npm run build... */
+export function buildCommands(inst: DockerInstruction): BuildCommand[] {
+  const out: BuildCommand[] = [];
+  for (const w of runCommands(inst)) {
+    const cmd = w[0]!.replace(/^\.\//, '');
+    if (cmd === 'go' && (w[1] === 'build' || w[1] === 'install')) out.push({ kind: 'go', words: w });
+    else if (cmd === 'cargo' && (w[1] === 'build' || w[1] === 'install')) out.push({ kind: 'cargo', words: w });
+    else if ((cmd === 'mvn' || cmd === 'mvnw') && w.some((x) => ['package', 'install', 'verify'].includes(x))) out.push({ kind: 'maven', words: w });
+    else if ((cmd === 'gradle' || cmd === 'gradlew') && w.some((x) => /^(build|assemble|bootJar|jar|shadowJar|installDist)$/.test(x))) out.push({ kind: 'gradle', words: w });
+    else if (cmd === 'javac') out.push({ kind: 'javac', words: w });
+    else if (cmd === 'dotnet' && (w[1] === 'publish' || w[1] === 'build')) out.push({ kind: 'dotnet', words: w });
+    else if ((cmd === 'npm' || cmd === 'yarn' || cmd === 'pnpm') && isScriptRun(w, 'build')) out.push({ kind: 'npm-build', words: w });
+  }
+  return out;
+}
+
+function isScriptRun(w: string[], script: string): boolean {
+  if (w[0] === 'npm') return (w[1] === 'run' || w[1] === 'run-script') && w[2] === script;
+  return w[1] === script || (w[1] === 'run' && w[2] === script);
+}
+
+/** `npm ci` / `npm install` (or yarn/pnpm install) and whether it keeps dev dependencies. */
+export function dependencyInstall(inst: DockerInstruction): { manager: 'npm' | 'yarn' | 'pnpm'; withDev: boolean; words: string[] } | null {
+  for (const w of runCommands(inst)) {
+    const manager = w[0];
+    if (manager !== 'npm' && manager !== 'yarn' && manager !== 'pnpm') continue;
+    const verb = w[1];
+    const installs = manager === 'npm' ? verb === 'ci' || verb === 'install' || verb === 'i' : verb === 'install' || verb === undefined;
+    if (!installs) continue;
+    // `npm install express` adds one package; only a bare install is the project's dependencies.
+    if (manager === 'npm' && verb !== 'ci' && w.slice(2).some((x) => !x.startsWith('-'))) continue;
+    const withDev = !w.some((x) => /^--(omit=dev|only=prod(uction)?|production(=true)?|prod)$/.test(x));
+    return { manager, withDev, words: w };
+  }
+  return null;
+}
+
+/** `pip install` commands of a RUN. */
+export function pipInstalls(inst: DockerInstruction): string[][] {
+  return runCommands(inst).filter((w) => (/^pip3?$/.test(w[0]!) && w[1] === 'install') || (/^python3?$/.test(w[0]!) && w[1] === '-m' && w[2] === 'pip' && w[3] === 'install'));
+}
+
+/** True when the RUN only creates users and groups (kept in a final stage that has a shell). */
+export function onlyCreatesUser(inst: DockerInstruction): boolean {
+  const cmds = runCommands(inst);
+  return cmds.length > 0 && cmds.every((w) => ['groupadd', 'useradd', 'addgroup', 'adduser'].includes(w[0]!));
+}
+
+/** The uid a RUN gives a user it creates (`useradd --uid N`, `adduser -u N`), with the user's name. */
+export function createdUsers(inst: DockerInstruction): { name: string; uid: number | null }[] {
+  const out: { name: string; uid: number | null }[] = [];
+  for (const w of runCommands(inst)) {
+    if (w[0] !== 'useradd' && w[0] !== 'adduser') continue;
+    let uid: number | null = null;
+    let name: string | null = null;
+    for (let i = 1; i < w.length; i++) {
+      const x = w[i]!;
+      if (x === '-u' || x === '--uid') {
+        uid = Number(w[++i]);
+        continue;
+      }
+      const eq = /^--uid=(\d+)$/.exec(x);
+      if (eq) {
+        uid = Number(eq[1]);
+        continue;
+      }
+      if (x.startsWith('-')) {
+        // Options with a value: skip it.
+        if (/^(-[gGdshckKpe]|--(gid|groups|home|home-dir|shell|comment|ingroup|gecos|password|key|expiredate))$/.test(x)) i++;
+        continue;
+      }
+      name = x;
+    }
+    if (name) out.push({ name, uid: Number.isFinite(uid) ? uid : null });
+  }
+  return out;
+}
+
+/** Where a RUN calls sudo: the command words. */
+export function sudoCommands(inst: DockerInstruction): string[][] {
+  return runCommands(inst).filter((w) => w[0] === 'sudo');
+}

@@ -1,0 +1,89 @@
+/** The wizard: the reducer's state rendered, keys and engine results fed back to it as actions. */
+import { useEffect, useReducer, useRef } from 'react';
+import { Box, useApp, useInput } from 'ink';
+import type { Walk } from '../core/walk.js';
+import { reducer, initialState, type Action, type WizardState } from './reducer.js';
+import { createEffectRunner, itemsFromWalk, type EffectRunner } from './effects.js';
+import { ColorContext, Footer, Header } from './components.js';
+import {
+  ApplyingScreen,
+  ConfirmScreen,
+  ExplainScreen,
+  FOOTER_KEYS,
+  ListScreen,
+  LoadingScreen,
+  NoticeLine,
+  ReasonScreen,
+  StepScreen,
+  SummaryScreen,
+  type WizardInfo,
+} from './screens.js';
+
+export interface AppProps {
+  walk: Walk;
+  info: WizardInfo;
+  color: boolean;
+  /** Walk every step, passing ones too (the learn walkthrough). */
+  stopOnPassing?: boolean;
+  cwd?: string;
+}
+
+export function App(props: AppProps) {
+  const { exit } = useApp();
+  const [state, dispatch] = useReducer(reducer, undefined, () =>
+    initialState({ items: itemsFromWalk(props.walk, props.cwd), stopOnPassing: props.stopOnPassing }),
+  );
+  const runner = useRef<EffectRunner | null>(null);
+  runner.current ??= createEffectRunner(props.walk, (a: Action) => dispatch(a), () => exit());
+
+  useEffect(() => {
+    if (state.effects.length === 0) return;
+    const taken = state.effects;
+    dispatch({ type: 'effects-taken', count: taken.length });
+    for (const effect of taken) runner.current!.run(effect);
+  }, [state.effects]);
+
+  useInput((input, key) => dispatch({ type: 'key', input, key }));
+
+  return (
+    <ColorContext.Provider value={props.color}>
+      <Wizard state={state} info={props.info} />
+    </ColorContext.Provider>
+  );
+}
+
+export function Wizard({ state, info }: { state: WizardState; info: WizardInfo }) {
+  const item = state.items[state.current];
+  const position = state.screen === 'loading' ? `checking ${Math.min(state.loading.index + 1, state.items.length)}/${state.items.length}` : `${state.current + 1}/${state.items.length}`;
+  return (
+    <Box flexDirection="column">
+      <Header target={item?.target ?? ''} profile={info.profile} position={position} />
+      <NoticeLine notice={state.notice} />
+      <Screen state={state} info={info} />
+      {FOOTER_KEYS[state.screen] ? <Footer keys={FOOTER_KEYS[state.screen]} /> : null}
+    </Box>
+  );
+}
+
+function Screen({ state, info }: { state: WizardState; info: WizardInfo }) {
+  switch (state.screen) {
+    case 'loading':
+      return <LoadingScreen state={state} />;
+    case 'step':
+      return <StepScreen state={state} />;
+    case 'list':
+      return <ListScreen state={state} />;
+    case 'confirm':
+      return <ConfirmScreen state={state} />;
+    case 'applying':
+      return <ApplyingScreen state={state} />;
+    case 'reason':
+      return <ReasonScreen state={state} />;
+    case 'explain':
+      return <ExplainScreen state={state} />;
+    case 'summary':
+      return <SummaryScreen state={state} info={info} final={false} />;
+    case 'quit':
+      return <SummaryScreen state={state} info={info} final />;
+  }
+}

@@ -1,0 +1,421 @@
+/**
+ * The wizard's flow as one pure reducer: every key press and every engine result is an action,
+ * every screen is a state. Work the engine must do (check, apply, save a decision, exit) is
+ * queued as `effects` and carried out outside the reducer (effects.ts), which reports back with
+ * actions. Keys are interpreted here, so what a key does on each screen is unit-tested; in
+ * particular only y/Y, or Enter on "Yes", confirms a change: a stray digit does nothing.
+ */
+import type { CheckResult, Proposal, Reference, Status, StepId } from '../core/step.js';
+import type { Decision } from '../core/profile.js';
+import type { NewDecision } from '../core/walk.js';
+
+export interface ItemView {
+  id: StepId;
+  order: number;
+  title: string;
+  summary: string;
+  explain: string;
+  references: Reference[];
+  /** The target as shown (a path, or "this Docker host"). */
+  target: string;
+  /** Undefined until checked. */
+  result?: CheckResult;
+  proposals: Proposal[];
+  /** From the profile, or made in this run (`at` is empty until saved). */
+  decision?: Decision;
+  /** Decided during this run: the walk does not bring it up again before the summary. */
+  decidedNow: boolean;
+}
+
+export interface AppliedView {
+  stepId: StepId;
+  title: string;
+  recordId?: string;
+  files: string[];
+  message: string;
+}
+
+export type Screen = 'loading' | 'step' | 'list' | 'confirm' | 'applying' | 'reason' | 'explain' | 'summary' | 'quit';
+
+export type Effect =
+  | { kind: 'check-all' }
+  | { kind: 'check'; index: number }
+  | { kind: 'apply'; index: number; proposal: Proposal }
+  | { kind: 'decide'; index: number; decision: NewDecision }
+  | { kind: 'exit' };
+
+export interface Notice {
+  tone: 'good' | 'bad' | 'info';
+  text: string;
+}
+
+export interface WizardState {
+  screen: Screen;
+  items: ItemView[];
+  /** The step on screen (index into items). */
+  current: number;
+  /** Highlighted row of the step list. */
+  listCursor: number;
+  /** Highlighted choice on the step screen. */
+  choiceCursor: number;
+  /** Which of the current step's proposals is shown. */
+  proposalIndex: number;
+  /** On the confirm screen: is "Yes" highlighted? Starts on "No". */
+  confirmYes: boolean;
+  /** The skip reason being typed. */
+  reason: string;
+  loading: { index: number; total: number; id?: string };
+  notice?: Notice;
+  /** Progress lines while a change is applied. */
+  log: string[];
+  applied: AppliedView[];
+  /** The learn walkthrough stops at passing steps too; a real run goes past them. */
+  stopOnPassing: boolean;
+  /** Where Esc goes back to from the list and the explanation. */
+  back: 'step' | 'summary';
+  effects: Effect[];
+}
+
+/** The keys the reducer reads, a subset of Ink's Key. */
+export interface KeyInfo {
+  upArrow?: boolean;
+  downArrow?: boolean;
+  leftArrow?: boolean;
+  rightArrow?: boolean;
+  return?: boolean;
+  escape?: boolean;
+  tab?: boolean;
+  backspace?: boolean;
+  delete?: boolean;
+  ctrl?: boolean;
+  meta?: boolean;
+  shift?: boolean;
+}
+
+export type Action =
+  | { type: 'check-started'; index: number }
+  | { type: 'checked'; index: number; result: CheckResult; proposals: Proposal[]; again?: boolean }
+  | { type: 'loaded' }
+  | { type: 'key'; input: string; key: KeyInfo }
+  | { type: 'log'; line: string }
+  | {
+      type: 'apply-finished';
+      index: number;
+      status: 'applied' | 'applied-still-failing' | 'rolled-back' | 'failed';
+      message: string;
+      result: CheckResult;
+      proposals: Proposal[];
+      decision?: Decision;
+      applied?: AppliedView;
+    }
+  | { type: 'decision-saved'; index: number; decision: Decision }
+  | { type: 'effect-failed'; message: string }
+  | { type: 'effects-taken'; count: number };
+
+export type ChoiceId = 'apply' | 'done' | 'next' | 'skip' | 'later' | 'recheck' | 'explain' | 'quit';
+
+export interface Choice {
+  id: ChoiceId;
+  label: string;
+  key: string;
+}
+
+const CHOICE_LABEL: Record<ChoiceId, string> = {
+  apply: 'Apply',
+  done: 'Mark done (I ran the commands)',
+  next: 'Next step',
+  skip: 'Skip (give a reason)',
+  later: 'Later',
+  recheck: 'Check again',
+  explain: 'Explain more',
+  quit: 'Quit',
+};
+
+const CHOICE_KEY: Record<ChoiceId, string> = {
+  apply: 'a',
+  done: 'd',
+  next: 'n',
+  skip: 's',
+  later: 'l',
+  recheck: 'r',
+  explain: 'e',
+  quit: 'q',
+};
+
+export interface InitOptions {
+  items: ItemView[];
+  stopOnPassing?: boolean;
+}
+
+export function initialState(options: InitOptions): WizardState {
+  return {
+    screen: 'loading',
+    items: options.items,
+    current: 0,
+    listCursor: 0,
+    choiceCursor: 0,
+    proposalIndex: 0,
+    confirmYes: false,
+    reason: '',
+    loading: { index: 0, total: options.items.length },
+    log: [],
+    applied: [],
+    stopOnPassing: options.stopOnPassing ?? false,
+    back: 'step',
+    effects: [{ kind: 'check-all' }],
+  };
+}
+
+export function isPassing(status: Status | undefined): boolean {
+  return status === 'pass' || status === 'not-applicable';
+}
+
+/** A proposal the engine can carry out (a file change or a command it runs), not only shown commands. */
+export function isApplicable(proposal: Proposal | undefined): proposal is Proposal {
+  return Boolean(proposal && (proposal.changes.length > 0 || proposal.commands.some((c) => c.run)));
+}
+
+/** Done or skipped (from this run or an earlier one); a passing step too, unless every step is walked. */
+export function isSettled(item: ItemView, stopOnPassing: boolean): boolean {
+  const status = item.decision?.status;
+  if (status === 'done' || status === 'skipped') return true;
+  return !stopOnPassing && isPassing(item.result?.status);
+}
+
+export function choicesFor(item: ItemView | undefined, proposalIndex: number): Choice[] {
+  if (!item) return [];
+  const ids: ChoiceId[] = [];
+  if (isPassing(item.result?.status)) {
+    ids.push('next', 'explain', 'quit');
+  } else {
+    const proposal = item.proposals[proposalIndex];
+    if (isApplicable(proposal)) ids.push('apply');
+    else if (proposal) ids.push('done');
+    ids.push('skip', 'later', 'recheck', 'explain', 'quit');
+  }
+  return ids.map((id) => ({ id, label: CHOICE_LABEL[id], key: CHOICE_KEY[id] }));
+}
+
+/** The first step to work on: neither done nor skipped (nor passing, unless every step is walked). */
+export function resumeIndex(state: WizardState): number {
+  return state.items.findIndex((item) => !isSettled(item, state.stopOnPassing));
+}
+
+/** The next step to work on after `from`, wrapping around; steps decided in this run are not brought up again. */
+export function nextIndex(state: WizardState, from: number): number {
+  const n = state.items.length;
+  for (let k = 1; k < n; k++) {
+    const i = (from + k) % n;
+    const item = state.items[i]!;
+    if (!item.decidedNow && !isSettled(item, state.stopOnPassing)) return i;
+  }
+  return -1;
+}
+
+function withItem(state: WizardState, index: number, change: Partial<ItemView>): ItemView[] {
+  return state.items.map((item, i) => (i === index ? { ...item, ...change } : item));
+}
+
+function queue(state: WizardState, ...effects: Effect[]): Effect[] {
+  return [...state.effects, ...effects];
+}
+
+/** Show the step at `index`, with its first proposal and the first choice highlighted. */
+function showStep(state: WizardState, index: number, notice?: Notice): WizardState {
+  return { ...state, screen: 'step', current: index, choiceCursor: 0, proposalIndex: 0, confirmYes: false, reason: '', notice };
+}
+
+/** Go on to the next step to work on, or to the summary when there is none. */
+function advance(state: WizardState, notice?: Notice): WizardState {
+  const next = nextIndex(state, state.current);
+  if (next < 0) return { ...state, screen: 'summary', back: 'summary', notice };
+  return showStep(state, next, notice);
+}
+
+function quit(state: WizardState): WizardState {
+  return { ...state, screen: 'quit', effects: queue(state, { kind: 'exit' }) };
+}
+
+/** Record a decision for the current step (shown at once, saved by the `decide` effect) and go on. */
+function decide(state: WizardState, decision: NewDecision, notice?: Notice): WizardState {
+  const index = state.current;
+  const shown: Decision = { status: decision.status, at: '' };
+  if (decision.reason !== undefined) shown.reason = decision.reason;
+  if (decision.proposal !== undefined) shown.proposal = decision.proposal;
+  const items = withItem(state, index, { decision: shown, decidedNow: true });
+  return advance({ ...state, items, effects: queue(state, { kind: 'decide', index, decision }) }, notice);
+}
+
+export function reducer(state: WizardState, action: Action): WizardState {
+  switch (action.type) {
+    case 'check-started':
+      return { ...state, loading: { index: action.index, total: state.items.length, id: state.items[action.index]?.id } };
+    case 'checked': {
+      const items = withItem(state, action.index, { result: action.result, proposals: action.proposals });
+      if (!action.again) return { ...state, items };
+      const item = items[action.index]!;
+      const text = `Checked again: ${item.result?.status}${isPassing(item.result?.status) ? '; nothing left to change' : ''}`;
+      const fresh = action.index === state.current ? { choiceCursor: 0, proposalIndex: 0 } : {};
+      return { ...state, items, ...fresh, notice: { tone: isPassing(item.result?.status) ? 'good' : 'info', text } };
+    }
+    case 'loaded': {
+      if (state.screen !== 'loading') return state;
+      const first = resumeIndex(state);
+      if (first < 0) {
+        return { ...state, screen: 'summary', back: 'summary', notice: { tone: 'good', text: 'Every step is done, skipped or already passes. Nothing left to decide.' } };
+      }
+      const decidedBefore = state.items.some((item) => item.decision);
+      const item = state.items[first]!;
+      let notice: Notice | undefined;
+      if (decidedBefore) {
+        const later = item.decision?.status === 'later' ? ' (you chose Later last time)' : item.decision?.status === 'failed' ? ' (the last attempt failed)' : '';
+        notice = {
+          tone: 'info',
+          text: `Resuming at ${first + 1}/${state.items.length} ${item.id}${later}: the first step that is neither done nor skipped.`,
+        };
+      }
+      return showStep(state, first, notice);
+    }
+    case 'log':
+      return { ...state, log: [...state.log, action.line] };
+    case 'apply-finished': {
+      const items = withItem(state, action.index, {
+        result: action.result,
+        proposals: action.proposals,
+        ...(action.decision ? { decision: action.decision } : {}),
+        ...(action.decision?.status === 'done' ? { decidedNow: true } : {}),
+      });
+      const applied = action.applied ? [...state.applied, action.applied] : state.applied;
+      const next = { ...state, items, applied, current: action.index };
+      const title = state.items[action.index]?.title ?? '';
+      if (action.decision?.status === 'done') {
+        return advance(next, { tone: 'good', text: `${title}: ${action.message}` });
+      }
+      const tone = action.status === 'failed' || action.status === 'rolled-back' ? 'bad' : 'info';
+      return showStep(next, action.index, { tone, text: `${title}: ${action.message}` });
+    }
+    case 'decision-saved':
+      return { ...state, items: withItem(state, action.index, { decision: action.decision }) };
+    case 'effect-failed':
+      return { ...state, screen: state.screen === 'applying' ? 'step' : state.screen, notice: { tone: 'bad', text: action.message } };
+    case 'effects-taken':
+      return { ...state, effects: state.effects.slice(action.count) };
+    case 'key':
+      return onKey(state, action.input, action.key);
+  }
+}
+
+function isCtrlC(input: string, key: KeyInfo): boolean {
+  return Boolean(key.ctrl) && input === 'c';
+}
+
+function onKey(state: WizardState, input: string, key: KeyInfo): WizardState {
+  if (state.screen === 'applying') {
+    if (isCtrlC(input, key)) return { ...state, notice: { tone: 'info', text: 'A change is being applied; wait for it to finish before quitting.' } };
+    return state;
+  }
+  if (state.screen === 'quit') return state;
+  if (isCtrlC(input, key)) return quit(state);
+  switch (state.screen) {
+    case 'loading':
+      return input === 'q' ? quit(state) : state;
+    case 'step':
+      return onStepKey(state, input, key);
+    case 'confirm':
+      return onConfirmKey(state, input, key);
+    case 'reason':
+      return onReasonKey(state, input, key);
+    case 'explain':
+      if (input === 'q') return quit(state);
+      if (key.escape || key.return || key.backspace || key.delete || input === 'e' || input === 'b') return { ...state, screen: state.back };
+      return state;
+    case 'list':
+      return onListKey(state, input, key);
+    case 'summary':
+      if (input === 'v') return { ...state, screen: 'list', listCursor: 0, back: 'summary' };
+      if (key.return || key.escape || input === 'q') return quit(state);
+      return state;
+  }
+}
+
+function onStepKey(state: WizardState, input: string, key: KeyInfo): WizardState {
+  const item = state.items[state.current];
+  const choices = choicesFor(item, state.proposalIndex);
+  if (key.upArrow || input === 'k') return { ...state, choiceCursor: (state.choiceCursor - 1 + choices.length) % choices.length };
+  if (key.downArrow || input === 'j') return { ...state, choiceCursor: (state.choiceCursor + 1) % choices.length };
+  const proposals = item?.proposals.length ?? 0;
+  if ((key.rightArrow || key.tab) && proposals > 1) return { ...state, proposalIndex: (state.proposalIndex + 1) % proposals, choiceCursor: 0 };
+  if (key.leftArrow && proposals > 1) return { ...state, proposalIndex: (state.proposalIndex - 1 + proposals) % proposals, choiceCursor: 0 };
+  if (key.escape || input === 'v') return { ...state, screen: 'list', listCursor: state.current, back: 'step' };
+  if (key.return) {
+    const choice = choices[state.choiceCursor];
+    return choice ? choose(state, choice.id) : state;
+  }
+  const byKey = choices.find((c) => c.key === input);
+  return byKey ? choose(state, byKey.id) : state;
+}
+
+function choose(state: WizardState, id: ChoiceId): WizardState {
+  const item = state.items[state.current]!;
+  const proposal = item.proposals[state.proposalIndex];
+  switch (id) {
+    case 'apply':
+      if (!isApplicable(proposal)) return state;
+      return { ...state, screen: 'confirm', confirmYes: false, notice: undefined };
+    case 'done':
+      return decide(state, { status: 'done', ...(proposal ? { proposal: proposal.id } : {}) }, { tone: 'good', text: `${item.title}: marked done.` });
+    case 'next':
+      if (state.stopOnPassing) return decide(state, { status: 'done' });
+      return advance({ ...state, items: withItem(state, state.current, { decidedNow: true }) });
+    case 'skip':
+      return { ...state, screen: 'reason', reason: '', notice: undefined };
+    case 'later':
+      return decide(state, { status: 'later' }, { tone: 'info', text: `${item.title}: later. The next run starts with it.` });
+    case 'recheck':
+      return { ...state, effects: queue(state, { kind: 'check', index: state.current }), notice: { tone: 'info', text: 'Checking again…' } };
+    case 'explain':
+      return { ...state, screen: 'explain', back: 'step' };
+    case 'quit':
+      return quit(state);
+  }
+}
+
+function onConfirmKey(state: WizardState, input: string, key: KeyInfo): WizardState {
+  const yes = input === 'y' || input === 'Y' || (key.return && state.confirmYes);
+  const no = input === 'n' || input === 'N' || key.escape || (key.return && !state.confirmYes);
+  if (yes) {
+    const proposal = state.items[state.current]?.proposals[state.proposalIndex];
+    if (!isApplicable(proposal)) return { ...state, screen: 'step' };
+    return { ...state, screen: 'applying', log: [], notice: undefined, effects: queue(state, { kind: 'apply', index: state.current, proposal }) };
+  }
+  if (no) return { ...state, screen: 'step', confirmYes: false, notice: { tone: 'info', text: 'Not applied: nothing was changed.' } };
+  if (key.leftArrow || key.rightArrow || key.upArrow || key.downArrow || key.tab) return { ...state, confirmYes: !state.confirmYes };
+  return state;
+}
+
+function onReasonKey(state: WizardState, input: string, key: KeyInfo): WizardState {
+  if (key.escape) return { ...state, screen: 'step', reason: '', notice: undefined };
+  if (key.return) {
+    const reason = state.reason.trim();
+    if (!reason) return { ...state, notice: { tone: 'bad', text: 'Type why you skip this step (it is kept in the profile), or press Esc to go back.' } };
+    const item = state.items[state.current]!;
+    return decide(state, { status: 'skipped', reason }, { tone: 'info', text: `${item.title}: skipped (${reason}).` });
+  }
+  if (key.backspace || key.delete) return { ...state, reason: [...state.reason].slice(0, -1).join('') };
+  if (key.ctrl && input === 'u') return { ...state, reason: '' };
+  if (key.ctrl || key.meta || key.upArrow || key.downArrow || key.leftArrow || key.rightArrow || key.tab) return state;
+  // A paste arrives as one chunk; keep its printable characters, one line.
+  const text = input.replace(/[\u0000-\u001f\u007f]/g, '');
+  return text ? { ...state, reason: state.reason + text, notice: undefined } : state;
+}
+
+function onListKey(state: WizardState, input: string, key: KeyInfo): WizardState {
+  const n = state.items.length;
+  if (key.upArrow || input === 'k') return { ...state, listCursor: (state.listCursor - 1 + n) % n };
+  if (key.downArrow || input === 'j') return { ...state, listCursor: (state.listCursor + 1) % n };
+  if (key.return) return showStep(state, state.listCursor);
+  if (key.escape || input === 'v') return { ...state, screen: state.back };
+  if (input === 'q') return quit(state);
+  return state;
+}
+

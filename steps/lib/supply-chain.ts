@@ -1,0 +1,229 @@
+/**
+ * What dependency-scanning and content-trust share: the repository a target lives in, its CI
+ * files, the scanners and signing tools installed here, and the base images and ADD instructions
+ * of a Dockerfile with their exact source ranges.
+ */
+import path from 'node:path';
+import { DockerfileParser } from 'dockerfile-ast';
+import type { Context } from '../../src/core/step.js';
+import type { Probe } from '../../src/core/probe.js';
+import { offsetAt } from '../../src/dockerfile/edit.js';
+import { canonicalName, parseImageRef, type ImageRef } from '../../src/dockerfile/images.js';
+
+/** The nearest directory at or above `start` holding `.git`, or null. */
+export async function findRepoRoot(probe: Probe, start: string): Promise<string | null> {
+  let dir = path.resolve(start);
+  for (let i = 0; i < 64; i++) {
+    if (await probe.stat(path.join(dir, '.git'))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) return null;
+    dir = up;
+  }
+  return null;
+}
+
+export interface CiFile {
+  path: string;
+  kind: 'github' | 'gitlab' | 'other';
+  text: string;
+}
+
+const OTHER_CI_FILES = ['.circleci/config.yml', 'Jenkinsfile', 'azure-pipelines.yml', 'bitbucket-pipelines.yml', '.drone.yml', '.woodpecker.yml', '.travis.yml'];
+
+/** CI definitions of a repository: GitHub workflows, .gitlab-ci.yml and a few others. */
+export async function ciFiles(probe: Probe, root: string): Promise<CiFile[]> {
+  const out: CiFile[] = [];
+  const workflows = path.join(root, '.github', 'workflows');
+  for (const name of await probe.list(workflows)) {
+    if (!/\.ya?ml$/.test(name)) continue;
+    const file = path.join(workflows, name);
+    const text = await probe.readText(file);
+    if (text !== null) out.push({ path: file, kind: 'github', text });
+  }
+  const gitlab = path.join(root, '.gitlab-ci.yml');
+  const gitlabText = await probe.readText(gitlab);
+  if (gitlabText !== null) out.push({ path: gitlab, kind: 'gitlab', text: gitlabText });
+  for (const rel of OTHER_CI_FILES) {
+    const file = path.join(root, rel);
+    const text = await probe.readText(file);
+    if (text !== null) out.push({ path: file, kind: 'other', text });
+  }
+  return out;
+}
+
+/** A scanner named in CI: trivy (and its action), grype (anchore/scan-action), scout, snyk, osv-scanner, GitLab's container scanning. */
+export const CI_SCAN_PATTERN = /\b(trivy|grype|anchore\/scan-action|docker[ /-]scout|scout-action|snyk|osv-scanner|container[_-]scanning|Container-Scanning\.gitlab-ci\.yml)\b/i;
+/** A signature check in CI. */
+export const CI_VERIFY_PATTERN = /\b(cosign\s+verify(-attestation)?|notation\s+verify|sigstore\/cosign-installer[\s\S]*verify)\b/i;
+
+/** The first line of `text` matching `pattern`, 1-based, with the line itself. */
+export function matchLine(text: string, pattern: RegExp): { line: number; text: string } | null {
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) if (pattern.test(lines[i]!)) return { line: i + 1, text: lines[i]!.trim() };
+  return null;
+}
+
+export type ScannerName = 'trivy' | 'grype' | 'docker-scout' | 'snyk' | 'osv-scanner';
+
+export interface InstalledScanner {
+  name: ScannerName;
+  path: string;
+}
+
+/** Scanners on PATH; `docker scout` is a CLI plugin, found by asking it for its version. */
+export async function installedScanners(probe: Probe): Promise<InstalledScanner[]> {
+  const out: InstalledScanner[] = [];
+  for (const name of ['trivy', 'grype', 'snyk', 'osv-scanner'] as const) {
+    const found = await probe.which(name);
+    if (found) out.push({ name, path: found });
+  }
+  const docker = await probe.which('docker');
+  if (docker) {
+    const scout = await probe.run([docker, 'scout', 'version'], { timeoutMs: 10_000 });
+    if (scout.exitCode === 0) out.push({ name: 'docker-scout', path: docker });
+  }
+  return out;
+}
+
+export interface BaseImage {
+  /** The image argument as written (`node:20`, `${BASE}`). */
+  written: string;
+  ref: ImageRef;
+  /** 1-based line of the FROM. */
+  line: number;
+  /** Offsets of the image argument (tag and digest included) in the text. */
+  start: number;
+  end: number;
+  /** FROM of an earlier stage, `scratch`, or an image reference with a variable in it. */
+  kind: 'image' | 'stage' | 'scratch' | 'variable';
+  /** The stage this FROM starts, when named (`AS build`). */
+  stage: string | null;
+  final: boolean;
+}
+
+/** The FROM instructions of a Dockerfile, each with what its image argument is. */
+export function baseImages(text: string): BaseImage[] {
+  const dockerfile = DockerfileParser.parse(text);
+  const froms = dockerfile.getFROMs();
+  const stages = new Set<string>();
+  return froms.map((from, index) => {
+    const range = from.getImageRange();
+    const start = range ? offsetAt(text, range.start) : 0;
+    const end = range ? offsetAt(text, range.end) : 0;
+    const written = text.slice(start, end);
+    const stage = from.getBuildStage();
+    let kind: BaseImage['kind'] = 'image';
+    if (/\$/.test(written)) kind = 'variable';
+    else if (stages.has(written.toLowerCase())) kind = 'stage';
+    else if (written.toLowerCase() === 'scratch') kind = 'scratch';
+    if (stage) stages.add(stage.toLowerCase());
+    return {
+      written,
+      ref: parseImageRef(written),
+      line: from.getRange().start.line + 1,
+      start,
+      end,
+      kind,
+      stage,
+      final: index === froms.length - 1,
+    };
+  });
+}
+
+export interface AddInstruction {
+  line: number;
+  /** Offsets of the `ADD` keyword. */
+  keywordStart: number;
+  keywordEnd: number;
+  sources: string[];
+  destination: string;
+  flags: string[];
+  text: string;
+}
+
+/** ADD instructions with their sources (quotes removed) and flags. */
+export function addInstructions(text: string): AddInstruction[] {
+  const dockerfile = DockerfileParser.parse(text);
+  const out: AddInstruction[] = [];
+  for (const instruction of dockerfile.getInstructions()) {
+    if (instruction.getKeyword() !== 'ADD') continue;
+    const kwRange = instruction.getInstructionRange();
+    const flags = ('getFlags' in instruction ? (instruction as unknown as { getFlags(): { toString(): string }[] }).getFlags() : []).map((f) => f.toString());
+    const args = instruction.getArguments().map((a) => a.getValue());
+    const operands = args.filter((a) => !a.startsWith('--'));
+    const json = /^\s*\[/.test(instruction.getRawArgumentsContent() ?? '');
+    const values = json ? parseJsonArgs(instruction.getRawArgumentsContent() ?? '') : operands.map(unquote);
+    out.push({
+      line: kwRange.start.line + 1,
+      keywordStart: offsetAt(text, kwRange.start),
+      keywordEnd: offsetAt(text, kwRange.end),
+      sources: values.slice(0, -1),
+      destination: values[values.length - 1] ?? '',
+      flags,
+      text: text.slice(offsetAt(text, instruction.getRange().start), offsetAt(text, instruction.getRange().end)),
+    });
+  }
+  return out;
+}
+
+function unquote(value: string): string {
+  return /^(["']).*\1$/.test(value) ? value.slice(1, -1) : value;
+}
+
+function parseJsonArgs(raw: string): string[] {
+  try {
+    const parsed = JSON.parse(raw) as unknown;
+    return Array.isArray(parsed) ? parsed.map(String) : [];
+  } catch {
+    return [];
+  }
+}
+
+export function isRemoteSource(source: string): boolean {
+  return /^(https?|git|ssh):\/\//i.test(source) || /^git@/.test(source);
+}
+
+/** Archives that ADD unpacks (the reason to use ADD over COPY for a local file). */
+export function isLocalArchive(source: string): boolean {
+  return /\.(tar|tar\.(gz|bz2|xz|zst)|tgz|tbz2?|txz)$/i.test(source);
+}
+
+/** `nginx`, `127.0.0.1:5000/app`: the name the daemon lists in RepoTags and RepoDigests. */
+export function familiarName(ref: ImageRef): string {
+  return canonicalName(ref);
+}
+
+/** The digest the daemon knows for `name:tag`, from the RepoDigests of the image so tagged. */
+export async function knownDigest(ctx: Context, ref: ImageRef): Promise<{ digest: string; imageId: string } | { reason: string }> {
+  const name = familiarName(ref);
+  const tag = ref.tag ?? 'latest';
+  let images;
+  try {
+    images = await ctx.host.images();
+  } catch (err) {
+    return { reason: `the Docker daemon could not be asked (${(err as Error).message.split('\n')[0]})` };
+  }
+  const wanted = `${name}:${tag}`;
+  const image = images.find((i) => (i.RepoTags ?? []).some((t) => sameName(t, wanted)));
+  if (!image) return { reason: `the daemon has no image tagged ${wanted}` };
+  const digests = (image.RepoDigests ?? []).filter((d) => sameName(d.slice(0, d.indexOf('@')), name));
+  const digest = digests[0]?.slice(digests[0].indexOf('@') + 1);
+  if (!digest || !/^sha256:[0-9a-f]{64}$/.test(digest)) {
+    return { reason: `the daemon has ${wanted} but no registry digest for it (it was built or loaded here, not pulled or pushed)` };
+  }
+  return { digest, imageId: image.Id };
+}
+
+/** Compare image names the way the daemon lists them (docker.io/library/ prefixes dropped). */
+function sameName(a: string, b: string): boolean {
+  const norm = (s: string) => {
+    const ref = parseImageRef(s);
+    return `${canonicalName(ref)}${ref.tag ? `:${ref.tag}` : ''}`;
+  };
+  return norm(a) === norm(b);
+}
+
+/** Quote a path for a POSIX shell line (a CI `run:` or `script:`). */
+export function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,318 @@
+/**
+ * What running containers and compose services do to Docker's default confinement. Shared by
+ * use-docker-defaults (what weakens the defaults), seccomp-apparmor-capabilities (capabilities and
+ * profiles), user-namespaces (what breaks under remapping) and rootless-docker (what would not run
+ * rootless). Pure functions of inspected containers and parsed compose services.
+ */
+import type { ContainerDetails } from '../../src/host/facts.js';
+import type { ComposeService, ComposeVolume, ServiceEdit } from '../../src/compose/model.js';
+import type { Severity } from '../../src/core/step.js';
+
+export type WeakeningKind =
+  | 'privileged'
+  | 'seccomp-unconfined'
+  | 'apparmor-unconfined'
+  | 'label-disable'
+  | 'cap-all'
+  | 'cap-sys-admin'
+  | 'pid-host'
+  | 'ipc-host'
+  | 'uts-host'
+  | 'network-host'
+  | 'docker-socket'
+  | 'writable-host-path';
+
+interface WeakeningInfo {
+  severity: Severity;
+  /** Plain words: what the setting does to the container's confinement. */
+  what: string;
+  /** What taking it away may break. */
+  breaks: string;
+}
+
+export const WEAKENINGS: Record<WeakeningKind, WeakeningInfo> = {
+  privileged: {
+    severity: 'critical',
+    what: 'runs privileged: every capability, every host device, no seccomp or AppArmor confinement; root in it is root on the host',
+    breaks: 'software that manages the host or its devices (Docker-in-Docker, hardware access, mounting file systems) stops working; give it the one --device or --cap-add it needs instead',
+  },
+  'seccomp-unconfined': {
+    severity: 'high',
+    what: 'runs without a seccomp profile, so every system call reaches the host kernel (about 44 are blocked by default)',
+    breaks: 'tools that need a system call the default profile blocks (some debuggers, nested sandboxes) fail with "operation not permitted"; give those a custom profile rather than none',
+  },
+  'apparmor-unconfined': {
+    severity: 'high',
+    what: 'runs without the docker-default AppArmor profile (no protection of /proc and /sys writes, mounts)',
+    breaks: 'the container is again held to docker-default: writes to parts of /proc and /sys and mount calls are refused',
+  },
+  'label-disable': {
+    severity: 'medium',
+    what: 'runs with SELinux labelling disabled (label=disable): SELinux no longer separates it from the host and other containers',
+    breaks: 'bind mounts without a :z or :Z label become unreadable under SELinux; relabel them with :z (shared) or :Z (private)',
+  },
+  'cap-all': {
+    severity: 'critical',
+    what: 'adds every Linux capability (--cap-add ALL), close to --privileged',
+    breaks: 'anything that relied on a capability beyond Docker\'s default set; add back only the ones it needs by name',
+  },
+  'cap-sys-admin': {
+    severity: 'high',
+    what: 'adds CAP_SYS_ADMIN, the capability behind mounts, namespaces and most container escapes',
+    breaks: 'mounting file systems (FUSE, NFS) inside the container, some namespace tools; prefer a volume mounted by Docker',
+  },
+  'pid-host': {
+    severity: 'high',
+    what: "shares the host's process namespace (--pid host): it sees and can signal every process on the host",
+    breaks: 'process monitors and debuggers that watch host processes see only the container\'s own',
+  },
+  'ipc-host': {
+    severity: 'medium',
+    what: "shares the host's IPC namespace (--ipc host): host shared memory and semaphores are open to it",
+    breaks: 'software that exchanges shared memory with host processes; use --ipc shareable between containers instead',
+  },
+  'uts-host': {
+    severity: 'low',
+    what: "shares the host's UTS namespace (--uts host): it can change the host's hostname",
+    breaks: 'the container gets its own hostname again',
+  },
+  'network-host': {
+    severity: 'medium',
+    what: "uses the host's network stack (--network host): no network isolation, it can bind any host port and reach services on localhost",
+    breaks: 'ports must be published with -p again, and the container no longer reaches services bound to the host\'s localhost',
+  },
+  'docker-socket': {
+    severity: 'critical',
+    what: 'has the Docker socket mounted: whoever controls this container controls the Docker daemon, which is root on the host',
+    breaks: 'tools that manage containers (Portainer, Traefik, CI runners) lose the Docker API; point them at a read-only socket proxy that allows only the calls they make',
+  },
+  'writable-host-path': {
+    severity: 'high',
+    what: 'mounts a system directory of the host writable',
+    breaks: 'the container can no longer change those host files; mount it read-only (:ro) when it only reads them',
+  },
+};
+
+/** System directories whose writable mount hands the host over (the directory or anything under it). */
+export const SENSITIVE_HOST_PATHS = ['/', '/etc', '/proc', '/sys', '/boot', '/dev', '/usr', '/lib'];
+
+export const DEFAULT_SOCKET_PATHS = ['/var/run/docker.sock', '/run/docker.sock'];
+
+export interface Weakening {
+  kind: WeakeningKind;
+  severity: Severity;
+  message: string;
+  /** The `docker run` flag to leave out next time. */
+  flag: string;
+  /** The raw setting as found (for evidence). */
+  evidence: string;
+  /** Compose: the edit that removes it, and the line it was found on. */
+  edit?: ServiceEdit;
+  line?: number;
+}
+
+/** `SYS_ADMIN`, `CAP_SYS_ADMIN`, `sys_admin` -> `SYS_ADMIN`. */
+export function normalizeCap(cap: string): string {
+  return cap.trim().toUpperCase().replace(/^CAP_/, '');
+}
+
+/** A security option as `name` and `value`: `seccomp=unconfined` and `seccomp:unconfined` alike. */
+export function parseSecurityOpt(opt: string): { name: string; value: string } {
+  const m = /^([a-zA-Z-]+)[=:]?(.*)$/s.exec(opt.trim());
+  if (!m) return { name: opt, value: '' };
+  return { name: m[1]!.toLowerCase(), value: m[2]! };
+}
+
+export function isUnconfined(opt: string, kind: 'seccomp' | 'apparmor'): boolean {
+  const { name, value } = parseSecurityOpt(opt);
+  return name === kind && value.trim() === 'unconfined';
+}
+
+export function isLabelDisable(opt: string): boolean {
+  const { name, value } = parseSecurityOpt(opt);
+  return name === 'label' && value.trim() === 'disable';
+}
+
+/** `no-new-privileges`, `no-new-privileges:true`, `no-new-privileges=true`. */
+export function isNoNewPrivileges(opt: string): boolean {
+  const { name, value } = parseSecurityOpt(opt);
+  return name === 'no-new-privileges' && (value === '' || value.trim() === 'true');
+}
+
+/** Short evidence for a security option: a seccomp profile sent as JSON is not printed whole. */
+function showOpt(opt: string): string {
+  return opt.length > 80 ? `${opt.slice(0, 60)}… (${opt.length} characters)` : opt;
+}
+
+function normalizePath(p: string): string {
+  if (p === '/') return p;
+  return p.replace(/\/+$/, '') || '/';
+}
+
+function isUnder(p: string, dir: string): boolean {
+  return p === dir || (dir === '/' ? false : p.startsWith(dir + '/'));
+}
+
+/** The sensitive directory a host path is (or lies under), or null. */
+export function sensitiveHostPath(source: string): string | null {
+  const p = normalizePath(source);
+  if (p === '/') return '/';
+  for (const dir of SENSITIVE_HOST_PATHS) if (dir !== '/' && isUnder(p, dir)) return dir;
+  return null;
+}
+
+/** True when `source` is the Docker socket or a directory holding it. */
+export function isDockerSocketPath(source: string, socketPaths: string[]): boolean {
+  const p = normalizePath(source);
+  return socketPaths.some((s) => p === s || (p !== '/' && s.startsWith(p + '/')));
+}
+
+/** The unix socket path of an endpoint such as unix:///run/docker.sock, plus the usual ones. */
+export function socketPathsFor(endpoint: string | undefined): string[] {
+  const paths = new Set(DEFAULT_SOCKET_PATHS);
+  if (endpoint?.startsWith('unix://')) paths.add(normalizePath(endpoint.slice('unix://'.length)));
+  return [...paths];
+}
+
+export function containerName(c: ContainerDetails): string {
+  return (c.Name ?? '').replace(/^\//, '') || c.Id.slice(0, 12);
+}
+
+/** Where docker compose started a container from, when it did. */
+export function composeOrigin(c: ContainerDetails): { files: string; service: string } | null {
+  const labels = c.Config?.Labels ?? {};
+  const service = labels['com.docker.compose.service'];
+  if (!service) return null;
+  return { files: labels['com.docker.compose.project.config_files'] ?? 'its compose file', service };
+}
+
+function list(v: unknown): string[] {
+  return Array.isArray(v) ? v.map(String) : [];
+}
+
+/** Everything in a running container that weakens Docker's default confinement. */
+export function containerWeakenings(c: ContainerDetails, socketPaths: string[]): Weakening[] {
+  const hc = (c.HostConfig ?? {}) as ContainerDetails['HostConfig'];
+  const name = containerName(c);
+  const out: Weakening[] = [];
+  const add = (kind: WeakeningKind, flag: string, evidence: string, detail?: string) =>
+    out.push({ kind, severity: WEAKENINGS[kind].severity, message: `container ${name} ${detail ?? WEAKENINGS[kind].what}`, flag, evidence });
+
+  if (hc.Privileged) add('privileged', '--privileged', 'HostConfig.Privileged: true');
+  for (const opt of list(hc.SecurityOpt)) {
+    if (isUnconfined(opt, 'seccomp')) add('seccomp-unconfined', `--security-opt ${opt}`, `HostConfig.SecurityOpt: ${showOpt(opt)}`);
+    else if (isUnconfined(opt, 'apparmor')) add('apparmor-unconfined', `--security-opt ${opt}`, `HostConfig.SecurityOpt: ${showOpt(opt)}`);
+    else if (isLabelDisable(opt)) add('label-disable', `--security-opt ${opt}`, `HostConfig.SecurityOpt: ${showOpt(opt)}`);
+  }
+  for (const cap of list(hc.CapAdd)) {
+    const n = normalizeCap(cap);
+    if (n === 'ALL') add('cap-all', `--cap-add ${cap}`, `HostConfig.CapAdd: ${cap}`);
+    else if (n === 'SYS_ADMIN') add('cap-sys-admin', `--cap-add ${cap}`, `HostConfig.CapAdd: ${cap}`);
+  }
+  if (hc.PidMode === 'host') add('pid-host', '--pid host', 'HostConfig.PidMode: host');
+  if (hc.IpcMode === 'host') add('ipc-host', '--ipc host', 'HostConfig.IpcMode: host');
+  if (hc.UTSMode === 'host') add('uts-host', '--uts host', 'HostConfig.UTSMode: host');
+  if (hc.NetworkMode === 'host') add('network-host', '--network host', 'HostConfig.NetworkMode: host');
+  for (const m of c.Mounts ?? []) {
+    if (m.Type !== 'bind' || !m.Source) continue;
+    const flag = `-v ${m.Source}:${m.Destination}${m.RW ? '' : ':ro'}`;
+    if (isDockerSocketPath(m.Source, socketPaths)) {
+      add('docker-socket', flag, `Mounts: ${m.Source} -> ${m.Destination}${m.RW ? '' : ' (read-only)'}`,
+        `has the Docker socket mounted (${m.Source}${m.RW ? '' : ', read-only, which does not limit the API'}): whoever controls this container controls the Docker daemon, which is root on the host`);
+      continue;
+    }
+    const dir = m.RW ? sensitiveHostPath(m.Source) : null;
+    if (dir) add('writable-host-path', flag, `Mounts: ${m.Source} -> ${m.Destination} (read-write)`, `mounts the host's ${m.Source} writable at ${m.Destination}`);
+  }
+  return out;
+}
+
+function sameItem(a: unknown): (b: unknown) => boolean {
+  const want = JSON.stringify(a);
+  return (b) => JSON.stringify(b) === want;
+}
+
+function composeVolumeFlag(v: ComposeVolume): string {
+  return typeof v.raw === 'string' ? v.raw : `${v.source ?? ''}:${v.target ?? ''}${v.readOnly ? ':ro' : ''}`;
+}
+
+/** The same weakenings written as keys of a compose service, each with the edit that removes it. */
+export function serviceWeakenings(s: ComposeService, socketPaths: string[] = DEFAULT_SOCKET_PATHS): Weakening[] {
+  const out: Weakening[] = [];
+  const line = (key: string) => s.keys[key]?.line ?? s.line;
+  const add = (kind: WeakeningKind, key: string, evidence: string, edit: ServiceEdit, detail?: string, at?: number) =>
+    out.push({
+      kind,
+      severity: WEAKENINGS[kind].severity,
+      message: `service ${s.name} ${detail ?? WEAKENINGS[kind].what}`,
+      flag: key,
+      evidence,
+      edit,
+      line: at ?? line(key),
+    });
+
+  if (s.privileged === true) add('privileged', 'privileged', 'privileged: true', { op: 'delete', key: 'privileged' });
+  for (const opt of s.security_opt) {
+    const where = sameItem(opt);
+    const edit: ServiceEdit = { op: 'remove', key: 'security_opt', where };
+    if (isUnconfined(opt, 'seccomp')) add('seccomp-unconfined', 'security_opt', `security_opt: ${opt}`, edit);
+    else if (isUnconfined(opt, 'apparmor')) add('apparmor-unconfined', 'security_opt', `security_opt: ${opt}`, edit);
+    else if (isLabelDisable(opt)) add('label-disable', 'security_opt', `security_opt: ${opt}`, edit);
+  }
+  for (const cap of s.cap_add) {
+    const n = normalizeCap(cap);
+    const edit: ServiceEdit = { op: 'remove', key: 'cap_add', where: sameItem(cap) };
+    if (n === 'ALL') add('cap-all', 'cap_add', `cap_add: ${cap}`, edit);
+    else if (n === 'SYS_ADMIN') add('cap-sys-admin', 'cap_add', `cap_add: ${cap}`, edit);
+  }
+  if (s.pid === 'host') add('pid-host', 'pid', 'pid: host', { op: 'delete', key: 'pid' });
+  if (s.ipc === 'host') add('ipc-host', 'ipc', 'ipc: host', { op: 'delete', key: 'ipc' });
+  if (s.value.uts === 'host') add('uts-host', 'uts', 'uts: host', { op: 'delete', key: 'uts' });
+  if (s.network_mode === 'host') add('network-host', 'network_mode', 'network_mode: host', { op: 'delete', key: 'network_mode' });
+  for (const v of s.volumes) {
+    if (v.type !== 'bind' || !v.source || !v.source.startsWith('/')) continue;
+    const edit: ServiceEdit = { op: 'remove', key: 'volumes', where: sameItem(v.raw) };
+    const shown = composeVolumeFlag(v);
+    if (isDockerSocketPath(v.source, socketPaths)) {
+      add('docker-socket', 'volumes', `volumes: ${shown}`, edit,
+        `has the Docker socket mounted (${v.source}${v.readOnly ? ', read-only, which does not limit the API' : ''}): whoever controls this container controls the Docker daemon, which is root on the host`, v.line);
+      continue;
+    }
+    if (!v.readOnly && sensitiveHostPath(v.source)) {
+      add('writable-host-path', 'volumes', `volumes: ${shown}`, edit, `mounts the host's ${v.source} writable at ${v.target ?? '?'}`, v.line);
+    }
+  }
+  return out;
+}
+
+/** Capabilities beyond Docker's default set that widen what root in a container can do. */
+export const DANGEROUS_CAPS = new Set([
+  'ALL',
+  'SYS_ADMIN',
+  'SYS_MODULE',
+  'SYS_PTRACE',
+  'SYS_RAWIO',
+  'SYS_BOOT',
+  'SYS_TIME',
+  'NET_ADMIN',
+  'DAC_READ_SEARCH',
+  'MAC_ADMIN',
+  'MAC_OVERRIDE',
+  'BPF',
+  'PERFMON',
+  'SYSLOG',
+  'LINUX_IMMUTABLE',
+]);
+
+/** Published host ports of a running container (from its port bindings). */
+export function publishedPorts(c: ContainerDetails): { hostPort: number; containerPort: string }[] {
+  const out: { hostPort: number; containerPort: string }[] = [];
+  const bindings = (c.HostConfig?.PortBindings ?? {}) as Record<string, { HostIp?: string; HostPort?: string }[] | null>;
+  for (const [containerPort, list] of Object.entries(bindings)) {
+    for (const b of list ?? []) {
+      const n = Number(b.HostPort);
+      if (Number.isInteger(n) && n > 0) out.push({ hostPort: n, containerPort });
+    }
+  }
+  return out;
+}

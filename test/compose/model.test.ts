@@ -1,0 +1,363 @@
+import { describe, expect, it } from 'vitest';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import { editService, loadCompose, parseCompose, type ServiceEdit } from '../../src/compose/model.js';
+import { UserError } from '../../src/core/errors.js';
+
+const SAMPLE = `# Stack for the shop.  Keep this comment.
+name: shop
+
+x-defaults: &defaults
+  restart: unless-stopped   # restart policy for all
+
+services:
+  web:   # the public front
+    <<: *defaults
+    image: nginx:1.27   # pinned later
+    privileged: true
+    ports:
+      - "80:80"   # http
+      - target: 443
+        published: "8443"
+        host_ip: 127.0.0.1
+    security_opt: [seccomp:unconfined, "label=disable"]
+    volumes:
+      - /var/run/docker.sock:/var/run/docker.sock
+      - data:/data:ro
+      - type: bind
+        source: ./conf
+        target: /etc/nginx/conf.d
+        read_only: true
+
+    # a comment that belongs before db
+  db:
+    image: postgres:16
+    user: "999"
+    network_mode: host
+    pid: host
+    build:
+      context: ./db
+      dockerfile: Dockerfile.db
+  empty:
+volumes:
+  data: {}   # named volume
+`;
+
+/** Lines of `after` that are not in `before` and the reverse: a multiset difference. */
+function lineDiff(before: string, after: string): { removed: string[]; added: string[] } {
+  const count = (lines: string[]) => lines.reduce((m, l) => m.set(l, (m.get(l) ?? 0) + 1), new Map<string, number>());
+  const b = count(before.split('\n'));
+  const a = count(after.split('\n'));
+  const removed: string[] = [];
+  const added: string[] = [];
+  for (const [l, n] of b) for (let i = 0; i < n - (a.get(l) ?? 0); i++) removed.push(l);
+  for (const [l, n] of a) for (let i = 0; i < n - (b.get(l) ?? 0); i++) added.push(l);
+  return { removed, added };
+}
+
+describe('parseCompose', () => {
+  const model = parseCompose(SAMPLE, 'compose.yaml');
+
+  it('lists the services with the line of each key', () => {
+    expect(model.services.map((s) => s.name)).toEqual(['web', 'db', 'empty']);
+    const web = model.service('web')!;
+    expect(web.line).toBe(8);
+    expect(web.keys.privileged).toEqual({ line: 11, column: 5 });
+    expect(model.lineOf('web', 'security_opt')).toBe(17);
+    expect(model.lineOf('db', 'network_mode')).toBe(30);
+    expect(model.lineOf('db', 'cap_drop')).toBe(27);
+    expect(model.servicesLine).toBe(7);
+  });
+
+  it('reads the keys the steps judge', () => {
+    const web = model.service('web')!;
+    expect(web.privileged).toBe(true);
+    expect(web.image).toBe('nginx:1.27');
+    expect(web.security_opt).toEqual(['seccomp:unconfined', 'label=disable']);
+    expect(web.cap_drop).toEqual([]);
+    const db = model.service('db')!;
+    expect(db).toMatchObject({ network_mode: 'host', pid: 'host', user: '999', build: { context: './db', dockerfile: 'Dockerfile.db' } });
+    expect(model.service('empty')!.volumes).toEqual([]);
+  });
+
+  it('reads keys merged from an anchor, reported at the << line', () => {
+    const web = model.service('web')!;
+    expect(web.value.restart).toBe('unless-stopped');
+    expect(web.keys.restart?.line).toBe(9);
+  });
+
+  it('reads short and long volume syntax with their lines', () => {
+    const v = model.service('web')!.volumes;
+    expect(v.map((x) => [x.type, x.source, x.target, x.readOnly, x.line])).toEqual([
+      ['bind', '/var/run/docker.sock', '/var/run/docker.sock', false, 19],
+      ['volume', 'data', '/data', true, 20],
+      ['bind', './conf', '/etc/nginx/conf.d', true, 21],
+    ]);
+  });
+
+  it('reads short and long port syntax', () => {
+    const p = model.service('web')!.ports;
+    expect(p.map((x) => [x.containerPort, x.published, x.hostIp, x.line])).toEqual([
+      [80, '80', undefined, 13],
+      [443, '8443', '127.0.0.1', 14],
+    ]);
+    const more = parseCompose('services:\n  a:\n    ports: ["127.0.0.1:8080:8080/udp", "3000-3005", "[::1]:53:53"]\n', 'c.yaml').service('a')!.ports;
+    expect(more.map((x) => [x.containerPort, x.published, x.hostIp, x.protocol])).toEqual([
+      [8080, '8080', '127.0.0.1', 'udp'],
+      [3000, undefined, undefined, undefined],
+      [53, '53', '::1', undefined],
+    ]);
+  });
+
+  it('accepts a file without services', () => {
+    expect(parseCompose('name: x\n', 'c.yaml').services).toEqual([]);
+    expect(parseCompose('', 'c.yaml').services).toEqual([]);
+  });
+});
+
+describe('malformed compose files', () => {
+  const cases: { name: string; text: string; message: RegExp; line: number }[] = [
+    // yaml reports an unclosed quote where the file ends.
+    { name: 'unclosed quote', text: 'services:\n  web:\n    image: "nginx\n    ports: [80\n', message: /not valid YAML/, line: 5 },
+    { name: 'tab indentation', text: 'services:\n\tweb:\n\t\timage: a\n', message: /not valid YAML/, line: 2 },
+    { name: 'bad indentation', text: 'services:\n  web:\n    image: a\n   user: b\n', message: /not valid YAML/, line: 4 },
+    { name: 'duplicate key', text: 'services:\n  web:\n    image: a\n    image: b\n', message: /not valid YAML/, line: 4 },
+    { name: 'top level is a list', text: '- services\n- web\n', message: /top level of a compose file must be a mapping/, line: 1 },
+    { name: 'services is a list', text: 'services:\n  - web\n  - db\n', message: /`services` must be a mapping/, line: 2 },
+    { name: 'a service is a string', text: 'services:\n  web: nginx\n', message: /service `web` must be a mapping/, line: 2 },
+  ];
+  it.each(cases)('$name -> UserError with file and line', ({ text, message, line }) => {
+    let caught: unknown;
+    try {
+      parseCompose(text, '/srv/app/compose.yaml');
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(UserError);
+    const err = caught as UserError;
+    expect(err.message).toMatch(message);
+    expect(err.file).toBe('/srv/app/compose.yaml');
+    expect(err.line).toBe(line);
+    expect(err.column).toBeGreaterThan(0);
+    expect(err.format()).toContain(`/srv/app/compose.yaml:${line}:`);
+  });
+
+  it('editService refuses a malformed file and the file on disk stays as it was', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'compose-bad-'));
+    const file = path.join(dir, 'compose.yaml');
+    const text = 'services:\n  web:\n    image: "nginx\n';
+    await fs.writeFile(file, text);
+    await expect(loadCompose(file)).rejects.toBeInstanceOf(UserError);
+    expect(() => editService(text, 'web', [{ op: 'set', key: 'read_only', value: true }], file)).toThrow(UserError);
+    expect(await fs.readFile(file, 'utf8')).toBe(text);
+    await fs.rm(dir, { recursive: true });
+  });
+
+  it('a missing file is a UserError naming it', async () => {
+    await expect(loadCompose('/nonexistent/compose.yaml')).rejects.toMatchObject({ name: 'UserError', file: '/nonexistent/compose.yaml' });
+  });
+
+  it('an unknown service is a UserError', () => {
+    expect(() => editService(SAMPLE, 'cache', [{ op: 'delete', key: 'x' }])).toThrow(/service `cache` not found/);
+  });
+});
+
+interface EditCase {
+  name: string;
+  service: string;
+  edits: ServiceEdit[];
+  removed: string[];
+  added: string[];
+  /** Part of the new text, to pin where the lines went. */
+  contains?: string;
+}
+
+const editCases: EditCase[] = [
+  {
+    name: 'delete a scalar key',
+    service: 'web',
+    edits: [{ op: 'delete', key: 'privileged' }],
+    removed: ['    privileged: true'],
+    added: [],
+  },
+  {
+    name: 'delete a block list key with its items and comments',
+    service: 'web',
+    edits: [{ op: 'delete', key: 'ports' }],
+    removed: ['    ports:', '      - "80:80"   # http', '      - target: 443', '        published: "8443"', '        host_ip: 127.0.0.1'],
+    added: [],
+  },
+  {
+    name: 'set an existing scalar replaces only the value, keeping the trailing comment',
+    service: 'web',
+    edits: [{ op: 'set', key: 'image', value: 'nginx:1.27@sha256:' + 'a'.repeat(64) }],
+    removed: ['    image: nginx:1.27   # pinned later'],
+    added: [`    image: nginx:1.27@sha256:${'a'.repeat(64)}   # pinned later`],
+  },
+  {
+    name: 'set a new key goes after the last key of the service, before the next comment',
+    service: 'web',
+    edits: [{ op: 'set', key: 'read_only', value: true }],
+    removed: [],
+    added: ['    read_only: true'],
+    contains: '        read_only: true\n    read_only: true\n\n    # a comment that belongs before db\n',
+  },
+  {
+    name: 'add to a flow list keeps the written items as they were',
+    service: 'web',
+    edits: [{ op: 'add', key: 'security_opt', items: ['no-new-privileges:true'] }],
+    removed: ['    security_opt: [seccomp:unconfined, "label=disable"]'],
+    added: ['    security_opt: [seccomp:unconfined, "label=disable", no-new-privileges:true]'],
+  },
+  {
+    name: 'remove from a flow list',
+    service: 'web',
+    edits: [{ op: 'remove', key: 'security_opt', where: (v) => v === 'seccomp:unconfined' }],
+    removed: ['    security_opt: [seccomp:unconfined, "label=disable"]'],
+    added: ['    security_opt: ["label=disable"]'],
+  },
+  {
+    name: 'remove a block list item (the docker socket)',
+    service: 'web',
+    edits: [{ op: 'remove', key: 'volumes', where: (v) => typeof v === 'string' && v.startsWith('/var/run/docker.sock:') }],
+    removed: ['      - /var/run/docker.sock:/var/run/docker.sock'],
+    added: [],
+  },
+  {
+    name: 'add to a block list at its dash column',
+    service: 'web',
+    edits: [{ op: 'add', key: 'volumes', items: ['logs:/var/log/nginx'] }],
+    removed: [],
+    added: ['      - logs:/var/log/nginx'],
+    contains: '        read_only: true\n      - logs:/var/log/nginx\n',
+  },
+  {
+    name: 'add an item already present changes nothing',
+    service: 'web',
+    edits: [{ op: 'add', key: 'security_opt', items: ['label=disable'] }],
+    removed: [],
+    added: [],
+  },
+  {
+    name: 'add a new list in block style with the file indentation',
+    service: 'db',
+    edits: [{ op: 'add', key: 'cap_drop', items: ['ALL'] }],
+    removed: [],
+    added: ['    cap_drop:', '      - ALL'],
+    contains: '      dockerfile: Dockerfile.db\n    cap_drop:\n      - ALL\n  empty:\n',
+  },
+  {
+    name: 'add a new list in flow style',
+    service: 'db',
+    edits: [{ op: 'add', key: 'cap_drop', items: ['ALL'], style: 'flow' }],
+    removed: [],
+    added: ['    cap_drop: [ALL]'],
+  },
+  {
+    name: 'settings for a service that had none',
+    service: 'empty',
+    edits: [
+      { op: 'set', key: 'read_only', value: true },
+      { op: 'add', key: 'tmpfs', items: ['/tmp'] },
+    ],
+    removed: [],
+    added: ['    read_only: true', '    tmpfs:', '      - /tmp'],
+    contains: '  empty:\n    read_only: true\n    tmpfs:\n      - /tmp\nvolumes:\n',
+  },
+  {
+    name: 'removing the last item of a list removes the key',
+    service: 'db',
+    edits: [
+      { op: 'add', key: 'cap_add', items: ['SYS_ADMIN'] },
+      { op: 'remove', key: 'cap_add', where: (v) => v === 'SYS_ADMIN' },
+    ],
+    removed: [],
+    added: [],
+  },
+  {
+    name: 'several edits at once: step 11 hardening plus step 1 removals',
+    service: 'web',
+    edits: [
+      { op: 'delete', key: 'privileged' },
+      { op: 'remove', key: 'security_opt', where: (v) => v === 'seccomp:unconfined' },
+      { op: 'add', key: 'security_opt', items: ['no-new-privileges:true'] },
+      { op: 'add', key: 'cap_drop', items: ['ALL'] },
+      { op: 'add', key: 'cap_add', items: ['NET_BIND_SERVICE'] },
+      { op: 'set', key: 'read_only', value: true },
+    ],
+    removed: ['    privileged: true', '    security_opt: [seccomp:unconfined, "label=disable"]'],
+    added: ['    security_opt: ["label=disable", no-new-privileges:true]', '    cap_drop:', '      - ALL', '    cap_add:', '      - NET_BIND_SERVICE', '    read_only: true'],
+  },
+  {
+    name: 'a delete of an absent key changes nothing',
+    service: 'db',
+    edits: [{ op: 'delete', key: 'privileged' }],
+    removed: [],
+    added: [],
+  },
+];
+
+describe('editService keeps every comment and untouched line byte for byte', () => {
+  it.each(editCases)('$name', ({ service, edits, removed, added, contains }) => {
+    const after = editService(SAMPLE, service, edits);
+    const diff = lineDiff(SAMPLE, after);
+    expect(diff.removed.sort()).toEqual([...removed].sort());
+    expect(diff.added.sort()).toEqual([...added].sort());
+    if (contains) expect(after).toContain(contains);
+    // Every comment of the original survives unless its own line was removed.
+    for (const line of SAMPLE.split('\n').filter((l) => l.includes('#') && !removed.includes(l))) expect(after).toContain(line);
+    // The untouched prefix and suffix of the file are the same bytes.
+    expect(after.startsWith(SAMPLE.slice(0, SAMPLE.indexOf('  web:')))).toBe(true);
+    expect(after.endsWith('volumes:\n  data: {}   # named volume\n')).toBe(true);
+    // The result means what was asked.
+    const model = parseCompose(after, 'compose.yaml');
+    expect(model.services.map((s) => s.name)).toEqual(['web', 'db', 'empty']);
+    expect(parseDocument(after).errors).toEqual([]);
+  });
+
+  it('the meaning of the edit is right', () => {
+    const after = editService(SAMPLE, 'web', editCases.at(-2)!.edits);
+    const web = parseCompose(after, 'compose.yaml').service('web')!;
+    expect(web.privileged).toBeUndefined();
+    expect(web.security_opt).toEqual(['label=disable', 'no-new-privileges:true']);
+    expect(web.cap_drop).toEqual(['ALL']);
+    expect(web.cap_add).toEqual(['NET_BIND_SERVICE']);
+    expect(web.read_only).toBe(true);
+  });
+
+  it('keeps CRLF line endings and uses them for new lines', () => {
+    const crlf = 'services:\r\n  web:\r\n    image: a   # c\r\n';
+    const after = editService(crlf, 'web', [{ op: 'add', key: 'cap_drop', items: ['ALL'] }]);
+    expect(after).toBe('services:\r\n  web:\r\n    image: a   # c\r\n    cap_drop:\r\n      - ALL\r\n');
+  });
+
+  it('follows a file indented by 4 with unindented sequences', () => {
+    const text = 'services:\n    web:\n        image: a\n        ports:\n        - "80:80"\n';
+    const after = editService(text, 'web', [{ op: 'add', key: 'cap_drop', items: ['ALL'] }]);
+    expect(after).toBe(text + '        cap_drop:\n        - ALL\n');
+  });
+
+  it('a file without a final newline', () => {
+    const text = 'services:\n  web:\n    image: a';
+    expect(editService(text, 'web', [{ op: 'set', key: 'read_only', value: true }])).toBe('services:\n  web:\n    image: a\n    read_only: true');
+  });
+
+  it('a service written as a flow mapping is written again as one', () => {
+    const text = '# c\nservices:\n  web: {image: a, privileged: true}  # inline\n';
+    const after = editService(text, 'web', [{ op: 'delete', key: 'privileged' }]);
+    expect(after.startsWith('# c\nservices:\n  web: {')).toBe(true);
+    expect(after.endsWith('}  # inline\n')).toBe(true);
+    expect(parseCompose(after, 'c.yaml').service('web')!.privileged).toBeUndefined();
+  });
+
+  it('an explicit null service gets settings and keeps its comment', () => {
+    const text = 'services:\n  web: ~   # to do\n  db:\n    image: b\n';
+    expect(editService(text, 'web', [{ op: 'set', key: 'read_only', value: true }])).toBe('services:\n  web:   # to do\n    read_only: true\n  db:\n    image: b\n');
+  });
+
+  it('a non-list key cannot be added to', () => {
+    expect(() => editService(SAMPLE, 'web', [{ op: 'add', key: 'image', items: ['x'] }])).toThrow(/is not a list/);
+  });
+});

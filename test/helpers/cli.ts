@@ -1,0 +1,66 @@
+/**
+ * The real command line as a child process: `node bin/docker-harden.js` over the built `dist/`.
+ * `ensureBuilt()` (for a beforeAll) runs `tsc` when dist/ is missing or older than a source file.
+ */
+import { execa } from 'execa';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const binPath = path.join(repoRoot, 'bin', 'docker-harden.js');
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  input?: string;
+  timeoutMs?: number;
+}
+
+/** Run docker-harden with `args`; never throws on a non-zero exit. No terminal: stdin is empty. */
+export async function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  const r = await execa(process.execPath, [binPath, ...args], {
+    reject: false,
+    cwd: options.cwd ?? repoRoot,
+    input: options.input ?? '',
+    env: { NO_COLOR: '1', ...options.env },
+    timeout: options.timeoutMs ?? 60_000,
+  });
+  return { exitCode: typeof r.exitCode === 'number' ? r.exitCode : -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(full));
+    else if (/\.tsx?$/.test(entry.name) && !entry.name.endsWith('.test.ts')) newest = Math.max(newest, statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+let built: Promise<void> | undefined;
+
+/** Build dist/ with tsc when it is missing or older than src/ or steps/. */
+export function ensureBuilt(): Promise<void> {
+  built ??= (async () => {
+    const marker = path.join(repoRoot, 'dist', 'src', 'cli.js');
+    const sources = Math.max(newestMtime(path.join(repoRoot, 'src')), newestMtime(path.join(repoRoot, 'steps')));
+    if (existsSync(marker) && statSync(marker).mtimeMs >= sources) return;
+    const r = await execa(process.execPath, [path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], {
+      cwd: repoRoot,
+      reject: false,
+      timeout: 300_000,
+    });
+    // tsc still emits on type errors; `npm test` fails on those separately (tsc --noEmit).
+    if (r.exitCode !== 0 && !existsSync(marker)) throw new Error(`tsc failed:\n${r.stdout}\n${r.stderr}`);
+    if (r.exitCode !== 0) console.warn(`[docker-harden tests] tsc reported errors; testing what it emitted:\n${String(r.stdout).slice(0, 2000)}`);
+  })();
+  return built;
+}

@@ -1,0 +1,107 @@
+/**
+ * Small steps that drive the wizard in UI tests in ways the real steps may not (several
+ * proposals, commands only to run by hand, an always-passing step). They keep the Step contract:
+ * check reads, propose returns data.
+ */
+import { readFileSync } from 'node:fs';
+import { defineStep, type Step, type Target } from '../../src/core/step.js';
+
+function text(target: Target): string {
+  if (target.kind === 'host') throw new Error('needs a Dockerfile');
+  return readFileSync(target.path, 'utf8');
+}
+
+function pathOf(target: Target): string {
+  if (target.kind === 'host') throw new Error('needs a Dockerfile');
+  return target.path;
+}
+
+/** Fails without a USER line; proposes appending `USER 10001`. */
+export const addUserStep: Step = defineStep({
+  meta: {
+    id: 'non-root-user',
+    order: 4,
+    title: 'Run as a non-root user',
+    scope: 'dockerfile',
+    targets: ['dockerfile'],
+    summary: 'The container should not run as root.',
+    explain: 'A process running as root in a container is root on the host if it escapes.\n\nSecond paragraph: add a USER with a fixed uid; files it writes must be owned by it.',
+    references: [{ title: 'Dockerfile USER', url: 'https://docs.docker.com/reference/dockerfile/#user' }],
+  },
+  async check(ctx) {
+    const lines = text(ctx.target).split('\n');
+    if (lines.some((l) => /^USER\s+/i.test(l))) return { status: 'pass', findings: [] };
+    return {
+      status: 'fail',
+      findings: [{ message: 'the final stage runs as root (no USER)', severity: 'high', file: 'Dockerfile', line: 1, evidence: lines[0] }],
+    };
+  },
+  async propose(ctx) {
+    const before = text(ctx.target);
+    return [{ id: 'add-user', title: 'Add USER 10001 at the end', changes: [{ path: pathOf(ctx.target), before, after: `${before}USER 10001\n` }], commands: [], warnings: ['files the app writes must belong to uid 10001'] }];
+  },
+});
+
+/** Fails unless the base image is a -slim one; offers two alternative rewrites of FROM. */
+export const slimStep: Step = defineStep({
+  meta: {
+    id: 'slim-base-image',
+    order: 6,
+    title: 'Use a slim base image',
+    scope: 'dockerfile',
+    targets: ['dockerfile'],
+    summary: 'Fewer packages, fewer vulnerabilities.',
+    explain: 'A slim image carries less software that can be attacked.',
+    references: [],
+  },
+  async check(ctx) {
+    const t = text(ctx.target);
+    if (/^FROM \S+-slim/m.test(t)) return { status: 'pass', findings: [] };
+    return { status: 'fail', findings: [{ message: 'the base image is not a slim variant', severity: 'medium', file: 'Dockerfile', line: 1, evidence: t.split('\n')[0] }] };
+  },
+  async propose(ctx) {
+    const before = text(ctx.target);
+    const swap = (tag: string) => before.replace(/^FROM (\S+?)(:\S+)?$/m, (_m, image: string) => `FROM ${image}:${tag}`);
+    return [
+      { id: 'bookworm-slim', title: 'Use debian:12-slim', changes: [{ path: pathOf(ctx.target), before, after: swap('12-slim') }], commands: [], warnings: [], group: 'base' },
+      { id: 'bookworm-slim-pinned', title: 'Use debian:bookworm-slim', changes: [{ path: pathOf(ctx.target), before, after: swap('bookworm-slim') }], commands: [], warnings: [], group: 'base' },
+    ];
+  },
+});
+
+/** Always fails with a fix that is only commands for the person to run. */
+export const manualStep: Step = defineStep({
+  meta: {
+    id: 'dependency-scanning',
+    order: 5,
+    title: 'Scan dependencies',
+    scope: 'dockerfile',
+    targets: ['dockerfile'],
+    summary: 'Scan images for known vulnerabilities.',
+    explain: 'Scanners compare installed packages against advisories.',
+    references: [],
+  },
+  async check() {
+    return { status: 'warn', findings: [{ message: 'no scanner found', severity: 'low' }] };
+  },
+  async propose() {
+    return [{ id: 'install-trivy', title: 'Install a scanner', changes: [], commands: [{ title: 'install trivy', argv: ['apt-get', 'install', 'trivy'], run: false }], warnings: [] }];
+  },
+});
+
+/** Always passes. */
+export const passingStep: Step = defineStep({
+  meta: {
+    id: 'multi-stage-build',
+    order: 7,
+    title: 'Build in stages',
+    scope: 'dockerfile',
+    targets: ['dockerfile'],
+    summary: 'Keep build tools out of the final image.',
+    explain: 'A multi-stage build leaves compilers behind.',
+    references: [],
+  },
+  async check() {
+    return { status: 'pass', findings: [], notes: ['one stage, nothing built'] };
+  },
+});

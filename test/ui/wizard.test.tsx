@@ -1,0 +1,327 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import chalk from 'chalk';
+import { tempWorld, walkFor, renderWizard, KEY, type Rendered } from './support.js';
+import { addUserStep, slimStep, manualStep, passingStep } from './test-steps.js';
+import type { Step } from '../../src/core/step.js';
+
+const ORIGINAL = 'FROM debian:12\nRUN apt-get update\nCMD ["app"]\n';
+
+let current: Rendered | undefined;
+afterEach(() => {
+  current?.unmount();
+  current = undefined;
+});
+
+async function start(steps: Step[], options: { text?: string; stopOnPassing?: boolean; color?: boolean } = {}) {
+  const world = tempWorld(options.text ?? ORIGINAL);
+  const walk = await walkFor(world, steps);
+  const ui = await renderWizard(walk, { stopOnPassing: options.stopOnPassing, color: options.color });
+  current = ui;
+  return { world, walk, ui };
+}
+
+/** The profile as saved on disk, for the Dockerfile of `world`. */
+async function decisions(world: ReturnType<typeof tempWorld>) {
+  const profile = await world.store.load();
+  return Object.values(profile.targets)[0] ?? {};
+}
+
+describe('wizard screens and keys (ink-testing-library)', () => {
+  it('shows progress while checking, then the first step: header, finding with file:line and evidence, explanation, diff, warnings, choices, footer', async () => {
+    const { ui } = await start([addUserStep, slimStep]);
+    const f = await ui.waitFor('❯ Apply');
+    expect(ui.frames().some((fr) => /checking 1\/2/.test(fr))).toBe(true);
+    expect(f).toContain('docker-harden · Dockerfile · profile dockerfile · 1/2');
+    expect(f).toContain('4. Run as a non-root user ✘ fail');
+    expect(f).toContain('✘ Dockerfile:1 the final stage runs as root (no USER) [high]');
+    expect(f).toContain('    FROM debian:12');
+    expect(f).toContain('A process running as root in a container is root on the host if it escapes.');
+    expect(f).not.toContain('Second paragraph');
+    expect(f).toContain('Fix: Add USER 10001 at the end');
+    expect(f).toContain('warning: files the app writes must belong to uid 10001');
+    expect(f).toMatch(/@@ -1,3 \+1,4 @@/);
+    expect(f).toMatch(/^4 \+USER 10001$/m);
+    expect(f).not.toMatch(/Index:|^=+$/m);
+    for (const choice of ['Apply  (a)', 'Skip (give a reason)  (s)', 'Later  (l)', 'Check again  (r)', 'Explain more  (e)', 'Quit  (q)']) expect(f).toContain(choice);
+    expect(f).toContain('↑↓ choose · Enter select · a apply · s skip · l later · e explain · v all steps · q quit');
+  });
+
+  it('apply: a, the confirm screen, y; the file is written, the step is done in the profile, and the next step comes up', async () => {
+    const { world, ui } = await start([addUserStep, slimStep]);
+    await ui.waitFor('❯ Apply');
+    await ui.press('a');
+    const confirm = await ui.waitFor('Apply this change?');
+    expect(confirm).toContain('Writes ' + world.dockerfile + '; the previous version is kept as a backup.');
+    expect(confirm).toContain('[ No ]');
+    expect(confirm).toContain('y apply · n or Esc keep as is');
+    expect(world.read()).toBe(ORIGINAL);
+    await ui.press('y');
+    const next = await ui.waitFor('6. Use a slim base image');
+    expect(next).toContain('Run as a non-root user: applied; the check now passes');
+    expect(next).toContain('2/2');
+    expect(world.read()).toBe(`${ORIGINAL}USER 10001\n`);
+    const saved = await decisions(world);
+    expect(saved['non-root-user']).toMatchObject({ status: 'done', proposal: 'add-user' });
+    expect(saved['non-root-user']!.applied).toHaveLength(1);
+  });
+
+  it('Enter on Apply also only asks; Enter on the highlighted No declines and nothing changes', async () => {
+    const { world, ui } = await start([addUserStep]);
+    await ui.waitFor('❯ Apply');
+    await ui.press(KEY.enter);
+    await ui.waitFor('Apply this change?');
+    await ui.press(KEY.enter);
+    const f = await ui.waitFor('Not applied: nothing was changed.');
+    expect(f).toContain('❯ Apply');
+    expect(world.read()).toBe(ORIGINAL);
+    expect(await decisions(world)).toEqual({});
+  });
+
+  it('n and Esc at the confirm screen decline', async () => {
+    const { world, ui } = await start([addUserStep]);
+    await ui.waitFor('❯ Apply');
+    await ui.press('a', 'n');
+    await ui.waitFor('Not applied: nothing was changed.');
+    await ui.press('a');
+    await ui.waitFor('Apply this change?');
+    await ui.press(KEY.esc);
+    await ui.waitFor('Not applied: nothing was changed.');
+    expect(world.read()).toBe(ORIGINAL);
+  });
+
+  it('→ then Enter on Yes applies', async () => {
+    const { world, ui } = await start([addUserStep]);
+    await ui.waitFor('❯ Apply');
+    await ui.press('a');
+    await ui.waitFor('Apply this change?');
+    await ui.press(KEY.right);
+    expect(await ui.waitFor('[ Yes ]')).not.toContain('[ No ]');
+    await ui.press(KEY.enter);
+    await ui.waitFor('Summary');
+    expect(world.read()).toBe(`${ORIGINAL}USER 10001\n`);
+  });
+
+  it('stray digits do not apply: not on the step screen, not at the confirm screen', async () => {
+    const { world, ui } = await start([addUserStep]);
+    await ui.waitFor('❯ Apply');
+    await ui.press('1', '2', '3', '0');
+    expect(ui.frame()).toContain('❯ Apply');
+    await ui.press('a');
+    await ui.waitFor('Apply this change?');
+    await ui.press('1', '9', ' ', 'x');
+    expect(ui.frame()).toContain('Apply this change?');
+    expect(world.read()).toBe(ORIGINAL);
+    expect(await decisions(world)).toEqual({});
+  });
+
+  it('skip asks for a reason, keeps it in the profile, and moves on', async () => {
+    const { world, ui } = await start([addUserStep, slimStep]);
+    await ui.waitFor('❯ Apply');
+    await ui.press('s');
+    const ask = await ui.waitFor('Why?');
+    expect(ask).toContain('type the reason · Enter save · Esc back');
+    await ui.press(KEY.enter);
+    await ui.waitFor('Type why you skip this step');
+    await ui.press('r', 'o', 'o', 't', 'x', KEY.backspace, ' ', 'i', 's', ' ', 'n', 'e', 'e', 'd', 'e', 'd', ' ', 'b', 'y', ' ', 'v', '2');
+    expect(ui.frame()).toContain('reason› root is needed by v2');
+    await ui.press(KEY.enter);
+    const next = await ui.waitFor('6. Use a slim base image');
+    expect(next).toContain('Run as a non-root user: skipped (root is needed by v2).');
+    expect((await decisions(world))['non-root-user']).toMatchObject({ status: 'skipped', reason: 'root is needed by v2' });
+    expect(world.read()).toBe(ORIGINAL);
+  });
+
+  it('Esc from the reason goes back to the step without a decision', async () => {
+    const { world, ui } = await start([addUserStep]);
+    await ui.waitFor('❯ Apply');
+    await ui.press('s', 'a', 'b', KEY.esc);
+    await ui.waitFor('❯ Apply');
+    expect(await decisions(world)).toEqual({});
+  });
+
+  it('later records later and moves on', async () => {
+    const { world, ui } = await start([addUserStep, slimStep]);
+    await ui.waitFor('❯ Apply');
+    await ui.press('l');
+    const f = await ui.waitFor('6. Use a slim base image');
+    expect(f).toContain('later. The next run starts with it.');
+    expect((await decisions(world))['non-root-user']).toMatchObject({ status: 'later' });
+  });
+
+  it('explain more shows the whole explanation and references; Esc comes back', async () => {
+    const { ui } = await start([addUserStep]);
+    await ui.waitFor('❯ Apply');
+    await ui.press('e');
+    const f = await ui.waitFor('Second paragraph');
+    expect(f).toContain('Dockerfile USER: https://docs.docker.com/reference/dockerfile/#user');
+    expect(f).toContain('Esc or Enter back · q quit');
+    await ui.press(KEY.esc);
+    await ui.waitFor('❯ Apply');
+  });
+
+  it('the arrows and Enter choose too: ↓ ↓ Enter is Later', async () => {
+    const { world, ui } = await start([addUserStep, slimStep]);
+    await ui.waitFor('❯ Apply');
+    await ui.press(KEY.down, KEY.down);
+    expect(ui.frame()).toContain('❯ Later');
+    await ui.press(KEY.enter);
+    await ui.waitFor('6. Use a slim base image');
+    expect((await decisions(world))['non-root-user']?.status).toBe('later');
+  });
+
+  it('several proposals: → shows the other, and Apply writes the one on screen', async () => {
+    const { world, ui } = await start([slimStep]);
+    const f = await ui.waitFor('❯ Apply');
+    expect(f).toContain('Fix 1 of 2: Use debian:12-slim');
+    expect(f).toMatch(/\+FROM debian:12-slim/);
+    await ui.press(KEY.right);
+    const g = await ui.waitFor('Fix 2 of 2: Use debian:bookworm-slim');
+    expect(g).toMatch(/\+FROM debian:bookworm-slim/);
+    await ui.press('a', 'y');
+    await ui.waitFor('Summary');
+    expect(world.read()).toBe(ORIGINAL.replace('debian:12', 'debian:bookworm-slim'));
+    expect((await decisions(world))['slim-base-image']).toMatchObject({ status: 'done', proposal: 'bookworm-slim-pinned' });
+  });
+
+  it('a file edited after the check: the change is refused, nothing written, the step is marked failed', async () => {
+    const { world, ui } = await start([addUserStep]);
+    await ui.waitFor('❯ Apply');
+    const edited = ORIGINAL + '# edited by hand\n';
+    writeFileSync(world.dockerfile, edited);
+    await ui.press('a', 'y');
+    const f = await ui.waitFor('changed since it was checked');
+    expect(f).toContain('Nothing was changed.');
+    expect(f).toContain('❯ Apply');
+    expect(world.read()).toBe(edited);
+    expect((await decisions(world))['non-root-user']?.status).toBe('failed');
+  });
+
+  it('commands to run by hand are shown, and d marks the step done', async () => {
+    const { world, ui } = await start([manualStep]);
+    const f = await ui.waitFor('Mark done');
+    expect(f).toContain('Commands for you to run:');
+    expect(f).toContain('$ apt-get install trivy  # install trivy');
+    expect(f).not.toContain('Apply  (a)');
+    await ui.press('a');
+    expect(ui.frame()).not.toContain('Apply this change?');
+    await ui.press('d');
+    await ui.waitFor('Summary');
+    expect((await decisions(world))['dependency-scanning']).toMatchObject({ status: 'done', proposal: 'install-trivy' });
+  });
+
+  it('check again re-runs the check: after a hand edit the step passes', async () => {
+    const { world, ui } = await start([addUserStep]);
+    await ui.waitFor('❯ Apply');
+    writeFileSync(world.dockerfile, ORIGINAL + 'USER app\n');
+    await ui.press('r');
+    const f = await ui.waitFor('Checked again: pass');
+    expect(f).toContain('Next step  (n)');
+  });
+
+  it('passing steps are gone past in a real run and shown in the learn walk', async () => {
+    const run = await start([passingStep, addUserStep]);
+    expect(await run.ui.waitFor('❯ Apply')).toContain('2/2');
+    run.ui.unmount();
+    const learn = await start([passingStep, addUserStep], { stopOnPassing: true });
+    const f = await learn.ui.waitFor('❯ Next step');
+    expect(f).toContain('7. Build in stages ✔ pass');
+    expect(f).toContain('Nothing found to change.');
+    expect(f).toContain('one stage, nothing built');
+    await learn.ui.press('n');
+    await learn.ui.waitFor('4. Run as a non-root user');
+    expect((await decisions(learn.world))['multi-stage-build']?.status).toBe('done');
+  });
+
+  it('the step list shows a mark per status and the decisions; Enter opens a step', async () => {
+    const { ui } = await start([addUserStep, manualStep, passingStep]);
+    await ui.waitFor('❯ Apply');
+    await ui.press('l');
+    await ui.waitFor('5. Scan dependencies');
+    await ui.press('v');
+    const f = await ui.waitFor('All steps');
+    expect(f).toMatch(/ ✘  4\. non-root-user\s+later/);
+    expect(f).toMatch(/❯ !  5\. dependency-scanning/);
+    expect(f).toMatch(/ ✔  7\. multi-stage-build/);
+    await ui.press(KEY.up, KEY.enter);
+    await ui.waitFor('4. Run as a non-root user');
+    expect(ui.frame()).toContain('1/3');
+  });
+
+  it('summary at the end: statuses, skip reasons, what was applied and how to undo; Enter exits', async () => {
+    const { ui } = await start([addUserStep, slimStep, manualStep]);
+    await ui.waitFor('❯ Apply');
+    await ui.press('a', 'y');
+    await ui.waitFor('6. Use a slim base image');
+    await ui.press('s', ...'pinned by the platform team', KEY.enter);
+    await ui.waitFor('5. Scan dependencies');
+    await ui.press('l');
+    const f = await ui.waitFor('Summary');
+    expect(f).toMatch(/✔  4\. non-root-user\s+done/);
+    expect(f).toMatch(/✘  6\. slim-base-image\s+skipped: pinned by the platform team/);
+    expect(f).toMatch(/!  5\. dependency-scanning\s+later/);
+    expect(f).toContain('Skipped, with the reasons given:');
+    expect(f).toContain('slim-base-image: pinned by the platform team');
+    expect(f).toContain('Applied in this run:');
+    expect(f).toMatch(/✔ non-root-user: Add USER 10001 at the end \(.*Dockerfile\)\s+change \S+/);
+    expect(f).toContain('To undo, newest first: docker-harden undo --state-dir /s');
+    expect(f).toContain('Enter or q exit · v all steps');
+    await ui.press(KEY.enter);
+    const last = await ui.waitFor('Progress is saved.');
+    expect(last).toContain('Run the same command again to continue at 3/3 dependency-scanning.');
+    expect(last).not.toContain('Enter or q exit');
+  });
+
+  it('quit from a step shows the summary, saved progress and where the next run starts', async () => {
+    const { ui } = await start([addUserStep, slimStep]);
+    await ui.waitFor('❯ Apply');
+    await ui.press('q');
+    const f = await ui.waitFor('Progress is saved.');
+    expect(f).toContain('Summary');
+    expect(f).toContain('Nothing was applied in this run.');
+    expect(f).toContain('continue at 1/2 non-root-user');
+  });
+
+  it('resume: a second run starts at the first step that is neither done nor skipped, and says so', async () => {
+    const first = await start([addUserStep, slimStep, manualStep]);
+    await first.ui.waitFor('❯ Apply');
+    await first.ui.press('a', 'y');
+    await first.ui.waitFor('6. Use a slim base image');
+    await first.ui.press('l', 'q');
+    await first.ui.waitFor('Progress is saved.');
+    first.ui.unmount();
+
+    const walk = await walkFor(first.world, [addUserStep, slimStep, manualStep]);
+    const again = await renderWizard(walk);
+    current = again;
+    const f = await again.waitFor('❯ Apply');
+    expect(f.replace(/\s+/g, ' ')).toContain('Resuming at 2/3 slim-base-image (you chose Later last time): the first step that is neither done nor skipped.');
+    expect(f).toContain('6. Use a slim base image');
+    expect(f).toContain('Decided earlier: later');
+  });
+
+  it('Ctrl+C quits like q', async () => {
+    const { ui } = await start([addUserStep]);
+    await ui.waitFor('❯ Apply');
+    await ui.press(KEY.ctrlC);
+    await ui.waitFor('Progress is saved.');
+  });
+
+  it('colours the diff, and not at all when colour is off (NO_COLOR, --no-color)', async () => {
+    const level = chalk.level;
+    chalk.level = 1; // the test runner is no terminal, so chalk would print no colour at all
+    try {
+      const on = await start([addUserStep], { color: true });
+      await on.ui.waitFor('❯ Apply');
+      const raw = on.ui.rawFrame();
+      expect(raw).toContain('\u001b[32m+USER 10001\u001b[39m');
+      expect(raw).toContain('\u001b[36m@@ -1,3 +1,4 @@\u001b[39m');
+      on.ui.unmount();
+      const off = await start([addUserStep], { color: false });
+      await off.ui.waitFor('❯ Apply');
+      expect(off.ui.rawFrame()).not.toMatch(/\u001b\[/);
+    } finally {
+      chalk.level = level;
+    }
+  });
+});
