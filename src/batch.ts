@@ -1,11 +1,14 @@
 /** The non-interactive commands: check, fix, undo, steps. They never ask a question without a terminal. */
 import { createInterface } from 'node:readline/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { createSession, type Session, type SessionOptions } from './core/session.js';
 import { runStep, applyProposal, undoApplied, type StepRun } from './core/runner.js';
 import { UserError } from './core/errors.js';
 import type { Args } from './args.js';
 import { steps as allSteps } from '../steps/index.js';
 import { resultDocument, exitCodeFor } from './report/results.js';
+import { toSarif } from './report/sarif.js';
 import { renderRun, renderSummary, quoteArg } from './report/text.js';
 import { colorEnabled, palette, type Palette } from './report/color.js';
 import type { Proposal } from './core/step.js';
@@ -34,10 +37,34 @@ export function sessionOptions(args: Args, env: Io['env']): SessionOptions {
   };
 }
 
+/**
+ * The session for a command: the named targets, or with --sandbox DIR the learn sandbox (made
+ * when DIR is new or empty) with its recorded host, example files and its own state directory.
+ */
+export async function sessionFor(args: Args, io: Io): Promise<Session> {
+  // A learn sandbox's state directory named with --state-dir: its changes were made against the
+  // recorded host, so they are undone against it too, never against this machine's dockerd.
+  if (!args.sandbox && args.stateDir && path.basename(path.resolve(args.stateDir)) === '.docker-harden' && existsSync(path.join(path.resolve(args.stateDir), '..', '.docker-harden-learn'))) {
+    args = { ...args, sandbox: path.dirname(path.resolve(args.stateDir)) };
+  }
+  if (!args.sandbox) return createSession(sessionOptions(args, io.env));
+  if (args.host || args.files.length > 0 || args.composeFiles.length > 0 || args.daemonConfig || args.dockerHost || args.restartCommand) {
+    throw new UserError('--sandbox brings its own targets: the example daemon.json, Dockerfile and compose file, and a recorded host', 'Leave out --host, --file, --compose, --daemon-config, --docker-host and --restart-command when you use --sandbox.');
+  }
+  const { prepareLearnSandbox } = await import('./core/learn.js');
+  const sandbox = await prepareLearnSandbox({ dir: args.sandbox, env: io.env, log: (line) => io.stdout.write(`  ${line}\n`) });
+  return createSession({ ...sandbox.sessionOptions, only: args.only, ...(args.stateDir ? { stateDir: args.stateDir } : {}) });
+}
+
 function requireTargets(session: Session): void {
   if (session.targets.length === 0) {
     throw new UserError('nothing to check', 'Name a target: --file ./Dockerfile, --compose ./compose.yaml, or --host.');
   }
+}
+
+/** Parse every Dockerfile target up front: one that is not a Dockerfile stops the run (exit 2) before anything is written. */
+async function loadDockerfiles(session: Session): Promise<void> {
+  for (const target of session.targets) if (target.kind === 'dockerfile') await session.contexts.get(target)!.dockerfile();
 }
 
 async function runAll(session: Session): Promise<StepRun[]> {
@@ -47,8 +74,9 @@ async function runAll(session: Session): Promise<StepRun[]> {
 }
 
 export async function checkCommand(args: Args, io: Io): Promise<number> {
-  const session = createSession(sessionOptions(args, io.env));
+  const session = await sessionFor(args, io);
   requireTargets(session);
+  await loadDockerfiles(session);
   const runs = await runAll(session);
   return printRuns(runs, args, io, false);
 }
@@ -57,7 +85,7 @@ function printRuns(runs: StepRun[], args: Args, io: Io, withDiffs: boolean): num
   if (args.format === 'json') {
     io.stdout.write(JSON.stringify(resultDocument(runs, io.version), null, 2) + '\n');
   } else if (args.format === 'sarif') {
-    throw new UserError('SARIF output is written by `docker-harden report --format sarif`');
+    io.stdout.write(JSON.stringify(toSarif(runs, { version: io.version, cwd: process.cwd(), steps: allSteps }), null, 2) + '\n');
   } else {
     const p = paletteFor(args, io);
     for (const run of runs) io.stdout.write(renderRun(run, p, withDiffs) + '\n');
@@ -84,8 +112,9 @@ function wantedProposals(run: StepRun, only: string[]): Proposal[] {
 }
 
 export async function fixCommand(args: Args, io: Io): Promise<number> {
-  const session = createSession(sessionOptions(args, io.env));
+  const session = await sessionFor(args, io);
   requireTargets(session);
+  await loadDockerfiles(session);
   const p = paletteFor(args, io);
   const out = (line: string) => io.stdout.write(line + '\n');
   if (args.dryRun) {
@@ -133,7 +162,11 @@ export async function fixCommand(args: Args, io: Io): Promise<number> {
           out(`${p.bold(step.meta.title)}: ${shown.title}; run these yourself:`);
           for (const c of shown.commands) out(`  ${c.argv.map(quoteArg).join(' ')}${c.asUser ? `   (as ${c.asUser})` : ''}`);
         }
-        if (run.result.status === 'error') exit = 2;
+        if (run.result.status === 'error') {
+          // The check could not run (an invalid daemon.json, no daemon): say why, or fix is silent.
+          out(renderRun(run, p, false));
+          exit = 2;
+        }
         else if (run.result.status === 'fail' || run.result.status === 'warn') exit = Math.max(exit, 1);
       }
     } finally {
@@ -158,7 +191,7 @@ export function stepsCommand(args: Args, io: Io): number {
 }
 
 export async function undoCommand(args: Args, io: Io): Promise<number> {
-  const session = createSession(sessionOptions(args, io.env));
+  const session = await sessionFor(args, io);
   const p = paletteFor(args, io);
   const out = (line: string) => io.stdout.write(line + '\n');
   if (args.list) {

@@ -41,17 +41,23 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await (await import('./batch.js')).undoCommand(args, io);
       case 'steps':
         return (await import('./batch.js')).stepsCommand(args, io);
+      case 'report':
+        return await (await import('./report/command.js')).reportCommand(args, io);
+      case 'plugin':
+        return await (await import('./plugin.js')).pluginCommand(args, io);
       case 'docker-cli-plugin-metadata':
-        io.stdout.write(
-          JSON.stringify({ SchemaVersion: '0.1.0', Vendor: 'docker-harden', Version: io.version, ShortDescription: 'Harden a Docker host and Dockerfiles, one explained step at a time' }) + '\n',
-        );
+        io.stdout.write(JSON.stringify((await import('./plugin.js')).pluginMetadata(io.version)) + '\n');
         return 0;
       case 'wizard':
       case 'learn':
         if (!(io.stdinIsTTY && io.stdout.isTTY)) {
+          // Without a terminal, `learn --sandbox DIR` makes the sandbox and says how to walk it with the batch commands.
+          if (args.command === 'learn' && args.sandbox) return await (await import('./sandbox.js')).learnSandboxCommand(args, io);
           throw new UserError(
             `the ${args.command === 'learn' ? 'learn walkthrough' : 'wizard'} needs a terminal, and stdin or stdout is not one`,
-            'For scripts and CI use `docker-harden check --file Dockerfile` (or --host), and `fix ... --yes` to apply.',
+            args.command === 'learn'
+              ? 'Run it in a terminal, or make a sandbox with `docker-harden learn --sandbox DIR` and use `docker-harden check --sandbox DIR`.'
+              : 'For scripts and CI use `docker-harden check --file Dockerfile` (or --host), and `fix ... --yes` to apply.',
           );
         }
         return await (await import('./ui/start.js')).startInteractive(args, io);

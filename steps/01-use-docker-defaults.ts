@@ -6,7 +6,7 @@
  */
 import { defineStep, statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../src/core/step.js';
 import { editService } from '../src/compose/model.js';
-import { ENGINE_LINES, ENGINE_RELEASES_CHECKED, ENGINE_RELEASES_SOURCE, judgeEngineVersion } from './lib/engine-releases.js';
+import { ENGINE_LINES, ENGINE_RELEASES_CHECKED, ENGINE_RELEASES_SOURCE, judgeEngineVersion, parseEngineVersion } from './lib/engine-releases.js';
 import { composeOrigin, containerName, containerWeakenings, serviceWeakenings, socketPathsFor, WEAKENINGS, type Weakening } from './lib/workload.js';
 import { daemonConfigChange, hostDaemon, locationOf, setting, unreachable } from './lib/daemon.js';
 
@@ -116,9 +116,13 @@ async function checkHost(ctx: Context): Promise<CheckResult> {
   const daemon = await hostDaemon(ctx);
   if (daemon.problem) findings.push(daemon.problem);
   const profile = await setting(daemon, 'seccomp-profile');
+  // "unconfined" is understood from Engine 23 on (moby#42481); older daemons read it as a file path.
+  const understood = (parseEngineVersion(serverVersion)?.[0] ?? Infinity) >= 23;
   if (profile?.file?.value === 'unconfined') {
     findings.push({
-      message: 'daemon.json sets "seccomp-profile": "unconfined", which turns seccomp off for every container',
+      message: understood
+        ? 'daemon.json sets "seccomp-profile": "unconfined", which turns seccomp off for every container'
+        : `daemon.json sets "seccomp-profile": "unconfined": Engine ${serverVersion} reads that as the path of a profile file and will refuse to start at its next restart (from Engine 23 on it turns seccomp off for every container)`,
       severity: 'high',
       ...(await locationOf({ ...profile, source: profile.file })),
       evidence: '"seccomp-profile": "unconfined"',

@@ -33,7 +33,8 @@ interface Situation {
   root?: string | null;
   ci?: CiFile[];
   ciScan?: { file: string; line: number; text: string } | null;
-  npmProject?: boolean;
+  /** npm on PATH, when a package-lock.json is beside the Dockerfile. */
+  npm?: string | null;
   schedule?: { file: string; line: number; text: string } | null;
   images?: string[];
   hostProblem?: string;
@@ -75,8 +76,8 @@ async function look(ctx: Context): Promise<Situation> {
       break;
     }
   }
-  const npmProject = (await ctx.probe.stat(path.join(dir, 'package-lock.json'))) !== null && (await ctx.probe.which('npm')) !== null;
-  return { scanners, dir, root, ci, ciScan, npmProject };
+  const npm = (await ctx.probe.stat(path.join(dir, 'package-lock.json'))) !== null ? await ctx.probe.which('npm') : null;
+  return { scanners, dir, root, ci, ciScan, npm };
 }
 
 function scannerNote(s: Situation): string {
@@ -133,7 +134,7 @@ export default defineStep({
       const looked = s.ci && s.ci.length > 0 ? `its CI (${s.ci.map((f) => path.relative(s.root ?? s.dir!, f.path)).join(', ')}) runs no scanner` : 'it has no CI definition';
       findings.push({ message: `nothing scans this image in CI: ${looked}`, severity: 'medium', file: ctx.target.kind === 'dockerfile' ? ctx.target.path : undefined, evidence: where });
     }
-    if (s.npmProject) notes.push('package-lock.json beside the Dockerfile: `npm audit` can check the Node dependencies');
+    if (s.npm) notes.push('package-lock.json beside the Dockerfile: `npm audit` can check the Node dependencies');
     return { status: statusOf(findings), findings, notes };
   },
 
@@ -180,13 +181,13 @@ export default defineStep({
         warnings: [],
       });
     }
-    if (s.npmProject) {
+    if (s.npm) {
       proposals.push({
         id: 'npm-audit',
         title: 'Check the Node dependencies with npm audit',
         description: 'Runs `npm audit` on the package-lock.json beside the Dockerfile and shows the counts by severity. Nothing is changed.',
         changes: [],
-        commands: [{ title: 'npm audit', argv: ['npm', 'audit', '--json', '--prefix', s.dir!], run: true, parse: 'npm-audit-json' }],
+        commands: [{ title: 'npm audit', argv: [s.npm, 'audit', '--json', '--prefix', s.dir!], run: true, parse: 'npm-audit-json' }],
         warnings: [],
       });
     }

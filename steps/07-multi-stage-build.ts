@@ -1,18 +1,438 @@
-// PLACEHOLDER: replaced by the real step.
-import { defineStep } from '../src/core/step.js';
+/**
+ * Step 7: build in one stage, ship from another. Flags a final image that keeps build tools
+ * (compilers, -dev packages, git, Go/Maven/Gradle/Cargo, dev dependencies before `npm run build`)
+ * and, for Node, Go, Python and Java single-stage builds whose artefact can be identified, rewrites
+ * the file into a build stage and a small final stage that copies only that artefact.
+ */
+import path from 'node:path/posix';
+import { defineStep, statusOf, type Finding, type Proposal } from '../src/core/step.js';
+import { parseDockerfile, type DockerfileModel, type DockerInstruction, type Stage } from '../src/dockerfile/model.js';
+import { applyEdits, deleteLinesEdit, insertLinesEdit, lineStarts, type TextEdit } from '../src/dockerfile/edit.js';
+import { GO_RUNTIME_IMAGE, canonicalName, describeImage, jreImageFor, type ImageKnowledge } from '../src/dockerfile/images.js';
+import {
+  buildCommands,
+  commandArgv,
+  createdUsers,
+  dependencyInstall,
+  installedPackages,
+  isBuildPackage,
+  onlyCreatesUser,
+  pipInstalls,
+  removesPackages,
+  runCommands,
+} from '../src/dockerfile/commands.js';
+
+/** Instructions that describe the running container: they move to the final stage. */
+const RUNTIME_KEYWORDS = new Set(['CMD', 'ENTRYPOINT', 'EXPOSE', 'HEALTHCHECK', 'VOLUME', 'STOPSIGNAL', 'LABEL']);
+
+interface Evidence {
+  message: string;
+  line: number;
+}
 
 export default defineStep({
   meta: {
     id: 'multi-stage-build',
     order: 7,
-    title: 'multi-stage-build',
+    title: 'Build in one stage, ship from another',
     scope: 'dockerfile',
     targets: ['dockerfile'],
-    summary: '',
-    explain: '',
-    references: [],
+    summary: 'Compilers, build tools and dev dependencies stay in a build stage; the final image gets only the artefact.',
+    explain: [
+      'Building software needs compilers, headers, package managers, git and dev dependencies; running it needs none of them. When they stay in the image they ship to production: more vulnerabilities to patch, and a ready toolkit for anyone who gets a shell in the container. A multi-stage build compiles in one stage and starts the final image afresh, copying in only what runs.',
+      'This step looks at what the final image carries: compilers and -dev packages, build-essential, git, Go, Maven, Gradle or Cargo toolchains, `go build`, `mvn package`, and `npm ci` with dev dependencies before `npm run build`.',
+      'For Node, Go, Python and Java the change rewrites the Dockerfile: the existing instructions become the build stage (named `build`), and a new final stage on a small image (the slim variant, a JRE, or distroless for Go) copies only the artefact: the binary, the jar, the built directory with production node_modules, or the virtualenv. ENV, WORKDIR, USER, EXPOSE and CMD stay as they were. When docker-harden cannot tell which files the app needs at run time, it explains and proposes nothing rather than guessing. What it may break: files the app reads at run time that are not part of the artefact (templates, config), and native libraries installed only in the build stage; build and test the image before you ship it.',
+    ].join('\n\n'),
+    references: [
+      { title: 'Multi-stage builds', url: 'https://docs.docker.com/build/building/multi-stage/' },
+      { title: 'Docker build best practices: use multi-stage builds', url: 'https://docs.docker.com/build/building/best-practices/#use-multi-stage-builds' },
+      { title: 'Distroless container images', url: 'https://github.com/GoogleContainerTools/distroless' },
+    ],
   },
-  async check() {
-    throw new Error('not implemented');
+
+  async check(ctx) {
+    const model = await ctx.dockerfile();
+    const chain = model.chain();
+    const evidence = toolchainEvidence(chain);
+    const single = model.stages.length === 1;
+    const findings: Finding[] = evidence.map((e) => ({
+      message: `${single ? 'single-stage build: ' : 'the final stage '}${e.message}, and it stays in the image that ships`,
+      severity: 'medium',
+      file: model.path,
+      line: e.line,
+      evidence: model.lineText(e.line).trim(),
+    }));
+    const notes = [`${model.stages.length} stage${model.stages.length === 1 ? '' : 's'}; the final image is built from ${chain.map((s) => `line ${s.from.line}`).join(' -> ')}`];
+    if (findings.length > 0) {
+      const plan = planRewrite(model);
+      if ('reason' in plan) notes.push(`no automatic rewrite: ${plan.reason}`);
+    }
+    return { status: statusOf(findings), findings, notes };
+  },
+
+  async propose(ctx) {
+    const model = await ctx.dockerfile();
+    const plan = planRewrite(model);
+    return 'reason' in plan ? [] : [plan.proposal];
   },
 });
+
+/** What in the final image's chain is there only to build. */
+export function toolchainEvidence(chain: Stage[]): Evidence[] {
+  const out: Evidence[] = [];
+  const root = chain[0]!;
+  const info = root.image ? describeImage(root.image) : null;
+  if (info?.toolchain) {
+    const what = { go: 'the Go toolchain', rust: 'the Rust toolchain', maven: 'a JDK and Maven', gradle: 'a JDK and Gradle', jdk: 'a JDK', 'build-deps': 'compilers and -dev packages' }[info.toolchain];
+    out.push({ message: `is built on ${root.imageText}, which carries ${what}`, line: root.from.line });
+  }
+  let devDepsAt: number | null = null;
+  let productionEnv = false;
+  for (const stage of chain) {
+    for (const inst of stage.instructions) {
+      if (inst.keyword === 'ENV' && /\bNODE_ENV\s*=?\s*"?production/.test(inst.args)) productionEnv = true;
+      if (inst.keyword !== 'RUN') continue;
+      const tools = installedPackages(inst).filter(isBuildPackage);
+      if (tools.length > 0 && !removesPackages(inst)) out.push({ message: `installs build tools (${tools.join(', ')})`, line: inst.line });
+      const deps = dependencyInstall(inst);
+      if (deps && deps.withDev && !productionEnv) devDepsAt ??= inst.line;
+      for (const b of buildCommands(inst)) {
+        if (b.kind === 'npm-build') {
+          if (devDepsAt !== null) out.push({ message: `installs dev dependencies (line ${devDepsAt}) to run \`${b.words.join(' ')}\``, line: inst.line });
+        } else {
+          out.push({ message: `compiles with \`${b.words.slice(0, 4).join(' ')}${b.words.length > 4 ? ' ...' : ''}\``, line: inst.line });
+        }
+      }
+    }
+  }
+  // One line can show several things; keep the first message per line.
+  return out.filter((e, i) => out.findIndex((o) => o.line === e.line) === i);
+}
+
+type Plan = { proposal: Proposal } | { reason: string };
+
+interface Rewrite {
+  language: string;
+  finalImage: string;
+  finalInfo: ImageKnowledge;
+  /** Lines added right after the build stage's FROM. */
+  afterFrom: string[];
+  /** Lines added after an instruction of the build stage. */
+  after: { inst: DockerInstruction; lines: string[] }[];
+  /** Lines of the final stage before the copies (ENV PATH, runtime packages). */
+  finalSetup: string[];
+  copies: string[];
+  warnings: string[];
+  artefact: string;
+}
+
+function planRewrite(model: DockerfileModel): Plan {
+  if (model.stages.length !== 1) {
+    return { reason: 'the Dockerfile already has several stages; move what builds out of the final stage by hand (docker-harden only rewrites single-stage files)' };
+  }
+  const stage = model.finalStage;
+  if (!stage.image) return { reason: 'the base image is not known' };
+  const info = describeImage(stage.image);
+  const runs = stage.instructions.filter((i) => i.keyword === 'RUN');
+  const builds = runs.flatMap((inst) => buildCommands(inst).map((b) => ({ inst, b })));
+  const runtime = runtimeArgv(stage);
+  const workdir = model.workdir(stage);
+  let rewrite: Rewrite | { reason: string };
+  if (builds.some(({ b }) => b.kind === 'go')) rewrite = planGo(model, stage, builds.find(({ b }) => b.kind === 'go')!, runtime, workdir);
+  else if (builds.some(({ b }) => b.kind === 'maven' || b.kind === 'gradle')) rewrite = planJava(model, stage, info, runtime, workdir);
+  else if (builds.some(({ b }) => b.kind === 'npm-build')) rewrite = planNode(model, stage, info, builds.filter(({ b }) => b.kind === 'npm-build').pop()!.inst, runtime, workdir);
+  else if (runs.some((r) => pipInstalls(r).length > 0)) rewrite = planPython(stage, info, runtime, workdir);
+  else if (builds.length > 0) return { reason: `the build uses ${builds[0]!.b.words[0]}, and docker-harden rewrites only Node, Go, Python and Java builds` };
+  else return { reason: 'docker-harden cannot tell what the build produces (no go build, mvn/gradle, npm run build or pip install found)' };
+  if ('reason' in rewrite) return rewrite;
+  return assemble(model, stage, rewrite);
+}
+
+/** ENTRYPOINT + CMD as the container runs them. */
+function runtimeArgv(stage: Stage): string[] {
+  const entry = [...stage.instructions].reverse().find((i) => i.keyword === 'ENTRYPOINT');
+  const cmd = [...stage.instructions].reverse().find((i) => i.keyword === 'CMD');
+  return [...(entry ? commandArgv(entry) : []), ...(cmd ? commandArgv(cmd) : [])];
+}
+
+function workdirBefore(model: DockerfileModel, stage: Stage, at: DockerInstruction): string {
+  let dir = '/';
+  for (const inst of stage.instructions) {
+    if (inst === at) break;
+    if (inst.keyword !== 'WORKDIR') continue;
+    const next = model.resolve(inst.args.trim(), stage, inst).value;
+    dir = path.resolve(dir, next);
+  }
+  return dir;
+}
+
+function refersTo(runtime: string[], artefact: string, workdir: string): boolean {
+  return runtime.some((w) => {
+    for (const word of w.split(/\s+/)) {
+      if (!word || word.startsWith('-')) continue;
+      if (path.resolve(workdir, word) === artefact) return true;
+      if (!word.includes('/') && word === path.basename(artefact) && path.dirname(artefact) === workdir) return true;
+    }
+    return false;
+  });
+}
+
+function planGo(model: DockerfileModel, stage: Stage, build: { inst: DockerInstruction; b: { words: string[] } }, runtime: string[], workdir: string): Rewrite | { reason: string } {
+  const words = build.b.words;
+  if (words[1] !== 'build') return { reason: `\`${words.join(' ')}\` installs into GOPATH/bin, so docker-harden cannot tell the binary's path; build with \`go build -o /out/app\`` };
+  let out: string | null = null;
+  for (let i = 2; i < words.length; i++) {
+    if (words[i] === '-o') out = words[i + 1] ?? null;
+    else if (words[i]!.startsWith('-o=')) out = words[i]!.slice(3);
+  }
+  if (!out) return { reason: `\`${words.join(' ')}\` has no -o, so the binary's name depends on the module; add \`-o /out/app\` and run the step again` };
+  if (!out.startsWith('/') && runCommands(build.inst).some((w) => w[0] === 'cd')) return { reason: `the RUN at line ${build.inst.line} changes directory before \`go build -o ${out}\`; use an absolute -o path` };
+  const artefact = path.resolve(workdirBefore(model, stage, build.inst), model.resolve(out, stage, build.inst).value);
+  if (runtime.length === 0) return { reason: 'there is no CMD or ENTRYPOINT, so docker-harden cannot confirm what the image runs' };
+  if (!refersTo(runtime, artefact, workdir)) return { reason: `CMD/ENTRYPOINT (${runtime.join(' ')}) does not run the built binary ${artefact}, so docker-harden cannot tell what the final image needs` };
+  const cgo = stage.instructions.some((i) => (i.keyword === 'ENV' || i.keyword === 'RUN') && /CGO_ENABLED\s*=\s*"?1/.test(i.args));
+  const cgoOff = stage.instructions.some((i) => (i.keyword === 'ENV' || i.keyword === 'ARG' || i.keyword === 'RUN') && /CGO_ENABLED\s*=\s*"?0/.test(i.args));
+  const finalImage = cgo ? 'gcr.io/distroless/base-debian12:nonroot' : GO_RUNTIME_IMAGE;
+  return {
+    language: 'Go',
+    finalImage,
+    finalInfo: describeImage({ reference: finalImage, registry: 'gcr.io', repository: finalImage.slice('gcr.io/'.length).split(':')[0]!, tag: 'nonroot', digest: null }),
+    afterFrom: cgo || cgoOff ? [] : ['ENV CGO_ENABLED=0'],
+    after: [],
+    finalSetup: [],
+    copies: [`COPY --from=build ${artefact} ${artefact}`],
+    warnings: [
+      `only the binary ${artefact} is copied: if the program reads files at run time (templates, static assets, config, CA certificates beyond the ones distroless ships), add COPY --from=build lines for them`,
+      ...(cgo ? [] : ['the build now sets CGO_ENABLED=0 so the binary is static: a package that needs cgo (sqlite3, some DNS setups) will not build that way; use gcr.io/distroless/base-debian12:nonroot and leave cgo on if it does']),
+      `${finalImage} has no shell: a HEALTHCHECK or CMD in shell form will not run there; use the exec form ["..."]`,
+    ],
+    artefact,
+  };
+}
+
+function planJava(model: DockerfileModel, stage: Stage, info: ImageKnowledge, runtime: string[], workdir: string): Rewrite | { reason: string } {
+  const jarAt = runtime.findIndex((w) => w === '-jar');
+  const jar = jarAt >= 0 ? runtime[jarAt + 1] : runtime.find((w) => /\.jar$/.test(w));
+  if (!jar) {
+    if (runtime.some((w) => /mvn|gradle|spring-boot:run/.test(w))) return { reason: `the container runs the build tool itself (${runtime.join(' ')}); make it run the packaged jar (java -jar target/app.jar) first` };
+    return { reason: 'CMD/ENTRYPOINT does not run `java -jar <file>`, so docker-harden cannot tell which jar is the artefact' };
+  }
+  const artefact = path.resolve(workdir, model.resolve(jar, stage).value);
+  const jre = jreImageFor(info.javaMajor, stage.image?.tag ?? '');
+  if (!jre) return { reason: `docker-harden does not know a JRE image for ${stage.imageText} (Java ${info.javaMajor ?? 'version unknown'}); pick one and split the build by hand` };
+  return {
+    language: 'Java',
+    finalImage: jre,
+    finalInfo: describeImage({ reference: jre, registry: null, repository: 'eclipse-temurin', tag: jre.split(':')[1]!, digest: null }),
+    afterFrom: [],
+    after: [],
+    finalSetup: [],
+    copies: [`COPY --from=build ${artefact} ${path.dirname(artefact)}/`],
+    warnings: [`only ${artefact} is copied: a jar that needs files beside it (lib/, config) needs COPY --from=build lines for them too`],
+    artefact,
+  };
+}
+
+function planNode(model: DockerfileModel, stage: Stage, info: ImageKnowledge, buildRun: DockerInstruction, runtime: string[], workdir: string): Rewrite | { reason: string } {
+  const install = stage.instructions.map((i) => (i.keyword === 'RUN' ? dependencyInstall(i) : null)).find((d) => d !== null);
+  if (!install) return { reason: 'no `npm ci` or `npm install` installs the dependencies before the build' };
+  if (install.manager !== 'npm') return { reason: `dependencies are installed with ${install.manager}; docker-harden prunes dev dependencies only with npm, so split the build by hand` };
+  if (workdir === '/') return { reason: 'the app lives in / (no WORKDIR), so docker-harden cannot copy it apart from the rest of the image; set a WORKDIR first' };
+  const nodeAt = runtime.findIndex((w) => w === 'node' || w.endsWith('/node'));
+  const script = nodeAt >= 0 ? runtime.slice(nodeAt + 1).find((w) => !w.startsWith('-')) : undefined;
+  if (!script) {
+    return { reason: `the container starts with \`${runtime.join(' ') || '(nothing)'}\`; docker-harden can only tell the built files apart when CMD runs \`node <built file>\`` };
+  }
+  const file = path.resolve(workdir, model.resolve(script, stage).value);
+  const rel = path.relative(workdir, file);
+  if (rel.startsWith('..') || !rel.includes('/')) {
+    return { reason: `CMD runs ${file}, which is not inside a build output folder under ${workdir}; docker-harden cannot tell what \`npm run build\` produced` };
+  }
+  const outDir = path.join(workdir, rel.split('/')[0]!);
+  const finalImage = !stage.imageText.includes('$') && info.smaller && !stage.image?.digest ? info.smaller.reference : stage.imageText;
+  const finalRef = finalImage === stage.imageText ? stage.image! : { reference: finalImage, registry: null, repository: 'node', tag: finalImage.split(':')[1] ?? null, digest: null };
+  const apt = runtimePackages(stage);
+  return {
+    language: 'Node',
+    finalImage,
+    finalInfo: describeImage(finalRef),
+    afterFrom: [],
+    after: [{ inst: buildRun, lines: ['RUN npm prune --omit=dev'] }],
+    finalSetup: apt.install,
+    copies: [
+      `COPY --from=build ${workdir}/package*.json ${workdir}/`,
+      `COPY --from=build ${workdir}/node_modules ${workdir}/node_modules`,
+      `COPY --from=build ${outDir} ${outDir}`,
+    ],
+    warnings: [
+      `the final stage gets package.json, the production node_modules and ${outDir}: files the app reads at run time from elsewhere (public/, views/, .env templates) need COPY --from=build lines too`,
+      ...apt.warnings,
+    ],
+    artefact: outDir,
+  };
+}
+
+function planPython(stage: Stage, info: ImageKnowledge, runtime: string[], workdir: string): Rewrite | { reason: string } {
+  const pips = stage.instructions.filter((i) => i.keyword === 'RUN').flatMap((i) => pipInstalls(i));
+  if (pips.some((w) => w.some((x) => /^(--user|--target|-t|--prefix|--root)(=|$)/.test(x)))) {
+    return { reason: 'pip installs with --user, --target or --prefix; docker-harden moves a virtualenv only, so split the build by hand' };
+  }
+  if (workdir === '/') return { reason: 'the app lives in / (no WORKDIR), so docker-harden cannot copy it apart from the rest of the image; set a WORKDIR first' };
+  if (runtime.length === 0) return { reason: 'there is no CMD or ENTRYPOINT, so docker-harden cannot confirm what the image runs' };
+  const name = stage.image ? canonicalName(stage.image) : '';
+  if (name !== 'python') return { reason: `the base image ${stage.imageText} is not the official python image; docker-harden moves a virtualenv only between python images` };
+  const finalImage = !stage.imageText.includes('$') && info.smaller && !stage.image?.digest ? info.smaller.reference : stage.imageText;
+  const finalRef = finalImage === stage.imageText ? stage.image! : { reference: finalImage, registry: null, repository: 'python', tag: finalImage.split(':')[1] ?? null, digest: null };
+  const apt = runtimePackages(stage);
+  return {
+    language: 'Python',
+    finalImage,
+    finalInfo: describeImage(finalRef),
+    afterFrom: ['RUN python -m venv /opt/venv', 'ENV PATH="/opt/venv/bin:$PATH"'],
+    after: [],
+    finalSetup: ['ENV PATH="/opt/venv/bin:$PATH"', ...apt.install],
+    copies: ['COPY --from=build /opt/venv /opt/venv', `COPY --from=build ${workdir} ${workdir}`],
+    warnings: [`the final stage gets the virtualenv /opt/venv and ${workdir}: files the app reads from elsewhere need COPY --from=build lines too`, ...apt.warnings],
+    artefact: `/opt/venv and ${workdir}`,
+  };
+}
+
+/** apt packages of the original that are not build tools: installed again in the final stage. */
+function runtimePackages(stage: Stage): { install: string[]; warnings: string[] } {
+  const runtime: string[] = [];
+  const dev: string[] = [];
+  for (const inst of stage.instructions) {
+    if (inst.keyword !== 'RUN' || !runCommands(inst).some((w) => (w[0] === 'apt-get' || w[0] === 'apt') && w.includes('install'))) continue;
+    for (const p of installedPackages(inst)) {
+      if (isBuildPackage(p)) {
+        if (/-dev$/.test(p)) dev.push(p);
+      } else if (!runtime.includes(p)) runtime.push(p);
+    }
+  }
+  return {
+    install: runtime.length > 0 ? [`RUN apt-get update && apt-get install -y --no-install-recommends ${runtime.join(' ')} && rm -rf /var/lib/apt/lists/*`] : [],
+    warnings:
+      dev.length > 0
+        ? [`the build stage installs ${dev.join(', ')}: the final stage has no -dev packages, so if the app loads their libraries at run time, install the runtime package there (for example libpq5 for libpq-dev)`]
+        : [],
+  };
+}
+
+/** Comment lines directly above an instruction (no blank line between), zero-based. */
+function attachedCommentStart(model: DockerfileModel, inst: DockerInstruction, floor: number): number {
+  let line = inst.range.start.line;
+  while (line - 1 > floor && /^\s*#/.test(model.lineText(line)) && !/^\s*$/.test(model.lineText(line))) line--;
+  return line;
+}
+
+function assemble(model: DockerfileModel, stage: Stage, rewrite: Rewrite): Plan {
+  const text = model.text;
+  const starts = lineStarts(text);
+  const eol = model.eol;
+  const edits: TextEdit[] = [];
+  const buildName = stage.name ?? 'build';
+  const copies = rewrite.copies.map((c) => c.replace('--from=build', `--from=${buildName}`));
+
+  if (!stage.name) {
+    const at = stage.from.range.end;
+    edits.push({ start: starts[at.line]! + at.character, end: starts[at.line]! + at.character, text: ' AS build' });
+  }
+  if (rewrite.afterFrom.length > 0) edits.push(insertLinesEdit(text, stage.from.range.end.line, rewrite.afterFrom, starts));
+  for (const a of rewrite.after) edits.push(insertLinesEdit(text, a.inst.range.end.line, a.lines, starts));
+
+  // Move the runtime instructions (and the comments right above them) to the final stage.
+  const lastRun = [...stage.instructions].reverse().find((i) => i.keyword === 'RUN' || i.keyword === 'COPY' || i.keyword === 'ADD');
+  const moved: string[] = [];
+  for (const inst of stage.instructions) {
+    const trailingUser = inst.keyword === 'USER' && (!lastRun || inst.line > lastRun.line);
+    if (!RUNTIME_KEYWORDS.has(inst.keyword) && !trailingUser) continue;
+    const first = attachedCommentStart(model, inst, stage.from.range.end.line);
+    const block: string[] = [];
+    for (let l = first; l < inst.range.start.line; l++) block.push(model.lineText(l + 1));
+    block.push(trailingUser ? finalUserLine(model, stage, inst, rewrite) : inst.source);
+    moved.push(block.join(eol));
+    edits.push(deleteLinesEdit(text, first, inst.range.end.line, starts));
+  }
+
+  const finalLines: string[] = [`FROM ${rewrite.finalImage}`];
+  const kept = stage.instructions.filter((i) => i.keyword === 'ENV');
+  const used = new Set<string>();
+  for (const s of [...kept.map((k) => k.source), ...moved]) for (const m of s.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)) used.add(m[1]!);
+  for (const inst of stage.instructions) {
+    if (inst.keyword === 'ARG' && argNames(inst).some((n) => used.has(n))) finalLines.push(inst.source);
+  }
+  for (const inst of kept) finalLines.push(inst.source);
+  const workdir = model.workdir(stage);
+  if (workdir !== '/') finalLines.push(`WORKDIR ${workdir}`);
+  const hasShell = !['distroless', 'scratch'].includes(rewrite.finalInfo.family);
+  if (hasShell) {
+    for (const inst of stage.instructions) if (inst.keyword === 'RUN' && onlyCreatesUser(inst)) finalLines.push(inst.source);
+    finalLines.push(...rewrite.finalSetup);
+  }
+  finalLines.push(...copies, ...moved);
+
+  const buildStage = applyEdits(text, edits);
+  const after = buildStage + (/[\r\n]$/.test(buildStage) ? '' : eol) + eol + finalLines.join(eol) + eol;
+
+  const problems = verifyRewrite(after, model.path);
+  if (problems.length > 0) return { reason: `the rewrite did not verify (${problems.join('; ')}); split the build by hand` };
+  return {
+    proposal: {
+      id: 'split-build',
+      title: `Split into a build stage and a ${rewrite.finalImage} final stage`,
+      description:
+        `The existing instructions become the stage "${buildName}". A new final stage starts from ${rewrite.finalImage} and copies only the ${rewrite.language} artefact (${rewrite.artefact}); ` +
+        'ENV, WORKDIR, USER, EXPOSE, CMD and the other runtime settings move there unchanged. Compilers, build tools and dev dependencies stay behind in the build stage.',
+      changes: [{ path: model.path, before: text, after }],
+      commands: [],
+      warnings: rewrite.warnings,
+    },
+  };
+}
+
+function argNames(inst: DockerInstruction): string[] {
+  return inst.args
+    .trim()
+    .split(/\s+/)
+    .map((a) => a.split('=')[0]!);
+}
+
+/** The USER line for the final stage: a name that exists only in the build stage becomes its uid. */
+function finalUserLine(model: DockerfileModel, stage: Stage, inst: DockerInstruction, rewrite: Rewrite): string {
+  if (rewrite.finalInfo.family !== 'distroless' && rewrite.finalInfo.family !== 'scratch') return inst.source;
+  const spec = model.resolve(inst.args.trim(), stage, inst).value.trim();
+  const [user, group] = spec.split(':');
+  if (/^\d+$/.test(user ?? '') && (!group || /^\d+$/.test(group))) return inst.source;
+  if (rewrite.finalInfo.ships && user === rewrite.finalInfo.ships.name) return inst.source;
+  const created = stage.instructions.filter((i) => i.keyword === 'RUN').flatMap((i) => createdUsers(i)).find((c) => c.name === user);
+  if (created?.uid !== null && created?.uid !== undefined) {
+    rewrite.warnings.push(`USER ${spec} becomes USER ${created.uid}:${created.uid}: ${rewrite.finalImage} has no user named ${user}`);
+    return `USER ${created.uid}:${created.uid}`;
+  }
+  const fallback = rewrite.finalInfo.ships ? `${rewrite.finalInfo.ships.uid}:${rewrite.finalInfo.ships.gid}` : '10001:10001';
+  rewrite.warnings.push(`USER ${spec} becomes USER ${fallback}: ${rewrite.finalImage} has no user named ${user}`);
+  return `USER ${fallback}`;
+}
+
+/** Every COPY --from names an earlier stage, and the final stage no longer carries the toolchain. */
+export function verifyRewrite(text: string, file: string): string[] {
+  const problems: string[] = [];
+  let model: DockerfileModel;
+  try {
+    model = parseDockerfile(text, file);
+  } catch (err) {
+    return [`the result does not parse: ${(err as Error).message}`];
+  }
+  for (const stage of model.stages) {
+    for (const inst of stage.instructions) {
+      if (inst.keyword !== 'COPY') continue;
+      const from = /--from=(\S+)/.exec(inst.source)?.[1];
+      if (!from) continue;
+      const target = model.stageByName(from) ?? (/^\d+$/.test(from) ? model.stages[Number(from)] : undefined);
+      if (!target || target.index >= stage.index) problems.push(`line ${inst.line}: COPY --from=${from} names no earlier stage`);
+    }
+  }
+  const left = toolchainEvidence(model.chain());
+  if (left.length > 0) problems.push(`the final stage still ${left[0]!.message}`);
+  return problems;
+}

@@ -1,18 +1,361 @@
-// PLACEHOLDER: replaced by the real step.
-import { defineStep } from '../src/core/step.js';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { defineStep, statusOf, type Context, type FileChange, type Finding, type Proposal } from '../src/core/step.js';
+import {
+  CI_VERIFY_PATTERN,
+  addInstructions,
+  baseImages,
+  ciFiles,
+  findRepoRoot,
+  isLocalArchive,
+  isRemoteSource,
+  knownDigest,
+  matchLine,
+  type BaseImage,
+} from './lib/supply-chain.js';
+
+const DCT_LINE = /^\s*(?:export\s+)?(DOCKER_CONTENT_TRUST(?:_SERVER)?)\s*=\s*["']?([^"'\s#]*)/;
+const SYSTEM_FILES = ['/etc/environment', '/etc/profile', '/etc/bash.bashrc', '/etc/zsh/zshenv', '/etc/zsh/zshrc'];
+const USER_FILES = ['.bashrc', '.bash_profile', '.profile', '.zshrc', '.zshenv', '.zprofile'];
+export const VERIFY_WORKFLOW = 'docker-harden-verify.yml';
+export const COSIGN_INSTALLER = 'sigstore/cosign-installer@v3';
+
+export interface DctSetting {
+  file: string;
+  line: number;
+  name: string;
+  value: string;
+  text: string;
+}
+
+/** The home directory of the person who ran docker-harden (through sudo: the sudo user's). */
+async function invokingHome(ctx: Context): Promise<string | null> {
+  const sudoUser = ctx.env.SUDO_USER;
+  if (sudoUser && sudoUser !== 'root') {
+    const passwd = (await ctx.probe.readText('/etc/passwd')) ?? '';
+    const home = passwd.split('\n').map((l) => l.split(':')).find((f) => f[0] === sudoUser)?.[5];
+    if (home) return home;
+  }
+  return ctx.env.HOME ?? null;
+}
+
+/** Every line that sets DOCKER_CONTENT_TRUST in the system and the invoking user's shell files. */
+export async function dctSettings(ctx: Context): Promise<DctSetting[]> {
+  const files = [...SYSTEM_FILES];
+  for (const name of await ctx.probe.list('/etc/profile.d')) files.push(path.join('/etc/profile.d', name));
+  const home = await invokingHome(ctx);
+  if (home) for (const name of USER_FILES) files.push(path.join(home, name));
+  const out: DctSetting[] = [];
+  for (const file of files) {
+    const text = await ctx.probe.readText(file);
+    if (!text) continue;
+    text.split('\n').forEach((line, i) => {
+      const m = DCT_LINE.exec(line);
+      if (m) out.push({ file, line: i + 1, name: m[1]!, value: m[2] ?? '', text: line.trim() });
+    });
+  }
+  return out;
+}
+
+const isOn = (value: string | undefined) => value !== undefined && value !== '' && value !== '0' && value.toLowerCase() !== 'false';
+
+/** The file without the lines that set DOCKER_CONTENT_TRUST (line endings kept). */
+export function withoutDct(text: string): string {
+  return text
+    .split(/(?<=\n)/)
+    .filter((line) => !DCT_LINE.test(line))
+    .join('');
+}
+
+interface PinPlan {
+  from: BaseImage;
+  digest?: string;
+  reason?: string;
+}
+
+async function pinPlans(ctx: Context, froms: BaseImage[]): Promise<PinPlan[]> {
+  const plans: PinPlan[] = [];
+  for (const from of froms) {
+    if (from.kind !== 'image' || from.ref.digest) continue;
+    const known = await knownDigest(ctx, from.ref);
+    plans.push('digest' in known ? { from, digest: known.digest } : { from, reason: known.reason });
+  }
+  return plans;
+}
+
+/** `name:tag@sha256:...`, keeping the name as written; no tag written means the `latest` that was pulled. */
+export function pinnedReference(from: BaseImage, digest: string): string {
+  return `${from.written}${from.ref.tag ? '' : ':latest'}@${digest}`;
+}
+
+export function pinText(text: string, plans: PinPlan[]): string {
+  let out = text;
+  for (const plan of [...plans].filter((p) => p.digest).sort((a, b) => b.from.start - a.from.start)) {
+    out = out.slice(0, plan.from.start) + pinnedReference(plan.from, plan.digest!) + out.slice(plan.from.end);
+  }
+  return out;
+}
 
 export default defineStep({
   meta: {
     id: 'content-trust',
     order: 10,
-    title: 'content-trust',
+    title: 'Deploy only images you trust: digests and signatures',
     scope: 'both',
-    targets: ['host', 'dockerfile', 'compose'],
-    summary: '',
-    explain: '',
-    references: [],
+    targets: ['host', 'dockerfile'],
+    summary: 'Pin base images by digest, verify signatures with cosign, drop the retired DOCKER_CONTENT_TRUST.',
+    explain:
+      'The aim of content trust is to run only the image you meant to run, unchanged. The old means, Docker Content ' +
+      'Trust (Notary v1, `DOCKER_CONTENT_TRUST=1`), is retired: since August 2025 it breaks pulls of Docker Official ' +
+      'Images, the Docker CLI dropped its client-side verification late in 2025, and Docker Hub\'s Notary service shuts ' +
+      'down on 8 December 2026. A setting left in a profile file now only breaks pulls, so this step removes it. What ' +
+      'works today: pin each base image by digest (`name:tag@sha256:...`), which fixes the exact bytes you build on ' +
+      'and keeps the tag for people to read; let Dependabot or Renovate move the digest forward when a new image is ' +
+      'published; verify signatures with Sigstore cosign (or Notation) in CI for images whose publisher signs them; ' +
+      'and avoid `ADD` of a URL, which fetches content nothing checks. A digest is only ever taken from an image this ' +
+      'Docker daemon has pulled or pushed: never guessed. A pinned image no longer picks up fixes by itself: that is ' +
+      'what the update bot is for.',
+    references: [
+      { title: 'Docker: content trust retirement', url: 'https://www.docker.com/blog/retiring-docker-content-trust/' },
+      { title: 'Dockerfile FROM: pin by digest', url: 'https://docs.docker.com/reference/dockerfile/#from' },
+      { title: 'Sigstore cosign: verifying signatures', url: 'https://docs.sigstore.dev/cosign/verifying/verify/' },
+      { title: 'Notation', url: 'https://notaryproject.dev/docs/' },
+      { title: 'Dependabot: docker ecosystem', url: 'https://docs.github.com/en/code-security/dependabot/dependabot-version-updates/configuration-options-for-the-dependabot.yml-file' },
+    ],
   },
-  async check() {
-    throw new Error('not implemented');
+
+  async check(ctx) {
+    const findings: Finding[] = [];
+    const notes: string[] = [];
+    const signers = [];
+    for (const tool of ['cosign', 'notation']) if (await ctx.probe.which(tool)) signers.push(tool);
+    notes.push(signers.length > 0 ? `signature tools installed: ${signers.join(', ')}` : 'no signature tool installed (cosign or notation)');
+
+    if (ctx.target.kind === 'host') {
+      const settings = await dctSettings(ctx);
+      for (const s of settings) {
+        // Only DOCKER_CONTENT_TRUST turns verification on; the _SERVER setting alone changes nothing.
+        const breaks = s.name === 'DOCKER_CONTENT_TRUST' && isOn(s.value);
+        findings.push({
+          message: breaks
+            ? `${s.name}=${s.value} is set: Docker Content Trust is retired and this breaks pulls of Official Images`
+            : `${s.name} is set (to "${s.value}"): an obsolete setting of the retired Docker Content Trust`,
+          severity: breaks ? 'medium' : 'info',
+          file: s.file,
+          line: s.line,
+          evidence: s.text,
+        });
+      }
+      const envValue = ctx.env.DOCKER_CONTENT_TRUST;
+      if (envValue !== undefined && !settings.some((s) => s.name === 'DOCKER_CONTENT_TRUST')) {
+        findings.push({
+          message: `DOCKER_CONTENT_TRUST=${envValue} is set in this environment, by no file looked at (a service's Environment=, CI variables, or a file sourced elsewhere)`,
+          severity: isOn(envValue) ? 'medium' : 'info',
+          evidence: `looked at ${SYSTEM_FILES.join(', ')}, /etc/profile.d/*, and ~/${USER_FILES.join(', ~/')}`,
+        });
+      }
+      return { status: statusOf(findings), findings, notes };
+    }
+
+    const file = ctx.target.kind === 'dockerfile' ? ctx.target.path : '';
+    const text = (await ctx.dockerfile()).text;
+    const froms = baseImages(text);
+    for (const from of froms) {
+      if (from.kind === 'variable') {
+        findings.push({ message: `the base image \`${from.written}\` comes from a build argument: pin it by digest where the argument is set`, severity: 'info', file, line: from.line });
+        continue;
+      }
+      if (from.kind !== 'image' || from.ref.digest) continue;
+      const floating = from.ref.tag === null || from.ref.tag === 'latest';
+      findings.push({
+        message: floating
+          ? `the base image \`${from.written}\` uses ${from.ref.tag ? 'the floating tag latest' : 'no tag (so latest)'}: each build may get a different image`
+          : `the base image \`${from.written}\` is not pinned by digest: the tag can be moved to other content`,
+        severity: floating ? 'medium' : 'low',
+        file,
+        line: from.line,
+        evidence: `FROM ${from.written}`,
+      });
+    }
+    for (const plan of await pinPlans(ctx, froms)) {
+      notes.push(
+        plan.digest
+          ? `${plan.from.written} (line ${plan.from.line}): the daemon knows its digest ${plan.digest}`
+          : `${plan.from.written} (line ${plan.from.line}): no digest known here, so no pin is proposed: ${plan.reason}. ` +
+              `Pull it (\`docker pull ${plan.from.written}\`) and run this step again, or read its digest with \`docker buildx imagetools inspect ${plan.from.written}\`.`,
+      );
+    }
+    for (const add of addInstructions(text)) {
+      const remote = add.sources.filter(isRemoteSource);
+      if (remote.length > 0 && !add.flags.some((f) => f.startsWith('--checksum'))) {
+        findings.push({
+          message: `ADD fetches ${remote.join(', ')} and nothing verifies what arrives: add --checksum=sha256:... (Dockerfile 1.6+), or download in a RUN step that checks a signature or hash`,
+          severity: 'medium',
+          file,
+          line: add.line,
+          evidence: add.text,
+        });
+      } else if (remote.length === 0 && !add.sources.every(isLocalArchive)) {
+        findings.push({
+          message: 'ADD of a local file that is not an archive: COPY does the same without ADD\'s URL fetching and unpacking',
+          severity: 'low',
+          file,
+          line: add.line,
+          evidence: add.text,
+        });
+      }
+    }
+    const root = await findRepoRoot(ctx.probe, path.dirname(file));
+    if (root) {
+      const verify = (await ciFiles(ctx.probe, root)).map((f) => ({ f, hit: matchLine(f.text, CI_VERIFY_PATTERN) })).find((x) => x.hit);
+      if (verify) notes.push(`CI verifies signatures: ${verify.f.path}:${verify.hit!.line}`);
+      else findings.push({ message: 'no signature check in CI: nothing runs `cosign verify` (or `notation verify`) on the images built or deployed', severity: 'info', evidence: root });
+    }
+    return { status: statusOf(findings), findings, notes };
+  },
+
+  async propose(ctx) {
+    if (ctx.target.kind === 'host') return hostProposals(ctx);
+    const file = ctx.target.kind === 'dockerfile' ? ctx.target.path : '';
+    const text = (await ctx.dockerfile()).text;
+    const proposals: Proposal[] = [];
+    const froms = baseImages(text);
+    const plans = await pinPlans(ctx, froms);
+    const pinned = plans.filter((p) => p.digest);
+    if (pinned.length > 0) {
+      const missing = plans.filter((p) => !p.digest);
+      proposals.push({
+        id: 'pin-digests',
+        title: `Pin ${pinned.map((p) => p.from.written).join(', ')} by digest`,
+        description:
+          `Adds the digest this Docker daemon already has for ${pinned.map((p) => `${p.from.written} (${p.digest!.slice(0, 19)}...)`).join(', ')}. ` +
+          'The tag stays for people to read; the digest decides what is pulled. Builds no longer pick up a new image by ' +
+          'themselves: let Dependabot or Renovate propose digest updates.' +
+          (missing.length > 0 ? ` Not pinned, no digest known here: ${missing.map((p) => p.from.written).join(', ')}.` : ''),
+        changes: [{ path: file, before: text, after: pinText(text, pinned) }],
+        commands: [],
+        warnings: [],
+      });
+    }
+    const localAdds = addInstructions(text).filter(
+      (a) => a.sources.length > 0 && !a.sources.some(isRemoteSource) && !a.sources.every(isLocalArchive) && !a.flags.some((f) => /^--(checksum|keep-git-dir|unpack)/.test(f)),
+    );
+    if (localAdds.length > 0) {
+      let after = text;
+      for (const add of [...localAdds].sort((a, b) => b.keywordStart - a.keywordStart)) {
+        const keyword = text.slice(add.keywordStart, add.keywordEnd);
+        after = after.slice(0, add.keywordStart) + (keyword === keyword.toLowerCase() ? 'copy' : 'COPY') + after.slice(add.keywordEnd);
+      }
+      proposals.push({
+        id: 'add-to-copy',
+        title: `Use COPY instead of ADD for local files (line${localAdds.length > 1 ? 's' : ''} ${localAdds.map((a) => a.line).join(', ')})`,
+        description: 'COPY copies local files and nothing else; ADD also fetches URLs and unpacks archives, which a reader of the Dockerfile may not expect.',
+        changes: [{ path: file, before: text, after }],
+        commands: [],
+        warnings: [],
+      });
+    }
+    const root = await findRepoRoot(ctx.probe, path.dirname(file));
+    if (root) {
+      const ci = await ciFiles(ctx.probe, root);
+      if (!ci.some((f) => CI_VERIFY_PATTERN.test(f.text))) {
+        const external = froms.filter((f) => f.kind === 'image').map((f) => f.written);
+        if (external.length > 0) proposals.push(await verifyWorkflowProposal(ctx, root, external));
+      }
+      const dependabot = path.join(root, '.github', 'dependabot.yml');
+      const bot = (await ctx.probe.readText(dependabot)) ?? (await ctx.probe.readText(path.join(root, '.github', 'dependabot.yaml')));
+      const renovate = (await ctx.probe.stat(path.join(root, 'renovate.json'))) || (await ctx.probe.stat(path.join(root, '.github', 'renovate.json')));
+      if (bot === null && !renovate && froms.some((f) => f.kind === 'image')) {
+        proposals.push(dependabotProposal(root, file));
+      }
+    }
+    return proposals;
   },
 });
+
+async function hostProposals(ctx: Context): Promise<Proposal[]> {
+  const settings = await dctSettings(ctx);
+  const byFile = new Map<string, DctSetting[]>();
+  for (const s of settings) byFile.set(s.file, [...(byFile.get(s.file) ?? []), s]);
+  const changes: FileChange[] = [];
+  for (const file of byFile.keys()) {
+    const before = await ctx.probe.readText(file);
+    if (before !== null) changes.push({ path: file, before, after: withoutDct(before) });
+  }
+  if (changes.length === 0) return [];
+  return [
+    {
+      id: 'remove-dct',
+      title: 'Remove the obsolete DOCKER_CONTENT_TRUST settings',
+      description:
+        `Deletes the lines that set Docker Content Trust in ${[...byFile.keys()].join(', ')}. Pulls of Official Images work again in new ` +
+        'shells (an open shell keeps the variable until you `unset DOCKER_CONTENT_TRUST`). Verify signatures with cosign instead.',
+      changes,
+      commands: [],
+      warnings: [],
+    },
+  ];
+}
+
+/** A workflow that verifies the base images' signatures with cosign, for the person to complete. */
+export function verifyWorkflow(images: string[]): string {
+  const workflow = {
+    name: 'Verify base image signatures',
+    on: { push: null, pull_request: null },
+    permissions: { contents: 'read' },
+    env: {
+      COSIGN_CERTIFICATE_IDENTITY_REGEXP: '',
+      COSIGN_CERTIFICATE_OIDC_ISSUER: 'https://token.actions.githubusercontent.com',
+    },
+    jobs: {
+      verify: {
+        'runs-on': 'ubuntu-latest',
+        steps: [
+          { uses: COSIGN_INSTALLER },
+          {
+            name: 'Verify the signatures of the base images',
+            run: [
+              'test -n "$COSIGN_CERTIFICATE_IDENTITY_REGEXP" || { echo "set COSIGN_CERTIFICATE_IDENTITY_REGEXP to the signer your image publisher documents"; exit 1; }',
+              ...images.map((i) => `cosign verify --certificate-identity-regexp "$COSIGN_CERTIFICATE_IDENTITY_REGEXP" --certificate-oidc-issuer "$COSIGN_CERTIFICATE_OIDC_ISSUER" '${i.replace(/'/g, `'\\''`)}'`),
+            ].join('\n') + '\n',
+          },
+        ],
+      },
+    },
+  };
+  return (
+    '# Added by docker-harden: verify that the base images are signed by the publisher you expect.\n' +
+    '# Fill in the signer identity (and issuer) that the image publisher documents for keyless signatures;\n' +
+    '# for images signed with a key, use `cosign verify --key <key>` instead. Images that are not signed cannot pass.\n' +
+    stringify(workflow, { lineWidth: 0 }).replace(/: null$/gm, ':')
+  );
+}
+
+async function verifyWorkflowProposal(ctx: Context, root: string, images: string[]): Promise<Proposal> {
+  const file = path.join(root, '.github', 'workflows', VERIFY_WORKFLOW);
+  return {
+    id: 'ci-verify',
+    title: `Add a CI job that verifies base image signatures with cosign (${path.relative(root, file)})`,
+    description: 'A GitHub Actions workflow that installs cosign and runs `cosign verify` on each base image before anything is built on it.',
+    changes: [{ path: file, before: await ctx.probe.readText(file), after: verifyWorkflow(images), mode: 0o644 }],
+    commands: [],
+    warnings: [
+      'The job fails until COSIGN_CERTIFICATE_IDENTITY_REGEXP names the signer your image publisher documents: a signature only means something when you know whose it must be.',
+      'Images that are not signed (many Docker Hub images) cannot pass: verify the ones that are, pin the others by digest.',
+    ],
+  };
+}
+
+function dependabotProposal(root: string, dockerfile: string): Proposal {
+  const dir = '/' + path.relative(root, path.dirname(dockerfile)).split(path.sep).join('/');
+  const config = { version: 2, updates: [{ 'package-ecosystem': 'docker', directory: dir === '/' ? '/' : dir.replace(/\/$/, ''), schedule: { interval: 'weekly' } }] };
+  const file = path.join(root, '.github', 'dependabot.yml');
+  return {
+    id: 'dependabot',
+    title: 'Keep base image digests fresh with Dependabot (.github/dependabot.yml)',
+    description: 'Dependabot opens a pull request when a pinned base image has a newer digest or tag, so pinning does not freeze security fixes out.',
+    changes: [{ path: file, before: null, after: '# Added by docker-harden: propose base image updates every week.\n' + stringify(config), mode: 0o644 }],
+    commands: [],
+    warnings: [],
+  };
+}

@@ -9,7 +9,7 @@ import type { ContainerDetails } from '../src/host/facts.js';
 import { editService, type ComposeService, type ServiceEdit } from '../src/compose/model.js';
 import type { DockerInstruction, DockerfileModel } from '../src/dockerfile/model.js';
 import { applyEdits, deleteLinesEdit, rangeEdit } from '../src/dockerfile/edit.js';
-import { daemonConfigChange, hostDaemon, setByFlag, setting, unreachable } from './lib/daemon.js';
+import { daemonConfigChange, hostDaemon, setByFlag, setting, unreachable, type HostDaemon } from './lib/daemon.js';
 import {
   DANGEROUS_CAPS,
   containerName,
@@ -80,6 +80,12 @@ export default defineStep({
 
 // ---------------------------------------------------------------------------------------------
 // Host
+
+function changedSinceStart(daemon: HostDaemon): boolean {
+  const modified = daemon.view?.config.modifiedMs;
+  const started = daemon.view?.process?.startedMs;
+  return modified !== undefined && started !== undefined && modified > started + 1000;
+}
 
 interface Lsm {
   apparmor: boolean;
@@ -174,11 +180,13 @@ async function checkHost(ctx: Context): Promise<CheckResult> {
       ...(nnp.source?.file ? { file: nnp.source.file, line: nnp.source.line } : {}),
       evidence: nnp.source ? nnp.source.where : '"no-new-privileges" not set',
     });
-  } else if (nnp?.pending) {
+  } else if (nnp?.source?.kind === 'file' && changedSinceStart(daemon)) {
+    // docker info does not show no-new-privileges (moby#45311): a daemon.json written after
+    // dockerd started is the sign that the setting may not be in force yet.
     findings.push({
-      message: '"no-new-privileges" is set, but dockerd was not restarted since: it is not in force yet',
+      message: '"no-new-privileges" is set in daemon.json, which changed after dockerd started: restart dockerd to put it in force',
       severity: 'low',
-      ...(nnp.source?.file ? { file: nnp.source.file, line: nnp.source.line } : {}),
+      ...(nnp.source.file ? { file: nnp.source.file, line: nnp.source.line } : {}),
     });
   }
 

@@ -1,9 +1,10 @@
 /** Builds the Context a step sees for one target, with every source lazy and cached. */
+import { promises as fs } from 'node:fs';
 import type { Context, Target } from './step.js';
 import type { HostFacts } from '../host/facts.js';
 import type { Probe } from './probe.js';
-import { loadDockerfile, type DockerfileModel } from '../dockerfile/model.js';
-import { loadCompose, type ComposeModel } from '../compose/model.js';
+import { loadDockerfile } from '../dockerfile/model.js';
+import { loadCompose } from '../compose/model.js';
 
 export interface ContextSources {
   env: Readonly<Record<string, string | undefined>>;
@@ -12,9 +13,23 @@ export interface ContextSources {
   learn?: boolean;
 }
 
+/**
+ * Load a file's model once per version of the file: a fix writes a new file (rename over the old
+ * one), so the check that follows it parses what is there now, not what was there before.
+ */
+function cachedByVersion<T>(file: string, load: (file: string) => Promise<T>): () => Promise<T> {
+  let cached: { version: string; model: Promise<T> } | undefined;
+  return async () => {
+    const info = await fs.stat(file).catch(() => null);
+    const version = info ? `${info.ino}:${info.size}:${info.mtimeMs}` : 'missing';
+    if (!cached || cached.version !== version) cached = { version, model: load(file) };
+    return cached.model;
+  };
+}
+
 export function createContext(target: Target, sources: ContextSources): Context {
-  let dockerfile: Promise<DockerfileModel> | undefined;
-  let compose: Promise<ComposeModel> | undefined;
+  const dockerfile = target.kind === 'dockerfile' ? cachedByVersion(target.path, loadDockerfile) : undefined;
+  const compose = target.kind === 'compose' ? cachedByVersion(target.path, loadCompose) : undefined;
   return {
     target,
     env: sources.env,
@@ -22,12 +37,12 @@ export function createContext(target: Target, sources: ContextSources): Context 
     probe: sources.probe,
     learn: sources.learn ?? false,
     dockerfile() {
-      if (target.kind !== 'dockerfile') return Promise.reject(new Error('this step needs a Dockerfile target'));
-      return (dockerfile ??= loadDockerfile(target.path));
+      if (!dockerfile) return Promise.reject(new Error('this step needs a Dockerfile target'));
+      return dockerfile();
     },
     compose() {
-      if (target.kind !== 'compose') return Promise.reject(new Error('this step needs a compose target'));
-      return (compose ??= loadCompose(target.path));
+      if (!compose) return Promise.reject(new Error('this step needs a compose target'));
+      return compose();
     },
   };
 }

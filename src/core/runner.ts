@@ -52,6 +52,19 @@ export interface DaemonControl {
   apply(kind: 'reload' | 'restart'): Promise<void>;
   /** Resolve when the daemon answers ping and info; reject after `timeoutMs`. */
   waitReady(timeoutMs: number): Promise<void>;
+  /** What a restart or reload does here, shown instead of "restarting dockerd" (the learn sandbox). */
+  describe?(kind: 'reload' | 'restart'): string;
+  /** How a proposal's commands reach the machine; absent: run them here. The learn sandbox only describes them. */
+  runCommand?(argv: string[]): Promise<{ exitCode: number | undefined; stdout: string; stderr: string }>;
+  /** What running a command does here, shown instead of "running ..." (the learn sandbox). */
+  describeCommand?(argv: string[]): string;
+}
+
+/** Run one of a proposal's commands: through the daemon control when it routes them, else here. */
+async function runAction(daemon: DaemonControl | undefined, argv: string[], maxBuffer?: number): Promise<{ exitCode: number | undefined; stdout: string; stderr: string }> {
+  if (daemon?.runCommand) return daemon.runCommand(argv);
+  const result = await execa(argv[0]!, argv.slice(1), { reject: false, stdin: 'ignore', timeout: 10 * 60_000, ...(maxBuffer ? { maxBuffer } : {}) });
+  return { exitCode: result.exitCode, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
 }
 
 export interface ApplyOptions {
@@ -90,7 +103,7 @@ export async function applyProposal(step: Step, target: Target, proposal: Propos
     return { status: 'applied', message: `recorded: ${proposal.title}` };
   }
   if (proposal.changes.length === 0 && proposal.commands.some((c) => c.run) && proposal.commands.every((c) => !c.run || c.parse)) {
-    return runScans(proposal, log);
+    return runScans(proposal, log, options.daemon);
   }
   if (proposal.changes.length === 0 && !proposal.commands.some((c) => c.run)) {
     return { status: 'failed', message: 'this proposal has nothing to apply automatically; run the commands shown yourself' };
@@ -135,8 +148,8 @@ export async function applyProposal(step: Step, target: Target, proposal: Propos
   }
 
   for (const command of proposal.commands.filter((c) => c.run)) {
-    log(`running ${command.argv.join(' ')}`);
-    const result = await execa(command.argv[0]!, command.argv.slice(1), { reject: false, stdin: 'ignore', timeout: 10 * 60_000 });
+    log(options.daemon?.describeCommand?.(command.argv) ?? `running ${command.argv.join(' ')}`);
+    const result = await runAction(options.daemon, command.argv);
     record.commands.push(command.argv);
     if (command.parse && readScan(command.parse, String(result.stdout ?? ''), log)) continue;
     if (result.exitCode !== 0) {
@@ -178,12 +191,12 @@ export async function applyProposal(step: Step, target: Target, proposal: Propos
 }
 
 /** A report that is read, not a change: run the scanners, show their summaries, record nothing. */
-async function runScans(proposal: Proposal, log: (l: string) => void): Promise<ApplyOutcome> {
+async function runScans(proposal: Proposal, log: (l: string) => void, daemon?: DaemonControl): Promise<ApplyOutcome> {
   const scans: ScanSummary[] = [];
   const problems: string[] = [];
   for (const command of proposal.commands.filter((c) => c.run)) {
-    log(`running ${command.argv.join(' ')}`);
-    const result = await execa(command.argv[0]!, command.argv.slice(1), { reject: false, stdin: 'ignore', timeout: 10 * 60_000, maxBuffer: 256 * 1024 * 1024 });
+    log(daemon?.describeCommand?.(command.argv) ?? `running ${command.argv.join(' ')}`);
+    const result = await runAction(daemon, command.argv, 256 * 1024 * 1024);
     const scan = readScan(command.parse!, String(result.stdout ?? ''), log);
     if (scan) scans.push(scan);
     else problems.push(`\`${command.argv.join(' ')}\` ${result.exitCode === 0 ? 'printed no readable report' : `failed (exit ${result.exitCode ?? 'killed'})`}: ${String(result.stderr || result.stdout).trim().slice(0, 300)}`);
@@ -206,7 +219,7 @@ function readScan(format: NonNullable<Proposal['commands'][number]['parse']>, st
 /** Restart or reload and wait; returns null when the daemon answers, else why not. */
 async function restartAndWait(daemon: DaemonControl, kind: 'reload' | 'restart', timeoutMs: number, log: (l: string) => void): Promise<string | null> {
   try {
-    log(`${kind === 'reload' ? 'reloading' : 'restarting'} dockerd`);
+    log(daemon.describe?.(kind) ?? `${kind === 'reload' ? 'reloading' : 'restarting'} dockerd`);
     await daemon.apply(kind);
     await daemon.waitReady(timeoutMs);
     log('dockerd answers');

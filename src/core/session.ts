@@ -32,6 +32,10 @@ export interface SessionOptions {
   hostFacts?: HostFacts;
   probe?: Probe;
   learn?: boolean;
+  /** Service control to use instead of the host's service manager (the learn sandbox's recorded daemon). */
+  daemon?: DaemonControl;
+  /** Runs before the host layer's own checks on each proposal (the learn sandbox keeps writes inside itself). */
+  beforeWrite?: (proposal: Proposal) => Promise<void>;
 }
 
 export interface ProfileDefinition {
@@ -97,7 +101,7 @@ export function createSession(options: SessionOptions): Session {
   const profileDef = options.profile ? loadProfileDefinition(options.profile) : undefined;
   const steps = selectSteps(options.only, profileDef);
   const targets: Target[] = [];
-  if (options.host) targets.push({ kind: 'host', label: 'this Docker host' });
+  if (options.host) targets.push({ kind: 'host', label: options.learn ? 'the recorded learn host' : 'this Docker host' });
   for (const file of options.files ?? []) {
     const resolved = checkTargetFile(file, 'Dockerfile');
     targets.push({ kind: 'dockerfile', path: resolved, label: file });
@@ -118,8 +122,11 @@ export function createSession(options: SessionOptions): Session {
     contexts,
     store,
     host,
-    daemon: createDaemonControl({ restartCommand: options.restartCommand, host }),
-    beforeWrite: (proposal) => daemonBeforeWrite(host, proposal),
+    daemon: options.daemon ?? createDaemonControl({ restartCommand: options.restartCommand, host }),
+    beforeWrite: async (proposal) => {
+      await options.beforeWrite?.(proposal);
+      await daemonBeforeWrite(host, proposal);
+    },
     pairs() {
       const out: { step: Step; target: Target; ctx: Context }[] = [];
       for (const step of steps) {

@@ -69,6 +69,8 @@ export class Walk {
   private readonly beforeWrite?: (proposal: Proposal) => Promise<void>;
   /** Changes applied during this run, oldest first. */
   readonly appliedThisRun: AppliedRecord[] = [];
+  /** Where progress lines go while a change is applied. */
+  private applyLog: ((line: string) => void) | undefined;
 
   constructor(options: WalkOptions) {
     this.items = options.items;
@@ -111,6 +113,7 @@ export class Walk {
     let status: WalkApplyResult['status'];
     let message: string;
     let record: AppliedRecord | undefined;
+    this.applyLog = log;
     try {
       const outcome = await applyProposal(item.step, item.target, proposal, {
         store: this.store,
@@ -126,17 +129,25 @@ export class Walk {
     } catch (err) {
       status = 'failed';
       message = `${formatError(err)}\nNothing was changed.`;
+    } finally {
+      this.applyLog = undefined;
     }
     if (record && (status === 'applied' || status === 'applied-still-failing')) this.appliedThisRun.push(record);
     const run = await this.check(index);
     let decision: Decision | undefined;
-    if (status === 'applied' && (run.result.status === 'pass' || run.result.status === 'not-applicable' || run.proposals.length === 0)) {
+    // A recorded choice (step 13's platform) settles its step: there is nothing for a check to confirm.
+    if (status === 'applied' && (proposal.choice || run.result.status === 'pass' || run.result.status === 'not-applicable' || run.proposals.length === 0)) {
       const earlier = this.decisionOf(index)?.applied ?? [];
       decision = await this.decide(index, { status: 'done', proposal: proposal.id, applied: [...earlier, ...(record ? [record.id] : [])] });
     } else if (status === 'failed' || status === 'rolled-back') {
       decision = await this.decide(index, { status: 'failed', proposal: proposal.id });
     }
     return { status, message, record, run, decision };
+  }
+
+  /** A progress line from elsewhere (the learn sandbox's recorded daemon) for the change being applied. */
+  relay(line: string): void {
+    this.applyLog?.(line);
   }
 
   /** Record a decision for the step and save the profile. */

@@ -100,15 +100,9 @@ export function insertLinesBeforeEdit(text: string, line: number, lines: string[
   return { start: at, end: at, text: lines.map((l) => l + eol).join('') };
 }
 
-/** An edit deleting zero-based lines `first`..`last` whole, line endings included. */
+/** An edit deleting zero-based lines `first`..`last` whole, with their line endings. */
 export function deleteLinesEdit(text: string, first: number, last: number, starts = lineStarts(text)): TextEdit {
   const start = starts[first] ?? text.length;
-  let end = last + 1 < starts.length ? starts[last + 1]! : text.length;
-  if (end === text.length && last + 1 >= starts.length && start > 0) {
-    // The last line has no line ending of its own: take the one before it instead.
-    const before = text.slice(0, start);
-    const eol = /\r\n$|\n$|\r$/.exec(before)?.[0] ?? '';
-    return { start: start - eol.length, end, text: '' };
-  }
+  const end = last + 1 < starts.length ? starts[last + 1]! : text.length;
   return { start, end, text: '' };
 }

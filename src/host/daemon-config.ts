@@ -704,7 +704,9 @@ export function effectiveDaemonSetting(view: DaemonView, key: string): Effective
   const cmdline = sources('cmdline');
   const unit = sources('unit');
   // The running process is the truth for now; the unit only when the process cannot be seen.
-  const flagSource = cmdline[0] ?? (view.process ? undefined : unit[0]);
+  // Named where it lives: the unit, when the running command line got the same value from it.
+  const sameAsUnit = cmdline[0] && unit[0] && JSON.stringify(cmdline[0].value) === JSON.stringify(unit[0].value);
+  const flagSource = sameAsUnit ? unit[0] : (cmdline[0] ?? (view.process ? undefined : unit[0]));
   const source = flagSource ?? file ?? null;
   const value = source ? source.value : DAEMON_DEFAULTS[key];
   const reader = LIVE[key];

@@ -178,6 +178,11 @@ export function splitExecStart(value: string): string[] {
   let text = value.trim();
   // Prefixes: - (ignore failure), @ (argv0), + ! !! : (privileges, no env expansion).
   while (/^[-@+!:]/.test(text)) text = text.slice(1);
+  return splitWords(text);
+}
+
+/** Split words as a shell or systemd does for plain arguments: quotes group, backslash escapes. */
+export function splitWords(text: string): string[] {
   const out: string[] = [];
   let current = '';
   let has = false;

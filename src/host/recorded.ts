@@ -40,8 +40,10 @@ export interface HostPicture {
   /** Directory symlinks of the recorded host: { "/var/run": "/run" }. */
   links?: Record<string, string>;
   which?: Record<string, string>;
-  /** `argv.join(' ')` -> result; a key ending in ` *` matches any further arguments. */
+  /** `argv.join(' ')` with the tool's bare name -> result; a key ending in ` *` matches any further arguments. */
   commands?: Record<string, Partial<CommandResult>>;
+  /** systemd units that are active (`systemctl is-active` answers from this). */
+  activeUnits?: string[];
 }
 
 export interface RecordedStat {
@@ -187,7 +189,10 @@ export function recordedProbe(picture: HostPicture, paths: SandboxPaths): Probe 
       return picture.which?.[name] ?? null;
     },
     async run(argv) {
-      const key = argv.join(' ');
+      // A tool found through which() is run by its full path; recordings use the bare name.
+      const name = Object.entries(picture.which ?? {}).find(([, full]) => full === argv[0])?.[0] ?? argv[0] ?? '';
+      if (name === 'systemctl' && argv[1] === 'is-active') return systemctlIsActive(argv.slice(2), picture.activeUnits ?? []);
+      const key = [name, ...argv.slice(1)].join(' ');
       const commands = picture.commands ?? {};
       let found = commands[key];
       if (!found) {
@@ -218,6 +223,13 @@ export function recordedProbe(picture: HostPicture, paths: SandboxPaths): Probe 
     },
   };
   return probe;
+}
+
+/** `systemctl is-active UNIT...`: one line per unit, exit 0 only when all are active. */
+function systemctlIsActive(units: string[], active: string[]): CommandResult {
+  const isActive = (unit: string) => active.includes(unit) || active.includes(`${unit}.service`);
+  const states = units.filter((u) => !u.startsWith('-')).map((u) => (isActive(u) ? 'active' : 'inactive'));
+  return { exitCode: states.every((s) => s === 'active') ? 0 : 3, stdout: states.map((s) => s + '\n').join(''), stderr: '' };
 }
 
 function idFrom(text: string | null, name: string): number | null {
@@ -297,6 +309,16 @@ export interface RecordedHost extends HostFacts {
   readonly paths: SandboxPaths;
   /** Start the recorded daemon again with the sandbox daemon.json; throws what dockerd would refuse. */
   restart(kind: 'reload' | 'restart'): Promise<void>;
+  /** The daemon.json values the recorded daemon runs with now. */
+  liveConfig(): Promise<Record<string, unknown>>;
+}
+
+/** `key=value` for each daemon.json key whose value differs between two configurations. */
+export function changedKeys(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+  return keys
+    .filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]))
+    .map((k) => (k in after ? `${k}=${JSON.stringify(after[k])}` : `${k} unset`));
 }
 
 /** HostFacts over a recorded picture, with the sandbox daemon.json as the daemon's configuration. */
@@ -336,6 +358,7 @@ export function recordedHost(picture: HostPicture, options: RecordedOptions, pro
   const host: RecordedHost = {
     picture,
     paths,
+    liveConfig,
     endpoint: picture.endpoint,
     async ping() {
       await liveConfig();
@@ -401,7 +424,10 @@ export function recordedHost(picture: HostPicture, options: RecordedOptions, pro
 export function recordedDaemonControl(host: RecordedHost, log: (line: string) => void = () => undefined): DaemonControl {
   return {
     async apply(kind) {
+      const before = await host.liveConfig();
       await host.restart(kind);
+      const changed = changedKeys(before, await host.liveConfig());
+      if (changed.length > 0) log(`learn sandbox: the recorded dockerd now runs with ${changed.join(', ')}`);
     },
     async waitReady() {
       await host.ping();
@@ -410,8 +436,10 @@ export function recordedDaemonControl(host: RecordedHost, log: (line: string) =>
       const real = kind === 'reload' ? 'systemctl reload docker' : 'systemctl restart docker';
       return `learn sandbox: on a real server this would run \`${real}\` and wait for dockerd to answer; here the recorded daemon re-reads ${host.paths.daemonConfigPath}`;
     },
-    async runCommand(argv) {
-      log(`learn sandbox: on a real server this would run: ${argv.join(' ')}`);
+    describeCommand(argv) {
+      return `learn sandbox: on a real server this would run: ${argv.join(' ')}`;
+    },
+    async runCommand() {
       return { exitCode: 0, stdout: '', stderr: '' };
     },
   };

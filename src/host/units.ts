@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { Probe } from '../core/probe.js';
 import type { ServiceUnits } from './facts.js';
-import { parseDaemonArgs, splitExecStart } from './flags.js';
+import { parseDaemonArgs, splitExecStart, splitWords } from './flags.js';
 
 /** systemd unit directories, highest precedence first. */
 export const UNIT_DIRS = ['/etc/systemd/system', '/run/systemd/system', '/usr/local/lib/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system'];
@@ -100,7 +100,7 @@ export function dockerOpts(text: string): string[] {
     if (!m) continue;
     let value = m[1]!.trim();
     if ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'"))) value = value.slice(1, -1);
-    args = splitExecStart(value);
+    args = splitWords(value);
   }
   return args;
 }

@@ -9,7 +9,7 @@ import {
   ApplyingScreen,
   ConfirmScreen,
   ExplainScreen,
-  FOOTER_KEYS,
+  footerKeys,
   ListScreen,
   LoadingScreen,
   NoticeLine,
@@ -54,13 +54,14 @@ export function App(props: AppProps) {
 
 export function Wizard({ state, info }: { state: WizardState; info: WizardInfo }) {
   const item = state.items[state.current];
-  const position = state.screen === 'loading' ? `checking ${Math.min(state.loading.index + 1, state.items.length)}/${state.items.length}` : `${state.current + 1}/${state.items.length}`;
+  // While checking, the progress is on the screen itself.
+  const position = state.screen === 'loading' ? '' : `${state.current + 1}/${state.items.length}`;
   return (
     <Box flexDirection="column">
-      <Header target={item?.target ?? ''} profile={info.profile} position={position} />
+      <Header target={state.screen === 'loading' ? '' : (item?.target ?? '')} profile={info.profile} position={position} />
       <NoticeLine notice={state.notice} />
       <Screen state={state} info={info} />
-      {FOOTER_KEYS[state.screen] ? <Footer keys={FOOTER_KEYS[state.screen]} /> : null}
+      {footerKeys(state) ? <Footer keys={footerKeys(state)} /> : null}
     </Box>
   );
 }

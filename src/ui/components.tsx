@@ -136,8 +136,14 @@ export function Header(props: { target: string; profile: string; position: strin
   return (
     <Box>
       <Tone bold>docker-harden</Tone>
-      <Text> · {props.target} · profile {props.profile} · </Text>
-      <Tone bold>{props.position}</Tone>
+      {props.target ? <Text> · {props.target}</Text> : null}
+      <Text> · profile {props.profile}</Text>
+      {props.position ? (
+        <Text>
+          {' · '}
+          <Tone bold>{props.position}</Tone>
+        </Text>
+      ) : null}
     </Box>
   );
 }

@@ -122,7 +122,7 @@ export interface Choice {
 
 const CHOICE_LABEL: Record<ChoiceId, string> = {
   apply: 'Apply',
-  done: 'Mark done (I ran the commands)',
+  done: 'Mark done (I did it by hand)',
   next: 'Next step',
   skip: 'Skip (give a reason)',
   later: 'Later',

@@ -1,7 +1,7 @@
 /** The wizard's screens. Each renders a part of the state; none has behaviour of its own. */
 import { Box, Text } from 'ink';
 import type { ItemView, WizardState, Notice, AppliedView } from './reducer.js';
-import { choicesFor, isApplicable, isSettled } from './reducer.js';
+import { choicesFor, isApplicable, isSettled, type ChoiceId } from './reducer.js';
 import { DecisionTag, DiffView, SeverityMark, StatusMark, Tone, statusColour } from './components.js';
 import { quoteArg } from '../report/text.js';
 import type { Proposal } from '../core/step.js';
@@ -14,11 +14,35 @@ export interface WizardInfo {
   sandbox?: string;
   /** Changes applied to these targets in earlier runs, still in place. */
   appliedEarlier?: number;
+  /** How to continue later, when it is not simply the same command (the learn sandbox). */
+  resumeCommand?: string;
 }
 
-export const FOOTER_KEYS: Record<WizardState['screen'], string> = {
+const CHOICE_WORD: Record<ChoiceId, string> = {
+  apply: 'apply',
+  done: 'done',
+  next: 'next',
+  skip: 'skip',
+  later: 'later',
+  recheck: 'again',
+  explain: 'explain',
+  quit: 'quit',
+};
+
+/** The keys that work on the screen shown, for the footer. */
+export function footerKeys(state: WizardState): string {
+  if (state.screen !== 'step') return FOOTER_KEYS[state.screen];
+  const item = state.items[state.current];
+  const choices = choicesFor(item, state.proposalIndex).filter((c) => c.id !== 'quit');
+  const parts = ['↑↓ Enter', ...choices.map((c) => `${c.key} ${CHOICE_WORD[c.id]}`)];
+  if ((item?.proposals.length ?? 0) > 1) parts.push('←→ other fixes');
+  parts.push('v steps', 'q quit');
+  return parts.join(' · ');
+}
+
+const FOOTER_KEYS: Record<WizardState['screen'], string> = {
   loading: 'q quit',
-  step: '↑↓ choose · Enter select · a apply · s skip · l later · e explain · v all steps · q quit',
+  step: '',
   list: '↑↓ move · Enter open · Esc back · q quit',
   confirm: 'y apply · n or Esc keep as is · ←→ then Enter',
   applying: 'applying, please wait',
@@ -136,6 +160,10 @@ function Commands({ proposal }: { proposal: Proposal }) {
   );
 }
 
+function shorten(text: string, max = 40): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
 function ProposalView({ item, index }: { item: ItemView; index: number }) {
   const proposal = item.proposals[index];
   if (!proposal) return null;
@@ -154,7 +182,7 @@ function ProposalView({ item, index }: { item: ItemView; index: number }) {
           {item.proposals.map((p, i) => (
             <Text key={p.id}>
               {i > 0 ? ' · ' : ''}
-              {i === index ? <Tone inverse>{`${i + 1} ${p.title}`}</Tone> : <Tone dim>{`${i + 1} ${p.title}`}</Tone>}
+              {i === index ? <Tone inverse>{`${i + 1} ${shorten(p.title)}`}</Tone> : <Tone dim>{`${i + 1} ${shorten(p.title)}`}</Tone>}
             </Text>
           ))}
         </Text>
@@ -358,7 +386,7 @@ export function SummaryScreen({ state, info, final }: { state: WizardState; info
         <Box marginTop={1}>
           <Text>
             {open >= 0
-              ? `Progress is saved. Run the same command again to continue at ${open + 1}/${state.items.length} ${state.items[open]!.id}.`
+              ? `Progress is saved. Run ${info.resumeCommand ?? 'the same command'} again to continue at ${open + 1}/${state.items.length} ${state.items[open]!.id}.`
               : 'Progress is saved. Every step is done, skipped or passes.'}
           </Text>
         </Box>

@@ -9,7 +9,8 @@ import path from 'node:path';
 import type { Args } from '../args.js';
 import { sessionOptions, type Io } from '../batch.js';
 import { createSession, type SessionOptions } from '../core/session.js';
-import { walkFromSession } from '../core/walk.js';
+import { walkFromSession, type Walk } from '../core/walk.js';
+import { prepareLearnSandbox } from '../core/learn.js';
 import { colorEnabled } from '../report/color.js';
 import { quoteArg } from '../report/text.js';
 import { UserError } from '../core/errors.js';
@@ -31,30 +32,10 @@ export interface LearnOffer {
   question: string;
 }
 
-/** The learn sandbox, prepared by src/core/learn.ts. */
-export interface LearnSandbox {
-  dir: string;
-  sessionOptions: SessionOptions;
-}
-
-interface LearnModule {
-  prepareLearnSandbox(options: { sandbox?: string; stateDir?: string; env: Io['env'] }): Promise<LearnSandbox>;
-}
-
-const LEARN_MODULE = '../core/learn.js';
-
-async function learnPlan(args: Args, io: Io): Promise<RunPlan> {
-  let mod: LearnModule;
-  try {
-    mod = (await import(LEARN_MODULE)) as LearnModule;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
-      throw new UserError('the learn walkthrough is not part of this build', 'Run `docker-harden check --file Dockerfile` on a Dockerfile of yours instead.');
-    }
-    throw err;
-  }
-  const sandbox = await mod.prepareLearnSandbox({ sandbox: args.sandbox, stateDir: args.stateDir, env: io.env });
-  return { kind: 'walk', options: { ...sandbox.sessionOptions, env: sandbox.sessionOptions.env ?? io.env }, profile: 'learn', learn: true, sandbox: sandbox.dir };
+async function learnPlan(args: Args, io: Io, relay: (line: string) => void): Promise<RunPlan> {
+  const sandbox = await prepareLearnSandbox({ dir: args.sandbox, env: io.env, log: relay });
+  const options: SessionOptions = { ...sandbox.sessionOptions, ...(args.only.length > 0 ? { only: args.only } : {}) };
+  return { kind: 'walk', options, profile: 'learn', learn: true, sandbox: sandbox.dir };
 }
 
 function hasTargets(args: Args): boolean {
@@ -66,8 +47,14 @@ function hasTargets(args: Args): boolean {
  * profile); else, as root with a Docker daemon that answers, this host (server profile); else the
  * learn sandbox is offered.
  */
-export async function planRun(args: Args, io: Io, cwd = process.cwd(), isRoot = process.getuid?.() === 0): Promise<RunPlan | LearnOffer> {
-  if (args.command === 'learn') return learnPlan(args, io);
+export async function planRun(
+  args: Args,
+  io: Io,
+  options: { cwd?: string; isRoot?: boolean; relay?: (line: string) => void } = {},
+): Promise<RunPlan | LearnOffer> {
+  const cwd = options.cwd ?? process.cwd();
+  const isRoot = options.isRoot ?? process.getuid?.() === 0;
+  if (args.command === 'learn') return learnPlan(args, io, options.relay ?? (() => undefined));
   const base = sessionOptions(args, io.env);
   if (hasTargets(args)) {
     // Host and files together, with no --profile: every step that fits one of the targets.
@@ -97,6 +84,12 @@ export async function planRun(args: Args, io: Io, cwd = process.cwd(), isRoot = 
   return { kind: 'offer-learn', question: `Nothing to harden here: ${why.join(' and ')}. Walk the learn sandbox?` };
 }
 
+/** CI as Ink and most tools read it: set, and not "0" or "false". */
+export function isInCi(env: Io['env']): boolean {
+  const set = (v: string | undefined) => v !== undefined && v !== '0' && v !== 'false';
+  return set(env.CI) || set(env.CONTINUOUS_INTEGRATION);
+}
+
 export function undoCommandFor(options: SessionOptions): string {
   return `docker-harden undo${options.stateDir ? ` --state-dir ${quoteArg(path.resolve(options.stateDir))}` : ''}`;
 }
@@ -114,24 +107,33 @@ async function askOffer(question: string, color: boolean, io: Io): Promise<boole
 }
 
 export async function startInteractive(args: Args, io: Io): Promise<number> {
+  if (isInCi(io.env)) {
+    throw new UserError(
+      `the ${args.command === 'learn' ? 'learn walkthrough' : 'wizard'} asks questions, and CI is set, so it does not`,
+      'In CI use `docker-harden check --file Dockerfile` (or --host), and `fix ... --yes` to apply; unset CI to use the wizard.',
+    );
+  }
   const color = colorEnabled(io.env, Boolean(io.stdout.isTTY), args.noColor);
   // chalk (under Ink) reads FORCE_COLOR when first loaded, and does not look at NO_COLOR itself.
   if (!color) process.env.FORCE_COLOR = '0';
 
-  let plan = await planRun(args, io);
+  // What the learn sandbox's recorded daemon says it would do goes to the wizard's apply log.
+  let walk: Walk | undefined;
+  const relay = (line: string) => walk?.relay(line);
+  let plan = await planRun(args, io, { relay });
   if (plan.kind === 'offer-learn') {
     if (!(await askOffer(plan.question, color, io))) {
       io.stdout.write('Nothing was changed. Point docker-harden at a Dockerfile with --file PATH, or run it as root on a Docker host.\n');
       return 0;
     }
-    plan = await learnPlan({ ...args, command: 'learn' }, io);
+    plan = await learnPlan({ ...args, command: 'learn' }, io, relay);
   }
 
   const session = createSession(plan.options);
   await session.store.lock();
   try {
     const profile = await session.store.load();
-    const walk = walkFromSession(session, profile);
+    walk = walkFromSession(session, profile);
     if (walk.items.length === 0) {
       io.stdout.write('No step applies to these targets with this profile. Run `docker-harden steps` to see which step checks what.\n');
       return 0;
@@ -142,7 +144,13 @@ export async function startInteractive(args: Args, io: Io): Promise<number> {
         walk,
         color,
         stopOnPassing: plan.learn,
-        info: { profile: plan.profile, undoCommand: undoCommandFor(plan.options), sandbox: plan.sandbox, appliedEarlier: walk.appliedEarlier().length },
+        info: {
+          profile: plan.profile,
+          undoCommand: undoCommandFor(plan.options),
+          sandbox: plan.sandbox,
+          resumeCommand: plan.sandbox ? `docker-harden learn --sandbox ${quoteArg(plan.sandbox)}` : undefined,
+          appliedEarlier: walk.appliedEarlier().length,
+        },
       }),
       { stdout: io.stdout as NodeJS.WriteStream, exitOnCtrlC: false, patchConsole: false },
     );

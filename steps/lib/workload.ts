@@ -206,8 +206,8 @@ export function containerWeakenings(c: ContainerDetails, socketPaths: string[]):
   }
   for (const cap of list(hc.CapAdd)) {
     const n = normalizeCap(cap);
-    if (n === 'ALL') add('cap-all', `--cap-add ${cap}`, `HostConfig.CapAdd: ${cap}`);
-    else if (n === 'SYS_ADMIN') add('cap-sys-admin', `--cap-add ${cap}`, `HostConfig.CapAdd: ${cap}`);
+    if (n === 'ALL') add('cap-all', '--cap-add ALL', `HostConfig.CapAdd: ${cap}`);
+    else if (n === 'SYS_ADMIN') add('cap-sys-admin', '--cap-add SYS_ADMIN', `HostConfig.CapAdd: ${cap}`);
   }
   if (hc.PidMode === 'host') add('pid-host', '--pid host', 'HostConfig.PidMode: host');
   if (hc.IpcMode === 'host') add('ipc-host', '--ipc host', 'HostConfig.IpcMode: host');

@@ -50,6 +50,11 @@ export interface DaemonSpec {
   config?: Record<string, unknown> | string;
   /** Extra dockerd flags, e.g. ['-H', 'tcp://127.0.0.1:23750']. */
   extraFlags?: string[];
+  /**
+   * Listen on these hosts as set in daemon.json: `"hosts": ["unix://<socket>", ...hostsInConfig]`
+   * and no -H flag (dockerd refuses a key given both ways). `config` must then be an object.
+   */
+  hostsInConfig?: string[];
   /** Seconds to wait for the daemon to answer. */
   timeout?: number;
 }
@@ -79,13 +84,17 @@ export async function startDockerd(spec: DaemonSpec = {}): Promise<TestDaemon> {
   const configPath = path.join(dir, 'daemon.json');
   const pidFile = path.join(dir, 'dockerd.pid');
   const logFile = path.join(dir, 'dockerd.log');
-  const config = spec.config ?? { bridge: 'none' };
+  let config = spec.config ?? { bridge: 'none' };
+  if (spec.hostsInConfig) {
+    if (typeof config === 'string') throw new Error('hostsInConfig needs config as an object');
+    config = { ...config, hosts: [`unix://${socket}`, ...spec.hostsInConfig] };
+  }
   writeFileSync(configPath, typeof config === 'string' ? config : JSON.stringify(config, null, 2) + '\n');
   const flags = [
     '--data-root', path.join(dir, 'data'),
     '--exec-root', path.join(dir, 'exec'),
     '--pidfile', pidFile,
-    '-H', `unix://${socket}`,
+    ...(spec.hostsInConfig ? [] : ['-H', `unix://${socket}`]),
     '--config-file', configPath,
     ...(spec.extraFlags ?? []),
   ];
@@ -146,6 +155,14 @@ exit 0
       }
       await execa('umount', ['-R', path.join(dir, 'data')], { reject: false });
       await execa('umount', ['-R', path.join(dir, 'exec')], { reject: false });
+      // Mounts dockerd leaves that are not under a mount of their own (the nsfs bind mount
+      // exec/netns/default of --network host), deepest first.
+      const leftover = readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .map((l) => l.split(' ')[4] ?? '')
+        .filter((m) => m.startsWith(dir + '/'))
+        .sort((a, b) => b.length - a.length);
+      for (const m of leftover) await execa('umount', ['-l', m], { reject: false });
       rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
     },
     log() {

@@ -76,9 +76,12 @@ export async function renderWizard(walk: Walk, options: { color?: boolean; stopO
       info={{ profile: 'dockerfile', undoCommand: 'docker-harden undo --state-dir /s', sandbox: options.sandbox, appliedEarlier: walk.appliedEarlier().length }}
     />,
   );
+  // With CI set, Ink writes an empty frame when the app exits: the last frame worth reading is the
+  // last one that is not blank.
+  const latest = () => [...r.frames].reverse().find((f) => f.trim() !== '') ?? '';
   const rendered: Rendered = {
-    frame: () => plain(r.lastFrame()),
-    rawFrame: () => r.lastFrame() ?? '',
+    frame: () => plain(latest()),
+    rawFrame: () => latest(),
     frames: () => r.frames.map(plain),
     async press(...keys) {
       for (const k of keys) {
@@ -89,7 +92,7 @@ export async function renderWizard(walk: Walk, options: { color?: boolean; stopO
     async waitFor(pattern, timeoutMs = 5_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const f = plain(r.lastFrame());
+        const f = plain(latest());
         if (typeof pattern === 'string' ? f.includes(pattern) : pattern.test(f)) return f;
         if (Date.now() > deadline) throw new Error(`timed out waiting for ${String(pattern)}; last frame:\n${f}`);
         await sleep(25);

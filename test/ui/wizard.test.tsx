@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import chalk from 'chalk';
-import { tempWorld, walkFor, renderWizard, KEY, type Rendered } from './support.js';
+import { tempWorld, walkFor, renderWizard, KEY, sleep, type Rendered } from './support.js';
 import { addUserStep, slimStep, manualStep, passingStep } from './test-steps.js';
 import type { Step } from '../../src/core/step.js';
 
@@ -44,7 +44,7 @@ describe('wizard screens and keys (ink-testing-library)', () => {
     expect(f).toMatch(/^4 \+USER 10001$/m);
     expect(f).not.toMatch(/Index:|^=+$/m);
     for (const choice of ['Apply  (a)', 'Skip (give a reason)  (s)', 'Later  (l)', 'Check again  (r)', 'Explain more  (e)', 'Quit  (q)']) expect(f).toContain(choice);
-    expect(f).toContain('↑↓ choose · Enter select · a apply · s skip · l later · e explain · v all steps · q quit');
+    expect(f).toContain('↑↓ Enter · a apply · s skip · l later · r again · e explain · v steps · q quit');
   });
 
   it('apply: a, the confirm screen, y; the file is written, the step is done in the profile, and the next step comes up', async () => {
@@ -61,9 +61,11 @@ describe('wizard screens and keys (ink-testing-library)', () => {
     expect(next).toContain('Run as a non-root user: applied; the check now passes');
     expect(next).toContain('2/2');
     expect(world.read()).toBe(`${ORIGINAL}USER 10001\n`);
-    const saved = await decisions(world);
-    expect(saved['non-root-user']).toMatchObject({ status: 'done', proposal: 'add-user' });
-    expect(saved['non-root-user']!.applied).toHaveLength(1);
+    await vi.waitFor(async () => {
+      const saved = await decisions(world);
+      expect(saved['non-root-user']).toMatchObject({ status: 'done', proposal: 'add-user' });
+      expect(saved['non-root-user']!.applied).toHaveLength(1);
+    });
   });
 
   it('Enter on Apply also only asks; Enter on the highlighted No declines and nothing changes', async () => {
@@ -75,6 +77,7 @@ describe('wizard screens and keys (ink-testing-library)', () => {
     const f = await ui.waitFor('Not applied: nothing was changed.');
     expect(f).toContain('❯ Apply');
     expect(world.read()).toBe(ORIGINAL);
+    await sleep(150); // a decision would be saved by now
     expect(await decisions(world)).toEqual({});
   });
 
@@ -112,6 +115,7 @@ describe('wizard screens and keys (ink-testing-library)', () => {
     await ui.press('1', '9', ' ', 'x');
     expect(ui.frame()).toContain('Apply this change?');
     expect(world.read()).toBe(ORIGINAL);
+    await sleep(150); // a decision would be saved by now
     expect(await decisions(world)).toEqual({});
   });
 
@@ -128,7 +132,7 @@ describe('wizard screens and keys (ink-testing-library)', () => {
     await ui.press(KEY.enter);
     const next = await ui.waitFor('6. Use a slim base image');
     expect(next).toContain('Run as a non-root user: skipped (root is needed by v2).');
-    expect((await decisions(world))['non-root-user']).toMatchObject({ status: 'skipped', reason: 'root is needed by v2' });
+    await vi.waitFor(async () => expect((await decisions(world))['non-root-user']).toMatchObject({ status: 'skipped', reason: 'root is needed by v2' }));
     expect(world.read()).toBe(ORIGINAL);
   });
 
@@ -137,6 +141,7 @@ describe('wizard screens and keys (ink-testing-library)', () => {
     await ui.waitFor('❯ Apply');
     await ui.press('s', 'a', 'b', KEY.esc);
     await ui.waitFor('❯ Apply');
+    await sleep(150); // a decision would be saved by now
     expect(await decisions(world)).toEqual({});
   });
 
@@ -146,7 +151,7 @@ describe('wizard screens and keys (ink-testing-library)', () => {
     await ui.press('l');
     const f = await ui.waitFor('6. Use a slim base image');
     expect(f).toContain('later. The next run starts with it.');
-    expect((await decisions(world))['non-root-user']).toMatchObject({ status: 'later' });
+    await vi.waitFor(async () => expect((await decisions(world))['non-root-user']).toMatchObject({ status: 'later' }));
   });
 
   it('explain more shows the whole explanation and references; Esc comes back', async () => {
@@ -167,13 +172,14 @@ describe('wizard screens and keys (ink-testing-library)', () => {
     expect(ui.frame()).toContain('❯ Later');
     await ui.press(KEY.enter);
     await ui.waitFor('6. Use a slim base image');
-    expect((await decisions(world))['non-root-user']?.status).toBe('later');
+    await vi.waitFor(async () => expect((await decisions(world))['non-root-user']?.status).toBe('later'));
   });
 
   it('several proposals: → shows the other, and Apply writes the one on screen', async () => {
     const { world, ui } = await start([slimStep]);
     const f = await ui.waitFor('❯ Apply');
     expect(f).toContain('Fix 1 of 2: Use debian:12-slim');
+    expect(f).toContain('←→ other fixes');
     expect(f).toMatch(/\+FROM debian:12-slim/);
     await ui.press(KEY.right);
     const g = await ui.waitFor('Fix 2 of 2: Use debian:bookworm-slim');
@@ -181,7 +187,7 @@ describe('wizard screens and keys (ink-testing-library)', () => {
     await ui.press('a', 'y');
     await ui.waitFor('Summary');
     expect(world.read()).toBe(ORIGINAL.replace('debian:12', 'debian:bookworm-slim'));
-    expect((await decisions(world))['slim-base-image']).toMatchObject({ status: 'done', proposal: 'bookworm-slim-pinned' });
+    await vi.waitFor(async () => expect((await decisions(world))['slim-base-image']).toMatchObject({ status: 'done', proposal: 'bookworm-slim-pinned' }));
   });
 
   it('a file edited after the check: the change is refused, nothing written, the step is marked failed', async () => {
@@ -194,7 +200,7 @@ describe('wizard screens and keys (ink-testing-library)', () => {
     expect(f).toContain('Nothing was changed.');
     expect(f).toContain('❯ Apply');
     expect(world.read()).toBe(edited);
-    expect((await decisions(world))['non-root-user']?.status).toBe('failed');
+    await vi.waitFor(async () => expect((await decisions(world))['non-root-user']?.status).toBe('failed'));
   });
 
   it('commands to run by hand are shown, and d marks the step done', async () => {
@@ -203,11 +209,13 @@ describe('wizard screens and keys (ink-testing-library)', () => {
     expect(f).toContain('Commands for you to run:');
     expect(f).toContain('$ apt-get install trivy  # install trivy');
     expect(f).not.toContain('Apply  (a)');
+    expect(f).toContain('↑↓ Enter · d done · s skip');
+    expect(f).not.toContain(' a apply');
     await ui.press('a');
     expect(ui.frame()).not.toContain('Apply this change?');
     await ui.press('d');
     await ui.waitFor('Summary');
-    expect((await decisions(world))['dependency-scanning']).toMatchObject({ status: 'done', proposal: 'install-trivy' });
+    await vi.waitFor(async () => expect((await decisions(world))['dependency-scanning']).toMatchObject({ status: 'done', proposal: 'install-trivy' }));
   });
 
   it('check again re-runs the check: after a hand edit the step passes', async () => {
@@ -230,7 +238,7 @@ describe('wizard screens and keys (ink-testing-library)', () => {
     expect(f).toContain('one stage, nothing built');
     await learn.ui.press('n');
     await learn.ui.waitFor('4. Run as a non-root user');
-    expect((await decisions(learn.world))['multi-stage-build']?.status).toBe('done');
+    await vi.waitFor(async () => expect((await decisions(learn.world))['multi-stage-build']?.status).toBe('done'));
   });
 
   it('the step list shows a mark per status and the decisions; Enter opens a step', async () => {
@@ -289,6 +297,8 @@ describe('wizard screens and keys (ink-testing-library)', () => {
     await first.ui.waitFor('6. Use a slim base image');
     await first.ui.press('l', 'q');
     await first.ui.waitFor('Progress is saved.');
+    // The app exits once the decisions before the quit are saved.
+    await vi.waitFor(async () => expect((await decisions(first.world))['slim-base-image']?.status).toBe('later'));
     first.ui.unmount();
 
     const walk = await walkFor(first.world, [addUserStep, slimStep, manualStep]);

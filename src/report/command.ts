@@ -1,0 +1,73 @@
+/**
+ * `docker-harden report [targets] [--format text|md|json|sarif]`: a fresh check of the targets
+ * with the decisions kept in the profile. Without targets, the targets the profile knows are
+ * checked again. Exit 0 when the report was written, 2 when it could not be.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Args } from '../args.js';
+import { paletteFor, sessionFor, type Io } from '../batch.js';
+import { createSession, type Session } from '../core/session.js';
+import { runStep, type StepRun } from '../core/runner.js';
+import { UserError } from '../core/errors.js';
+import type { Profile } from '../core/profile.js';
+import { buildReport, renderReportMarkdown, renderReportText } from './markdown.js';
+import { toSarif } from './sarif.js';
+import { quoteArg } from './text.js';
+
+export const REPORT_FORMATS = ['text', 'md', 'json', 'sarif'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+function formatOf(args: Args): ReportFormat {
+  const format = (args.format ?? 'text').toLowerCase();
+  if (format === 'markdown') return 'md';
+  if ((REPORT_FORMATS as readonly string[]).includes(format)) return format as ReportFormat;
+  throw new UserError(`unknown report format "${args.format}"`, 'Use --format text, md, json or sarif (or --json, --sarif).');
+}
+
+/** The targets a profile has decisions or changes for, whose files still exist. */
+function profileTargets(profile: Profile): { host: boolean; files: string[]; composeFiles: string[] } {
+  const keys = new Set([...Object.keys(profile.targets), ...profile.applied.map((r) => r.target)]);
+  const out = { host: false, files: [] as string[], composeFiles: [] as string[] };
+  for (const key of keys) {
+    if (key === 'host') out.host = true;
+    else if (key.startsWith('dockerfile:') && existsSync(key.slice('dockerfile:'.length))) out.files.push(key.slice('dockerfile:'.length));
+    else if (key.startsWith('compose:') && existsSync(key.slice('compose:'.length))) out.composeFiles.push(key.slice('compose:'.length));
+  }
+  return out;
+}
+
+export async function reportCommand(args: Args, io: Io): Promise<number> {
+  const format = formatOf(args);
+  let session: Session = await sessionFor(args, io);
+  const profile = await session.store.load();
+  if (session.targets.length === 0) {
+    const known = profileTargets(profile);
+    if (!known.host && known.files.length === 0 && known.composeFiles.length === 0) {
+      throw new UserError(
+        'nothing to report: no target was named and the profile has none',
+        `Name a target (--file ./Dockerfile, --compose ./compose.yaml, --host), or check or fix one first. Profile: ${session.store.file}`,
+      );
+    }
+    const { sessionOptions } = await import('../batch.js');
+    session = createSession({ ...sessionOptions(args, io.env), ...known });
+  }
+  const runs: StepRun[] = [];
+  for (const { step, ctx } of session.pairs()) runs.push(await runStep(step, ctx));
+
+  if (format === 'sarif') {
+    const log = toSarif(runs, { version: io.version, cwd: process.cwd(), steps: session.steps, commandLine: ['docker-harden', 'report', ...process.argv.slice(3)].join(' ') });
+    io.stdout.write(JSON.stringify(log, null, 2) + '\n');
+    return 0;
+  }
+  const undoArgs = args.sandbox
+    ? `--sandbox ${quoteArg(path.resolve(args.sandbox))}`
+    : args.stateDir
+      ? `--state-dir ${quoteArg(path.resolve(args.stateDir))}`
+      : '';
+  const doc = buildReport({ runs, profile, version: io.version, profileFile: session.store.file, stateDir: session.store.stateDir, undoArgs });
+  if (format === 'json') io.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+  else if (format === 'md') io.stdout.write(renderReportMarkdown(doc));
+  else io.stdout.write(renderReportText(doc, paletteFor(args, io)));
+  return 0;
+}

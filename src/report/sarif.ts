@@ -1,0 +1,177 @@
+/**
+ * SARIF 2.1.0 for code scanning (GitHub and others): one run, one rule per step, one result per
+ * finding. File findings carry the file (relative to the working directory, under %SRCROOT%) and
+ * the line; host findings name the host as a logical location. A check that could not run is a
+ * tool execution notification, not a result.
+ */
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { StepRun } from '../core/runner.js';
+import type { Finding, Severity, Step } from '../core/step.js';
+
+export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
+export const TOOL_URI = 'https://www.npmjs.com/package/docker-harden';
+const FALLBACK_HELP = 'https://docs.docker.com/engine/security/';
+
+export type SarifLevel = 'error' | 'warning' | 'note';
+
+export function levelOf(severity: Severity): SarifLevel {
+  if (severity === 'critical' || severity === 'high') return 'error';
+  if (severity === 'medium' || severity === 'low') return 'warning';
+  return 'note';
+}
+
+/** GitHub's `security-severity` (0.0-10.0), which it shows as critical/high/medium/low. */
+const SECURITY_SEVERITY: Record<Severity, string> = { critical: '9.5', high: '8.0', medium: '5.5', low: '3.0', info: '0.0' };
+
+export interface SarifOptions {
+  version: string;
+  /** The directory file URIs are relative to (the repository root in CI). */
+  cwd: string;
+  /** The steps of the run, in order: one rule each. */
+  steps: readonly Step[];
+  commandLine?: string;
+}
+
+export interface SarifLog {
+  $schema: string;
+  version: '2.1.0';
+  runs: SarifRun[];
+}
+
+interface SarifRun {
+  tool: { driver: Record<string, unknown> };
+  invocations: Record<string, unknown>[];
+  originalUriBaseIds: Record<string, { uri: string }>;
+  columnKind: 'utf16CodeUnits';
+  results: Record<string, unknown>[];
+}
+
+function isUri(text: string): boolean {
+  try {
+    return Boolean(new URL(text).protocol);
+  } catch {
+    return false;
+  }
+}
+
+function ruleFor(step: Step): Record<string, unknown> {
+  const m = step.meta;
+  const short = (m.summary || m.title).trim();
+  const full = (m.explain || m.summary || m.title).trim();
+  const references = m.references.filter((r) => isUri(r.url));
+  const helpText = [full, ...references.map((r) => `${r.title}: ${r.url}`)].join('\n\n');
+  const helpMarkdown = [full, ...(references.length ? [references.map((r) => `- [${r.title.replace(/[[\]]/g, '')}](${r.url})`).join('\n')] : [])].join('\n\n');
+  return {
+    id: m.id,
+    name: m.id.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase()),
+    shortDescription: { text: short },
+    fullDescription: { text: full },
+    helpUri: references[0]?.url ?? FALLBACK_HELP,
+    help: { text: helpText, markdown: helpMarkdown },
+    defaultConfiguration: { level: 'warning' },
+    properties: { tags: ['security', 'docker', m.scope], precision: 'high', order: m.order },
+  };
+}
+
+/** A file's URI for SARIF: relative under %SRCROOT% when inside `cwd`, else an absolute file URI. */
+export function artifactLocation(file: string, cwd: string): { uri: string; uriBaseId?: string } {
+  const abs = path.resolve(cwd, file);
+  const rel = path.relative(cwd, abs);
+  if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) {
+    return { uri: rel.split(path.sep).map(encodeURIComponent).join('/'), uriBaseId: '%SRCROOT%' };
+  }
+  return { uri: pathToFileURL(abs).href };
+}
+
+function locationsFor(run: StepRun, finding: Finding, cwd: string): Record<string, unknown>[] {
+  const file = finding.file ?? (run.target.kind === 'host' ? undefined : run.target.path);
+  if (file) {
+    const region: Record<string, number> = {};
+    if (finding.file === undefined || finding.file === file) {
+      if (finding.line && finding.line >= 1) region.startLine = finding.line;
+      if (finding.line && finding.column && finding.column >= 1) region.startColumn = finding.column;
+    }
+    return [{ physicalLocation: { artifactLocation: artifactLocation(file, cwd), ...(region.startLine ? { region } : {}) } }];
+  }
+  return [{ logicalLocations: [{ name: run.target.label, fullyQualifiedName: `docker-host:${run.target.label}`, kind: 'resource' }] }];
+}
+
+function fingerprint(parts: (string | number | undefined)[]): string {
+  return createHash('sha256').update(parts.map((p) => String(p ?? '')).join('\u0000')).digest('hex').slice(0, 32);
+}
+
+export function toSarif(runs: StepRun[], options: SarifOptions): SarifLog {
+  const rules = options.steps.map(ruleFor);
+  const ruleIndex = new Map(options.steps.map((s, i) => [s.meta.id as string, i]));
+  const results: Record<string, unknown>[] = [];
+  const notifications: Record<string, unknown>[] = [];
+  const worst = new Map<string, Severity>();
+  const rank: Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
+
+  for (const run of runs) {
+    const id = run.step.meta.id;
+    if (run.result.status === 'error') {
+      for (const f of run.result.findings) {
+        notifications.push({
+          level: 'error',
+          message: { text: `${id} could not check ${run.target.label}: ${f.message}` },
+          associatedRule: { id, ...(ruleIndex.has(id) ? { index: ruleIndex.get(id) } : {}) },
+        });
+      }
+      continue;
+    }
+    if (run.result.status === 'pass' || run.result.status === 'not-applicable') continue;
+    for (const f of run.result.findings) {
+      const prev = worst.get(id);
+      if (!prev || rank.indexOf(f.severity) > rank.indexOf(prev)) worst.set(id, f.severity);
+      const locations = locationsFor(run, f, options.cwd);
+      const physical = (locations[0] as { physicalLocation?: { artifactLocation: { uri: string } } }).physicalLocation;
+      results.push({
+        ruleId: id,
+        ...(ruleIndex.has(id) ? { ruleIndex: ruleIndex.get(id) } : {}),
+        level: levelOf(f.severity),
+        message: { text: f.evidence ? `${f.message}\nSeen: ${f.evidence}` : f.message },
+        locations,
+        partialFingerprints: { 'dockerHarden/v1': fingerprint([id, physical?.artifactLocation.uri ?? run.target.label, f.message]) },
+        properties: { severity: f.severity, target: run.target.kind === 'host' ? 'host' : run.target.label },
+      });
+    }
+  }
+  // GitHub ranks a rule by the worst of its findings.
+  for (const [id, severity] of worst) {
+    const rule = rules[ruleIndex.get(id)!];
+    if (rule) (rule.properties as Record<string, unknown>)['security-severity'] = SECURITY_SEVERITY[severity];
+  }
+
+  const cwdUri = pathToFileURL(options.cwd.endsWith(path.sep) ? options.cwd : options.cwd + path.sep).href;
+  return {
+    $schema: SARIF_SCHEMA,
+    version: '2.1.0',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'docker-harden',
+            version: options.version,
+            semanticVersion: options.version,
+            informationUri: TOOL_URI,
+            rules,
+          },
+        },
+        invocations: [
+          {
+            executionSuccessful: notifications.length === 0,
+            ...(options.commandLine ? { commandLine: options.commandLine } : {}),
+            workingDirectory: { uri: cwdUri },
+            ...(notifications.length ? { toolExecutionNotifications: notifications } : {}),
+          },
+        ],
+        originalUriBaseIds: { '%SRCROOT%': { uri: cwdUri } },
+        columnKind: 'utf16CodeUnits',
+        results,
+      },
+    ],
+  };
+}

@@ -1,0 +1,207 @@
+/**
+ * The Dockerfile side of docker-harden through the real command line (`node bin/docker-harden.js`
+ * over the built dist/): check, fix --yes, a second fix, bytes outside the edit, bad inputs.
+ */
+import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { diffLines } from 'diff';
+import { ensureBuilt, runCli } from './helpers/cli.js';
+
+const FILE_STEPS = 'non-root-user,slim-base-image,multi-stage-build';
+const DEBIAN_USER = 'RUN groupadd --system --gid 10001 app && useradd --system --uid 10001 --gid app --no-create-home --shell /usr/sbin/nologin app';
+
+let dir: string;
+beforeAll(async () => {
+  await ensureBuilt();
+  dir = mkdtempSync(path.join(os.tmpdir(), 'dh-cli-df-'));
+}, 300_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface JsonResult {
+  step: string;
+  status: string;
+  target: string;
+  findings: { message: string; file?: string; line?: number }[];
+}
+
+function parseResults(stdout: string): JsonResult[] {
+  return (JSON.parse(stdout) as { tool: string; results: JsonResult[] }).results;
+}
+
+/** Removed and added lines between two texts, each without its line ending. */
+function changedLines(before: string, after: string): { removed: string[]; added: string[] } {
+  const split = (v: string) => v.split(/(?<=\r\n|\n)/).filter(Boolean).map((l) => l.replace(/\r?\n$/, ''));
+  const parts = diffLines(before, after);
+  return { removed: parts.filter((p) => p.removed).flatMap((p) => split(p.value)), added: parts.filter((p) => p.added).flatMap((p) => split(p.value)) };
+}
+
+const rootCases: { name: string; text: string; line: number; removed: string[]; added: string[] }[] = [
+  {
+    name: 'no USER',
+    text: 'FROM debian:bookworm-slim\n# tools\nRUN apt-get update && \\\n    apt-get install -y --no-install-recommends curl\nCOPY app /app\nCMD ["/app"]\n',
+    line: 1,
+    removed: [],
+    added: [DEBIAN_USER, 'USER 10001:10001'],
+  },
+  { name: 'USER root', text: 'FROM node:20-slim\nWORKDIR /app\nCOPY . .\nUSER root\nCMD ["node", "index.js"]\n', line: 4, removed: ['USER root'], added: ['USER node'] },
+  {
+    name: 'USER 0:0 in a CRLF file with a backtick escape',
+    text: '# escape=`\r\nFROM alpine:3.20\r\nRUN apk add --no-cache `\r\n    python3\r\nUSER 0:0\r\nENTRYPOINT ["python3"]\r\n',
+    line: 5,
+    removed: ['USER 0:0'],
+    added: ['RUN addgroup -S -g 10001 app && adduser -S -D -H -u 10001 -G app app', 'USER 10001:10001'],
+  },
+  {
+    name: 'root inherited from an earlier stage',
+    text: 'FROM debian:bookworm-slim AS base\nUSER root\nRUN apt-get update\n\nFROM base\nCOPY app /app\nCMD ["/app"]\n',
+    line: 2,
+    removed: [],
+    added: [DEBIAN_USER, 'USER 10001:10001'],
+  },
+];
+
+describe('check and fix a Dockerfile whose final user is root', () => {
+  it.each(rootCases)('$name', async ({ name, text, line, removed, added }) => {
+    const caseDir = path.join(dir, name.replace(/[^a-z0-9]+/gi, '-'));
+    mkdirSync(caseDir);
+    const file = path.join(caseDir, 'Dockerfile');
+    const state = path.join(caseDir, 'state');
+    writeFileSync(file, text);
+
+    const check = await runCli(['check', '--file', file, '--json', '--only', 'non-root-user']);
+    expect(check.exitCode, check.stderr).toBe(1);
+    const [result] = parseResults(check.stdout);
+    expect(result).toMatchObject({ step: 'non-root-user', status: 'fail', target: file });
+    expect(result!.findings[0]).toMatchObject({ file, line });
+
+    const fix = await runCli(['fix', '--file', file, '--yes', '--state-dir', state, '--only', 'non-root-user']);
+    expect(fix.exitCode, fix.stdout + fix.stderr).toBe(0);
+    expect(fix.stdout).toContain('applied; the check now passes');
+    const fixed = readFileSync(file, 'utf8');
+    expect(changedLines(text, fixed)).toEqual({ removed, added });
+    if (text.includes('\r\n')) expect(fixed.replace(/\r\n/g, '')).not.toMatch(/\n/);
+
+    const again = await runCli(['check', '--file', file, '--json', '--only', 'non-root-user']);
+    expect(again.exitCode, again.stdout).toBe(0);
+    expect(parseResults(again.stdout)[0]!.status).toBe('pass');
+
+    const before = statSync(file);
+    const second = await runCli(['fix', '--file', file, '--yes', '--state-dir', state, '--only', 'non-root-user']);
+    expect(second.exitCode).toBe(0);
+    expect(second.stdout).not.toContain('wrote');
+    expect(readFileSync(file, 'utf8')).toBe(fixed);
+    expect(statSync(file).mtimeMs).toBe(before.mtimeMs);
+  });
+});
+
+describe('the three file steps together', () => {
+  it('a multi-stage Dockerfile whose final stage runs as non-root passes all three', async () => {
+    const file = path.join(dir, 'multi.Dockerfile');
+    writeFileSync(
+      file,
+      'FROM golang:1.22 AS build\nWORKDIR /src\nCOPY . .\nRUN CGO_ENABLED=0 go build -o /out/app ./cmd/app\n\nFROM gcr.io/distroless/static-debian12:nonroot\nCOPY --from=build /out/app /app\nUSER nonroot\nENTRYPOINT ["/app"]\n',
+    );
+    const r = await runCli(['check', '--file', file, '--json', '--only', FILE_STEPS]);
+    expect(r.exitCode, r.stdout).toBe(0);
+    expect(parseResults(r.stdout).map((x) => [x.step, x.status])).toEqual([
+      ['non-root-user', 'pass'],
+      ['slim-base-image', 'pass'],
+      ['multi-stage-build', 'pass'],
+    ]);
+  });
+
+  it('fix --yes walks a single-stage Node build to a passing multi-stage file', async () => {
+    const file = path.join(dir, 'node.Dockerfile');
+    const state = path.join(dir, 'node-state');
+    writeFileSync(file, 'FROM node:20\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\nRUN npm run build\nEXPOSE 3000\nCMD ["node", "dist/server.js"]\n');
+    const fix = await runCli(['fix', '--file', file, '--yes', '--state-dir', state, '--only', FILE_STEPS]);
+    expect(fix.exitCode, fix.stdout + fix.stderr).toBe(0);
+    const text = readFileSync(file, 'utf8');
+    expect(text).toContain('FROM node:20-slim AS build');
+    expect(text).toContain('COPY --from=build /app/dist /app/dist\nUSER node\nEXPOSE 3000\nCMD ["node", "dist/server.js"]\n');
+    const check = await runCli(['check', '--file', file, '--json', '--only', FILE_STEPS]);
+    expect(parseResults(check.stdout).every((x) => x.status === 'pass')).toBe(true);
+    expect(check.exitCode).toBe(0);
+    // Each change can be undone, newest first, back to the original bytes.
+    for (let i = 0; i < 3; i++) expect((await runCli(['undo', '--yes', '--state-dir', state])).exitCode).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe('FROM node:20\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\nRUN npm run build\nEXPOSE 3000\nCMD ["node", "dist/server.js"]\n');
+  });
+});
+
+/** Names and mtimes of everything under a directory. */
+function snapshot(root: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const full = path.join(d, entry.name);
+      out[path.relative(root, full)] = statSync(full).mtimeMs;
+      if (entry.isDirectory()) walk(full);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+describe('bad input: a clear message, exit 2, nothing written', () => {
+  let bad: string;
+  beforeAll(() => {
+    bad = path.join(dir, 'bad');
+    mkdirSync(bad);
+    mkdirSync(path.join(bad, 'folder'));
+    // The start of a real executable: NUL bytes, as any binary has.
+    writeFileSync(path.join(bad, 'binary'), readFileSync(process.execPath).subarray(0, 64 * 1024));
+    writeFileSync(path.join(bad, 'notes.txt'), 'Shopping list\n- milk\n- bread\n');
+    writeFileSync(path.join(bad, 'empty'), '');
+  });
+
+  const cases: { name: string; file: string; message: RegExp }[] = [
+    { name: 'a path that does not exist', file: 'missing/Dockerfile', message: /not found/ },
+    { name: 'a directory', file: 'folder', message: /is a directory/ },
+    { name: 'a binary file', file: 'binary', message: /binary file, not a Dockerfile/ },
+    { name: 'text that is not a Dockerfile', file: 'notes.txt', message: /is not a Dockerfile/ },
+    { name: 'an empty file', file: 'empty', message: /is empty/ },
+  ];
+  it.each(cases)('$name', async ({ file, message }) => {
+    const full = path.join(bad, file);
+    const state = path.join(bad, 'state');
+    const before = snapshot(bad);
+    for (const args of [
+      ['check', '--file', full, '--json'],
+      ['check', '--file', full, '--only', FILE_STEPS],
+      ['fix', '--file', full, '--yes', '--state-dir', state],
+      ['fix', '--file', full, '--dry-run'],
+    ]) {
+      const r = await runCli(args);
+      expect(r.exitCode, `${args.join(' ')}\n${r.stdout}${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toContain(full);
+      expect(r.stderr.split('\n').length, 'a message and a hint').toBeGreaterThanOrEqual(2);
+      expect(r.stdout).toBe('');
+    }
+    expect(snapshot(bad)).toEqual(before);
+  });
+});
+
+describe('fix without a terminal', () => {
+  it('exits 2 and says to pass --yes or --dry-run, changing nothing', async () => {
+    const file = path.join(dir, 'noterm.Dockerfile');
+    writeFileSync(file, 'FROM debian:bookworm\nCMD ["sh"]\n');
+    const before = statSync(file).mtimeMs;
+    const r = await runCli(['fix', '--file', file, '--state-dir', path.join(dir, 'noterm-state')]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/--yes/);
+    expect(r.stderr).toMatch(/--dry-run/);
+    expect(readFileSync(file, 'utf8')).toBe('FROM debian:bookworm\nCMD ["sh"]\n');
+    expect(statSync(file).mtimeMs).toBe(before);
+  });
+  it('--dry-run prints the diffs and writes nothing', async () => {
+    const file = path.join(dir, 'dry.Dockerfile');
+    writeFileSync(file, 'FROM debian:bookworm\nCMD ["sh"]\n');
+    const r = await runCli(['fix', '--file', file, '--dry-run', '--only', 'non-root-user']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain('+USER 10001:10001');
+    expect(readFileSync(file, 'utf8')).toBe('FROM debian:bookworm\nCMD ["sh"]\n');
+  });
+});

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { canonicalName, createUserCommand, describeImage, isFloatingTag, jreImageFor, parseImageRef } from '../../src/dockerfile/images.js';
+
+describe('parseImageRef', () => {
+  it.each([
+    ['node', null, 'node', null, null],
+    ['node:20', null, 'node', '20', null],
+    ['docker.io/library/node:20-slim', null, 'node', '20-slim', null],
+    ['library/python:3.12', null, 'python', '3.12', null],
+    ['bitnami/redis:7.2', null, 'bitnami/redis', '7.2', null],
+    ['gcr.io/distroless/static-debian12:nonroot', 'gcr.io', 'distroless/static-debian12', 'nonroot', null],
+    ['localhost:5000/app:1.0', 'localhost:5000', 'app', '1.0', null],
+    ['node:20@sha256:abc', null, 'node', '20', 'sha256:abc'],
+  ])('%s', (text, registry, repository, tag, digest) => {
+    expect(parseImageRef(text)).toMatchObject({ registry, repository, tag, digest });
+  });
+  it('canonical names', () => {
+    expect(canonicalName(parseImageRef('docker.io/library/node:20'))).toBe('node');
+    expect(canonicalName(parseImageRef('gcr.io/distroless/base'))).toBe('gcr.io/distroless/base');
+  });
+  it('floating tags', () => {
+    expect(isFloatingTag(parseImageRef('node'))).toBe(true);
+    expect(isFloatingTag(parseImageRef('node:latest'))).toBe(true);
+    expect(isFloatingTag(parseImageRef('node@sha256:abc'))).toBe(false);
+    expect(isFloatingTag(parseImageRef('node:20'))).toBe(false);
+  });
+});
+
+describe('smaller variants come only from tag shapes the image publishes', () => {
+  const cases: [string, string | null][] = [
+    ['node:20', 'node:20-slim'],
+    ['node:20.11.1', 'node:20.11.1-slim'],
+    ['node:lts', 'node:lts-slim'],
+    ['node:iron', 'node:iron-slim'],
+    ['node:20-bookworm', 'node:20-bookworm-slim'],
+    ['node:latest', 'node:slim'],
+    ['node:20-slim', null],
+    ['node:20-alpine', null],
+    ['node:20-alpine3.19', null],
+    ['node:20-onbuild', null],
+    ['python:3.12', 'python:3.12-slim'],
+    ['python:3.12-bookworm', 'python:3.12-slim-bookworm'],
+    ['python:3', 'python:3-slim'],
+    ['python:3.12-slim-bookworm', null],
+    ['python:3.12-windowsservercore', null],
+    ['debian:bookworm', 'debian:bookworm-slim'],
+    ['debian:12', 'debian:12-slim'],
+    ['debian:12.5', 'debian:12.5-slim'],
+    ['debian:bookworm-20240110', 'debian:bookworm-20240110-slim'],
+    ['debian:stable', 'debian:stable-slim'],
+    ['debian:latest', 'debian:stable-slim'],
+    ['debian:bookworm-slim', null],
+    ['debian:bookworm-backports', null],
+    ['ubuntu:24.04', null],
+    ['alpine:3.20', null],
+    ['eclipse-temurin:21-jdk', 'eclipse-temurin:21-jre'],
+    ['eclipse-temurin:21', 'eclipse-temurin:21-jre'],
+    ['eclipse-temurin:17-jdk-jammy', 'eclipse-temurin:17-jre-jammy'],
+    ['eclipse-temurin:21-jdk-alpine', 'eclipse-temurin:21-jre-alpine'],
+    ['eclipse-temurin:21.0.2_13-jdk', 'eclipse-temurin:21.0.2_13-jre'],
+    ['eclipse-temurin:22-jdk', null],
+    ['eclipse-temurin:21-jre', null],
+    ['openjdk:17-jdk-slim', 'eclipse-temurin:17-jre'],
+    ['openjdk:11-jre-slim', null],
+    ['maven:3.9-eclipse-temurin-21', 'eclipse-temurin:21-jre'],
+    ['maven:3.9.6-eclipse-temurin-17-alpine', 'eclipse-temurin:17-jre-alpine'],
+    ['maven:3.9-amazoncorretto-21', null],
+    ['gradle:8.5-jdk21', 'eclipse-temurin:21-jre'],
+    ['buildpack-deps:bookworm', 'debian:bookworm-slim'],
+    ['golang:1.22', null],
+    ['myorg/app:1.0', null],
+  ];
+  it.each(cases)('%s -> %s', (reference, smaller) => {
+    expect(describeImage(parseImageRef(reference)).smaller?.reference ?? null).toBe(smaller);
+  });
+});
+
+describe('families and users', () => {
+  it.each([
+    ['node:20', 'debian', 'node'],
+    ['node:20-alpine', 'alpine', 'node'],
+    ['python:3.12-slim', 'debian', undefined],
+    ['eclipse-temurin:21-jre', 'ubuntu', undefined],
+    ['alpine:3.20', 'alpine', undefined],
+    ['busybox:1.36', 'busybox', undefined],
+    ['scratch', 'scratch', undefined],
+    ['gcr.io/distroless/static-debian12', 'distroless', 'nonroot'],
+    ['registry.access.redhat.com/ubi9/ubi:9.3', 'rhel', undefined],
+    ['myorg/app:1.0', 'unknown', undefined],
+    ['myorg/app:1.0-alpine', 'alpine', undefined],
+  ])('%s is %s and ships %s', (reference, family, user) => {
+    const info = describeImage(parseImageRef(reference));
+    expect(info.family).toBe(family);
+    expect(info.ships?.name).toBe(user);
+  });
+  it('the user an image runs as by itself', () => {
+    expect(describeImage(parseImageRef('gcr.io/distroless/static-debian12:nonroot')).runsAs?.uid).toBe(65532);
+    expect(describeImage(parseImageRef('gcr.io/distroless/static-debian12:latest')).runsAs).toBeUndefined();
+    expect(describeImage(parseImageRef('node:20')).runsAs).toBeUndefined();
+    expect(describeImage(parseImageRef('cgr.dev/chainguard/node:latest')).runsAs?.uid).toBe(65532);
+    expect(describeImage(parseImageRef('cgr.dev/chainguard/node:latest-dev')).runsAs).toBeUndefined();
+  });
+  it('toolchains and Java versions', () => {
+    expect(describeImage(parseImageRef('golang:1.22')).toolchain).toBe('go');
+    expect(describeImage(parseImageRef('maven:3.9-eclipse-temurin-21')).javaMajor).toBe(21);
+    expect(jreImageFor(17, '17-jdk-alpine')).toBe('eclipse-temurin:17-jre-alpine');
+    expect(jreImageFor(23)).toBeNull();
+  });
+  it('user creation per family', () => {
+    expect(createUserCommand('debian')).toBe('groupadd --system --gid 10001 app && useradd --system --uid 10001 --gid app --no-create-home --shell /usr/sbin/nologin app');
+    expect(createUserCommand('alpine')).toBe('addgroup -S -g 10001 app && adduser -S -D -H -u 10001 -G app app');
+    expect(createUserCommand('busybox')).toBe(createUserCommand('alpine'));
+    expect(createUserCommand('scratch')).toBeNull();
+    expect(createUserCommand('distroless')).toBeNull();
+  });
+});

@@ -1,0 +1,170 @@
+import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadDockerfile, parseDockerfile, substitute, isRootUser } from '../../src/dockerfile/model.js';
+import { UserError } from '../../src/core/errors.js';
+
+const parse = (text: string) => parseDockerfile(text, '/work/Dockerfile');
+
+describe('stages and the final stage', () => {
+  it('finds stages, names, parents and the final stage', () => {
+    const m = parse('ARG GO=1.22\nFROM golang:${GO} AS Build\nRUN go build -o /out/app .\nFROM build AS test\nRUN go test ./...\nFROM gcr.io/distroless/static-debian12:nonroot\nCOPY --from=build /out/app /app\n');
+    expect(m.stages.map((s) => s.name)).toEqual(['build', 'test', null]);
+    expect(m.stages[0]!.image?.reference).toBe('golang:1.22');
+    expect(m.stages[1]!.parent).toBe(m.stages[0]);
+    expect(m.stages[1]!.image).toBeNull();
+    expect(m.finalStage.index).toBe(2);
+    expect(m.finalStage.image?.registry).toBe('gcr.io');
+    expect(m.chain(m.stages[1]).map((s) => s.index)).toEqual([0, 1]);
+    expect(m.baseImage(m.stages[1])?.repository).toBe('golang');
+    expect(m.globalArgs).toHaveLength(1);
+    expect(m.finalStage.instructions.map((i) => i.keyword)).toEqual(['COPY']);
+  });
+
+  it('follows FROM by stage index', () => {
+    const m = parse('FROM debian:bookworm\nUSER root\nFROM 0\n');
+    expect(m.finalStage.parent).toBe(m.stages[0]);
+  });
+
+  it('gives 1-based lines and the exact source of each instruction', () => {
+    const m = parse('FROM alpine:3.20\n\n# comment\nRUN apk add --no-cache curl \\\n    jq\n');
+    const run = m.instructions[1]!;
+    expect([run.line, run.endLine]).toEqual([4, 5]);
+    expect(run.source).toBe('RUN apk add --no-cache curl \\\n    jq');
+    expect(run.args).toBe('apk add --no-cache curl     jq');
+  });
+});
+
+describe('the effective user', () => {
+  const cases: { name: string; text: string; spec: string; root: boolean; line: number | null }[] = [
+    { name: 'no USER at all', text: 'FROM debian:bookworm\nRUN true\n', spec: 'root', root: true, line: null },
+    { name: 'USER root', text: 'FROM debian:bookworm\nUSER root\n', spec: 'root', root: true, line: 2 },
+    { name: 'USER 0:0', text: 'FROM debian:bookworm\nUSER 0:0\n', spec: '0:0', root: true, line: 2 },
+    { name: 'USER root:staff', text: 'FROM debian:bookworm\nUSER root:staff\n', spec: 'root:staff', root: true, line: 2 },
+    { name: 'the last USER wins', text: 'FROM debian:bookworm\nUSER root\nRUN x\nUSER 10001\n', spec: '10001', root: false, line: 4 },
+    { name: 'inherited through FROM <stage>', text: 'FROM debian:bookworm AS base\nUSER app\nFROM base\nRUN true\n', spec: 'app', root: false, line: 2 },
+    { name: 'root inherited through two stages', text: 'FROM debian AS a\nUSER 0\nFROM a AS b\nFROM b\n', spec: '0', root: true, line: 2 },
+    { name: 'a stage ARG default', text: 'FROM debian\nARG APP_USER=app\nUSER ${APP_USER}\n', spec: 'app', root: false, line: 3 },
+    { name: 'a global ARG redeclared in the stage', text: 'ARG APP_USER=root\nFROM debian\nARG APP_USER\nUSER $APP_USER\n', spec: 'root', root: true, line: 4 },
+    { name: 'a global ARG not redeclared is not visible', text: 'ARG APP_USER=app\nFROM debian\nUSER ${APP_USER:-root}\n', spec: 'root', root: true, line: 3 },
+    { name: 'ENV wins over ARG', text: 'FROM debian\nARG U=root\nENV U=app\nUSER ${U}\n', spec: 'app', root: false, line: 4 },
+    { name: 'an image that runs as non-root by itself', text: 'FROM gcr.io/distroless/static-debian12:nonroot\n', spec: 'nonroot', root: false, line: null },
+    { name: 'distroless without the nonroot tag runs as root', text: 'FROM gcr.io/distroless/static-debian12\n', spec: 'root', root: true, line: null },
+  ];
+  it.each(cases)('$name', ({ text, spec, root, line }) => {
+    const user = parse(text).effectiveUser();
+    expect(user.spec).toBe(spec);
+    expect(user.root).toBe(root);
+    expect(user.instruction?.line ?? null).toBe(line);
+  });
+
+  it('marks a USER that depends on a variable without value as unresolved, not root', () => {
+    const user = parse('FROM debian\nARG U\nUSER ${U}\n').effectiveUser();
+    expect(user.unresolved).toEqual(['U']);
+    expect(user.root).toBe(false);
+  });
+
+  it('isRootUser', () => {
+    expect(['root', '0', '0:0', 'root:root', 'root:app', '000'].every(isRootUser)).toBe(true);
+    expect(['app', '10001', '10001:0', 'rooty'].some(isRootUser)).toBe(false);
+  });
+});
+
+describe('variable substitution', () => {
+  const vars = new Map<string, string | null>([['A', 'x'], ['E', ''], ['N', null]]);
+  it.each([
+    ['$A', 'x'],
+    ['${A}', 'x'],
+    ['${A:-d}', 'x'],
+    ['${B:-d}', 'd'],
+    ['${E:-d}', 'd'],
+    ['${E-d}', ''],
+    ['${A:+y}', 'y'],
+    ['${B:+y}', ''],
+    ['pre-${A}-post', 'pre-x-post'],
+    ['\\$A', '$A'],
+  ])('%s -> %s', (text, value) => {
+    expect(substitute(text, vars).value).toBe(value);
+  });
+  it('reports variables without a value', () => {
+    expect(substitute('${N}/$B', vars).unresolved).toEqual(['N', 'B']);
+  });
+  it('uses the escape directive for an escaped dollar', () => {
+    expect(substitute('`$A', vars, '`').value).toBe('$A');
+  });
+});
+
+describe('line endings, escape directive, continuations', () => {
+  it('keeps CRLF and resolves lines', () => {
+    const m = parse('FROM node:20\r\nUSER node\r\n');
+    expect(m.eol).toBe('\r\n');
+    expect(m.lineText(2)).toBe('USER node');
+    expect(m.effectiveUser().spec).toBe('node');
+  });
+  it('reads the escape directive and joins backtick continuations', () => {
+    const m = parse('# escape=`\r\nFROM mcr.microsoft.com/windows/servercore:ltsc2022\r\nRUN echo a `\r\n    b\r\n');
+    expect(m.escape).toBe('`');
+    expect(m.instructions[1]!.args).toBe('echo a     b');
+    expect(m.instructions[1]!.endLine).toBe(4);
+  });
+  it('drops comment lines inside a continuation', () => {
+    const m = parse('FROM debian\nRUN apt-get update && \\\n  # the tools\n  apt-get install -y curl\n');
+    expect(m.instructions[1]!.args).toBe('apt-get update &&   apt-get install -y curl');
+  });
+  it('handles a byte-order mark', () => {
+    const m = parse('\uFEFFFROM debian:bookworm\nUSER app\n');
+    expect(m.finalStage.image?.tag).toBe('bookworm');
+    expect(m.effectiveUser().spec).toBe('app');
+  });
+  it('WORKDIR follows the chain and relative paths', () => {
+    const m = parse('FROM debian AS a\nWORKDIR /app\nFROM a\nWORKDIR src\n');
+    expect(m.workdir()).toBe('/app/src');
+  });
+});
+
+describe('loadDockerfile errors', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'dh-model-'));
+    mkdirSync(path.join(dir, 'folder'));
+    writeFileSync(path.join(dir, 'binary'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x00, 0x01, 0x02]));
+    writeFileSync(path.join(dir, 'latin1'), Buffer.from('FROM debian\nLABEL a="caf\xe9"\n', 'latin1'));
+    writeFileSync(path.join(dir, 'empty'), '');
+    writeFileSync(path.join(dir, 'comments'), '# just a comment\n\n');
+    writeFileSync(path.join(dir, 'readme'), 'Hello there\nThis is a README file.\n');
+    writeFileSync(path.join(dir, 'yaml'), 'services:\n  web:\n    image: nginx\n');
+    writeFileSync(path.join(dir, 'run-first'), 'RUN echo hi\nFROM debian\n');
+    writeFileSync(path.join(dir, 'typo'), 'FROM debian\nRUN true\nCOPPY . /app\n');
+    writeFileSync(path.join(dir, 'good'), 'FROM debian\n');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const cases: { file: string; message: RegExp; line?: number }[] = [
+    { file: 'missing', message: /not found/ },
+    { file: 'folder', message: /is a directory/ },
+    { file: 'binary', message: /binary file/ },
+    { file: 'latin1', message: /not UTF-8/ },
+    { file: 'empty', message: /is empty/ },
+    { file: 'comments', message: /only comments/ },
+    { file: 'readme', message: /not a Dockerfile.*no FROM/, line: 1 },
+    { file: 'yaml', message: /not a Dockerfile/, line: 1 },
+    { file: 'run-first', message: /first instruction must be FROM/, line: 1 },
+    { file: 'typo', message: /unknown instruction "COPPY"/, line: 3 },
+  ];
+  it.each(cases)('$file: $message', async ({ file, message, line }) => {
+    const full = path.join(dir, file);
+    const err = await loadDockerfile(full).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    const u = err as UserError;
+    expect(u.message).toMatch(message);
+    expect(u.file).toBe(full);
+    expect(u.hint).toBeTruthy();
+    if (line) expect(u.line).toBe(line);
+    expect(u.format()).toContain(full);
+  });
+  it('loads a real Dockerfile', async () => {
+    const m = await loadDockerfile(path.join(dir, 'good'));
+    expect(m.finalStage.image?.repository).toBe('debian');
+  });
+});

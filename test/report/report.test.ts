@@ -1,0 +1,206 @@
+/**
+ * `docker-harden report`: text, Markdown, JSON and SARIF 2.1.0. The SARIF is validated against
+ * the OASIS schema (test/fixtures/sarif-schema-2.1.0.json, a JSON Schema draft-04 document).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, promises as fs, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import AjvDraft04 from 'ajv-draft-04';
+import addFormats from 'ajv-formats';
+import { prepareLearnSandbox } from '../../src/core/learn.js';
+import { createSession } from '../../src/core/session.js';
+import { runStep, type StepRun } from '../../src/core/runner.js';
+import { STEP_IDS } from '../../src/core/step.js';
+import { steps } from '../../steps/index.js';
+import { toSarif, levelOf, artifactLocation } from '../../src/report/sarif.js';
+import { buildReport, renderReportMarkdown } from '../../src/report/markdown.js';
+import { emptyProfile } from '../../src/core/profile.js';
+import { ensureBuilt, repoRoot, runCli } from '../helpers/cli.js';
+
+const schemaFile = path.join(repoRoot, 'test', 'fixtures', 'sarif-schema-2.1.0.json');
+const schema = JSON.parse(readFileSync(schemaFile, 'utf8')) as Record<string, unknown>;
+const ajv = new AjvDraft04({ allErrors: true, strict: false });
+addFormats(ajv);
+const validateSarif = ajv.compile(schema);
+
+function problems(doc: unknown): string[] {
+  return validateSarif(doc) ? [] : (validateSarif.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+}
+
+const work = mkdtempSync(path.join(os.tmpdir(), 'dh-report-test-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+interface SarifResult {
+  ruleId: string;
+  ruleIndex?: number;
+  level: string;
+  message: { text: string };
+  locations: { physicalLocation?: { artifactLocation: { uri: string; uriBaseId?: string }; region?: { startLine: number } }; logicalLocations?: { name: string }[] }[];
+}
+interface SarifDoc {
+  version: string;
+  runs: { tool: { driver: { name: string; version: string; informationUri: string; rules: { id: string; shortDescription: { text: string }; fullDescription: { text: string }; helpUri: string }[] } }; results: SarifResult[]; originalUriBaseIds: Record<string, { uri: string }> }[];
+}
+
+describe('the vendored SARIF schema', () => {
+  it('is the OASIS SARIF 2.1.0 schema, JSON Schema draft-04', () => {
+    expect(schema.$schema).toBe('http://json-schema.org/draft-04/schema#');
+    expect(schema.id).toBe('https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json');
+  });
+
+  it('rejects a log that breaks it, so a pass means something', () => {
+    const bad = { version: '2.1.0', runs: [{ tool: { driver: { name: 'x' } }, results: [{ ruleId: 'a', level: 'critical', message: { text: 'm' } }] }] };
+    expect(problems(bad).join('\n')).toMatch(/level/);
+    expect(problems({ version: '2.1.0', runs: [{ tool: { driver: { name: 'x', informationUri: 'not a uri' } } }] }).join('\n')).toMatch(/informationUri/);
+  });
+});
+
+describe('SARIF of the learn sandbox (host, Dockerfile and compose findings)', () => {
+  let runs: StepRun[];
+  let sandboxDir: string;
+  let sarif: SarifDoc;
+
+  beforeAll(async () => {
+    const sandbox = await prepareLearnSandbox({ dir: path.join(work, 'sandbox'), env: {} });
+    sandboxDir = sandbox.dir;
+    const session = createSession(sandbox.sessionOptions);
+    runs = [];
+    for (const { step, ctx } of session.pairs()) runs.push(await runStep(step, ctx));
+    sarif = toSarif(runs, { version: '1.2.3', cwd: sandboxDir, steps: session.steps }) as unknown as SarifDoc;
+  });
+
+  it('validates against the SARIF 2.1.0 schema', () => {
+    expect(problems(sarif)).toEqual([]);
+  });
+
+  it('has one run whose driver describes every step as a rule', () => {
+    expect(sarif.version).toBe('2.1.0');
+    expect(sarif.runs).toHaveLength(1);
+    const driver = sarif.runs[0]!.tool.driver;
+    expect(driver).toMatchObject({ name: 'docker-harden', version: '1.2.3' });
+    expect(new URL(driver.informationUri).protocol).toBe('https:');
+    expect(driver.rules.map((r) => r.id)).toEqual([...STEP_IDS]);
+    for (const rule of driver.rules) {
+      expect(rule.shortDescription.text.length, rule.id).toBeGreaterThan(0);
+      expect(rule.fullDescription.text.length, rule.id).toBeGreaterThan(0);
+      expect(() => new URL(rule.helpUri), rule.id).not.toThrow();
+    }
+  });
+
+  it('gives file findings a path relative to the working directory and a line', () => {
+    const results = sarif.runs[0]!.results;
+    const dockerfile = results.filter((r) => r.locations[0]?.physicalLocation?.artifactLocation.uri === 'Dockerfile');
+    expect(dockerfile.length).toBeGreaterThan(0);
+    const nonRoot = dockerfile.find((r) => r.ruleId === 'non-root-user')!;
+    expect(nonRoot.locations[0]!.physicalLocation).toMatchObject({ artifactLocation: { uri: 'Dockerfile', uriBaseId: '%SRCROOT%' }, region: { startLine: 3 } });
+    const compose = results.find((r) => r.locations[0]?.physicalLocation?.artifactLocation.uri === 'compose.yaml' && /privileged/.test(r.message.text))!;
+    expect(compose.locations[0]!.physicalLocation!.region!.startLine).toBe(7);
+    expect(sarif.runs[0]!.originalUriBaseIds['%SRCROOT%']!.uri).toBe(`file://${sandboxDir}/`);
+  });
+
+  it('names the host as a logical location for host findings without a file', () => {
+    const hostOnly = sarif.runs[0]!.results.filter((r) => r.locations[0]?.logicalLocations);
+    expect(hostOnly.length).toBeGreaterThan(0);
+    expect(hostOnly[0]!.locations[0]!.logicalLocations![0]!.name).toBe('the recorded learn host');
+  });
+
+  it('has one result per finding of a step that did not pass, with its level and rule index', () => {
+    const expected = runs.filter((r) => r.result.status !== 'pass' && r.result.status !== 'not-applicable' && r.result.status !== 'error').reduce((n, r) => n + r.result.findings.length, 0);
+    const results = sarif.runs[0]!.results;
+    expect(results).toHaveLength(expected);
+    for (const r of results) expect(STEP_IDS[r.ruleIndex!]).toBe(r.ruleId);
+    expect(results.some((r) => r.level === 'error')).toBe(true);
+    expect(levelOf('critical')).toBe('error');
+    expect(levelOf('medium')).toBe('warning');
+    expect(levelOf('info')).toBe('note');
+  });
+
+  it('a check that could not run is a tool notification, and the invocation is not successful', () => {
+    const broken: StepRun = { ...runs[0]!, result: { status: 'error', findings: [{ message: 'daemon.json:3:1: trailing comma', severity: 'high' }] }, proposals: [] };
+    const doc = toSarif([broken], { version: '1.0.0', cwd: sandboxDir, steps }) as unknown as { runs: { results: unknown[]; invocations: { executionSuccessful: boolean; toolExecutionNotifications: { message: { text: string } }[] }[] }[] };
+    expect(problems(doc)).toEqual([]);
+    expect(doc.runs[0]!.results).toEqual([]);
+    expect(doc.runs[0]!.invocations[0]!.executionSuccessful).toBe(false);
+    expect(doc.runs[0]!.invocations[0]!.toolExecutionNotifications[0]!.message.text).toMatch(/trailing comma/);
+  });
+
+  it('encodes a path outside the working directory as an absolute file URI', () => {
+    expect(artifactLocation('/etc/docker/daemon.json', sandboxDir)).toEqual({ uri: 'file:///etc/docker/daemon.json' });
+    expect(artifactLocation(path.join(sandboxDir, 'sub dir', 'Dockerfile'), sandboxDir)).toEqual({ uri: 'sub%20dir/Dockerfile', uriBaseId: '%SRCROOT%' });
+  });
+
+  it('Markdown has the table of every step and escapes what would break it', () => {
+    const profile = emptyProfile();
+    profile.targets.host = { 'user-namespaces': { status: 'skipped', at: '2025-06-03T10:00:00.000Z', reason: 'swarm | later' } };
+    const md = renderReportMarkdown(buildReport({ runs, profile, version: '1.2.3', profileFile: '/x/profile.json', stateDir: '/x', undoArgs: '' }));
+    expect(md).toMatch(/^# docker-harden report/);
+    expect(md).toContain('| # | Step | Target | Status | Decision |');
+    for (const id of STEP_IDS) expect(md).toContain(`\`${id}\``);
+    expect(md).toContain('skipped 2025-06-03 10:00: swarm \\| later');
+  });
+});
+
+describe('docker-harden report on the command line', () => {
+  const project = path.join(work, 'project');
+  const stateDir = path.join(work, 'state');
+  const env = { DOCKER_HOST: `unix://${path.join(work, 'none.sock')}`, HOME: work };
+
+  beforeAll(async () => {
+    await fs.mkdir(project, { recursive: true });
+    await fs.writeFile(path.join(project, 'Dockerfile'), 'FROM node:20\nWORKDIR /app\nCOPY . .\nCMD ["node", "server.js"]\n');
+    await ensureBuilt();
+  });
+
+  it('--format sarif for a Dockerfile: valid, relative to the working directory, with lines', async () => {
+    const r = await runCli(['report', '--file', 'Dockerfile', '--format', 'sarif', '--state-dir', stateDir], { cwd: project, env });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as SarifDoc;
+    expect(problems(doc)).toEqual([]);
+    const nonRoot = doc.runs[0]!.results.find((x) => x.ruleId === 'non-root-user')!;
+    expect(nonRoot.locations[0]!.physicalLocation).toMatchObject({ artifactLocation: { uri: 'Dockerfile', uriBaseId: '%SRCROOT%' }, region: { startLine: 1 } });
+  });
+
+  it('--sarif and check --sarif give the same kind of document', async () => {
+    const report = await runCli(['report', '--file', 'Dockerfile', '--sarif', '--state-dir', stateDir], { cwd: project, env });
+    expect(problems(JSON.parse(report.stdout))).toEqual([]);
+    const check = await runCli(['check', '--file', 'Dockerfile', '--sarif'], { cwd: project, env });
+    expect(check.exitCode).toBe(1);
+    expect(problems(JSON.parse(check.stdout))).toEqual([]);
+  });
+
+  it('shows decisions and applied changes after a fix, in text, md and json', async () => {
+    const fix = await runCli(['fix', '--file', 'Dockerfile', '--only', 'non-root-user', '--yes', '--state-dir', stateDir], { cwd: project, env });
+    expect(fix.exitCode, fix.stderr).not.toBe(2);
+    const json = await runCli(['report', '--file', 'Dockerfile', '--json', '--state-dir', stateDir], { cwd: project, env });
+    expect(json.exitCode, json.stderr).toBe(0);
+    const doc = JSON.parse(json.stdout) as { results: { step: string; status: string; applied: { id: string }[] }[]; applied: { id: string; step: string }[] };
+    const nonRoot = doc.results.find((e) => e.step === 'non-root-user')!;
+    expect(nonRoot.status).toBe('pass');
+    expect(nonRoot.applied).toHaveLength(1);
+    const id = nonRoot.applied[0]!.id;
+    const text = await runCli(['report', '--file', 'Dockerfile', '--state-dir', stateDir], { cwd: project, env });
+    expect(text.stdout).toContain(`docker-harden undo ${id} --state-dir ${stateDir}`);
+    expect(text.stdout).not.toMatch(/\u001b\[/);
+    const md = await runCli(['report', '--file', 'Dockerfile', '--format', 'md', '--state-dir', stateDir], { cwd: project, env });
+    expect(md.stdout).toContain('## Applied changes, newest first');
+    expect(md.stdout).toContain(`\`${id}\``);
+  });
+
+  it('without targets, reports the targets the profile knows', async () => {
+    const r = await runCli(['report', '--state-dir', stateDir, '--json'], { cwd: work, env });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { results: { target: string }[] };
+    expect(new Set(doc.results.map((e) => e.target))).toEqual(new Set([path.join(project, 'Dockerfile')]));
+  });
+
+  it('says what to do when there is nothing to report, or the format is unknown', async () => {
+    const empty = await runCli(['report', '--state-dir', path.join(work, 'fresh-state')], { cwd: work, env });
+    expect(empty.exitCode).toBe(2);
+    expect(empty.stderr).toMatch(/nothing to report/);
+    expect(empty.stderr).toMatch(/--file \.\/Dockerfile/);
+    const xml = await runCli(['report', '--file', 'Dockerfile', '--format', 'xml'], { cwd: project, env });
+    expect(xml.exitCode).toBe(2);
+    expect(xml.stderr).toMatch(/Use --format text, md, json or sarif/);
+  });
+});

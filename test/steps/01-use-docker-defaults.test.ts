@@ -1,0 +1,414 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, promises as fs, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import step from '../../steps/01-use-docker-defaults.js';
+import { judgeEngineVersion, ENGINE_RELEASES_CHECKED } from '../../steps/lib/engine-releases.js';
+import { runStep } from '../../src/core/runner.js';
+import { systemProbe } from '../../src/core/probe.js';
+import { createHostFacts } from '../../src/host/client.js';
+import { UserError } from '../../src/core/errors.js';
+import { composeTarget, contextFor, hostTarget, unreachableHost } from '../helpers/world.js';
+import { recordedHost, ENGINE_29_INFO } from '../helpers/recorded-host.js';
+import { buildBusyboxImage, hasDockerd, startDockerd, type TestDaemon } from '../helpers/dockerd.js';
+import type { Status } from '../../src/core/step.js';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'dh-step1-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+let fileNo = 0;
+function fsMk(file: string, text: string): string {
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, text);
+  return file;
+}
+
+interface ComposeCase {
+  name: string;
+  given: string;
+  expect: {
+    status: Status;
+    findings: string[];
+    /** Proposal id -> the whole file after applying it. */
+    afterFix?: Record<string, string>;
+  };
+}
+
+const composeCases: ComposeCase[] = [
+  {
+    name: 'a plain service passes',
+    given: 'services:\n  web:\n    image: nginx:1.27\n    ports:\n      - "8080:80"\n',
+    expect: { status: 'pass', findings: [] },
+  },
+  {
+    name: 'privileged, with comments around it',
+    given: [
+      '# the app',
+      'services:',
+      '  app:',
+      '    image: example/app:1.0   # pinned',
+      '    # needs devices, someone said',
+      '    privileged: true',
+      '    restart: unless-stopped',
+      '',
+    ].join('\n'),
+    expect: {
+      status: 'fail',
+      findings: ['service app runs privileged'],
+      afterFix: {
+        'app-privileged': [
+          '# the app',
+          'services:',
+          '  app:',
+          '    image: example/app:1.0   # pinned',
+          '    # needs devices, someone said',
+          '    restart: unless-stopped',
+          '',
+        ].join('\n'),
+      },
+    },
+  },
+  {
+    name: 'unconfined profiles and label=disable in security_opt, each its own choice',
+    given: [
+      'services:',
+      '  tool:',
+      '    image: example/tool',
+      '    security_opt:',
+      '      - seccomp:unconfined   # for strace',
+      '      - apparmor=unconfined',
+      '      - label:disable',
+      '      - no-new-privileges:true',
+      '',
+    ].join('\n'),
+    expect: {
+      status: 'fail',
+      findings: ['service tool runs without a seccomp profile', 'service tool runs without the docker-default AppArmor profile', 'SELinux labelling disabled'],
+      afterFix: {
+        'tool-seccomp-unconfined': [
+          'services:',
+          '  tool:',
+          '    image: example/tool',
+          '    security_opt:',
+          '      - apparmor=unconfined',
+          '      - label:disable',
+          '      - no-new-privileges:true',
+          '',
+        ].join('\n'),
+        'tool-label-disable': [
+          'services:',
+          '  tool:',
+          '    image: example/tool',
+          '    security_opt:',
+          '      - seccomp:unconfined   # for strace',
+          '      - apparmor=unconfined',
+          '      - no-new-privileges:true',
+          '',
+        ].join('\n'),
+      },
+    },
+  },
+  {
+    name: 'cap_add ALL and SYS_ADMIN (with and without CAP_), NET_ADMIN is not step 1',
+    given: 'services:\n  a:\n    image: x\n    cap_add: [ALL]\n  b:\n    image: x\n    cap_add:\n      - CAP_SYS_ADMIN\n      - NET_ADMIN\n',
+    expect: {
+      status: 'fail',
+      findings: ['service a adds every Linux capability', 'service b adds CAP_SYS_ADMIN'],
+      afterFix: {
+        'a-cap-all': 'services:\n  a:\n    image: x\n  b:\n    image: x\n    cap_add:\n      - CAP_SYS_ADMIN\n      - NET_ADMIN\n',
+        'b-cap-sys-admin': 'services:\n  a:\n    image: x\n    cap_add: [ALL]\n  b:\n    image: x\n    cap_add:\n      - NET_ADMIN\n',
+      },
+    },
+  },
+  {
+    name: 'host namespaces',
+    given: 'services:\n  mon:\n    image: x\n    pid: host\n    ipc: host\n    uts: host\n    network_mode: host\n',
+    expect: {
+      status: 'fail',
+      findings: ["service mon shares the host's process namespace", "service mon shares the host's IPC namespace", "service mon shares the host's UTS namespace", "service mon uses the host's network stack"],
+      afterFix: { 'mon-network-host': 'services:\n  mon:\n    image: x\n    pid: host\n    ipc: host\n    uts: host\n' },
+    },
+  },
+  {
+    name: 'the Docker socket (short and long syntax) and writable system directories; read-only /etc is fine',
+    given: [
+      'services:',
+      '  proxy:',
+      '    image: traefik:v3',
+      '    volumes:',
+      '      - /var/run/docker.sock:/var/run/docker.sock:ro',
+      '      - ./conf:/etc/traefik',
+      '  agent:',
+      '    image: x',
+      '    volumes:',
+      '      - type: bind',
+      '        source: /run/docker.sock',
+      '        target: /docker.sock',
+      '      - /:/host',
+      '      - /etc:/host-etc:ro',
+      '      - /usr/lib/modules:/lib/modules',
+      '',
+    ].join('\n'),
+    expect: {
+      status: 'fail',
+      findings: [
+        'service proxy has the Docker socket mounted (/var/run/docker.sock, read-only, which does not limit the API)',
+        'service agent has the Docker socket mounted (/run/docker.sock)',
+        "service agent mounts the host's / writable at /host",
+        "service agent mounts the host's /usr/lib/modules writable at /lib/modules",
+      ],
+      afterFix: {
+        'proxy-docker-socket': [
+          'services:',
+          '  proxy:',
+          '    image: traefik:v3',
+          '    volumes:',
+          '      - ./conf:/etc/traefik',
+          '  agent:',
+          '    image: x',
+          '    volumes:',
+          '      - type: bind',
+          '        source: /run/docker.sock',
+          '        target: /docker.sock',
+          '      - /:/host',
+          '      - /etc:/host-etc:ro',
+          '      - /usr/lib/modules:/lib/modules',
+          '',
+        ].join('\n'),
+        'agent-docker-socket': [
+          'services:',
+          '  proxy:',
+          '    image: traefik:v3',
+          '    volumes:',
+          '      - /var/run/docker.sock:/var/run/docker.sock:ro',
+          '      - ./conf:/etc/traefik',
+          '  agent:',
+          '    image: x',
+          '    volumes:',
+          '      - /:/host',
+          '      - /etc:/host-etc:ro',
+          '      - /usr/lib/modules:/lib/modules',
+          '',
+        ].join('\n'),
+      },
+    },
+  },
+  {
+    name: 'a compose file without services is not applicable',
+    given: 'volumes:\n  data: {}\n',
+    expect: { status: 'not-applicable', findings: [] },
+  },
+];
+
+describe('use-docker-defaults: compose files', () => {
+  it.each(composeCases)('$name', async (c) => {
+    const file = fsMk(path.join(tmp, `case-${fileNo++}`, 'compose.yaml'), c.given);
+    const run = await runStep(step, contextFor(composeTarget(file)));
+    expect(run.result.status).toBe(c.expect.status);
+    const messages = run.result.findings.map((f) => f.message);
+    for (const want of c.expect.findings) expect(messages.some((m) => m.includes(want)), `${want}\nin:\n${messages.join('\n')}`).toBe(true);
+    expect(run.result.findings.length).toBe(c.expect.findings.length);
+    for (const f of run.result.findings) {
+      expect(f.file).toBe(file);
+      expect(f.line).toBeGreaterThan(0);
+    }
+    // Every finding is its own choice, and each says what it may break.
+    expect(run.proposals.length).toBe(c.expect.findings.length);
+    for (const p of run.proposals) {
+      expect(p.warnings.join(' ')).toMatch(/May break/);
+      expect(p.id).not.toContain(':');
+    }
+    for (const [id, after] of Object.entries(c.expect.afterFix ?? {})) {
+      const proposal = run.proposals.find((p) => p.id === id);
+      expect(proposal, `proposal ${id} among ${run.proposals.map((p) => p.id).join(', ')}`).toBeDefined();
+      expect(proposal!.changes).toHaveLength(1);
+      expect(proposal!.changes[0]!.before).toBe(c.given);
+      expect(proposal!.changes[0]!.after).toBe(after);
+      // After the change the file checks again with that finding gone.
+      const fixed = fsMk(path.join(tmp, `fixed-${fileNo++}`, 'compose.yaml'), after);
+      const again = await runStep(step, contextFor(composeTarget(fixed)));
+      expect(again.result.findings.length).toBe(c.expect.findings.length - 1);
+    }
+  });
+
+  it('a malformed compose file is an error naming the line, with no proposal', async () => {
+    const file = fsMk(path.join(tmp, 'bad', 'compose.yaml'), 'services:\n  web:\n    image: [unclosed\n');
+    const run = await runStep(step, contextFor(composeTarget(file)));
+    expect(run.result.status).toBe('error');
+    expect(run.result.findings[0]!.message).toMatch(/not valid YAML/);
+    expect(run.result.findings[0]!.line).toBeGreaterThan(0);
+    expect(run.proposals).toEqual([]);
+  });
+});
+
+describe('use-docker-defaults: Engine releases as dated data', () => {
+  it.each([
+    ['20.10.24+dfsg1', 'unmaintained'],
+    ['23.0.6', 'unmaintained'],
+    ['25.0.8', 'distributor-only'],
+    ['26.1.4', 'unmaintained'],
+    ['27.5.1', 'unmaintained'],
+    ['28.5.2', 'distributor-only'],
+    ['29.2.0', 'maintained'],
+    ['30.0.0', 'maintained'],
+    ['19.03.15', 'unmaintained'],
+    ['1.13.1', 'unmaintained'],
+    ['not-a-version', 'unknown'],
+  ])('%s is %s', (version, status) => {
+    expect(judgeEngineVersion(version).status).toBe(status);
+  });
+
+  it('the data says when it was checked', () => {
+    expect(ENGINE_RELEASES_CHECKED).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+  });
+});
+
+describe('use-docker-defaults: recorded hosts (what the test dockerd cannot be)', () => {
+  it('a fresh Engine 29 with seccomp and nothing weakening passes', async () => {
+    const run = await runStep(step, contextFor(hostTarget, { host: recordedHost({ info: ENGINE_29_INFO }) }));
+    expect(run.result.status).toBe('pass');
+    expect(run.result.notes?.join(' ')).toMatch(/release line 29 is maintained \(release data checked/);
+  });
+
+  it('Engine 28 is a low finding: maintained only for other distributors', async () => {
+    const run = await runStep(step, contextFor(hostTarget, { host: recordedHost({ info: { ...ENGINE_29_INFO, ServerVersion: '28.5.2' } }) }));
+    expect(run.result.status).toBe('warn');
+    expect(run.result.findings[0]!.message).toMatch(/28\.5\.2: release line 28 .* maintained only for other distributors/);
+  });
+
+  it('seccomp missing from SecurityOptions, or unconfined daemon-wide, fails', async () => {
+    const none = await runStep(step, contextFor(hostTarget, { host: recordedHost({ info: { ...ENGINE_29_INFO, SecurityOptions: ['name=apparmor'] } }) }));
+    expect(none.result.findings.map((f) => f.message)).toContain(
+      'seccomp is not active: the daemon lists no seccomp support, so containers run without a system call filter (the kernel or dockerd was built without it)',
+    );
+    const off = await runStep(step, contextFor(hostTarget, { host: recordedHost({ info: { ...ENGINE_29_INFO, SecurityOptions: ['name=seccomp,profile=unconfined'] } }) }));
+    expect(off.result.status).toBe('fail');
+    expect(off.result.findings[0]!.message).toMatch(/seccomp is switched off for every container/);
+  });
+
+  it('an invalid daemon.json is reported with its line, and the other checks still run', async () => {
+    const host = recordedHost({
+      info: { ...ENGINE_29_INFO, SecurityOptions: ['name=seccomp,profile=unconfined'] },
+      config: { text: '{ "debug": true, }', invalid: new UserError('trailing comma', 'Remove it.', '/etc/docker/daemon.json', 1, 17) },
+    });
+    const run = await runStep(step, contextFor(hostTarget, { host }));
+    const bad = run.result.findings.find((f) => f.message.startsWith('daemon.json cannot be read'));
+    expect(bad).toMatchObject({ file: '/etc/docker/daemon.json', line: 1, column: 17, severity: 'high' });
+    expect(run.result.findings.some((f) => /seccomp is switched off/.test(f.message))).toBe(true);
+    expect(run.proposals.filter((p) => p.changes.length > 0)).toEqual([]);
+  });
+
+  it('a container started by compose points at its compose file', async () => {
+    const host = recordedHost({
+      info: ENGINE_29_INFO,
+      containers: [
+        {
+          Name: '/shop-web-1',
+          HostConfig: { Privileged: true },
+          Config: { Labels: { 'com.docker.compose.service': 'web', 'com.docker.compose.project.config_files': '/srv/shop/compose.yaml' } },
+        },
+      ],
+    });
+    const run = await runStep(step, contextFor(hostTarget, { host }));
+    expect(run.result.findings[0]!.message).toMatch(/container shop-web-1 runs privileged.*\(started by docker compose, service web in \/srv\/shop\/compose.yaml\)/);
+    expect(run.proposals[0]!.title).toMatch(/compose service web \(\/srv\/shop\/compose.yaml\): remove --privileged there/);
+    expect(run.proposals[0]!.changes).toEqual([]);
+    expect(run.proposals[0]!.commands).toEqual([]);
+  });
+
+  it('an Engine 29 host reads "unconfined" as seccomp off for every container', async () => {
+    const host = recordedHost({ info: ENGINE_29_INFO, config: { path: '/etc/docker/daemon.json', text: '{\n  "seccomp-profile": "unconfined"\n}\n' } });
+    const run = await runStep(step, contextFor(hostTarget, { host }));
+    expect(run.result.findings.map((f) => f.message)).toContain('daemon.json sets "seccomp-profile": "unconfined", which turns seccomp off for every container');
+    expect(run.proposals.find((p) => p.id === 'daemon-seccomp-default')!.changes[0]!.after).toBe('{\n}\n');
+  });
+
+  it('an unreachable daemon is an error that says what to do', async () => {
+    const run = await runStep(step, contextFor(hostTarget, { host: unreachableHost() }));
+    expect(run.result.status).toBe('error');
+    expect(run.result.findings[0]!.message).toMatch(/does not answer: cannot reach the Docker daemon/);
+    expect(run.result.findings[0]!.evidence).toMatch(/Start Docker, or pass --docker-host/);
+    expect(run.proposals).toEqual([]);
+  });
+});
+
+describe.skipIf(!hasDockerd)('use-docker-defaults: a real dockerd', () => {
+  let d: TestDaemon;
+  const probe = systemProbe();
+  const live = (daemon: TestDaemon) =>
+    contextFor(hostTarget, { host: createHostFacts({ dockerHost: daemon.host, daemonConfigPath: daemon.configPath, env: {}, probe }), probe });
+
+  beforeAll(async () => {
+    d = await startDockerd();
+    await buildBusyboxImage(d, 'dh-bb:1');
+    const run = (name: string, flags: string[]) => d.docker(['run', '-d', '--name', name, '--network', 'none', ...flags, 'dh-bb:1', 'sleep', '3600']);
+    // No --privileged container here: this machine's capability bounding set lacks
+    // CAP_SYS_RESOURCE, so runc cannot start one ("unable to apply caps"). The recorded-host
+    // cases above cover privileged containers.
+    await run('dh-sysadmin', ['--cap-add', 'SYS_ADMIN']);
+    await run('dh-socket', ['-v', `${d.socket}:/var/run/docker.sock`]);
+    await run('dh-seccomp', ['--security-opt', 'seccomp=unconfined']);
+    await run('dh-pidhost', ['--pid', 'host']);
+    await run('dh-etc', ['-v', '/etc:/host-etc']);
+    await run('dh-etc-ro', ['-v', '/etc:/host-etc:ro']);
+    await run('dh-clean', []);
+  });
+  afterAll(async () => {
+    await d?.stop();
+  });
+
+  it('reports Engine 20.10 out of support and each weakening container by name, not the clean ones', async () => {
+    const run = await runStep(step, live(d));
+    expect(run.result.status).toBe('fail');
+    const messages = run.result.findings.map((f) => f.message);
+    const has = (re: RegExp) => expect(messages.some((m) => re.test(m)), `${re}\nin:\n${messages.join('\n')}`).toBe(true);
+    has(/^Docker Engine 20\.10\.\d+.* is out of support: release line 20\.10 .* gets no security fixes/);
+    has(/^container dh-sysadmin adds CAP_SYS_ADMIN/);
+    has(new RegExp(`^container dh-socket has the Docker socket mounted \\(${d.socket.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)`));
+    has(/^container dh-seccomp runs without a seccomp profile/);
+    has(/^container dh-pidhost shares the host's process namespace/);
+    has(/^container dh-etc mounts the host's \/etc writable at \/host-etc/);
+    expect(messages.some((m) => m.includes('dh-clean'))).toBe(false);
+    expect(messages.some((m) => m.includes('dh-etc-ro'))).toBe(false);
+    expect(run.result.notes?.join(' ')).toMatch(/7 running containers inspected/);
+  });
+
+  it('proposes the flags to leave out for each hand-started container, and runs nothing', async () => {
+    const run = await runStep(step, live(d));
+    const byId = new Map(run.proposals.map((p) => [p.id, p]));
+    expect(byId.get('container-dh-sysadmin')!.title).toBe('When you next create container dh-sysadmin, leave out: --cap-add SYS_ADMIN');
+    expect(byId.get('container-dh-seccomp')!.title).toBe('When you next create container dh-seccomp, leave out: --security-opt seccomp=unconfined');
+    expect(byId.get('container-dh-etc')!.title).toBe('When you next create container dh-etc, leave out: -v /etc:/host-etc');
+    expect(byId.get('container-dh-socket')!.warnings.join(' ')).toMatch(/socket proxy/);
+    for (const p of run.proposals) {
+      expect(p.changes).toEqual([]);
+      expect(p.commands.filter((c) => c.run)).toEqual([]);
+    }
+    expect(byId.has('container-dh-clean')).toBe(false);
+  });
+
+  it('"seccomp-profile": "unconfined" written to daemon.json: found at its line, and on 20.10 it would stop dockerd; the diff keeps the rest', async () => {
+    // Engine 20.10 refuses to start with it (it reads "unconfined" as a file path; moby#42481
+    // added the value in 23.0), so the file is written to the running daemon's config, not started.
+    const before = await fs.readFile(d.configPath, 'utf8');
+    const text = '{\n    "bridge": "none",\n    "seccomp-profile": "unconfined",\n    "debug": false\n}\n';
+    await fs.writeFile(d.configPath, text);
+    try {
+      const run = await runStep(step, live(d));
+      const finding = run.result.findings.find((f) => f.message.startsWith('daemon.json sets "seccomp-profile": "unconfined"'));
+      expect(finding).toMatchObject({ file: d.configPath, line: 3, severity: 'high' });
+      expect(finding!.message).toMatch(/reads that as the path of a profile file and will refuse to start at its next restart/);
+      const p = run.proposals.find((x) => x.id === 'daemon-seccomp-default')!;
+      expect(p.daemon).toBe('restart');
+      expect(p.changes[0]).toMatchObject({ path: d.configPath, before: text, after: '{\n    "bridge": "none",\n    "debug": false\n}\n' });
+      expect(p.warnings.join(' ')).toMatch(/operation not permitted/);
+      // The proposed file starts: dockerd answers with seccomp on.
+      await fs.writeFile(d.configPath, p.changes[0]!.after);
+      await d.restart();
+      const again = await runStep(step, live(d));
+      expect(again.result.findings.some((f) => /seccomp/.test(f.message))).toBe(false);
+    } finally {
+      await fs.writeFile(d.configPath, before);
+    }
+  });
+});

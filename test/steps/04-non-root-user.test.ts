@@ -1,0 +1,189 @@
+import { describe, expect, it } from 'vitest';
+import step, { stripSudo } from '../../steps/04-non-root-user.js';
+import { runStepTable, trivyCases, type StepCase } from '../dockerfile/step-table.js';
+import { contextFor, hostTarget, unreachableHost } from '../helpers/world.js';
+import type { ContainerDetails, HostFacts } from '../../src/host/facts.js';
+
+const DEBIAN_USER = 'RUN groupadd --system --gid 10001 app && useradd --system --uid 10001 --gid app --no-create-home --shell /usr/sbin/nologin app';
+const ALPINE_USER = 'RUN addgroup -S -g 10001 app && adduser -S -D -H -u 10001 -G app app';
+
+const cases: StepCase[] = [
+  {
+    name: 'no USER on Debian: create app and switch by number, before CMD',
+    given: 'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl\nCOPY app /app\nEXPOSE 8080\nCMD ["/app/run"]\n',
+    expect: {
+      status: 'fail',
+      findings: ['sets no USER, so the container runs as root'],
+      lines: [1],
+      afterFix: { removed: [], added: [DEBIAN_USER, 'USER 10001:10001'], contains: [`COPY app /app\n${DEBIAN_USER}\nUSER 10001:10001\nEXPOSE 8080`] },
+    },
+  },
+  {
+    name: 'USER root is replaced in place',
+    given: 'FROM node:20-slim\nWORKDIR /app\nCOPY . .\nUSER root\nCMD ["node", "server.js"]\n',
+    expect: { status: 'fail', findings: ['USER root makes the container run as root'], lines: [4], afterFix: { removed: ['USER root'], added: ['USER node'] } },
+  },
+  {
+    name: 'USER 0:0 on Alpine',
+    given: 'FROM alpine:3.20\nRUN apk add --no-cache python3\nUSER 0:0\nENTRYPOINT ["python3"]\n',
+    expect: { status: 'fail', findings: ['USER 0:0 makes the container run as root'], lines: [3], afterFix: { removed: ['USER 0:0'], added: [ALPINE_USER, 'USER 10001:10001'] } },
+  },
+  {
+    name: 'USER root:root followed by a RUN keeps root for the RUN and switches after it',
+    given: 'FROM ubuntu:24.04\nUSER root:root\nRUN apt-get update\nCMD ["bash"]\n',
+    expect: { status: 'fail', findings: ['USER root:root'], lines: [2], afterFix: { removed: [], added: [DEBIAN_USER, 'USER 10001:10001'], contains: [`RUN apt-get update\n${DEBIAN_USER}\nUSER 10001:10001\nCMD`] } },
+  },
+  {
+    name: 'root inherited from an earlier stage',
+    given: 'FROM debian:bookworm-slim AS base\nUSER root\nRUN true\n\nFROM base\nCOPY app /app\nCMD ["/app"]\n',
+    expect: { status: 'fail', findings: ['inherits USER root from stage "base" (line 1)'], lines: [2], afterFix: { removed: [], added: [DEBIAN_USER, 'USER 10001:10001'] } },
+  },
+  {
+    name: 'no USER in a chain of stages points at the final FROM',
+    given: 'FROM python:3.12-slim AS base\nRUN pip install flask\nFROM base\nCMD ["flask", "run"]\n',
+    expect: { status: 'fail', findings: ['and the stages it is built on set no USER'], lines: [3], afterFix: { added: [DEBIAN_USER, 'USER 10001:10001'] } },
+  },
+  {
+    name: 'USER from an ARG default that is root',
+    given: 'FROM debian:bookworm\nARG APP_USER=root\nUSER ${APP_USER}\nCMD ["sh"]\n',
+    expect: { status: 'fail', findings: ['USER ${APP_USER} (${APP_USER} resolves to root)'], lines: [3], afterFix: { removed: ['USER ${APP_USER}'], added: [DEBIAN_USER, 'USER 10001:10001'] } },
+  },
+  {
+    name: 'USER from a global ARG default that is not root passes',
+    given: 'ARG APP_USER=app\nFROM debian:bookworm\nARG APP_USER\nUSER ${APP_USER}\n',
+    expect: { status: 'pass', afterFix: null },
+  },
+  {
+    name: 'USER from an ARG without a default is a warning, not a guess',
+    given: 'FROM debian:bookworm\nARG APP_USER\nUSER $APP_USER\n',
+    expect: { status: 'warn', findings: ['has no default here'], lines: [3], afterFix: null },
+  },
+  {
+    name: 'scratch gets a numeric uid and no RUN',
+    given: 'FROM scratch\nCOPY server /server\nENTRYPOINT ["/server"]\n',
+    expect: { status: 'fail', lines: [1], afterFix: { removed: [], added: ['USER 10001:10001'], contains: ['COPY server /server\nUSER 10001:10001\nENTRYPOINT'] } },
+  },
+  {
+    name: 'distroless gets its nonroot user',
+    given: 'FROM golang:1.22 AS build\nRUN go build -o /out/app .\nFROM gcr.io/distroless/static-debian12\nCOPY --from=build /out/app /app\nCMD ["/app"]\n',
+    expect: { status: 'fail', lines: [3], afterFix: { added: ['USER nonroot'] } },
+  },
+  {
+    name: 'distroless :nonroot runs as nonroot by itself',
+    given: 'FROM gcr.io/distroless/static-debian12:nonroot\nCOPY app /app\nCMD ["/app"]\n',
+    expect: { status: 'pass', notes: ["nonroot (the base image's own user)"] },
+  },
+  {
+    name: 'a user the Dockerfile already creates is used',
+    given: 'FROM debian:bookworm-slim\nRUN useradd --uid 2000 --create-home worker\nCOPY . /srv\nCMD ["/srv/run"]\n',
+    expect: { status: 'fail', afterFix: { removed: [], added: ['USER 2000'] } },
+  },
+  {
+    name: 'an image unknown to docker-harden gets a numeric uid with a warning',
+    given: 'FROM registry.example.com/base/runtime:4.1\nCOPY app /app\nCMD ["/app"]\n',
+    expect: { status: 'fail', afterFix: { added: ['USER 10001:10001'], warnings: ['does not know how registry.example.com/base/runtime creates users'] } },
+  },
+  {
+    name: 'a port below 1024 is a warning of the fix',
+    given: 'FROM node:20-slim\nCOPY . /app\nEXPOSE 80\nCMD ["node", "/app/server.js"]\n',
+    expect: { status: 'fail', afterFix: { added: ['USER node'], warnings: ['port 80 (line 3), below 1024'] } },
+  },
+  {
+    name: 'CRLF, the escape directive and continuations stay byte for byte',
+    given: '# escape=`\r\nFROM debian:bookworm-slim\r\n# install tools\r\nRUN apt-get update && `\r\n    apt-get install -y curl\r\nCOPY app /app\r\nCMD ["/app"]',
+    expect: {
+      status: 'fail',
+      lines: [2],
+      afterFix: {
+        equals: `# escape=\`\r\nFROM debian:bookworm-slim\r\n# install tools\r\nRUN apt-get update && \`\r\n    apt-get install -y curl\r\nCOPY app /app\r\n${DEBIAN_USER}\r\nUSER 10001:10001\r\nCMD ["/app"]`,
+      },
+    },
+  },
+  {
+    name: 'a final stage that runs as non-root passes',
+    given: 'FROM node:20 AS build\nRUN npm ci\nFROM node:20-slim\nCOPY --from=build /app /app\nUSER node\nCMD ["node", "/app/index.js"]\n',
+    expect: { status: 'pass', afterFix: null },
+  },
+  {
+    name: 'nginx: the finding says why USER alone is not the fix',
+    given: 'FROM nginx:1.27\nCOPY site /usr/share/nginx/html\n',
+    expect: { status: 'fail', notes: ['nginxinc/nginx-unprivileged'], afterFix: null },
+  },
+  {
+    name: 'sudo where the build runs as root is dropped',
+    given: 'FROM debian:bookworm\nRUN sudo apt-get update && sudo -E apt-get install -y curl\nUSER 1000\n',
+    expect: { status: 'fail', findings: ['RUN uses sudo: the build already runs as root'], lines: [2], afterFix: { removed: ['RUN sudo apt-get update && sudo -E apt-get install -y curl'], added: ['RUN apt-get update && apt-get install -y curl'] } },
+  },
+  {
+    name: 'sudo under another user becomes USER root around that RUN',
+    given: 'FROM debian:bookworm\nUSER app\nRUN sudo make install\nCMD ["app"]\n',
+    expect: { status: 'fail', findings: ['switch with USER root for that step'], afterFix: { removed: ['RUN sudo make install'], added: ['USER root', 'RUN make install', 'USER app'] } },
+  },
+];
+
+// Trivy DS-0002 (root_user) and DS-0010 (run_using_sudo): their good cases pass, their bad ones fail.
+const rootUser = trivyCases('root_user');
+const sudo = trivyCases('run_using_sudo');
+const peer: StepCase[] = [
+  ...rootUser.good.map((given, i) => ({ name: `trivy root_user good #${i + 1}`, given, expect: { status: 'pass' as const } })),
+  ...rootUser.bad.map((given, i) => ({ name: `trivy root_user bad #${i + 1}`, given, expect: { status: 'fail' as const, findings: ['runs as root'], afterFix: { added: [DEBIAN_USER, 'USER 10001:10001'] } } })),
+  ...sudo.good.map((given, i) => ({ name: `trivy run_using_sudo good #${i + 1}`, given, expect: { status: 'pass' as const } })),
+  ...sudo.bad.map((given, i) => ({ name: `trivy run_using_sudo bad #${i + 1}`, given, expect: { status: 'fail' as const, findings: ['RUN uses sudo'], afterFix: { removed: ['RUN  sudo pip install --upgrade pip'], added: ['RUN  pip install --upgrade pip'] } } })),
+];
+
+describe('non-root-user on a Dockerfile', () => {
+  runStepTable(step, [...cases, ...peer]);
+});
+
+describe('stripSudo', () => {
+  it.each([
+    ['RUN sudo x', 'RUN x'],
+    ['RUN a && sudo -E -H b', 'RUN a && b'],
+    ['RUN (sudo x)', 'RUN (x)'],
+    ['RUN echo pseudo y', 'RUN echo pseudo y'],
+    ['RUN sudo -u postgres psql', null],
+  ])('%s', (input, output) => {
+    expect(stripSudo(input)).toBe(output);
+  });
+});
+
+/** Host facts for the container part: running containers as dockerd's inspect returns them. */
+function hostWith(containers: Partial<ContainerDetails>[], securityOptions: string[] = []): HostFacts {
+  return {
+    ...unreachableHost(),
+    ping: async () => undefined,
+    info: async () => ({ SecurityOptions: securityOptions }),
+    containers: async () => containers as ContainerDetails[],
+  };
+}
+
+describe('non-root-user on a host', () => {
+  // The same check runs against a real dockerd in test/integration/non-root-user-dockerd.test.ts;
+  // these cases cover the user namespace remap that the test daemon does not run with.
+  it('names containers whose Config.User is root, empty or 0', async () => {
+    const host = hostWith([
+      { Id: 'a'.repeat(64), Name: '/web', Image: 'sha256:1', Config: { User: '', Image: 'nginx:1.27' } as ContainerDetails['Config'] },
+      { Id: 'b'.repeat(64), Name: '/db', Image: 'sha256:2', Config: { User: '0:0', Image: 'postgres:16' } as ContainerDetails['Config'] },
+      { Id: 'c'.repeat(64), Name: '/app', Image: 'sha256:3', Config: { User: '10001', Image: 'app:1' } as ContainerDetails['Config'] },
+    ]);
+    const result = await step.check(contextFor(hostTarget, { host }));
+    expect(result.status).toBe('fail');
+    expect(result.findings.map((f) => f.message)).toEqual([expect.stringContaining('container web (image nginx:1.27) runs as root (Config.User is empty)'), expect.stringContaining('container db (image postgres:16) runs as root (Config.User "0:0")')]);
+    expect(await step.propose!(contextFor(hostTarget, { host }), result)).toEqual([]);
+  });
+  it('softens the finding when user namespaces remap root', async () => {
+    const host = hostWith([{ Id: 'a'.repeat(64), Name: '/web', Image: 'x', Config: { User: 'root', Image: 'nginx' } as ContainerDetails['Config'] }], ['name=seccomp,profile=builtin', 'name=userns']);
+    const result = await step.check(contextFor(hostTarget, { host }));
+    expect(result.status).toBe('warn');
+    expect(result.findings[0]!.message).toContain('user namespaces map that root');
+  });
+  it('passes with no running containers', async () => {
+    const result = await step.check(contextFor(hostTarget, { host: hostWith([]) }));
+    expect(result.status).toBe('pass');
+    expect(result.notes).toEqual(['0 running containers looked at']);
+  });
+  it('reports an unreachable daemon as an error', async () => {
+    const result = await step.check(contextFor(hostTarget, { host: unreachableHost() }));
+    expect(result.status).toBe('error');
+  });
+});

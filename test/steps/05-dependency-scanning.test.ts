@@ -1,0 +1,283 @@
+/**
+ * dependency-scanning: real files in a temp directory (Dockerfile, CI definitions, package-lock),
+ * the real system probe with PATH pointing at a temp bin directory. No scanner can be installed
+ * here, so the scanners on that PATH are small scripts that replay a recorded report in the format
+ * the real tool documents (test/fixtures/scanners).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import step, { CRON_FILE, TRIVY_ACTION, githubWorkflow, workflowFile } from '../../steps/05-dependency-scanning.js';
+import { systemProbe } from '../../src/core/probe.js';
+import { applyProposal, runStep } from '../../src/core/runner.js';
+import { ProfileStore, emptyProfile } from '../../src/core/profile.js';
+import type { CheckResult, Proposal, Status } from '../../src/core/step.js';
+import { contextFor, dockerfileTarget, hostTarget, memoryProbe } from '../helpers/world.js';
+
+const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'scanners');
+
+let tmp: string;
+beforeAll(async () => {
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'dh-scan-'));
+});
+afterAll(async () => {
+  await fs.rm(tmp, { recursive: true, force: true });
+});
+
+let n = 0;
+/** A fresh directory tree from `files` (relative path -> content; '' with a trailing / = directory). */
+async function tree(files: Record<string, string>): Promise<string> {
+  const dir = path.join(tmp, `w${++n}`);
+  for (const [rel, content] of Object.entries(files)) {
+    const full = path.join(dir, rel);
+    if (rel.endsWith('/')) {
+      await fs.mkdir(full, { recursive: true });
+      continue;
+    }
+    await fs.mkdir(path.dirname(full), { recursive: true });
+    await fs.writeFile(full, content);
+  }
+  await fs.mkdir(path.join(dir, 'bin'), { recursive: true });
+  return dir;
+}
+
+/** A fake scanner: prints a recorded report and exits with `exitCode`, nothing else. */
+async function fakeTool(binDir: string, name: string, fixture: string, exitCode = 0): Promise<string> {
+  const file = path.join(binDir, name);
+  await fs.writeFile(file, `#!/bin/sh\ncat '${path.join(fixtures, fixture)}'\nexit ${exitCode}\n`, { mode: 0o755 });
+  return file;
+}
+
+const DOCKERFILE = 'FROM python:3.9-slim\nCOPY . /app\nCMD ["python", "/app/main.py"]\n';
+
+interface FileCase {
+  name: string;
+  given: { files: Record<string, string>; dockerfile?: string; tools?: [name: string, fixture: string, exit?: number][] };
+  expect: {
+    status: Status;
+    findings: string[];
+    notes?: string[];
+    proposals?: string[];
+    /** Apply this proposal's file changes, then the check must report `status`. */
+    afterFix?: { proposal: string; status: Status };
+  };
+}
+
+const fileCases: FileCase[] = [
+  {
+    name: 'no repository, no CI, no scanner',
+    given: { files: { 'Dockerfile': DOCKERFILE } },
+    expect: { status: 'fail', findings: ['nothing scans this image in CI: it has no CI definition'], notes: ['no scanner installed here'], proposals: ['ci-github'], afterFix: { proposal: 'ci-github', status: 'pass' } },
+  },
+  {
+    name: 'a GitHub workflow that builds but scans nothing',
+    given: { files: { '.git/': '', 'Dockerfile': DOCKERFILE, '.github/workflows/build.yml': 'on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n      - run: docker build .\n' } },
+    expect: { status: 'fail', findings: ['its CI (.github/workflows/build.yml) runs no scanner'], proposals: ['ci-github'], afterFix: { proposal: 'ci-github', status: 'pass' } },
+  },
+  {
+    name: 'a GitHub workflow with trivy-action',
+    given: { files: { '.git/': '', 'Dockerfile': DOCKERFILE, '.github/workflows/scan.yaml': 'jobs:\n  s:\n    steps:\n      - uses: aquasecurity/trivy-action@0.28.0\n' } },
+    expect: { status: 'pass', findings: [], notes: ['CI scans images: ', 'scan.yaml:4'] },
+  },
+  {
+    name: 'GitLab container scanning template',
+    given: { files: { '.git/': '', 'Dockerfile': DOCKERFILE, '.gitlab-ci.yml': 'include:\n  - template: Jobs/Container-Scanning.gitlab-ci.yml\n' } },
+    expect: { status: 'pass', findings: [] },
+  },
+  {
+    name: 'grype in a Jenkinsfile',
+    given: { files: { '.git/': '', 'Dockerfile': DOCKERFILE, 'Jenkinsfile': "pipeline { stages { stage('scan') { steps { sh 'grype app:latest --fail-on high' } } } }\n" } },
+    expect: { status: 'pass', findings: [] },
+  },
+  {
+    name: 'GitLab CI without a scan: the GitLab job is offered first',
+    given: { files: { '.git/': '', 'Dockerfile': DOCKERFILE, '.gitlab-ci.yml': '# our pipeline\nstages: [build, deploy]\n\nbuild:\n  stage: build\n  script: [make]\n' } },
+    expect: { status: 'fail', findings: ['its CI (.gitlab-ci.yml) runs no scanner'], proposals: ['ci-gitlab', 'ci-github'], afterFix: { proposal: 'ci-gitlab', status: 'pass' } },
+  },
+  {
+    name: 'an installed trivy is offered on the final base image',
+    given: { files: { 'Dockerfile': 'FROM golang:1.22 AS build\nRUN go build -o /app\nFROM debian:12-slim\nCOPY --from=build /app /app\n' }, tools: [['trivy', 'trivy-image.json']] },
+    expect: { status: 'fail', findings: ['nothing scans this image in CI'], notes: ['scanners installed here: trivy'], proposals: ['scan-trivy', 'ci-github'] },
+  },
+  {
+    name: 'a Node project gets npm audit',
+    given: { files: { 'Dockerfile': 'FROM node:20\nCOPY . .\n', 'package-lock.json': '{"lockfileVersion": 3}' }, tools: [['npm', 'npm-audit.json', 1]] },
+    expect: { status: 'fail', findings: ['nothing scans this image in CI'], notes: ['`npm audit` can check'], proposals: ['npm-audit', 'ci-github'] },
+  },
+];
+
+async function setUp(c: FileCase) {
+  const dir = await tree(c.given.files);
+  for (const [name, fixture, exit] of c.given.tools ?? []) await fakeTool(path.join(dir, 'bin'), name, fixture, exit);
+  const probe = systemProbe({ PATH: path.join(dir, 'bin') });
+  const target = dockerfileTarget(path.join(dir, 'Dockerfile'));
+  return { dir, probe, ctx: contextFor(target, { probe }) };
+}
+
+function messages(result: CheckResult): string {
+  return result.findings.map((f) => f.message).join('\n');
+}
+
+describe('dependency-scanning: Dockerfile targets', () => {
+  it.each(fileCases)('$name', async (c) => {
+    const { ctx } = await setUp(c);
+    const run = await runStep(step, ctx);
+    expect(run.result.status).toBe(c.expect.status);
+    expect(run.result.findings).toHaveLength(c.expect.findings.length);
+    for (const f of c.expect.findings) expect(messages(run.result)).toContain(f);
+    for (const note of c.expect.notes ?? []) expect((run.result.notes ?? []).join('\n')).toContain(note);
+    if (c.expect.proposals) expect(run.proposals.map((p) => p.id)).toEqual(c.expect.proposals);
+    if (c.expect.afterFix) {
+      const proposal = run.proposals.find((p) => p.id === c.expect.afterFix!.proposal)!;
+      for (const change of proposal.changes) {
+        await fs.mkdir(path.dirname(change.path), { recursive: true });
+        await fs.writeFile(change.path, change.after);
+      }
+      expect((await step.check(ctx)).status).toBe(c.expect.afterFix.status);
+    }
+  });
+});
+
+describe('dependency-scanning: the proposed CI', () => {
+  it('the GitHub workflow parses as YAML, builds the right Dockerfile and fails on critical/high', async () => {
+    const dir = await tree({ '.git/': '', 'services/api/Dockerfile': DOCKERFILE });
+    const probe = systemProbe({ PATH: path.join(dir, 'bin') });
+    const ctx = contextFor(dockerfileTarget(path.join(dir, 'services/api/Dockerfile')), { probe });
+    const run = await runStep(step, ctx);
+    const change = run.proposals.find((p) => p.id === 'ci-github')!.changes[0]!;
+    expect(change.path).toBe(path.join(dir, '.github/workflows/docker-harden-scan-services-api.yml'));
+    expect(change.before).toBeNull();
+    const wf = parseYaml(change.after) as { on: Record<string, unknown>; jobs: { scan: { steps: { run?: string; uses?: string; with?: Record<string, unknown> }[] } } };
+    expect(Object.keys(wf.on)).toEqual(expect.arrayContaining(['push', 'pull_request', 'schedule']));
+    const steps = wf.jobs.scan.steps;
+    const build = steps.find((s) => s.run?.startsWith('docker build'))!;
+    expect(build.run).toBe('docker build --file services/api/Dockerfile --tag docker-harden-scan:${{ github.sha }} services/api');
+    const scan = steps.find((s) => s.uses === TRIVY_ACTION)!;
+    expect(scan.with).toMatchObject({ 'image-ref': 'docker-harden-scan:${{ github.sha }}', 'exit-code': '1', severity: 'CRITICAL,HIGH' });
+  });
+
+  it('a Dockerfile at the repository root builds with context . and a path with spaces is quoted', () => {
+    const wf = parseYaml(githubWorkflow('/r', '/r/Dockerfile')) as { jobs: { scan: { steps: { run?: string }[] } } };
+    expect(wf.jobs.scan.steps[1]!.run).toBe('docker build --file Dockerfile --tag docker-harden-scan:${{ github.sha }} .');
+    expect(workflowFile('/r', '/r/Dockerfile')).toBe('/r/.github/workflows/docker-harden-scan.yml');
+    const spaced = parseYaml(githubWorkflow('/r', "/r/my app/Dockerfile.prod")) as { jobs: { scan: { steps: { run?: string }[] } } };
+    expect(spaced.jobs.scan.steps[1]!.run).toBe("docker build --file 'my app/Dockerfile.prod' --tag docker-harden-scan:${{ github.sha }} 'my app'");
+  });
+
+  it('the GitLab edit keeps the file byte for byte and adds jobs in a listed stage', async () => {
+    const original = '# our pipeline\nstages: [build, deploy]\n\nbuild:\n  stage: build\n  script: [make]\n';
+    const dir = await tree({ '.git/': '', 'app/Dockerfile': DOCKERFILE, '.gitlab-ci.yml': original });
+    const ctx = contextFor(dockerfileTarget(path.join(dir, 'app/Dockerfile')), { probe: systemProbe({ PATH: path.join(dir, 'bin') }) });
+    const run = await runStep(step, ctx);
+    const change = run.proposals.find((p) => p.id === 'ci-gitlab')!.changes[0]!;
+    expect(change.before).toBe(original);
+    expect(change.after.startsWith(original)).toBe(true);
+    const ci = parseYaml(change.after) as Record<string, { stage?: string; script: string[]; needs?: string[] }>;
+    expect(ci['docker-harden-build']!.stage).toBe('deploy');
+    expect(ci['docker-harden-build']!.script[0]).toBe('docker build --file app/Dockerfile --tag docker-harden-scan:$CI_COMMIT_SHORT_SHA app');
+    expect(ci['docker-harden-scan']!.needs).toEqual(['docker-harden-build']);
+    expect(ci['docker-harden-scan']!.script[0]).toContain('--exit-code 1');
+    expect(ci['docker-harden-scan']!.script[0]).toContain('--severity CRITICAL,HIGH');
+    expect(ci.build).toEqual({ stage: 'build', script: ['make'] });
+  });
+});
+
+describe('dependency-scanning: running a scanner on a yes shows its parsed result', () => {
+  async function apply(proposal: Proposal) {
+    const store = new ProfileStore(path.join(tmp, `state${++n}`));
+    const profile = emptyProfile();
+    const outcome = await applyProposal(step, dockerfileTarget('/x/Dockerfile'), proposal, { store, profile });
+    return { outcome, profile };
+  }
+
+  it('trivy on the base image: counts by severity and the worst findings, nothing recorded to undo', async () => {
+    const c = fileCases.find((x) => x.name.startsWith('an installed trivy'))!;
+    const { dir, ctx } = await setUp(c);
+    const run = await runStep(step, ctx);
+    const scan = run.proposals.find((p) => p.id === 'scan-trivy')!;
+    expect(scan.commands[0]!.argv).toEqual([path.join(dir, 'bin', 'trivy'), 'image', '--format', 'json', '--quiet', '--scanners', 'vuln', 'debian:12-slim']);
+    expect(scan.commands[0]!.parse).toBe('trivy-json');
+    const { outcome, profile } = await apply(scan);
+    expect(outcome.status).toBe('applied');
+    expect(outcome.scans?.[0]?.counts).toEqual({ critical: 2, high: 2, medium: 1, low: 1, unknown: 0 });
+    expect(outcome.message).toContain('6 vulnerabilities (2 critical, 2 high, 1 medium, 1 low)');
+    expect(outcome.message).toContain('CVE-2024-45491');
+    expect(profile.applied).toEqual([]);
+  });
+
+  it('npm audit exits 1 when it finds something: still a readable result', async () => {
+    const c = fileCases.find((x) => x.name.startsWith('a Node project'))!;
+    const { dir, ctx } = await setUp(c);
+    const run = await runStep(step, ctx);
+    const audit = run.proposals.find((p) => p.id === 'npm-audit')!;
+    expect(audit.commands[0]!.argv).toEqual([path.join(dir, 'bin', 'npm'), 'audit', '--json', '--prefix', dir]);
+    const { outcome } = await apply(audit);
+    expect(outcome.status).toBe('applied');
+    expect(outcome.scans?.[0]?.counts.critical).toBe(2);
+    expect(outcome.message).toContain('npm audit: 3 vulnerabilities (2 critical, 1 medium)');
+  });
+
+  it('a scanner that fails without a report is a failed outcome that says why', async () => {
+    const dir = await tree({});
+    const broken = path.join(dir, 'bin', 'trivy');
+    await fs.writeFile(broken, '#!/bin/sh\necho "FATAL: failed to download vulnerability DB" >&2\nexit 1\n', { mode: 0o755 });
+    const { outcome } = await apply({ id: 'scan-trivy', title: 'scan', changes: [], commands: [{ title: 't', argv: [broken, 'image', 'x'], run: true, parse: 'trivy-json' }], warnings: [] });
+    expect(outcome.status).toBe('failed');
+    expect(outcome.message).toContain('failed to download vulnerability DB');
+  });
+});
+
+interface HostCase {
+  name: string;
+  given: { files?: Record<string, string>; which?: Record<string, string> };
+  expect: { status: Status; findings: string[]; proposals: string[]; afterFix?: Status };
+}
+
+const hostCases: HostCase[] = [
+  { name: 'no scanner, nothing scheduled', given: {}, expect: { status: 'fail', findings: ['no image scanner is installed'], proposals: ['install-trivy'] } },
+  {
+    name: 'trivy installed but not scheduled',
+    given: { which: { trivy: '/usr/bin/trivy', docker: '/usr/bin/docker' }, files: { '/etc/cron.d/': '' } },
+    expect: { status: 'warn', findings: ['not scanned on a schedule (trivy installed'], proposals: ['scheduled-scan'], afterFix: 'pass' },
+  },
+  {
+    name: 'a cron job already scans the images',
+    given: { which: { grype: '/usr/local/bin/grype' }, files: { '/etc/cron.d/image-scan': '0 3 * * * root for i in $(docker ps --format "{{.Image}}"); do grype "$i"; done\n' } },
+    expect: { status: 'pass', findings: [], proposals: [] },
+  },
+  {
+    name: 'a systemd timer unit runs trivy',
+    given: { which: { trivy: '/usr/bin/trivy' }, files: { '/etc/systemd/system/trivy-scan.service': '[Service]\nExecStart=/usr/local/bin/scan-images.sh trivy image\n' } },
+    expect: { status: 'pass', findings: [], proposals: [] },
+  },
+];
+
+describe('dependency-scanning: the host', () => {
+  it.each(hostCases)('$name', async (c) => {
+    const files = { ...(c.given.files ?? {}) };
+    const probe = memoryProbe({ files, which: c.given.which });
+    const ctx = contextFor(hostTarget, { probe });
+    const run = await runStep(step, ctx);
+    expect(run.result.status).toBe(c.expect.status);
+    expect(run.result.findings).toHaveLength(c.expect.findings.length);
+    for (const f of c.expect.findings) expect(messages(run.result)).toContain(f);
+    expect(run.proposals.map((p) => p.id)).toEqual(c.expect.proposals);
+    if (c.expect.afterFix) {
+      const change = run.proposals[0]!.changes[0]!;
+      expect(change.path).toBe(CRON_FILE);
+      expect(change.after).toMatch(/^23 4 \* \* \* root for img in \$\(\/usr\/bin\/docker ps --format '\{\{\.Image\}\}' \| sort -u\); do \/usr\/bin\/trivy image/m);
+      files[change.path] = change.after;
+      expect((await step.check(ctx)).status).toBe(c.expect.afterFix);
+    }
+  });
+
+  it('without a scanner, the container form is shown and never run', async () => {
+    const run = await runStep(step, contextFor(hostTarget, { probe: memoryProbe() }));
+    const install = run.proposals[0]!;
+    expect(install.commands.every((c) => !c.run)).toBe(true);
+    expect(install.commands[0]!.argv).toContain('/var/run/docker.sock:/var/run/docker.sock:ro');
+  });
+});

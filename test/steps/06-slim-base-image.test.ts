@@ -1,0 +1,116 @@
+import { describe } from 'vitest';
+import step from '../../steps/06-slim-base-image.js';
+import { runStepTable, trivyCases, type StepCase } from '../dockerfile/step-table.js';
+
+const cases: StepCase[] = [
+  {
+    name: 'node:20 becomes node:20-slim',
+    given: 'FROM node:20\nWORKDIR /app\nCOPY . .\nUSER node\nCMD ["node", "server.js"]\n',
+    expect: { status: 'fail', findings: ['full image node:20; node:20-slim is the smaller image'], lines: [1], afterFix: { removed: ['FROM node:20'], added: ['FROM node:20-slim'] } },
+  },
+  {
+    name: 'python with a Debian suite keeps the suite in the slim tag',
+    given: 'FROM python:3.12-bookworm\nCOPY . /app\nCMD ["python", "/app/main.py"]\n',
+    expect: { status: 'fail', afterFix: { removed: ['FROM python:3.12-bookworm'], added: ['FROM python:3.12-slim-bookworm'] } },
+  },
+  {
+    name: 'debian codename',
+    given: 'FROM debian:bookworm\nRUN apt-get update && apt-get install -y --no-install-recommends ca-certificates\n',
+    expect: { status: 'fail', afterFix: { added: ['FROM debian:bookworm-slim'] } },
+  },
+  {
+    name: 'a registry prefix stays as written; only the tag changes',
+    given: 'FROM docker.io/library/node:20.11.1 AS app\nCMD ["node"]\n',
+    expect: { status: 'fail', afterFix: { added: ['FROM docker.io/library/node:20.11.1-slim AS app'] } },
+  },
+  {
+    name: 'JDK to JRE',
+    given: 'FROM eclipse-temurin:21-jdk\nCOPY app.jar /app.jar\nCMD ["java", "-jar", "/app.jar"]\n',
+    expect: { status: 'fail', findings: ['a JDK (eclipse-temurin:21-jdk) where a JRE would do'], afterFix: { added: ['FROM eclipse-temurin:21-jre'] } },
+  },
+  {
+    name: 'a Go toolchain image that only runs a binary becomes distroless',
+    given: 'FROM golang:1.22\nCOPY server /server\nENTRYPOINT ["/server"]\n',
+    expect: {
+      status: 'fail',
+      findings: ['Go toolchain image golang:1.22'],
+      afterFix: { added: ['FROM gcr.io/distroless/static-debian12:nonroot'], warnings: ['CGO_ENABLED=0'] },
+    },
+  },
+  {
+    name: 'a Go toolchain image that compiles in the final stage is left to multi-stage-build',
+    given: 'FROM golang:1.22\nCOPY . .\nRUN go build -o /server .\nENTRYPOINT ["/server"]\n',
+    expect: { status: 'fail', findings: ['split it into a build stage and a small final stage first (step multi-stage-build)'], afterFix: null },
+  },
+  {
+    name: 'maven in the final stage that builds is left to multi-stage-build',
+    given: 'FROM maven:3.9-eclipse-temurin-21\nCOPY . .\nRUN mvn package\nCMD ["java", "-jar", "target/app.jar"]\n',
+    expect: { status: 'fail', findings: ['eclipse-temurin:21-jre', 'which needs the JDK'], afterFix: null },
+  },
+  {
+    name: 'only the final stage matters',
+    given: 'FROM node:20 AS build\nRUN npm ci && npm run build\nFROM node:20-slim\nCOPY --from=build /app /app\nUSER node\n',
+    expect: { status: 'pass', notes: ['already a small variant'] },
+  },
+  {
+    name: 'the base reached through FROM <stage> is the one judged',
+    given: 'FROM python:3.12 AS base\nRUN pip install flask\nFROM base\nCMD ["flask", "run"]\n',
+    expect: { status: 'fail', findings: ['through stage 1\'s FROM chain'], lines: [1], afterFix: { added: ['FROM python:3.12-slim AS base'] } },
+  },
+  {
+    name: 'an image from a global ARG: the ARG default changes',
+    given: 'ARG BASE=node:20\nFROM ${BASE}\nCMD ["node"]\n',
+    expect: { status: 'fail', lines: [2], afterFix: { removed: ['ARG BASE=node:20'], added: ['ARG BASE=node:20-slim'] } },
+  },
+  {
+    name: 'a tag from an ARG: the suffix is appended',
+    given: 'ARG NODE_VERSION=20\nFROM node:${NODE_VERSION}\nCMD ["node"]\n',
+    expect: { status: 'fail', afterFix: { added: ['FROM node:${NODE_VERSION}-slim'] } },
+  },
+  {
+    name: 'a digest-pinned full image: explain, do not drop the pin',
+    given: 'FROM node:20@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\nCMD ["node"]\n',
+    expect: { status: 'fail', findings: ['pinned by digest'], afterFix: null },
+  },
+  {
+    name: 'no tag at all',
+    given: 'FROM node\nCMD ["node"]\n',
+    expect: { status: 'fail', findings: ['has no tag and so means "latest"', 'node:slim'], absent: ['is the smaller image'], afterFix: null },
+  },
+  {
+    name: 'already slim, alpine, distroless or scratch',
+    given: 'FROM node:20-alpine\nCMD ["node"]\n',
+    expect: { status: 'pass' },
+  },
+  { name: 'scratch', given: 'FROM scratch\nCOPY app /app\n', expect: { status: 'pass', notes: ['FROM scratch'] } },
+  { name: 'ubuntu has no slimmer official variant', given: 'FROM ubuntu:24.04\n', expect: { status: 'pass' } },
+  { name: 'an unknown image is not judged by invention', given: 'FROM myorg/runtime:4.1\n', expect: { status: 'pass', notes: ['family unknown'] } },
+  {
+    name: 'warns about tools the slim image lacks',
+    given: 'FROM debian:bookworm\nRUN curl -fsSL https://example.com/x -o /x\n',
+    expect: { status: 'fail', afterFix: { added: ['FROM debian:bookworm-slim'], warnings: ['uses curl, which debian:bookworm-slim does not include'] } },
+  },
+  {
+    name: 'CRLF and the escape directive stay byte for byte',
+    given: '# escape=`\r\nFROM python:3.12\r\nRUN pip install `\r\n    flask\r\nCMD ["flask"]\r\n',
+    expect: { status: 'fail', afterFix: { equals: '# escape=`\r\nFROM python:3.12-slim\r\nRUN pip install `\r\n    flask\r\nCMD ["flask"]\r\n' } },
+  },
+  {
+    name: 'the size of the local image is shown when docker has it',
+    given: 'FROM node:20-slim\n',
+    world: { which: { docker: '/usr/bin/docker' }, commands: { 'docker image inspect --format {{.Size}} node:20-slim': { stdout: '219000000\n' } } },
+    expect: { status: 'pass', notes: ['the local image node:20-slim is 219 MB'] },
+  },
+];
+
+// Trivy DS-0001 (latest_tag). Its good case `FROM debian:9` is pinned, so no "latest" finding; we
+// still fail it because debian:9-slim exists and this step also asks for the slim variant.
+const latest = trivyCases('latest_tag');
+const peer: StepCase[] = [
+  ...latest.good.map((given, i) => ({ name: `trivy latest_tag good #${i + 1}`, given, expect: { status: 'fail' as const, findings: ['debian:9-slim is the smaller image'], absent: ['latest'], afterFix: { added: ['FROM debian:9-slim'] } } })),
+  ...latest.bad.map((given, i) => ({ name: `trivy latest_tag bad #${i + 1}`, given, expect: { status: 'fail' as const, findings: ['built on debian:latest', '"latest" moves to a new version'], afterFix: null } })),
+];
+
+describe('slim-base-image', () => {
+  runStepTable(step, [...cases, ...peer]);
+});

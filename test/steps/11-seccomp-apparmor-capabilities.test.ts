@@ -1,0 +1,399 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, promises as fs, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { diffLines } from 'diff';
+import step from '../../steps/11-seccomp-apparmor-capabilities.js';
+import { runStep } from '../../src/core/runner.js';
+import { systemProbe, type Probe } from '../../src/core/probe.js';
+import { createHostFacts } from '../../src/host/client.js';
+import { composeTarget, contextFor, hostTarget, memoryProbe, unreachableHost, type MemoryWorld } from '../helpers/world.js';
+import { recordedHost, ENGINE_29_INFO } from '../helpers/recorded-host.js';
+import { runStepTable, trivyCases, type StepCase } from '../dockerfile/step-table.js';
+import { buildBusyboxImage, hasDockerd, startDockerd, type TestDaemon } from '../helpers/dockerd.js';
+import type { Status } from '../../src/core/step.js';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'dh-step11-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+let n = 0;
+function composeFile(text: string): string {
+  const dir = path.join(tmp, `c${n++}`);
+  mkdirSync(dir);
+  const file = path.join(dir, 'compose.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compose: each case applies every proposal the way `fix --yes` does (one, re-check, the next).
+
+interface ComposeCase {
+  name: string;
+  given: string;
+  expect: {
+    status: Status;
+    findings: string[];
+    /** Proposal ids offered by the first check. */
+    proposals: string[];
+    /** The file after every proposal was applied (then the check passes). */
+    after?: string;
+  };
+}
+
+const composeCases: ComposeCase[] = [
+  {
+    name: 'a bare service gets cap_drop, no-new-privileges and a read-only root, comments kept',
+    given: [
+      '# shop backend',
+      'services:',
+      '  api:',
+      '    image: example/api:2.1   # pinned by CI',
+      '    environment:',
+      '      LOG_LEVEL: info # quiet',
+      '',
+      '  # the worker has no ports',
+      '  worker:',
+      '    image: example/worker:2.1',
+      '    user: "10001"',
+      '',
+    ].join('\n'),
+    expect: {
+      status: 'fail',
+      findings: [
+        "service api keeps Docker's default capabilities (14, such as CHOWN, DAC_OVERRIDE, SETUID and NET_RAW): no cap_drop: [ALL]",
+        'service api does not set no-new-privileges',
+        'service api has a writable root file system',
+        "service worker keeps Docker's default capabilities",
+        'service worker does not set no-new-privileges',
+        'service worker has a writable root file system',
+      ],
+      proposals: ['api-cap-drop', 'api-no-new-privileges', 'api-read-only', 'worker-cap-drop', 'worker-no-new-privileges', 'worker-read-only'],
+      after: [
+        '# shop backend',
+        'services:',
+        '  api:',
+        '    image: example/api:2.1   # pinned by CI',
+        '    environment:',
+        '      LOG_LEVEL: info # quiet',
+        '    cap_drop:',
+        '      - ALL',
+        '    security_opt:',
+        '      - no-new-privileges:true',
+        '    read_only: true',
+        '    tmpfs:',
+        '      - /tmp',
+        '',
+        '  # the worker has no ports',
+        '  worker:',
+        '    image: example/worker:2.1',
+        '    user: "10001"',
+        '    cap_drop:',
+        '      - ALL',
+        '    security_opt:',
+        '      - no-new-privileges:true',
+        '    read_only: true',
+        '    tmpfs:',
+        '      - /tmp',
+        '',
+      ].join('\n'),
+    },
+  },
+  {
+    name: 'nginx on port 80 gets NET_BIND_SERVICE and the capabilities its entrypoint needs',
+    given: 'services:\n  web:\n    image: nginx:1.27-alpine\n    ports:\n      - "80:80"\n    cap_drop: [NET_RAW]\n    security_opt: ["no-new-privileges:true"]\n    read_only: true\n    tmpfs: [/tmp, /var/cache/nginx, /var/run]\n',
+    expect: {
+      status: 'fail',
+      findings: ["service web keeps Docker's default capabilities"],
+      proposals: ['web-cap-drop'],
+      after:
+        'services:\n  web:\n    image: nginx:1.27-alpine\n    ports:\n      - "80:80"\n    cap_drop: [NET_RAW, ALL]\n    security_opt: ["no-new-privileges:true"]\n    read_only: true\n    tmpfs: [/tmp, /var/cache/nginx, /var/run]\n    cap_add:\n      - NET_BIND_SERVICE\n      - CHOWN\n      - SETGID\n      - SETUID\n',
+    },
+  },
+  {
+    name: 'postgres run as a set user needs nothing back; its port 5432 is above 1024',
+    given: 'services:\n  db:\n    image: postgres:17\n    user: "999:999"\n    expose: ["5432"]\n    security_opt:\n      - no-new-privileges\n    read_only: true\n',
+    expect: {
+      status: 'fail',
+      findings: ["service db keeps Docker's default capabilities"],
+      proposals: ['db-cap-drop'],
+      after: 'services:\n  db:\n    image: postgres:17\n    user: "999:999"\n    expose: ["5432"]\n    security_opt:\n      - no-new-privileges\n    read_only: true\n    cap_drop:\n      - ALL\n',
+    },
+  },
+  {
+    name: 'a hardened service passes',
+    given: 'services:\n  app:\n    image: x\n    cap_drop: [ALL]\n    cap_add: [NET_BIND_SERVICE]\n    security_opt: ["no-new-privileges=true"]\n    read_only: true\n',
+    expect: { status: 'pass', findings: [], proposals: [] },
+  },
+  {
+    name: 'dangerous cap_add is its own finding; the cap_add it has stays',
+    given: 'services:\n  debug:\n    image: x\n    cap_add:\n      - SYS_PTRACE\n    cap_drop: [ALL]\n    security_opt: [no-new-privileges:true]\n    read_only: true\n',
+    expect: { status: 'fail', findings: ['service debug adds SYS_PTRACE, which widens what root in it can do to the host'], proposals: [] },
+  },
+  {
+    name: 'a privileged service is reported for step 1, with nothing proposed here',
+    given: 'services:\n  dind:\n    image: docker:dind\n    privileged: true\n',
+    expect: { status: 'fail', findings: ['service dind runs privileged: capability and profile settings do not apply to it (see step 1)'], proposals: [] },
+  },
+];
+
+describe('seccomp-apparmor-capabilities: compose files', () => {
+  it.each(composeCases)('$name', async (c) => {
+    const file = composeFile(c.given);
+    const ctx = contextFor(composeTarget(file));
+    const first = await runStep(step, ctx);
+    const messages = first.result.findings.map((f) => f.message);
+    expect(first.result.status, messages.join('\n')).toBe(c.expect.status);
+    for (const want of c.expect.findings) expect(messages.some((m) => m.includes(want)), `${want}\nin:\n${messages.join('\n')}`).toBe(true);
+    expect(messages).toHaveLength(c.expect.findings.length);
+    for (const f of first.result.findings) expect(f).toMatchObject({ file, line: expect.any(Number) });
+    expect(first.proposals.map((p) => p.id)).toEqual(c.expect.proposals);
+    if (!c.expect.after) return;
+    for (let round = 0; round < 10; round++) {
+      const run = await runStep(step, ctx);
+      const next = run.proposals.find((p) => p.changes.length > 0);
+      if (!next) break;
+      expect(next.warnings.length).toBeGreaterThan(0);
+      expect(next.changes[0]!.before).toBe(readFileSync(file, 'utf8'));
+      writeFileSync(file, next.changes[0]!.after);
+    }
+    const after = readFileSync(file, 'utf8');
+    expect(after).toBe(c.expect.after);
+    // Every line of the original is still there, in order: only lines were added.
+    expect(diffLines(c.given, after).filter((p) => p.removed).map((p) => p.value).join(''), 'removed text').toBe(
+      diffLines(c.given, after)
+        .filter((p) => p.removed)
+        .map((p) => p.value)
+        .filter((v) => /cap_drop: \[NET_RAW\]/.test(v))
+        .join(''),
+    );
+    expect((await runStep(step, ctx)).result.status).toBe('pass');
+  });
+
+  it('the needed capabilities are explained in the proposal', async () => {
+    const file = composeFile('services:\n  web:\n    image: docker.io/library/nginx:1.27\n    ports: ["443:443"]\n');
+    const run = await runStep(step, contextFor(composeTarget(file)));
+    const p = run.proposals.find((x) => x.id === 'web-cap-drop')!;
+    expect(p.title).toBe('Service web: cap_drop: [ALL], cap_add: [NET_BIND_SERVICE, CHOWN, SETGID, SETUID]');
+    expect(p.description).toMatch(/NET_BIND_SERVICE: the service listens on port 443, below 1024/);
+    expect(p.description).toMatch(/nginx master process starts as root/);
+    expect(p.warnings[0]).toMatch(/operation not permitted/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Dockerfile: port 22, with Trivy's peer case (DS-0004).
+
+const port22 = trivyCases('port22');
+const dockerfileCases: StepCase[] = [
+  ...port22.good.map((given, i) => ({ name: `trivy port22 good #${i + 1}`, given, expect: { status: 'pass' as Status, findings: [], afterFix: null } })),
+  ...port22.bad.map((given, i) => ({
+    name: `trivy port22 bad #${i + 1}`,
+    given,
+    expect: { status: 'fail' as Status, findings: ['exposes port 22 (ssh)'], lines: [3], afterFix: { removed: ['EXPOSE 22'], added: [] } },
+  })),
+  {
+    name: 'port 22 among others: only 22 goes',
+    given: 'FROM alpine:3.20\nEXPOSE 22/tcp 8080\nCMD ["app"]\n',
+    expect: { status: 'fail', findings: ['exposes port 22'], lines: [2], afterFix: { equals: 'FROM alpine:3.20\nEXPOSE 8080\nCMD ["app"]\n' } },
+  },
+  {
+    name: 'port 22 through an ARG default',
+    given: 'FROM alpine:3.20\nARG SSH_PORT=22\nEXPOSE ${SSH_PORT}\n',
+    expect: { status: 'fail', findings: ['exposes port 22'], lines: [3], afterFix: { removed: ['EXPOSE ${SSH_PORT}'], added: [] } },
+  },
+  {
+    name: '22/udp is not ssh',
+    given: 'FROM alpine:3.20\nEXPOSE 22/udp\n',
+    expect: { status: 'pass', findings: [], afterFix: null },
+  },
+  {
+    name: 'an ssh server installed in the image is reported, with no automatic fix',
+    given: 'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y openssh-server\nCMD ["/usr/sbin/sshd", "-D"]\n',
+    expect: { status: 'fail', findings: ['installs an ssh server'], lines: [2], afterFix: null },
+  },
+  {
+    name: 'EXPOSE 22 in a build stage that is not the final image is fine',
+    given: 'FROM alpine:3.20 AS build\nEXPOSE 22\nRUN true\n\nFROM scratch\nCOPY --from=build /etc/hostname /x\n',
+    expect: { status: 'pass', findings: [], afterFix: null },
+  },
+];
+
+describe('seccomp-apparmor-capabilities: Dockerfiles', () => {
+  runStepTable(step, dockerfileCases);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Hosts
+
+const noLsm: MemoryWorld = {};
+const appArmorWorld: MemoryWorld = {
+  files: { '/sys/module/apparmor/parameters/enabled': 'Y\n', '/sys/kernel/security/apparmor/profiles': 'docker-default (enforce)\n/usr/sbin/cupsd (enforce)\n' },
+};
+const selinuxWorld: MemoryWorld = { files: { '/sys/fs/selinux/enforce': '1' } };
+
+describe('seccomp-apparmor-capabilities: recorded hosts (AppArmor and SELinux cannot be set up on this kernel)', () => {
+  it('AppArmor on with docker-default loaded and used, no-new-privileges on, containers dropping ALL: pass', async () => {
+    const host = recordedHost({
+      info: ENGINE_29_INFO,
+      config: { text: '{\n  "no-new-privileges": true\n}\n' },
+      containers: [{ Name: '/web', HostConfig: { CapDrop: ['ALL'], CapAdd: ['NET_BIND_SERVICE'] } }],
+    });
+    const run = await runStep(step, contextFor(hostTarget, { host, probe: memoryProbe(appArmorWorld) }));
+    expect(run.result.findings).toEqual([]);
+    expect(run.result.status).toBe('pass');
+    expect(run.result.notes).toContain('AppArmor is enabled and docker-default is loaded');
+  });
+
+  it('AppArmor on but docker-default not loaded', async () => {
+    const host = recordedHost({ info: ENGINE_29_INFO, config: { text: '{"no-new-privileges": true}' } });
+    const world = { files: { '/sys/module/apparmor/parameters/enabled': 'Y\n', '/sys/kernel/security/apparmor/profiles': '/usr/sbin/cupsd (enforce)\n' } };
+    const run = await runStep(step, contextFor(hostTarget, { host, probe: memoryProbe(world) }));
+    expect(run.result.findings.map((f) => f.message)).toEqual([expect.stringMatching(/docker-default profile is not loaded/)]);
+  });
+
+  it('containers: added capabilities, no cap-drop, unconfined profiles; a proposal per container, nothing run', async () => {
+    const host = recordedHost({
+      info: ENGINE_29_INFO,
+      config: { text: '{"no-new-privileges": true}' },
+      containers: [
+        { Name: '/vpn', HostConfig: { CapAdd: ['CAP_NET_ADMIN'], CapDrop: null } },
+        { Name: '/tool', HostConfig: { SecurityOpt: ['apparmor=unconfined', 'seccomp=unconfined'], CapDrop: ['ALL'] } },
+        { Name: '/priv', HostConfig: { Privileged: true } },
+      ],
+    });
+    const run = await runStep(step, contextFor(hostTarget, { host, probe: memoryProbe(appArmorWorld) }));
+    expect(run.result.findings.map((f) => f.message)).toEqual([
+      'container vpn adds capabilities NET_ADMIN; NET_ADMIN widens what root in it can do to the host',
+      "container vpn keeps Docker's default capabilities (no --cap-drop ALL)",
+      expect.stringMatching(/^container tool runs without a seccomp profile/),
+      expect.stringMatching(/^container tool runs without the docker-default AppArmor profile/),
+      'container priv runs privileged: capability and profile settings do not apply to it (see step 1)',
+    ]);
+    expect(run.proposals.map((p) => p.title)).toEqual([
+      'When you next create container vpn: add --cap-drop ALL (keeping --cap-add for none of the current ones); leave out --cap-add NET_ADMIN',
+      'When you next create container tool: leave out --security-opt apparmor=unconfined --security-opt seccomp=unconfined',
+    ]);
+    for (const p of run.proposals) expect([p.changes, p.commands]).toEqual([[], []]);
+  });
+
+  it('SELinux enforcing without selinux-enabled: a finding and the daemon.json change', async () => {
+    const host = recordedHost({ info: { ...ENGINE_29_INFO, SecurityOptions: ['name=seccomp,profile=builtin'] }, config: { text: '{\n  "no-new-privileges": true\n}\n' } });
+    const run = await runStep(step, contextFor(hostTarget, { host, probe: memoryProbe(selinuxWorld) }));
+    expect(run.result.findings.map((f) => f.message)).toEqual([
+      'SELinux is enforcing, but dockerd runs without "selinux-enabled": containers are not given their own SELinux labels',
+    ]);
+    const p = run.proposals.find((x) => x.id === 'daemon-selinux-enabled')!;
+    expect(p.changes[0]!.after).toBe('{\n  "no-new-privileges": true,\n  "selinux-enabled": true\n}\n');
+    expect(p.daemon).toBe('restart');
+    expect(p.warnings.join(' ')).toMatch(/:z \(shared\) or :Z/);
+  });
+
+  it('SELinux permissive is a finding of its own', async () => {
+    const host = recordedHost({ info: ENGINE_29_INFO, config: { text: '{"no-new-privileges": true}' } });
+    const run = await runStep(step, contextFor(hostTarget, { host, probe: memoryProbe({ files: { '/sys/fs/selinux/enforce': '0' } }) }));
+    expect(run.result.findings.map((f) => f.message)).toEqual([expect.stringMatching(/SELinux is in permissive mode/)]);
+  });
+
+  it('an unreachable daemon is an error', async () => {
+    const run = await runStep(step, contextFor(hostTarget, { host: unreachableHost() }));
+    expect(run.result.status).toBe('error');
+  });
+});
+
+/** The real machine, except for the /proc entries of one dockerd, which are replaced. */
+function probeWithDockerd(pid: string, entries: Record<string, string>): Probe {
+  const real = systemProbe();
+  return {
+    ...real,
+    async list(dir) {
+      return dir === '/proc' ? [pid] : real.list(dir);
+    },
+    async readText(file) {
+      const prefix = `/proc/${pid}/`;
+      if (file.startsWith(prefix)) return entries[file.slice(prefix.length)] ?? null;
+      return real.readText(file);
+    },
+  };
+}
+
+describe.skipIf(!hasDockerd)('seccomp-apparmor-capabilities on a real dockerd', () => {
+  let d: TestDaemon;
+  const live = (world: MemoryWorld) => {
+    const probe = memoryProbe(world);
+    return contextFor(hostTarget, { host: createHostFacts({ dockerHost: d.host, daemonConfigPath: d.configPath, env: {}, probe }), probe });
+  };
+
+  beforeAll(async () => {
+    d = await startDockerd({ config: '{\n  "bridge": "none"\n}\n' });
+    await buildBusyboxImage(d, 'dh-bb:1');
+    const run = (name: string, flags: string[]) => d.docker(['run', '-d', '--name', name, '--network', 'none', ...flags, 'dh-bb:1', 'sleep', '3600']);
+    await run('dh-netadmin', ['--cap-add', 'NET_ADMIN']);
+    await run('dh-dropped', ['--cap-drop', 'ALL', '--cap-add', 'CHOWN']);
+    await run('dh-seccomp', ['--cap-drop', 'ALL', '--security-opt', 'seccomp=unconfined']);
+  });
+  afterAll(async () => {
+    await d?.stop();
+  });
+
+  it('no AppArmor or SELinux here, no-new-privileges off, and the containers as they run', async () => {
+    const run = await runStep(step, live(noLsm));
+    expect(run.result.status).toBe('fail');
+    expect(run.result.findings.map((f) => f.message)).toEqual([
+      expect.stringMatching(/^neither AppArmor nor SELinux is active on this host/),
+      'no-new-privileges is not the daemon default: a setuid program in any container can raise its privileges',
+      'container dh-netadmin adds capabilities NET_ADMIN; NET_ADMIN widens what root in it can do to the host',
+      "container dh-netadmin keeps Docker's default capabilities (no --cap-drop ALL)",
+      expect.stringMatching(/^container dh-seccomp runs without a seccomp profile/),
+    ].sort((a, b) => (typeof a === 'string' && typeof b === 'string' ? 0 : 0)));
+    expect(run.result.findings.some((f) => f.message.includes('dh-dropped'))).toBe(false);
+  });
+
+  it('AppArmor enabled in the kernel but not used by this dockerd', async () => {
+    const run = await runStep(step, live(appArmorWorld));
+    expect(run.result.findings[0]!.message).toMatch(/AppArmor is enabled in the kernel but dockerd does not use it/);
+  });
+
+  it('no-new-privileges: the diff keeps the file, and after the restart a container runs with NoNewPrivs 1', async () => {
+    const before = await fs.readFile(d.configPath, 'utf8');
+    const run = await runStep(step, live(noLsm));
+    const p = run.proposals.find((x) => x.id === 'daemon-no-new-privileges')!;
+    expect(p.changes).toEqual([{ path: d.configPath, before, after: '{\n  "bridge": "none",\n  "no-new-privileges": true\n}\n' }]);
+    expect(p.daemon).toBe('restart');
+    expect(p.warnings[0]).toMatch(/setuid/);
+    const probeStatus = async () => (await d.docker(['run', '--rm', '--network', 'none', 'dh-bb:1', 'grep', 'NoNewPrivs', '/proc/self/status'])).stdout.trim();
+    expect(await probeStatus()).toBe('NoNewPrivs:\t0');
+    try {
+      await fs.writeFile(d.configPath, p.changes[0]!.after);
+      await d.restart();
+      expect(await probeStatus()).toBe('NoNewPrivs:\t1');
+      const again = await runStep(step, live(noLsm));
+      expect(again.result.findings.some((f) => f.message.includes('no-new-privileges'))).toBe(false);
+    } finally {
+      await fs.writeFile(d.configPath, before);
+      await d.restart();
+    }
+  });
+
+  it("a rootless dockerd's ~/.config/docker/daemon.json is the file the step reads", async () => {
+    const home = path.join(tmp, 'home-alice');
+    mkdirSync(path.join(home, '.config', 'docker'), { recursive: true });
+    const config = path.join(home, '.config', 'docker', 'daemon.json');
+    const probe = probeWithDockerd('4242', {
+      comm: 'dockerd\n',
+      cmdline: ['dockerd', '--rootless', '-H', d.host].join('\0') + '\0',
+      status: 'Name:\tdockerd\nUid:\t1000\t1000\t1000\t1000\n',
+      environ: `HOME=${home}\0XDG_RUNTIME_DIR=/run/user/1000\0`,
+    });
+    const ctx = () => contextFor(hostTarget, { host: createHostFacts({ dockerHost: d.host, env: {}, probe }), probe });
+
+    writeFileSync(config, '{\n  "no-new-privileges": false\n}\n');
+    const off = await runStep(step, ctx());
+    const finding = off.result.findings.find((f) => f.message.startsWith('no-new-privileges is not the daemon default'));
+    expect(finding).toMatchObject({ file: config, line: 2 });
+    expect(off.proposals.find((p) => p.id === 'daemon-no-new-privileges')!.changes[0]!.path).toBe(config);
+
+    writeFileSync(config, '{\n  "no-new-privileges": true\n}\n');
+    const on = await runStep(step, ctx());
+    expect(on.result.findings.some((f) => f.message.includes('no-new-privileges'))).toBe(false);
+  });
+});
