@@ -139,6 +139,8 @@ function example(flag: string): string {
       return '"systemctl restart docker"';
     case '--docker-host':
       return 'unix:///var/run/docker.sock';
+    case '--sandbox':
+      return './docker-harden-learn';
     default:
       return 'VALUE';
   }

@@ -1,94 +1,166 @@
-/** Help text for every command, with examples. */
+/** Help text for every command, with examples. Shown by `--help`, `-h` and `docker-harden help COMMAND`. */
 export const MAIN_HELP = `docker-harden: make a Docker host and a Dockerfile safer, one explained step at a time.
 
 Usage:
   docker-harden                        the wizard: checks, explains, shows a diff, applies on a yes
   docker-harden learn                  the thirteen steps on a sandbox copy of example files
-  docker-harden check [targets]        report; exit 0 all pass, 1 findings, 2 error
+  docker-harden check [targets]        report findings; exit 0 all pass, 1 findings, 2 error
   docker-harden fix [targets] --yes    apply the proposed fixes (--dry-run prints the diffs only)
   docker-harden undo [--list] [ID]     restore what was applied, newest first
   docker-harden report [--format F]    decisions and a fresh check as text, md, json or sarif
-  docker-harden steps                  the steps in order, with id and scope
-  docker-harden plugin install         make \`docker harden\` work (Docker CLI plugin)
+  docker-harden steps                  the thirteen steps in order, with id and scope
+  docker-harden plugin install         make \`docker harden ...\` work (Docker CLI plugin)
+  docker-harden help COMMAND           help for one command, with examples
 
 Targets:
-  --host                  the Docker daemon this machine talks to (DOCKER_HOST, the current context)
-  --file PATH             a Dockerfile (repeatable)
+  --host                  the Docker daemon this machine talks to (DOCKER_HOST, or the local socket)
+  --file PATH, -f PATH    a Dockerfile (repeatable)
   --compose PATH          a compose file (repeatable)
+  --sandbox DIR           a learn sandbox instead: its example files and recorded host
 
 Options:
-  --only ID[,ID...]       only these steps (or STEP:PROPOSAL for one fix)
-  --profile NAME          server, dockerfile or learn
-  --json, --sarif         machine-readable output
+  --only ID[,ID...]       only these steps (STEP:PROPOSAL for one fix; ids from \`docker-harden steps\`)
+  --profile NAME          server, dockerfile or learn: which steps a run walks
+  --json, --sarif         machine-readable output (--format json|sarif)
   --state-dir DIR         where progress and backups are kept
-  --daemon-config PATH    daemon.json to read and edit
+  --daemon-config PATH    daemon.json to read and edit (default: the one dockerd uses)
   --restart-command CMD   how to restart dockerd (default: systemd, OpenRC or SysV)
   --docker-host URL       the daemon to talk to (overrides DOCKER_HOST)
   --no-color              plain output (also NO_COLOR, or when not a terminal)
   -y, --yes               apply without asking (fix, undo)
-  -h, --help              help for a command: docker-harden check --help
+  --dry-run               show what fix would change, change nothing
+  --list                  undo: list the applied changes, newest first
+  --force                 undo a file edited since, or replace a plugin link that is not ours
+  -h, --help              help: docker-harden check --help
   -V, --version           the version
 
+Environment:
+  DOCKER_HOST             the daemon for --host (unix://, tcp://, ssh://)
+  DOCKER_HARDEN_STATE_DIR the state directory when --state-dir is not given; otherwise
+                          /var/lib/docker-harden as root, else $XDG_STATE_HOME/docker-harden
+                          (~/.local/state/docker-harden)
+  NO_COLOR                no colours; without a terminal nothing is asked, a flag is named instead
+
 Examples:
+  docker-harden learn                  start here on a machine with nothing to harden
   docker-harden check --file Dockerfile
   docker-harden fix --file Dockerfile --only non-root-user --yes
   sudo docker-harden check --host --json
-  sudo docker-harden fix --host --only scan-host-config --dry-run
+  sudo docker-harden fix --host --only scan-host-config:live-restore --dry-run
+  docker-harden report --file Dockerfile --format sarif > docker-harden.sarif
 `;
 
 export const COMMAND_HELP: Record<string, string> = {
-  check: `Usage: docker-harden check [--host] [--file PATH]... [--compose PATH]... [--only IDS] [--json]
+  check: `Usage: docker-harden check [--host] [--file PATH]... [--compose PATH]... [--only IDS] [--json | --sarif]
+       docker-harden check --sandbox DIR
 
-Checks each target against the steps and reports what it found, with file and line.
-Exit status: 0 when everything passes, 1 when there are findings, 2 when a check could not run.
+Checks each target against the steps and reports what it found, with file and line, and the fix
+each step proposes. Nothing is changed. Without a terminal nothing is asked.
+
+Exit status: 0 when everything passes, 1 when there are findings, 2 when a check could not run
+(bad input, a daemon.json dockerd would refuse, no daemon for --host).
 
 Examples:
   docker-harden check --file Dockerfile
   docker-harden check --file Dockerfile --compose compose.yaml --json
+  docker-harden check --file Dockerfile --sarif > docker-harden.sarif
   sudo docker-harden check --host --only scan-host-config,protect-docker-socket
+  docker-harden check --sandbox ./docker-harden-learn
 `,
   fix: `Usage: docker-harden fix [targets] [--only IDS] (--yes | --dry-run)
 
-Applies the proposed fixes: a backup is kept, the file is replaced atomically, dockerd is
-restarted when the change needs it and rolled back if it does not come back, and the step is
-checked again. Without a terminal, --yes is required (or --dry-run to print the diffs).
+Applies the proposed fixes. Before a file is written its backup is kept in the state directory;
+the file is replaced atomically with its mode and owner kept; dockerd is restarted when the
+change needs it, and rolled back byte for byte if it does not come back; then the step is checked
+again. Commands a step only shows (rootless set-up, Falco installation) are printed for you to run.
+In a terminal each fix is asked about; without one, --yes is required (or --dry-run to print the
+diffs). Every applied change can be undone with \`docker-harden undo\`.
 
 Examples:
   docker-harden fix --file Dockerfile --dry-run
   docker-harden fix --file Dockerfile --only non-root-user --yes
   sudo docker-harden fix --host --only scan-host-config:live-restore --yes
   sudo docker-harden fix --host --yes --restart-command "systemctl restart docker"
+  docker-harden fix --sandbox ./docker-harden-learn --only slim-base-image --yes
 `,
-  undo: `Usage: docker-harden undo [--list] [ID] [--yes] [--force]
+  undo: `Usage: docker-harden undo [--list] [ID] [--yes] [--force] [--state-dir DIR | --sandbox DIR]
 
-Restores the backup of an applied change, newest first. Refuses when the file was edited since
-the change was applied, unless --force. For daemon.json, dockerd is restarted and health-checked.
+Restores the backup of an applied change, newest first: without an ID the newest change still in
+place; with an ID that change, once the newer changes to the same file are undone. Refuses, and
+changes nothing, when the file was edited since the change was applied (its hash differs); --force
+restores the backup anyway. For daemon.json, dockerd is restarted and health-checked; if it does
+not start with the old file, the newer one is put back. --list shows every change, newest first.
 
 Examples:
   docker-harden undo --list
   docker-harden undo --yes
   docker-harden undo lx3k2a-9f8e7d --yes
+  docker-harden undo --yes --force
+  docker-harden undo --sandbox ./docker-harden-learn --list
 `,
   steps: `Usage: docker-harden steps [--json]
 
-Lists the thirteen steps in the order of the recommendations, with id and scope.
-`,
-  learn: `Usage: docker-harden learn [--sandbox DIR]
-
-Copies example files with real problems (a daemon.json, a Dockerfile, a compose file) into a
-fresh sandbox directory and walks all thirteen steps on them. Needs no Docker daemon and touches
-nothing outside the sandbox.
-`,
-  report: `Usage: docker-harden report [targets] [--format text|md|json|sarif]
-
-The decisions kept in the profile, with a fresh check of the targets.
+Lists the thirteen steps in the order of the recommendations, with id, scope (host, dockerfile or
+both) and title. The ids are what --only takes.
 
 Examples:
-  docker-harden report --file Dockerfile --format md
-  docker-harden report --file Dockerfile --format sarif > docker-harden.sarif
+  docker-harden steps
+  docker-harden steps --json
 `,
-  plugin: `Usage: docker-harden plugin install
+  learn: `Usage: docker-harden learn [--sandbox DIR] [--only IDS]
 
-Links docker-harden into ~/.docker/cli-plugins/ so that \`docker harden ...\` works.
+Copies example files with real problems (a daemon.json, a Dockerfile, a compose file) and a
+recorded Ubuntu server running Docker into a fresh sandbox directory, and walks all thirteen
+steps on them with the fuller explanations. Host steps read the recorded server and the sandbox
+daemon.json, and say what would happen on a real server: a "restart" makes the recorded daemon
+re-read the sandbox daemon.json (refusing what dockerd would refuse), commands are shown, never
+run, and a fix to a host file is written to the sandbox's copy under host/. No Docker daemon is
+needed and nothing outside the sandbox is read or written.
+
+The sandbox is a new directory under the system temp directory (TMPDIR), named
+docker-harden-learn-XXXXXX, unless --sandbox names one: a new or empty DIR is filled, a sandbox
+made before is resumed, and a directory holding other files is refused. Progress and backups are
+kept in DIR/.docker-harden.
+
+Without a terminal, \`learn --sandbox DIR\` makes the sandbox and prints the batch commands that
+walk it: check, fix, undo and report all take --sandbox DIR.
+
+Examples:
+  docker-harden learn
+  docker-harden learn --sandbox ./docker-harden-learn
+  docker-harden check --sandbox ./docker-harden-learn
+  docker-harden fix --sandbox ./docker-harden-learn --only non-root-user --yes
+`,
+  report: `Usage: docker-harden report [targets] [--format text|md|json|sarif] [--state-dir DIR | --sandbox DIR]
+
+A fresh check of the targets with the decisions kept in the profile (done, skipped and why, left
+for later) and the changes applied, each with the command that undoes it. Without targets, the
+targets the profile knows are checked again.
+
+Formats: text (the default), md (Markdown, for a ticket or a pull request), json (the check
+document with decisions and applied changes), sarif (SARIF 2.1.0 for code scanning: file
+findings carry the path relative to the working directory, so run it from the repository root).
+--json and --sarif are short for --format json and --format sarif.
+
+Exit status: 0 when the report was written, whatever it found; 2 when it could not be.
+
+Examples:
+  docker-harden report --file Dockerfile
+  docker-harden report --file Dockerfile --format md > hardening.md
+  docker-harden report --file Dockerfile --format sarif > docker-harden.sarif
+  sudo docker-harden report --host --json
+`,
+  plugin: `Usage: docker-harden plugin install [--force]
+       docker-harden plugin uninstall
+
+install links this docker-harden into the docker client's plugin directory
+($DOCKER_CONFIG/cli-plugins, by default ~/.docker/cli-plugins) as docker-harden, so that
+\`docker harden ...\` runs it: \`docker harden check --file Dockerfile\`. A file there that is not
+a link docker-harden made is left alone unless --force. uninstall removes the link.
+
+Examples:
+  docker-harden plugin install
+  docker harden --help
+  DOCKER_CONFIG=/etc/docker-client docker-harden plugin install
 `,
 };

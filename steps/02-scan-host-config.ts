@@ -46,6 +46,19 @@ interface Judge {
   info: DockerInfo | null;
   s(key: string): EffectiveSetting;
   tcp: TcpEndpoint[];
+  /** The custom seccomp profile's text, when seccomp-profile names a file. */
+  seccompProfile: string | null;
+}
+
+/** A seccomp profile that lets every call through: defaultAction allow and no rule that denies. */
+function allowsEverything(text: string | null): boolean {
+  if (!text) return false;
+  try {
+    const profile = JSON.parse(text) as { defaultAction?: string; syscalls?: { action?: string }[] };
+    return profile.defaultAction === 'SCMP_ACT_ALLOW' && !(profile.syscalls ?? []).some((r) => r.action && r.action !== 'SCMP_ACT_ALLOW' && r.action !== 'SCMP_ACT_LOG');
+  } catch {
+    return false;
+  }
 }
 
 function where(j: Judge, s: EffectiveSetting): string {
@@ -452,18 +465,19 @@ function judge(j: Judge): Verdict[] {
     const s = j.s('seccomp-profile');
     const live = (info?.SecurityOptions ?? []).find((o) => o.split(',').includes('name=seccomp'));
     const liveProfile = /profile=([^,]+)/.exec(live ?? '')?.[1];
-    if (s.value === 'unconfined' || liveProfile === 'unconfined') {
+    const customAllowAll = typeof s.value === 'string' && s.value !== 'unconfined' && s.value !== 'default' && s.value !== 'builtin' && allowsEverything(j.seccompProfile);
+    if (s.value === 'unconfined' || liveProfile === 'unconfined' || customAllowAll) {
       out.push({
         cis: '2.17',
         key: 'seccomp-profile',
         status: 'fail',
-        finding: { message: `seccomp is off for every container ("seccomp-profile": "unconfined", ${s.source ? where(j, s) : 'live in dockerd'}): containers can make any system call, including the ones container escapes use (CIS 2.17)`, severity: 'high', ...loc(j, s), evidence: evidenceOf(s) ?? live },
+        finding: { message: `seccomp is off for every container (${customAllowAll ? `"seccomp-profile": ${String(s.value)}, a profile that allows every call` : '"seccomp-profile": "unconfined"'}, ${s.source ? where(j, s) : 'live in dockerd'}): containers can make any system call, including the ones container escapes use (CIS 2.17)`, severity: 'high', ...loc(j, s), evidence: evidenceOf(s) ?? live },
         ...(s.file && !s.cmdline.length && !s.unit.length
           ? {
               fix: {
                 id: 'seccomp-profile',
                 key: 'seccomp-profile',
-                title: 'Use Docker\'s default seccomp profile (remove "seccomp-profile": "unconfined")',
+                title: `Use Docker's default seccomp profile (remove "seccomp-profile": ${JSON.stringify(s.value)})`,
                 description: 'Containers get Docker\'s default seccomp filter, which blocks about 44 rarely needed, dangerous system calls.',
                 warnings: ['A program that needs a blocked call fails with "operation not permitted"; run that container alone with --security-opt seccomp=<profile>.', RESTART_NOTE],
                 edits: [{ path: ['seccomp-profile'], value: undefined }],
@@ -680,7 +694,10 @@ async function scan(ctx: Context): Promise<Scan | CheckResult> {
       return hit;
     },
     tcp: tcpEndpoints(view),
+    seccompProfile: null,
   };
+  const profile = judgeCtx.s('seccomp-profile').value;
+  if (typeof profile === 'string' && profile.startsWith('/')) judgeCtx.seccompProfile = await ctx.probe.readText(profile);
   const verdicts = judge(judgeCtx);
   const { issues, checked } = await permissionIssues(ctx, judgeCtx);
   const audit = await auditState(ctx, judgeCtx);

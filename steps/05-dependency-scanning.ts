@@ -139,6 +139,13 @@ export default defineStep({
   },
 
   async propose(ctx) {
+    const proposals = await proposalsFor(ctx);
+    // The learn sandbox shows the scans; it never runs a scanner on this machine.
+    return ctx.learn ? proposals.map((p) => ({ ...p, commands: p.commands.map((c) => ({ ...c, run: false })) })) : proposals;
+  },
+});
+
+async function proposalsFor(ctx: Context): Promise<Proposal[]> {
     const s = await look(ctx);
     const proposals: Proposal[] = [];
     if (ctx.target.kind === 'host') {
@@ -199,8 +206,7 @@ export default defineStep({
       else proposals.push(github);
     }
     return proposals;
-  },
-});
+}
 
 /** The command that scans one image and prints JSON, for scanners we can read. */
 export function imageScanCommand(scanner: InstalledScanner, image: string): CommandAction | null {

@@ -4,6 +4,7 @@
  * remap user's subordinate id ranges. Before proposing `"userns-remap": "default"` it shows the
  * gates: what becomes invisible (real counts), which containers break, the containerd image store.
  */
+import path from 'node:path';
 import { defineStep, statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../src/core/step.js';
 import { daemonConfigChange, hostDaemon, locationOf, setByFlag, setting, unreachable, type HostDaemon } from './lib/daemon.js';
 import { showRange, subIdReport, totalCount } from './lib/subids.js';
@@ -214,6 +215,18 @@ async function gatesFor(ctx: Context, state: State): Promise<string[]> {
   if (containerdStore) {
     gates.push(
       `This daemon uses the containerd image store (storage driver ${info.Driver ?? '?'}${driverType ? `, ${driverType}` : ''}), which cannot be used with userns-remap: with remapping dockerd uses the classic storage drivers, and "containerd-snapshotter": true in features must go.`,
+    );
+  }
+  // The remapped root must be able to walk down to its directory under the data root: dockerd
+  // opens the data root itself (chmod 0711) but refuses to start when a directory above it is closed.
+  const closed: string[] = [];
+  for (let dir = path.dirname(root); dir !== '/' && dir !== '.'; dir = path.dirname(dir)) {
+    const s = await ctx.probe.stat(dir);
+    if (s?.isDirectory && (s.mode & 0o001) === 0) closed.push(`${dir} (mode ${(s.mode & 0o777).toString(8).padStart(4, '0')})`);
+  }
+  if (closed.length) {
+    gates.push(
+      `dockerd will refuse to start with remapping: ${closed.reverse().join(', ')} ${closed.length === 1 ? 'does' : 'do'} not let others pass (o+x), so the remapped root cannot reach its data under ${root}. Run chmod o+x on ${closed.length === 1 ? 'it' : 'them'} first (the change is rolled back if dockerd does not start).`,
     );
   }
   if (state.remapUser === 'dockremap' && (await ctx.probe.userId('dockremap')) === null && !(await ctx.probe.which('useradd'))) {

@@ -199,11 +199,12 @@ async function checkHost(ctx: Context): Promise<CheckResult> {
       continue;
     }
     const { add, dropsAll } = capsOf(c);
-    if (add.length > 0) {
-      const dangerous = add.filter((cap) => DANGEROUS_CAPS.has(cap));
+    // Adding back a harmless capability after --cap-drop ALL is the pattern this step asks for.
+    const dangerous = add.filter((cap) => DANGEROUS_CAPS.has(cap));
+    if (dangerous.length > 0) {
       findings.push({
-        message: `container ${name} adds capabilities ${add.join(', ')}${dangerous.length ? `; ${dangerous.join(', ')} widen${dangerous.length === 1 ? 's' : ''} what root in it can do to the host` : ''}`,
-        severity: dangerous.length ? 'medium' : 'low',
+        message: `container ${name} adds ${dangerous.join(', ')}, which widen${dangerous.length === 1 ? 's' : ''} what root in it can do to the host`,
+        severity: 'medium',
         evidence: `HostConfig.CapAdd: ${add.join(', ')}`,
       });
     }

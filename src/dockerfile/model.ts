@@ -276,12 +276,11 @@ export function parseDockerfile(text: string, file: string): DockerfileModel {
     },
   };
 
-  // Resolve each FROM: an earlier stage by name (or index), else an image with global ARGs.
+  // Resolve each FROM: an earlier stage by name, else an image with global ARGs. (Unlike
+  // COPY --from, FROM does not take a stage index: `FROM 0` is an image named 0.)
   for (const stage of stages) {
     const resolved = substitute(stage.imageText, globalVariables(model), escape).value;
-    const byName = stages.find((s) => s.index < stage.index && s.name !== null && s.name === resolved.toLowerCase());
-    const byIndex = /^\d+$/.test(resolved) ? stages[Number(resolved)] : undefined;
-    const parent = byName ?? (byIndex && byIndex.index < stage.index ? byIndex : undefined);
+    const parent = stages.find((s) => s.index < stage.index && s.name !== null && s.name === resolved.toLowerCase());
     if (parent) stage.parent = parent;
     else stage.image = parseImageRef(resolved);
   }

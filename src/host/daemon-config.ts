@@ -477,13 +477,71 @@ export function editDaemonConfig(text: string | null, edits: DaemonConfigEdit[])
   const eol = !created && out.includes('\r\n') ? '\r\n' : '\n';
   const indent = created ? { insertSpaces: true, tabSize: 2 } : detectIndent(out);
   for (const edit of edits) {
-    const changes = modify(out, edit.path, edit.value, { formattingOptions: { ...indent, eol } });
-    out = applyEdits(out, changes);
+    let { path, value } = edit;
+    const last = path[path.length - 1];
+    if (typeof last === 'number' && value === undefined) {
+      // jsonc-parser mangles the removal of a list's last element: write the shorter list instead.
+      const root = parseTree(out, [], { allowTrailingComma: true });
+      const list = root ? findNodeAtLocation(root, path.slice(0, -1)) : undefined;
+      if (list?.type === 'array') {
+        const items = (JSON.parse(out.slice(list.offset, list.offset + list.length)) as unknown[]).filter((_, i) => i !== last);
+        path = path.slice(0, -1);
+        value = items;
+      }
+    }
+    out = applyEdits(out, modify(out, path, value, { formattingOptions: { ...indent, eol } }));
   }
   // `{}` emptied by removals stays compact; a new file ends with a newline like one written by hand.
   if (created) out = out.replace(/\r?\n?$/, '') + '\n';
   else if (/\r?\n$/.test(text!) && !/\n$/.test(out)) out += eol;
+  assertEdited(text, edits, out);
   return out;
+}
+
+/** The edited text must hold exactly the intended value: never hand out a broken daemon.json. */
+function assertEdited(text: string | null, edits: DaemonConfigEdit[], out: string): void {
+  const errors: ParseError[] = [];
+  const root = parseTree(out, errors, { allowTrailingComma: false, disallowComments: false });
+  let expected: unknown;
+  try {
+    expected = text && text.trim() ? JSON.parse(text.replace(/^\uFEFF/, '')) : {};
+  } catch {
+    // A file with comments cannot be compared; the parse check below still applies.
+    expected = undefined;
+  }
+  if (expected !== undefined) {
+    for (const { path, value } of edits) expected = setAt(expected, path, value);
+  }
+  const actual = root ? (JSON.parse(JSON.stringify(getValue(out))) as unknown) : undefined;
+  if (errors.length > 0 || (expected !== undefined && JSON.stringify(sortKeys(actual)) !== JSON.stringify(sortKeys(expected)))) {
+    throw new Error('editing daemon.json would not give the intended result; nothing was changed (please report this with the file)');
+  }
+}
+
+function getValue(text: string): unknown {
+  const root = parseTree(text, [], { allowTrailingComma: true });
+  return root ? JSON.parse(text.slice(root.offset, root.offset + root.length)) : undefined;
+}
+
+function setAt(target: unknown, path: (string | number)[], value: unknown): unknown {
+  if (path.length === 0) return value;
+  const [head, ...rest] = path;
+  if (typeof head === 'number') {
+    const list = Array.isArray(target) ? [...target] : [];
+    if (rest.length === 0 && value === undefined) list.splice(head, 1);
+    else list[head] = setAt(list[head], rest, value);
+    return list;
+  }
+  const obj = target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  if (rest.length === 0 && value === undefined) delete obj[head!];
+  else obj[head!] = setAt(obj[head!], rest, value);
+  return obj;
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+  return v;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -661,7 +719,11 @@ const LIVE: Record<string, LiveReader> = {
   experimental: { read: (i) => i.ExperimentalBuild, same: (c, l) => Boolean(c) === Boolean(l) },
   'log-driver': { read: (i) => i.LoggingDriver, same: (c, l) => (c ?? 'json-file') === l },
   'storage-driver': { read: (i) => i.Driver, same: (c, l) => c === undefined || c === l },
-  'no-new-privileges': { read: (i) => Boolean(securityOption(i, 'no-new-privileges')), same: (c, l) => Boolean(c) === l },
+  // Engines before 23.0 do not list no-new-privileges in SecurityOptions: absence proves nothing there.
+  'no-new-privileges': {
+    read: (i) => (securityOption(i, 'no-new-privileges') ? true : compareVersions(String(i.ServerVersion ?? '0'), '23.0') >= 0 ? false : undefined),
+    same: (c, l) => Boolean(c) === l,
+  },
   'userns-remap': { read: (i) => Boolean(securityOption(i, 'userns')), same: (c, l) => Boolean(c) === l },
   'seccomp-profile': {
     read: (i) => /profile=([^,]+)/.exec(securityOption(i, 'seccomp') ?? '')?.[1],
@@ -711,7 +773,7 @@ export function effectiveDaemonSetting(view: DaemonView, key: string): Effective
   const value = source ? source.value : DAEMON_DEFAULTS[key];
   const reader = LIVE[key];
   const live = reader && view.info ? reader.read(view.info) : undefined;
-  const pending = reader !== undefined && view.info !== null && !reader.same(value, live);
+  const pending = reader !== undefined && live !== undefined && !reader.same(value, live);
   return {
     key,
     ...(file ? { file } : {}),

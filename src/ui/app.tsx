@@ -14,6 +14,7 @@ import {
   LoadingScreen,
   NoticeLine,
   ReasonScreen,
+  RefreshScreen,
   StepScreen,
   SummaryScreen,
   type WizardInfo,
@@ -70,6 +71,8 @@ function Screen({ state, info }: { state: WizardState; info: WizardInfo }) {
   switch (state.screen) {
     case 'loading':
       return <LoadingScreen state={state} />;
+    case 'refresh':
+      return <RefreshScreen state={state} />;
     case 'step':
       return <StepScreen state={state} />;
     case 'list':

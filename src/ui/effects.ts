@@ -26,7 +26,7 @@ export function createEffectRunner(walk: Walk, dispatch: (action: Action) => voi
         return;
       case 'check': {
         const run = await walk.check(effect.index);
-        dispatch({ type: 'checked', index: effect.index, result: run.result, proposals: run.proposals, again: true });
+        dispatch({ type: 'checked', index: effect.index, result: run.result, proposals: run.proposals, why: effect.why });
         return;
       }
       case 'apply': {

@@ -25,6 +25,8 @@ export interface ItemView {
   decision?: Decision;
   /** Decided during this run: the walk does not bring it up again before the summary. */
   decidedNow: boolean;
+  /** The value of `changes` when this step was last checked. */
+  checkedAt?: number;
 }
 
 export interface AppliedView {
@@ -35,11 +37,12 @@ export interface AppliedView {
   message: string;
 }
 
-export type Screen = 'loading' | 'step' | 'list' | 'confirm' | 'applying' | 'reason' | 'explain' | 'summary' | 'quit';
+export type Screen = 'loading' | 'refresh' | 'step' | 'list' | 'confirm' | 'applying' | 'reason' | 'explain' | 'summary' | 'quit';
 
 export type Effect =
   | { kind: 'check-all' }
-  | { kind: 'check'; index: number }
+  /** `recheck`: the person asked; `refresh`: files changed since the step was checked. */
+  | { kind: 'check'; index: number; why: 'recheck' | 'refresh' }
   | { kind: 'apply'; index: number; proposal: Proposal }
   | { kind: 'decide'; index: number; decision: NewDecision }
   | { kind: 'exit' };
@@ -73,6 +76,11 @@ export interface WizardState {
   stopOnPassing: boolean;
   /** Where Esc goes back to from the list and the explanation. */
   back: 'step' | 'summary';
+  /**
+   * How many applies have run. A step checked before the latest one may propose a diff against
+   * files that have changed since: it is checked again before it is shown.
+   */
+  changes: number;
   effects: Effect[];
 }
 
@@ -94,7 +102,7 @@ export interface KeyInfo {
 
 export type Action =
   | { type: 'check-started'; index: number }
-  | { type: 'checked'; index: number; result: CheckResult; proposals: Proposal[]; again?: boolean }
+  | { type: 'checked'; index: number; result: CheckResult; proposals: Proposal[]; why?: 'recheck' | 'refresh' }
   | { type: 'loaded' }
   | { type: 'key'; input: string; key: KeyInfo }
   | { type: 'log'; line: string }
@@ -162,6 +170,7 @@ export function initialState(options: InitOptions): WizardState {
     applied: [],
     stopOnPassing: options.stopOnPassing ?? false,
     back: 'step',
+    changes: 0,
     effects: [{ kind: 'check-all' }],
   };
 }
@@ -220,9 +229,15 @@ function queue(state: WizardState, ...effects: Effect[]): Effect[] {
   return [...state.effects, ...effects];
 }
 
-/** Show the step at `index`, with its first proposal and the first choice highlighted. */
+/**
+ * Show the step at `index`, with its first proposal and the first choice highlighted. When a
+ * change was applied since it was checked, it is checked again first, so its diff is against the
+ * files as they are now.
+ */
 function showStep(state: WizardState, index: number, notice?: Notice): WizardState {
-  return { ...state, screen: 'step', current: index, choiceCursor: 0, proposalIndex: 0, confirmYes: false, reason: '', notice };
+  const shown: WizardState = { ...state, screen: 'step', current: index, choiceCursor: 0, proposalIndex: 0, confirmYes: false, reason: '', notice };
+  if ((state.items[index]?.checkedAt ?? 0) >= state.changes) return shown;
+  return { ...shown, screen: 'refresh', effects: queue(state, { kind: 'check', index, why: 'refresh' }) };
 }
 
 /** Go on to the next step to work on, or to the summary when there is none. */
@@ -251,8 +266,15 @@ export function reducer(state: WizardState, action: Action): WizardState {
     case 'check-started':
       return { ...state, loading: { index: action.index, total: state.items.length, id: state.items[action.index]?.id } };
     case 'checked': {
-      const items = withItem(state, action.index, { result: action.result, proposals: action.proposals });
-      if (!action.again) return { ...state, items };
+      const items = withItem(state, action.index, { result: action.result, proposals: action.proposals, checkedAt: state.changes });
+      if (action.why === 'refresh') {
+        if (state.screen !== 'refresh' || action.index !== state.current) return { ...state, items };
+        const item = items[action.index]!;
+        const next = { ...state, items, screen: 'step' as const };
+        if (!isSettled(item, state.stopOnPassing)) return next;
+        return advance({ ...next, items: withItem(next, action.index, { decidedNow: true }) }, { tone: 'good', text: `${item.title} passes now: an earlier change took care of it.` });
+      }
+      if (action.why !== 'recheck') return { ...state, items };
       const item = items[action.index]!;
       const text = `Checked again: ${item.result?.status}${isPassing(item.result?.status) ? '; nothing left to change' : ''}`;
       const fresh = action.index === state.current ? { choiceCursor: 0, proposalIndex: 0 } : {};
@@ -279,14 +301,17 @@ export function reducer(state: WizardState, action: Action): WizardState {
     case 'log':
       return { ...state, log: [...state.log, action.line] };
     case 'apply-finished': {
+      // Whatever happened, files may have been written (and maybe restored): later steps are checked again.
+      const changes = state.changes + 1;
       const items = withItem(state, action.index, {
         result: action.result,
         proposals: action.proposals,
+        checkedAt: changes,
         ...(action.decision ? { decision: action.decision } : {}),
         ...(action.decision?.status === 'done' ? { decidedNow: true } : {}),
       });
       const applied = action.applied ? [...state.applied, action.applied] : state.applied;
-      const next = { ...state, items, applied, current: action.index };
+      const next = { ...state, items, applied, changes, current: action.index };
       const title = state.items[action.index]?.title ?? '';
       if (action.decision?.status === 'done') {
         return advance(next, { tone: 'good', text: `${title}: ${action.message}` });
@@ -318,6 +343,7 @@ function onKey(state: WizardState, input: string, key: KeyInfo): WizardState {
   if (isCtrlC(input, key)) return quit(state);
   switch (state.screen) {
     case 'loading':
+    case 'refresh':
       return input === 'q' ? quit(state) : state;
     case 'step':
       return onStepKey(state, input, key);
@@ -372,7 +398,7 @@ function choose(state: WizardState, id: ChoiceId): WizardState {
     case 'later':
       return decide(state, { status: 'later' }, { tone: 'info', text: `${item.title}: later. The next run starts with it.` });
     case 'recheck':
-      return { ...state, effects: queue(state, { kind: 'check', index: state.current }), notice: { tone: 'info', text: 'Checking again…' } };
+      return { ...state, effects: queue(state, { kind: 'check', index: state.current, why: 'recheck' }), notice: { tone: 'info', text: 'Checking again…' } };
     case 'explain':
       return { ...state, screen: 'explain', back: 'step' };
     case 'quit':

@@ -42,6 +42,7 @@ export function footerKeys(state: WizardState): string {
 
 const FOOTER_KEYS: Record<WizardState['screen'], string> = {
   loading: 'q quit',
+  refresh: 'q quit',
   step: '',
   list: '↑↓ move · Enter open · Esc back · q quit',
   confirm: 'y apply · n or Esc keep as is · ←→ then Enter',
@@ -71,6 +72,17 @@ export function LoadingScreen({ state }: { state: WizardState }) {
         {id ? `: ${id}` : ''}
       </Text>
       <StepRows state={state} cursor={-1} />
+    </Box>
+  );
+}
+
+export function RefreshScreen({ state }: { state: WizardState }) {
+  const item = state.items[state.current];
+  return (
+    <Box marginTop={1}>
+      <Text>
+        checking {item?.id} again: a change applied since its first check may have changed what it finds…
+      </Text>
     </Box>
   );
 }

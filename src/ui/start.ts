@@ -144,6 +144,8 @@ export async function startInteractive(args: Args, io: Io): Promise<number> {
         walk,
         color,
         stopOnPassing: plan.learn,
+        // In the learn sandbox, files are named relative to the sandbox.
+        cwd: plan.sandbox ?? process.cwd(),
         info: {
           profile: plan.profile,
           undoCommand: undoCommandFor(plan.options),

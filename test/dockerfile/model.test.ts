@@ -22,9 +22,11 @@ describe('stages and the final stage', () => {
     expect(m.finalStage.instructions.map((i) => i.keyword)).toEqual(['COPY']);
   });
 
-  it('follows FROM by stage index', () => {
-    const m = parse('FROM debian:bookworm\nUSER root\nFROM 0\n');
-    expect(m.finalStage.parent).toBe(m.stages[0]);
+  it('FROM takes stage names only: `FROM 0` is an image, as the builder reads it', () => {
+    const m = parse('FROM debian:bookworm\nUSER app\nFROM 0\n');
+    expect(m.finalStage.parent).toBeNull();
+    expect(m.finalStage.image?.repository).toBe('0');
+    expect(m.effectiveUser().root).toBe(true);
   });
 
   it('gives 1-based lines and the exact source of each instruction', () => {

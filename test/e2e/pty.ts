@@ -33,6 +33,8 @@ export interface PtyRun {
    * is matched); returns the text from the previous match to the end of this one.
    */
   waitFor(pattern: RegExp | string, timeoutMs?: number): Promise<string>;
+  /** The output up to the end of the last match. */
+  matched(): string;
   press(...keys: string[]): Promise<void>;
   type(text: string): Promise<void>;
   exited: Promise<number>;
@@ -72,6 +74,7 @@ export function spawnCli(args: string[], options: { cwd?: string; env?: Record<s
   const run: PtyRun = {
     text: () => stripAnsi(raw),
     raw: () => raw,
+    matched: () => stripAnsi(raw).slice(0, mark),
     async waitFor(pattern, timeoutMs = 20_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

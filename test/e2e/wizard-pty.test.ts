@@ -3,7 +3,7 @@
  * Dockerfile and a temp state directory, driven by keys as a person would.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
@@ -216,7 +216,7 @@ describe('wizard in a real terminal', () => {
     try {
       await run.waitFor('[Y/n]');
       await run.press(KEY.enter);
-      const first = await run.waitFor(/q quit\n/);
+      const first = await run.waitFor('Quit  (q)');
       expect(first).toContain('profile learn');
       expect(first).toContain('1. Keep Docker');
       await run.press('q');
@@ -230,5 +230,65 @@ describe('wizard in a real terminal', () => {
     const sandboxes = readdirSync(tmpdir);
     expect(sandboxes).toHaveLength(1);
     expect(readdirSync(path.join(tmpdir, sandboxes[0]!))).toEqual(expect.arrayContaining(['Dockerfile', 'compose.yaml', 'daemon.json']));
+  });
+
+  it('learn runs to its end with no Docker daemon, and writes only in its sandbox', async () => {
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'dh-pty-learn-cwd-'));
+    const home = mkdtempSync(path.join(os.tmpdir(), 'dh-pty-learn-home-'));
+    const sandbox = path.join(mkdtempSync(path.join(os.tmpdir(), 'dh-pty-learn-')), 'sandbox');
+    const rootState = existsSync('/var/lib/docker-harden');
+    const run = spawnCli(['learn', '--sandbox', sandbox], { cwd, env: { DOCKER_HOST: NO_DAEMON, HOME: home, XDG_STATE_HOME: undefined } });
+    const visited = new Set<string>();
+    let applied = 0;
+    let skipped = 0;
+    const outcomes: string[] = [];
+    try {
+      for (let guard = 0; guard < 100; guard++) {
+        const seen = await run.waitFor(/↑↓ Enter[^\n]*q quit|Enter or q exit/, 30_000);
+        if (seen.endsWith('Enter or q exit')) break;
+        const upTo = run.matched();
+        const screen = upTo.slice(upTo.lastIndexOf('docker-harden ·'));
+        const position = /· (\d+\/\d+)\n/.exec(screen)?.[1] ?? '';
+        expect(position, screen.slice(0, 400)).not.toBe('');
+        if (screen.includes('Apply  (a)') && !visited.has(position)) {
+          visited.add(position);
+          await run.press('a');
+          await run.waitFor('Apply this change?');
+          await run.press('y');
+          const outcome = await run.waitFor(/[^\n]*(applied|failed|restored|Nothing was changed)[^\n]*/);
+          outcomes.push(`${position} ${outcome.split('\n').slice(-4).join(' / ')}`);
+          applied++;
+        } else if (screen.includes('Next step  (n)')) {
+          await run.press('n');
+        } else if (screen.includes('Mark done')) {
+          await run.press('d');
+        } else {
+          await run.press('s');
+          await run.waitFor('Why?');
+          await run.type('learning only');
+          await run.press(KEY.enter);
+          skipped++;
+        }
+        visited.add(position);
+      }
+      const summary = run.text().slice(run.text().lastIndexOf('Summary'));
+      expect(summary).toMatch(/Everything happened in the sandbox/);
+      await run.press(KEY.enter);
+      await run.waitFor('Progress is saved. Every step is done, skipped or passes.');
+      expect(await finish(run)).toBe(0);
+    } finally {
+      run.kill();
+    }
+    expect(applied).toBeGreaterThan(0);
+    expect(visited.size).toBeGreaterThanOrEqual(13);
+    expect(skipped).toBeGreaterThanOrEqual(0);
+    expect(readdirSync(cwd)).toEqual([]);
+    expect(readdirSync(home)).toEqual([]);
+    expect(existsSync('/var/lib/docker-harden')).toBe(rootState);
+    const profile = profileOf(path.join(sandbox, '.docker-harden'));
+    // Each step is checked again after an earlier change, so no diff is stale when applied.
+    expect(outcomes.join('\n')).not.toMatch(/changed since it was checked/);
+    expect(profile.applied.length, outcomes.join('\n')).toBe(outcomes.filter((o) => /: applied/.test(o)).length);
+    for (const record of profile.applied) for (const f of record.files) expect(f.path.startsWith(sandbox)).toBe(true);
   });
 });

@@ -26,6 +26,9 @@ if (reason && process.env.DOCKER_HARDEN_REQUIRE_DOCKERD === '1') {
 export const hasDockerd = reason === null;
 if (reason) console.warn(`[docker-harden tests] real-daemon tests skipped: ${reason}`);
 
+/** Held while a test daemon starts (see the restart script). */
+const START_LOCK = path.join(os.tmpdir(), 'docker-harden-test-dockerd.lock');
+
 export interface TestDaemon {
   dir: string;
   socket: string;
@@ -106,13 +109,24 @@ export async function startDockerd(spec: DaemonSpec = {}): Promise<TestDaemon> {
   writeFileSync(
     restartScript,
     `#!/bin/sh
+# Test daemons share the host's iptables: two dockerd setting up their chains at once break each
+# other, so starts are taken one at a time (a lock across test processes), until this one answers
+# or its process exits. The daemon itself must not inherit the lock (9>&-).
+exec 9>>'${START_LOCK}'
+flock -w 180 9
 if [ -f '${pidFile}' ]; then
   pid=$(cat '${pidFile}')
   kill "$pid" 2>/dev/null
   i=0; while kill -0 "$pid" 2>/dev/null && [ $i -lt 150 ]; do sleep 0.1; i=$((i+1)); done
   kill -9 "$pid" 2>/dev/null
 fi
-setsid ${quoted} >>'${logFile}' 2>&1 < /dev/null &
+setsid ${quoted} >>'${logFile}' 2>&1 < /dev/null 9>&- &
+started=$!
+i=0
+while [ $i -lt 600 ] && kill -0 "$started" 2>/dev/null; do
+  if [ -S '${socket}' ] && docker -H 'unix://${socket}' version --format '{{.Server.Version}}' >/dev/null 2>&1; then break; fi
+  sleep 0.1; i=$((i+1))
+done
 exit 0
 `,
   );

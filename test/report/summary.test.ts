@@ -73,7 +73,7 @@ describe('the end-of-walk report', () => {
     for (const step of steps) expect(out).toContain(`${step.meta.order}. ${step.meta.title}`);
     expect(out).toContain('skipped 2026-01-10 10:10: we run privileged CI runners on this host');
     expect(out).toContain('applied Set icc false and live-restore in daemon.json (lq1-abc123; undo: docker-harden undo lq1-abc123)');
-    expect(out).toContain('finding of use-docker-defaults'.replace('use-docker-defaults', 'scan-host-config'));
+    expect(out).toContain('/etc/docker/daemon.json:3: finding of scan-host-config');
     expect(out).toContain('Decisions: 1 done, 1 skipped, 1 for later, 0 failed, 10 without a decision.');
     expect(out).toContain('Security platform: open-tools.');
     expect(out).not.toMatch(/\u001b\[/);

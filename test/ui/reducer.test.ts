@@ -261,8 +261,8 @@ describe('wizard reducer', () => {
 
     it('r checks the step again; the new result replaces the old and says so', () => {
       let s = run(loaded(), key('r'));
-      expect(s.effects).toEqual([{ kind: 'check', index: 0 }]);
-      s = run(s, { type: 'checked', index: 0, result: PASS, proposals: [], again: true });
+      expect(s.effects).toEqual([{ kind: 'check', index: 0, why: 'recheck' }]);
+      s = run(s, { type: 'checked', index: 0, result: PASS, proposals: [], why: 'recheck' });
       expect(s.items[0]!.result).toBe(PASS);
       expect(s.notice).toEqual({ tone: 'good', text: 'Checked again: pass; nothing left to change' });
       expect(s.screen).toBe('step');
@@ -386,7 +386,9 @@ describe('wizard reducer', () => {
         applied: { stepId: 'non-root-user', title: 'Add a USER line', recordId: 'c1', files: ['/tmp/Dockerfile'], message: 'applied' },
       });
       expect(s.current).toBe(1);
-      expect(s.screen).toBe('step');
+      // Step 2 was checked before the change: it is checked again before it is shown.
+      expect(s.screen).toBe('refresh');
+      expect(s.effects.at(-1)).toEqual({ kind: 'check', index: 1, why: 'refresh' });
       expect(s.items[0]!.decision?.status).toBe('done');
       expect(s.items[0]!.decidedNow).toBe(true);
       expect(s.items[0]!.result).toBe(PASS);
@@ -551,6 +553,86 @@ describe('wizard reducer', () => {
       const s = run(loaded(), { type: 'effect-failed', message: 'cannot save' });
       expect(s.screen).toBe('step');
       expect(s.notice).toEqual({ tone: 'bad', text: 'cannot save' });
+    });
+  });
+
+  describe('checking again after a change', () => {
+    const appliedFirst = () => {
+      let s = run(loaded(), key('a'), key('y'));
+      s = run(s, { type: 'effects-taken', count: s.effects.length });
+      return run(s, {
+        type: 'apply-finished',
+        index: 0,
+        status: 'applied',
+        message: 'applied',
+        result: PASS,
+        proposals: [],
+        decision: { status: 'done', at: 't' },
+      });
+    };
+
+    it('counts applies, and the applied step itself counts as freshly checked', () => {
+      const s = appliedFirst();
+      expect(s.changes).toBe(1);
+      expect(s.items[0]!.checkedAt).toBe(1);
+      expect(s.items[1]!.checkedAt).toBe(0);
+    });
+
+    it('while a step is checked again, only q and Ctrl+C do anything', () => {
+      const s = appliedFirst();
+      expect(run(s, key('a'), key('y'), ENTER, key('1'))).toBe(s);
+      expect(run(s, key('q')).screen).toBe('quit');
+      expect(run(s, CTRL_C).screen).toBe('quit');
+    });
+
+    it('shows the step with its fresh proposals once checked', () => {
+      const s = run(appliedFirst(), { type: 'checked', index: 1, result: FAIL, proposals: [otherFix], why: 'refresh' });
+      expect(s.screen).toBe('step');
+      expect(s.current).toBe(1);
+      expect(s.items[1]!.proposals).toEqual([otherFix]);
+      expect(s.items[1]!.checkedAt).toBe(1);
+      expect(run(s, key('a'), key('y')).effects.at(-1)).toEqual({ kind: 'apply', index: 1, proposal: otherFix });
+    });
+
+    it('a step that an earlier change fixed is gone past, and says so', () => {
+      const s = run(appliedFirst(), { type: 'checked', index: 1, result: PASS, proposals: [], why: 'refresh' });
+      expect(s.current).toBe(2);
+      expect(s.screen).toBe('refresh');
+      expect(s.notice).toEqual({ tone: 'good', text: 'title 1 passes now: an earlier change took care of it.' });
+    });
+
+    it('in the learn walk a step that passes now is still shown', () => {
+      let s = run(loaded({ stopOnPassing: true }), key('a'), key('y'));
+      s = run(s, { type: 'apply-finished', index: 0, status: 'applied', message: 'applied', result: PASS, proposals: [], decision: { status: 'done', at: 't' } });
+      s = run(s, { type: 'checked', index: 1, result: PASS, proposals: [], why: 'refresh' });
+      expect(s.screen).toBe('step');
+      expect(s.current).toBe(1);
+    });
+
+    it('a late result for another step only updates that step', () => {
+      const s0 = appliedFirst();
+      const s = run(s0, { type: 'checked', index: 2, result: PASS, proposals: [], why: 'refresh' });
+      expect(s.screen).toBe('refresh');
+      expect(s.items[2]!.result).toBe(PASS);
+    });
+
+    it('a change that failed still has later steps checked again (files may have been written and restored)', () => {
+      let s = run(loaded(), key('a'), key('y'));
+      s = run(s, { type: 'effects-taken', count: s.effects.length });
+      s = run(s, { type: 'apply-finished', index: 0, status: 'rolled-back', message: 'restored', result: FAIL, proposals: [fileFix] });
+      expect(s.screen).toBe('step');
+      expect(s.changes).toBe(1);
+      s = run(s, key('l'));
+      expect(s.screen).toBe('refresh');
+    });
+
+    it('opening a step from the list checks it again when it is stale', () => {
+      const s = run(appliedFirst(), { type: 'checked', index: 1, result: FAIL, proposals: [fileFix], why: 'refresh' }, key('v'), DOWN, ENTER);
+      expect(s.current).toBe(2);
+      expect(s.screen).toBe('refresh');
+      const back = run(s, { type: 'checked', index: 2, result: FAIL, proposals: [fileFix], why: 'refresh' }, key('v'), UP, ENTER);
+      expect(back.current).toBe(1);
+      expect(back.screen).toBe('step');
     });
   });
 });

@@ -68,6 +68,18 @@ describe('wizard screens and keys (ink-testing-library)', () => {
     });
   });
 
+  it('after a change, the next step is checked again, so its diff applies to the file as it is now', async () => {
+    const { world, ui } = await start([addUserStep, slimStep]);
+    await ui.waitFor('❯ Apply');
+    await ui.press('a', 'y');
+    const next = await ui.waitFor('Fix 1 of 2: Use debian:12-slim');
+    expect(ui.frames().some((f) => f.includes('checking slim-base-image again'))).toBe(true);
+    expect(next).toMatch(/^4\s+USER 10001$/m);
+    await ui.press('a', 'y');
+    await ui.waitFor('Summary');
+    expect(world.read()).toBe(`${ORIGINAL.replace('debian:12', 'debian:12-slim')}USER 10001\n`);
+  });
+
   it('Enter on Apply also only asks; Enter on the highlighted No declines and nothing changes', async () => {
     const { world, ui } = await start([addUserStep]);
     await ui.waitFor('❯ Apply');

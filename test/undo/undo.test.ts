@@ -1,0 +1,176 @@
+/**
+ * `docker-harden undo`: restores what `fix` applied, byte for byte, newest first; refuses (exit 2,
+ * nothing touched) when the file was edited since, unless --force; for daemon.json restarts the
+ * daemon and, when the old configuration no longer starts, puts the newer one back.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, promises as fs, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ensureBuilt, runCli } from '../helpers/cli.js';
+
+const work = mkdtempSync(path.join(os.tmpdir(), 'dh-undo-test-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+const env = { DOCKER_HOST: `unix://${path.join(work, 'none.sock')}`, HOME: work };
+
+// Odd bytes on purpose: a comment, trailing blanks, a tab, no newline at the end.
+const ORIGINAL = '# the app\nFROM node:20\t\nWORKDIR /app  \nCOPY . .\nCMD ["node", "server.js"]';
+
+interface ListedChange {
+  id: string;
+  step: string;
+}
+
+function listed(stdout: string): ListedChange[] {
+  return [...stdout.matchAll(/^(\S+)\s+\S+\s+([a-z-]+):/gm)].map((m) => ({ id: m[1]!, step: m[2]! }));
+}
+
+describe('undo of Dockerfile fixes', () => {
+  let dir: string;
+  let dockerfile: string;
+  let state: string;
+  let n = 0;
+
+  beforeAll(async () => {
+    await ensureBuilt();
+  });
+
+  beforeEach(async () => {
+    dir = path.join(work, `project-${++n}`);
+    state = path.join(dir, '.state');
+    dockerfile = path.join(dir, 'Dockerfile');
+    await fs.mkdir(dir, { recursive: true });
+    await fs.writeFile(dockerfile, ORIGINAL);
+    await fs.chmod(dockerfile, 0o640);
+  });
+
+  const fix = (only: string) => runCli(['fix', '--file', dockerfile, '--only', only, '--yes', '--state-dir', state], { cwd: dir, env });
+  const undo = (...args: string[]) => runCli(['undo', '--state-dir', state, ...args], { cwd: dir, env });
+
+  it('restores the file byte for byte, with its mode, after an applied change', async () => {
+    const applied = await fix('non-root-user');
+    expect(applied.exitCode, applied.stderr).not.toBe(2);
+    expect(await fs.readFile(dockerfile, 'utf8')).toMatch(/^USER /m);
+    const r = await undo('--yes');
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/undid .*\(non-root-user\)/);
+    expect(await fs.readFile(dockerfile, 'utf8')).toBe(ORIGINAL);
+    expect(statSync(dockerfile).mode & 0o777).toBe(0o640);
+    // Undone once: there is nothing left to undo.
+    const again = await undo('--yes');
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout).toMatch(/Nothing to undo/);
+  });
+
+  it('refuses when the file was edited by hand since, says why, and touches nothing; --force restores', async () => {
+    await fix('non-root-user');
+    const edited = (await fs.readFile(dockerfile, 'utf8')) + '\nEXPOSE 8080\n';
+    await fs.writeFile(dockerfile, edited);
+    const refused = await undo('--yes');
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain(dockerfile);
+    expect(refused.stderr).toMatch(/was changed since docker-harden wrote it; undo would lose those edits, so nothing was restored/);
+    expect(refused.stderr).toMatch(/--force/);
+    expect(await fs.readFile(dockerfile, 'utf8')).toBe(edited);
+    const forced = await undo('--yes', '--force');
+    expect(forced.exitCode, forced.stderr).toBe(0);
+    expect(await fs.readFile(dockerfile, 'utf8')).toBe(ORIGINAL);
+  });
+
+  it('lists newest first, and undoes in that order back to the original', async () => {
+    await fix('non-root-user');
+    await fix('slim-base-image');
+    const list = await undo('--list');
+    expect(list.exitCode).toBe(0);
+    const changes = listed(list.stdout);
+    expect(changes.map((c) => c.step)).toEqual(['slim-base-image', 'non-root-user']);
+    // The older change has a newer one on the same file on top of it.
+    const older = await undo(changes[1]!.id, '--yes');
+    expect(older.exitCode).toBe(2);
+    expect(older.stderr).toMatch(new RegExp(`Undo ${changes[0]!.id} first`));
+    expect(await fs.readFile(dockerfile, 'utf8')).toMatch(/node:20-slim/);
+    expect((await undo(changes[0]!.id, '--yes')).exitCode).toBe(0);
+    expect(await fs.readFile(dockerfile, 'utf8')).not.toMatch(/node:20-slim/);
+    expect((await undo(changes[1]!.id, '--yes')).exitCode).toBe(0);
+    expect(await fs.readFile(dockerfile, 'utf8')).toBe(ORIGINAL);
+    const after = await undo('--list');
+    expect(after.stdout.match(/undone /g)).toHaveLength(2);
+  });
+
+  it('without a terminal asks for --yes, and names an unknown or undone id', async () => {
+    await fix('non-root-user');
+    const changed = await fs.readFile(dockerfile, 'utf8');
+    const noYes = await undo();
+    expect(noYes.exitCode).toBe(2);
+    expect(noYes.stderr).toMatch(/Pass --yes to undo/);
+    expect(await fs.readFile(dockerfile, 'utf8')).toBe(changed);
+    const unknown = await undo('no-such-id', '--yes');
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.stderr).toMatch(/no applied change with id "no-such-id"/);
+    expect(unknown.stderr).toMatch(/undo --list/);
+    const [only] = listed((await undo('--list')).stdout);
+    expect((await undo(only!.id, '--yes')).exitCode).toBe(0);
+    const twice = await undo(only!.id, '--yes');
+    expect(twice.exitCode).toBe(2);
+    expect(twice.stderr).toMatch(/already undone/);
+  });
+
+  it('refuses when the file is gone, and --force then puts it back', async () => {
+    await fix('non-root-user');
+    await fs.unlink(dockerfile);
+    const refused = await undo('--yes');
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toMatch(/was changed since docker-harden wrote it/);
+    const forced = await undo('--yes', '--force');
+    expect(forced.exitCode, forced.stderr).toBe(0);
+    expect(await fs.readFile(dockerfile, 'utf8')).toBe(ORIGINAL);
+  });
+});
+
+describe('undo of a daemon.json change, against the learn sandbox recorded daemon', () => {
+  const sandbox = path.join(work, 'sandbox');
+  const daemonJson = path.join(sandbox, 'daemon.json');
+  const run = (...args: string[]) => runCli([...args, '--sandbox', sandbox], { cwd: work, env });
+  const liveConfig = async () => (JSON.parse(await fs.readFile(path.join(sandbox, '.docker-harden', 'recorded-daemon.json'), 'utf8')) as { config: Record<string, unknown> }).config;
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    expect((await run('learn')).exitCode).toBe(0);
+  });
+
+  it('restores daemon.json byte for byte and restarts the daemon with it', async () => {
+    const original = await fs.readFile(daemonJson, 'utf8');
+    const applied = await run('fix', '--only', 'scan-host-config:live-restore', '--yes');
+    expect(applied.exitCode, applied.stderr).not.toBe(2);
+    expect((await liveConfig())['live-restore']).toBe(true);
+    const r = await run('undo', '--yes');
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/on a real server this would run `systemctl restart docker`/);
+    expect(await fs.readFile(daemonJson, 'utf8')).toBe(original);
+    expect((await liveConfig())['live-restore']).toBeUndefined();
+  });
+
+  it('when the old daemon.json no longer starts, puts the newer one back and says so', async () => {
+    const original = await fs.readFile(daemonJson, 'utf8');
+    const applied = await run('fix', '--only', 'scan-host-config:insecure-registries', '--yes');
+    expect(applied.exitCode, applied.stderr).not.toBe(2);
+    const fixed = await fs.readFile(daemonJson, 'utf8');
+    expect(fixed).not.toMatch(/insecure-registries/);
+    // Since then someone passed the same setting as a flag in the unit: the old file would clash.
+    const dropIn = path.join(sandbox, 'host', 'etc', 'systemd', 'system', 'docker.service.d', 'zz-registry.conf');
+    await fs.writeFile(dropIn, '[Service]\nExecStart=\nExecStart=/usr/bin/dockerd --containerd=/run/containerd/containerd.sock --insecure-registry=registry.shop.internal:5000\n');
+    try {
+      const r = await run('undo', '--yes');
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toMatch(/dockerd did not come back after the undo/);
+      expect(r.stderr).toMatch(/insecure-registries/);
+      expect(r.stderr).toMatch(/put back as they were before the undo/);
+      expect(await fs.readFile(daemonJson, 'utf8')).toBe(fixed);
+      expect((await liveConfig())['insecure-registries']).toBeUndefined();
+    } finally {
+      await fs.unlink(dropIn);
+    }
+    expect((await run('undo', '--yes')).exitCode).toBe(0);
+    expect(await fs.readFile(daemonJson, 'utf8')).toBe(original);
+  });
+});
