@@ -67,9 +67,16 @@ async function loadDockerfiles(session: Session): Promise<void> {
   for (const target of session.targets) if (target.kind === 'dockerfile') await session.contexts.get(target)!.dockerfile();
 }
 
-async function runAll(session: Session): Promise<StepRun[]> {
+async function runAll(session: Session, io?: Io): Promise<StepRun[]> {
   const runs: StepRun[] = [];
-  for (const { step, ctx } of session.pairs()) runs.push(await runStep(step, ctx));
+  const pairs = session.pairs();
+  // Progress on a terminal's stderr only: stdout stays the report, and logs stay clean.
+  const progress = io && (io.stderr as { isTTY?: boolean }).isTTY && !io.env.CI ? io.stderr : undefined;
+  for (const [i, { step, ctx }] of pairs.entries()) {
+    progress?.write(`\r\u001b[2Kchecking ${i + 1}/${pairs.length}: ${step.meta.title} (${ctx.target.label})`);
+    runs.push(await runStep(step, ctx));
+  }
+  progress?.write('\r\u001b[2K');
   return runs;
 }
 
@@ -77,7 +84,7 @@ export async function checkCommand(args: Args, io: Io): Promise<number> {
   const session = await sessionFor(args, io);
   requireTargets(session);
   await loadDockerfiles(session);
-  const runs = await runAll(session);
+  const runs = await runAll(session, io);
   return printRuns(runs, args, io, false);
 }
 
@@ -118,7 +125,7 @@ export async function fixCommand(args: Args, io: Io): Promise<number> {
   const p = paletteFor(args, io);
   const out = (line: string) => io.stdout.write(line + '\n');
   if (args.dryRun) {
-    const runs = await runAll(session);
+    const runs = await runAll(session, io);
     return printRuns(runs, args, io, true);
   }
   const interactive = !args.yes;

@@ -146,66 +146,66 @@ export default defineStep({
 });
 
 async function proposalsFor(ctx: Context): Promise<Proposal[]> {
-    const s = await look(ctx);
-    const proposals: Proposal[] = [];
-    if (ctx.target.kind === 'host') {
-      const runnable = s.scanners.filter((x) => imageScanCommand(x, 'x') !== null);
-      if (s.images && s.images.length > 0) {
-        for (const scanner of runnable) {
-          proposals.push({
-            id: `scan-running-${scanner.name}`,
-            title: `Scan the ${s.images.length} running image(s) with ${scanner.name} now`,
-            description: `Runs ${scanner.name} on ${s.images.join(', ')} and shows the counts by severity and the worst findings. Nothing is changed; the scanner may download its vulnerability database first.`,
-            changes: [],
-            commands: s.images.map((image) => imageScanCommand(scanner, image)!),
-            warnings: [],
-            group: 'scan-now',
-          });
-        }
+  const s = await look(ctx);
+  const proposals: Proposal[] = [];
+  if (ctx.target.kind === 'host') {
+    const runnable = s.scanners.filter((x) => imageScanCommand(x, 'x') !== null);
+    if (s.images && s.images.length > 0) {
+      for (const scanner of runnable) {
+        proposals.push({
+          id: `scan-running-${scanner.name}`,
+          title: `Scan the ${s.images.length} running image(s) with ${scanner.name} now`,
+          description: `Runs ${scanner.name} on ${s.images.join(', ')} and shows the counts by severity and the worst findings. Nothing is changed; the scanner may download its vulnerability database first.`,
+          changes: [],
+          commands: s.images.map((image) => imageScanCommand(scanner, image)!),
+          warnings: [],
+          group: 'scan-now',
+        });
       }
-      if (!s.schedule) {
-        const scanner = runnable.find((x) => x.name === 'trivy' || x.name === 'grype');
-        if (scanner) proposals.push(await scheduleProposal(ctx, scanner));
-        else if (s.scanners.length === 0) proposals.push(installTrivyProposal());
-      }
-      return proposals;
     }
-
-    const dockerfile = ctx.target.kind === 'dockerfile' ? ctx.target.path : '';
-    const text = (await ctx.dockerfile()).text;
-    const finalBase = baseImages(text).filter((b) => b.kind === 'image').at(-1);
-    for (const scanner of s.scanners) {
-      const command = finalBase ? imageScanCommand(scanner, finalBase.written) : dirScanCommand(scanner, s.dir!);
-      const fallback = dirScanCommand(scanner, s.dir!);
-      const chosen = command ?? fallback;
-      if (!chosen) continue;
-      proposals.push({
-        id: `scan-${scanner.name}`,
-        title: command && finalBase ? `Scan the base image ${finalBase.written} with ${scanner.name} now` : `Scan ${s.dir} with ${scanner.name} now`,
-        description: 'Runs the scanner and shows the counts by severity and the worst findings. Nothing is changed; the scanner may download its vulnerability database first.',
-        changes: [],
-        commands: [chosen],
-        warnings: [],
-      });
-    }
-    if (s.npm) {
-      proposals.push({
-        id: 'npm-audit',
-        title: 'Check the Node dependencies with npm audit',
-        description: 'Runs `npm audit` on the package-lock.json beside the Dockerfile and shows the counts by severity. Nothing is changed.',
-        changes: [],
-        commands: [{ title: 'npm audit', argv: [s.npm, 'audit', '--json', '--prefix', s.dir!], run: true, parse: 'npm-audit-json' }],
-        warnings: [],
-      });
-    }
-    if (!s.ciScan) {
-      const root = s.root ?? s.dir!;
-      const gitlab = s.ci?.find((f) => f.kind === 'gitlab');
-      const github = await githubWorkflowProposal(ctx, root, dockerfile, s.root === null);
-      if (gitlab) proposals.push(gitlabProposal(gitlab, root, dockerfile), github);
-      else proposals.push(github);
+    if (!s.schedule) {
+      const scanner = runnable.find((x) => x.name === 'trivy' || x.name === 'grype');
+      if (scanner) proposals.push(await scheduleProposal(ctx, scanner));
+      else if (s.scanners.length === 0) proposals.push(installTrivyProposal());
     }
     return proposals;
+  }
+
+  const dockerfile = ctx.target.kind === 'dockerfile' ? ctx.target.path : '';
+  const text = (await ctx.dockerfile()).text;
+  const finalBase = baseImages(text).filter((b) => b.kind === 'image').at(-1);
+  for (const scanner of s.scanners) {
+    const command = finalBase ? imageScanCommand(scanner, finalBase.written) : dirScanCommand(scanner, s.dir!);
+    const fallback = dirScanCommand(scanner, s.dir!);
+    const chosen = command ?? fallback;
+    if (!chosen) continue;
+    proposals.push({
+      id: `scan-${scanner.name}`,
+      title: command && finalBase ? `Scan the base image ${finalBase.written} with ${scanner.name} now` : `Scan ${s.dir} with ${scanner.name} now`,
+      description: 'Runs the scanner and shows the counts by severity and the worst findings. Nothing is changed; the scanner may download its vulnerability database first.',
+      changes: [],
+      commands: [chosen],
+      warnings: [],
+    });
+  }
+  if (s.npm) {
+    proposals.push({
+      id: 'npm-audit',
+      title: 'Check the Node dependencies with npm audit',
+      description: 'Runs `npm audit` on the package-lock.json beside the Dockerfile and shows the counts by severity. Nothing is changed.',
+      changes: [],
+      commands: [{ title: 'npm audit', argv: [s.npm, 'audit', '--json', '--prefix', s.dir!], run: true, parse: 'npm-audit-json' }],
+      warnings: [],
+    });
+  }
+  if (!s.ciScan) {
+    const root = s.root ?? s.dir!;
+    const gitlab = s.ci?.find((f) => f.kind === 'gitlab');
+    const github = await githubWorkflowProposal(ctx, root, dockerfile, s.root === null);
+    if (gitlab) proposals.push(gitlabProposal(gitlab, root, dockerfile), github);
+    else proposals.push(github);
+  }
+  return proposals;
 }
 
 /** The command that scans one image and prints JSON, for scanners we can read. */

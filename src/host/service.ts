@@ -30,6 +30,9 @@ export interface ServiceOptions {
   env?: Readonly<Record<string, string | undefined>>;
 }
 
+/** No dockerd process for this long after a restart: it exited (a service manager restarts it sooner). */
+const EXITED_AFTER_MS = 5000;
+
 /** The service manager running on this machine, judged from what it leaves in /run and /etc. */
 export function detectManager(): 'systemd' | 'openrc' | 'sysv' | null {
   if (existsSync('/run/systemd/system')) return 'systemd';
@@ -80,8 +83,13 @@ export function createDaemonControl(options: ServiceOptions): DaemonControl | un
     }
   };
 
+  // Whether dockerd's process could be told apart before the restart: only then does its absence
+  // afterwards mean it exited, and waitReady may give up early instead of waiting out the bound.
+  let processKnown = false;
+
   return {
     async apply(kind) {
+      processKnown = (await host.daemonProcess().catch(() => null)) !== null;
       if (kind === 'reload') {
         // SIGHUP makes dockerd re-read daemon.json for the keys it can change live.
         if (manager === 'systemd') {
@@ -99,6 +107,7 @@ export function createDaemonControl(options: ServiceOptions): DaemonControl | un
     async waitReady(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       let last = 'no answer yet';
+      let goneSince: number | null = null;
       for (;;) {
         // A fresh client each time: a cached answer from the old daemon proves nothing.
         const probeHost = createHostFacts({
@@ -114,6 +123,14 @@ export function createDaemonControl(options: ServiceOptions): DaemonControl | un
           return;
         } catch (err) {
           last = err instanceof Error ? err.message : String(err);
+        }
+        if (processKnown) {
+          const running = await probeHost.daemonProcess().catch(() => null);
+          if (running) goneSince = null;
+          else if (goneSince === null) goneSince = Date.now();
+          else if (Date.now() - goneSince >= EXITED_AFTER_MS) {
+            throw new Error(`dockerd is not running: it exited after the restart (${last}); its log says why (journalctl -u docker)`);
+          }
         }
         if (Date.now() >= deadline) throw new Error(`dockerd did not answer within ${Math.round(timeoutMs / 1000)} s (${last})`);
         await new Promise((r) => setTimeout(r, 300));

@@ -49,7 +49,7 @@ export function buildReport(input: ReportInput): ReportDocument {
     const key = targetKey(run.target);
     const applied = input.profile.applied.filter((r) => r.step === run.step.meta.id && r.target === key && !r.undone).reverse();
     const decision = input.profile.targets[key]?.[run.step.meta.id];
-    return { ...toEntry(run), targetLabel: run.target.kind === 'host' ? run.target.label : run.target.label, ...(decision ? { decision } : {}), applied };
+    return { ...toEntry(run), targetLabel: run.target.label, ...(decision ? { decision } : {}), applied };
   });
   return {
     tool: 'docker-harden',

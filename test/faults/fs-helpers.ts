@@ -84,7 +84,8 @@ export function snapshot(dir: string): Record<string, string> {
       else if (info.isDirectory()) {
         out[rel + '/'] = `dir ${(info.mode & 0o7777).toString(8)}`;
         walk(full);
-      } else out[rel] = `${(info.mode & 0o7777).toString(8)} ${createHash('sha256').update(readFileSync(full)).digest('hex')}`;
+      } else if (info.isFile()) out[rel] = `${(info.mode & 0o7777).toString(8)} ${createHash('sha256').update(readFileSync(full)).digest('hex')}`;
+      else out[rel] = `special ${(info.mode & 0o7777).toString(8)}`; // a FIFO or device: reading it could block
     }
   };
   walk(dir);

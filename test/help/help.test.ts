@@ -18,11 +18,11 @@ interface Captured {
   stderr: string;
 }
 
-async function run(argv: string[], options: { env?: Record<string, string>; tty?: boolean } = {}): Promise<Captured> {
+async function run(argv: string[], options: { env?: Record<string, string>; tty?: boolean; stderrTTY?: boolean } = {}): Promise<Captured> {
   let stdout = '';
   let stderr = '';
   const out = { write: (s: string) => ((stdout += s), true), isTTY: options.tty ?? false } as unknown as NodeJS.WritableStream & { isTTY?: boolean };
-  const err = { write: (s: string) => ((stderr += s), true) } as unknown as NodeJS.WritableStream;
+  const err = { write: (s: string) => ((stderr += s), true), isTTY: options.stderrTTY ?? false } as unknown as NodeJS.WritableStream;
   const code = await main(argv, { stdout: out, stderr: err, stdinIsTTY: options.tty ?? false, env: options.env ?? {}, version: version() });
   return { code, stdout, stderr };
 }
@@ -126,6 +126,15 @@ describe('colours', () => {
     expect((await run(check, { tty: true })).stdout).toMatch(ansi);
     expect((await run(check, { tty: true, env: { NO_COLOR: '1' } })).stdout).not.toMatch(ansi);
     expect((await run([...check, '--no-color'], { tty: true })).stdout).not.toMatch(ansi);
+  });
+
+  it('progress of the checks goes to a terminal on stderr, never to stdout, a pipe or CI', async () => {
+    const shown = await run(check, { stderrTTY: true });
+    expect(shown.stderr).toContain('checking 1/1: ');
+    expect(shown.stderr).toMatch(/\r\u001b\[2K$/);
+    expect(shown.stdout).not.toContain('checking 1/1');
+    expect((await run(check)).stderr).toBe('');
+    expect((await run(check, { stderrTTY: true, env: { CI: 'true' } })).stderr).toBe('');
   });
 
   it('NO_COLOR wins over FORCE_COLOR; FORCE_COLOR colours a pipe', () => {

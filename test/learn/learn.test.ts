@@ -86,7 +86,7 @@ describe('learn sandbox, in process', () => {
     expect(socket).toMatchObject({ isSocket: true, mode: 0o660, uid: 0, gid: 989 });
     const info = await sandbox.host.info();
     expect(info.ExperimentalBuild).toBe(true);
-    expect(info.Warnings?.join('\n') ?? '').toMatch(/http:\/\/0\.0\.0\.0:2375 without encryption/);
+    expect(((info.Warnings as string[] | undefined) ?? []).join('\n')).toMatch(/http:\/\/0\.0\.0\.0:2375 without encryption/);
     const units = await sandbox.host.serviceUnits();
     expect(units.manager).toBe('systemd');
     expect(units.execStart).toEqual(['/usr/bin/dockerd', '--containerd=/run/containerd/containerd.sock']);
@@ -96,7 +96,7 @@ describe('learn sandbox, in process', () => {
     const file = path.join(sandbox.dir, 'daemon.json');
     const before = await fs.readFile(file, 'utf8');
     const after = before.replace('"experimental": true,', '"experimental": true,\n  "live-restore": true,');
-    const pidBefore = (await sandbox.host.daemonProcess()).pid;
+    const pidBefore = (await sandbox.host.daemonProcess())!.pid;
     const profile = await session.store.load();
     const lines: string[] = [];
     const proposal: Proposal = { id: 'live-restore', title: 'Turn on live-restore', changes: [{ path: file, before, after }], commands: [], daemon: 'restart', warnings: [] };
@@ -109,7 +109,7 @@ describe('learn sandbox, in process', () => {
     });
     expect(outcome.status).toBe('applied');
     expect((await sandbox.host.info()).LiveRestoreEnabled).toBe(true);
-    expect((await sandbox.host.daemonProcess()).pid).toBe(pidBefore + 1);
+    expect((await sandbox.host.daemonProcess())!.pid).toBe(pidBefore + 1);
     expect(lines.join('\n')).toMatch(/on a real server this would run `systemctl restart docker`/);
     // A fresh session (another run) sees the daemon as it was last started.
     const again = await prepareLearnSandbox({ dir: sandbox.dir, env: {} });

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, promises as fs, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import AjvDraft04 from 'ajv-draft-04';
-import addFormats from 'ajv-formats';
+import ajvDraft04 from 'ajv-draft-04';
+import ajvFormats from 'ajv-formats';
 import { prepareLearnSandbox } from '../../src/core/learn.js';
 import { createSession } from '../../src/core/session.js';
 import { runStep, type StepRun } from '../../src/core/runner.js';
@@ -20,12 +20,13 @@ import { ensureBuilt, repoRoot, runCli } from '../helpers/cli.js';
 
 const schemaFile = path.join(repoRoot, 'test', 'fixtures', 'sarif-schema-2.1.0.json');
 const schema = JSON.parse(readFileSync(schemaFile, 'utf8')) as Record<string, unknown>;
-const ajv = new AjvDraft04({ allErrors: true, strict: false });
-addFormats(ajv);
+// Both are CommonJS with the class (plugin) also on `.default`, which is what Node's ESM import sees typed.
+const ajv = new ajvDraft04.default({ allErrors: true, strict: false });
+ajvFormats.default(ajv);
 const validateSarif = ajv.compile(schema);
 
 function problems(doc: unknown): string[] {
-  return validateSarif(doc) ? [] : (validateSarif.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+  return validateSarif(doc) ? [] : (validateSarif.errors ?? []).map((e: { instancePath: string; message?: string }) => `${e.instancePath} ${e.message}`);
 }
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'dh-report-test-'));

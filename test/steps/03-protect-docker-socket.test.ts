@@ -134,7 +134,7 @@ describe.skipIf(!hasDockerd)('protect-docker-socket on real daemons', () => {
       const before = await run(hostFor(d));
       expect(before.result.status).toBe('fail');
       const f = before.result.findings.find((x) => x.message.includes(`plain TCP tcp://127.0.0.1:${port}`))!;
-      expect(f).toMatchObject({ file: d.configPath, line: 5 });
+      expect(f).toMatchObject({ file: d.configPath, line: 6, column: 5 });
       const remove = before.proposals.find((p) => p.id === 'remove-tcp')!;
       expect(remove.changes.map((c) => c.path)).toEqual([d.configPath]);
 

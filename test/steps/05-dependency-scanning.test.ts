@@ -16,6 +16,8 @@ import { applyProposal, runStep } from '../../src/core/runner.js';
 import { ProfileStore, emptyProfile } from '../../src/core/profile.js';
 import type { CheckResult, Proposal, Status } from '../../src/core/step.js';
 import { contextFor, dockerfileTarget, hostTarget, memoryProbe } from '../helpers/world.js';
+import { buildBusyboxImage, hasDockerd, startDockerd, type TestDaemon } from '../helpers/dockerd.js';
+import { createHostFacts } from '../../src/host/client.js';
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'scanners');
 
@@ -279,5 +281,37 @@ describe('dependency-scanning: the host', () => {
     const install = run.proposals[0]!;
     expect(install.commands.every((c) => !c.run)).toBe(true);
     expect(install.commands[0]!.argv).toContain('/var/run/docker.sock:/var/run/docker.sock:ro');
+  });
+});
+
+describe.skipIf(!hasDockerd)('dependency-scanning: the running images of a real dockerd', () => {
+  let daemon: TestDaemon;
+  beforeAll(async () => {
+    daemon = await startDockerd();
+    await buildBusyboxImage(daemon, 'shop/web:1.4');
+    await daemon.docker(['run', '-d', '--network', 'none', '--name', 'web', 'shop/web:1.4', 'sleep', '600']);
+  });
+  afterAll(async () => {
+    await daemon?.docker(['rm', '-f', 'web'], { reject: false });
+    await daemon?.stop();
+  });
+
+  it('offers to scan each running image and shows the parsed result', async () => {
+    const dir = await tree({});
+    const trivy = await fakeTool(path.join(dir, 'bin'), 'trivy', 'trivy-image.json');
+    const probe = systemProbe({ PATH: path.join(dir, 'bin') });
+    const host = createHostFacts({ dockerHost: daemon.host, env: {}, probe });
+    const ctx = contextFor(hostTarget, { probe, host });
+    const run = await runStep(step, ctx);
+    expect(run.result.status).toBe('warn');
+    expect(run.result.notes?.join('\n')).toContain('running images: shop/web:1.4');
+    const scan = run.proposals.find((p) => p.id === 'scan-running-trivy')!;
+    expect(scan.commands.map((c) => c.argv)).toEqual([[trivy, 'image', '--format', 'json', '--quiet', '--scanners', 'vuln', 'shop/web:1.4']]);
+    const store = new ProfileStore(path.join(dir, 'state'));
+    const outcome = await applyProposal(step, hostTarget, scan, { store, profile: emptyProfile() });
+    expect(outcome.status).toBe('applied');
+    expect(outcome.scans).toHaveLength(1);
+    expect(outcome.message).toContain('6 vulnerabilities (2 critical, 2 high, 1 medium, 1 low)');
+    expect(run.proposals.map((p) => p.id)).toEqual(['scan-running-trivy', 'scheduled-scan']);
   });
 });

@@ -7,7 +7,17 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, promises as fs, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureBuilt, runCli } from '../helpers/cli.js';
+import { main, version } from '../../src/cli.js';
+
+/** The command line in process (faster than a child per call); no terminal, so nothing is asked. */
+async function runCli(argv: string[], options: { env?: Record<string, string> } = {}): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = { write: (t: string) => ((stdout += t), true), isTTY: false } as unknown as NodeJS.WritableStream;
+  const err = { write: (t: string) => ((stderr += t), true) } as unknown as NodeJS.WritableStream;
+  const exitCode = await main(argv, { stdout: out, stderr: err, stdinIsTTY: false, env: { NO_COLOR: '1', PATH: process.env.PATH, ...options.env }, version: version() });
+  return { exitCode, stdout, stderr };
+}
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'dh-undo-test-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -31,10 +41,6 @@ describe('undo of Dockerfile fixes', () => {
   let state: string;
   let n = 0;
 
-  beforeAll(async () => {
-    await ensureBuilt();
-  });
-
   beforeEach(async () => {
     dir = path.join(work, `project-${++n}`);
     state = path.join(dir, '.state');
@@ -44,8 +50,8 @@ describe('undo of Dockerfile fixes', () => {
     await fs.chmod(dockerfile, 0o640);
   });
 
-  const fix = (only: string) => runCli(['fix', '--file', dockerfile, '--only', only, '--yes', '--state-dir', state], { cwd: dir, env });
-  const undo = (...args: string[]) => runCli(['undo', '--state-dir', state, ...args], { cwd: dir, env });
+  const fix = (only: string) => runCli(['fix', '--file', dockerfile, '--only', only, '--yes', '--state-dir', state], { env });
+  const undo = (...args: string[]) => runCli(['undo', '--state-dir', state, ...args], { env });
 
   it('restores the file byte for byte, with its mode, after an applied change', async () => {
     const applied = await fix('non-root-user');
@@ -130,11 +136,10 @@ describe('undo of Dockerfile fixes', () => {
 describe('undo of a daemon.json change, against the learn sandbox recorded daemon', () => {
   const sandbox = path.join(work, 'sandbox');
   const daemonJson = path.join(sandbox, 'daemon.json');
-  const run = (...args: string[]) => runCli([...args, '--sandbox', sandbox], { cwd: work, env });
+  const run = (...args: string[]) => runCli([...args, '--sandbox', sandbox], { env });
   const liveConfig = async () => (JSON.parse(await fs.readFile(path.join(sandbox, '.docker-harden', 'recorded-daemon.json'), 'utf8')) as { config: Record<string, unknown> }).config;
 
   beforeAll(async () => {
-    await ensureBuilt();
     expect((await run('learn')).exitCode).toBe(0);
   });
 
