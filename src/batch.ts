@@ -62,9 +62,19 @@ function requireTargets(session: Session): void {
   }
 }
 
-/** Parse every Dockerfile target up front: one that is not a Dockerfile stops the run (exit 2) before anything is written. */
-async function loadDockerfiles(session: Session): Promise<void> {
-  for (const target of session.targets) if (target.kind === 'dockerfile') await session.contexts.get(target)!.dockerfile();
+/**
+ * Parse every Dockerfile and compose target up front: one that is not what it claims to be stops
+ * the run (exit 2, said once) before anything is written or locked. Also refuses an output format
+ * these commands do not write.
+ */
+async function loadDockerfiles(session: Session, args?: Args): Promise<void> {
+  if (args?.format && !['text', 'json', 'sarif'].includes(args.format)) {
+    throw new UserError(`unknown output format "${args.format}"`, 'Use --format text, json or sarif (or --json, --sarif).');
+  }
+  for (const target of session.targets) {
+    if (target.kind === 'dockerfile') await session.contexts.get(target)!.dockerfile();
+    if (target.kind === 'compose') await session.contexts.get(target)!.compose();
+  }
 }
 
 async function runAll(session: Session, io?: Io): Promise<StepRun[]> {
@@ -83,7 +93,7 @@ async function runAll(session: Session, io?: Io): Promise<StepRun[]> {
 export async function checkCommand(args: Args, io: Io): Promise<number> {
   const session = await sessionFor(args, io);
   requireTargets(session);
-  await loadDockerfiles(session);
+  await loadDockerfiles(session, args);
   const runs = await runAll(session, io);
   return printRuns(runs, args, io, false);
 }
@@ -121,7 +131,7 @@ function wantedProposals(run: StepRun, only: string[]): Proposal[] {
 export async function fixCommand(args: Args, io: Io): Promise<number> {
   const session = await sessionFor(args, io);
   requireTargets(session);
-  await loadDockerfiles(session);
+  await loadDockerfiles(session, args);
   const p = paletteFor(args, io);
   const out = (line: string) => io.stdout.write(line + '\n');
   if (args.dryRun) {

@@ -57,6 +57,14 @@ export default defineStep({
     }
     const info = describeImage(image);
     const where = { file: model.path, line: root.from.line, evidence: model.lineText(root.from.line).trim() };
+    if (root.imageUnresolved.length > 0) {
+      findings.push({
+        message: `FROM ${root.imageText} depends on ${root.imageUnresolved.map((v) => `$${v}`).join(', ')}, which has no default, so the base image is whatever the build passes; give the ARG a default docker-harden (and a reader) can judge`,
+        severity: 'low',
+        ...where,
+      });
+      return { status: statusOf(findings), findings, notes };
+    }
     const via = root === final ? '' : ` (through stage ${final.name ? `"${final.name}"` : final.index}'s FROM chain)`;
     if (info.family === 'scratch') {
       return { status: 'pass', findings: [], notes: ['the final stage starts FROM scratch: nothing in it but what the Dockerfile copies'] };
@@ -88,7 +96,7 @@ export default defineStep({
     const final = model.finalStage;
     const root = model.chain(final)[0]!;
     const image = root.image;
-    if (!image || isFloatingTag(image)) return [];
+    if (!image || isFloatingTag(image) || root.imageUnresolved.length > 0) return [];
     const info = describeImage(image);
     const suggestion = suggest(model, final, image, info);
     if (!suggestion || suggestion.manual) return [];

@@ -251,7 +251,8 @@ function planNode(model: DockerfileModel, stage: Stage, info: ImageKnowledge, bu
   const outDir = path.join(workdir, rel.split('/')[0]!);
   const finalImage = !stage.imageText.includes('$') && info.smaller && !stage.image?.digest ? info.smaller.reference : stage.imageText;
   const finalRef = finalImage === stage.imageText ? stage.image! : { reference: finalImage, registry: null, repository: 'node', tag: finalImage.split(':')[1] ?? null, digest: null };
-  const apt = runtimePackages(stage);
+  // node-gyp's python3 is a build tool in a Node image.
+  const apt = runtimePackages(stage, ['python3', 'python3-minimal', 'python-is-python3']);
   return {
     language: 'Node',
     finalImage,
@@ -298,13 +299,13 @@ function planPython(stage: Stage, info: ImageKnowledge, runtime: string[], workd
 }
 
 /** apt packages of the original that are not build tools: installed again in the final stage. */
-function runtimePackages(stage: Stage): { install: string[]; warnings: string[] } {
+function runtimePackages(stage: Stage, buildOnly: string[] = []): { install: string[]; warnings: string[] } {
   const runtime: string[] = [];
   const dev: string[] = [];
   for (const inst of stage.instructions) {
     if (inst.keyword !== 'RUN' || !runCommands(inst).some((w) => (w[0] === 'apt-get' || w[0] === 'apt') && w.includes('install'))) continue;
     for (const p of installedPackages(inst)) {
-      if (isBuildPackage(p)) {
+      if (isBuildPackage(p) || buildOnly.includes(p)) {
         if (/-dev$/.test(p)) dev.push(p);
       } else if (!runtime.includes(p)) runtime.push(p);
     }
@@ -316,6 +317,32 @@ function runtimePackages(stage: Stage): { install: string[]; warnings: string[] 
         ? [`the build stage installs ${dev.join(', ')}: the final stage has no -dev packages, so if the app loads their libraries at run time, install the runtime package there (for example libpq5 for libpq-dev)`]
         : [],
   };
+}
+
+/**
+ * Files the container's command names that the build put in place with ADD or COPY outside the
+ * artefact (an init such as tini, an entrypoint script): they move to the final stage too.
+ */
+function runtimeFileCopies(model: DockerfileModel, stage: Stage, rewrite: Rewrite): string[] {
+  const sources = rewrite.copies.map((c) => c.split(/\s+/)[2]!);
+  const covered = (p: string) => sources.some((src) => p === src || p.startsWith(src.endsWith('/') ? src : `${src}/`));
+  const workdir = model.workdir(stage);
+  const out: string[] = [];
+  for (const word of runtimeArgv(stage)) {
+    if (!word.startsWith('/') && !word.startsWith('./')) continue;
+    const file = path.resolve(workdir, word);
+    if (covered(file) || out.some((c) => c.endsWith(` ${file}`))) continue;
+    const placed = stage.instructions.some((inst) => {
+      if (inst.keyword !== 'ADD' && inst.keyword !== 'COPY') return false;
+      const argv = commandArgv(inst);
+      const dest = argv[argv.length - 1];
+      if (!dest || argv.length < 2) return false;
+      const target = path.resolve(workdirBefore(model, stage, inst), model.resolve(dest, stage, inst).value);
+      return file === target || (dest.endsWith('/') && file.startsWith(`${target}/`));
+    });
+    if (placed) out.push(`COPY --from=build ${file} ${file}`);
+  }
+  return out;
 }
 
 /** Comment lines directly above an instruction (no blank line between), zero-based. */
@@ -331,7 +358,7 @@ function assemble(model: DockerfileModel, stage: Stage, rewrite: Rewrite): Plan 
   const eol = model.eol;
   const edits: TextEdit[] = [];
   const buildName = stage.name ?? 'build';
-  const copies = rewrite.copies.map((c) => c.replace('--from=build', `--from=${buildName}`));
+  const copies = [...rewrite.copies, ...runtimeFileCopies(model, stage, rewrite)].map((c) => c.replace('--from=build', `--from=${buildName}`));
 
   if (!stage.name) {
     const at = stage.from.range.end;

@@ -102,8 +102,17 @@ export interface ComposeModel {
 export async function loadCompose(file: string): Promise<ComposeModel> {
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    const bytes = await fs.readFile(file);
+    // YAML is Unicode text: a NUL byte means a binary file, and bytes that are not UTF-8 would not
+    // survive an edit.
+    if (bytes.includes(0)) throw new UserError('is a binary file, not a compose file', 'Pass the path of a compose.yaml or docker-compose.yml.', file);
+    try {
+      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    } catch {
+      throw new UserError('is not UTF-8 text, so it is not a compose file docker compose reads', 'Save it as UTF-8, then run docker-harden again.', file);
+    }
   } catch (err) {
+    if (err instanceof UserError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new UserError(
       code === 'ENOENT' ? 'compose file not found' : `cannot read the compose file (${code ?? String(err)})`,

@@ -47,6 +47,8 @@ export async function readNoFollow(file: string): Promise<Buffer | null> {
   }
   try {
     return await handle.readFile();
+  } catch (err) {
+    throw describeFsError(err, file, 'read'); // EISDIR: a directory opens, but does not read
   } finally {
     await handle.close();
   }

@@ -101,7 +101,13 @@ export class ProfileStore {
     try {
       data = JSON.parse(text);
     } catch (err) {
-      const { line, column } = positionOfJsonError(text, err as Error);
+      let { line, column } = positionOfJsonError(text, err as Error);
+      if (line === undefined) {
+        // Some JSON.parse messages carry no position: ask a parser that reports offsets.
+        const errors: { offset: number }[] = [];
+        (await import('jsonc-parser')).parse(text, errors as never, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+        if (errors[0]) ({ line, column } = lineColumnAt(text, errors[0].offset));
+      }
       throw new UserError(
         'the progress profile is not valid JSON; it was left untouched',
         `Fix or move it away to start afresh (your backups in ${this.backupDir} are kept).`,

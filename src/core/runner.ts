@@ -23,7 +23,9 @@ export async function checkStep(step: Step, ctx: Context): Promise<CheckResult> 
   try {
     return await step.check(ctx);
   } catch (err) {
-    return { status: 'error', findings: [{ message: formatError(err), severity: 'high', ...locationOf(err) }] };
+    // A UserError's file and line go in the finding's own fields, not again in its message.
+    const message = err instanceof UserError ? `${err.message}${err.hint ? `\n  ${err.hint}` : ''}` : formatError(err);
+    return { status: 'error', findings: [{ message, severity: 'high', ...locationOf(err) }] };
   }
 }
 

@@ -41,6 +41,8 @@ export interface Stage {
   imageRange: Range | null;
   /** The image with global ARG defaults substituted; null when FROM names an earlier stage. */
   image: ImageRef | null;
+  /** Variables in the FROM line that have no default, so the build arguments decide the image. */
+  imageUnresolved: string[];
   /** The earlier stage this one is built on (`FROM build`). */
   parent: Stage | null;
   /** The instructions after FROM, in order. */
@@ -216,6 +218,7 @@ export function parseDockerfile(text: string, file: string): DockerfileModel {
         imageText,
         imageRange: from.getImageRange(),
         image: null,
+        imageUnresolved: [],
         parent: null,
         instructions: [],
       });
@@ -279,7 +282,8 @@ export function parseDockerfile(text: string, file: string): DockerfileModel {
   // Resolve each FROM: an earlier stage by name, else an image with global ARGs. (Unlike
   // COPY --from, FROM does not take a stage index: `FROM 0` is an image named 0.)
   for (const stage of stages) {
-    const resolved = substitute(stage.imageText, globalVariables(model), escape).value;
+    const { value: resolved, unresolved } = substitute(stage.imageText, globalVariables(model), escape);
+    stage.imageUnresolved = unresolved;
     const parent = stages.find((s) => s.index < stage.index && s.name !== null && s.name === resolved.toLowerCase());
     if (parent) stage.parent = parent;
     else stage.image = parseImageRef(resolved);

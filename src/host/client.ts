@@ -439,7 +439,7 @@ export function createHostFacts(options: HostOptions): LiveHostFacts {
           }
           return { path: file, source, text: null, value: {} };
         }
-        const text = bytes.toString('utf8');
+        const text = decodeDaemonConfig(bytes, file);
         const value = parseDaemonConfig(text, file);
         const stat = await fs.lstat(file).catch(() => null);
         return { path: file, source, text, value, ...(stat ? { modifiedMs: stat.mtimeMs } : {}) };
@@ -447,4 +447,25 @@ export function createHostFacts(options: HostOptions): LiveHostFacts {
     },
   };
   return facts;
+}
+
+/**
+ * daemon.json as text. Bytes that are not UTF-8 would not survive an edit (they would come back as
+ * U+FFFD), so such a file is reported, with the line, and never rewritten.
+ */
+function decodeDaemonConfig(bytes: Buffer, file: string): string {
+  try {
+    // ignoreBOM keeps a byte-order mark in the text, so an edit writes it back.
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    const text = bytes.toString('utf8');
+    const offset = text.indexOf('\uFFFD');
+    const line = text.slice(0, Math.max(offset, 0)).split('\n').length;
+    throw new UserError(
+      'is not UTF-8 text; docker-harden does not rewrite it, as the bytes that are not UTF-8 would be lost',
+      'Save it as UTF-8 (for example with iconv -f latin1 -t utf-8), then run docker-harden again.',
+      file,
+      line,
+    );
+  }
 }

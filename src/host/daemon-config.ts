@@ -472,6 +472,8 @@ export interface DaemonConfigEdit {
  * text creates a file. A key whose object becomes empty is left as an empty object.
  */
 export function editDaemonConfig(text: string | null, edits: DaemonConfigEdit[]): string {
+  // A byte-order mark is kept as it was, outside what jsonc-parser sees.
+  if (text?.startsWith('\uFEFF')) return '\uFEFF' + editDaemonConfig(text.slice(1), edits);
   const created = text === null || text.trim() === '';
   let out = created ? '{}' : text;
   const eol = !created && out.includes('\r\n') ? '\r\n' : '\n';

@@ -1,5 +1,5 @@
 /** A yes/no question before the wizard starts (the learn sandbox offer). Enter means yes. */
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { Box, Text, useApp, useInput } from 'ink';
 import type { KeyInfo } from './reducer.js';
 import { ColorContext, Tone } from './components.js';
@@ -14,10 +14,13 @@ export function offerAnswer(input: string, key: KeyInfo): boolean | undefined {
 export function Offer(props: { question: string; color: boolean; onAnswer: (yes: boolean) => void }) {
   const { exit } = useApp();
   const [answer, setAnswer] = useState<boolean | undefined>(undefined);
+  // Keys can arrive before the re-render: the first answer is kept in a ref, not only in state.
+  const answered = useRef(false);
   useInput((input, key) => {
-    if (answer !== undefined) return;
+    if (answered.current) return;
     const yes = offerAnswer(input, key);
     if (yes === undefined) return;
+    answered.current = true;
     setAnswer(yes);
     props.onAnswer(yes);
     setTimeout(exit, 0);

@@ -75,7 +75,7 @@ export function spawnCli(args: string[], options: { cwd?: string; env?: Record<s
     text: () => stripAnsi(raw),
     raw: () => raw,
     matched: () => stripAnsi(raw).slice(0, mark),
-    async waitFor(pattern, timeoutMs = 20_000) {
+    async waitFor(pattern, timeoutMs = 45_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const text = stripAnsi(raw);

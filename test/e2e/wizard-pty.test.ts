@@ -102,7 +102,7 @@ describe('wizard in a real terminal', () => {
     }
     expect(Object.values(profileOf(ws.stateDir).targets)[0]!['multi-stage-build']).toMatchObject({ status: 'later' });
     expect(ws.read()).toBe(after);
-  });
+  }, 180_000);
 
   it('decline: saying no at the confirm screen leaves the file byte for byte as it was', async () => {
     const ws = workspace();
@@ -156,7 +156,7 @@ describe('wizard in a real terminal', () => {
         run.kill();
       }
     }
-  });
+  }, 120_000);
 
   it('a second run on the same state directory says another run holds it, exit 2', async () => {
     const ws = workspace();
@@ -239,7 +239,7 @@ describe('wizard in a real terminal', () => {
     const sandboxes = readdirSync(tmpdir);
     expect(sandboxes).toHaveLength(1);
     expect(readdirSync(path.join(tmpdir, sandboxes[0]!))).toEqual(expect.arrayContaining(['Dockerfile', 'compose.yaml', 'daemon.json']));
-  });
+  }, 120_000);
 
   it('learn runs to its end with no Docker daemon, and writes only in its sandbox', async () => {
     const cwd = mkdtempSync(path.join(os.tmpdir(), 'dh-pty-learn-cwd-'));
@@ -299,5 +299,5 @@ describe('wizard in a real terminal', () => {
     expect(outcomes.join('\n')).not.toMatch(/changed since it was checked/);
     expect(profile.applied.length, outcomes.join('\n')).toBe(outcomes.filter((o) => /: applied/.test(o)).length);
     for (const record of profile.applied) for (const f of record.files) expect(f.path.startsWith(sandbox)).toBe(true);
-  });
+  }, 240_000);
 });

@@ -3,7 +3,7 @@
  * `ensureBuilt()` (for a beforeAll) runs `tsc` when dist/ is missing or older than a source file.
  */
 import { execa } from 'execa';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -47,9 +47,35 @@ function newestMtime(dir: string): number {
 
 let built: Promise<void> | undefined;
 
+/**
+ * Test files run in several workers, each may find dist/ stale: one build at a time (a lock
+ * directory in dist/), or a CLI started after one build could load a file another tsc is
+ * rewriting. A lock older than the build timeout was left by a killed run.
+ */
+async function withBuildLock(fn: () => Promise<void>): Promise<void> {
+  const lock = path.join(repoRoot, 'dist', '.build-lock');
+  mkdirSync(path.dirname(lock), { recursive: true });
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 320_000) rmSync(lock, { recursive: true, force: true });
+      else await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  try {
+    await fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
 /** Build dist/ with tsc when it is missing or older than src/ or steps/. */
 export function ensureBuilt(): Promise<void> {
-  built ??= (async () => {
+  built ??= withBuildLock(async () => {
     const marker = path.join(repoRoot, 'dist', 'src', 'cli.js');
     const sources = Math.max(newestMtime(path.join(repoRoot, 'src')), newestMtime(path.join(repoRoot, 'steps')));
     if (existsSync(marker) && statSync(marker).mtimeMs >= sources) return;
@@ -61,6 +87,6 @@ export function ensureBuilt(): Promise<void> {
     // tsc still emits on type errors; `npm test` fails on those separately (tsc --noEmit).
     if (r.exitCode !== 0 && !existsSync(marker)) throw new Error(`tsc failed:\n${r.stdout}\n${r.stderr}`);
     if (r.exitCode !== 0) console.warn(`[docker-harden tests] tsc reported errors; testing what it emitted:\n${String(r.stdout).slice(0, 2000)}`);
-  })();
+  });
   return built;
 }

@@ -118,6 +118,11 @@ describe('editDaemonConfig: format-preserving edits', () => {
     expect(editDaemonConfig(before, [{ path: ['cgroup-parent'], value: undefined }])).toBe('{\n  "icc": false\n}\n');
   });
 
+  it('keeps a byte-order mark', () => {
+    const after = editDaemonConfig('\uFEFF{\n  "icc": true\n}\n', [{ path: ['icc'], value: false }]);
+    expect(after).toBe('\uFEFF{\n  "icc": false\n}\n');
+  });
+
   it('creates a file from nothing', () => {
     expect(editDaemonConfig(null, [{ path: ['no-new-privileges'], value: true }])).toBe('{\n  "no-new-privileges": true\n}\n');
   });

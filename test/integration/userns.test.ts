@@ -44,7 +44,7 @@ describe.skipIf(!hasDockerd)('user-namespaces applied to a real dockerd', () => 
     expect(await uidMap()).toEqual([0, 0, 4294967295]);
     const before = readFileSync(d.configPath);
 
-    const check = await runCli(['check', '--host', '--only', 'user-namespaces', '--json', ...common()]);
+    const check = await runCli(['check', '--host', '--only', 'user-namespaces', '--json', ...common()], { timeoutMs: 120_000 });
     expect(check.exitCode, check.stderr).toBe(1);
     const result = JSON.parse(check.stdout).results[0];
     expect(result.status).toBe('fail');
@@ -55,7 +55,7 @@ describe.skipIf(!hasDockerd)('user-namespaces applied to a real dockerd', () => 
     // /var/lib/docker already is.
     expect(result.fix.proposals[0].warnings.join('\n')).toContain(`dockerd will refuse to start with remapping: ${d.dir} (mode 0700) does not let others pass (o+x)`);
     chmodSync(d.dir, 0o711);
-    const opened = JSON.parse((await runCli(['check', '--host', '--only', 'user-namespaces', '--json', ...common()])).stdout).results[0];
+    const opened = JSON.parse((await runCli(['check', '--host', '--only', 'user-namespaces', '--json', ...common()], { timeoutMs: 120_000 })).stdout).results[0];
     expect(opened.fix.proposals[0].warnings.join('\n')).not.toContain('dockerd will refuse to start');
 
     const fix = await runCli(['fix', '--host', '--only', 'user-namespaces', '--yes', ...common()], { timeoutMs: 180_000 });
@@ -77,7 +77,7 @@ describe.skipIf(!hasDockerd)('user-namespaces applied to a real dockerd', () => 
     const subuid = readFileSync('/etc/subuid', 'utf8');
     expect(subuid).toMatch(new RegExp(`^dockremap:${outside}:\\d+$`, 'm'));
 
-    const recheck = await runCli(['check', '--host', '--only', 'user-namespaces', '--json', ...common()]);
+    const recheck = await runCli(['check', '--host', '--only', 'user-namespaces', '--json', ...common()], { timeoutMs: 120_000 });
     expect(JSON.parse(recheck.stdout).results[0].status).toBe('pass');
 
     const undo = await runCli(['undo', '--yes', ...common()], { timeoutMs: 180_000 });
@@ -86,7 +86,7 @@ describe.skipIf(!hasDockerd)('user-namespaces applied to a real dockerd', () => 
     expect(JSON.parse((await d.docker(['info', '--format', '{{json .SecurityOptions}}'])).stdout)).not.toContain('name=userns');
     expect((await d.docker(['ps', '-aq'])).stdout.trim().split('\n')).toHaveLength(2);
     expect(await uidMap()).toEqual([0, 0, 4294967295]);
-  });
+  }, 400_000);
 
   it('a remap user without subordinate ids stops dockerd: the old daemon.json comes back byte for byte and dockerd answers again', async () => {
     // "daemon" is a system account: no /etc/subuid range is ever handed to it.
@@ -134,5 +134,5 @@ describe.skipIf(!hasDockerd)('user-namespaces applied to a real dockerd', () => 
     expect(d.log()).toMatch(/no subuid ranges found for user \"daemon\"/);
     expect((await d.docker(['info', '--format', '{{.ServerVersion}}'])).exitCode).toBe(0);
     expect(await uidMap()).toEqual([0, 0, 4294967295]);
-  });
+  }, 300_000);
 });

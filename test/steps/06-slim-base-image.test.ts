@@ -68,6 +68,11 @@ const cases: StepCase[] = [
     expect: { status: 'fail', afterFix: { added: ['FROM node:${NODE_VERSION}-slim'] } },
   },
   {
+    name: 'an image from an ARG without a default cannot be judged',
+    given: 'ARG BASE\nFROM ${BASE}\nCMD ["sh"]\n',
+    expect: { status: 'warn', findings: ['depends on $BASE, which has no default'], lines: [2], afterFix: null },
+  },
+  {
     name: 'a digest-pinned full image: explain, do not drop the pin',
     given: 'FROM node:20@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\nCMD ["node"]\n',
     expect: { status: 'fail', findings: ['pinned by digest'], afterFix: null },

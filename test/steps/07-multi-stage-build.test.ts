@@ -94,6 +94,19 @@ const cases: StepCase[] = [
     expect: { status: 'fail', notes: ['runs the build tool itself'], afterFix: null },
   },
   {
+    name: 'Node: an init the build ADDs for the ENTRYPOINT moves too; node-gyp tools are not reinstalled',
+    given:
+      'FROM node:20\nRUN apt-get update && apt-get install -y build-essential python3 git\nWORKDIR /app\nCOPY . .\nRUN npm ci\nRUN npm run build\nADD https://github.com/krallin/tini/releases/download/v0.19.0/tini /usr/local/bin/tini\nRUN chmod +x /usr/local/bin/tini\nENTRYPOINT ["/usr/local/bin/tini", "--"]\nCMD ["node", "dist/server.js"]\n',
+    expect: {
+      status: 'fail',
+      findings: ['installs build tools (build-essential, git)', 'installs dev dependencies (line 5)'],
+      lines: [2, 6],
+      afterFix: {
+        contains: ['\nFROM node:20-slim\nWORKDIR /app\nCOPY --from=build /app/package*.json /app/\n', 'COPY --from=build /app/dist /app/dist\nCOPY --from=build /usr/local/bin/tini /usr/local/bin/tini\nENTRYPOINT ["/usr/local/bin/tini", "--"]\nCMD ["node", "dist/server.js"]\n'],
+      },
+    },
+  },
+  {
     name: 'Node started by npm start: the artefact cannot be told',
     given: 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nRUN npm run build\nCMD ["npm", "start"]\n',
     expect: { status: 'fail', notes: ['can only tell the built files apart when CMD runs `node <built file>`'], afterFix: null },

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -131,17 +131,16 @@ describe('the learn offer', () => {
   it('renders the question and takes the first answer', async () => {
     const answers: boolean[] = [];
     const r = render(<Offer question="Nothing to harden here. Walk the learn sandbox?" color={false} onAnswer={(a) => answers.push(a)} />);
-    await sleep(80);
-    expect(r.lastFrame()).toContain('Nothing to harden here. Walk the learn sandbox? [Y/n]');
+    await vi.waitFor(() => expect(r.lastFrame()).toContain('Nothing to harden here. Walk the learn sandbox? [Y/n]'));
     r.stdin.write('5');
-    await sleep(80);
+    await sleep(100);
     expect(answers).toEqual([]);
     r.stdin.write('n');
-    await sleep(80);
+    await vi.waitFor(() => expect(answers).toEqual([false]));
     r.stdin.write('y');
-    await sleep(80);
+    await sleep(100);
     expect(answers).toEqual([false]);
-    expect(r.frames.some((f) => f.includes('[Y/n] no'))).toBe(true);
+    await vi.waitFor(() => expect(r.frames.some((f) => f.includes('[Y/n] no'))).toBe(true));
     r.unmount();
   });
 });
