@@ -7,7 +7,7 @@
 import { promises as fs, constants as fsc, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Ajv } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import type { StepId } from './step.js';
 import { UserError } from './errors.js';
 import { packageRoot } from './paths.js';
@@ -69,10 +69,12 @@ export function defaultStateDir(env: Readonly<Record<string, string | undefined>
   return path.join(base, 'docker-harden');
 }
 
-let validator: ReturnType<Ajv['compile']> | undefined;
-function validate(data: unknown): string | null {
+let validator: ValidateFunction | undefined;
+/** ajv is loaded only when a profile is read: the check path does not need it. */
+async function validate(data: unknown): Promise<string | null> {
   if (!validator) {
     const text = readFileSync(path.join(packageRoot(), 'profiles', 'profile.schema.json'), 'utf8');
+    const { Ajv } = await import('ajv');
     validator = new Ajv({ allErrors: false, strict: false }).compile(JSON.parse(text));
   }
   if (validator(data)) return null;
@@ -124,7 +126,7 @@ export class ProfileStore {
         this.file,
       );
     }
-    const problem = validate(data);
+    const problem = await validate(data);
     if (problem) {
       throw new UserError(`the progress profile is not valid: ${problem}; it was left untouched`, 'Fix or move it away to start afresh.', this.file);
     }

@@ -9,7 +9,7 @@ import type { HostFacts } from './facts.js';
 import type { Proposal } from '../core/step.js';
 import { UserError } from '../core/errors.js';
 import { splitCommand } from '../args.js';
-import { createHostFacts, socketPathOf } from './client.js';
+import { createHostFacts, normalizeSocketPath, socketPathOf } from './client.js';
 import { systemProbe } from '../core/probe.js';
 import {
   daemonFlagConflicts,
@@ -41,14 +41,9 @@ export function detectManager(): 'systemd' | 'openrc' | 'sysv' | null {
   return null;
 }
 
-function isLocal(endpoint: string): boolean {
-  if (socketPathOf(endpoint)) return true;
-  try {
-    const host = new URL(endpoint.replace(/^tcp:/, 'http:')).hostname;
-    return host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
-  } catch {
-    return false;
-  }
+function isSystemSocket(endpoint: string): boolean {
+  const socket = socketPathOf(endpoint);
+  return socket !== null && normalizeSocketPath(socket) === '/run/docker.sock';
 }
 
 async function runOrFail(argv: string[], what: string): Promise<void> {
@@ -69,7 +64,9 @@ export function createDaemonControl(options: ServiceOptions): DaemonControl | un
   const custom = options.restartCommand ? splitCommand(options.restartCommand) : null;
   if (custom && custom.length === 0) throw new UserError('--restart-command is empty', 'For example: --restart-command "systemctl restart docker"');
   const manager = custom ? null : (options.manager ?? detectManager());
-  if (!custom && (!manager || !isLocal(host.endpoint))) return undefined;
+  // The service manager runs the system daemon: without --restart-command, only its socket may be
+  // restarted that way (a second daemon on another socket is not the service's).
+  if (!custom && (!manager || !isSystemSocket(host.endpoint))) return undefined;
 
   const restart = async () => {
     if (custom) return runOrFail(custom, 'the restart command');

@@ -76,6 +76,11 @@ describe('service units', () => {
     const remote = createHostFacts({ dockerHost: 'tcp://10.1.2.3:2376', env: {}, probe: memoryProbe() });
     expect(createDaemonControl({ host: remote, manager: 'systemd' })).toBeUndefined();
     expect(createDaemonControl({ host: remote, restartCommand: 'ssh root@10.1.2.3 systemctl restart docker' })).toBeDefined();
+    // A second daemon on its own socket is not the one the service manager runs.
+    const second = createHostFacts({ dockerHost: 'unix:///tmp/other/docker.sock', env: {}, probe: memoryProbe() });
+    expect(createDaemonControl({ host: second, manager: 'systemd' })).toBeUndefined();
+    const system = createHostFacts({ dockerHost: 'unix:///var/run/docker.sock', env: {}, probe: memoryProbe() });
+    expect(createDaemonControl({ host: system, manager: 'systemd' })).toBeDefined();
   });
 });
 

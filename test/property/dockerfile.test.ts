@@ -190,6 +190,13 @@ describe('generated Dockerfiles through every Dockerfile step', () => {
             const inst = model.instructions.find((i) => f.line! >= i.line && f.line! <= i.endLine);
             for (let l = inst?.line ?? f.line; l <= (inst?.endLine ?? f.line); l++) pointed.add(l);
           }
+          // A value that comes from an ARG or ENV (FROM ${BASE}) is fixed where it is defined.
+          const used = new Set([...model.instructions.filter((i) => pointed.has(i.line)).flatMap((i) => [...i.source.matchAll(/\$\{?(\w+)/g)].map((m) => m[1]!))]);
+          for (const i of model.instructions) {
+            if ((i.keyword === 'ARG' || i.keyword === 'ENV') && [...used].some((name) => new RegExp(`^\\s*${name}\\b`).test(i.args))) {
+              for (let l = i.line; l <= i.endLine; l++) pointed.add(l);
+            }
+          }
           for (const proposal of proposals) {
             for (const change of proposal.changes.filter((c) => c.path === file)) {
               proposalsSeen++;
