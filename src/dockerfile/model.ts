@@ -185,6 +185,7 @@ export function parseDockerfile(text: string, file: string): DockerfileModel {
       line,
     );
   }
+  checkDirectivesAndArguments(text, astInstructions, file);
 
   const instructions: DockerInstruction[] = [];
   const stages: Stage[] = [];
@@ -289,6 +290,29 @@ export function parseDockerfile(text: string, file: string): DockerfileModel {
     else stage.image = parseImageRef(resolved);
   }
   return model;
+}
+
+/** Instructions Docker's parser refuses without an argument ("USER requires exactly one argument"). */
+const NEEDS_ARGUMENT = new Set(['ADD', 'ARG', 'COPY', 'ENV', 'EXPOSE', 'LABEL', 'ONBUILD', 'SHELL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR']);
+
+/** What Docker's parser rejects before any build: a bad `# escape=` directive, an empty USER and the like. */
+function checkDirectivesAndArguments(text: string, nodes: AstInstruction[], file: string): void {
+  // Parser directives are comment lines at the very top, before any other line.
+  const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
+  for (let i = 0; i < lines.length; i++) {
+    const directive = /^\s*#\s*([a-zA-Z]+)\s*=\s*(.*?)\s*$/.exec(lines[i]!);
+    if (!directive) break;
+    if (directive[1]!.toLowerCase() === 'escape' && directive[2] !== '\\' && directive[2] !== '`') {
+      throw new UserError(`invalid escape directive "${directive[2]}": Docker accepts only \\ or \``, 'Fix the `# escape=` line (or remove it to use \\).', file, i + 1);
+    }
+  }
+  for (const node of nodes) {
+    const keyword = node.getKeyword();
+    if (NEEDS_ARGUMENT.has(keyword) && node.getArguments().length === 0) {
+      const line = node.getRange().start.line + 1;
+      throw new UserError(`${keyword} has no argument; Docker would refuse to build this file`, `Complete line ${line}${keyword === 'USER' ? ', for example: USER 10001:10001' : ''}, or remove it.`, file, line);
+    }
+  }
 }
 
 function clip(text: string): string {

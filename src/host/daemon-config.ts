@@ -491,13 +491,43 @@ export function editDaemonConfig(text: string | null, edits: DaemonConfigEdit[])
         value = items;
       }
     }
-    out = applyEdits(out, modify(out, path, value, { formattingOptions: { ...indent, eol } }));
+    if (value === undefined && typeof path[path.length - 1] === 'string') out = removeProperty(out, path);
+    else out = applyEdits(out, modify(out, path, value, { formattingOptions: { ...indent, eol } }));
   }
   // `{}` emptied by removals stays compact; a new file ends with a newline like one written by hand.
   if (created) out = out.replace(/\r?\n?$/, '') + '\n';
   else if (/\r?\n$/.test(text!) && !/\n$/.test(out)) out += eol;
   assertEdited(text, edits, out);
   return out;
+}
+
+/**
+ * Remove an object property, touching only its own text: jsonc-parser's formatter reflows the
+ * neighbours (a one-line array becomes several lines), and without it the removal of a first
+ * property eats the indentation of the next.
+ */
+function removeProperty(text: string, path: (string | number)[]): string {
+  const root = parseTree(text, [], { allowTrailingComma: true });
+  const property = root ? findNodeAtLocation(root, path)?.parent : undefined;
+  const object = property?.parent;
+  if (!property || property.type !== 'property' || !object) return text;
+  const siblings = object.children ?? [];
+  const index = siblings.indexOf(property);
+  const previous = siblings[index - 1];
+  const next = siblings[index + 1];
+  let start: number;
+  let end: number;
+  if (previous) {
+    start = previous.offset + previous.length;
+    end = property.offset + property.length;
+  } else if (next) {
+    start = property.offset;
+    end = next.offset;
+  } else {
+    start = object.offset + 1;
+    end = object.offset + object.length - 1;
+  }
+  return text.slice(0, start) + text.slice(end);
 }
 
 /** The edited text must hold exactly the intended value: never hand out a broken daemon.json. */

@@ -118,6 +118,16 @@ describe('editDaemonConfig: format-preserving edits', () => {
     expect(editDaemonConfig(before, [{ path: ['cgroup-parent'], value: undefined }])).toBe('{\n  "icc": false\n}\n');
   });
 
+  it('removing a key touches only its own text: a one-line array beside it stays on one line', () => {
+    const cases: [string, string][] = [
+      ['{\n  "hosts": ["unix:///run/d.sock", "tcp://0.0.0.0:2375"],\n  "experimental": true,\n  "icc": true\n}\n', '{\n  "hosts": ["unix:///run/d.sock", "tcp://0.0.0.0:2375"],\n  "icc": true\n}\n'],
+      ['{\n  "experimental": true,\n  "hosts": ["a", "b"]\n}\n', '{\n  "hosts": ["a", "b"]\n}\n'],
+      ['{"a": 1, "experimental": true, "b": [1, 2]}', '{"a": 1, "b": [1, 2]}'],
+      ['{\r\n\t"experimental": true\r\n}\r\n', '{}\r\n'],
+    ];
+    for (const [before, after] of cases) expect(editDaemonConfig(before, [{ path: ['experimental'], value: undefined }])).toBe(after);
+  });
+
   it('keeps a byte-order mark', () => {
     const after = editDaemonConfig('\uFEFF{\n  "icc": true\n}\n', [{ path: ['icc'], value: false }]);
     expect(after).toBe('\uFEFF{\n  "icc": false\n}\n');
