@@ -168,7 +168,7 @@ export async function fixCommand(args: Args, io: Io): Promise<number> {
             profile,
             daemon: session.daemon,
             beforeWrite: session.beforeWrite,
-            recheck: () => step.check(ctx),
+            recheck: () => runStep(step, ctx),
             log: (line) => out(p.dim(`  ${line}`)),
           });
           out(`  ${outcome.status === 'applied' ? p.green(outcome.message) : p.yellow(outcome.message)}`);

@@ -75,8 +75,11 @@ export interface ApplyOptions {
   daemon?: DaemonControl;
   /** Checks a proposal must pass before anything is written (daemon.json validity, flag conflicts). */
   beforeWrite?: (proposal: Proposal) => Promise<void>;
-  /** Re-run the step's check after applying: "applied" means it now passes. */
-  recheck?: () => Promise<CheckResult>;
+  /**
+   * Re-run the step after applying: "applied" means the check now passes, or, for one fix among
+   * several, that the step no longer proposes this one.
+   */
+  recheck?: () => Promise<{ result: CheckResult; proposals: Proposal[] }>;
   /** Progress lines for the person. */
   log?: (line: string) => void;
   readyTimeoutMs?: number;
@@ -185,11 +188,17 @@ export async function applyProposal(step: Step, target: Target, proposal: Propos
     }
   }
 
-  const recheck = options.recheck ? await options.recheck() : undefined;
-  if (recheck && recheck.status !== 'pass' && recheck.status !== 'not-applicable' && recheck.status !== 'info') {
-    return { status: 'applied-still-failing', record, recheck, message: `applied, but the check still reports ${recheck.status}` };
+  if (!options.recheck) return { status: 'applied', record, message: 'applied' };
+  const again = await options.recheck();
+  const recheck = again.result;
+  if (recheck.status === 'pass' || recheck.status === 'not-applicable' || recheck.status === 'info') {
+    return { status: 'applied', record, recheck, message: 'applied; the check now passes' };
   }
-  return { status: 'applied', record, recheck, message: recheck ? 'applied; the check now passes' : 'applied' };
+  if (recheck.status !== 'error' && !again.proposals.some((p) => p.id === proposal.id)) {
+    const left = recheck.findings.filter((f) => f.severity !== 'info').length;
+    return { status: 'applied', record, recheck, message: `applied; confirmed by a fresh check (${left} other finding${left === 1 ? '' : 's'} of this step remain)` };
+  }
+  return { status: 'applied-still-failing', record, recheck, message: `applied, but the check still reports ${recheck.status}` };
 }
 
 /** A report that is read, not a change: run the scanners, show their summaries, record nothing. */

@@ -120,7 +120,7 @@ export class Walk {
         profile: this.profile,
         daemon: this.daemon,
         beforeWrite: this.beforeWrite,
-        recheck: () => item.step.check(item.ctx),
+        recheck: () => runStep(item.step, item.ctx),
         log,
       });
       status = outcome.status;

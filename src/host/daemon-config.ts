@@ -492,7 +492,7 @@ export function editDaemonConfig(text: string | null, edits: DaemonConfigEdit[])
       }
     }
     if (value === undefined && typeof path[path.length - 1] === 'string') out = removeProperty(out, path);
-    else out = applyEdits(out, modify(out, path, value, { formattingOptions: { ...indent, eol } }));
+    else out = setProperty(out, path, value, indent.insertSpaces ? ' '.repeat(indent.tabSize) : '\t', eol) ?? applyEdits(out, modify(out, path, value, { formattingOptions: { ...indent, eol } }));
   }
   // `{}` emptied by removals stays compact; a new file ends with a newline like one written by hand.
   if (created) out = out.replace(/\r?\n?$/, '') + '\n';
@@ -528,6 +528,59 @@ function removeProperty(text: string, path: (string | number)[]): string {
     end = object.offset + object.length - 1;
   }
   return text.slice(0, start) + text.slice(end);
+}
+
+/**
+ * Set an object property, touching only its own text: jsonc-parser's formatter reflows the lines
+ * around an insertion (a one-line object or list beside it becomes several lines, a one-line file
+ * becomes an indented one). null when the path goes through a list: jsonc-parser does it then.
+ */
+function setProperty(text: string, path: (string | number)[], value: unknown, unit: string, eol: string): string | null {
+  if (path.some((k) => typeof k !== 'string')) return null;
+  const root = parseTree(text, [], { allowTrailingComma: true });
+  if (!root) return null;
+  let depth = path.length;
+  let node: JsonNode | undefined;
+  for (; depth >= 0; depth--) {
+    node = findNodeAtLocation(root, path.slice(0, depth));
+    if (node) break;
+  }
+  if (!node) return null;
+  const render = (v: unknown, lineIndent: string, compact: boolean) =>
+    compact ? JSON.stringify(v) : JSON.stringify(v, null, unit).split('\n').join(eol + lineIndent);
+  if (depth === path.length) {
+    // The key exists: replace its value where it stands.
+    const parent = node.parent?.parent;
+    const compact = !parent || !text.slice(parent.offset, parent.offset + parent.length).includes('\n');
+    return text.slice(0, node.offset) + render(value, lineIndentAt(text, node.offset), compact) + text.slice(node.offset + node.length);
+  }
+  if (node.type !== 'object') return null;
+  let inner = value;
+  for (const key of path.slice(depth + 1).reverse()) inner = { [key as string]: inner };
+  const name = JSON.stringify(path[depth]);
+  const props = node.children ?? [];
+  const last = props[props.length - 1];
+  if (last && !text.slice(node.offset, node.offset + node.length).includes('\n')) {
+    // A one-line object stays on one line, spaced as it is.
+    const spacing = /^"(?:[^"\\]|\\.)*"(\s*:\s*)/.exec(text.slice(props[0]!.offset))?.[1] ?? ':';
+    const separator = props.length > 1 ? text.slice(props[0]!.offset + props[0]!.length, props[1]!.offset) : spacing.endsWith(' ') ? ', ' : ',';
+    const at = last.offset + last.length;
+    return text.slice(0, at) + separator + name + spacing + render(inner, '', true) + text.slice(at);
+  }
+  if (last) {
+    const propIndent = lineIndentAt(text, last.offset);
+    const at = last.offset + last.length;
+    return text.slice(0, at) + ',' + eol + propIndent + name + ': ' + render(inner, propIndent, false) + text.slice(at);
+  }
+  const baseIndent = lineIndentAt(text, node.offset);
+  const propIndent = baseIndent + unit;
+  return text.slice(0, node.offset + 1) + eol + propIndent + name + ': ' + render(inner, propIndent, false) + eol + baseIndent + text.slice(node.offset + node.length - 1);
+}
+
+/** The spaces or tabs that start the line holding `offset`. */
+function lineIndentAt(text: string, offset: number): string {
+  const start = text.lastIndexOf('\n', offset - 1) + 1;
+  return /^[ \t]*/.exec(text.slice(start))![0];
 }
 
 /** The edited text must hold exactly the intended value: never hand out a broken daemon.json. */

@@ -24,7 +24,7 @@ async function fixWithEngine(file: string, stateDir: string): Promise<string> {
   const proposal = run.proposals.find((p) => p.id === 'set-user')!;
   expect(proposal).toBeDefined();
   const store = new ProfileStore(stateDir);
-  const outcome = await applyProposal(step, target, proposal, { store, profile: await store.load(), recheck: () => step.check(ctx) });
+  const outcome = await applyProposal(step, target, proposal, { store, profile: await store.load(), recheck: () => runStep(step, ctx) });
   expect(outcome.status, outcome.message).toBe('applied');
   return readFileSync(file, 'utf8');
 }

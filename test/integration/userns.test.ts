@@ -120,7 +120,7 @@ describe.skipIf(!hasDockerd)('user-namespaces applied to a real dockerd', () => 
         profile,
         daemon: session.daemon,
         beforeWrite: session.beforeWrite,
-        recheck: () => step.check(ctx),
+        recheck: () => runStep(step, ctx),
         log: (l) => lines.push(l),
         readyTimeoutMs: 15_000,
       });

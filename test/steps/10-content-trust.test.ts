@@ -333,7 +333,7 @@ describe.skipIf(registryReason !== null)('content-trust: pinning with a digest t
     expect(pin.changes[0]!.after).toBe(original.replace(`FROM ${image} AS base`, `FROM ${image}@${digest} AS base`));
 
     const store = new ProfileStore(path.join(dir, 'state'));
-    const outcome = await applyProposal(step, ctx.target, pin, { store, profile: emptyProfile(), recheck: () => step.check(contextFor(dockerfileTarget(file), { probe: systemProbe({ PATH: '/nonexistent' }), host: hostFor() })) });
+    const outcome = await applyProposal(step, ctx.target, pin, { store, profile: emptyProfile(), recheck: () => runStep(step, contextFor(dockerfileTarget(file), { probe: systemProbe({ PATH: '/nonexistent' }), host: hostFor() })) });
     expect(outcome.status).toBe('applied');
     expect(readFileSync(file, 'utf8')).toBe(pin.changes[0]!.after);
     expect(outcome.recheck!.findings.map((f) => f.message).join('\n')).not.toContain('not pinned');

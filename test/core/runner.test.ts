@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { defineStep, type Proposal } from '../../src/core/step.js';
+import { applyProposal, runStep } from '../../src/core/runner.js';
+import { ProfileStore } from '../../src/core/profile.js';
+import { contextFor, dockerfileTarget } from '../helpers/world.js';
+
+// A step with one finding per missing line ("a", "b"), each fixed by its own proposal.
+function lineStep(file: string) {
+  return defineStep({
+    meta: { id: 'non-root-user', order: 4, title: 'lines', scope: 'dockerfile', targets: ['dockerfile'], summary: '', explain: '', references: [] },
+    async check() {
+      const text = readFileSync(file, 'utf8');
+      const missing = ['a', 'b'].filter((l) => !text.split('\n').includes(l));
+      return { status: missing.length ? 'fail' : 'pass', findings: missing.map((l) => ({ message: `no ${l}`, severity: 'medium' as const })) };
+    },
+    async propose(_ctx, result) {
+      const text = readFileSync(file, 'utf8');
+      return result.findings.map((f): Proposal => {
+        const line = f.message.slice(3);
+        return { id: line, title: `add ${line}`, changes: [{ path: file, before: text, after: text + line + '\n' }], commands: [], warnings: [] };
+      });
+    },
+  });
+}
+
+describe('applyProposal: what "applied" means', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dh-runner-'));
+  const file = path.join(dir, 'Dockerfile');
+
+  it('one fix among several: applied when the step no longer proposes it, though other findings remain', async () => {
+    writeFileSync(file, 'FROM x\n');
+    const step = lineStep(file);
+    const ctx = contextFor(dockerfileTarget(file));
+    const store = new ProfileStore(path.join(dir, 'state1'));
+    const run = await runStep(step, ctx);
+    const outcome = await applyProposal(step, ctx.target, run.proposals[0]!, { store, profile: await store.load(), recheck: () => runStep(step, ctx) });
+    expect(outcome.status).toBe('applied');
+    expect(outcome.message).toContain('1 other finding of this step remain');
+    expect(readFileSync(file, 'utf8')).toBe('FROM x\na\n');
+  });
+
+  it('a fix that did not take: applied-still-failing', async () => {
+    writeFileSync(file, 'FROM x\n');
+    const step = lineStep(file);
+    const ctx = contextFor(dockerfileTarget(file));
+    const store = new ProfileStore(path.join(dir, 'state2'));
+    const useless: Proposal = { id: 'a', title: 'add nothing useful', changes: [{ path: file, before: 'FROM x\n', after: 'FROM x\nc\n' }], commands: [], warnings: [] };
+    const outcome = await applyProposal(step, ctx.target, useless, { store, profile: await store.load(), recheck: () => runStep(step, ctx) });
+    expect(outcome.status).toBe('applied-still-failing');
+  });
+
+  it('the last fix: the check now passes', async () => {
+    writeFileSync(file, 'FROM x\na\n');
+    const step = lineStep(file);
+    const ctx = contextFor(dockerfileTarget(file));
+    const store = new ProfileStore(path.join(dir, 'state3'));
+    const run = await runStep(step, ctx);
+    const outcome = await applyProposal(step, ctx.target, run.proposals[0]!, { store, profile: await store.load(), recheck: () => runStep(step, ctx) });
+    expect(outcome).toMatchObject({ status: 'applied', message: 'applied; the check now passes' });
+  });
+});
