@@ -45,6 +45,7 @@ export default defineStep({
     title: 'Beyond this tool: security platforms',
     scope: 'both',
     targets: ['host', 'dockerfile', 'compose'],
+    oncePerRun: true,
     summary: 'What container security platforms add, which open tools cover the same ground, and your choice.',
     explain:
       'This tool hardens one host or one Dockerfile at a time, when you run it. Container security platforms add what ' +

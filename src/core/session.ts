@@ -130,8 +130,9 @@ export function createSession(options: SessionOptions): Session {
     pairs() {
       const out: { step: Step; target: Target; ctx: Context }[] = [];
       for (const step of steps) {
-        for (const target of targets) {
-          if (step.meta.targets.includes(target.kind)) out.push({ step, target, ctx: contexts.get(target)! });
+        const applicable = targets.filter((t) => step.meta.targets.includes(t.kind));
+        for (const target of step.meta.oncePerRun ? applicable.slice(0, 1) : applicable) {
+          out.push({ step, target, ctx: contexts.get(target)! });
         }
       }
       return out;

@@ -43,6 +43,8 @@ export interface StepMeta {
   scope: Scope;
   /** Which kinds of target the step checks. */
   targets: TargetKind[];
+  /** Checked once per run, on the first target it applies to, rather than once per target. */
+  oncePerRun?: boolean;
   /** One line, shown in lists. */
   summary: string;
   /** Plain words: what is checked, why it matters, what the change does and may break. */
