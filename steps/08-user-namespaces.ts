@@ -147,7 +147,7 @@ async function examine(ctx: Context): Promise<State> {
         );
       } else if (configured) {
         findings.push({
-          message: `${file} has no range for "${owner}", named by userns-remap: dockerd refuses to start with this setting`,
+          message: `no range for "${owner}", named by userns-remap: dockerd refuses to start with this setting`,
           severity: 'high',
           file,
           evidence: `add a line such as ${owner}:100000:${MIN_SUBIDS} (a range no other entry uses)`,
@@ -158,7 +158,7 @@ async function examine(ctx: Context): Promise<State> {
     const count = totalCount(report.mine);
     if (count < MIN_SUBIDS) {
       findings.push({
-        message: `${file} gives "${owner}" only ${count} ids: images with files owned by higher uids (nobody is 65534) fail to unpack`,
+        message: `only ${count} ids for "${owner}": images with files owned by higher uids (nobody is 65534) fail to unpack`,
         severity: 'medium',
         file,
         line: report.mine[0]!.line,
@@ -167,7 +167,7 @@ async function examine(ctx: Context): Promise<State> {
     }
     for (const o of report.overlaps) {
       findings.push({
-        message: `${file}: the range of "${owner}" overlaps the range of "${o.other.owner}", so container uids are shared with that user's namespaces`,
+        message: `the range of "${owner}" overlaps the range of "${o.other.owner}", so container uids are shared with that user's namespaces`,
         severity: 'medium',
         file,
         line: o.mine.line,

@@ -266,7 +266,8 @@ async function proposeHost(ctx: Context): Promise<Proposal[]> {
     const dangerous = add.filter((cap) => DANGEROUS_CAPS.has(cap));
     if (dropsAll && dangerous.length === 0 && unconfined.length === 0) continue;
     const parts: string[] = [];
-    if (!dropsAll) parts.push(`add --cap-drop ALL${add.length ? ` (keeping --cap-add ${add.filter((x) => !DANGEROUS_CAPS.has(x)).join(' --cap-add ') || 'for none of the current ones'})` : ''}`);
+    const kept = add.filter((x) => !DANGEROUS_CAPS.has(x));
+    if (!dropsAll) parts.push(`add --cap-drop ALL${kept.length ? ` (keeping ${kept.map((x) => `--cap-add ${x}`).join(' ')})` : ''}`);
     if (dangerous.length) parts.push(`leave out ${dangerous.map((x) => `--cap-add ${x}`).join(' ')}`);
     if (unconfined.length) parts.push(`leave out ${unconfined.map((w) => w.flag).join(' ')}`);
     const name = containerName(c);

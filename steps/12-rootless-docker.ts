@@ -141,7 +141,7 @@ async function examine(ctx: Context): Promise<State> {
       if (count < MIN_SUBIDS) {
         state.subIdsShort.push(file);
         findings.push({
-          message: `${file} gives ${user.name} ${count === 0 ? 'no subordinate ids' : `only ${count} subordinate ids`}; rootless Docker needs at least ${MIN_SUBIDS.toLocaleString('en')}`,
+          message: `${count === 0 ? 'no subordinate ids' : `only ${count} subordinate ids`} for ${user.name}; rootless Docker needs at least ${MIN_SUBIDS.toLocaleString('en')}`,
           severity: 'info',
           file,
           ...(report.mine[0] ? { line: report.mine[0].line, evidence: report.mine.map(showRange).join(', ') } : {}),

@@ -5,7 +5,6 @@
  */
 import { promises as fs, constants as fsc } from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
 
 export interface CommandResult {
   exitCode: number;
@@ -99,6 +98,8 @@ export function systemProbe(env: Readonly<Record<string, string | undefined>> = 
     },
     async run(argv, options = {}) {
       const [file, ...args] = argv;
+      // execa is loaded on first use: a check that runs no command never pays for it.
+      const { execa } = await import('execa');
       const result = await execa(file!, args, {
         reject: false,
         timeout: options.timeoutMs ?? 15_000,

@@ -2,7 +2,6 @@
  * check -> propose -> apply -> verify, shared by the wizard and the batch commands. The runner is
  * the only place that writes files, runs mutating commands, restarts dockerd and rolls back.
  */
-import { execa } from 'execa';
 import { unlink } from 'node:fs/promises';
 import type { CheckResult, Context, Proposal, Step, Target } from './step.js';
 import { applyFileChange, readNoFollow, restoreFile, sha256, writeFileAtomic, type WrittenFile } from './change.js';
@@ -65,6 +64,8 @@ export interface DaemonControl {
 /** Run one of a proposal's commands: through the daemon control when it routes them, else here. */
 async function runAction(daemon: DaemonControl | undefined, argv: string[], maxBuffer?: number): Promise<{ exitCode: number | undefined; stdout: string; stderr: string }> {
   if (daemon?.runCommand) return daemon.runCommand(argv);
+  // execa is loaded on first use: a check that runs no command never pays for it.
+  const { execa } = await import('execa');
   const result = await execa(argv[0]!, argv.slice(1), { reject: false, stdin: 'ignore', timeout: 10 * 60_000, ...(maxBuffer ? { maxBuffer } : {}) });
   return { exitCode: result.exitCode, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
 }

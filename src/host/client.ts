@@ -334,6 +334,11 @@ export function createHostFacts(options: HostOptions): LiveHostFacts {
       return new Dockerode(await clientOptions(endpoint, timeoutMs));
     })());
   const call = async <T>(fn: (d: Docker) => Promise<T>): Promise<T> => {
+    // No socket file, no daemon: say so without loading dockerode, so a Dockerfile check that
+    // asks for local image digests stays on the light path on a machine without Docker. Checked
+    // on every call: the socket comes back when a restarted daemon does.
+    const socket = socketPathOf(endpoint.host);
+    if (socket && !existsSync(socket)) throw describeDockerError(Object.assign(new Error(`connect ENOENT ${socket}`), { code: 'ENOENT' }), endpoint.host);
     const d = await docker();
     try {
       return await fn(d);

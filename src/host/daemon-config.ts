@@ -572,6 +572,12 @@ function setProperty(text: string, path: (string | number)[], value: unknown, un
     const at = last.offset + last.length;
     return text.slice(0, at) + ',' + eol + propIndent + name + ': ' + render(inner, propIndent, false) + text.slice(at);
   }
+  const rootProps = root.children ?? [];
+  if (rootProps.length > 0 && !text.slice(root.offset, root.offset + root.length).includes('\n')) {
+    // An empty object in a one-line file is filled on that line.
+    const spacing = /^"(?:[^"\\]|\\.)*"(\s*:\s*)/.exec(text.slice(rootProps[0]!.offset))?.[1] ?? ':';
+    return text.slice(0, node.offset + 1) + name + spacing + render(inner, '', true) + text.slice(node.offset + node.length - 1);
+  }
   const baseIndent = lineIndentAt(text, node.offset);
   const propIndent = baseIndent + unit;
   return text.slice(0, node.offset + 1) + eol + propIndent + name + ': ' + render(inner, propIndent, false) + eol + baseIndent + text.slice(node.offset + node.length - 1);

@@ -3,7 +3,6 @@
  * wait for it to answer, and the checks a daemon.json change must pass before it is written.
  */
 import { existsSync } from 'node:fs';
-import { execa } from 'execa';
 import type { DaemonControl } from '../core/runner.js';
 import type { HostFacts } from './facts.js';
 import type { Proposal } from '../core/step.js';
@@ -47,6 +46,8 @@ function isSystemSocket(endpoint: string): boolean {
 }
 
 async function runOrFail(argv: string[], what: string): Promise<void> {
+  // execa is loaded on first use: a check that runs no command never pays for it.
+  const { execa } = await import('execa');
   const result = await execa(argv[0]!, argv.slice(1), { reject: false, stdin: 'ignore', timeout: 5 * 60_000 });
   if (result.exitCode !== 0) {
     const out = String(result.stderr || result.stdout).trim().slice(0, 500);

@@ -1,6 +1,6 @@
 /** The wizard: the reducer's state rendered, keys and engine results fed back to it as actions. */
 import { useEffect, useReducer, useRef } from 'react';
-import { Box, useApp, useInput } from 'ink';
+import { Box, useApp, useInput, useStdout } from 'ink';
 import type { Walk } from '../core/walk.js';
 import { reducer, initialState, type Action, type WizardState } from './reducer.js';
 import { createEffectRunner, itemsFromWalk, type EffectRunner } from './effects.js';
@@ -45,15 +45,19 @@ export function App(props: AppProps) {
   }, [state.effects]);
 
   useInput((input, key) => dispatch({ type: 'key', input, key }));
+  const { stdout } = useStdout();
 
   return (
     <ColorContext.Provider value={props.color}>
-      <Wizard state={state} info={props.info} />
+      <Wizard state={state} info={props.info} compact={(stdout.rows ?? Infinity) < COMPACT_BELOW_ROWS} />
     </ColorContext.Provider>
   );
 }
 
-export function Wizard({ state, info }: { state: WizardState; info: WizardInfo }) {
+/** Terminals shorter than this get the compact step screen. */
+export const COMPACT_BELOW_ROWS = 40;
+
+export function Wizard({ state, info, compact = false }: { state: WizardState; info: WizardInfo; compact?: boolean }) {
   const item = state.items[state.current];
   // While checking, the progress is on the screen itself.
   const position = state.screen === 'loading' ? '' : `${state.current + 1}/${state.items.length}`;
@@ -61,20 +65,20 @@ export function Wizard({ state, info }: { state: WizardState; info: WizardInfo }
     <Box flexDirection="column">
       <Header target={state.screen === 'loading' ? '' : (item?.target ?? '')} profile={info.profile} position={position} />
       <NoticeLine notice={state.notice} />
-      <Screen state={state} info={info} />
+      <Screen state={state} info={info} compact={compact} />
       {footerKeys(state) ? <Footer keys={footerKeys(state)} /> : null}
     </Box>
   );
 }
 
-function Screen({ state, info }: { state: WizardState; info: WizardInfo }) {
+function Screen({ state, info, compact }: { state: WizardState; info: WizardInfo; compact: boolean }) {
   switch (state.screen) {
     case 'loading':
       return <LoadingScreen state={state} />;
     case 'refresh':
       return <RefreshScreen state={state} />;
     case 'step':
-      return <StepScreen state={state} />;
+      return <StepScreen state={state} compact={compact} />;
     case 'list':
       return <ListScreen state={state} />;
     case 'confirm':

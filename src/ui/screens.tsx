@@ -176,7 +176,7 @@ function shorten(text: string, max = 40): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-function ProposalView({ item, index }: { item: ItemView; index: number }) {
+function ProposalView({ item, index, compact }: { item: ItemView; index: number; compact: boolean }) {
   const proposal = item.proposals[index];
   if (!proposal) return null;
   const many = item.proposals.length > 1;
@@ -199,7 +199,7 @@ function ProposalView({ item, index }: { item: ItemView; index: number }) {
           ))}
         </Text>
       ) : null}
-      {proposal.description ? <Text>{proposal.description}</Text> : null}
+      {proposal.description && !compact ? <Text>{proposal.description}</Text> : null}
       {proposal.warnings.map((w, i) => (
         <Text key={`w${i}`}>
           <Tone color="yellow">warning:</Tone> {w}
@@ -214,7 +214,12 @@ function ProposalView({ item, index }: { item: ItemView; index: number }) {
   );
 }
 
-export function StepScreen({ state }: { state: WizardState }) {
+/**
+ * One step: what was found, why it matters, the fix as a diff, and the choices. `compact` (a
+ * short terminal) leaves out the explanation and the fix's description (Explain more shows
+ * them) and puts the choices on one line, so the diff and the choices stay on screen.
+ */
+export function StepScreen({ state, compact = false }: { state: WizardState; compact?: boolean }) {
   const item = state.items[state.current];
   if (!item) return null;
   const choices = choicesFor(item, state.proposalIndex);
@@ -232,26 +237,38 @@ export function StepScreen({ state }: { state: WizardState }) {
       <Box flexDirection="column" marginTop={1}>
         <Findings item={item} />
       </Box>
-      {item.explain ? (
+      {item.explain && !compact ? (
         <Box marginTop={1}>
           <Text>{firstParagraph(item.explain)}</Text>
         </Box>
       ) : null}
-      <ProposalView item={item} index={state.proposalIndex} />
+      <ProposalView item={item} index={state.proposalIndex} compact={compact} />
       {item.decision && item.decision.at ? (
         <Text>
           Decided earlier: <DecisionTag decision={item.decision} />
         </Text>
       ) : null}
-      <Box flexDirection="column" marginTop={1}>
-        {choices.map((c, i) => (
-          <Text key={c.id}>
-            {i === state.choiceCursor ? <Tone color="cyan">❯ </Tone> : '  '}
-            {i === state.choiceCursor ? <Tone bold>{c.label}</Tone> : c.label}
-            <Tone dim>{`  (${c.key})`}</Tone>
-          </Text>
-        ))}
-      </Box>
+      {compact ? (
+        <Box marginTop={1} flexWrap="wrap">
+          {choices.map((c, i) => (
+            <Text key={c.id}>
+              {i === state.choiceCursor ? <Tone color="cyan">❯ </Tone> : '  '}
+              {i === state.choiceCursor ? <Tone bold>{c.label}</Tone> : c.label}
+              <Tone dim>{` (${c.key}) `}</Tone>
+            </Text>
+          ))}
+        </Box>
+      ) : (
+        <Box flexDirection="column" marginTop={1}>
+          {choices.map((c, i) => (
+            <Text key={c.id}>
+              {i === state.choiceCursor ? <Tone color="cyan">❯ </Tone> : '  '}
+              {i === state.choiceCursor ? <Tone bold>{c.label}</Tone> : c.label}
+              <Tone dim>{`  (${c.key})`}</Tone>
+            </Text>
+          ))}
+        </Box>
+      )}
     </Box>
   );
 }
@@ -329,6 +346,14 @@ export function ExplainScreen({ state }: { state: WizardState }) {
       <Box marginTop={1}>
         <Text>{item.explain || 'No further explanation for this step.'}</Text>
       </Box>
+      {item.proposals
+        .filter((p) => p.description)
+        .map((p) => (
+          <Box key={p.id} marginTop={1} flexDirection="column">
+            <Tone bold>{p.title}</Tone>
+            <Text>{p.description}</Text>
+          </Box>
+        ))}
       {item.references.length > 0 ? (
         <Box flexDirection="column" marginTop={1}>
           <Text>Read more:</Text>

@@ -26,12 +26,12 @@ export interface EngineLine {
 }
 
 export const ENGINE_LINES: EngineLine[] = [
-  { line: '29', released: '2025-11-10', status: 'maintained', note: 'the current line; 29.10.1 was released on 2026-11-24' },
+  { line: '29', released: '2025-11-10', status: 'maintained', note: 'the current line; docker/cli 29.10.1 was tagged on 2026-11-24' },
   { line: '28', released: '2025-02', status: 'distributor-only', note: 'branch docker-28.x is kept by a maintainer for Microsoft\'s builds; Docker, Inc. packages moved to 29' },
   { line: '27', released: '2024-06', status: 'unmaintained' },
   { line: '26.1', released: '2024-04', status: 'unmaintained' },
   { line: '26.0', released: '2024-03', status: 'unmaintained' },
-  { line: '25.0', released: '2024-01', status: 'distributor-only', note: 'kept for Amazon Linux and Mirantis builds; docker-ce 25.0 gets no updates' },
+  { line: '25.0', released: '2024-01', status: 'distributor-only', note: 'listed as kept for Amazon Linux and Mirantis builds; docker-ce 25.0 gets no updates' },
   { line: '24.0', released: '2023-05', status: 'unmaintained' },
   { line: '23.0', released: '2023-02', status: 'unmaintained', endOfMaintenance: '2025-05-19' },
   { line: '20.10', released: '2020-12', status: 'unmaintained' },

@@ -3,6 +3,7 @@
  * files, the scanners and signing tools installed here, and the base images and ADD instructions
  * of a Dockerfile with their exact source ranges.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { DockerfileParser } from 'dockerfile-ast';
 import type { Context } from '../../src/core/step.js';
@@ -70,19 +71,49 @@ export interface InstalledScanner {
   path: string;
 }
 
-/** Scanners on PATH; `docker scout` is a CLI plugin, found by asking it for its version. */
-export async function installedScanners(probe: Probe): Promise<InstalledScanner[]> {
+const scannersByProbe = new WeakMap<Probe, Promise<InstalledScanner[]>>();
+
+/**
+ * Scanners on PATH; `docker scout` is a CLI plugin, found by asking it for its version. Asked once
+ * per probe (check and propose both need it, and each question starts the docker CLI).
+ */
+export function installedScanners(probe: Probe): Promise<InstalledScanner[]> {
+  let found = scannersByProbe.get(probe);
+  if (!found) {
+    found = findScanners(probe);
+    scannersByProbe.set(probe, found);
+  }
+  return found;
+}
+
+async function findScanners(probe: Probe): Promise<InstalledScanner[]> {
   const out: InstalledScanner[] = [];
   for (const name of ['trivy', 'grype', 'snyk', 'osv-scanner'] as const) {
     const found = await probe.which(name);
     if (found) out.push({ name, path: found });
   }
   const docker = await probe.which('docker');
-  if (docker) {
+  // Only where the plugin's file is found is the docker CLI started to confirm it answers.
+  if (docker && (await scoutPluginFile(probe))) {
     const scout = await probe.run([docker, 'scout', 'version'], { timeoutMs: 10_000 });
     if (scout.exitCode === 0) out.push({ name: 'docker-scout', path: docker });
   }
   return out;
+}
+
+/** Where the docker CLI looks for plugins (Linux), in its order. */
+function cliPluginDirs(): string[] {
+  const config = process.env.DOCKER_CONFIG || path.join(os.homedir(), '.docker');
+  return [path.join(config, 'cli-plugins'), '/usr/local/lib/docker/cli-plugins', '/usr/local/libexec/docker/cli-plugins', '/usr/lib/docker/cli-plugins', '/usr/libexec/docker/cli-plugins'];
+}
+
+async function scoutPluginFile(probe: Probe): Promise<string | null> {
+  for (const dir of cliPluginDirs()) {
+    const file = path.join(dir, 'docker-scout');
+    const info = await probe.stat(file);
+    if (info && !info.isDirectory) return file;
+  }
+  return null;
 }
 
 export interface BaseImage {

@@ -43,8 +43,8 @@ const cases: HostCase[] = [
       status: 'fail',
       findings: [
         /^"userns-remap": "alice" is set in daemon.json but dockerd runs without it/,
-        '/etc/subuid has no range for "alice", named by userns-remap: dockerd refuses to start with this setting',
-        '/etc/subgid has no range for "alice", named by userns-remap: dockerd refuses to start with this setting',
+        'no range for "alice", named by userns-remap: dockerd refuses to start with this setting',
+        'no range for "alice", named by userns-remap: dockerd refuses to start with this setting',
       ],
       proposals: ['restart-for-userns'],
     },
@@ -59,7 +59,7 @@ const cases: HostCase[] = [
     },
     expect: {
       status: 'fail',
-      findings: ['user namespace remapping is off', '/etc/subuid: the range of "dockremap" overlaps the range of "bob"'],
+      findings: ['user namespace remapping is off', 'the range of "dockremap" overlaps the range of "bob"'],
       proposals: ['userns-remap-default'],
     },
   },
@@ -68,7 +68,7 @@ const cases: HostCase[] = [
     world: { ...hasUseradd, users: { dockremap: 999 }, groups: { dockremap: { gid: 999 } }, files: { '/etc/subuid': 'dockremap:100000:1000\n', '/etc/subgid': '999:100000:65536\n' } },
     expect: {
       status: 'fail',
-      findings: ['user namespace remapping is off', '/etc/subuid gives "dockremap" only 1000 ids'],
+      findings: ['user namespace remapping is off', 'only 1000 ids for "dockremap"'],
       proposals: ['userns-remap-default'],
     },
   },
@@ -81,6 +81,8 @@ function check(run: StepRun, c: HostCase['expect']) {
     expect(messages.some((m) => (typeof want === 'string' ? m.includes(want) : want.test(m))), `${want}\nin:\n${messages.join('\n')}`).toBe(true);
   }
   expect(messages).toHaveLength(c.findings.length);
+  // Findings about id ranges point at the file (and line) they come from.
+  for (const f of run.result.findings.filter((x) => /range|ids for/.test(x.message))) expect(f.file).toMatch(/^\/etc\/sub[ug]id$/);
   for (const n of c.notes ?? []) expect(run.result.notes?.some((x) => n.test(x)), `${n} in ${run.result.notes?.join('\n')}`).toBe(true);
   expect(run.proposals.map((p) => p.id)).toEqual(c.proposals);
 }

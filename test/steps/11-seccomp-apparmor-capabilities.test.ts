@@ -257,6 +257,7 @@ describe('seccomp-apparmor-capabilities: recorded hosts (AppArmor and SELinux ca
         { Name: '/vpn', HostConfig: { CapAdd: ['CAP_NET_ADMIN'], CapDrop: null } },
         { Name: '/tool', HostConfig: { SecurityOpt: ['apparmor=unconfined', 'seccomp=unconfined'], CapDrop: ['ALL'] } },
         { Name: '/priv', HostConfig: { Privileged: true } },
+        { Name: '/web', HostConfig: { CapAdd: ['NET_BIND_SERVICE', 'SYS_PTRACE'] } },
       ],
     });
     const run = await runStep(step, contextFor(hostTarget, { host, probe: memoryProbe(appArmorWorld) }));
@@ -266,10 +267,13 @@ describe('seccomp-apparmor-capabilities: recorded hosts (AppArmor and SELinux ca
       'container tool runs without the docker-default AppArmor profile',
       'container vpn adds NET_ADMIN, which widens what root in it can do to the host',
       "container vpn keeps Docker's default capabilities",
+      'container web adds SYS_PTRACE, which widens what root in it can do to the host',
+      "container web keeps Docker's default capabilities",
     ]);
     expect(run.proposals.map((p) => p.title)).toEqual([
-      'When you next create container vpn: add --cap-drop ALL (keeping --cap-add for none of the current ones); leave out --cap-add NET_ADMIN',
+      'When you next create container vpn: add --cap-drop ALL; leave out --cap-add NET_ADMIN',
       'When you next create container tool: leave out --security-opt apparmor=unconfined --security-opt seccomp=unconfined',
+      'When you next create container web: add --cap-drop ALL (keeping --cap-add NET_BIND_SERVICE); leave out --cap-add SYS_PTRACE',
     ]);
     for (const p of run.proposals) expect([p.changes, p.commands]).toEqual([[], []]);
   });

@@ -77,8 +77,8 @@ const cases: Case[] = [
       findings: [
         'dockerd runs as root',
         'newuidmap and newgidmap not installed (package uidmap)',
-        '/etc/subuid gives alice no subordinate ids; rootless Docker needs at least 65,536',
-        '/etc/subgid gives alice no subordinate ids',
+        'no subordinate ids for alice; rootless Docker needs at least 65,536',
+        'no subordinate ids for alice; rootless',
         'the host uses cgroup v1: rootless containers run, but resource limits (--memory, --cpus, --pids-limit) are ignored',
         'systemd is not running',
         'unprivileged user namespaces are switched off (kernel.unprivileged_userns_clone = 0)',
