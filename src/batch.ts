@@ -175,8 +175,12 @@ export async function fixCommand(args: Args, io: Io): Promise<number> {
           if (outcome.status === 'rolled-back' || outcome.status === 'failed') exit = Math.max(exit, 1);
           run = await runStep(step, ctx);
         }
-        for (const shown of run.proposals.filter((pr) => pr.changes.length === 0 && pr.commands.length > 0 && !pr.commands.some((c) => c.run))) {
-          out(`${p.bold(step.meta.title)}: ${shown.title}; run these yourself:`);
+        // What the tool does not apply itself: commands to run by hand, advice to follow. Choices
+        // (the platforms step) are the wizard's to ask.
+        for (const shown of run.proposals.filter((pr) => pr.changes.length === 0 && !pr.commands.some((c) => c.run) && !pr.choice)) {
+          if (shown.commands.length === 0 && !shown.description) continue;
+          out(`${p.bold(step.meta.title)}: ${shown.title}${shown.commands.length ? '; run these yourself:' : ''}`);
+          if (shown.commands.length === 0) out(`  ${shown.description}`);
           for (const c of shown.commands) out(`  ${c.argv.map(quoteArg).join(' ')}${c.asUser ? `   (as ${c.asUser})` : ''}`);
         }
         if (run.result.status === 'error') {

@@ -1,7 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import chalk from 'chalk';
-import { tempWorld, walkFor, renderWizard, KEY, sleep, type Rendered } from './support.js';
+import { render } from 'ink-testing-library';
+import { Wizard } from '../../src/ui/app.js';
+import { initialState, reducer } from '../../src/ui/reducer.js';
+import { itemsFromWalk } from '../../src/ui/effects.js';
+import { tempWorld, walkFor, renderWizard, KEY, sleep, plain, type Rendered } from './support.js';
 import { addUserStep, slimStep, manualStep, passingStep } from './test-steps.js';
 import type { Step } from '../../src/core/step.js';
 
@@ -344,6 +348,30 @@ describe('wizard screens and keys (ink-testing-library)', () => {
       expect(off.ui.rawFrame()).not.toMatch(/\u001b\[/);
     } finally {
       chalk.level = level;
+    }
+  });
+
+  it('a short terminal gets the compact step screen: no explanation paragraph, choices on one line', async () => {
+    const world = tempWorld(ORIGINAL);
+    const walk = await walkFor(world, [addUserStep]);
+    const run = await walk.check(0);
+    let state = initialState({ items: itemsFromWalk(walk, world.dir) });
+    state = reducer(state, { type: 'checked', index: 0, result: run.result, proposals: run.proposals });
+    state = reducer(state, { type: 'loaded' });
+    const info = { profile: 'dockerfile', undoCommand: 'docker-harden undo' };
+    const full = render(<Wizard state={state} info={info} />);
+    const compact = render(<Wizard state={state} info={info} compact />);
+    try {
+      const f = plain(full.lastFrame());
+      const c = plain(compact.lastFrame());
+      expect(f).toContain('A process running as root');
+      expect(c).not.toContain('A process running as root');
+      expect(c).toMatch(/❯ Apply \(a\)\s+Skip \(give a reason\) \(s\)\s+Later \(l\)/);
+      expect(c).toMatch(/^4 \+USER 10001$/m);
+      expect(c.split('\n').length).toBeLessThan(f.split('\n').length - 6);
+    } finally {
+      full.unmount();
+      compact.unmount();
     }
   });
 });
