@@ -37,6 +37,8 @@ export async function startDockerd() {
     config,
     docker,
     async stop() {
+      const ids = docker(['ps', '-aq']).stdout?.trim().split('\n').filter(Boolean) ?? [];
+      if (ids.length > 0) docker(['rm', '-f', ...ids]);
       try {
         const pid = Number(readFileSync(pidFile, 'utf8'));
         process.kill(pid, 'SIGTERM');
@@ -51,9 +53,14 @@ export async function startDockerd() {
       } catch {
         /* already gone */
       }
-      spawnSync('umount', ['-R', path.join(dir, 'data')]);
-      spawnSync('umount', ['-R', path.join(dir, 'exec')]);
-      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+      // Network namespaces of containers killed with the daemon stay mounted: unmount them first.
+      const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m && m.startsWith(dir + '/'));
+      for (const m of mounts.sort((a, b) => b.length - a.length)) spawnSync('umount', ['-l', m]);
+      try {
+        rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+      } catch (err) {
+        console.warn(`could not remove ${dir}: ${err.message}`);
+      }
     },
   };
 }

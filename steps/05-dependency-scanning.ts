@@ -172,8 +172,8 @@ async function proposalsFor(ctx: Context): Promise<Proposal[]> {
   }
 
   const dockerfile = ctx.target.kind === 'dockerfile' ? ctx.target.path : '';
-  const text = (await ctx.dockerfile()).text;
-  const finalBase = baseImages(text).filter((b) => b.kind === 'image').at(-1);
+  const model = await ctx.dockerfile();
+  const finalBase = baseImages(model.text, model.ast).filter((b) => b.kind === 'image').at(-1);
   for (const scanner of s.scanners) {
     const command = finalBase ? imageScanCommand(scanner, finalBase.written) : dirScanCommand(scanner, s.dir!);
     const fallback = dirScanCommand(scanner, s.dir!);

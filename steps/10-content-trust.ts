@@ -158,8 +158,9 @@ export default defineStep({
     }
 
     const file = ctx.target.kind === 'dockerfile' ? ctx.target.path : '';
-    const text = (await ctx.dockerfile()).text;
-    const froms = baseImages(text);
+    const model = await ctx.dockerfile();
+    const text = model.text;
+    const froms = baseImages(text, model.ast);
     for (const from of froms) {
       if (from.kind === 'variable') {
         findings.push({ message: `the base image \`${from.written}\` comes from a build argument: pin it by digest where the argument is set`, severity: 'info', file, line: from.line });
@@ -217,9 +218,10 @@ export default defineStep({
   async propose(ctx) {
     if (ctx.target.kind === 'host') return hostProposals(ctx);
     const file = ctx.target.kind === 'dockerfile' ? ctx.target.path : '';
-    const text = (await ctx.dockerfile()).text;
+    const model = await ctx.dockerfile();
+    const text = model.text;
     const proposals: Proposal[] = [];
-    const froms = baseImages(text);
+    const froms = baseImages(text, model.ast);
     const plans = await pinPlans(ctx, froms);
     const pinned = plans.filter((p) => p.digest);
     if (pinned.length > 0) {

@@ -1,5 +1,5 @@
 /** Builds the Context a step sees for one target, with every source lazy and cached. */
-import { promises as fs } from 'node:fs';
+import { statSync } from 'node:fs';
 import type { Context, Target } from './step.js';
 import type { HostFacts } from '../host/facts.js';
 import type { Probe } from './probe.js';
@@ -20,7 +20,8 @@ export interface ContextSources {
 function cachedByVersion<T>(file: string, load: (file: string) => Promise<T>): () => Promise<T> {
   let cached: { version: string; model: Promise<T> } | undefined;
   return async () => {
-    const info = await fs.stat(file).catch(() => null);
+    // Synchronous: every step asks, and an awaited stat waits its turn in libuv's thread pool.
+    const info = statSync(file, { throwIfNoEntry: false }) ?? null;
     const version = info ? `${info.ino}:${info.size}:${info.mtimeMs}` : 'missing';
     if (!cached || cached.version !== version) cached = { version, model: load(file) };
     return cached.model;

@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { DockerfileParser } from 'dockerfile-ast';
+import { DockerfileParser, type Dockerfile } from 'dockerfile-ast';
 import type { Context } from '../../src/core/step.js';
 import type { Probe } from '../../src/core/probe.js';
 import { offsetAt } from '../../src/dockerfile/edit.js';
@@ -133,8 +133,9 @@ export interface BaseImage {
 }
 
 /** The FROM instructions of a Dockerfile, each with what its image argument is. */
-export function baseImages(text: string): BaseImage[] {
-  const dockerfile = DockerfileParser.parse(text);
+export function baseImages(text: string, parsed?: Dockerfile): BaseImage[] {
+  // The model's AST when the caller has it: parsing again costs as much as the rest of the check.
+  const dockerfile = parsed ?? DockerfileParser.parse(text);
   const froms = dockerfile.getFROMs();
   const stages = new Set<string>();
   return froms.map((from, index) => {

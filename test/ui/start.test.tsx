@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { render } from 'ink-testing-library';
@@ -110,6 +110,25 @@ describe('start-up checks', () => {
     const dir = tmp();
     await expect(startInteractive(parseArgs(['--file', 'x', '--state-dir', path.join(dir, 's')]), io({ CI: 'true' }))).rejects.toThrow(/CI is set/);
     expect(existsSync(path.join(dir, 's'))).toBe(false);
+  });
+
+  it('a corrupt profile: the error names the file, the profile is left as it was, and the lock is released', async () => {
+    const dir = tmp();
+    const file = path.join(dir, 'Dockerfile');
+    writeFileSync(file, 'FROM debian:12\n');
+    const stateDir = path.join(dir, 'state');
+    mkdirSync(stateDir);
+    writeFileSync(path.join(stateDir, 'profile.json'), '{"schema": 1,');
+    const saved = process.env.FORCE_COLOR;
+    try {
+      await expect(startInteractive(parseArgs(['--file', file, '--state-dir', stateDir]), io())).rejects.toThrow(/not valid JSON; it was left untouched/);
+    } finally {
+      if (saved === undefined) delete process.env.FORCE_COLOR;
+      else process.env.FORCE_COLOR = saved;
+    }
+    expect(readFileSync(path.join(stateDir, 'profile.json'), 'utf8')).toBe('{"schema": 1,');
+    expect(existsSync(path.join(stateDir, 'lock'))).toBe(false);
+    expect(readFileSync(file, 'utf8')).toBe('FROM debian:12\n');
   });
 
   it('the undo command names the state directory when one was given', () => {
