@@ -330,6 +330,9 @@ export function createHostFacts(options: HostOptions): LiveHostFacts {
   };
   const docker = () =>
     (client ??= (async () => {
+      // A local socket is read with node:http (socket-api.ts); dockerode only for tcp:// and ssh://.
+      const socket = socketPathOf(endpoint.host);
+      if (socket) return (await import('./socket-api.js')).socketApi(socket, timeoutMs);
       const { default: Dockerode } = await import('dockerode');
       return new Dockerode(await clientOptions(endpoint, timeoutMs));
     })());
@@ -338,7 +341,14 @@ export function createHostFacts(options: HostOptions): LiveHostFacts {
     // asks for local image digests stays on the light path on a machine without Docker. Checked
     // on every call: the socket comes back when a restarted daemon does.
     const socket = socketPathOf(endpoint.host);
-    if (socket && !existsSync(socket)) throw describeDockerError(Object.assign(new Error(`connect ENOENT ${socket}`), { code: 'ENOENT' }), endpoint.host);
+    if (socket) {
+      // lstat, not existsSync: a directory we may not enter is "permission denied", not "no socket".
+      const missing = await fs.lstat(socket).then(
+        () => null,
+        (err: NodeJS.ErrnoException) => err,
+      );
+      if (missing) throw describeDockerError(Object.assign(new Error(`connect ${missing.code} ${socket}`), { code: missing.code }), endpoint.host);
+    }
     const d = await docker();
     try {
       return await fn(d);
