@@ -1,5 +1,6 @@
 /** Command-line parsing, by hand: small, no dependency, and errors that say what to do. */
 import { UserError } from './core/errors.js';
+import { splitWords } from './core/words.js';
 
 export const COMMANDS = ['wizard', 'learn', 'check', 'fix', 'undo', 'steps', 'report', 'plugin', 'docker-cli-plugin-metadata', 'help'] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -148,27 +149,9 @@ function example(flag: string): string {
 
 /** Split a --restart-command into argv without a shell: quotes group, nothing is expanded. */
 export function splitCommand(text: string): string[] {
-  const out: string[] = [];
-  let current = '';
-  let quote: '"' | "'" | null = null;
-  let has = false;
-  for (const ch of text) {
-    if (quote) {
-      if (ch === quote) quote = null;
-      else current += ch;
-    } else if (ch === '"' || ch === "'") {
-      quote = ch;
-      has = true;
-    } else if (/\s/.test(ch)) {
-      if (has || current) out.push(current);
-      current = '';
-      has = false;
-    } else {
-      current += ch;
-      has = true;
-    }
-  }
-  if (quote) throw new UserError('--restart-command has an unclosed quote');
-  if (has || current) out.push(current);
-  return out;
+  return splitWords(text, {
+    onUnclosedQuote: () => {
+      throw new UserError('--restart-command has an unclosed quote');
+    },
+  });
 }

@@ -23,3 +23,16 @@ export function formatError(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/** 1-based line and column of an offset in a text, for messages that point into a file. */
+export function lineColumnAt(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text[i] === '\n') {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: offset - lineStart + 1 };
+}

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import type { StepId } from './step.js';
-import { UserError } from './errors.js';
+import { UserError, lineColumnAt } from './errors.js';
 import { packageRoot } from './paths.js';
 import { ensurePrivateDir, readNoFollow, writeFileAtomic, describeFsError } from './change.js';
 
@@ -251,17 +251,6 @@ export function positionOfJsonError(text: string, err: Error): { line?: number; 
   return lineColumnAt(text, Number(match[1]));
 }
 
-export function lineColumnAt(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text[i] === '\n') {
-      line++;
-      lineStart = i + 1;
-    }
-  }
-  return { line, column: offset - lineStart + 1 };
-}
 
 /** The key a target is filed under in the profile. */
 export function targetKey(target: { kind: string; path?: string }): string {

@@ -3,6 +3,7 @@
  * the container's command. Shell text is split into commands at `&&`, `||`, `;` and `|`, which is
  * all a Dockerfile check needs; nothing here runs a shell.
  */
+import { splitWords } from '../core/words.js';
 import type { DockerInstruction } from './model.js';
 
 /** The argv of an exec-form (`["a","b"]`) or shell-form instruction. */
@@ -19,31 +20,6 @@ export function commandArgv(inst: DockerInstruction): string[] {
   return splitWords(text);
 }
 
-/** Split shell words, honouring simple quotes; enough to read commands, not to run them. */
-export function splitWords(text: string): string[] {
-  const out: string[] = [];
-  let current = '';
-  let quote: string | null = null;
-  let has = false;
-  for (const ch of text) {
-    if (quote) {
-      if (ch === quote) quote = null;
-      else current += ch;
-    } else if (ch === '"' || ch === "'") {
-      quote = ch;
-      has = true;
-    } else if (/\s/.test(ch)) {
-      if (has) out.push(current);
-      current = '';
-      has = false;
-    } else {
-      current += ch;
-      has = true;
-    }
-  }
-  if (has) out.push(current);
-  return out;
-}
 
 /** The simple commands of a shell line: split at &&, ||, ;, | and newlines, each as words. */
 export function shellCommands(text: string): string[][] {

@@ -4,7 +4,7 @@
  * flags and live `docker info` into the effective value of a setting.
  */
 import { applyEdits, findNodeAtLocation, modify, parseTree, type Node as JsonNode, type ParseError } from 'jsonc-parser';
-import { UserError } from '../core/errors.js';
+import { UserError, lineColumnAt } from '../core/errors.js';
 import type { DaemonConfigFile, DaemonFlag, DaemonProcess, DockerInfo, HostFacts, ServiceUnits } from './facts.js';
 import { flagBoolean, flagConfigKey, showFlag } from './flags.js';
 
@@ -172,23 +172,11 @@ export function compareVersions(a: string, b: string): number {
   return 0;
 }
 
-/** 1-based line and column of an offset. */
-export function lineColumn(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let start = 0;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text[i] === '\n') {
-      line++;
-      start = i + 1;
-    }
-  }
-  return { line, column: offset - start + 1 };
-}
 
 const FIX_HINT = 'Fix the file by hand (dockerd reads plain JSON), then run docker-harden again; it does not rewrite a file dockerd would reject.';
 
 function fail(text: string, file: string, offset: number, message: string, hint = FIX_HINT): never {
-  const { line, column } = lineColumn(text, offset);
+  const { line, column } = lineColumnAt(text, offset);
   throw new UserError(message, hint, file, line, column);
 }
 
@@ -383,7 +371,7 @@ function checkDuplicates(text: string, file: string, node: JsonNode, where: stri
       const name = nameOf(prop);
       const first = seen.get(name);
       if (first) {
-        const firstAt = lineColumn(text, first.offset);
+        const firstAt = lineColumnAt(text, first.offset);
         fail(
           text,
           file,
@@ -449,7 +437,7 @@ export function locateDaemonKey(text: string, path: (string | number)[]): { line
   const node = findNodeAtLocation(root, path);
   if (!node) return null;
   const at = node.parent?.type === 'property' ? node.parent.offset : node.offset;
-  return lineColumn(text, at);
+  return lineColumnAt(text, at);
 }
 
 /** The file's indentation: a tab or the width of the first indented line. */

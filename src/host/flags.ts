@@ -2,6 +2,7 @@
  * dockerd command lines: parse argv (from /proc/<pid>/cmdline or a unit's ExecStart) into flags
  * with canonical long names, and map flag names to their daemon.json keys.
  */
+import { splitWords } from '../core/words.js';
 import type { DaemonFlag } from './facts.js';
 
 /** Short flags of dockerd and their long names. */
@@ -174,42 +175,13 @@ export function showFlag(flag: DaemonFlag): string {
 }
 
 /** Split a systemd ExecStart value into argv: quotes group, backslash escapes, prefixes removed. */
+export { splitWords };
+
 export function splitExecStart(value: string): string[] {
   let text = value.trim();
   // Prefixes: - (ignore failure), @ (argv0), + ! !! : (privileges, no env expansion).
   while (/^[-@+!:]/.test(text)) text = text.slice(1);
   return splitWords(text);
-}
-
-/** Split words as a shell or systemd does for plain arguments: quotes group, backslash escapes. */
-export function splitWords(text: string): string[] {
-  const out: string[] = [];
-  let current = '';
-  let has = false;
-  let quote: '"' | "'" | null = null;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quote) {
-      if (ch === quote) quote = null;
-      else if (ch === '\\' && quote === '"' && i + 1 < text.length) current += text[++i];
-      else current += ch;
-    } else if (ch === '"' || ch === "'") {
-      quote = ch;
-      has = true;
-    } else if (ch === '\\' && i + 1 < text.length) {
-      current += text[++i];
-      has = true;
-    } else if (/\s/.test(ch)) {
-      if (has) out.push(current);
-      current = '';
-      has = false;
-    } else {
-      current += ch;
-      has = true;
-    }
-  }
-  if (has) out.push(current);
-  return out;
 }
 
 /** Quote one argument for an ExecStart line (systemd's rules: double quotes, backslash escapes). */

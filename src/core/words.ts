@@ -1,0 +1,38 @@
+/**
+ * Split a command line into words as a shell or systemd does for plain arguments: quotes group,
+ * backslash escapes, nothing is expanded. Used to read ExecStart lines and RUN instructions, and
+ * to run --restart-command without a shell.
+ */
+export function splitWords(text: string, options: { onUnclosedQuote?: () => never } = {}): string[] {
+  const out: string[] = [];
+  let current = '';
+  let has = false;
+  let quote: '"' | "'" | null = null;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quote) {
+      if (ch === quote) quote = null;
+      else if (ch === '\\' && quote === '"' && i + 1 < text.length) current += text[++i];
+      else current += ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      has = true;
+    } else if (ch === '\\' && /^\r?\n/.test(text.slice(i + 1, i + 3))) {
+      // A line continuation joins lines; it is not part of a word.
+      i += text[i + 1] === '\r' ? 2 : 1;
+    } else if (ch === '\\' && i + 1 < text.length) {
+      current += text[++i];
+      has = true;
+    } else if (/\s/.test(ch)) {
+      if (has) out.push(current);
+      current = '';
+      has = false;
+    } else {
+      current += ch;
+      has = true;
+    }
+  }
+  if (quote) options.onUnclosedQuote?.();
+  if (has) out.push(current);
+  return out;
+}
