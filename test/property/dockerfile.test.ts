@@ -8,13 +8,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { diffLines } from 'diff';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { steps } from '../../steps/index.js';
 import { parseDockerfile } from '../../src/dockerfile/model.js';
 import { UserError } from '../../src/core/errors.js';
-import type { CheckResult, Proposal, Step } from '../../src/core/step.js';
+import type { CheckResult, Context, Proposal, Step } from '../../src/core/step.js';
 import { contextFor, dockerfileTarget, memoryProbe } from '../helpers/world.js';
 
 export const NUM_RUNS = Number(process.env.DOCKER_HARDEN_PROPERTY_RUNS ?? 1000);
@@ -151,16 +151,22 @@ function eolOf(text: string): 'crlf' | 'lf' | 'none' {
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'dh-prop-df-'));
+  mkdirSync(path.join(dir, 'fixed'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function checkAndPropose(step: Step, file: string, text: string): Promise<{ result: CheckResult | null; proposals: Proposal[] }> {
-  writeFileSync(file, text);
-  const ctx = contextFor(dockerfileTarget(file), { probe: memoryProbe() });
+/** Check and propose one step on a file; only a UserError may come out of a step. */
+async function checkAndPropose(step: Step, ctx: Context): Promise<{ result: CheckResult | null; proposals: Proposal[] }> {
   const result = await step.check(ctx).catch(rethrowUnlessUserError(`${step.meta.id} check`));
   if (!result || !step.propose || result.status === 'pass' || result.status === 'not-applicable' || result.status === 'error') return { result, proposals: [] };
   const proposals = (await step.propose(ctx, result).catch(rethrowUnlessUserError(`${step.meta.id} propose`))) ?? [];
   return { result, proposals };
+}
+
+/** A fresh context on `file` holding `text` (one per text, shared by the steps, as in a real run). */
+function contextOn(file: string, text: string): Context {
+  writeFileSync(file, text);
+  return contextFor(dockerfileTarget(file), { probe: memoryProbe() });
 }
 
 describe('generated Dockerfiles through every Dockerfile step', () => {
@@ -178,8 +184,10 @@ describe('generated Dockerfiles through every Dockerfile step', () => {
     await fc.assert(
       fc.asyncProperty(dockerfileArb, async (text) => {
         const file = path.join(dir, 'Dockerfile');
+        const fixedFile = path.join(dir, 'fixed', 'Dockerfile');
+        const ctx = contextOn(file, text);
         for (const step of fileSteps) {
-          const { result, proposals } = await checkAndPropose(step, file, text);
+          const { result, proposals } = await checkAndPropose(step, ctx);
           if (!result) continue;
           // Lines the step points at: each finding's whole instruction.
           const model = parseDockerfile(text, file);
@@ -216,9 +224,10 @@ describe('generated Dockerfiles through every Dockerfile step', () => {
                 expect(stray, `lines changed that no finding named (${[...pointed].join(',')}): ${where}`).toEqual([]);
               }
               // Applied once, the same fix is not proposed again.
-              const again = await checkAndPropose(step, file, change.after);
-              const repeat = again.proposals.find((p) => p.id === proposal.id && p.changes.some((c) => c.path === file && c.after !== c.before));
-              expect(repeat?.changes.find((c) => c.path === file)?.after, `proposed again after it was applied: ${where}`).toBeUndefined();
+              // (The fixed text goes to a second file, so the shared context above stays valid.)
+              const again = await checkAndPropose(step, contextOn(fixedFile, change.after));
+              const repeat = again.proposals.find((p) => p.id === proposal.id && p.changes.some((c) => c.path === fixedFile && c.after !== c.before));
+              expect(repeat?.changes.find((c) => c.path === fixedFile)?.after, `proposed again after it was applied: ${where}`).toBeUndefined();
             }
           }
         }
