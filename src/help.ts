@@ -118,7 +118,7 @@ run, and a fix to a host file is written to the sandbox's copy under host/. No D
 needed and nothing outside the sandbox is read or written.
 
 The sandbox is a new directory under the system temp directory (TMPDIR), named
-docker-harden-learn-XXXXXX, unless --sandbox names one: a new or empty DIR is filled, a sandbox
+docker-harden-learn-<random>, unless --sandbox names one: a new or empty DIR is filled, a sandbox
 made before is resumed, and a directory holding other files is refused. Progress and backups are
 kept in DIR/.docker-harden.
 

@@ -94,9 +94,19 @@ export function undoCommandFor(options: SessionOptions): string {
   return `docker-harden undo${options.stateDir ? ` --state-dir ${quoteArg(path.resolve(options.stateDir))}` : ''}`;
 }
 
+/**
+ * Ink turns the terminal raw only once its input hook has mounted, after the first frame is drawn.
+ * A key typed at the first frame would reach it in cooked mode, Enter as a line feed Ink does not
+ * read as Enter: so the terminal is made raw before the first frame (Ink restores it on exit).
+ */
+function keysRawBeforeRender(): void {
+  if (process.stdin.isTTY) process.stdin.setRawMode(true);
+}
+
 async function askOffer(question: string, color: boolean, io: Io): Promise<boolean> {
   const [{ render }, React, { Offer }] = await Promise.all([import('ink'), import('react'), import('./offer.js')]);
   let yes = false;
+  keysRawBeforeRender();
   const instance = render(React.createElement(Offer, { question, color, onAnswer: (a: boolean) => (yes = a) }), {
     stdout: io.stdout as NodeJS.WriteStream,
     exitOnCtrlC: false,
@@ -139,6 +149,7 @@ export async function startInteractive(args: Args, io: Io): Promise<number> {
       return 0;
     }
     const [{ render }, React, { App }] = await Promise.all([import('ink'), import('react'), import('./app.js')]);
+    keysRawBeforeRender();
     const instance = render(
       React.createElement(App, {
         walk,
