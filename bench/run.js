@@ -5,7 +5,8 @@
  *   start-up       `--version` and `check --file F --json` against bare `node -e 0`
  *   1,000 files    `check --file ...` over 1,000 Dockerfiles against parsing them with dockerfile-ast
  *   100 containers `check --host --json` against `docker inspect $(docker ps -q)` (needs root + dockerd)
- * BENCH_RUNS=N changes the repeat count; BENCH_CPU_PROF=DIR writes a --cpu-prof of each docker-harden run.
+ * BENCH_RUNS=N changes the repeat count; BENCH_ONLY=startup,files,host picks parts;
+ * BENCH_CPU_PROF=DIR writes a --cpu-prof of each docker-harden run.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin', 'docker-harden.js');
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 const RUNS = Number(process.env.BENCH_RUNS ?? 0) || undefined;
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'startup,files,host').split(',').map((s) => s.trim()));
 const PROF = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : null;
 const work = mkdtempSync(path.join(os.tmpdir(), 'dh-bench-work-'));
 const baseEnv = { ...process.env, NO_COLOR: '1', CI: '1', DOCKER_HARDEN_STATE_DIR: path.join(work, 'state') };
@@ -85,10 +87,17 @@ async function main() {
   writeFileSync(single, DOCKERFILE_TEMPLATES[0](0));
   const bare = measure([process.execPath, '-e', '0'], { runs: 15 });
   report('start-up', 'node -e 0', bare, null);
-  report('start-up', 'docker-harden --version', measure(tool(['--version'], 'version'), { runs: 15 }), bare, 3);
-  report('start-up', 'docker-harden check --file F --json', measure(tool(['check', '--file', single, '--json'], 'check-file'), { runs: 15 }), bare, 3);
+  if (ONLY.has('startup')) report('start-up', 'docker-harden --version', measure(tool(['--version'], 'version'), { runs: 15 }), bare, 3);
+  if (ONLY.has('startup')) report('start-up', 'docker-harden check --file F --json', measure(tool(['check', '--file', single, '--json'], 'check-file'), { runs: 15 }), bare, 3);
 
   // 1,000 Dockerfiles.
+  if (ONLY.has('files')) await filesPart();
+  // A host with 100 running containers.
+  if (ONLY.has('host')) await hostPart();
+  printTable();
+}
+
+async function filesPart() {
   const dir = path.join(work, 'dockerfiles');
   mkdirSync(dir);
   const files = Array.from({ length: 1000 }, (_, i) => {
@@ -99,8 +108,9 @@ async function main() {
   const parseOnly = measure([process.execPath, path.join(root, 'bench', 'parse-only.js'), ...files], { runs: 5 });
   report('1,000 files', 'parse with dockerfile-ast', parseOnly, null);
   report('1,000 files', 'docker-harden check --file x1000 --json', measure(tool(['check', '--json', ...files.flatMap((f) => ['--file', f])], 'check-1000'), { runs: 5 }), parseOnly, 2);
+}
 
-  // A host with 100 running containers.
+async function hostPart() {
   const why = dockerdUnavailable();
   if (why) {
     console.log(`\nhost benchmark skipped: ${why}`);
@@ -120,7 +130,6 @@ async function main() {
       await d.stop();
     }
   }
-  printTable();
 }
 
 try {
