@@ -8,6 +8,7 @@ import { defineStep, statusOf, type CheckResult, type CommandAction, type Contex
 import { HostUnavailableError, type DockerInfo } from '../src/host/facts.js';
 import type { DaemonView, EffectiveSetting } from '../src/host/daemon-config.js';
 import type { TcpEndpoint } from '../src/host/endpoints.js';
+import { unreachable } from './lib/daemon.js';
 
 type HostConfig = typeof import('../src/host/daemon-config.js');
 
@@ -673,12 +674,8 @@ async function scan(ctx: Context): Promise<Scan | CheckResult> {
   await ctx.host.daemonConfig().catch((err: unknown) => {
     if (!(err instanceof HostUnavailableError)) throw err;
   });
-  try {
-    await ctx.host.ping();
-  } catch (err) {
-    if (!(err instanceof HostUnavailableError)) throw err;
-    return { status: 'error', findings: [{ message: `the Docker daemon does not answer: ${err.message}`, severity: 'high', ...(err.hint ? { evidence: err.hint } : {}) }] };
-  }
+  const down = await unreachable(ctx);
+  if (down) return down;
   const hc = await import('../src/host/daemon-config.js');
   const { tcpEndpoints } = await import('../src/host/endpoints.js');
   // An invalid daemon.json throws a UserError with its line and column: the step reports an error.

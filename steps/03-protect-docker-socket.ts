@@ -9,6 +9,7 @@ import { defineStep, statusOf, type Context, type Finding, type Proposal } from 
 import { HostUnavailableError } from '../src/host/facts.js';
 import type { DaemonView } from '../src/host/daemon-config.js';
 import type { Listener, TcpEndpoint } from '../src/host/endpoints.js';
+import { unreachable } from './lib/daemon.js';
 
 /** TLS files proposed beside daemon.json (/etc/docker/tls for /etc/docker/daemon.json). */
 function tlsFiles(configPath: string) {
@@ -136,14 +137,10 @@ export default defineStep({
   async check(ctx) {
     // An invalid daemon.json is reported with its line and column even when the daemon is down.
     await ctx.host.daemonConfig().catch((err: unknown) => {
-    if (!(err instanceof HostUnavailableError)) throw err;
-  });
-    try {
-      await ctx.host.ping();
-    } catch (err) {
       if (!(err instanceof HostUnavailableError)) throw err;
-      return { status: 'error', findings: [{ message: `the Docker daemon does not answer: ${err.message}`, severity: 'high', ...(err.hint ? { evidence: err.hint } : {}) }] };
-    }
+    });
+    const down = await unreachable(ctx);
+    if (down) return down;
     const f = await gather(ctx);
     const findings: Finding[] = [];
     const notes: string[] = [];
