@@ -129,7 +129,8 @@ export function systemProbe(env: Readonly<Record<string, string | undefined>> = 
   return probe;
 }
 
-function idFrom(text: string | null, name: string): number | null {
+/** The numeric id of a name in /etc/passwd or /etc/group text. */
+export function idFrom(text: string | null, name: string): number | null {
   if (!text) return null;
   for (const line of text.split('\n')) {
     const fields = line.split(':');

@@ -9,7 +9,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { CommandResult, FileStat, Probe } from '../core/probe.js';
+import { idFrom, type CommandResult, type FileStat, type Probe } from '../core/probe.js';
 import type { DaemonControl } from '../core/runner.js';
 import type { ContainerDetails, DaemonConfigFile, DaemonProcess, DockerInfo, DockerVersion, HostFacts, ImageDetails, ServiceUnits } from './facts.js';
 import { parseDaemonArgs } from './flags.js';
@@ -230,15 +230,6 @@ function systemctlIsActive(units: string[], active: string[]): CommandResult {
   const isActive = (unit: string) => active.includes(unit) || active.includes(`${unit}.service`);
   const states = units.filter((u) => !u.startsWith('-')).map((u) => (isActive(u) ? 'active' : 'inactive'));
   return { exitCode: states.every((s) => s === 'active') ? 0 : 3, stdout: states.map((s) => s + '\n').join(''), stderr: '' };
-}
-
-function idFrom(text: string | null, name: string): number | null {
-  if (!text) return null;
-  for (const line of text.split('\n')) {
-    const fields = line.split(':');
-    if (fields[0] === name && fields[2] !== undefined) return Number(fields[2]);
-  }
-  return null;
 }
 
 function clone<T>(value: T): T {
