@@ -29,6 +29,21 @@ export type Scope = 'host' | 'dockerfile' | 'both';
 export type TargetKind = 'host' | 'dockerfile' | 'compose';
 export type Status = 'pass' | 'fail' | 'warn' | 'info' | 'not-applicable' | 'error';
 export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
+/**
+ * How a proposal may affect what it changes: `safe` has no known way to break it; `review` may break
+ * it (the description says how and how to check); `advice` is known to break in this case and is
+ * explained, never written. `fix --yes` applies `safe` only.
+ */
+export type Risk = 'safe' | 'review' | 'advice';
+
+/** What a finding code means, for `explain CODE`, SARIF rules and the repository's ignores. */
+export interface CodeInfo {
+  /** One line. */
+  title: string;
+  severity: Severity;
+  /** Plain words: why it matters and how to fix it. */
+  help: string;
+}
 
 export interface Reference {
   title: string;
@@ -50,9 +65,13 @@ export interface StepMeta {
   /** Plain words: what is checked, why it matters, what the change does and may break. */
   explain: string;
   references: Reference[];
+  /** Every finding code the step can report (stable: `CIS-2.2`, `DH-USER-ROOT`, ...). */
+  codes?: Record<string, CodeInfo>;
 }
 
 export interface Finding {
+  /** Stable code, declared in the step's `meta.codes`. */
+  code?: string;
   message: string;
   severity: Severity;
   file?: string;
@@ -60,6 +79,8 @@ export interface Finding {
   column?: number;
   /** What was seen: a line of the file, a flag, a value from `docker info`. Secrets redacted. */
   evidence?: string;
+  /** Id of the proposal that fixes this finding. */
+  fixedBy?: string;
 }
 
 export interface CheckResult {
@@ -100,6 +121,7 @@ export interface Proposal {
   /** Stable within the step, used by `--only step:proposal` and the profile. */
   id: string;
   title: string;
+  risk?: Risk;
   /** What the change does and what it may break, in plain words. */
   description?: string;
   changes: FileChange[];
