@@ -10,6 +10,7 @@ import { steps as allSteps } from '../steps/index.js';
 import { resultDocument, exitCodeFor } from './report/results.js';
 import { toSarif } from './report/sarif.js';
 import { renderRun, renderSummary, quoteArg } from './report/text.js';
+import { safeLine, safeText } from './core/sanitize.js';
 import { colorEnabled, palette, type Palette } from './report/color.js';
 import type { Proposal } from './core/step.js';
 import type { AppliedRecord } from './core/profile.js';
@@ -169,9 +170,9 @@ export async function fixCommand(args: Args, io: Io): Promise<number> {
             daemon: session.daemon,
             beforeWrite: session.beforeWrite,
             recheck: () => runStep(step, ctx),
-            log: (line) => out(p.dim(`  ${line}`)),
+            log: (line) => out(p.dim(`  ${safeText(line)}`)),
           });
-          out(`  ${outcome.status === 'applied' ? p.green(outcome.message) : p.yellow(outcome.message)}`);
+          out(`  ${outcome.status === 'applied' ? p.green(safeText(outcome.message)) : p.yellow(safeText(outcome.message))}`);
           if (outcome.status === 'rolled-back' || outcome.status === 'failed') exit = Math.max(exit, 1);
           run = await runStep(step, ctx);
         }
@@ -179,9 +180,9 @@ export async function fixCommand(args: Args, io: Io): Promise<number> {
         // (the platforms step) are the wizard's to ask.
         for (const shown of run.proposals.filter((pr) => pr.changes.length === 0 && !pr.commands.some((c) => c.run) && !pr.choice)) {
           if (shown.commands.length === 0 && !shown.description) continue;
-          out(`${p.bold(step.meta.title)}: ${shown.title}${shown.commands.length ? '; run these yourself:' : ''}`);
-          if (shown.commands.length === 0) out(`  ${shown.description}`);
-          for (const c of shown.commands) out(`  ${c.argv.map(quoteArg).join(' ')}${c.asUser ? `   (as ${c.asUser})` : ''}`);
+          out(`${p.bold(step.meta.title)}: ${safeLine(shown.title)}${shown.commands.length ? '; run these yourself:' : ''}`);
+          if (shown.commands.length === 0) out(`  ${safeText(shown.description ?? '')}`);
+          for (const c of shown.commands) out(`  ${c.argv.map(quoteArg).join(' ')}${c.asUser ? `   (as ${safeLine(c.asUser)})` : ''}`);
         }
         if (run.result.status === 'error') {
           // The check could not run (an invalid daemon.json, no daemon): say why, or fix is silent.

@@ -20,7 +20,6 @@
  *     { op: 'delete', key: 'privileged' },
  *   ])
  */
-import { promises as fs } from 'node:fs';
 import {
   LineCounter,
   isMap,
@@ -35,6 +34,7 @@ import {
   type YAMLSeq,
 } from 'yaml';
 import { UserError } from '../core/errors.js';
+import { LIMITS, readLimited } from '../core/limits.js';
 
 export const COMPOSE_FILE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'] as const;
 
@@ -102,7 +102,8 @@ export interface ComposeModel {
 export async function loadCompose(file: string): Promise<ComposeModel> {
   let text: string;
   try {
-    const bytes = await fs.readFile(file);
+    const bytes = await readLimited(file, 'compose file', LIMITS.compose, { followLinks: true });
+    if (bytes === null) throw Object.assign(new Error('not found'), { code: 'ENOENT' });
     // YAML is Unicode text: a NUL byte means a binary file, and bytes that are not UTF-8 would not
     // survive an edit.
     if (bytes.includes(0)) throw new UserError('is a binary file, not a compose file', 'Pass the path of a compose.yaml or docker-compose.yml.', file);

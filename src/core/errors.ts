@@ -1,3 +1,5 @@
+import { safeText } from './sanitize.js';
+
 /** An error the person can act on: it names the file (and line) and says what to do. Exit 2. */
 export class UserError extends Error {
   constructor(
@@ -18,10 +20,11 @@ export class UserError extends Error {
   }
 }
 
+/** An error as shown on a terminal: its paths and the daemon's words made safe (see sanitize.ts). */
 export function formatError(err: unknown): string {
-  if (err instanceof UserError) return err.format();
-  if (err instanceof Error) return err.message;
-  return String(err);
+  if (err instanceof UserError) return safeText(err.format());
+  if (err instanceof Error) return safeText(err.message);
+  return safeText(String(err));
 }
 
 /** 1-based line and column of an offset in a text, for messages that point into a file. */

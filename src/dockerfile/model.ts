@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import { DockerfileParser, type Dockerfile, type Instruction as AstInstruction, type From, type Arg, type Env } from 'dockerfile-ast';
 import { UserError } from '../core/errors.js';
+import { LIMITS, readLimited, tooLarge } from '../core/limits.js';
 import { detectEol, lineStarts, type Range } from './edit.js';
 import { describeImage, parseImageRef, type ImageKnowledge, type ImageRef } from './images.js';
 
@@ -104,8 +105,6 @@ export interface DockerfileModel {
   stageByName(name: string): Stage | undefined;
 }
 
-const MAX_BYTES = 5 * 1024 * 1024;
-
 /** Read and parse a Dockerfile; anything that is not one is a UserError naming the file. */
 export async function loadDockerfile(file: string): Promise<DockerfileModel> {
   let info;
@@ -119,13 +118,15 @@ export async function loadDockerfile(file: string): Promise<DockerfileModel> {
   }
   if (info.isDirectory()) throw new UserError('is a directory, not a Dockerfile', 'Pass the file itself, for example --file ./Dockerfile.', file);
   if (!info.isFile()) throw new UserError('is not a regular file', 'Pass the path of a Dockerfile.', file);
-  if (info.size > MAX_BYTES) throw new UserError(`is ${info.size} bytes, too large to be a Dockerfile`, 'Pass the path of a Dockerfile.', file);
-  let bytes: Buffer;
+  if (info.size > LIMITS.dockerfile) throw tooLarge(file, 'Dockerfile', info.size, LIMITS.dockerfile);
+  let bytes: Buffer | null;
   try {
-    bytes = await fs.readFile(file);
+    bytes = await readLimited(file, 'Dockerfile', LIMITS.dockerfile, { followLinks: true });
   } catch (err) {
+    if (err instanceof UserError) throw err;
     throw new UserError(`cannot be read: ${(err as Error).message}`, undefined, file);
   }
+  if (bytes === null) throw new UserError('not found', 'Check the path, or run docker-harden in the folder that holds the Dockerfile.', file);
   return parseDockerfile(decodeText(bytes, file), file);
 }
 

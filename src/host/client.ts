@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import type { Probe } from '../core/probe.js';
-import { readNoFollow } from '../core/change.js';
+import { LIMITS, readLimited } from '../core/limits.js';
 import { UserError } from '../core/errors.js';
 import {
   HostUnavailableError,
@@ -445,7 +445,7 @@ export function createHostFacts(options: HostOptions): LiveHostFacts {
             source = 'default';
           }
         }
-        const bytes = await readNoFollow(file);
+        const bytes = await readLimited(file, 'daemon.json', LIMITS.daemonJson);
         if (bytes === null) {
           if (source === 'option') {
             // A path named on the command line that does not exist yet is where the file will be created.

@@ -5,6 +5,7 @@
  */
 import { applyEdits, findNodeAtLocation, modify, parseTree, type Node as JsonNode, type ParseError } from 'jsonc-parser';
 import { UserError, lineColumnAt } from '../core/errors.js';
+import { assertJsonDepth } from '../core/limits.js';
 import type { DaemonConfigFile, DaemonFlag, DaemonProcess, DockerInfo, HostFacts, ServiceUnits } from './facts.js';
 import { flagBoolean, flagConfigKey, showFlag } from './flags.js';
 
@@ -405,6 +406,8 @@ export function parseDaemonConfig(text: string, file: string): Record<string, un
       1,
     );
   }
+  // The tree parser below recurses: a file nested deeper than any real daemon.json is refused first.
+  assertJsonDepth(body, file, 'daemon.json');
   const errors: ParseError[] = [];
   const root = parseTree(body, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   if (errors.length > 0) describeParseError(body, file, errors[0]!);

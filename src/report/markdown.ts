@@ -9,6 +9,7 @@ import { targetKey, type AppliedRecord, type Decision, type Profile } from '../c
 import { toEntry, type ResultEntry } from './results.js';
 import { STATUS_MARK, statusLabel } from './text.js';
 import type { Palette } from './color.js';
+import { safeLine, safeText } from '../core/sanitize.js';
 
 export interface ReportEntry extends ResultEntry {
   targetLabel: string;
@@ -96,19 +97,20 @@ function undoHint(r: AppliedRecord, undoArgs: string): string {
 }
 
 export function renderReportText(doc: ReportDocument, p: Palette): string {
+  // Messages, paths and labels come from files and the daemon: each is shown safe before colour.
   const lines: string[] = [];
   lines.push(p.bold(`docker-harden ${doc.version} report, ${doc.generated.slice(0, 16).replace('T', ' ')} UTC`));
-  lines.push(p.dim(`profile: ${doc.profileFile}`));
+  lines.push(p.dim(`profile: ${safeLine(doc.profileFile)}`));
   lines.push('');
   for (const e of doc.results) {
-    lines.push(`${statusLabel(e.status, p)}  ${p.bold(`${e.order}. ${e.title}`)} ${p.dim(`[${e.step}] ${e.targetLabel}`)}`);
-    lines.push(`    ${p.dim('decision:')} ${describeDecision(e.decision)}`);
+    lines.push(`${statusLabel(e.status, p)}  ${p.bold(`${e.order}. ${e.title}`)} ${p.dim(`[${e.step}] ${safeLine(e.targetLabel)}`)}`);
+    lines.push(`    ${p.dim('decision:')} ${safeText(describeDecision(e.decision))}`);
     for (const f of e.findings) {
       const at = where(f);
-      lines.push(`    ${p.dim(`[${f.severity}]`)} ${at ? `${at}: ` : ''}${f.message}`);
-      if (f.evidence) lines.push(`        ${p.dim(f.evidence)}`);
+      lines.push(`    ${p.dim(`[${f.severity}]`)} ${at ? `${safeLine(at)}: ` : ''}${safeText(f.message)}`);
+      if (f.evidence) lines.push(`        ${p.dim(safeText(f.evidence))}`);
     }
-    for (const r of e.applied) lines.push(`    ${p.green('applied')} ${r.title ?? r.proposal} ${p.dim(`(${r.id}; undo: ${undoHint(r, doc.undoArgs)})`)}`);
+    for (const r of e.applied) lines.push(`    ${p.green('applied')} ${safeLine(r.title ?? r.proposal)} ${p.dim(`(${r.id}; undo: ${undoHint(r, doc.undoArgs)})`)}`);
   }
   lines.push('');
   lines.push(p.bold(summaryLine(doc)));
@@ -159,5 +161,6 @@ export function renderReportMarkdown(doc: ReportDocument): string {
     }
     out.push('');
   }
-  return out.join('\n');
+  // A report is read in terminals too (cat, less -R): no control character from a file survives.
+  return safeText(out.join('\n'));
 }

@@ -3,6 +3,7 @@ import type { StepRun } from '../core/runner.js';
 import type { Status } from '../core/step.js';
 import { unifiedDiff } from '../core/change.js';
 import { colorDiff, type Palette } from './color.js';
+import { safeLine, safeText } from '../core/sanitize.js';
 
 export const STATUS_MARK: Record<Status, string> = {
   pass: '✔',
@@ -29,21 +30,22 @@ export function statusLabel(status: Status, p: Palette): string {
 }
 
 export function renderRun(run: StepRun, p: Palette, withDiffs: boolean): string {
+  // Findings, notes, titles and diffs carry text from files and the daemon: shown safe, before colour.
   const lines: string[] = [];
-  const target = run.target.kind === 'host' ? 'host' : run.target.label;
+  const target = run.target.kind === 'host' ? 'host' : safeLine(run.target.label);
   lines.push(`${statusLabel(run.result.status, p)}  ${p.bold(`${run.step.meta.order}. ${run.step.meta.title}`)} ${p.dim(`[${run.step.meta.id}] ${target}`)}`);
   for (const f of run.result.findings) {
-    const where = f.file ? `${f.file}${f.line ? `:${f.line}` : ''}: ` : '';
-    lines.push(`    ${p.dim(`[${f.severity}]`)} ${where}${f.message}`);
-    if (f.evidence) lines.push(`        ${p.dim(f.evidence)}`);
+    const where = f.file ? `${safeLine(f.file)}${f.line ? `:${f.line}` : ''}: ` : '';
+    lines.push(`    ${p.dim(`[${f.severity}]`)} ${where}${safeText(f.message)}`);
+    if (f.evidence) lines.push(`        ${p.dim(safeText(f.evidence))}`);
   }
-  for (const note of run.result.notes ?? []) lines.push(`    ${p.dim(note)}`);
+  for (const note of run.result.notes ?? []) lines.push(`    ${p.dim(safeText(note))}`);
   if (withDiffs) {
     for (const proposal of run.proposals) {
-      lines.push(`    ${p.cyan('fix:')} ${proposal.title} ${p.dim(`(${run.step.meta.id}:${proposal.id})`)}`);
-      for (const w of proposal.warnings) lines.push(`      ${p.yellow('warning:')} ${w}`);
-      for (const change of proposal.changes) lines.push(indent(colorDiff(unifiedDiff(change), p).trimEnd(), 6));
-      for (const c of proposal.commands) lines.push(`      ${c.run ? '$' : '#'} ${c.argv.map(quoteArg).join(' ')}${c.asUser ? p.dim(`   (as ${c.asUser})`) : ''}`);
+      lines.push(`    ${p.cyan('fix:')} ${safeLine(proposal.title)} ${p.dim(`(${run.step.meta.id}:${proposal.id})`)}`);
+      for (const w of proposal.warnings) lines.push(`      ${p.yellow('warning:')} ${safeText(w)}`);
+      for (const change of proposal.changes) lines.push(indent(colorDiff(safeText(unifiedDiff(change)), p).trimEnd(), 6));
+      for (const c of proposal.commands) lines.push(`      ${c.run ? '$' : '#'} ${c.argv.map(quoteArg).join(' ')}${c.asUser ? p.dim(`   (as ${safeLine(c.asUser)})`) : ''}`);
     }
   }
   return lines.join('\n');
@@ -68,5 +70,5 @@ function indent(text: string, n: number): string {
 
 /** Show an argument so it can be pasted into a shell. */
 export function quoteArg(arg: string): string {
-  return /^[A-Za-z0-9_@%+=:,./~-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+  return /^[A-Za-z0-9_@%+=:,./~-]+$/.test(arg) ? arg : `'${safeLine(arg).replace(/'/g, `'\\''`)}'`;
 }

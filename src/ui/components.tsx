@@ -3,6 +3,7 @@ import { createContext, useContext, type ReactNode } from 'react';
 import { Box, Text } from 'ink';
 import type { FileChange, Severity, Status } from '../core/step.js';
 import { unifiedDiff } from '../core/change.js';
+import { safeText } from '../core/sanitize.js';
 import { STATUS_MARK } from '../report/text.js';
 import type { Decision } from '../core/profile.js';
 
@@ -70,7 +71,8 @@ export function diffLines(change: FileChange): DiffLine[] {
   const out: DiffLine[] = [];
   let oldLine = 0;
   let newLine = 0;
-  for (const raw of unifiedDiff(change).replace(/\n$/, '').split('\n')) {
+  // The diff shows file text: made safe for the terminal, line by line.
+  for (const raw of safeText(unifiedDiff(change)).replace(/\n$/, '').split('\n')) {
     if (raw.startsWith('---') || raw.startsWith('+++')) {
       out.push({ kind: 'file', text: raw });
       continue;

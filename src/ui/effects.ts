@@ -6,6 +6,34 @@ import type { Walk } from '../core/walk.js';
 import { targetLabel } from '../core/walk.js';
 import { formatError } from '../core/errors.js';
 import type { Action, Effect, ItemView } from './reducer.js';
+import type { CheckResult, Proposal } from '../core/step.js';
+import { safeLine, safeText } from '../core/sanitize.js';
+
+// The wizard's components render what they are given: results and the words of proposals carry
+// text from files and the daemon, so they are made safe here, before they reach the state. What a
+// proposal writes or runs (changes, argv) stays as it is; the diff view shows it safe.
+function shownResult(result: CheckResult): CheckResult {
+  return {
+    ...result,
+    findings: result.findings.map((f) => ({
+      ...f,
+      message: safeText(f.message),
+      ...(f.file !== undefined ? { file: safeLine(f.file) } : {}),
+      ...(f.evidence !== undefined ? { evidence: safeText(f.evidence) } : {}),
+    })),
+    ...(result.notes ? { notes: result.notes.map(safeText) } : {}),
+  };
+}
+
+function shownProposals(proposals: Proposal[]): Proposal[] {
+  return proposals.map((p) => ({
+    ...p,
+    title: safeLine(p.title),
+    warnings: p.warnings.map(safeText),
+    ...(p.description !== undefined ? { description: safeText(p.description) } : {}),
+    commands: p.commands.map((c) => ({ ...c, title: safeLine(c.title), ...(c.asUser !== undefined ? { asUser: safeLine(c.asUser) } : {}) })),
+  }));
+}
 
 export interface EffectRunner {
   run(effect: Effect): void;
@@ -19,26 +47,26 @@ export function createEffectRunner(walk: Walk, dispatch: (action: Action) => voi
     switch (effect.kind) {
       case 'check-all':
         await walk.checkAll((index, run) => {
-          if (run) dispatch({ type: 'checked', index, result: run.result, proposals: run.proposals });
+          if (run) dispatch({ type: 'checked', index, result: shownResult(run.result), proposals: shownProposals(run.proposals) });
           else dispatch({ type: 'check-started', index });
         });
         dispatch({ type: 'loaded' });
         return;
       case 'check': {
         const run = await walk.check(effect.index);
-        dispatch({ type: 'checked', index: effect.index, result: run.result, proposals: run.proposals, why: effect.why });
+        dispatch({ type: 'checked', index: effect.index, result: shownResult(run.result), proposals: shownProposals(run.proposals), why: effect.why });
         return;
       }
       case 'apply': {
-        const outcome = await walk.apply(effect.index, effect.proposal, (line) => dispatch({ type: 'log', line }));
+        const outcome = await walk.apply(effect.index, effect.proposal, (line) => dispatch({ type: 'log', line: safeText(line) }));
         const item = walk.items[effect.index]!;
         dispatch({
           type: 'apply-finished',
           index: effect.index,
           status: outcome.status,
-          message: outcome.message,
-          result: outcome.run.result,
-          proposals: outcome.run.proposals,
+          message: safeText(outcome.message),
+          result: shownResult(outcome.run.result),
+          proposals: shownProposals(outcome.run.proposals),
           decision: outcome.decision,
           applied:
             outcome.record && (outcome.status === 'applied' || outcome.status === 'applied-still-failing')
@@ -46,8 +74,8 @@ export function createEffectRunner(walk: Walk, dispatch: (action: Action) => voi
                   stepId: item.step.meta.id,
                   title: effect.proposal.title,
                   recordId: outcome.record.id,
-                  files: outcome.record.files.map((f) => f.path),
-                  message: outcome.message,
+                  files: outcome.record.files.map((f) => safeLine(f.path)),
+                  message: safeText(outcome.message),
                 }
               : undefined,
         });
@@ -90,7 +118,7 @@ export function itemsFromWalk(walk: Walk, cwd = process.cwd()): ItemView[] {
       summary: meta.summary,
       explain: meta.explain,
       references: meta.references,
-      target: targetLabel(item.target, cwd),
+      target: safeLine(targetLabel(item.target, cwd)),
       proposals: [],
       ...(decision ? { decision } : {}),
       decidedNow: false,

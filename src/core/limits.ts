@@ -1,0 +1,112 @@
+/**
+ * How much docker-harden reads of each input, in one place (README and SECURITY.md list them).
+ * An input over its limit is refused before it is parsed, with a message naming the file and the
+ * limit (exit 2): a root tool reads files and daemon answers it did not write, and a file of any
+ * size, a device such as /dev/zero, or JSON nested a hundred thousand levels must end in a
+ * message, not in a hang, an exhausted heap or "Maximum call stack size exceeded".
+ */
+import { promises as fs, constants as fsc } from 'node:fs';
+import { UserError, lineColumnAt } from './errors.js';
+
+const MiB = 1024 * 1024;
+
+export const LIMITS = {
+  /** A Dockerfile (the largest public ones are well under 100 KiB). */
+  dockerfile: 5 * MiB,
+  /** A compose file. */
+  compose: 8 * MiB,
+  /** daemon.json (--daemon-config or the daemon's own). */
+  daemonJson: 1 * MiB,
+  /** The profile (progress, decisions and the record of applied changes). */
+  profile: 16 * MiB,
+  /** One Engine API answer (docker info, a container list, one inspect). */
+  engineApiAnswer: 64 * MiB,
+  /** Nesting of objects and arrays in a JSON input (daemon.json, profile). */
+  jsonDepth: 200,
+} as const;
+
+export type InputKind = 'Dockerfile' | 'compose file' | 'daemon.json' | 'profile';
+
+function formatBytes(n: number): string {
+  return n >= MiB ? `${Math.round((n / MiB) * 10) / 10} MiB` : `${n} bytes`;
+}
+
+/** Refuse an input over its limit: the message names the kind, its size and the limit. */
+export function tooLarge(file: string, kind: InputKind, size: number | null, limit: number): UserError {
+  return new UserError(
+    `is too large: ${size === null ? 'more than' : formatBytes(size) + ', over'} the limit of ${formatBytes(limit)} for a ${kind}`,
+    `docker-harden reads a ${kind} of at most ${formatBytes(limit)} (see SECURITY.md, "Limits"); pass the right file.`,
+    file,
+  );
+}
+
+/**
+ * The bytes of a regular file, read without following a final symlink (unless asked: a file only
+ * read, never written, may be a link) and without blocking (a
+ * FIFO or device is refused, not read), at most `limit` bytes; null when it does not exist.
+ * The size is checked on the open descriptor, and the read stops at the limit even if the file
+ * grows meanwhile.
+ */
+export async function readLimited(file: string, kind: InputKind, limit: number, options: { followLinks?: boolean } = {}): Promise<Buffer | null> {
+  let handle;
+  try {
+    handle = await fs.open(file, fsc.O_RDONLY | fsc.O_NONBLOCK | (options.followLinks ? 0 : fsc.O_NOFOLLOW));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (code === 'ELOOP') throw new UserError('is a symbolic link; docker-harden does not write through links', 'Point the option at the real file.', file);
+    if (code === 'EACCES' || code === 'EPERM') throw new UserError('cannot be read (permission denied)', 'Run as a user who can read it.', file);
+    throw new UserError(`cannot be read (${code ?? String(err)})`, `Pass the path of a ${kind}.`, file);
+  }
+  try {
+    const info = await handle.stat();
+    if (info.isDirectory()) throw new UserError(`is a directory, not a ${kind}`, `Pass the path of a ${kind}.`, file);
+    if (!info.isFile()) throw new UserError(`is not a regular file (a device, FIFO or socket), so it is not a ${kind}`, `Pass the path of a ${kind}.`, file);
+    if (info.size > limit) throw tooLarge(file, kind, info.size, limit);
+    const buffer = Buffer.alloc(Math.min(info.size, limit) + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    if (length > limit) throw tooLarge(file, kind, null, limit);
+    return buffer.subarray(0, length);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Where JSON text nests deeper than `limit` (objects and arrays, outside strings), or null. A
+ * linear scan, so the parsers after it (some recursive) never see such a text.
+ */
+export function jsonTooDeep(text: string, limit: number = LIMITS.jsonDepth): number | null {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 /* { */ || c === 91 /* [ */) {
+      if (++depth > limit) return i;
+    } else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
+  }
+  return null;
+}
+
+/** Throw a UserError at the line and column where JSON text nests deeper than the limit. */
+export function assertJsonDepth(text: string, file: string, kind: InputKind, limit: number = LIMITS.jsonDepth): void {
+  const at = jsonTooDeep(text, limit);
+  if (at === null) return;
+  const { line, column } = lineColumnAt(text, at);
+  throw new UserError(
+    `nests objects and arrays more than ${limit} levels deep; docker-harden does not read such a ${kind}`,
+    `No valid ${kind} nests this deep: check that this is the right file.`,
+    file,
+    line,
+    column,
+  );
+}
