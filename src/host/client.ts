@@ -180,7 +180,15 @@ export function describeDockerError(err: unknown, endpoint: string): Error {
       return new HostUnavailableError(`cannot resolve the Docker host in ${endpoint}: check --docker-host or DOCKER_HOST`, '');
     case 'ETIMEDOUT':
     case 'ESOCKETTIMEDOUT':
-      return new HostUnavailableError(`the Docker daemon at ${endpoint} did not answer in time`, 'Check that dockerd is healthy (journalctl -u docker).');
+      return new HostUnavailableError(
+        `the Docker daemon at ${endpoint} did not answer in time${/^GET \//.test(e.message) ? ` (${e.message})` : ''}`,
+        'Check that dockerd is healthy (journalctl -u docker).',
+      );
+    case 'EANSWERTOOLARGE':
+      return new HostUnavailableError(
+        `the Docker daemon at ${endpoint} gave an answer docker-harden does not read: ${e.message}`,
+        'Check that this endpoint is a Docker daemon (docker version), or pass --docker-host for another one.',
+      );
   }
   if (/timeout/i.test(String(e?.message))) {
     return new HostUnavailableError(`the Docker daemon at ${endpoint} did not answer in time`, 'Check that dockerd is healthy (journalctl -u docker).');
@@ -191,6 +199,78 @@ export function describeDockerError(err: unknown, endpoint: string): Error {
   }
   return err instanceof Error ? err : new Error(String(err));
 }
+
+// ---------------------------------------------------------------------------------------------
+// The daemon's answers, checked for the shape the steps read
+
+type Kind = 'string' | 'number' | 'boolean' | 'object' | 'array' | 'string[]';
+
+function kindOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+function hasKind(v: unknown, kind: Kind): boolean {
+  switch (kind) {
+    case 'array':
+      return Array.isArray(v);
+    case 'string[]':
+      return Array.isArray(v) && v.every((x) => typeof x === 'string');
+    case 'object':
+      return typeof v === 'object' && v !== null && !Array.isArray(v);
+    default:
+      return typeof v === kind;
+  }
+}
+
+/**
+ * `value` when it has the shape docker-harden reads at `what` (optional fields may be absent or
+ * null), else a HostUnavailableError naming the endpoint and the field: a broken or hostile
+ * daemon gives a message, never "x.find is not a function".
+ */
+export function checkAnswer<T>(value: unknown, what: string, endpoint: string, fields: Record<string, Kind>, required: string[] = []): T {
+  const bad = (detail: string) =>
+    new HostUnavailableError(
+      `the Docker daemon at ${endpoint} gave an answer docker-harden cannot use: ${what}: ${detail}`,
+      'Check that this endpoint is a Docker daemon (docker version), or pass --docker-host for another one.',
+    );
+  if (!hasKind(value, 'object')) throw bad(`expected an object, got ${kindOf(value)}`);
+  const record = value as Record<string, unknown>;
+  for (const [field, kind] of Object.entries(fields)) {
+    const v = record[field];
+    if (v === undefined || v === null) {
+      if (required.includes(field)) throw bad(`"${field}" is missing`);
+      continue;
+    }
+    if (!hasKind(v, kind)) throw bad(`"${field}" is ${kindOf(v)}${typeof v === 'string' ? ` (${JSON.stringify(v.slice(0, 40))})` : ''}, not ${kind === 'string[]' ? 'a list of strings' : kind === 'array' ? 'a list' : `${kind === 'object' ? 'an' : 'a'} ${kind}`}`);
+  }
+  return value as T;
+}
+
+function checkList<T>(value: unknown, what: string, endpoint: string, fields: Record<string, Kind>, required: string[] = []): T[] {
+  if (!Array.isArray(value)) {
+    throw new HostUnavailableError(
+      `the Docker daemon at ${endpoint} gave an answer docker-harden cannot use: ${what}: expected a list, got ${kindOf(value)}`,
+      'Check that this endpoint is a Docker daemon (docker version), or pass --docker-host for another one.',
+    );
+  }
+  return value.map((item, i) => checkAnswer<T>(item, `${what} [${i}]`, endpoint, fields, required));
+}
+
+const INFO_FIELDS: Record<string, Kind> = {
+  ServerVersion: 'string',
+  SecurityOptions: 'string[]',
+  LiveRestoreEnabled: 'boolean',
+  Driver: 'string',
+  Swarm: 'object',
+  DockerRootDir: 'string',
+  Images: 'number',
+  Containers: 'number',
+  RegistryConfig: 'object',
+  Runtimes: 'object',
+};
+const CONTAINER_FIELDS: Record<string, Kind> = { Id: 'string', Name: 'string', Config: 'object', HostConfig: 'object', Mounts: 'array', State: 'object', AppArmorProfile: 'string' };
 
 /** Run `fn` over `items` with at most `limit` at a time, keeping order. */
 export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -313,8 +393,19 @@ export interface LiveHostFacts extends HostFacts {
   readonly resolved: ResolvedEndpoint;
 }
 
+/** DOCKER_HARDEN_API_TIMEOUT: seconds one Engine API request may take in all (1 to 600). */
+function apiTimeoutFromEnv(env: HostOptions['env']): number | undefined {
+  const raw = env.DOCKER_HARDEN_API_TIMEOUT;
+  if (raw === undefined || raw === '') return undefined;
+  const seconds = Number(raw);
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 600) {
+    throw new UserError(`DOCKER_HARDEN_API_TIMEOUT is "${raw.slice(0, 20)}", not a whole number of seconds from 1 to 600`, 'Set it to, for example, 30, or unset it.');
+  }
+  return seconds * 1000;
+}
+
 export function createHostFacts(options: HostOptions): LiveHostFacts {
-  const timeoutMs = options.timeoutMs ?? 30_000;
+  const timeoutMs = options.timeoutMs ?? apiTimeoutFromEnv(options.env) ?? 30_000;
   const probe = options.probe;
   const endpoint = resolveEndpoint(options);
   let cache = new Map<string, Promise<unknown>>();
@@ -368,18 +459,19 @@ export function createHostFacts(options: HostOptions): LiveHostFacts {
       return memo('ping', () => call((d) => d.ping()).then(() => undefined));
     },
     info() {
-      return memo('info', () => call((d) => d.info() as Promise<DockerInfo>));
+      return memo('info', () => call(async (d) => checkAnswer<DockerInfo>(await d.info(), 'GET /info', endpoint.host, INFO_FIELDS)));
     },
     version() {
-      return memo('version', () => call(async (d) => (await d.version()) as unknown as DockerVersion));
+      return memo('version', () => call(async (d) => checkAnswer<DockerVersion>(await d.version(), 'GET /version', endpoint.host, { Version: 'string', ApiVersion: 'string' })));
     },
     containers() {
       return memo('containers', () =>
         call(async (d) => {
-          const list = await d.listContainers({ all: false });
+          const list = checkList<{ Id: string }>(await d.listContainers({ all: false }), 'GET /containers/json', endpoint.host, { Id: 'string' }, ['Id']);
           const inspected = await mapBounded(list, 8, async (c) => {
             try {
-              return await d.getContainer(c.Id).inspect();
+              const what = `GET /containers/${c.Id.slice(0, 64)}/json`;
+              return checkAnswer<ContainerDetails>(await d.getContainer(c.Id).inspect(), what, endpoint.host, CONTAINER_FIELDS, ['Id']);
             } catch (err) {
               // Gone between list and inspect.
               if ((err as { statusCode?: number }).statusCode === 404) return null;
@@ -393,14 +485,16 @@ export function createHostFacts(options: HostOptions): LiveHostFacts {
     images() {
       return memo('images', () =>
         call(async (d) =>
-          (await d.listImages()).map(
+          checkList<Docker.ImageInfo>(await d.listImages(), 'GET /images/json', endpoint.host, { Id: 'string', RepoTags: 'string[]', RepoDigests: 'string[]', Size: 'number' }, ['Id']).map(
             (i): ImageDetails => ({ Id: i.Id, RepoTags: i.RepoTags ?? [], RepoDigests: i.RepoDigests ?? [], Size: i.Size }),
           ),
         ),
       );
     },
     volumeCount() {
-      return memo('volumes', () => call(async (d) => ((await d.listVolumes()).Volumes ?? []).length));
+      return memo('volumes', () =>
+        call(async (d) => (checkAnswer<{ Volumes?: unknown[] | null }>(await d.listVolumes(), 'GET /volumes', endpoint.host, { Volumes: 'array' }).Volumes ?? []).length),
+      );
     },
     daemonProcess() {
       return memo('process', async (): Promise<DaemonProcess | null> => {
