@@ -589,13 +589,13 @@ async function permissionIssues(ctx: Context, j: Judge): Promise<{ issues: PermI
     if (st.uid !== 0 || !allowedGids.includes(st.gid)) {
       problems.push(`owned by ${st.uid}:${st.gid}, not ${rule.owner}`);
       const owner = rule.owner === 'root:docker' && dockerGid === null ? 'root:root' : rule.owner;
-      commands.push({ title: `Give ${rule.what} to ${owner}`, argv: ['chown', owner, rule.path], run: true });
+      commands.push({ title: `Give ${rule.what} to ${owner}`, argv: ['chown', owner, '--', rule.path], run: true });
     }
     const extra = st.mode & ~rule.maxMode & 0o7777;
     if (extra !== 0 || (rule.exactMode !== undefined && st.mode !== rule.exactMode)) {
       const target = rule.exactMode ?? st.mode & rule.maxMode;
       problems.push(`mode ${modeText(st.mode)}, at most ${modeText(rule.maxMode)} expected`);
-      commands.push({ title: `Set ${rule.what} to mode ${modeText(target)}`, argv: ['chmod', modeText(target), rule.path], run: true });
+      commands.push({ title: `Set ${rule.what} to mode ${modeText(target)}`, argv: ['chmod', modeText(target), '--', rule.path], run: true });
     }
     if (problems.length === 0) continue;
     const worldWritable = (st.mode & 0o002) !== 0;

@@ -375,8 +375,8 @@ export default defineStep({
           description: 'Only root and the members of the docker group can then use the API. dockerd sets this itself at each start (its -G flag names the group).',
           changes: [],
           commands: [
-            { title: 'Set the owner', argv: ['chown', `root:${dockerGid !== null ? 'docker' : 'root'}`, f.socket], run: true },
-            { title: 'Set the mode', argv: ['chmod', '0660', f.socket], run: true },
+            { title: 'Set the owner', argv: ['chown', `root:${dockerGid !== null ? 'docker' : 'root'}`, '--', f.socket], run: true },
+            { title: 'Set the mode', argv: ['chmod', '0660', '--', f.socket], run: true },
           ],
           warnings: ['Users outside that group lose access to Docker; add the ones who need it (and are trusted with root) to the group.'],
         });

@@ -150,14 +150,15 @@ async function proposalsFor(ctx: Context): Promise<Proposal[]> {
   const proposals: Proposal[] = [];
   if (ctx.target.kind === 'host') {
     const runnable = s.scanners.filter((x) => imageScanCommand(x, 'x') !== null);
-    if (s.images && s.images.length > 0) {
+    const images = (s.images ?? []).filter((image) => !image.startsWith('-'));
+    if (images.length > 0) {
       for (const scanner of runnable) {
         proposals.push({
           id: `scan-running-${scanner.name}`,
-          title: `Scan the ${s.images.length} running image(s) with ${scanner.name} now`,
-          description: `Runs ${scanner.name} on ${s.images.join(', ')} and shows the counts by severity and the worst findings. Nothing is changed; the scanner may download its vulnerability database first.`,
+          title: `Scan the ${images.length} running image(s) with ${scanner.name} now`,
+          description: `Runs ${scanner.name} on ${images.join(', ')} and shows the counts by severity and the worst findings. Nothing is changed; the scanner may download its vulnerability database first.`,
           changes: [],
-          commands: s.images.map((image) => imageScanCommand(scanner, image)!),
+          commands: images.map((image) => imageScanCommand(scanner, image)!),
           warnings: [],
           group: 'scan-now',
         });
@@ -210,17 +211,21 @@ async function proposalsFor(ctx: Context): Promise<Proposal[]> {
 
 /** The command that scans one image and prints JSON, for scanners we can read. */
 export function imageScanCommand(scanner: InstalledScanner, image: string): CommandAction | null {
+  // The image name comes from a Dockerfile or the daemon: never an option. No image reference
+  // starts with "-"; the others follow "--" where the scanner's parser ends options there.
+  if (image.startsWith('-')) return null;
   const json = (argv: string[], parse: ScanFormat): CommandAction => ({ title: `${scanner.name} ${image}`, argv, run: true, parse });
   switch (scanner.name) {
     case 'trivy':
-      return json([scanner.path, 'image', '--format', 'json', '--quiet', '--scanners', 'vuln', image], 'trivy-json');
+      return json([scanner.path, 'image', '--format', 'json', '--quiet', '--scanners', 'vuln', '--', image], 'trivy-json');
     case 'grype':
-      return json([scanner.path, image, '-o', 'json'], 'grype-json');
+      return json([scanner.path, '-o', 'json', '--', image], 'grype-json');
     case 'snyk':
+      // snyk hands what follows "--" to a build tool: the leading "-" check above is its guard.
       return json([scanner.path, 'container', 'test', image, '--json'], 'snyk-json');
     case 'docker-scout':
       // Scout prints tables, SARIF or SPDX, not a JSON report we read: shown for the person to run.
-      return { title: `docker scout cves ${image}`, argv: [scanner.path, 'scout', 'cves', image], run: false };
+      return { title: `docker scout cves ${image}`, argv: [scanner.path, 'scout', 'cves', '--', image], run: false };
     case 'osv-scanner':
       return null;
   }
@@ -229,9 +234,9 @@ export function imageScanCommand(scanner: InstalledScanner, image: string): Comm
 export function dirScanCommand(scanner: InstalledScanner, dir: string): CommandAction | null {
   switch (scanner.name) {
     case 'trivy':
-      return { title: `trivy fs ${dir}`, argv: [scanner.path, 'fs', '--format', 'json', '--quiet', '--scanners', 'vuln', dir], run: true, parse: 'trivy-json' };
+      return { title: `trivy fs ${dir}`, argv: [scanner.path, 'fs', '--format', 'json', '--quiet', '--scanners', 'vuln', '--', dir], run: true, parse: 'trivy-json' };
     case 'grype':
-      return { title: `grype dir:${dir}`, argv: [scanner.path, `dir:${dir}`, '-o', 'json'], run: true, parse: 'grype-json' };
+      return { title: `grype dir:${dir}`, argv: [scanner.path, '-o', 'json', '--', `dir:${dir}`], run: true, parse: 'grype-json' };
     case 'osv-scanner':
       return { title: `osv-scanner -r ${dir}`, argv: [scanner.path, '--format', 'json', '-r', dir], run: true, parse: 'osv-json' };
     case 'snyk':

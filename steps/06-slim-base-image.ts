@@ -227,7 +227,7 @@ async function localImageSize(ctx: Context, reference: string): Promise<number |
   // No daemon socket, no local image: do not start the docker CLI just to hear that.
   const socket = ctx.host.endpoint.startsWith('unix://') ? ctx.host.endpoint.slice('unix://'.length) : null;
   if (socket && !(await ctx.probe.stat(socket))?.isSocket) return null;
-  const r = await ctx.probe.run(['docker', 'image', 'inspect', '--format', '{{.Size}}', reference], { timeoutMs: 5000 });
+  const r = await ctx.probe.run(['docker', 'image', 'inspect', '--format', '{{.Size}}', '--', reference], { timeoutMs: 5000 });
   const size = Number(r.stdout.trim());
   return r.exitCode === 0 && Number.isFinite(size) && size > 0 ? size : null;
 }

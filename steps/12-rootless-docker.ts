@@ -237,7 +237,7 @@ async function proposalsFor(ctx: Context, state: State): Promise<Proposal[]> {
   }
   if (state.subIdsShort.length) {
     const range = freeRange(await ctx.probe.readText('/etc/subuid'), await ctx.probe.readText('/etc/subgid'));
-    commands.push({ title: `give ${user.name} 65,536 subordinate ids`, argv: ['usermod', '--add-subuids', range, '--add-subgids', range, user.name], run: false, asUser: root });
+    commands.push({ title: `give ${user.name} 65,536 subordinate ids`, argv: ['usermod', '--add-subuids', range, '--add-subgids', range, '--', user.name], run: false, asUser: root });
   }
   if (state.userNamespacesBlocked) {
     commands.push({ title: 'allow unprivileged user namespaces', argv: ['sysctl', '-w', state.userNamespacesBlocked], run: false, asUser: root });

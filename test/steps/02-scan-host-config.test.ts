@@ -232,7 +232,7 @@ describe.skipIf(!hasDockerd)('scan-host-config on real daemons', () => {
       const f = finding(r, `daemon.json ${d.configPath} is mode 0666`);
       expect(f?.message).toMatch(/anyone on this machine can change it/);
       const perms = r.proposals.find((p) => p.id === 'permissions')!;
-      expect(perms.commands).toContainEqual(expect.objectContaining({ argv: ['chmod', '0644', d.configPath], run: true }));
+      expect(perms.commands).toContainEqual(expect.objectContaining({ argv: ['chmod', '0644', '--', d.configPath], run: true }));
     } finally {
       chmodSync(d.configPath, 0o644);
     }

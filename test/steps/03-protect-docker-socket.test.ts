@@ -106,8 +106,8 @@ describe.skipIf(!hasDockerd)('protect-docker-socket on real daemons', () => {
       expect(messages(r)).toContain(`[critical] the Docker socket ${byFlag.socket} is mode 0666: every user on this machine can use it`);
       const p = r.proposals.find((x) => x.id === 'socket-mode')!;
       expect(p.commands.map((c) => c.argv)).toEqual([
-        ['chown', 'root:docker', byFlag.socket],
-        ['chmod', '0660', byFlag.socket],
+        ['chown', 'root:docker', '--', byFlag.socket],
+        ['chmod', '0660', '--', byFlag.socket],
       ]);
     } finally {
       chmodSync(byFlag.socket, 0o660);

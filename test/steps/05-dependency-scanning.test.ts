@@ -200,7 +200,7 @@ describe('dependency-scanning: running a scanner on a yes shows its parsed resul
     const { dir, ctx } = await setUp(c);
     const run = await runStep(step, ctx);
     const scan = run.proposals.find((p) => p.id === 'scan-trivy')!;
-    expect(scan.commands[0]!.argv).toEqual([path.join(dir, 'bin', 'trivy'), 'image', '--format', 'json', '--quiet', '--scanners', 'vuln', 'debian:12-slim']);
+    expect(scan.commands[0]!.argv).toEqual([path.join(dir, 'bin', 'trivy'), 'image', '--format', 'json', '--quiet', '--scanners', 'vuln', '--', 'debian:12-slim']);
     expect(scan.commands[0]!.parse).toBe('trivy-json');
     const { outcome, profile } = await apply(scan);
     expect(outcome.status).toBe('applied');
@@ -208,6 +208,27 @@ describe('dependency-scanning: running a scanner on a yes shows its parsed resul
     expect(outcome.message).toContain('6 vulnerabilities (2 critical, 2 high, 1 medium, 1 low)');
     expect(outcome.message).toContain('CVE-2024-45491');
     expect(profile.applied).toEqual([]);
+  });
+
+  it('an image name from the Dockerfile that looks like an option never reaches the scanner as one', async () => {
+    const dir = await tree({ Dockerfile: 'FROM -o/tmp/dh-owned\nRUN true\n' });
+    const log = path.join(dir, 'argv.log');
+    const trivy = path.join(dir, 'bin', 'trivy');
+    // A scanner that records its arguments, one a line, and prints a valid empty report.
+    await fs.writeFile(trivy, `#!/bin/sh\nfor a in "$@"; do printf '%s\\n' "$a" >> '${log}'; done\ncat '${path.join(fixtures, 'trivy-image.json')}'\n`, { mode: 0o755 });
+    const ctx = contextFor(dockerfileTarget(path.join(dir, 'Dockerfile')), { probe: systemProbe({ PATH: path.join(dir, 'bin') }) });
+    const run = await runStep(step, ctx);
+    const scan = run.proposals.find((p) => p.id === 'scan-trivy')!;
+    for (const argv of scan.commands.map((c) => c.argv)) {
+      const end = argv.indexOf('--');
+      const options = end < 0 ? argv : argv.slice(0, end);
+      expect(options.filter((a) => a.startsWith('-o') || a.includes('dh-owned'))).toEqual([]);
+    }
+    await apply(scan);
+    const seen = (await fs.readFile(log, 'utf8')).split('\n');
+    const end = seen.indexOf('--');
+    expect(end).toBeGreaterThan(0);
+    expect(seen.slice(0, end).some((a) => a.includes('dh-owned'))).toBe(false);
   });
 
   it('npm audit exits 1 when it finds something: still a readable result', async () => {
@@ -306,7 +327,7 @@ describe.skipIf(!hasDockerd)('dependency-scanning: the running images of a real 
     expect(run.result.status).toBe('warn');
     expect(run.result.notes?.join('\n')).toContain('running images: shop/web:1.4');
     const scan = run.proposals.find((p) => p.id === 'scan-running-trivy')!;
-    expect(scan.commands.map((c) => c.argv)).toEqual([[trivy, 'image', '--format', 'json', '--quiet', '--scanners', 'vuln', 'shop/web:1.4']]);
+    expect(scan.commands.map((c) => c.argv)).toEqual([[trivy, 'image', '--format', 'json', '--quiet', '--scanners', 'vuln', '--', 'shop/web:1.4']]);
     const store = new ProfileStore(path.join(dir, 'state'));
     const outcome = await applyProposal(step, hostTarget, scan, { store, profile: emptyProfile() });
     expect(outcome.status).toBe('applied');
