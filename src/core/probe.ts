@@ -3,7 +3,7 @@
  * /proc/net/tcp, directory listings, installed tools and read-only commands (version probes).
  * Steps read through a Probe so a test or the learn sandbox can hand them another world.
  */
-import { accessSync, closeSync, constants as fsc, fstatSync, lstatSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants as fsc, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 export interface CommandResult {
@@ -30,6 +30,11 @@ export interface Probe {
   list(dir: string): Promise<string[]>;
   /** lstat of a path, or null when it does not exist. */
   stat(file: string): Promise<FileStat | null>;
+  /**
+   * The target of a symbolic link (such as /proc/PID/fd/N or /proc/PID/exe), or null. Optional:
+   * a recorded world has no processes, and the daemon is then identified from its record alone.
+   */
+  readLink?(file: string): Promise<string | null>;
   /** Absolute path of an executable on PATH, or null. */
   which(name: string): Promise<string | null>;
   /** Run a read-only command (argument array, no shell) with a time bound. */
@@ -81,6 +86,13 @@ export function systemProbe(env: Readonly<Record<string, string | undefined>> = 
         isSymlink: s.isSymbolicLink(),
         isSocket: s.isSocket(),
       };
+    },
+    async readLink(file) {
+      try {
+        return readlinkSync(file);
+      } catch {
+        return null;
+      }
     },
     async which(name) {
       for (const dir of (env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {

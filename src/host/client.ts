@@ -24,6 +24,7 @@ import {
   type ServiceUnits,
 } from './facts.js';
 import { parseDaemonArgs } from './flags.js';
+import { dockerdPids, holderOf, listeningSocketInodes, untrustedDaemon } from './daemon-identity.js';
 import { readServiceUnits } from './units.js';
 import { parseDaemonConfig } from './daemon-config.js';
 
@@ -295,18 +296,46 @@ interface ProcessEntry {
   flags: ReturnType<typeof parseDaemonArgs>;
 }
 
+async function processEntry(probe: Probe, pid: number): Promise<ProcessEntry | null> {
+  const cmdline = await probe.readText(`/proc/${pid}/cmdline`);
+  if (!cmdline) return null;
+  const argv = cmdline.split('\0').filter((a, i, all) => a !== '' || i < all.length - 1);
+  return { pid, argv, flags: parseDaemonArgs(argv.slice(1)) };
+}
+
 async function dockerdProcesses(probe: Probe): Promise<ProcessEntry[]> {
   const out: ProcessEntry[] = [];
-  for (const name of await probe.list('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const comm = await probe.readText(`/proc/${name}/comm`);
-    if (comm?.trim() !== 'dockerd') continue;
-    const cmdline = await probe.readText(`/proc/${name}/cmdline`);
-    if (!cmdline) continue;
-    const argv = cmdline.split('\0').filter((a, i, all) => a !== '' || i < all.length - 1);
-    out.push({ pid: Number(name), argv, flags: parseDaemonArgs(argv.slice(1)) });
+  for (const pid of await dockerdPids(probe)) {
+    const entry = await processEntry(probe, pid);
+    if (entry) out.push(entry);
   }
-  return out.sort((a, b) => a.pid - b.pid);
+  return out;
+}
+
+/**
+ * The dockerd serving `host`, verified (see daemon-identity.ts): for a unix socket, the dockerd
+ * holding the listening socket; otherwise the one whose flags or daemon.json name the endpoint.
+ * null when none is found or the one found is not to be trusted.
+ */
+async function servingDaemon(probe: Probe, host: string): Promise<ProcessEntry | null> {
+  const self = process.getuid?.() ?? 0;
+  // Without readLink (a recorded world) there are no processes to verify, only their record.
+  const trusted = async (entry: ProcessEntry) => !probe.readLink || (await untrustedDaemon(probe, entry.pid, self)) === null;
+  const socket = socketPathOf(host);
+  if (socket && probe.readLink) {
+    const inodes = await listeningSocketInodes(probe, socket);
+    if (inodes.size > 0) {
+      const pid = await holderOf(probe, await dockerdPids(probe), inodes);
+      const entry = pid === null ? null : await processEntry(probe, pid);
+      return entry && (await trusted(entry)) ? entry : null;
+    }
+    // Not in our /proc/net/unix: a socket in another network namespace (a rootless daemon's).
+  }
+  for (const entry of await dockerdProcesses(probe)) {
+    // Trusted first: the daemon.json a process names is read only for a process we believe.
+    if ((await trusted(entry)) && (await servesEndpoint(entry, host, probe))) return entry;
+  }
+  return null;
 }
 
 function sameTcp(a: string, b: string): boolean {
@@ -498,15 +527,7 @@ export function createHostFacts(options: HostOptions): LiveHostFacts {
     },
     daemonProcess() {
       return memo('process', async (): Promise<DaemonProcess | null> => {
-        const host = endpoint.host;
-        const all = await dockerdProcesses(probe);
-        let found: ProcessEntry | undefined;
-        for (const entry of all) {
-          if (await servesEndpoint(entry, host, probe)) {
-            found = entry;
-            break;
-          }
-        }
+        const found = await servingDaemon(probe, endpoint.host);
         if (!found) return null;
         return { pid: found.pid, argv: found.argv, flags: found.flags, startedMs: await processStartMs(probe, found.pid), uid: await processUid(probe, found.pid) };
       });
