@@ -3,7 +3,7 @@
  * the only place that writes files, runs mutating commands, restarts dockerd and rolls back.
  */
 import { unlink } from 'node:fs/promises';
-import type { CheckResult, Context, Proposal, Step, Target } from './step.js';
+import type { CheckResult, Context, FileChange, Proposal, Step, Target } from './step.js';
 import { applyFileChange, readNoFollow, restoreFile, sha256, writeFileAtomic, type WrittenFile } from './change.js';
 import { UserError, formatError } from './errors.js';
 import { formatScanSummary, parseScanReport, type ScanSummary } from '../report/scanners.js';
@@ -59,6 +59,11 @@ export interface DaemonControl {
   runCommand?(argv: string[]): Promise<{ exitCode: number | undefined; stdout: string; stderr: string }>;
   /** What running a command does here, shown instead of "running ..." (the learn sandbox). */
   describeCommand?(argv: string[]): string;
+  /**
+   * After the daemon answers again: why the settings `changes` wrote are not live (a daemon.json
+   * key docker info shows otherwise), or null when every one that can be seen is.
+   */
+  confirmLive?(changes: FileChange[]): Promise<string | null>;
 }
 
 /** Run one of a proposal's commands: through the daemon control when it routes them, else here. */
@@ -172,9 +177,12 @@ export async function applyProposal(step: Step, target: Target, proposal: Propos
   await options.store.save(options.profile);
 
   if (proposal.daemon && options.daemon) {
-    const problem = await restartAndWait(options.daemon, proposal.daemon, options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT, log);
+    let problem = await restartAndWait(options.daemon, proposal.daemon, options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT, log);
+    // Answering is not enough: what was written must be what runs, or it is not applied.
+    const notLive = problem ? null : await options.daemon.confirmLive?.(proposal.changes).catch((err: unknown) => `it could not be confirmed (${formatError(err)})`);
+    if (notLive) problem = `dockerd answers, but ${notLive}`;
     if (problem) {
-      log('dockerd did not come back; restoring the previous files');
+      log(notLive ? `the change is not live (${notLive}); restoring the previous files` : 'dockerd did not come back; restoring the previous files');
       await rollbackFiles(written, log);
       record.undone = new Date().toISOString();
       await options.store.save(options.profile);
@@ -183,7 +191,7 @@ export async function applyProposal(step: Step, target: Target, proposal: Propos
         status: 'rolled-back',
         record,
         message:
-          `dockerd did not come back after the change (${problem}). The previous ${written.map((w) => w.path).join(', ')} ` +
+          `${notLive ? 'the change did not take effect' : 'dockerd did not come back after the change'} (${problem}). The previous ${written.map((w) => w.path).join(', ')} ` +
           `was restored byte for byte and dockerd ${again ? `still does not answer (${again}): check \`journalctl -u docker\`` : 'answers again'}.`,
       };
     }

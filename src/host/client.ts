@@ -570,7 +570,9 @@ export function createHostFacts(options: HostOptions): LiveHostFacts {
           return { path: file, source, text: null, value: {} };
         }
         const text = decodeDaemonConfig(bytes, file);
-        const value = parseDaemonConfig(text, file);
+        // What this Engine accepts (a byte-order mark): asked only when the file has one.
+        const engine = text.startsWith('\uFEFF') ? await facts.version().then((v) => v.Version, () => undefined) : undefined;
+        const value = parseDaemonConfig(text, file, engine);
         const stat = await fs.lstat(file).catch(() => null);
         return { path: file, source, text, value, ...(stat ? { modifiedMs: stat.mtimeMs } : {}) };
       });

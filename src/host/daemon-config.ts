@@ -149,6 +149,40 @@ export const DAEMON_DEFAULTS: Readonly<Record<string, unknown>> = {
   'selinux-enabled': false,
 };
 
+/**
+ * How `docker info` shows a daemon.json key, for the keys it shows: the value it has when the key
+ * is set to `configured` (undefined: the default), and the value info reports. Used after a
+ * reload or restart to confirm a change is live.
+ */
+const LIVE_IN_INFO: Record<string, (configured: unknown, info: DockerInfo) => { expected: unknown; live: unknown }> = {
+  'live-restore': (v, i) => ({ expected: v ?? false, live: i.LiveRestoreEnabled }),
+  debug: (v, i) => ({ expected: v ?? false, live: i.Debug }),
+  experimental: (v, i) => ({ expected: v ?? false, live: i.ExperimentalBuild }),
+  'log-driver': (v, i) => ({ expected: v ?? 'json-file', live: i.LoggingDriver }),
+  'default-runtime': (v, i) => ({ expected: v ?? 'runc', live: i.DefaultRuntime }),
+  'userns-remap': (v, i) => ({ expected: typeof v === 'string' && v !== '', live: (i.SecurityOptions ?? []).some((o) => o.split(',').includes('name=userns')) }),
+  labels: (v, i) => ({ expected: [...((v as string[] | undefined) ?? [])].sort(), live: Array.isArray(i.Labels) ? [...(i.Labels as string[])].sort() : i.Labels }),
+};
+
+/**
+ * The keys whose value differs between two daemon.json values and that docker info shows with
+ * another value than the new file says: "live-restore is false in docker info, the file says true".
+ */
+export function notLiveKeys(before: Record<string, unknown>, after: Record<string, unknown>, info: DockerInfo): string[] {
+  const out: string[] = [];
+  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    if (JSON.stringify(before[key]) === JSON.stringify(after[key])) continue;
+    const show = LIVE_IN_INFO[key];
+    if (!show) continue;
+    const { expected, live } = show(after[key], info);
+    if (JSON.stringify(expected) !== JSON.stringify(live)) out.push(`${key} is ${JSON.stringify(live)} in docker info, the file says ${JSON.stringify(expected)}`);
+  }
+  return out;
+}
+
+/** The first Docker Engine release that reads a daemon.json starting with a byte-order mark. */
+export const BOM_ACCEPTED_SINCE = '23.0.0';
+
 /** Keys dockerd applies on a SIGHUP reload; everything else needs a restart. */
 export function reloadable(key: string): boolean {
   return DAEMON_KEYS[key]?.reload === true;
@@ -394,8 +428,18 @@ function checkDuplicates(text: string, file: string, node: JsonNode, where: stri
  * column: comments, trailing commas, duplicate keys, unknown keys, wrong value types, an empty
  * file, a top level that is not an object.
  */
-export function parseDaemonConfig(text: string, file: string): Record<string, unknown> {
-  // dockerd (since 20.10) skips a UTF-8 byte-order mark.
+export function parseDaemonConfig(text: string, file: string, engineVersion?: string): Record<string, unknown> {
+  // A UTF-8 byte-order mark: Engine 23.0 and later skip it (moby/moby#44770); 20.10 and older
+  // stop at it ("invalid character 'ï' looking for beginning of value"), at start and on reload.
+  if (text.startsWith('\uFEFF') && engineVersion && compareVersions(engineVersion, BOM_ACCEPTED_SINCE) < 0) {
+    throw new UserError(
+      `starts with a UTF-8 byte-order mark, which Docker Engine ${engineVersion} refuses (it accepts one from ${BOM_ACCEPTED_SINCE}): dockerd would not start or reload with this file`,
+      "Remove the first three bytes (for example: sed -i '1s/^\\xEF\\xBB\\xBF//' FILE), then run docker-harden again.",
+      file,
+      1,
+      1,
+    );
+  }
   const body = text.startsWith('\uFEFF') ? ' ' + text.slice(1) : text;
   if (body.trim() === '') {
     throw new UserError(

@@ -14,6 +14,7 @@ import {
   daemonFlagConflicts,
   describeConflict,
   keyUnsupportedBy,
+  notLiveKeys,
   parseDaemonConfig,
   startProblems,
   viewFlags,
@@ -102,6 +103,27 @@ export function createDaemonControl(options: ServiceOptions): DaemonControl | un
       }
       host.refresh?.();
     },
+    async confirmLive(changes) {
+      let configPath = '';
+      try {
+        configPath = (await host.daemonConfig()).path;
+      } catch {
+        /* judged by the file name below */
+      }
+      const change = changes.find((c) => c.path === configPath || /(^|\/)daemon\.json$/.test(c.path));
+      if (!change) return null;
+      const parse = (text: string | null): Record<string, unknown> => {
+        if (!text || !text.trim()) return {};
+        try {
+          return JSON.parse(text.replace(/^\uFEFF/, '')) as Record<string, unknown>;
+        } catch {
+          return {};
+        }
+      };
+      host.refresh?.();
+      const wrong = notLiveKeys(parse(change.before), parse(change.after), await host.info());
+      return wrong.length > 0 ? wrong.join('; ') : null;
+    },
     async waitReady(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       let last = 'no answer yet';
@@ -162,12 +184,12 @@ export async function daemonBeforeWrite(host: HostFacts, proposal: Proposal): Pr
   // A drop-in alone is judged against the daemon.json as it is.
   const current = change ? null : await host.daemonConfig();
   const configPath = change?.path ?? current!.path;
-  const value = change ? parseDaemonConfig(change.after, change.path) : current!.value;
   const [proc, units, version] = await Promise.all([
     host.daemonProcess().catch(() => null),
     host.serviceUnits().catch(() => null),
     host.version().catch(() => null),
   ]);
+  const value = change ? parseDaemonConfig(change.after, change.path, version?.Version) : current!.value;
   // A drop-in written by the same proposal replaces the unit's ExecStart, and with it the command
   // line dockerd gets at the restart: judge against the new one.
   let flags = viewFlags({ process: proc, units });
