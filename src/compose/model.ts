@@ -636,13 +636,54 @@ function flowItem(item: unknown): string {
   return renderInline(item);
 }
 
-/** A service written as a flow mapping `{image: x}`: edit the node and write that node again. */
+/**
+ * A service written as a flow mapping `{image: x, ports: [...]}`: only the entry that changes is
+ * written again, in flow style; every other entry keeps its text, spacing and quotes.
+ */
 function rerenderFlowService(text: string, parsed: ParsedCompose, servicePair: Pair, edit: ServiceEdit): string {
   const node = servicePair.value as YAMLMap;
-  const data = node.toJS(parsed.doc) as Record<string, unknown>;
-  applyToData(data, edit);
-  const range = node.range!;
-  return text.slice(0, range[0]) + JSON.stringify(data) + text.slice(range[1]);
+  const items = node.items as Pair[];
+  const pair = items.find((p) => keyText(p) === edit.key);
+  const start = (p: Pair) => nodeStart(p.key) ?? 0;
+  const flowValue = (value: unknown) => (Array.isArray(value) ? `[${value.map(flowItem).join(', ')}]` : isPlainObject(value) ? renderInline(value) : renderScalar(value));
+  const entry = (value: unknown) => `${renderKey(edit.key)}: ${flowValue(value)}`;
+  const replacePair = (p: Pair, value: unknown) => text.slice(0, start(p)) + entry(value) + text.slice(pairEnd(p));
+  const insert = (value: unknown) => {
+    const last = items[items.length - 1];
+    if (last) return text.slice(0, pairEnd(last)) + `, ${entry(value)}` + text.slice(pairEnd(last));
+    const open = node.range![0] + 1;
+    return text.slice(0, open) + entry(value) + text.slice(open);
+  };
+  const removePair = (p: Pair) => {
+    const i = items.indexOf(p);
+    if (i < items.length - 1) return text.slice(0, start(p)) + text.slice(start(items[i + 1]!));
+    if (i > 0) return text.slice(0, pairEnd(items[i - 1]!)) + text.slice(pairEnd(p));
+    return text.slice(0, start(p)) + text.slice(pairEnd(p));
+  };
+  switch (edit.op) {
+    case 'set':
+      return pair ? replacePair(pair, edit.value) : insert(edit.value);
+    case 'delete':
+      return pair ? removePair(pair) : text;
+    case 'add': {
+      const existing = pair?.value as YamlNode | null | undefined;
+      if (pair && isSeq(existing)) {
+        const have = existing.items.map((i) => JSON.stringify(toData(i, parsed.doc)));
+        const fresh = edit.items.filter((item) => !have.includes(JSON.stringify(item)));
+        return fresh.length === 0 ? text : rerenderFlowSeq(text, existing, existing.items, fresh);
+      }
+      const data = node.toJS(parsed.doc) as Record<string, unknown>;
+      applyToData(data, edit);
+      return pair ? replacePair(pair, data[edit.key]) : insert(data[edit.key]);
+    }
+    case 'remove': {
+      const existing = pair?.value as YamlNode | null | undefined;
+      if (!pair || !isSeq(existing)) return text;
+      const keep = existing.items.filter((i) => !edit.where(toData(i, parsed.doc)));
+      if (keep.length === existing.items.length) return text;
+      return keep.length === 0 ? removePair(pair) : rerenderFlowSeq(text, existing, keep, []);
+    }
+  }
 }
 
 function applyToData(data: Record<string, unknown>, edit: ServiceEdit): void {

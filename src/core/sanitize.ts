@@ -6,9 +6,10 @@
  * terminal. Line breaks and tabs are kept where the text is multi-line (diffs, notes).
  */
 
-// C0 except \t and \n, DEL, C1, bidi embeddings/overrides/isolates, line/paragraph separators.
-const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-const UNSAFE_ONE_LINE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+// C0 except \t and \n, DEL, C1, bidi embeddings/overrides/isolates, line/paragraph separators,
+// and the invisible zero-width space and byte-order mark (shown, so a diff says what is there).
+const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200b\ufeff]/g;
+const UNSAFE_ONE_LINE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200b\ufeff]/g;
 
 function visible(ch: string): string {
   const code = ch.charCodeAt(0);

@@ -133,7 +133,8 @@ export async function loadDockerfile(file: string): Promise<DockerfileModel> {
 function decodeText(bytes: Buffer, file: string): string {
   if (bytes.includes(0)) throw new UserError('is a binary file, not a Dockerfile', 'Pass the path of a Dockerfile (a text file starting with FROM).', file);
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    // ignoreBOM keeps a byte-order mark in the text: the fix is compared with, and written over, the bytes as they are.
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     throw new UserError('is not UTF-8 text, so it is not a Dockerfile', 'Pass the path of a Dockerfile, or save it as UTF-8.', file);
   }
