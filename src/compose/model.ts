@@ -34,7 +34,7 @@ import {
   type YAMLSeq,
 } from 'yaml';
 import { UserError } from '../core/errors.js';
-import { LIMITS, readLimited } from '../core/limits.js';
+import { LIMITS, assertJsonDepth, readLimited } from '../core/limits.js';
 
 export const COMPOSE_FILE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'] as const;
 
@@ -133,6 +133,8 @@ interface ParsedCompose {
 
 /** Parse and validate the shape; UserError with line and column when the file is malformed. */
 function parseStrict(text: string, file: string): ParsedCompose {
+  // The YAML parser recurses into nested collections: refuse nesting no compose file needs first.
+  assertJsonDepth(text, file, 'compose file');
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, keepSourceTokens: true, merge: true, prettyErrors: false, uniqueKeys: true });
   const error = doc.errors[0];

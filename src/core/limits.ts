@@ -21,7 +21,7 @@ export const LIMITS = {
   profile: 16 * MiB,
   /** One Engine API answer (docker info, a container list, one inspect). */
   engineApiAnswer: 64 * MiB,
-  /** Nesting of objects and arrays in a JSON input (daemon.json, profile). */
+  /** Nesting of objects and arrays in a JSON input (daemon.json, profile) or of flow collections in a compose file. */
   jsonDepth: 200,
 } as const;
 
@@ -78,8 +78,9 @@ export async function readLimited(file: string, kind: InputKind, limit: number, 
 }
 
 /**
- * Where JSON text nests deeper than `limit` (objects and arrays, outside strings), or null. A
- * linear scan, so the parsers after it (some recursive) never see such a text.
+ * Where JSON text (or YAML flow collections) nests deeper than `limit` (objects and arrays,
+ * outside double-quoted strings), or null. A linear scan, so the parsers after it (some
+ * recursive) never see such a text.
  */
 export function jsonTooDeep(text: string, limit: number = LIMITS.jsonDepth): number | null {
   let depth = 0;

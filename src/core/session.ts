@@ -2,7 +2,8 @@
  * What one run works on: targets, steps (by profile and --only), contexts, the profile store and
  * the daemon control. Shared by the wizard and the batch commands.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { lstatSync, readFileSync, statSync } from 'node:fs';
+import { LIMITS, tooLarge } from './limits.js';
 import path from 'node:path';
 import type { Context, Step, Target, TargetKind } from './step.js';
 import { createContext } from './context.js';
@@ -92,7 +93,23 @@ export function checkTargetFile(file: string, what: string): string {
   }
   if (info.isDirectory()) throw new UserError(`is a directory, not a ${what}`, `Pass the file itself, for example ${path.join(file, what === 'Dockerfile' ? 'Dockerfile' : 'compose.yaml')}.`, file);
   if (!info.isFile()) throw new UserError(`is not a regular file`, `Pass the path of a ${what}.`, file);
+  const limit = what === 'Dockerfile' ? LIMITS.dockerfile : LIMITS.compose;
+  if (info.size > limit) throw tooLarge(file, what === 'Dockerfile' ? 'Dockerfile' : 'compose file', info.size, limit);
   return resolved;
+}
+
+/**
+ * --daemon-config is refused at once when it names something that is not a daemon.json docker-
+ * harden would read: a device such as /dev/zero, a FIFO, a directory, a link, or a file over the
+ * limit. A path that does not exist yet is where the file will be created.
+ */
+export function checkDaemonConfigOption(file: string): void {
+  const info = lstatSync(file, { throwIfNoEntry: false });
+  if (!info) return;
+  if (info.isSymbolicLink()) throw new UserError('is a symbolic link; docker-harden does not write through links', 'Point --daemon-config at the real file.', file);
+  if (info.isDirectory()) throw new UserError('is a directory, not a daemon.json', 'Point --daemon-config at the file, for example /etc/docker/daemon.json.', file);
+  if (!info.isFile()) throw new UserError('is not a regular file (a device, FIFO or socket), so it is not a daemon.json', 'Point --daemon-config at a daemon.json file.', file);
+  if (info.size > LIMITS.daemonJson) throw tooLarge(file, 'daemon.json', info.size, LIMITS.daemonJson);
 }
 
 export function createSession(options: SessionOptions): Session {
@@ -110,6 +127,7 @@ export function createSession(options: SessionOptions): Session {
     const resolved = checkTargetFile(file, 'compose file');
     targets.push({ kind: 'compose', path: resolved, label: file });
   }
+  if (options.daemonConfig) checkDaemonConfigOption(path.resolve(options.daemonConfig));
   const host =
     options.hostFacts ??
     createHostFacts({ dockerHost: options.dockerHost, daemonConfigPath: options.daemonConfig, env, probe });
