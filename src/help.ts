@@ -39,6 +39,7 @@ Environment:
   DOCKER_HARDEN_STATE_DIR the state directory when --state-dir is not given; otherwise
                           /var/lib/docker-harden as root, else $XDG_STATE_HOME/docker-harden
                           (~/.local/state/docker-harden)
+  DOCKER_HARDEN_API_TIMEOUT  seconds one Engine API request may take in all (default 30)
   NO_COLOR                no colours; without a terminal nothing is asked, a flag is named instead
 
 Examples:
