@@ -22,6 +22,8 @@ export interface Args {
   dockerHost?: string;
   noColor: boolean;
   yes: boolean;
+  /** fix --yes: apply `review` proposals too, not only `safe` ones. */
+  includeReview: boolean;
   dryRun: boolean;
   force: boolean;
   list: boolean;
@@ -50,6 +52,7 @@ const BOOL_FLAGS: Record<string, keyof Args> = {
   '--sarif': 'sarif',
   '--no-color': 'noColor',
   '--yes': 'yes',
+  '--include-review': 'includeReview',
   '-y': 'yes',
   '--dry-run': 'dryRun',
   '--force': 'force',
@@ -72,6 +75,7 @@ export function parseArgs(argv: string[]): Args {
     sarif: false,
     noColor: false,
     yes: false,
+    includeReview: false,
     dryRun: false,
     force: false,
     list: false,

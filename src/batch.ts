@@ -11,7 +11,7 @@ import { resultDocument, exitCodeFor } from './report/results.js';
 import { toSarif } from './report/sarif.js';
 import { renderRun, renderSummary, quoteArg } from './report/text.js';
 import { colorEnabled, palette, type Palette } from './report/color.js';
-import type { Proposal } from './core/step.js';
+import { canApply, RISK_TEXT, type Proposal } from './core/step.js';
 import type { AppliedRecord } from './core/profile.js';
 
 export interface Io {
@@ -116,11 +116,17 @@ export function paletteFor(args: Args, io: Io): Palette {
 }
 
 /** Proposals of a run that --only allows (`step` or `step:proposal`). */
-function wantedProposals(run: StepRun, only: string[]): Proposal[] {
+/**
+ * The proposals fix may apply for a run. Named with --only STEP:PROPOSAL: those, whatever their risk,
+ * except advice. Otherwise `safe` ones, and `review` ones too when asked (--include-review, or a
+ * person confirming each one). Advice is never applied.
+ */
+function wantedProposals(run: StepRun, only: string[], withReview: boolean): Proposal[] {
   const named = only.filter((o) => o.startsWith(`${run.step.meta.id}:`)).map((o) => o.split(':')[1]);
-  const chosen = named.length > 0 ? run.proposals.filter((p) => named.includes(p.id)) : run.proposals;
+  const chosen = named.length > 0 ? run.proposals.filter((p) => named.includes(p.id)) : run.proposals.filter((p) => p.risk === 'safe' || (withReview && p.risk === 'review'));
   const seenGroups = new Set<string>();
   return chosen.filter((p) => {
+    if (p.risk === 'advice') return false;
     if (!p.group) return true;
     if (seenGroups.has(p.group)) return false;
     seenGroups.add(p.group);
@@ -152,7 +158,7 @@ export async function fixCommand(args: Args, io: Io): Promise<number> {
         let run = await runStep(step, ctx);
         const attempted = new Set<string>();
         for (;;) {
-          const next = wantedProposals(run, args.only).find((pr) => !attempted.has(pr.id) && (pr.changes.length > 0 || pr.commands.some((c) => c.run)));
+          const next = wantedProposals(run, args.only, interactive || args.includeReview).find((pr) => !attempted.has(pr.id) && canApply(pr));
           if (!next) break;
           attempted.add(next.id);
           out(renderRun({ ...run, proposals: [next] }, p, true));
@@ -175,9 +181,21 @@ export async function fixCommand(args: Args, io: Io): Promise<number> {
           if (outcome.status === 'rolled-back' || outcome.status === 'failed') exit = Math.max(exit, 1);
           run = await runStep(step, ctx);
         }
-        // What the tool does not apply itself: commands to run by hand, advice to follow. Choices
+        // Held back by their risk: say so, and how to apply them.
+        const wanted = new Set(wantedProposals(run, args.only, interactive || args.includeReview).map((pr) => pr.id));
+        const named = args.only.some((o) => o.startsWith(`${step.meta.id}:`));
+        for (const held of run.proposals.filter((pr) => canApply(pr) && pr.risk === 'review' && !wanted.has(pr.id) && !named)) {
+          out(`${p.bold(step.meta.title)}: not applied, ${p.yellow(`risk ${RISK_TEXT.review}`)}: ${held.title}`);
+          out(`  apply it with --only ${step.meta.id}:${held.id}, or every review fix with --include-review`);
+        }
+        for (const advice of run.proposals.filter((pr) => pr.risk === 'advice')) {
+          out(`${p.bold(step.meta.title)}: ${p.yellow(`risk ${RISK_TEXT.advice}`)}: ${advice.title}`);
+          if (advice.description) out(`  ${advice.description}`);
+          for (const w of advice.warnings) out(`  ${p.yellow('warning:')} ${w}`);
+        }
+        // What the tool does not apply itself: commands to run by hand. Choices
         // (the platforms step) are the wizard's to ask.
-        for (const shown of run.proposals.filter((pr) => pr.changes.length === 0 && !pr.commands.some((c) => c.run) && !pr.choice)) {
+        for (const shown of run.proposals.filter((pr) => pr.risk !== 'advice' && pr.changes.length === 0 && !pr.commands.some((c) => c.run) && !pr.choice)) {
           if (shown.commands.length === 0 && !shown.description) continue;
           out(`${p.bold(step.meta.title)}: ${shown.title}${shown.commands.length ? '; run these yourself:' : ''}`);
           if (shown.commands.length === 0) out(`  ${shown.description}`);

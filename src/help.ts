@@ -28,7 +28,8 @@ Options:
   --restart-command CMD   how to restart dockerd (default: systemd, OpenRC or SysV)
   --docker-host URL       the daemon to talk to (overrides DOCKER_HOST)
   --no-color              plain output (also NO_COLOR, or when not a terminal)
-  -y, --yes               apply without asking (fix, undo)
+  -y, --yes               apply without asking (fix, undo); fix applies safe fixes only
+  --include-review        fix --yes: apply the fixes marked review too
   --dry-run               show what fix would change, change nothing
   --list                  undo: list the applied changes, newest first
   --force                 undo a file edited since, or replace a plugin link that is not ours
@@ -80,7 +81,7 @@ Examples:
   sudo docker-harden check --host --only scan-host-config,protect-docker-socket
   docker-harden check --sandbox ./docker-harden-learn
 `,
-  fix: `Usage: docker-harden fix [targets] [--only IDS] (--yes | --dry-run)
+  fix: `Usage: docker-harden fix [targets] [--only IDS] (--yes [--include-review] | --dry-run)
 
 Applies the proposed fixes. Before a file is written its backup is kept in the state directory;
 the file is replaced atomically with its mode and owner kept; dockerd is restarted when the
@@ -89,11 +90,17 @@ again. Commands a step only shows (rootless set-up, Falco installation) are prin
 In a terminal each fix is asked about; without one, --yes is required (or --dry-run to print the
 diffs). Every applied change can be undone with \`docker-harden undo\`.
 
+Each fix has a risk: safe (no known way to break what it changes), review (may break something:
+the warnings say what and how to check) or advice (known to break here: explained, never applied).
+--yes applies safe fixes only; --include-review adds the review ones; naming one fix with
+--only STEP:PROPOSAL applies it whatever its risk, except advice.
+
 Examples:
   docker-harden fix --file Dockerfile --dry-run
   docker-harden fix --file Dockerfile --only non-root-user --yes
   sudo docker-harden fix --host --only scan-host-config:live-restore --yes
   sudo docker-harden fix --host --yes --restart-command "systemctl restart docker"
+  sudo docker-harden fix --host --yes --include-review
   docker-harden fix --sandbox ./docker-harden-learn --only slim-base-image --yes
 `,
   undo: `Usage: docker-harden undo [--list] [ID] [--yes] [--force] [--state-dir DIR | --sandbox DIR]

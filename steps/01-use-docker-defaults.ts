@@ -193,6 +193,7 @@ async function proposeHost(ctx: Context): Promise<Proposal[]> {
   if (daemon.view && profile?.file?.value === 'unconfined') {
     proposals.push({
       id: 'daemon-seccomp-default',
+      risk: 'review',
       title: 'Remove "seccomp-profile": "unconfined" from daemon.json and restart dockerd',
       description: 'dockerd then applies its built-in seccomp profile to every container it starts.',
       changes: [await daemonConfigChange(daemon.view.config, [{ key: 'seccomp-profile', value: undefined }])],
@@ -206,6 +207,7 @@ async function proposeHost(ctx: Context): Promise<Proposal[]> {
     const unitFile = profile?.unit[0]?.file ?? daemon.view?.units?.unitFiles.at(-1);
     proposals.push({
       id: 'flag-seccomp-default',
+      risk: 'review',
       title: `Remove --seccomp-profile=unconfined from dockerd's command line${unitFile ? ` (${unitFile})` : ''}`,
       description:
         'The flag is set where dockerd is started, not in daemon.json. Edit the service so ExecStart no longer passes it (a drop-in made with `systemctl edit docker.service` keeps the packaged unit intact), then restart dockerd.',
@@ -227,6 +229,7 @@ async function proposeHost(ctx: Context): Promise<Proposal[]> {
     const flags = ws.map((w) => w.flag);
     proposals.push({
       id: `container-${name}`,
+      risk: 'review',
       title: origin
         ? `Container ${name} comes from compose service ${origin.service} (${origin.files}): remove ${flags.join(', ')} there (docker-harden check --compose ${origin.files.split(',')[0]})`
         : `When you next create container ${name}, leave out: ${flags.join(' ')}`,
@@ -270,6 +273,7 @@ async function proposeCompose(ctx: Context): Promise<Proposal[]> {
       const after = editService(model.text, s.name, [w.edit!], model.path);
       proposals.push({
         id: n === 1 ? base : `${base}-${n}`,
+        risk: 'review',
         title: `Service ${s.name}: remove ${w.evidence}`,
         description: `${WEAKENINGS[w.kind].what[0]!.toUpperCase()}${WEAKENINGS[w.kind].what.slice(1)}. Recreate the service afterwards (docker compose up -d ${s.name}) for the change to take effect.`,
         changes: [{ path: model.path, before: model.text, after }],

@@ -36,6 +36,8 @@ interface FixSpec {
   flagArgs: string[];
   /** The setting whose flags are replaced in the unit. */
   key: string;
+  /** Cannot cut traffic or stop a container (log settings, live-restore): `safe` when a reload applies it. */
+  safe?: boolean;
 }
 
 const RESTART_NOTE = 'Applying restarts dockerd: running containers stop and start again by their restart policy, unless live-restore is on.';
@@ -138,6 +140,7 @@ function judge(j: Judge): Verdict[] {
         finding: { message: `debug is on (${where(j, debug)}): dockerd logs at debug level whatever log-level says (CIS 2.3)`, severity: 'low', ...loc(j, debug), evidence: evidenceOf(debug) },
         fix: {
           id: 'debug',
+          safe: true,
           key: 'debug',
           title: 'Turn off debug logging ("debug": false)',
           description: 'dockerd logs at the info level again: events stay recorded without the volume of debug output.',
@@ -159,6 +162,7 @@ function judge(j: Judge): Verdict[] {
         },
         fix: {
           id: 'log-level',
+          safe: true,
           key: 'log-level',
           title: 'Log at the info level ("log-level": "info")',
           description: 'dockerd records its events (starts, stops, errors) without debug noise.',
@@ -400,6 +404,7 @@ function judge(j: Judge): Verdict[] {
         },
         fix: {
           id: 'log-opts',
+          safe: true,
           key: 'log-opts',
           title: 'Rotate container logs (log-opts max-size 10m, max-file 3)',
           description: 'Each container keeps at most three log files of 10 MB; older lines are dropped. A remote log driver (syslog, journald, fluentd, gelf) keeps a copy elsewhere if you need one.',
@@ -440,6 +445,7 @@ function judge(j: Judge): Verdict[] {
       out.push(
         boolCheck(j, '2.15', 'live-restore', true, 'low', 'every dockerd restart or upgrade stops all containers', {
           id: 'live-restore',
+          safe: true,
           title: 'Keep containers running while dockerd restarts ("live-restore": true)',
           description: 'Containers keep running when dockerd stops or restarts (for upgrades and for changes like these), and dockerd picks them up again.',
           warnings: ['live-restore cannot be used with swarm mode.', 'A reload applies it; nothing restarts.'],
@@ -999,6 +1005,7 @@ export default defineStep({
         if (!unit) continue;
         proposals.push({
           id: fix.id,
+          risk: 'review',
           title: `${fix.title}, in the systemd unit`,
           description: `${fix.description} The setting is a flag in ${setting.unit[0]!.file}, so it is changed there (a drop-in) rather than in daemon.json.`,
           changes: [unit.change],
@@ -1013,6 +1020,7 @@ export default defineStep({
       if (after === config.text) continue;
       proposals.push({
         id: fix.id,
+        risk: reload && fix.safe ? 'safe' : 'review',
         title: fix.title,
         description: fix.description,
         changes: [{ path: config.path, before: config.text, after, ...(config.text === null ? { mode: 0o644 } : {}) }],
@@ -1024,6 +1032,7 @@ export default defineStep({
     if (s.perms.length > 0) {
       proposals.push({
         id: 'permissions',
+        risk: s.perms.some((p) => /socket/.test(p.rule.what)) ? 'review' : 'safe',
         title: `Fix ownership and modes of ${s.perms.length} Docker file${s.perms.length === 1 ? '' : 's'}`,
         description: 'Only root can then change how Docker runs; the socket stays usable by the docker group.',
         changes: [],
@@ -1038,6 +1047,7 @@ export default defineStep({
       const augenrules = await ctx.probe.which('augenrules');
       proposals.push({
         id: 'audit-rules',
+        risk: 'safe',
         title: `Audit changes to Docker's files (${AUDIT_RULES_FILE})`,
         description: 'auditd records every write to these files and folders with the key "docker" (ausearch -k docker).',
         changes: [{ path: AUDIT_RULES_FILE, before: existing, after, mode: 0o640 }],
@@ -1049,6 +1059,7 @@ export default defineStep({
     if (bench) {
       proposals.push({
         id: 'docker-bench',
+        risk: 'safe',
         title: 'Compare with docker-bench-security',
         description: 'docker-bench-security prints its own CIS summary; read it beside this one.',
         changes: [],

@@ -62,7 +62,7 @@ function endpointFinding(e: TcpEndpoint, f: Facts): Finding | null {
     };
   }
   return {
-    code: 'DH-TCP-PLAIN', message: `dockerd listens on plain TCP ${e.raw} (${exposure}) without TLS: ${who} controls Docker, which is root here (set by ${e.where}). Plain TCP is deprecated since Engine 26 and refused by the releases that remove it.`,
+    code: 'DH-TCP-PLAIN', fixedBy: 'remove-tcp', message: `dockerd listens on plain TCP ${e.raw} (${exposure}) without TLS: ${who} controls Docker, which is root here (set by ${e.where}). Plain TCP is deprecated since Engine 26 and refused by the releases that remove it.`,
     severity: e.loopback ? 'high' : 'critical',
     ...loc,
   };
@@ -258,14 +258,14 @@ export default defineStep({
         const group = (await groupName(ctx, st.gid)) ?? String(st.gid);
         if (st.mode & 0o007) {
           findings.push({
-            code: 'DH-SOCKET-WORLD', message: `the Docker socket ${f.socket} is mode ${st.mode.toString(8).padStart(4, '0')}: every user on this machine can use it, and so become root`,
+            code: 'DH-SOCKET-WORLD', fixedBy: 'socket-mode', message: `the Docker socket ${f.socket} is mode ${st.mode.toString(8).padStart(4, '0')}: every user on this machine can use it, and so become root`,
             severity: 'critical',
             file: f.socket,
             evidence: `mode ${st.mode.toString(8)}, owner ${st.uid}:${st.gid}`,
           });
         } else if (st.uid !== 0 || (st.gid !== 0 && group !== 'docker')) {
           findings.push({
-            code: 'DH-SOCKET-OWNER', message: `the Docker socket ${f.socket} is owned by ${st.uid}:${group}, not root:docker: members of "${group}" (or that user) control Docker`,
+            code: 'DH-SOCKET-OWNER', fixedBy: 'socket-mode', message: `the Docker socket ${f.socket} is owned by ${st.uid}:${group}, not root:docker: members of "${group}" (or that user) control Docker`,
             severity: 'medium',
             file: f.socket,
             evidence: `mode ${st.mode.toString(8)}, owner ${st.uid}:${st.gid}`,
@@ -347,6 +347,7 @@ export default defineStep({
       if (changes.length > 0) {
         proposals.push({
           id: 'remove-tcp',
+          risk: 'review',
           title: `Stop serving the Docker API on TCP (${exposed.filter((e) => e.source !== 'cmdline').map((e) => e.raw).join(', ')})`,
           description:
             'dockerd then listens on its unix socket only. Remote use goes through SSH (a docker context with ssh://), which needs no open port and uses your SSH keys.' +
@@ -376,6 +377,7 @@ export default defineStep({
           const after = hc.editDaemonConfig(config.text, [{ path: ['tlsverify'], value: true }, ...Object.entries(paths).map(([key, file]) => ({ path: [key], value: file }))]);
           proposals.push({
             id: 'tls',
+            risk: 'review',
             title: 'Keep the TCP endpoint, with TLS client verification',
             description: `dockerd then accepts only clients with a certificate signed by the CA in ${paths.tlscacert}; give clients DOCKER_TLS_VERIFY=1 and their certificate.${tlsPort}`,
             changes: [{ path: config.path, before: config.text, after, ...(config.text === null ? { mode: 0o644 } : {}) }],
@@ -394,6 +396,7 @@ export default defineStep({
           const host = ctx.env.HOSTNAME || 'THIS-HOST';
           proposals.push({
             id: 'tls',
+            risk: 'review',
             title: 'To keep the TCP endpoint, create TLS certificates first',
             description: `${missing.join(', ')} ${missing.length === 1 ? 'does' : 'do'} not exist. Create a CA and a server certificate (add the host's names and addresses as subjectAltName), then run docker-harden again to switch on TLS client verification.${tlsPort}`,
             changes: [],
@@ -413,6 +416,7 @@ export default defineStep({
 
       proposals.push({
         id: 'ssh-context',
+        risk: 'safe',
         title: 'Reach this daemon remotely over SSH instead',
         description: 'On each machine that used the TCP endpoint, create a context that goes through SSH (the remote user must be allowed to use the socket).',
         changes: [],
@@ -431,6 +435,7 @@ export default defineStep({
       if (st && !st.isSymlink && ((st.mode & 0o007) !== 0 || st.uid !== 0 || (st.gid !== 0 && st.gid !== dockerGid))) {
         proposals.push({
           id: 'socket-mode',
+          risk: 'review',
           title: `Give the Docker socket to root:${dockerGid !== null ? 'docker' : 'root'}, mode 0660`,
           description: 'Only root and the members of the docker group can then use the API. dockerd sets this itself at each start (its -G flag names the group).',
           changes: [],

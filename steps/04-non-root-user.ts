@@ -74,7 +74,7 @@ export default defineStep({
     if (rootFinding && info.userNote) notes.push(`about ${canonicalName(model.baseImage()!)}: ${info.userNote}`);
     for (const { inst } of sudoRuns(model)) {
       findings.push({
-        code: 'DH-USER-SUDO', message: `RUN uses sudo: the build already runs as ${isRootUser(model.userAt(stageOf(model, inst), inst).spec) ? 'root, so sudo is not needed' : 'a user that needs sudo to act as root; switch with USER root for that step instead'}, and an image that ships sudo lets its user become root`,
+        code: 'DH-USER-SUDO', fixedBy: 'drop-sudo', message: `RUN uses sudo: the build already runs as ${isRootUser(model.userAt(stageOf(model, inst), inst).spec) ? 'root, so sudo is not needed' : 'a user that needs sudo to act as root; switch with USER root for that step instead'}, and an image that ships sudo lets its user become root`,
         severity: 'medium',
         file: model.path,
         line: inst.line,
@@ -123,7 +123,7 @@ function userFinding(model: DockerfileModel, user: EffectiveUser): Finding | nul
     const resolvedNote = written !== user.spec ? ` (${written} resolves to ${user.spec})` : '';
     const inherited = user.stage !== final;
     return {
-      code: 'DH-USER-ROOT', message: inherited
+      code: 'DH-USER-ROOT', fixedBy: 'set-user', message: inherited
         ? `the final stage (FROM ${final.imageText}, line ${final.from.line}) inherits USER ${user.spec} from stage ${stageLabel(user.stage)}${resolvedNote}, so the container runs as root`
         : `USER ${written}${resolvedNote} makes the container run as root`,
       severity: 'high',
@@ -134,7 +134,7 @@ function userFinding(model: DockerfileModel, user: EffectiveUser): Finding | nul
   }
   const root = model.chain(final)[0]!;
   return {
-    code: 'DH-USER-ROOT', message:
+    code: 'DH-USER-ROOT', fixedBy: 'set-user', message:
       root === final
         ? `the final stage (FROM ${final.imageText}) sets no USER, so the container runs as root`
         : `the final stage (FROM ${final.imageText}) and the stages it is built on set no USER, so the container runs as root`,
@@ -247,6 +247,7 @@ function setUserProposal(model: DockerfileModel): Proposal | null {
   const warnings = [...plan.warnings, ...userWarnings(model, final, info)];
   return {
     id: 'set-user',
+    risk: plan.createRun === null && warnings.length === 0 ? 'safe' : 'review',
     title: `Run the final stage as ${plan.user}`,
     description:
       `Adds \`USER ${plan.user}\` at line ${placedAt}${plan.createRun ? `, after a RUN that creates it` : ''}: ${plan.why}. ` +
@@ -313,6 +314,7 @@ function dropSudoProposal(model: DockerfileModel): Proposal | null {
   if (edits.length === 0) return null;
   return {
     id: 'drop-sudo',
+    risk: 'safe',
     title: `Remove sudo from RUN (line ${lines.join(', ')})`,
     description:
       'Build steps run as the user in effect at that point, root unless a USER line changed it. Where that is root, sudo is dropped; where it is another user, the RUN is wrapped in `USER root` and a switch back. If the image installs the sudo package, remove it too so the final user cannot become root.',

@@ -174,6 +174,7 @@ async function proposalsFor(ctx: Context): Promise<Proposal[]> {
       for (const scanner of runnable) {
         proposals.push({
           id: `scan-running-${scanner.name}`,
+          risk: 'safe',
           title: `Scan the ${s.images.length} running image(s) with ${scanner.name} now`,
           description: `Runs ${scanner.name} on ${s.images.join(', ')} and shows the counts by severity and the worst findings. Nothing is changed; the scanner may download its vulnerability database first.`,
           changes: [],
@@ -201,6 +202,7 @@ async function proposalsFor(ctx: Context): Promise<Proposal[]> {
     if (!chosen) continue;
     proposals.push({
       id: `scan-${scanner.name}`,
+      risk: 'safe',
       title: command && finalBase ? `Scan the base image ${finalBase.written} with ${scanner.name} now` : `Scan ${s.dir} with ${scanner.name} now`,
       description: 'Runs the scanner and shows the counts by severity and the worst findings. Nothing is changed; the scanner may download its vulnerability database first.',
       changes: [],
@@ -211,6 +213,7 @@ async function proposalsFor(ctx: Context): Promise<Proposal[]> {
   if (s.npm) {
     proposals.push({
       id: 'npm-audit',
+      risk: 'safe',
       title: 'Check the Node dependencies with npm audit',
       description: 'Runs `npm audit` on the package-lock.json beside the Dockerfile and shows the counts by severity. Nothing is changed.',
       changes: [],
@@ -315,6 +318,7 @@ async function githubWorkflowProposal(ctx: Context, root: string, dockerfile: st
   if (noRepo) warnings.push(`No git repository was found above ${path.dirname(dockerfile)}; the workflow is written under that directory.`);
   return {
     id: 'ci-github',
+    risk: 'review',
     title: `Add a GitHub Actions workflow that scans the image (${path.relative(root, file)})`,
     description: 'A new workflow: build the image from this Dockerfile and scan it with Trivy, failing on critical or high findings.',
     changes: [{ path: file, before, after: githubWorkflow(root, dockerfile), mode: 0o644 }],
@@ -363,6 +367,7 @@ function gitlabStage(text: string): string | null {
 function gitlabProposal(gitlab: CiFile, root: string, dockerfile: string): Proposal {
   return {
     id: 'ci-gitlab',
+    risk: 'review',
     title: 'Add a scan job to .gitlab-ci.yml',
     description: 'Two jobs at the end of .gitlab-ci.yml: build the image (Docker-in-Docker with TLS) and scan the saved image with Trivy, failing on critical or high findings. The rest of the file is left as it is.',
     changes: [{ path: gitlab.path, before: gitlab.text, after: gitlabJobs(root, dockerfile, gitlab.text) }],
@@ -390,6 +395,7 @@ async function scheduleProposal(ctx: Context, scanner: InstalledScanner): Promis
   if (!cronDir) warnings.push('/etc/cron.d does not exist here: install cron (or run the same command from a systemd timer).');
   return {
     id: 'scheduled-scan',
+    risk: 'safe',
     title: `Scan the running images every day with ${scanner.name}`,
     description: `Writes ${CRON_FILE}: each night at 04:23 ${scanner.name} scans the image of every running container and logs critical and high findings to syslog (tag docker-harden-scan). Undo removes the file.`,
     changes: [{ path: CRON_FILE, before: await ctx.probe.readText(CRON_FILE), after, mode: 0o644 }],
@@ -401,6 +407,7 @@ async function scheduleProposal(ctx: Context, scanner: InstalledScanner): Promis
 function installTrivyProposal(): Proposal {
   return {
     id: 'install-trivy',
+    risk: 'review',
     title: 'Install a scanner (Trivy) and scan the running images',
     description:
       'No scanner is installed. Trivy is open source and scans images, file systems and repositories. Install it from ' +

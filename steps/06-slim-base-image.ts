@@ -99,7 +99,7 @@ export default defineStep({
     const suggestion = suggest(model, final, image, info);
     if (suggestion && !isFloatingTag(image)) {
       findings.push({
-        code: 'DH-BASE-LARGE', message: `${describeFull(image, info)}${via}; ${suggestion.reference} is the smaller image for the same job (it lacks ${suggestion.lacks})${suggestion.manual ? `. ${suggestion.manual}` : ''}`,
+        code: 'DH-BASE-LARGE', fixedBy: 'smaller-base', message: `${describeFull(image, info)}${via}; ${suggestion.reference} is the smaller image for the same job (it lacks ${suggestion.lacks})${suggestion.manual ? `. ${suggestion.manual}` : ''}`,
         severity: 'medium',
         ...where,
       });
@@ -126,6 +126,7 @@ export default defineStep({
     // The proposal must describe itself truthfully: the new FROM resolves to the suggested image.
     const proposal: Proposal = {
       id: 'smaller-base',
+      risk: 'review',
       title: `Use ${suggestion.reference} instead of ${image.reference}`,
       description: `Changes the FROM at line ${root.from.line} to ${suggestion.reference}, which lacks ${suggestion.lacks}. Everything else in the file stays as it is. Build the image and run its tests before you ship it.`,
       changes: [{ path: model.path, before: model.text, after }],

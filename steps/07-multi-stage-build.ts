@@ -66,7 +66,7 @@ export default defineStep({
     const evidence = toolchainEvidence(chain);
     const single = model.stages.length === 1;
     const findings: Finding[] = evidence.map((e) => ({
-      code: 'DH-BUILD-TOOLS-SHIPPED', message: `${single ? 'single-stage build: ' : 'the final stage '}${e.message}, and it stays in the image that ships`,
+      code: 'DH-BUILD-TOOLS-SHIPPED', fixedBy: 'split-build', message: `${single ? 'single-stage build: ' : 'the final stage '}${e.message}, and it stays in the image that ships`,
       severity: 'medium',
       file: model.path,
       line: e.line,
@@ -416,6 +416,7 @@ function assemble(model: DockerfileModel, stage: Stage, rewrite: Rewrite): Plan 
   return {
     proposal: {
       id: 'split-build',
+      risk: 'review',
       title: `Split into a build stage and a ${rewrite.finalImage} final stage`,
       description:
         `The existing instructions become the stage "${buildName}". A new final stage starts from ${rewrite.finalImage} and copies only the ${rewrite.language} artefact (${rewrite.artefact}); ` +

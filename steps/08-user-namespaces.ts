@@ -75,6 +75,7 @@ export default defineStep({
       return [
         {
           id: 'restart-for-userns',
+          risk: 'review',
           title: `daemon.json already sets "userns-remap": "${state.configured}"; restart dockerd to make it live`,
           description: 'Nothing needs to change in the file: dockerd reads it when it starts.',
           changes: [],
@@ -87,6 +88,7 @@ export default defineStep({
     return [
       {
         id: 'userns-remap-default',
+        risk: 'review',
         title: 'Set "userns-remap": "default" in daemon.json and restart dockerd',
         description:
           'dockerd creates the user "dockremap" with its own subordinate id ranges and runs every container in a user namespace mapped onto them. Undo puts the old daemon.json back and restarts dockerd; the old images and containers are visible again.',
@@ -155,7 +157,7 @@ async function examine(ctx: Context): Promise<State> {
     });
   } else {
     findings.push({
-      code: 'CIS-2.9', message: 'user namespace remapping is off: root in a container is root (uid 0) on the host',
+      code: 'CIS-2.9', fixedBy: 'userns-remap-default', message: 'user namespace remapping is off: root in a container is root (uid 0) on the host',
       severity: 'medium',
       evidence: `SecurityOptions: ${options.join(' ') || '(none)'}`,
     });

@@ -156,6 +156,7 @@ export default defineStep({
       const unit = driver === 'modern_ebpf' ? 'falco-modern-bpf.service' : 'falco-kmod.service';
       proposals.push({
         id: 'start-service',
+        risk: 'review',
         title: `Start Falco now and at boot (${unit})`,
         description: `Falco is installed; this enables and starts ${unit}, the unit for the ${driver === 'modern_ebpf' ? 'modern eBPF driver' : 'kernel module driver'}. Alerts go to the journal: journalctl -u ${unit}.`,
         changes: [],
@@ -193,6 +194,7 @@ function packageProposal(distro: { family: Distro; name: string }, driver: Drive
     commands.push({ title: `Install Falco with the ${driver} driver, without questions`, argv: [...env, 'apt-get', 'install', '-y', 'falco'], run });
     return {
       id: 'install-package',
+      risk: 'review',
       title: `Install Falco from its apt repository (${distro.name}, ${driver === 'modern_ebpf' ? 'modern eBPF driver' : 'kernel module'})`,
       description:
         `Adds Falco's apt repository (signed by its key, kept in ${FALCO_KEYRING}), installs the falco package and starts ` +
@@ -212,6 +214,7 @@ function packageProposal(distro: { family: Distro; name: string }, driver: Drive
   commands.push({ title: `Install Falco with the ${driver} driver, without questions`, argv: [...env, 'dnf', 'install', '-y', 'falco'], run });
   return {
     id: 'install-package',
+    risk: 'review',
     title: `Install Falco from its rpm repository (${distro.name}, ${driver === 'modern_ebpf' ? 'modern eBPF driver' : 'kernel module'})`,
     description: "Imports Falco's signing key, adds its rpm repository and installs the falco package, which starts its service. Remove it with `dnf remove falco`.",
     changes: [],
@@ -233,6 +236,7 @@ function containerProposal(driver: Driver, learn: boolean): Proposal {
   ];
   return {
     id: 'run-container',
+    risk: 'review',
     title: `Run Falco as a container (${FALCO_IMAGE}, ${driver === 'modern_ebpf' ? 'modern eBPF' : 'kernel module'})`,
     description:
       'Starts Falco in a container that restarts with Docker. It needs --privileged to load its eBPF probe and reads the ' +

@@ -182,7 +182,7 @@ export default defineStep({
         // Only DOCKER_CONTENT_TRUST turns verification on; the _SERVER setting alone changes nothing.
         const breaks = s.name === 'DOCKER_CONTENT_TRUST' && isOn(s.value);
         findings.push({
-          code: breaks ? 'DH-DCT-ON' : 'DH-DCT-OBSOLETE', message: breaks
+          code: breaks ? 'DH-DCT-ON' : 'DH-DCT-OBSOLETE', fixedBy: 'remove-dct', message: breaks
             ? `${s.name}=${s.value} is set: Docker Content Trust is retired and this breaks pulls of Official Images`
             : `${s.name} is set (to "${s.value}"): an obsolete setting of the retired Docker Content Trust`,
           severity: breaks ? 'medium' : 'info',
@@ -214,7 +214,7 @@ export default defineStep({
       if (from.kind !== 'image' || from.ref.digest) continue;
       const floating = from.ref.tag === null || from.ref.tag === 'latest';
       findings.push({
-        code: floating ? 'DH-BASE-FLOATING' : 'DH-BASE-UNPINNED', message: floating
+        code: floating ? 'DH-BASE-FLOATING' : 'DH-BASE-UNPINNED', fixedBy: 'pin-digests', message: floating
           ? `the base image \`${from.written}\` uses ${from.ref.tag ? 'the floating tag latest' : 'no tag (so latest)'}: each build may get a different image`
           : `the base image \`${from.written}\` is not pinned by digest: the tag can be moved to other content`,
         severity: floating ? 'medium' : 'low',
@@ -243,7 +243,7 @@ export default defineStep({
         });
       } else if (remote.length === 0 && !add.sources.every(isLocalArchive)) {
         findings.push({
-          code: 'DH-ADD-LOCAL', message: 'ADD of a local file that is not an archive: COPY does the same without ADD\'s URL fetching and unpacking',
+          code: 'DH-ADD-LOCAL', fixedBy: 'add-to-copy', message: 'ADD of a local file that is not an archive: COPY does the same without ADD\'s URL fetching and unpacking',
           severity: 'low',
           file,
           line: add.line,
@@ -273,6 +273,7 @@ export default defineStep({
       const missing = plans.filter((p) => !p.digest);
       proposals.push({
         id: 'pin-digests',
+        risk: 'safe',
         title: `Pin ${pinned.map((p) => p.from.written).join(', ')} by digest`,
         description:
           `Adds the digest this Docker daemon already has for ${pinned.map((p) => `${p.from.written} (${p.digest!.slice(0, 19)}...)`).join(', ')}. ` +
@@ -295,6 +296,7 @@ export default defineStep({
       }
       proposals.push({
         id: 'add-to-copy',
+        risk: 'safe',
         title: `Use COPY instead of ADD for local files (line${localAdds.length > 1 ? 's' : ''} ${localAdds.map((a) => a.line).join(', ')})`,
         description: 'COPY copies local files and nothing else; ADD also fetches URLs and unpacks archives, which a reader of the Dockerfile may not expect.',
         changes: [{ path: file, before: text, after }],
@@ -333,6 +335,7 @@ async function hostProposals(ctx: Context): Promise<Proposal[]> {
   return [
     {
       id: 'remove-dct',
+      risk: 'safe',
       title: 'Remove the obsolete DOCKER_CONTENT_TRUST settings',
       description:
         `Deletes the lines that set Docker Content Trust in ${[...byFile.keys()].join(', ')}. Pulls of Official Images work again in new ` +
@@ -382,6 +385,7 @@ async function verifyWorkflowProposal(ctx: Context, root: string, images: string
   const file = path.join(root, '.github', 'workflows', VERIFY_WORKFLOW);
   return {
     id: 'ci-verify',
+    risk: 'review',
     title: `Add a CI job that verifies base image signatures with cosign (${path.relative(root, file)})`,
     description: 'A GitHub Actions workflow that installs cosign and runs `cosign verify` on each base image before anything is built on it.',
     changes: [{ path: file, before: await ctx.probe.readText(file), after: verifyWorkflow(images), mode: 0o644 }],
@@ -399,6 +403,7 @@ function dependabotProposal(root: string, dockerfile: string): Proposal {
   const file = path.join(root, '.github', 'dependabot.yml');
   return {
     id: 'dependabot',
+    risk: 'safe',
     title: 'Keep base image digests fresh with Dependabot (.github/dependabot.yml)',
     description: 'Dependabot opens a pull request when a pinned base image has a newer digest or tag, so pinning does not freeze security fixes out.',
     changes: [{ path: file, before: null, after: '# Added by docker-harden: propose base image updates every week.\n' + stringify(config), mode: 0o644 }],

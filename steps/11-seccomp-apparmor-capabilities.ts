@@ -320,6 +320,7 @@ async function proposeHost(ctx: Context): Promise<Proposal[]> {
   if (daemon.view && nnp && nnp.value !== true && !setByFlag(nnp)) {
     proposals.push({
       id: 'daemon-no-new-privileges',
+      risk: 'review',
       title: 'Set "no-new-privileges": true in daemon.json and restart dockerd',
       description: 'Every container then starts with no-new-privileges: no process in it can gain privileges through setuid or file capabilities.',
       changes: [await daemonConfigChange(daemon.view.config, [{ key: 'no-new-privileges', value: true }])],
@@ -333,6 +334,7 @@ async function proposeHost(ctx: Context): Promise<Proposal[]> {
   if (daemon.view && !lsm.apparmor && lsm.selinux === '1' && selinux && selinux.value !== true && !setByFlag(selinux)) {
     proposals.push({
       id: 'daemon-selinux-enabled',
+      risk: 'review',
       title: 'Set "selinux-enabled": true in daemon.json and restart dockerd',
       description: 'dockerd then gives every container its own SELinux label (container_t with a unique category).',
       changes: [await daemonConfigChange(daemon.view.config, [{ key: 'selinux-enabled', value: true }])],
@@ -360,6 +362,7 @@ async function proposeHost(ctx: Context): Promise<Proposal[]> {
     const name = containerName(c);
     proposals.push({
       id: `container-${name}`,
+      risk: 'review',
       title: `When you next create container ${name}: ${parts.join('; ')}`,
       description: 'A running container keeps its settings until it is created again; docker-harden never recreates one for you.',
       changes: [],
@@ -470,6 +473,7 @@ async function proposeCompose(ctx: Context): Promise<Proposal[]> {
       const kept = s.cap_add.length ? ` Its cap_add (${s.cap_add.join(', ')}) stays.` : '';
       proposals.push({
         id: `${s.name}-cap-drop`,
+        risk: 'review',
         title: `Service ${s.name}: cap_drop: [ALL]${fresh.length ? `, cap_add: [${fresh.join(', ')}]` : ''}`,
         description: `Drops every capability the service does not ask for by name.${kept}${reasons.length ? ` Added back: ${reasons.join('; ')}.` : ''}${recreate(s)}`,
         changes: change(s, edits),
@@ -482,6 +486,7 @@ async function proposeCompose(ctx: Context): Promise<Proposal[]> {
     if (!hasNoNewPrivileges(s)) {
       proposals.push({
         id: `${s.name}-no-new-privileges`,
+        risk: 'review',
         title: `Service ${s.name}: security_opt: ["no-new-privileges:true"]`,
         description: `No process in the service can gain privileges through setuid or file capabilities.${recreate(s)}`,
         changes: change(s, [{ op: 'add', key: 'security_opt', items: ['no-new-privileges:true'] }]),
@@ -495,6 +500,7 @@ async function proposeCompose(ctx: Context): Promise<Proposal[]> {
       if (!hasTmp) edits.push({ op: 'add', key: 'tmpfs', items: ['/tmp'] });
       proposals.push({
         id: `${s.name}-read-only`,
+        risk: 'review',
         title: `Service ${s.name}: read_only: true${hasTmp ? '' : ' with tmpfs: [/tmp]'}`,
         description: `The container's own file system becomes read-only; volumes and tmpfs mounts stay writable.${recreate(s)}`,
         changes: change(s, edits),
@@ -546,7 +552,7 @@ async function checkDockerfile(ctx: Context): Promise<CheckResult> {
   const findings: Finding[] = [];
   for (const e of sshExposes(model)) {
     findings.push({
-      code: 'DH-SSH-PORT', message: 'the image exposes port 22 (ssh): an ssh server in a container is one more service to attack and to keep patched; use docker exec for a shell',
+      code: 'DH-SSH-PORT', fixedBy: 'no-ssh-port', message: 'the image exposes port 22 (ssh): an ssh server in a container is one more service to attack and to keep patched; use docker exec for a shell',
       severity: 'medium',
       file: model.path,
       line: e.instruction.line,
@@ -583,6 +589,7 @@ async function proposeDockerfile(ctx: Context): Promise<Proposal[]> {
   return [
     {
       id: 'no-ssh-port',
+      risk: 'review',
       title: 'Stop exposing port 22',
       description:
         'EXPOSE only documents a port; the ssh server itself must also go from the image (its package and the command that starts it). For a shell in a running container use `docker exec -it NAME sh`.',

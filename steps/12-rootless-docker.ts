@@ -306,6 +306,7 @@ async function proposalsFor(ctx: Context, state: State): Promise<Proposal[]> {
   return [
     {
       id: 'rootless-setup',
+      risk: 'review',
       title: `Set up rootless Docker for ${user.name} (commands to run in this order)`,
       description:
         `Run the set-up as ${user.name} in a login session (ssh or a console login, not su or sudo -u), so that a systemd user session exists. The rootless daemon keeps its configuration in ~${user.name}/.config/docker/daemon.json and its data in ~${user.name}/.local/share/docker.`,
@@ -318,6 +319,7 @@ async function proposalsFor(ctx: Context, state: State): Promise<Proposal[]> {
     },
     {
       id: 'stop-rootful',
+      risk: state.workload.length > 0 ? 'advice' : 'review',
       title: 'Last, once the rootless daemon runs your workload: stop and disable the root daemon',
       description: 'Only when nothing needs the root daemon any more. `systemctl enable --now docker.service docker.socket` brings it back.',
       changes: [],

@@ -94,6 +94,7 @@ export default defineStep({
     return PLATFORM_CHOICES.map(
       (c): Proposal => ({
         id: c.value,
+        risk: 'safe',
         title: c.title,
         description: c.description,
         changes: [],

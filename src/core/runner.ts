@@ -44,6 +44,8 @@ export async function runStep(step: Step, ctx: Context): Promise<StepRun> {
       result.findings.push({ code: 'DH-FIX-ERROR', message: `could not compute a fix: ${formatError(err)}`, severity: 'info' });
     }
   }
+  // A finding names its fix only when that proposal is really offered this time.
+  for (const f of result.findings) if (f.fixedBy && !proposals.some((p) => p.id === f.fixedBy)) delete f.fixedBy;
   return { step, target: ctx.target, ctx, result, proposals };
 }
 
@@ -102,6 +104,10 @@ const DEFAULT_READY_TIMEOUT = 30_000;
 /** Apply one proposal: validate, back up and write, run commands, restart, health-check, re-check. */
 export async function applyProposal(step: Step, target: Target, proposal: Proposal, options: ApplyOptions): Promise<ApplyOutcome> {
   const log = options.log ?? (() => undefined);
+  if (proposal.risk === 'advice') {
+    // Known to break what it changes in this case: explained, never written, whoever asks.
+    return { status: 'failed', message: 'this proposal is advice (known to break here): it is explained, never applied' };
+  }
   if (proposal.choice) {
     // A choice changes nothing on the machine: it is recorded, and there is nothing to undo.
     options.profile[proposal.choice.key] = proposal.choice.value;

@@ -36,6 +36,13 @@ export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
  */
 export type Risk = 'safe' | 'review' | 'advice';
 
+/** The risk in a few words, for text output and the wizard. */
+export const RISK_TEXT: Record<Risk, string> = {
+  safe: 'safe: no known way to break what it changes',
+  review: 'review: may break something; read the warnings and check after applying',
+  advice: 'advice: known to break here; explained, never applied',
+};
+
 /** What a finding code means, for `explain CODE`, SARIF rules and the repository's ignores. */
 export interface CodeInfo {
   /** One line. */
@@ -121,7 +128,7 @@ export interface Proposal {
   /** Stable within the step, used by `--only step:proposal` and the profile. */
   id: string;
   title: string;
-  risk?: Risk;
+  risk: Risk;
   /** What the change does and what it may break, in plain words. */
   description?: string;
   changes: FileChange[];
@@ -164,6 +171,11 @@ export interface Step {
   meta: StepMeta;
   check(ctx: Context): Promise<CheckResult>;
   propose?(ctx: Context, result: CheckResult): Promise<Proposal[]>;
+}
+
+/** Whether the engine can apply a proposal itself: it writes or runs something, and is not advice. */
+export function canApply(proposal: Proposal): boolean {
+  return proposal.risk !== 'advice' && (proposal.changes.length > 0 || proposal.commands.some((c) => c.run));
 }
 
 export function defineStep(step: Step): Step {

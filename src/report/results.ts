@@ -1,7 +1,7 @@
 /** The machine-readable result document of `check`, `fix --dry-run` and `report --format json`. */
 import type { StepRun } from '../core/runner.js';
 import { unifiedDiff } from '../core/change.js';
-import type { Finding, Status } from '../core/step.js';
+import type { Finding, Risk, Status } from '../core/step.js';
 
 export interface ResultEntry {
   step: string;
@@ -16,6 +16,7 @@ export interface ResultEntry {
     proposals: {
       id: string;
       title: string;
+      risk: Risk;
       changes: { path: string; diff: string }[];
       commands: { title: string; argv: string[]; run: boolean }[];
       daemon?: 'reload' | 'restart';
@@ -47,6 +48,7 @@ export function toEntry(run: StepRun): ResultEntry {
     const proposals = run.proposals.map((p) => ({
       id: p.id,
       title: p.title,
+      risk: p.risk,
       changes: p.changes.map((c) => ({ path: c.path, diff: unifiedDiff(c) })),
       commands: p.commands.map((c) => ({ title: c.title, argv: c.argv, run: c.run })),
       ...(p.daemon ? { daemon: p.daemon } : {}),

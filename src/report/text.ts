@@ -40,7 +40,7 @@ export function renderRun(run: StepRun, p: Palette, withDiffs: boolean): string 
   for (const note of run.result.notes ?? []) lines.push(`    ${p.dim(note)}`);
   if (withDiffs) {
     for (const proposal of run.proposals) {
-      lines.push(`    ${p.cyan('fix:')} ${proposal.title} ${p.dim(`(${run.step.meta.id}:${proposal.id})`)}`);
+      lines.push(`    ${p.cyan('fix:')} ${proposal.title} ${p.dim(`(${run.step.meta.id}:${proposal.id})`)} ${proposal.risk === 'safe' ? p.green(`[${proposal.risk}]`) : p.yellow(`[${proposal.risk}]`)}`);
       for (const w of proposal.warnings) lines.push(`      ${p.yellow('warning:')} ${w}`);
       for (const change of proposal.changes) lines.push(indent(colorDiff(unifiedDiff(change), p).trimEnd(), 6));
       for (const c of proposal.commands) lines.push(`      ${c.run ? '$' : '#'} ${c.argv.map(quoteArg).join(' ')}${c.asUser ? p.dim(`   (as ${c.asUser})`) : ''}`);

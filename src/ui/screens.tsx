@@ -4,7 +4,7 @@ import type { ItemView, WizardState, Notice, AppliedView } from './reducer.js';
 import { choicesFor, isApplicable, isSettled, type ChoiceId } from './reducer.js';
 import { DecisionTag, DiffView, SeverityMark, StatusMark, Tone, statusColour } from './components.js';
 import { quoteArg } from '../report/text.js';
-import type { Proposal } from '../core/step.js';
+import { RISK_TEXT, type Proposal } from '../core/step.js';
 
 export interface WizardInfo {
   profile: string;
@@ -188,6 +188,9 @@ function ProposalView({ item, index, compact }: { item: ItemView; index: number;
         </Tone>
         <Tone bold>{proposal.title}</Tone>
         {many ? <Tone dim> (←→ shows the other fixes)</Tone> : null}
+      </Text>
+      <Text>
+        <Tone color={proposal.risk === 'safe' ? 'green' : 'yellow'}>Risk {RISK_TEXT[proposal.risk]}</Tone>
       </Text>
       {many ? (
         <Text>

@@ -20,7 +20,7 @@ function lineStep(file: string) {
       const text = readFileSync(file, 'utf8');
       return result.findings.map((f): Proposal => {
         const line = f.message.slice(3);
-        return { id: line, title: `add ${line}`, changes: [{ path: file, before: text, after: text + line + '\n' }], commands: [], warnings: [] };
+        return { id: line, risk: 'safe', title: `add ${line}`, changes: [{ path: file, before: text, after: text + line + '\n' }], commands: [], warnings: [] };
       });
     },
   });

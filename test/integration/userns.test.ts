@@ -58,7 +58,7 @@ describe.skipIf(!hasDockerd)('user-namespaces applied to a real dockerd', () => 
     const opened = JSON.parse((await runCli(['check', '--host', '--only', 'user-namespaces', '--json', ...common()], { timeoutMs: 120_000 })).stdout).results[0];
     expect(opened.fix.proposals[0].warnings.join('\n')).not.toContain('dockerd will refuse to start');
 
-    const fix = await runCli(['fix', '--host', '--only', 'user-namespaces', '--yes', ...common()], { timeoutMs: 180_000 });
+    const fix = await runCli(['fix', '--host', '--only', 'user-namespaces', '--yes', '--include-review', ...common()], { timeoutMs: 180_000 });
     expect(fix.exitCode, `${fix.stdout}\n${fix.stderr}\n${d.log().slice(-2000)}`).toBe(0);
     // The gates were shown before the change, with this daemon's numbers.
     expect(fix.stdout).toMatch(/warning: 1 image, 2 containers and 1 volume become invisible after the switch/);

@@ -250,7 +250,7 @@ describe('learn sandbox through the command line, with no Docker daemon', () => 
     const doc = JSON.parse(check.stdout) as { results: { step: string; status: string }[] };
     expect(new Set(doc.results.map((r) => r.step))).toEqual(new Set(STEP_IDS));
 
-    const fix = await runCli(['fix', '--sandbox', sandboxDir, '--only', 'non-root-user,slim-base-image', '--yes'], { env, cwd, timeoutMs: 120_000 });
+    const fix = await runCli(['fix', '--sandbox', sandboxDir, '--only', 'non-root-user,slim-base-image', '--yes', '--include-review'], { env, cwd, timeoutMs: 120_000 });
     expect(fix.exitCode, fix.stderr).not.toBe(2);
     expect(await fs.readFile(path.join(sandboxDir, 'Dockerfile'), 'utf8')).toMatch(/^USER /m);
 

@@ -182,7 +182,7 @@ describe('docker-harden report on the command line', () => {
   });
 
   it('shows decisions and applied changes after a fix, in text, md and json', async () => {
-    const fix = await runCli(['fix', '--file', 'Dockerfile', '--only', 'non-root-user', '--yes', '--state-dir', stateDir], { cwd: project, env });
+    const fix = await runCli(['fix', '--file', 'Dockerfile', '--only', 'non-root-user', '--yes', '--include-review', '--state-dir', stateDir], { cwd: project, env });
     expect(fix.exitCode, fix.stderr).not.toBe(2);
     const json = await runCli(['report', '--file', 'Dockerfile', '--json', '--state-dir', stateDir], { cwd: project, env });
     expect(json.exitCode, json.stderr).toBe(0);
