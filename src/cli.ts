@@ -8,7 +8,7 @@ import { parseArgs, type Args } from './args.js';
 import { UserError, formatError } from './core/errors.js';
 import { packageRoot } from './core/paths.js';
 import { MAIN_HELP, COMMAND_HELP } from './help.js';
-import type { Io } from './batch.js';
+import type { Io } from './app/batch.js';
 
 export function version(): string {
   return (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
@@ -32,29 +32,31 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   try {
+    // The composition root: the commands get the step registry from here.
+    const app = { ...io, registry: (await import('../steps/index.js')).steps };
     switch (args.command) {
       case 'check':
-        return await (await import('./batch.js')).checkCommand(args, io);
+        return await (await import('./app/batch.js')).checkCommand(args, app);
       case 'fix':
-        return await (await import('./batch.js')).fixCommand(args, io);
+        return await (await import('./app/batch.js')).fixCommand(args, app);
       case 'undo':
-        return await (await import('./batch.js')).undoCommand(args, io);
+        return await (await import('./app/batch.js')).undoCommand(args, app);
       case 'steps':
-        return (await import('./batch.js')).stepsCommand(args, io);
+        return (await import('./app/batch.js')).stepsCommand(args, app);
       case 'report':
-        return await (await import('./report/command.js')).reportCommand(args, io);
+        return await (await import('./app/report.js')).reportCommand(args, app);
       case 'explain':
-        return (await import('./app/explain.js')).explainCommand(args, io, (await import('../steps/index.js')).steps);
+        return (await import('./app/explain.js')).explainCommand(args, io, app.registry);
       case 'plugin':
-        return await (await import('./plugin.js')).pluginCommand(args, io);
+        return await (await import('./app/plugin.js')).pluginCommand(args, io);
       case 'docker-cli-plugin-metadata':
-        io.stdout.write(JSON.stringify((await import('./plugin.js')).pluginMetadata(io.version)) + '\n');
+        io.stdout.write(JSON.stringify((await import('./app/plugin.js')).pluginMetadata(io.version)) + '\n');
         return 0;
       case 'wizard':
       case 'learn':
         if (!(io.stdinIsTTY && io.stdout.isTTY)) {
           // Without a terminal, `learn --sandbox DIR` makes the sandbox and says how to walk it with the batch commands.
-          if (args.command === 'learn' && args.sandbox) return await (await import('./sandbox.js')).learnSandboxCommand(args, io);
+          if (args.command === 'learn' && args.sandbox) return await (await import('./app/sandbox.js')).learnSandboxCommand(args, io);
           throw new UserError(
             `the ${args.command === 'learn' ? 'learn walkthrough' : 'wizard'} needs a terminal, and stdin or stdout is not one`,
             args.command === 'learn'
@@ -62,7 +64,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
               : 'For scripts and CI use `docker-harden check --file Dockerfile` (or --host), and `fix ... --yes` to apply.',
           );
         }
-        return await (await import('./ui/start.js')).startInteractive(args, io);
+        return await (await import('./app/wizard.js')).startInteractive(args, app);
       default:
         throw new UserError(`the ${args.command} command is not available in this build`);
     }

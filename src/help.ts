@@ -3,12 +3,12 @@ export const MAIN_HELP = `docker-harden: make a Docker host and a Dockerfile saf
 
 Usage:
   docker-harden                        the wizard: checks, explains, shows a diff, applies on a yes
-  docker-harden learn                  the thirteen steps on a sandbox copy of example files
+  docker-harden learn                  every step on a sandbox copy of example files
   docker-harden check [targets]        report findings; exit 0 all pass, 1 findings, 2 error
   docker-harden fix [targets] --yes    apply the proposed fixes (--dry-run prints the diffs only)
   docker-harden undo [--list] [ID]     restore what was applied, newest first
   docker-harden report [--format F]    decisions and a fresh check as text, md, json or sarif
-  docker-harden steps                  the thirteen steps in order, with id and scope
+  docker-harden steps                  the steps in order, with id and scope
   docker-harden explain CODE           what a finding code (CIS-2.2, DH-USER-ROOT) means and how to fix it
   docker-harden plugin install         make \`docker harden ...\` work (Docker CLI plugin)
   docker-harden help COMMAND           help for one command, with examples
@@ -120,7 +120,7 @@ Examples:
 `,
   steps: `Usage: docker-harden steps [--json]
 
-Lists the thirteen steps in the order of the recommendations, with id, scope (host, dockerfile or
+Lists the steps in the order of the recommendations, with id, scope (host, dockerfile or
 both) and title. The ids are what --only takes.
 
 Examples:
@@ -130,7 +130,7 @@ Examples:
   learn: `Usage: docker-harden learn [--sandbox DIR] [--only IDS]
 
 Copies example files with real problems (a daemon.json, a Dockerfile, a compose file) and a
-recorded Ubuntu server running Docker into a fresh sandbox directory, and walks all thirteen
+recorded Ubuntu server running Docker into a fresh sandbox directory, and walks every
 steps on them with the fuller explanations. Host steps read the recorded server and the sandbox
 daemon.json, and say what would happen on a real server: a "restart" makes the recorded daemon
 re-read the sandbox daemon.json (refusing what dockerd would refuse), commands are shown, never

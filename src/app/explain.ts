@@ -1,6 +1,6 @@
 /** `docker-harden explain CODE`: what a finding code means, why it matters and how to fix it. */
 import type { Args } from '../args.js';
-import type { Io } from '../batch.js';
+import type { Io } from './batch.js';
 import { UserError } from '../core/errors.js';
 import { closestWord } from '../core/words.js';
 import type { Step } from '../core/step.js';

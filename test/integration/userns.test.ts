@@ -9,6 +9,7 @@
  * time it starts with "default" (useradd and usermod; the tests run as root). They stay on the
  * machine afterwards, as they would on a server.
  */
+import { steps } from '../../steps/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -16,7 +17,7 @@ import path from 'node:path';
 import { buildBusyboxImage, hasDockerd, startDockerd, type TestDaemon } from '../helpers/dockerd.js';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
 import step from '../../steps/08-user-namespaces.js';
-import { createSession } from '../../src/core/session.js';
+import { createSession } from '../../src/app/session.js';
 import { applyProposal, runStep } from '../../src/core/runner.js';
 import type { Proposal } from '../../src/core/step.js';
 
@@ -93,6 +94,7 @@ describe.skipIf(!hasDockerd)('user-namespaces applied to a real dockerd', () => 
     expect(readFileSync('/etc/subuid', 'utf8')).not.toMatch(/^daemon:/m);
     const before = readFileSync(d.configPath);
     const session = createSession({
+      registry: steps,
       host: true,
       only: ['user-namespaces'],
       daemonConfig: d.configPath,

@@ -6,10 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, promises as fs, readdirSync, lstatSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { prepareLearnSandbox, SANDBOX_MARKER, type LearnSandbox } from '../../src/core/learn.js';
-import { createSession, type Session } from '../../src/core/session.js';
+import { prepareLearnSandbox, SANDBOX_MARKER, type LearnSandbox } from '../../src/app/learn.js';
+import { createSession, type Session } from '../../src/app/session.js';
 import { applyProposal, runStep, type StepRun } from '../../src/core/runner.js';
-import { STEP_IDS, type Proposal, type Step } from '../../src/core/step.js';
+import type { Proposal, Step } from '../../src/core/step.js';
+import { steps as registry, STEP_IDS } from '../../steps/index.js';
 import { UserError } from '../../src/core/errors.js';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
 
@@ -50,7 +51,7 @@ describe('learn sandbox, in process', () => {
 
   beforeAll(async () => {
     sandbox = await prepareLearnSandbox({ dir: path.join(work, 'sandbox'), env: {} });
-    session = createSession(sandbox.sessionOptions);
+    session = createSession({ ...sandbox.sessionOptions, registry });
   });
 
   it('copies the example files and the recorded host into the sandbox, with its state inside', async () => {

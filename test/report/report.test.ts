@@ -8,11 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import ajvDraft04 from 'ajv-draft-04';
 import ajvFormats from 'ajv-formats';
-import { prepareLearnSandbox } from '../../src/core/learn.js';
-import { createSession } from '../../src/core/session.js';
+import { prepareLearnSandbox } from '../../src/app/learn.js';
+import { createSession } from '../../src/app/session.js';
 import { runStep, type StepRun } from '../../src/core/runner.js';
-import { STEP_IDS } from '../../src/core/step.js';
-import { steps } from '../../steps/index.js';
+import { steps, STEP_IDS } from '../../steps/index.js';
 import { toSarif, levelOf, artifactLocation } from '../../src/report/sarif.js';
 import { buildReport, renderReportMarkdown } from '../../src/report/markdown.js';
 import { emptyProfile } from '../../src/core/profile.js';
@@ -66,7 +65,7 @@ describe('SARIF of the learn sandbox (host, Dockerfile and compose findings)', (
   beforeAll(async () => {
     const sandbox = await prepareLearnSandbox({ dir: path.join(work, 'sandbox'), env: {} });
     sandboxDir = sandbox.dir;
-    session = createSession(sandbox.sessionOptions);
+    session = createSession({ ...sandbox.sessionOptions, registry: steps });
     runs = [];
     for (const { step, ctx } of session.pairs()) runs.push(await runStep(step, ctx));
     sarif = toSarif(runs, { version: '1.2.3', cwd: sandboxDir, steps: session.steps }) as unknown as SarifDoc;

@@ -9,10 +9,10 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { SessionOptions } from './session.js';
-import type { Proposal } from './step.js';
-import { UserError, formatError } from './errors.js';
-import { packageRoot } from './paths.js';
-import { ensurePrivateDir } from './change.js';
+import type { Proposal } from '../core/step.js';
+import { UserError, formatError } from '../core/errors.js';
+import { packageRoot } from '../core/paths.js';
+import { ensurePrivateDir } from '../core/change.js';
 import { SandboxPaths, materializeHost, recordedDaemonControl, recordedHost, recordedProbe, type HostPicture, type RecordedHost } from '../host/recorded.js';
 
 /** Marks a directory as a learn sandbox, so a second run resumes it instead of refusing it. */
@@ -25,7 +25,8 @@ export interface LearnSandbox {
   dir: string;
   /** False when an existing sandbox was resumed. */
   created: boolean;
-  sessionOptions: SessionOptions;
+  /** The session of the sandbox; the caller adds the step registry. */
+  sessionOptions: Omit<SessionOptions, 'registry'>;
   host: RecordedHost;
 }
 
@@ -91,7 +92,7 @@ function sandboxPaths(dir: string, picture: HostPicture): SandboxPaths {
 }
 
 /**
- * Make (or resume) a learn sandbox and the session options that walk all thirteen steps on it:
+ * Make (or resume) a learn sandbox and the session options that walk every step on it:
  * the recorded host for the host steps, the sandbox Dockerfile and compose file, the profile in
  * the sandbox, and a "restart" that re-reads the sandbox daemon.json.
  */
@@ -128,7 +129,7 @@ export async function prepareLearnSandbox(options: PrepareOptions): Promise<Lear
   const daemonConfig = path.join(dir, SANDBOX_FILES.daemonConfig);
   const probe = recordedProbe(picture, sandboxPaths(dir, picture));
   const host = recordedHost(picture, { sandboxDir: dir, daemonConfigPath: daemonConfig, liveConfigPath: path.join(stateDir, 'recorded-daemon.json') }, probe);
-  const sessionOptions: SessionOptions = {
+  const sessionOptions: Omit<SessionOptions, 'registry'> = {
     host: true,
     files: [path.join(dir, SANDBOX_FILES.dockerfile)],
     composeFiles: [path.join(dir, SANDBOX_FILES.compose)],

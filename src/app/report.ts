@@ -6,14 +6,14 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Args } from '../args.js';
-import { paletteFor, sessionFor, type Io } from '../batch.js';
-import { createSession, type Session } from '../core/session.js';
+import { paletteFor, sessionFor, type AppIo } from './batch.js';
+import { createSession, type Session } from './session.js';
 import { runStep, type StepRun } from '../core/runner.js';
 import { UserError } from '../core/errors.js';
 import type { Profile } from '../core/profile.js';
-import { buildReport, renderReportMarkdown, renderReportText } from './markdown.js';
-import { toSarif } from './sarif.js';
-import { quoteArg } from './text.js';
+import { buildReport, renderReportMarkdown, renderReportText } from '../report/markdown.js';
+import { toSarif } from '../report/sarif.js';
+import { quoteArg } from '../report/text.js';
 
 export const REPORT_FORMATS = ['text', 'md', 'json', 'sarif'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -37,7 +37,7 @@ function profileTargets(profile: Profile): { host: boolean; files: string[]; com
   return out;
 }
 
-export async function reportCommand(args: Args, io: Io): Promise<number> {
+export async function reportCommand(args: Args, io: AppIo): Promise<number> {
   const format = formatOf(args);
   let session: Session = await sessionFor(args, io);
   const profile = await session.store.load();
@@ -49,8 +49,8 @@ export async function reportCommand(args: Args, io: Io): Promise<number> {
         `Name a target (--file ./Dockerfile, --compose ./compose.yaml, --host), or check or fix one first. Profile: ${session.store.file}`,
       );
     }
-    const { sessionOptions } = await import('../batch.js');
-    session = createSession({ ...sessionOptions(args, io.env), ...known });
+    const { sessionOptions } = await import('./batch.js');
+    session = createSession({ ...sessionOptions(args, io), ...known });
   }
   const runs: StepRun[] = [];
   for (const { step, ctx } of session.pairs()) runs.push(await runStep(step, ctx));

@@ -2,17 +2,16 @@
 import { createInterface } from 'node:readline/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { createSession, type Session, type SessionOptions } from './core/session.js';
-import { runStep, applyProposal, undoApplied, type StepRun } from './core/runner.js';
-import { UserError } from './core/errors.js';
-import type { Args } from './args.js';
-import { steps as allSteps } from '../steps/index.js';
-import { resultDocument, exitCodeFor } from './report/results.js';
-import { toSarif } from './report/sarif.js';
-import { renderRun, renderSummary, quoteArg } from './report/text.js';
-import { colorEnabled, palette, type Palette } from './report/color.js';
-import { canApply, RISK_TEXT, type Proposal } from './core/step.js';
-import type { AppliedRecord } from './core/profile.js';
+import { createSession, type Session, type SessionOptions } from './session.js';
+import { runStep, applyProposal, undoApplied, type StepRun } from '../core/runner.js';
+import { UserError } from '../core/errors.js';
+import type { Args } from '../args.js';
+import { resultDocument, exitCodeFor } from '../report/results.js';
+import { toSarif } from '../report/sarif.js';
+import { renderRun, renderSummary, quoteArg } from '../report/text.js';
+import { colorEnabled, palette, type Palette } from '../report/color.js';
+import { canApply, RISK_TEXT, type Proposal, type Step } from '../core/step.js';
+import type { AppliedRecord } from '../core/profile.js';
 
 export interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -22,8 +21,14 @@ export interface Io {
   version: string;
 }
 
-export function sessionOptions(args: Args, env: Io['env']): SessionOptions {
+/** What a command is handed: the terminal and environment, and the step registry it runs. */
+export interface AppIo extends Io {
+  registry: readonly Step[];
+}
+
+export function sessionOptions(args: Args, io: AppIo): SessionOptions {
   return {
+    registry: io.registry,
     host: args.host,
     files: args.files,
     composeFiles: args.composeFiles,
@@ -33,7 +38,7 @@ export function sessionOptions(args: Args, env: Io['env']): SessionOptions {
     daemonConfig: args.daemonConfig,
     restartCommand: args.restartCommand,
     dockerHost: args.dockerHost,
-    env,
+    env: io.env,
   };
 }
 
@@ -41,19 +46,19 @@ export function sessionOptions(args: Args, env: Io['env']): SessionOptions {
  * The session for a command: the named targets, or with --sandbox DIR the learn sandbox (made
  * when DIR is new or empty) with its recorded host, example files and its own state directory.
  */
-export async function sessionFor(args: Args, io: Io): Promise<Session> {
+export async function sessionFor(args: Args, io: AppIo): Promise<Session> {
   // A learn sandbox's state directory named with --state-dir: its changes were made against the
   // recorded host, so they are undone against it too, never against this machine's dockerd.
   if (!args.sandbox && args.stateDir && path.basename(path.resolve(args.stateDir)) === '.docker-harden' && existsSync(path.join(path.resolve(args.stateDir), '..', '.docker-harden-learn'))) {
     args = { ...args, sandbox: path.dirname(path.resolve(args.stateDir)) };
   }
-  if (!args.sandbox) return createSession(sessionOptions(args, io.env));
+  if (!args.sandbox) return createSession(sessionOptions(args, io));
   if (args.host || args.files.length > 0 || args.composeFiles.length > 0 || args.daemonConfig || args.dockerHost || args.restartCommand) {
     throw new UserError('--sandbox brings its own targets: the example daemon.json, Dockerfile and compose file, and a recorded host', 'Leave out --host, --file, --compose, --daemon-config, --docker-host and --restart-command when you use --sandbox.');
   }
-  const { prepareLearnSandbox } = await import('./core/learn.js');
+  const { prepareLearnSandbox } = await import('./learn.js');
   const sandbox = await prepareLearnSandbox({ dir: args.sandbox, env: io.env, log: (line) => io.stdout.write(`  ${line}\n`) });
-  return createSession({ ...sandbox.sessionOptions, only: args.only, ...(args.stateDir ? { stateDir: args.stateDir } : {}) });
+  return createSession({ ...sandbox.sessionOptions, registry: io.registry, only: args.only, ...(args.stateDir ? { stateDir: args.stateDir } : {}) });
 }
 
 function requireTargets(session: Session): void {
@@ -90,7 +95,7 @@ async function runAll(session: Session, io?: Io): Promise<StepRun[]> {
   return runs;
 }
 
-export async function checkCommand(args: Args, io: Io): Promise<number> {
+export async function checkCommand(args: Args, io: AppIo): Promise<number> {
   const session = await sessionFor(args, io);
   requireTargets(session);
   await loadDockerfiles(session, args);
@@ -98,11 +103,11 @@ export async function checkCommand(args: Args, io: Io): Promise<number> {
   return printRuns(runs, args, io, false);
 }
 
-function printRuns(runs: StepRun[], args: Args, io: Io, withDiffs: boolean): number {
+function printRuns(runs: StepRun[], args: Args, io: AppIo, withDiffs: boolean): number {
   if (args.format === 'json') {
     io.stdout.write(JSON.stringify(resultDocument(runs, io.version), null, 2) + '\n');
   } else if (args.format === 'sarif') {
-    io.stdout.write(JSON.stringify(toSarif(runs, { version: io.version, cwd: process.cwd(), steps: allSteps }), null, 2) + '\n');
+    io.stdout.write(JSON.stringify(toSarif(runs, { version: io.version, cwd: process.cwd(), steps: io.registry }), null, 2) + '\n');
   } else {
     const p = paletteFor(args, io);
     for (const run of runs) io.stdout.write(renderRun(run, p, withDiffs) + '\n');
@@ -134,7 +139,7 @@ function wantedProposals(run: StepRun, only: string[], withReview: boolean): Pro
   });
 }
 
-export async function fixCommand(args: Args, io: Io): Promise<number> {
+export async function fixCommand(args: Args, io: AppIo): Promise<number> {
   const session = await sessionFor(args, io);
   requireTargets(session);
   await loadDockerfiles(session, args);
@@ -217,19 +222,19 @@ export async function fixCommand(args: Args, io: Io): Promise<number> {
   }
 }
 
-export function stepsCommand(args: Args, io: Io): number {
+export function stepsCommand(args: Args, io: AppIo): number {
   if (args.format === 'json') {
-    io.stdout.write(JSON.stringify(allSteps.map((s) => ({ order: s.meta.order, id: s.meta.id, scope: s.meta.scope, title: s.meta.title, summary: s.meta.summary })), null, 2) + '\n');
+    io.stdout.write(JSON.stringify(io.registry.map((s) => ({ order: s.meta.order, id: s.meta.id, scope: s.meta.scope, title: s.meta.title, summary: s.meta.summary })), null, 2) + '\n');
     return 0;
   }
   const p = paletteFor(args, io);
-  for (const s of allSteps) {
+  for (const s of io.registry) {
     io.stdout.write(`${String(s.meta.order).padStart(2)}. ${s.meta.id.padEnd(31)} ${p.dim(s.meta.scope.padEnd(10))} ${s.meta.title}\n`);
   }
   return 0;
 }
 
-export async function undoCommand(args: Args, io: Io): Promise<number> {
+export async function undoCommand(args: Args, io: AppIo): Promise<number> {
   const session = await sessionFor(args, io);
   const p = paletteFor(args, io);
   const out = (line: string) => io.stdout.write(line + '\n');
