@@ -150,9 +150,11 @@ export async function startInteractive(args: Args, io: Io): Promise<number> {
     }
     const [{ render }, React, { App }] = await Promise.all([import('ink'), import('react'), import('./app.js')]);
     keysRawBeforeRender();
+    let code = 0;
     const instance = render(
       React.createElement(App, {
         walk,
+        onExit: (c: number) => (code = c),
         color,
         stopOnPassing: plan.learn,
         // In the learn sandbox, files are named relative to the sandbox.
@@ -168,7 +170,7 @@ export async function startInteractive(args: Args, io: Io): Promise<number> {
       { stdout: io.stdout as NodeJS.WriteStream, exitOnCtrlC: false, patchConsole: false },
     );
     await instance.waitUntilExit();
-    return 0;
+    return code;
   } finally {
     await session.store.unlock();
   }

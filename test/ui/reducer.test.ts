@@ -96,7 +96,7 @@ describe('wizard reducer', () => {
     it('q while loading quits', () => {
       const s = run(initialState({ items: [item(0)] }), { type: 'effects-taken', count: 1 }, key('q'));
       expect(s.screen).toBe('quit');
-      expect(s.effects).toEqual([{ kind: 'exit' }]);
+      expect(s.effects).toEqual([{ kind: 'exit', code: 0 }]);
     });
 
     it('ignores other keys while loading', () => {
@@ -281,7 +281,7 @@ describe('wizard reducer', () => {
     it('q quits and asks for exit', () => {
       const s = run(loaded(), key('q'));
       expect(s.screen).toBe('quit');
-      expect(s.effects).toEqual([{ kind: 'exit' }]);
+      expect(s.effects).toEqual([{ kind: 'exit', code: 0 }]);
     });
 
     it('Ctrl+C quits', () => {
@@ -348,10 +348,10 @@ describe('wizard reducer', () => {
       expect(run(s, key('1'), key('2')).screen).toBe('confirm');
     });
 
-    it('Ctrl+C at confirm quits without applying', () => {
+    it('Ctrl+C at confirm quits without applying, with exit code 130', () => {
       const s = run(atConfirm(), CTRL_C);
       expect(s.screen).toBe('quit');
-      expect(s.effects).toEqual([{ kind: 'exit' }]);
+      expect(s.effects).toEqual([{ kind: 'exit', code: 130 }]);
     });
   });
 
@@ -440,7 +440,18 @@ describe('wizard reducer', () => {
     });
 
     it('a pasted chunk is kept, without control characters', () => {
-      expect(run(atReason(), key('needs\tcurl\r')).reason).toBe('needscurl');
+      expect(run(atReason(), key('needs\tcurl')).reason).toBe('needscurl');
+    });
+
+    it('a paste that ends with its Enter is taken whole and saved, as typing it and Enter would be', () => {
+      const typed = run(atReason(), ...[...'base image is pinned'].map((c) => key(c)), ENTER);
+      const pasted = run(atReason(), key('base image is pinned\r'));
+      expect(pasted.screen).not.toBe('reason');
+      expect(pasted.effects.at(-1)).toEqual({ kind: 'decide', index: 0, decision: { status: 'skipped', reason: 'base image is pinned' } });
+      expect(pasted.effects).toEqual(typed.effects);
+      expect(pasted.items[0]!.decision).toMatchObject({ status: 'skipped', reason: 'base image is pinned' });
+      // Only the first line of a multi-line paste: the rest is not typed into the next screen.
+      expect(run(atReason(), key('first line\nsecond line\r')).items[0]!.decision).toMatchObject({ reason: 'first line' });
     });
 
     it('arrows, Tab and Ctrl keys do not type; Ctrl+U clears', () => {
@@ -519,7 +530,7 @@ describe('wizard reducer', () => {
       for (const a of [ENTER, ESC, key('q')]) {
         const s = run(atSummary(), a);
         expect(s.screen).toBe('quit');
-        expect(s.effects.at(-1)).toEqual({ kind: 'exit' });
+        expect(s.effects.at(-1)).toEqual({ kind: 'exit', code: 0 });
       }
     });
 
