@@ -612,14 +612,15 @@ function measure(state: WizardState, info: WizardInfo, viewport: Viewport) {
   const cols = Math.max(20, viewport.cols);
   const top = topRows(p, state, viewport.rows, cols);
   const pane = wrapAll(p.pane, cols);
+  const rows = usableRows(viewport);
   let bottom = p.bottom(cols, false);
-  let room = viewport.rows - top.length - bottom.length;
+  let room = rows - top.length - bottom.length;
   if (pane.length > room) {
     bottom = p.bottom(cols, true);
     // One row for the scroll line.
-    room = viewport.rows - top.length - bottom.length - 1;
+    room = rows - top.length - bottom.length - 1;
   }
-  return { parts: p, cols, top, pane, bottom, room: Math.max(1, room) };
+  return { parts: p, cols, top, pane, bottom, rows, room: Math.max(1, room) };
 }
 
 /** Header and step line, then the notice: two rows at most on a bounded screen, the rest cut with an ellipsis. */
@@ -655,7 +656,7 @@ export function frame(state: WizardState, info: WizardInfo, viewport: Viewport):
   if (state.screen === 'quit' && Number.isFinite(viewport.rows)) return finalFrame(state, info, viewport);
   const m = measure(state, info, viewport);
   if (m.pane.length <= m.room) {
-    const spaced = m.top.length + m.pane.length + m.bottom.length + 2 <= viewport.rows;
+    const spaced = m.top.length + m.pane.length + m.bottom.length + 2 <= m.rows;
     return { top: m.top, pane: m.pane, bottom: m.bottom, spaced };
   }
   const max = m.pane.length - m.room;
@@ -677,12 +678,20 @@ function finalFrame(state: WizardState, info: WizardInfo, viewport: Viewport): F
   const cols = Math.max(20, viewport.cols);
   const p = parts(state, info);
   const top = topRows(p, state, viewport.rows, cols);
-  // The last line of the terminal is left for the shell's prompt.
-  const room = Math.max(1, viewport.rows - 1 - top.length);
+  const room = Math.max(1, usableRows(viewport) - top.length);
   let pane = wrapAll(summaryPane(state, info, true), cols);
   if (pane.length > room) pane = wrapAll(summaryPane(state, info, true, false), cols);
   if (pane.length > room) pane = pane.slice(pane.length - room);
-  return { top, pane, bottom: [], spaced: top.length + pane.length + 1 < viewport.rows - 1 };
+  return { top, pane, bottom: [], spaced: top.length + pane.length + 1 <= usableRows(viewport) };
+}
+
+/**
+ * A frame is one row shorter than the terminal: the cursor rests on the row under it. A frame that
+ * fills the terminal makes Ink clear the whole screen (and the scrollback) on the next one and
+ * leaves the last frame without its newline.
+ */
+function usableRows(viewport: Viewport): number {
+  return viewport.rows - 1;
 }
 
 /** Plain text of rows, for tests and logs. */
