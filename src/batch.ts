@@ -171,7 +171,9 @@ export async function fixCommand(args: Args, io: Io): Promise<number> {
             recheck: () => runStep(step, ctx),
             log: (line) => out(p.dim(`  ${line}`)),
           });
-          out(`  ${outcome.status === 'applied' ? p.green(outcome.message) : p.yellow(outcome.message)}`);
+          // In a learn sandbox nothing real changed: say what was written there and what was only simulated.
+          const message = args.sandbox ? (await import('./core/learn.js')).sandboxOutcome(outcome.message, next) : outcome.message;
+          out(`  ${outcome.status === 'applied' ? p.green(message) : p.yellow(message)}`);
           if (outcome.status === 'rolled-back' || outcome.status === 'failed') exit = Math.max(exit, 1);
           run = await runStep(step, ctx);
         }
@@ -230,7 +232,7 @@ export async function undoCommand(args: Args, io: Io): Promise<number> {
     let record: AppliedRecord | undefined;
     if (id) {
       record = profile.applied.find((r) => r.id === id);
-      if (!record) throw new UserError(`no applied change with id "${id}"`, 'Run `docker-harden undo --list` to see them.');
+      if (!record) throw new UserError(`no applied change with id "${id}"`, `Run \`docker-harden undo${args.sandbox ? ` --sandbox ${quoteArg(args.sandbox)}` : ''} --list\` to see them.`);
       if (record !== open[open.length - 1] && !args.force) {
         const newer = open.filter((r) => r.at > record!.at && r.files.some((f) => record!.files.some((g) => g.path === f.path)));
         if (newer.length > 0) throw new UserError(`change ${id} has newer changes to the same file on top of it`, `Undo ${newer.map((r) => r.id).join(', ')} first (newest first).`);

@@ -161,7 +161,8 @@ export async function startInteractive(args: Args, io: Io): Promise<number> {
         cwd: plan.sandbox ?? process.cwd(),
         info: {
           profile: plan.profile,
-          undoCommand: undoCommandFor(plan.options),
+          // In the learn sandbox, undo goes through the sandbox (its recorded host), never this machine.
+          undoCommand: plan.sandbox ? `docker-harden undo --sandbox ${quoteArg(plan.sandbox)}` : undoCommandFor(plan.options),
           sandbox: plan.sandbox,
           resumeCommand: plan.sandbox ? `docker-harden learn --sandbox ${quoteArg(plan.sandbox)}` : undefined,
           appliedEarlier: walk.appliedEarlier().length,

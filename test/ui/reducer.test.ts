@@ -647,3 +647,81 @@ describe('wizard reducer', () => {
     });
   });
 });
+
+describe('learn sandbox wording', () => {
+  const simulatedFix: Proposal = { ...fileFix, id: 'falco', commands: [{ title: 'install', argv: ['apt-get', 'install', 'falco'], run: true }] };
+
+  function applyingIn(sandbox: string | undefined): WizardState {
+    const items = [item(0)];
+    let s = initialState({ items, info: { profile: 'learn', undoCommand: 'docker-harden undo', ...(sandbox ? { sandbox } : {}) } });
+    s = run(s, { type: 'effects-taken', count: 1 }, { type: 'checked', index: 0, result: FAIL, proposals: [simulatedFix] }, { type: 'loaded' });
+    return run(s, key('a'), key('y'));
+  }
+
+  it('in the sandbox, a fix whose commands were only described is "simulated", never "applied; the check now passes"', () => {
+    const s = run(applyingIn('/tmp/sb'), { type: 'apply-finished', index: 0, status: 'applied', message: 'applied; the check now passes', result: PASS, proposals: [], decision: { status: 'done', at: 't' } });
+    expect(s.notice?.text).toBe('title 0: simulated in the learn sandbox (no command ran): the sandbox copy was written; the check of the sandbox now passes');
+    expect(s.notice?.text).not.toContain('applied');
+  });
+
+  it('outside the sandbox the engine\'s words are shown as they are', () => {
+    const s = run(applyingIn(undefined), { type: 'apply-finished', index: 0, status: 'applied', message: 'applied; the check now passes', result: PASS, proposals: [], decision: { status: 'done', at: 't' } });
+    expect(s.notice?.text).toBe('title 0: applied; the check now passes');
+  });
+});
+
+describe('scrolling and size', () => {
+  const longFix: Proposal = { ...fileFix, changes: [{ path: '/tmp/Dockerfile', before: 'FROM x\n', after: `FROM x\n${Array.from({ length: 60 }, (_, i) => `LABEL n${i}=v`).join('\n')}\n` }] };
+  const PGDN = key('', { pageDown: true });
+  const PGUP = key('', { pageUp: true });
+  const END = key('', { end: true });
+  const HOME = key('', { home: true });
+
+  function at(rows: number, cols = 80): WizardState {
+    let s = initialState({ items: [item(0), item(1)], viewport: { rows, cols } });
+    s = run(s, { type: 'effects-taken', count: 1 });
+    for (const i of [0, 1]) s = run(s, { type: 'checked', index: i, result: FAIL, proposals: [longFix] });
+    return reducer(s, { type: 'loaded' });
+  }
+
+  it('PgDn, PgUp, End and Home move the pane within its bounds; the menu cursor stays', () => {
+    const s = at(24);
+    const down = run(s, PGDN);
+    expect(down.scroll).toBeGreaterThan(0);
+    expect(down.choiceCursor).toBe(0);
+    const end = run(s, END);
+    expect(end.scroll).toBeGreaterThan(down.scroll);
+    expect(run(end, PGDN).scroll).toBe(end.scroll);
+    expect(run(end, END)).toBe(end);
+    expect(run(end, HOME).scroll).toBe(0);
+    expect(run(s, PGUP)).toBe(s);
+  });
+
+  it('a pane that fits does not scroll', () => {
+    const s = at(500);
+    expect(run(s, PGDN, END).scroll).toBe(0);
+  });
+
+  it('a new step or screen starts at the top of its pane', () => {
+    const end = run(at(24), END);
+    expect(run(end, key('l')).scroll).toBe(0);
+    expect(run(end, key('e')).scroll).toBe(0);
+  });
+
+  it('a resize keeps the scroll position within the new bounds', () => {
+    const end = run(at(24), END);
+    const taller = run(end, { type: 'resize', rows: 60, cols: 80 });
+    expect(taller.viewport).toEqual({ rows: 60, cols: 80 });
+    expect(taller.scroll).toBeLessThan(end.scroll);
+    expect(run(taller, END).scroll).toBe(taller.scroll);
+    expect(run(end, { type: 'resize', rows: 500, cols: 80 }).scroll).toBe(0);
+  });
+
+  it('on the explanation ↑↓ scroll too', () => {
+    const s0 = at(12);
+    const explain = Array.from({ length: 30 }, (_, i) => `line ${i}`).join('\n');
+    const s = run({ ...s0, items: s0.items.map((it, i) => (i === 0 ? { ...it, explain } : it)) }, key('e'));
+    expect(run(s, DOWN).scroll).toBe(1);
+    expect(run(s, DOWN, UP).scroll).toBe(0);
+  });
+});
