@@ -554,7 +554,8 @@ function confirmRow(state: WizardState): Row {
 interface Parts {
   top: Line[];
   pane: Line[];
-  bottom: (cols: number, scrolls: boolean) => Row[];
+  /** `footer` false: leave out the keys line where the menu already names the keys (a short terminal). */
+  bottom: (cols: number, scrolls: boolean, footer: boolean) => Row[];
   /** The pane row to keep on screen (a list cursor, the latest log line); else the scroll offset is used. */
   follow?: number;
 }
@@ -575,14 +576,14 @@ function parts(state: WizardState, info: WizardInfo): Parts {
       return { top, pane: [{ segs: [seg(`checking ${item?.id} again: a change applied since its first check may have changed what it finds…`)] }], bottom: footer };
     case 'step':
       withStep();
-      return { top, pane: item ? stepPane(item, state.proposalIndex) : [], bottom: (cols, scrolls) => [...menuRows(state, cols), ...footer(cols, scrolls)] };
+      return { top, pane: item ? stepPane(item, state.proposalIndex) : [], bottom: (cols, scrolls, keys) => [...menuRows(state, cols), ...(keys ? footer(cols, scrolls) : [])] };
     case 'list':
       return { top, pane: [{ segs: [seg('All steps', { bold: true })] }, ...stepRows(state, state.listCursor, true)], bottom: footer, follow: state.listCursor + 1 };
     case 'confirm': {
       withStep();
       const proposal = item?.proposals[state.proposalIndex];
       const pane = item && isApplicable(proposal) ? confirmPane(item, proposal, info) : [];
-      return { top, pane, bottom: (cols, scrolls) => [...wrapLine({ segs: confirmRow(state) }, cols), ...footer(cols, scrolls)] };
+      return { top, pane, bottom: (cols, scrolls, keys) => [...wrapLine({ segs: confirmRow(state) }, cols), ...(keys ? footer(cols, scrolls) : [])] };
     }
     case 'applying': {
       withStep();
@@ -593,8 +594,14 @@ function parts(state: WizardState, info: WizardInfo): Parts {
     case 'reason': {
       withStep();
       const pane: Line[] = item ? [{ segs: [seg('Skip '), seg(item.title, { bold: true }), seg('. Why? The reason is kept in the profile and shown in the summary.')] }] : [];
-      const input: Line = { segs: [seg('reason› ', { color: 'cyan' }), seg(state.reason), seg(' ', { inverse: true })], indent: 8 };
-      return { top, pane, bottom: (cols, scrolls) => [...wrapLine(input, cols), ...footer(cols, scrolls)] };
+      // A long reason shows its end, where the typing is: three rows at most.
+      const input = (cols: number): Line => {
+        const max = 3 * (cols - 8) - 2;
+        const chars = [...sanitise(state.reason)];
+        const shown = chars.length > max ? `…${chars.slice(-(max - 1)).join('')}` : chars.join('');
+        return { segs: [seg('reason› ', { color: 'cyan' }), seg(shown), seg(' ', { inverse: true })], indent: 8 };
+      };
+      return { top, pane, bottom: (cols, scrolls, keys) => [...wrapLine(input(cols), cols), ...(keys ? footer(cols, scrolls) : [])] };
     }
     case 'explain':
       withStep();
@@ -607,33 +614,45 @@ function parts(state: WizardState, info: WizardInfo): Parts {
 }
 
 /** The pane's rows at this size, and how many of them fit on screen. */
+/** Fewer pane rows than this and the fixed parts give up rows: first the keys line, then wrapped header rows. */
+const MIN_PANE = 3;
+
 function measure(state: WizardState, info: WizardInfo, viewport: Viewport) {
   const p = parts(state, info);
   const cols = Math.max(20, viewport.cols);
-  const top = topRows(p, state, viewport.rows, cols);
   const pane = wrapAll(p.pane, cols);
   const rows = usableRows(viewport);
-  let bottom = p.bottom(cols, false);
-  let room = rows - top.length - bottom.length;
-  if (pane.length > room) {
-    bottom = p.bottom(cols, true);
-    // One row for the scroll line.
-    room = rows - top.length - bottom.length - 1;
+  let fit = { top: [] as Row[], bottom: [] as Row[], room: 0 };
+  for (const tight of [0, 1, 2]) {
+    const top = topRows(p, state, viewport.rows, cols, tight >= 2);
+    let bottom = p.bottom(cols, false, tight < 1);
+    let room = rows - top.length - bottom.length;
+    if (pane.length > room) {
+      bottom = p.bottom(cols, true, tight < 1);
+      // One row for the scroll line.
+      room = rows - top.length - bottom.length - 1;
+    }
+    fit = { top, bottom, room };
+    if (room >= Math.min(MIN_PANE, pane.length)) break;
   }
-  return { parts: p, cols, top, pane, bottom, rows, room: Math.max(1, room) };
+  return { parts: p, cols, top: fit.top, pane, bottom: fit.bottom, rows, room: Math.max(1, fit.room) };
+}
+
+/** A row cut to `cols` with an ellipsis when it was longer. */
+function cut(rows: Row[], cols: number): Row {
+  const text = rows.map(rowText).join(' ');
+  const first = rows[0] ?? [];
+  if (rows.length <= 1) return first;
+  return [{ ...first[0], text: `${[...text].slice(0, Math.max(0, cols - 1)).join('')}…` }];
 }
 
 /** Header and step line, then the notice: two rows at most on a bounded screen, the rest cut with an ellipsis. */
-function topRows(p: Parts, state: WizardState, rows: number, cols: number): Row[] {
-  const top = wrapAll(p.top, cols);
+function topRows(p: Parts, state: WizardState, rows: number, cols: number, oneRowEach = false): Row[] {
+  const top = oneRowEach ? p.top.map((l) => cut(wrapLine(l, cols), cols)) : wrapAll(p.top, cols);
   if (!state.notice) return top;
   const notice = wrapLine(noticeLine(state.notice), cols);
-  if (Number.isFinite(rows) && notice.length > 2) {
-    notice.splice(2);
-    const last = notice[1]!;
-    const text = rowText(last);
-    last.splice(0, last.length, { ...last[0], text: `${[...text].slice(0, Math.max(0, cols - 1)).join('')}…` });
-  }
+  const most = oneRowEach ? 1 : 2;
+  if (Number.isFinite(rows) && notice.length > most) return [...top, ...notice.slice(0, most - 1), cut(notice.slice(most - 1), cols)];
   return [...top, ...notice];
 }
 
