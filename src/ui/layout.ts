@@ -337,6 +337,13 @@ function shorten(text: string, max = 40): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
+const RISK_COLOUR: Record<NonNullable<Proposal['risk']>, Colour> = { safe: 'green', review: 'yellow', advice: 'cyan' };
+
+/** The proposal's risk, when the step gives one: safe, review (may break something) or advice. */
+function riskSegs(proposal: Proposal): Seg[] {
+  return proposal.risk ? [seg(' '), seg(`[risk: ${proposal.risk}]`, { color: RISK_COLOUR[proposal.risk] })] : [];
+}
+
 function proposalView(item: ItemView, index: number): Line[] {
   const proposal = item.proposals[index];
   if (!proposal) return [];
@@ -346,6 +353,7 @@ function proposalView(item: ItemView, index: number): Line[] {
     segs: [
       seg(many ? `Fix ${index + 1} of ${item.proposals.length}: ` : 'Fix: ', { bold: true, color: 'cyan' }),
       seg(proposal.title, { bold: true }),
+      ...riskSegs(proposal),
       ...(many ? [seg(' (←→ shows the other fixes)', { dim: true })] : []),
     ],
   });
@@ -450,7 +458,7 @@ function summaryPane(state: WizardState, info: WizardInfo, final: boolean, table
 
 /** What the confirmation says will happen; in the sandbox, that only the sandbox copy is written. */
 function confirmPane(item: ItemView, proposal: Proposal, info: WizardInfo): Line[] {
-  const out: Line[] = [{ segs: [seg(proposal.title, { bold: true }), seg(` (${item.id})`, { dim: true })] }];
+  const out: Line[] = [{ segs: [seg(proposal.title, { bold: true }), ...riskSegs(proposal), seg(` (${item.id})`, { dim: true })] }];
   const files = proposal.changes.map((c) => c.path);
   if (files.length > 0) {
     out.push({

@@ -77,6 +77,17 @@ describe('bounded layout', () => {
     expect(f.scrollLine && rowText(f.scrollLine)).toMatch(/^── 1-\d+ of \d+ · PgDn more ──$/);
   });
 
+  it('a proposal\'s risk, when the step gives one, is on the fix line and the confirmation', () => {
+    const all = states({ rows: 200, cols: 100 });
+    const [, step] = all.find(([n]) => n === 'step')!;
+    const risky = { ...step, items: step.items.map((it) => ({ ...it, proposals: it.proposals.map((p) => ({ ...p, risk: 'review' as const })) })) };
+    const fixLine = (st: WizardState) => frame(st, st.info, { rows: 200, cols: 100 }).pane.map(rowText).find((r) => r.startsWith('Fix 1 of 2'))!;
+    expect(fixLine(risky)).toMatch(/^Fix 1 of 2: Fix word0 .* \[risk: review\]/);
+    expect(fixLine(step)).not.toContain('risk');
+    const confirm = reducer(risky, { type: 'key', input: 'a', key: {} });
+    expect(frame(confirm, confirm.info, { rows: 200, cols: 100 }).pane.map(rowText)[0]).toMatch(/\[risk: review\] \(scan-host-config\)$/);
+  });
+
   it('a long notice is cut to two rows with an ellipsis', () => {
     const [, state] = states({ rows: 24, cols: 80 }).find(([n]) => n === 'step')!;
     const f = frame(state, state.info, { rows: 24, cols: 80 });
