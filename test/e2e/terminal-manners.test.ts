@@ -51,6 +51,21 @@ describe('terminal manners', () => {
     expect(readFileSync(ws.dockerfile, 'utf8')).toBe(DOCKERFILE);
   });
 
+  it('Ctrl-C at the learn offer: nothing changed, exit 130, the output ends with a newline', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dh-pty-offer-'));
+    const run = spawnCli([], { cwd: dir, env: { DOCKER_HOST: 'unix:///nonexistent/docker-harden-test.sock' } });
+    try {
+      await run.waitFor('[Y/n]');
+      await run.press(KEY.ctrlC);
+      await run.waitFor('Nothing was changed.');
+      expect(await finish(run)).toBe(130);
+    } finally {
+      run.kill();
+    }
+    expect(endsWithNewline(run)).toBe(true);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it('q in the wizard exits 0, and its output ends with a newline too', async () => {
     const ws = workspace();
     const run = spawnCli(['--file', ws.dockerfile, '--only', 'non-root-user', '--state-dir', ws.stateDir], { cwd: ws.dir, cols: 60, rows: 20 });
