@@ -1,7 +1,7 @@
 /** `docker-harden learn --sandbox DIR` without a terminal: make (or resume) the sandbox and say how to walk it. */
 import type { Args } from '../args.js';
 import type { Io } from './batch.js';
-import { prepareLearnSandbox } from './learn.js';
+import { prepareLearnSandbox } from '../core/learn.js';
 import { quoteArg } from '../report/text.js';
 
 export async function learnSandboxCommand(args: Args, io: Io): Promise<number> {

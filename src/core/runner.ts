@@ -43,6 +43,8 @@ export async function runStep(step: Step, ctx: Context): Promise<StepRun> {
     } catch (err) {
       result.findings.push({ code: 'DH-FIX-ERROR', message: `could not compute a fix: ${formatError(err)}`, severity: 'info' });
     }
+    // The learn sandbox writes its own copy of a host file: its diffs name that copy.
+    if (ctx.learn && proposals.length > 0) (await import('./learn.js')).nameSandboxCopies(proposals, ctx.host);
   }
   // A finding names its fix only when that proposal is really offered this time.
   for (const f of result.findings) if (f.fixedBy && !proposals.some((p) => p.id === f.fixedBy)) delete f.fixedBy;

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import ajvDraft04 from 'ajv-draft-04';
 import ajvFormats from 'ajv-formats';
-import { prepareLearnSandbox } from '../../src/app/learn.js';
+import { prepareLearnSandbox } from '../../src/core/learn.js';
 import { createSession } from '../../src/app/session.js';
 import { runStep, type StepRun } from '../../src/core/runner.js';
 import { steps, STEP_IDS } from '../../steps/index.js';
