@@ -89,8 +89,18 @@ export function parseArgs(argv: string[]): Args {
     version: false,
   };
   let commandSeen = false;
+  let optionsEnded = false;
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]!;
+    // After `--` every word is a file name, even one that starts with a dash.
+    if (token === '--' && !optionsEnded) {
+      optionsEnded = true;
+      continue;
+    }
+    if (optionsEnded && commandSeen) {
+      args.positional.push(token);
+      continue;
+    }
     const eq = token.startsWith('--') ? token.indexOf('=') : -1;
     const name = eq > 0 ? token.slice(0, eq) : token;
     if (name in VALUE_FLAGS) {
