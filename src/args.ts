@@ -171,9 +171,10 @@ const USER_COMMANDS = ['learn', 'check', 'fix', 'undo', 'steps', 'report', 'plug
  */
 export function targetKind(file: string): 'dockerfile' | 'compose' | 'daemon-config' | undefined {
   const base = file.replace(/\/+$/, '').split('/').pop() ?? '';
-  if (/^(Dockerfile|Containerfile)(\..+)?$/i.test(base) || /\.(Dockerfile|Containerfile)$/i.test(base)) return 'dockerfile';
-  if (/^(docker-)?compose([.-][^/]*)?\.ya?ml$/i.test(base)) return 'compose';
-  if (/^daemon\.json$/i.test(base)) return 'daemon-config';
+  // Case as docker and compose look for them; the same patterns as .pre-commit-hooks.yaml and action.yml.
+  if (/^(Dockerfile|Containerfile)(\..+)?$/.test(base) || /\.([Dd]ockerfile|[Cc]ontainerfile)$/.test(base)) return 'dockerfile';
+  if (/^(docker-)?compose([.-][^/]*)?\.ya?ml$/.test(base)) return 'compose';
+  if (base === 'daemon.json') return 'daemon-config';
   return undefined;
 }
 
