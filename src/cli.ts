@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, splitDockerGlobals, type Args, type DockerGlobals } from './args.js';
-import { UserError, formatError } from './core/errors.js';
+import { InterruptedError, UserError, formatError } from './core/errors.js';
 import { didYouMean } from './core/suggest.js';
 import { packageRoot } from './core/paths.js';
 import { MAIN_HELP, COMMAND_HELP } from './help.js';
@@ -76,6 +76,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
         throw new UserError(`the ${args.command} command is not available in this build`);
     }
   } catch (err) {
+    if (err instanceof InterruptedError) {
+      // The line with the question is ended, so the shell's prompt starts on its own line.
+      io.stdout.write('\n');
+      return 130;
+    }
     io.stderr.write(`docker-harden: ${formatError(err)}\n`);
     return 2;
   }
