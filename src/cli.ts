@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parseArgs, splitDockerGlobals, type Args, type DockerGlobals } from './args.js';
 import { InterruptedError, UserError, formatError } from './core/errors.js';
 import { didYouMean } from './core/suggest.js';
+import { sanitise } from './ui/layout.js';
 import { packageRoot } from './core/paths.js';
 import { MAIN_HELP, COMMAND_HELP } from './help.js';
 import type { Io } from './batch.js';
@@ -25,7 +26,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     args = parseArgs(plugin ? plugin.rest : argv);
     if (plugin) ({ args, io } = applyDockerGlobals(plugin.globals, args, io));
   } catch (err) {
-    io.stderr.write(`docker-harden: ${formatError(err)}\n`);
+    io.stderr.write(`docker-harden: ${printable(formatError(err))}\n`);
     return 2;
   }
   if (args.version) {
@@ -36,7 +37,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const topic = args.command === 'help' ? args.positional[0] : args.command;
     if (args.command === 'help' && topic && !COMMAND_HELP[topic]) {
       const topics = Object.keys(COMMAND_HELP);
-      io.stderr.write(`docker-harden: no help for "${topic}"\n  ${didYouMean(topic, topics)}Help is there for: ${topics.join(', ')}.\n`);
+      io.stderr.write(`docker-harden: ${printable(`no help for "${topic}"\n  ${didYouMean(topic, topics)}Help is there for: ${topics.join(', ')}.`)}\n`);
       return 2;
     }
     io.stdout.write(topic && COMMAND_HELP[topic] ? COMMAND_HELP[topic] : MAIN_HELP);
@@ -81,7 +82,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.stdout.write('\n');
       return 130;
     }
-    io.stderr.write(`docker-harden: ${formatError(err)}\n`);
+    io.stderr.write(`docker-harden: ${printable(formatError(err))}\n`);
     return 2;
   }
 }
@@ -123,4 +124,9 @@ function applyDockerGlobals(globals: DockerGlobals, args: Args, io: Io): { args:
     io.stderr.write(`docker-harden: debug: daemon from ${picked}; docker config ${env.DOCKER_CONFIG || '~/.docker'}\n`);
   }
   return { args, io: { ...io, env } };
+}
+
+/** An error for the terminal: names from argv, files and the environment lose control characters, line by line. */
+function printable(text: string): string {
+  return text.split('\n').map(sanitise).join('\n');
 }

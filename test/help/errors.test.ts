@@ -55,6 +55,13 @@ describe('did you mean', () => {
     expect((await run(['help', 'check'])).code).toBe(0);
   });
 
+  it('names from the command line reach the terminal without escape sequences', async () => {
+    const r = await run(['check', 'evil\u001b[31mred\u001b]0;title\u0007.txt']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('cannot tell what kind of file "evilred.txt" is');
+    expect(r.stderr).not.toMatch(/\u001b|\u0007/);
+  });
+
   it('a Dockerfile named where the command goes: how to check it', async () => {
     const r = await run(['Dockerfile']);
     expect(r.code).toBe(2);
