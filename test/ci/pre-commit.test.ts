@@ -1,31 +1,22 @@
 /**
  * The hook in .pre-commit-hooks.yaml, run by the real pre-commit (Debian's `pre-commit` package)
  * in a temporary git repository: a commit of a Dockerfile that runs as root is refused with the
- * finding; after the fix the commit goes through. The hook is used as `repo: local` with its
- * fields copied from .pre-commit-hooks.yaml and its entry pointed at this checkout's build
- * (language system: no download of a Node environment).
+ * finding; after the fix the commit goes through. The hook repository is a git repository holding
+ * this checkout's .pre-commit-hooks.yaml at a commit, named by path and rev as a user names ours;
+ * `docker-harden` on PATH is this checkout's bin, as `npm install -g .` would link it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parse as parseYaml, stringify as toYaml } from 'yaml';
+import { stringify as toYaml } from 'yaml';
 import { binPath, ensureBuilt, repoRoot } from '../helpers/cli.js';
 
 const preCommit = ['/usr/bin/pre-commit', '/usr/local/bin/pre-commit'].find((p) => existsSync(p));
 if (!preCommit) {
   if (process.env.DOCKER_HARDEN_REQUIRE_DOCKERD === '1') throw new Error('DOCKER_HARDEN_REQUIRE_DOCKERD=1 but pre-commit is not installed (apt-get install pre-commit)');
   console.warn('[docker-harden tests] pre-commit hook test skipped: pre-commit is not installed (apt-get install pre-commit)');
-}
-
-interface Hook {
-  id: string;
-  name: string;
-  entry: string;
-  language: string;
-  files: string;
-  require_serial?: boolean;
 }
 
 describe.skipIf(!preCommit)('the pre-commit hook, run by pre-commit', () => {
@@ -50,18 +41,19 @@ describe.skipIf(!preCommit)('the pre-commit hook, run by pre-commit', () => {
       DOCKER_HARDEN_STATE_DIR: path.join(dir, 'state'),
     };
     await execa('git', ['init', '-q', '-b', 'main', repo], { env, extendEnv: false });
-    const hooks = parseYaml(readFileSync(path.join(repoRoot, '.pre-commit-hooks.yaml'), 'utf8')) as Hook[];
-    const hook = hooks.find((h) => h.id === 'docker-harden')!;
-    const [command, ...commandArgs] = hook.entry.split(' ');
-    expect(command).toBe('docker-harden');
-    const config = {
-      repos: [
-        {
-          repo: 'local',
-          hooks: [{ ...hook, language: 'system', entry: `${process.execPath} ${binPath} ${commandArgs.join(' ')}`, args: ['--only', 'non-root-user'] }],
-        },
-      ],
-    };
+    const hookRepo = path.join(dir, 'hooks');
+    mkdirSync(hookRepo);
+    copyFileSync(path.join(repoRoot, '.pre-commit-hooks.yaml'), path.join(hookRepo, '.pre-commit-hooks.yaml'));
+    const inHooks = (args: string[]) => execa('git', args, { cwd: hookRepo, env, extendEnv: false });
+    await inHooks(['init', '-q', '-b', 'main']);
+    await inHooks(['add', '.pre-commit-hooks.yaml']);
+    await inHooks(['commit', '-q', '-m', 'hooks']);
+    const rev = (await inHooks(['rev-parse', 'HEAD'])).stdout.trim();
+    const bin = path.join(dir, 'bin');
+    mkdirSync(bin);
+    symlinkSync(binPath, path.join(bin, 'docker-harden'));
+    env.PATH = `${bin}:${path.dirname(process.execPath)}:${process.env.PATH}`;
+    const config = { repos: [{ repo: hookRepo, rev, hooks: [{ id: 'docker-harden', args: ['--only', 'non-root-user'] }] }] };
     writeFileSync(path.join(repo, '.pre-commit-config.yaml'), toYaml(config));
     writeFileSync(path.join(repo, 'README.md'), 'not a Dockerfile\n');
     const install = await execa(preCommit!, ['install'], { cwd: repo, env, extendEnv: false, reject: false });
