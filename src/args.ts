@@ -3,7 +3,7 @@ import { UserError } from './core/errors.js';
 import { splitWords } from './core/words.js';
 import { didYouMean } from './core/suggest.js';
 
-export const COMMANDS = ['wizard', 'learn', 'check', 'fix', 'undo', 'steps', 'report', 'plugin', 'docker-cli-plugin-metadata', 'help'] as const;
+export const COMMANDS = ['wizard', 'learn', 'check', 'fix', 'undo', 'steps', 'report', 'explain', 'plugin', 'docker-cli-plugin-metadata', 'help'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface Args {
@@ -162,7 +162,7 @@ export function parseArgs(argv: string[]): Args {
 }
 
 /** The commands a person types, for messages and suggestions. */
-const USER_COMMANDS = ['learn', 'check', 'fix', 'undo', 'steps', 'report', 'plugin', 'help'];
+const USER_COMMANDS = ['learn', 'check', 'fix', 'undo', 'steps', 'report', 'explain', 'plugin', 'help'];
 
 /**
  * What a file named on the command line is, by its name as pre-commit and CI pass it: Dockerfile,

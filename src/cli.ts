@@ -55,6 +55,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return (await import('./batch.js')).stepsCommand(args, io);
       case 'report':
         return await (await import('./report/command.js')).reportCommand(args, io);
+      case 'explain':
+        return (await import('./app/explain.js')).explainCommand(args, io, (await import('../steps/index.js')).steps);
       case 'plugin':
         return await (await import('./plugin.js')).pluginCommand(args, io);
       case 'docker-cli-plugin-metadata':

@@ -43,15 +43,16 @@ describe('did you mean', () => {
     const r = await run(['zzzzzz']);
     expect(r.code).toBe(2);
     expect(r.stderr).not.toMatch(/Did you mean/);
-    expect(r.stderr).toMatch(/Commands: learn, check, fix, undo, steps, report, plugin, help/);
-    expect(closest('x', ['check', 'fix'])).toBeUndefined();
+    expect(r.stderr).toMatch(/Commands: learn, check, fix, undo, steps, report, explain, plugin, help/);
+    expect(closest('qqqqqqqq', ['check', 'fix'])).toBeUndefined();
+    expect(closest('slim-base', ['slim-base-image', 'scan-host-config'])).toBe('slim-base-image');
   });
 
   it('help nosuch is exit 2 and names the topics there are; help check is 0', async () => {
     const r = await run(['help', 'nosuch']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/no help for "nosuch"/);
-    expect(r.stderr).toMatch(/Help is there for: check, fix, undo, steps, learn, report, plugin/);
+    expect(r.stderr).toMatch(/Help is there for: explain, check, fix, undo, steps, learn, report, plugin\./);
     expect((await run(['help', 'check'])).code).toBe(0);
   });
 
