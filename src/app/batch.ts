@@ -113,7 +113,7 @@ function printRuns(runs: StepRun[], args: Args, io: AppIo, withDiffs: boolean): 
     for (const run of runs) io.stdout.write(renderRun(run, p, withDiffs) + '\n');
     io.stdout.write(renderSummary(runs, p) + '\n');
   }
-  return exitCodeFor(runs);
+  return exitCodeFor(runs, args.failOn);
 }
 
 export function paletteFor(args: Args, io: Io): Palette {

@@ -9,6 +9,7 @@ import { createContext } from '../core/context.js';
 import { systemProbe, type Probe } from '../core/probe.js';
 import { ProfileStore, defaultStateDir } from '../core/profile.js';
 import { UserError } from '../core/errors.js';
+import { didYouMean } from '../core/suggest.js';
 import { packageRoot } from '../core/paths.js';
 import { createHostFacts } from '../host/client.js';
 import { createDaemonControl, daemonBeforeWrite } from '../host/service.js';
@@ -76,7 +77,7 @@ export function selectSteps(registry: readonly Step[], only: string[] | undefine
     const wanted = only.map((o) => o.split(':')[0]!);
     for (const id of wanted) {
       if (!registry.some((s) => s.meta.id === id)) {
-        throw new UserError(`unknown step "${id}" in --only`, 'Run `docker-harden steps` to list the step ids.');
+        throw new UserError(`unknown step "${id}" in --only`, `${didYouMean(id, registry.map((s) => s.meta.id))}Run \`docker-harden steps\` to list the step ids.`);
       }
     }
     chosen = registry.filter((s) => wanted.includes(s.meta.id));

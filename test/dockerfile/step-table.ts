@@ -9,7 +9,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diffLines } from 'diff';
-import { parse as parseYaml } from 'yaml';
 import type { Status, Step } from '../../src/core/step.js';
 import { SHARED_CODES } from '../../src/core/codes.js';
 import { contextFor, dockerfileTarget, memoryProbe, type MemoryWorld } from '../helpers/world.js';
@@ -44,13 +43,6 @@ export interface StepCase {
 }
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-/** Peer cases from ../shared/peer-cases/trivy-checks-docker/<name>.yaml: good and bad Dockerfiles. */
-export function trivyCases(name: string): { good: string[]; bad: string[] } {
-  const file = path.resolve(repoRoot, '..', 'shared', 'peer-cases', 'trivy-checks-docker', `${name}.yaml`);
-  const doc = parseYaml(readFileSync(file, 'utf8')) as { dockerfile: { good: string[]; bad: string[] } };
-  return doc.dockerfile;
-}
 
 export function runStepTable(step: Step, cases: StepCase[]): void {
   let dir: string;
