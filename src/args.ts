@@ -23,6 +23,8 @@ export interface Args {
   noColor: boolean;
   yes: boolean;
   dryRun: boolean;
+  /** fix --yes also applies proposals marked `review`. */
+  includeReview: boolean;
   force: boolean;
   list: boolean;
   help: boolean;
@@ -52,6 +54,7 @@ const BOOL_FLAGS: Record<string, keyof Args> = {
   '--yes': 'yes',
   '-y': 'yes',
   '--dry-run': 'dryRun',
+  '--include-review': 'includeReview',
   '--force': 'force',
   '--list': 'list',
   '--help': 'help',
@@ -73,6 +76,7 @@ export function parseArgs(argv: string[]): Args {
     noColor: false,
     yes: false,
     dryRun: false,
+    includeReview: false,
     force: false,
     list: false,
     help: false,

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createSession, type Session, type SessionOptions } from './core/session.js';
 import { runStep, applyProposal, undoApplied, type StepRun } from './core/runner.js';
-import { UserError } from './core/errors.js';
+import { UserError, formatError } from './core/errors.js';
 import type { Args } from './args.js';
 import { steps as allSteps } from '../steps/index.js';
 import { resultDocument, exitCodeFor } from './report/results.js';
@@ -128,6 +128,17 @@ function wantedProposals(run: StepRun, only: string[]): Proposal[] {
   });
 }
 
+/** A proposal the engine applies itself: file changes or commands it runs (not advice, not a choice). */
+function appliesItself(pr: Proposal): boolean {
+  return pr.risk !== 'advice' && (pr.changes.length > 0 || pr.commands.some((c) => c.run));
+}
+
+/** `safe` is applied by --yes; `review` needs --include-review or its step or id named with --only. */
+function riskAllowed(pr: Proposal, stepId: string, args: Args): boolean {
+  if (pr.risk !== 'review') return true;
+  return args.includeReview || args.only.includes(stepId) || args.only.includes(`${stepId}:${pr.id}`);
+}
+
 export async function fixCommand(args: Args, io: Io): Promise<number> {
   const session = await sessionFor(args, io);
   requireTargets(session);
@@ -146,54 +157,70 @@ export async function fixCommand(args: Args, io: Io): Promise<number> {
   try {
     const profile = await session.store.load();
     const ask = interactive ? createInterface({ input: process.stdin, output: process.stdout }) : undefined;
-    let exit = 0;
+    const pairs = session.pairs();
+    let errors = 0;
+    let badInput = false;
+    let remaining = false;
     try {
-      for (const { step, ctx } of session.pairs()) {
+      for (const { step, ctx } of pairs) {
         let run = await runStep(step, ctx);
         const attempted = new Set<string>();
         for (;;) {
-          const next = wantedProposals(run, args.only).find((pr) => !attempted.has(pr.id) && (pr.changes.length > 0 || pr.commands.some((c) => c.run)));
+          const next = wantedProposals(run, args.only).find((pr) => !attempted.has(pr.id) && appliesItself(pr) && riskAllowed(pr, step.meta.id, args));
           if (!next) break;
           attempted.add(next.id);
           out(renderRun({ ...run, proposals: [next] }, p, true));
           if (ask) {
-            const answer = (await ask.question(`Apply "${next.title}"? [y/N] `)).trim().toLowerCase();
+            const answer = (await ask.question(`Apply "${next.title}"${next.risk && next.risk !== 'safe' ? ` (${next.risk})` : ''}? [y/N] `)).trim().toLowerCase();
             if (answer !== 'y' && answer !== 'yes') {
               out(p.dim('  skipped'));
               continue;
             }
           }
-          const outcome = await applyProposal(step, ctx.target, next, {
-            store: session.store,
-            profile,
-            daemon: session.daemon,
-            beforeWrite: session.beforeWrite,
-            recheck: () => runStep(step, ctx),
-            log: (line) => out(p.dim(`  ${line}`)),
-          });
-          out(`  ${outcome.status === 'applied' ? p.green(outcome.message) : p.yellow(outcome.message)}`);
-          if (outcome.status === 'rolled-back' || outcome.status === 'failed') exit = Math.max(exit, 1);
+          // One proposal that cannot be applied (a file changed since, a folder that is a link) is
+          // reported, and the run goes on with the next.
+          try {
+            const outcome = await applyProposal(step, ctx.target, next, {
+              store: session.store,
+              profile,
+              daemon: session.daemon,
+              beforeWrite: session.beforeWrite,
+              recheck: () => runStep(step, ctx),
+              log: (line) => out(p.dim(`  ${line}`)),
+            });
+            out(`  ${outcome.status === 'applied' ? p.green(outcome.message) : p.yellow(outcome.message)}`);
+            if (outcome.status === 'rolled-back' || outcome.status === 'failed') remaining = true;
+          } catch (err) {
+            out(`  ${p.yellow(`not applied: ${formatError(err)}`)}`);
+            remaining = true;
+          }
           run = await runStep(step, ctx);
         }
-        // What the tool does not apply itself: commands to run by hand, advice to follow. Choices
-        // (the platforms step) are the wizard's to ask.
+        // What the tool does not apply itself: commands to run by hand, advice to follow, and
+        // changes held back by their risk. Choices (the platforms step) are the wizard's to ask.
+        for (const held of run.proposals.filter((pr) => appliesItself(pr) && !riskAllowed(pr, step.meta.id, args) && wantedProposals(run, args.only).includes(pr))) {
+          out(`${p.bold(step.meta.title)}: ${held.title} (${held.risk}; not applied: pass --include-review or --only ${step.meta.id}:${held.id})`);
+          if (held.description) out(`  ${held.description}`);
+        }
         for (const shown of run.proposals.filter((pr) => pr.changes.length === 0 && !pr.commands.some((c) => c.run) && !pr.choice)) {
           if (shown.commands.length === 0 && !shown.description) continue;
-          out(`${p.bold(step.meta.title)}: ${shown.title}${shown.commands.length ? '; run these yourself:' : ''}`);
+          out(`${p.bold(step.meta.title)}: ${shown.title}${shown.risk === 'advice' ? ' (advice)' : ''}${shown.commands.length ? '; run these yourself:' : ''}`);
           if (shown.commands.length === 0) out(`  ${shown.description}`);
           for (const c of shown.commands) out(`  ${c.argv.map(quoteArg).join(' ')}${c.asUser ? `   (as ${c.asUser})` : ''}`);
         }
         if (run.result.status === 'error') {
           // The check could not run (an invalid daemon.json, no daemon): say why, or fix is silent.
           out(renderRun(run, p, false));
-          exit = 2;
-        }
-        else if (run.result.status === 'fail' || run.result.status === 'warn') exit = Math.max(exit, 1);
+          errors++;
+          if (run.result.findings.some((f) => f.file)) badInput = true;
+        } else if (run.result.status === 'fail' || run.result.status === 'warn') remaining = true;
       }
     } finally {
       ask?.close();
     }
-    return exit;
+    // 2 for bad input or when no check could run at all; 1 while findings remain; 0 when done.
+    if (badInput || (pairs.length > 0 && errors === pairs.length)) return 2;
+    return remaining || errors > 0 ? 1 : 0;
   } finally {
     await session.store.unlock();
   }
