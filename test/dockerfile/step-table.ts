@@ -4,13 +4,13 @@
  * the next), then requires a pass, no further proposal, and exactly the expected lines changed.
  */
 import { expect, it, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diffLines } from 'diff';
 import { parse as parseYaml } from 'yaml';
-import type { Status, Step } from '../../src/core/step.js';
+import type { Risk, Status, Step } from '../../src/core/step.js';
 import { contextFor, dockerfileTarget, memoryProbe, type MemoryWorld } from '../helpers/world.js';
 
 export interface StepCase {
@@ -27,6 +27,10 @@ export interface StepCase {
     absent?: string[];
     /** Substrings of the check's notes. */
     notes?: string[];
+    /** The risk of each proposal, by id (every proposal must be listed); advice carries no change. */
+    risks?: Record<string, Risk>;
+    /** Substrings of the advice proposals' descriptions. */
+    advice?: string[];
     /** null: no proposal with a change. */
     afterFix?: {
       /** Lines the fix removes and adds (line diff, endings included in the comparison). */
@@ -44,7 +48,10 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 
 /** Peer cases from ../shared/peer-cases/trivy-checks-docker/<name>.yaml: good and bad Dockerfiles. */
 export function trivyCases(name: string): { good: string[]; bad: string[] } {
-  const file = path.resolve(repoRoot, '..', 'shared', 'peer-cases', 'trivy-checks-docker', `${name}.yaml`);
+  // The main checkout sits beside shared/; a worktree one level deeper (wt/<name>).
+  const rel = ['shared', 'peer-cases', 'trivy-checks-docker', `${name}.yaml`];
+  const near = path.resolve(repoRoot, '..', ...rel);
+  const file = existsSync(near) ? near : path.resolve(repoRoot, '..', '..', ...rel);
   const doc = parseYaml(readFileSync(file, 'utf8')) as { dockerfile: { good: string[]; bad: string[] } };
   return doc.dockerfile;
 }
@@ -69,7 +76,13 @@ export function runStepTable(step: Step, cases: StepCase[]): void {
     for (const f of result.findings) expect(f.file).toBe(file);
     for (const want of c.expect.notes ?? []) expect((result.notes ?? []).some((n) => n.includes(want)), `no note with "${want}" in ${JSON.stringify(result.notes)}`).toBe(true);
 
-    const proposals = (await step.propose!(ctx, result)).filter((p) => p.changes.length > 0);
+    const all = await step.propose!(ctx, result);
+    if (c.expect.risks) expect(Object.fromEntries(all.map((p) => [p.id, p.risk]))).toEqual(c.expect.risks);
+    for (const p of all) if (p.risk === 'advice') expect(p.changes, `advice ${p.id} is never written`).toEqual([]);
+    for (const want of c.expect.advice ?? []) {
+      expect(all.some((p) => p.risk === 'advice' && (p.description ?? '').includes(want)), `no advice with "${want}" in ${JSON.stringify(all.map((p) => p.description))}`).toBe(true);
+    }
+    const proposals = all.filter((p) => p.changes.length > 0);
     if (c.expect.afterFix === undefined) return;
     if (c.expect.afterFix === null) {
       expect(proposals.map((p) => p.title)).toEqual([]);
