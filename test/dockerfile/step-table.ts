@@ -46,12 +46,15 @@ export interface StepCase {
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/** ../shared/peer-cases/trivy-checks-docker: the main checkout sits beside shared/, a worktree (wt/<name>) one level deeper. */
+export const peerCasesDir = ((rel: string[]) => {
+  const near = path.resolve(repoRoot, '..', ...rel);
+  return existsSync(near) ? near : path.resolve(repoRoot, '..', '..', ...rel);
+})(['shared', 'peer-cases', 'trivy-checks-docker']);
+
 /** Peer cases from ../shared/peer-cases/trivy-checks-docker/<name>.yaml: good and bad Dockerfiles. */
 export function trivyCases(name: string): { good: string[]; bad: string[] } {
-  // The main checkout sits beside shared/; a worktree one level deeper (wt/<name>).
-  const rel = ['shared', 'peer-cases', 'trivy-checks-docker', `${name}.yaml`];
-  const near = path.resolve(repoRoot, '..', ...rel);
-  const file = existsSync(near) ? near : path.resolve(repoRoot, '..', '..', ...rel);
+  const file = path.join(peerCasesDir, `${name}.yaml`);
   const doc = parseYaml(readFileSync(file, 'utf8')) as { dockerfile: { good: string[]; bad: string[] } };
   return doc.dockerfile;
 }
