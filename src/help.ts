@@ -4,11 +4,12 @@ export const MAIN_HELP = `docker-harden: make a Docker host and a Dockerfile saf
 Usage:
   docker-harden                        the wizard: checks, explains, shows a diff, applies on a yes
   docker-harden learn                  the thirteen steps on a sandbox copy of example files
-  docker-harden check [targets]        report findings; exit 0 all pass, 1 findings, 2 error
+  docker-harden check [targets] [FILE...]  report findings; exit 0 all pass, 1 findings, 2 error
   docker-harden fix [targets] --yes    apply the proposed fixes (--dry-run prints the diffs only)
   docker-harden undo [--list] [ID]     restore what was applied, newest first
   docker-harden report [--format F]    decisions and a fresh check as text, md, json or sarif
   docker-harden steps                  the thirteen steps in order, with id and scope
+  docker-harden explain CODE           what a finding code (CIS-2.2, DH-USER-ROOT) means and how to fix it
   docker-harden plugin install         make \`docker harden ...\` work (Docker CLI plugin)
   docker-harden help COMMAND           help for one command, with examples
 
@@ -17,11 +18,15 @@ Targets:
   --file PATH, -f PATH    a Dockerfile (repeatable)
   --compose PATH          a compose file (repeatable)
   --sandbox DIR           a learn sandbox instead: its example files and recorded host
+  FILE...                 check, fix and report also take files by name: Dockerfile, Dockerfile.*,
+                          *.Dockerfile, Containerfile; compose.yaml, docker-compose*.yml
 
 Options:
   --only ID[,ID...]       only these steps (STEP:PROPOSAL for one fix; ids from \`docker-harden steps\`)
   --profile NAME          server, dockerfile or learn: which steps a run walks
   --json, --sarif         machine-readable output (--format json|sarif)
+  --fail-on LEVEL         check exits 1 only for a finding at or above critical, high, medium
+                          or low (default: any step that fails or warns)
   --state-dir DIR         where progress and backups are kept
   --daemon-config PATH    daemon.json to read and edit (default: the one dockerd uses)
   --restart-command CMD   how to restart dockerd (default: systemd, OpenRC or SysV)
@@ -35,6 +40,11 @@ Options:
   -h, --help              help: docker-harden check --help
   -V, --version           the version
 
+Docker CLI plugin: run as \`docker [flags] harden ...\`, docker's global flags are honoured:
+  --context NAME, -c NAME, --host URL, -H URL pick the daemon; --config DIR the client configuration;
+  --tls, --tlsverify, --tlscacert DIR/ca.pem, --tlscert DIR/cert.pem, --tlskey DIR/key.pem the TLS
+  files; --debug, -D, --log-level LEVEL, -l LEVEL (debug prints which daemon was picked).
+
 Environment:
   DOCKER_HOST             the daemon for --host (unix://, tcp://, ssh://)
   DOCKER_HARDEN_STATE_DIR the state directory when --state-dir is not given; otherwise
@@ -45,6 +55,7 @@ Environment:
 Examples:
   docker-harden learn                  start here on a machine with nothing to harden
   docker-harden check --file Dockerfile
+  docker-harden check Dockerfile compose.yaml --fail-on high
   docker-harden fix --file Dockerfile --only non-root-user --yes
   sudo docker-harden check --host --json
   sudo docker-harden fix --host --only scan-host-config:live-restore --dry-run
@@ -52,18 +63,38 @@ Examples:
 `;
 
 export const COMMAND_HELP: Record<string, string> = {
-  check: `Usage: docker-harden check [--host] [--file PATH]... [--compose PATH]... [--only IDS] [--json | --sarif]
+  explain: `Usage: docker-harden explain CODE [--json]
+
+Prints what a finding code means: its title, severity, why it matters, how to fix it, and the
+steps that report it with their references. Every finding shows its code: CIS Docker Benchmark
+ids (CIS-2.2) where the benchmark has one, docker-harden's own otherwise (DH-USER-ROOT).
+An unknown code exits 2 and names the nearest known one.
+
+Examples:
+  docker-harden explain DH-USER-ROOT
+  docker-harden explain CIS-2.2
+  docker-harden explain 2.14 --json
+`,
+  check: `Usage: docker-harden check [--host] [--file PATH]... [--compose PATH]... [FILE...] [--only IDS]
+                           [--fail-on LEVEL] [--json | --sarif]
        docker-harden check --sandbox DIR
 
 Checks each target against the steps and reports what it found, with file and line, and the fix
 each step proposes. Nothing is changed. Without a terminal nothing is asked.
 
+Files named without a flag (as pre-commit passes them) are told apart by name: Dockerfile,
+Dockerfile.*, *.Dockerfile and Containerfile are Dockerfiles; compose.yaml, compose.*.yaml and
+docker-compose*.yml are compose files. Any other name needs --file or --compose.
+
 Exit status: 0 when everything passes, 1 when there are findings, 2 when a check could not run
-(bad input, a daemon.json dockerd would refuse, no daemon for --host).
+(bad input, a daemon.json dockerd would refuse, no daemon for --host). --fail-on critical, high,
+medium or low sets the threshold: exit 1 only when a finding is at or above it. Without it any
+step that fails or warns exits 1 (a finding of any severity but info).
 
 Examples:
   docker-harden check --file Dockerfile
   docker-harden check --file Dockerfile --compose compose.yaml --json
+  docker-harden check Dockerfile docker-compose.yml --fail-on high
   docker-harden check --file Dockerfile --sarif > docker-harden.sarif
   sudo docker-harden check --host --only scan-host-config,protect-docker-socket
   docker-harden check --sandbox ./docker-harden-learn

@@ -23,7 +23,7 @@ export function pluginMetadata(version: string): Record<string, string> {
     Vendor: 'docker-harden',
     Version: version,
     ShortDescription: 'Harden a Docker host and Dockerfiles, one explained step at a time',
-    URL: 'https://www.npmjs.com/package/docker-harden',
+    URL: 'https://github.com/docker-harden/docker-harden',
   };
 }
 

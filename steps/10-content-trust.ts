@@ -3,7 +3,7 @@ import { stringify } from 'yaml';
 import type { DockerfileModel } from '../src/dockerfile/model.js';
 import { lineStarts, offsetAt } from '../src/dockerfile/edit.js';
 import { parseImageRef, type ImageRef } from '../src/dockerfile/images.js';
-import { defineStep, statusOf, type Context, type FileChange, type Finding, type Proposal } from '../src/core/step.js';
+import { defineStep, type CodeInfo, statusOf, type Context, type FileChange, type Finding, type Proposal } from '../src/core/step.js';
 import {
   CI_VERIFY_PATTERN,
   addInstructions,
@@ -198,6 +198,50 @@ async function resolveAdds(model: DockerfileModel, probe: Probe, dir: string): P
   return out;
 }
 
+/** Every finding code this step reports. */
+const CODES: Record<string, CodeInfo> = {
+  "DH-DCT-ON": {
+    title: "Docker Content Trust is switched on",
+    severity: 'medium',
+    help: "Docker Content Trust is retired and DOCKER_CONTENT_TRUST=1 breaks pulls of Official Images. Remove it; verify signatures with cosign or notation.",
+  },
+  "DH-DCT-OBSOLETE": {
+    title: "An obsolete Docker Content Trust setting is present",
+    severity: 'info',
+    help: "The setting changes nothing today. Remove it.",
+  },
+  "DH-BASE-ARG": {
+    title: "The base image comes from a build argument",
+    severity: 'info',
+    help: "Pin it by digest where the argument is set.",
+  },
+  "DH-BASE-FLOATING": {
+    title: "The base image uses a floating tag",
+    severity: 'medium',
+    help: "latest (or no tag) gives each build a different image. Pin a version and a digest.",
+  },
+  "DH-BASE-UNPINNED": {
+    title: "The base image is not pinned by digest",
+    severity: 'low',
+    help: "A tag can be moved to other content. Add @sha256:... to the FROM line (the proposal does).",
+  },
+  "DH-ADD-UNVERIFIED": {
+    title: "ADD fetches a URL without a checksum",
+    severity: 'medium',
+    help: "Nothing verifies what arrives. Add --checksum=sha256:..., or download in RUN and check a hash or signature.",
+  },
+  "DH-ADD-LOCAL": {
+    title: "ADD of a local file that is not an archive",
+    severity: 'low',
+    help: "COPY does the same without ADD's URL fetching and unpacking.",
+  },
+  "DH-CI-NO-VERIFY": {
+    title: "No signature check in CI",
+    severity: 'info',
+    help: "Nothing runs cosign verify (or notation verify) on the images built or deployed.",
+  },
+};
+
 export default defineStep({
   meta: {
     id: 'content-trust',
@@ -217,6 +261,7 @@ export default defineStep({
       'and avoid `ADD` of a URL, which fetches content nothing checks. A digest is only ever taken from an image this ' +
       'Docker daemon has pulled or pushed: never guessed. A pinned image no longer picks up fixes by itself: that is ' +
       'what the update bot is for.',
+    codes: CODES,
     references: [
       { title: 'Docker: content trust retirement', url: 'https://www.docker.com/blog/retiring-docker-content-trust/' },
       { title: 'Dockerfile FROM: pin by digest', url: 'https://docs.docker.com/reference/dockerfile/#from' },
@@ -239,7 +284,7 @@ export default defineStep({
         // Only DOCKER_CONTENT_TRUST turns verification on; the _SERVER setting alone changes nothing.
         const breaks = s.name === 'DOCKER_CONTENT_TRUST' && isOn(s.value);
         findings.push({
-          message: breaks
+          code: breaks ? 'DH-DCT-ON' : 'DH-DCT-OBSOLETE', message: breaks
             ? `${s.name}=${s.value} is set: Docker Content Trust is retired and this breaks pulls of Official Images`
             : `${s.name} is set (to "${s.value}"): an obsolete setting of the retired Docker Content Trust`,
           severity: breaks ? 'medium' : 'info',
@@ -251,7 +296,7 @@ export default defineStep({
       const envValue = ctx.env.DOCKER_CONTENT_TRUST;
       if (envValue !== undefined && !settings.some((s) => s.name === 'DOCKER_CONTENT_TRUST')) {
         findings.push({
-          message: `DOCKER_CONTENT_TRUST=${envValue} is set in this environment, by no file looked at (a service's Environment=, CI variables, or a file sourced elsewhere)`,
+          code: isOn(envValue) ? 'DH-DCT-ON' : 'DH-DCT-OBSOLETE', message: `DOCKER_CONTENT_TRUST=${envValue} is set in this environment, by no file looked at (a service's Environment=, CI variables, or a file sourced elsewhere)`,
           severity: isOn(envValue) ? 'medium' : 'info',
           evidence: `looked at ${SYSTEM_FILES.join(', ')}, /etc/profile.d/*, and ~/${USER_FILES.join(', ~/')}`,
         });
@@ -269,12 +314,13 @@ export default defineStep({
       if (from.kind === 'variable') {
         // A build argument whose default is already pinned by digest is pinned.
         if ((argDefaultRef(model, from) ?? (copies.includes(from) ? from.ref : null))?.digest) continue;
-        findings.push({ message: `${what} \`${from.written}\` comes from a build argument: pin it by digest where the argument is set`, severity: 'info', file, line: from.line });
+        findings.push({ code: 'DH-BASE-ARG', message: `${what} \`${from.written}\` comes from a build argument: pin it by digest where the argument is set`, severity: 'info', file, line: from.line });
         continue;
       }
       if (from.kind !== 'image' || from.ref.digest) continue;
       const floating = from.ref.tag === null || from.ref.tag === 'latest';
       findings.push({
+        code: floating ? 'DH-BASE-FLOATING' : 'DH-BASE-UNPINNED',
         message: floating
           ? `${what} \`${from.written}\` uses ${from.ref.tag ? 'the floating tag latest' : 'no tag (so latest)'}: each build may get a different image`
           : `${what} \`${from.written}\` is not pinned by digest: the tag can be moved to other content`,
@@ -295,7 +341,7 @@ export default defineStep({
     for (const { add, remote, plainLocal } of await resolveAdds(model, ctx.probe, path.dirname(file))) {
       if (remote.length > 0 && !add.flags.some((f) => f.startsWith('--checksum'))) {
         findings.push({
-          message: `ADD fetches ${remote.join(', ')} and nothing verifies what arrives: add --checksum=sha256:... (Dockerfile 1.6+), or download in a RUN step that checks a signature or hash`,
+          code: 'DH-ADD-UNVERIFIED', message: `ADD fetches ${remote.join(', ')} and nothing verifies what arrives: add --checksum=sha256:... (Dockerfile 1.6+), or download in a RUN step that checks a signature or hash`,
           severity: 'medium',
           file,
           line: add.line,
@@ -303,7 +349,7 @@ export default defineStep({
         });
       } else if (plainLocal && !add.flags.some((f) => /^--(checksum|keep-git-dir|unpack)/.test(f))) {
         findings.push({
-          message: 'ADD of a local file that is not an archive: COPY does the same without ADD\'s URL fetching and unpacking',
+          code: 'DH-ADD-LOCAL', message: 'ADD of a local file that is not an archive: COPY does the same without ADD\'s URL fetching and unpacking',
           severity: 'low',
           file,
           line: add.line,
@@ -316,7 +362,7 @@ export default defineStep({
       const verify = (await ciFiles(ctx.probe, root)).map((f) => ({ f, hit: matchLine(f.text, CI_VERIFY_PATTERN) })).find((x) => x.hit);
       if (verify) notes.push(`CI verifies signatures: ${verify.f.path}:${verify.hit!.line}`);
       else if (!signable(froms, copies).length) notes.push('no signature check in CI is proposed: Docker Official Images are not signed with cosign, and no other image is named');
-      else findings.push({ message: 'no signature check in CI: nothing runs `cosign verify` (or `notation verify`) on the images built or deployed', severity: 'info', evidence: root });
+      else findings.push({ code: 'DH-CI-NO-VERIFY', message: 'no signature check in CI: nothing runs `cosign verify` (or `notation verify`) on the images built or deployed', severity: 'info', evidence: root });
     }
     return { status: statusOf(findings), findings, notes };
   },

@@ -9,6 +9,7 @@ import { createContext } from './context.js';
 import { systemProbe, type Probe } from './probe.js';
 import { ProfileStore, defaultStateDir } from './profile.js';
 import { UserError } from './errors.js';
+import { didYouMean } from './suggest.js';
 import { packageRoot } from './paths.js';
 import { steps as allSteps } from '../../steps/index.js';
 import { createHostFacts } from '../host/client.js';
@@ -74,7 +75,7 @@ export function selectSteps(only: string[] | undefined, profile: ProfileDefiniti
     const wanted = only.map((o) => o.split(':')[0]!);
     for (const id of wanted) {
       if (!allSteps.some((s) => s.meta.id === id)) {
-        throw new UserError(`unknown step "${id}" in --only`, 'Run `docker-harden steps` to list the step ids.');
+        throw new UserError(`unknown step "${id}" in --only`, `${didYouMean(id, allSteps.map((s) => s.meta.id))}Run \`docker-harden steps\` to list the step ids.`);
       }
     }
     chosen = allSteps.filter((s) => wanted.includes(s.meta.id));

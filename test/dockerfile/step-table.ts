@@ -4,13 +4,13 @@
  * the next), then requires a pass, no further proposal, and exactly the expected lines changed.
  */
 import { expect, it, beforeAll, afterAll } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diffLines } from 'diff';
-import { parse as parseYaml } from 'yaml';
 import type { Risk, Status, Step } from '../../src/core/step.js';
+import { SHARED_CODES } from '../../src/core/codes.js';
 import { contextFor, dockerfileTarget, memoryProbe, type MemoryWorld } from '../helpers/world.js';
 
 export interface StepCase {
@@ -21,6 +21,8 @@ export interface StepCase {
     status: Status;
     /** Substrings: each must be in some finding's message. */
     findings?: string[];
+    /** Finding codes, in order. */
+    codes?: string[];
     /** Finding lines, in order. */
     lines?: number[];
     /** Substrings that no finding may contain. */
@@ -46,19 +48,6 @@ export interface StepCase {
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** ../shared/peer-cases/trivy-checks-docker: the main checkout sits beside shared/, a worktree (wt/<name>) one level deeper. */
-export const peerCasesDir = ((rel: string[]) => {
-  const near = path.resolve(repoRoot, '..', ...rel);
-  return existsSync(near) ? near : path.resolve(repoRoot, '..', '..', ...rel);
-})(['shared', 'peer-cases', 'trivy-checks-docker']);
-
-/** Peer cases from ../shared/peer-cases/trivy-checks-docker/<name>.yaml: good and bad Dockerfiles. */
-export function trivyCases(name: string): { good: string[]; bad: string[] } {
-  const file = path.join(peerCasesDir, `${name}.yaml`);
-  const doc = parseYaml(readFileSync(file, 'utf8')) as { dockerfile: { good: string[]; bad: string[] } };
-  return doc.dockerfile;
-}
-
 export function runStepTable(step: Step, cases: StepCase[]): void {
   let dir: string;
   beforeAll(() => {
@@ -76,6 +65,8 @@ export function runStepTable(step: Step, cases: StepCase[]): void {
     for (const want of c.expect.findings ?? []) expect(messages.some((m) => m.includes(want)), `no finding with "${want}" in:\n${messages.join('\n')}`).toBe(true);
     for (const not of c.expect.absent ?? []) expect(messages.some((m) => m.includes(not)), `unexpected "${not}"`).toBe(false);
     if (c.expect.lines) expect(result.findings.map((f) => f.line)).toEqual(c.expect.lines);
+    if (c.expect.codes) expect(result.findings.map((f) => f.code)).toEqual(c.expect.codes);
+    for (const f of result.findings) expect(step.meta.codes[f.code] ?? SHARED_CODES[f.code], `undeclared code ${f.code}`).toBeDefined();
     for (const f of result.findings) expect(f.file).toBe(file);
     for (const want of c.expect.notes ?? []) expect((result.notes ?? []).some((n) => n.includes(want)), `no note with "${want}" in ${JSON.stringify(result.notes)}`).toBe(true);
 
