@@ -35,6 +35,7 @@ Options:
   -y, --yes               apply without asking (fix, undo); fix applies safe fixes only
   --include-review        fix --yes: apply the fixes marked review too
   --dry-run               show what fix would change, change nothing
+  --include-review        fix --yes also applies changes marked review (they may break; read them)
   --list                  undo: list the applied changes, newest first
   --force                 undo a file edited since, or replace a plugin link that is not ours
   -h, --help              help: docker-harden check --help
@@ -107,6 +108,9 @@ change needs it, and rolled back byte for byte if it does not come back; then th
 again. Commands a step only shows (rootless set-up, Falco installation) are printed for you to run.
 In a terminal each fix is asked about; without one, --yes is required (or --dry-run to print the
 diffs). Every applied change can be undone with \`docker-harden undo\`.
+Each fix has a risk: --yes applies the safe ones; those marked review (they may break the app,
+and say how to check) need --include-review or naming with --only; advice is shown, never written.
+Exit status: 0 all applied and the checks pass, 1 findings remain, 2 bad input or nothing could run.
 
 Each fix has a risk: safe (no known way to break what it changes), review (may break something:
 the warnings say what and how to check) or advice (known to break here: explained, never applied).

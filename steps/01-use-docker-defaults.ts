@@ -6,6 +6,7 @@
  */
 import { defineStep, type CodeInfo, statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../src/core/step.js';
 import { editService } from '../src/compose/model.js';
+import { serviceImage } from '../src/compose/images.js';
 import { ENGINE_LINES, ENGINE_RELEASES_CHECKED, ENGINE_RELEASES_SOURCE, judgeEngineVersion, parseEngineVersion } from './lib/engine-releases.js';
 import { composeOrigin, containerName, containerWeakenings, serviceWeakenings, socketPathsFor, WEAKENINGS, type Weakening, WEAKENING_CODES } from './lib/workload.js';
 import { daemonConfigChange, hostDaemon, locationOf, setting, unreachable } from './lib/daemon.js';
@@ -270,12 +271,24 @@ async function proposeCompose(ctx: Context): Promise<Proposal[]> {
       const base = `${s.name}-${w.kind}`;
       const n = (ids.get(base) ?? 0) + 1;
       ids.set(base, n);
-      const after = editService(model.text, s.name, [w.edit!], model.path);
+      const edits = [w.edit!];
+      let publish = '';
+      if (w.kind === 'network-host') {
+        // Leaving the host network, the service is reachable only through published ports.
+        const known = serviceImage(s.image);
+        const ports = known?.ports.filter((p) => !s.ports.some((q) => String(q.raw) === p)) ?? [];
+        if (ports.length) edits.push({ op: 'add', key: 'ports', items: ports });
+        publish = known
+          ? ` The change publishes the ports ${s.image} serves: ${known.ports.join(', ')} (${known.source}); discovery over broadcast or mDNS (DLNA, HomeKit, Chromecast) stops working without the host network.`
+          : ` docker-harden does not know which ports ${s.image ?? 'this service'} serves: add a ports: entry for each before you recreate it.`;
+      }
+      const after = editService(model.text, s.name, edits, model.path);
       proposals.push({
         id: n === 1 ? base : `${base}-${n}`,
-        risk: 'review',
         title: `Service ${s.name}: remove ${w.evidence}`,
-        description: `${WEAKENINGS[w.kind].what[0]!.toUpperCase()}${WEAKENINGS[w.kind].what.slice(1)}. Recreate the service afterwards (docker compose up -d ${s.name}) for the change to take effect.`,
+        // Each of these settings is there because something in the service may use it.
+        risk: 'review',
+        description: `${WEAKENINGS[w.kind].what[0]!.toUpperCase()}${WEAKENINGS[w.kind].what.slice(1)}.${publish} Recreate the service afterwards (docker compose up -d ${s.name}) for the change to take effect, and check that it still works.`,
         changes: [{ path: model.path, before: model.text, after }],
         commands: [],
         warnings: [`May break: ${WEAKENINGS[w.kind].breaks}.`],

@@ -3,12 +3,12 @@
  * inherited through `FROM <earlier stage>`, ARG defaults resolved) and sudo inside RUN. On a host:
  * running containers whose configured user is root.
  */
-import { defineStep, type CodeInfo, statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../src/core/step.js';
+import { defineStep, type CodeInfo, statusOf, type CheckResult, type Context, type Finding, type Proposal, type Risk } from '../src/core/step.js';
 import type { DockerfileModel, DockerInstruction, EffectiveUser, Stage } from '../src/dockerfile/model.js';
 import { isRootUser } from '../src/dockerfile/model.js';
 import { applyEdits, insertLinesEdit, lineStarts, rangeEdit, type TextEdit } from '../src/dockerfile/edit.js';
-import { APP_UID, canonicalName, createUserCommand, type ImageKnowledge } from '../src/dockerfile/images.js';
-import { commandArgv, createdUsers, runCommands } from '../src/dockerfile/commands.js';
+import { APP_UID, canonicalName, createUserCommand, rootProgramIn, type ImageKnowledge } from '../src/dockerfile/images.js';
+import { commandArgv, createdUsers, installedPackages, runCommands } from '../src/dockerfile/commands.js';
 import { containerName } from './lib/workload.js';
 import { unreachable } from './lib/daemon.js';
 
@@ -219,9 +219,86 @@ function planUser(model: DockerfileModel, info: ImageKnowledge): UserPlan | null
   };
 }
 
+/** Something in the image that a USER line is known to break (advice) or may break (review). */
+interface RootNeed {
+  risk: Exclude<Risk, 'safe'>;
+  why: string;
+  instead: string;
+  source?: string;
+}
+
+/** Packages whose only use in an image is an entrypoint that drops privileges. */
+const PRIVILEGE_DROP_PACKAGES = new Set(['gosu', 'su-exec']);
+
+/** Why the final stage must start as root, or may need to: checked before any USER is proposed. */
+function rootNeeds(model: DockerfileModel, final: Stage, info: ImageKnowledge): RootNeed[] {
+  const needs: RootNeed[] = [];
+  const image = model.baseImage(final);
+  if (info.startsAsRoot) {
+    needs.push({ risk: 'advice', why: `${image ? canonicalName(image) : final.imageText}: ${info.startsAsRoot.why}`, instead: info.startsAsRoot.instead, source: info.startsAsRoot.source });
+  }
+  const chain = model.chain(final).flatMap((s) => s.instructions);
+  const last = (keyword: string) => [...chain].reverse().find((i) => i.keyword === keyword);
+  const start = [last('ENTRYPOINT'), last('CMD')].filter((i): i is DockerInstruction => Boolean(i));
+  const words = start.flatMap((i) => commandArgv(i).flatMap((w) => w.split(/\s+/)));
+  const program = rootProgramIn(words);
+  if (program) {
+    const at = start.find((i) => rootProgramIn(commandArgv(i).flatMap((w) => w.split(/\s+/))) === program)!;
+    needs.push({ risk: 'advice', why: `line ${at.line} starts ${program.names[0]}: ${program.why}`, instead: program.instead, source: program.source });
+  }
+  const dropper = chain.find((i) => i.keyword === 'RUN' && installedPackages(i).some((p) => PRIVILEGE_DROP_PACKAGES.has(p)));
+  if (dropper && !program) {
+    const pkg = installedPackages(dropper).find((p) => PRIVILEGE_DROP_PACKAGES.has(p))!;
+    const known = rootProgramIn([pkg])!;
+    needs.push({ risk: 'advice', why: `line ${dropper.line} installs ${pkg}: the entrypoint drops privileges itself, ${known.why}`, instead: known.instead, source: known.source });
+  }
+  const onbuild = final.instructions.filter((i) => i.keyword === 'ONBUILD');
+  if (onbuild.length > 0) {
+    needs.push({
+      risk: 'advice',
+      why: `this is a parent image (ONBUILD at line ${onbuild.map((i) => i.line).join(', ')}): its triggers run in every image built FROM it, as the user it ends with, so a USER here makes their installs fail`,
+      instead: 'keep the parent image as root and add USER at the end of each Dockerfile built FROM it',
+      source: 'https://docs.docker.com/reference/dockerfile/#onbuild',
+    });
+  }
+  const underRoot: string[] = [];
+  for (const stage of model.chain(final)) {
+    for (const inst of stage.instructions) {
+      if (inst.keyword === 'WORKDIR' && /^\/root(\/|$)/.test(model.resolve(inst.args.trim(), stage, inst).value)) underRoot.push(`WORKDIR at line ${inst.line}`);
+      if ((inst.keyword === 'COPY' || inst.keyword === 'ADD') && /(^|\s)\/root(\/|\s|$)/.test(model.resolve(inst.args.trim().split(/\s+/).at(-1) ?? '', stage, inst).value)) underRoot.push(`${inst.keyword} to /root at line ${inst.line}`);
+      if (inst.keyword === 'ENV' && /PATH[= ][^\n]*\/root(\/|:|$)/.test(inst.args)) underRoot.push(`PATH under /root at line ${inst.line}`);
+    }
+  }
+  if (underRoot.length > 0) {
+    needs.push({
+      risk: 'review',
+      why: `the app lives under /root (${underRoot.join(', ')}), a folder only root may enter (mode 0700): a non-root user cannot run it or its tools`,
+      instead: 'move the app and its tools to /app or /opt (WORKDIR, COPY and PATH), or give the folder to the new user with COPY --chown; check that the container starts',
+    });
+  }
+  return needs;
+}
+
+function adviceText(need: RootNeed): string {
+  return `${need.why}. Instead: ${need.instead}${need.source ? ` (${need.source})` : ''}.`;
+}
+
 function setUserProposal(model: DockerfileModel): Proposal | null {
   const final = model.finalStage;
   const info = model.baseInfo(final);
+  const needs = rootNeeds(model, final, info);
+  const advice = needs.filter((n) => n.risk === 'advice');
+  if (advice.length > 0) {
+    return {
+      id: 'set-user',
+      title: 'Run as a non-root user the way this image supports (advice; not written)',
+      risk: 'advice',
+      description: advice.map(adviceText).join(' '),
+      changes: [],
+      commands: [],
+      warnings: [],
+    };
+  }
   if (!info.autoUser) return null;
   const plan = planUser(model, info);
   if (!plan) return null;
@@ -244,11 +321,12 @@ function setUserProposal(model: DockerfileModel): Proposal | null {
     placedAt = anchor.endLine + 1;
   }
   const after = applyEdits(text, edits);
-  const warnings = [...plan.warnings, ...userWarnings(model, final, info)];
+  const warnings = [...plan.warnings, ...userWarnings(model, final, info), ...needs.map(adviceText)];
   return {
     id: 'set-user',
-    risk: plan.createRun === null && warnings.length === 0 ? 'safe' : 'review',
     title: `Run the final stage as ${plan.user}`,
+    // Review when something may need root (a low port, an app under /root, a bare uid on an unknown image).
+    risk: warnings.length > 0 ? 'review' : 'safe',
     description:
       `Adds \`USER ${plan.user}\` at line ${placedAt}${plan.createRun ? `, after a RUN that creates it` : ''}: ${plan.why}. ` +
       'Instructions before it still run as root; the container process runs as the new user. Files that COPY or ADD put in the image belong to root: if the app writes to some of them, give those `--chown=' +
@@ -276,14 +354,6 @@ function userWarnings(model: DockerfileModel, final: Stage, info: ImageKnowledge
     warnings.push(
       `the image listens on port ${low.map((l) => `${l.port} (line ${l.line})`).join(', ')}, below 1024: Docker 20.10 and later let any user bind such ports in a container's own network, but with --network host or an older engine a non-root process cannot; if it fails to start, move it to a port of 1024 or more`,
     );
-  }
-  const onbuild = final.instructions.filter((i) => i.keyword === 'ONBUILD' && /^RUN\s/i.test(i.args.trim()));
-  if (onbuild.length > 0) {
-    warnings.push(`ONBUILD RUN at line ${onbuild.map((i) => i.line).join(', ')} will run as the new user in images built FROM this one; add USER root before it there if it needs root`);
-  }
-  const entry = final.instructions.filter((i) => i.keyword === 'ENTRYPOINT' || i.keyword === 'CMD').flatMap((i) => commandArgv(i));
-  if (entry.some((w) => /^(gosu|su-exec|su|chroot|setpriv)$/.test(w))) {
-    warnings.push('the entrypoint switches user itself (gosu, su-exec, su): started as a non-root user it can no longer do that; drop the switch from the entrypoint');
   }
   return warnings;
 }
@@ -314,13 +384,14 @@ function dropSudoProposal(model: DockerfileModel): Proposal | null {
   if (edits.length === 0) return null;
   return {
     id: 'drop-sudo',
-    risk: 'safe',
     title: `Remove sudo from RUN (line ${lines.join(', ')})`,
     description:
       'Build steps run as the user in effect at that point, root unless a USER line changed it. Where that is root, sudo is dropped; where it is another user, the RUN is wrapped in `USER root` and a switch back. If the image installs the sudo package, remove it too so the final user cannot become root.',
     changes: [{ path: model.path, before: text, after: applyEdits(text, edits) }],
     commands: [],
     warnings,
+    // Only sudo goes: the RUN does what it did, as the same user.
+    risk: 'safe',
   };
 }
 

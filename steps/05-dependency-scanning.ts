@@ -174,12 +174,12 @@ async function proposalsFor(ctx: Context): Promise<Proposal[]> {
       for (const scanner of runnable) {
         proposals.push({
           id: `scan-running-${scanner.name}`,
-          risk: 'safe',
           title: `Scan the ${s.images.length} running image(s) with ${scanner.name} now`,
           description: `Runs ${scanner.name} on ${s.images.join(', ')} and shows the counts by severity and the worst findings. Nothing is changed; the scanner may download its vulnerability database first.`,
           changes: [],
-          commands: s.images.map((image) => imageScanCommand(scanner, image)!),
+          commands: s.images.map((image) => imageScanCommand(scanner, image, ctx.host.endpoint)!),
           warnings: [],
+          risk: 'safe',
           group: 'scan-now',
         });
       }
@@ -187,7 +187,7 @@ async function proposalsFor(ctx: Context): Promise<Proposal[]> {
     if (!s.schedule) {
       const scanner = runnable.find((x) => x.name === 'trivy' || x.name === 'grype');
       if (scanner) proposals.push(await scheduleProposal(ctx, scanner));
-      else if (s.scanners.length === 0) proposals.push(installTrivyProposal());
+      else if (s.scanners.length === 0) proposals.push(installTrivyProposal(ctx.host.endpoint));
     }
     return proposals;
   }
@@ -202,23 +202,23 @@ async function proposalsFor(ctx: Context): Promise<Proposal[]> {
     if (!chosen) continue;
     proposals.push({
       id: `scan-${scanner.name}`,
-      risk: 'safe',
       title: command && finalBase ? `Scan the base image ${finalBase.written} with ${scanner.name} now` : `Scan ${s.dir} with ${scanner.name} now`,
       description: 'Runs the scanner and shows the counts by severity and the worst findings. Nothing is changed; the scanner may download its vulnerability database first.',
       changes: [],
       commands: [chosen],
       warnings: [],
+      risk: 'safe',
     });
   }
   if (s.npm) {
     proposals.push({
       id: 'npm-audit',
-      risk: 'safe',
       title: 'Check the Node dependencies with npm audit',
       description: 'Runs `npm audit` on the package-lock.json beside the Dockerfile and shows the counts by severity. Nothing is changed.',
       changes: [],
       commands: [{ title: 'npm audit', argv: [s.npm, 'audit', '--json', '--prefix', s.dir!], run: true, parse: 'npm-audit-json' }],
       warnings: [],
+      risk: 'safe',
     });
   }
   if (!s.ciScan) {
@@ -232,11 +232,12 @@ async function proposalsFor(ctx: Context): Promise<Proposal[]> {
 }
 
 /** The command that scans one image and prints JSON, for scanners we can read. */
-export function imageScanCommand(scanner: InstalledScanner, image: string): CommandAction | null {
+export function imageScanCommand(scanner: InstalledScanner, image: string, endpoint = DEFAULT_DOCKER_HOST): CommandAction | null {
   const json = (argv: string[], parse: ScanFormat): CommandAction => ({ title: `${scanner.name} ${image}`, argv, run: true, parse });
   switch (scanner.name) {
     case 'trivy':
-      return json([scanner.path, 'image', '--format', 'json', '--quiet', '--scanners', 'vuln', image], 'trivy-json');
+      // Trivy reads local images from the daemon it is pointed at: the one docker-harden talks to.
+      return json([scanner.path, 'image', ...(dockerHostArgs(endpoint).length ? ['--docker-host', endpoint] : []), '--format', 'json', '--quiet', '--scanners', 'vuln', image], 'trivy-json');
     case 'grype':
       return json([scanner.path, image, '-o', 'json'], 'grype-json');
     case 'snyk':
@@ -318,9 +319,10 @@ async function githubWorkflowProposal(ctx: Context, root: string, dockerfile: st
   if (noRepo) warnings.push(`No git repository was found above ${path.dirname(dockerfile)}; the workflow is written under that directory.`);
   return {
     id: 'ci-github',
-    risk: 'review',
     title: `Add a GitHub Actions workflow that scans the image (${path.relative(root, file)})`,
     description: 'A new workflow: build the image from this Dockerfile and scan it with Trivy, failing on critical or high findings.',
+    // A new CI file: the image and the app are untouched.
+    risk: 'safe',
     changes: [{ path: file, before, after: githubWorkflow(root, dockerfile), mode: 0o644 }],
     commands: [],
     warnings,
@@ -367,24 +369,26 @@ function gitlabStage(text: string): string | null {
 function gitlabProposal(gitlab: CiFile, root: string, dockerfile: string): Proposal {
   return {
     id: 'ci-gitlab',
-    risk: 'review',
     title: 'Add a scan job to .gitlab-ci.yml',
     description: 'Two jobs at the end of .gitlab-ci.yml: build the image (Docker-in-Docker with TLS) and scan the saved image with Trivy, failing on critical or high findings. The rest of the file is left as it is.',
     changes: [{ path: gitlab.path, before: gitlab.text, after: gitlabJobs(root, dockerfile, gitlab.text) }],
     commands: [],
     warnings: ['The build job needs a runner that allows Docker-in-Docker (privileged); on shared GitLab.com runners it does.'],
+    // Edits the existing pipeline, whose runners may not allow Docker-in-Docker.
+    risk: 'review',
     group: 'ci',
   };
 }
 
 /** A daily scan of the running images: a cron file that logs to syslog. */
 async function scheduleProposal(ctx: Context, scanner: InstalledScanner): Promise<Proposal> {
+  const host = dockerHostArgs(ctx.host.endpoint).map(shellQuote).join(' ');
   const scan =
     scanner.name === 'trivy'
-      ? `${scanner.path} image --quiet --scanners vuln --severity CRITICAL,HIGH "$img"`
+      ? `${scanner.path} image${host ? ` --docker-host ${shellQuote(ctx.host.endpoint)}` : ''} --quiet --scanners vuln --severity CRITICAL,HIGH "$img"`
       : `${scanner.path} "$img" --only-fixed --fail-on high`;
   const docker = (await ctx.probe.which('docker')) ?? '/usr/bin/docker';
-  const script = `for img in $(${docker} ps --format '{{.Image}}' | sort -u); do ${scan}; done 2>&1 | logger -t docker-harden-scan`;
+  const script = `for img in $(${docker}${host ? ` ${host}` : ''} ps --format '{{.Image}}' | sort -u); do ${scan}; done 2>&1 | logger -t docker-harden-scan`;
   const after =
     '# Added by docker-harden: scan the images of running containers every day; results go to syslog\n' +
     '# (journalctl -t docker-harden-scan). Remove this file to stop.\n' +
@@ -395,32 +399,51 @@ async function scheduleProposal(ctx: Context, scanner: InstalledScanner): Promis
   if (!cronDir) warnings.push('/etc/cron.d does not exist here: install cron (or run the same command from a systemd timer).');
   return {
     id: 'scheduled-scan',
-    risk: 'safe',
     title: `Scan the running images every day with ${scanner.name}`,
     description: `Writes ${CRON_FILE}: each night at 04:23 ${scanner.name} scans the image of every running container and logs critical and high findings to syslog (tag docker-harden-scan). Undo removes the file.`,
     changes: [{ path: CRON_FILE, before: await ctx.probe.readText(CRON_FILE), after, mode: 0o644 }],
     commands: [],
     warnings,
+    risk: 'safe',
   };
 }
 
-function installTrivyProposal(): Proposal {
+/** Where a saved image waits for the scanner (shown commands only). */
+/** The docker CLI's own default (src/host/client.ts DEFAULT_DOCKER_HOST; not imported: the batch path stays light). */
+const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
+
+export const SAVED_IMAGE = '/tmp/docker-harden-scan/image.tar';
+
+/** `--host <endpoint>` for the docker CLI when docker-harden talks to another daemon than the default. */
+export function dockerHostArgs(endpoint: string): string[] {
+  return endpoint && endpoint !== DEFAULT_DOCKER_HOST ? ['--host', endpoint] : [];
+}
+
+/**
+ * No scanner installed: Trivy in a container, shown for the person to run. The image is saved to a
+ * file first, so the scanner never gets the Docker socket (which step 1 calls critical: it is root
+ * on the host), and the save asks the daemon docker-harden talks to (--docker-host).
+ */
+function installTrivyProposal(endpoint: string): Proposal {
+  const host = dockerHostArgs(endpoint);
   return {
     id: 'install-trivy',
-    risk: 'review',
     title: 'Install a scanner (Trivy) and scan the running images',
     description:
       'No scanner is installed. Trivy is open source and scans images, file systems and repositories. Install it from ' +
       "Aqua Security's package repository (https://trivy.dev/latest/getting-started/installation/), or run it as a container " +
-      'as shown. Then run this step again to schedule a daily scan.',
+      `as shown: the image is saved to ${SAVED_IMAGE} and Trivy reads that file, so it never gets the Docker socket. ` +
+      'Then run this step again to schedule a daily scan.',
+    risk: 'safe',
     changes: [],
     commands: [
+      { title: 'Save the image to a file (replace IMAGE)', argv: ['docker', ...host, 'image', 'save', '--output', SAVED_IMAGE, 'IMAGE'], run: false },
       {
-        title: 'Scan an image with Trivy in a container (the socket lets it read local images)',
-        argv: ['docker', 'run', '--rm', '-v', '/var/run/docker.sock:/var/run/docker.sock:ro', TRIVY_IMAGE, 'image', '--severity', 'CRITICAL,HIGH', 'IMAGE'],
+        title: 'Scan the saved image with Trivy in a container, without the Docker socket',
+        argv: ['docker', 'run', '--rm', '--volume', `${SAVED_IMAGE}:/scan/image.tar:ro`, TRIVY_IMAGE, 'image', '--input', '/scan/image.tar', '--severity', 'CRITICAL,HIGH'],
         run: false,
       },
     ],
-    warnings: [],
+    warnings: host.length > 0 ? [`The image is read from ${endpoint}; the scan runs in a container on this machine's Docker (or run \`trivy image --input ${SAVED_IMAGE}\` with Trivy installed here).`] : [],
   };
 }

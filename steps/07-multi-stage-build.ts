@@ -6,7 +6,7 @@
  */
 import path from 'node:path/posix';
 import { defineStep, type CodeInfo, statusOf, type Finding, type Proposal } from '../src/core/step.js';
-import { parseDockerfile, type DockerfileModel, type DockerInstruction, type Stage } from '../src/dockerfile/model.js';
+import { isRootUser, parseDockerfile, type DockerfileModel, type DockerInstruction, type Stage } from '../src/dockerfile/model.js';
 import { applyEdits, deleteLinesEdit, insertLinesEdit, lineStarts, type TextEdit } from '../src/dockerfile/edit.js';
 import { GO_RUNTIME_IMAGE, canonicalName, describeImage, jreImageFor, type ImageKnowledge } from '../src/dockerfile/images.js';
 import {
@@ -378,11 +378,23 @@ function assemble(model: DockerfileModel, stage: Stage, rewrite: Rewrite): Plan 
   for (const a of rewrite.after) edits.push(insertLinesEdit(text, a.inst.range.end.line, a.lines, starts));
 
   // Move the runtime instructions (and the comments right above them) to the final stage.
-  const lastRun = [...stage.instructions].reverse().find((i) => i.keyword === 'RUN' || i.keyword === 'COPY' || i.keyword === 'ADD');
+  // A RUN that only creates the runtime user (step 4's) belongs to the final stage, not the build:
+  // the result is then the same whichever of the two fixes is applied first.
+  // Only such RUNs after the last real build step: an earlier one may own files the build makes.
+  const building = (i: DockerInstruction) => (i.keyword === 'RUN' && !onlyCreatesUser(i)) || i.keyword === 'COPY' || i.keyword === 'ADD';
+  const lastBuild = [...stage.instructions].reverse().find(building);
+  const userRuns = stage.instructions.filter((i) => i.keyword === 'RUN' && onlyCreatesUser(i) && (!lastBuild || i.line > lastBuild.line));
+  for (const inst of userRuns) edits.push(deleteLinesEdit(text, attachedCommentStart(model, inst, stage.from.range.end.line), inst.range.end.line, starts));
+  const lastRun = [...stage.instructions].reverse().find((i) => (i.keyword === 'RUN' && !userRuns.includes(i)) || i.keyword === 'COPY' || i.keyword === 'ADD');
   const moved: string[] = [];
   for (const inst of stage.instructions) {
     const trailingUser = inst.keyword === 'USER' && (!lastRun || inst.line > lastRun.line);
     if (!RUNTIME_KEYWORDS.has(inst.keyword) && !trailingUser) continue;
+    // A final image that runs as its own non-root user (distroless :nonroot) needs no USER line.
+    if (trailingUser && userRuns.length > 0 && rewrite.finalInfo.runsAs && !isRootUser(model.resolve(inst.args.trim(), stage, inst).value)) {
+      edits.push(deleteLinesEdit(text, attachedCommentStart(model, inst, stage.from.range.end.line), inst.range.end.line, starts));
+      continue;
+    }
     const first = attachedCommentStart(model, inst, stage.from.range.end.line);
     const block: string[] = [];
     for (let l = first; l < inst.range.start.line; l++) block.push(model.lineText(l + 1));
@@ -403,10 +415,13 @@ function assemble(model: DockerfileModel, stage: Stage, rewrite: Rewrite): Plan 
   if (workdir !== '/') finalLines.push(`WORKDIR ${workdir}`);
   const hasShell = !['distroless', 'scratch'].includes(rewrite.finalInfo.family);
   if (hasShell) {
-    for (const inst of stage.instructions) if (inst.keyword === 'RUN' && onlyCreatesUser(inst)) finalLines.push(inst.source);
+    for (const inst of stage.instructions) if (inst.keyword === 'RUN' && onlyCreatesUser(inst) && !userRuns.includes(inst)) finalLines.push(inst.source);
     finalLines.push(...rewrite.finalSetup);
   }
-  finalLines.push(...copies, ...moved);
+  finalLines.push(...copies);
+  // The user is created after the copies, where step 4 puts it in a final stage.
+  if (hasShell) for (const inst of userRuns) finalLines.push(inst.source);
+  finalLines.push(...moved);
 
   const buildStage = applyEdits(text, edits);
   const after = buildStage + (/[\r\n]$/.test(buildStage) ? '' : eol) + eol + finalLines.join(eol) + eol;
@@ -416,11 +431,12 @@ function assemble(model: DockerfileModel, stage: Stage, rewrite: Rewrite): Plan 
   return {
     proposal: {
       id: 'split-build',
-      risk: 'review',
       title: `Split into a build stage and a ${rewrite.finalImage} final stage`,
       description:
         `The existing instructions become the stage "${buildName}". A new final stage starts from ${rewrite.finalImage} and copies only the ${rewrite.language} artefact (${rewrite.artefact}); ` +
         'ENV, WORKDIR, USER, EXPOSE, CMD and the other runtime settings move there unchanged. Compilers, build tools and dev dependencies stay behind in the build stage.',
+      // Files the app reads at run time may be left behind in the build stage: build and run it.
+      risk: 'review',
       changes: [{ path: model.path, before: text, after }],
       commands: [],
       warnings: rewrite.warnings,

@@ -7,6 +7,7 @@
 import { defineStep, type CodeInfo, statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../src/core/step.js';
 import type { ContainerDetails } from '../src/host/facts.js';
 import { editService, type ComposeService, type ServiceEdit } from '../src/compose/model.js';
+import { serviceImage } from '../src/compose/images.js';
 import type { DockerInstruction, DockerfileModel } from '../src/dockerfile/model.js';
 import { applyEdits, deleteLinesEdit, rangeEdit } from '../src/dockerfile/edit.js';
 import { daemonConfigChange, hostDaemon, setByFlag, setting, unreachable, type HostDaemon } from './lib/daemon.js';
@@ -37,13 +38,6 @@ const DEFAULT_CAPS = ['CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET
  * Official images whose entrypoint starts as root, fixes ownership of its data and switches to its
  * own user: with cap_drop ALL they need these back (only when the service sets no `user:`).
  */
-const ROOT_ENTRYPOINT_CAPS: { image: RegExp; caps: string[]; why: string }[] = [
-  { image: /^(docker\.io\/)?(library\/)?nginx(:|@|$)/, caps: ['CHOWN', 'SETGID', 'SETUID'], why: 'the nginx master process starts as root and its workers switch to the nginx user' },
-  { image: /^(docker\.io\/)?(library\/)?postgres(:|@|$)/, caps: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID'], why: 'the postgres entrypoint fixes ownership of the data directory as root, then switches to the postgres user' },
-  { image: /^(docker\.io\/)?(library\/)?(mysql|mariadb)(:|@|$)/, caps: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID'], why: 'the entrypoint fixes ownership of the data directory as root, then switches to the mysql user' },
-  { image: /^(docker\.io\/)?(library\/)?redis(:|@|$)/, caps: ['CHOWN', 'SETGID', 'SETUID'], why: 'the redis entrypoint fixes ownership of /data as root, then switches to the redis user' },
-];
-
 /** Every finding code this step reports. */
 const CODES: Record<string, CodeInfo> = {
   ...WEAKENING_CODES,
@@ -320,6 +314,7 @@ async function proposeHost(ctx: Context): Promise<Proposal[]> {
   if (daemon.view && nnp && nnp.value !== true && !setByFlag(nnp)) {
     proposals.push({
       id: 'daemon-no-new-privileges',
+      // Every container on the host: any of them may rely on a setuid program.
       risk: 'review',
       title: 'Set "no-new-privileges": true in daemon.json and restart dockerd',
       description: 'Every container then starts with no-new-privileges: no process in it can gain privileges through setuid or file capabilities.',
@@ -334,6 +329,7 @@ async function proposeHost(ctx: Context): Promise<Proposal[]> {
   if (daemon.view && !lsm.apparmor && lsm.selinux === '1' && selinux && selinux.value !== true && !setByFlag(selinux)) {
     proposals.push({
       id: 'daemon-selinux-enabled',
+      // Bind mounts without :z/:Z lose access.
       risk: 'review',
       title: 'Set "selinux-enabled": true in daemon.json and restart dockerd',
       description: 'dockerd then gives every container its own SELinux label (container_t with a unique category).',
@@ -362,7 +358,8 @@ async function proposeHost(ctx: Context): Promise<Proposal[]> {
     const name = containerName(c);
     proposals.push({
       id: `container-${name}`,
-      risk: 'review',
+      // Shown for the next `docker run`; nothing is written.
+      risk: 'advice',
       title: `When you next create container ${name}: ${parts.join('; ')}`,
       description: 'A running container keeps its settings until it is created again; docker-harden never recreates one for you.',
       changes: [],
@@ -403,10 +400,10 @@ export function neededCaps(s: ComposeService): { caps: string[]; reasons: string
     reasons.push(`NET_BIND_SERVICE: the service listens on port ${low.join(', ')}, below 1024`);
   }
   const runsAsImageDefault = s.user === undefined;
-  const known = s.image ? ROOT_ENTRYPOINT_CAPS.find((k) => k.image.test(s.image!)) : undefined;
-  if (known && runsAsImageDefault) {
+  const known = serviceImage(s.image);
+  if (known && runsAsImageDefault && known.caps.length > 0) {
     for (const c of known.caps) caps.add(c);
-    reasons.push(`${known.caps.join(', ')}: ${known.why}`);
+    reasons.push(`${known.caps.join(', ')}: ${known.capsWhy} (${known.source})`);
   }
   return { caps: [...caps], reasons };
 }
@@ -471,9 +468,11 @@ async function proposeCompose(ctx: Context): Promise<Proposal[]> {
       const edits: ServiceEdit[] = [{ op: 'add', key: 'cap_drop', items: ['ALL'] }];
       if (fresh.length) edits.push({ op: 'add', key: 'cap_add', items: fresh });
       const kept = s.cap_add.length ? ` Its cap_add (${s.cap_add.join(', ')}) stays.` : '';
+      // A known image gets what its entrypoint needs; any other may need more than we can tell.
+      const capsKnown = serviceImage(s.image) !== null || s.user !== undefined;
       proposals.push({
         id: `${s.name}-cap-drop`,
-        risk: 'review',
+        risk: capsKnown ? 'safe' : 'review',
         title: `Service ${s.name}: cap_drop: [ALL]${fresh.length ? `, cap_add: [${fresh.join(', ')}]` : ''}`,
         description: `Drops every capability the service does not ask for by name.${kept}${reasons.length ? ` Added back: ${reasons.join('; ')}.` : ''}${recreate(s)}`,
         changes: change(s, edits),
@@ -486,7 +485,8 @@ async function proposeCompose(ctx: Context): Promise<Proposal[]> {
     if (!hasNoNewPrivileges(s)) {
       proposals.push({
         id: `${s.name}-no-new-privileges`,
-        risk: 'review',
+        // Breaks only setuid programs (sudo, su, ping); the known images' entrypoints use none.
+        risk: serviceImage(s.image) ? 'safe' : 'review',
         title: `Service ${s.name}: security_opt: ["no-new-privileges:true"]`,
         description: `No process in the service can gain privileges through setuid or file capabilities.${recreate(s)}`,
         changes: change(s, [{ op: 'add', key: 'security_opt', items: ['no-new-privileges:true'] }]),
@@ -495,14 +495,17 @@ async function proposeCompose(ctx: Context): Promise<Proposal[]> {
       });
     }
     if (s.read_only !== true) {
-      const hasTmp = s.tmpfs.some((t) => t.split(':')[0] === '/tmp') || s.volumes.some((v) => v.target === '/tmp');
+      const known = serviceImage(s.image);
+      const covered = (p: string) => s.tmpfs.some((t) => t.split(':')[0] === p) || s.volumes.some((v) => v.target === p);
+      const tmpfs = (known ? known.tmpfs : ['/tmp']).filter((p) => !covered(p));
       const edits: ServiceEdit[] = [{ op: 'set', key: 'read_only', value: true }];
-      if (!hasTmp) edits.push({ op: 'add', key: 'tmpfs', items: ['/tmp'] });
+      if (tmpfs.length) edits.push({ op: 'add', key: 'tmpfs', items: tmpfs });
       proposals.push({
         id: `${s.name}-read-only`,
-        risk: 'review',
-        title: `Service ${s.name}: read_only: true${hasTmp ? '' : ' with tmpfs: [/tmp]'}`,
-        description: `The container's own file system becomes read-only; volumes and tmpfs mounts stay writable.${recreate(s)}`,
+        // Known images get the writable paths they need; for others the paths are a guess.
+        risk: known ? 'safe' : 'review',
+        title: `Service ${s.name}: read_only: true${tmpfs.length ? ` with tmpfs: [${tmpfs.join(', ')}]` : ''}`,
+        description: `The container's own file system becomes read-only; volumes and tmpfs mounts stay writable.${known ? ` ${s.image} writes outside its volumes only to ${known.tmpfs.join(', ')} (${known.source}).` : ''}${recreate(s)}`,
         changes: change(s, edits),
         commands: [],
         warnings: [
@@ -589,6 +592,7 @@ async function proposeDockerfile(ctx: Context): Promise<Proposal[]> {
   return [
     {
       id: 'no-ssh-port',
+      // EXPOSE only documents; logins over ssh must move to docker exec.
       risk: 'review',
       title: 'Stop exposing port 22',
       description:

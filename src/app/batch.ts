@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createSession, type Session, type SessionOptions } from './session.js';
 import { runStep, applyProposal, undoApplied, type StepRun } from '../core/runner.js';
-import { InterruptedError, UserError } from '../core/errors.js';
+import { InterruptedError, UserError, formatError } from '../core/errors.js';
 import type { Args } from '../args.js';
 import { resultDocument, exitCodeFor } from '../report/results.js';
 import { toSarif } from '../report/sarif.js';
@@ -157,39 +157,49 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
   try {
     const profile = await session.store.load();
     const ask = interactive ? createInterface({ input: process.stdin, output: process.stdout }) : undefined;
-    let exit = 0;
+    const pairs = session.pairs();
+    let errors = 0;
+    let badInput = false;
+    let remaining = false;
     try {
-      for (const { step, ctx } of session.pairs()) {
+      for (const { step, ctx } of pairs) {
         let run = await runStep(step, ctx);
         const attempted = new Set<string>();
         for (;;) {
-          const next = wantedProposals(run, args.only, interactive || args.includeReview).find((pr) => !attempted.has(pr.id) && canApply(pr));
+          const next = wantedProposals(run, args.only, interactive || args.includeReview || args.only.includes(step.meta.id)).find((pr) => !attempted.has(pr.id) && canApply(pr));
           if (!next) break;
           attempted.add(next.id);
           out(renderRun({ ...run, proposals: [next] }, p, true));
           if (ask) {
-            const answer = (await askLine(ask, `Apply "${next.title}"? [y/N] `)).trim().toLowerCase();
+            const answer = (await askLine(ask, `Apply "${next.title}"${next.risk && next.risk !== 'safe' ? ` (${next.risk})` : ''}? [y/N] `)).trim().toLowerCase();
             if (answer !== 'y' && answer !== 'yes') {
               out(p.dim('  skipped'));
               continue;
             }
           }
-          const outcome = await applyProposal(step, ctx.target, next, {
-            store: session.store,
-            profile,
-            daemon: session.daemon,
-            beforeWrite: session.beforeWrite,
-            recheck: () => runStep(step, ctx),
-            log: (line) => out(p.dim(`  ${line}`)),
-          });
-          // In a learn sandbox nothing real changed: say what was written there and what was only simulated.
-          const message = args.sandbox ? (await import('../core/learn.js')).sandboxOutcome(outcome.message, next) : outcome.message;
-          out(`  ${outcome.status === 'applied' ? p.green(message) : p.yellow(message)}`);
-          if (outcome.status === 'rolled-back' || outcome.status === 'failed') exit = Math.max(exit, 1);
+          // One proposal that cannot be applied (a file changed since, a folder that is a link) is
+          // reported, and the run goes on with the next.
+          try {
+            const outcome = await applyProposal(step, ctx.target, next, {
+              store: session.store,
+              profile,
+              daemon: session.daemon,
+              beforeWrite: session.beforeWrite,
+              recheck: () => runStep(step, ctx),
+              log: (line) => out(p.dim(`  ${line}`)),
+            });
+            // In a learn sandbox nothing real changed: say what was written there and what was only simulated.
+            const message = args.sandbox ? (await import('../core/learn.js')).sandboxOutcome(outcome.message, next) : outcome.message;
+            out(`  ${outcome.status === 'applied' ? p.green(message) : p.yellow(message)}`);
+            if (outcome.status === 'rolled-back' || outcome.status === 'failed') remaining = true;
+          } catch (err) {
+            out(`  ${p.yellow(`not applied: ${formatError(err)}`)}`);
+            remaining = true;
+          }
           run = await runStep(step, ctx);
         }
         // Held back by their risk: say so, and how to apply them.
-        const wanted = new Set(wantedProposals(run, args.only, interactive || args.includeReview).map((pr) => pr.id));
+        const wanted = new Set(wantedProposals(run, args.only, interactive || args.includeReview || args.only.includes(step.meta.id)).map((pr) => pr.id));
         const named = args.only.some((o) => o.startsWith(`${step.meta.id}:`));
         for (const held of run.proposals.filter((pr) => canApply(pr) && pr.risk === 'review' && !wanted.has(pr.id) && !named)) {
           out(`${p.bold(step.meta.title)}: not applied, ${p.yellow(`risk ${RISK_TEXT.review}`)}: ${held.title}`);
@@ -211,14 +221,16 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
         if (run.result.status === 'error') {
           // The check could not run (an invalid daemon.json, no daemon): say why, or fix is silent.
           out(renderRun(run, p, false));
-          exit = 2;
-        }
-        else if (run.result.status === 'fail' || run.result.status === 'warn') exit = Math.max(exit, 1);
+          errors++;
+          if (run.result.findings.some((f) => f.file)) badInput = true;
+        } else if (run.result.status === 'fail' || run.result.status === 'warn') remaining = true;
       }
     } finally {
       ask?.close();
     }
-    return exit;
+    // 2 for bad input or when no check could run at all; 1 while findings remain; 0 when done.
+    if (badInput || (pairs.length > 0 && errors === pairs.length)) return 2;
+    return remaining || errors > 0 ? 1 : 0;
   } finally {
     await session.store.unlock();
   }

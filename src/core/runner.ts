@@ -2,9 +2,10 @@
  * check -> propose -> apply -> verify, shared by the wizard and the batch commands. The runner is
  * the only place that writes files, runs mutating commands, restarts dockerd and rolls back.
  */
-import { unlink } from 'node:fs/promises';
+import { lstat, unlink } from 'node:fs/promises';
+import path from 'node:path';
 import type { CheckResult, Context, Proposal, Step, Target } from './step.js';
-import { applyFileChange, readNoFollow, restoreFile, sha256, writeFileAtomic, type WrittenFile } from './change.js';
+import { applyFileChange, makeParentDirs, removeEmptyDirs, readNoFollow, restoreFile, sha256, writeFileAtomic, type WrittenFile } from './change.js';
 import { UserError, formatError } from './errors.js';
 import { formatScanSummary, parseScanReport, type ScanSummary } from '../report/scanners.js';
 import { newAppliedId, targetKey, type AppliedRecord, type Profile, type ProfileStore } from './profile.js';
@@ -128,13 +129,20 @@ export async function applyProposal(step: Step, target: Target, proposal: Propos
   await options.beforeWrite?.(proposal);
 
   const written: WrittenFile[] = [];
+  const madeDirs: string[] = [];
   try {
     for (const change of proposal.changes) {
+      if (change.before === null) {
+        // A new file (a CI workflow) gets its folders, but only inside the target's repository or folder.
+        const root = await newFileRoot(target);
+        if (root) madeDirs.push(...(await makeParentDirs(change.path, root)));
+      }
       written.push(await applyFileChange(change, options.store.backupDir));
       log(`wrote ${change.path}`);
     }
   } catch (err) {
     await rollbackFiles(written, log);
+    await removeEmptyDirs(madeDirs);
     throw err;
   }
 
@@ -208,6 +216,22 @@ export async function applyProposal(step: Step, target: Target, proposal: Propos
     return { status: 'applied', record, recheck, message: `applied; confirmed by a fresh check (${left} other finding${left === 1 ? '' : 's'} of this step remain)` };
   }
   return { status: 'applied-still-failing', record, recheck, message: `applied, but the check still reports ${recheck.status}` };
+}
+
+/**
+ * Where a file target's new files may get folders: the git repository holding it, else its own
+ * folder. Host targets get none: a missing /etc/cron.d is a fact to report, not a folder to make.
+ */
+async function newFileRoot(target: Target): Promise<string | null> {
+  if (target.kind === 'host') return null;
+  const start = path.dirname(path.resolve(target.path));
+  for (let dir = start, depth = 0; depth < 64; depth++) {
+    if (await lstat(path.join(dir, '.git')).then(() => true, () => false)) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return start;
 }
 
 /** A report that is read, not a change: run the scanners, show their summaries, record nothing. */

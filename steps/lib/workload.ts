@@ -112,8 +112,16 @@ export const WEAKENING_CODES: Record<string, CodeInfo> = Object.fromEntries(
   Object.values(WEAKENINGS).map((w) => [w.code, { title: `A container ${w.what.split(':')[0]}`, severity: w.severity, help: `A container that ${w.what}. Taking it away: ${w.breaks}.` }]),
 );
 
-/** System directories whose writable mount hands the host over (the directory or anything under it). */
-export const SENSITIVE_HOST_PATHS = ['/', '/etc', '/proc', '/sys', '/boot', '/dev', '/usr', '/lib'];
+/**
+ * System paths whose writable mount hands the host over. Only these are findings among bind
+ * mounts: an application's own folder under them (/etc/pihole, /etc/wireguard) is its data.
+ * `exact`: the directory itself; `tree`: it and anything under it (kernel interfaces, Docker's own
+ * state, the host's credentials and service definitions). CIS Docker Benchmark 5.5.
+ */
+export const SENSITIVE_HOST_PATHS = {
+  exact: ['/', '/etc', '/usr', '/boot', '/dev', '/lib', '/lib64', '/bin', '/sbin', '/var', '/root'],
+  tree: ['/proc', '/sys', '/var/lib/docker', '/etc/docker', '/etc/systemd', '/etc/sudoers', '/etc/sudoers.d', '/etc/shadow', '/etc/passwd', '/etc/cron.d', '/etc/crontab', '/root/.ssh', '/usr/bin', '/usr/sbin', '/usr/lib', '/boot/efi'],
+};
 
 export const DEFAULT_SOCKET_PATHS = ['/var/run/docker.sock', '/run/docker.sock'];
 
@@ -173,11 +181,17 @@ function isUnder(p: string, dir: string): boolean {
   return p === dir || (dir === '/' ? false : p.startsWith(dir + '/'));
 }
 
+/** A path as written, with `${VAR:-default}` read as its default; null when a variable decides it. */
+function variableDefault(source: string): string | null {
+  const withDefaults = source.replace(/\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^}]*)\}/g, '$1');
+  return withDefaults.includes('$') ? null : withDefaults;
+}
+
 /** The sensitive directory a host path is (or lies under), or null. */
 export function sensitiveHostPath(source: string): string | null {
   const p = normalizePath(source);
-  if (p === '/') return '/';
-  for (const dir of SENSITIVE_HOST_PATHS) if (dir !== '/' && isUnder(p, dir)) return dir;
+  if (SENSITIVE_HOST_PATHS.exact.includes(p)) return p;
+  for (const dir of SENSITIVE_HOST_PATHS.tree) if (isUnder(p, dir)) return dir;
   return null;
 }
 
@@ -291,15 +305,19 @@ export function serviceWeakenings(s: ComposeService, socketPaths: string[] = DEF
   if (s.value.uts === 'host') add('uts-host', 'uts', 'uts: host', { op: 'delete', key: 'uts' });
   if (s.network_mode === 'host') add('network-host', 'network_mode', 'network_mode: host', { op: 'delete', key: 'network_mode' });
   for (const v of s.volumes) {
-    if (v.type !== 'bind' || !v.source || !v.source.startsWith('/')) continue;
+    if (v.type !== 'bind' || !v.source) continue;
+    // `${DOCKER_SOCKET_LOCATION}:/var/run/docker.sock`: the source is set elsewhere, the target says what it is.
+    const source = variableDefault(v.source);
+    const viaVariable = source === null && v.target !== undefined && socketPaths.includes(normalizePath(v.target));
+    if (!viaVariable && (source === null || !source.startsWith('/'))) continue;
     const edit: ServiceEdit = { op: 'remove', key: 'volumes', where: sameItem(v.raw) };
     const shown = composeVolumeFlag(v);
-    if (isDockerSocketPath(v.source, socketPaths)) {
+    if (viaVariable || isDockerSocketPath(source!, socketPaths)) {
       add('docker-socket', 'volumes', `volumes: ${shown}`, edit,
         `has the Docker socket mounted (${v.source}${v.readOnly ? ', read-only, which does not limit the API' : ''}): whoever controls this container controls the Docker daemon, which is root on the host`, v.line);
       continue;
     }
-    if (!v.readOnly && sensitiveHostPath(v.source)) {
+    if (!v.readOnly && sensitiveHostPath(source!)) {
       add('writable-host-path', 'volumes', `volumes: ${shown}`, edit, `mounts the host's ${v.source} writable at ${v.target ?? '?'}`, v.line);
     }
   }

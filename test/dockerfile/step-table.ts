@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diffLines } from 'diff';
-import type { Status, Step } from '../../src/core/step.js';
+import type { Risk, Status, Step } from '../../src/core/step.js';
 import { SHARED_CODES } from '../../src/core/codes.js';
 import { contextFor, dockerfileTarget, memoryProbe, type MemoryWorld } from '../helpers/world.js';
 
@@ -29,6 +29,10 @@ export interface StepCase {
     absent?: string[];
     /** Substrings of the check's notes. */
     notes?: string[];
+    /** The risk of each proposal, by id (every proposal must be listed); advice carries no change. */
+    risks?: Record<string, Risk>;
+    /** Substrings of the advice proposals' descriptions. */
+    advice?: string[];
     /** null: no proposal with a change. */
     afterFix?: {
       /** Lines the fix removes and adds (line diff, endings included in the comparison). */
@@ -66,7 +70,13 @@ export function runStepTable(step: Step, cases: StepCase[]): void {
     for (const f of result.findings) expect(f.file).toBe(file);
     for (const want of c.expect.notes ?? []) expect((result.notes ?? []).some((n) => n.includes(want)), `no note with "${want}" in ${JSON.stringify(result.notes)}`).toBe(true);
 
-    const proposals = (await step.propose!(ctx, result)).filter((p) => p.changes.length > 0);
+    const all = await step.propose!(ctx, result);
+    if (c.expect.risks) expect(Object.fromEntries(all.map((p) => [p.id, p.risk]))).toEqual(c.expect.risks);
+    for (const p of all) if (p.risk === 'advice') expect(p.changes, `advice ${p.id} is never written`).toEqual([]);
+    for (const want of c.expect.advice ?? []) {
+      expect(all.some((p) => p.risk === 'advice' && (p.description ?? '').includes(want)), `no advice with "${want}" in ${JSON.stringify(all.map((p) => p.description))}`).toBe(true);
+    }
+    const proposals = all.filter((p) => p.changes.length > 0);
     if (c.expect.afterFix === undefined) return;
     if (c.expect.afterFix === null) {
       expect(proposals.map((p) => p.title)).toEqual([]);

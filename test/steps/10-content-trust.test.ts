@@ -16,7 +16,7 @@ import { applyProposal, runStep } from '../../src/core/runner.js';
 import { ProfileStore, emptyProfile } from '../../src/core/profile.js';
 import { systemProbe } from '../../src/core/probe.js';
 import { createHostFacts } from '../../src/host/client.js';
-import type { CheckResult, Status } from '../../src/core/step.js';
+import type { CheckResult, Risk, Status } from '../../src/core/step.js';
 import { contextFor, dockerfileTarget, hostTarget, memoryProbe } from '../helpers/world.js';
 import { buildBusyboxImage, hasDockerd, startDockerd, type TestDaemon } from '../helpers/dockerd.js';
 
@@ -143,7 +143,7 @@ interface FileCase {
   name: string;
   dockerfile: string;
   files?: Record<string, string>;
-  expect: { status: Status; findings: string[]; absent?: string[]; proposals: string[]; notes?: string[]; after?: string };
+  expect: { status: Status; findings: string[]; absent?: string[]; proposals: string[]; notes?: string[]; after?: string; risks?: Record<string, Risk> };
 }
 
 const fileCases: FileCase[] = [
@@ -178,9 +178,50 @@ const fileCases: FileCase[] = [
   },
   {
     name: 'in a git repository without a signature check: the cosign workflow and Dependabot are offered',
-    dockerfile: 'FROM node:20-slim\nCMD ["node", "server.js"]\n',
+    dockerfile: 'FROM cgr.dev/chainguard/node:20\nCMD ["server.js"]\n',
     files: { '.git/': '', '.github/workflows/ci.yml': 'on: push\njobs: {}\n' },
-    expect: { status: 'warn', findings: ['is not pinned by digest', 'no signature check in CI'], proposals: ['ci-verify', 'dependabot'] },
+    expect: { status: 'warn', findings: ['is not pinned by digest', 'no signature check in CI'], proposals: ['ci-verify', 'dependabot'], risks: { 'ci-verify': 'review', dependabot: 'safe' } },
+  },
+  {
+    name: 'Official Images only: no cosign check is proposed (they are not cosign-signed)',
+    dockerfile: 'FROM node:20-slim\nCOPY --from=docker.io/library/busybox:1.36 /bin/busybox /bin/busybox\nCMD ["node", "server.js"]\n',
+    files: { '.git/': '', '.github/workflows/ci.yml': 'on: push\njobs: {}\n' },
+    expect: { status: 'warn', findings: ['is not pinned by digest', 'is not pinned by digest'], absent: ['no signature check'], proposals: ['dependabot'], notes: ['Docker Official Images are not signed with cosign'] },
+  },
+  {
+    name: 'ADD of a URL from an ARG is resolved: a remote fetch, never rewritten to COPY',
+    dockerfile: `FROM alpine:3.20@sha256:${'b'.repeat(64)}\nARG TOOL_URL=https://example.com/tool\nADD $TOOL_URL /usr/local/bin/tool\n`,
+    expect: { status: 'fail', findings: ['ADD fetches https://example.com/tool and nothing verifies'], proposals: [] },
+  },
+  {
+    name: 'ADD of a URL from ENV is resolved too',
+    dockerfile: `FROM alpine:3.20@sha256:${'b'.repeat(64)}\nENV BASE=https://example.com\nADD \${BASE}/app.sh /app.sh\n`,
+    expect: { status: 'fail', findings: ['ADD fetches https://example.com/app.sh'], proposals: [] },
+  },
+  {
+    name: 'ADD from a build argument with no value is left alone',
+    dockerfile: `FROM alpine:3.20@sha256:${'b'.repeat(64)}\nARG SRC\nADD $SRC /opt/\n`,
+    expect: { status: 'pass', findings: [], proposals: [] },
+  },
+  {
+    name: 'ADD of a possible archive (no extension, .gz, a wildcard) is never rewritten',
+    dockerfile: `FROM alpine:3.20@sha256:${'b'.repeat(64)}\nADD rootfs /\nADD data.gz /data/\nADD pkgs/* /opt/\n`,
+    expect: { status: 'pass', findings: [], proposals: [] },
+  },
+  {
+    name: 'COPY --from an external image is checked like FROM',
+    dockerfile: `FROM alpine:3.20@sha256:${'b'.repeat(64)}\nCOPY --from=ghcr.io/example/tools:1.2 /bin/tool /usr/local/bin/\n`,
+    expect: { status: 'warn', findings: ['the image copied from `ghcr.io/example/tools:1.2` is not pinned by digest'], proposals: [] },
+  },
+  {
+    name: 'COPY --from an earlier stage or by index is not an image',
+    dockerfile: `FROM golang:1.22@sha256:${'a'.repeat(64)} AS build\nRUN go build\nFROM scratch\nCOPY --from=build /out /out\nCOPY --from=0 /x /x\n`,
+    expect: { status: 'pass', findings: [], proposals: [] },
+  },
+  {
+    name: 'a build argument whose default is pinned by digest passes',
+    dockerfile: `ARG BASE=node:20@sha256:${'e'.repeat(64)}\nFROM \${BASE}\nCMD ["node"]\n`,
+    expect: { status: 'pass', findings: [], proposals: [] },
   },
   {
     name: 'a signature check in CI is seen; Renovate already keeps digests fresh',
@@ -207,6 +248,8 @@ describe('content-trust: Dockerfiles', () => {
     for (const note of c.expect.notes ?? []) expect((run.result.notes ?? []).join('\n')).toContain(note);
     expect(run.proposals.map((p) => p.id)).toEqual(c.expect.proposals);
     if (c.expect.after) expect(run.proposals[0]!.changes[0]!.after).toBe(c.expect.after);
+    if (c.expect.risks) for (const [id, risk] of Object.entries(c.expect.risks)) expect(run.proposals.find((p) => p.id === id)?.risk, id).toBe(risk);
+    for (const p of run.proposals) if (p.id === 'add-to-copy' || p.id === 'pin-digests') expect(p.risk).toBe('safe');
   });
 
   it('the cosign workflow parses as YAML and verifies each base image', async () => {
