@@ -108,8 +108,6 @@ change needs it, and rolled back byte for byte if it does not come back; then th
 again. Commands a step only shows (rootless set-up, Falco installation) are printed for you to run.
 In a terminal each fix is asked about; without one, --yes is required (or --dry-run to print the
 diffs). Every applied change can be undone with \`docker-harden undo\`.
-Each fix has a risk: --yes applies the safe ones; those marked review (they may break the app,
-and say how to check) need --include-review or naming with --only; advice is shown, never written.
 Exit status: 0 all applied and the checks pass, 1 findings remain, 2 bad input or nothing could run.
 
 Each fix has a risk: safe (no known way to break what it changes), review (may break something:

@@ -325,8 +325,9 @@ function setUserProposal(model: DockerfileModel): Proposal | null {
   return {
     id: 'set-user',
     title: `Run the final stage as ${plan.user}`,
-    // Review when something may need root (a low port, an app under /root, a bare uid on an unknown image).
-    risk: warnings.length > 0 ? 'review' : 'safe',
+    // Safe only when the image already ships the user and nothing may need root; a user created here
+    // owns none of the files COPY put in the image, so an app that writes to them breaks: review.
+    risk: plan.createRun === null && warnings.length === 0 ? 'safe' : 'review',
     description:
       `Adds \`USER ${plan.user}\` at line ${placedAt}${plan.createRun ? `, after a RUN that creates it` : ''}: ${plan.why}. ` +
       'Instructions before it still run as root; the container process runs as the new user. Files that COPY or ADD put in the image belong to root: if the app writes to some of them, give those `--chown=' +

@@ -166,7 +166,7 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
         let run = await runStep(step, ctx);
         const attempted = new Set<string>();
         for (;;) {
-          const next = wantedProposals(run, args.only, interactive || args.includeReview || args.only.includes(step.meta.id)).find((pr) => !attempted.has(pr.id) && canApply(pr));
+          const next = wantedProposals(run, args.only, interactive || args.includeReview).find((pr) => !attempted.has(pr.id) && canApply(pr));
           if (!next) break;
           attempted.add(next.id);
           out(renderRun({ ...run, proposals: [next] }, p, true));
@@ -199,7 +199,7 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
           run = await runStep(step, ctx);
         }
         // Held back by their risk: say so, and how to apply them.
-        const wanted = new Set(wantedProposals(run, args.only, interactive || args.includeReview || args.only.includes(step.meta.id)).map((pr) => pr.id));
+        const wanted = new Set(wantedProposals(run, args.only, interactive || args.includeReview).map((pr) => pr.id));
         const named = args.only.some((o) => o.startsWith(`${step.meta.id}:`));
         for (const held of run.proposals.filter((pr) => canApply(pr) && pr.risk === 'review' && !wanted.has(pr.id) && !named)) {
           out(`${p.bold(step.meta.title)}: not applied, ${p.yellow(`risk ${RISK_TEXT.review}`)}: ${held.title}`);

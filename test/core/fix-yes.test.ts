@@ -44,18 +44,21 @@ interface FixCase {
     /** Substrings of the output. */
     says?: string[];
   };
+  /** Extra flags for both runs (a user created here is a review change). */
+  flags?: string[];
 }
 
 const cases: FixCase[] = [
   {
     name: 'a Debian app in a folder without .github: USER added, the workflow folder created',
     dockerfile: 'FROM debian:bookworm-slim\nCOPY app /app\nCMD ["/app/run"]\n',
+    flags: ['--include-review'],
     expect: { exit: 1, contains: ['USER 10001:10001'], created: ['.github/workflows/docker-harden-scan.yml'], says: ['wrote'] },
   },
   {
     name: 'postgres: advice shown, the Dockerfile keeps its root entrypoint',
     dockerfile: 'FROM postgres:16\nCOPY init.sql /docker-entrypoint-initdb.d/\n',
-    expect: { exit: 1, unchanged: true, created: ['.github/workflows/docker-harden-scan.yml'], says: ['(advice)', 'bitnami/postgresql'] },
+    expect: { exit: 1, unchanged: true, created: ['.github/workflows/docker-harden-scan.yml'], says: ['risk advice', 'bitnami/postgresql'] },
   },
   {
     name: 'a gosu entrypoint: advice, no USER',
@@ -65,6 +68,7 @@ const cases: FixCase[] = [
   {
     name: 'a proposal that cannot be applied (.github is a link) is reported and later steps still apply',
     dockerfile: 'FROM debian:bookworm-slim\nADD run.sh /run.sh\nCMD ["/run.sh"]\n',
+    flags: ['--include-review'],
     setup: (dir) => {
       mkdirSync(path.join(dir, 'elsewhere'));
       symlinkSync(path.join(dir, 'elsewhere'), path.join(dir, '.github'));
@@ -82,7 +86,7 @@ describe('fix --yes runs to the end and reaches the fixed point', () => {
     writeFileSync(file, c.dockerfile);
     c.setup?.(dir);
     const state = path.join(dir, 'state');
-    const first = await runCli(['fix', '--file', file, '--yes', '--state-dir', state], { env, timeoutMs: 120_000 });
+    const first = await runCli(['fix', '--file', file, '--yes', ...(c.flags ?? []), '--state-dir', state], { env, timeoutMs: 120_000 });
     const out = first.stdout + first.stderr;
     expect(first.exitCode, out).toBe(c.expect.exit);
     const after = readFileSync(file, 'utf8');
@@ -94,7 +98,7 @@ describe('fix --yes runs to the end and reaches the fixed point', () => {
     expect(existsSync(path.join(dir, 'elsewhere', 'workflows'))).toBe(false);
 
     const fixed = snapshot(dir);
-    const second = await runCli(['fix', '--file', file, '--yes', '--state-dir', state], { env, timeoutMs: 120_000 });
+    const second = await runCli(['fix', '--file', file, '--yes', ...(c.flags ?? []), '--state-dir', state], { env, timeoutMs: 120_000 });
     expect(second.exitCode, second.stdout).toBe(c.expect.exit);
     expect(second.stdout).not.toMatch(/^\s+wrote /m);
     expect(snapshot(dir)).toEqual(fixed);
@@ -120,7 +124,8 @@ describe('fix --yes runs to the end and reaches the fixed point', () => {
     writeFileSync(file, text);
     const plain = await runCli(['fix', '--file', file, '--yes', '--state-dir', path.join(dir, 'state2')], { env, timeoutMs: 120_000 });
     expect(readFileSync(file, 'utf8')).not.toContain('USER node');
-    expect(plain.stdout).toContain('(review; not applied: pass --include-review or --only non-root-user:set-user)');
+    expect(plain.stdout).toContain('not applied, risk review');
+    expect(plain.stdout).toContain('apply it with --only non-root-user:set-user, or every review fix with --include-review');
     const included = await runCli(['fix', '--file', file, '--yes', '--include-review', '--state-dir', path.join(dir, 'state3')], { env, timeoutMs: 120_000 });
     expect(readFileSync(file, 'utf8'), included.stdout).toContain('USER node');
     expect(held.exitCode, held.stdout).toBe(0);

@@ -189,7 +189,7 @@ const cases: StepCase[] = [
   {
     name: 'php without apache is an ordinary Debian image',
     given: 'FROM php:8.3-cli\nCOPY . /app\nCMD ["php", "/app/run.php"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: [DEBIAN_USER, 'USER 10001:10001'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: [DEBIAN_USER, 'USER 10001:10001'] } },
   },
   {
     name: 'an ONBUILD parent image: advice',
