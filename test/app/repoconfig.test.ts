@@ -131,6 +131,17 @@ describe('fix --yes never applies a suppressed or skipped proposal', () => {
     });
   }
 
+  it('a step skipped in the profile (the wizard) is not applied either', async () => {
+    const root = repo({ 'Dockerfile': dockerfile });
+    const state = path.join(root, '.state');
+    mkdirSync(state);
+    const profile = { schema: 1, tool: 'docker-harden', targets: { [`dockerfile:${path.join(root, 'Dockerfile')}`]: { 'dependency-scanning': { status: 'skipped', at: new Date().toISOString(), reason: 'not ours' } } }, applied: [] };
+    writeFileSync(path.join(state, 'profile.json'), JSON.stringify(profile));
+    const r = await runCli(['fix', '--yes', '--only', 'dependency-scanning', '--state-dir', state, 'Dockerfile'], { cwd: root });
+    expect(r.stdout).toMatch(/skipped \(not ours; the profile\)/);
+    expect(existsSync(path.join(root, workflow))).toBe(false);
+  });
+
   it('a review fix named with --include-review stays unapplied when its finding is ignored', async () => {
     const config = 'ignore:\n  - code: DH-USER-ROOT\n    reason: needs port 80\n';
     const root = repo({ 'Dockerfile': dockerfile, '.docker-harden.yaml': config });
