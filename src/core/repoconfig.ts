@@ -11,7 +11,7 @@ import type { ValidateFunction, ErrorObject } from 'ajv';
 import { UserError, lineColumnAt } from './errors.js';
 import { didYouMean } from './suggest.js';
 import { packageRoot } from './paths.js';
-import { statusOf, type Finding, type Step } from './step.js';
+import { statusOf, type FileChange, type Finding, type Step } from './step.js';
 import type { StepRun } from './runner.js';
 
 export const REPO_CONFIG_NAME = '.docker-harden.yaml';
@@ -119,7 +119,7 @@ export async function loadRepoConfig(file: string, root: string, known: Known): 
   if (!validate(data)) {
     const err = validate.errors![0]! as ErrorObject;
     const at = err.instancePath.split('/').slice(1).map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')));
-    const where = at.length ? at.join('.') : 'the top level';
+    const where = at.length === 0 ? 'the top level' : at[0] === 'ignore' && typeof at[1] === 'number' ? [`ignore entry ${at[1] + 1}`, ...at.slice(2)].join('.') : at.join('.');
     if (err.keyword === 'additionalProperties') {
       const key = String((err.params as { additionalProperty: string }).additionalProperty);
       const allowed = at.length === 0 ? ['ignore', 'steps'] : at[0] === 'ignore' ? ['code', 'path', 'reason'] : ['skip', 'platform'];
@@ -317,4 +317,30 @@ function hasEntry(file: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The change that keeps `steps.<id>.skip: reason` in the repository's decisions file: the file's
+ * own text edited with the yaml library (comments, order and the rest kept), or a new file.
+ * Data only: the engine writes it.
+ */
+export async function repoSkipChange(dir: string, stepId: string, reason: string): Promise<FileChange> {
+  const root = new RepoDecisions({ codes: [], steps: [] }).rootFor(dir);
+  const file = path.join(root, REPO_CONFIG_NAME);
+  const { parseDocument, isMap } = await import('yaml');
+  let before: string | null = null;
+  if (hasEntry(file)) {
+    const info = await lstat(file);
+    if (!info.isFile()) throw new UserError('is not a regular file', `Make ${REPO_CONFIG_NAME} a plain file, or remove it.`, file);
+    if (info.size > MAX_CONFIG_BYTES) throw new UserError(`is larger than ${MAX_CONFIG_BYTES} bytes`, 'A decisions file is a short list; remove what is not a decision.', file);
+    before = await readFile(file, 'utf8');
+  }
+  const doc = parseDocument(before ?? '# Decisions docker-harden honours in this repository (see "In a repository" in its README).\n', { prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const { line } = lineColumnAt(before ?? '', doc.errors[0]!.pos[0]);
+    throw new UserError(`not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`, 'Fix the file first; the skip was kept in the profile only.', file, line);
+  }
+  if (doc.contents !== null && !isMap(doc.contents)) throw new UserError('is not a mapping of ignore: and steps:', 'Fix the file first; the skip was kept in the profile only.', file);
+  doc.setIn(['steps', stepId, 'skip'], reason);
+  return { path: file, before, after: doc.toString(), mode: 0o644 };
 }
