@@ -273,10 +273,15 @@ export class RepoDecisions {
       : profileSkip
         ? { kind: 'external', reason: profileSkip, source: 'the profile' }
         : undefined;
+    // A choice kept in the file (step 13's platform) settles the step's choice findings as the wizard's would.
+    const chosen: Suppression | undefined =
+      !skipped && choice?.platform && run.proposals.some((p) => p.choice?.key === 'platform')
+        ? { kind: 'external', reason: `platform chosen for the repository: ${choice.platform}`, source: `${config.file}:${choice.line}` }
+        : undefined;
     const kept: Finding[] = [];
     const suppressed: SuppressedFinding[] = [];
     for (const f of run.result.findings) {
-      const suppression = skipped ?? (await this.suppressionOf(run, f, config));
+      const suppression = skipped ?? chosen ?? (await this.suppressionOf(run, f, config));
       if (suppression) suppressed.push({ ...f, suppression });
       else kept.push(f);
     }

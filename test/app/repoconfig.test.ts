@@ -97,6 +97,14 @@ describe('check honours the repository decisions', () => {
     expect(failOn.stdout).toMatch(/skipped: the platform runs it as a random uid \(.*\.docker-harden\.yaml:2\)/);
   });
 
+  it('a platform chosen in the file settles the platforms step', async () => {
+    const before = await checkJson(repo({ 'Dockerfile': ROOT_DOCKERFILE }), 'Dockerfile', 'security-platforms');
+    expect(before.entries[0]!.findings.map((f) => f.code)).toContain('DH-PLATFORM-CHOICE');
+    const after = await checkJson(repo({ 'Dockerfile': ROOT_DOCKERFILE, '.docker-harden.yaml': 'steps:\n  security-platforms:\n    platform: none\n' }), 'Dockerfile', 'security-platforms');
+    expect(after.entries[0]!.findings).toEqual([]);
+    expect(after.entries[0]!.suppressed?.[0]?.suppression.reason).toBe('platform chosen for the repository: none');
+  });
+
   it('SARIF carries the suppressions (external for the file, inSource for a comment) and validates', async () => {
     const root = repo({ 'Dockerfile': '# docker-harden ignore=DH-BASE-LATEST renovate pins it\nFROM alpine:latest\n', '.docker-harden.yaml': 'ignore:\n  - code: DH-USER-ROOT\n    reason: needs port 80\n' });
     const r = await runCli(['check', '--sarif', '--only', 'non-root-user,slim-base-image', 'Dockerfile'], { cwd: root });
