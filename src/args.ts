@@ -2,7 +2,7 @@
 import { UserError } from './core/errors.js';
 import { splitWords } from './core/words.js';
 
-export const COMMANDS = ['wizard', 'learn', 'check', 'fix', 'undo', 'steps', 'report', 'plugin', 'docker-cli-plugin-metadata', 'help'] as const;
+export const COMMANDS = ['wizard', 'learn', 'check', 'fix', 'undo', 'steps', 'report', 'export', 'plugin', 'docker-cli-plugin-metadata', 'help'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface Args {
@@ -28,6 +28,8 @@ export interface Args {
   help: boolean;
   version: boolean;
   sandbox?: string;
+  out?: string;
+  merge: boolean;
 }
 
 const VALUE_FLAGS: Record<string, keyof Args> = {
@@ -42,6 +44,7 @@ const VALUE_FLAGS: Record<string, keyof Args> = {
   '--restart-command': 'restartCommand',
   '--docker-host': 'dockerHost',
   '--sandbox': 'sandbox',
+  '--out': 'out',
 };
 
 const BOOL_FLAGS: Record<string, keyof Args> = {
@@ -54,6 +57,7 @@ const BOOL_FLAGS: Record<string, keyof Args> = {
   '--dry-run': 'dryRun',
   '--force': 'force',
   '--list': 'list',
+  '--merge': 'merge',
   '--help': 'help',
   '-h': 'help',
   '--version': 'version',
@@ -77,6 +81,7 @@ export function parseArgs(argv: string[]): Args {
     list: false,
     help: false,
     version: false,
+    merge: false,
   };
   let commandSeen = false;
   for (let i = 0; i < argv.length; i++) {
@@ -106,7 +111,7 @@ export function parseArgs(argv: string[]): Args {
     }
     if (!commandSeen) {
       if (!(COMMANDS as readonly string[]).includes(token) || token === 'wizard') {
-        throw new UserError(`unknown command "${token}"`, `Commands: learn, check, fix, undo, steps, report, plugin. Run \`docker-harden --help\`.`);
+        throw new UserError(`unknown command "${token}"`, `Commands: learn, check, fix, undo, steps, report, export, plugin. Run \`docker-harden --help\`.`);
       }
       args.command = token as Command;
       commandSeen = true;
@@ -142,6 +147,8 @@ function example(flag: string): string {
       return 'unix:///var/run/docker.sock';
     case '--sandbox':
       return './docker-harden-learn';
+    case '--out':
+      return './docker-harden-ansible';
     default:
       return 'VALUE';
   }

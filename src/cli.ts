@@ -43,6 +43,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return (await import('./batch.js')).stepsCommand(args, io);
       case 'report':
         return await (await import('./report/command.js')).reportCommand(args, io);
+      case 'export':
+        return await (await import('./export/command.js')).exportCommand(args, io);
       case 'plugin':
         return await (await import('./plugin.js')).pluginCommand(args, io);
       case 'docker-cli-plugin-metadata':
