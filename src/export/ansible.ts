@@ -124,24 +124,25 @@ function describeCommands(record: AppliedRecord): string {
  * Keys not listed cannot be seen there; the health check then proves dockerd answers (and, after a
  * restart, that it is a new process).
  */
-const LIVE_FIELDS: Record<string, { field: string; fromConfig(v: unknown): unknown } | { option: string }> = {
+const LIVE_FIELDS: Record<string, { field: string; fromConfig(v: unknown): unknown } | { option: string; since?: string }> = {
   'live-restore': { field: 'LiveRestoreEnabled', fromConfig: Boolean },
   debug: { field: 'Debug', fromConfig: Boolean },
   experimental: { field: 'ExperimentalBuild', fromConfig: Boolean },
   'log-driver': { field: 'LoggingDriver', fromConfig: (v) => v ?? 'json-file' },
   'default-runtime': { field: 'DefaultRuntime', fromConfig: (v) => v ?? 'runc' },
-  'no-new-privileges': { option: 'no-new-privileges' },
+  // Engines before 23.0 do not list no-new-privileges in SecurityOptions: absence proves nothing there.
+  'no-new-privileges': { option: 'no-new-privileges', since: '23.0' },
   'userns-remap': { option: 'userns' },
 };
 
-export type LiveExpectation = { kind: 'field'; field: string; value: unknown } | { kind: 'option'; option: string; value: boolean };
+export type LiveExpectation = { kind: 'field'; field: string; value: unknown } | { kind: 'option'; option: string; value: boolean; since?: string };
 
 export function liveExpectations(settings: DecidedSetting[]): Record<string, LiveExpectation> {
   const out: Record<string, LiveExpectation> = {};
   for (const s of settings) {
     const live = LIVE_FIELDS[s.key];
     if (!live) continue;
-    if ('option' in live) out[s.key] = { kind: 'option', option: live.option, value: s.remove ? false : Boolean(s.value) };
+    if ('option' in live) out[s.key] = { kind: 'option', option: live.option, value: s.remove ? false : Boolean(s.value), ...(live.since ? { since: live.since } : {}) };
     else out[s.key] = { kind: 'field', field: live.field, value: live.fromConfig(s.remove ? undefined : s.value) };
   }
   return out;
@@ -233,11 +234,12 @@ export function renderPlaybook(decisions: HostDecisions, meta: ExportMeta): stri
         docker_harden_daemon_json: MODULE_ARGS,
         check_mode: true,
         diff: false,
+        changed_when: false,
         register: 'docker_harden_plan',
       },
       {
         name: 'Apply the decided settings',
-        when: 'docker_harden_plan.changed',
+        when: "docker_harden_plan.action != 'none'",
         block: [
           {
             name: 'Write daemon.json (the previous file is kept as a backup beside it)',

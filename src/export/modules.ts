@@ -345,7 +345,23 @@ def docker_info(docker_host):
         conn.close()
 
 
+def version_tuple(text):
+    parts = []
+    for piece in str(text).split('.')[:2]:
+        digits = ''
+        for ch in piece:
+            if not ch.isdigit():
+                break
+            digits += ch
+        parts.append(int(digits or 0))
+    return tuple(parts)
+
+
 def read_live(info, spec):
+    """The live value, or None when this engine does not show it (too old to list it)."""
+    since = spec.get('since')
+    if since and version_tuple(info.get('ServerVersion', '0')) < version_tuple(since):
+        return None
     if spec['kind'] == 'field':
         return info.get(spec['field'])
     options = info.get('SecurityOptions') or []
@@ -381,12 +397,15 @@ def main():
                 raise OSError('dockerd still runs as pid %d: it was not restarted' % pid)
             info = docker_info(p['docker_host'])
             wrong = []
+            unseen = []
             for key, spec in p['expect'].items():
                 live = read_live(info, spec)
-                if live != spec['value']:
+                if live is None:
+                    unseen.append(key)
+                elif live != spec['value']:
                     wrong.append('%s is %s live, decided %s' % (key, json.dumps(live), json.dumps(spec['value'])))
             if not wrong:
-                module.exit_json(changed=False, pid=pid, verified=sorted(p['expect']), server_version=info.get('ServerVersion'))
+                module.exit_json(changed=False, pid=pid, verified=sorted(set(p['expect']) - set(unseen)), not_shown_by_this_engine=sorted(unseen), server_version=info.get('ServerVersion'))
             last = '; '.join(wrong)
         except ValueError as err:
             module.fail_json(msg=str(err))

@@ -27,7 +27,7 @@ async function run(argv: string[], options: { env?: Record<string, string>; tty?
   return { code, stdout, stderr };
 }
 
-const USER_COMMANDS = ['learn', 'check', 'fix', 'undo', 'report', 'steps', 'plugin'];
+const USER_COMMANDS = ['learn', 'check', 'fix', 'undo', 'report', 'export', 'steps', 'plugin'];
 
 /** The example command lines of a help text. */
 function examples(text: string): string[] {
