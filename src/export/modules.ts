@@ -285,7 +285,7 @@ def main():
         module.exit_json(**result)
 
     if data is not None:
-        stamp = datetime.datetime.utcnow().strftime('%Y%m%dT%H%M%S%fZ')
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime('%Y%m%dT%H%M%S%fZ')
         backup = '%s.docker-harden-%s.bak' % (path, stamp)
         fd = os.open(backup, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, 'wb') as handle:

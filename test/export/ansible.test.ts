@@ -2,7 +2,8 @@
  * The exported playbook run by Debian's ansible-core against real private dockerds: decisions made
  * on one host with `fix --host`, exported, then rolled out to three more (connection local, per-host
  * variables): one plain, one that gets a decided key as a dockerd flag (it fails alone, before
- * writing), one where dockerd refuses the new settings at restart (rolled back, daemon up). A
+ * writing), one where dockerd refuses the new settings at restart (rolled back, daemon up), one
+ * where only a reloadable key changes (SIGHUP, same process). A
  * second run changes nothing; `--check --diff` writes nothing; a failure limit stops a rollout; and
  * one run goes over SSH to a private sshd on a loopback port.
  */
@@ -58,6 +59,8 @@ async function playbook(inventory: string, extra: string[] = []): Promise<{ exit
       ANSIBLE_RETRY_FILES_ENABLED: 'False',
       // No lingering connection master: the test's sshd stops when the run is over.
       ANSIBLE_SSH_ARGS: '-o ControlMaster=no -o GSSAPIAuthentication=no',
+      // One connection per task instead of four.
+      ANSIBLE_PIPELINING: 'True',
     },
   });
   const output = String(r.all);
@@ -97,21 +100,25 @@ describe.skipIf(!hasDockerd || missing !== null)('export ansible: the playbook o
   let plain: TestDaemon;
   let flagged: TestDaemon;
   let refuses: TestDaemon;
+  let reloads: TestDaemon;
   let inventory: string;
   const original = {
     plain: '{\n    "bridge": "none",\n    "log-level": "warn"\n}\n',
     flagged: '{\n  "bridge": "none"\n}\n',
     // dockerd refuses "icc": false when iptables is off ("ICC=false uses iptables to function").
     refuses: '{"bridge": "none", "iptables": false}\n',
+    // Already has the keys that need a restart: only live-restore changes, and SIGHUP applies it.
+    reloads: '{"bridge": "none", "icc": false, "no-new-privileges": true}\n',
   };
 
   beforeAll(async () => {
     await ensureBuilt();
-    [decide, plain, flagged, refuses] = await Promise.all([
+    [decide, plain, flagged, refuses, reloads] = await Promise.all([
       startDockerd({ config: { bridge: 'none' } }),
       startDockerd({ config: original.plain }),
       startDockerd({ config: original.flagged, extraFlags: ['--icc=false'] }),
       startDockerd({ config: original.refuses }),
+      startDockerd({ config: original.reloads }),
     ]);
     // Decide on one host, as a person would with `fix --host`, and skip one step with a reason.
     const only = DECIDED.map((k) => `scan-host-config:${k}`).join(',');
@@ -132,11 +139,12 @@ describe.skipIf(!hasDockerd || missing !== null)('export ansible: the playbook o
       plain: hostVars(plain),
       flagged: hostVars(flagged),
       refuses: hostVars(refuses, { docker_harden_health_timeout: 10 }),
+      reloads: hostVars(reloads),
     });
   }, 400_000);
 
   afterAll(async () => {
-    await Promise.all([decide, plain, flagged, refuses].map((d) => d?.stop()));
+    await Promise.all([decide, plain, flagged, refuses, reloads].map((d) => d?.stop()));
     rmSync(tmp, { recursive: true, force: true });
   }, 120_000);
 
@@ -151,7 +159,7 @@ describe.skipIf(!hasDockerd || missing !== null)('export ansible: the playbook o
 
   it('--check --diff shows each host its change and writes nothing', async () => {
     const pids = [plain.pid(), flagged.pid(), refuses.pid()];
-    const r = await playbook(inventory, ['--check', '--diff', '-e', 'docker_harden_serial=3', '-e', 'docker_harden_max_fail_percentage=100']);
+    const r = await playbook(inventory, ['--check', '--diff', '-e', 'docker_harden_serial=4', '-e', 'docker_harden_max_fail_percentage=100']);
     expect(r.output).toMatch(/\+\s+"icc": false/);
     expect(r.output).toContain('"log-level": "warn"');
     expect(r.recap.plain).toMatchObject({ failed: 0 });
@@ -174,7 +182,8 @@ describe.skipIf(!hasDockerd || missing !== null)('export ansible: the playbook o
   it('rolls out: applied and live on one host, the flag conflict fails alone, the refused restart is rolled back', async () => {
     const flaggedPid = flagged.pid();
     const plainPid = plain.pid();
-    const r = await playbook(inventory, ['-e', 'docker_harden_serial=3', '-e', 'docker_harden_max_fail_percentage=100']);
+    const reloadsPid = reloads.pid();
+    const r = await playbook(inventory, ['-e', 'docker_harden_serial=4', '-e', 'docker_harden_max_fail_percentage=100']);
     expect(r.exitCode).not.toBe(0);
 
     // Applied: decided keys set, the person's keys kept, restarted and live.
@@ -203,14 +212,22 @@ describe.skipIf(!hasDockerd || missing !== null)('export ansible: the playbook o
     expect(readFileSync(refuses.configPath, 'utf8')).toBe(original.refuses);
     expect(refuses.log()).toMatch(/ICC=false uses iptables/i);
     expect(await info(refuses, '{{.LiveRestoreEnabled}}')).toBe('false');
+
+    // Only a reloadable key changed: SIGHUP, the same process, the setting live.
+    expect(r.recap.reloads).toMatchObject({ failed: 0, rescued: 0 });
+    expect(r.output).toMatch(/TASK \[Reload dockerd \(SIGHUP\)[^\n]*\n(?:[^\n]*\n)*?changed: \[reloads\]/);
+    expect(JSON.parse(readFileSync(reloads.configPath, 'utf8'))).toEqual({ bridge: 'none', icc: false, 'no-new-privileges': true, 'live-restore': true });
+    expect(reloads.pid()).toBe(reloadsPid);
+    expect(await info(reloads, '{{.LiveRestoreEnabled}}')).toBe('true');
   }, 300_000);
 
   it('a second run changes nothing', async () => {
     const before = readFileSync(plain.configPath, 'utf8');
     const pid = plain.pid();
-    const r = await playbook(inventory, ['--limit', 'plain']);
+    const r = await playbook(inventory, ['--limit', 'plain:reloads']);
     expect(r.exitCode).toBe(0);
     expect(r.recap.plain).toMatchObject({ changed: 0, failed: 0 });
+    expect(r.recap.reloads).toMatchObject({ changed: 0, failed: 0 });
     expect(readFileSync(plain.configPath, 'utf8')).toBe(before);
     expect(plain.pid()).toBe(pid);
     expect(backupsOf(plain)).toHaveLength(1);
