@@ -22,7 +22,7 @@ export interface DecidedSetting {
 }
 
 export interface HostDecisions {
-  /** daemon.json path on the host where the decisions were made. */
+  /** The daemon.json file(s) the decisions were applied to on the deciding host. */
   decidedOn: string[];
   settings: DecidedSetting[];
   skipped: { step: string; reason: string }[];
@@ -331,7 +331,8 @@ export function renderReadme(decisions: HostDecisions, meta: ExportMeta): string
   const flagsNote = decisions.settings.map((s) => `--${configKeyFlag(s.key)}`).join(', ');
   return `# docker-harden rollout
 
-Written by docker-harden ${meta.version} (\`export ansible\`) on ${meta.generatedAt} from ${oneLine(meta.profileFile)}.
+Written by docker-harden ${meta.version} (\`export ansible\`) on ${meta.generatedAt} from ${oneLine(meta.profileFile)},
+with the settings decided in ${decisions.decidedOn.map(oneLine).join(', ')} on that host.
 It carries the daemon settings decided on one host to many servers. The control node needs
 ansible-core only; the servers need Python 3 (no Node, no docker-harden).
 

@@ -18,13 +18,8 @@ const MAX_TEXT = 1024 * 1024;
 async function textsOf(profile: Profile, store: ProfileStore): Promise<Map<string, string>> {
   const texts = new Map<string, string>();
   const add = async (file: string) => {
-    let bytes: Buffer | null;
-    try {
-      bytes = await readNoFollow(file);
-    } catch {
-      return; // a link or unreadable: not a text we can trust as ours
-    }
-    if (bytes && bytes.length <= MAX_TEXT) texts.set(sha256(bytes), bytes.toString('utf8'));
+    const bytes = await readBounded(file);
+    if (bytes) texts.set(sha256(bytes), bytes.toString('utf8'));
   };
   const backups = path.resolve(store.backupDir) + path.sep;
   for (const record of profile.applied) {
@@ -35,6 +30,27 @@ async function textsOf(profile: Profile, store: ProfileStore): Promise<Map<strin
     }
   }
   return texts;
+}
+
+/** A regular file's bytes, at most MAX_TEXT, never through a link; null for anything else. */
+async function readBounded(file: string): Promise<Buffer | null> {
+  let handle;
+  try {
+    handle = await fs.open(file, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
+  } catch {
+    return null; // absent, a link or unreadable: not a text we can trust as ours
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile() || info.size > MAX_TEXT) return null;
+    const buffer = Buffer.alloc(info.size);
+    const { bytesRead } = await handle.read(buffer, 0, info.size, 0);
+    return buffer.subarray(0, bytesRead);
+  } catch {
+    return null;
+  } finally {
+    await handle.close();
+  }
 }
 
 async function prepareOut(out: string): Promise<void> {
