@@ -1,10 +1,10 @@
 /** The non-interactive commands: check, fix, undo, steps. They never ask a question without a terminal. */
-import { createInterface } from 'node:readline/promises';
+import { createInterface, type Interface } from 'node:readline/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createSession, type Session, type SessionOptions } from './core/session.js';
 import { runStep, applyProposal, undoApplied, type StepRun } from './core/runner.js';
-import { UserError } from './core/errors.js';
+import { InterruptedError, UserError } from './core/errors.js';
 import type { Args } from './args.js';
 import { steps as allSteps } from '../steps/index.js';
 import { resultDocument, exitCodeFor } from './report/results.js';
@@ -157,7 +157,7 @@ export async function fixCommand(args: Args, io: Io): Promise<number> {
           attempted.add(next.id);
           out(renderRun({ ...run, proposals: [next] }, p, true));
           if (ask) {
-            const answer = (await ask.question(`Apply "${next.title}"? [y/N] `)).trim().toLowerCase();
+            const answer = (await askLine(ask, `Apply "${next.title}"? [y/N] `)).trim().toLowerCase();
             if (answer !== 'y' && answer !== 'yes') {
               out(p.dim('  skipped'));
               continue;
@@ -171,7 +171,9 @@ export async function fixCommand(args: Args, io: Io): Promise<number> {
             recheck: () => runStep(step, ctx),
             log: (line) => out(p.dim(`  ${line}`)),
           });
-          out(`  ${outcome.status === 'applied' ? p.green(outcome.message) : p.yellow(outcome.message)}`);
+          // In a learn sandbox nothing real changed: say what was written there and what was only simulated.
+          const message = args.sandbox ? (await import('./core/learn.js')).sandboxOutcome(outcome.message, next) : outcome.message;
+          out(`  ${outcome.status === 'applied' ? p.green(message) : p.yellow(message)}`);
           if (outcome.status === 'rolled-back' || outcome.status === 'failed') exit = Math.max(exit, 1);
           run = await runStep(step, ctx);
         }
@@ -230,7 +232,7 @@ export async function undoCommand(args: Args, io: Io): Promise<number> {
     let record: AppliedRecord | undefined;
     if (id) {
       record = profile.applied.find((r) => r.id === id);
-      if (!record) throw new UserError(`no applied change with id "${id}"`, 'Run `docker-harden undo --list` to see them.');
+      if (!record) throw new UserError(`no applied change with id "${id}"`, `Run \`docker-harden undo${args.sandbox ? ` --sandbox ${quoteArg(args.sandbox)}` : ''} --list\` to see them.`);
       if (record !== open[open.length - 1] && !args.force) {
         const newer = open.filter((r) => r.at > record!.at && r.files.some((f) => record!.files.some((g) => g.path === f.path)));
         if (newer.length > 0) throw new UserError(`change ${id} has newer changes to the same file on top of it`, `Undo ${newer.map((r) => r.id).join(', ')} first (newest first).`);
@@ -247,8 +249,7 @@ export async function undoCommand(args: Args, io: Io): Promise<number> {
     }
     if (!args.yes) {
       const ask = createInterface({ input: process.stdin, output: process.stdout });
-      const answer = (await ask.question(`${describeApplied(record, p)}\nUndo this change? [y/N] `)).trim().toLowerCase();
-      ask.close();
+      const answer = (await askLine(ask, `${describeApplied(record, p)}\nUndo this change? [y/N] `).finally(() => ask.close())).trim().toLowerCase();
       if (answer !== 'y' && answer !== 'yes') return 0;
     }
     const message = await undoApplied(record, { store: session.store, profile, daemon: session.daemon, force: args.force, log: (l) => out(p.dim(`  ${l}`)) });
@@ -256,6 +257,21 @@ export async function undoCommand(args: Args, io: Io): Promise<number> {
     return 0;
   } finally {
     await session.store.unlock();
+  }
+}
+
+/** A question on the terminal; Ctrl-C there ends the command (exit 130) instead of leaving it paused. */
+async function askLine(rl: Interface, text: string): Promise<string> {
+  const abort = new AbortController();
+  const onInterrupt = () => abort.abort();
+  rl.once('SIGINT', onInterrupt);
+  try {
+    return await rl.question(text, { signal: abort.signal });
+  } catch (err) {
+    if (abort.signal.aborted) throw new InterruptedError();
+    throw err;
+  } finally {
+    rl.off('SIGINT', onInterrupt);
   }
 }
 

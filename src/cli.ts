@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type Args } from './args.js';
-import { UserError, formatError } from './core/errors.js';
+import { InterruptedError, UserError, formatError } from './core/errors.js';
 import { packageRoot } from './core/paths.js';
 import { MAIN_HELP, COMMAND_HELP } from './help.js';
 import type { Io } from './batch.js';
@@ -67,6 +67,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
         throw new UserError(`the ${args.command} command is not available in this build`);
     }
   } catch (err) {
+    if (err instanceof InterruptedError) {
+      // The line with the question is ended, so the shell's prompt starts on its own line.
+      io.stdout.write('\n');
+      return 130;
+    }
     io.stderr.write(`docker-harden: ${formatError(err)}\n`);
     return 2;
   }

@@ -154,9 +154,41 @@ async function isSandbox(dir: string): Promise<boolean> {
 }
 
 /**
+ * Name the sandbox's copy in every change of these proposals (a fix for /etc/environment writes
+ * `<sandbox>/host/etc/environment`), so the diff and the confirmation say what is really written.
+ * A host without sandbox paths (not a recorded host) is left as it is.
+ */
+export function nameSandboxCopies(proposals: Proposal[], host: unknown): void {
+  const paths = (host as Partial<RecordedHost> | undefined)?.paths;
+  if (!(paths instanceof SandboxPaths)) return;
+  for (const proposal of proposals) {
+    for (const change of proposal.changes) {
+      const copy = paths.toSandbox(change.path);
+      if (paths.isInside(copy)) change.path = copy;
+    }
+  }
+}
+
+/**
+ * What an outcome in the sandbox was: a change to the sandbox copy, and, when the fix runs
+ * commands or restarts dockerd, a simulation of those (nothing ran). Never a bare "applied".
+ */
+export function sandboxOutcome(message: string, proposal: Pick<Proposal, 'commands' | 'daemon' | 'changes'>): string {
+  const simulatedParts = [
+    ...(proposal.commands.some((c) => c.run) ? ['no command ran'] : []),
+    ...(proposal.daemon ? [`no dockerd ${proposal.daemon === 'restart' ? 'restarted' : 'reloaded'}, the recorded one re-read the sandbox daemon.json`] : []),
+  ];
+  const body = message
+    .replace(/^applied, but/, proposal.changes.length > 0 ? 'the sandbox copy was written, but' : 'simulated, but')
+    .replace(/^applied/, proposal.changes.length > 0 ? 'the sandbox copy was written' : 'nothing was written')
+    .replace('the check now passes', 'the check of the sandbox now passes');
+  return simulatedParts.length > 0 ? `simulated in the learn sandbox (${simulatedParts.join('; ')}): ${body}` : `in the learn sandbox: ${body}`;
+}
+
+/**
  * Point every change of a proposal at the sandbox: a host path (/etc/systemd/system/...) becomes
- * the sandbox's copy under `host/`. The diff the person saw names the real server's path; the
- * write lands in the sandbox, and nothing else can be written.
+ * the sandbox's copy under `host/` (already named so by `nameSandboxCopies` when the proposal was
+ * made); nothing outside the sandbox can be written.
  */
 export async function keepInsideSandbox(proposal: Proposal, host: RecordedHost): Promise<void> {
   const root = await fs.realpath(host.paths.sandboxDir);

@@ -43,6 +43,8 @@ export async function runStep(step: Step, ctx: Context): Promise<StepRun> {
     } catch (err) {
       result.findings.push({ message: `could not compute a fix: ${formatError(err)}`, severity: 'info' });
     }
+    // The learn sandbox writes its own copy of a host file: its diffs name that copy.
+    if (ctx.learn && proposals.length > 0) (await import('./learn.js')).nameSandboxCopies(proposals, ctx.host);
   }
   return { step, target: ctx.target, ctx, result, proposals };
 }

@@ -103,17 +103,17 @@ function keysRawBeforeRender(): void {
   if (process.stdin.isTTY) process.stdin.setRawMode(true);
 }
 
-async function askOffer(question: string, color: boolean, io: Io): Promise<boolean> {
+async function askOffer(question: string, color: boolean, io: Io): Promise<{ yes: boolean; interrupted: boolean }> {
   const [{ render }, React, { Offer }] = await Promise.all([import('ink'), import('react'), import('./offer.js')]);
-  let yes = false;
+  const answer = { yes: false, interrupted: false };
   keysRawBeforeRender();
-  const instance = render(React.createElement(Offer, { question, color, onAnswer: (a: boolean) => (yes = a) }), {
+  const instance = render(React.createElement(Offer, { question, color, onAnswer: (yes: boolean, interrupted: boolean) => Object.assign(answer, { yes, interrupted }) }), {
     stdout: io.stdout as NodeJS.WriteStream,
     exitOnCtrlC: false,
     patchConsole: false,
   });
   await instance.waitUntilExit();
-  return yes;
+  return answer;
 }
 
 export async function startInteractive(args: Args, io: Io): Promise<number> {
@@ -132,9 +132,10 @@ export async function startInteractive(args: Args, io: Io): Promise<number> {
   const relay = (line: string) => walk?.relay(line);
   let plan = await planRun(args, io, { relay });
   if (plan.kind === 'offer-learn') {
-    if (!(await askOffer(plan.question, color, io))) {
+    const answer = await askOffer(plan.question, color, io);
+    if (!answer.yes) {
       io.stdout.write('Nothing was changed. Point docker-harden at a Dockerfile with --file PATH, or run it as root on a Docker host.\n');
-      return 0;
+      return answer.interrupted ? 130 : 0;
     }
     plan = await learnPlan({ ...args, command: 'learn' }, io, relay);
   }
@@ -150,16 +151,19 @@ export async function startInteractive(args: Args, io: Io): Promise<number> {
     }
     const [{ render }, React, { App }] = await Promise.all([import('ink'), import('react'), import('./app.js')]);
     keysRawBeforeRender();
+    let code = 0;
     const instance = render(
       React.createElement(App, {
         walk,
+        onExit: (c: number) => (code = c),
         color,
         stopOnPassing: plan.learn,
         // In the learn sandbox, files are named relative to the sandbox.
         cwd: plan.sandbox ?? process.cwd(),
         info: {
           profile: plan.profile,
-          undoCommand: undoCommandFor(plan.options),
+          // In the learn sandbox, undo goes through the sandbox (its recorded host), never this machine.
+          undoCommand: plan.sandbox ? `docker-harden undo --sandbox ${quoteArg(plan.sandbox)}` : undoCommandFor(plan.options),
           sandbox: plan.sandbox,
           resumeCommand: plan.sandbox ? `docker-harden learn --sandbox ${quoteArg(plan.sandbox)}` : undefined,
           appliedEarlier: walk.appliedEarlier().length,
@@ -168,7 +172,7 @@ export async function startInteractive(args: Args, io: Io): Promise<number> {
       { stdout: io.stdout as NodeJS.WriteStream, exitOnCtrlC: false, patchConsole: false },
     );
     await instance.waitUntilExit();
-    return 0;
+    return code;
   } finally {
     await session.store.unlock();
   }

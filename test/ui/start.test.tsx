@@ -161,6 +161,17 @@ describe('the learn offer', () => {
     expect(answers).toEqual([false]);
     r.unmount();
   });
+
+  it('Ctrl+C is a no that says it was an interruption (the run exits 130); n is a plain no', async () => {
+    for (const [k, interrupted] of [['\u0003', true], ['n', false]] as const) {
+      const answers: [boolean, boolean][] = [];
+      const r = render(<Offer question="Walk the learn sandbox?" color={false} onAnswer={(a, i) => answers.push([a, i])} />);
+      await vi.waitFor(() => expect(r.lastFrame()).toContain('[Y/n]'));
+      r.stdin.write(k);
+      await vi.waitFor(() => expect(answers).toEqual([[false, interrupted]]));
+      r.unmount();
+    }
+  });
 });
 
 describe('the walk controller', () => {

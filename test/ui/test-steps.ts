@@ -105,3 +105,30 @@ export const passingStep: Step = defineStep({
     return { status: 'pass', findings: [], notes: ['one stage, nothing built'] };
   },
 });
+
+/**
+ * A screen longer than any terminal, like a host step on a misconfigured daemon: many findings
+ * with the critical one last in check order, and a fix whose diff is 40 lines long.
+ */
+export const longStep: Step = defineStep({
+  meta: {
+    id: 'scan-host-config',
+    order: 2,
+    title: 'Check the daemon configuration',
+    scope: 'dockerfile',
+    targets: ['dockerfile'],
+    summary: 'The CIS daemon settings.',
+    explain: 'Every setting matters.\n\nSecond paragraph of the explanation, only in Explain more.',
+    references: [],
+  },
+  async check() {
+    const findings = Array.from({ length: 8 }, (_, i) => ({ message: `setting number ${i + 1} is not set the recommended way`, severity: 'low' as const }));
+    findings.push({ message: 'tcp://0.0.0.0:2375 accepts connections from anyone and has no TLS', severity: 'critical' as never });
+    return { status: 'fail', findings };
+  },
+  async propose(ctx) {
+    const before = text(ctx.target);
+    const added = Array.from({ length: 39 }, (_, i) => `LABEL setting${i + 1}=on`).join('\n');
+    return [{ id: 'settings', title: 'Set the recommended values', changes: [{ path: pathOf(ctx.target), before, after: `${before}${added}\nLABEL last=the-end-of-the-diff\n` }], commands: [], warnings: [] }];
+  },
+});
