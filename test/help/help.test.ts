@@ -96,7 +96,7 @@ describe('--version', () => {
 
 describe('errors say what to do next (exit 2)', () => {
   it.each([
-    [['frobnicate'], /unknown command "frobnicate"[\s\S]*Commands: learn, check, fix, undo, steps, report, plugin/],
+    [['frobnicate'], /unknown command "frobnicate"[\s\S]*Commands: learn, check, fix, undo, steps, report, export, plugin/],
     [['check', '--frob'], /unknown option --frob[\s\S]*docker-harden --help/],
     [['check', '--file'], /--file needs a value[\s\S]*For example: --file \.\/Dockerfile/],
     [['fix', '--sandbox'], /--sandbox needs a value[\s\S]*For example: --sandbox \.\/docker-harden-learn/],
