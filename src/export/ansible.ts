@@ -302,7 +302,7 @@ export function renderPlaybook(decisions: HostDecisions, meta: ExportMeta): stri
       : []),
     '',
   ];
-  return lines.join('\n') + stringify([play], { lineWidth: 0 });
+  return lines.join('\n') + stringify([play], { lineWidth: 0, aliasDuplicateObjects: false });
 }
 
 export function renderInventory(): string {
