@@ -2,7 +2,7 @@
 import { UserError } from './core/errors.js';
 import { splitWords } from './core/words.js';
 
-export const COMMANDS = ['wizard', 'learn', 'check', 'fix', 'undo', 'steps', 'report', 'export', 'plugin', 'docker-cli-plugin-metadata', 'help'] as const;
+export const COMMANDS = ['wizard', 'learn', 'check', 'fix', 'undo', 'steps', 'report', 'export', 'explain', 'plugin', 'docker-cli-plugin-metadata', 'help'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface Args {
@@ -111,7 +111,7 @@ export function parseArgs(argv: string[]): Args {
     }
     if (!commandSeen) {
       if (!(COMMANDS as readonly string[]).includes(token) || token === 'wizard') {
-        throw new UserError(`unknown command "${token}"`, `Commands: learn, check, fix, undo, steps, report, export, plugin. Run \`docker-harden --help\`.`);
+        throw new UserError(`unknown command "${token}"`, `Commands: learn, check, fix, undo, steps, report, export, explain, plugin. Run \`docker-harden --help\`.`);
       }
       args.command = token as Command;
       commandSeen = true;

@@ -45,6 +45,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await (await import('./report/command.js')).reportCommand(args, io);
       case 'export':
         return await (await import('./export/command.js')).exportCommand(args, io);
+      case 'explain':
+        return (await import('./app/explain.js')).explainCommand(args, io, (await import('../steps/index.js')).steps);
       case 'plugin':
         return await (await import('./plugin.js')).pluginCommand(args, io);
       case 'docker-cli-plugin-metadata':

@@ -11,6 +11,7 @@ Usage:
   docker-harden report --merge F.json...  one table host x step from many hosts' check --host --json
   docker-harden export ansible         a playbook that rolls this host's daemon decisions to many servers
   docker-harden steps                  the thirteen steps in order, with id and scope
+  docker-harden explain CODE           what a finding code (CIS-2.2, DH-USER-ROOT) means and how to fix it
   docker-harden plugin install         make \`docker harden ...\` work (Docker CLI plugin)
   docker-harden help COMMAND           help for one command, with examples
 
@@ -54,6 +55,18 @@ Examples:
 `;
 
 export const COMMAND_HELP: Record<string, string> = {
+  explain: `Usage: docker-harden explain CODE [--json]
+
+Prints what a finding code means: its title, severity, why it matters, how to fix it, and the
+steps that report it with their references. Every finding shows its code: CIS Docker Benchmark
+ids (CIS-2.2) where the benchmark has one, docker-harden's own otherwise (DH-USER-ROOT).
+An unknown code exits 2 and names the nearest known one.
+
+Examples:
+  docker-harden explain DH-USER-ROOT
+  docker-harden explain CIS-2.2
+  docker-harden explain 2.14 --json
+`,
   check: `Usage: docker-harden check [--host] [--file PATH]... [--compose PATH]... [--only IDS] [--json | --sarif]
        docker-harden check --sandbox DIR
 

@@ -3,7 +3,7 @@
  * inherited through `FROM <earlier stage>`, ARG defaults resolved) and sudo inside RUN. On a host:
  * running containers whose configured user is root.
  */
-import { defineStep, statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../src/core/step.js';
+import { defineStep, type CodeInfo, statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../src/core/step.js';
 import type { DockerfileModel, DockerInstruction, EffectiveUser, Stage } from '../src/dockerfile/model.js';
 import { isRootUser } from '../src/dockerfile/model.js';
 import { applyEdits, insertLinesEdit, lineStarts, rangeEdit, type TextEdit } from '../src/dockerfile/edit.js';
@@ -14,6 +14,30 @@ import { unreachable } from './lib/daemon.js';
 
 /** Instructions after which the user may change: everything that builds the file system. */
 const BUILD_KEYWORDS = new Set(['RUN', 'COPY', 'ADD', 'WORKDIR', 'USER']);
+
+/** Every finding code this step reports. */
+const CODES: Record<string, CodeInfo> = {
+  "DH-USER-ROOT": {
+    title: "The image runs as root",
+    severity: 'high',
+    help: "Add a USER line with a non-root user to the final stage (the proposal creates one when the image has none).",
+  },
+  "DH-USER-UNRESOLVED": {
+    title: "USER depends on a build argument with no default",
+    severity: 'medium',
+    help: "The user is whatever the build passes, root when it passes nothing. Give the ARG a non-root default.",
+  },
+  "DH-USER-SUDO": {
+    title: "RUN uses sudo",
+    severity: 'medium',
+    help: "sudo in a build is either not needed (the build is root) or a way back to root. Switch USER around the commands that need root instead.",
+  },
+  "DH-CONTAINER-ROOT": {
+    title: "A running container runs as root",
+    severity: 'high',
+    help: "Add a USER line to its image's Dockerfile, or recreate it with --user.",
+  },
+};
 
 export default defineStep({
   meta: {
@@ -29,6 +53,7 @@ export default defineStep({
       'The change adds a USER line after the last instruction that needs root and before CMD/ENTRYPOINT. Images that already carry a user get that user (node has `node`, distroless has `nonroot`); on Debian, Ubuntu, Alpine and BusyBox the change first creates a system user `app` with uid 10001; on scratch it uses the numeric `10001:10001`, which needs no /etc/passwd. What it may break: the app can no longer write to files owned by root (give such paths `COPY --chown=10001:10001` or a volume), install packages at run time, or bind ports below 1024 outside Docker\'s default network settings.',
       'On a host the step lists running containers whose configured user is root. It changes nothing there: rebuild their images with a USER line, or start them with `--user 10001:10001`.',
     ].join('\n\n'),
+    codes: CODES,
     references: [
       { title: 'Dockerfile reference: USER', url: 'https://docs.docker.com/reference/dockerfile/#user' },
       { title: 'Docker build best practices: USER', url: 'https://docs.docker.com/build/building/best-practices/#user' },
@@ -49,7 +74,7 @@ export default defineStep({
     if (rootFinding && info.userNote) notes.push(`about ${canonicalName(model.baseImage()!)}: ${info.userNote}`);
     for (const { inst } of sudoRuns(model)) {
       findings.push({
-        message: `RUN uses sudo: the build already runs as ${isRootUser(model.userAt(stageOf(model, inst), inst).spec) ? 'root, so sudo is not needed' : 'a user that needs sudo to act as root; switch with USER root for that step instead'}, and an image that ships sudo lets its user become root`,
+        code: 'DH-USER-SUDO', message: `RUN uses sudo: the build already runs as ${isRootUser(model.userAt(stageOf(model, inst), inst).spec) ? 'root, so sudo is not needed' : 'a user that needs sudo to act as root; switch with USER root for that step instead'}, and an image that ships sudo lets its user become root`,
         severity: 'medium',
         file: model.path,
         line: inst.line,
@@ -85,7 +110,7 @@ function userFinding(model: DockerfileModel, user: EffectiveUser): Finding | nul
   const final = model.finalStage;
   if (user.unresolved.length > 0 && user.instruction) {
     return {
-      message: `USER ${user.instruction.args.trim()} depends on ${user.unresolved.map((v) => `$${v}`).join(', ')}, which has no default here, so the user is whatever the build passes (root when the value is empty or 0)`,
+      code: 'DH-USER-UNRESOLVED', message: `USER ${user.instruction.args.trim()} depends on ${user.unresolved.map((v) => `$${v}`).join(', ')}, which has no default here, so the user is whatever the build passes (root when the value is empty or 0)`,
       severity: 'low',
       file: model.path,
       line: user.instruction.line,
@@ -98,7 +123,7 @@ function userFinding(model: DockerfileModel, user: EffectiveUser): Finding | nul
     const resolvedNote = written !== user.spec ? ` (${written} resolves to ${user.spec})` : '';
     const inherited = user.stage !== final;
     return {
-      message: inherited
+      code: 'DH-USER-ROOT', message: inherited
         ? `the final stage (FROM ${final.imageText}, line ${final.from.line}) inherits USER ${user.spec} from stage ${stageLabel(user.stage)}${resolvedNote}, so the container runs as root`
         : `USER ${written}${resolvedNote} makes the container run as root`,
       severity: 'high',
@@ -109,7 +134,7 @@ function userFinding(model: DockerfileModel, user: EffectiveUser): Finding | nul
   }
   const root = model.chain(final)[0]!;
   return {
-    message:
+    code: 'DH-USER-ROOT', message:
       root === final
         ? `the final stage (FROM ${final.imageText}) sets no USER, so the container runs as root`
         : `the final stage (FROM ${final.imageText}) and the stages it is built on set no USER, so the container runs as root`,
@@ -327,7 +352,7 @@ async function checkHost(ctx: Context): Promise<CheckResult> {
     if (!isRootUser(user)) continue;
     const name = containerName(c);
     findings.push({
-      message:
+      code: 'DH-CONTAINER-ROOT', message:
         `container ${name} (image ${c.Config?.Image ?? c.Image}) runs as root (Config.User ${user ? `"${user}"` : 'is empty'})` +
         (remapped ? '; user namespaces map that root to an unprivileged host user, which limits the damage' : '') +
         `: add a USER line to its image's Dockerfile (docker-harden check --file <that Dockerfile>), or recreate it with --user ${APP_UID}:${APP_UID}`,

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
-import { defineStep, statusOf, type CommandAction, type Context, type Finding, type Proposal, type ScanFormat } from '../src/core/step.js';
+import { defineStep, type CodeInfo, statusOf, type CommandAction, type Context, type Finding, type Proposal, type ScanFormat } from '../src/core/step.js';
 import { HostUnavailableError } from '../src/host/facts.js';
 import {
   CI_SCAN_PATTERN,
@@ -84,6 +84,25 @@ function scannerNote(s: Situation): string {
   return s.scanners.length > 0 ? `scanners installed here: ${s.scanners.map((x) => x.name).join(', ')}` : 'no scanner installed here (looked for trivy, grype, docker scout, snyk, osv-scanner)';
 }
 
+/** Every finding code this step reports. */
+const CODES: Record<string, CodeInfo> = {
+  "DH-SCAN-NONE": {
+    title: "Nothing scans the running images",
+    severity: 'medium',
+    help: "Install an image scanner (Trivy, Grype) and run it on the images in use.",
+  },
+  "DH-SCAN-UNSCHEDULED": {
+    title: "The running images are not scanned on a schedule",
+    severity: 'low',
+    help: "New vulnerabilities appear in old images. Run the scanner from a timer or cron job.",
+  },
+  "DH-SCAN-CI-MISSING": {
+    title: "Nothing scans this image in CI",
+    severity: 'medium',
+    help: "Add a scanner step (Trivy, Grype) to the CI that builds the image, failing on critical and high findings.",
+  },
+};
+
 export default defineStep({
   meta: {
     id: 'dependency-scanning',
@@ -101,6 +120,7 @@ export default defineStep({
       'vulnerabilities, or schedule a daily scan of the running images. A failing CI job may block merges until ' +
       'the base image or a dependency is updated; that is the point, and `ignore-unfixed` keeps it to findings ' +
       'that can be fixed.',
+    codes: CODES,
     references: [
       { title: 'Trivy: container image scanning', url: 'https://trivy.dev/latest/docs/target/container_image/' },
       { title: 'trivy-action (GitHub Actions)', url: 'https://github.com/aquasecurity/trivy-action' },
@@ -119,9 +139,9 @@ export default defineStep({
       if (s.schedule) {
         notes.push(`scheduled scan: ${s.schedule.file}:${s.schedule.line}`);
       } else if (s.scanners.length === 0) {
-        findings.push({ message: 'no image scanner is installed and nothing scans the running images', severity: 'medium' });
+        findings.push({ code: 'DH-SCAN-NONE', message: 'no image scanner is installed and nothing scans the running images', severity: 'medium' });
       } else {
-        findings.push({ message: `the running images are not scanned on a schedule (${s.scanners.map((x) => x.name).join(', ')} installed, but no cron job or timer runs it)`, severity: 'low' });
+        findings.push({ code: 'DH-SCAN-UNSCHEDULED', message: `the running images are not scanned on a schedule (${s.scanners.map((x) => x.name).join(', ')} installed, but no cron job or timer runs it)`, severity: 'low' });
       }
       if (s.images && s.images.length > 0) notes.push(`running images: ${s.images.join(', ')}`);
       if (s.hostProblem) notes.push(`running images not listed: ${s.hostProblem}`);
@@ -132,7 +152,7 @@ export default defineStep({
     } else {
       const where = s.root ? `the repository at ${s.root}` : `${s.dir} (no git repository found above it)`;
       const looked = s.ci && s.ci.length > 0 ? `its CI (${s.ci.map((f) => path.relative(s.root ?? s.dir!, f.path)).join(', ')}) runs no scanner` : 'it has no CI definition';
-      findings.push({ message: `nothing scans this image in CI: ${looked}`, severity: 'medium', file: ctx.target.kind === 'dockerfile' ? ctx.target.path : undefined, evidence: where });
+      findings.push({ code: 'DH-SCAN-CI-MISSING', message: `nothing scans this image in CI: ${looked}`, severity: 'medium', file: ctx.target.kind === 'dockerfile' ? ctx.target.path : undefined, evidence: where });
     }
     if (s.npm) notes.push('package-lock.json beside the Dockerfile: `npm audit` can check the Node dependencies');
     return { status: statusOf(findings), findings, notes };

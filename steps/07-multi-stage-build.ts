@@ -5,7 +5,7 @@
  * the file into a build stage and a small final stage that copies only that artefact.
  */
 import path from 'node:path/posix';
-import { defineStep, statusOf, type Finding, type Proposal } from '../src/core/step.js';
+import { defineStep, type CodeInfo, statusOf, type Finding, type Proposal } from '../src/core/step.js';
 import { parseDockerfile, type DockerfileModel, type DockerInstruction, type Stage } from '../src/dockerfile/model.js';
 import { applyEdits, deleteLinesEdit, insertLinesEdit, lineStarts, type TextEdit } from '../src/dockerfile/edit.js';
 import { GO_RUNTIME_IMAGE, canonicalName, describeImage, jreImageFor, type ImageKnowledge } from '../src/dockerfile/images.js';
@@ -30,6 +30,15 @@ interface Evidence {
   line: number;
 }
 
+/** Every finding code this step reports. */
+const CODES: Record<string, CodeInfo> = {
+  "DH-BUILD-TOOLS-SHIPPED": {
+    title: "Build tools stay in the image that ships",
+    severity: 'medium',
+    help: "Compilers, dev dependencies and SDK images stay in the final image. Build in one stage and copy only the result into a small final stage.",
+  },
+};
+
 export default defineStep({
   meta: {
     id: 'multi-stage-build',
@@ -43,6 +52,7 @@ export default defineStep({
       'This step looks at what the final image carries: compilers and -dev packages, build-essential, git, Go, Maven, Gradle or Cargo toolchains, `go build`, `mvn package`, and `npm ci` with dev dependencies before `npm run build`.',
       'For Node, Go, Python and Java the change rewrites the Dockerfile: the existing instructions become the build stage (named `build`), and a new final stage on a small image (the slim variant, a JRE, or distroless for Go) copies only the artefact: the binary, the jar, the built directory with production node_modules, or the virtualenv. ENV, WORKDIR, USER, EXPOSE and CMD stay as they were. When docker-harden cannot tell which files the app needs at run time, it explains and proposes nothing rather than guessing. What it may break: files the app reads at run time that are not part of the artefact (templates, config), and native libraries installed only in the build stage; build and test the image before you ship it.',
     ].join('\n\n'),
+    codes: CODES,
     references: [
       { title: 'Multi-stage builds', url: 'https://docs.docker.com/build/building/multi-stage/' },
       { title: 'Docker build best practices: use multi-stage builds', url: 'https://docs.docker.com/build/building/best-practices/#use-multi-stage-builds' },
@@ -56,7 +66,7 @@ export default defineStep({
     const evidence = toolchainEvidence(chain);
     const single = model.stages.length === 1;
     const findings: Finding[] = evidence.map((e) => ({
-      message: `${single ? 'single-stage build: ' : 'the final stage '}${e.message}, and it stays in the image that ships`,
+      code: 'DH-BUILD-TOOLS-SHIPPED', message: `${single ? 'single-stage build: ' : 'the final stage '}${e.message}, and it stays in the image that ships`,
       severity: 'medium',
       file: model.path,
       line: e.line,

@@ -1,4 +1,4 @@
-import { defineStep, statusOf, type CommandAction, type Context, type Finding, type Proposal } from '../src/core/step.js';
+import { defineStep, type CodeInfo, statusOf, type CommandAction, type Context, type Finding, type Proposal } from '../src/core/step.js';
 import { HostUnavailableError } from '../src/host/facts.js';
 
 /** The Falco release the container form runs (pinned: a floating tag changes under you). */
@@ -88,6 +88,20 @@ function kernelNote(k: Kernel): string {
   return `kernel ${release}: the modern eBPF driver cannot run (${why}); Falco needs its kernel module, built with DKMS against the kernel headers`;
 }
 
+/** Every finding code this step reports. */
+const CODES: Record<string, CodeInfo> = {
+  "DH-FALCO-STOPPED": {
+    title: "Falco is installed but not running",
+    severity: 'medium',
+    help: "Start the falco service (or container) so runtime events are watched.",
+  },
+  "DH-MONITOR-NONE": {
+    title: "No runtime monitoring",
+    severity: 'medium',
+    help: "Nothing watches what containers do at run time. Install Falco (or another runtime monitor).",
+  },
+};
+
 export default defineStep({
   meta: {
     id: 'runtime-monitoring',
@@ -105,6 +119,7 @@ export default defineStep({
       'the kernel supports the modern eBPF driver (kernel 5.8 or later with BTF), which needs no kernel module. It ' +
       'proposes the install commands for this distribution from Falco\'s package repository, or the container form. ' +
       'Falco uses some CPU on busy hosts, and its default rules may need tuning before its alerts are quiet enough to act on.',
+    codes: CODES,
     references: [
       { title: 'Falco: install on a host (DEB, RPM)', url: 'https://falco.org/docs/setup/packages/' },
       { title: 'Falco: run in a container', url: 'https://falco.org/docs/setup/container/' },
@@ -124,9 +139,9 @@ export default defineStep({
     const running = s.services.length > 0 || s.containers.length > 0;
     if (!running) {
       if (s.binary) {
-        findings.push({ message: 'Falco is installed but not running: no falco service is active and no falco container runs', severity: 'medium', evidence: s.binary.path });
+        findings.push({ code: 'DH-FALCO-STOPPED', message: 'Falco is installed but not running: no falco service is active and no falco container runs', severity: 'medium', evidence: s.binary.path });
       } else {
-        findings.push({ message: 'no runtime monitoring: Falco is not installed, and no falco service or container runs', severity: 'medium' });
+        findings.push({ code: 'DH-MONITOR-NONE', message: 'no runtime monitoring: Falco is not installed, and no falco service or container runs', severity: 'medium' });
       }
     }
     return { status: statusOf(findings), findings, notes };

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { defineStep, statusOf, type Context, type FileChange, type Finding, type Proposal } from '../src/core/step.js';
+import { defineStep, type CodeInfo, statusOf, type Context, type FileChange, type Finding, type Proposal } from '../src/core/step.js';
 import {
   CI_VERIFY_PATTERN,
   addInstructions,
@@ -96,6 +96,50 @@ export function pinText(text: string, plans: PinPlan[]): string {
   return out;
 }
 
+/** Every finding code this step reports. */
+const CODES: Record<string, CodeInfo> = {
+  "DH-DCT-ON": {
+    title: "Docker Content Trust is switched on",
+    severity: 'medium',
+    help: "Docker Content Trust is retired and DOCKER_CONTENT_TRUST=1 breaks pulls of Official Images. Remove it; verify signatures with cosign or notation.",
+  },
+  "DH-DCT-OBSOLETE": {
+    title: "An obsolete Docker Content Trust setting is present",
+    severity: 'info',
+    help: "The setting changes nothing today. Remove it.",
+  },
+  "DH-BASE-ARG": {
+    title: "The base image comes from a build argument",
+    severity: 'info',
+    help: "Pin it by digest where the argument is set.",
+  },
+  "DH-BASE-FLOATING": {
+    title: "The base image uses a floating tag",
+    severity: 'medium',
+    help: "latest (or no tag) gives each build a different image. Pin a version and a digest.",
+  },
+  "DH-BASE-UNPINNED": {
+    title: "The base image is not pinned by digest",
+    severity: 'low',
+    help: "A tag can be moved to other content. Add @sha256:... to the FROM line (the proposal does).",
+  },
+  "DH-ADD-UNVERIFIED": {
+    title: "ADD fetches a URL without a checksum",
+    severity: 'medium',
+    help: "Nothing verifies what arrives. Add --checksum=sha256:..., or download in RUN and check a hash or signature.",
+  },
+  "DH-ADD-LOCAL": {
+    title: "ADD of a local file that is not an archive",
+    severity: 'low',
+    help: "COPY does the same without ADD's URL fetching and unpacking.",
+  },
+  "DH-CI-NO-VERIFY": {
+    title: "No signature check in CI",
+    severity: 'info',
+    help: "Nothing runs cosign verify (or notation verify) on the images built or deployed.",
+  },
+};
+
 export default defineStep({
   meta: {
     id: 'content-trust',
@@ -115,6 +159,7 @@ export default defineStep({
       'and avoid `ADD` of a URL, which fetches content nothing checks. A digest is only ever taken from an image this ' +
       'Docker daemon has pulled or pushed: never guessed. A pinned image no longer picks up fixes by itself: that is ' +
       'what the update bot is for.',
+    codes: CODES,
     references: [
       { title: 'Docker: content trust retirement', url: 'https://www.docker.com/blog/retiring-docker-content-trust/' },
       { title: 'Dockerfile FROM: pin by digest', url: 'https://docs.docker.com/reference/dockerfile/#from' },
@@ -137,7 +182,7 @@ export default defineStep({
         // Only DOCKER_CONTENT_TRUST turns verification on; the _SERVER setting alone changes nothing.
         const breaks = s.name === 'DOCKER_CONTENT_TRUST' && isOn(s.value);
         findings.push({
-          message: breaks
+          code: breaks ? 'DH-DCT-ON' : 'DH-DCT-OBSOLETE', message: breaks
             ? `${s.name}=${s.value} is set: Docker Content Trust is retired and this breaks pulls of Official Images`
             : `${s.name} is set (to "${s.value}"): an obsolete setting of the retired Docker Content Trust`,
           severity: breaks ? 'medium' : 'info',
@@ -149,7 +194,7 @@ export default defineStep({
       const envValue = ctx.env.DOCKER_CONTENT_TRUST;
       if (envValue !== undefined && !settings.some((s) => s.name === 'DOCKER_CONTENT_TRUST')) {
         findings.push({
-          message: `DOCKER_CONTENT_TRUST=${envValue} is set in this environment, by no file looked at (a service's Environment=, CI variables, or a file sourced elsewhere)`,
+          code: isOn(envValue) ? 'DH-DCT-ON' : 'DH-DCT-OBSOLETE', message: `DOCKER_CONTENT_TRUST=${envValue} is set in this environment, by no file looked at (a service's Environment=, CI variables, or a file sourced elsewhere)`,
           severity: isOn(envValue) ? 'medium' : 'info',
           evidence: `looked at ${SYSTEM_FILES.join(', ')}, /etc/profile.d/*, and ~/${USER_FILES.join(', ~/')}`,
         });
@@ -163,13 +208,13 @@ export default defineStep({
     const froms = baseImages(text, model.ast);
     for (const from of froms) {
       if (from.kind === 'variable') {
-        findings.push({ message: `the base image \`${from.written}\` comes from a build argument: pin it by digest where the argument is set`, severity: 'info', file, line: from.line });
+        findings.push({ code: 'DH-BASE-ARG', message: `the base image \`${from.written}\` comes from a build argument: pin it by digest where the argument is set`, severity: 'info', file, line: from.line });
         continue;
       }
       if (from.kind !== 'image' || from.ref.digest) continue;
       const floating = from.ref.tag === null || from.ref.tag === 'latest';
       findings.push({
-        message: floating
+        code: floating ? 'DH-BASE-FLOATING' : 'DH-BASE-UNPINNED', message: floating
           ? `the base image \`${from.written}\` uses ${from.ref.tag ? 'the floating tag latest' : 'no tag (so latest)'}: each build may get a different image`
           : `the base image \`${from.written}\` is not pinned by digest: the tag can be moved to other content`,
         severity: floating ? 'medium' : 'low',
@@ -190,7 +235,7 @@ export default defineStep({
       const remote = add.sources.filter(isRemoteSource);
       if (remote.length > 0 && !add.flags.some((f) => f.startsWith('--checksum'))) {
         findings.push({
-          message: `ADD fetches ${remote.join(', ')} and nothing verifies what arrives: add --checksum=sha256:... (Dockerfile 1.6+), or download in a RUN step that checks a signature or hash`,
+          code: 'DH-ADD-UNVERIFIED', message: `ADD fetches ${remote.join(', ')} and nothing verifies what arrives: add --checksum=sha256:... (Dockerfile 1.6+), or download in a RUN step that checks a signature or hash`,
           severity: 'medium',
           file,
           line: add.line,
@@ -198,7 +243,7 @@ export default defineStep({
         });
       } else if (remote.length === 0 && !add.sources.every(isLocalArchive)) {
         findings.push({
-          message: 'ADD of a local file that is not an archive: COPY does the same without ADD\'s URL fetching and unpacking',
+          code: 'DH-ADD-LOCAL', message: 'ADD of a local file that is not an archive: COPY does the same without ADD\'s URL fetching and unpacking',
           severity: 'low',
           file,
           line: add.line,
@@ -210,7 +255,7 @@ export default defineStep({
     if (root) {
       const verify = (await ciFiles(ctx.probe, root)).map((f) => ({ f, hit: matchLine(f.text, CI_VERIFY_PATTERN) })).find((x) => x.hit);
       if (verify) notes.push(`CI verifies signatures: ${verify.f.path}:${verify.hit!.line}`);
-      else findings.push({ message: 'no signature check in CI: nothing runs `cosign verify` (or `notation verify`) on the images built or deployed', severity: 'info', evidence: root });
+      else findings.push({ code: 'DH-CI-NO-VERIFY', message: 'no signature check in CI: nothing runs `cosign verify` (or `notation verify`) on the images built or deployed', severity: 'info', evidence: root });
     }
     return { status: statusOf(findings), findings, notes };
   },

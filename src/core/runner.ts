@@ -24,7 +24,7 @@ export async function checkStep(step: Step, ctx: Context): Promise<CheckResult> 
   } catch (err) {
     // A UserError's file and line go in the finding's own fields, not again in its message.
     const message = err instanceof UserError ? `${err.message}${err.hint ? `\n  ${err.hint}` : ''}` : formatError(err);
-    return { status: 'error', findings: [{ message, severity: 'high', ...locationOf(err) }] };
+    return { status: 'error', findings: [{ code: 'DH-CHECK-ERROR', message, severity: 'high', ...locationOf(err) }] };
   }
 }
 
@@ -41,7 +41,7 @@ export async function runStep(step: Step, ctx: Context): Promise<StepRun> {
     try {
       proposals = await step.propose(ctx, result);
     } catch (err) {
-      result.findings.push({ message: `could not compute a fix: ${formatError(err)}`, severity: 'info' });
+      result.findings.push({ code: 'DH-FIX-ERROR', message: `could not compute a fix: ${formatError(err)}`, severity: 'info' });
     }
     // The learn sandbox writes its own copy of a host file: its diffs name that copy.
     if (ctx.learn && proposals.length > 0) (await import('./learn.js')).nameSandboxCopies(proposals, ctx.host);

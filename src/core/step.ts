@@ -66,12 +66,12 @@ export interface StepMeta {
   explain: string;
   references: Reference[];
   /** Every finding code the step can report (stable: `CIS-2.2`, `DH-USER-ROOT`, ...). */
-  codes?: Record<string, CodeInfo>;
+  codes: Record<string, CodeInfo>;
 }
 
 export interface Finding {
   /** Stable code, declared in the step's `meta.codes`. */
-  code?: string;
+  code: string;
   message: string;
   severity: Severity;
   file?: string;

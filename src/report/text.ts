@@ -34,7 +34,7 @@ export function renderRun(run: StepRun, p: Palette, withDiffs: boolean): string 
   lines.push(`${statusLabel(run.result.status, p)}  ${p.bold(`${run.step.meta.order}. ${run.step.meta.title}`)} ${p.dim(`[${run.step.meta.id}] ${target}`)}`);
   for (const f of run.result.findings) {
     const where = f.file ? `${f.file}${f.line ? `:${f.line}` : ''}: ` : '';
-    lines.push(`    ${p.dim(`[${f.severity}]`)} ${where}${f.message}`);
+    lines.push(`    ${p.dim(`[${f.severity}]`)} ${p.bold(f.code)} ${where}${f.message}`);
     if (f.evidence) lines.push(`        ${p.dim(f.evidence)}`);
   }
   for (const note of run.result.notes ?? []) lines.push(`    ${p.dim(note)}`);

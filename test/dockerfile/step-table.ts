@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { diffLines } from 'diff';
 import { parse as parseYaml } from 'yaml';
 import type { Status, Step } from '../../src/core/step.js';
+import { SHARED_CODES } from '../../src/core/codes.js';
 import { contextFor, dockerfileTarget, memoryProbe, type MemoryWorld } from '../helpers/world.js';
 
 export interface StepCase {
@@ -21,6 +22,8 @@ export interface StepCase {
     status: Status;
     /** Substrings: each must be in some finding's message. */
     findings?: string[];
+    /** Finding codes, in order. */
+    codes?: string[];
     /** Finding lines, in order. */
     lines?: number[];
     /** Substrings that no finding may contain. */
@@ -66,6 +69,8 @@ export function runStepTable(step: Step, cases: StepCase[]): void {
     for (const want of c.expect.findings ?? []) expect(messages.some((m) => m.includes(want)), `no finding with "${want}" in:\n${messages.join('\n')}`).toBe(true);
     for (const not of c.expect.absent ?? []) expect(messages.some((m) => m.includes(not)), `unexpected "${not}"`).toBe(false);
     if (c.expect.lines) expect(result.findings.map((f) => f.line)).toEqual(c.expect.lines);
+    if (c.expect.codes) expect(result.findings.map((f) => f.code)).toEqual(c.expect.codes);
+    for (const f of result.findings) expect(step.meta.codes[f.code] ?? SHARED_CODES[f.code], `undeclared code ${f.code}`).toBeDefined();
     for (const f of result.findings) expect(f.file).toBe(file);
     for (const want of c.expect.notes ?? []) expect((result.notes ?? []).some((n) => n.includes(want)), `no note with "${want}" in ${JSON.stringify(result.notes)}`).toBe(true);
 

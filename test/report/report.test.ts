@@ -61,11 +61,12 @@ describe('SARIF of the learn sandbox (host, Dockerfile and compose findings)', (
   let runs: StepRun[];
   let sandboxDir: string;
   let sarif: SarifDoc;
+  let session: ReturnType<typeof createSession>;
 
   beforeAll(async () => {
     const sandbox = await prepareLearnSandbox({ dir: path.join(work, 'sandbox'), env: {} });
     sandboxDir = sandbox.dir;
-    const session = createSession(sandbox.sessionOptions);
+    session = createSession(sandbox.sessionOptions);
     runs = [];
     for (const { step, ctx } of session.pairs()) runs.push(await runStep(step, ctx));
     sarif = toSarif(runs, { version: '1.2.3', cwd: sandboxDir, steps: session.steps }) as unknown as SarifDoc;
@@ -75,13 +76,20 @@ describe('SARIF of the learn sandbox (host, Dockerfile and compose findings)', (
     expect(problems(sarif)).toEqual([]);
   });
 
-  it('has one run whose driver describes every step as a rule', () => {
+  it('has one run whose driver describes every finding code as a rule, with its help', () => {
     expect(sarif.version).toBe('2.1.0');
     expect(sarif.runs).toHaveLength(1);
     const driver = sarif.runs[0]!.tool.driver;
     expect(driver).toMatchObject({ name: 'docker-harden', version: '1.2.3' });
     expect(new URL(driver.informationUri).protocol).toBe('https:');
-    expect(driver.rules.map((r) => r.id)).toEqual([...STEP_IDS]);
+    const declared = session.steps.flatMap((st) => Object.keys(st.meta.codes));
+    const ids = driver.rules.map((r) => r.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const code of new Set(declared)) expect(ids).toContain(code);
+    expect(ids).toContain('CIS-2.2');
+    expect(ids).toContain('DH-USER-ROOT');
+    const userRoot = driver.rules.find((r) => r.id === 'DH-USER-ROOT')!;
+    expect(userRoot.fullDescription.text).toBe(steps.find((st) => st.meta.id === 'non-root-user')!.meta.codes['DH-USER-ROOT']!.help);
     for (const rule of driver.rules) {
       expect(rule.shortDescription.text.length, rule.id).toBeGreaterThan(0);
       expect(rule.fullDescription.text.length, rule.id).toBeGreaterThan(0);
@@ -93,7 +101,7 @@ describe('SARIF of the learn sandbox (host, Dockerfile and compose findings)', (
     const results = sarif.runs[0]!.results;
     const dockerfile = results.filter((r) => r.locations[0]?.physicalLocation?.artifactLocation.uri === 'Dockerfile');
     expect(dockerfile.length).toBeGreaterThan(0);
-    const nonRoot = dockerfile.find((r) => r.ruleId === 'non-root-user')!;
+    const nonRoot = dockerfile.find((r) => r.ruleId === 'DH-USER-ROOT')!;
     expect(nonRoot.locations[0]!.physicalLocation).toMatchObject({ artifactLocation: { uri: 'Dockerfile', uriBaseId: '%SRCROOT%' }, region: { startLine: 3 } });
     const compose = results.find((r) => r.locations[0]?.physicalLocation?.artifactLocation.uri === 'compose.yaml' && /privileged/.test(r.message.text))!;
     expect(compose.locations[0]!.physicalLocation!.region!.startLine).toBe(7);
@@ -110,7 +118,10 @@ describe('SARIF of the learn sandbox (host, Dockerfile and compose findings)', (
     const expected = runs.filter((r) => r.result.status !== 'pass' && r.result.status !== 'not-applicable' && r.result.status !== 'error').reduce((n, r) => n + r.result.findings.length, 0);
     const results = sarif.runs[0]!.results;
     expect(results).toHaveLength(expected);
-    for (const r of results) expect(STEP_IDS[r.ruleIndex!]).toBe(r.ruleId);
+    const rules = sarif.runs[0]!.tool.driver.rules;
+    for (const r of results) expect(rules[r.ruleIndex!]!.id).toBe(r.ruleId);
+    const findingCodes = runs.filter((r) => r.result.status !== 'pass' && r.result.status !== 'not-applicable' && r.result.status !== 'error').flatMap((r) => r.result.findings.map((f) => f.code));
+    expect(results.map((r) => r.ruleId)).toEqual(findingCodes);
     expect(results.some((r) => r.level === 'error')).toBe(true);
     expect(levelOf('critical')).toBe('error');
     expect(levelOf('medium')).toBe('warning');
@@ -118,7 +129,7 @@ describe('SARIF of the learn sandbox (host, Dockerfile and compose findings)', (
   });
 
   it('a check that could not run is a tool notification, and the invocation is not successful', () => {
-    const broken: StepRun = { ...runs[0]!, result: { status: 'error', findings: [{ message: 'daemon.json:3:1: trailing comma', severity: 'high' }] }, proposals: [] };
+    const broken: StepRun = { ...runs[0]!, result: { status: 'error', findings: [{ code: 'DH-DAEMON-JSON-INVALID', message: 'daemon.json:3:1: trailing comma', severity: 'high' }] }, proposals: [] };
     const doc = toSarif([broken], { version: '1.0.0', cwd: sandboxDir, steps }) as unknown as { runs: { results: unknown[]; invocations: { executionSuccessful: boolean; toolExecutionNotifications: { message: { text: string } }[] }[] }[] };
     expect(problems(doc)).toEqual([]);
     expect(doc.runs[0]!.results).toEqual([]);
@@ -158,7 +169,7 @@ describe('docker-harden report on the command line', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout) as SarifDoc;
     expect(problems(doc)).toEqual([]);
-    const nonRoot = doc.runs[0]!.results.find((x) => x.ruleId === 'non-root-user')!;
+    const nonRoot = doc.runs[0]!.results.find((x) => x.ruleId === 'DH-USER-ROOT')!;
     expect(nonRoot.locations[0]!.physicalLocation).toMatchObject({ artifactLocation: { uri: 'Dockerfile', uriBaseId: '%SRCROOT%' }, region: { startLine: 1 } });
   });
 

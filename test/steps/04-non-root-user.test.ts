@@ -21,7 +21,7 @@ const cases: StepCase[] = [
   {
     name: 'USER root is replaced in place',
     given: 'FROM node:20-slim\nWORKDIR /app\nCOPY . .\nUSER root\nCMD ["node", "server.js"]\n',
-    expect: { status: 'fail', findings: ['USER root makes the container run as root'], lines: [4], afterFix: { removed: ['USER root'], added: ['USER node'] } },
+    expect: { status: 'fail', findings: ['USER root makes the container run as root'], codes: ['DH-USER-ROOT'], lines: [4], afterFix: { removed: ['USER root'], added: ['USER node'] } },
   },
   {
     name: 'USER 0:0 on Alpine',
@@ -56,7 +56,7 @@ const cases: StepCase[] = [
   {
     name: 'USER from an ARG without a default is a warning, not a guess',
     given: 'FROM debian:bookworm\nARG APP_USER\nUSER $APP_USER\n',
-    expect: { status: 'warn', findings: ['has no default here'], lines: [3], afterFix: null },
+    expect: { status: 'warn', findings: ['has no default here'], codes: ['DH-USER-UNRESOLVED'], lines: [3], afterFix: null },
   },
   {
     name: 'scratch gets a numeric uid and no RUN',
@@ -112,7 +112,7 @@ const cases: StepCase[] = [
   {
     name: 'sudo where the build runs as root is dropped',
     given: 'FROM debian:bookworm\nRUN sudo apt-get update && sudo -E apt-get install -y curl\nUSER 1000\n',
-    expect: { status: 'fail', findings: ['RUN uses sudo: the build already runs as root'], lines: [2], afterFix: { removed: ['RUN sudo apt-get update && sudo -E apt-get install -y curl'], added: ['RUN apt-get update && apt-get install -y curl'] } },
+    expect: { status: 'fail', findings: ['RUN uses sudo: the build already runs as root'], codes: ['DH-USER-SUDO'], lines: [2], afterFix: { removed: ['RUN sudo apt-get update && sudo -E apt-get install -y curl'], added: ['RUN apt-get update && apt-get install -y curl'] } },
   },
   {
     name: 'sudo under another user becomes USER root around that RUN',

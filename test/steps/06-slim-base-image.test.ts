@@ -6,7 +6,7 @@ const cases: StepCase[] = [
   {
     name: 'node:20 becomes node:20-slim',
     given: 'FROM node:20\nWORKDIR /app\nCOPY . .\nUSER node\nCMD ["node", "server.js"]\n',
-    expect: { status: 'fail', findings: ['full image node:20; node:20-slim is the smaller image'], lines: [1], afterFix: { removed: ['FROM node:20'], added: ['FROM node:20-slim'] } },
+    expect: { status: 'fail', findings: ['full image node:20; node:20-slim is the smaller image'], codes: ['DH-BASE-LARGE'], lines: [1], afterFix: { removed: ['FROM node:20'], added: ['FROM node:20-slim'] } },
   },
   {
     name: 'python with a Debian suite keeps the suite in the slim tag',
@@ -70,7 +70,7 @@ const cases: StepCase[] = [
   {
     name: 'an image from an ARG without a default cannot be judged',
     given: 'ARG BASE\nFROM ${BASE}\nCMD ["sh"]\n',
-    expect: { status: 'warn', findings: ['depends on $BASE, which has no default'], lines: [2], afterFix: null },
+    expect: { status: 'warn', findings: ['depends on $BASE, which has no default'], codes: ['DH-BASE-UNRESOLVED'], lines: [2], afterFix: null },
   },
   {
     name: 'a digest-pinned full image: explain, do not drop the pin',

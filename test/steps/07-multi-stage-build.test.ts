@@ -23,7 +23,7 @@ const cases: StepCase[] = [
     expect: {
       status: 'fail',
       findings: ['is built on golang:1.22, which carries the Go toolchain', 'compiles with `go build -o /out/server ...`'],
-      lines: [1, 4],
+      codes: ['DH-BUILD-TOOLS-SHIPPED', 'DH-BUILD-TOOLS-SHIPPED'], lines: [1, 4],
       afterFix: {
         equals:
           'FROM golang:1.22 AS build\nENV CGO_ENABLED=0\nWORKDIR /src\nCOPY . .\nRUN go build -o /out/server ./cmd/server\n\n' +
