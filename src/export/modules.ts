@@ -3,7 +3,7 @@
  * ansible-playbook loads by itself). They run on each server with nothing but Python 3: one reads,
  * checks, writes and restores daemon.json; the other asks dockerd over its socket whether the
  * decided settings are live. Kept here as text because they are files the export writes, not code
- * this program runs.
+ * this program runs. Over 400 lines because the two modules are whole files, kept together.
  */
 
 export const DAEMON_JSON_MODULE = String.raw`#!/usr/bin/python3

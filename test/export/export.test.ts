@@ -101,7 +101,7 @@ describe('export ansible', () => {
     expect(String(r.stdout)).toContain('is a symbolic link');
     expect(readFileSync(daemonJson, 'utf8')).toBe(before);
     expect(readdirSync(tmp).filter((f) => f.includes('docker-harden-'))).toEqual([]);
-  }, 60_000);
+  }, 240_000);
 
   it('bad input: exit 2 with a clear message, nothing written', async () => {
     const none = await runCli(['export', 'ansible', '--state-dir', path.join(tmp, 'nothing'), '--out', path.join(tmp, 'o1')]);
