@@ -3,7 +3,7 @@ import { UserError } from './core/errors.js';
 import { splitWords } from './core/words.js';
 import { didYouMean } from './core/suggest.js';
 
-export const COMMANDS = ['wizard', 'learn', 'check', 'fix', 'undo', 'steps', 'report', 'explain', 'plugin', 'docker-cli-plugin-metadata', 'help'] as const;
+export const COMMANDS = ['wizard', 'learn', 'check', 'fix', 'undo', 'steps', 'report', 'export', 'explain', 'plugin', 'docker-cli-plugin-metadata', 'help'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface Args {
@@ -33,6 +33,8 @@ export interface Args {
   sandbox?: string;
   /** The least severity that makes `check` exit 1; unset: any fail or warn does. */
   failOn?: FailOn;
+  out?: string;
+  merge: boolean;
 }
 
 export const FAIL_ON = ['critical', 'high', 'medium', 'low'] as const;
@@ -54,6 +56,7 @@ const VALUE_FLAGS: Record<string, keyof Args> = {
   '--docker-host': 'dockerHost',
   '--sandbox': 'sandbox',
   '--fail-on': 'failOn',
+  '--out': 'out',
 };
 
 const BOOL_FLAGS: Record<string, keyof Args> = {
@@ -67,6 +70,7 @@ const BOOL_FLAGS: Record<string, keyof Args> = {
   '--dry-run': 'dryRun',
   '--force': 'force',
   '--list': 'list',
+  '--merge': 'merge',
   '--help': 'help',
   '-h': 'help',
   '--version': 'version',
@@ -91,6 +95,7 @@ export function parseArgs(argv: string[]): Args {
     list: false,
     help: false,
     version: false,
+    merge: false,
   };
   let commandSeen = false;
   let optionsEnded = false;
@@ -166,7 +171,7 @@ export function parseArgs(argv: string[]): Args {
 }
 
 /** The commands a person types, for messages and suggestions. */
-const USER_COMMANDS = ['learn', 'check', 'fix', 'undo', 'steps', 'report', 'explain', 'plugin', 'help'];
+const USER_COMMANDS = ['learn', 'check', 'fix', 'undo', 'steps', 'report', 'export', 'explain', 'plugin', 'help'];
 
 /**
  * What a file named on the command line is, by its name as pre-commit and CI pass it: Dockerfile,
@@ -207,6 +212,8 @@ function example(flag: string): string {
       return './docker-harden-learn';
     case '--fail-on':
       return 'high';
+    case '--out':
+      return './docker-harden-ansible';
     default:
       return 'VALUE';
   }
