@@ -1,0 +1,6 @@
+# Taught by: public cron-in-container samples, e.g. Ekito/docker-cron Dockerfile (cron needs root)
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends cron && rm -rf /var/lib/apt/lists/*
+COPY crontab /etc/cron.d/app
+RUN chmod 0644 /etc/cron.d/app && crontab /etc/cron.d/app
+CMD ["cron", "-f"]
