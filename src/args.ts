@@ -23,6 +23,7 @@ export interface Args {
   noColor: boolean;
   yes: boolean;
   dryRun: boolean;
+  verify: boolean;
   force: boolean;
   list: boolean;
   help: boolean;
@@ -52,6 +53,7 @@ const BOOL_FLAGS: Record<string, keyof Args> = {
   '--yes': 'yes',
   '-y': 'yes',
   '--dry-run': 'dryRun',
+  '--verify': 'verify',
   '--force': 'force',
   '--list': 'list',
   '--help': 'help',
@@ -73,6 +75,7 @@ export function parseArgs(argv: string[]): Args {
     noColor: false,
     yes: false,
     dryRun: false,
+    verify: false,
     force: false,
     list: false,
     help: false,

@@ -29,6 +29,8 @@ Options:
   --no-color              plain output (also NO_COLOR, or when not a terminal)
   -y, --yes               apply without asking (fix, undo)
   --dry-run               show what fix would change, change nothing
+  --verify                fix: build and run the image before and after a Dockerfile change with the
+                          Docker daemon; a change whose image breaks is not kept
   --list                  undo: list the applied changes, newest first
   --force                 undo a file edited since, or replace a plugin link that is not ours
   -h, --help              help: docker-harden check --help
@@ -67,7 +69,7 @@ Examples:
   sudo docker-harden check --host --only scan-host-config,protect-docker-socket
   docker-harden check --sandbox ./docker-harden-learn
 `,
-  fix: `Usage: docker-harden fix [targets] [--only IDS] (--yes | --dry-run)
+  fix: `Usage: docker-harden fix [targets] [--only IDS] (--yes | --dry-run) [--verify]
 
 Applies the proposed fixes. Before a file is written its backup is kept in the state directory;
 the file is replaced atomically with its mode and owner kept; dockerd is restarted when the
@@ -76,9 +78,17 @@ again. Commands a step only shows (rootless set-up, Falco installation) are prin
 In a terminal each fix is asked about; without one, --yes is required (or --dry-run to print the
 diffs). Every applied change can be undone with \`docker-harden undo\`.
 
+With --verify (needs a reachable Docker daemon: --docker-host, DOCKER_HOST or the default socket),
+each Dockerfile change is proved by build and run: the image is built before and after the change,
+both run with their own entrypoint and command (network none, a bounded wait, the HEALTHCHECK when
+there is one), and the change is kept only if the new container still starts and stays up (or exits
+the same way), is still healthy, runs as the uid its USER names and listens on the same ports.
+Otherwise the file is restored and the report says why, with the container's last log lines.
+
 Examples:
   docker-harden fix --file Dockerfile --dry-run
   docker-harden fix --file Dockerfile --only non-root-user --yes
+  docker-harden fix --file Dockerfile --only non-root-user --yes --verify
   sudo docker-harden fix --host --only scan-host-config:live-restore --yes
   sudo docker-harden fix --host --yes --restart-command "systemctl restart docker"
   docker-harden fix --sandbox ./docker-harden-learn --only slim-base-image --yes

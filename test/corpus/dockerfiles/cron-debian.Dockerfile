@@ -1,4 +1,4 @@
-# Taught by: public cron-in-container samples, e.g. Ekito/docker-cron Dockerfile (cron needs root)
+# Taught by: Ekito/docker-cron Dockerfile (cron in the foreground needs root)
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends cron && rm -rf /var/lib/apt/lists/*
 COPY crontab /etc/cron.d/app

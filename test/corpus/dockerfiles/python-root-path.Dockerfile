@@ -1,4 +1,4 @@
-# Taught by: pip install --user samples that put the app and PATH under /root (e.g. many FastAPI tutorials)
+# Taught by: docker-library/python 3.12/slim-bookworm/Dockerfile (base; the app and PATH under /root as pip --user tutorials do)
 FROM python:3.12-slim
 WORKDIR /root/app
 COPY requirements.txt .

@@ -1,4 +1,4 @@
-# Taught by: grafana/loki and other images whose entrypoint uses setpriv --reuid to drop root
+# Taught by: tianon/gosu README.md (setpriv as the documented alternative to gosu)
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends util-linux && rm -rf /var/lib/apt/lists/*
 RUN useradd --uid 10001 --no-create-home app

@@ -1,4 +1,4 @@
-# Taught by: a supervisord multi-process image, e.g. the Supervisor docs' Docker example (supervisord -n as root)
+# Taught by: Supervisor/supervisor docs/running.rst (supervisord -n in the foreground as root)
 FROM python:3.12-slim
 RUN pip install --no-cache-dir supervisor gunicorn
 COPY supervisord.conf /etc/supervisord.conf
