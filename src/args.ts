@@ -26,6 +26,7 @@ export interface Args {
   /** fix --yes: apply `review` proposals too, not only `safe` ones. */
   includeReview: boolean;
   dryRun: boolean;
+  verify: boolean;
   force: boolean;
   list: boolean;
   help: boolean;
@@ -68,6 +69,7 @@ const BOOL_FLAGS: Record<string, keyof Args> = {
   '--include-review': 'includeReview',
   '-y': 'yes',
   '--dry-run': 'dryRun',
+  '--verify': 'verify',
   '--force': 'force',
   '--list': 'list',
   '--merge': 'merge',
@@ -91,6 +93,7 @@ export function parseArgs(argv: string[]): Args {
     yes: false,
     includeReview: false,
     dryRun: false,
+    verify: false,
     force: false,
     list: false,
     help: false,

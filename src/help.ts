@@ -38,7 +38,8 @@ Options:
   -y, --yes               apply without asking (fix, undo); fix applies safe fixes only
   --include-review        fix --yes: apply the fixes marked review too
   --dry-run               show what fix would change, change nothing
-  --include-review        fix --yes also applies changes marked review (they may break; read them)
+  --verify                fix: build and run the image before and after a Dockerfile change with the
+                          Docker daemon; a change whose image breaks is not kept
   --list                  undo: list the applied changes, newest first
   --force                 undo a file edited since, or replace a plugin link that is not ours
   -h, --help              help: docker-harden check --help
@@ -103,7 +104,7 @@ Examples:
   sudo docker-harden check --host --only scan-host-config,protect-docker-socket
   docker-harden check --sandbox ./docker-harden-learn
 `,
-  fix: `Usage: docker-harden fix [targets] [--only IDS] (--yes [--include-review] | --dry-run)
+  fix: `Usage: docker-harden fix [targets] [--only IDS] (--yes [--include-review] | --dry-run) [--verify]
 
 Applies the proposed fixes. Before a file is written its backup is kept in the state directory;
 the file is replaced atomically with its mode and owner kept; dockerd is restarted when the
@@ -118,9 +119,17 @@ the warnings say what and how to check) or advice (known to break here: explaine
 --yes applies safe fixes only; --include-review adds the review ones; naming one fix with
 --only STEP:PROPOSAL applies it whatever its risk, except advice.
 
+With --verify (needs a reachable Docker daemon: --docker-host, DOCKER_HOST or the default socket),
+each Dockerfile change is proved by build and run: the image is built before and after the change,
+both run with their own entrypoint and command (network none, a bounded wait, the HEALTHCHECK when
+there is one), and the change is kept only if the new container still starts and stays up (or exits
+the same way), is still healthy, runs as the uid its USER names and listens on the same ports.
+Otherwise the file is restored and the report says why, with the container's last log lines.
+
 Examples:
   docker-harden fix --file Dockerfile --dry-run
   docker-harden fix --file Dockerfile --only non-root-user --yes
+  docker-harden fix --file Dockerfile --only non-root-user --yes --verify
   sudo docker-harden fix --host --only scan-host-config:live-restore --yes
   sudo docker-harden fix --host --yes --restart-command "systemctl restart docker"
   sudo docker-harden fix --host --yes --include-review
