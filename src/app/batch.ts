@@ -1,9 +1,10 @@
 /** The non-interactive commands: check, fix, undo, steps. They never ask a question without a terminal. */
 import { createInterface, type Interface } from 'node:readline/promises';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createSession, type Session, type SessionOptions } from './session.js';
-import { runStep, applyProposal, undoApplied, type StepRun } from '../core/runner.js';
+import { runStep, applyProposal, undoApplied, type ApplyOptions, type StepRun } from '../core/runner.js';
 import { InterruptedError, UserError, formatError } from '../core/errors.js';
 import type { Args } from '../args.js';
 import { resultDocument, exitCodeFor } from '../report/results.js';
@@ -170,6 +171,7 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
   if (interactive && !(io.stdinIsTTY && io.stdout.isTTY)) {
     throw new UserError('fix needs a yes before it changes anything, and there is no terminal to ask on', 'Pass --yes to apply, or --dry-run to see the diffs.');
   }
+  const verify = args.verify ? await dockerfileVerifier(args, io, (line) => out(p.dim(`  ${line}`))) : undefined;
   await session.store.lock();
   try {
     const profile = await session.store.load();
@@ -210,6 +212,7 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
               daemon: session.daemon,
               beforeWrite: session.beforeWrite,
               recheck: () => runStep(step, ctx),
+              ...(verify && ctx.target.kind === 'dockerfile' ? { verify } : {}),
               log: (line) => out(p.dim(`  ${line}`)),
             });
             // In a learn sandbox nothing real changed: say what was written there and what was only simulated.
@@ -258,6 +261,28 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
   } finally {
     await session.store.unlock();
   }
+}
+
+/**
+ * `fix --verify`: the daemon must answer before anything changes; then each written Dockerfile is
+ * built and run before and after (src/core/verify.ts), and a reason to refuse goes to the engine.
+ */
+async function dockerfileVerifier(args: Args, io: Io, log: (line: string) => void): Promise<ApplyOptions['verify']> {
+  const { daemonUnreachable, verifyDockerfileChange } = await import('../core/verify.js');
+  const { resolveEndpoint } = await import('../host/client.js');
+  const { host } = resolveEndpoint({ dockerHost: args.dockerHost, env: io.env });
+  const why = await daemonUnreachable(host);
+  if (why) throw new UserError(`--verify needs a Docker daemon, and ${host} does not answer: ${why}`, 'Start dockerd, or name one with --docker-host; nothing was changed.');
+  return async (_proposal, written) => {
+    for (const w of written) {
+      if (!w.backup) continue;
+      const [before, after] = await Promise.all([readFile(w.backup, 'utf8'), readFile(w.path, 'utf8')]);
+      const outcome = await verifyDockerfileChange({ host, before, after, contextDir: path.dirname(w.path), log });
+      log(`verify: ${outcome.reason.split('\n')[0]}`);
+      if (!outcome.ok) return outcome.reason;
+    }
+    return null;
+  };
 }
 
 export function stepsCommand(args: Args, io: AppIo): number {
