@@ -229,6 +229,8 @@ interface RootNeed {
 
 /** Packages whose only use in an image is an entrypoint that drops privileges. */
 const PRIVILEGE_DROP_PACKAGES = new Set(['gosu', 'su-exec']);
+/** `ENV GOSU_VERSION 1.17` or a RUN that fetches gosu/su-exec: the word as a name, not inside another. */
+const DROP_TOOL_WORD = /(^|[^\w-])(gosu|su-exec|su_exec)(_version)?(?=[^\w-]|$)/i;
 
 /** Why the final stage must start as root, or may need to: checked before any USER is proposed. */
 function rootNeeds(model: DockerfileModel, final: Stage, info: ImageKnowledge): RootNeed[] {
@@ -246,9 +248,11 @@ function rootNeeds(model: DockerfileModel, final: Stage, info: ImageKnowledge): 
     const at = start.find((i) => rootProgramIn(commandArgv(i).flatMap((w) => w.split(/\s+/))) === program)!;
     needs.push({ risk: 'advice', why: `line ${at.line} starts ${program.names[0]}: ${program.why}`, instead: program.instead, source: program.source });
   }
-  const dropper = chain.find((i) => i.keyword === 'RUN' && installedPackages(i).some((p) => PRIVILEGE_DROP_PACKAGES.has(p)));
+  // Installed as a package, or downloaded the docker-library way (ENV GOSU_VERSION, then a RUN that fetches it).
+  const downloaded = (i: DockerInstruction) => (i.keyword === 'ENV' || i.keyword === 'RUN' ? DROP_TOOL_WORD.exec(i.args)?.[2]?.toLowerCase() : undefined);
+  const dropper = chain.find((i) => (i.keyword === 'RUN' && installedPackages(i).some((p) => PRIVILEGE_DROP_PACKAGES.has(p))) || downloaded(i));
   if (dropper && !program) {
-    const pkg = installedPackages(dropper).find((p) => PRIVILEGE_DROP_PACKAGES.has(p))!;
+    const pkg = installedPackages(dropper).find((p) => PRIVILEGE_DROP_PACKAGES.has(p)) ?? downloaded(dropper)!.replace('_', '-');
     const known = rootProgramIn([pkg])!;
     needs.push({ risk: 'advice', why: `line ${dropper.line} installs ${pkg}: the entrypoint drops privileges itself, ${known.why}`, instead: known.instead, source: known.source });
   }

@@ -142,6 +142,15 @@ function argDefaultRef(model: DockerfileModel, from: BaseImage): ImageRef | null
   return null;
 }
 
+/** `COPY --from=$VAR`: the image its build arguments' defaults give, when every variable has one. */
+function copyFromDefaultRef(model: DockerfileModel, from: BaseImage): ImageRef | null {
+  for (const stage of model.stages) {
+    const inst = stage.instructions.find((i) => i.line === from.line);
+    if (inst) return model.resolve(from.written, stage, inst).unresolved.length === 0 ? from.ref : null;
+  }
+  return null;
+}
+
 /** Docker Official Images (Docker Hub, no namespace) are not signed with cosign: never a check that cannot pass. */
 export function isOfficialImage(ref: ImageRef): boolean {
   return ref.registry === null && !ref.repository.includes('/');
@@ -312,9 +321,25 @@ export default defineStep({
     for (const from of [...froms, ...copies]) {
       const what = froms.includes(from) ? 'the base image' : 'the image copied from';
       if (from.kind === 'variable') {
+        const resolved = froms.includes(from) ? argDefaultRef(model, from) : copyFromDefaultRef(model, from);
         // A build argument whose default is already pinned by digest is pinned.
-        if ((argDefaultRef(model, from) ?? (copies.includes(from) ? from.ref : null))?.digest) continue;
-        findings.push({ code: 'DH-BASE-ARG', message: `${what} \`${from.written}\` comes from a build argument: pin it by digest where the argument is set`, severity: 'info', file, line: from.line });
+        if (resolved?.digest) continue;
+        if (!resolved) {
+          findings.push({ code: 'DH-BASE-ARG', message: `${what} \`${from.written}\` comes from a build argument: pin it by digest where the argument is set`, severity: 'info', file, line: from.line });
+          continue;
+        }
+        // The default is what a plain `docker build` pulls: an unpinned one is the same finding as a FROM
+        // written out. No pin is proposed here: the digest belongs in the ARG default, not in the FROM.
+        const shown = resolved.reference.trim();
+        const floating = resolved.tag === null || resolved.tag === 'latest';
+        findings.push({
+          code: floating ? 'DH-BASE-FLOATING' : 'DH-BASE-UNPINNED',
+          message: `${what} \`${from.written}\` is \`${shown}\` by its build argument's default, ${floating ? 'a floating tag: each build may get a different image' : 'not pinned by digest: the tag can be moved to other content'}. Pin the default by digest (${shown}${resolved.tag ? '' : ':latest'}@sha256:...) or pass a pinned value with --build-arg`,
+          severity: floating ? 'medium' : 'low',
+          file,
+          line: from.line,
+          evidence: model.lineText(from.line).trim(),
+        });
         continue;
       }
       if (from.kind !== 'image' || from.ref.digest) continue;

@@ -294,16 +294,38 @@ const RULES: ImageRule[] = [
       },
     }),
   ),
+  // s6-overlay's /init runs as root and starts the app as abc (PUID/PGID). linuxserver.io publishes
+  // the same images on lscr.io, ghcr.io and Docker Hub (https://docs.linuxserver.io/faq/).
+  ...['lscr.io/linuxserver/', 'ghcr.io/linuxserver/', 'linuxserver/'].map(
+    (prefix): ImageRule => ({
+      prefix,
+      family: (tag) => familyFromTag(tag, 'alpine'),
+      autoUser: false,
+      startsAsRoot: {
+        why: 'linuxserver.io images start s6-overlay (/init) as root, which sets up the abc user from PUID/PGID and drops to it',
+        instead: 'set PUID and PGID to an unprivileged user; for a fully non-root container, the images support `--user` with read-only mode only where their docs say so',
+        source: 'https://docs.linuxserver.io/misc/non-root/',
+      },
+    }),
+  ),
   {
-    // s6-overlay's /init runs as root and starts the app as abc (PUID/PGID).
-    prefix: 'lscr.io/linuxserver/',
-    family: (tag) => familyFromTag(tag, 'alpine'),
+    // .NET Framework's ASP.NET image starts ServiceMonitor.exe, which runs IIS (W3SVC) and needs
+    // ContainerAdministrator. https://github.com/microsoft/dotnet-framework-docker (aspnet Dockerfile)
+    prefix: 'mcr.microsoft.com/dotnet/framework/aspnet',
+    family: 'windows',
     autoUser: false,
+    ships: WINDOWS_USER,
     startsAsRoot: {
-      why: 'linuxserver.io images start s6-overlay (/init) as root, which sets up the abc user from PUID/PGID and drops to it',
-      instead: 'set PUID and PGID to an unprivileged user; for a fully non-root container, the images support `--user` with read-only mode only where their docs say so',
-      source: 'https://docs.linuxserver.io/misc/non-root/',
+      why: 'the image\'s entrypoint, ServiceMonitor.exe, runs the IIS service (W3SVC) and needs ContainerAdministrator',
+      instead: 'keep ContainerAdministrator for IIS and give the site\'s application pool its own identity (IIS runs the app as ApplicationPoolIdentity, not as the container user)',
+      source: 'https://github.com/microsoft/dotnet-framework-docker',
     },
+  },
+  {
+    // .NET Framework images are Windows Server Core only: never the Linux .NET images' app user.
+    prefix: 'mcr.microsoft.com/dotnet/framework/',
+    family: 'windows',
+    ships: WINDOWS_USER,
   },
   {
     prefix: 'mcr.microsoft.com/dotnet/',

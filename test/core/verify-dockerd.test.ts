@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BUSYBOX, busyboxDockerfile, hasDockerd, startDockerd, type TestDaemon } from '../helpers/dockerd.js';
+import { BUSYBOX, buildBusyboxImage, busyboxDockerfile, hasDockerd, startDockerd, type TestDaemon } from '../helpers/dockerd.js';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
 import { compareRuns, daemonUnreachable, listeningPorts, verifyDockerfileChange } from '../../src/core/verify.js';
 
@@ -63,8 +63,12 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
     expect(outcome.reason).toMatch(/no longer stays up/);
   }, 300_000);
 
-  // dockerd 20.10+ sets net.ipv4.ip_unprivileged_port_start=0 in containers: uid 1000 may bind :80.
+  // dockerd 20.10+ sets net.ipv4.ip_unprivileged_port_start=0 in a container's own network namespace
+  // (every mode but host, network none included): uid 1000 may bind :80 there.
   it('keeps USER for a server on port 80 when the daemon lets non-root bind it (same port, uid 1000)', async () => {
+    const probe = await buildBusyboxImage(daemon, 'dh-verify-port-sysctl');
+    const sysctl = await daemon.docker(['run', '--rm', '--network', 'none', '--user', '1000', probe, 'cat', '/proc/sys/net/ipv4/ip_unprivileged_port_start']);
+    expect(sysctl.stdout.trim()).toBe('0');
     const before = busyboxDockerfile('RUN mkdir /www && echo hi > /www/index.html\nCMD ["httpd", "-f", "-p", "80", "-h", "/www"]\n');
     const outcome = await verify(before, `${before}USER 1000\n`);
     expect(outcome.before?.ports).toEqual([80]);

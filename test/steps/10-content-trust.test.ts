@@ -155,7 +155,8 @@ const fileCases: FileCase[] = [
   { name: 'already pinned', dockerfile: `FROM debian:12-slim@sha256:${'c'.repeat(64)}\n`, expect: { status: 'pass', findings: [], proposals: [] } },
   { name: 'scratch and stage references are not images to pin', dockerfile: `FROM golang:1.22@sha256:${'a'.repeat(64)} AS build\nRUN true\nFROM scratch AS base\nFROM build\n`, expect: { status: 'pass', findings: [], proposals: [] } },
   { name: 'no tag at all', dockerfile: 'FROM ubuntu\n', expect: { status: 'fail', findings: ['`ubuntu` uses no tag (so latest)'], proposals: [] } },
-  { name: 'a base from a build argument', dockerfile: 'ARG BASE=node:20\nFROM ${BASE}\n', expect: { status: 'info', findings: ['comes from a build argument'], proposals: [] } },
+  { name: 'a base from a build argument without a default', dockerfile: 'ARG BASE\nFROM ${BASE}\n', expect: { status: 'info', findings: ['comes from a build argument'], proposals: [] } },
+  { name: 'a base from a build argument whose default is not pinned', dockerfile: 'ARG BASE=node:20\nFROM ${BASE}\n', expect: { status: 'warn', findings: ["is `node:20` by its build argument's default, not pinned by digest"], proposals: [] } },
   {
     name: 'ADD of a URL without checksum',
     dockerfile: `FROM alpine:3.20@sha256:${'b'.repeat(64)}\nADD https://example.com/tool.tar.gz /opt/\n`,
