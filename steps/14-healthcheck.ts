@@ -13,7 +13,7 @@ import { commandArgv, installedPackages } from '../src/dockerfile/commands.js';
 const SERVER_PROGRAMS = new Set(['nginx', 'httpd', 'apache2', 'caddy', 'haproxy', 'traefik', 'gunicorn', 'uvicorn', 'hypercorn', 'daphne', 'puma', 'unicorn', 'redis-server', 'postgres', 'mysqld', 'mongod', 'memcached', 'php-fpm', 'envoy']);
 
 const CODES: Record<string, CodeInfo> = {
-  'DH-HEALTHCHECK-MISSING': {
+  'CIS-4.6': {
     title: 'A long-running service has no HEALTHCHECK',
     severity: 'low',
     help: 'Without a HEALTHCHECK, Docker only knows whether the process runs, not whether it answers. Add a HEALTHCHECK CMD that probes the service with a tool the image has.',
@@ -61,13 +61,13 @@ export default defineStep({
     if (health && /^\s*NONE\s*$/i.test(health.args)) {
       findings.push({ code: 'DH-HEALTHCHECK-NONE', severity: 'info', file: model.path, line: health.line, evidence: model.lineText(health.line).trim(), message: `HEALTHCHECK NONE turns the health check off for ${service.why}; keep it only if an orchestrator probes the service` });
     } else if (!health) {
-      findings.push({ code: 'DH-HEALTHCHECK-MISSING', fixedBy: 'add-healthcheck', severity: 'low', file: model.path, line: service.start.line, evidence: model.lineText(service.start.line).trim(), message: `${service.why}, but the final stage has no HEALTHCHECK: Docker cannot tell a hung server from a working one; add a HEALTHCHECK CMD that probes it` });
+      findings.push({ code: 'CIS-4.6', fixedBy: 'add-healthcheck', severity: 'low', file: model.path, line: service.start.line, evidence: model.lineText(service.start.line).trim(), message: `${service.why}, but the final stage has no HEALTHCHECK: Docker cannot tell a hung server from a working one; add a HEALTHCHECK CMD that probes it` });
     }
     return { status: findings.length === 0 ? 'pass' : statusOf(findings), findings, notes: [] };
   },
 
   async propose(ctx, result) {
-    if (!result.findings.some((f) => f.code === 'DH-HEALTHCHECK-MISSING')) return [];
+    if (!result.findings.some((f) => f.code === 'CIS-4.6')) return [];
     const model = await ctx.dockerfile();
     const service = serviceOf(model)!;
     const probe = curlInstalled(model) && service.port ? `HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD curl -sS -o /dev/null http://localhost:${service.port}/ || exit 1` : null;

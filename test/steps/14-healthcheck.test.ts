@@ -7,19 +7,19 @@ const cases: StepCase[] = [
     name: 'a server that installs curl gets a curl probe before its CMD',
     given: 'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y --no-install-recommends curl\nEXPOSE 8080\nCMD ["/app/server"]\n',
     expect: {
-      status: 'warn', codes: ['DH-HEALTHCHECK-MISSING'], lines: [4], risks: { 'add-healthcheck': 'review' },
+      status: 'warn', codes: ['CIS-4.6'], lines: [4], risks: { 'add-healthcheck': 'review' },
       afterFix: { removed: [], added: ['HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD curl -sS -o /dev/null http://localhost:8080/ || exit 1'] },
     },
   },
   {
     name: 'nginx:alpine without curl gets advice, not a made-up probe',
     given: 'FROM nginx:1.27-alpine\nCOPY site /usr/share/nginx/html\nEXPOSE 80\nCMD ["nginx", "-g", "daemon off;"]\n',
-    expect: { status: 'warn', codes: ['DH-HEALTHCHECK-MISSING'], lines: [4], risks: { 'add-healthcheck': 'advice' }, advice: ['without curl or wget'], afterFix: null },
+    expect: { status: 'warn', codes: ['CIS-4.6'], lines: [4], risks: { 'add-healthcheck': 'advice' }, advice: ['without curl or wget'], afterFix: null },
   },
   {
     name: 'a known server program without EXPOSE is a service',
     given: 'FROM python:3.12-slim\nCOPY . /app\nCMD ["gunicorn", "app:app"]\n',
-    expect: { status: 'warn', findings: ['runs the server gunicorn'], codes: ['DH-HEALTHCHECK-MISSING'], lines: [3], afterFix: null },
+    expect: { status: 'warn', findings: ['runs the server gunicorn'], codes: ['CIS-4.6'], lines: [3], afterFix: null },
   },
   {
     name: 'HEALTHCHECK NONE is reported for information',
@@ -34,7 +34,7 @@ const cases: StepCase[] = [
   {
     name: 'a HEALTHCHECK in a build stage does not count for the final stage',
     given: 'FROM debian:bookworm-slim AS build\nHEALTHCHECK CMD true\nFROM debian:bookworm-slim\nEXPOSE 9000\nENTRYPOINT ["/srv"]\n',
-    expect: { status: 'warn', codes: ['DH-HEALTHCHECK-MISSING'], lines: [5], afterFix: null },
+    expect: { status: 'warn', codes: ['CIS-4.6'], lines: [5], afterFix: null },
   },
   {
     name: 'a one-shot command is not a service',
