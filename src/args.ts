@@ -3,7 +3,7 @@ import { UserError } from './core/errors.js';
 import { splitWords } from './core/words.js';
 import { didYouMean } from './core/suggest.js';
 
-export const COMMANDS = ['wizard', 'learn', 'check', 'fix', 'undo', 'steps', 'report', 'explain', 'plugin', 'docker-cli-plugin-metadata', 'help'] as const;
+export const COMMANDS = ['wizard', 'learn', 'check', 'fix', 'undo', 'steps', 'report', 'export', 'explain', 'plugin', 'docker-cli-plugin-metadata', 'help'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface Args {
@@ -26,6 +26,7 @@ export interface Args {
   /** fix --yes: apply `review` proposals too, not only `safe` ones. */
   includeReview: boolean;
   dryRun: boolean;
+  verify: boolean;
   force: boolean;
   list: boolean;
   help: boolean;
@@ -33,6 +34,8 @@ export interface Args {
   sandbox?: string;
   /** The least severity that makes `check` exit 1; unset: any fail or warn does. */
   failOn?: FailOn;
+  out?: string;
+  merge: boolean;
 }
 
 export const FAIL_ON = ['critical', 'high', 'medium', 'low'] as const;
@@ -54,6 +57,7 @@ const VALUE_FLAGS: Record<string, keyof Args> = {
   '--docker-host': 'dockerHost',
   '--sandbox': 'sandbox',
   '--fail-on': 'failOn',
+  '--out': 'out',
 };
 
 const BOOL_FLAGS: Record<string, keyof Args> = {
@@ -65,8 +69,10 @@ const BOOL_FLAGS: Record<string, keyof Args> = {
   '--include-review': 'includeReview',
   '-y': 'yes',
   '--dry-run': 'dryRun',
+  '--verify': 'verify',
   '--force': 'force',
   '--list': 'list',
+  '--merge': 'merge',
   '--help': 'help',
   '-h': 'help',
   '--version': 'version',
@@ -87,10 +93,12 @@ export function parseArgs(argv: string[]): Args {
     yes: false,
     includeReview: false,
     dryRun: false,
+    verify: false,
     force: false,
     list: false,
     help: false,
     version: false,
+    merge: false,
   };
   let commandSeen = false;
   let optionsEnded = false;
@@ -166,7 +174,7 @@ export function parseArgs(argv: string[]): Args {
 }
 
 /** The commands a person types, for messages and suggestions. */
-const USER_COMMANDS = ['learn', 'check', 'fix', 'undo', 'steps', 'report', 'explain', 'plugin', 'help'];
+const USER_COMMANDS = ['learn', 'check', 'fix', 'undo', 'steps', 'report', 'export', 'explain', 'plugin', 'help'];
 
 /**
  * What a file named on the command line is, by its name as pre-commit and CI pass it: Dockerfile,
@@ -207,6 +215,8 @@ function example(flag: string): string {
       return './docker-harden-learn';
     case '--fail-on':
       return 'high';
+    case '--out':
+      return './docker-harden-ansible';
     default:
       return 'VALUE';
   }

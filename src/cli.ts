@@ -57,6 +57,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return (await import('./app/batch.js')).stepsCommand(args, app);
       case 'report':
         return await (await import('./app/report.js')).reportCommand(args, app);
+      case 'export':
+        return await (await import('./app/export.js')).exportCommand(args, app);
       case 'explain':
         return (await import('./app/explain.js')).explainCommand(args, io, app.registry);
       case 'plugin':

@@ -8,6 +8,8 @@ Usage:
   docker-harden fix [targets] --yes    apply the proposed fixes (--dry-run prints the diffs only)
   docker-harden undo [--list] [ID]     restore what was applied, newest first
   docker-harden report [--format F]    decisions and a fresh check as text, md, json or sarif
+  docker-harden report --merge F.json...  one table host x step from many hosts' check --host --json
+  docker-harden export ansible         a playbook that rolls this host's daemon decisions to many servers
   docker-harden steps                  the steps in order, with id and scope
   docker-harden explain CODE           what a finding code (CIS-2.2, DH-USER-ROOT) means and how to fix it
   docker-harden plugin install         make \`docker harden ...\` work (Docker CLI plugin)
@@ -32,10 +34,12 @@ Options:
   --restart-command CMD   how to restart dockerd (default: systemd, OpenRC or SysV)
   --docker-host URL       the daemon to talk to (overrides DOCKER_HOST)
   --no-color              plain output (also NO_COLOR, or when not a terminal)
+  --out DIR               export: the new or empty folder to write the playbook into
   -y, --yes               apply without asking (fix, undo); fix applies safe fixes only
   --include-review        fix --yes: apply the fixes marked review too
   --dry-run               show what fix would change, change nothing
-  --include-review        fix --yes also applies changes marked review (they may break; read them)
+  --verify                fix: build and run the image before and after a Dockerfile change with the
+                          Docker daemon; a change whose image breaks is not kept
   --list                  undo: list the applied changes, newest first
   --force                 undo a file edited since, or replace a plugin link that is not ours
   -h, --help              help: docker-harden check --help
@@ -100,7 +104,7 @@ Examples:
   sudo docker-harden check --host --only scan-host-config,protect-docker-socket
   docker-harden check --sandbox ./docker-harden-learn
 `,
-  fix: `Usage: docker-harden fix [targets] [--only IDS] (--yes [--include-review] | --dry-run)
+  fix: `Usage: docker-harden fix [targets] [--only IDS] (--yes [--include-review] | --dry-run) [--verify]
 
 Applies the proposed fixes. Before a file is written its backup is kept in the state directory;
 the file is replaced atomically with its mode and owner kept; dockerd is restarted when the
@@ -115,9 +119,17 @@ the warnings say what and how to check) or advice (known to break here: explaine
 --yes applies safe fixes only; --include-review adds the review ones; naming one fix with
 --only STEP:PROPOSAL applies it whatever its risk, except advice.
 
+With --verify (needs a reachable Docker daemon: --docker-host, DOCKER_HOST or the default socket),
+each Dockerfile change is proved by build and run: the image is built before and after the change,
+both run with their own entrypoint and command (network none, a bounded wait, the HEALTHCHECK when
+there is one), and the change is kept only if the new container still starts and stays up (or exits
+the same way), is still healthy, runs as the uid its USER names and listens on the same ports.
+Otherwise the file is restored and the report says why, with the container's last log lines.
+
 Examples:
   docker-harden fix --file Dockerfile --dry-run
   docker-harden fix --file Dockerfile --only non-root-user --yes
+  docker-harden fix --file Dockerfile --only non-root-user --yes --verify
   sudo docker-harden fix --host --only scan-host-config:live-restore --yes
   sudo docker-harden fix --host --yes --restart-command "systemctl restart docker"
   sudo docker-harden fix --host --yes --include-review
@@ -172,6 +184,7 @@ Examples:
   docker-harden fix --sandbox ./docker-harden-learn --only non-root-user --yes
 `,
   report: `Usage: docker-harden report [targets] [--format text|md|json|sarif] [--state-dir DIR | --sandbox DIR]
+       docker-harden report --merge A.json B.json ... [--format text|md|json]
 
 A fresh check of the targets with the decisions kept in the profile (done, skipped and why, left
 for later) and the changes applied, each with the command that undoes it. Without targets, the
@@ -182,13 +195,35 @@ document with decisions and applied changes), sarif (SARIF 2.1.0 for code scanni
 findings carry the path relative to the working directory, so run it from the repository root).
 --json and --sarif are short for --format json and --format sarif.
 
+--merge reads the results of \`docker-harden check --host --json\` from many hosts (one file per
+host, named after it: web1.json) and prints one table host x step with the totals per host, per
+step and overall.
+
 Exit status: 0 when the report was written, whatever it found; 2 when it could not be.
 
 Examples:
+  docker-harden report --merge results/*.json --format md > fleet.md
   docker-harden report --file Dockerfile
   docker-harden report --file Dockerfile --format md > hardening.md
   docker-harden report --file Dockerfile --format sarif > docker-harden.sarif
   sudo docker-harden report --host --json
+`,
+  export: `Usage: docker-harden export ansible [--state-dir DIR] [--out DIR]
+
+Turns the host decisions in the profile (daemon.json settings applied here, steps skipped with
+their reasons) into an Ansible playbook in --out (default ./docker-harden-ansible, which must be
+new or empty): playbook.yml, README.md, inventory.example.yml and library/ with two modules. The
+control node needs ansible-core only; the servers need Python 3. Per host the playbook refuses a
+decided key that dockerd also gets as a flag, writes with a backup, reloads or restarts dockerd,
+checks the settings are live and rolls back on failure. Then, with your servers listed in
+inventory.yml: ansible-playbook -i inventory.yml ./rollout/playbook.yml --check --diff, and again
+without --check. See docs/many-servers.md.
+
+Exit status: 0 when the folder was written; 2 when there is nothing to export or it could not be.
+
+Examples:
+  sudo docker-harden export ansible --out ./rollout
+  docker-harden export ansible --state-dir ./state-from-web1 --out ./rollout
 `,
   plugin: `Usage: docker-harden plugin install [--force]
        docker-harden plugin uninstall

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Args } from '../args.js';
-import { paletteFor, sessionFor, type AppIo } from './batch.js';
+import { paletteFor, sessionFor, type AppIo, type Io } from './batch.js';
 import { createSession, type Session } from './session.js';
 import { runStep, type StepRun } from '../core/runner.js';
 import { UserError } from '../core/errors.js';
@@ -39,6 +39,7 @@ function profileTargets(profile: Profile): { host: boolean; files: string[]; com
 
 export async function reportCommand(args: Args, io: AppIo): Promise<number> {
   const format = formatOf(args);
+  if (args.merge) return mergeCommand(args, format, io);
   let session: Session = await sessionFor(args, io);
   const profile = await session.store.load();
   if (session.targets.length === 0) {
@@ -69,5 +70,16 @@ export async function reportCommand(args: Args, io: AppIo): Promise<number> {
   if (format === 'json') io.stdout.write(JSON.stringify(doc, null, 2) + '\n');
   else if (format === 'md') io.stdout.write(renderReportMarkdown(doc));
   else io.stdout.write(renderReportText(doc, paletteFor(args, io)));
+  return 0;
+}
+
+/** `report --merge A.json B.json ...`: one table host x step from many hosts' `check --host --json`. */
+async function mergeCommand(args: Args, format: ReportFormat, io: Io): Promise<number> {
+  if (format === 'sarif') throw new UserError('report --merge writes text, md or json', 'SARIF describes one run; use --format md or json for many hosts.');
+  const { readHostResults, mergeResults, renderMergedMarkdown, renderMergedText } = await import('../report/merge.js');
+  const report = mergeResults(await readHostResults(args.positional));
+  if (format === 'json') io.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  else if (format === 'md') io.stdout.write(renderMergedMarkdown(report));
+  else io.stdout.write(renderMergedText(report, paletteFor(args, io)));
   return 0;
 }

@@ -86,6 +86,11 @@ export interface ApplyOptions {
    * several, that the step no longer proposes this one.
    */
   recheck?: () => Promise<{ result: CheckResult; proposals: Proposal[] }>;
+  /**
+   * Proof after the files are written (`fix --verify`: build and run before and after): a reason
+   * refuses the change, and the engine restores the files.
+   */
+  verify?: (proposal: Proposal, written: WrittenFile[]) => Promise<string | null>;
   /** Progress lines for the person. */
   log?: (line: string) => void;
   readyTimeoutMs?: number;
@@ -186,6 +191,14 @@ export async function applyProposal(step: Step, target: Target, proposal: Propos
     }
   }
   await options.store.save(options.profile);
+
+  const refused = options.verify ? await options.verify(proposal, written) : null;
+  if (refused) {
+    await rollbackFiles(written, log);
+    record.undone = new Date().toISOString();
+    await options.store.save(options.profile);
+    return { status: 'rolled-back', record, message: `not kept: ${refused}; the previous ${written.map((w) => w.path).join(', ')} was restored` };
+  }
 
   if (proposal.daemon && options.daemon) {
     const problem = await restartAndWait(options.daemon, proposal.daemon, options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT, log);
