@@ -44,7 +44,7 @@ describe('did you mean', () => {
     const r = await run(['zzzzzz']);
     expect(r.code).toBe(2);
     expect(r.stderr).not.toMatch(/Did you mean/);
-    expect(r.stderr).toMatch(/Commands: learn, check, fix, undo, steps, report, explain, plugin, help/);
+    expect(r.stderr).toMatch(/Commands: learn, check, fix, undo, steps, report, export, explain, plugin, help/);
     expect(closest('qqqqqqqq', ['check', 'fix'])).toBeUndefined();
     expect(closest('slim-base', ['slim-base-image', 'scan-host-config'])).toBe('slim-base-image');
   });
@@ -53,7 +53,7 @@ describe('did you mean', () => {
     const r = await run(['help', 'nosuch']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/no help for "nosuch"/);
-    expect(r.stderr).toMatch(/Help is there for: explain, check, fix, undo, steps, learn, report, plugin\./);
+    expect(r.stderr).toMatch(/Help is there for: explain, check, fix, undo, steps, learn, report, export, plugin\./);
     expect((await run(['help', 'check'])).code).toBe(0);
   });
 
