@@ -13,6 +13,7 @@ import contentTrust from './10-content-trust.js';
 import seccompApparmorCapabilities from './11-seccomp-apparmor-capabilities.js';
 import rootlessDocker from './12-rootless-docker.js';
 import securityPlatforms from './13-security-platforms.js';
+import healthcheck from './14-healthcheck.js';
 
 export const steps: readonly Step[] = [
   useDockerDefaults,
@@ -28,6 +29,7 @@ export const steps: readonly Step[] = [
   seccompApparmorCapabilities,
   rootlessDocker,
   securityPlatforms,
+  healthcheck,
 ];
 
 /** The step ids, in order. */

@@ -44,8 +44,13 @@ export interface ProfileDefinition {
   name: string;
   description: string;
   targets: TargetKind[];
-  /** Step ids, or "all": every step of the registry. */
+  /**
+   * Step ids, or "all": every step of the registry that has a target kind of the profile, so a
+   * new step joins the profiles without editing them.
+   */
   steps: string[] | 'all';
+  /** With "all": steps left out on purpose. */
+  exclude?: string[];
 }
 
 export const PROFILE_NAMES = ['server', 'dockerfile', 'learn'] as const;
@@ -73,6 +78,9 @@ export interface Session {
 export function selectSteps(registry: readonly Step[], only: string[] | undefined, profile: ProfileDefinition | undefined): Step[] {
   let chosen = [...registry];
   if (profile && profile.steps !== 'all') chosen = chosen.filter((s) => profile.steps.includes(s.meta.id));
+  if (profile && profile.steps === 'all') {
+    chosen = chosen.filter((s) => s.meta.targets.some((t) => profile.targets.includes(t)) && !(profile.exclude ?? []).includes(s.meta.id));
+  }
   if (only && only.length > 0) {
     const wanted = only.map((o) => o.split(':')[0]!);
     for (const id of wanted) {

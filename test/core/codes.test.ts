@@ -180,6 +180,10 @@ const DECLARED: Record<string, string[]> = {
   'security-platforms': [
     'DH-PLATFORM-CHOICE',
   ],
+  healthcheck: [
+    'CIS-4.6',
+    'DH-HEALTHCHECK-NONE',
+  ],
 };
 const CODE_SHAPE = /^(CIS-\d+(\.\d+)+|DH-[A-Z0-9]+(-[A-Z0-9]+)*)$/;
 

@@ -10,6 +10,7 @@ import { main, version } from '../../src/cli.js';
 import { splitDockerGlobals } from '../../src/args.js';
 import { closest, counted } from '../../src/core/suggest.js';
 import { formatError } from '../../src/core/errors.js';
+import { steps } from '../../steps/index.js';
 
 async function run(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -43,7 +44,7 @@ describe('did you mean', () => {
     const r = await run(['zzzzzz']);
     expect(r.code).toBe(2);
     expect(r.stderr).not.toMatch(/Did you mean/);
-    expect(r.stderr).toMatch(/Commands: learn, check, fix, undo, steps, report, explain, plugin, help/);
+    expect(r.stderr).toMatch(/Commands: learn, check, fix, undo, steps, report, export, explain, plugin, help/);
     expect(closest('qqqqqqqq', ['check', 'fix'])).toBeUndefined();
     expect(closest('slim-base', ['slim-base-image', 'scan-host-config'])).toBe('slim-base-image');
   });
@@ -52,7 +53,7 @@ describe('did you mean', () => {
     const r = await run(['help', 'nosuch']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/no help for "nosuch"/);
-    expect(r.stderr).toMatch(/Help is there for: explain, check, fix, undo, steps, learn, report, plugin\./);
+    expect(r.stderr).toMatch(/Help is there for: explain, check, fix, undo, steps, learn, report, export, plugin\./);
     expect((await run(['help', 'check'])).code).toBe(0);
   });
 
@@ -137,6 +138,6 @@ describe("docker's global flags, as the plugin receives them", () => {
     expect(r.stderr).toMatch(/unknown option --context/);
     const plugin = await run(['--context', 'default', 'harden', 'steps'], { DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: 'docker' });
     expect(plugin.code, plugin.stderr).toBe(0);
-    expect(plugin.stdout.trim().split('\n')).toHaveLength(13);
+    expect(plugin.stdout.trim().split('\n')).toHaveLength(steps.length);
   });
 });
