@@ -156,6 +156,32 @@ describe.skipIf(!hasDockerd)('a change that stops dockerd from starting is rolle
   }, 300_000);
 });
 
+describe.skipIf(!hasDockerd)('a restart counts only when a new dockerd process answers with the settings live', () => {
+  it('a --restart-command that restarts nothing is a failure: the same pid answers, the file is restored', async () => {
+    await ensureBuilt();
+    const d = await startDockerd({ config: '{\n    "bridge": "none"\n}\n' });
+    try {
+      const pid = d.pid();
+      const before = readFileSync(d.configPath);
+      const state = path.join(tmp, 'state-no-restart');
+      const r = await runCli(
+        ['fix', '--host', '--only', 'scan-host-config:icc', '--yes', '--include-review', '--docker-host', d.host, '--daemon-config', d.configPath, '--restart-command', 'true', '--state-dir', state],
+        { timeoutMs: 200_000 },
+      );
+      expect(r.stdout).toContain(`wrote ${d.configPath}`);
+      expect(r.stdout).toMatch(new RegExp(`dockerd was not restarted: the same process \\(pid ${pid}, started [^)]+\\) still answers, so the new settings are not live`));
+      expect(r.stdout).not.toContain('the check now passes');
+      expect(r.exitCode).toBe(1);
+      expect(readFileSync(d.configPath).equals(before)).toBe(true);
+      expect(d.pid()).toBe(pid);
+      const profile = JSON.parse(readFileSync(path.join(state, 'profile.json'), 'utf8'));
+      expect(profile.applied[0].undone).toBeTruthy();
+    } finally {
+      await d.stop();
+    }
+  }, 300_000);
+});
+
 describe.skipIf(!hasDockerd)('no daemon, or no permission on its socket', () => {
   let dockerfile: string;
   beforeAll(async () => {
