@@ -166,8 +166,8 @@ export default defineStep({
       });
       return proposals;
     }
-    if (s.distro.family !== 'other') proposals.push(packageProposal(s.distro, driver, s.kernel, ctx.learn));
-    proposals.push(containerProposal(driver, ctx.learn));
+    if (s.distro.family !== 'other') proposals.push(packageProposal(s.distro, driver, s.kernel));
+    proposals.push(containerProposal(driver));
     return proposals;
   },
 });
@@ -177,11 +177,9 @@ export function falcoAptSource(): string {
   return `# Falco packages (added by docker-harden)\ndeb [signed-by=${FALCO_KEYRING}] https://download.falco.org/packages/deb stable main\n`;
 }
 
-function packageProposal(distro: { family: Distro; name: string }, driver: Driver, kernel: Kernel, learn: boolean): Proposal {
+function packageProposal(distro: { family: Distro; name: string }, driver: Driver, kernel: Kernel): Proposal {
   // Installing software is shown, never run (fix --help says so): a package install and a kernel
-  // driver are for the person to start, and they need no running dockerd. `learn` is kept for
-  // the caller's signature.
-  void learn;
+  // driver are for the person to start.
   const run = false;
   const env = ['env', 'FALCO_FRONTEND=noninteractive', `FALCO_DRIVER_CHOICE=${driver}`];
   const headers = driver === 'kmod' && kernel.release ? kernel.release : null;
@@ -226,7 +224,7 @@ function packageProposal(distro: { family: Distro; name: string }, driver: Drive
   };
 }
 
-function containerProposal(driver: Driver, _learn: boolean): Proposal {
+function containerProposal(driver: Driver): Proposal {
   const argv = [
     'docker', 'run', '-d', '--name', 'falco', '--restart', 'unless-stopped', '--privileged',
     '-v', '/var/run/docker.sock:/host/var/run/docker.sock',
