@@ -54,6 +54,15 @@ interface Judge {
   seccompProfile: string | null;
 }
 
+/**
+ * live-restore first, then the other reload-only changes, then the ones that restart dockerd: with
+ * live-restore on before any restart, running containers survive the restarts that follow.
+ */
+export function orderByImpact(proposals: Proposal[]): Proposal[] {
+  const rank = (p: Proposal) => (p.id === 'live-restore' && p.daemon === 'reload' ? 0 : p.daemon === 'restart' ? 2 : 1);
+  return proposals.map((p, i) => ({ p, i })).sort((a, b) => rank(a.p) - rank(b.p) || a.i - b.i).map((x) => x.p);
+}
+
 /** A seccomp profile that lets every call through: defaultAction allow and no rule that denies. */
 function allowsEverything(text: string | null): boolean {
   if (!text) return false;
@@ -1106,6 +1115,6 @@ export default defineStep({
         warnings: [],
       });
     }
-    return proposals;
+    return orderByImpact(proposals);
   },
 });

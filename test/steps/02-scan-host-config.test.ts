@@ -191,6 +191,11 @@ describe.skipIf(!hasDockerd)('scan-host-config on real daemons', () => {
     // live-restore is one of the keys dockerd reloads on SIGHUP; icc needs a restart.
     expect(byId.get('live-restore')!.daemon).toBe('reload');
     expect(byId.get('icc')!.daemon).toBe('restart');
+    // Ordered by impact: live-restore first, then reloads, then restarts, so containers survive.
+    const daemonChanges = r.proposals.filter((p) => p.daemon);
+    expect(daemonChanges[0]!.id).toBe('live-restore');
+    const firstRestart = daemonChanges.findIndex((p) => p.daemon === 'restart');
+    expect(daemonChanges.slice(firstRestart).every((p) => p.daemon === 'restart')).toBe(true);
   });
 
   it('a setting given only on a command line gets no daemon.json change, and the finding says where it lives', () => {
