@@ -8,7 +8,7 @@ import { defineStep, type CodeInfo, statusOf, type CheckResult, type Context, ty
 import { editService } from '../src/compose/model.js';
 import { serviceImage } from '../src/compose/images.js';
 import { ENGINE_LINES, ENGINE_RELEASES_CHECKED, ENGINE_RELEASES_SOURCE, judgeEngineVersion, parseEngineVersion } from './lib/engine-releases.js';
-import { composeOrigin, containerName, containerWeakenings, serviceWeakenings, socketPathsFor, WEAKENINGS, type Weakening, WEAKENING_CODES } from './lib/workload.js';
+import { composeOrigin, containerName, containerWeakenings, selinuxActive, serviceWeakenings, socketPathsFor, WEAKENINGS, type Weakening, WEAKENING_CODES } from './lib/workload.js';
 import { daemonConfigChange, hostDaemon, locationOf, setting, unreachable } from './lib/daemon.js';
 
 const RESTART_STOPS = 'Restarting dockerd stops the running containers unless live-restore is on; they start again by their restart policy.';
@@ -172,9 +172,10 @@ async function checkHost(ctx: Context): Promise<CheckResult> {
 
   const containers = await ctx.host.containers();
   const sockets = socketPathsFor(ctx.host.endpoint);
+  const selinux = await selinuxActive(ctx.probe);
   for (const c of containers) {
     const origin = composeOrigin(c);
-    for (const w of containerWeakenings(c, sockets)) {
+    for (const w of containerWeakenings(c, sockets, { selinux })) {
       findings.push({
         code: w.code, message: w.message + (origin ? ` (started by docker compose, service ${origin.service} in ${origin.files})` : ''),
         severity: w.severity,
@@ -222,8 +223,9 @@ async function proposeHost(ctx: Context): Promise<Proposal[]> {
   }
 
   const sockets = socketPathsFor(ctx.host.endpoint);
+  const selinux = await selinuxActive(ctx.probe);
   for (const c of await ctx.host.containers()) {
-    const ws = containerWeakenings(c, sockets);
+    const ws = containerWeakenings(c, sockets, { selinux });
     if (ws.length === 0) continue;
     const name = containerName(c);
     const origin = composeOrigin(c);

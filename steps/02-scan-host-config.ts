@@ -54,6 +54,15 @@ interface Judge {
   seccompProfile: string | null;
 }
 
+/**
+ * live-restore first, then the other reload-only changes, then the ones that restart dockerd: with
+ * live-restore on before any restart, running containers survive the restarts that follow.
+ */
+export function orderByImpact(proposals: Proposal[]): Proposal[] {
+  const rank = (p: Proposal) => (p.id === 'live-restore' && p.daemon === 'reload' ? 0 : p.daemon === 'restart' ? 2 : 1);
+  return proposals.map((p, i) => ({ p, i })).sort((a, b) => rank(a.p) - rank(b.p) || a.i - b.i).map((x) => x.p);
+}
+
 /** A seccomp profile that lets every call through: defaultAction allow and no rule that denies. */
 function allowsEverything(text: string | null): boolean {
   if (!text) return false;
@@ -735,6 +744,16 @@ async function benchPath(ctx: Context): Promise<string | null> {
 
 /** Every finding code this step reports. */
 const CODES: Record<string, CodeInfo> = {
+  "DH-FLAG-FILE-CONFLICT": {
+    title: "A daemon.json key is also given as a dockerd flag",
+    severity: 'critical',
+    help: "dockerd refuses to start (or reload) when a setting is given both ways. Remove one of them: the key from daemon.json or the flag where dockerd is started.",
+  },
+  "DH-MIRROR-HTTP": {
+    title: "A registry mirror is plain http://",
+    severity: 'high',
+    help: "Images pulled through the mirror travel without TLS and can be swapped in transit. Use an https:// mirror.",
+  },
   "CIS-2.2": {
     title: "Network traffic between containers on the default bridge is not restricted",
     severity: 'medium',
@@ -970,6 +989,32 @@ export default defineStep({
       }
       findings.push({ code: `CIS-${v.cis}`, ...v.finding, message, ...(v.fix ? { fixedBy: v.fix.id } : {}) });
     }
+    // A key that is also a flag: dockerd starts today only because it has not re-read the file;
+    // the next restart or reload fails.
+    const config = s.judge.view.config;
+    const { showFlag } = await import('../src/host/flags.js');
+    for (const c of s.judge.hc.daemonFlagConflicts(s.judge.hc.viewFlags(s.judge.view), config.value)) {
+      const flags = [...new Set(c.flags.map((f) => showFlag(f.flag)))].join(', ');
+      const at = config.text ? s.judge.hc.locateDaemonKey(config.text, [c.key]) : null;
+      findings.push({
+        code: 'DH-FLAG-FILE-CONFLICT',
+        message: `${s.judge.hc.describeConflict(c, config.path)}: the next restart or reload of dockerd fails. Fix: remove one of them, the "${c.key}" key from daemon.json or the ${flags} flag where dockerd is started. docker-harden changes nothing for "${c.key}" until then`,
+        severity: 'critical',
+        file: config.path,
+        ...(at ? { line: at.line, column: at.column } : {}),
+      });
+    }
+    // Mirrors are pulled from before Docker Hub: over http:// an image can be swapped in transit.
+    const mirrors = s.judge.s('registry-mirrors');
+    for (const m of Array.isArray(mirrors.value) ? (mirrors.value as unknown[]) : []) {
+      if (typeof m !== 'string' || !/^http:\/\//i.test(m)) continue;
+      findings.push({
+        code: 'DH-MIRROR-HTTP',
+        message: `registry mirror ${m} is plain http:// (${where(s.judge, mirrors)}): images pulled through it travel without TLS and can be swapped in transit; use an https:// mirror`,
+        severity: 'high',
+        ...loc(s.judge, mirrors),
+      });
+    }
     for (const p of s.perms) findings.push(p.finding);
     if (s.audit.missing.length > 0) {
       findings.push({
@@ -988,9 +1033,12 @@ export default defineStep({
     const { flagConfigKey } = await import('../src/host/flags.js');
     const proposals: Proposal[] = [];
     const config = s.judge.view.config;
+    const conflicted = new Set(hc.daemonFlagConflicts(hc.viewFlags(s.judge.view), config.value).map((c) => c.key));
     for (const v of s.verdicts) {
       if (!v.fix) continue;
       const fix = v.fix;
+      // Set both ways: the person decides which to keep; the finding says how.
+      if (conflicted.has(fix.key)) continue;
       const setting = s.judge.s(fix.key);
       const byFlag = setting.cmdline.length > 0 || setting.unit.length > 0;
       const reload = fix.edits.every((e) => hc.reloadable(String(e.path[0])));
@@ -1067,6 +1115,6 @@ export default defineStep({
         warnings: [],
       });
     }
-    return proposals;
+    return orderByImpact(proposals);
   },
 });

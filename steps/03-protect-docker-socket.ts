@@ -24,13 +24,16 @@ interface Facts {
   listeners: Listener[];
   tlsVerify: boolean;
   tlsOn: boolean;
+  /** Verification by moby's default (tlsverify unset, a CA given): true but not written down. */
+  tlsImplicitVerify: boolean;
+  tlsVerifyOff: boolean;
   tlsByFlag: boolean;
   socket: string | null;
 }
 
 async function gather(ctx: Context): Promise<Facts> {
   const hc = await import('../src/host/daemon-config.js');
-  const { tcpEndpoints, parseProcNetTcp } = await import('../src/host/endpoints.js');
+  const { tcpEndpoints, parseProcNetTcp, daemonTlsMode } = await import('../src/host/endpoints.js');
   const { socketPathOf } = await import('../src/host/client.js');
   const view = await hc.loadDaemonView(ctx.host);
   const endpoints = tcpEndpoints(view);
@@ -38,32 +41,38 @@ async function gather(ctx: Context): Promise<Facts> {
     ...parseProcNetTcp((await ctx.probe.readText('/proc/net/tcp')) ?? '', 4),
     ...parseProcNetTcp((await ctx.probe.readText('/proc/net/tcp6')) ?? '', 6),
   ];
-  const verify = hc.effectiveDaemonSetting(view, 'tlsverify');
-  const tls = hc.effectiveDaemonSetting(view, 'tls');
+  const mode = daemonTlsMode(view);
   const tlsByFlag = ['tls', 'tlsverify', 'tlscacert', 'tlscert', 'tlskey'].some((k) => {
     const s = hc.effectiveDaemonSetting(view, k);
     return s.cmdline.length > 0 || s.unit.length > 0;
   });
-  return { view, endpoints, listeners, tlsVerify: verify.value === true, tlsOn: tls.value === true || verify.value === true, tlsByFlag, socket: socketPathOf(ctx.host.endpoint) };
+  return { view, endpoints, listeners, tlsVerify: mode.verify, tlsOn: mode.on, tlsImplicitVerify: mode.implicitVerify, tlsVerifyOff: mode.verifyOff, tlsByFlag, socket: socketPathOf(ctx.host.endpoint) };
 }
 
 function endpointFinding(e: TcpEndpoint, f: Facts): Finding | null {
   const exposure = e.wildcard ? 'on every network interface' : e.loopback ? 'on loopback only' : `on ${e.host}`;
   const loc = { ...(e.file ? { file: e.file } : {}), ...(e.line ? { line: e.line, column: e.column } : {}), evidence: e.where };
+  if (f.tlsImplicitVerify) {
+    return {
+      code: 'DH-TCP-TLS-VERIFY', message: `dockerd listens on TCP ${e.raw} (${exposure}) with TLS and a CA but no "tlsverify": dockerd then requires client certificates signed by that CA (an unset tlsverify follows tls), so only their holders get in. Set "tlsverify": true to make it explicit, so a later edit cannot turn it off unnoticed (set by ${e.where})`,
+      severity: 'info', ...loc,
+    };
+  }
   if (f.tlsVerify) {
     return { code: 'DH-TCP-TLS-VERIFY', message: `dockerd listens on TCP ${e.raw} (${exposure}) with TLS client verification: only holders of a client certificate signed by its CA get in (set by ${e.where})`, severity: 'info', ...loc };
   }
   const who = e.loopback ? 'any user or process on this machine (including containers on the host network)' : 'anyone who can reach this machine over the network';
   if (f.tlsOn) {
     return {
-      code: 'DH-TCP-NO-CLIENT-AUTH', message: `dockerd listens on TCP ${e.raw} (${exposure}) with TLS but without verifying clients ("tlsverify" is off): ${who} controls Docker, which is root here; TLS alone is not authentication (set by ${e.where})`,
-      severity: e.loopback ? 'high' : 'critical',
+      code: 'DH-TCP-NO-CLIENT-AUTH', message: `dockerd listens on TCP ${e.raw} (${exposure}) with TLS but without verifying clients (${f.tlsVerifyOff ? '"tlsverify" is false' : '"tlsverify" is not set and no CA is given'}): the traffic is encrypted, but ${who} controls Docker, which is root here; TLS alone is not authentication (set by ${e.where})`,
+      severity: 'critical',
       ...loc,
     };
   }
+  // Critical on loopback too: every local account and host-network container then controls root's daemon.
   return {
     code: 'DH-TCP-PLAIN', fixedBy: 'remove-tcp', message: `dockerd listens on plain TCP ${e.raw} (${exposure}) without TLS: ${who} controls Docker, which is root here (set by ${e.where}). Plain TCP is deprecated since Engine 26 and refused by the releases that remove it.`,
-    severity: e.loopback ? 'high' : 'critical',
+    severity: 'critical',
     ...loc,
   };
 }

@@ -166,8 +166,8 @@ export default defineStep({
       });
       return proposals;
     }
-    if (s.distro.family !== 'other') proposals.push(packageProposal(s.distro, driver, s.kernel, ctx.learn));
-    proposals.push(containerProposal(driver, ctx.learn));
+    if (s.distro.family !== 'other') proposals.push(packageProposal(s.distro, driver, s.kernel));
+    proposals.push(containerProposal(driver));
     return proposals;
   },
 });
@@ -177,10 +177,10 @@ export function falcoAptSource(): string {
   return `# Falco packages (added by docker-harden)\ndeb [signed-by=${FALCO_KEYRING}] https://download.falco.org/packages/deb stable main\n`;
 }
 
-function packageProposal(distro: { family: Distro; name: string }, driver: Driver, kernel: Kernel, learn: boolean): Proposal {
-  // The installs download from falco.org, which a person confirming here expects; they run after
-  // the yes, and the first failure stops the rest and restores the files written.
-  const run = !learn;
+function packageProposal(distro: { family: Distro; name: string }, driver: Driver, kernel: Kernel): Proposal {
+  // Installing software is shown, never run (fix --help says so): a package install and a kernel
+  // driver are for the person to start.
+  const run = false;
   const env = ['env', 'FALCO_FRONTEND=noninteractive', `FALCO_DRIVER_CHOICE=${driver}`];
   const headers = driver === 'kmod' && kernel.release ? kernel.release : null;
   if (distro.family === 'debian') {
@@ -197,8 +197,8 @@ function packageProposal(distro: { family: Distro; name: string }, driver: Drive
       risk: 'review',
       title: `Install Falco from its apt repository (${distro.name}, ${driver === 'modern_ebpf' ? 'modern eBPF driver' : 'kernel module'})`,
       description:
-        `Adds Falco's apt repository (signed by its key, kept in ${FALCO_KEYRING}), installs the falco package and starts ` +
-        `the falco-${driver === 'modern_ebpf' ? 'modern-bpf' : 'kmod'} service. Undo removes the repository file; ` +
+        `Adds Falco's apt repository (signed by its key, kept in ${FALCO_KEYRING}); the commands shown then install the falco package, which starts ` +
+        `the falco-${driver === 'modern_ebpf' ? 'modern-bpf' : 'kmod'} service: run them yourself. Undo removes the repository file; ` +
         'remove the package with `apt-get remove falco`.',
       changes: [{ path: FALCO_APT_LIST, before: null, after: falcoAptSource(), mode: 0o644 }],
       commands,
@@ -224,7 +224,7 @@ function packageProposal(distro: { family: Distro; name: string }, driver: Drive
   };
 }
 
-function containerProposal(driver: Driver, learn: boolean): Proposal {
+function containerProposal(driver: Driver): Proposal {
   const argv = [
     'docker', 'run', '-d', '--name', 'falco', '--restart', 'unless-stopped', '--privileged',
     '-v', '/var/run/docker.sock:/host/var/run/docker.sock',
@@ -242,7 +242,8 @@ function containerProposal(driver: Driver, learn: boolean): Proposal {
       'Starts Falco in a container that restarts with Docker. It needs --privileged to load its eBPF probe and reads the ' +
       'Docker socket to name the containers in its alerts. Alerts: docker logs falco. Remove it with `docker rm -f falco`.',
     changes: [],
-    commands: [{ title: 'Start the Falco container', argv, run: !learn }],
+    // Shown, never run: a privileged container with the Docker socket is the person's to start.
+    commands: [{ title: 'Start the Falco container', argv, run: false }],
     warnings: [
       'The container is privileged and mounts the Docker socket: it is as powerful as root on this host, like any runtime monitor.',
       ...(driver === 'kmod' ? ['Without the modern eBPF driver, Falco builds a kernel module: the kernel headers must be installed on the host.'] : []),

@@ -15,6 +15,7 @@ import {
   DANGEROUS_CAPS,
   containerName,
   containerWeakenings,
+  selinuxActive,
   isNoNewPrivileges,
   normalizeCap,
   socketPathsFor,
@@ -296,7 +297,7 @@ async function checkHost(ctx: Context): Promise<CheckResult> {
         evidence: 'HostConfig.CapDrop: ' + (((c.HostConfig?.CapDrop as string[] | null) ?? []).join(', ') || '(none)'),
       });
     }
-    for (const w of containerWeakenings(c, sockets)) {
+    for (const w of containerWeakenings(c, sockets, { selinux: lsm.selinux !== null })) {
       if (w.kind === 'seccomp-unconfined' || w.kind === 'apparmor-unconfined' || w.kind === 'label-disable') {
         findings.push({ code: w.code, message: w.message, severity: w.severity, evidence: w.evidence });
       }
@@ -344,10 +345,11 @@ async function proposeHost(ctx: Context): Promise<Proposal[]> {
     });
   }
 
+  const selinuxOn = await selinuxActive(ctx.probe);
   for (const c of await ctx.host.containers()) {
     if (c.HostConfig?.Privileged) continue;
     const { add, dropsAll } = capsOf(c);
-    const unconfined = containerWeakenings(c, []).filter((w) => ['seccomp-unconfined', 'apparmor-unconfined', 'label-disable'].includes(w.kind));
+    const unconfined = containerWeakenings(c, [], { selinux: selinuxOn }).filter((w) => ['seccomp-unconfined', 'apparmor-unconfined', 'label-disable'].includes(w.kind));
     const dangerous = add.filter((cap) => DANGEROUS_CAPS.has(cap));
     if (dropsAll && dangerous.length === 0 && unconfined.length === 0) continue;
     const parts: string[] = [];

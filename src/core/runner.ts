@@ -60,6 +60,13 @@ export interface DaemonControl {
   waitReady(timeoutMs: number): Promise<void>;
   /** What a restart or reload does here, shown instead of "restarting dockerd" (the learn sandbox). */
   describe?(kind: 'reload' | 'restart'): string;
+  /**
+   * Which dockerd process answers now (pid and start time), for telling a real restart from a
+   * command that restarted nothing; null when it cannot be seen. Absent: not checked.
+   */
+  identity?(): Promise<string | null>;
+  /** Settings in daemon.json that the answering daemon does not have live; absent: not checked. */
+  notLive?(): Promise<string[]>;
   /** How a proposal's commands reach the machine; absent: run them here. The learn sandbox only describes them. */
   runCommand?(argv: string[]): Promise<{ exitCode: number | undefined; stdout: string; stderr: string }>;
   /** What running a command does here, shown instead of "running ..." (the learn sandbox). */
@@ -277,8 +284,17 @@ function readScan(format: NonNullable<Proposal['commands'][number]['parse']>, st
 async function restartAndWait(daemon: DaemonControl, kind: 'reload' | 'restart', timeoutMs: number, log: (l: string) => void): Promise<string | null> {
   try {
     log(daemon.describe?.(kind) ?? `${kind === 'reload' ? 'reloading' : 'restarting'} dockerd`);
+    const before = kind === 'restart' ? await daemon.identity?.().catch(() => null) : null;
     await daemon.apply(kind);
     await daemon.waitReady(timeoutMs);
+    // A restart counts only when a new process answers: a command that restarted nothing leaves
+    // the old daemon with the old settings, and "applied" would be untrue.
+    if (before) {
+      const after = await daemon.identity!().catch(() => null);
+      if (after === before) return `dockerd was not restarted: the same process (${before}) still answers, so the new settings are not live; check the restart command`;
+    }
+    const stale = kind === 'restart' ? ((await daemon.notLive?.().catch(() => [])) ?? []) : [];
+    if (stale.length > 0) return `dockerd answers but does not have ${stale.map((k) => `"${k}"`).join(', ')} from daemon.json live`;
     log('dockerd answers');
     return null;
   } catch (err) {

@@ -14,6 +14,8 @@ import {
   daemonFlagConflicts,
   describeConflict,
   keyUnsupportedBy,
+  effectiveDaemonSetting,
+  loadDaemonView,
   parseDaemonConfig,
   startProblems,
   viewFlags,
@@ -101,6 +103,16 @@ export function createDaemonControl(options: ServiceOptions): DaemonControl | un
         await restart();
       }
       host.refresh?.();
+    },
+    async identity() {
+      host.refresh?.();
+      const proc = await host.daemonProcess().catch(() => null);
+      return proc ? `pid ${proc.pid}${proc.startedMs !== undefined ? `, started ${new Date(proc.startedMs).toISOString()}` : ''}` : null;
+    },
+    async notLive() {
+      host.refresh?.();
+      const view = await loadDaemonView(host);
+      return Object.keys(view.config.value).filter((key) => effectiveDaemonSetting(view, key).pending);
     },
     async waitReady(timeoutMs) {
       const deadline = Date.now() + timeoutMs;

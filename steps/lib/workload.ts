@@ -224,8 +224,23 @@ function list(v: unknown): string[] {
   return Array.isArray(v) ? v.map(String) : [];
 }
 
+/** SELinux on this host (enforcing or permissive): only then does label=disable take anything away. */
+export async function selinuxActive(probe: { readText(path: string): Promise<string | null> }): Promise<boolean> {
+  const enforce = ((await probe.readText('/sys/fs/selinux/enforce').catch(() => null)) ?? '').trim();
+  return enforce === '1' || enforce === '0';
+}
+
+/**
+ * dockerd itself adds label=disable for --privileged, --pid host and --ipc host containers: not a
+ * choice the person made, and those settings are reported on their own.
+ */
+function labelDisabledByDocker(hc: ContainerDetails['HostConfig']): boolean {
+  const h = (hc ?? {}) as { Privileged?: boolean; PidMode?: string; IpcMode?: string };
+  return h.Privileged === true || h.PidMode === 'host' || h.IpcMode === 'host';
+}
+
 /** Everything in a running container that weakens Docker's default confinement. */
-export function containerWeakenings(c: ContainerDetails, socketPaths: string[]): Weakening[] {
+export function containerWeakenings(c: ContainerDetails, socketPaths: string[], host: { selinux?: boolean } = {}): Weakening[] {
   const hc = (c.HostConfig ?? {}) as ContainerDetails['HostConfig'];
   const name = containerName(c);
   const out: Weakening[] = [];
@@ -236,7 +251,7 @@ export function containerWeakenings(c: ContainerDetails, socketPaths: string[]):
   for (const opt of list(hc.SecurityOpt)) {
     if (isUnconfined(opt, 'seccomp')) add('seccomp-unconfined', `--security-opt ${opt}`, `HostConfig.SecurityOpt: ${showOpt(opt)}`);
     else if (isUnconfined(opt, 'apparmor')) add('apparmor-unconfined', `--security-opt ${opt}`, `HostConfig.SecurityOpt: ${showOpt(opt)}`);
-    else if (isLabelDisable(opt)) add('label-disable', `--security-opt ${opt}`, `HostConfig.SecurityOpt: ${showOpt(opt)}`);
+    else if (isLabelDisable(opt) && host.selinux !== false && !labelDisabledByDocker(hc)) add('label-disable', `--security-opt ${opt}`, `HostConfig.SecurityOpt: ${showOpt(opt)}`);
   }
   for (const cap of list(hc.CapAdd)) {
     const n = normalizeCap(cap);

@@ -42,6 +42,8 @@ const DECLARED: Record<string, string[]> = {
     'DH-SECCOMP-OFF',
   ],
   'scan-host-config': [
+    'DH-FLAG-FILE-CONFLICT',
+    'DH-MIRROR-HTTP',
     'CIS-2.2',
     'CIS-2.3',
     'CIS-2.4',

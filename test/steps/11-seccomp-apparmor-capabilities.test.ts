@@ -312,6 +312,20 @@ describe('seccomp-apparmor-capabilities: recorded hosts (AppArmor and SELinux ca
     for (const p of run.proposals) expect([p.changes, p.commands]).toEqual([[], []]);
   });
 
+  // label=disable: a finding only when the person chose it and SELinux is there to be disabled.
+  it.each([
+    { name: 'chosen, SELinux enforcing', hc: { SecurityOpt: ['label=disable'], CapDrop: ['ALL'] }, world: 'selinux', finding: true },
+    { name: 'chosen, no SELinux on the host', hc: { SecurityOpt: ['label=disable'], CapDrop: ['ALL'] }, world: 'apparmor', finding: false },
+    { name: 'added by Docker for --pid host, SELinux enforcing', hc: { SecurityOpt: ['label=disable'], PidMode: 'host', CapDrop: ['ALL'] }, world: 'selinux', finding: false },
+    { name: 'added by Docker for --ipc host, SELinux enforcing', hc: { SecurityOpt: ['label=disable'], IpcMode: 'host', CapDrop: ['ALL'] }, world: 'selinux', finding: false },
+  ])('label=disable $name', async ({ hc, world, finding }) => {
+    const host = recordedHost({ info: ENGINE_29_INFO, config: { text: '{"no-new-privileges": true, "selinux-enabled": true}' }, containers: [{ Name: '/app', HostConfig: hc }] });
+    const run = await runStep(step, contextFor(hostTarget, { host, probe: memoryProbe(world === 'selinux' ? selinuxWorld : appArmorWorld) }));
+    const about = run.result.findings.filter((f) => /container app/.test(f.message));
+    expect(about.length).toBe(finding ? 1 : 0);
+    expect(run.proposals.some((p) => p.title.includes('label=disable'))).toBe(finding);
+  });
+
   it('SELinux enforcing without selinux-enabled: a finding and the daemon.json change', async () => {
     const host = recordedHost({ info: { ...ENGINE_29_INFO, SecurityOptions: ['name=seccomp,profile=builtin'] }, config: { text: '{\n  "no-new-privileges": true\n}\n' } });
     const run = await runStep(step, contextFor(hostTarget, { host, probe: memoryProbe(selinuxWorld) }));
