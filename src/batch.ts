@@ -142,6 +142,7 @@ export async function fixCommand(args: Args, io: Io): Promise<number> {
   if (interactive && !(io.stdinIsTTY && io.stdout.isTTY)) {
     throw new UserError('fix needs a yes before it changes anything, and there is no terminal to ask on', 'Pass --yes to apply, or --dry-run to see the diffs.');
   }
+  await session.identifyHost();
   await session.store.lock();
   try {
     const profile = await session.store.load();
@@ -212,19 +213,21 @@ export function stepsCommand(args: Args, io: Io): number {
 }
 
 export async function undoCommand(args: Args, io: Io): Promise<number> {
-  const session = await sessionFor(args, io);
+  let session = await sessionFor(args, io);
+  const store = session.store;
   const p = paletteFor(args, io);
   const out = (line: string) => io.stdout.write(line + '\n');
   if (args.list) {
-    const profile = await session.store.load();
+    const profile = await store.load();
     const rows = [...profile.applied].reverse();
     if (rows.length === 0) out('Nothing has been applied yet.');
     for (const r of rows) out(describeApplied(r, p));
     return 0;
   }
-  await session.store.lock();
+  await session.identifyHost();
+  await store.lock();
   try {
-    const profile = await session.store.load();
+    const profile = await store.load();
     const open = profile.applied.filter((r) => !r.undone);
     const id = args.positional[0];
     let record: AppliedRecord | undefined;
@@ -251,11 +254,28 @@ export async function undoCommand(args: Args, io: Io): Promise<number> {
       ask.close();
       if (answer !== 'y' && answer !== 'yes') return 0;
     }
-    const message = await undoApplied(record, { store: session.store, profile, daemon: session.daemon, force: args.force, log: (l) => out(p.dim(`  ${l}`)) });
+    // The daemon the change was made on is reached and restarted the way it was then, unless the
+    // command line says otherwise; undoApplied refuses when it is another daemon.
+    if (record.dockerd && !args.sandbox && !args.dockerHost && !args.daemonConfig && !args.restartCommand) {
+      session = createSession({
+        ...sessionOptions(args, io.env),
+        dockerHost: record.dockerd.endpoint,
+        daemonConfig: record.dockerd.configPath,
+        restartCommand: record.dockerd.restartCommand,
+      });
+    }
+    const message = await undoApplied(record, {
+      store: store,
+      profile,
+      daemon: session.daemon,
+      force: args.force,
+      log: (l) => out(p.dim(`  ${l}`)),
+      ...(session.confineTo ? { confineTo: session.confineTo } : {}),
+    });
     out(p.green(message));
     return 0;
   } finally {
-    await session.store.unlock();
+    await store.unlock();
   }
 }
 

@@ -141,6 +141,7 @@ export async function prepareLearnSandbox(options: PrepareOptions): Promise<Lear
     probe,
     daemon: recordedDaemonControl(host, options.log),
     beforeWrite: (proposal) => keepInsideSandbox(proposal, host),
+    confineTo: dir,
   };
   return { dir, created, sessionOptions, host };
 }
