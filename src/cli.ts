@@ -7,7 +7,6 @@ import path from 'node:path';
 import { parseArgs, type Args } from './args.js';
 import { UserError, formatError } from './core/errors.js';
 import { packageRoot } from './core/paths.js';
-import { installSignalHandlers, quietOnClosedPipe } from './core/signals.js';
 import { MAIN_HELP, COMMAND_HELP } from './help.js';
 import type { Io } from './batch.js';
 
@@ -32,8 +31,6 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.stdout.write(topic && COMMAND_HELP[topic] ? COMMAND_HELP[topic] : MAIN_HELP);
     return 0;
   }
-  quietOnClosedPipe(io.stdout);
-  if (args.command === 'fix' || args.command === 'undo') installSignalHandlers((line) => io.stderr.write(`docker-harden: ${line}\n`));
   try {
     switch (args.command) {
       case 'check':

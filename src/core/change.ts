@@ -282,6 +282,7 @@ export async function withTargetLock<T>(file: string, fn: () => Promise<T>): Pro
   const lock = new LockFile(
     path.join(path.dirname(file), `.${path.basename(file)}.docker-harden-lock`),
     (pid) => new UserError(`another docker-harden run (pid ${pid}) is writing this file; nothing written`, 'Wait for it to finish, then run the check again.', file),
+    file,
   );
   await lock.acquire(TARGET_LOCK_WAIT_MS);
   try {

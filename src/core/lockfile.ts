@@ -50,6 +50,8 @@ export class LockFile {
     readonly file: string,
     /** What the lock guards, for the message when another run holds it. */
     private readonly busy: (pid: number) => UserError,
+    /** The path named when the lock cannot be made (the file it guards). */
+    private readonly reportAs: string = file,
   ) {}
 
   /** Take the lock; a second run waits up to `waitMs`, then gets the `busy` error. */
@@ -94,7 +96,7 @@ export class LockFile {
       return true;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw describeFsError(err, this.file, 'create the lock');
+      throw describeFsError(err, this.reportAs, this.reportAs === this.file ? 'create the lock' : 'write');
     } finally {
       await fs.unlink(temp).catch(() => undefined);
     }

@@ -200,6 +200,10 @@ export async function verifyTrustedState(stateDir: string): Promise<void> {
       throw describeFsError(err, file, 'read');
     });
     if (!info) return null;
+    const wrongKind = expect === 'dir' ? !info.isDirectory() : expect === 'file' ? !info.isFile() : !info.isFile() && !info.isDirectory();
+    if (wrongKind) {
+      throw new UserError(`is a ${info.isFile() ? 'regular file' : kindOf(info)}, where docker-harden keeps its ${expect === 'dir' ? 'directory' : 'files'}; nothing was read or changed`, 'Remove it, or pass another --state-dir.', file);
+    }
     const mode = `0${(info.mode & 0o7777).toString(8)}`;
     if (info.uid !== uid || (info.mode & 0o022) !== 0) {
       throw new UserError(
@@ -207,10 +211,6 @@ export async function verifyTrustedState(stateDir: string): Promise<void> {
         `Find out who made it. If it is yours, \`chown ${uid} ${file}\` and \`chmod go-w ${file}\`; otherwise move it away or pass another --state-dir.`,
         file,
       );
-    }
-    const wrongKind = expect === 'dir' ? !info.isDirectory() : expect === 'file' ? !info.isFile() : !info.isFile() && !info.isDirectory();
-    if (wrongKind) {
-      throw new UserError(`is a ${info.isFile() ? 'regular file' : kindOf(info)}, where docker-harden keeps its ${expect === 'dir' ? 'directory' : 'files'}; nothing was read or changed`, 'Remove it, or pass another --state-dir.', file);
     }
     return info;
   };

@@ -131,7 +131,7 @@ async function applyProposalNow(step: Step, target: Target, proposal: Proposal, 
   await options.beforeWrite?.(proposal);
 
   // Which daemon this change is made on, asked before anything is written: undo needs it.
-  const daemonRecord = proposal.daemon && options.daemon?.identify ? await options.daemon.identify() : undefined;
+  const daemonRecord = (proposal.daemon || target.kind === 'host') && options.daemon?.identify ? await options.daemon.identify() : undefined;
   const written: WrittenFile[] = [];
   try {
     for (const change of proposal.changes) written.push(await applyFileChange(change, options.store.backupDir));
@@ -348,6 +348,30 @@ function forgetDecisions(profile: Profile, record: AppliedRecord): void {
   if (decision && (decision.applied?.includes(record.id) || decision.status === 'done')) delete decisions[record.step];
 }
 
+/** Host files the host steps write, besides the daemon's own daemon.json. */
+const HOST_FILES = ['/etc/environment', '/etc/profile', '/etc/bash.bashrc', '/etc/zsh/zshenv', '/etc/zsh/zshrc', '/etc/cron.d/docker-harden-scan', '/etc/apt/sources.list.d/falcosecurity.list'];
+const HOST_DIRS = ['/etc/docker/', '/etc/systemd/system/docker.service.d/', '/etc/systemd/system/docker.socket.d/', '/etc/audit/rules.d/'];
+
+/**
+ * Whether a step could have changed `file` for the record's target: a Dockerfile or compose target
+ * changes its own file and its repository's CI files (.github/, .gitlab-ci.yml in a folder above
+ * it); a host change made on a known daemon, that daemon's config file and the host files the host
+ * steps own. Older host records (no daemon named) are judged by the other checks alone.
+ */
+function belongsToTarget(record: AppliedRecord, file: string): boolean {
+  const kind = record.target.slice(0, record.target.indexOf(':'));
+  if (kind === 'dockerfile' || kind === 'compose') {
+    const own = record.target.slice(kind.length + 1);
+    if (file === own) return true;
+    for (let dir = path.dirname(own); ; dir = path.dirname(dir)) {
+      if (file.startsWith(path.join(dir, '.github') + path.sep) || file === path.join(dir, '.gitlab-ci.yml')) return true;
+      if (dir === path.dirname(dir)) return false;
+    }
+  }
+  if (!record.dockerd) return true;
+  return file === record.dockerd.configPath || HOST_FILES.includes(file) || HOST_DIRS.some((d) => file.startsWith(d));
+}
+
 /** A record's file entry must name a plain absolute path that this undo may write. */
 async function verifyRecordedFile(record: AppliedRecord, file: AppliedRecord['files'][number], options: UndoOptions): Promise<void> {
   if (!path.isAbsolute(file.path) || path.normalize(file.path) !== file.path) {
@@ -356,6 +380,13 @@ async function verifyRecordedFile(record: AppliedRecord, file: AppliedRecord['fi
   const stateDir = path.resolve(options.store.stateDir);
   if (file.path === stateDir || file.path.startsWith(stateDir + path.sep)) {
     throw new UserError(`change ${record.id} names a file inside the state directory; nothing was restored`, 'The progress profile was edited: check it.', file.path);
+  }
+  if (!belongsToTarget(record, file.path)) {
+    throw new UserError(
+      `change ${record.id} (${record.step}) was made for ${record.target.replace(/^(dockerfile|compose):/, '')}, but names ${file.path}, which that step does not change there; nothing was restored`,
+      'The progress profile was edited: check it.',
+      file.path,
+    );
   }
   if (options.confineTo) {
     const root = await realpath(options.confineTo);
