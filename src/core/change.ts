@@ -293,6 +293,42 @@ export async function withTargetLock<T>(file: string, fn: () => Promise<T>): Pro
 }
 
 /**
+ * Create the missing folders above a new file, one at a time, only inside `root` (the target's
+ * repository or folder) and never through a symbolic link. Returns the folders made, deepest
+ * last, so a rollback can remove them again.
+ */
+export async function makeParentDirs(file: string, root: string): Promise<string[]> {
+  const dir = path.dirname(path.resolve(file));
+  const base = path.resolve(root);
+  const rel = path.relative(base, dir);
+  if (rel === '') return [];
+  if (rel.startsWith('..') || path.isAbsolute(rel)) {
+    throw new UserError(`is outside ${base}; docker-harden only creates folders inside the target's repository or folder`, undefined, file);
+  }
+  const made: string[] = [];
+  let current = base;
+  for (const part of rel.split(path.sep)) {
+    current = path.join(current, part);
+    try {
+      await fs.mkdir(current, { mode: 0o755 });
+      made.push(current);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw describeFsError(err, current, 'create the folder');
+    }
+    const info = await fs.lstat(current);
+    if (info.isSymbolicLink() || !info.isDirectory()) {
+      throw new UserError('is not a plain folder (a symbolic link?); docker-harden does not write through links', 'Create the folder yourself and run fix again.', current);
+    }
+  }
+  return made;
+}
+
+/** Remove folders made by makeParentDirs when they are empty again (deepest first). */
+export async function removeEmptyDirs(dirs: string[]): Promise<void> {
+  for (const dir of [...dirs].reverse()) await fs.rmdir(dir).catch(() => undefined);
+}
+
+/**
  * Put a file back as it was before `written`, after verifying the record: the backup must be a
  * regular file directly inside `backupDir` whose bytes hash to the recorded before-hash, and a
  * file this tool created is removed only while it still holds exactly what was written. Without

@@ -18,6 +18,14 @@ export class UserError extends Error {
   }
 }
 
+/** Ctrl-C at a question: the command ends with exit 130 once its finally blocks ran (the lock is released). */
+export class InterruptedError extends Error {
+  constructor() {
+    super('interrupted');
+    this.name = 'InterruptedError';
+  }
+}
+
 export function formatError(err: unknown): string {
   if (err instanceof UserError) return err.format();
   if (err instanceof Error) return err.message;

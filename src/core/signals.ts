@@ -12,6 +12,8 @@ type HandledSignal = (typeof SIGNALS)[number];
 
 let depth = 0;
 let pending: HandledSignal | null = null;
+/** An exit asked for outside a signal (a closed pipe: 141), made once no change is in progress. */
+let pendingCode: number | null = null;
 let installed = false;
 let notice: ((line: string) => void) | undefined;
 const cleanups = new Set<() => Promise<void>>();
@@ -44,7 +46,7 @@ export async function critical<T>(fn: () => Promise<T>): Promise<T> {
   } finally {
     depth--;
     // After the caller has had its turn to print the outcome (its continuation runs first).
-    if (depth === 0 && pending) setImmediate(() => void exitNow());
+    if (depth === 0 && (pending || pendingCode !== null)) setImmediate(() => void exitNow());
   }
 }
 
@@ -56,16 +58,26 @@ export function onSignalExit(cleanup: () => Promise<void>): () => void {
 
 async function exitNow(): Promise<never> {
   for (const cleanup of [...cleanups]) await cleanup().catch(() => undefined);
-  process.exit(exitCodeForSignal(pending ?? 'SIGTERM'));
+  // Ctrl-C lands mid-line: end it, so the shell prompt starts on its own line.
+  if (pending === 'SIGINT' && process.stdout.writable) process.stdout.write('\n');
+  process.exit(pending ? exitCodeForSignal(pending) : (pendingCode ?? 1));
+}
+
+/** Exit with `code` now, or once the change in progress is finished and recorded. */
+function exitWhenSafe(code: number): void {
+  if (pendingCode !== null || pending) return;
+  pendingCode = code;
+  if (depth === 0) void exitNow();
 }
 
 /**
- * A reader that closed the pipe (`fix --yes | head -c 1`) ends output, not the run: EPIPE on this
- * stream is swallowed, and whatever is being changed is still finished and recorded.
+ * A reader that closed the pipe (`check | head`, `fix --yes | head -c 1`) ends the run quietly
+ * with 141, as a tool killed by SIGPIPE does, but a change in progress is first finished and
+ * recorded: undo still finds it.
  */
 export function quietOnClosedPipe(stream: NodeJS.WritableStream): void {
   stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') return;
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') return exitWhenSafe(141);
     throw err;
   });
 }

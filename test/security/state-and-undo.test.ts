@@ -213,7 +213,8 @@ describe('class 5: record before output', () => {
     const [r, h] = await Promise.all([fix, head]);
     expect(h.stdout.length).toBe(1);
     expect(r.stderr).not.toMatch(/EPIPE|Error:|at /);
-    expect([0, 1]).toContain(r.exitCode);
+    // 141 as for SIGPIPE once the pipe closed, or the run's own code when it finished first.
+    expect([0, 1, 141]).toContain(r.exitCode);
     expect(readFileSync(p.dockerfile, 'utf8')).not.toBe(ORIGINAL);
     const list = await runCli(['undo', '--list', '--state-dir', p.state], { env });
     expect(list.stdout).toMatch(/non-root-user: .*\[applied\]/);
