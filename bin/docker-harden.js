@@ -1,18 +1,13 @@
 #!/usr/bin/env node
 import { main, version } from '../dist/src/cli.js';
+import { installSignalHandlers, quietOnClosedPipe } from '../dist/src/core/signals.js';
 
-// A reader that stops early (`docker-harden check | head`): end quietly, as a tool killed by SIGPIPE does.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (err) => {
-    if (err.code === 'EPIPE') process.exit(141);
-    throw err;
-  });
-}
-// Ctrl-C while a batch command works (the wizard reads it as a key, in raw mode): end the line, exit 130.
-process.on('SIGINT', () => {
-  if (process.stdout.writable) process.stdout.write('\n');
-  process.exit(130);
-});
+// A reader that stops early (`docker-harden check | head`): end quietly, as a tool killed by
+// SIGPIPE does, but only once a change in progress is finished and recorded.
+for (const stream of [process.stdout, process.stderr]) quietOnClosedPipe(stream);
+// Ctrl-C, SIGTERM or a hang-up (the wizard reads Ctrl-C as a key, in raw mode): a change in
+// progress is finished, checked and recorded first; the lock is released; exit 130/143/129.
+installSignalHandlers((line) => process.stderr.write(`docker-harden: ${line}\n`));
 
 // Run as a Docker CLI plugin, docker passes its global flags and the plugin name first
 // (`docker-harden --context prod harden check`); main() reads them.

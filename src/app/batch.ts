@@ -172,6 +172,7 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
     throw new UserError('fix needs a yes before it changes anything, and there is no terminal to ask on', 'Pass --yes to apply, or --dry-run to see the diffs.');
   }
   const verify = args.verify ? await dockerfileVerifier(args, io, (line) => out(p.dim(`  ${line}`))) : undefined;
+  await session.identifyHost();
   await session.store.lock();
   try {
     const profile = await session.store.load();
@@ -298,19 +299,21 @@ export function stepsCommand(args: Args, io: AppIo): number {
 }
 
 export async function undoCommand(args: Args, io: AppIo): Promise<number> {
-  const session = await sessionFor(args, io);
+  let session = await sessionFor(args, io);
+  const store = session.store;
   const p = paletteFor(args, io);
   const out = (line: string) => io.stdout.write(line + '\n');
   if (args.list) {
-    const profile = await session.store.load();
+    const profile = await store.load();
     const rows = [...profile.applied].reverse();
     if (rows.length === 0) out('Nothing has been applied yet.');
     for (const r of rows) out(describeApplied(r, p));
     return 0;
   }
-  await session.store.lock();
+  await session.identifyHost();
+  await store.lock();
   try {
-    const profile = await session.store.load();
+    const profile = await store.load();
     const open = profile.applied.filter((r) => !r.undone);
     const id = args.positional[0];
     let record: AppliedRecord | undefined;
@@ -336,11 +339,28 @@ export async function undoCommand(args: Args, io: AppIo): Promise<number> {
       const answer = (await askLine(ask, `${describeApplied(record, p)}\nUndo this change? [y/N] `).finally(() => ask.close())).trim().toLowerCase();
       if (answer !== 'y' && answer !== 'yes') return 0;
     }
-    const message = await undoApplied(record, { store: session.store, profile, daemon: session.daemon, force: args.force, log: (l) => out(p.dim(`  ${l}`)) });
+    // The daemon the change was made on is reached and restarted the way it was then, unless the
+    // command line says otherwise; undoApplied refuses when it is another daemon.
+    if (record.dockerd && !args.sandbox && !args.dockerHost && !args.daemonConfig && !args.restartCommand) {
+      session = createSession({
+        ...sessionOptions(args, io),
+        dockerHost: record.dockerd.endpoint,
+        daemonConfig: record.dockerd.configPath,
+        restartCommand: record.dockerd.restartCommand,
+      });
+    }
+    const message = await undoApplied(record, {
+      store: store,
+      profile,
+      daemon: session.daemon,
+      force: args.force,
+      log: (l) => out(p.dim(`  ${l}`)),
+      ...(session.confineTo ? { confineTo: session.confineTo } : {}),
+    });
     out(p.green(message));
     return 0;
   } finally {
-    await session.store.unlock();
+    await store.unlock();
   }
 }
 

@@ -10,7 +10,7 @@ import { paletteFor, sessionFor, type AppIo, type Io } from './batch.js';
 import { createSession, type Session } from './session.js';
 import { runStep, type StepRun } from '../core/runner.js';
 import { UserError } from '../core/errors.js';
-import type { Profile } from '../core/profile.js';
+import { migrate, type Profile } from '../core/profile.js';
 import { buildReport, renderReportMarkdown, renderReportText } from '../report/markdown.js';
 import { toSarif } from '../report/sarif.js';
 import { quoteArg } from '../report/text.js';
@@ -30,7 +30,7 @@ function profileTargets(profile: Profile): { host: boolean; files: string[]; com
   const keys = new Set([...Object.keys(profile.targets), ...profile.applied.map((r) => r.target)]);
   const out = { host: false, files: [] as string[], composeFiles: [] as string[] };
   for (const key of keys) {
-    if (key === 'host') out.host = true;
+    if (key === 'host' || key.startsWith('host@')) out.host = true;
     else if (key.startsWith('dockerfile:') && existsSync(key.slice('dockerfile:'.length))) out.files.push(key.slice('dockerfile:'.length));
     else if (key.startsWith('compose:') && existsSync(key.slice('compose:'.length))) out.composeFiles.push(key.slice('compose:'.length));
   }
@@ -41,6 +41,7 @@ export async function reportCommand(args: Args, io: AppIo): Promise<number> {
   const format = formatOf(args);
   if (args.merge) return mergeCommand(args, format, io);
   let session: Session = await sessionFor(args, io);
+  await session.identifyHost();
   const profile = await session.store.load();
   if (session.targets.length === 0) {
     const known = profileTargets(profile);
@@ -52,6 +53,8 @@ export async function reportCommand(args: Args, io: AppIo): Promise<number> {
     }
     const { sessionOptions } = await import('./batch.js');
     session = createSession({ ...sessionOptions(args, io), ...known });
+    await session.identifyHost();
+    migrate(profile, session.store.hostId);
   }
   const runs: StepRun[] = [];
   for (const { step, ctx } of session.pairs()) runs.push(await runStep(step, ctx));

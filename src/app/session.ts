@@ -38,6 +38,8 @@ export interface SessionOptions {
   daemon?: DaemonControl;
   /** Runs before the host layer's own checks on each proposal (the learn sandbox keeps writes inside itself). */
   beforeWrite?: (proposal: Proposal) => Promise<void>;
+  /** Every path undo writes must be inside this directory (the learn sandbox). */
+  confineTo?: string;
 }
 
 export interface ProfileDefinition {
@@ -70,6 +72,13 @@ export interface Session {
   host: HostFacts;
   daemon?: DaemonControl;
   beforeWrite: (proposal: Proposal) => Promise<void>;
+  /** Every path undo writes must be inside this directory (the learn sandbox). */
+  confineTo?: string;
+  /**
+   * Learn which daemon the host target is (its ID from `docker info`), so its decisions are filed
+   * under it. A daemon that does not answer leaves the host unnamed ("host").
+   */
+  identifyHost(): Promise<void>;
   /** (step, target) pairs to run, in seed order, then target order. */
   pairs(): { step: Step; target: Target; ctx: Context }[];
 }
@@ -134,6 +143,19 @@ export function createSession(options: SessionOptions): Session {
     store,
     host,
     daemon: options.daemon ?? createDaemonControl({ restartCommand: options.restartCommand, host }),
+    ...(options.confineTo ? { confineTo: options.confineTo } : {}),
+    async identifyHost() {
+      const target = targets.find((t) => t.kind === 'host');
+      if (!target || target.kind !== 'host' || target.daemonId) return;
+      const id = await host
+        .info()
+        .then((info) => (typeof info.ID === 'string' && info.ID ? info.ID : undefined))
+        .catch(() => undefined);
+      if (id) {
+        target.daemonId = id;
+        store.hostId = id;
+      }
+    },
     beforeWrite: async (proposal) => {
       await options.beforeWrite?.(proposal);
       await daemonBeforeWrite(host, proposal);

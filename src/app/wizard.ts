@@ -141,6 +141,7 @@ export async function startInteractive(args: Args, io: AppIo): Promise<number> {
   }
 
   const session = createSession(plan.options);
+  await session.identifyHost();
   await session.store.lock();
   try {
     const profile = await session.store.load();

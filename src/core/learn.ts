@@ -37,6 +37,8 @@ export interface SandboxSessionOptions {
   probe: Probe;
   daemon: DaemonControl;
   beforeWrite: (proposal: Proposal) => Promise<void>;
+  /** Undo in the sandbox writes only inside it. */
+  confineTo: string;
 }
 
 export interface LearnSandbox {
@@ -160,6 +162,7 @@ export async function prepareLearnSandbox(options: PrepareOptions): Promise<Lear
     probe,
     daemon: recordedDaemonControl(host, options.log),
     beforeWrite: (proposal) => keepInsideSandbox(proposal, host),
+    confineTo: dir,
   };
   return { dir, created, sessionOptions, host };
 }

@@ -2,13 +2,14 @@
  * check -> propose -> apply -> verify, shared by the wizard and the batch commands. The runner is
  * the only place that writes files, runs mutating commands, restarts dockerd and rolls back.
  */
-import { lstat, unlink } from 'node:fs/promises';
+import { lstat, realpath, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { CheckResult, Context, Proposal, Step, Target } from './step.js';
-import { applyFileChange, makeParentDirs, removeEmptyDirs, readNoFollow, restoreFile, sha256, writeFileAtomic, type WrittenFile } from './change.js';
+import { applyFileChange, makeParentDirs, removeEmptyDirs, readBackup, readNoFollow, restoreFile, sha256, withTargetLock, writeFileAtomic, type WrittenFile } from './change.js';
 import { UserError, formatError } from './errors.js';
+import { critical } from './signals.js';
 import { formatScanSummary, parseScanReport, type ScanSummary } from '../report/scanners.js';
-import { newAppliedId, targetKey, type AppliedRecord, type Profile, type ProfileStore } from './profile.js';
+import { newAppliedId, targetKey, type AppliedRecord, type DaemonRecord, type Profile, type ProfileStore } from './profile.js';
 
 export interface StepRun {
   step: Step;
@@ -71,6 +72,8 @@ export interface DaemonControl {
   runCommand?(argv: string[]): Promise<{ exitCode: number | undefined; stdout: string; stderr: string }>;
   /** What running a command does here, shown instead of "running ..." (the learn sandbox). */
   describeCommand?(argv: string[]): string;
+  /** Which daemon this is and how it is reached and restarted: stored with each change for undo. */
+  identify?(): Promise<DaemonRecord>;
 }
 
 /** Run one of a proposal's commands: through the daemon control when it routes them, else here. */
@@ -78,7 +81,8 @@ async function runAction(daemon: DaemonControl | undefined, argv: string[], maxB
   if (daemon?.runCommand) return daemon.runCommand(argv);
   // execa is loaded on first use: a check that runs no command never pays for it.
   const { execa } = await import('execa');
-  const result = await execa(argv[0]!, argv.slice(1), { reject: false, stdin: 'ignore', timeout: 10 * 60_000, ...(maxBuffer ? { maxBuffer } : {}) });
+  // Detached, as the restart is: a signal for docker-harden waits for the command instead of cutting it short.
+  const result = await execa(argv[0]!, argv.slice(1), { reject: false, stdin: 'ignore', timeout: 10 * 60_000, detached: true, ...(maxBuffer ? { maxBuffer } : {}) });
   return { exitCode: result.exitCode, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
 }
 
@@ -118,6 +122,11 @@ const DEFAULT_READY_TIMEOUT = 30_000;
 
 /** Apply one proposal: validate, back up and write, run commands, restart, health-check, re-check. */
 export async function applyProposal(step: Step, target: Target, proposal: Proposal, options: ApplyOptions): Promise<ApplyOutcome> {
+  // A signal meanwhile waits for the change to be finished, checked, rolled back if need be and recorded.
+  return critical(() => applyProposalNow(step, target, proposal, options));
+}
+
+async function applyProposalNow(step: Step, target: Target, proposal: Proposal, options: ApplyOptions): Promise<ApplyOutcome> {
   const log = options.log ?? (() => undefined);
   if (proposal.risk === 'advice') {
     // Known to break what it changes in this case: explained, never written, whoever asks.
@@ -140,6 +149,8 @@ export async function applyProposal(step: Step, target: Target, proposal: Propos
   }
   await options.beforeWrite?.(proposal);
 
+  // Which daemon this change is made on, asked before anything is written: undo needs it.
+  const daemonRecord = (proposal.daemon || target.kind === 'host') && options.daemon?.identify ? await options.daemon.identify() : undefined;
   const written: WrittenFile[] = [];
   const madeDirs: string[] = [];
   try {
@@ -150,10 +161,9 @@ export async function applyProposal(step: Step, target: Target, proposal: Propos
         if (root) madeDirs.push(...(await makeParentDirs(change.path, root)));
       }
       written.push(await applyFileChange(change, options.store.backupDir));
-      log(`wrote ${change.path}`);
     }
   } catch (err) {
-    await rollbackFiles(written, log);
+    await rollbackFiles(written, options.store.backupDir, log);
     await removeEmptyDirs(madeDirs);
     throw err;
   }
@@ -166,6 +176,7 @@ export async function applyProposal(step: Step, target: Target, proposal: Propos
     title: proposal.title,
     at: new Date().toISOString(),
     ...(proposal.daemon ? { daemon: proposal.daemon } : {}),
+    ...(daemonRecord ? { dockerd: daemonRecord } : {}),
     files: written.map((w) => ({ path: w.path, backup: w.backup, beforeHash: w.beforeHash, afterHash: w.afterHash })),
     commands: [],
   };
@@ -176,10 +187,12 @@ export async function applyProposal(step: Step, target: Target, proposal: Propos
     await options.store.save(options.profile);
   } catch (err) {
     options.profile.applied.pop();
-    await rollbackFiles(written, log);
+    await rollbackFiles(written, options.store.backupDir, log);
     for (const w of written) if (w.backup) await unlink(w.backup).catch(() => undefined);
     throw err;
   }
+  // Only now, with the record on disk, is anything said about the write: a closed stdout cannot lose it.
+  for (const w of written) log(`wrote ${w.path}`);
 
   for (const command of proposal.commands.filter((c) => c.run)) {
     log(options.daemon?.describeCommand?.(command.argv) ?? `running ${command.argv.join(' ')}`);
@@ -187,7 +200,7 @@ export async function applyProposal(step: Step, target: Target, proposal: Propos
     record.commands.push(command.argv);
     if (command.parse && readScan(command.parse, String(result.stdout ?? ''), log)) continue;
     if (result.exitCode !== 0) {
-      await rollbackFiles(written, log);
+      await rollbackFiles(written, options.store.backupDir, log);
       record.undone = new Date().toISOString();
       await options.store.save(options.profile);
       return {
@@ -201,7 +214,7 @@ export async function applyProposal(step: Step, target: Target, proposal: Propos
 
   const refused = options.verify ? await options.verify(proposal, written) : null;
   if (refused) {
-    await rollbackFiles(written, log);
+    await rollbackFiles(written, options.store.backupDir, log);
     record.undone = new Date().toISOString();
     await options.store.save(options.profile);
     return { status: 'rolled-back', record, message: `not kept: ${refused}; the previous ${written.map((w) => w.path).join(', ')} was restored` };
@@ -211,7 +224,7 @@ export async function applyProposal(step: Step, target: Target, proposal: Propos
     const problem = await restartAndWait(options.daemon, proposal.daemon, options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT, log);
     if (problem) {
       log('dockerd did not come back; restoring the previous files');
-      await rollbackFiles(written, log);
+      await rollbackFiles(written, options.store.backupDir, log);
       record.undone = new Date().toISOString();
       await options.store.save(options.profile);
       const again = await restartAndWait(options.daemon, 'restart', options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT, log);
@@ -302,9 +315,9 @@ async function restartAndWait(daemon: DaemonControl, kind: 'reload' | 'restart',
   }
 }
 
-async function rollbackFiles(written: WrittenFile[], log: (l: string) => void): Promise<void> {
+async function rollbackFiles(written: WrittenFile[], backupDir: string, log: (l: string) => void): Promise<void> {
   for (const w of [...written].reverse()) {
-    await restoreFile(w);
+    await restoreFile(w, backupDir);
     log(`restored ${w.path}`);
   }
 }
@@ -316,29 +329,56 @@ export interface UndoOptions {
   force?: boolean;
   log?: (line: string) => void;
   readyTimeoutMs?: number;
+  /** Every path undo writes must be inside this directory (the learn sandbox). */
+  confineTo?: string;
 }
 
-/** Undo one applied change: refuse when a file changed since (unless forced), restore, restart. */
+/**
+ * Undo one applied change. Every file of the record is verified before anything is written: its
+ * path is absolute, plain and (in the learn sandbox) inside the sandbox; its backup is this state's
+ * own and hashes to the recorded before-hash; it still holds what was written (unless forced); a
+ * file the tool created is removed only while it holds exactly what was written. The daemon must
+ * be the one the change was made on. Then the files are restored and dockerd restarted.
+ */
 export async function undoApplied(record: AppliedRecord, options: UndoOptions): Promise<string> {
+  return critical(() => undoAppliedNow(record, options));
+}
+
+async function undoAppliedNow(record: AppliedRecord, options: UndoOptions): Promise<string> {
   const log = options.log ?? (() => undefined);
   if (record.undone) throw new UserError(`change ${record.id} was already undone (${record.undone})`);
   if (record.daemon && !options.daemon) {
     throw new UserError(`undoing change ${record.id} needs dockerd to be restarted, and no way to do that was found`, 'Pass --restart-command.');
   }
+  if (record.daemon && record.dockerd?.id && options.daemon?.identify) {
+    const now = await options.daemon.identify();
+    if (now.id !== record.dockerd.id) {
+      throw new UserError(
+        `change ${record.id} was made on dockerd ${record.dockerd.id} (${record.dockerd.endpoint}), but ${now.endpoint} is dockerd ${now.id ?? '(no answer)'}; nothing was restored`,
+        `Undo it against the daemon it was made on: --docker-host ${record.dockerd.endpoint}${record.dockerd.configPath ? ` --daemon-config ${record.dockerd.configPath}` : ''}.`,
+      );
+    }
+  }
   const current = new Map<string, Buffer | null>();
   for (const file of record.files) {
+    await verifyRecordedFile(record, file, options);
     const bytes = await readNoFollow(file.path);
     current.set(file.path, bytes);
-    if (!options.force && (bytes === null || sha256(bytes) !== file.afterHash)) {
+    const hash = bytes === null ? null : sha256(bytes);
+    if (file.backup === null && bytes !== null && hash !== file.afterHash) {
+      throw new UserError(`was created by docker-harden but changed since; undo removes only what it wrote, so nothing was restored`, 'Remove it yourself if it should go.', file.path);
+    }
+    if (!options.force && hash !== file.afterHash) {
       throw new UserError(
         'was changed since docker-harden wrote it; undo would lose those edits, so nothing was restored',
         `Look at it, then run \`docker-harden undo ${record.id} --force\` to restore the backup anyway.`,
         file.path,
       );
     }
+    if (file.backup !== null) await readBackup(file, options.store.backupDir);
   }
   for (const file of [...record.files].reverse()) {
-    await restoreFile(file);
+    await restoreFile(file, options.store.backupDir, { force: options.force });
     log(`restored ${file.path}`);
   }
   if (record.daemon && options.daemon) {
@@ -347,7 +387,7 @@ export async function undoApplied(record: AppliedRecord, options: UndoOptions): 
       // The old configuration does not start any more: put the newer one back.
       for (const file of record.files) {
         const bytes = current.get(file.path);
-        if (bytes) await writeFileAtomic(file.path, bytes);
+        if (bytes) await withTargetLock(file.path, () => writeFileAtomic(file.path, bytes));
       }
       const again = await restartAndWait(options.daemon, 'restart', options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT, log);
       throw new UserError(
@@ -357,6 +397,64 @@ export async function undoApplied(record: AppliedRecord, options: UndoOptions): 
     }
   }
   record.undone = new Date().toISOString();
+  forgetDecisions(options.profile, record);
   await options.store.save(options.profile);
   return `undid ${record.title ?? record.proposal} (${record.step})`;
+}
+
+/** After an undo the step is undecided again: the wizard resumes there, and the next fix offers it. */
+function forgetDecisions(profile: Profile, record: AppliedRecord): void {
+  const decisions = profile.targets[record.target];
+  const decision = decisions?.[record.step];
+  if (decision && (decision.applied?.includes(record.id) || decision.status === 'done')) delete decisions[record.step];
+}
+
+/** Host files the host steps write, besides the daemon's own daemon.json. */
+const HOST_FILES = ['/etc/environment', '/etc/profile', '/etc/bash.bashrc', '/etc/zsh/zshenv', '/etc/zsh/zshrc', '/etc/cron.d/docker-harden-scan', '/etc/apt/sources.list.d/falcosecurity.list'];
+const HOST_DIRS = ['/etc/docker/', '/etc/systemd/system/docker.service.d/', '/etc/systemd/system/docker.socket.d/', '/etc/audit/rules.d/'];
+
+/**
+ * Whether a step could have changed `file` for the record's target: a Dockerfile or compose target
+ * changes its own file and its repository's CI files (.github/, .gitlab-ci.yml in a folder above
+ * it); a host change made on a known daemon, that daemon's config file and the host files the host
+ * steps own. Older host records (no daemon named) are judged by the other checks alone.
+ */
+function belongsToTarget(record: AppliedRecord, file: string): boolean {
+  const kind = record.target.slice(0, record.target.indexOf(':'));
+  if (kind === 'dockerfile' || kind === 'compose') {
+    const own = record.target.slice(kind.length + 1);
+    if (file === own) return true;
+    for (let dir = path.dirname(own); ; dir = path.dirname(dir)) {
+      if (file.startsWith(path.join(dir, '.github') + path.sep) || file === path.join(dir, '.gitlab-ci.yml')) return true;
+      if (dir === path.dirname(dir)) return false;
+    }
+  }
+  if (!record.dockerd) return true;
+  return file === record.dockerd.configPath || HOST_FILES.includes(file) || HOST_DIRS.some((d) => file.startsWith(d));
+}
+
+/** A record's file entry must name a plain absolute path that this undo may write. */
+async function verifyRecordedFile(record: AppliedRecord, file: AppliedRecord['files'][number], options: UndoOptions): Promise<void> {
+  if (!path.isAbsolute(file.path) || path.normalize(file.path) !== file.path) {
+    throw new UserError(`change ${record.id} names "${file.path}", which is not a plain absolute path; nothing was restored`, 'The progress profile was edited: check it.');
+  }
+  const stateDir = path.resolve(options.store.stateDir);
+  if (file.path === stateDir || file.path.startsWith(stateDir + path.sep)) {
+    throw new UserError(`change ${record.id} names a file inside the state directory; nothing was restored`, 'The progress profile was edited: check it.', file.path);
+  }
+  if (!belongsToTarget(record, file.path)) {
+    throw new UserError(
+      `change ${record.id} (${record.step}) was made for ${record.target.replace(/^(dockerfile|compose):/, '')}, but names ${file.path}, which that step does not change there; nothing was restored`,
+      'The progress profile was edited: check it.',
+      file.path,
+    );
+  }
+  if (options.confineTo) {
+    const root = await realpath(options.confineTo);
+    const parent = await realpath(path.dirname(file.path)).catch(() => null);
+    const rel = parent === null ? '..' : path.relative(root, parent);
+    if (rel.startsWith('..') || path.isAbsolute(rel)) {
+      throw new UserError('is outside the learn sandbox; undo in the sandbox writes only inside it, so nothing was restored', 'The sandbox profile was edited: check it.', file.path);
+    }
+  }
 }

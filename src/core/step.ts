@@ -133,7 +133,8 @@ export interface Proposal {
 }
 
 export type Target =
-  | { kind: 'host'; label: string }
+  /** `daemonId`: the daemon's ID from `docker info`, once known; host decisions are filed under it. */
+  | { kind: 'host'; label: string; daemonId?: string }
   | { kind: 'dockerfile'; path: string; label: string }
   | { kind: 'compose'; path: string; label: string };
 
