@@ -1,11 +1,17 @@
 #!/usr/bin/env node
 import { main, version } from '../dist/src/cli.js';
+import { installSignalHandlers, quietOnClosedPipe } from '../dist/src/core/signals.js';
 
-// When run as a Docker CLI plugin, docker passes the plugin name first: `docker-harden harden check`.
-const argv = process.argv.slice(2);
-if (process.env.DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND !== undefined && argv[0] === 'harden') argv.shift();
+// A reader that stops early (`docker-harden check | head`): end quietly, as a tool killed by
+// SIGPIPE does, but only once a change in progress is finished and recorded.
+for (const stream of [process.stdout, process.stderr]) quietOnClosedPipe(stream);
+// Ctrl-C, SIGTERM or a hang-up (the wizard reads Ctrl-C as a key, in raw mode): a change in
+// progress is finished, checked and recorded first; the lock is released; exit 130/143/129.
+installSignalHandlers((line) => process.stderr.write(`docker-harden: ${line}\n`));
 
-const code = await main(argv, {
+// Run as a Docker CLI plugin, docker passes its global flags and the plugin name first
+// (`docker-harden --context prod harden check`); main() reads them.
+const code = await main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   stdinIsTTY: Boolean(process.stdin.isTTY),

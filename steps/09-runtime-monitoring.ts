@@ -1,4 +1,4 @@
-import { defineStep, statusOf, type CommandAction, type Context, type Finding, type Proposal } from '../src/core/step.js';
+import { defineStep, type CodeInfo, statusOf, type CommandAction, type Context, type Finding, type Proposal } from '../src/core/step.js';
 import { HostUnavailableError } from '../src/host/facts.js';
 
 /** The Falco release the container form runs (pinned: a floating tag changes under you). */
@@ -88,6 +88,20 @@ function kernelNote(k: Kernel): string {
   return `kernel ${release}: the modern eBPF driver cannot run (${why}); Falco needs its kernel module, built with DKMS against the kernel headers`;
 }
 
+/** Every finding code this step reports. */
+const CODES: Record<string, CodeInfo> = {
+  "DH-FALCO-STOPPED": {
+    title: "Falco is installed but not running",
+    severity: 'medium',
+    help: "Start the falco service (or container) so runtime events are watched.",
+  },
+  "DH-MONITOR-NONE": {
+    title: "No runtime monitoring",
+    severity: 'medium',
+    help: "Nothing watches what containers do at run time. Install Falco (or another runtime monitor).",
+  },
+};
+
 export default defineStep({
   meta: {
     id: 'runtime-monitoring',
@@ -105,6 +119,7 @@ export default defineStep({
       'the kernel supports the modern eBPF driver (kernel 5.8 or later with BTF), which needs no kernel module. It ' +
       'proposes the install commands for this distribution from Falco\'s package repository, or the container form. ' +
       'Falco uses some CPU on busy hosts, and its default rules may need tuning before its alerts are quiet enough to act on.',
+    codes: CODES,
     references: [
       { title: 'Falco: install on a host (DEB, RPM)', url: 'https://falco.org/docs/setup/packages/' },
       { title: 'Falco: run in a container', url: 'https://falco.org/docs/setup/container/' },
@@ -124,9 +139,9 @@ export default defineStep({
     const running = s.services.length > 0 || s.containers.length > 0;
     if (!running) {
       if (s.binary) {
-        findings.push({ message: 'Falco is installed but not running: no falco service is active and no falco container runs', severity: 'medium', evidence: s.binary.path });
+        findings.push({ code: 'DH-FALCO-STOPPED', message: 'Falco is installed but not running: no falco service is active and no falco container runs', severity: 'medium', evidence: s.binary.path });
       } else {
-        findings.push({ message: 'no runtime monitoring: Falco is not installed, and no falco service or container runs', severity: 'medium' });
+        findings.push({ code: 'DH-MONITOR-NONE', message: 'no runtime monitoring: Falco is not installed, and no falco service or container runs', severity: 'medium' });
       }
     }
     return { status: statusOf(findings), findings, notes };
@@ -141,6 +156,7 @@ export default defineStep({
       const unit = driver === 'modern_ebpf' ? 'falco-modern-bpf.service' : 'falco-kmod.service';
       proposals.push({
         id: 'start-service',
+        risk: 'review',
         title: `Start Falco now and at boot (${unit})`,
         description: `Falco is installed; this enables and starts ${unit}, the unit for the ${driver === 'modern_ebpf' ? 'modern eBPF driver' : 'kernel module driver'}. Alerts go to the journal: journalctl -u ${unit}.`,
         changes: [],
@@ -150,8 +166,8 @@ export default defineStep({
       });
       return proposals;
     }
-    if (s.distro.family !== 'other') proposals.push(packageProposal(s.distro, driver, s.kernel, ctx.learn));
-    proposals.push(containerProposal(driver, ctx.learn));
+    if (s.distro.family !== 'other') proposals.push(packageProposal(s.distro, driver, s.kernel));
+    proposals.push(containerProposal(driver));
     return proposals;
   },
 });
@@ -161,10 +177,10 @@ export function falcoAptSource(): string {
   return `# Falco packages (added by docker-harden)\ndeb [signed-by=${FALCO_KEYRING}] https://download.falco.org/packages/deb stable main\n`;
 }
 
-function packageProposal(distro: { family: Distro; name: string }, driver: Driver, kernel: Kernel, learn: boolean): Proposal {
-  // The installs download from falco.org, which a person confirming here expects; they run after
-  // the yes, and the first failure stops the rest and restores the files written.
-  const run = !learn;
+function packageProposal(distro: { family: Distro; name: string }, driver: Driver, kernel: Kernel): Proposal {
+  // Installing software is shown, never run (fix --help says so): a package install and a kernel
+  // driver are for the person to start.
+  const run = false;
   const env = ['env', 'FALCO_FRONTEND=noninteractive', `FALCO_DRIVER_CHOICE=${driver}`];
   const headers = driver === 'kmod' && kernel.release ? kernel.release : null;
   if (distro.family === 'debian') {
@@ -178,10 +194,11 @@ function packageProposal(distro: { family: Distro; name: string }, driver: Drive
     commands.push({ title: `Install Falco with the ${driver} driver, without questions`, argv: [...env, 'apt-get', 'install', '-y', 'falco'], run });
     return {
       id: 'install-package',
+      risk: 'review',
       title: `Install Falco from its apt repository (${distro.name}, ${driver === 'modern_ebpf' ? 'modern eBPF driver' : 'kernel module'})`,
       description:
-        `Adds Falco's apt repository (signed by its key, kept in ${FALCO_KEYRING}), installs the falco package and starts ` +
-        `the falco-${driver === 'modern_ebpf' ? 'modern-bpf' : 'kmod'} service. Undo removes the repository file; ` +
+        `Adds Falco's apt repository (signed by its key, kept in ${FALCO_KEYRING}); the commands shown then install the falco package, which starts ` +
+        `the falco-${driver === 'modern_ebpf' ? 'modern-bpf' : 'kmod'} service: run them yourself. Undo removes the repository file; ` +
         'remove the package with `apt-get remove falco`.',
       changes: [{ path: FALCO_APT_LIST, before: null, after: falcoAptSource(), mode: 0o644 }],
       commands,
@@ -197,6 +214,7 @@ function packageProposal(distro: { family: Distro; name: string }, driver: Drive
   commands.push({ title: `Install Falco with the ${driver} driver, without questions`, argv: [...env, 'dnf', 'install', '-y', 'falco'], run });
   return {
     id: 'install-package',
+    risk: 'review',
     title: `Install Falco from its rpm repository (${distro.name}, ${driver === 'modern_ebpf' ? 'modern eBPF driver' : 'kernel module'})`,
     description: "Imports Falco's signing key, adds its rpm repository and installs the falco package, which starts its service. Remove it with `dnf remove falco`.",
     changes: [],
@@ -206,7 +224,7 @@ function packageProposal(distro: { family: Distro; name: string }, driver: Drive
   };
 }
 
-function containerProposal(driver: Driver, learn: boolean): Proposal {
+function containerProposal(driver: Driver): Proposal {
   const argv = [
     'docker', 'run', '-d', '--name', 'falco', '--restart', 'unless-stopped', '--privileged',
     '-v', '/var/run/docker.sock:/host/var/run/docker.sock',
@@ -218,12 +236,14 @@ function containerProposal(driver: Driver, learn: boolean): Proposal {
   ];
   return {
     id: 'run-container',
+    risk: 'review',
     title: `Run Falco as a container (${FALCO_IMAGE}, ${driver === 'modern_ebpf' ? 'modern eBPF' : 'kernel module'})`,
     description:
       'Starts Falco in a container that restarts with Docker. It needs --privileged to load its eBPF probe and reads the ' +
       'Docker socket to name the containers in its alerts. Alerts: docker logs falco. Remove it with `docker rm -f falco`.',
     changes: [],
-    commands: [{ title: 'Start the Falco container', argv, run: !learn }],
+    // Shown, never run: a privileged container with the Docker socket is the person's to start.
+    commands: [{ title: 'Start the Falco container', argv, run: false }],
     warnings: [
       'The container is privileged and mounts the Docker socket: it is as powerful as root on this host, like any runtime monitor.',
       ...(driver === 'kmod' ? ['Without the modern eBPF driver, Falco builds a kernel module: the kernel headers must be installed on the host.'] : []),

@@ -1,4 +1,4 @@
-/** The thirteen steps, in the order of the seed list. */
+/** The step registry: every step, in the order of the seed list. Adding a step is adding it here. */
 import type { Step, StepId } from '../src/core/step.js';
 import useDockerDefaults from './01-use-docker-defaults.js';
 import scanHostConfig from './02-scan-host-config.js';
@@ -13,6 +13,7 @@ import contentTrust from './10-content-trust.js';
 import seccompApparmorCapabilities from './11-seccomp-apparmor-capabilities.js';
 import rootlessDocker from './12-rootless-docker.js';
 import securityPlatforms from './13-security-platforms.js';
+import healthcheck from './14-healthcheck.js';
 
 export const steps: readonly Step[] = [
   useDockerDefaults,
@@ -28,8 +29,12 @@ export const steps: readonly Step[] = [
   seccompApparmorCapabilities,
   rootlessDocker,
   securityPlatforms,
+  healthcheck,
 ];
 
+/** The step ids, in order. */
+export const STEP_IDS: readonly StepId[] = steps.map((s) => s.meta.id);
+
 export function stepById(id: string): Step | undefined {
-  return steps.find((s) => s.meta.id === (id as StepId));
+  return steps.find((s) => s.meta.id === id);
 }

@@ -99,6 +99,14 @@ export interface ComposeModel {
   lineOf(name: string, key?: string): number | null;
 }
 
+/**
+ * How far aliases may expand when a compose file is read as data. yaml's default (100) refuses
+ * real files such as Sentry's self-hosted compose (142 aliases of a few anchors); this bound still
+ * stops a "billion laughs" file, whose expansion grows exponentially.
+ */
+export const MAX_ALIAS_COUNT = 100_000;
+const TO_JS = { maxAliasCount: MAX_ALIAS_COUNT };
+
 export async function loadCompose(file: string): Promise<ComposeModel> {
   let text: string;
   try {
@@ -228,7 +236,7 @@ export function parseCompose(text: string, file: string): ComposeModel {
         valueLines.set(k, item.value as YamlNode | null);
       }
     }
-    const value = (isMap(serviceNode) ? serviceNode.toJS(parsed.doc) : {}) as Record<string, unknown>;
+    const value = (isMap(serviceNode) ? serviceNode.toJS(parsed.doc, TO_JS) : {}) as Record<string, unknown>;
     // Keys merged from an anchor (`<<: *defaults`) are reported at the `<<` line.
     if (mergeAt) for (const k of Object.keys(value)) keys[k] ??= mergeAt;
     const lineOfItem = (key: string, index: number): number => {
@@ -315,7 +323,8 @@ export function volumeOf(raw: unknown, line: number): ComposeVolume {
     };
   }
   const text = String(raw);
-  const parts = text.split(':');
+  // `${VAR:-/path}:/target`: a colon inside a variable is not a separator.
+  const parts = text.match(/(?:\$\{[^}]*\}|[^:])+/g) ?? [text];
   if (parts.length === 1) return { type: 'anonymous', target: text, readOnly: false, raw, line };
   const [source, target, mode = ''] = parts as [string, string, string?];
   const bind = /^[./~]/.test(source) || source.startsWith('$');
@@ -495,7 +504,7 @@ function lineAt(parsed: ParsedCompose, offset: number | undefined): number {
 }
 
 function toData(node: unknown, doc: Document.Parsed): unknown {
-  return isScalar(node) || isMap(node) || isSeq(node) ? (node as YamlNode).toJS(doc) : node;
+  return isScalar(node) || isMap(node) || isSeq(node) ? (node as YamlNode).toJS(doc, TO_JS) : node;
 }
 
 function deletePair(text: string, pair: Pair): string {
@@ -674,7 +683,7 @@ function rerenderFlowService(text: string, parsed: ParsedCompose, servicePair: P
         const fresh = edit.items.filter((item) => !have.includes(JSON.stringify(item)));
         return fresh.length === 0 ? text : rerenderFlowSeq(text, existing, existing.items, fresh);
       }
-      const data = node.toJS(parsed.doc) as Record<string, unknown>;
+      const data = node.toJS(parsed.doc, TO_JS) as Record<string, unknown>;
       applyToData(data, edit);
       return pair ? replacePair(pair, data[edit.key]) : insert(data[edit.key]);
     }
@@ -714,7 +723,7 @@ function applyToData(data: Record<string, unknown>, edit: ServiceEdit): void {
 
 /** The edited text must parse, and mean exactly the original with the edits applied. */
 function verifyEdit(before: string, after: string, serviceName: string, edits: ServiceEdit[], file: string): void {
-  const plain = (t: string) => parseDocument(t, { merge: false }).toJS() as Record<string, unknown>;
+  const plain = (t: string) => parseDocument(t, { merge: false }).toJS(TO_JS) as Record<string, unknown>;
   const expected = plain(before);
   const services = expected.services as Record<string, Record<string, unknown> | null>;
   const service = (services[serviceName] ??= {}) as Record<string, unknown>;

@@ -5,11 +5,12 @@
  * Symlinks are never followed when writing: not at the target, not in the backup directory.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { promises as fs, constants as fsc } from 'node:fs';
+import { existsSync, promises as fs, constants as fsc } from 'node:fs';
 import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import type { FileChange } from './step.js';
 import { UserError } from './errors.js';
+import { LockFile } from './lockfile.js';
 
 export function sha256(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex');
@@ -34,24 +35,57 @@ export interface WrittenFile {
   afterHash: string;
 }
 
-/** Read a file's bytes without following a symlink at the path itself; null when it is absent. */
-export async function readNoFollow(file: string): Promise<Buffer | null> {
+/** Files the tool reads whole (its state, the targets it writes) are refused above this size. */
+export const MAX_READ_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Read a file's bytes without following a symlink at the path itself; null when it is absent.
+ * Opened non-blocking and checked on the open handle before reading, so a FIFO, a device or a
+ * socket put in its place is refused at once instead of hanging the run, and so is a file over
+ * `maxBytes`.
+ */
+export async function readNoFollow(file: string, maxBytes = MAX_READ_BYTES): Promise<Buffer | null> {
   let handle;
   try {
-    handle = await fs.open(file, fsc.O_RDONLY | fsc.O_NOFOLLOW);
+    handle = await fs.open(file, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
     if (code === 'ELOOP') throw new UserError(`is a symbolic link; docker-harden does not write through links`, 'Point the option at the real file.', file);
+    if (code === 'ENXIO') throw new UserError('is a socket or a FIFO with no writer, not a regular file; it was not read', 'Remove it, or point the option at a regular file.', file);
     throw describeFsError(err, file, 'read');
   }
   try {
-    return await handle.readFile();
+    const info = await handle.stat();
+    if (info.isDirectory()) throw describeFsError(Object.assign(new Error('EISDIR'), { code: 'EISDIR' }), file, 'read');
+    if (!info.isFile()) throw new UserError(`is a ${kindOf(info)}, not a regular file; it was not read`, 'Remove it, or point the option at a regular file.', file);
+    if (info.size > maxBytes) {
+      throw new UserError(`is ${info.size} bytes, over the limit of ${maxBytes} bytes; it was not read`, 'Check that this is the right file.', file);
+    }
+    const bytes = Buffer.alloc(info.size);
+    let filled = 0;
+    while (filled < bytes.length) {
+      const { bytesRead } = await handle.read(bytes, filled, bytes.length - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return bytes.subarray(0, filled);
   } catch (err) {
+    if (err instanceof UserError) throw err;
     throw describeFsError(err, file, 'read'); // EISDIR: a directory opens, but does not read
   } finally {
     await handle.close();
   }
+}
+
+/** What a non-regular file is, in the person's words. */
+export function kindOf(info: { isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean; isSymbolicLink(): boolean; isDirectory(): boolean }): string {
+  if (info.isFIFO()) return 'FIFO (named pipe)';
+  if (info.isCharacterDevice() || info.isBlockDevice()) return 'device';
+  if (info.isSocket()) return 'socket';
+  if (info.isSymbolicLink()) return 'symbolic link';
+  if (info.isDirectory()) return 'directory';
+  return 'special file';
 }
 
 /** Make sure a directory exists, is a real directory (not a symlink) and is private to its owner. */
@@ -72,22 +106,27 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
 
 /**
  * Write `content` to `file` atomically: temp file in the same directory (O_EXCL, O_NOFOLLOW),
- * fsync, rename over the target, fsync the directory. Mode and owner of an existing file are kept.
+ * fsync, rename over the target, fsync the directory. The target's identity is kept: mode, owner,
+ * extended attributes, ACLs and SELinux label are copied to the temp file before the rename. A
+ * file with more than one hard link is written in place instead (a rename would split it from its
+ * other names); the caller keeps a backup first. With `expectHash`, the target's bytes are
+ * compared once more immediately before the rename, so an edit made meanwhile is never lost.
  */
-export async function writeFileAtomic(file: string, content: string | Buffer, newMode = 0o644): Promise<void> {
+export async function writeFileAtomic(file: string, content: string | Buffer, newMode = 0o644, expectHash?: string | null): Promise<void> {
   const dir = path.dirname(file);
   let mode = newMode;
-  let owner: { uid: number; gid: number } | null = null;
+  let existing: import('node:fs').Stats | null = null;
   try {
     const info = await fs.lstat(file);
     if (info.isSymbolicLink()) throw new UserError('is a symbolic link; docker-harden does not write through links', 'Point the option at the real file.', file);
     if (!info.isFile()) throw new UserError('is not a regular file', undefined, file);
     mode = info.mode & 0o7777;
-    owner = { uid: info.uid, gid: info.gid };
+    existing = info;
   } catch (err) {
     if (err instanceof UserError) throw err;
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw describeFsError(err, file, 'write');
   }
+  if (existing && existing.nlink > 1) return writeInPlace(file, content, existing, expectHash);
   const temp = path.join(dir, `.${path.basename(file)}.docker-harden-${randomBytes(6).toString('hex')}.tmp`);
   let handle;
   try {
@@ -95,20 +134,77 @@ export async function writeFileAtomic(file: string, content: string | Buffer, ne
   } catch (err) {
     throw describeFsError(err, file, 'write');
   }
+  let inPlace = false;
   try {
     await handle.writeFile(content);
-    if (owner && process.getuid?.() === 0) await handle.chown(owner.uid, owner.gid);
+    if (existing && process.getuid?.() === 0) await handle.chown(existing.uid, existing.gid);
     await handle.chmod(mode);
     await handle.sync();
     await handle.close();
     handle = undefined;
-    await fs.rename(temp, file);
+    if (existing && !(await copyAttributes(file, temp))) inPlace = true;
+    if (!inPlace) {
+      if (expectHash !== undefined) await expectContent(file, expectHash);
+      await fs.rename(temp, file);
+    }
   } catch (err) {
     if (handle) await handle.close().catch(() => undefined);
     await fs.unlink(temp).catch(() => undefined);
-    throw describeFsError(err, file, 'write');
+    throw err instanceof UserError ? err : describeFsError(err, file, 'write');
+  }
+  if (inPlace) {
+    // The attributes could not be copied (no GNU cp): writing into the file itself keeps them.
+    await fs.unlink(temp).catch(() => undefined);
+    return writeInPlace(file, content, existing!, expectHash);
   }
   await syncDir(dir);
+}
+
+/** Refuse when the file no longer holds what was checked (hash of its bytes, or absent for null). */
+async function expectContent(file: string, expectHash: string | null): Promise<void> {
+  const now = await readNoFollow(file);
+  const same = expectHash === null ? now === null : now !== null && sha256(now) === expectHash;
+  if (!same) throw new UserError('changed since it was checked; nothing written', 'Run the check again to see a fresh diff.', file);
+}
+
+const CP = ['/usr/bin/cp', '/bin/cp'].find((p) => existsSync(p));
+
+/**
+ * Copy extended attributes, ACLs and the SELinux label of `from` to `to` with GNU cp (Node has no
+ * xattr calls). False when that is not possible here, so the caller writes in place instead.
+ */
+async function copyAttributes(from: string, to: string): Promise<boolean> {
+  if (!CP) return false;
+  const preserve = ['mode', 'ownership', 'xattr', ...(existsSync('/sys/fs/selinux/enforce') ? ['context'] : [])].join(',');
+  const { execFile } = await import('node:child_process');
+  return new Promise((resolve) => {
+    execFile(CP, ['--attributes-only', '--no-dereference', `--preserve=${preserve}`, '--', from, to], { timeout: 30_000, env: { LC_ALL: 'C', PATH: '/usr/bin:/bin' } }, (err) => resolve(!err));
+  });
+}
+
+/** Write into the file itself: its inode, links, owner, mode and attributes stay as they are. */
+async function writeInPlace(file: string, content: string | Buffer, seen: import('node:fs').Stats, expectHash?: string | null): Promise<void> {
+  let handle;
+  try {
+    handle = await fs.open(file, fsc.O_RDWR | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
+  } catch (err) {
+    throw describeFsError(err, file, 'write');
+  }
+  try {
+    const info = await handle.stat();
+    if (info.ino !== seen.ino || info.dev !== seen.dev || !info.isFile()) {
+      throw new UserError('was replaced while docker-harden was writing it; nothing written', 'Run the check again.', file);
+    }
+    if (expectHash !== undefined) await expectContent(file, expectHash);
+    const bytes = typeof content === 'string' ? Buffer.from(content) : content;
+    await handle.truncate(0);
+    await handle.write(bytes, 0, bytes.length, 0);
+    await handle.sync();
+  } catch (err) {
+    throw err instanceof UserError ? err : describeFsError(err, file, 'write');
+  } finally {
+    await handle.close();
+  }
 }
 
 async function syncDir(dir: string): Promise<void> {
@@ -152,42 +248,126 @@ export async function writeBackup(backupDir: string, original: string, content: 
 
 /**
  * Apply one change: re-read the target and refuse if it no longer holds `before` (someone edited it
- * since the check), keep a backup, then write atomically.
+ * since the check), keep a backup, then write. The whole of it runs under a lock beside the target
+ * (every docker-harden run takes it, whatever its state directory), and the bytes are compared once
+ * more right before the rename: of two runs changing one file, only one writes; the other is told
+ * the file "changed since it was checked".
  */
 export async function applyFileChange(change: FileChange, backupDir: string): Promise<WrittenFile> {
-  const current = await readNoFollow(change.path);
-  if (change.before === null) {
-    if (current !== null) throw new UserError('was created by someone else since it was checked; nothing written', 'Run the check again.', change.path);
-  } else if (current === null || current.toString('utf8') !== change.before) {
-    throw new UserError('changed since it was checked; nothing written', 'Run the check again to see a fresh diff.', change.path);
-  }
-  const backup = current === null ? null : await writeBackup(backupDir, change.path, current);
-  try {
-    await writeFileAtomic(change.path, change.after, change.mode ?? 0o644);
-  } catch (err) {
-    // The target kept its bytes: drop the backup too, so a failed write leaves nothing behind.
-    if (backup) await fs.unlink(backup).catch(() => undefined);
-    throw err;
-  }
-  return {
-    path: change.path,
-    backup,
-    beforeHash: current === null ? null : sha256(current),
-    afterHash: sha256(change.after),
-  };
+  return withTargetLock(change.path, async () => {
+    const current = await readNoFollow(change.path);
+    if (change.before === null) {
+      if (current !== null) throw new UserError('was created by someone else since it was checked; nothing written', 'Run the check again.', change.path);
+    } else if (current === null || current.toString('utf8') !== change.before) {
+      throw new UserError('changed since it was checked; nothing written', 'Run the check again to see a fresh diff.', change.path);
+    }
+    const beforeHash = current === null ? null : sha256(current);
+    const backup = current === null ? null : await writeBackup(backupDir, change.path, current);
+    try {
+      await writeFileAtomic(change.path, change.after, change.mode ?? 0o644, beforeHash);
+    } catch (err) {
+      // The target kept its bytes: drop the backup too, so a failed write leaves nothing behind.
+      if (backup) await fs.unlink(backup).catch(() => undefined);
+      throw err;
+    }
+    return { path: change.path, backup, beforeHash, afterHash: sha256(change.after) };
+  });
 }
 
-/** Put a file back as it was before `written`: the backup byte for byte, or remove a created file. */
-export async function restoreFile(written: Pick<WrittenFile, 'path' | 'backup'>): Promise<void> {
-  if (written.backup === null) {
-    await fs.unlink(written.path).catch((err) => {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw describeFsError(err, written.path, 'remove');
-    });
-    return;
+/** How long a run waits for another run's write to the same file (a write takes milliseconds). */
+const TARGET_LOCK_WAIT_MS = 30_000;
+
+/** Run `fn` holding the lock beside `file` (`.NAME.docker-harden-lock` in the same directory). */
+export async function withTargetLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  const lock = new LockFile(
+    path.join(path.dirname(file), `.${path.basename(file)}.docker-harden-lock`),
+    (pid) => new UserError(`another docker-harden run (pid ${pid}) is writing this file; nothing written`, 'Wait for it to finish, then run the check again.', file),
+    file,
+  );
+  await lock.acquire(TARGET_LOCK_WAIT_MS);
+  try {
+    return await fn();
+  } finally {
+    await lock.release();
   }
-  const content = await readNoFollow(written.backup);
-  if (content === null) throw new UserError('backup is missing; the file was left as it is', undefined, written.backup);
-  await writeFileAtomic(written.path, content);
+}
+
+/**
+ * Create the missing folders above a new file, one at a time, only inside `root` (the target's
+ * repository or folder) and never through a symbolic link. Returns the folders made, deepest
+ * last, so a rollback can remove them again.
+ */
+export async function makeParentDirs(file: string, root: string): Promise<string[]> {
+  const dir = path.dirname(path.resolve(file));
+  const base = path.resolve(root);
+  const rel = path.relative(base, dir);
+  if (rel === '') return [];
+  if (rel.startsWith('..') || path.isAbsolute(rel)) {
+    throw new UserError(`is outside ${base}; docker-harden only creates folders inside the target's repository or folder`, undefined, file);
+  }
+  const made: string[] = [];
+  let current = base;
+  for (const part of rel.split(path.sep)) {
+    current = path.join(current, part);
+    try {
+      await fs.mkdir(current, { mode: 0o755 });
+      made.push(current);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw describeFsError(err, current, 'create the folder');
+    }
+    const info = await fs.lstat(current);
+    if (info.isSymbolicLink() || !info.isDirectory()) {
+      throw new UserError('is not a plain folder (a symbolic link?); docker-harden does not write through links', 'Create the folder yourself and run fix again.', current);
+    }
+  }
+  return made;
+}
+
+/** Remove folders made by makeParentDirs when they are empty again (deepest first). */
+export async function removeEmptyDirs(dirs: string[]): Promise<void> {
+  for (const dir of [...dirs].reverse()) await fs.rmdir(dir).catch(() => undefined);
+}
+
+/**
+ * Put a file back as it was before `written`, after verifying the record: the backup must be a
+ * regular file directly inside `backupDir` whose bytes hash to the recorded before-hash, and a
+ * file this tool created is removed only while it still holds exactly what was written. Without
+ * `force`, the target must also still hold what was written (else undo would lose later edits).
+ */
+export async function restoreFile(written: WrittenFile, backupDir: string, options: { force?: boolean } = {}): Promise<void> {
+  await withTargetLock(written.path, async () => {
+    const current = await readNoFollow(written.path);
+    const currentHash = current === null ? null : sha256(current);
+    if (written.backup === null) {
+      if (current === null) return;
+      if (currentHash !== written.afterHash) {
+        throw new UserError('was created by docker-harden but changed since; it was left in place', 'Remove it yourself if it should go.', written.path);
+      }
+      await fs.unlink(written.path).catch((err) => {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw describeFsError(err, written.path, 'remove');
+      });
+      return;
+    }
+    if (!options.force && currentHash !== written.afterHash) {
+      throw new UserError('was changed since docker-harden wrote it; undo would lose those edits, so nothing was restored', 'Look at it, then undo with --force to restore the backup anyway.', written.path);
+    }
+    const content = await readBackup(written, backupDir);
+    await writeFileAtomic(written.path, content, 0o644, currentHash);
+  });
+}
+
+/** The bytes of a record's backup, only when it is what this state directory made for it. */
+export async function readBackup(written: Pick<WrittenFile, 'path' | 'backup' | 'beforeHash'>, backupDir: string): Promise<Buffer> {
+  const backup = written.backup!;
+  if (!path.isAbsolute(backup) || path.dirname(path.normalize(backup)) !== path.resolve(backupDir)) {
+    throw new UserError(`the recorded backup ${backup} is not inside this state's backups folder (${path.resolve(backupDir)}); nothing was restored`, 'The progress profile was edited: check it.', written.path);
+  }
+  const content = await readNoFollow(backup);
+  if (content === null) throw new UserError('backup is missing; the file was left as it is', undefined, backup);
+  if (written.beforeHash === null || sha256(content) !== written.beforeHash) {
+    throw new UserError(`the backup does not match the recorded content of ${written.path} (hash differs); nothing was restored`, 'The backup or the progress profile was changed: check them.', backup);
+  }
+  return content;
 }
 
 /** A file-system error in the person's words. */

@@ -20,6 +20,15 @@ export class UserError extends Error {
   }
 }
 
+/** Ctrl-C at a question: the command ends with exit 130 once its finally blocks ran (the lock is released). */
+export class InterruptedError extends Error {
+  constructor() {
+    super('interrupted');
+    this.name = 'InterruptedError';
+  }
+}
+
+
 /** An error as shown on a terminal: its paths and the daemon's words made safe (see sanitize.ts). */
 export function formatError(err: unknown): string {
   if (err instanceof UserError) return safeText(err.format());

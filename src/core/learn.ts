@@ -8,7 +8,9 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { SessionOptions } from './session.js';
+import type { HostFacts } from '../host/facts.js';
+import type { Probe } from './probe.js';
+import type { DaemonControl } from './runner.js';
 import type { Proposal } from './step.js';
 import { UserError, formatError } from './errors.js';
 import { packageRoot } from './paths.js';
@@ -21,11 +23,30 @@ export const SANDBOX_MARKER = '.docker-harden-learn';
 export const SANDBOX_STATE_DIR = '.docker-harden';
 export const SANDBOX_FILES = { daemonConfig: 'daemon.json', dockerfile: 'Dockerfile', compose: 'compose.yaml', picture: 'host.json' } as const;
 
+/** The session options of a sandbox (src/app adds the step registry). */
+export interface SandboxSessionOptions {
+  host: boolean;
+  files: string[];
+  composeFiles: string[];
+  profile: string;
+  learn: boolean;
+  stateDir: string;
+  daemonConfig: string;
+  env: Record<string, string | undefined>;
+  hostFacts: HostFacts;
+  probe: Probe;
+  daemon: DaemonControl;
+  beforeWrite: (proposal: Proposal) => Promise<void>;
+  /** Undo in the sandbox writes only inside it. */
+  confineTo: string;
+}
+
 export interface LearnSandbox {
   dir: string;
   /** False when an existing sandbox was resumed. */
   created: boolean;
-  sessionOptions: SessionOptions;
+  /** The session of the sandbox; the caller adds the step registry. */
+  sessionOptions: SandboxSessionOptions;
   host: RecordedHost;
 }
 
@@ -91,7 +112,7 @@ function sandboxPaths(dir: string, picture: HostPicture): SandboxPaths {
 }
 
 /**
- * Make (or resume) a learn sandbox and the session options that walk all thirteen steps on it:
+ * Make (or resume) a learn sandbox and the session options that walk every step on it:
  * the recorded host for the host steps, the sandbox Dockerfile and compose file, the profile in
  * the sandbox, and a "restart" that re-reads the sandbox daemon.json.
  */
@@ -128,7 +149,7 @@ export async function prepareLearnSandbox(options: PrepareOptions): Promise<Lear
   const daemonConfig = path.join(dir, SANDBOX_FILES.daemonConfig);
   const probe = recordedProbe(picture, sandboxPaths(dir, picture));
   const host = recordedHost(picture, { sandboxDir: dir, daemonConfigPath: daemonConfig, liveConfigPath: path.join(stateDir, 'recorded-daemon.json') }, probe);
-  const sessionOptions: SessionOptions = {
+  const sessionOptions: SandboxSessionOptions = {
     host: true,
     files: [path.join(dir, SANDBOX_FILES.dockerfile)],
     composeFiles: [path.join(dir, SANDBOX_FILES.compose)],
@@ -141,6 +162,7 @@ export async function prepareLearnSandbox(options: PrepareOptions): Promise<Lear
     probe,
     daemon: recordedDaemonControl(host, options.log),
     beforeWrite: (proposal) => keepInsideSandbox(proposal, host),
+    confineTo: dir,
   };
   return { dir, created, sessionOptions, host };
 }
@@ -154,9 +176,41 @@ async function isSandbox(dir: string): Promise<boolean> {
 }
 
 /**
+ * Name the sandbox's copy in every change of these proposals (a fix for /etc/environment writes
+ * `<sandbox>/host/etc/environment`), so the diff and the confirmation say what is really written.
+ * A host without sandbox paths (not a recorded host) is left as it is.
+ */
+export function nameSandboxCopies(proposals: Proposal[], host: unknown): void {
+  const paths = (host as Partial<RecordedHost> | undefined)?.paths;
+  if (!(paths instanceof SandboxPaths)) return;
+  for (const proposal of proposals) {
+    for (const change of proposal.changes) {
+      const copy = paths.toSandbox(change.path);
+      if (paths.isInside(copy)) change.path = copy;
+    }
+  }
+}
+
+/**
+ * What an outcome in the sandbox was: a change to the sandbox copy, and, when the fix runs
+ * commands or restarts dockerd, a simulation of those (nothing ran). Never a bare "applied".
+ */
+export function sandboxOutcome(message: string, proposal: Pick<Proposal, 'commands' | 'daemon' | 'changes'>): string {
+  const simulatedParts = [
+    ...(proposal.commands.some((c) => c.run) ? ['no command ran'] : []),
+    ...(proposal.daemon ? [`no dockerd ${proposal.daemon === 'restart' ? 'restarted' : 'reloaded'}, the recorded one re-read the sandbox daemon.json`] : []),
+  ];
+  const body = message
+    .replace(/^applied, but/, proposal.changes.length > 0 ? 'the sandbox copy was written, but' : 'simulated, but')
+    .replace(/^applied/, proposal.changes.length > 0 ? 'the sandbox copy was written' : 'nothing was written')
+    .replace('the check now passes', 'the check of the sandbox now passes');
+  return simulatedParts.length > 0 ? `simulated in the learn sandbox (${simulatedParts.join('; ')}): ${body}` : `in the learn sandbox: ${body}`;
+}
+
+/**
  * Point every change of a proposal at the sandbox: a host path (/etc/systemd/system/...) becomes
- * the sandbox's copy under `host/`. The diff the person saw names the real server's path; the
- * write lands in the sandbox, and nothing else can be written.
+ * the sandbox's copy under `host/` (already named so by `nameSandboxCopies` when the proposal was
+ * made); nothing outside the sandbox can be written.
  */
 export async function keepInsideSandbox(proposal: Proposal, host: RecordedHost): Promise<void> {
   const root = await fs.realpath(host.paths.sandboxDir);

@@ -4,16 +4,25 @@
  * load; a corrupt or newer profile is reported and left untouched. One run at a time per state
  * directory, through a lock file.
  */
-import { promises as fs, constants as fsc, readFileSync } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import type { StepId } from './step.js';
 import { UserError, lineColumnAt } from './errors.js';
 import { packageRoot } from './paths.js';
-import { ensurePrivateDir, readNoFollow, writeFileAtomic, describeFsError } from './change.js';
+import { ensurePrivateDir, readNoFollow, writeFileAtomic, describeFsError, kindOf } from './change.js';
+import { LockFile } from './lockfile.js';
+import { onSignalExit } from './signals.js';
 
-export const PROFILE_SCHEMA_VERSION = 1;
+/** A profile holds decisions and records, a few KB each: anything near this is not one we wrote. */
+const MAX_PROFILE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * 2: host decisions are filed per daemon (`host@<ID from docker info>`), and each applied record
+ * that restarts dockerd names the daemon (`dockerd`). A schema 1 profile is read and migrated.
+ */
+export const PROFILE_SCHEMA_VERSION = 2;
 
 export type DecisionStatus = 'done' | 'skipped' | 'later' | 'failed';
 
@@ -33,6 +42,16 @@ export interface AppliedFile {
   afterHash: string;
 }
 
+/** The daemon a change was made on, how it was reached and restarted: undo uses the same. */
+export interface DaemonRecord {
+  endpoint: string;
+  configPath?: string;
+  /** The --restart-command given, or the service manager's command. */
+  restartCommand?: string;
+  /** `ID` from `docker info`. */
+  id?: string;
+}
+
 export interface AppliedRecord {
   id: string;
   step: StepId;
@@ -41,6 +60,7 @@ export interface AppliedRecord {
   title?: string;
   at: string;
   daemon?: 'reload' | 'restart';
+  dockerd?: DaemonRecord;
   undone?: string;
   files: AppliedFile[];
   commands: string[][];
@@ -86,17 +106,25 @@ export class ProfileStore {
   readonly file: string;
   readonly backupDir: string;
   readonly lockFile: string;
-  private locked = false;
+  private readonly lockFileHandle: LockFile;
+  private forgetCleanup?: () => void;
+  /** The identity of the daemon this run reaches, once known: older host decisions move under it. */
+  hostId?: string;
 
   constructor(readonly stateDir: string) {
     this.file = path.join(stateDir, 'profile.json');
     this.backupDir = path.join(stateDir, 'backups');
     this.lockFile = path.join(stateDir, 'lock');
+    this.lockFileHandle = new LockFile(
+      this.lockFile,
+      (pid) => new UserError(`another docker-harden run (pid ${pid}) is using this state directory`, 'Wait for it to finish, or pass another --state-dir.', this.stateDir),
+    );
   }
 
   /** Load the profile; a missing one is empty. Corrupt or newer: UserError, file untouched. */
   async load(): Promise<Profile> {
-    const bytes = await readNoFollow(this.file);
+    await verifyTrustedState(this.stateDir);
+    const bytes = await readNoFollow(this.file, MAX_PROFILE_BYTES);
     if (bytes === null) return emptyProfile();
     const text = bytes.toString('utf8');
     let data: unknown;
@@ -130,114 +158,69 @@ export class ProfileStore {
     if (problem) {
       throw new UserError(`the progress profile is not valid: ${problem}; it was left untouched`, 'Fix or move it away to start afresh.', this.file);
     }
-    return data as Profile;
+    return migrate(data as Profile, this.hostId);
   }
 
   async save(profile: Profile): Promise<void> {
     await ensurePrivateDir(this.stateDir);
+    await verifyTrustedState(this.stateDir);
     profile.updated = new Date().toISOString();
     await writeFileAtomic(this.file, JSON.stringify(profile, null, 2) + '\n', 0o600);
   }
 
   /**
    * Take the state directory for this run. A second run waits up to `waitMs`, then says who holds
-   * it. A lock left by a process that no longer exists is taken over.
+   * it. A lock left by a run that is gone (its pid ended, or now names a process started later) is
+   * taken over.
    */
   async lock(waitMs = 0): Promise<void> {
     await ensurePrivateDir(this.stateDir);
-    const deadline = Date.now() + waitMs;
-    for (;;) {
-      if (await this.tryCreateLock()) {
-        this.locked = true;
-        return;
-      }
-      const seen = await this.readLock();
-      const holder = Number(seen.trim());
-      if (!Number.isInteger(holder) || holder <= 0 || !processAlive(holder)) {
-        await this.takeOverStale(seen);
-        continue;
-      }
-      if (Date.now() >= deadline) {
-        throw new UserError(
-          `another docker-harden run (pid ${holder}) is using this state directory`,
-          'Wait for it to finish, or pass another --state-dir.',
-          this.stateDir,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-
-  /**
-   * Create the lock file with our pid already in it: written to a temp file, then hard-linked into
-   * place (link fails if the lock exists and never follows a link), so no reader sees it empty.
-   */
-  private async tryCreateLock(): Promise<boolean> {
-    const temp = `${this.lockFile}.${process.pid}.${Math.random().toString(36).slice(2, 8)}`;
-    try {
-      const handle = await fs.open(temp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
-      try {
-        await handle.writeFile(`${process.pid}\n`);
-      } finally {
-        await handle.close();
-      }
-      await fs.link(temp, this.lockFile);
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw describeFsError(err, this.lockFile, 'create the lock');
-    } finally {
-      await fs.unlink(temp).catch(() => undefined);
-    }
-  }
-
-  private async readLock(): Promise<string> {
-    try {
-      return (await readNoFollow(this.lockFile))?.toString('utf8') ?? '';
-    } catch {
-      return ''; // a symbolic link: not a lock any run of ours made
-    }
-  }
-
-  /**
-   * Remove a lock left by a run that is gone. Runs racing to do so take turns through a second,
-   * short-lived lock and remove it only if it still holds what they saw: otherwise one of them
-   * could remove the fresh lock another has just taken.
-   */
-  private async takeOverStale(seen: string): Promise<void> {
-    const guard = `${this.lockFile}.takeover`;
-    let handle;
-    try {
-      handle = await fs.open(guard, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw describeFsError(err, guard, 'create the lock');
-      // A guard older than a few seconds belongs to a run killed while holding it.
-      const info = await fs.lstat(guard).catch(() => null);
-      if (info && Date.now() - info.mtimeMs > 5_000) await fs.unlink(guard).catch(() => undefined);
-      else await new Promise((r) => setTimeout(r, 20));
-      return;
-    }
-    try {
-      if ((await this.readLock()) === seen) await fs.unlink(this.lockFile).catch(() => undefined);
-    } finally {
-      await handle.close();
-      await fs.unlink(guard).catch(() => undefined);
-    }
+    await verifyTrustedState(this.stateDir);
+    await this.lockFileHandle.acquire(waitMs);
+    this.forgetCleanup = onSignalExit(() => this.unlock());
   }
 
   async unlock(): Promise<void> {
-    if (!this.locked) return;
-    this.locked = false;
-    await fs.unlink(this.lockFile).catch(() => undefined);
+    this.forgetCleanup?.();
+    await this.lockFileHandle.release();
   }
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+/**
+ * The state directory is trusted only when it and every file in it belong to the running user and
+ * nobody else may write them: a profile or backup swapped by another account would make undo write
+ * what that account chose. Anything else stops the run (exit 2) naming the path, owner and mode.
+ */
+export async function verifyTrustedState(stateDir: string): Promise<void> {
+  const uid = process.getuid?.();
+  if (uid === undefined) return;
+  const check = async (file: string, expect: 'dir' | 'file' | 'any') => {
+    const info = await fs.lstat(file).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return null;
+      throw describeFsError(err, file, 'read');
+    });
+    if (!info) return null;
+    const wrongKind = expect === 'dir' ? !info.isDirectory() : expect === 'file' ? !info.isFile() : !info.isFile() && !info.isDirectory();
+    if (wrongKind) {
+      throw new UserError(`is a ${info.isFile() ? 'regular file' : kindOf(info)}, where docker-harden keeps its ${expect === 'dir' ? 'directory' : 'files'}; nothing was read or changed`, 'Remove it, or pass another --state-dir.', file);
+    }
+    const mode = `0${(info.mode & 0o7777).toString(8)}`;
+    if (info.uid !== uid || (info.mode & 0o022) !== 0) {
+      throw new UserError(
+        `is owned by uid ${info.uid} with mode ${mode}; docker-harden trusts state only when the running user (uid ${uid}) owns it and nobody else can write it, so nothing was read or changed`,
+        `Find out who made it. If it is yours, \`chown ${uid} ${file}\` and \`chmod go-w ${file}\`; otherwise move it away or pass another --state-dir.`,
+        file,
+      );
+    }
+    return info;
+  };
+  if (!(await check(stateDir, 'dir'))) return;
+  for (const name of await fs.readdir(stateDir)) {
+    const full = path.join(stateDir, name);
+    const info = await check(full, name === 'backups' ? 'dir' : name === 'profile.json' || name.startsWith('lock') ? 'file' : 'any');
+    if (name === 'backups' && info) {
+      for (const backup of await fs.readdir(full)) await check(path.join(full, backup), 'file');
+    }
   }
 }
 
@@ -252,9 +235,26 @@ export function positionOfJsonError(text: string, err: Error): { line?: number; 
 }
 
 
-/** The key a target is filed under in the profile. */
-export function targetKey(target: { kind: string; path?: string }): string {
-  return target.kind === 'host' ? 'host' : `${target.kind}:${path.resolve(target.path ?? '')}`;
+/** The key a target is filed under in the profile: a host by its daemon's identity when known. */
+export function targetKey(target: { kind: string; path?: string; daemonId?: string }): string {
+  if (target.kind === 'host') return target.daemonId ? `host@${target.daemonId}` : 'host';
+  return `${target.kind}:${path.resolve(target.path ?? '')}`;
+}
+
+/**
+ * Bring an older profile up to this schema. Schema 1 kept one set of host decisions under "host",
+ * for whatever daemon was reached then: they are filed under the daemon this run reaches, when it
+ * has none of its own yet. Records are kept as they are (without a daemon, undo asks for one).
+ */
+export function migrate(profile: Profile, hostId?: string): Profile {
+  if (hostId && profile.targets.host) {
+    const key = `host@${hostId}`;
+    if (!profile.targets[key]) profile.targets[key] = profile.targets.host;
+    delete profile.targets.host;
+    for (const record of profile.applied) if (record.target === 'host') record.target = key;
+  }
+  profile.schema = PROFILE_SCHEMA_VERSION;
+  return profile;
 }
 
 export function newAppliedId(): string {

@@ -2,12 +2,14 @@
  * check -> propose -> apply -> verify, shared by the wizard and the batch commands. The runner is
  * the only place that writes files, runs mutating commands, restarts dockerd and rolls back.
  */
-import { unlink } from 'node:fs/promises';
+import { lstat, realpath, unlink } from 'node:fs/promises';
+import path from 'node:path';
 import type { CheckResult, Context, FileChange, Proposal, Step, Target } from './step.js';
-import { applyFileChange, readNoFollow, restoreFile, sha256, writeFileAtomic, type WrittenFile } from './change.js';
+import { applyFileChange, makeParentDirs, removeEmptyDirs, readBackup, readNoFollow, restoreFile, sha256, withTargetLock, writeFileAtomic, type WrittenFile } from './change.js';
 import { UserError, formatError } from './errors.js';
+import { critical } from './signals.js';
 import { formatScanSummary, parseScanReport, type ScanSummary } from '../report/scanners.js';
-import { newAppliedId, targetKey, type AppliedRecord, type Profile, type ProfileStore } from './profile.js';
+import { newAppliedId, targetKey, type AppliedRecord, type DaemonRecord, type Profile, type ProfileStore } from './profile.js';
 
 export interface StepRun {
   step: Step;
@@ -24,7 +26,7 @@ export async function checkStep(step: Step, ctx: Context): Promise<CheckResult> 
   } catch (err) {
     // A UserError's file and line go in the finding's own fields, not again in its message.
     const message = err instanceof UserError ? `${err.message}${err.hint ? `\n  ${err.hint}` : ''}` : formatError(err);
-    return { status: 'error', findings: [{ message, severity: 'high', ...locationOf(err) }] };
+    return { status: 'error', findings: [{ code: 'DH-CHECK-ERROR', message, severity: 'high', ...locationOf(err) }] };
   }
 }
 
@@ -41,9 +43,13 @@ export async function runStep(step: Step, ctx: Context): Promise<StepRun> {
     try {
       proposals = await step.propose(ctx, result);
     } catch (err) {
-      result.findings.push({ message: `could not compute a fix: ${formatError(err)}`, severity: 'info' });
+      result.findings.push({ code: 'DH-FIX-ERROR', message: `could not compute a fix: ${formatError(err)}`, severity: 'info' });
     }
+    // The learn sandbox writes its own copy of a host file: its diffs name that copy.
+    if (ctx.learn && proposals.length > 0) (await import('./learn.js')).nameSandboxCopies(proposals, ctx.host);
   }
+  // A finding names its fix only when that proposal is really offered this time.
+  for (const f of result.findings) if (f.fixedBy && !proposals.some((p) => p.id === f.fixedBy)) delete f.fixedBy;
   return { step, target: ctx.target, ctx, result, proposals };
 }
 
@@ -55,6 +61,13 @@ export interface DaemonControl {
   waitReady(timeoutMs: number): Promise<void>;
   /** What a restart or reload does here, shown instead of "restarting dockerd" (the learn sandbox). */
   describe?(kind: 'reload' | 'restart'): string;
+  /**
+   * Which dockerd process answers now (pid and start time), for telling a real restart from a
+   * command that restarted nothing; null when it cannot be seen. Absent: not checked.
+   */
+  identity?(): Promise<string | null>;
+  /** Settings in daemon.json that the answering daemon does not have live; absent: not checked. */
+  notLive?(): Promise<string[]>;
   /** How a proposal's commands reach the machine; absent: run them here. The learn sandbox only describes them. */
   runCommand?(argv: string[]): Promise<{ exitCode: number | undefined; stdout: string; stderr: string }>;
   /** What running a command does here, shown instead of "running ..." (the learn sandbox). */
@@ -64,6 +77,8 @@ export interface DaemonControl {
    * key docker info shows otherwise), or null when every one that can be seen is.
    */
   confirmLive?(changes: FileChange[]): Promise<string | null>;
+  /** Which daemon this is and how it is reached and restarted: stored with each change for undo. */
+  identify?(): Promise<DaemonRecord>;
 }
 
 /** Run one of a proposal's commands: through the daemon control when it routes them, else here. */
@@ -71,7 +86,8 @@ async function runAction(daemon: DaemonControl | undefined, argv: string[], maxB
   if (daemon?.runCommand) return daemon.runCommand(argv);
   // execa is loaded on first use: a check that runs no command never pays for it.
   const { execa } = await import('execa');
-  const result = await execa(argv[0]!, argv.slice(1), { reject: false, stdin: 'ignore', timeout: 10 * 60_000, ...(maxBuffer ? { maxBuffer } : {}) });
+  // Detached, as the restart is: a signal for docker-harden waits for the command instead of cutting it short.
+  const result = await execa(argv[0]!, argv.slice(1), { reject: false, stdin: 'ignore', timeout: 10 * 60_000, detached: true, ...(maxBuffer ? { maxBuffer } : {}) });
   return { exitCode: result.exitCode, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
 }
 
@@ -86,6 +102,11 @@ export interface ApplyOptions {
    * several, that the step no longer proposes this one.
    */
   recheck?: () => Promise<{ result: CheckResult; proposals: Proposal[] }>;
+  /**
+   * Proof after the files are written (`fix --verify`: build and run before and after): a reason
+   * refuses the change, and the engine restores the files.
+   */
+  verify?: (proposal: Proposal, written: WrittenFile[]) => Promise<string | null>;
   /** Progress lines for the person. */
   log?: (line: string) => void;
   readyTimeoutMs?: number;
@@ -106,7 +127,16 @@ const DEFAULT_READY_TIMEOUT = 30_000;
 
 /** Apply one proposal: validate, back up and write, run commands, restart, health-check, re-check. */
 export async function applyProposal(step: Step, target: Target, proposal: Proposal, options: ApplyOptions): Promise<ApplyOutcome> {
+  // A signal meanwhile waits for the change to be finished, checked, rolled back if need be and recorded.
+  return critical(() => applyProposalNow(step, target, proposal, options));
+}
+
+async function applyProposalNow(step: Step, target: Target, proposal: Proposal, options: ApplyOptions): Promise<ApplyOutcome> {
   const log = options.log ?? (() => undefined);
+  if (proposal.risk === 'advice') {
+    // Known to break what it changes in this case: explained, never written, whoever asks.
+    return { status: 'failed', message: 'this proposal is advice (known to break here): it is explained, never applied' };
+  }
   if (proposal.choice) {
     // A choice changes nothing on the machine: it is recorded, and there is nothing to undo.
     options.profile[proposal.choice.key] = proposal.choice.value;
@@ -124,14 +154,22 @@ export async function applyProposal(step: Step, target: Target, proposal: Propos
   }
   await options.beforeWrite?.(proposal);
 
+  // Which daemon this change is made on, asked before anything is written: undo needs it.
+  const daemonRecord = (proposal.daemon || target.kind === 'host') && options.daemon?.identify ? await options.daemon.identify() : undefined;
   const written: WrittenFile[] = [];
+  const madeDirs: string[] = [];
   try {
     for (const change of proposal.changes) {
+      if (change.before === null) {
+        // A new file (a CI workflow) gets its folders, but only inside the target's repository or folder.
+        const root = await newFileRoot(target);
+        if (root) madeDirs.push(...(await makeParentDirs(change.path, root)));
+      }
       written.push(await applyFileChange(change, options.store.backupDir));
-      log(`wrote ${change.path}`);
     }
   } catch (err) {
-    await rollbackFiles(written, log);
+    await rollbackFiles(written, options.store.backupDir, log);
+    await removeEmptyDirs(madeDirs);
     throw err;
   }
 
@@ -143,6 +181,7 @@ export async function applyProposal(step: Step, target: Target, proposal: Propos
     title: proposal.title,
     at: new Date().toISOString(),
     ...(proposal.daemon ? { daemon: proposal.daemon } : {}),
+    ...(daemonRecord ? { dockerd: daemonRecord } : {}),
     files: written.map((w) => ({ path: w.path, backup: w.backup, beforeHash: w.beforeHash, afterHash: w.afterHash })),
     commands: [],
   };
@@ -153,10 +192,12 @@ export async function applyProposal(step: Step, target: Target, proposal: Propos
     await options.store.save(options.profile);
   } catch (err) {
     options.profile.applied.pop();
-    await rollbackFiles(written, log);
+    await rollbackFiles(written, options.store.backupDir, log);
     for (const w of written) if (w.backup) await unlink(w.backup).catch(() => undefined);
     throw err;
   }
+  // Only now, with the record on disk, is anything said about the write: a closed stdout cannot lose it.
+  for (const w of written) log(`wrote ${w.path}`);
 
   for (const command of proposal.commands.filter((c) => c.run)) {
     log(options.daemon?.describeCommand?.(command.argv) ?? `running ${command.argv.join(' ')}`);
@@ -164,7 +205,7 @@ export async function applyProposal(step: Step, target: Target, proposal: Propos
     record.commands.push(command.argv);
     if (command.parse && readScan(command.parse, String(result.stdout ?? ''), log)) continue;
     if (result.exitCode !== 0) {
-      await rollbackFiles(written, log);
+      await rollbackFiles(written, options.store.backupDir, log);
       record.undone = new Date().toISOString();
       await options.store.save(options.profile);
       return {
@@ -176,6 +217,14 @@ export async function applyProposal(step: Step, target: Target, proposal: Propos
   }
   await options.store.save(options.profile);
 
+  const refused = options.verify ? await options.verify(proposal, written) : null;
+  if (refused) {
+    await rollbackFiles(written, options.store.backupDir, log);
+    record.undone = new Date().toISOString();
+    await options.store.save(options.profile);
+    return { status: 'rolled-back', record, message: `not kept: ${refused}; the previous ${written.map((w) => w.path).join(', ')} was restored` };
+  }
+
   if (proposal.daemon && options.daemon) {
     let problem = await restartAndWait(options.daemon, proposal.daemon, options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT, log);
     // Answering is not enough: what was written must be what runs, or it is not applied.
@@ -183,7 +232,7 @@ export async function applyProposal(step: Step, target: Target, proposal: Propos
     if (notLive) problem = `dockerd answers, but ${notLive}`;
     if (problem) {
       log(notLive ? `the change is not live (${notLive}); restoring the previous files` : 'dockerd did not come back; restoring the previous files');
-      await rollbackFiles(written, log);
+      await rollbackFiles(written, options.store.backupDir, log);
       record.undone = new Date().toISOString();
       await options.store.save(options.profile);
       const again = await restartAndWait(options.daemon, 'restart', options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT, log);
@@ -208,6 +257,22 @@ export async function applyProposal(step: Step, target: Target, proposal: Propos
     return { status: 'applied', record, recheck, message: `applied; confirmed by a fresh check (${left} other finding${left === 1 ? '' : 's'} of this step remain)` };
   }
   return { status: 'applied-still-failing', record, recheck, message: `applied, but the check still reports ${recheck.status}` };
+}
+
+/**
+ * Where a file target's new files may get folders: the git repository holding it, else its own
+ * folder. Host targets get none: a missing /etc/cron.d is a fact to report, not a folder to make.
+ */
+async function newFileRoot(target: Target): Promise<string | null> {
+  if (target.kind === 'host') return null;
+  const start = path.dirname(path.resolve(target.path));
+  for (let dir = start, depth = 0; depth < 64; depth++) {
+    if (await lstat(path.join(dir, '.git')).then(() => true, () => false)) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return start;
 }
 
 /** A report that is read, not a change: run the scanners, show their summaries, record nothing. */
@@ -240,8 +305,17 @@ function readScan(format: NonNullable<Proposal['commands'][number]['parse']>, st
 async function restartAndWait(daemon: DaemonControl, kind: 'reload' | 'restart', timeoutMs: number, log: (l: string) => void): Promise<string | null> {
   try {
     log(daemon.describe?.(kind) ?? `${kind === 'reload' ? 'reloading' : 'restarting'} dockerd`);
+    const before = kind === 'restart' ? await daemon.identity?.().catch(() => null) : null;
     await daemon.apply(kind);
     await daemon.waitReady(timeoutMs);
+    // A restart counts only when a new process answers: a command that restarted nothing leaves
+    // the old daemon with the old settings, and "applied" would be untrue.
+    if (before) {
+      const after = await daemon.identity!().catch(() => null);
+      if (after === before) return `dockerd was not restarted: the same process (${before}) still answers, so the new settings are not live; check the restart command`;
+    }
+    const stale = kind === 'restart' ? ((await daemon.notLive?.().catch(() => [])) ?? []) : [];
+    if (stale.length > 0) return `dockerd answers but does not have ${stale.map((k) => `"${k}"`).join(', ')} from daemon.json live`;
     log('dockerd answers');
     return null;
   } catch (err) {
@@ -249,9 +323,9 @@ async function restartAndWait(daemon: DaemonControl, kind: 'reload' | 'restart',
   }
 }
 
-async function rollbackFiles(written: WrittenFile[], log: (l: string) => void): Promise<void> {
+async function rollbackFiles(written: WrittenFile[], backupDir: string, log: (l: string) => void): Promise<void> {
   for (const w of [...written].reverse()) {
-    await restoreFile(w);
+    await restoreFile(w, backupDir);
     log(`restored ${w.path}`);
   }
 }
@@ -263,29 +337,56 @@ export interface UndoOptions {
   force?: boolean;
   log?: (line: string) => void;
   readyTimeoutMs?: number;
+  /** Every path undo writes must be inside this directory (the learn sandbox). */
+  confineTo?: string;
 }
 
-/** Undo one applied change: refuse when a file changed since (unless forced), restore, restart. */
+/**
+ * Undo one applied change. Every file of the record is verified before anything is written: its
+ * path is absolute, plain and (in the learn sandbox) inside the sandbox; its backup is this state's
+ * own and hashes to the recorded before-hash; it still holds what was written (unless forced); a
+ * file the tool created is removed only while it holds exactly what was written. The daemon must
+ * be the one the change was made on. Then the files are restored and dockerd restarted.
+ */
 export async function undoApplied(record: AppliedRecord, options: UndoOptions): Promise<string> {
+  return critical(() => undoAppliedNow(record, options));
+}
+
+async function undoAppliedNow(record: AppliedRecord, options: UndoOptions): Promise<string> {
   const log = options.log ?? (() => undefined);
   if (record.undone) throw new UserError(`change ${record.id} was already undone (${record.undone})`);
   if (record.daemon && !options.daemon) {
     throw new UserError(`undoing change ${record.id} needs dockerd to be restarted, and no way to do that was found`, 'Pass --restart-command.');
   }
+  if (record.daemon && record.dockerd?.id && options.daemon?.identify) {
+    const now = await options.daemon.identify();
+    if (now.id !== record.dockerd.id) {
+      throw new UserError(
+        `change ${record.id} was made on dockerd ${record.dockerd.id} (${record.dockerd.endpoint}), but ${now.endpoint} is dockerd ${now.id ?? '(no answer)'}; nothing was restored`,
+        `Undo it against the daemon it was made on: --docker-host ${record.dockerd.endpoint}${record.dockerd.configPath ? ` --daemon-config ${record.dockerd.configPath}` : ''}.`,
+      );
+    }
+  }
   const current = new Map<string, Buffer | null>();
   for (const file of record.files) {
+    await verifyRecordedFile(record, file, options);
     const bytes = await readNoFollow(file.path);
     current.set(file.path, bytes);
-    if (!options.force && (bytes === null || sha256(bytes) !== file.afterHash)) {
+    const hash = bytes === null ? null : sha256(bytes);
+    if (file.backup === null && bytes !== null && hash !== file.afterHash) {
+      throw new UserError(`was created by docker-harden but changed since; undo removes only what it wrote, so nothing was restored`, 'Remove it yourself if it should go.', file.path);
+    }
+    if (!options.force && hash !== file.afterHash) {
       throw new UserError(
         'was changed since docker-harden wrote it; undo would lose those edits, so nothing was restored',
         `Look at it, then run \`docker-harden undo ${record.id} --force\` to restore the backup anyway.`,
         file.path,
       );
     }
+    if (file.backup !== null) await readBackup(file, options.store.backupDir);
   }
   for (const file of [...record.files].reverse()) {
-    await restoreFile(file);
+    await restoreFile(file, options.store.backupDir, { force: options.force });
     log(`restored ${file.path}`);
   }
   if (record.daemon && options.daemon) {
@@ -294,7 +395,7 @@ export async function undoApplied(record: AppliedRecord, options: UndoOptions): 
       // The old configuration does not start any more: put the newer one back.
       for (const file of record.files) {
         const bytes = current.get(file.path);
-        if (bytes) await writeFileAtomic(file.path, bytes);
+        if (bytes) await withTargetLock(file.path, () => writeFileAtomic(file.path, bytes));
       }
       const again = await restartAndWait(options.daemon, 'restart', options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT, log);
       throw new UserError(
@@ -304,6 +405,64 @@ export async function undoApplied(record: AppliedRecord, options: UndoOptions): 
     }
   }
   record.undone = new Date().toISOString();
+  forgetDecisions(options.profile, record);
   await options.store.save(options.profile);
   return `undid ${record.title ?? record.proposal} (${record.step})`;
+}
+
+/** After an undo the step is undecided again: the wizard resumes there, and the next fix offers it. */
+function forgetDecisions(profile: Profile, record: AppliedRecord): void {
+  const decisions = profile.targets[record.target];
+  const decision = decisions?.[record.step];
+  if (decision && (decision.applied?.includes(record.id) || decision.status === 'done')) delete decisions[record.step];
+}
+
+/** Host files the host steps write, besides the daemon's own daemon.json. */
+const HOST_FILES = ['/etc/environment', '/etc/profile', '/etc/bash.bashrc', '/etc/zsh/zshenv', '/etc/zsh/zshrc', '/etc/cron.d/docker-harden-scan', '/etc/apt/sources.list.d/falcosecurity.list'];
+const HOST_DIRS = ['/etc/docker/', '/etc/systemd/system/docker.service.d/', '/etc/systemd/system/docker.socket.d/', '/etc/audit/rules.d/'];
+
+/**
+ * Whether a step could have changed `file` for the record's target: a Dockerfile or compose target
+ * changes its own file and its repository's CI files (.github/, .gitlab-ci.yml in a folder above
+ * it); a host change made on a known daemon, that daemon's config file and the host files the host
+ * steps own. Older host records (no daemon named) are judged by the other checks alone.
+ */
+function belongsToTarget(record: AppliedRecord, file: string): boolean {
+  const kind = record.target.slice(0, record.target.indexOf(':'));
+  if (kind === 'dockerfile' || kind === 'compose') {
+    const own = record.target.slice(kind.length + 1);
+    if (file === own) return true;
+    for (let dir = path.dirname(own); ; dir = path.dirname(dir)) {
+      if (file.startsWith(path.join(dir, '.github') + path.sep) || file === path.join(dir, '.gitlab-ci.yml')) return true;
+      if (dir === path.dirname(dir)) return false;
+    }
+  }
+  if (!record.dockerd) return true;
+  return file === record.dockerd.configPath || HOST_FILES.includes(file) || HOST_DIRS.some((d) => file.startsWith(d));
+}
+
+/** A record's file entry must name a plain absolute path that this undo may write. */
+async function verifyRecordedFile(record: AppliedRecord, file: AppliedRecord['files'][number], options: UndoOptions): Promise<void> {
+  if (!path.isAbsolute(file.path) || path.normalize(file.path) !== file.path) {
+    throw new UserError(`change ${record.id} names "${file.path}", which is not a plain absolute path; nothing was restored`, 'The progress profile was edited: check it.');
+  }
+  const stateDir = path.resolve(options.store.stateDir);
+  if (file.path === stateDir || file.path.startsWith(stateDir + path.sep)) {
+    throw new UserError(`change ${record.id} names a file inside the state directory; nothing was restored`, 'The progress profile was edited: check it.', file.path);
+  }
+  if (!belongsToTarget(record, file.path)) {
+    throw new UserError(
+      `change ${record.id} (${record.step}) was made for ${record.target.replace(/^(dockerfile|compose):/, '')}, but names ${file.path}, which that step does not change there; nothing was restored`,
+      'The progress profile was edited: check it.',
+      file.path,
+    );
+  }
+  if (options.confineTo) {
+    const root = await realpath(options.confineTo);
+    const parent = await realpath(path.dirname(file.path)).catch(() => null);
+    const rel = parent === null ? '..' : path.relative(root, parent);
+    if (rel.startsWith('..') || path.isAbsolute(rel)) {
+      throw new UserError('is outside the learn sandbox; undo in the sandbox writes only inside it, so nothing was restored', 'The sandbox profile was edited: check it.', file.path);
+    }
+  }
 }

@@ -59,11 +59,37 @@ export function parseListenStream(value: string): TcpAddress | null {
   return classify(m[1]!, Number(m[2]));
 }
 
+export interface DaemonTlsMode {
+  /** TLS is on: `tls` true, or `tlsverify` set at all (moby turns TLS on for either value). */
+  on: boolean;
+  /** Client certificates are required. */
+  verify: boolean;
+  /** Verification comes from moby's default (tlsverify unset, TLS on, a CA given), not from a setting. */
+  implicitVerify: boolean;
+  /** `tlsverify` was set to false explicitly. */
+  verifyOff: boolean;
+}
+
+/**
+ * TLS as dockerd applies it: setting tlsverify (true or false) turns TLS on, and an unset tlsverify
+ * follows tls, so `--tls --tlscacert ca.pem` alone requires client certificates.
+ */
+export function daemonTlsMode(view: DaemonView): DaemonTlsMode {
+  const verify = effectiveDaemonSetting(view, 'tlsverify');
+  const tls = effectiveDaemonSetting(view, 'tls');
+  const ca = effectiveDaemonSetting(view, 'tlscacert');
+  const hasCa = typeof ca.value === 'string' && ca.value !== '';
+  const on = tls.value === true || !verify.isDefault;
+  if (!verify.isDefault) return { on, verify: verify.value === true, implicitVerify: false, verifyOff: verify.value !== true };
+  const implicitVerify = on && hasCa;
+  return { on, verify: implicitVerify, implicitVerify, verifyOff: false };
+}
+
 /** Every TCP endpoint dockerd is told to listen on, and where each is set. */
 export function tcpEndpoints(view: DaemonView): TcpEndpoint[] {
   const out: TcpEndpoint[] = [];
   const hosts = effectiveDaemonSetting(view, 'hosts');
-  const tls = effectiveDaemonSetting(view, 'tls').value === true || effectiveDaemonSetting(view, 'tlsverify').value === true;
+  const tls = daemonTlsMode(view).on;
   if (hosts.file && Array.isArray(hosts.file.value)) {
     (hosts.file.value as unknown[]).forEach((raw, index) => {
       const addr = typeof raw === 'string' ? parseDaemonTcpHost(raw, tls) : null;

@@ -287,7 +287,8 @@ export function liveInfo(base: DockerInfo, config: Record<string, unknown>, base
   info.RegistryConfig = registry;
 
   const warnings = [...((base.Warnings as string[] | undefined) ?? [])];
-  const tls = config.tlsverify === true || config.tls === true;
+  // Setting tlsverify at all (true or false) turns TLS on in dockerd.
+  const tls = 'tlsverify' in config || config.tls === true;
   for (const host of (config.hosts as string[] | undefined) ?? []) {
     if (host.startsWith('tcp://') && !tls) warnings.push(TCP_WARNING(host.replace(/^tcp:/, 'http:')));
   }

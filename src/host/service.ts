@@ -15,6 +15,8 @@ import {
   describeConflict,
   keyUnsupportedBy,
   notLiveKeys,
+  effectiveDaemonSetting,
+  loadDaemonView,
   parseDaemonConfig,
   startProblems,
   viewFlags,
@@ -49,7 +51,9 @@ function isSystemSocket(endpoint: string): boolean {
 async function runOrFail(argv: string[], what: string): Promise<void> {
   // execa is loaded on first use: a check that runs no command never pays for it.
   const { execa } = await import('execa');
-  const result = await execa(argv[0]!, argv.slice(1), { reject: false, stdin: 'ignore', timeout: 5 * 60_000 });
+  // Its own process group: a Ctrl-C or a hang-up meant for docker-harden must not stop a restart
+  // half-way (dockerd stopped, not yet started); docker-harden waits for it instead.
+  const result = await execa(argv[0]!, argv.slice(1), { reject: false, stdin: 'ignore', timeout: 5 * 60_000, detached: true });
   if (result.exitCode !== 0) {
     const out = String(result.stderr || result.stdout).trim().slice(0, 500);
     throw new Error(`${what} \`${argv.join(' ')}\` failed (exit ${result.exitCode ?? 'killed'})${out ? `: ${out}` : ''}`);
@@ -86,7 +90,13 @@ export function createDaemonControl(options: ServiceOptions): DaemonControl | un
   // afterwards mean it exited, and waitReady may give up early instead of waiting out the bound.
   let processKnown = false;
 
+  const restartCommand = options.restartCommand ?? (manager === 'systemd' ? 'systemctl restart docker' : manager === 'openrc' ? 'rc-service docker restart' : 'service docker restart');
   return {
+    async identify() {
+      const [config, info] = await Promise.all([host.daemonConfig().catch(() => null), host.info().catch(() => null)]);
+      const id = info && typeof info.ID === 'string' && info.ID ? info.ID : undefined;
+      return { endpoint: host.endpoint, ...(config ? { configPath: config.path } : {}), restartCommand, ...(id ? { id } : {}) };
+    },
     async apply(kind) {
       processKnown = (await host.daemonProcess().catch(() => null)) !== null;
       if (kind === 'reload') {
@@ -123,6 +133,16 @@ export function createDaemonControl(options: ServiceOptions): DaemonControl | un
       host.refresh?.();
       const wrong = notLiveKeys(parse(change.before), parse(change.after), await host.info());
       return wrong.length > 0 ? wrong.join('; ') : null;
+    },
+    async identity() {
+      host.refresh?.();
+      const proc = await host.daemonProcess().catch(() => null);
+      return proc ? `pid ${proc.pid}${proc.startedMs !== undefined ? `, started ${new Date(proc.startedMs).toISOString()}` : ''}` : null;
+    },
+    async notLive() {
+      host.refresh?.();
+      const view = await loadDaemonView(host);
+      return Object.keys(view.config.value).filter((key) => effectiveDaemonSetting(view, key).pending);
     },
     async waitReady(timeoutMs) {
       const deadline = Date.now() + timeoutMs;

@@ -1,9 +1,11 @@
 /** Plain-text rendering of check results, for terminals and logs. */
+import type { DecidedRun } from '../core/repoconfig.js';
 import type { StepRun } from '../core/runner.js';
 import type { Status } from '../core/step.js';
 import { unifiedDiff } from '../core/change.js';
 import { colorDiff, type Palette } from './color.js';
 import { safeLine, safeText } from '../core/sanitize.js';
+import { counted } from '../core/suggest.js';
 
 export const STATUS_MARK: Record<Status, string> = {
   pass: '✔',
@@ -36,13 +38,20 @@ export function renderRun(run: StepRun, p: Palette, withDiffs: boolean): string 
   lines.push(`${statusLabel(run.result.status, p)}  ${p.bold(`${run.step.meta.order}. ${run.step.meta.title}`)} ${p.dim(`[${run.step.meta.id}] ${target}`)}`);
   for (const f of run.result.findings) {
     const where = f.file ? `${safeLine(f.file)}${f.line ? `:${f.line}` : ''}: ` : '';
-    lines.push(`    ${p.dim(`[${f.severity}]`)} ${where}${safeText(f.message)}`);
+    lines.push(`    ${p.dim(`[${f.severity}]`)} ${p.bold(f.code)} ${where}${safeText(f.message)}`);
     if (f.evidence) lines.push(`        ${p.dim(safeText(f.evidence))}`);
+  }
+  const decided = run as DecidedRun;
+  if (decided.skipped) lines.push(`    ${p.dim(`skipped: ${safeText(decided.skipped.reason)} (${safeLine(decided.skipped.source)})`)}`);
+  for (const f of decided.suppressed ?? []) {
+    if (decided.skipped) continue;
+    const where = f.file ? `${safeLine(f.file)}${f.line ? `:${f.line}` : ''}: ` : '';
+    lines.push(`    ${p.dim(`suppressed: [${f.severity}] ${f.code} ${where}${safeText(f.message)} (${safeText(f.suppression.reason)}; ${safeLine(f.suppression.source)})`)}`);
   }
   for (const note of run.result.notes ?? []) lines.push(`    ${p.dim(safeText(note))}`);
   if (withDiffs) {
     for (const proposal of run.proposals) {
-      lines.push(`    ${p.cyan('fix:')} ${safeLine(proposal.title)} ${p.dim(`(${run.step.meta.id}:${proposal.id})`)}`);
+      lines.push(`    ${p.cyan('fix:')} ${safeLine(proposal.title)} ${p.dim(`(${run.step.meta.id}:${proposal.id})`)} ${proposal.risk === 'safe' ? p.green(`[${proposal.risk}]`) : p.yellow(`[${proposal.risk}]`)}`);
       for (const w of proposal.warnings) lines.push(`      ${p.yellow('warning:')} ${safeText(w)}`);
       for (const change of proposal.changes) lines.push(indent(colorDiff(safeText(unifiedDiff(change)), p).trimEnd(), 6));
       for (const c of proposal.commands) lines.push(`      ${c.run ? '$' : '#'} ${c.argv.map(quoteArg).join(' ')}${c.asUser ? p.dim(`   (as ${safeLine(c.asUser)})`) : ''}`);
@@ -57,7 +66,7 @@ export function renderSummary(runs: StepRun[], p: Palette): string {
   const parts = (['pass', 'fail', 'warn', 'info', 'not-applicable', 'error'] as Status[])
     .filter((s) => counts.get(s))
     .map((s) => `${counts.get(s)} ${s}`);
-  return p.bold(`${runs.length} checks: ${parts.join(', ')}`);
+  return p.bold(`${counted(runs.length, 'check')}: ${parts.join(', ')}`);
 }
 
 function indent(text: string, n: number): string {

@@ -41,7 +41,7 @@ export interface EffectRunner {
   idle(): Promise<void>;
 }
 
-export function createEffectRunner(walk: Walk, dispatch: (action: Action) => void, onExit: () => void): EffectRunner {
+export function createEffectRunner(walk: Walk, dispatch: (action: Action) => void, onExit: (code: number) => void): EffectRunner {
   let chain: Promise<void> = Promise.resolve();
   const perform = async (effect: Effect): Promise<void> => {
     switch (effect.kind) {
@@ -84,10 +84,11 @@ export function createEffectRunner(walk: Walk, dispatch: (action: Action) => voi
       case 'decide': {
         const decision = await walk.decide(effect.index, effect.decision);
         dispatch({ type: 'decision-saved', index: effect.index, decision });
+        if (effect.repository && effect.decision.reason) await walk.skipInRepository(effect.index, effect.decision.reason);
         return;
       }
       case 'exit':
-        onExit();
+        onExit(effect.code);
         return;
     }
   };
@@ -96,7 +97,7 @@ export function createEffectRunner(walk: Walk, dispatch: (action: Action) => voi
       chain = chain.then(() =>
         perform(effect).catch((err: unknown) => {
           dispatch({ type: 'effect-failed', message: formatError(err) });
-          if (effect.kind === 'exit') onExit();
+          if (effect.kind === 'exit') onExit(effect.code);
         }),
       );
     },

@@ -11,7 +11,8 @@ export function offerAnswer(input: string, key: KeyInfo): boolean | undefined {
   return undefined;
 }
 
-export function Offer(props: { question: string; color: boolean; onAnswer: (yes: boolean) => void }) {
+/** `interrupted`: the answer was Ctrl+C, which ends the run with exit code 130. */
+export function Offer(props: { question: string; color: boolean; onAnswer: (yes: boolean, interrupted: boolean) => void }) {
   const { exit } = useApp();
   const [answer, setAnswer] = useState<boolean | undefined>(undefined);
   // Keys can arrive before the re-render: the first answer is kept in a ref, not only in state.
@@ -22,7 +23,7 @@ export function Offer(props: { question: string; color: boolean; onAnswer: (yes:
     if (yes === undefined) return;
     answered.current = true;
     setAnswer(yes);
-    props.onAnswer(yes);
+    props.onAnswer(yes, Boolean(key.ctrl) && input === 'c');
     setTimeout(exit, 0);
   });
   return (

@@ -5,9 +5,11 @@
  * actions. Keys are interpreted here, so what a key does on each screen is unit-tested; in
  * particular only y/Y, or Enter on "Yes", confirms a change: a stray digit does nothing.
  */
-import type { CheckResult, Proposal, Reference, Status, StepId } from '../core/step.js';
+import { canApply, type CheckResult, type Proposal, type Reference, type Status, type StepId } from '../core/step.js';
 import type { Decision } from '../core/profile.js';
 import type { NewDecision } from '../core/walk.js';
+import { sandboxOutcome } from '../core/learn.js';
+import { UNBOUNDED, maxScroll, pageSize, type Viewport, type WizardInfo } from './layout.js';
 
 export interface ItemView {
   id: StepId;
@@ -44,8 +46,9 @@ export type Effect =
   /** `recheck`: the person asked; `refresh`: files changed since the step was checked. */
   | { kind: 'check'; index: number; why: 'recheck' | 'refresh' }
   | { kind: 'apply'; index: number; proposal: Proposal }
-  | { kind: 'decide'; index: number; decision: NewDecision }
-  | { kind: 'exit' };
+  /** `repository`: the skip is also written into the repository's .docker-harden.yaml. */
+  | { kind: 'decide'; index: number; decision: NewDecision; repository?: boolean }
+  | { kind: 'exit'; code: number };
 
 export interface Notice {
   tone: 'good' | 'bad' | 'info';
@@ -67,6 +70,8 @@ export interface WizardState {
   confirmYes: boolean;
   /** The skip reason being typed. */
   reason: string;
+  /** On the reason screen: save the skip for the repository (.docker-harden.yaml), not only here. Tab toggles. */
+  skipForRepository: boolean;
   loading: { index: number; total: number; id?: string };
   notice?: Notice;
   /** Progress lines while a change is applied. */
@@ -81,6 +86,14 @@ export interface WizardState {
    * files that have changed since: it is checked again before it is shown.
    */
   changes: number;
+  /** The first row of the scrollable pane on screen; back to 0 when the screen or step changes. */
+  scroll: number;
+  /** The terminal's size, for the bounded layout (unbounded when unknown). */
+  viewport: Viewport;
+  /** What the summary and confirmation show besides the state (the undo command, the sandbox). */
+  info: WizardInfo;
+  /** Ctrl-C ended the run: it exits 130. */
+  interrupted: boolean;
   effects: Effect[];
 }
 
@@ -98,6 +111,10 @@ export interface KeyInfo {
   ctrl?: boolean;
   meta?: boolean;
   shift?: boolean;
+  pageUp?: boolean;
+  pageDown?: boolean;
+  home?: boolean;
+  end?: boolean;
 }
 
 export type Action =
@@ -118,6 +135,7 @@ export type Action =
     }
   | { type: 'decision-saved'; index: number; decision: Decision }
   | { type: 'effect-failed'; message: string }
+  | { type: 'resize'; rows: number; cols: number }
   | { type: 'effects-taken'; count: number };
 
 export type ChoiceId = 'apply' | 'done' | 'next' | 'skip' | 'later' | 'recheck' | 'explain' | 'quit';
@@ -153,6 +171,8 @@ const CHOICE_KEY: Record<ChoiceId, string> = {
 export interface InitOptions {
   items: ItemView[];
   stopOnPassing?: boolean;
+  viewport?: Viewport;
+  info?: WizardInfo;
 }
 
 export function initialState(options: InitOptions): WizardState {
@@ -165,12 +185,17 @@ export function initialState(options: InitOptions): WizardState {
     proposalIndex: 0,
     confirmYes: false,
     reason: '',
+    skipForRepository: false,
     loading: { index: 0, total: options.items.length },
     log: [],
     applied: [],
     stopOnPassing: options.stopOnPassing ?? false,
     back: 'step',
     changes: 0,
+    scroll: 0,
+    viewport: options.viewport ?? UNBOUNDED,
+    info: options.info ?? { profile: '', undoCommand: 'docker-harden undo' },
+    interrupted: false,
     effects: [{ kind: 'check-all' }],
   };
 }
@@ -181,7 +206,7 @@ export function isPassing(status: Status | undefined): boolean {
 
 /** A proposal the engine can carry out (a file change or a command it runs), not only shown commands. */
 export function isApplicable(proposal: Proposal | undefined): proposal is Proposal {
-  return Boolean(proposal && (proposal.changes.length > 0 || proposal.commands.some((c) => c.run)));
+  return Boolean(proposal && canApply(proposal));
 }
 
 /** Done or skipped (from this run or an earlier one); a passing step too, unless every step is walked. */
@@ -247,21 +272,45 @@ function advance(state: WizardState, notice?: Notice): WizardState {
   return showStep(state, next, notice);
 }
 
-function quit(state: WizardState): WizardState {
-  return { ...state, screen: 'quit', effects: queue(state, { kind: 'exit' }) };
+function quit(state: WizardState, interrupted = false): WizardState {
+  return { ...state, screen: 'quit', interrupted, effects: queue(state, { kind: 'exit', code: interrupted ? 130 : 0 }) };
 }
 
 /** Record a decision for the current step (shown at once, saved by the `decide` effect) and go on. */
-function decide(state: WizardState, decision: NewDecision, notice?: Notice): WizardState {
+function decide(state: WizardState, decision: NewDecision, notice?: Notice, repository = false): WizardState {
   const index = state.current;
   const shown: Decision = { status: decision.status, at: '' };
   if (decision.reason !== undefined) shown.reason = decision.reason;
   if (decision.proposal !== undefined) shown.proposal = decision.proposal;
   const items = withItem(state, index, { decision: shown, decidedNow: true });
-  return advance({ ...state, items, effects: queue(state, { kind: 'decide', index, decision }) }, notice);
+  return advance({ ...state, items, effects: queue(state, { kind: 'decide', index, decision, ...(repository ? { repository } : {}) }) }, notice);
 }
 
 export function reducer(state: WizardState, action: Action): WizardState {
+  const next = step(state, action);
+  // A new screen, step or fix starts at the top of its pane.
+  if (next.screen !== state.screen || next.current !== state.current || next.proposalIndex !== state.proposalIndex) return next.scroll === 0 ? next : { ...next, scroll: 0 };
+  return next;
+}
+
+/** Scroll the pane to `to`, kept between the top and the last row that still fills the pane. */
+function scrollTo(state: WizardState, to: number): WizardState {
+  const scroll = Math.min(Math.max(0, to), maxScroll(state, state.info, state.viewport));
+  return scroll === state.scroll ? state : { ...state, scroll };
+}
+
+/** PgUp/PgDn/Home/End on every screen with a pane; ↑↓ too where they choose nothing else. */
+function scrollKey(state: WizardState, key: KeyInfo, arrows: boolean): WizardState | undefined {
+  if (key.pageDown) return scrollTo(state, state.scroll + pageSize(state, state.info, state.viewport));
+  if (key.pageUp) return scrollTo(state, state.scroll - pageSize(state, state.info, state.viewport));
+  if (key.home) return scrollTo(state, 0);
+  if (key.end) return scrollTo(state, Number.MAX_SAFE_INTEGER);
+  if (arrows && key.downArrow) return scrollTo(state, state.scroll + 1);
+  if (arrows && key.upArrow) return scrollTo(state, state.scroll - 1);
+  return undefined;
+}
+
+function step(state: WizardState, action: Action): WizardState {
   switch (action.type) {
     case 'check-started':
       return { ...state, loading: { index: action.index, total: state.items.length, id: state.items[action.index]?.id } };
@@ -313,11 +362,14 @@ export function reducer(state: WizardState, action: Action): WizardState {
       const applied = action.applied ? [...state.applied, action.applied] : state.applied;
       const next = { ...state, items, applied, changes, current: action.index };
       const title = state.items[action.index]?.title ?? '';
+      const proposal = state.items[action.index]?.proposals[state.proposalIndex];
+      // In the learn sandbox nothing real changed: the message says what was written and what was only simulated.
+      const message = state.info.sandbox && proposal ? sandboxOutcome(action.message, proposal) : action.message;
       if (action.decision?.status === 'done') {
-        return advance(next, { tone: 'good', text: `${title}: ${action.message}` });
+        return advance(next, { tone: 'good', text: `${title}: ${message}` });
       }
       const tone = action.status === 'failed' || action.status === 'rolled-back' ? 'bad' : 'info';
-      return showStep(next, action.index, { tone, text: `${title}: ${action.message}` });
+      return showStep(next, action.index, { tone, text: `${title}: ${message}` });
     }
     case 'decision-saved':
       return { ...state, items: withItem(state, action.index, { decision: action.decision }) };
@@ -325,6 +377,8 @@ export function reducer(state: WizardState, action: Action): WizardState {
       return { ...state, screen: state.screen === 'applying' ? 'step' : state.screen, notice: { tone: 'bad', text: action.message } };
     case 'effects-taken':
       return { ...state, effects: state.effects.slice(action.count) };
+    case 'resize':
+      return scrollTo({ ...state, viewport: { rows: action.rows, cols: action.cols } }, state.scroll);
     case 'key':
       return onKey(state, action.input, action.key);
   }
@@ -340,7 +394,9 @@ function onKey(state: WizardState, input: string, key: KeyInfo): WizardState {
     return state;
   }
   if (state.screen === 'quit') return state;
-  if (isCtrlC(input, key)) return quit(state);
+  if (isCtrlC(input, key)) return quit(state, true);
+  const scrolled = scrollKey(state, key, state.screen === 'explain' || state.screen === 'summary');
+  if (scrolled) return scrolled;
   switch (state.screen) {
     case 'loading':
     case 'refresh':
@@ -394,7 +450,7 @@ function choose(state: WizardState, id: ChoiceId): WizardState {
       if (state.stopOnPassing) return decide(state, { status: 'done' });
       return advance({ ...state, items: withItem(state, state.current, { decidedNow: true }) });
     case 'skip':
-      return { ...state, screen: 'reason', reason: '', notice: undefined };
+      return { ...state, screen: 'reason', reason: '', skipForRepository: false, notice: undefined };
     case 'later':
       return decide(state, { status: 'later' }, { tone: 'info', text: `${item.title}: later. The next run starts with it.` });
     case 'recheck':
@@ -425,14 +481,19 @@ function onReasonKey(state: WizardState, input: string, key: KeyInfo): WizardSta
     const reason = state.reason.trim();
     if (!reason) return { ...state, notice: { tone: 'bad', text: 'Type why you skip this step (it is kept in the profile), or press Esc to go back.' } };
     const item = state.items[state.current]!;
-    return decide(state, { status: 'skipped', reason }, { tone: 'info', text: `${item.title}: skipped (${reason}).` });
+    const where = state.skipForRepository ? ' for the repository, in .docker-harden.yaml' : '';
+    return decide(state, { status: 'skipped', reason }, { tone: 'info', text: `${item.title}: skipped${where} (${reason}).` }, state.skipForRepository);
   }
+  if (key.tab) return { ...state, skipForRepository: !state.skipForRepository };
   if (key.backspace || key.delete) return { ...state, reason: [...state.reason].slice(0, -1).join('') };
   if (key.ctrl && input === 'u') return { ...state, reason: '' };
   if (key.ctrl || key.meta || key.upArrow || key.downArrow || key.leftArrow || key.rightArrow || key.tab) return state;
-  // A paste arrives as one chunk; keep its printable characters, one line.
-  const text = input.replace(/[\u0000-\u001f\u007f]/g, '');
-  return text ? { ...state, reason: state.reason + text, notice: undefined } : state;
+  // A paste arrives as one chunk, with its Enter when one was copied: the text up to the first
+  // line break is taken whole, and the break saves it as Enter would.
+  const brk = input.search(/[\r\n]/);
+  const text = (brk >= 0 ? input.slice(0, brk) : input).replace(/[\u0000-\u001f\u007f]/g, '');
+  const typed = text ? { ...state, reason: state.reason + text, notice: undefined } : state;
+  return brk >= 0 ? onReasonKey(typed, '', { return: true }) : typed;
 }
 
 function onListKey(state: WizardState, input: string, key: KeyInfo): WizardState {

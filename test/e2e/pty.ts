@@ -13,6 +13,10 @@ export const KEY = {
   right: '\u001b[C',
   backspace: '\u007f',
   ctrlC: '\u0003',
+  pageUp: '\u001b[5~',
+  pageDown: '\u001b[6~',
+  home: '\u001b[H',
+  end: '\u001b[F',
 };
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -37,6 +41,10 @@ export interface PtyRun {
   matched(): string;
   press(...keys: string[]): Promise<void>;
   type(text: string): Promise<void>;
+  /** Write `text` in one piece, as a terminal delivers a paste. */
+  paste(text: string): Promise<void>;
+  /** Resize the pseudo-terminal: the child gets SIGWINCH and its stdout a 'resize'. */
+  resize(cols: number, rows: number): void;
   exited: Promise<number>;
   kill(): void;
 }
@@ -108,6 +116,13 @@ export function spawnCli(args: string[], options: { cwd?: string; env?: Record<s
         await sleep(15);
       }
       await sleep(100);
+    },
+    async paste(text) {
+      term.write(text);
+      await sleep(100);
+    },
+    resize(cols, rows) {
+      term.resize(cols, rows);
     },
     exited,
     kill() {

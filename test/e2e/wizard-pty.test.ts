@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync, readdirSync } fro
 import os from 'node:os';
 import path from 'node:path';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
-import { spawnCli, KEY, type PtyRun } from './pty.js';
+import { spawnCli, sleep, KEY, type PtyRun } from './pty.js';
 
 const STEPS = 'non-root-user,slim-base-image,multi-stage-build';
 const NO_DAEMON = 'unix:///nonexistent/docker-harden-test.sock';
@@ -251,9 +251,11 @@ describe('wizard in a real terminal', () => {
     let applied = 0;
     let skipped = 0;
     const outcomes: string[] = [];
+    const confirms: string[] = [];
+    let undoCommand = '';
     try {
       for (let guard = 0; guard < 100; guard++) {
-        const seen = await run.waitFor(/↑↓ Enter[^\n]*q quit|Enter or q exit/, 30_000);
+        const seen = await run.waitFor(/↑↓ Enter[\s\S]*?q quit|Enter or q exit/, 30_000);
         if (seen.endsWith('Enter or q exit')) break;
         const upTo = run.matched();
         const screen = upTo.slice(upTo.lastIndexOf('docker-harden ·'));
@@ -262,10 +264,16 @@ describe('wizard in a real terminal', () => {
         if (screen.includes('Apply  (a)') && !visited.has(position)) {
           visited.add(position);
           await run.press('a');
-          await run.waitFor('Apply this change?');
+          confirms.push(await run.waitFor('Apply this change?'));
           await run.press('y');
-          const outcome = await run.waitFor(/[^\n]*(applied|failed|restored|Nothing was changed)[^\n]*/);
-          outcomes.push(`${position} ${outcome.split('\n').slice(-4).join(' / ')}`);
+          const outcome = await run.waitFor(/[^\n]*(in the learn sandbox|failed|restored|Nothing was changed)[^\n]*/);
+          // The notice may wrap to a second row: read on (without consuming) until the screen's keys are drawn.
+          let after = '';
+          for (let wait = 0; wait < 500 && !/q quit|Enter or q exit/.test(after); wait++) {
+            await sleep(30);
+            after = run.text().slice(run.matched().length);
+          }
+          outcomes.push(`${position} ${outcome.split('\n').slice(-4).join(' / ')} ${after.split('\n')[1] ?? ''}`.replace(/\s+/g, ' '));
           applied++;
         } else if (screen.includes('Next step  (n)')) {
           await run.press('n');
@@ -282,6 +290,7 @@ describe('wizard in a real terminal', () => {
       }
       const summary = run.text().slice(run.text().lastIndexOf('Summary'));
       expect(summary).toMatch(/Everything happened in the sandbox/);
+      undoCommand = /To undo, newest first: (docker-harden undo [^\n]*?) \(add --list/.exec(summary.replace(/\n(?! )/g, ' '))?.[1] ?? '';
       await run.press(KEY.enter);
       await run.waitFor('Progress is saved. Every step is done, skipped or passes.');
       expect(await finish(run)).toBe(0);
@@ -297,7 +306,19 @@ describe('wizard in a real terminal', () => {
     const profile = profileOf(path.join(sandbox, '.docker-harden'));
     // Each step is checked again after an earlier change, so no diff is stale when applied.
     expect(outcomes.join('\n')).not.toMatch(/changed since it was checked/);
-    expect(profile.applied.length, outcomes.join('\n')).toBe(outcomes.filter((o) => /: applied/.test(o)).length);
+    expect(profile.applied.length, outcomes.join('\n')).toBe(outcomes.filter((o) => /the sandbox copy was written|nothing was written/.test(o)).length);
     for (const record of profile.applied) for (const f of record.files) expect(f.path.startsWith(sandbox)).toBe(true);
+    // What the sandbox did is said as such: never a bare "applied", the copies named, the simulated labelled.
+    expect(outcomes.join('\n')).not.toMatch(/applied; the check now passes/);
+    expect(outcomes.some((o) => /simulated in the learn sandbox/.test(o)), outcomes.join('\n')).toBe(true);
+    for (const c of confirms.filter((c) => /Writes/.test(c))) {
+      expect(c.replace(/\s+/g, ' ')).toContain(`Writes the sandbox copy ${sandbox}`);
+      expect(c).not.toMatch(/^\s*--- \/etc\//m);
+    }
+    // The undo command the summary suggests works in the sandbox.
+    expect(undoCommand).toBe(`docker-harden undo --sandbox ${sandbox}`);
+    const list = await runCli([...undoCommand.split(' ').slice(1), '--list'], { cwd, env: { DOCKER_HOST: NO_DAEMON, HOME: home } });
+    expect(list.exitCode, list.stderr).toBe(0);
+    expect(list.stdout).toContain(profile.applied.at(-1)!.step);
   }, 240_000);
 });

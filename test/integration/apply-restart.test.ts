@@ -52,9 +52,11 @@ describe.skipIf(!hasDockerd)('fix --host on a real dockerd: apply, restart, obse
   afterAll(async () => d?.stop(), 60_000);
 
   it('applies icc, no-new-privileges, live-restore, userland-proxy and log rotation, and they are live', async () => {
+    // A running container with no restart policy: it survives only if live-restore is on before the first restart.
+    await d.docker(['run', '-d', '--name', 'keeps-running', '--network', 'none', 'dh-apply:bb', 'sleep', '100000']);
     const pidBefore = d.pid();
     const only = ['icc', 'no-new-privileges', 'live-restore', 'userland-proxy', 'log-opts'].map((id) => `scan-host-config:${id}`).join(',');
-    const r = await runCli(['fix', '--host', '--only', only, '--yes', ...cliArgs(d, state)], { timeoutMs: 400_000 });
+    const r = await runCli(['fix', '--host', '--only', only, '--yes', '--include-review', ...cliArgs(d, state)], { timeoutMs: 400_000 });
     expect(r.stdout).toContain(`wrote ${d.configPath}`);
     expect(r.stdout).toContain('restarting dockerd');
     expect(r.stdout).toContain('reloading dockerd');
@@ -73,6 +75,8 @@ describe.skipIf(!hasDockerd)('fix --host on a real dockerd: apply, restart, obse
       'log-opts': { 'max-size': '10m', 'max-file': '3' },
     });
     expect(d.pid()).not.toBe(pidBefore);
+    expect((await d.docker(['inspect', '-f', '{{.State.Running}}', 'keeps-running'])).stdout.trim()).toBe('true');
+    await d.docker(['rm', '-f', 'keeps-running']);
 
     // Live: no_new_privs in a new container, live-restore in docker info, rotation on new containers.
     const status = await d.docker(['run', '--rm', '--network', 'none', 'dh-apply:bb', 'grep', 'NoNewPrivs', '/proc/self/status']);
@@ -90,7 +94,10 @@ describe.skipIf(!hasDockerd)('fix --host on a real dockerd: apply, restart, obse
 
     // Each change is in the profile with a backup, and can be undone.
     const profile = JSON.parse(readFileSync(path.join(state, 'profile.json'), 'utf8'));
-    expect(profile.applied.map((a: { proposal: string }) => a.proposal)).toEqual(['icc', 'log-opts', 'no-new-privileges', 'live-restore', 'userland-proxy']);
+    // Applied in order of impact: live-restore (a reload) before everything that restarts dockerd.
+    const order = profile.applied.map((a: { proposal: string }) => a.proposal);
+    expect(order[0]).toBe('live-restore');
+    expect([...order].sort()).toEqual(['icc', 'live-restore', 'log-opts', 'no-new-privileges', 'userland-proxy']);
   }, 420_000);
 
   it('a key set both as a flag and in the file is refused before anything is written', async () => {
@@ -140,7 +147,7 @@ describe.skipIf(!hasDockerd)('a change that stops dockerd from starting is rolle
       chmodSync(path.join(tlsDir, 'server-key.pem'), 0o400);
       const before = readFileSync(d.configPath);
       const state = path.join(tmp, 'state-rollback');
-      const r = await runCli(['fix', '--host', '--only', 'protect-docker-socket:tls', '--yes', ...cliArgs(d, state)], { timeoutMs: 200_000 });
+      const r = await runCli(['fix', '--host', '--only', 'protect-docker-socket:tls', '--yes', '--include-review', ...cliArgs(d, state)], { timeoutMs: 200_000 });
       expect(r.stdout).toContain(`wrote ${d.configPath}`);
       expect(r.stdout).toMatch(/dockerd did not come back after the change \(dockerd is not running: it exited after the restart/);
       expect(r.stdout).toContain(`The previous ${d.configPath} was restored byte for byte and dockerd answers again`);
@@ -150,6 +157,32 @@ describe.skipIf(!hasDockerd)('a change that stops dockerd from starting is rolle
       const profile = JSON.parse(readFileSync(path.join(state, 'profile.json'), 'utf8'));
       expect(profile.applied[0].undone).toBeTruthy();
       expect(d.log()).toMatch(/tls|certificate|x509|PEM/i);
+    } finally {
+      await d.stop();
+    }
+  }, 300_000);
+});
+
+describe.skipIf(!hasDockerd)('a restart counts only when a new dockerd process answers with the settings live', () => {
+  it('a --restart-command that restarts nothing is a failure: the same pid answers, the file is restored', async () => {
+    await ensureBuilt();
+    const d = await startDockerd({ config: '{\n    "bridge": "none"\n}\n' });
+    try {
+      const pid = d.pid();
+      const before = readFileSync(d.configPath);
+      const state = path.join(tmp, 'state-no-restart');
+      const r = await runCli(
+        ['fix', '--host', '--only', 'scan-host-config:icc', '--yes', '--include-review', '--docker-host', d.host, '--daemon-config', d.configPath, '--restart-command', 'true', '--state-dir', state],
+        { timeoutMs: 200_000 },
+      );
+      expect(r.stdout).toContain(`wrote ${d.configPath}`);
+      expect(r.stdout).toMatch(new RegExp(`dockerd was not restarted: the same process \\(pid ${pid}, started [^)]+\\) still answers, so the new settings are not live`));
+      expect(r.stdout).not.toContain('the check now passes');
+      expect(r.exitCode).toBe(1);
+      expect(readFileSync(d.configPath).equals(before)).toBe(true);
+      expect(d.pid()).toBe(pid);
+      const profile = JSON.parse(readFileSync(path.join(state, 'profile.json'), 'utf8'));
+      expect(profile.applied[0].undone).toBeTruthy();
     } finally {
       await d.stop();
     }

@@ -1,15 +1,17 @@
 /**
- * The learn sandbox: example files with real problems and a recorded server, walked by all
- * thirteen steps with no Docker daemon, writing nowhere but the sandbox.
+ * The learn sandbox: example files with real problems and a recorded server, walked by all the
+ * registry's steps with no Docker daemon, writing nowhere but the sandbox.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, promises as fs, readdirSync, lstatSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { prepareLearnSandbox, SANDBOX_MARKER, type LearnSandbox } from '../../src/core/learn.js';
-import { createSession, type Session } from '../../src/core/session.js';
+import { prepareLearnSandbox, sandboxOutcome, SANDBOX_MARKER, type LearnSandbox } from '../../src/core/learn.js';
+import { unifiedDiff } from '../../src/core/change.js';
+import { createSession, type Session } from '../../src/app/session.js';
 import { applyProposal, runStep, type StepRun } from '../../src/core/runner.js';
-import { STEP_IDS, type Proposal, type Step } from '../../src/core/step.js';
+import type { Proposal, Step } from '../../src/core/step.js';
+import { steps as registry, STEP_IDS } from '../../steps/index.js';
 import { UserError } from '../../src/core/errors.js';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
 
@@ -50,7 +52,7 @@ describe('learn sandbox, in process', () => {
 
   beforeAll(async () => {
     sandbox = await prepareLearnSandbox({ dir: path.join(work, 'sandbox'), env: {} });
-    session = createSession(sandbox.sessionOptions);
+    session = createSession({ ...sandbox.sessionOptions, registry });
   });
 
   it('copies the example files and the recorded host into the sandbox, with its state inside', async () => {
@@ -62,11 +64,37 @@ describe('learn sandbox, in process', () => {
     expect(session.steps.map((s) => s.meta.id)).toEqual([...STEP_IDS]);
   });
 
-  it('runs all thirteen steps to a real status, none of them an error', async () => {
+  it('runs every step of the registry to a real status, none of them an error', async () => {
     const runs = await runAll(session);
     const errors = runs.filter((r) => r.result.status === 'error').map((r) => `${r.step.meta.id} on ${r.target.label}: ${r.result.findings[0]?.message}`);
     expect(errors).toEqual([]);
     expect(new Set(runs.map((r) => r.step.meta.id))).toEqual(new Set(STEP_IDS));
+  });
+
+  it('every diff names the file the sandbox really writes: its copy of /etc/environment, not the server\'s', async () => {
+    const runs = await runAll(session);
+    const changes = runs.flatMap((r) => r.proposals.flatMap((p) => p.changes));
+    expect(changes.length).toBeGreaterThan(5);
+    for (const change of changes) expect(change.path.startsWith(sandbox.dir + path.sep), change.path).toBe(true);
+    const environment = changes.find((c) => c.path.endsWith(`${path.sep}etc${path.sep}environment`));
+    expect(environment?.path).toBe(path.join(sandbox.dir, 'host', 'etc', 'environment'));
+    const diff = unifiedDiff(environment!);
+    expect(diff).toContain(`--- ${path.join(sandbox.dir, 'host', 'etc', 'environment')}`);
+    expect(diff).not.toMatch(/^--- \/etc\/environment/m);
+  });
+
+  it('outcomes say "sandbox", label what was simulated, and never say "applied"', () => {
+    const command = { title: 'install', argv: ['apt-get', 'install', '-y', 'falco'], run: true };
+    const file = { path: '/s/host/etc/environment', before: 'a\n', after: '' };
+    const simulated = sandboxOutcome('applied; the check now passes', { changes: [file], commands: [command] });
+    expect(simulated).toMatch(/^simulated in the learn sandbox \(no command ran\): the sandbox copy was written; the check of the sandbox now passes$/);
+    const restarted = sandboxOutcome('applied; confirmed by a fresh check (2 other findings of this step remain)', { changes: [file], commands: [], daemon: 'restart' });
+    expect(restarted).toMatch(/^simulated in the learn sandbox \(no dockerd restarted, the recorded one re-read the sandbox daemon\.json\): the sandbox copy was written; confirmed/);
+    const written = sandboxOutcome('applied, but the check still reports fail', { changes: [file], commands: [] });
+    expect(written).toBe('in the learn sandbox: the sandbox copy was written, but the check still reports fail');
+    const rolledBack = sandboxOutcome('dockerd did not come back after the change (x).', { changes: [file], commands: [], daemon: 'restart' });
+    expect(rolledBack).toMatch(/^simulated in the learn sandbox .*: dockerd did not come back/);
+    for (const m of [simulated, restarted, written, rolledBack]) expect(m).not.toMatch(/\bapplied\b/);
   });
 
   it('finds the problems the examples were written with', async () => {
@@ -250,7 +278,7 @@ describe('learn sandbox through the command line, with no Docker daemon', () => 
     const doc = JSON.parse(check.stdout) as { results: { step: string; status: string }[] };
     expect(new Set(doc.results.map((r) => r.step))).toEqual(new Set(STEP_IDS));
 
-    const fix = await runCli(['fix', '--sandbox', sandboxDir, '--only', 'non-root-user,slim-base-image', '--yes'], { env, cwd, timeoutMs: 120_000 });
+    const fix = await runCli(['fix', '--sandbox', sandboxDir, '--only', 'non-root-user,slim-base-image', '--yes', '--include-review'], { env, cwd, timeoutMs: 120_000 });
     expect(fix.exitCode, fix.stderr).not.toBe(2);
     expect(await fs.readFile(path.join(sandboxDir, 'Dockerfile'), 'utf8')).toMatch(/^USER /m);
 
@@ -268,6 +296,24 @@ describe('learn sandbox through the command line, with no Docker daemon', () => 
     delete after.world[tmp];
     delete after.world[sandboxDir];
     expect(after).toEqual(before);
+  });
+
+  it('fix in the sandbox names the sandbox copies, labels the simulated restart, and never prints a bare "applied"', async () => {
+    const dir = path.join(tmp, 'fix-words');
+    const fix = await runCli(['fix', '--sandbox', dir, '--only', 'content-trust,scan-host-config', '--yes', '--include-review'], { env, cwd, timeoutMs: 120_000 });
+    expect(fix.exitCode, fix.stderr).not.toBe(2);
+    expect(fix.stdout).toContain(`--- ${path.join(dir, 'host', 'etc', 'environment')}`);
+    expect(fix.stdout).not.toMatch(/^\s*--- \/etc\//m);
+    expect(fix.stdout).toMatch(/in the learn sandbox: the sandbox copy was written; the check of the sandbox now passes/);
+    expect(fix.stdout).toMatch(/simulated in the learn sandbox \(no dockerd restarted/);
+    expect(fix.stdout).not.toMatch(/^\s*applied/m);
+    // The commands it suggests work on the sandbox: undo's hint names it.
+    const missing = await runCli(['undo', '--sandbox', dir, 'no-such-id'], { env, cwd });
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toContain(`docker-harden undo --sandbox ${dir} --list`);
+    const list = await runCli(['undo', '--sandbox', dir, '--list'], { env, cwd });
+    expect(list.exitCode, list.stderr).toBe(0);
+    expect(list.stdout).toContain(path.join(dir, 'host', 'etc', 'environment'));
   });
 
   it('without a terminal and without --sandbox, learn says how to go on and changes nothing', async () => {

@@ -6,7 +6,10 @@ import type { StepRun } from '../../src/core/runner.js';
 import type { Status } from '../../src/core/step.js';
 import { contextFor, hostTarget } from '../helpers/world.js';
 
-const STATUSES: Status[] = ['pass', 'fail', 'warn', 'info', 'not-applicable', 'pass', 'fail', 'pass', 'warn', 'fail', 'pass', 'not-applicable', 'info'];
+// One status per step of the registry, every status represented.
+const PATTERN: Status[] = ['pass', 'fail', 'warn', 'info', 'not-applicable', 'pass', 'fail', 'pass', 'warn', 'fail', 'pass', 'not-applicable', 'info'];
+const STATUSES: Status[] = steps.map((_, i) => PATTERN[i % PATTERN.length]!);
+const UNDECIDED = steps.length - 3;
 
 function walk(): { profile: Profile; runs: StepRun[] } {
   const ctx = contextFor(hostTarget);
@@ -14,7 +17,7 @@ function walk(): { profile: Profile; runs: StepRun[] } {
     step,
     target: hostTarget,
     ctx,
-    result: { status: STATUSES[i]!, findings: STATUSES[i] === 'fail' ? [{ message: `finding of ${step.meta.id}`, severity: 'medium', file: '/etc/docker/daemon.json', line: 3 }] : [] },
+    result: { status: STATUSES[i]!, findings: STATUSES[i] === 'fail' ? [{ code: 'DH-TEST', message: `finding of ${step.meta.id}`, severity: 'medium', file: '/etc/docker/daemon.json', line: 3 }] : [] },
     proposals: [],
   }));
   const profile = emptyProfile();
@@ -57,10 +60,10 @@ describe('the end-of-walk report', () => {
   const report = buildWalkReport(profile, runs, { version: '0.1.0', profileFile: '/var/lib/docker-harden/profile.json', now: new Date('2026-01-12T09:00:00Z') });
 
   it('holds every step in order with its status, decision and platform', () => {
-    expect(report.results.map((r) => r.order)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+    expect(report.results.map((r) => r.order)).toEqual(steps.map((_, i) => i + 1));
     expect(report.results.map((r) => r.status)).toEqual(STATUSES);
     expect(report.platform).toBe('open-tools');
-    expect(report.decisions).toEqual({ done: 1, skipped: 1, later: 1, failed: 0, undecided: 10 });
+    expect(report.decisions).toEqual({ done: 1, skipped: 1, later: 1, failed: 0, undecided: UNDECIDED });
     expect(report.results.find((r) => r.step === 'user-namespaces')!.decision?.reason).toBe('we run privileged CI runners on this host');
     // Applied and still in place: listed with the step; undone ones only in the full history.
     expect(report.results.find((r) => r.step === 'scan-host-config')!.applied.map((a) => a.id)).toEqual(['lq1-abc123']);
@@ -74,7 +77,7 @@ describe('the end-of-walk report', () => {
     expect(out).toContain('skipped 2026-01-10 10:10: we run privileged CI runners on this host');
     expect(out).toContain('applied Set icc false and live-restore in daemon.json (lq1-abc123; undo: docker-harden undo lq1-abc123)');
     expect(out).toContain('/etc/docker/daemon.json:3: finding of scan-host-config');
-    expect(out).toContain('Decisions: 1 done, 1 skipped, 1 for later, 0 failed, 10 without a decision.');
+    expect(out).toContain(`Decisions: 1 done, 1 skipped, 1 for later, 0 failed, ${UNDECIDED} without a decision.`);
     expect(out).toContain('Security platform: open-tools.');
     expect(out).not.toMatch(/\u001b\[/);
   });
@@ -82,7 +85,7 @@ describe('the end-of-walk report', () => {
   it('Markdown: a table of every step and the applied changes with their state', () => {
     const out = renderWalkReport(report, 'md');
     expect(out.startsWith('# docker-harden report')).toBe(true);
-    expect(out.match(/^\| \d+ \|/gm)).toHaveLength(13);
+    expect(out.match(/^\| \d+ \|/gm)).toHaveLength(steps.length);
     expect(out).toContain('we run privileged CI runners on this host');
     expect(out).toContain('`docker-harden undo lq1-abc123`');
     expect(out).toMatch(/\| `lq2-def456` \| .* \| undone 2026-01-11 08:00 \|/);
@@ -91,7 +94,7 @@ describe('the end-of-walk report', () => {
 
   it('JSON: the same document, parseable', () => {
     const parsed = JSON.parse(renderWalkReport(report, 'json')) as typeof report;
-    expect(parsed.results).toHaveLength(13);
+    expect(parsed.results).toHaveLength(steps.length);
     expect(parsed.platform).toBe('open-tools');
     expect(parsed.decisions.skipped).toBe(1);
   });

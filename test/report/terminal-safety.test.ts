@@ -14,7 +14,7 @@ import { safeLine, safeText } from '../../src/core/sanitize.js';
 import { UserError, formatError } from '../../src/core/errors.js';
 import { buildReport, renderReportMarkdown } from '../../src/report/markdown.js';
 import { emptyProfile } from '../../src/core/profile.js';
-import { diffLines } from '../../src/ui/components.js';
+import { diffLines } from '../../src/ui/layout.js';
 import { createEffectRunner } from '../../src/ui/effects.js';
 import type { Action } from '../../src/ui/reducer.js';
 import type { StepRun } from '../../src/core/runner.js';

@@ -191,6 +191,11 @@ describe.skipIf(!hasDockerd)('scan-host-config on real daemons', () => {
     // live-restore is one of the keys dockerd reloads on SIGHUP; icc needs a restart.
     expect(byId.get('live-restore')!.daemon).toBe('reload');
     expect(byId.get('icc')!.daemon).toBe('restart');
+    // Ordered by impact: live-restore first, then reloads, then restarts, so containers survive.
+    const daemonChanges = r.proposals.filter((p) => p.daemon);
+    expect(daemonChanges[0]!.id).toBe('live-restore');
+    const firstRestart = daemonChanges.findIndex((p) => p.daemon === 'restart');
+    expect(daemonChanges.slice(firstRestart).every((p) => p.daemon === 'restart')).toBe(true);
   });
 
   it('a setting given only on a command line gets no daemon.json change, and the finding says where it lives', () => {
@@ -295,6 +300,29 @@ describe('scan-host-config on recorded hosts (what this dockerd cannot run)', ()
     expect(statuses(r)['live-restore']).toBe('not-applicable');
     expect(finding(r, 'cannot be used with swarm mode')).toBeTruthy();
     expect(r.proposals.map((p) => p.id)).not.toContain('live-restore');
+  });
+
+  it.each([
+    { name: 'an http:// registry mirror', text: '{\n  "registry-mirrors": ["http://mirror.local:5000", "https://mirror.example"]\n}\n', code: 'DH-MIRROR-HTTP', says: 'registry mirror http://mirror.local:5000 is plain http:// (set by /etc/docker/daemon.json:2:3)', severity: 'high' },
+    { name: 'an https:// registry mirror only', text: '{"registry-mirrors": ["https://mirror.example"]}', code: null, says: 'registry mirror', severity: null },
+  ])('host truth: $name', async ({ text, code, says, severity }) => {
+    const r = await run(recordedHost({ info: base, config: { text } }), memoryProbe());
+    const f = r.result.findings.find((x) => x.message.includes(says));
+    if (code === null) expect(f).toBeUndefined();
+    else expect(f).toMatchObject({ code, severity });
+  });
+
+  it('a key in daemon.json that is also a dockerd flag is a critical finding naming both and the fix; that key gets no proposal, the others do', async () => {
+    const argv = ['/usr/bin/dockerd', '-H', 'fd://', '--log-level=debug'];
+    const flags = parseDaemonArgs(argv.slice(1));
+    const r = await run(recordedHost({ info: base, config: { text: '{\n  "log-level": "info"\n}\n' }, process: { pid: 4343, argv, flags } }), memoryProbe());
+    const f = r.result.findings.find((x) => x.code === 'DH-FLAG-FILE-CONFLICT')!;
+    expect(f).toMatchObject({ severity: 'critical', file: '/etc/docker/daemon.json', line: 2 });
+    expect(f.message).toContain('"log-level" is set in /etc/docker/daemon.json and as a flag: --log-level=debug (dockerd command line (pid 4343))');
+    expect(f.message).toContain('Fix: remove one of them, the "log-level" key from daemon.json or the --log-level=debug flag where dockerd is started');
+    expect(r.result.status).toBe('fail');
+    expect(r.proposals.map((p) => p.id)).not.toContain('log-level');
+    expect(r.proposals.map((p) => p.id)).toContain('no-new-privileges');
   });
 
   it('a flag set in the systemd unit is changed with a drop-in, never duplicated into daemon.json', async () => {

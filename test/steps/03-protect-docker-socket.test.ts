@@ -60,7 +60,7 @@ describe.skipIf(!hasDockerd)('protect-docker-socket on real daemons', () => {
     expect(listening(flagPort)).toBe(true);
     const r = await run(hostFor(byFlag));
     expect(r.result.status).toBe('fail');
-    expect(messages(r)).toContain(`[high] dockerd listens on plain TCP tcp://127.0.0.1:${flagPort} (on loopback only) without TLS`);
+    expect(messages(r)).toContain(`[critical] dockerd listens on plain TCP tcp://127.0.0.1:${flagPort} (on loopback only) without TLS`);
     expect(messages(r)).toMatch(new RegExp(`set by -H tcp://127.0.0.1:${flagPort} on the dockerd command line \\(pid \\d+\\)`));
     expect(messages(r)).toContain(`something listens on 127.0.0.1:${flagPort} (loopback), the port of a Docker TCP endpoint above`);
     expect(r.result.notes!.join('\n')).toMatch(/given on dockerd's command line .* remove it where dockerd is started/);
@@ -72,7 +72,7 @@ describe.skipIf(!hasDockerd)('protect-docker-socket on real daemons', () => {
   it('fix: a flag on a command line it cannot edit is reported, nothing is written, the endpoint stays', async () => {
     const before = readFileSync(byFlag.configPath, 'utf8');
     const r = await runCli(
-      ['fix', '--host', '--only', 'protect-docker-socket', '--yes', '--docker-host', byFlag.host, '--daemon-config', byFlag.configPath, '--restart-command', byFlag.restartScript, '--state-dir', path.join(tmp, 'state-flag')],
+      ['fix', '--host', '--only', 'protect-docker-socket', '--yes', '--include-review', '--docker-host', byFlag.host, '--daemon-config', byFlag.configPath, '--restart-command', byFlag.restartScript, '--state-dir', path.join(tmp, 'state-flag')],
       { timeoutMs: 120_000 },
     );
     expect(r.exitCode, r.stderr).toBe(1);
@@ -139,7 +139,7 @@ describe.skipIf(!hasDockerd)('protect-docker-socket on real daemons', () => {
       expect(remove.changes.map((c) => c.path)).toEqual([d.configPath]);
 
       const r = await runCli(
-        ['fix', '--host', '--only', 'protect-docker-socket', '--yes', '--docker-host', d.host, '--daemon-config', d.configPath, '--restart-command', d.restartScript, '--state-dir', path.join(tmp, 'state-file')],
+        ['fix', '--host', '--only', 'protect-docker-socket', '--yes', '--include-review', '--docker-host', d.host, '--daemon-config', d.configPath, '--restart-command', d.restartScript, '--state-dir', path.join(tmp, 'state-file')],
         { timeoutMs: 150_000 },
       );
       expect(r.stdout).toContain('applied; the check now passes');
@@ -205,9 +205,28 @@ describe('protect-docker-socket on a recorded systemd host', () => {
     expect(p.commands.map((c) => c.argv)).toContainEqual(['systemctl', 'restart', 'docker.socket']);
   });
 
-  it('"tls" without "tlsverify" is not authentication', async () => {
-    const r = await run(host({ config: '{"tls": true, "tlscert": "/etc/docker/tls/server-cert.pem", "tlskey": "/etc/docker/tls/server-key.pem"}' }), {}, memoryProbe());
-    expect(messages(r)).toContain('with TLS but without verifying clients ("tlsverify" is off)');
+  // TLS as dockerd applies it: tlsverify set at all turns TLS on; unset, it follows tls.
+  const certs = '"tlscert": "/etc/docker/tls/server-cert.pem", "tlskey": "/etc/docker/tls/server-key.pem"';
+  const ca = '"tlscacert": "/etc/docker/tls/ca.pem"';
+  it.each([
+    { name: 'tls, no tlsverify, no CA', config: `{"tls": true, ${certs}}`, status: 'fail', says: '[critical] dockerd listens on TCP tcp://0.0.0.0:2375 (on every network interface) with TLS but without verifying clients ("tlsverify" is not set and no CA is given): the traffic is encrypted', not: 'without TLS' },
+    { name: 'tls with a CA, tlsverify unset: certificates required', config: `{"tls": true, ${ca}, ${certs}}`, status: 'info', says: '[info] dockerd listens on TCP tcp://0.0.0.0:2375 (on every network interface) with TLS and a CA but no "tlsverify": dockerd then requires client certificates signed by that CA', not: 'without verifying' },
+    { name: '"tlsverify": false is TLS without verification, not plain TCP', config: `{"tlsverify": false, ${ca}, ${certs}}`, status: 'fail', says: '[critical] dockerd listens on TCP tcp://0.0.0.0:2375 (on every network interface) with TLS but without verifying clients ("tlsverify" is false)', not: 'without TLS' },
+    { name: 'tls true and "tlsverify": false', config: `{"tls": true, "tlsverify": false, ${ca}, ${certs}}`, status: 'fail', says: '("tlsverify" is false)', not: 'requires client certificates' },
+    { name: 'tlsverify true', config: `{"tlsverify": true, ${ca}, ${certs}}`, status: 'info', says: 'with TLS client verification: only holders', not: 'make it explicit' },
+  ])('TLS truth: $name', async ({ config, status, says, not }) => {
+    const r = await run(host({ config }), {}, memoryProbe());
+    expect(r.result.status).toBe(status);
+    expect(messages(r)).toContain(says);
+    expect(messages(r)).not.toContain(not);
+    if (says.includes('no "tlsverify"')) expect(messages(r)).toContain('Set "tlsverify": true to make it explicit');
+  });
+
+  it('plain TCP on loopback is critical too: every local account controls the daemon', async () => {
+    const argv = ['/usr/bin/dockerd', '-H', 'fd://', '-H', 'tcp://127.0.0.1:2375'];
+    const f = parseDaemonArgs(argv.slice(1));
+    const r = await run(recordedHost({ info: ENGINE_29_INFO, config: { text: null }, process: { pid: 902, argv, flags: f } }), {}, memoryProbe());
+    expect(messages(r)).toContain('[critical] dockerd listens on plain TCP tcp://127.0.0.1:2375 (on loopback only) without TLS: any user or process on this machine');
   });
 
   it('with TLS client verification the endpoint is information only', async () => {

@@ -14,7 +14,7 @@ import {
 import type { CheckResult, Proposal, StepId } from '../../src/core/step.js';
 import type { Decision } from '../../src/core/profile.js';
 
-const FAIL: CheckResult = { status: 'fail', findings: [{ message: 'runs as root', severity: 'high', file: 'Dockerfile', line: 1 }] };
+const FAIL: CheckResult = { status: 'fail', findings: [{ code: 'DH-USER-ROOT', message: 'runs as root', severity: 'high', file: 'Dockerfile', line: 1 }] };
 const PASS: CheckResult = { status: 'pass', findings: [] };
 
 const fileFix: Proposal = {
@@ -96,7 +96,7 @@ describe('wizard reducer', () => {
     it('q while loading quits', () => {
       const s = run(initialState({ items: [item(0)] }), { type: 'effects-taken', count: 1 }, key('q'));
       expect(s.screen).toBe('quit');
-      expect(s.effects).toEqual([{ kind: 'exit' }]);
+      expect(s.effects).toEqual([{ kind: 'exit', code: 0 }]);
     });
 
     it('ignores other keys while loading', () => {
@@ -281,7 +281,7 @@ describe('wizard reducer', () => {
     it('q quits and asks for exit', () => {
       const s = run(loaded(), key('q'));
       expect(s.screen).toBe('quit');
-      expect(s.effects).toEqual([{ kind: 'exit' }]);
+      expect(s.effects).toEqual([{ kind: 'exit', code: 0 }]);
     });
 
     it('Ctrl+C quits', () => {
@@ -348,10 +348,10 @@ describe('wizard reducer', () => {
       expect(run(s, key('1'), key('2')).screen).toBe('confirm');
     });
 
-    it('Ctrl+C at confirm quits without applying', () => {
+    it('Ctrl+C at confirm quits without applying, with exit code 130', () => {
       const s = run(atConfirm(), CTRL_C);
       expect(s.screen).toBe('quit');
-      expect(s.effects).toEqual([{ kind: 'exit' }]);
+      expect(s.effects).toEqual([{ kind: 'exit', code: 130 }]);
     });
   });
 
@@ -440,7 +440,18 @@ describe('wizard reducer', () => {
     });
 
     it('a pasted chunk is kept, without control characters', () => {
-      expect(run(atReason(), key('needs\tcurl\r')).reason).toBe('needscurl');
+      expect(run(atReason(), key('needs\tcurl')).reason).toBe('needscurl');
+    });
+
+    it('a paste that ends with its Enter is taken whole and saved, as typing it and Enter would be', () => {
+      const typed = run(atReason(), ...[...'base image is pinned'].map((c) => key(c)), ENTER);
+      const pasted = run(atReason(), key('base image is pinned\r'));
+      expect(pasted.screen).not.toBe('reason');
+      expect(pasted.effects.at(-1)).toEqual({ kind: 'decide', index: 0, decision: { status: 'skipped', reason: 'base image is pinned' } });
+      expect(pasted.effects).toEqual(typed.effects);
+      expect(pasted.items[0]!.decision).toMatchObject({ status: 'skipped', reason: 'base image is pinned' });
+      // Only the first line of a multi-line paste: the rest is not typed into the next screen.
+      expect(run(atReason(), key('first line\nsecond line\r')).items[0]!.decision).toMatchObject({ reason: 'first line' });
     });
 
     it('arrows, Tab and Ctrl keys do not type; Ctrl+U clears', () => {
@@ -519,7 +530,7 @@ describe('wizard reducer', () => {
       for (const a of [ENTER, ESC, key('q')]) {
         const s = run(atSummary(), a);
         expect(s.screen).toBe('quit');
-        expect(s.effects.at(-1)).toEqual({ kind: 'exit' });
+        expect(s.effects.at(-1)).toEqual({ kind: 'exit', code: 0 });
       }
     });
 
@@ -634,5 +645,83 @@ describe('wizard reducer', () => {
       expect(back.current).toBe(1);
       expect(back.screen).toBe('step');
     });
+  });
+});
+
+describe('learn sandbox wording', () => {
+  const simulatedFix: Proposal = { ...fileFix, id: 'falco', commands: [{ title: 'install', argv: ['apt-get', 'install', 'falco'], run: true }] };
+
+  function applyingIn(sandbox: string | undefined): WizardState {
+    const items = [item(0)];
+    let s = initialState({ items, info: { profile: 'learn', undoCommand: 'docker-harden undo', ...(sandbox ? { sandbox } : {}) } });
+    s = run(s, { type: 'effects-taken', count: 1 }, { type: 'checked', index: 0, result: FAIL, proposals: [simulatedFix] }, { type: 'loaded' });
+    return run(s, key('a'), key('y'));
+  }
+
+  it('in the sandbox, a fix whose commands were only described is "simulated", never "applied; the check now passes"', () => {
+    const s = run(applyingIn('/tmp/sb'), { type: 'apply-finished', index: 0, status: 'applied', message: 'applied; the check now passes', result: PASS, proposals: [], decision: { status: 'done', at: 't' } });
+    expect(s.notice?.text).toBe('title 0: simulated in the learn sandbox (no command ran): the sandbox copy was written; the check of the sandbox now passes');
+    expect(s.notice?.text).not.toContain('applied');
+  });
+
+  it('outside the sandbox the engine\'s words are shown as they are', () => {
+    const s = run(applyingIn(undefined), { type: 'apply-finished', index: 0, status: 'applied', message: 'applied; the check now passes', result: PASS, proposals: [], decision: { status: 'done', at: 't' } });
+    expect(s.notice?.text).toBe('title 0: applied; the check now passes');
+  });
+});
+
+describe('scrolling and size', () => {
+  const longFix: Proposal = { ...fileFix, changes: [{ path: '/tmp/Dockerfile', before: 'FROM x\n', after: `FROM x\n${Array.from({ length: 60 }, (_, i) => `LABEL n${i}=v`).join('\n')}\n` }] };
+  const PGDN = key('', { pageDown: true });
+  const PGUP = key('', { pageUp: true });
+  const END = key('', { end: true });
+  const HOME = key('', { home: true });
+
+  function at(rows: number, cols = 80): WizardState {
+    let s = initialState({ items: [item(0), item(1)], viewport: { rows, cols } });
+    s = run(s, { type: 'effects-taken', count: 1 });
+    for (const i of [0, 1]) s = run(s, { type: 'checked', index: i, result: FAIL, proposals: [longFix] });
+    return reducer(s, { type: 'loaded' });
+  }
+
+  it('PgDn, PgUp, End and Home move the pane within its bounds; the menu cursor stays', () => {
+    const s = at(24);
+    const down = run(s, PGDN);
+    expect(down.scroll).toBeGreaterThan(0);
+    expect(down.choiceCursor).toBe(0);
+    const end = run(s, END);
+    expect(end.scroll).toBeGreaterThan(down.scroll);
+    expect(run(end, PGDN).scroll).toBe(end.scroll);
+    expect(run(end, END)).toBe(end);
+    expect(run(end, HOME).scroll).toBe(0);
+    expect(run(s, PGUP)).toBe(s);
+  });
+
+  it('a pane that fits does not scroll', () => {
+    const s = at(500);
+    expect(run(s, PGDN, END).scroll).toBe(0);
+  });
+
+  it('a new step or screen starts at the top of its pane', () => {
+    const end = run(at(24), END);
+    expect(run(end, key('l')).scroll).toBe(0);
+    expect(run(end, key('e')).scroll).toBe(0);
+  });
+
+  it('a resize keeps the scroll position within the new bounds', () => {
+    const end = run(at(24), END);
+    const taller = run(end, { type: 'resize', rows: 60, cols: 80 });
+    expect(taller.viewport).toEqual({ rows: 60, cols: 80 });
+    expect(taller.scroll).toBeLessThan(end.scroll);
+    expect(run(taller, END).scroll).toBe(taller.scroll);
+    expect(run(end, { type: 'resize', rows: 500, cols: 80 }).scroll).toBe(0);
+  });
+
+  it('on the explanation ↑↓ scroll too', () => {
+    const s0 = at(12);
+    const explain = Array.from({ length: 30 }, (_, i) => `line ${i}`).join('\n');
+    const s = run({ ...s0, items: s0.items.map((it, i) => (i === 0 ? { ...it, explain } : it)) }, key('e'));
+    expect(run(s, DOWN).scroll).toBe(1);
+    expect(run(s, DOWN, UP).scroll).toBe(0);
   });
 });

@@ -19,6 +19,10 @@ export const KEY = {
   down: '\u001b[B',
   right: '\u001b[C',
   left: '\u001b[D',
+  pageUp: '\u001b[5~',
+  pageDown: '\u001b[6~',
+  home: '\u001b[H',
+  end: '\u001b[F',
   tab: '\t',
   backspace: '\u007f',
   ctrlC: '\u0003',
@@ -64,11 +68,18 @@ export interface Rendered {
   press(...keys: string[]): Promise<void>;
   waitFor(pattern: RegExp | string, timeoutMs?: number): Promise<string>;
   unmount(): void;
+  /** Resize the terminal the app renders to, as a terminal emulator does: new size, then 'resize'. */
+  resize(rows: number, cols: number): void;
 }
 
-export async function renderWizard(walk: Walk, options: { color?: boolean; stopOnPassing?: boolean; sandbox?: string } = {}): Promise<Rendered> {
+export async function renderWizard(
+  walk: Walk,
+  options: { color?: boolean; stopOnPassing?: boolean; sandbox?: string; size?: { rows: number; cols: number }; onExit?: (code: number) => void } = {},
+): Promise<Rendered> {
   const r = render(
     <App
+      size={options.size}
+      onExit={options.onExit}
       walk={walk}
       color={options.color ?? false}
       stopOnPassing={options.stopOnPassing}
@@ -99,6 +110,11 @@ export async function renderWizard(walk: Walk, options: { color?: boolean; stopO
       }
     },
     unmount: () => r.unmount(),
+    resize(rows, cols) {
+      Object.defineProperty(r.stdout, 'rows', { value: rows, configurable: true });
+      Object.defineProperty(r.stdout, 'columns', { value: cols, configurable: true });
+      r.stdout.emit('resize');
+    },
   };
   return rendered;
 }

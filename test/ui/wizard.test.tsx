@@ -6,7 +6,7 @@ import { Wizard } from '../../src/ui/app.js';
 import { initialState, reducer } from '../../src/ui/reducer.js';
 import { itemsFromWalk } from '../../src/ui/effects.js';
 import { tempWorld, walkFor, renderWizard, KEY, sleep, plain, type Rendered } from './support.js';
-import { addUserStep, slimStep, manualStep, passingStep } from './test-steps.js';
+import { addUserStep, slimStep, manualStep, passingStep, longStep } from './test-steps.js';
 import type { Step } from '../../src/core/step.js';
 
 const ORIGINAL = 'FROM debian:12\nRUN apt-get update\nCMD ["app"]\n';
@@ -351,27 +351,117 @@ describe('wizard screens and keys (ink-testing-library)', () => {
     }
   });
 
-  it('a short terminal gets the compact step screen: no explanation paragraph, choices on one line', async () => {
+  it('a step screen that fits the terminal shows everything, with the findings before the fix', async () => {
     const world = tempWorld(ORIGINAL);
     const walk = await walkFor(world, [addUserStep]);
     const run = await walk.check(0);
-    let state = initialState({ items: itemsFromWalk(walk, world.dir) });
+    let state = initialState({ items: itemsFromWalk(walk, world.dir), info: { profile: 'dockerfile', undoCommand: 'docker-harden undo' } });
     state = reducer(state, { type: 'checked', index: 0, result: run.result, proposals: run.proposals });
     state = reducer(state, { type: 'loaded' });
-    const info = { profile: 'dockerfile', undoCommand: 'docker-harden undo' };
-    const full = render(<Wizard state={state} info={info} />);
-    const compact = render(<Wizard state={state} info={info} compact />);
+    const r = render(<Wizard state={state} viewport={{ rows: 40, cols: 80 }} />);
     try {
-      const f = plain(full.lastFrame());
-      const c = plain(compact.lastFrame());
+      const f = plain(r.lastFrame());
+      expect(f.split('\n').length).toBeLessThanOrEqual(40);
       expect(f).toContain('A process running as root');
-      expect(c).not.toContain('A process running as root');
-      expect(c).toMatch(/❯ Apply \(a\)\s+Skip \(give a reason\) \(s\)\s+Later \(l\)/);
-      expect(c).toMatch(/^4 \+USER 10001$/m);
-      expect(c.split('\n').length).toBeLessThan(f.split('\n').length - 6);
+      expect(f).not.toContain('PgDn');
+      expect(f.indexOf('the final stage runs as root')).toBeLessThan(f.indexOf('Fix: Add USER 10001'));
+      expect(f).toMatch(/❯ Apply {2}\(a\)\s+Skip \(give a reason\) {2}\(s\)\s+Later {2}\(l\)/);
+      expect(f).toMatch(/^4 \+USER 10001$/m);
     } finally {
-      full.unmount();
-      compact.unmount();
+      r.unmount();
+    }
+  });
+});
+
+describe('bounded layout: screens that fit the terminal', () => {
+  const LONG = 'FROM debian:12\nRUN apt-get update\nCMD ["app"]\n';
+
+  for (const size of [
+    { rows: 24, cols: 80 },
+    { rows: 20, cols: 60 },
+  ]) {
+    it(`${size.cols}x${size.rows}: header, step line, the critical finding and the menu on every frame; PgDn, End and Home scroll the pane`, async () => {
+      const world = tempWorld(LONG);
+      const walk = await walkFor(world, [longStep, addUserStep]);
+      const ui = await renderWizard(walk, { size });
+      current = ui;
+      let f = await ui.waitFor('❯ Apply');
+      const top = f.split('\n');
+      expect(top[0]).toMatch(/^docker-harden · Dockerfile · profile dockerfile · 1\/2/);
+      expect(top[1]).toMatch(/^2\. Check the daemon configuration ✘ fail/);
+      // The critical finding comes first, although the check reported it last.
+      expect(f).toMatch(/✘ tcp:\/\/0\.0\.0\.0:2375 accepts connections from anyone and has\s+no\s+TLS \[critical\]/);
+      expect(f).toContain('Quit  (q)');
+      expect(f).not.toContain('the-end-of-the-diff');
+      expect(f).toMatch(/── 1-\d+ of \d+ · PgDn more ──/);
+      const total = Number(/── 1-\d+ of (\d+)/.exec(f)![1]);
+      expect(total).toBeGreaterThan(size.rows);
+
+      await ui.press(KEY.pageDown);
+      f = await ui.waitFor(/── \d+-\d+ of \d+ · (PgDn more|end) · PgUp back ──/);
+      expect(f.split('\n')[0]).toMatch(/^docker-harden ·/);
+      expect(f).toContain('Quit  (q)');
+      // The menu still has the cursor on Apply: paging moved the pane, not the choice.
+      expect(f).toContain('❯ Apply');
+
+      await ui.press(KEY.end);
+      f = await ui.waitFor('the-end-of-the-diff');
+      expect(f).toMatch(new RegExp(`── \\d+-${total} of ${total} · end · PgUp back ──`));
+      expect(f).toMatch(/^2\. Check the daemon configuration/m);
+
+      await ui.press(KEY.home);
+      f = await ui.waitFor(/── 1-\d+ of \d+ · PgDn more ──/);
+      expect(f).toContain('[critical]');
+      expect(f).not.toContain('the-end-of-the-diff');
+
+      // Explain more is a pane too: ↑↓ scroll it, the header stays.
+      await ui.press('e');
+      f = await ui.waitFor('Esc or Enter back');
+      expect(f).toContain('Second paragraph of the explanation');
+
+      for (const frame of ui.frames()) expect(frame.replace(/\n$/, '').split('\n').length, frame).toBeLessThanOrEqual(size.rows);
+    });
+  }
+
+  it('a resize reflows: narrower and shorter, the frame is bounded again and the scroll position kept in range', async () => {
+    const world = tempWorld(LONG);
+    const walk = await walkFor(world, [longStep]);
+    const ui = await renderWizard(walk);
+    current = ui;
+    await ui.waitFor('❯ Apply');
+    // Unknown size (no terminal rows): nothing is bounded, the diff end is on the first frame.
+    expect(ui.frame()).toContain('the-end-of-the-diff');
+    ui.resize(20, 60);
+    // Ink redraws the state it has at once (the old frame at the new width); the reflowed frame follows.
+    const before = ui.frames().length;
+    const f = await ui.waitFor('PgDn more');
+    expect(f.split('\n').length).toBeLessThanOrEqual(20);
+    expect(f).not.toContain('the-end-of-the-diff');
+    for (const line of f.split('\n')) expect([...line].length).toBeLessThanOrEqual(60);
+    await ui.press(KEY.end);
+    await ui.waitFor('the-end-of-the-diff');
+    for (const frame of ui.frames().slice(before)) expect(frame.replace(/\n$/, '').split('\n').length).toBeLessThanOrEqual(20);
+    ui.resize(40, 100);
+    const after = ui.frames().length;
+    const taller = await ui.waitFor(/── \d+-\d+ of \d+ · end/);
+    expect(taller.split('\n').length).toBeLessThanOrEqual(40);
+    expect(taller).toContain('the-end-of-the-diff');
+    for (const frame of ui.frames().slice(after)) expect(frame.replace(/\n$/, '').split('\n').length).toBeLessThanOrEqual(40);
+  });
+
+  it('Ctrl-C ends the wizard with exit code 130; q with 0', async () => {
+    for (const [k, code] of [[KEY.ctrlC, 130], ['q', 0]] as const) {
+      const world = tempWorld(LONG);
+      const walk = await walkFor(world, [addUserStep]);
+      let exited: number | undefined;
+      const ui = await renderWizard(walk, { onExit: (c) => (exited = c) });
+      current = ui;
+      await ui.waitFor('❯ Apply');
+      await ui.press(k);
+      await ui.waitFor('Progress is saved');
+      await vi.waitFor(() => expect(exited).toBe(code));
+      ui.unmount();
+      current = undefined;
     }
   });
 });

@@ -7,8 +7,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Args } from '../args.js';
-import { sessionOptions, type Io } from '../batch.js';
-import { createSession, type SessionOptions } from '../core/session.js';
+import { sessionOptions, type AppIo, type Io } from './batch.js';
+import { createSession, type SessionOptions } from './session.js';
 import { walkFromSession, type Walk } from '../core/walk.js';
 import { prepareLearnSandbox } from '../core/learn.js';
 import { colorEnabled } from '../report/color.js';
@@ -32,9 +32,9 @@ export interface LearnOffer {
   question: string;
 }
 
-async function learnPlan(args: Args, io: Io, relay: (line: string) => void): Promise<RunPlan> {
+async function learnPlan(args: Args, io: AppIo, relay: (line: string) => void): Promise<RunPlan> {
   const sandbox = await prepareLearnSandbox({ dir: args.sandbox, env: io.env, log: relay });
-  const options: SessionOptions = { ...sandbox.sessionOptions, ...(args.only.length > 0 ? { only: args.only } : {}) };
+  const options: SessionOptions = { ...sandbox.sessionOptions, registry: io.registry, ...(args.only.length > 0 ? { only: args.only } : {}) };
   return { kind: 'walk', options, profile: 'learn', learn: true, sandbox: sandbox.dir };
 }
 
@@ -49,13 +49,13 @@ function hasTargets(args: Args): boolean {
  */
 export async function planRun(
   args: Args,
-  io: Io,
+  io: AppIo,
   options: { cwd?: string; isRoot?: boolean; relay?: (line: string) => void } = {},
 ): Promise<RunPlan | LearnOffer> {
   const cwd = options.cwd ?? process.cwd();
   const isRoot = options.isRoot ?? process.getuid?.() === 0;
   if (args.command === 'learn') return learnPlan(args, io, options.relay ?? (() => undefined));
-  const base = sessionOptions(args, io.env);
+  const base = sessionOptions(args, io);
   if (hasTargets(args)) {
     // Host and files together, with no --profile: every step that fits one of the targets.
     const fileTargets = args.files.length > 0 || args.composeFiles.length > 0;
@@ -103,20 +103,20 @@ function keysRawBeforeRender(): void {
   if (process.stdin.isTTY) process.stdin.setRawMode(true);
 }
 
-async function askOffer(question: string, color: boolean, io: Io): Promise<boolean> {
-  const [{ render }, React, { Offer }] = await Promise.all([import('ink'), import('react'), import('./offer.js')]);
-  let yes = false;
+async function askOffer(question: string, color: boolean, io: Io): Promise<{ yes: boolean; interrupted: boolean }> {
+  const [{ render }, React, { Offer }] = await Promise.all([import('ink'), import('react'), import('../ui/offer.js')]);
+  const answer = { yes: false, interrupted: false };
   keysRawBeforeRender();
-  const instance = render(React.createElement(Offer, { question, color, onAnswer: (a: boolean) => (yes = a) }), {
+  const instance = render(React.createElement(Offer, { question, color, onAnswer: (yes: boolean, interrupted: boolean) => Object.assign(answer, { yes, interrupted }) }), {
     stdout: io.stdout as NodeJS.WriteStream,
     exitOnCtrlC: false,
     patchConsole: false,
   });
   await instance.waitUntilExit();
-  return yes;
+  return answer;
 }
 
-export async function startInteractive(args: Args, io: Io): Promise<number> {
+export async function startInteractive(args: Args, io: AppIo): Promise<number> {
   if (isInCi(io.env)) {
     throw new UserError(
       `the ${args.command === 'learn' ? 'learn walkthrough' : 'wizard'} asks questions, and CI is set, so it does not`,
@@ -132,14 +132,16 @@ export async function startInteractive(args: Args, io: Io): Promise<number> {
   const relay = (line: string) => walk?.relay(line);
   let plan = await planRun(args, io, { relay });
   if (plan.kind === 'offer-learn') {
-    if (!(await askOffer(plan.question, color, io))) {
+    const answer = await askOffer(plan.question, color, io);
+    if (!answer.yes) {
       io.stdout.write('Nothing was changed. Point docker-harden at a Dockerfile with --file PATH, or run it as root on a Docker host.\n');
-      return 0;
+      return answer.interrupted ? 130 : 0;
     }
     plan = await learnPlan({ ...args, command: 'learn' }, io, relay);
   }
 
   const session = createSession(plan.options);
+  await session.identifyHost();
   await session.store.lock();
   try {
     const profile = await session.store.load();
@@ -148,18 +150,21 @@ export async function startInteractive(args: Args, io: Io): Promise<number> {
       io.stdout.write('No step applies to these targets with this profile. Run `docker-harden steps` to see which step checks what.\n');
       return 0;
     }
-    const [{ render }, React, { App }] = await Promise.all([import('ink'), import('react'), import('./app.js')]);
+    const [{ render }, React, { App }] = await Promise.all([import('ink'), import('react'), import('../ui/app.js')]);
     keysRawBeforeRender();
+    let code = 0;
     const instance = render(
       React.createElement(App, {
         walk,
+        onExit: (c: number) => (code = c),
         color,
         stopOnPassing: plan.learn,
         // In the learn sandbox, files are named relative to the sandbox.
         cwd: plan.sandbox ?? process.cwd(),
         info: {
           profile: plan.profile,
-          undoCommand: undoCommandFor(plan.options),
+          // In the learn sandbox, undo goes through the sandbox (its recorded host), never this machine.
+          undoCommand: plan.sandbox ? `docker-harden undo --sandbox ${quoteArg(plan.sandbox)}` : undoCommandFor(plan.options),
           sandbox: plan.sandbox,
           resumeCommand: plan.sandbox ? `docker-harden learn --sandbox ${quoteArg(plan.sandbox)}` : undefined,
           appliedEarlier: walk.appliedEarlier().length,
@@ -168,7 +173,7 @@ export async function startInteractive(args: Args, io: Io): Promise<number> {
       { stdout: io.stdout as NodeJS.WriteStream, exitOnCtrlC: false, patchConsole: false },
     );
     await instance.waitUntilExit();
-    return 0;
+    return code;
   } finally {
     await session.store.unlock();
   }

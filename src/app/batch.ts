@@ -1,0 +1,387 @@
+/** The non-interactive commands: check, fix, undo, steps. They never ask a question without a terminal. */
+import { safeLine, safeText } from '../core/sanitize.js';
+import { createInterface, type Interface } from 'node:readline/promises';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createSession, type Session, type SessionOptions } from './session.js';
+import { runStep, applyProposal, undoApplied, type ApplyOptions, type StepRun } from '../core/runner.js';
+import { InterruptedError, UserError, formatError } from '../core/errors.js';
+import type { Args } from '../args.js';
+import { resultDocument, exitCodeFor } from '../report/results.js';
+import { toSarif } from '../report/sarif.js';
+import { renderRun, renderSummary, quoteArg } from '../report/text.js';
+import { colorEnabled, palette, type Palette } from '../report/color.js';
+import { canApply, RISK_TEXT, type Proposal, type Step } from '../core/step.js';
+import { targetKey, type AppliedRecord, type Profile } from '../core/profile.js';
+import { RepoDecisions, knownFrom, type DecidedRun } from '../core/repoconfig.js';
+import { SHARED_CODES } from '../core/codes.js';
+import type { Target } from '../core/step.js';
+
+export interface Io {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream;
+  stdinIsTTY: boolean;
+  env: Readonly<Record<string, string | undefined>>;
+  version: string;
+}
+
+/** What a command is handed: the terminal and environment, and the step registry it runs. */
+export interface AppIo extends Io {
+  registry: readonly Step[];
+}
+
+export function sessionOptions(args: Args, io: AppIo): SessionOptions {
+  return {
+    registry: io.registry,
+    host: args.host,
+    files: args.files,
+    composeFiles: args.composeFiles,
+    only: args.only,
+    profile: args.profile,
+    stateDir: args.stateDir,
+    daemonConfig: args.daemonConfig,
+    restartCommand: args.restartCommand,
+    dockerHost: args.dockerHost,
+    env: io.env,
+  };
+}
+
+/**
+ * The session for a command: the named targets, or with --sandbox DIR the learn sandbox (made
+ * when DIR is new or empty) with its recorded host, example files and its own state directory.
+ */
+export async function sessionFor(args: Args, io: AppIo): Promise<Session> {
+  // A learn sandbox's state directory named with --state-dir: its changes were made against the
+  // recorded host, so they are undone against it too, never against this machine's dockerd.
+  if (!args.sandbox && args.stateDir && path.basename(path.resolve(args.stateDir)) === '.docker-harden' && existsSync(path.join(path.resolve(args.stateDir), '..', '.docker-harden-learn'))) {
+    args = { ...args, sandbox: path.dirname(path.resolve(args.stateDir)) };
+  }
+  if (!args.sandbox) return createSession(sessionOptions(args, io));
+  if (args.host || args.files.length > 0 || args.composeFiles.length > 0 || args.daemonConfig || args.dockerHost || args.restartCommand) {
+    throw new UserError('--sandbox brings its own targets: the example daemon.json, Dockerfile and compose file, and a recorded host', 'Leave out --host, --file, --compose, --daemon-config, --docker-host and --restart-command when you use --sandbox.');
+  }
+  const { prepareLearnSandbox } = await import('../core/learn.js');
+  const sandbox = await prepareLearnSandbox({ dir: args.sandbox, env: io.env, log: (line) => io.stdout.write(`  ${line}\n`) });
+  return createSession({ ...sandbox.sessionOptions, registry: io.registry, only: args.only, ...(args.stateDir ? { stateDir: args.stateDir } : {}) });
+}
+
+function requireTargets(session: Session): void {
+  if (session.targets.length === 0) {
+    throw new UserError('nothing to check', 'Name a target: --file ./Dockerfile, --compose ./compose.yaml, or --host.');
+  }
+}
+
+/**
+ * Parse every Dockerfile and compose target up front: one that is not what it claims to be stops
+ * the run (exit 2, said once) before anything is written or locked. Also refuses an output format
+ * these commands do not write.
+ */
+async function loadDockerfiles(session: Session, registry: readonly Step[], args?: Args): Promise<RepoDecisions> {
+  if (args?.format && !['text', 'json', 'sarif'].includes(args.format)) {
+    throw new UserError(`unknown output format "${args.format}"`, 'Use --format text, json or sarif (or --json, --sarif).');
+  }
+  for (const target of session.targets) {
+    if (target.kind === 'dockerfile') await session.contexts.get(target)!.dockerfile();
+    if (target.kind === 'compose') await session.contexts.get(target)!.compose();
+  }
+  // The repository's decisions file is read (and a malformed one refused) before anything runs.
+  const decisions = new RepoDecisions(knownFrom(registry, SHARED_CODES));
+  for (const target of session.targets) await decisions.configFor(targetDir(target));
+  return decisions;
+}
+
+function targetDir(target: Target): string {
+  return target.kind === 'host' ? process.cwd() : path.dirname(target.path);
+}
+
+/** A step skipped in the profile with a reason: fix never applies it. */
+function profileSkip(profile: Profile, run: { step: Step; target: Target }): string | undefined {
+  const decision = profile.targets[targetKey(run.target)]?.[run.step.meta.id];
+  return decision?.status === 'skipped' ? (decision.reason ?? 'skipped in the wizard') : undefined;
+}
+
+async function runAll(session: Session, decisions: RepoDecisions, io?: Io): Promise<DecidedRun[]> {
+  const runs: DecidedRun[] = [];
+  const pairs = session.pairs();
+  // Progress on a terminal's stderr only: stdout stays the report, and logs stay clean.
+  const progress = io && (io.stderr as { isTTY?: boolean }).isTTY && !io.env.CI ? io.stderr : undefined;
+  for (const [i, { step, ctx }] of pairs.entries()) {
+    progress?.write(`\r\u001b[2Kchecking ${i + 1}/${pairs.length}: ${step.meta.title} (${ctx.target.label})`);
+    runs.push(await decisions.decide(await runStep(step, ctx)));
+  }
+  progress?.write('\r\u001b[2K');
+  return runs;
+}
+
+export async function checkCommand(args: Args, io: AppIo): Promise<number> {
+  const session = await sessionFor(args, io);
+  requireTargets(session);
+  const decisions = await loadDockerfiles(session, io.registry, args);
+  const runs = await runAll(session, decisions, io);
+  return printRuns(runs, args, io, false);
+}
+
+function printRuns(runs: DecidedRun[], args: Args, io: AppIo, withDiffs: boolean): number {
+  if (args.format === 'json') {
+    io.stdout.write(JSON.stringify(resultDocument(runs, io.version), null, 2) + '\n');
+  } else if (args.format === 'sarif') {
+    io.stdout.write(JSON.stringify(toSarif(runs, { version: io.version, cwd: process.cwd(), steps: io.registry }), null, 2) + '\n');
+  } else {
+    const p = paletteFor(args, io);
+    for (const run of runs) io.stdout.write(renderRun(run, p, withDiffs) + '\n');
+    io.stdout.write(renderSummary(runs, p) + '\n');
+  }
+  return exitCodeFor(runs, args.failOn);
+}
+
+export function paletteFor(args: Args, io: Io): Palette {
+  return palette(colorEnabled(io.env, Boolean(io.stdout.isTTY), args.noColor));
+}
+
+/** Proposals of a run that --only allows (`step` or `step:proposal`). */
+/**
+ * The proposals fix may apply for a run. Named with --only STEP:PROPOSAL: those, whatever their risk,
+ * except advice. Otherwise `safe` ones, and `review` ones too when asked (--include-review, or a
+ * person confirming each one). Advice is never applied.
+ */
+function wantedProposals(run: StepRun, only: string[], withReview: boolean): Proposal[] {
+  const named = only.filter((o) => o.startsWith(`${run.step.meta.id}:`)).map((o) => o.split(':')[1]);
+  const chosen = named.length > 0 ? run.proposals.filter((p) => named.includes(p.id)) : run.proposals.filter((p) => p.risk === 'safe' || (withReview && p.risk === 'review'));
+  const seenGroups = new Set<string>();
+  return chosen.filter((p) => {
+    if (p.risk === 'advice') return false;
+    if (!p.group) return true;
+    if (seenGroups.has(p.group)) return false;
+    seenGroups.add(p.group);
+    return true;
+  });
+}
+
+export async function fixCommand(args: Args, io: AppIo): Promise<number> {
+  const session = await sessionFor(args, io);
+  requireTargets(session);
+  const decisions = await loadDockerfiles(session, io.registry, args);
+  const p = paletteFor(args, io);
+  const out = (line: string) => io.stdout.write(line + '\n');
+  if (args.dryRun) {
+    const runs = await runAll(session, decisions, io);
+    return printRuns(runs, args, io, true);
+  }
+  const interactive = !args.yes;
+  if (interactive && !(io.stdinIsTTY && io.stdout.isTTY)) {
+    throw new UserError('fix needs a yes before it changes anything, and there is no terminal to ask on', 'Pass --yes to apply, or --dry-run to see the diffs.');
+  }
+  const verify = args.verify ? await dockerfileVerifier(args, io, (line) => out(p.dim(`  ${line}`))) : undefined;
+  await session.identifyHost();
+  await session.store.lock();
+  try {
+    const profile = await session.store.load();
+    const ask = interactive ? createInterface({ input: process.stdin, output: process.stdout }) : undefined;
+    const pairs = session.pairs();
+    let errors = 0;
+    let badInput = false;
+    let remaining = false;
+    try {
+      for (const { step, ctx } of pairs) {
+        // Suppressed findings and skipped steps leave no proposal to apply.
+        const skip = profileSkip(profile, { step, target: ctx.target });
+        const decide = async () => decisions.decide(await runStep(step, ctx), skip);
+        let run: DecidedRun = await decide();
+        if (run.skipped) {
+          out(`${p.bold(step.meta.title)}: ${p.dim(`skipped (${run.skipped.reason}; ${run.skipped.source})`)}`);
+          continue;
+        }
+        const attempted = new Set<string>();
+        for (;;) {
+          const next = wantedProposals(run, args.only, interactive || args.includeReview).find((pr) => !attempted.has(pr.id) && canApply(pr));
+          if (!next) break;
+          attempted.add(next.id);
+          out(renderRun({ ...run, proposals: [next] }, p, true));
+          if (ask) {
+            const answer = (await askLine(ask, `Apply "${next.title}"${next.risk && next.risk !== 'safe' ? ` (${next.risk})` : ''}? [y/N] `)).trim().toLowerCase();
+            if (answer !== 'y' && answer !== 'yes') {
+              out(p.dim('  skipped'));
+              continue;
+            }
+          }
+          // One proposal that cannot be applied (a file changed since, a folder that is a link) is
+          // reported, and the run goes on with the next.
+          try {
+            const outcome = await applyProposal(step, ctx.target, next, {
+              store: session.store,
+              profile,
+              daemon: session.daemon,
+              beforeWrite: session.beforeWrite,
+              recheck: () => runStep(step, ctx),
+              ...(verify && ctx.target.kind === 'dockerfile' ? { verify } : {}),
+              log: (line) => out(p.dim(`  ${safeText(line)}`)),
+            });
+            // In a learn sandbox nothing real changed: say what was written there and what was only simulated.
+            const message = args.sandbox ? (await import('../core/learn.js')).sandboxOutcome(outcome.message, next) : outcome.message;
+            out(`  ${outcome.status === 'applied' ? p.green(safeText(message)) : p.yellow(safeText(message))}`);
+            if (outcome.status === 'rolled-back' || outcome.status === 'failed') remaining = true;
+          } catch (err) {
+            out(`  ${p.yellow(`not applied: ${formatError(err)}`)}`);
+            remaining = true;
+          }
+          run = await decide();
+        }
+        // Held back by their risk: say so, and how to apply them.
+        const wanted = new Set(wantedProposals(run, args.only, interactive || args.includeReview).map((pr) => pr.id));
+        const named = args.only.some((o) => o.startsWith(`${step.meta.id}:`));
+        for (const held of run.proposals.filter((pr) => canApply(pr) && pr.risk === 'review' && !wanted.has(pr.id) && !named)) {
+          out(`${p.bold(step.meta.title)}: not applied, ${p.yellow(`risk ${RISK_TEXT.review}`)}: ${safeLine(held.title)}`);
+          out(`  apply it with --only ${step.meta.id}:${held.id}, or every review fix with --include-review`);
+        }
+        for (const advice of run.proposals.filter((pr) => pr.risk === 'advice')) {
+          out(`${p.bold(step.meta.title)}: ${p.yellow(`risk ${RISK_TEXT.advice}`)}: ${safeLine(advice.title)}`);
+          if (advice.description) out(`  ${safeText(advice.description)}`);
+          for (const w of advice.warnings) out(`  ${p.yellow('warning:')} ${safeText(w)}`);
+        }
+        // What the tool does not apply itself: commands to run by hand. Choices
+        // (the platforms step) are the wizard's to ask.
+        for (const shown of run.proposals.filter((pr) => pr.risk !== 'advice' && pr.changes.length === 0 && !pr.commands.some((c) => c.run) && !pr.choice)) {
+          if (shown.commands.length === 0 && !shown.description) continue;
+          out(`${p.bold(step.meta.title)}: ${safeLine(shown.title)}${shown.commands.length ? '; run these yourself:' : ''}`);
+          if (shown.commands.length === 0) out(`  ${safeText(shown.description ?? '')}`);
+          for (const c of shown.commands) out(`  ${c.argv.map(quoteArg).join(' ')}${c.asUser ? `   (as ${safeLine(c.asUser)})` : ''}`);
+        }
+        if (run.result.status === 'error') {
+          // The check could not run (an invalid daemon.json, no daemon): say why, or fix is silent.
+          out(renderRun(run, p, false));
+          errors++;
+          if (run.result.findings.some((f) => f.file)) badInput = true;
+        } else if (run.result.status === 'fail' || run.result.status === 'warn') remaining = true;
+      }
+    } finally {
+      ask?.close();
+    }
+    // 2 for bad input or when no check could run at all; 1 while findings remain; 0 when done.
+    if (badInput || (pairs.length > 0 && errors === pairs.length)) return 2;
+    return remaining || errors > 0 ? 1 : 0;
+  } finally {
+    await session.store.unlock();
+  }
+}
+
+/**
+ * `fix --verify`: the daemon must answer before anything changes; then each written Dockerfile is
+ * built and run before and after (src/core/verify.ts), and a reason to refuse goes to the engine.
+ */
+async function dockerfileVerifier(args: Args, io: Io, log: (line: string) => void): Promise<ApplyOptions['verify']> {
+  const { daemonUnreachable, verifyDockerfileChange } = await import('../core/verify.js');
+  const { resolveEndpoint } = await import('../host/client.js');
+  const { host } = resolveEndpoint({ dockerHost: args.dockerHost, env: io.env });
+  const why = await daemonUnreachable(host);
+  if (why) throw new UserError(`--verify needs a Docker daemon, and ${host} does not answer: ${why}`, 'Start dockerd, or name one with --docker-host; nothing was changed.');
+  return async (_proposal, written) => {
+    for (const w of written) {
+      if (!w.backup) continue;
+      const [before, after] = await Promise.all([readFile(w.backup, 'utf8'), readFile(w.path, 'utf8')]);
+      const outcome = await verifyDockerfileChange({ host, before, after, contextDir: path.dirname(w.path), log });
+      log(`verify: ${outcome.reason.split('\n')[0]}`);
+      if (!outcome.ok) return outcome.reason;
+    }
+    return null;
+  };
+}
+
+export function stepsCommand(args: Args, io: AppIo): number {
+  if (args.format === 'json') {
+    io.stdout.write(JSON.stringify(io.registry.map((s) => ({ order: s.meta.order, id: s.meta.id, scope: s.meta.scope, title: s.meta.title, summary: s.meta.summary })), null, 2) + '\n');
+    return 0;
+  }
+  const p = paletteFor(args, io);
+  for (const s of io.registry) {
+    io.stdout.write(`${String(s.meta.order).padStart(2)}. ${s.meta.id.padEnd(31)} ${p.dim(s.meta.scope.padEnd(10))} ${s.meta.title}\n`);
+  }
+  return 0;
+}
+
+export async function undoCommand(args: Args, io: AppIo): Promise<number> {
+  let session = await sessionFor(args, io);
+  const store = session.store;
+  const p = paletteFor(args, io);
+  const out = (line: string) => io.stdout.write(line + '\n');
+  if (args.list) {
+    const profile = await store.load();
+    const rows = [...profile.applied].reverse();
+    if (rows.length === 0) out('Nothing has been applied yet.');
+    for (const r of rows) out(describeApplied(r, p));
+    return 0;
+  }
+  await session.identifyHost();
+  await store.lock();
+  try {
+    const profile = await store.load();
+    const open = profile.applied.filter((r) => !r.undone);
+    const id = args.positional[0];
+    let record: AppliedRecord | undefined;
+    if (id) {
+      record = profile.applied.find((r) => r.id === id);
+      if (!record) throw new UserError(`no applied change with id "${id}"`, `Run \`docker-harden undo${args.sandbox ? ` --sandbox ${quoteArg(args.sandbox)}` : ''} --list\` to see them.`);
+      if (record !== open[open.length - 1] && !args.force) {
+        const newer = open.filter((r) => r.at > record!.at && r.files.some((f) => record!.files.some((g) => g.path === f.path)));
+        if (newer.length > 0) throw new UserError(`change ${id} has newer changes to the same file on top of it`, `Undo ${newer.map((r) => r.id).join(', ')} first (newest first).`);
+      }
+    } else {
+      record = open[open.length - 1];
+      if (!record) {
+        out('Nothing to undo.');
+        return 0;
+      }
+    }
+    if (!args.yes && !(io.stdinIsTTY && io.stdout.isTTY)) {
+      throw new UserError(`undo changes files (${record.files.map((f) => f.path).join(', ')}) and there is no terminal to ask on`, `Pass --yes to undo ${record.id}.`);
+    }
+    if (!args.yes) {
+      const ask = createInterface({ input: process.stdin, output: process.stdout });
+      const answer = (await askLine(ask, `${describeApplied(record, p)}\nUndo this change? [y/N] `).finally(() => ask.close())).trim().toLowerCase();
+      if (answer !== 'y' && answer !== 'yes') return 0;
+    }
+    // The daemon the change was made on is reached and restarted the way it was then, unless the
+    // command line says otherwise; undoApplied refuses when it is another daemon.
+    if (record.dockerd && !args.sandbox && !args.dockerHost && !args.daemonConfig && !args.restartCommand) {
+      session = createSession({
+        ...sessionOptions(args, io),
+        dockerHost: record.dockerd.endpoint,
+        daemonConfig: record.dockerd.configPath,
+        restartCommand: record.dockerd.restartCommand,
+      });
+    }
+    const message = await undoApplied(record, {
+      store: store,
+      profile,
+      daemon: session.daemon,
+      force: args.force,
+      log: (l) => out(p.dim(`  ${safeText(l)}`)),
+      ...(session.confineTo ? { confineTo: session.confineTo } : {}),
+    });
+    out(p.green(message));
+    return 0;
+  } finally {
+    await store.unlock();
+  }
+}
+
+/** A question on the terminal; Ctrl-C there ends the command (exit 130) instead of leaving it paused. */
+async function askLine(rl: Interface, text: string): Promise<string> {
+  const abort = new AbortController();
+  const onInterrupt = () => abort.abort();
+  rl.once('SIGINT', onInterrupt);
+  try {
+    return await rl.question(text, { signal: abort.signal });
+  } catch (err) {
+    if (abort.signal.aborted) throw new InterruptedError();
+    throw err;
+  } finally {
+    rl.off('SIGINT', onInterrupt);
+  }
+}
+
+function describeApplied(r: AppliedRecord, p: Palette): string {
+  const state = r.undone ? p.dim(`undone ${r.undone}`) : p.green('applied');
+  return `${r.id}  ${r.at}  ${r.step}: ${r.title ?? r.proposal}  [${state}]\n    ${r.files.map((f) => f.path).join(', ')}${r.daemon ? p.dim(`  (dockerd ${r.daemon})`) : ''}`;
+}
+

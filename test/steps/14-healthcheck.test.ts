@@ -1,0 +1,48 @@
+import { describe } from 'vitest';
+import step from '../../steps/14-healthcheck.js';
+import { runStepTable, type StepCase } from '../dockerfile/step-table.js';
+
+const cases: StepCase[] = [
+  {
+    name: 'a server that installs curl gets a curl probe before its CMD',
+    given: 'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y --no-install-recommends curl\nEXPOSE 8080\nCMD ["/app/server"]\n',
+    expect: {
+      status: 'warn', codes: ['CIS-4.6'], lines: [4], risks: { 'add-healthcheck': 'review' },
+      afterFix: { removed: [], added: ['HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD curl -sS -o /dev/null http://localhost:8080/ || exit 1'] },
+    },
+  },
+  {
+    name: 'nginx:alpine without curl gets advice, not a made-up probe',
+    given: 'FROM nginx:1.27-alpine\nCOPY site /usr/share/nginx/html\nEXPOSE 80\nCMD ["nginx", "-g", "daemon off;"]\n',
+    expect: { status: 'warn', codes: ['CIS-4.6'], lines: [4], risks: { 'add-healthcheck': 'advice' }, advice: ['without curl or wget'], afterFix: null },
+  },
+  {
+    name: 'a known server program without EXPOSE is a service',
+    given: 'FROM python:3.12-slim\nCOPY . /app\nCMD ["gunicorn", "app:app"]\n',
+    expect: { status: 'warn', findings: ['runs the server gunicorn'], codes: ['CIS-4.6'], lines: [3], afterFix: null },
+  },
+  {
+    name: 'HEALTHCHECK NONE is reported for information',
+    given: 'FROM nginx:1.27\nEXPOSE 80\nHEALTHCHECK NONE\nCMD ["nginx", "-g", "daemon off;"]\n',
+    expect: { status: 'info', codes: ['DH-HEALTHCHECK-NONE'], lines: [3], risks: {}, afterFix: null },
+  },
+  {
+    name: 'a service with a HEALTHCHECK passes',
+    given: 'FROM debian:bookworm-slim\nEXPOSE 8080\nHEALTHCHECK CMD ["/app/server", "--health"]\nCMD ["/app/server"]\n',
+    expect: { status: 'pass', codes: [], afterFix: null },
+  },
+  {
+    name: 'a HEALTHCHECK in a build stage does not count for the final stage',
+    given: 'FROM debian:bookworm-slim AS build\nHEALTHCHECK CMD true\nFROM debian:bookworm-slim\nEXPOSE 9000\nENTRYPOINT ["/srv"]\n',
+    expect: { status: 'warn', codes: ['CIS-4.6'], lines: [5], afterFix: null },
+  },
+  {
+    name: 'a one-shot command is not a service',
+    given: 'FROM alpine:3.20\nCOPY job.sh /job.sh\nCMD ["/job.sh"]\n',
+    expect: { status: 'not-applicable', codes: [] },
+  },
+];
+
+describe('step 14: healthcheck', () => {
+  runStepTable(step, cases);
+});
