@@ -21,13 +21,13 @@ const BOM = '\uFEFF';
 
 describe('a Dockerfile with a byte-order mark', () => {
   for (const [step, line1, added] of [
-    ['non-root-user', 'FROM debian:bookworm', 'USER 10001:10001'],
-    ['slim-base-image', 'FROM debian:bookworm-slim', null],
+    ['non-root-user:set-user', 'FROM debian:bookworm', 'USER 10001:10001'],
+    ['slim-base-image:smaller-base', 'FROM debian:bookworm-slim', null],
   ] as const) {
     it(`fix --yes --only ${step}: applied, the mark kept, the edit where it belongs`, async () => {
-      const file = path.join(dir, `Dockerfile.${step}`);
+      const file = path.join(dir, `Dockerfile.${step.replace(':', '-')}`);
       writeFileSync(file, `${BOM}FROM debian:bookworm\nRUN echo hi\n`);
-      const r = await runCli(['fix', '--file', file, '--only', step, '--yes', '--state-dir', path.join(dir, `state-${step}`)]);
+      const r = await runCli(['fix', '--file', file, '--only', step, '--yes', '--state-dir', path.join(dir, `state-${step.replace(':', '-')}`)]);
       expect(r.stdout + r.stderr).not.toContain('changed since it was checked');
       expect(r.exitCode, r.stdout + r.stderr).toBe(0);
       const after = readFileSync(file, 'utf8');
