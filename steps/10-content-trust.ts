@@ -186,7 +186,7 @@ export default defineStep({
               `Pull it (\`docker pull ${plan.from.written}\`) and run this step again, or read its digest with \`docker buildx imagetools inspect ${plan.from.written}\`.`,
       );
     }
-    for (const add of addInstructions(text)) {
+    for (const add of addInstructions(text, model.ast)) {
       const remote = add.sources.filter(isRemoteSource);
       if (remote.length > 0 && !add.flags.some((f) => f.startsWith('--checksum'))) {
         findings.push({
@@ -239,7 +239,7 @@ export default defineStep({
         warnings: [],
       });
     }
-    const localAdds = addInstructions(text).filter(
+    const localAdds = addInstructions(text, model.ast).filter(
       (a) => a.sources.length > 0 && !a.sources.some(isRemoteSource) && !a.sources.every(isLocalArchive) && !a.flags.some((f) => /^--(checksum|keep-git-dir|unpack)/.test(f)),
     );
     if (localAdds.length > 0) {

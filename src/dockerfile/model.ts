@@ -4,8 +4,9 @@
  * each base image. Built on dockerfile-ast; edits go through edit.ts so bytes outside them stay.
  */
 import { promises as fs } from 'node:fs';
-import { DockerfileParser, type Dockerfile, type Instruction as AstInstruction, type From, type Arg, type Env } from 'dockerfile-ast';
+import { type Dockerfile, type Instruction as AstInstruction, type From, type Arg, type Env } from 'dockerfile-ast';
 import { UserError } from '../core/errors.js';
+import { parseAst } from './ast.js';
 import { detectEol, lineStarts, type Range } from './edit.js';
 import { describeImage, parseImageRef, type ImageKnowledge, type ImageRef } from './images.js';
 
@@ -141,7 +142,7 @@ function decodeText(bytes: Buffer, file: string): string {
 /** Parse Dockerfile text; `file` names it in errors. */
 export function parseDockerfile(text: string, file: string): DockerfileModel {
   if (text.replace(/^\uFEFF/, '').trim() === '') throw new UserError('is empty', 'A Dockerfile needs at least a FROM line, for example: FROM debian:bookworm-slim', file);
-  const ast = DockerfileParser.parse(text);
+  const ast = parseAst(text);
   const starts = lineStarts(text);
   const lineText = (line: number): string => {
     const start = starts[line - 1];
@@ -320,7 +321,7 @@ function clip(text: string): string {
   return t.length > 60 ? `${t.slice(0, 57)}...` : t;
 }
 
-function sliceRange(text: string, range: Range, starts: number[]): string {
+function sliceRange(text: string, range: Range, starts: readonly number[]): string {
   const offset = (p: { line: number; character: number }) => Math.min((starts[p.line] ?? text.length) + p.character, text.length);
   return text.slice(offset(range.start), offset(range.end));
 }
@@ -329,7 +330,7 @@ function sliceRange(text: string, range: Range, starts: number[]): string {
  * The arguments as the builder joins them: escape + newline removed, comment lines inside a
  * continuation dropped, heredoc bodies kept.
  */
-function logicalArgs(text: string, node: AstInstruction, starts: number[], escape: string): string {
+function logicalArgs(text: string, node: AstInstruction, starts: readonly number[], escape: string): string {
   const argsRange = node.getArgumentsRange();
   if (!argsRange) return '';
   const raw = sliceRange(text, argsRange, starts);
