@@ -13,6 +13,7 @@ import { renderRun, renderSummary, quoteArg } from './report/text.js';
 import { colorEnabled, palette, type Palette } from './report/color.js';
 import type { Proposal } from './core/step.js';
 import type { AppliedRecord } from './core/profile.js';
+import { editServices, type ServiceEdit } from './compose/model.js';
 
 export interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -151,18 +152,7 @@ export async function fixCommand(args: Args, io: Io): Promise<number> {
       for (const { step, ctx } of session.pairs()) {
         let run = await runStep(step, ctx);
         const attempted = new Set<string>();
-        for (;;) {
-          const next = wantedProposals(run, args.only).find((pr) => !attempted.has(pr.id) && (pr.changes.length > 0 || pr.commands.some((c) => c.run)));
-          if (!next) break;
-          attempted.add(next.id);
-          out(renderRun({ ...run, proposals: [next] }, p, true));
-          if (ask) {
-            const answer = (await askLine(ask, `Apply "${next.title}"? [y/N] `)).trim().toLowerCase();
-            if (answer !== 'y' && answer !== 'yes') {
-              out(p.dim('  skipped'));
-              continue;
-            }
-          }
+        const apply = async (next: Proposal) => {
           const outcome = await applyProposal(step, ctx.target, next, {
             store: session.store,
             profile,
@@ -176,6 +166,28 @@ export async function fixCommand(args: Args, io: Io): Promise<number> {
           out(`  ${outcome.status === 'applied' ? p.green(message) : p.yellow(message)}`);
           if (outcome.status === 'rolled-back' || outcome.status === 'failed') exit = Math.max(exit, 1);
           run = await runStep(step, ctx);
+        };
+        // Without questions, a step's compose edits go into the file together: one parse, one
+        // write, one check, where one at a time re-checks the whole file after every service.
+        const together = interactive ? null : composeBatch(wantedProposals(run, args.only), step.meta.title);
+        if (together) {
+          for (const member of together.members) attempted.add(member.id);
+          out(renderRun({ ...run, proposals: [together.proposal] }, p, true));
+          await apply(together.proposal);
+        }
+        for (;;) {
+          const next = wantedProposals(run, args.only).find((pr) => !attempted.has(pr.id) && (pr.changes.length > 0 || pr.commands.some((c) => c.run)));
+          if (!next) break;
+          attempted.add(next.id);
+          out(renderRun({ ...run, proposals: [next] }, p, true));
+          if (ask) {
+            const answer = (await askLine(ask, `Apply "${next.title}"? [y/N] `)).trim().toLowerCase();
+            if (answer !== 'y' && answer !== 'yes') {
+              out(p.dim('  skipped'));
+              continue;
+            }
+          }
+          await apply(next);
         }
         // What the tool does not apply itself: commands to run by hand, advice to follow. Choices
         // (the platforms step) are the wizard's to ask.
@@ -199,6 +211,43 @@ export async function fixCommand(args: Args, io: Io): Promise<number> {
   } finally {
     await session.store.unlock();
   }
+}
+
+/**
+ * A step's proposals that only edit services of one compose file, as one proposal whose change
+ * is all their edits applied to one parse of the file. Null when there are fewer than two, or the
+ * edits cannot share a parse (then they are applied one at a time).
+ */
+function composeBatch(proposals: Proposal[], stepTitle: string): { proposal: Proposal; members: Proposal[] } | null {
+  const members = proposals.filter((pr) => pr.changes.length === 1 && pr.changes[0]!.compose && !pr.commands.some((c) => c.run) && !pr.daemon && !pr.choice);
+  if (members.length < 2) return null;
+  const first = members[0]!.changes[0]!;
+  if (first.before === null || members.some((pr) => pr.changes[0]!.path !== first.path || pr.changes[0]!.before !== first.before)) return null;
+  const byService = new Map<string, ServiceEdit[]>();
+  for (const pr of members) {
+    const { service, edits } = pr.changes[0]!.compose!;
+    byService.set(service, [...(byService.get(service) ?? []), ...edits]);
+  }
+  let after: ReturnType<typeof editServices>;
+  try {
+    after = editServices(first.before, [...byService].map(([service, edits]) => ({ service, edits })), first.path);
+  } catch {
+    return null;
+  }
+  if (after === null) return null;
+  const titles = members.map((pr) => pr.title);
+  const shown = titles.length > 12 ? [...titles.slice(0, 12), `and ${titles.length - 12} more`] : titles;
+  return {
+    members,
+    proposal: {
+      id: `${members[0]!.id}+${members.length - 1}`,
+      title: `${members.length} fixes of "${stepTitle}" in ${first.path}`,
+      description: `Applied together, in one write: ${shown.join('; ')}.`,
+      changes: [{ path: first.path, before: first.before, after: after.after, edits: after.splices }],
+      commands: [],
+      warnings: [...new Set(members.flatMap((pr) => pr.warnings))],
+    },
+  };
 }
 
 export function stepsCommand(args: Args, io: Io): number {

@@ -5,7 +5,7 @@
  * writable system directories). In a compose file: the same settings as service keys.
  */
 import { defineStep, statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../src/core/step.js';
-import { editService } from '../src/compose/model.js';
+import { serviceChange } from '../src/compose/model.js';
 import { ENGINE_LINES, ENGINE_RELEASES_CHECKED, ENGINE_RELEASES_SOURCE, judgeEngineVersion, parseEngineVersion } from './lib/engine-releases.js';
 import { composeOrigin, containerName, containerWeakenings, serviceWeakenings, socketPathsFor, WEAKENINGS, type Weakening } from './lib/workload.js';
 import { daemonConfigChange, hostDaemon, locationOf, setting, unreachable } from './lib/daemon.js';
@@ -236,12 +236,11 @@ async function proposeCompose(ctx: Context): Promise<Proposal[]> {
       const base = `${s.name}-${w.kind}`;
       const n = (ids.get(base) ?? 0) + 1;
       ids.set(base, n);
-      const after = editService(model.text, s.name, [w.edit!], model.path);
       proposals.push({
         id: n === 1 ? base : `${base}-${n}`,
         title: `Service ${s.name}: remove ${w.evidence}`,
         description: `${WEAKENINGS[w.kind].what[0]!.toUpperCase()}${WEAKENINGS[w.kind].what.slice(1)}. Recreate the service afterwards (docker compose up -d ${s.name}) for the change to take effect.`,
-        changes: [{ path: model.path, before: model.text, after }],
+        changes: [serviceChange(model, s.name, [w.edit!])],
         commands: [],
         warnings: [`May break: ${WEAKENINGS[w.kind].breaks}.`],
       });

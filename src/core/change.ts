@@ -27,6 +27,7 @@ export function unifiedDiff(change: FileChange): string {
   const oldName = change.before === null ? '/dev/null' : change.path;
   const before = change.before ?? '';
   const after = change.after;
+  if (change.edits && before.endsWith('\n') && after.endsWith('\n')) return `--- ${oldName}\n+++ ${change.path}\n${hunksFromEdits(before, change.edits)}`;
   const { start, beforeEnd, afterEnd, skippedLines } = changedLines(before, after);
   const patch = structuredPatch(oldName, change.path, before.slice(start, beforeEnd), after.slice(start, afterEnd), undefined, undefined, { context: CONTEXT });
   for (const hunk of patch.hunks) {
@@ -34,6 +35,70 @@ export function unifiedDiff(change: FileChange): string {
     hunk.newStart += skippedLines;
   }
   return formatPatch(patch, FILE_HEADERS_ONLY);
+}
+
+/**
+ * The hunks of a change known as edits of `before` (non-overlapping, [start, end) replaced by
+ * text): each edit widened to whole lines, hunks of nearby edits merged. A batch of 3,000 edits
+ * spread over a file is far from anything a line-diff algorithm does quickly.
+ */
+function hunksFromEdits(before: string, edits: { start: number; end: number; text: string }[]): string {
+  const starts = newlineStarts(before);
+  const lineCount = starts.length - 1; // `before` ends with a newline
+  // Whole-line blocks: lines [from, to) of before become `lines`.
+  const blocks: { from: number; to: number; lines: string[] }[] = [];
+  const sorted = [...edits].sort((a, b) => a.start - b.start);
+  let i = 0;
+  while (i < sorted.length) {
+    const from = lineAt(starts, sorted[i]!.start);
+    let to = Math.max(from, endLine(starts, sorted[i]!.end));
+    let j = i + 1;
+    while (j < sorted.length && lineAt(starts, sorted[j]!.start) < to) to = Math.max(to, endLine(starts, sorted[j]!.end)), j++;
+    let text = '';
+    let at = starts[from]!;
+    for (const e of sorted.slice(i, j)) {
+      text += before.slice(at, e.start) + e.text;
+      at = e.end;
+    }
+    text += before.slice(at, starts[to]!);
+    const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
+    if (!(lines.length === to - from && lines.every((l, k) => l === lineText(before, starts, from + k)))) blocks.push({ from, to, lines });
+    i = j;
+  }
+  const out: string[] = [];
+  let delta = 0;
+  for (let b = 0; b < blocks.length; ) {
+    let e = b;
+    while (e + 1 < blocks.length && blocks[e + 1]!.from - blocks[e]!.to <= 2 * CONTEXT) e++;
+    const first = Math.max(0, blocks[b]!.from - CONTEXT);
+    const last = Math.min(lineCount, blocks[e]!.to + CONTEXT);
+    const body: string[] = [];
+    let oldLines = 0;
+    let newLines = 0;
+    let line = first;
+    const newStart = first + delta;
+    for (let k = b; k <= e; k++) {
+      const block = blocks[k]!;
+      for (; line < block.from; line++, oldLines++, newLines++) body.push(' ' + lineText(before, starts, line));
+      for (; line < block.to; line++, oldLines++) body.push('-' + lineText(before, starts, line));
+      for (const l of block.lines) body.push('+' + l), newLines++;
+      delta += block.lines.length - (block.to - block.from);
+    }
+    for (; line < last; line++, oldLines++, newLines++) body.push(' ' + lineText(before, starts, line));
+    out.push(`@@ -${oldLines === 0 ? first : first + 1},${oldLines} +${newLines === 0 ? newStart : newStart + 1},${newLines} @@`, ...body);
+    b = e + 1;
+  }
+  return out.length ? out.join('\n') + '\n' : '';
+}
+
+/** The line index just past an edit ending at `end`: the next line start at or after it. */
+function endLine(starts: number[], end: number): number {
+  const line = lineAt(starts, end);
+  return starts[line] === end ? line : line + 1;
+}
+
+function lineText(text: string, starts: number[], line: number): string {
+  return text.slice(starts[line]!, starts[line + 1]! - 1);
 }
 
 /**

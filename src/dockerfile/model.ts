@@ -244,9 +244,9 @@ export function parseDockerfile(text: string, file: string): DockerfileModel {
     lineText,
     lineCount: starts.length,
     chain(stage = model.finalStage) {
-      const out: Stage[] = [];
-      for (let s: Stage | null = stage; s && !out.includes(s); s = s.parent) out.unshift(s);
-      return out;
+      const seen = new Set<Stage>();
+      for (let s: Stage | null = stage; s && !seen.has(s); s = s.parent) seen.add(s);
+      return [...seen].reverse();
     },
     baseImage(stage = model.finalStage) {
       return model.chain(stage)[0]!.image;
@@ -283,12 +283,16 @@ export function parseDockerfile(text: string, file: string): DockerfileModel {
 
   // Resolve each FROM: an earlier stage by name, else an image with global ARGs. (Unlike
   // COPY --from, FROM does not take a stage index: `FROM 0` is an image named 0.)
+  const globals = globalVariables(model);
+  const named = new Map<string, Stage>();
   for (const stage of stages) {
-    const { value: resolved, unresolved } = substitute(stage.imageText, globalVariables(model), escape);
+    const { value: resolved, unresolved } = substitute(stage.imageText, globals, escape);
     stage.imageUnresolved = unresolved;
-    const parent = stages.find((s) => s.index < stage.index && s.name !== null && s.name === resolved.toLowerCase());
+    const parent = named.get(resolved.toLowerCase());
     if (parent) stage.parent = parent;
     else stage.image = parseImageRef(resolved);
+    // The first stage of a name is the one a later FROM finds.
+    if (stage.name !== null && !named.has(stage.name)) named.set(stage.name, stage);
   }
   return model;
 }
@@ -466,21 +470,28 @@ export function isRootUser(user: string): boolean {
   return name === 'root' || /^0+$/.test(name) || name === '';
 }
 
-function userAt(model: DockerfileModel, stage: Stage, at?: DockerInstruction): EffectiveUser {
-  let candidates = stage.instructions;
-  if (at) {
-    const idx = candidates.indexOf(at);
-    if (idx >= 0) candidates = candidates.slice(0, idx);
+function userAt(model: DockerfileModel, start: Stage, at?: DockerInstruction): EffectiveUser {
+  // Up the `FROM <earlier stage>` chain, a loop: a file of 6,000 chained stages is no deeper a stack.
+  let stage = start;
+  const seen = new Set<Stage>();
+  for (;;) {
+    seen.add(stage);
+    let candidates = stage.instructions;
+    if (at && stage === start) {
+      const idx = candidates.indexOf(at);
+      if (idx >= 0) candidates = candidates.slice(0, idx);
+    }
+    for (let i = candidates.length - 1; i >= 0; i--) {
+      const inst = candidates[i]!;
+      if (inst.keyword !== 'USER') continue;
+      const { value, unresolved } = model.resolve(inst.args.trim(), stage, inst);
+      const spec = value.trim();
+      const [user, group] = spec.split(':');
+      return { spec, user: user ?? '', group: group ?? null, root: unresolved.length === 0 && isRootUser(spec), instruction: inst, stage, source: 'user', unresolved };
+    }
+    if (!stage.parent || seen.has(stage.parent)) break;
+    stage = stage.parent;
   }
-  for (let i = candidates.length - 1; i >= 0; i--) {
-    const inst = candidates[i]!;
-    if (inst.keyword !== 'USER') continue;
-    const { value, unresolved } = model.resolve(inst.args.trim(), stage, inst);
-    const spec = value.trim();
-    const [user, group] = spec.split(':');
-    return { spec, user: user ?? '', group: group ?? null, root: unresolved.length === 0 && isRootUser(spec), instruction: inst, stage, source: 'user', unresolved };
-  }
-  if (stage.parent) return userAt(model, stage.parent);
   const info = stage.image ? describeImage(stage.image) : undefined;
   if (info?.runsAs) {
     const spec = info.runsAs.name;
