@@ -14,11 +14,9 @@ process.on('SIGINT', () => {
   process.exit(130);
 });
 
-// When run as a Docker CLI plugin, docker passes the plugin name first: `docker-harden harden check`.
-const argv = process.argv.slice(2);
-if (process.env.DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND !== undefined && argv[0] === 'harden') argv.shift();
-
-const code = await main(argv, {
+// Run as a Docker CLI plugin, docker passes its global flags and the plugin name first
+// (`docker-harden --context prod harden check`); main() reads them.
+const code = await main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   stdinIsTTY: Boolean(process.stdin.isTTY),

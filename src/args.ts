@@ -1,8 +1,9 @@
 /** Command-line parsing, by hand: small, no dependency, and errors that say what to do. */
 import { UserError } from './core/errors.js';
 import { splitWords } from './core/words.js';
+import { didYouMean } from './core/suggest.js';
 
-export const COMMANDS = ['wizard', 'learn', 'check', 'fix', 'undo', 'steps', 'report', 'plugin', 'docker-cli-plugin-metadata', 'help'] as const;
+export const COMMANDS = ['wizard', 'learn', 'check', 'fix', 'undo', 'steps', 'report', 'export', 'explain', 'plugin', 'docker-cli-plugin-metadata', 'help'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface Args {
@@ -22,13 +23,26 @@ export interface Args {
   dockerHost?: string;
   noColor: boolean;
   yes: boolean;
+  /** fix --yes: apply `review` proposals too, not only `safe` ones. */
+  includeReview: boolean;
   dryRun: boolean;
+  verify: boolean;
   force: boolean;
   list: boolean;
   help: boolean;
   version: boolean;
   sandbox?: string;
+  /** The least severity that makes `check` exit 1; unset: any fail or warn does. */
+  failOn?: FailOn;
+  out?: string;
+  merge: boolean;
 }
+
+export const FAIL_ON = ['critical', 'high', 'medium', 'low'] as const;
+export type FailOn = (typeof FAIL_ON)[number];
+
+/** Commands that take targets, so a bare file name is a target. */
+const TARGET_COMMANDS: readonly Command[] = ['check', 'fix', 'report'];
 
 const VALUE_FLAGS: Record<string, keyof Args> = {
   '--file': 'files',
@@ -42,6 +56,8 @@ const VALUE_FLAGS: Record<string, keyof Args> = {
   '--restart-command': 'restartCommand',
   '--docker-host': 'dockerHost',
   '--sandbox': 'sandbox',
+  '--fail-on': 'failOn',
+  '--out': 'out',
 };
 
 const BOOL_FLAGS: Record<string, keyof Args> = {
@@ -50,10 +66,13 @@ const BOOL_FLAGS: Record<string, keyof Args> = {
   '--sarif': 'sarif',
   '--no-color': 'noColor',
   '--yes': 'yes',
+  '--include-review': 'includeReview',
   '-y': 'yes',
   '--dry-run': 'dryRun',
+  '--verify': 'verify',
   '--force': 'force',
   '--list': 'list',
+  '--merge': 'merge',
   '--help': 'help',
   '-h': 'help',
   '--version': 'version',
@@ -72,15 +91,28 @@ export function parseArgs(argv: string[]): Args {
     sarif: false,
     noColor: false,
     yes: false,
+    includeReview: false,
     dryRun: false,
+    verify: false,
     force: false,
     list: false,
     help: false,
     version: false,
+    merge: false,
   };
   let commandSeen = false;
+  let optionsEnded = false;
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]!;
+    // After `--` every word is a file name, even one that starts with a dash.
+    if (token === '--' && !optionsEnded) {
+      optionsEnded = true;
+      continue;
+    }
+    if (optionsEnded && commandSeen) {
+      args.positional.push(token);
+      continue;
+    }
     const eq = token.startsWith('--') ? token.indexOf('=') : -1;
     const name = eq > 0 ? token.slice(0, eq) : token;
     if (name in VALUE_FLAGS) {
@@ -102,11 +134,14 @@ export function parseArgs(argv: string[]): Args {
       continue;
     }
     if (token.startsWith('-') && token !== '-') {
-      throw new UserError(`unknown option ${name}`, 'Run `docker-harden --help` for the options.');
+      throw new UserError(`unknown option ${name}`, `${didYouMean(name, [...Object.keys(VALUE_FLAGS), ...Object.keys(BOOL_FLAGS)].filter((f) => f.startsWith('--')))}Run \`docker-harden --help\` for the options.`);
     }
     if (!commandSeen) {
       if (!(COMMANDS as readonly string[]).includes(token) || token === 'wizard') {
-        throw new UserError(`unknown command "${token}"`, `Commands: learn, check, fix, undo, steps, report, plugin. Run \`docker-harden --help\`.`);
+        const hint = `${didYouMean(token, USER_COMMANDS)}Commands: ${USER_COMMANDS.join(', ')}. Run \`docker-harden --help\`.`;
+        // A file named where a command goes: `docker-harden Dockerfile` means check it.
+        if (targetKind(token)) throw new UserError(`unknown command "${token}"`, `To check that file: docker-harden check ${token}`);
+        throw new UserError(`unknown command "${token}"`, hint);
       }
       args.command = token as Command;
       commandSeen = true;
@@ -114,9 +149,45 @@ export function parseArgs(argv: string[]): Args {
     }
     args.positional.push(token);
   }
+  if (args.failOn !== undefined && !(FAIL_ON as readonly string[]).includes(args.failOn)) {
+    throw new UserError(`--fail-on takes ${FAIL_ON.join(', ')}, not "${args.failOn}"`, `${didYouMean(args.failOn, FAIL_ON)}For example: --fail-on high`);
+  }
+  if (TARGET_COMMANDS.includes(args.command)) {
+    for (const file of args.positional) {
+      const kind = targetKind(file);
+      if (kind === 'dockerfile') args.files.push(file);
+      else if (kind === 'compose') args.composeFiles.push(file);
+      else if (kind === 'daemon-config') {
+        throw new UserError(`${file} is a daemon configuration, checked with the host it belongs to`, `Run: sudo docker-harden ${args.command} --host --daemon-config ${file}`);
+      } else {
+        throw new UserError(
+          `cannot tell what kind of file "${file}" is`,
+          `Name it with --file ${file} (a Dockerfile) or --compose ${file} (a compose file). By name: Dockerfile, Dockerfile.*, *.Dockerfile, Containerfile are Dockerfiles; compose.yaml, docker-compose*.yml are compose files.`,
+        );
+      }
+    }
+    args.positional = [];
+  }
   if (args.sarif) args.format = 'sarif';
   if (args.json && !args.format) args.format = 'json';
   return args;
+}
+
+/** The commands a person types, for messages and suggestions. */
+const USER_COMMANDS = ['learn', 'check', 'fix', 'undo', 'steps', 'report', 'export', 'explain', 'plugin', 'help'];
+
+/**
+ * What a file named on the command line is, by its name as pre-commit and CI pass it: Dockerfile,
+ * Dockerfile.prod, api.Dockerfile, Containerfile; compose.yaml, compose.override.yml,
+ * docker-compose.yml, docker-compose.prod.yaml; daemon.json. Undefined when the name says nothing.
+ */
+export function targetKind(file: string): 'dockerfile' | 'compose' | 'daemon-config' | undefined {
+  const base = file.replace(/\/+$/, '').split('/').pop() ?? '';
+  // Case as docker and compose look for them; the same patterns as .pre-commit-hooks.yaml and action.yml.
+  if (/^(Dockerfile|Containerfile)(\..+)?$/.test(base) || /\.([Dd]ockerfile|[Cc]ontainerfile)$/.test(base)) return 'dockerfile';
+  if (/^(docker-)?compose([.-][^/]*)?\.ya?ml$/.test(base)) return 'compose';
+  if (base === 'daemon.json') return 'daemon-config';
+  return undefined;
 }
 
 function example(flag: string): string {
@@ -142,6 +213,10 @@ function example(flag: string): string {
       return 'unix:///var/run/docker.sock';
     case '--sandbox':
       return './docker-harden-learn';
+    case '--fail-on':
+      return 'high';
+    case '--out':
+      return './docker-harden-ansible';
     default:
       return 'VALUE';
   }
@@ -154,4 +229,71 @@ export function splitCommand(text: string): string[] {
       throw new UserError('--restart-command has an unclosed quote');
     },
   });
+}
+
+/** Docker's global flags, as the docker client passes them to a plugin before its name. */
+export interface DockerGlobals {
+  context?: string;
+  host?: string;
+  config?: string;
+  debug: boolean;
+  logLevel?: string;
+  tls: boolean;
+  tlsverify: boolean;
+  tlscacert?: string;
+  tlscert?: string;
+  tlskey?: string;
+}
+
+const DOCKER_VALUE_FLAGS: Record<string, keyof DockerGlobals> = {
+  '--context': 'context',
+  '-c': 'context',
+  '--host': 'host',
+  '-H': 'host',
+  '--config': 'config',
+  '--log-level': 'logLevel',
+  '-l': 'logLevel',
+  '--tlscacert': 'tlscacert',
+  '--tlscert': 'tlscert',
+  '--tlskey': 'tlskey',
+};
+const DOCKER_BOOL_FLAGS: Record<string, keyof DockerGlobals> = { '--debug': 'debug', '-D': 'debug', '--tls': 'tls', '--tlsverify': 'tlsverify' };
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'fatal'];
+
+/**
+ * Run as a Docker CLI plugin, the client passes its own global flags, then the plugin name, then
+ * the plugin's arguments: `docker --context prod harden check` runs `docker-harden --context prod
+ * harden check`. Splits that argv; an argv without the plugin name after those flags is left as
+ * it is (the metadata call, or docker-harden run by hand).
+ */
+export function splitDockerGlobals(argv: string[], pluginName = 'harden'): { globals: DockerGlobals; rest: string[] } | null {
+  const globals: DockerGlobals = { debug: false, tls: false, tlsverify: false };
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (token === pluginName) {
+      if (globals.context && globals.host) {
+        throw new UserError('docker was given both --context and --host', 'Name the daemon one way: --context NAME or --host URL.');
+      }
+      if (globals.logLevel !== undefined && !LOG_LEVELS.includes(globals.logLevel)) {
+        throw new UserError(`--log-level takes ${LOG_LEVELS.join(', ')}, not "${globals.logLevel}"`, `${didYouMean(globals.logLevel, LOG_LEVELS)}For example: docker --log-level warn harden check`);
+      }
+      return { globals, rest: argv.slice(i + 1) };
+    }
+    const eq = token.indexOf('=');
+    const name = token.startsWith('-') && eq > 0 ? token.slice(0, eq) : token;
+    if (name in DOCKER_VALUE_FLAGS) {
+      const value = eq > 0 ? token.slice(eq + 1) : argv[++i];
+      if (value === undefined) throw new UserError(`docker's ${name} needs a value`);
+      (globals as unknown as Record<string, unknown>)[DOCKER_VALUE_FLAGS[name]!] = value;
+      continue;
+    }
+    if (name in DOCKER_BOOL_FLAGS) {
+      const value = eq > 0 ? token.slice(eq + 1) : 'true';
+      if (value !== 'true' && value !== 'false') throw new UserError(`docker's ${name} takes true or false, not "${value}"`);
+      (globals as unknown as Record<string, unknown>)[DOCKER_BOOL_FLAGS[name]!] = value === 'true';
+      continue;
+    }
+    return null;
+  }
+  return null;
 }

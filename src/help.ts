@@ -3,12 +3,15 @@ export const MAIN_HELP = `docker-harden: make a Docker host and a Dockerfile saf
 
 Usage:
   docker-harden                        the wizard: checks, explains, shows a diff, applies on a yes
-  docker-harden learn                  the thirteen steps on a sandbox copy of example files
-  docker-harden check [targets]        report findings; exit 0 all pass, 1 findings, 2 error
+  docker-harden learn                  every step on a sandbox copy of example files
+  docker-harden check [targets] [FILE...]  report findings; exit 0 all pass, 1 findings, 2 error
   docker-harden fix [targets] --yes    apply the proposed fixes (--dry-run prints the diffs only)
   docker-harden undo [--list] [ID]     restore what was applied, newest first
   docker-harden report [--format F]    decisions and a fresh check as text, md, json or sarif
-  docker-harden steps                  the thirteen steps in order, with id and scope
+  docker-harden report --merge F.json...  one table host x step from many hosts' check --host --json
+  docker-harden export ansible         a playbook that rolls this host's daemon decisions to many servers
+  docker-harden steps                  the steps in order, with id and scope
+  docker-harden explain CODE           what a finding code (CIS-2.2, DH-USER-ROOT) means and how to fix it
   docker-harden plugin install         make \`docker harden ...\` work (Docker CLI plugin)
   docker-harden help COMMAND           help for one command, with examples
 
@@ -17,22 +20,35 @@ Targets:
   --file PATH, -f PATH    a Dockerfile (repeatable)
   --compose PATH          a compose file (repeatable)
   --sandbox DIR           a learn sandbox instead: its example files and recorded host
+  FILE...                 check, fix and report also take files by name: Dockerfile, Dockerfile.*,
+                          *.Dockerfile, Containerfile; compose.yaml, docker-compose*.yml
 
 Options:
   --only ID[,ID...]       only these steps (STEP:PROPOSAL for one fix; ids from \`docker-harden steps\`)
   --profile NAME          server, dockerfile or learn: which steps a run walks
   --json, --sarif         machine-readable output (--format json|sarif)
+  --fail-on LEVEL         check exits 1 only for a finding at or above critical, high, medium
+                          or low (default: any step that fails or warns)
   --state-dir DIR         where progress and backups are kept
   --daemon-config PATH    daemon.json to read and edit (default: the one dockerd uses)
   --restart-command CMD   how to restart dockerd (default: systemd, OpenRC or SysV)
   --docker-host URL       the daemon to talk to (overrides DOCKER_HOST)
   --no-color              plain output (also NO_COLOR, or when not a terminal)
-  -y, --yes               apply without asking (fix, undo)
+  --out DIR               export: the new or empty folder to write the playbook into
+  -y, --yes               apply without asking (fix, undo); fix applies safe fixes only
+  --include-review        fix --yes: apply the fixes marked review too
   --dry-run               show what fix would change, change nothing
+  --verify                fix: build and run the image before and after a Dockerfile change with the
+                          Docker daemon; a change whose image breaks is not kept
   --list                  undo: list the applied changes, newest first
   --force                 undo a file edited since, or replace a plugin link that is not ours
   -h, --help              help: docker-harden check --help
   -V, --version           the version
+
+Docker CLI plugin: run as \`docker [flags] harden ...\`, docker's global flags are honoured:
+  --context NAME, -c NAME, --host URL, -H URL pick the daemon; --config DIR the client configuration;
+  --tls, --tlsverify, --tlscacert DIR/ca.pem, --tlscert DIR/cert.pem, --tlskey DIR/key.pem the TLS
+  files; --debug, -D, --log-level LEVEL, -l LEVEL (debug prints which daemon was picked).
 
 Environment:
   DOCKER_HOST             the daemon for --host (unix://, tcp://, ssh://)
@@ -44,6 +60,7 @@ Environment:
 Examples:
   docker-harden learn                  start here on a machine with nothing to harden
   docker-harden check --file Dockerfile
+  docker-harden check Dockerfile compose.yaml --fail-on high
   docker-harden fix --file Dockerfile --only non-root-user --yes
   sudo docker-harden check --host --json
   sudo docker-harden fix --host --only scan-host-config:live-restore --dry-run
@@ -51,23 +68,43 @@ Examples:
 `;
 
 export const COMMAND_HELP: Record<string, string> = {
-  check: `Usage: docker-harden check [--host] [--file PATH]... [--compose PATH]... [--only IDS] [--json | --sarif]
+  explain: `Usage: docker-harden explain CODE [--json]
+
+Prints what a finding code means: its title, severity, why it matters, how to fix it, and the
+steps that report it with their references. Every finding shows its code: CIS Docker Benchmark
+ids (CIS-2.2) where the benchmark has one, docker-harden's own otherwise (DH-USER-ROOT).
+An unknown code exits 2 and names the nearest known one.
+
+Examples:
+  docker-harden explain DH-USER-ROOT
+  docker-harden explain CIS-2.2
+  docker-harden explain 2.14 --json
+`,
+  check: `Usage: docker-harden check [--host] [--file PATH]... [--compose PATH]... [FILE...] [--only IDS]
+                           [--fail-on LEVEL] [--json | --sarif]
        docker-harden check --sandbox DIR
 
 Checks each target against the steps and reports what it found, with file and line, and the fix
 each step proposes. Nothing is changed. Without a terminal nothing is asked.
 
+Files named without a flag (as pre-commit passes them) are told apart by name: Dockerfile,
+Dockerfile.*, *.Dockerfile and Containerfile are Dockerfiles; compose.yaml, compose.*.yaml and
+docker-compose*.yml are compose files. Any other name needs --file or --compose.
+
 Exit status: 0 when everything passes, 1 when there are findings, 2 when a check could not run
-(bad input, a daemon.json dockerd would refuse, no daemon for --host).
+(bad input, a daemon.json dockerd would refuse, no daemon for --host). --fail-on critical, high,
+medium or low sets the threshold: exit 1 only when a finding is at or above it. Without it any
+step that fails or warns exits 1 (a finding of any severity but info).
 
 Examples:
   docker-harden check --file Dockerfile
   docker-harden check --file Dockerfile --compose compose.yaml --json
+  docker-harden check Dockerfile docker-compose.yml --fail-on high
   docker-harden check --file Dockerfile --sarif > docker-harden.sarif
   sudo docker-harden check --host --only scan-host-config,protect-docker-socket
   docker-harden check --sandbox ./docker-harden-learn
 `,
-  fix: `Usage: docker-harden fix [targets] [--only IDS] (--yes | --dry-run)
+  fix: `Usage: docker-harden fix [targets] [--only IDS] (--yes [--include-review] | --dry-run) [--verify]
 
 Applies the proposed fixes. Before a file is written its backup is kept in the state directory;
 the file is replaced atomically with its mode and owner kept; dockerd is restarted when the
@@ -75,12 +112,27 @@ change needs it, and rolled back byte for byte if it does not come back; then th
 again. Commands a step only shows (rootless set-up, Falco installation) are printed for you to run.
 In a terminal each fix is asked about; without one, --yes is required (or --dry-run to print the
 diffs). Every applied change can be undone with \`docker-harden undo\`.
+Exit status: 0 all applied and the checks pass, 1 findings remain, 2 bad input or nothing could run.
+
+Each fix has a risk: safe (no known way to break what it changes), review (may break something:
+the warnings say what and how to check) or advice (known to break here: explained, never applied).
+--yes applies safe fixes only; --include-review adds the review ones; naming one fix with
+--only STEP:PROPOSAL applies it whatever its risk, except advice.
+
+With --verify (needs a reachable Docker daemon: --docker-host, DOCKER_HOST or the default socket),
+each Dockerfile change is proved by build and run: the image is built before and after the change,
+both run with their own entrypoint and command (network none, a bounded wait, the HEALTHCHECK when
+there is one), and the change is kept only if the new container still starts and stays up (or exits
+the same way), is still healthy, runs as the uid its USER names and listens on the same ports.
+Otherwise the file is restored and the report says why, with the container's last log lines.
 
 Examples:
   docker-harden fix --file Dockerfile --dry-run
   docker-harden fix --file Dockerfile --only non-root-user --yes
+  docker-harden fix --file Dockerfile --only non-root-user --yes --verify
   sudo docker-harden fix --host --only scan-host-config:live-restore --yes
   sudo docker-harden fix --host --yes --restart-command "systemctl restart docker"
+  sudo docker-harden fix --host --yes --include-review
   docker-harden fix --sandbox ./docker-harden-learn --only slim-base-image --yes
 `,
   undo: `Usage: docker-harden undo [--list] [ID] [--yes] [--force] [--state-dir DIR | --sandbox DIR]
@@ -100,7 +152,7 @@ Examples:
 `,
   steps: `Usage: docker-harden steps [--json]
 
-Lists the thirteen steps in the order of the recommendations, with id, scope (host, dockerfile or
+Lists the steps in the order of the recommendations, with id, scope (host, dockerfile or
 both) and title. The ids are what --only takes.
 
 Examples:
@@ -110,7 +162,7 @@ Examples:
   learn: `Usage: docker-harden learn [--sandbox DIR] [--only IDS]
 
 Copies example files with real problems (a daemon.json, a Dockerfile, a compose file) and a
-recorded Ubuntu server running Docker into a fresh sandbox directory, and walks all thirteen
+recorded Ubuntu server running Docker into a fresh sandbox directory, and walks every
 steps on them with the fuller explanations. Host steps read the recorded server and the sandbox
 daemon.json, and say what would happen on a real server: a "restart" makes the recorded daemon
 re-read the sandbox daemon.json (refusing what dockerd would refuse), commands are shown, never
@@ -132,6 +184,7 @@ Examples:
   docker-harden fix --sandbox ./docker-harden-learn --only non-root-user --yes
 `,
   report: `Usage: docker-harden report [targets] [--format text|md|json|sarif] [--state-dir DIR | --sandbox DIR]
+       docker-harden report --merge A.json B.json ... [--format text|md|json]
 
 A fresh check of the targets with the decisions kept in the profile (done, skipped and why, left
 for later) and the changes applied, each with the command that undoes it. Without targets, the
@@ -142,13 +195,35 @@ document with decisions and applied changes), sarif (SARIF 2.1.0 for code scanni
 findings carry the path relative to the working directory, so run it from the repository root).
 --json and --sarif are short for --format json and --format sarif.
 
+--merge reads the results of \`docker-harden check --host --json\` from many hosts (one file per
+host, named after it: web1.json) and prints one table host x step with the totals per host, per
+step and overall.
+
 Exit status: 0 when the report was written, whatever it found; 2 when it could not be.
 
 Examples:
+  docker-harden report --merge results/*.json --format md > fleet.md
   docker-harden report --file Dockerfile
   docker-harden report --file Dockerfile --format md > hardening.md
   docker-harden report --file Dockerfile --format sarif > docker-harden.sarif
   sudo docker-harden report --host --json
+`,
+  export: `Usage: docker-harden export ansible [--state-dir DIR] [--out DIR]
+
+Turns the host decisions in the profile (daemon.json settings applied here, steps skipped with
+their reasons) into an Ansible playbook in --out (default ./docker-harden-ansible, which must be
+new or empty): playbook.yml, README.md, inventory.example.yml and library/ with two modules. The
+control node needs ansible-core only; the servers need Python 3. Per host the playbook refuses a
+decided key that dockerd also gets as a flag, writes with a backup, reloads or restarts dockerd,
+checks the settings are live and rolls back on failure. Then, with your servers listed in
+inventory.yml: ansible-playbook -i inventory.yml ./rollout/playbook.yml --check --diff, and again
+without --check. See docs/many-servers.md.
+
+Exit status: 0 when the folder was written; 2 when there is nothing to export or it could not be.
+
+Examples:
+  sudo docker-harden export ansible --out ./rollout
+  docker-harden export ansible --state-dir ./state-from-web1 --out ./rollout
 `,
   plugin: `Usage: docker-harden plugin install [--force]
        docker-harden plugin uninstall

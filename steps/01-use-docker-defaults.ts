@@ -4,16 +4,47 @@
  * switches the defaults off (privileged, unconfined profiles, host namespaces, the Docker socket,
  * writable system directories). In a compose file: the same settings as service keys.
  */
-import { defineStep, statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../src/core/step.js';
+import { defineStep, type CodeInfo, statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../src/core/step.js';
 import { serviceChange } from '../src/compose/model.js';
+import { serviceImage } from '../src/compose/images.js';
 import { ENGINE_LINES, ENGINE_RELEASES_CHECKED, ENGINE_RELEASES_SOURCE, judgeEngineVersion, parseEngineVersion } from './lib/engine-releases.js';
-import { composeOrigin, containerName, containerWeakenings, serviceWeakenings, socketPathsFor, WEAKENINGS, type Weakening } from './lib/workload.js';
+import { composeOrigin, containerName, containerWeakenings, serviceWeakenings, socketPathsFor, WEAKENINGS, type Weakening, WEAKENING_CODES } from './lib/workload.js';
 import { daemonConfigChange, hostDaemon, locationOf, setting, unreachable } from './lib/daemon.js';
 
 const RESTART_STOPS = 'Restarting dockerd stops the running containers unless live-restore is on; they start again by their restart policy.';
 
 const SECCOMP_BREAKS =
   'Containers get the default seccomp profile again: a program that needs one of the system calls it blocks (some debuggers and nested sandboxes) fails with "operation not permitted". Start such a container alone with --security-opt seccomp=<a profile that allows that call>.';
+
+/** Every finding code this step reports. */
+const CODES: Record<string, CodeInfo> = {
+  ...WEAKENING_CODES,
+  "DH-ENGINE-UNKNOWN": {
+    title: "The Docker Engine release is not known",
+    severity: 'info',
+    help: "docker-harden cannot place this ServerVersion in its release data. Check docs.docker.com/engine/release-notes for whether it still gets security fixes.",
+  },
+  "DH-ENGINE-EXTENDED": {
+    title: "The Docker Engine release is maintained only by other distributors",
+    severity: 'low',
+    help: "Docker no longer maintains this release line; a distribution may still patch it. Plan the upgrade to a maintained release.",
+  },
+  "DH-ENGINE-EOL": {
+    title: "The Docker Engine release is out of support",
+    severity: 'high',
+    help: "This release line gets no security fixes. Upgrade Docker Engine to a maintained release.",
+  },
+  "DH-SECCOMP-UNSUPPORTED": {
+    title: "dockerd has no seccomp support",
+    severity: 'high',
+    help: "The kernel or dockerd was built without seccomp, so containers run without a system call filter. Use a kernel and a Docker build with seccomp.",
+  },
+  "DH-SECCOMP-OFF": {
+    title: "seccomp is switched off for every container",
+    severity: 'high',
+    help: "The daemon runs with seccomp-profile \"unconfined\". Remove that setting (daemon.json or the --seccomp-profile flag) so the default profile applies.",
+  },
+};
 
 export default defineStep({
   meta: {
@@ -28,6 +59,7 @@ export default defineStep({
       'This step checks that the daemon answers, that its release line is still maintained (Engine 20.10 stopped getting fixes years ago), that seccomp is active and not switched off for all containers in daemon.json, and that no running container or compose service turns the defaults off: --privileged, seccomp or AppArmor "unconfined", SELinux label=disable, --cap-add ALL or SYS_ADMIN, the host\'s PID, IPC, UTS or network namespace, the Docker socket, or a writable mount of /, /etc, /proc, /sys, /boot, /dev, /usr or /lib.',
       'The fixes remove those settings, one choice each, because each may break something: a monitoring agent that reads host processes, a CI runner that talks to the Docker socket, a tool that needs a blocked system call. Each choice says what it may break. A container started by hand is never recreated here: the step shows which flags to leave out the next time you create it.',
     ].join('\n\n'),
+    codes: CODES,
     references: [
       { title: 'Docker Engine security', url: 'https://docs.docker.com/engine/security/' },
       { title: 'Seccomp security profiles for Docker', url: 'https://docs.docker.com/engine/security/seccomp/' },
@@ -56,7 +88,7 @@ function versionFinding(serverVersion: string): { finding: Finding | null; note:
   const data = `release data checked ${ENGINE_RELEASES_CHECKED}`;
   const current = ENGINE_LINES.filter((l) => l.status === 'maintained').map((l) => l.line).join(', ');
   if (verdict.status === 'unknown') {
-    return { finding: { message: `cannot tell which Engine release "${serverVersion}" is`, severity: 'info' }, note: data };
+    return { finding: { code: 'DH-ENGINE-UNKNOWN', message: `cannot tell which Engine release "${serverVersion}" is`, severity: 'info' }, note: data };
   }
   if (verdict.newer) return { finding: null, note: `Engine ${serverVersion} is newer than the release data (${data})` };
   const line = verdict.line;
@@ -68,7 +100,7 @@ function versionFinding(serverVersion: string): { finding: Finding | null; note:
   if (verdict.status === 'distributor-only') {
     return {
       finding: {
-        message: `Docker Engine ${serverVersion}: ${lineName} is maintained only for other distributors${line?.note ? ` (${line.note})` : ''}. Plan the upgrade to a current release (${current}).`,
+        code: 'DH-ENGINE-EXTENDED', message: `Docker Engine ${serverVersion}: ${lineName} is maintained only for other distributors${line?.note ? ` (${line.note})` : ''}. Plan the upgrade to a current release (${current}).`,
         severity: 'low',
         evidence: `ServerVersion: ${serverVersion}`,
       },
@@ -77,7 +109,7 @@ function versionFinding(serverVersion: string): { finding: Finding | null; note:
   }
   return {
     finding: {
-      message: `Docker Engine ${serverVersion} is out of support: ${lineName} gets no security fixes${line?.endOfMaintenance ? ` since ${line.endOfMaintenance}` : ''}.${distro} Upgrade to a maintained release (${current}).`,
+      code: 'DH-ENGINE-EOL', message: `Docker Engine ${serverVersion} is out of support: ${lineName} gets no security fixes${line?.endOfMaintenance ? ` since ${line.endOfMaintenance}` : ''}.${distro} Upgrade to a maintained release (${current}).`,
       severity: 'high',
       evidence: `ServerVersion: ${serverVersion}`,
     },
@@ -101,13 +133,13 @@ async function checkHost(ctx: Context): Promise<CheckResult> {
   const seccomp = securityOptions.find((o) => o.startsWith('name=seccomp'));
   if (!seccomp) {
     findings.push({
-      message: 'seccomp is not active: the daemon lists no seccomp support, so containers run without a system call filter (the kernel or dockerd was built without it)',
+      code: 'DH-SECCOMP-UNSUPPORTED', message: 'seccomp is not active: the daemon lists no seccomp support, so containers run without a system call filter (the kernel or dockerd was built without it)',
       severity: 'high',
       evidence: `SecurityOptions: ${securityOptions.join(' ') || '(none)'}`,
     });
   } else if (/profile=unconfined\b/.test(seccomp)) {
     findings.push({
-      message: 'seccomp is switched off for every container: the daemon runs with seccomp-profile "unconfined"',
+      code: 'DH-SECCOMP-OFF', message: 'seccomp is switched off for every container: the daemon runs with seccomp-profile "unconfined"',
       severity: 'high',
       evidence: `SecurityOptions: ${seccomp}`,
     });
@@ -120,7 +152,7 @@ async function checkHost(ctx: Context): Promise<CheckResult> {
   const understood = (parseEngineVersion(serverVersion)?.[0] ?? Infinity) >= 23;
   if (profile?.file?.value === 'unconfined') {
     findings.push({
-      message: understood
+      code: 'DH-SECCOMP-OFF', message: understood
         ? 'daemon.json sets "seccomp-profile": "unconfined", which turns seccomp off for every container'
         : `daemon.json sets "seccomp-profile": "unconfined": Engine ${serverVersion} reads that as the path of a profile file and will refuse to start at its next restart (from Engine 23 on it turns seccomp off for every container)`,
       severity: 'high',
@@ -131,7 +163,7 @@ async function checkHost(ctx: Context): Promise<CheckResult> {
   for (const flag of [...(profile?.cmdline ?? []), ...(profile?.unit ?? [])]) {
     if (flag.value !== 'unconfined') continue;
     findings.push({
-      message: 'dockerd is started with --seccomp-profile=unconfined, which turns seccomp off for every container',
+      code: 'DH-SECCOMP-OFF', message: 'dockerd is started with --seccomp-profile=unconfined, which turns seccomp off for every container',
       severity: 'high',
       ...(flag.file ? { file: flag.file } : {}),
       evidence: flag.where,
@@ -144,7 +176,7 @@ async function checkHost(ctx: Context): Promise<CheckResult> {
     const origin = composeOrigin(c);
     for (const w of containerWeakenings(c, sockets)) {
       findings.push({
-        message: w.message + (origin ? ` (started by docker compose, service ${origin.service} in ${origin.files})` : ''),
+        code: w.code, message: w.message + (origin ? ` (started by docker compose, service ${origin.service} in ${origin.files})` : ''),
         severity: w.severity,
         evidence: w.evidence,
       });
@@ -162,6 +194,7 @@ async function proposeHost(ctx: Context): Promise<Proposal[]> {
   if (daemon.view && profile?.file?.value === 'unconfined') {
     proposals.push({
       id: 'daemon-seccomp-default',
+      risk: 'review',
       title: 'Remove "seccomp-profile": "unconfined" from daemon.json and restart dockerd',
       description: 'dockerd then applies its built-in seccomp profile to every container it starts.',
       changes: [await daemonConfigChange(daemon.view.config, [{ key: 'seccomp-profile', value: undefined }])],
@@ -175,6 +208,7 @@ async function proposeHost(ctx: Context): Promise<Proposal[]> {
     const unitFile = profile?.unit[0]?.file ?? daemon.view?.units?.unitFiles.at(-1);
     proposals.push({
       id: 'flag-seccomp-default',
+      risk: 'review',
       title: `Remove --seccomp-profile=unconfined from dockerd's command line${unitFile ? ` (${unitFile})` : ''}`,
       description:
         'The flag is set where dockerd is started, not in daemon.json. Edit the service so ExecStart no longer passes it (a drop-in made with `systemctl edit docker.service` keeps the packaged unit intact), then restart dockerd.',
@@ -196,6 +230,7 @@ async function proposeHost(ctx: Context): Promise<Proposal[]> {
     const flags = ws.map((w) => w.flag);
     proposals.push({
       id: `container-${name}`,
+      risk: 'review',
       title: origin
         ? `Container ${name} comes from compose service ${origin.service} (${origin.files}): remove ${flags.join(', ')} there (docker-harden check --compose ${origin.files.split(',')[0]})`
         : `When you next create container ${name}, leave out: ${flags.join(' ')}`,
@@ -220,7 +255,7 @@ async function checkCompose(ctx: Context): Promise<CheckResult> {
   const findings: Finding[] = [];
   for (const s of model.services) {
     for (const w of serviceWeakenings(s)) {
-      findings.push({ message: w.message, severity: w.severity, file: model.path, line: w.line, evidence: w.evidence });
+      findings.push({ code: w.code, message: w.message, severity: w.severity, file: model.path, line: w.line, evidence: w.evidence });
     }
   }
   const notes = [`${model.services.length} service${model.services.length === 1 ? '' : 's'} checked`];
@@ -236,11 +271,24 @@ async function proposeCompose(ctx: Context): Promise<Proposal[]> {
       const base = `${s.name}-${w.kind}`;
       const n = (ids.get(base) ?? 0) + 1;
       ids.set(base, n);
+      const edits = [w.edit!];
+      let publish = '';
+      if (w.kind === 'network-host') {
+        // Leaving the host network, the service is reachable only through published ports.
+        const known = serviceImage(s.image);
+        const ports = known?.ports.filter((p) => !s.ports.some((q) => String(q.raw) === p)) ?? [];
+        if (ports.length) edits.push({ op: 'add', key: 'ports', items: ports });
+        publish = known
+          ? ` The change publishes the ports ${s.image} serves: ${known.ports.join(', ')} (${known.source}); discovery over broadcast or mDNS (DLNA, HomeKit, Chromecast) stops working without the host network.`
+          : ` docker-harden does not know which ports ${s.image ?? 'this service'} serves: add a ports: entry for each before you recreate it.`;
+      }
       proposals.push({
         id: n === 1 ? base : `${base}-${n}`,
         title: `Service ${s.name}: remove ${w.evidence}`,
-        description: `${WEAKENINGS[w.kind].what[0]!.toUpperCase()}${WEAKENINGS[w.kind].what.slice(1)}. Recreate the service afterwards (docker compose up -d ${s.name}) for the change to take effect.`,
-        changes: [serviceChange(model, s.name, [w.edit!])],
+        // Each of these settings is there because something in the service may use it.
+        risk: 'review',
+        description: `${WEAKENINGS[w.kind].what[0]!.toUpperCase()}${WEAKENINGS[w.kind].what.slice(1)}.${publish} Recreate the service afterwards (docker compose up -d ${s.name}) for the change to take effect, and check that it still works.`,
+        changes: [serviceChange(model, s.name, edits)],
         commands: [],
         warnings: [`May break: ${WEAKENINGS[w.kind].breaks}.`],
       });

@@ -4,7 +4,7 @@
  * configuration: daemon.json, dockerd's flags (command line and unit) and live `docker info`.
  */
 import path from 'node:path';
-import { defineStep, statusOf, type CheckResult, type CommandAction, type Context, type Finding, type Proposal } from '../src/core/step.js';
+import { defineStep, type CodeInfo, statusOf, type CheckResult, type CommandAction, type Context, type Finding, type Proposal } from '../src/core/step.js';
 import { HostUnavailableError, type DockerInfo } from '../src/host/facts.js';
 import type { DaemonView, EffectiveSetting } from '../src/host/daemon-config.js';
 import type { TcpEndpoint } from '../src/host/endpoints.js';
@@ -17,7 +17,8 @@ interface Verdict {
   cis: string;
   key: string;
   status: 'pass' | 'fail' | 'info' | 'not-applicable';
-  finding?: Finding;
+  /** The finding; its code is `CIS-<cis>`. */
+  finding?: Omit<Finding, 'code'>;
   /** The change that makes it pass, when there is one. */
   fix?: FixSpec;
   /** Why there is no automatic fix (set only by a flag on a command line docker-harden cannot edit). */
@@ -35,6 +36,8 @@ interface FixSpec {
   flagArgs: string[];
   /** The setting whose flags are replaced in the unit. */
   key: string;
+  /** Cannot cut traffic or stop a container (log settings, live-restore): `safe` when a reload applies it. */
+  safe?: boolean;
 }
 
 const RESTART_NOTE = 'Applying restarts dockerd: running containers stop and start again by their restart policy, unless live-restore is on.';
@@ -137,6 +140,7 @@ function judge(j: Judge): Verdict[] {
         finding: { message: `debug is on (${where(j, debug)}): dockerd logs at debug level whatever log-level says (CIS 2.3)`, severity: 'low', ...loc(j, debug), evidence: evidenceOf(debug) },
         fix: {
           id: 'debug',
+          safe: true,
           key: 'debug',
           title: 'Turn off debug logging ("debug": false)',
           description: 'dockerd logs at the info level again: events stay recorded without the volume of debug output.',
@@ -158,6 +162,7 @@ function judge(j: Judge): Verdict[] {
         },
         fix: {
           id: 'log-level',
+          safe: true,
           key: 'log-level',
           title: 'Log at the info level ("log-level": "info")',
           description: 'dockerd records its events (starts, stops, errors) without debug noise.',
@@ -399,6 +404,7 @@ function judge(j: Judge): Verdict[] {
         },
         fix: {
           id: 'log-opts',
+          safe: true,
           key: 'log-opts',
           title: 'Rotate container logs (log-opts max-size 10m, max-file 3)',
           description: 'Each container keeps at most three log files of 10 MB; older lines are dropped. A remote log driver (syslog, journald, fluentd, gelf) keeps a copy elsewhere if you need one.',
@@ -439,6 +445,7 @@ function judge(j: Judge): Verdict[] {
       out.push(
         boolCheck(j, '2.15', 'live-restore', true, 'low', 'every dockerd restart or upgrade stops all containers', {
           id: 'live-restore',
+          safe: true,
           title: 'Keep containers running while dockerd restarts ("live-restore": true)',
           description: 'Containers keep running when dockerd stops or restarts (for upgrades and for changes like these), and dockerd picks them up again.',
           warnings: ['live-restore cannot be used with swarm mode.', 'A reload applies it; nothing restarts.'],
@@ -530,7 +537,8 @@ function judge(j: Judge): Verdict[] {
 interface FileRule {
   path: string;
   what: string;
-  cis: string;
+  /** CIS ids: ownership, then mode. */
+  cis: `${string}/${string}`;
   maxMode: number;
   owner: 'root:root' | 'root:docker';
   exactMode?: number;
@@ -567,7 +575,8 @@ async function fileRules(ctx: Context, j: Judge): Promise<FileRule[]> {
     const s = j.s(key);
     if (typeof s.value === 'string' && s.value) rules.push({ path: s.value, what, cis, maxMode, owner: 'root:root', ...(key === 'tlskey' ? { exactMode: 0o400 } : {}) });
   }
-  for (const file of ['/etc/default/docker', '/etc/sysconfig/docker']) rules.push({ path: file, what: file, cis: '3.19-3.22', maxMode: 0o644, owner: 'root:root' });
+  rules.push({ path: '/etc/default/docker', what: '/etc/default/docker', cis: '3.19/3.20', maxMode: 0o644, owner: 'root:root' });
+  rules.push({ path: '/etc/sysconfig/docker', what: '/etc/sysconfig/docker', cis: '3.21/3.22', maxMode: 0o644, owner: 'root:root' });
   rules.push({ path: '/run/containerd/containerd.sock', what: 'the containerd socket', cis: '3.23/3.24', maxMode: 0o660, owner: 'root:root' });
   return rules;
 }
@@ -599,10 +608,12 @@ async function permissionIssues(ctx: Context, j: Judge): Promise<{ issues: PermI
     }
     if (problems.length === 0) continue;
     const worldWritable = (st.mode & 0o002) !== 0;
+    const [ownerId, modeId] = rule.cis.split('/');
     issues.push({
       rule,
       commands,
       finding: {
+        code: `CIS-${extra !== 0 || rule.exactMode !== undefined && st.mode !== rule.exactMode ? modeId : ownerId}`,
         message: `${rule.what} ${rule.path} is ${problems.join(' and ')} (CIS ${rule.cis})${worldWritable ? ': anyone on this machine can change it' : ''}`,
         severity: worldWritable || rule.exactMode !== undefined ? 'high' : 'medium',
         file: rule.path,
@@ -722,6 +733,205 @@ async function benchPath(ctx: Context): Promise<string | null> {
   return (await ctx.probe.which('docker-bench-security')) ?? (await ctx.probe.which('docker-bench-security.sh'));
 }
 
+/** Every finding code this step reports. */
+const CODES: Record<string, CodeInfo> = {
+  "CIS-2.2": {
+    title: "Network traffic between containers on the default bridge is not restricted",
+    severity: 'medium',
+    help: "Set \"icc\": false in daemon.json; containers that talk to each other share a user-defined network instead.",
+  },
+  "CIS-2.3": {
+    title: "The logging level is not \"info\"",
+    severity: 'low',
+    help: "Set \"log-level\": \"info\" and leave debug off, so that dockerd logs what an investigation needs and no more.",
+  },
+  "CIS-2.4": {
+    title: "Docker may not change iptables",
+    severity: 'medium',
+    help: "Leave \"iptables\" at its default (true) so Docker keeps the firewall rules its networking needs.",
+  },
+  "CIS-2.5": {
+    title: "Insecure registries are allowed",
+    severity: 'high',
+    help: "Remove \"insecure-registries\": images from them are pulled without TLS and can be swapped on the way. Give the registry a certificate instead.",
+  },
+  "CIS-2.6": {
+    title: "The aufs storage driver is in use",
+    severity: 'medium',
+    help: "aufs is unmaintained and removed from Docker 24; move to overlay2.",
+  },
+  "CIS-2.7": {
+    title: "TLS authentication for the Docker daemon is not configured",
+    severity: 'critical',
+    help: "A TCP endpoint without tlsverify lets anyone who reaches it control Docker. Use tlsverify with client certificates, or ssh:// instead of TCP.",
+  },
+  "CIS-2.8": {
+    title: "The default ulimit is not set",
+    severity: 'info',
+    help: "Set \"default-ulimits\" (nofile, nproc) when one container must not exhaust dockerd's limits for all.",
+  },
+  "CIS-2.10": {
+    title: "The default cgroup is changed",
+    severity: 'low',
+    help: "\"cgroup-parent\" puts every container under one cgroup; confirm that is meant.",
+  },
+  "CIS-2.11": {
+    title: "The base device size is raised",
+    severity: 'low',
+    help: "A larger dm.basesize lets every container grow that large; leave it at its default unless needed.",
+  },
+  "CIS-2.12": {
+    title: "No authorization plugin",
+    severity: 'info',
+    help: "Without one, whoever reaches the Docker socket may do anything. Fine when only administrators can; otherwise add an authorization plugin.",
+  },
+  "CIS-2.13": {
+    title: "Container logs are not bounded or not kept",
+    severity: 'low',
+    help: "Set log-opts max-size and max-file, or a remote log driver, so one container cannot fill the disk and logs outlive the host.",
+  },
+  "CIS-2.14": {
+    title: "Containers may gain new privileges",
+    severity: 'medium',
+    help: "Set \"no-new-privileges\": true so setuid binaries cannot raise a process's privileges.",
+  },
+  "CIS-2.15": {
+    title: "live-restore is off",
+    severity: 'low',
+    help: "Set \"live-restore\": true so containers keep running while dockerd restarts or upgrades (not with swarm).",
+  },
+  "CIS-2.16": {
+    title: "The userland proxy is on",
+    severity: 'low',
+    help: "Set \"userland-proxy\": false so published ports use the kernel's NAT rules instead of a docker-proxy process per port.",
+  },
+  "CIS-2.17": {
+    title: "The daemon-wide seccomp profile is off or allows everything",
+    severity: 'medium',
+    help: "Remove \"seccomp-profile\": \"unconfined\" (or a profile that allows every call) so containers get the default seccomp profile.",
+  },
+  "CIS-2.18": {
+    title: "Experimental features are on",
+    severity: 'low',
+    help: "Set \"experimental\": false in production: experimental features get less security review.",
+  },
+  "CIS-3.1": {
+    title: "docker.service: ownership is not root:root",
+    severity: 'medium',
+    help: "Whoever owns docker.service can change it. chown root:root it (the proposal does).",
+  },
+  "CIS-3.2": {
+    title: "docker.service: permissions are too open",
+    severity: 'medium',
+    help: "A mode wider than the benchmark allows lets other users read or change docker.service. chmod it (the proposal does).",
+  },
+  "CIS-3.3": {
+    title: "docker.socket: ownership is not root:root",
+    severity: 'medium',
+    help: "Whoever owns docker.socket can change it. chown root:root it (the proposal does).",
+  },
+  "CIS-3.4": {
+    title: "docker.socket: permissions are too open",
+    severity: 'medium',
+    help: "A mode wider than the benchmark allows lets other users read or change docker.socket. chmod it (the proposal does).",
+  },
+  "CIS-3.5": {
+    title: "/etc/docker: ownership is not root:root",
+    severity: 'medium',
+    help: "Whoever owns /etc/docker can change it. chown root:root it (the proposal does).",
+  },
+  "CIS-3.6": {
+    title: "/etc/docker: permissions are too open",
+    severity: 'medium',
+    help: "A mode wider than the benchmark allows lets other users read or change /etc/docker. chmod it (the proposal does).",
+  },
+  "CIS-3.9": {
+    title: "the TLS CA certificate: ownership is not root:root",
+    severity: 'medium',
+    help: "Whoever owns the TLS CA certificate can change it. chown root:root it (the proposal does).",
+  },
+  "CIS-3.10": {
+    title: "the TLS CA certificate: permissions are too open",
+    severity: 'medium',
+    help: "A mode wider than the benchmark allows lets other users read or change the TLS CA certificate. chmod it (the proposal does).",
+  },
+  "CIS-3.11": {
+    title: "the TLS server certificate: ownership is not root:root",
+    severity: 'medium',
+    help: "Whoever owns the TLS server certificate can change it. chown root:root it (the proposal does).",
+  },
+  "CIS-3.12": {
+    title: "the TLS server certificate: permissions are too open",
+    severity: 'medium',
+    help: "A mode wider than the benchmark allows lets other users read or change the TLS server certificate. chmod it (the proposal does).",
+  },
+  "CIS-3.13": {
+    title: "the TLS server key: ownership is not root:root",
+    severity: 'medium',
+    help: "Whoever owns the TLS server key can change it. chown root:root it (the proposal does).",
+  },
+  "CIS-3.14": {
+    title: "the TLS server key: permissions are too open",
+    severity: 'medium',
+    help: "A mode wider than the benchmark allows lets other users read or change the TLS server key. chmod it (the proposal does).",
+  },
+  "CIS-3.15": {
+    title: "the Docker socket: ownership is not root:docker",
+    severity: 'medium',
+    help: "Whoever owns the Docker socket can change it. chown root:docker it (the proposal does).",
+  },
+  "CIS-3.16": {
+    title: "the Docker socket: permissions are too open",
+    severity: 'medium',
+    help: "A mode wider than the benchmark allows lets other users read or change the Docker socket. chmod it (the proposal does).",
+  },
+  "CIS-3.17": {
+    title: "daemon.json: ownership is not root:root",
+    severity: 'medium',
+    help: "Whoever owns daemon.json can change it. chown root:root it (the proposal does).",
+  },
+  "CIS-3.18": {
+    title: "daemon.json: permissions are too open",
+    severity: 'medium',
+    help: "A mode wider than the benchmark allows lets other users read or change daemon.json. chmod it (the proposal does).",
+  },
+  "CIS-3.19": {
+    title: "/etc/default/docker: ownership is not root:root",
+    severity: 'medium',
+    help: "Whoever owns /etc/default/docker can change it. chown root:root it (the proposal does).",
+  },
+  "CIS-3.20": {
+    title: "/etc/default/docker: permissions are too open",
+    severity: 'medium',
+    help: "A mode wider than the benchmark allows lets other users read or change /etc/default/docker. chmod it (the proposal does).",
+  },
+  "CIS-3.21": {
+    title: "/etc/sysconfig/docker: ownership is not root:root",
+    severity: 'medium',
+    help: "Whoever owns /etc/sysconfig/docker can change it. chown root:root it (the proposal does).",
+  },
+  "CIS-3.22": {
+    title: "/etc/sysconfig/docker: permissions are too open",
+    severity: 'medium',
+    help: "A mode wider than the benchmark allows lets other users read or change /etc/sysconfig/docker. chmod it (the proposal does).",
+  },
+  "CIS-3.23": {
+    title: "the containerd socket: ownership is not root:root",
+    severity: 'medium',
+    help: "Whoever owns the containerd socket can change it. chown root:root it (the proposal does).",
+  },
+  "CIS-3.24": {
+    title: "the containerd socket: permissions are too open",
+    severity: 'medium',
+    help: "A mode wider than the benchmark allows lets other users read or change the containerd socket. chmod it (the proposal does).",
+  },
+  "CIS-1.1": {
+    title: "No audit rules watch Docker's files",
+    severity: 'info',
+    help: "Add auditd rules for dockerd, containerd, runc and Docker's configuration and data so changes leave a trace (the proposal writes /etc/audit/rules.d/docker.rules).",
+  },
+};
+
 export default defineStep({
   meta: {
     id: 'scan-host-config',
@@ -735,6 +945,7 @@ export default defineStep({
       'Each setting can come from daemon.json, from a flag on dockerd\'s command line or in its systemd unit, or from dockerd\'s default. This step reads all of them and what the running daemon reports, so a value set in the file but not yet live (dockerd not restarted) is reported as such, and each finding names where the setting lives.',
       'Each fix is its own choice, with what it may break: "icc": false cuts direct traffic between containers on the default bridge; live-restore cannot be used with swarm; "userland-proxy": false relies on iptables; log rotation applies only to containers created afterwards. A setting given as a flag in the unit is changed in a systemd drop-in, never duplicated into daemon.json (dockerd would refuse to start). Applying restarts (or reloads) dockerd, waits for it to answer, and puts the old file back if it does not.',
     ].join('\n\n'),
+    codes: CODES,
     references: [
       { title: 'CIS Docker Benchmark', url: 'https://www.cisecurity.org/benchmark/docker' },
       { title: 'docker-bench-security', url: 'https://github.com/docker/docker-bench-security' },
@@ -757,12 +968,12 @@ export default defineStep({
       if (setting && setting.cmdline.length > 0 && setting.unit.length === 0) {
         message += ` It is given on dockerd's command line (pid ${s.judge.view.process?.pid}), which no service file docker-harden knows sets: change it where dockerd is started.`;
       }
-      findings.push({ ...v.finding, message });
+      findings.push({ code: `CIS-${v.cis}`, ...v.finding, message, ...(v.fix ? { fixedBy: v.fix.id } : {}) });
     }
     for (const p of s.perms) findings.push(p.finding);
     if (s.audit.missing.length > 0) {
       findings.push({
-        message: `no audit rules watch ${s.audit.missing.join(', ')}: changes to Docker's binaries, configuration and data leave no trace in the audit log (CIS 1.1)${s.audit.auditd ? '' : '; auditd is not installed (apt-get install auditd)'}`,
+        code: 'CIS-1.1', message: `no audit rules watch ${s.audit.missing.join(', ')}: changes to Docker's binaries, configuration and data leave no trace in the audit log (CIS 1.1)${s.audit.auditd ? '' : '; auditd is not installed (apt-get install auditd)'}`,
         severity: 'info',
       });
     }
@@ -794,6 +1005,7 @@ export default defineStep({
         if (!unit) continue;
         proposals.push({
           id: fix.id,
+          risk: 'review',
           title: `${fix.title}, in the systemd unit`,
           description: `${fix.description} The setting is a flag in ${setting.unit[0]!.file}, so it is changed there (a drop-in) rather than in daemon.json.`,
           changes: [unit.change],
@@ -808,6 +1020,7 @@ export default defineStep({
       if (after === config.text) continue;
       proposals.push({
         id: fix.id,
+        risk: reload && fix.safe ? 'safe' : 'review',
         title: fix.title,
         description: fix.description,
         changes: [{ path: config.path, before: config.text, after, ...(config.text === null ? { mode: 0o644 } : {}) }],
@@ -819,6 +1032,7 @@ export default defineStep({
     if (s.perms.length > 0) {
       proposals.push({
         id: 'permissions',
+        risk: s.perms.some((p) => /socket/.test(p.rule.what)) ? 'review' : 'safe',
         title: `Fix ownership and modes of ${s.perms.length} Docker file${s.perms.length === 1 ? '' : 's'}`,
         description: 'Only root can then change how Docker runs; the socket stays usable by the docker group.',
         changes: [],
@@ -833,6 +1047,7 @@ export default defineStep({
       const augenrules = await ctx.probe.which('augenrules');
       proposals.push({
         id: 'audit-rules',
+        risk: 'safe',
         title: `Audit changes to Docker's files (${AUDIT_RULES_FILE})`,
         description: 'auditd records every write to these files and folders with the key "docker" (ausearch -k docker).',
         changes: [{ path: AUDIT_RULES_FILE, before: existing, after, mode: 0o640 }],
@@ -844,6 +1059,7 @@ export default defineStep({
     if (bench) {
       proposals.push({
         id: 'docker-bench',
+        risk: 'safe',
         title: 'Compare with docker-bench-security',
         description: 'docker-bench-security prints its own CIS summary; read it beside this one.',
         changes: [],

@@ -5,7 +5,7 @@
  * group, who is in that group, and containers that mount the socket.
  */
 import path from 'node:path';
-import { defineStep, statusOf, type Context, type Finding, type Proposal } from '../src/core/step.js';
+import { defineStep, type CodeInfo, statusOf, type Context, type Finding, type Proposal } from '../src/core/step.js';
 import { HostUnavailableError } from '../src/host/facts.js';
 import type { DaemonView } from '../src/host/daemon-config.js';
 import type { Listener, TcpEndpoint } from '../src/host/endpoints.js';
@@ -51,18 +51,18 @@ function endpointFinding(e: TcpEndpoint, f: Facts): Finding | null {
   const exposure = e.wildcard ? 'on every network interface' : e.loopback ? 'on loopback only' : `on ${e.host}`;
   const loc = { ...(e.file ? { file: e.file } : {}), ...(e.line ? { line: e.line, column: e.column } : {}), evidence: e.where };
   if (f.tlsVerify) {
-    return { message: `dockerd listens on TCP ${e.raw} (${exposure}) with TLS client verification: only holders of a client certificate signed by its CA get in (set by ${e.where})`, severity: 'info', ...loc };
+    return { code: 'DH-TCP-TLS-VERIFY', message: `dockerd listens on TCP ${e.raw} (${exposure}) with TLS client verification: only holders of a client certificate signed by its CA get in (set by ${e.where})`, severity: 'info', ...loc };
   }
   const who = e.loopback ? 'any user or process on this machine (including containers on the host network)' : 'anyone who can reach this machine over the network';
   if (f.tlsOn) {
     return {
-      message: `dockerd listens on TCP ${e.raw} (${exposure}) with TLS but without verifying clients ("tlsverify" is off): ${who} controls Docker, which is root here; TLS alone is not authentication (set by ${e.where})`,
+      code: 'DH-TCP-NO-CLIENT-AUTH', message: `dockerd listens on TCP ${e.raw} (${exposure}) with TLS but without verifying clients ("tlsverify" is off): ${who} controls Docker, which is root here; TLS alone is not authentication (set by ${e.where})`,
       severity: e.loopback ? 'high' : 'critical',
       ...loc,
     };
   }
   return {
-    message: `dockerd listens on plain TCP ${e.raw} (${exposure}) without TLS: ${who} controls Docker, which is root here (set by ${e.where}). Plain TCP is deprecated since Engine 26 and refused by the releases that remove it.`,
+    code: 'DH-TCP-PLAIN', fixedBy: 'remove-tcp', message: `dockerd listens on plain TCP ${e.raw} (${exposure}) without TLS: ${who} controls Docker, which is root here (set by ${e.where}). Plain TCP is deprecated since Engine 26 and refused by the releases that remove it.`,
     severity: e.loopback ? 'high' : 'critical',
     ...loc,
   };
@@ -113,6 +113,65 @@ async function groupUsers(ctx: Context, name: string, gid: number): Promise<stri
   return [...users].sort();
 }
 
+/** Every finding code this step reports. */
+const CODES: Record<string, CodeInfo> = {
+  "DH-TCP-TLS-VERIFY": {
+    title: "dockerd listens on TCP with client verification",
+    severity: 'info',
+    help: "Only holders of a client certificate signed by its CA get in. Keep the CA key safe.",
+  },
+  "DH-TCP-NO-CLIENT-AUTH": {
+    title: "dockerd listens on TCP with TLS but without client verification",
+    severity: 'critical',
+    help: "TLS alone is not authentication: anyone who reaches the port controls Docker, which is root. Turn on tlsverify with client certificates, or use ssh://.",
+  },
+  "DH-TCP-PLAIN": {
+    title: "dockerd listens on plain TCP",
+    severity: 'critical',
+    help: "Anyone who reaches the port controls Docker, which is root. Remove the tcp:// host, or use tlsverify, or ssh://.",
+  },
+  "DH-PORT-KNOWN": {
+    title: "A Docker port is open",
+    severity: 'info',
+    help: "Something listens on the port of a Docker TCP endpoint listed above.",
+  },
+  "DH-PORT-UNEXPLAINED": {
+    title: "Something listens on a Docker port that no endpoint explains",
+    severity: 'high',
+    help: "Another daemon or a proxy may expose the Docker API on 2375/2376. Find the process (ss -ltnp) and close it or protect it.",
+  },
+  "DH-CLIENT-PLAIN-TCP": {
+    title: "DOCKER_HOST is plain TCP",
+    severity: 'medium',
+    help: "This client talks to Docker without TLS verification. Use an ssh:// host or a context with TLS.",
+  },
+  "DH-CONTEXT-INSECURE": {
+    title: "A docker context has no TLS verification",
+    severity: 'medium',
+    help: "The connection to that daemon is neither private nor authenticated. Give the context TLS with verification, or ssh://.",
+  },
+  "DH-SOCKET-WORLD": {
+    title: "Every user can use the Docker socket",
+    severity: 'critical',
+    help: "A socket mode open to others makes every local user root. chmod 660 the socket (the proposal does).",
+  },
+  "DH-SOCKET-OWNER": {
+    title: "The Docker socket is not owned by root:docker",
+    severity: 'medium',
+    help: "Members of the owning group control Docker. chown root:docker the socket.",
+  },
+  "DH-SOCKET-GROUP": {
+    title: "Users in the docker group are root-equivalent",
+    severity: 'info',
+    help: "Keep the group to administrators, or give other users rootless Docker.",
+  },
+  "DH-SOCKET-MOUNTED": {
+    title: "A container has the Docker socket mounted",
+    severity: 'high',
+    help: "It controls Docker and so the host. Give it a socket proxy that allows only the API calls it needs.",
+  },
+};
+
 export default defineStep({
   meta: {
     id: 'protect-docker-socket',
@@ -126,6 +185,7 @@ export default defineStep({
       'This step finds every TCP endpoint (daemon.json "hosts", -H flags on the command line or in the systemd unit, docker.socket\'s ListenStream) and whether it binds beyond loopback and verifies client certificates; anything listening on 2375 or 2376; DOCKER_HOST and docker contexts that use plain TCP; the socket\'s mode and group; who is in that group (each of them is root-equivalent); and containers that mount the socket.',
       'The fix removes TCP endpoints where they are set: from daemon.json, or with a systemd drop-in when the flag comes from the unit (never "hosts" in daemon.json while the unit passes -H, or dockerd refuses to start). For remote use, an ssh context reaches the socket through SSH with no open port. If TCP must stay, TLS with client verification is the only safe form. After the restart the step checks that nothing listens on the port and the unix socket answers.',
     ].join('\n\n'),
+    codes: CODES,
     references: [
       { title: 'Protect the Docker daemon socket', url: 'https://docs.docker.com/engine/security/protect-access/' },
       { title: 'Docker contexts', url: 'https://docs.docker.com/engine/manage-resources/contexts/' },
@@ -164,7 +224,7 @@ export default defineStep({
       const known = f.endpoints.some((e) => e.port === l.port);
       if (known && f.tlsVerify) continue;
       findings.push({
-        message: known
+        code: known ? 'DH-PORT-KNOWN' : 'DH-PORT-UNEXPLAINED', message: known
           ? `something listens on ${l.family === 6 ? `[${l.address}]` : l.address}:${l.port}${l.loopback ? ' (loopback)' : l.wildcard ? ' (every interface)' : ''}, the port of a Docker TCP endpoint above`
           : `something listens on ${l.family === 6 ? `[${l.address}]` : l.address}:${l.port}${l.wildcard ? ' (every interface)' : ''}, ${l.port === 2375 ? "Docker's plain-TCP port" : "Docker's TLS port"}, and no Docker endpoint of this daemon explains it: another daemon or a proxy may expose the API`,
         severity: known ? 'info' : l.port === 2375 && !l.loopback ? 'high' : 'medium',
@@ -176,7 +236,7 @@ export default defineStep({
     const dockerHost = ctx.env.DOCKER_HOST;
     if (dockerHost && /^tcp:\/\//.test(dockerHost) && !ctx.env.DOCKER_TLS_VERIFY) {
       findings.push({
-        message: `DOCKER_HOST is ${dockerHost} without DOCKER_TLS_VERIFY: this client talks to Docker over plain TCP${ctx.env.DOCKER_TLS ? ' (TLS without checking the server)' : ''}; use an ssh:// host or a context instead`,
+        code: 'DH-CLIENT-PLAIN-TCP', message: `DOCKER_HOST is ${dockerHost} without DOCKER_TLS_VERIFY: this client talks to Docker over plain TCP${ctx.env.DOCKER_TLS ? ' (TLS without checking the server)' : ''}; use an ssh:// host or a context instead`,
         severity: 'medium',
         evidence: `DOCKER_HOST=${dockerHost}`,
       });
@@ -185,7 +245,7 @@ export default defineStep({
       if (!c.host.startsWith('tcp://')) continue;
       if (c.hasTls && !c.skipVerify) continue;
       findings.push({
-        message: `docker context "${c.name}" points at ${c.host} ${c.hasTls ? 'with TLS verification skipped' : 'without TLS'}: the connection to that daemon is neither private nor authenticated`,
+        code: 'DH-CONTEXT-INSECURE', message: `docker context "${c.name}" points at ${c.host} ${c.hasTls ? 'with TLS verification skipped' : 'without TLS'}: the connection to that daemon is neither private nor authenticated`,
         severity: 'medium',
         file: c.file,
       });
@@ -198,14 +258,14 @@ export default defineStep({
         const group = (await groupName(ctx, st.gid)) ?? String(st.gid);
         if (st.mode & 0o007) {
           findings.push({
-            message: `the Docker socket ${f.socket} is mode ${st.mode.toString(8).padStart(4, '0')}: every user on this machine can use it, and so become root`,
+            code: 'DH-SOCKET-WORLD', fixedBy: 'socket-mode', message: `the Docker socket ${f.socket} is mode ${st.mode.toString(8).padStart(4, '0')}: every user on this machine can use it, and so become root`,
             severity: 'critical',
             file: f.socket,
             evidence: `mode ${st.mode.toString(8)}, owner ${st.uid}:${st.gid}`,
           });
         } else if (st.uid !== 0 || (st.gid !== 0 && group !== 'docker')) {
           findings.push({
-            message: `the Docker socket ${f.socket} is owned by ${st.uid}:${group}, not root:docker: members of "${group}" (or that user) control Docker`,
+            code: 'DH-SOCKET-OWNER', fixedBy: 'socket-mode', message: `the Docker socket ${f.socket} is owned by ${st.uid}:${group}, not root:docker: members of "${group}" (or that user) control Docker`,
             severity: 'medium',
             file: f.socket,
             evidence: `mode ${st.mode.toString(8)}, owner ${st.uid}:${st.gid}`,
@@ -215,7 +275,7 @@ export default defineStep({
           const users = await groupUsers(ctx, group, st.gid);
           if (users.length > 0) {
             findings.push({
-              message: `${users.length} user${users.length === 1 ? '' : 's'} in the "${group}" group can use the Docker socket, which makes them root-equivalent: ${users.join(', ')}. Keep the group to administrators, or give others rootless Docker.`,
+              code: 'DH-SOCKET-GROUP', message: `${users.length} user${users.length === 1 ? '' : 's'} in the "${group}" group can use the Docker socket, which makes them root-equivalent: ${users.join(', ')}. Keep the group to administrators, or give others rootless Docker.`,
               severity: 'info',
               evidence: `/etc/group ${group}`,
             });
@@ -230,7 +290,7 @@ export default defineStep({
       const mount = (c.Mounts ?? []).find((m) => sockets.has(m.Source ?? ''));
       if (!mount) continue;
       findings.push({
-        message: `container ${c.Name.replace(/^\//, '')} (${c.Config?.Image ?? '?'}) mounts the Docker socket ${mount.Source}${mount.RW ? '' : ' read-only, which does not limit the API'}: it controls Docker and so the host. Give it a socket proxy that allows only the API calls it needs (e.g. tecnativa/docker-socket-proxy with read-only endpoints).`,
+        code: 'DH-SOCKET-MOUNTED', message: `container ${c.Name.replace(/^\//, '')} (${c.Config?.Image ?? '?'}) mounts the Docker socket ${mount.Source}${mount.RW ? '' : ' read-only, which does not limit the API'}: it controls Docker and so the host. Give it a socket proxy that allows only the API calls it needs (e.g. tecnativa/docker-socket-proxy with read-only endpoints).`,
         severity: 'high',
         evidence: `${mount.Source}:${mount.Destination}`,
       });
@@ -287,6 +347,7 @@ export default defineStep({
       if (changes.length > 0) {
         proposals.push({
           id: 'remove-tcp',
+          risk: 'review',
           title: `Stop serving the Docker API on TCP (${exposed.filter((e) => e.source !== 'cmdline').map((e) => e.raw).join(', ')})`,
           description:
             'dockerd then listens on its unix socket only. Remote use goes through SSH (a docker context with ssh://), which needs no open port and uses your SSH keys.' +
@@ -316,6 +377,7 @@ export default defineStep({
           const after = hc.editDaemonConfig(config.text, [{ path: ['tlsverify'], value: true }, ...Object.entries(paths).map(([key, file]) => ({ path: [key], value: file }))]);
           proposals.push({
             id: 'tls',
+            risk: 'review',
             title: 'Keep the TCP endpoint, with TLS client verification',
             description: `dockerd then accepts only clients with a certificate signed by the CA in ${paths.tlscacert}; give clients DOCKER_TLS_VERIFY=1 and their certificate.${tlsPort}`,
             changes: [{ path: config.path, before: config.text, after, ...(config.text === null ? { mode: 0o644 } : {}) }],
@@ -334,6 +396,7 @@ export default defineStep({
           const host = ctx.env.HOSTNAME || 'THIS-HOST';
           proposals.push({
             id: 'tls',
+            risk: 'review',
             title: 'To keep the TCP endpoint, create TLS certificates first',
             description: `${missing.join(', ')} ${missing.length === 1 ? 'does' : 'do'} not exist. Create a CA and a server certificate (add the host's names and addresses as subjectAltName), then run docker-harden again to switch on TLS client verification.${tlsPort}`,
             changes: [],
@@ -353,6 +416,7 @@ export default defineStep({
 
       proposals.push({
         id: 'ssh-context',
+        risk: 'safe',
         title: 'Reach this daemon remotely over SSH instead',
         description: 'On each machine that used the TCP endpoint, create a context that goes through SSH (the remote user must be allowed to use the socket).',
         changes: [],
@@ -371,6 +435,7 @@ export default defineStep({
       if (st && !st.isSymlink && ((st.mode & 0o007) !== 0 || st.uid !== 0 || (st.gid !== 0 && st.gid !== dockerGid))) {
         proposals.push({
           id: 'socket-mode',
+          risk: 'review',
           title: `Give the Docker socket to root:${dockerGid !== null ? 'docker' : 'root'}, mode 0660`,
           description: 'Only root and the members of the docker group can then use the API. dockerd sets this itself at each start (its -G flag names the group).',
           changes: [],

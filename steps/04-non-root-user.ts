@@ -3,17 +3,41 @@
  * inherited through `FROM <earlier stage>`, ARG defaults resolved) and sudo inside RUN. On a host:
  * running containers whose configured user is root.
  */
-import { defineStep, statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../src/core/step.js';
+import { defineStep, type CodeInfo, statusOf, type CheckResult, type Context, type Finding, type Proposal, type Risk } from '../src/core/step.js';
 import type { DockerfileModel, DockerInstruction, EffectiveUser, Stage } from '../src/dockerfile/model.js';
 import { isRootUser } from '../src/dockerfile/model.js';
 import { applyEdits, insertLinesEdit, lineStarts, rangeEdit, type TextEdit } from '../src/dockerfile/edit.js';
-import { APP_UID, canonicalName, createUserCommand, type ImageKnowledge } from '../src/dockerfile/images.js';
-import { commandArgv, createdUsers, runCommands } from '../src/dockerfile/commands.js';
+import { APP_UID, canonicalName, createUserCommand, rootProgramIn, type ImageKnowledge } from '../src/dockerfile/images.js';
+import { commandArgv, createdUsers, installedPackages, runCommands } from '../src/dockerfile/commands.js';
 import { containerName } from './lib/workload.js';
 import { unreachable } from './lib/daemon.js';
 
 /** Instructions after which the user may change: everything that builds the file system. */
 const BUILD_KEYWORDS = new Set(['RUN', 'COPY', 'ADD', 'WORKDIR', 'USER']);
+
+/** Every finding code this step reports. */
+const CODES: Record<string, CodeInfo> = {
+  "DH-USER-ROOT": {
+    title: "The image runs as root",
+    severity: 'high',
+    help: "Add a USER line with a non-root user to the final stage (the proposal creates one when the image has none).",
+  },
+  "DH-USER-UNRESOLVED": {
+    title: "USER depends on a build argument with no default",
+    severity: 'medium',
+    help: "The user is whatever the build passes, root when it passes nothing. Give the ARG a non-root default.",
+  },
+  "DH-USER-SUDO": {
+    title: "RUN uses sudo",
+    severity: 'medium',
+    help: "sudo in a build is either not needed (the build is root) or a way back to root. Switch USER around the commands that need root instead.",
+  },
+  "DH-CONTAINER-ROOT": {
+    title: "A running container runs as root",
+    severity: 'high',
+    help: "Add a USER line to its image's Dockerfile, or recreate it with --user.",
+  },
+};
 
 export default defineStep({
   meta: {
@@ -29,6 +53,7 @@ export default defineStep({
       'The change adds a USER line after the last instruction that needs root and before CMD/ENTRYPOINT. Images that already carry a user get that user (node has `node`, distroless has `nonroot`); on Debian, Ubuntu, Alpine and BusyBox the change first creates a system user `app` with uid 10001; on scratch it uses the numeric `10001:10001`, which needs no /etc/passwd. What it may break: the app can no longer write to files owned by root (give such paths `COPY --chown=10001:10001` or a volume), install packages at run time, or bind ports below 1024 outside Docker\'s default network settings.',
       'On a host the step lists running containers whose configured user is root. It changes nothing there: rebuild their images with a USER line, or start them with `--user 10001:10001`.',
     ].join('\n\n'),
+    codes: CODES,
     references: [
       { title: 'Dockerfile reference: USER', url: 'https://docs.docker.com/reference/dockerfile/#user' },
       { title: 'Docker build best practices: USER', url: 'https://docs.docker.com/build/building/best-practices/#user' },
@@ -49,7 +74,7 @@ export default defineStep({
     if (rootFinding && info.userNote) notes.push(`about ${canonicalName(model.baseImage()!)}: ${info.userNote}`);
     for (const { inst } of sudoRuns(model)) {
       findings.push({
-        message: `RUN uses sudo: the build already runs as ${isRootUser(model.userAt(stageOf(model, inst), inst).spec) ? 'root, so sudo is not needed' : 'a user that needs sudo to act as root; switch with USER root for that step instead'}, and an image that ships sudo lets its user become root`,
+        code: 'DH-USER-SUDO', fixedBy: 'drop-sudo', message: `RUN uses sudo: the build already runs as ${isRootUser(model.userAt(stageOf(model, inst), inst).spec) ? 'root, so sudo is not needed' : 'a user that needs sudo to act as root; switch with USER root for that step instead'}, and an image that ships sudo lets its user become root`,
         severity: 'medium',
         file: model.path,
         line: inst.line,
@@ -85,7 +110,7 @@ function userFinding(model: DockerfileModel, user: EffectiveUser): Finding | nul
   const final = model.finalStage;
   if (user.unresolved.length > 0 && user.instruction) {
     return {
-      message: `USER ${user.instruction.args.trim()} depends on ${user.unresolved.map((v) => `$${v}`).join(', ')}, which has no default here, so the user is whatever the build passes (root when the value is empty or 0)`,
+      code: 'DH-USER-UNRESOLVED', message: `USER ${user.instruction.args.trim()} depends on ${user.unresolved.map((v) => `$${v}`).join(', ')}, which has no default here, so the user is whatever the build passes (root when the value is empty or 0)`,
       severity: 'low',
       file: model.path,
       line: user.instruction.line,
@@ -98,7 +123,7 @@ function userFinding(model: DockerfileModel, user: EffectiveUser): Finding | nul
     const resolvedNote = written !== user.spec ? ` (${written} resolves to ${user.spec})` : '';
     const inherited = user.stage !== final;
     return {
-      message: inherited
+      code: 'DH-USER-ROOT', fixedBy: 'set-user', message: inherited
         ? `the final stage (FROM ${final.imageText}, line ${final.from.line}) inherits USER ${user.spec} from stage ${stageLabel(user.stage)}${resolvedNote}, so the container runs as root`
         : `USER ${written}${resolvedNote} makes the container run as root`,
       severity: 'high',
@@ -109,7 +134,7 @@ function userFinding(model: DockerfileModel, user: EffectiveUser): Finding | nul
   }
   const root = model.chain(final)[0]!;
   return {
-    message:
+    code: 'DH-USER-ROOT', fixedBy: 'set-user', message:
       root === final
         ? `the final stage (FROM ${final.imageText}) sets no USER, so the container runs as root`
         : `the final stage (FROM ${final.imageText}) and the stages it is built on set no USER, so the container runs as root`,
@@ -194,9 +219,86 @@ function planUser(model: DockerfileModel, info: ImageKnowledge): UserPlan | null
   };
 }
 
+/** Something in the image that a USER line is known to break (advice) or may break (review). */
+interface RootNeed {
+  risk: Exclude<Risk, 'safe'>;
+  why: string;
+  instead: string;
+  source?: string;
+}
+
+/** Packages whose only use in an image is an entrypoint that drops privileges. */
+const PRIVILEGE_DROP_PACKAGES = new Set(['gosu', 'su-exec']);
+
+/** Why the final stage must start as root, or may need to: checked before any USER is proposed. */
+function rootNeeds(model: DockerfileModel, final: Stage, info: ImageKnowledge): RootNeed[] {
+  const needs: RootNeed[] = [];
+  const image = model.baseImage(final);
+  if (info.startsAsRoot) {
+    needs.push({ risk: 'advice', why: `${image ? canonicalName(image) : final.imageText}: ${info.startsAsRoot.why}`, instead: info.startsAsRoot.instead, source: info.startsAsRoot.source });
+  }
+  const chain = model.chain(final).flatMap((s) => s.instructions);
+  const last = (keyword: string) => [...chain].reverse().find((i) => i.keyword === keyword);
+  const start = [last('ENTRYPOINT'), last('CMD')].filter((i): i is DockerInstruction => Boolean(i));
+  const words = start.flatMap((i) => commandArgv(i).flatMap((w) => w.split(/\s+/)));
+  const program = rootProgramIn(words);
+  if (program) {
+    const at = start.find((i) => rootProgramIn(commandArgv(i).flatMap((w) => w.split(/\s+/))) === program)!;
+    needs.push({ risk: 'advice', why: `line ${at.line} starts ${program.names[0]}: ${program.why}`, instead: program.instead, source: program.source });
+  }
+  const dropper = chain.find((i) => i.keyword === 'RUN' && installedPackages(i).some((p) => PRIVILEGE_DROP_PACKAGES.has(p)));
+  if (dropper && !program) {
+    const pkg = installedPackages(dropper).find((p) => PRIVILEGE_DROP_PACKAGES.has(p))!;
+    const known = rootProgramIn([pkg])!;
+    needs.push({ risk: 'advice', why: `line ${dropper.line} installs ${pkg}: the entrypoint drops privileges itself, ${known.why}`, instead: known.instead, source: known.source });
+  }
+  const onbuild = final.instructions.filter((i) => i.keyword === 'ONBUILD');
+  if (onbuild.length > 0) {
+    needs.push({
+      risk: 'advice',
+      why: `this is a parent image (ONBUILD at line ${onbuild.map((i) => i.line).join(', ')}): its triggers run in every image built FROM it, as the user it ends with, so a USER here makes their installs fail`,
+      instead: 'keep the parent image as root and add USER at the end of each Dockerfile built FROM it',
+      source: 'https://docs.docker.com/reference/dockerfile/#onbuild',
+    });
+  }
+  const underRoot: string[] = [];
+  for (const stage of model.chain(final)) {
+    for (const inst of stage.instructions) {
+      if (inst.keyword === 'WORKDIR' && /^\/root(\/|$)/.test(model.resolve(inst.args.trim(), stage, inst).value)) underRoot.push(`WORKDIR at line ${inst.line}`);
+      if ((inst.keyword === 'COPY' || inst.keyword === 'ADD') && /(^|\s)\/root(\/|\s|$)/.test(model.resolve(inst.args.trim().split(/\s+/).at(-1) ?? '', stage, inst).value)) underRoot.push(`${inst.keyword} to /root at line ${inst.line}`);
+      if (inst.keyword === 'ENV' && /PATH[= ][^\n]*\/root(\/|:|$)/.test(inst.args)) underRoot.push(`PATH under /root at line ${inst.line}`);
+    }
+  }
+  if (underRoot.length > 0) {
+    needs.push({
+      risk: 'review',
+      why: `the app lives under /root (${underRoot.join(', ')}), a folder only root may enter (mode 0700): a non-root user cannot run it or its tools`,
+      instead: 'move the app and its tools to /app or /opt (WORKDIR, COPY and PATH), or give the folder to the new user with COPY --chown; check that the container starts',
+    });
+  }
+  return needs;
+}
+
+function adviceText(need: RootNeed): string {
+  return `${need.why}. Instead: ${need.instead}${need.source ? ` (${need.source})` : ''}.`;
+}
+
 function setUserProposal(model: DockerfileModel): Proposal | null {
   const final = model.finalStage;
   const info = model.baseInfo(final);
+  const needs = rootNeeds(model, final, info);
+  const advice = needs.filter((n) => n.risk === 'advice');
+  if (advice.length > 0) {
+    return {
+      id: 'set-user',
+      title: 'Run as a non-root user the way this image supports (advice; not written)',
+      risk: 'advice',
+      description: advice.map(adviceText).join(' '),
+      changes: [],
+      commands: [],
+      warnings: [],
+    };
+  }
   if (!info.autoUser) return null;
   const plan = planUser(model, info);
   if (!plan) return null;
@@ -219,10 +321,13 @@ function setUserProposal(model: DockerfileModel): Proposal | null {
     placedAt = anchor.endLine + 1;
   }
   const after = applyEdits(text, edits);
-  const warnings = [...plan.warnings, ...userWarnings(model, final, info)];
+  const warnings = [...plan.warnings, ...userWarnings(model, final, info), ...needs.map(adviceText)];
   return {
     id: 'set-user',
     title: `Run the final stage as ${plan.user}`,
+    // Safe only when the image already ships the user and nothing may need root; a user created here
+    // owns none of the files COPY put in the image, so an app that writes to them breaks: review.
+    risk: plan.createRun === null && warnings.length === 0 ? 'safe' : 'review',
     description:
       `Adds \`USER ${plan.user}\` at line ${placedAt}${plan.createRun ? `, after a RUN that creates it` : ''}: ${plan.why}. ` +
       'Instructions before it still run as root; the container process runs as the new user. Files that COPY or ADD put in the image belong to root: if the app writes to some of them, give those `--chown=' +
@@ -250,14 +355,6 @@ function userWarnings(model: DockerfileModel, final: Stage, info: ImageKnowledge
     warnings.push(
       `the image listens on port ${low.map((l) => `${l.port} (line ${l.line})`).join(', ')}, below 1024: Docker 20.10 and later let any user bind such ports in a container's own network, but with --network host or an older engine a non-root process cannot; if it fails to start, move it to a port of 1024 or more`,
     );
-  }
-  const onbuild = final.instructions.filter((i) => i.keyword === 'ONBUILD' && /^RUN\s/i.test(i.args.trim()));
-  if (onbuild.length > 0) {
-    warnings.push(`ONBUILD RUN at line ${onbuild.map((i) => i.line).join(', ')} will run as the new user in images built FROM this one; add USER root before it there if it needs root`);
-  }
-  const entry = final.instructions.filter((i) => i.keyword === 'ENTRYPOINT' || i.keyword === 'CMD').flatMap((i) => commandArgv(i));
-  if (entry.some((w) => /^(gosu|su-exec|su|chroot|setpriv)$/.test(w))) {
-    warnings.push('the entrypoint switches user itself (gosu, su-exec, su): started as a non-root user it can no longer do that; drop the switch from the entrypoint');
   }
   return warnings;
 }
@@ -294,6 +391,8 @@ function dropSudoProposal(model: DockerfileModel): Proposal | null {
     changes: [{ path: model.path, before: text, after: applyEdits(text, edits) }],
     commands: [],
     warnings,
+    // Only sudo goes: the RUN does what it did, as the same user.
+    risk: 'safe',
   };
 }
 
@@ -327,7 +426,7 @@ async function checkHost(ctx: Context): Promise<CheckResult> {
     if (!isRootUser(user)) continue;
     const name = containerName(c);
     findings.push({
-      message:
+      code: 'DH-CONTAINER-ROOT', message:
         `container ${name} (image ${c.Config?.Image ?? c.Image}) runs as root (Config.User ${user ? `"${user}"` : 'is empty'})` +
         (remapped ? '; user namespaces map that root to an unprivileged host user, which limits the damage' : '') +
         `: add a USER line to its image's Dockerfile (docker-harden check --file <that Dockerfile>), or recreate it with --user ${APP_UID}:${APP_UID}`,

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
-import { defineStep, statusOf, type CommandAction, type Context, type Finding, type Proposal, type ScanFormat } from '../src/core/step.js';
+import { defineStep, type CodeInfo, statusOf, type CommandAction, type Context, type Finding, type Proposal, type ScanFormat } from '../src/core/step.js';
 import { HostUnavailableError } from '../src/host/facts.js';
 import {
   CI_SCAN_PATTERN,
@@ -84,6 +84,25 @@ function scannerNote(s: Situation): string {
   return s.scanners.length > 0 ? `scanners installed here: ${s.scanners.map((x) => x.name).join(', ')}` : 'no scanner installed here (looked for trivy, grype, docker scout, snyk, osv-scanner)';
 }
 
+/** Every finding code this step reports. */
+const CODES: Record<string, CodeInfo> = {
+  "DH-SCAN-NONE": {
+    title: "Nothing scans the running images",
+    severity: 'medium',
+    help: "Install an image scanner (Trivy, Grype) and run it on the images in use.",
+  },
+  "DH-SCAN-UNSCHEDULED": {
+    title: "The running images are not scanned on a schedule",
+    severity: 'low',
+    help: "New vulnerabilities appear in old images. Run the scanner from a timer or cron job.",
+  },
+  "DH-SCAN-CI-MISSING": {
+    title: "Nothing scans this image in CI",
+    severity: 'medium',
+    help: "Add a scanner step (Trivy, Grype) to the CI that builds the image, failing on critical and high findings.",
+  },
+};
+
 export default defineStep({
   meta: {
     id: 'dependency-scanning',
@@ -101,6 +120,7 @@ export default defineStep({
       'vulnerabilities, or schedule a daily scan of the running images. A failing CI job may block merges until ' +
       'the base image or a dependency is updated; that is the point, and `ignore-unfixed` keeps it to findings ' +
       'that can be fixed.',
+    codes: CODES,
     references: [
       { title: 'Trivy: container image scanning', url: 'https://trivy.dev/latest/docs/target/container_image/' },
       { title: 'trivy-action (GitHub Actions)', url: 'https://github.com/aquasecurity/trivy-action' },
@@ -119,9 +139,9 @@ export default defineStep({
       if (s.schedule) {
         notes.push(`scheduled scan: ${s.schedule.file}:${s.schedule.line}`);
       } else if (s.scanners.length === 0) {
-        findings.push({ message: 'no image scanner is installed and nothing scans the running images', severity: 'medium' });
+        findings.push({ code: 'DH-SCAN-NONE', message: 'no image scanner is installed and nothing scans the running images', severity: 'medium' });
       } else {
-        findings.push({ message: `the running images are not scanned on a schedule (${s.scanners.map((x) => x.name).join(', ')} installed, but no cron job or timer runs it)`, severity: 'low' });
+        findings.push({ code: 'DH-SCAN-UNSCHEDULED', message: `the running images are not scanned on a schedule (${s.scanners.map((x) => x.name).join(', ')} installed, but no cron job or timer runs it)`, severity: 'low' });
       }
       if (s.images && s.images.length > 0) notes.push(`running images: ${s.images.join(', ')}`);
       if (s.hostProblem) notes.push(`running images not listed: ${s.hostProblem}`);
@@ -132,7 +152,7 @@ export default defineStep({
     } else {
       const where = s.root ? `the repository at ${s.root}` : `${s.dir} (no git repository found above it)`;
       const looked = s.ci && s.ci.length > 0 ? `its CI (${s.ci.map((f) => path.relative(s.root ?? s.dir!, f.path)).join(', ')}) runs no scanner` : 'it has no CI definition';
-      findings.push({ message: `nothing scans this image in CI: ${looked}`, severity: 'medium', file: ctx.target.kind === 'dockerfile' ? ctx.target.path : undefined, evidence: where });
+      findings.push({ code: 'DH-SCAN-CI-MISSING', message: `nothing scans this image in CI: ${looked}`, severity: 'medium', file: ctx.target.kind === 'dockerfile' ? ctx.target.path : undefined, evidence: where });
     }
     if (s.npm) notes.push('package-lock.json beside the Dockerfile: `npm audit` can check the Node dependencies');
     return { status: statusOf(findings), findings, notes };
@@ -157,8 +177,9 @@ async function proposalsFor(ctx: Context): Promise<Proposal[]> {
           title: `Scan the ${s.images.length} running image(s) with ${scanner.name} now`,
           description: `Runs ${scanner.name} on ${s.images.join(', ')} and shows the counts by severity and the worst findings. Nothing is changed; the scanner may download its vulnerability database first.`,
           changes: [],
-          commands: s.images.map((image) => imageScanCommand(scanner, image)!),
+          commands: s.images.map((image) => imageScanCommand(scanner, image, ctx.host.endpoint)!),
           warnings: [],
+          risk: 'safe',
           group: 'scan-now',
         });
       }
@@ -166,7 +187,7 @@ async function proposalsFor(ctx: Context): Promise<Proposal[]> {
     if (!s.schedule) {
       const scanner = runnable.find((x) => x.name === 'trivy' || x.name === 'grype');
       if (scanner) proposals.push(await scheduleProposal(ctx, scanner));
-      else if (s.scanners.length === 0) proposals.push(installTrivyProposal());
+      else if (s.scanners.length === 0) proposals.push(installTrivyProposal(ctx.host.endpoint));
     }
     return proposals;
   }
@@ -186,6 +207,7 @@ async function proposalsFor(ctx: Context): Promise<Proposal[]> {
       changes: [],
       commands: [chosen],
       warnings: [],
+      risk: 'safe',
     });
   }
   if (s.npm) {
@@ -196,6 +218,7 @@ async function proposalsFor(ctx: Context): Promise<Proposal[]> {
       changes: [],
       commands: [{ title: 'npm audit', argv: [s.npm, 'audit', '--json', '--prefix', s.dir!], run: true, parse: 'npm-audit-json' }],
       warnings: [],
+      risk: 'safe',
     });
   }
   if (!s.ciScan) {
@@ -209,11 +232,12 @@ async function proposalsFor(ctx: Context): Promise<Proposal[]> {
 }
 
 /** The command that scans one image and prints JSON, for scanners we can read. */
-export function imageScanCommand(scanner: InstalledScanner, image: string): CommandAction | null {
+export function imageScanCommand(scanner: InstalledScanner, image: string, endpoint = DEFAULT_DOCKER_HOST): CommandAction | null {
   const json = (argv: string[], parse: ScanFormat): CommandAction => ({ title: `${scanner.name} ${image}`, argv, run: true, parse });
   switch (scanner.name) {
     case 'trivy':
-      return json([scanner.path, 'image', '--format', 'json', '--quiet', '--scanners', 'vuln', image], 'trivy-json');
+      // Trivy reads local images from the daemon it is pointed at: the one docker-harden talks to.
+      return json([scanner.path, 'image', ...(dockerHostArgs(endpoint).length ? ['--docker-host', endpoint] : []), '--format', 'json', '--quiet', '--scanners', 'vuln', image], 'trivy-json');
     case 'grype':
       return json([scanner.path, image, '-o', 'json'], 'grype-json');
     case 'snyk':
@@ -316,6 +340,8 @@ async function githubWorkflowProposal(ctx: Context, root: string, dockerfile: st
     id: 'ci-github',
     title: `Add a GitHub Actions workflow that scans the image (${path.relative(root, file)})`,
     description: 'A new workflow: build the image from this Dockerfile and scan it with Trivy, failing on critical or high findings.',
+    // A new CI file: the image and the app are untouched.
+    risk: 'safe',
     changes: [{ path: file, before, after: githubWorkflow(root, dockerfile), mode: 0o644 }],
     commands: [],
     warnings,
@@ -367,18 +393,21 @@ function gitlabProposal(gitlab: CiFile, root: string, dockerfile: string): Propo
     changes: [{ path: gitlab.path, before: gitlab.text, after: gitlabJobs(root, dockerfile, gitlab.text) }],
     commands: [],
     warnings: ['The build job needs a runner that allows Docker-in-Docker (privileged); on shared GitLab.com runners it does.'],
+    // Edits the existing pipeline, whose runners may not allow Docker-in-Docker.
+    risk: 'review',
     group: 'ci',
   };
 }
 
 /** A daily scan of the running images: a cron file that logs to syslog. */
 async function scheduleProposal(ctx: Context, scanner: InstalledScanner): Promise<Proposal> {
+  const host = dockerHostArgs(ctx.host.endpoint).map(shellQuote).join(' ');
   const scan =
     scanner.name === 'trivy'
-      ? `${scanner.path} image --quiet --scanners vuln --severity CRITICAL,HIGH "$img"`
+      ? `${scanner.path} image${host ? ` --docker-host ${shellQuote(ctx.host.endpoint)}` : ''} --quiet --scanners vuln --severity CRITICAL,HIGH "$img"`
       : `${scanner.path} "$img" --only-fixed --fail-on high`;
   const docker = (await ctx.probe.which('docker')) ?? '/usr/bin/docker';
-  const script = `for img in $(${docker} ps --format '{{.Image}}' | sort -u); do ${scan}; done 2>&1 | logger -t docker-harden-scan`;
+  const script = `for img in $(${docker}${host ? ` ${host}` : ''} ps --format '{{.Image}}' | sort -u); do ${scan}; done 2>&1 | logger -t docker-harden-scan`;
   const after =
     '# Added by docker-harden: scan the images of running containers every day; results go to syslog\n' +
     '# (journalctl -t docker-harden-scan). Remove this file to stop.\n' +
@@ -394,25 +423,46 @@ async function scheduleProposal(ctx: Context, scanner: InstalledScanner): Promis
     changes: [{ path: CRON_FILE, before: await ctx.probe.readText(CRON_FILE), after, mode: 0o644 }],
     commands: [],
     warnings,
+    risk: 'safe',
   };
 }
 
-function installTrivyProposal(): Proposal {
+/** Where a saved image waits for the scanner (shown commands only). */
+/** The docker CLI's own default (src/host/client.ts DEFAULT_DOCKER_HOST; not imported: the batch path stays light). */
+const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
+
+export const SAVED_IMAGE = '/tmp/docker-harden-scan/image.tar';
+
+/** `--host <endpoint>` for the docker CLI when docker-harden talks to another daemon than the default. */
+export function dockerHostArgs(endpoint: string): string[] {
+  return endpoint && endpoint !== DEFAULT_DOCKER_HOST ? ['--host', endpoint] : [];
+}
+
+/**
+ * No scanner installed: Trivy in a container, shown for the person to run. The image is saved to a
+ * file first, so the scanner never gets the Docker socket (which step 1 calls critical: it is root
+ * on the host), and the save asks the daemon docker-harden talks to (--docker-host).
+ */
+function installTrivyProposal(endpoint: string): Proposal {
+  const host = dockerHostArgs(endpoint);
   return {
     id: 'install-trivy',
     title: 'Install a scanner (Trivy) and scan the running images',
     description:
       'No scanner is installed. Trivy is open source and scans images, file systems and repositories. Install it from ' +
       "Aqua Security's package repository (https://trivy.dev/latest/getting-started/installation/), or run it as a container " +
-      'as shown. Then run this step again to schedule a daily scan.',
+      `as shown: the image is saved to ${SAVED_IMAGE} and Trivy reads that file, so it never gets the Docker socket. ` +
+      'Then run this step again to schedule a daily scan.',
+    risk: 'safe',
     changes: [],
     commands: [
+      { title: 'Save the image to a file (replace IMAGE)', argv: ['docker', ...host, 'image', 'save', '--output', SAVED_IMAGE, 'IMAGE'], run: false },
       {
-        title: 'Scan an image with Trivy in a container (the socket lets it read local images)',
-        argv: ['docker', 'run', '--rm', '-v', '/var/run/docker.sock:/var/run/docker.sock:ro', TRIVY_IMAGE, 'image', '--severity', 'CRITICAL,HIGH', 'IMAGE'],
+        title: 'Scan the saved image with Trivy in a container, without the Docker socket',
+        argv: ['docker', 'run', '--rm', '--volume', `${SAVED_IMAGE}:/scan/image.tar:ro`, TRIVY_IMAGE, 'image', '--input', '/scan/image.tar', '--severity', 'CRITICAL,HIGH'],
         run: false,
       },
     ],
-    warnings: [],
+    warnings: host.length > 0 ? [`The image is read from ${endpoint}; the scan runs in a container on this machine's Docker (or run \`trivy image --input ${SAVED_IMAGE}\` with Trivy installed here).`] : [],
   };
 }

@@ -5,7 +5,7 @@
  * src/dockerfile/images.ts, so no tag is ever made up.
  */
 import type { Arg, From } from 'dockerfile-ast';
-import { defineStep, statusOf, type Context, type Finding, type Proposal } from '../src/core/step.js';
+import { defineStep, type CodeInfo, statusOf, type Context, type Finding, type Proposal } from '../src/core/step.js';
 import type { DockerfileModel, Stage } from '../src/dockerfile/model.js';
 import { applyEdits, lineStarts, rangeEdit, type Range } from '../src/dockerfile/edit.js';
 import { GO_RUNTIME_IMAGE, RUST_RUNTIME_IMAGE, canonicalName, describeImage, isFloatingTag, isMinimalFamily, parseImageRef, type ImageKnowledge, type ImageRef } from '../src/dockerfile/images.js';
@@ -25,6 +25,25 @@ interface Suggestion {
   warnings: string[];
 }
 
+/** Every finding code this step reports. */
+const CODES: Record<string, CodeInfo> = {
+  "DH-BASE-UNRESOLVED": {
+    title: "The base image comes from a build argument without a default",
+    severity: 'low',
+    help: "The base image is whatever the build passes. Give the ARG a default.",
+  },
+  "DH-BASE-LATEST": {
+    title: "The base image uses \"latest\" or no tag",
+    severity: 'medium',
+    help: "\"latest\" moves without warning, so two builds differ. Name a version tag.",
+  },
+  "DH-BASE-LARGE": {
+    title: "A smaller base image does the same job",
+    severity: 'medium',
+    help: "A full distribution image carries tools an attacker can use and more packages to patch. Use the slim or minimal variant the message names.",
+  },
+};
+
 export default defineStep({
   meta: {
     id: 'slim-base-image',
@@ -38,6 +57,7 @@ export default defineStep({
       'This step looks at the base image of the final stage (following `FROM <earlier stage>`), and flags a full variant where a slimmer one is published for the same version, a Go or Rust toolchain image or a JDK there, and a base with no tag or `latest`, which changes under you from one build to the next. When Docker has the image locally, its size is shown.',
       'The change replaces the image reference in the FROM line and nothing else. What it may break: the slim image lacks tools the full one had (curl, git, compilers, man pages): a RUN that uses them must install them, and native modules (npm, pip) must be built in a build stage (see multi-stage-build). Distroless images have no shell at all. Build and test the image before you ship it.',
     ].join('\n\n'),
+    codes: CODES,
     references: [
       { title: 'Docker build best practices: choose the right base image', url: 'https://docs.docker.com/build/building/best-practices/#choose-the-right-base-image' },
       { title: 'Official image variants (node)', url: 'https://hub.docker.com/_/node' },
@@ -60,7 +80,7 @@ export default defineStep({
     const where = { file: model.path, line: root.from.line, evidence: model.lineText(root.from.line).trim() };
     if (root.imageUnresolved.length > 0) {
       findings.push({
-        message: `FROM ${root.imageText} depends on ${root.imageUnresolved.map((v) => `$${v}`).join(', ')}, which has no default, so the base image is whatever the build passes; give the ARG a default docker-harden (and a reader) can judge`,
+        code: 'DH-BASE-UNRESOLVED', message: `FROM ${root.imageText} depends on ${root.imageUnresolved.map((v) => `$${v}`).join(', ')}, which has no default, so the base image is whatever the build passes; give the ARG a default docker-harden (and a reader) can judge`,
         severity: 'low',
         ...where,
       });
@@ -72,7 +92,7 @@ export default defineStep({
     }
     if (isFloatingTag(image)) {
       findings.push({
-        message: `the final image is built on ${root.imageText}${image.tag === null ? ', which has no tag and so means "latest"' : ''}${via}: "latest" moves to a new version without warning, so two builds of the same Dockerfile can differ; pin a version${info.smaller ? ` (the slim form of a pinned tag, such as ${exampleSlim(image)})` : ''}`,
+        code: 'DH-BASE-LATEST', message: `the final image is built on ${root.imageText}${image.tag === null ? ', which has no tag and so means "latest"' : ''}${via}: "latest" moves to a new version without warning, so two builds of the same Dockerfile can differ; pin a version${info.smaller ? ` (the slim form of a pinned tag, such as ${exampleSlim(image)})` : ''}`,
         severity: 'medium',
         ...where,
       });
@@ -80,7 +100,7 @@ export default defineStep({
     const suggestion = suggest(model, final, image, info);
     if (suggestion && !isFloatingTag(image)) {
       findings.push({
-        message: `${describeFull(image, info)}${via}; ${suggestion.reference} is the smaller image for the same job (it lacks ${suggestion.lacks})${suggestion.manual ? `. ${suggestion.manual}` : ''}`,
+        code: 'DH-BASE-LARGE', fixedBy: 'smaller-base', message: `${describeFull(image, info)}${via}; ${suggestion.reference} is the smaller image for the same job (it lacks ${suggestion.lacks})${suggestion.manual ? `. ${suggestion.manual}` : ''}`,
         severity: 'medium',
         ...where,
       });
@@ -107,6 +127,7 @@ export default defineStep({
     // The proposal must describe itself truthfully: the new FROM resolves to the suggested image.
     const proposal: Proposal = {
       id: 'smaller-base',
+      risk: 'review',
       title: `Use ${suggestion.reference} instead of ${image.reference}`,
       description: `Changes the FROM at line ${root.from.line} to ${suggestion.reference}, which lacks ${suggestion.lacks}. Everything else in the file stays as it is. Build the image and run its tests before you ship it.`,
       changes: [{ path: model.path, before: model.text, after }],

@@ -5,8 +5,8 @@
  * the file into a build stage and a small final stage that copies only that artefact.
  */
 import path from 'node:path/posix';
-import { defineStep, statusOf, type Finding, type Proposal } from '../src/core/step.js';
-import { parseDockerfile, type DockerfileModel, type DockerInstruction, type Stage } from '../src/dockerfile/model.js';
+import { defineStep, type CodeInfo, statusOf, type Finding, type Proposal } from '../src/core/step.js';
+import { isRootUser, parseDockerfile, type DockerfileModel, type DockerInstruction, type Stage } from '../src/dockerfile/model.js';
 import { applyEdits, deleteLinesEdit, insertLinesEdit, lineStarts, type TextEdit } from '../src/dockerfile/edit.js';
 import { GO_RUNTIME_IMAGE, canonicalName, describeImage, jreImageFor, type ImageKnowledge } from '../src/dockerfile/images.js';
 import {
@@ -30,6 +30,15 @@ interface Evidence {
   line: number;
 }
 
+/** Every finding code this step reports. */
+const CODES: Record<string, CodeInfo> = {
+  "DH-BUILD-TOOLS-SHIPPED": {
+    title: "Build tools stay in the image that ships",
+    severity: 'medium',
+    help: "Compilers, dev dependencies and SDK images stay in the final image. Build in one stage and copy only the result into a small final stage.",
+  },
+};
+
 export default defineStep({
   meta: {
     id: 'multi-stage-build',
@@ -43,6 +52,7 @@ export default defineStep({
       'This step looks at what the final image carries: compilers and -dev packages, build-essential, git, Go, Maven, Gradle or Cargo toolchains, `go build`, `mvn package`, and `npm ci` with dev dependencies before `npm run build`.',
       'For Node, Go, Python and Java the change rewrites the Dockerfile: the existing instructions become the build stage (named `build`), and a new final stage on a small image (the slim variant, a JRE, or distroless for Go) copies only the artefact: the binary, the jar, the built directory with production node_modules, or the virtualenv. ENV, WORKDIR, USER, EXPOSE and CMD stay as they were. When docker-harden cannot tell which files the app needs at run time, it explains and proposes nothing rather than guessing. What it may break: files the app reads at run time that are not part of the artefact (templates, config), and native libraries installed only in the build stage; build and test the image before you ship it.',
     ].join('\n\n'),
+    codes: CODES,
     references: [
       { title: 'Multi-stage builds', url: 'https://docs.docker.com/build/building/multi-stage/' },
       { title: 'Docker build best practices: use multi-stage builds', url: 'https://docs.docker.com/build/building/best-practices/#use-multi-stage-builds' },
@@ -56,7 +66,7 @@ export default defineStep({
     const evidence = toolchainEvidence(chain);
     const single = model.stages.length === 1;
     const findings: Finding[] = evidence.map((e) => ({
-      message: `${single ? 'single-stage build: ' : 'the final stage '}${e.message}, and it stays in the image that ships`,
+      code: 'DH-BUILD-TOOLS-SHIPPED', fixedBy: 'split-build', message: `${single ? 'single-stage build: ' : 'the final stage '}${e.message}, and it stays in the image that ships`,
       severity: 'medium',
       file: model.path,
       line: e.line,
@@ -368,11 +378,23 @@ function assemble(model: DockerfileModel, stage: Stage, rewrite: Rewrite): Plan 
   for (const a of rewrite.after) edits.push(insertLinesEdit(text, a.inst.range.end.line, a.lines, starts));
 
   // Move the runtime instructions (and the comments right above them) to the final stage.
-  const lastRun = [...stage.instructions].reverse().find((i) => i.keyword === 'RUN' || i.keyword === 'COPY' || i.keyword === 'ADD');
+  // A RUN that only creates the runtime user (step 4's) belongs to the final stage, not the build:
+  // the result is then the same whichever of the two fixes is applied first.
+  // Only such RUNs after the last real build step: an earlier one may own files the build makes.
+  const building = (i: DockerInstruction) => (i.keyword === 'RUN' && !onlyCreatesUser(i)) || i.keyword === 'COPY' || i.keyword === 'ADD';
+  const lastBuild = [...stage.instructions].reverse().find(building);
+  const userRuns = stage.instructions.filter((i) => i.keyword === 'RUN' && onlyCreatesUser(i) && (!lastBuild || i.line > lastBuild.line));
+  for (const inst of userRuns) edits.push(deleteLinesEdit(text, attachedCommentStart(model, inst, stage.from.range.end.line), inst.range.end.line, starts));
+  const lastRun = [...stage.instructions].reverse().find((i) => (i.keyword === 'RUN' && !userRuns.includes(i)) || i.keyword === 'COPY' || i.keyword === 'ADD');
   const moved: string[] = [];
   for (const inst of stage.instructions) {
     const trailingUser = inst.keyword === 'USER' && (!lastRun || inst.line > lastRun.line);
     if (!RUNTIME_KEYWORDS.has(inst.keyword) && !trailingUser) continue;
+    // A final image that runs as its own non-root user (distroless :nonroot) needs no USER line.
+    if (trailingUser && userRuns.length > 0 && rewrite.finalInfo.runsAs && !isRootUser(model.resolve(inst.args.trim(), stage, inst).value)) {
+      edits.push(deleteLinesEdit(text, attachedCommentStart(model, inst, stage.from.range.end.line), inst.range.end.line, starts));
+      continue;
+    }
     const first = attachedCommentStart(model, inst, stage.from.range.end.line);
     const block: string[] = [];
     for (let l = first; l < inst.range.start.line; l++) block.push(model.lineText(l + 1));
@@ -393,10 +415,13 @@ function assemble(model: DockerfileModel, stage: Stage, rewrite: Rewrite): Plan 
   if (workdir !== '/') finalLines.push(`WORKDIR ${workdir}`);
   const hasShell = !['distroless', 'scratch'].includes(rewrite.finalInfo.family);
   if (hasShell) {
-    for (const inst of stage.instructions) if (inst.keyword === 'RUN' && onlyCreatesUser(inst)) finalLines.push(inst.source);
+    for (const inst of stage.instructions) if (inst.keyword === 'RUN' && onlyCreatesUser(inst) && !userRuns.includes(inst)) finalLines.push(inst.source);
     finalLines.push(...rewrite.finalSetup);
   }
-  finalLines.push(...copies, ...moved);
+  finalLines.push(...copies);
+  // The user is created after the copies, where step 4 puts it in a final stage.
+  if (hasShell) for (const inst of userRuns) finalLines.push(inst.source);
+  finalLines.push(...moved);
 
   const buildStage = applyEdits(text, edits);
   const after = buildStage + (/[\r\n]$/.test(buildStage) ? '' : eol) + eol + finalLines.join(eol) + eol;
@@ -410,6 +435,8 @@ function assemble(model: DockerfileModel, stage: Stage, rewrite: Rewrite): Plan 
       description:
         `The existing instructions become the stage "${buildName}". A new final stage starts from ${rewrite.finalImage} and copies only the ${rewrite.language} artefact (${rewrite.artefact}); ` +
         'ENV, WORKDIR, USER, EXPOSE, CMD and the other runtime settings move there unchanged. Compilers, build tools and dev dependencies stay behind in the build stage.',
+      // Files the app reads at run time may be left behind in the build stage: build and run it.
+      risk: 'review',
       changes: [{ path: model.path, before: text, after }],
       commands: [],
       warnings: rewrite.warnings,

@@ -5,13 +5,42 @@
  * gates: what becomes invisible (real counts), which containers break, the containerd image store.
  */
 import path from 'node:path';
-import { defineStep, statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../src/core/step.js';
+import { defineStep, type CodeInfo, statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../src/core/step.js';
 import { daemonConfigChange, hostDaemon, locationOf, setByFlag, setting, unreachable, type HostDaemon } from './lib/daemon.js';
 import { showRange, subIdReport, totalCount } from './lib/subids.js';
 import { containerName } from './lib/workload.js';
 
 /** Ranges below this size cannot hold the uids an ordinary image uses (nobody is 65534). */
 const MIN_SUBIDS = 65536;
+
+/** Every finding code this step reports. */
+const CODES: Record<string, CodeInfo> = {
+  "CIS-2.9": {
+    title: "User namespace support is not enabled",
+    severity: 'medium',
+    help: "Root in a container is root on the host. Set \"userns-remap\" so container root maps to an unprivileged host user (check what breaks first).",
+  },
+  "DH-USERNS-PENDING": {
+    title: "userns-remap is set but not in force",
+    severity: 'medium',
+    help: "dockerd runs without it until it restarts.",
+  },
+  "DH-USERNS-NO-RANGE": {
+    title: "userns-remap names a user with no subordinate id range",
+    severity: 'high',
+    help: "dockerd refuses to start. Add a range for the user to /etc/subuid and /etc/subgid.",
+  },
+  "DH-USERNS-SMALL-RANGE": {
+    title: "The subordinate id range is too small",
+    severity: 'medium',
+    help: "Images with files owned by high uids (nobody is 65534) fail to unpack. Give the user at least 65536 ids.",
+  },
+  "DH-USERNS-OVERLAP": {
+    title: "Subordinate id ranges overlap",
+    severity: 'medium',
+    help: "Container uids are shared with another user's namespaces. Give each user its own range.",
+  },
+};
 
 export default defineStep({
   meta: {
@@ -26,6 +55,7 @@ export default defineStep({
       'This step checks whether dockerd runs with remapping (name=userns in docker info), whether daemon.json asks for it without dockerd having been restarted, and whether the remap user has its own, non-overlapping id ranges. With "default", dockerd creates the user "dockremap" and its ranges itself.',
       'What the change may break, shown again before you confirm: dockerd keeps remapped images and containers in a separate directory, so every existing image, container and volume is invisible afterwards (they come back if the change is undone); containers that use --privileged, --pid=host or --network=host no longer start unless they opt out with --userns=host; the containerd image store cannot be used with remapping; files in bind mounts are seen as owned by "nobody" unless their owners are inside the range. A rootless daemon does not need any of this: it already runs in a user namespace.',
     ].join('\n\n'),
+    codes: CODES,
     references: [
       { title: 'Isolate containers with a user namespace', url: 'https://docs.docker.com/engine/security/userns-remap/' },
       { title: 'containerd image store: not available with userns-remap (moby#47377)', url: 'https://docs.docker.com/engine/storage/containerd/' },
@@ -45,6 +75,7 @@ export default defineStep({
       return [
         {
           id: 'restart-for-userns',
+          risk: 'review',
           title: `daemon.json already sets "userns-remap": "${state.configured}"; restart dockerd to make it live`,
           description: 'Nothing needs to change in the file: dockerd reads it when it starts.',
           changes: [],
@@ -57,6 +88,7 @@ export default defineStep({
     return [
       {
         id: 'userns-remap-default',
+        risk: 'review',
         title: 'Set "userns-remap": "default" in daemon.json and restart dockerd',
         description:
           'dockerd creates the user "dockremap" with its own subordinate id ranges and runs every container in a user namespace mapped onto them. Undo puts the old daemon.json back and restarts dockerd; the old images and containers are visible again.',
@@ -118,14 +150,14 @@ async function examine(ctx: Context): Promise<State> {
     notes.push(`dockerd runs with user namespace remapping${configured ? ` ("userns-remap": "${configured}")` : ''}`);
   } else if (configured) {
     findings.push({
-      message: `"userns-remap": "${configured}" is set${byFlag ? " on dockerd's command line" : ' in daemon.json'} but dockerd runs without it: it takes effect when dockerd restarts`,
+      code: 'DH-USERNS-PENDING', message: `"userns-remap": "${configured}" is set${byFlag ? " on dockerd's command line" : ' in daemon.json'} but dockerd runs without it: it takes effect when dockerd restarts`,
       severity: 'medium',
       ...(remap ? await locationOf(remap) : {}),
       evidence: `SecurityOptions: ${options.join(' ') || '(none)'}`,
     });
   } else {
     findings.push({
-      message: 'user namespace remapping is off: root in a container is root (uid 0) on the host',
+      code: 'CIS-2.9', fixedBy: 'userns-remap-default', message: 'user namespace remapping is off: root in a container is root (uid 0) on the host',
       severity: 'medium',
       evidence: `SecurityOptions: ${options.join(' ') || '(none)'}`,
     });
@@ -147,7 +179,7 @@ async function examine(ctx: Context): Promise<State> {
         );
       } else if (configured) {
         findings.push({
-          message: `no range for "${owner}", named by userns-remap: dockerd refuses to start with this setting`,
+          code: 'DH-USERNS-NO-RANGE', message: `no range for "${owner}", named by userns-remap: dockerd refuses to start with this setting`,
           severity: 'high',
           file,
           evidence: `add a line such as ${owner}:100000:${MIN_SUBIDS} (a range no other entry uses)`,
@@ -158,7 +190,7 @@ async function examine(ctx: Context): Promise<State> {
     const count = totalCount(report.mine);
     if (count < MIN_SUBIDS) {
       findings.push({
-        message: `only ${count} ids for "${owner}": images with files owned by higher uids (nobody is 65534) fail to unpack`,
+        code: 'DH-USERNS-SMALL-RANGE', message: `only ${count} ids for "${owner}": images with files owned by higher uids (nobody is 65534) fail to unpack`,
         severity: 'medium',
         file,
         line: report.mine[0]!.line,
@@ -167,7 +199,7 @@ async function examine(ctx: Context): Promise<State> {
     }
     for (const o of report.overlaps) {
       findings.push({
-        message: `the range of "${owner}" overlaps the range of "${o.other.owner}", so container uids are shared with that user's namespaces`,
+        code: 'DH-USERNS-OVERLAP', message: `the range of "${owner}" overlaps the range of "${o.other.owner}", so container uids are shared with that user's namespaces`,
         severity: 'medium',
         file,
         line: o.mine.line,

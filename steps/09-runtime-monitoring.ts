@@ -1,4 +1,4 @@
-import { defineStep, statusOf, type CommandAction, type Context, type Finding, type Proposal } from '../src/core/step.js';
+import { defineStep, type CodeInfo, statusOf, type CommandAction, type Context, type Finding, type Proposal } from '../src/core/step.js';
 import { HostUnavailableError } from '../src/host/facts.js';
 
 /** The Falco release the container form runs (pinned: a floating tag changes under you). */
@@ -88,6 +88,20 @@ function kernelNote(k: Kernel): string {
   return `kernel ${release}: the modern eBPF driver cannot run (${why}); Falco needs its kernel module, built with DKMS against the kernel headers`;
 }
 
+/** Every finding code this step reports. */
+const CODES: Record<string, CodeInfo> = {
+  "DH-FALCO-STOPPED": {
+    title: "Falco is installed but not running",
+    severity: 'medium',
+    help: "Start the falco service (or container) so runtime events are watched.",
+  },
+  "DH-MONITOR-NONE": {
+    title: "No runtime monitoring",
+    severity: 'medium',
+    help: "Nothing watches what containers do at run time. Install Falco (or another runtime monitor).",
+  },
+};
+
 export default defineStep({
   meta: {
     id: 'runtime-monitoring',
@@ -105,6 +119,7 @@ export default defineStep({
       'the kernel supports the modern eBPF driver (kernel 5.8 or later with BTF), which needs no kernel module. It ' +
       'proposes the install commands for this distribution from Falco\'s package repository, or the container form. ' +
       'Falco uses some CPU on busy hosts, and its default rules may need tuning before its alerts are quiet enough to act on.',
+    codes: CODES,
     references: [
       { title: 'Falco: install on a host (DEB, RPM)', url: 'https://falco.org/docs/setup/packages/' },
       { title: 'Falco: run in a container', url: 'https://falco.org/docs/setup/container/' },
@@ -124,9 +139,9 @@ export default defineStep({
     const running = s.services.length > 0 || s.containers.length > 0;
     if (!running) {
       if (s.binary) {
-        findings.push({ message: 'Falco is installed but not running: no falco service is active and no falco container runs', severity: 'medium', evidence: s.binary.path });
+        findings.push({ code: 'DH-FALCO-STOPPED', message: 'Falco is installed but not running: no falco service is active and no falco container runs', severity: 'medium', evidence: s.binary.path });
       } else {
-        findings.push({ message: 'no runtime monitoring: Falco is not installed, and no falco service or container runs', severity: 'medium' });
+        findings.push({ code: 'DH-MONITOR-NONE', message: 'no runtime monitoring: Falco is not installed, and no falco service or container runs', severity: 'medium' });
       }
     }
     return { status: statusOf(findings), findings, notes };
@@ -141,6 +156,7 @@ export default defineStep({
       const unit = driver === 'modern_ebpf' ? 'falco-modern-bpf.service' : 'falco-kmod.service';
       proposals.push({
         id: 'start-service',
+        risk: 'review',
         title: `Start Falco now and at boot (${unit})`,
         description: `Falco is installed; this enables and starts ${unit}, the unit for the ${driver === 'modern_ebpf' ? 'modern eBPF driver' : 'kernel module driver'}. Alerts go to the journal: journalctl -u ${unit}.`,
         changes: [],
@@ -178,6 +194,7 @@ function packageProposal(distro: { family: Distro; name: string }, driver: Drive
     commands.push({ title: `Install Falco with the ${driver} driver, without questions`, argv: [...env, 'apt-get', 'install', '-y', 'falco'], run });
     return {
       id: 'install-package',
+      risk: 'review',
       title: `Install Falco from its apt repository (${distro.name}, ${driver === 'modern_ebpf' ? 'modern eBPF driver' : 'kernel module'})`,
       description:
         `Adds Falco's apt repository (signed by its key, kept in ${FALCO_KEYRING}), installs the falco package and starts ` +
@@ -197,6 +214,7 @@ function packageProposal(distro: { family: Distro; name: string }, driver: Drive
   commands.push({ title: `Install Falco with the ${driver} driver, without questions`, argv: [...env, 'dnf', 'install', '-y', 'falco'], run });
   return {
     id: 'install-package',
+    risk: 'review',
     title: `Install Falco from its rpm repository (${distro.name}, ${driver === 'modern_ebpf' ? 'modern eBPF driver' : 'kernel module'})`,
     description: "Imports Falco's signing key, adds its rpm repository and installs the falco package, which starts its service. Remove it with `dnf remove falco`.",
     changes: [],
@@ -218,6 +236,7 @@ function containerProposal(driver: Driver, learn: boolean): Proposal {
   ];
   return {
     id: 'run-container',
+    risk: 'review',
     title: `Run Falco as a container (${FALCO_IMAGE}, ${driver === 'modern_ebpf' ? 'modern eBPF' : 'kernel module'})`,
     description:
       'Starts Falco in a container that restarts with Docker. It needs --privileged to load its eBPF probe and reads the ' +

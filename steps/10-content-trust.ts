@@ -1,6 +1,9 @@
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { defineStep, statusOf, type Context, type FileChange, type Finding, type Proposal } from '../src/core/step.js';
+import type { DockerfileModel } from '../src/dockerfile/model.js';
+import { lineStarts, offsetAt } from '../src/dockerfile/edit.js';
+import { parseImageRef, type ImageRef } from '../src/dockerfile/images.js';
+import { defineStep, type CodeInfo, statusOf, type Context, type FileChange, type Finding, type Proposal } from '../src/core/step.js';
 import {
   CI_VERIFY_PATTERN,
   addInstructions,
@@ -11,8 +14,10 @@ import {
   isRemoteSource,
   knownDigest,
   matchLine,
+  type AddInstruction,
   type BaseImage,
 } from './lib/supply-chain.js';
+import type { Probe } from '../src/core/probe.js';
 
 const DCT_LINE = /^\s*(?:export\s+)?(DOCKER_CONTENT_TRUST(?:_SERVER)?)\s*=\s*["']?([^"'\s#]*)/;
 const SYSTEM_FILES = ['/etc/environment', '/etc/profile', '/etc/bash.bashrc', '/etc/zsh/zshenv', '/etc/zsh/zshrc'];
@@ -96,6 +101,147 @@ export function pinText(text: string, plans: PinPlan[]): string {
   return out;
 }
 
+
+/**
+ * Images a build pulls besides FROM: `COPY --from=<image>` of something that is not an earlier
+ * stage. They are checked and pinned like FROM (https://docs.docker.com/reference/dockerfile/#copy---from).
+ */
+export function copyFromImages(model: DockerfileModel): BaseImage[] {
+  const text = model.text;
+  const starts = lineStarts(text);
+  const out: BaseImage[] = [];
+  for (const stage of model.stages) {
+    const earlier = new Set(model.stages.filter((s) => s.index < stage.index && s.name).map((s) => s.name!));
+    for (const inst of stage.instructions) {
+      if (inst.keyword !== 'COPY') continue;
+      const m = /--from=("?)([^\s"]+)\1/.exec(inst.source);
+      if (!m) continue;
+      const written = m[2]!;
+      if (/^\d+$/.test(written) || earlier.has(written.toLowerCase())) continue;
+      const start = offsetAt(text, inst.range.start, starts) + m.index + '--from='.length + m[1]!.length;
+      const variable = /\$/.test(written);
+      out.push({
+        written,
+        ref: parseImageRef(variable ? model.resolve(written, stage, inst).value : written),
+        line: inst.line,
+        start,
+        end: start + written.length,
+        kind: variable ? 'variable' : 'image',
+        stage: null,
+        final: false,
+      });
+    }
+  }
+  return out;
+}
+
+/** An image from a build argument: what its default resolves to (pinned by digest there passes). */
+function argDefaultRef(model: DockerfileModel, from: BaseImage): ImageRef | null {
+  const stage = model.stages.find((s) => s.from.line === from.line);
+  if (stage?.image && stage.imageUnresolved.length === 0) return stage.image;
+  return null;
+}
+
+/** Docker Official Images (Docker Hub, no namespace) are not signed with cosign: never a check that cannot pass. */
+export function isOfficialImage(ref: ImageRef): boolean {
+  return ref.registry === null && !ref.repository.includes('/');
+}
+
+/**
+ * ADD sources with their ARG and ENV values in place, and whether each may be something ADD
+ * handles differently from COPY: a URL, a variable with no value known, or a possible archive
+ * (ADD unpacks tar archives by content, whatever the name; https://docs.docker.com/reference/dockerfile/#add).
+ */
+interface ResolvedAdd {
+  add: AddInstruction;
+  sources: string[];
+  remote: string[];
+  /** Every source is a folder or a file that cannot be a tar archive: COPY does the same. */
+  plainLocal: boolean;
+}
+
+/** Extensions of files that are never tar archives. */
+const NOT_ARCHIVE = /\.(sh|bash|py|js|mjs|cjs|ts|json|ya?ml|toml|ini|conf|cfg|txt|md|html?|css|xml|properties|jar|war|ear|zip|whl|rb|php|go|lock|env|pem|crt|key|sql|csv|svg|png|jpe?g|gif|ico|service|crontab|pl|lua|so|dll|exe|ps1|cmd|bat|csproj|sln|gradle|kts)$/i;
+
+async function resolveAdds(model: DockerfileModel, probe: Probe, dir: string): Promise<ResolvedAdd[]> {
+  const out: ResolvedAdd[] = [];
+  for (const add of addInstructions(model.text, model.ast)) {
+    const stage = model.stages.find((s) => s.instructions.some((i) => i.line === add.line && i.keyword === 'ADD'));
+    const inst = stage?.instructions.find((i) => i.line === add.line && i.keyword === 'ADD');
+    const sources: string[] = [];
+    let unknown = false;
+    for (const source of add.sources) {
+      if (!stage || !inst || !source.includes('$')) {
+        sources.push(source);
+        continue;
+      }
+      const r = model.resolve(source, stage, inst);
+      if (r.unresolved.length > 0) unknown = true;
+      sources.push(r.value);
+    }
+    const remote = sources.filter(isRemoteSource);
+    let plainLocal = !unknown && remote.length === 0 && sources.length > 0;
+    for (const source of plainLocal ? sources : []) {
+      if (isLocalArchive(source) || /[*?[]/.test(source)) {
+        plainLocal = false;
+        break;
+      }
+      if (source === '.' || source.endsWith('/') || NOT_ARCHIVE.test(source)) continue;
+      const info = await probe.stat(path.resolve(dir, source));
+      if (!info?.isDirectory) {
+        plainLocal = false;
+        break;
+      }
+    }
+    out.push({ add, sources, remote, plainLocal });
+  }
+  return out;
+}
+
+/** Every finding code this step reports. */
+const CODES: Record<string, CodeInfo> = {
+  "DH-DCT-ON": {
+    title: "Docker Content Trust is switched on",
+    severity: 'medium',
+    help: "Docker Content Trust is retired and DOCKER_CONTENT_TRUST=1 breaks pulls of Official Images. Remove it; verify signatures with cosign or notation.",
+  },
+  "DH-DCT-OBSOLETE": {
+    title: "An obsolete Docker Content Trust setting is present",
+    severity: 'info',
+    help: "The setting changes nothing today. Remove it.",
+  },
+  "DH-BASE-ARG": {
+    title: "The base image comes from a build argument",
+    severity: 'info',
+    help: "Pin it by digest where the argument is set.",
+  },
+  "DH-BASE-FLOATING": {
+    title: "The base image uses a floating tag",
+    severity: 'medium',
+    help: "latest (or no tag) gives each build a different image. Pin a version and a digest.",
+  },
+  "DH-BASE-UNPINNED": {
+    title: "The base image is not pinned by digest",
+    severity: 'low',
+    help: "A tag can be moved to other content. Add @sha256:... to the FROM line (the proposal does).",
+  },
+  "DH-ADD-UNVERIFIED": {
+    title: "ADD fetches a URL without a checksum",
+    severity: 'medium',
+    help: "Nothing verifies what arrives. Add --checksum=sha256:..., or download in RUN and check a hash or signature.",
+  },
+  "DH-ADD-LOCAL": {
+    title: "ADD of a local file that is not an archive",
+    severity: 'low',
+    help: "COPY does the same without ADD's URL fetching and unpacking.",
+  },
+  "DH-CI-NO-VERIFY": {
+    title: "No signature check in CI",
+    severity: 'info',
+    help: "Nothing runs cosign verify (or notation verify) on the images built or deployed.",
+  },
+};
+
 export default defineStep({
   meta: {
     id: 'content-trust',
@@ -115,6 +261,7 @@ export default defineStep({
       'and avoid `ADD` of a URL, which fetches content nothing checks. A digest is only ever taken from an image this ' +
       'Docker daemon has pulled or pushed: never guessed. A pinned image no longer picks up fixes by itself: that is ' +
       'what the update bot is for.',
+    codes: CODES,
     references: [
       { title: 'Docker: content trust retirement', url: 'https://www.docker.com/blog/retiring-docker-content-trust/' },
       { title: 'Dockerfile FROM: pin by digest', url: 'https://docs.docker.com/reference/dockerfile/#from' },
@@ -137,7 +284,7 @@ export default defineStep({
         // Only DOCKER_CONTENT_TRUST turns verification on; the _SERVER setting alone changes nothing.
         const breaks = s.name === 'DOCKER_CONTENT_TRUST' && isOn(s.value);
         findings.push({
-          message: breaks
+          code: breaks ? 'DH-DCT-ON' : 'DH-DCT-OBSOLETE', fixedBy: 'remove-dct', message: breaks
             ? `${s.name}=${s.value} is set: Docker Content Trust is retired and this breaks pulls of Official Images`
             : `${s.name} is set (to "${s.value}"): an obsolete setting of the retired Docker Content Trust`,
           severity: breaks ? 'medium' : 'info',
@@ -149,7 +296,7 @@ export default defineStep({
       const envValue = ctx.env.DOCKER_CONTENT_TRUST;
       if (envValue !== undefined && !settings.some((s) => s.name === 'DOCKER_CONTENT_TRUST')) {
         findings.push({
-          message: `DOCKER_CONTENT_TRUST=${envValue} is set in this environment, by no file looked at (a service's Environment=, CI variables, or a file sourced elsewhere)`,
+          code: isOn(envValue) ? 'DH-DCT-ON' : 'DH-DCT-OBSOLETE', message: `DOCKER_CONTENT_TRUST=${envValue} is set in this environment, by no file looked at (a service's Environment=, CI variables, or a file sourced elsewhere)`,
           severity: isOn(envValue) ? 'medium' : 'info',
           evidence: `looked at ${SYSTEM_FILES.join(', ')}, /etc/profile.d/*, and ~/${USER_FILES.join(', ~/')}`,
         });
@@ -161,24 +308,29 @@ export default defineStep({
     const model = await ctx.dockerfile();
     const text = model.text;
     const froms = baseImages(text, model.ast);
-    for (const from of froms) {
+    const copies = copyFromImages(model);
+    for (const from of [...froms, ...copies]) {
+      const what = froms.includes(from) ? 'the base image' : 'the image copied from';
       if (from.kind === 'variable') {
-        findings.push({ message: `the base image \`${from.written}\` comes from a build argument: pin it by digest where the argument is set`, severity: 'info', file, line: from.line });
+        // A build argument whose default is already pinned by digest is pinned.
+        if ((argDefaultRef(model, from) ?? (copies.includes(from) ? from.ref : null))?.digest) continue;
+        findings.push({ code: 'DH-BASE-ARG', message: `${what} \`${from.written}\` comes from a build argument: pin it by digest where the argument is set`, severity: 'info', file, line: from.line });
         continue;
       }
       if (from.kind !== 'image' || from.ref.digest) continue;
       const floating = from.ref.tag === null || from.ref.tag === 'latest';
       findings.push({
+        code: floating ? 'DH-BASE-FLOATING' : 'DH-BASE-UNPINNED', fixedBy: 'pin-digests',
         message: floating
-          ? `the base image \`${from.written}\` uses ${from.ref.tag ? 'the floating tag latest' : 'no tag (so latest)'}: each build may get a different image`
-          : `the base image \`${from.written}\` is not pinned by digest: the tag can be moved to other content`,
+          ? `${what} \`${from.written}\` uses ${from.ref.tag ? 'the floating tag latest' : 'no tag (so latest)'}: each build may get a different image`
+          : `${what} \`${from.written}\` is not pinned by digest: the tag can be moved to other content`,
         severity: floating ? 'medium' : 'low',
         file,
         line: from.line,
-        evidence: `FROM ${from.written}`,
+        evidence: froms.includes(from) ? `FROM ${from.written}` : model.lineText(from.line).trim(),
       });
     }
-    for (const plan of await pinPlans(ctx, froms)) {
+    for (const plan of await pinPlans(ctx, [...froms, ...copies])) {
       notes.push(
         plan.digest
           ? `${plan.from.written} (line ${plan.from.line}): the daemon knows its digest ${plan.digest}`
@@ -186,19 +338,18 @@ export default defineStep({
               `Pull it (\`docker pull ${plan.from.written}\`) and run this step again, or read its digest with \`docker buildx imagetools inspect ${plan.from.written}\`.`,
       );
     }
-    for (const add of addInstructions(text, model.ast)) {
-      const remote = add.sources.filter(isRemoteSource);
+    for (const { add, remote, plainLocal } of await resolveAdds(model, ctx.probe, path.dirname(file))) {
       if (remote.length > 0 && !add.flags.some((f) => f.startsWith('--checksum'))) {
         findings.push({
-          message: `ADD fetches ${remote.join(', ')} and nothing verifies what arrives: add --checksum=sha256:... (Dockerfile 1.6+), or download in a RUN step that checks a signature or hash`,
+          code: 'DH-ADD-UNVERIFIED', message: `ADD fetches ${remote.join(', ')} and nothing verifies what arrives: add --checksum=sha256:... (Dockerfile 1.6+), or download in a RUN step that checks a signature or hash`,
           severity: 'medium',
           file,
           line: add.line,
           evidence: add.text,
         });
-      } else if (remote.length === 0 && !add.sources.every(isLocalArchive)) {
+      } else if (plainLocal && !add.flags.some((f) => /^--(checksum|keep-git-dir|unpack)/.test(f))) {
         findings.push({
-          message: 'ADD of a local file that is not an archive: COPY does the same without ADD\'s URL fetching and unpacking',
+          code: 'DH-ADD-LOCAL', fixedBy: 'add-to-copy', message: 'ADD of a local file that is not an archive: COPY does the same without ADD\'s URL fetching and unpacking',
           severity: 'low',
           file,
           line: add.line,
@@ -210,7 +361,8 @@ export default defineStep({
     if (root) {
       const verify = (await ciFiles(ctx.probe, root)).map((f) => ({ f, hit: matchLine(f.text, CI_VERIFY_PATTERN) })).find((x) => x.hit);
       if (verify) notes.push(`CI verifies signatures: ${verify.f.path}:${verify.hit!.line}`);
-      else findings.push({ message: 'no signature check in CI: nothing runs `cosign verify` (or `notation verify`) on the images built or deployed', severity: 'info', evidence: root });
+      else if (!signable(froms, copies).length) notes.push('no signature check in CI is proposed: Docker Official Images are not signed with cosign, and no other image is named');
+      else findings.push({ code: 'DH-CI-NO-VERIFY', message: 'no signature check in CI: nothing runs `cosign verify` (or `notation verify`) on the images built or deployed', severity: 'info', evidence: root });
     }
     return { status: statusOf(findings), findings, notes };
   },
@@ -222,7 +374,8 @@ export default defineStep({
     const text = model.text;
     const proposals: Proposal[] = [];
     const froms = baseImages(text, model.ast);
-    const plans = await pinPlans(ctx, froms);
+    const copies = copyFromImages(model);
+    const plans = await pinPlans(ctx, [...froms, ...copies]);
     const pinned = plans.filter((p) => p.digest);
     if (pinned.length > 0) {
       const missing = plans.filter((p) => !p.digest);
@@ -234,14 +387,17 @@ export default defineStep({
           'The tag stays for people to read; the digest decides what is pulled. Builds no longer pick up a new image by ' +
           'themselves: let Dependabot or Renovate propose digest updates.' +
           (missing.length > 0 ? ` Not pinned, no digest known here: ${missing.map((p) => p.from.written).join(', ')}.` : ''),
+        // The digest names the image the tag points to now: the build gets the same bytes.
+        risk: 'safe',
         changes: [{ path: file, before: text, after: pinText(text, pinned) }],
         commands: [],
         warnings: [],
       });
     }
-    const localAdds = addInstructions(text, model.ast).filter(
-      (a) => a.sources.length > 0 && !a.sources.some(isRemoteSource) && !a.sources.every(isLocalArchive) && !a.flags.some((f) => /^--(checksum|keep-git-dir|unpack)/.test(f)),
-    );
+    // Only ADDs that COPY does exactly: never a URL, a variable with no known value or a possible archive.
+    const localAdds = (await resolveAdds(model, ctx.probe, path.dirname(file)))
+      .filter((r) => r.plainLocal && !r.add.flags.some((f) => /^--(checksum|keep-git-dir|unpack)/.test(f)))
+      .map((r) => r.add);
     if (localAdds.length > 0) {
       let after = text;
       for (const add of [...localAdds].sort((a, b) => b.keywordStart - a.keywordStart)) {
@@ -252,6 +408,7 @@ export default defineStep({
         id: 'add-to-copy',
         title: `Use COPY instead of ADD for local files (line${localAdds.length > 1 ? 's' : ''} ${localAdds.map((a) => a.line).join(', ')})`,
         description: 'COPY copies local files and nothing else; ADD also fetches URLs and unpacks archives, which a reader of the Dockerfile may not expect.',
+        risk: 'safe',
         changes: [{ path: file, before: text, after }],
         commands: [],
         warnings: [],
@@ -261,7 +418,7 @@ export default defineStep({
     if (root) {
       const ci = await ciFiles(ctx.probe, root);
       if (!ci.some((f) => CI_VERIFY_PATTERN.test(f.text))) {
-        const external = froms.filter((f) => f.kind === 'image').map((f) => f.written);
+        const external = signable(froms, copies);
         if (external.length > 0) proposals.push(await verifyWorkflowProposal(ctx, root, external));
       }
       const dependabot = path.join(root, '.github', 'dependabot.yml');
@@ -274,6 +431,11 @@ export default defineStep({
     return proposals;
   },
 });
+
+/** Images a cosign check can apply to: named images that are not Docker Official Images. */
+function signable(froms: BaseImage[], copies: BaseImage[]): string[] {
+  return [...new Set([...froms, ...copies].filter((f) => f.kind === 'image' && !isOfficialImage(f.ref)).map((f) => f.written))];
+}
 
 async function hostProposals(ctx: Context): Promise<Proposal[]> {
   const settings = await dctSettings(ctx);
@@ -292,6 +454,7 @@ async function hostProposals(ctx: Context): Promise<Proposal[]> {
       description:
         `Deletes the lines that set Docker Content Trust in ${[...byFile.keys()].join(', ')}. Pulls of Official Images work again in new ` +
         'shells (an open shell keeps the variable until you `unset DOCKER_CONTENT_TRUST`). Verify signatures with cosign instead.',
+      risk: 'safe',
       changes,
       commands: [],
       warnings: [],
@@ -338,7 +501,8 @@ async function verifyWorkflowProposal(ctx: Context, root: string, images: string
   return {
     id: 'ci-verify',
     title: `Add a CI job that verifies base image signatures with cosign (${path.relative(root, file)})`,
-    description: 'A GitHub Actions workflow that installs cosign and runs `cosign verify` on each base image before anything is built on it.',
+    description: 'A GitHub Actions workflow that installs cosign and runs `cosign verify` on each base image before anything is built on it. It fails until the signer identity is filled in: check that each image is signed by its publisher.',
+    risk: 'review',
     changes: [{ path: file, before: await ctx.probe.readText(file), after: verifyWorkflow(images), mode: 0o644 }],
     commands: [],
     warnings: [
@@ -356,6 +520,7 @@ function dependabotProposal(root: string, dockerfile: string): Proposal {
     id: 'dependabot',
     title: 'Keep base image digests fresh with Dependabot (.github/dependabot.yml)',
     description: 'Dependabot opens a pull request when a pinned base image has a newer digest or tag, so pinning does not freeze security fixes out.',
+    risk: 'safe',
     changes: [{ path: file, before: null, after: '# Added by docker-harden: propose base image updates every week.\n' + stringify(config), mode: 0o644 }],
     commands: [],
     warnings: [],

@@ -4,9 +4,10 @@
  * daemon default, and running containers' capabilities and profiles. In a compose file: cap_drop,
  * no-new-privileges and a read-only root file system per service. In a Dockerfile: an ssh port.
  */
-import { defineStep, statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../src/core/step.js';
+import { defineStep, type CodeInfo, statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../src/core/step.js';
 import type { ContainerDetails } from '../src/host/facts.js';
 import { serviceChange, type ComposeService, type ServiceEdit } from '../src/compose/model.js';
+import { serviceImage } from '../src/compose/images.js';
 import type { DockerInstruction, DockerfileModel } from '../src/dockerfile/model.js';
 import { applyEdits, deleteLinesEdit, rangeEdit } from '../src/dockerfile/edit.js';
 import { daemonConfigChange, hostDaemon, setByFlag, setting, unreachable, type HostDaemon } from './lib/daemon.js';
@@ -18,6 +19,7 @@ import {
   normalizeCap,
   socketPathsFor,
   WEAKENINGS,
+  WEAKENING_CODES,
 } from './lib/workload.js';
 
 const APPARMOR_ENABLED = '/sys/module/apparmor/parameters/enabled';
@@ -36,12 +38,90 @@ const DEFAULT_CAPS = ['CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET
  * Official images whose entrypoint starts as root, fixes ownership of its data and switches to its
  * own user: with cap_drop ALL they need these back (only when the service sets no `user:`).
  */
-const ROOT_ENTRYPOINT_CAPS: { image: RegExp; caps: string[]; why: string }[] = [
-  { image: /^(docker\.io\/)?(library\/)?nginx(:|@|$)/, caps: ['CHOWN', 'SETGID', 'SETUID'], why: 'the nginx master process starts as root and its workers switch to the nginx user' },
-  { image: /^(docker\.io\/)?(library\/)?postgres(:|@|$)/, caps: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID'], why: 'the postgres entrypoint fixes ownership of the data directory as root, then switches to the postgres user' },
-  { image: /^(docker\.io\/)?(library\/)?(mysql|mariadb)(:|@|$)/, caps: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID'], why: 'the entrypoint fixes ownership of the data directory as root, then switches to the mysql user' },
-  { image: /^(docker\.io\/)?(library\/)?redis(:|@|$)/, caps: ['CHOWN', 'SETGID', 'SETUID'], why: 'the redis entrypoint fixes ownership of /data as root, then switches to the redis user' },
-];
+/** Every finding code this step reports. */
+const CODES: Record<string, CodeInfo> = {
+  ...WEAKENING_CODES,
+  "DH-MAC-APPARMOR-UNUSED": {
+    title: "AppArmor is enabled but dockerd does not use it",
+    severity: 'medium',
+    help: "Install apparmor_parser and restart dockerd so containers get the docker-default profile.",
+  },
+  "DH-MAC-APPARMOR-PROFILE": {
+    title: "The docker-default AppArmor profile is not loaded",
+    severity: 'medium',
+    help: "dockerd loads it when it starts; restart dockerd and read its log if it is still missing.",
+  },
+  "DH-MAC-SELINUX-OFF": {
+    title: "SELinux is enforcing but dockerd does not label containers",
+    severity: 'medium',
+    help: "Set \"selinux-enabled\": true so containers get their own SELinux labels.",
+  },
+  "DH-MAC-SELINUX-PERMISSIVE": {
+    title: "SELinux is permissive",
+    severity: 'medium',
+    help: "It logs what it would deny but confines nothing. Switch it to enforcing once the logs are clean.",
+  },
+  "DH-MAC-NONE": {
+    title: "No mandatory access control",
+    severity: 'medium',
+    help: "Neither AppArmor nor SELinux is active. Install and enable AppArmor (Debian, Ubuntu) or SELinux.",
+  },
+  "DH-CAPS-SECCOMP-UNSUPPORTED": {
+    title: "dockerd lists no seccomp support",
+    severity: 'high',
+    help: "Containers run without a system call filter. Use a kernel and Docker build with seccomp.",
+  },
+  "DH-CAPS-SECCOMP-OFF": {
+    title: "seccomp is off for every container",
+    severity: 'high',
+    help: "Remove seccomp-profile \"unconfined\" so the default profile applies.",
+  },
+  "DH-NNP-DEFAULT": {
+    title: "no-new-privileges is not the daemon default",
+    severity: 'low',
+    help: "Set \"no-new-privileges\": true so setuid programs in containers cannot raise privileges.",
+  },
+  "DH-NNP-PENDING": {
+    title: "no-new-privileges is set but not in force",
+    severity: 'low',
+    help: "daemon.json changed after dockerd started; restart dockerd.",
+  },
+  "DH-CAPS-PRIVILEGED": {
+    title: "Runs privileged",
+    severity: 'high',
+    help: "Capability and profile settings do not apply to a privileged container. Remove privileged and add the one capability or device it needs.",
+  },
+  "CIS-5.4": {
+    title: "Adds capabilities that widen what root can do",
+    severity: 'medium',
+    help: "Drop the added capabilities it does not need; add back only the ones it uses, after cap_drop: [ALL].",
+  },
+  "DH-CAPS-DEFAULT": {
+    title: "Keeps Docker's default capabilities",
+    severity: 'low',
+    help: "Drop all capabilities (cap_drop: [ALL] / --cap-drop ALL) and add back only what the service needs.",
+  },
+  "CIS-5.26": {
+    title: "Can acquire additional privileges",
+    severity: 'low',
+    help: "Set security_opt: [no-new-privileges:true] on the service.",
+  },
+  "CIS-5.13": {
+    title: "The root file system is writable",
+    severity: 'low',
+    help: "Set read_only: true and give the paths it writes a tmpfs or volume.",
+  },
+  "DH-SSH-PORT": {
+    title: "The image exposes port 22",
+    severity: 'medium',
+    help: "An ssh server in a container is one more service to attack. Use docker exec for a shell.",
+  },
+  "DH-SSH-SERVER": {
+    title: "The image installs an ssh server",
+    severity: 'medium',
+    help: "One more service to attack and patch. Use docker exec for a shell.",
+  },
+};
 
 export default defineStep({
   meta: {
@@ -56,6 +136,7 @@ export default defineStep({
       'On a host this step checks that AppArmor is enabled with the docker-default profile loaded (or SELinux enforcing with dockerd\'s selinux-enabled), that seccomp is active, that no-new-privileges is the daemon default, and which running containers add capabilities, keep all the default ones, or run unconfined. In a compose file it checks each service for cap_drop, no-new-privileges and a read-only root file system. In a Dockerfile it flags port 22: an ssh server in a container is one more thing to attack, and docker exec already gives a shell.',
       'The fixes: "no-new-privileges": true in daemon.json (a restart; setuid programs stop working inside containers), "selinux-enabled": true on an SELinux host, and for compose services cap_drop: [ALL] with only the capabilities the service needs added back (NET_BIND_SERVICE for a port below 1024), no-new-privileges, and read_only: true with a tmpfs for /tmp. A service that fails to start afterwards with "operation not permitted" needs one capability back, or a writable path as a tmpfs or volume; each choice says so before you apply it.',
     ].join('\n\n'),
+    codes: CODES,
     references: [
       { title: 'Seccomp security profiles for Docker', url: 'https://docs.docker.com/engine/security/seccomp/' },
       { title: 'AppArmor security profiles for Docker', url: 'https://docs.docker.com/engine/security/apparmor/' },
@@ -129,13 +210,13 @@ async function checkHost(ctx: Context): Promise<CheckResult> {
   if (lsm.apparmor) {
     if (!hasOption('apparmor')) {
       findings.push({
-        message: 'AppArmor is enabled in the kernel but dockerd does not use it (no name=apparmor in its security options; is apparmor_parser installed?)',
+        code: 'DH-MAC-APPARMOR-UNUSED', message: 'AppArmor is enabled in the kernel but dockerd does not use it (no name=apparmor in its security options; is apparmor_parser installed?)',
         severity: 'medium',
         evidence: `SecurityOptions: ${options.join(' ') || '(none)'}`,
       });
     } else if (lsm.dockerDefaultLoaded === false) {
       findings.push({
-        message: 'AppArmor is on, but the docker-default profile is not loaded: dockerd loads it when it starts, so restart dockerd and check its log if it is still missing',
+        code: 'DH-MAC-APPARMOR-PROFILE', message: 'AppArmor is on, but the docker-default profile is not loaded: dockerd loads it when it starts, so restart dockerd and check its log if it is still missing',
         severity: 'medium',
         file: APPARMOR_PROFILES,
       });
@@ -146,20 +227,20 @@ async function checkHost(ctx: Context): Promise<CheckResult> {
     if (selinuxSetting?.value === true) notes.push('SELinux is enforcing and dockerd labels containers (selinux-enabled)');
     else {
       findings.push({
-        message: 'SELinux is enforcing, but dockerd runs without "selinux-enabled": containers are not given their own SELinux labels',
+        code: 'DH-MAC-SELINUX-OFF', message: 'SELinux is enforcing, but dockerd runs without "selinux-enabled": containers are not given their own SELinux labels',
         severity: 'medium',
         evidence: `${SELINUX_ENFORCE}: 1`,
       });
     }
   } else if (lsm.selinux === '0') {
     findings.push({
-      message: 'SELinux is in permissive mode: it logs what it would deny but does not confine containers',
+      code: 'DH-MAC-SELINUX-PERMISSIVE', message: 'SELinux is in permissive mode: it logs what it would deny but does not confine containers',
       severity: 'medium',
       evidence: `${SELINUX_ENFORCE}: 0`,
     });
   } else {
     findings.push({
-      message: 'neither AppArmor nor SELinux is active on this host, so containers get no mandatory access control profile (install and enable AppArmor, the default on Debian and Ubuntu, then restart dockerd)',
+      code: 'DH-MAC-NONE', message: 'neither AppArmor nor SELinux is active on this host, so containers get no mandatory access control profile (install and enable AppArmor, the default on Debian and Ubuntu, then restart dockerd)',
       severity: 'medium',
       evidence: `${APPARMOR_ENABLED}: absent or not Y; ${SELINUX_ENFORCE}: absent`,
     });
@@ -167,15 +248,15 @@ async function checkHost(ctx: Context): Promise<CheckResult> {
 
   const seccomp = options.find((o) => o.startsWith('name=seccomp'));
   if (!seccomp) {
-    findings.push({ message: 'seccomp is not active: dockerd lists no seccomp support', severity: 'high', evidence: `SecurityOptions: ${options.join(' ') || '(none)'}` });
+    findings.push({ code: 'DH-CAPS-SECCOMP-UNSUPPORTED', message: 'seccomp is not active: dockerd lists no seccomp support', severity: 'high', evidence: `SecurityOptions: ${options.join(' ') || '(none)'}` });
   } else if (/profile=unconfined\b/.test(seccomp)) {
-    findings.push({ message: 'seccomp is switched off for every container (seccomp-profile "unconfined")', severity: 'high', evidence: `SecurityOptions: ${seccomp}` });
+    findings.push({ code: 'DH-CAPS-SECCOMP-OFF', message: 'seccomp is switched off for every container (seccomp-profile "unconfined")', severity: 'high', evidence: `SecurityOptions: ${seccomp}` });
   }
 
   const nnp = await setting(daemon, 'no-new-privileges');
   if (nnp && nnp.value !== true) {
     findings.push({
-      message: `no-new-privileges is not the daemon default: a setuid program in any container can raise its privileges`,
+      code: 'DH-NNP-DEFAULT', message: `no-new-privileges is not the daemon default: a setuid program in any container can raise its privileges`,
       severity: 'low',
       ...(nnp.source?.file ? { file: nnp.source.file, line: nnp.source.line } : {}),
       evidence: nnp.source ? nnp.source.where : '"no-new-privileges" not set',
@@ -184,7 +265,7 @@ async function checkHost(ctx: Context): Promise<CheckResult> {
     // docker info does not show no-new-privileges (moby#45311): a daemon.json written after
     // dockerd started is the sign that the setting may not be in force yet.
     findings.push({
-      message: '"no-new-privileges" is set in daemon.json, which changed after dockerd started: restart dockerd to put it in force',
+      code: 'DH-NNP-PENDING', message: '"no-new-privileges" is set in daemon.json, which changed after dockerd started: restart dockerd to put it in force',
       severity: 'low',
       ...(nnp.source.file ? { file: nnp.source.file, line: nnp.source.line } : {}),
     });
@@ -195,7 +276,7 @@ async function checkHost(ctx: Context): Promise<CheckResult> {
   for (const c of containers) {
     const name = containerName(c);
     if (c.HostConfig?.Privileged) {
-      findings.push({ message: `container ${name} runs privileged: capability and profile settings do not apply to it (see step 1)`, severity: 'high', evidence: 'HostConfig.Privileged: true' });
+      findings.push({ code: 'DH-CAPS-PRIVILEGED', message: `container ${name} runs privileged: capability and profile settings do not apply to it (see step 1)`, severity: 'high', evidence: 'HostConfig.Privileged: true' });
       continue;
     }
     const { add, dropsAll } = capsOf(c);
@@ -203,21 +284,21 @@ async function checkHost(ctx: Context): Promise<CheckResult> {
     const dangerous = add.filter((cap) => DANGEROUS_CAPS.has(cap));
     if (dangerous.length > 0) {
       findings.push({
-        message: `container ${name} adds ${dangerous.join(', ')}, which widen${dangerous.length === 1 ? 's' : ''} what root in it can do to the host`,
+        code: 'CIS-5.4', message: `container ${name} adds ${dangerous.join(', ')}, which widen${dangerous.length === 1 ? 's' : ''} what root in it can do to the host`,
         severity: 'medium',
         evidence: `HostConfig.CapAdd: ${add.join(', ')}`,
       });
     }
     if (!dropsAll) {
       findings.push({
-        message: `container ${name} keeps Docker's default capabilities (no --cap-drop ALL)`,
+        code: 'DH-CAPS-DEFAULT', message: `container ${name} keeps Docker's default capabilities (no --cap-drop ALL)`,
         severity: 'low',
         evidence: 'HostConfig.CapDrop: ' + (((c.HostConfig?.CapDrop as string[] | null) ?? []).join(', ') || '(none)'),
       });
     }
     for (const w of containerWeakenings(c, sockets)) {
       if (w.kind === 'seccomp-unconfined' || w.kind === 'apparmor-unconfined' || w.kind === 'label-disable') {
-        findings.push({ message: w.message, severity: w.severity, evidence: w.evidence });
+        findings.push({ code: w.code, message: w.message, severity: w.severity, evidence: w.evidence });
       }
     }
   }
@@ -233,6 +314,8 @@ async function proposeHost(ctx: Context): Promise<Proposal[]> {
   if (daemon.view && nnp && nnp.value !== true && !setByFlag(nnp)) {
     proposals.push({
       id: 'daemon-no-new-privileges',
+      // Every container on the host: any of them may rely on a setuid program.
+      risk: 'review',
       title: 'Set "no-new-privileges": true in daemon.json and restart dockerd',
       description: 'Every container then starts with no-new-privileges: no process in it can gain privileges through setuid or file capabilities.',
       changes: [await daemonConfigChange(daemon.view.config, [{ key: 'no-new-privileges', value: true }])],
@@ -246,6 +329,8 @@ async function proposeHost(ctx: Context): Promise<Proposal[]> {
   if (daemon.view && !lsm.apparmor && lsm.selinux === '1' && selinux && selinux.value !== true && !setByFlag(selinux)) {
     proposals.push({
       id: 'daemon-selinux-enabled',
+      // Bind mounts without :z/:Z lose access.
+      risk: 'review',
       title: 'Set "selinux-enabled": true in daemon.json and restart dockerd',
       description: 'dockerd then gives every container its own SELinux label (container_t with a unique category).',
       changes: [await daemonConfigChange(daemon.view.config, [{ key: 'selinux-enabled', value: true }])],
@@ -273,6 +358,8 @@ async function proposeHost(ctx: Context): Promise<Proposal[]> {
     const name = containerName(c);
     proposals.push({
       id: `container-${name}`,
+      // Shown for the next `docker run`; nothing is written.
+      risk: 'advice',
       title: `When you next create container ${name}: ${parts.join('; ')}`,
       description: 'A running container keeps its settings until it is created again; docker-harden never recreates one for you.',
       changes: [],
@@ -313,10 +400,10 @@ export function neededCaps(s: ComposeService): { caps: string[]; reasons: string
     reasons.push(`NET_BIND_SERVICE: the service listens on port ${low.join(', ')}, below 1024`);
   }
   const runsAsImageDefault = s.user === undefined;
-  const known = s.image ? ROOT_ENTRYPOINT_CAPS.find((k) => k.image.test(s.image!)) : undefined;
-  if (known && runsAsImageDefault) {
+  const known = serviceImage(s.image);
+  if (known && runsAsImageDefault && known.caps.length > 0) {
     for (const c of known.caps) caps.add(c);
-    reasons.push(`${known.caps.join(', ')}: ${known.why}`);
+    reasons.push(`${known.caps.join(', ')}: ${known.capsWhy} (${known.source})`);
   }
   return { caps: [...caps], reasons };
 }
@@ -327,12 +414,12 @@ async function checkCompose(ctx: Context): Promise<CheckResult> {
   for (const s of model.services) {
     const at = (key?: string) => ({ file: model.path, line: key ? (s.keys[key]?.line ?? s.line) : s.line });
     if (s.privileged) {
-      findings.push({ message: `service ${s.name} runs privileged: capability and profile settings do not apply to it (see step 1)`, severity: 'high', ...at('privileged') });
+      findings.push({ code: 'DH-CAPS-PRIVILEGED', message: `service ${s.name} runs privileged: capability and profile settings do not apply to it (see step 1)`, severity: 'high', ...at('privileged') });
       continue;
     }
     if (!dropsAll(s)) {
       findings.push({
-        message: `service ${s.name} keeps Docker's default capabilities (${DEFAULT_CAPS.length}, such as CHOWN, DAC_OVERRIDE, SETUID and NET_RAW): no cap_drop: [ALL]`,
+        code: 'DH-CAPS-DEFAULT', message: `service ${s.name} keeps Docker's default capabilities (${DEFAULT_CAPS.length}, such as CHOWN, DAC_OVERRIDE, SETUID and NET_RAW): no cap_drop: [ALL]`,
         severity: 'medium',
         ...at(s.keys.cap_drop ? 'cap_drop' : undefined),
         ...(s.cap_drop.length ? { evidence: `cap_drop: [${s.cap_drop.join(', ')}]` } : {}),
@@ -341,7 +428,7 @@ async function checkCompose(ctx: Context): Promise<CheckResult> {
     const dangerous = s.cap_add.map(normalizeCap).filter((c) => DANGEROUS_CAPS.has(c));
     if (dangerous.length) {
       findings.push({
-        message: `service ${s.name} adds ${dangerous.join(', ')}, which widen${dangerous.length === 1 ? 's' : ''} what root in it can do to the host`,
+        code: 'CIS-5.4', message: `service ${s.name} adds ${dangerous.join(', ')}, which widen${dangerous.length === 1 ? 's' : ''} what root in it can do to the host`,
         severity: 'medium',
         ...at('cap_add'),
         evidence: `cap_add: [${s.cap_add.join(', ')}]`,
@@ -349,14 +436,14 @@ async function checkCompose(ctx: Context): Promise<CheckResult> {
     }
     if (!hasNoNewPrivileges(s)) {
       findings.push({
-        message: `service ${s.name} does not set no-new-privileges: a setuid program in it can raise its privileges`,
+        code: 'CIS-5.26', message: `service ${s.name} does not set no-new-privileges: a setuid program in it can raise its privileges`,
         severity: 'low',
         ...at(s.keys.security_opt ? 'security_opt' : undefined),
       });
     }
     if (s.read_only !== true) {
       findings.push({
-        message: `service ${s.name} has a writable root file system: an intruder can change its programs and leave files behind`,
+        code: 'CIS-5.13', message: `service ${s.name} has a writable root file system: an intruder can change its programs and leave files behind`,
         severity: 'low',
         ...at(s.keys.read_only ? 'read_only' : undefined),
         ...(s.read_only === false ? { evidence: 'read_only: false' } : {}),
@@ -381,8 +468,11 @@ async function proposeCompose(ctx: Context): Promise<Proposal[]> {
       const edits: ServiceEdit[] = [{ op: 'add', key: 'cap_drop', items: ['ALL'] }];
       if (fresh.length) edits.push({ op: 'add', key: 'cap_add', items: fresh });
       const kept = s.cap_add.length ? ` Its cap_add (${s.cap_add.join(', ')}) stays.` : '';
+      // A known image gets what its entrypoint needs; any other may need more than we can tell.
+      const capsKnown = serviceImage(s.image) !== null || s.user !== undefined;
       proposals.push({
         id: `${s.name}-cap-drop`,
+        risk: capsKnown ? 'safe' : 'review',
         title: `Service ${s.name}: cap_drop: [ALL]${fresh.length ? `, cap_add: [${fresh.join(', ')}]` : ''}`,
         description: `Drops every capability the service does not ask for by name.${kept}${reasons.length ? ` Added back: ${reasons.join('; ')}.` : ''}${recreate(s)}`,
         changes: change(s, edits),
@@ -395,6 +485,8 @@ async function proposeCompose(ctx: Context): Promise<Proposal[]> {
     if (!hasNoNewPrivileges(s)) {
       proposals.push({
         id: `${s.name}-no-new-privileges`,
+        // Breaks only setuid programs (sudo, su, ping); the known images' entrypoints use none.
+        risk: serviceImage(s.image) ? 'safe' : 'review',
         title: `Service ${s.name}: security_opt: ["no-new-privileges:true"]`,
         description: `No process in the service can gain privileges through setuid or file capabilities.${recreate(s)}`,
         changes: change(s, [{ op: 'add', key: 'security_opt', items: ['no-new-privileges:true'] }]),
@@ -403,13 +495,17 @@ async function proposeCompose(ctx: Context): Promise<Proposal[]> {
       });
     }
     if (s.read_only !== true) {
-      const hasTmp = s.tmpfs.some((t) => t.split(':')[0] === '/tmp') || s.volumes.some((v) => v.target === '/tmp');
+      const known = serviceImage(s.image);
+      const covered = (p: string) => s.tmpfs.some((t) => t.split(':')[0] === p) || s.volumes.some((v) => v.target === p);
+      const tmpfs = (known ? known.tmpfs : ['/tmp']).filter((p) => !covered(p));
       const edits: ServiceEdit[] = [{ op: 'set', key: 'read_only', value: true }];
-      if (!hasTmp) edits.push({ op: 'add', key: 'tmpfs', items: ['/tmp'] });
+      if (tmpfs.length) edits.push({ op: 'add', key: 'tmpfs', items: tmpfs });
       proposals.push({
         id: `${s.name}-read-only`,
-        title: `Service ${s.name}: read_only: true${hasTmp ? '' : ' with tmpfs: [/tmp]'}`,
-        description: `The container's own file system becomes read-only; volumes and tmpfs mounts stay writable.${recreate(s)}`,
+        // Known images get the writable paths they need; for others the paths are a guess.
+        risk: known ? 'safe' : 'review',
+        title: `Service ${s.name}: read_only: true${tmpfs.length ? ` with tmpfs: [${tmpfs.join(', ')}]` : ''}`,
+        description: `The container's own file system becomes read-only; volumes and tmpfs mounts stay writable.${known ? ` ${s.image} writes outside its volumes only to ${known.tmpfs.join(', ')} (${known.source}).` : ''}${recreate(s)}`,
         changes: change(s, edits),
         commands: [],
         warnings: [
@@ -459,7 +555,7 @@ async function checkDockerfile(ctx: Context): Promise<CheckResult> {
   const findings: Finding[] = [];
   for (const e of sshExposes(model)) {
     findings.push({
-      message: 'the image exposes port 22 (ssh): an ssh server in a container is one more service to attack and to keep patched; use docker exec for a shell',
+      code: 'DH-SSH-PORT', fixedBy: 'no-ssh-port', message: 'the image exposes port 22 (ssh): an ssh server in a container is one more service to attack and to keep patched; use docker exec for a shell',
       severity: 'medium',
       file: model.path,
       line: e.instruction.line,
@@ -470,7 +566,7 @@ async function checkDockerfile(ctx: Context): Promise<CheckResult> {
     for (const i of s.instructions) {
       if (i.keyword === 'RUN' && /\b(openssh-server|dropbear)\b|\bapk\b[^&;|]*\badd\b[^&;|]*\bopenssh\b/.test(i.args)) {
         findings.push({
-          message: 'the image installs an ssh server: one more service to attack and to keep patched; use docker exec for a shell',
+          code: 'DH-SSH-SERVER', message: 'the image installs an ssh server: one more service to attack and to keep patched; use docker exec for a shell',
           severity: 'medium',
           file: model.path,
           line: i.line,
@@ -496,6 +592,8 @@ async function proposeDockerfile(ctx: Context): Promise<Proposal[]> {
   return [
     {
       id: 'no-ssh-port',
+      // EXPOSE only documents; logins over ssh must move to docker exec.
+      risk: 'review',
       title: 'Stop exposing port 22',
       description:
         'EXPOSE only documents a port; the ssh server itself must also go from the image (its package and the command that starts it). For a shell in a running container use `docker exec -it NAME sh`.',

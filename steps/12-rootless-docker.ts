@@ -6,13 +6,67 @@
  * by docker-harden: the set-up must run as that user, and stopping the rootful daemon is the
  * person's own, separate decision.
  */
-import { defineStep, type CheckResult, type CommandAction, type Context, type Finding, type Proposal } from '../src/core/step.js';
+import { defineStep, type CodeInfo, type CheckResult, type CommandAction, type Context, type Finding, type Proposal } from '../src/core/step.js';
 import { unreachable } from './lib/daemon.js';
 import { parseSubIds, showRange, subIdReport, totalCount } from './lib/subids.js';
 import { containerName, publishedPorts } from './lib/workload.js';
 
 const MIN_SUBIDS = 65536;
 const DEBIAN_SETUPTOOL = '/usr/share/docker.io/contrib/dockerd-rootless-setuptool.sh';
+
+/** Every finding code this step reports. */
+const CODES: Record<string, CodeInfo> = {
+  "CIS-2.1": {
+    title: "dockerd runs as root",
+    severity: 'low',
+    help: "A break-out from the daemon or a container gets root on the host. Consider rootless Docker for users who do not need root.",
+  },
+  "DH-ROOTLESS-NO-USER": {
+    title: "No ordinary user to run rootless Docker for",
+    severity: 'info',
+    help: "Run docker-harden with sudo from that user's account to see the set-up for it.",
+  },
+  "DH-ROOTLESS-UIDMAP": {
+    title: "newuidmap/newgidmap are not installed",
+    severity: 'info',
+    help: "Install the uidmap package; rootless Docker needs it to map user ids.",
+  },
+  "DH-ROOTLESS-SUBIDS": {
+    title: "Too few subordinate ids for rootless Docker",
+    severity: 'info',
+    help: "Give the user at least 65536 ids in /etc/subuid and /etc/subgid.",
+  },
+  "DH-ROOTLESS-CGROUP-V1": {
+    title: "The host uses cgroup v1",
+    severity: 'info',
+    help: "Rootless containers run but resource limits are ignored; they need cgroup v2 with systemd.",
+  },
+  "DH-ROOTLESS-NO-SYSTEMD": {
+    title: "systemd is not running",
+    severity: 'info',
+    help: "The per-user service cannot be installed; start dockerd-rootless.sh another way.",
+  },
+  "DH-ROOTLESS-USERNS-OFF": {
+    title: "Unprivileged user namespaces are switched off",
+    severity: 'info',
+    help: "Set kernel.unprivileged_userns_clone=1, or rootless Docker cannot start.",
+  },
+  "DH-ROOTLESS-USERNS-ZERO": {
+    title: "User namespaces are limited to none",
+    severity: 'info',
+    help: "Raise user.max_user_namespaces, or rootless Docker cannot start.",
+  },
+  "DH-ROOTLESS-APPARMOR": {
+    title: "AppArmor blocks rootlesskit",
+    severity: 'info',
+    help: "Install an AppArmor profile for rootlesskit that allows user namespaces (Ubuntu 24.04 and later).",
+  },
+  "DH-ROOTLESS-WORKLOAD": {
+    title: "A container would not carry over to rootless Docker as it is",
+    severity: 'info',
+    help: "The message names what does not work rootless (privileged ports, host paths, ...); change it before moving.",
+  },
+};
 
 export default defineStep({
   meta: {
@@ -27,6 +81,7 @@ export default defineStep({
       'This step checks whether dockerd already runs rootless. If not, it checks what rootless mode needs for your user (the one who ran sudo): newuidmap and newgidmap (package uidmap), at least 65,536 subordinate user and group ids, cgroup v2 with systemd (otherwise limits such as --memory do not work), and unprivileged user namespaces allowed by the kernel (including the AppArmor restriction of Ubuntu 24.04). It also lists what of your current containers would not work rootless: ports below 1024, --network host, AppArmor profiles, overlay networks.',
       'The set-up is shown as commands in order, marked with who runs each: docker-harden does not run them, because the main one must run as your user in a login session. Images, containers and volumes of the root daemon are not shared with the rootless one: pull or build them again and recreate containers there. Stopping the root daemon is a separate, last choice, for when the rootless daemon runs everything.',
     ].join('\n\n'),
+    codes: CODES,
     references: [
       { title: 'Rootless mode', url: 'https://docs.docker.com/engine/security/rootless/' },
       { title: 'Rootless mode: known limitations and troubleshooting', url: 'https://docs.docker.com/engine/security/rootless/troubleshoot/' },
@@ -112,7 +167,7 @@ async function examine(ctx: Context): Promise<State> {
 
   const findings: Finding[] = [
     {
-      message: 'dockerd runs as root: a break-out from the daemon or a container gets root on the host',
+      code: 'CIS-2.1', message: 'dockerd runs as root: a break-out from the daemon or a container gets root on the host',
       severity: 'low',
       evidence: `SecurityOptions: ${options.join(' ') || '(none)'}`,
     },
@@ -123,7 +178,7 @@ async function examine(ctx: Context): Promise<State> {
 
   if (!user) {
     findings.push({
-      message: 'no ordinary user found to run rootless Docker for: run docker-harden with sudo from that user\'s account to see the set-up for it',
+      code: 'DH-ROOTLESS-NO-USER', message: 'no ordinary user found to run rootless Docker for: run docker-harden with sudo from that user\'s account to see the set-up for it',
       severity: 'info',
     });
   } else {
@@ -132,7 +187,7 @@ async function examine(ctx: Context): Promise<State> {
       if (!(await ctx.probe.which(tool))) state.missingTools.push(tool);
     }
     if (state.missingTools.length) {
-      findings.push({ message: `${state.missingTools.join(' and ')} not installed (package uidmap): rootless Docker cannot map its user ids`, severity: 'info' });
+      findings.push({ code: 'DH-ROOTLESS-UIDMAP', message: `${state.missingTools.join(' and ')} not installed (package uidmap): rootless Docker cannot map its user ids`, severity: 'info' });
     }
     const gid = await ctx.probe.groupId(user.name);
     for (const [file, id] of [['/etc/subuid', user.uid], ['/etc/subgid', gid]] as const) {
@@ -141,7 +196,7 @@ async function examine(ctx: Context): Promise<State> {
       if (count < MIN_SUBIDS) {
         state.subIdsShort.push(file);
         findings.push({
-          message: `${count === 0 ? 'no subordinate ids' : `only ${count} subordinate ids`} for ${user.name}; rootless Docker needs at least ${MIN_SUBIDS.toLocaleString('en')}`,
+          code: 'DH-ROOTLESS-SUBIDS', message: `${count === 0 ? 'no subordinate ids' : `only ${count} subordinate ids`} for ${user.name}; rootless Docker needs at least ${MIN_SUBIDS.toLocaleString('en')}`,
           severity: 'info',
           file,
           ...(report.mine[0] ? { line: report.mine[0].line, evidence: report.mine.map(showRange).join(', ') } : {}),
@@ -152,7 +207,7 @@ async function examine(ctx: Context): Promise<State> {
 
   if (!(await ctx.probe.stat('/sys/fs/cgroup/cgroup.controllers'))) {
     findings.push({
-      message: 'the host uses cgroup v1: rootless containers run, but resource limits (--memory, --cpus, --pids-limit) are ignored; they need cgroup v2 with systemd',
+      code: 'DH-ROOTLESS-CGROUP-V1', message: 'the host uses cgroup v1: rootless containers run, but resource limits (--memory, --cpus, --pids-limit) are ignored; they need cgroup v2 with systemd',
       severity: 'info',
       evidence: '/sys/fs/cgroup/cgroup.controllers: absent',
     });
@@ -160,7 +215,7 @@ async function examine(ctx: Context): Promise<State> {
   const systemd = await ctx.probe.stat('/run/systemd/system');
   if (!systemd?.isDirectory) {
     findings.push({
-      message: 'systemd is not running: the set-up tool cannot install the per-user service, and dockerd-rootless.sh must be started another way',
+      code: 'DH-ROOTLESS-NO-SYSTEMD', message: 'systemd is not running: the set-up tool cannot install the per-user service, and dockerd-rootless.sh must be started another way',
       severity: 'info',
     });
   }
@@ -170,17 +225,17 @@ async function examine(ctx: Context): Promise<State> {
   const aaRestrict = (await ctx.probe.readText('/proc/sys/kernel/apparmor_restrict_unprivileged_userns'))?.trim();
   if (clone === '0') {
     state.userNamespacesBlocked = 'kernel.unprivileged_userns_clone=1';
-    findings.push({ message: 'unprivileged user namespaces are switched off (kernel.unprivileged_userns_clone = 0): rootless Docker cannot start', severity: 'info', evidence: '/proc/sys/kernel/unprivileged_userns_clone: 0' });
+    findings.push({ code: 'DH-ROOTLESS-USERNS-OFF', message: 'unprivileged user namespaces are switched off (kernel.unprivileged_userns_clone = 0): rootless Docker cannot start', severity: 'info', evidence: '/proc/sys/kernel/unprivileged_userns_clone: 0' });
   }
   if (maxNs === '0') {
     state.userNamespacesBlocked = 'user.max_user_namespaces=28633';
-    findings.push({ message: 'user namespaces are limited to none (user.max_user_namespaces = 0): rootless Docker cannot start', severity: 'info', evidence: '/proc/sys/user/max_user_namespaces: 0' });
+    findings.push({ code: 'DH-ROOTLESS-USERNS-ZERO', message: 'user namespaces are limited to none (user.max_user_namespaces = 0): rootless Docker cannot start', severity: 'info', evidence: '/proc/sys/user/max_user_namespaces: 0' });
   }
   if (aaRestrict === '1') {
     const profiles = await ctx.probe.list('/etc/apparmor.d');
     if (!profiles.some((p) => p.includes('rootlesskit'))) {
       findings.push({
-        message: 'AppArmor restricts unprivileged user namespaces (Ubuntu 24.04 and later) and no rootlesskit profile is installed in /etc/apparmor.d: rootlesskit needs one that allows userns',
+        code: 'DH-ROOTLESS-APPARMOR', message: 'AppArmor restricts unprivileged user namespaces (Ubuntu 24.04 and later) and no rootlesskit profile is installed in /etc/apparmor.d: rootlesskit needs one that allows userns',
         severity: 'info',
         evidence: '/proc/sys/kernel/apparmor_restrict_unprivileged_userns: 1',
       });
@@ -209,7 +264,7 @@ async function examine(ctx: Context): Promise<State> {
   if (info.Swarm?.LocalNodeState === 'active') {
     state.workload.push('this daemon is in swarm mode: overlay networks and swarm services do not work with rootless Docker');
   }
-  for (const w of state.workload) findings.push({ message: `would not carry over as it is: ${w}`, severity: 'info' });
+  for (const w of state.workload) findings.push({ code: 'DH-ROOTLESS-WORKLOAD', message: `would not carry over as it is: ${w}`, severity: 'info' });
   notes.push(`${containers.length} running container${containers.length === 1 ? '' : 's'} inspected`);
   return state;
 }
@@ -251,6 +306,7 @@ async function proposalsFor(ctx: Context, state: State): Promise<Proposal[]> {
   return [
     {
       id: 'rootless-setup',
+      risk: 'review',
       title: `Set up rootless Docker for ${user.name} (commands to run in this order)`,
       description:
         `Run the set-up as ${user.name} in a login session (ssh or a console login, not su or sudo -u), so that a systemd user session exists. The rootless daemon keeps its configuration in ~${user.name}/.config/docker/daemon.json and its data in ~${user.name}/.local/share/docker.`,
@@ -263,6 +319,7 @@ async function proposalsFor(ctx: Context, state: State): Promise<Proposal[]> {
     },
     {
       id: 'stop-rootful',
+      risk: state.workload.length > 0 ? 'advice' : 'review',
       title: 'Last, once the rootless daemon runs your workload: stop and disable the root daemon',
       description: 'Only when nothing needs the root daemon any more. `systemctl enable --now docker.service docker.socket` brings it back.',
       changes: [],

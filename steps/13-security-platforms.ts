@@ -1,4 +1,4 @@
-import { defineStep, type Proposal } from '../src/core/step.js';
+import { defineStep, type CodeInfo, type Proposal } from '../src/core/step.js';
 
 export interface PlatformChoice {
   /** Recorded in the profile's `platform` field. */
@@ -38,6 +38,15 @@ export const PLATFORM_CHOICES: PlatformChoice[] = [
 /** Open tools that cover part of a platform's ground, as found on this machine. */
 const OPEN_TOOLS = ['trivy', 'grype', 'osv-scanner', 'falco', 'cosign', 'notation', 'docker-bench-security', 'kyverno', 'conftest'];
 
+/** Every finding code this step reports. */
+const CODES: Record<string, CodeInfo> = {
+  "DH-PLATFORM-CHOICE": {
+    title: "A security platform is a choice",
+    severity: 'info',
+    help: "Platforms add registry-wide scanning, runtime blocking, admission control and one console; open tools cover each piece. Record the choice.",
+  },
+};
+
 export default defineStep({
   meta: {
     id: 'security-platforms',
@@ -56,6 +65,7 @@ export default defineStep({
       'Grype for scanning, Falco for runtime detection, cosign for signatures, Kyverno or OPA Gatekeeper for admission ' +
       'control on Kubernetes, docker-bench-security for the CIS benchmark. Nothing here is applied: record which way you ' +
       'go, and the walk ends with the report of every step.',
+    codes: CODES,
     references: [
       { title: 'CNCF landscape: security and compliance', url: 'https://landscape.cncf.io/guide#provisioning--security-compliance' },
       { title: 'Falco', url: 'https://falco.org/' },
@@ -72,7 +82,7 @@ export default defineStep({
       status: 'info',
       findings: [
         {
-          message: 'a choice, not a check: platforms add registry-wide scanning, runtime blocking, admission control and one console; open tools cover each piece separately',
+          code: 'DH-PLATFORM-CHOICE', message: 'a choice, not a check: platforms add registry-wide scanning, runtime blocking, admission control and one console; open tools cover each piece separately',
           severity: 'info',
         },
       ],
@@ -84,6 +94,7 @@ export default defineStep({
     return PLATFORM_CHOICES.map(
       (c): Proposal => ({
         id: c.value,
+        risk: 'safe',
         title: c.title,
         description: c.description,
         changes: [],

@@ -1,4 +1,4 @@
-/** The thirteen steps, in the order of the seed list. */
+/** The step registry: every step, in the order of the seed list. Adding a step is adding it here. */
 import type { Step, StepId } from '../src/core/step.js';
 import useDockerDefaults from './01-use-docker-defaults.js';
 import scanHostConfig from './02-scan-host-config.js';
@@ -30,6 +30,9 @@ export const steps: readonly Step[] = [
   securityPlatforms,
 ];
 
+/** The step ids, in order. */
+export const STEP_IDS: readonly StepId[] = steps.map((s) => s.meta.id);
+
 export function stepById(id: string): Step | undefined {
-  return steps.find((s) => s.meta.id === (id as StepId));
+  return steps.find((s) => s.meta.id === id);
 }

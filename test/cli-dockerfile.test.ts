@@ -76,7 +76,7 @@ describe('check and fix a Dockerfile whose final user is root', () => {
     expect(result).toMatchObject({ step: 'non-root-user', status: 'fail', target: file });
     expect(result!.findings[0]).toMatchObject({ file, line });
 
-    const fix = await runCli(['fix', '--file', file, '--yes', '--state-dir', state, '--only', 'non-root-user']);
+    const fix = await runCli(['fix', '--file', file, '--yes', '--include-review', '--state-dir', state, '--only', 'non-root-user']);
     expect(fix.exitCode, fix.stdout + fix.stderr).toBe(0);
     expect(fix.stdout).toContain('applied; the check now passes');
     const fixed = readFileSync(file, 'utf8');
@@ -88,7 +88,7 @@ describe('check and fix a Dockerfile whose final user is root', () => {
     expect(parseResults(again.stdout)[0]!.status).toBe('pass');
 
     const before = statSync(file);
-    const second = await runCli(['fix', '--file', file, '--yes', '--state-dir', state, '--only', 'non-root-user']);
+    const second = await runCli(['fix', '--file', file, '--yes', '--include-review', '--state-dir', state, '--only', 'non-root-user']);
     expect(second.exitCode).toBe(0);
     expect(second.stdout).not.toContain('wrote');
     expect(readFileSync(file, 'utf8')).toBe(fixed);
@@ -116,7 +116,7 @@ describe('the three file steps together', () => {
     const file = path.join(dir, 'node.Dockerfile');
     const state = path.join(dir, 'node-state');
     writeFileSync(file, 'FROM node:20\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\nRUN npm run build\nEXPOSE 3000\nCMD ["node", "dist/server.js"]\n');
-    const fix = await runCli(['fix', '--file', file, '--yes', '--state-dir', state, '--only', FILE_STEPS]);
+    const fix = await runCli(['fix', '--file', file, '--yes', '--include-review', '--state-dir', state, '--only', FILE_STEPS]);
     expect(fix.exitCode, fix.stdout + fix.stderr).toBe(0);
     const text = readFileSync(file, 'utf8');
     expect(text).toContain('FROM node:20-slim AS build');
@@ -170,7 +170,7 @@ describe('bad input: a clear message, exit 2, nothing written', () => {
     for (const args of [
       ['check', '--file', full, '--json'],
       ['check', '--file', full, '--only', FILE_STEPS],
-      ['fix', '--file', full, '--yes', '--state-dir', state],
+      ['fix', '--file', full, '--yes', '--include-review', '--state-dir', state],
       ['fix', '--file', full, '--dry-run'],
     ]) {
       const r = await runCli(args);

@@ -101,6 +101,14 @@ export interface ComposeModel {
   lineOf(name: string, key?: string): number | null;
 }
 
+/**
+ * How far aliases may expand when a compose file is read as data. yaml's default (100) refuses
+ * real files such as Sentry's self-hosted compose (142 aliases of a few anchors); this bound still
+ * stops a "billion laughs" file, whose expansion grows exponentially.
+ */
+export const MAX_ALIAS_COUNT = 100_000;
+const TO_JS = { maxAliasCount: MAX_ALIAS_COUNT };
+
 export async function loadCompose(file: string): Promise<ComposeModel> {
   let text: string;
   try {
@@ -262,7 +270,7 @@ export function parseCompose(text: string, file: string): ComposeModel {
         valueLines.set(k, item.value as YamlNode | null);
       }
     }
-    const value = (isMap(serviceNode) ? serviceNode.toJS(parsed.doc) : {}) as Record<string, unknown>;
+    const value = (isMap(serviceNode) ? serviceNode.toJS(parsed.doc, TO_JS) : {}) as Record<string, unknown>;
     // Keys merged from an anchor (`<<: *defaults`) are reported at the `<<` line.
     if (mergeAt) for (const k of Object.keys(value)) keys[k] ??= mergeAt;
     const lineOfItem = (key: string, index: number): number => {
@@ -349,7 +357,8 @@ export function volumeOf(raw: unknown, line: number): ComposeVolume {
     };
   }
   const text = String(raw);
-  const parts = text.split(':');
+  // `${VAR:-/path}:/target`: a colon inside a variable is not a separator.
+  const parts = text.match(/(?:\$\{[^}]*\}|[^:])+/g) ?? [text];
   if (parts.length === 1) return { type: 'anonymous', target: text, readOnly: false, raw, line };
   const [source, target, mode = ''] = parts as [string, string, string?];
   const bind = /^[./~]/.test(source) || source.startsWith('$');
@@ -642,7 +651,7 @@ function lineAt(parsed: ParsedCompose, offset: number | undefined): number {
 }
 
 function toData(node: unknown, doc: Document.Parsed): unknown {
-  return isScalar(node) || isMap(node) || isSeq(node) ? (node as YamlNode).toJS(doc) : node;
+  return isScalar(node) || isMap(node) || isSeq(node) ? (node as YamlNode).toJS(doc, TO_JS) : node;
 }
 
 function deletePair(text: string, pair: Pair): Splice {
@@ -785,7 +794,7 @@ function flowItem(item: unknown): string {
 /** A service written as a flow mapping `{image: x}`: edit the node and write that node again. */
 function rerenderFlowService(_text: string, parsed: ParsedCompose, servicePair: Pair, edit: ServiceEdit): Splice {
   const node = servicePair.value as YAMLMap;
-  const data = node.toJS(parsed.doc) as Record<string, unknown>;
+  const data = node.toJS(parsed.doc, TO_JS) as Record<string, unknown>;
   applyToData(data, edit);
   const range = node.range!;
   return { start: range[0], end: range[1], text: JSON.stringify(data) };
@@ -817,7 +826,7 @@ function applyToData(data: Record<string, unknown>, edit: ServiceEdit): void {
 
 /** The edited text must parse, and mean exactly the original with the edits applied. */
 function verifyEdit(before: string, after: string, list: ServiceEdits[], file: string): void {
-  const plain = (t: string) => parseDocument(t, { merge: false }).toJS() as Record<string, unknown>;
+  const plain = (t: string) => parseDocument(t, { merge: false }).toJS(TO_JS) as Record<string, unknown>;
   const expected = plain(before);
   const services = expected.services as Record<string, Record<string, unknown> | null>;
   for (const { service: name, edits } of list) {
@@ -846,7 +855,7 @@ function verifyService(before: string, after: string, parsed: ParsedCompose, pla
   if (hasAnchors(parsed)) return verifyEdit(before, after, [{ service: serviceName, edits }], file);
   const plain = (t: string) => parseDocument(t, { merge: false, uniqueKeys: true });
   const beforeDoc = plain(before.slice(planned.regionStart, planned.regionEnd));
-  const expected = beforeDoc.toJS() as Record<string, Record<string, unknown> | null> | null;
+  const expected = beforeDoc.toJS(TO_JS) as Record<string, Record<string, unknown> | null> | null;
   if (beforeDoc.errors.length > 0 || !expected || Object.keys(expected).length !== 1 || !(serviceName in expected)) {
     return verifyEdit(before, after, [{ service: serviceName, edits }], file);
   }
@@ -856,7 +865,7 @@ function verifyService(before: string, after: string, parsed: ParsedCompose, pla
   if (afterDoc.errors.length > 0) {
     throw new Error(`internal error: the edit of service ${serviceName} produced invalid YAML (${afterDoc.errors[0]!.message.split('\n')[0]}); nothing was written`);
   }
-  if (JSON.stringify(afterDoc.toJS()) !== JSON.stringify(expected)) {
+  if (JSON.stringify(afterDoc.toJS(TO_JS)) !== JSON.stringify(expected)) {
     throw new Error(`internal error: the edit of service ${serviceName} did not produce the intended compose file; nothing was written`);
   }
 }

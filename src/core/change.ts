@@ -322,6 +322,42 @@ export async function applyFileChange(change: FileChange, backupDir: string): Pr
   };
 }
 
+/**
+ * Create the missing folders above a new file, one at a time, only inside `root` (the target's
+ * repository or folder) and never through a symbolic link. Returns the folders made, deepest
+ * last, so a rollback can remove them again.
+ */
+export async function makeParentDirs(file: string, root: string): Promise<string[]> {
+  const dir = path.dirname(path.resolve(file));
+  const base = path.resolve(root);
+  const rel = path.relative(base, dir);
+  if (rel === '') return [];
+  if (rel.startsWith('..') || path.isAbsolute(rel)) {
+    throw new UserError(`is outside ${base}; docker-harden only creates folders inside the target's repository or folder`, undefined, file);
+  }
+  const made: string[] = [];
+  let current = base;
+  for (const part of rel.split(path.sep)) {
+    current = path.join(current, part);
+    try {
+      await fs.mkdir(current, { mode: 0o755 });
+      made.push(current);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw describeFsError(err, current, 'create the folder');
+    }
+    const info = await fs.lstat(current);
+    if (info.isSymbolicLink() || !info.isDirectory()) {
+      throw new UserError('is not a plain folder (a symbolic link?); docker-harden does not write through links', 'Create the folder yourself and run fix again.', current);
+    }
+  }
+  return made;
+}
+
+/** Remove folders made by makeParentDirs when they are empty again (deepest first). */
+export async function removeEmptyDirs(dirs: string[]): Promise<void> {
+  for (const dir of [...dirs].reverse()) await fs.rmdir(dir).catch(() => undefined);
+}
+
 /** Put a file back as it was before `written`: the backup byte for byte, or remove a created file. */
 export async function restoreFile(written: Pick<WrittenFile, 'path' | 'backup'>): Promise<void> {
   if (written.backup === null) {

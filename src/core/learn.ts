@@ -8,7 +8,9 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { SessionOptions } from './session.js';
+import type { HostFacts } from '../host/facts.js';
+import type { Probe } from './probe.js';
+import type { DaemonControl } from './runner.js';
 import type { Proposal } from './step.js';
 import { UserError, formatError } from './errors.js';
 import { packageRoot } from './paths.js';
@@ -21,11 +23,28 @@ export const SANDBOX_MARKER = '.docker-harden-learn';
 export const SANDBOX_STATE_DIR = '.docker-harden';
 export const SANDBOX_FILES = { daemonConfig: 'daemon.json', dockerfile: 'Dockerfile', compose: 'compose.yaml', picture: 'host.json' } as const;
 
+/** The session options of a sandbox (src/app adds the step registry). */
+export interface SandboxSessionOptions {
+  host: boolean;
+  files: string[];
+  composeFiles: string[];
+  profile: string;
+  learn: boolean;
+  stateDir: string;
+  daemonConfig: string;
+  env: Record<string, string | undefined>;
+  hostFacts: HostFacts;
+  probe: Probe;
+  daemon: DaemonControl;
+  beforeWrite: (proposal: Proposal) => Promise<void>;
+}
+
 export interface LearnSandbox {
   dir: string;
   /** False when an existing sandbox was resumed. */
   created: boolean;
-  sessionOptions: SessionOptions;
+  /** The session of the sandbox; the caller adds the step registry. */
+  sessionOptions: SandboxSessionOptions;
   host: RecordedHost;
 }
 
@@ -91,7 +110,7 @@ function sandboxPaths(dir: string, picture: HostPicture): SandboxPaths {
 }
 
 /**
- * Make (or resume) a learn sandbox and the session options that walk all thirteen steps on it:
+ * Make (or resume) a learn sandbox and the session options that walk every step on it:
  * the recorded host for the host steps, the sandbox Dockerfile and compose file, the profile in
  * the sandbox, and a "restart" that re-reads the sandbox daemon.json.
  */
@@ -128,7 +147,7 @@ export async function prepareLearnSandbox(options: PrepareOptions): Promise<Lear
   const daemonConfig = path.join(dir, SANDBOX_FILES.daemonConfig);
   const probe = recordedProbe(picture, sandboxPaths(dir, picture));
   const host = recordedHost(picture, { sandboxDir: dir, daemonConfigPath: daemonConfig, liveConfigPath: path.join(stateDir, 'recorded-daemon.json') }, probe);
-  const sessionOptions: SessionOptions = {
+  const sessionOptions: SandboxSessionOptions = {
     host: true,
     files: [path.join(dir, SANDBOX_FILES.dockerfile)],
     composeFiles: [path.join(dir, SANDBOX_FILES.compose)],

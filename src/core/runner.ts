@@ -2,9 +2,10 @@
  * check -> propose -> apply -> verify, shared by the wizard and the batch commands. The runner is
  * the only place that writes files, runs mutating commands, restarts dockerd and rolls back.
  */
-import { unlink } from 'node:fs/promises';
+import { lstat, unlink } from 'node:fs/promises';
+import path from 'node:path';
 import type { CheckResult, Context, Proposal, Step, Target } from './step.js';
-import { applyFileChange, readNoFollow, restoreFile, sha256, writeFileAtomic, type WrittenFile } from './change.js';
+import { applyFileChange, makeParentDirs, removeEmptyDirs, readNoFollow, restoreFile, sha256, writeFileAtomic, type WrittenFile } from './change.js';
 import { UserError, formatError } from './errors.js';
 import { noteWrite } from './writes.js';
 import { formatScanSummary, parseScanReport, type ScanSummary } from '../report/scanners.js';
@@ -25,7 +26,7 @@ export async function checkStep(step: Step, ctx: Context): Promise<CheckResult> 
   } catch (err) {
     // A UserError's file and line go in the finding's own fields, not again in its message.
     const message = err instanceof UserError ? `${err.message}${err.hint ? `\n  ${err.hint}` : ''}` : formatError(err);
-    return { status: 'error', findings: [{ message, severity: 'high', ...locationOf(err) }] };
+    return { status: 'error', findings: [{ code: 'DH-CHECK-ERROR', message, severity: 'high', ...locationOf(err) }] };
   }
 }
 
@@ -42,11 +43,13 @@ export async function runStep(step: Step, ctx: Context): Promise<StepRun> {
     try {
       proposals = await step.propose(ctx, result);
     } catch (err) {
-      result.findings.push({ message: `could not compute a fix: ${formatError(err)}`, severity: 'info' });
+      result.findings.push({ code: 'DH-FIX-ERROR', message: `could not compute a fix: ${formatError(err)}`, severity: 'info' });
     }
     // The learn sandbox writes its own copy of a host file: its diffs name that copy.
     if (ctx.learn && proposals.length > 0) (await import('./learn.js')).nameSandboxCopies(proposals, ctx.host);
   }
+  // A finding names its fix only when that proposal is really offered this time.
+  for (const f of result.findings) if (f.fixedBy && !proposals.some((p) => p.id === f.fixedBy)) delete f.fixedBy;
   return { step, target: ctx.target, ctx, result, proposals };
 }
 
@@ -86,6 +89,11 @@ export interface ApplyOptions {
    * several, that the step no longer proposes this one.
    */
   recheck?: () => Promise<{ result: CheckResult; proposals: Proposal[] }>;
+  /**
+   * Proof after the files are written (`fix --verify`: build and run before and after): a reason
+   * refuses the change, and the engine restores the files.
+   */
+  verify?: (proposal: Proposal, written: WrittenFile[]) => Promise<string | null>;
   /** Progress lines for the person. */
   log?: (line: string) => void;
   readyTimeoutMs?: number;
@@ -107,6 +115,10 @@ const DEFAULT_READY_TIMEOUT = 30_000;
 /** Apply one proposal: validate, back up and write, run commands, restart, health-check, re-check. */
 export async function applyProposal(step: Step, target: Target, proposal: Proposal, options: ApplyOptions): Promise<ApplyOutcome> {
   const log = options.log ?? (() => undefined);
+  if (proposal.risk === 'advice') {
+    // Known to break what it changes in this case: explained, never written, whoever asks.
+    return { status: 'failed', message: 'this proposal is advice (known to break here): it is explained, never applied' };
+  }
   if (proposal.choice) {
     // A choice changes nothing on the machine: it is recorded, and there is nothing to undo.
     options.profile[proposal.choice.key] = proposal.choice.value;
@@ -125,13 +137,20 @@ export async function applyProposal(step: Step, target: Target, proposal: Propos
   await options.beforeWrite?.(proposal);
 
   const written: WrittenFile[] = [];
+  const madeDirs: string[] = [];
   try {
     for (const change of proposal.changes) {
+      if (change.before === null) {
+        // A new file (a CI workflow) gets its folders, but only inside the target's repository or folder.
+        const root = await newFileRoot(target);
+        if (root) madeDirs.push(...(await makeParentDirs(change.path, root)));
+      }
       written.push(await applyFileChange(change, options.store.backupDir));
       log(`wrote ${change.path}`);
     }
   } catch (err) {
     await rollbackFiles(written, log);
+    await removeEmptyDirs(madeDirs);
     throw err;
   }
 
@@ -176,6 +195,14 @@ export async function applyProposal(step: Step, target: Target, proposal: Propos
   }
   await options.store.save(options.profile);
 
+  const refused = options.verify ? await options.verify(proposal, written) : null;
+  if (refused) {
+    await rollbackFiles(written, log);
+    record.undone = new Date().toISOString();
+    await options.store.save(options.profile);
+    return { status: 'rolled-back', record, message: `not kept: ${refused}; the previous ${written.map((w) => w.path).join(', ')} was restored` };
+  }
+
   if (proposal.daemon && options.daemon) {
     const problem = await restartAndWait(options.daemon, proposal.daemon, options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT, log);
     if (problem) {
@@ -205,6 +232,22 @@ export async function applyProposal(step: Step, target: Target, proposal: Propos
     return { status: 'applied', record, recheck, message: `applied; confirmed by a fresh check (${left} other finding${left === 1 ? '' : 's'} of this step remain)` };
   }
   return { status: 'applied-still-failing', record, recheck, message: `applied, but the check still reports ${recheck.status}` };
+}
+
+/**
+ * Where a file target's new files may get folders: the git repository holding it, else its own
+ * folder. Host targets get none: a missing /etc/cron.d is a fact to report, not a folder to make.
+ */
+async function newFileRoot(target: Target): Promise<string | null> {
+  if (target.kind === 'host') return null;
+  const start = path.dirname(path.resolve(target.path));
+  for (let dir = start, depth = 0; depth < 64; depth++) {
+    if (await lstat(path.join(dir, '.git')).then(() => true, () => false)) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return start;
 }
 
 /** A report that is read, not a change: run the scanners, show their summaries, record nothing. */

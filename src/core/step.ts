@@ -8,22 +8,8 @@ import type { DockerfileModel } from '../dockerfile/model.js';
 import type { ComposeModel, ServiceEdit } from '../compose/model.js';
 import type { Probe } from './probe.js';
 
-export const STEP_IDS = [
-  'use-docker-defaults',
-  'scan-host-config',
-  'protect-docker-socket',
-  'non-root-user',
-  'dependency-scanning',
-  'slim-base-image',
-  'multi-stage-build',
-  'user-namespaces',
-  'runtime-monitoring',
-  'content-trust',
-  'seccomp-apparmor-capabilities',
-  'rootless-docker',
-  'security-platforms',
-] as const;
-export type StepId = (typeof STEP_IDS)[number];
+/** A step's id (kebab-case, stable: profiles, --only and decisions name it). The registry in steps/index.ts lists them. */
+export type StepId = string;
 
 export type Scope = 'host' | 'dockerfile' | 'both';
 export type TargetKind = 'host' | 'dockerfile' | 'compose';
@@ -35,6 +21,13 @@ export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
  * explained, never written. `fix --yes` applies `safe` only.
  */
 export type Risk = 'safe' | 'review' | 'advice';
+
+/** The risk in a few words, for text output and the wizard. */
+export const RISK_TEXT: Record<Risk, string> = {
+  safe: 'safe: no known way to break what it changes',
+  review: 'review: may break something; read the warnings and check after applying',
+  advice: 'advice: known to break here; explained, never applied',
+};
 
 /** What a finding code means, for `explain CODE`, SARIF rules and the repository's ignores. */
 export interface CodeInfo {
@@ -66,12 +59,12 @@ export interface StepMeta {
   explain: string;
   references: Reference[];
   /** Every finding code the step can report (stable: `CIS-2.2`, `DH-USER-ROOT`, ...). */
-  codes?: Record<string, CodeInfo>;
+  codes: Record<string, CodeInfo>;
 }
 
 export interface Finding {
   /** Stable code, declared in the step's `meta.codes`. */
-  code?: string;
+  code: string;
   message: string;
   severity: Severity;
   file?: string;
@@ -128,7 +121,7 @@ export interface Proposal {
   /** Stable within the step, used by `--only step:proposal` and the profile. */
   id: string;
   title: string;
-  risk?: Risk;
+  risk: Risk;
   /** What the change does and what it may break, in plain words. */
   description?: string;
   changes: FileChange[];
@@ -171,6 +164,11 @@ export interface Step {
   meta: StepMeta;
   check(ctx: Context): Promise<CheckResult>;
   propose?(ctx: Context, result: CheckResult): Promise<Proposal[]>;
+}
+
+/** Whether the engine can apply a proposal itself: it writes or runs something, and is not advice. */
+export function canApply(proposal: Proposal): boolean {
+  return proposal.risk !== 'advice' && (proposal.changes.length > 0 || proposal.commands.some((c) => c.run));
 }
 
 export function defineStep(step: Step): Step {

@@ -8,7 +8,6 @@ import type { Context, Proposal, Step, StepId, Target } from './step.js';
 import { applyProposal, runStep, type DaemonControl, type StepRun } from './runner.js';
 import { formatError } from './errors.js';
 import { targetKey, type AppliedRecord, type Decision, type DecisionStatus, type Profile, type ProfileStore } from './profile.js';
-import type { Session } from './session.js';
 
 export interface WalkItem {
   step: Step;
@@ -172,8 +171,16 @@ export class Walk {
   }
 }
 
+/** What a walk needs of a session (assembled in src/app). */
+export interface WalkSource {
+  pairs(): WalkItem[];
+  store: ProfileStore;
+  daemon?: DaemonControl;
+  beforeWrite: (proposal: Proposal) => Promise<void>;
+}
+
 /** The walk of a session: its (step, target) pairs in seed order. */
-export function walkFromSession(session: Session, profile: Profile): Walk {
+export function walkFromSession(session: WalkSource, profile: Profile): Walk {
   return new Walk({ items: session.pairs(), store: session.store, profile, daemon: session.daemon, beforeWrite: session.beforeWrite });
 }
 

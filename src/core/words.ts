@@ -36,3 +36,29 @@ export function splitWords(text: string, options: { onUnclosedQuote?: () => neve
   if (has) out.push(current);
   return out;
 }
+
+/** Levenshtein distance, for "did you mean" suggestions. */
+export function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/** The known word nearest to `word` (case-insensitive), or null when none is near enough to be meant. */
+export function closestWord(word: string, known: readonly string[]): string | null {
+  const w = word.toLowerCase();
+  let best: string | null = null;
+  let bestDistance = Math.max(2, Math.floor(w.length / 3)) + 1;
+  for (const k of known) {
+    const d = editDistance(w, k.toLowerCase());
+    if (d < bestDistance) {
+      best = k;
+      bestDistance = d;
+    }
+  }
+  return best;
+}

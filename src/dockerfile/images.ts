@@ -32,6 +32,13 @@ export interface SmallerImage {
   lacks: string;
 }
 
+/** Why an image must start as root, and the documented way to run it unprivileged instead. */
+export interface RootStart {
+  why: string;
+  instead: string;
+  source: string;
+}
+
 export type Toolchain = 'go' | 'rust' | 'jdk' | 'maven' | 'gradle' | 'build-deps';
 
 interface ImageRule {
@@ -48,6 +55,12 @@ interface ImageRule {
   userNote?: string;
   /** Propose `USER` automatically for this image. False when the image needs more than that. */
   autoUser?: boolean;
+  /** ENV the image sets (a user id the Dockerfile may name as `$APP_UID`). */
+  env?: Record<string, string>;
+  /** The image starts as root and drops privileges itself: a USER line breaks it. */
+  startsAsRoot?: RootStart;
+  /** The same, for some tags only (php's -apache variants). */
+  startsAsRootFor?: (tag: string) => RootStart | null;
   /** The smaller variant of a full tag; null when the tag is already small or its shape is unknown. */
   smaller?: (tag: string) => SmallerImage | null;
   /** The image carries a build toolchain. */
@@ -97,6 +110,9 @@ function javaVariantSuffix(tag: string): string {
   for (const s of ['noble', 'jammy', 'focal']) if (tag.includes(s)) return `-${s}`;
   return '';
 }
+
+const JUPYTER_ENV = { NB_USER: 'jovyan', NB_UID: '1000', NB_GID: '100' };
+const WINDOWS_USER: ImageUser = { name: 'ContainerUser', uid: -1, gid: -1 };
 
 const RULES: ImageRule[] = [
   { names: ['scratch'], family: 'scratch' },
@@ -225,25 +241,100 @@ const RULES: ImageRule[] = [
     autoUser: false,
     userNote:
       'nginx as a non-root user needs a listen port of 1024 or more and writable cache and pid paths; the image nginxinc/nginx-unprivileged (same tags) is built for that and listens on 8080',
+    startsAsRoot: {
+      why: 'the nginx master process starts as root to bind port 80 and write /var/run/nginx.pid and /var/cache/nginx, then runs its workers as nginx',
+      instead: 'use nginxinc/nginx-unprivileged with the same tag: it runs as nginx (uid 101) and listens on 8080; publish 8080 instead of 80',
+      source: 'https://github.com/nginx/docker-nginx-unprivileged',
+    },
   },
   {
     names: ['httpd'],
     family: (tag) => familyFromTag(tag, 'debian'),
     autoUser: false,
     userNote: 'httpd starts as root and serves as www-data; to run it non-root, make it listen on a port of 1024 or more and give www-data its log and pid paths',
+    startsAsRoot: {
+      why: 'httpd starts as root to bind port 80, then serves as www-data (User/Group in httpd.conf)',
+      instead: 'change `Listen 80` to `Listen 8080` in httpd.conf, make the log and pid paths writable by www-data, then add `USER www-data`; or use bitnami/apache, which runs as uid 1001 on 8080',
+      source: 'https://hub.docker.com/_/httpd',
+    },
   },
-  ...(['postgres', 'redis', 'mongo', 'mysql', 'mariadb', 'rabbitmq'] as const).map(
-    (name): ImageRule => ({
+  {
+    names: ['php'],
+    family: (tag) => familyFromTag(tag, 'debian'),
+    startsAsRootFor: (tag) =>
+      /apache/.test(tag)
+        ? {
+            why: 'php:*-apache starts Apache as root to bind port 80, then serves as www-data',
+            instead: 'set `Listen 8080` in /etc/apache2/ports.conf (and the VirtualHost), then `USER www-data`; or use php:*-fpm behind a web server',
+            source: 'https://hub.docker.com/_/php (Running as an arbitrary user)',
+          }
+        : null,
+  },
+  ...(
+    [
+      ['postgres', 'postgres', 'bitnami/postgresql', 'https://hub.docker.com/_/postgres (Arbitrary --user Notes)'],
+      ['redis', 'redis', 'bitnami/redis', 'https://hub.docker.com/_/redis'],
+      ['valkey/valkey', 'valkey', 'bitnami/valkey', 'https://hub.docker.com/r/valkey/valkey'],
+      ['mongo', 'mongodb', 'bitnami/mongodb', 'https://hub.docker.com/_/mongo'],
+      ['mysql', 'mysql', 'bitnami/mysql', 'https://hub.docker.com/_/mysql (Running as an arbitrary user)'],
+      ['mariadb', 'mysql', 'bitnami/mariadb', 'https://hub.docker.com/_/mariadb'],
+      ['rabbitmq', 'rabbitmq', 'bitnami/rabbitmq', 'https://hub.docker.com/_/rabbitmq'],
+    ] as const
+  ).map(
+    ([name, user, bitnami, source]): ImageRule => ({
       names: [name],
       family: (tag) => familyFromTag(tag, name === 'mongo' ? 'ubuntu' : 'debian'),
-      ships: { name: name === 'mongo' ? 'mongodb' : name === 'mariadb' ? 'mysql' : name, uid: 999, gid: 999 },
+      ships: { name: user, uid: 999, gid: 999 },
+      autoUser: false,
       userNote: `the ${name} image starts as root only to fix the data directory's owner, then drops to its own user; USER works when the data volume already belongs to that user`,
+      startsAsRoot: {
+        why: `the ${name} image's entrypoint starts as root to give the data directory to ${user}, then drops to ${user} with gosu`,
+        instead: `keep the image's own privilege drop, or run it as ${user} (\`user: "999:999"\` in compose) with a data volume that already belongs to uid 999; or use ${bitnami}, which runs as uid 1001`,
+        source,
+      },
     }),
   ),
   {
+    // s6-overlay's /init runs as root and starts the app as abc (PUID/PGID).
+    prefix: 'lscr.io/linuxserver/',
+    family: (tag) => familyFromTag(tag, 'alpine'),
+    autoUser: false,
+    startsAsRoot: {
+      why: 'linuxserver.io images start s6-overlay (/init) as root, which sets up the abc user from PUID/PGID and drops to it',
+      instead: 'set PUID and PGID to an unprivileged user; for a fully non-root container, the images support `--user` with read-only mode only where their docs say so',
+      source: 'https://docs.linuxserver.io/misc/non-root/',
+    },
+  },
+  {
+    prefix: 'mcr.microsoft.com/dotnet/',
+    family: (tag) => (/chiseled|distroless/.test(tag) ? 'distroless' : familyFromTag(tag, 'debian')),
+    // .NET 8+ images create the user app with uid 1654 and publish it as APP_UID.
+    env: { APP_UID: '1654' },
+    ships: { name: 'app', uid: 1654, gid: 1654 },
+    runsAs: (tag) => (/nanoserver/.test(tag) ? { name: 'ContainerUser', uid: -1, gid: -1 } : /chiseled|distroless/.test(tag) ? { name: 'app', uid: 1654, gid: 1654 } : null),
+  },
+  {
+    // Jupyter Docker Stacks run as jovyan (NB_UID 1000, NB_GID 100); https://jupyter-docker-stacks.readthedocs.io/en/latest/using/common.html
+    prefix: 'jupyter/',
+    family: 'ubuntu',
+    env: JUPYTER_ENV,
+    ships: { name: 'jovyan', uid: 1000, gid: 100 },
+    runsAs: () => ({ name: 'jovyan', uid: 1000, gid: 100 }),
+  },
+  {
+    prefix: 'quay.io/jupyter/',
+    family: 'ubuntu',
+    env: JUPYTER_ENV,
+    ships: { name: 'jovyan', uid: 1000, gid: 100 },
+    runsAs: () => ({ name: 'jovyan', uid: 1000, gid: 100 }),
+  },
+  {
+    // Windows images have ContainerAdministrator and ContainerUser; Nano Server runs as ContainerUser.
+    // https://learn.microsoft.com/en-us/virtualization/windowscontainers/manage-containers/container-base-images
     prefix: 'mcr.microsoft.com/windows',
     family: 'windows',
-    ships: { name: 'ContainerUser', uid: -1, gid: -1 },
+    ships: WINDOWS_USER,
+    runsAs: (tag) => (/nanoserver/.test(tag) ? WINDOWS_USER : null),
   },
 ];
 
@@ -314,6 +405,8 @@ export interface ImageKnowledge {
   javaMajor?: number;
   /** A smaller variant of this exact tag, when one is published. */
   smaller?: SmallerImage;
+  env?: Record<string, string>;
+  startsAsRoot?: RootStart;
 }
 
 export function describeImage(ref: ImageRef): ImageKnowledge {
@@ -322,13 +415,17 @@ export function describeImage(ref: ImageRef): ImageKnowledge {
   if (!rule) {
     const name = canonicalName(ref).toLowerCase();
     // A few families are plain from the name alone, whoever publishes the image.
-    const family: ImageFamily = /alpine/.test(name) || /alpine/.test(tag) ? 'alpine' : /distroless/.test(name) ? 'distroless' : 'unknown';
+    const family: ImageFamily = /alpine/.test(name) || /alpine/.test(tag) ? 'alpine' : /distroless/.test(name) ? 'distroless' : /nanoserver|windowsservercore|servercore/.test(`${name}:${tag}`) ? 'windows' : 'unknown';
+    if (family === 'windows') {
+      return { known: false, family, autoUser: true, ships: WINDOWS_USER, ...(/nanoserver/.test(`${name}:${tag}`) ? { runsAs: WINDOWS_USER } : {}) };
+    }
     return { known: false, family, autoUser: true };
   }
   const family = typeof rule.family === 'function' ? rule.family(tag) : rule.family;
   const runsAs = rule.runsAs?.(tag) ?? undefined;
   const smaller = rule.smaller?.(tag) ?? undefined;
   const javaMajor = rule.javaMajor?.(tag) ?? undefined;
+  const startsAsRoot = rule.startsAsRoot ?? rule.startsAsRootFor?.(tag) ?? undefined;
   return {
     known: true,
     family,
@@ -339,6 +436,8 @@ export function describeImage(ref: ImageRef): ImageKnowledge {
     ...(rule.toolchain ? { toolchain: rule.toolchain } : {}),
     ...(javaMajor !== undefined ? { javaMajor } : {}),
     ...(smaller ? { smaller } : {}),
+    ...(rule.env ? { env: rule.env } : {}),
+    ...(startsAsRoot ? { startsAsRoot } : {}),
   };
 }
 
@@ -378,4 +477,72 @@ export function createUserCommand(family: ImageFamily): string | null {
     default:
       return null;
   }
+}
+
+/**
+ * Programs in an ENTRYPOINT or CMD (or installed for one) that need the container to start as root:
+ * they drop privileges themselves, or run jobs as other users. With a USER line they fail.
+ */
+export interface RootProgram {
+  /** Matches the program's base name. */
+  names: string[];
+  kind: 'drops-privileges' | 'init' | 'scheduler';
+  why: string;
+  instead: string;
+  source: string;
+}
+
+export const ROOT_PROGRAMS: RootProgram[] = [
+  {
+    names: ['gosu'],
+    kind: 'drops-privileges',
+    why: 'gosu switches from root to another user, so the entrypoint must start as root',
+    instead: 'keep the entrypoint starting as root: it already runs the app unprivileged. To drop gosu, give the data paths to the app user at build time and add USER in the image',
+    source: 'https://github.com/tianon/gosu',
+  },
+  {
+    names: ['su-exec'],
+    kind: 'drops-privileges',
+    why: 'su-exec switches from root to another user, so the entrypoint must start as root',
+    instead: 'keep the entrypoint starting as root: it already runs the app unprivileged. To drop su-exec, give the data paths to the app user at build time and add USER in the image',
+    source: 'https://github.com/ncopa/su-exec',
+  },
+  {
+    names: ['setpriv', 'runuser', 'chroot', 'su'],
+    kind: 'drops-privileges',
+    why: 'the entrypoint changes user itself (setpriv, runuser, su, chroot --userspec), which only root can do',
+    instead: 'keep it starting as root, or remove the switch from the entrypoint and add USER in the image',
+    source: 'https://man7.org/linux/man-pages/man1/setpriv.1.html',
+  },
+  {
+    names: ['init', 's6-svscan', 's6-overlay-suexec'],
+    kind: 'init',
+    why: 's6-overlay (/init) runs as root to prepare the container and start each service as its own user (linuxserver.io images: abc from PUID/PGID)',
+    instead: 'set PUID/PGID to an unprivileged user; s6-overlay 3 can run as a non-root USER only when the image is built for it (S6_READ_ONLY_ROOT, no chown at start)',
+    source: 'https://github.com/just-containers/s6-overlay#running-as-a-non-root-user',
+  },
+  {
+    names: ['supervisord'],
+    kind: 'init',
+    why: 'supervisord starts its programs as the users named with `user=` in its configuration, which only works when it runs as root',
+    instead: 'remove `user=` from the program sections and add USER for supervisord itself, or run one process per container with its own USER',
+    source: 'http://supervisord.org/configuration.html#program-x-section-values',
+  },
+  {
+    names: ['cron', 'crond', 'anacron'],
+    kind: 'scheduler',
+    why: 'cron runs as root: it reads the system crontabs and switches to each job\'s user',
+    instead: 'use a scheduler that runs as an ordinary user, such as supercronic (https://github.com/aptible/supercronic), with the crontab of the app user, and add USER',
+    source: 'https://github.com/aptible/supercronic',
+  },
+];
+
+/** The root-only program a command line starts, by base name (`/usr/sbin/cron` -> cron). */
+export function rootProgramIn(words: string[]): RootProgram | null {
+  for (const word of words) {
+    const base = word.replace(/^.*\//, '');
+    const hit = ROOT_PROGRAMS.find((p) => p.names.includes(base) && (base !== 'init' || word === '/init'));
+    if (hit) return hit;
+  }
+  return null;
 }

@@ -387,9 +387,11 @@ function globalVariables(model: DockerfileModel): Variables {
 function variablesAt(model: DockerfileModel, stage: Stage | null, at?: DockerInstruction): Variables {
   const globals = globalVariables(model);
   if (!stage) return globals;
-  const env = new Map<string, string>();
-  const args: Variables = new Map();
   const chain = model.chain(stage);
+  // The base image's own ENV (APP_UID in .NET images, NB_USER in Jupyter's) is in effect from FROM on.
+  const base = chain[0]!.image;
+  const env = new Map<string, string>(Object.entries(base ? (describeImage(base).env ?? {}) : {}));
+  const args: Variables = new Map();
   for (const s of chain) {
     args.clear(); // ARGs do not cross FROM; ENV does.
     for (const inst of s.instructions) {
@@ -467,7 +469,8 @@ export function substitute(text: string, vars: Variables, escape = '\\'): Resolv
 /** True for root: `root`, `0`, `root:<any group>`, `0:<any group>`. */
 export function isRootUser(user: string): boolean {
   const name = user.trim().split(':')[0]!.trim();
-  return name === 'root' || /^0+$/.test(name) || name === '';
+  // ContainerAdministrator is the Windows images' administrator (their root).
+  return name === 'root' || /^0+$/.test(name) || name === '' || name.toLowerCase() === 'containeradministrator';
 }
 
 function userAt(model: DockerfileModel, start: Stage, at?: DockerInstruction): EffectiveUser {

@@ -6,7 +6,7 @@ import { splitWords } from '../core/words.js';
 import type { DaemonFlag } from './facts.js';
 
 /** Short flags of dockerd and their long names. */
-const SHORT_FLAGS: Record<string, string> = {
+export const SHORT_FLAGS: Record<string, string> = {
   H: 'host',
   D: 'debug',
   l: 'log-level',
@@ -19,7 +19,7 @@ const SHORT_FLAGS: Record<string, string> = {
 };
 
 /** Long aliases dockerd still accepts for another flag. */
-const LONG_ALIASES: Record<string, string> = {
+export const LONG_ALIASES: Record<string, string> = {
   graph: 'data-root',
 };
 
@@ -51,7 +51,7 @@ export const BOOLEAN_FLAGS = new Set([
 ]);
 
 /** Flags whose daemon.json key differs from the flag name (dockerd's "named options"). */
-const FLAG_TO_KEY: Record<string, string> = {
+export const FLAG_TO_KEY: Record<string, string> = {
   host: 'hosts',
   label: 'labels',
   'dns-opt': 'dns-opts',
@@ -73,7 +73,7 @@ const FLAG_TO_KEY: Record<string, string> = {
 const KEY_TO_FLAG: Record<string, string> = Object.fromEntries(Object.entries(FLAG_TO_KEY).map(([f, k]) => [k, f]));
 
 /** Flags that have no daemon.json counterpart. */
-const NO_KEY_FLAGS = new Set(['config-file', 'validate', 'version', 'help']);
+export const NO_KEY_FLAGS = new Set(['config-file', 'validate', 'version', 'help']);
 
 /** The daemon.json key a flag sets (`host` -> `hosts`), or null when it has none. */
 export function flagConfigKey(flag: string): string | null {

@@ -9,6 +9,7 @@ import { targetKey, type AppliedRecord, type Decision, type Profile } from '../c
 import { toEntry, type ResultEntry } from './results.js';
 import { STATUS_MARK, statusLabel } from './text.js';
 import type { Palette } from './color.js';
+import { counted } from '../core/suggest.js';
 
 export interface ReportEntry extends ResultEntry {
   targetLabel: string;
@@ -69,7 +70,7 @@ const STATUS_ORDER: Status[] = ['fail', 'warn', 'error', 'info', 'pass', 'not-ap
 function summaryLine(doc: ReportDocument): string {
   const total = doc.results.length;
   const parts = STATUS_ORDER.filter((s) => doc.summary[s]).map((s) => `${doc.summary[s]} ${s}`);
-  return `${total} checks: ${parts.join(', ') || 'none'}`;
+  return `${counted(total, 'check')}: ${parts.join(', ') || 'none'}`;
 }
 
 export function describeDecision(d: Decision | undefined): string {
@@ -113,7 +114,7 @@ export function renderReportText(doc: ReportDocument, p: Palette): string {
   lines.push('');
   lines.push(p.bold(summaryLine(doc)));
   const open = doc.applied.filter((r) => !r.undone);
-  if (open.length > 0) lines.push(`${open.length} applied change${open.length === 1 ? '' : 's'} in place; \`docker-harden undo --list${doc.undoArgs ? ` ${doc.undoArgs}` : ''}\` shows them, newest first.`);
+  if (open.length > 0) lines.push(`${counted(open.length, 'applied change')} in place; \`docker-harden undo --list${doc.undoArgs ? ` ${doc.undoArgs}` : ''}\` shows them, newest first.`);
   return lines.join('\n') + '\n';
 }
 

@@ -1,7 +1,7 @@
 /** The machine-readable result document of `check`, `fix --dry-run` and `report --format json`. */
 import type { StepRun } from '../core/runner.js';
 import { unifiedDiff } from '../core/change.js';
-import type { Finding, Status } from '../core/step.js';
+import type { Finding, Risk, Severity, Status } from '../core/step.js';
 
 export interface ResultEntry {
   step: string;
@@ -16,6 +16,7 @@ export interface ResultEntry {
     proposals: {
       id: string;
       title: string;
+      risk: Risk;
       changes: { path: string; diff: string }[];
       commands: { title: string; argv: string[]; run: boolean }[];
       daemon?: 'reload' | 'restart';
@@ -47,6 +48,7 @@ export function toEntry(run: StepRun): ResultEntry {
     const proposals = run.proposals.map((p) => ({
       id: p.id,
       title: p.title,
+      risk: p.risk,
       changes: p.changes.map((c) => ({ path: c.path, diff: unifiedDiff(c) })),
       commands: p.commands.map((c) => ({ title: c.title, argv: c.argv, run: c.run })),
       ...(p.daemon ? { daemon: p.daemon } : {}),
@@ -65,9 +67,15 @@ export function resultDocument(runs: StepRun[], version: string): ResultDocument
   return { tool: 'docker-harden', version, results: runs.map(toEntry) };
 }
 
-/** 0 all pass, 1 findings, 2 a check could not run. */
-export function exitCodeFor(runs: { result: { status: Status } }[]): number {
+const SEVERITY_RANK: Record<Severity, number> = { info: 0, low: 1, medium: 2, high: 3, critical: 4 };
+
+/**
+ * 0 all pass, 1 findings, 2 a check could not run. With a threshold (`--fail-on high`), 1 only
+ * when some finding is at or above it; without one, any step that fails or warns.
+ */
+export function exitCodeFor(runs: { result: { status: Status; findings: Finding[] } }[], failOn?: Exclude<Severity, 'info'>): number {
   if (runs.some((r) => r.result.status === 'error')) return 2;
+  if (failOn) return runs.some((r) => r.result.findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[failOn])) ? 1 : 0;
   if (runs.some((r) => r.result.status === 'fail' || r.result.status === 'warn')) return 1;
   return 0;
 }

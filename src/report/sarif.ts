@@ -1,6 +1,6 @@
 /**
- * SARIF 2.1.0 for code scanning (GitHub and others): one run, one rule per step, one result per
- * finding. File findings carry the file (relative to the working directory, under %SRCROOT%) and
+ * SARIF 2.1.0 for code scanning (GitHub and others): one run, one rule per finding code (the
+ * codes the run's steps declare, plus the shared codes it reported), one result per finding. File findings carry the file (relative to the working directory, under %SRCROOT%) and
  * the line; host findings name the host as a logical location. A check that could not run is a
  * tool execution notification, not a result.
  */
@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { StepRun } from '../core/runner.js';
-import type { Finding, Severity, Step } from '../core/step.js';
+import type { CodeInfo, Finding, Severity, Step } from '../core/step.js';
+import { SHARED_CODES } from '../core/codes.js';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 export const TOOL_URI = 'https://www.npmjs.com/package/docker-harden';
@@ -56,23 +57,42 @@ function isUri(text: string): boolean {
   }
 }
 
-function ruleFor(step: Step): Record<string, unknown> {
-  const m = step.meta;
-  const short = (m.summary || m.title).trim();
-  const full = (m.explain || m.summary || m.title).trim();
-  const references = m.references.filter((r) => isUri(r.url));
-  const helpText = [full, ...references.map((r) => `${r.title}: ${r.url}`)].join('\n\n');
-  const helpMarkdown = [full, ...(references.length ? [references.map((r) => `- [${r.title.replace(/[[\]]/g, '')}](${r.url})`).join('\n')] : [])].join('\n\n');
+function ruleFor(code: string, info: CodeInfo, step: Step | null): Record<string, unknown> {
+  const references = (step?.meta.references ?? []).filter((r) => isUri(r.url));
+  const about = step ? `Step ${step.meta.order}, ${step.meta.title}: ${step.meta.summary.trim()}` : 'Reported by docker-harden itself.';
+  const helpText = [info.help, about, ...references.map((r) => `${r.title}: ${r.url}`)].join('\n\n');
+  const helpMarkdown = [
+    info.help,
+    about,
+    ...(references.length ? [references.map((r) => `- [${r.title.replace(/[[\]]/g, '')}](${r.url})`).join('\n')] : []),
+  ].join('\n\n');
   return {
-    id: m.id,
-    name: m.id.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase()),
-    shortDescription: { text: short },
-    fullDescription: { text: full },
+    id: code,
+    name: code.replace(/[^A-Za-z0-9]+/g, ''),
+    shortDescription: { text: info.title },
+    fullDescription: { text: info.help },
     helpUri: references[0]?.url ?? FALLBACK_HELP,
     help: { text: helpText, markdown: helpMarkdown },
-    defaultConfiguration: { level: 'warning' },
-    properties: { tags: ['security', 'docker', m.scope], precision: 'high', order: m.order },
+    defaultConfiguration: { level: levelOf(info.severity) },
+    properties: {
+      tags: ['security', 'docker', ...(step ? [step.meta.id, step.meta.scope] : [])],
+      precision: 'high',
+      'security-severity': SECURITY_SEVERITY[info.severity],
+    },
   };
+}
+
+/** The rules of a run: each code the steps declare, in step order, then the shared codes reported. */
+function rulesFor(steps: readonly Step[], runs: StepRun[]): { code: string; info: CodeInfo; step: Step | null }[] {
+  const out = new Map<string, { code: string; info: CodeInfo; step: Step | null }>();
+  for (const step of steps) for (const [code, info] of Object.entries(step.meta.codes)) if (!out.has(code)) out.set(code, { code, info, step });
+  for (const run of runs) {
+    for (const f of run.result.findings) {
+      const shared = SHARED_CODES[f.code];
+      if (shared && !out.has(f.code)) out.set(f.code, { code: f.code, info: shared, step: null });
+    }
+  }
+  return [...out.values()];
 }
 
 /** A file's URI for SARIF: relative under %SRCROOT% when inside `cwd`, else an absolute file URI. */
@@ -103,8 +123,9 @@ function fingerprint(parts: (string | number | undefined)[]): string {
 }
 
 export function toSarif(runs: StepRun[], options: SarifOptions): SarifLog {
-  const rules = options.steps.map(ruleFor);
-  const ruleIndex = new Map(options.steps.map((s, i) => [s.meta.id as string, i]));
+  const ruleList = rulesFor(options.steps, runs);
+  const rules = ruleList.map((r) => ruleFor(r.code, r.info, r.step));
+  const ruleIndex = new Map(ruleList.map((r, i) => [r.code, i]));
   const results: Record<string, unknown>[] = [];
   const notifications: Record<string, unknown>[] = [];
   const worst = new Map<string, Severity>();
@@ -117,31 +138,31 @@ export function toSarif(runs: StepRun[], options: SarifOptions): SarifLog {
         notifications.push({
           level: 'error',
           message: { text: `${id} could not check ${run.target.label}: ${f.message}` },
-          associatedRule: { id, ...(ruleIndex.has(id) ? { index: ruleIndex.get(id) } : {}) },
+          associatedRule: { id: f.code, ...(ruleIndex.has(f.code) ? { index: ruleIndex.get(f.code) } : {}) },
         });
       }
       continue;
     }
     if (run.result.status === 'pass' || run.result.status === 'not-applicable') continue;
     for (const f of run.result.findings) {
-      const prev = worst.get(id);
-      if (!prev || rank.indexOf(f.severity) > rank.indexOf(prev)) worst.set(id, f.severity);
+      const prev = worst.get(f.code);
+      if (!prev || rank.indexOf(f.severity) > rank.indexOf(prev)) worst.set(f.code, f.severity);
       const locations = locationsFor(run, f, options.cwd);
       const physical = (locations[0] as { physicalLocation?: { artifactLocation: { uri: string } } }).physicalLocation;
       results.push({
-        ruleId: id,
-        ...(ruleIndex.has(id) ? { ruleIndex: ruleIndex.get(id) } : {}),
+        ruleId: f.code,
+        ...(ruleIndex.has(f.code) ? { ruleIndex: ruleIndex.get(f.code) } : {}),
         level: levelOf(f.severity),
         message: { text: f.evidence ? `${f.message}\nSeen: ${f.evidence}` : f.message },
         locations,
-        partialFingerprints: { 'dockerHarden/v1': fingerprint([id, physical?.artifactLocation.uri ?? run.target.label, f.message]) },
-        properties: { severity: f.severity, target: run.target.kind === 'host' ? 'host' : run.target.label },
+        partialFingerprints: { 'dockerHarden/v1': fingerprint([f.code, physical?.artifactLocation.uri ?? run.target.label, f.message]) },
+        properties: { severity: f.severity, step: id, target: run.target.kind === 'host' ? 'host' : run.target.label },
       });
     }
   }
   // GitHub ranks a rule by the worst of its findings.
-  for (const [id, severity] of worst) {
-    const rule = rules[ruleIndex.get(id)!];
+  for (const [code, severity] of worst) {
+    const rule = rules[ruleIndex.get(code)!];
     if (rule) (rule.properties as Record<string, unknown>)['security-severity'] = SECURITY_SEVERITY[severity];
   }
 

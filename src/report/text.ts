@@ -3,6 +3,7 @@ import type { StepRun } from '../core/runner.js';
 import type { Status } from '../core/step.js';
 import { unifiedDiff } from '../core/change.js';
 import { colorDiff, type Palette } from './color.js';
+import { counted } from '../core/suggest.js';
 
 export const STATUS_MARK: Record<Status, string> = {
   pass: '✔',
@@ -34,13 +35,13 @@ export function renderRun(run: StepRun, p: Palette, withDiffs: boolean): string 
   lines.push(`${statusLabel(run.result.status, p)}  ${p.bold(`${run.step.meta.order}. ${run.step.meta.title}`)} ${p.dim(`[${run.step.meta.id}] ${target}`)}`);
   for (const f of run.result.findings) {
     const where = f.file ? `${f.file}${f.line ? `:${f.line}` : ''}: ` : '';
-    lines.push(`    ${p.dim(`[${f.severity}]`)} ${where}${f.message}`);
+    lines.push(`    ${p.dim(`[${f.severity}]`)} ${p.bold(f.code)} ${where}${f.message}`);
     if (f.evidence) lines.push(`        ${p.dim(f.evidence)}`);
   }
   for (const note of run.result.notes ?? []) lines.push(`    ${p.dim(note)}`);
   if (withDiffs) {
     for (const proposal of run.proposals) {
-      lines.push(`    ${p.cyan('fix:')} ${proposal.title} ${p.dim(`(${run.step.meta.id}:${proposal.id})`)}`);
+      lines.push(`    ${p.cyan('fix:')} ${proposal.title} ${p.dim(`(${run.step.meta.id}:${proposal.id})`)} ${proposal.risk === 'safe' ? p.green(`[${proposal.risk}]`) : p.yellow(`[${proposal.risk}]`)}`);
       for (const w of proposal.warnings) lines.push(`      ${p.yellow('warning:')} ${w}`);
       for (const change of proposal.changes) lines.push(indent(colorDiff(unifiedDiff(change), p).trimEnd(), 6));
       for (const c of proposal.commands) lines.push(`      ${c.run ? '$' : '#'} ${c.argv.map(quoteArg).join(' ')}${c.asUser ? p.dim(`   (as ${c.asUser})`) : ''}`);
@@ -55,7 +56,7 @@ export function renderSummary(runs: StepRun[], p: Palette): string {
   const parts = (['pass', 'fail', 'warn', 'info', 'not-applicable', 'error'] as Status[])
     .filter((s) => counts.get(s))
     .map((s) => `${counts.get(s)} ${s}`);
-  return p.bold(`${runs.length} checks: ${parts.join(', ')}`);
+  return p.bold(`${counted(runs.length, 'check')}: ${parts.join(', ')}`);
 }
 
 function indent(text: string, n: number): string {

@@ -5,7 +5,7 @@
  * actions. Keys are interpreted here, so what a key does on each screen is unit-tested; in
  * particular only y/Y, or Enter on "Yes", confirms a change: a stray digit does nothing.
  */
-import type { CheckResult, Proposal, Reference, Status, StepId } from '../core/step.js';
+import { canApply, type CheckResult, type Proposal, type Reference, type Status, type StepId } from '../core/step.js';
 import type { Decision } from '../core/profile.js';
 import type { NewDecision } from '../core/walk.js';
 import { sandboxOutcome } from '../core/learn.js';
@@ -202,7 +202,7 @@ export function isPassing(status: Status | undefined): boolean {
 
 /** A proposal the engine can carry out (a file change or a command it runs), not only shown commands. */
 export function isApplicable(proposal: Proposal | undefined): proposal is Proposal {
-  return Boolean(proposal && (proposal.changes.length > 0 || proposal.commands.some((c) => c.run)));
+  return Boolean(proposal && canApply(proposal));
 }
 
 /** Done or skipped (from this run or an earlier one); a passing step too, unless every step is walked. */

@@ -24,6 +24,7 @@ export async function hostDaemon(ctx: Context): Promise<HostDaemon> {
     return {
       view: null,
       problem: {
+        code: 'DH-DAEMON-JSON-INVALID',
         message: `daemon.json cannot be read as dockerd reads it: ${err.message}${err.hint ? ` (${err.hint})` : ''}; docker-harden will not change it until it is fixed`,
         severity: 'high',
         ...(err.file ? { file: err.file } : {}),
@@ -55,7 +56,7 @@ export async function unreachable(ctx: Context): Promise<{ status: 'error'; find
     if (!(err instanceof HostUnavailableError)) throw err;
     return {
       status: 'error',
-      findings: [{ message: `the Docker daemon does not answer: ${err.message}`, severity: 'high', ...(err.hint ? { evidence: err.hint } : {}) }],
+      findings: [{ code: 'DH-DAEMON-UNREACHABLE', message: `the Docker daemon does not answer: ${err.message}`, severity: 'high', ...(err.hint ? { evidence: err.hint } : {}) }],
     };
   }
 }

@@ -6,7 +6,7 @@
  */
 import type { ContainerDetails } from '../../src/host/facts.js';
 import type { ComposeService, ComposeVolume, ServiceEdit } from '../../src/compose/model.js';
-import type { Severity } from '../../src/core/step.js';
+import type { CodeInfo, Severity } from '../../src/core/step.js';
 
 export type WeakeningKind =
   | 'privileged'
@@ -23,6 +23,8 @@ export type WeakeningKind =
   | 'writable-host-path';
 
 interface WeakeningInfo {
+  /** The finding code (CIS section 5 where it has one). */
+  code: string;
   severity: Severity;
   /** Plain words: what the setting does to the container's confinement. */
   what: string;
@@ -32,74 +34,100 @@ interface WeakeningInfo {
 
 export const WEAKENINGS: Record<WeakeningKind, WeakeningInfo> = {
   privileged: {
+    code: 'CIS-5.5',
     severity: 'critical',
     what: 'runs privileged: every capability, every host device, no seccomp or AppArmor confinement; root in it is root on the host',
     breaks: 'software that manages the host or its devices (Docker-in-Docker, hardware access, mounting file systems) stops working; give it the one --device or --cap-add it needs instead',
   },
   'seccomp-unconfined': {
+    code: 'CIS-5.22',
     severity: 'high',
     what: 'runs without a seccomp profile, so every system call reaches the host kernel (about 44 are blocked by default)',
     breaks: 'tools that need a system call the default profile blocks (some debuggers, nested sandboxes) fail with "operation not permitted"; give those a custom profile rather than none',
   },
   'apparmor-unconfined': {
+    code: 'CIS-5.2',
     severity: 'high',
     what: 'runs without the docker-default AppArmor profile (no protection of /proc and /sys writes, mounts)',
     breaks: 'the container is again held to docker-default: writes to parts of /proc and /sys and mount calls are refused',
   },
   'label-disable': {
+    code: 'CIS-5.3',
     severity: 'medium',
     what: 'runs with SELinux labelling disabled (label=disable): SELinux no longer separates it from the host and other containers',
     breaks: 'bind mounts without a :z or :Z label become unreadable under SELinux; relabel them with :z (shared) or :Z (private)',
   },
   'cap-all': {
+    code: 'DH-CAP-ALL',
     severity: 'critical',
     what: 'adds every Linux capability (--cap-add ALL), close to --privileged',
     breaks: 'anything that relied on a capability beyond Docker\'s default set; add back only the ones it needs by name',
   },
   'cap-sys-admin': {
+    code: 'DH-CAP-SYS-ADMIN',
     severity: 'high',
     what: 'adds CAP_SYS_ADMIN, the capability behind mounts, namespaces and most container escapes',
     breaks: 'mounting file systems (FUSE, NFS) inside the container, some namespace tools; prefer a volume mounted by Docker',
   },
   'pid-host': {
+    code: 'CIS-5.16',
     severity: 'high',
     what: "shares the host's process namespace (--pid host): it sees and can signal every process on the host",
     breaks: 'process monitors and debuggers that watch host processes see only the container\'s own',
   },
   'ipc-host': {
+    code: 'CIS-5.17',
     severity: 'medium',
     what: "shares the host's IPC namespace (--ipc host): host shared memory and semaphores are open to it",
     breaks: 'software that exchanges shared memory with host processes; use --ipc shareable between containers instead',
   },
   'uts-host': {
+    code: 'CIS-5.21',
     severity: 'low',
     what: "shares the host's UTS namespace (--uts host): it can change the host's hostname",
     breaks: 'the container gets its own hostname again',
   },
   'network-host': {
+    code: 'CIS-5.10',
     severity: 'medium',
     what: "uses the host's network stack (--network host): no network isolation, it can bind any host port and reach services on localhost",
     breaks: 'ports must be published with -p again, and the container no longer reaches services bound to the host\'s localhost',
   },
   'docker-socket': {
+    code: 'CIS-5.32',
     severity: 'critical',
     what: 'has the Docker socket mounted: whoever controls this container controls the Docker daemon, which is root on the host',
     breaks: 'tools that manage containers (Portainer, Traefik, CI runners) lose the Docker API; point them at a read-only socket proxy that allows only the calls they make',
   },
   'writable-host-path': {
+    code: 'CIS-5.6',
     severity: 'high',
     what: 'mounts a system directory of the host writable',
     breaks: 'the container can no longer change those host files; mount it read-only (:ro) when it only reads them',
   },
 };
 
-/** System directories whose writable mount hands the host over (the directory or anything under it). */
-export const SENSITIVE_HOST_PATHS = ['/', '/etc', '/proc', '/sys', '/boot', '/dev', '/usr', '/lib'];
+/** The weakening codes, declared by every step that reports weakenings (one shared table). */
+export const WEAKENING_CODES: Record<string, CodeInfo> = Object.fromEntries(
+  Object.values(WEAKENINGS).map((w) => [w.code, { title: `A container ${w.what.split(':')[0]}`, severity: w.severity, help: `A container that ${w.what}. Taking it away: ${w.breaks}.` }]),
+);
+
+/**
+ * System paths whose writable mount hands the host over. Only these are findings among bind
+ * mounts: an application's own folder under them (/etc/pihole, /etc/wireguard) is its data.
+ * `exact`: the directory itself; `tree`: it and anything under it (kernel interfaces, Docker's own
+ * state, the host's credentials and service definitions). CIS Docker Benchmark 5.5.
+ */
+export const SENSITIVE_HOST_PATHS = {
+  exact: ['/', '/etc', '/usr', '/boot', '/dev', '/lib', '/lib64', '/bin', '/sbin', '/var', '/root'],
+  tree: ['/proc', '/sys', '/var/lib/docker', '/etc/docker', '/etc/systemd', '/etc/sudoers', '/etc/sudoers.d', '/etc/shadow', '/etc/passwd', '/etc/cron.d', '/etc/crontab', '/root/.ssh', '/usr/bin', '/usr/sbin', '/usr/lib', '/boot/efi'],
+};
 
 export const DEFAULT_SOCKET_PATHS = ['/var/run/docker.sock', '/run/docker.sock'];
 
 export interface Weakening {
   kind: WeakeningKind;
+  code: string;
   severity: Severity;
   message: string;
   /** The `docker run` flag to leave out next time. */
@@ -153,11 +181,17 @@ function isUnder(p: string, dir: string): boolean {
   return p === dir || (dir === '/' ? false : p.startsWith(dir + '/'));
 }
 
+/** A path as written, with `${VAR:-default}` read as its default; null when a variable decides it. */
+function variableDefault(source: string): string | null {
+  const withDefaults = source.replace(/\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^}]*)\}/g, '$1');
+  return withDefaults.includes('$') ? null : withDefaults;
+}
+
 /** The sensitive directory a host path is (or lies under), or null. */
 export function sensitiveHostPath(source: string): string | null {
   const p = normalizePath(source);
-  if (p === '/') return '/';
-  for (const dir of SENSITIVE_HOST_PATHS) if (dir !== '/' && isUnder(p, dir)) return dir;
+  if (SENSITIVE_HOST_PATHS.exact.includes(p)) return p;
+  for (const dir of SENSITIVE_HOST_PATHS.tree) if (isUnder(p, dir)) return dir;
   return null;
 }
 
@@ -196,7 +230,7 @@ export function containerWeakenings(c: ContainerDetails, socketPaths: string[]):
   const name = containerName(c);
   const out: Weakening[] = [];
   const add = (kind: WeakeningKind, flag: string, evidence: string, detail?: string) =>
-    out.push({ kind, severity: WEAKENINGS[kind].severity, message: `container ${name} ${detail ?? WEAKENINGS[kind].what}`, flag, evidence });
+    out.push({ kind, code: WEAKENINGS[kind].code, severity: WEAKENINGS[kind].severity, message: `container ${name} ${detail ?? WEAKENINGS[kind].what}`, flag, evidence });
 
   if (hc.Privileged) add('privileged', '--privileged', 'HostConfig.Privileged: true');
   for (const opt of list(hc.SecurityOpt)) {
@@ -243,6 +277,7 @@ export function serviceWeakenings(s: ComposeService, socketPaths: string[] = DEF
   const add = (kind: WeakeningKind, key: string, evidence: string, edit: ServiceEdit, detail?: string, at?: number) =>
     out.push({
       kind,
+      code: WEAKENINGS[kind].code,
       severity: WEAKENINGS[kind].severity,
       message: `service ${s.name} ${detail ?? WEAKENINGS[kind].what}`,
       flag: key,
@@ -270,15 +305,19 @@ export function serviceWeakenings(s: ComposeService, socketPaths: string[] = DEF
   if (s.value.uts === 'host') add('uts-host', 'uts', 'uts: host', { op: 'delete', key: 'uts' });
   if (s.network_mode === 'host') add('network-host', 'network_mode', 'network_mode: host', { op: 'delete', key: 'network_mode' });
   for (const v of s.volumes) {
-    if (v.type !== 'bind' || !v.source || !v.source.startsWith('/')) continue;
+    if (v.type !== 'bind' || !v.source) continue;
+    // `${DOCKER_SOCKET_LOCATION}:/var/run/docker.sock`: the source is set elsewhere, the target says what it is.
+    const source = variableDefault(v.source);
+    const viaVariable = source === null && v.target !== undefined && socketPaths.includes(normalizePath(v.target));
+    if (!viaVariable && (source === null || !source.startsWith('/'))) continue;
     const edit: ServiceEdit = { op: 'remove', key: 'volumes', where: sameItem(v.raw) };
     const shown = composeVolumeFlag(v);
-    if (isDockerSocketPath(v.source, socketPaths)) {
+    if (viaVariable || isDockerSocketPath(source!, socketPaths)) {
       add('docker-socket', 'volumes', `volumes: ${shown}`, edit,
         `has the Docker socket mounted (${v.source}${v.readOnly ? ', read-only, which does not limit the API' : ''}): whoever controls this container controls the Docker daemon, which is root on the host`, v.line);
       continue;
     }
-    if (!v.readOnly && sensitiveHostPath(v.source)) {
+    if (!v.readOnly && sensitiveHostPath(source!)) {
       add('writable-host-path', 'volumes', `volumes: ${shown}`, edit, `mounts the host's ${v.source} writable at ${v.target ?? '?'}`, v.line);
     }
   }

@@ -10,17 +10,17 @@ import { contextFor, dockerfileTarget } from '../helpers/world.js';
 // A step with one finding per missing line ("a", "b"), each fixed by its own proposal.
 function lineStep(file: string) {
   return defineStep({
-    meta: { id: 'non-root-user', order: 4, title: 'lines', scope: 'dockerfile', targets: ['dockerfile'], summary: '', explain: '', references: [] },
+    meta: { id: 'non-root-user', order: 4, title: 'lines', scope: 'dockerfile', targets: ['dockerfile'], summary: '', explain: '', references: [], codes: { 'DH-LINE': { title: 'a line is missing', severity: 'medium', help: 'add it' } } },
     async check() {
       const text = readFileSync(file, 'utf8');
       const missing = ['a', 'b'].filter((l) => !text.split('\n').includes(l));
-      return { status: missing.length ? 'fail' : 'pass', findings: missing.map((l) => ({ message: `no ${l}`, severity: 'medium' as const })) };
+      return { status: missing.length ? 'fail' : 'pass', findings: missing.map((l) => ({ code: 'DH-LINE', message: `no ${l}`, severity: 'medium' as const })) };
     },
     async propose(_ctx, result) {
       const text = readFileSync(file, 'utf8');
       return result.findings.map((f): Proposal => {
         const line = f.message.slice(3);
-        return { id: line, title: `add ${line}`, changes: [{ path: file, before: text, after: text + line + '\n' }], commands: [], warnings: [] };
+        return { id: line, risk: 'safe', title: `add ${line}`, changes: [{ path: file, before: text, after: text + line + '\n' }], commands: [], warnings: [] };
       });
     },
   });

@@ -9,8 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diffLines } from 'diff';
-import { parse as parseYaml } from 'yaml';
-import type { Status, Step } from '../../src/core/step.js';
+import type { Risk, Status, Step } from '../../src/core/step.js';
+import { SHARED_CODES } from '../../src/core/codes.js';
 import { contextFor, dockerfileTarget, memoryProbe, type MemoryWorld } from '../helpers/world.js';
 
 export interface StepCase {
@@ -21,12 +21,18 @@ export interface StepCase {
     status: Status;
     /** Substrings: each must be in some finding's message. */
     findings?: string[];
+    /** Finding codes, in order. */
+    codes?: string[];
     /** Finding lines, in order. */
     lines?: number[];
     /** Substrings that no finding may contain. */
     absent?: string[];
     /** Substrings of the check's notes. */
     notes?: string[];
+    /** The risk of each proposal, by id (every proposal must be listed); advice carries no change. */
+    risks?: Record<string, Risk>;
+    /** Substrings of the advice proposals' descriptions. */
+    advice?: string[];
     /** null: no proposal with a change. */
     afterFix?: {
       /** Lines the fix removes and adds (line diff, endings included in the comparison). */
@@ -41,13 +47,6 @@ export interface StepCase {
 }
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-/** Peer cases from ../shared/peer-cases/trivy-checks-docker/<name>.yaml: good and bad Dockerfiles. */
-export function trivyCases(name: string): { good: string[]; bad: string[] } {
-  const file = path.resolve(repoRoot, '..', 'shared', 'peer-cases', 'trivy-checks-docker', `${name}.yaml`);
-  const doc = parseYaml(readFileSync(file, 'utf8')) as { dockerfile: { good: string[]; bad: string[] } };
-  return doc.dockerfile;
-}
 
 export function runStepTable(step: Step, cases: StepCase[]): void {
   let dir: string;
@@ -66,10 +65,18 @@ export function runStepTable(step: Step, cases: StepCase[]): void {
     for (const want of c.expect.findings ?? []) expect(messages.some((m) => m.includes(want)), `no finding with "${want}" in:\n${messages.join('\n')}`).toBe(true);
     for (const not of c.expect.absent ?? []) expect(messages.some((m) => m.includes(not)), `unexpected "${not}"`).toBe(false);
     if (c.expect.lines) expect(result.findings.map((f) => f.line)).toEqual(c.expect.lines);
+    if (c.expect.codes) expect(result.findings.map((f) => f.code)).toEqual(c.expect.codes);
+    for (const f of result.findings) expect(step.meta.codes[f.code] ?? SHARED_CODES[f.code], `undeclared code ${f.code}`).toBeDefined();
     for (const f of result.findings) expect(f.file).toBe(file);
     for (const want of c.expect.notes ?? []) expect((result.notes ?? []).some((n) => n.includes(want)), `no note with "${want}" in ${JSON.stringify(result.notes)}`).toBe(true);
 
-    const proposals = (await step.propose!(ctx, result)).filter((p) => p.changes.length > 0);
+    const all = await step.propose!(ctx, result);
+    if (c.expect.risks) expect(Object.fromEntries(all.map((p) => [p.id, p.risk]))).toEqual(c.expect.risks);
+    for (const p of all) if (p.risk === 'advice') expect(p.changes, `advice ${p.id} is never written`).toEqual([]);
+    for (const want of c.expect.advice ?? []) {
+      expect(all.some((p) => p.risk === 'advice' && (p.description ?? '').includes(want)), `no advice with "${want}" in ${JSON.stringify(all.map((p) => p.description))}`).toBe(true);
+    }
+    const proposals = all.filter((p) => p.changes.length > 0);
     if (c.expect.afterFix === undefined) return;
     if (c.expect.afterFix === null) {
       expect(proposals.map((p) => p.title)).toEqual([]);

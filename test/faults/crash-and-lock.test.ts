@@ -122,7 +122,7 @@ describe('two runs on one state directory at once', () => {
       const alone = path.join(work, 'alone', 'Dockerfile');
       await execa('mkdir', ['-p', path.dirname(alone)]);
       writeFileSync(alone, original);
-      const single = await runCli(['fix', '--file', alone, '--yes', '--only', 'non-root-user,slim-base-image', '--state-dir', path.join(work, 'alone-state')]);
+      const single = await runCli(['fix', '--file', alone, '--yes', '--include-review', '--only', 'non-root-user,slim-base-image', '--state-dir', path.join(work, 'alone-state')]);
       expect(single.exitCode, single.stdout + single.stderr).toBeLessThan(2);
       const expected = readFileSync(alone, 'utf8');
       expect(expected).not.toBe(original);
@@ -131,7 +131,7 @@ describe('two runs on one state directory at once', () => {
         const state = path.join(work, `r${round}-state`);
         await execa('mkdir', ['-p', path.dirname(dockerfile)]);
         writeFileSync(dockerfile, original);
-        const runs = await Promise.all([0, 1].map(() => runCli(['fix', '--file', dockerfile, '--yes', '--only', 'non-root-user,slim-base-image', '--state-dir', state])));
+        const runs = await Promise.all([0, 1].map(() => runCli(['fix', '--file', dockerfile, '--yes', '--include-review', '--only', 'non-root-user,slim-base-image', '--state-dir', state])));
         for (const r of runs) {
           if (r.exitCode === 2) expect(r.stderr).toMatch(/another docker-harden run \(pid \d+\) is using this state directory|changed since it was checked/);
           else expect(r.exitCode, r.stdout + r.stderr).toBeLessThan(2);
@@ -159,7 +159,7 @@ describe('two runs on one state directory at once', () => {
         holder.on('exit', () => reject(new Error('the lock holder exited early')));
       });
       const before = readFileSync(dockerfile);
-      const r = await runCli(['fix', '--file', dockerfile, '--yes', '--state-dir', stateDir]);
+      const r = await runCli(['fix', '--file', dockerfile, '--yes', '--include-review', '--state-dir', stateDir]);
       holder.kill('SIGTERM');
       await holder;
       expect(r.exitCode).toBe(2);

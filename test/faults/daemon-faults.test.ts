@@ -50,7 +50,7 @@ describe.skipIf(!hasDockerd)('dockerd faults', () => {
     const before = readFileSync(d.configPath);
     const pid = d.pid();
     const r = await runCli(
-      ['fix', '--host', '--yes', '--only', 'scan-host-config:icc', '--docker-host', d.host, '--daemon-config', d.configPath, '--restart-command', failing, '--state-dir', state],
+      ['fix', '--host', '--yes', '--include-review', '--only', 'scan-host-config:icc', '--docker-host', d.host, '--daemon-config', d.configPath, '--restart-command', failing, '--state-dir', state],
       { timeoutMs: 300_000 },
     );
     const out = `${r.stdout}\n${r.stderr}`;
@@ -116,7 +116,7 @@ describe.skipIf(!hasDockerd)('dockerd faults', () => {
     await stopDaemonProcess(d);
     try {
       const r = await runCli(
-        ['fix', '--host', '--yes', '--only', 'scan-host-config,protect-docker-socket', '--docker-host', d.host, '--daemon-config', d.configPath, '--restart-command', d.restartScript, '--state-dir', state],
+        ['fix', '--host', '--yes', '--include-review', '--only', 'scan-host-config,protect-docker-socket', '--docker-host', d.host, '--daemon-config', d.configPath, '--restart-command', d.restartScript, '--state-dir', state],
         { timeoutMs: 120_000 },
       );
       expect(r.exitCode, r.stdout + r.stderr).toBe(2);

@@ -27,7 +27,7 @@ async function run(argv: string[], options: { env?: Record<string, string>; tty?
   return { code, stdout, stderr };
 }
 
-const USER_COMMANDS = ['learn', 'check', 'fix', 'undo', 'report', 'steps', 'plugin'];
+const USER_COMMANDS = ['learn', 'check', 'fix', 'undo', 'report', 'export', 'steps', 'explain', 'plugin'];
 
 /** The example command lines of a help text. */
 function examples(text: string): string[] {
@@ -96,7 +96,7 @@ describe('--version', () => {
 
 describe('errors say what to do next (exit 2)', () => {
   it.each([
-    [['frobnicate'], /unknown command "frobnicate"[\s\S]*Commands: learn, check, fix, undo, steps, report, plugin/],
+    [['frobnicate'], /unknown command "frobnicate"[\s\S]*Commands: learn, check, fix, undo, steps, report, export, explain, plugin/],
     [['check', '--frob'], /unknown option --frob[\s\S]*docker-harden --help/],
     [['check', '--file'], /--file needs a value[\s\S]*For example: --file \.\/Dockerfile/],
     [['fix', '--sandbox'], /--sandbox needs a value[\s\S]*For example: --sandbox \.\/docker-harden-learn/],

@@ -272,7 +272,7 @@ describe('malformed daemon.json through the CLI: exit 2, line and column, nothin
     const result = doc.results.find((r: { step: string }) => r.step === 'scan-host-config');
     expect(result.status).toBe('error');
     expect(result.findings[0]).toMatchObject({ file, line, column });
-    const fix = await runCli(['fix', '--host', '--only', 'scan-host-config', '--yes', '--daemon-config', file, '--state-dir', stateDir, '--restart-command', '/bin/false', '--docker-host', `unix://${dir}/none.sock`]);
+    const fix = await runCli(['fix', '--host', '--only', 'scan-host-config', '--yes', '--include-review', '--daemon-config', file, '--state-dir', stateDir, '--restart-command', '/bin/false', '--docker-host', `unix://${dir}/none.sock`]);
     expect(fix.exitCode).toBe(2);
     expect(readFileSync(file, 'utf8')).toBe(text);
     expect(existsSync(path.join(stateDir, 'backups')) ? readdirSync(path.join(stateDir, 'backups')) : []).toEqual([]);

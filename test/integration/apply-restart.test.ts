@@ -54,7 +54,7 @@ describe.skipIf(!hasDockerd)('fix --host on a real dockerd: apply, restart, obse
   it('applies icc, no-new-privileges, live-restore, userland-proxy and log rotation, and they are live', async () => {
     const pidBefore = d.pid();
     const only = ['icc', 'no-new-privileges', 'live-restore', 'userland-proxy', 'log-opts'].map((id) => `scan-host-config:${id}`).join(',');
-    const r = await runCli(['fix', '--host', '--only', only, '--yes', ...cliArgs(d, state)], { timeoutMs: 400_000 });
+    const r = await runCli(['fix', '--host', '--only', only, '--yes', '--include-review', ...cliArgs(d, state)], { timeoutMs: 400_000 });
     expect(r.stdout).toContain(`wrote ${d.configPath}`);
     expect(r.stdout).toContain('restarting dockerd');
     expect(r.stdout).toContain('reloading dockerd');
@@ -140,7 +140,7 @@ describe.skipIf(!hasDockerd)('a change that stops dockerd from starting is rolle
       chmodSync(path.join(tlsDir, 'server-key.pem'), 0o400);
       const before = readFileSync(d.configPath);
       const state = path.join(tmp, 'state-rollback');
-      const r = await runCli(['fix', '--host', '--only', 'protect-docker-socket:tls', '--yes', ...cliArgs(d, state)], { timeoutMs: 200_000 });
+      const r = await runCli(['fix', '--host', '--only', 'protect-docker-socket:tls', '--yes', '--include-review', ...cliArgs(d, state)], { timeoutMs: 200_000 });
       expect(r.stdout).toContain(`wrote ${d.configPath}`);
       expect(r.stdout).toMatch(/dockerd did not come back after the change \(dockerd is not running: it exited after the restart/);
       expect(r.stdout).toContain(`The previous ${d.configPath} was restored byte for byte and dockerd answers again`);

@@ -9,6 +9,7 @@
  * time it starts with "default" (useradd and usermod; the tests run as root). They stay on the
  * machine afterwards, as they would on a server.
  */
+import { steps } from '../../steps/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -16,7 +17,7 @@ import path from 'node:path';
 import { buildBusyboxImage, hasDockerd, startDockerd, type TestDaemon } from '../helpers/dockerd.js';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
 import step from '../../steps/08-user-namespaces.js';
-import { createSession } from '../../src/core/session.js';
+import { createSession } from '../../src/app/session.js';
 import { applyProposal, runStep } from '../../src/core/runner.js';
 import type { Proposal } from '../../src/core/step.js';
 
@@ -58,7 +59,7 @@ describe.skipIf(!hasDockerd)('user-namespaces applied to a real dockerd', () => 
     const opened = JSON.parse((await runCli(['check', '--host', '--only', 'user-namespaces', '--json', ...common()], { timeoutMs: 120_000 })).stdout).results[0];
     expect(opened.fix.proposals[0].warnings.join('\n')).not.toContain('dockerd will refuse to start');
 
-    const fix = await runCli(['fix', '--host', '--only', 'user-namespaces', '--yes', ...common()], { timeoutMs: 180_000 });
+    const fix = await runCli(['fix', '--host', '--only', 'user-namespaces', '--yes', '--include-review', ...common()], { timeoutMs: 180_000 });
     expect(fix.exitCode, `${fix.stdout}\n${fix.stderr}\n${d.log().slice(-2000)}`).toBe(0);
     // The gates were shown before the change, with this daemon's numbers.
     expect(fix.stdout).toMatch(/warning: 1 image, 2 containers and 1 volume become invisible after the switch/);
@@ -93,6 +94,7 @@ describe.skipIf(!hasDockerd)('user-namespaces applied to a real dockerd', () => 
     expect(readFileSync('/etc/subuid', 'utf8')).not.toMatch(/^daemon:/m);
     const before = readFileSync(d.configPath);
     const session = createSession({
+      registry: steps,
       host: true,
       only: ['user-namespaces'],
       daemonConfig: d.configPath,

@@ -8,9 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { prepareLearnSandbox, sandboxOutcome, SANDBOX_MARKER, type LearnSandbox } from '../../src/core/learn.js';
 import { unifiedDiff } from '../../src/core/change.js';
-import { createSession, type Session } from '../../src/core/session.js';
+import { createSession, type Session } from '../../src/app/session.js';
 import { applyProposal, runStep, type StepRun } from '../../src/core/runner.js';
-import { STEP_IDS, type Proposal, type Step } from '../../src/core/step.js';
+import type { Proposal, Step } from '../../src/core/step.js';
+import { steps as registry, STEP_IDS } from '../../steps/index.js';
 import { UserError } from '../../src/core/errors.js';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
 
@@ -51,7 +52,7 @@ describe('learn sandbox, in process', () => {
 
   beforeAll(async () => {
     sandbox = await prepareLearnSandbox({ dir: path.join(work, 'sandbox'), env: {} });
-    session = createSession(sandbox.sessionOptions);
+    session = createSession({ ...sandbox.sessionOptions, registry });
   });
 
   it('copies the example files and the recorded host into the sandbox, with its state inside', async () => {
@@ -277,7 +278,7 @@ describe('learn sandbox through the command line, with no Docker daemon', () => 
     const doc = JSON.parse(check.stdout) as { results: { step: string; status: string }[] };
     expect(new Set(doc.results.map((r) => r.step))).toEqual(new Set(STEP_IDS));
 
-    const fix = await runCli(['fix', '--sandbox', sandboxDir, '--only', 'non-root-user,slim-base-image', '--yes'], { env, cwd, timeoutMs: 120_000 });
+    const fix = await runCli(['fix', '--sandbox', sandboxDir, '--only', 'non-root-user,slim-base-image', '--yes', '--include-review'], { env, cwd, timeoutMs: 120_000 });
     expect(fix.exitCode, fix.stderr).not.toBe(2);
     expect(await fs.readFile(path.join(sandboxDir, 'Dockerfile'), 'utf8')).toMatch(/^USER /m);
 
@@ -299,7 +300,7 @@ describe('learn sandbox through the command line, with no Docker daemon', () => 
 
   it('fix in the sandbox names the sandbox copies, labels the simulated restart, and never prints a bare "applied"', async () => {
     const dir = path.join(tmp, 'fix-words');
-    const fix = await runCli(['fix', '--sandbox', dir, '--only', 'content-trust,scan-host-config', '--yes'], { env, cwd, timeoutMs: 120_000 });
+    const fix = await runCli(['fix', '--sandbox', dir, '--only', 'content-trust,scan-host-config', '--yes', '--include-review'], { env, cwd, timeoutMs: 120_000 });
     expect(fix.exitCode, fix.stderr).not.toBe(2);
     expect(fix.stdout).toContain(`--- ${path.join(dir, 'host', 'etc', 'environment')}`);
     expect(fix.stdout).not.toMatch(/^\s*--- \/etc\//m);

@@ -9,10 +9,9 @@ import path from 'node:path';
 import ajvDraft04 from 'ajv-draft-04';
 import ajvFormats from 'ajv-formats';
 import { prepareLearnSandbox } from '../../src/core/learn.js';
-import { createSession } from '../../src/core/session.js';
+import { createSession } from '../../src/app/session.js';
 import { runStep, type StepRun } from '../../src/core/runner.js';
-import { STEP_IDS } from '../../src/core/step.js';
-import { steps } from '../../steps/index.js';
+import { steps, STEP_IDS } from '../../steps/index.js';
 import { toSarif, levelOf, artifactLocation } from '../../src/report/sarif.js';
 import { buildReport, renderReportMarkdown } from '../../src/report/markdown.js';
 import { emptyProfile } from '../../src/core/profile.js';
@@ -61,11 +60,12 @@ describe('SARIF of the learn sandbox (host, Dockerfile and compose findings)', (
   let runs: StepRun[];
   let sandboxDir: string;
   let sarif: SarifDoc;
+  let session: ReturnType<typeof createSession>;
 
   beforeAll(async () => {
     const sandbox = await prepareLearnSandbox({ dir: path.join(work, 'sandbox'), env: {} });
     sandboxDir = sandbox.dir;
-    const session = createSession(sandbox.sessionOptions);
+    session = createSession({ ...sandbox.sessionOptions, registry: steps });
     runs = [];
     for (const { step, ctx } of session.pairs()) runs.push(await runStep(step, ctx));
     sarif = toSarif(runs, { version: '1.2.3', cwd: sandboxDir, steps: session.steps }) as unknown as SarifDoc;
@@ -75,13 +75,20 @@ describe('SARIF of the learn sandbox (host, Dockerfile and compose findings)', (
     expect(problems(sarif)).toEqual([]);
   });
 
-  it('has one run whose driver describes every step as a rule', () => {
+  it('has one run whose driver describes every finding code as a rule, with its help', () => {
     expect(sarif.version).toBe('2.1.0');
     expect(sarif.runs).toHaveLength(1);
     const driver = sarif.runs[0]!.tool.driver;
     expect(driver).toMatchObject({ name: 'docker-harden', version: '1.2.3' });
     expect(new URL(driver.informationUri).protocol).toBe('https:');
-    expect(driver.rules.map((r) => r.id)).toEqual([...STEP_IDS]);
+    const declared = session.steps.flatMap((st) => Object.keys(st.meta.codes));
+    const ids = driver.rules.map((r) => r.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const code of new Set(declared)) expect(ids).toContain(code);
+    expect(ids).toContain('CIS-2.2');
+    expect(ids).toContain('DH-USER-ROOT');
+    const userRoot = driver.rules.find((r) => r.id === 'DH-USER-ROOT')!;
+    expect(userRoot.fullDescription.text).toBe(steps.find((st) => st.meta.id === 'non-root-user')!.meta.codes['DH-USER-ROOT']!.help);
     for (const rule of driver.rules) {
       expect(rule.shortDescription.text.length, rule.id).toBeGreaterThan(0);
       expect(rule.fullDescription.text.length, rule.id).toBeGreaterThan(0);
@@ -93,7 +100,7 @@ describe('SARIF of the learn sandbox (host, Dockerfile and compose findings)', (
     const results = sarif.runs[0]!.results;
     const dockerfile = results.filter((r) => r.locations[0]?.physicalLocation?.artifactLocation.uri === 'Dockerfile');
     expect(dockerfile.length).toBeGreaterThan(0);
-    const nonRoot = dockerfile.find((r) => r.ruleId === 'non-root-user')!;
+    const nonRoot = dockerfile.find((r) => r.ruleId === 'DH-USER-ROOT')!;
     expect(nonRoot.locations[0]!.physicalLocation).toMatchObject({ artifactLocation: { uri: 'Dockerfile', uriBaseId: '%SRCROOT%' }, region: { startLine: 3 } });
     const compose = results.find((r) => r.locations[0]?.physicalLocation?.artifactLocation.uri === 'compose.yaml' && /privileged/.test(r.message.text))!;
     expect(compose.locations[0]!.physicalLocation!.region!.startLine).toBe(7);
@@ -110,7 +117,10 @@ describe('SARIF of the learn sandbox (host, Dockerfile and compose findings)', (
     const expected = runs.filter((r) => r.result.status !== 'pass' && r.result.status !== 'not-applicable' && r.result.status !== 'error').reduce((n, r) => n + r.result.findings.length, 0);
     const results = sarif.runs[0]!.results;
     expect(results).toHaveLength(expected);
-    for (const r of results) expect(STEP_IDS[r.ruleIndex!]).toBe(r.ruleId);
+    const rules = sarif.runs[0]!.tool.driver.rules;
+    for (const r of results) expect(rules[r.ruleIndex!]!.id).toBe(r.ruleId);
+    const findingCodes = runs.filter((r) => r.result.status !== 'pass' && r.result.status !== 'not-applicable' && r.result.status !== 'error').flatMap((r) => r.result.findings.map((f) => f.code));
+    expect(results.map((r) => r.ruleId)).toEqual(findingCodes);
     expect(results.some((r) => r.level === 'error')).toBe(true);
     expect(levelOf('critical')).toBe('error');
     expect(levelOf('medium')).toBe('warning');
@@ -118,7 +128,7 @@ describe('SARIF of the learn sandbox (host, Dockerfile and compose findings)', (
   });
 
   it('a check that could not run is a tool notification, and the invocation is not successful', () => {
-    const broken: StepRun = { ...runs[0]!, result: { status: 'error', findings: [{ message: 'daemon.json:3:1: trailing comma', severity: 'high' }] }, proposals: [] };
+    const broken: StepRun = { ...runs[0]!, result: { status: 'error', findings: [{ code: 'DH-DAEMON-JSON-INVALID', message: 'daemon.json:3:1: trailing comma', severity: 'high' }] }, proposals: [] };
     const doc = toSarif([broken], { version: '1.0.0', cwd: sandboxDir, steps }) as unknown as { runs: { results: unknown[]; invocations: { executionSuccessful: boolean; toolExecutionNotifications: { message: { text: string } }[] }[] }[] };
     expect(problems(doc)).toEqual([]);
     expect(doc.runs[0]!.results).toEqual([]);
@@ -158,7 +168,7 @@ describe('docker-harden report on the command line', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout) as SarifDoc;
     expect(problems(doc)).toEqual([]);
-    const nonRoot = doc.runs[0]!.results.find((x) => x.ruleId === 'non-root-user')!;
+    const nonRoot = doc.runs[0]!.results.find((x) => x.ruleId === 'DH-USER-ROOT')!;
     expect(nonRoot.locations[0]!.physicalLocation).toMatchObject({ artifactLocation: { uri: 'Dockerfile', uriBaseId: '%SRCROOT%' }, region: { startLine: 1 } });
   });
 
@@ -171,7 +181,7 @@ describe('docker-harden report on the command line', () => {
   });
 
   it('shows decisions and applied changes after a fix, in text, md and json', async () => {
-    const fix = await runCli(['fix', '--file', 'Dockerfile', '--only', 'non-root-user', '--yes', '--state-dir', stateDir], { cwd: project, env });
+    const fix = await runCli(['fix', '--file', 'Dockerfile', '--only', 'non-root-user', '--yes', '--include-review', '--state-dir', stateDir], { cwd: project, env });
     expect(fix.exitCode, fix.stderr).not.toBe(2);
     const json = await runCli(['report', '--file', 'Dockerfile', '--json', '--state-dir', stateDir], { cwd: project, env });
     expect(json.exitCode, json.stderr).toBe(0);

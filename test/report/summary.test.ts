@@ -14,7 +14,7 @@ function walk(): { profile: Profile; runs: StepRun[] } {
     step,
     target: hostTarget,
     ctx,
-    result: { status: STATUSES[i]!, findings: STATUSES[i] === 'fail' ? [{ message: `finding of ${step.meta.id}`, severity: 'medium', file: '/etc/docker/daemon.json', line: 3 }] : [] },
+    result: { status: STATUSES[i]!, findings: STATUSES[i] === 'fail' ? [{ code: 'DH-TEST', message: `finding of ${step.meta.id}`, severity: 'medium', file: '/etc/docker/daemon.json', line: 3 }] : [] },
     proposals: [],
   }));
   const profile = emptyProfile();

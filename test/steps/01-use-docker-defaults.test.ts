@@ -11,7 +11,7 @@ import { UserError } from '../../src/core/errors.js';
 import { composeTarget, contextFor, hostTarget, unreachableHost } from '../helpers/world.js';
 import { recordedHost, ENGINE_29_INFO } from '../helpers/recorded-host.js';
 import { buildBusyboxImage, hasDockerd, startDockerd, type TestDaemon } from '../helpers/dockerd.js';
-import type { Status } from '../../src/core/step.js';
+import type { Risk, Status } from '../../src/core/step.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'dh-step1-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -31,6 +31,10 @@ interface ComposeCase {
     findings: string[];
     /** Proposal id -> the whole file after applying it. */
     afterFix?: Record<string, string>;
+    /** Proposal id -> its risk (every proposal listed). */
+    risks?: Record<string, Risk>;
+    /** Proposal id -> substrings of its description. */
+    describes?: Record<string, string[]>;
   };
 }
 
@@ -194,6 +198,71 @@ const composeCases: ComposeCase[] = [
     },
   },
   {
+    name: 'application data under system folders is not a finding (Pi-hole, WireGuard, app data)',
+    given: [
+      'services:',
+      '  pihole:',
+      '    image: pihole/pihole:2024.07.0',
+      '    volumes:',
+      '      - /etc/pihole:/etc/pihole',
+      '      - /etc/dnsmasq.d:/etc/dnsmasq.d',
+      '  wireguard:',
+      '    image: lscr.io/linuxserver/wireguard:latest',
+      '    volumes:',
+      '      - /etc/wireguard:/config',
+      '      - /opt/wg/data:/data',
+      '      - /usr/local/share/wg:/share',
+      '',
+    ].join('\n'),
+    expect: { status: 'pass', findings: [] },
+  },
+  {
+    name: 'system paths written to are findings: /var/lib/docker, /proc, /etc itself',
+    given: 'services:\n  agent:\n    image: x\n    volumes:\n      - /var/lib/docker/volumes:/vols\n      - /proc/sys:/host-sys\n      - /etc:/host-etc\n',
+    expect: {
+      status: 'fail',
+      findings: ["mounts the host's /var/lib/docker/volumes writable", "mounts the host's /proc/sys writable", "mounts the host's /etc writable"],
+      risks: { 'agent-writable-host-path': 'review', 'agent-writable-host-path-2': 'review', 'agent-writable-host-path-3': 'review' },
+    },
+  },
+  {
+    name: 'the Docker socket mounted through a variable is found',
+    given: 'services:\n  portainer:\n    image: portainer/portainer-ce:2.21.0\n    volumes:\n      - ${DOCKER_SOCKET_LOCATION}:/var/run/docker.sock\n      - data:/data\nvolumes:\n  data: {}\n',
+    expect: {
+      status: 'fail',
+      findings: ['service portainer has the Docker socket mounted (${DOCKER_SOCKET_LOCATION})'],
+      risks: { 'portainer-docker-socket': 'review' },
+      afterFix: { 'portainer-docker-socket': 'services:\n  portainer:\n    image: portainer/portainer-ce:2.21.0\n    volumes:\n      - data:/data\nvolumes:\n  data: {}\n' },
+    },
+  },
+  {
+    name: 'a variable with a default path is read as that path',
+    given: 'services:\n  agent:\n    image: x\n    volumes:\n      - ${ROOT_DIR:-/}:/host\n',
+    expect: { status: 'fail', findings: ["service agent mounts the host's ${ROOT_DIR:-/} writable at /host"] },
+  },
+  {
+    name: 'network_mode: host of a known image is review and publishes its ports',
+    given: 'services:\n  homeassistant:\n    image: ghcr.io/home-assistant/home-assistant:stable\n    network_mode: host\n    volumes:\n      - ./config:/config\n',
+    expect: {
+      status: 'fail',
+      findings: ["service homeassistant uses the host's network stack"],
+      risks: { 'homeassistant-network-host': 'review' },
+      describes: { 'homeassistant-network-host': ['publishes the ports', '8123:8123', 'mDNS'] },
+      afterFix: { 'homeassistant-network-host': 'services:\n  homeassistant:\n    image: ghcr.io/home-assistant/home-assistant:stable\n    volumes:\n      - ./config:/config\n    ports:\n      - 8123:8123\n' },
+    },
+  },
+  {
+    name: 'network_mode: host of an unknown image is review and says the ports are not known',
+    given: 'services:\n  app:\n    image: example/app:1\n    network_mode: host\n',
+    expect: {
+      status: 'fail',
+      findings: ["service app uses the host's network stack"],
+      risks: { 'app-network-host': 'review' },
+      describes: { 'app-network-host': ['does not know which ports example/app:1 serves'] },
+      afterFix: { 'app-network-host': 'services:\n  app:\n    image: example/app:1\n' },
+    },
+  },
+  {
     name: 'a compose file without services is not applicable',
     given: 'volumes:\n  data: {}\n',
     expect: { status: 'not-applicable', findings: [] },
@@ -218,6 +287,11 @@ describe('use-docker-defaults: compose files', () => {
       expect(p.warnings.join(' ')).toMatch(/May break/);
       expect(p.id).not.toContain(':');
     }
+    if (c.expect.risks) expect(Object.fromEntries(run.proposals.map((p) => [p.id, p.risk]))).toEqual(c.expect.risks);
+    for (const [id, parts] of Object.entries(c.expect.describes ?? {})) {
+      const text = run.proposals.find((p) => p.id === id)?.description ?? '';
+      for (const part of parts) expect(text, id).toContain(part);
+    }
     for (const [id, after] of Object.entries(c.expect.afterFix ?? {})) {
       const proposal = run.proposals.find((p) => p.id === id);
       expect(proposal, `proposal ${id} among ${run.proposals.map((p) => p.id).join(', ')}`).toBeDefined();
@@ -229,6 +303,20 @@ describe('use-docker-defaults: compose files', () => {
       const again = await runStep(step, contextFor(composeTarget(fixed)));
       expect(again.result.findings.length).toBe(c.expect.findings.length - 1);
     }
+  });
+
+  it('a file with many aliases (Sentry self-hosted: 142) is edited, not refused', async () => {
+    // yaml refuses more than 100 expansions of one anchor by default ("Excessive alias count").
+    const services = Array.from({ length: 142 }, (_, i) => `  svc${i}:\n    <<: *defaults\n    image: example/svc${i}:1\n`).join('');
+    const given = `x-defaults: &defaults\n  restart: unless-stopped\nservices:\n${services}  tool:\n    <<: *defaults\n    image: example/tool:1\n    privileged: true\n`;
+    const file = fsMk(path.join(tmp, `aliases-${fileNo++}`, 'compose.yaml'), given);
+    const run = await runStep(step, contextFor(composeTarget(file)));
+    expect(run.result.findings).toHaveLength(1);
+    expect(run.result.findings[0]!.message).toContain('service tool runs privileged');
+    const after = run.proposals[0]!.changes[0]!.after;
+    expect(after).toBe(given.replace('    privileged: true\n', ''));
+    writeFileSync(file, after);
+    expect((await runStep(step, contextFor(composeTarget(file)))).result.status).toBe('pass');
   });
 
   it('a malformed compose file is an error naming the line, with no proposal', async () => {

@@ -72,7 +72,7 @@ describe.skipIf(!hasDockerd)('protect-docker-socket on real daemons', () => {
   it('fix: a flag on a command line it cannot edit is reported, nothing is written, the endpoint stays', async () => {
     const before = readFileSync(byFlag.configPath, 'utf8');
     const r = await runCli(
-      ['fix', '--host', '--only', 'protect-docker-socket', '--yes', '--docker-host', byFlag.host, '--daemon-config', byFlag.configPath, '--restart-command', byFlag.restartScript, '--state-dir', path.join(tmp, 'state-flag')],
+      ['fix', '--host', '--only', 'protect-docker-socket', '--yes', '--include-review', '--docker-host', byFlag.host, '--daemon-config', byFlag.configPath, '--restart-command', byFlag.restartScript, '--state-dir', path.join(tmp, 'state-flag')],
       { timeoutMs: 120_000 },
     );
     expect(r.exitCode, r.stderr).toBe(1);
@@ -139,7 +139,7 @@ describe.skipIf(!hasDockerd)('protect-docker-socket on real daemons', () => {
       expect(remove.changes.map((c) => c.path)).toEqual([d.configPath]);
 
       const r = await runCli(
-        ['fix', '--host', '--only', 'protect-docker-socket', '--yes', '--docker-host', d.host, '--daemon-config', d.configPath, '--restart-command', d.restartScript, '--state-dir', path.join(tmp, 'state-file')],
+        ['fix', '--host', '--only', 'protect-docker-socket', '--yes', '--include-review', '--docker-host', d.host, '--daemon-config', d.configPath, '--restart-command', d.restartScript, '--state-dir', path.join(tmp, 'state-file')],
         { timeoutMs: 150_000 },
       );
       expect(r.stdout).toContain('applied; the check now passes');

@@ -10,12 +10,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import step, { CRON_FILE, TRIVY_ACTION, githubWorkflow, workflowFile } from '../../steps/05-dependency-scanning.js';
+import step, { CRON_FILE, SAVED_IMAGE, TRIVY_ACTION, githubWorkflow, imageScanCommand, workflowFile } from '../../steps/05-dependency-scanning.js';
 import { systemProbe } from '../../src/core/probe.js';
 import { applyProposal, runStep } from '../../src/core/runner.js';
 import { ProfileStore, emptyProfile } from '../../src/core/profile.js';
 import type { CheckResult, Proposal, Status } from '../../src/core/step.js';
-import { contextFor, dockerfileTarget, hostTarget, memoryProbe } from '../helpers/world.js';
+import { contextFor, dockerfileTarget, hostTarget, memoryProbe, unreachableHost } from '../helpers/world.js';
 import { buildBusyboxImage, hasDockerd, startDockerd, type TestDaemon } from '../helpers/dockerd.js';
 import { createHostFacts } from '../../src/host/client.js';
 
@@ -276,11 +276,28 @@ describe('dependency-scanning: the host', () => {
     }
   });
 
-  it('without a scanner, the container form is shown and never run', async () => {
+  it('without a scanner, the container form is shown and never run, and never mounts the Docker socket', async () => {
     const run = await runStep(step, contextFor(hostTarget, { probe: memoryProbe() }));
     const install = run.proposals[0]!;
+    expect(install.risk).toBe('safe');
     expect(install.commands.every((c) => !c.run)).toBe(true);
-    expect(install.commands[0]!.argv).toContain('/var/run/docker.sock:/var/run/docker.sock:ro');
+    const words = install.commands.flatMap((c) => c.argv);
+    expect(words.some((w) => w.includes('docker.sock'))).toBe(false);
+    expect(install.commands[0]!.argv).toEqual(['docker', 'image', 'save', '--output', SAVED_IMAGE, 'IMAGE']);
+    expect(install.commands[1]!.argv).toContain('--input');
+  });
+
+  it('the scanner commands honour --docker-host', async () => {
+    const endpoint = 'tcp://10.0.0.5:2376';
+    const host = { ...unreachableHost(), endpoint };
+    const install = (await runStep(step, contextFor(hostTarget, { probe: memoryProbe(), host }))).proposals[0]!;
+    expect(install.commands[0]!.argv.slice(0, 3)).toEqual(['docker', '--host', endpoint]);
+    const files = { '/etc/cron.d/': '' };
+    const scheduled = (await runStep(step, contextFor(hostTarget, { probe: memoryProbe({ files, which: { trivy: '/usr/bin/trivy', docker: '/usr/bin/docker' } }), host }))).proposals.find((p) => p.id === 'scheduled-scan')!;
+    expect(scheduled.changes[0]!.after).toContain(`/usr/bin/docker --host ${endpoint} ps`);
+    expect(scheduled.changes[0]!.after).toContain(`/usr/bin/trivy image --docker-host ${endpoint} `);
+    expect(imageScanCommand({ name: 'trivy', path: '/usr/bin/trivy' }, 'web:1', endpoint)!.argv).toEqual(['/usr/bin/trivy', 'image', '--docker-host', endpoint, '--format', 'json', '--quiet', '--scanners', 'vuln', 'web:1']);
+    expect(imageScanCommand({ name: 'trivy', path: '/usr/bin/trivy' }, 'web:1')!.argv).not.toContain('--docker-host');
   });
 });
 
@@ -306,7 +323,8 @@ describe.skipIf(!hasDockerd)('dependency-scanning: the running images of a real 
     expect(run.result.status).toBe('warn');
     expect(run.result.notes?.join('\n')).toContain('running images: shop/web:1.4');
     const scan = run.proposals.find((p) => p.id === 'scan-running-trivy')!;
-    expect(scan.commands.map((c) => c.argv)).toEqual([[trivy, 'image', '--format', 'json', '--quiet', '--scanners', 'vuln', 'shop/web:1.4']]);
+    // The test daemon is not the default socket: trivy is pointed at it, as --docker-host says.
+    expect(scan.commands.map((c) => c.argv)).toEqual([[trivy, 'image', '--docker-host', daemon.host, '--format', 'json', '--quiet', '--scanners', 'vuln', 'shop/web:1.4']]);
     const store = new ProfileStore(path.join(dir, 'state'));
     const outcome = await applyProposal(step, hostTarget, scan, { store, profile: emptyProfile() });
     expect(outcome.status).toBe('applied');

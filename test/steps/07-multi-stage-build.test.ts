@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import step, { verifyRewrite } from '../../steps/07-multi-stage-build.js';
 import { runStepTable, type StepCase } from '../dockerfile/step-table.js';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import nonRoot from '../../steps/04-non-root-user.js';
+import type { Step } from '../../src/core/step.js';
+import { contextFor, dockerfileTarget } from '../helpers/world.js';
 
 const cases: StepCase[] = [
   {
@@ -23,7 +29,7 @@ const cases: StepCase[] = [
     expect: {
       status: 'fail',
       findings: ['is built on golang:1.22, which carries the Go toolchain', 'compiles with `go build -o /out/server ...`'],
-      lines: [1, 4],
+      codes: ['DH-BUILD-TOOLS-SHIPPED', 'DH-BUILD-TOOLS-SHIPPED'], lines: [1, 4],
       afterFix: {
         equals:
           'FROM golang:1.22 AS build\nENV CGO_ENABLED=0\nWORKDIR /src\nCOPY . .\nRUN go build -o /out/server ./cmd/server\n\n' +
@@ -173,5 +179,42 @@ describe('verifyRewrite', () => {
   });
   it('accepts stage indexes', () => {
     expect(verifyRewrite('FROM golang:1.22\nRUN go build -o /x .\nFROM scratch\nCOPY --from=0 /x /x\n', 'Dockerfile')).toEqual([]);
+  });
+});
+
+// Applying every proposal of steps 4 and 7 gives the same file in either order: no user-creating
+// RUN left behind in the build stage, no USER 10001 over a distroless :nonroot.
+describe('order: non-root-user and multi-stage-build commute', () => {
+  const inputs = [
+    'FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build -o /out/server ./cmd/server\nEXPOSE 8080\nENTRYPOINT ["/out/server"]\n',
+    'FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN CGO_ENABLED=0 go build -o /out/app .\nCMD ["/out/app"]\n',
+    'FROM node:20\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\nRUN npm run build\nENV NODE_ENV=production\nEXPOSE 3000\nCMD ["node", "dist/server.js"]\n',
+  ];
+  async function applyAll(file: string, order: Step[]): Promise<string> {
+    for (let round = 0; round < 4; round++) {
+      for (const s of order) {
+        const ctx = contextFor(dockerfileTarget(file));
+        const result = await s.check(ctx);
+        for (const p of (await s.propose!(ctx, result)).filter((x) => x.changes.length > 0 && x.risk !== 'advice')) {
+          if (p.changes[0]!.before !== readFileSync(file, 'utf8')) continue;
+          writeFileSync(file, p.changes[0]!.after);
+        }
+      }
+    }
+    return readFileSync(file, 'utf8');
+  }
+  it.each(inputs)('%s', async (given) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dh-order-'));
+    const a = path.join(dir, 'a.Dockerfile');
+    const b = path.join(dir, 'b.Dockerfile');
+    writeFileSync(a, given);
+    writeFileSync(b, given);
+    const userFirst = await applyAll(a, [nonRoot, step]);
+    const splitFirst = await applyAll(b, [step, nonRoot]);
+    expect(userFirst).toBe(splitFirst);
+    expect(userFirst).not.toBe(given);
+    const build = userFirst.split(/\n(?=FROM )/)[0]!;
+    expect(build).not.toMatch(/useradd|adduser/);
+    if (/distroless.*:nonroot/.test(userFirst)) expect(userFirst).not.toMatch(/USER 10001/);
   });
 });

@@ -14,7 +14,7 @@ import {
 import type { CheckResult, Proposal, StepId } from '../../src/core/step.js';
 import type { Decision } from '../../src/core/profile.js';
 
-const FAIL: CheckResult = { status: 'fail', findings: [{ message: 'runs as root', severity: 'high', file: 'Dockerfile', line: 1 }] };
+const FAIL: CheckResult = { status: 'fail', findings: [{ code: 'DH-USER-ROOT', message: 'runs as root', severity: 'high', file: 'Dockerfile', line: 1 }] };
 const PASS: CheckResult = { status: 'pass', findings: [] };
 
 const fileFix: Proposal = {

@@ -4,8 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { render } from 'ink-testing-library';
 import { parseArgs } from '../../src/args.js';
-import type { Io } from '../../src/batch.js';
-import { planRun, undoCommandFor, isInCi, startInteractive } from '../../src/ui/start.js';
+import type { AppIo } from '../../src/app/batch.js';
+import { steps } from '../../steps/index.js';
+import { planRun, undoCommandFor, isInCi, startInteractive } from '../../src/app/wizard.js';
 import { Offer, offerAnswer } from '../../src/ui/offer.js';
 import { Walk, recordDecision, decisionFor, isSettledDecision } from '../../src/core/walk.js';
 import { emptyProfile, ProfileStore } from '../../src/core/profile.js';
@@ -14,9 +15,9 @@ import { contextFor, dockerfileTarget } from '../helpers/world.js';
 import { addUserStep } from './test-steps.js';
 import { sleep } from './support.js';
 
-function io(env: Record<string, string | undefined> = {}): Io {
+function io(env: Record<string, string | undefined> = {}): AppIo {
   const sink = { write: () => true } as unknown as NodeJS.WritableStream;
-  return { stdout: sink, stderr: sink, stdinIsTTY: true, env, version: 'test' };
+  return { stdout: sink, stderr: sink, stdinIsTTY: true, env, version: 'test', registry: steps };
 }
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'dh-start-'));

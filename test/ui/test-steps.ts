@@ -27,18 +27,19 @@ export const addUserStep: Step = defineStep({
     summary: 'The container should not run as root.',
     explain: 'A process running as root in a container is root on the host if it escapes.\n\nSecond paragraph: add a USER with a fixed uid; files it writes must be owned by it.',
     references: [{ title: 'Dockerfile USER', url: 'https://docs.docker.com/reference/dockerfile/#user' }],
+    codes: { 'DH-USER-ROOT': { title: 'The image runs as root', severity: 'high', help: 'Add a USER line.' } },
   },
   async check(ctx) {
     const lines = text(ctx.target).split('\n');
     if (lines.some((l) => /^USER\s+/i.test(l))) return { status: 'pass', findings: [] };
     return {
       status: 'fail',
-      findings: [{ message: 'the final stage runs as root (no USER)', severity: 'high', file: 'Dockerfile', line: 1, evidence: lines[0] }],
+      findings: [{ code: 'DH-USER-ROOT', message: 'the final stage runs as root (no USER)', severity: 'high', file: 'Dockerfile', line: 1, evidence: lines[0] }],
     };
   },
   async propose(ctx) {
     const before = text(ctx.target);
-    return [{ id: 'add-user', title: 'Add USER 10001 at the end', changes: [{ path: pathOf(ctx.target), before, after: `${before}USER 10001\n` }], commands: [], warnings: ['files the app writes must belong to uid 10001'] }];
+    return [{ id: 'add-user', risk: 'review', title: 'Add USER 10001 at the end', changes: [{ path: pathOf(ctx.target), before, after: `${before}USER 10001\n` }], commands: [], warnings: ['files the app writes must belong to uid 10001'] }];
   },
 });
 
@@ -53,18 +54,19 @@ export const slimStep: Step = defineStep({
     summary: 'Fewer packages, fewer vulnerabilities.',
     explain: 'A slim image carries less software that can be attacked.',
     references: [],
+    codes: { 'DH-BASE-LARGE': { title: 'A smaller base image does the same job', severity: 'medium', help: 'Use a slim variant.' } },
   },
   async check(ctx) {
     const t = text(ctx.target);
     if (/^FROM \S+-slim/m.test(t)) return { status: 'pass', findings: [] };
-    return { status: 'fail', findings: [{ message: 'the base image is not a slim variant', severity: 'medium', file: 'Dockerfile', line: 1, evidence: t.split('\n')[0] }] };
+    return { status: 'fail', findings: [{ code: 'DH-BASE-LARGE', message: 'the base image is not a slim variant', severity: 'medium', file: 'Dockerfile', line: 1, evidence: t.split('\n')[0] }] };
   },
   async propose(ctx) {
     const before = text(ctx.target);
     const swap = (tag: string) => before.replace(/^FROM (\S+?)(:\S+)?$/m, (_m, image: string) => `FROM ${image}:${tag}`);
     return [
-      { id: 'bookworm-slim', title: 'Use debian:12-slim', changes: [{ path: pathOf(ctx.target), before, after: swap('12-slim') }], commands: [], warnings: [], group: 'base' },
-      { id: 'bookworm-slim-pinned', title: 'Use debian:bookworm-slim', changes: [{ path: pathOf(ctx.target), before, after: swap('bookworm-slim') }], commands: [], warnings: [], group: 'base' },
+      { id: 'bookworm-slim', risk: 'review', title: 'Use debian:12-slim', changes: [{ path: pathOf(ctx.target), before, after: swap('12-slim') }], commands: [], warnings: [], group: 'base' },
+      { id: 'bookworm-slim-pinned', risk: 'review', title: 'Use debian:bookworm-slim', changes: [{ path: pathOf(ctx.target), before, after: swap('bookworm-slim') }], commands: [], warnings: [], group: 'base' },
     ];
   },
 });
@@ -80,12 +82,13 @@ export const manualStep: Step = defineStep({
     summary: 'Scan images for known vulnerabilities.',
     explain: 'Scanners compare installed packages against advisories.',
     references: [],
+    codes: { 'DH-SCAN-NONE': { title: 'Nothing scans the images', severity: 'low', help: 'Install a scanner.' } },
   },
   async check() {
-    return { status: 'warn', findings: [{ message: 'no scanner found', severity: 'low' }] };
+    return { status: 'warn', findings: [{ code: 'DH-SCAN-NONE', message: 'no scanner found', severity: 'low' }] };
   },
   async propose() {
-    return [{ id: 'install-trivy', title: 'Install a scanner', changes: [], commands: [{ title: 'install trivy', argv: ['apt-get', 'install', 'trivy'], run: false }], warnings: [] }];
+    return [{ id: 'install-trivy', risk: 'review', title: 'Install a scanner', changes: [], commands: [{ title: 'install trivy', argv: ['apt-get', 'install', 'trivy'], run: false }], warnings: [] }];
   },
 });
 
@@ -100,6 +103,7 @@ export const passingStep: Step = defineStep({
     summary: 'Keep build tools out of the final image.',
     explain: 'A multi-stage build leaves compilers behind.',
     references: [],
+    codes: {},
   },
   async check() {
     return { status: 'pass', findings: [], notes: ['one stage, nothing built'] };

@@ -50,7 +50,7 @@ describe('undo of Dockerfile fixes', () => {
     await fs.chmod(dockerfile, 0o640);
   });
 
-  const fix = (only: string) => runCli(['fix', '--file', dockerfile, '--only', only, '--yes', '--state-dir', state], { env });
+  const fix = (only: string) => runCli(['fix', '--file', dockerfile, '--only', only, '--yes', '--include-review', '--state-dir', state], { env });
   const undo = (...args: string[]) => runCli(['undo', '--state-dir', state, ...args], { env });
 
   it('restores the file byte for byte, with its mode, after an applied change', async () => {
@@ -145,7 +145,7 @@ describe('undo of a daemon.json change, against the learn sandbox recorded daemo
 
   it('restores daemon.json byte for byte and restarts the daemon with it', async () => {
     const original = await fs.readFile(daemonJson, 'utf8');
-    const applied = await run('fix', '--only', 'scan-host-config:live-restore', '--yes');
+    const applied = await run('fix', '--only', 'scan-host-config:live-restore', '--yes', '--include-review');
     expect(applied.exitCode, applied.stderr).not.toBe(2);
     expect((await liveConfig())['live-restore']).toBe(true);
     const r = await run('undo', '--yes');
@@ -157,7 +157,7 @@ describe('undo of a daemon.json change, against the learn sandbox recorded daemo
 
   it('when the old daemon.json no longer starts, puts the newer one back and says so', async () => {
     const original = await fs.readFile(daemonJson, 'utf8');
-    const applied = await run('fix', '--only', 'scan-host-config:insecure-registries', '--yes');
+    const applied = await run('fix', '--only', 'scan-host-config:insecure-registries', '--yes', '--include-review');
     expect(applied.exitCode, applied.stderr).not.toBe(2);
     const fixed = await fs.readFile(daemonJson, 'utf8');
     expect(fixed).not.toMatch(/insecure-registries/);

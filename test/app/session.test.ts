@@ -1,8 +1,9 @@
+import { steps } from '../../steps/index.js';
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createSession } from '../../src/core/session.js';
+import { createSession } from '../../src/app/session.js';
 import { memoryProbe, unreachableHost } from '../helpers/world.js';
 
 describe('session pairs: which step runs on which target', () => {
@@ -11,7 +12,7 @@ describe('session pairs: which step runs on which target', () => {
   const compose = path.join(dir, 'compose.yaml');
   writeFileSync(dockerfile, 'FROM scratch\n');
   writeFileSync(compose, 'services: {}\n');
-  const session = createSession({ files: [dockerfile], composeFiles: [compose], stateDir: path.join(dir, 'state'), hostFacts: unreachableHost(), probe: memoryProbe(), env: {} });
+  const session = createSession({ registry: steps, files: [dockerfile], composeFiles: [compose], stateDir: path.join(dir, 'state'), hostFacts: unreachableHost(), probe: memoryProbe(), env: {} });
   const pairs = session.pairs().map((p) => `${p.step.meta.id}@${p.target.kind}`);
 
   it('runs in seed order, each step on the targets it knows', () => {

@@ -6,14 +6,14 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Args } from '../args.js';
-import { paletteFor, sessionFor, type Io } from '../batch.js';
-import { createSession, type Session } from '../core/session.js';
+import { paletteFor, sessionFor, type AppIo, type Io } from './batch.js';
+import { createSession, type Session } from './session.js';
 import { runStep, type StepRun } from '../core/runner.js';
 import { UserError } from '../core/errors.js';
 import type { Profile } from '../core/profile.js';
-import { buildReport, renderReportMarkdown, renderReportText } from './markdown.js';
-import { toSarif } from './sarif.js';
-import { quoteArg } from './text.js';
+import { buildReport, renderReportMarkdown, renderReportText } from '../report/markdown.js';
+import { toSarif } from '../report/sarif.js';
+import { quoteArg } from '../report/text.js';
 
 export const REPORT_FORMATS = ['text', 'md', 'json', 'sarif'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -37,8 +37,9 @@ function profileTargets(profile: Profile): { host: boolean; files: string[]; com
   return out;
 }
 
-export async function reportCommand(args: Args, io: Io): Promise<number> {
+export async function reportCommand(args: Args, io: AppIo): Promise<number> {
   const format = formatOf(args);
+  if (args.merge) return mergeCommand(args, format, io);
   let session: Session = await sessionFor(args, io);
   const profile = await session.store.load();
   if (session.targets.length === 0) {
@@ -49,8 +50,8 @@ export async function reportCommand(args: Args, io: Io): Promise<number> {
         `Name a target (--file ./Dockerfile, --compose ./compose.yaml, --host), or check or fix one first. Profile: ${session.store.file}`,
       );
     }
-    const { sessionOptions } = await import('../batch.js');
-    session = createSession({ ...sessionOptions(args, io.env), ...known });
+    const { sessionOptions } = await import('./batch.js');
+    session = createSession({ ...sessionOptions(args, io), ...known });
   }
   const runs: StepRun[] = [];
   for (const { step, ctx } of session.pairs()) runs.push(await runStep(step, ctx));
@@ -69,5 +70,16 @@ export async function reportCommand(args: Args, io: Io): Promise<number> {
   if (format === 'json') io.stdout.write(JSON.stringify(doc, null, 2) + '\n');
   else if (format === 'md') io.stdout.write(renderReportMarkdown(doc));
   else io.stdout.write(renderReportText(doc, paletteFor(args, io)));
+  return 0;
+}
+
+/** `report --merge A.json B.json ...`: one table host x step from many hosts' `check --host --json`. */
+async function mergeCommand(args: Args, format: ReportFormat, io: Io): Promise<number> {
+  if (format === 'sarif') throw new UserError('report --merge writes text, md or json', 'SARIF describes one run; use --format md or json for many hosts.');
+  const { readHostResults, mergeResults, renderMergedMarkdown, renderMergedText } = await import('../report/merge.js');
+  const report = mergeResults(await readHostResults(args.positional));
+  if (format === 'json') io.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  else if (format === 'md') io.stdout.write(renderMergedMarkdown(report));
+  else io.stdout.write(renderMergedText(report, paletteFor(args, io)));
   return 0;
 }

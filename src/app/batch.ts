@@ -1,19 +1,19 @@
 /** The non-interactive commands: check, fix, undo, steps. They never ask a question without a terminal. */
 import { createInterface, type Interface } from 'node:readline/promises';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createSession, type Session, type SessionOptions } from './core/session.js';
-import { runStep, applyProposal, undoApplied, type StepRun } from './core/runner.js';
-import { InterruptedError, UserError } from './core/errors.js';
-import type { Args } from './args.js';
-import { steps as allSteps } from '../steps/index.js';
-import { resultDocument, exitCodeFor } from './report/results.js';
-import { toSarif } from './report/sarif.js';
-import { renderRun, renderSummary, quoteArg } from './report/text.js';
-import { colorEnabled, palette, type Palette } from './report/color.js';
-import type { Proposal } from './core/step.js';
-import type { AppliedRecord } from './core/profile.js';
-import { editServices, type ServiceEdit } from './compose/model.js';
+import { createSession, type Session, type SessionOptions } from './session.js';
+import { runStep, applyProposal, undoApplied, type ApplyOptions, type StepRun } from '../core/runner.js';
+import { InterruptedError, UserError, formatError } from '../core/errors.js';
+import type { Args } from '../args.js';
+import { resultDocument, exitCodeFor } from '../report/results.js';
+import { toSarif } from '../report/sarif.js';
+import { renderRun, renderSummary, quoteArg } from '../report/text.js';
+import { colorEnabled, palette, type Palette } from '../report/color.js';
+import { canApply, RISK_TEXT, type Proposal, type Step } from '../core/step.js';
+import type { AppliedRecord } from '../core/profile.js';
+import { editServices, type ServiceEdit } from '../compose/model.js';
 
 export interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -23,8 +23,14 @@ export interface Io {
   version: string;
 }
 
-export function sessionOptions(args: Args, env: Io['env']): SessionOptions {
+/** What a command is handed: the terminal and environment, and the step registry it runs. */
+export interface AppIo extends Io {
+  registry: readonly Step[];
+}
+
+export function sessionOptions(args: Args, io: AppIo): SessionOptions {
   return {
+    registry: io.registry,
     host: args.host,
     files: args.files,
     composeFiles: args.composeFiles,
@@ -34,7 +40,7 @@ export function sessionOptions(args: Args, env: Io['env']): SessionOptions {
     daemonConfig: args.daemonConfig,
     restartCommand: args.restartCommand,
     dockerHost: args.dockerHost,
-    env,
+    env: io.env,
   };
 }
 
@@ -42,19 +48,19 @@ export function sessionOptions(args: Args, env: Io['env']): SessionOptions {
  * The session for a command: the named targets, or with --sandbox DIR the learn sandbox (made
  * when DIR is new or empty) with its recorded host, example files and its own state directory.
  */
-export async function sessionFor(args: Args, io: Io): Promise<Session> {
+export async function sessionFor(args: Args, io: AppIo): Promise<Session> {
   // A learn sandbox's state directory named with --state-dir: its changes were made against the
   // recorded host, so they are undone against it too, never against this machine's dockerd.
   if (!args.sandbox && args.stateDir && path.basename(path.resolve(args.stateDir)) === '.docker-harden' && existsSync(path.join(path.resolve(args.stateDir), '..', '.docker-harden-learn'))) {
     args = { ...args, sandbox: path.dirname(path.resolve(args.stateDir)) };
   }
-  if (!args.sandbox) return createSession(sessionOptions(args, io.env));
+  if (!args.sandbox) return createSession(sessionOptions(args, io));
   if (args.host || args.files.length > 0 || args.composeFiles.length > 0 || args.daemonConfig || args.dockerHost || args.restartCommand) {
     throw new UserError('--sandbox brings its own targets: the example daemon.json, Dockerfile and compose file, and a recorded host', 'Leave out --host, --file, --compose, --daemon-config, --docker-host and --restart-command when you use --sandbox.');
   }
-  const { prepareLearnSandbox } = await import('./core/learn.js');
+  const { prepareLearnSandbox } = await import('../core/learn.js');
   const sandbox = await prepareLearnSandbox({ dir: args.sandbox, env: io.env, log: (line) => io.stdout.write(`  ${line}\n`) });
-  return createSession({ ...sandbox.sessionOptions, only: args.only, ...(args.stateDir ? { stateDir: args.stateDir } : {}) });
+  return createSession({ ...sandbox.sessionOptions, registry: io.registry, only: args.only, ...(args.stateDir ? { stateDir: args.stateDir } : {}) });
 }
 
 function requireTargets(session: Session): void {
@@ -91,7 +97,7 @@ async function runAll(session: Session, io?: Io): Promise<StepRun[]> {
   return runs;
 }
 
-export async function checkCommand(args: Args, io: Io): Promise<number> {
+export async function checkCommand(args: Args, io: AppIo): Promise<number> {
   const session = await sessionFor(args, io);
   requireTargets(session);
   await loadDockerfiles(session, args);
@@ -99,17 +105,17 @@ export async function checkCommand(args: Args, io: Io): Promise<number> {
   return printRuns(runs, args, io, false);
 }
 
-function printRuns(runs: StepRun[], args: Args, io: Io, withDiffs: boolean): number {
+function printRuns(runs: StepRun[], args: Args, io: AppIo, withDiffs: boolean): number {
   if (args.format === 'json') {
     io.stdout.write(JSON.stringify(resultDocument(runs, io.version), null, 2) + '\n');
   } else if (args.format === 'sarif') {
-    io.stdout.write(JSON.stringify(toSarif(runs, { version: io.version, cwd: process.cwd(), steps: allSteps }), null, 2) + '\n');
+    io.stdout.write(JSON.stringify(toSarif(runs, { version: io.version, cwd: process.cwd(), steps: io.registry }), null, 2) + '\n');
   } else {
     const p = paletteFor(args, io);
     for (const run of runs) io.stdout.write(renderRun(run, p, withDiffs) + '\n');
     io.stdout.write(renderSummary(runs, p) + '\n');
   }
-  return exitCodeFor(runs);
+  return exitCodeFor(runs, args.failOn);
 }
 
 export function paletteFor(args: Args, io: Io): Palette {
@@ -117,11 +123,17 @@ export function paletteFor(args: Args, io: Io): Palette {
 }
 
 /** Proposals of a run that --only allows (`step` or `step:proposal`). */
-function wantedProposals(run: StepRun, only: string[]): Proposal[] {
+/**
+ * The proposals fix may apply for a run. Named with --only STEP:PROPOSAL: those, whatever their risk,
+ * except advice. Otherwise `safe` ones, and `review` ones too when asked (--include-review, or a
+ * person confirming each one). Advice is never applied.
+ */
+function wantedProposals(run: StepRun, only: string[], withReview: boolean): Proposal[] {
   const named = only.filter((o) => o.startsWith(`${run.step.meta.id}:`)).map((o) => o.split(':')[1]);
-  const chosen = named.length > 0 ? run.proposals.filter((p) => named.includes(p.id)) : run.proposals;
+  const chosen = named.length > 0 ? run.proposals.filter((p) => named.includes(p.id)) : run.proposals.filter((p) => p.risk === 'safe' || (withReview && p.risk === 'review'));
   const seenGroups = new Set<string>();
   return chosen.filter((p) => {
+    if (p.risk === 'advice') return false;
     if (!p.group) return true;
     if (seenGroups.has(p.group)) return false;
     seenGroups.add(p.group);
@@ -129,7 +141,7 @@ function wantedProposals(run: StepRun, only: string[]): Proposal[] {
   });
 }
 
-export async function fixCommand(args: Args, io: Io): Promise<number> {
+export async function fixCommand(args: Args, io: AppIo): Promise<number> {
   const session = await sessionFor(args, io);
   requireTargets(session);
   await loadDockerfiles(session, args);
@@ -143,45 +155,57 @@ export async function fixCommand(args: Args, io: Io): Promise<number> {
   if (interactive && !(io.stdinIsTTY && io.stdout.isTTY)) {
     throw new UserError('fix needs a yes before it changes anything, and there is no terminal to ask on', 'Pass --yes to apply, or --dry-run to see the diffs.');
   }
+  const verify = args.verify ? await dockerfileVerifier(args, io, (line) => out(p.dim(`  ${line}`))) : undefined;
   await session.store.lock();
   try {
     const profile = await session.store.load();
     const ask = interactive ? createInterface({ input: process.stdin, output: process.stdout }) : undefined;
-    let exit = 0;
+    const pairs = session.pairs();
+    let errors = 0;
+    let badInput = false;
+    let remaining = false;
     try {
-      for (const { step, ctx } of session.pairs()) {
+      for (const { step, ctx } of pairs) {
         let run = await runStep(step, ctx);
         const attempted = new Set<string>();
         const apply = async (next: Proposal) => {
-          const outcome = await applyProposal(step, ctx.target, next, {
-            store: session.store,
-            profile,
-            daemon: session.daemon,
-            beforeWrite: session.beforeWrite,
-            recheck: () => runStep(step, ctx),
-            log: (line) => out(p.dim(`  ${line}`)),
-          });
-          // In a learn sandbox nothing real changed: say what was written there and what was only simulated.
-          const message = args.sandbox ? (await import('./core/learn.js')).sandboxOutcome(outcome.message, next) : outcome.message;
-          out(`  ${outcome.status === 'applied' ? p.green(message) : p.yellow(message)}`);
-          if (outcome.status === 'rolled-back' || outcome.status === 'failed') exit = Math.max(exit, 1);
+          // One proposal that cannot be applied (a file changed since, a folder that is a link) is
+          // reported, and the run goes on with the next.
+          try {
+            const outcome = await applyProposal(step, ctx.target, next, {
+              store: session.store,
+              profile,
+              daemon: session.daemon,
+              beforeWrite: session.beforeWrite,
+              recheck: () => runStep(step, ctx),
+              ...(verify && ctx.target.kind === 'dockerfile' ? { verify } : {}),
+              log: (line) => out(p.dim(`  ${line}`)),
+            });
+            // In a learn sandbox nothing real changed: say what was written there and what was only simulated.
+            const message = args.sandbox ? (await import('../core/learn.js')).sandboxOutcome(outcome.message, next) : outcome.message;
+            out(`  ${outcome.status === 'applied' ? p.green(message) : p.yellow(message)}`);
+            if (outcome.status === 'rolled-back' || outcome.status === 'failed') remaining = true;
+          } catch (err) {
+            out(`  ${p.yellow(`not applied: ${formatError(err)}`)}`);
+            remaining = true;
+          }
           run = await runStep(step, ctx);
         };
         // Without questions, a step's compose edits go into the file together: one parse, one
         // write, one check, where one at a time re-checks the whole file after every service.
-        const together = interactive ? null : composeBatch(wantedProposals(run, args.only), step.meta.title);
+        const together = interactive ? null : composeBatch(wantedProposals(run, args.only, args.includeReview).filter(canApply), step.meta.title);
         if (together) {
           for (const member of together.members) attempted.add(member.id);
           out(renderRun({ ...run, proposals: [together.proposal] }, p, true));
           await apply(together.proposal);
         }
         for (;;) {
-          const next = wantedProposals(run, args.only).find((pr) => !attempted.has(pr.id) && (pr.changes.length > 0 || pr.commands.some((c) => c.run)));
+          const next = wantedProposals(run, args.only, interactive || args.includeReview).find((pr) => !attempted.has(pr.id) && canApply(pr));
           if (!next) break;
           attempted.add(next.id);
           out(renderRun({ ...run, proposals: [next] }, p, true));
           if (ask) {
-            const answer = (await askLine(ask, `Apply "${next.title}"? [y/N] `)).trim().toLowerCase();
+            const answer = (await askLine(ask, `Apply "${next.title}"${next.risk && next.risk !== 'safe' ? ` (${next.risk})` : ''}? [y/N] `)).trim().toLowerCase();
             if (answer !== 'y' && answer !== 'yes') {
               out(p.dim('  skipped'));
               continue;
@@ -189,9 +213,21 @@ export async function fixCommand(args: Args, io: Io): Promise<number> {
           }
           await apply(next);
         }
-        // What the tool does not apply itself: commands to run by hand, advice to follow. Choices
+        // Held back by their risk: say so, and how to apply them.
+        const wanted = new Set(wantedProposals(run, args.only, interactive || args.includeReview).map((pr) => pr.id));
+        const named = args.only.some((o) => o.startsWith(`${step.meta.id}:`));
+        for (const held of run.proposals.filter((pr) => canApply(pr) && pr.risk === 'review' && !wanted.has(pr.id) && !named)) {
+          out(`${p.bold(step.meta.title)}: not applied, ${p.yellow(`risk ${RISK_TEXT.review}`)}: ${held.title}`);
+          out(`  apply it with --only ${step.meta.id}:${held.id}, or every review fix with --include-review`);
+        }
+        for (const advice of run.proposals.filter((pr) => pr.risk === 'advice')) {
+          out(`${p.bold(step.meta.title)}: ${p.yellow(`risk ${RISK_TEXT.advice}`)}: ${advice.title}`);
+          if (advice.description) out(`  ${advice.description}`);
+          for (const w of advice.warnings) out(`  ${p.yellow('warning:')} ${w}`);
+        }
+        // What the tool does not apply itself: commands to run by hand. Choices
         // (the platforms step) are the wizard's to ask.
-        for (const shown of run.proposals.filter((pr) => pr.changes.length === 0 && !pr.commands.some((c) => c.run) && !pr.choice)) {
+        for (const shown of run.proposals.filter((pr) => pr.risk !== 'advice' && pr.changes.length === 0 && !pr.commands.some((c) => c.run) && !pr.choice)) {
           if (shown.commands.length === 0 && !shown.description) continue;
           out(`${p.bold(step.meta.title)}: ${shown.title}${shown.commands.length ? '; run these yourself:' : ''}`);
           if (shown.commands.length === 0) out(`  ${shown.description}`);
@@ -200,17 +236,41 @@ export async function fixCommand(args: Args, io: Io): Promise<number> {
         if (run.result.status === 'error') {
           // The check could not run (an invalid daemon.json, no daemon): say why, or fix is silent.
           out(renderRun(run, p, false));
-          exit = 2;
-        }
-        else if (run.result.status === 'fail' || run.result.status === 'warn') exit = Math.max(exit, 1);
+          errors++;
+          if (run.result.findings.some((f) => f.file)) badInput = true;
+        } else if (run.result.status === 'fail' || run.result.status === 'warn') remaining = true;
       }
     } finally {
       ask?.close();
     }
-    return exit;
+    // 2 for bad input or when no check could run at all; 1 while findings remain; 0 when done.
+    if (badInput || (pairs.length > 0 && errors === pairs.length)) return 2;
+    return remaining || errors > 0 ? 1 : 0;
   } finally {
     await session.store.unlock();
   }
+}
+
+/**
+ * `fix --verify`: the daemon must answer before anything changes; then each written Dockerfile is
+ * built and run before and after (src/core/verify.ts), and a reason to refuse goes to the engine.
+ */
+async function dockerfileVerifier(args: Args, io: Io, log: (line: string) => void): Promise<ApplyOptions['verify']> {
+  const { daemonUnreachable, verifyDockerfileChange } = await import('../core/verify.js');
+  const { resolveEndpoint } = await import('../host/client.js');
+  const { host } = resolveEndpoint({ dockerHost: args.dockerHost, env: io.env });
+  const why = await daemonUnreachable(host);
+  if (why) throw new UserError(`--verify needs a Docker daemon, and ${host} does not answer: ${why}`, 'Start dockerd, or name one with --docker-host; nothing was changed.');
+  return async (_proposal, written) => {
+    for (const w of written) {
+      if (!w.backup) continue;
+      const [before, after] = await Promise.all([readFile(w.backup, 'utf8'), readFile(w.path, 'utf8')]);
+      const outcome = await verifyDockerfileChange({ host, before, after, contextDir: path.dirname(w.path), log });
+      log(`verify: ${outcome.reason.split('\n')[0]}`);
+      if (!outcome.ok) return outcome.reason;
+    }
+    return null;
+  };
 }
 
 /**
@@ -246,23 +306,24 @@ function composeBatch(proposals: Proposal[], stepTitle: string): { proposal: Pro
       changes: [{ path: first.path, before: first.before, after: after.after, edits: after.splices }],
       commands: [],
       warnings: [...new Set(members.flatMap((pr) => pr.warnings))],
+      risk: members.some((pr) => pr.risk === 'review') ? 'review' : 'safe',
     },
   };
 }
 
-export function stepsCommand(args: Args, io: Io): number {
+export function stepsCommand(args: Args, io: AppIo): number {
   if (args.format === 'json') {
-    io.stdout.write(JSON.stringify(allSteps.map((s) => ({ order: s.meta.order, id: s.meta.id, scope: s.meta.scope, title: s.meta.title, summary: s.meta.summary })), null, 2) + '\n');
+    io.stdout.write(JSON.stringify(io.registry.map((s) => ({ order: s.meta.order, id: s.meta.id, scope: s.meta.scope, title: s.meta.title, summary: s.meta.summary })), null, 2) + '\n');
     return 0;
   }
   const p = paletteFor(args, io);
-  for (const s of allSteps) {
+  for (const s of io.registry) {
     io.stdout.write(`${String(s.meta.order).padStart(2)}. ${s.meta.id.padEnd(31)} ${p.dim(s.meta.scope.padEnd(10))} ${s.meta.title}\n`);
   }
   return 0;
 }
 
-export async function undoCommand(args: Args, io: Io): Promise<number> {
+export async function undoCommand(args: Args, io: AppIo): Promise<number> {
   const session = await sessionFor(args, io);
   const p = paletteFor(args, io);
   const out = (line: string) => io.stdout.write(line + '\n');

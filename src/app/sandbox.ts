@@ -1,8 +1,8 @@
 /** `docker-harden learn --sandbox DIR` without a terminal: make (or resume) the sandbox and say how to walk it. */
-import type { Args } from './args.js';
+import type { Args } from '../args.js';
 import type { Io } from './batch.js';
-import { prepareLearnSandbox } from './core/learn.js';
-import { quoteArg } from './report/text.js';
+import { prepareLearnSandbox } from '../core/learn.js';
+import { quoteArg } from '../report/text.js';
 
 export async function learnSandboxCommand(args: Args, io: Io): Promise<number> {
   const sandbox = await prepareLearnSandbox({ dir: args.sandbox, env: io.env });
@@ -15,7 +15,7 @@ export async function learnSandboxCommand(args: Args, io: Io): Promise<number> {
   out();
   out('Walk it:');
   out(`  docker-harden learn --sandbox ${dir}                                   in a terminal, step by step`);
-  out(`  docker-harden check --sandbox ${dir}                                   all thirteen steps, as a report`);
+  out(`  docker-harden check --sandbox ${dir}                                   every step, as a report  `);
   out(`  docker-harden fix --sandbox ${dir} --only non-root-user --dry-run      the diff of one fix`);
   out(`  docker-harden fix --sandbox ${dir} --only non-root-user --yes          apply it (backed up, undoable)`);
   out(`  docker-harden undo --sandbox ${dir} --list                             what was applied, newest first`);

@@ -7,8 +7,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Args } from '../args.js';
-import { sessionOptions, type Io } from '../batch.js';
-import { createSession, type SessionOptions } from '../core/session.js';
+import { sessionOptions, type AppIo, type Io } from './batch.js';
+import { createSession, type SessionOptions } from './session.js';
 import { walkFromSession, type Walk } from '../core/walk.js';
 import { prepareLearnSandbox } from '../core/learn.js';
 import { colorEnabled } from '../report/color.js';
@@ -32,9 +32,9 @@ export interface LearnOffer {
   question: string;
 }
 
-async function learnPlan(args: Args, io: Io, relay: (line: string) => void): Promise<RunPlan> {
+async function learnPlan(args: Args, io: AppIo, relay: (line: string) => void): Promise<RunPlan> {
   const sandbox = await prepareLearnSandbox({ dir: args.sandbox, env: io.env, log: relay });
-  const options: SessionOptions = { ...sandbox.sessionOptions, ...(args.only.length > 0 ? { only: args.only } : {}) };
+  const options: SessionOptions = { ...sandbox.sessionOptions, registry: io.registry, ...(args.only.length > 0 ? { only: args.only } : {}) };
   return { kind: 'walk', options, profile: 'learn', learn: true, sandbox: sandbox.dir };
 }
 
@@ -49,13 +49,13 @@ function hasTargets(args: Args): boolean {
  */
 export async function planRun(
   args: Args,
-  io: Io,
+  io: AppIo,
   options: { cwd?: string; isRoot?: boolean; relay?: (line: string) => void } = {},
 ): Promise<RunPlan | LearnOffer> {
   const cwd = options.cwd ?? process.cwd();
   const isRoot = options.isRoot ?? process.getuid?.() === 0;
   if (args.command === 'learn') return learnPlan(args, io, options.relay ?? (() => undefined));
-  const base = sessionOptions(args, io.env);
+  const base = sessionOptions(args, io);
   if (hasTargets(args)) {
     // Host and files together, with no --profile: every step that fits one of the targets.
     const fileTargets = args.files.length > 0 || args.composeFiles.length > 0;
@@ -104,7 +104,7 @@ function keysRawBeforeRender(): void {
 }
 
 async function askOffer(question: string, color: boolean, io: Io): Promise<{ yes: boolean; interrupted: boolean }> {
-  const [{ render }, React, { Offer }] = await Promise.all([import('ink'), import('react'), import('./offer.js')]);
+  const [{ render }, React, { Offer }] = await Promise.all([import('ink'), import('react'), import('../ui/offer.js')]);
   const answer = { yes: false, interrupted: false };
   keysRawBeforeRender();
   const instance = render(React.createElement(Offer, { question, color, onAnswer: (yes: boolean, interrupted: boolean) => Object.assign(answer, { yes, interrupted }) }), {
@@ -116,7 +116,7 @@ async function askOffer(question: string, color: boolean, io: Io): Promise<{ yes
   return answer;
 }
 
-export async function startInteractive(args: Args, io: Io): Promise<number> {
+export async function startInteractive(args: Args, io: AppIo): Promise<number> {
   if (isInCi(io.env)) {
     throw new UserError(
       `the ${args.command === 'learn' ? 'learn walkthrough' : 'wizard'} asks questions, and CI is set, so it does not`,
@@ -149,7 +149,7 @@ export async function startInteractive(args: Args, io: Io): Promise<number> {
       io.stdout.write('No step applies to these targets with this profile. Run `docker-harden steps` to see which step checks what.\n');
       return 0;
     }
-    const [{ render }, React, { App }] = await Promise.all([import('ink'), import('react'), import('./app.js')]);
+    const [{ render }, React, { App }] = await Promise.all([import('ink'), import('react'), import('../ui/app.js')]);
     keysRawBeforeRender();
     let code = 0;
     const instance = render(

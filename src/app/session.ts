@@ -4,20 +4,22 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { Context, Step, Target, TargetKind } from './step.js';
-import { createContext } from './context.js';
-import { systemProbe, type Probe } from './probe.js';
-import { ProfileStore, defaultStateDir } from './profile.js';
-import { UserError } from './errors.js';
-import { packageRoot } from './paths.js';
-import { steps as allSteps } from '../../steps/index.js';
+import type { Context, Step, Target, TargetKind } from '../core/step.js';
+import { createContext } from '../core/context.js';
+import { systemProbe, type Probe } from '../core/probe.js';
+import { ProfileStore, defaultStateDir } from '../core/profile.js';
+import { UserError } from '../core/errors.js';
+import { didYouMean } from '../core/suggest.js';
+import { packageRoot } from '../core/paths.js';
 import { createHostFacts } from '../host/client.js';
 import { createDaemonControl, daemonBeforeWrite } from '../host/service.js';
 import type { HostFacts } from '../host/facts.js';
-import type { DaemonControl } from './runner.js';
-import type { Proposal } from './step.js';
+import type { DaemonControl } from '../core/runner.js';
+import type { Proposal } from '../core/step.js';
 
 export interface SessionOptions {
+  /** The steps there are (steps/index.ts in the CLI; a test may hand in its own). */
+  registry: readonly Step[];
   host?: boolean;
   files?: string[];
   composeFiles?: string[];
@@ -42,7 +44,8 @@ export interface ProfileDefinition {
   name: string;
   description: string;
   targets: TargetKind[];
-  steps: string[];
+  /** Step ids, or "all": every step of the registry. */
+  steps: string[] | 'all';
 }
 
 export const PROFILE_NAMES = ['server', 'dockerfile', 'learn'] as const;
@@ -67,17 +70,17 @@ export interface Session {
 }
 
 /** Resolve --only: step ids (or `id:proposal`), each checked against the known steps. */
-export function selectSteps(only: string[] | undefined, profile: ProfileDefinition | undefined): Step[] {
-  let chosen = [...allSteps];
-  if (profile) chosen = chosen.filter((s) => profile.steps.includes(s.meta.id));
+export function selectSteps(registry: readonly Step[], only: string[] | undefined, profile: ProfileDefinition | undefined): Step[] {
+  let chosen = [...registry];
+  if (profile && profile.steps !== 'all') chosen = chosen.filter((s) => profile.steps.includes(s.meta.id));
   if (only && only.length > 0) {
     const wanted = only.map((o) => o.split(':')[0]!);
     for (const id of wanted) {
-      if (!allSteps.some((s) => s.meta.id === id)) {
-        throw new UserError(`unknown step "${id}" in --only`, 'Run `docker-harden steps` to list the step ids.');
+      if (!registry.some((s) => s.meta.id === id)) {
+        throw new UserError(`unknown step "${id}" in --only`, `${didYouMean(id, registry.map((s) => s.meta.id))}Run \`docker-harden steps\` to list the step ids.`);
       }
     }
-    chosen = allSteps.filter((s) => wanted.includes(s.meta.id));
+    chosen = registry.filter((s) => wanted.includes(s.meta.id));
   }
   return chosen;
 }
@@ -99,7 +102,7 @@ export function createSession(options: SessionOptions): Session {
   const env = options.env ?? process.env;
   const probe = options.probe ?? systemProbe(env);
   const profileDef = options.profile ? loadProfileDefinition(options.profile) : undefined;
-  const steps = selectSteps(options.only, profileDef);
+  const steps = selectSteps(options.registry, options.only, profileDef);
   const targets: Target[] = [];
   if (options.host) targets.push({ kind: 'host', label: options.learn ? 'the recorded learn host' : 'this Docker host' });
   for (const file of options.files ?? []) {

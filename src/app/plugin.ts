@@ -8,11 +8,11 @@
 import { promises as fs, constants as fsc } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Args } from './args.js';
+import type { Args } from '../args.js';
 import type { Io } from './batch.js';
-import { UserError } from './core/errors.js';
-import { describeFsError } from './core/change.js';
-import { packageRoot } from './core/paths.js';
+import { UserError } from '../core/errors.js';
+import { describeFsError } from '../core/change.js';
+import { packageRoot } from '../core/paths.js';
 
 export const PLUGIN_NAME = 'docker-harden';
 
@@ -23,7 +23,7 @@ export function pluginMetadata(version: string): Record<string, string> {
     Vendor: 'docker-harden',
     Version: version,
     ShortDescription: 'Harden a Docker host and Dockerfiles, one explained step at a time',
-    URL: 'https://www.npmjs.com/package/docker-harden',
+    URL: 'https://github.com/docker-harden/docker-harden',
   };
 }
 

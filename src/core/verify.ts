@@ -1,0 +1,225 @@
+/**
+ * Proof by build and run (`fix --verify`): build the image from the Dockerfile before and after a
+ * change with the reachable daemon, run both with their own entrypoint and command (network none,
+ * bounded wait, HEALTHCHECK when present) and compare what a user would notice: the container still
+ * starts and stays up (or exits the same way), turns healthy if the original did, runs as the uid
+ * the new USER names, and listens on the same ports. The engine restores the file when this fails.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { parseDockerfile } from '../dockerfile/model.js';
+
+export interface ContainerObservation {
+  running: boolean;
+  exitCode: number | null;
+  /** healthy / unhealthy / starting, or null without a HEALTHCHECK. */
+  health: string | null;
+  uid: number | null;
+  /** TCP ports in LISTEN state in the container's network namespace. */
+  ports: number[];
+  /** The last lines the container wrote, made printable. */
+  logs: string[];
+}
+
+export interface VerifyOutcome {
+  ok: boolean;
+  /** Why the change is refused, or what could not be compared. */
+  reason: string;
+  before?: ContainerObservation;
+  after?: ContainerObservation;
+}
+
+export interface VerifyOptions {
+  /** The daemon endpoint, e.g. unix:///var/run/docker.sock. */
+  host: string;
+  before: string;
+  after: string;
+  /** Build context: the Dockerfile's directory. */
+  contextDir: string;
+  /** How long a container without a HEALTHCHECK must stay up to count as up (default 3 s). */
+  settleMs?: number;
+  /** Bound for a HEALTHCHECK to settle and for each docker call (default 120 s). */
+  timeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+const LOG_LINES = 15;
+
+/** Strip terminal control sequences and bound the length: container output reaches a terminal. */
+export function printable(text: string, max = 300): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = text.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?');
+  return clean.length > max ? `${clean.slice(0, max)}...` : clean;
+}
+
+async function docker(host: string, args: string[], options: { input?: string; timeoutMs: number }): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const { execa } = await import('execa');
+  const r = await execa('docker', ['-H', host, ...args], {
+    reject: false,
+    input: options.input ?? '',
+    timeout: options.timeoutMs,
+    maxBuffer: 4 * 1024 * 1024,
+    env: { DOCKER_BUILDKIT: '0' },
+  });
+  return { exitCode: typeof r.exitCode === 'number' ? r.exitCode : -1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+}
+
+/** Is a daemon answering at `host`? Returns null when it is, else why not. */
+export async function daemonUnreachable(host: string): Promise<string | null> {
+  try {
+    const r = await docker(host, ['version', '--format', '{{.Server.Version}}'], { timeoutMs: 15_000 });
+    return r.exitCode === 0 ? null : printable(r.stderr.trim() || `docker version exited ${r.exitCode}`);
+  } catch (err) {
+    return printable(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** Local ports in LISTEN state (st 0A) from /proc/net/tcp or tcp6 text. */
+export function listeningPorts(procNetTcp: string): number[] {
+  const ports = new Set<number>();
+  for (const line of procNetTcp.split('\n').slice(1)) {
+    const cols = line.trim().split(/\s+/);
+    if (cols.length < 4 || cols[3] !== '0A') continue;
+    const port = parseInt(cols[1]!.split(':')[1] ?? '', 16);
+    if (Number.isFinite(port)) ports.add(port);
+  }
+  return [...ports].sort((a, b) => a - b);
+}
+
+/** The real uid from /proc/PID/status text. */
+export function uidFromStatus(status: string): number | null {
+  const m = /^Uid:\s+(\d+)/m.exec(status);
+  return m ? Number(m[1]) : null;
+}
+
+/** The final stage's last USER, as written (null when none). */
+export function finalUser(dockerfile: string): string | null {
+  const users = parseDockerfile(dockerfile, 'Dockerfile').finalStage.instructions.filter((i) => i.keyword === 'USER');
+  return users.length ? users.at(-1)!.args.trim() : null;
+}
+
+async function readBounded(file: string): Promise<string | null> {
+  try {
+    return (await readFile(file, 'utf8')).slice(0, 1024 * 1024);
+  } catch {
+    return null;
+  }
+}
+
+/** Read a file of the container's process: from the host's /proc, else with `docker exec cat`. */
+async function procFile(host: string, name: string, pid: number, file: string, timeoutMs: number): Promise<string | null> {
+  const local = pid > 0 ? await readBounded(`/proc/${pid}/${file}`) : null;
+  if (local !== null) return local;
+  const r = await docker(host, ['exec', name, 'cat', `/proc/1/${file}`], { timeoutMs });
+  return r.exitCode === 0 ? r.stdout : null;
+}
+
+interface InspectState {
+  Running: boolean;
+  ExitCode: number;
+  Pid: number;
+  Health?: { Status: string };
+}
+
+async function inspect(host: string, name: string, timeoutMs: number): Promise<InspectState | null> {
+  const r = await docker(host, ['inspect', '--format', '{{json .State}}', name], { timeoutMs });
+  if (r.exitCode !== 0) return null;
+  try {
+    return JSON.parse(r.stdout) as InspectState;
+  } catch {
+    return null;
+  }
+}
+
+async function observe(host: string, image: string, name: string, hasHealthcheck: boolean, settleMs: number, timeoutMs: number): Promise<ContainerObservation | string> {
+  const run = await docker(host, ['run', '--detach', '--network', 'none', '--name', name, image], { timeoutMs });
+  if (run.exitCode !== 0) return `the container did not start: ${printable(run.stderr.trim())}`;
+  // A container counts as up when it is still running after the settle time, or, with a
+  // HEALTHCHECK, once the daemon stops reporting "starting" (bounded by timeoutMs).
+  const deadline = Date.now() + (hasHealthcheck ? timeoutMs : settleMs);
+  let state = await inspect(host, name, timeoutMs);
+  while (state && Date.now() < deadline) {
+    if (!state.Running) break;
+    if (hasHealthcheck && state.Health && state.Health.Status !== 'starting') break;
+    await new Promise((res) => setTimeout(res, 250));
+    state = await inspect(host, name, timeoutMs);
+  }
+  if (!state) return 'the container could not be inspected';
+  const status = state.Running ? await procFile(host, name, state.Pid, 'status', timeoutMs) : null;
+  const tcp = state.Running ? [await procFile(host, name, state.Pid, 'net/tcp', timeoutMs), await procFile(host, name, state.Pid, 'net/tcp6', timeoutMs)] : [];
+  const logs = await docker(host, ['logs', '--tail', String(LOG_LINES), name], { timeoutMs });
+  return {
+    running: state.Running,
+    exitCode: state.Running ? null : state.ExitCode,
+    health: state.Health?.Status ?? null,
+    uid: status ? uidFromStatus(status) : null,
+    ports: listeningPorts(tcp.filter((t): t is string => t !== null).join('\n')),
+    logs: `${logs.stdout}${logs.stderr}`.split('\n').filter(Boolean).slice(-LOG_LINES).map((l) => printable(l)),
+  };
+}
+
+/** What the new image does wrong compared with the old one, or null when it behaves the same. */
+export function compareRuns(before: ContainerObservation, after: ContainerObservation, expectedUser: string | null): string | null {
+  if (before.running && !after.running) return `the container no longer stays up: it exited with code ${after.exitCode}`;
+  if (!before.running && !after.running && before.exitCode !== after.exitCode) {
+    return `the container exits with code ${after.exitCode} where the original exited with ${before.exitCode}`;
+  }
+  if (!before.running && after.running) return null;
+  if (before.health === 'healthy' && after.health !== 'healthy') return `the HEALTHCHECK reports ${after.health ?? 'nothing'} where the original was healthy`;
+  const lost = before.ports.filter((p) => !after.ports.includes(p));
+  if (lost.length) return `the container no longer listens on port${lost.length === 1 ? '' : 's'} ${lost.join(', ')}`;
+  if (after.running && expectedUser && after.uid !== null) {
+    const uid = expectedUser.split(':')[0]!;
+    if (/^\d+$/.test(uid) ? after.uid !== Number(uid) : after.uid === 0) {
+      return `the container runs as uid ${after.uid}, not as the USER ${expectedUser} the change sets`;
+    }
+  }
+  return null;
+}
+
+/** Build, run and compare the image before and after a Dockerfile change. Always cleans up. */
+export async function verifyDockerfileChange(options: VerifyOptions): Promise<VerifyOutcome> {
+  const log = options.log ?? (() => undefined);
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const settleMs = options.settleMs ?? 3_000;
+  const id = randomBytes(6).toString('hex');
+  const images = { before: `docker-harden-verify:${id}-before`, after: `docker-harden-verify:${id}-after` };
+  const names = { before: `docker-harden-verify-${id}-before`, after: `docker-harden-verify-${id}-after` };
+  const { host } = options;
+  try {
+    const observed: Partial<Record<'before' | 'after', ContainerObservation>> = {};
+    for (const which of ['before', 'after'] as const) {
+      const text = options[which];
+      log(`verify: building the image ${which} the change`);
+      // The Dockerfile goes in on stdin (-f -), so nothing is written in the user's context.
+      const build = await docker(host, ['build', '--quiet', '--tag', images[which], '--file', '-', '--', options.contextDir], { input: text, timeoutMs });
+      if (build.exitCode !== 0) {
+        const tail = build.stderr.trim().split('\n').slice(-LOG_LINES).map((l) => printable(l));
+        if (which === 'before') return { ok: true, reason: `the original Dockerfile does not build here, so the change could not be compared:\n${tail.join('\n')}` };
+        return { ok: false, reason: `the changed Dockerfile no longer builds:\n${tail.join('\n')}` };
+      }
+      const hasHealthcheck = parseDockerfile(text, 'Dockerfile').finalStage.instructions.some((i) => i.keyword === 'HEALTHCHECK' && !/^NONE\b/i.test(i.args.trim()));
+      log(`verify: running the image ${which} the change (network none)`);
+      const seen = await observe(host, images[which], names[which], hasHealthcheck, settleMs, timeoutMs);
+      if (typeof seen === 'string') {
+        if (which === 'before') return { ok: true, reason: `the original image ${seen}, so the change could not be compared` };
+        return { ok: false, reason: seen, ...(observed.before ? { before: observed.before } : {}) };
+      }
+      observed[which] = seen;
+    }
+    const before = observed.before!;
+    const after = observed.after!;
+    const problem = compareRuns(before, after, finalUser(options.after));
+    if (problem) {
+      const logs = after.logs.length ? `\nlast lines of the changed container:\n${after.logs.map((l) => `  ${l}`).join('\n')}` : '';
+      return { ok: false, reason: `${problem}${logs}`, before, after };
+    }
+    const how = after.running ? `stays up${after.health ? ` (${after.health})` : ''}` : `exits with code ${after.exitCode} as before`;
+    const uid = after.uid !== null ? `, runs as uid ${after.uid}` : '';
+    const ports = after.ports.length ? `, listens on ${after.ports.join(', ')}` : '';
+    return { ok: true, reason: `the changed image builds and ${how}${uid}${ports}`, before, after };
+  } finally {
+    for (const name of Object.values(names)) await docker(host, ['rm', '--force', '--volumes', name], { timeoutMs }).catch(() => undefined);
+    for (const image of Object.values(images)) await docker(host, ['rmi', '--force', image], { timeoutMs }).catch(() => undefined);
+  }
+}

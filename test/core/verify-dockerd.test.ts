@@ -1,0 +1,129 @@
+/**
+ * `fix --verify` on a real dockerd: images built FROM scratch with busybox, run with network none.
+ * A USER change is refused where the entrypoint needs root, where the app writes under /root and
+ * where the server binds a port below 1024; it is kept for a healthy app that works as uid 1000.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { BUSYBOX, busyboxDockerfile, hasDockerd, startDockerd, type TestDaemon } from '../helpers/dockerd.js';
+import { ensureBuilt, runCli } from '../helpers/cli.js';
+import { compareRuns, daemonUnreachable, listeningPorts, verifyDockerfileChange } from '../../src/core/verify.js';
+
+describe('verify: pure parts', () => {
+  it('reads LISTEN ports from /proc/net/tcp and compares runs', () => {
+    const tcp = [
+      '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+      '   0: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 1 1',
+      '   1: 0100007F:0050 0100007F:9C40 01 00000000:00000000 00:00000000 00000000     0        0 2 1',
+    ].join('\n');
+    expect(listeningPorts(tcp)).toEqual([8080]);
+    const up = { running: true, exitCode: null, health: null, uid: 0, ports: [80], logs: [] };
+    expect(compareRuns(up, { ...up, running: false, exitCode: 1, ports: [] }, '1000')).toMatch(/no longer stays up: it exited with code 1/);
+    expect(compareRuns(up, { ...up, ports: [] }, null)).toMatch(/no longer listens on port 80/);
+    expect(compareRuns(up, { ...up, uid: 0 }, 'app')).toMatch(/runs as uid 0/);
+    expect(compareRuns(up, { ...up, uid: 1000 }, '1000:1000')).toBeNull();
+  });
+});
+
+describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
+  let daemon: TestDaemon;
+  let ctx: string;
+
+  beforeAll(async () => {
+    daemon = await startDockerd();
+    ctx = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-'));
+    copyFileSync(BUSYBOX!, path.join(ctx, 'busybox'));
+    await ensureBuilt();
+  }, 300_000);
+
+  afterAll(async () => {
+    await daemon?.stop();
+    if (ctx) rmSync(ctx, { recursive: true, force: true });
+  });
+
+  const verify = (before: string, after: string) =>
+    verifyDockerfileChange({ host: daemon.host, before, after, contextDir: ctx, settleMs: 2_000, timeoutMs: 120_000 });
+
+  it('refuses USER where the entrypoint needs root, and shows the container log', async () => {
+    const before = busyboxDockerfile('ENTRYPOINT ["/bin/sh", "-c", "mkdir -p /var/run/app && chown 1000 /var/run/app && echo ready && exec sleep 600"]\n');
+    const outcome = await verify(before, `${before}USER 1000\n`);
+    expect(outcome.before?.running).toBe(true);
+    expect(outcome.ok).toBe(false);
+    expect(outcome.reason).toMatch(/no longer stays up: it exited with code 1/);
+    expect(outcome.reason).toMatch(/last lines of the changed container:\n.*(Permission denied|can't create)/);
+  }, 300_000);
+
+  it('refuses USER for an app that writes under /root', async () => {
+    const before = busyboxDockerfile('RUN mkdir -p /root && chmod 700 /root\nCMD ["/bin/sh", "-c", "echo state > /root/app.state && exec sleep 600"]\n');
+    const outcome = await verify(before, `${before}USER 1000:1000\n`);
+    expect(outcome.before?.running).toBe(true);
+    expect(outcome.ok).toBe(false);
+    expect(outcome.reason).toMatch(/no longer stays up/);
+  }, 300_000);
+
+  // dockerd 20.10+ sets net.ipv4.ip_unprivileged_port_start=0 in containers: uid 1000 may bind :80.
+  it('keeps USER for a server on port 80 when the daemon lets non-root bind it (same port, uid 1000)', async () => {
+    const before = busyboxDockerfile('RUN mkdir /www && echo hi > /www/index.html\nCMD ["httpd", "-f", "-p", "80", "-h", "/www"]\n');
+    const outcome = await verify(before, `${before}USER 1000\n`);
+    expect(outcome.before?.ports).toEqual([80]);
+    expect(outcome.before?.uid).toBe(0);
+    expect(outcome.ok).toBe(true);
+    expect(outcome.after).toMatchObject({ running: true, uid: 1000, ports: [80] });
+  }, 300_000);
+
+  it('keeps USER for a healthy app on port 8080: still healthy, uid 1000, same port', async () => {
+    const before = busyboxDockerfile(
+      'RUN mkdir /www && echo hi > /www/index.html\n' +
+        'HEALTHCHECK --interval=1s --timeout=2s --retries=3 CMD wget -q -O /dev/null http://127.0.0.1:8080/ || exit 1\n' +
+        'CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n',
+    );
+    const outcome = await verify(before, `${before}USER 1000\n`);
+    expect(outcome.reason).toMatch(/builds and stays up \(healthy\), runs as uid 1000, listens on 8080/);
+    expect(outcome.ok).toBe(true);
+    expect(outcome.before?.health).toBe('healthy');
+    expect(outcome.after).toMatchObject({ running: true, health: 'healthy', uid: 1000, ports: [8080] });
+  }, 300_000);
+
+  it('a change that no longer builds is refused', async () => {
+    const before = busyboxDockerfile('CMD ["sleep", "600"]\n');
+    const outcome = await verify(before, `${before}RUN groupadd --system app\n`);
+    expect(outcome.ok).toBe(false);
+    expect(outcome.reason).toMatch(/no longer builds/);
+  }, 300_000);
+
+  it('fix --verify through the CLI: the engine restores a Dockerfile whose image breaks', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-cli-'));
+    try {
+      copyFileSync(BUSYBOX!, path.join(dir, 'busybox'));
+      const file = path.join(dir, 'Dockerfile');
+      const text = busyboxDockerfile('ENTRYPOINT ["/bin/sh", "-c", "mkdir -p /var/run/app && exec sleep 600"]\n');
+      writeFileSync(file, text);
+      const r = await runCli(['fix', '--file', file, '--only', 'non-root-user', '--yes', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], {
+        timeoutMs: 600_000,
+      });
+      expect(r.stdout).toMatch(/not kept: /);
+      expect(readFileSync(file, 'utf8')).toBe(text);
+      expect(r.exitCode).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
+
+  it('fix --verify without a daemon: exit 2, nothing changed', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-none-'));
+    try {
+      const file = path.join(dir, 'Dockerfile');
+      writeFileSync(file, 'FROM alpine:3.20\nCMD ["sleep", "600"]\n');
+      const host = `unix://${path.join(dir, 'absent.sock')}`;
+      expect(await daemonUnreachable(host)).not.toBeNull();
+      const r = await runCli(['fix', '--file', file, '--yes', '--verify', '--docker-host', host, '--state-dir', path.join(dir, 'state')]);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toMatch(/--verify needs a Docker daemon/);
+      expect(readFileSync(file, 'utf8')).toBe('FROM alpine:3.20\nCMD ["sleep", "600"]\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
