@@ -10,13 +10,15 @@ import path from 'node:path';
 import { applyPatch } from 'diff';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
 import { editService, editServices, type ServiceEdit } from '../../src/compose/model.js';
-import { createSession } from '../../src/core/session.js';
+import { createSession } from '../../src/app/session.js';
+import { steps } from '../../steps/index.js';
 import { runStep } from '../../src/core/runner.js';
 import { unifiedDiff, writeFileAtomic } from '../../src/core/change.js';
 import { parseDockerfile } from '../../src/dockerfile/model.js';
 import { parseAst } from '../../src/dockerfile/ast.js';
 import { runCommands } from '../../src/dockerfile/commands.js';
 import { systemProbe } from '../../src/core/probe.js';
+import { oneRun } from '../../src/core/writes.js';
 import { ciFiles, findRepoRoot } from '../../steps/lib/supply-chain.js';
 import { githubWorkflow, renderWorkflow } from '../../steps/05-dependency-scanning.js';
 
@@ -50,10 +52,10 @@ function serviceBlock(text: string, i: number): string {
 
 /** The service edits of the proposals a step makes for a compose file, in their order. */
 async function proposedEdits(file: string, stepId: string): Promise<{ service: string; edits: ServiceEdit[] }[]> {
-  const session = createSession({ composeFiles: [file], only: [stepId], stateDir: path.join(dir, 'state-propose'), env: { PATH: process.env.PATH } });
+  const session = createSession({ registry: steps, composeFiles: [file], only: [stepId], stateDir: path.join(dir, 'state-propose'), env: { PATH: process.env.PATH } });
   const [pair] = session.pairs();
   const run = await runStep(pair!.step, pair!.ctx);
-  return run.proposals.map((p) => p.changes[0]!.compose!);
+  return run.proposals.filter((p) => p.risk !== 'advice' && p.changes[0]?.compose).map((p) => p.changes[0]!.compose!);
 }
 
 describe('a compose file of 1,000 services', () => {
@@ -72,7 +74,7 @@ describe('a compose file of 1,000 services', () => {
       expected += small.slice('services:\n'.length);
     }
     const env = { DOCKER_HARDEN_STATE_DIR: path.join(dir, 'state-compose'), CI: '1' };
-    const fix = await runCli(['fix', '--yes', '--only', 'seccomp-apparmor-capabilities', '--compose', file], { env, timeoutMs: 240_000 });
+    const fix = await runCli(['fix', '--yes', '--include-review', '--only', 'seccomp-apparmor-capabilities', '--compose', file], { env, timeoutMs: 240_000 });
     expect(fix.stderr).toBe('');
     expect(fix.stdout).toContain('applied; the check now passes');
     expect(readFileSync(file, 'utf8')).toBe(expected);
@@ -175,11 +177,22 @@ describe('look-ups cached for a run', () => {
     mkdirSync(path.join(repo, '.git'), { recursive: true });
     mkdirSync(path.join(repo, 'a', 'b'), { recursive: true });
     const probe = systemProbe();
-    expect(await findRepoRoot(probe, path.join(repo, 'a', 'b'))).toBe(repo);
+    await oneRun(async () => {
+      expect(await findRepoRoot(probe, path.join(repo, 'a', 'b'))).toBe(repo);
+      expect(await ciFiles(probe, repo)).toEqual([]);
+      mkdirSync(path.join(repo, '.github', 'workflows'), { recursive: true });
+      await writeFileAtomic(path.join(repo, '.github', 'workflows', 'scan.yml'), 'name: scan\n');
+      expect((await ciFiles(probe, repo)).map((f) => f.path)).toEqual([path.join(repo, '.github', 'workflows', 'scan.yml')]);
+    });
+  });
+
+  it('outside a batch run, a file changed by hand is seen at once (the wizard checking again)', async () => {
+    const repo = path.join(dir, 'repo-by-hand');
+    mkdirSync(path.join(repo, '.git'), { recursive: true });
+    const probe = systemProbe();
     expect(await ciFiles(probe, repo)).toEqual([]);
-    mkdirSync(path.join(repo, '.github', 'workflows'), { recursive: true });
-    await writeFileAtomic(path.join(repo, '.github', 'workflows', 'scan.yml'), 'name: scan\n');
-    expect((await ciFiles(probe, repo)).map((f) => f.path)).toEqual([path.join(repo, '.github', 'workflows', 'scan.yml')]);
+    writeFileSync(path.join(repo, '.gitlab-ci.yml'), 'stages: [test]\n');
+    expect((await ciFiles(probe, repo)).map((f) => f.kind)).toEqual(['gitlab']);
   });
 
   it('a workflow made from the shared template is the workflow rendered for that path', () => {
