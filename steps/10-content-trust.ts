@@ -110,8 +110,9 @@ export function copyFromImages(model: DockerfileModel): BaseImage[] {
   const text = model.text;
   const starts = lineStarts(text);
   const out: BaseImage[] = [];
+  // Names of the stages before the current one, grown as the loop goes (6,000 stages: one pass).
+  const earlier = new Set<string>();
   for (const stage of model.stages) {
-    const earlier = new Set(model.stages.filter((s) => s.index < stage.index && s.name).map((s) => s.name!));
     for (const inst of stage.instructions) {
       if (inst.keyword !== 'COPY') continue;
       const m = /--from=("?)([^\s"]+)\1/.exec(inst.source);
@@ -131,6 +132,7 @@ export function copyFromImages(model: DockerfileModel): BaseImage[] {
         final: false,
       });
     }
+    if (stage.name) earlier.add(stage.name);
   }
   return out;
 }
