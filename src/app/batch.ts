@@ -12,7 +12,10 @@ import { toSarif } from '../report/sarif.js';
 import { renderRun, renderSummary, quoteArg } from '../report/text.js';
 import { colorEnabled, palette, type Palette } from '../report/color.js';
 import { canApply, RISK_TEXT, type Proposal, type Step } from '../core/step.js';
-import type { AppliedRecord } from '../core/profile.js';
+import { targetKey, type AppliedRecord, type Profile } from '../core/profile.js';
+import { RepoDecisions, knownFrom, type DecidedRun } from '../core/repoconfig.js';
+import { SHARED_CODES } from '../core/codes.js';
+import type { Target } from '../core/step.js';
 import { editServices, type ServiceEdit } from '../compose/model.js';
 import { oneRun } from '../core/writes.js';
 
@@ -75,7 +78,7 @@ function requireTargets(session: Session): void {
  * the run (exit 2, said once) before anything is written or locked. Also refuses an output format
  * these commands do not write.
  */
-async function loadDockerfiles(session: Session, args?: Args): Promise<void> {
+async function loadDockerfiles(session: Session, registry: readonly Step[], args?: Args): Promise<RepoDecisions> {
   if (args?.format && !['text', 'json', 'sarif'].includes(args.format)) {
     throw new UserError(`unknown output format "${args.format}"`, 'Use --format text, json or sarif (or --json, --sarif).');
   }
@@ -83,18 +86,32 @@ async function loadDockerfiles(session: Session, args?: Args): Promise<void> {
     if (target.kind === 'dockerfile') await session.contexts.get(target)!.dockerfile();
     if (target.kind === 'compose') await session.contexts.get(target)!.compose();
   }
+  // The repository's decisions file is read (and a malformed one refused) before anything runs.
+  const decisions = new RepoDecisions(knownFrom(registry, SHARED_CODES));
+  for (const target of session.targets) await decisions.configFor(targetDir(target));
+  return decisions;
 }
 
-async function runAll(session: Session, io?: Io): Promise<StepRun[]> {
+function targetDir(target: Target): string {
+  return target.kind === 'host' ? process.cwd() : path.dirname(target.path);
+}
+
+/** A step skipped in the profile with a reason: fix never applies it. */
+function profileSkip(profile: Profile, run: { step: Step; target: Target }): string | undefined {
+  const decision = profile.targets[targetKey(run.target)]?.[run.step.meta.id];
+  return decision?.status === 'skipped' ? (decision.reason ?? 'skipped in the wizard') : undefined;
+}
+
+async function runAll(session: Session, decisions: RepoDecisions, io?: Io): Promise<DecidedRun[]> {
   // Repository, CI, PATH and image look-ups are asked once for all the targets of this run.
   return oneRun(async () => {
-    const runs: StepRun[] = [];
+    const runs: DecidedRun[] = [];
     const pairs = session.pairs();
     // Progress on a terminal's stderr only: stdout stays the report, and logs stay clean.
     const progress = io && (io.stderr as { isTTY?: boolean }).isTTY && !io.env.CI ? io.stderr : undefined;
     for (const [i, { step, ctx }] of pairs.entries()) {
       progress?.write(`\r\u001b[2Kchecking ${i + 1}/${pairs.length}: ${step.meta.title} (${ctx.target.label})`);
-      runs.push(await runStep(step, ctx));
+      runs.push(await decisions.decide(await runStep(step, ctx)));
     }
     progress?.write('\r\u001b[2K');
     return runs;
@@ -104,12 +121,12 @@ async function runAll(session: Session, io?: Io): Promise<StepRun[]> {
 export async function checkCommand(args: Args, io: AppIo): Promise<number> {
   const session = await sessionFor(args, io);
   requireTargets(session);
-  await loadDockerfiles(session, args);
-  const runs = await runAll(session, io);
+  const decisions = await loadDockerfiles(session, io.registry, args);
+  const runs = await runAll(session, decisions, io);
   return printRuns(runs, args, io, false);
 }
 
-function printRuns(runs: StepRun[], args: Args, io: AppIo, withDiffs: boolean): number {
+function printRuns(runs: DecidedRun[], args: Args, io: AppIo, withDiffs: boolean): number {
   if (args.format === 'json') {
     io.stdout.write(JSON.stringify(resultDocument(runs, io.version), null, 2) + '\n');
   } else if (args.format === 'sarif') {
@@ -148,11 +165,11 @@ function wantedProposals(run: StepRun, only: string[], withReview: boolean): Pro
 export async function fixCommand(args: Args, io: AppIo): Promise<number> {
   const session = await sessionFor(args, io);
   requireTargets(session);
-  await loadDockerfiles(session, args);
+  const decisions = await loadDockerfiles(session, io.registry, args);
   const p = paletteFor(args, io);
   const out = (line: string) => io.stdout.write(line + '\n');
   if (args.dryRun) {
-    const runs = await runAll(session, io);
+    const runs = await runAll(session, decisions, io);
     return printRuns(runs, args, io, true);
   }
   const interactive = !args.yes;
@@ -171,7 +188,14 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
     try {
       await oneRun(async () => {
         for (const { step, ctx } of pairs) {
-          let run = await runStep(step, ctx);
+          // Suppressed findings and skipped steps leave no proposal to apply.
+          const skip = profileSkip(profile, { step, target: ctx.target });
+          const decide = async () => decisions.decide(await runStep(step, ctx), skip);
+          let run: DecidedRun = await decide();
+          if (run.skipped) {
+            out(`${p.bold(step.meta.title)}: ${p.dim(`skipped (${run.skipped.reason}; ${run.skipped.source})`)}`);
+            continue;
+          }
           const attempted = new Set<string>();
           const apply = async (next: Proposal) => {
             // One proposal that cannot be applied (a file changed since, a folder that is a link) is
@@ -194,7 +218,7 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
               out(`  ${p.yellow(`not applied: ${formatError(err)}`)}`);
               remaining = true;
             }
-            run = await runStep(step, ctx);
+            run = await decide();
           };
           // Without questions, a step's compose edits go into the file together: one parse, one
           // write, one check, where one at a time re-checks the whole file after every service.

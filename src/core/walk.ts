@@ -157,6 +157,22 @@ export class Walk {
     return entry;
   }
 
+  /**
+   * Keep a skip in the repository's .docker-harden.yaml (comments and order kept), written by the
+   * engine like any change: backed up, atomic, recorded for undo.
+   */
+  async skipInRepository(index: number, reason: string): Promise<AppliedRecord | undefined> {
+    const item = this.item(index);
+    const { repoSkipChange } = await import('./repoconfig.js');
+    const dir = item.target.kind === 'host' ? process.cwd() : path.dirname(item.target.path);
+    const change = await repoSkipChange(dir, item.step.meta.id, reason);
+    const proposal: Proposal = { id: 'skip-in-repository', title: `Skip ${item.step.meta.id} for the repository`, risk: 'safe', changes: [change], commands: [], warnings: [] };
+    const outcome = await applyProposal(item.step, item.target, proposal, { store: this.store, profile: this.profile, beforeWrite: this.beforeWrite });
+    if (outcome.status !== 'applied') throw new Error(outcome.message);
+    if (outcome.record) this.appliedThisRun.push(outcome.record);
+    return outcome.record;
+  }
+
   /** Changes applied to these targets in earlier runs and not undone. */
   appliedEarlier(): AppliedRecord[] {
     const keys = new Set(this.items.map((i) => targetKey(i.target)));

@@ -1,5 +1,6 @@
 /** The machine-readable result document of `check`, `fix --dry-run` and `report --format json`. */
 import type { StepRun } from '../core/runner.js';
+import type { DecidedRun, SuppressedFinding, Suppression } from '../core/repoconfig.js';
 import { unifiedDiff } from '../core/change.js';
 import type { Finding, Risk, Severity, Status } from '../core/step.js';
 
@@ -11,6 +12,10 @@ export interface ResultEntry {
   target: string;
   status: Status;
   findings: Finding[];
+  /** Findings the repository's decisions suppress (not counted), each with its `suppression`. */
+  suppressed?: SuppressedFinding[];
+  /** The step is skipped in the repository's decisions (or the profile), with the reason. */
+  skipped?: Suppression;
   notes?: string[];
   fix?: {
     proposals: {
@@ -42,6 +47,8 @@ export function toEntry(run: StepRun): ResultEntry {
     target: run.target.kind === 'host' ? 'host' : run.target.path,
     status: run.result.status,
     findings: run.result.findings,
+    ...((run as DecidedRun).suppressed?.length ? { suppressed: (run as DecidedRun).suppressed } : {}),
+    ...((run as DecidedRun).skipped ? { skipped: (run as DecidedRun).skipped } : {}),
     ...(run.result.notes?.length ? { notes: run.result.notes } : {}),
   };
   if (run.proposals.length > 0) {

@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import type { StepRun } from '../core/runner.js';
 import type { CodeInfo, Finding, Severity, Step } from '../core/step.js';
 import { SHARED_CODES } from '../core/codes.js';
+import type { DecidedRun, Suppression } from '../core/repoconfig.js';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 export const TOOL_URI = 'https://www.npmjs.com/package/docker-harden';
@@ -118,6 +119,16 @@ function locationsFor(run: StepRun, finding: Finding, cwd: string): Record<strin
   return [{ logicalLocations: [{ name: run.target.label, fullyQualifiedName: `docker-host:${run.target.label}`, kind: 'resource' }] }];
 }
 
+function suppressionOf(s: Suppression, cwd: string): Record<string, unknown> {
+  const at = /^(.*):(\d+)$/.exec(s.source);
+  return {
+    kind: s.kind,
+    status: 'accepted',
+    justification: s.reason,
+    ...(at ? { location: { physicalLocation: { artifactLocation: artifactLocation(at[1]!, cwd), region: { startLine: Number(at[2]) } } } } : {}),
+  };
+}
+
 function fingerprint(parts: (string | number | undefined)[]): string {
   return createHash('sha256').update(parts.map((p) => String(p ?? '')).join('\u0000')).digest('hex').slice(0, 32);
 }
@@ -143,10 +154,12 @@ export function toSarif(runs: StepRun[], options: SarifOptions): SarifLog {
       }
       continue;
     }
-    if (run.result.status === 'pass' || run.result.status === 'not-applicable') continue;
-    for (const f of run.result.findings) {
+    // Suppressed findings are results too, marked so code scanning shows them as dismissed.
+    const suppressed = (run as DecidedRun).suppressed ?? [];
+    const shown: (Finding & { suppression?: Suppression })[] = run.result.status === 'pass' || run.result.status === 'not-applicable' ? [...suppressed] : [...run.result.findings, ...suppressed];
+    for (const f of shown) {
       const prev = worst.get(f.code);
-      if (!prev || rank.indexOf(f.severity) > rank.indexOf(prev)) worst.set(f.code, f.severity);
+      if (!f.suppression && (!prev || rank.indexOf(f.severity) > rank.indexOf(prev))) worst.set(f.code, f.severity);
       const locations = locationsFor(run, f, options.cwd);
       const physical = (locations[0] as { physicalLocation?: { artifactLocation: { uri: string } } }).physicalLocation;
       results.push({
@@ -156,6 +169,7 @@ export function toSarif(runs: StepRun[], options: SarifOptions): SarifLog {
         message: { text: f.evidence ? `${f.message}\nSeen: ${f.evidence}` : f.message },
         locations,
         partialFingerprints: { 'dockerHarden/v1': fingerprint([f.code, physical?.artifactLocation.uri ?? run.target.label, f.message]) },
+        ...(f.suppression ? { suppressions: [suppressionOf(f.suppression, options.cwd)] } : {}),
         properties: { severity: f.severity, step: id, target: run.target.kind === 'host' ? 'host' : run.target.label },
       });
     }

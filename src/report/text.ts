@@ -1,4 +1,5 @@
 /** Plain-text rendering of check results, for terminals and logs. */
+import type { DecidedRun } from '../core/repoconfig.js';
 import type { StepRun } from '../core/runner.js';
 import type { Status } from '../core/step.js';
 import { unifiedDiff } from '../core/change.js';
@@ -37,6 +38,13 @@ export function renderRun(run: StepRun, p: Palette, withDiffs: boolean): string 
     const where = f.file ? `${f.file}${f.line ? `:${f.line}` : ''}: ` : '';
     lines.push(`    ${p.dim(`[${f.severity}]`)} ${p.bold(f.code)} ${where}${f.message}`);
     if (f.evidence) lines.push(`        ${p.dim(f.evidence)}`);
+  }
+  const decided = run as DecidedRun;
+  if (decided.skipped) lines.push(`    ${p.dim(`skipped: ${decided.skipped.reason} (${decided.skipped.source})`)}`);
+  for (const f of decided.suppressed ?? []) {
+    if (decided.skipped) continue;
+    const where = f.file ? `${f.file}${f.line ? `:${f.line}` : ''}: ` : '';
+    lines.push(`    ${p.dim(`suppressed: [${f.severity}] ${f.code} ${where}${f.message} (${f.suppression.reason}; ${f.suppression.source})`)}`);
   }
   for (const note of run.result.notes ?? []) lines.push(`    ${p.dim(note)}`);
   if (withDiffs) {

@@ -56,6 +56,7 @@ export function createEffectRunner(walk: Walk, dispatch: (action: Action) => voi
       case 'decide': {
         const decision = await walk.decide(effect.index, effect.decision);
         dispatch({ type: 'decision-saved', index: effect.index, decision });
+        if (effect.repository && effect.decision.reason) await walk.skipInRepository(effect.index, effect.decision.reason);
         return;
       }
       case 'exit':

@@ -601,7 +601,10 @@ function parts(state: WizardState, info: WizardInfo): Parts {
     }
     case 'reason': {
       withStep();
-      const pane: Line[] = item ? [{ segs: [seg('Skip '), seg(item.title, { bold: true }), seg('. Why? The reason is kept in the profile and shown in the summary.')] }] : [];
+      const pane: Line[] = item ? [{ segs: [seg('Skip '), seg(item.title, { bold: true }), seg('. Why? The reason is kept in the profile and shown in the summary.')] },
+            BLANK,
+            { segs: [seg(state.skipForRepository ? '( ) Skip here only   ' : '(•) Skip here only   ', { bold: !state.skipForRepository }), seg(state.skipForRepository ? '(•) Skip for the repository' : '( ) Skip for the repository', { bold: state.skipForRepository }), seg('  (Tab switches; the repository\'s .docker-harden.yaml is shared with CI and teammates)', { dim: true })] }]
+        : [];
       // A long reason shows its end, where the typing is: three rows at most.
       const input = (cols: number): Line => {
         const max = 3 * (cols - 8) - 2;

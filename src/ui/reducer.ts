@@ -46,7 +46,8 @@ export type Effect =
   /** `recheck`: the person asked; `refresh`: files changed since the step was checked. */
   | { kind: 'check'; index: number; why: 'recheck' | 'refresh' }
   | { kind: 'apply'; index: number; proposal: Proposal }
-  | { kind: 'decide'; index: number; decision: NewDecision }
+  /** `repository`: the skip is also written into the repository's .docker-harden.yaml. */
+  | { kind: 'decide'; index: number; decision: NewDecision; repository?: boolean }
   | { kind: 'exit'; code: number };
 
 export interface Notice {
@@ -69,6 +70,8 @@ export interface WizardState {
   confirmYes: boolean;
   /** The skip reason being typed. */
   reason: string;
+  /** On the reason screen: save the skip for the repository (.docker-harden.yaml), not only here. Tab toggles. */
+  skipForRepository: boolean;
   loading: { index: number; total: number; id?: string };
   notice?: Notice;
   /** Progress lines while a change is applied. */
@@ -182,6 +185,7 @@ export function initialState(options: InitOptions): WizardState {
     proposalIndex: 0,
     confirmYes: false,
     reason: '',
+    skipForRepository: false,
     loading: { index: 0, total: options.items.length },
     log: [],
     applied: [],
@@ -273,13 +277,13 @@ function quit(state: WizardState, interrupted = false): WizardState {
 }
 
 /** Record a decision for the current step (shown at once, saved by the `decide` effect) and go on. */
-function decide(state: WizardState, decision: NewDecision, notice?: Notice): WizardState {
+function decide(state: WizardState, decision: NewDecision, notice?: Notice, repository = false): WizardState {
   const index = state.current;
   const shown: Decision = { status: decision.status, at: '' };
   if (decision.reason !== undefined) shown.reason = decision.reason;
   if (decision.proposal !== undefined) shown.proposal = decision.proposal;
   const items = withItem(state, index, { decision: shown, decidedNow: true });
-  return advance({ ...state, items, effects: queue(state, { kind: 'decide', index, decision }) }, notice);
+  return advance({ ...state, items, effects: queue(state, { kind: 'decide', index, decision, ...(repository ? { repository } : {}) }) }, notice);
 }
 
 export function reducer(state: WizardState, action: Action): WizardState {
@@ -446,7 +450,7 @@ function choose(state: WizardState, id: ChoiceId): WizardState {
       if (state.stopOnPassing) return decide(state, { status: 'done' });
       return advance({ ...state, items: withItem(state, state.current, { decidedNow: true }) });
     case 'skip':
-      return { ...state, screen: 'reason', reason: '', notice: undefined };
+      return { ...state, screen: 'reason', reason: '', skipForRepository: false, notice: undefined };
     case 'later':
       return decide(state, { status: 'later' }, { tone: 'info', text: `${item.title}: later. The next run starts with it.` });
     case 'recheck':
@@ -477,8 +481,10 @@ function onReasonKey(state: WizardState, input: string, key: KeyInfo): WizardSta
     const reason = state.reason.trim();
     if (!reason) return { ...state, notice: { tone: 'bad', text: 'Type why you skip this step (it is kept in the profile), or press Esc to go back.' } };
     const item = state.items[state.current]!;
-    return decide(state, { status: 'skipped', reason }, { tone: 'info', text: `${item.title}: skipped (${reason}).` });
+    const where = state.skipForRepository ? ' for the repository, in .docker-harden.yaml' : '';
+    return decide(state, { status: 'skipped', reason }, { tone: 'info', text: `${item.title}: skipped${where} (${reason}).` }, state.skipForRepository);
   }
+  if (key.tab) return { ...state, skipForRepository: !state.skipForRepository };
   if (key.backspace || key.delete) return { ...state, reason: [...state.reason].slice(0, -1).join('') };
   if (key.ctrl && input === 'u') return { ...state, reason: '' };
   if (key.ctrl || key.meta || key.upArrow || key.downArrow || key.leftArrow || key.rightArrow || key.tab) return state;

@@ -1,0 +1,351 @@
+/**
+ * Decisions kept in the repository: `.docker-harden.yaml` at the repository root (ignores by code and
+ * path, each with a reason; step choices such as a skip with its reason) and inline
+ * `# docker-harden ignore=CODE[,CODE] reason` comments on the line before a finding. A finding they
+ * cover is suppressed: reported as such, not counted for the exit code, and its fix never applied.
+ */
+import { lstat, readFile } from 'node:fs/promises';
+import { existsSync, lstatSync } from 'node:fs';
+import path from 'node:path';
+import type { ValidateFunction, ErrorObject } from 'ajv';
+import { UserError, lineColumnAt } from './errors.js';
+import { didYouMean } from './suggest.js';
+import { packageRoot } from './paths.js';
+import { statusOf, type FileChange, type Finding, type Step } from './step.js';
+import type { StepRun } from './runner.js';
+
+export const REPO_CONFIG_NAME = '.docker-harden.yaml';
+/** Larger than any hand-written decisions file; a bigger one is refused rather than read. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+/** Files read for inline comments are the targets themselves, already bounded when parsed. */
+const MAX_INLINE_BYTES = 4 * 1024 * 1024;
+
+export interface IgnoreEntry {
+  code: string;
+  path?: string;
+  reason: string;
+  /** Line of the entry in the file, for messages. */
+  line: number;
+}
+
+export interface StepChoice {
+  skip?: string;
+  platform?: string;
+  line: number;
+}
+
+export interface RepoConfig {
+  /** The file, absolute; null when the repository has none. */
+  file: string | null;
+  root: string;
+  ignore: IgnoreEntry[];
+  steps: Record<string, StepChoice>;
+}
+
+/** Why a finding is not counted. SARIF's kinds: `external` for the file, `inSource` for a comment. */
+export interface Suppression {
+  kind: 'external' | 'inSource';
+  reason: string;
+  /** Where the decision is written: `file:line`. */
+  source: string;
+}
+
+export type SuppressedFinding = Finding & { suppression: Suppression };
+
+/** A run after the repository's decisions: what is suppressed, and the skip reason when the step is skipped. */
+export interface DecidedRun extends StepRun {
+  suppressed?: SuppressedFinding[];
+  skipped?: Suppression;
+}
+
+let validator: ValidateFunction | undefined;
+async function validatorFor(): Promise<ValidateFunction> {
+  if (!validator) {
+    // ajv only when a repository has the file: batch start-up stays fast without it.
+    const { Ajv } = await import('ajv');
+    const schema = JSON.parse(await readFile(path.join(packageRoot(), 'profiles', 'repo-config.schema.json'), 'utf8'));
+    validator = new Ajv({ allErrors: false, strict: false }).compile(schema);
+  }
+  return validator;
+}
+
+/** The codes and step ids a decisions file may name. */
+export interface Known {
+  codes: readonly string[];
+  steps: readonly string[];
+}
+
+export function knownFrom(registry: readonly Step[], shared: Record<string, unknown>): Known {
+  return {
+    codes: [...new Set([...registry.flatMap((s) => Object.keys(s.meta.codes)), ...Object.keys(shared)])],
+    steps: registry.map((s) => s.meta.id),
+  };
+}
+
+const FIX_HINT = `Fix it, or see "In a repository" in the README for the format (ignore: [{code, path, reason}], steps: {STEP: {skip: REASON}}).`;
+
+/** Read and validate one decisions file. Anything wrong is a UserError naming the file and line. */
+export async function loadRepoConfig(file: string, root: string, known: Known): Promise<RepoConfig> {
+  const info = await lstat(file);
+  if (!info.isFile()) throw new UserError('is not a regular file', `Make ${REPO_CONFIG_NAME} a plain file (not a link or folder), or remove it.`, file);
+  if (info.size > MAX_CONFIG_BYTES) throw new UserError(`is larger than ${MAX_CONFIG_BYTES} bytes`, 'A decisions file is a short list; remove what is not a decision.', file);
+  const text = await readFile(file, 'utf8');
+  const { parseDocument, isMap, isPair, isScalar } = await import('yaml');
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const { line, column } = lineColumnAt(text, e.pos[0]);
+    throw new UserError(`not valid YAML: ${e.message.split('\n')[0]}`, FIX_HINT, file, line, column);
+  }
+  const data = doc.toJS() ?? {};
+  const lineOf = (p: (string | number)[]): number => {
+    // The deepest node on the path that exists: the error is in it.
+    for (let n = p.length; n >= 0; n--) {
+      const node = (n === 0 ? doc.contents : doc.getIn(p.slice(0, n), true)) as { range?: number[] } | null | undefined;
+      if (node && typeof node === 'object' && node.range) return lineColumnAt(text, node.range[0]!).line;
+    }
+    return 1;
+  };
+  const keyLine = (p: (string | number)[], key: string): number => {
+    const parent = p.length === 0 ? doc.contents : doc.getIn(p, true);
+    if (isMap(parent)) {
+      for (const pair of parent.items) {
+        if (isPair(pair) && isScalar(pair.key) && pair.key.value === key && pair.key.range) return lineColumnAt(text, pair.key.range[0]).line;
+      }
+    }
+    return lineOf(p);
+  };
+  const validate = await validatorFor();
+  if (!validate(data)) {
+    const err = validate.errors![0]! as ErrorObject;
+    const at = err.instancePath.split('/').slice(1).map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')));
+    const where = at.length === 0 ? 'the top level' : at[0] === 'ignore' && typeof at[1] === 'number' ? [`ignore entry ${at[1] + 1}`, ...at.slice(2)].join('.') : at.join('.');
+    if (err.keyword === 'additionalProperties') {
+      const key = String((err.params as { additionalProperty: string }).additionalProperty);
+      const allowed = at.length === 0 ? ['ignore', 'steps'] : at[0] === 'ignore' ? ['code', 'path', 'reason'] : ['skip', 'platform'];
+      throw new UserError(`unknown key "${key}" in ${where}`, `${didYouMean(key, allowed)}Allowed here: ${allowed.join(', ')}.`, file, keyLine(at, key));
+    }
+    if (err.keyword === 'required') {
+      const missing = String((err.params as { missingProperty: string }).missingProperty);
+      const hint = missing === 'reason' ? 'Every ignore needs a reason: say why the finding does not apply here (reason: ...).' : `Add ${missing}: to the entry.`;
+      throw new UserError(`${where} has no "${missing}"`, hint, file, lineOf(at));
+    }
+    const hint = at[at.length - 1] === 'reason' || at[at.length - 1] === 'skip' ? 'Give the reason as text: why it does not apply here.' : FIX_HINT;
+    throw new UserError(`${where} ${err.message ?? 'is not valid'}`, hint, file, lineOf(at));
+  }
+  const raw = data as { ignore?: { code: string; path?: string; reason: string }[]; steps?: Record<string, { skip?: string; platform?: string }> };
+  const ignore: IgnoreEntry[] = (raw.ignore ?? []).map((e, i) => {
+    if (!known.codes.includes(e.code)) {
+      throw new UserError(`unknown finding code "${e.code}"`, `${didYouMean(e.code, known.codes)}Run \`docker-harden explain\` with a code from check's output.`, file, lineOf(['ignore', i, 'code']));
+    }
+    return { code: e.code, ...(e.path ? { path: e.path } : {}), reason: e.reason.trim(), line: lineOf(['ignore', i]) };
+  });
+  const steps: Record<string, StepChoice> = {};
+  for (const [id, choice] of Object.entries(raw.steps ?? {})) {
+    if (!known.steps.includes(id)) {
+      throw new UserError(`unknown step "${id}"`, `${didYouMean(id, known.steps)}Run \`docker-harden steps\` to list the step ids.`, file, keyLine(['steps'], id));
+    }
+    steps[id] = { ...(choice.skip ? { skip: choice.skip.trim() } : {}), ...(choice.platform ? { platform: choice.platform } : {}), line: keyLine(['steps'], id) };
+  }
+  return { file, root, ignore, steps };
+}
+
+/** `*` within a folder, `**` across folders, `?` one character; a pattern without `/` matches a file name at any depth. */
+export function globMatches(pattern: string, relPath: string): boolean {
+  const pat = pattern.replace(/^\.\//, '');
+  let re = '';
+  for (let i = 0; i < pat.length; i++) {
+    const c = pat[i]!;
+    if (c === '*' && pat[i + 1] === '*') {
+      i++;
+      if (pat[i + 1] === '/') {
+        i++;
+        re += '(?:.*/)?';
+      } else re += '.*';
+    } else if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  const rx = new RegExp(`^${re}$`);
+  return pat.includes('/') ? rx.test(relPath) : rx.test(relPath) || rx.test(relPath.split('/').pop()!);
+}
+
+const INLINE = /#\s*docker-harden\s+ignore=(\S+)(?:[ \t]+(.*))?$/;
+
+/**
+ * The repository decisions of one run: the root and file of each target's repository (looked up
+ * once per folder), and the inline comments of each file (read once).
+ */
+export class RepoDecisions {
+  private roots = new Map<string, string>();
+  private configs = new Map<string, Promise<RepoConfig>>();
+  private lines = new Map<string, Promise<string[] | null>>();
+
+  constructor(private readonly known: Known) {}
+
+  /** The first folder up from `dir` that holds `.git`, else the filesystem root. */
+  rootFor(dir: string): string {
+    const start = path.resolve(dir);
+    const seen: string[] = [];
+    let cur = start;
+    for (;;) {
+      const cached = this.roots.get(cur);
+      if (cached) {
+        for (const d of seen) this.roots.set(d, cached);
+        return cached;
+      }
+      seen.push(cur);
+      const parent = path.dirname(cur);
+      if (existsSync(path.join(cur, '.git')) || parent === cur) {
+        for (const d of seen) this.roots.set(d, cur);
+        return cur;
+      }
+      cur = parent;
+    }
+  }
+
+  /** The decisions for a target folder; throws a UserError for a malformed file. */
+  configFor(dir: string): Promise<RepoConfig> {
+    const root = this.rootFor(dir);
+    let pending = this.configs.get(root);
+    if (!pending) {
+      const file = path.join(root, REPO_CONFIG_NAME);
+      pending = hasEntry(file) ? loadRepoConfig(file, root, this.known) : Promise.resolve({ file: null, root, ignore: [], steps: {} });
+      this.configs.set(root, pending);
+    }
+    return pending;
+  }
+
+  private fileLines(file: string): Promise<string[] | null> {
+    let pending = this.lines.get(file);
+    if (!pending) {
+      pending = (async () => {
+        try {
+          const info = await lstat(file);
+          if (!info.isFile() || info.size > MAX_INLINE_BYTES) return null;
+          return (await readFile(file, 'utf8')).split(/\r?\n/);
+        } catch {
+          return null;
+        }
+      })();
+      this.lines.set(file, pending);
+    }
+    return pending;
+  }
+
+  /** The inline ignore written on the lines just above `line` for `code`, if any. */
+  async inline(file: string, line: number, code: string): Promise<Suppression | undefined> {
+    const lines = await this.fileLines(file);
+    if (!lines) return undefined;
+    // The comment lines directly above the finding's line: a stack of comments may hold several.
+    for (let i = line - 2; i >= 0; i--) {
+      const text = lines[i]!.trim();
+      if (!text.startsWith('#')) break;
+      const m = INLINE.exec(text);
+      if (!m) continue;
+      const codes = m[1]!.split(',').filter(Boolean);
+      for (const c of codes) {
+        if (!this.known.codes.includes(c)) {
+          throw new UserError(`unknown finding code "${c}" in an ignore comment`, `${didYouMean(c, this.known.codes)}Use a code from check's output.`, file, i + 1);
+        }
+      }
+      const reason = (m[2] ?? '').trim();
+      if (codes.includes(code)) {
+        if (!reason) throw new UserError(`the ignore comment for ${code} gives no reason`, `Write why after the codes: # docker-harden ignore=${m[1]} the reason.`, file, i + 1);
+        return { kind: 'inSource', reason, source: `${file}:${i + 1}` };
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Apply the decisions to a run: a step skipped in the repository (or in the profile, `profileSkip`)
+   * has every finding suppressed; otherwise each finding an ignore covers is. Suppressed findings
+   * leave the result (so they do not count), and so do the proposals that only fix them.
+   */
+  async decide(run: StepRun, profileSkip?: string): Promise<DecidedRun> {
+    if (run.result.status === 'error') return run;
+    const dir = run.target.kind === 'host' ? process.cwd() : path.dirname(run.target.path);
+    const config = await this.configFor(dir);
+    const choice = config.steps[run.step.meta.id];
+    const skipped: Suppression | undefined = choice?.skip
+      ? { kind: 'external', reason: choice.skip, source: `${config.file}:${choice.line}` }
+      : profileSkip
+        ? { kind: 'external', reason: profileSkip, source: 'the profile' }
+        : undefined;
+    // A choice kept in the file (step 13's platform) settles the step's choice findings as the wizard's would.
+    const chosen: Suppression | undefined =
+      !skipped && choice?.platform && run.proposals.some((p) => p.choice?.key === 'platform')
+        ? { kind: 'external', reason: `platform chosen for the repository: ${choice.platform}`, source: `${config.file}:${choice.line}` }
+        : undefined;
+    const kept: Finding[] = [];
+    const suppressed: SuppressedFinding[] = [];
+    for (const f of run.result.findings) {
+      const suppression = skipped ?? chosen ?? (await this.suppressionOf(run, f, config));
+      if (suppression) suppressed.push({ ...f, suppression });
+      else kept.push(f);
+    }
+    if (suppressed.length === 0 && !skipped) return run;
+    const gone = new Set(suppressed.map((f) => f.fixedBy).filter((id): id is string => Boolean(id)));
+    for (const f of kept) if (f.fixedBy) gone.delete(f.fixedBy);
+    const proposals = skipped || kept.length === 0 ? [] : run.proposals.filter((p) => !gone.has(p.id));
+    return {
+      ...run,
+      result: { ...run.result, findings: kept, status: kept.length === 0 ? 'pass' : statusOf(kept) },
+      proposals,
+      suppressed,
+      ...(skipped ? { skipped } : {}),
+    };
+  }
+
+  private async suppressionOf(run: StepRun, f: Finding, config: RepoConfig): Promise<Suppression | undefined> {
+    const file = f.file ? path.resolve(run.target.kind === 'host' ? process.cwd() : path.dirname(run.target.path), f.file) : run.target.kind === 'host' ? undefined : run.target.path;
+    if (file && f.line && f.line > 1) {
+      const inline = await this.inline(file, f.line, f.code);
+      if (inline) return inline;
+    }
+    const rel = file ? path.relative(config.root, file).split(path.sep).join('/') : undefined;
+    for (const e of config.ignore) {
+      if (e.code !== f.code) continue;
+      if (e.path && (!rel || rel.startsWith('..') || !globMatches(e.path, rel))) continue;
+      return { kind: 'external', reason: e.reason, source: `${config.file}:${e.line}` };
+    }
+    return undefined;
+  }
+}
+
+/** Anything at the path, a dangling link too (refused when loaded, never followed). */
+function hasEntry(file: string): boolean {
+  try {
+    lstatSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The change that keeps `steps.<id>.skip: reason` in the repository's decisions file: the file's
+ * own text edited with the yaml library (comments, order and the rest kept), or a new file.
+ * Data only: the engine writes it.
+ */
+export async function repoSkipChange(dir: string, stepId: string, reason: string): Promise<FileChange> {
+  const root = new RepoDecisions({ codes: [], steps: [] }).rootFor(dir);
+  const file = path.join(root, REPO_CONFIG_NAME);
+  const { parseDocument, isMap } = await import('yaml');
+  let before: string | null = null;
+  if (hasEntry(file)) {
+    const info = await lstat(file);
+    if (!info.isFile()) throw new UserError('is not a regular file', `Make ${REPO_CONFIG_NAME} a plain file, or remove it.`, file);
+    if (info.size > MAX_CONFIG_BYTES) throw new UserError(`is larger than ${MAX_CONFIG_BYTES} bytes`, 'A decisions file is a short list; remove what is not a decision.', file);
+    before = await readFile(file, 'utf8');
+  }
+  const doc = parseDocument(before ?? '# Decisions docker-harden honours in this repository (see "In a repository" in its README).\n', { prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const { line } = lineColumnAt(before ?? '', doc.errors[0]!.pos[0]);
+    throw new UserError(`not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`, 'Fix the file first; the skip was kept in the profile only.', file, line);
+  }
+  if (doc.contents !== null && !isMap(doc.contents)) throw new UserError('is not a mapping of ignore: and steps:', 'Fix the file first; the skip was kept in the profile only.', file);
+  doc.setIn(['steps', stepId, 'skip'], reason);
+  return { path: file, before, after: doc.toString(), mode: 0o644 };
+}
