@@ -78,12 +78,12 @@ export function buildBusybox(d, tag) {
   }
 }
 
-/** Start `count` containers running sleep, without a network, a few at a time. */
-export async function runContainers(d, image, count) {
+/** Start `count` containers running sleep (named bench-FIRST...), without a network, a few at a time. */
+export async function runContainers(d, image, count, first = 0) {
   const one = (i) =>
     new Promise((resolve, reject) => {
       const c = spawn('docker', ['-H', d.host, 'run', '-d', '--network', 'none', '--name', `bench-${i}`, image, 'sleep', '3600'], { stdio: 'ignore' });
       c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`docker run bench-${i} failed (${code})`))));
     });
-  for (let i = 0; i < count; i += 10) await Promise.all(Array.from({ length: Math.min(10, count - i) }, (_, j) => one(i + j)));
+  for (let i = 0; i < count; i += 10) await Promise.all(Array.from({ length: Math.min(10, count - i) }, (_, j) => one(first + i + j)));
 }

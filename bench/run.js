@@ -5,7 +5,11 @@
  *   start-up       `--version` and `check --file F --json` against bare `node -e 0`
  *   1,000 files    `check --file ...` over 1,000 Dockerfiles against parsing them with dockerfile-ast
  *   100 containers `check --host --json` against `docker inspect $(docker ps -q)` (needs root + dockerd)
- * BENCH_RUNS=N changes the repeat count; BENCH_ONLY=startup,files,host picks parts;
+ *   big inputs     `check` + `fix --yes` of a 1,000-service compose file, `check` of a Dockerfile of
+ *                  6,000 stages and of one RUN with 150,000 continuation lines (each under 2 s)
+ *   scaling        the same commands at 10, 100 and 1,000 files, services and containers, so a
+ *                  cost that grows faster than the input shows as a growing per-item time
+ * BENCH_RUNS=N changes the repeat count; BENCH_ONLY=startup,files,host,big,scaling picks parts;
  * BENCH_CPU_PROF=DIR writes a --cpu-prof of each docker-harden run.
  */
 import { spawnSync } from 'node:child_process';
@@ -19,7 +23,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin', 'docker-harden.js');
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 const RUNS = Number(process.env.BENCH_RUNS ?? 0) || undefined;
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'startup,files,host').split(',').map((s) => s.trim()));
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'startup,files,host,big,scaling').split(',').map((s) => s.trim()));
 const PROF = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : null;
 const work = mkdtempSync(path.join(os.tmpdir(), 'dh-bench-work-'));
 const baseEnv = { ...process.env, NO_COLOR: '1', CI: '1', DOCKER_HARDEN_STATE_DIR: path.join(work, 'state') };
@@ -53,9 +57,10 @@ function tool(args, label) {
 }
 
 const rows = [];
-function report(group, name, m, floor, goal) {
+/** A measured row: against a floor (`goal` is the highest ratio) or, with `limitMs`, against a time. */
+function report(group, name, m, floor, goal, { limitMs, memMb } = {}) {
   const ratio = floor ? m.ms / floor.ms : null;
-  rows.push({ group, name, ms: m.ms, mb: m.peakKb ? m.peakKb / 1024 : null, ratio, goal });
+  rows.push({ group, name, ms: m.ms, mb: m.peakKb ? m.peakKb / 1024 : null, ratio, goal, limitMs, memMb });
 }
 
 function printTable() {
@@ -63,10 +68,25 @@ function printTable() {
   console.log('');
   console.log(line(['', 'command', 'median', 'peak', 'ratio', 'goal']));
   for (const r of rows) {
-    const verdict = r.goal && r.ratio !== null ? `${r.ratio <= r.goal ? 'met' : 'NOT met'} (<= ${r.goal}x)` : '';
-    console.log(line([r.group, r.name, `${r.ms.toFixed(0)} ms`, r.mb ? `${r.mb.toFixed(0)} MB` : 'n/a', r.ratio ? `${r.ratio.toFixed(2)}x` : 'floor', verdict]));
+    let verdict = '';
+    if (r.goal && r.ratio !== null) verdict = `${r.ratio <= r.goal ? 'met' : 'NOT met'} (<= ${r.goal}x)`;
+    if (r.limitMs) verdict = `${r.ms < r.limitMs ? 'met' : 'NOT met'} (< ${r.limitMs / 1000} s)`;
+    if (r.memMb && r.mb) verdict += `${r.mb < r.memMb ? '' : ' memory NOT met'} (< ${r.memMb} MB)`;
+    console.log(line([r.group, r.name, `${r.ms.toFixed(0)} ms`, r.mb ? `${r.mb.toFixed(0)} MB` : 'n/a', r.ratio ? `${r.ratio.toFixed(2)}x` : r.limitMs ? '' : 'floor', verdict]));
+  }
+  if (scaling.length > 0) {
+    console.log('\nscaling (median ms; per item in brackets: flat means linear)');
+    console.log(['', ...SIZES.map((n) => String(n).padStart(16))].join('').replace(/^/, 'command'.padEnd(46)));
+    for (const s of scaling) {
+      console.log(s.name.padEnd(46) + SIZES.map((n) => (s.ms[n] === undefined ? (s.skipped?.[n] ?? '-') : `${s.ms[n].toFixed(0)} (${(s.ms[n] / n).toFixed(2)})`).padStart(16)).join(''));
+    }
+    for (const note of scalingNotes) console.log(`note: ${note}`);
   }
 }
+
+const SIZES = [10, 100, 1000];
+const scaling = [];
+const scalingNotes = [];
 
 const DOCKERFILE_TEMPLATES = [
   (i) => `# service ${i}\nFROM node:20\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\nRUN npm run build\nENV PORT=${3000 + (i % 100)}\nEXPOSE ${3000 + (i % 100)}\nCMD ["node", "dist/server.js"]\n`,
@@ -76,7 +96,46 @@ const DOCKERFILE_TEMPLATES = [
   (i) => `ARG BASE=alpine:3.20\nFROM \${BASE}\nRUN apk add --no-cache tini\nCOPY bin/ /usr/local/bin/\nENTRYPOINT ["/sbin/tini", "--"]\nCMD ["worker", "--id", "${i}"]\n`,
   (i) => `FROM nginx:latest\nCOPY site/ /usr/share/nginx/html/\nEXPOSE 80\n# build ${i}\n`,
   (i) => `FROM eclipse-temurin:21-jdk\nWORKDIR /app\nCOPY . .\nRUN ./mvnw -q package\nRUN sudo chmod +x target/app-${i}.jar\nCMD ["java", "-jar", "target/app-${i}.jar"]\n`,
+  // A heredoc RUN and a COPY heredoc (BuildKit syntax).
+  (i) => `# syntax=docker/dockerfile:1\nFROM ubuntu:24.04\nRUN <<EOF\nset -e\napt-get update\napt-get install -y --no-install-recommends python3\nrm -rf /var/lib/apt/lists/*\nEOF\nCOPY <<EOF /etc/app-${i}.conf\nport=${8000 + (i % 100)}\nEOF\nUSER 1000\nCMD ["python3", "-m", "http.server"]\n`,
+  // A long RUN of continuations, and ARG-chosen base images in two stages.
+  (i) => `ARG GO_VERSION=1.22\nARG RUNTIME=debian:12-slim\nFROM golang:\${GO_VERSION} AS build\nRUN apt-get update \\\n${Array.from({ length: 40 }, (_, k) => `    && echo step-${k}-${i} \\\n`).join('')}    && go version\nCOPY . /src\nRUN cd /src && go build -o /out/app ./...\nFROM \${RUNTIME}\nCOPY --from=build /out/app /usr/local/bin/app\nENTRYPOINT ["/usr/local/bin/app"]\n`,
 ];
+
+/** Dockerfiles as a repository holds them: under one git root with a CI workflow, in a folder each. */
+function writeDockerfiles(dir, count) {
+  mkdirSync(path.join(dir, '.git'), { recursive: true });
+  mkdirSync(path.join(dir, '.github', 'workflows'), { recursive: true });
+  writeFileSync(path.join(dir, '.github', 'workflows', 'ci.yml'), 'name: ci\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: make test\n');
+  return Array.from({ length: count }, (_, i) => {
+    const sub = path.join(dir, 'services', `svc-${String(i % 50).padStart(2, '0')}`);
+    mkdirSync(sub, { recursive: true });
+    const file = path.join(sub, `app-${String(i).padStart(4, '0')}.Dockerfile`);
+    writeFileSync(file, DOCKERFILE_TEMPLATES[i % DOCKERFILE_TEMPLATES.length](i));
+    return file;
+  });
+}
+
+/** A compose file of `count` services, each with ports and a bind mount, none hardened. */
+function composeText(count) {
+  let text = 'services:\n';
+  for (let i = 0; i < count; i++) {
+    text += `  svc${i}:\n    image: ${['nginx:1.27', 'redis:7', 'postgres:16'][i % 3]}\n    ports:\n      - "${8000 + (i % 1000)}:80"\n    volumes:\n      - ./data${i}:/data\n`;
+  }
+  return text;
+}
+
+/** `check` and `fix --yes` of a fresh copy of a compose file, as one command. */
+function composeFixCommand(source, label) {
+  const target = source.replace(/\.yaml$/, '.work.yaml');
+  const node = tool(['check', '--json', '--compose', target], `${label}-check`).map(quote).join(' ');
+  const fix = tool(['fix', '--yes', '--compose', target], `${label}-fix`).map(quote).join(' ');
+  return ['sh', '-c', `cp ${quote(source)} ${quote(target)} && ${node} >/dev/null; [ $? -le 1 ] && ${fix} >/dev/null`];
+}
+
+function quote(arg) {
+  return `'${String(arg).replace(/'/g, `'\\''`)}'`;
+}
 
 async function main() {
   console.log(`docker-harden benchmark (node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')})`);
@@ -94,20 +153,84 @@ async function main() {
   if (ONLY.has('files')) await filesPart();
   // A host with 100 running containers.
   if (ONLY.has('host')) await hostPart();
+  // A 1,000-service compose file, a 6,000-stage Dockerfile, 150,000 continuation lines.
+  if (ONLY.has('big')) bigPart();
+  if (ONLY.has('scaling')) await scalingPart();
   printTable();
+}
+
+function bigPart() {
+  const dir = path.join(work, 'big');
+  mkdirSync(dir);
+  const compose = path.join(dir, 'compose-1000.yaml');
+  writeFileSync(compose, composeText(1000));
+  report('big inputs', 'check + fix --yes, compose of 1,000 services', measure(composeFixCommand(compose, 'compose-1000'), { runs: 3, okCodes: [0] }), null, null, { limitMs: 2000 });
+  let stages = 'ARG BASE=debian:12\nFROM ${BASE} AS s0\nRUN echo 0\n';
+  for (let i = 1; i < 6000; i++) stages += `FROM s${i - 1} AS s${i}\n${i % 3 === 0 ? `USER ${1000 + i}\n` : ''}RUN echo ${i}\n`;
+  const stagesFile = path.join(dir, 'stages-6000.Dockerfile');
+  writeFileSync(stagesFile, stages);
+  report('big inputs', 'check, Dockerfile of 6,000 stages', measure(tool(['check', '--json', '--file', stagesFile], 'stages-6000'), { runs: 3 }), null, null, { limitMs: 2000 });
+  let run = 'FROM debian:12\nRUN apt-get update \\\n';
+  for (let i = 0; i < 150000; i++) run += `    && echo line-${i} \\\n`;
+  run += '    && true\nCMD ["sh"]\n';
+  const runFile = path.join(dir, 'continuations-150000.Dockerfile');
+  writeFileSync(runFile, run);
+  report('big inputs', 'check, RUN of 150,000 continuation lines', measure(tool(['check', '--json', '--file', runFile], 'continuations'), { runs: 3 }), null, null, { limitMs: 2000 });
+}
+
+async function scalingPart() {
+  const dir = path.join(work, 'scaling');
+  mkdirSync(dir);
+  const files = { name: 'check --json over N Dockerfiles', ms: {} };
+  const parse = { name: 'parse N Dockerfiles (floor)', ms: {} };
+  const compose = { name: 'check + fix --yes, compose of N services', ms: {} };
+  for (const n of SIZES) {
+    const list = writeDockerfiles(path.join(dir, `files-${n}`), n);
+    parse.ms[n] = measure([process.execPath, path.join(root, 'bench', 'parse-only.js'), ...list], { runs: 3 }).ms;
+    files.ms[n] = measure(tool(['check', '--json', ...list.flatMap((f) => ['--file', f])], `scale-files-${n}`), { runs: 3 }).ms;
+    const file = path.join(dir, `compose-${n}.yaml`);
+    writeFileSync(file, composeText(n));
+    compose.ms[n] = measure(composeFixCommand(file, `scale-compose-${n}`), { runs: 3, okCodes: [0] }).ms;
+  }
+  scaling.push(parse, files, compose);
+  const why = dockerdUnavailable();
+  if (why) {
+    scalingNotes.push(`containers not measured: ${why}`);
+    return;
+  }
+  // 1,000 BusyBox containers on a 2-CPU machine shared with others take minutes to start and
+  // crowd out the measurement itself: BENCH_CONTAINERS_MAX raises the limit (default 100).
+  const max = Number(process.env.BENCH_CONTAINERS_MAX ?? 100);
+  const host = { name: 'check --host --json, N containers', ms: {}, skipped: {} };
+  const inspect = { name: 'docker inspect of N containers (floor)', ms: {}, skipped: {} };
+  const d = await startDockerd();
+  try {
+    buildBusybox(d, 'dh-bench:busybox');
+    let running = 0;
+    for (const n of SIZES) {
+      if (n > max) {
+        host.skipped[n] = inspect.skipped[n] = 'not run';
+        scalingNotes.push(`${n} containers not started (BENCH_CONTAINERS_MAX=${max}): too many for this shared 2-CPU machine`);
+        continue;
+      }
+      await runContainers(d, 'dh-bench:busybox', n - running, running);
+      running = n;
+      inspect.ms[n] = measure(['sh', '-c', `docker -H ${d.host} inspect $(docker -H ${d.host} ps -q) >/dev/null`], { runs: 3, okCodes: [0] }).ms;
+      host.ms[n] = measure(tool(['check', '--host', '--json', '--docker-host', d.host, '--daemon-config', d.config], `scale-host-${n}`), { runs: 3 }).ms;
+    }
+  } finally {
+    await d.stop();
+  }
+  scaling.push(inspect, host);
 }
 
 async function filesPart() {
   const dir = path.join(work, 'dockerfiles');
   mkdirSync(dir);
-  const files = Array.from({ length: 1000 }, (_, i) => {
-    const file = path.join(dir, `app-${String(i).padStart(4, '0')}.Dockerfile`);
-    writeFileSync(file, DOCKERFILE_TEMPLATES[i % DOCKERFILE_TEMPLATES.length](i));
-    return file;
-  });
+  const files = writeDockerfiles(dir, 1000);
   const parseOnly = measure([process.execPath, path.join(root, 'bench', 'parse-only.js'), ...files], { runs: 5 });
   report('1,000 files', 'parse with dockerfile-ast', parseOnly, null);
-  report('1,000 files', 'docker-harden check --file x1000 --json', measure(tool(['check', '--json', ...files.flatMap((f) => ['--file', f])], 'check-1000'), { runs: 5 }), parseOnly, 2);
+  report('1,000 files', 'docker-harden check --file x1000 --json', measure(tool(['check', '--json', ...files.flatMap((f) => ['--file', f])], 'check-1000'), { runs: 5 }), parseOnly, 2, { memMb: 200 });
 }
 
 async function hostPart() {

@@ -152,7 +152,8 @@ export function parseArgs(argv: string[]): Args {
   if (args.failOn !== undefined && !(FAIL_ON as readonly string[]).includes(args.failOn)) {
     throw new UserError(`--fail-on takes ${FAIL_ON.join(', ')}, not "${args.failOn}"`, `${didYouMean(args.failOn, FAIL_ON)}For example: --fail-on high`);
   }
-  if (TARGET_COMMANDS.includes(args.command)) {
+  // `report --merge` takes result files, not targets.
+  if (TARGET_COMMANDS.includes(args.command) && !(args.command === 'report' && args.merge)) {
     for (const file of args.positional) {
       const kind = targetKind(file);
       if (kind === 'dockerfile') args.files.push(file);

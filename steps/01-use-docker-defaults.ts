@@ -5,7 +5,7 @@
  * writable system directories). In a compose file: the same settings as service keys.
  */
 import { defineStep, type CodeInfo, statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../src/core/step.js';
-import { editService } from '../src/compose/model.js';
+import { serviceChange } from '../src/compose/model.js';
 import { serviceImage } from '../src/compose/images.js';
 import { ENGINE_LINES, ENGINE_RELEASES_CHECKED, ENGINE_RELEASES_SOURCE, judgeEngineVersion, parseEngineVersion } from './lib/engine-releases.js';
 import { composeOrigin, containerName, containerWeakenings, selinuxActive, serviceWeakenings, socketPathsFor, WEAKENINGS, type Weakening, WEAKENING_CODES } from './lib/workload.js';
@@ -284,14 +284,13 @@ async function proposeCompose(ctx: Context): Promise<Proposal[]> {
           ? ` The change publishes the ports ${s.image} serves: ${known.ports.join(', ')} (${known.source}); discovery over broadcast or mDNS (DLNA, HomeKit, Chromecast) stops working without the host network.`
           : ` docker-harden does not know which ports ${s.image ?? 'this service'} serves: add a ports: entry for each before you recreate it.`;
       }
-      const after = editService(model.text, s.name, edits, model.path);
       proposals.push({
         id: n === 1 ? base : `${base}-${n}`,
         title: `Service ${s.name}: remove ${w.evidence}`,
         // Each of these settings is there because something in the service may use it.
         risk: 'review',
         description: `${WEAKENINGS[w.kind].what[0]!.toUpperCase()}${WEAKENINGS[w.kind].what.slice(1)}.${publish} Recreate the service afterwards (docker compose up -d ${s.name}) for the change to take effect, and check that it still works.`,
-        changes: [{ path: model.path, before: model.text, after }],
+        changes: [serviceChange(model, s.name, edits)],
         commands: [],
         warnings: [`May break: ${WEAKENINGS[w.kind].breaks}.`],
       });

@@ -284,8 +284,27 @@ export function workflowFile(root: string, dockerfile: string): string {
   return path.join(root, '.github', 'workflows', `${WORKFLOW_NAME}${slug === '-' ? '' : slug}.yml`);
 }
 
+// Paths that YAML writes as they are inside any plain string: a workflow for one is the workflow
+// for a stand-in path with the path put back, so a thousand Dockerfiles stringify two documents.
+const PLAIN_PATH = /^[A-Za-z0-9_][A-Za-z0-9_./-]*$/;
+const FILE_STAND_IN = 'docker0harden0file';
+const CONTEXT_STAND_IN = 'docker0harden0context';
+const workflowTemplates = new Map<string, string>();
+
 export function githubWorkflow(root: string, dockerfile: string): string {
   const { file, context } = ciPaths(root, dockerfile);
+  if (!PLAIN_PATH.test(file) || !(context === '.' || PLAIN_PATH.test(context))) return renderWorkflow(file, context);
+  const contextKey = context === '.' ? '.' : CONTEXT_STAND_IN;
+  let template = workflowTemplates.get(contextKey);
+  if (template === undefined) {
+    template = renderWorkflow(FILE_STAND_IN, contextKey);
+    workflowTemplates.set(contextKey, template);
+  }
+  return template.split(FILE_STAND_IN).join(file).split(CONTEXT_STAND_IN).join(context);
+}
+
+/** The workflow document for a Dockerfile at `file` built in `context` (paths relative to the repository). */
+export function renderWorkflow(file: string, context: string): string {
   const image = `${WORKFLOW_NAME}:\${{ github.sha }}`;
   const workflow = {
     name: `Container image scan (${file})`,

@@ -10,6 +10,7 @@ import type { DockerfileModel, Stage } from '../src/dockerfile/model.js';
 import { applyEdits, lineStarts, rangeEdit, type Range } from '../src/dockerfile/edit.js';
 import { GO_RUNTIME_IMAGE, RUST_RUNTIME_IMAGE, canonicalName, describeImage, isFloatingTag, isMinimalFamily, parseImageRef, type ImageKnowledge, type ImageRef } from '../src/dockerfile/images.js';
 import { buildCommands, dependencyInstall, installedPackages, pipInstalls, runCommands } from '../src/dockerfile/commands.js';
+import { cachedUntilWrite } from '../src/core/writes.js';
 
 /** Tools a full Debian image carries and slim ones do not. */
 const FULL_IMAGE_TOOLS = ['curl', 'wget', 'git', 'make', 'gcc', 'g++', 'ssh', 'procps', 'ps', 'file', 'unzip', 'xz', 'bzip2'];
@@ -242,7 +243,14 @@ function referenceEdit(model: DockerfileModel, root: Stage, image: ImageRef, ref
   return null;
 }
 
-async function localImageSize(ctx: Context, reference: string): Promise<number | null> {
+const imageSizeOf = cachedUntilWrite<Context['probe'], Promise<number | null>>();
+
+/** The size of a local image, asked once per run (a thousand Dockerfiles on node:20 ask once). */
+function localImageSize(ctx: Context, reference: string): Promise<number | null> {
+  return imageSizeOf(ctx.probe, `${ctx.host.endpoint}\0${reference}`, () => askImageSize(ctx, reference));
+}
+
+async function askImageSize(ctx: Context, reference: string): Promise<number | null> {
   // The docker CLI, not the API client: the batch path of a file check must not load dockerode.
   if (!(await ctx.probe.which('docker'))) return null;
   // No daemon socket, no local image: do not start the docker CLI just to hear that.

@@ -110,8 +110,9 @@ export function copyFromImages(model: DockerfileModel): BaseImage[] {
   const text = model.text;
   const starts = lineStarts(text);
   const out: BaseImage[] = [];
+  // Names of the stages before the current one, grown as the loop goes (6,000 stages: one pass).
+  const earlier = new Set<string>();
   for (const stage of model.stages) {
-    const earlier = new Set(model.stages.filter((s) => s.index < stage.index && s.name).map((s) => s.name!));
     for (const inst of stage.instructions) {
       if (inst.keyword !== 'COPY') continue;
       const m = /--from=("?)([^\s"]+)\1/.exec(inst.source);
@@ -131,6 +132,7 @@ export function copyFromImages(model: DockerfileModel): BaseImage[] {
         final: false,
       });
     }
+    if (stage.name) earlier.add(stage.name);
   }
   return out;
 }
@@ -174,7 +176,7 @@ const NOT_ARCHIVE = /\.(sh|bash|py|js|mjs|cjs|ts|json|ya?ml|toml|ini|conf|cfg|tx
 
 async function resolveAdds(model: DockerfileModel, probe: Probe, dir: string): Promise<ResolvedAdd[]> {
   const out: ResolvedAdd[] = [];
-  for (const add of addInstructions(model.text)) {
+  for (const add of addInstructions(model.text, model.ast)) {
     const stage = model.stages.find((s) => s.instructions.some((i) => i.line === add.line && i.keyword === 'ADD'));
     const inst = stage?.instructions.find((i) => i.line === add.line && i.keyword === 'ADD');
     const sources: string[] = [];

@@ -6,7 +6,7 @@
  */
 import { defineStep, type CodeInfo, statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../src/core/step.js';
 import type { ContainerDetails } from '../src/host/facts.js';
-import { editService, type ComposeService, type ServiceEdit } from '../src/compose/model.js';
+import { serviceChange, type ComposeService, type ServiceEdit } from '../src/compose/model.js';
 import { serviceImage } from '../src/compose/images.js';
 import type { DockerInstruction, DockerfileModel } from '../src/dockerfile/model.js';
 import { applyEdits, deleteLinesEdit, rangeEdit } from '../src/dockerfile/edit.js';
@@ -459,7 +459,7 @@ async function checkCompose(ctx: Context): Promise<CheckResult> {
 async function proposeCompose(ctx: Context): Promise<Proposal[]> {
   const model = await ctx.compose();
   const proposals: Proposal[] = [];
-  const change = (s: ComposeService, edits: ServiceEdit[]) => [{ path: model.path, before: model.text, after: editService(model.text, s.name, edits, model.path) }];
+  const change = (s: ComposeService, edits: ServiceEdit[]) => [serviceChange(model, s.name, edits)];
   const recreate = (s: ComposeService) => ` Recreate the service afterwards (docker compose up -d ${s.name}).`;
   for (const s of model.services) {
     if (s.privileged) continue;

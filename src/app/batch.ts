@@ -1,5 +1,5 @@
 /** The non-interactive commands: check, fix, undo, steps. They never ask a question without a terminal. */
-import { safeLine, safeText } from '../core/sanitize.js';
+import { safeText } from '../core/sanitize.js';
 import { createInterface, type Interface } from 'node:readline/promises';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -17,6 +17,8 @@ import { targetKey, type AppliedRecord, type Profile } from '../core/profile.js'
 import { RepoDecisions, knownFrom, type DecidedRun } from '../core/repoconfig.js';
 import { SHARED_CODES } from '../core/codes.js';
 import type { Target } from '../core/step.js';
+import { editServices, type ServiceEdit } from '../compose/model.js';
+import { oneRun } from '../core/writes.js';
 
 export interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -102,16 +104,19 @@ function profileSkip(profile: Profile, run: { step: Step; target: Target }): str
 }
 
 async function runAll(session: Session, decisions: RepoDecisions, io?: Io): Promise<DecidedRun[]> {
-  const runs: DecidedRun[] = [];
-  const pairs = session.pairs();
-  // Progress on a terminal's stderr only: stdout stays the report, and logs stay clean.
-  const progress = io && (io.stderr as { isTTY?: boolean }).isTTY && !io.env.CI ? io.stderr : undefined;
-  for (const [i, { step, ctx }] of pairs.entries()) {
-    progress?.write(`\r\u001b[2Kchecking ${i + 1}/${pairs.length}: ${step.meta.title} (${ctx.target.label})`);
-    runs.push(await decisions.decide(await runStep(step, ctx)));
-  }
-  progress?.write('\r\u001b[2K');
-  return runs;
+  // Repository, CI, PATH and image look-ups are asked once for all the targets of this run.
+  return oneRun(async () => {
+    const runs: DecidedRun[] = [];
+    const pairs = session.pairs();
+    // Progress on a terminal's stderr only: stdout stays the report, and logs stay clean.
+    const progress = io && (io.stderr as { isTTY?: boolean }).isTTY && !io.env.CI ? io.stderr : undefined;
+    for (const [i, { step, ctx }] of pairs.entries()) {
+      progress?.write(`\r\u001b[2Kchecking ${i + 1}/${pairs.length}: ${step.meta.title} (${ctx.target.label})`);
+      runs.push(await decisions.decide(await runStep(step, ctx)));
+    }
+    progress?.write('\r\u001b[2K');
+    return runs;
+  });
 }
 
 export async function checkCommand(args: Args, io: AppIo): Promise<number> {
@@ -183,77 +188,90 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
     let badInput = false;
     let remaining = false;
     try {
-      for (const { step, ctx } of pairs) {
-        // Suppressed findings and skipped steps leave no proposal to apply.
-        const skip = profileSkip(profile, { step, target: ctx.target });
-        const decide = async () => decisions.decide(await runStep(step, ctx), skip);
-        let run: DecidedRun = await decide();
-        if (run.skipped) {
-          out(`${p.bold(step.meta.title)}: ${p.dim(`skipped (${run.skipped.reason}; ${run.skipped.source})`)}`);
-          continue;
-        }
-        const attempted = new Set<string>();
-        for (;;) {
-          const next = wantedProposals(run, args.only, interactive || args.includeReview).find((pr) => !attempted.has(pr.id) && canApply(pr));
-          if (!next) break;
-          attempted.add(next.id);
-          out(renderRun({ ...run, proposals: [next] }, p, true));
-          if (ask) {
-            const answer = (await askLine(ask, `Apply "${next.title}"${next.risk && next.risk !== 'safe' ? ` (${next.risk})` : ''}? [y/N] `)).trim().toLowerCase();
-            if (answer !== 'y' && answer !== 'yes') {
-              out(p.dim('  skipped'));
-              continue;
+      await oneRun(async () => {
+        for (const { step, ctx } of pairs) {
+          // Suppressed findings and skipped steps leave no proposal to apply.
+          const skip = profileSkip(profile, { step, target: ctx.target });
+          const decide = async () => decisions.decide(await runStep(step, ctx), skip);
+          let run: DecidedRun = await decide();
+          if (run.skipped) {
+            out(`${p.bold(step.meta.title)}: ${p.dim(`skipped (${safeText(run.skipped.reason)}; ${safeText(run.skipped.source)})`)}`);
+            continue;
+          }
+          const attempted = new Set<string>();
+          const apply = async (next: Proposal) => {
+            // One proposal that cannot be applied (a file changed since, a folder that is a link) is
+            // reported, and the run goes on with the next.
+            try {
+              const outcome = await applyProposal(step, ctx.target, next, {
+                store: session.store,
+                profile,
+                daemon: session.daemon,
+                beforeWrite: session.beforeWrite,
+                recheck: () => runStep(step, ctx),
+                ...(verify && ctx.target.kind === 'dockerfile' ? { verify } : {}),
+                log: (line) => out(p.dim(`  ${safeText(line)}`)),
+              });
+              // In a learn sandbox nothing real changed: say what was written there and what was only simulated.
+              const message = args.sandbox ? (await import('../core/learn.js')).sandboxOutcome(outcome.message, next) : outcome.message;
+              out(`  ${outcome.status === 'applied' ? p.green(safeText(message)) : p.yellow(safeText(message))}`);
+              if (outcome.status === 'rolled-back' || outcome.status === 'failed') remaining = true;
+            } catch (err) {
+              out(`  ${p.yellow(`not applied: ${formatError(err)}`)}`);
+              remaining = true;
             }
+            run = await decide();
+          };
+          // Without questions, a step's compose edits go into the file together: one parse, one
+          // write, one check, where one at a time re-checks the whole file after every service.
+          const together = interactive ? null : composeBatch(wantedProposals(run, args.only, args.includeReview).filter(canApply), step.meta.title);
+          if (together) {
+            for (const member of together.members) attempted.add(member.id);
+            out(renderRun({ ...run, proposals: [together.proposal] }, p, true));
+            await apply(together.proposal);
           }
-          // One proposal that cannot be applied (a file changed since, a folder that is a link) is
-          // reported, and the run goes on with the next.
-          try {
-            const outcome = await applyProposal(step, ctx.target, next, {
-              store: session.store,
-              profile,
-              daemon: session.daemon,
-              beforeWrite: session.beforeWrite,
-              recheck: () => runStep(step, ctx),
-              ...(verify && ctx.target.kind === 'dockerfile' ? { verify } : {}),
-              log: (line) => out(p.dim(`  ${safeText(line)}`)),
-            });
-            // In a learn sandbox nothing real changed: say what was written there and what was only simulated.
-            const message = args.sandbox ? (await import('../core/learn.js')).sandboxOutcome(outcome.message, next) : outcome.message;
-            out(`  ${outcome.status === 'applied' ? p.green(safeText(message)) : p.yellow(safeText(message))}`);
-            if (outcome.status === 'rolled-back' || outcome.status === 'failed') remaining = true;
-          } catch (err) {
-            out(`  ${p.yellow(`not applied: ${formatError(err)}`)}`);
-            remaining = true;
+          for (;;) {
+            const next = wantedProposals(run, args.only, interactive || args.includeReview).find((pr) => !attempted.has(pr.id) && canApply(pr));
+            if (!next) break;
+            attempted.add(next.id);
+            out(renderRun({ ...run, proposals: [next] }, p, true));
+            if (ask) {
+              const answer = (await askLine(ask, `Apply "${next.title}"${next.risk && next.risk !== 'safe' ? ` (${next.risk})` : ''}? [y/N] `)).trim().toLowerCase();
+              if (answer !== 'y' && answer !== 'yes') {
+                out(p.dim('  skipped'));
+                continue;
+              }
+            }
+            await apply(next);
           }
-          run = await decide();
+          // Held back by their risk: say so, and how to apply them.
+          const wanted = new Set(wantedProposals(run, args.only, interactive || args.includeReview).map((pr) => pr.id));
+          const named = args.only.some((o) => o.startsWith(`${step.meta.id}:`));
+          for (const held of run.proposals.filter((pr) => canApply(pr) && pr.risk === 'review' && !wanted.has(pr.id) && !named)) {
+            out(`${p.bold(step.meta.title)}: not applied, ${p.yellow(`risk ${RISK_TEXT.review}`)}: ${safeText(held.title)}`);
+            out(`  apply it with --only ${step.meta.id}:${held.id}, or every review fix with --include-review`);
+          }
+          for (const advice of run.proposals.filter((pr) => pr.risk === 'advice')) {
+            out(`${p.bold(step.meta.title)}: ${p.yellow(`risk ${RISK_TEXT.advice}`)}: ${safeText(advice.title)}`);
+            if (advice.description) out(`  ${safeText(advice.description)}`);
+            for (const w of advice.warnings) out(`  ${p.yellow('warning:')} ${safeText(w)}`);
+          }
+          // What the tool does not apply itself: commands to run by hand. Choices
+          // (the platforms step) are the wizard's to ask.
+          for (const shown of run.proposals.filter((pr) => pr.risk !== 'advice' && pr.changes.length === 0 && !pr.commands.some((c) => c.run) && !pr.choice)) {
+            if (shown.commands.length === 0 && !shown.description) continue;
+            out(`${p.bold(step.meta.title)}: ${safeText(shown.title)}${shown.commands.length ? '; run these yourself:' : ''}`);
+            if (shown.commands.length === 0) out(`  ${safeText(shown.description ?? '')}`);
+            for (const c of shown.commands) out(`  ${c.argv.map(quoteArg).join(' ')}${c.asUser ? `   (as ${c.asUser})` : ''}`);
+          }
+          if (run.result.status === 'error') {
+            // The check could not run (an invalid daemon.json, no daemon): say why, or fix is silent.
+            out(renderRun(run, p, false));
+            errors++;
+            if (run.result.findings.some((f) => f.file)) badInput = true;
+          } else if (run.result.status === 'fail' || run.result.status === 'warn') remaining = true;
         }
-        // Held back by their risk: say so, and how to apply them.
-        const wanted = new Set(wantedProposals(run, args.only, interactive || args.includeReview).map((pr) => pr.id));
-        const named = args.only.some((o) => o.startsWith(`${step.meta.id}:`));
-        for (const held of run.proposals.filter((pr) => canApply(pr) && pr.risk === 'review' && !wanted.has(pr.id) && !named)) {
-          out(`${p.bold(step.meta.title)}: not applied, ${p.yellow(`risk ${RISK_TEXT.review}`)}: ${safeLine(held.title)}`);
-          out(`  apply it with --only ${step.meta.id}:${held.id}, or every review fix with --include-review`);
-        }
-        for (const advice of run.proposals.filter((pr) => pr.risk === 'advice')) {
-          out(`${p.bold(step.meta.title)}: ${p.yellow(`risk ${RISK_TEXT.advice}`)}: ${safeLine(advice.title)}`);
-          if (advice.description) out(`  ${safeText(advice.description)}`);
-          for (const w of advice.warnings) out(`  ${p.yellow('warning:')} ${safeText(w)}`);
-        }
-        // What the tool does not apply itself: commands to run by hand. Choices
-        // (the platforms step) are the wizard's to ask.
-        for (const shown of run.proposals.filter((pr) => pr.risk !== 'advice' && pr.changes.length === 0 && !pr.commands.some((c) => c.run) && !pr.choice)) {
-          if (shown.commands.length === 0 && !shown.description) continue;
-          out(`${p.bold(step.meta.title)}: ${safeLine(shown.title)}${shown.commands.length ? '; run these yourself:' : ''}`);
-          if (shown.commands.length === 0) out(`  ${safeText(shown.description ?? '')}`);
-          for (const c of shown.commands) out(`  ${c.argv.map(quoteArg).join(' ')}${c.asUser ? `   (as ${safeLine(c.asUser)})` : ''}`);
-        }
-        if (run.result.status === 'error') {
-          // The check could not run (an invalid daemon.json, no daemon): say why, or fix is silent.
-          out(renderRun(run, p, false));
-          errors++;
-          if (run.result.findings.some((f) => f.file)) badInput = true;
-        } else if (run.result.status === 'fail' || run.result.status === 'warn') remaining = true;
-      }
+      });
     } finally {
       ask?.close();
     }
@@ -284,6 +302,44 @@ async function dockerfileVerifier(args: Args, io: Io, log: (line: string) => voi
       if (!outcome.ok) return outcome.reason;
     }
     return null;
+  };
+}
+
+/**
+ * A step's proposals that only edit services of one compose file, as one proposal whose change
+ * is all their edits applied to one parse of the file. Null when there are fewer than two, or the
+ * edits cannot share a parse (then they are applied one at a time).
+ */
+function composeBatch(proposals: Proposal[], stepTitle: string): { proposal: Proposal; members: Proposal[] } | null {
+  const members = proposals.filter((pr) => pr.changes.length === 1 && pr.changes[0]!.compose && !pr.commands.some((c) => c.run) && !pr.daemon && !pr.choice);
+  if (members.length < 2) return null;
+  const first = members[0]!.changes[0]!;
+  if (first.before === null || members.some((pr) => pr.changes[0]!.path !== first.path || pr.changes[0]!.before !== first.before)) return null;
+  const byService = new Map<string, ServiceEdit[]>();
+  for (const pr of members) {
+    const { service, edits } = pr.changes[0]!.compose!;
+    byService.set(service, [...(byService.get(service) ?? []), ...edits]);
+  }
+  let after: ReturnType<typeof editServices>;
+  try {
+    after = editServices(first.before, [...byService].map(([service, edits]) => ({ service, edits })), first.path);
+  } catch {
+    return null;
+  }
+  if (after === null) return null;
+  const titles = members.map((pr) => pr.title);
+  const shown = titles.length > 12 ? [...titles.slice(0, 12), `and ${titles.length - 12} more`] : titles;
+  return {
+    members,
+    proposal: {
+      id: `${members[0]!.id}+${members.length - 1}`,
+      title: `${members.length} fixes of "${stepTitle}" in ${first.path}`,
+      description: `Applied together, in one write: ${shown.join('; ')}.`,
+      changes: [{ path: first.path, before: first.before, after: after.after, edits: after.splices }],
+      commands: [],
+      warnings: [...new Set(members.flatMap((pr) => pr.warnings))],
+      risk: members.some((pr) => pr.risk === 'review') ? 'review' : 'safe',
+    },
   };
 }
 

@@ -10,7 +10,7 @@ import type { Io } from './batch.js';
 import { UserError } from '../core/errors.js';
 import { ProfileStore, defaultStateDir, type Profile } from '../core/profile.js';
 import { describeFsError, readNoFollow, sha256 } from '../core/change.js';
-import { exportAnsible, hostDecisions } from '../export/ansible.js';
+import { exportAnsible, hostDecisions, isHostKey } from '../export/ansible.js';
 
 const MAX_TEXT = 1024 * 1024;
 
@@ -23,7 +23,7 @@ async function textsOf(profile: Profile, store: ProfileStore): Promise<Map<strin
   };
   const backups = path.resolve(store.backupDir) + path.sep;
   for (const record of profile.applied) {
-    if (record.target !== 'host' || record.undone) continue;
+    if (!isHostKey(record.target) || record.undone) continue;
     for (const file of record.files) {
       if (file.backup && path.resolve(file.backup).startsWith(backups)) await add(file.backup);
       await add(file.path);

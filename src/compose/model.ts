@@ -27,6 +27,7 @@ import {
   isSeq,
   parseDocument,
   stringify,
+  visit,
   type Document,
   type Node as YamlNode,
   type Pair,
@@ -35,6 +36,7 @@ import {
 } from 'yaml';
 import { UserError } from '../core/errors.js';
 import { LIMITS, assertJsonDepth, readLimited } from '../core/limits.js';
+import type { FileChange } from '../core/step.js';
 
 export const COMPOSE_FILE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'] as const;
 
@@ -137,6 +139,41 @@ interface ParsedCompose {
   lines: LineCounter;
   services: YAMLMap | null;
   servicesPair: Pair | null;
+  /** Set on first use by hasAnchors(). */
+  anchors?: boolean;
+}
+
+// The last text parsed: every proposal of a compose step edits the same file, and each parse of
+// a 1,000-service file costs as much as the whole step should.
+let lastParsed: { text: string; file: string; parsed: ParsedCompose } | undefined;
+
+function parseShared(text: string, file: string): ParsedCompose {
+  if (lastParsed && lastParsed.text === text && lastParsed.file === file) return lastParsed.parsed;
+  const parsed = parseStrict(text, file);
+  lastParsed = { text, file, parsed };
+  return parsed;
+}
+
+/** Whether a document has anchors or aliases: then an edit of one service may show in another. */
+function hasAnchors(parsed: ParsedCompose): boolean {
+  if (parsed.anchors === undefined) {
+    let found = false;
+    visit(parsed.doc, {
+      Alias() {
+        found = true;
+        return visit.BREAK;
+      },
+      Node(_key, node) {
+        if (node.anchor) {
+          found = true;
+          return visit.BREAK;
+        }
+        return undefined;
+      },
+    });
+    parsed.anchors = found;
+  }
+  return parsed.anchors;
 }
 
 /** Parse and validate the shape; UserError with line and column when the file is malformed. */
@@ -212,7 +249,7 @@ function nodeStart(node: unknown): number | undefined {
 }
 
 export function parseCompose(text: string, file: string): ComposeModel {
-  const parsed = parseStrict(text, file);
+  const parsed = parseShared(text, file);
   const pos = (offset: number | undefined): KeyPosition => {
     const p = parsed.lines.linePos(offset ?? 0);
     return { line: p.line, column: p.col };
@@ -396,10 +433,127 @@ export type ServiceEdit =
  * UserError for a malformed file or an unknown service (nothing is written by this function).
  */
 export function editService(text: string, serviceName: string, edits: ServiceEdit[], file = 'compose.yaml'): string {
+  const parsed = parseShared(text, file);
+  const planned = planService(text, parsed, serviceName, edits, file);
+  if (planned) {
+    const after = applySplices(text, planned.splices);
+    verifyService(text, after, parsed, planned, serviceName, edits, file);
+    return after;
+  }
   let current = text;
-  for (const edit of edits) current = applyOne(current, serviceName, edit, file);
-  verifyEdit(text, current, serviceName, edits, file);
+  for (const edit of edits) current = applySplices(current, spliceOne(current, parseShared(current, file), serviceName, edit, file));
+  verifyEdit(text, current, [{ service: serviceName, edits }], file);
   return current;
+}
+
+/**
+ * A proposal's change of one service, as a FileChange whose `after` is built when first read.
+ * The edits are planned here (a key that is not a list is refused now, as editService would);
+ * building the text and checking it waits, since `fix --yes` applies a step's changes together
+ * and never reads each one's text: a 1,000-service file has 3,000 of them.
+ */
+export function serviceChange(model: ComposeModel, service: string, edits: ServiceEdit[]): FileChange {
+  const parsed = parseShared(model.text, model.path);
+  const planned = planService(model.text, parsed, service, edits, model.path);
+  let after: string | undefined = planned ? undefined : editService(model.text, service, edits, model.path);
+  return {
+    path: model.path,
+    before: model.text,
+    compose: { service, edits },
+    get after(): string {
+      if (after === undefined) {
+        const text = applySplices(model.text, planned!.splices);
+        verifyService(model.text, text, parsed, planned!, service, edits, model.path);
+        after = text;
+      }
+      return after;
+    },
+  };
+}
+
+/** Edits of several services, given as one list per service. */
+export interface ServiceEdits {
+  service: string;
+  edits: ServiceEdit[];
+}
+
+/**
+ * Apply the edits of many services to one parse of `text`, checked once: how `fix --yes` writes a
+ * step's fixes of a 1,000-service file in one go. Null when the edits cannot be made against one
+ * parse (two touch the same spot); then they are applied one at a time.
+ */
+export function editServices(text: string, list: ServiceEdits[], file = 'compose.yaml'): { after: string; splices: { start: number; end: number; text: string }[] } | null {
+  const parsed = parseShared(text, file);
+  const splices: Splice[] = [];
+  const seen = new Set<string>();
+  for (const { service, edits } of list) {
+    if (seen.has(service)) return null;
+    seen.add(service);
+    const planned = planService(text, parsed, service, edits, file);
+    if (!planned) return null;
+    splices.push(...planned.splices);
+  }
+  const after = applySplices(text, splices);
+  verifyEdit(text, after, list, file);
+  return { after, splices: splices.map(({ start, end, text: t }) => ({ start, end, text: t })) };
+}
+
+/** Replace [start, end) of the text the edit was computed on with `text`. */
+interface Splice {
+  start: number;
+  end: number;
+  text: string;
+  /** A new key inserted at the end of a service: several may go at the same spot, in order. */
+  newKey?: boolean;
+}
+
+function applySplices(text: string, splices: Splice[]): string {
+  const ordered = splices.map((s, i) => ({ s, i })).sort((a, b) => a.s.start - b.s.start || a.i - b.i);
+  const parts: string[] = [];
+  let at = 0;
+  for (const { s } of ordered) {
+    parts.push(text.slice(at, s.start), s.text);
+    at = s.end;
+  }
+  parts.push(text.slice(at));
+  return parts.join('');
+}
+
+interface PlannedService {
+  splices: Splice[];
+  /** The service's lines in the text before: every splice falls inside them. */
+  regionStart: number;
+  regionEnd: number;
+}
+
+/** All edits of one service as splices of the same text, or null when they overlap or touch. */
+function planService(text: string, parsed: ParsedCompose, serviceName: string, edits: ServiceEdit[], file: string): PlannedService | null {
+  const keys = new Set(edits.map((e) => e.key));
+  if (keys.size !== edits.length) return null;
+  const splices = edits.flatMap((edit) => spliceOne(text, parsed, serviceName, edit, file));
+  const ordered = [...splices].sort((a, b) => a.start - b.start);
+  for (let i = 1; i < ordered.length; i++) {
+    const a = ordered[i - 1]!;
+    const b = ordered[i]!;
+    const bothNewKeys = a.newKey && b.newKey && a.start === a.end && b.start === b.end && a.start === b.start;
+    if (a.end >= b.start && !bothNewKeys) return null;
+  }
+  const servicePair = findService(parsed, serviceName, file);
+  let regionStart = lineStartOf(text, nodeStart(servicePair.key) ?? 0);
+  let regionEnd = lineEndAfter(text, pairEnd(servicePair));
+  for (const sp of splices) {
+    regionStart = Math.min(regionStart, sp.start);
+    regionEnd = Math.max(regionEnd, sp.end);
+  }
+  return { splices, regionStart, regionEnd };
+}
+
+function findService(parsed: ParsedCompose, serviceName: string, file: string): Pair {
+  const servicePair = parsed.services?.items.find((p) => keyText(p) === serviceName);
+  if (!servicePair) {
+    throw new UserError(`service \`${serviceName}\` not found`, 'Name one of the services under `services:`.', file);
+  }
+  return servicePair;
 }
 
 interface Layout {
@@ -451,16 +605,12 @@ function pairEnd(pair: Pair): number {
   return vEnd !== undefined && vEnd > kEnd ? vEnd : kEnd;
 }
 
-function applyOne(text: string, serviceName: string, edit: ServiceEdit, file: string): string {
-  const parsed = parseStrict(text, file);
-  const servicePair = parsed.services?.items.find((p) => keyText(p) === serviceName);
-  if (!servicePair) {
-    throw new UserError(`service \`${serviceName}\` not found`, 'Name one of the services under `services:`.', file);
-  }
+function spliceOne(text: string, parsed: ParsedCompose, serviceName: string, edit: ServiceEdit, file: string): Splice[] {
+  const servicePair = findService(parsed, serviceName, file);
   const layout = layoutOf(text, parsed);
   const serviceNode = servicePair.value as YamlNode | null;
   if (serviceNode !== null && isMap(serviceNode) && serviceNode.flow) {
-    return rerenderFlowService(text, parsed, servicePair, edit);
+    return [rerenderFlowService(text, parsed, servicePair, edit)];
   }
   const serviceMap = isMap(serviceNode) ? serviceNode : null;
   const keyIndent = serviceMap?.items[0]
@@ -470,30 +620,30 @@ function applyOne(text: string, serviceName: string, edit: ServiceEdit, file: st
 
   switch (edit.op) {
     case 'delete':
-      return pair ? deletePair(text, pair) : text;
+      return pair ? [deletePair(text, pair)] : [];
     case 'set': {
-      if (pair) return replaceValue(text, pair, edit.value, layout, edit.style);
-      return insertPair(text, servicePair, serviceMap, edit.key, edit.value, keyIndent, layout, edit.style);
+      if (pair) return [replaceValue(text, pair, edit.value, layout, edit.style)];
+      return [insertPair(text, servicePair, serviceMap, edit.key, edit.value, keyIndent, layout, edit.style)];
     }
     case 'add': {
       const existing = pair?.value as YamlNode | null | undefined;
       if (!pair || existing === null || existing === undefined || (isScalar(existing) && existing.value === null)) {
-        if (pair) return replaceValue(text, pair, edit.items, layout, edit.style);
-        return insertPair(text, servicePair, serviceMap, edit.key, edit.items, keyIndent, layout, edit.style);
+        if (pair) return [replaceValue(text, pair, edit.items, layout, edit.style)];
+        return [insertPair(text, servicePair, serviceMap, edit.key, edit.items, keyIndent, layout, edit.style)];
       }
       if (!isSeq(existing)) throw new UserError(`\`${edit.key}\` of service \`${serviceName}\` is not a list`, 'Write it as a list to let docker-harden add to it.', file, lineAt(parsed, nodeStart(existing)));
       const have = existing.items.map((i) => JSON.stringify(toData(i, parsed.doc)));
       const fresh = edit.items.filter((item) => !have.includes(JSON.stringify(item)));
-      if (fresh.length === 0) return text;
-      return existing.flow ? rerenderFlowSeq(text, existing, existing.items, fresh) : appendBlockItems(text, existing, fresh, layout);
+      if (fresh.length === 0) return [];
+      return [existing.flow ? rerenderFlowSeq(text, existing, existing.items, fresh) : appendBlockItems(text, existing, fresh, layout)];
     }
     case 'remove': {
       const existing = pair?.value as YamlNode | null | undefined;
-      if (!pair || !isSeq(existing)) return text;
+      if (!pair || !isSeq(existing)) return [];
       const keep = existing.items.filter((i) => !edit.where(toData(i, parsed.doc)));
-      if (keep.length === existing.items.length) return text;
-      if (keep.length === 0) return deletePair(text, pair);
-      if (existing.flow) return rerenderFlowSeq(text, existing, keep, []);
+      if (keep.length === existing.items.length) return [];
+      if (keep.length === 0) return [deletePair(text, pair)];
+      if (existing.flow) return [rerenderFlowSeq(text, existing, keep, [])];
       return removeBlockItems(text, existing, keep);
     }
   }
@@ -507,10 +657,10 @@ function toData(node: unknown, doc: Document.Parsed): unknown {
   return isScalar(node) || isMap(node) || isSeq(node) ? (node as YamlNode).toJS(doc, TO_JS) : node;
 }
 
-function deletePair(text: string, pair: Pair): string {
+function deletePair(text: string, pair: Pair): Splice {
   const start = lineStartOf(text, nodeStart(pair.key) ?? 0);
   const end = lineEndAfter(text, pairEnd(pair));
-  return text.slice(0, start) + text.slice(end);
+  return { start, end, text: '' };
 }
 
 /** Render `key: value` (or `key:` + block) lines at `indent`, each ending in eol. */
@@ -547,21 +697,21 @@ function renderBlock(value: unknown, indent: number, layout: Layout): string {
     .join(layout.eol) + layout.eol;
 }
 
-function replaceValue(text: string, pair: Pair, value: unknown, layout: Layout, style?: 'flow' | 'block'): string {
+function replaceValue(text: string, pair: Pair, value: unknown, layout: Layout, style?: 'flow' | 'block'): Splice {
   const old = pair.value as YamlNode | null;
   const keepFlow = style === 'flow' || (style === undefined && old !== null && (isSeq(old) || isMap(old)) && old.flow === true);
   const isBlockValue = !keepFlow && typeof value === 'object' && value !== null && !(Array.isArray(value) && value.length === 0) && !(isPlainObject(value) && Object.keys(value).length === 0);
   const oldIsBlock = old !== null && (isMap(old) || isSeq(old)) && !old.flow;
   if (!isBlockValue && !oldIsBlock && old?.range) {
     const inline = Array.isArray(value) ? `[${value.map(flowItem).join(', ')}]` : renderInline(value);
-    return text.slice(0, old.range[0]) + inline + text.slice(old.range[1]);
+    return { start: old.range[0], end: old.range[1], text: inline };
   }
   // A block value on either side: rewrite the pair's lines.
   const keyCol = columnOf(text, nodeStart(pair.key) ?? 0);
   const start = lineStartOf(text, nodeStart(pair.key) ?? 0);
   const end = lineEndAfter(text, pairEnd(pair));
   const rendered = renderPair(keyText(pair), value, keyCol, layout, style);
-  return text.slice(0, start) + (text.slice(start, end).endsWith('\n') ? rendered : rendered.replace(/\r?\n$/, '')) + text.slice(end);
+  return { start, end, text: text.slice(start, end).endsWith('\n') ? rendered : rendered.replace(/\r?\n$/, '') };
 }
 
 function renderInline(value: unknown): string {
@@ -569,7 +719,7 @@ function renderInline(value: unknown): string {
   return renderScalar(value);
 }
 
-function insertPair(text: string, servicePair: Pair, serviceMap: YAMLMap | null, key: string, value: unknown, keyIndent: number, layout: Layout, style?: 'flow' | 'block'): string {
+function insertPair(text: string, servicePair: Pair, serviceMap: YAMLMap | null, key: string, value: unknown, keyIndent: number, layout: Layout, style?: 'flow' | 'block'): Splice {
   const rendered = renderPair(key, value, keyIndent, layout, style);
   let at: number;
   if (serviceMap && serviceMap.items.length > 0) {
@@ -586,14 +736,14 @@ function insertPair(text: string, servicePair: Pair, serviceMap: YAMLMap | null,
       line = text.slice(lineStart, nullValue.range[0]).replace(/[ \t]+$/, '') + text.slice(nullValue.range[1], lineEnd);
     }
     if (!line.endsWith('\n')) line += layout.eol;
-    return text.slice(0, lineStart) + line + rendered + text.slice(lineEnd);
+    return { start: lineStart, end: lineEnd, text: line + rendered };
   }
-  if (at === text.length && text.length > 0 && !text.endsWith('\n')) return text + layout.eol + rendered.replace(/\r?\n$/, '');
-  return text.slice(0, at) + rendered + text.slice(at);
+  if (at === text.length && text.length > 0 && !text.endsWith('\n')) return { start: at, end: at, text: layout.eol + rendered.replace(/\r?\n$/, '') };
+  return { start: at, end: at, text: rendered, newKey: true };
 }
 
 /** Insert new `- item` lines after the last item of a block sequence, at its dash column. */
-function appendBlockItems(text: string, seq: YAMLSeq, items: unknown[], layout: Layout): string {
+function appendBlockItems(text: string, seq: YAMLSeq, items: unknown[], layout: Layout): Splice {
   const last = seq.items[seq.items.length - 1] as YamlNode;
   const firstStart = nodeStart(seq.items[0]) ?? 0;
   const lineStart = lineStartOf(text, firstStart);
@@ -609,32 +759,29 @@ function appendBlockItems(text: string, seq: YAMLSeq, items: unknown[], layout: 
     })
     .join('');
   const at = lineEndAfter(text, last.range?.[1] ?? firstStart);
-  if (at === text.length && !text.endsWith('\n')) return text + layout.eol + rendered.replace(/\r?\n$/, '');
-  return text.slice(0, at) + rendered + text.slice(at);
+  if (at === text.length && !text.endsWith('\n')) return { start: at, end: at, text: layout.eol + rendered.replace(/\r?\n$/, '') };
+  return { start: at, end: at, text: rendered };
 }
 
-function removeBlockItems(text: string, seq: YAMLSeq, keep: unknown[]): string {
-  let out = text;
-  // From the last item to the first, so earlier offsets stay valid.
-  for (const item of [...seq.items].reverse()) {
+function removeBlockItems(text: string, seq: YAMLSeq, keep: unknown[]): Splice[] {
+  const out: Splice[] = [];
+  for (const item of seq.items) {
     if (keep.includes(item)) continue;
     const node = item as YamlNode;
-    const start = lineStartOf(out, node.range?.[0] ?? 0);
-    const end = lineEndAfter(out, node.range?.[1] ?? 0);
-    out = out.slice(0, start) + out.slice(end);
+    out.push({ start: lineStartOf(text, node.range?.[0] ?? 0), end: lineEndAfter(text, node.range?.[1] ?? 0), text: '' });
   }
   return out;
 }
 
 /** A flow list `[a, b]` written again from its items' own source text plus the new items. */
-function rerenderFlowSeq(text: string, seq: YAMLSeq, keep: unknown[], fresh: unknown[]): string {
+function rerenderFlowSeq(text: string, seq: YAMLSeq, keep: unknown[], fresh: unknown[]): Splice {
   const parts = keep.map((item) => {
     const r = (item as YamlNode).range;
     return r ? text.slice(r[0], r[1]) : renderInline(item);
   });
   for (const item of fresh) parts.push(flowItem(item));
   const range = seq.range!;
-  return text.slice(0, range[0]) + `[${parts.join(', ')}]` + text.slice(range[1]);
+  return { start: range[0], end: range[1], text: `[${parts.join(', ')}]` };
 }
 
 function flowItem(item: unknown): string {
@@ -651,7 +798,7 @@ function flowItem(item: unknown): string {
  * A service written as a flow mapping `{image: x, ports: [...]}`: only the entry that changes is
  * written again, in flow style; every other entry keeps its text, spacing and quotes.
  */
-function rerenderFlowService(text: string, parsed: ParsedCompose, servicePair: Pair, edit: ServiceEdit): string {
+function rerenderFlowServiceText(text: string, parsed: ParsedCompose, servicePair: Pair, edit: ServiceEdit): string {
   const node = servicePair.value as YAMLMap;
   const items = node.items as Pair[];
   const pair = items.find((p) => keyText(p) === edit.key);
@@ -681,7 +828,7 @@ function rerenderFlowService(text: string, parsed: ParsedCompose, servicePair: P
       if (pair && isSeq(existing)) {
         const have = existing.items.map((i) => JSON.stringify(toData(i, parsed.doc)));
         const fresh = edit.items.filter((item) => !have.includes(JSON.stringify(item)));
-        return fresh.length === 0 ? text : rerenderFlowSeq(text, existing, existing.items, fresh);
+        return fresh.length === 0 ? text : applySplice(text, rerenderFlowSeq(text, existing, existing.items, fresh));
       }
       const data = node.toJS(parsed.doc, TO_JS) as Record<string, unknown>;
       applyToData(data, edit);
@@ -692,9 +839,27 @@ function rerenderFlowService(text: string, parsed: ParsedCompose, servicePair: P
       if (!pair || !isSeq(existing)) return text;
       const keep = existing.items.filter((i) => !edit.where(toData(i, parsed.doc)));
       if (keep.length === existing.items.length) return text;
-      return keep.length === 0 ? removePair(pair) : rerenderFlowSeq(text, existing, keep, []);
+      return keep.length === 0 ? removePair(pair) : applySplice(text, rerenderFlowSeq(text, existing, keep, []));
     }
   }
+}
+
+function applySplice(text: string, splice: Splice): string {
+  return text.slice(0, splice.start) + splice.text + text.slice(splice.end);
+}
+
+/** The flow-style edit as one splice: the span where the edited text differs from the original. */
+function rerenderFlowService(text: string, parsed: ParsedCompose, servicePair: Pair, edit: ServiceEdit): Splice {
+  const after = rerenderFlowServiceText(text, parsed, servicePair, edit);
+  let start = 0;
+  while (start < text.length && start < after.length && text[start] === after[start]) start++;
+  let endOld = text.length;
+  let endNew = after.length;
+  while (endOld > start && endNew > start && text[endOld - 1] === after[endNew - 1]) {
+    endOld--;
+    endNew--;
+  }
+  return { start, end: endOld, text: after.slice(start, endNew) };
 }
 
 function applyToData(data: Record<string, unknown>, edit: ServiceEdit): void {
@@ -722,20 +887,47 @@ function applyToData(data: Record<string, unknown>, edit: ServiceEdit): void {
 }
 
 /** The edited text must parse, and mean exactly the original with the edits applied. */
-function verifyEdit(before: string, after: string, serviceName: string, edits: ServiceEdit[], file: string): void {
+function verifyEdit(before: string, after: string, list: ServiceEdits[], file: string): void {
   const plain = (t: string) => parseDocument(t, { merge: false }).toJS(TO_JS) as Record<string, unknown>;
   const expected = plain(before);
   const services = expected.services as Record<string, Record<string, unknown> | null>;
-  const service = (services[serviceName] ??= {}) as Record<string, unknown>;
-  for (const edit of edits) applyToData(service, edit);
+  for (const { service: name, edits } of list) {
+    const service = (services[name] ??= {}) as Record<string, unknown>;
+    for (const edit of edits) applyToData(service, edit);
+  }
+  const what = list.length === 1 ? `service ${list[0]!.service}` : `${list.length} services`;
   let actual: unknown;
   try {
     parseStrict(after, file);
     actual = plain(after);
   } catch (err) {
-    throw new Error(`internal error: the edit of service ${serviceName} produced invalid YAML (${(err as Error).message}); nothing was written`);
+    throw new Error(`internal error: the edit of ${what} produced invalid YAML (${(err as Error).message}); nothing was written`);
   }
   if (JSON.stringify(actual) !== JSON.stringify(expected)) {
+    throw new Error(`internal error: the edit of ${what} did not produce the intended compose file; nothing was written`);
+  }
+}
+
+/**
+ * verifyEdit for one service whose edits went into its own lines: the text outside them is the
+ * same by construction, so those lines alone are parsed again and compared. A file with anchors
+ * or aliases is checked whole, since there one service's text can mean another's value.
+ */
+function verifyService(before: string, after: string, parsed: ParsedCompose, planned: PlannedService, serviceName: string, edits: ServiceEdit[], file: string): void {
+  if (hasAnchors(parsed)) return verifyEdit(before, after, [{ service: serviceName, edits }], file);
+  const plain = (t: string) => parseDocument(t, { merge: false, uniqueKeys: true });
+  const beforeDoc = plain(before.slice(planned.regionStart, planned.regionEnd));
+  const expected = beforeDoc.toJS(TO_JS) as Record<string, Record<string, unknown> | null> | null;
+  if (beforeDoc.errors.length > 0 || !expected || Object.keys(expected).length !== 1 || !(serviceName in expected)) {
+    return verifyEdit(before, after, [{ service: serviceName, edits }], file);
+  }
+  const service = (expected[serviceName] ??= {}) as Record<string, unknown>;
+  for (const edit of edits) applyToData(service, edit);
+  const afterDoc = plain(after.slice(planned.regionStart, planned.regionEnd + after.length - before.length));
+  if (afterDoc.errors.length > 0) {
+    throw new Error(`internal error: the edit of service ${serviceName} produced invalid YAML (${afterDoc.errors[0]!.message.split('\n')[0]}); nothing was written`);
+  }
+  if (JSON.stringify(afterDoc.toJS(TO_JS)) !== JSON.stringify(expected)) {
     throw new Error(`internal error: the edit of service ${serviceName} did not produce the intended compose file; nothing was written`);
   }
 }

@@ -7,24 +7,168 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, promises as fs, constants as fsc } from 'node:fs';
 import path from 'node:path';
-import { createTwoFilesPatch } from 'diff';
+import { FILE_HEADERS_ONLY, formatPatch, structuredPatch } from 'diff';
 import type { FileChange } from './step.js';
 import { UserError } from './errors.js';
 import { LockFile } from './lockfile.js';
+import { noteWrite } from './writes.js';
 
 export function sha256(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+const CONTEXT = 3;
+
 /**
  * A unified diff of one change, with the file path in the headers and three lines of context.
- * The diff package puts "Index: <name>" and a rule on top when both names are the same: dropped.
+ * Only the lines between the first and the last difference (and their context) go through the
+ * diff algorithm: a one-line fix of a 7,000-line compose file costs that line, not the file.
  */
 export function unifiedDiff(change: FileChange): string {
   const oldName = change.before === null ? '/dev/null' : change.path;
-  return createTwoFilesPatch(oldName, change.path, change.before ?? '', change.after, undefined, undefined, {
-    context: 3,
-  }).replace(/^(Index: [^\n]*\n)?=+\n/, '');
+  const before = change.before ?? '';
+  const after = change.after;
+  if (change.edits && before.endsWith('\n') && after.endsWith('\n')) return `--- ${oldName}\n+++ ${change.path}\n${hunksFromEdits(before, change.edits)}`;
+  const { start, beforeEnd, afterEnd, skippedLines } = changedLines(before, after);
+  const patch = structuredPatch(oldName, change.path, before.slice(start, beforeEnd), after.slice(start, afterEnd), undefined, undefined, { context: CONTEXT });
+  for (const hunk of patch.hunks) {
+    hunk.oldStart += skippedLines;
+    hunk.newStart += skippedLines;
+  }
+  return formatPatch(patch, FILE_HEADERS_ONLY);
+}
+
+/**
+ * The hunks of a change known as edits of `before` (non-overlapping, [start, end) replaced by
+ * text): each edit widened to whole lines, hunks of nearby edits merged. A batch of 3,000 edits
+ * spread over a file is far from anything a line-diff algorithm does quickly.
+ */
+function hunksFromEdits(before: string, edits: { start: number; end: number; text: string }[]): string {
+  const starts = newlineStarts(before);
+  const lineCount = starts.length - 1; // `before` ends with a newline
+  // Whole-line blocks: lines [from, to) of before become `lines`.
+  const blocks: { from: number; to: number; lines: string[] }[] = [];
+  const sorted = [...edits].sort((a, b) => a.start - b.start);
+  let i = 0;
+  while (i < sorted.length) {
+    const from = lineAt(starts, sorted[i]!.start);
+    let to = Math.max(from, endLine(starts, sorted[i]!.end));
+    let j = i + 1;
+    while (j < sorted.length && lineAt(starts, sorted[j]!.start) < to) to = Math.max(to, endLine(starts, sorted[j]!.end)), j++;
+    let text = '';
+    let at = starts[from]!;
+    for (const e of sorted.slice(i, j)) {
+      text += before.slice(at, e.start) + e.text;
+      at = e.end;
+    }
+    text += before.slice(at, starts[to]!);
+    const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
+    if (!(lines.length === to - from && lines.every((l, k) => l === lineText(before, starts, from + k)))) blocks.push({ from, to, lines });
+    i = j;
+  }
+  const out: string[] = [];
+  let delta = 0;
+  for (let b = 0; b < blocks.length; ) {
+    let e = b;
+    while (e + 1 < blocks.length && blocks[e + 1]!.from - blocks[e]!.to <= 2 * CONTEXT) e++;
+    const first = Math.max(0, blocks[b]!.from - CONTEXT);
+    const last = Math.min(lineCount, blocks[e]!.to + CONTEXT);
+    const body: string[] = [];
+    let oldLines = 0;
+    let newLines = 0;
+    let line = first;
+    const newStart = first + delta;
+    for (let k = b; k <= e; k++) {
+      const block = blocks[k]!;
+      for (; line < block.from; line++, oldLines++, newLines++) body.push(' ' + lineText(before, starts, line));
+      for (; line < block.to; line++, oldLines++) body.push('-' + lineText(before, starts, line));
+      for (const l of block.lines) body.push('+' + l), newLines++;
+      delta += block.lines.length - (block.to - block.from);
+    }
+    for (; line < last; line++, oldLines++, newLines++) body.push(' ' + lineText(before, starts, line));
+    out.push(`@@ -${oldLines === 0 ? first : first + 1},${oldLines} +${newLines === 0 ? newStart : newStart + 1},${newLines} @@`, ...body);
+    b = e + 1;
+  }
+  return out.length ? out.join('\n') + '\n' : '';
+}
+
+/** The line index just past an edit ending at `end`: the next line start at or after it. */
+function endLine(starts: number[], end: number): number {
+  const line = lineAt(starts, end);
+  return starts[line] === end ? line : line + 1;
+}
+
+function lineText(text: string, starts: number[], line: number): string {
+  return text.slice(starts[line]!, starts[line + 1]! - 1);
+}
+
+/**
+ * The part of two texts that differs, widened to whole lines plus CONTEXT lines each side: the
+ * same offset `start` in both (the texts agree before it), the ends in each, and how many lines
+ * come before `start`.
+ */
+function changedLines(before: string, after: string): { start: number; beforeEnd: number; afterEnd: number; skippedLines: number } {
+  const prefix = commonPrefixLength(before, after);
+  if (prefix === before.length && prefix === after.length) return { start: 0, beforeEnd: 0, afterEnd: 0, skippedLines: 0 };
+  const starts = newlineStarts(before);
+  const skippedLines = Math.max(0, lineAt(starts, prefix) - CONTEXT);
+  const start = starts[skippedLines]!;
+  // The common end, not reaching back into the common start, from a line start in both texts.
+  const suffix = commonSuffixLength(before, after, Math.min(before.length, after.length) - prefix);
+  let tailStart = before.length - suffix;
+  if (!(tailStart > 0 && before[tailStart - 1] === '\n' && after[after.length - suffix - 1] === '\n')) {
+    const nl = before.indexOf('\n', tailStart);
+    tailStart = nl === -1 ? before.length : nl + 1;
+  }
+  for (let i = 0; i < CONTEXT && tailStart < before.length; i++) {
+    const nl = before.indexOf('\n', tailStart);
+    tailStart = nl === -1 ? before.length : nl + 1;
+  }
+  return { start, beforeEnd: tailStart, afterEnd: tailStart + after.length - before.length, skippedLines };
+}
+
+// Lines as the diff package splits them (at \n only). The last text's table is kept: every
+// proposal of a compose step diffs against the same file.
+let lastText: string | undefined;
+let lastStarts: number[] = [];
+
+function newlineStarts(text: string): number[] {
+  if (text === lastText) return lastStarts;
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  lastText = text;
+  lastStarts = starts;
+  return starts;
+}
+
+/** The index of the line holding `offset`. */
+function lineAt(starts: number[], offset: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+const CHUNK = 256;
+
+function commonPrefixLength(a: string, b: string): number {
+  const max = Math.min(a.length, b.length);
+  let i = 0;
+  // Whole chunks first: comparing two slices is one native call, a character loop is many.
+  while (i + CHUNK <= max && a.slice(i, i + CHUNK) === b.slice(i, i + CHUNK)) i += CHUNK;
+  while (i < max && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  return i;
+}
+
+function commonSuffixLength(a: string, b: string, max: number): number {
+  let n = 0;
+  while (n + CHUNK <= max && a.slice(a.length - n - CHUNK, a.length - n) === b.slice(b.length - n - CHUNK, b.length - n)) n += CHUNK;
+  while (n < max && a.charCodeAt(a.length - n - 1) === b.charCodeAt(b.length - n - 1)) n++;
+  return n;
 }
 
 export interface WrittenFile {
@@ -113,6 +257,7 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
  * compared once more immediately before the rename, so an edit made meanwhile is never lost.
  */
 export async function writeFileAtomic(file: string, content: string | Buffer, newMode = 0o644, expectHash?: string | null): Promise<void> {
+  noteWrite();
   const dir = path.dirname(file);
   let mode = newMode;
   let existing: import('node:fs').Stats | null = null;
@@ -343,6 +488,7 @@ export async function restoreFile(written: WrittenFile, backupDir: string, optio
       if (currentHash !== written.afterHash) {
         throw new UserError('was created by docker-harden but changed since; it was left in place', 'Remove it yourself if it should go.', written.path);
       }
+      noteWrite();
       await fs.unlink(written.path).catch((err) => {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw describeFsError(err, written.path, 'remove');
       });

@@ -5,6 +5,10 @@ import type { HostFacts } from '../host/facts.js';
 import type { Probe } from './probe.js';
 import { loadDockerfile } from '../dockerfile/model.js';
 import { loadCompose } from '../compose/model.js';
+import { cachedUntilWrite } from './writes.js';
+
+const versions = {};
+const versionOf = cachedUntilWrite<object, string>();
 
 export interface ContextSources {
   env: Readonly<Record<string, string | undefined>>;
@@ -20,9 +24,12 @@ export interface ContextSources {
 function cachedByVersion<T>(file: string, load: (file: string) => Promise<T>): () => Promise<T> {
   let cached: { version: string; model: Promise<T> } | undefined;
   return async () => {
-    // Synchronous: every step asks, and an awaited stat waits its turn in libuv's thread pool.
-    const info = statSync(file, { throwIfNoEntry: false }) ?? null;
-    const version = info ? `${info.ino}:${info.size}:${info.mtimeMs}` : 'missing';
+    // In a batch run, asked once until the run writes something: thirteen steps ask per file.
+    const version = versionOf(versions, file, () => {
+      // Synchronous: an awaited stat waits its turn in libuv's thread pool.
+      const info = statSync(file, { throwIfNoEntry: false }) ?? null;
+      return info ? `${info.ino}:${info.size}:${info.mtimeMs}` : 'missing';
+    });
     if (!cached || cached.version !== version) cached = { version, model: load(file) };
     return cached.model;
   };

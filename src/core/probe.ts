@@ -5,6 +5,9 @@
  */
 import { accessSync, closeSync, constants as fsc, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { cachedUntilWrite } from './writes.js';
+
+const whichOf = cachedUntilWrite<Probe, Promise<string | null>>();
 
 export interface CommandResult {
   exitCode: number;
@@ -94,19 +97,10 @@ export function systemProbe(env: Readonly<Record<string, string | undefined>> = 
         return null;
       }
     },
-    async which(name) {
-      for (const dir of (env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
-        if (!dir) continue;
-        const candidate = path.join(dir, name);
-        try {
-          if (!statSync(candidate, { throwIfNoEntry: false })?.isFile()) continue;
-          accessSync(candidate, fsc.X_OK);
-          return candidate;
-        } catch {
-          /* not here */
-        }
-      }
-      return null;
+    which(name) {
+      // Asked once per run and name (a thousand Dockerfiles each ask for docker); a fix that
+      // writes a file or runs a command (an install) starts a new run.
+      return whichOf(probe, `${env.PATH ?? ''}\0${name}`, async () => findOnPath(env, name));
     },
     async run(argv, options = {}) {
       const [file, ...args] = argv;
@@ -139,6 +133,21 @@ export function systemProbe(env: Readonly<Record<string, string | undefined>> = 
     },
   };
   return probe;
+}
+
+function findOnPath(env: Readonly<Record<string, string | undefined>>, name: string): string | null {
+  for (const dir of (env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    try {
+      if (!statSync(candidate, { throwIfNoEntry: false })?.isFile()) continue;
+      accessSync(candidate, fsc.X_OK);
+      return candidate;
+    } catch {
+      /* not here */
+    }
+  }
+  return null;
 }
 
 /** The numeric id of a name in /etc/passwd or /etc/group text. */

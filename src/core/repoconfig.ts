@@ -216,29 +216,29 @@ export class RepoDecisions {
     return pending;
   }
 
-  private fileLines(file: string): Promise<string[] | null> {
-    let pending = this.lines.get(file);
+  /** The file's lines, read again whenever it changed (a fix rewrites the files it checks). */
+  private async fileLines(file: string): Promise<string[] | null> {
+    let info;
+    try {
+      info = await lstat(file);
+    } catch {
+      return null;
+    }
+    if (!info.isFile() || info.size > MAX_INLINE_BYTES) return null;
+    const key = `${file}\0${info.mtimeMs}\0${info.size}\0${info.ino}`;
+    let pending = this.lines.get(key);
     if (!pending) {
-      pending = (async () => {
-        try {
-          const info = await lstat(file);
-          if (!info.isFile() || info.size > MAX_INLINE_BYTES) return null;
-          return (await readFile(file, 'utf8')).split(/\r?\n/);
-        } catch {
-          return null;
-        }
-      })();
-      this.lines.set(file, pending);
+      pending = readFile(file, 'utf8').then((text) => text.split(/\r?\n/), () => null);
+      this.lines.set(key, pending);
     }
     return pending;
   }
 
-  /** The inline ignore written on the lines just above `line` for `code`, if any. */
   async inline(file: string, line: number, code: string): Promise<Suppression | undefined> {
     const lines = await this.fileLines(file);
     if (!lines) return undefined;
     // The comment lines directly above the finding's line: a stack of comments may hold several.
-    for (let i = line - 2; i >= 0; i--) {
+    for (let i = Math.min(line - 2, lines.length - 1); i >= 0; i--) {
       const text = lines[i]!.trim();
       if (!text.startsWith('#')) break;
       const m = INLINE.exec(text);

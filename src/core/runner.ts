@@ -8,6 +8,7 @@ import type { CheckResult, Context, FileChange, Proposal, Step, Target } from '.
 import { applyFileChange, makeParentDirs, removeEmptyDirs, readBackup, readNoFollow, restoreFile, sha256, withTargetLock, writeFileAtomic, type WrittenFile } from './change.js';
 import { UserError, formatError } from './errors.js';
 import { critical } from './signals.js';
+import { noteWrite } from './writes.js';
 import { formatScanSummary, parseScanReport, type ScanSummary } from '../report/scanners.js';
 import { newAppliedId, targetKey, type AppliedRecord, type DaemonRecord, type Profile, type ProfileStore } from './profile.js';
 
@@ -83,6 +84,8 @@ export interface DaemonControl {
 
 /** Run one of a proposal's commands: through the daemon control when it routes them, else here. */
 async function runAction(daemon: DaemonControl | undefined, argv: string[], maxBuffer?: number): Promise<{ exitCode: number | undefined; stdout: string; stderr: string }> {
+  // A command may install a tool or write a file: what a run cached about the machine is stale.
+  noteWrite();
   if (daemon?.runCommand) return daemon.runCommand(argv);
   // execa is loaded on first use: a check that runs no command never pays for it.
   const { execa } = await import('execa');

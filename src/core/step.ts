@@ -5,7 +5,7 @@
  */
 import type { HostFacts } from '../host/facts.js';
 import type { DockerfileModel } from '../dockerfile/model.js';
-import type { ComposeModel } from '../compose/model.js';
+import type { ComposeModel, ServiceEdit } from '../compose/model.js';
 import type { Probe } from './probe.js';
 
 /** A step's id (kebab-case, stable: profiles, --only and decisions name it). The registry in steps/index.ts lists them. */
@@ -90,6 +90,13 @@ export interface FileChange {
   after: string;
   /** Mode for a new file (an existing file keeps its own). */
   mode?: number;
+  /**
+   * For a compose file: the service edits `after` was made with. The engine applies those of many
+   * proposals to one parse of the file (one write, one check) instead of one proposal at a time.
+   */
+  compose?: { service: string; edits: ServiceEdit[] };
+  /** `after` as edits of `before` (offsets into it), when known: the diff is made from them. */
+  edits?: { start: number; end: number; text: string }[];
 }
 
 export interface CommandAction {

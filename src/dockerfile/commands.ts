@@ -35,8 +35,21 @@ export function shellCommands(text: string): string[][] {
     .filter((w) => w.length > 0);
 }
 
+// Split once per instruction: six steps ask for the commands of every RUN, and one RUN of
+// 150,000 continuation lines holds as many commands.
+const commandsOf = new WeakMap<DockerInstruction, string[][]>();
+
 /** Commands of a RUN (exec form counts as one command). */
 export function runCommands(inst: DockerInstruction): string[][] {
+  let commands = commandsOf.get(inst);
+  if (!commands) {
+    commands = splitRun(inst);
+    commandsOf.set(inst, commands);
+  }
+  return commands.map((words) => [...words]);
+}
+
+function splitRun(inst: DockerInstruction): string[][] {
   let text = inst.args.trim();
   if (inst.keyword === 'ONBUILD') {
     // `ONBUILD RUN ...`: the trigger runs in images built FROM this one.

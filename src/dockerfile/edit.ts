@@ -27,8 +27,22 @@ export function detectEol(text: string): '\n' | '\r\n' | '\r' {
   return (m?.[0] as '\n' | '\r\n' | '\r' | undefined) ?? '\n';
 }
 
-/** Offsets where each line starts. */
-export function lineStarts(text: string): number[] {
+// The last few texts' line tables: steps and diffs ask again and again about the same file, and
+// building the table walks the whole text (a 6,000-stage file asked it once per FROM).
+const recentStarts = new Map<string, readonly number[]>();
+const RECENT = 8;
+
+/** Offsets where each line starts (shared: do not change the array). */
+export function lineStarts(text: string): readonly number[] {
+  const known = recentStarts.get(text);
+  if (known) return known;
+  const starts = computeLineStarts(text);
+  if (recentStarts.size >= RECENT) recentStarts.delete(recentStarts.keys().next().value!);
+  recentStarts.set(text, starts);
+  return starts;
+}
+
+function computeLineStarts(text: string): number[] {
   const starts = [0];
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i);
@@ -43,7 +57,7 @@ export function lineStarts(text: string): number[] {
 }
 
 /** Offset of a parser position; characters past the end of a line clamp to its end. */
-export function offsetAt(text: string, position: Position, starts = lineStarts(text)): number {
+export function offsetAt(text: string, position: Position, starts: readonly number[] = lineStarts(text)): number {
   if (position.line >= starts.length) return text.length;
   const lineStart = starts[position.line]!;
   const nextStart = position.line + 1 < starts.length ? starts[position.line + 1]! : text.length;
@@ -67,7 +81,7 @@ export function applyEdits(text: string, edits: TextEdit[]): string {
 }
 
 /** An edit replacing a parser range. */
-export function rangeEdit(text: string, range: Range, newText: string, starts = lineStarts(text)): TextEdit {
+export function rangeEdit(text: string, range: Range, newText: string, starts: readonly number[] = lineStarts(text)): TextEdit {
   return { start: offsetAt(text, range.start, starts), end: offsetAt(text, range.end, starts), text: newText };
 }
 
@@ -80,7 +94,7 @@ export function replaceRange(text: string, range: Range, newText: string): strin
  * An edit inserting whole lines after zero-based line `line` (after its line ending), using the
  * file's own line ending. After the last line of a file without a final newline, one is added first.
  */
-export function insertLinesEdit(text: string, line: number, lines: string[], starts = lineStarts(text)): TextEdit {
+export function insertLinesEdit(text: string, line: number, lines: string[], starts: readonly number[] = lineStarts(text)): TextEdit {
   const eol = detectEol(text);
   const at = line + 1 < starts.length ? starts[line + 1]! : text.length;
   const needsBreak = at === text.length && text.length > 0 && !/[\r\n]$/.test(text);
@@ -94,14 +108,14 @@ export function insertAfterLine(text: string, line: number, lines: string[]): st
 }
 
 /** An edit inserting whole lines before zero-based line `line`. */
-export function insertLinesBeforeEdit(text: string, line: number, lines: string[], starts = lineStarts(text)): TextEdit {
+export function insertLinesBeforeEdit(text: string, line: number, lines: string[], starts: readonly number[] = lineStarts(text)): TextEdit {
   const eol = detectEol(text);
   const at = line < starts.length ? starts[line]! : text.length;
   return { start: at, end: at, text: lines.map((l) => l + eol).join('') };
 }
 
 /** An edit deleting zero-based lines `first`..`last` whole, with their line endings. */
-export function deleteLinesEdit(text: string, first: number, last: number, starts = lineStarts(text)): TextEdit {
+export function deleteLinesEdit(text: string, first: number, last: number, starts: readonly number[] = lineStarts(text)): TextEdit {
   const start = starts[first] ?? text.length;
   const end = last + 1 < starts.length ? starts[last + 1]! : text.length;
   return { start, end, text: '' };

@@ -4,9 +4,10 @@
  * each base image. Built on dockerfile-ast; edits go through edit.ts so bytes outside them stay.
  */
 import { promises as fs } from 'node:fs';
-import { DockerfileParser, type Dockerfile, type Instruction as AstInstruction, type From, type Arg, type Env } from 'dockerfile-ast';
+import { type Dockerfile, type Instruction as AstInstruction, type From, type Arg, type Env } from 'dockerfile-ast';
 import { UserError } from '../core/errors.js';
 import { LIMITS, readLimited, tooLarge } from '../core/limits.js';
+import { parseAst } from './ast.js';
 import { detectEol, lineStarts, type Range } from './edit.js';
 import { describeImage, parseImageRef, type ImageKnowledge, type ImageRef } from './images.js';
 
@@ -143,7 +144,7 @@ function decodeText(bytes: Buffer, file: string): string {
 /** Parse Dockerfile text; `file` names it in errors. */
 export function parseDockerfile(text: string, file: string): DockerfileModel {
   if (text.replace(/^\uFEFF/, '').trim() === '') throw new UserError('is empty', 'A Dockerfile needs at least a FROM line, for example: FROM debian:bookworm-slim', file);
-  const ast = DockerfileParser.parse(text);
+  const ast = parseAst(text);
   const starts = lineStarts(text);
   const lineText = (line: number): string => {
     const start = starts[line - 1];
@@ -245,9 +246,9 @@ export function parseDockerfile(text: string, file: string): DockerfileModel {
     lineText,
     lineCount: starts.length,
     chain(stage = model.finalStage) {
-      const out: Stage[] = [];
-      for (let s: Stage | null = stage; s && !out.includes(s); s = s.parent) out.unshift(s);
-      return out;
+      const seen = new Set<Stage>();
+      for (let s: Stage | null = stage; s && !seen.has(s); s = s.parent) seen.add(s);
+      return [...seen].reverse();
     },
     baseImage(stage = model.finalStage) {
       return model.chain(stage)[0]!.image;
@@ -284,12 +285,16 @@ export function parseDockerfile(text: string, file: string): DockerfileModel {
 
   // Resolve each FROM: an earlier stage by name, else an image with global ARGs. (Unlike
   // COPY --from, FROM does not take a stage index: `FROM 0` is an image named 0.)
+  const globals = globalVariables(model);
+  const named = new Map<string, Stage>();
   for (const stage of stages) {
-    const { value: resolved, unresolved } = substitute(stage.imageText, globalVariables(model), escape);
+    const { value: resolved, unresolved } = substitute(stage.imageText, globals, escape);
     stage.imageUnresolved = unresolved;
-    const parent = stages.find((s) => s.index < stage.index && s.name !== null && s.name === resolved.toLowerCase());
+    const parent = named.get(resolved.toLowerCase());
     if (parent) stage.parent = parent;
     else stage.image = parseImageRef(resolved);
+    // The first stage of a name is the one a later FROM finds.
+    if (stage.name !== null && !named.has(stage.name)) named.set(stage.name, stage);
   }
   return model;
 }
@@ -322,7 +327,7 @@ function clip(text: string): string {
   return t.length > 60 ? `${t.slice(0, 57)}...` : t;
 }
 
-function sliceRange(text: string, range: Range, starts: number[]): string {
+function sliceRange(text: string, range: Range, starts: readonly number[]): string {
   const offset = (p: { line: number; character: number }) => Math.min((starts[p.line] ?? text.length) + p.character, text.length);
   return text.slice(offset(range.start), offset(range.end));
 }
@@ -331,7 +336,7 @@ function sliceRange(text: string, range: Range, starts: number[]): string {
  * The arguments as the builder joins them: escape + newline removed, comment lines inside a
  * continuation dropped, heredoc bodies kept.
  */
-function logicalArgs(text: string, node: AstInstruction, starts: number[], escape: string): string {
+function logicalArgs(text: string, node: AstInstruction, starts: readonly number[], escape: string): string {
   const argsRange = node.getArgumentsRange();
   if (!argsRange) return '';
   const raw = sliceRange(text, argsRange, starts);
@@ -470,21 +475,28 @@ export function isRootUser(user: string): boolean {
   return name === 'root' || /^0+$/.test(name) || name === '' || name.toLowerCase() === 'containeradministrator';
 }
 
-function userAt(model: DockerfileModel, stage: Stage, at?: DockerInstruction): EffectiveUser {
-  let candidates = stage.instructions;
-  if (at) {
-    const idx = candidates.indexOf(at);
-    if (idx >= 0) candidates = candidates.slice(0, idx);
+function userAt(model: DockerfileModel, start: Stage, at?: DockerInstruction): EffectiveUser {
+  // Up the `FROM <earlier stage>` chain, a loop: a file of 6,000 chained stages is no deeper a stack.
+  let stage = start;
+  const seen = new Set<Stage>();
+  for (;;) {
+    seen.add(stage);
+    let candidates = stage.instructions;
+    if (at && stage === start) {
+      const idx = candidates.indexOf(at);
+      if (idx >= 0) candidates = candidates.slice(0, idx);
+    }
+    for (let i = candidates.length - 1; i >= 0; i--) {
+      const inst = candidates[i]!;
+      if (inst.keyword !== 'USER') continue;
+      const { value, unresolved } = model.resolve(inst.args.trim(), stage, inst);
+      const spec = value.trim();
+      const [user, group] = spec.split(':');
+      return { spec, user: user ?? '', group: group ?? null, root: unresolved.length === 0 && isRootUser(spec), instruction: inst, stage, source: 'user', unresolved };
+    }
+    if (!stage.parent || seen.has(stage.parent)) break;
+    stage = stage.parent;
   }
-  for (let i = candidates.length - 1; i >= 0; i--) {
-    const inst = candidates[i]!;
-    if (inst.keyword !== 'USER') continue;
-    const { value, unresolved } = model.resolve(inst.args.trim(), stage, inst);
-    const spec = value.trim();
-    const [user, group] = spec.split(':');
-    return { spec, user: user ?? '', group: group ?? null, root: unresolved.length === 0 && isRootUser(spec), instruction: inst, stage, source: 'user', unresolved };
-  }
-  if (stage.parent) return userAt(model, stage.parent);
   const info = stage.image ? describeImage(stage.image) : undefined;
   if (info?.runsAs) {
     const spec = info.runsAs.name;

@@ -55,9 +55,14 @@ function sorted(v: unknown): unknown {
  * (its backup) to the text after (the next change's backup or the current file, matched by hash),
  * so the keys it set or removed are exactly what was written and verified on the deciding host.
  */
+/** A profile key of a host target: `host`, or `host@<daemon ID>` since decisions are kept per daemon. */
+export function isHostKey(key: string): boolean {
+  return key === 'host' || key.startsWith('host@');
+}
+
 export function hostDecisions(profile: Profile, texts: TextsByHash, profileFile: string): HostDecisions {
-  const host = profile.targets.host ?? {};
-  const records = profile.applied.filter((r) => r.target === 'host' && !r.undone);
+  const host = Object.assign({}, ...Object.entries(profile.targets).filter(([k]) => isHostKey(k)).map(([, v]) => v)) as NonNullable<Profile['targets'][string]>;
+  const records = profile.applied.filter((r) => isHostKey(r.target) && !r.undone);
   if (Object.keys(host).length === 0 && records.length === 0) {
     throw new UserError(
       'the profile has no host decisions to export',

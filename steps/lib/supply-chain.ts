@@ -5,22 +5,28 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { DockerfileParser, type Dockerfile } from 'dockerfile-ast';
+import type { Dockerfile } from 'dockerfile-ast';
+import { parseAst } from '../../src/dockerfile/ast.js';
 import type { Context } from '../../src/core/step.js';
 import type { Probe } from '../../src/core/probe.js';
 import { offsetAt } from '../../src/dockerfile/edit.js';
+import { cachedUntilWrite } from '../../src/core/writes.js';
 import { canonicalName, parseImageRef, type ImageRef } from '../../src/dockerfile/images.js';
 
-/** The nearest directory at or above `start` holding `.git`, or null. */
-export async function findRepoRoot(probe: Probe, start: string): Promise<string | null> {
-  let dir = path.resolve(start);
-  for (let i = 0; i < 64; i++) {
+const repoRootOf = cachedUntilWrite<Probe, Promise<string | null>>();
+
+/**
+ * The nearest directory at or above `start` holding `.git`, or null. Asked once per directory in
+ * a run: a thousand Dockerfiles of one repository walk up to its root once.
+ */
+export function findRepoRoot(probe: Probe, start: string, depth = 0): Promise<string | null> {
+  const dir = path.resolve(start);
+  return repoRootOf(probe, dir, async () => {
     if (await probe.stat(path.join(dir, '.git'))) return dir;
     const up = path.dirname(dir);
-    if (up === dir) return null;
-    dir = up;
-  }
-  return null;
+    if (up === dir || depth >= 63) return null;
+    return findRepoRoot(probe, up, depth + 1);
+  });
 }
 
 export interface CiFile {
@@ -31,8 +37,14 @@ export interface CiFile {
 
 const OTHER_CI_FILES = ['.circleci/config.yml', 'Jenkinsfile', 'azure-pipelines.yml', 'bitbucket-pipelines.yml', '.drone.yml', '.woodpecker.yml', '.travis.yml'];
 
-/** CI definitions of a repository: GitHub workflows, .gitlab-ci.yml and a few others. */
-export async function ciFiles(probe: Probe, root: string): Promise<CiFile[]> {
+const ciFilesOf = cachedUntilWrite<Probe, Promise<CiFile[]>>();
+
+/** CI definitions of a repository: GitHub workflows, .gitlab-ci.yml and a few others (read once per run). */
+export function ciFiles(probe: Probe, root: string): Promise<CiFile[]> {
+  return ciFilesOf(probe, root, () => readCiFiles(probe, root));
+}
+
+async function readCiFiles(probe: Probe, root: string): Promise<CiFile[]> {
   const out: CiFile[] = [];
   const workflows = path.join(root, '.github', 'workflows');
   for (const name of await probe.list(workflows)) {
@@ -135,7 +147,7 @@ export interface BaseImage {
 /** The FROM instructions of a Dockerfile, each with what its image argument is. */
 export function baseImages(text: string, parsed?: Dockerfile): BaseImage[] {
   // The model's AST when the caller has it: parsing again costs as much as the rest of the check.
-  const dockerfile = parsed ?? DockerfileParser.parse(text);
+  const dockerfile = parsed ?? parseAst(text);
   const froms = dockerfile.getFROMs();
   const stages = new Set<string>();
   return froms.map((from, index) => {
@@ -174,8 +186,8 @@ export interface AddInstruction {
 }
 
 /** ADD instructions with their sources (quotes removed) and flags. */
-export function addInstructions(text: string): AddInstruction[] {
-  const dockerfile = DockerfileParser.parse(text);
+export function addInstructions(text: string, parsed?: Dockerfile): AddInstruction[] {
+  const dockerfile = parsed ?? parseAst(text);
   const out: AddInstruction[] = [];
   for (const instruction of dockerfile.getInstructions()) {
     if (instruction.getKeyword() !== 'ADD') continue;

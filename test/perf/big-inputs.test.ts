@@ -1,0 +1,206 @@
+/**
+ * Big inputs give the same answers the small ones do: the shortcuts that make them fast (one
+ * compose parse for a run's edits, diffs made from edits, arguments computed once, look-ups cached
+ * for a run) must not change a result. No timing here: `npm run bench` measures.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { applyPatch } from 'diff';
+import { ensureBuilt, runCli } from '../helpers/cli.js';
+import { editService, editServices, type ServiceEdit } from '../../src/compose/model.js';
+import { createSession } from '../../src/app/session.js';
+import { steps } from '../../steps/index.js';
+import { runStep } from '../../src/core/runner.js';
+import { unifiedDiff, writeFileAtomic } from '../../src/core/change.js';
+import { parseDockerfile } from '../../src/dockerfile/model.js';
+import { parseAst } from '../../src/dockerfile/ast.js';
+import { runCommands } from '../../src/dockerfile/commands.js';
+import { systemProbe } from '../../src/core/probe.js';
+import { oneRun } from '../../src/core/writes.js';
+import { ciFiles, findRepoRoot } from '../../steps/lib/supply-chain.js';
+import { githubWorkflow, renderWorkflow } from '../../steps/05-dependency-scanning.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'dh-big-'));
+  await ensureBuilt();
+}, 300_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const IMAGES = ['nginx:1.27', 'redis:7', 'postgres:16', 'node:20'];
+
+function composeText(count: number): string {
+  let text = '# services of a big deployment\nservices:\n';
+  for (let i = 0; i < count; i++) {
+    text += `  svc${i}:\n    image: ${IMAGES[i % IMAGES.length]}\n`;
+    if (i % 2 === 0) text += `    ports:\n      - "${8000 + i}:80"\n`;
+    if (i % 5 === 0) text += '    cap_drop: [NET_RAW]\n';
+    if (i % 7 === 0) text += '    security_opt:\n      - apparmor:docker-default\n';
+    text += `    volumes:\n      - ./data${i}:/data\n`;
+  }
+  return text;
+}
+
+/** The lines of service `svc<i>` in a file made by composeText. */
+function serviceBlock(text: string, i: number): string {
+  const start = text.indexOf(`  svc${i}:\n`);
+  const next = text.indexOf('\n  svc', start + 1);
+  return text.slice(start, next === -1 ? text.length : next + 1);
+}
+
+/** The service edits of the proposals a step makes for a compose file, in their order. */
+async function proposedEdits(file: string, stepId: string): Promise<{ service: string; edits: ServiceEdit[] }[]> {
+  const session = createSession({ registry: steps, composeFiles: [file], only: [stepId], stateDir: path.join(dir, 'state-propose'), env: { PATH: process.env.PATH } });
+  const [pair] = session.pairs();
+  const run = await runStep(pair!.step, pair!.ctx);
+  return run.proposals.filter((p) => p.risk !== 'advice' && p.changes[0]?.compose).map((p) => p.changes[0]!.compose!);
+}
+
+describe('a compose file of 1,000 services', () => {
+  it('fix --yes writes what fixing one proposal at a time gives, and the check then passes', async () => {
+    const text = composeText(1000);
+    const file = path.join(dir, 'compose.yaml');
+    writeFileSync(file, text);
+    // Each service alone in a small file, its proposals applied one at a time (how fix worked
+    // before); the services are independent, so the big file's result is those put together.
+    const proposed = await proposedEdits(file, 'seccomp-apparmor-capabilities');
+    expect(proposed.length).toBeGreaterThan(2500);
+    let expected = '# services of a big deployment\nservices:\n';
+    for (let i = 0; i < 1000; i++) {
+      let small = `services:\n${serviceBlock(text, i)}`;
+      for (const { service, edits } of proposed.filter((p) => p.service === `svc${i}`)) small = editService(small, service, edits);
+      expected += small.slice('services:\n'.length);
+    }
+    const env = { DOCKER_HARDEN_STATE_DIR: path.join(dir, 'state-compose'), CI: '1' };
+    const fix = await runCli(['fix', '--yes', '--include-review', '--only', 'seccomp-apparmor-capabilities', '--compose', file], { env, timeoutMs: 240_000 });
+    expect(fix.stderr).toBe('');
+    expect(fix.stdout).toContain('applied; the check now passes');
+    expect(readFileSync(file, 'utf8')).toBe(expected);
+    const check = await runCli(['check', '--json', '--only', 'seccomp-apparmor-capabilities', '--compose', file], { env, timeoutMs: 240_000 });
+    const doc = JSON.parse(check.stdout) as { results: { status: string; notes?: string[] }[] };
+    expect(doc.results[0]!.status).toBe('pass');
+    expect(doc.results[0]!.notes).toContain('1000 services checked');
+  }, 600_000);
+
+  it('edits of many services made on one parse equal the same edits made one service at a time', async () => {
+    const text = composeText(100);
+    const file = path.join(dir, 'compose-100.yaml');
+    writeFileSync(file, text);
+    const byService = new Map<string, ServiceEdit[]>();
+    for (const { service, edits } of await proposedEdits(file, 'seccomp-apparmor-capabilities')) byService.set(service, [...(byService.get(service) ?? []), ...edits]);
+    const list = [...byService].map(([service, edits]) => ({ service, edits }));
+    expect(list).toHaveLength(100);
+    let oneByOne = text;
+    for (const { service, edits } of list) oneByOne = editService(oneByOne, service, edits);
+    const together = editServices(text, list)!;
+    expect(together.after).toBe(oneByOne);
+    // The diff made from the edits applies back to exactly that text.
+    const diff = unifiedDiff({ path: 'compose.yaml', before: text, after: together.after, edits: together.splices });
+    expect(applyPatch(text, diff)).toBe(together.after);
+    expect(diff.split('\n').filter((l) => l.startsWith('+') && !l.startsWith('+++')).length).toBeGreaterThan(100 * 4);
+  });
+
+  it('an edit that cannot share a parse with another (same spot) is refused as a batch, not written wrongly', () => {
+    const text = 'services:\n  web:\n    image: nginx\n    tmpfs:\n      - /run\n';
+    // Appending to tmpfs (its last key) and adding a new key both land after the last line.
+    expect(editServices(text, [{ service: 'web', edits: [{ op: 'add', key: 'tmpfs', items: ['/tmp'] }, { op: 'set', key: 'read_only', value: true }] }])).toBeNull();
+    // One at a time still gets it right.
+    expect(editService(text, 'web', [{ op: 'add', key: 'tmpfs', items: ['/tmp'] }, { op: 'set', key: 'read_only', value: true }])).toBe(
+      'services:\n  web:\n    image: nginx\n    tmpfs:\n      - /run\n      - /tmp\n    read_only: true\n',
+    );
+  });
+});
+
+describe('a Dockerfile of 6,000 stages', () => {
+  it('resolves the effective user through the whole FROM chain', () => {
+    let text = 'ARG BASE=debian:12\nFROM ${BASE} AS s0\nRUN echo 0\n';
+    for (let i = 1; i < 6000; i++) text += `FROM s${i - 1} AS s${i}\n${i === 2999 ? 'USER app:app\n' : ''}RUN echo ${i}\n`;
+    const model = parseDockerfile(text, 'Dockerfile');
+    expect(model.stages).toHaveLength(6000);
+    expect(model.chain()).toHaveLength(6000);
+    expect(model.baseImage()?.repository).toBe('debian');
+    const user = model.effectiveUser();
+    expect(user).toMatchObject({ spec: 'app:app', root: false, source: 'user' });
+    expect(user.stage.index).toBe(2999);
+    expect(user.instruction?.line).toBe(2 * 2999 + 3);
+    // Before that USER line, the chain runs as root.
+    expect(model.effectiveUser(model.stages[2998]).root).toBe(true);
+  });
+
+  it('check --json reports the final stage as non-root, with no step failing to run', async () => {
+    let text = 'FROM debian:12 AS s0\nRUN useradd app\n';
+    for (let i = 1; i < 6000; i++) text += `FROM s${i - 1} AS s${i}\n${i === 10 ? 'USER app\n' : ''}RUN echo ${i}\n`;
+    const file = path.join(dir, 'stages.Dockerfile');
+    writeFileSync(file, text);
+    const r = await runCli(['check', '--json', '--file', file], { env: { DOCKER_HARDEN_STATE_DIR: path.join(dir, 'state-stages'), CI: '1' }, timeoutMs: 240_000 });
+    const doc = JSON.parse(r.stdout) as { results: { step: string; status: string }[] };
+    expect(doc.results.filter((x) => x.status === 'error')).toEqual([]);
+    expect(doc.results.find((x) => x.step === 'non-root-user')!.status).toBe('pass');
+  }, 300_000);
+});
+
+describe('a RUN of 150,000 continuation lines', () => {
+  it('keeps every command, and finds the one sudo among them', () => {
+    let text = 'FROM debian:12\nRUN apt-get update \\\n';
+    for (let i = 0; i < 150_000; i++) text += i === 123_456 ? '    && sudo make install \\\n' : `    && echo line-${i} \\\n`;
+    text += '    && true\nUSER 1000\n';
+    const model = parseDockerfile(text, 'Dockerfile');
+    const run = model.instructions.find((i) => i.keyword === 'RUN')!;
+    expect(run.endLine).toBe(150_003);
+    const commands = runCommands(run);
+    expect(commands).toHaveLength(150_002);
+    expect(commands[123_457]).toEqual(['sudo', 'make', 'install']);
+    expect(commands.filter((c) => c[0] === 'sudo')).toHaveLength(1);
+    // A caller changing what it got does not change what the next caller gets.
+    commands[0]!.push('changed');
+    expect(runCommands(run)[0]).toEqual(['apt-get', 'update']);
+  });
+});
+
+describe('arguments computed once', () => {
+  it('give the same arguments and flags on every call, flags never shifted twice', () => {
+    const ast = parseAst('FROM golang:1.22 AS build\nCOPY --from=build --chown=1:1 a b /dst/\nRUN --mount=type=cache,target=/root/.cache go build ./...\n');
+    const [, copy, run] = ast.getInstructions();
+    for (let k = 0; k < 3; k++) {
+      expect(copy!.getArguments().map((a) => a.getValue())).toEqual(['a', 'b', '/dst/']);
+      expect(run!.getArguments().map((a) => a.getValue())).toEqual(['go', 'build', './...']);
+    }
+    expect((copy as unknown as { getFlags(): { getName(): string }[] }).getFlags().map((f) => f.getName())).toEqual(['from', 'chown']);
+  });
+});
+
+describe('look-ups cached for a run', () => {
+  it('see a CI file the run itself wrote', async () => {
+    const repo = path.join(dir, 'repo');
+    mkdirSync(path.join(repo, '.git'), { recursive: true });
+    mkdirSync(path.join(repo, 'a', 'b'), { recursive: true });
+    const probe = systemProbe();
+    await oneRun(async () => {
+      expect(await findRepoRoot(probe, path.join(repo, 'a', 'b'))).toBe(repo);
+      expect(await ciFiles(probe, repo)).toEqual([]);
+      mkdirSync(path.join(repo, '.github', 'workflows'), { recursive: true });
+      await writeFileAtomic(path.join(repo, '.github', 'workflows', 'scan.yml'), 'name: scan\n');
+      expect((await ciFiles(probe, repo)).map((f) => f.path)).toEqual([path.join(repo, '.github', 'workflows', 'scan.yml')]);
+    });
+  });
+
+  it('outside a batch run, a file changed by hand is seen at once (the wizard checking again)', async () => {
+    const repo = path.join(dir, 'repo-by-hand');
+    mkdirSync(path.join(repo, '.git'), { recursive: true });
+    const probe = systemProbe();
+    expect(await ciFiles(probe, repo)).toEqual([]);
+    writeFileSync(path.join(repo, '.gitlab-ci.yml'), 'stages: [test]\n');
+    expect((await ciFiles(probe, repo)).map((f) => f.kind)).toEqual(['gitlab']);
+  });
+
+  it('a workflow made from the shared template is the workflow rendered for that path', () => {
+    const paths = ['Dockerfile', 'services/api/Dockerfile', 'svc-01/app-0001.Dockerfile', 'deploy/prod.Dockerfile', 'a.b/c_d/Dockerfile.dev', 'my app/Dockerfile', "it's/Dockerfile", 'x:y/Dockerfile', '-lead/Dockerfile'];
+    for (const rel of paths) {
+      const file = rel.includes('/') ? rel : rel;
+      const context = path.posix.dirname(file);
+      expect(githubWorkflow('/r', `/r/${file}`)).toBe(renderWorkflow(file, context === '' ? '.' : context));
+    }
+  });
+});
