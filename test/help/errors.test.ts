@@ -60,7 +60,8 @@ describe('did you mean', () => {
   it('names from the command line reach the terminal without escape sequences', async () => {
     const r = await run(['check', 'evil\u001b[31mred\u001b]0;title\u0007.txt']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('cannot tell what kind of file "evilred.txt" is');
+    // Control characters are shown, made harmless, rather than dropped: the person sees what was there.
+    expect(r.stderr).toContain('cannot tell what kind of file "evil\\x1b[31mred\\x1b]0;title\\x07.txt" is');
     expect(r.stderr).not.toMatch(/\u001b|\u0007/);
   });
 

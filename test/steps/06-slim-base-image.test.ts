@@ -103,7 +103,7 @@ const cases: StepCase[] = [
   {
     name: 'the size of the local image is shown when docker has it',
     given: 'FROM node:20-slim\n',
-    world: { which: { docker: '/usr/bin/docker' }, stats: { '/var/run/docker.sock': { isSocket: true, isFile: false } }, commands: { 'docker image inspect --format {{.Size}} node:20-slim': { stdout: '219000000\n' } } },
+    world: { which: { docker: '/usr/bin/docker' }, stats: { '/var/run/docker.sock': { isSocket: true, isFile: false } }, commands: { 'docker image inspect --format {{.Size}} -- node:20-slim': { stdout: '219000000\n' } } },
     expect: { status: 'pass', notes: ['the local image node:20-slim is 219 MB'] },
   },
 ];

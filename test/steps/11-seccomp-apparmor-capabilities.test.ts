@@ -351,10 +351,15 @@ describe('seccomp-apparmor-capabilities: recorded hosts (AppArmor and SELinux ca
 });
 
 /** The real machine, except for the /proc entries of one dockerd, which are replaced. */
+/**
+ * A recorded process table (no readLink, as in a recorded world): the daemon is taken from its
+ * record, since a made-up /proc entry holds no socket that could be verified.
+ */
 function probeWithDockerd(pid: string, entries: Record<string, string>): Probe {
   const real = systemProbe();
   return {
     ...real,
+    readLink: undefined,
     async list(dir) {
       return dir === '/proc' ? [pid] : real.list(dir);
     },

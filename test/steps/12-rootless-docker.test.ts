@@ -86,7 +86,7 @@ const cases: Case[] = [
       ],
       setup: [
         'root: apt-get install -y uidmap dbus-user-session rootlesskit',
-        'root: usermod --add-subuids 165536-231071 --add-subgids 165536-231071 alice',
+        'root: usermod --add-subuids 165536-231071 --add-subgids 165536-231071 -- alice',
         'root: sysctl -w kernel.unprivileged_userns_clone=1',
         'alice: /usr/share/docker.io/contrib/dockerd-rootless-setuptool.sh install',
         'root: loginctl enable-linger alice',
