@@ -131,13 +131,7 @@ export class ProfileStore {
     try {
       data = JSON.parse(text);
     } catch (err) {
-      let { line, column } = positionOfJsonError(text, err as Error);
-      if (line === undefined) {
-        // Some JSON.parse messages carry no position: ask a parser that reports offsets.
-        const errors: { offset: number }[] = [];
-        (await import('jsonc-parser')).parse(text, errors as never, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
-        if (errors[0]) ({ line, column } = lineColumnAt(text, errors[0].offset));
-      }
+      const { line, column } = await positionOfJsonError(text, err as Error);
       throw new UserError(
         'the progress profile is not valid JSON; it was left untouched',
         `Fix or move it away to start afresh (your backups in ${this.backupDir} are kept).`,
@@ -224,16 +218,19 @@ export async function verifyTrustedState(stateDir: string): Promise<void> {
   }
 }
 
-/** Line and column (1-based) of a JSON.parse error, from its "position N" message. */
-export function positionOfJsonError(text: string, err: Error): { line?: number; column?: number } {
+/**
+ * Line and column (1-based) of a JSON.parse error: from its "position N" message, or, when the
+ * message carries no position, from a parser that reports offsets.
+ */
+export async function positionOfJsonError(text: string, err: Error): Promise<{ line?: number; column?: number }> {
   const match = /position (\d+)/.exec(err.message);
-  if (!match) {
-    const lc = /line (\d+) column (\d+)/.exec(err.message);
-    return lc ? { line: Number(lc[1]), column: Number(lc[2]) } : {};
-  }
-  return lineColumnAt(text, Number(match[1]));
+  if (match) return lineColumnAt(text, Number(match[1]));
+  const lc = /line (\d+) column (\d+)/.exec(err.message);
+  if (lc) return { line: Number(lc[1]), column: Number(lc[2]) };
+  const errors: { offset: number }[] = [];
+  (await import('jsonc-parser')).parse(text, errors as never, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  return errors[0] ? lineColumnAt(text, errors[0].offset) : {};
 }
-
 
 /** The key a target is filed under in the profile: a host by its daemon's identity when known. */
 export function targetKey(target: { kind: string; path?: string; daemonId?: string }): string {

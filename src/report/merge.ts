@@ -7,7 +7,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Status } from '../core/step.js';
-import { UserError, lineColumnAt } from '../core/errors.js';
+import { UserError } from '../core/errors.js';
 import { positionOfJsonError } from '../core/profile.js';
 import { STATUS_MARK } from './text.js';
 import type { Palette } from './color.js';
@@ -49,13 +49,7 @@ export async function parseHostResults(text: string, file: string): Promise<Host
   try {
     data = JSON.parse(text);
   } catch (err) {
-    let { line, column } = positionOfJsonError(text, err as Error);
-    if (line === undefined) {
-      // Some JSON.parse messages carry no position: ask a parser that reports offsets.
-      const errors: { offset: number }[] = [];
-      (await import('jsonc-parser')).parse(text, errors as never, { disallowComments: true, allowTrailingComma: false });
-      if (errors[0]) ({ line, column } = lineColumnAt(text, errors[0].offset));
-    }
+    const { line, column } = await positionOfJsonError(text, err as Error);
     throw new UserError('is not valid JSON', HINT, file, line, column);
   }
   const doc = data as { tool?: unknown; version?: unknown; host?: unknown; results?: unknown };
