@@ -5,24 +5,29 @@
  * The daemon checks are rows in lib/cis-daemon.ts, the file checks in lib/cis-files.ts; this file
  * scans once in `check` and turns the verdicts into proposals in `propose`.
  */
-import { defineStep, type CodeInfo, statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../src/core/step.js';
+import { defineStep, type CodeInfo, statusOf, type Context, type Finding, type Proposal } from '../src/core/step.js';
 import { HostUnavailableError } from '../src/host/facts.js';
 import type { EffectiveSetting } from '../src/host/daemon-config.js';
 import { unreachable } from './lib/daemon.js';
-import { DAEMON_CODES, RESTART_NOTE, judge, orderByImpact, type Judge, type Verdict } from './lib/cis-daemon.js';
+import { DAEMON_CODES, RESTART_NOTE, judge, orderByImpact, type HostConfig, type Judge, type Verdict } from './lib/cis-daemon.js';
 import { AUDIT_CODE, AUDIT_RULES_FILE, FILE_CODES, auditState, permissionIssues, type PermIssue } from './lib/cis-files.js';
 
 export { orderByImpact, AUDIT_RULES_FILE };
 
+/** What `check` read and judged; `propose` builds its changes from it without reading again. */
 interface Scan {
   verdicts: Verdict[];
+  /** daemon.json keys also given as dockerd flags. */
+  conflicts: ReturnType<HostConfig['daemonFlagConflicts']>;
+  /** docker-bench-security's path, when installed. */
+  bench: string | null;
   perms: PermIssue[];
   permChecked: number;
   audit: Awaited<ReturnType<typeof auditState>>;
   judge: Judge;
 }
 
-async function scan(ctx: Context): Promise<Scan | CheckResult> {
+async function scan(ctx: Context): Promise<Scan | NonNullable<Awaited<ReturnType<typeof unreachable>>>> {
   // daemon.json first: an invalid file is reported with its line and column even when the daemon
   // does not answer (the UserError makes this step's status `error`).
   await ctx.host.daemonConfig().catch((err: unknown) => {
@@ -52,10 +57,11 @@ async function scan(ctx: Context): Promise<Scan | CheckResult> {
   const verdicts = judge(judgeCtx);
   const { issues, checked } = await permissionIssues(ctx, judgeCtx);
   const audit = await auditState(ctx, judgeCtx);
-  return { verdicts, perms: issues, permChecked: checked, audit, judge: judgeCtx };
+  const conflicts = hc.daemonFlagConflicts(hc.viewFlags(view), view.config.value);
+  return { verdicts, conflicts, bench: await benchPath(ctx), perms: issues, permChecked: checked, audit, judge: judgeCtx };
 }
 
-function notesFor(s: Scan, benchInstalled: string | null): string[] {
+function notesFor(s: Scan): string[] {
   const counted = s.verdicts.filter((v) => v.status !== 'not-applicable');
   const passing = counted.filter((v) => v.status === 'pass').length;
   const fixable = counted.filter((v) => v.status !== 'pass' && v.fix).length;
@@ -68,7 +74,7 @@ function notesFor(s: Scan, benchInstalled: string | null): string[] {
   if (view.config.modifiedMs && view.process?.startedMs && view.config.modifiedMs > view.process.startedMs + 1000) {
     notes.push(`${view.config.path} was changed after dockerd started (${new Date(view.process.startedMs).toISOString()}): settings that need a restart are not live yet.`);
   }
-  if (benchInstalled) notes.push(`docker-bench-security is installed (${benchInstalled}): run it to compare; note it misses TLS set in daemon.json, -H tcp:// flags, cgroup-parent in the file and log-level given as a flag, which are checked here.`);
+  if (s.bench) notes.push(`docker-bench-security is installed (${s.bench}): run it to compare; note it misses TLS set in daemon.json, -H tcp:// flags, cgroup-parent in the file and log-level given as a flag, which are checked here.`);
   return notes;
 }
 
@@ -93,7 +99,7 @@ const CODES: Record<string, CodeInfo> = {
   'CIS-1.1': AUDIT_CODE,
 };
 
-export default defineStep({
+export default defineStep<Scan>({
   meta: {
     id: 'scan-host-config',
     order: 2,
@@ -135,7 +141,7 @@ export default defineStep({
     // the next restart or reload fails.
     const config = s.judge.view.config;
     const { showFlag } = await import('../src/host/flags.js');
-    for (const c of s.judge.hc.daemonFlagConflicts(s.judge.hc.viewFlags(s.judge.view), config.value)) {
+    for (const c of s.conflicts) {
       const flags = [...new Set(c.flags.map((f) => showFlag(f.flag)))].join(', ');
       const at = config.text ? s.judge.hc.locateDaemonKey(config.text, [c.key]) : null;
       findings.push({
@@ -164,18 +170,18 @@ export default defineStep({
         severity: 'info',
       });
     }
-    return { status: statusOf(findings), findings, notes: notesFor(s, await benchPath(ctx)) };
+    return { status: statusOf(findings), findings, notes: notesFor(s), state: s };
   },
 
-  async propose(ctx) {
-    const s = await scan(ctx);
-    if ('status' in s) return [];
+  async propose(ctx, result) {
+    const s = result.state;
+    if (!s) return [];
     const hc = s.judge.hc;
     const { serviceUnitChange } = await import('../src/host/dropin.js');
     const { flagConfigKey } = await import('../src/host/flags.js');
     const proposals: Proposal[] = [];
     const config = s.judge.view.config;
-    const conflicted = new Set(hc.daemonFlagConflicts(hc.viewFlags(s.judge.view), config.value).map((c) => c.key));
+    const conflicted = new Set(s.conflicts.map((c) => c.key));
     for (const v of s.verdicts) {
       if (!v.fix) continue;
       const fix = v.fix;
@@ -245,7 +251,7 @@ export default defineStep({
         warnings: [`Watching ${String(s.judge.info?.DockerRootDir ?? '/var/lib/docker')} logs every image and container write: on a busy host this grows the audit log quickly.`],
       });
     }
-    const bench = await benchPath(ctx);
+    const bench = s.bench;
     if (bench) {
       proposals.push({
         id: 'docker-bench',

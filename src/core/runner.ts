@@ -49,6 +49,8 @@ export async function runStep(step: Step, ctx: Context): Promise<StepRun> {
     // The learn sandbox writes its own copy of a host file: its diffs name that copy.
     if (ctx.learn && proposals.length > 0) (await import('./learn.js')).nameSandboxCopies(proposals, ctx.host);
   }
+  // The state was for propose: it holds parsed files and the daemon's view, not for reports.
+  delete result.state;
   // A finding names its fix only when that proposal is really offered this time.
   for (const f of result.findings) if (f.fixedBy && !proposals.some((p) => p.id === f.fixedBy)) delete f.fixedBy;
   return { step, target: ctx.target, ctx, result, proposals };

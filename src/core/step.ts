@@ -76,11 +76,13 @@ export interface Finding {
   fixedBy?: string;
 }
 
-export interface CheckResult {
+export interface CheckResult<State = unknown> {
   status: Status;
   findings: Finding[];
   /** Extra lines shown under the findings (counts, what was looked at). */
   notes?: string[];
+  /** What `check` read, for `propose` to build on instead of reading again. Never shown or saved. */
+  state?: State;
 }
 
 export interface FileChange {
@@ -161,10 +163,10 @@ export interface Context {
   learn: boolean;
 }
 
-export interface Step {
+export interface Step<State = unknown> {
   meta: StepMeta;
-  check(ctx: Context): Promise<CheckResult>;
-  propose?(ctx: Context, result: CheckResult): Promise<Proposal[]>;
+  check(ctx: Context): Promise<CheckResult<State>>;
+  propose?(ctx: Context, result: CheckResult<State>): Promise<Proposal[]>;
 }
 
 /** Whether the engine can apply a proposal itself: it writes or runs something, and is not advice. */
@@ -172,8 +174,9 @@ export function canApply(proposal: Proposal): boolean {
   return proposal.risk !== 'advice' && (proposal.changes.length > 0 || proposal.commands.some((c) => c.run));
 }
 
-export function defineStep(step: Step): Step {
-  return step;
+/** A step whose `propose` reads the typed state its `check` returned. */
+export function defineStep<State = unknown>(step: Step<State>): Step {
+  return step as Step;
 }
 
 /** The status of a set of findings: the worst severity decides. */
