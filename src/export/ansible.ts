@@ -166,7 +166,6 @@ export function flagKnowledge(): { short: Record<string, string>; aliases: Recor
 
 /** Make a string from a profile safe for one line of a YAML comment or Markdown. */
 export function oneLine(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim();
 }
 

@@ -223,30 +223,30 @@ function previousToken(text: string, offset: number): { ch: string; offset: numb
 function describeParseError(text: string, file: string, error: ParseError): never {
   switch (error.error) {
     case 10: // InvalidCommentToken
-      fail(text, file, error.offset, 'comments are not allowed in daemon.json (dockerd reads plain JSON and refuses to start)');
+      return fail(text, file, error.offset, 'comments are not allowed in daemon.json (dockerd reads plain JSON and refuses to start)');
     case 3: // PropertyNameExpected
     case 4: {
       // ValueExpected
       const prev = previousToken(text, error.offset);
       if (prev?.ch === ',' && /^[\s]*[}\]]/.test(text.slice(error.offset))) {
-        fail(text, file, prev.offset, 'trailing comma after the last entry (dockerd reads plain JSON and refuses to start)');
+        return fail(text, file, prev.offset, 'trailing comma after the last entry (dockerd reads plain JSON and refuses to start)');
       }
-      fail(text, file, error.offset, error.error === 3 ? 'a property name in double quotes was expected' : 'a value was expected');
+      return fail(text, file, error.offset, error.error === 3 ? 'a property name in double quotes was expected' : 'a value was expected');
     }
     case 5:
-      fail(text, file, error.offset, 'a colon was expected after the property name');
+      return fail(text, file, error.offset, 'a colon was expected after the property name');
     case 6:
-      fail(text, file, error.offset, 'a comma was expected between entries');
+      return fail(text, file, error.offset, 'a comma was expected between entries');
     case 7:
-      fail(text, file, error.offset, 'a closing brace } was expected');
+      return fail(text, file, error.offset, 'a closing brace } was expected');
     case 8:
-      fail(text, file, error.offset, 'a closing bracket ] was expected');
+      return fail(text, file, error.offset, 'a closing bracket ] was expected');
     case 9:
-      fail(text, file, error.offset, 'unexpected text after the closing brace');
+      return fail(text, file, error.offset, 'unexpected text after the closing brace');
     case 12:
-      fail(text, file, error.offset, 'a string is not closed');
+      return fail(text, file, error.offset, 'a string is not closed');
     default:
-      fail(text, file, error.offset, 'invalid JSON here');
+      return fail(text, file, error.offset, 'invalid JSON here');
   }
 }
 

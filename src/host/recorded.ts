@@ -161,7 +161,7 @@ export function recordedProbe(picture: HostPicture, paths: SandboxPaths): Probe 
       const target = paths.toSandbox(file);
       const hostPath = paths.toHost(target);
       const recorded = hostPath ? stats.get(hostPath) : undefined;
-      let real: FileStat | null = null;
+      let real: FileStat | null;
       try {
         const s = await fs.lstat(target);
         real = {

@@ -146,7 +146,7 @@ export function createDaemonControl(options: ServiceOptions): DaemonControl | un
     },
     async waitReady(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
-      let last = 'no answer yet';
+      let last: string;
       let goneSince: number | null = null;
       for (;;) {
         // A fresh client each time: a cached answer from the old daemon proves nothing.
