@@ -7,9 +7,12 @@
  */
 import { defineStep, type CodeInfo, statusOf, type Context, type Finding, type Proposal } from '../src/core/step.js';
 import { HostUnavailableError } from '../src/host/facts.js';
-import type { EffectiveSetting } from '../src/host/daemon-config.js';
+import { reloadable } from '../src/host/daemon-schema.js';
+import { daemonFlagConflicts, describeConflict, locateDaemonKey, type FlagFileConflict } from '../src/host/daemon-validate.js';
+import { editDaemonConfig } from '../src/host/daemon-edit.js';
+import { describeSource, effectiveDaemonSetting, findingLocation, loadDaemonView, viewFlags, type EffectiveSetting } from '../src/host/daemon-view.js';
 import { unreachable } from './lib/daemon.js';
-import { DAEMON_CODES, RESTART_NOTE, judge, orderByImpact, type HostConfig, type Judge, type Verdict } from './lib/cis-daemon.js';
+import { DAEMON_CODES, RESTART_NOTE, judge, orderByImpact, type Judge, type Verdict } from './lib/cis-daemon.js';
 import { AUDIT_CODE, AUDIT_RULES_FILE, FILE_CODES, auditState, permissionIssues, type PermIssue } from './lib/cis-files.js';
 
 export { orderByImpact, AUDIT_RULES_FILE };
@@ -18,7 +21,7 @@ export { orderByImpact, AUDIT_RULES_FILE };
 interface Scan {
   verdicts: Verdict[];
   /** daemon.json keys also given as dockerd flags. */
-  conflicts: ReturnType<HostConfig['daemonFlagConflicts']>;
+  conflicts: FlagFileConflict[];
   /** docker-bench-security's path, when installed. */
   bench: string | null;
   perms: PermIssue[];
@@ -35,18 +38,16 @@ async function scan(ctx: Context): Promise<Scan | NonNullable<Awaited<ReturnType
   });
   const down = await unreachable(ctx);
   if (down) return down;
-  const hc = await import('../src/host/daemon-config.js');
   const { tcpEndpoints } = await import('../src/host/endpoints.js');
   // An invalid daemon.json throws a UserError with its line and column: the step reports an error.
-  const view = await hc.loadDaemonView(ctx.host);
+  const view = await loadDaemonView(ctx.host);
   const cache = new Map<string, EffectiveSetting>();
   const judgeCtx: Judge = {
-    hc,
     view,
     info: view.info,
     s: (key) => {
       let hit = cache.get(key);
-      if (!hit) cache.set(key, (hit = hc.effectiveDaemonSetting(view, key)));
+      if (!hit) cache.set(key, (hit = effectiveDaemonSetting(view, key)));
       return hit;
     },
     tcp: tcpEndpoints(view),
@@ -57,7 +58,7 @@ async function scan(ctx: Context): Promise<Scan | NonNullable<Awaited<ReturnType
   const verdicts = judge(judgeCtx);
   const { issues, checked } = await permissionIssues(ctx, judgeCtx);
   const audit = await auditState(ctx, judgeCtx);
-  const conflicts = hc.daemonFlagConflicts(hc.viewFlags(view), view.config.value);
+  const conflicts = daemonFlagConflicts(viewFlags(view), view.config.value);
   return { verdicts, conflicts, bench: await benchPath(ctx), perms: issues, permChecked: checked, audit, judge: judgeCtx };
 }
 
@@ -143,10 +144,10 @@ export default defineStep<Scan>({
     const { showFlag } = await import('../src/host/flags.js');
     for (const c of s.conflicts) {
       const flags = [...new Set(c.flags.map((f) => showFlag(f.flag)))].join(', ');
-      const at = config.text ? s.judge.hc.locateDaemonKey(config.text, [c.key]) : null;
+      const at = config.text ? locateDaemonKey(config.text, [c.key]) : null;
       findings.push({
         code: 'DH-FLAG-FILE-CONFLICT',
-        message: `${s.judge.hc.describeConflict(c, config.path)}: the next restart or reload of dockerd fails. Fix: remove one of them, the "${c.key}" key from daemon.json or the ${flags} flag where dockerd is started. docker-harden changes nothing for "${c.key}" until then`,
+        message: `${describeConflict(c, config.path)}: the next restart or reload of dockerd fails. Fix: remove one of them, the "${c.key}" key from daemon.json or the ${flags} flag where dockerd is started. docker-harden changes nothing for "${c.key}" until then`,
         severity: 'critical',
         file: config.path,
         ...(at ? { line: at.line, column: at.column } : {}),
@@ -158,9 +159,9 @@ export default defineStep<Scan>({
       if (typeof m !== 'string' || !/^http:\/\//i.test(m)) continue;
       findings.push({
         code: 'DH-MIRROR-HTTP',
-        message: `registry mirror ${m} is plain http:// (${s.judge.hc.describeSource(mirrors)}): images pulled through it travel without TLS and can be swapped in transit; use an https:// mirror`,
+        message: `registry mirror ${m} is plain http:// (${describeSource(mirrors)}): images pulled through it travel without TLS and can be swapped in transit; use an https:// mirror`,
         severity: 'high',
-        ...s.judge.hc.findingLocation(mirrors),
+        ...findingLocation(mirrors),
       });
     }
     for (const p of s.perms) findings.push(p.finding);
@@ -176,7 +177,6 @@ export default defineStep<Scan>({
   async propose(ctx, result) {
     const s = result.state;
     if (!s) return [];
-    const hc = s.judge.hc;
     const { serviceUnitChange } = await import('../src/host/dropin.js');
     const { flagConfigKey } = await import('../src/host/flags.js');
     const proposals: Proposal[] = [];
@@ -189,7 +189,7 @@ export default defineStep<Scan>({
       if (conflicted.has(fix.key)) continue;
       const setting = s.judge.s(fix.key);
       const byFlag = setting.cmdline.length > 0 || setting.unit.length > 0;
-      const reload = fix.edits.every((e) => hc.reloadable(String(e.path[0])));
+      const reload = fix.edits.every((e) => reloadable(String(e.path[0])));
       if (byFlag) {
         // The setting lives in the unit: change it there, never duplicate it into daemon.json.
         if (setting.unit.length === 0 || !s.judge.view.units) continue;
@@ -212,7 +212,7 @@ export default defineStep<Scan>({
         continue;
       }
       if (fix.edits.length === 0) continue;
-      const after = hc.editDaemonConfig(config.text, fix.edits);
+      const after = editDaemonConfig(config.text, fix.edits);
       if (after === config.text) continue;
       proposals.push({
         id: fix.id,

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { defineStep, type CodeInfo, statusOf, type Context, type Finding, type Proposal } from '../src/core/step.js';
 import { HostUnavailableError } from '../src/host/facts.js';
-import type { DaemonView } from '../src/host/daemon-config.js';
+import type { DaemonView } from '../src/host/daemon-view.js';
 import type { Listener, TcpEndpoint } from '../src/host/endpoints.js';
 import { unreachable } from './lib/daemon.js';
 
@@ -32,7 +32,7 @@ interface Facts {
 }
 
 async function gather(ctx: Context): Promise<Facts> {
-  const hc = await import('../src/host/daemon-config.js');
+  const hc = await import('../src/host/daemon-view.js');
   const { tcpEndpoints, parseProcNetTcp, daemonTlsMode } = await import('../src/host/endpoints.js');
   const { socketPathOf } = await import('../src/host/client.js');
   const view = await hc.loadDaemonView(ctx.host);
@@ -316,7 +316,7 @@ export default defineStep({
       return [];
     }
     const f = await gather(ctx);
-    const hc = await import('../src/host/daemon-config.js');
+    const hc = { ...(await import('../src/host/daemon-view.js')), ...(await import('../src/host/daemon-edit.js')) };
     const { serviceUnitChange, socketUnitChange } = await import('../src/host/dropin.js');
     const { parseDaemonTcpHost, parseListenStream } = await import('../src/host/endpoints.js');
     const proposals: Proposal[] = [];

@@ -10,10 +10,8 @@
  */
 import type { CodeInfo, Finding, Proposal } from '../../src/core/step.js';
 import type { DockerInfo } from '../../src/host/facts.js';
-import type { DaemonView, EffectiveSetting } from '../../src/host/daemon-config.js';
+import { describeSource, findingLocation, type DaemonView, type EffectiveSetting } from '../../src/host/daemon-view.js';
 import type { TcpEndpoint } from '../../src/host/endpoints.js';
-
-export type HostConfig = typeof import('../../src/host/daemon-config.js');
 
 /** One CIS check's result. */
 export interface Verdict {
@@ -49,7 +47,6 @@ export interface FixSpec extends FixText {
 
 /** What the checks read: the daemon's effective settings, its live state and its TCP endpoints. */
 export interface Judge {
-  hc: HostConfig;
   view: DaemonView;
   info: DockerInfo | null;
   s(key: string): EffectiveSetting;
@@ -113,14 +110,6 @@ interface CustomRow extends RowBase {
 
 export type DaemonCheck = BoolRow | UnwantedRow | WantedRow | CustomRow;
 
-function where(j: Judge, s: EffectiveSetting): string {
-  return j.hc.describeSource(s);
-}
-
-function at(j: Judge, s: EffectiveSetting): Pick<Finding, 'file' | 'line' | 'column'> {
-  return j.hc.findingLocation(s);
-}
-
 function evidenceOf(s: EffectiveSetting): string | undefined {
   const parts: string[] = [];
   if (s.file) parts.push(`daemon.json: "${s.key}": ${JSON.stringify(s.file.value)}`);
@@ -143,11 +132,11 @@ function evaluateBool(j: Judge, row: BoolRow): Omit<Verdict, 'cis' | 'key'> {
   if (value === want && !s.pending) return { status: 'pass' };
   const pending = s.pending && s.value === want;
   const message = pending
-    ? `${key}: set to ${JSON.stringify(want)} (${where(j, s)}) but dockerd runs with ${JSON.stringify(s.live)}: not live until dockerd restarts (CIS ${row.cis})`
-    : `${key} is ${JSON.stringify(s.value)}, ${where(j, s)}: ${row.bad} (CIS ${row.cis})`;
+    ? `${key}: set to ${JSON.stringify(want)} (${describeSource(s)}) but dockerd runs with ${JSON.stringify(s.live)}: not live until dockerd restarts (CIS ${row.cis})`
+    : `${key} is ${JSON.stringify(s.value)}, ${describeSource(s)}: ${row.bad} (CIS ${row.cis})`;
   return {
     status: 'fail',
-    finding: { message, severity: row.severity, ...at(j, s), evidence: evidenceOf(s) },
+    finding: { message, severity: row.severity, ...findingLocation(s), evidence: evidenceOf(s) },
     ...(pending ? {} : { fix: { ...row.fix, key, edits: [{ path: [key], value: want }], flagArgs: [`--${key}=${want}`] } }),
   };
 }
@@ -158,7 +147,7 @@ function evaluateUnwanted(j: Judge, row: UnwantedRow): Omit<Verdict, 'cis' | 'ke
   const value = row.reset === undefined || onlyInFile(s) ? undefined : row.reset;
   return {
     status: 'fail',
-    finding: { message: `${row.message(s, where(j, s), j)} (CIS ${row.cis})`, severity: row.severity, ...at(j, s), evidence: evidenceOf(s) },
+    finding: { message: `${row.message(s, describeSource(s), j)} (CIS ${row.cis})`, severity: row.severity, ...findingLocation(s), evidence: evidenceOf(s) },
     fix: fileFix(row.key, row.fix, [{ path: [row.key], value }]),
   };
 }
@@ -205,7 +194,7 @@ function logLevel(j: Judge): Omit<Verdict, 'cis' | 'key'> {
   if (debug.value === true) {
     return {
       status: 'fail',
-      finding: { message: `debug is on (${where(j, debug)}): dockerd logs at debug level whatever log-level says (CIS 2.3)`, severity: 'low', ...at(j, debug), evidence: evidenceOf(debug) },
+      finding: { message: `debug is on (${describeSource(debug)}): dockerd logs at debug level whatever log-level says (CIS 2.3)`, severity: 'low', ...findingLocation(debug), evidence: evidenceOf(debug) },
       fix: fileFix('debug', { id: 'debug', safe: true, title: 'Turn off debug logging ("debug": false)', description: 'dockerd logs at the info level again: events stay recorded without the volume of debug output.', warnings: [RELOAD_NOTE] }, [{ path: ['debug'], value: false }]),
     };
   }
@@ -213,9 +202,9 @@ function logLevel(j: Judge): Omit<Verdict, 'cis' | 'key'> {
   return {
     status: 'fail',
     finding: {
-      message: `log-level is "${level}", ${where(j, s)}: ${level === 'debug' ? 'debug logs are large and may hold details an attacker can use' : 'events that matter for an investigation are not logged'}; CIS asks for "info" (CIS 2.3)`,
+      message: `log-level is "${level}", ${describeSource(s)}: ${level === 'debug' ? 'debug logs are large and may hold details an attacker can use' : 'events that matter for an investigation are not logged'}; CIS asks for "info" (CIS 2.3)`,
       severity: 'low',
-      ...at(j, s),
+      ...findingLocation(s),
       evidence: evidenceOf(s),
     },
     fix: fileFix(
@@ -240,9 +229,9 @@ function insecureRegistries(j: Judge): Omit<Verdict, 'cis' | 'key'> {
   return {
     status: 'fail',
     finding: {
-      message: `insecure registries allowed: ${all.join(', ')} (${notLive ? 'live in dockerd, no longer in its configuration: restart dockerd' : where(j, s)}): images from them are pulled without TLS and can be swapped in transit (CIS 2.5)`,
+      message: `insecure registries allowed: ${all.join(', ')} (${notLive ? 'live in dockerd, no longer in its configuration: restart dockerd' : describeSource(s)}): images from them are pulled without TLS and can be swapped in transit (CIS 2.5)`,
       severity: 'high',
-      ...at(j, s),
+      ...findingLocation(s),
       evidence: evidenceOf(s),
     },
     ...(configured.length > 0
@@ -269,9 +258,9 @@ function aufs(j: Judge): Omit<Verdict, 'cis' | 'key'> {
   return {
     status: 'fail',
     finding: {
-      message: `the aufs storage driver is in use (${s.source ? where(j, s) : 'docker info'}): it is unmaintained, has known kernel crashes and was removed from Docker 24; move to overlay2 (CIS 2.6)`,
+      message: `the aufs storage driver is in use (${s.source ? describeSource(s) : 'docker info'}): it is unmaintained, has known kernel crashes and was removed from Docker 24; move to overlay2 (CIS 2.6)`,
       severity: 'medium',
-      ...at(j, s),
+      ...findingLocation(s),
       evidence: `docker info: Driver ${String(j.info?.Driver ?? '?')}`,
     },
     manual: 'changing the storage driver hides every existing image and container; export what you need, then set "storage-driver": "overlay2"',
@@ -313,7 +302,7 @@ function baseSize(j: Judge): Omit<Verdict, 'cis' | 'key'> {
   const inFile = s.file && Array.isArray(s.file.value) ? (s.file.value as string[]).findIndex(isBaseSize) : -1;
   return {
     status: 'fail',
-    finding: { message: `storage option ${opts[index]} is set, ${where(j, s)}: raising the base device size lets every container grow that large (CIS 2.11)`, severity: 'low', ...at(j, s), evidence: evidenceOf(s) },
+    finding: { message: `storage option ${opts[index]} is set, ${describeSource(s)}: raising the base device size lets every container grow that large (CIS 2.11)`, severity: 'low', ...findingLocation(s), evidence: evidenceOf(s) },
     ...(inFile >= 0
       ? {
           fix: fileFix(
@@ -336,7 +325,7 @@ function logging(j: Judge): Omit<Verdict, 'cis' | 'key'> {
   if (driver === 'none') {
     return {
       status: 'fail',
-      finding: { message: `log-driver is "none" (${where(j, driverSetting)}): container output is thrown away, nothing is left to investigate (CIS 2.13)`, severity: 'low', ...at(j, driverSetting) },
+      finding: { message: `log-driver is "none" (${describeSource(driverSetting)}): container output is thrown away, nothing is left to investigate (CIS 2.13)`, severity: 'low', ...findingLocation(driverSetting) },
       manual: 'choose a log driver: "local" keeps rotated logs on this machine, "journald" or "syslog" hands them to the system',
     };
   }
@@ -344,9 +333,9 @@ function logging(j: Judge): Omit<Verdict, 'cis' | 'key'> {
   return {
     status: 'fail',
     finding: {
-      message: `container logs (${driver}) have no size limit (no log-opts max-size${opts.source ? `; log-opts ${where(j, opts)}` : ''}): one noisy container can fill the disk, and no remote log driver keeps a copy (CIS 2.13)`,
+      message: `container logs (${driver}) have no size limit (no log-opts max-size${opts.source ? `; log-opts ${describeSource(opts)}` : ''}): one noisy container can fill the disk, and no remote log driver keeps a copy (CIS 2.13)`,
       severity: 'medium',
-      ...at(j, opts.source ? opts : driverSetting),
+      ...findingLocation(opts.source ? opts : driverSetting),
       evidence: evidenceOf(opts) ?? `log-driver ${driver}`,
     },
     fix: {
@@ -379,9 +368,9 @@ function seccomp(j: Judge): Omit<Verdict, 'cis' | 'key'> {
     return {
       status: 'fail',
       finding: {
-        message: `seccomp is off for every container (${customAllowAll ? `"seccomp-profile": ${String(s.value)}, a profile that allows every call` : '"seccomp-profile": "unconfined"'}, ${s.source ? where(j, s) : 'live in dockerd'}): containers can make any system call, including the ones container escapes use (CIS 2.17)`,
+        message: `seccomp is off for every container (${customAllowAll ? `"seccomp-profile": ${String(s.value)}, a profile that allows every call` : '"seccomp-profile": "unconfined"'}, ${s.source ? describeSource(s) : 'live in dockerd'}): containers can make any system call, including the ones container escapes use (CIS 2.17)`,
         severity: 'high',
-        ...at(j, s),
+        ...findingLocation(s),
         evidence: evidenceOf(s) ?? live,
       },
       ...(onlyInFile(s)
