@@ -181,7 +181,7 @@ const CODES: Record<string, CodeInfo> = {
   },
 };
 
-export default defineStep({
+export default defineStep<Facts>({
   meta: {
     id: 'protect-docker-socket',
     order: 3,
@@ -306,16 +306,13 @@ export default defineStep({
     }
 
     if (f.endpoints.length === 0) notes.push('dockerd listens on no TCP endpoint.');
-    return { status: statusOf(findings), findings, notes };
+    return { status: statusOf(findings), findings, notes, state: f };
   },
 
-  async propose(ctx) {
-    try {
-      await ctx.host.ping();
-    } catch {
-      return [];
-    }
-    const f = await gather(ctx);
+  async propose(ctx, result) {
+    // What check gathered: no state means the daemon did not answer.
+    const f = result.state;
+    if (!f) return [];
     const hc = { ...(await import('../src/host/daemon-view.js')), ...(await import('../src/host/daemon-edit.js')) };
     const { serviceUnitChange, socketUnitChange } = await import('../src/host/dropin.js');
     const { parseDaemonTcpHost, parseListenStream } = await import('../src/host/endpoints.js');
