@@ -10,7 +10,7 @@ import { HostUnavailableError } from '../src/host/facts.js';
 import { reloadable } from '../src/host/daemon-schema.js';
 import { daemonFlagConflicts, describeConflict, locateDaemonKey, type FlagFileConflict } from '../src/host/daemon-validate.js';
 import { editDaemonConfig } from '../src/host/daemon-edit.js';
-import { describeSource, effectiveDaemonSetting, findingLocation, loadDaemonView, viewFlags, type EffectiveSetting } from '../src/host/daemon-view.js';
+import { describeSource, effectiveDaemonSetting, findingLocation, viewFlags, type EffectiveSetting } from '../src/host/daemon-view.js';
 import { unreachable } from './lib/daemon.js';
 import { DAEMON_CODES, RESTART_NOTE, judge, orderByImpact, type Judge, type Verdict } from './lib/cis-daemon.js';
 import { AUDIT_CODE, AUDIT_RULES_FILE, FILE_CODES, auditState, permissionIssues, type PermIssue } from './lib/cis-files.js';
@@ -40,7 +40,7 @@ async function scan(ctx: Context): Promise<Scan | NonNullable<Awaited<ReturnType
   if (down) return down;
   const { tcpEndpoints } = await import('../src/host/endpoints.js');
   // An invalid daemon.json throws a UserError with its line and column: the step reports an error.
-  const view = await loadDaemonView(ctx.host);
+  const view = await ctx.daemon();
   const cache = new Map<string, EffectiveSetting>();
   const judgeCtx: Judge = {
     view,

@@ -32,10 +32,10 @@ interface Facts {
 }
 
 async function gather(ctx: Context): Promise<Facts> {
-  const hc = await import('../src/host/daemon-view.js');
+  const { effectiveDaemonSetting } = await import('../src/host/daemon-view.js');
   const { tcpEndpoints, parseProcNetTcp, daemonTlsMode } = await import('../src/host/endpoints.js');
   const { socketPathOf } = await import('../src/host/client.js');
-  const view = await hc.loadDaemonView(ctx.host);
+  const view = await ctx.daemon();
   const endpoints = tcpEndpoints(view);
   const listeners = [
     ...parseProcNetTcp((await ctx.probe.readText('/proc/net/tcp')) ?? '', 4),
@@ -43,7 +43,7 @@ async function gather(ctx: Context): Promise<Facts> {
   ];
   const mode = daemonTlsMode(view);
   const tlsByFlag = ['tls', 'tlsverify', 'tlscacert', 'tlscert', 'tlskey'].some((k) => {
-    const s = hc.effectiveDaemonSetting(view, k);
+    const s = effectiveDaemonSetting(view, k);
     return s.cmdline.length > 0 || s.unit.length > 0;
   });
   return { view, endpoints, listeners, tlsVerify: mode.verify, tlsOn: mode.on, tlsImplicitVerify: mode.implicitVerify, tlsVerifyOff: mode.verifyOff, tlsByFlag, socket: socketPathOf(ctx.host.endpoint) };

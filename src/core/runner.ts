@@ -311,6 +311,8 @@ async function restartAndWait(daemon: DaemonControl, kind: 'reload' | 'restart',
   try {
     log(daemon.describe?.(kind) ?? `${kind === 'reload' ? 'reloading' : 'restarting'} dockerd`);
     const before = kind === 'restart' ? await daemon.identity?.().catch(() => null) : null;
+    // What a run cached about the daemon (its view, its flags) is stale once it reloads or restarts.
+    noteWrite();
     await daemon.apply(kind);
     await daemon.waitReady(timeoutMs);
     // A restart counts only when a new process answers: a command that restarted nothing leaves

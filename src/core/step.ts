@@ -4,6 +4,7 @@
  * the engine (runner.ts) applies proposals with backups, health checks and rollback.
  */
 import type { HostFacts } from '../host/facts.js';
+import type { DaemonView } from '../host/daemon-view.js';
 import type { DockerfileModel } from '../dockerfile/model.js';
 import type { ComposeModel, ServiceEdit } from '../compose/model.js';
 import type { Probe } from './probe.js';
@@ -153,6 +154,11 @@ export interface Context {
   env: Readonly<Record<string, string | undefined>>;
   /** The running (or recorded) Docker host. Rejects with HostUnavailableError when unreachable. */
   host: HostFacts;
+  /**
+   * daemon.json, dockerd's flags, units and live info, read when first asked (once per batch run
+   * until something is written). Rejects with a UserError naming the line of an invalid daemon.json.
+   */
+  daemon(): Promise<DaemonView>;
   /** The target Dockerfile, parsed. Only for a dockerfile target. */
   dockerfile(): Promise<DockerfileModel>;
   /** The target compose file, parsed. Only for a compose target. */

@@ -16,9 +16,8 @@ export interface HostDaemon {
 }
 
 export async function hostDaemon(ctx: Context): Promise<HostDaemon> {
-  const { loadDaemonView } = await import('../../src/host/daemon-view.js');
   try {
-    return { view: await loadDaemonView(ctx.host), problem: null };
+    return { view: await ctx.daemon(), problem: null };
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
     return {
