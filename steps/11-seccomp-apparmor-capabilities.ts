@@ -110,7 +110,7 @@ const CODES: Record<string, CodeInfo> = {
   "CIS-5.13": {
     title: "The root file system is writable",
     severity: 'low',
-    help: "Set read_only: true and give the paths it writes a tmpfs or volume.",
+    help: "Set read_only: true in compose (docker run --read-only) and give the paths it writes a tmpfs or volume.",
   },
   "DH-SSH-PORT": {
     title: "The image exposes port 22",
@@ -295,6 +295,13 @@ async function checkHost(ctx: Context): Promise<CheckResult> {
         code: 'DH-CAPS-DEFAULT', message: `container ${name} keeps Docker's default capabilities (no --cap-drop ALL)`,
         severity: 'low',
         evidence: 'HostConfig.CapDrop: ' + (((c.HostConfig?.CapDrop as string[] | null) ?? []).join(', ') || '(none)'),
+      });
+    }
+    if (c.HostConfig?.ReadonlyRootfs !== true) {
+      findings.push({
+        code: 'CIS-5.13', message: `container ${name} has a writable root file system: an intruder can change its programs and leave files behind (recreate it with --read-only and a tmpfs or volume for the paths it writes)`,
+        severity: 'low',
+        evidence: 'HostConfig.ReadonlyRootfs: false',
       });
     }
     for (const w of containerWeakenings(c, sockets, { selinux: lsm.selinux !== null })) {
