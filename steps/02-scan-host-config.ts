@@ -5,14 +5,14 @@
  * The daemon checks are rows in lib/cis-daemon.ts, the file checks in lib/cis-files.ts; this file
  * scans once in `check` and turns the verdicts into proposals in `propose`.
  */
-import { defineStep, type CodeInfo, statusOf, type Context, type Finding, type Proposal } from '../src/core/step.js';
+import { defineStep, RESTART_STOPS_CONTAINERS, type CodeInfo, statusOf, type Context, type Finding, type Proposal } from '../src/core/step.js';
 import { HostUnavailableError } from '../src/host/facts.js';
 import { reloadable } from '../src/host/daemon-schema.js';
 import { daemonFlagConflicts, describeConflict, locateDaemonKey, type FlagFileConflict } from '../src/host/daemon-validate.js';
 import { editDaemonConfig } from '../src/host/daemon-edit.js';
 import { describeSource, effectiveDaemonSetting, findingLocation, viewFlags, type EffectiveSetting } from '../src/host/daemon-view.js';
 import { unreachable } from './lib/daemon.js';
-import { DAEMON_CODES, RESTART_NOTE, judge, orderByImpact, type Judge, type Verdict } from './lib/cis-daemon.js';
+import { DAEMON_CODES, judge, orderByImpact, type Judge, type Verdict } from './lib/cis-daemon.js';
 import { AUDIT_CODE, AUDIT_RULES_FILE, FILE_CODES, auditState, permissionIssues, type PermIssue } from './lib/cis-files.js';
 
 export { orderByImpact, AUDIT_RULES_FILE };
@@ -207,7 +207,7 @@ export default defineStep<Scan>({
           changes: [unit.change],
           commands: unit.commands,
           daemon: 'restart',
-          warnings: fix.warnings.filter((w) => !w.startsWith('A reload')).concat(reload ? [RESTART_NOTE] : []),
+          warnings: fix.warnings.filter((w) => !w.startsWith('A reload')).concat(reload ? [RESTART_STOPS_CONTAINERS] : []),
         });
         continue;
       }

@@ -19,6 +19,7 @@ import { SHARED_CODES } from '../core/codes.js';
 import type { Target } from '../core/step.js';
 import { editServices, type ServiceEdit } from '../compose/model.js';
 import { oneRun } from '../core/writes.js';
+import { readBackup } from '../core/change.js';
 
 export interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -391,11 +392,6 @@ export async function undoCommand(args: Args, io: AppIo): Promise<number> {
     if (!args.yes && !(io.stdinIsTTY && io.stdout.isTTY)) {
       throw new UserError(`undo changes files (${record.files.map((f) => f.path).join(', ')}) and there is no terminal to ask on`, `Pass --yes to undo ${record.id}.`);
     }
-    if (!args.yes) {
-      const ask = createInterface({ input: process.stdin, output: process.stdout });
-      const answer = (await askLine(ask, `${describeApplied(record, p)}\nUndo this change? [y/N] `).finally(() => ask.close())).trim().toLowerCase();
-      if (answer !== 'y' && answer !== 'yes') return 0;
-    }
     // The daemon the change was made on is reached and restarted the way it was then, unless the
     // command line says otherwise; undoApplied refuses when it is another daemon.
     if (record.dockerd && !args.sandbox && !args.dockerHost && !args.daemonConfig && !args.restartCommand) {
@@ -405,6 +401,14 @@ export async function undoCommand(args: Args, io: AppIo): Promise<number> {
         daemonConfig: record.dockerd.configPath,
         restartCommand: record.dockerd.restartCommand,
       });
+    }
+    if (!args.yes) {
+      // Asked like apply asks: a restart names the running containers it stops.
+      const impact = record.daemon ? await session.daemon?.restartImpact?.(await restoredDaemonConfig(record, store.backupDir)).catch(() => null) : null;
+      const ask = createInterface({ input: process.stdin, output: process.stdout });
+      const question = `${describeApplied(record, p)}\n${impact ? `${p.yellow('warning:')} ${safeText(impact)}\n` : ''}Undo this change? [y/N] `;
+      const answer = (await askLine(ask, question).finally(() => ask.close())).trim().toLowerCase();
+      if (answer !== 'y' && answer !== 'yes') return 0;
     }
     const message = await undoApplied(record, {
       store: store,
@@ -434,6 +438,21 @@ async function askLine(rl: Interface, text: string): Promise<string> {
   } finally {
     rl.off('SIGINT', onInterrupt);
   }
+}
+
+/**
+ * The daemon.json an undo of `record` puts back, read from its verified backup (null: the change
+ * created the file, so undo removes it); undefined when the record has no daemon.json or the
+ * backup does not verify (undo itself then refuses, naming why).
+ */
+async function restoredDaemonConfig(record: AppliedRecord, backupDir: string): Promise<string | null | undefined> {
+  const file = record.files.find((f) => (record.dockerd?.configPath ? f.path === record.dockerd.configPath : path.basename(f.path) === 'daemon.json'));
+  if (!file) return undefined;
+  if (file.backup === null) return null;
+  return readBackup(file, backupDir).then(
+    (bytes) => bytes.toString('utf8'),
+    () => undefined,
+  );
 }
 
 function describeApplied(r: AppliedRecord, p: Palette): string {

@@ -4,7 +4,8 @@
  */
 import { lstat, realpath, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import type { CheckResult, Context, FileChange, Proposal, Step, Target } from './step.js';
+import { RESTART_STOPS_CONTAINERS, type CheckResult, type Context, type FileChange, type Proposal, type Step, type Target } from './step.js';
+import { describeRestartImpact, restartImpact } from '../host/restart-impact.js';
 import { applyFileChange, makeParentDirs, removeEmptyDirs, readBackup, readNoFollow, restoreFile, sha256, withTargetLock, writeFileAtomic, type WrittenFile } from './change.js';
 import { UserError, formatError } from './errors.js';
 import { critical } from './signals.js';
@@ -48,12 +49,26 @@ export async function runStep(step: Step, ctx: Context): Promise<StepRun> {
     }
     // The learn sandbox writes its own copy of a host file: its diffs name that copy.
     if (ctx.learn && proposals.length > 0) (await import('./learn.js')).nameSandboxCopies(proposals, ctx.host);
+    else await nameStoppedContainers(proposals, ctx);
   }
   // The state was for propose: it holds parsed files and the daemon's view, not for reports.
   delete result.state;
   // A finding names its fix only when that proposal is really offered this time.
   for (const f of result.findings) if (f.fixedBy && !proposals.some((p) => p.id === f.fixedBy)) delete f.fixedBy;
   return { step, target: ctx.target, ctx, result, proposals };
+}
+
+/**
+ * A restart's general warning becomes the containers running now that it stops, and which of them
+ * come back, so the confirmation names them. Asked of the daemon once per step.
+ */
+async function nameStoppedContainers(proposals: Proposal[], ctx: Context): Promise<void> {
+  const restarting = proposals.filter((p) => p.daemon === 'restart' && p.warnings.includes(RESTART_STOPS_CONTAINERS));
+  if (restarting.length === 0 || ctx.target.kind !== 'host') return;
+  const impact = await restartImpact(ctx.host);
+  if (!impact) return;
+  const sentence = describeRestartImpact(impact);
+  for (const p of restarting) p.warnings = p.warnings.map((w) => (w === RESTART_STOPS_CONTAINERS ? sentence : w));
 }
 
 /** Control of the Docker daemon's service, supplied by the host layer. */
@@ -82,6 +97,11 @@ export interface DaemonControl {
   confirmLive?(changes: FileChange[]): Promise<string | null>;
   /** Which daemon this is and how it is reached and restarted: stored with each change for undo. */
   identify?(): Promise<DaemonRecord>;
+  /**
+   * What a restart does now to the running containers, said just before it; null when not known.
+   * `configAfter`: the daemon.json the restarted daemon will read, when it is not on disk yet.
+   */
+  restartImpact?(configAfter?: string | null): Promise<string | null>;
 }
 
 /** Run one of a proposal's commands: through the daemon control when it routes them, else here. */
@@ -309,6 +329,10 @@ function readScan(format: NonNullable<Proposal['commands'][number]['parse']>, st
 /** Restart or reload and wait; returns null when the daemon answers, else why not. */
 async function restartAndWait(daemon: DaemonControl, kind: 'reload' | 'restart', timeoutMs: number, log: (l: string) => void): Promise<string | null> {
   try {
+    if (kind === 'restart') {
+      const impact = await daemon.restartImpact?.().catch(() => null);
+      if (impact) log(impact);
+    }
     log(daemon.describe?.(kind) ?? `${kind === 'reload' ? 'reloading' : 'restarting'} dockerd`);
     const before = kind === 'restart' ? await daemon.identity?.().catch(() => null) : null;
     // What a run cached about the daemon (its view, its flags) is stale once it reloads or restarts.
@@ -397,6 +421,8 @@ async function undoAppliedNow(record: AppliedRecord, options: UndoOptions): Prom
     log(`restored ${file.path}`);
   }
   if (record.daemon && options.daemon) {
+    // Always a restart, even for a change that was applied by reload: a reload leaves a key that
+    // the restored file no longer sets as it was (dockerd 20.10 kept live-restore on).
     const problem = await restartAndWait(options.daemon, 'restart', options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT, log);
     if (problem) {
       // The old configuration does not start any more: put the newer one back.

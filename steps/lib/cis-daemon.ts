@@ -8,7 +8,7 @@
  * Over 400 lines on purpose: one table of sixteen rows with the words of their findings and fixes,
  * and the evaluators of the multi-key checks beside the rows that name them.
  */
-import type { CodeInfo, Finding, Proposal } from '../../src/core/step.js';
+import { RESTART_STOPS_CONTAINERS, type CodeInfo, type Finding, type Proposal } from '../../src/core/step.js';
 import type { DockerInfo } from '../../src/host/facts.js';
 import { describeSource, findingLocation, type DaemonView, type EffectiveSetting } from '../../src/host/daemon-view.js';
 import type { TcpEndpoint } from '../../src/host/endpoints.js';
@@ -55,7 +55,6 @@ export interface Judge {
   seccompProfile: string | null;
 }
 
-export const RESTART_NOTE = 'Applying restarts dockerd: running containers stop and start again by their restart policy, unless live-restore is on.';
 const RELOAD_NOTE = 'A reload applies it; nothing restarts.';
 
 const REMOTE_LOG_DRIVERS = new Set(['syslog', 'journald', 'gelf', 'fluentd', 'awslogs', 'splunk', 'gcplogs', 'logentries', 'etwlogs']);
@@ -209,7 +208,7 @@ function logLevel(j: Judge): Omit<Verdict, 'cis' | 'key'> {
     },
     fix: fileFix(
       'log-level',
-      { id: 'log-level', safe: true, title: 'Log at the info level ("log-level": "info")', description: 'dockerd records its events (starts, stops, errors) without debug noise.', warnings: [RESTART_NOTE] },
+      { id: 'log-level', safe: true, title: 'Log at the info level ("log-level": "info")', description: 'dockerd records its events (starts, stops, errors) without debug noise.', warnings: [RESTART_STOPS_CONTAINERS] },
       [{ path: ['log-level'], value: s.file && !s.cmdline.length && !s.unit.length ? undefined : 'info' }],
     ),
   };
@@ -307,7 +306,7 @@ function baseSize(j: Judge): Omit<Verdict, 'cis' | 'key'> {
       ? {
           fix: fileFix(
             'storage-opts',
-            { id: 'dm-basesize', title: 'Drop dm.basesize from storage-opts', description: 'devicemapper uses its default base size (10 GB) for new images and containers.', warnings: [RESTART_NOTE] },
+            { id: 'dm-basesize', title: 'Drop dm.basesize from storage-opts', description: 'devicemapper uses its default base size (10 GB) for new images and containers.', warnings: [RESTART_STOPS_CONTAINERS] },
             [{ path: ['storage-opts', inFile], value: undefined }],
           ),
         }
@@ -344,7 +343,7 @@ function logging(j: Judge): Omit<Verdict, 'cis' | 'key'> {
       key: 'log-opts',
       title: 'Rotate container logs (log-opts max-size 10m, max-file 3)',
       description: 'Each container keeps at most three log files of 10 MB; older lines are dropped. A remote log driver (syslog, journald, fluentd, gelf) keeps a copy elsewhere if you need one.',
-      warnings: ['Only containers created after the restart get the limit; recreate the others to apply it.', RESTART_NOTE],
+      warnings: ['Only containers created after the restart get the limit; recreate the others to apply it.', RESTART_STOPS_CONTAINERS],
       edits: setByFlag ? [] : [{ path: ['log-opts', 'max-size'], value: '10m' }, ...(values['max-file'] ? [] : [{ path: ['log-opts', 'max-file'], value: '3' }])],
       flagArgs: [
         '--log-opt',
@@ -381,7 +380,7 @@ function seccomp(j: Judge): Omit<Verdict, 'cis' | 'key'> {
                 id: 'seccomp-profile',
                 title: `Use Docker's default seccomp profile (remove "seccomp-profile": ${JSON.stringify(s.value)})`,
                 description: 'Containers get Docker\'s default seccomp filter, which blocks about 44 rarely needed, dangerous system calls.',
-                warnings: ['A program that needs a blocked call fails with "operation not permitted"; run that container alone with --security-opt seccomp=<profile>.', RESTART_NOTE],
+                warnings: ['A program that needs a blocked call fails with "operation not permitted"; run that container alone with --security-opt seccomp=<profile>.', RESTART_STOPS_CONTAINERS],
               },
               [{ path: ['seccomp-profile'], value: undefined }],
             ),
@@ -414,7 +413,7 @@ export const DAEMON_CHECKS: readonly DaemonCheck[] = [
       title: 'Turn off inter-container traffic on the default bridge ("icc": false)',
       description:
         'Containers on the default bridge network can then only talk through published ports or links. Containers that talk to each other should share a user-defined network (docker network create), where icc does not apply.',
-      warnings: ['Containers on the default bridge that call each other directly stop reaching each other.', RESTART_NOTE],
+      warnings: ['Containers on the default bridge that call each other directly stop reaching each other.', RESTART_STOPS_CONTAINERS],
     },
   },
   {
@@ -436,7 +435,7 @@ export const DAEMON_CHECKS: readonly DaemonCheck[] = [
       id: 'iptables',
       title: 'Let Docker manage iptables again (remove "iptables": false)',
       description: 'dockerd writes the NAT and filter rules for container networks itself.',
-      warnings: ["Firewall rules you wrote for containers by hand may now be duplicated by Docker's own.", RESTART_NOTE],
+      warnings: ["Firewall rules you wrote for containers by hand may now be duplicated by Docker's own.", RESTART_STOPS_CONTAINERS],
     },
   },
   {
@@ -479,7 +478,7 @@ export const DAEMON_CHECKS: readonly DaemonCheck[] = [
       id: 'cgroup-parent',
       title: 'Use Docker\'s default cgroup parent (remove "cgroup-parent")',
       description: "New containers go under Docker's own cgroup again, with the limits you give each container.",
-      warnings: ['Limits set on the custom parent cgroup no longer apply to new containers.', RESTART_NOTE],
+      warnings: ['Limits set on the custom parent cgroup no longer apply to new containers.', RESTART_STOPS_CONTAINERS],
     },
   },
   {
@@ -519,7 +518,7 @@ export const DAEMON_CHECKS: readonly DaemonCheck[] = [
       id: 'no-new-privileges',
       title: 'Stop container processes gaining privileges ("no-new-privileges": true)',
       description: 'Every new container runs with the no_new_privs flag: setuid and setcap binaries (su, sudo, ping on some images) no longer raise privileges.',
-      warnings: ['Images that rely on sudo or su inside the container stop being able to switch to root.', RESTART_NOTE],
+      warnings: ['Images that rely on sudo or su inside the container stop being able to switch to root.', RESTART_STOPS_CONTAINERS],
     },
   },
   {
@@ -555,7 +554,7 @@ export const DAEMON_CHECKS: readonly DaemonCheck[] = [
       id: 'userland-proxy',
       title: 'Publish ports with iptables NAT only ("userland-proxy": false)',
       description: 'Published ports are forwarded by iptables rules alone, without a docker-proxy process per port.',
-      warnings: ["Relies on iptables (and hairpin NAT): reaching a published port through 127.0.0.1 needs route_localnet, which Docker sets; old kernels may not support it.", RESTART_NOTE],
+      warnings: ["Relies on iptables (and hairpin NAT): reaching a published port through 127.0.0.1 needs route_localnet, which Docker sets; old kernels may not support it.", RESTART_STOPS_CONTAINERS],
     },
   },
   {
@@ -578,7 +577,7 @@ export const DAEMON_CHECKS: readonly DaemonCheck[] = [
       id: 'experimental',
       title: 'Turn off experimental features (remove "experimental")',
       description: 'dockerd runs only its stable features.',
-      warnings: ['Anything that uses an experimental feature (e.g. checkpoint/restore) stops working.', RESTART_NOTE],
+      warnings: ['Anything that uses an experimental feature (e.g. checkpoint/restore) stops working.', RESTART_STOPS_CONTAINERS],
     },
   },
 ];

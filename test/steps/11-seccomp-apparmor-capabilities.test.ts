@@ -268,7 +268,7 @@ describe('seccomp-apparmor-capabilities: recorded hosts (AppArmor and SELinux ca
     const host = recordedHost({
       info: ENGINE_29_INFO,
       config: { text: '{\n  "no-new-privileges": true\n}\n' },
-      containers: [{ Name: '/web', HostConfig: { CapDrop: ['ALL'], CapAdd: ['NET_BIND_SERVICE'] } }],
+      containers: [{ Name: '/web', HostConfig: { CapDrop: ['ALL'], CapAdd: ['NET_BIND_SERVICE'], ReadonlyRootfs: true } }],
     });
     const run = await runStep(step, contextFor(hostTarget, { host, probe: memoryProbe(appArmorWorld) }));
     expect(run.result.findings).toEqual([]);
@@ -289,7 +289,7 @@ describe('seccomp-apparmor-capabilities: recorded hosts (AppArmor and SELinux ca
       config: { text: '{"no-new-privileges": true}' },
       containers: [
         { Name: '/vpn', HostConfig: { CapAdd: ['CAP_NET_ADMIN'], CapDrop: null } },
-        { Name: '/tool', HostConfig: { SecurityOpt: ['apparmor=unconfined', 'seccomp=unconfined'], CapDrop: ['ALL'] } },
+        { Name: '/tool', HostConfig: { SecurityOpt: ['apparmor=unconfined', 'seccomp=unconfined'], CapDrop: ['ALL'], ReadonlyRootfs: true } },
         { Name: '/priv', HostConfig: { Privileged: true } },
         { Name: '/web', HostConfig: { CapAdd: ['NET_BIND_SERVICE', 'SYS_PTRACE'] } },
       ],
@@ -300,10 +300,13 @@ describe('seccomp-apparmor-capabilities: recorded hosts (AppArmor and SELinux ca
       'container tool runs without a seccomp profile',
       'container tool runs without the docker-default AppArmor profile',
       'container vpn adds NET_ADMIN, which widens what root in it can do to the host',
+      'container vpn has a writable root file system: an intruder can change its programs and leave files behind',
       "container vpn keeps Docker's default capabilities",
       'container web adds SYS_PTRACE, which widens what root in it can do to the host',
+      'container web has a writable root file system: an intruder can change its programs and leave files behind',
       "container web keeps Docker's default capabilities",
     ]);
+    expect(run.result.findings.filter((f) => f.code === 'CIS-5.13').map((f) => f.evidence)).toEqual(['HostConfig.ReadonlyRootfs: false', 'HostConfig.ReadonlyRootfs: false']);
     expect(run.proposals.map((p) => p.title)).toEqual([
       'When you next create container vpn: add --cap-drop ALL; leave out --cap-add NET_ADMIN',
       'When you next create container tool: leave out --security-opt apparmor=unconfined --security-opt seccomp=unconfined',
@@ -319,7 +322,7 @@ describe('seccomp-apparmor-capabilities: recorded hosts (AppArmor and SELinux ca
     { name: 'added by Docker for --pid host, SELinux enforcing', hc: { SecurityOpt: ['label=disable'], PidMode: 'host', CapDrop: ['ALL'] }, world: 'selinux', finding: false },
     { name: 'added by Docker for --ipc host, SELinux enforcing', hc: { SecurityOpt: ['label=disable'], IpcMode: 'host', CapDrop: ['ALL'] }, world: 'selinux', finding: false },
   ])('label=disable $name', async ({ hc, world, finding }) => {
-    const host = recordedHost({ info: ENGINE_29_INFO, config: { text: '{"no-new-privileges": true, "selinux-enabled": true}' }, containers: [{ Name: '/app', HostConfig: hc }] });
+    const host = recordedHost({ info: ENGINE_29_INFO, config: { text: '{"no-new-privileges": true, "selinux-enabled": true}' }, containers: [{ Name: '/app', HostConfig: { ...hc, ReadonlyRootfs: true } }] });
     const run = await runStep(step, contextFor(hostTarget, { host, probe: memoryProbe(world === 'selinux' ? selinuxWorld : appArmorWorld) }));
     const about = run.result.findings.filter((f) => /container app/.test(f.message));
     expect(about.length).toBe(finding ? 1 : 0);
@@ -383,8 +386,8 @@ describe.skipIf(!hasDockerd)('seccomp-apparmor-capabilities on a real dockerd', 
     await buildBusyboxImage(d, 'dh-bb:1');
     const run = (name: string, flags: string[]) => d.docker(['run', '-d', '--name', name, '--network', 'none', ...flags, 'dh-bb:1', 'sleep', '3600']);
     await run('dh-netadmin', ['--cap-add', 'NET_ADMIN']);
-    await run('dh-dropped', ['--cap-drop', 'ALL', '--cap-add', 'CHOWN']);
-    await run('dh-seccomp', ['--cap-drop', 'ALL', '--security-opt', 'seccomp=unconfined']);
+    await run('dh-dropped', ['--cap-drop', 'ALL', '--cap-add', 'CHOWN', '--read-only']);
+    await run('dh-seccomp', ['--cap-drop', 'ALL', '--security-opt', 'seccomp=unconfined', '--read-only']);
   });
   afterAll(async () => {
     await d?.stop();
@@ -395,6 +398,7 @@ describe.skipIf(!hasDockerd)('seccomp-apparmor-capabilities on a real dockerd', 
     expect(run.result.status).toBe('fail');
     expect(run.result.findings.map((f) => f.message.replace(/ \(.*$|, so .*$/, '')).sort()).toEqual([
       'container dh-netadmin adds NET_ADMIN, which widens what root in it can do to the host',
+      'container dh-netadmin has a writable root file system: an intruder can change its programs and leave files behind',
       "container dh-netadmin keeps Docker's default capabilities",
       'container dh-seccomp runs without a seccomp profile',
       'neither AppArmor nor SELinux is active on this host',
