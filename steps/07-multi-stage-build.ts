@@ -201,7 +201,7 @@ function refersTo(runtime: string[], artefact: string, workdir: string): boolean
   });
 }
 
-function planGo(model: DockerfileModel, stage: Stage, build: { inst: DockerInstruction; b: { words: string[] } }, runtime: string[], workdir: string): Rewrite | { reason: string } {
+function planGo(model: DockerfileModel, stage: Stage, build: { inst: DockerInstruction; b: { words: readonly string[] } }, runtime: string[], workdir: string): Rewrite | { reason: string } {
   const words = build.b.words;
   if (words[1] !== 'build') return { reason: `\`${words.join(' ')}\` installs into GOPATH/bin, so docker-harden cannot tell the binary's path; build with \`go build -o /out/app\`` };
   let out: string | null = null;
