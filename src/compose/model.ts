@@ -460,6 +460,8 @@ export function serviceChange(model: ComposeModel, service: string, edits: Servi
     path: model.path,
     before: model.text,
     compose: { service, edits },
+    // The diff check shows is made from the splices, so it never builds the whole new text.
+    ...(planned ? { edits: planned.splices.map(({ start, end, text }) => ({ start, end, text })) } : {}),
     get after(): string {
       if (after === undefined) {
         const text = applySplices(model.text, planned!.splices);

@@ -113,6 +113,25 @@ describe('a compose file of 1,000 services', () => {
   });
 });
 
+describe('diffs of compose service changes', () => {
+  it('made from the planned splices equal the line diff of the whole new text, for every proposal of every step', async () => {
+    const file = path.join(dir, 'compose-diffs.yaml');
+    writeFileSync(file, composeText(60).replace('services:\n', 'services:\n  first:\n    image: nginx  # pinned later\n    privileged: true\n'));
+    const session = createSession({ registry: steps, composeFiles: [file], stateDir: path.join(dir, 'state-diffs'), env: { PATH: process.env.PATH } });
+    let compared = 0;
+    for (const { step, ctx } of session.pairs()) {
+      const run = await runStep(step, ctx);
+      for (const change of run.proposals.flatMap((p) => p.changes)) {
+        if (!change.compose || !change.edits) continue;
+        const fromEdits = unifiedDiff(change);
+        expect(fromEdits).toBe(unifiedDiff({ path: change.path, before: change.before, after: change.after }));
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(100);
+  }, 120_000);
+});
+
 describe('a Dockerfile of 6,000 stages', () => {
   it('resolves the effective user through the whole FROM chain', () => {
     let text = 'ARG BASE=debian:12\nFROM ${BASE} AS s0\nRUN echo 0\n';
