@@ -74,7 +74,7 @@ export default defineStep({
     }));
     const notes = [`${model.stages.length} stage${model.stages.length === 1 ? '' : 's'}; the final image is built from ${chain.map((s) => `line ${s.from.line}`).join(' -> ')}`];
     if (findings.length > 0) {
-      const plan = planRewrite(model);
+      const plan = planFor(model);
       if ('reason' in plan) notes.push(`no automatic rewrite: ${plan.reason}`);
     }
     return { status: statusOf(findings), findings, notes };
@@ -82,7 +82,7 @@ export default defineStep({
 
   async propose(ctx) {
     const model = await ctx.dockerfile();
-    const plan = planRewrite(model);
+    const plan = planFor(model);
     return 'reason' in plan ? [] : [plan.proposal];
   },
 });
@@ -120,6 +120,20 @@ export function toolchainEvidence(chain: Stage[]): Evidence[] {
 }
 
 type Plan = { proposal: Proposal } | { reason: string };
+
+/**
+ * The rewrite planned once per parsed file: check and propose both need it, and planning builds
+ * and parses the rewritten file to verify it. A changed file is a new model, so a new plan.
+ */
+const plans = new WeakMap<DockerfileModel, Plan>();
+function planFor(model: DockerfileModel): Plan {
+  let plan = plans.get(model);
+  if (!plan) {
+    plan = planRewrite(model);
+    plans.set(model, plan);
+  }
+  return plan;
+}
 
 interface Rewrite {
   language: string;
@@ -187,7 +201,7 @@ function refersTo(runtime: string[], artefact: string, workdir: string): boolean
   });
 }
 
-function planGo(model: DockerfileModel, stage: Stage, build: { inst: DockerInstruction; b: { words: string[] } }, runtime: string[], workdir: string): Rewrite | { reason: string } {
+function planGo(model: DockerfileModel, stage: Stage, build: { inst: DockerInstruction; b: { words: readonly string[] } }, runtime: string[], workdir: string): Rewrite | { reason: string } {
   const words = build.b.words;
   if (words[1] !== 'build') return { reason: `\`${words.join(' ')}\` installs into GOPATH/bin, so docker-harden cannot tell the binary's path; build with \`go build -o /out/app\`` };
   let out: string | null = null;

@@ -27,6 +27,10 @@ const CONTEXT = 3;
 export function unifiedDiff(change: FileChange): string {
   const oldName = change.before === null ? '/dev/null' : change.path;
   const before = change.before ?? '';
+  // Edits that stop short of the end keep before's final newline: `after` (built lazily for a
+  // compose service's change) is then not needed at all.
+  const endKept = change.edits && before.endsWith('\n') && change.edits.every((e) => e.end < before.length);
+  if (change.edits && endKept) return `--- ${oldName}\n+++ ${change.path}\n${hunksFromEdits(before, change.edits)}`;
   const after = change.after;
   if (change.edits && before.endsWith('\n') && after.endsWith('\n')) return `--- ${oldName}\n+++ ${change.path}\n${hunksFromEdits(before, change.edits)}`;
   const { start, beforeEnd, afterEnd, skippedLines } = changedLines(before, after);

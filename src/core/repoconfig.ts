@@ -5,7 +5,8 @@
  * cover is suppressed: reported as such, not counted for the exit code, and its fix never applied.
  */
 import { lstat, readFile } from 'node:fs/promises';
-import { existsSync, lstatSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
+import { cachedUntilWrite } from './writes.js';
 import path from 'node:path';
 import type { ValidateFunction, ErrorObject } from 'ajv';
 import { UserError, lineColumnAt } from './errors.js';
@@ -19,6 +20,7 @@ export const REPO_CONFIG_NAME = '.docker-harden.yaml';
 const MAX_CONFIG_BYTES = 1024 * 1024;
 /** Files read for inline comments are the targets themselves, already bounded when parsed. */
 const MAX_INLINE_BYTES = 4 * 1024 * 1024;
+const linesUntilWrite = cachedUntilWrite<object, string[] | null>();
 
 export interface IgnoreEntry {
   code: string;
@@ -179,7 +181,7 @@ const INLINE = /#\s*docker-harden\s+ignore=(\S+)(?:[ \t]+(.*))?$/;
 export class RepoDecisions {
   private roots = new Map<string, string>();
   private configs = new Map<string, Promise<RepoConfig>>();
-  private lines = new Map<string, Promise<string[] | null>>();
+  private lines = new Map<string, string[] | null>();
 
   constructor(private readonly known: Known) {}
 
@@ -216,26 +218,31 @@ export class RepoDecisions {
     return pending;
   }
 
-  /** The file's lines, read again whenever it changed (a fix rewrites the files it checks). */
-  private async fileLines(file: string): Promise<string[] | null> {
-    let info;
-    try {
-      info = await lstat(file);
-    } catch {
-      return null;
-    }
-    if (!info.isFile() || info.size > MAX_INLINE_BYTES) return null;
-    const key = `${file}\0${info.mtimeMs}\0${info.size}\0${info.ino}`;
-    let pending = this.lines.get(key);
-    if (!pending) {
-      pending = readFile(file, 'utf8').then((text) => text.split(/\r?\n/), () => null);
-      this.lines.set(key, pending);
-    }
-    return pending;
+  /**
+   * The file's lines, read again whenever it changed (a fix rewrites the files it checks). Inside a
+   * batch run the look-up is asked once per file until the run writes something; read
+   * synchronously, since an awaited lstat per finding waits its turn in libuv's thread pool.
+   */
+  private fileLines(file: string): string[] | null {
+    return linesUntilWrite(this, file, () => {
+      const info = lstatSync(file, { throwIfNoEntry: false });
+      if (!info || !info.isFile() || info.size > MAX_INLINE_BYTES) return null;
+      const key = `${file}\0${info.mtimeMs}\0${info.size}\0${info.ino}`;
+      let lines = this.lines.get(key);
+      if (lines === undefined) {
+        try {
+          lines = readFileSync(file, 'utf8').split(/\r?\n/);
+        } catch {
+          lines = null;
+        }
+        this.lines.set(key, lines);
+      }
+      return lines;
+    });
   }
 
   async inline(file: string, line: number, code: string): Promise<Suppression | undefined> {
-    const lines = await this.fileLines(file);
+    const lines = this.fileLines(file);
     if (!lines) return undefined;
     // The comment lines directly above the finding's line: a stack of comments may hold several.
     for (let i = Math.min(line - 2, lines.length - 1); i >= 0; i--) {

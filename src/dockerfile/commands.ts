@@ -36,17 +36,18 @@ export function shellCommands(text: string): string[][] {
 }
 
 // Split once per instruction: six steps ask for the commands of every RUN, and one RUN of
-// 150,000 continuation lines holds as many commands.
-const commandsOf = new WeakMap<DockerInstruction, string[][]>();
+// 150,000 continuation lines holds as many commands. Each command's words are frozen rather than
+// copied per call (copies of 150,000 arrays per step kept the garbage collector busy for seconds).
+const commandsOf = new WeakMap<DockerInstruction, readonly (readonly string[])[]>();
 
 /** Commands of a RUN (exec form counts as one command). */
-export function runCommands(inst: DockerInstruction): string[][] {
+export function runCommands(inst: DockerInstruction): (readonly string[])[] {
   let commands = commandsOf.get(inst);
   if (!commands) {
-    commands = splitRun(inst);
+    commands = splitRun(inst).map((words) => Object.freeze(words));
     commandsOf.set(inst, commands);
   }
-  return commands.map((words) => [...words]);
+  return commands.slice();
 }
 
 function splitRun(inst: DockerInstruction): string[][] {
@@ -65,7 +66,7 @@ function splitRun(inst: DockerInstruction): string[][] {
   return shellCommands(text.replace(/^(--[a-z-]+(=\S+)?\s+)+/, ''));
 }
 
-const INSTALLERS: { match: (w: string[]) => boolean; skip: number }[] = [
+const INSTALLERS: { match: (w: readonly string[]) => boolean; skip: number }[] = [
   { match: (w) => (w[0] === 'apt-get' || w[0] === 'apt') && w.includes('install'), skip: 0 },
   { match: (w) => w[0] === 'apk' && w[1] === 'add', skip: 0 },
   { match: (w) => ['yum', 'dnf', 'microdnf', 'tdnf'].includes(w[0]!) && w.includes('install'), skip: 0 },
@@ -107,7 +108,7 @@ export function isBuildPackage(name: string): boolean {
 
 export interface BuildCommand {
   kind: 'go' | 'cargo' | 'maven' | 'gradle' | 'javac' | 'npm-build' | 'dotnet';
-  words: string[];
+  words: readonly string[];
 }
 
 /** The build commands in a RUN: go build, cargo build, mvn package, gradle build, npm run build... */
@@ -126,13 +127,13 @@ export function buildCommands(inst: DockerInstruction): BuildCommand[] {
   return out;
 }
 
-function isScriptRun(w: string[], script: string): boolean {
+function isScriptRun(w: readonly string[], script: string): boolean {
   if (w[0] === 'npm') return (w[1] === 'run' || w[1] === 'run-script') && w[2] === script;
   return w[1] === script || (w[1] === 'run' && w[2] === script);
 }
 
 /** `npm ci` / `npm install` (or yarn/pnpm install) and whether it keeps dev dependencies. */
-export function dependencyInstall(inst: DockerInstruction): { manager: 'npm' | 'yarn' | 'pnpm'; withDev: boolean; words: string[] } | null {
+export function dependencyInstall(inst: DockerInstruction): { manager: 'npm' | 'yarn' | 'pnpm'; withDev: boolean; words: readonly string[] } | null {
   for (const w of runCommands(inst)) {
     const manager = w[0];
     if (manager !== 'npm' && manager !== 'yarn' && manager !== 'pnpm') continue;
@@ -148,7 +149,7 @@ export function dependencyInstall(inst: DockerInstruction): { manager: 'npm' | '
 }
 
 /** `pip install` commands of a RUN. */
-export function pipInstalls(inst: DockerInstruction): string[][] {
+export function pipInstalls(inst: DockerInstruction): (readonly string[])[] {
   return runCommands(inst).filter((w) => (/^pip3?$/.test(w[0]!) && w[1] === 'install') || (/^python3?$/.test(w[0]!) && w[1] === '-m' && w[2] === 'pip' && w[3] === 'install'));
 }
 
@@ -189,6 +190,6 @@ export function createdUsers(inst: DockerInstruction): { name: string; uid: numb
 }
 
 /** Where a RUN calls sudo: the command words. */
-export function sudoCommands(inst: DockerInstruction): string[][] {
+export function sudoCommands(inst: DockerInstruction): (readonly string[])[] {
   return runCommands(inst).filter((w) => w[0] === 'sudo');
 }

@@ -3,10 +3,10 @@
  * in effect (through `FROM <earlier stage>` chains), ARG and ENV values, and what is known about
  * each base image. Built on dockerfile-ast; edits go through edit.ts so bytes outside them stay.
  */
-import { promises as fs } from 'node:fs';
+import { statSync } from 'node:fs';
 import { type Dockerfile, type Instruction as AstInstruction, type From, type Arg, type Env } from 'dockerfile-ast';
 import { UserError } from '../core/errors.js';
-import { LIMITS, readLimited, tooLarge } from '../core/limits.js';
+import { LIMITS, readLimitedSync, tooLarge } from '../core/limits.js';
 import { parseAst } from './ast.js';
 import { detectEol, lineStarts, type Range } from './edit.js';
 import { describeImage, parseImageRef, type ImageKnowledge, type ImageRef } from './images.js';
@@ -108,9 +108,17 @@ export interface DockerfileModel {
 
 /** Read and parse a Dockerfile; anything that is not one is a UserError naming the file. */
 export async function loadDockerfile(file: string): Promise<DockerfileModel> {
+  return loadDockerfileSync(file);
+}
+
+/**
+ * loadDockerfile without the thread pool: the batch path reads a thousand files one after the
+ * other, and awaited reads there only wait in libuv's queue.
+ */
+export function loadDockerfileSync(file: string): DockerfileModel {
   let info;
   try {
-    info = await fs.stat(file);
+    info = statSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new UserError('not found', 'Check the path, or run docker-harden in the folder that holds the Dockerfile.', file);
@@ -122,7 +130,7 @@ export async function loadDockerfile(file: string): Promise<DockerfileModel> {
   if (info.size > LIMITS.dockerfile) throw tooLarge(file, 'Dockerfile', info.size, LIMITS.dockerfile);
   let bytes: Buffer | null;
   try {
-    bytes = await readLimited(file, 'Dockerfile', LIMITS.dockerfile, { followLinks: true });
+    bytes = readLimitedSync(file, 'Dockerfile', LIMITS.dockerfile, { followLinks: true });
   } catch (err) {
     if (err instanceof UserError) throw err;
     throw new UserError(`cannot be read: ${(err as Error).message}`, undefined, file);

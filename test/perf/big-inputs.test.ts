@@ -113,6 +113,25 @@ describe('a compose file of 1,000 services', () => {
   });
 });
 
+describe('diffs of compose service changes', () => {
+  it('made from the planned splices equal the line diff of the whole new text, for every proposal of every step', async () => {
+    const file = path.join(dir, 'compose-diffs.yaml');
+    writeFileSync(file, composeText(60).replace('services:\n', 'services:\n  first:\n    image: nginx  # pinned later\n    privileged: true\n'));
+    const session = createSession({ registry: steps, composeFiles: [file], stateDir: path.join(dir, 'state-diffs'), env: { PATH: process.env.PATH } });
+    let compared = 0;
+    for (const { step, ctx } of session.pairs()) {
+      const run = await runStep(step, ctx);
+      for (const change of run.proposals.flatMap((p) => p.changes)) {
+        if (!change.compose || !change.edits) continue;
+        const fromEdits = unifiedDiff(change);
+        expect(fromEdits).toBe(unifiedDiff({ path: change.path, before: change.before, after: change.after }));
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(100);
+  }, 120_000);
+});
+
 describe('a Dockerfile of 6,000 stages', () => {
   it('resolves the effective user through the whole FROM chain', () => {
     let text = 'ARG BASE=debian:12\nFROM ${BASE} AS s0\nRUN echo 0\n';
@@ -153,10 +172,43 @@ describe('a RUN of 150,000 continuation lines', () => {
     expect(commands).toHaveLength(150_002);
     expect(commands[123_457]).toEqual(['sudo', 'make', 'install']);
     expect(commands.filter((c) => c[0] === 'sudo')).toHaveLength(1);
-    // A caller changing what it got does not change what the next caller gets.
-    commands[0]!.push('changed');
+    // The words are shared between callers, so no caller may change them.
+    expect(() => (commands[0] as string[]).push('changed')).toThrow(TypeError);
+    commands.pop();
+    expect(runCommands(run)).toHaveLength(150_002);
     expect(runCommands(run)[0]).toEqual(['apt-get', 'update']);
   });
+
+  it('every step answers as it does for the same RUN of three lines', async () => {
+    const dockerfile = (lines: number) => {
+      let text = 'FROM debian:12\nRUN apt-get update \\\n    && apt-get install -y build-essential \\\n';
+      for (let i = 0; i < lines; i++) text += `    && echo line-${i} \\\n`;
+      return text + '    && sudo make install\nCMD ["/usr/local/bin/app"]\n';
+    };
+    const answers = async (lines: number) => {
+      const file = path.join(dir, `run-${lines}.Dockerfile`);
+      writeFileSync(file, dockerfile(lines));
+      const session = createSession({ registry: steps, files: [file], stateDir: path.join(dir, `state-run-${lines}`), env: { PATH: process.env.PATH } });
+      return oneRun(async () => {
+        const out = [];
+        for (const { step, ctx } of session.pairs()) {
+          const run = await runStep(step, ctx);
+          // Line numbers after the RUN differ by the lines added; everything else must not.
+          const shift = (n: number | undefined) => (n !== undefined && n > 4 ? n - lines : n);
+          out.push({
+            step: step.meta.id,
+            status: run.result.status,
+            findings: run.result.findings.map((f) => ({ code: f.code, severity: f.severity, line: shift(f.line), fixedBy: f.fixedBy })),
+            proposals: run.proposals.map((p) => `${p.id}:${p.risk}`),
+          });
+        }
+        return out;
+      });
+    };
+    const small = await answers(3);
+    expect(small.find((a) => a.step === 'non-root-user')!.findings.length).toBeGreaterThan(0);
+    expect(await answers(150_000)).toEqual(small);
+  }, 120_000);
 });
 
 describe('arguments computed once', () => {
