@@ -1,11 +1,11 @@
 /** The non-interactive commands: check, fix, undo, steps. They never ask a question without a terminal. */
-import { safeText } from '../core/sanitize.js';
+import { safeLine, safeText } from '../core/sanitize.js';
 import { createInterface, type Interface } from 'node:readline/promises';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createSession, type Session, type SessionOptions } from './session.js';
-import { runStep, applyProposal, undoApplied, type ApplyOptions, type StepRun } from '../core/runner.js';
+import { runStep, applyProposal, nextToUndo, undoApplied, undoTurnsLiveRestoreOff, type ApplyOptions, type StepRun } from '../core/runner.js';
 import { InterruptedError, UserError, formatError } from '../core/errors.js';
 import type { Args } from '../args.js';
 import { resultDocument, exitCodeFor } from '../report/results.js';
@@ -382,14 +382,27 @@ export async function undoCommand(args: Args, io: AppIo): Promise<number> {
         if (newer.length > 0) throw new UserError(`change ${id} has newer changes to the same file on top of it`, `Undo ${newer.map((r) => r.id).join(', ')} first (newest first).`);
       }
     } else {
-      record = open[open.length - 1];
+      record = await nextToUndo(open, store.backupDir);
       if (!record) {
         out('Nothing to undo.');
         return 0;
       }
+      const newest = open[open.length - 1]!;
+      if (record !== newest) {
+        out(`Undoing ${record.id} before ${newest.id}: its restart of dockerd keeps the running containers while live-restore is still on; ${newest.id} turns live-restore off, so it comes last.`);
+      }
     }
     if (!args.yes && !(io.stdinIsTTY && io.stdout.isTTY)) {
       throw new UserError(`undo changes files (${record.files.map((f) => f.path).join(', ')}) and there is no terminal to ask on`, `Pass --yes to undo ${record.id}.`);
+    }
+    // Said before asking, and with --yes before anything is changed.
+    if (await undoTurnsLiveRestoreOff(record, store.backupDir)) {
+      const running = await session.host.containers().catch(() => null);
+      const names = running?.map((c) => safeLine((c.Name ?? '').replace(/^\//, '') || c.Id.slice(0, 12))).sort() ?? [];
+      const shown = names.length > 8 ? `${names.slice(0, 8).join(', ')} and ${names.length - 8} more` : names.join(', ');
+      if (running === null || names.length > 0) {
+        out(`${p.yellow('warning:')} undoing ${record.id} turns live-restore off: the restart stops ${running === null ? 'the running containers (they could not be listed)' : `the running containers: ${shown}`}. Undo the other changes that restart dockerd first, while live-restore keeps them running.`);
+      }
     }
     if (!args.yes) {
       const ask = createInterface({ input: process.stdin, output: process.stdout });

@@ -413,6 +413,44 @@ async function undoAppliedNow(record: AppliedRecord, options: UndoOptions): Prom
   return `undid ${record.title ?? record.proposal} (${record.step})`;
 }
 
+/**
+ * Which open change a plain `undo` takes next: the newest, except that a change whose undo turns
+ * live-restore off waits while an older change that restarts dockerd can go first (no newer open
+ * change touches its files): that restart then still keeps the running containers, and the one
+ * that turns live-restore off comes last, as apply put it first.
+ */
+export async function nextToUndo(open: AppliedRecord[], backupDir: string): Promise<AppliedRecord | undefined> {
+  const newest = open[open.length - 1];
+  if (!newest || !(await undoTurnsLiveRestoreOff(newest, backupDir))) return newest;
+  for (let i = open.length - 2; i >= 0; i--) {
+    const older = open[i]!;
+    if (older.daemon !== 'restart') continue;
+    const covered = open.slice(i + 1).some((r) => r.files.some((f) => older.files.some((g) => g.path === f.path)));
+    if (!covered && !(await undoTurnsLiveRestoreOff(older, backupDir))) return older;
+  }
+  return newest;
+}
+
+/** Whether undoing `record` puts back a daemon.json without live-restore where the file has it on now. */
+export async function undoTurnsLiveRestoreOff(record: AppliedRecord, backupDir: string): Promise<boolean> {
+  if (!record.daemon) return false;
+  const file = record.files.find((f) => (record.dockerd?.configPath ? f.path === record.dockerd.configPath : path.basename(f.path) === 'daemon.json'));
+  if (!file) return false;
+  const liveRestoreIn = (bytes: Buffer | null): boolean => {
+    if (bytes === null) return false;
+    try {
+      const value = JSON.parse(bytes.toString('utf8').replace(/^\uFEFF/, '')) as unknown;
+      return typeof value === 'object' && value !== null && (value as Record<string, unknown>)['live-restore'] === true;
+    } catch {
+      return false;
+    }
+  };
+  const now = await readNoFollow(file.path).catch(() => null);
+  if (!liveRestoreIn(now)) return false;
+  const before = file.backup === null ? null : await readBackup(file, backupDir).catch(() => null);
+  return !liveRestoreIn(before);
+}
+
 /** After an undo the step is undecided again: the wizard resumes there, and the next fix offers it. */
 function forgetDecisions(profile: Profile, record: AppliedRecord): void {
   const decisions = profile.targets[record.target];
