@@ -4,14 +4,12 @@
  * switches the defaults off (privileged, unconfined profiles, host namespaces, the Docker socket,
  * writable system directories). In a compose file: the same settings as service keys.
  */
-import { defineStep, type CodeInfo, statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../src/core/step.js';
+import { defineStep, RESTART_STOPS_CONTAINERS, type CodeInfo, statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../src/core/step.js';
 import { serviceChange } from '../src/compose/model.js';
 import { serviceImage } from '../src/compose/images.js';
 import { ENGINE_LINES, ENGINE_RELEASES_CHECKED, ENGINE_RELEASES_SOURCE, judgeEngineVersion, parseEngineVersion } from './lib/engine-releases.js';
 import { composeOrigin, containerName, containerWeakenings, selinuxActive, serviceWeakenings, socketPathsFor, WEAKENINGS, type Weakening, WEAKENING_CODES } from './lib/workload.js';
 import { daemonConfigChange, hostDaemon, locationOf, setting, unreachable } from './lib/daemon.js';
-
-const RESTART_STOPS = 'Restarting dockerd stops the running containers unless live-restore is on; they start again by their restart policy.';
 
 const SECCOMP_BREAKS =
   'Containers get the default seccomp profile again: a program that needs one of the system calls it blocks (some debuggers and nested sandboxes) fails with "operation not permitted". Start such a container alone with --security-opt seccomp=<a profile that allows that call>.';
@@ -201,7 +199,7 @@ async function proposeHost(ctx: Context): Promise<Proposal[]> {
       changes: [await daemonConfigChange(daemon.view.config, [{ key: 'seccomp-profile', value: undefined }])],
       commands: [],
       daemon: 'restart',
-      warnings: [SECCOMP_BREAKS, RESTART_STOPS],
+      warnings: [SECCOMP_BREAKS, RESTART_STOPS_CONTAINERS],
     });
   }
   const flagged = [...(profile?.cmdline ?? []), ...(profile?.unit ?? [])].find((f) => f.value === 'unconfined');

@@ -4,7 +4,7 @@
  * configuration: daemon.json, dockerd's flags (command line and unit) and live `docker info`.
  */
 import path from 'node:path';
-import { defineStep, type CodeInfo, statusOf, type CheckResult, type CommandAction, type Context, type Finding, type Proposal } from '../src/core/step.js';
+import { defineStep, RESTART_STOPS_CONTAINERS, type CodeInfo, statusOf, type CheckResult, type CommandAction, type Context, type Finding, type Proposal } from '../src/core/step.js';
 import { HostUnavailableError, type DockerInfo } from '../src/host/facts.js';
 import type { DaemonView, EffectiveSetting } from '../src/host/daemon-config.js';
 import type { TcpEndpoint } from '../src/host/endpoints.js';
@@ -40,7 +40,6 @@ interface FixSpec {
   safe?: boolean;
 }
 
-const RESTART_NOTE = 'Applying restarts dockerd: running containers stop and start again by their restart policy, unless live-restore is on.';
 
 const REMOTE_LOG_DRIVERS = new Set(['syslog', 'journald', 'gelf', 'fluentd', 'awslogs', 'splunk', 'gcplogs', 'logentries', 'etwlogs']);
 
@@ -127,7 +126,7 @@ function judge(j: Judge): Verdict[] {
       title: 'Turn off inter-container traffic on the default bridge ("icc": false)',
       description:
         'Containers on the default bridge network can then only talk through published ports or links. Containers that talk to each other should share a user-defined network (docker network create), where icc does not apply.',
-      warnings: ['Containers on the default bridge that call each other directly stop reaching each other.', RESTART_NOTE],
+      warnings: ['Containers on the default bridge that call each other directly stop reaching each other.', RESTART_STOPS_CONTAINERS],
     }),
   );
   if (j.s('iptables').value === false && out[out.length - 1]!.fix) {
@@ -175,7 +174,7 @@ function judge(j: Judge): Verdict[] {
           key: 'log-level',
           title: 'Log at the info level ("log-level": "info")',
           description: 'dockerd records its events (starts, stops, errors) without debug noise.',
-          warnings: [RESTART_NOTE],
+          warnings: [RESTART_STOPS_CONTAINERS],
           edits: [{ path: ['log-level'], value: s.file && !s.cmdline.length && !s.unit.length ? undefined : 'info' }],
           flagArgs: [],
         },
@@ -197,7 +196,7 @@ function judge(j: Judge): Verdict[] {
           key: 'iptables',
           title: 'Let Docker manage iptables again (remove "iptables": false)',
           description: 'dockerd writes the NAT and filter rules for container networks itself.',
-          warnings: ['Firewall rules you wrote for containers by hand may now be duplicated by Docker\'s own.', RESTART_NOTE],
+          warnings: ['Firewall rules you wrote for containers by hand may now be duplicated by Docker\'s own.', RESTART_STOPS_CONTAINERS],
           edits: [{ path: ['iptables'], value: undefined }],
           flagArgs: [],
         },
@@ -330,7 +329,7 @@ function judge(j: Judge): Verdict[] {
           key: 'cgroup-parent',
           title: 'Use Docker\'s default cgroup parent (remove "cgroup-parent")',
           description: 'New containers go under Docker\'s own cgroup again, with the limits you give each container.',
-          warnings: ['Limits set on the custom parent cgroup no longer apply to new containers.', RESTART_NOTE],
+          warnings: ['Limits set on the custom parent cgroup no longer apply to new containers.', RESTART_STOPS_CONTAINERS],
           edits: [{ path: ['cgroup-parent'], value: undefined }],
           flagArgs: [],
         },
@@ -357,7 +356,7 @@ function judge(j: Judge): Verdict[] {
                 key: 'storage-opts',
                 title: 'Drop dm.basesize from storage-opts',
                 description: 'devicemapper uses its default base size (10 GB) for new images and containers.',
-                warnings: [RESTART_NOTE],
+                warnings: [RESTART_STOPS_CONTAINERS],
                 edits: [{ path: ['storage-opts', inFile], value: undefined }],
                 flagArgs: [],
               },
@@ -417,7 +416,7 @@ function judge(j: Judge): Verdict[] {
           key: 'log-opts',
           title: 'Rotate container logs (log-opts max-size 10m, max-file 3)',
           description: 'Each container keeps at most three log files of 10 MB; older lines are dropped. A remote log driver (syslog, journald, fluentd, gelf) keeps a copy elsewhere if you need one.',
-          warnings: ['Only containers created after the restart get the limit; recreate the others to apply it.', RESTART_NOTE],
+          warnings: ['Only containers created after the restart get the limit; recreate the others to apply it.', RESTART_STOPS_CONTAINERS],
           edits: setByFlag
             ? []
             : [
@@ -436,7 +435,7 @@ function judge(j: Judge): Verdict[] {
       id: 'no-new-privileges',
       title: 'Stop container processes gaining privileges ("no-new-privileges": true)',
       description: 'Every new container runs with the no_new_privs flag: setuid and setcap binaries (su, sudo, ping on some images) no longer raise privileges.',
-      warnings: ['Images that rely on sudo or su inside the container stop being able to switch to root.', RESTART_NOTE],
+      warnings: ['Images that rely on sudo or su inside the container stop being able to switch to root.', RESTART_STOPS_CONTAINERS],
     }),
   );
 
@@ -469,7 +468,7 @@ function judge(j: Judge): Verdict[] {
       id: 'userland-proxy',
       title: 'Publish ports with iptables NAT only ("userland-proxy": false)',
       description: 'Published ports are forwarded by iptables rules alone, without a docker-proxy process per port.',
-      warnings: ['Relies on iptables (and hairpin NAT): reaching a published port through 127.0.0.1 needs route_localnet, which Docker sets; old kernels may not support it.', RESTART_NOTE],
+      warnings: ['Relies on iptables (and hairpin NAT): reaching a published port through 127.0.0.1 needs route_localnet, which Docker sets; old kernels may not support it.', RESTART_STOPS_CONTAINERS],
     }),
   );
   if (j.s('iptables').value === false && out[out.length - 1]!.fix) {
@@ -496,7 +495,7 @@ function judge(j: Judge): Verdict[] {
                 key: 'seccomp-profile',
                 title: `Use Docker's default seccomp profile (remove "seccomp-profile": ${JSON.stringify(s.value)})`,
                 description: 'Containers get Docker\'s default seccomp filter, which blocks about 44 rarely needed, dangerous system calls.',
-                warnings: ['A program that needs a blocked call fails with "operation not permitted"; run that container alone with --security-opt seccomp=<profile>.', RESTART_NOTE],
+                warnings: ['A program that needs a blocked call fails with "operation not permitted"; run that container alone with --security-opt seccomp=<profile>.', RESTART_STOPS_CONTAINERS],
                 edits: [{ path: ['seccomp-profile'], value: undefined }],
                 flagArgs: [],
               },
@@ -529,7 +528,7 @@ function judge(j: Judge): Verdict[] {
           key: 'experimental',
           title: 'Turn off experimental features (remove "experimental")',
           description: 'dockerd runs only its stable features.',
-          warnings: ['Anything that uses an experimental feature (e.g. checkpoint/restore) stops working.', RESTART_NOTE],
+          warnings: ['Anything that uses an experimental feature (e.g. checkpoint/restore) stops working.', RESTART_STOPS_CONTAINERS],
           edits: [{ path: ['experimental'], value: fromFile ? undefined : false }],
           flagArgs: [],
         },
@@ -1059,7 +1058,7 @@ export default defineStep({
           changes: [unit.change],
           commands: unit.commands,
           daemon: 'restart',
-          warnings: fix.warnings.filter((w) => !w.startsWith('A reload')).concat(reload ? [RESTART_NOTE] : []),
+          warnings: fix.warnings.filter((w) => !w.startsWith('A reload')).concat(reload ? [RESTART_STOPS_CONTAINERS] : []),
         });
         continue;
       }

@@ -5,7 +5,7 @@
  * group, who is in that group, and containers that mount the socket.
  */
 import path from 'node:path';
-import { defineStep, type CodeInfo, statusOf, type Context, type Finding, type Proposal } from '../src/core/step.js';
+import { defineStep, RESTART_STOPS_CONTAINERS, type CodeInfo, statusOf, type Context, type Finding, type Proposal } from '../src/core/step.js';
 import { HostUnavailableError } from '../src/host/facts.js';
 import type { DaemonView } from '../src/host/daemon-config.js';
 import type { Listener, TcpEndpoint } from '../src/host/endpoints.js';
@@ -366,7 +366,7 @@ export default defineStep({
           daemon: 'restart',
           warnings: [
             'Tools that connect to this daemon over TCP (CI runners, remote docker CLIs, monitoring) lose access until they use SSH or the socket.',
-            'Applying restarts dockerd: running containers stop and start again by their restart policy, unless live-restore is on.',
+            RESTART_STOPS_CONTAINERS,
           ],
           group: 'tcp',
         });
@@ -395,7 +395,7 @@ export default defineStep({
             warnings: [
               'Clients without a certificate signed by that CA are refused.',
               'dockerd does not start if these files are not a matching certificate and key; docker-harden then puts the old daemon.json back.',
-              'Applying restarts dockerd: running containers stop and start again by their restart policy, unless live-restore is on.',
+              RESTART_STOPS_CONTAINERS,
             ],
             group: 'tcp',
           });

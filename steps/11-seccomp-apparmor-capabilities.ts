@@ -4,7 +4,7 @@
  * daemon default, and running containers' capabilities and profiles. In a compose file: cap_drop,
  * no-new-privileges and a read-only root file system per service. In a Dockerfile: an ssh port.
  */
-import { defineStep, type CodeInfo, statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../src/core/step.js';
+import { defineStep, RESTART_STOPS_CONTAINERS, type CodeInfo, statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../src/core/step.js';
 import type { ContainerDetails } from '../src/host/facts.js';
 import { serviceChange, type ComposeService, type ServiceEdit } from '../src/compose/model.js';
 import { serviceImage } from '../src/compose/images.js';
@@ -26,8 +26,6 @@ import {
 const APPARMOR_ENABLED = '/sys/module/apparmor/parameters/enabled';
 const APPARMOR_PROFILES = '/sys/kernel/security/apparmor/profiles';
 const SELINUX_ENFORCE = '/sys/fs/selinux/enforce';
-
-const RESTART_STOPS = 'Restarting dockerd stops the running containers unless live-restore is on; they start again by their restart policy.';
 
 const NNP_BREAKS =
   'Programs that gain privileges through the setuid bit or file capabilities (sudo, su, ping in some images) no longer do so inside containers. Entrypoints that start as root and drop to a user (gosu, su-exec) keep working.';
@@ -329,7 +327,7 @@ async function proposeHost(ctx: Context): Promise<Proposal[]> {
       changes: [await daemonConfigChange(daemon.view.config, [{ key: 'no-new-privileges', value: true }])],
       commands: [],
       daemon: 'restart',
-      warnings: [NNP_BREAKS, RESTART_STOPS],
+      warnings: [NNP_BREAKS, RESTART_STOPS_CONTAINERS],
     });
   }
   const lsm = await readLsm(ctx);
@@ -347,7 +345,7 @@ async function proposeHost(ctx: Context): Promise<Proposal[]> {
       warnings: [
         'Needs the container-selinux policy package installed; without it dockerd may refuse to start (the change is then rolled back).',
         'Bind mounts must be relabelled with :z (shared) or :Z (private to one container), or containers get "permission denied" on them.',
-        RESTART_STOPS,
+        RESTART_STOPS_CONTAINERS,
       ],
     });
   }

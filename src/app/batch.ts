@@ -1,11 +1,11 @@
 /** The non-interactive commands: check, fix, undo, steps. They never ask a question without a terminal. */
-import { safeLine, safeText } from '../core/sanitize.js';
+import { safeText } from '../core/sanitize.js';
 import { createInterface, type Interface } from 'node:readline/promises';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createSession, type Session, type SessionOptions } from './session.js';
-import { runStep, applyProposal, nextToUndo, undoApplied, undoTurnsLiveRestoreOff, type ApplyOptions, type StepRun } from '../core/runner.js';
+import { runStep, applyProposal, nextToUndo, undoApplied, type ApplyOptions, type StepRun } from '../core/runner.js';
 import { InterruptedError, UserError, formatError } from '../core/errors.js';
 import type { Args } from '../args.js';
 import { resultDocument, exitCodeFor } from '../report/results.js';
@@ -19,6 +19,7 @@ import { SHARED_CODES } from '../core/codes.js';
 import type { Target } from '../core/step.js';
 import { editServices, type ServiceEdit } from '../compose/model.js';
 import { oneRun } from '../core/writes.js';
+import { readBackup } from '../core/change.js';
 
 export interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -395,20 +396,6 @@ export async function undoCommand(args: Args, io: AppIo): Promise<number> {
     if (!args.yes && !(io.stdinIsTTY && io.stdout.isTTY)) {
       throw new UserError(`undo changes files (${record.files.map((f) => f.path).join(', ')}) and there is no terminal to ask on`, `Pass --yes to undo ${record.id}.`);
     }
-    // Said before asking, and with --yes before anything is changed.
-    if (await undoTurnsLiveRestoreOff(record, store.backupDir)) {
-      const running = await session.host.containers().catch(() => null);
-      const names = running?.map((c) => safeLine((c.Name ?? '').replace(/^\//, '') || c.Id.slice(0, 12))).sort() ?? [];
-      const shown = names.length > 8 ? `${names.slice(0, 8).join(', ')} and ${names.length - 8} more` : names.join(', ');
-      if (running === null || names.length > 0) {
-        out(`${p.yellow('warning:')} undoing ${record.id} turns live-restore off: the restart stops ${running === null ? 'the running containers (they could not be listed)' : `the running containers: ${shown}`}. Undo the other changes that restart dockerd first, while live-restore keeps them running.`);
-      }
-    }
-    if (!args.yes) {
-      const ask = createInterface({ input: process.stdin, output: process.stdout });
-      const answer = (await askLine(ask, `${describeApplied(record, p)}\nUndo this change? [y/N] `).finally(() => ask.close())).trim().toLowerCase();
-      if (answer !== 'y' && answer !== 'yes') return 0;
-    }
     // The daemon the change was made on is reached and restarted the way it was then, unless the
     // command line says otherwise; undoApplied refuses when it is another daemon.
     if (record.dockerd && !args.sandbox && !args.dockerHost && !args.daemonConfig && !args.restartCommand) {
@@ -418,6 +405,16 @@ export async function undoCommand(args: Args, io: AppIo): Promise<number> {
         daemonConfig: record.dockerd.configPath,
         restartCommand: record.dockerd.restartCommand,
       });
+    }
+    // Warned like apply warns: a restart names the running containers it stops, before anything
+    // changes; with --yes printed, else part of the question.
+    const impact = record.daemon ? await session.daemon?.restartImpact?.(await restoredDaemonConfig(record, store.backupDir)).catch(() => null) : null;
+    if (args.yes && impact) out(`${p.yellow('warning:')} ${safeText(impact)}`);
+    if (!args.yes) {
+      const ask = createInterface({ input: process.stdin, output: process.stdout });
+      const question = `${describeApplied(record, p)}\n${impact ? `${p.yellow('warning:')} ${safeText(impact)}\n` : ''}Undo this change? [y/N] `;
+      const answer = (await askLine(ask, question).finally(() => ask.close())).trim().toLowerCase();
+      if (answer !== 'y' && answer !== 'yes') return 0;
     }
     const message = await undoApplied(record, {
       store: store,
@@ -447,6 +444,21 @@ async function askLine(rl: Interface, text: string): Promise<string> {
   } finally {
     rl.off('SIGINT', onInterrupt);
   }
+}
+
+/**
+ * The daemon.json an undo of `record` puts back, read from its verified backup (null: the change
+ * created the file, so undo removes it); undefined when the record has no daemon.json or the
+ * backup does not verify (undo itself then refuses, naming why).
+ */
+async function restoredDaemonConfig(record: AppliedRecord, backupDir: string): Promise<string | null | undefined> {
+  const file = record.files.find((f) => (record.dockerd?.configPath ? f.path === record.dockerd.configPath : path.basename(f.path) === 'daemon.json'));
+  if (!file) return undefined;
+  if (file.backup === null) return null;
+  return readBackup(file, backupDir).then(
+    (bytes) => bytes.toString('utf8'),
+    () => undefined,
+  );
 }
 
 function describeApplied(r: AppliedRecord, p: Palette): string {

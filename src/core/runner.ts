@@ -4,7 +4,8 @@
  */
 import { lstat, realpath, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import type { CheckResult, Context, FileChange, Proposal, Step, Target } from './step.js';
+import { RESTART_STOPS_CONTAINERS, type CheckResult, type Context, type FileChange, type Proposal, type Step, type Target } from './step.js';
+import { describeRestartImpact, liveRestoreIn, restartImpact } from '../host/restart-impact.js';
 import { applyFileChange, makeParentDirs, removeEmptyDirs, readBackup, readNoFollow, restoreFile, sha256, withTargetLock, writeFileAtomic, type WrittenFile } from './change.js';
 import { UserError, formatError } from './errors.js';
 import { critical } from './signals.js';
@@ -48,10 +49,24 @@ export async function runStep(step: Step, ctx: Context): Promise<StepRun> {
     }
     // The learn sandbox writes its own copy of a host file: its diffs name that copy.
     if (ctx.learn && proposals.length > 0) (await import('./learn.js')).nameSandboxCopies(proposals, ctx.host);
+    else await nameStoppedContainers(proposals, ctx);
   }
   // A finding names its fix only when that proposal is really offered this time.
   for (const f of result.findings) if (f.fixedBy && !proposals.some((p) => p.id === f.fixedBy)) delete f.fixedBy;
   return { step, target: ctx.target, ctx, result, proposals };
+}
+
+/**
+ * A restart's general warning becomes the containers running now that it stops, and which of them
+ * come back, so the confirmation names them. Asked of the daemon once per step.
+ */
+async function nameStoppedContainers(proposals: Proposal[], ctx: Context): Promise<void> {
+  const restarting = proposals.filter((p) => p.daemon === 'restart' && p.warnings.includes(RESTART_STOPS_CONTAINERS));
+  if (restarting.length === 0 || ctx.target.kind !== 'host') return;
+  const impact = await restartImpact(ctx.host);
+  if (!impact) return;
+  const sentence = describeRestartImpact(impact);
+  for (const p of restarting) p.warnings = p.warnings.map((w) => (w === RESTART_STOPS_CONTAINERS ? sentence : w));
 }
 
 /** Control of the Docker daemon's service, supplied by the host layer. */
@@ -80,6 +95,11 @@ export interface DaemonControl {
   confirmLive?(changes: FileChange[]): Promise<string | null>;
   /** Which daemon this is and how it is reached and restarted: stored with each change for undo. */
   identify?(): Promise<DaemonRecord>;
+  /**
+   * What a restart does now to the running containers, said just before it; null when not known.
+   * `configAfter`: the daemon.json the restarted daemon will read, when it is not on disk yet.
+   */
+  restartImpact?(configAfter?: string | null): Promise<string | null>;
 }
 
 /** Run one of a proposal's commands: through the daemon control when it routes them, else here. */
@@ -307,6 +327,10 @@ function readScan(format: NonNullable<Proposal['commands'][number]['parse']>, st
 /** Restart or reload and wait; returns null when the daemon answers, else why not. */
 async function restartAndWait(daemon: DaemonControl, kind: 'reload' | 'restart', timeoutMs: number, log: (l: string) => void): Promise<string | null> {
   try {
+    if (kind === 'restart') {
+      const impact = await daemon.restartImpact?.().catch(() => null);
+      if (impact) log(impact);
+    }
     log(daemon.describe?.(kind) ?? `${kind === 'reload' ? 'reloading' : 'restarting'} dockerd`);
     const before = kind === 'restart' ? await daemon.identity?.().catch(() => null) : null;
     await daemon.apply(kind);
@@ -393,6 +417,8 @@ async function undoAppliedNow(record: AppliedRecord, options: UndoOptions): Prom
     log(`restored ${file.path}`);
   }
   if (record.daemon && options.daemon) {
+    // Always a restart, even for a change that was applied by reload: a reload leaves a key that
+    // the restored file no longer sets as it was (dockerd 20.10 kept live-restore on).
     const problem = await restartAndWait(options.daemon, 'restart', options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT, log);
     if (problem) {
       // The old configuration does not start any more: put the newer one back.
@@ -436,19 +462,11 @@ export async function undoTurnsLiveRestoreOff(record: AppliedRecord, backupDir: 
   if (!record.daemon) return false;
   const file = record.files.find((f) => (record.dockerd?.configPath ? f.path === record.dockerd.configPath : path.basename(f.path) === 'daemon.json'));
   if (!file) return false;
-  const liveRestoreIn = (bytes: Buffer | null): boolean => {
-    if (bytes === null) return false;
-    try {
-      const value = JSON.parse(bytes.toString('utf8').replace(/^\uFEFF/, '')) as unknown;
-      return typeof value === 'object' && value !== null && (value as Record<string, unknown>)['live-restore'] === true;
-    } catch {
-      return false;
-    }
-  };
   const now = await readNoFollow(file.path).catch(() => null);
-  if (!liveRestoreIn(now)) return false;
-  const before = file.backup === null ? null : await readBackup(file, backupDir).catch(() => null);
-  return !liveRestoreIn(before);
+  if (now === null || liveRestoreIn(now.toString('utf8')) !== true) return false;
+  const before = file.backup === null ? null : await readBackup(file, backupDir).then((b) => b.toString('utf8'), () => undefined);
+  // A backup that does not verify: undo refuses it anyway, so it does not decide the order.
+  return before !== undefined && liveRestoreIn(before) !== true;
 }
 
 /** After an undo the step is undecided again: the wizard resumes there, and the next fix offers it. */

@@ -30,6 +30,12 @@ export const RISK_TEXT: Record<Risk, string> = {
 };
 
 /** What a finding code means, for `explain CODE`, SARIF rules and the repository's ignores. */
+/**
+ * The general warning on a proposal that restarts dockerd. Where the daemon answers, the engine
+ * replaces it with the containers that restart stops and which come back (src/host/restart-impact.ts).
+ */
+export const RESTART_STOPS_CONTAINERS = 'Restarting dockerd stops the running containers unless live-restore is on; they start again by their restart policy.';
+
 export interface CodeInfo {
   /** One line. */
   title: string;

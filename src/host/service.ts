@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import type { DaemonControl } from '../core/runner.js';
 import type { HostFacts } from './facts.js';
+import { describeRestartImpact, restartImpact } from './restart-impact.js';
 import type { Proposal } from '../core/step.js';
 import { UserError } from '../core/errors.js';
 import { splitCommand } from '../args.js';
@@ -92,6 +93,12 @@ export function createDaemonControl(options: ServiceOptions): DaemonControl | un
 
   const restartCommand = options.restartCommand ?? (manager === 'systemd' ? 'systemctl restart docker' : manager === 'openrc' ? 'rc-service docker restart' : 'service docker restart');
   return {
+    async restartImpact(configAfter) {
+      // Fresh: just before a restart the files are written, so the daemon.json read is the next one.
+      host.refresh?.();
+      const impact = await restartImpact(host, configAfter);
+      return impact ? describeRestartImpact(impact) : null;
+    },
     async identify() {
       const [config, info] = await Promise.all([host.daemonConfig().catch(() => null), host.info().catch(() => null)]);
       const id = info && typeof info.ID === 'string' && info.ID ? info.ID : undefined;

@@ -1,9 +1,9 @@
 /**
  * Undoing several changes on a real dockerd with a running container that has no restart policy:
  * live-restore is applied first (reload), then a key that needs a restart (icc). `undo` takes the
- * restart-needing change first, while live-restore still keeps the container; the undo that turns
- * live-restore off comes last, warns naming the container before anything is changed, and only
- * that restart stops it.
+ * restart-needing change first, while live-restore still keeps the container (and says so); the
+ * undo that turns live-restore off comes last, warns naming the container before anything is
+ * changed, with the same words apply uses, and only that restart stops it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -42,7 +42,7 @@ describe.skipIf(!hasDockerd)('undo of several daemon changes keeps running conta
     const first = await runCli(['undo', '--yes', ...common()], { timeoutMs: 180_000 });
     expect(first.exitCode, `${first.stdout}\n${first.stderr}`).toBe(0);
     expect(first.stdout).toContain('restarting dockerd');
-    expect(first.stdout).not.toContain('turns live-restore off');
+    expect(first.stdout).toMatch(/^warning: live-restore is on: the running container keeps running while dockerd restarts\.$/m);
     expect(JSON.parse(readFileSync(d.configPath, 'utf8'))).toEqual({ bridge: 'none', 'live-restore': true });
     expect(await running('dh-no-policy')).toBe(true);
     expect(Number((await d.docker(['inspect', '--format', '{{.State.Pid}}', 'dh-no-policy'])).stdout.trim())).toBe(pid);
@@ -50,8 +50,9 @@ describe.skipIf(!hasDockerd)('undo of several daemon changes keeps running conta
     // Second undo: live-restore goes last; the warning names the container before the restart stops it.
     const second = await runCli(['undo', '--yes', ...common()], { timeoutMs: 180_000 });
     expect(second.exitCode, `${second.stdout}\n${second.stderr}`).toBe(0);
-    const warning = second.stdout.indexOf('warning: undoing');
-    expect(second.stdout.slice(warning)).toMatch(/^warning: undoing \S+ turns live-restore off: the restart stops the running containers: dh-no-policy\./);
+    const warning = second.stdout.indexOf('warning: ');
+    expect(second.stdout.slice(warning)).toMatch(/^warning: dockerd starts again without live-restore and stops the running container\. Stay stopped until you start them \(unless-stopped or no policy\): dh-no-policy\./);
+    expect(warning).toBeGreaterThanOrEqual(0);
     expect(warning).toBeLessThan(second.stdout.indexOf('restored '));
     expect(readFileSync(d.configPath).equals(original)).toBe(true);
     expect(await running('dh-no-policy')).toBe(false);
