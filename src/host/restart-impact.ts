@@ -14,6 +14,11 @@ export interface RestartImpact {
   /** live-restore in the daemon that stops, and in the one that starts (its daemon.json and flags). */
   liveRestoreNow: boolean;
   liveRestoreAfter: boolean;
+  /**
+   * userns-remap in force now differs from what the restarted daemon reads: it keeps its containers
+   * in another data root (`<data-root>/<uid>.<gid>`), so it neither restarts nor stops these.
+   */
+  remapSwitches?: boolean;
   /** Running containers by restart policy. */
   always: string[];
   unlessStopped: string[];
@@ -48,6 +53,18 @@ export function liveRestoreIn(text: string | null): boolean | undefined {
   }
 }
 
+/** Whether daemon.json text sets userns-remap (null: no file); undefined when it cannot be read. */
+function remapIn(text: string | null): boolean | undefined {
+  if (text === null) return false;
+  try {
+    const value = JSON.parse(text.replace(/^\uFEFF/, '')) as unknown;
+    const remap = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)['userns-remap'] : undefined;
+    return typeof remap === 'string' && remap !== '';
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The impact on this daemon now; null when its containers cannot be listed. `configAfter` is the
  * daemon.json the restarted daemon will read (null: none) when it is not yet on disk (undo asks first).
@@ -62,7 +79,11 @@ export async function restartImpact(host: HostFacts, configAfter?: string | null
     ]);
     const flag = proc?.flags.find((f) => f.name === 'live-restore');
     const fromFile = configAfter !== undefined ? liveRestoreIn(configAfter) : config ? config.value['live-restore'] === true : undefined;
+    const remapFlag = proc?.flags.find((f) => f.name === 'userns-remap');
+    const remapAfter = remapFlag ? Boolean(remapFlag.value) : configAfter !== undefined ? remapIn(configAfter) : typeof config?.value['userns-remap'] === 'string' && config.value['userns-remap'] !== '';
+    const remapNow = (info.SecurityOptions ?? []).includes('name=userns');
     const impact: RestartImpact = {
+      remapSwitches: remapAfter !== undefined && remapAfter !== remapNow,
       liveRestoreNow: info.LiveRestoreEnabled === true,
       liveRestoreAfter: flag ? flagOn(flag.value) : (fromFile ?? info.LiveRestoreEnabled === true),
       always: [],
@@ -88,6 +109,12 @@ export function describeRestartImpact(impact: RestartImpact): string {
   const count = always.length + unlessStopped.length + onFailure.length + none.length;
   if (count === 0) return 'No container is running, so restarting dockerd stops none.';
   const all = count === 1 ? 'the running container' : `the ${count} running containers`;
+  if (impact.remapSwitches) {
+    const everyone = [...always, ...unlessStopped, ...onFailure, ...none].sort();
+    return impact.liveRestoreNow
+      ? `live-restore is on and userns-remap changes: ${all} keep${count === 1 ? 's' : ''} running, but the restarted dockerd keeps its containers in another data root and no longer sees ${count === 1 ? 'it' : 'them'}: ${names(everyone)}.`
+      : `Restarting dockerd stops ${all} (live-restore is off), and none comes back whatever its restart policy: with userns-remap changed the restarted dockerd keeps its containers in another data root: ${names(everyone)}.`;
+  }
   if (impact.liveRestoreNow && impact.liveRestoreAfter) return `live-restore is on: ${all} keep${count === 1 ? 's' : ''} running while dockerd restarts.`;
   const parts: string[] = [];
   if (impact.liveRestoreNow) {

@@ -47,6 +47,8 @@ describe.skipIf(!hasDockerd)('userns-remap and the containers that keep running'
     expect(fix.exitCode, `${fix.stdout}\n${fix.stderr}\n${d.log().slice(-2000)}`).toBe(1);
     expect(fix.stdout).toMatch(/applied; confirmed by a fresh check \(1 other finding of this step remain/);
     expect(fix.stdout).toMatch(/warning: live-restore is on, so the running containers keep running through the restart, still as root, but unseen: .*: dh-kept\./);
+    // Said again at the restart, by the same words every restart uses, not "keeps running" alone.
+    expect(fix.stdout).toMatch(/live-restore is on and userns-remap changes: the running container keeps running, but the restarted dockerd keeps its containers in another data root and no longer sees it: dh-kept\.\n\s+restarting dockerd/);
 
     // Remapped: the daemon lists nothing, yet the process runs on, as root.
     expect((await d.docker(['ps', '-q'])).stdout.trim()).toBe('');
@@ -67,7 +69,18 @@ describe.skipIf(!hasDockerd)('userns-remap and the containers that keep running'
     expect(after.findings.map((f: { code: string }) => f.code)).not.toContain('DH-USERNS-UNSEEN');
     expect(after.status).toBe('pass');
 
+    // Undoing switches remapping off again: the warning says so before anything changes.
+    await d.docker(['run', '-d', '--name', 'dh-remapped', '--network', 'none', 'dh-bb:1', 'sleep', '3600']).catch(async () => {
+      await buildBusyboxImage(d, 'dh-bb:1');
+      await d.docker(['run', '-d', '--name', 'dh-remapped', '--network', 'none', 'dh-bb:1', 'sleep', '3600']);
+    });
+    const remappedPid = Number((await d.docker(['inspect', '--format', '{{.State.Pid}}', 'dh-remapped'])).stdout.trim());
     const undo = await runCli(['undo', '--yes', ...common()], { timeoutMs: 180_000 });
     expect(undo.exitCode, `${undo.stdout}\n${undo.stderr}`).toBe(0);
+    expect(undo.stdout).toMatch(/^warning: live-restore is on and userns-remap changes: the running container keeps running, but the restarted dockerd keeps its containers in another data root and no longer sees it: dh-remapped\./m);
+    // And so it is: the old daemon lists nothing running, the remapped container's process runs on.
+    expect((await d.docker(['ps', '-q'])).stdout.trim()).toBe('');
+    expect(alive(remappedPid)).toBe(true);
+    process.kill(remappedPid, 'SIGKILL');
   }, 400_000);
 });
