@@ -5,7 +5,9 @@
  * - off in the daemon that stops: it stops them (SIGTERM, SIGKILL after the stop timeout), and the
  *   new one starts `always` and `unless-stopped` again, `on-failure` only after an error exit;
  * - on in the daemon that stops but off in the one that starts (undoing live-restore): the new one
- *   kills those still running, and starts again only `always` and `on-failure` ones.
+ *   kills those still running, and starts again only `always` and `on-failure` ones;
+ * - userns-remap switched on or off: the new daemon has another data root and never sees them, so
+ *   with live-restore they keep running unseen, without it none comes back (test/integration/userns-unseen).
  */
 import { safeLine } from '../core/sanitize.js';
 import type { ContainerDetails, HostFacts } from './facts.js';

@@ -2,7 +2,8 @@
  * userns-remap with a running container and live-restore on, on a real dockerd: the warning before
  * the change names the container that will keep running unseen; after the change docker ps no
  * longer lists it, yet the check finds it (previous data root + its process in /proc) and names it
- * with its pid and uid 0; once that process is stopped the finding goes away.
+ * with its pid and uid 0; once that process is stopped the finding goes away. Each restart that
+ * switches remapping (the apply, the undo) says the containers keep running unseen, and they do.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
