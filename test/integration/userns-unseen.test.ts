@@ -34,7 +34,10 @@ describe.skipIf(!hasDockerd)('userns-remap and the containers that keep running'
     await buildBusyboxImage(d, 'dh-bb:1');
     await d.docker(['run', '-d', '--name', 'dh-kept', '--network', 'none', 'dh-bb:1', 'sleep', '3600']);
   }, 300_000);
+  // Processes the remapped or the previous daemon no longer reach: ended here even when a test fails.
+  const leftBehind: number[] = [];
   afterAll(async () => {
+    for (const pid of leftBehind) if (alive(pid)) process.kill(pid, 'SIGKILL');
     await d?.stop();
     rmSync(stateDir, { recursive: true, force: true });
   });
@@ -42,6 +45,7 @@ describe.skipIf(!hasDockerd)('userns-remap and the containers that keep running'
   it('names the container before, finds it unseen after, and forgets it once it is stopped', async () => {
     const pid = Number((await d.docker(['inspect', '--format', '{{.State.Pid}}', 'dh-kept'])).stdout.trim());
     expect(pid).toBeGreaterThan(0);
+    leftBehind.push(pid);
 
     const fix = await runCli(['fix', '--host', '--only', 'user-namespaces', '--yes', '--include-review', ...common()], { timeoutMs: 180_000 });
     // Applied, and the fresh check already finds the container left behind: exit 1, findings remain.
@@ -76,6 +80,7 @@ describe.skipIf(!hasDockerd)('userns-remap and the containers that keep running'
       await d.docker(['run', '-d', '--name', 'dh-remapped', '--network', 'none', 'dh-bb:1', 'sleep', '3600']);
     });
     const remappedPid = Number((await d.docker(['inspect', '--format', '{{.State.Pid}}', 'dh-remapped'])).stdout.trim());
+    leftBehind.push(remappedPid);
     const undo = await runCli(['undo', '--yes', ...common()], { timeoutMs: 180_000 });
     expect(undo.exitCode, `${undo.stdout}\n${undo.stderr}`).toBe(0);
     expect(undo.stdout).toMatch(/^warning: live-restore is on and userns-remap changes: the running container keeps running, but the restarted dockerd keeps its containers in another data root and no longer sees it: dh-remapped\./m);
