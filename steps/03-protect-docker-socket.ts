@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { defineStep, RESTART_STOPS_CONTAINERS, type CodeInfo, statusOf, type Context, type Finding, type Proposal } from '../src/core/step.js';
 import { HostUnavailableError } from '../src/host/facts.js';
-import type { DaemonView } from '../src/host/daemon-config.js';
+import type { DaemonView } from '../src/host/daemon-view.js';
 import type { Listener, TcpEndpoint } from '../src/host/endpoints.js';
 import { unreachable } from './lib/daemon.js';
 
@@ -32,10 +32,10 @@ interface Facts {
 }
 
 async function gather(ctx: Context): Promise<Facts> {
-  const hc = await import('../src/host/daemon-config.js');
+  const { effectiveDaemonSetting } = await import('../src/host/daemon-view.js');
   const { tcpEndpoints, parseProcNetTcp, daemonTlsMode } = await import('../src/host/endpoints.js');
   const { socketPathOf } = await import('../src/host/client.js');
-  const view = await hc.loadDaemonView(ctx.host);
+  const view = await ctx.daemon();
   const endpoints = tcpEndpoints(view);
   const listeners = [
     ...parseProcNetTcp((await ctx.probe.readText('/proc/net/tcp')) ?? '', 4),
@@ -43,7 +43,7 @@ async function gather(ctx: Context): Promise<Facts> {
   ];
   const mode = daemonTlsMode(view);
   const tlsByFlag = ['tls', 'tlsverify', 'tlscacert', 'tlscert', 'tlskey'].some((k) => {
-    const s = hc.effectiveDaemonSetting(view, k);
+    const s = effectiveDaemonSetting(view, k);
     return s.cmdline.length > 0 || s.unit.length > 0;
   });
   return { view, endpoints, listeners, tlsVerify: mode.verify, tlsOn: mode.on, tlsImplicitVerify: mode.implicitVerify, tlsVerifyOff: mode.verifyOff, tlsByFlag, socket: socketPathOf(ctx.host.endpoint) };
@@ -181,7 +181,7 @@ const CODES: Record<string, CodeInfo> = {
   },
 };
 
-export default defineStep({
+export default defineStep<Facts>({
   meta: {
     id: 'protect-docker-socket',
     order: 3,
@@ -306,17 +306,14 @@ export default defineStep({
     }
 
     if (f.endpoints.length === 0) notes.push('dockerd listens on no TCP endpoint.');
-    return { status: statusOf(findings), findings, notes };
+    return { status: statusOf(findings), findings, notes, state: f };
   },
 
-  async propose(ctx) {
-    try {
-      await ctx.host.ping();
-    } catch {
-      return [];
-    }
-    const f = await gather(ctx);
-    const hc = await import('../src/host/daemon-config.js');
+  async propose(ctx, result) {
+    // What check gathered: no state means the daemon did not answer.
+    const f = result.state;
+    if (!f) return [];
+    const hc = { ...(await import('../src/host/daemon-view.js')), ...(await import('../src/host/daemon-edit.js')) };
     const { serviceUnitChange, socketUnitChange } = await import('../src/host/dropin.js');
     const { parseDaemonTcpHost, parseListenStream } = await import('../src/host/endpoints.js');
     const proposals: Proposal[] = [];

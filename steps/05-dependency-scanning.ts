@@ -103,7 +103,7 @@ const CODES: Record<string, CodeInfo> = {
   },
 };
 
-export default defineStep({
+export default defineStep<Situation>({
   meta: {
     id: 'dependency-scanning',
     order: 5,
@@ -145,7 +145,7 @@ export default defineStep({
       }
       if (s.images && s.images.length > 0) notes.push(`running images: ${s.images.join(', ')}`);
       if (s.hostProblem) notes.push(`running images not listed: ${s.hostProblem}`);
-      return { status: statusOf(findings), findings, notes };
+      return { status: statusOf(findings), findings, notes, state: s };
     }
     if (s.ciScan) {
       notes.push(`CI scans images: ${s.ciScan.file}:${s.ciScan.line} (${s.ciScan.text})`);
@@ -155,18 +155,18 @@ export default defineStep({
       findings.push({ code: 'DH-SCAN-CI-MISSING', message: `nothing scans this image in CI: ${looked}`, severity: 'medium', file: ctx.target.kind === 'dockerfile' ? ctx.target.path : undefined, evidence: where });
     }
     if (s.npm) notes.push('package-lock.json beside the Dockerfile: `npm audit` can check the Node dependencies');
-    return { status: statusOf(findings), findings, notes };
+    return { status: statusOf(findings), findings, notes, state: s };
   },
 
-  async propose(ctx) {
-    const proposals = await proposalsFor(ctx);
+  async propose(ctx, result) {
+    if (!result.state) return [];
+    const proposals = await proposalsFor(ctx, result.state);
     // The learn sandbox shows the scans; it never runs a scanner on this machine.
     return ctx.learn ? proposals.map((p) => ({ ...p, commands: p.commands.map((c) => ({ ...c, run: false })) })) : proposals;
   },
 });
 
-async function proposalsFor(ctx: Context): Promise<Proposal[]> {
-  const s = await look(ctx);
+async function proposalsFor(ctx: Context, s: Situation): Promise<Proposal[]> {
   const proposals: Proposal[] = [];
   if (ctx.target.kind === 'host') {
     const runnable = s.scanners.filter((x) => imageScanCommand(x, 'x') !== null);

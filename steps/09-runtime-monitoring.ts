@@ -102,7 +102,7 @@ const CODES: Record<string, CodeInfo> = {
   },
 };
 
-export default defineStep({
+export default defineStep<Situation>({
   meta: {
     id: 'runtime-monitoring',
     order: 9,
@@ -144,11 +144,12 @@ export default defineStep({
         findings.push({ code: 'DH-MONITOR-NONE', message: 'no runtime monitoring: Falco is not installed, and no falco service or container runs', severity: 'medium' });
       }
     }
-    return { status: statusOf(findings), findings, notes };
+    return { status: statusOf(findings), findings, notes, state: s };
   },
 
-  async propose(ctx) {
-    const s = await look(ctx);
+  async propose(ctx, result) {
+    const s = result.state;
+    if (!s) return [];
     if (s.services.length > 0 || s.containers.length > 0) return [];
     const driver: Driver = s.kernel.modernEbpf ? 'modern_ebpf' : 'kmod';
     const proposals: Proposal[] = [];

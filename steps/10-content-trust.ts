@@ -253,7 +253,12 @@ const CODES: Record<string, CodeInfo> = {
   },
 };
 
-export default defineStep({
+/** What `check` read, for `propose`: DCT settings on a host; images, digests, ADDs and CI for a Dockerfile. */
+type TrustState =
+  | { kind: 'host'; settings: DctSetting[] }
+  | { kind: 'dockerfile'; froms: BaseImage[]; copies: BaseImage[]; plans: PinPlan[]; adds: ResolvedAdd[]; root: string | null; ci: Awaited<ReturnType<typeof ciFiles>> };
+
+export default defineStep<TrustState>({
   meta: {
     id: 'content-trust',
     order: 10,
@@ -312,7 +317,7 @@ export default defineStep({
           evidence: `looked at ${SYSTEM_FILES.join(', ')}, /etc/profile.d/*, and ~/${USER_FILES.join(', ~/')}`,
         });
       }
-      return { status: statusOf(findings), findings, notes };
+      return { status: statusOf(findings), findings, notes, state: { kind: 'host', settings } };
     }
 
     const file = ctx.target.kind === 'dockerfile' ? ctx.target.path : '';
@@ -357,7 +362,8 @@ export default defineStep({
         evidence: froms.includes(from) ? `FROM ${from.written}` : model.lineText(from.line).trim(),
       });
     }
-    for (const plan of await pinPlans(ctx, [...froms, ...copies])) {
+    const plans = await pinPlans(ctx, [...froms, ...copies]);
+    for (const plan of plans) {
       notes.push(
         plan.digest
           ? `${plan.from.written} (line ${plan.from.line}): the daemon knows its digest ${plan.digest}`
@@ -365,7 +371,8 @@ export default defineStep({
               `Pull it (\`docker pull ${plan.from.written}\`) and run this step again, or read its digest with \`docker buildx imagetools inspect ${plan.from.written}\`.`,
       );
     }
-    for (const { add, remote, plainLocal } of await resolveAdds(model, ctx.probe, path.dirname(file))) {
+    const adds = await resolveAdds(model, ctx.probe, path.dirname(file));
+    for (const { add, remote, plainLocal } of adds) {
       if (remote.length > 0 && !add.flags.some((f) => f.startsWith('--checksum'))) {
         findings.push({
           code: 'DH-ADD-UNVERIFIED', message: `ADD fetches ${remote.join(', ')} and nothing verifies what arrives: add --checksum=sha256:... (Dockerfile 1.6+), or download in a RUN step that checks a signature or hash`,
@@ -385,24 +392,25 @@ export default defineStep({
       }
     }
     const root = await findRepoRoot(ctx.probe, path.dirname(file));
+    const ci = root ? await ciFiles(ctx.probe, root) : [];
     if (root) {
-      const verify = (await ciFiles(ctx.probe, root)).map((f) => ({ f, hit: matchLine(f.text, CI_VERIFY_PATTERN) })).find((x) => x.hit);
+      const verify = ci.map((f) => ({ f, hit: matchLine(f.text, CI_VERIFY_PATTERN) })).find((x) => x.hit);
       if (verify) notes.push(`CI verifies signatures: ${verify.f.path}:${verify.hit!.line}`);
       else if (!signable(froms, copies).length) notes.push('no signature check in CI is proposed: Docker Official Images are not signed with cosign, and no other image is named');
       else findings.push({ code: 'DH-CI-NO-VERIFY', message: 'no signature check in CI: nothing runs `cosign verify` (or `notation verify`) on the images built or deployed', severity: 'info', evidence: root });
     }
-    return { status: statusOf(findings), findings, notes };
+    return { status: statusOf(findings), findings, notes, state: { kind: 'dockerfile', froms, copies, plans, adds, root, ci } };
   },
 
-  async propose(ctx) {
-    if (ctx.target.kind === 'host') return hostProposals(ctx);
+  async propose(ctx, result) {
+    const state = result.state;
+    if (!state) return [];
+    if (state.kind === 'host') return hostProposals(ctx, state.settings);
     const file = ctx.target.kind === 'dockerfile' ? ctx.target.path : '';
     const model = await ctx.dockerfile();
     const text = model.text;
     const proposals: Proposal[] = [];
-    const froms = baseImages(text, model.ast);
-    const copies = copyFromImages(model);
-    const plans = await pinPlans(ctx, [...froms, ...copies]);
+    const { froms, copies, plans, adds, root, ci } = state;
     const pinned = plans.filter((p) => p.digest);
     if (pinned.length > 0) {
       const missing = plans.filter((p) => !p.digest);
@@ -422,7 +430,7 @@ export default defineStep({
       });
     }
     // Only ADDs that COPY does exactly: never a URL, a variable with no known value or a possible archive.
-    const localAdds = (await resolveAdds(model, ctx.probe, path.dirname(file)))
+    const localAdds = adds
       .filter((r) => r.plainLocal && !r.add.flags.some((f) => /^--(checksum|keep-git-dir|unpack)/.test(f)))
       .map((r) => r.add);
     if (localAdds.length > 0) {
@@ -441,9 +449,7 @@ export default defineStep({
         warnings: [],
       });
     }
-    const root = await findRepoRoot(ctx.probe, path.dirname(file));
     if (root) {
-      const ci = await ciFiles(ctx.probe, root);
       if (!ci.some((f) => CI_VERIFY_PATTERN.test(f.text))) {
         const external = signable(froms, copies);
         if (external.length > 0) proposals.push(await verifyWorkflowProposal(ctx, root, external));
@@ -464,8 +470,7 @@ function signable(froms: BaseImage[], copies: BaseImage[]): string[] {
   return [...new Set([...froms, ...copies].filter((f) => f.kind === 'image' && !isOfficialImage(f.ref)).map((f) => f.written))];
 }
 
-async function hostProposals(ctx: Context): Promise<Proposal[]> {
-  const settings = await dctSettings(ctx);
+async function hostProposals(ctx: Context, settings: DctSetting[]): Promise<Proposal[]> {
   const byFile = new Map<string, DctSetting[]>();
   for (const s of settings) byFile.set(s.file, [...(byFile.get(s.file) ?? []), s]);
   const changes: FileChange[] = [];

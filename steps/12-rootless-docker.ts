@@ -68,7 +68,7 @@ const CODES: Record<string, CodeInfo> = {
   },
 };
 
-export default defineStep({
+export default defineStep<State>({
   meta: {
     id: 'rootless-docker',
     order: 12,
@@ -90,12 +90,13 @@ export default defineStep({
   },
 
   async check(ctx) {
-    return (await examine(ctx)).result;
+    const state = await examine(ctx);
+    return { ...state.result, state };
   },
 
-  async propose(ctx) {
-    const state = await examine(ctx);
-    if (!state.reachable || state.rootless || !state.user) return [];
+  async propose(ctx, result) {
+    const state = result.state;
+    if (!state || !state.reachable || state.rootless || !state.user) return [];
     return proposalsFor(ctx, state);
   },
 });

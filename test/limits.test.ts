@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ensureBuilt, runCli } from './helpers/cli.js';
 import { LIMITS, jsonTooDeep, readLimited } from '../src/core/limits.js';
-import { parseDaemonConfig } from '../src/host/daemon-config.js';
+import { parseDaemonConfig } from '../src/host/daemon-validate.js';
 import { editService } from '../src/compose/model.js';
 
 let dir: string;

@@ -54,7 +54,7 @@ function hunksFromEdits(before: string, edits: { start: number; end: number; tex
     const from = lineAt(starts, sorted[i]!.start);
     let to = Math.max(from, endLine(starts, sorted[i]!.end));
     let j = i + 1;
-    while (j < sorted.length && lineAt(starts, sorted[j]!.start) < to) to = Math.max(to, endLine(starts, sorted[j]!.end)), j++;
+    for (; j < sorted.length && lineAt(starts, sorted[j]!.start) < to; j++) to = Math.max(to, endLine(starts, sorted[j]!.end));
     let text = '';
     let at = starts[from]!;
     for (const e of sorted.slice(i, j)) {
@@ -82,7 +82,8 @@ function hunksFromEdits(before: string, edits: { start: number; end: number; tex
       const block = blocks[k]!;
       for (; line < block.from; line++, oldLines++, newLines++) body.push(' ' + lineText(before, starts, line));
       for (; line < block.to; line++, oldLines++) body.push('-' + lineText(before, starts, line));
-      for (const l of block.lines) body.push('+' + l), newLines++;
+      for (const l of block.lines) body.push('+' + l);
+      newLines += block.lines.length;
       delta += block.lines.length - (block.to - block.from);
     }
     for (; line < last; line++, oldLines++, newLines++) body.push(' ' + lineText(before, starts, line));

@@ -6,9 +6,12 @@ import type { Probe } from './probe.js';
 import { loadDockerfile } from '../dockerfile/model.js';
 import { loadCompose } from '../compose/model.js';
 import { cachedUntilWrite } from './writes.js';
+import { loadDaemonView, type DaemonView } from '../host/daemon-view.js';
 
 const versions = {};
 const versionOf = cachedUntilWrite<object, string>();
+// One daemon view per host for every step and target of a batch run, read again after a write.
+const daemonViewOf = cachedUntilWrite<HostFacts, Promise<DaemonView>>();
 
 export interface ContextSources {
   env: Readonly<Record<string, string | undefined>>;
@@ -51,6 +54,9 @@ export function createContext(target: Target, sources: ContextSources): Context 
     compose() {
       if (!compose) return Promise.reject(new Error('this step needs a compose target'));
       return compose();
+    },
+    daemon() {
+      return daemonViewOf(sources.host, 'view', () => loadDaemonView(sources.host));
     },
   };
 }

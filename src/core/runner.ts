@@ -51,6 +51,8 @@ export async function runStep(step: Step, ctx: Context): Promise<StepRun> {
     if (ctx.learn && proposals.length > 0) (await import('./learn.js')).nameSandboxCopies(proposals, ctx.host);
     else await nameStoppedContainers(proposals, ctx);
   }
+  // The state was for propose: it holds parsed files and the daemon's view, not for reports.
+  delete result.state;
   // A finding names its fix only when that proposal is really offered this time.
   for (const f of result.findings) if (f.fixedBy && !proposals.some((p) => p.id === f.fixedBy)) delete f.fixedBy;
   return { step, target: ctx.target, ctx, result, proposals };
@@ -333,6 +335,8 @@ async function restartAndWait(daemon: DaemonControl, kind: 'reload' | 'restart',
     }
     log(daemon.describe?.(kind) ?? `${kind === 'reload' ? 'reloading' : 'restarting'} dockerd`);
     const before = kind === 'restart' ? await daemon.identity?.().catch(() => null) : null;
+    // What a run cached about the daemon (its view, its flags) is stale once it reloads or restarts.
+    noteWrite();
     await daemon.apply(kind);
     await daemon.waitReady(timeoutMs);
     // A restart counts only when a new process answers: a command that restarted nothing leaves

@@ -4,6 +4,7 @@
  * the engine (runner.ts) applies proposals with backups, health checks and rollback.
  */
 import type { HostFacts } from '../host/facts.js';
+import type { DaemonView } from '../host/daemon-view.js';
 import type { DockerfileModel } from '../dockerfile/model.js';
 import type { ComposeModel, ServiceEdit } from '../compose/model.js';
 import type { Probe } from './probe.js';
@@ -82,11 +83,13 @@ export interface Finding {
   fixedBy?: string;
 }
 
-export interface CheckResult {
+export interface CheckResult<State = unknown> {
   status: Status;
   findings: Finding[];
   /** Extra lines shown under the findings (counts, what was looked at). */
   notes?: string[];
+  /** What `check` read, for `propose` to build on instead of reading again. Never shown or saved. */
+  state?: State;
 }
 
 export interface FileChange {
@@ -157,6 +160,11 @@ export interface Context {
   env: Readonly<Record<string, string | undefined>>;
   /** The running (or recorded) Docker host. Rejects with HostUnavailableError when unreachable. */
   host: HostFacts;
+  /**
+   * daemon.json, dockerd's flags, units and live info, read when first asked (once per batch run
+   * until something is written). Rejects with a UserError naming the line of an invalid daemon.json.
+   */
+  daemon(): Promise<DaemonView>;
   /** The target Dockerfile, parsed. Only for a dockerfile target. */
   dockerfile(): Promise<DockerfileModel>;
   /** The target compose file, parsed. Only for a compose target. */
@@ -167,10 +175,10 @@ export interface Context {
   learn: boolean;
 }
 
-export interface Step {
+export interface Step<State = unknown> {
   meta: StepMeta;
-  check(ctx: Context): Promise<CheckResult>;
-  propose?(ctx: Context, result: CheckResult): Promise<Proposal[]>;
+  check(ctx: Context): Promise<CheckResult<State>>;
+  propose?(ctx: Context, result: CheckResult<State>): Promise<Proposal[]>;
 }
 
 /** Whether the engine can apply a proposal itself: it writes or runs something, and is not advice. */
@@ -178,8 +186,9 @@ export function canApply(proposal: Proposal): boolean {
   return proposal.risk !== 'advice' && (proposal.changes.length > 0 || proposal.commands.some((c) => c.run));
 }
 
-export function defineStep(step: Step): Step {
-  return step;
+/** A step whose `propose` reads the typed state its `check` returned. */
+export function defineStep<State = unknown>(step: Step<State>): Step {
+  return step as Step;
 }
 
 /** The status of a set of findings: the worst severity decides. */

@@ -47,7 +47,6 @@ const LOG_LINES = 15;
 
 /** Strip terminal control sequences and bound the length: container output reaches a terminal. */
 export function printable(text: string, max = 300): string {
-  // eslint-disable-next-line no-control-regex
   const clean = text.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?');
   return clean.length > max ? `${clean.slice(0, max)}...` : clean;
 }

@@ -7,7 +7,7 @@
 import { stringify } from 'yaml';
 import type { AppliedRecord, Profile } from '../core/profile.js';
 import { UserError } from '../core/errors.js';
-import { reloadable } from '../host/daemon-config.js';
+import { reloadable } from '../host/daemon-schema.js';
 import { BOOLEAN_FLAGS, FLAG_TO_KEY, LONG_ALIASES, NO_KEY_FLAGS, SHORT_FLAGS, configKeyFlag } from '../host/flags.js';
 import { DAEMON_JSON_MODULE, LIVE_MODULE } from './modules.js';
 
@@ -125,7 +125,7 @@ function describeCommands(record: AppliedRecord): string {
 }
 
 /**
- * How a decided key shows in `docker info`, mirroring the live readers of src/host/daemon-config.ts.
+ * How a decided key shows in `docker info`, mirroring the live readers of src/host/daemon-view.ts.
  * Keys not listed cannot be seen there; the health check then proves dockerd answers (and, after a
  * restart, that it is a new process).
  */
@@ -166,7 +166,6 @@ export function flagKnowledge(): { short: Record<string, string>; aliases: Recor
 
 /** Make a string from a profile safe for one line of a YAML comment or Markdown. */
 export function oneLine(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim();
 }
 

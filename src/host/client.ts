@@ -26,7 +26,7 @@ import {
 import { parseDaemonArgs } from './flags.js';
 import { dockerdPids, holderOf, listeningSocketInodes, untrustedDaemon } from './daemon-identity.js';
 import { readServiceUnits } from './units.js';
-import { parseDaemonConfig } from './daemon-config.js';
+import { parseDaemonConfig } from './daemon-validate.js';
 
 export interface HostOptions {
   dockerHost?: string;

@@ -2,8 +2,9 @@
  * Where dockerd listens: every tcp:// endpoint set in daemon.json `hosts`, by `-H` flags (command
  * line or unit), or by docker.socket's ListenStream; and what listens on TCP ports per /proc/net.
  */
-import type { DaemonView } from './daemon-config.js';
-import { effectiveDaemonSetting, locateDaemonKey, unitGoverns } from './daemon-config.js';
+import type { DaemonView } from './daemon-view.js';
+import { locateDaemonKey } from './daemon-validate.js';
+import { effectiveDaemonSetting, unitGoverns } from './daemon-view.js';
 
 export interface TcpAddress {
   host: string;

@@ -14,7 +14,7 @@ import type { DaemonControl } from '../core/runner.js';
 import type { ContainerDetails, DaemonConfigFile, DaemonProcess, DockerInfo, DockerVersion, HostFacts, ImageDetails, ServiceUnits } from './facts.js';
 import { parseDaemonArgs } from './flags.js';
 import { readServiceUnits } from './units.js';
-import { daemonFlagConflicts, describeConflict, parseDaemonConfig, startProblems, type FlagSource } from './daemon-config.js';
+import { daemonFlagConflicts, describeConflict, parseDaemonConfig, startProblems, type FlagSource } from './daemon-validate.js';
 import { readNoFollow, writeFileAtomic } from '../core/change.js';
 import { formatError } from '../core/errors.js';
 
@@ -161,7 +161,7 @@ export function recordedProbe(picture: HostPicture, paths: SandboxPaths): Probe 
       const target = paths.toSandbox(file);
       const hostPath = paths.toHost(target);
       const recorded = hostPath ? stats.get(hostPath) : undefined;
-      let real: FileStat | null = null;
+      let real: FileStat | null;
       try {
         const s = await fs.lstat(target);
         real = {

@@ -11,17 +11,9 @@ import { UserError } from '../core/errors.js';
 import { splitCommand } from '../args.js';
 import { createHostFacts, normalizeSocketPath, socketPathOf } from './client.js';
 import { systemProbe } from '../core/probe.js';
-import {
-  daemonFlagConflicts,
-  describeConflict,
-  keyUnsupportedBy,
-  notLiveKeys,
-  effectiveDaemonSetting,
-  loadDaemonView,
-  parseDaemonConfig,
-  startProblems,
-  viewFlags,
-} from './daemon-config.js';
+import { keyUnsupportedBy, notLiveKeys } from './daemon-schema.js';
+import { daemonFlagConflicts, describeConflict, parseDaemonConfig, startProblems } from './daemon-validate.js';
+import { effectiveDaemonSetting, loadDaemonView, viewFlags } from './daemon-view.js';
 import { flagBoolean, flagConfigKey, parseDaemonArgs, splitExecStart } from './flags.js';
 import { unitDirective } from './units.js';
 
@@ -153,7 +145,7 @@ export function createDaemonControl(options: ServiceOptions): DaemonControl | un
     },
     async waitReady(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
-      let last = 'no answer yet';
+      let last: string;
       let goneSince: number | null = null;
       for (;;) {
         // A fresh client each time: a cached answer from the old daemon proves nothing.

@@ -36,7 +36,6 @@ export interface HostResults {
 
 /** Printable, one line: control and bidi characters from a file never reach the terminal. */
 function printable(text: string, max = 120): string {
-  // eslint-disable-next-line no-control-regex
   const clean = text.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069]+/g, ' ').trim();
   return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
 }

@@ -75,10 +75,8 @@ export interface Frame {
 export function sanitise(text: string): string {
   return (
     text
-      // eslint-disable-next-line no-control-regex
       .replace(/\u001b\[[0-9;?<>=!]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(\u0007|\u001b\\)?|\u001b[@-_]?/g, '')
       .replace(/\t/g, '    ')
-      // eslint-disable-next-line no-control-regex
       .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '')
   );
 }

@@ -6,7 +6,7 @@
 import type { Context, FileChange, Finding } from '../../src/core/step.js';
 import type { DaemonConfigFile } from '../../src/host/facts.js';
 import { HostUnavailableError } from '../../src/host/facts.js';
-import type { DaemonView, EffectiveSetting } from '../../src/host/daemon-config.js';
+import type { DaemonView, EffectiveSetting } from '../../src/host/daemon-view.js';
 import { UserError } from '../../src/core/errors.js';
 
 export interface HostDaemon {
@@ -16,9 +16,8 @@ export interface HostDaemon {
 }
 
 export async function hostDaemon(ctx: Context): Promise<HostDaemon> {
-  const { loadDaemonView } = await import('../../src/host/daemon-config.js');
   try {
-    return { view: await loadDaemonView(ctx.host), problem: null };
+    return { view: await ctx.daemon(), problem: null };
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
     return {
@@ -38,12 +37,12 @@ export async function hostDaemon(ctx: Context): Promise<HostDaemon> {
 /** The effective value of a daemon.json key (file, flags, live), or null when daemon.json is invalid. */
 export async function setting(daemon: HostDaemon, key: string): Promise<EffectiveSetting | null> {
   if (!daemon.view) return null;
-  const { effectiveDaemonSetting } = await import('../../src/host/daemon-config.js');
+  const { effectiveDaemonSetting } = await import('../../src/host/daemon-view.js');
   return effectiveDaemonSetting(daemon.view, key);
 }
 
 export async function locationOf(s: EffectiveSetting): Promise<{ file?: string; line?: number; column?: number }> {
-  const { findingLocation } = await import('../../src/host/daemon-config.js');
+  const { findingLocation } = await import('../../src/host/daemon-view.js');
   return findingLocation(s);
 }
 
@@ -71,7 +70,7 @@ export function setByFlag(s: EffectiveSetting | null): boolean {
  * The file is created when it does not exist.
  */
 export async function daemonConfigChange(config: DaemonConfigFile, edits: { key: string; value: unknown }[]): Promise<FileChange> {
-  const { editDaemonConfig } = await import('../../src/host/daemon-config.js');
+  const { editDaemonConfig } = await import('../../src/host/daemon-edit.js');
   const after = editDaemonConfig(
     config.text,
     edits.map((e) => ({ path: [e.key], value: e.value })),

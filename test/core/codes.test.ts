@@ -227,7 +227,9 @@ describe('declared codes', () => {
     for (const s of steps) {
       const source = readFileSync(stepFile(s), 'utf8');
       const codeList = source.slice(source.indexOf('const CODES'), source.indexOf('export default defineStep'));
-      const body = source.replace(codeList, '');
+      // Step 2's check rows live in its lib modules: they are part of what it reports.
+      const rows = s.meta.id === 'scan-host-config' ? ['cis-daemon.ts', 'cis-files.ts'].map((f) => readFileSync(path.join(repoRoot, 'steps', 'lib', f), 'utf8')).join('\n') : '';
+      const body = source.replace(codeList, '') + rows;
       const written = new Set([...body.matchAll(/'((?:CIS|DH)-[A-Z0-9.-]+)'/g)].map((m) => m[1]!));
       for (const code of written) expect(s.meta.codes[code] ?? SHARED_CODES[code], `${s.meta.id} reports ${code} without declaring it`).toBeDefined();
       for (const code of Object.keys(s.meta.codes)) {

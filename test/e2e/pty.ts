@@ -23,7 +23,6 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Remove CSI and OSC escape sequences and carriage returns. */
 export function stripAnsi(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/\u001b\[[0-9;?<>=]*[ -/]*[@-~]/g, '').replace(/\u001b\][^\u0007\u001b]*(\u0007|\u001b\\)/g, '').replace(/\u001b[()][A-Z0-9]/g, '').replace(/\r/g, '');
 }
 

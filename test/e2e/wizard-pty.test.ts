@@ -252,7 +252,7 @@ describe('wizard in a real terminal', () => {
     let skipped = 0;
     const outcomes: string[] = [];
     const confirms: string[] = [];
-    let undoCommand = '';
+    let undoCommand: string;
     try {
       for (let guard = 0; guard < 100; guard++) {
         const seen = await run.waitFor(/↑↓ Enter[\s\S]*?q quit|Enter or q exit/, 30_000);

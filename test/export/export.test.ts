@@ -13,7 +13,7 @@ import { parse } from 'yaml';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
 import { applyFileChange } from '../../src/core/change.js';
 import { ProfileStore, emptyProfile, newAppliedId, type Profile } from '../../src/core/profile.js';
-import { editDaemonConfig } from '../../src/host/daemon-config.js';
+import { editDaemonConfig } from '../../src/host/daemon-edit.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'dh-export-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -118,7 +118,6 @@ describe('colours', () => {
   const dockerfile = path.join(dir, 'Dockerfile');
   writeFileSync(dockerfile, 'FROM node:20\n');
   const check = ['check', '--file', dockerfile, '--only', 'non-root-user'];
-  // eslint-disable-next-line no-control-regex
   const ansi = /\u001b\[\d+m/;
 
   it('are off without a terminal, on in one, and off again with NO_COLOR or --no-color', async () => {

@@ -3,15 +3,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSy
 import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../../src/core/errors.js';
-import {
-  daemonFlagConflicts,
-  editDaemonConfig,
-  effectiveDaemonSetting,
-  keyUnsupportedBy,
-  parseDaemonConfig,
-  startProblems,
-  type DaemonView,
-} from '../../src/host/daemon-config.js';
+import { keyUnsupportedBy } from '../../src/host/daemon-schema.js';
+import { daemonFlagConflicts, parseDaemonConfig, startProblems } from '../../src/host/daemon-validate.js';
+import { editDaemonConfig } from '../../src/host/daemon-edit.js';
+import { effectiveDaemonSetting, type DaemonView } from '../../src/host/daemon-view.js';
 import { parseDaemonArgs, withoutFlags } from '../../src/host/flags.js';
 import { dockerOpts, unitDirective } from '../../src/host/units.js';
 import { ensureBuilt, runCli } from '../helpers/cli.js';

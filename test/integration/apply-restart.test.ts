@@ -18,7 +18,7 @@ import { systemProbe } from '../../src/core/probe.js';
 import { applyProposal } from '../../src/core/runner.js';
 import { ProfileStore } from '../../src/core/profile.js';
 import { daemonBeforeWrite, createDaemonControl } from '../../src/host/service.js';
-import { editDaemonConfig } from '../../src/host/daemon-config.js';
+import { editDaemonConfig } from '../../src/host/daemon-edit.js';
 import { hostTarget } from '../helpers/world.js';
 import scanHostConfig from '../../steps/02-scan-host-config.js';
 import { UserError } from '../../src/core/errors.js';

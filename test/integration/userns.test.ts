@@ -133,7 +133,7 @@ describe.skipIf(!hasDockerd)('user-namespaces applied to a real dockerd', () => 
       await session.store.unlock();
     }
     expect(readFileSync(d.configPath).equals(before)).toBe(true);
-    expect(d.log()).toMatch(/no subuid ranges found for user \"daemon\"/);
+    expect(d.log()).toMatch(/no subuid ranges found for user "daemon"/);
     expect((await d.docker(['info', '--format', '{{.ServerVersion}}'])).exitCode).toBe(0);
     expect(await uidMap()).toEqual([0, 0, 4294967295]);
   }, 300_000);

@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { writeFileSync } from 'node:fs';
-import { editDaemonConfig, parseDaemonConfig, type DaemonConfigEdit } from '../../src/host/daemon-config.js';
+import { parseDaemonConfig } from '../../src/host/daemon-validate.js';
+import { editDaemonConfig, type DaemonConfigEdit } from '../../src/host/daemon-edit.js';
 import { hasDockerd, startDockerd, type TestDaemon } from '../helpers/dockerd.js';
 
 const SAMPLES = Number(process.env.DOCKER_HARDEN_DOCKERD_SAMPLES ?? 5);

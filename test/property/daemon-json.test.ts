@@ -9,7 +9,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parseTree, type Node as JsonNode } from 'jsonc-parser';
-import { editDaemonConfig, parseDaemonConfig, type DaemonConfigEdit } from '../../src/host/daemon-config.js';
+import { parseDaemonConfig } from '../../src/host/daemon-validate.js';
+import { editDaemonConfig, type DaemonConfigEdit } from '../../src/host/daemon-edit.js';
 import { UserError } from '../../src/core/errors.js';
 import { steps } from '../../steps/index.js';
 import type { Step } from '../../src/core/step.js';

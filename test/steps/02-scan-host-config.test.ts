@@ -290,6 +290,33 @@ describe('scan-host-config on recorded hosts (what this dockerd cannot run)', ()
     expect(JSON.parse(p.changes[0]!.after)).toEqual({ 'log-opts': { 'max-size': '10m' } });
   });
 
+  it('reads the host once: propose builds on what check read, and the state is not kept in the result', async () => {
+    const recorded = recordedHost({ info: base, config: { text: '{"icc": true}' } });
+    let calls = 0;
+    const host = new Proxy(recorded, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          calls++;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const ctx = contextFor(hostTarget, { host, probe: memoryProbe(), env: {} });
+    const result = await step.check(ctx);
+    const afterCheck = calls;
+    expect(afterCheck).toBeGreaterThan(0);
+    const proposals = await step.propose!(ctx, result);
+    expect(proposals.map((p) => p.id)).toContain('icc');
+    expect(calls, 'propose asked the host again').toBe(afterCheck);
+    // Without check's state there is nothing to build on.
+    expect(await step.propose!(ctx, { status: result.status, findings: result.findings })).toEqual([]);
+    const r = await run(recordedHost({ info: base, config: { text: '{"icc": true}' } }), memoryProbe());
+    expect(r.proposals.map((p) => p.id)).toContain('icc');
+    expect('state' in r.result).toBe(false);
+  });
+
   it('2.12 an authorization plugin passes', async () => {
     const r = await run(recordedHost({ info: { ...base, Plugins: { Authorization: ['opa-docker-authz'] } }, config: { text: '{"authorization-plugins": ["opa-docker-authz"]}' } }), memoryProbe());
     expect(statuses(r)['authorization-plugins']).toBe('pass');

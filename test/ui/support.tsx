@@ -32,7 +32,6 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Remove ANSI escapes, so frames can be matched as text. */
 export function plain(text: string | undefined): string {
-  // eslint-disable-next-line no-control-regex
   return (text ?? '').replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
 }
 
