@@ -9,6 +9,8 @@ import { defineStep, type CodeInfo, statusOf, type CheckResult, type Context, ty
 import { daemonConfigChange, hostDaemon, locationOf, setByFlag, setting, unreachable, type HostDaemon } from './lib/daemon.js';
 import { showRange, subIdReport, totalCount } from './lib/subids.js';
 import { containerName } from './lib/workload.js';
+import { safeLine } from '../src/core/sanitize.js';
+import type { Probe } from '../src/core/probe.js';
 
 /** Ranges below this size cannot hold the uids an ordinary image uses (nobody is 65534). */
 const MIN_SUBIDS = 65536;
@@ -34,6 +36,11 @@ const CODES: Record<string, CodeInfo> = {
     title: "The subordinate id range is too small",
     severity: 'medium',
     help: "Images with files owned by high uids (nobody is 65534) fail to unpack. Give the user at least 65536 ids.",
+  },
+  "DH-USERNS-UNSEEN": {
+    title: "Containers started before remapping still run, unseen and as root",
+    severity: 'high',
+    help: "They kept running through the restart (live-restore) but live in the previous data root: docker ps, these checks' daemon view and docker stop no longer reach them. Stop each process and recreate the container on the remapped daemon.",
   },
   "DH-USERNS-OVERLAP": {
     title: "Subordinate id ranges overlap",
@@ -148,6 +155,16 @@ async function examine(ctx: Context): Promise<State> {
 
   if (live) {
     notes.push(`dockerd runs with user namespace remapping${configured ? ` ("userns-remap": "${configured}")` : ''}`);
+    const unseen = await unseenContainers(ctx.probe, info.DockerRootDir);
+    if (unseen.length > 0) {
+      findings.push({
+        code: 'DH-USERNS-UNSEEN',
+        message: `${unseen.length === 1 ? '1 container' : `${unseen.length} containers`} started before remapping still ${unseen.length === 1 ? 'runs' : 'run'} outside it, unseen by docker ps: ${listNames(unseen.map((c) => `${c.name} (pid ${c.pid}, uid ${c.uid ?? '?'})`))}`,
+        severity: 'high',
+        file: path.join(path.dirname(info.DockerRootDir!), 'containers'),
+        evidence: `Stop each process (kill ${unseen.slice(0, NAMES_SHOWN).map((c) => c.pid).join(' ')}), then recreate the container on this daemon (docker run or docker compose up again, with the images pulled or built anew). Or undo the change, docker stop them, apply it again and recreate them.`,
+      });
+    }
   } else if (configured) {
     findings.push({
       code: 'DH-USERNS-PENDING', message: `"userns-remap": "${configured}" is set${byFlag ? " on dockerd's command line" : ' in daemon.json'} but dockerd runs without it: it takes effect when dockerd restarts`,
@@ -225,6 +242,15 @@ async function gatesFor(ctx: Context, state: State): Promise<string[]> {
   const gates = [
     `${images} image${images === 1 ? '' : 's'}, ${containers} container${containers === 1 ? '' : 's'} and ${volumes} volume${volumes === 1 ? '' : 's'} become invisible after the switch: the remapped daemon keeps its data in a new directory under ${root}. Pull or rebuild the images and recreate the containers afterwards; undoing the change brings the old ones back.`,
   ];
+  if (running.length > 0) {
+    const names = listNames(running.map((c) => safeLine(containerName(c))));
+    const liveRestore = info.LiveRestoreEnabled === true || (await setting(state.daemon, 'live-restore'))?.value === true;
+    gates.push(
+      liveRestore
+        ? `live-restore is on, so the running containers keep running through the restart, still as root, but unseen: docker ps and docker stop on the remapped daemon no longer reach them: ${names}. Stop them before applying and recreate them afterwards (this step's check names any still running).`
+        : `The restart stops the running containers and none of them comes back, whatever its restart policy (they stay in the old data root): ${names}. Recreate them afterwards.`,
+    );
+  }
   const breaking: string[] = [];
   const optedOut: string[] = [];
   for (const c of running) {
@@ -266,4 +292,55 @@ async function gatesFor(ctx: Context, state: State): Promise<string[]> {
   }
   gates.push('Files in bind mounts owned by host users outside the range appear as "nobody" inside containers; give them to the mapped uid (for root in the container, the first id of the range) where containers must write.');
   return gates;
+}
+
+/** Names listed before "and N more": enough to recognise, bounded for a screen. */
+const NAMES_SHOWN = 8;
+/** Container folders read in the previous data root: a server holds far fewer. */
+const MAX_CONTAINER_DIRS = 2000;
+
+function listNames(names: string[]): string {
+  const shown = names.slice(0, NAMES_SHOWN).join(', ');
+  return names.length > NAMES_SHOWN ? `${shown} and ${names.length - NAMES_SHOWN} more` : shown;
+}
+
+export interface UnseenContainer {
+  id: string;
+  name: string;
+  pid: number;
+  /** The process's real uid on the host (0: root), null when /proc does not say. */
+  uid: number | null;
+}
+
+/**
+ * Containers of the daemon as it was before remapping that still run. dockerd 20.10 keeps a
+ * remapped daemon's data in `<data-root>/<uid>.<gid>`, so the previous containers are the folders
+ * in `<data-root>/containers`. One counts only when its recorded process is alive and that process
+ * is in the container's own cgroup (its id in /proc/PID/cgroup): a recorded pid reused by another
+ * process is not taken for the container.
+ */
+export async function unseenContainers(probe: Probe, rootDir: string | undefined): Promise<UnseenContainer[]> {
+  if (!rootDir || !/^\d+\.\d+$/.test(path.basename(rootDir))) return [];
+  const dir = path.join(path.dirname(rootDir), 'containers');
+  const ids = (await probe.list(dir)).filter((n) => /^[0-9a-f]{64}$/.test(n)).slice(0, MAX_CONTAINER_DIRS);
+  const found: UnseenContainer[] = [];
+  for (const id of ids) {
+    const text = await probe.readText(path.join(dir, id, 'config.v2.json'));
+    if (!text) continue;
+    let config: { Name?: unknown; State?: { Running?: unknown; Pid?: unknown } };
+    try {
+      config = JSON.parse(text) as typeof config;
+    } catch {
+      continue;
+    }
+    const pid = config.State?.Pid;
+    if (config.State?.Running !== true || typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0) continue;
+    const cgroup = await probe.readText(`/proc/${pid}/cgroup`);
+    if (!cgroup?.includes(id)) continue;
+    const status = await probe.readText(`/proc/${pid}/status`);
+    const uid = status?.match(/^Uid:\s+(\d+)/m)?.[1];
+    const name = typeof config.Name === 'string' ? config.Name.replace(/^\//, '') : '';
+    found.push({ id, name: safeLine(name || id.slice(0, 12)), pid, uid: uid === undefined ? null : Number(uid) });
+  }
+  return found.sort((a, b) => a.name.localeCompare(b.name));
 }

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createSession, type Session, type SessionOptions } from './session.js';
-import { runStep, applyProposal, undoApplied, type ApplyOptions, type StepRun } from '../core/runner.js';
+import { runStep, applyProposal, nextToUndo, undoApplied, type ApplyOptions, type StepRun } from '../core/runner.js';
 import { InterruptedError, UserError, formatError } from '../core/errors.js';
 import type { Args } from '../args.js';
 import { resultDocument, exitCodeFor } from '../report/results.js';
@@ -383,10 +383,14 @@ export async function undoCommand(args: Args, io: AppIo): Promise<number> {
         if (newer.length > 0) throw new UserError(`change ${id} has newer changes to the same file on top of it`, `Undo ${newer.map((r) => r.id).join(', ')} first (newest first).`);
       }
     } else {
-      record = open[open.length - 1];
+      record = await nextToUndo(open, store.backupDir);
       if (!record) {
         out('Nothing to undo.');
         return 0;
+      }
+      const newest = open[open.length - 1]!;
+      if (record !== newest) {
+        out(`Undoing ${record.id} before ${newest.id}: its restart of dockerd keeps the running containers while live-restore is still on; ${newest.id} turns live-restore off, so it comes last.`);
       }
     }
     if (!args.yes && !(io.stdinIsTTY && io.stdout.isTTY)) {
@@ -402,9 +406,11 @@ export async function undoCommand(args: Args, io: AppIo): Promise<number> {
         restartCommand: record.dockerd.restartCommand,
       });
     }
+    // Warned like apply warns: a restart names the running containers it stops, before anything
+    // changes; with --yes printed, else part of the question.
+    const impact = record.daemon ? await session.daemon?.restartImpact?.(await restoredDaemonConfig(record, store.backupDir)).catch(() => null) : null;
+    if (args.yes && impact) out(`${p.yellow('warning:')} ${safeText(impact)}`);
     if (!args.yes) {
-      // Asked like apply asks: a restart names the running containers it stops.
-      const impact = record.daemon ? await session.daemon?.restartImpact?.(await restoredDaemonConfig(record, store.backupDir)).catch(() => null) : null;
       const ask = createInterface({ input: process.stdin, output: process.stdout });
       const question = `${describeApplied(record, p)}\n${impact ? `${p.yellow('warning:')} ${safeText(impact)}\n` : ''}Undo this change? [y/N] `;
       const answer = (await askLine(ask, question).finally(() => ask.close())).trim().toLowerCase();

@@ -5,7 +5,7 @@
 import { lstat, realpath, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { RESTART_STOPS_CONTAINERS, type CheckResult, type Context, type FileChange, type Proposal, type Step, type Target } from './step.js';
-import { describeRestartImpact, restartImpact } from '../host/restart-impact.js';
+import { describeRestartImpact, liveRestoreIn, restartImpact } from '../host/restart-impact.js';
 import { applyFileChange, makeParentDirs, removeEmptyDirs, readBackup, readNoFollow, restoreFile, sha256, withTargetLock, writeFileAtomic, type WrittenFile } from './change.js';
 import { UserError, formatError } from './errors.js';
 import { critical } from './signals.js';
@@ -441,6 +441,36 @@ async function undoAppliedNow(record: AppliedRecord, options: UndoOptions): Prom
   forgetDecisions(options.profile, record);
   await options.store.save(options.profile);
   return `undid ${record.title ?? record.proposal} (${record.step})`;
+}
+
+/**
+ * Which open change a plain `undo` takes next: the newest, except that a change whose undo turns
+ * live-restore off waits while an older change that restarts dockerd can go first (no newer open
+ * change touches its files): that restart then still keeps the running containers, and the one
+ * that turns live-restore off comes last, as apply put it first.
+ */
+export async function nextToUndo(open: AppliedRecord[], backupDir: string): Promise<AppliedRecord | undefined> {
+  const newest = open[open.length - 1];
+  if (!newest || !(await undoTurnsLiveRestoreOff(newest, backupDir))) return newest;
+  for (let i = open.length - 2; i >= 0; i--) {
+    const older = open[i]!;
+    if (older.daemon !== 'restart') continue;
+    const covered = open.slice(i + 1).some((r) => r.files.some((f) => older.files.some((g) => g.path === f.path)));
+    if (!covered && !(await undoTurnsLiveRestoreOff(older, backupDir))) return older;
+  }
+  return newest;
+}
+
+/** Whether undoing `record` puts back a daemon.json without live-restore where the file has it on now. */
+export async function undoTurnsLiveRestoreOff(record: AppliedRecord, backupDir: string): Promise<boolean> {
+  if (!record.daemon) return false;
+  const file = record.files.find((f) => (record.dockerd?.configPath ? f.path === record.dockerd.configPath : path.basename(f.path) === 'daemon.json'));
+  if (!file) return false;
+  const now = await readNoFollow(file.path).catch(() => null);
+  if (now === null || liveRestoreIn(now.toString('utf8')) !== true) return false;
+  const before = file.backup === null ? null : await readBackup(file, backupDir).then((b) => b.toString('utf8'), () => undefined);
+  // A backup that does not verify: undo refuses it anyway, so it does not decide the order.
+  return before !== undefined && liveRestoreIn(before) !== true;
 }
 
 /** After an undo the step is undecided again: the wizard resumes there, and the next fix offers it. */

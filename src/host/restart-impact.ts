@@ -5,7 +5,9 @@
  * - off in the daemon that stops: it stops them (SIGTERM, SIGKILL after the stop timeout), and the
  *   new one starts `always` and `unless-stopped` again, `on-failure` only after an error exit;
  * - on in the daemon that stops but off in the one that starts (undoing live-restore): the new one
- *   kills those still running, and starts again only `always` and `on-failure` ones.
+ *   kills those still running, and starts again only `always` and `on-failure` ones;
+ * - userns-remap switched on or off: the new daemon has another data root and never sees them, so
+ *   with live-restore they keep running unseen, without it none comes back (test/integration/userns-unseen).
  */
 import { safeLine } from '../core/sanitize.js';
 import type { ContainerDetails, HostFacts } from './facts.js';
@@ -14,6 +16,11 @@ export interface RestartImpact {
   /** live-restore in the daemon that stops, and in the one that starts (its daemon.json and flags). */
   liveRestoreNow: boolean;
   liveRestoreAfter: boolean;
+  /**
+   * userns-remap in force now differs from what the restarted daemon reads: it keeps its containers
+   * in another data root (`<data-root>/<uid>.<gid>`), so it neither restarts nor stops these.
+   */
+  remapSwitches?: boolean;
   /** Running containers by restart policy. */
   always: string[];
   unlessStopped: string[];
@@ -38,11 +45,23 @@ function flagOn(value: string | null | undefined): boolean {
 }
 
 /** live-restore as daemon.json text sets it (null: no file); undefined when it cannot be read. */
-function liveRestoreIn(text: string | null): boolean | undefined {
+export function liveRestoreIn(text: string | null): boolean | undefined {
   if (text === null) return false;
   try {
     const value = JSON.parse(text.replace(/^\uFEFF/, '')) as unknown;
     return typeof value === 'object' && value !== null && (value as Record<string, unknown>)['live-restore'] === true;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether daemon.json text sets userns-remap (null: no file); undefined when it cannot be read. */
+function remapIn(text: string | null): boolean | undefined {
+  if (text === null) return false;
+  try {
+    const value = JSON.parse(text.replace(/^\uFEFF/, '')) as unknown;
+    const remap = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)['userns-remap'] : undefined;
+    return typeof remap === 'string' && remap !== '';
   } catch {
     return undefined;
   }
@@ -62,7 +81,11 @@ export async function restartImpact(host: HostFacts, configAfter?: string | null
     ]);
     const flag = proc?.flags.find((f) => f.name === 'live-restore');
     const fromFile = configAfter !== undefined ? liveRestoreIn(configAfter) : config ? config.value['live-restore'] === true : undefined;
+    const remapFlag = proc?.flags.find((f) => f.name === 'userns-remap');
+    const remapAfter = remapFlag ? Boolean(remapFlag.value) : configAfter !== undefined ? remapIn(configAfter) : typeof config?.value['userns-remap'] === 'string' && config.value['userns-remap'] !== '';
+    const remapNow = (info.SecurityOptions ?? []).includes('name=userns');
     const impact: RestartImpact = {
+      remapSwitches: remapAfter !== undefined && remapAfter !== remapNow,
       liveRestoreNow: info.LiveRestoreEnabled === true,
       liveRestoreAfter: flag ? flagOn(flag.value) : (fromFile ?? info.LiveRestoreEnabled === true),
       always: [],
@@ -88,6 +111,12 @@ export function describeRestartImpact(impact: RestartImpact): string {
   const count = always.length + unlessStopped.length + onFailure.length + none.length;
   if (count === 0) return 'No container is running, so restarting dockerd stops none.';
   const all = count === 1 ? 'the running container' : `the ${count} running containers`;
+  if (impact.remapSwitches) {
+    const everyone = [...always, ...unlessStopped, ...onFailure, ...none].sort();
+    return impact.liveRestoreNow
+      ? `live-restore is on and userns-remap changes: ${all} keep${count === 1 ? 's' : ''} running, but the restarted dockerd keeps its containers in another data root and no longer sees ${count === 1 ? 'it' : 'them'}: ${names(everyone)}.`
+      : `Restarting dockerd stops ${all} (live-restore is off), and none comes back whatever its restart policy: with userns-remap changed the restarted dockerd keeps its containers in another data root: ${names(everyone)}.`;
+  }
   if (impact.liveRestoreNow && impact.liveRestoreAfter) return `live-restore is on: ${all} keep${count === 1 ? 's' : ''} running while dockerd restarts.`;
   const parts: string[] = [];
   if (impact.liveRestoreNow) {

@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { defineStep, type Proposal } from '../../src/core/step.js';
-import { applyProposal, runStep } from '../../src/core/runner.js';
-import { ProfileStore } from '../../src/core/profile.js';
+import { applyProposal, nextToUndo, runStep, undoTurnsLiveRestoreOff } from '../../src/core/runner.js';
+import { ProfileStore, type AppliedRecord } from '../../src/core/profile.js';
 import { contextFor, dockerfileTarget } from '../helpers/world.js';
 
 // A step with one finding per missing line ("a", "b"), each fixed by its own proposal.
@@ -60,5 +60,34 @@ describe('applyProposal: what "applied" means', () => {
     const run = await runStep(step, ctx);
     const outcome = await applyProposal(step, ctx.target, run.proposals[0]!, { store, profile: await store.load(), recheck: () => runStep(step, ctx) });
     expect(outcome).toMatchObject({ status: 'applied', message: 'applied; the check now passes' });
+  });
+});
+
+describe('nextToUndo: the change whose undo turns live-restore off comes last when it can', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dh-undo-next-'));
+  const daemonJson = path.join(dir, 'daemon.json');
+  const dropIn = path.join(dir, 'override.conf');
+  const backups = path.join(dir, 'backups');
+  // Records as apply writes them; a null backup means the change created the file, so its undo removes it.
+  const record = (id: string, daemon: 'reload' | 'restart', file: string): AppliedRecord => ({
+    id, step: 'scan-host-config', target: 'host', proposal: id, at: `2026-01-01T00:00:0${id.length}Z`, daemon,
+    files: [{ path: file, backup: null, beforeHash: null, afterHash: 'x' }], commands: [],
+  });
+  const restartFlag = record('r', 'restart', dropIn);
+  const liveRestore = record('lr', 'reload', daemonJson);
+
+  it('takes an older restart on another file first while the newest undo would switch live-restore off', async () => {
+    writeFileSync(daemonJson, '{"live-restore": true}\n');
+    expect(await undoTurnsLiveRestoreOff(liveRestore, backups)).toBe(true);
+    expect(await nextToUndo([restartFlag, liveRestore], backups)).toBe(restartFlag);
+  });
+
+  it('keeps newest first when the older change is under it (same file) or live-restore stays as it is', async () => {
+    writeFileSync(daemonJson, '{"live-restore": true}\n');
+    const underneath = record('r2', 'restart', daemonJson);
+    expect(await nextToUndo([underneath, liveRestore], backups)).toBe(liveRestore);
+    writeFileSync(daemonJson, '{"icc": false}\n');
+    expect(await undoTurnsLiveRestoreOff(liveRestore, backups)).toBe(false);
+    expect(await nextToUndo([restartFlag, liveRestore], backups)).toBe(liveRestore);
   });
 });

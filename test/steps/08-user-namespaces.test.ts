@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { promises as fs } from 'node:fs';
-import step from '../../steps/08-user-namespaces.js';
+import step, { unseenContainers } from '../../steps/08-user-namespaces.js';
 import { runStep, type StepRun } from '../../src/core/runner.js';
 import { createHostFacts } from '../../src/host/client.js';
 import { contextFor, hostTarget, memoryProbe, unreachableHost, type MemoryWorld } from '../helpers/world.js';
@@ -172,4 +172,42 @@ describe('user-namespaces on recorded hosts (what the test dockerd cannot be)', 
     expect(run.result.status).toBe('error');
     expect(run.proposals).toEqual([]);
   });
+});
+
+describe('unseenContainers: what counts as a container left running before remapping', () => {
+  const root = '/var/lib/docker';
+  const id = (c: string) => c.repeat(64);
+  const config = (name: string, running: boolean, pid: number) => JSON.stringify({ Name: `/${name}`, State: { Running: running, Pid: pid } });
+  const world = memoryProbe({
+    files: {
+      // Running, its pid in its own cgroup, as root: counted.
+      [`${root}/containers/${id('a')}/config.v2.json`]: config('web', true, 101),
+      [`/proc/101/cgroup`]: `0::/docker/${id('a')}\n`,
+      [`/proc/101/status`]: 'Name:\tsleep\nUid:\t0\t0\t0\t0\n',
+      // Recorded as running, but the pid now belongs to another process: not counted.
+      [`${root}/containers/${id('b')}/config.v2.json`]: config('reused', true, 102),
+      [`/proc/102/cgroup`]: '0::/user.slice/session-1.scope\n',
+      // Stopped before the restart: not counted.
+      [`${root}/containers/${id('c')}/config.v2.json`]: config('stopped', false, 0),
+      // A name with a control character is shown visibly; the remapped root's own folder is no container.
+      [`${root}/containers/${id('d')}/config.v2.json`]: config('x\u001b[2Jy', true, 104),
+      [`/proc/104/cgroup`]: `0::/system.slice/docker-${id('d')}.scope\n`,
+      [`${root}/containers/not-an-id/config.v2.json`]: config('odd', true, 101),
+      [`${root}/165536.165536/containers/${id('e')}/config.v2.json`]: config('remapped', true, 105),
+    },
+  });
+
+  const cases: { rootDir: string | undefined; names: string[] }[] = [
+    { rootDir: `${root}/165536.165536`, names: ['web', 'x\\x1b[2Jy'] },
+    // Not a remapped root (no <uid>.<gid> folder): nothing is looked for.
+    { rootDir: root, names: [] },
+    { rootDir: undefined, names: [] },
+  ];
+  for (const c of cases) {
+    it(`data root ${c.rootDir ?? '(unknown)'}: ${c.names.join(', ') || 'none'}`, async () => {
+      const found = await unseenContainers(world, c.rootDir);
+      expect(found.map((f) => f.name)).toEqual(c.names);
+      if (c.names.includes('web')) expect(found.find((f) => f.name === 'web')).toMatchObject({ pid: 101, uid: 0, id: id('a') });
+    });
+  }
 });
