@@ -161,6 +161,12 @@ exit 0
     },
     async stop() {
       const pid = daemon.pid();
+      // With live-restore on, containers outlive their daemon: remove them while it still answers.
+      if (pid) {
+        const ids = await execa('docker', ['-H', `unix://${socket}`, 'ps', '-aq'], { reject: false, timeout: 30_000 });
+        const list = String(ids.stdout ?? '').split('\n').filter(Boolean);
+        if (list.length > 0) await execa('docker', ['-H', `unix://${socket}`, 'rm', '-f', ...list], { reject: false, timeout: 60_000 });
+      }
       if (pid) {
         process.kill(pid, 'SIGTERM');
         const deadline = Date.now() + 20_000;
