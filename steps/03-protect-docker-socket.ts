@@ -3,6 +3,9 @@
  * (daemon.json `hosts`, `-H` flags on the command line or in the unit, docker.socket), what
  * listens on 2375/2376, the client side (DOCKER_HOST, docker contexts), the socket's mode and
  * group, who is in that group, and containers that mount the socket.
+ *
+ * Over 400 lines: each way to reach the API (TCP, socket mode and group, client contexts, mounted
+ * sockets) is a check of its own.
  */
 import path from 'node:path';
 import { defineStep, RESTART_STOPS_CONTAINERS, type CodeInfo, statusOf, type Context, type Finding, type Proposal } from '../src/core/step.js';

@@ -2,6 +2,9 @@
  * Step 4: run as a non-root user. In a Dockerfile: the user the final stage runs as (its last USER,
  * inherited through `FROM <earlier stage>`, ARG defaults resolved) and sudo inside RUN. On a host:
  * running containers whose configured user is root.
+ *
+ * Over 400 lines: the fix depends on the image family and on what the image already provides, and
+ * each case says why it is safe or not.
  */
 import { defineStep, type CodeInfo, statusOf, type CheckResult, type Context, type Finding, type Proposal, type Risk } from '../src/core/step.js';
 import type { DockerfileModel, DockerInstruction, EffectiveUser, Stage } from '../src/dockerfile/model.js';

@@ -1,3 +1,8 @@
+/**
+ * Step 5: scan images and dependencies for known vulnerabilities, locally and in CI.
+ *
+ * Over 400 lines: one CI file writer per provider and the scanner commands each one runs.
+ */
 import path from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
 import { defineStep, type CodeInfo, statusOf, type CommandAction, type Context, type Finding, type Proposal, type ScanFormat } from '../src/core/step.js';

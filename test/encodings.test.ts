@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { editService, parseCompose } from '../src/compose/model.js';
+import { parseCompose } from '../src/compose/model.js';
+import { editService } from '../src/compose/edit.js';
 import { ensureBuilt, runCli } from './helpers/cli.js';
 
 let dir: string;

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { ensureBuilt, runCli } from './helpers/cli.js';
 import { LIMITS, jsonTooDeep, readLimited } from '../src/core/limits.js';
 import { parseDaemonConfig } from '../src/host/daemon-validate.js';
-import { editService } from '../src/compose/model.js';
+import { editService } from '../src/compose/edit.js';
 
 let dir: string;
 beforeAll(async () => {

@@ -1,4 +1,7 @@
-/** The non-interactive commands: check, fix, undo, steps. They never ask a question without a terminal. */
+/** The non-interactive commands: check, fix, undo, steps. They never ask a question without a terminal. *
+ * Over 400 lines: check, fix and undo share one session, one output path and the same exit-code
+ * rules.
+ */
 import { safeText } from '../core/sanitize.js';
 import { createInterface, type Interface } from 'node:readline/promises';
 import { existsSync } from 'node:fs';
@@ -17,7 +20,7 @@ import { targetKey, type AppliedRecord, type Profile } from '../core/profile.js'
 import { RepoDecisions, knownFrom, type DecidedRun } from '../core/repoconfig.js';
 import { SHARED_CODES } from '../core/codes.js';
 import type { Target } from '../core/step.js';
-import { editServices, type ServiceEdit } from '../compose/model.js';
+import { editServices, type ServiceEdit } from '../compose/edit.js';
 import { oneRun } from '../core/writes.js';
 import { readBackup } from '../core/change.js';
 

@@ -3,6 +3,9 @@
  * backup (mode 0600, in the state directory), writes a temp file beside the target and renames
  * it over, keeping the target's mode and owner. A crash leaves the old file or the new, never a mix.
  * Symlinks are never followed when writing: not at the target, not in the backup directory.
+ *
+ * Over 400 lines: writing safely is one job with many cases (locks, symlinks, hard links, xattrs,
+ * owners, backups), kept together so there is one way to write.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, promises as fs, constants as fsc } from 'node:fs';

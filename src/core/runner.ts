@@ -1,6 +1,9 @@
 /**
  * check -> propose -> apply -> verify, shared by the wizard and the batch commands. The runner is
  * the only place that writes files, runs mutating commands, restarts dockerd and rolls back.
+ *
+ * Over 400 lines: apply, restart, roll back and undo share their checks, and the engine is the only
+ * place that writes.
  */
 import { lstat, realpath, unlink } from 'node:fs/promises';
 import path from 'node:path';

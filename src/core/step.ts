@@ -6,7 +6,8 @@
 import type { HostFacts } from '../host/facts.js';
 import type { DaemonView } from '../host/daemon-view.js';
 import type { DockerfileModel } from '../dockerfile/model.js';
-import type { ComposeModel, ServiceEdit } from '../compose/model.js';
+import type { ComposeModel } from '../compose/model.js';
+import type { ServiceEdit } from '../compose/edit.js';
 import type { Probe } from './probe.js';
 
 /** A step's id (kebab-case, stable: profiles, --only and decisions name it). The registry in steps/index.ts lists them. */

@@ -3,6 +3,9 @@
  * current docker context, the default socket), lazily loaded and cached facts, the running
  * dockerd's flags from /proc, the service units, and daemon.json located and validated.
  * dockerode is imported only when a fact is first asked for: the Dockerfile batch path never loads it.
+ *
+ * Over 400 lines: every read of the live daemon (API calls with their deadline, size cap and type
+ * checks; its process, flags and config file) sits behind this one HostFacts.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';

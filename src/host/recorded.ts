@@ -6,6 +6,9 @@
  * own. "Restarting" the recorded daemon re-reads that daemon.json, refusing what dockerd would
  * refuse, and the live facts (`docker info`) follow it. Nothing outside the sandbox is read or
  * written, and no command runs.
+ *
+ * Over 400 lines: the recorded daemon answers every HostFacts question and re-reads its daemon.json
+ * as dockerd would.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';

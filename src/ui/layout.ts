@@ -6,6 +6,9 @@
  * gets what is left of the terminal's rows. Pure: the reducer uses it to bound scrolling, the
  * screens render its rows. Longer than most files: every screen's rows are built here, in one
  * place, because the height of each is what the layout must know.
+ *
+ * Over 400 lines: the whole screen, header to menu, is laid out in this one place, so the bounds at
+ * 80x24 and 60x20 hold for every pane.
  */
 import type { FileChange, Proposal, Severity, Status } from '../core/step.js';
 import type { Decision } from '../core/profile.js';

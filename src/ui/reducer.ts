@@ -4,6 +4,8 @@
  * queued as `effects` and carried out outside the reducer (effects.ts), which reports back with
  * actions. Keys are interpreted here, so what a key does on each screen is unit-tested; in
  * particular only y/Y, or Enter on "Yes", confirms a change: a stray digit does nothing.
+ *
+ * Over 400 lines: one reducer owns the whole flow, so every screen's keys are read in one place.
  */
 import { canApply, type CheckResult, type Proposal, type Reference, type Status, type StepId } from '../core/step.js';
 import type { Decision } from '../core/profile.js';

@@ -5,7 +5,8 @@
  * rootless). Pure functions of inspected containers and parsed compose services.
  */
 import type { ContainerDetails } from '../../src/host/facts.js';
-import type { ComposeService, ComposeVolume, ServiceEdit } from '../../src/compose/model.js';
+import type { ComposeService, ComposeVolume } from '../../src/compose/model.js';
+import type { ServiceEdit } from '../../src/compose/edit.js';
 import type { CodeInfo, Severity } from '../../src/core/step.js';
 
 export type WeakeningKind =

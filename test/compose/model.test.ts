@@ -3,7 +3,8 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import { editService, loadCompose, parseCompose, type ServiceEdit } from '../../src/compose/model.js';
+import { loadCompose, parseCompose } from '../../src/compose/model.js';
+import { editService, type ServiceEdit } from '../../src/compose/edit.js';
 import { UserError } from '../../src/core/errors.js';
 
 const SAMPLE = `# Stack for the shop.  Keep this comment.

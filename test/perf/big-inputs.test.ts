@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { applyPatch } from 'diff';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
-import { editService, editServices, type ServiceEdit } from '../../src/compose/model.js';
+import { editService, editServices, type ServiceEdit } from '../../src/compose/edit.js';
 import { createSession } from '../../src/app/session.js';
 import { steps } from '../../steps/index.js';
 import { runStep } from '../../src/core/runner.js';

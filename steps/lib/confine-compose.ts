@@ -1,0 +1,155 @@
+/** Step 11 in a compose file: cap_drop, no-new-privileges and a read-only root file system per service. */
+import { statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../../src/core/step.js';
+import type { ComposeService } from '../../src/compose/model.js';
+import { serviceChange, type ServiceEdit } from '../../src/compose/edit.js';
+import { serviceImage } from '../../src/compose/images.js';
+import { DANGEROUS_CAPS, isNoNewPrivileges, normalizeCap } from './workload.js';
+
+/** What no-new-privileges breaks, said by the daemon default and by each service's setting. */
+export const NNP_BREAKS =
+  'Programs that gain privileges through the setuid bit or file capabilities (sudo, su, ping in some images) no longer do so inside containers. Entrypoints that start as root and drop to a user (gosu, su-exec) keep working.';
+
+/** Docker's default capability set: what a container keeps unless cap_drop takes it away. */
+const DEFAULT_CAPS = ['CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET_RAW', 'SETGID', 'SETUID', 'SETFCAP', 'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE'];
+
+function dropsAll(s: ComposeService): boolean {
+  return s.cap_drop.map(normalizeCap).includes('ALL');
+}
+
+function hasNoNewPrivileges(s: ComposeService): boolean {
+  return s.security_opt.some(isNoNewPrivileges);
+}
+
+function exposedBelow1024(s: ComposeService): number[] {
+  const ports = s.ports.map((p) => p.containerPort).filter((p): p is number => p !== null);
+  const expose = (Array.isArray(s.value.expose) ? s.value.expose : []).map((e) => Number(/^(\d+)/.exec(String(e))?.[1] ?? NaN));
+  return [...new Set([...ports, ...expose].filter((p) => Number.isInteger(p) && p > 0 && p < 1024))].sort((a, b) => a - b);
+}
+
+/** The capabilities to add back after cap_drop ALL, with the reason for each group. */
+export function neededCaps(s: ComposeService): { caps: string[]; reasons: string[] } {
+  const caps = new Set<string>();
+  const reasons: string[] = [];
+  const low = exposedBelow1024(s);
+  if (low.length) {
+    caps.add('NET_BIND_SERVICE');
+    reasons.push(`NET_BIND_SERVICE: the service listens on port ${low.join(', ')}, below 1024`);
+  }
+  const runsAsImageDefault = s.user === undefined;
+  const known = serviceImage(s.image);
+  if (known && runsAsImageDefault && known.caps.length > 0) {
+    for (const c of known.caps) caps.add(c);
+    reasons.push(`${known.caps.join(', ')}: ${known.capsWhy} (${known.source})`);
+  }
+  return { caps: [...caps], reasons };
+}
+
+export async function checkCompose(ctx: Context): Promise<CheckResult> {
+  const model = await ctx.compose();
+  const findings: Finding[] = [];
+  for (const s of model.services) {
+    const at = (key?: string) => ({ file: model.path, line: key ? (s.keys[key]?.line ?? s.line) : s.line });
+    if (s.privileged) {
+      findings.push({ code: 'DH-CAPS-PRIVILEGED', message: `service ${s.name} runs privileged: capability and profile settings do not apply to it (see step 1)`, severity: 'high', ...at('privileged') });
+      continue;
+    }
+    if (!dropsAll(s)) {
+      findings.push({
+        code: 'DH-CAPS-DEFAULT', message: `service ${s.name} keeps Docker's default capabilities (${DEFAULT_CAPS.length}, such as CHOWN, DAC_OVERRIDE, SETUID and NET_RAW): no cap_drop: [ALL]`,
+        severity: 'medium',
+        ...at(s.keys.cap_drop ? 'cap_drop' : undefined),
+        ...(s.cap_drop.length ? { evidence: `cap_drop: [${s.cap_drop.join(', ')}]` } : {}),
+      });
+    }
+    const dangerous = s.cap_add.map(normalizeCap).filter((c) => DANGEROUS_CAPS.has(c));
+    if (dangerous.length) {
+      findings.push({
+        code: 'CIS-5.4', message: `service ${s.name} adds ${dangerous.join(', ')}, which widen${dangerous.length === 1 ? 's' : ''} what root in it can do to the host`,
+        severity: 'medium',
+        ...at('cap_add'),
+        evidence: `cap_add: [${s.cap_add.join(', ')}]`,
+      });
+    }
+    if (!hasNoNewPrivileges(s)) {
+      findings.push({
+        code: 'CIS-5.26', message: `service ${s.name} does not set no-new-privileges: a setuid program in it can raise its privileges`,
+        severity: 'low',
+        ...at(s.keys.security_opt ? 'security_opt' : undefined),
+      });
+    }
+    if (s.read_only !== true) {
+      findings.push({
+        code: 'CIS-5.13', message: `service ${s.name} has a writable root file system: an intruder can change its programs and leave files behind`,
+        severity: 'low',
+        ...at(s.keys.read_only ? 'read_only' : undefined),
+        ...(s.read_only === false ? { evidence: 'read_only: false' } : {}),
+      });
+    }
+  }
+  const notes = [`${model.services.length} service${model.services.length === 1 ? '' : 's'} checked`];
+  return { status: model.services.length === 0 ? 'not-applicable' : statusOf(findings), findings, notes };
+}
+
+export async function proposeCompose(ctx: Context): Promise<Proposal[]> {
+  const model = await ctx.compose();
+  const proposals: Proposal[] = [];
+  const change = (s: ComposeService, edits: ServiceEdit[]) => [serviceChange(model, s.name, edits)];
+  const recreate = (s: ComposeService) => ` Recreate the service afterwards (docker compose up -d ${s.name}).`;
+  for (const s of model.services) {
+    if (s.privileged) continue;
+    if (!dropsAll(s)) {
+      const { caps, reasons } = neededCaps(s);
+      const have = new Set(s.cap_add.map(normalizeCap));
+      const fresh = caps.filter((c) => !have.has(c));
+      const edits: ServiceEdit[] = [{ op: 'add', key: 'cap_drop', items: ['ALL'] }];
+      if (fresh.length) edits.push({ op: 'add', key: 'cap_add', items: fresh });
+      const kept = s.cap_add.length ? ` Its cap_add (${s.cap_add.join(', ')}) stays.` : '';
+      // A known image gets what its entrypoint needs; any other may need more than we can tell.
+      const capsKnown = serviceImage(s.image) !== null || s.user !== undefined;
+      proposals.push({
+        id: `${s.name}-cap-drop`,
+        risk: capsKnown ? 'safe' : 'review',
+        title: `Service ${s.name}: cap_drop: [ALL]${fresh.length ? `, cap_add: [${fresh.join(', ')}]` : ''}`,
+        description: `Drops every capability the service does not ask for by name.${kept}${reasons.length ? ` Added back: ${reasons.join('; ')}.` : ''}${recreate(s)}`,
+        changes: change(s, edits),
+        commands: [],
+        warnings: [
+          'If the service then fails with "operation not permitted": a process that starts as root and switches user or changes file ownership needs CHOWN, SETUID, SETGID (sometimes DAC_OVERRIDE, FOWNER) in cap_add; one that listens below port 1024 needs NET_BIND_SERVICE.',
+        ],
+      });
+    }
+    if (!hasNoNewPrivileges(s)) {
+      proposals.push({
+        id: `${s.name}-no-new-privileges`,
+        // Breaks only setuid programs (sudo, su, ping); the known images' entrypoints use none.
+        risk: serviceImage(s.image) ? 'safe' : 'review',
+        title: `Service ${s.name}: security_opt: ["no-new-privileges:true"]`,
+        description: `No process in the service can gain privileges through setuid or file capabilities.${recreate(s)}`,
+        changes: change(s, [{ op: 'add', key: 'security_opt', items: ['no-new-privileges:true'] }]),
+        commands: [],
+        warnings: [NNP_BREAKS],
+      });
+    }
+    if (s.read_only !== true) {
+      const known = serviceImage(s.image);
+      const covered = (p: string) => s.tmpfs.some((t) => t.split(':')[0] === p) || s.volumes.some((v) => v.target === p);
+      const tmpfs = (known ? known.tmpfs : ['/tmp']).filter((p) => !covered(p));
+      const edits: ServiceEdit[] = [{ op: 'set', key: 'read_only', value: true }];
+      if (tmpfs.length) edits.push({ op: 'add', key: 'tmpfs', items: tmpfs });
+      proposals.push({
+        id: `${s.name}-read-only`,
+        // Known images get the writable paths they need; for others the paths are a guess.
+        risk: known ? 'safe' : 'review',
+        title: `Service ${s.name}: read_only: true${tmpfs.length ? ` with tmpfs: [${tmpfs.join(', ')}]` : ''}`,
+        description: `The container's own file system becomes read-only; volumes and tmpfs mounts stay writable.${known ? ` ${s.image} writes outside its volumes only to ${known.tmpfs.join(', ')} (${known.source}).` : ''}${recreate(s)}`,
+        changes: change(s, edits),
+        commands: [],
+        warnings: [
+          'Writes outside volumes and tmpfs mounts fail ("read-only file system"): log files, pid files under /run or /var/run, caches. Give each such path a tmpfs entry or a volume.',
+        ],
+      });
+    }
+  }
+  return proposals;
+}
+
