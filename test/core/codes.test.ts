@@ -121,6 +121,7 @@ const DECLARED: Record<string, string[]> = {
     'DH-USERNS-PENDING',
     'DH-USERNS-NO-RANGE',
     'DH-USERNS-SMALL-RANGE',
+    'DH-USERNS-UNSEEN',
     'DH-USERNS-OVERLAP',
   ],
   'runtime-monitoring': [
