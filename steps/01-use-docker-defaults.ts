@@ -9,7 +9,7 @@ import { serviceChange } from '../src/compose/edit.js';
 import { serviceImage } from '../src/compose/images.js';
 import { ENGINE_LINES, ENGINE_RELEASES_CHECKED, ENGINE_RELEASES_SOURCE, judgeEngineVersion, parseEngineVersion } from './lib/engine-releases.js';
 import { composeOrigin, containerName, containerWeakenings, selinuxActive, serviceWeakenings, socketPathsFor, WEAKENINGS, type Weakening, WEAKENING_CODES } from './lib/workload.js';
-import { daemonConfigChange, hostDaemon, locationOf, setting, unreachable } from './lib/daemon.js';
+import { daemonConfigChange, hostDaemon, locationOf, setting } from './lib/daemon.js';
 
 const SECCOMP_BREAKS =
   'Containers get the default seccomp profile again: a program that needs one of the system calls it blocks (some debuggers and nested sandboxes) fails with "operation not permitted". Start such a container alone with --security-opt seccomp=<a profile that allows that call>.';
@@ -51,6 +51,7 @@ export default defineStep({
     title: "Keep Docker's secure defaults",
     scope: 'both',
     targets: ['host', 'compose'],
+    needsDaemon: true,
     summary: 'A maintained Engine with seccomp on, and no container that switches the default confinement off.',
     explain: [
       'Docker starts every container with a set of protections: a seccomp filter that blocks dangerous system calls, an AppArmor or SELinux profile, a reduced set of Linux capabilities, and its own process, network and IPC namespaces. They only help while they stay on, and while the Engine itself still gets security fixes.',
@@ -116,8 +117,6 @@ function versionFinding(serverVersion: string): { finding: Finding | null; note:
 }
 
 async function checkHost(ctx: Context): Promise<CheckResult> {
-  const down = await unreachable(ctx);
-  if (down) return down;
   const findings: Finding[] = [];
   const notes: string[] = [];
   const [info, version] = await Promise.all([ctx.host.info(), ctx.host.version().catch(() => null)]);
@@ -187,7 +186,6 @@ async function checkHost(ctx: Context): Promise<CheckResult> {
 
 async function proposeHost(ctx: Context): Promise<Proposal[]> {
   const proposals: Proposal[] = [];
-  if ((await unreachable(ctx)) !== null) return proposals;
   const daemon = await hostDaemon(ctx);
   const profile = await setting(daemon, 'seccomp-profile');
   if (daemon.view && profile?.file?.value === 'unconfined') {

@@ -6,12 +6,10 @@
  * scans once in `check` and turns the verdicts into proposals in `propose`.
  */
 import { defineStep, RESTART_STOPS_CONTAINERS, type CodeInfo, statusOf, type Context, type Finding, type Proposal } from '../src/core/step.js';
-import { HostUnavailableError } from '../src/host/facts.js';
 import { reloadable } from '../src/host/daemon-schema.js';
 import { daemonFlagConflicts, describeConflict, locateDaemonKey, type FlagFileConflict } from '../src/host/daemon-validate.js';
 import { editDaemonConfig } from '../src/host/daemon-edit.js';
 import { describeSource, effectiveDaemonSetting, findingLocation, viewFlags, type EffectiveSetting } from '../src/host/daemon-view.js';
-import { unreachable } from './lib/daemon.js';
 import { DAEMON_CODES, judge, orderByImpact, type Judge, type Verdict } from './lib/cis-daemon.js';
 import { AUDIT_CODE, AUDIT_RULES_FILE, FILE_CODES, auditState, permissionIssues, type PermIssue } from './lib/cis-files.js';
 
@@ -30,14 +28,7 @@ interface Scan {
   judge: Judge;
 }
 
-async function scan(ctx: Context): Promise<Scan | NonNullable<Awaited<ReturnType<typeof unreachable>>>> {
-  // daemon.json first: an invalid file is reported with its line and column even when the daemon
-  // does not answer (the UserError makes this step's status `error`).
-  await ctx.host.daemonConfig().catch((err: unknown) => {
-    if (!(err instanceof HostUnavailableError)) throw err;
-  });
-  const down = await unreachable(ctx);
-  if (down) return down;
+async function scan(ctx: Context): Promise<Scan> {
   const { tcpEndpoints } = await import('../src/host/endpoints.js');
   // An invalid daemon.json throws a UserError with its line and column: the step reports an error.
   const view = await ctx.daemon();
@@ -107,6 +98,7 @@ export default defineStep<Scan>({
     title: 'Scan the host configuration (CIS Docker Benchmark)',
     scope: 'host',
     targets: ['host'],
+    needsDaemon: true,
     summary: 'The CIS Benchmark\'s daemon settings, file permissions and audit rules, judged from daemon.json, dockerd\'s flags and the live daemon.',
     explain: [
       'The CIS Docker Benchmark lists daemon settings that reduce what a compromised container, a mistaken image or an exposed API can do: no traffic between unrelated containers, no registries without TLS, TLS on any TCP endpoint, bounded logs, no privilege gain through setuid binaries, seccomp on, containers that survive a daemon restart, and Docker\'s files owned by root with tight modes.',
@@ -125,7 +117,6 @@ export default defineStep<Scan>({
 
   async check(ctx) {
     const s = await scan(ctx);
-    if ('status' in s) return s;
     const findings: Finding[] = [];
     for (const v of s.verdicts) {
       if (!v.finding) continue;

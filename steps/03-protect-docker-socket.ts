@@ -9,10 +9,8 @@
  */
 import path from 'node:path';
 import { defineStep, RESTART_STOPS_CONTAINERS, type CodeInfo, statusOf, type Context, type Finding, type Proposal } from '../src/core/step.js';
-import { HostUnavailableError } from '../src/host/facts.js';
 import type { DaemonView } from '../src/host/daemon-view.js';
 import type { Listener, TcpEndpoint } from '../src/host/endpoints.js';
-import { unreachable } from './lib/daemon.js';
 
 /** TLS files proposed beside daemon.json (/etc/docker/tls for /etc/docker/daemon.json). */
 function tlsFiles(configPath: string) {
@@ -191,6 +189,7 @@ export default defineStep<Facts>({
     title: 'Protect the Docker socket',
     scope: 'host',
     targets: ['host'],
+    needsDaemon: true,
     summary: 'No Docker API on plain TCP, a socket only root and the docker group can use, and no container holding it.',
     explain: [
       'Whoever can talk to the Docker API can start a container that mounts / and is root on this machine. The API is reached through the unix socket (/var/run/docker.sock), through any TCP endpoint dockerd listens on, and from any container that has the socket mounted.',
@@ -207,12 +206,6 @@ export default defineStep<Facts>({
   },
 
   async check(ctx) {
-    // An invalid daemon.json is reported with its line and column even when the daemon is down.
-    await ctx.host.daemonConfig().catch((err: unknown) => {
-      if (!(err instanceof HostUnavailableError)) throw err;
-    });
-    const down = await unreachable(ctx);
-    if (down) return down;
     const f = await gather(ctx);
     const findings: Finding[] = [];
     const notes: string[] = [];

@@ -13,7 +13,6 @@ import { applyEdits, insertLinesEdit, lineStarts, rangeEdit, type TextEdit } fro
 import { APP_UID, canonicalName, createUserCommand, rootProgramIn, type ImageKnowledge } from '../src/dockerfile/images.js';
 import { commandArgv, createdUsers, installedPackages, runCommands } from '../src/dockerfile/commands.js';
 import { containerName } from './lib/workload.js';
-import { unreachable } from './lib/daemon.js';
 
 /** Instructions after which the user may change: everything that builds the file system. */
 const BUILD_KEYWORDS = new Set(['RUN', 'COPY', 'ADD', 'WORKDIR', 'USER']);
@@ -49,6 +48,7 @@ export default defineStep({
     title: 'Run as a non-root user',
     scope: 'dockerfile',
     targets: ['dockerfile', 'host'],
+    needsDaemon: true,
     summary: 'The final image runs its process as an unprivileged user, and no RUN needs sudo.',
     explain: [
       'A container process runs as root unless the image says otherwise. Root inside a container is the same uid 0 as root on the host, held back only by namespaces, capabilities and seccomp: one kernel bug or one careless mount (the Docker socket, a host directory) and it is root on the machine. An unprivileged user turns many such escapes into nothing.',
@@ -417,8 +417,6 @@ export function stripSudo(source: string): string | null {
 }
 
 async function checkHost(ctx: Context): Promise<CheckResult> {
-  const down = await unreachable(ctx);
-  if (down) return down;
   const containers = await ctx.host.containers();
   let remapped = false;
   try {

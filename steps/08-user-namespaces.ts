@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { defineStep, type CodeInfo, statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../src/core/step.js';
-import { daemonConfigChange, hostDaemon, locationOf, setByFlag, setting, unreachable, type HostDaemon } from './lib/daemon.js';
+import { daemonConfigChange, hostDaemon, locationOf, setByFlag, setting, type HostDaemon } from './lib/daemon.js';
 import { showRange, subIdReport, totalCount } from './lib/subids.js';
 import { containerName } from './lib/workload.js';
 import { safeLine } from '../src/core/sanitize.js';
@@ -56,6 +56,7 @@ export default defineStep({
     title: 'Remap root in containers with user namespaces',
     scope: 'host',
     targets: ['host'],
+    needsDaemon: true,
     summary: 'dockerd runs with userns-remap, so root in a container is an unprivileged uid on the host.',
     explain: [
       'Without user namespaces, uid 0 in a container is uid 0 on the host: a process that escapes the container, or a file it writes to a mounted host directory, acts as root. With "userns-remap", dockerd maps the container\'s uids onto a range of unprivileged host uids (the remap user\'s subordinate ids in /etc/subuid and /etc/subgid), so root inside is, say, uid 100000 outside.',
@@ -76,7 +77,7 @@ export default defineStep({
 
   async propose(ctx) {
     const state = await examine(ctx);
-    if (!state.reachable || state.live || state.rootless) return [];
+    if (state.live || state.rootless) return [];
     const gates = await gatesFor(ctx, state);
     if (state.configured) {
       return [
@@ -109,7 +110,6 @@ export default defineStep({
 });
 
 interface State {
-  reachable: boolean;
   rootless: boolean;
   live: boolean;
   /** The remap setting in daemon.json or on dockerd's command line. */
@@ -121,9 +121,7 @@ interface State {
 }
 
 async function examine(ctx: Context): Promise<State> {
-  const empty = { reachable: false, rootless: false, live: false, configured: null, remapUser: 'dockremap' };
-  const down = await unreachable(ctx);
-  if (down) return { ...empty, daemon: { view: null, problem: null }, result: down };
+  const empty = { rootless: false, live: false, configured: null, remapUser: 'dockremap' };
   const info = await ctx.host.info();
   const options = info.SecurityOptions ?? [];
   const daemon = await hostDaemon(ctx);
@@ -135,7 +133,6 @@ async function examine(ctx: Context): Promise<State> {
   if (rootless) {
     return {
       ...empty,
-      reachable: true,
       rootless: true,
       daemon,
       result: {
@@ -226,7 +223,7 @@ async function examine(ctx: Context): Promise<State> {
   }
 
   const status = live && findings.length === 0 ? 'pass' : statusOf(findings);
-  return { reachable: true, rootless: false, live, configured, remapUser, daemon, result: { status, findings, notes } };
+  return { rootless: false, live, configured, remapUser, daemon, result: { status, findings, notes } };
 }
 
 /** The warnings shown before the switch, with this host's real numbers and names. */

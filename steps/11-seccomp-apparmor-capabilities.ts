@@ -102,6 +102,7 @@ export default defineStep({
     title: 'Confine containers: seccomp, AppArmor or SELinux, fewer capabilities',
     scope: 'both',
     targets: ['host', 'dockerfile', 'compose'],
+    needsDaemon: true,
     summary: 'Profiles active, no-new-privileges by default, and containers that drop the capabilities they do not need.',
     explain: [
       'Three kernel mechanisms limit what a process in a container can do even as root: seccomp filters system calls, AppArmor or SELinux restrict files and operations by profile, and Linux capabilities split root\'s power into pieces that can be dropped. Docker applies a default of each, but it keeps 14 capabilities (CHOWN, DAC_OVERRIDE, SETUID, NET_RAW and others) that most services never use, and it lets setuid programs raise privileges inside a container unless no-new-privileges is set.',

@@ -7,7 +7,6 @@
  * person's own, separate decision.
  */
 import { defineStep, type CodeInfo, type CheckResult, type CommandAction, type Context, type Finding, type Proposal } from '../src/core/step.js';
-import { unreachable } from './lib/daemon.js';
 import { parseSubIds, showRange, subIdReport, totalCount } from './lib/subids.js';
 import { containerName, publishedPorts } from './lib/workload.js';
 
@@ -75,6 +74,7 @@ export default defineStep<State>({
     title: 'Run the Docker daemon rootless',
     scope: 'host',
     targets: ['host'],
+    needsDaemon: true,
     summary: 'dockerd and its containers run as an ordinary user, so a daemon or container escape does not give root.',
     explain: [
       'A normal Docker daemon runs as root, and so does anything that breaks out of it or of a container. In rootless mode, dockerd and every container run inside a user namespace owned by an ordinary user: an escape ends up as that user, not as root. It goes further than userns-remap, which still runs the daemon as root.',
@@ -96,7 +96,7 @@ export default defineStep<State>({
 
   async propose(ctx, result) {
     const state = result.state;
-    if (!state || !state.reachable || state.rootless || !state.user) return [];
+    if (!state || state.rootless || !state.user) return [];
     return proposalsFor(ctx, state);
   },
 });
@@ -109,7 +109,6 @@ interface TargetUser {
 }
 
 interface State {
-  reachable: boolean;
   rootless: boolean;
   user: TargetUser | null;
   missingTools: string[];
@@ -147,16 +146,13 @@ async function targetUser(ctx: Context): Promise<TargetUser | null> {
 }
 
 async function examine(ctx: Context): Promise<State> {
-  const base = { reachable: false, rootless: false, user: null, missingTools: [], subIdsShort: [], userNamespacesBlocked: null, workload: [] };
-  const down = await unreachable(ctx);
-  if (down) return { ...base, result: down };
+  const base = { rootless: false, user: null, missingTools: [], subIdsShort: [], userNamespacesBlocked: null, workload: [] };
   const info = await ctx.host.info();
   const options = info.SecurityOptions ?? [];
   if (options.some((o) => o.split(',').includes('name=rootless'))) {
     const config = await ctx.host.daemonConfig().catch(() => null);
     return {
       ...base,
-      reachable: true,
       rootless: true,
       result: {
         status: 'pass',
@@ -175,7 +171,7 @@ async function examine(ctx: Context): Promise<State> {
   ];
   const notes: string[] = [];
   const user = await targetUser(ctx);
-  const state: State = { ...base, reachable: true, user, result: { status: 'warn', findings, notes } };
+  const state: State = { ...base, user, result: { status: 'warn', findings, notes } };
 
   if (!user) {
     findings.push({

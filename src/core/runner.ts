@@ -8,6 +8,7 @@
 import { lstat, realpath, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { RESTART_STOPS_CONTAINERS, type CheckResult, type Context, type FileChange, type Proposal, type Step, type Target } from './step.js';
+import { HostUnavailableError } from '../host/facts.js';
 import { describeRestartImpact, liveRestoreIn, restartImpact } from '../host/restart-impact.js';
 import { applyFileChange, makeParentDirs, removeEmptyDirs, readBackup, readNoFollow, restoreFile, sha256, withTargetLock, writeFileAtomic, type WrittenFile } from './change.js';
 import { UserError, formatError } from './errors.js';
@@ -27,11 +28,35 @@ export interface StepRun {
 /** Run a step's check; a thrown error becomes an `error` result naming what went wrong. */
 export async function checkStep(step: Step, ctx: Context): Promise<CheckResult> {
   try {
+    if (step.meta.needsDaemon && ctx.target.kind === 'host') {
+      const down = await daemonDown(ctx);
+      if (down) return down;
+    }
     return await step.check(ctx);
   } catch (err) {
     // A UserError's file and line go in the finding's own fields, not again in its message.
     const message = err instanceof UserError ? `${err.message}${err.hint ? `\n  ${err.hint}` : ''}` : formatError(err);
     return { status: 'error', findings: [{ code: 'DH-CHECK-ERROR', message, severity: 'high', ...locationOf(err) }] };
+  }
+}
+
+/**
+ * The result for a daemon that does not answer, made here once for every step that needs it. An
+ * invalid daemon.json comes first (a UserError with its line and column): it is likely why.
+ */
+async function daemonDown(ctx: Context): Promise<CheckResult | null> {
+  try {
+    await ctx.host.ping();
+    return null;
+  } catch (err) {
+    if (!(err instanceof HostUnavailableError)) throw err;
+    await ctx.host.daemonConfig().catch((e: unknown) => {
+      if (!(e instanceof HostUnavailableError)) throw e;
+    });
+    return {
+      status: 'error',
+      findings: [{ code: 'DH-DAEMON-UNREACHABLE', message: `the Docker daemon does not answer: ${err.message}`, severity: 'high', ...(err.hint ? { evidence: err.hint } : {}) }],
+    };
   }
 }
 

@@ -61,6 +61,11 @@ export interface StepMeta {
   targets: TargetKind[];
   /** Checked once per run, on the first target it applies to, rather than once per target. */
   oncePerRun?: boolean;
+  /**
+   * On a host, the check reads the daemon: when it does not answer, the runner reports that (or
+   * the invalid daemon.json that is likely why) instead of running the check.
+   */
+  needsDaemon?: boolean;
   /** One line, shown in lists. */
   summary: string;
   /** Plain words: what is checked, why it matters, what the change does and may break. */

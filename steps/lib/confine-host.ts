@@ -5,7 +5,7 @@
 import { NNP_BREAKS } from './confine-compose.js';
 import { RESTART_STOPS_CONTAINERS, statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../../src/core/step.js';
 import type { ContainerDetails } from '../../src/host/facts.js';
-import { daemonConfigChange, hostDaemon, setByFlag, setting, unreachable, type HostDaemon } from './daemon.js';
+import { daemonConfigChange, hostDaemon, setByFlag, setting, type HostDaemon } from './daemon.js';
 import { DANGEROUS_CAPS, containerName, containerWeakenings, selinuxActive, normalizeCap, socketPathsFor, WEAKENINGS } from './workload.js';
 
 const APPARMOR_ENABLED = '/sys/module/apparmor/parameters/enabled';
@@ -46,8 +46,6 @@ function capsOf(c: ContainerDetails): { add: string[]; dropsAll: boolean } {
 }
 
 export async function checkHost(ctx: Context): Promise<CheckResult> {
-  const down = await unreachable(ctx);
-  if (down) return down;
   const findings: Finding[] = [];
   const notes: string[] = [];
   const info = await ctx.host.info();
@@ -165,7 +163,6 @@ export async function checkHost(ctx: Context): Promise<CheckResult> {
 }
 
 export async function proposeHost(ctx: Context): Promise<Proposal[]> {
-  if (await unreachable(ctx)) return [];
   const proposals: Proposal[] = [];
   const daemon = await hostDaemon(ctx);
   const nnp = await setting(daemon, 'no-new-privileges');

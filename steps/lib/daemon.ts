@@ -5,7 +5,6 @@
  */
 import type { Context, FileChange, Finding } from '../../src/core/step.js';
 import type { DaemonConfigFile } from '../../src/host/facts.js';
-import { HostUnavailableError } from '../../src/host/facts.js';
 import type { DaemonView, EffectiveSetting } from '../../src/host/daemon-view.js';
 import { UserError } from '../../src/core/errors.js';
 
@@ -44,20 +43,6 @@ export async function setting(daemon: HostDaemon, key: string): Promise<Effectiv
 export async function locationOf(s: EffectiveSetting): Promise<{ file?: string; line?: number; column?: number }> {
   const { findingLocation } = await import('../../src/host/daemon-view.js');
   return findingLocation(s);
-}
-
-/** A result for a daemon that does not answer, or null when it does. */
-export async function unreachable(ctx: Context): Promise<{ status: 'error'; findings: Finding[] } | null> {
-  try {
-    await ctx.host.ping();
-    return null;
-  } catch (err) {
-    if (!(err instanceof HostUnavailableError)) throw err;
-    return {
-      status: 'error',
-      findings: [{ code: 'DH-DAEMON-UNREACHABLE', message: `the Docker daemon does not answer: ${err.message}`, severity: 'high', ...(err.hint ? { evidence: err.hint } : {}) }],
-    };
-  }
 }
 
 /** True when a flag on dockerd's command line or in its unit sets the key (a file edit would conflict). */

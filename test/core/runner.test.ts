@@ -5,7 +5,8 @@ import path from 'node:path';
 import { defineStep, type Proposal } from '../../src/core/step.js';
 import { applyProposal, nextToUndo, runStep, undoTurnsLiveRestoreOff } from '../../src/core/runner.js';
 import { ProfileStore, type AppliedRecord } from '../../src/core/profile.js';
-import { contextFor, dockerfileTarget } from '../helpers/world.js';
+import { contextFor, dockerfileTarget, hostTarget, unreachableHost } from '../helpers/world.js';
+import { UserError } from '../../src/core/errors.js';
 
 // A step with one finding per missing line ("a", "b"), each fixed by its own proposal.
 function lineStep(file: string) {
@@ -89,5 +90,40 @@ describe('nextToUndo: the change whose undo turns live-restore off comes last wh
     writeFileSync(daemonJson, '{"icc": false}\n');
     expect(await undoTurnsLiveRestoreOff(liveRestore, backups)).toBe(false);
     expect(await nextToUndo([restartFlag, liveRestore], backups)).toBe(liveRestore);
+  });
+});
+
+describe('a daemon that does not answer: one result from the runner for every step that needs it', () => {
+  const hostStep = (needsDaemon: boolean) => {
+    let checked = 0;
+    const step = defineStep({
+      meta: { id: 'scan-host-config', order: 2, title: 'host', scope: 'host', targets: ['host'], needsDaemon, summary: '', explain: '', references: [], codes: {} },
+      async check() {
+        checked++;
+        return { status: 'pass', findings: [] };
+      },
+    });
+    return { step, checked: () => checked };
+  };
+  const down = unreachableHost();
+
+  it.each([
+    { name: 'needs the daemon, daemon down', needsDaemon: true, host: down, checked: 0, codes: ['DH-DAEMON-UNREACHABLE'], status: 'error' },
+    { name: 'does not need it, daemon down', needsDaemon: false, host: down, checked: 1, codes: [], status: 'pass' },
+    {
+      name: 'needs it, down, daemon.json invalid: the file and line first',
+      needsDaemon: true,
+      host: { ...down, daemonConfig: () => Promise.reject(new UserError('is not valid JSON: expected a value', undefined, '/etc/docker/daemon.json', 3)) },
+      checked: 0,
+      codes: ['DH-CHECK-ERROR'],
+      status: 'error',
+    },
+  ])('$name', async ({ needsDaemon, host, checked, codes, status }) => {
+    const { step, checked: count } = hostStep(needsDaemon);
+    const run = await runStep(step, contextFor(hostTarget, { host }));
+    expect(count()).toBe(checked);
+    expect(run.result.status).toBe(status);
+    expect(run.result.findings.map((f) => f.code)).toEqual(codes);
+    if (codes[0] === 'DH-CHECK-ERROR') expect(run.result.findings[0]).toMatchObject({ file: '/etc/docker/daemon.json', line: 3 });
   });
 });
