@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import step, { stripSudo } from '../../steps/04-non-root-user.js';
 import { runStepTable, type StepCase } from '../dockerfile/step-table.js';
 import { contextFor, hostTarget, unreachableHost } from '../helpers/world.js';
+import { runStep } from '../../src/core/runner.js';
 import type { ContainerDetails, HostFacts } from '../../src/host/facts.js';
 
 const DEBIAN_USER = 'RUN groupadd --system --gid 10001 app && useradd --system --uid 10001 --gid app --no-create-home --shell /usr/sbin/nologin app';
@@ -293,8 +294,9 @@ describe('non-root-user on a host', () => {
     expect(result.status).toBe('pass');
     expect(result.notes).toEqual(['0 running containers looked at']);
   });
-  it('reports an unreachable daemon as an error', async () => {
-    const result = await step.check(contextFor(hostTarget, { host: unreachableHost() }));
+  it('reports an unreachable daemon as an error (from the runner, since the step needs the daemon)', async () => {
+    const { result } = await runStep(step, contextFor(hostTarget, { host: unreachableHost() }));
     expect(result.status).toBe('error');
+    expect(result.findings.map((f) => f.code)).toEqual(['DH-DAEMON-UNREACHABLE']);
   });
 });
