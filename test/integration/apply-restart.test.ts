@@ -216,10 +216,13 @@ describe.skipIf(!hasDockerd)('no daemon, or no permission on its socket', () => 
 
   it('permission denied on the socket: run as root or a member of its group', async () => {
     const d = await startDockerd();
+    // Root without the capabilities that pass over file modes meets the socket's mode like any user:
+    // mode 000 is "permission denied" (a non-root uid would also need to read this checkout).
+    chmodSync(d.socket, 0o000);
     try {
       const r = await execa(
         'setpriv',
-        ['--reuid', '65534', '--regid', '65534', '--clear-groups', process.execPath, binPath, 'check', '--host', '--only', 'scan-host-config', '--file', dockerfile, '--json', '--docker-host', d.host, '--state-dir', path.join(tmp, 'files', 'state-nobody'), '--daemon-config', path.join(tmp, 'files', 'none.json')],
+        ['--bounding-set', '-dac_override,-dac_read_search', '--', process.execPath, binPath, 'check', '--host', '--only', 'scan-host-config', '--file', dockerfile, '--json', '--docker-host', d.host, '--state-dir', path.join(tmp, 'files', 'state-nobody'), '--daemon-config', path.join(tmp, 'files', 'none.json')],
         { reject: false, env: { NO_COLOR: '1', HOME: path.join(tmp, 'files') }, stdin: 'ignore' },
       );
       const results = JSON.parse(String(r.stdout)).results as { step: string; status: string; findings: { message: string }[] }[];
@@ -228,6 +231,7 @@ describe.skipIf(!hasDockerd)('no daemon, or no permission on its socket', () => 
       expect(scan.findings[0]!.message).toContain(`permission denied on ${d.socket}: run as root or as a member of the group that owns the socket`);
       expect(r.exitCode).toBe(2);
     } finally {
+      chmodSync(d.socket, 0o660);
       await d.stop();
     }
   }, 120_000);
