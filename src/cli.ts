@@ -9,7 +9,7 @@ import path from 'node:path';
 import { parseArgs, splitDockerGlobals, type Args, type DockerGlobals } from './args.js';
 import { InterruptedError, UserError, formatError } from './core/errors.js';
 import { didYouMean } from './core/suggest.js';
-import { sanitise } from './ui/layout.js';
+import { sanitise } from './core/sanitize.js';
 import { packageRoot } from './core/paths.js';
 import { MAIN_HELP, COMMAND_HELP } from './help.js';
 import type { Io } from './app/batch.js';

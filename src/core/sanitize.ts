@@ -25,3 +25,16 @@ export function safeText(text: string): string {
 export function safeLine(text: string): string {
   return text.replace(UNSAFE_ONE_LINE, visible);
 }
+
+/**
+ * One line for the wizard's screen or an error: escape sequences and control characters removed,
+ * tabs as spaces (the layout measures widths, so nothing invisible may stay). Split lines first.
+ */
+export function sanitise(text: string): string {
+  return (
+    text
+      .replace(/\u001b\[[0-9;?<>=!]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(\u0007|\u001b\\)?|\u001b[@-_]?/g, '')
+      .replace(/\t/g, '    ')
+      .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '')
+  );
+}

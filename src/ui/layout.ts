@@ -13,7 +13,7 @@
 import type { FileChange, Proposal, Severity, Status } from '../core/step.js';
 import type { Decision } from '../core/profile.js';
 import { unifiedDiff } from '../core/change.js';
-import { safeText } from '../core/sanitize.js';
+import { safeText, sanitise } from '../core/sanitize.js';
 import { STATUS_MARK, quoteArg } from '../report/text.js';
 import type { AppliedView, ItemView, Notice, WizardState } from './reducer.js';
 import { choicesFor, isApplicable, isSettled, type ChoiceId } from './reducer.js';
@@ -71,18 +71,6 @@ export interface Frame {
 // ---------------------------------------------------------------------------------------------
 // Text: sanitise, measure, wrap
 
-/**
- * What reaches the terminal: escape sequences and control characters from files, daemons or the
- * environment removed, tabs as spaces. Wrapping is done here, so newlines split lines before this.
- */
-export function sanitise(text: string): string {
-  return (
-    text
-      .replace(/\u001b\[[0-9;?<>=!]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(\u0007|\u001b\\)?|\u001b[@-_]?/g, '')
-      .replace(/\t/g, '    ')
-      .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '')
-  );
-}
 
 function width(text: string): number {
   return [...text].length;

@@ -4,7 +4,8 @@
  * with its escape sequences.
  */
 import { describe, expect, it } from 'vitest';
-import { frame, rowText, sanitise, wrapLine, type Viewport } from '../../src/ui/layout.js';
+import { frame, rowText, wrapLine, type Viewport } from '../../src/ui/layout.js';
+import { sanitise } from '../../src/core/sanitize.js';
 import { initialState, reducer, type Action, type ItemView, type WizardState } from '../../src/ui/reducer.js';
 import type { CheckResult, Proposal } from '../../src/core/step.js';
 
