@@ -210,7 +210,7 @@ export default defineStep<Scan>({
         risk: reload && fix.safe ? 'safe' : 'review',
         title: fix.title,
         description: fix.description,
-        changes: [{ path: config.path, before: config.text, after, ...(config.text === null ? { mode: 0o644 } : {}) }],
+        changes: [{ path: config.path, before: config.text, after, json: fix.edits, ...(config.text === null ? { mode: 0o644 } : {}) }],
         commands: [],
         daemon: reload ? 'reload' : 'restart',
         warnings: fix.warnings,

@@ -323,8 +323,8 @@ export default defineStep<Facts>({
       if (fileHosts.length > 0 && Array.isArray(config.value.hosts)) {
         const kept = (config.value.hosts as string[]).filter((h) => !parseDaemonTcpHost(h));
         // With no host left dockerd listens on its default socket, as without the key.
-        const after = hc.editDaemonConfig(config.text, [{ path: ['hosts'], value: kept.length > 0 ? kept : undefined }]);
-        changes.push({ path: config.path, before: config.text, after });
+        const json = [{ path: ['hosts'], value: kept.length > 0 ? kept : undefined }];
+        changes.push({ path: config.path, before: config.text, after: hc.editDaemonConfig(config.text, json), json });
       }
       const units = f.view.units;
       if (exposed.some((e) => e.source === 'unit') && units) {
@@ -376,13 +376,14 @@ export default defineStep<Facts>({
         for (const file of Object.values(paths)) if (!(await ctx.probe.stat(file))) missing.push(file);
         const tlsPort = exposed.some((e) => e.port === 2375) ? ' Move the endpoint to port 2376, the TLS port, so clients know what to expect.' : '';
         if (missing.length === 0) {
-          const after = hc.editDaemonConfig(config.text, [{ path: ['tlsverify'], value: true }, ...Object.entries(paths).map(([key, file]) => ({ path: [key], value: file }))]);
+          const json = [{ path: ['tlsverify'], value: true }, ...Object.entries(paths).map(([key, file]) => ({ path: [key], value: file }))];
+          const after = hc.editDaemonConfig(config.text, json);
           proposals.push({
             id: 'tls',
             risk: 'review',
             title: 'Keep the TCP endpoint, with TLS client verification',
             description: `dockerd then accepts only clients with a certificate signed by the CA in ${paths.tlscacert}; give clients DOCKER_TLS_VERIFY=1 and their certificate.${tlsPort}`,
-            changes: [{ path: config.path, before: config.text, after, ...(config.text === null ? { mode: 0o644 } : {}) }],
+            changes: [{ path: config.path, before: config.text, after, json, ...(config.text === null ? { mode: 0o644 } : {}) }],
             commands: [],
             daemon: 'restart',
             warnings: [

@@ -339,7 +339,7 @@ function setUserProposal(model: DockerfileModel): Proposal | null {
       `Adds \`USER ${plan.user}\` at line ${placedAt}${plan.createRun ? `, after a RUN that creates it` : ''}: ${plan.why}. ` +
       'Instructions before it still run as root; the container process runs as the new user. Files that COPY or ADD put in the image belong to root: if the app writes to some of them, give those `--chown=' +
       `${plan.user}\` or a volume.`,
-    changes: [{ path: model.path, before: text, after }],
+    changes: [{ path: model.path, before: text, after, edits }],
     commands: [],
     warnings,
   };
@@ -395,7 +395,7 @@ function dropSudoProposal(model: DockerfileModel): Proposal | null {
     title: `Remove sudo from RUN (line ${lines.join(', ')})`,
     description:
       'Build steps run as the user in effect at that point, root unless a USER line changed it. Where that is root, sudo is dropped; where it is another user, the RUN is wrapped in `USER root` and a switch back. If the image installs the sudo package, remove it too so the final user cannot become root.',
-    changes: [{ path: model.path, before: text, after: applyEdits(text, edits) }],
+    changes: [{ path: model.path, before: text, after: applyEdits(text, edits), edits }],
     commands: [],
     warnings,
     // Only sudo goes: the RUN does what it did, as the same user.

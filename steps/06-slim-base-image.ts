@@ -123,14 +123,14 @@ export default defineStep({
     if (!suggestion || suggestion.manual) return [];
     const edit = referenceEdit(model, root, image, suggestion.reference);
     if (!edit) return [];
-    const after = applyEdits(model.text, [rangeEdit(model.text, edit.range, edit.text, lineStarts(model.text))]);
+    const edits = [rangeEdit(model.text, edit.range, edit.text, lineStarts(model.text))];
     // The proposal must describe itself truthfully: the new FROM resolves to the suggested image.
     const proposal: Proposal = {
       id: 'smaller-base',
       risk: 'review',
       title: `Use ${suggestion.reference} instead of ${image.reference}`,
       description: `Changes the FROM at line ${root.from.line} to ${suggestion.reference}, which lacks ${suggestion.lacks}. Everything else in the file stays as it is. Build the image and run its tests before you ship it.`,
-      changes: [{ path: model.path, before: model.text, after }],
+      changes: [{ path: model.path, before: model.text, after: applyEdits(model.text, edits), edits }],
       commands: [],
       warnings: suggestion.warnings,
     };

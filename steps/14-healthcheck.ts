@@ -83,13 +83,13 @@ export default defineStep({
       };
       return [proposal];
     }
-    const after = applyEdits(model.text, [insertLinesEdit(model.text, service.start.line - 2, [probe])]);
+    const edits = [insertLinesEdit(model.text, service.start.line - 2, [probe])];
     return [{
       id: 'add-healthcheck',
       risk: 'review',
       title: `Add a HEALTHCHECK that probes port ${service.port} with curl`,
       description: `Adds "${probe}" before line ${service.start.line}. It passes when the server answers HTTP on port ${service.port}; a server that speaks another protocol needs its own probe.`,
-      changes: [{ path: model.path, before: model.text, after }],
+      changes: [{ path: model.path, before: model.text, after: applyEdits(model.text, edits), edits }],
       commands: [],
       warnings: [`the probe assumes the server answers HTTP on localhost:${service.port}`],
     }];

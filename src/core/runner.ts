@@ -13,6 +13,7 @@ import { describeRestartImpact, liveRestoreIn, restartImpact } from '../host/res
 import { applyFileChange, makeParentDirs, removeEmptyDirs, readBackup, readNoFollow, restoreFile, sha256, withTargetLock, writeFileAtomic, type WrittenFile } from './change.js';
 import { UserError, formatError } from './errors.js';
 import { critical } from './signals.js';
+import { rebaseProposal } from './rebase.js';
 import { noteWrite } from './writes.js';
 import { formatScanSummary, parseScanReport, type ScanSummary } from '../report/scanners.js';
 import { newAppliedId, targetKey, type AppliedRecord, type DaemonRecord, type Profile, type ProfileStore } from './profile.js';
@@ -205,6 +206,8 @@ async function applyProposalNow(step: Step, target: Target, proposal: Proposal, 
   if (proposal.daemon && !options.daemon) {
     return { status: 'failed', message: 'this change needs dockerd to be restarted, and no way to do that was found; pass --restart-command' };
   }
+  // A file changed since the check (another fix, an editor): the change is made on it as it is now.
+  proposal = await rebaseProposal(proposal, log);
   await options.beforeWrite?.(proposal);
 
   // Which daemon this change is made on, asked before anything is written: undo needs it.

@@ -8,6 +8,7 @@ import type { DaemonView } from '../host/daemon-view.js';
 import type { DockerfileModel } from '../dockerfile/model.js';
 import type { ComposeModel } from '../compose/model.js';
 import type { ServiceEdit } from '../compose/edit.js';
+import type { DaemonConfigEdit } from '../host/daemon-edit.js';
 import type { Probe } from './probe.js';
 
 /** A step's id (kebab-case, stable: profiles, --only and decisions name it). The registry in steps/index.ts lists them. */
@@ -112,6 +113,13 @@ export interface FileChange {
   compose?: { service: string; edits: ServiceEdit[] };
   /** `after` as edits of `before` (offsets into it), when known: the diff is made from them. */
   edits?: { start: number; end: number; text: string }[];
+  /** For daemon.json: the keys set (or removed, value undefined) to make `after`. */
+  json?: DaemonConfigEdit[];
+  /*
+   * `compose`, `edits` and `json` say what the change does, not only what the file becomes: when
+   * the file changed since the check (another fix, an editor), the engine makes the change again
+   * on the file as it is then (src/core/rebase.ts) instead of refusing it.
+   */
 }
 
 export interface CommandAction {

@@ -80,7 +80,7 @@ export async function proposeDockerfile(ctx: Context): Promise<Proposal[]> {
       title: 'Stop exposing port 22',
       description:
         'EXPOSE only documents a port; the ssh server itself must also go from the image (its package and the command that starts it). For a shell in a running container use `docker exec -it NAME sh`.',
-      changes: [{ path: model.path, before: model.text, after: applyEdits(model.text, edits) }],
+      changes: [{ path: model.path, before: model.text, after: applyEdits(model.text, edits), edits }],
       commands: [],
       warnings: ['Anything that logs in to the container over ssh (deployment scripts, people) must use docker exec or the orchestrator instead.'],
     },

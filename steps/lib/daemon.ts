@@ -56,9 +56,6 @@ export function setByFlag(s: EffectiveSetting | null): boolean {
  */
 export async function daemonConfigChange(config: DaemonConfigFile, edits: { key: string; value: unknown }[]): Promise<FileChange> {
   const { editDaemonConfig } = await import('../../src/host/daemon-edit.js');
-  const after = editDaemonConfig(
-    config.text,
-    edits.map((e) => ({ path: [e.key], value: e.value })),
-  );
-  return { path: config.path, before: config.text, after, ...(config.text === null ? { mode: 0o644 } : {}) };
+  const json = edits.map((e) => ({ path: [e.key], value: e.value }));
+  return { path: config.path, before: config.text, after: editDaemonConfig(config.text, json), json, ...(config.text === null ? { mode: 0o644 } : {}) };
 }

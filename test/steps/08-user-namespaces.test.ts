@@ -129,7 +129,7 @@ describe.skipIf(!hasDockerd)('user-namespaces on a real dockerd', () => {
     expect(p.warnings.join('\n')).toMatch(/These containers will not start with remapping: (dh-nethost \(--network=host\); dh-pidhost \(--pid=host\)|dh-pidhost \(--pid=host\); dh-nethost \(--network=host\))/);
     expect(p.daemon).toBe('restart');
     const original = await fs.readFile(d.configPath, 'utf8');
-    expect(p.changes).toEqual([{ path: d.configPath, before: original, after: original.replace('"bridge": "none"', '"bridge": "none",\n  "userns-remap": "default"') }]);
+    expect(p.changes).toEqual([{ path: d.configPath, before: original, after: original.replace('"bridge": "none"', '"bridge": "none",\n  "userns-remap": "default"'), json: [{ path: ['userns-remap'], value: 'default' }] }]);
   });
 
   it('without useradd and without a dockremap user, the gates say dockerd could not create it', async () => {

@@ -416,7 +416,7 @@ describe.skipIf(!hasDockerd)('seccomp-apparmor-capabilities on a real dockerd', 
     const before = await fs.readFile(d.configPath, 'utf8');
     const run = await runStep(step, live(noLsm));
     const p = run.proposals.find((x) => x.id === 'daemon-no-new-privileges')!;
-    expect(p.changes).toEqual([{ path: d.configPath, before, after: '{\n  "bridge": "none",\n  "no-new-privileges": true\n}\n' }]);
+    expect(p.changes).toEqual([{ path: d.configPath, before, after: '{\n  "bridge": "none",\n  "no-new-privileges": true\n}\n', json: [{ path: ['no-new-privileges'], value: true }] }]);
     expect(p.daemon).toBe('restart');
     expect(p.warnings[0]).toMatch(/setuid/);
     const probeStatus = async () => (await d.docker(['run', '--rm', '--network', 'none', 'dh-bb:1', 'grep', 'NoNewPrivs', '/proc/self/status'])).stdout.trim();
