@@ -16,7 +16,7 @@ import contentTrust from '../../steps/10-content-trust.js';
 import capabilities from '../../steps/11-seccomp-apparmor-capabilities.js';
 import { runStep } from '../../src/core/runner.js';
 import { systemProbe } from '../../src/core/probe.js';
-import { runStepTable, repoRoot, type StepCase } from '../dockerfile/step-table.js';
+import { runStepTable, repoRoot, type StepCase } from '../steps/step-table.js';
 import { contextFor, dockerfileTarget } from '../helpers/world.js';
 
 const peerDir = process.env.DOCKER_HARDEN_PEER_CASES || path.resolve(repoRoot, '..', 'shared', 'peer-cases', 'trivy-checks-docker');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import step, { stripSudo } from '../../steps/04-non-root-user.js';
-import { runStepTable, type StepCase } from '../dockerfile/step-table.js';
+import { runStepTable, type StepCase } from './step-table.js';
 import { contextFor, hostTarget, unreachableHost } from '../helpers/world.js';
 import { runStep } from '../../src/core/runner.js';
 import type { ContainerDetails, HostFacts } from '../../src/host/facts.js';

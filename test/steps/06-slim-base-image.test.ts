@@ -1,6 +1,6 @@
 import { describe } from 'vitest';
 import step from '../../steps/06-slim-base-image.js';
-import { runStepTable, type StepCase } from '../dockerfile/step-table.js';
+import { runStepTable, type StepCase } from './step-table.js';
 
 const cases: StepCase[] = [
   {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import step, { verifyRewrite } from '../../steps/07-multi-stage-build.js';
-import { runStepTable, type StepCase } from '../dockerfile/step-table.js';
+import { runStepTable, type StepCase } from './step-table.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

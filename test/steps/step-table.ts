@@ -1,23 +1,45 @@
 /**
- * RuleTester-style tables for the Dockerfile steps: each case gives a Dockerfile and what the
- * check must say; `afterFix` applies the step's proposals the way `fix --yes` does (one, re-check,
- * the next), then requires a pass, no further proposal, and exactly the expected lines changed.
+ * RuleTester-style tables for every step, in one shape for its three worlds: a case gives a
+ * Dockerfile (the default), a compose file (`target: 'compose'`) or a recorded host (`host`),
+ * and what the check must say; `afterFix` applies the step's proposals the way `fix --yes` does
+ * (one, re-check, the next), then requires a pass, no further proposal, and exactly the expected
+ * lines changed. A host's fixes restart dockerd: they are proven on a real one (test/integration),
+ * so a host case has no `afterFix`.
  */
 import { expect, it, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diffLines } from 'diff';
 import type { Risk, Status, Step } from '../../src/core/step.js';
 import { SHARED_CODES } from '../../src/core/codes.js';
-import { contextFor, dockerfileTarget, memoryProbe, type MemoryWorld } from '../helpers/world.js';
+import { composeTarget, contextFor, dockerfileTarget, hostTarget, memoryProbe, type MemoryWorld } from '../helpers/world.js';
+import { recordedHost, type RecordedHost } from '../helpers/recorded-host.js';
 
-export interface StepCase {
+interface CaseBase {
   name: string;
-  given: string;
+  /** Files, commands and users the step sees through its probe. */
   world?: MemoryWorld;
-  expect: {
+}
+
+/** A Dockerfile (the default) or a compose file, given as its text. */
+export interface FileCase extends CaseBase {
+  target?: 'dockerfile' | 'compose';
+  given: string;
+  expect: Expectation;
+}
+
+/** A recorded Docker host (what the test dockerd cannot be: another Engine, AppArmor, SELinux). */
+export interface HostCase extends CaseBase {
+  target: 'host';
+  host: RecordedHost;
+  expect: Omit<Expectation, 'afterFix'>;
+}
+
+export type StepCase = FileCase | HostCase;
+
+interface Expectation {
     status: Status;
     /** Substrings: each must be in some finding's message. */
     findings?: string[];
@@ -33,6 +55,8 @@ export interface StepCase {
     risks?: Record<string, Risk>;
     /** Substrings of the advice proposals' descriptions. */
     advice?: string[];
+    /** The ids of the proposals, in order. */
+    proposals?: string[];
     /** null: no proposal with a change. */
     afterFix?: {
       /** Lines the fix removes and adds (line diff, endings included in the comparison). */
@@ -43,7 +67,6 @@ export interface StepCase {
       equals?: string;
       warnings?: string[];
     } | null;
-  };
 }
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -55,10 +78,23 @@ export function runStepTable(step: Step, cases: StepCase[]): void {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  let n = 0;
   it.each(cases)('$name', async (c) => {
-    const file = path.join(dir, `${c.name.replace(/[^a-z0-9]+/gi, '-')}.Dockerfile`);
-    writeFileSync(file, c.given);
-    const ctx = contextFor(dockerfileTarget(file), { probe: memoryProbe(c.world) });
+    let file: string | undefined;
+    let ctx;
+    if (c.target === 'host') ctx = contextFor(hostTarget, { host: recordedHost(c.host), probe: memoryProbe(c.world) });
+    else if (c.target === 'compose') {
+      // Each compose file in a folder of its own: the folder is the project.
+      const project = path.join(dir, `compose-${n++}`);
+      mkdirSync(project);
+      file = path.join(project, 'compose.yaml');
+      writeFileSync(file, c.given);
+      ctx = contextFor(composeTarget(file), { probe: memoryProbe(c.world) });
+    } else {
+      file = path.join(dir, `${c.name.replace(/[^a-z0-9]+/gi, '-')}.Dockerfile`);
+      writeFileSync(file, c.given);
+      ctx = contextFor(dockerfileTarget(file), { probe: memoryProbe(c.world) });
+    }
     const result = await step.check(ctx);
     const messages = result.findings.map((f) => f.message);
     expect(result.status, messages.join('\n')).toBe(c.expect.status);
@@ -67,17 +103,20 @@ export function runStepTable(step: Step, cases: StepCase[]): void {
     if (c.expect.lines) expect(result.findings.map((f) => f.line)).toEqual(c.expect.lines);
     if (c.expect.codes) expect(result.findings.map((f) => f.code)).toEqual(c.expect.codes);
     for (const f of result.findings) expect(step.meta.codes[f.code] ?? SHARED_CODES[f.code], `undeclared code ${f.code}`).toBeDefined();
-    for (const f of result.findings) expect(f.file).toBe(file);
+    if (file) for (const f of result.findings) expect(f, 'a finding in a file names the file and line').toMatchObject({ file, line: expect.any(Number) });
     for (const want of c.expect.notes ?? []) expect((result.notes ?? []).some((n) => n.includes(want)), `no note with "${want}" in ${JSON.stringify(result.notes)}`).toBe(true);
 
     const all = await step.propose!(ctx, result);
     if (c.expect.risks) expect(Object.fromEntries(all.map((p) => [p.id, p.risk]))).toEqual(c.expect.risks);
+    if (c.expect.proposals) expect(all.map((p) => p.id)).toEqual(c.expect.proposals);
     for (const p of all) if (p.risk === 'advice') expect(p.changes, `advice ${p.id} is never written`).toEqual([]);
+    // A review fix says how it may break and how to check.
+    for (const p of all) if (p.risk === 'review') expect(p.warnings.length > 0 || Boolean(p.description), `review ${p.id} says how it may break`).toBe(true);
     for (const want of c.expect.advice ?? []) {
       expect(all.some((p) => p.risk === 'advice' && (p.description ?? '').includes(want)), `no advice with "${want}" in ${JSON.stringify(all.map((p) => p.description))}`).toBe(true);
     }
     const proposals = all.filter((p) => p.changes.length > 0);
-    if (c.expect.afterFix === undefined) return;
+    if (c.target === 'host' || c.expect.afterFix === undefined || !file) return;
     if (c.expect.afterFix === null) {
       expect(proposals.map((p) => p.title)).toEqual([]);
       return;
@@ -86,7 +125,7 @@ export function runStepTable(step: Step, cases: StepCase[]): void {
     const fix = c.expect.afterFix;
     const warnings: string[] = [];
     // As `fix --yes` does: apply one proposal, re-check, ask again.
-    for (let round = 0; round < 5; round++) {
+    for (let round = 0; round < 20; round++) {
       const now = await step.check(ctx);
       if (now.status === 'pass') break;
       const next = (await step.propose!(ctx, now)).find((p) => p.changes.length > 0);
