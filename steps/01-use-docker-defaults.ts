@@ -49,7 +49,6 @@ export default defineStep({
     id: 'use-docker-defaults',
     order: 1,
     title: "Keep Docker's secure defaults",
-    scope: 'both',
     targets: ['host', 'compose'],
     needsDaemon: true,
     summary: 'A maintained Engine with seccomp on, and no container that switches the default confinement off.',

@@ -96,7 +96,6 @@ export default defineStep<Scan>({
     id: 'scan-host-config',
     order: 2,
     title: 'Scan the host configuration (CIS Docker Benchmark)',
-    scope: 'host',
     targets: ['host'],
     needsDaemon: true,
     summary: 'The CIS Benchmark\'s daemon settings, file permissions and audit rules, judged from daemon.json, dockerd\'s flags and the live daemon.',

@@ -187,7 +187,6 @@ export default defineStep<Facts>({
     id: 'protect-docker-socket',
     order: 3,
     title: 'Protect the Docker socket',
-    scope: 'host',
     targets: ['host'],
     needsDaemon: true,
     summary: 'No Docker API on plain TCP, a socket only root and the docker group can use, and no container holding it.',

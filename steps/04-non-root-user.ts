@@ -46,7 +46,6 @@ export default defineStep({
     id: 'non-root-user',
     order: 4,
     title: 'Run as a non-root user',
-    scope: 'dockerfile',
     targets: ['dockerfile', 'host'],
     needsDaemon: true,
     summary: 'The final image runs its process as an unprivileged user, and no RUN needs sudo.',

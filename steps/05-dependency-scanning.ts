@@ -113,7 +113,6 @@ export default defineStep<Situation>({
     id: 'dependency-scanning',
     order: 5,
     title: 'Scan images and dependencies for known vulnerabilities',
-    scope: 'both',
     targets: ['host', 'dockerfile'],
     summary: 'A scanner (Trivy, Grype, Docker Scout, Snyk, OSV-Scanner) runs on every build and on the images you run.',
     explain:

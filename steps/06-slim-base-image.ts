@@ -49,7 +49,6 @@ export default defineStep({
     id: 'slim-base-image',
     order: 6,
     title: 'Use a small base image',
-    scope: 'dockerfile',
     targets: ['dockerfile'],
     summary: 'The final image starts from a slim, distroless or JRE base with a pinned tag, not a full or `latest` one.',
     explain: [

@@ -47,7 +47,6 @@ export default defineStep({
     id: 'multi-stage-build',
     order: 7,
     title: 'Build in one stage, ship from another',
-    scope: 'dockerfile',
     targets: ['dockerfile'],
     summary: 'Compilers, build tools and dev dependencies stay in a build stage; the final image gets only the artefact.',
     explain: [

@@ -54,7 +54,6 @@ export default defineStep({
     id: 'user-namespaces',
     order: 8,
     title: 'Remap root in containers with user namespaces',
-    scope: 'host',
     targets: ['host'],
     needsDaemon: true,
     summary: 'dockerd runs with userns-remap, so root in a container is an unprivileged uid on the host.',

@@ -107,7 +107,6 @@ export default defineStep<Situation>({
     id: 'runtime-monitoring',
     order: 9,
     title: 'Watch containers at runtime (Falco)',
-    scope: 'host',
     targets: ['host'],
     summary: 'A runtime monitor such as Falco reports a shell in a container, a write below /etc, an unexpected outbound connection.',
     explain:

@@ -270,7 +270,6 @@ export default defineStep<TrustState>({
     id: 'content-trust',
     order: 10,
     title: 'Deploy only images you trust: digests and signatures',
-    scope: 'both',
     targets: ['host', 'dockerfile'],
     summary: 'Pin base images by digest, verify signatures with cosign, drop the retired DOCKER_CONTENT_TRUST.',
     explain:

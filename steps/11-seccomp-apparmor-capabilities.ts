@@ -100,7 +100,6 @@ export default defineStep({
     id: 'seccomp-apparmor-capabilities',
     order: 11,
     title: 'Confine containers: seccomp, AppArmor or SELinux, fewer capabilities',
-    scope: 'both',
     targets: ['host', 'dockerfile', 'compose'],
     needsDaemon: true,
     summary: 'Profiles active, no-new-privileges by default, and containers that drop the capabilities they do not need.',

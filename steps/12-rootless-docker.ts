@@ -72,7 +72,6 @@ export default defineStep<State>({
     id: 'rootless-docker',
     order: 12,
     title: 'Run the Docker daemon rootless',
-    scope: 'host',
     targets: ['host'],
     needsDaemon: true,
     summary: 'dockerd and its containers run as an ordinary user, so a daemon or container escape does not give root.',

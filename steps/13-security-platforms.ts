@@ -52,7 +52,6 @@ export default defineStep({
     id: 'security-platforms',
     order: 13,
     title: 'Beyond this tool: security platforms',
-    scope: 'both',
     targets: ['host', 'dockerfile', 'compose'],
     oncePerRun: true,
     summary: 'What container security platforms add, which open tools cover the same ground, and your choice.',

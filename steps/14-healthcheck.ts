@@ -37,7 +37,6 @@ export default defineStep({
     id: 'healthcheck',
     order: 14,
     title: 'Add a HEALTHCHECK to services',
-    scope: 'dockerfile',
     targets: ['dockerfile'],
     summary: 'The final stage of a long-running service says, with a HEALTHCHECK, how Docker can tell it still answers.',
     explain: [

@@ -15,7 +15,7 @@ import { resultDocument, exitCodeFor } from '../report/results.js';
 import { toSarif } from '../report/sarif.js';
 import { renderRun, renderSummary, quoteArg } from '../report/text.js';
 import { colorEnabled, palette, type Palette } from '../report/color.js';
-import { canApply, RISK_TEXT, type Proposal, type Step } from '../core/step.js';
+import { canApply, RISK_TEXT, scopeOf, type Proposal, type Step } from '../core/step.js';
 import { targetKey, type AppliedRecord, type Profile } from '../core/profile.js';
 import { RepoDecisions, knownFrom, type DecidedRun } from '../core/repoconfig.js';
 import { SHARED_CODES } from '../core/codes.js';
@@ -349,12 +349,12 @@ function composeBatch(proposals: Proposal[], stepTitle: string): { proposal: Pro
 
 export function stepsCommand(args: Args, io: AppIo): number {
   if (args.format === 'json') {
-    io.stdout.write(JSON.stringify(io.registry.map((s) => ({ order: s.meta.order, id: s.meta.id, scope: s.meta.scope, title: s.meta.title, summary: s.meta.summary })), null, 2) + '\n');
+    io.stdout.write(JSON.stringify(io.registry.map((s) => ({ order: s.meta.order, id: s.meta.id, scope: scopeOf(s.meta), title: s.meta.title, summary: s.meta.summary })), null, 2) + '\n');
     return 0;
   }
   const p = paletteFor(args, io);
   for (const s of io.registry) {
-    io.stdout.write(`${String(s.meta.order).padStart(2)}. ${s.meta.id.padEnd(31)} ${p.dim(s.meta.scope.padEnd(10))} ${s.meta.title}\n`);
+    io.stdout.write(`${String(s.meta.order).padStart(2)}. ${s.meta.id.padEnd(31)} ${p.dim(scopeOf(s.meta).padEnd(10))} ${s.meta.title}\n`);
   }
   return 0;
 }

@@ -57,8 +57,7 @@ export interface StepMeta {
   /** Position in the seed list, 1-based. */
   order: number;
   title: string;
-  scope: Scope;
-  /** Which kinds of target the step checks. */
+  /** Which kinds of target the step checks (its scope, for lists, follows: `scopeOf`). */
   targets: TargetKind[];
   /** Checked once per run, on the first target it applies to, rather than once per target. */
   oncePerRun?: boolean;
@@ -193,6 +192,13 @@ export interface Step<State = unknown> {
   meta: StepMeta;
   check(ctx: Context): Promise<CheckResult<State>>;
   propose?(ctx: Context, result: CheckResult<State>): Promise<Proposal[]>;
+}
+
+/** Where a step works, in one word for lists: the host, Dockerfiles and compose files, or both. */
+export function scopeOf(meta: Pick<StepMeta, 'targets'>): Scope {
+  const host = meta.targets.includes('host');
+  if (!host) return 'dockerfile';
+  return meta.targets.length === 1 ? 'host' : 'both';
 }
 
 /** Whether the engine can apply a proposal itself: it writes or runs something, and is not advice. */

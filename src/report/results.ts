@@ -2,7 +2,7 @@
 import type { StepRun } from '../core/runner.js';
 import type { DecidedRun, SuppressedFinding, Suppression } from '../core/repoconfig.js';
 import { unifiedDiff } from '../core/change.js';
-import type { Finding, Risk, Severity, Status } from '../core/step.js';
+import { scopeOf, type Finding, type Risk, type Severity, type Status } from '../core/step.js';
 
 export interface ResultEntry {
   step: string;
@@ -43,7 +43,7 @@ export function toEntry(run: StepRun): ResultEntry {
     step: run.step.meta.id,
     order: run.step.meta.order,
     title: run.step.meta.title,
-    scope: run.step.meta.scope,
+    scope: scopeOf(run.step.meta),
     target: run.target.kind === 'host' ? 'host' : run.target.path,
     status: run.result.status,
     findings: run.result.findings,

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { StepRun } from '../core/runner.js';
-import type { CodeInfo, Finding, Severity, Step } from '../core/step.js';
+import { scopeOf, type CodeInfo, type Finding, type Severity, type Step } from '../core/step.js';
 import { SHARED_CODES } from '../core/codes.js';
 import type { DecidedRun, Suppression } from '../core/repoconfig.js';
 
@@ -76,7 +76,7 @@ function ruleFor(code: string, info: CodeInfo, step: Step | null): Record<string
     help: { text: helpText, markdown: helpMarkdown },
     defaultConfiguration: { level: levelOf(info.severity) },
     properties: {
-      tags: ['security', 'docker', ...(step ? [step.meta.id, step.meta.scope] : [])],
+      tags: ['security', 'docker', ...(step ? [step.meta.id, scopeOf(step.meta)] : [])],
       precision: 'high',
       'security-severity': SECURITY_SEVERITY[info.severity],
     },

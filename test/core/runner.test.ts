@@ -11,7 +11,7 @@ import { UserError } from '../../src/core/errors.js';
 // A step with one finding per missing line ("a", "b"), each fixed by its own proposal.
 function lineStep(file: string) {
   return defineStep({
-    meta: { id: 'non-root-user', order: 4, title: 'lines', scope: 'dockerfile', targets: ['dockerfile'], summary: '', explain: '', references: [], codes: { 'DH-LINE': { title: 'a line is missing', severity: 'medium', help: 'add it' } } },
+    meta: { id: 'non-root-user', order: 4, title: 'lines', targets: ['dockerfile'], summary: '', explain: '', references: [], codes: { 'DH-LINE': { title: 'a line is missing', severity: 'medium', help: 'add it' } } },
     async check() {
       const text = readFileSync(file, 'utf8');
       const missing = ['a', 'b'].filter((l) => !text.split('\n').includes(l));
@@ -97,7 +97,7 @@ describe('a daemon that does not answer: one result from the runner for every st
   const hostStep = (needsDaemon: boolean) => {
     let checked = 0;
     const step = defineStep({
-      meta: { id: 'scan-host-config', order: 2, title: 'host', scope: 'host', targets: ['host'], needsDaemon, summary: '', explain: '', references: [], codes: {} },
+      meta: { id: 'scan-host-config', order: 2, title: 'host', targets: ['host'], needsDaemon, summary: '', explain: '', references: [], codes: {} },
       async check() {
         checked++;
         return { status: 'pass', findings: [] };

@@ -11,6 +11,7 @@ import { COMMANDS, parseArgs, splitCommand } from '../../src/args.js';
 import { COMMAND_HELP, MAIN_HELP } from '../../src/help.js';
 import { colorEnabled } from '../../src/report/color.js';
 import { repoRoot } from '../helpers/cli.js';
+import { STEP_IDS } from '../../steps/index.js';
 
 interface Captured {
   code: number;
@@ -91,6 +92,18 @@ describe('--version', () => {
       expect(r.code).toBe(0);
       expect(r.stdout).toBe(`docker-harden ${pkg.version}\n`);
     }
+  });
+});
+
+describe('steps', () => {
+  it("lists every step of the registry with a scope that follows the kinds of target it checks", async () => {
+    const r = await run(['steps', '--json']);
+    expect(r.code).toBe(0);
+    const listed = JSON.parse(r.stdout) as { id: string; scope: string }[];
+    expect(listed.map((s) => s.id)).toEqual(STEP_IDS);
+    const scope = Object.fromEntries(listed.map((s) => [s.id, s.scope]));
+    // Host only; files only; both (step 4 checks running containers' users as well as Dockerfiles).
+    expect([scope['scan-host-config'], scope['slim-base-image'], scope['non-root-user'], scope['use-docker-defaults']]).toEqual(['host', 'dockerfile', 'both', 'both']);
   });
 });
 

@@ -18,7 +18,7 @@ import { hasDockerd, startDockerd, type TestDaemon } from '../helpers/dockerd.js
 import { hostTarget } from '../helpers/world.js';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
 
-const step = { meta: { id: 'use-docker-defaults', order: 1, title: 'test', scope: 'host', targets: ['host'], summary: '', explain: '', references: [] }, check: async () => ({ status: 'pass', findings: [] }) } as unknown as Step;
+const step = { meta: { id: 'use-docker-defaults', order: 1, title: 'test', targets: ['host'], summary: '', explain: '', references: [] }, check: async () => ({ status: 'pass', findings: [] }) } as unknown as Step;
 
 describe.skipIf(!hasDockerd)('a reload is applied only when docker info shows the new value', () => {
   let d: TestDaemon;
