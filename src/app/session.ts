@@ -5,7 +5,7 @@
 import { lstatSync, readFileSync, statSync } from 'node:fs';
 import { LIMITS, tooLarge } from '../core/limits.js';
 import path from 'node:path';
-import type { Context, Step, Target, TargetKind } from '../core/step.js';
+import type { Context, Step, StepTarget, Target, TargetKind } from '../core/step.js';
 import { createContext } from '../core/context.js';
 import { systemProbe, type Probe } from '../core/probe.js';
 import { ProfileStore, defaultStateDir } from '../core/profile.js';
@@ -81,7 +81,7 @@ export interface Session {
    */
   identifyHost(): Promise<void>;
   /** (step, target) pairs to run, in seed order, then target order. */
-  pairs(): { step: Step; target: Target; ctx: Context }[];
+  pairs(): StepTarget[];
 }
 
 /** Resolve --only: step ids (or `id:proposal`), each checked against the known steps. */

@@ -7,7 +7,7 @@
  */
 import { lstat, realpath, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { RESTART_STOPS_CONTAINERS, type CheckResult, type Context, type FileChange, type Proposal, type Step, type Target } from './step.js';
+import { RESTART_STOPS_CONTAINERS, type StepTarget, type CheckResult, type Context, type FileChange, type Proposal, type Step, type Target } from './step.js';
 import { HostUnavailableError } from '../host/facts.js';
 import { describeRestartImpact, liveRestoreIn, restartImpact } from '../host/restart-impact.js';
 import { applyFileChange, makeParentDirs, removeEmptyDirs, readBackup, readNoFollow, restoreFile, sha256, withTargetLock, writeFileAtomic, type WrittenFile } from './change.js';
@@ -18,10 +18,8 @@ import { noteWrite } from './writes.js';
 import { formatScanSummary, parseScanReport, type ScanSummary } from '../report/scanners.js';
 import { newAppliedId, targetKey, type AppliedRecord, type DaemonRecord, type Profile, type ProfileStore } from './profile.js';
 
-export interface StepRun {
-  step: Step;
-  target: Target;
-  ctx: Context;
+/** A step checked on a target: its result and what it proposes. */
+export interface StepRun extends StepTarget {
   result: CheckResult;
   proposals: Proposal[];
 }

@@ -188,6 +188,13 @@ export interface Context {
   learn: boolean;
 }
 
+/** One step on one target, with the context it reads through: what a run is made of. */
+export interface StepTarget {
+  step: Step;
+  target: Target;
+  ctx: Context;
+}
+
 export interface Step<State = unknown> {
   meta: StepMeta;
   check(ctx: Context): Promise<CheckResult<State>>;

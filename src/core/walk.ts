@@ -4,19 +4,13 @@
  * profile. No UI here; the Ink app calls these and renders what they return.
  */
 import path from 'node:path';
-import type { Context, Proposal, Step, StepId, Target } from './step.js';
+import type { Proposal, StepId, StepTarget, Target } from './step.js';
 import { applyProposal, runStep, type DaemonControl, type StepRun } from './runner.js';
 import { formatError } from './errors.js';
 import { targetKey, type AppliedRecord, type Decision, type DecisionStatus, type Profile, type ProfileStore } from './profile.js';
 
-export interface WalkItem {
-  step: Step;
-  target: Target;
-  ctx: Context;
-}
-
 export interface WalkOptions {
-  items: WalkItem[];
+  items: StepTarget[];
   store: ProfileStore;
   profile: Profile;
   daemon?: DaemonControl;
@@ -61,7 +55,7 @@ export function isSettledDecision(decision: Decision | undefined): boolean {
 }
 
 export class Walk {
-  readonly items: WalkItem[];
+  readonly items: StepTarget[];
   readonly store: ProfileStore;
   readonly profile: Profile;
   private readonly daemon?: DaemonControl;
@@ -180,7 +174,7 @@ export class Walk {
     return this.profile.applied.filter((r) => keys.has(r.target) && !r.undone && !now.has(r.id));
   }
 
-  private item(index: number): WalkItem {
+  private item(index: number): StepTarget {
     const item = this.items[index];
     if (!item) throw new RangeError(`no step at position ${index}`);
     return item;
@@ -189,7 +183,7 @@ export class Walk {
 
 /** What a walk needs of a session (assembled in src/app). */
 export interface WalkSource {
-  pairs(): WalkItem[];
+  pairs(): StepTarget[];
   store: ProfileStore;
   daemon?: DaemonControl;
   beforeWrite: (proposal: Proposal) => Promise<void>;

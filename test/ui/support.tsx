@@ -7,9 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { render } from 'ink-testing-library';
 import { App } from '../../src/ui/app.js';
-import { Walk, type WalkItem } from '../../src/core/walk.js';
+import { Walk } from '../../src/core/walk.js';
 import { ProfileStore } from '../../src/core/profile.js';
-import type { Step } from '../../src/core/step.js';
+import type { Step, StepTarget } from '../../src/core/step.js';
 import { contextFor, dockerfileTarget } from '../helpers/world.js';
 
 export const KEY = {
@@ -55,7 +55,7 @@ export async function walkFor(world: World, steps: Step[]): Promise<Walk> {
   const profile = await world.store.load();
   const target = dockerfileTarget(world.dockerfile);
   const ctx = contextFor(target);
-  const items: WalkItem[] = steps.map((step) => ({ step, target, ctx }));
+  const items: StepTarget[] = steps.map((step) => ({ step, target, ctx }));
   return new Walk({ items, store: world.store, profile });
 }
 
