@@ -34,8 +34,7 @@ interface Facts {
 
 async function gather(ctx: Context): Promise<Facts> {
   const { effectiveDaemonSetting } = await import('../src/host/daemon-view.js');
-  const { tcpEndpoints, parseProcNetTcp, daemonTlsMode } = await import('../src/host/endpoints.js');
-  const { socketPathOf } = await import('../src/host/client.js');
+  const { tcpEndpoints, parseProcNetTcp, daemonTlsMode, socketPathOf } = await import('../src/host/endpoints.js');
   const view = await ctx.daemon();
   const endpoints = tcpEndpoints(view);
   const listeners = [

@@ -27,6 +27,7 @@ import {
   type ServiceUnits,
 } from './facts.js';
 import { parseDaemonArgs } from './flags.js';
+import { normalizeSocketPath, socketPathOf } from './endpoints.js';
 import { dockerdPids, holderOf, listeningSocketInodes, untrustedDaemon } from './daemon-identity.js';
 import { readServiceUnits } from './units.js';
 import { parseDaemonConfig } from './daemon-validate.js';
@@ -114,18 +115,6 @@ export function resolveEndpoint(options: Pick<HostOptions, 'dockerHost' | 'env'>
     }
   }
   return { host: DEFAULT_DOCKER_HOST, source: 'default' };
-}
-
-/** The socket path of a unix:// endpoint, or null. */
-export function socketPathOf(endpoint: string): string | null {
-  if (endpoint.startsWith('unix://')) return endpoint.slice('unix://'.length);
-  if (endpoint.startsWith('/')) return endpoint;
-  return null;
-}
-
-/** /var/run is a link to /run on current systems: compare socket paths as the kernel sees them. */
-export function normalizeSocketPath(p: string): string {
-  return path.normalize(p).replace(/^\/var\/run\//, '/run/');
 }
 
 async function clientOptions(endpoint: ResolvedEndpoint, timeoutMs: number): Promise<Docker.DockerOptions> {

@@ -8,7 +8,7 @@
  * no one else can write. What cannot be verified is not used.
  */
 import type { Probe } from '../core/probe.js';
-import { normalizeSocketPath } from './client.js';
+import { normalizeSocketPath } from './endpoints.js';
 
 /** __SO_ACCEPTCON in /proc/net/unix Flags: the socket listens. */
 const SO_ACCEPTCON = 0x10000;

@@ -2,6 +2,7 @@
  * Where dockerd listens: every tcp:// endpoint set in daemon.json `hosts`, by `-H` flags (command
  * line or unit), or by docker.socket's ListenStream; and what listens on TCP ports per /proc/net.
  */
+import path from 'node:path';
 import type { DaemonView } from './daemon-view.js';
 import { locateDaemonKey } from './daemon-validate.js';
 import { effectiveDaemonSetting, unitGoverns } from './daemon-view.js';
@@ -177,4 +178,16 @@ export function parseProcNetTcp(text: string, family: 4 | 6): Listener[] {
     });
   }
   return out;
+}
+
+/** The socket path of a unix:// endpoint, or null. */
+export function socketPathOf(endpoint: string): string | null {
+  if (endpoint.startsWith('unix://')) return endpoint.slice('unix://'.length);
+  if (endpoint.startsWith('/')) return endpoint;
+  return null;
+}
+
+/** /var/run is a link to /run on current systems: compare socket paths as the kernel sees them. */
+export function normalizeSocketPath(p: string): string {
+  return path.normalize(p).replace(/^\/var\/run\//, '/run/');
 }

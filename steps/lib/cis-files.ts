@@ -64,7 +64,7 @@ async function fileRules(ctx: Context, j: Judge): Promise<FileRule[]> {
   }
   rules.push({ path: '/etc/docker', what: 'the /etc/docker folder', cis: '3.5/3.6', maxMode: 0o755, owner: 'root:root' });
   rules.push({ path: j.view.config.path, what: 'daemon.json', cis: '3.17/3.18', maxMode: 0o644, owner: 'root:root' });
-  const { socketPathOf } = await import('../../src/host/client.js');
+  const { socketPathOf } = await import('../../src/host/endpoints.js');
   const socket = socketPathOf(ctx.host.endpoint);
   if (socket) rules.push({ path: socket, what: 'the Docker socket', cis: '3.15/3.16', maxMode: 0o660, owner: 'root:docker' });
   for (const [key, what, cis, maxMode] of [
