@@ -1,6 +1,7 @@
 /**
  * The batch path stays light: `check --file F --json` must not load Ink, React or dockerode (nor
- * ajv), and loads execa only when a command is run. Every module the real CLI resolves is recorded
+ * ajv, nor execa: read-only commands run through node's execFile), nor the wizard's modules or the
+ * learn sandbox. Every module the real CLI resolves is recorded
  * by a loader hook (test/helpers/record-imports.mjs) in a child process.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -42,7 +43,10 @@ describe('what the batch path loads', () => {
       const packages = new Set((await importsOf(['check', '--file', dockerfile, '--json'], { DOCKER_HOST: `unix://${path.join(dir, 'no.sock')}` })).map(packageOf).filter(Boolean));
       // The recorder must see the parser, or it saw nothing at all.
       expect(packages).toContain('dockerfile-ast');
-      for (const heavy of ['ink', 'react', 'ink-select-input', 'dockerode', 'docker-modem', 'ssh2', 'ajv']) expect(packages, `${heavy} was loaded`).not.toContain(heavy);
+      for (const heavy of ['ink', 'react', 'ink-select-input', 'dockerode', 'docker-modem', 'ssh2', 'ajv', 'execa']) expect(packages, `${heavy} was loaded`).not.toContain(heavy);
+      const own = (await importsOf(['check', '--file', dockerfile, '--json'], { DOCKER_HOST: `unix://${path.join(dir, 'no.sock')}` })).filter((u) => u.includes('/dist/'));
+      expect(own.some((u) => u.endsWith('/dist/src/core/runner.js')), 'the recorder saw the engine').toBe(true);
+      for (const module of ['/dist/src/ui/', '/dist/src/core/learn.js', '/dist/src/host/recorded.js']) expect(own.filter((u) => u.includes(module)), `${module} was loaded`).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
