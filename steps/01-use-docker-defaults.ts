@@ -190,6 +190,7 @@ async function proposeHost(ctx: Context): Promise<Proposal[]> {
   if (daemon.view && profile?.file?.value === 'unconfined') {
     proposals.push({
       id: 'daemon-seccomp-default',
+      kind: 'change',
       risk: 'review',
       title: 'Remove "seccomp-profile": "unconfined" from daemon.json and restart dockerd',
       description: 'dockerd then applies its built-in seccomp profile to every container it starts.',
@@ -204,6 +205,7 @@ async function proposeHost(ctx: Context): Promise<Proposal[]> {
     const unitFile = profile?.unit[0]?.file ?? daemon.view?.units?.unitFiles.at(-1);
     proposals.push({
       id: 'flag-seccomp-default',
+      kind: 'command',
       risk: 'review',
       title: `Remove --seccomp-profile=unconfined from dockerd's command line${unitFile ? ` (${unitFile})` : ''}`,
       description:
@@ -227,6 +229,7 @@ async function proposeHost(ctx: Context): Promise<Proposal[]> {
     const flags = ws.map((w) => w.flag);
     proposals.push({
       id: `container-${name}`,
+      kind: 'command',
       risk: 'review',
       title: origin
         ? `Container ${name} comes from compose service ${origin.service} (${origin.files}): remove ${flags.join(', ')} there (docker-harden check --compose ${origin.files.split(',')[0]})`
@@ -283,6 +286,7 @@ async function proposeCompose(ctx: Context): Promise<Proposal[]> {
         id: n === 1 ? base : `${base}-${n}`,
         title: `Service ${s.name}: remove ${w.evidence}`,
         // Each of these settings is there because something in the service may use it.
+        kind: 'change',
         risk: 'review',
         description: `${WEAKENINGS[w.kind].what[0]!.toUpperCase()}${WEAKENINGS[w.kind].what.slice(1)}.${publish} Recreate the service afterwards (docker compose up -d ${s.name}) for the change to take effect, and check that it still works.`,
         changes: [serviceChange(model, s.name, edits)],

@@ -191,6 +191,7 @@ export default defineStep<Scan>({
         if (!unit) continue;
         proposals.push({
           id: fix.id,
+          kind: 'change',
           risk: 'review',
           title: `${fix.title}, in the systemd unit`,
           description: `${fix.description} The setting is a flag in ${setting.unit[0]!.file}, so it is changed there (a drop-in) rather than in daemon.json.`,
@@ -206,6 +207,7 @@ export default defineStep<Scan>({
       if (after === config.text) continue;
       proposals.push({
         id: fix.id,
+        kind: 'change',
         risk: reload && fix.safe ? 'safe' : 'review',
         title: fix.title,
         description: fix.description,
@@ -218,6 +220,7 @@ export default defineStep<Scan>({
     if (s.perms.length > 0) {
       proposals.push({
         id: 'permissions',
+        kind: 'command',
         risk: s.perms.some((p) => /socket/.test(p.rule.what)) ? 'review' : 'safe',
         title: `Fix ownership and modes of ${s.perms.length} Docker file${s.perms.length === 1 ? '' : 's'}`,
         description: 'Only root can then change how Docker runs; the socket stays usable by the docker group.',
@@ -233,6 +236,7 @@ export default defineStep<Scan>({
       const augenrules = await ctx.probe.which('augenrules');
       proposals.push({
         id: 'audit-rules',
+        kind: 'change',
         risk: 'safe',
         title: `Audit changes to Docker's files (${AUDIT_RULES_FILE})`,
         description: 'auditd records every write to these files and folders with the key "docker" (ausearch -k docker).',
@@ -245,6 +249,7 @@ export default defineStep<Scan>({
     if (bench) {
       proposals.push({
         id: 'docker-bench',
+        kind: 'command',
         risk: 'safe',
         title: 'Compare with docker-bench-security',
         description: 'docker-bench-security prints its own CIS summary; read it beside this one.',

@@ -8,7 +8,7 @@
  * sockets) is a check of its own.
  */
 import path from 'node:path';
-import { defineStep, RESTART_STOPS_CONTAINERS, type CodeInfo, statusOf, type Context, type Finding, type Proposal } from '../src/core/step.js';
+import { defineStep, RESTART_STOPS_CONTAINERS, type CodeInfo, statusOf, type Context, type Finding, type Proposal, type FileChange, type CommandAction } from '../src/core/step.js';
 import type { DaemonView } from '../src/host/daemon-view.js';
 import type { Listener, TcpEndpoint } from '../src/host/endpoints.js';
 
@@ -315,8 +315,8 @@ export default defineStep<Facts>({
     const config = f.view.config;
 
     if (exposed.length > 0) {
-      const changes: Proposal['changes'] = [];
-      const commands: Proposal['commands'] = [];
+      const changes: FileChange[] = [];
+      const commands: CommandAction[] = [];
       const fileHosts = exposed.filter((e) => e.source === 'file');
       if (fileHosts.length > 0 && Array.isArray(config.value.hosts)) {
         const kept = (config.value.hosts as string[]).filter((h) => !parseDaemonTcpHost(h));
@@ -347,6 +347,7 @@ export default defineStep<Facts>({
       if (changes.length > 0) {
         proposals.push({
           id: 'remove-tcp',
+          kind: 'change',
           risk: 'review',
           title: `Stop serving the Docker API on TCP (${exposed.filter((e) => e.source !== 'cmdline').map((e) => e.raw).join(', ')})`,
           description:
@@ -378,6 +379,7 @@ export default defineStep<Facts>({
           const after = hc.editDaemonConfig(config.text, json);
           proposals.push({
             id: 'tls',
+            kind: 'change',
             risk: 'review',
             title: 'Keep the TCP endpoint, with TLS client verification',
             description: `dockerd then accepts only clients with a certificate signed by the CA in ${paths.tlscacert}; give clients DOCKER_TLS_VERIFY=1 and their certificate.${tlsPort}`,
@@ -397,6 +399,7 @@ export default defineStep<Facts>({
           const host = ctx.env.HOSTNAME || 'THIS-HOST';
           proposals.push({
             id: 'tls',
+            kind: 'command',
             risk: 'review',
             title: 'To keep the TCP endpoint, create TLS certificates first',
             description: `${missing.join(', ')} ${missing.length === 1 ? 'does' : 'do'} not exist. Create a CA and a server certificate (add the host's names and addresses as subjectAltName), then run docker-harden again to switch on TLS client verification.${tlsPort}`,
@@ -417,6 +420,7 @@ export default defineStep<Facts>({
 
       proposals.push({
         id: 'ssh-context',
+        kind: 'command',
         risk: 'safe',
         title: 'Reach this daemon remotely over SSH instead',
         description: 'On each machine that used the TCP endpoint, create a context that goes through SSH (the remote user must be allowed to use the socket).',
@@ -436,6 +440,7 @@ export default defineStep<Facts>({
       if (st && !st.isSymlink && ((st.mode & 0o007) !== 0 || st.uid !== 0 || (st.gid !== 0 && st.gid !== dockerGid))) {
         proposals.push({
           id: 'socket-mode',
+          kind: 'command',
           risk: 'review',
           title: `Give the Docker socket to root:${dockerGid !== null ? 'docker' : 'root'}, mode 0660`,
           description: 'Only root and the members of the docker group can then use the API. dockerd sets this itself at each start (its -G flag names the group).',

@@ -298,6 +298,7 @@ function setUserProposal(model: DockerfileModel): Proposal | null {
     return {
       id: 'set-user',
       title: 'Run as a non-root user the way this image supports (advice; not written)',
+      kind: 'advice',
       risk: 'advice',
       description: advice.map(adviceText).join(' '),
       changes: [],
@@ -333,6 +334,7 @@ function setUserProposal(model: DockerfileModel): Proposal | null {
     title: `Run the final stage as ${plan.user}`,
     // Safe only when the image already ships the user and nothing may need root; a user created here
     // owns none of the files COPY put in the image, so an app that writes to them breaks: review.
+    kind: 'change',
     risk: plan.createRun === null && warnings.length === 0 ? 'safe' : 'review',
     description:
       `Adds \`USER ${plan.user}\` at line ${placedAt}${plan.createRun ? `, after a RUN that creates it` : ''}: ${plan.why}. ` +
@@ -398,6 +400,7 @@ function dropSudoProposal(model: DockerfileModel): Proposal | null {
     commands: [],
     warnings,
     // Only sudo goes: the RUN does what it did, as the same user.
+    kind: 'change',
     risk: 'safe',
   };
 }

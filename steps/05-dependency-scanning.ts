@@ -166,7 +166,7 @@ export default defineStep<Situation>({
     if (!result.state) return [];
     const proposals = await proposalsFor(ctx, result.state);
     // The learn sandbox shows the scans; it never runs a scanner on this machine.
-    return ctx.learn ? proposals.map((p) => ({ ...p, commands: p.commands.map((c) => ({ ...c, run: false })) })) : proposals;
+    return ctx.learn ? proposals.map((p) => (p.kind === 'choice' ? p : { ...p, commands: p.commands.map((c) => ({ ...c, run: false })) })) : proposals;
   },
 });
 
@@ -184,6 +184,7 @@ async function proposalsFor(ctx: Context, s: Situation): Promise<Proposal[]> {
           changes: [],
           commands: images.map((image) => imageScanCommand(scanner, image, ctx.host.endpoint)!),
           warnings: [],
+          kind: 'command',
           risk: 'safe',
           group: 'scan-now',
         });
@@ -212,6 +213,7 @@ async function proposalsFor(ctx: Context, s: Situation): Promise<Proposal[]> {
       changes: [],
       commands: [chosen],
       warnings: [],
+      kind: 'command',
       risk: 'safe',
     });
   }
@@ -223,6 +225,7 @@ async function proposalsFor(ctx: Context, s: Situation): Promise<Proposal[]> {
       changes: [],
       commands: [{ title: 'npm audit', argv: [s.npm, 'audit', '--json', '--prefix', s.dir!], run: true, parse: 'npm-audit-json' }],
       warnings: [],
+      kind: 'command',
       risk: 'safe',
     });
   }
@@ -350,6 +353,7 @@ async function githubWorkflowProposal(ctx: Context, root: string, dockerfile: st
     title: `Add a GitHub Actions workflow that scans the image (${path.relative(root, file)})`,
     description: 'A new workflow: build the image from this Dockerfile and scan it with Trivy, failing on critical or high findings.',
     // A new CI file: the image and the app are untouched.
+    kind: 'change',
     risk: 'safe',
     changes: [{ path: file, before, after: githubWorkflow(root, dockerfile), mode: 0o644 }],
     commands: [],
@@ -403,6 +407,7 @@ function gitlabProposal(gitlab: CiFile, root: string, dockerfile: string): Propo
     commands: [],
     warnings: ['The build job needs a runner that allows Docker-in-Docker (privileged); on shared GitLab.com runners it does.'],
     // Edits the existing pipeline, whose runners may not allow Docker-in-Docker.
+    kind: 'change',
     risk: 'review',
     group: 'ci',
   };
@@ -432,6 +437,7 @@ async function scheduleProposal(ctx: Context, scanner: InstalledScanner): Promis
     changes: [{ path: CRON_FILE, before: await ctx.probe.readText(CRON_FILE), after, mode: 0o644 }],
     commands: [],
     warnings,
+    kind: 'change',
     risk: 'safe',
   };
 }
@@ -462,6 +468,7 @@ function installTrivyProposal(endpoint: string): Proposal {
       "Aqua Security's package repository (https://trivy.dev/latest/getting-started/installation/), or run it as a container " +
       `as shown: the image is saved to ${SAVED_IMAGE} and Trivy reads that file, so it never gets the Docker socket. ` +
       'Then run this step again to schedule a daily scan.',
+    kind: 'command',
     risk: 'safe',
     changes: [],
     commands: [

@@ -126,6 +126,7 @@ export default defineStep({
     // The proposal must describe itself truthfully: the new FROM resolves to the suggested image.
     const proposal: Proposal = {
       id: 'smaller-base',
+      kind: 'change',
       risk: 'review',
       title: `Use ${suggestion.reference} instead of ${image.reference}`,
       description: `Changes the FROM at line ${root.from.line} to ${suggestion.reference}, which lacks ${suggestion.lacks}. Everything else in the file stays as it is. Build the image and run its tests before you ship it.`,

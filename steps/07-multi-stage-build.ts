@@ -452,6 +452,7 @@ function assemble(model: DockerfileModel, stage: Stage, rewrite: Rewrite): Plan 
         `The existing instructions become the stage "${buildName}". A new final stage starts from ${rewrite.finalImage} and copies only the ${rewrite.language} artefact (${rewrite.artefact}); ` +
         'ENV, WORKDIR, USER, EXPOSE, CMD and the other runtime settings move there unchanged. Compilers, build tools and dev dependencies stay behind in the build stage.',
       // Files the app reads at run time may be left behind in the build stage: build and run it.
+      kind: 'change',
       risk: 'review',
       changes: [{ path: model.path, before: text, after }],
       commands: [],

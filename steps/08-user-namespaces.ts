@@ -82,6 +82,7 @@ export default defineStep({
       return [
         {
           id: 'restart-for-userns',
+          kind: 'command',
           risk: 'review',
           title: `daemon.json already sets "userns-remap": "${state.configured}"; restart dockerd to make it live`,
           description: 'Nothing needs to change in the file: dockerd reads it when it starts.',
@@ -95,6 +96,7 @@ export default defineStep({
     return [
       {
         id: 'userns-remap-default',
+        kind: 'change',
         risk: 'review',
         title: 'Set "userns-remap": "default" in daemon.json and restart dockerd',
         description:

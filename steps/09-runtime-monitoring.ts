@@ -156,6 +156,7 @@ export default defineStep<Situation>({
       const unit = driver === 'modern_ebpf' ? 'falco-modern-bpf.service' : 'falco-kmod.service';
       proposals.push({
         id: 'start-service',
+        kind: 'command',
         risk: 'review',
         title: `Start Falco now and at boot (${unit})`,
         description: `Falco is installed; this enables and starts ${unit}, the unit for the ${driver === 'modern_ebpf' ? 'modern eBPF driver' : 'kernel module driver'}. Alerts go to the journal: journalctl -u ${unit}.`,
@@ -194,6 +195,7 @@ function packageProposal(distro: { family: Distro; name: string }, driver: Drive
     commands.push({ title: `Install Falco with the ${driver} driver, without questions`, argv: [...env, 'apt-get', 'install', '-y', 'falco'], run });
     return {
       id: 'install-package',
+      kind: 'change',
       risk: 'review',
       title: `Install Falco from its apt repository (${distro.name}, ${driver === 'modern_ebpf' ? 'modern eBPF driver' : 'kernel module'})`,
       description:
@@ -214,6 +216,7 @@ function packageProposal(distro: { family: Distro; name: string }, driver: Drive
   commands.push({ title: `Install Falco with the ${driver} driver, without questions`, argv: [...env, 'dnf', 'install', '-y', 'falco'], run });
   return {
     id: 'install-package',
+    kind: 'command',
     risk: 'review',
     title: `Install Falco from its rpm repository (${distro.name}, ${driver === 'modern_ebpf' ? 'modern eBPF driver' : 'kernel module'})`,
     description: "Imports Falco's signing key, adds its rpm repository and installs the falco package, which starts its service. Remove it with `dnf remove falco`.",
@@ -236,6 +239,7 @@ function containerProposal(driver: Driver): Proposal {
   ];
   return {
     id: 'run-container',
+    kind: 'command',
     risk: 'review',
     title: `Run Falco as a container (${FALCO_IMAGE}, ${driver === 'modern_ebpf' ? 'modern eBPF' : 'kernel module'})`,
     description:

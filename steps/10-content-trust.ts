@@ -429,6 +429,7 @@ export default defineStep<TrustState>({
           'themselves: let Dependabot or Renovate propose digest updates.' +
           (missing.length > 0 ? ` Not pinned, no digest known here: ${missing.map((p) => p.from.written).join(', ')}.` : ''),
         // The digest names the image the tag points to now: the build gets the same bytes.
+        kind: 'change',
         risk: 'safe',
         changes: [{ path: file, before: text, after: pinText(text, pinned) }],
         commands: [],
@@ -449,6 +450,7 @@ export default defineStep<TrustState>({
         id: 'add-to-copy',
         title: `Use COPY instead of ADD for local files (line${localAdds.length > 1 ? 's' : ''} ${localAdds.map((a) => a.line).join(', ')})`,
         description: 'COPY copies local files and nothing else; ADD also fetches URLs and unpacks archives, which a reader of the Dockerfile may not expect.',
+        kind: 'change',
         risk: 'safe',
         changes: [{ path: file, before: text, after }],
         commands: [],
@@ -492,6 +494,7 @@ async function hostProposals(ctx: Context, settings: DctSetting[]): Promise<Prop
       description:
         `Deletes the lines that set Docker Content Trust in ${[...byFile.keys()].join(', ')}. Pulls of Official Images work again in new ` +
         'shells (an open shell keeps the variable until you `unset DOCKER_CONTENT_TRUST`). Verify signatures with cosign instead.',
+      kind: 'change',
       risk: 'safe',
       changes,
       commands: [],
@@ -540,6 +543,7 @@ async function verifyWorkflowProposal(ctx: Context, root: string, images: string
     id: 'ci-verify',
     title: `Add a CI job that verifies base image signatures with cosign (${path.relative(root, file)})`,
     description: 'A GitHub Actions workflow that installs cosign and runs `cosign verify` on each base image before anything is built on it. It fails until the signer identity is filled in: check that each image is signed by its publisher.',
+    kind: 'change',
     risk: 'review',
     changes: [{ path: file, before: await ctx.probe.readText(file), after: verifyWorkflow(images), mode: 0o644 }],
     commands: [],
@@ -558,6 +562,7 @@ function dependabotProposal(root: string, dockerfile: string): Proposal {
     id: 'dependabot',
     title: 'Keep base image digests fresh with Dependabot (.github/dependabot.yml)',
     description: 'Dependabot opens a pull request when a pinned base image has a newer digest or tag, so pinning does not freeze security fixes out.',
+    kind: 'change',
     risk: 'safe',
     changes: [{ path: file, before: null, after: '# Added by docker-harden: propose base image updates every week.\n' + stringify(config), mode: 0o644 }],
     commands: [],

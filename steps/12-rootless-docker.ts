@@ -304,6 +304,7 @@ async function proposalsFor(ctx: Context, state: State): Promise<Proposal[]> {
   return [
     {
       id: 'rootless-setup',
+      kind: 'command',
       risk: 'review',
       title: `Set up rootless Docker for ${user.name} (commands to run in this order)`,
       description:
@@ -317,7 +318,8 @@ async function proposalsFor(ctx: Context, state: State): Promise<Proposal[]> {
     },
     {
       id: 'stop-rootful',
-      risk: state.workload.length > 0 ? 'advice' : 'review',
+      // Shown only either way; advice while the workload would not carry over.
+      ...(state.workload.length > 0 ? { kind: 'advice' as const, risk: 'advice' as const } : { kind: 'command' as const, risk: 'review' as const }),
       title: 'Last, once the rootless daemon runs your workload: stop and disable the root daemon',
       description: 'Only when nothing needs the root daemon any more. `systemctl enable --now docker.service docker.socket` brings it back.',
       changes: [],

@@ -93,6 +93,7 @@ export default defineStep({
     return PLATFORM_CHOICES.map(
       (c): Proposal => ({
         id: c.value,
+        kind: 'choice',
         risk: 'safe',
         title: c.title,
         description: c.description,

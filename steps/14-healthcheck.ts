@@ -73,6 +73,7 @@ export default defineStep({
     if (!probe) {
       const proposal: Proposal = {
         id: 'add-healthcheck',
+        kind: 'advice',
         risk: 'advice',
         title: 'Add a HEALTHCHECK with a probe the image has',
         description: `docker-harden does not know a probe this image carries. Add one before line ${service.start.line}: with curl installed, HEALTHCHECK CMD curl -sS -o /dev/null http://localhost:PORT/ || exit 1; in an image without curl or wget, a probe built into the app (HEALTHCHECK CMD ["/app/server", "--health"]) or a static probe binary copied from a build stage.`,
@@ -85,6 +86,7 @@ export default defineStep({
     const edits = [insertLinesEdit(model.text, service.start.line - 2, [probe])];
     return [{
       id: 'add-healthcheck',
+      kind: 'change',
       risk: 'review',
       title: `Add a HEALTHCHECK that probes port ${service.port} with curl`,
       description: `Adds "${probe}" before line ${service.start.line}. It passes when the server answers HTTP on port ${service.port}; a server that speaks another protocol needs its own probe.`,

@@ -159,7 +159,7 @@ function wantedProposals(run: StepRun, only: string[], withReview: boolean): Pro
   const chosen = named.length > 0 ? run.proposals.filter((p) => named.includes(p.id)) : run.proposals.filter((p) => p.risk === 'safe' || (withReview && p.risk === 'review'));
   const seenGroups = new Set<string>();
   return chosen.filter((p) => {
-    if (p.risk === 'advice') return false;
+    if (p.kind === 'advice' || p.kind === 'choice') return false;
     if (!p.group) return true;
     if (seenGroups.has(p.group)) return false;
     seenGroups.add(p.group);
@@ -240,7 +240,7 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
             attempted.add(next.id);
             out(renderRun({ ...run, proposals: [next] }, p, true));
             if (ask) {
-              const answer = (await askLine(ask, `Apply "${next.title}"${next.risk && next.risk !== 'safe' ? ` (${next.risk})` : ''}? [y/N] `)).trim().toLowerCase();
+              const answer = (await askLine(ask, `Apply "${next.title}"${next.risk !== 'safe' ? ` (${next.risk})` : ''}? [y/N] `)).trim().toLowerCase();
               if (answer !== 'y' && answer !== 'yes') {
                 out(p.dim('  skipped'));
                 continue;
@@ -255,14 +255,14 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
             out(`${p.bold(step.meta.title)}: not applied, ${p.yellow(`risk ${RISK_TEXT.review}`)}: ${safeText(held.title)}`);
             out(`  apply it with --only ${step.meta.id}:${held.id}, or every review fix with --include-review`);
           }
-          for (const advice of run.proposals.filter((pr) => pr.risk === 'advice')) {
+          for (const advice of run.proposals.filter((pr) => pr.kind === 'advice')) {
             out(`${p.bold(step.meta.title)}: ${p.yellow(`risk ${RISK_TEXT.advice}`)}: ${safeText(advice.title)}`);
             if (advice.description) out(`  ${safeText(advice.description)}`);
             for (const w of advice.warnings) out(`  ${p.yellow('warning:')} ${safeText(w)}`);
           }
           // What the tool does not apply itself: commands to run by hand. Choices
           // (the platforms step) are the wizard's to ask.
-          for (const shown of run.proposals.filter((pr) => pr.risk !== 'advice' && pr.changes.length === 0 && !pr.commands.some((c) => c.run) && !pr.choice)) {
+          for (const shown of run.proposals.filter((pr) => pr.kind === 'command' && !pr.commands.some((c) => c.run))) {
             if (shown.commands.length === 0 && !shown.description) continue;
             out(`${p.bold(step.meta.title)}: ${safeText(shown.title)}${shown.commands.length ? '; run these yourself:' : ''}`);
             if (shown.commands.length === 0) out(`  ${safeText(shown.description ?? '')}`);
@@ -315,7 +315,7 @@ async function dockerfileVerifier(args: Args, io: Io, log: (line: string) => voi
  * edits cannot share a parse (then they are applied one at a time).
  */
 function composeBatch(proposals: Proposal[], stepTitle: string): { proposal: Proposal; members: Proposal[] } | null {
-  const members = proposals.filter((pr) => pr.changes.length === 1 && pr.changes[0]!.compose && !pr.commands.some((c) => c.run) && !pr.daemon && !pr.choice);
+  const members = proposals.filter((pr) => pr.kind === 'change' && pr.changes.length === 1 && pr.changes[0]!.compose && !pr.commands.some((c) => c.run) && !pr.daemon);
   if (members.length < 2) return null;
   const first = members[0]!.changes[0]!;
   if (first.before === null || members.some((pr) => pr.changes[0]!.path !== first.path || pr.changes[0]!.before !== first.before)) return null;
@@ -342,6 +342,7 @@ function composeBatch(proposals: Proposal[], stepTitle: string): { proposal: Pro
       changes: [{ path: first.path, before: first.before, after: after.after, edits: after.splices }],
       commands: [],
       warnings: [...new Set(members.flatMap((pr) => pr.warnings))],
+      kind: 'change',
       risk: members.some((pr) => pr.risk === 'review') ? 'review' : 'safe',
     },
   };

@@ -85,7 +85,7 @@ export function moveEdits(before: string, current: string, edits: readonly TextE
  * file changed since the check. Throws, naming the file, when a change cannot be re-based.
  */
 export async function rebaseProposal(proposal: Proposal, log: (line: string) => void): Promise<Proposal> {
-  if (proposal.changes.length === 0) return proposal;
+  if (proposal.kind !== 'change') return proposal;
   let moved = false;
   const changes: FileChange[] = [];
   for (const change of proposal.changes) {

@@ -282,7 +282,7 @@ export class RepoDecisions {
         : undefined;
     // A choice kept in the file (step 13's platform) settles the step's choice findings as the wizard's would.
     const chosen: Suppression | undefined =
-      !skipped && choice?.platform && run.proposals.some((p) => p.choice?.key === 'platform')
+      !skipped && choice?.platform && run.proposals.some((p) => p.kind === 'choice' && p.choice.key === 'platform')
         ? { kind: 'external', reason: `platform chosen for the repository: ${choice.platform}`, source: `${config.file}:${choice.line}` }
         : undefined;
     const kept: Finding[] = [];

@@ -185,21 +185,26 @@ export async function applyProposal(step: Step, target: Target, proposal: Propos
 
 async function applyProposalNow(step: Step, target: Target, proposal: Proposal, options: ApplyOptions): Promise<ApplyOutcome> {
   const log = options.log ?? (() => undefined);
-  if (proposal.risk === 'advice') {
-    // Known to break what it changes in this case: explained, never written, whoever asks.
-    return { status: 'failed', message: 'this proposal is advice (known to break here): it is explained, never applied' };
-  }
-  if (proposal.choice) {
-    // A choice changes nothing on the machine: it is recorded, and there is nothing to undo.
-    options.profile[proposal.choice.key] = proposal.choice.value;
-    await options.store.save(options.profile);
-    return { status: 'applied', message: `recorded: ${proposal.title}` };
-  }
-  if (proposal.changes.length === 0 && proposal.commands.some((c) => c.run) && proposal.commands.every((c) => !c.run || c.parse)) {
-    return runScans(proposal, log, options.daemon);
-  }
-  if (proposal.changes.length === 0 && !proposal.commands.some((c) => c.run)) {
-    return { status: 'failed', message: 'this proposal has nothing to apply automatically; run the commands shown yourself' };
+  switch (proposal.kind) {
+    case 'advice':
+      // Known to break what it changes in this case: explained, never written, whoever asks.
+      return { status: 'failed', message: 'this proposal is advice (known to break here): it is explained, never applied' };
+    case 'choice':
+      // A choice changes nothing on the machine: it is recorded, and there is nothing to undo.
+      options.profile[proposal.choice.key] = proposal.choice.value;
+      await options.store.save(options.profile);
+      return { status: 'applied', message: `recorded: ${proposal.title}` };
+    case 'command':
+      if (!proposal.commands.some((c) => c.run)) {
+        return { status: 'failed', message: 'this proposal has nothing to apply automatically; run the commands shown yourself' };
+      }
+      if (proposal.commands.every((c) => !c.run || c.parse)) return runScans(proposal, log, options.daemon);
+      break;
+    case 'change':
+      break;
+    default:
+      // Not a kind the engine knows (a hand-made or older proposal): nothing is done with it.
+      return { status: 'failed', message: `this proposal is of no kind the engine applies (${String((proposal as { kind?: unknown }).kind)})` };
   }
   if (proposal.daemon && !options.daemon) {
     return { status: 'failed', message: 'this change needs dockerd to be restarted, and no way to do that was found; pass --restart-command' };

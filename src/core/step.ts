@@ -139,27 +139,67 @@ export interface CommandAction {
 /** Scanner report formats the engine can summarise. */
 export type ScanFormat = 'trivy-json' | 'grype-json' | 'osv-json' | 'npm-audit-json' | 'snyk-json';
 
-export interface Proposal {
+interface ProposalCommon {
   /** Stable within the step, used by `--only step:proposal` and the profile. */
   id: string;
   title: string;
-  risk: Risk;
   /** What the change does and what it may break, in plain words. */
   description?: string;
-  changes: FileChange[];
-  commands: CommandAction[];
-  /** What applying needs from dockerd. */
-  daemon?: 'reload' | 'restart';
   /** Safety gates, shown before confirmation. */
   warnings: string[];
   /** Proposals sharing a group are alternatives: at most one of them is applied. */
   group?: string;
-  /**
-   * A choice the person makes, recorded in the profile instead of changing anything (step 13's
-   * platform). Such a proposal has no changes or commands; applying it records the value.
-   */
-  choice?: { key: 'platform'; value: string };
 }
+
+/** Writes files (shown as a diff); may also run commands and reload or restart dockerd. */
+export interface ChangeProposal extends ProposalCommon {
+  kind: 'change';
+  risk: 'safe' | 'review';
+  changes: FileChange[];
+  commands: CommandAction[];
+  /** What applying needs from dockerd. */
+  daemon?: 'reload' | 'restart';
+  choice?: never;
+}
+
+/**
+ * Commands: those marked `run` the engine runs after a yes (an install, a scanner, a chmod);
+ * the others are shown for the person to run. With none to run, nothing is applied.
+ */
+export interface CommandProposal extends ProposalCommon {
+  kind: 'command';
+  risk: 'safe' | 'review';
+  changes: [];
+  commands: CommandAction[];
+  daemon?: 'reload' | 'restart';
+  choice?: never;
+}
+
+/** Known to break here: explained, never written or run; commands in it are only shown. */
+export interface AdviceProposal extends ProposalCommon {
+  kind: 'advice';
+  risk: 'advice';
+  changes: [];
+  commands: CommandAction[];
+  daemon?: never;
+  choice?: never;
+}
+
+/** A choice the person makes (step 13's platform), recorded in the profile; nothing changes. */
+export interface ChoiceProposal extends ProposalCommon {
+  kind: 'choice';
+  risk: 'safe';
+  changes: [];
+  commands: [];
+  choice: { key: 'platform'; value: string };
+  daemon?: never;
+}
+
+/**
+ * What a step proposes, as data: a file change, commands, advice or a choice. The kind says what
+ * the engine may do with it; the types rule out the rest (advice that writes, a choice that runs).
+ */
+export type Proposal = ChangeProposal | CommandProposal | AdviceProposal | ChoiceProposal;
 
 export type Target =
   /** `daemonId`: the daemon's ID from `docker info`, once known; host decisions are filed under it. */
@@ -208,9 +248,16 @@ export function scopeOf(meta: Pick<StepMeta, 'targets'>): Scope {
   return meta.targets.length === 1 ? 'host' : 'both';
 }
 
-/** Whether the engine can apply a proposal itself: it writes or runs something, and is not advice. */
+/** Whether the engine can apply a proposal itself: a file change, or commands of which it runs some. */
 export function canApply(proposal: Proposal): boolean {
-  return proposal.risk !== 'advice' && (proposal.changes.length > 0 || proposal.commands.some((c) => c.run));
+  switch (proposal.kind) {
+    case 'change':
+      return true;
+    case 'command':
+      return proposal.commands.some((c) => c.run);
+    default:
+      return false;
+  }
 }
 
 /** A step whose `propose` reads the typed state its `check` returned. */

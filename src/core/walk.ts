@@ -129,7 +129,7 @@ export class Walk {
     const run = await this.check(index);
     let decision: Decision | undefined;
     // A recorded choice (step 13's platform) settles its step: there is nothing for a check to confirm.
-    if (status === 'applied' && (proposal.choice || run.result.status === 'pass' || run.result.status === 'not-applicable' || run.proposals.length === 0)) {
+    if (status === 'applied' && (proposal.kind === 'choice' || run.result.status === 'pass' || run.result.status === 'not-applicable' || run.proposals.length === 0)) {
       const earlier = this.decisionOf(index)?.applied ?? [];
       decision = await this.decide(index, { status: 'done', proposal: proposal.id, applied: [...earlier, ...(record ? [record.id] : [])] });
     } else if (status === 'failed' || status === 'rolled-back') {
@@ -160,7 +160,7 @@ export class Walk {
     const { repoSkipChange } = await import('./repoconfig.js');
     const dir = item.target.kind === 'host' ? process.cwd() : path.dirname(item.target.path);
     const change = await repoSkipChange(dir, item.step.meta.id, reason);
-    const proposal: Proposal = { id: 'skip-in-repository', title: `Skip ${item.step.meta.id} for the repository`, risk: 'safe', changes: [change], commands: [], warnings: [] };
+    const proposal: Proposal = { kind: 'change', id: 'skip-in-repository', title: `Skip ${item.step.meta.id} for the repository`, risk: 'safe', changes: [change], commands: [], warnings: [] };
     const outcome = await applyProposal(item.step, item.target, proposal, { store: this.store, profile: this.profile, beforeWrite: this.beforeWrite });
     if (outcome.status !== 'applied') throw new Error(outcome.message);
     if (outcome.record) this.appliedThisRun.push(outcome.record);

@@ -2,7 +2,7 @@
 import type { StepRun } from '../core/runner.js';
 import type { DecidedRun, SuppressedFinding, Suppression } from '../core/repoconfig.js';
 import { unifiedDiff } from '../core/change.js';
-import { scopeOf, type Finding, type Risk, type Severity, type Status } from '../core/step.js';
+import { scopeOf, type Finding, type Proposal, type Risk, type Severity, type Status } from '../core/step.js';
 
 export interface ResultEntry {
   step: string;
@@ -21,6 +21,8 @@ export interface ResultEntry {
     proposals: {
       id: string;
       title: string;
+      /** change, command, advice or choice: what the engine may do with it. */
+      kind: Proposal['kind'];
       risk: Risk;
       changes: { path: string; diff: string }[];
       commands: { title: string; argv: string[]; run: boolean }[];
@@ -55,6 +57,7 @@ export function toEntry(run: StepRun): ResultEntry {
     const proposals = run.proposals.map((p) => ({
       id: p.id,
       title: p.title,
+      kind: p.kind,
       risk: p.risk,
       changes: p.changes.map((c) => ({ path: c.path, diff: unifiedDiff(c) })),
       commands: p.commands.map((c) => ({ title: c.title, argv: c.argv, run: c.run })),

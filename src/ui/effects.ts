@@ -26,13 +26,11 @@ function shownResult(result: CheckResult): CheckResult {
 }
 
 function shownProposals(proposals: Proposal[]): Proposal[] {
-  return proposals.map((p) => ({
-    ...p,
-    title: safeLine(p.title),
-    warnings: p.warnings.map(safeText),
-    ...(p.description !== undefined ? { description: safeText(p.description) } : {}),
-    commands: p.commands.map((c) => ({ ...c, title: safeLine(c.title), ...(c.asUser !== undefined ? { asUser: safeLine(c.asUser) } : {}) })),
-  }));
+  return proposals.map((p) => {
+    const words = { title: safeLine(p.title), warnings: p.warnings.map(safeText), ...(p.description !== undefined ? { description: safeText(p.description) } : {}) };
+    if (p.kind === 'choice') return { ...p, ...words };
+    return { ...p, ...words, commands: p.commands.map((c) => ({ ...c, title: safeLine(c.title), ...(c.asUser !== undefined ? { asUser: safeLine(c.asUser) } : {}) })) };
+  });
 }
 
 export interface EffectRunner {

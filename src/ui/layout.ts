@@ -328,11 +328,11 @@ function shorten(text: string, max = 40): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-const RISK_COLOUR: Record<NonNullable<Proposal['risk']>, Colour> = { safe: 'green', review: 'yellow', advice: 'cyan' };
+const RISK_COLOUR: Record<Proposal['risk'], Colour> = { safe: 'green', review: 'yellow', advice: 'cyan' };
 
-/** The proposal's risk, when the step gives one: safe, review (may break something) or advice. */
+/** The proposal's risk: safe, review (may break something) or advice. */
 function riskSegs(proposal: Proposal): Seg[] {
-  return proposal.risk ? [seg(' '), seg(`[risk: ${proposal.risk}]`, { color: RISK_COLOUR[proposal.risk] })] : [];
+  return [seg(' '), seg(`[risk: ${proposal.risk}]`, { color: RISK_COLOUR[proposal.risk] })];
 }
 
 function proposalView(item: ItemView, index: number): Line[] {

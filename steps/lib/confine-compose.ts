@@ -108,6 +108,7 @@ export async function proposeCompose(ctx: Context): Promise<Proposal[]> {
       const capsKnown = serviceImage(s.image) !== null || s.user !== undefined;
       proposals.push({
         id: `${s.name}-cap-drop`,
+        kind: 'change',
         risk: capsKnown ? 'safe' : 'review',
         title: `Service ${s.name}: cap_drop: [ALL]${fresh.length ? `, cap_add: [${fresh.join(', ')}]` : ''}`,
         description: `Drops every capability the service does not ask for by name.${kept}${reasons.length ? ` Added back: ${reasons.join('; ')}.` : ''}${recreate(s)}`,
@@ -122,6 +123,7 @@ export async function proposeCompose(ctx: Context): Promise<Proposal[]> {
       proposals.push({
         id: `${s.name}-no-new-privileges`,
         // Breaks only setuid programs (sudo, su, ping); the known images' entrypoints use none.
+        kind: 'change',
         risk: serviceImage(s.image) ? 'safe' : 'review',
         title: `Service ${s.name}: security_opt: ["no-new-privileges:true"]`,
         description: `No process in the service can gain privileges through setuid or file capabilities.${recreate(s)}`,
@@ -139,6 +141,7 @@ export async function proposeCompose(ctx: Context): Promise<Proposal[]> {
       proposals.push({
         id: `${s.name}-read-only`,
         // Known images get the writable paths they need; for others the paths are a guess.
+        kind: 'change',
         risk: known ? 'safe' : 'review',
         title: `Service ${s.name}: read_only: true${tmpfs.length ? ` with tmpfs: [${tmpfs.join(', ')}]` : ''}`,
         description: `The container's own file system becomes read-only; volumes and tmpfs mounts stay writable.${known ? ` ${s.image} writes outside its volumes only to ${known.tmpfs.join(', ')} (${known.source}).` : ''}${recreate(s)}`,

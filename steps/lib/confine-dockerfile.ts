@@ -76,6 +76,7 @@ export async function proposeDockerfile(ctx: Context): Promise<Proposal[]> {
     {
       id: 'no-ssh-port',
       // EXPOSE only documents; logins over ssh must move to docker exec.
+      kind: 'change',
       risk: 'review',
       title: 'Stop exposing port 22',
       description:

@@ -170,6 +170,7 @@ export async function proposeHost(ctx: Context): Promise<Proposal[]> {
     proposals.push({
       id: 'daemon-no-new-privileges',
       // Every container on the host: any of them may rely on a setuid program.
+      kind: 'change',
       risk: 'review',
       title: 'Set "no-new-privileges": true in daemon.json and restart dockerd',
       description: 'Every container then starts with no-new-privileges: no process in it can gain privileges through setuid or file capabilities.',
@@ -185,6 +186,7 @@ export async function proposeHost(ctx: Context): Promise<Proposal[]> {
     proposals.push({
       id: 'daemon-selinux-enabled',
       // Bind mounts without :z/:Z lose access.
+      kind: 'change',
       risk: 'review',
       title: 'Set "selinux-enabled": true in daemon.json and restart dockerd',
       description: 'dockerd then gives every container its own SELinux label (container_t with a unique category).',
@@ -215,6 +217,7 @@ export async function proposeHost(ctx: Context): Promise<Proposal[]> {
     proposals.push({
       id: `container-${name}`,
       // Shown for the next `docker run`; nothing is written.
+      kind: 'advice',
       risk: 'advice',
       title: `When you next create container ${name}: ${parts.join('; ')}`,
       description: 'A running container keeps its settings until it is created again; docker-harden never recreates one for you.',

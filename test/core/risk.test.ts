@@ -5,13 +5,13 @@
  * Findings name the proposal that fixes them (`fixedBy`) only when it is offered.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { steps } from '../../steps/index.js';
 import { applyProposal, runStep } from '../../src/core/runner.js';
 import { ProfileStore } from '../../src/core/profile.js';
-import type { Proposal, Risk, Target } from '../../src/core/step.js';
+import { canApply, type Proposal, type Risk, type Target } from '../../src/core/step.js';
 import { contextFor, dockerfileTarget, hostTarget, memoryProbe } from '../helpers/world.js';
 import { recordedHost, ENGINE_29_INFO } from '../helpers/recorded-host.js';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
@@ -81,7 +81,8 @@ describe('risk of each proposal, per world', () => {
     writeFileSync(file, ROOT_WITH_SUDO);
     const step = steps.find((s) => s.meta.id === 'non-root-user')!;
     const store = new ProfileStore(path.join(dir, 'advice-state'));
-    const advice: Proposal = { id: 'x', title: 'known to break', risk: 'advice', changes: [{ path: file, before: ROOT_WITH_SUDO, after: 'FROM scratch\n' }], commands: [], warnings: [] };
+    // The types rule out advice with a change; the engine refuses one all the same.
+    const advice = { kind: 'advice', id: 'x', title: 'known to break', risk: 'advice', changes: [{ path: file, before: ROOT_WITH_SUDO, after: 'FROM scratch\n' }], commands: [], warnings: [] } as unknown as Proposal;
     const outcome = await applyProposal(step, dockerfileTarget(file), advice, { store, profile: await store.load() });
     expect(outcome.status).toBe('failed');
     expect(outcome.message).toMatch(/advice/);
@@ -137,10 +138,37 @@ describe('fix on the command line: safe by default, review on request', () => {
     expect(text.stdout).toMatch(/fix: Run the final stage as .* \(non-root-user:set-user\) \[review\]/);
     expect(text.stdout).toMatch(/\(non-root-user:drop-sudo\) \[safe\]/);
     const json = await runCli(['check', '--file', file, '--only', 'non-root-user', '--json'], { env: env() });
-    const doc = JSON.parse(json.stdout) as { results: { fix: { proposals: { id: string; risk: string }[] } }[] };
-    expect(doc.results[0]!.fix.proposals.map((p) => [p.id, p.risk])).toEqual([
-      ['set-user', 'review'],
-      ['drop-sudo', 'safe'],
+    const doc = JSON.parse(json.stdout) as { results: { fix: { proposals: { id: string; kind: string; risk: string }[] } }[] };
+    expect(doc.results[0]!.fix.proposals.map((p) => [p.id, p.kind, p.risk])).toEqual([
+      ['set-user', 'change', 'review'],
+      ['drop-sudo', 'change', 'safe'],
     ]);
+  });
+});
+
+describe('each kind of proposal: what the engine does with it', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dh-kinds-'));
+  const file = path.join(dir, 'Dockerfile');
+  const marker = path.join(dir, 'ran');
+  const step = steps.find((s) => s.meta.id === 'non-root-user')!;
+  const change = { path: file, before: 'FROM x\n', after: 'FROM x\nUSER 1\n' };
+  const cases: { name: string; proposal: Proposal; applicable: boolean; status: string; file: string; ran: boolean; profile?: string }[] = [
+    { name: 'a change is written', proposal: { kind: 'change', id: 'c', title: 'c', risk: 'safe', changes: [change], commands: [], warnings: [] }, applicable: true, status: 'applied', file: change.after, ran: false },
+    { name: 'commands the engine runs', proposal: { kind: 'command', id: 'r', title: 'r', risk: 'safe', changes: [], commands: [{ title: 'touch', argv: ['touch', marker], run: true }], warnings: [] }, applicable: true, status: 'applied', file: change.before, ran: true },
+    { name: 'commands only shown are not run', proposal: { kind: 'command', id: 's', title: 's', risk: 'safe', changes: [], commands: [{ title: 'touch', argv: ['touch', marker], run: false }], warnings: [] }, applicable: false, status: 'failed', file: change.before, ran: false },
+    { name: 'advice is neither written nor run', proposal: { kind: 'advice', id: 'a', title: 'a', risk: 'advice', changes: [], commands: [{ title: 'touch', argv: ['touch', marker], run: true }], warnings: [] }, applicable: false, status: 'failed', file: change.before, ran: false },
+    { name: 'a choice is recorded, nothing else', proposal: { kind: 'choice', id: 'p', title: 'p', risk: 'safe', changes: [], commands: [], warnings: [], choice: { key: 'platform', value: 'github' } }, applicable: false, status: 'applied', file: change.before, ran: false, profile: 'github' },
+  ];
+  it.each(cases)('$name', async (c) => {
+    writeFileSync(file, change.before);
+    rmSync(marker, { force: true });
+    expect(canApply(c.proposal)).toBe(c.applicable);
+    const store = new ProfileStore(path.join(dir, `state-${c.proposal.id}`));
+    const profile = await store.load();
+    const outcome = await applyProposal(step, dockerfileTarget(file), c.proposal, { store, profile, recheck: () => runStep(step, contextFor(dockerfileTarget(file))) });
+    expect(outcome.status).toBe(c.status);
+    expect(readFileSync(file, 'utf8')).toBe(c.file);
+    expect(existsSync(marker)).toBe(c.ran);
+    expect((await store.load()).platform).toBe(c.profile);
   });
 });

@@ -21,7 +21,7 @@ function lineStep(file: string) {
       const text = readFileSync(file, 'utf8');
       return result.findings.map((f): Proposal => {
         const line = f.message.slice(3);
-        return { id: line, risk: 'safe', title: `add ${line}`, changes: [{ path: file, before: text, after: text + line + '\n' }], commands: [], warnings: [] };
+        return { kind: 'change', id: line, risk: 'safe', title: `add ${line}`, changes: [{ path: file, before: text, after: text + line + '\n' }], commands: [], warnings: [] };
       });
     },
   });
@@ -48,7 +48,7 @@ describe('applyProposal: what "applied" means', () => {
     const step = lineStep(file);
     const ctx = contextFor(dockerfileTarget(file));
     const store = new ProfileStore(path.join(dir, 'state2'));
-    const useless: Proposal = { id: 'a', title: 'add nothing useful', changes: [{ path: file, before: 'FROM x\n', after: 'FROM x\nc\n' }], commands: [], warnings: [] };
+    const useless: Proposal = { kind: 'change', id: 'a', title: 'add nothing useful', changes: [{ path: file, before: 'FROM x\n', after: 'FROM x\nc\n' }], commands: [], warnings: [] };
     const outcome = await applyProposal(step, ctx.target, useless, { store, profile: await store.load(), recheck: () => runStep(step, ctx) });
     expect(outcome.status).toBe('applied-still-failing');
   });

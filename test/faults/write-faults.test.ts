@@ -18,7 +18,7 @@ import { chattr, chattrUnavailable, mountTmpfs, snapshot, tmpfsUnavailable, type
 const step = { meta: { id: 'non-root-user' } } as Step;
 
 function proposalFor(file: string, before: string | null, after: string): Proposal {
-  return { id: 'p', title: 'test change', changes: [{ path: file, before, after }], commands: [], warnings: [] };
+  return { kind: 'change', id: 'p', title: 'test change', changes: [{ path: file, before, after }], commands: [], warnings: [] };
 }
 
 async function expectUserError(p: Promise<unknown>, message: RegExp, file?: string): Promise<UserError> {
@@ -217,6 +217,7 @@ describe('the file changed by someone else between check and apply', () => {
     writeFileSync(b, '{"b": 1}\n');
     const store = new ProfileStore(stateDir);
     const proposal: Proposal = {
+      kind: 'change', risk: 'safe',
       id: 'two', title: 'two files', warnings: [], commands: [],
       changes: [
         { path: a, before: '{"a": 1}\n', after: '{"a": 2}\n' },

@@ -108,6 +108,8 @@ describe.skipIf(!hasDockerd)('fix --host on a real dockerd: apply, restart, obse
       const before = readFileSync(flagged.configPath);
       const store = new ProfileStore(path.join(tmp, 'state-conflict'));
       const proposal = {
+        kind: 'change' as const,
+        risk: 'review' as const,
         id: 'log-level',
         title: 'log at info',
         changes: [{ path: flagged.configPath, before: before.toString('utf8'), after: editDaemonConfig(before.toString('utf8'), [{ path: ['log-level'], value: 'info' }]) }],

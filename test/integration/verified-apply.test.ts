@@ -36,7 +36,7 @@ describe.skipIf(!hasDockerd)('a reload is applied only when docker info shows th
   }, 60_000);
 
   function liveRestore(after: string): Proposal {
-    return { id: 'live-restore', title: 'Keep containers running while dockerd restarts', changes: [{ path: d.configPath, before: readFileSync(d.configPath, 'utf8'), after }], commands: [], daemon: 'reload', warnings: [] };
+    return { kind: 'change', id: 'live-restore', title: 'Keep containers running while dockerd restarts', changes: [{ path: d.configPath, before: readFileSync(d.configPath, 'utf8'), after }], commands: [], daemon: 'reload', warnings: [] };
   }
 
   async function apply(proposal: Proposal) {

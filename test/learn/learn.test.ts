@@ -127,7 +127,7 @@ describe('learn sandbox, in process', () => {
     const pidBefore = (await sandbox.host.daemonProcess())!.pid;
     const profile = await session.store.load();
     const lines: string[] = [];
-    const proposal: Proposal = { id: 'live-restore', title: 'Turn on live-restore', changes: [{ path: file, before, after }], commands: [], daemon: 'restart', warnings: [] };
+    const proposal: Proposal = { kind: 'change', id: 'live-restore', title: 'Turn on live-restore', changes: [{ path: file, before, after }], commands: [], daemon: 'restart', warnings: [] };
     const outcome = await applyProposal(stepOf(session, 'scan-host-config'), session.targets[0]!, proposal, {
       store: session.store,
       profile,
@@ -185,6 +185,8 @@ describe('learn sandbox, in process', () => {
     const realExisted = existsSync(dropIn);
     const profile = await session.store.load();
     const proposal: Proposal = {
+      kind: 'change',
+      risk: 'review',
       id: 'drop-in',
       title: 'A drop-in',
       changes: [{ path: dropIn, before: null, after: '[Service]\nExecStart=\nExecStart=/usr/bin/dockerd --containerd=/run/containerd/containerd.sock --icc=false\n' }],
@@ -206,7 +208,7 @@ describe('learn sandbox, in process', () => {
     const marker = path.join(work, 'must-not-exist');
     const profile = await session.store.load();
     const lines: string[] = [];
-    const proposal: Proposal = { id: 'cmd', title: 'A command', changes: [], commands: [{ title: 'touch', argv: ['touch', marker], run: true }], warnings: [] };
+    const proposal: Proposal = { kind: 'command', id: 'cmd', title: 'A command', changes: [], commands: [{ title: 'touch', argv: ['touch', marker], run: true }], warnings: [] };
     await applyProposal(stepOf(session, 'protect-docker-socket'), session.targets[0]!, proposal, { store: session.store, profile, daemon: session.daemon, beforeWrite: session.beforeWrite, log: (l) => lines.push(l) });
     expect(existsSync(marker)).toBe(false);
     expect(lines.join("\n")).toContain(`on a real server this would run: touch ${marker}`);

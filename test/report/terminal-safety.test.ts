@@ -83,6 +83,7 @@ function hostileRun(): StepRun {
     result: { status: 'fail', findings: [{ message: `stage ${OSC} runs as root`, severity: 'high', file: `/x/Dockerfile`, evidence: `# ${OSC}` }], notes: [`note ${OSC}`] },
     proposals: [
       {
+        kind: 'change',
         id: 'set-user',
         title: `Run ${OSC}`,
         warnings: [`warn ${OSC}`],

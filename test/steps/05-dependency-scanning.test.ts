@@ -247,7 +247,7 @@ describe('dependency-scanning: running a scanner on a yes shows its parsed resul
     const dir = await tree({});
     const broken = path.join(dir, 'bin', 'trivy');
     await fs.writeFile(broken, '#!/bin/sh\necho "FATAL: failed to download vulnerability DB" >&2\nexit 1\n', { mode: 0o755 });
-    const { outcome } = await apply({ id: 'scan-trivy', title: 'scan', changes: [], commands: [{ title: 't', argv: [broken, 'image', 'x'], run: true, parse: 'trivy-json' }], warnings: [] });
+    const { outcome } = await apply({ kind: 'command', id: 'scan-trivy', title: 'scan', changes: [], commands: [{ title: 't', argv: [broken, 'image', 'x'], run: true, parse: 'trivy-json' }], warnings: [] });
     expect(outcome.status).toBe('failed');
     expect(outcome.message).toContain('failed to download vulnerability DB');
   });

@@ -18,6 +18,8 @@ const FAIL: CheckResult = { status: 'fail', findings: [{ code: 'DH-USER-ROOT', m
 const PASS: CheckResult = { status: 'pass', findings: [] };
 
 const fileFix: Proposal = {
+  kind: 'change',
+  risk: 'safe',
   id: 'add-user',
   title: 'Add a USER line',
   changes: [{ path: '/tmp/Dockerfile', before: 'FROM x\n', after: 'FROM x\nUSER 10001\n' }],
@@ -25,7 +27,7 @@ const fileFix: Proposal = {
   warnings: [],
 };
 const otherFix: Proposal = { ...fileFix, id: 'other', title: 'Another fix' };
-const manualFix: Proposal = { id: 'manual', title: 'Run this', changes: [], commands: [{ title: 'do it', argv: ['true'], run: false }], warnings: [] };
+const manualFix: Proposal = { kind: 'command', id: 'manual', title: 'Run this', changes: [], commands: [{ title: 'do it', argv: ['true'], run: false }], warnings: [] };
 
 const IDS: StepId[] = ['non-root-user', 'slim-base-image', 'multi-stage-build'];
 

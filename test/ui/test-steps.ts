@@ -38,7 +38,7 @@ export const addUserStep: Step = defineStep({
   },
   async propose(ctx) {
     const before = text(ctx.target);
-    return [{ id: 'add-user', risk: 'review', title: 'Add USER 10001 at the end', changes: [{ path: pathOf(ctx.target), before, after: `${before}USER 10001\n` }], commands: [], warnings: ['files the app writes must belong to uid 10001'] }];
+    return [{ kind: 'change', id: 'add-user', risk: 'review', title: 'Add USER 10001 at the end', changes: [{ path: pathOf(ctx.target), before, after: `${before}USER 10001\n` }], commands: [], warnings: ['files the app writes must belong to uid 10001'] }];
   },
 });
 
@@ -63,8 +63,8 @@ export const slimStep: Step = defineStep({
     const before = text(ctx.target);
     const swap = (tag: string) => before.replace(/^FROM (\S+?)(:\S+)?$/m, (_m, image: string) => `FROM ${image}:${tag}`);
     return [
-      { id: 'bookworm-slim', risk: 'review', title: 'Use debian:12-slim', changes: [{ path: pathOf(ctx.target), before, after: swap('12-slim') }], commands: [], warnings: [], group: 'base' },
-      { id: 'bookworm-slim-pinned', risk: 'review', title: 'Use debian:bookworm-slim', changes: [{ path: pathOf(ctx.target), before, after: swap('bookworm-slim') }], commands: [], warnings: [], group: 'base' },
+      { kind: 'change', id: 'bookworm-slim', risk: 'review', title: 'Use debian:12-slim', changes: [{ path: pathOf(ctx.target), before, after: swap('12-slim') }], commands: [], warnings: [], group: 'base' },
+      { kind: 'change', id: 'bookworm-slim-pinned', risk: 'review', title: 'Use debian:bookworm-slim', changes: [{ path: pathOf(ctx.target), before, after: swap('bookworm-slim') }], commands: [], warnings: [], group: 'base' },
     ];
   },
 });
@@ -85,7 +85,7 @@ export const manualStep: Step = defineStep({
     return { status: 'warn', findings: [{ code: 'DH-SCAN-NONE', message: 'no scanner found', severity: 'low' }] };
   },
   async propose() {
-    return [{ id: 'install-trivy', risk: 'review', title: 'Install a scanner', changes: [], commands: [{ title: 'install trivy', argv: ['apt-get', 'install', 'trivy'], run: false }], warnings: [] }];
+    return [{ kind: 'command', id: 'install-trivy', risk: 'review', title: 'Install a scanner', changes: [], commands: [{ title: 'install trivy', argv: ['apt-get', 'install', 'trivy'], run: false }], warnings: [] }];
   },
 });
 
@@ -128,6 +128,6 @@ export const longStep: Step = defineStep({
   async propose(ctx) {
     const before = text(ctx.target);
     const added = Array.from({ length: 39 }, (_, i) => `LABEL setting${i + 1}=on`).join('\n');
-    return [{ id: 'settings', title: 'Set the recommended values', changes: [{ path: pathOf(ctx.target), before, after: `${before}${added}\nLABEL last=the-end-of-the-diff\n` }], commands: [], warnings: [] }];
+    return [{ kind: 'change', id: 'settings', title: 'Set the recommended values', changes: [{ path: pathOf(ctx.target), before, after: `${before}${added}\nLABEL last=the-end-of-the-diff\n` }], commands: [], warnings: [] }];
   },
 });

@@ -16,7 +16,7 @@ for (;;) {
   const current = readFileSync(target, 'utf8');
   const after = current === a ? b : a;
   const profile = await store.load();
-  await applyProposal(step, t, { id: 'swap', title: 'swap', changes: [{ path: target, before: current, after }], commands: [], warnings: [] }, { store, profile });
+  await applyProposal(step, t, { kind: 'change', id: 'swap', title: 'swap', changes: [{ path: target, before: current, after }], commands: [], warnings: [] }, { store, profile });
   if (first) {
     process.stdout.write('ready\n');
     first = false;
