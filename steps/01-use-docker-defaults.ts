@@ -9,7 +9,10 @@ import { serviceChange } from '../src/compose/edit.js';
 import { serviceImage } from '../src/compose/images.js';
 import { ENGINE_LINES, ENGINE_RELEASES_CHECKED, ENGINE_RELEASES_SOURCE, judgeEngineVersion, parseEngineVersion } from './lib/engine-releases.js';
 import { composeOrigin, containerName, containerWeakenings, selinuxActive, serviceWeakenings, socketPathsFor, WEAKENINGS, type Weakening, WEAKENING_CODES } from './lib/workload.js';
-import { daemonConfigChange, hostDaemon, locationOf, setting } from './lib/daemon.js';
+import { daemonConfigChange, hostDaemon, locationOf, setting, type HostDaemon } from './lib/daemon.js';
+import type { EffectiveSetting } from '../src/host/daemon-view.js';
+import type { ContainerDetails } from '../src/host/facts.js';
+import type { ComposeModel, ComposeService } from '../src/compose/model.js';
 
 const SECCOMP_BREAKS =
   'Containers get the default seccomp profile again: a program that needs one of the system calls it blocks (some debuggers and nested sandboxes) fails with "operation not permitted". Start such a container alone with --security-opt seccomp=<a profile that allows that call>.';
@@ -67,14 +70,15 @@ export default defineStep({
     ],
   },
 
-  async check(ctx) {
+  async check(ctx): Promise<CheckResult<State>> {
     if (ctx.target.kind === 'compose') return checkCompose(ctx);
     return checkHost(ctx);
   },
 
-  async propose(ctx) {
-    if (ctx.target.kind === 'compose') return proposeCompose(ctx);
-    return proposeHost(ctx);
+  async propose(_ctx, result) {
+    const state = result.state;
+    if (!state) return [];
+    return state.target === 'compose' ? proposeCompose(state) : proposeHost(state);
   },
 });
 
@@ -115,7 +119,24 @@ function versionFinding(serverVersion: string): { finding: Finding | null; note:
   };
 }
 
-async function checkHost(ctx: Context): Promise<CheckResult> {
+/** What check read: the daemon's seccomp setting and each running container's weakenings. */
+interface HostState {
+  target: 'host';
+  daemon: HostDaemon;
+  profile: EffectiveSetting | null;
+  weakened: { c: ContainerDetails; ws: Weakening[] }[];
+}
+
+/** What check read of a compose file: its model and each service's weakenings. */
+interface ComposeState {
+  target: 'compose';
+  model: ComposeModel;
+  weakened: { s: ComposeService; ws: Weakening[] }[];
+}
+
+type State = HostState | ComposeState;
+
+async function checkHost(ctx: Context): Promise<CheckResult<HostState>> {
   const findings: Finding[] = [];
   const notes: string[] = [];
   const [info, version] = await Promise.all([ctx.host.info(), ctx.host.version().catch(() => null)]);
@@ -169,9 +190,10 @@ async function checkHost(ctx: Context): Promise<CheckResult> {
   const containers = await ctx.host.containers();
   const sockets = socketPathsFor(ctx.host.endpoint);
   const selinux = await selinuxActive(ctx.probe);
-  for (const c of containers) {
+  const weakened = containers.map((c) => ({ c, ws: containerWeakenings(c, sockets, { selinux }) }));
+  for (const { c, ws } of weakened) {
     const origin = composeOrigin(c);
-    for (const w of containerWeakenings(c, sockets, { selinux })) {
+    for (const w of ws) {
       findings.push({
         code: w.code, message: w.message + (origin ? ` (started by docker compose, service ${origin.service} in ${origin.files})` : ''),
         severity: w.severity,
@@ -180,13 +202,12 @@ async function checkHost(ctx: Context): Promise<CheckResult> {
     }
   }
   notes.push(`${containers.length} running container${containers.length === 1 ? '' : 's'} inspected`);
-  return { status: statusOf(findings), findings, notes };
+  return { status: statusOf(findings), findings, notes, state: { target: 'host', daemon, profile, weakened } };
 }
 
-async function proposeHost(ctx: Context): Promise<Proposal[]> {
+async function proposeHost(state: HostState): Promise<Proposal[]> {
   const proposals: Proposal[] = [];
-  const daemon = await hostDaemon(ctx);
-  const profile = await setting(daemon, 'seccomp-profile');
+  const { daemon, profile } = state;
   if (daemon.view && profile?.file?.value === 'unconfined') {
     proposals.push({
       id: 'daemon-seccomp-default',
@@ -219,10 +240,7 @@ async function proposeHost(ctx: Context): Promise<Proposal[]> {
     });
   }
 
-  const sockets = socketPathsFor(ctx.host.endpoint);
-  const selinux = await selinuxActive(ctx.probe);
-  for (const c of await ctx.host.containers()) {
-    const ws = containerWeakenings(c, sockets, { selinux });
+  for (const { c, ws } of state.weakened) {
     if (ws.length === 0) continue;
     const name = containerName(c);
     const origin = composeOrigin(c);
@@ -250,24 +268,25 @@ function uniqueBreaks(ws: Weakening[]): string[] {
 // ---------------------------------------------------------------------------------------------
 // Compose
 
-async function checkCompose(ctx: Context): Promise<CheckResult> {
+async function checkCompose(ctx: Context): Promise<CheckResult<ComposeState>> {
   const model = await ctx.compose();
   const findings: Finding[] = [];
-  for (const s of model.services) {
-    for (const w of serviceWeakenings(s)) {
+  const weakened = model.services.map((s) => ({ s, ws: serviceWeakenings(s) }));
+  for (const { ws } of weakened) {
+    for (const w of ws) {
       findings.push({ code: w.code, message: w.message, severity: w.severity, file: model.path, line: w.line, evidence: w.evidence });
     }
   }
   const notes = [`${model.services.length} service${model.services.length === 1 ? '' : 's'} checked`];
-  return { status: model.services.length === 0 ? 'not-applicable' : statusOf(findings), findings, notes };
+  return { status: model.services.length === 0 ? 'not-applicable' : statusOf(findings), findings, notes, state: { target: 'compose', model, weakened } };
 }
 
-async function proposeCompose(ctx: Context): Promise<Proposal[]> {
-  const model = await ctx.compose();
+async function proposeCompose(state: ComposeState): Promise<Proposal[]> {
+  const { model } = state;
   const proposals: Proposal[] = [];
   const ids = new Map<string, number>();
-  for (const s of model.services) {
-    for (const w of serviceWeakenings(s)) {
+  for (const { s, ws } of state.weakened) {
+    for (const w of ws) {
       const base = `${s.name}-${w.kind}`;
       const n = (ids.get(base) ?? 0) + 1;
       ids.set(base, n);

@@ -41,7 +41,13 @@ const CODES: Record<string, CodeInfo> = {
   },
 };
 
-export default defineStep({
+/** What check read of a Dockerfile: its model and the user the final stage runs as. */
+interface State {
+  model: DockerfileModel;
+  user: EffectiveUser;
+}
+
+export default defineStep<State>({
   meta: {
     id: 'non-root-user',
     order: 4,
@@ -84,14 +90,14 @@ export default defineStep({
       });
     }
     notes.push(`final stage: FROM ${model.finalStage.imageText} (line ${model.finalStage.from.line}); runs as ${describeUser(user)}`);
-    return { status: statusOf(findings), findings, notes };
+    return { status: statusOf(findings), findings, notes, state: { model, user } };
   },
 
-  async propose(ctx) {
-    if (ctx.target.kind === 'host') return [];
-    const model = await ctx.dockerfile();
+  async propose(_ctx, result) {
+    // A host target has no state: its findings are about running containers, fixed where they are created.
+    if (!result.state) return [];
+    const { model, user } = result.state;
     const proposals: Proposal[] = [];
-    const user = model.effectiveUser();
     if (user.root && user.unresolved.length === 0) {
       const p = setUserProposal(model);
       if (p) proposals.push(p);
@@ -418,7 +424,7 @@ export function stripSudo(source: string): string | null {
   return ok ? out : null;
 }
 
-async function checkHost(ctx: Context): Promise<CheckResult> {
+async function checkHost(ctx: Context): Promise<CheckResult<never>> {
   const containers = await ctx.host.containers();
   let remapped = false;
   try {

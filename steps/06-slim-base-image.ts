@@ -108,17 +108,13 @@ export default defineStep({
     if (size !== null) notes.push(`the local image ${image.reference} is ${formatSize(size)}`);
     notes.push(`final base: ${image.reference} (${info.family === 'unknown' ? 'family unknown to docker-harden' : info.family})`);
     if (findings.length === 0 && (isMinimalFamily(info.family) || /slim|jre/.test(image.tag ?? ''))) notes.push('already a small variant');
-    return { status: statusOf(findings), findings, notes };
+    // A floating tag is pinned first: a smaller image is proposed for a pinned one.
+    return { status: statusOf(findings), findings, notes, state: isFloatingTag(image) ? undefined : { model, root, image, suggestion } };
   },
 
-  async propose(ctx) {
-    const model = await ctx.dockerfile();
-    const final = model.finalStage;
-    const root = model.chain(final)[0]!;
-    const image = root.image;
-    if (!image || isFloatingTag(image) || root.imageUnresolved.length > 0) return [];
-    const info = describeImage(image);
-    const suggestion = suggest(model, final, image, info);
+  async propose(_ctx, result) {
+    if (!result.state) return [];
+    const { model, root, image, suggestion } = result.state;
     if (!suggestion || suggestion.manual) return [];
     const edit = referenceEdit(model, root, image, suggestion.reference);
     if (!edit) return [];

@@ -75,17 +75,14 @@ export default defineStep({
       evidence: model.lineText(e.line).trim(),
     }));
     const notes = [`${model.stages.length} stage${model.stages.length === 1 ? '' : 's'}; the final image is built from ${chain.map((s) => `line ${s.from.line}`).join(' -> ')}`];
-    if (findings.length > 0) {
-      const plan = planFor(model);
-      if ('reason' in plan) notes.push(`no automatic rewrite: ${plan.reason}`);
-    }
-    return { status: statusOf(findings), findings, notes };
+    const plan = findings.length > 0 ? planFor(model) : null;
+    if (plan && 'reason' in plan) notes.push(`no automatic rewrite: ${plan.reason}`);
+    return { status: statusOf(findings), findings, notes, state: { plan } };
   },
 
-  async propose(ctx) {
-    const model = await ctx.dockerfile();
-    const plan = planFor(model);
-    return 'reason' in plan ? [] : [plan.proposal];
+  async propose(_ctx, result) {
+    const plan = result.state?.plan;
+    return !plan || 'reason' in plan ? [] : [plan.proposal];
   },
 });
 

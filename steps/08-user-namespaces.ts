@@ -71,13 +71,16 @@ export default defineStep({
   },
 
   async check(ctx) {
-    return (await examine(ctx)).result;
+    const state = await examine(ctx);
+    // What the switch would hide or stop, read now so that propose reads nothing more.
+    const gates = state.live || state.rootless ? [] : await gatesFor(ctx, state);
+    return { ...state.result, state: { ...state, gates } };
   },
 
-  async propose(ctx) {
-    const state = await examine(ctx);
-    if (state.live || state.rootless) return [];
-    const gates = await gatesFor(ctx, state);
+  async propose(_ctx, result) {
+    const state = result.state;
+    if (!state || state.live || state.rootless) return [];
+    const { gates } = state;
     if (state.configured) {
       return [
         {

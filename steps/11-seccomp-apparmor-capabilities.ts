@@ -4,11 +4,11 @@
  * daemon default, and running containers' capabilities and profiles. In a compose file: cap_drop,
  * no-new-privileges and a read-only root file system per service. In a Dockerfile: an ssh port.
  */
-import { defineStep, type CodeInfo } from '../src/core/step.js';
+import { defineStep, type CheckResult, type CodeInfo } from '../src/core/step.js';
 import { WEAKENING_CODES } from './lib/workload.js';
-import { checkHost, proposeHost } from './lib/confine-host.js';
-import { checkCompose, proposeCompose } from './lib/confine-compose.js';
-import { checkDockerfile, proposeDockerfile } from './lib/confine-dockerfile.js';
+import { checkHost, proposeHost, type HostState } from './lib/confine-host.js';
+import { checkCompose, proposeCompose, type ComposeState } from './lib/confine-compose.js';
+import { checkDockerfile, proposeDockerfile, type DockerfileState } from './lib/confine-dockerfile.js';
 
 /** Every finding code this step reports. */
 const CODES: Record<string, CodeInfo> = {
@@ -118,15 +118,17 @@ export default defineStep({
     ],
   },
 
-  async check(ctx) {
+  async check(ctx): Promise<CheckResult<HostState | ComposeState | DockerfileState>> {
     if (ctx.target.kind === 'compose') return checkCompose(ctx);
     if (ctx.target.kind === 'dockerfile') return checkDockerfile(ctx);
     return checkHost(ctx);
   },
 
-  async propose(ctx) {
-    if (ctx.target.kind === 'compose') return proposeCompose(ctx);
-    if (ctx.target.kind === 'dockerfile') return proposeDockerfile(ctx);
-    return proposeHost(ctx);
+  async propose(_ctx, result) {
+    const state = result.state;
+    if (!state) return [];
+    if (state.target === 'compose') return proposeCompose(state);
+    if (state.target === 'dockerfile') return proposeDockerfile(state);
+    return proposeHost(state);
   },
 });

@@ -62,13 +62,12 @@ export default defineStep({
     } else if (!health) {
       findings.push({ code: 'CIS-4.6', fixedBy: 'add-healthcheck', severity: 'low', file: model.path, line: service.start.line, evidence: model.lineText(service.start.line).trim(), message: `${service.why}, but the final stage has no HEALTHCHECK: Docker cannot tell a hung server from a working one; add a HEALTHCHECK CMD that probes it` });
     }
-    return { status: findings.length === 0 ? 'pass' : statusOf(findings), findings, notes: [] };
+    return { status: findings.length === 0 ? 'pass' : statusOf(findings), findings, notes: [], state: { model, service } };
   },
 
-  async propose(ctx, result) {
-    if (!result.findings.some((f) => f.code === 'CIS-4.6')) return [];
-    const model = await ctx.dockerfile();
-    const service = serviceOf(model)!;
+  async propose(_ctx, result) {
+    if (!result.state || !result.findings.some((f) => f.code === 'CIS-4.6')) return [];
+    const { model, service } = result.state;
     const probe = curlInstalled(model) && service.port ? `HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD curl -sS -o /dev/null http://localhost:${service.port}/ || exit 1` : null;
     if (!probe) {
       const proposal: Proposal = {

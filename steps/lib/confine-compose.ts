@@ -1,6 +1,6 @@
 /** Step 11 in a compose file: cap_drop, no-new-privileges and a read-only root file system per service. */
 import { statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../../src/core/step.js';
-import type { ComposeService } from '../../src/compose/model.js';
+import type { ComposeModel, ComposeService } from '../../src/compose/model.js';
 import { serviceChange, type ServiceEdit } from '../../src/compose/edit.js';
 import { serviceImage } from '../../src/compose/images.js';
 import { DANGEROUS_CAPS, isNoNewPrivileges, normalizeCap } from './workload.js';
@@ -44,7 +44,13 @@ export function neededCaps(s: ComposeService): { caps: string[]; reasons: string
   return { caps: [...caps], reasons };
 }
 
-export async function checkCompose(ctx: Context): Promise<CheckResult> {
+/** What the compose check read, for propose: the parsed file. */
+export interface ComposeState {
+  target: 'compose';
+  model: ComposeModel;
+}
+
+export async function checkCompose(ctx: Context): Promise<CheckResult<ComposeState>> {
   const model = await ctx.compose();
   const findings: Finding[] = [];
   for (const s of model.services) {
@@ -87,11 +93,10 @@ export async function checkCompose(ctx: Context): Promise<CheckResult> {
     }
   }
   const notes = [`${model.services.length} service${model.services.length === 1 ? '' : 's'} checked`];
-  return { status: model.services.length === 0 ? 'not-applicable' : statusOf(findings), findings, notes };
+  return { status: model.services.length === 0 ? 'not-applicable' : statusOf(findings), findings, notes, state: { target: 'compose', model } };
 }
 
-export async function proposeCompose(ctx: Context): Promise<Proposal[]> {
-  const model = await ctx.compose();
+export function proposeCompose({ model }: ComposeState): Proposal[] {
   const proposals: Proposal[] = [];
   const change = (s: ComposeService, edits: ServiceEdit[]) => [serviceChange(model, s.name, edits)];
   const recreate = (s: ComposeService) => ` Recreate the service afterwards (docker compose up -d ${s.name}).`;

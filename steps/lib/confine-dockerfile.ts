@@ -33,10 +33,18 @@ function sshExposes(model: DockerfileModel): SshExpose[] {
   return out;
 }
 
-export async function checkDockerfile(ctx: Context): Promise<CheckResult> {
+/** What the Dockerfile check read, for propose: the model and its EXPOSE lines that cover port 22. */
+export interface DockerfileState {
+  target: 'dockerfile';
+  model: DockerfileModel;
+  exposes: SshExpose[];
+}
+
+export async function checkDockerfile(ctx: Context): Promise<CheckResult<DockerfileState>> {
   const model = await ctx.dockerfile();
   const findings: Finding[] = [];
-  for (const e of sshExposes(model)) {
+  const exposes = sshExposes(model);
+  for (const e of exposes) {
     findings.push({
       code: 'DH-SSH-PORT', fixedBy: 'no-ssh-port', message: 'the image exposes port 22 (ssh): an ssh server in a container is one more service to attack and to keep patched; use docker exec for a shell',
       severity: 'medium',
@@ -58,12 +66,10 @@ export async function checkDockerfile(ctx: Context): Promise<CheckResult> {
       }
     }
   }
-  return { status: statusOf(findings), findings };
+  return { status: statusOf(findings), findings, state: { target: 'dockerfile', model, exposes } };
 }
 
-export async function proposeDockerfile(ctx: Context): Promise<Proposal[]> {
-  const model = await ctx.dockerfile();
-  const exposes = sshExposes(model);
+export function proposeDockerfile({ model, exposes }: DockerfileState): Proposal[] {
   if (exposes.length === 0) return [];
   const edits = exposes.map((e) => {
     const rest = e.tokens.filter((t) => !e.ssh.includes(t));

@@ -45,7 +45,16 @@ function capsOf(c: ContainerDetails): { add: string[]; dropsAll: boolean } {
   return { add, dropsAll: drop.includes('ALL') };
 }
 
-export async function checkHost(ctx: Context): Promise<CheckResult> {
+/** What the host check read, for propose: the daemon's settings, the LSMs and the running containers. */
+export interface HostState {
+  target: 'host';
+  daemon: HostDaemon;
+  lsm: Lsm;
+  containers: ContainerDetails[];
+  selinuxOn: boolean;
+}
+
+export async function checkHost(ctx: Context): Promise<CheckResult<HostState>> {
   const findings: Finding[] = [];
   const notes: string[] = [];
   const info = await ctx.host.info();
@@ -159,12 +168,13 @@ export async function checkHost(ctx: Context): Promise<CheckResult> {
     }
   }
   notes.push(`${containers.length} running container${containers.length === 1 ? '' : 's'} inspected`);
-  return { status: statusOf(findings), findings, notes };
+  const selinuxOn = await selinuxActive(ctx.probe);
+  return { status: statusOf(findings), findings, notes, state: { target: 'host', daemon, lsm, containers, selinuxOn } };
 }
 
-export async function proposeHost(ctx: Context): Promise<Proposal[]> {
+export async function proposeHost(state: HostState): Promise<Proposal[]> {
   const proposals: Proposal[] = [];
-  const daemon = await hostDaemon(ctx);
+  const { daemon, lsm, selinuxOn } = state;
   const nnp = await setting(daemon, 'no-new-privileges');
   if (daemon.view && nnp && nnp.value !== true && !setByFlag(nnp)) {
     proposals.push({
@@ -180,7 +190,6 @@ export async function proposeHost(ctx: Context): Promise<Proposal[]> {
       warnings: [NNP_BREAKS, RESTART_STOPS_CONTAINERS],
     });
   }
-  const lsm = await readLsm(ctx);
   const selinux = await setting(daemon, 'selinux-enabled');
   if (daemon.view && !lsm.apparmor && lsm.selinux === '1' && selinux && selinux.value !== true && !setByFlag(selinux)) {
     proposals.push({
@@ -201,8 +210,7 @@ export async function proposeHost(ctx: Context): Promise<Proposal[]> {
     });
   }
 
-  const selinuxOn = await selinuxActive(ctx.probe);
-  for (const c of await ctx.host.containers()) {
+  for (const c of state.containers) {
     if (c.HostConfig?.Privileged) continue;
     const { add, dropsAll } = capsOf(c);
     const unconfined = containerWeakenings(c, [], { selinux: selinuxOn }).filter((w) => ['seccomp-unconfined', 'apparmor-unconfined', 'label-disable'].includes(w.kind));
