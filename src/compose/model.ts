@@ -172,12 +172,42 @@ export function hasAnchors(parsed: ParsedCompose): boolean {
   return parsed.anchors;
 }
 
+/**
+ * True when some mapping has two scalar keys of the same value: every key yaml's uniqueKeys check
+ * (same node, or scalars of equal value) refuses, and perhaps a few it does not (NaN), found with
+ * one set per mapping.
+ */
+function mayRepeatKeys(doc: Document): boolean {
+  let repeated = false;
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        const key = isScalar(pair.key) ? pair.key.value : pair.key;
+        if (seen.has(key)) {
+          repeated = true;
+          return visit.BREAK;
+        }
+        seen.add(key);
+      }
+      return undefined;
+    },
+  });
+  return repeated;
+}
+
 /** Parse and validate the shape; UserError with line and column when the file is malformed. */
 export function parseStrict(text: string, file: string): ParsedCompose {
   // The YAML parser recurses into nested collections: refuse nesting no compose file needs first.
   assertJsonDepth(text, file, 'compose file');
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, keepSourceTokens: true, merge: true, prettyErrors: false, uniqueKeys: true });
+  let lines = new LineCounter();
+  let doc = parseDocument(text, { lineCounter: lines, keepSourceTokens: true, merge: true, prettyErrors: false, uniqueKeys: false });
+  if (doc.errors.length > 0 || mayRepeatKeys(doc)) {
+    // yaml's own check compares each key with every earlier one (a million comparisons for 1,000
+    // services): run only when a key may repeat or the text is bad, so errors come as yaml gives them.
+    lines = new LineCounter();
+    doc = parseDocument(text, { lineCounter: lines, keepSourceTokens: true, merge: true, prettyErrors: false, uniqueKeys: true });
+  }
   const error = doc.errors[0];
   if (error) {
     const pos = lines.linePos(error.pos[0]);

@@ -4,12 +4,13 @@
  * every getArguments() call (flags, ranges and content each ask), several times while parsing and
  * more while the steps read it, and one scan of a RUN of 150,000 continuation lines took a second
  * or more (a string per character, a checked Range per argument). An instruction's text never
- * changes after parsing, so the first answer is kept (per instance) and a copy handed out, because
- * ModifiableInstruction.getArguments() shifts flags off the array it gets.
+ * changes after parsing, so the first answer is kept (per instance), frozen, and handed out as is:
+ * ModifiableInstruction.getArguments(), which shifted its flags off a fresh array each call, takes a
+ * slice past them instead (a copy of a RUN's 450,000 arguments per call was garbage for seconds).
  * `scanArguments` follows dockerfile-ast's getRawArguments step by step (same arguments, values
  * and ranges; test/dockerfile/ast.test.ts compares the two on every Dockerfile in the tests).
  */
-import { Argument, DockerfileParser, Instruction, type Dockerfile } from 'dockerfile-ast';
+import { Argument, DockerfileParser, Instruction, ModifiableInstruction, type Dockerfile } from 'dockerfile-ast';
 
 type Args = ReturnType<Instruction['getArguments']>;
 interface Position {
@@ -33,12 +34,19 @@ if (!proto.getRawArguments.memoized) {
   const memoized = function (this: Instruction): Args {
     let args = computed.get(this);
     if (!args) {
-      args = scanArguments(this);
+      args = Object.freeze(scanArguments(this)) as Args;
       computed.set(this, args);
     }
-    return args.slice();
+    return args;
   };
   proto.getRawArguments = Object.assign(memoized, { memoized: true, original: originalRawArguments });
+  // As dockerfile-ast's own: the arguments after the flags (getFlags asks getArguments while it
+  // fills its list, and sees none then, as before).
+  (ModifiableInstruction.prototype as unknown as { getArguments(this: ModifiableInstruction): Args }).getArguments = function (this: ModifiableInstruction): Args {
+    const args = Instruction.prototype.getArguments.call(this);
+    const flags = this.getFlags().length;
+    return flags === 0 ? args : args.slice(flags);
+  };
 }
 
 /**

@@ -353,20 +353,17 @@ function logicalArgs(text: string, node: AstInstruction, starts: readonly number
   const raw = sliceRange(text, argsRange, starts);
   const lines = raw.split(/\r\n|\n|\r/);
   if (lines.length === 1) return raw;
-  const heredoc = /<<-?\s*["']?\w+/.test(lines[0]!);
-  const out: string[] = [];
+  if (/<<-?\s*["']?\w+/.test(lines[0]!)) return lines.join('\n') + '\n';
+  const doubled = escape + escape;
+  let out = '';
   for (let i = 0; i < lines.length; i++) {
-    let line = lines[i]!;
-    if (i > 0 && !heredoc && /^\s*#/.test(line)) continue;
-    const trimmed = line.replace(/\s+$/, '');
-    if (!heredoc && trimmed.endsWith(escape) && !trimmed.endsWith(escape + escape)) {
-      line = trimmed.slice(0, -escape.length);
-      out.push(line);
-      continue;
-    }
-    out.push(heredoc ? line + '\n' : line);
+    const line = lines[i]!;
+    if (i > 0 && /^\s*#/.test(line)) continue;
+    // trimEnd removes what \s+$ matches, and hands back the line itself when nothing trails.
+    const trimmed = line.trimEnd();
+    out += trimmed.endsWith(escape) && !trimmed.endsWith(doubled) ? trimmed.slice(0, -escape.length) : line;
   }
-  return heredoc ? out.join('') : out.join('');
+  return out;
 }
 
 function joinPath(base: string, rel: string): string {

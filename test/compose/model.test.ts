@@ -145,6 +145,36 @@ describe('malformed compose files', () => {
     expect(err.format()).toContain(`/srv/app/compose.yaml:${line}:`);
   });
 
+  it('a key repeated anywhere in 1,000 services is refused at the line yaml gives, a key merely alike is not', () => {
+    const services = (extra: (i: number) => string) => {
+      let text = 'services:\n';
+      for (let i = 0; i < 1000; i++) text += `  s${i}:\n    image: busybox\n    labels: {a: "1", b: "2"${extra(i)}}\n    environment:\n      X: "1"\n`;
+      return text;
+    };
+    const refused = (text: string) => {
+      try {
+        parseCompose(text, 'c.yaml');
+      } catch (err) {
+        return err as UserError;
+      }
+      return null;
+    };
+    // Values as yaml's check sees them: 1 and "1" differ, true and "true" differ, so these pass.
+    expect(parseCompose(services((i) => (i === 700 ? ', 1: x, "1": y, true: t, "true": u' : '')), 'c.yaml').services).toHaveLength(1000);
+    const cases: [string, string, number][] = [
+      ['a flow mapping', services((i) => (i === 700 ? ', a: "3"' : '')), 700 * 5 + 4],
+      ['a service name', services(() => '') + '  s3:\n    image: other\n', 1000 * 5 + 2],
+      ['numbers of two spellings', services((i) => (i === 999 ? ', 1: x, 0x1: y' : '')), 999 * 5 + 4],
+    ];
+    for (const [name, text, line] of cases) {
+      const err = refused(text);
+      expect(err, name).toBeInstanceOf(UserError);
+      expect(err!.message, name).toMatch(/not valid YAML: Map keys must be unique/);
+      expect(err!.line, name).toBe(line);
+      expect(err!.column, name).toBe(refused(text.split('\n').slice(0, line).join('\n'))?.column);
+    }
+  });
+
   it('editService refuses a malformed file and the file on disk stays as it was', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'compose-bad-'));
     const file = path.join(dir, 'compose.yaml');

@@ -60,6 +60,20 @@ describe('the argument scan', () => {
     });
   }
 
+  it('gives the arguments after the flags, the same on every call, and shares the list it keeps', () => {
+    const [, copy, run, user] = parseAst('FROM a\nCOPY --from=b --chown=1:1 /a /b\nRUN --mount=type=cache,target=/c make \\\n  all\nUSER 1000\n').getInstructions();
+    for (let call = 0; call < 3; call++) {
+      expect(copy!.getArguments().map((a) => a.getValue())).toEqual(['/a', '/b']);
+      expect((copy as unknown as { getFlags(): { getName(): string }[] }).getFlags().map((f) => f.getName())).toEqual(['from', 'chown']);
+      expect(run!.getArguments().map((a) => a.getValue())).toEqual(['make', 'all']);
+      expect(run!.getArgumentsRange()).toEqual({ start: { line: 2, character: 33 }, end: { line: 3, character: 5 } });
+      expect(user!.getArguments().map((a) => a.getValue())).toEqual(['1000']);
+    }
+    // Instructions without flags hand out the kept list, which no reader can change.
+    expect(user!.getArguments()).toBe(user!.getArguments());
+    expect(() => user!.getArguments().pop()).toThrow(TypeError);
+  });
+
   it('equals dockerfile-ast on a RUN of 150,000 continuation lines', () => {
     let text = 'FROM debian:12\nRUN apt-get update \\\n';
     for (let i = 0; i < 150_000; i++) text += `    && echo line-${i} \\\n`;

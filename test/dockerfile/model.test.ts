@@ -38,6 +38,13 @@ describe('stages and the final stage', () => {
   });
 });
 
+describe('logical arguments', () => {
+  it('joins continuations as the builder does: escapes and comment lines dropped, a doubled escape and heredoc bodies kept', () => {
+    const model = parseDockerfile('FROM a\nRUN <<EOF\r\necho a \\\necho b\nEOF\nRUN echo a \\\n  # note \\\n  && echo b  \\  \n  && c \\\\\n  d\n', 'Dockerfile');
+    expect(model.instructions.map((i) => i.args)).toEqual(['a', '<<EOF\necho a \\\necho b\nEOF\n', 'echo a   && echo b    && c \\\\  d']);
+  });
+});
+
 describe('the effective user', () => {
   const cases: { name: string; text: string; spec: string; root: boolean; line: number | null }[] = [
     { name: 'no USER at all', text: 'FROM debian:bookworm\nRUN true\n', spec: 'root', root: true, line: null },

@@ -172,10 +172,15 @@ describe('a RUN of 150,000 continuation lines', () => {
     expect(commands).toHaveLength(150_002);
     expect(commands[123_457]).toEqual(['sudo', 'make', 'install']);
     expect(commands.filter((c) => c[0] === 'sudo')).toHaveLength(1);
-    // The words are shared between callers, so no caller may change them.
+    // The list and its words are shared between callers, so no caller may change them.
     expect(() => (commands[0] as string[]).push('changed')).toThrow(TypeError);
-    commands.pop();
+    expect(() => (commands as string[][]).pop()).toThrow(TypeError);
     expect(runCommands(run)).toHaveLength(150_002);
+    // The parser's arguments are shared too: a reader cannot shorten them for the next.
+    const args = run.ast.getArguments();
+    expect(args).toHaveLength(450_005);
+    expect(() => args.shift()).toThrow(TypeError);
+    expect(run.ast.getArguments()[0]!.getValue()).toBe('apt-get');
     expect(runCommands(run)[0]).toEqual(['apt-get', 'update']);
   });
 
