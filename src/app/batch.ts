@@ -159,7 +159,8 @@ function wantedProposals(run: StepRun, only: string[], withReview: boolean): Pro
   const chosen = named.length > 0 ? run.proposals.filter((p) => named.includes(p.id)) : run.proposals.filter((p) => p.risk === 'safe' || (withReview && p.risk === 'review'));
   const seenGroups = new Set<string>();
   return chosen.filter((p) => {
-    if (p.kind === 'advice' || p.kind === 'choice') return false;
+    // Advice is never applied; a choice is recorded only when named (the wizard asks for one).
+    if (p.kind === 'advice' || (p.kind === 'choice' && named.length === 0)) return false;
     if (!p.group) return true;
     if (seenGroups.has(p.group)) return false;
     seenGroups.add(p.group);

@@ -248,10 +248,11 @@ export function scopeOf(meta: Pick<StepMeta, 'targets'>): Scope {
   return meta.targets.length === 1 ? 'host' : 'both';
 }
 
-/** Whether the engine can apply a proposal itself: a file change, or commands of which it runs some. */
+/** Whether the engine carries a proposal out after a yes: writes it, runs some of it, or records it. */
 export function canApply(proposal: Proposal): boolean {
   switch (proposal.kind) {
     case 'change':
+    case 'choice':
       return true;
     case 'command':
       return proposal.commands.some((c) => c.run);

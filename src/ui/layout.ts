@@ -450,6 +450,9 @@ function summaryPane(state: WizardState, info: WizardInfo, final: boolean, table
 /** What the confirmation says will happen; in the sandbox, that only the sandbox copy is written. */
 function confirmPane(item: ItemView, proposal: Proposal, info: WizardInfo): Line[] {
   const out: Line[] = [{ segs: [seg(proposal.title, { bold: true }), ...riskSegs(proposal), seg(` (${item.id})`, { dim: true })] }];
+  if (proposal.kind === 'choice') {
+    out.push({ segs: [seg(`Records your choice in the profile (${proposal.choice.key}: ${proposal.choice.value}); nothing on this machine changes.`)] });
+  }
   const files = proposal.changes.map((c) => c.path);
   if (files.length > 0) {
     out.push({

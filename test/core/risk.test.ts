@@ -132,6 +132,18 @@ describe('fix on the command line: safe by default, review on request', () => {
     expect(after).toContain('sudo apt-get update');
   });
 
+  it('a platform choice is recorded only when named: --yes alone picks none', async () => {
+    const file = dockerfile('e.Dockerfile');
+    const unnamed = path.join(dir, 's5');
+    await runCli(['fix', '--file', file, '--only', 'security-platforms', '--yes', '--state-dir', unnamed], { env: env() });
+    expect((await new ProfileStore(unnamed).load()).platform).toBeUndefined();
+    const named = path.join(dir, 's6');
+    const r = await runCli(['fix', '--file', file, '--only', 'security-platforms:open-tools', '--yes', '--no-color', '--state-dir', named], { env: env() });
+    expect(r.stdout).toContain('recorded: ');
+    expect((await new ProfileStore(named).load()).platform).toBe('open-tools');
+    expect(readFileSync(file, 'utf8')).toBe(ROOT_WITH_SUDO);
+  });
+
   it('check shows each fix with its risk, in text and JSON', async () => {
     const file = dockerfile('d.Dockerfile');
     const text = await runCli(['fix', '--file', file, '--only', 'non-root-user', '--dry-run', '--no-color'], { env: env() });
@@ -157,7 +169,7 @@ describe('each kind of proposal: what the engine does with it', () => {
     { name: 'commands the engine runs', proposal: { kind: 'command', id: 'r', title: 'r', risk: 'safe', changes: [], commands: [{ title: 'touch', argv: ['touch', marker], run: true }], warnings: [] }, applicable: true, status: 'applied', file: change.before, ran: true },
     { name: 'commands only shown are not run', proposal: { kind: 'command', id: 's', title: 's', risk: 'safe', changes: [], commands: [{ title: 'touch', argv: ['touch', marker], run: false }], warnings: [] }, applicable: false, status: 'failed', file: change.before, ran: false },
     { name: 'advice is neither written nor run', proposal: { kind: 'advice', id: 'a', title: 'a', risk: 'advice', changes: [], commands: [{ title: 'touch', argv: ['touch', marker], run: true }], warnings: [] }, applicable: false, status: 'failed', file: change.before, ran: false },
-    { name: 'a choice is recorded, nothing else', proposal: { kind: 'choice', id: 'p', title: 'p', risk: 'safe', changes: [], commands: [], warnings: [], choice: { key: 'platform', value: 'github' } }, applicable: false, status: 'applied', file: change.before, ran: false, profile: 'github' },
+    { name: 'a choice is recorded, nothing else', proposal: { kind: 'choice', id: 'p', title: 'p', risk: 'safe', changes: [], commands: [], warnings: [], choice: { key: 'platform', value: 'github' } }, applicable: true, status: 'applied', file: change.before, ran: false, profile: 'github' },
   ];
   it.each(cases)('$name', async (c) => {
     writeFileSync(file, change.before);

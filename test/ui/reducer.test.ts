@@ -171,6 +171,13 @@ describe('wizard reducer', () => {
       expect(choicesFor(s.items[1], 0).map((c) => c.id)).toEqual(['skip', 'later', 'recheck', 'explain', 'quit']);
     });
 
+    it('offers Apply for a choice (the platforms step): applying records it', () => {
+      const platform: Proposal = { kind: 'choice', id: 'open-tools', title: 'Open tools', risk: 'safe', changes: [], commands: [], warnings: [], group: 'platform', choice: { key: 'platform', value: 'open-tools' } };
+      const s = loaded({ proposals: [[platform], [], []] });
+      expect(choicesFor(s.items[0], 0).map((c) => c.id)[0]).toBe('apply');
+      expect(run(s, key('a'), key('y')).effects.at(-1)).toEqual({ kind: 'apply', index: 0, proposal: platform });
+    });
+
     it('offers Next for a passing step', () => {
       const s = loaded({ results: [PASS, FAIL, FAIL] });
       expect(choicesFor(s.items[0], 0).map((c) => c.id)).toEqual(['next', 'explain', 'quit']);
