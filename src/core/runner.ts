@@ -313,7 +313,7 @@ async function applyProposalNow(step: Step, target: Target, proposal: Proposal, 
   }
   if (recheck.status !== 'error' && !again.proposals.some((p) => p.id === proposal.id)) {
     const left = recheck.findings.filter((f) => f.severity !== 'info').length;
-    return { status: 'applied', record, recheck, message: `applied; confirmed by a fresh check (${left} other finding${left === 1 ? '' : 's'} of this step remain)` };
+    return { status: 'applied', record, recheck, message: `applied; confirmed by a fresh check (${left} other finding${left === 1 ? '' : 's'} of this step remain${left === 1 ? 's' : ''})` };
   }
   return { status: 'applied-still-failing', record, recheck, message: `applied, but the check still reports ${recheck.status}` };
 }

@@ -39,7 +39,7 @@ describe('applyProposal: what "applied" means', () => {
     const run = await runStep(step, ctx);
     const outcome = await applyProposal(step, ctx.target, run.proposals[0]!, { store, profile: await store.load(), recheck: () => runStep(step, ctx) });
     expect(outcome.status).toBe('applied');
-    expect(outcome.message).toContain('1 other finding of this step remain');
+    expect(outcome.message).toContain('1 other finding of this step remains)');
     expect(readFileSync(file, 'utf8')).toBe('FROM x\na\n');
   });
 
