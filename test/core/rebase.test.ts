@@ -13,6 +13,7 @@ import healthcheck from '../../steps/14-healthcheck.js';
 import confinement from '../../steps/11-seccomp-apparmor-capabilities.js';
 import { editDaemonConfig } from '../../src/host/daemon-edit.js';
 import { serviceChange } from '../../src/compose/edit.js';
+import { applyEdits } from '../../src/dockerfile/edit.js';
 import { loadCompose } from '../../src/compose/model.js';
 
 const BASE = 'FROM debian:bookworm-slim\nRUN apt-get install -y curl\nEXPOSE 8080\nCMD ["/app/server"]\n';
@@ -49,10 +50,6 @@ describe('moveEdits: text edits follow the lines around them', () => {
     });
   }
 });
-
-function applyEdits(text: string, edits: { start: number; end: number; text: string }[]): string {
-  return [...edits].sort((a, b) => b.start - a.start).reduce((t, e) => t.slice(0, e.start) + e.text + t.slice(e.end), text);
-}
 
 describe('rebaseChange: a change that says what it does is made again on the new content', () => {
   it('daemon.json keys: set on the file another fix created since the check', async () => {
