@@ -14,6 +14,7 @@ import {
   findRepoRoot,
   installedScanners,
   matchLine,
+  renderedOnce,
   shellQuote,
   type CiFile,
   type InstalledScanner,
@@ -291,23 +292,14 @@ export function workflowFile(root: string, dockerfile: string): string {
   return path.join(root, '.github', 'workflows', `${WORKFLOW_NAME}${slug === '-' ? '' : slug}.yml`);
 }
 
-// Paths that YAML writes as they are inside any plain string: a workflow for one is the workflow
-// for a stand-in path with the path put back, so a thousand Dockerfiles stringify two documents.
+// Paths that YAML writes as they are inside any plain string (they never stand alone, so a path
+// such as `123` cannot be read as a number).
 const PLAIN_PATH = /^[A-Za-z0-9_][A-Za-z0-9_./-]*$/;
-const FILE_STAND_IN = 'docker0harden0file';
-const CONTEXT_STAND_IN = 'docker0harden0context';
-const workflowTemplates = new Map<string, string>();
 
 export function githubWorkflow(root: string, dockerfile: string): string {
   const { file, context } = ciPaths(root, dockerfile);
-  if (!PLAIN_PATH.test(file) || !(context === '.' || PLAIN_PATH.test(context))) return renderWorkflow(file, context);
-  const contextKey = context === '.' ? '.' : CONTEXT_STAND_IN;
-  let template = workflowTemplates.get(contextKey);
-  if (template === undefined) {
-    template = renderWorkflow(FILE_STAND_IN, contextKey);
-    workflowTemplates.set(contextKey, template);
-  }
-  return template.split(FILE_STAND_IN).join(file).split(CONTEXT_STAND_IN).join(context);
+  if (context === '.') return renderedOnce('scan-at-root', [file], PLAIN_PATH, ([f]) => renderWorkflow(f!, '.'));
+  return renderedOnce('scan', [file, context], PLAIN_PATH, ([f, c]) => renderWorkflow(f!, c!));
 }
 
 /** The workflow document for a Dockerfile at `file` built in `context` (paths relative to the repository). */

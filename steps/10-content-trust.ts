@@ -21,6 +21,7 @@ import {
   isRemoteSource,
   knownDigest,
   matchLine,
+  renderedOnce,
   type AddInstruction,
   type BaseImage,
 } from './lib/supply-chain.js';
@@ -503,8 +504,17 @@ async function hostProposals(ctx: Context, settings: DctSetting[]): Promise<Prop
   ];
 }
 
+// Image references YAML keeps as they are inside the workflow's literal block; `${BASE}` is not one.
+const PLAIN_IMAGE = /^[A-Za-z0-9][A-Za-z0-9_./:@-]*$/;
+// A Dependabot directory: it starts with a slash, so YAML never reads it as a number or a boolean.
+const PLAIN_DIRECTORY = /^\/[A-Za-z0-9_./-]*$/;
+
 /** A workflow that verifies the base images' signatures with cosign, for the person to complete. */
-export function verifyWorkflow(images: string[]): string {
+export function verifyWorkflow(images: readonly string[]): string {
+  return renderedOnce('verify', images, PLAIN_IMAGE, renderVerifyWorkflow);
+}
+
+export function renderVerifyWorkflow(images: readonly string[]): string {
   const workflow = {
     name: 'Verify base image signatures',
     on: { push: null, pull_request: null },
@@ -554,9 +564,18 @@ async function verifyWorkflowProposal(ctx: Context, root: string, images: string
   };
 }
 
+/** The Dependabot configuration that keeps the base images of the Dockerfiles in `directory` fresh. */
+export function dependabotConfig(directory: string): string {
+  return renderedOnce('dependabot', [directory], PLAIN_DIRECTORY, ([dir]) => renderDependabotConfig(dir!));
+}
+
+export function renderDependabotConfig(directory: string): string {
+  const config = { version: 2, updates: [{ 'package-ecosystem': 'docker', directory, schedule: { interval: 'weekly' } }] };
+  return '# Added by docker-harden: propose base image updates every week.\n' + stringify(config);
+}
+
 function dependabotProposal(root: string, dockerfile: string): Proposal {
   const dir = '/' + path.relative(root, path.dirname(dockerfile)).split(path.sep).join('/');
-  const config = { version: 2, updates: [{ 'package-ecosystem': 'docker', directory: dir === '/' ? '/' : dir.replace(/\/$/, ''), schedule: { interval: 'weekly' } }] };
   const file = path.join(root, '.github', 'dependabot.yml');
   return {
     id: 'dependabot',
@@ -564,7 +583,7 @@ function dependabotProposal(root: string, dockerfile: string): Proposal {
     description: 'Dependabot opens a pull request when a pinned base image has a newer digest or tag, so pinning does not freeze security fixes out.',
     kind: 'change',
     risk: 'safe',
-    changes: [{ path: file, before: null, after: '# Added by docker-harden: propose base image updates every week.\n' + stringify(config), mode: 0o644 }],
+    changes: [{ path: file, before: null, after: dependabotConfig(dir === '/' ? '/' : dir.replace(/\/$/, '')), mode: 0o644 }],
     commands: [],
     warnings: [],
   };

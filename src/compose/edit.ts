@@ -155,8 +155,20 @@ function planService(text: string, parsed: ParsedCompose, serviceName: string, e
   return { splices, regionStart, regionEnd };
 }
 
+const servicesByName = new WeakMap<ParsedCompose, Map<string, Pair>>();
+
 function findService(parsed: ParsedCompose, serviceName: string, file: string): Pair {
-  const servicePair = parsed.services?.items.find((p) => keyText(p) === serviceName);
+  // Each service's edits look their service up: an index, not a walk of 1,000 services each time.
+  let index = servicesByName.get(parsed);
+  if (!index) {
+    index = new Map();
+    for (const p of parsed.services?.items ?? []) {
+      const name = keyText(p);
+      if (!index.has(name)) index.set(name, p as Pair);
+    }
+    servicesByName.set(parsed, index);
+  }
+  const servicePair = index.get(serviceName);
   if (!servicePair) {
     throw new UserError(`service \`${serviceName}\` not found`, 'Name one of the services under `services:`.', file);
   }
@@ -270,8 +282,24 @@ function deletePair(text: string, pair: Pair): Splice {
   return { start, end, text: '' };
 }
 
-/** Render `key: value` (or `key:` + block) lines at `indent`, each ending in eol. */
+const renderedPairs = new Map<string, string>();
+
+/**
+ * Render `key: value` (or `key:` + block) lines at `indent`, each ending in eol. A fix of 1,000
+ * services adds the same few pairs to each: each is rendered by yaml once.
+ */
 function renderPair(key: string, value: unknown, indent: number, layout: Layout, style?: 'flow' | 'block'): string {
+  const memoKey = `${indent}\0${layout.unit}\0${layout.indentSeq}\0${layout.eol}\0${style}\0${key}\0${JSON.stringify(value)}`;
+  let rendered = renderedPairs.get(memoKey);
+  if (rendered === undefined) {
+    if (renderedPairs.size >= 10_000) renderedPairs.clear();
+    rendered = renderPairNow(key, value, indent, layout, style);
+    renderedPairs.set(memoKey, rendered);
+  }
+  return rendered;
+}
+
+function renderPairNow(key: string, value: unknown, indent: number, layout: Layout, style?: 'flow' | 'block'): string {
   const pad = ' '.repeat(indent);
   const renderedKey = renderKey(key);
   if (style === 'flow' && Array.isArray(value)) return `${pad}${renderedKey}: [${value.map(flowItem).join(', ')}]${layout.eol}`;

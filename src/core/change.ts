@@ -35,6 +35,11 @@ export function unifiedDiff(change: FileChange): string {
   const endKept = change.edits && before.endsWith('\n') && change.edits.every((e) => e.end < before.length);
   if (change.edits && endKept) return `--- ${oldName}\n+++ ${change.path}\n${hunksFromEdits(before, change.edits)}`;
   const after = change.after;
+  // A new file (a proposed CI workflow, one per Dockerfile of a repository) is all additions.
+  if (change.before === null && after.endsWith('\n')) {
+    const lines = after.slice(0, -1).split('\n');
+    return `--- ${oldName}\n+++ ${change.path}\n@@ -0,0 +1,${lines.length} @@\n+${lines.join('\n+')}\n`;
+  }
   if (change.edits && before.endsWith('\n') && after.endsWith('\n')) return `--- ${oldName}\n+++ ${change.path}\n${hunksFromEdits(before, change.edits)}`;
   const { start, beforeEnd, afterEnd, skippedLines } = changedLines(before, after);
   const patch = structuredPatch(oldName, change.path, before.slice(start, beforeEnd), after.slice(start, afterEnd), undefined, undefined, { context: CONTEXT });

@@ -8,6 +8,11 @@ import path from 'node:path';
 import { cachedUntilWrite } from './writes.js';
 
 const whichOf = cachedUntilWrite<Probe, Promise<string | null>>();
+const textOf = cachedUntilWrite<Probe, Promise<string | null>>();
+const statOf = cachedUntilWrite<Probe, Promise<FileStat | null>>();
+
+/** Paths whose content changes by itself (processes, devices, runtime state): never cached. */
+const LIVE_PATH = /^\/(proc|sys|dev|run)\//;
 
 /** What a read-only command may print on each of stdout and stderr before it is stopped. */
 const COMMAND_OUTPUT_LIMIT = 16 * 1024 * 1024;
@@ -58,19 +63,10 @@ export function systemProbe(env: Readonly<Record<string, string | undefined>> = 
   // awaited fs promise waits its turn in libuv's thread pool. A check of many Dockerfiles asks
   // thousands of them (PATH lookups, CI files, parent folders) and spent most of its time waiting.
   const probe: Probe = {
-    async readText(file) {
-      let fd: number | undefined;
-      try {
-        fd = openSync(file, fsc.O_RDONLY | fsc.O_NONBLOCK);
-        const info = fstatSync(fd);
-        if (!info.isFile() && !file.startsWith('/proc/')) return null;
-        if (info.size > MAX_READ) return null;
-        return readFileSync(fd, 'utf8');
-      } catch {
-        return null;
-      } finally {
-        if (fd !== undefined) closeSync(fd);
-      }
+    readText(file) {
+      // A thousand Dockerfiles of one repository each ask for its dependabot.yml, CI files and
+      // parent folders: inside a batch run they are read once until the run writes something.
+      return LIVE_PATH.test(file) ? readTextNow(file) : textOf(probe, file, () => readTextNow(file));
     },
     async list(dir) {
       try {
@@ -79,19 +75,8 @@ export function systemProbe(env: Readonly<Record<string, string | undefined>> = 
         return [];
       }
     },
-    async stat(file) {
-      const s = lstatSync(file, { throwIfNoEntry: false });
-      if (!s) return null;
-      return {
-        mode: s.mode & 0o7777,
-        uid: s.uid,
-        gid: s.gid,
-        size: s.size,
-        isFile: s.isFile(),
-        isDirectory: s.isDirectory(),
-        isSymlink: s.isSymbolicLink(),
-        isSocket: s.isSocket(),
-      };
+    stat(file) {
+      return LIVE_PATH.test(file) ? statNow(file) : statOf(probe, file, () => statNow(file));
     },
     async readLink(file) {
       try {
@@ -138,6 +123,36 @@ export function systemProbe(env: Readonly<Record<string, string | undefined>> = 
     },
   };
   return probe;
+}
+
+async function readTextNow(file: string): Promise<string | null> {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, fsc.O_RDONLY | fsc.O_NONBLOCK);
+    const info = fstatSync(fd);
+    if (!info.isFile() && !file.startsWith('/proc/')) return null;
+    if (info.size > MAX_READ) return null;
+    return readFileSync(fd, 'utf8');
+  } catch {
+    return null;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+async function statNow(file: string): Promise<FileStat | null> {
+  const s = lstatSync(file, { throwIfNoEntry: false });
+  if (!s) return null;
+  return {
+    mode: s.mode & 0o7777,
+    uid: s.uid,
+    gid: s.gid,
+    size: s.size,
+    isFile: s.isFile(),
+    isDirectory: s.isDirectory(),
+    isSymlink: s.isSymbolicLink(),
+    isSocket: s.isSocket(),
+  };
 }
 
 function findOnPath(env: Readonly<Record<string, string | undefined>>, name: string): string | null {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { applyPatch } from 'diff';
+import { FILE_HEADERS_ONLY, applyPatch, formatPatch, structuredPatch } from 'diff';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
 import { editService, editServices, type ServiceEdit } from '../../src/compose/edit.js';
 import { createSession } from '../../src/app/session.js';
@@ -21,6 +21,7 @@ import { systemProbe } from '../../src/core/probe.js';
 import { oneRun } from '../../src/core/writes.js';
 import { ciFiles, findRepoRoot } from '../../steps/lib/supply-chain.js';
 import { githubWorkflow, renderWorkflow } from '../../steps/05-dependency-scanning.js';
+import { dependabotConfig, renderDependabotConfig, renderVerifyWorkflow, verifyWorkflow } from '../../steps/10-content-trust.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -110,6 +111,18 @@ describe('a compose file of 1,000 services', () => {
     expect(editService(text, 'web', [{ op: 'add', key: 'tmpfs', items: ['/tmp'] }, { op: 'set', key: 'read_only', value: true }])).toBe(
       'services:\n  web:\n    image: nginx\n    tmpfs:\n      - /run\n      - /tmp\n    read_only: true\n',
     );
+  });
+});
+
+describe('diffs of new files', () => {
+  it('are made without the line diff, and equal it', () => {
+    const texts = ['one\n', 'a\nb\n\nc\n', '\n', '# workflow\nname: x\non:\n  push:\n' + 'x\n'.repeat(200)];
+    for (const after of texts) {
+      const expected = formatPatch(structuredPatch('/dev/null', 'new.yml', '', after, undefined, undefined, { context: 3 }), FILE_HEADERS_ONLY);
+      const made = unifiedDiff({ path: 'new.yml', before: null, after });
+      expect(made).toBe(expected);
+      expect(applyPatch('', made)).toBe(after);
+    }
   });
 });
 
@@ -259,5 +272,13 @@ describe('look-ups cached for a run', () => {
       const context = path.posix.dirname(file);
       expect(githubWorkflow('/r', `/r/${file}`)).toBe(renderWorkflow(file, context === '' ? '.' : context));
     }
+  });
+
+  it('Dependabot configurations and signature workflows made from shared templates are the ones rendered for their values', () => {
+    for (const dir of ['/', '/services/api', '/a.b/c_d', '/123', '/true', '/my app', "/it's", '/x: y', '/-lead', '/#x']) {
+      expect(dependabotConfig(dir)).toBe(renderDependabotConfig(dir));
+    }
+    const imageLists = [['ghcr.io/acme/app:1.2'], ['gcr.io/distroless/static-debian12', 'quay.io/x/y@sha256:' + 'a'.repeat(64)], ['${BASE}'], ["odd'name:1", 'b:2'], ['x', 'y', 'z']];
+    for (const images of imageLists) expect(verifyWorkflow(images)).toBe(renderVerifyWorkflow(images));
   });
 });
