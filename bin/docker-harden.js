@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-import { main, version } from '../dist/src/cli.js';
-import { installSignalHandlers, quietOnClosedPipe } from '../dist/src/core/signals.js';
+import { installSignalHandlers, main, quietOnClosedPipe, version } from '../dist/bundle/cli.js';
 
 // A reader that stops early (`docker-harden check | head`): end quietly, as a tool killed by
 // SIGPIPE does, but only once a change in progress is finished and recorded.

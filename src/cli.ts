@@ -14,6 +14,9 @@ import { packageRoot } from './core/paths.js';
 import { MAIN_HELP, COMMAND_HELP } from './help.js';
 import type { Io } from './app/batch.js';
 
+// What bin/docker-harden.js needs, from the one file it loads.
+export { installSignalHandlers, quietOnClosedPipe } from './core/signals.js';
+
 export function version(): string {
   return (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }

@@ -5,7 +5,6 @@
  * writable system directories). In a compose file: the same settings as service keys.
  */
 import { defineStep, RESTART_STOPS_CONTAINERS, type CodeInfo, statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../src/core/step.js';
-import { serviceChange } from '../src/compose/edit.js';
 import { serviceImage } from '../src/compose/images.js';
 import { ENGINE_LINES, ENGINE_RELEASES_CHECKED, ENGINE_RELEASES_SOURCE, judgeEngineVersion, parseEngineVersion } from './lib/engine-releases.js';
 import { composeOrigin, containerName, containerWeakenings, selinuxActive, serviceWeakenings, socketPathsFor, WEAKENINGS, type Weakening, WEAKENING_CODES } from './lib/workload.js';
@@ -282,6 +281,8 @@ async function checkCompose(ctx: Context): Promise<CheckResult<ComposeState>> {
 }
 
 async function proposeCompose(state: ComposeState): Promise<Proposal[]> {
+  // Loaded here, not at the top: a host or Dockerfile check never needs yaml.
+  const { serviceChange } = await import('../src/compose/edit.js');
   const { model } = state;
   const proposals: Proposal[] = [];
   const ids = new Map<string, number>();

@@ -4,7 +4,7 @@
  * Over 400 lines: one CI file writer per provider and the scanner commands each one runs.
  */
 import path from 'node:path';
-import { parse as parseYaml, stringify } from 'yaml';
+import { yamlLibrary } from '../src/core/yaml-lazy.js';
 import { defineStep, type CodeInfo, statusOf, type CommandAction, type Context, type Finding, type Proposal, type ScanFormat } from '../src/core/step.js';
 import { HostUnavailableError } from '../src/host/facts.js';
 import {
@@ -332,7 +332,7 @@ export function renderWorkflow(file: string, context: string): string {
   const header =
     '# Added by docker-harden: builds the image and fails on critical or high vulnerabilities.\n' +
     '# Runs on every push and pull request, and weekly, since new vulnerabilities are found in old images.\n';
-  return header + stringify(workflow, { lineWidth: 0, nullStr: '' }).replace(/: $/gm, ':');
+  return header + yamlLibrary().stringify(workflow, { lineWidth: 0, nullStr: '' }).replace(/: $/gm, ':');
 }
 
 async function githubWorkflowProposal(ctx: Context, root: string, dockerfile: string, noRepo: boolean): Promise<Proposal> {
@@ -375,13 +375,13 @@ export function gitlabJobs(root: string, dockerfile: string, existing: string): 
     },
   };
   const sep = existing.length === 0 || existing.endsWith('\n\n') ? '' : existing.endsWith('\n') ? '\n' : '\n\n';
-  return existing + sep + '# Added by docker-harden: build the image and fail on critical or high vulnerabilities.\n' + stringify(jobs, { lineWidth: 0 });
+  return existing + sep + '# Added by docker-harden: build the image and fail on critical or high vulnerabilities.\n' + yamlLibrary().stringify(jobs, { lineWidth: 0 });
 }
 
 /** The stage for the new jobs: `test` unless the file lists stages without it. */
 function gitlabStage(text: string): string | null {
   try {
-    const data = (parseYaml(text) ?? {}) as Record<string, unknown>;
+    const data = (yamlLibrary().parse(text) ?? {}) as Record<string, unknown>;
     const stages = Array.isArray(data.stages) ? data.stages.map(String) : null;
     if (!stages || stages.includes('test')) return null;
     return stages.filter((x) => !x.startsWith('.')).at(-1) ?? null;

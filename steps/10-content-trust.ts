@@ -6,7 +6,7 @@
  * promise.
  */
 import path from 'node:path';
-import { stringify } from 'yaml';
+import { yamlLibrary } from '../src/core/yaml-lazy.js';
 import type { DockerfileModel } from '../src/dockerfile/model.js';
 import { lineStarts, offsetAt } from '../src/dockerfile/edit.js';
 import { parseImageRef, type ImageRef } from '../src/dockerfile/images.js';
@@ -543,7 +543,7 @@ export function renderVerifyWorkflow(images: readonly string[]): string {
     '# Added by docker-harden: verify that the base images are signed by the publisher you expect.\n' +
     '# Fill in the signer identity (and issuer) that the image publisher documents for keyless signatures;\n' +
     '# for images signed with a key, use `cosign verify --key <key>` instead. Images that are not signed cannot pass.\n' +
-    stringify(workflow, { lineWidth: 0 }).replace(/: null$/gm, ':')
+    yamlLibrary().stringify(workflow, { lineWidth: 0 }).replace(/: null$/gm, ':')
   );
 }
 
@@ -571,7 +571,7 @@ export function dependabotConfig(directory: string): string {
 
 export function renderDependabotConfig(directory: string): string {
   const config = { version: 2, updates: [{ 'package-ecosystem': 'docker', directory, schedule: { interval: 'weekly' } }] };
-  return '# Added by docker-harden: propose base image updates every week.\n' + stringify(config);
+  return '# Added by docker-harden: propose base image updates every week.\n' + yamlLibrary().stringify(config);
 }
 
 function dependabotProposal(root: string, dockerfile: string): Proposal {

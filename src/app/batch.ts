@@ -20,7 +20,7 @@ import { targetKey, type AppliedRecord, type Profile } from '../core/profile.js'
 import { RepoDecisions, knownFrom, type DecidedRun } from '../core/repoconfig.js';
 import { SHARED_CODES } from '../core/codes.js';
 import type { Target } from '../core/step.js';
-import { editServices, type ServiceEdit } from '../compose/edit.js';
+import type { ServiceEdit } from '../compose/edit.js';
 import { oneRun } from '../core/writes.js';
 import { readBackup } from '../core/change.js';
 
@@ -112,6 +112,7 @@ async function runAll(session: Session, decisions: RepoDecisions, io?: Io): Prom
   return oneRun(async () => {
     const runs: DecidedRun[] = [];
     const pairs = session.pairs();
+    if (pairs.some((p) => p.ctx.target.kind === 'host' && p.step.meta.needsDaemon)) session.host.warmUp?.();
     // Progress on a terminal's stderr only: stdout stays the report, and logs stay clean.
     const progress = io && (io.stderr as { isTTY?: boolean }).isTTY && !io.env.CI ? io.stderr : undefined;
     for (const [i, { step, ctx }] of pairs.entries()) {
@@ -229,7 +230,7 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
           };
           // Without questions, a step's compose edits go into the file together: one parse, one
           // write, one check, where one at a time re-checks the whole file after every service.
-          const together = interactive ? null : composeBatch(wantedProposals(run, args.only, args.includeReview).filter(canApply), step.meta.title);
+          const together = interactive ? null : await composeBatch(wantedProposals(run, args.only, args.includeReview).filter(canApply), step.meta.title);
           if (together) {
             for (const member of together.members) attempted.add(member.id);
             out(renderRun({ ...run, proposals: [together.proposal] }, p, true));
@@ -315,9 +316,10 @@ async function dockerfileVerifier(args: Args, io: Io, log: (line: string) => voi
  * is all their edits applied to one parse of the file. Null when there are fewer than two, or the
  * edits cannot share a parse (then they are applied one at a time).
  */
-function composeBatch(proposals: Proposal[], stepTitle: string): { proposal: Proposal; members: Proposal[] } | null {
+async function composeBatch(proposals: Proposal[], stepTitle: string): Promise<{ proposal: Proposal; members: Proposal[] } | null> {
   const members = proposals.filter((pr) => pr.kind === 'change' && pr.changes.length === 1 && pr.changes[0]!.compose && !pr.commands.some((c) => c.run) && !pr.daemon);
   if (members.length < 2) return null;
+  const { editServices } = await import('../compose/edit.js');
   const first = members[0]!.changes[0]!;
   if (first.before === null || members.some((pr) => pr.changes[0]!.path !== first.path || pr.changes[0]!.before !== first.before)) return null;
   const byService = new Map<string, ServiceEdit[]>();

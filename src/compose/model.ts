@@ -201,12 +201,12 @@ export function parseStrict(text: string, file: string): ParsedCompose {
   // The YAML parser recurses into nested collections: refuse nesting no compose file needs first.
   assertJsonDepth(text, file, 'compose file');
   let lines = new LineCounter();
-  let doc = parseDocument(text, { lineCounter: lines, keepSourceTokens: true, merge: true, prettyErrors: false, uniqueKeys: false });
+  let doc = parseDocument(text, { lineCounter: lines, merge: true, prettyErrors: false, uniqueKeys: false });
   if (doc.errors.length > 0 || mayRepeatKeys(doc)) {
     // yaml's own check compares each key with every earlier one (a million comparisons for 1,000
     // services): run only when a key may repeat or the text is bad, so errors come as yaml gives them.
     lines = new LineCounter();
-    doc = parseDocument(text, { lineCounter: lines, keepSourceTokens: true, merge: true, prettyErrors: false, uniqueKeys: true });
+    doc = parseDocument(text, { lineCounter: lines, merge: true, prettyErrors: false, uniqueKeys: true });
   }
   const error = doc.errors[0];
   if (error) {

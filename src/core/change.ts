@@ -10,7 +10,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, promises as fs, constants as fsc } from 'node:fs';
 import path from 'node:path';
-import { FILE_HEADERS_ONLY, formatPatch, structuredPatch } from 'diff';
+// The one module of diff that makes patches, not its index: the index loads sixty modules.
+import { FILE_HEADERS_ONLY, formatPatch, structuredPatch } from 'diff/lib/patch/create.js';
 import type { FileChange } from './step.js';
 import { UserError } from './errors.js';
 import { LockFile } from './lockfile.js';

@@ -4,7 +4,6 @@ import type { Context, Target } from './step.js';
 import type { HostFacts } from '../host/facts.js';
 import type { Probe } from './probe.js';
 import { loadDockerfile } from '../dockerfile/model.js';
-import { loadCompose } from '../compose/model.js';
 import { cachedUntilWrite } from './writes.js';
 import { loadDaemonView, type DaemonView } from '../host/daemon-view.js';
 
@@ -40,7 +39,8 @@ function cachedByVersion<T>(file: string, load: (file: string) => Promise<T>): (
 
 export function createContext(target: Target, sources: ContextSources): Context {
   const dockerfile = target.kind === 'dockerfile' ? cachedByVersion(target.path, loadDockerfile) : undefined;
-  const compose = target.kind === 'compose' ? cachedByVersion(target.path, loadCompose) : undefined;
+  // The compose model (and yaml) is loaded only for a compose target.
+  const compose = target.kind === 'compose' ? cachedByVersion(target.path, async (file) => (await import('../compose/model.js')).loadCompose(file)) : undefined;
   return {
     target,
     env: sources.env,

@@ -4,15 +4,14 @@
  * load; a corrupt or newer profile is reported and left untouched. One run at a time per state
  * directory, through a lock file.
  */
-import { promises as fs, readFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ValidateFunction } from 'ajv';
 import type { StepId } from './step.js';
 import { UserError, lineColumnAt } from './errors.js';
-import { packageRoot } from './paths.js';
 import { ensurePrivateDir, readNoFollow, writeFileAtomic, describeFsError, kindOf } from './change.js';
 import { LockFile } from './lockfile.js';
+import { firstError, schemaValidator } from './validators.js';
 import { onSignalExit } from './signals.js';
 
 /** A profile holds decisions and records, a few KB each: anything near this is not one we wrote. */
@@ -89,17 +88,10 @@ export function defaultStateDir(env: Readonly<Record<string, string | undefined>
   return path.join(base, 'docker-harden');
 }
 
-let validator: ValidateFunction | undefined;
-/** ajv is loaded only when a profile is read: the check path does not need it. */
 async function validate(data: unknown): Promise<string | null> {
-  if (!validator) {
-    const text = readFileSync(path.join(packageRoot(), 'profiles', 'profile.schema.json'), 'utf8');
-    const { Ajv } = await import('ajv');
-    validator = new Ajv({ allErrors: false, strict: false }).compile(JSON.parse(text));
-  }
+  const validator = await schemaValidator('profile');
   if (validator(data)) return null;
-  const err = validator.errors?.[0];
-  return err ? `${err.instancePath || '(top level)'} ${err.message}` : 'does not match the profile schema';
+  return firstError(validator) ?? 'does not match the profile schema';
 }
 
 export class ProfileStore {

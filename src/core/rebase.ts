@@ -6,7 +6,7 @@
  * edits move with the lines around them when those lines are unchanged. Anything else, or an edit
  * whose own lines changed, cannot be re-based: the caller refuses it as "changed since it was checked".
  */
-import { diffLines } from 'diff';
+import { diffLines } from 'diff/lib/diff/line.js';
 import type { FileChange, Proposal } from './step.js';
 import { readNoFollow } from './change.js';
 import { UserError } from './errors.js';

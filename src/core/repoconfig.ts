@@ -8,10 +8,10 @@ import { lstat, readFile } from 'node:fs/promises';
 import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { cachedUntilWrite } from './writes.js';
 import path from 'node:path';
-import type { ValidateFunction, ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
+import { schemaValidator } from './validators.js';
 import { UserError, lineColumnAt } from './errors.js';
 import { didYouMean } from './suggest.js';
-import { packageRoot } from './paths.js';
 import { statusOf, type FileChange, type Finding, type Step } from './step.js';
 import type { StepRun } from './runner.js';
 
@@ -60,17 +60,6 @@ export interface DecidedRun extends StepRun {
   skipped?: Suppression;
 }
 
-let validator: ValidateFunction | undefined;
-async function validatorFor(): Promise<ValidateFunction> {
-  if (!validator) {
-    // ajv only when a repository has the file: batch start-up stays fast without it.
-    const { Ajv } = await import('ajv');
-    const schema = JSON.parse(await readFile(path.join(packageRoot(), 'profiles', 'repo-config.schema.json'), 'utf8'));
-    validator = new Ajv({ allErrors: false, strict: false }).compile(schema);
-  }
-  return validator;
-}
-
 /** The codes and step ids a decisions file may name. */
 export interface Known {
   codes: readonly string[];
@@ -117,7 +106,7 @@ export async function loadRepoConfig(file: string, root: string, known: Known): 
     }
     return lineOf(p);
   };
-  const validate = await validatorFor();
+  const validate = await schemaValidator('repo-config');
   if (!validate(data)) {
     const err = validate.errors![0]! as ErrorObject;
     const at = err.instancePath.split('/').slice(1).map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')));

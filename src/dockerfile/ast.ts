@@ -10,7 +10,8 @@
  * `scanArguments` follows dockerfile-ast's getRawArguments step by step (same arguments, values
  * and ranges; test/dockerfile/ast.test.ts compares the two on every Dockerfile in the tests).
  */
-import { Argument, DockerfileParser, Instruction, ModifiableInstruction, type Dockerfile } from 'dockerfile-ast';
+import { createRequire } from 'node:module';
+import type { Argument, Dockerfile, Instruction, ModifiableInstruction } from 'dockerfile-ast';
 
 type Args = ReturnType<Instruction['getArguments']>;
 interface Position {
@@ -25,35 +26,56 @@ interface InstructionInternals {
   getRange(): { start: Position; end: Position };
 }
 
+type Library = typeof import('dockerfile-ast');
+let library: Library | undefined;
 const computed = new WeakMap<Instruction, Args>();
-// getRawArguments is private in the typings; it is what every getArguments() call runs.
-const proto = Instruction.prototype as unknown as { getRawArguments: ((this: Instruction) => Args) & { memoized?: boolean } };
 /** dockerfile-ast's own scan, kept for the test that compares it with scanArguments. */
-export const originalRawArguments: (this: Instruction) => Args = proto.getRawArguments.memoized ? (proto.getRawArguments as unknown as { original: (this: Instruction) => Args }).original : proto.getRawArguments;
-if (!proto.getRawArguments.memoized) {
-  const memoized = function (this: Instruction): Args {
-    let args = computed.get(this);
-    if (!args) {
-      args = Object.freeze(scanArguments(this)) as Args;
-      computed.set(this, args);
-    }
-    return args;
-  };
-  proto.getRawArguments = Object.assign(memoized, { memoized: true, original: originalRawArguments });
-  // As dockerfile-ast's own: the arguments after the flags (getFlags asks getArguments while it
-  // fills its list, and sees none then, as before).
-  (ModifiableInstruction.prototype as unknown as { getArguments(this: ModifiableInstruction): Args }).getArguments = function (this: ModifiableInstruction): Args {
-    const args = Instruction.prototype.getArguments.call(this);
-    const flags = this.getFlags().length;
-    return flags === 0 ? args : args.slice(flags);
-  };
+let originalScan: ((this: Instruction) => Args) | undefined;
+
+/**
+ * dockerfile-ast, loaded and changed on first use: a host check, which parses no Dockerfile, does
+ * not spend a tenth of its time loading it. A CommonJS package: `require` loads it synchronously.
+ */
+function dockerfileAst(): Library {
+  if (library) return library;
+  const lib = createRequire(import.meta.url)('dockerfile-ast') as Library;
+  // getRawArguments is private in the typings; it is what every getArguments() call runs.
+  const proto = lib.Instruction.prototype as unknown as { getRawArguments: ((this: Instruction) => Args) & { memoized?: boolean; original?: (this: Instruction) => Args } };
+  originalScan = proto.getRawArguments.memoized ? proto.getRawArguments.original! : proto.getRawArguments;
+  if (!proto.getRawArguments.memoized) {
+    const memoized = function (this: Instruction): Args {
+      let args = computed.get(this);
+      if (!args) {
+        args = Object.freeze(scanArguments(this)) as Args;
+        computed.set(this, args);
+      }
+      return args;
+    };
+    proto.getRawArguments = Object.assign(memoized, { memoized: true, original: originalScan });
+    // As dockerfile-ast's own: the arguments after the flags (getFlags asks getArguments while it
+    // fills its list, and sees none then, as before).
+    (lib.ModifiableInstruction.prototype as unknown as { getArguments(this: ModifiableInstruction): Args }).getArguments = function (this: ModifiableInstruction): Args {
+      const args = lib.Instruction.prototype.getArguments.call(this);
+      const flags = this.getFlags().length;
+      return flags === 0 ? args : args.slice(flags);
+    };
+  }
+  Object.setPrototypeOf(ScannedArgument.prototype, lib.Argument.prototype);
+  library = lib;
+  return lib;
+}
+
+/** dockerfile-ast's own argument scan of an instruction, for comparing with scanArguments. */
+export function originalRawArguments(instruction: Instruction): Args {
+  dockerfileAst();
+  return originalScan!.call(instruction);
 }
 
 /**
  * An Argument whose range is worked out when first asked: a RUN of 150,000 lines has 450,000
  * arguments, and four objects each (argument, range, two positions) kept the garbage collector
  * busy for seconds; most ranges are never read. Behaves as dockerfile-ast's Argument (its
- * prototype), which reads its range only through `this.range`.
+ * prototype, set when the library is loaded), which reads its range only through `this.range`.
  */
 class ScannedArgument {
   private known: { start: Position; end: Position } | null = null;
@@ -68,7 +90,6 @@ class ScannedArgument {
     return this.known;
   }
 }
-Object.setPrototypeOf(ScannedArgument.prototype, Argument.prototype);
 
 const SPACE = 32;
 const TAB = 9;
@@ -208,5 +229,5 @@ export function scanArguments(instruction: Instruction): Args {
 
 /** Parse Dockerfile text into dockerfile-ast's tree. */
 export function parseAst(text: string): Dockerfile {
-  return DockerfileParser.parse(text);
+  return dockerfileAst().DockerfileParser.parse(text);
 }

@@ -476,6 +476,9 @@ export function createHostFacts(options: HostOptions): LiveHostFacts {
       cache = new Map();
       client = undefined;
     },
+    warmUp() {
+      for (const read of [facts.info, facts.version, facts.containers, facts.daemonProcess]) read().catch(() => undefined);
+    },
     ping() {
       return memo('ping', () => call((d) => d.ping()).then(() => undefined));
     },

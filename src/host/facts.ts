@@ -92,6 +92,11 @@ export interface HostFacts {
    * them again. DaemonControl calls it after a restart, so a re-check sees the new daemon.
    */
   refresh?(): void;
+  /**
+   * Start the reads a whole host check makes, together, without waiting: the daemon answers them
+   * while the dockerd process is found in /proc. Each answer (or error) waits for the step that asks.
+   */
+  warmUp?(): void;
 }
 
 export class HostUnavailableError extends Error {

@@ -1,7 +1,7 @@
 /** Step 11 in a compose file: cap_drop, no-new-privileges and a read-only root file system per service. */
 import { statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../../src/core/step.js';
 import type { ComposeModel, ComposeService } from '../../src/compose/model.js';
-import { serviceChange, type ServiceEdit } from '../../src/compose/edit.js';
+import type { ServiceEdit } from '../../src/compose/edit.js';
 import { serviceImage } from '../../src/compose/images.js';
 import { DANGEROUS_CAPS, isNoNewPrivileges, normalizeCap } from './workload.js';
 
@@ -96,7 +96,9 @@ export async function checkCompose(ctx: Context): Promise<CheckResult<ComposeSta
   return { status: model.services.length === 0 ? 'not-applicable' : statusOf(findings), findings, notes, state: { target: 'compose', model } };
 }
 
-export function proposeCompose({ model }: ComposeState): Proposal[] {
+export async function proposeCompose({ model }: ComposeState): Promise<Proposal[]> {
+  // Loaded here, not at the top: a host or Dockerfile check never needs yaml.
+  const { serviceChange } = await import('../../src/compose/edit.js');
   const proposals: Proposal[] = [];
   const change = (s: ComposeService, edits: ServiceEdit[]) => [serviceChange(model, s.name, edits)];
   const recreate = (s: ComposeService) => ` Recreate the service afterwards (docker compose up -d ${s.name}).`;

@@ -17,7 +17,7 @@ function shown(args: ReturnType<Instruction['getArguments']>) {
 function expectSameArguments(text: string, label: string): number {
   let count = 0;
   for (const inst of parseAst(text).getInstructions()) {
-    expect(shown(scanArguments(inst)), `${label}: ${inst.getKeyword()} at line ${inst.getRange().start.line + 1}`).toEqual(shown(originalRawArguments.call(inst)));
+    expect(shown(scanArguments(inst)), `${label}: ${inst.getKeyword()} at line ${inst.getRange().start.line + 1}`).toEqual(shown(originalRawArguments(inst)));
     count++;
   }
   return count;
@@ -80,7 +80,7 @@ describe('the argument scan', () => {
     text += '    && true\n';
     const run = parseAst(text).getInstructions()[1]!;
     const mine = scanArguments(run);
-    const theirs = originalRawArguments.call(run);
+    const theirs = originalRawArguments(run);
     expect(mine).toHaveLength(450_004);
     // Every 997th argument and the ends: comparing all 450,000 ranges as objects is slow, not stronger.
     const sample = (args: typeof mine) => shown(args.filter((_, i) => i % 997 === 0 || i > args.length - 4));

@@ -9,6 +9,7 @@ import { execa } from 'execa';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { binPath, ensureBuilt, repoRoot } from '../helpers/cli.js';
 
 beforeAll(async () => {
@@ -32,6 +33,16 @@ async function importsOf(args: string[], env: Record<string, string> = {}): Prom
   }
 }
 
+/**
+ * The project's modules in the bundle files that were loaded: the bundler marks where each
+ * module's code starts with a `// dist/src/...js` line.
+ */
+function sourcesOf(urls: string[]): string[] {
+  const files = [...new Set(urls.filter((u) => u.includes('/dist/bundle/')))].map((u) => fileURLToPath(u));
+  expect(files.length, 'the recorder saw the bundle').toBeGreaterThan(0);
+  return files.flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => /^\/\/ dist\/(src|steps)\/\S+\.js$/.test(l)).map((l) => l.slice(3)));
+}
+
 const packageOf = (url: string) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? null;
 
 describe('what the batch path loads', () => {
@@ -41,15 +52,40 @@ describe('what the batch path loads', () => {
       const dockerfile = path.join(dir, 'Dockerfile');
       writeFileSync(dockerfile, 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD ["node", "server.js"]\n');
       const packages = new Set((await importsOf(['check', '--file', dockerfile, '--json'], { DOCKER_HOST: `unix://${path.join(dir, 'no.sock')}` })).map(packageOf).filter(Boolean));
-      // The recorder must see the parser, or it saw nothing at all.
-      expect(packages).toContain('dockerfile-ast');
+      // The recorder must see the diff maker (an ES module import), or it saw nothing at all.
+      expect(packages).toContain('diff');
       for (const heavy of ['ink', 'react', 'ink-select-input', 'dockerode', 'docker-modem', 'ssh2', 'ajv', 'execa']) expect(packages, `${heavy} was loaded`).not.toContain(heavy);
-      const own = (await importsOf(['check', '--file', dockerfile, '--json'], { DOCKER_HOST: `unix://${path.join(dir, 'no.sock')}` })).filter((u) => u.includes('/dist/'));
-      expect(own.some((u) => u.endsWith('/dist/src/core/runner.js')), 'the recorder saw the engine').toBe(true);
-      for (const module of ['/dist/src/ui/', '/dist/src/core/learn.js', '/dist/src/host/recorded.js']) expect(own.filter((u) => u.includes(module)), `${module} was loaded`).toEqual([]);
+      const own = sourcesOf(await importsOf(['check', '--file', dockerfile, '--json'], { DOCKER_HOST: `unix://${path.join(dir, 'no.sock')}` }));
+      expect(own, 'the recorder saw the engine').toContain('dist/src/core/runner.js');
+      for (const module of ['dist/src/ui/', 'dist/src/core/learn.js', 'dist/src/host/recorded.js']) expect(own.filter((u) => u.startsWith(module)), `${module} was loaded`).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }, 60_000);
+
+  it('check --host: neither yaml nor dockerfile-ast, which only compose files and Dockerfiles need', async () => {
+    // Both are CommonJS packages loaded with require() on first use: node's module debug log names them.
+    const loadedBy = async (args: string[]) => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'dh-imports-host-'));
+      try {
+        const r = await execa(process.execPath, [binPath, ...args], { reject: false, cwd: dir, env: { NODE_DEBUG: 'module', NO_COLOR: '1', DOCKER_HARDEN_STATE_DIR: path.join(dir, 'state'), DOCKER_HOST: `unix://${path.join(dir, 'no.sock')}` } });
+        // A host whose daemon does not answer is checked as far as it can be (exit 2, said in the results).
+        expect(JSON.parse(r.stdout).results.length, r.stderr.slice(-2000)).toBeGreaterThan(0);
+        return new Set([...r.stderr.matchAll(/node_modules\/((?:@[^/]+\/)?[^/"\s]+)/g)].map((m) => m[1]!));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    const host = await loadedBy(['check', '--host', '--json']);
+    expect(host).not.toContain('yaml');
+    expect(host).not.toContain('dockerfile-ast');
+    // The same log does show them when a Dockerfile is checked.
+    const dockerfile = path.join(mkdtempSync(path.join(os.tmpdir(), 'dh-imports-df2-')), 'Dockerfile');
+    writeFileSync(dockerfile, 'FROM node:20\nCMD ["node", "server.js"]\n');
+    const file = await loadedBy(['check', '--file', dockerfile, '--json']);
+    expect(file).toContain('dockerfile-ast');
+    expect(file).toContain('yaml');
+    rmSync(path.dirname(dockerfile), { recursive: true, force: true });
   }, 60_000);
 
   it('--version and steps load no dependency at all beyond the CLI', async () => {

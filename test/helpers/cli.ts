@@ -1,6 +1,6 @@
 /**
  * The real command line as a child process: `node bin/docker-harden.js` over the built `dist/`.
- * `ensureBuilt()` (for a beforeAll) runs `tsc` when dist/ is missing or older than a source file.
+ * `ensureBuilt()` (for a beforeAll) runs `tsc` and the bundle when dist/ is missing or older than a source file.
  */
 import { execa } from 'execa';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -73,10 +73,10 @@ async function withBuildLock(fn: () => Promise<void>): Promise<void> {
   }
 }
 
-/** Build dist/ with tsc when it is missing or older than src/ or steps/. */
+/** Build dist/ (tsc, then the bundle bin/ loads) when it is missing or older than src/ or steps/. */
 export function ensureBuilt(): Promise<void> {
   built ??= withBuildLock(async () => {
-    const marker = path.join(repoRoot, 'dist', 'src', 'cli.js');
+    const marker = path.join(repoRoot, 'dist', 'bundle', 'cli.js');
     const sources = Math.max(newestMtime(path.join(repoRoot, 'src')), newestMtime(path.join(repoRoot, 'steps')));
     if (existsSync(marker) && statSync(marker).mtimeMs >= sources) return;
     const r = await execa(process.execPath, [path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], {
@@ -85,8 +85,10 @@ export function ensureBuilt(): Promise<void> {
       timeout: 300_000,
     });
     // tsc still emits on type errors; `npm test` fails on those separately (tsc --noEmit).
-    if (r.exitCode !== 0 && !existsSync(marker)) throw new Error(`tsc failed:\n${r.stdout}\n${r.stderr}`);
+    if (r.exitCode !== 0 && !existsSync(path.join(repoRoot, 'dist', 'src', 'cli.js'))) throw new Error(`tsc failed:\n${r.stdout}\n${r.stderr}`);
     if (r.exitCode !== 0) console.warn(`[docker-harden tests] tsc reported errors; testing what it emitted:\n${String(r.stdout).slice(0, 2000)}`);
+    const bundle = await execa(process.execPath, [path.join(repoRoot, 'node_modules', 'rolldown', 'bin', 'cli.mjs'), '-c', 'rolldown.config.js'], { cwd: repoRoot, reject: false, timeout: 300_000 });
+    if (bundle.exitCode !== 0) throw new Error(`the bundle failed:\n${bundle.stdout}\n${bundle.stderr}`);
   });
   return built;
 }
