@@ -1,6 +1,6 @@
 /**
  * The JSON Schema validators of profiles/*.schema.json, made ahead of time by ajv
- * (scripts/make-validators.js): loading ajv and compiling a schema cost each `fix` 110 ms.
+ * (profiles/validators/make.js): loading ajv and compiling a schema cost each `fix` 110 ms.
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';

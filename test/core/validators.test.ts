@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
-import { VALIDATED_SCHEMAS, validatorSource } from '../../scripts/make-validators.js';
+import { VALIDATED_SCHEMAS, validatorSource } from '../../profiles/validators/make.js';
 import { firstError, schemaValidator } from '../../src/core/validators.js';
 
 const root = path.resolve(__dirname, '..', '..');

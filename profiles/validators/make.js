@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import standaloneCode from 'ajv/dist/standalone/index.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const VALIDATED_SCHEMAS = ['profile', 'repo-config'];
 
 /** The module text of the validator for profiles/NAME.schema.json. */
@@ -21,7 +21,7 @@ export function validatorSource(name) {
   const code = standaloneCode.default ? standaloneCode.default(ajv, ajv.compile(schema)) : standaloneCode(ajv, ajv.compile(schema));
   // ajv's ES module output still calls require() for its small runtime helpers (string length).
   const prelude = code.includes('require(') ? "import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n" : '';
-  return `// Made by scripts/make-validators.js from profiles/${name}.schema.json; do not edit.\n${prelude}${code.replace(/^"use strict";/, '')}\n`;
+  return `// Made by profiles/validators/make.js from profiles/${name}.schema.json; do not edit.\n${prelude}${code.replace(/^"use strict";/, '')}\n`;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
