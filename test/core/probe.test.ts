@@ -3,7 +3,11 @@
  * bounded in time and output; a program that cannot start or is stopped reads as exit 127.
  */
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { systemProbe } from '../../src/core/probe.js';
+import { noteWrite, oneRun } from '../../src/core/writes.js';
 
 const probe = systemProbe({ PATH: '/usr/bin:/bin', ONLY: 'this' });
 
@@ -22,5 +26,41 @@ describe('systemProbe().run', () => {
     expect(r.exitCode).toBe(c.exitCode);
     if (c.stdout) expect(r.stdout).toMatch(c.stdout);
     if (c.stderr) expect(r.stderr).toMatch(c.stderr);
+  });
+});
+
+describe('systemProbe() file reads within a batch run', () => {
+  it('are read once until the run writes something; outside a run, and under /proc, always afresh', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dh-probe-cache-'));
+    try {
+      const file = path.join(dir, 'dependabot.yml');
+      const reader = systemProbe({ PATH: '/usr/bin:/bin' });
+      await oneRun(async () => {
+        expect(await reader.readText(file)).toBeNull();
+        expect(await reader.stat(file)).toBeNull();
+        writeFileSync(file, 'version: 2\n');
+        // Written behind the run's back (as no fix does): the run keeps what it read.
+        expect(await reader.readText(file)).toBeNull();
+        expect(await reader.stat(file)).toBeNull();
+        // A write by the run (a fix, a command) drops what the run read.
+        noteWrite();
+        expect(await reader.readText(file)).toBe('version: 2\n');
+        expect((await reader.stat(file))?.size).toBe(11);
+      });
+      writeFileSync(file, 'version: 3\n');
+      expect(await reader.readText(file)).toBe('version: 3\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('of a path under /proc are never kept', async () => {
+    const reader = systemProbe({ PATH: '/usr/bin:/bin' });
+    await oneRun(async () => {
+      const a = await reader.readText('/proc/uptime');
+      await new Promise((r) => setTimeout(r, 1100));
+      const b = await reader.readText('/proc/uptime');
+      expect(a).not.toBe(b);
+    });
   });
 });
