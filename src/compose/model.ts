@@ -178,22 +178,25 @@ export function hasAnchors(parsed: ParsedCompose): boolean {
  * one set per mapping.
  */
 function mayRepeatKeys(doc: Document): boolean {
-  let repeated = false;
-  visit(doc, {
-    Map(_, map) {
+  // A walk of the collections alone (yaml's visit also builds a path for every node): nesting is
+  // bounded by assertJsonDepth before the parse, and a stack keeps it off the call stack anyway.
+  const stack: unknown[] = [doc.contents];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isMap(node)) {
       const seen = new Set<unknown>();
-      for (const pair of map.items) {
+      for (const pair of node.items) {
         const key = isScalar(pair.key) ? pair.key.value : pair.key;
-        if (seen.has(key)) {
-          repeated = true;
-          return visit.BREAK;
-        }
+        if (seen.has(key)) return true;
         seen.add(key);
+        if (!isScalar(pair.key)) stack.push(pair.key);
+        stack.push(pair.value);
       }
-      return undefined;
-    },
-  });
-  return repeated;
+    } else if (isSeq(node)) {
+      for (const item of node.items) stack.push(item);
+    }
+  }
+  return false;
 }
 
 /** Parse and validate the shape; UserError with line and column when the file is malformed. */
