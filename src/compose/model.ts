@@ -20,7 +20,7 @@ import {
   type YAMLMap,
 } from 'yaml';
 import { UserError } from '../core/errors.js';
-import { LIMITS, assertJsonDepth, readLimited } from '../core/limits.js';
+import { LIMITS, assertJsonDepth, decodeUtf8, readLimited } from '../core/limits.js';
 
 export const COMPOSE_FILE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'] as const;
 
@@ -101,11 +101,9 @@ export async function loadCompose(file: string): Promise<ComposeModel> {
     // YAML is Unicode text: a NUL byte means a binary file, and bytes that are not UTF-8 would not
     // survive an edit.
     if (bytes.includes(0)) throw new UserError('is a binary file, not a compose file', 'Pass the path of a compose.yaml or docker-compose.yml.', file);
-    try {
-      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-    } catch {
-      throw new UserError('is not UTF-8 text, so it is not a compose file docker compose reads', 'Save it as UTF-8, then run docker-harden again.', file);
-    }
+    const decoded = decodeUtf8(bytes);
+    if (decoded === null) throw new UserError('is not UTF-8 text, so it is not a compose file docker compose reads', 'Save it as UTF-8, then run docker-harden again.', file);
+    text = decoded;
   } catch (err) {
     if (err instanceof UserError) throw err;
     const code = (err as NodeJS.ErrnoException).code;

@@ -10,6 +10,22 @@ import { UserError, lineColumnAt } from './errors.js';
 
 const MiB = 1024 * 1024;
 
+// One decoder for every file: making one costs more than decoding a small Dockerfile.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * The bytes of a file as text, or null when they are not UTF-8: such bytes would not survive an
+ * edit (they would come back as U+FFFD). A byte-order mark stays in the text, so an edit writes
+ * it back.
+ */
+export function decodeUtf8(bytes: Uint8Array): string | null {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
 export const LIMITS = {
   /** A Dockerfile (the largest public ones are well under 100 KiB). */
   dockerfile: 5 * MiB,

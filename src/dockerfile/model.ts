@@ -9,7 +9,7 @@
 import { statSync } from 'node:fs';
 import { type Dockerfile, type Instruction as AstInstruction, type From, type Arg, type Env } from 'dockerfile-ast';
 import { UserError } from '../core/errors.js';
-import { LIMITS, readLimitedSync, tooLarge } from '../core/limits.js';
+import { LIMITS, decodeUtf8, readLimitedSync, tooLarge } from '../core/limits.js';
 import { parseAst } from './ast.js';
 import { detectEol, lineStarts, type Range } from './edit.js';
 import { describeImage, parseImageRef, type ImageKnowledge, type ImageRef } from './images.js';
@@ -144,12 +144,9 @@ export function loadDockerfileSync(file: string): DockerfileModel {
 
 function decodeText(bytes: Buffer, file: string): string {
   if (bytes.includes(0)) throw new UserError('is a binary file, not a Dockerfile', 'Pass the path of a Dockerfile (a text file starting with FROM).', file);
-  try {
-    // ignoreBOM keeps a byte-order mark in the text: the fix is compared with, and written over, the bytes as they are.
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
-    throw new UserError('is not UTF-8 text, so it is not a Dockerfile', 'Pass the path of a Dockerfile, or save it as UTF-8.', file);
-  }
+  const text = decodeUtf8(bytes);
+  if (text === null) throw new UserError('is not UTF-8 text, so it is not a Dockerfile', 'Pass the path of a Dockerfile, or save it as UTF-8.', file);
+  return text;
 }
 
 /** Parse Dockerfile text; `file` names it in errors. */

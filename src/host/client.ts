@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import type { Probe } from '../core/probe.js';
-import { LIMITS, readLimited } from '../core/limits.js';
+import { LIMITS, decodeUtf8, readLimited } from '../core/limits.js';
 import { UserError } from '../core/errors.js';
 import {
   HostUnavailableError,
@@ -581,18 +581,15 @@ export function createHostFacts(options: HostOptions): LiveHostFacts {
  * U+FFFD), so such a file is reported, with the line, and never rewritten.
  */
 function decodeDaemonConfig(bytes: Buffer, file: string): string {
-  try {
-    // ignoreBOM keeps a byte-order mark in the text, so an edit writes it back.
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
-    const text = bytes.toString('utf8');
-    const offset = text.indexOf('\uFFFD');
-    const line = text.slice(0, Math.max(offset, 0)).split('\n').length;
-    throw new UserError(
-      'is not UTF-8 text; docker-harden does not rewrite it, as the bytes that are not UTF-8 would be lost',
-      'Save it as UTF-8 (for example with iconv -f latin1 -t utf-8), then run docker-harden again.',
-      file,
-      line,
-    );
-  }
+  const decoded = decodeUtf8(bytes);
+  if (decoded !== null) return decoded;
+  const text = bytes.toString('utf8');
+  const offset = text.indexOf('\uFFFD');
+  const line = text.slice(0, Math.max(offset, 0)).split('\n').length;
+  throw new UserError(
+    'is not UTF-8 text; docker-harden does not rewrite it, as the bytes that are not UTF-8 would be lost',
+    'Save it as UTF-8 (for example with iconv -f latin1 -t utf-8), then run docker-harden again.',
+    file,
+    line,
+  );
 }
