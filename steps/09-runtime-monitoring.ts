@@ -1,5 +1,6 @@
 import { defineStep, type CodeInfo, statusOf, type CommandAction, type Context, type Finding, type Proposal } from '../src/core/step.js';
 import { HostUnavailableError } from '../src/host/facts.js';
+import { anyUnitFile } from '../src/host/units.js';
 
 /** The Falco release the container form runs (pinned: a floating tag changes under you). */
 export const FALCO_IMAGE = 'falcosecurity/falco:0.39.2';
@@ -60,7 +61,7 @@ async function look(ctx: Context): Promise<Situation> {
   }
   const systemctl = await ctx.probe.which('systemctl');
   const services: string[] = [];
-  if (systemctl) {
+  if (systemctl && (await anyUnitFile(ctx.probe, FALCO_UNITS))) {
     const r = await ctx.probe.run([systemctl, 'is-active', ...FALCO_UNITS], { timeoutMs: 10_000 });
     // One line per unit, in order; `is-active` exits non-zero unless all are active, so read the lines.
     r.stdout.split('\n').forEach((state, i) => {

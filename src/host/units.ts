@@ -10,6 +10,20 @@ import { parseDaemonArgs, splitExecStart, splitWords } from './flags.js';
 /** systemd unit directories, highest precedence first. */
 export const UNIT_DIRS = ['/etc/systemd/system', '/run/systemd/system', '/usr/local/lib/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system'];
 
+/** Where else systemd finds units: made by generators, or transient (systemd-run). */
+const GENERATED_UNIT_DIRS = ['/run/systemd/transient', '/run/systemd/generator.early', '/run/systemd/generator', '/run/systemd/generator.late'];
+
+/**
+ * Whether systemd has a file for any of `units`: one without a file is never active, so a check
+ * of them needs no `systemctl` (a process started for nothing on most hosts).
+ */
+export async function anyUnitFile(probe: Probe, units: readonly string[]): Promise<boolean> {
+  for (const dir of [...UNIT_DIRS, ...GENERATED_UNIT_DIRS]) {
+    for (const unit of units) if (await probe.stat(path.join(dir, unit))) return true;
+  }
+  return false;
+}
+
 /** The drop-in docker-harden writes when a setting belongs in the unit. */
 export const DROP_IN_NAME = 'docker-harden.conf';
 export const SERVICE_DROP_IN = `/etc/systemd/system/docker.service.d/${DROP_IN_NAME}`;

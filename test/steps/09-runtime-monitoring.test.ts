@@ -33,6 +33,8 @@ interface World {
   falco?: boolean;
   systemd?: boolean;
   active?: string[];
+  /** Unit files present beyond the active units' own. */
+  unitFiles?: string[];
 }
 
 function worldOf(w: World): MemoryWorld {
@@ -40,6 +42,8 @@ function worldOf(w: World): MemoryWorld {
   if (w.osRelease) files['/etc/os-release'] = w.osRelease;
   if (w.kernel) files['/proc/sys/kernel/osrelease'] = w.kernel + '\n';
   if (w.btf) files['/sys/kernel/btf/vmlinux'] = '';
+  // Falco's packages install their units here; an active unit has its file.
+  for (const unit of [...(w.active ?? []), ...(w.unitFiles ?? [])]) files[`/usr/lib/systemd/system/${unit}`] = '[Service]\nExecStart=/usr/bin/falco\n';
   const which: Record<string, string> = {};
   if (w.falco) which.falco = '/usr/bin/falco';
   if (w.systemd) which.systemctl = '/usr/bin/systemctl';
@@ -141,7 +145,7 @@ const cases: Case[] = [
   },
   {
     name: 'installed but no service active: start the unit for the driver',
-    given: { osRelease: DEBIAN, kernel: '6.1.0-26-amd64', btf: true, falco: true, systemd: true },
+    given: { osRelease: DEBIAN, kernel: '6.1.0-26-amd64', btf: true, falco: true, systemd: true, unitFiles: FALCO_UNITS },
     expect: {
       status: 'fail',
       findings: ['Falco is installed but not running'],
@@ -174,6 +178,18 @@ describe('runtime-monitoring', () => {
     for (const note of c.expect.notes ?? []) expect((run.result.notes ?? []).join('\n')).toContain(note);
     expect(run.proposals.map((p) => p.id)).toEqual(c.expect.proposals);
     c.expect.check?.(run.proposals);
+  });
+
+  it('asks systemctl only when systemd has a Falco unit file: a unit without one is never active', async () => {
+    const asked: string[] = [];
+    const world = (w: World): MemoryWorld => {
+      const base = worldOf(w);
+      return { ...base, commands: (argv) => (asked.push(argv.join(' ')), typeof base.commands === 'function' ? base.commands(argv) : undefined) };
+    };
+    await runStep(step, contextFor(hostTarget, { probe: memoryProbe(world({ osRelease: DEBIAN, kernel: '6.1.0', btf: true, systemd: true })) }));
+    expect(asked.filter((a) => a.includes('is-active'))).toEqual([]);
+    await runStep(step, contextFor(hostTarget, { probe: memoryProbe(world({ osRelease: DEBIAN, kernel: '6.1.0', btf: true, systemd: true, unitFiles: ['falco.service'] })) }));
+    expect(asked.filter((a) => a.includes('is-active'))).toEqual([`/usr/bin/systemctl is-active ${FALCO_UNITS.join(' ')}`]);
   });
 
   it('in the learn sandbox nothing is run, only shown', async () => {
