@@ -127,8 +127,8 @@ async function runAll(session: Session, decisions: RepoDecisions, io?: Io): Prom
 export async function checkCommand(args: Args, io: AppIo): Promise<number> {
   const session = await sessionFor(args, io);
   requireTargets(session);
-  const decisions = await loadDockerfiles(session, io.registry, args);
-  const runs = await runAll(session, decisions, io);
+  // One run from the first parse to the last step: each file is looked at once, not once more for the steps.
+  const runs = await oneRun(async () => runAll(session, await loadDockerfiles(session, io.registry, args), io));
   return printRuns(runs, args, io, false);
 }
 
