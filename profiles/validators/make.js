@@ -18,7 +18,9 @@ export const VALIDATED_SCHEMAS = ['profile', 'repo-config'];
 export function validatorSource(name) {
   const schema = JSON.parse(readFileSync(path.join(root, 'profiles', `${name}.schema.json`), 'utf8'));
   const ajv = new Ajv({ allErrors: false, strict: false, code: { source: true, esm: true } });
-  const code = standaloneCode.default ? standaloneCode.default(ajv, ajv.compile(schema)) : standaloneCode(ajv, ajv.compile(schema));
+  // The CommonJS module's export arrives as `default` or as the function itself, by loader.
+  const standalone = standaloneCode.default ?? standaloneCode;
+  const code = standalone(ajv, ajv.compile(schema));
   // ajv's ES module output still calls require() for its small runtime helpers (string length).
   const prelude = code.includes('require(') ? "import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n" : '';
   return `// Made by profiles/validators/make.js from profiles/${name}.schema.json; do not edit.\n${prelude}${code.replace(/^"use strict";/, '')}\n`;
