@@ -15,6 +15,7 @@ import {
   installedScanners,
   matchLine,
   renderedOnce,
+  repositoryDockerfiles,
   shellQuote,
   type CiFile,
   type InstalledScanner,
@@ -39,6 +40,8 @@ interface Situation {
   root?: string | null;
   ci?: CiFile[];
   ciScan?: { file: string; line: number; text: string } | null;
+  /** The run's Dockerfiles in this repository, in run order: one CI scan is proposed for them all, with the first. */
+  dockerfiles?: string[];
   /** npm on PATH, when a package-lock.json is beside the Dockerfile. */
   npm?: string | null;
   schedule?: { file: string; line: number; text: string } | null;
@@ -83,7 +86,8 @@ async function look(ctx: Context): Promise<Situation> {
     }
   }
   const npm = (await ctx.probe.stat(path.join(dir, 'package-lock.json'))) !== null ? await ctx.probe.which('npm') : null;
-  return { scanners, dir, root, ci, ciScan, npm };
+  const dockerfiles = ciScan ? undefined : await repositoryDockerfiles(ctx, root ?? dir);
+  return { scanners, dir, root, ci, ciScan, npm, dockerfiles };
 }
 
 function scannerNote(s: Situation): string {
@@ -158,6 +162,10 @@ export default defineStep<Situation>({
       const where = s.root ? `the repository at ${s.root}` : `${s.dir} (no git repository found above it)`;
       const looked = s.ci && s.ci.length > 0 ? `its CI (${s.ci.map((f) => path.relative(s.root ?? s.dir!, f.path)).join(', ')}) runs no scanner` : 'it has no CI definition';
       findings.push({ code: 'DH-SCAN-CI-MISSING', message: `nothing scans this image in CI: ${looked}`, severity: 'medium', file: ctx.target.kind === 'dockerfile' ? ctx.target.path : undefined, evidence: where });
+      const first = s.dockerfiles?.[0];
+      if (first && ctx.target.kind === 'dockerfile' && first !== ctx.target.path) {
+        notes.push(`one CI scan for the ${s.dockerfiles!.length} Dockerfiles of this repository checked here is proposed with ${path.relative(s.root ?? s.dir!, first)}; it scans this one too`);
+      }
     }
     if (s.npm) notes.push('package-lock.json beside the Dockerfile: `npm audit` can check the Node dependencies');
     return { status: statusOf(findings), findings, notes, state: s };
@@ -230,11 +238,13 @@ async function proposalsFor(ctx: Context, s: Situation): Promise<Proposal[]> {
       risk: 'safe',
     });
   }
-  if (!s.ciScan) {
+  // One CI scan per repository, proposed with the first of its Dockerfiles in this run.
+  const dockerfiles = s.dockerfiles ?? [dockerfile];
+  if (!s.ciScan && dockerfiles[0] === dockerfile) {
     const root = s.root ?? s.dir!;
     const gitlab = s.ci?.find((f) => f.kind === 'gitlab');
-    const github = await githubWorkflowProposal(ctx, root, dockerfile, s.root === null);
-    if (gitlab) proposals.push(gitlabProposal(gitlab, root, dockerfile), github);
+    const github = await githubWorkflowProposal(ctx, root, dockerfiles, s.root === null);
+    if (gitlab) proposals.push(gitlabProposal(gitlab, root, dockerfiles), github);
     else proposals.push(github);
   }
   return proposals;
@@ -335,28 +345,91 @@ export function renderWorkflow(file: string, context: string): string {
   return header + yamlLibrary().stringify(workflow, { lineWidth: 0, nullStr: '' }).replace(/: $/gm, ':');
 }
 
-async function githubWorkflowProposal(ctx: Context, root: string, dockerfile: string, noRepo: boolean): Promise<Proposal> {
-  const file = workflowFile(root, dockerfile);
-  const before = await ctx.probe.readText(file);
+/**
+ * A matrix job runs at most 256 variations per workflow run (GitHub Actions' limit), so a
+ * repository with more Dockerfiles gets one workflow per 256.
+ */
+export const MATRIX_LIMIT = 256;
+
+/** The scan workflows for several Dockerfiles of one repository: a matrix job, one file per 256. */
+export function matrixWorkflows(root: string, dockerfiles: readonly string[]): { path: string; text: string }[] {
+  const entries = dockerfiles.map((d) => ciPaths(root, d));
+  const parts = Math.ceil(entries.length / MATRIX_LIMIT);
+  return Array.from({ length: parts }, (_, i) => ({
+    path: path.join(root, '.github', 'workflows', `${WORKFLOW_NAME}${i === 0 ? '' : `-${i + 1}`}.yml`),
+    text: renderMatrixWorkflow(entries.slice(i * MATRIX_LIMIT, (i + 1) * MATRIX_LIMIT), parts > 1 ? `part ${i + 1} of ${parts}` : `${entries.length} Dockerfiles`),
+  }));
+}
+
+export function renderMatrixWorkflow(entries: readonly { file: string; context: string }[], label: string): string {
+  const image = `${WORKFLOW_NAME}:\${{ github.sha }}`;
+  const contexts = [...new Set(entries.map((e) => e.context))];
+  const workflow = {
+    name: `Container image scan (${label})`,
+    on: {
+      push: { paths: [...contexts.map((c) => (c === '.' ? '**' : `${c}/**`)), '.github/workflows/**'] },
+      pull_request: null,
+      schedule: [{ cron: '17 5 * * 1' }],
+      workflow_dispatch: null,
+    },
+    permissions: { contents: 'read' },
+    jobs: {
+      scan: {
+        'runs-on': 'ubuntu-latest',
+        strategy: { 'fail-fast': false, matrix: { include: entries.map((e) => ({ dockerfile: e.file, context: e.context })) } },
+        steps: [
+          { uses: 'actions/checkout@v4' },
+          {
+            name: 'Build the image',
+            // Paths reach the shell through the environment, never spliced into the script.
+            env: { DOCKERFILE: '${{ matrix.dockerfile }}', CONTEXT: '${{ matrix.context }}' },
+            run: `docker build --file "$DOCKERFILE" --tag ${image} "$CONTEXT"`,
+          },
+          {
+            name: 'Scan with Trivy; fail on critical or high vulnerabilities that have a fix',
+            uses: TRIVY_ACTION,
+            with: { 'image-ref': image, format: 'table', 'exit-code': '1', 'ignore-unfixed': true, 'vuln-type': 'os,library', severity: 'CRITICAL,HIGH' },
+          },
+        ],
+      },
+    },
+  };
+  const header =
+    '# Added by docker-harden: builds the image of each Dockerfile and fails on critical or high vulnerabilities.\n' +
+    '# Runs on every push and pull request, and weekly, since new vulnerabilities are found in old images.\n';
+  return header + yamlLibrary().stringify(workflow, { lineWidth: 0, nullStr: '' }).replace(/: $/gm, ':');
+}
+
+async function githubWorkflowProposal(ctx: Context, root: string, dockerfiles: readonly string[], noRepo: boolean): Promise<Proposal> {
+  const files = dockerfiles.length === 1 ? [{ path: workflowFile(root, dockerfiles[0]!), text: githubWorkflow(root, dockerfiles[0]!) }] : matrixWorkflows(root, dockerfiles);
+  const changes = [];
+  for (const f of files) changes.push({ path: f.path, before: await ctx.probe.readText(f.path), after: f.text, mode: 0o644 });
   const warnings = ['The job fails the build while the image has critical or high vulnerabilities with a fix; update the base image or the dependency, or list accepted ones in a .trivyignore.'];
-  if (noRepo) warnings.push(`No git repository was found above ${path.dirname(dockerfile)}; the workflow is written under that directory.`);
+  if (noRepo) warnings.push(`No git repository was found above ${path.dirname(dockerfiles[0]!)}; the workflow is written under that directory.`);
+  const where = files.map((f) => path.relative(root, f.path)).join(', ');
   return {
     id: 'ci-github',
-    title: `Add a GitHub Actions workflow that scans the image (${path.relative(root, file)})`,
-    description: 'A new workflow: build the image from this Dockerfile and scan it with Trivy, failing on critical or high findings.',
+    title: dockerfiles.length === 1 ? `Add a GitHub Actions workflow that scans the image (${where})` : `Add a GitHub Actions workflow that scans the images of the ${dockerfiles.length} Dockerfiles checked here (${where})`,
+    description:
+      dockerfiles.length === 1
+        ? 'A new workflow: build the image from this Dockerfile and scan it with Trivy, failing on critical or high findings.'
+        : `A new workflow: build the image of each of the ${dockerfiles.length} Dockerfiles of this repository checked here (a matrix job) and scan it with Trivy, failing on critical or high findings.`,
     // A new CI file: the image and the app are untouched.
     kind: 'change',
     risk: 'safe',
-    changes: [{ path: file, before, after: githubWorkflow(root, dockerfile), mode: 0o644 }],
+    changes,
     commands: [],
     warnings,
     group: 'ci',
   };
 }
 
-/** Two jobs appended to .gitlab-ci.yml: build and save the image, then scan the saved image with Trivy. */
-export function gitlabJobs(root: string, dockerfile: string, existing: string): string {
-  const { file, context } = ciPaths(root, dockerfile);
+/**
+ * Two jobs appended to .gitlab-ci.yml: build and save the images, then scan the saved images with
+ * Trivy (one image keeps the names `docker-harden-scan` and `docker-harden-scan.tar`).
+ */
+export function gitlabJobs(root: string, dockerfiles: readonly string[], existing: string): string {
+  const images = dockerfiles.map((d, i) => ({ ...ciPaths(root, d), name: dockerfiles.length === 1 ? 'docker-harden-scan' : `docker-harden-scan-${i + 1}` }));
   const stage = gitlabStage(existing);
   const jobs = {
     'docker-harden-build': {
@@ -364,14 +437,17 @@ export function gitlabJobs(root: string, dockerfile: string, existing: string): 
       image: 'docker:27',
       services: ['docker:27-dind'],
       variables: { DOCKER_TLS_CERTDIR: '/certs' },
-      script: [`docker build --file ${shellQuote(file)} --tag docker-harden-scan:$CI_COMMIT_SHORT_SHA ${shellQuote(context)}`, 'docker save --output docker-harden-scan.tar docker-harden-scan:$CI_COMMIT_SHORT_SHA'],
-      artifacts: { paths: ['docker-harden-scan.tar'], expire_in: '1 day' },
+      script: images.flatMap(({ file, context, name }) => [
+        `docker build --file ${shellQuote(file)} --tag ${name}:$CI_COMMIT_SHORT_SHA ${shellQuote(context)}`,
+        `docker save --output ${name}.tar ${name}:$CI_COMMIT_SHORT_SHA`,
+      ]),
+      artifacts: { paths: images.map((i) => `${i.name}.tar`), expire_in: '1 day' },
     },
     'docker-harden-scan': {
       ...(stage ? { stage } : {}),
       needs: ['docker-harden-build'],
       image: { name: TRIVY_IMAGE, entrypoint: [''] },
-      script: ['trivy image --input docker-harden-scan.tar --exit-code 1 --ignore-unfixed --severity CRITICAL,HIGH --scanners vuln'],
+      script: images.map((i) => `trivy image --input ${i.name}.tar --exit-code 1 --ignore-unfixed --severity CRITICAL,HIGH --scanners vuln`),
     },
   };
   const sep = existing.length === 0 || existing.endsWith('\n\n') ? '' : existing.endsWith('\n') ? '\n' : '\n\n';
@@ -390,12 +466,13 @@ function gitlabStage(text: string): string | null {
   }
 }
 
-function gitlabProposal(gitlab: CiFile, root: string, dockerfile: string): Proposal {
+function gitlabProposal(gitlab: CiFile, root: string, dockerfiles: readonly string[]): Proposal {
+  const images = dockerfiles.length === 1 ? 'the image' : `the images of the ${dockerfiles.length} Dockerfiles checked here`;
   return {
     id: 'ci-gitlab',
     title: 'Add a scan job to .gitlab-ci.yml',
-    description: 'Two jobs at the end of .gitlab-ci.yml: build the image (Docker-in-Docker with TLS) and scan the saved image with Trivy, failing on critical or high findings. The rest of the file is left as it is.',
-    changes: [{ path: gitlab.path, before: gitlab.text, after: gitlabJobs(root, dockerfile, gitlab.text) }],
+    description: `Two jobs at the end of .gitlab-ci.yml: build ${images} (Docker-in-Docker with TLS) and scan the saved ${dockerfiles.length === 1 ? 'image' : 'images'} with Trivy, failing on critical or high findings. The rest of the file is left as it is.`,
+    changes: [{ path: gitlab.path, before: gitlab.text, after: gitlabJobs(root, dockerfiles, gitlab.text) }],
     commands: [],
     warnings: ['The build job needs a runner that allows Docker-in-Docker (privileged); on shared GitLab.com runners it does.'],
     // Edits the existing pipeline, whose runners may not allow Docker-in-Docker.

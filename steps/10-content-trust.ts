@@ -21,7 +21,9 @@ import {
   isRemoteSource,
   knownDigest,
   matchLine,
+  firstToPropose,
   renderedOnce,
+  repositoryDockerfiles,
   type AddInstruction,
   type BaseImage,
 } from './lib/supply-chain.js';
@@ -264,7 +266,7 @@ const CODES: Record<string, CodeInfo> = {
 /** What `check` read, for `propose`: DCT settings on a host; images, digests, ADDs and CI for a Dockerfile. */
 type TrustState =
   | { kind: 'host'; settings: DctSetting[] }
-  | { kind: 'dockerfile'; froms: BaseImage[]; copies: BaseImage[]; plans: PinPlan[]; adds: ResolvedAdd[]; root: string | null; ci: Awaited<ReturnType<typeof ciFiles>> };
+  | { kind: 'dockerfile'; froms: BaseImage[]; copies: BaseImage[]; plans: PinPlan[]; adds: ResolvedAdd[]; root: string | null; ci: Awaited<ReturnType<typeof ciFiles>>; dockerfiles: string[] };
 
 export default defineStep<TrustState>({
   meta: {
@@ -406,7 +408,9 @@ export default defineStep<TrustState>({
       else if (!signable(froms, copies).length) notes.push('no signature check in CI is proposed: Docker Official Images are not signed with cosign, and no other image is named');
       else findings.push({ code: 'DH-CI-NO-VERIFY', message: 'no signature check in CI: nothing runs `cosign verify` (or `notation verify`) on the images built or deployed', severity: 'info', evidence: root });
     }
-    return { status: statusOf(findings), findings, notes, state: { kind: 'dockerfile', froms, copies, plans, adds, root, ci } };
+    // The run's Dockerfiles of this repository: one Dependabot configuration covers their folders.
+    const dockerfiles = root ? await repositoryDockerfiles(ctx, root) : [file];
+    return { status: statusOf(findings), findings, notes, state: { kind: 'dockerfile', froms, copies, plans, adds, root, ci, dockerfiles } };
   },
 
   async propose(ctx, result) {
@@ -417,7 +421,7 @@ export default defineStep<TrustState>({
     const model = await ctx.dockerfile();
     const text = model.text;
     const proposals: Proposal[] = [];
-    const { froms, copies, plans, adds, root, ci } = state;
+    const { froms, copies, plans, adds, root, ci, dockerfiles } = state;
     const pinned = plans.filter((p) => p.digest);
     if (pinned.length > 0) {
       const missing = plans.filter((p) => !p.digest);
@@ -466,8 +470,11 @@ export default defineStep<TrustState>({
       const dependabot = path.join(root, '.github', 'dependabot.yml');
       const bot = (await ctx.probe.readText(dependabot)) ?? (await ctx.probe.readText(path.join(root, '.github', 'dependabot.yaml')));
       const renovate = (await ctx.probe.stat(path.join(root, 'renovate.json'))) || (await ctx.probe.stat(path.join(root, '.github', 'renovate.json')));
-      if (bot === null && !renovate && froms.some((f) => f.kind === 'image')) {
-        proposals.push(dependabotProposal(root, file));
+      // Proposed once per repository in a run, for the folders of all its Dockerfiles there, by the
+      // first whose check did not pass (one that builds FROM scratch alone may pass).
+      const alone = dockerfiles.length === 1;
+      if (bot === null && !renovate && (!alone || froms.some((f) => f.kind === 'image')) && firstToPropose(ctx, root, 'dependabot')) {
+        proposals.push(dependabotProposal(root, dockerfiles));
       }
     }
     return proposals;
@@ -564,26 +571,30 @@ async function verifyWorkflowProposal(ctx: Context, root: string, images: string
   };
 }
 
-/** The Dependabot configuration that keeps the base images of the Dockerfiles in `directory` fresh. */
-export function dependabotConfig(directory: string): string {
-  return renderedOnce('dependabot', [directory], PLAIN_DIRECTORY, ([dir]) => renderDependabotConfig(dir!));
+/**
+ * The Dependabot configuration that keeps the base images of the Dockerfiles in `directories` fresh:
+ * `directory` for one folder, `directories` for several.
+ */
+export function dependabotConfig(directories: readonly string[]): string {
+  return renderedOnce('dependabot', directories, PLAIN_DIRECTORY, renderDependabotConfig);
 }
 
-export function renderDependabotConfig(directory: string): string {
-  const config = { version: 2, updates: [{ 'package-ecosystem': 'docker', directory, schedule: { interval: 'weekly' } }] };
+export function renderDependabotConfig(directories: readonly string[]): string {
+  const where = directories.length === 1 ? { directory: directories[0] } : { directories };
+  const config = { version: 2, updates: [{ 'package-ecosystem': 'docker', ...where, schedule: { interval: 'weekly' } }] };
   return '# Added by docker-harden: propose base image updates every week.\n' + yamlLibrary().stringify(config);
 }
 
-function dependabotProposal(root: string, dockerfile: string): Proposal {
-  const dir = '/' + path.relative(root, path.dirname(dockerfile)).split(path.sep).join('/');
+function dependabotProposal(root: string, dockerfiles: readonly string[]): Proposal {
+  const directories = [...new Set(dockerfiles.map((d) => '/' + path.relative(root, path.dirname(d)).split(path.sep).join('/')))].sort();
   const file = path.join(root, '.github', 'dependabot.yml');
   return {
     id: 'dependabot',
-    title: 'Keep base image digests fresh with Dependabot (.github/dependabot.yml)',
+    title: `Keep base image digests fresh with Dependabot (.github/dependabot.yml${directories.length > 1 ? `, ${directories.length} folders` : ''})`,
     description: 'Dependabot opens a pull request when a pinned base image has a newer digest or tag, so pinning does not freeze security fixes out.',
     kind: 'change',
     risk: 'safe',
-    changes: [{ path: file, before: null, after: dependabotConfig(dir === '/' ? '/' : dir.replace(/\/$/, '')), mode: 0o644 }],
+    changes: [{ path: file, before: null, after: dependabotConfig(directories), mode: 0o644 }],
     commands: [],
     warnings: [],
   };

@@ -152,7 +152,7 @@ export function createSession(options: SessionOptions): Session {
     options.hostFacts ??
     createHostFacts({ dockerHost: options.dockerHost, daemonConfigPath: options.daemonConfig, env, probe });
   const contexts = new Map<Target, Context>();
-  for (const target of targets) contexts.set(target, createContext(target, { env, host, probe, learn: options.learn }));
+  for (const target of targets) contexts.set(target, createContext(target, { env, host, probe, learn: options.learn, runTargets: targets }));
   const store = new ProfileStore(path.resolve(options.stateDir ?? defaultStateDir(env)));
   return {
     targets,

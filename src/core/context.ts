@@ -17,6 +17,8 @@ export interface ContextSources {
   host: HostFacts;
   probe: Probe;
   learn?: boolean;
+  /** The run's targets (the target alone when not given). */
+  runTargets?: readonly Target[];
 }
 
 /**
@@ -47,6 +49,7 @@ export function createContext(target: Target, sources: ContextSources): Context 
     host: sources.host,
     probe: sources.probe,
     learn: sources.learn ?? false,
+    runTargets: sources.runTargets ?? [target],
     dockerfile() {
       if (!dockerfile) return Promise.reject(new Error('this step needs a Dockerfile target'));
       return dockerfile();

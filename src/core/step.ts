@@ -226,6 +226,11 @@ export interface Context {
   probe: Probe;
   /** A learn sandbox: host steps read recorded facts and say what would happen on a real server. */
   learn: boolean;
+  /**
+   * Every target of this run, in run order. A fix for a whole repository (a CI scan, Dependabot)
+   * is proposed once, with the first of the repository's Dockerfiles, and covers them all.
+   */
+  runTargets: readonly Target[];
 }
 
 /** One step on one target, with the context it reads through: what a run is made of. */

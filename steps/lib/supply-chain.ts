@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Dockerfile } from 'dockerfile-ast';
 import { parseAst } from '../../src/dockerfile/ast.js';
-import type { Context } from '../../src/core/step.js';
+import type { Context, Target } from '../../src/core/step.js';
 import type { Probe } from '../../src/core/probe.js';
 import { offsetAt } from '../../src/dockerfile/edit.js';
 import { cachedUntilWrite } from '../../src/core/writes.js';
@@ -27,6 +27,47 @@ export function findRepoRoot(probe: Probe, start: string, depth = 0): Promise<st
     if (up === dir || depth >= 63) return null;
     return findRepoRoot(probe, up, depth + 1);
   });
+}
+
+const repositoryGroupsOf = cachedUntilWrite<readonly Target[], Promise<Map<string, string[]>>>();
+
+/**
+ * The run's Dockerfiles that share `ctx.target`'s repository (its folder when no git repository is
+ * above it), in run order: a repository-wide fix is proposed with the first and covers them all.
+ * Grouped once per run, so a thousand Dockerfiles do not each walk the other nine hundred.
+ */
+export async function repositoryDockerfiles(ctx: Context, root: string): Promise<string[]> {
+  const groups = await repositoryGroupsOf(ctx.runTargets, 'groups', async () => {
+    const byRoot = new Map<string, string[]>();
+    for (const target of ctx.runTargets) {
+      if (target.kind !== 'dockerfile') continue;
+      const dir = path.dirname(target.path);
+      const key = (await findRepoRoot(ctx.probe, dir)) ?? dir;
+      const group = byRoot.get(key);
+      if (group) group.push(target.path);
+      else byRoot.set(key, [target.path]);
+    }
+    return byRoot;
+  });
+  const own = ctx.target.kind === 'dockerfile' ? ctx.target.path : null;
+  const group = groups.get(root) ?? [];
+  // The target itself always belongs (a context made for one file, or a run outside a batch).
+  return own === null || group.includes(own) ? group : [own];
+}
+
+const claimsOf = cachedUntilWrite<readonly Target[], Map<string, string>>();
+
+/**
+ * Whether this target makes the run's one `kind` proposal for the repository at `root`: the first
+ * Dockerfile whose step gets as far as proposing does, and the same one again when asked again.
+ * Outside a batch run every target may (the first one applied leaves the others nothing to do).
+ */
+export function firstToPropose(ctx: Context, root: string, kind: string): boolean {
+  const claims = claimsOf(ctx.runTargets, 'claims', () => new Map<string, string>());
+  const key = `${kind}\0${root}`;
+  const own = ctx.target.kind === 'host' ? 'host' : ctx.target.path;
+  if (!claims.has(key)) claims.set(key, own);
+  return claims.get(key) === own;
 }
 
 export interface CiFile {

@@ -89,12 +89,16 @@ export function unreachableHost(): HostFacts {
   };
 }
 
-export function contextFor(target: Target, options: { host?: HostFacts; probe?: Probe; env?: Record<string, string | undefined>; learn?: boolean } = {}): Context {
+export function contextFor(
+  target: Target,
+  options: { host?: HostFacts; probe?: Probe; env?: Record<string, string | undefined>; learn?: boolean; runTargets?: Target[] } = {},
+): Context {
   return createContext(target, {
     env: options.env ?? {},
     host: options.host ?? unreachableHost(),
     probe: options.probe ?? memoryProbe(),
     learn: options.learn,
+    runTargets: options.runTargets,
   });
 }
 

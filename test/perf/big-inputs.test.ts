@@ -275,9 +275,9 @@ describe('look-ups cached for a run', () => {
   });
 
   it('Dependabot configurations and signature workflows made from shared templates are the ones rendered for their values', () => {
-    for (const dir of ['/', '/services/api', '/a.b/c_d', '/123', '/true', '/my app', "/it's", '/x: y', '/-lead', '/#x']) {
-      expect(dependabotConfig(dir)).toBe(renderDependabotConfig(dir));
-    }
+    const dirs = ['/', '/services/api', '/a.b/c_d', '/123', '/true', '/my app', "/it's", '/x: y', '/-lead', '/#x'];
+    for (const dir of dirs) expect(dependabotConfig([dir])).toBe(renderDependabotConfig([dir]));
+    for (const pair of [dirs.slice(1, 3), dirs.slice(3, 5), dirs.slice(6, 9)]) expect(dependabotConfig(pair)).toBe(renderDependabotConfig(pair));
     const imageLists = [['ghcr.io/acme/app:1.2'], ['gcr.io/distroless/static-debian12', 'quay.io/x/y@sha256:' + 'a'.repeat(64)], ['${BASE}'], ["odd'name:1", 'b:2'], ['x', 'y', 'z']];
     for (const images of imageLists) expect(verifyWorkflow(images)).toBe(renderVerifyWorkflow(images));
   });

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import step, { CRON_FILE, SAVED_IMAGE, TRIVY_ACTION, githubWorkflow, imageScanCommand, workflowFile } from '../../steps/05-dependency-scanning.js';
+import step, { CRON_FILE, MATRIX_LIMIT, SAVED_IMAGE, TRIVY_ACTION, githubWorkflow, gitlabJobs, imageScanCommand, matrixWorkflows, workflowFile } from '../../steps/05-dependency-scanning.js';
 import { systemProbe } from '../../src/core/probe.js';
 import { applyProposal, runStep } from '../../src/core/runner.js';
 import { ProfileStore, emptyProfile } from '../../src/core/profile.js';
@@ -184,6 +184,70 @@ describe('dependency-scanning: the proposed CI', () => {
     expect(ci['docker-harden-scan']!.script[0]).toContain('--exit-code 1');
     expect(ci['docker-harden-scan']!.script[0]).toContain('--severity CRITICAL,HIGH');
     expect(ci.build).toEqual({ stage: 'build', script: ['make'] });
+  });
+});
+
+describe('dependency-scanning: one CI scan for the Dockerfiles of a repository in one run', () => {
+  type Matrix = { name: string; jobs: { scan: { strategy: { matrix: { include: { dockerfile: string; context: string }[] } }; steps: { run?: string; env?: Record<string, string> }[] } } };
+
+  it('the first Dockerfile proposes a matrix workflow for all; the others say where it is; applied, all pass', async () => {
+    const dir = await tree({ '.git/': '', 'a/Dockerfile': DOCKERFILE, 'b/Dockerfile': DOCKERFILE, 'b/c/worker.Dockerfile': DOCKERFILE });
+    const probe = systemProbe({ PATH: path.join(dir, 'bin') });
+    const targets = ['a/Dockerfile', 'b/Dockerfile', 'b/c/worker.Dockerfile'].map((f) => dockerfileTarget(path.join(dir, f)));
+    const contexts = targets.map((t) => contextFor(t, { probe, runTargets: targets }));
+    const runs = [];
+    for (const ctx of contexts) runs.push(await runStep(step, ctx));
+    expect(runs.map((r) => r.proposals.map((p) => p.id))).toEqual([['ci-github'], [], []]);
+    for (const r of runs.slice(1)) expect(r.result.notes!.join('\n')).toContain('one CI scan for the 3 Dockerfiles of this repository checked here is proposed with a/Dockerfile');
+    const change = runs[0]!.proposals[0]!.changes[0]!;
+    expect(change.path).toBe(path.join(dir, '.github/workflows/docker-harden-scan.yml'));
+    const wf = parseYaml(change.after) as Matrix;
+    expect(wf.jobs.scan.strategy.matrix.include).toEqual([
+      { dockerfile: 'a/Dockerfile', context: 'a' },
+      { dockerfile: 'b/Dockerfile', context: 'b' },
+      { dockerfile: 'b/c/worker.Dockerfile', context: 'b/c' },
+    ]);
+    await fs.mkdir(path.dirname(change.path), { recursive: true });
+    await fs.writeFile(change.path, change.after);
+    for (const ctx of contexts) expect((await step.check(ctx)).status).toBe('pass');
+  });
+
+  it('a Dockerfile alone in the run keeps its own workflow file', async () => {
+    const dir = await tree({ '.git/': '', 'a/Dockerfile': DOCKERFILE, 'b/Dockerfile': DOCKERFILE });
+    const target = dockerfileTarget(path.join(dir, 'b/Dockerfile'));
+    const run = await runStep(step, contextFor(target, { probe: systemProbe({ PATH: path.join(dir, 'bin') }), runTargets: [target] }));
+    expect(run.proposals[0]!.changes.map((c) => c.path)).toEqual([path.join(dir, '.github/workflows/docker-harden-scan-b.yml')]);
+  });
+
+  it(`over ${MATRIX_LIMIT} Dockerfiles go into one workflow per ${MATRIX_LIMIT} (GitHub's matrix limit), each listed once`, () => {
+    const files = Array.from({ length: 2 * MATRIX_LIMIT + 3 }, (_, i) => `/r/s${i % 7}/app-${i}.Dockerfile`);
+    const workflows = matrixWorkflows('/r', files);
+    expect(workflows.map((w) => path.basename(w.path))).toEqual(['docker-harden-scan.yml', 'docker-harden-scan-2.yml', 'docker-harden-scan-3.yml']);
+    const included = workflows.map((w) => (parseYaml(w.text) as Matrix).jobs.scan.strategy.matrix.include);
+    expect(included.map((x) => x.length)).toEqual([MATRIX_LIMIT, MATRIX_LIMIT, 3]);
+    expect(included.flat().map((e) => `/r/${e.dockerfile}`)).toEqual(files);
+    expect((parseYaml(workflows[1]!.text) as Matrix).name).toBe('Container image scan (part 2 of 3)');
+  });
+
+  it('paths reach the build through the environment: a path that looks like shell or YAML stays data', () => {
+    const odd = ['/r/$(id)/Dockerfile', "/r/it's: here/Dockerfile", '/r/#x/Dockerfile', '/r/a;b`c`/Dockerfile'];
+    const wf = parseYaml(matrixWorkflows('/r', odd)[0]!.text) as Matrix;
+    expect(wf.jobs.scan.strategy.matrix.include.map((e) => e.dockerfile)).toEqual(odd.map((f) => f.slice(3)));
+    const build = wf.jobs.scan.steps.find((x) => x.run?.startsWith('docker build'))!;
+    expect(build.run).toBe('docker build --file "$DOCKERFILE" --tag docker-harden-scan:${{ github.sha }} "$CONTEXT"');
+    expect(build.env).toEqual({ DOCKERFILE: '${{ matrix.dockerfile }}', CONTEXT: '${{ matrix.context }}' });
+  });
+
+  it('GitLab: the two jobs build, save and scan every Dockerfile', () => {
+    const ci = parseYaml(gitlabJobs('/r', ['/r/a/Dockerfile', '/r/b c/Dockerfile'], '')) as Record<string, { script: string[]; artifacts?: { paths: string[] } }>;
+    expect(ci['docker-harden-build']!.script).toEqual([
+      'docker build --file a/Dockerfile --tag docker-harden-scan-1:$CI_COMMIT_SHORT_SHA a',
+      'docker save --output docker-harden-scan-1.tar docker-harden-scan-1:$CI_COMMIT_SHORT_SHA',
+      "docker build --file 'b c/Dockerfile' --tag docker-harden-scan-2:$CI_COMMIT_SHORT_SHA 'b c'",
+      'docker save --output docker-harden-scan-2.tar docker-harden-scan-2:$CI_COMMIT_SHORT_SHA',
+    ]);
+    expect(ci['docker-harden-build']!.artifacts!.paths).toEqual(['docker-harden-scan-1.tar', 'docker-harden-scan-2.tar']);
+    expect(ci['docker-harden-scan']!.script.map((line) => line.split(' ')[3])).toEqual(['docker-harden-scan-1.tar', 'docker-harden-scan-2.tar']);
   });
 });
 

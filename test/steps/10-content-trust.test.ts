@@ -15,6 +15,7 @@ import step, { COSIGN_INSTALLER, verifyWorkflow, withoutDct } from '../../steps/
 import { applyProposal, runStep } from '../../src/core/runner.js';
 import { ProfileStore, emptyProfile } from '../../src/core/profile.js';
 import { systemProbe } from '../../src/core/probe.js';
+import { oneRun } from '../../src/core/writes.js';
 import { createHostFacts } from '../../src/host/client.js';
 import type { CheckResult, Risk, Status } from '../../src/core/step.js';
 import { contextFor, dockerfileTarget, hostTarget, memoryProbe } from '../helpers/world.js';
@@ -267,6 +268,21 @@ describe('content-trust: Dockerfiles', () => {
     const bot = (await runStep(step, ctx)).proposals.find((p) => p.id === 'dependabot')!;
     expect(bot.changes[0]!.path).toBe(path.join(dir, '.github/dependabot.yml'));
     expect(parseYaml(bot.changes[0]!.after)).toEqual({ version: 2, updates: [{ 'package-ecosystem': 'docker', directory: '/svc/web', schedule: { interval: 'weekly' } }] });
+  });
+
+  it("one Dependabot configuration for the repository's Dockerfiles in a run: proposed with the first, for every folder", async () => {
+    const dir = await tree({ '.git/': '', 'svc/web/Dockerfile': 'FROM scratch\nCOPY app /\n', 'svc/api/Dockerfile': 'FROM node:20\n', 'svc/api/worker.Dockerfile': 'FROM node:20\n' });
+    const probe = systemProbe({ PATH: '/nonexistent' });
+    const targets = ['svc/web/Dockerfile', 'svc/api/Dockerfile', 'svc/api/worker.Dockerfile'].map((f) => dockerfileTarget(path.join(dir, f)));
+    const proposals = [];
+    // As a batch run checks them: one run, in order.
+    await oneRun(async () => {
+      for (const t of targets) proposals.push((await runStep(step, contextFor(t, { probe, runTargets: targets }))).proposals.filter((p) => p.id === 'dependabot'));
+    });
+    // The first builds FROM scratch and passes: the next one proposes, for all the folders.
+    expect(proposals.map((p) => p.length)).toEqual([0, 1, 0]);
+    expect(proposals[1]![0]!.title).toContain('2 folders');
+    expect(parseYaml(proposals[1]![0]!.changes[0]!.after)).toEqual({ version: 2, updates: [{ 'package-ecosystem': 'docker', directories: ['/svc/api', '/svc/web'], schedule: { interval: 'weekly' } }] });
   });
 });
 

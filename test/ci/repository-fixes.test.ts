@@ -1,0 +1,96 @@
+/**
+ * Fixes for a whole repository (a CI scan, Dependabot) are proposed once, with the first of its
+ * Dockerfiles in the run, and cover all of them: `fix --yes` over many Dockerfiles writes one
+ * workflow and one Dependabot configuration, after which none of them is left unscanned.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { ensureBuilt, runCli } from '../helpers/cli.js';
+
+interface Entry {
+  step: string;
+  target: string;
+  findings: { code: string }[];
+  notes?: string[];
+  fix?: { proposals: { id: string; changes: { path: string; diff: string }[] }[] };
+}
+
+const FILES = ['services/api/Dockerfile', 'services/web/Dockerfile', 'tools/build.Dockerfile'];
+const TEXTS = ['FROM node:20\nCMD ["node", "server.js"]\n', 'FROM nginx:1.27\n', 'FROM debian:12\nRUN true\n'];
+
+describe('one CI scan and one Dependabot configuration for the Dockerfiles of a repository', () => {
+  let dir: string;
+  let repo: string;
+  let outside: string;
+  let state: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'dh-repo-fixes-'));
+    repo = path.join(dir, 'repo');
+    // A Dockerfile of another repository in the same run gets its own proposals.
+    outside = path.join(dir, 'other', 'Dockerfile');
+    state = path.join(dir, 'state');
+    mkdirSync(path.join(repo, '.git'), { recursive: true });
+    mkdirSync(path.join(dir, 'other', '.git'), { recursive: true });
+    FILES.forEach((f, i) => {
+      mkdirSync(path.dirname(path.join(repo, f)), { recursive: true });
+      writeFileSync(path.join(repo, f), TEXTS[i]!);
+    });
+    writeFileSync(outside, 'FROM alpine:3.20\n');
+    await ensureBuilt();
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const targets = () => [...FILES.map((f) => path.join(repo, f)), outside].flatMap((f) => ['--file', f]);
+  const only = ['--only', 'dependency-scanning,content-trust'];
+  const proposalIds = (e: Entry | undefined) => (e?.fix?.proposals ?? []).map((p) => p.id);
+
+  it('check proposes each once per repository, with its first Dockerfile, and says so on the others', async () => {
+    const r = await runCli(['check', '--json', ...only, ...targets()], { env: { DOCKER_HARDEN_STATE_DIR: state } });
+    expect(r.exitCode, r.stderr).toBe(1);
+    const results = (JSON.parse(r.stdout) as { results: Entry[] }).results;
+    const entry = (step: string, file: string) => results.find((e) => e.step === step && e.target === file);
+    const [first, ...others] = FILES.map((f) => path.join(repo, f));
+    expect(proposalIds(entry('dependency-scanning', first!))).toContain('ci-github');
+    const scan = entry('dependency-scanning', first!)!.fix!.proposals.find((p) => p.id === 'ci-github')!;
+    expect(scan.changes.map((c) => c.path)).toEqual([path.join(repo, '.github/workflows/docker-harden-scan.yml')]);
+    expect(proposalIds(entry('content-trust', first!))).toContain('dependabot');
+    for (const file of others) {
+      const scanning = entry('dependency-scanning', file)!;
+      // Still a finding: nothing scans the image yet.
+      expect(scanning.findings.map((f) => f.code)).toEqual(['DH-SCAN-CI-MISSING']);
+      expect(proposalIds(scanning)).not.toContain('ci-github');
+      expect(scanning.notes!.join('\n')).toContain('is proposed with services/api/Dockerfile; it scans this one too');
+      expect(proposalIds(entry('content-trust', file))).not.toContain('dependabot');
+    }
+    // The other repository's Dockerfile is the first (and only) of its own.
+    expect(proposalIds(entry('dependency-scanning', outside))).toContain('ci-github');
+    expect(proposalIds(entry('content-trust', outside))).toContain('dependabot');
+  });
+
+  it('fix --yes writes one matrix workflow and one Dependabot file for all of them; check then finds them scanned', async () => {
+    const r = await runCli(['fix', '--yes', ...only, ...targets()], { env: { DOCKER_HARDEN_STATE_DIR: state } });
+    expect(r.stderr).toBe('');
+    expect(readdirSync(path.join(repo, '.github', 'workflows'))).toEqual(['docker-harden-scan.yml']);
+    const workflow = parseYaml(readFileSync(path.join(repo, '.github/workflows/docker-harden-scan.yml'), 'utf8')) as {
+      jobs: { scan: { strategy: { matrix: { include: { dockerfile: string; context: string }[] } } } };
+    };
+    expect(workflow.jobs.scan.strategy.matrix.include).toEqual([
+      { dockerfile: 'services/api/Dockerfile', context: 'services/api' },
+      { dockerfile: 'services/web/Dockerfile', context: 'services/web' },
+      { dockerfile: 'tools/build.Dockerfile', context: 'tools' },
+    ]);
+    const bot = parseYaml(readFileSync(path.join(repo, '.github/dependabot.yml'), 'utf8')) as { updates: { 'package-ecosystem': string; directories: string[] }[] };
+    expect(bot.updates).toHaveLength(1);
+    expect(bot.updates[0]!.directories).toEqual(['/services/api', '/services/web', '/tools']);
+    // The other repository got its own single-Dockerfile workflow.
+    expect(existsSync(path.join(path.dirname(outside), '.github/workflows/docker-harden-scan.yml'))).toBe(true);
+
+    const after = await runCli(['check', '--json', '--only', 'dependency-scanning', ...targets()], { env: { DOCKER_HARDEN_STATE_DIR: state } });
+    const results = (JSON.parse(after.stdout) as { results: Entry[] }).results;
+    expect(results).toHaveLength(4);
+    for (const e of results) expect(e.findings.map((f) => f.code)).not.toContain('DH-SCAN-CI-MISSING');
+  });
+});
