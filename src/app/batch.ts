@@ -208,13 +208,15 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
           const apply = async (next: Proposal) => {
             // One proposal that cannot be applied (a file changed since, a folder that is a link) is
             // reported, and the run goes on with the next.
+            // The engine's fresh check after a write is the run that follows it: not checked twice.
+            let rechecked: StepRun | undefined;
             try {
               const outcome = await applyProposal(step, ctx.target, next, {
                 store: session.store,
                 profile,
                 daemon: session.daemon,
                 beforeWrite: session.beforeWrite,
-                recheck: () => runStep(step, ctx),
+                recheck: async () => (rechecked = await runStep(step, ctx)),
                 ...(verify && ctx.target.kind === 'dockerfile' ? { verify } : {}),
                 log: (line) => out(p.dim(`  ${safeText(line)}`)),
               });
@@ -226,7 +228,7 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
               out(`  ${p.yellow(`not applied: ${formatError(err)}`)}`);
               remaining = true;
             }
-            run = await decide();
+            run = rechecked ? await decisions.decide(rechecked, skip) : await decide();
           };
           // Without questions, a step's compose edits go into the file together: one parse, one
           // write, one check, where one at a time re-checks the whole file after every service.

@@ -132,6 +132,8 @@ export const CI_VERIFY_PATTERN = /\b(cosign\s+verify(-attestation)?|notation\s+v
 
 /** The first line of `text` matching `pattern`, 1-based, with the line itself. */
 export function matchLine(text: string, pattern: RegExp): { line: number; text: string } | null {
+  // A line that matches is in a text that matches: most CI files mention no scanner at all.
+  if (!pattern.test(text)) return null;
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) if (pattern.test(lines[i]!)) return { line: i + 1, text: lines[i]!.trim() };
   return null;

@@ -20,7 +20,7 @@ import { runCommands } from '../../src/dockerfile/commands.js';
 import { systemProbe } from '../../src/core/probe.js';
 import { oneRun } from '../../src/core/writes.js';
 import { ciFiles, findRepoRoot } from '../../steps/lib/supply-chain.js';
-import { githubWorkflow, renderWorkflow } from '../../steps/05-dependency-scanning.js';
+import { githubWorkflow, matrixWorkflow, renderMatrixWorkflow, renderWorkflow } from '../../steps/05-dependency-scanning.js';
 import { dependabotConfig, renderDependabotConfig, renderVerifyWorkflow, verifyWorkflow } from '../../steps/10-content-trust.js';
 
 let dir: string;
@@ -272,6 +272,17 @@ describe('look-ups cached for a run', () => {
       const context = path.posix.dirname(file);
       expect(githubWorkflow('/r', `/r/${file}`)).toBe(renderWorkflow(file, context === '' ? '.' : context));
     }
+  });
+
+  it('a matrix workflow made from the one-entry template is the workflow yaml renders for those paths', () => {
+    const lists = [
+      [{ file: 'a/Dockerfile', context: 'a' }],
+      [{ file: 'svc-01/app-0001.Dockerfile', context: 'svc-01' }, { file: 'svc-01/app-0002.Dockerfile', context: 'svc-01' }, { file: 'b.c/d_e/Dockerfile.dev', context: 'b.c/d_e' }],
+      [{ file: 'Dockerfile', context: '.' }, { file: 'x/Dockerfile', context: 'x' }],
+      [{ file: 'my app/Dockerfile', context: 'my app' }, { file: '123/Dockerfile', context: '123' }],
+      [{ file: "it's/Dockerfile", context: "it's" }, { file: 'x: y/Dockerfile', context: 'x: y' }, { file: '#x/Dockerfile', context: '#x' }, { file: '-lead/Dockerfile', context: '-lead' }],
+    ];
+    for (const entries of lists) expect(matrixWorkflow(entries, 'label')).toBe(renderMatrixWorkflow(entries, 'label'));
   });
 
   it('Dependabot configurations and signature workflows made from shared templates are the ones rendered for their values', () => {
