@@ -212,17 +212,19 @@ export class RepoDecisions {
    * batch run the look-up is asked once per file until the run writes something; read
    * synchronously, since an awaited lstat per finding waits its turn in libuv's thread pool.
    */
-  private fileLines(file: string): string[] | null {
+  private fileLines(file: string, parsed?: string): string[] | null {
+    // Most files hold no ignore comment at all: no lines to look through.
+    const linesOf = (text: string) => (text.includes('docker-harden') ? text.split(/\r?\n/) : []);
     return linesUntilWrite(this, file, () => {
+      // The target itself, as parsed in this run: not read a second time.
+      if (parsed !== undefined) return linesOf(parsed);
       const info = lstatSync(file, { throwIfNoEntry: false });
       if (!info || !info.isFile() || info.size > MAX_INLINE_BYTES) return null;
       const key = `${file}\0${info.mtimeMs}\0${info.size}\0${info.ino}`;
       let lines = this.lines.get(key);
       if (lines === undefined) {
         try {
-          const text = readFileSync(file, 'utf8');
-          // Most files hold no ignore comment at all: no lines to look through.
-          lines = text.includes('docker-harden') ? text.split(/\r?\n/) : [];
+          lines = linesOf(readFileSync(file, 'utf8'));
         } catch {
           lines = null;
         }
@@ -232,8 +234,9 @@ export class RepoDecisions {
     });
   }
 
-  async inline(file: string, line: number, code: string): Promise<Suppression | undefined> {
-    const lines = this.fileLines(file);
+  /** The ignore comment above `line` of `file` for `code`; `parsed` is the file's text when the run has it. */
+  async inline(file: string, line: number, code: string, parsed?: string): Promise<Suppression | undefined> {
+    const lines = this.fileLines(file, parsed);
     if (!lines) return undefined;
     // The comment lines directly above the finding's line: a stack of comments may hold several.
     for (let i = Math.min(line - 2, lines.length - 1); i >= 0; i--) {
@@ -299,7 +302,8 @@ export class RepoDecisions {
   private async suppressionOf(run: StepRun, f: Finding, config: RepoConfig): Promise<Suppression | undefined> {
     const file = f.file ? path.resolve(run.target.kind === 'host' ? process.cwd() : path.dirname(run.target.path), f.file) : run.target.kind === 'host' ? undefined : run.target.path;
     if (file && f.line && f.line > 1) {
-      const inline = await this.inline(file, f.line, f.code);
+      const own = run.target.kind === 'dockerfile' && file === run.target.path ? await run.ctx.dockerfile().then((m) => m.text, () => undefined) : undefined;
+      const inline = await this.inline(file, f.line, f.code, own);
       if (inline) return inline;
     }
     const rel = file ? path.relative(config.root, file).split(path.sep).join('/') : undefined;
