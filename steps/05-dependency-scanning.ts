@@ -7,6 +7,9 @@ import path from 'node:path';
 import { yamlLibrary } from '../src/core/yaml-lazy.js';
 import { defineStep, type CodeInfo, statusOf, type CommandAction, type Context, type Finding, type Proposal, type ScanFormat } from '../src/core/step.js';
 import { HostUnavailableError } from '../src/host/facts.js';
+import type { Probe } from '../src/core/probe.js';
+import { splitWords } from '../src/core/words.js';
+import { cachedUntilWrite } from '../src/core/writes.js';
 import {
   CI_SCAN_PATTERN,
   baseImages,
@@ -40,8 +43,13 @@ interface Situation {
   root?: string | null;
   ci?: CiFile[];
   ciScan?: { file: string; line: number; text: string } | null;
-  /** The run's Dockerfiles in this repository, in run order: one CI scan is proposed for them all, with the first. */
+  /**
+   * The run's Dockerfiles in this repository that no CI scan builds, in run order: one CI scan is
+   * proposed for them all, with the first.
+   */
   dockerfiles?: string[];
+  /** docker-harden's own scan workflows, when they scan images but not this one. */
+  ownMissing?: string[];
   /** npm on PATH, when a package-lock.json is beside the Dockerfile. */
   npm?: string | null;
   schedule?: { file: string; line: number; text: string } | null;
@@ -78,16 +86,26 @@ async function look(ctx: Context): Promise<Situation> {
   const root = await findRepoRoot(ctx.probe, dir);
   const ci = await ciFiles(ctx.probe, root ?? dir);
   let ciScan: Situation['ciScan'] = null;
+  // A scanner in a CI file of the repository's own counts for every image: what it scans is its
+  // business. docker-harden's own workflows say which Dockerfiles they build, and count for those.
+  const ownBuilt = new Set<string>();
+  const ownMissing: string[] = [];
+  const rel = ciPaths(root ?? dir, file).file;
   for (const f of ci) {
     const hit = matchLine(f.text, CI_SCAN_PATTERN);
-    if (hit) {
+    if (!hit) continue;
+    const built = builtByOwnWorkflow(ctx.probe, f);
+    if (built === null || built.includes(rel)) {
       ciScan = { file: f.path, ...hit };
       break;
     }
+    for (const b of built) ownBuilt.add(b);
+    ownMissing.push(f.path);
   }
   const npm = (await ctx.probe.stat(path.join(dir, 'package-lock.json'))) !== null ? await ctx.probe.which('npm') : null;
-  const dockerfiles = ciScan ? undefined : await repositoryDockerfiles(ctx, root ?? dir);
-  return { scanners, dir, root, ci, ciScan, npm, dockerfiles };
+  if (ciScan) return { scanners, dir, root, ci, ciScan, npm };
+  const dockerfiles = (await repositoryDockerfiles(ctx, root ?? dir)).filter((d) => d === file || !ownBuilt.has(ciPaths(root ?? dir, d).file));
+  return { scanners, dir, root, ci, ciScan, npm, dockerfiles, ownMissing };
 }
 
 function scannerNote(s: Situation): string {
@@ -160,11 +178,16 @@ export default defineStep<Situation>({
       notes.push(`CI scans images: ${s.ciScan.file}:${s.ciScan.line} (${s.ciScan.text})`);
     } else {
       const where = s.root ? `the repository at ${s.root}` : `${s.dir} (no git repository found above it)`;
-      const looked = s.ci && s.ci.length > 0 ? `its CI (${s.ci.map((f) => path.relative(s.root ?? s.dir!, f.path)).join(', ')}) runs no scanner` : 'it has no CI definition';
+      const base = s.root ?? s.dir!;
+      const looked = s.ownMissing?.length
+        ? `docker-harden's scan workflow${s.ownMissing.length > 1 ? 's' : ''} (${s.ownMissing.map((f) => path.relative(base, f)).join(', ')}) do${s.ownMissing.length > 1 ? '' : 'es'} not build it`
+        : s.ci && s.ci.length > 0
+          ? `its CI (${s.ci.map((f) => path.relative(base, f.path)).join(', ')}) runs no scanner`
+          : 'it has no CI definition';
       findings.push({ code: 'DH-SCAN-CI-MISSING', message: `nothing scans this image in CI: ${looked}`, severity: 'medium', file: ctx.target.kind === 'dockerfile' ? ctx.target.path : undefined, evidence: where });
       const first = s.dockerfiles?.[0];
       if (first && ctx.target.kind === 'dockerfile' && first !== ctx.target.path) {
-        notes.push(`one CI scan for the ${s.dockerfiles!.length} Dockerfiles of this repository checked here is proposed with ${path.relative(s.root ?? s.dir!, first)}; it scans this one too`);
+        notes.push(`one CI scan is proposed with ${path.relative(s.root ?? s.dir!, first)} for the ${s.dockerfiles!.length} Dockerfiles of this repository checked here that nothing scans; it scans this one too`);
       }
     }
     if (s.npm) notes.push('package-lock.json beside the Dockerfile: `npm audit` can check the Node dependencies');
@@ -243,7 +266,8 @@ async function proposalsFor(ctx: Context, s: Situation): Promise<Proposal[]> {
   if (!s.ciScan && dockerfiles[0] === dockerfile) {
     const root = s.root ?? s.dir!;
     const gitlab = s.ci?.find((f) => f.kind === 'gitlab');
-    const github = await githubWorkflowProposal(ctx, root, dockerfiles, s.root === null);
+    const taken = new Set((s.ci ?? []).map((f) => f.path));
+    const github = await githubWorkflowProposal(ctx, root, dockerfiles, s.root === null, taken, (s.ownMissing?.length ?? 0) > 0);
     if (gitlab) proposals.push(gitlabProposal(gitlab, root, dockerfiles), github);
     else proposals.push(github);
   }
@@ -351,12 +375,20 @@ export function renderWorkflow(file: string, context: string): string {
  */
 export const MATRIX_LIMIT = 256;
 
-/** The scan workflows for several Dockerfiles of one repository: a matrix job, one file per 256. */
-export function matrixWorkflows(root: string, dockerfiles: readonly string[]): { path: string; text: string }[] {
+/**
+ * The scan workflows for several Dockerfiles of one repository: a matrix job, one file per 256,
+ * named docker-harden-scan.yml, then -2, -3 ..., skipping the names in `taken` (paths).
+ */
+export function matrixWorkflows(root: string, dockerfiles: readonly string[], taken: ReadonlySet<string> = new Set()): { path: string; text: string }[] {
   const entries = dockerfiles.map((d) => ciPaths(root, d));
   const parts = Math.ceil(entries.length / MATRIX_LIMIT);
+  const names: string[] = [];
+  for (let n = 1; names.length < parts; n++) {
+    const name = path.join(root, '.github', 'workflows', `${WORKFLOW_NAME}${n === 1 ? '' : `-${n}`}.yml`);
+    if (!taken.has(name)) names.push(name);
+  }
   return Array.from({ length: parts }, (_, i) => ({
-    path: path.join(root, '.github', 'workflows', `${WORKFLOW_NAME}${i === 0 ? '' : `-${i + 1}`}.yml`),
+    path: names[i]!,
     text: matrixWorkflow(entries.slice(i * MATRIX_LIMIT, (i + 1) * MATRIX_LIMIT), parts > 1 ? `part ${i + 1} of ${parts}` : `${entries.length} Dockerfiles`),
   }));
 }
@@ -416,8 +448,35 @@ export function renderMatrixWorkflow(entries: readonly { file: string; context: 
   return header + yamlLibrary().stringify(workflow, { lineWidth: 0, nullStr: '' }).replace(/: $/gm, ':');
 }
 
-async function githubWorkflowProposal(ctx: Context, root: string, dockerfiles: readonly string[], noRepo: boolean): Promise<Proposal> {
-  const files = dockerfiles.length === 1 ? [{ path: workflowFile(root, dockerfiles[0]!), text: githubWorkflow(root, dockerfiles[0]!) }] : matrixWorkflows(root, dockerfiles);
+/**
+ * docker-harden's own scan workflow (its name, its first line) and the Dockerfiles it builds, as
+ * paths in the repository; null for any other CI file, or one that no longer reads as ours. Read
+ * once per file in a run: each Dockerfile of a repository asks.
+ */
+const builtOf = cachedUntilWrite<Probe, string[] | null>();
+export function builtByOwnWorkflow(probe: Probe, f: CiFile): string[] | null {
+  if (f.kind !== 'github' || !/^docker-harden-scan[A-Za-z0-9-]*\.yml$/.test(path.basename(f.path)) || !f.text.startsWith('# Added by docker-harden')) return null;
+  return builtOf(probe, f.path, () => {
+    let scan: { strategy?: { matrix?: { include?: unknown } }; steps?: unknown } | undefined;
+    try {
+      scan = (yamlLibrary().parse(f.text) as { jobs?: { scan?: typeof scan } } | null)?.jobs?.scan;
+    } catch {
+      return null;
+    }
+    const include = scan?.strategy?.matrix?.include;
+    if (Array.isArray(include)) return include.map((e) => (e as { dockerfile?: unknown } | null)?.dockerfile).filter((d): d is string => typeof d === 'string');
+    const build = Array.isArray(scan?.steps) ? (scan.steps as { run?: unknown }[]).find((x) => typeof x?.run === 'string' && x.run.startsWith('docker build ')) : undefined;
+    const words = build ? splitWords(build.run as string) : [];
+    const at = words.indexOf('--file');
+    return at >= 0 && words[at + 1] ? [words[at + 1]!] : null;
+  });
+}
+
+async function githubWorkflowProposal(ctx: Context, root: string, dockerfiles: readonly string[], noRepo: boolean, taken: ReadonlySet<string>, ownExists: boolean): Promise<Proposal> {
+  // A Dockerfile alone gets a workflow named after it; several, or more beside docker-harden's own
+  // workflows, get a matrix workflow under a free name.
+  const single = dockerfiles.length === 1 && !ownExists && !taken.has(workflowFile(root, dockerfiles[0]!));
+  const files = single ? [{ path: workflowFile(root, dockerfiles[0]!), text: githubWorkflow(root, dockerfiles[0]!) }] : matrixWorkflows(root, dockerfiles, taken);
   const changes = [];
   for (const f of files) changes.push({ path: f.path, before: await ctx.probe.readText(f.path), after: f.text, mode: 0o644 });
   const warnings = ['The job fails the build while the image has critical or high vulnerabilities with a fix; update the base image or the dependency, or list accepted ones in a .trivyignore.'];

@@ -62,7 +62,7 @@ describe('one CI scan and one Dependabot configuration for the Dockerfiles of a 
       // Still a finding: nothing scans the image yet.
       expect(scanning.findings.map((f) => f.code)).toEqual(['DH-SCAN-CI-MISSING']);
       expect(proposalIds(scanning)).not.toContain('ci-github');
-      expect(scanning.notes!.join('\n')).toContain('is proposed with services/api/Dockerfile; it scans this one too');
+      expect(scanning.notes!.join('\n')).toContain('one CI scan is proposed with services/api/Dockerfile for the 3 Dockerfiles');
       expect(proposalIds(entry('content-trust', file))).not.toContain('dependabot');
     }
     // The other repository's Dockerfile is the first (and only) of its own.
@@ -92,5 +92,20 @@ describe('one CI scan and one Dependabot configuration for the Dockerfiles of a 
     const results = (JSON.parse(after.stdout) as { results: Entry[] }).results;
     expect(results).toHaveLength(4);
     for (const e of results) expect(e.findings.map((f) => f.code)).not.toContain('DH-SCAN-CI-MISSING');
+  });
+
+  it('a Dockerfile added later is not counted as scanned: the next fix adds a workflow for it alone', async () => {
+    const added = path.join(repo, 'services', 'jobs', 'Dockerfile');
+    mkdirSync(path.dirname(added), { recursive: true });
+    writeFileSync(added, 'FROM python:3.12\n');
+    const files = [...targets(), '--file', added];
+    const r = await runCli(['check', '--json', '--only', 'dependency-scanning', ...files], { env: { DOCKER_HARDEN_STATE_DIR: state } });
+    const results = (JSON.parse(r.stdout) as { results: Entry[] }).results;
+    expect(results.filter((e) => e.findings.length > 0).map((e) => e.target)).toEqual([added]);
+    expect(JSON.stringify(results.find((e) => e.target === added))).toContain("docker-harden's scan workflow (.github/workflows/docker-harden-scan.yml) does not build it");
+    await runCli(['fix', '--yes', '--only', 'dependency-scanning', ...files], { env: { DOCKER_HARDEN_STATE_DIR: state } });
+    expect(readdirSync(path.join(repo, '.github', 'workflows')).sort()).toEqual(['docker-harden-scan-2.yml', 'docker-harden-scan.yml']);
+    const again = await runCli(['check', '--json', '--only', 'dependency-scanning', ...files], { env: { DOCKER_HARDEN_STATE_DIR: state } });
+    expect(again.exitCode, again.stdout).toBe(0);
   });
 });

@@ -14,7 +14,7 @@ import step, { CRON_FILE, MATRIX_LIMIT, SAVED_IMAGE, TRIVY_ACTION, githubWorkflo
 import { systemProbe } from '../../src/core/probe.js';
 import { applyProposal, runStep } from '../../src/core/runner.js';
 import { ProfileStore, emptyProfile } from '../../src/core/profile.js';
-import type { CheckResult, Proposal, Status } from '../../src/core/step.js';
+import type { CheckResult, Proposal, Status, Target } from '../../src/core/step.js';
 import { contextFor, dockerfileTarget, hostTarget, memoryProbe, unreachableHost } from '../helpers/world.js';
 import { buildBusyboxImage, hasDockerd, startDockerd, type TestDaemon } from '../helpers/dockerd.js';
 import { createHostFacts } from '../../src/host/client.js';
@@ -198,7 +198,7 @@ describe('dependency-scanning: one CI scan for the Dockerfiles of a repository i
     const runs = [];
     for (const ctx of contexts) runs.push(await runStep(step, ctx));
     expect(runs.map((r) => r.proposals.map((p) => p.id))).toEqual([['ci-github'], [], []]);
-    for (const r of runs.slice(1)) expect(r.result.notes!.join('\n')).toContain('one CI scan for the 3 Dockerfiles of this repository checked here is proposed with a/Dockerfile');
+    for (const r of runs.slice(1)) expect(r.result.notes!.join('\n')).toContain('one CI scan is proposed with a/Dockerfile for the 3 Dockerfiles of this repository checked here that nothing scans');
     const change = runs[0]!.proposals[0]!.changes[0]!;
     expect(change.path).toBe(path.join(dir, '.github/workflows/docker-harden-scan.yml'));
     const wf = parseYaml(change.after) as Matrix;
@@ -210,6 +210,44 @@ describe('dependency-scanning: one CI scan for the Dockerfiles of a repository i
     await fs.mkdir(path.dirname(change.path), { recursive: true });
     await fs.writeFile(change.path, change.after);
     for (const ctx of contexts) expect((await step.check(ctx)).status).toBe('pass');
+  });
+
+  it("docker-harden's own workflows count for the Dockerfiles they build; one added later gets a workflow of its own", async () => {
+    const dir = await tree({ '.git/': '', 'a/Dockerfile': DOCKERFILE, 'b/Dockerfile': DOCKERFILE, 'c/Dockerfile': DOCKERFILE });
+    const probe = systemProbe({ PATH: path.join(dir, 'bin') });
+    const [a, b, c] = ['a', 'b', 'c'].map((d) => dockerfileTarget(path.join(dir, d, 'Dockerfile'))) as [Target, Target, Target];
+    const runAndApply = async (targets: Target[], expected: string[]) => {
+      const runs = [];
+      for (const t of targets) runs.push(await runStep(step, contextFor(t, { probe, runTargets: targets })));
+      const written = runs.flatMap((r) => r.proposals.filter((p) => p.id === 'ci-github').flatMap((p) => p.changes));
+      expect(written.map((w) => path.relative(dir, w.path))).toEqual(expected);
+      for (const w of written) {
+        expect(w.before).toBeNull();
+        await fs.mkdir(path.dirname(w.path), { recursive: true });
+        await fs.writeFile(w.path, w.after);
+      }
+      return runs;
+    };
+    // a alone: its own single workflow.
+    await runAndApply([a], ['.github/workflows/docker-harden-scan-a.yml']);
+    // a and b: a is built by it and passes; b is not, and gets a matrix workflow for itself.
+    const second = await runAndApply([a, b], ['.github/workflows/docker-harden-scan.yml']);
+    expect(second[0]!.result.status).toBe('pass');
+    expect(second[1]!.result.findings[0]!.message).toBe("nothing scans this image in CI: docker-harden's scan workflow (.github/workflows/docker-harden-scan-a.yml) does not build it");
+    // c next: the next free name.
+    const third = await runAndApply([a, b, c], ['.github/workflows/docker-harden-scan-2.yml']);
+    expect(third.map((r) => r.result.status)).toEqual(['pass', 'pass', 'fail']);
+    for (const t of [a, b, c]) expect((await step.check(contextFor(t, { probe, runTargets: [a, b, c] }))).status).toBe('pass');
+  });
+
+  it("a workflow with docker-harden's name that someone else wrote, or that no longer reads as ours, counts for every image", async () => {
+    const theirs = 'name: scan\non: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: trivy fs .\n';
+    const broken = '# Added by docker-harden: builds the image\njobs: [trivy\n';
+    for (const text of [theirs, broken]) {
+      const dir = await tree({ '.git/': '', 'a/Dockerfile': DOCKERFILE, '.github/workflows/docker-harden-scan.yml': text });
+      const run = await runStep(step, contextFor(dockerfileTarget(path.join(dir, 'a/Dockerfile')), { probe: systemProbe({ PATH: path.join(dir, 'bin') }) }));
+      expect(run.result.status).toBe('pass');
+    }
   });
 
   it('a Dockerfile alone in the run keeps its own workflow file', async () => {
