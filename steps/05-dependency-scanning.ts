@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { yamlLibrary } from '../src/core/yaml-lazy.js';
-import { defineStep, type CodeInfo, statusOf, type CommandAction, type Context, type Finding, type Proposal, type ScanFormat } from '../src/core/step.js';
+import { defineStep, type CodeInfo, statusOf, type CommandAction, type Context, type Finding, type Proposal, type ScanFormat, type Target } from '../src/core/step.js';
 import { HostUnavailableError } from '../src/host/facts.js';
 import type { Probe } from '../src/core/probe.js';
 import { splitWords } from '../src/core/words.js';
@@ -57,6 +57,8 @@ interface Situation {
   hostProblem?: string;
 }
 
+const unscannedOf = cachedUntilWrite<readonly Target[], string[]>();
+
 async function look(ctx: Context): Promise<Situation> {
   const scanners = await installedScanners(ctx.probe);
   if (ctx.target.kind === 'host') {
@@ -104,7 +106,9 @@ async function look(ctx: Context): Promise<Situation> {
   }
   const npm = (await ctx.probe.stat(path.join(dir, 'package-lock.json'))) !== null ? await ctx.probe.which('npm') : null;
   if (ciScan) return { scanners, dir, root, ci, ciScan, npm };
-  const dockerfiles = (await repositoryDockerfiles(ctx, root ?? dir)).filter((d) => d === file || !ownBuilt.has(ciPaths(root ?? dir, d).file));
+  const group = await repositoryDockerfiles(ctx, root ?? dir);
+  // The same for every Dockerfile of the repository in a run: worked out once.
+  const dockerfiles = ownBuilt.size === 0 ? group : unscannedOf(ctx.runTargets, root ?? dir, () => group.filter((d) => !ownBuilt.has(ciPaths(root ?? dir, d).file)));
   return { scanners, dir, root, ci, ciScan, npm, dockerfiles, ownMissing };
 }
 

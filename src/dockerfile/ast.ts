@@ -28,7 +28,9 @@ interface InstructionInternals {
 
 type Library = typeof import('dockerfile-ast');
 let library: Library | undefined;
-const computed = new WeakMap<Instruction, Args>();
+// The arguments kept on the instruction itself: a WeakMap of a hundred thousand entries is work for
+// every garbage collection.
+const COMPUTED = Symbol('docker-harden arguments');
 /** dockerfile-ast's own scan, kept for the test that compares it with scanArguments. */
 let originalScan: ((this: Instruction) => Args) | undefined;
 
@@ -43,13 +45,8 @@ function dockerfileAst(): Library {
   const proto = lib.Instruction.prototype as unknown as { getRawArguments: ((this: Instruction) => Args) & { memoized?: boolean; original?: (this: Instruction) => Args } };
   originalScan = proto.getRawArguments.memoized ? proto.getRawArguments.original! : proto.getRawArguments;
   if (!proto.getRawArguments.memoized) {
-    const memoized = function (this: Instruction): Args {
-      let args = computed.get(this);
-      if (!args) {
-        args = Object.freeze(scanArguments(this)) as Args;
-        computed.set(this, args);
-      }
-      return args;
+    const memoized = function (this: Instruction & { [COMPUTED]?: Args }): Args {
+      return (this[COMPUTED] ??= Object.freeze(scanArguments(this)) as Args);
     };
     proto.getRawArguments = Object.assign(memoized, { memoized: true, original: originalScan });
     // As dockerfile-ast's own: the arguments after the flags (getFlags asks getArguments while it
