@@ -342,11 +342,22 @@ export function githubWorkflow(root: string, dockerfile: string): string {
 
 /** The workflow document for a Dockerfile at `file` built in `context` (paths relative to the repository). */
 export function renderWorkflow(file: string, context: string): string {
-  const image = `${WORKFLOW_NAME}:\${{ github.sha }}`;
+  return scanWorkflow(`Container image scan (${file})`, [context], 'the image', {
+    run: `docker build --file ${shellQuote(file)} --tag ${SCAN_IMAGE} ${shellQuote(context)}`,
+  });
+}
+
+const SCAN_IMAGE = `${WORKFLOW_NAME}:\${{ github.sha }}`;
+
+/**
+ * A scan workflow around its build: the same triggers, permissions and Trivy step for one
+ * Dockerfile and for a matrix of them (`strategy`).
+ */
+function scanWorkflow(name: string, contexts: readonly string[], what: string, build: { run: string; env?: Record<string, string> }, strategy?: object): string {
   const workflow = {
-    name: `Container image scan (${file})`,
+    name,
     on: {
-      push: { paths: [`${context === '.' ? '' : context + '/'}**`, '.github/workflows/**'] },
+      push: { paths: [...contexts.map((c) => (c === '.' ? '**' : `${c}/**`)), '.github/workflows/**'] },
       pull_request: null,
       schedule: [{ cron: '17 5 * * 1' }],
       workflow_dispatch: null,
@@ -355,20 +366,21 @@ export function renderWorkflow(file: string, context: string): string {
     jobs: {
       scan: {
         'runs-on': 'ubuntu-latest',
+        ...(strategy ? { strategy } : {}),
         steps: [
           { uses: 'actions/checkout@v4' },
-          { name: 'Build the image', run: `docker build --file ${shellQuote(file)} --tag ${image} ${shellQuote(context)}` },
+          { name: 'Build the image', ...(build.env ? { env: build.env } : {}), run: build.run },
           {
             name: 'Scan with Trivy; fail on critical or high vulnerabilities that have a fix',
             uses: TRIVY_ACTION,
-            with: { 'image-ref': image, format: 'table', 'exit-code': '1', 'ignore-unfixed': true, 'vuln-type': 'os,library', severity: 'CRITICAL,HIGH' },
+            with: { 'image-ref': SCAN_IMAGE, format: 'table', 'exit-code': '1', 'ignore-unfixed': true, 'vuln-type': 'os,library', severity: 'CRITICAL,HIGH' },
           },
         ],
       },
     },
   };
   const header =
-    '# Added by docker-harden: builds the image and fails on critical or high vulnerabilities.\n' +
+    `# Added by docker-harden: builds ${what} and fails on critical or high vulnerabilities.\n` +
     '# Runs on every push and pull request, and weekly, since new vulnerabilities are found in old images.\n';
   return header + yamlLibrary().stringify(workflow, { lineWidth: 0, nullStr: '' }).replace(/: $/gm, ':');
 }
@@ -414,42 +426,15 @@ export function matrixWorkflow(entries: readonly { file: string; context: string
 }
 
 export function renderMatrixWorkflow(entries: readonly { file: string; context: string }[], label: string): string {
-  const image = `${WORKFLOW_NAME}:\${{ github.sha }}`;
   const contexts = [...new Set(entries.map((e) => e.context))];
-  const workflow = {
-    name: `Container image scan (${label})`,
-    on: {
-      push: { paths: [...contexts.map((c) => (c === '.' ? '**' : `${c}/**`)), '.github/workflows/**'] },
-      pull_request: null,
-      schedule: [{ cron: '17 5 * * 1' }],
-      workflow_dispatch: null,
-    },
-    permissions: { contents: 'read' },
-    jobs: {
-      scan: {
-        'runs-on': 'ubuntu-latest',
-        strategy: { 'fail-fast': false, matrix: { include: entries.map((e) => ({ dockerfile: e.file, context: e.context })) } },
-        steps: [
-          { uses: 'actions/checkout@v4' },
-          {
-            name: 'Build the image',
-            // Paths reach the shell through the environment, never spliced into the script.
-            env: { DOCKERFILE: '${{ matrix.dockerfile }}', CONTEXT: '${{ matrix.context }}' },
-            run: `docker build --file "$DOCKERFILE" --tag ${image} "$CONTEXT"`,
-          },
-          {
-            name: 'Scan with Trivy; fail on critical or high vulnerabilities that have a fix',
-            uses: TRIVY_ACTION,
-            with: { 'image-ref': image, format: 'table', 'exit-code': '1', 'ignore-unfixed': true, 'vuln-type': 'os,library', severity: 'CRITICAL,HIGH' },
-          },
-        ],
-      },
-    },
-  };
-  const header =
-    '# Added by docker-harden: builds the image of each Dockerfile and fails on critical or high vulnerabilities.\n' +
-    '# Runs on every push and pull request, and weekly, since new vulnerabilities are found in old images.\n';
-  return header + yamlLibrary().stringify(workflow, { lineWidth: 0, nullStr: '' }).replace(/: $/gm, ':');
+  return scanWorkflow(
+    `Container image scan (${label})`,
+    contexts,
+    'the image of each Dockerfile',
+    // Paths reach the shell through the environment, never spliced into the script.
+    { env: { DOCKERFILE: '${{ matrix.dockerfile }}', CONTEXT: '${{ matrix.context }}' }, run: `docker build --file "$DOCKERFILE" --tag ${SCAN_IMAGE} "$CONTEXT"` },
+    { 'fail-fast': false, matrix: { include: entries.map((e) => ({ dockerfile: e.file, context: e.context })) } },
+  );
 }
 
 /**
@@ -590,10 +575,10 @@ async function scheduleProposal(ctx: Context, scanner: InstalledScanner): Promis
   };
 }
 
-/** Where a saved image waits for the scanner (shown commands only). */
 /** The docker CLI's own default (src/host/client.ts DEFAULT_DOCKER_HOST; not imported: the batch path stays light). */
 const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
 
+/** Where a saved image waits for the scanner (shown commands only). */
 export const SAVED_IMAGE = '/tmp/docker-harden-scan/image.tar';
 
 /** `--host <endpoint>` for the docker CLI when docker-harden talks to another daemon than the default. */
