@@ -26,7 +26,9 @@ import {
   repositoryDockerfiles,
   type AddInstruction,
   type BaseImage,
+  type CiFile,
 } from './lib/supply-chain.js';
+import { splitWords } from '../src/core/words.js';
 import type { Probe } from '../src/core/probe.js';
 
 const DCT_LINE = /^\s*(?:export\s+)?(DOCKER_CONTENT_TRUST(?:_SERVER)?)\s*=\s*["']?([^"'\s#]*)/;
@@ -259,7 +261,7 @@ const CODES: Record<string, CodeInfo> = {
   "DH-CI-NO-VERIFY": {
     title: "No signature check in CI",
     severity: 'info',
-    help: "Nothing runs cosign verify (or notation verify) on the images built or deployed.",
+    help: "Nothing runs cosign verify (or notation verify) on the images built or deployed, or docker-harden's signature-check workflow does not list this Dockerfile's images. One workflow is proposed for all the Dockerfiles of a repository.",
   },
 };
 
@@ -403,9 +405,16 @@ export default defineStep<TrustState>({
     const root = await findRepoRoot(ctx.probe, path.dirname(file));
     const ci = root ? await ciFiles(ctx.probe, root) : [];
     if (root) {
-      const verify = ci.map((f) => ({ f, hit: matchLine(f.text, CI_VERIFY_PATTERN) })).find((x) => x.hit);
+      const own = ownVerifyWorkflow(root, ci);
+      const verify = ci.filter((f) => f !== own).map((f) => ({ f, hit: matchLine(f.text, CI_VERIFY_PATTERN) })).find((x) => x.hit);
+      const images = signable(froms, copies);
+      // docker-harden's own workflow verifies the images it lists; another one is trusted for all.
+      const unverified = own && !verify ? images.filter((i) => !verifiedImages(own.text).includes(i)) : [];
       if (verify) notes.push(`CI verifies signatures: ${verify.f.path}:${verify.hit!.line}`);
-      else if (!signable(froms, copies).length) notes.push('no signature check in CI is proposed: Docker Official Images are not signed with cosign, and no other image is named');
+      else if (own && unverified.length > 0) {
+        findings.push({ code: 'DH-CI-NO-VERIFY', message: `docker-harden's signature check (${path.relative(root, own.path)}) does not verify ${unverified.map((i) => `\`${i}\``).join(', ')}`, severity: 'info', evidence: root });
+      } else if (own) notes.push(`CI verifies signatures: ${own.path}:${matchLine(own.text, CI_VERIFY_PATTERN)?.line ?? 1}`);
+      else if (images.length === 0) notes.push('no signature check in CI is proposed: Docker Official Images are not signed with cosign, and no other image is named');
       else findings.push({ code: 'DH-CI-NO-VERIFY', message: 'no signature check in CI: nothing runs `cosign verify` (or `notation verify`) on the images built or deployed', severity: 'info', evidence: root });
     }
     // The run's Dockerfiles of this repository: one Dependabot configuration covers their folders.
@@ -421,7 +430,7 @@ export default defineStep<TrustState>({
     const model = await ctx.dockerfile();
     const text = model.text;
     const proposals: Proposal[] = [];
-    const { froms, copies, plans, adds, root, ci, dockerfiles } = state;
+    const { froms, plans, adds, root, ci, dockerfiles } = state;
     const pinned = plans.filter((p) => p.digest);
     if (pinned.length > 0) {
       const missing = plans.filter((p) => !p.digest);
@@ -463,9 +472,11 @@ export default defineStep<TrustState>({
       });
     }
     if (root) {
-      if (!ci.some((f) => CI_VERIFY_PATTERN.test(f.text))) {
-        const external = signable(froms, copies);
-        if (external.length > 0) proposals.push(await verifyWorkflowProposal(ctx, root, external));
+      // One signature check for the repository: proposed by the first Dockerfile that needs it, for
+      // the images of all the run's Dockerfiles there.
+      if (result.findings.some((f) => f.code === 'DH-CI-NO-VERIFY') && firstToPropose(ctx, root, 'verify')) {
+        const verify = await verifyWorkflowProposal(ctx, root, ownVerifyWorkflow(root, ci), dockerfiles);
+        if (verify) proposals.push(verify);
       }
       const dependabot = path.join(root, '.github', 'dependabot.yml');
       const bot = (await ctx.probe.readText(dependabot)) ?? (await ctx.probe.readText(path.join(root, '.github', 'dependabot.yaml')));
@@ -539,7 +550,7 @@ export function renderVerifyWorkflow(images: readonly string[]): string {
             name: 'Verify the signatures of the base images',
             run: [
               'test -n "$COSIGN_CERTIFICATE_IDENTITY_REGEXP" || { echo "set COSIGN_CERTIFICATE_IDENTITY_REGEXP to the signer your image publisher documents"; exit 1; }',
-              ...images.map((i) => `cosign verify --certificate-identity-regexp "$COSIGN_CERTIFICATE_IDENTITY_REGEXP" --certificate-oidc-issuer "$COSIGN_CERTIFICATE_OIDC_ISSUER" '${i.replace(/'/g, `'\\''`)}'`),
+              ...images.map(cosignLine),
             ].join('\n') + '\n',
           },
         ],
@@ -554,15 +565,55 @@ export function renderVerifyWorkflow(images: readonly string[]): string {
   );
 }
 
-async function verifyWorkflowProposal(ctx: Context, root: string, images: string[]): Promise<Proposal> {
+/** docker-harden's own signature-check workflow among a repository's CI files, if it is there. */
+function ownVerifyWorkflow(root: string, ci: readonly CiFile[]): CiFile | undefined {
   const file = path.join(root, '.github', 'workflows', VERIFY_WORKFLOW);
+  return ci.find((f) => f.path === file && f.text.startsWith('# Added by docker-harden'));
+}
+
+const COSIGN_LINE = /^( *)cosign verify .*$/gm;
+
+/** The images docker-harden's workflow verifies: the last word of each of its `cosign verify` lines. */
+function verifiedImages(text: string): string[] {
+  return [...text.matchAll(COSIGN_LINE)].map((m) => splitWords(m[0]).at(-1)!);
+}
+
+function cosignLine(image: string): string {
+  return `cosign verify --certificate-identity-regexp "$COSIGN_CERTIFICATE_IDENTITY_REGEXP" --certificate-oidc-issuer "$COSIGN_CERTIFICATE_OIDC_ISSUER" '${image.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The signature check for the images of the repository's Dockerfiles in this run: a new workflow,
+ * or lines added to docker-harden's own one after its last `cosign verify` (the signer a person
+ * filled in stays). None when that workflow was changed so far that no such line is left.
+ */
+async function verifyWorkflowProposal(ctx: Context, root: string, own: CiFile | undefined, dockerfiles: readonly string[]): Promise<Proposal | undefined> {
+  const listed = own ? verifiedImages(own.text) : [];
+  const images: string[] = [];
+  for (const file of dockerfiles) {
+    // One that does not parse reports itself; its images are added when it is fixed and checked again.
+    const model = await ctx.runDockerfile(file).catch(() => null);
+    if (!model) continue;
+    for (const image of signable(baseImages(model.text, model.ast), copyFromImages(model))) if (!listed.includes(image) && !images.includes(image)) images.push(image);
+  }
+  const file = path.join(root, '.github', 'workflows', VERIFY_WORKFLOW);
+  let after: string;
+  if (own) {
+    const last = [...own.text.matchAll(COSIGN_LINE)].at(-1);
+    if (!last || images.length === 0) return undefined;
+    const at = last.index + last[0].length;
+    after = own.text.slice(0, at) + images.map((i) => `\n${last[1]}${cosignLine(i)}`).join('') + own.text.slice(at);
+  } else {
+    after = verifyWorkflow(images);
+  }
+  const many = dockerfiles.length > 1 ? ` of the ${dockerfiles.length} Dockerfiles checked here` : '';
   return {
     id: 'ci-verify',
-    title: `Add a CI job that verifies base image signatures with cosign (${path.relative(root, file)})`,
+    title: own ? `Verify ${images.join(', ')} in ${path.relative(root, file)} too` : `Add a CI job that verifies the base image signatures${many} with cosign (${path.relative(root, file)})`,
     description: 'A GitHub Actions workflow that installs cosign and runs `cosign verify` on each base image before anything is built on it. It fails until the signer identity is filled in: check that each image is signed by its publisher.',
     kind: 'change',
     risk: 'review',
-    changes: [{ path: file, before: await ctx.probe.readText(file), after: verifyWorkflow(images), mode: 0o644 }],
+    changes: [{ path: file, before: own?.text ?? (await ctx.probe.readText(file)), after, mode: 0o644 }],
     commands: [],
     warnings: [
       'The job fails until COSIGN_CERTIFICATE_IDENTITY_REGEXP names the signer your image publisher documents: a signature only means something when you know whose it must be.',

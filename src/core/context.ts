@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import type { Context, Target } from './step.js';
 import type { HostFacts } from '../host/facts.js';
 import type { Probe } from './probe.js';
-import { loadDockerfile } from '../dockerfile/model.js';
+import { loadDockerfile, type DockerfileModel } from '../dockerfile/model.js';
 import { cachedUntilWrite } from './writes.js';
 import { loadDaemonView, type DaemonView } from '../host/daemon-view.js';
 
@@ -39,8 +39,18 @@ function cachedByVersion<T>(file: string, load: (file: string) => Promise<T>): (
   };
 }
 
+// The Dockerfile loaders of a run's targets, by path: a step that reads the repository's other
+// Dockerfiles gets the model their own steps see, parsed once.
+const runLoaders = new WeakMap<readonly Target[], Map<string, () => Promise<DockerfileModel>>>();
+
 export function createContext(target: Target, sources: ContextSources): Context {
   const dockerfile = target.kind === 'dockerfile' ? cachedByVersion(target.path, loadDockerfile) : undefined;
+  let loaders: Map<string, () => Promise<DockerfileModel>> | undefined;
+  if (sources.runTargets) {
+    loaders = runLoaders.get(sources.runTargets) ?? new Map();
+    runLoaders.set(sources.runTargets, loaders);
+    if (dockerfile && target.kind === 'dockerfile') loaders.set(target.path, dockerfile);
+  }
   // The compose model (and yaml) is loaded only for a compose target.
   const compose = target.kind === 'compose' ? cachedByVersion(target.path, async (file) => (await import('../compose/model.js')).loadCompose(file)) : undefined;
   return {
@@ -53,6 +63,15 @@ export function createContext(target: Target, sources: ContextSources): Context 
     dockerfile() {
       if (!dockerfile) return Promise.reject(new Error('this step needs a Dockerfile target'));
       return dockerfile();
+    },
+    runDockerfile(file) {
+      if (target.kind === 'dockerfile' && file === target.path && dockerfile) return dockerfile();
+      let load = loaders?.get(file);
+      if (!load) {
+        load = cachedByVersion(file, loadDockerfile);
+        loaders?.set(file, load);
+      }
+      return load();
     },
     compose() {
       if (!compose) return Promise.reject(new Error('this step needs a compose target'));

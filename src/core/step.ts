@@ -220,6 +220,11 @@ export interface Context {
   daemon(): Promise<DaemonView>;
   /** The target Dockerfile, parsed. Only for a dockerfile target. */
   dockerfile(): Promise<DockerfileModel>;
+  /**
+   * Another Dockerfile, parsed: for one of the run's targets, the model its own steps see (a fix
+   * for the whole repository reads the images of all its Dockerfiles).
+   */
+  runDockerfile(path: string): Promise<DockerfileModel>;
   /** The target compose file, parsed. Only for a compose target. */
   compose(): Promise<ComposeModel>;
   /** Installed tools, files outside the target, read-only commands. */

@@ -109,3 +109,76 @@ describe('one CI scan and one Dependabot configuration for the Dockerfiles of a 
     expect(again.exitCode, again.stdout).toBe(0);
   });
 });
+
+describe("one signature check for the base images of a repository's Dockerfiles", () => {
+  let dir: string;
+  let state: string;
+  const FILES: Record<string, string> = {
+    'api/Dockerfile': 'FROM ghcr.io/acme/base:1\nCMD ["api"]\n',
+    'web/Dockerfile': 'FROM nginx:1.27\n',
+    'jobs/Dockerfile': 'FROM cgr.dev/chainguard/python:3.12\nCOPY --from=quay.io/acme/tools:2 /t /t\n',
+  };
+  const WORKFLOW = () => path.join(dir, '.github/workflows/docker-harden-verify.yml');
+  const verified = () => {
+    const wf = parseYaml(readFileSync(WORKFLOW(), 'utf8')) as { env: Record<string, string>; jobs: { verify: { steps: { run?: string }[] } } };
+    const run = wf.jobs.verify.steps.find((s) => s.run)!.run!;
+    return { env: wf.env, images: [...run.matchAll(/^cosign verify .* '([^']+)'$/gm)].map((m) => m[1]) };
+  };
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'dh-repo-verify-'));
+    state = mkdtempSync(path.join(os.tmpdir(), 'dh-repo-verify-state-'));
+    mkdirSync(path.join(dir, '.git'));
+    for (const [f, text] of Object.entries(FILES)) {
+      mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+      writeFileSync(path.join(dir, f), text);
+    }
+    await ensureBuilt();
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(state, { recursive: true, force: true });
+  });
+  const files = () => Object.keys(FILES).flatMap((f) => ['--file', path.join(dir, f)]);
+  const cli = (args: string[]) => runCli(args, { env: { DOCKER_HARDEN_STATE_DIR: state } });
+  const unverified = async () => {
+    const r = await cli(['check', '--json', '--only', 'content-trust', ...files()]);
+    return (JSON.parse(r.stdout) as { results: Entry[] }).results.filter((e) => e.findings.some((f) => f.code === 'DH-CI-NO-VERIFY'));
+  };
+
+  it('check proposes it once, with the first Dockerfile that needs it, for the images of all of them', async () => {
+    const r = await cli(['check', '--json', '--only', 'content-trust', ...files()]);
+    const results = (JSON.parse(r.stdout) as { results: Entry[] }).results;
+    const verify = results.flatMap((e) => (e.fix?.proposals ?? []).filter((p) => p.id === 'ci-verify').map((p) => ({ target: e.target, p })));
+    expect(verify.map((v) => v.target)).toEqual([path.join(dir, 'api/Dockerfile')]);
+    const diff = verify[0]!.p.changes[0]!.diff;
+    for (const image of ['ghcr.io/acme/base:1', 'cgr.dev/chainguard/python:3.12', 'quay.io/acme/tools:2']) expect(diff).toContain(`'${image}'`);
+    expect(diff).not.toContain('nginx');
+    // The last one still needs it; it is covered by the one proposal.
+    expect((await unverified()).map((e) => e.target)).toEqual([path.join(dir, 'api/Dockerfile'), path.join(dir, 'jobs/Dockerfile')]);
+  });
+
+  it('fix --yes leaves it (it needs a review); named, it is written, and then every Dockerfile is verified', async () => {
+    await cli(['fix', '--yes', '--only', 'content-trust', ...files()]);
+    expect(existsSync(WORKFLOW())).toBe(false);
+    const r = await cli(['fix', '--yes', '--only', 'content-trust:ci-verify', ...files()]);
+    expect(r.stderr).toBe('');
+    expect(verified().images).toEqual(['ghcr.io/acme/base:1', 'cgr.dev/chainguard/python:3.12', 'quay.io/acme/tools:2']);
+    expect(await unverified()).toEqual([]);
+  });
+
+  it('a Dockerfile added later: its image is named as not verified, and the fix adds it, keeping the signer filled in', async () => {
+    writeFileSync(WORKFLOW(), readFileSync(WORKFLOW(), 'utf8').replace('COSIGN_CERTIFICATE_IDENTITY_REGEXP: ""', 'COSIGN_CERTIFICATE_IDENTITY_REGEXP: ^https://github.com/acme/'));
+    FILES['worker/Dockerfile'] = 'FROM ghcr.io/acme/worker:3\n';
+    mkdirSync(path.join(dir, 'worker'));
+    writeFileSync(path.join(dir, 'worker/Dockerfile'), FILES['worker/Dockerfile']);
+    const missing = await unverified();
+    expect(missing.map((e) => e.target)).toEqual([path.join(dir, 'worker/Dockerfile')]);
+    expect(JSON.stringify(missing[0])).toContain("docker-harden's signature check (.github/workflows/docker-harden-verify.yml) does not verify `ghcr.io/acme/worker:3`");
+    await cli(['fix', '--yes', '--only', 'content-trust:ci-verify', ...files()]);
+    expect(verified()).toEqual({
+      env: { COSIGN_CERTIFICATE_IDENTITY_REGEXP: '^https://github.com/acme/', COSIGN_CERTIFICATE_OIDC_ISSUER: 'https://token.actions.githubusercontent.com' },
+      images: ['ghcr.io/acme/base:1', 'cgr.dev/chainguard/python:3.12', 'quay.io/acme/tools:2', 'ghcr.io/acme/worker:3'],
+    });
+    expect(await unverified()).toEqual([]);
+  });
+});

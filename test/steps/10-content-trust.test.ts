@@ -147,6 +147,12 @@ interface FileCase {
   expect: { status: Status; findings: string[]; absent?: string[]; proposals: string[]; notes?: string[]; after?: string; risks?: Record<string, Risk> };
 }
 
+// docker-harden's workflow for one image, with the signer a person filled in, and the quay.io image
+// listed by hand.
+const SIGNER_FILLED = verifyWorkflow(['cgr.dev/chainguard/node:20'])
+  .replace('COSIGN_CERTIFICATE_IDENTITY_REGEXP: ""', 'COSIGN_CERTIFICATE_IDENTITY_REGEXP: ^https://github.com/acme/')
+  .replace("'cgr.dev/chainguard/node:20'", `'quay.io/acme/tools:2@sha256:${'e'.repeat(64)}'\n          cosign verify --key cosign.pub 'cgr.dev/chainguard/node:20'`);
+
 const fileCases: FileCase[] = [
   {
     name: 'a tagged base not pinned: low, and no digest known without a daemon',
@@ -224,6 +230,27 @@ const fileCases: FileCase[] = [
     name: 'a build argument whose default is pinned by digest passes',
     dockerfile: `ARG BASE=node:20@sha256:${'e'.repeat(64)}\nFROM \${BASE}\nCMD ["node"]\n`,
     expect: { status: 'pass', findings: [], proposals: [] },
+  },
+  {
+    name: "docker-harden's signature check verifies the images it lists: one it lists passes",
+    dockerfile: `FROM ghcr.io/acme/base:1@sha256:${'d'.repeat(64)}\n`,
+    files: { '.git/': '', 'renovate.json': '{}', '.github/workflows/docker-harden-verify.yml': verifyWorkflow([`ghcr.io/acme/base:1@sha256:${'d'.repeat(64)}`]) },
+    expect: { status: 'pass', findings: [], proposals: [], notes: ['CI verifies signatures: '] },
+  },
+  {
+    name: "an image docker-harden's signature check does not list: a line is added for it, the signer filled in stays",
+    dockerfile: `FROM ghcr.io/acme/base:1@sha256:${'d'.repeat(64)}\nCOPY --from=quay.io/acme/tools:2@sha256:${'e'.repeat(64)} /t /t\n`,
+    files: { '.git/': '', 'renovate.json': '{}', '.github/workflows/docker-harden-verify.yml': SIGNER_FILLED },
+    expect: {
+      status: 'info',
+      findings: [`docker-harden's signature check (.github/workflows/docker-harden-verify.yml) does not verify \`ghcr.io/acme/base:1@sha256:${'d'.repeat(64)}\``],
+      proposals: ['ci-verify'],
+      risks: { 'ci-verify': 'review' },
+      after: SIGNER_FILLED.replace(
+        "'cgr.dev/chainguard/node:20'",
+        `'cgr.dev/chainguard/node:20'\n          cosign verify --certificate-identity-regexp "$COSIGN_CERTIFICATE_IDENTITY_REGEXP" --certificate-oidc-issuer "$COSIGN_CERTIFICATE_OIDC_ISSUER" 'ghcr.io/acme/base:1@sha256:${'d'.repeat(64)}'`,
+      ),
+    },
   },
   {
     name: 'a signature check in CI is seen; Renovate already keeps digests fresh',
