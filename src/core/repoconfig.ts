@@ -300,15 +300,17 @@ export class RepoDecisions {
   }
 
   private async suppressionOf(run: StepRun, f: Finding, config: RepoConfig): Promise<Suppression | undefined> {
-    const file = f.file ? path.resolve(run.target.kind === 'host' ? process.cwd() : path.dirname(run.target.path), f.file) : run.target.kind === 'host' ? undefined : run.target.path;
+    const own = run.target.kind === 'host' ? undefined : run.target.path;
+    const file = f.file && f.file !== own ? path.resolve(own === undefined ? process.cwd() : path.dirname(own), f.file) : own;
     if (file && f.line && f.line > 1) {
-      const own = run.target.kind === 'dockerfile' && file === run.target.path ? await run.ctx.dockerfile().then((m) => m.text, () => undefined) : undefined;
-      const inline = await this.inline(file, f.line, f.code, own);
+      const parsed = run.target.kind === 'dockerfile' && file === own ? await run.ctx.dockerfile().then((m) => m.text, () => undefined) : undefined;
+      const inline = await this.inline(file, f.line, f.code, parsed);
       if (inline) return inline;
     }
-    const rel = file ? path.relative(config.root, file).split(path.sep).join('/') : undefined;
+    let rel: string | undefined;
     for (const e of config.ignore) {
       if (e.code !== f.code) continue;
+      rel ??= file ? path.relative(config.root, file).split(path.sep).join('/') : undefined;
       if (e.path && (!rel || rel.startsWith('..') || !globMatches(e.path, rel))) continue;
       return { kind: 'external', reason: e.reason, source: `${config.file}:${e.line}` };
     }
