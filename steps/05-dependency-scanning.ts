@@ -16,6 +16,7 @@ import {
   ciFiles,
   findRepoRoot,
   installedScanners,
+  isOwnWorkflow,
   matchLine,
   renderedOnce,
   repositoryDockerfiles,
@@ -444,7 +445,7 @@ export function renderMatrixWorkflow(entries: readonly { file: string; context: 
  */
 const builtOf = cachedUntilWrite<Probe, string[] | null>();
 export function builtByOwnWorkflow(probe: Probe, f: CiFile): string[] | null {
-  if (f.kind !== 'github' || !/^docker-harden-scan[A-Za-z0-9-]*\.yml$/.test(path.basename(f.path)) || !f.text.startsWith('# Added by docker-harden')) return null;
+  if (!isOwnWorkflow(f, /^docker-harden-scan[A-Za-z0-9-]*\.yml$/)) return null;
   return builtOf(probe, f.path, () => {
     let scan: { strategy?: { matrix?: { include?: unknown } }; steps?: unknown } | undefined;
     try {

@@ -27,6 +27,7 @@ import {
   type AddInstruction,
   type BaseImage,
   type CiFile,
+  isOwnWorkflow,
 } from './lib/supply-chain.js';
 import { splitWords } from '../src/core/words.js';
 import type { Probe } from '../src/core/probe.js';
@@ -405,7 +406,7 @@ export default defineStep<TrustState>({
     const root = await findRepoRoot(ctx.probe, path.dirname(file));
     const ci = root ? await ciFiles(ctx.probe, root) : [];
     if (root) {
-      const own = ownVerifyWorkflow(root, ci);
+      const own = ownVerifyWorkflow(ci);
       const verify = ci.filter((f) => f !== own).map((f) => ({ f, hit: matchLine(f.text, CI_VERIFY_PATTERN) })).find((x) => x.hit);
       const images = signable(froms, copies);
       // docker-harden's own workflow verifies the images it lists; another one is trusted for all.
@@ -475,7 +476,7 @@ export default defineStep<TrustState>({
       // One signature check for the repository: proposed by the first Dockerfile that needs it, for
       // the images of all the run's Dockerfiles there.
       if (result.findings.some((f) => f.code === 'DH-CI-NO-VERIFY') && firstToPropose(ctx, root, 'verify')) {
-        const verify = await verifyWorkflowProposal(ctx, root, ownVerifyWorkflow(root, ci), dockerfiles);
+        const verify = await verifyWorkflowProposal(ctx, root, ownVerifyWorkflow(ci), dockerfiles);
         if (verify) proposals.push(verify);
       }
       const dependabot = path.join(root, '.github', 'dependabot.yml');
@@ -566,9 +567,8 @@ export function renderVerifyWorkflow(images: readonly string[]): string {
 }
 
 /** docker-harden's own signature-check workflow among a repository's CI files, if it is there. */
-function ownVerifyWorkflow(root: string, ci: readonly CiFile[]): CiFile | undefined {
-  const file = path.join(root, '.github', 'workflows', VERIFY_WORKFLOW);
-  return ci.find((f) => f.path === file && f.text.startsWith('# Added by docker-harden'));
+function ownVerifyWorkflow(ci: readonly CiFile[]): CiFile | undefined {
+  return ci.find((f) => isOwnWorkflow(f, /^docker-harden-verify\.yml$/));
 }
 
 const COSIGN_LINE = /^( *)cosign verify .*$/gm;

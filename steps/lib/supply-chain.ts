@@ -76,6 +76,11 @@ export interface CiFile {
   text: string;
 }
 
+/** A workflow docker-harden wrote, named by `name` and still under its header: it covers only what it names. */
+export function isOwnWorkflow(f: CiFile, name: RegExp): boolean {
+  return f.kind === 'github' && name.test(path.basename(f.path)) && f.text.startsWith('# Added by docker-harden');
+}
+
 const OTHER_CI_FILES = ['.circleci/config.yml', 'Jenkinsfile', 'azure-pipelines.yml', 'bitbucket-pipelines.yml', '.drone.yml', '.woodpecker.yml', '.travis.yml'];
 
 const ciFilesOf = cachedUntilWrite<Probe, Promise<CiFile[]>>();
