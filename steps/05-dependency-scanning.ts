@@ -1,14 +1,12 @@
 /**
  * Step 5: scan images and dependencies for known vulnerabilities, locally and in CI.
  *
- * Over 400 lines: one CI file writer per provider and the scanner commands each one runs.
+ * Over 400 lines: scans on this machine, on a schedule and in CI, with the scanner commands each
+ * one runs. The CI documents themselves are rendered in lib/ci-documents.ts.
  */
 import path from 'node:path';
-import { yamlLibrary } from '../src/core/yaml-lazy.js';
 import { defineStep, type CodeInfo, statusOf, type CommandAction, type Context, type Finding, type Proposal, type ScanFormat, type Target } from '../src/core/step.js';
 import { HostUnavailableError } from '../src/host/facts.js';
-import type { Probe } from '../src/core/probe.js';
-import { splitWords } from '../src/core/words.js';
 import { cachedUntilWrite } from '../src/core/writes.js';
 import {
   CI_SCAN_PATTERN,
@@ -16,19 +14,13 @@ import {
   ciFiles,
   findRepoRoot,
   installedScanners,
-  isOwnWorkflow,
   matchLine,
-  renderedOnce,
   repositoryDockerfiles,
   shellQuote,
   type CiFile,
   type InstalledScanner,
 } from './lib/supply-chain.js';
-
-/** The trivy-action release and Trivy image the proposed CI jobs use; Dependabot keeps them current. */
-export const TRIVY_ACTION = 'aquasecurity/trivy-action@0.28.0';
-export const TRIVY_IMAGE = 'aquasec/trivy:0.57.1';
-export const WORKFLOW_NAME = 'docker-harden-scan';
+import { TRIVY_IMAGE, builtByOwnWorkflow, ciPaths, githubWorkflow, gitlabJobs, matrixWorkflows, workflowFile } from './lib/ci-documents.js';
 
 /** Where scheduled host scans are looked for. */
 const SCHEDULE_DIRS = ['/etc/cron.d', '/etc/cron.daily', '/etc/cron.weekly', '/etc/systemd/system'];
@@ -317,151 +309,6 @@ export function dirScanCommand(scanner: InstalledScanner, dir: string): CommandA
   }
 }
 
-/** Paths in the repository, as CI sees them (POSIX, relative to the checkout). */
-export function ciPaths(root: string, dockerfile: string): { file: string; context: string } {
-  const file = path.relative(root, dockerfile).split(path.sep).join('/');
-  const context = path.posix.dirname(file);
-  return { file, context: context === '' ? '.' : context };
-}
-
-/** A workflow file name: one per Dockerfile, so two Dockerfiles of a repository do not collide. */
-export function workflowFile(root: string, dockerfile: string): string {
-  const { file } = ciPaths(root, dockerfile);
-  const slug = file === 'Dockerfile' ? '' : '-' + file.replace(/\/?Dockerfile$/i, '').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase();
-  return path.join(root, '.github', 'workflows', `${WORKFLOW_NAME}${slug === '-' ? '' : slug}.yml`);
-}
-
-// Paths that YAML writes as they are inside any plain string (they never stand alone, so a path
-// such as `123` cannot be read as a number).
-const PLAIN_PATH = /^[A-Za-z0-9_][A-Za-z0-9_./-]*$/;
-
-export function githubWorkflow(root: string, dockerfile: string): string {
-  const { file, context } = ciPaths(root, dockerfile);
-  if (context === '.') return renderedOnce('scan-at-root', [file], PLAIN_PATH, ([f]) => renderWorkflow(f!, '.'));
-  return renderedOnce('scan', [file, context], PLAIN_PATH, ([f, c]) => renderWorkflow(f!, c!));
-}
-
-/** The workflow document for a Dockerfile at `file` built in `context` (paths relative to the repository). */
-export function renderWorkflow(file: string, context: string): string {
-  return scanWorkflow(`Container image scan (${file})`, [context], 'the image', {
-    run: `docker build --file ${shellQuote(file)} --tag ${SCAN_IMAGE} ${shellQuote(context)}`,
-  });
-}
-
-const SCAN_IMAGE = `${WORKFLOW_NAME}:\${{ github.sha }}`;
-
-/**
- * A scan workflow around its build: the same triggers, permissions and Trivy step for one
- * Dockerfile and for a matrix of them (`strategy`).
- */
-function scanWorkflow(name: string, contexts: readonly string[], what: string, build: { run: string; env?: Record<string, string> }, strategy?: object): string {
-  const workflow = {
-    name,
-    on: {
-      push: { paths: [...contexts.map((c) => (c === '.' ? '**' : `${c}/**`)), '.github/workflows/**'] },
-      pull_request: null,
-      schedule: [{ cron: '17 5 * * 1' }],
-      workflow_dispatch: null,
-    },
-    permissions: { contents: 'read' },
-    jobs: {
-      scan: {
-        'runs-on': 'ubuntu-latest',
-        ...(strategy ? { strategy } : {}),
-        steps: [
-          { uses: 'actions/checkout@v4' },
-          { name: 'Build the image', ...(build.env ? { env: build.env } : {}), run: build.run },
-          {
-            name: 'Scan with Trivy; fail on critical or high vulnerabilities that have a fix',
-            uses: TRIVY_ACTION,
-            with: { 'image-ref': SCAN_IMAGE, format: 'table', 'exit-code': '1', 'ignore-unfixed': true, 'vuln-type': 'os,library', severity: 'CRITICAL,HIGH' },
-          },
-        ],
-      },
-    },
-  };
-  const header =
-    `# Added by docker-harden: builds ${what} and fails on critical or high vulnerabilities.\n` +
-    '# Runs on every push and pull request, and weekly, since new vulnerabilities are found in old images.\n';
-  return header + yamlLibrary().stringify(workflow, { lineWidth: 0, nullStr: '' }).replace(/: $/gm, ':');
-}
-
-/**
- * A matrix job runs at most 256 variations per workflow run (GitHub Actions' limit), so a
- * repository with more Dockerfiles gets one workflow per 256.
- */
-export const MATRIX_LIMIT = 256;
-
-/**
- * The scan workflows for several Dockerfiles of one repository: a matrix job, one file per 256,
- * named docker-harden-scan.yml, then -2, -3 ..., skipping the names in `taken` (paths).
- */
-export function matrixWorkflows(root: string, dockerfiles: readonly string[], taken: ReadonlySet<string> = new Set()): { path: string; text: string }[] {
-  const entries = dockerfiles.map((d) => ciPaths(root, d));
-  const parts = Math.ceil(entries.length / MATRIX_LIMIT);
-  const names: string[] = [];
-  for (let n = 1; names.length < parts; n++) {
-    const name = path.join(root, '.github', 'workflows', `${WORKFLOW_NAME}${n === 1 ? '' : `-${n}`}.yml`);
-    if (!taken.has(name)) names.push(name);
-  }
-  return Array.from({ length: parts }, (_, i) => ({
-    path: names[i]!,
-    text: matrixWorkflow(entries.slice(i * MATRIX_LIMIT, (i + 1) * MATRIX_LIMIT), parts > 1 ? `part ${i + 1} of ${parts}` : `${entries.length} Dockerfiles`),
-  }));
-}
-
-/**
- * The matrix workflow, with yaml rendering one entry and one path: the rest are the same lines
- * with other plain paths (a thousand entries cost yaml 50 ms). Other paths are rendered by yaml.
- */
-export function matrixWorkflow(entries: readonly { file: string; context: string }[], label: string): string {
-  if (!entries.every((e) => PLAIN_PATH.test(e.file) && PLAIN_PATH.test(e.context))) return renderMatrixWorkflow(entries, label);
-  const template = renderMatrixWorkflow([{ file: 'docker0harden0file', context: 'docker0harden0context' }], label);
-  const entry = /^( *- dockerfile: )docker0harden0file\n( *context: )docker0harden0context\n/m.exec(template);
-  const push = /^( *- )docker0harden0context\/\*\*\n/m.exec(template);
-  if (!entry || !push) return renderMatrixWorkflow(entries, label);
-  const contexts = [...new Set(entries.map((e) => e.context))];
-  return template
-    .replace(entry[0], () => entries.map((e) => `${entry[1]}${e.file}\n${entry[2]}${e.context}\n`).join(''))
-    .replace(push[0], () => contexts.map((c) => `${push[1]}${c}/**\n`).join(''));
-}
-
-export function renderMatrixWorkflow(entries: readonly { file: string; context: string }[], label: string): string {
-  const contexts = [...new Set(entries.map((e) => e.context))];
-  return scanWorkflow(
-    `Container image scan (${label})`,
-    contexts,
-    'the image of each Dockerfile',
-    // Paths reach the shell through the environment, never spliced into the script.
-    { env: { DOCKERFILE: '${{ matrix.dockerfile }}', CONTEXT: '${{ matrix.context }}' }, run: `docker build --file "$DOCKERFILE" --tag ${SCAN_IMAGE} "$CONTEXT"` },
-    { 'fail-fast': false, matrix: { include: entries.map((e) => ({ dockerfile: e.file, context: e.context })) } },
-  );
-}
-
-/**
- * docker-harden's own scan workflow (its name, its first line) and the Dockerfiles it builds, as
- * paths in the repository; null for any other CI file, or one that no longer reads as ours. Read
- * once per file in a run: each Dockerfile of a repository asks.
- */
-const builtOf = cachedUntilWrite<Probe, string[] | null>();
-export function builtByOwnWorkflow(probe: Probe, f: CiFile): string[] | null {
-  if (!isOwnWorkflow(f, /^docker-harden-scan[A-Za-z0-9-]*\.yml$/)) return null;
-  return builtOf(probe, f.path, () => {
-    let scan: { strategy?: { matrix?: { include?: unknown } }; steps?: unknown } | undefined;
-    try {
-      scan = (yamlLibrary().parse(f.text) as { jobs?: { scan?: typeof scan } } | null)?.jobs?.scan;
-    } catch {
-      return null;
-    }
-    const include = scan?.strategy?.matrix?.include;
-    if (Array.isArray(include)) return include.map((e) => (e as { dockerfile?: unknown } | null)?.dockerfile).filter((d): d is string => typeof d === 'string');
-    const build = Array.isArray(scan?.steps) ? (scan.steps as { run?: unknown }[]).find((x) => typeof x?.run === 'string' && x.run.startsWith('docker build ')) : undefined;
-    const words = build ? splitWords(build.run as string) : [];
-    const at = words.indexOf('--file');
-    return at >= 0 && words[at + 1] ? [words[at + 1]!] : null;
-  });
-}
-
 async function githubWorkflowProposal(ctx: Context, root: string, dockerfiles: readonly string[], noRepo: boolean, taken: ReadonlySet<string>, ownExists: boolean): Promise<Proposal> {
   // A Dockerfile alone gets a workflow named after it; several, or more beside docker-harden's own
   // workflows, get a matrix workflow under a free name.
@@ -487,48 +334,6 @@ async function githubWorkflowProposal(ctx: Context, root: string, dockerfiles: r
     warnings,
     group: 'ci',
   };
-}
-
-/**
- * Two jobs appended to .gitlab-ci.yml: build and save the images, then scan the saved images with
- * Trivy (one image keeps the names `docker-harden-scan` and `docker-harden-scan.tar`).
- */
-export function gitlabJobs(root: string, dockerfiles: readonly string[], existing: string): string {
-  const images = dockerfiles.map((d, i) => ({ ...ciPaths(root, d), name: dockerfiles.length === 1 ? 'docker-harden-scan' : `docker-harden-scan-${i + 1}` }));
-  const stage = gitlabStage(existing);
-  const jobs = {
-    'docker-harden-build': {
-      ...(stage ? { stage } : {}),
-      image: 'docker:27',
-      services: ['docker:27-dind'],
-      variables: { DOCKER_TLS_CERTDIR: '/certs' },
-      script: images.flatMap(({ file, context, name }) => [
-        `docker build --file ${shellQuote(file)} --tag ${name}:$CI_COMMIT_SHORT_SHA ${shellQuote(context)}`,
-        `docker save --output ${name}.tar ${name}:$CI_COMMIT_SHORT_SHA`,
-      ]),
-      artifacts: { paths: images.map((i) => `${i.name}.tar`), expire_in: '1 day' },
-    },
-    'docker-harden-scan': {
-      ...(stage ? { stage } : {}),
-      needs: ['docker-harden-build'],
-      image: { name: TRIVY_IMAGE, entrypoint: [''] },
-      script: images.map((i) => `trivy image --input ${i.name}.tar --exit-code 1 --ignore-unfixed --severity CRITICAL,HIGH --scanners vuln`),
-    },
-  };
-  const sep = existing.length === 0 || existing.endsWith('\n\n') ? '' : existing.endsWith('\n') ? '\n' : '\n\n';
-  return existing + sep + '# Added by docker-harden: build the image and fail on critical or high vulnerabilities.\n' + yamlLibrary().stringify(jobs, { lineWidth: 0 });
-}
-
-/** The stage for the new jobs: `test` unless the file lists stages without it. */
-function gitlabStage(text: string): string | null {
-  try {
-    const data = (yamlLibrary().parse(text) ?? {}) as Record<string, unknown>;
-    const stages = Array.isArray(data.stages) ? data.stages.map(String) : null;
-    if (!stages || stages.includes('test')) return null;
-    return stages.filter((x) => !x.startsWith('.')).at(-1) ?? null;
-  } catch {
-    return null;
-  }
 }
 
 function gitlabProposal(gitlab: CiFile, root: string, dockerfiles: readonly string[]): Proposal {

@@ -6,7 +6,6 @@
  * promise.
  */
 import path from 'node:path';
-import { yamlLibrary } from '../src/core/yaml-lazy.js';
 import type { DockerfileModel } from '../src/dockerfile/model.js';
 import { lineStarts, offsetAt } from '../src/dockerfile/edit.js';
 import { parseImageRef, type ImageRef } from '../src/dockerfile/images.js';
@@ -22,21 +21,17 @@ import {
   knownDigest,
   matchLine,
   firstToPropose,
-  renderedOnce,
   repositoryDockerfiles,
   type AddInstruction,
   type BaseImage,
   type CiFile,
-  isOwnWorkflow,
 } from './lib/supply-chain.js';
-import { splitWords } from '../src/core/words.js';
+import { VERIFY_WORKFLOW, dependabotConfig, ownVerifyWorkflow, verifiedImages, verifyWorkflow, withVerifiedImages } from './lib/ci-documents.js';
 import type { Probe } from '../src/core/probe.js';
 
 const DCT_LINE = /^\s*(?:export\s+)?(DOCKER_CONTENT_TRUST(?:_SERVER)?)\s*=\s*["']?([^"'\s#]*)/;
 const SYSTEM_FILES = ['/etc/environment', '/etc/profile', '/etc/bash.bashrc', '/etc/zsh/zshenv', '/etc/zsh/zshrc'];
 const USER_FILES = ['.bashrc', '.bash_profile', '.profile', '.zshrc', '.zshenv', '.zprofile'];
-export const VERIFY_WORKFLOW = 'docker-harden-verify.yml';
-export const COSIGN_INSTALLER = 'sigstore/cosign-installer@v3';
 
 export interface DctSetting {
   file: string;
@@ -523,69 +518,10 @@ async function hostProposals(ctx: Context, settings: DctSetting[]): Promise<Prop
   ];
 }
 
-// Image references YAML keeps as they are inside the workflow's literal block; `${BASE}` is not one.
-const PLAIN_IMAGE = /^[A-Za-z0-9][A-Za-z0-9_./:@-]*$/;
-// A Dependabot directory: it starts with a slash, so YAML never reads it as a number or a boolean.
-const PLAIN_DIRECTORY = /^\/[A-Za-z0-9_./-]*$/;
-
-/** A workflow that verifies the base images' signatures with cosign, for the person to complete. */
-export function verifyWorkflow(images: readonly string[]): string {
-  return renderedOnce('verify', images, PLAIN_IMAGE, renderVerifyWorkflow);
-}
-
-export function renderVerifyWorkflow(images: readonly string[]): string {
-  const workflow = {
-    name: 'Verify base image signatures',
-    on: { push: null, pull_request: null },
-    permissions: { contents: 'read' },
-    env: {
-      COSIGN_CERTIFICATE_IDENTITY_REGEXP: '',
-      COSIGN_CERTIFICATE_OIDC_ISSUER: 'https://token.actions.githubusercontent.com',
-    },
-    jobs: {
-      verify: {
-        'runs-on': 'ubuntu-latest',
-        steps: [
-          { uses: COSIGN_INSTALLER },
-          {
-            name: 'Verify the signatures of the base images',
-            run: [
-              'test -n "$COSIGN_CERTIFICATE_IDENTITY_REGEXP" || { echo "set COSIGN_CERTIFICATE_IDENTITY_REGEXP to the signer your image publisher documents"; exit 1; }',
-              ...images.map(cosignLine),
-            ].join('\n') + '\n',
-          },
-        ],
-      },
-    },
-  };
-  return (
-    '# Added by docker-harden: verify that the base images are signed by the publisher you expect.\n' +
-    '# Fill in the signer identity (and issuer) that the image publisher documents for keyless signatures;\n' +
-    '# for images signed with a key, use `cosign verify --key <key>` instead. Images that are not signed cannot pass.\n' +
-    yamlLibrary().stringify(workflow, { lineWidth: 0 }).replace(/: null$/gm, ':')
-  );
-}
-
-/** docker-harden's own signature-check workflow among a repository's CI files, if it is there. */
-function ownVerifyWorkflow(ci: readonly CiFile[]): CiFile | undefined {
-  return ci.find((f) => isOwnWorkflow(f, /^docker-harden-verify\.yml$/));
-}
-
-const COSIGN_LINE = /^( *)cosign verify .*$/gm;
-
-/** The images docker-harden's workflow verifies: the last word of each of its `cosign verify` lines. */
-function verifiedImages(text: string): string[] {
-  return [...text.matchAll(COSIGN_LINE)].map((m) => splitWords(m[0]).at(-1)!);
-}
-
-function cosignLine(image: string): string {
-  return `cosign verify --certificate-identity-regexp "$COSIGN_CERTIFICATE_IDENTITY_REGEXP" --certificate-oidc-issuer "$COSIGN_CERTIFICATE_OIDC_ISSUER" '${image.replace(/'/g, `'\\''`)}'`;
-}
-
 /**
  * The signature check for the images of the repository's Dockerfiles in this run: a new workflow,
- * or lines added to docker-harden's own one after its last `cosign verify` (the signer a person
- * filled in stays). None when that workflow was changed so far that no such line is left.
+ * or lines added to docker-harden's own one. None when that workflow was changed so far that no
+ * `cosign verify` line is left.
  */
 async function verifyWorkflowProposal(ctx: Context, root: string, own: CiFile | undefined, dockerfiles: readonly string[]): Promise<Proposal | undefined> {
   const listed = own ? verifiedImages(own.text) : [];
@@ -597,15 +533,8 @@ async function verifyWorkflowProposal(ctx: Context, root: string, own: CiFile | 
     for (const image of signable(baseImages(model.text, model.ast), copyFromImages(model))) if (!listed.includes(image) && !images.includes(image)) images.push(image);
   }
   const file = path.join(root, '.github', 'workflows', VERIFY_WORKFLOW);
-  let after: string;
-  if (own) {
-    const last = [...own.text.matchAll(COSIGN_LINE)].at(-1);
-    if (!last || images.length === 0) return undefined;
-    const at = last.index + last[0].length;
-    after = own.text.slice(0, at) + images.map((i) => `\n${last[1]}${cosignLine(i)}`).join('') + own.text.slice(at);
-  } else {
-    after = verifyWorkflow(images);
-  }
+  const after = !own ? verifyWorkflow(images) : images.length > 0 ? withVerifiedImages(own.text, images) : null;
+  if (after === null) return undefined;
   const many = dockerfiles.length > 1 ? ` of the ${dockerfiles.length} Dockerfiles checked here` : '';
   return {
     id: 'ci-verify',
@@ -620,20 +549,6 @@ async function verifyWorkflowProposal(ctx: Context, root: string, own: CiFile | 
       'Images that are not signed (many Docker Hub images) cannot pass: verify the ones that are, pin the others by digest.',
     ],
   };
-}
-
-/**
- * The Dependabot configuration that keeps the base images of the Dockerfiles in `directories` fresh:
- * `directory` for one folder, `directories` for several.
- */
-export function dependabotConfig(directories: readonly string[]): string {
-  return renderedOnce('dependabot', directories, PLAIN_DIRECTORY, renderDependabotConfig);
-}
-
-export function renderDependabotConfig(directories: readonly string[]): string {
-  const where = directories.length === 1 ? { directory: directories[0] } : { directories };
-  const config = { version: 2, updates: [{ 'package-ecosystem': 'docker', ...where, schedule: { interval: 'weekly' } }] };
-  return '# Added by docker-harden: propose base image updates every week.\n' + yamlLibrary().stringify(config);
 }
 
 function dependabotProposal(root: string, dockerfiles: readonly string[]): Proposal {

@@ -76,11 +76,6 @@ export interface CiFile {
   text: string;
 }
 
-/** A workflow docker-harden wrote, named by `name` and still under its header: it covers only what it names. */
-export function isOwnWorkflow(f: CiFile, name: RegExp): boolean {
-  return f.kind === 'github' && name.test(path.basename(f.path)) && f.text.startsWith('# Added by docker-harden');
-}
-
 const OTHER_CI_FILES = ['.circleci/config.yml', 'Jenkinsfile', 'azure-pipelines.yml', 'bitbucket-pipelines.yml', '.drone.yml', '.woodpecker.yml', '.travis.yml'];
 
 const ciFilesOf = cachedUntilWrite<Probe, Promise<CiFile[]>>();
@@ -111,26 +106,6 @@ async function readCiFiles(probe: Probe, root: string): Promise<CiFile[]> {
 }
 
 /** A scanner named in CI: trivy (and its action), grype (anchore/scan-action), scout, snyk, osv-scanner, GitLab's container scanning. */
-const renderedTemplates = new Map<string, string>();
-
-/**
- * A proposed CI document made by `render` for `values`, rendered once per shape (`key`, and the
- * number of values) with stand-ins that YAML writes as they are, and the values put back: a
- * thousand Dockerfiles of a repository cost one YAML rendering, not a thousand. Only for values
- * `plain` accepts, which must be ones YAML also writes as they are where they stand; any other
- * value is rendered afresh.
- */
-export function renderedOnce(key: string, values: readonly string[], plain: RegExp, render: (values: readonly string[]) => string): string {
-  if (!values.every((v) => plain.test(v))) return render(values);
-  const cacheKey = `${key}\0${values.length}`;
-  let template = renderedTemplates.get(cacheKey);
-  if (template === undefined) {
-    template = render(values.map((_, i) => `docker0harden0value${i}x`));
-    renderedTemplates.set(cacheKey, template);
-  }
-  return template.replace(/docker0harden0value(\d+)x/g, (_, i: string) => values[Number(i)]!);
-}
-
 export const CI_SCAN_PATTERN = /\b(trivy|grype|anchore\/scan-action|docker[ /-]scout|scout-action|snyk|osv-scanner|container[_-]scanning|Container-Scanning\.gitlab-ci\.yml)\b/i;
 /** A signature check in CI. */
 export const CI_VERIFY_PATTERN = /\b(cosign\s+verify(-attestation)?|notation\s+verify|sigstore\/cosign-installer[\s\S]*verify)\b/i;

@@ -20,8 +20,7 @@ import { runCommands } from '../../src/dockerfile/commands.js';
 import { systemProbe } from '../../src/core/probe.js';
 import { oneRun } from '../../src/core/writes.js';
 import { ciFiles, findRepoRoot } from '../../steps/lib/supply-chain.js';
-import { githubWorkflow, matrixWorkflow, renderMatrixWorkflow, renderWorkflow } from '../../steps/05-dependency-scanning.js';
-import { dependabotConfig, renderDependabotConfig, renderVerifyWorkflow, verifyWorkflow } from '../../steps/10-content-trust.js';
+import { dependabotConfig, githubWorkflow, matrixWorkflow, renderDependabotConfig, renderMatrixWorkflow, renderVerifyWorkflow, renderWorkflow, verifyWorkflow } from '../../steps/lib/ci-documents.js';
 
 let dir: string;
 beforeAll(async () => {
