@@ -21,6 +21,7 @@ import {
   knownDigest,
   matchLine,
   firstToPropose,
+  proposerOf,
   repositoryDockerfiles,
   type AddInstruction,
   type BaseImage,
@@ -412,6 +413,9 @@ export default defineStep<TrustState>({
       } else if (own) notes.push(`CI verifies signatures: ${own.path}:${matchLine(own.text, CI_VERIFY_PATTERN)?.line ?? 1}`);
       else if (images.length === 0) notes.push('no signature check in CI is proposed: Docker Official Images are not signed with cosign, and no other image is named');
       else findings.push({ code: 'DH-CI-NO-VERIFY', message: 'no signature check in CI: nothing runs `cosign verify` (or `notation verify`) on the images built or deployed', severity: 'info', evidence: root });
+      // An earlier Dockerfile of the repository made the one proposal of the run: it covers this one.
+      const proposer = findings.some((f) => f.code === 'DH-CI-NO-VERIFY') ? proposerOf(ctx, root, 'verify') : undefined;
+      if (proposer && proposer !== file) notes.push(`one signature check is proposed with ${path.relative(root, proposer)} for the images of this repository's Dockerfiles checked here; it verifies this one's too`);
     }
     // The run's Dockerfiles of this repository: one Dependabot configuration covers their folders.
     const dockerfiles = root ? await repositoryDockerfiles(ctx, root) : [file];

@@ -70,6 +70,11 @@ export function firstToPropose(ctx: Context, root: string, kind: string): boolea
   return claims.get(key) === own;
 }
 
+/** The target that made the run's `kind` proposal for the repository at `root` so far, if any. */
+export function proposerOf(ctx: Context, root: string, kind: string): string | undefined {
+  return claimsOf(ctx.runTargets, 'claims', () => new Map<string, string>()).get(`${kind}\0${root}`);
+}
+
 export interface CiFile {
   path: string;
   kind: 'github' | 'gitlab' | 'other';

@@ -153,8 +153,11 @@ describe("one signature check for the base images of a repository's Dockerfiles"
     const diff = verify[0]!.p.changes[0]!.diff;
     for (const image of ['ghcr.io/acme/base:1', 'cgr.dev/chainguard/python:3.12', 'quay.io/acme/tools:2']) expect(diff).toContain(`'${image}'`);
     expect(diff).not.toContain('nginx');
-    // The last one still needs it; it is covered by the one proposal.
-    expect((await unverified()).map((e) => e.target)).toEqual([path.join(dir, 'api/Dockerfile'), path.join(dir, 'jobs/Dockerfile')]);
+    // The last one still needs it; it is covered by the one proposal, and says so.
+    const needing = await unverified();
+    expect(needing.map((e) => e.target)).toEqual([path.join(dir, 'api/Dockerfile'), path.join(dir, 'jobs/Dockerfile')]);
+    expect(needing[1]!.notes!.join('\n')).toContain("one signature check is proposed with api/Dockerfile for the images of this repository's Dockerfiles checked here");
+    expect((needing[0]!.notes ?? []).join('\n')).not.toContain('one signature check is proposed with');
   });
 
   it('fix --yes leaves it (it needs a review); named, it is written, and then every Dockerfile is verified', async () => {
