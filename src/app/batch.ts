@@ -23,6 +23,8 @@ import type { Target } from '../core/step.js';
 import type { ServiceEdit } from '../compose/edit.js';
 import { oneRun } from '../core/writes.js';
 import { readBackup } from '../core/change.js';
+// Loaded with the session anyway (createHostFacts).
+import { resolveEndpoint } from '../host/client.js';
 
 export interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -297,7 +299,6 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
  */
 async function dockerfileVerifier(args: Args, io: Io, log: (line: string) => void): Promise<ApplyOptions['verify']> {
   const { daemonUnreachable, verifyDockerfileChange } = await import('../core/verify.js');
-  const { resolveEndpoint } = await import('../host/client.js');
   const { host } = resolveEndpoint({ dockerHost: args.dockerHost, env: io.env });
   const why = await daemonUnreachable(host);
   if (why) throw new UserError(`--verify needs a Docker daemon, and ${host} does not answer: ${why}`, 'Start dockerd, or name one with --docker-host; nothing was changed.');
