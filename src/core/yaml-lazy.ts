@@ -1,7 +1,8 @@
 /**
- * The yaml library, loaded on first use: steps that only sometimes write YAML (a proposed CI
- * workflow) would otherwise load it for every check, a tenth of `check --host`'s time. yaml is a
- * CommonJS package, so `require` loads it synchronously and shares the instance `import` gets.
+ * The yaml library, loaded on first use: a Dockerfile's check reads CI files with it only when
+ * docker-harden's own scan workflow or a GitLab file is there, and loading it for every check
+ * would cost a tenth of the start-up. yaml is a CommonJS package, so `require` loads it
+ * synchronously and shares the instance `import` gets.
  */
 import { createRequire } from 'node:module';
 

@@ -1,7 +1,9 @@
 /**
  * The CI documents docker-harden proposes: the scan workflows (one Dockerfile, or a matrix of a
  * repository's Dockerfiles) and GitLab jobs of step 5, the cosign signature check and the
- * Dependabot configuration of step 10. Rendered once per shape with yaml, then filled in.
+ * Dependabot configuration of step 10. Written as text, each value through yamlScalar; the yaml
+ * library (a tenth of a `check`'s start-up to load) is used only to read CI files and to append
+ * GitLab jobs to a file docker-harden did not write.
  */
 import path from 'node:path';
 import { yamlLibrary } from '../../src/core/yaml-lazy.js';
@@ -15,24 +17,29 @@ function isOwnWorkflow(f: CiFile, name: RegExp): boolean {
   return f.kind === 'github' && name.test(path.basename(f.path)) && f.text.startsWith('# Added by docker-harden');
 }
 
-const renderedTemplates = new Map<string, string>();
+// A string YAML reads back as itself when written plain (printable ASCII, no indicator first, no
+// ": " or " #", no trailing colon or space) unless it reads as a number, a boolean or null; YAML 1.1
+// readers take yes, no, on and off for booleans too.
+const PLAIN = /^(?![-?:,[\]{}#&*!|>'"%@`\s])(?!.*(?:: | #|[: ]$))[\x20-\x7e]+$/;
+// Anything a reader might take for a number is quoted: a digit first, or nothing but the letters
+// and signs numbers are written with (`E1`, `0x_`, `.`).
+const NOT_A_STRING = /^(?:[-+]?\.?\d.*|[-+\d._:eoxb]*|[-+]?\.(?:inf|nan)|~|null|true|false|y|yes|n|no|on|off|=|<<)$/i;
 
 /**
- * A proposed CI document made by `render` for `values`, rendered once per shape (`key`, and the
- * number of values) with stand-ins that YAML writes as they are, and the values put back: a
- * thousand Dockerfiles of a repository cost one YAML rendering, not a thousand. Only for values
- * `plain` accepts, which must be ones YAML also writes as they are where they stand; any other
- * value is rendered afresh.
+ * A string as a YAML scalar: plain when YAML reads it back as the same string, otherwise
+ * double-quoted with JSON's escapes (YAML's double-quoted style has them all) and the characters
+ * YAML may not hold raw escaped too.
  */
-export function renderedOnce(key: string, values: readonly string[], plain: RegExp, render: (values: readonly string[]) => string): string {
-  if (!values.every((v) => plain.test(v))) return render(values);
-  const cacheKey = `${key}\0${values.length}`;
-  let template = renderedTemplates.get(cacheKey);
-  if (template === undefined) {
-    template = render(values.map((_, i) => `docker0harden0value${i}x`));
-    renderedTemplates.set(cacheKey, template);
-  }
-  return template.replace(/docker0harden0value(\d+)x/g, (_, i: string) => values[Number(i)]!);
+export function yamlScalar(value: string): string {
+  if (PLAIN.test(value) && !NOT_A_STRING.test(value)) return value;
+  return JSON.stringify(value).replace(/[\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** A multi-line run script as a literal block when each line can stand in one, else as one scalar. */
+function yamlScript(script: string, indent: string): string {
+  const lines = script.replace(/\n$/, '').split('\n');
+  const literal = script.endsWith('\n') && lines.every((l) => /^[\x20-\x7e]*$/.test(l) && !/ $/.test(l)) && !/^ /.test(lines[0]!);
+  return literal ? `|\n${lines.map((l) => (l ? indent + l : '')).join('\n')}` : yamlScalar(script);
 }
 
 /** The trivy-action release and Trivy image the proposed CI jobs use; Dependabot keeps them current. */
@@ -54,18 +61,9 @@ export function workflowFile(root: string, dockerfile: string): string {
   return path.join(root, '.github', 'workflows', `${WORKFLOW_NAME}${slug === '-' ? '' : slug}.yml`);
 }
 
-// Paths that YAML writes as they are inside any plain string (they never stand alone, so a path
-// such as `123` cannot be read as a number).
-const PLAIN_PATH = /^[A-Za-z0-9_][A-Za-z0-9_./-]*$/;
-
+/** The scan workflow for one Dockerfile of the repository at `root`. */
 export function githubWorkflow(root: string, dockerfile: string): string {
   const { file, context } = ciPaths(root, dockerfile);
-  if (context === '.') return renderedOnce('scan-at-root', [file], PLAIN_PATH, ([f]) => renderWorkflow(f!, '.'));
-  return renderedOnce('scan', [file, context], PLAIN_PATH, ([f, c]) => renderWorkflow(f!, c!));
-}
-
-/** The workflow document for a Dockerfile at `file` built in `context` (paths relative to the repository). */
-export function renderWorkflow(file: string, context: string): string {
   return scanWorkflow(`Container image scan (${file})`, [context], 'the image', {
     run: `docker build --file ${shellQuote(file)} --tag ${SCAN_IMAGE} ${shellQuote(context)}`,
   });
@@ -75,38 +73,44 @@ const SCAN_IMAGE = `${WORKFLOW_NAME}:\${{ github.sha }}`;
 
 /**
  * A scan workflow around its build: the same triggers, permissions and Trivy step for one
- * Dockerfile and for a matrix of them (`strategy`).
+ * Dockerfile and for a matrix of them (`matrix`).
  */
-function scanWorkflow(name: string, contexts: readonly string[], what: string, build: { run: string; env?: Record<string, string> }, strategy?: object): string {
-  const workflow = {
-    name,
-    on: {
-      push: { paths: [...contexts.map((c) => (c === '.' ? '**' : `${c}/**`)), '.github/workflows/**'] },
-      pull_request: null,
-      schedule: [{ cron: '17 5 * * 1' }],
-      workflow_dispatch: null,
-    },
-    permissions: { contents: 'read' },
-    jobs: {
-      scan: {
-        'runs-on': 'ubuntu-latest',
-        ...(strategy ? { strategy } : {}),
-        steps: [
-          { uses: 'actions/checkout@v4' },
-          { name: 'Build the image', ...(build.env ? { env: build.env } : {}), run: build.run },
-          {
-            name: 'Scan with Trivy; fail on critical or high vulnerabilities that have a fix',
-            uses: TRIVY_ACTION,
-            with: { 'image-ref': SCAN_IMAGE, format: 'table', 'exit-code': '1', 'ignore-unfixed': true, 'vuln-type': 'os,library', severity: 'CRITICAL,HIGH' },
-          },
-        ],
-      },
-    },
-  };
-  const header =
-    `# Added by docker-harden: builds ${what} and fails on critical or high vulnerabilities.\n` +
-    '# Runs on every push and pull request, and weekly, since new vulnerabilities are found in old images.\n';
-  return header + yamlLibrary().stringify(workflow, { lineWidth: 0, nullStr: '' }).replace(/: $/gm, ':');
+function scanWorkflow(name: string, contexts: readonly string[], what: string, build: { run: string; env?: Record<string, string> }, matrix?: readonly { file: string; context: string }[]): string {
+  const y = yamlScalar;
+  return [
+    `# Added by docker-harden: builds ${what} and fails on critical or high vulnerabilities.`,
+    '# Runs on every push and pull request, and weekly, since new vulnerabilities are found in old images.',
+    `name: ${y(name)}`,
+    'on:',
+    '  push:',
+    '    paths:',
+    ...[...contexts.map((c) => (c === '.' ? '**' : `${c}/**`)), '.github/workflows/**'].map((p) => `      - ${y(p)}`),
+    '  pull_request:',
+    '  schedule:',
+    '    - cron: 17 5 * * 1',
+    '  workflow_dispatch:',
+    'permissions:',
+    '  contents: read',
+    'jobs:',
+    '  scan:',
+    '    runs-on: ubuntu-latest',
+    ...(matrix ? ['    strategy:', '      fail-fast: false', '      matrix:', '        include:', ...matrix.flatMap((e) => [`          - dockerfile: ${y(e.file)}`, `            context: ${y(e.context)}`])] : []),
+    '    steps:',
+    '      - uses: actions/checkout@v4',
+    '      - name: Build the image',
+    ...(build.env ? ['        env:', ...Object.entries(build.env).map(([k, v]) => `          ${k}: ${y(v)}`)] : []),
+    `        run: ${y(build.run)}`,
+    '      - name: Scan with Trivy; fail on critical or high vulnerabilities that have a fix',
+    `        uses: ${TRIVY_ACTION}`,
+    '        with:',
+    `          image-ref: ${y(SCAN_IMAGE)}`,
+    '          format: table',
+    '          exit-code: "1"',
+    '          ignore-unfixed: true',
+    '          vuln-type: os,library',
+    '          severity: CRITICAL,HIGH',
+    '',
+  ].join('\n');
 }
 
 /**
@@ -133,23 +137,7 @@ export function matrixWorkflows(root: string, dockerfiles: readonly string[], ta
   }));
 }
 
-/**
- * The matrix workflow, with yaml rendering one entry and one path: the rest are the same lines
- * with other plain paths (a thousand entries cost yaml 50 ms). Other paths are rendered by yaml.
- */
 export function matrixWorkflow(entries: readonly { file: string; context: string }[], label: string): string {
-  if (!entries.every((e) => PLAIN_PATH.test(e.file) && PLAIN_PATH.test(e.context))) return renderMatrixWorkflow(entries, label);
-  const template = renderMatrixWorkflow([{ file: 'docker0harden0file', context: 'docker0harden0context' }], label);
-  const entry = /^( *- dockerfile: )docker0harden0file\n( *context: )docker0harden0context\n/m.exec(template);
-  const push = /^( *- )docker0harden0context\/\*\*\n/m.exec(template);
-  if (!entry || !push) return renderMatrixWorkflow(entries, label);
-  const contexts = [...new Set(entries.map((e) => e.context))];
-  return template
-    .replace(entry[0], () => entries.map((e) => `${entry[1]}${e.file}\n${entry[2]}${e.context}\n`).join(''))
-    .replace(push[0], () => contexts.map((c) => `${push[1]}${c}/**\n`).join(''));
-}
-
-export function renderMatrixWorkflow(entries: readonly { file: string; context: string }[], label: string): string {
   const contexts = [...new Set(entries.map((e) => e.context))];
   return scanWorkflow(
     `Container image scan (${label})`,
@@ -157,7 +145,7 @@ export function renderMatrixWorkflow(entries: readonly { file: string; context: 
     'the image of each Dockerfile',
     // Paths reach the shell through the environment, never spliced into the script.
     { env: { DOCKERFILE: '${{ matrix.dockerfile }}', CONTEXT: '${{ matrix.context }}' }, run: `docker build --file "$DOCKERFILE" --tag ${SCAN_IMAGE} "$CONTEXT"` },
-    { 'fail-fast': false, matrix: { include: entries.map((e) => ({ dockerfile: e.file, context: e.context })) } },
+    entries,
   );
 }
 
@@ -230,47 +218,34 @@ function gitlabStage(text: string): string | null {
 export const VERIFY_WORKFLOW = 'docker-harden-verify.yml';
 export const COSIGN_INSTALLER = 'sigstore/cosign-installer@v3';
 
-// Image references YAML keeps as they are inside the workflow's literal block; `${BASE}` is not one.
-const PLAIN_IMAGE = /^[A-Za-z0-9][A-Za-z0-9_./:@-]*$/;
-// A Dependabot directory: it starts with a slash, so YAML never reads it as a number or a boolean.
-const PLAIN_DIRECTORY = /^\/[A-Za-z0-9_./-]*$/;
-
 /** A workflow that verifies the base images' signatures with cosign, for the person to complete. */
 export function verifyWorkflow(images: readonly string[]): string {
-  return renderedOnce('verify', images, PLAIN_IMAGE, renderVerifyWorkflow);
-}
-
-export function renderVerifyWorkflow(images: readonly string[]): string {
-  const workflow = {
-    name: 'Verify base image signatures',
-    on: { push: null, pull_request: null },
-    permissions: { contents: 'read' },
-    env: {
-      COSIGN_CERTIFICATE_IDENTITY_REGEXP: '',
-      COSIGN_CERTIFICATE_OIDC_ISSUER: 'https://token.actions.githubusercontent.com',
-    },
-    jobs: {
-      verify: {
-        'runs-on': 'ubuntu-latest',
-        steps: [
-          { uses: COSIGN_INSTALLER },
-          {
-            name: 'Verify the signatures of the base images',
-            run: [
-              'test -n "$COSIGN_CERTIFICATE_IDENTITY_REGEXP" || { echo "set COSIGN_CERTIFICATE_IDENTITY_REGEXP to the signer your image publisher documents"; exit 1; }',
-              ...images.map(cosignLine),
-            ].join('\n') + '\n',
-          },
-        ],
-      },
-    },
-  };
-  return (
-    '# Added by docker-harden: verify that the base images are signed by the publisher you expect.\n' +
-    '# Fill in the signer identity (and issuer) that the image publisher documents for keyless signatures;\n' +
-    '# for images signed with a key, use `cosign verify --key <key>` instead. Images that are not signed cannot pass.\n' +
-    yamlLibrary().stringify(workflow, { lineWidth: 0 }).replace(/: null$/gm, ':')
-  );
+  const run = [
+    'test -n "$COSIGN_CERTIFICATE_IDENTITY_REGEXP" || { echo "set COSIGN_CERTIFICATE_IDENTITY_REGEXP to the signer your image publisher documents"; exit 1; }',
+    ...images.map(cosignLine),
+  ].join('\n') + '\n';
+  return [
+    '# Added by docker-harden: verify that the base images are signed by the publisher you expect.',
+    '# Fill in the signer identity (and issuer) that the image publisher documents for keyless signatures;',
+    '# for images signed with a key, use `cosign verify --key <key>` instead. Images that are not signed cannot pass.',
+    'name: Verify base image signatures',
+    'on:',
+    '  push:',
+    '  pull_request:',
+    'permissions:',
+    '  contents: read',
+    'env:',
+    '  COSIGN_CERTIFICATE_IDENTITY_REGEXP: ""',
+    '  COSIGN_CERTIFICATE_OIDC_ISSUER: https://token.actions.githubusercontent.com',
+    'jobs:',
+    '  verify:',
+    '    runs-on: ubuntu-latest',
+    '    steps:',
+    `      - uses: ${COSIGN_INSTALLER}`,
+    '      - name: Verify the signatures of the base images',
+    `        run: ${yamlScript(run, '          ')}`,
+    '',
+  ].join('\n');
 }
 
 /** docker-harden's own signature-check workflow among a repository's CI files, if it is there. */
@@ -305,11 +280,6 @@ export function withVerifiedImages(text: string, images: readonly string[]): str
  * `directory` for one folder, `directories` for several.
  */
 export function dependabotConfig(directories: readonly string[]): string {
-  return renderedOnce('dependabot', directories, PLAIN_DIRECTORY, renderDependabotConfig);
-}
-
-export function renderDependabotConfig(directories: readonly string[]): string {
-  const where = directories.length === 1 ? { directory: directories[0] } : { directories };
-  const config = { version: 2, updates: [{ 'package-ecosystem': 'docker', ...where, schedule: { interval: 'weekly' } }] };
-  return '# Added by docker-harden: propose base image updates every week.\n' + yamlLibrary().stringify(config);
+  const where = directories.length === 1 ? [`    directory: ${yamlScalar(directories[0]!)}`] : ['    directories:', ...directories.map((d) => `      - ${yamlScalar(d)}`)];
+  return ['# Added by docker-harden: propose base image updates every week.', 'version: 2', 'updates:', '  - package-ecosystem: docker', ...where, '    schedule:', '      interval: weekly', ''].join('\n');
 }

@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,13 +79,17 @@ describe('what the batch path loads', () => {
     const host = await loadedBy(['check', '--host', '--json']);
     expect(host).not.toContain('yaml');
     expect(host).not.toContain('dockerfile-ast');
-    // The same log does show them when a Dockerfile is checked.
-    const dockerfile = path.join(mkdtempSync(path.join(os.tmpdir(), 'dh-imports-df2-')), 'Dockerfile');
-    writeFileSync(dockerfile, 'FROM node:20\nCMD ["node", "server.js"]\n');
-    const file = await loadedBy(['check', '--file', dockerfile, '--json']);
+    // The same log does show them: dockerfile-ast when a Dockerfile is checked, yaml when a compose
+    // file is. A Dockerfile's proposed CI workflow and Dependabot file are written without yaml.
+    const work = mkdtempSync(path.join(os.tmpdir(), 'dh-imports-df2-'));
+    mkdirSync(path.join(work, '.git'));
+    writeFileSync(path.join(work, 'Dockerfile'), 'FROM node:20\nCMD ["node", "server.js"]\n');
+    writeFileSync(path.join(work, 'compose.yaml'), 'services:\n  web:\n    image: nginx:1.27\n');
+    const file = await loadedBy(['check', '--file', path.join(work, 'Dockerfile'), '--json']);
     expect(file).toContain('dockerfile-ast');
-    expect(file).toContain('yaml');
-    rmSync(path.dirname(dockerfile), { recursive: true, force: true });
+    expect(file).not.toContain('yaml');
+    expect(await loadedBy(['check', '--compose', path.join(work, 'compose.yaml'), '--json'])).toContain('yaml');
+    rmSync(work, { recursive: true, force: true });
   }, 60_000);
 
   it('--version and steps load no dependency at all beyond the CLI', async () => {

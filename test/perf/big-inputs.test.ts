@@ -20,7 +20,6 @@ import { runCommands } from '../../src/dockerfile/commands.js';
 import { systemProbe } from '../../src/core/probe.js';
 import { oneRun } from '../../src/core/writes.js';
 import { ciFiles, findRepoRoot } from '../../steps/lib/supply-chain.js';
-import { dependabotConfig, githubWorkflow, matrixWorkflow, renderDependabotConfig, renderMatrixWorkflow, renderVerifyWorkflow, renderWorkflow, verifyWorkflow } from '../../steps/lib/ci-documents.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -262,33 +261,5 @@ describe('look-ups cached for a run', () => {
     expect(await ciFiles(probe, repo)).toEqual([]);
     writeFileSync(path.join(repo, '.gitlab-ci.yml'), 'stages: [test]\n');
     expect((await ciFiles(probe, repo)).map((f) => f.kind)).toEqual(['gitlab']);
-  });
-
-  it('a workflow made from the shared template is the workflow rendered for that path', () => {
-    const paths = ['Dockerfile', 'services/api/Dockerfile', 'svc-01/app-0001.Dockerfile', 'deploy/prod.Dockerfile', 'a.b/c_d/Dockerfile.dev', 'my app/Dockerfile', "it's/Dockerfile", 'x:y/Dockerfile', '-lead/Dockerfile'];
-    for (const rel of paths) {
-      const file = rel.includes('/') ? rel : rel;
-      const context = path.posix.dirname(file);
-      expect(githubWorkflow('/r', `/r/${file}`)).toBe(renderWorkflow(file, context === '' ? '.' : context));
-    }
-  });
-
-  it('a matrix workflow made from the one-entry template is the workflow yaml renders for those paths', () => {
-    const lists = [
-      [{ file: 'a/Dockerfile', context: 'a' }],
-      [{ file: 'svc-01/app-0001.Dockerfile', context: 'svc-01' }, { file: 'svc-01/app-0002.Dockerfile', context: 'svc-01' }, { file: 'b.c/d_e/Dockerfile.dev', context: 'b.c/d_e' }],
-      [{ file: 'Dockerfile', context: '.' }, { file: 'x/Dockerfile', context: 'x' }],
-      [{ file: 'my app/Dockerfile', context: 'my app' }, { file: '123/Dockerfile', context: '123' }],
-      [{ file: "it's/Dockerfile", context: "it's" }, { file: 'x: y/Dockerfile', context: 'x: y' }, { file: '#x/Dockerfile', context: '#x' }, { file: '-lead/Dockerfile', context: '-lead' }],
-    ];
-    for (const entries of lists) expect(matrixWorkflow(entries, 'label')).toBe(renderMatrixWorkflow(entries, 'label'));
-  });
-
-  it('Dependabot configurations and signature workflows made from shared templates are the ones rendered for their values', () => {
-    const dirs = ['/', '/services/api', '/a.b/c_d', '/123', '/true', '/my app', "/it's", '/x: y', '/-lead', '/#x'];
-    for (const dir of dirs) expect(dependabotConfig([dir])).toBe(renderDependabotConfig([dir]));
-    for (const pair of [dirs.slice(1, 3), dirs.slice(3, 5), dirs.slice(6, 9)]) expect(dependabotConfig(pair)).toBe(renderDependabotConfig(pair));
-    const imageLists = [['ghcr.io/acme/app:1.2'], ['gcr.io/distroless/static-debian12', 'quay.io/x/y@sha256:' + 'a'.repeat(64)], ['${BASE}'], ["odd'name:1", 'b:2'], ['x', 'y', 'z']];
-    for (const images of imageLists) expect(verifyWorkflow(images)).toBe(renderVerifyWorkflow(images));
   });
 });
