@@ -137,7 +137,8 @@ export function matrixWorkflows(root: string, dockerfiles: readonly string[], ta
   }));
 }
 
-export function matrixWorkflow(entries: readonly { file: string; context: string }[], label: string): string {
+/** The workflow that builds and scans each of `entries` in a matrix job. */
+function matrixWorkflow(entries: readonly { file: string; context: string }[], label: string): string {
   const contexts = [...new Set(entries.map((e) => e.context))];
   return scanWorkflow(
     `Container image scan (${label})`,
