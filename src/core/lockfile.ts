@@ -63,6 +63,9 @@ export class LockFile {
         return;
       }
       const seen = await this.read();
+      // Released between our attempt and this read: try again. An absent lock is never "taken
+      // over": removing whatever is there by then could remove the lock another run has just made.
+      if (seen === null) continue;
       const holder = lockHolder(seen);
       if (holder === null) {
         await this.takeOverStale(seen);
@@ -102,9 +105,10 @@ export class LockFile {
     }
   }
 
-  private async read(): Promise<string> {
+  /** The lock's text; null when there is no lock file. */
+  private async read(): Promise<string | null> {
     try {
-      return (await readNoFollow(this.file, MAX_LOCK_BYTES))?.toString('utf8') ?? '';
+      return (await readNoFollow(this.file, MAX_LOCK_BYTES))?.toString('utf8') ?? null;
     } catch (err) {
       // A link, FIFO or oversized file in the lock's place: not a lock any run of ours made.
       if (err instanceof UserError) throw new UserError(`${err.message}; it is not a docker-harden lock`, 'Remove it, then run again.', this.file);
@@ -114,8 +118,8 @@ export class LockFile {
 
   /**
    * Remove a lock left by a run that is gone. Runs racing to do so take turns through a second,
-   * short-lived lock and remove it only if it still holds what they saw: otherwise one of them
-   * could remove the fresh lock another has just taken.
+   * short-lived lock and remove it only if it is still there holding what they saw: a new lock
+   * can only be made once it is gone, so the one removed is the stale one.
    */
   private async takeOverStale(seen: string): Promise<void> {
     const guard = `${this.file}.takeover`;
