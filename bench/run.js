@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm run bench`: how fast docker-harden is against the floor for the same work, each pair
- * measured in this run (medians of several runs, peak memory from /usr/bin/time or /proc).
+ * measured in this run, in turns (medians of several runs, peak memory from /usr/bin/time).
  *   start-up       `--version` and `check --file F --json` against bare `node -e 0`
  *   1,000 files    `check --file ...` over 1,000 Dockerfiles against parsing them with dockerfile-ast
  *   100 containers `check --host --json` against `docker inspect $(docker ps -q)` (needs root + dockerd)
@@ -37,18 +37,40 @@ function runOnce(argv, env) {
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   let peakKb = null;
   if (TIME) peakKb = Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop());
-  return { ms, peakKb, code: r.status, stderr: String(r.stderr ?? '') };
+  return { ms, peakKb, code: r.status, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** Median wall time and highest peak memory of `runs` runs (after one warm-up run). */
-function measure(argv, { runs = 7, env = baseEnv, okCodes = [0, 1] } = {}) {
+/**
+ * Median wall time and highest peak memory of `runs` runs of each command (after one warm-up run
+ * each), taken in turns: a floor and the commands held against it see the same load, so their
+ * ratio holds on a machine whose speed drifts. Each warm-up run must have done the work: an
+ * allowed exit code, and for a `--json` run a JSON document (a crash, such as a missing module,
+ * exits 1 as findings do, and is fast).
+ */
+function measureTogether(commands, { runs = 7, env = baseEnv } = {}) {
   runs = RUNS ?? runs;
-  const first = runOnce(argv, env);
-  if (!okCodes.includes(first.code)) throw new Error(`${argv.join(' ').slice(0, 200)} exited ${first.code}:\n${first.stderr.slice(0, 2000)}`);
-  const results = Array.from({ length: runs }, () => runOnce(argv, env));
-  return { ms: median(results.map((r) => r.ms)), peakKb: TIME ? Math.max(...results.map((r) => r.peakKb)) : null };
+  for (const { argv, okCodes = [0, 1] } of commands) {
+    const first = runOnce(argv, env);
+    const fail = (why) => new Error(`${argv.join(' ').slice(0, 200)} ${why}:\n${first.stderr.slice(0, 2000)}`);
+    if (!okCodes.includes(first.code)) throw fail(`exited ${first.code}`);
+    if (argv.includes('--json')) {
+      try {
+        JSON.parse(first.stdout);
+      } catch {
+        throw fail(`exited ${first.code} without a JSON document on stdout`);
+      }
+    }
+  }
+  const results = commands.map(() => []);
+  for (let i = 0; i < runs; i++) commands.forEach(({ argv }, k) => results[k].push(runOnce(argv, env)));
+  return results.map((rs) => ({ ms: median(rs.map((r) => r.ms)), peakKb: TIME ? Math.max(...rs.map((r) => r.peakKb)) : null }));
+}
+
+/** One command measured alone (see measureTogether). */
+function measure(argv, { runs = 7, env = baseEnv, okCodes = [0, 1] } = {}) {
+  return measureTogether([{ argv, okCodes }], { runs, env })[0];
 }
 
 function tool(args, label) {
@@ -133,6 +155,11 @@ function composeFixCommand(source, label) {
   return ['sh', '-c', `cp ${quote(source)} ${quote(target)} && ${node} >/dev/null; [ $? -le 1 ] && ${fix} >/dev/null`];
 }
 
+/** The floor for checking a host: one `docker inspect` of every running container. */
+function inspectCommand(d) {
+  return ['sh', '-c', `docker -H ${d.host} inspect $(docker -H ${d.host} ps -q) >/dev/null`];
+}
+
 function quote(arg) {
   return `'${String(arg).replace(/'/g, `'\\''`)}'`;
 }
@@ -144,10 +171,18 @@ async function main() {
   // Start-up.
   const single = path.join(work, 'Dockerfile');
   writeFileSync(single, DOCKERFILE_TEMPLATES[0](0));
-  const bare = measure([process.execPath, '-e', '0'], { runs: 15 });
-  report('start-up', 'node -e 0', bare, null);
-  if (ONLY.has('startup')) report('start-up', 'docker-harden --version', measure(tool(['--version'], 'version'), { runs: 15 }), bare, 3);
-  if (ONLY.has('startup')) report('start-up', 'docker-harden check --file F --json', measure(tool(['check', '--file', single, '--json'], 'check-file'), { runs: 15 }), bare, 3);
+  const bareCommand = { argv: [process.execPath, '-e', '0'], okCodes: [0] };
+  if (ONLY.has('startup')) {
+    const [bare, version, checkFile] = measureTogether(
+      [bareCommand, { argv: tool(['--version'], 'version'), okCodes: [0] }, { argv: tool(['check', '--file', single, '--json'], 'check-file') }],
+      { runs: 15 },
+    );
+    report('start-up', 'node -e 0', bare, null);
+    report('start-up', 'docker-harden --version', version, bare, 3);
+    report('start-up', 'docker-harden check --file F --json', checkFile, bare, 3);
+  } else {
+    report('start-up', 'node -e 0', measureTogether([bareCommand], { runs: 15 })[0], null);
+  }
 
   // 1,000 Dockerfiles.
   if (ONLY.has('files')) await filesPart();
@@ -186,8 +221,10 @@ async function scalingPart() {
   const compose = { name: 'check + fix --yes, compose of N services', ms: {} };
   for (const n of SIZES) {
     const list = writeDockerfiles(path.join(dir, `files-${n}`), n);
-    parse.ms[n] = measure([process.execPath, path.join(root, 'bench', 'parse-only.js'), ...list], { runs: 3 }).ms;
-    files.ms[n] = measure(tool(['check', '--json', ...list.flatMap((f) => ['--file', f])], `scale-files-${n}`), { runs: 3 }).ms;
+    [parse.ms[n], files.ms[n]] = measureTogether(
+      [{ argv: [process.execPath, path.join(root, 'bench', 'parse-only.js'), ...list], okCodes: [0] }, { argv: tool(['check', '--json', ...list.flatMap((f) => ['--file', f])], `scale-files-${n}`) }],
+      { runs: 3 },
+    ).map((m) => m.ms);
     const file = path.join(dir, `compose-${n}.yaml`);
     writeFileSync(file, composeText(n));
     compose.ms[n] = measure(composeFixCommand(file, `scale-compose-${n}`), { runs: 3, okCodes: [0] }).ms;
@@ -215,8 +252,10 @@ async function scalingPart() {
       }
       await runContainers(d, 'dh-bench:busybox', n - running, running);
       running = n;
-      inspect.ms[n] = measure(['sh', '-c', `docker -H ${d.host} inspect $(docker -H ${d.host} ps -q) >/dev/null`], { runs: 3, okCodes: [0] }).ms;
-      host.ms[n] = measure(tool(['check', '--host', '--json', '--docker-host', d.host, '--daemon-config', d.config], `scale-host-${n}`), { runs: 3 }).ms;
+      [inspect.ms[n], host.ms[n]] = measureTogether(
+        [{ argv: inspectCommand(d), okCodes: [0] }, { argv: tool(['check', '--host', '--json', '--docker-host', d.host, '--daemon-config', d.config], `scale-host-${n}`) }],
+        { runs: 3 },
+      ).map((m) => m.ms);
     }
   } finally {
     await d.stop();
@@ -228,9 +267,12 @@ async function filesPart() {
   const dir = path.join(work, 'dockerfiles');
   mkdirSync(dir);
   const files = writeDockerfiles(dir, 1000);
-  const parseOnly = measure([process.execPath, path.join(root, 'bench', 'parse-only.js'), ...files], { runs: 5 });
+  const [parseOnly, check] = measureTogether(
+    [{ argv: [process.execPath, path.join(root, 'bench', 'parse-only.js'), ...files], okCodes: [0] }, { argv: tool(['check', '--json', ...files.flatMap((f) => ['--file', f])], 'check-1000') }],
+    { runs: 5 },
+  );
   report('1,000 files', 'parse with dockerfile-ast', parseOnly, null);
-  report('1,000 files', 'docker-harden check --file x1000 --json', measure(tool(['check', '--json', ...files.flatMap((f) => ['--file', f])], 'check-1000'), { runs: 5 }), parseOnly, 2, { memMb: 200 });
+  report('1,000 files', 'docker-harden check --file x1000 --json', check, parseOnly, 2, { memMb: 200 });
 }
 
 async function hostPart() {
@@ -245,9 +287,11 @@ async function hostPart() {
       await runContainers(d, 'dh-bench:busybox', 100);
       const running = d.docker(['ps', '-q']).stdout.trim().split('\n').filter(Boolean).length;
       console.log(`${running} running`);
-      const inspect = measure(['sh', '-c', `docker -H ${d.host} inspect $(docker -H ${d.host} ps -q) >/dev/null`], { runs: 5, okCodes: [0] });
+      const [inspect, hostCheck] = measureTogether(
+        [{ argv: inspectCommand(d), okCodes: [0] }, { argv: tool(['check', '--host', '--json', '--docker-host', d.host, '--daemon-config', d.config], 'check-host') }],
+        { runs: 5 },
+      );
       report('100 containers', 'docker inspect $(docker ps -q)', inspect, null);
-      const hostCheck = measure(tool(['check', '--host', '--json', '--docker-host', d.host, '--daemon-config', d.config], 'check-host'), { runs: 5 });
       report('100 containers', 'docker-harden check --host --json', hostCheck, inspect, 2);
     } finally {
       await d.stop();

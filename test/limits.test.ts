@@ -6,11 +6,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureBuilt, runCli } from './helpers/cli.js';
-import { LIMITS, jsonTooDeep, readLimited } from '../src/core/limits.js';
+import { LIMITS, jsonTooDeep, readLimited, readLimitedSync } from '../src/core/limits.js';
+import { loadDockerfile } from '../src/dockerfile/model.js';
 import { parseDaemonConfig } from '../src/host/daemon-validate.js';
 import { editService } from '../src/compose/edit.js';
 
@@ -68,6 +69,32 @@ describe('the readers and parsers themselves', () => {
     await expect(readLimited(file, 'daemon.json', 9)).rejects.toThrow(/is too large: 10 bytes, over the limit of 9 bytes/);
     expect((await readLimited(file, 'daemon.json', 10))!.toString()).toBe('0123456789');
     expect(await readLimited(path.join(dir, 'absent'), 'daemon.json', 10)).toBeNull();
+    // A path through a file does not exist either (ENOTDIR), for both readers.
+    expect(await readLimited(path.join(file, 'x'), 'daemon.json', 10)).toBeNull();
+    expect(readLimitedSync(path.join(file, 'x'), 'Dockerfile', 10)).toBeNull();
+  });
+
+  it('a reader shows the caller the stat of the file it opened, and a throw there stops the read', async () => {
+    const file = path.join(dir, 'seen');
+    writeFileSync(file, 'FROM scratch\n');
+    const inodes: number[] = [];
+    expect(readLimitedSync(file, 'Dockerfile', 100, { seen: (info) => inodes.push(info.ino) })!.toString()).toBe('FROM scratch\n');
+    await readLimited(file, 'compose file', 100, { seen: (info) => inodes.push(info.ino) });
+    expect(inodes).toEqual([statSync(file).ino, statSync(file).ino]);
+    expect(() => readLimitedSync(file, 'Dockerfile', 100, { seen: () => { throw new Error('refused'); } })).toThrow('refused');
+  });
+
+  it('the Dockerfile loader names a directory, a FIFO and a missing file, without blocking', async () => {
+    const fifo = path.join(dir, 'fifo-dockerfile');
+    execFileSync('mkfifo', [fifo]);
+    await expect(loadDockerfile(fifo)).rejects.toThrow(/is not a regular file/);
+    await expect(loadDockerfile(dir)).rejects.toMatchObject({ message: expect.stringContaining('is a directory, not a Dockerfile'), hint: expect.stringContaining('--file ./Dockerfile') });
+    await expect(loadDockerfile(path.join(dir, 'absent', 'Dockerfile'))).rejects.toThrow(/not found/);
+    const file = path.join(dir, 'Dockerfile');
+    writeFileSync(file, 'FROM busybox\nUSER 1000\n');
+    let version: number | undefined;
+    expect((await loadDockerfile(file, (info) => (version = info.ino))).stages).toHaveLength(1);
+    expect(version).toBe(statSync(file).ino);
   });
 
   it('daemon.json nested 100,000 deep: a message at the line and column, no stack overflow', () => {

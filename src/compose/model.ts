@@ -19,6 +19,7 @@ import {
   type Pair,
   type YAMLMap,
 } from 'yaml';
+import type { Stats } from 'node:fs';
 import { UserError } from '../core/errors.js';
 import { LIMITS, assertJsonDepth, decodeUtf8, readLimited } from '../core/limits.js';
 
@@ -93,10 +94,11 @@ export interface ComposeModel {
 export const MAX_ALIAS_COUNT = 100_000;
 export const TO_JS = { maxAliasCount: MAX_ALIAS_COUNT };
 
-export async function loadCompose(file: string): Promise<ComposeModel> {
+/** Read and parse a compose file; `seen` gets the stat of the file that was read. */
+export async function loadCompose(file: string, seen?: (info: Stats) => void): Promise<ComposeModel> {
   let text: string;
   try {
-    const bytes = await readLimited(file, 'compose file', LIMITS.compose, { followLinks: true });
+    const bytes = await readLimited(file, 'compose file', LIMITS.compose, { followLinks: true, seen });
     if (bytes === null) throw Object.assign(new Error('not found'), { code: 'ENOENT' });
     // YAML is Unicode text: a NUL byte means a binary file, and bytes that are not UTF-8 would not
     // survive an edit.

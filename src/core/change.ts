@@ -269,8 +269,10 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
  * file with more than one hard link is written in place instead (a rename would split it from its
  * other names); the caller keeps a backup first. With `expectHash`, the target's bytes are
  * compared once more immediately before the rename, so an edit made meanwhile is never lost.
+ * `ownState` is for files docker-harden keeps for itself in its private state directory: they carry
+ * no attributes of anyone else's to keep, so none are copied (a cp process per write).
  */
-export async function writeFileAtomic(file: string, content: string | Buffer, newMode = 0o644, expectHash?: string | null): Promise<void> {
+export async function writeFileAtomic(file: string, content: string | Buffer, newMode = 0o644, expectHash?: string | null, { ownState = false } = {}): Promise<void> {
   noteWrite();
   const dir = path.dirname(file);
   let mode = newMode;
@@ -301,7 +303,7 @@ export async function writeFileAtomic(file: string, content: string | Buffer, ne
     await handle.sync();
     await handle.close();
     handle = undefined;
-    if (existing && !(await copyAttributes(file, temp))) inPlace = true;
+    if (existing && !ownState && !(await copyAttributes(file, temp))) inPlace = true;
     if (!inPlace) {
       if (expectHash !== undefined) await expectContent(file, expectHash);
       await fs.rename(temp, file);

@@ -1,5 +1,5 @@
 /** Builds the Context a step sees for one target, with every source lazy and cached. */
-import { statSync } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import type { Context, Target } from './step.js';
 import type { HostFacts } from '../host/facts.js';
 import type { Probe } from './probe.js';
@@ -21,21 +21,32 @@ export interface ContextSources {
   runTargets?: readonly Target[];
 }
 
+/** A file's version as its stat shows it: a write renames a new file over it, or changes its size or time. */
+function statVersion(info: Stats | undefined): string {
+  return info ? `${info.ino}:${info.size}:${info.mtimeMs}` : 'missing';
+}
+
 /**
  * Load a file's model once per version of the file: a fix writes a new file (rename over the old
- * one), so the check that follows it parses what is there now, not what was there before.
+ * one), so the check that follows it parses what is there now, not what was there before. The
+ * version of a loaded model is the stat of the file the loader read, so the first load costs no
+ * stat of its own.
  */
-function cachedByVersion<T>(file: string, load: (file: string) => Promise<T>): () => Promise<T> {
+function cachedByVersion<T>(file: string, load: (file: string, seen: (info: Stats) => void) => Promise<T>): () => Promise<T> {
   let cached: { version: string; model: Promise<T> } | undefined;
   return async () => {
-    // In a batch run, asked once until the run writes something: thirteen steps ask per file.
-    const version = versionOf(versions, file, () => {
+    if (cached) {
+      // In a batch run, asked once until the run writes something: thirteen steps ask per file.
       // Synchronous: an awaited stat waits its turn in libuv's thread pool.
-      const info = statSync(file, { throwIfNoEntry: false }) ?? null;
-      return info ? `${info.ino}:${info.size}:${info.mtimeMs}` : 'missing';
+      const version = versionOf(versions, file, () => statVersion(statSync(file, { throwIfNoEntry: false })));
+      if (version === cached.version) return cached.model;
+    }
+    const entry = { version: 'missing', model: undefined as unknown as Promise<T> };
+    entry.model = load(file, (info) => {
+      entry.version = versionOf(versions, file, () => statVersion(info));
     });
-    if (!cached || cached.version !== version) cached = { version, model: load(file) };
-    return cached.model;
+    cached = entry;
+    return entry.model;
   };
 }
 
@@ -52,7 +63,7 @@ export function createContext(target: Target, sources: ContextSources): Context 
     if (dockerfile && target.kind === 'dockerfile') loaders.set(target.path, dockerfile);
   }
   // The compose model (and yaml) is loaded only for a compose target.
-  const compose = target.kind === 'compose' ? cachedByVersion(target.path, async (file) => (await import('../compose/model.js')).loadCompose(file)) : undefined;
+  const compose = target.kind === 'compose' ? cachedByVersion(target.path, async (file, seen) => (await import('../compose/model.js')).loadCompose(file, seen)) : undefined;
   return {
     target,
     env: sources.env,

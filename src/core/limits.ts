@@ -63,7 +63,13 @@ export function tooLarge(file: string, kind: InputKind, size: number | null, lim
  * The size is checked on the open descriptor, and the read stops at the limit even if the file
  * grows meanwhile.
  */
-export async function readLimited(file: string, kind: InputKind, limit: number, options: { followLinks?: boolean } = {}): Promise<Buffer | null> {
+export interface ReadOptions {
+  followLinks?: boolean;
+  /** Called with the opened file's stat before its type and size are checked (a throw stops the read). */
+  seen?: (info: Stats) => void;
+}
+
+export async function readLimited(file: string, kind: InputKind, limit: number, options: ReadOptions = {}): Promise<Buffer | null> {
   let handle;
   try {
     handle = await fs.open(file, openFlags(options));
@@ -72,6 +78,7 @@ export async function readLimited(file: string, kind: InputKind, limit: number, 
   }
   try {
     const info = await handle.stat();
+    options.seen?.(info);
     const buffer = bufferFor(info, file, kind, limit);
     let length = 0;
     while (length < buffer.length) {
@@ -90,7 +97,7 @@ export async function readLimited(file: string, kind: InputKind, limit: number, 
  * readLimited without the thread pool, for the batch path: a thousand awaited opens, stats and
  * reads each wait their turn in libuv's four threads while the CPU idles. Same checks, same errors.
  */
-export function readLimitedSync(file: string, kind: InputKind, limit: number, options: { followLinks?: boolean } = {}): Buffer | null {
+export function readLimitedSync(file: string, kind: InputKind, limit: number, options: ReadOptions = {}): Buffer | null {
   let fd;
   try {
     fd = openSync(file, openFlags(options));
@@ -98,7 +105,9 @@ export function readLimitedSync(file: string, kind: InputKind, limit: number, op
     return openFailed(err, file, kind);
   }
   try {
-    const buffer = bufferFor(fstatSync(fd), file, kind, limit);
+    const info = fstatSync(fd);
+    options.seen?.(info);
+    const buffer = bufferFor(info, file, kind, limit);
     let length = 0;
     while (length < buffer.length) {
       const bytesRead = readSync(fd, buffer, length, buffer.length - length, length);
@@ -118,7 +127,8 @@ function openFlags(options: { followLinks?: boolean }): number {
 
 function openFailed(err: unknown, file: string, kind: InputKind): null {
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return null;
+  // A path through a file (a/Dockerfile/x) does not exist either.
+  if (code === 'ENOENT' || code === 'ENOTDIR') return null;
   if (code === 'ELOOP') throw new UserError('is a symbolic link; docker-harden does not write through links', 'Point the option at the real file.', file);
   if (code === 'EACCES' || code === 'EPERM') throw new UserError('cannot be read (permission denied)', 'Run as a user who can read it.', file);
   throw new UserError(`cannot be read (${code ?? String(err)})`, `Pass the path of a ${kind}.`, file);

@@ -151,7 +151,7 @@ export class ProfileStore {
     await ensurePrivateDir(this.stateDir);
     await verifyTrustedState(this.stateDir);
     profile.updated = new Date().toISOString();
-    await writeFileAtomic(this.file, JSON.stringify(profile, null, 2) + '\n', 0o600);
+    await writeFileAtomic(this.file, JSON.stringify(profile, null, 2) + '\n', 0o600, undefined, { ownState: true });
   }
 
   /**

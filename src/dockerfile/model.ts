@@ -6,10 +6,10 @@
  * Over 400 lines: stage, user, ARG and ENV resolution depend on one another and on the same line
  * table.
  */
-import { statSync } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { type Dockerfile, type Instruction as AstInstruction, type From, type Arg, type Env } from 'dockerfile-ast';
 import { UserError } from '../core/errors.js';
-import { LIMITS, decodeUtf8, readLimitedSync, tooLarge } from '../core/limits.js';
+import { LIMITS, decodeUtf8, readLimitedSync } from '../core/limits.js';
 import { parseAst } from './ast.js';
 import { detectEol, lineStarts, type Range } from './edit.js';
 import { describeImage, parseImageRef, type ImageKnowledge, type ImageRef } from './images.js';
@@ -110,30 +110,29 @@ export interface DockerfileModel {
 }
 
 /** Read and parse a Dockerfile; anything that is not one is a UserError naming the file. */
-export async function loadDockerfile(file: string): Promise<DockerfileModel> {
-  return loadDockerfileSync(file);
+/**
+ * Read and parse a Dockerfile; anything that is not one is a UserError naming the file. `seen`
+ * gets the stat of the file that was read (its identity and version).
+ */
+export async function loadDockerfile(file: string, seen?: (info: Stats) => void): Promise<DockerfileModel> {
+  return loadDockerfileSync(file, seen);
 }
 
 /**
  * loadDockerfile without the thread pool: the batch path reads a thousand files one after the
- * other, and awaited reads there only wait in libuv's queue.
+ * other, and awaited reads there only wait in libuv's queue. One open and one fstat per file.
  */
-export function loadDockerfileSync(file: string): DockerfileModel {
-  let info;
-  try {
-    info = statSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new UserError('not found', 'Check the path, or run docker-harden in the folder that holds the Dockerfile.', file);
-    if (code === 'EACCES') throw new UserError('cannot be read (permission denied)', 'Run as a user who can read it.', file);
-    throw new UserError(`cannot be read: ${(err as Error).message}`, undefined, file);
-  }
-  if (info.isDirectory()) throw new UserError('is a directory, not a Dockerfile', 'Pass the file itself, for example --file ./Dockerfile.', file);
-  if (!info.isFile()) throw new UserError('is not a regular file', 'Pass the path of a Dockerfile.', file);
-  if (info.size > LIMITS.dockerfile) throw tooLarge(file, 'Dockerfile', info.size, LIMITS.dockerfile);
+export function loadDockerfileSync(file: string, seen?: (info: Stats) => void): DockerfileModel {
   let bytes: Buffer | null;
   try {
-    bytes = readLimitedSync(file, 'Dockerfile', LIMITS.dockerfile, { followLinks: true });
+    bytes = readLimitedSync(file, 'Dockerfile', LIMITS.dockerfile, {
+      followLinks: true,
+      seen: (info) => {
+        if (info.isDirectory()) throw new UserError('is a directory, not a Dockerfile', 'Pass the file itself, for example --file ./Dockerfile.', file);
+        if (!info.isFile()) throw new UserError('is not a regular file', 'Pass the path of a Dockerfile.', file);
+        seen?.(info);
+      },
+    });
   } catch (err) {
     if (err instanceof UserError) throw err;
     throw new UserError(`cannot be read: ${(err as Error).message}`, undefined, file);
