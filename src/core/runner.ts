@@ -391,8 +391,13 @@ async function restartAndWait(daemon: DaemonControl, kind: 'reload' | 'restart',
 async function rollbackFiles(written: WrittenFile[], backupDir: string, log: (l: string) => void): Promise<void> {
   for (const w of [...written].reverse()) {
     await restoreFile(w, backupDir);
-    log(`restored ${w.path}`);
+    log(restoredLine(w));
   }
+}
+
+/** What going back did to a file: the backup put back, or a file the change created taken away. */
+function restoredLine(file: WrittenFile): string {
+  return file.backup === null ? `removed ${file.path} (the change created it)` : `restored ${file.path}`;
 }
 
 export interface UndoOptions {
@@ -452,7 +457,7 @@ async function undoAppliedNow(record: AppliedRecord, options: UndoOptions): Prom
   }
   for (const file of [...record.files].reverse()) {
     await restoreFile(file, options.store.backupDir, { force: options.force });
-    log(`restored ${file.path}`);
+    log(restoredLine(file));
   }
   if (record.daemon && options.daemon) {
     // Always a restart, even for a change that was applied by reload: a reload leaves a key that

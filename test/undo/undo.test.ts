@@ -4,7 +4,7 @@
  * daemon and, when the old configuration no longer starts, puts the newer one back.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, promises as fs, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, promises as fs, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { main, version } from '../../src/cli.js';
@@ -66,6 +66,21 @@ describe('undo of Dockerfile fixes', () => {
     const again = await undo('--yes');
     expect(again.exitCode).toBe(0);
     expect(again.stdout).toMatch(/Nothing to undo/);
+  });
+
+  it('a file the change created is removed, and said to be; a file it edited is restored', async () => {
+    await fs.mkdir(path.join(dir, '.git'));
+    const applied = await runCli(['fix', '--file', dockerfile, '--only', 'content-trust:dependabot', '--only', 'non-root-user', '--yes', '--state-dir', state], { env });
+    expect(applied.exitCode, applied.stderr).not.toBe(2);
+    const created = path.join(dir, '.github', 'dependabot.yml');
+    expect(existsSync(created)).toBe(true);
+    const first = await undo('--yes');
+    expect(first.stdout).toContain(`removed ${created} (the change created it)`);
+    expect(first.stdout).not.toContain(`restored ${created}`);
+    expect(existsSync(created)).toBe(false);
+    const second = await undo('--yes');
+    expect(second.stdout).toContain(`restored ${dockerfile}`);
+    expect(await fs.readFile(dockerfile, 'utf8')).toBe(ORIGINAL);
   });
 
   it('refuses when the file was edited by hand since, says why, and touches nothing; --force restores', async () => {
