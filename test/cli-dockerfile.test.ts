@@ -79,6 +79,7 @@ describe('check and fix a Dockerfile whose final user is root', () => {
     const fix = await runCli(['fix', '--file', file, '--yes', '--include-review', '--state-dir', state, '--only', 'non-root-user']);
     expect(fix.exitCode, fix.stdout + fix.stderr).toBe(0);
     expect(fix.stdout).toContain('applied; the check now passes');
+    expect(fix.stdout.trimEnd().split('\n').at(-1)).toBe('fix: 1 fix applied; no check fails or warns');
     const fixed = readFileSync(file, 'utf8');
     expect(changedLines(text, fixed)).toEqual({ removed, added });
     if (text.includes('\r\n')) expect(fixed.replace(/\r\n/g, '')).not.toMatch(/\n/);
@@ -91,8 +92,24 @@ describe('check and fix a Dockerfile whose final user is root', () => {
     const second = await runCli(['fix', '--file', file, '--yes', '--include-review', '--state-dir', state, '--only', 'non-root-user']);
     expect(second.exitCode).toBe(0);
     expect(second.stdout).not.toContain('wrote');
+    expect(second.stdout).toBe('fix: nothing applied; no check fails or warns');
     expect(readFileSync(file, 'utf8')).toBe(fixed);
     expect(statSync(file).mtimeMs).toBe(before.mtimeMs);
+  });
+});
+
+describe('the last line of fix says where the run ended', () => {
+  it('a finding with no fix here leaves exit 1, and fix says a check still warns instead of printing nothing', async () => {
+    const caseDir = path.join(dir, 'no-fix-here');
+    mkdirSync(caseDir);
+    const file = path.join(caseDir, 'Dockerfile');
+    writeFileSync(file, 'FROM node:20\nUSER node\nCMD ["node", "server.js"]\n');
+    // No daemon to read the digest from: the unpinned base image is a warning with nothing to apply.
+    const env = { DOCKER_HOST: `unix://${path.join(caseDir, 'none.sock')}` };
+    const fix = await runCli(['fix', '--file', file, '--yes', '--state-dir', path.join(caseDir, 'state'), '--only', 'content-trust'], { env });
+    expect(fix.exitCode, fix.stdout + fix.stderr).toBe(1);
+    expect(fix.stdout).toBe('fix: nothing applied; 1 check still fails or warns (docker-harden check shows why)');
+    expect(readFileSync(file, 'utf8')).toBe('FROM node:20\nUSER node\nCMD ["node", "server.js"]\n');
   });
 });
 

@@ -195,6 +195,8 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
     let errors = 0;
     let badInput = false;
     let remaining = false;
+    let applied = 0;
+    let stillFailing = 0;
     try {
       await oneRun(async () => {
         for (const { step, ctx } of pairs) {
@@ -207,7 +209,8 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
             continue;
           }
           const attempted = new Set<string>();
-          const apply = async (next: Proposal) => {
+          // `fixes`: how many proposals `next` stands for (a step's compose edits go in as one).
+          const apply = async (next: Proposal, fixes = 1) => {
             // One proposal that cannot be applied (a file changed since, a folder that is a link) is
             // reported, and the run goes on with the next.
             // The engine's fresh check after a write is the run that follows it: not checked twice.
@@ -225,6 +228,7 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
               // In a learn sandbox nothing real changed: say what was written there and what was only simulated.
               const message = args.sandbox ? (await import('../core/learn.js')).sandboxOutcome(outcome.message, next) : outcome.message;
               out(`  ${outcome.status === 'applied' ? p.green(safeText(message)) : p.yellow(safeText(message))}`);
+              if (outcome.status === 'applied') applied += fixes;
               if (outcome.status === 'rolled-back' || outcome.status === 'failed') remaining = true;
             } catch (err) {
               out(`  ${p.yellow(`not applied: ${formatError(err)}`)}`);
@@ -238,7 +242,7 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
           if (together) {
             for (const member of together.members) attempted.add(member.id);
             out(renderRun({ ...run, proposals: [together.proposal] }, p, true));
-            await apply(together.proposal);
+            await apply(together.proposal, together.members.length);
           }
           for (;;) {
             const next = wantedProposals(run, args.only, interactive || args.includeReview).find((pr) => !attempted.has(pr.id) && canApply(pr));
@@ -279,12 +283,20 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
             out(renderRun(run, p, false));
             errors++;
             if (run.result.findings.some((f) => f.file)) badInput = true;
-          } else if (run.result.status === 'fail' || run.result.status === 'warn') remaining = true;
+          } else if (run.result.status === 'fail' || run.result.status === 'warn') {
+            remaining = true;
+            stillFailing++;
+          }
         }
       });
     } finally {
       ask?.close();
     }
+    // The last line says where the run ended: a check that still fails may have printed nothing
+    // above (a finding with no fix here), and a run with nothing to do prints nothing else.
+    const done = applied > 0 ? `${applied} fix${applied === 1 ? '' : 'es'} applied` : 'nothing applied';
+    if (stillFailing > 0) out(`fix: ${done}; ${stillFailing} check${stillFailing === 1 ? ' still fails or warns' : 's still fail or warn'} (docker-harden check shows why)`);
+    else if (errors === 0) out(`fix: ${done}; no check fails or warns`);
     // 2 for bad input or when no check could run at all; 1 while findings remain; 0 when done.
     if (badInput || (pairs.length > 0 && errors === pairs.length)) return 2;
     return remaining || errors > 0 ? 1 : 0;

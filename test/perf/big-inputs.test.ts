@@ -76,6 +76,8 @@ describe('a compose file of 1,000 services', () => {
     const fix = await runCli(['fix', '--yes', '--include-review', '--only', 'seccomp-apparmor-capabilities', '--compose', file], { env, timeoutMs: 240_000 });
     expect(fix.stderr).toBe('');
     expect(fix.stdout).toContain('applied; the check now passes');
+    // Applied as one change, counted as the fixes it holds.
+    expect(fix.stdout.trimEnd().split('\n').at(-1)).toBe(`fix: ${proposed.length} fixes applied; no check fails or warns`);
     expect(readFileSync(file, 'utf8')).toBe(expected);
     const check = await runCli(['check', '--json', '--only', 'seccomp-apparmor-capabilities', '--compose', file], { env, timeoutMs: 240_000 });
     const doc = JSON.parse(check.stdout) as { results: { status: string; notes?: string[] }[] };
