@@ -33,18 +33,22 @@ function statVersion(info: Stats | undefined): string {
  * stat of its own.
  */
 function cachedByVersion<T>(file: string, load: (file: string, seen: (info: Stats) => void) => Promise<T>): () => Promise<T> {
-  let cached: { version: string; model: Promise<T> } | undefined;
+  // `version` is null while a load is under way and has not opened the file yet.
+  let cached: { version: string | null; model: Promise<T> } | undefined;
   return async () => {
     if (cached) {
+      if (cached.version === null) return cached.model;
       // In a batch run, asked once until the run writes something: thirteen steps ask per file.
       // Synchronous: an awaited stat waits its turn in libuv's thread pool.
       const version = versionOf(versions, file, () => statVersion(statSync(file, { throwIfNoEntry: false })));
       if (version === cached.version) return cached.model;
     }
-    const entry = { version: 'missing', model: undefined as unknown as Promise<T> };
+    const entry: { version: string | null; model: Promise<T> } = { version: null, model: Promise.resolve(undefined as T) };
     entry.model = load(file, (info) => {
       entry.version = versionOf(versions, file, () => statVersion(info));
     });
+    // A load that failed before it opened the file (not found) is of the file as missing.
+    entry.model.catch(() => undefined).finally(() => (entry.version ??= 'missing'));
     cached = entry;
     return entry.model;
   };
