@@ -3,7 +3,7 @@
  * over the built dist/): check, fix --yes, a second fix, bytes outside the edit, bad inputs.
  */
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { diffLines } from 'diff';
@@ -24,6 +24,7 @@ interface JsonResult {
   status: string;
   target: string;
   findings: { message: string; file?: string; line?: number }[];
+  fix?: { changes: { path: string; diff: string }[] };
 }
 
 function parseResults(stdout: string): JsonResult[] {
@@ -198,6 +199,33 @@ describe('bad input: a clear message, exit 2, nothing written', () => {
       expect(r.stdout).toBe('');
     }
     expect(snapshot(bad)).toEqual(before);
+  });
+});
+
+describe('fix --yes with a document format', () => {
+  it.each([
+    { flag: ['--json'], says: '--json is for check and fix --dry-run' },
+    { flag: ['--sarif'], says: '--sarif is for check and fix --dry-run' },
+    { flag: ['--format', 'md'], says: '--format md is for check and fix --dry-run' },
+  ])('$flag: exit 2, says to run check for the document, changes nothing', async ({ flag, says }) => {
+    const file = path.join(dir, `format-${flag.join('-').replace(/-/g, '')}.Dockerfile`);
+    writeFileSync(file, 'FROM node:20\nCMD ["node", "server.js"]\n');
+    const state = path.join(dir, `format-state-${flag.join('')}`);
+    const r = await runCli(['fix', '--file', file, '--yes', '--only', 'non-root-user', '--state-dir', state, ...flag]);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(2);
+    expect(r.stderr).toContain(says);
+    expect(r.stderr).toMatch(/docker-harden check --(json|sarif)/);
+    expect(r.stdout).toBe('');
+    expect(readFileSync(file, 'utf8')).toBe('FROM node:20\nCMD ["node", "server.js"]\n');
+    expect(existsSync(state)).toBe(false);
+  });
+
+  it('--dry-run --json still prints the results with their diffs', async () => {
+    const file = path.join(dir, 'format-dry.Dockerfile');
+    writeFileSync(file, 'FROM node:20\nCMD ["node", "server.js"]\n');
+    const r = await runCli(['fix', '--file', file, '--dry-run', '--json', '--only', 'non-root-user']);
+    expect(r.exitCode).toBe(1);
+    expect(parseResults(r.stdout)[0]!.fix!.changes[0]!.diff).toContain('+USER node');
   });
 });
 
