@@ -79,6 +79,31 @@ const BOOL_FLAGS: Record<string, keyof Args> = {
   '-V': 'version',
 };
 
+// The options each command reads; any other is refused rather than ignored (`fix --yes --json`
+// printed text, `steps --fail-on high` did nothing). The targets and where state and the daemon are
+// go with every command that makes a session.
+const SESSION_OPTIONS = ['--host', '--file', '--compose', '--only', '--profile', '--state-dir', '--daemon-config', '--restart-command', '--docker-host', '--sandbox'];
+const FORMAT_OPTIONS = ['--json', '--sarif', '--format'];
+const OPTIONS_OF: Record<Command, readonly string[]> = {
+  wizard: SESSION_OPTIONS,
+  learn: ['--sandbox', '--only'],
+  check: [...SESSION_OPTIONS, ...FORMAT_OPTIONS, '--fail-on'],
+  fix: [...SESSION_OPTIONS, ...FORMAT_OPTIONS, '--fail-on', '--yes', '--include-review', '--dry-run', '--verify'],
+  // The daemon options say how to restart it when the undone change was a daemon.json one.
+  undo: ['--state-dir', '--sandbox', '--daemon-config', '--restart-command', '--docker-host', '--yes', '--list', '--force'],
+  report: [...SESSION_OPTIONS, ...FORMAT_OPTIONS, '--merge'],
+  export: ['--state-dir', '--out'],
+  steps: ['--json', '--format'],
+  explain: ['--json', '--format'],
+  plugin: ['--force'],
+  'docker-cli-plugin-metadata': [],
+  help: [],
+};
+/** Options every command takes. */
+const COMMON_OPTIONS = ['--help', '--version', '--no-color'];
+/** Short options by their long names. */
+const LONG_NAME: Record<string, string> = { '-f': '--file', '-y': '--yes', '-h': '--help', '-V': '--version' };
+
 export function parseArgs(argv: string[]): Args {
   const args: Args = {
     command: 'wizard',
@@ -102,6 +127,7 @@ export function parseArgs(argv: string[]): Args {
   };
   let commandSeen = false;
   let optionsEnded = false;
+  const given: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]!;
     // After `--` every word is a file name, even one that starts with a dash.
@@ -115,6 +141,7 @@ export function parseArgs(argv: string[]): Args {
     }
     const eq = token.startsWith('--') ? token.indexOf('=') : -1;
     const name = eq > 0 ? token.slice(0, eq) : token;
+    if (name in VALUE_FLAGS || name in BOOL_FLAGS) given.push(LONG_NAME[name] ?? name);
     if (name in VALUE_FLAGS) {
       const key = VALUE_FLAGS[name]!;
       let value: string | undefined;
@@ -148,6 +175,15 @@ export function parseArgs(argv: string[]): Args {
       continue;
     }
     args.positional.push(token);
+  }
+  const taken = [...OPTIONS_OF[args.command], ...COMMON_OPTIONS];
+  const stray = given.find((option) => !taken.includes(option));
+  if (stray && !args.help && args.command !== 'help') {
+    const name = args.command === 'wizard' ? 'the wizard' : args.command;
+    throw new UserError(
+      `${name} does not take ${stray}; nothing was done`,
+      `${name === 'the wizard' ? 'It takes' : `docker-harden ${args.command} takes`} ${OPTIONS_OF[args.command].join(', ') || 'no options'}. Run \`docker-harden ${args.command === 'wizard' ? '' : `${args.command} `}--help\`.`,
+    );
   }
   if (args.failOn !== undefined && !(FAIL_ON as readonly string[]).includes(args.failOn)) {
     throw new UserError(`--fail-on takes ${FAIL_ON.join(', ')}, not "${args.failOn}"`, `${didYouMean(args.failOn, FAIL_ON)}For example: --fail-on high`);

@@ -3,7 +3,7 @@
  * right word; `help nosuch` is exit 2; counts read "1 check", "2 checks" in text and Markdown.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { main, version } from '../../src/cli.js';
@@ -69,6 +69,37 @@ describe('did you mean', () => {
     const r = await run(['Dockerfile']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/To check that file: docker-harden check Dockerfile/);
+  });
+});
+
+describe('an option the command does not take', () => {
+  it.each([
+    [['steps', '--fail-on', 'high'], 'steps does not take --fail-on', 'docker-harden steps takes --json, --format'],
+    [['undo', '--json'], 'undo does not take --json', 'docker-harden undo takes --state-dir'],
+    [['explain', 'DH-USER-ROOT', '-y'], 'explain does not take --yes', 'docker-harden explain takes --json, --format'],
+    [['export', 'ansible', '--host'], 'export does not take --host', 'docker-harden export takes --state-dir, --out'],
+    [['learn', '--file', 'Dockerfile'], 'learn does not take --file', 'docker-harden learn takes --sandbox, --only'],
+    [['plugin', 'install', '--yes'], 'plugin does not take --yes', 'docker-harden plugin takes --force'],
+    [['check', '--file', 'Dockerfile', '--list'], 'check does not take --list', 'Run `docker-harden check --help`'],
+    [['--list'], 'the wizard does not take --list', 'Run `docker-harden --help`'],
+  ])('%j: exit 2, the option and what the command takes', async (argv, message, hint) => {
+    const state = path.join(mkdtempSync(path.join(os.tmpdir(), 'dh-options-')), 'state');
+    // The first option the command does not take is named, whatever follows it.
+    const r = await run([...argv, '--state-dir', state]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`${message}; nothing was done`);
+    expect(r.stderr).toContain(hint);
+    expect(existsSync(state)).toBe(false);
+    rmSync(path.dirname(state), { recursive: true, force: true });
+  });
+
+  it('the options a command takes still work, and --help with any option shows the help', async () => {
+    expect((await run(['steps', '--json'])).code).toBe(0);
+    expect((await run(['explain', 'DH-USER-ROOT', '--json'])).code).toBe(0);
+    const help = await run(['check', '--help', '--list']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: docker-harden check');
   });
 });
 
