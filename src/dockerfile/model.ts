@@ -109,7 +109,6 @@ export interface DockerfileModel {
   stageByName(name: string): Stage | undefined;
 }
 
-/** Read and parse a Dockerfile; anything that is not one is a UserError naming the file. */
 /**
  * Read and parse a Dockerfile; anything that is not one is a UserError naming the file. `seen`
  * gets the stat of the file that was read (its identity and version).
