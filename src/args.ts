@@ -207,6 +207,13 @@ export function parseArgs(argv: string[]): Args {
   }
   if (args.sarif) args.format = 'sarif';
   if (args.json && !args.format) args.format = 'json';
+  if (args.command === 'fix' && !args.dryRun && !args.help && args.format && args.format !== 'text') {
+    // Its lines say what is written as it happens; a JSON or SARIF document is of a check's results.
+    throw new UserError(
+      `fix prints what it applies as text, so --${args.format === 'json' || args.format === 'sarif' ? args.format : `format ${args.format}`} is for check and fix --dry-run; nothing was changed`,
+      `Apply with \`docker-harden fix --yes\`, then \`docker-harden check --${args.format === 'sarif' ? 'sarif' : 'json'}\` gives the results that remain.`,
+    );
+  }
   return args;
 }
 

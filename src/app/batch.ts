@@ -172,13 +172,6 @@ function wantedProposals(run: StepRun, only: string[], withReview: boolean): Pro
 }
 
 export async function fixCommand(args: Args, io: AppIo): Promise<number> {
-  if (!args.dryRun && args.format && args.format !== 'text') {
-    // Its lines say what is written as it happens; a JSON or SARIF document is of a check's results.
-    throw new UserError(
-      `fix prints what it applies as text, so --${args.format === 'json' || args.format === 'sarif' ? args.format : `format ${args.format}`} is for check and fix --dry-run; nothing was changed`,
-      `Apply with \`docker-harden fix --yes\`, then \`docker-harden check --${args.format === 'sarif' ? 'sarif' : 'json'}\` gives the results that remain.`,
-    );
-  }
   const session = await sessionFor(args, io);
   requireTargets(session);
   const decisions = await loadDockerfiles(session, io.registry, args);
