@@ -3,7 +3,8 @@
  * `npm run bench`: how fast docker-harden is against the floor for the same work, each pair
  * measured in this run, in turns (medians of several runs, peak memory from /usr/bin/time).
  *   start-up       `--version` and `check --file F --json` against bare `node -e 0`
- *   1,000 files    `check --file ...` over 1,000 Dockerfiles against parsing them with dockerfile-ast
+ *   1,000 files    `check --file ...` over 1,000 Dockerfiles against parsing them with dockerfile-ast,
+ *                  then each step that looks at files alone (`--only`), to show where the ratio comes from
  *   100 containers `check --host --json` against `docker inspect $(docker ps -q)` (needs root + dockerd)
  *   big inputs     `check` + `fix --yes` of a 1,000-service compose file, `check` of a Dockerfile of
  *                  6,000 stages and of one RUN with 150,000 continuation lines (each under 2 s)
@@ -44,15 +45,17 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
  * Median wall time and highest peak memory of `runs` runs of each command (after one warm-up run
- * each), taken in turns: a floor and the commands held against it see the same load, so their
- * ratio holds on a machine whose speed drifts. Each warm-up run must have done the work: an
- * allowed exit code, and for a `--json` run a JSON document (a crash, such as a missing module,
- * exits 1 as findings do, and is fast).
+ * each, whose stdout is returned), taken in turns: a floor and the commands held against it see
+ * the same load, so their ratio holds on a machine whose speed drifts. Each warm-up run must have
+ * done the work: an allowed exit code, and for a `--json` run a JSON document (a crash, such as a
+ * missing module, exits 1 as findings do, and is fast).
  */
 function measureTogether(commands, { runs = 7, env = baseEnv } = {}) {
   runs = RUNS ?? runs;
+  const firstRuns = [];
   for (const { argv, okCodes = [0, 1] } of commands) {
     const first = runOnce(argv, env);
+    firstRuns.push(first);
     const fail = (why) => new Error(`${argv.join(' ').slice(0, 200)} ${why}:\n${first.stderr.slice(0, 2000)}`);
     if (!okCodes.includes(first.code)) throw fail(`exited ${first.code}`);
     if (argv.includes('--json')) {
@@ -65,7 +68,7 @@ function measureTogether(commands, { runs = 7, env = baseEnv } = {}) {
   }
   const results = commands.map(() => []);
   for (let i = 0; i < runs; i++) commands.forEach(({ argv }, k) => results[k].push(runOnce(argv, env)));
-  return results.map((rs) => ({ ms: median(rs.map((r) => r.ms)), peakKb: TIME ? Math.max(...rs.map((r) => r.peakKb)) : null }));
+  return results.map((rs, k) => ({ ms: median(rs.map((r) => r.ms)), peakKb: TIME ? Math.max(...rs.map((r) => r.peakKb)) : null, stdout: firstRuns[k].stdout }));
 }
 
 /** One command measured alone (see measureTogether). */
@@ -86,7 +89,7 @@ function report(group, name, m, floor, goal, { limitMs, memMb } = {}) {
 }
 
 function printTable() {
-  const line = (cols) => cols.map((c, i) => String(c).padEnd([16, 46, 10, 10, 8, 14][i])).join('');
+  const line = (cols) => cols.map((c, i) => String(c).padEnd([16, 54, 10, 10, 8, 14][i])).join('');
   console.log('');
   console.log(line(['', 'command', 'median', 'peak', 'ratio', 'goal']));
   for (const r of rows) {
@@ -98,9 +101,9 @@ function printTable() {
   }
   if (scaling.length > 0) {
     console.log('\nscaling (median ms; per item in brackets: flat means linear)');
-    console.log(['', ...SIZES.map((n) => String(n).padStart(16))].join('').replace(/^/, 'command'.padEnd(46)));
+    console.log(['', ...SIZES.map((n) => String(n).padStart(16))].join('').replace(/^/, 'command'.padEnd(54)));
     for (const s of scaling) {
-      console.log(s.name.padEnd(46) + SIZES.map((n) => (s.ms[n] === undefined ? (s.skipped?.[n] ?? '-') : `${s.ms[n].toFixed(0)} (${(s.ms[n] / n).toFixed(2)})`).padStart(16)).join(''));
+      console.log(s.name.padEnd(54) + SIZES.map((n) => (s.ms[n] === undefined ? (s.skipped?.[n] ?? '-') : `${s.ms[n].toFixed(0)} (${(s.ms[n] / n).toFixed(2)})`).padStart(16)).join(''));
     }
     for (const note of scalingNotes) console.log(`note: ${note}`);
   }
@@ -273,6 +276,18 @@ async function filesPart() {
   );
   report('1,000 files', 'parse with dockerfile-ast', parseOnly, null);
   report('1,000 files', 'docker-harden check --file x1000 --json', check, parseOnly, 2, { memMb: 200 });
+
+  // Where the ratio comes from: each step that looks at files, run alone over the same files. A step
+  // with no Dockerfile check (0 results) leaves start-up, reading, parsing and the document.
+  const steps = JSON.parse(runOnce(tool(['steps', '--json'], 'steps'), baseEnv).stdout).filter((s) => s.scope !== 'host');
+  const alone = measureTogether(
+    [{ argv: [process.execPath, path.join(root, 'bench', 'parse-only.js'), ...files], okCodes: [0] }, ...steps.map((s) => ({ argv: tool(['check', '--json', '--only', s.id, ...files.flatMap((f) => ['--file', f])], `check-1000-${s.id}`) }))],
+    { runs: 3 },
+  );
+  steps.forEach((s, i) => {
+    const results = JSON.parse(alone[i + 1].stdout).results.length;
+    report('1,000 files', `  --only ${s.id} (${results} result${results === 1 ? '' : 's'})`, alone[i + 1], alone[0]);
+  });
 }
 
 async function hostPart() {
