@@ -111,8 +111,9 @@ Applies the proposed fixes. Before a file is written its backup is kept in the s
 the file is replaced atomically with its mode and owner kept; dockerd is restarted when the
 change needs it, and rolled back byte for byte if it does not come back; then the step is checked
 again. Commands a step only shows (rootless set-up, Falco installation) are printed for you to run.
-In a terminal each fix is asked about; without one, --yes is required (or --dry-run to print the
-diffs). Every applied change can be undone with \`docker-harden undo\`. The last line says how
+In a terminal each fix is asked about; without one, --yes is required (or --dry-run to print each
+fix as the wizard shows it: what it does and may break, its diff or commands, and what advice says
+to do by hand; a choice is marked [choice]). Every applied change can be undone with \`docker-harden undo\`. The last line says how
 many fixes were applied and how many checks still fail or warn.
 Exit status: 0 all applied and the checks pass, 1 findings remain, 2 bad input or nothing could run.
 

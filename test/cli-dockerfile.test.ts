@@ -249,4 +249,26 @@ describe('fix without a terminal', () => {
     expect(r.stdout).toContain('+USER 10001:10001');
     expect(readFileSync(file, 'utf8')).toBe('FROM debian:bookworm\nCMD ["sh"]\n');
   });
+  it('--dry-run explains each fix as the wizard does: what a review fix may break, what advice says to do, a choice as a choice', async () => {
+    const file = path.join(dir, 'explained.Dockerfile');
+    const text = 'FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nEXPOSE 8000\nCMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]\n';
+    writeFileSync(file, text);
+    const only = ['--only', 'non-root-user,healthcheck,security-platforms'];
+    const r = await runCli(['fix', '--file', file, '--dry-run', ...only]);
+    expect(r.exitCode, r.stderr).toBe(1);
+    const lines = r.stdout.split('\n');
+    const after = (start: RegExp) => lines[lines.findIndex((l) => start.test(l)) + 1] ?? '';
+    // The review fix: how it may break (files COPY put there belong to root), right under its title.
+    expect(after(/fix: Run the final stage as 10001:10001 .*\[review\]/)).toMatch(/^ {6}Adds `USER 10001:10001`.*belong to root/);
+    // Advice is never written: its text is the fix, so it is shown.
+    expect(after(/fix: Add a HEALTHCHECK .*\[advice\]/)).toMatch(/^ {6}docker-harden does not know a probe this image carries\. Add one before line 5/);
+    // A choice is applied only when named: labelled as a choice, not as a safe fix.
+    expect(r.stdout).toMatch(/fix: Keep to open tools \(security-platforms:open-tools\) \[choice\]/);
+    expect(r.stdout).not.toMatch(/security-platforms:\S+\) \[safe\]/);
+    const json = await runCli(['fix', '--file', file, '--dry-run', '--json', ...only]);
+    const proposals = (JSON.parse(json.stdout) as { results: { step: string; fix?: { proposals: { id: string; kind: string; description?: string }[] } }[] }).results.flatMap((x) => x.fix?.proposals ?? []);
+    expect(proposals.find((p) => p.id === 'add-healthcheck')).toMatchObject({ kind: 'advice', description: expect.stringContaining('Add one before line 5') });
+    expect(proposals.find((p) => p.id === 'set-user')?.description).toContain('belong to root');
+    expect(readFileSync(file, 'utf8')).toBe(text);
+  });
 });

@@ -21,6 +21,8 @@ export interface ResultEntry {
     proposals: {
       id: string;
       title: string;
+      /** What it does and what it may break; for advice, what to do by hand. */
+      description?: string;
       /** change, command, advice or choice: what the engine may do with it. */
       kind: Proposal['kind'];
       risk: Risk;
@@ -57,6 +59,7 @@ export function toEntry(run: StepRun): ResultEntry {
     const proposals = run.proposals.map((p) => ({
       id: p.id,
       title: p.title,
+      ...(p.description ? { description: p.description } : {}),
       kind: p.kind,
       risk: p.risk,
       changes: p.changes.map((c) => ({ path: c.path, diff: unifiedDiff(c) })),
