@@ -484,9 +484,16 @@ export async function makeParentDirs(file: string, root: string): Promise<string
   return made;
 }
 
-/** Remove folders made by makeParentDirs when they are empty again (deepest first). */
-export async function removeEmptyDirs(dirs: string[]): Promise<void> {
-  for (const dir of [...dirs].reverse()) await fs.rmdir(dir).catch(() => undefined);
+/**
+ * Remove folders made by makeParentDirs when they are empty again (deepest first); returns those
+ * removed. rmdir takes only an empty folder and never follows a link, so nothing else can go.
+ */
+export async function removeEmptyDirs(dirs: readonly string[]): Promise<string[]> {
+  const removed: string[] = [];
+  for (const dir of [...dirs].reverse()) {
+    if (await fs.rmdir(dir).then(() => true, () => false)) removed.push(dir);
+  }
+  return removed;
 }
 
 /**

@@ -62,6 +62,8 @@ export interface AppliedRecord {
   dockerd?: DaemonRecord;
   undone?: string;
   files: AppliedFile[];
+  /** Folders the change made for its new files, deepest last: going back removes them when empty. */
+  dirs?: string[];
   commands: string[][];
 }
 

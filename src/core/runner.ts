@@ -227,8 +227,7 @@ async function applyProposalNow(step: Step, target: Target, proposal: Proposal, 
       written.push(await applyFileChange(change, options.store.backupDir));
     }
   } catch (err) {
-    await rollbackFiles(written, options.store.backupDir, log);
-    await removeEmptyDirs(madeDirs);
+    await rollbackFiles(written, options.store.backupDir, log, madeDirs);
     throw err;
   }
 
@@ -242,6 +241,7 @@ async function applyProposalNow(step: Step, target: Target, proposal: Proposal, 
     ...(proposal.daemon ? { daemon: proposal.daemon } : {}),
     ...(daemonRecord ? { dockerd: daemonRecord } : {}),
     files: written.map((w) => ({ path: w.path, backup: w.backup, beforeHash: w.beforeHash, afterHash: w.afterHash })),
+    ...(madeDirs.length > 0 ? { dirs: madeDirs } : {}),
     commands: [],
   };
   // Recorded before any restart, so a crash there still leaves what undo needs. A change that
@@ -251,7 +251,7 @@ async function applyProposalNow(step: Step, target: Target, proposal: Proposal, 
     await options.store.save(options.profile);
   } catch (err) {
     options.profile.applied.pop();
-    await rollbackFiles(written, options.store.backupDir, log);
+    await rollbackFiles(written, options.store.backupDir, log, madeDirs);
     for (const w of written) if (w.backup) await unlink(w.backup).catch(() => undefined);
     throw err;
   }
@@ -264,7 +264,7 @@ async function applyProposalNow(step: Step, target: Target, proposal: Proposal, 
     record.commands.push(command.argv);
     if (command.parse && readScan(command.parse, String(result.stdout ?? ''), log)) continue;
     if (result.exitCode !== 0) {
-      await rollbackFiles(written, options.store.backupDir, log);
+      await rollbackFiles(written, options.store.backupDir, log, madeDirs);
       record.undone = new Date().toISOString();
       await options.store.save(options.profile);
       return {
@@ -278,7 +278,7 @@ async function applyProposalNow(step: Step, target: Target, proposal: Proposal, 
 
   const refused = options.verify ? await options.verify(proposal, written) : null;
   if (refused) {
-    await rollbackFiles(written, options.store.backupDir, log);
+    await rollbackFiles(written, options.store.backupDir, log, madeDirs);
     record.undone = new Date().toISOString();
     await options.store.save(options.profile);
     return { status: 'rolled-back', record, message: `not kept: ${refused}; the previous ${written.map((w) => w.path).join(', ')} was restored` };
@@ -291,7 +291,7 @@ async function applyProposalNow(step: Step, target: Target, proposal: Proposal, 
     if (notLive) problem = `dockerd answers, but ${notLive}`;
     if (problem) {
       log(notLive ? `the change is not live (${notLive}); restoring the previous files` : 'dockerd did not come back; restoring the previous files');
-      await rollbackFiles(written, options.store.backupDir, log);
+      await rollbackFiles(written, options.store.backupDir, log, madeDirs);
       record.undone = new Date().toISOString();
       await options.store.save(options.profile);
       const again = await restartAndWait(options.daemon, 'restart', options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT, log);
@@ -388,11 +388,16 @@ async function restartAndWait(daemon: DaemonControl, kind: 'reload' | 'restart',
   }
 }
 
-async function rollbackFiles(written: WrittenFile[], backupDir: string, log: (l: string) => void): Promise<void> {
+async function rollbackFiles(written: WrittenFile[], backupDir: string, log: (l: string) => void, madeDirs: readonly string[]): Promise<void> {
   for (const w of [...written].reverse()) {
     await restoreFile(w, backupDir);
     log(restoredLine(w));
   }
+  for (const dir of await removeEmptyDirs(madeDirs)) log(removedDirLine(dir));
+}
+
+function removedDirLine(dir: string): string {
+  return `removed ${dir}${path.sep} (the change created it)`;
 }
 
 /** What going back did to a file: the backup put back, or a file the change created taken away. */
@@ -455,10 +460,12 @@ async function undoAppliedNow(record: AppliedRecord, options: UndoOptions): Prom
     }
     if (file.backup !== null) await readBackup(file, options.store.backupDir);
   }
+  const dirs = await recordedDirs(record, options);
   for (const file of [...record.files].reverse()) {
     await restoreFile(file, options.store.backupDir, { force: options.force });
     log(restoredLine(file));
   }
+  for (const dir of await removeEmptyDirs(dirs)) log(removedDirLine(dir));
   if (record.daemon && options.daemon) {
     // Always a restart, even for a change that was applied by reload: a reload leaves a key that
     // the restored file no longer sets as it was (dockerd 20.10 kept live-restore on).
@@ -544,6 +551,27 @@ function belongsToTarget(record: AppliedRecord, file: string): boolean {
 }
 
 /** A record's file entry must name a plain absolute path that this undo may write. */
+/**
+ * The folders a change made, verified as its files are: each a plain absolute path above a file
+ * the change created (and inside the learn sandbox there), so an edited profile can at most name
+ * an empty folder on the way to such a file.
+ */
+async function recordedDirs(record: AppliedRecord, options: UndoOptions): Promise<string[]> {
+  const created = record.files.filter((f) => f.backup === null).map((f) => f.path);
+  const root = options.confineTo ? await realpath(options.confineTo) : null;
+  for (const dir of record.dirs ?? []) {
+    const plain = path.isAbsolute(dir) && path.normalize(dir) === dir && dir !== path.parse(dir).root;
+    const above = created.some((file) => file.startsWith(dir + path.sep));
+    // A folder already gone has nothing to remove; one that is there must be inside the sandbox.
+    const real = root === null ? null : await realpath(dir).catch(() => null);
+    const inside = real === null || real.startsWith(root + path.sep);
+    if (!plain || !above || !inside) {
+      throw new UserError(`change ${record.id} names the folder "${dir}", which is not one it made for its new files; nothing was restored`, 'The progress profile was edited: check it.');
+    }
+  }
+  return record.dirs ?? [];
+}
+
 async function verifyRecordedFile(record: AppliedRecord, file: AppliedRecord['files'][number], options: UndoOptions): Promise<void> {
   if (!path.isAbsolute(file.path) || path.normalize(file.path) !== file.path) {
     throw new UserError(`change ${record.id} names "${file.path}", which is not a plain absolute path; nothing was restored`, 'The progress profile was edited: check it.');

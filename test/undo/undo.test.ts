@@ -83,6 +83,52 @@ describe('undo of Dockerfile fixes', () => {
     expect(await fs.readFile(dockerfile, 'utf8')).toBe(ORIGINAL);
   });
 
+  it('the folders a change made for its new file go with it when empty, and stay when something else is in them', async () => {
+    await fs.mkdir(path.join(dir, '.git'));
+    const applied = await runCli(['fix', '--file', dockerfile, '--only', 'dependency-scanning:ci-github', '--only', 'content-trust:dependabot', '--yes', '--state-dir', state], { env });
+    expect(applied.exitCode, applied.stderr).not.toBe(2);
+    const github = path.join(dir, '.github');
+    const workflows = path.join(github, 'workflows');
+    const profile = JSON.parse(await fs.readFile(path.join(state, 'profile.json'), 'utf8')) as { applied: { step: string; dirs?: string[] }[] };
+    // The scan workflow made both folders; Dependabot's file went into one that was there by then.
+    expect(profile.applied.map((a) => [a.step, a.dirs])).toEqual([['dependency-scanning', [github, workflows]], ['content-trust', undefined]]);
+    const dependabot = await undo('--yes');
+    expect(dependabot.stdout).not.toMatch(/removed .*\/ \(the change created it\)/);
+    expect(existsSync(github)).toBe(true);
+    const workflow = await undo('--yes');
+    expect(workflow.exitCode, workflow.stderr).toBe(0);
+    expect(workflow.stdout).toContain(`removed ${workflows}/ (the change created it)`);
+    expect(workflow.stdout).toContain(`removed ${github}/ (the change created it)`);
+    expect(existsSync(github)).toBe(false);
+
+    // Again, with a file of the person's own put in .github meanwhile: that folder stays.
+    const again = await runCli(['fix', '--file', dockerfile, '--only', 'dependency-scanning:ci-github', '--yes', '--state-dir', state], { env });
+    expect(again.exitCode, again.stderr).not.toBe(2);
+    await fs.writeFile(path.join(github, 'CODEOWNERS'), '* @team\n');
+    const kept = await undo('--yes');
+    expect(kept.stdout).toContain(`removed ${workflows}/ (the change created it)`);
+    expect(kept.stdout).not.toContain(`removed ${github}/ (`);
+    expect(await fs.readFile(path.join(github, 'CODEOWNERS'), 'utf8')).toBe('* @team\n');
+    expect(existsSync(workflows)).toBe(false);
+  });
+
+  it('refuses a profile that names a folder the change did not make for its files, and touches nothing', async () => {
+    await fs.mkdir(path.join(dir, '.git'));
+    const applied = await runCli(['fix', '--file', dockerfile, '--only', 'dependency-scanning:ci-github', '--yes', '--state-dir', state], { env });
+    expect(applied.exitCode, applied.stderr).not.toBe(2);
+    const elsewhere = path.join(work, `empty-${n}`);
+    await fs.mkdir(elsewhere);
+    const file = path.join(state, 'profile.json');
+    const profile = JSON.parse(await fs.readFile(file, 'utf8')) as { applied: { dirs?: string[] }[] };
+    profile.applied[0]!.dirs = [elsewhere];
+    await fs.writeFile(file, JSON.stringify(profile));
+    const r = await undo('--yes');
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`names the folder "${elsewhere}", which is not one it made for its new files; nothing was restored`);
+    expect(existsSync(elsewhere)).toBe(true);
+    expect(existsSync(path.join(dir, '.github', 'workflows', 'docker-harden-scan.yml'))).toBe(true);
+  });
+
   it('refuses when the file was edited by hand since, says why, and touches nothing; --force restores', async () => {
     await fix('non-root-user');
     const edited = (await fs.readFile(dockerfile, 'utf8')) + '\nEXPOSE 8080\n';
