@@ -144,8 +144,8 @@ Examples:
 Restores the backup of an applied change, newest first: without an ID the newest change still in
 place; with an ID that change, once the newer changes to the same file are undone. Refuses, and
 changes nothing, when the file was edited since the change was applied (its hash differs); --force
-restores the backup anyway. A file the change created is removed, with the folders it made for it
-when they are empty. For daemon.json, dockerd is restarted and health-checked; if it does not
+restores the backup anyway. A file the change created is removed, with the folders docker-harden
+made for it when they are empty. For daemon.json, dockerd is restarted and health-checked; if it does not
 start with the old file, the newer one is put back. --list shows every change, newest first.
 
 Examples:

@@ -397,7 +397,7 @@ async function rollbackFiles(written: WrittenFile[], backupDir: string, log: (l:
 }
 
 function removedDirLine(dir: string): string {
-  return `removed ${dir}${path.sep} (the change created it)`;
+  return `removed ${dir}${path.sep} (docker-harden made it for a new file; it is empty now)`;
 }
 
 /** What going back did to a file: the backup put back, or a file the change created taken away. */
@@ -552,24 +552,33 @@ function belongsToTarget(record: AppliedRecord, file: string): boolean {
 
 /** A record's file entry must name a plain absolute path that this undo may write. */
 /**
- * The folders a change made, verified as its files are: each a plain absolute path above a file
- * the change created (and inside the learn sandbox there), so an edited profile can at most name
- * an empty folder on the way to such a file.
+ * The folders to remove after a change's files, when empty: those it made, verified as its files
+ * are (a plain absolute path above a file the change created, inside the learn sandbox there), so
+ * an edited profile can at most name an empty folder on the way to such a file. Also those an
+ * undone change made above this one's new files: undone first, it had to leave them while this
+ * one's file was in them. Parents first, so removing in reverse takes the deepest first.
  */
 async function recordedDirs(record: AppliedRecord, options: UndoOptions): Promise<string[]> {
   const created = record.files.filter((f) => f.backup === null).map((f) => f.path);
   const root = options.confineTo ? await realpath(options.confineTo) : null;
-  for (const dir of record.dirs ?? []) {
+  const allowed = async (dir: string) => {
     const plain = path.isAbsolute(dir) && path.normalize(dir) === dir && dir !== path.parse(dir).root;
     const above = created.some((file) => file.startsWith(dir + path.sep));
     // A folder already gone has nothing to remove; one that is there must be inside the sandbox.
     const real = root === null ? null : await realpath(dir).catch(() => null);
-    const inside = real === null || real.startsWith(root + path.sep);
-    if (!plain || !above || !inside) {
+    return plain && above && (real === null || real.startsWith(root + path.sep));
+  };
+  for (const dir of record.dirs ?? []) {
+    if (!(await allowed(dir))) {
       throw new UserError(`change ${record.id} names the folder "${dir}", which is not one it made for its new files; nothing was restored`, 'The progress profile was edited: check it.');
     }
   }
-  return record.dirs ?? [];
+  const dirs = new Set(record.dirs);
+  for (const other of options.profile.applied) {
+    if (other === record || !other.undone) continue;
+    for (const dir of other.dirs ?? []) if (!dirs.has(dir) && (await allowed(dir))) dirs.add(dir);
+  }
+  return [...dirs].sort((a, b) => a.length - b.length);
 }
 
 async function verifyRecordedFile(record: AppliedRecord, file: AppliedRecord['files'][number], options: UndoOptions): Promise<void> {

@@ -4,7 +4,7 @@
  * daemon and, when the old configuration no longer starts, puts the newer one back.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, promises as fs, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, promises as fs, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { main, version } from '../../src/cli.js';
@@ -93,12 +93,12 @@ describe('undo of Dockerfile fixes', () => {
     // The scan workflow made both folders; Dependabot's file went into one that was there by then.
     expect(profile.applied.map((a) => [a.step, a.dirs])).toEqual([['dependency-scanning', [github, workflows]], ['content-trust', undefined]]);
     const dependabot = await undo('--yes');
-    expect(dependabot.stdout).not.toMatch(/removed .*\/ \(the change created it\)/);
+    expect(dependabot.stdout).not.toMatch(/removed .*\/ \(docker-harden made it/);
     expect(existsSync(github)).toBe(true);
     const workflow = await undo('--yes');
     expect(workflow.exitCode, workflow.stderr).toBe(0);
-    expect(workflow.stdout).toContain(`removed ${workflows}/ (the change created it)`);
-    expect(workflow.stdout).toContain(`removed ${github}/ (the change created it)`);
+    expect(workflow.stdout).toContain(`removed ${workflows}/ (docker-harden made it for a new file; it is empty now)`);
+    expect(workflow.stdout).toContain(`removed ${github}/ (docker-harden made it for a new file; it is empty now)`);
     expect(existsSync(github)).toBe(false);
 
     // Again, with a file of the person's own put in .github meanwhile: that folder stays.
@@ -106,10 +106,26 @@ describe('undo of Dockerfile fixes', () => {
     expect(again.exitCode, again.stderr).not.toBe(2);
     await fs.writeFile(path.join(github, 'CODEOWNERS'), '* @team\n');
     const kept = await undo('--yes');
-    expect(kept.stdout).toContain(`removed ${workflows}/ (the change created it)`);
+    expect(kept.stdout).toContain(`removed ${workflows}/ (docker-harden made it for a new file; it is empty now)`);
     expect(kept.stdout).not.toContain(`removed ${github}/ (`);
     expect(await fs.readFile(path.join(github, 'CODEOWNERS'), 'utf8')).toBe('* @team\n');
     expect(existsSync(workflows)).toBe(false);
+  });
+
+  it('undone out of order, the older change leaves a folder that holds the newer change\'s file, and the newer one takes it', async () => {
+    await fs.mkdir(path.join(dir, '.git'));
+    const applied = await runCli(['fix', '--file', dockerfile, '--only', 'dependency-scanning:ci-github', '--only', 'content-trust:dependabot', '--yes', '--state-dir', state], { env });
+    expect(applied.exitCode, applied.stderr).not.toBe(2);
+    const github = path.join(dir, '.github');
+    const older = listed((await undo('--list')).stdout).find((c) => c.step === 'dependency-scanning')!;
+    const first = await undo(older.id, '--yes');
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(existsSync(path.join(github, 'workflows'))).toBe(false);
+    expect(readdirSync(github)).toEqual(['dependabot.yml']);
+    const second = await undo('--yes');
+    expect(second.exitCode, second.stderr).toBe(0);
+    expect(second.stdout).toContain(`removed ${github}/ (docker-harden made it for a new file; it is empty now)`);
+    expect(existsSync(github)).toBe(false);
   });
 
   it('refuses a profile that names a folder the change did not make for its files, and touches nothing', async () => {
