@@ -113,8 +113,9 @@ change needs it, and rolled back byte for byte if it does not come back; then th
 again. Commands a step only shows (rootless set-up, Falco installation) are printed for you to run.
 In a terminal each fix is asked about; without one, --yes is required (or --dry-run to print each
 fix as the wizard shows it: what it does and may break, its diff or commands, and what advice says
-to do by hand; a choice is marked [choice]). Every applied change can be undone with \`docker-harden undo\`. The last line says how
-many fixes were applied and how many checks still fail or warn.
+to do by hand; a choice is marked [choice]). Every applied change can be undone with
+\`docker-harden undo\`. The last line says how many fixes were applied and how many checks still
+fail or warn.
 Exit status: 0 all applied and the checks pass, 1 findings remain, 2 bad input or nothing could run.
 
 Each fix has a risk: safe (no known way to break what it changes), review (may break something:
@@ -145,8 +146,9 @@ Restores the backup of an applied change, newest first: without an ID the newest
 place; with an ID that change, once the newer changes to the same file are undone. Refuses, and
 changes nothing, when the file was edited since the change was applied (its hash differs); --force
 restores the backup anyway. A file the change created is removed, with the folders docker-harden
-made for it when they are empty. For daemon.json, dockerd is restarted and health-checked; if it does not
-start with the old file, the newer one is put back. --list shows every change, newest first.
+made for it when they are empty. For daemon.json, dockerd is restarted and health-checked; if it
+does not start with the old file, the newer one is put back. --list shows every change, newest
+first.
 
 Examples:
   docker-harden undo --list

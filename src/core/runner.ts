@@ -550,7 +550,6 @@ function belongsToTarget(record: AppliedRecord, file: string): boolean {
   return file === record.dockerd.configPath || HOST_FILES.includes(file) || HOST_DIRS.some((d) => file.startsWith(d));
 }
 
-/** A record's file entry must name a plain absolute path that this undo may write. */
 /**
  * The folders to remove after a change's files, when empty: those it made, verified as its files
  * are (a plain absolute path above a file the change created, inside the learn sandbox there), so
@@ -581,6 +580,7 @@ async function recordedDirs(record: AppliedRecord, options: UndoOptions): Promis
   return [...dirs].sort((a, b) => a.length - b.length);
 }
 
+/** A record's file entry must name a plain absolute path that this undo may write. */
 async function verifyRecordedFile(record: AppliedRecord, file: AppliedRecord['files'][number], options: UndoOptions): Promise<void> {
   if (!path.isAbsolute(file.path) || path.normalize(file.path) !== file.path) {
     throw new UserError(`change ${record.id} names "${file.path}", which is not a plain absolute path; nothing was restored`, 'The progress profile was edited: check it.');
