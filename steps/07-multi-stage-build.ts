@@ -437,7 +437,8 @@ function assemble(model: DockerfileModel, stage: Stage, rewrite: Rewrite): Plan 
   finalLines.push(...moved);
 
   const buildStage = applyEdits(text, edits);
-  const after = buildStage + (/[\r\n]$/.test(buildStage) ? '' : eol) + eol + finalLines.join(eol) + eol;
+  // One blank line between the stages, whatever blank lines the moved instructions left behind.
+  const after = buildStage.replace(/(\r?\n|\r)+$/, '') + eol + eol + finalLines.join(eol) + eol;
 
   const problems = verifyRewrite(after, model.path);
   if (problems.length > 0) return { reason: `the rewrite did not verify (${problems.join('; ')}); split the build by hand` };

@@ -76,6 +76,18 @@ const cases: StepCase[] = [
     },
   },
   {
+    name: 'Python: the blank line before the moved EXPOSE and CMD leaves one blank line between the stages',
+    given: 'FROM python:3.12\nWORKDIR /app\nRUN apt-get update && apt-get install -y --no-install-recommends gcc\nCOPY . .\nRUN pip install -r requirements.txt\n\n\nEXPOSE 8000\nCMD ["gunicorn", "app:app"]\n',
+    expect: {
+      status: 'fail',
+      afterFix: {
+        equals:
+          'FROM python:3.12 AS build\nRUN python -m venv /opt/venv\nENV PATH="/opt/venv/bin:$PATH"\nWORKDIR /app\nRUN apt-get update && apt-get install -y --no-install-recommends gcc\nCOPY . .\nRUN pip install -r requirements.txt\n\n' +
+          'FROM python:3.12-slim\nWORKDIR /app\nENV PATH="/opt/venv/bin:$PATH"\nCOPY --from=build /opt/venv /opt/venv\nCOPY --from=build /app /app\nEXPOSE 8000\nCMD ["gunicorn", "app:app"]\n',
+      },
+    },
+  },
+  {
     name: 'Python: pip --user cannot be moved as a virtualenv',
     given: 'FROM python:3.12\nWORKDIR /app\nRUN apt-get update && apt-get install -y gcc\nRUN pip install --user -r requirements.txt\nCMD ["python", "app.py"]\n',
     expect: { status: 'fail', notes: ['pip installs with --user'], afterFix: null },
