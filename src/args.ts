@@ -101,8 +101,12 @@ const OPTIONS_OF: Record<Command, readonly string[]> = {
 };
 /** Options every command takes. */
 const COMMON_OPTIONS = ['--help', '--version', '--no-color'];
-/** Short options by their long names. */
-const LONG_NAME: Record<string, string> = { '-f': '--file', '-y': '--yes', '-h': '--help', '-V': '--version' };
+/** An option as OPTIONS_OF names it: a short one by the long one that sets the same field. */
+function longName(name: string): string {
+  if (name.startsWith('--')) return name;
+  const table = name in VALUE_FLAGS ? VALUE_FLAGS : BOOL_FLAGS;
+  return Object.keys(table).find((other) => other.startsWith('--') && table[other] === table[name]) ?? name;
+}
 
 export function parseArgs(argv: string[]): Args {
   const args: Args = {
@@ -141,7 +145,7 @@ export function parseArgs(argv: string[]): Args {
     }
     const eq = token.startsWith('--') ? token.indexOf('=') : -1;
     const name = eq > 0 ? token.slice(0, eq) : token;
-    if (name in VALUE_FLAGS || name in BOOL_FLAGS) given.push(LONG_NAME[name] ?? name);
+    if (name in VALUE_FLAGS || name in BOOL_FLAGS) given.push(longName(name));
     if (name in VALUE_FLAGS) {
       const key = VALUE_FLAGS[name]!;
       let value: string | undefined;

@@ -43,7 +43,8 @@ function cachedByVersion<T>(file: string, load: (file: string, seen: (info: Stat
       const version = versionOf(versions, file, () => statVersion(statSync(file, { throwIfNoEntry: false })));
       if (version === cached.version) return cached.model;
     }
-    const entry: { version: string | null; model: Promise<T> } = { version: null, model: Promise.resolve(undefined as T) };
+    // The model is set at once below; the loader's callback fills in the version.
+    const entry = { version: null } as { version: string | null; model: Promise<T> };
     entry.model = load(file, (info) => {
       entry.version = versionOf(versions, file, () => statVersion(info));
     });
