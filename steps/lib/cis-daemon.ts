@@ -407,7 +407,10 @@ export const DAEMON_CHECKS: readonly DaemonCheck[] = [
     severity: 'medium',
     bad: 'containers on the default bridge network can reach each other on every port',
     needsIptables: '"icc": false needs iptables; turn iptables back on first (CIS 2.4)',
-    code: { title: 'Network traffic between containers on the default bridge is not restricted', severity: 'medium', help: 'Set "icc": false in daemon.json; containers that talk to each other share a user-defined network instead.' },
+    // icc governs the default bridge network only; "bridge": "none" leaves no such network.
+    notApplicable: (j) =>
+      j.s('bridge').value === 'none' ? { message: '"bridge" is "none": there is no default bridge network for icc to restrict (CIS 2.2)', severity: 'info' } : undefined,
+    code: { title: 'Network traffic between containers on the default bridge is not restricted', severity: 'medium', help: 'Set "icc": false in daemon.json; containers that talk to each other share a user-defined network instead. It does not apply when "bridge" is "none": there is no default bridge network then.' },
     fix: {
       id: 'icc',
       title: 'Turn off inter-container traffic on the default bridge ("icc": false)',

@@ -36,7 +36,7 @@ if (missing) console.warn(`[docker-harden tests] Ansible rollout tests skipped: 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'dh-ansible-'));
 const state = path.join(tmp, 'state');
 const out = path.join(tmp, 'out');
-const DECIDED = ['live-restore', 'icc', 'no-new-privileges'];
+const DECIDED = ['live-restore', 'no-new-privileges', 'log-opts'];
 
 interface Recap {
   ok: number;
@@ -105,10 +105,10 @@ describe.skipIf(!hasDockerd || missing !== null)('export ansible: the playbook o
   const original = {
     plain: '{\n    "bridge": "none",\n    "log-level": "warn"\n}\n',
     flagged: '{\n  "bridge": "none"\n}\n',
-    // dockerd refuses "icc": false when iptables is off ("ICC=false uses iptables to function").
-    refuses: '{"bridge": "none", "iptables": false}\n',
+    // dockerd refuses the decided log-opts with the journald driver ("unknown log opt 'max-file' for journald log driver").
+    refuses: '{"bridge": "none", "log-driver": "journald"}\n',
     // Already has the keys that need a restart: only live-restore changes, and SIGHUP applies it.
-    reloads: '{"bridge": "none", "icc": false, "no-new-privileges": true}\n',
+    reloads: '{"bridge": "none", "no-new-privileges": true, "log-opts": {"max-size": "10m", "max-file": "3"}}\n',
   };
 
   beforeAll(async () => {
@@ -116,7 +116,7 @@ describe.skipIf(!hasDockerd || missing !== null)('export ansible: the playbook o
     [decide, plain, flagged, refuses, reloads] = await Promise.all([
       startDockerd({ config: { bridge: 'none' } }),
       startDockerd({ config: original.plain }),
-      startDockerd({ config: original.flagged, extraFlags: ['--icc=false'] }),
+      startDockerd({ config: original.flagged, extraFlags: ['--no-new-privileges'] }),
       startDockerd({ config: original.refuses }),
       startDockerd({ config: original.reloads }),
     ]);
@@ -153,14 +153,14 @@ describe.skipIf(!hasDockerd || missing !== null)('export ansible: the playbook o
     const decided = JSON.parse(readFileSync(decide.configPath, 'utf8'));
     for (const key of DECIDED) expect(text).toContain(`#   ${key} = ${JSON.stringify(decided[key])}`);
     expect(text).toContain('user-namespaces: the CI runners mount volumes owned by uid 1000');
-    expect(readFileSync(path.join(out, 'README.md'), 'utf8')).toContain('| `icc` | `false` | restart |');
+    expect(readFileSync(path.join(out, 'README.md'), 'utf8')).toContain('| `no-new-privileges` | `true` | restart |');
     expect(statSync(path.join(out, 'library', 'docker_harden_daemon_json.py')).isFile()).toBe(true);
   });
 
   it('--check --diff shows each host its change and writes nothing', async () => {
     const pids = [plain.pid(), flagged.pid(), refuses.pid()];
     const r = await playbook(inventory, ['--check', '--diff', '-e', 'docker_harden_serial=4', '-e', 'docker_harden_max_fail_percentage=100']);
-    expect(r.output).toMatch(/\+\s+"icc": false/);
+    expect(r.output).toMatch(/\+\s+"no-new-privileges": true/);
     expect(r.output).toContain('"log-level": "warn"');
     expect(r.recap.plain).toMatchObject({ failed: 0 });
     expect(r.recap.flagged).toMatchObject({ failed: 1 });
@@ -190,7 +190,7 @@ describe.skipIf(!hasDockerd || missing !== null)('export ansible: the playbook o
     expect(r.recap.plain).toMatchObject({ failed: 0, rescued: 0 });
     expect(r.recap.plain!.changed).toBeGreaterThan(0);
     const now = JSON.parse(readFileSync(plain.configPath, 'utf8'));
-    expect(now).toEqual({ bridge: 'none', 'log-level': 'warn', 'live-restore': true, icc: false, 'no-new-privileges': true });
+    expect(now).toEqual({ bridge: 'none', 'log-level': 'warn', 'live-restore': true, 'no-new-privileges': true, 'log-opts': { 'max-size': '10m', 'max-file': '3' } });
     expect(readFileSync(plain.configPath, 'utf8').startsWith('{\n    "bridge"')).toBe(true);
     expect(await info(plain, '{{.LiveRestoreEnabled}}')).toBe('true');
     expect(plain.pid()).not.toBe(plainPid);
@@ -200,7 +200,7 @@ describe.skipIf(!hasDockerd || missing !== null)('export ansible: the playbook o
 
     // A decided key given to dockerd as a flag: that host alone fails, before writing, dockerd untouched.
     expect(r.recap.flagged).toMatchObject({ failed: 1, changed: 0 });
-    expect(r.output).toMatch(/already gets \\?"icc\\?" by --icc=false on its command line/);
+    expect(r.output).toMatch(/already gets \\?"no-new-privileges\\?" by --no-new-privileges on its command line/);
     expect(readFileSync(flagged.configPath, 'utf8')).toBe(original.flagged);
     expect(backupsOf(flagged)).toEqual([]);
     expect(flagged.pid()).toBe(flaggedPid);
@@ -210,13 +210,13 @@ describe.skipIf(!hasDockerd || missing !== null)('export ansible: the playbook o
     expect(r.recap.refuses).toMatchObject({ failed: 1, rescued: 1 });
     expect(r.output).toContain('docker-harden rolled this host back');
     expect(readFileSync(refuses.configPath, 'utf8')).toBe(original.refuses);
-    expect(refuses.log()).toMatch(/ICC=false uses iptables/i);
+    expect(refuses.log()).toMatch(/unknown log opt '(max-size|max-file)' for journald log driver/i);
     expect(await info(refuses, '{{.LiveRestoreEnabled}}')).toBe('false');
 
     // Only a reloadable key changed: SIGHUP, the same process, the setting live.
     expect(r.recap.reloads).toMatchObject({ failed: 0, rescued: 0 });
     expect(r.output).toMatch(/TASK \[Reload dockerd \(SIGHUP\)[^\n]*\n(?:[^\n]*\n)*?changed: \[reloads\]/);
-    expect(JSON.parse(readFileSync(reloads.configPath, 'utf8'))).toEqual({ bridge: 'none', icc: false, 'no-new-privileges': true, 'live-restore': true });
+    expect(JSON.parse(readFileSync(reloads.configPath, 'utf8'))).toEqual({ bridge: 'none', 'no-new-privileges': true, 'log-opts': { 'max-size': '10m', 'max-file': '3' }, 'live-restore': true });
     expect(reloads.pid()).toBe(reloadsPid);
     expect(await info(reloads, '{{.LiveRestoreEnabled}}')).toBe('true');
   }, 300_000);
@@ -307,7 +307,7 @@ describe.skipIf(!hasDockerd || missing !== null)('export ansible: the playbook o
       expect(r.exitCode, r.output).toBe(0);
       expect(r.recap.remote).toMatchObject({ failed: 0 });
       expect(r.output).toMatch(/ESTABLISH SSH CONNECTION|remote\]/);
-      expect(JSON.parse(readFileSync(remote.configPath, 'utf8'))).toEqual({ bridge: 'none', 'live-restore': true, icc: false, 'no-new-privileges': true });
+      expect(JSON.parse(readFileSync(remote.configPath, 'utf8'))).toEqual({ bridge: 'none', 'live-restore': true, 'no-new-privileges': true, 'log-opts': { 'max-size': '10m', 'max-file': '3' } });
       expect(await info(remote, '{{.LiveRestoreEnabled}}')).toBe('true');
     }, 300_000);
   });

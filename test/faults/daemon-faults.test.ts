@@ -50,7 +50,7 @@ describe.skipIf(!hasDockerd)('dockerd faults', () => {
     const before = readFileSync(d.configPath);
     const pid = d.pid();
     const r = await runCli(
-      ['fix', '--host', '--yes', '--include-review', '--only', 'scan-host-config:icc', '--docker-host', d.host, '--daemon-config', d.configPath, '--restart-command', failing, '--state-dir', state],
+      ['fix', '--host', '--yes', '--include-review', '--only', 'scan-host-config:no-new-privileges', '--docker-host', d.host, '--daemon-config', d.configPath, '--restart-command', failing, '--state-dir', state],
       { timeoutMs: 300_000 },
     );
     const out = `${r.stdout}\n${r.stderr}`;
@@ -59,7 +59,7 @@ describe.skipIf(!hasDockerd)('dockerd faults', () => {
     expect(out).toMatch(/restored/);
     expect(r.exitCode, out).toBe(1);
     expect(readFileSync(d.configPath)).toEqual(before);
-    // The daemon was never restarted: same process, still answering, still with icc on.
+    // The daemon was never restarted: same process, still answering, no-new-privileges still off.
     expect(d.pid()).toBe(pid);
     expect((await d.docker(['info', '--format', '{{.ServerVersion}}'])).exitCode).toBe(0);
     // The profile records the attempt as undone, so `undo` will not restore it a second time.
@@ -78,8 +78,8 @@ describe.skipIf(!hasDockerd)('dockerd faults', () => {
     const ctx = contextFor(hostTarget, { host, probe: systemProbe() });
     const result = await scanHostConfig.check(ctx);
     expect(result.status).toBe('fail');
-    const proposal = (await scanHostConfig.propose!(ctx, result)).find((p) => p.id === 'icc');
-    expect(proposal, 'scan-host-config proposes icc: false').toBeDefined();
+    const proposal = (await scanHostConfig.propose!(ctx, result)).find((p) => p.id === 'no-new-privileges');
+    expect(proposal, 'scan-host-config proposes no-new-privileges: true').toBeDefined();
     expect(proposal!.daemon).toBe('restart');
 
     await stopDaemonProcess(d);

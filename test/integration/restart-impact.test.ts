@@ -64,12 +64,12 @@ describe.skipIf(!hasDockerd)('restart impact on a real dockerd', () => {
   afterAll(async () => d?.stop(), 60_000);
 
   it('names the containers a restart stops, and the daemon then does what was said', async () => {
-    const warning = await restartWarning('icc');
+    const warning = await restartWarning('no-new-privileges');
     expect(warning).toBe(
       'Restarting dockerd stops the 4 running containers (live-restore is off). Started again by their restart policy (always, unless-stopped): c-always, c-unless. ' +
         'Started again only if they exit with an error when stopped (on-failure): c-onfail. Stay stopped until you start them (no restart policy): c-none.',
     );
-    const fix = await cli(['fix', '--host', '--only', 'scan-host-config:icc', '--yes']);
+    const fix = await cli(['fix', '--host', '--only', 'scan-host-config:no-new-privileges', '--yes']);
     expect(fix.exitCode, fix.stderr).not.toBe(2);
     // Said again just before the restart, then the restart.
     const said = fix.stdout.indexOf('Stay stopped until you start them (no restart policy): c-none.');
@@ -82,7 +82,7 @@ describe.skipIf(!hasDockerd)('restart impact on a real dockerd', () => {
     await d.docker(['start', 'c-none']);
     const lr = await cli(['fix', '--host', '--only', 'scan-host-config:live-restore', '--yes']);
     expect(lr.stdout).toContain('reloading dockerd');
-    expect(await restartWarning('no-new-privileges')).toBe('live-restore is on: the 4 running containers keep running while dockerd restarts.');
+    expect(await restartWarning('userland-proxy')).toBe('live-restore is on: the 4 running containers keep running while dockerd restarts.');
 
     // Newest first: live-restore. A reload would leave it on (the restored file does not set the
     // key), so undo restarts, and the daemon that starts without it stops what still runs.
@@ -96,7 +96,7 @@ describe.skipIf(!hasDockerd)('restart impact on a real dockerd', () => {
     expect((await d.docker(['info', '--format', '{{.LiveRestoreEnabled}}'])).stdout.trim()).toBe('false');
     await d.docker(['start', 'c-none', 'c-unless']);
 
-    // Then icc, a restart change: the same sentence as apply, before the restart.
+    // Then no-new-privileges, a restart change: the same sentence as apply, before the restart.
     const undoRestart = await cli(['undo', '--yes']);
     expect(undoRestart.exitCode, undoRestart.stderr).toBe(0);
     const said = undoRestart.stdout.indexOf('Restarting dockerd stops the 4 running containers (live-restore is off).');

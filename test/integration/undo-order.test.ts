@@ -1,6 +1,6 @@
 /**
  * Undoing several changes on a real dockerd with a running container that has no restart policy:
- * live-restore is applied first (reload), then a key that needs a restart (icc). `undo` takes the
+ * live-restore is applied first (reload), then a key that needs a restart (no-new-privileges). `undo` takes the
  * restart-needing change first, while live-restore still keeps the container (and says so); the
  * undo that turns live-restore off comes last, warns naming the container before anything is
  * changed, with the same words apply uses, and only that restart stops it.
@@ -30,15 +30,15 @@ describe.skipIf(!hasDockerd)('undo of several daemon changes keeps running conta
 
   it('undoes the restart-needing change while live-restore is on, then live-restore, warning first', async () => {
     const original = readFileSync(d.configPath);
-    const fix = await runCli(['fix', '--host', '--only', 'scan-host-config:live-restore,scan-host-config:icc', '--yes', '--include-review', ...common()], { timeoutMs: 300_000 });
+    const fix = await runCli(['fix', '--host', '--only', 'scan-host-config:live-restore,scan-host-config:no-new-privileges', '--yes', '--include-review', ...common()], { timeoutMs: 300_000 });
     expect(fix.stdout).toContain('reloading dockerd');
     expect(fix.stdout).toContain('restarting dockerd');
-    expect(JSON.parse(readFileSync(d.configPath, 'utf8'))).toEqual({ bridge: 'none', 'live-restore': true, icc: false });
+    expect(JSON.parse(readFileSync(d.configPath, 'utf8'))).toEqual({ bridge: 'none', 'live-restore': true, 'no-new-privileges': true });
 
     await d.docker(['run', '-d', '--name', 'dh-no-policy', '--network', 'none', 'dh-bb:1', 'sleep', '100000']);
     const pid = Number((await d.docker(['inspect', '--format', '{{.State.Pid}}', 'dh-no-policy'])).stdout.trim());
 
-    // First undo: icc goes, dockerd restarts with live-restore still on, the container keeps its process.
+    // First undo: no-new-privileges goes, dockerd restarts with live-restore still on, the container keeps its process.
     const first = await runCli(['undo', '--yes', ...common()], { timeoutMs: 180_000 });
     expect(first.exitCode, `${first.stdout}\n${first.stderr}`).toBe(0);
     expect(first.stdout).toContain('restarting dockerd');

@@ -31,7 +31,7 @@ describe.skipIf(!hasDockerd)('a real dockerd: undo knows its daemon; signals dur
   it('issue 11 part 1: the record names the daemon (endpoint, config, restart, ID); a bare `undo --state-dir` uses them', async () => {
     const state = path.join(tmp, `state-${++n}`);
     writeFileSync(d.configPath, ORIGINAL);
-    const fix = await runCli(['fix', '--host', '--only', 'scan-host-config:icc', '--yes', '--docker-host', d.host, '--daemon-config', d.configPath, '--restart-command', d.restartScript, '--state-dir', state], { timeoutMs: 200_000 });
+    const fix = await runCli(['fix', '--host', '--only', 'scan-host-config:no-new-privileges', '--yes', '--docker-host', d.host, '--daemon-config', d.configPath, '--restart-command', d.restartScript, '--state-dir', state], { timeoutMs: 200_000 });
     expect(fix.stdout, fix.stderr).toContain('dockerd answers');
     const record = profileOf(state).applied.at(-1);
     expect(record.dockerd).toEqual({ endpoint: d.host, configPath: d.configPath, restartCommand: d.restartScript, id: await daemonId() });
@@ -48,7 +48,7 @@ describe.skipIf(!hasDockerd)('a real dockerd: undo knows its daemon; signals dur
   it('issue 11 part 1: undo refuses a different daemon, and writes nothing', async () => {
     const state = path.join(tmp, `state-${++n}`);
     writeFileSync(d.configPath, ORIGINAL);
-    const fix = await runCli(['fix', '--host', '--only', 'scan-host-config:icc', '--yes', '--docker-host', d.host, '--daemon-config', d.configPath, '--restart-command', d.restartScript, '--state-dir', state], { timeoutMs: 200_000 });
+    const fix = await runCli(['fix', '--host', '--only', 'scan-host-config:no-new-privileges', '--yes', '--docker-host', d.host, '--daemon-config', d.configPath, '--restart-command', d.restartScript, '--state-dir', state], { timeoutMs: 200_000 });
     expect(fix.stdout, fix.stderr).toContain('dockerd answers');
     const changed = readFileSync(d.configPath, 'utf8');
     const data = profileOf(state);
@@ -73,7 +73,7 @@ describe.skipIf(!hasDockerd)('a real dockerd: undo knows its daemon; signals dur
       const pid = d.pid();
       // Its own process group, as a shell gives a foreground job: the signal goes to the group,
       // as Ctrl-C or a closed ssh session sends it.
-      const child = execa(process.execPath, [binPath, 'fix', '--host', '--only', 'scan-host-config:icc', '--yes', '--docker-host', d.host, '--daemon-config', d.configPath, '--restart-command', wrapper, '--state-dir', state], {
+      const child = execa(process.execPath, [binPath, 'fix', '--host', '--only', 'scan-host-config:no-new-privileges', '--yes', '--docker-host', d.host, '--daemon-config', d.configPath, '--restart-command', wrapper, '--state-dir', state], {
         cwd: repoRoot,
         env: { NO_COLOR: '1' },
         reject: false,
@@ -94,7 +94,7 @@ describe.skipIf(!hasDockerd)('a real dockerd: undo knows its daemon; signals dur
       expect(existsSync(path.join(state, 'lock'))).toBe(false);
       const record = profileOf(state).applied.at(-1);
       expect(record.undone).toBeUndefined();
-      expect(JSON.parse(readFileSync(d.configPath, 'utf8')).icc).toBe(false);
+      expect(JSON.parse(readFileSync(d.configPath, 'utf8'))['no-new-privileges']).toBe(true);
       const undo = await runCli(['undo', '--yes', '--state-dir', state], { timeoutMs: 200_000 });
       expect(undo.exitCode, undo.stderr).toBe(0);
       expect(readFileSync(d.configPath, 'utf8')).toBe(ORIGINAL);

@@ -54,12 +54,13 @@ interface CisCase {
 /**
  * defaults: daemon.json {"bridge": "none"} and nothing else.
  * hardened-file: every setting in daemon.json, TCP with TLS set in the file (docker-bench misses it).
- * flags-and-file: -H tcp:// and --log-level as flags (docker-bench misses both), cgroup-parent in
- * the file (docker-bench never flags it), and other weak settings.
+ * flags-and-file: -H tcp://, --log-level and --bridge as flags (docker-bench misses the first two),
+ * cgroup-parent in the file (docker-bench never flags it), and other weak settings.
  */
 const CASES: CisCase[] = [
-  { name: '2.2 icc: default is on', given: 'defaults', key: 'icc', expect: { status: 'fail', finding: 'icc is true, not set' } },
-  { name: '2.2 icc: false in the file', given: 'hardened-file', key: 'icc', expect: { status: 'pass' } },
+  // icc with a default bridge network, on and off: the recorded hosts below (these daemons have none).
+  { name: '2.2 icc: no default bridge network ("bridge": "none" in the file)', given: 'defaults', key: 'icc', expect: { status: 'not-applicable', finding: 'no default bridge network for icc to restrict' } },
+  { name: '2.2 icc: no default bridge network (--bridge=none given as a flag)', given: 'flags-and-file', key: 'icc', expect: { status: 'not-applicable' } },
   { name: '2.3 log-level: default info', given: 'defaults', key: 'log-level', expect: { status: 'pass' } },
   { name: '2.3 log-level: "info" in the file', given: 'hardened-file', key: 'log-level', expect: { status: 'pass' } },
   { name: '2.3 log-level: debug given as a flag', given: 'flags-and-file', key: 'log-level', expect: { status: 'fail', finding: 'log-level is "debug", set by --log-level=debug on the dockerd command line' } },
@@ -127,8 +128,8 @@ describe.skipIf(!hasDockerd)('scan-host-config on real daemons', () => {
       },
       'flags-and-file': {
         // dockerd 20.10 reads "unconfined" as a file name; a profile that allows every call is the same.
-        config: { bridge: 'none', 'cgroup-parent': 'dh-test', iptables: false, 'seccomp-profile': allowAll, 'log-driver': 'local' },
-        extraFlags: ['-H', `tcp://127.0.0.1:${tcpPort}`, '--log-level=debug', '--experimental', '--insecure-registry', 'myreg.example:5000'],
+        config: { 'cgroup-parent': 'dh-test', iptables: false, 'seccomp-profile': allowAll, 'log-driver': 'local' },
+        extraFlags: ['--bridge=none', '-H', `tcp://127.0.0.1:${tcpPort}`, '--log-level=debug', '--experimental', '--insecure-registry', 'myreg.example:5000'],
       },
     };
     await Promise.all(
@@ -168,29 +169,31 @@ describe.skipIf(!hasDockerd)('scan-host-config on real daemons', () => {
     const notes = runs.get('defaults')!.result.notes!;
     expect(notes[0]).toMatch(/^CIS daemon checks: (\d+) of (\d+) pass now; (\d+) of \2 would pass/);
     const [, now, , after] = /(\d+) of (\d+) pass now; (\d+)/.exec(notes[0]!)!;
-    expect(Number(after)).toBe(Number(now) + 5);
+    expect(Number(after)).toBe(Number(now) + 4);
   });
 
   it('proposes one daemon.json change per key, each with its impact, where the key belongs', () => {
     const r = runs.get('defaults')!;
     const d = daemons.get('defaults')!;
     const byId = new Map(r.proposals.map((p) => [p.id, p]));
-    expect([...byId.keys()]).toEqual(expect.arrayContaining(['icc', 'log-opts', 'no-new-privileges', 'live-restore', 'userland-proxy']));
-    for (const id of ['icc', 'log-opts', 'no-new-privileges', 'live-restore', 'userland-proxy']) {
+    expect([...byId.keys()]).toEqual(expect.arrayContaining(['log-opts', 'no-new-privileges', 'live-restore', 'userland-proxy']));
+    // Without a default bridge network icc restricts nothing: no restart for it.
+    expect([...byId.keys()]).not.toContain('icc');
+    for (const id of ['log-opts', 'no-new-privileges', 'live-restore', 'userland-proxy']) {
       const p = byId.get(id)!;
       expect(p.changes).toHaveLength(1);
       expect(p.changes[0]!.path).toBe(d.configPath);
       expect(p.changes[0]!.before).toBe(readFileSync(d.configPath, 'utf8'));
       expect(p.warnings.length).toBeGreaterThan(0);
     }
-    expect(JSON.parse(byId.get('icc')!.changes[0]!.after)).toEqual({ bridge: 'none', icc: false });
+    expect(JSON.parse(byId.get('no-new-privileges')!.changes[0]!.after)).toEqual({ bridge: 'none', 'no-new-privileges': true });
     expect(JSON.parse(byId.get('log-opts')!.changes[0]!.after)['log-opts']).toEqual({ 'max-size': '10m', 'max-file': '3' });
-    expect(byId.get('icc')!.warnings.join(' ')).toMatch(/default bridge/);
+    expect(byId.get('no-new-privileges')!.warnings.join(' ')).toMatch(/sudo or su/);
     expect(byId.get('userland-proxy')!.warnings.join(' ')).toMatch(/iptables/);
     expect(byId.get('live-restore')!.warnings.join(' ')).toMatch(/swarm/);
-    // live-restore is one of the keys dockerd reloads on SIGHUP; icc needs a restart.
+    // live-restore is one of the keys dockerd reloads on SIGHUP; no-new-privileges needs a restart.
     expect(byId.get('live-restore')!.daemon).toBe('reload');
-    expect(byId.get('icc')!.daemon).toBe('restart');
+    expect(byId.get('no-new-privileges')!.daemon).toBe('restart');
     // Ordered by impact: live-restore first, then reloads, then restarts, so containers survive.
     const daemonChanges = r.proposals.filter((p) => p.daemon);
     expect(daemonChanges[0]!.id).toBe('live-restore');
@@ -209,8 +212,6 @@ describe.skipIf(!hasDockerd)('scan-host-config on real daemons', () => {
     expect(ids).toEqual(expect.arrayContaining(['iptables', 'cgroup-parent', 'seccomp-profile']));
     const cgroup = r.proposals.find((p) => p.id === 'cgroup-parent')!;
     expect(JSON.parse(cgroup.changes[0]!.after)).not.toHaveProperty('cgroup-parent');
-    // icc false would need iptables (dockerd refuses the pair): not proposed until iptables is back.
-    expect(ids).not.toContain('icc');
   });
 
   it('reports a setting written to daemon.json but not live yet', async () => {
@@ -259,7 +260,7 @@ describe.skipIf(!hasDockerd)('scan-host-config on real daemons', () => {
     }
     const want = Object.fromEntries(CASES.filter((c) => c.given === 'flags-and-file').map((c) => [c.key, c.expect.status]));
     expect(got).toMatchObject(want);
-    expect(got).toMatchObject({ icc: 'fail', 'no-new-privileges': 'fail', 'storage-driver': 'pass', 'storage-opts': 'pass' });
+    expect(got).toMatchObject({ icc: 'not-applicable', 'no-new-privileges': 'fail', 'storage-driver': 'pass', 'storage-opts': 'pass' });
   }, 120_000);
 });
 
@@ -315,6 +316,24 @@ describe('scan-host-config on recorded hosts (what this dockerd cannot run)', ()
     const r = await run(recordedHost({ info: base, config: { text: '{"icc": true}' } }), memoryProbe());
     expect(r.proposals.map((p) => p.id)).toContain('icc');
     expect('state' in r.result).toBe(false);
+  });
+
+  it.each([
+    { name: 'on by default with the default bridge: fails, and "icc": false is proposed', config: null, status: 'fail', proposed: true },
+    { name: 'on with a bridge of the host\'s own ("bridge": "br0"): still the default network, fails', config: '{"bridge": "br0"}', status: 'fail', proposed: true },
+    { name: 'false in the file passes', config: '{"icc": false}', status: 'pass', proposed: false },
+    { name: 'no default bridge ("bridge": "none"): not applicable, no restart proposed', config: '{"bridge": "none", "icc": true}', status: 'not-applicable', proposed: false },
+  ])('2.2 icc $name', async ({ config, status, proposed }) => {
+    const r = await run(recordedHost({ info: base, config: { text: config } }), memoryProbe());
+    expect(statuses(r)['icc']).toBe(status);
+    expect(r.proposals.some((p) => p.id === 'icc')).toBe(proposed);
+    if (status === 'fail') expect(finding(r, 'icc is true')!.message).toMatch(/can reach each other on every port/);
+  });
+
+  it('2.2 icc false needs iptables: with iptables off it is explained, not proposed', async () => {
+    const r = await run(recordedHost({ info: base, config: { text: '{"iptables": false}' } }), memoryProbe());
+    expect(r.result.notes).toContain('CIS 2.2 icc: fail ("icc": false needs iptables; turn iptables back on first (CIS 2.4))');
+    expect(r.proposals.map((p) => p.id)).not.toContain('icc');
   });
 
   it('2.12 an authorization plugin passes', async () => {
