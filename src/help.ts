@@ -122,7 +122,8 @@ Each fix has a risk: safe (no known way to break what it changes), review (may b
 the warnings say what and how to check) or advice (known to break here: explained, never applied).
 --yes applies safe fixes only; --include-review adds the review ones; naming one fix with
 --only STEP:PROPOSAL applies it whatever its risk, except advice, and records a choice
-(security-platforms:open-tools).
+(security-platforms:open-tools); a named fix the check does not propose here is said, with the
+ones it does propose.
 
 With --verify (needs a reachable Docker daemon: --docker-host, DOCKER_HOST or the default socket),
 each Dockerfile change is proved by build and run: the image is built before and after the change,

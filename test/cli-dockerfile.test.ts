@@ -112,6 +112,23 @@ describe('the last line of fix says where the run ended', () => {
     expect(fix.stdout).toBe('fix: nothing applied; 1 check still fails or warns (docker-harden check shows why)');
     expect(readFileSync(file, 'utf8')).toBe('FROM node:20\nUSER node\nCMD ["node", "server.js"]\n');
   });
+
+  it('a fix named with --only that is not proposed is said, with what the check proposes instead', async () => {
+    const caseDir = path.join(dir, 'named-not-proposed');
+    mkdirSync(caseDir);
+    const file = path.join(caseDir, 'Dockerfile');
+    const state = path.join(caseDir, 'state');
+    const text = 'FROM node:20\nCMD ["node", "server.js"]\n';
+    writeFileSync(file, text);
+    const typo = await runCli(['fix', '--file', file, '--yes', '--state-dir', state, '--only', 'non-root-user:set-usr']);
+    expect(typo.exitCode, typo.stdout + typo.stderr).toBe(1);
+    expect(typo.stdout).toContain('Run as a non-root user: no fix "set-usr" here (this check proposes set-user); docker-harden check --only non-root-user shows why');
+    expect(readFileSync(file, 'utf8')).toBe(text);
+    // Applied, then named again: nothing left to propose, and it says so.
+    expect((await runCli(['fix', '--file', file, '--yes', '--state-dir', state, '--only', 'non-root-user:set-user'])).exitCode).toBe(0);
+    const again = await runCli(['fix', '--file', file, '--yes', '--state-dir', state, '--only', 'non-root-user:set-user']);
+    expect(again.stdout.split('\n')).toEqual(['Run as a non-root user: no fix "set-user" here (this check proposes no fix); docker-harden check --only non-root-user shows why', 'fix: nothing applied; no check fails or warns']);
+  });
 });
 
 describe('the three file steps together', () => {

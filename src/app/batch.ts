@@ -278,6 +278,14 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
             if (shown.commands.length === 0) out(`  ${safeText(shown.description ?? '')}`);
             for (const c of shown.commands) out(`  ${c.argv.map(quoteArg).join(' ')}${c.asUser ? `   (as ${c.asUser})` : ''}`);
           }
+          // A fix named with --only that this run does not propose (a typo, already applied, or a
+          // check that does not apply here) is said, not passed over in silence.
+          const proposed = run.proposals.map((pr) => pr.id);
+          for (const id of args.only.filter((o) => o.startsWith(`${step.meta.id}:`)).map((o) => o.split(':')[1]!)) {
+            if (attempted.has(id) || proposed.includes(id)) continue;
+            const others = proposed.length > 0 ? `this check proposes ${proposed.join(', ')}` : 'this check proposes no fix';
+            out(`${p.bold(step.meta.title)}: ${p.yellow(`no fix "${safeText(id)}" here`)} (${others}); docker-harden check --only ${step.meta.id} shows why`);
+          }
           if (run.result.status === 'error') {
             // The check could not run (an invalid daemon.json, no daemon): say why, or fix is silent.
             out(renderRun(run, p, false));
