@@ -254,6 +254,7 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
       () => null,
       (again: NodeJS.ErrnoException) => (again.code === 'ENOENT' || again.code === 'EEXIST' ? err : again),
     );
+    if ((cause as NodeJS.ErrnoException | null)?.code === 'EEXIST') throw new UserError('is there already and is not a folder', 'Move it away, or pass another --state-dir.', dir);
     if (cause) throw describeFsError(cause, dir, 'create');
   });
   const info = await fs.lstat(dir);
@@ -554,6 +555,10 @@ export function describeFsError(err: unknown, file: string, action: string): Use
       return new UserError(`does not exist (cannot ${action})`, undefined, file);
     case 'EISDIR':
       return new UserError(`is a directory, not a file`, 'Pass the path of a file.', file);
+    case 'EEXIST':
+      return new UserError(`already exists (cannot ${action})`, 'Move it away, or pass another path.', file);
+    case 'ENOTDIR':
+      return new UserError(`has a file where a folder of its path should be (cannot ${action})`, 'Pass a path whose parents are folders.', file);
     case 'ELOOP':
       return new UserError('is a symbolic link; docker-harden does not write through links', undefined, file);
     default:

@@ -263,6 +263,17 @@ describe('symbolic links are never followed to write elsewhere', () => {
     expect(readFileSync(target, 'utf8')).toBe(OLD);
   });
 
+  it('a file where the state folder should be, or above it: said in words, nothing written', async () => {
+    const target = path.join(work, 'Dockerfile');
+    writeFileSync(target, OLD);
+    writeFileSync(stateDir, 'notes\n');
+    const there = await expectUserError(applyFileChange({ path: target, before: OLD, after: NEW }, stateDir), /^is there already and is not a folder$/, stateDir);
+    expect(there.hint).toMatch(/another --state-dir/);
+    await expectUserError(applyFileChange({ path: target, before: OLD, after: NEW }, path.join(stateDir, 'backups')), /^has a file where a folder of its path should be \(cannot create\)$/, path.join(stateDir, 'backups'));
+    expect(readFileSync(stateDir, 'utf8')).toBe('notes\n');
+    expect(readFileSync(target, 'utf8')).toBe(OLD);
+  });
+
   it('a symlinked profile.json: load and save refuse, the file it points at unchanged', async () => {
     mkdirSync(stateDir);
     const other = path.join(work, 'other.json');
