@@ -37,9 +37,9 @@ export function neededCaps(s: ComposeService): { caps: string[]; reasons: string
   }
   const runsAsImageDefault = s.user === undefined;
   const known = serviceImage(s.image);
-  if (known && runsAsImageDefault && known.caps.length > 0) {
-    for (const c of known.caps) caps.add(c);
-    reasons.push(`${known.caps.join(', ')}: ${known.capsWhy} (${known.source})`);
+  if (known?.confine && runsAsImageDefault && known.confine.caps.length > 0) {
+    for (const c of known.confine.caps) caps.add(c);
+    reasons.push(`${known.confine.caps.join(', ')}: ${known.confine.capsWhy} (${known.source})`);
   }
   return { caps: [...caps], reasons };
 }
@@ -112,7 +112,7 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
       if (fresh.length) edits.push({ op: 'add', key: 'cap_add', items: fresh });
       const kept = s.cap_add.length ? ` Its cap_add (${s.cap_add.join(', ')}) stays.` : '';
       // A known image gets what its entrypoint needs; any other may need more than we can tell.
-      const capsKnown = serviceImage(s.image) !== null || s.user !== undefined;
+      const capsKnown = Boolean(serviceImage(s.image)?.confine) || s.user !== undefined;
       proposals.push({
         id: `${s.name}-cap-drop`,
         kind: 'change',
@@ -131,7 +131,7 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
         id: `${s.name}-no-new-privileges`,
         // Breaks only setuid programs (sudo, su, ping); the known images' entrypoints use none.
         kind: 'change',
-        risk: serviceImage(s.image) ? 'safe' : 'review',
+        risk: serviceImage(s.image)?.confine ? 'safe' : 'review',
         title: `Service ${s.name}: security_opt: ["no-new-privileges:true"]`,
         description: `No process in the service can gain privileges through setuid or file capabilities.${recreate(s)}`,
         changes: change(s, [{ op: 'add', key: 'security_opt', items: ['no-new-privileges:true'] }]),
@@ -140,18 +140,19 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
       });
     }
     if (s.read_only !== true) {
-      const known = serviceImage(s.image);
+      const image = serviceImage(s.image);
+      const confine = image?.confine;
       const covered = (p: string) => s.tmpfs.some((t) => t.split(':')[0] === p) || s.volumes.some((v) => v.target === p);
-      const tmpfs = (known ? known.tmpfs : ['/tmp']).filter((p) => !covered(p));
+      const tmpfs = (confine ? confine.tmpfs : ['/tmp']).filter((p) => !covered(p));
       const edits: ServiceEdit[] = [{ op: 'set', key: 'read_only', value: true }];
       if (tmpfs.length) edits.push({ op: 'add', key: 'tmpfs', items: tmpfs });
       proposals.push({
         id: `${s.name}-read-only`,
         // Known images get the writable paths they need; for others the paths are a guess.
         kind: 'change',
-        risk: known ? 'safe' : 'review',
+        risk: confine ? 'safe' : 'review',
         title: `Service ${s.name}: read_only: true${tmpfs.length ? ` with tmpfs: [${tmpfs.join(', ')}]` : ''}`,
-        description: `The container's own file system becomes read-only; volumes and tmpfs mounts stay writable.${known ? ` ${s.image} writes outside its volumes only to ${known.tmpfs.join(', ')} (${known.source}).` : ''}${recreate(s)}`,
+        description: `The container's own file system becomes read-only; volumes and tmpfs mounts stay writable.${confine ? ` ${s.image} writes outside its volumes only to ${confine.tmpfs.join(', ')} (${image!.source}).` : ''}${recreate(s)}`,
         changes: change(s, edits),
         commands: [],
         warnings: [

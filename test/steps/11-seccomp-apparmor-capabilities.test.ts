@@ -111,8 +111,8 @@ const composeCases: StepCase[] = [
       ['postgres:16', 'db', ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID'], ['/tmp', '/var/run/postgresql']],
       ['mysql:8.4', 'db', ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID'], ['/tmp', '/var/run/mysqld']],
       ['mariadb:11', 'db', ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID'], ['/tmp', '/run/mysqld']],
-      ['redis:7-alpine', 'cache', ['CHOWN', 'SETGID', 'SETUID'], ['/tmp']],
-      ['valkey/valkey:8', 'cache', ['CHOWN', 'SETGID', 'SETUID'], ['/tmp']],
+      ['redis:7-alpine', 'cache', ['CHOWN', 'DAC_OVERRIDE', 'SETGID', 'SETUID'], ['/tmp']],
+      ['valkey/valkey:8', 'cache', ['CHOWN', 'DAC_OVERRIDE', 'SETGID', 'SETUID'], ['/tmp']],
       ['mongo:7', 'db', ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID'], ['/tmp']],
       ['nginx:1.27', 'web', ['CHOWN', 'SETGID', 'SETUID'], ['/tmp', '/var/cache/nginx', '/var/run']],
     ] as const
@@ -130,6 +130,21 @@ const composeCases: StepCase[] = [
       afterFix: { removed: [], contains: [`    cap_add:\n${caps.map((c) => `      - ${c}\n`).join('')}`, `    tmpfs:\n${tmpfs.map((t) => `      - ${t}\n`).join('')}`] },
     },
   })),
+  ...['lscr.io/linuxserver/plex:latest', 'homeassistant/home-assistant:stable', 'jellyfin/jellyfin', 'pihole/pihole:latest', 'linuxserver/wireguard'].map(
+    (image): StepCase => ({
+      target: 'compose',
+      name: `${image}: known for its ports only (an s6 or setcap entrypoint), so each confinement is review`,
+      given: `services:\n  app:\n    image: ${image}\n`,
+      expect: {
+        codes: ['DH-CAPS-DEFAULT', 'CIS-5.26', 'CIS-5.13'],
+        lines: [2, 2, 2],
+        status: 'fail',
+        findings: ['keeps Docker', 'does not set no-new-privileges', 'has a writable root file system'],
+        proposals: ['app-cap-drop', 'app-no-new-privileges', 'app-read-only'],
+        risks: { 'app-cap-drop': 'review', 'app-no-new-privileges': 'review', 'app-read-only': 'review' },
+      },
+    }),
+  ),
   {
     target: 'compose',
     name: 'an image docker-harden does not know: each confinement is review',
