@@ -6,11 +6,12 @@
  * Over 400 lines: the fix depends on the image family and on what the image already provides, and
  * each case says why it is safe or not.
  */
+import path from 'node:path/posix';
 import { defineStep, type CodeInfo, statusOf, type CheckResult, type Context, type Finding, type Proposal, type Risk } from '../src/core/step.js';
 import type { DockerfileModel, DockerInstruction, EffectiveUser, Stage } from '../src/dockerfile/model.js';
 import { isRootUser } from '../src/dockerfile/model.js';
 import { applyEdits, insertLinesEdit, lineStarts, rangeEdit, type TextEdit } from '../src/dockerfile/edit.js';
-import { APP_UID, canonicalName, createUserCommand, rootProgramIn, type ImageKnowledge } from '../src/dockerfile/images.js';
+import { APP_UID, canonicalName, createUserCommand, describeImage, rootProgramIn, type ImageKnowledge } from '../src/dockerfile/images.js';
 import { commandArgv, createdUsers, installedPackages, runCommands } from '../src/dockerfile/commands.js';
 import { containerName } from './lib/workload.js';
 
@@ -82,7 +83,7 @@ export default defineStep<State>({
     if (rootFinding && info.userNote) notes.push(`about ${canonicalName(model.baseImage()!)}: ${info.userNote}`);
     for (const { inst } of sudoRuns(model)) {
       findings.push({
-        code: 'DH-USER-SUDO', fixedBy: 'drop-sudo', message: `RUN uses sudo: the build already runs as ${isRootUser(model.userAt(stageOf(model, inst), inst).spec) ? 'root, so sudo is not needed' : 'a user that needs sudo to act as root; switch with USER root for that step instead'}, and an image that ships sudo lets its user become root`,
+        code: 'DH-USER-SUDO', fixedBy: 'drop-sudo', message: `RUN uses sudo: ${sudoContext(model.userAt(stageOf(model, inst), inst))}, and an image that ships sudo lets its user become root`,
         severity: 'medium',
         file: model.path,
         line: inst.line,
@@ -107,6 +108,13 @@ export default defineStep<State>({
     return proposals;
   },
 });
+
+/** Who the build runs as where a RUN uses sudo, and so what to do about it. */
+function sudoContext(user: EffectiveUser): string {
+  const unknownBase = rootByGuess(user);
+  if (unknownBase) return `unless ${unknownBase} sets a USER of its own (docker-harden does not know that image), the build runs as root here, so sudo is not needed`;
+  return isRootUser(user.spec) ? 'the build already runs as root, so sudo is not needed' : 'the build already runs as a user that needs sudo to act as root; switch with USER root for that step instead';
+}
 
 function describeUser(user: EffectiveUser): string {
   if (user.source === 'none') return 'root (no USER anywhere in its chain)';
@@ -141,11 +149,13 @@ function userFinding(model: DockerfileModel, user: EffectiveUser): Finding | nul
     };
   }
   const root = model.chain(final)[0]!;
+  const unknownBase = rootByGuess(user);
+  const unless = unknownBase ? ` unless ${unknownBase} sets a USER of its own (docker-harden does not know that image)` : '';
   return {
     code: 'DH-USER-ROOT', fixedBy: 'set-user', message:
       root === final
-        ? `the final stage (FROM ${final.imageText}) sets no USER, so the container runs as root`
-        : `the final stage (FROM ${final.imageText}) and the stages it is built on set no USER, so the container runs as root`,
+        ? `the final stage (FROM ${final.imageText}) sets no USER, so the container runs as root${unless}`
+        : `the final stage (FROM ${final.imageText}) and the stages it is built on set no USER, so the container runs as root${unless}`,
     severity: 'high',
     file: model.path,
     line: final.from.line,
@@ -256,6 +266,15 @@ function rootNeeds(model: DockerfileModel, final: Stage, info: ImageKnowledge): 
     const at = start.find((i) => rootProgramIn(commandArgv(i).flatMap((w) => w.split(/\s+/))) === program)!;
     needs.push({ risk: 'advice', why: `line ${at.line} starts ${program.names[0]}: ${program.why}`, instead: program.instead, source: program.source });
   }
+  // A script the container starts with may need root (usermod, chown, su) in ways only reading it shows.
+  const script = program ? null : startScript(start);
+  if (script) {
+    needs.push({
+      risk: 'review',
+      why: `line ${script.at.line} starts the container with ${script.name}, a script docker-harden does not read: if it needs root (usermod, chown, su, gosu), it fails as the new user`,
+      instead: 'read the script; if it switches user itself, keep root and let it, otherwise check that the container starts as the new user',
+    });
+  }
   // Installed as a package, or downloaded the docker-library way (ENV GOSU_VERSION, then a RUN that fetches it).
   const downloaded = (i: DockerInstruction) => (i.keyword === 'ENV' || i.keyword === 'RUN' ? DROP_TOOL_WORD.exec(i.args)?.[2]?.toLowerCase() : undefined);
   const dropper = chain.find((i) => (i.keyword === 'RUN' && installedPackages(i).some((p) => PRIVILEGE_DROP_PACKAGES.has(p))) || downloaded(i));
@@ -289,6 +308,19 @@ function rootNeeds(model: DockerfileModel, final: Stage, info: ImageKnowledge): 
     });
   }
   return needs;
+}
+
+const SHELLS = new Set(['sh', 'bash', 'ash', 'dash', 'zsh']);
+
+/** The script the container starts with (ENTRYPOINT, else CMD): a shell, a `.sh` file, an `*entrypoint*`. */
+function startScript(start: DockerInstruction[]): { name: string; at: DockerInstruction } | null {
+  const at = start[0];
+  if (!at) return null;
+  const argv = commandArgv(at);
+  const first = path.basename(argv[0] ?? '');
+  if (SHELLS.has(first)) return { name: argv[1] && argv[1] !== '-c' ? argv[1] : `${first} -c`, at };
+  if (/\.(sh|bash)$/.test(first) || /entrypoint/i.test(first)) return { name: argv[0]!, at };
+  return null;
 }
 
 function adviceText(need: RootNeed): string {
@@ -380,14 +412,20 @@ function dropSudoProposal(model: DockerfileModel): Proposal | null {
   const edits: TextEdit[] = [];
   const warnings: string[] = [];
   const lines: number[] = [];
+  let guessed = false;
   for (const { inst, stage } of sudoRuns(model)) {
     const stripped = stripSudo(inst.source);
     if (stripped === null) {
-      warnings.push(`line ${inst.line} runs sudo with options docker-harden does not remove by itself (-u, -g...); change it by hand`);
+      warnings.push(`line ${inst.line} runs sudo in a way docker-harden does not remove by itself (options such as -u or -g, or after env); change it by hand`);
       continue;
     }
     const current = model.userAt(stage, inst);
     lines.push(inst.line);
+    const unknownBase = rootByGuess(current);
+    if (unknownBase) {
+      guessed = true;
+      warnings.push(`line ${inst.line}: docker-harden does not know which user ${unknownBase} builds as and takes it for root; if that image sets a USER of its own, this RUN needs root: put USER root before it and that user back after it`);
+    }
     if (inst.keyword === 'ONBUILD' || current.root) {
       edits.push(rangeEdit(text, inst.range, stripped, starts));
     } else {
@@ -405,23 +443,65 @@ function dropSudoProposal(model: DockerfileModel): Proposal | null {
     changes: [{ path: model.path, before: text, after: applyEdits(text, edits), edits }],
     commands: [],
     warnings,
-    // Only sudo goes: the RUN does what it did, as the same user.
+    // Only sudo goes: the RUN does what it did, as the same user (when that user is known).
     kind: 'change',
-    risk: 'safe',
+    risk: guessed ? 'review' : 'safe',
   };
 }
 
-/** The instruction text without `sudo` (and its flag-only options); null when sudo has options we do not drop. */
+/**
+ * The base image, when a user is root only because nothing says otherwise and docker-harden does
+ * not know that image: it may set a USER of its own (gitpod/workspace-full, many builder images).
+ */
+function rootByGuess(user: EffectiveUser): string | null {
+  if (user.source !== 'none') return null;
+  const image = user.stage.image;
+  if (image && describeImage(image).known) return null;
+  return image ? canonicalName(image) : user.stage.imageText;
+}
+
+/** sudo options that change nothing about who runs the command, so sudo can go with them. */
+const HARMLESS_SUDO_OPTIONS = /^(\s+(-[EHnSkPi]+|--preserve-env(=\S+)?|--non-interactive|--set-home|--login))*$/;
+
+/**
+ * The instruction text without `sudo` (and its flag-only options) where sudo is the command: at the
+ * start of the RUN or after `&&`, `||`, `;`, `|`, `(`, `exec`, `sh -c "`, a heredoc line...
+ * A package or group named sudo (`apt-get install sudo`, `usermod -aG sudo dev`) stays. Null when
+ * sudo has options that change the user (-u, -g...), or when the result would not be the same
+ * commands without sudo.
+ */
 export function stripSudo(source: string): string | null {
-  let ok = true;
-  const out = source.replace(/(^|[\s;&|(`"'])sudo((?:\s+-[A-Za-z]+|\s+--[a-z-]+(?:=\S+)?)*)\s+/g, (all, lead: string, options: string) => {
-    if (options && !/^(\s+(-[EHnSkPi]+|--preserve-env(=\S+)?|--non-interactive|--set-home|--login))*$/.test(options)) {
-      ok = false;
-      return all;
-    }
-    return lead;
-  });
-  return ok ? out : null;
+  let out = '';
+  let at = 0;
+  for (const m of source.matchAll(/(?<![\w./-])sudo((?:\s+-[A-Za-z]+|\s+--[a-z-]+(?:=\S+)?)*)\s+/g)) {
+    if (!commandPosition(source.slice(0, m.index))) continue;
+    if (m[1] && !HARMLESS_SUDO_OPTIONS.test(m[1])) return null;
+    out += source.slice(at, m.index);
+    at = m.index + m[0].length;
+  }
+  out += source.slice(at);
+  // The same commands as the check sees them, each without its leading sudo: nothing else moved.
+  // Subshells and command substitutions count as separators here, on both sides alike.
+  const commands = (text: string) => {
+    const m = /^\s*(ONBUILD|RUN)\s+([\s\S]*)$/i.exec(text);
+    const args = (m?.[2] ?? '').replace(/\\\r?\n/g, ' ').replace(/[()`{}]/g, ' ; ');
+    return m ? runCommands({ keyword: m[1]!.toUpperCase(), args } as DockerInstruction) : [];
+  };
+  const withoutSudo = commands(source).map((w) => (w[0] === 'sudo' ? dropSudoWord(w) : w));
+  return JSON.stringify(withoutSudo) === JSON.stringify(commands(out)) ? out : null;
+}
+
+function dropSudoWord(words: readonly string[]): readonly string[] {
+  let i = 1;
+  while (i < words.length && words[i]!.startsWith('-')) i++;
+  return words.slice(i);
+}
+
+/** Whether a command starts right after `before` (trailing blanks and line continuations aside). */
+function commandPosition(before: string): boolean {
+  const trimmed = before.replace(/(?:[ \t]|\\\r?\n)+$/, '');
+  if (/^\s*(?:ONBUILD\s+)?RUN(?:\s+--\S+)*$/i.test(trimmed)) return true;
+  return /(?:&&|\|\||[;|(`{\n]|\$\(|(?:^|[\s;])exec|-c\s+["']|-c["'],\s*["'])$/.test(trimmed);
 }
 
 async function checkHost(ctx: Context): Promise<CheckResult<never>> {

@@ -120,11 +120,56 @@ const cases: StepCase[] = [
     given: 'FROM debian:bookworm\nUSER app\nRUN sudo make install\nCMD ["app"]\n',
     expect: { status: 'fail', findings: ['switch with USER root for that step'], afterFix: { removed: ['RUN sudo make install'], added: ['USER root', 'RUN make install', 'USER app'] } },
   },
+  {
+    name: 'sudo over an image docker-harden does not know: root is a guess, so dropping sudo is a review',
+    given: 'FROM gitpod/workspace-full\nRUN sudo apt-get update \\\n    && sudo apt-get install -y redis postgresql\n',
+    expect: {
+      status: 'fail',
+      findings: [
+        'sets no USER, so the container runs as root unless gitpod/workspace-full sets a USER of its own (docker-harden does not know that image)',
+        'RUN uses sudo: unless gitpod/workspace-full sets a USER of its own (docker-harden does not know that image), the build runs as root here, so sudo is not needed',
+      ],
+      risks: { 'set-user': 'review', 'drop-sudo': 'review' },
+      afterFix: {
+        removed: ['RUN sudo apt-get update \\', '    && sudo apt-get install -y redis postgresql'],
+        added: ['RUN apt-get update \\', '    && apt-get install -y redis postgresql', 'USER 10001:10001'],
+        warnings: ['line 2: docker-harden does not know which user gitpod/workspace-full builds as and takes it for root'],
+      },
+    },
+  },
+  {
+    name: 'sudo the command goes; the sudo package and the sudo group stay',
+    given: 'FROM debian:bookworm\nRUN apt-get update && apt-get install -y sudo vim && sudo usermod -aG sudo dev\nUSER dev\n',
+    expect: {
+      status: 'fail',
+      risks: { 'drop-sudo': 'safe' },
+      afterFix: { removed: ['RUN apt-get update && apt-get install -y sudo vim && sudo usermod -aG sudo dev'], added: ['RUN apt-get update && apt-get install -y sudo vim && usermod -aG sudo dev'] },
+    },
+  },
   // Risk per rule: each case names the class its proposal lands in.
   {
     name: 'risk: a known base user and nothing that needs root is safe',
     given: 'FROM node:20-slim\nCOPY . /app\nCMD ["node", "/app/index.js"]\n',
     expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER node'] } },
+  },
+  {
+    name: 'risk: a user the file creates, and an entrypoint script that may need it to start as root, is a review',
+    given: 'FROM alpine:3.20\nRUN adduser -D user\nCOPY scripts /opt/scripts\nENTRYPOINT ["sh", "/opt/scripts/entrypoint.root.sh"]\n',
+    expect: {
+      status: 'fail',
+      risks: { 'set-user': 'review' },
+      afterFix: { added: ['USER user'], warnings: ['line 4 starts the container with /opt/scripts/entrypoint.root.sh, a script docker-harden does not read: if it needs root (usermod, chown, su, gosu), it fails as the new user'] },
+    },
+  },
+  {
+    name: 'risk: an *entrypoint* script in exec form is a review too',
+    given: 'FROM node:20-slim\nCOPY . /app\nENTRYPOINT ["/app/docker-entrypoint"]\nCMD ["node", "/app/index.js"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'review' } },
+  },
+  {
+    name: 'risk: a user the file creates and a program started directly is safe',
+    given: 'FROM alpine:3.20\nRUN adduser -D user\nCOPY app /app\nCMD ["/app/server"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER user'] } },
   },
   {
     name: 'risk: a port below 1024 makes USER a review',
@@ -254,6 +299,18 @@ describe('stripSudo', () => {
     ['RUN (sudo x)', 'RUN (x)'],
     ['RUN echo pseudo y', 'RUN echo pseudo y'],
     ['RUN sudo -u postgres psql', null],
+    // Only sudo the command goes: the package and the group named sudo stay.
+    ['RUN apt-get update && apt-get install -y sudo vim && sudo usermod -aG sudo dev', 'RUN apt-get update && apt-get install -y sudo vim && usermod -aG sudo dev'],
+    ['RUN apt-get install -y \\\n    sudo \\\n    vim', 'RUN apt-get install -y \\\n    sudo \\\n    vim'],
+    ['RUN apt-get update \\\n    && sudo apt-get install -y vim', 'RUN apt-get update \\\n    && apt-get install -y vim'],
+    ['RUN if [ -x /x ]; then true; fi && sudo /x', 'RUN if [ -x /x ]; then true; fi && /x'],
+    // As the check reads commands, `then sudo` is not sudo the command: left as it is.
+    ['RUN if [ -x /x ]; then sudo /x; fi', 'RUN if [ -x /x ]; then sudo /x; fi'],
+    ['RUN env HOME=/root sudo make', null],
+    ['RUN <<EOF\nsudo apt-get update\necho sudo\nEOF', 'RUN <<EOF\napt-get update\necho sudo\nEOF'],
+    ['RUN ["sh", "-c", "sudo make install"]', 'RUN ["sh", "-c", "make install"]'],
+    ['RUN --mount=type=cache,target=/root/.cache sudo pip install x', 'RUN --mount=type=cache,target=/root/.cache pip install x'],
+    ['RUN echo "%sudo ALL=(ALL) NOPASSWD: ALL" >> /etc/sudoers', 'RUN echo "%sudo ALL=(ALL) NOPASSWD: ALL" >> /etc/sudoers'],
   ])('%s', (input, output) => {
     expect(stripSudo(input)).toBe(output);
   });
