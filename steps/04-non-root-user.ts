@@ -261,10 +261,12 @@ function rootNeeds(model: DockerfileModel, final: Stage, info: ImageKnowledge): 
   const last = (keyword: string) => [...chain].reverse().find((i) => i.keyword === keyword);
   const start = [last('ENTRYPOINT'), last('CMD')].filter((i): i is DockerInstruction => Boolean(i));
   const words = start.flatMap((i) => commandArgv(i).flatMap((w) => w.split(/\s+/)));
-  const program = rootProgramIn(words);
+  // The base image's own start (official nginx) already says it must start as root.
+  const program = info.startsAsRoot ? null : rootProgramIn(words);
   if (program) {
     const at = start.find((i) => rootProgramIn(commandArgv(i).flatMap((w) => w.split(/\s+/))) === program)!;
-    needs.push({ risk: 'advice', why: `line ${at.line} starts ${program.names[0]}: ${program.why}`, instead: program.instead, source: program.source });
+    const name = words.map((w) => w.replace(/^.*\//, '')).find((w) => program.names.includes(w)) ?? program.names[0]!;
+    needs.push({ risk: 'advice', why: `line ${at.line} starts ${name}: ${program.why}`, instead: program.instead, source: program.source });
   }
   // A script the container starts with may need root (usermod, chown, su) in ways only reading it shows.
   const script = program ? null : startScript(start);

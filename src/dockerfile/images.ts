@@ -546,6 +546,22 @@ export const ROOT_PROGRAMS: RootProgram[] = [
     source: 'https://github.com/just-containers/s6-overlay#running-as-a-non-root-user',
   },
   {
+    // A distribution's web server (apt-get install nginx / apache2, dnf install httpd): its own
+    // configuration writes the pid file, logs and temp files where only root may.
+    names: ['nginx', 'httpd', 'apache2', 'apachectl', 'apache2ctl'],
+    kind: 'drops-privileges',
+    why: 'the web server\'s master process starts as root to bind its port and write its pid file, logs and temp files (/run, /var/log, /var/lib), then runs its workers as www-data, nginx or apache',
+    instead: 'keep it starting as root, or configure it to run unprivileged (a port of 1024 or more, pid file, logs and temp paths it may write) and add USER; for nginx the image nginxinc/nginx-unprivileged is built that way',
+    source: 'https://github.com/nginx/docker-nginx-unprivileged',
+  },
+  {
+    names: ['sshd'],
+    kind: 'drops-privileges',
+    why: 'sshd runs as root to switch to each user who logs in',
+    instead: 'keep it starting as root (and keep the container to key logins), or leave sshd out and use docker exec for a shell',
+    source: 'https://man.openbsd.org/sshd.8',
+  },
+  {
     names: ['supervisord'],
     kind: 'init',
     why: 'supervisord starts its programs as the users named with `user=` in its configuration, which only works when it runs as root',

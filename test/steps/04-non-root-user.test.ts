@@ -207,6 +207,16 @@ const cases: StepCase[] = [
     expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['PUID and PGID', 'https://docs.linuxserver.io/misc/non-root/'], afterFix: null },
   },
   {
+    name: 'a distribution nginx started directly: advice, no USER line',
+    given: 'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y nginx\nCOPY site /var/www/html\nCMD ["nginx", "-g", "daemon off;"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['line 4 starts nginx: the web server\'s master process starts as root'], afterFix: null },
+  },
+  {
+    name: 'httpd from dnf: advice, no USER line',
+    given: 'FROM rockylinux:9\nRUN dnf install -y httpd && dnf clean all\nCOPY site /var/www/html\nCMD ["/usr/sbin/httpd", "-DFOREGROUND"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['starts httpd'], afterFix: null },
+  },
+  {
     name: 'supervisord: advice',
     given: 'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y supervisor\nCOPY supervisord.conf /etc/supervisor/conf.d/\nCMD ["/usr/bin/supervisord", "-n"]\n',
     expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['`user=`'], afterFix: null },
