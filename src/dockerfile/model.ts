@@ -264,6 +264,8 @@ export function parseDockerfile(text: string, file: string): DockerfileModel {
       return image ? describeImage(image) : { known: false, family: 'unknown', autoUser: true };
     },
     resolve(value, stage, at) {
+      // Most values name no variable: the variables in effect are not worked out for them.
+      if (!value.includes('$')) return { value, unresolved: [] };
       return substitute(value, variablesAt(model, stage, at), escape);
     },
     userAt(stage, at) {
@@ -419,6 +421,7 @@ function variablesAt(model: DockerfileModel, stage: Stage | null, at?: DockerIns
 
 /** Expand `$VAR`, `${VAR}`, `${VAR:-word}`, `${VAR-word}`, `${VAR:+word}`, `${VAR+word}`. */
 export function substitute(text: string, vars: Variables, escape = '\\'): Resolved {
+  if (!text.includes('$')) return { value: text, unresolved: [] };
   const unresolved: string[] = [];
   let out = '';
   for (let i = 0; i < text.length; i++) {

@@ -29,7 +29,7 @@ export function findRepoRoot(probe: Probe, start: string, depth = 0): Promise<st
   });
 }
 
-const repositoryGroupsOf = cachedUntilWrite<readonly Target[], Promise<Map<string, string[]>>>();
+const repositoryGroupsOf = cachedUntilWrite<readonly Target[], Promise<Map<string, { files: string[]; members: Set<string> }>>>();
 
 /**
  * The run's Dockerfiles that share `ctx.target`'s repository (its folder when no git repository is
@@ -38,21 +38,27 @@ const repositoryGroupsOf = cachedUntilWrite<readonly Target[], Promise<Map<strin
  */
 export async function repositoryDockerfiles(ctx: Context, root: string): Promise<string[]> {
   const groups = await repositoryGroupsOf(ctx.runTargets, 'groups', async () => {
-    const byRoot = new Map<string, string[]>();
+    const byRoot = new Map<string, { files: string[]; members: Set<string> }>();
     for (const target of ctx.runTargets) {
       if (target.kind !== 'dockerfile') continue;
       const dir = path.dirname(target.path);
       const key = (await findRepoRoot(ctx.probe, dir)) ?? dir;
       const group = byRoot.get(key);
-      if (group) group.push(target.path);
-      else byRoot.set(key, [target.path]);
+      if (group) {
+        group.files.push(target.path);
+        group.members.add(target.path);
+      } else {
+        byRoot.set(key, { files: [target.path], members: new Set([target.path]) });
+      }
     }
     return byRoot;
   });
   const own = ctx.target.kind === 'dockerfile' ? ctx.target.path : null;
-  const group = groups.get(root) ?? [];
-  // The target itself always belongs (a context made for one file, or a run outside a batch).
-  return own === null || group.includes(own) ? group : [own];
+  const group = groups.get(root);
+  // The target itself always belongs (a context made for one file, or a run outside a batch);
+  // asked once per target, so membership is a set, not a walk of a thousand paths.
+  if (own === null) return group?.files ?? [];
+  return group?.members.has(own) ? group.files : [own];
 }
 
 const claimsOf = cachedUntilWrite<readonly Target[], Map<string, string>>();
