@@ -49,8 +49,8 @@ interface ImageRule {
   /** Or a prefix of the canonical name (a registry path). */
   prefix?: string;
   family: ImageFamily | ((tag: string) => ImageFamily);
-  /** A user that exists in the image and that the app can run as. */
-  ships?: ImageUser;
+  /** A user that exists in the image and that the app can run as (per tag, when variants differ). */
+  ships?: ImageUser | ((tag: string) => ImageUser);
   /** The user the image runs as when the Dockerfile sets none (only when it is not root). */
   runsAs?: (tag: string) => ImageUser | null;
   /** Why `USER <shipped user>` alone is not the right fix (the image drops privileges itself, or needs more). */
@@ -263,6 +263,8 @@ const RULES: ImageRule[] = [
   {
     names: ['php'],
     family: (tag) => familyFromTag(tag, 'debian'),
+    // www-data: uid 33 in the Debian variants, 82 in the Alpine ones (https://github.com/docker-library/php).
+    ships: (tag) => (/alpine/.test(tag) ? { name: 'www-data', uid: 82, gid: 82 } : { name: 'www-data', uid: 33, gid: 33 }),
     startsAsRootFor: (tag) =>
       /apache/.test(tag)
         ? {
@@ -450,10 +452,11 @@ export function describeImage(ref: ImageRef): ImageKnowledge {
   const smaller = rule.smaller?.(tag) ?? undefined;
   const javaMajor = rule.javaMajor?.(tag) ?? undefined;
   const startsAsRoot = rule.startsAsRoot ?? rule.startsAsRootFor?.(tag) ?? undefined;
+  const ships = typeof rule.ships === 'function' ? rule.ships(tag) : rule.ships;
   return {
     known: true,
     family,
-    ...(rule.ships ? { ships: rule.ships } : {}),
+    ...(ships ? { ships } : {}),
     ...(runsAs ? { runsAs } : {}),
     autoUser: rule.autoUser ?? true,
     ...(rule.userNote ? { userNote: rule.userNote } : {}),

@@ -207,6 +207,16 @@ const cases: StepCase[] = [
     expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['PUID and PGID', 'https://docs.linuxserver.io/misc/non-root/'], afterFix: null },
   },
   {
+    name: 'php-fpm: the www-data user the image ships and the files were given to, not a new uid',
+    given: 'FROM php:8.1-fpm\nRUN docker-php-ext-install pdo pdo_mysql\nWORKDIR /var/www/html\nRUN chown -R www-data:www-data /var/www/html\nEXPOSE 9000\nCMD ["php-fpm"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER www-data'] } },
+  },
+  {
+    name: 'php on Alpine ships www-data too (uid 82)',
+    given: 'FROM php:8.3-fpm-alpine\nCOPY . /var/www/html\nCMD ["php-fpm"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER www-data'] } },
+  },
+  {
     name: 'a distribution nginx started directly: advice, no USER line',
     given: 'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y nginx\nCOPY site /var/www/html\nCMD ["nginx", "-g", "daemon off;"]\n',
     expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['line 4 starts nginx: the web server\'s master process starts as root'], afterFix: null },
@@ -243,9 +253,9 @@ const cases: StepCase[] = [
     expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: [instead], afterFix: null },
   })),
   {
-    name: 'php without apache is an ordinary Debian image',
+    name: 'php without apache runs as the www-data user the image ships',
     given: 'FROM php:8.3-cli\nCOPY . /app\nCMD ["php", "/app/run.php"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: [DEBIAN_USER, 'USER 10001:10001'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER www-data'] } },
   },
   {
     name: 'an ONBUILD parent image: advice',
