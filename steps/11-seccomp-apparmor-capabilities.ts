@@ -86,12 +86,12 @@ const CODES: Record<string, CodeInfo> = {
   "DH-SSH-PORT": {
     title: "The image exposes port 22",
     severity: 'medium',
-    help: "An ssh server in a container is one more service to attack. Use docker exec for a shell.",
+    help: "An ssh server in a container is one more service to attack. Use docker exec for a shell; keep ssh only where it is the service itself (git over ssh, SFTP), with key logins only.",
   },
   "DH-SSH-SERVER": {
     title: "The image installs an ssh server",
     severity: 'medium',
-    help: "One more service to attack and patch. Use docker exec for a shell.",
+    help: "One more service to attack and patch. Use docker exec for a shell; keep ssh only where it is the service itself (git over ssh, SFTP), with key logins only.",
   },
 };
 

@@ -46,7 +46,7 @@ export async function checkDockerfile(ctx: Context): Promise<CheckResult<Dockerf
   const exposes = sshExposes(model);
   for (const e of exposes) {
     findings.push({
-      code: 'DH-SSH-PORT', fixedBy: 'no-ssh-port', message: 'the image exposes port 22 (ssh): an ssh server in a container is one more service to attack and to keep patched; use docker exec for a shell',
+      code: 'DH-SSH-PORT', fixedBy: 'no-ssh-port', message: 'the image exposes port 22 (ssh): an ssh server in a container is one more service to attack and to keep patched; use docker exec for a shell, and keep ssh only where it is the service itself (git over ssh, SFTP), with key logins only',
       severity: 'medium',
       file: model.path,
       line: e.instruction.line,
@@ -57,7 +57,7 @@ export async function checkDockerfile(ctx: Context): Promise<CheckResult<Dockerf
     for (const i of s.instructions) {
       if (i.keyword === 'RUN' && /\b(openssh-server|dropbear)\b|\bapk\b[^&;|]*\badd\b[^&;|]*\bopenssh\b/.test(i.args)) {
         findings.push({
-          code: 'DH-SSH-SERVER', message: 'the image installs an ssh server: one more service to attack and to keep patched; use docker exec for a shell',
+          code: 'DH-SSH-SERVER', message: 'the image installs an ssh server: one more service to attack and to keep patched; use docker exec for a shell, and keep ssh only where it is the service itself (git over ssh, SFTP), with key logins only',
           severity: 'medium',
           file: model.path,
           line: i.line,
@@ -89,7 +89,10 @@ export function proposeDockerfile({ model, exposes }: DockerfileState): Proposal
         'EXPOSE only documents a port; the ssh server itself must also go from the image (its package and the command that starts it). For a shell in a running container use `docker exec -it NAME sh`.',
       changes: [{ path: model.path, before: model.text, after: applyEdits(model.text, edits), edits }],
       commands: [],
-      warnings: ['Anything that logs in to the container over ssh (deployment scripts, people) must use docker exec or the orchestrator instead.'],
+      warnings: [
+        'Anything that logs in to the container over ssh (deployment scripts, people) must use docker exec or the orchestrator instead.',
+        'Where ssh is what the image serves (a Git server such as Gitea or GitLab, an SFTP server), keep port 22: skip this change.',
+      ],
     },
   ];
 }

@@ -199,6 +199,17 @@ const dockerfileCases: StepCase[] = [
   { name: 'EXPOSE 8080 as a named user passes', given: 'FROM alpine:3.20\nUSER app\nEXPOSE 8080', expect: { status: 'pass', findings: [], afterFix: null } },
   { name: 'EXPOSE 22 as the last line goes', given: 'FROM alpine:3.20\nUSER app\nEXPOSE 22', expect: { status: 'fail', findings: ['exposes port 22 (ssh)'], lines: [3], afterFix: { removed: ['EXPOSE 22'], added: [] } } },
   {
+    name: 'a Git server that serves ssh: the finding and the fix say to keep it where ssh is the service',
+    given: 'FROM alpine:3.20\nUSER git\nEXPOSE 22 3000\nCMD ["gitea", "web"]\n',
+    expect: {
+      status: 'fail',
+      findings: ['keep ssh only where it is the service itself (git over ssh, SFTP)'],
+      codes: ['DH-SSH-PORT'],
+      risks: { 'no-ssh-port': 'review' },
+      afterFix: { removed: ['EXPOSE 22 3000'], added: ['EXPOSE 3000'], warnings: ['Where ssh is what the image serves (a Git server such as Gitea or GitLab, an SFTP server), keep port 22'] },
+    },
+  },
+  {
     name: 'port 22 among others: only 22 goes',
     given: 'FROM alpine:3.20\nEXPOSE 22/tcp 8080\nCMD ["app"]\n',
     expect: { status: 'fail', findings: ['exposes port 22'], lines: [2], afterFix: { equals: 'FROM alpine:3.20\nEXPOSE 8080\nCMD ["app"]\n' } },
@@ -216,7 +227,7 @@ const dockerfileCases: StepCase[] = [
   {
     name: 'an ssh server installed in the image is reported, with no automatic fix',
     given: 'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y openssh-server\nCMD ["/usr/sbin/sshd", "-D"]\n',
-    expect: { status: 'fail', findings: ['installs an ssh server'], lines: [2], afterFix: null },
+    expect: { status: 'fail', findings: ['installs an ssh server: one more service to attack and to keep patched; use docker exec for a shell, and keep ssh only where it is the service itself'], lines: [2], afterFix: null },
   },
   {
     name: 'EXPOSE 22 in a build stage that is not the final image is fine',
