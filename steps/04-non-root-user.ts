@@ -320,7 +320,11 @@ function startScript(start: DockerInstruction[]): { name: string; at: DockerInst
   if (!at) return null;
   const argv = commandArgv(at);
   const first = path.basename(argv[0] ?? '');
-  if (SHELLS.has(first)) return { name: argv[1] && argv[1] !== '-c' ? argv[1] : `${first} -c`, at };
+  if (SHELLS.has(first)) {
+    const options = argv.slice(1).filter((a) => a.startsWith('-'));
+    const script = argv.slice(1).find((a) => !a.startsWith('-'));
+    return { name: options.includes('-c') || !script ? `${first} -c` : script, at };
+  }
   if (/\.(sh|bash)$/.test(first) || /entrypoint/i.test(first)) return { name: argv[0]!, at };
   return null;
 }

@@ -162,6 +162,11 @@ const cases: StepCase[] = [
     },
   },
   {
+    name: 'risk: a shell with options before its script names the script',
+    given: 'FROM alpine:3.20\nCOPY start.sh /start.sh\nCMD ["/bin/sh", "-e", "/start.sh"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: [ALPINE_USER, 'USER 10001:10001'], warnings: ['line 3 starts the container with /start.sh, a script'] } },
+  },
+  {
     name: 'risk: an *entrypoint* script in exec form is a review too',
     given: 'FROM node:20-slim\nCOPY . /app\nENTRYPOINT ["/app/docker-entrypoint"]\nCMD ["node", "/app/index.js"]\n',
     expect: { status: 'fail', risks: { 'set-user': 'review' } },
