@@ -471,7 +471,7 @@ const HARMLESS_SUDO_OPTIONS = /^(\s+(-[EHnSkPi]+|--preserve-env(=\S+)?|--non-int
 
 /**
  * The instruction text without `sudo` (and its flag-only options) where sudo is the command: at the
- * start of the RUN or after `&&`, `||`, `;`, `|`, `(`, `exec`, `sh -c "`, a heredoc line...
+ * start of the RUN or after `&&`, `||`, `;`, `|`, `(`, `exec`, `then`, `do`, `sh -c "`, a heredoc line...
  * A package or group named sudo (`apt-get install sudo`, `usermod -aG sudo dev`) stays. Null when
  * sudo has options that change the user (-u, -g...), or when the result would not be the same
  * commands without sudo.
@@ -507,7 +507,7 @@ function dropSudoWord(words: readonly string[]): readonly string[] {
 function commandPosition(before: string): boolean {
   const trimmed = before.replace(/(?:[ \t]|\\\r?\n)+$/, '');
   if (/^\s*(?:ONBUILD\s+)?RUN(?:\s+--\S+)*$/i.test(trimmed)) return true;
-  return /(?:&&|\|\||[;|(`{\n]|\$\(|(?:^|[\s;])exec|-c\s+["']|-c["'],\s*["'])$/.test(trimmed);
+  return /(?:&&|\|\||[;|(`{\n]|\$\(|(?:^|[\s;])(?:exec|then|else|elif|do|if|while|until|time)|-c\s+["']|-c["'],\s*["'])$/.test(trimmed);
 }
 
 async function checkHost(ctx: Context): Promise<CheckResult<never>> {

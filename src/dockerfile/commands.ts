@@ -21,15 +21,18 @@ export function commandArgv(inst: DockerInstruction): string[] {
 }
 
 
+const LEADING_WORDS = new Set(['env', 'exec', 'then', 'else', 'elif', 'do', 'if', 'while', 'until', '!', '{', 'time']);
+
 /** The simple commands of a shell line: split at &&, ||, ;, | and newlines, each as words. */
 export function shellCommands(text: string): string[][] {
   // One pass, no list between the stages: a RUN of 150,000 commands made three.
   const out: string[][] = [];
   for (const part of text.split(/&&|\|\||;|\||\n/)) {
     const words = splitWords(part.trim());
-    // Leading VAR=value assignments and `env`/`exec` belong to the command, not its name.
+    // Leading VAR=value assignments, `env`/`exec` and the shell's own words (`then apt-get ...`,
+    // `if grep ...`, `! test ...`) belong to the command, not its name.
     let i = 0;
-    while (i < words.length && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!) || words[i] === 'env' || words[i] === 'exec')) i++;
+    while (i < words.length && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!) || LEADING_WORDS.has(words[i]!))) i++;
     if (i < words.length) out.push(i === 0 ? words : words.slice(i));
   }
   return out;

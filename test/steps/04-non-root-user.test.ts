@@ -116,6 +116,11 @@ const cases: StepCase[] = [
     expect: { status: 'fail', findings: ['RUN uses sudo: the build already runs as root'], codes: ['DH-USER-SUDO'], lines: [2], afterFix: { removed: ['RUN sudo apt-get update && sudo -E apt-get install -y curl'], added: ['RUN apt-get update && apt-get install -y curl'] } },
   },
   {
+    name: 'sudo inside if ... then ... fi is found and dropped, as the shell runs it',
+    given: 'FROM debian:bookworm\nRUN if [ -n "$EXTRA" ]; then sudo apt-get install -y curl; fi\nUSER 1000\n',
+    expect: { status: 'fail', codes: ['DH-USER-SUDO'], lines: [2], afterFix: { removed: ['RUN if [ -n "$EXTRA" ]; then sudo apt-get install -y curl; fi'], added: ['RUN if [ -n "$EXTRA" ]; then apt-get install -y curl; fi'] } },
+  },
+  {
     name: 'sudo under another user becomes USER root around that RUN',
     given: 'FROM debian:bookworm\nUSER app\nRUN sudo make install\nCMD ["app"]\n',
     expect: { status: 'fail', findings: ['switch with USER root for that step'], afterFix: { removed: ['RUN sudo make install'], added: ['USER root', 'RUN make install', 'USER app'] } },
@@ -329,8 +334,8 @@ describe('stripSudo', () => {
     ['RUN apt-get install -y \\\n    sudo \\\n    vim', 'RUN apt-get install -y \\\n    sudo \\\n    vim'],
     ['RUN apt-get update \\\n    && sudo apt-get install -y vim', 'RUN apt-get update \\\n    && apt-get install -y vim'],
     ['RUN if [ -x /x ]; then true; fi && sudo /x', 'RUN if [ -x /x ]; then true; fi && /x'],
-    // As the check reads commands, `then sudo` is not sudo the command: left as it is.
-    ['RUN if [ -x /x ]; then sudo /x; fi', 'RUN if [ -x /x ]; then sudo /x; fi'],
+    ['RUN if [ -x /x ]; then sudo /x; fi', 'RUN if [ -x /x ]; then /x; fi'],
+    ['RUN for p in a b; do sudo install $p; done', 'RUN for p in a b; do install $p; done'],
     ['RUN env HOME=/root sudo make', null],
     ['RUN <<EOF\nsudo apt-get update\necho sudo\nEOF', 'RUN <<EOF\napt-get update\necho sudo\nEOF'],
     ['RUN ["sh", "-c", "sudo make install"]', 'RUN ["sh", "-c", "make install"]'],
