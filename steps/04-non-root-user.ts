@@ -11,7 +11,7 @@ import { defineStep, type CodeInfo, statusOf, type CheckResult, type Context, ty
 import type { DockerfileModel, DockerInstruction, EffectiveUser, Stage } from '../src/dockerfile/model.js';
 import { isRootUser } from '../src/dockerfile/model.js';
 import { applyEdits, insertLinesEdit, lineStarts, rangeEdit, type TextEdit } from '../src/dockerfile/edit.js';
-import { APP_UID, canonicalName, createUserCommand, describeImage, rootProgramIn, type ImageKnowledge } from '../src/dockerfile/images.js';
+import { APP_UID, canonicalName, createUserCommand, describeImage, rootProgramIn, type ImageKnowledge, type RootProgram } from '../src/dockerfile/images.js';
 import { commandArgv, createdUsers, installedPackages, runCommands } from '../src/dockerfile/commands.js';
 import { containerName } from './lib/workload.js';
 
@@ -260,13 +260,19 @@ function rootNeeds(model: DockerfileModel, final: Stage, info: ImageKnowledge): 
   const chain = model.chain(final).flatMap((s) => s.instructions);
   const last = (keyword: string) => [...chain].reverse().find((i) => i.keyword === keyword);
   const start = [last('ENTRYPOINT'), last('CMD')].filter((i): i is DockerInstruction => Boolean(i));
-  const words = start.flatMap((i) => commandArgv(i).flatMap((w) => w.split(/\s+/)));
-  // The base image's own start (official nginx) already says it must start as root.
-  const program = info.startsAsRoot ? null : rootProgramIn(words);
-  if (program) {
-    const at = start.find((i) => rootProgramIn(commandArgv(i).flatMap((w) => w.split(/\s+/))) === program)!;
-    const name = words.map((w) => w.replace(/^.*\//, '')).find((w) => program.names.includes(w)) ?? program.names[0]!;
-    needs.push({ risk: 'advice', why: `line ${at.line} starts ${name}: ${program.why}`, instead: program.instead, source: program.source });
+  // The first root-only program ENTRYPOINT, then CMD, starts; the base image's own start (official
+  // nginx) already says it must start as root.
+  let started: { at: DockerInstruction; program: RootProgram; name: string } | null = null;
+  for (const at of info.startsAsRoot ? [] : start) {
+    const hit = rootProgramIn(commandArgv(at).flatMap((w) => w.split(/\s+/)));
+    if (hit) {
+      started = { at, ...hit };
+      break;
+    }
+  }
+  const program = started?.program ?? null;
+  if (started) {
+    needs.push({ risk: 'advice', why: `line ${started.at.line} starts ${started.name}: ${started.program.why}`, instead: started.program.instead, source: started.program.source });
   }
   // A script the container starts with may need root (usermod, chown, su) in ways only reading it shows.
   const script = program ? null : startScript(start);
@@ -282,7 +288,7 @@ function rootNeeds(model: DockerfileModel, final: Stage, info: ImageKnowledge): 
   const dropper = chain.find((i) => (i.keyword === 'RUN' && installedPackages(i).some((p) => PRIVILEGE_DROP_PACKAGES.has(p))) || downloaded(i));
   if (dropper && !program) {
     const pkg = installedPackages(dropper).find((p) => PRIVILEGE_DROP_PACKAGES.has(p)) ?? downloaded(dropper)!.replace('_', '-');
-    const known = rootProgramIn([pkg])!;
+    const known = rootProgramIn([pkg])!.program;
     needs.push({ risk: 'advice', why: `line ${dropper.line} installs ${pkg}: the entrypoint drops privileges itself, ${known.why}`, instead: known.instead, source: known.source });
   }
   const onbuild = final.instructions.filter((i) => i.keyword === 'ONBUILD');

@@ -580,12 +580,12 @@ export const ROOT_PROGRAMS: RootProgram[] = [
   },
 ];
 
-/** The root-only program a command line starts, by base name (`/usr/sbin/cron` -> cron). */
-export function rootProgramIn(words: string[]): RootProgram | null {
+/** The root-only program a command line starts, by base name (`/usr/sbin/cron` -> cron), with that name. */
+export function rootProgramIn(words: string[]): { program: RootProgram; name: string } | null {
   for (const word of words) {
     const base = word.replace(/^.*\//, '');
-    const hit = ROOT_PROGRAMS.find((p) => p.names.includes(base) && (base !== 'init' || word === '/init'));
-    if (hit) return hit;
+    const program = ROOT_PROGRAMS.find((p) => p.names.includes(base) && (base !== 'init' || word === '/init'));
+    if (program) return { program, name: base };
   }
   return null;
 }

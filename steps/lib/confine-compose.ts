@@ -2,7 +2,7 @@
 import { statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../../src/core/step.js';
 import type { ComposeModel, ComposeService } from '../../src/compose/model.js';
 import type { ServiceEdit } from '../../src/compose/edit.js';
-import { serviceImage } from '../../src/compose/images.js';
+import { serviceImage, type ServiceImage } from '../../src/compose/images.js';
 import { DANGEROUS_CAPS, isNoNewPrivileges, normalizeCap } from './workload.js';
 
 /** What no-new-privileges breaks, said by the daemon default and by each service's setting. */
@@ -27,7 +27,7 @@ function exposedBelow1024(s: ComposeService): number[] {
 }
 
 /** The capabilities to add back after cap_drop ALL, with the reason for each group. */
-export function neededCaps(s: ComposeService): { caps: string[]; reasons: string[] } {
+function neededCaps(s: ComposeService, known: ServiceImage | null): { caps: string[]; reasons: string[] } {
   const caps = new Set<string>();
   const reasons: string[] = [];
   const low = exposedBelow1024(s);
@@ -36,7 +36,6 @@ export function neededCaps(s: ComposeService): { caps: string[]; reasons: string
     reasons.push(`NET_BIND_SERVICE: the service listens on port ${low.join(', ')}, below 1024`);
   }
   const runsAsImageDefault = s.user === undefined;
-  const known = serviceImage(s.image);
   if (known?.confine && runsAsImageDefault && known.confine.caps.length > 0) {
     for (const c of known.confine.caps) caps.add(c);
     reasons.push(`${known.confine.caps.join(', ')}: ${known.confine.capsWhy} (${known.source})`);
@@ -104,15 +103,18 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
   const recreate = (s: ComposeService) => ` Recreate the service afterwards (docker compose up -d ${s.name}).`;
   for (const s of model.services) {
     if (s.privileged) continue;
+    // What the image needs once confined, when known; an image known for its ports alone gets no guess.
+    const image = serviceImage(s.image);
+    const confine = image?.confine;
     if (!dropsAll(s)) {
-      const { caps, reasons } = neededCaps(s);
+      const { caps, reasons } = neededCaps(s, image);
       const have = new Set(s.cap_add.map(normalizeCap));
       const fresh = caps.filter((c) => !have.has(c));
       const edits: ServiceEdit[] = [{ op: 'add', key: 'cap_drop', items: ['ALL'] }];
       if (fresh.length) edits.push({ op: 'add', key: 'cap_add', items: fresh });
       const kept = s.cap_add.length ? ` Its cap_add (${s.cap_add.join(', ')}) stays.` : '';
       // A known image gets what its entrypoint needs; any other may need more than we can tell.
-      const capsKnown = Boolean(serviceImage(s.image)?.confine) || s.user !== undefined;
+      const capsKnown = Boolean(confine) || s.user !== undefined;
       proposals.push({
         id: `${s.name}-cap-drop`,
         kind: 'change',
@@ -131,7 +133,7 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
         id: `${s.name}-no-new-privileges`,
         // Breaks only setuid programs (sudo, su, ping); the known images' entrypoints use none.
         kind: 'change',
-        risk: serviceImage(s.image)?.confine ? 'safe' : 'review',
+        risk: confine ? 'safe' : 'review',
         title: `Service ${s.name}: security_opt: ["no-new-privileges:true"]`,
         description: `No process in the service can gain privileges through setuid or file capabilities.${recreate(s)}`,
         changes: change(s, [{ op: 'add', key: 'security_opt', items: ['no-new-privileges:true'] }]),
@@ -140,8 +142,6 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
       });
     }
     if (s.read_only !== true) {
-      const image = serviceImage(s.image);
-      const confine = image?.confine;
       const covered = (p: string) => s.tmpfs.some((t) => t.split(':')[0] === p) || s.volumes.some((v) => v.target === p);
       const tmpfs = (confine ? confine.tmpfs : ['/tmp']).filter((p) => !covered(p));
       const edits: ServiceEdit[] = [{ op: 'set', key: 'read_only', value: true }];
