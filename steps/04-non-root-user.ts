@@ -12,7 +12,7 @@ import type { DockerfileModel, DockerInstruction, EffectiveUser, Stage } from '.
 import { isRootUser } from '../src/dockerfile/model.js';
 import { applyEdits, insertLinesEdit, lineStarts, rangeEdit, type TextEdit } from '../src/dockerfile/edit.js';
 import { APP_UID, canonicalName, createUserCommand, describeImage, rootProgramIn, type ImageKnowledge, type RootProgram } from '../src/dockerfile/images.js';
-import { commandArgv, createdUsers, installedPackages, runCommands } from '../src/dockerfile/commands.js';
+import { commandArgv, createdUsers, handedOwners, installedPackages, runCommands } from '../src/dockerfile/commands.js';
 import { containerName } from './lib/workload.js';
 
 /** Instructions after which the user may change: everything that builds the file system. */
@@ -206,10 +206,26 @@ function planUser(model: DockerfileModel, info: ImageKnowledge): UserPlan | null
       };
     }
   }
+  const earlier = earlierUser(model, final);
+  if (earlier) {
+    return { user: earlier.spec, createRun: null, warnings: [], why: `line ${earlier.at.line} already runs as ${earlier.spec}; the image switches back to it after the steps that need root` };
+  }
   const image = model.baseImage(final);
   const name = image ? canonicalName(image) : final.imageText;
-  if (info.ships) {
-    return { user: info.ships.name, createRun: null, warnings: [], why: `${name} ships the user ${info.ships.name}${info.ships.uid >= 0 ? ` (uid ${info.ships.uid})` : ''}` };
+  const handed = handedUser(model, final);
+  const shipped = info.ships;
+  if (shipped && (!handed || handed.name === shipped.name || handed.name === String(shipped.uid))) {
+    return { user: shipped.name, createRun: null, warnings: [], why: `${name} ships the user ${shipped.name}${shipped.uid >= 0 ? ` (uid ${shipped.uid})` : ''}` };
+  }
+  if (handed) {
+    return {
+      user: handed.spec,
+      createRun: null,
+      warnings: [],
+      why: /^\d+$/.test(handed.name)
+        ? `line ${handed.at.line} gives files to uid ${handed.name}, so the change switches to that uid, which owns them`
+        : `line ${handed.at.line} gives files to ${handed.name}, so the image has that user and it owns them; the change switches to it`,
+    };
   }
   if (info.family === 'scratch') {
     return {
@@ -235,6 +251,63 @@ function planUser(model: DockerfileModel, info: ImageKnowledge): UserPlan | null
     warnings: [`docker-harden does not know how ${name} creates users, so the change uses the bare uid ${APP_UID}: it works without an /etc/passwd entry, but the process has no name and HOME is /; create a user with the image's own tools if the app needs one`],
     why: `a numeric uid works on any Linux image`,
   };
+}
+
+/** A non-root USER earlier in the final chain, left for root (`USER root` to install, never switched back). */
+function earlierUser(model: DockerfileModel, final: Stage): { spec: string; at: DockerInstruction } | null {
+  for (const stage of [...model.chain(final)].reverse()) {
+    for (const inst of [...stage.instructions].reverse()) {
+      if (inst.keyword !== 'USER') continue;
+      const { value, unresolved } = model.resolve(inst.args.trim(), stage, inst);
+      if (unresolved.length === 0 && value !== '' && !isRootUser(value)) return { spec: value, at: inst };
+    }
+  }
+  return null;
+}
+
+/**
+ * The last owner the final chain gives files to (chown, COPY --chown), not root: it exists in the
+ * image (the build fails otherwise) and owns what the app may write. A numeric owner keeps its group.
+ */
+function handedUser(model: DockerfileModel, final: Stage): { spec: string; name: string; at: DockerInstruction } | null {
+  for (const stage of [...model.chain(final)].reverse()) {
+    for (const inst of [...stage.instructions].reverse()) {
+      for (const owner of handedOwners(inst).reverse()) {
+        if (owner.includes('$')) continue;
+        const [name = '', group] = owner.split(':');
+        if (name === '' || isRootUser(name)) continue;
+        const spec = /^\d+$/.test(name) && group !== undefined && /^\d+$/.test(group) ? `${name}:${group}` : name;
+        return { spec, name, at: inst };
+      }
+    }
+  }
+  return null;
+}
+
+/** Folders a Rails app writes to at run time (logs, pids and cache, SQLite, Active Storage), as Rails's own Dockerfile gives them to its user. */
+const RAILS_WRITABLE = ['db', 'log', 'storage', 'tmp'];
+
+function isRailsApp(chain: readonly DockerInstruction[]): boolean {
+  return chain.some((i) => {
+    if (i.keyword === 'ENV') return /(^|\s)RAILS_[A-Z_]+[=\s]/.test(i.args);
+    if (i.keyword !== 'RUN' && i.keyword !== 'CMD' && i.keyword !== 'ENTRYPOINT') return false;
+    const words = i.keyword === 'RUN' ? runCommands(i).flat() : commandArgv(i).flatMap((w) => w.split(/\s+/));
+    return words.some((w) => path.basename(w) === 'rails' || w === 'assets:precompile');
+  });
+}
+
+/**
+ * The RUN that gives a Rails app's writable folders to the new user, when nothing in the final
+ * chain gives files to anyone yet; the folders are relative to the WORKDIR, so none without one.
+ */
+function railsFoldersRun(model: DockerfileModel, final: Stage, info: ImageKnowledge, user: string): { run: string; workdir: string } | null {
+  if (info.family === 'scratch' || info.family === 'distroless' || info.family === 'windows') return null;
+  const chain = model.chain(final).flatMap((s) => s.instructions);
+  if (!isRailsApp(chain) || chain.some((i) => handedOwners(i).some((o) => !isRootUser(o.split(':')[0] ?? '')))) return null;
+  const workdir = model.workdir(final);
+  if (workdir === '/' || !workdir.startsWith('/')) return null;
+  const folders = RAILS_WRITABLE.join(' ');
+  return { run: `mkdir -p ${folders} && chown -R ${user} ${folders}`, workdir };
 }
 
 /** Something in the image that a USER line is known to break (advice) or may break (review). */
@@ -362,20 +435,22 @@ function setUserProposal(model: DockerfileModel): Proposal | null {
   const text = model.text;
   const starts = lineStarts(text);
   const edits: TextEdit[] = [];
-  const newLines = [...(plan.createRun ? [`RUN ${plan.createRun}`] : []), `USER ${plan.user}`];
+  const rails = railsFoldersRun(model, final, info, plan.user);
+  const beforeUser = [...(plan.createRun ? [`RUN ${plan.createRun}`] : []), ...(rails ? [`RUN ${rails.run}`] : [])];
+  const newLines = [...beforeUser, `USER ${plan.user}`];
   const instructions = final.instructions;
   const lastUser = [...instructions].reverse().find((i) => i.keyword === 'USER');
   const lastBuild = [...instructions].reverse().find((i) => BUILD_KEYWORDS.has(i.keyword));
   let placedAt: number;
   if (lastUser && lastUser === lastBuild) {
     // The final stage's last build instruction is `USER root`: it becomes the new user.
-    if (plan.createRun) edits.push(insertLinesEdit(text, lastUser.range.start.line - 1, [`RUN ${plan.createRun}`], starts));
+    if (beforeUser.length > 0) edits.push(insertLinesEdit(text, lastUser.range.start.line - 1, beforeUser, starts));
     edits.push(rangeEdit(text, lastUser.range, `USER ${plan.user}`, starts));
-    placedAt = lastUser.line;
+    placedAt = lastUser.line + beforeUser.length;
   } else {
     const anchor = lastBuild ?? final.from;
     edits.push(insertLinesEdit(text, anchor.range.end.line, newLines, starts));
-    placedAt = anchor.endLine + 1;
+    placedAt = anchor.endLine + 1 + beforeUser.length;
   }
   const after = applyEdits(text, edits);
   const warnings = [...plan.warnings, ...userWarnings(model, final, info), ...needs.map(adviceText)];
@@ -387,7 +462,8 @@ function setUserProposal(model: DockerfileModel): Proposal | null {
     kind: 'change',
     risk: plan.createRun === null && warnings.length === 0 ? 'safe' : 'review',
     description:
-      `Adds \`USER ${plan.user}\` at line ${placedAt}${plan.createRun ? `, after a RUN that creates it` : ''}: ${plan.why}. ` +
+      `Adds \`USER ${plan.user}\` at line ${placedAt}${plan.createRun ? `, after a RUN that creates it` : rails ? ', after a RUN that gives it the folders Rails writes to' : ''}: ${plan.why}. ` +
+      (rails ? `Rails writes to ${RAILS_WRITABLE.join(', ')} under ${rails.workdir}: the change gives those folders to ${plan.user} first, as Rails's own Dockerfile does. ` : '') +
       'Instructions before it still run as root; the container process runs as the new user. Files that COPY or ADD put in the image belong to root: if the app writes to some of them, give those `--chown=' +
       `${plan.user}\` or a volume.`,
     changes: [{ path: model.path, before: text, after, edits }],

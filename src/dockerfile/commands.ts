@@ -4,6 +4,7 @@
  * all a Dockerfile check needs; nothing here runs a shell.
  */
 import { splitWords } from '../core/words.js';
+import type { ModifiableInstruction } from 'dockerfile-ast';
 import type { DockerInstruction } from './model.js';
 
 /** The argv of an exec-form (`["a","b"]`) or shell-form instruction. */
@@ -189,6 +190,26 @@ export function createdUsers(inst: DockerInstruction): { name: string; uid: numb
       name = x;
     }
     if (name) out.push({ name, uid: Number.isFinite(uid) ? uid : null });
+  }
+  return out;
+}
+
+/**
+ * The owners a RUN (`chown [-R] OWNER[:GROUP] ...`) or a COPY/ADD (`--chown=OWNER[:GROUP]`) gives
+ * files to, as written: the build fails unless a named owner exists in the image at that point.
+ */
+export function handedOwners(inst: DockerInstruction): string[] {
+  if (inst.keyword === 'COPY' || inst.keyword === 'ADD') {
+    const flag = (inst.ast as ModifiableInstruction).getFlags().find((f) => f.getName() === 'chown');
+    const value = flag?.getValue();
+    return value ? [value] : [];
+  }
+  if (inst.keyword !== 'RUN') return [];
+  const out: string[] = [];
+  for (const w of runCommands(inst)) {
+    if (w[0] !== 'chown' || w.some((x) => x.startsWith('--reference'))) continue;
+    const owner = w.slice(1).find((x) => !x.startsWith('-'));
+    if (owner) out.push(owner);
   }
   return out;
 }

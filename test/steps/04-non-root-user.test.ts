@@ -227,6 +227,55 @@ const cases: StepCase[] = [
     expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER www-data'] } },
   },
   {
+    name: 'USER root to install, never switched back: the earlier user again, after the install',
+    given: 'FROM python:3.12-slim\nUSER 1000\nCOPY app /app\nUSER root\nRUN apt-get update && apt-get install -y libpq5\nCMD ["python", "/app/main.py"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER 1000'], contains: ['libpq5\nUSER 1000\nCMD'] } },
+  },
+  {
+    name: 'an image docker-harden does not know, files given to its user with chown: that user, not a new uid',
+    given: 'FROM jenkins/jenkins:lts\nUSER root\nRUN apt-get update && apt-get install -y docker.io\nRUN chown -R jenkins:jenkins /var/jenkins_home\n',
+    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER jenkins'], contains: ['/var/jenkins_home\nUSER jenkins\n'] } },
+  },
+  {
+    name: 'files given to a numeric uid and gid (COPY --chown): USER keeps both',
+    given: 'FROM registry.example.com/base/python:3.11\nWORKDIR /opt/app-root\nCOPY --chown=1001:0 . .\nCMD ["python", "app.py"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER 1001:0'] } },
+  },
+  {
+    name: 'node ships node (uid 1000): files chowned to 1000 keep the shipped user',
+    given: 'FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN chown -R 1000 /app/data\nCMD ["node", "server.js"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER node'] } },
+  },
+  {
+    name: 'files chowned with a variable or to root are not a user to switch to',
+    given: 'FROM debian:bookworm-slim\nARG OWNER\nCOPY --chown=root:root conf /etc/app\nRUN chown -R $OWNER /srv\nCMD ["/srv/run"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: [DEBIAN_USER, 'USER 10001:10001'] } },
+  },
+  {
+    name: 'a Rails app: the folders Rails writes to are given to the new user before USER',
+    given: 'FROM ruby:2.5\nRUN apt-get update -qq \\\n  && apt-get install -y nodejs libpq-dev build-essential\nCOPY . /app\nWORKDIR /app\nRUN bundle install\nRUN bundle exec rake assets:precompile\nEXPOSE 5000\nCMD bin/rails s\n',
+    expect: {
+      status: 'fail',
+      risks: { 'set-user': 'review' },
+      afterFix: { added: [DEBIAN_USER, 'RUN mkdir -p db log storage tmp && chown -R 10001:10001 db log storage tmp', 'USER 10001:10001'], contains: ['assets:precompile\n' + DEBIAN_USER + '\nRUN mkdir -p'] },
+    },
+  },
+  {
+    name: 'a Rails app on an image docker-harden does not know: the folders still go to the bare uid',
+    given: 'FROM example/ruby:2.7.2-prod\nENV RAILS_ENV=production\nCOPY . /app\nWORKDIR /app\nRUN bundle install\nCMD ["bundle", "exec", "puma"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['RUN mkdir -p db log storage tmp && chown -R 10001:10001 db log storage tmp', 'USER 10001:10001'] } },
+  },
+  {
+    name: 'a Rails app that gives its folders to its own user already: that user, no second chown',
+    given: 'FROM ruby:3.3-slim\nWORKDIR /rails\nCOPY . .\nRUN useradd rails --uid 1000 && chown -R rails:rails db log storage tmp\nCMD ["./bin/rails", "server"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER 1000'] } },
+  },
+  {
+    name: 'a Rails app without a WORKDIR: no folders guessed under /',
+    given: 'FROM ruby:3.3\nCOPY . /\nRUN bundle install\nCMD ["rails", "server"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: [DEBIAN_USER, 'USER 10001:10001'] } },
+  },
+  {
     name: 'a distribution nginx started directly: advice, no USER line',
     given: 'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y nginx\nCOPY site /var/www/html\nCMD ["nginx", "-g", "daemon off;"]\n',
     expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['line 4 starts nginx: the web server\'s master process starts as root'], afterFix: null },
