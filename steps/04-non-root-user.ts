@@ -301,8 +301,10 @@ function isRailsApp(chain: readonly DockerInstruction[]): boolean {
  * chain gives files to anyone yet; the folders are relative to the WORKDIR, so none without one.
  */
 function railsFoldersRun(model: DockerfileModel, final: Stage, info: ImageKnowledge, user: string): { run: string; workdir: string } | null {
-  if (info.family === 'scratch' || info.family === 'distroless' || info.family === 'windows') return null;
   const chain = model.chain(final).flatMap((s) => s.instructions);
+  // mkdir and chown need a shell's tools: a shell-form RUN in the chain shows the image has them.
+  const hasShell = chain.some((i) => i.keyword === 'RUN' && !i.args.trimStart().startsWith('['));
+  if (info.family === 'windows' || (!hasShell && (info.family === 'scratch' || info.family === 'distroless'))) return null;
   if (!isRailsApp(chain) || chain.some((i) => handedOwners(i).some((o) => !isRootUser(o.split(':')[0] ?? '')))) return null;
   const workdir = model.workdir(final);
   if (workdir === '/' || !workdir.startsWith('/')) return null;
@@ -457,8 +459,9 @@ function setUserProposal(model: DockerfileModel): Proposal | null {
   return {
     id: 'set-user',
     title: `Run the final stage as ${plan.user}`,
-    // Safe only when the image already ships the user and nothing may need root; a user created here
-    // owns none of the files COPY put in the image, so an app that writes to them breaks: review.
+    // Safe only when the user exists already (the image ships it, or the Dockerfile creates, uses or
+    // gives files to it) and nothing may need root; a user created here owns none of the files COPY
+    // put in the image, so an app that writes to them breaks: review.
     kind: 'change',
     risk: plan.createRun === null && warnings.length === 0 ? 'safe' : 'review',
     description:

@@ -67,6 +67,33 @@ describe.skipIf(!hasDockerd)('non-root-user on a real dockerd', () => {
     expect((await d.docker(['run', '--rm', '--network', 'none', 'dh-nru:stages'])).stdout.trim()).toBe('10001');
   });
 
+  it('files given to uid 1000: the fix switches to that uid, and the app still writes there', async () => {
+    const file = path.join(dir, 'handed.Dockerfile');
+    const original = busyboxDockerfile('RUN mkdir /data && chown -R 1000:1000 /data\nCMD ["sh", "-c", "echo written > /data/out && cat /data/out && id -u"]\n');
+    writeFileSync(file, original);
+    const fixed = await fixWithEngine(file, path.join(dir, 'state-handed'));
+    expect(fixed).toBe(original.replace('/data\nCMD', '/data\nUSER 1000:1000\nCMD'));
+    await buildBusyboxImage(d, 'dh-nru:handed', fixed);
+    const out = await d.docker(['run', '--rm', '--network', 'none', 'dh-nru:handed']);
+    expect(out.stdout.trim().split('\n')).toEqual(['written', '1000']);
+  });
+
+  it('a Rails-like app that writes its pid under tmp/: the fix gives it the folder, and it starts as uid 10001', async () => {
+    const file = path.join(dir, 'rails.Dockerfile');
+    // bin/rails stands in for Rails's server: it writes tmp/pids/server.pid under its WORKDIR.
+    const original = busyboxDockerfile(
+      'WORKDIR /app\nRUN mkdir bin && printf \'#!/bin/sh\\nmkdir -p tmp/pids && echo $$ > tmp/pids/server.pid && echo started as $(id -u)\\n\' > bin/rails && chmod +x bin/rails\nCMD ["./bin/rails", "server"]\n',
+    );
+    writeFileSync(file, original);
+    await buildBusyboxImage(d, 'dh-nru:rails-before', original);
+    expect((await d.docker(['run', '--rm', '--network', 'none', 'dh-nru:rails-before'])).stdout.trim()).toBe('started as 0');
+    const fixed = await fixWithEngine(file, path.join(dir, 'state-rails'));
+    expect(fixed).toContain('chmod +x bin/rails\nRUN mkdir -p db log storage tmp && chown -R 10001:10001 db log storage tmp\nUSER 10001:10001\nCMD');
+    await buildBusyboxImage(d, 'dh-nru:rails-after', fixed);
+    const out = await d.docker(['run', '--rm', '--network', 'none', 'dh-nru:rails-after']);
+    expect(out.stdout.trim(), out.stderr).toBe('started as 10001');
+  });
+
   it('on the host: names the running container that runs as root, not the other', async () => {
     await buildBusyboxImage(d, 'dh-nru:sleeper', busyboxDockerfile('CMD ["sleep", "300"]\n'));
     await d.docker(['run', '-d', '--network', 'none', '--name', 'as-root', 'dh-nru:sleeper']);
