@@ -478,6 +478,21 @@ function setUserProposal(model: DockerfileModel): Proposal | null {
 function userWarnings(model: DockerfileModel, final: Stage, info: ImageKnowledge): string[] {
   const warnings: string[] = [];
   if (info.userNote) warnings.push(info.userNote);
+  // A comment that says the image stays root (after the last build step, or just above USER root,
+  // not "switch to root to install"): staying root is on purpose.
+  const chosen = model.effectiveUser(final).instruction;
+  if (chosen) {
+    const lastBuild = [...final.instructions].reverse().find((i) => BUILD_KEYWORDS.has(i.keyword));
+    const staysRoot = (line: number) =>
+      /^\s*#.*\broot\b/i.test(model.lineText(line)) && (line > (lastBuild?.endLine ?? chosen.endLine) || /\b(stay|stays|keep|remain|must|needs?)\b|so (we|it) can/i.test(model.lineText(line)));
+    for (let line = Math.max(1, chosen.line - 1); line <= model.lineCount; line++) {
+      if (line === chosen.line || !staysRoot(line)) continue;
+      warnings.push(
+        `line ${line} says why the image stays root ("${model.lineText(line).trim().slice(0, 80)}"): the change undoes that; check what the container does as root (the Docker socket, a port below 1024, files only root may write) before you apply it`,
+      );
+      break;
+    }
+  }
   const low: { port: number; line: number }[] = [];
   for (const stage of model.chain(final)) {
     for (const inst of stage.instructions) {

@@ -20,6 +20,10 @@ export interface ServiceImage {
     capsWhy: string;
     /** Paths written outside the image's declared volumes, as tmpfs under read_only. */
     tmpfs: string[];
+    /** Where the image's configuration lives: a service that mounts its own there may write elsewhere. */
+    configAt?: string[];
+    /** What such a configuration may write, in plain words. */
+    configWrites?: string;
   };
   /** Ports the service listens on, as compose `ports:` entries. */
   ports: string[];
@@ -86,6 +90,8 @@ export const SERVICE_IMAGES: ServiceImage[] = [
       caps: ['CHOWN', 'SETGID', 'SETUID'],
       capsWhy: 'the nginx master process starts as root and its workers switch to the nginx user',
       tmpfs: ['/tmp', '/var/cache/nginx', '/var/run'],
+      configAt: ['/etc/nginx'],
+      configWrites: 'access_log and error_log files, a pid path, or templates in /etc/nginx/templates, which the entrypoint renders into /etc/nginx/conf.d',
     },
     ports: ['80:80', '443:443'],
     source: 'https://hub.docker.com/_/nginx (Running nginx in read-only mode)',
@@ -96,6 +102,8 @@ export const SERVICE_IMAGES: ServiceImage[] = [
       caps: [],
       capsWhy: 'runs as nginx (uid 101) from the start',
       tmpfs: ['/tmp'],
+      configAt: ['/etc/nginx'],
+      configWrites: 'access_log and error_log files, a pid path, or templates in /etc/nginx/templates, which the entrypoint renders into /etc/nginx/conf.d',
     },
     ports: ['8080:8080'],
     source: 'https://github.com/nginx/docker-nginx-unprivileged',

@@ -50,7 +50,7 @@ interface ImageRule {
   prefix?: string;
   family: ImageFamily | ((tag: string) => ImageFamily);
   /** A user that exists in the image and that the app can run as (per tag, when variants differ). */
-  ships?: ImageUser | ((tag: string) => ImageUser);
+  ships?: ImageUser | ((tag: string) => ImageUser | undefined);
   /** The user the image runs as when the Dockerfile sets none (only when it is not root). */
   runsAs?: (tag: string) => ImageUser | null;
   /** Why `USER <shipped user>` alone is not the right fix (the image drops privileges itself, or needs more). */
@@ -234,7 +234,34 @@ const RULES: ImageRule[] = [
   },
   { names: ['nginxinc/nginx-unprivileged'], family: (tag) => familyFromTag(tag, 'debian'), ships: { name: 'nginx', uid: 101, gid: 101 }, runsAs: () => ({ name: 'nginx', uid: 101, gid: 101 }) },
   { prefix: 'bitnami/', family: 'debian', runsAs: () => ({ name: '1001', uid: 1001, gid: 0 }) },
-  { names: ['jenkins/jenkins'], family: (tag) => familyFromTag(tag, 'debian'), ships: { name: 'jenkins', uid: 1000, gid: 1000 }, runsAs: () => ({ name: 'jenkins', uid: 1000, gid: 1000 }) },
+  // The controller and the agent images end with USER jenkins (uid 1000), who owns /var/jenkins_home and /home/jenkins/agent.
+  { names: ['jenkins/jenkins', 'jenkins/agent', 'jenkins/inbound-agent'], family: (tag) => familyFromTag(tag, 'debian'), ships: { name: 'jenkins', uid: 1000, gid: 1000 }, runsAs: () => ({ name: 'jenkins', uid: 1000, gid: 1000 }) },
+  // Keycloak's image (ubi-micro, no useradd) ends with USER 1000 in group 0, which owns /opt/keycloak (https://github.com/keycloak/keycloak/blob/main/quarkus/container/Dockerfile).
+  { names: ['quay.io/keycloak/keycloak', 'keycloak/keycloak'], family: 'unknown', ships: { name: '1000', uid: 1000, gid: 0 }, runsAs: () => ({ name: '1000', uid: 1000, gid: 0 }) },
+  // oven/bun creates bun (uid 1000) and runs as root (https://github.com/oven-sh/bun/blob/main/dockerhub/debian/Dockerfile).
+  { names: ['oven/bun'], family: (tag) => (/distroless/.test(tag) ? 'distroless' : familyFromTag(tag, 'debian')), ships: { name: 'bun', uid: 1000, gid: 1000 } },
+  {
+    // Caddy runs as root and keeps certificates in /data and autosaved config in /config (VOLUMEs owned by root).
+    names: ['caddy'],
+    family: (tag) => familyFromTag(tag, 'alpine'),
+    userNote:
+      'caddy keeps its certificates in /data and its autosaved configuration in /config, volumes that belong to root: give them to the new user (a RUN that chowns them before USER, or volumes that user owns), or certificates cannot be stored and HTTPS sites fail (https://caddyserver.com/docs/conventions#data-directory)',
+  },
+  {
+    // WordPress is php:*-apache (or -fpm) with the site in /var/www/html, a VOLUME owned by www-data (https://github.com/docker-library/wordpress).
+    names: ['wordpress'],
+    family: (tag) => familyFromTag(tag, 'debian'),
+    ships: (tag) => (/alpine/.test(tag) || /^cli/.test(tag) ? { name: 'www-data', uid: 82, gid: 82 } : { name: 'www-data', uid: 33, gid: 33 }),
+    runsAs: (tag) => (/^cli/.test(tag) ? { name: 'www-data', uid: 82, gid: 82 } : null),
+    startsAsRootFor: (tag) =>
+      /fpm|^cli/.test(tag)
+        ? null
+        : {
+            why: 'wordpress (the Apache variant) starts Apache as root to bind port 80, then serves as www-data; its entrypoint copies WordPress into /var/www/html as that user',
+            instead: 'use wordpress:*-fpm behind a web server, which can run as www-data; or set `Listen 8080` in /etc/apache2/ports.conf (and the VirtualHost), then `USER www-data`',
+            source: 'https://hub.docker.com/_/wordpress',
+          },
+  },
   { names: ['grafana/grafana'], family: 'alpine', ships: { name: 'grafana', uid: 472, gid: 0 }, runsAs: () => ({ name: 'grafana', uid: 472, gid: 0 }) },
   {
     names: ['nginx'],
@@ -334,9 +361,10 @@ const RULES: ImageRule[] = [
   {
     prefix: 'mcr.microsoft.com/dotnet/',
     family: (tag) => (/chiseled|distroless/.test(tag) ? 'distroless' : familyFromTag(tag, 'debian')),
-    // .NET 8+ images create the user app with uid 1654 and publish it as APP_UID.
+    // .NET 8+ images create the user app with uid 1654 and publish it as APP_UID; earlier ones have
+    // no user but root (https://learn.microsoft.com/en-us/dotnet/core/compatibility/containers/8.0/app-user).
     env: { APP_UID: '1654' },
-    ships: { name: 'app', uid: 1654, gid: 1654 },
+    ships: (tag) => ((leadingNumber(tag) ?? 8) >= 8 ? { name: 'app', uid: 1654, gid: 1654 } : undefined),
     runsAs: (tag) => (/nanoserver/.test(tag) ? { name: 'ContainerUser', uid: -1, gid: -1 } : /chiseled|distroless/.test(tag) ? { name: 'app', uid: 1654, gid: 1654 } : null),
   },
   {

@@ -3,6 +3,7 @@ import { statusOf, type CheckResult, type Context, type Finding, type Proposal }
 import type { ComposeModel, ComposeService } from '../../src/compose/model.js';
 import type { ServiceEdit } from '../../src/compose/edit.js';
 import { serviceImage, type ServiceImage } from '../../src/compose/images.js';
+import { isRootUser } from '../../src/dockerfile/model.js';
 import { DANGEROUS_CAPS, isNoNewPrivileges, normalizeCap } from './workload.js';
 
 /** What no-new-privileges breaks, said by the daemon default and by each service's setting. */
@@ -41,6 +42,21 @@ function neededCaps(s: ComposeService, known: ServiceImage | null): { caps: stri
     reasons.push(`${known.confine.caps.join(', ')}: ${known.confine.capsWhy} (${known.source})`);
   }
   return { caps: [...caps], reasons };
+}
+
+/** A `user:` that is root, or whose value the environment decides: not one that needs no capabilities. */
+function rootOrUnknownUser(s: ComposeService): boolean {
+  return s.user !== undefined && (s.user.includes('$') || isRootUser(s.user));
+}
+
+const SHELLS = /^(\/(usr\/)?bin\/)?(sh|bash|ash|dash|zsh)$/;
+
+/** The service replaces how the image starts: an `entrypoint`, or a `command` that is a shell or a script. */
+function ownStartReplaced(s: ComposeService): string | null {
+  if (s.value.entrypoint !== undefined && s.value.entrypoint !== null) return 'entrypoint';
+  const command = s.value.command;
+  const first = Array.isArray(command) ? String(command[0] ?? '') : typeof command === 'string' ? (command.trim().split(/\s+/)[0] ?? '') : '';
+  return SHELLS.test(first) || /\.(sh|bash)$/.test(first) ? 'command' : null;
 }
 
 /** What the compose check read, for propose: the parsed file. */
@@ -105,7 +121,14 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
     if (s.privileged) continue;
     // What the image needs once confined, when known; an image known for its ports alone gets no guess.
     const image = serviceImage(s.image);
-    const confine = image?.confine;
+    // The table's needs hold for the image started its own way, as its default user or one that is not root.
+    const replaced = ownStartReplaced(s);
+    const rootUser = rootOrUnknownUser(s);
+    const confine = replaced || rootUser ? undefined : image?.confine;
+    const ownConfig = confine?.configAt ? s.volumes.filter((v) => v.target && confine.configAt!.some((c) => v.target === c || v.target!.startsWith(`${c}/`))) : [];
+    const unsure: string[] = [];
+    if (image?.confine && replaced) unsure.push(`service ${s.name} replaces how ${s.image} starts (its ${replaced}), so what the image needs is not what docker-harden knows of it: check that it starts`);
+    if (rootUser) unsure.push(`service ${s.name} runs as ${s.user}: root without DAC_OVERRIDE cannot write files it does not own (a bind-mounted folder of another user, a volume the image gave its own user), and without CHOWN cannot change owners; add those back in cap_add if it needs them`);
     if (!dropsAll(s)) {
       const { caps, reasons } = neededCaps(s, image);
       const have = new Set(s.cap_add.map(normalizeCap));
@@ -114,7 +137,7 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
       if (fresh.length) edits.push({ op: 'add', key: 'cap_add', items: fresh });
       const kept = s.cap_add.length ? ` Its cap_add (${s.cap_add.join(', ')}) stays.` : '';
       // A known image gets what its entrypoint needs; any other may need more than we can tell.
-      const capsKnown = Boolean(confine) || s.user !== undefined;
+      const capsKnown = !rootUser && (Boolean(confine) || s.user !== undefined);
       proposals.push({
         id: `${s.name}-cap-drop`,
         kind: 'change',
@@ -124,6 +147,7 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
         changes: change(s, edits),
         commands: [],
         warnings: [
+          ...unsure,
           'If the service then fails with "operation not permitted": a process that starts as root and switches user or changes file ownership needs CHOWN, SETUID, SETGID (sometimes DAC_OVERRIDE, FOWNER) in cap_add; one that listens below port 1024 needs NET_BIND_SERVICE.',
         ],
       });
@@ -138,7 +162,7 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
         description: `No process in the service can gain privileges through setuid or file capabilities.${recreate(s)}`,
         changes: change(s, [{ op: 'add', key: 'security_opt', items: ['no-new-privileges:true'] }]),
         commands: [],
-        warnings: [NNP_BREAKS],
+        warnings: [...unsure.slice(0, replaced && image?.confine ? 1 : 0), NNP_BREAKS],
       });
     }
     if (s.read_only !== true) {
@@ -146,16 +170,21 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
       const tmpfs = (confine ? confine.tmpfs : ['/tmp']).filter((p) => !covered(p));
       const edits: ServiceEdit[] = [{ op: 'set', key: 'read_only', value: true }];
       if (tmpfs.length) edits.push({ op: 'add', key: 'tmpfs', items: tmpfs });
+      const configWarning = ownConfig.length
+        ? [`service ${s.name} mounts its own configuration (${ownConfig.map((v) => v.target).join(', ')}): the paths listed are those of the image's own, and a configuration that logs, keeps a pid file or renders templates elsewhere (${confine!.configWrites}) fails to start on a read-only file system: check those paths lie under the tmpfs list or a volume`]
+        : [];
       proposals.push({
         id: `${s.name}-read-only`,
         // Known images get the writable paths they need; for others the paths are a guess.
         kind: 'change',
-        risk: confine ? 'safe' : 'review',
+        risk: confine && ownConfig.length === 0 ? 'safe' : 'review',
         title: `Service ${s.name}: read_only: true${tmpfs.length ? ` with tmpfs: [${tmpfs.join(', ')}]` : ''}`,
         description: `The container's own file system becomes read-only; volumes and tmpfs mounts stay writable.${confine ? ` ${s.image} writes outside its volumes only to ${confine.tmpfs.join(', ')} (${image!.source}).` : ''}${recreate(s)}`,
         changes: change(s, edits),
         commands: [],
         warnings: [
+          ...unsure,
+          ...configWarning,
           'Writes outside volumes and tmpfs mounts fail ("read-only file system"): log files, pid files under /run or /var/run, caches. Give each such path a tmpfs entry or a volume.',
         ],
       });

@@ -233,8 +233,8 @@ const cases: StepCase[] = [
   },
   {
     name: 'an image docker-harden does not know, files given to its user with chown: that user, not a new uid',
-    given: 'FROM jenkins/jenkins:lts\nUSER root\nRUN apt-get update && apt-get install -y docker.io\nRUN chown -R jenkins:jenkins /var/jenkins_home\n',
-    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER jenkins'], contains: ['/var/jenkins_home\nUSER jenkins\n'] } },
+    given: 'FROM example/ci-runner:3\nUSER root\nRUN apt-get update && apt-get install -y docker.io\nRUN chown -R runner:runner /home/runner/work\n',
+    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER runner'], contains: ['/home/runner/work\nUSER runner\n'] } },
   },
   {
     name: 'files given to a numeric uid and gid (COPY --chown): USER keeps both',
@@ -274,6 +274,56 @@ const cases: StepCase[] = [
     name: 'a Rails app without a WORKDIR: no folders guessed under /',
     given: 'FROM ruby:3.3\nCOPY . /\nRUN bundle install\nCMD ["rails", "server"]\n',
     expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: [DEBIAN_USER, 'USER 10001:10001'] } },
+  },
+  {
+    name: '.NET before 8 has no app user: the Debian user is created instead',
+    given: 'FROM mcr.microsoft.com/dotnet/aspnet:6.0\nWORKDIR /app\nCOPY out .\nENTRYPOINT ["dotnet", "App.dll"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: [DEBIAN_USER, 'USER 10001:10001'] } },
+  },
+  {
+    name: '.NET 8 ships app',
+    given: 'FROM mcr.microsoft.com/dotnet/aspnet:8.0\nWORKDIR /app\nCOPY out .\nENTRYPOINT ["dotnet", "App.dll"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER app'] } },
+  },
+  {
+    name: 'Keycloak runs as 1000 of its own: nothing to fix',
+    given: 'FROM quay.io/keycloak/keycloak:26.0\nENV KC_DB=postgres\nRUN /opt/keycloak/bin/kc.sh build\nENTRYPOINT ["/opt/keycloak/bin/kc.sh"]\n',
+    expect: { status: 'pass', afterFix: null },
+  },
+  {
+    name: 'a Jenkins agent left as root goes back to jenkins, the user that owns its work folder',
+    given: 'FROM jenkins/inbound-agent:latest-jdk17\nUSER root\nRUN apt-get update && apt-get install -y git\n',
+    expect: { status: 'fail', findings: ['USER root makes the container run as root'], risks: { 'set-user': 'safe' }, afterFix: { added: ['USER jenkins'] } },
+  },
+  {
+    name: 'a comment about switching to root to install is not a reason to stay root',
+    given: 'FROM jenkins/agent:latest-jdk17\n# switch to root to install git\nUSER root\nRUN apt-get update && apt-get install -y git\n',
+    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER jenkins'] } },
+  },
+  {
+    name: 'a comment that says the image stays root on purpose: review, quoting it',
+    given: 'FROM jenkins/agent:latest-jdk17\nUSER root\nRUN apt-get update && apt-get install -y docker-ce-cli\n# Stay as root, so we can access docker.sock\n',
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER jenkins'], warnings: ['line 4 says why the image stays root ("# Stay as root, so we can access docker.sock")'] } },
+  },
+  {
+    name: 'wordpress (Apache): advice, no USER line',
+    given: 'FROM wordpress:6.6\nCOPY plugins/ /usr/src/wordpress/wp-content/plugins/\n',
+    expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['starts Apache as root'], afterFix: null },
+  },
+  {
+    name: 'wordpress on php-fpm runs as the www-data it ships',
+    given: 'FROM wordpress:6.6-fpm\nCOPY plugins/ /usr/src/wordpress/wp-content/plugins/\n',
+    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER www-data'] } },
+  },
+  {
+    name: 'caddy: a new user, review, with its /data and /config named',
+    given: 'FROM caddy:2-alpine\nCOPY Caddyfile /etc/caddy/Caddyfile\n',
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: [ALPINE_USER, 'USER 10001:10001'], warnings: ['caddy keeps its certificates in /data'] } },
+  },
+  {
+    name: 'oven/bun ships bun',
+    given: 'FROM oven/bun:1\nWORKDIR /app\nCOPY . .\nCMD ["bun", "run", "index.ts"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER bun'] } },
   },
   {
     name: 'a distribution nginx started directly: advice, no USER line',
