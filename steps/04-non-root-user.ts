@@ -493,6 +493,26 @@ function userWarnings(model: DockerfileModel, final: Stage, info: ImageKnowledge
       break;
     }
   }
+  // A VOLUME's folder belongs to root unless the image gives it away before the VOLUME line.
+  const given = new Set(model.chain(final).flatMap((st) => st.instructions).filter((i) => handedOwners(i).some((o) => !isRootUser(o.split(':')[0] ?? ''))).flatMap((i) => i.args.split(/\s+/)));
+  for (const stage of model.chain(final)) {
+    for (const inst of stage.instructions) {
+      if (inst.keyword !== 'VOLUME') continue;
+      const text = inst.args.trim();
+      let paths: string[];
+      try {
+        paths = text.startsWith('[') ? (JSON.parse(text) as unknown[]).map(String) : text.split(/\s+/);
+      } catch {
+        paths = text.split(/\s+/);
+      }
+      const rootOwned = paths.map((p) => model.resolve(p, stage, inst).value).filter((p) => p.startsWith('/') && !given.has(p));
+      if (rootOwned.length > 0) {
+        warnings.push(
+          `VOLUME ${rootOwned.join(' ')} (line ${inst.line}) starts out owned by root, so the new user cannot write there (a SQLite file, uploads): give ${rootOwned.length === 1 ? 'it' : 'them'} to the user before that line, e.g. \`RUN mkdir -p ${rootOwned.join(' ')} && chown <user> ${rootOwned.join(' ')}\`, as a new volume takes the owner of the folder in the image`,
+        );
+      }
+    }
+  }
   const low: { port: number; line: number }[] = [];
   for (const stage of model.chain(final)) {
     for (const inst of stage.instructions) {

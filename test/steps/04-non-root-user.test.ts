@@ -326,6 +326,16 @@ const cases: StepCase[] = [
     expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER bun'] } },
   },
   {
+    name: 'a VOLUME the new user cannot write: review, naming it and how to give it away',
+    given: 'FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN mkdir -p /data\nVOLUME /data\nCMD ["python", "app.py"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: [DEBIAN_USER, 'USER 10001:10001'], warnings: ['VOLUME /data (line 5) starts out owned by root'] } },
+  },
+  {
+    name: 'a VOLUME already given to the user: no warning, and its owner is the user',
+    given: 'FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN mkdir -p /data && chown -R 1000:1000 /data\nVOLUME ["/data"]\nCMD ["python", "app.py"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER 1000:1000'] } },
+  },
+  {
     name: 'a distribution nginx started directly: advice, no USER line',
     given: 'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y nginx\nCOPY site /var/www/html\nCMD ["nginx", "-g", "daemon off;"]\n',
     expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['line 4 starts nginx: the web server\'s master process starts as root'], afterFix: null },
