@@ -30,6 +30,11 @@ const CODES: Record<string, CodeInfo> = {
     severity: 'medium',
     help: "The user is whatever the build passes, root when it passes nothing. Give the ARG a non-root default.",
   },
+  "DH-USER-NO-PASSWD": {
+    title: "USER names a user in an image without /etc/passwd",
+    severity: 'high',
+    help: "An image built FROM scratch has no /etc/passwd, so a USER given by name cannot be found and the container does not start. Use the numeric uid:gid, or copy /etc/passwd from the stage that creates the user.",
+  },
   "DH-USER-SUDO": {
     title: "RUN uses sudo",
     severity: 'medium',
@@ -79,6 +84,16 @@ export default defineStep<State>({
     const user = model.effectiveUser();
     const rootFinding = userFinding(model, user);
     if (rootFinding) findings.push(rootFinding);
+    const unnamed = nameWithoutPasswd(model, user);
+    if (unnamed) {
+      findings.push({
+        code: 'DH-USER-NO-PASSWD', fixedBy: 'numeric-user', message: `USER ${unnamed.name} names a user, but the image is built FROM scratch and nothing copies an /etc/passwd into it: the container does not start ("unable to find user ${unnamed.name}")`,
+        severity: 'high',
+        file: model.path,
+        line: unnamed.at.line,
+        evidence: model.lineText(unnamed.at.line).trim(),
+      });
+    }
     const info = model.baseInfo();
     if (rootFinding && info.userNote) notes.push(`about ${canonicalName(model.baseImage()!)}: ${info.userNote}`);
     for (const { inst } of sudoRuns(model)) {
@@ -103,11 +118,54 @@ export default defineStep<State>({
       const p = setUserProposal(model);
       if (p) proposals.push(p);
     }
+    const numeric = numericUserProposal(model, user);
+    if (numeric) proposals.push(numeric);
     const sudo = dropSudoProposal(model);
     if (sudo) proposals.push(sudo);
     return proposals;
   },
 });
+
+/**
+ * A USER given by name in a final chain built FROM scratch that brings no /etc/passwd (no COPY or
+ * ADD of it, of /etc or of a whole file system, and no RUN that could write one).
+ */
+function nameWithoutPasswd(model: DockerfileModel, user: EffectiveUser): { name: string; at: DockerInstruction } | null {
+  if (user.root || user.source !== 'user' || !user.instruction || user.unresolved.length > 0 || /^\d*$/.test(user.user)) return null;
+  const final = model.finalStage;
+  if (model.baseInfo(final).family !== 'scratch') return null;
+  const chain = model.chain(final).flatMap((s) => s.instructions);
+  const bringsPasswd = chain.some((i) => {
+    if (i.keyword === 'RUN') return true;
+    if (i.keyword !== 'COPY' && i.keyword !== 'ADD') return false;
+    const words = i.args.trim().split(/\s+/);
+    const destination = words.at(-1) ?? '';
+    return /passwd/.test(i.args) || ['/', '/etc', '/etc/', '/etc/passwd'].includes(destination);
+  });
+  return bringsPasswd ? null : { name: user.user, at: user.instruction };
+}
+
+/** The numeric uid for a USER name on scratch: the one a build stage gave that user, else 10001. */
+function numericUserProposal(model: DockerfileModel, user: EffectiveUser): Proposal | null {
+  const unnamed = nameWithoutPasswd(model, user);
+  if (!unnamed) return null;
+  const created = model.stages.flatMap((s) => s.instructions).filter((i) => i.keyword === 'RUN').flatMap((i) => createdUsers(i).map((c) => ({ ...c, at: i })));
+  const same = created.find((c) => c.name === unnamed.name && c.uid !== null);
+  const uid = same ? same.uid! : APP_UID;
+  const spec = `${uid}:${uid}`;
+  const text = model.text;
+  const edits = [rangeEdit(text, unnamed.at.range, `USER ${spec}`, lineStarts(text))];
+  return {
+    id: 'numeric-user',
+    title: `Run as ${spec} by number`,
+    kind: 'change',
+    risk: 'review',
+    description: `Replaces \`USER ${unnamed.name}\` at line ${unnamed.at.line} with \`USER ${spec}\`: a numeric user needs no /etc/passwd. ${same ? `Line ${same.at.line} creates ${unnamed.name} with uid ${uid} in an earlier stage, so files that stage made for it keep their owner.` : `No stage gives ${unnamed.name} a uid, so the change uses ${uid}.`}`,
+    changes: [{ path: model.path, before: text, after: applyEdits(text, edits), edits }],
+    commands: [],
+    warnings: [`the group is ${uid} by number: if the app relies on another group (files copied with a group of their own), name that gid instead`],
+  };
+}
 
 /** Who the build runs as where a RUN uses sudo, and so what to do about it. */
 function sudoContext(user: EffectiveUser): string {

@@ -100,6 +100,7 @@ const DECLARED: Record<string, string[]> = {
   'non-root-user': [
     'DH-USER-ROOT',
     'DH-USER-UNRESOLVED',
+    'DH-USER-NO-PASSWD',
     'DH-USER-SUDO',
     'DH-CONTAINER-ROOT',
   ],

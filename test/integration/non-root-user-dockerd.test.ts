@@ -94,6 +94,28 @@ describe.skipIf(!hasDockerd)('non-root-user on a real dockerd', () => {
     expect(out.stdout.trim(), out.stderr).toBe('started as 10001');
   });
 
+  it('FROM scratch with USER by name: it does not start; the numeric fix does, as that uid', async () => {
+    const file = path.join(dir, 'named.Dockerfile');
+    const original = 'FROM scratch\nCOPY busybox /bin/busybox\nUSER app\nCMD ["/bin/busybox", "id", "-u"]\n';
+    writeFileSync(file, original);
+    await buildBusyboxImage(d, 'dh-nru:named-before', original);
+    const before = await d.docker(['run', '--rm', '--network', 'none', 'dh-nru:named-before'], { reject: false });
+    expect(before.exitCode).not.toBe(0);
+    expect(before.stderr).toMatch(/unable to find user app/);
+    const target = dockerfileTarget(file);
+    const ctx = contextFor(target);
+    const run = await runStep(step, ctx);
+    expect(run.result.findings.map((f) => f.code)).toEqual(['DH-USER-NO-PASSWD']);
+    const proposal = run.proposals.find((p) => p.id === 'numeric-user')!;
+    const store = new ProfileStore(path.join(dir, 'state-named'));
+    const outcome = await applyProposal(step, target, proposal, { store, profile: await store.load(), recheck: () => runStep(step, ctx) });
+    expect(outcome.status, outcome.message).toBe('applied');
+    const fixed = readFileSync(file, 'utf8');
+    expect(fixed).toBe(original.replace('USER app', 'USER 10001:10001'));
+    await buildBusyboxImage(d, 'dh-nru:named-after', fixed);
+    expect((await d.docker(['run', '--rm', '--network', 'none', 'dh-nru:named-after'])).stdout.trim()).toBe('10001');
+  });
+
   it('on the host: names the running container that runs as root, not the other', async () => {
     await buildBusyboxImage(d, 'dh-nru:sleeper', busyboxDockerfile('CMD ["sleep", "300"]\n'));
     await d.docker(['run', '-d', '--network', 'none', '--name', 'as-root', 'dh-nru:sleeper']);

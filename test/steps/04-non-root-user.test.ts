@@ -336,6 +336,23 @@ const cases: StepCase[] = [
     expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER 1000:1000'] } },
   },
   {
+    name: 'FROM scratch with USER by name and no /etc/passwd: the uid the build stage gave that user',
+    given: 'FROM golang:1.22 AS build\nRUN useradd -u 10123 app\nCOPY . /src\nRUN cd /src && CGO_ENABLED=0 go build -o /app .\nFROM scratch\nCOPY --from=build /app /app\nUSER app\nENTRYPOINT ["/app"]\n',
+    expect: {
+      status: 'fail',
+      codes: ['DH-USER-NO-PASSWD'],
+      lines: [7],
+      findings: ['USER app names a user, but the image is built FROM scratch and nothing copies an /etc/passwd into it'],
+      risks: { 'numeric-user': 'review' },
+      afterFix: { removed: ['USER app'], added: ['USER 10123:10123'] },
+    },
+  },
+  {
+    name: 'FROM scratch with USER by name and /etc/passwd copied from the build stage passes',
+    given: 'FROM golang:1.22 AS build\nRUN useradd -u 10123 app\nRUN go build -o /app .\nFROM scratch\nCOPY --from=build /etc/passwd /etc/passwd\nCOPY --from=build /app /app\nUSER app\nENTRYPOINT ["/app"]\n',
+    expect: { status: 'pass', afterFix: null },
+  },
+  {
     name: 'a distribution nginx started directly: advice, no USER line',
     given: 'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y nginx\nCOPY site /var/www/html\nCMD ["nginx", "-g", "daemon off;"]\n',
     expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['line 4 starts nginx: the web server\'s master process starts as root'], afterFix: null },
