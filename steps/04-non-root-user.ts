@@ -293,13 +293,15 @@ function planUser(model: DockerfileModel, info: ImageKnowledge): UserPlan | null
       why: 'a scratch image has no /etc/passwd and no shell to create a user; a numeric uid:gid needs neither',
     };
   }
-  const create = createUserCommand(info.family);
+  const runner = startRunner(model, final);
+  const create = createUserCommand(info.family, runner !== null);
   if (create) {
+    const home = runner ? `a home folder /home/app, where ${runner} keeps its cache` : 'no home';
     return {
       user: `${APP_UID}:${APP_UID}`,
       createRun: create,
       warnings: [],
-      why: `${name} is ${info.family === 'busybox' ? 'BusyBox' : info.family === 'alpine' ? 'Alpine' : info.family === 'rhel' ? 'a Red Hat family' : info.family === 'ubuntu' ? 'Ubuntu' : 'Debian'} based: the change creates a system user app (uid ${APP_UID}, no home, no login shell) and switches to it by number`,
+      why: `${name} is ${info.family === 'busybox' ? 'BusyBox' : info.family === 'alpine' ? 'Alpine' : info.family === 'rhel' ? 'a Red Hat family' : info.family === 'ubuntu' ? 'Ubuntu' : 'Debian'} based: the change creates a system user app (uid ${APP_UID}, ${home}, no login shell) and switches to it by number`,
     };
   }
   if (info.family === 'distroless' || info.family === 'wolfi' || info.family === 'windows') return null;
@@ -309,6 +311,23 @@ function planUser(model: DockerfileModel, info: ImageKnowledge): UserPlan | null
     warnings: [`docker-harden does not know how ${name} creates users, so the change uses the bare uid ${APP_UID}: it works without an /etc/passwd entry, but the process has no name and HOME is /; create a user with the image's own tools if the app needs one`],
     why: `a numeric uid works on any Linux image`,
   };
+}
+
+/** Package managers that start an app through themselves and keep a cache under HOME (`uv run`, `npm start`). */
+const HOME_RUNNERS = new Set(['uv', 'uvx', 'poetry', 'pipenv', 'pdm', 'npm', 'npx', 'yarn', 'pnpm']);
+
+/** The package manager the container starts with (ENTRYPOINT, else CMD), as `uv run`; null for any other program. */
+function startRunner(model: DockerfileModel, final: Stage): string | null {
+  const chain = model.chain(final).flatMap((s) => s.instructions);
+  const start = [...chain].reverse().find((i) => i.keyword === 'ENTRYPOINT') ?? [...chain].reverse().find((i) => i.keyword === 'CMD');
+  if (!start) return null;
+  const words = commandArgv(start).flatMap((w) => w.split(/\s+/)).filter((w) => w !== '');
+  // A shell form's `/bin/sh -c "exec uv run app"`: the program after the shell and exec.
+  const program = words.find((w, i) => !(SHELLS.has(path.basename(w)) || w === '-c' || w === 'exec' || (i > 0 && w.startsWith('-') && SHELLS.has(path.basename(words[0]!)))));
+  const name = program ? path.basename(program) : '';
+  if (!HOME_RUNNERS.has(name)) return null;
+  const next = words[words.indexOf(program!) + 1];
+  return next && !next.startsWith('-') ? `${name} ${next}` : name;
 }
 
 /** A non-root USER earlier in the final chain, left for root (`USER root` to install, never switched back). */

@@ -520,15 +520,15 @@ export function jreImageFor(major: number | undefined, variantOf = ''): string |
 export const APP_UID = 10001;
 
 /** The RUN line that creates the app user, per family; null where there is no shell to run it. */
-export function createUserCommand(family: ImageFamily): string | null {
+export function createUserCommand(family: ImageFamily, withHome = false): string | null {
   switch (family) {
     case 'debian':
     case 'ubuntu':
     case 'rhel':
-      return `groupadd --system --gid ${APP_UID} app && useradd --system --uid ${APP_UID} --gid app --no-create-home --shell /usr/sbin/nologin app`;
+      return `groupadd --system --gid ${APP_UID} app && useradd --system --uid ${APP_UID} --gid app ${withHome ? '--create-home --home-dir /home/app' : '--no-create-home'} --shell /usr/sbin/nologin app`;
     case 'alpine':
     case 'busybox':
-      return `addgroup -S -g ${APP_UID} app && adduser -S -D -H -u ${APP_UID} -G app app`;
+      return `addgroup -S -g ${APP_UID} app && adduser -S -D ${withHome ? '-h /home/app' : '-H'} -u ${APP_UID} -G app app`;
     default:
       return null;
   }

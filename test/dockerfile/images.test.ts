@@ -110,6 +110,8 @@ describe('families and users', () => {
     expect(createUserCommand('debian')).toBe('groupadd --system --gid 10001 app && useradd --system --uid 10001 --gid app --no-create-home --shell /usr/sbin/nologin app');
     expect(createUserCommand('alpine')).toBe('addgroup -S -g 10001 app && adduser -S -D -H -u 10001 -G app app');
     expect(createUserCommand('busybox')).toBe(createUserCommand('alpine'));
+    expect(createUserCommand('debian', true)).toBe('groupadd --system --gid 10001 app && useradd --system --uid 10001 --gid app --create-home --home-dir /home/app --shell /usr/sbin/nologin app');
+    expect(createUserCommand('alpine', true)).toBe('addgroup -S -g 10001 app && adduser -S -D -h /home/app -u 10001 -G app app');
     expect(createUserCommand('scratch')).toBeNull();
     expect(createUserCommand('distroless')).toBeNull();
   });

@@ -353,6 +353,20 @@ const cases: StepCase[] = [
     expect: { status: 'pass', afterFix: null },
   },
   {
+    name: 'an app started with uv run: the new user gets a home for uv\'s cache',
+    given: 'FROM python:3.12-slim\nCOPY --from=ghcr.io/astral-sh/uv:0.5 /uv /bin/uv\nWORKDIR /app\nCOPY . .\nRUN uv sync --frozen\nCMD ["uv", "run", "app.py"]\n',
+    expect: {
+      status: 'fail',
+      risks: { 'set-user': 'review' },
+      afterFix: { added: ['RUN groupadd --system --gid 10001 app && useradd --system --uid 10001 --gid app --create-home --home-dir /home/app --shell /usr/sbin/nologin app', 'USER 10001:10001'] },
+    },
+  },
+  {
+    name: 'npm start on Alpine through a shell: a home for npm too',
+    given: 'FROM alpine:3.20\nRUN apk add --no-cache nodejs npm\nWORKDIR /app\nCOPY . .\nCMD sh -c "exec npm start"\n',
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['RUN addgroup -S -g 10001 app && adduser -S -D -h /home/app -u 10001 -G app app', 'USER 10001:10001'] } },
+  },
+  {
     name: 'a distribution nginx started directly: advice, no USER line',
     given: 'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y nginx\nCOPY site /var/www/html\nCMD ["nginx", "-g", "daemon off;"]\n',
     expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['line 4 starts nginx: the web server\'s master process starts as root'], afterFix: null },
