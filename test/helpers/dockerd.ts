@@ -5,7 +5,7 @@
  * DOCKER_HARDEN_REQUIRE_DOCKERD=1 (set by .ci/run), where they fail instead.
  */
 import { execa } from 'execa';
-import { existsSync, mkdtempSync, promises as fs, readFileSync, rmSync, writeFileSync, chmodSync, copyFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, promises as fs, readFileSync, rmSync, writeFileSync, chmodSync, copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -173,6 +173,14 @@ exit 0
         while (pidAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
         if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
       }
+      // A daemon a test killed leaves its containers' shims running, holding exec/ busy: end them.
+      for (const shim of shimsUnder(dir)) {
+        try {
+          process.kill(shim, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
       await execa('umount', ['-R', path.join(dir, 'data')], { reject: false });
       await execa('umount', ['-R', path.join(dir, 'exec')], { reject: false });
       // Mounts dockerd leaves that are not under a mount of their own (the nsfs bind mount
@@ -214,6 +222,22 @@ export async function buildBusyboxImage(daemon: TestDaemon, tag: string, dockerf
   } finally {
     await fs.rm(ctx, { recursive: true, force: true });
   }
+}
+
+/** containerd shims of the test daemon in `dir` (their -address lies under it). */
+function shimsUnder(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (path.basename(argv[0] ?? '').startsWith('containerd-shim') && argv.some((a) => a.startsWith(`${dir}/`))) pids.push(Number(entry));
+  }
+  return pids;
 }
 
 /** A FROM-scratch Dockerfile with busybox installed at /bin, then `extra` lines. */
