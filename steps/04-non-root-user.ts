@@ -51,6 +51,8 @@ const CODES: Record<string, CodeInfo> = {
 interface State {
   model: DockerfileModel;
   user: EffectiveUser;
+  /** A USER given by name in a scratch image without /etc/passwd. */
+  unnamed: { name: string; at: DockerInstruction } | null;
 }
 
 export default defineStep<State>({
@@ -106,20 +108,19 @@ export default defineStep<State>({
       });
     }
     notes.push(`final stage: FROM ${model.finalStage.imageText} (line ${model.finalStage.from.line}); runs as ${describeUser(user)}`);
-    return { status: statusOf(findings), findings, notes, state: { model, user } };
+    return { status: statusOf(findings), findings, notes, state: { model, user, unnamed } };
   },
 
   async propose(_ctx, result) {
     // A host target has no state: its findings are about running containers, fixed where they are created.
     if (!result.state) return [];
-    const { model, user } = result.state;
+    const { model, user, unnamed } = result.state;
     const proposals: Proposal[] = [];
     if (user.root && user.unresolved.length === 0) {
       const p = setUserProposal(model);
       if (p) proposals.push(p);
     }
-    const numeric = numericUserProposal(model, user);
-    if (numeric) proposals.push(numeric);
+    if (unnamed) proposals.push(numericUserProposal(model, unnamed));
     const sudo = dropSudoProposal(model);
     if (sudo) proposals.push(sudo);
     return proposals;
@@ -146,9 +147,7 @@ function nameWithoutPasswd(model: DockerfileModel, user: EffectiveUser): { name:
 }
 
 /** The numeric uid for a USER name on scratch: the one a build stage gave that user, else 10001. */
-function numericUserProposal(model: DockerfileModel, user: EffectiveUser): Proposal | null {
-  const unnamed = nameWithoutPasswd(model, user);
-  if (!unnamed) return null;
+function numericUserProposal(model: DockerfileModel, unnamed: { name: string; at: DockerInstruction }): Proposal {
   const created = model.stages.flatMap((s) => s.instructions).filter((i) => i.keyword === 'RUN').flatMap((i) => createdUsers(i).map((c) => ({ ...c, at: i })));
   const same = created.find((c) => c.name === unnamed.name && c.uid !== null);
   const uid = same ? same.uid! : APP_UID;
@@ -361,6 +360,11 @@ function handedUser(model: DockerfileModel, final: Stage): { spec: string; name:
   return null;
 }
 
+/** The instruction gives files to a user other than root (chown, COPY --chown). */
+function givesFilesAway(inst: DockerInstruction): boolean {
+  return handedOwners(inst).some((o) => !isRootUser(o.split(':')[0] ?? ''));
+}
+
 /** Folders a Rails app writes to at run time (logs, pids and cache, SQLite, Active Storage), as Rails's own Dockerfile gives them to its user. */
 const RAILS_WRITABLE = ['db', 'log', 'storage', 'tmp'];
 
@@ -382,7 +386,7 @@ function railsFoldersRun(model: DockerfileModel, final: Stage, info: ImageKnowle
   // mkdir and chown need a shell's tools: a shell-form RUN in the chain shows the image has them.
   const hasShell = chain.some((i) => i.keyword === 'RUN' && !i.args.trimStart().startsWith('['));
   if (info.family === 'windows' || (!hasShell && (info.family === 'scratch' || info.family === 'distroless'))) return null;
-  if (!isRailsApp(chain) || chain.some((i) => handedOwners(i).some((o) => !isRootUser(o.split(':')[0] ?? '')))) return null;
+  if (!isRailsApp(chain) || chain.some(givesFilesAway)) return null;
   const workdir = model.workdir(final);
   if (workdir === '/' || !workdir.startsWith('/')) return null;
   const folders = RAILS_WRITABLE.join(' ');
@@ -571,18 +575,11 @@ function userWarnings(model: DockerfileModel, final: Stage, info: ImageKnowledge
     }
   }
   // A VOLUME's folder belongs to root unless the image gives it away before the VOLUME line.
-  const given = new Set(model.chain(final).flatMap((st) => st.instructions).filter((i) => handedOwners(i).some((o) => !isRootUser(o.split(':')[0] ?? ''))).flatMap((i) => i.args.split(/\s+/)));
+  const given = new Set(model.chain(final).flatMap((st) => st.instructions).filter(givesFilesAway).flatMap((i) => i.args.split(/\s+/)));
   for (const stage of model.chain(final)) {
     for (const inst of stage.instructions) {
       if (inst.keyword !== 'VOLUME') continue;
-      const text = inst.args.trim();
-      let paths: string[];
-      try {
-        paths = text.startsWith('[') ? (JSON.parse(text) as unknown[]).map(String) : text.split(/\s+/);
-      } catch {
-        paths = text.split(/\s+/);
-      }
-      const rootOwned = paths.map((p) => model.resolve(p, stage, inst).value).filter((p) => p.startsWith('/') && !given.has(p));
+      const rootOwned = commandArgv(inst).map((p) => model.resolve(p, stage, inst).value).filter((p) => p.startsWith('/') && !given.has(p));
       if (rootOwned.length > 0) {
         warnings.push(
           `VOLUME ${rootOwned.join(' ')} (line ${inst.line}) starts out owned by root, so the new user cannot write there (a SQLite file, uploads): give ${rootOwned.length === 1 ? 'it' : 'them'} to the user before that line, e.g. \`RUN mkdir -p ${rootOwned.join(' ')} && chown <user> ${rootOwned.join(' ')}\`, as a new volume takes the owner of the folder in the image`,

@@ -126,9 +126,10 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
     const rootUser = rootOrUnknownUser(s);
     const confine = replaced || rootUser ? undefined : image?.confine;
     const ownConfig = confine?.configAt ? s.volumes.filter((v) => v.target && confine.configAt!.some((c) => v.target === c || v.target!.startsWith(`${c}/`))) : [];
-    const unsure: string[] = [];
-    if (image?.confine && replaced) unsure.push(`service ${s.name} replaces how ${s.image} starts (its ${replaced}), so what the image needs is not what docker-harden knows of it: check that it starts`);
-    if (rootUser) unsure.push(`service ${s.name} runs as ${s.user}: root without DAC_OVERRIDE cannot write files it does not own (a bind-mounted folder of another user, a volume the image gave its own user), and without CHOWN cannot change owners; add those back in cap_add if it needs them`);
+    const startWarning = image?.confine && replaced ? [`service ${s.name} replaces how ${s.image} starts (its ${replaced}), so what the image needs is not what docker-harden knows of it: check that it starts`] : [];
+    const rootWarning = rootUser
+      ? [`service ${s.name} runs as ${s.user}: root without DAC_OVERRIDE cannot write files it does not own (a bind-mounted folder of another user, a volume the image gave its own user), and without CHOWN cannot change owners; add those back in cap_add if it needs them`]
+      : [];
     if (!dropsAll(s)) {
       const { caps, reasons } = neededCaps(s, image);
       const have = new Set(s.cap_add.map(normalizeCap));
@@ -147,7 +148,8 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
         changes: change(s, edits),
         commands: [],
         warnings: [
-          ...unsure,
+          ...startWarning,
+          ...rootWarning,
           'If the service then fails with "operation not permitted": a process that starts as root and switches user or changes file ownership needs CHOWN, SETUID, SETGID (sometimes DAC_OVERRIDE, FOWNER) in cap_add; one that listens below port 1024 needs NET_BIND_SERVICE.',
         ],
       });
@@ -162,7 +164,7 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
         description: `No process in the service can gain privileges through setuid or file capabilities.${recreate(s)}`,
         changes: change(s, [{ op: 'add', key: 'security_opt', items: ['no-new-privileges:true'] }]),
         commands: [],
-        warnings: [...unsure.slice(0, replaced && image?.confine ? 1 : 0), NNP_BREAKS],
+        warnings: [...startWarning, NNP_BREAKS],
       });
     }
     if (s.read_only !== true) {
@@ -183,7 +185,8 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
         changes: change(s, edits),
         commands: [],
         warnings: [
-          ...unsure,
+          ...startWarning,
+          ...rootWarning,
           ...configWarning,
           'Writes outside volumes and tmpfs mounts fail ("read-only file system"): log files, pid files under /run or /var/run, caches. Give each such path a tmpfs entry or a volume.',
         ],
