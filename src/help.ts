@@ -123,7 +123,9 @@ the warnings say what and how to check) or advice (known to break here: explaine
 --yes applies safe fixes only; --include-review adds the review ones; naming one fix with
 --only STEP:PROPOSAL applies it whatever its risk, except advice, and records a choice
 (security-platforms:open-tools); a named fix the check does not propose here is said, with the
-ones it does propose.
+ones it does propose. --yes applies what the check shows before anything changes (what --dry-run
+prints); a fix that appears only after an earlier fix of the same run is named, and the next run
+applies it.
 
 With --verify (needs a reachable Docker daemon: --docker-host, DOCKER_HOST or the default socket),
 each Dockerfile change is proved by build and run: the image is built before and after the change,

@@ -197,9 +197,14 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
     let remaining = false;
     let applied = 0;
     let stillFailing = 0;
+    // Without questions, a run applies only what the check showed before anything changed (what
+    // `check` and `fix --dry-run` list): a fix that appears after an earlier one (confinement for a
+    // service once it is no longer privileged) was in no list the person read, so it waits for the
+    // next run. Taken at the run's first write, for the steps still to come.
+    let offeredAtStart: Map<number, Set<string>> | null = null;
     try {
       await oneRun(async () => {
-        for (const { step, ctx } of pairs) {
+        for (const [index, { step, ctx }] of pairs.entries()) {
           // Suppressed findings and skipped steps leave no proposal to apply.
           const skip = profileSkip(profile, { step, target: ctx.target });
           const decide = async () => decisions.decide(await runStep(step, ctx), skip);
@@ -209,12 +214,22 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
             continue;
           }
           const attempted = new Set<string>();
+          // With questions, each fix is shown before it is applied.
+          const offered = interactive ? null : (offeredAtStart?.get(index) ?? new Set(run.proposals.map((pr) => pr.id)));
           // `fixes`: how many proposals `next` stands for (a step's compose edits go in as one).
           const apply = async (next: Proposal, fixes = 1) => {
             // One proposal that cannot be applied (a file changed since, a folder that is a link) is
             // reported, and the run goes on with the next.
             // The engine's fresh check after a write is the run that follows it: not checked twice.
             let rechecked: StepRun | undefined;
+            if (!interactive && !offeredAtStart) {
+              offeredAtStart = new Map();
+              for (const [later, pair] of pairs.entries()) {
+                if (later <= index) continue;
+                const laterRun = await decisions.decide(await runStep(pair.step, pair.ctx));
+                offeredAtStart.set(later, new Set(laterRun.proposals.map((pr) => pr.id)));
+              }
+            }
             try {
               const outcome = await applyProposal(step, ctx.target, next, {
                 store: session.store,
@@ -238,14 +253,14 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
           };
           // Without questions, a step's compose edits go into the file together: one parse, one
           // write, one check, where one at a time re-checks the whole file after every service.
-          const together = interactive ? null : await composeBatch(wantedProposals(run, args.only, args.includeReview).filter(canApply), step.meta.title);
+          const together = interactive ? null : await composeBatch(wantedProposals(run, args.only, args.includeReview).filter((pr) => canApply(pr) && offered!.has(pr.id)), step.meta.title);
           if (together) {
             for (const member of together.members) attempted.add(member.id);
             out(renderRun({ ...run, proposals: [together.proposal] }, p, true));
             await apply(together.proposal, together.members.length);
           }
           for (;;) {
-            const next = wantedProposals(run, args.only, interactive || args.includeReview).find((pr) => !attempted.has(pr.id) && canApply(pr));
+            const next = wantedProposals(run, args.only, interactive || args.includeReview).find((pr) => !attempted.has(pr.id) && canApply(pr) && (!offered || offered.has(pr.id)));
             if (!next) break;
             attempted.add(next.id);
             out(renderRun({ ...run, proposals: [next] }, p, true));
@@ -258,8 +273,15 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
             }
             await apply(next);
           }
+          const wantedNow = wantedProposals(run, args.only, interactive || args.includeReview);
+          const appeared = wantedNow.filter((pr) => offered && !offered.has(pr.id) && !attempted.has(pr.id) && canApply(pr));
+          if (appeared.length > 0) {
+            out(`${p.bold(step.meta.title)}: not applied, ${p.yellow('proposed only after an earlier fix of this run')}:`);
+            for (const later of appeared) out(`  ${safeText(later.title)}`);
+            out(`  docker-harden check --only ${step.meta.id} shows ${appeared.length === 1 ? 'it' : 'them'}; run fix again to apply ${appeared.length === 1 ? 'it' : 'them'}`);
+          }
           // Held back by their risk: say so, and how to apply them.
-          const wanted = new Set(wantedProposals(run, args.only, interactive || args.includeReview).map((pr) => pr.id));
+          const wanted = new Set(wantedNow.map((pr) => pr.id));
           const named = args.only.some((o) => o.startsWith(`${step.meta.id}:`));
           for (const held of run.proposals.filter((pr) => canApply(pr) && pr.risk === 'review' && !wanted.has(pr.id) && !named)) {
             out(`${p.bold(step.meta.title)}: not applied, ${p.yellow(`risk ${RISK_TEXT.review}`)}: ${safeText(held.title)}`);

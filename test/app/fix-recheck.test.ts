@@ -49,3 +49,86 @@ describe('fix --yes and the re-check after a write', () => {
     expect(counts.checks).toBe(2);
   });
 });
+
+/**
+ * Two fixes where the second is proposed only once the first is written: by a later step (`cascade`
+ * in another step) or by the same step's re-check.
+ */
+function cascadingSteps(dir: string): Step[] {
+  const first = path.join(dir, 'first');
+  const second = path.join(dir, 'second');
+  const codes = { 'DH-TEST-CASCADE': { title: 't', severity: 'low' as const, help: 'h' } };
+  const write = (id: string, file: string) => ({ id, title: `Write ${path.basename(file)}`, kind: 'change' as const, risk: 'safe' as const, changes: [{ path: file, before: null, after: 'x\n', mode: 0o644 }], commands: [], warnings: [] });
+  const failing = { status: 'fail' as const, findings: [{ code: 'DH-TEST-CASCADE', message: 'missing', severity: 'low' as const }] };
+  return [
+    defineStep({
+      meta: { id: 'cascade-first', order: 1, title: 'First', targets: ['dockerfile'], summary: 's', explain: 'e', references: [], codes },
+      async check() {
+        return existsSync(first) ? { status: 'pass', findings: [] } : failing;
+      },
+      async propose() {
+        return [write('write-first', first)];
+      },
+    }),
+    defineStep({
+      meta: { id: 'cascade-second', order: 2, title: 'Second', targets: ['dockerfile'], summary: 's', explain: 'e', references: [], codes },
+      async check() {
+        return existsSync(second) ? { status: 'pass', findings: [] } : failing;
+      },
+      // Proposed only once the first file is there.
+      async propose() {
+        return existsSync(first) ? [write('write-second', second)] : [];
+      },
+    }),
+  ];
+}
+
+/** The same two fixes proposed by one step, the second only after the first is written. */
+function oneCascadingStep(dir: string): Step[] {
+  const first = path.join(dir, 'first');
+  const second = path.join(dir, 'second');
+  const write = (id: string, file: string) => ({ id, title: `Write ${path.basename(file)}`, kind: 'change' as const, risk: 'safe' as const, changes: [{ path: file, before: null, after: 'x\n', mode: 0o644 }], commands: [], warnings: [] });
+  return [
+    defineStep({
+      meta: { id: 'cascade-one', order: 1, title: 'One', targets: ['dockerfile'], summary: 's', explain: 'e', references: [], codes: { 'DH-TEST-CASCADE': { title: 't', severity: 'low', help: 'h' } } },
+      async check() {
+        return existsSync(first) && existsSync(second) ? { status: 'pass', findings: [] } : { status: 'fail', findings: [{ code: 'DH-TEST-CASCADE', message: 'missing', severity: 'low' }] };
+      },
+      async propose() {
+        if (!existsSync(first)) return [write('write-first', first)];
+        return existsSync(second) ? [] : [write('write-second', second)];
+      },
+    }),
+  ];
+}
+
+describe('fix --yes applies what the check showed before anything changed', () => {
+  it.each([
+    { name: 'a fix a later step proposes only after an earlier step wrote', registry: cascadingSteps, later: 'cascade-second' },
+    { name: 'a fix the same step proposes only after its first one', registry: oneCascadingStep, later: 'cascade-one' },
+  ])('$name waits for the next run, and says so', async ({ registry, later }) => {
+    const caseDir = mkdtempSync(path.join(dir, 'cascade-'));
+    writeFileSync(path.join(caseDir, 'Dockerfile'), 'FROM scratch\n');
+    const fix = async () => {
+      const stdout = new PassThrough();
+      let text = '';
+      stdout.on('data', (c: Buffer) => (text += c.toString()));
+      const args = parseArgs(['fix', '--yes', '--no-color', '--file', path.join(caseDir, 'Dockerfile'), '--state-dir', path.join(caseDir, 'state')]);
+      const io = { stdout, stderr: new PassThrough(), stdinIsTTY: false, env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' }, version: '0.0.0-test', registry: registry(caseDir) };
+      const code = await fixCommand(args, io);
+      return { code, text };
+    };
+    const first = await fix();
+    expect(existsSync(path.join(caseDir, 'first'))).toBe(true);
+    expect(existsSync(path.join(caseDir, 'second'))).toBe(false);
+    expect(first.text).toContain('not applied, proposed only after an earlier fix of this run:\n  Write second\n');
+    expect(first.text).toContain(`docker-harden check --only ${later} shows it; run fix again to apply it`);
+    expect(first.text.trimEnd().split('\n').at(-1)).toBe('fix: 1 fix applied; 1 check still fails or warns (docker-harden check shows why)');
+    expect(first.code).toBe(1);
+    // The next run shows it first (it is what check now proposes), and applies it.
+    const second = await fix();
+    expect(existsSync(path.join(caseDir, 'second'))).toBe(true);
+    expect(second.text).not.toContain('proposed only after');
+    expect(second.code).toBe(0);
+  });
+});
