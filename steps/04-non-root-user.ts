@@ -33,7 +33,7 @@ const CODES: Record<string, CodeInfo> = {
   "DH-USER-NO-PASSWD": {
     title: "USER names a user in an image without /etc/passwd",
     severity: 'high',
-    help: "An image built FROM scratch has no /etc/passwd, so a USER given by name cannot be found and the container does not start. Use the numeric uid:gid, or copy /etc/passwd from the stage that creates the user.",
+    help: "An image built FROM scratch has no /etc/passwd, and a distroless image's has only root, nonroot and nobody, so a USER naming another user cannot be found and the container does not start. Use the numeric uid:gid, or copy /etc/passwd from the stage that creates the user.",
   },
   "DH-USER-SUDO": {
     title: "RUN uses sudo",
@@ -52,7 +52,7 @@ interface State {
   model: DockerfileModel;
   user: EffectiveUser;
   /** A USER given by name in a scratch image without /etc/passwd. */
-  unnamed: { name: string; at: DockerInstruction } | null;
+  unnamed: UnknownUser | null;
 }
 
 export default defineStep<State>({
@@ -89,7 +89,7 @@ export default defineStep<State>({
     const unnamed = nameWithoutPasswd(model, user);
     if (unnamed) {
       findings.push({
-        code: 'DH-USER-NO-PASSWD', fixedBy: 'numeric-user', message: `USER ${unnamed.name} names a user, but the image is built FROM scratch and nothing copies an /etc/passwd into it: the container does not start ("unable to find user ${unnamed.name}")`,
+        code: 'DH-USER-NO-PASSWD', fixedBy: 'numeric-user', message: `USER ${unnamed.name} names a user, but ${unnamed.why} and nothing copies an /etc/passwd into it: the container does not start ("unable to find user ${unnamed.name}")`,
         severity: 'high',
         file: model.path,
         line: unnamed.at.line,
@@ -127,14 +127,26 @@ export default defineStep<State>({
   },
 });
 
+/** A USER name the image's /etc/passwd does not have; `why` says what the image's file holds. */
+interface UnknownUser {
+  name: string;
+  at: DockerInstruction;
+  why: string;
+  /** The image's own non-root user, a uid that is in its /etc/passwd. */
+  ships?: { uid: number; gid: number };
+}
+
 /**
- * A USER given by name in a final chain built FROM scratch that brings no /etc/passwd (no COPY or
- * ADD of it, of /etc or of a whole file system, and no RUN that could write one).
+ * A USER given by name in a final chain whose base image's /etc/passwd the table knows (scratch has
+ * none, distroless only root, nonroot and nobody) and lacks that name, where the chain brings no
+ * /etc/passwd of its own (no COPY or ADD of it, of /etc or of a whole file system, and no RUN that
+ * could write one).
  */
-function nameWithoutPasswd(model: DockerfileModel, user: EffectiveUser): { name: string; at: DockerInstruction } | null {
+function nameWithoutPasswd(model: DockerfileModel, user: EffectiveUser): UnknownUser | null {
   if (user.root || user.source !== 'user' || !user.instruction || user.unresolved.length > 0 || /^\d*$/.test(user.user)) return null;
   const final = model.finalStage;
-  if (model.baseInfo(final).family !== 'scratch') return null;
+  const info = model.baseInfo(final);
+  if (!info.users || info.users.includes(user.user)) return null;
   const chain = model.chain(final).flatMap((s) => s.instructions);
   const bringsPasswd = chain.some((i) => {
     if (i.keyword === 'RUN') return true;
@@ -143,15 +155,22 @@ function nameWithoutPasswd(model: DockerfileModel, user: EffectiveUser): { name:
     const destination = words.at(-1) ?? '';
     return /passwd/.test(i.args) || ['/', '/etc', '/etc/', '/etc/passwd'].includes(destination);
   });
-  return bringsPasswd ? null : { name: user.user, at: user.instruction };
+  if (bringsPasswd) return null;
+  const base = model.chain(final)[0]!;
+  const why = info.family === 'scratch' ? 'the image is built FROM scratch' : `the /etc/passwd of ${base.imageText} has only ${info.users.join(', ')}`;
+  return { name: user.user, at: user.instruction, why, ...(info.ships ? { ships: { uid: info.ships.uid, gid: info.ships.gid } } : {}) };
 }
 
-/** The numeric uid for a USER name on scratch: the one a build stage gave that user, else 10001. */
-function numericUserProposal(model: DockerfileModel, unnamed: { name: string; at: DockerInstruction }): Proposal {
+/**
+ * The numeric uid for a USER name the image lacks: the one a build stage gave that user, else the
+ * image's own non-root user by number (distroless nonroot, 65532), else 10001.
+ */
+function numericUserProposal(model: DockerfileModel, unnamed: UnknownUser): Proposal {
   const created = model.stages.flatMap((s) => s.instructions).filter((i) => i.keyword === 'RUN').flatMap((i) => createdUsers(i).map((c) => ({ ...c, at: i })));
   const same = created.find((c) => c.name === unnamed.name && c.uid !== null);
-  const uid = same ? same.uid! : APP_UID;
-  const spec = `${uid}:${uid}`;
+  const uid = same ? same.uid! : (unnamed.ships?.uid ?? APP_UID);
+  const gid = same ? same.uid! : (unnamed.ships?.gid ?? APP_UID);
+  const spec = `${uid}:${gid}`;
   const text = model.text;
   const edits = [rangeEdit(text, unnamed.at.range, `USER ${spec}`, lineStarts(text))];
   return {
@@ -159,10 +178,10 @@ function numericUserProposal(model: DockerfileModel, unnamed: { name: string; at
     title: `Run as ${spec} by number`,
     kind: 'change',
     risk: 'review',
-    description: `Replaces \`USER ${unnamed.name}\` at line ${unnamed.at.line} with \`USER ${spec}\`: a numeric user needs no /etc/passwd. ${same ? `Line ${same.at.line} creates ${unnamed.name} with uid ${uid} in an earlier stage, so files that stage made for it keep their owner.` : `No stage gives ${unnamed.name} a uid, so the change uses ${uid}.`}`,
+    description: `Replaces \`USER ${unnamed.name}\` at line ${unnamed.at.line} with \`USER ${spec}\`: a numeric user needs no /etc/passwd. ${same ? `Line ${same.at.line} creates ${unnamed.name} with uid ${uid} in an earlier stage, so files that stage made for it keep their owner.` : unnamed.ships ? `No stage gives ${unnamed.name} a uid, so the change uses the image's own non-root user, ${spec}.` : `No stage gives ${unnamed.name} a uid, so the change uses ${uid}.`}`,
     changes: [{ path: model.path, before: text, after: applyEdits(text, edits), edits }],
     commands: [],
-    warnings: [`the group is ${uid} by number: if the app relies on another group (files copied with a group of their own), name that gid instead`],
+    warnings: [`the group is ${gid} by number: if the app relies on another group (files copied with a group of their own), name that gid instead`],
   };
 }
 
@@ -383,14 +402,49 @@ function isRailsApp(chain: readonly DockerInstruction[]): boolean {
  */
 function railsFoldersRun(model: DockerfileModel, final: Stage, info: ImageKnowledge, user: string): { run: string; workdir: string } | null {
   const chain = model.chain(final).flatMap((s) => s.instructions);
-  // mkdir and chown need a shell's tools: a shell-form RUN in the chain shows the image has them.
-  const hasShell = chain.some((i) => i.keyword === 'RUN' && !i.args.trimStart().startsWith('['));
-  if (info.family === 'windows' || (!hasShell && (info.family === 'scratch' || info.family === 'distroless'))) return null;
+  if (!hasShellTools(chain, info)) return null;
   if (!isRailsApp(chain) || chain.some(givesFilesAway)) return null;
   const workdir = model.workdir(final);
   if (workdir === '/' || !workdir.startsWith('/')) return null;
   const folders = RAILS_WRITABLE.join(' ');
   return { run: `mkdir -p ${folders} && chown -R ${user} ${folders}`, workdir };
+}
+
+/** mkdir and chown need a shell's tools: a shell-form RUN in the chain shows the image has them. */
+function hasShellTools(chain: DockerInstruction[], info: ImageKnowledge): boolean {
+  if (info.family === 'windows') return false;
+  return chain.some((i) => i.keyword === 'RUN' && !i.args.trimStart().startsWith('[')) || (info.family !== 'scratch' && info.family !== 'distroless');
+}
+
+/** A VOLUME of the final chain and its folders that belong to root when the volume is made. */
+interface RootOwnedVolume {
+  inst: DockerInstruction;
+  paths: string[];
+}
+
+/** A VOLUME's folder belongs to root unless the image gives it away before the VOLUME line. */
+function rootOwnedVolumes(model: DockerfileModel, final: Stage): RootOwnedVolume[] {
+  const given = new Set(model.chain(final).flatMap((st) => st.instructions).filter(givesFilesAway).flatMap((i) => i.args.split(/\s+/)));
+  const out: RootOwnedVolume[] = [];
+  for (const stage of model.chain(final)) {
+    for (const inst of stage.instructions) {
+      if (inst.keyword !== 'VOLUME') continue;
+      const paths = commandArgv(inst).map((p) => model.resolve(p, stage, inst).value).filter((p) => p.startsWith('/') && !given.has(p));
+      if (paths.length > 0) out.push({ inst, paths });
+    }
+  }
+  return out;
+}
+
+/**
+ * The user as `uid[:gid]`, for a chown that runs before the user exists (the RUN goes before the
+ * VOLUME line, where a user created at the end of the file is not there yet); null when unknown.
+ */
+function numericOwner(model: DockerfileModel, final: Stage, info: ImageKnowledge, user: string): string | null {
+  if (/^\d+(:\d+)?$/.test(user)) return user;
+  if (info.ships?.name === user) return `${info.ships.uid}:${info.ships.gid}`;
+  const created = model.chain(final).flatMap((st) => st.instructions).filter((i) => i.keyword === 'RUN').flatMap((i) => createdUsers(i)).find((c) => c.name === user && c.uid !== null);
+  return created ? `${created.uid}` : null;
 }
 
 /** Something in the image that a USER line is known to break (advice) or may break (review). */
@@ -520,23 +574,40 @@ function setUserProposal(model: DockerfileModel): Proposal | null {
   const edits: TextEdit[] = [];
   const rails = railsFoldersRun(model, final, info, plan.user);
   const beforeUser = [...(plan.createRun ? [`RUN ${plan.createRun}`] : []), ...(rails ? [`RUN ${rails.run}`] : [])];
-  const newLines = [...beforeUser, `USER ${plan.user}`];
   const instructions = final.instructions;
   const lastUser = [...instructions].reverse().find((i) => i.keyword === 'USER');
   const lastBuild = [...instructions].reverse().find((i) => BUILD_KEYWORDS.has(i.keyword));
+  const replacesUser = lastUser !== undefined && lastUser === lastBuild;
+  // The last line before the new USER line (the USER root it replaces comes after it).
+  const placementLine = replacesUser ? lastUser.line - 1 : (lastBuild ?? final.from).endLine;
+  // Root-owned VOLUME folders are given to the user right before their VOLUME line (changes made
+  // after it are lost), by number; one after the new USER line gets its RUN before that line.
+  const owner = numericOwner(model, final, info, plan.user);
+  const givenVolumes = owner && hasShellTools(model.chain(final).flatMap((st) => st.instructions), info) ? rootOwnedVolumes(model, final).filter((v) => v.paths.every((p) => /^\/[\w./-]+$/.test(p))) : [];
+  let volumeRunsBefore = 0;
+  for (const volume of givenVolumes) {
+    const run = `RUN mkdir -p ${volume.paths.join(' ')} && chown -R ${owner} ${volume.paths.join(' ')}`;
+    if (volume.inst.line <= placementLine) {
+      edits.push(insertLinesEdit(text, volume.inst.range.start.line - 1, [run], starts));
+      volumeRunsBefore++;
+    } else beforeUser.push(run);
+  }
+  const newLines = [...beforeUser, `USER ${plan.user}`];
   let placedAt: number;
-  if (lastUser && lastUser === lastBuild) {
+  if (replacesUser) {
     // The final stage's last build instruction is `USER root`: it becomes the new user.
     if (beforeUser.length > 0) edits.push(insertLinesEdit(text, lastUser.range.start.line - 1, beforeUser, starts));
     edits.push(rangeEdit(text, lastUser.range, `USER ${plan.user}`, starts));
-    placedAt = lastUser.line + beforeUser.length;
+    placedAt = lastUser.line + volumeRunsBefore + beforeUser.length;
   } else {
     const anchor = lastBuild ?? final.from;
     edits.push(insertLinesEdit(text, anchor.range.end.line, newLines, starts));
-    placedAt = anchor.endLine + 1 + beforeUser.length;
+    placedAt = anchor.endLine + 1 + volumeRunsBefore + beforeUser.length;
   }
   const after = applyEdits(text, edits);
-  const warnings = [...plan.warnings, ...userWarnings(model, final, info), ...needs.map(adviceText)];
+  const given = new Map(givenVolumes.map((v) => [v.inst, owner!]));
+  const warnings = [...plan.warnings, ...userWarnings(model, final, info, given), ...needs.map(adviceText)];
+  const volumesText = givenVolumes.map((v) => `VOLUME ${v.paths.join(' ')} (line ${v.inst.line})`).join(', ');
   return {
     id: 'set-user',
     title: `Run the final stage as ${plan.user}`,
@@ -548,6 +619,7 @@ function setUserProposal(model: DockerfileModel): Proposal | null {
     description:
       `Adds \`USER ${plan.user}\` at line ${placedAt}${plan.createRun ? `, after a RUN that creates it` : rails ? ', after a RUN that gives it the folders Rails writes to' : ''}: ${plan.why}. ` +
       (rails ? `Rails writes to ${RAILS_WRITABLE.join(', ')} under ${rails.workdir}: the change gives those folders to ${plan.user} first, as Rails's own Dockerfile does. ` : '') +
+      (givenVolumes.length > 0 ? `A new volume takes the owner of its folder in the image, and ${volumesText} belonged to root: a RUN before it gives the folder to ${owner}. ` : '') +
       'Instructions before it still run as root; the container process runs as the new user. Files that COPY or ADD put in the image belong to root: if the app writes to some of them, give those `--chown=' +
       `${plan.user}\` or a volume.`,
     changes: [{ path: model.path, before: text, after, edits }],
@@ -556,7 +628,7 @@ function setUserProposal(model: DockerfileModel): Proposal | null {
   };
 }
 
-function userWarnings(model: DockerfileModel, final: Stage, info: ImageKnowledge): string[] {
+function userWarnings(model: DockerfileModel, final: Stage, info: ImageKnowledge, givenVolumes: Map<DockerInstruction, string>): string[] {
   const warnings: string[] = [];
   if (info.userNote) warnings.push(info.userNote);
   // A comment that says the image stays root (after the last build step, or just above USER root,
@@ -574,18 +646,18 @@ function userWarnings(model: DockerfileModel, final: Stage, info: ImageKnowledge
       break;
     }
   }
-  // A VOLUME's folder belongs to root unless the image gives it away before the VOLUME line.
-  const given = new Set(model.chain(final).flatMap((st) => st.instructions).filter(givesFilesAway).flatMap((i) => i.args.split(/\s+/)));
-  for (const stage of model.chain(final)) {
-    for (const inst of stage.instructions) {
-      if (inst.keyword !== 'VOLUME') continue;
-      const rootOwned = commandArgv(inst).map((p) => model.resolve(p, stage, inst).value).filter((p) => p.startsWith('/') && !given.has(p));
-      if (rootOwned.length > 0) {
-        warnings.push(
-          `VOLUME ${rootOwned.join(' ')} (line ${inst.line}) starts out owned by root, so the new user cannot write there (a SQLite file, uploads): give ${rootOwned.length === 1 ? 'it' : 'them'} to the user before that line, e.g. \`RUN mkdir -p ${rootOwned.join(' ')} && chown <user> ${rootOwned.join(' ')}\`, as a new volume takes the owner of the folder in the image`,
-        );
-      }
+  for (const { inst, paths } of rootOwnedVolumes(model, final)) {
+    const owner = givenVolumes.get(inst);
+    if (owner) {
+      // Docker copies the folder's owner into a volume only when it creates the volume.
+      warnings.push(
+        `VOLUME ${paths.join(' ')} (line ${inst.line}): new volumes belong to the user now, but a volume made before this change keeps root as its owner; give it away once, e.g. \`docker run --rm -v <volume>:${paths[0]} busybox chown -R ${owner} ${paths[0]}\``,
+      );
+      continue;
     }
+    warnings.push(
+      `VOLUME ${paths.join(' ')} (line ${inst.line}) starts out owned by root, so the new user cannot write there (a SQLite file, uploads): give ${paths.length === 1 ? 'it' : 'them'} to the user before that line, e.g. \`RUN mkdir -p ${paths.join(' ')} && chown <user> ${paths.join(' ')}\`, as a new volume takes the owner of the folder in the image`,
+    );
   }
   const low: { port: number; line: number }[] = [];
   for (const stage of model.chain(final)) {

@@ -8,7 +8,7 @@
 import path from 'node:path';
 import type { DockerfileModel } from '../src/dockerfile/model.js';
 import { lineStarts, offsetAt } from '../src/dockerfile/edit.js';
-import { parseImageRef, type ImageRef } from '../src/dockerfile/images.js';
+import { officialMirror, parseImageRef, type ImageRef } from '../src/dockerfile/images.js';
 import { defineStep, type CodeInfo, statusOf, type Context, type FileChange, type Finding, type Proposal } from '../src/core/step.js';
 import {
   CI_VERIFY_PATTERN,
@@ -162,9 +162,12 @@ function copyFromDefaultRef(model: DockerfileModel, from: BaseImage): ImageRef |
   return null;
 }
 
-/** Docker Official Images (Docker Hub, no namespace) are not signed with cosign: never a check that cannot pass. */
+/**
+ * Docker Official Images (Docker Hub, no namespace, or a mirror of them) are not signed with
+ * cosign: never a check that cannot pass.
+ */
 export function isOfficialImage(ref: ImageRef): boolean {
-  return ref.registry === null && !ref.repository.includes('/');
+  return (ref.registry === null && !ref.repository.includes('/')) || officialMirror(ref) !== null;
 }
 
 /**

@@ -5,7 +5,7 @@
  * when `network_mode: host` goes). An image not listed here, or listed for its ports alone, gets no
  * guess: its confinement fixes are `review`.
  */
-import { canonicalName, parseImageRef } from '../dockerfile/images.js';
+import { canonicalName, officialMirror, parseImageRef } from '../dockerfile/images.js';
 
 export interface ServiceImage {
   /** Canonical names (Docker Hub official images without `library/`; linuxserver under any registry). */
@@ -135,10 +135,15 @@ export const SERVICE_IMAGES: ServiceImage[] = [
   },
 ];
 
-/** `lscr.io/linuxserver/plex:latest` -> linuxserver/plex; `ghcr.io/home-assistant/...` -> home-assistant/...; Docker Hub as is. */
+/**
+ * `lscr.io/linuxserver/plex:latest` -> linuxserver/plex; `ghcr.io/home-assistant/...` -> home-assistant/...;
+ * an official image's mirror (`public.ecr.aws/docker/library/nginx`) -> nginx; Docker Hub as is.
+ */
 function serviceImageName(image: string): string {
-  const name = canonicalName(parseImageRef(image)).toLowerCase();
-  return name.replace(/^(lscr\.io|ghcr\.io|docker\.io)\//, '');
+  const ref = parseImageRef(image);
+  const mirror = officialMirror(ref);
+  const name = canonicalName(ref).toLowerCase();
+  return (mirror ? name.slice(mirror.length) : name).replace(/^(lscr\.io|ghcr\.io|docker\.io)\//, '');
 }
 
 /** What is known about a compose service's image, or null (an unlisted image, or one built here). */

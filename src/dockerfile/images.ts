@@ -55,6 +55,8 @@ interface ImageRule {
   runsAs?: (tag: string) => ImageUser | null;
   /** Why `USER <shipped user>` alone is not the right fix (the image drops privileges itself, or needs more). */
   userNote?: string;
+  /** Every user name in the image's /etc/passwd, where the table knows all of them (scratch has none). */
+  users?: string[];
   /** Propose `USER` automatically for this image. False when the image needs more than that. */
   autoUser?: boolean;
   /** ENV the image sets (a user id the Dockerfile may name as `$APP_UID`). */
@@ -117,7 +119,7 @@ const JUPYTER_ENV = { NB_USER: 'jovyan', NB_UID: '1000', NB_GID: '100' };
 const WINDOWS_USER: ImageUser = { name: 'ContainerUser', uid: -1, gid: -1 };
 
 const RULES: ImageRule[] = [
-  { names: ['scratch'], family: 'scratch' },
+  { names: ['scratch'], family: 'scratch', users: [] },
   { names: ['busybox'], family: 'busybox' },
   { names: ['alpine'], family: 'alpine' },
   {
@@ -224,6 +226,7 @@ const RULES: ImageRule[] = [
     prefix: 'gcr.io/distroless/',
     family: 'distroless',
     ships: { name: 'nonroot', uid: 65532, gid: 65532 },
+    users: ['root', 'nonroot', 'nobody'],
     runsAs: (tag) => (/nonroot/.test(tag) ? { name: 'nonroot', uid: 65532, gid: 65532 } : null),
   },
   {
@@ -437,8 +440,22 @@ export function canonicalName(ref: ImageRef): string {
   return ref.registry ? `${ref.registry}/${ref.repository}` : ref.repository;
 }
 
-function ruleFor(ref: ImageRef): ImageRule | undefined {
+/**
+ * Registries that serve Docker Hub's official images under a path of their own, each image the same
+ * as on Docker Hub: Amazon ECR Public's copies and Google's Docker Hub mirror.
+ */
+const OFFICIAL_MIRRORS = ['public.ecr.aws/docker/library/', 'mirror.gcr.io/library/'];
+
+/** The mirror path of an official image (`public.ecr.aws/docker/library/`), or null. */
+export function officialMirror(ref: ImageRef): string | null {
   const name = canonicalName(ref).toLowerCase();
+  const prefix = OFFICIAL_MIRRORS.find((m) => name.startsWith(m));
+  return prefix && !name.slice(prefix.length).includes('/') ? prefix : null;
+}
+
+function ruleFor(ref: ImageRef): ImageRule | undefined {
+  const mirror = officialMirror(ref);
+  const name = mirror ? canonicalName(ref).toLowerCase().slice(mirror.length) : canonicalName(ref).toLowerCase();
   return RULES.find((r) => r.names?.includes(name) || (r.prefix !== undefined && name.startsWith(r.prefix)));
 }
 
@@ -455,6 +472,8 @@ export interface ImageKnowledge {
   runsAs?: ImageUser;
   autoUser: boolean;
   userNote?: string;
+  /** Every user name in the image's /etc/passwd, where known. */
+  users?: string[];
   toolchain?: Toolchain;
   javaMajor?: number;
   /** A smaller variant of this exact tag, when one is published. */
@@ -477,7 +496,10 @@ export function describeImage(ref: ImageRef): ImageKnowledge {
   }
   const family = typeof rule.family === 'function' ? rule.family(tag) : rule.family;
   const runsAs = rule.runsAs?.(tag) ?? undefined;
-  const smaller = rule.smaller?.(tag) ?? undefined;
+  const mirror = officialMirror(ref);
+  // From a mirror, a smaller official image is taken from the same mirror (never another registry).
+  const smallerHere = rule.smaller?.(tag) ?? undefined;
+  const smaller = smallerHere && mirror ? (smallerHere.reference.includes('/') ? undefined : { ...smallerHere, reference: `${mirror}${smallerHere.reference}` }) : smallerHere;
   const javaMajor = rule.javaMajor?.(tag) ?? undefined;
   const startsAsRoot = rule.startsAsRoot ?? rule.startsAsRootFor?.(tag) ?? undefined;
   const ships = typeof rule.ships === 'function' ? rule.ships(tag) : rule.ships;
@@ -488,6 +510,7 @@ export function describeImage(ref: ImageRef): ImageKnowledge {
     ...(runsAs ? { runsAs } : {}),
     autoUser: rule.autoUser ?? true,
     ...(rule.userNote ? { userNote: rule.userNote } : {}),
+    ...(rule.users ? { users: rule.users } : {}),
     ...(rule.toolchain ? { toolchain: rule.toolchain } : {}),
     ...(javaMajor !== undefined ? { javaMajor } : {}),
     ...(smaller ? { smaller } : {}),

@@ -78,6 +78,22 @@ describe.skipIf(!hasDockerd)('non-root-user on a real dockerd', () => {
     expect(out.stdout.trim().split('\n')).toEqual(['written', '1000']);
   });
 
+  it('a VOLUME whose folder belongs to root: the fix gives it to the new uid, and a new volume is writable', async () => {
+    const file = path.join(dir, 'volume.Dockerfile');
+    const original = busyboxDockerfile('RUN mkdir /data\nVOLUME /data\nCMD ["sh", "-c", "echo written > /data/out && cat /data/out && id -u"]\n');
+    writeFileSync(file, original);
+    // Only the USER line (what the fix wrote before): the new anonymous volume is root's.
+    await buildBusyboxImage(d, 'dh-nru:volume-user-only', original.replace('VOLUME', 'USER 10001:10001\nVOLUME'));
+    const userOnly = await d.docker(['run', '--rm', '--network', 'none', 'dh-nru:volume-user-only'], { reject: false });
+    expect(userOnly.exitCode).not.toBe(0);
+    expect(userOnly.stderr).toMatch(/Permission denied/);
+    const fixed = await fixWithEngine(file, path.join(dir, 'state-volume'));
+    expect(fixed).toBe(original.replace('VOLUME', 'RUN mkdir -p /data && chown -R 10001:10001 /data\nUSER 10001:10001\nVOLUME'));
+    await buildBusyboxImage(d, 'dh-nru:volume', fixed);
+    const out = await d.docker(['run', '--rm', '--network', 'none', 'dh-nru:volume']);
+    expect(out.stdout.trim().split('\n')).toEqual(['written', '10001']);
+  });
+
   it('a Rails-like app that writes its pid under tmp/: the fix gives it the folder, and it starts as uid 10001', async () => {
     const file = path.join(dir, 'rails.Dockerfile');
     // bin/rails stands in for Rails's server: it writes tmp/pids/server.pid under its WORKDIR.

@@ -321,14 +321,42 @@ const cases: StepCase[] = [
     expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: [ALPINE_USER, 'USER 10001:10001'], warnings: ['caddy keeps its certificates in /data'] } },
   },
   {
+    name: 'node from Google\'s Docker Hub mirror ships node too',
+    given: 'FROM mirror.gcr.io/library/node:20-slim\nWORKDIR /app\nCOPY . .\nCMD ["node", "server.js"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER node'] } },
+  },
+  {
     name: 'oven/bun ships bun',
     given: 'FROM oven/bun:1\nWORKDIR /app\nCOPY . .\nCMD ["bun", "run", "index.ts"]\n',
     expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER bun'] } },
   },
   {
-    name: 'a VOLUME the new user cannot write: review, naming it and how to give it away',
-    given: 'FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN mkdir -p /data\nVOLUME /data\nCMD ["python", "app.py"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: [DEBIAN_USER, 'USER 10001:10001'], warnings: ['VOLUME /data (line 5) starts out owned by root'] } },
+    name: 'a root-owned VOLUME before the last build step: given to the new user by uid right before its line; the warning names volumes made before',
+    given: 'FROM python:3.12-slim\nWORKDIR /app\nRUN mkdir -p /data\nVOLUME /data\nCOPY . .\nCMD ["python", "app.py"]\n',
+    expect: {
+      status: 'fail',
+      risks: { 'set-user': 'review' },
+      afterFix: {
+        equals: `FROM python:3.12-slim\nWORKDIR /app\nRUN mkdir -p /data\nRUN mkdir -p /data && chown -R 10001:10001 /data\nVOLUME /data\nCOPY . .\n${DEBIAN_USER}\nUSER 10001:10001\nCMD ["python", "app.py"]\n`,
+        warnings: ['VOLUME /data (line 4): new volumes belong to the user now, but a volume made before this change keeps root as its owner', 'busybox chown -R 10001:10001 /data'],
+      },
+    },
+  },
+  {
+    name: 'a VOLUME after the last build step, with a shipped user: the RUN goes before the USER line, by the user\'s uid',
+    given: 'FROM node:20-slim\nWORKDIR /app\nCOPY . .\nVOLUME ["/app/uploads", "/var/lib/app"]\nCMD ["node", "server.js"]\n',
+    expect: {
+      status: 'fail',
+      risks: { 'set-user': 'review' },
+      afterFix: {
+        equals: 'FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN mkdir -p /app/uploads /var/lib/app && chown -R 1000:1000 /app/uploads /var/lib/app\nUSER node\nVOLUME ["/app/uploads", "/var/lib/app"]\nCMD ["node", "server.js"]\n',
+      },
+    },
+  },
+  {
+    name: 'a VOLUME on scratch with no shell: not given away (no mkdir or chown there), the warning says how',
+    given: 'FROM golang:1.22 AS build\nCOPY . /src\nRUN cd /src && CGO_ENABLED=0 go build -o /app .\nFROM scratch\nCOPY --from=build /app /app\nVOLUME /data\nENTRYPOINT ["/app"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER 10001:10001'], warnings: ['VOLUME /data (line 6) starts out owned by root'] } },
   },
   {
     name: 'a VOLUME already given to the user: no warning, and its owner is the user',
@@ -350,6 +378,28 @@ const cases: StepCase[] = [
   {
     name: 'FROM scratch with USER by name and /etc/passwd copied from the build stage passes',
     given: 'FROM golang:1.22 AS build\nRUN useradd -u 10123 app\nRUN go build -o /app .\nFROM scratch\nCOPY --from=build /etc/passwd /etc/passwd\nCOPY --from=build /app /app\nUSER app\nENTRYPOINT ["/app"]\n',
+    expect: { status: 'pass', afterFix: null },
+  },
+  {
+    name: 'distroless with USER by a name its /etc/passwd lacks: the image\'s nonroot by number',
+    given: 'FROM golang:1.22 AS build\nCOPY . /src\nRUN cd /src && CGO_ENABLED=0 go build -o /app .\nFROM gcr.io/distroless/static-debian12\nCOPY --from=build /app /app\nUSER app\nENTRYPOINT ["/app"]\n',
+    expect: {
+      status: 'fail',
+      codes: ['DH-USER-NO-PASSWD'],
+      lines: [6],
+      findings: ['USER app names a user, but the /etc/passwd of gcr.io/distroless/static-debian12 has only root, nonroot, nobody and nothing copies an /etc/passwd into it'],
+      risks: { 'numeric-user': 'review' },
+      afterFix: { removed: ['USER app'], added: ['USER 65532:65532'] },
+    },
+  },
+  {
+    name: 'distroless with USER nonroot passes',
+    given: 'FROM gcr.io/distroless/static-debian12\nCOPY app /app\nUSER nonroot\nENTRYPOINT ["/app"]\n',
+    expect: { status: 'pass', afterFix: null },
+  },
+  {
+    name: 'distroless :debug with a RUN that may add the user: not named',
+    given: 'FROM gcr.io/distroless/base-debian12:debug\nRUN adduser -D app\nUSER app\nENTRYPOINT ["/app"]\n',
     expect: { status: 'pass', afterFix: null },
   },
   {

@@ -9,6 +9,16 @@ const cases: StepCase[] = [
     expect: { status: 'fail', findings: ['full image node:20; node:20-slim is the smaller image'], codes: ['DH-BASE-LARGE'], lines: [1], afterFix: { removed: ['FROM node:20'], added: ['FROM node:20-slim'] } },
   },
   {
+    name: 'an official image from the ECR Public mirror: the slim tag from the same mirror',
+    given: 'FROM public.ecr.aws/docker/library/node:20\nWORKDIR /app\nCOPY . .\nUSER node\nCMD ["node", "server.js"]\n',
+    expect: { status: 'fail', codes: ['DH-BASE-LARGE'], afterFix: { removed: ['FROM public.ecr.aws/docker/library/node:20'], added: ['FROM public.ecr.aws/docker/library/node:20-slim'] } },
+  },
+  {
+    name: 'a namespaced image under a mirror path is not taken for an official one',
+    given: 'FROM public.ecr.aws/docker/library/acme/node:20\nUSER 1000\n',
+    expect: { status: 'pass', afterFix: null },
+  },
+  {
     name: 'python with a Debian suite keeps the suite in the slim tag',
     given: 'FROM python:3.12-bookworm\nCOPY . /app\nCMD ["python", "/app/main.py"]\n',
     expect: { status: 'fail', afterFix: { removed: ['FROM python:3.12-bookworm'], added: ['FROM python:3.12-slim-bookworm'] } },

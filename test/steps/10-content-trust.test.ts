@@ -192,6 +192,12 @@ const fileCases: FileCase[] = [
     expect: { status: 'warn', findings: ['is not pinned by digest', 'no signature check in CI'], proposals: ['ci-verify', 'dependabot'], risks: { 'ci-verify': 'review', dependabot: 'safe' } },
   },
   {
+    name: 'Official Images from their ECR Public and Google mirrors: no cosign check either',
+    dockerfile: 'FROM public.ecr.aws/docker/library/node:20-slim\nCOPY --from=mirror.gcr.io/library/busybox:1.36 /bin/busybox /bin/busybox\nCMD ["node", "server.js"]\n',
+    files: { '.git/': '', '.github/workflows/ci.yml': 'on: push\njobs: {}\n' },
+    expect: { status: 'warn', findings: ['is not pinned by digest', 'is not pinned by digest'], absent: ['no signature check'], proposals: ['dependabot'], notes: ['Docker Official Images are not signed with cosign'] },
+  },
+  {
     name: 'Official Images only: no cosign check is proposed (they are not cosign-signed)',
     dockerfile: 'FROM node:20-slim\nCOPY --from=docker.io/library/busybox:1.36 /bin/busybox /bin/busybox\nCMD ["node", "server.js"]\n',
     files: { '.git/': '', '.github/workflows/ci.yml': 'on: push\njobs: {}\n' },

@@ -212,6 +212,16 @@ const composeCases: StepCase[] = [
   },
   {
     target: 'compose',
+    name: 'redis from the ECR Public mirror of the official images is known as redis',
+    given: 'services:\n  cache:\n    image: public.ecr.aws/docker/library/redis:7\n',
+    expect: {
+      status: 'fail',
+      proposals: ['cache-cap-drop', 'cache-no-new-privileges', 'cache-read-only'],
+      risks: { 'cache-cap-drop': 'safe', 'cache-no-new-privileges': 'safe', 'cache-read-only': 'safe' },
+    },
+  },
+  {
+    target: 'compose',
     name: 'a hardened service passes',
     given: 'services:\n  app:\n    image: x\n    cap_drop: [ALL]\n    cap_add: [NET_BIND_SERVICE]\n    security_opt: ["no-new-privileges=true"]\n    read_only: true\n',
     expect: { codes: [], lines: [], status: 'pass', findings: [], proposals: [] },
