@@ -151,7 +151,6 @@ export function paletteFor(args: Args, io: Io): Palette {
   return palette(colorEnabled(io.env, Boolean(io.stdout.isTTY), args.noColor));
 }
 
-/** Proposals of a run that --only allows (`step` or `step:proposal`). */
 /**
  * The proposals fix may apply for a run. Named with --only STEP:PROPOSAL: those, whatever their risk,
  * except advice. Otherwise `safe` ones, and `review` ones too when asked (--include-review, or a

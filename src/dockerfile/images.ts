@@ -445,9 +445,11 @@ export function canonicalName(ref: ImageRef): string {
  * as on Docker Hub: Amazon ECR Public's copies and Google's Docker Hub mirror.
  */
 const OFFICIAL_MIRRORS = ['public.ecr.aws/docker/library/', 'mirror.gcr.io/library/'];
+const MIRROR_REGISTRIES = new Set(OFFICIAL_MIRRORS.map((m) => m.split('/')[0]));
 
 /** The mirror path of an official image (`public.ecr.aws/docker/library/`), or null. */
 export function officialMirror(ref: ImageRef): string | null {
+  if (!MIRROR_REGISTRIES.has(ref.registry?.toLowerCase() ?? '')) return null;
   const name = canonicalName(ref).toLowerCase();
   const prefix = OFFICIAL_MIRRORS.find((m) => name.startsWith(m));
   return prefix && !name.slice(prefix.length).includes('/') ? prefix : null;
@@ -482,7 +484,20 @@ export interface ImageKnowledge {
   startsAsRoot?: RootStart;
 }
 
-export function describeImage(ref: ImageRef): ImageKnowledge {
+/** What the table says depends on the name and tag alone; each step asks again for the same FROM. */
+const described = new Map<string, Readonly<ImageKnowledge>>();
+
+export function describeImage(ref: ImageRef): Readonly<ImageKnowledge> {
+  const key = `${canonicalName(ref)}\0${ref.tag ?? ''}`;
+  let known = described.get(key);
+  if (!known) {
+    known = Object.freeze(lookUpImage(ref));
+    described.set(key, known);
+  }
+  return known;
+}
+
+function lookUpImage(ref: ImageRef): ImageKnowledge {
   const rule = ruleFor(ref);
   const tag = effectiveTag(ref);
   if (!rule) {
