@@ -117,6 +117,11 @@ function javaVariantSuffix(tag: string): string {
 
 const JUPYTER_ENV = { NB_USER: 'jovyan', NB_UID: '1000', NB_GID: '100' };
 const WINDOWS_USER: ImageUser = { name: 'ContainerUser', uid: -1, gid: -1 };
+const IIS_START: RootStart = {
+  why: 'the image\'s entrypoint, ServiceMonitor.exe, runs the IIS service (W3SVC) and needs ContainerAdministrator',
+  instead: 'keep ContainerAdministrator for IIS and give the site\'s application pool its own identity (IIS runs the app as ApplicationPoolIdentity, not as the container user)',
+  source: 'https://github.com/microsoft/IIS.ServiceMonitor',
+};
 
 const RULES: ImageRule[] = [
   { names: ['scratch'], family: 'scratch', users: [] },
@@ -342,19 +347,12 @@ const RULES: ImageRule[] = [
       },
     }),
   ),
-  {
-    // .NET Framework's ASP.NET image starts ServiceMonitor.exe, which runs IIS (W3SVC) and needs
-    // ContainerAdministrator. https://github.com/microsoft/dotnet-framework-docker (aspnet Dockerfile)
-    prefix: 'mcr.microsoft.com/dotnet/framework/aspnet',
-    family: 'windows',
-    autoUser: false,
-    ships: WINDOWS_USER,
-    startsAsRoot: {
-      why: 'the image\'s entrypoint, ServiceMonitor.exe, runs the IIS service (W3SVC) and needs ContainerAdministrator',
-      instead: 'keep ContainerAdministrator for IIS and give the site\'s application pool its own identity (IIS runs the app as ApplicationPoolIdentity, not as the container user)',
-      source: 'https://github.com/microsoft/dotnet-framework-docker',
-    },
-  },
+  // The IIS images and .NET Framework's ASP.NET image (built on them) start ServiceMonitor.exe,
+  // which runs IIS (W3SVC) and needs ContainerAdministrator.
+  // https://github.com/microsoft/iis-docker, https://github.com/microsoft/dotnet-framework-docker (aspnet Dockerfile)
+  ...[{ prefix: 'mcr.microsoft.com/windows/servercore/iis' }, { names: ['microsoft/iis'] }, { prefix: 'mcr.microsoft.com/dotnet/framework/aspnet' }].map(
+    (match): ImageRule => ({ ...match, family: 'windows', autoUser: false, ships: WINDOWS_USER, startsAsRoot: IIS_START }),
+  ),
   {
     // .NET Framework images are Windows Server Core only: never the Linux .NET images' app user.
     prefix: 'mcr.microsoft.com/dotnet/framework/',
@@ -638,6 +636,13 @@ export const ROOT_PROGRAMS: RootProgram[] = [
     source: 'http://supervisord.org/configuration.html#program-x-section-values',
   },
   {
+    names: ['servicemonitor.exe'],
+    kind: 'init',
+    why: 'ServiceMonitor.exe starts and watches a Windows service (IIS\'s W3SVC), and starting a service needs ContainerAdministrator',
+    instead: IIS_START.instead,
+    source: IIS_START.source,
+  },
+  {
     names: ['cron', 'crond', 'anacron'],
     kind: 'scheduler',
     why: 'cron runs as root: it reads the system crontabs and switches to each job\'s user',
@@ -649,8 +654,10 @@ export const ROOT_PROGRAMS: RootProgram[] = [
 /** The root-only program a command line starts, by base name (`/usr/sbin/cron` -> cron), with that name. */
 export function rootProgramIn(words: string[]): { program: RootProgram; name: string } | null {
   for (const word of words) {
-    const base = word.replace(/^.*\//, '');
-    const program = ROOT_PROGRAMS.find((p) => p.names.includes(base) && (base !== 'init' || word === '/init'));
+    // Windows paths (C:\\ServiceMonitor.exe) and names are read without case.
+    const base = word.replace(/^.*[/\\]/, '');
+    const name = /\.exe$/i.test(base) ? base.toLowerCase() : base;
+    const program = ROOT_PROGRAMS.find((p) => p.names.includes(name) && (name !== 'init' || word === '/init'));
     if (program) return { program, name: base };
   }
   return null;

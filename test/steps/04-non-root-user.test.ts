@@ -497,6 +497,16 @@ const cases: StepCase[] = [
     given: 'FROM mcr.microsoft.com/windows/servercore:ltsc2022\nCOPY app C:/app\nUSER ContainerAdministrator\nRUN setup.exe\nCMD ["C:/app/app.exe"]\n',
     expect: { status: 'fail', findings: ['USER ContainerAdministrator makes the container run as root'], risks: { 'set-user': 'safe' }, afterFix: { removed: [], added: ['USER ContainerUser'] } },
   },
+  {
+    name: 'the IIS image starts ServiceMonitor.exe for W3SVC: advice, no USER line',
+    given: 'FROM mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2022\nWORKDIR /inetpub/wwwroot\nCOPY content/ .\n',
+    expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['ServiceMonitor.exe, runs the IIS service (W3SVC) and needs ContainerAdministrator'], afterFix: null },
+  },
+  {
+    name: 'Server Core with IIS installed and started through C:\\ServiceMonitor.exe: advice',
+    given: 'FROM mcr.microsoft.com/windows/servercore:ltsc2022\nRUN powershell -Command Install-WindowsFeature Web-Server\nCOPY ServiceMonitor.exe C:/\nENTRYPOINT ["C:\\\\ServiceMonitor.exe", "w3svc"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['line 4 starts ServiceMonitor.exe'], afterFix: null },
+  },
 ];
 
 // What Trivy's DS-0002 (root_user) and DS-0010 (run_using_sudo) cover, in cases of our own; theirs
