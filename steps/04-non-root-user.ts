@@ -384,6 +384,43 @@ function givesFilesAway(inst: DockerInstruction): boolean {
   return handedOwners(inst).some((o) => !isRootUser(o.split(':')[0] ?? ''));
 }
 
+/** The names a chown may give the user by: its name or uid, and the other one where known. */
+function userNames(model: DockerfileModel, final: Stage, info: ImageKnowledge, user: string): string[] {
+  const name = user.split(':')[0]!;
+  const names = new Set([name]);
+  const created = model.chain(final).flatMap((st) => st.instructions).filter((i) => i.keyword === 'RUN').flatMap((i) => createdUsers(i));
+  for (const c of created) if (c.name === name || String(c.uid) === name) [c.name, ...(c.uid !== null ? [String(c.uid)] : [])].forEach((n) => names.add(n));
+  if (info.ships && (info.ships.name === name || String(info.ships.uid) === name)) [info.ships.name, String(info.ships.uid)].forEach((n) => names.add(n));
+  return [...names];
+}
+
+/**
+ * The app's folder (the final WORKDIR) when COPY or ADD put files there as root and the Dockerfile
+ * gives nothing to the user (by name or uid): an app that writes in its own folder (a SQLite file,
+ * uploads, a cache such as .next/cache, Node-RED's settings) cannot as that user.
+ */
+function rootOwnedAppFolder(model: DockerfileModel, final: Stage, user: string[]): { workdir: string; at: DockerInstruction } | null {
+  const workdir = model.workdir(final);
+  if (workdir === '/') return null;
+  const chain = model.chain(final);
+  if (chain.some((st) => st.instructions.some((i) => handedOwners(i).some((o) => user.includes(o.split(':')[0] ?? ''))))) return null;
+  let dir = '/';
+  for (const stage of chain) {
+    for (const inst of stage.instructions) {
+      if (inst.keyword === 'WORKDIR') {
+        const next = model.resolve(inst.args.trim(), stage, inst).value;
+        dir = path.resolve(dir, next);
+      }
+      if ((inst.keyword !== 'COPY' && inst.keyword !== 'ADD') || handedOwners(inst).length > 0) continue;
+      const argv = commandArgv(inst);
+      if (argv.length < 2) continue;
+      const dest = path.resolve(dir, model.resolve(argv.at(-1)!, stage, inst).value);
+      if (dest === workdir || dest.startsWith(`${workdir}/`)) return { workdir, at: inst };
+    }
+  }
+  return null;
+}
+
 /** Folders a Rails app writes to at run time (logs, pids and cache, SQLite, Active Storage), as Rails's own Dockerfile gives them to its user. */
 const RAILS_WRITABLE = ['db', 'log', 'storage', 'tmp'];
 
@@ -607,6 +644,12 @@ function setUserProposal(model: DockerfileModel): Proposal | null {
   const after = applyEdits(text, edits);
   const given = new Map(givenVolumes.map((v) => [v.inst, owner!]));
   const warnings = [...plan.warnings, ...userWarnings(model, final, info, given), ...needs.map(adviceText)];
+  const appFolder = rails ? null : rootOwnedAppFolder(model, final, userNames(model, final, info, plan.user));
+  if (appFolder) {
+    warnings.push(
+      `the app's folder ${appFolder.workdir} and what ${appFolder.at.keyword} put there (line ${appFolder.at.line}) belong to root, so ${plan.user} cannot write there: an app that keeps data, uploads or a cache in its own folder (a SQLite file, .next/cache, Node-RED's settings) fails at run time; if it does, give it what it writes (\`${appFolder.at.keyword} --chown=${plan.user}\`, or \`RUN chown -R ${plan.user} ${appFolder.workdir}\` before the USER line)`,
+    );
+  }
   const volumesText = givenVolumes.map((v) => `VOLUME ${v.paths.join(' ')} (line ${v.inst.line})`).join(', ');
   return {
     id: 'set-user',

@@ -283,7 +283,7 @@ const cases: StepCase[] = [
   {
     name: '.NET 8 ships app',
     given: 'FROM mcr.microsoft.com/dotnet/aspnet:8.0\nWORKDIR /app\nCOPY out .\nENTRYPOINT ["dotnet", "App.dll"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER app'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER app'], warnings: ["the app's folder /app and what COPY put there (line 3) belong to root, so app cannot write there"] } },
   },
   {
     name: 'Keycloak runs as 1000 of its own: nothing to fix',
@@ -323,12 +323,31 @@ const cases: StepCase[] = [
   {
     name: 'node from Google\'s Docker Hub mirror ships node too',
     given: 'FROM mirror.gcr.io/library/node:20-slim\nWORKDIR /app\nCOPY . .\nCMD ["node", "server.js"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER node'], warnings: ["the app's folder /app and what COPY put there (line 3) belong to root, so node cannot write there"] } },
+  },
+  {
+    name: 'Strapi copied into its folder as root: the shipped node user cannot write its SQLite file or uploads, so review',
+    given: 'FROM node:20\nWORKDIR /app/strapi\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\nRUN npm run build\nEXPOSE 1337\nCMD ["npm", "run", "start"]\n',
+    expect: {
+      status: 'fail',
+      risks: { 'set-user': 'review' },
+      afterFix: { added: ['USER node'], warnings: ["the app's folder /app/strapi and what COPY put there (line 3) belong to root, so node cannot write there", 'RUN chown -R node /app/strapi'] },
+    },
+  },
+  {
+    name: 'the app folder given to the shipped user by uid: safe',
+    given: 'FROM node:20-slim\nWORKDIR /app\nCOPY --chown=1000:1000 . .\nCMD ["node", "server.js"]\n',
     expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER node'] } },
+  },
+  {
+    name: 'a binary copied outside any app folder: safe',
+    given: 'FROM golang:1.22 AS build\nWORKDIR /src\nCOPY . .\nRUN CGO_ENABLED=0 go build -o /out/app .\nFROM alpine:3.20\nCOPY --from=build /out/app /usr/local/bin/app\nRUN addgroup -S -g 10001 app && adduser -S -D -H -u 10001 -G app app\nCMD ["app"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER 10001'] } },
   },
   {
     name: 'oven/bun ships bun',
     given: 'FROM oven/bun:1\nWORKDIR /app\nCOPY . .\nCMD ["bun", "run", "index.ts"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER bun'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER bun'], warnings: ["the app's folder /app and what COPY put there (line 3) belong to root, so bun cannot write there"] } },
   },
   {
     name: 'a root-owned VOLUME before the last build step: given to the new user by uid right before its line; the warning names volumes made before',
