@@ -479,7 +479,8 @@ function rootOwnedVolumes(model: DockerfileModel, final: Stage): RootOwnedVolume
  */
 function numericOwner(model: DockerfileModel, final: Stage, info: ImageKnowledge, user: string): string | null {
   if (/^\d+(:\d+)?$/.test(user)) return user;
-  if (info.ships?.name === user) return `${info.ships.uid}:${info.ships.gid}`;
+  // A user known by name only (Windows ContainerUser, pptruser) has no uid to give.
+  if (info.ships?.name === user) return info.ships.uid >= 0 ? `${info.ships.uid}:${info.ships.gid}` : null;
   const created = model.chain(final).flatMap((st) => st.instructions).filter((i) => i.keyword === 'RUN').flatMap((i) => createdUsers(i)).find((c) => c.name === user && c.uid !== null);
   return created ? `${created.uid}` : null;
 }

@@ -213,7 +213,8 @@ function planGo(model: DockerfileModel, stage: Stage, build: { inst: DockerInstr
   const artefact = path.resolve(workdirBefore(model, stage, build.inst), model.resolve(out, stage, build.inst).value);
   if (runtime.length === 0) return { reason: 'there is no CMD or ENTRYPOINT, so docker-harden cannot confirm what the image runs' };
   if (!refersTo(runtime, artefact, workdir)) return { reason: `CMD/ENTRYPOINT (${runtime.join(' ')}) does not run the built binary ${artefact}, so docker-harden cannot tell what the final image needs` };
-  const cgo = stage.instructions.some((i) => (i.keyword === 'ENV' || i.keyword === 'RUN') && /CGO_ENABLED\s*=\s*"?1/.test(i.args));
+  // -race, -msan and -asan build with cgo whatever CGO_ENABLED says ("-race requires cgo").
+  const cgo = words.some((w) => w === '-race' || w === '-msan' || w === '-asan') || stage.instructions.some((i) => (i.keyword === 'ENV' || i.keyword === 'RUN') && /CGO_ENABLED\s*=\s*"?1/.test(i.args));
   const cgoOff = stage.instructions.some((i) => (i.keyword === 'ENV' || i.keyword === 'ARG' || i.keyword === 'RUN') && /CGO_ENABLED\s*=\s*"?0/.test(i.args));
   const finalImage = cgo ? 'gcr.io/distroless/base-debian12:nonroot' : GO_RUNTIME_IMAGE;
   return {

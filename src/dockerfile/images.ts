@@ -247,6 +247,12 @@ const RULES: ImageRule[] = [
   // Keycloak's image (ubi-micro, no useradd) ends with USER 1000 in group 0, which owns /opt/keycloak (https://github.com/keycloak/keycloak/blob/main/quarkus/container/Dockerfile).
   { names: ['quay.io/keycloak/keycloak', 'keycloak/keycloak'], family: 'unknown', ships: { name: '1000', uid: 1000, gid: 0 }, runsAs: () => ({ name: '1000', uid: 1000, gid: 0 }) },
   // oven/bun creates bun (uid 1000) and runs as root (https://github.com/oven-sh/bun/blob/main/dockerhub/debian/Dockerfile).
+  // Puppeteer's image runs as pptruser, who owns the Chrome it downloads (/home/pptruser/.cache/puppeteer);
+  // its uid (PPTRUSER_UID) differs between releases, so the user is named, not numbered.
+  // https://github.com/puppeteer/puppeteer/blob/main/docker/Dockerfile
+  { names: ['ghcr.io/puppeteer/puppeteer'], family: 'debian', ships: { name: 'pptruser', uid: -1, gid: -1 }, runsAs: () => ({ name: 'pptruser', uid: -1, gid: -1 }) },
+  // code-server runs as coder (uid 1000), who may use sudo. https://github.com/coder/code-server/blob/main/ci/release-image/Dockerfile
+  { names: ['codercom/code-server'], family: 'debian', ships: { name: 'coder', uid: 1000, gid: 1000 }, runsAs: () => ({ name: 'coder', uid: 1000, gid: 1000 }) },
   { names: ['oven/bun'], family: (tag) => (/distroless/.test(tag) ? 'distroless' : familyFromTag(tag, 'debian')), ships: { name: 'bun', uid: 1000, gid: 1000 } },
   {
     // Caddy runs as root and keeps certificates in /data and autosaved config in /config (VOLUMEs owned by root).
@@ -634,6 +640,20 @@ export const ROOT_PROGRAMS: RootProgram[] = [
     why: 'supervisord starts its programs as the users named with `user=` in its configuration, which only works when it runs as root',
     instead: 'remove `user=` from the program sections and add USER for supervisord itself, or run one process per container with its own USER',
     source: 'http://supervisord.org/configuration.html#program-x-section-values',
+  },
+  {
+    names: ['postfix'],
+    kind: 'drops-privileges',
+    why: 'the postfix command is reserved for the superuser ("postfix: fatal: the postfix command is reserved for the superuser"); its master process binds port 25 and runs each daemon as the postfix user, some in a chroot',
+    instead: 'keep it starting as root: Postfix already runs its daemons unprivileged',
+    source: 'https://www.postfix.org/postfix.1.html',
+  },
+  {
+    names: ['smbd', 'nmbd', 'samba'],
+    kind: 'drops-privileges',
+    why: 'Samba\'s smbd runs as root so that each connection\'s process can become the user who logged in',
+    instead: 'keep it starting as root: each client session already runs as its own user',
+    source: 'https://www.samba.org/samba/docs/current/man-html/smbd.8.html',
   },
   {
     names: ['servicemonitor.exe'],

@@ -151,6 +151,20 @@ const cases: StepCase[] = [
       afterFix: { removed: ['RUN apt-get update && apt-get install -y sudo vim && sudo usermod -aG sudo dev'], added: ['RUN apt-get update && apt-get install -y sudo vim && usermod -aG sudo dev'] },
     },
   },
+  {
+    name: 'code-server builds as coder: sudo becomes USER root around the RUN and back to coder',
+    given: 'FROM codercom/code-server:4.20.0\nRUN sudo apt-get update && sudo apt-get install -y python3\n',
+    expect: {
+      status: 'fail',
+      risks: { 'drop-sudo': 'safe' },
+      afterFix: { removed: ['RUN sudo apt-get update && sudo apt-get install -y python3'], added: ['USER root', 'RUN apt-get update && apt-get install -y python3', 'USER coder'] },
+    },
+  },
+  {
+    name: 'Puppeteer\'s image already runs as pptruser, who owns its Chrome: passes',
+    given: 'FROM ghcr.io/puppeteer/puppeteer:21.6.1\nWORKDIR /home/pptruser/app\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\nCMD ["node", "index.js"]\n',
+    expect: { status: 'pass', afterFix: null },
+  },
   // Risk per rule: each case names the class its proposal lands in.
   {
     name: 'risk: a known base user and nothing that needs root is safe',
@@ -449,6 +463,16 @@ const cases: StepCase[] = [
     name: 'supervisord: advice',
     given: 'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y supervisor\nCOPY supervisord.conf /etc/supervisor/conf.d/\nCMD ["/usr/bin/supervisord", "-n"]\n',
     expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['`user=`'], afterFix: null },
+  },
+  {
+    name: 'Postfix in the foreground: advice (the postfix command is for the superuser)',
+    given: 'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y postfix\nCOPY main.cf /etc/postfix/main.cf\nEXPOSE 25\nCMD ["postfix", "start-fg"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['reserved for the superuser'], afterFix: null },
+  },
+  {
+    name: 'Samba: advice (smbd becomes each user who logs in)',
+    given: 'FROM alpine:3.20\nRUN apk add --no-cache samba\nCOPY smb.conf /etc/samba/smb.conf\nEXPOSE 139/tcp 445/tcp\nCMD ["smbd", "--foreground", "--no-process-group"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['each connection'], afterFix: null },
   },
   {
     name: 'cron (shell form): advice for a rootless scheduler',

@@ -39,6 +39,18 @@ const cases: StepCase[] = [
     },
   },
   {
+    name: 'Go built with -race needs cgo: no CGO_ENABLED=0, and the distroless image with glibc',
+    given: 'FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build -race -o /out/server .\nENTRYPOINT ["/out/server"]\n',
+    expect: {
+      status: 'fail',
+      afterFix: {
+        equals:
+          'FROM golang:1.22 AS build\nWORKDIR /src\nCOPY . .\nRUN go build -race -o /out/server .\n\n' +
+          'FROM gcr.io/distroless/base-debian12:nonroot\nWORKDIR /src\nCOPY --from=build /out/server /out/server\nENTRYPOINT ["/out/server"]\n',
+      },
+    },
+  },
+  {
     name: 'Go: a named stage keeps its name, a created user becomes its uid on distroless',
     given: 'FROM golang:1.22-bookworm AS builder\nRUN useradd --uid 1500 gopher\nWORKDIR /src\nCOPY . .\nRUN CGO_ENABLED=0 go build -o app .\nUSER gopher\nCMD ["./app"]\n',
     expect: {
