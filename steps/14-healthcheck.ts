@@ -108,9 +108,10 @@ function serviceOf(model: DockerfileModel): Service | null {
   const all = finalInstructions(model);
   const start = all.filter((i) => i.keyword === 'CMD' || i.keyword === 'ENTRYPOINT').at(-1);
   if (!start) return null;
-  const expose = all.filter((i) => i.keyword === 'EXPOSE').at(-1);
+  const exposes = all.filter((i) => i.keyword === 'EXPOSE');
+  const expose = exposes.at(-1);
   const port = expose ? (/^(\d+)(\/tcp)?$/.exec(expose.args.trim().split(/\s+/)[0] ?? '')?.[1] ?? null) : null;
-  if (expose) return { start, port, why: `the image exposes ${expose.args.trim()}` };
+  if (expose) return { start, port, why: `the image exposes ${exposes.map((e) => e.args.trim()).join(' ')}` };
   const program = commandArgv(start)[0]?.split('/').at(-1) ?? '';
   if (SERVER_PROGRAMS.has(program)) return { start, port: null, why: `the image runs the server ${program}` };
   return null;

@@ -4,6 +4,7 @@ import type { ComposeModel, ComposeService } from '../../src/compose/model.js';
 import type { ServiceEdit } from '../../src/compose/edit.js';
 import { serviceImage, type ServiceImage } from '../../src/compose/images.js';
 import { isRootUser } from '../../src/dockerfile/model.js';
+import { describeImage, parseImageRef } from '../../src/dockerfile/images.js';
 import { DANGEROUS_CAPS, isNoNewPrivileges, normalizeCap } from './workload.js';
 
 /** What no-new-privileges breaks, said by the daemon default and by each service's setting. */
@@ -127,6 +128,15 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
     const confine = replaced || rootUser ? undefined : image?.confine;
     const ownConfig = confine?.configAt ? s.volumes.filter((v) => v.target && confine.configAt!.some((c) => v.target === c || v.target!.startsWith(`${c}/`))) : [];
     const startWarning = image?.confine && replaced ? [`service ${s.name} replaces how ${s.image} starts (its ${replaced}), so what the image needs is not what docker-harden knows of it: check that it starts`] : [];
+    // An image the Dockerfile table knows to start as root and drop privileges itself (s6-overlay,
+    // an entrypoint with gosu), where the compose table has no needs for it: say so by name.
+    const startsAsRoot = !confine && !s.user && s.image && !s.image.includes('$') ? describeImage(parseImageRef(s.image)).startsAsRoot : undefined;
+    const dropWarning = startsAsRoot
+      ? [`${s.image} starts as root and drops privileges itself (${startsAsRoot.why}; ${startsAsRoot.source}): after cap_drop: [ALL] that start needs at least CHOWN, SETUID and SETGID (often DAC_OVERRIDE and FOWNER) in cap_add, and KILL to stop what it started`]
+      : [];
+    const prepareWarning = startsAsRoot
+      ? [`${s.image} prepares itself as root at start (${startsAsRoot.why}), which writes under /run, /etc or its data folder: give those paths a tmpfs or a volume, or leave read_only off unless the image's docs say it runs read-only (${startsAsRoot.source})`]
+      : [];
     const rootWarning = rootUser
       ? [`service ${s.name} runs as ${s.user}: root without DAC_OVERRIDE cannot write files it does not own (a bind-mounted folder of another user, a volume the image gave its own user), and without CHOWN cannot change owners; add those back in cap_add if it needs them`]
       : [];
@@ -150,6 +160,7 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
         warnings: [
           ...startWarning,
           ...rootWarning,
+          ...dropWarning,
           'If the service then fails with "operation not permitted": a process that starts as root and switches user or changes file ownership needs CHOWN, SETUID, SETGID (sometimes DAC_OVERRIDE, FOWNER) in cap_add; one that listens below port 1024 needs NET_BIND_SERVICE.',
         ],
       });
@@ -188,6 +199,7 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
           ...startWarning,
           ...rootWarning,
           ...configWarning,
+          ...prepareWarning,
           'Writes outside volumes and tmpfs mounts fail ("read-only file system"): log files, pid files under /run or /var/run, caches. Give each such path a tmpfs entry or a volume.',
         ],
       });

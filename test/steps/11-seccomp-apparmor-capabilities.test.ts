@@ -212,6 +212,19 @@ const composeCases: StepCase[] = [
   },
   {
     target: 'compose',
+    name: 'a linuxserver.io image (s6-overlay starts as root): review, and the warnings say what its start needs',
+    given: 'services:\n  wireguard:\n    image: lscr.io/linuxserver/wireguard:latest\n    environment:\n      - PUID=1000\n      - PGID=1000\n    ports:\n      - 51820:51820/udp\n',
+    expect: {
+      status: 'fail',
+      risks: { 'wireguard-cap-drop': 'review', 'wireguard-no-new-privileges': 'review', 'wireguard-read-only': 'review' },
+      afterFix: {
+        contains: ['    read_only: true\n'],
+        warnings: ['starts as root and drops privileges itself (linuxserver.io images start s6-overlay (/init) as root', 'needs at least CHOWN, SETUID and SETGID', 'prepares itself as root at start'],
+      },
+    },
+  },
+  {
+    target: 'compose',
     name: 'redis from the ECR Public mirror of the official images is known as redis',
     given: 'services:\n  cache:\n    image: public.ecr.aws/docker/library/redis:7\n',
     expect: {

@@ -17,6 +17,11 @@ const cases: StepCase[] = [
     expect: { status: 'warn', codes: ['CIS-4.6'], lines: [4], risks: { 'add-healthcheck': 'advice' }, advice: ['without curl or wget'], afterFix: null },
   },
   {
+    name: 'every EXPOSE line is named, the last one is probed',
+    given: 'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y --no-install-recommends curl\nEXPOSE 1880\nEXPOSE 8443\nCMD ["/app/server"]\n',
+    expect: { status: 'warn', findings: ['the image exposes 1880 8443, but'], codes: ['CIS-4.6'], lines: [5], risks: { 'add-healthcheck': 'review' } },
+  },
+  {
     name: 'a known server program without EXPOSE is a service',
     given: 'FROM python:3.12-slim\nCOPY . /app\nCMD ["gunicorn", "app:app"]\n',
     expect: { status: 'warn', findings: ['runs the server gunicorn'], codes: ['CIS-4.6'], lines: [3], afterFix: null },
