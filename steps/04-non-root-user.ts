@@ -621,7 +621,8 @@ function setUserProposal(model: DockerfileModel): Proposal | null {
   // Root-owned VOLUME folders are given to the user right before their VOLUME line (changes made
   // after it are lost), by number; one after the new USER line gets its RUN before that line.
   const owner = numericOwner(model, final, info, plan.user);
-  const givenVolumes = owner && hasShellTools(model.chain(final).flatMap((st) => st.instructions), info) ? rootOwnedVolumes(model, final).filter((v) => v.paths.every((p) => /^\/[\w./-]+$/.test(p))) : [];
+  const volumes = rootOwnedVolumes(model, final);
+  const givenVolumes = owner && hasShellTools(model.chain(final).flatMap((st) => st.instructions), info) ? volumes.filter((v) => v.paths.every((p) => /^\/[\w./-]+$/.test(p))) : [];
   let volumeRunsBefore = 0;
   for (const volume of givenVolumes) {
     const run = `RUN mkdir -p ${volume.paths.join(' ')} && chown -R ${owner} ${volume.paths.join(' ')}`;
@@ -644,7 +645,7 @@ function setUserProposal(model: DockerfileModel): Proposal | null {
   }
   const after = applyEdits(text, edits);
   const given = new Map(givenVolumes.map((v) => [v.inst, owner!]));
-  const warnings = [...plan.warnings, ...userWarnings(model, final, info, given), ...needs.map(adviceText)];
+  const warnings = [...plan.warnings, ...userWarnings(model, final, info, volumes, given), ...needs.map(adviceText)];
   const appFolder = rails ? null : rootOwnedAppFolder(model, final, userNames(model, final, info, plan.user));
   if (appFolder) {
     warnings.push(
@@ -672,7 +673,7 @@ function setUserProposal(model: DockerfileModel): Proposal | null {
   };
 }
 
-function userWarnings(model: DockerfileModel, final: Stage, info: ImageKnowledge, givenVolumes: Map<DockerInstruction, string>): string[] {
+function userWarnings(model: DockerfileModel, final: Stage, info: ImageKnowledge, volumes: RootOwnedVolume[], givenVolumes: Map<DockerInstruction, string>): string[] {
   const warnings: string[] = [];
   if (info.userNote) warnings.push(info.userNote);
   // A comment that says the image stays root (after the last build step, or just above USER root,
@@ -690,7 +691,7 @@ function userWarnings(model: DockerfileModel, final: Stage, info: ImageKnowledge
       break;
     }
   }
-  for (const { inst, paths } of rootOwnedVolumes(model, final)) {
+  for (const { inst, paths } of volumes) {
     const owner = givenVolumes.get(inst);
     if (owner) {
       // Docker copies the folder's owner into a volume only when it creates the volume.

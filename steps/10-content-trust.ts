@@ -87,7 +87,7 @@ interface PinPlan {
   reason?: string;
 }
 
-async function pinPlans(ctx: Context, froms: BaseImage[]): Promise<PinPlan[]> {
+async function pinPlans(ctx: Context, froms: readonly BaseImage[]): Promise<PinPlan[]> {
   const plans: PinPlan[] = [];
   for (const from of froms) {
     if (from.kind !== 'image' || from.ref.digest) continue;
@@ -115,7 +115,16 @@ export function pinText(text: string, plans: PinPlan[]): string {
  * Images a build pulls besides FROM: `COPY --from=<image>` of something that is not an earlier
  * stage. They are checked and pinned like FROM (https://docs.docker.com/reference/dockerfile/#copy---from).
  */
-export function copyFromImages(model: DockerfileModel): BaseImage[] {
+export function copyFromImages(model: DockerfileModel): readonly BaseImage[] {
+  let known = knownCopies.get(model);
+  if (!known) knownCopies.set(model, (known = Object.freeze(findCopyFromImages(model))));
+  return known;
+}
+
+/** copyFromImages per parsed file: the check and the repository's signature check both ask. */
+const knownCopies = new WeakMap<DockerfileModel, readonly BaseImage[]>();
+
+function findCopyFromImages(model: DockerfileModel): BaseImage[] {
   const text = model.text;
   const starts = lineStarts(text);
   const out: BaseImage[] = [];
@@ -268,7 +277,7 @@ const CODES: Record<string, CodeInfo> = {
 /** What `check` read, for `propose`: DCT settings on a host; images, digests, ADDs and CI for a Dockerfile. */
 type TrustState =
   | { kind: 'host'; settings: DctSetting[] }
-  | { kind: 'dockerfile'; froms: BaseImage[]; copies: BaseImage[]; plans: PinPlan[]; adds: ResolvedAdd[]; root: string | null; ci: Awaited<ReturnType<typeof ciFiles>>; dockerfiles: string[] };
+  | { kind: 'dockerfile'; froms: readonly BaseImage[]; copies: readonly BaseImage[]; plans: PinPlan[]; adds: ResolvedAdd[]; root: string | null; ci: Awaited<ReturnType<typeof ciFiles>>; dockerfiles: string[] };
 
 export default defineStep<TrustState>({
   meta: {
@@ -496,7 +505,7 @@ export default defineStep<TrustState>({
 });
 
 /** Images a cosign check can apply to: named images that are not Docker Official Images. */
-function signable(froms: BaseImage[], copies: BaseImage[]): string[] {
+function signable(froms: readonly BaseImage[], copies: readonly BaseImage[]): string[] {
   return [...new Set([...froms, ...copies].filter((f) => f.kind === 'image' && !isOfficialImage(f.ref)).map((f) => f.written))];
 }
 

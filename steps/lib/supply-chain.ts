@@ -198,10 +198,20 @@ export interface BaseImage {
   final: boolean;
 }
 
-/** The FROM instructions of a Dockerfile, each with what its image argument is. */
-export function baseImages(text: string, parsed?: Dockerfile): BaseImage[] {
-  // The model's AST when the caller has it: parsing again costs as much as the rest of the check.
-  const dockerfile = parsed ?? parseAst(text);
+/** baseImages per parsed file: three steps ask for the same file's, one of them once per repository. */
+const knownBaseImages = new WeakMap<Dockerfile, readonly BaseImage[]>();
+
+/** The FROM instructions of a Dockerfile, each with what its image argument is (shared: do not change). */
+export function baseImages(text: string, parsed?: Dockerfile): readonly BaseImage[] {
+  if (parsed) {
+    let known = knownBaseImages.get(parsed);
+    if (!known) knownBaseImages.set(parsed, (known = Object.freeze(findBaseImages(text, parsed))));
+    return known;
+  }
+  return findBaseImages(text, parseAst(text));
+}
+
+function findBaseImages(text: string, dockerfile: Dockerfile): BaseImage[] {
   const froms = dockerfile.getFROMs();
   const stages = new Set<string>();
   return froms.map((from, index) => {
