@@ -437,11 +437,13 @@ function assemble(model: DockerfileModel, stage: Stage, rewrite: Rewrite): Plan 
   if (hasShell) for (const inst of userRuns) finalLines.push(inst.source);
   finalLines.push(...moved);
 
-  const buildStage = applyEdits(text, edits);
   // One blank line between the stages, whatever blank lines the moved instructions left behind.
-  const after = buildStage.replace(/(\r?\n|\r)+$/, '') + eol + eol + finalLines.join(eol) + eol;
+  const buildStage = applyEdits(text, edits).replace(/(\r?\n|\r)+$/, '');
+  const finalStage = finalLines.join(eol) + eol;
+  const after = buildStage + eol + eol + finalStage;
 
-  const problems = verifyRewrite(after, model.path);
+  // Checked on its own: parsing the whole new file again costs as much as the first parse.
+  const problems = verifyFinalStage(finalStage, model.path, [buildName], lineStarts(buildStage).length + 2);
   if (problems.length > 0) return { reason: `the rewrite did not verify (${problems.join('; ')}); split the build by hand` };
   return {
     proposal: {
@@ -484,8 +486,12 @@ function finalUserLine(model: DockerfileModel, stage: Stage, inst: DockerInstruc
   return `USER ${fallback}`;
 }
 
-/** Every COPY --from names an earlier stage, and the final stage no longer carries the toolchain. */
-export function verifyRewrite(text: string, file: string): string[] {
+/**
+ * The new final stage on its own (the build stage is the file as it was, with lines moved out):
+ * every COPY --from names one of the `earlier` stages, the stage does not build on one of them, and
+ * it no longer carries the toolchain. `firstLine` is its line in the whole file, for the messages.
+ */
+export function verifyFinalStage(text: string, file: string, earlier: string[], firstLine: number): string[] {
   const problems: string[] = [];
   let model: DockerfileModel;
   try {
@@ -493,14 +499,15 @@ export function verifyRewrite(text: string, file: string): string[] {
   } catch (err) {
     return [`the result does not parse: ${(err as Error).message}`];
   }
-  for (const stage of model.stages) {
-    for (const inst of stage.instructions) {
-      if (inst.keyword !== 'COPY') continue;
-      const from = /--from=(\S+)/.exec(inst.source)?.[1];
-      if (!from) continue;
-      const target = model.stageByName(from) ?? (/^\d+$/.test(from) ? model.stages[Number(from)] : undefined);
-      if (!target || target.index >= stage.index) problems.push(`line ${inst.line}: COPY --from=${from} names no earlier stage`);
-    }
+  const names = earlier.map((n) => n.toLowerCase());
+  const named = (from: string) => names.includes(from.toLowerCase()) || (/^\d+$/.test(from) && Number(from) < earlier.length);
+  if (model.stages.length !== 1) problems.push(`the final stage parses as ${model.stages.length} stages`);
+  const base = model.finalStage.imageText;
+  if (named(base)) problems.push(`the final stage builds on the stage ${base}`);
+  for (const inst of model.finalStage.instructions) {
+    if (inst.keyword !== 'COPY') continue;
+    const from = /--from=(\S+)/.exec(inst.source)?.[1];
+    if (from && !named(from)) problems.push(`line ${inst.line + firstLine - 1}: COPY --from=${from} names no earlier stage`);
   }
   const left = toolchainEvidence(model.chain());
   if (left.length > 0) problems.push(`the final stage still ${left[0]!.message}`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import step, { verifyRewrite } from '../../steps/07-multi-stage-build.js';
+import step, { verifyFinalStage } from '../../steps/07-multi-stage-build.js';
 import { runStepTable, type StepCase } from './step-table.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -194,15 +194,19 @@ describe('multi-stage-build', () => {
   runStepTable(step, cases);
 });
 
-describe('verifyRewrite', () => {
-  it('rejects a COPY --from that names no earlier stage', () => {
-    expect(verifyRewrite('FROM a AS one\nFROM b\nCOPY --from=two /x /x\nCOPY --from=one /y /y\n', 'Dockerfile')).toEqual(['line 3: COPY --from=two names no earlier stage']);
+describe('verifyFinalStage', () => {
+  it('rejects a COPY --from that names no earlier stage, at its line in the whole file', () => {
+    expect(verifyFinalStage('FROM b\nCOPY --from=two /x /x\nCOPY --from=one /y /y\n', 'Dockerfile', ['one'], 5)).toEqual(['line 6: COPY --from=two names no earlier stage']);
   });
   it('rejects a final stage that still compiles', () => {
-    expect(verifyRewrite('FROM golang:1.22 AS build\nFROM build\nRUN go build -o /x .\n', 'Dockerfile')[0]).toContain('the final stage still');
+    expect(verifyFinalStage('FROM golang:1.22\nRUN go build -o /x .\n', 'Dockerfile', ['build'], 3)[0]).toContain('the final stage still');
+  });
+  it('rejects a final stage built on an earlier stage', () => {
+    expect(verifyFinalStage('FROM Build\nCOPY --from=build /x /x\n', 'Dockerfile', ['build'], 3)).toEqual(['the final stage builds on the stage Build']);
   });
   it('accepts stage indexes', () => {
-    expect(verifyRewrite('FROM golang:1.22\nRUN go build -o /x .\nFROM scratch\nCOPY --from=0 /x /x\n', 'Dockerfile')).toEqual([]);
+    expect(verifyFinalStage('FROM scratch\nCOPY --from=0 /x /x\n', 'Dockerfile', ['build'], 3)).toEqual([]);
+    expect(verifyFinalStage('FROM scratch\nCOPY --from=1 /x /x\n', 'Dockerfile', ['build'], 3)).toEqual(['line 4: COPY --from=1 names no earlier stage']);
   });
 });
 
