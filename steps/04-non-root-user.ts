@@ -227,6 +227,19 @@ function userFinding(model: DockerfileModel, user: EffectiveUser): Finding | nul
   const root = model.chain(final)[0]!;
   const unknownBase = rootByGuess(user);
   const unless = unknownBase ? ` unless ${unknownBase} sets a USER of its own (docker-harden does not know that image)` : '';
+  const drop = serverDrop(model, final);
+  if (drop) {
+    // Started its own way, the image's entrypoint hands the server to its user: what runs as root
+    // is the entrypoint's first moments, so the finding says that, at low severity.
+    return {
+      code: 'DH-USER-ROOT', fixedBy: 'set-user', message:
+        `the final stage (FROM ${final.imageText}) sets no USER, so the container starts as root; ${drop.why}, so the server itself runs as ${drop.user}`,
+      severity: 'low',
+      file: model.path,
+      line: final.from.line,
+      evidence: model.lineText(final.from.line).trim(),
+    };
+  }
   return {
     code: 'DH-USER-ROOT', fixedBy: 'set-user', message:
       root === final
@@ -392,6 +405,22 @@ function userNames(model: DockerfileModel, final: Stage, info: ImageKnowledge, u
   for (const c of created) if (c.name === name || String(c.uid) === name) [c.name, ...(c.uid !== null ? [String(c.uid)] : [])].forEach((n) => names.add(n));
   if (info.ships && (info.ships.name === name || String(info.ships.uid) === name)) [info.ships.name, String(info.ships.uid)].forEach((n) => names.add(n));
   return [...names];
+}
+
+/**
+ * The base image's entrypoint drops the whole server to its own user (postgres, redis, mysql),
+ * and the Dockerfile keeps that start: no ENTRYPOINT of its own, and a CMD that is the server
+ * (or only its flags), for which alone the entrypoint drops privileges.
+ */
+function serverDrop(model: DockerfileModel, final: Stage): { user: string; why: string } | null {
+  const drops = model.baseInfo(final).startsAsRoot;
+  if (!drops?.dropsTo) return null;
+  const chain = model.chain(final).flatMap((st) => st.instructions);
+  if (chain.some((i) => i.keyword === 'ENTRYPOINT')) return null;
+  const cmd = chain.filter((i) => i.keyword === 'CMD').at(-1);
+  const first = cmd ? commandArgv(cmd)[0]?.split(/\s+/)[0] : undefined;
+  if (first !== undefined && !first.startsWith('-') && !drops.dropsTo.servers.includes(first.replace(/^.*\//, ''))) return null;
+  return { user: drops.dropsTo.user, why: drops.why };
 }
 
 /**

@@ -39,6 +39,11 @@ export interface RootStart {
   why: string;
   instead: string;
   source: string;
+  /**
+   * The entrypoint hands the whole server to this user when the command is one of `servers` (or
+   * only flags for it): the container starts as root, the server does not run as root.
+   */
+  dropsTo?: { user: string; servers: string[] };
 }
 
 export type Toolchain = 'go' | 'rust' | 'jdk' | 'maven' | 'gradle' | 'build-deps';
@@ -317,16 +322,17 @@ const RULES: ImageRule[] = [
   },
   ...(
     [
-      ['postgres', 'postgres', 'bitnami/postgresql', 'https://hub.docker.com/_/postgres (Arbitrary --user Notes)'],
-      ['redis', 'redis', 'bitnami/redis', 'https://hub.docker.com/_/redis'],
-      ['valkey/valkey', 'valkey', 'bitnami/valkey', 'https://hub.docker.com/r/valkey/valkey'],
-      ['mongo', 'mongodb', 'bitnami/mongodb', 'https://hub.docker.com/_/mongo'],
-      ['mysql', 'mysql', 'bitnami/mysql', 'https://hub.docker.com/_/mysql (Running as an arbitrary user)'],
-      ['mariadb', 'mysql', 'bitnami/mariadb', 'https://hub.docker.com/_/mariadb'],
-      ['rabbitmq', 'rabbitmq', 'bitnami/rabbitmq', 'https://hub.docker.com/_/rabbitmq'],
+      // The server commands each entrypoint drops privileges for (docker-entrypoint.sh: `if [ "$1" = 'postgres' ]`).
+      ['postgres', 'postgres', 'bitnami/postgresql', 'https://hub.docker.com/_/postgres (Arbitrary --user Notes)', ['postgres']],
+      ['redis', 'redis', 'bitnami/redis', 'https://hub.docker.com/_/redis', ['redis-server', 'redis-sentinel']],
+      ['valkey/valkey', 'valkey', 'bitnami/valkey', 'https://hub.docker.com/r/valkey/valkey', ['valkey-server', 'valkey-sentinel']],
+      ['mongo', 'mongodb', 'bitnami/mongodb', 'https://hub.docker.com/_/mongo', ['mongod', 'mongos']],
+      ['mysql', 'mysql', 'bitnami/mysql', 'https://hub.docker.com/_/mysql (Running as an arbitrary user)', ['mysqld']],
+      ['mariadb', 'mysql', 'bitnami/mariadb', 'https://hub.docker.com/_/mariadb', ['mariadbd', 'mysqld']],
+      ['rabbitmq', 'rabbitmq', 'bitnami/rabbitmq', 'https://hub.docker.com/_/rabbitmq', ['rabbitmq-server']],
     ] as const
   ).map(
-    ([name, user, bitnami, source]): ImageRule => ({
+    ([name, user, bitnami, source, servers]): ImageRule => ({
       names: [name],
       family: (tag) => familyFromTag(tag, name === 'mongo' ? 'ubuntu' : 'debian'),
       ships: { name: user, uid: 999, gid: 999 },
@@ -336,6 +342,7 @@ const RULES: ImageRule[] = [
         why: `the ${name} image's entrypoint starts as root to give the data directory to ${user}, then drops to ${user} with gosu`,
         instead: `keep the image's own privilege drop, or run it as ${user} (\`user: "999:999"\` in compose) with a data volume that already belongs to uid 999; or use ${bitnami}, which runs as uid 1001`,
         source,
+        dropsTo: { user, servers: [...servers] },
       },
     }),
   ),

@@ -493,8 +493,25 @@ const cases: StepCase[] = [
   ).map(([image, instead]): StepCase => ({
     name: `${image}: advice naming ${instead}, no USER`,
     given: `FROM ${image}\nCOPY conf /etc/app/\n`,
-    expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: [instead], afterFix: null },
+    // The databases' entrypoints hand the server to their own user: the container only starts as root.
+    expect: { status: instead.startsWith('bitnami/') ? 'warn' : 'fail', risks: { 'set-user': 'advice' }, advice: [instead], afterFix: null },
   })),
+  {
+    name: 'postgres started its own way: low, and the finding says the server runs as postgres',
+    given: 'FROM postgres:16\nCOPY init.sql /docker-entrypoint-initdb.d/\nCMD ["postgres", "-c", "shared_buffers=256MB"]\n',
+    expect: {
+      status: 'warn',
+      codes: ['DH-USER-ROOT'],
+      findings: ['sets no USER, so the container starts as root; the postgres image\'s entrypoint starts as root to give the data directory to postgres, then drops to postgres with gosu, so the server itself runs as postgres'],
+      risks: { 'set-user': 'advice' },
+      afterFix: null,
+    },
+  },
+  {
+    name: 'postgres with its own ENTRYPOINT, or a CMD that is not the server: the entrypoint does not drop, high',
+    given: 'FROM postgres:16\nCOPY start.sh /start.sh\nCMD ["/start.sh"]\n',
+    expect: { status: 'fail', findings: ['sets no USER, so the container runs as root'], risks: { 'set-user': 'advice' }, afterFix: null },
+  },
   {
     name: 'php without apache runs as the www-data user the image ships',
     given: 'FROM php:8.3-cli\nCOPY . /app\nCMD ["php", "/app/run.php"]\n',
