@@ -322,23 +322,31 @@ function planPython(stage: Stage, info: ImageKnowledge, runtime: string[], workd
   };
 }
 
-/** apt packages of the original that are not build tools: installed again in the final stage. */
+/** apt and apk packages of the original that are not build tools: installed again in the final stage. */
 function runtimePackages(stage: Stage, buildOnly: string[] = []): { install: string[]; warnings: string[] } {
-  const runtime: string[] = [];
+  const runtime = { apt: [] as string[], apk: [] as string[] };
   const dev: string[] = [];
+  let alpine = false;
   for (const inst of stage.instructions) {
-    if (inst.keyword !== 'RUN' || !runCommands(inst).some((w) => (w[0] === 'apt-get' || w[0] === 'apt') && w.includes('install'))) continue;
+    if (inst.keyword !== 'RUN') continue;
+    const commands = runCommands(inst);
+    const manager = commands.some((w) => (w[0] === 'apt-get' || w[0] === 'apt') && w.includes('install')) ? 'apt' : commands.some((w) => w[0] === 'apk' && w.includes('add')) ? 'apk' : null;
+    if (!manager) continue;
+    alpine ||= manager === 'apk';
     for (const p of installedPackages(inst)) {
       if (isBuildPackage(p) || buildOnly.includes(p)) {
         if (/-dev$/.test(p)) dev.push(p);
-      } else if (!runtime.includes(p)) runtime.push(p);
+      } else if (!runtime[manager].includes(p)) runtime[manager].push(p);
     }
   }
   return {
-    install: runtime.length > 0 ? [`RUN apt-get update && apt-get install -y --no-install-recommends ${runtime.join(' ')} && rm -rf /var/lib/apt/lists/*`] : [],
+    install: [
+      ...(runtime.apt.length > 0 ? [`RUN apt-get update && apt-get install -y --no-install-recommends ${runtime.apt.join(' ')} && rm -rf /var/lib/apt/lists/*`] : []),
+      ...(runtime.apk.length > 0 ? [`RUN apk add --no-cache ${runtime.apk.join(' ')}`] : []),
+    ],
     warnings:
       dev.length > 0
-        ? [`the build stage installs ${dev.join(', ')}: the final stage has no -dev packages, so if the app loads their libraries at run time, install the runtime package there (for example libpq5 for libpq-dev)`]
+        ? [`the build stage installs ${dev.join(', ')}: the final stage has no -dev packages, so if the app loads their libraries at run time, install the runtime package there (for example ${alpine ? 'libpq for postgresql-dev' : 'libpq5 for libpq-dev'})`]
         : [],
   };
 }
@@ -362,7 +370,7 @@ function runtimeFileCopies(model: DockerfileModel, stage: Stage, rewrite: Rewrit
       const dest = argv[argv.length - 1];
       if (!dest || argv.length < 2) return false;
       const target = path.resolve(workdirBefore(model, stage, inst), model.resolve(dest, stage, inst).value);
-      return file === target || (dest.endsWith('/') && file.startsWith(`${target}/`));
+      return file === target || (dest.endsWith('/') && file.startsWith(target === '/' ? '/' : `${target}/`));
     });
     if (placed) out.push(`COPY --from=build ${file} ${file}`);
   }

@@ -88,6 +88,22 @@ const cases: StepCase[] = [
     },
   },
   {
+    name: 'Python on Alpine: apk runtime packages go to the final stage, and the -dev warning names the Alpine runtime package',
+    given: 'FROM python:3.11-alpine\nWORKDIR /app\nRUN apk add --no-cache postgresql-dev gcc musl-dev curl\nCOPY . .\nRUN pip install -r requirements.txt\nCMD ["gunicorn", "app:app"]\n',
+    expect: {
+      status: 'fail',
+      afterFix: { contains: ['\nRUN apk add --no-cache curl\nCOPY --from=build /opt/venv /opt/venv\n'], warnings: ['(for example libpq for postgresql-dev)'] },
+    },
+  },
+  {
+    name: 'Python: an entrypoint script copied to / goes to the final stage too',
+    given: 'FROM python:3.12\nWORKDIR /app\nRUN apt-get update && apt-get install -y --no-install-recommends gcc\nCOPY . .\nRUN pip install -r requirements.txt\nCOPY ./entrypoint.sh /\nENTRYPOINT ["sh", "/entrypoint.sh"]\n',
+    expect: {
+      status: 'fail',
+      afterFix: { contains: ['COPY --from=build /app /app\nCOPY --from=build /entrypoint.sh /entrypoint.sh\nENTRYPOINT ["sh", "/entrypoint.sh"]\n'] },
+    },
+  },
+  {
     name: 'Python: the blank line before the moved EXPOSE and CMD leaves one blank line between the stages',
     given: 'FROM python:3.12\nWORKDIR /app\nRUN apt-get update && apt-get install -y --no-install-recommends gcc\nCOPY . .\nRUN pip install -r requirements.txt\n\n\nEXPOSE 8000\nCMD ["gunicorn", "app:app"]\n',
     expect: {
