@@ -325,7 +325,7 @@ function planUser(model: DockerfileModel, info: ImageKnowledge): UserPlan | null
     };
   }
   const runner = startRunner(model, final);
-  const create = createUserCommand(info.family, runner !== null);
+  const create = info.noUserTools ? null : createUserCommand(info.family, runner !== null);
   if (create) {
     const home = runner ? `a home folder /home/app, where ${runner} keeps its cache` : 'no home';
     return {
@@ -339,7 +339,7 @@ function planUser(model: DockerfileModel, info: ImageKnowledge): UserPlan | null
   return {
     user: `${APP_UID}:${APP_UID}`,
     createRun: null,
-    warnings: [`docker-harden does not know how ${name} creates users, so the change uses the bare uid ${APP_UID}: it works without an /etc/passwd entry, but the process has no name and HOME is /; create a user with the image's own tools if the app needs one`],
+    warnings: [`${info.noUserTools ? `${name} cannot create a user (${info.noUserTools})` : `docker-harden does not know how ${name} creates users`}, so the change uses the bare uid ${APP_UID}: it works without an /etc/passwd entry, but the process has no name and HOME is /; create a user with the image's own tools if the app needs one`],
     why: `a numeric uid works on any Linux image`,
   };
 }

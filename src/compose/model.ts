@@ -67,6 +67,8 @@ export interface ComposeService {
   cap_drop: string[];
   security_opt: string[];
   read_only?: boolean;
+  /** read_only is a variable (`${READ_ONLY}`): the environment decides it, not the file. */
+  readOnlyFromEnvironment: boolean;
   tmpfs: string[];
   volumes: ComposeVolume[];
   ports: ComposePort[];
@@ -323,6 +325,7 @@ export function parseCompose(text: string, file: string): ComposeModel {
       cap_drop: asStringList(value.cap_drop),
       security_opt: asStringList(value.security_opt),
       read_only: asBool(value.read_only),
+      readOnlyFromEnvironment: typeof value.read_only === 'string' && value.read_only.includes('$'),
       tmpfs: asStringList(value.tmpfs),
       volumes: asList(value.volumes).map((v, i) => volumeOf(v, lineOfItem('volumes', i))),
       ports: asList(value.ports).map((p, i) => portOf(p, lineOfItem('ports', i))),

@@ -62,6 +62,8 @@ interface ImageRule {
   userNote?: string;
   /** Every user name in the image's /etc/passwd, where the table knows all of them (scratch has none). */
   users?: string[];
+  /** Why the image's family tools for creating a user are missing here (UBI minimal: no useradd). */
+  noUserTools?: string;
   /** Propose `USER` automatically for this image. False when the image needs more than that. */
   autoUser?: boolean;
   /** ENV the image sets (a user id the Dockerfile may name as `$APP_UID`). */
@@ -144,6 +146,13 @@ const RULES: ImageRule[] = [
   },
   { names: ['ubuntu'], family: 'ubuntu' },
   { names: ['fedora', 'centos', 'rockylinux', 'almalinux', 'amazonlinux', 'oraclelinux', 'redhat/ubi8', 'redhat/ubi9'], family: 'rhel' },
+  // UBI minimal and micro have no shadow-utils (no useradd): a user is given by number there.
+  // https://catalog.redhat.com/software/base-images (ubi-minimal: microdnf only; ubi-micro: no package manager)
+  {
+    names: [8, 9, 10].flatMap((v) => ['minimal', 'micro'].flatMap((kind) => [`registry.access.redhat.com/ubi${v}/ubi-${kind}`, `registry.access.redhat.com/ubi${v}-${kind}`, `redhat/ubi${v}-${kind}`])),
+    family: 'rhel',
+    noUserTools: 'it ships without shadow-utils, so there is no useradd',
+  },
   { prefix: 'registry.access.redhat.com/ubi', family: 'rhel' },
   {
     names: ['node'],
@@ -252,6 +261,34 @@ const RULES: ImageRule[] = [
   // Keycloak's image (ubi-micro, no useradd) ends with USER 1000 in group 0, which owns /opt/keycloak (https://github.com/keycloak/keycloak/blob/main/quarkus/container/Dockerfile).
   { names: ['quay.io/keycloak/keycloak', 'keycloak/keycloak'], family: 'unknown', ships: { name: '1000', uid: 1000, gid: 0 }, runsAs: () => ({ name: '1000', uid: 1000, gid: 0 }) },
   // oven/bun creates bun (uid 1000) and runs as root (https://github.com/oven-sh/bun/blob/main/dockerhub/debian/Dockerfile).
+  // Entrypoints that start as root to give their data to the service's user, then switch to it.
+  ...(
+    [
+      [['consul', 'hashicorp/consul'], 'consul', 'su-exec', 'https://github.com/hashicorp/docker-consul/blob/master/0.X/docker-entrypoint.sh'],
+      [['vault', 'hashicorp/vault'], 'vault', 'su-exec', 'https://github.com/hashicorp/docker-vault/blob/master/0.X/docker-entrypoint.sh'],
+      [['ghost'], 'node', 'gosu', 'https://github.com/docker-library/ghost/blob/master/docker-entrypoint.sh'],
+    ] as const
+  ).map(
+    ([names, user, tool, source]): ImageRule => ({
+      names: [...names],
+      family: (tag) => familyFromTag(tag, names[0] === 'ghost' ? 'debian' : 'alpine'),
+      autoUser: false,
+      startsAsRoot: {
+        why: `the entrypoint starts as root to give the data folders to ${user}, then runs the service as ${user} with ${tool}`,
+        instead: `keep the image's own switch to ${user}; to start it as ${user} instead, give the data volume to that user first`,
+        source,
+      },
+    }),
+  ),
+  // Elasticsearch runs as uid 1000 with group 0, which owns its folders; an arbitrary uid works only with gid 0.
+  // https://www.elastic.co/guide/en/elasticsearch/reference/current/docker.html
+  ...['elasticsearch', 'docker.elastic.co/elasticsearch/elasticsearch'].map(
+    (name): ImageRule => ({ names: [name], family: 'ubuntu', ships: { name: 'elasticsearch', uid: 1000, gid: 0 }, runsAs: () => ({ name: 'elasticsearch', uid: 1000, gid: 0 }) }),
+  ),
+  // Confluent Platform images run as appuser. https://docs.confluent.io/platform/current/installation/docker/image-reference.html
+  { prefix: 'confluentinc/cp-', family: 'rhel', ships: { name: 'appuser', uid: 1000, gid: 1000 }, runsAs: () => ({ name: 'appuser', uid: 1000, gid: 1000 }) },
+  // Playwright's image has pwuser for running browsers unprivileged (it starts as root). https://playwright.dev/docs/docker
+  { prefix: 'mcr.microsoft.com/playwright', family: 'ubuntu', ships: { name: 'pwuser', uid: -1, gid: -1 } },
   // Puppeteer's image runs as pptruser, who owns the Chrome it downloads (/home/pptruser/.cache/puppeteer);
   // its uid (PPTRUSER_UID) differs between releases, so the user is named, not numbered.
   // https://github.com/puppeteer/puppeteer/blob/main/docker/Dockerfile
@@ -487,6 +524,7 @@ export interface ImageKnowledge {
   userNote?: string;
   /** Every user name in the image's /etc/passwd, where known. */
   users?: string[];
+  noUserTools?: string;
   toolchain?: Toolchain;
   javaMajor?: number;
   /** A smaller variant of this exact tag, when one is published. */
@@ -537,6 +575,7 @@ function lookUpImage(ref: ImageRef): ImageKnowledge {
     autoUser: rule.autoUser ?? true,
     ...(rule.userNote ? { userNote: rule.userNote } : {}),
     ...(rule.users ? { users: rule.users } : {}),
+    ...(rule.noUserTools ? { noUserTools: rule.noUserTools } : {}),
     ...(rule.toolchain ? { toolchain: rule.toolchain } : {}),
     ...(javaMajor !== undefined ? { javaMajor } : {}),
     ...(smaller ? { smaller } : {}),

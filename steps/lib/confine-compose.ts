@@ -9,7 +9,7 @@ import { DANGEROUS_CAPS, isNoNewPrivileges, normalizeCap } from './workload.js';
 
 /** What no-new-privileges breaks, said by the daemon default and by each service's setting. */
 export const NNP_BREAKS =
-  'Programs that gain privileges through the setuid bit or file capabilities (sudo, su, ping in some images) no longer do so inside containers. Entrypoints that start as root and drop to a user (gosu, su-exec) keep working.';
+  'Programs that gain privileges through the setuid bit or file capabilities (sudo, su, ping in some images) no longer do so inside containers. Entrypoints that start as root and drop to a user (gosu, su-exec) keep working under it: they need the SETUID and SETGID capabilities, not the setuid bit.';
 
 /** Docker's default capability set: what a container keeps unless cap_drop takes it away. */
 const DEFAULT_CAPS = ['CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET_RAW', 'SETGID', 'SETUID', 'SETFCAP', 'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE'];
@@ -99,7 +99,7 @@ export async function checkCompose(ctx: Context): Promise<CheckResult<ComposeSta
         ...at(s.keys.security_opt ? 'security_opt' : undefined),
       });
     }
-    if (s.read_only !== true) {
+    if (s.read_only !== true && !s.readOnlyFromEnvironment) {
       findings.push({
         code: 'CIS-5.13', message: `service ${s.name} has a writable root file system: an intruder can change its programs and leave files behind`,
         severity: 'low',
@@ -178,7 +178,7 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
         warnings: [...startWarning, NNP_BREAKS],
       });
     }
-    if (s.read_only !== true) {
+    if (s.read_only !== true && !s.readOnlyFromEnvironment) {
       const covered = (p: string) => s.tmpfs.some((t) => t.split(':')[0] === p) || s.volumes.some((v) => v.target === p);
       const tmpfs = (confine ? confine.tmpfs : ['/tmp']).filter((p) => !covered(p));
       const edits: ServiceEdit[] = [{ op: 'set', key: 'read_only', value: true }];

@@ -98,7 +98,7 @@ export const WEAKENINGS: Record<WeakeningKind, WeakeningInfo> = {
     code: 'CIS-5.32',
     severity: 'critical',
     what: 'has the Docker socket mounted: whoever controls this container controls the Docker daemon, which is root on the host',
-    breaks: 'tools that manage containers (Portainer, Traefik, CI runners) lose the Docker API; point them at a read-only socket proxy that allows only the calls they make',
+    breaks: 'tools that manage or watch containers (Portainer, Traefik, CI runners, log shippers such as Promtail, monitoring agents) lose the Docker API; point them at a read-only socket proxy that allows only the calls they make',
   },
   'writable-host-path': {
     code: 'CIS-5.6',

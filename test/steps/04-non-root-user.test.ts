@@ -161,6 +161,36 @@ const cases: StepCase[] = [
     },
   },
   {
+    name: 'UBI minimal has no useradd: the bare uid, and the warning says why',
+    given: 'FROM registry.access.redhat.com/ubi8/ubi-minimal:8.9\nWORKDIR /work/\nCOPY target/*-runner /work/application\nEXPOSE 8080\nCMD ["./application"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER 10001:10001'], warnings: ['cannot create a user (it ships without shadow-utils, so there is no useradd)'] } },
+  },
+  {
+    name: 'consul\'s entrypoint switches to consul with su-exec: advice',
+    given: 'FROM hashicorp/consul:1.17\nCOPY config.json /consul/config/\n',
+    expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['runs the service as consul with su-exec'], afterFix: null },
+  },
+  {
+    name: 'Ghost\'s entrypoint gives its content to node and switches with gosu: advice',
+    given: 'FROM ghost:5-alpine\nCOPY themes /var/lib/ghost/content/themes\n',
+    expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['runs the service as node with gosu'], afterFix: null },
+  },
+  {
+    name: 'Elasticsearch already runs as uid 1000 in group 0: passes',
+    given: 'FROM docker.elastic.co/elasticsearch/elasticsearch:8.1.3\nRUN bin/elasticsearch-plugin install --batch analysis-icu\n',
+    expect: { status: 'pass', afterFix: null },
+  },
+  {
+    name: 'Confluent images already run as appuser: passes',
+    given: 'FROM confluentinc/cp-kafka-connect:7.3.0\nRUN confluent-hub install --no-prompt confluentinc/kafka-connect-jdbc:10.7.4\n',
+    expect: { status: 'pass', afterFix: null },
+  },
+  {
+    name: 'Playwright ships pwuser: that user, not a bare uid',
+    given: 'FROM mcr.microsoft.com/playwright:v1.44.0-jammy\nCOPY tests /tests\nCMD ["npx", "playwright", "test"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER pwuser'] } },
+  },
+  {
     name: 'Puppeteer\'s image already runs as pptruser, who owns its Chrome: passes',
     given: 'FROM ghcr.io/puppeteer/puppeteer:21.6.1\nWORKDIR /home/pptruser/app\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\nCMD ["node", "index.js"]\n',
     expect: { status: 'pass', afterFix: null },

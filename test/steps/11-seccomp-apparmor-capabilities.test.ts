@@ -225,6 +225,12 @@ const composeCases: StepCase[] = [
   },
   {
     target: 'compose',
+    name: 'read_only from a variable is the environment\'s to decide: not reported, never overwritten',
+    given: 'services:\n  cache:\n    image: redis:7\n    read_only: ${CACHE_READ_ONLY:-true}\n    cap_drop: [ALL]\n    security_opt: ["no-new-privileges:true"]\n',
+    expect: { status: 'pass', afterFix: null },
+  },
+  {
+    target: 'compose',
     name: 'redis from the ECR Public mirror of the official images is known as redis',
     given: 'services:\n  cache:\n    image: public.ecr.aws/docker/library/redis:7\n',
     expect: {
