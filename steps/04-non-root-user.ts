@@ -423,16 +423,23 @@ function serverDrop(model: DockerfileModel, final: Stage): { user: string; why: 
   return { user: drops.dropsTo.user, why: drops.why };
 }
 
+/** Folders that hold programs, not one app's files: a COPY there is not an app folder. */
+const SYSTEM_FOLDERS = new Set(['/', '/bin', '/sbin', '/usr', '/usr/bin', '/usr/sbin', '/usr/local', '/usr/local/bin', '/usr/local/sbin', '/opt', '/etc']);
+
 /**
- * The app's folder (the final WORKDIR) when COPY or ADD put files there as root and the Dockerfile
- * gives nothing to the user (by name or uid): an app that writes in its own folder (a SQLite file,
- * uploads, a cache such as .next/cache, Node-RED's settings) cannot as that user.
+ * The app's folder when COPY or ADD put files there as root and the Dockerfile gives nothing to the
+ * user (by name or uid): the final WORKDIR, or a folder copied whole that holds the program the
+ * container starts (`COPY --from=build /mattermost /mattermost`, CMD /mattermost/bin/...). An app
+ * that writes in its own folder (a SQLite file, uploads, its config, a cache such as .next/cache)
+ * cannot as that user.
  */
 function rootOwnedAppFolder(model: DockerfileModel, final: Stage, user: string[]): { workdir: string; at: DockerInstruction } | null {
-  const workdir = model.workdir(final);
-  if (workdir === '/') return null;
   const chain = model.chain(final);
   if (chain.some((st) => st.instructions.some((i) => handedOwners(i).some((o) => user.includes(o.split(':')[0] ?? ''))))) return null;
+  const workdir = model.workdir(final);
+  const instructions = chain.flatMap((st) => st.instructions);
+  const start = [instructions.filter((i) => i.keyword === 'ENTRYPOINT').at(-1), instructions.filter((i) => i.keyword === 'CMD').at(-1)];
+  const programs = start.flatMap((i) => (i ? commandArgv(i).flatMap((w) => w.split(/\s+/)) : [])).filter((w) => w.startsWith('/'));
   let dir = '/';
   for (const stage of chain) {
     for (const inst of stage.instructions) {
@@ -444,7 +451,8 @@ function rootOwnedAppFolder(model: DockerfileModel, final: Stage, user: string[]
       const argv = commandArgv(inst);
       if (argv.length < 2) continue;
       const dest = path.resolve(dir, model.resolve(argv.at(-1)!, stage, inst).value);
-      if (dest === workdir || dest.startsWith(`${workdir}/`)) return { workdir, at: inst };
+      if (workdir !== '/' && (dest === workdir || dest.startsWith(`${workdir}/`))) return { workdir, at: inst };
+      if (!SYSTEM_FOLDERS.has(dest) && programs.some((p) => p.startsWith(`${dest}/`))) return { workdir: dest, at: inst };
     }
   }
   return null;

@@ -161,6 +161,11 @@ const cases: StepCase[] = [
     },
   },
   {
+    name: 'an app copied whole into /mattermost and started from there: review, naming that folder',
+    given: 'FROM ubuntu:22.04\nCOPY --from=extract /mattermost /mattermost\nRUN useradd --uid 2000 mattermost\nCMD ["/mattermost/bin/mattermost"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER 2000'], warnings: ["the app's folder /mattermost and what COPY put there (line 2) belong to root, so 2000 cannot write there"] } },
+  },
+  {
     name: 'UBI minimal has no useradd: the bare uid, and the warning says why',
     given: 'FROM registry.access.redhat.com/ubi8/ubi-minimal:8.9\nWORKDIR /work/\nCOPY target/*-runner /work/application\nEXPOSE 8080\nCMD ["./application"]\n',
     expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER 10001:10001'], warnings: ['cannot create a user (it ships without shadow-utils, so there is no useradd)'] } },
@@ -198,8 +203,13 @@ const cases: StepCase[] = [
   // Risk per rule: each case names the class its proposal lands in.
   {
     name: 'risk: a known base user and nothing that needs root is safe',
-    given: 'FROM node:20-slim\nCOPY . /app\nCMD ["node", "/app/index.js"]\n',
+    given: 'FROM node:20-slim\nCOPY index.js /srv/index.js\nCMD ["node", "/srv/index.js"]\n',
     expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER node'] } },
+  },
+  {
+    name: 'risk: an app tree copied whole, as root, into the folder it starts from is review',
+    given: 'FROM node:20-slim\nCOPY . /app\nCMD ["node", "/app/index.js"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER node'], warnings: ["the app's folder /app and what COPY put there (line 2) belong to root"] } },
   },
   {
     name: 'risk: a user the file creates, and an entrypoint script that may need it to start as root, is a review',
@@ -222,7 +232,7 @@ const cases: StepCase[] = [
   },
   {
     name: 'risk: a user the file creates and a program started directly is safe',
-    given: 'FROM alpine:3.20\nRUN adduser -D user\nCOPY app /app\nCMD ["/app/server"]\n',
+    given: 'FROM alpine:3.20\nRUN adduser -D user\nCOPY server /usr/local/bin/server\nCMD ["server"]\n',
     expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER user'] } },
   },
   {
@@ -272,7 +282,7 @@ const cases: StepCase[] = [
   },
   {
     name: 'USER root to install, never switched back: the earlier user again, after the install',
-    given: 'FROM python:3.12-slim\nUSER 1000\nCOPY app /app\nUSER root\nRUN apt-get update && apt-get install -y libpq5\nCMD ["python", "/app/main.py"]\n',
+    given: 'FROM python:3.12-slim\nUSER 1000\nCOPY main.py /srv/main.py\nUSER root\nRUN apt-get update && apt-get install -y libpq5\nCMD ["python", "/srv/main.py"]\n',
     expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER 1000'], contains: ['libpq5\nUSER 1000\nCMD'] } },
   },
   {
@@ -545,7 +555,7 @@ const cases: StepCase[] = [
   {
     name: 'php without apache runs as the www-data user the image ships',
     given: 'FROM php:8.3-cli\nCOPY . /app\nCMD ["php", "/app/run.php"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER www-data'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER www-data'], warnings: ["the app's folder /app and what COPY put there (line 2) belong to root, so www-data cannot write there"] } },
   },
   {
     name: 'an ONBUILD parent image: advice',
