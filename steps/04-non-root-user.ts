@@ -423,6 +423,37 @@ function serverDrop(model: DockerfileModel, final: Stage): { user: string; why: 
   return { user: drops.dropsTo.user, why: drops.why };
 }
 
+/**
+ * The program the container starts (or the script its shell runs) made executable for its owner
+ * alone (`chmod u+x`, `chmod 700`, `chmod 744`) by a RUN of the final chain: files COPY puts in the
+ * image belong to root, so another user cannot run it.
+ */
+function ownerOnlyStart(model: DockerfileModel, final: Stage): { program: string; mode: string; at: DockerInstruction } | null {
+  const chain = model.chain(final).flatMap((st) => st.instructions);
+  const start = [...chain].reverse().find((i) => i.keyword === 'ENTRYPOINT') ?? [...chain].reverse().find((i) => i.keyword === 'CMD');
+  if (!start) return null;
+  const workdir = model.workdir(final);
+  const words = commandArgv(start).flatMap((w) => w.split(/\s+/)).filter((w) => w !== '' && !w.startsWith('-'));
+  // A shell reads the script it is given (others need r); a program started itself needs x.
+  const viaShell = SHELLS.has(path.basename(words[0] ?? ''));
+  const programs = (viaShell ? words.slice(1, 2) : words.slice(0, 1)).map((w) => path.resolve(workdir, w));
+  if (programs.length === 0) return null;
+  const ownerOnly = (mode: string) => (viaShell ? /^0?[0-7][0-7][0-3]$/.test(mode) : /^u\+[rwx]*x[rwx]*$/.test(mode) || /^0?[0-7][0-7][0246]$/.test(mode));
+  let dir = '/';
+  for (const inst of chain) {
+    if (inst.keyword === 'WORKDIR') dir = path.resolve(dir, inst.args.trim());
+    if (inst.keyword !== 'RUN') continue;
+    for (const w of runCommands(inst)) {
+      if (w[0] !== 'chmod') continue;
+      const [mode, ...targets] = w.slice(1).filter((x) => !x.startsWith('-') || /^-[rwx]/.test(x));
+      if (!mode || !ownerOnly(mode)) continue;
+      const hit = targets.map((t) => path.resolve(dir, t)).find((t) => programs.includes(t));
+      if (hit) return { program: hit, mode, at: inst };
+    }
+  }
+  return null;
+}
+
 /** Folders that hold programs, not one app's files: a COPY there is not an app folder. */
 const SYSTEM_FOLDERS = new Set(['/', '/bin', '/sbin', '/usr', '/usr/bin', '/usr/sbin', '/usr/local', '/usr/local/bin', '/usr/local/sbin', '/opt', '/etc']);
 
@@ -739,6 +770,12 @@ function userWarnings(model: DockerfileModel, final: Stage, info: ImageKnowledge
     }
     warnings.push(
       `VOLUME ${paths.join(' ')} (line ${inst.line}) starts out owned by root, so the new user cannot write there (a SQLite file, uploads): give ${paths.length === 1 ? 'it' : 'them'} to the user before that line, e.g. \`RUN mkdir -p ${paths.join(' ')} && chown <user> ${paths.join(' ')}\`, as a new volume takes the owner of the folder in the image`,
+    );
+  }
+  const ownerOnly = ownerOnlyStart(model, final);
+  if (ownerOnly) {
+    warnings.push(
+      `line ${ownerOnly.at.line} leaves ${ownerOnly.program}, which the container starts, to its owner only (chmod ${ownerOnly.mode}), and its owner is root: the new user cannot run it; use chmod 755 (or a+rx) instead`,
     );
   }
   const low: { port: number; line: number }[] = [];

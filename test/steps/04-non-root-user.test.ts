@@ -166,6 +166,26 @@ const cases: StepCase[] = [
     expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER 2000'], warnings: ["the app's folder /mattermost and what COPY put there (line 2) belong to root, so 2000 cannot write there"] } },
   },
   {
+    name: 'an entrypoint made executable for root alone (chmod u+x): the warning says the new user cannot run it',
+    given: 'FROM consul-base:1\nCOPY entrypoint.sh /entrypoint.sh\nRUN chmod u+x /entrypoint.sh\nENTRYPOINT ["/entrypoint.sh"]\n',
+    expect: { status: 'fail', afterFix: { added: ['USER 10001:10001'], warnings: ['line 3 leaves /entrypoint.sh, which the container starts, to its owner only (chmod u+x)'] } },
+  },
+  {
+    name: 'a script a shell runs needs only to be readable: 750 is named, 744 is not',
+    given: 'FROM debian:bookworm-slim\nWORKDIR /srv\nCOPY run.sh app.sh ./\nRUN chmod 750 run.sh && chmod 755 app.sh\nCMD ["sh", "run.sh"]\n',
+    expect: { status: 'fail', afterFix: { warnings: ['leaves /srv/run.sh, which the container starts, to its owner only (chmod 750)'] } },
+  },
+  {
+    name: 'a program made 755 runs for anyone: no warning, and the switch to the shipped user stays safe',
+    given: 'FROM node:20-slim\nCOPY server /usr/local/bin/server\nRUN chmod 755 /usr/local/bin/server\nCMD ["/usr/local/bin/server"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER node'] } },
+  },
+  {
+    name: 'the same program made 744: review, the new user cannot run it',
+    given: 'FROM node:20-slim\nCOPY server /usr/local/bin/server\nRUN chmod 744 /usr/local/bin/server\nCMD ["/usr/local/bin/server"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER node'], warnings: ['to its owner only (chmod 744)'] } },
+  },
+  {
     name: 'UBI minimal has no useradd: the bare uid, and the warning says why',
     given: 'FROM registry.access.redhat.com/ubi8/ubi-minimal:8.9\nWORKDIR /work/\nCOPY target/*-runner /work/application\nEXPOSE 8080\nCMD ["./application"]\n',
     expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER 10001:10001'], warnings: ['cannot create a user (it ships without shadow-utils, so there is no useradd)'] } },
