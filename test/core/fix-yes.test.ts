@@ -107,7 +107,7 @@ describe('fix --yes runs to the end and reaches the fixed point', () => {
   it('exit 0 when everything proposed was applied and the checks pass', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'dh-fix-yes-'));
     const file = path.join(dir, 'Dockerfile');
-    writeFileSync(file, 'FROM node:20-slim\nCOPY . /app\nCMD ["node", "/app/index.js"]\n');
+    writeFileSync(file, 'FROM node:20-slim\nCOPY --chown=node:node . /app\nCMD ["node", "/app/index.js"]\n');
     const r = await runCli(['fix', '--file', file, '--yes', '--state-dir', path.join(dir, 'state'), '--only', 'non-root-user'], { env, timeoutMs: 120_000 });
     expect(r.exitCode, r.stdout).toBe(0);
     expect(readFileSync(file, 'utf8')).toContain('USER node');

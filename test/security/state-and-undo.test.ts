@@ -23,7 +23,7 @@ const work = mkdtempSync(path.join(os.tmpdir(), 'dh-sec-'));
 chmodSync(work, 0o755);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const env = { DOCKER_HOST: `unix://${path.join(work, 'none.sock')}`, HOME: work };
-const ORIGINAL = 'FROM node:20\nWORKDIR /app\nCOPY . .\nCMD ["node", "server.js"]\n';
+const ORIGINAL = 'FROM node:20\nWORKDIR /app\nCOPY --chown=node:node . .\nCMD ["node", "server.js"]\n';
 const sha = (b: string | Buffer) => createHash('sha256').update(b).digest('hex');
 
 let n = 0;

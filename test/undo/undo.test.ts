@@ -24,7 +24,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 const env = { DOCKER_HOST: `unix://${path.join(work, 'none.sock')}`, HOME: work };
 
 // Odd bytes on purpose: a comment, trailing blanks, a tab, no newline at the end.
-const ORIGINAL = '# the app\nFROM node:20\t\nWORKDIR /app  \nCOPY . .\nCMD ["node", "server.js"]';
+const ORIGINAL = '# the app\nFROM node:20\t\nWORKDIR /app  \nCOPY --chown=node:node . .\nCMD ["node", "server.js"]';
 
 interface ListedChange {
   id: string;
