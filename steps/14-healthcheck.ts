@@ -68,6 +68,19 @@ export default defineStep({
   async propose(_ctx, result) {
     if (!result.state || !result.findings.some((f) => f.code === 'CIS-4.6')) return [];
     const { model, service } = result.state;
+    const protocol = service.port ? NOT_HTTP[Number(service.port)] : undefined;
+    if (protocol) {
+      return [{
+        id: 'add-healthcheck',
+        kind: 'advice',
+        risk: 'advice',
+        title: `Add a HEALTHCHECK that speaks ${protocol.name}`,
+        description: `Port ${service.port} is ${protocol.name}, not plain HTTP: a curl probe of it would always fail and mark the container unhealthy. Add a probe that speaks it before line ${service.start.line}, such as HEALTHCHECK CMD ${protocol.probe}.`,
+        changes: [],
+        commands: [],
+        warnings: [],
+      }];
+    }
     const probe = curlInstalled(model) && service.port ? `HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD curl -sS -o /dev/null http://localhost:${service.port}/ || exit 1` : null;
     if (!probe) {
       const proposal: Proposal = {
@@ -95,6 +108,23 @@ export default defineStep({
     }];
   },
 });
+
+/** Well-known ports that do not answer plain HTTP, with a probe that speaks what they do. */
+const NOT_HTTP: Record<number, { name: string; probe: string }> = {
+  22: { name: 'SSH', probe: 'the server\'s own check, or a TCP connect (nc -z localhost 22)' },
+  25: { name: 'SMTP', probe: 'nc -z localhost 25 (or the mail server\'s own status command)' },
+  53: { name: 'DNS', probe: 'dig +short @127.0.0.1 localhost (or nslookup)' },
+  443: { name: 'HTTPS', probe: 'curl -fsSk -o /dev/null https://localhost/ || exit 1' },
+  1194: { name: 'OpenVPN', probe: 'a check of the openvpn process or its management interface' },
+  1883: { name: 'MQTT', probe: 'mosquitto_sub -t \'$SYS/#\' -C 1 -W 3 (or nc -z localhost 1883)' },
+  3306: { name: 'the MySQL protocol', probe: 'mysqladmin ping -h 127.0.0.1' },
+  5432: { name: 'the PostgreSQL protocol', probe: 'pg_isready -h 127.0.0.1' },
+  5672: { name: 'AMQP', probe: 'rabbitmq-diagnostics -q ping' },
+  6379: { name: 'the Redis protocol', probe: 'redis-cli ping' },
+  9092: { name: 'the Kafka protocol', probe: 'kafka-broker-api-versions.sh --bootstrap-server localhost:9092' },
+  11211: { name: 'the memcached protocol', probe: 'nc -z localhost 11211' },
+  27017: { name: 'the MongoDB protocol', probe: 'mongosh --quiet --eval "db.adminCommand(\'ping\')"' },
+};
 
 function finalInstructions(model: DockerfileModel): DockerInstruction[] {
   return model.chain(model.finalStage).flatMap((s) => s.instructions);

@@ -17,6 +17,16 @@ const cases: StepCase[] = [
     expect: { status: 'warn', codes: ['CIS-4.6'], lines: [4], risks: { 'add-healthcheck': 'advice' }, advice: ['without curl or wget'], afterFix: null },
   },
   {
+    name: 'a port that is not plain HTTP (OpenVPN on 1194, HTTPS on 443): advice with a probe that speaks it, no curl probe',
+    given: 'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y --no-install-recommends openvpn curl\nEXPOSE 1194\nCMD ["openvpn", "--config", "/etc/openvpn/server.conf"]\n',
+    expect: { status: 'warn', codes: ['CIS-4.6'], risks: { 'add-healthcheck': 'advice' }, advice: ['Port 1194 is OpenVPN, not plain HTTP'], afterFix: null },
+  },
+  {
+    name: 'PostgreSQL\'s port gets pg_isready, not curl',
+    given: 'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y postgresql curl\nEXPOSE 5432\nCMD ["/usr/lib/postgresql/15/bin/postgres"]\n',
+    expect: { status: 'warn', risks: { 'add-healthcheck': 'advice' }, advice: ['pg_isready -h 127.0.0.1'], afterFix: null },
+  },
+  {
     name: 'every EXPOSE line is named, the last one is probed',
     given: 'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y --no-install-recommends curl\nEXPOSE 1880\nEXPOSE 8443\nCMD ["/app/server"]\n',
     expect: { status: 'warn', findings: ['the image exposes 1880 8443, but'], codes: ['CIS-4.6'], lines: [5], risks: { 'add-healthcheck': 'review' } },
