@@ -289,6 +289,21 @@ const RULES: ImageRule[] = [
   { prefix: 'confluentinc/cp-', family: 'rhel', ships: { name: 'appuser', uid: 1000, gid: 1000 }, runsAs: () => ({ name: 'appuser', uid: 1000, gid: 1000 }) },
   // Playwright's image has pwuser for running browsers unprivileged (it starts as root). https://playwright.dev/docs/docker
   { prefix: 'mcr.microsoft.com/playwright', family: 'ubuntu', ships: { name: 'pwuser', uid: -1, gid: -1 } },
+  // Selenium's images run as seluser (SEL_UID 1200, SEL_GID 1201). https://github.com/SeleniumHQ/docker-selenium
+  { prefix: 'selenium/', family: 'ubuntu', ships: { name: 'seluser', uid: 1200, gid: 1201 }, runsAs: () => ({ name: 'seluser', uid: 1200, gid: 1201 }) },
+  // The Prometheus project's images run as nobody. https://github.com/prometheus/prometheus/blob/main/Dockerfile
+  { prefix: 'prom/', family: 'busybox', ships: { name: 'nobody', uid: 65534, gid: 65534 }, runsAs: () => ({ name: 'nobody', uid: 65534, gid: 65534 }) },
+  {
+    // Mosquitto started as root switches to its own user (the `user` option, mosquitto by default).
+    names: ['eclipse-mosquitto'],
+    family: (tag) => familyFromTag(tag, 'alpine'),
+    autoUser: false,
+    startsAsRoot: {
+      why: 'mosquitto started as root switches to the user its configuration names (`user`, mosquitto by default) once it has opened its ports and files',
+      instead: 'keep it starting as root, or run it as mosquitto (uid 1883) with /mosquitto/data and /mosquitto/log belonging to that user',
+      source: 'https://mosquitto.org/man/mosquitto-conf-5.html',
+    },
+  },
   // Puppeteer's image runs as pptruser, who owns the Chrome it downloads (/home/pptruser/.cache/puppeteer);
   // its uid (PPTRUSER_UID) differs between releases, so the user is named, not numbered.
   // https://github.com/puppeteer/puppeteer/blob/main/docker/Dockerfile

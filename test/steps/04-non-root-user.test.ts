@@ -215,6 +215,16 @@ const cases: StepCase[] = [
     given: 'FROM mcr.microsoft.com/playwright:v1.44.0-jammy\nCOPY tests /tests\nCMD ["npx", "playwright", "test"]\n',
     expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER pwuser'] } },
   },
+  ...['selenium/standalone-chrome:124.0', 'prom/prometheus:v2.52.0'].map((image): StepCase => ({
+    name: `${image} already runs as its own non-root user: passes`,
+    given: `FROM ${image}\nCOPY config /etc/app/\n`,
+    expect: { status: 'pass', afterFix: null },
+  })),
+  {
+    name: 'Mosquitto switches to its own user itself: advice',
+    given: 'FROM eclipse-mosquitto:2\nCOPY mosquitto.conf /mosquitto/config/mosquitto.conf\n',
+    expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['switches to the user its configuration names'], afterFix: null },
+  },
   {
     name: 'Puppeteer\'s image already runs as pptruser, who owns its Chrome: passes',
     given: 'FROM ghcr.io/puppeteer/puppeteer:21.6.1\nWORKDIR /home/pptruser/app\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\nCMD ["node", "index.js"]\n',
