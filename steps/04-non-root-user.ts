@@ -327,7 +327,7 @@ function planUser(model: DockerfileModel, info: ImageKnowledge): UserPlan | null
   const runner = startRunner(model, final);
   const create = info.noUserTools ? null : createUserCommand(info.family, runner !== null);
   if (create) {
-    const home = runner ? `a home folder /home/app, where ${runner} keeps its cache` : 'no home';
+    const home = runner ? `a home folder /home/app, where ${runner} keeps ${HOME_RUNNERS.get(runner.split(' ')[0]!)}` : 'no home';
     return {
       user: `${APP_UID}:${APP_UID}`,
       createRun: create,
@@ -344,8 +344,14 @@ function planUser(model: DockerfileModel, info: ImageKnowledge): UserPlan | null
   };
 }
 
-/** Package managers that start an app through themselves and keep a cache under HOME (`uv run`, `npm start`). */
-const HOME_RUNNERS = new Set(['uv', 'uvx', 'poetry', 'pipenv', 'pdm', 'npm', 'npx', 'yarn', 'pnpm']);
+/**
+ * Programs a container starts with that keep something under HOME, and what: package managers that
+ * start an app through themselves (`uv run`, `npm start`) their cache, tor its DataDirectory.
+ */
+const HOME_RUNNERS = new Map<string, string>([
+  ...['uv', 'uvx', 'poetry', 'pipenv', 'pdm', 'npm', 'npx', 'yarn', 'pnpm'].map((name): [string, string] => [name, 'its cache']),
+  ['tor', 'its data (DataDirectory, ~/.tor when not run as root)'],
+]);
 
 /** The package manager the container starts with (ENTRYPOINT, else CMD), as `uv run`; null for any other program. */
 function startRunner(model: DockerfileModel, final: Stage): string | null {

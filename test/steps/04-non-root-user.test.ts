@@ -515,6 +515,11 @@ const cases: StepCase[] = [
     },
   },
   {
+    name: 'tor as the new user keeps its data under HOME: a home folder for it',
+    given: 'FROM alpine:3.20\nRUN apk add --no-cache tor\nCOPY torrc /etc/tor/torrc\nCMD ["tor", "-f", "/etc/tor/torrc"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['RUN addgroup -S -g 10001 app && adduser -S -D -h /home/app -u 10001 -G app app', 'USER 10001:10001'] } },
+  },
+  {
     name: 'npm start on Alpine through a shell: a home for npm too',
     given: 'FROM alpine:3.20\nRUN apk add --no-cache nodejs npm\nWORKDIR /app\nCOPY . .\nCMD sh -c "exec npm start"\n',
     expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['RUN addgroup -S -g 10001 app && adduser -S -D -h /home/app -u 10001 -G app app', 'USER 10001:10001'] } },
