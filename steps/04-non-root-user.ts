@@ -353,12 +353,16 @@ const HOME_RUNNERS = new Map<string, string>([
   ['tor', 'its data (DataDirectory, ~/.tor when not run as root)'],
 ]);
 
+/** The words of what the container starts with: the final chain's ENTRYPOINT, else its CMD (empty when neither). */
+function startWords(model: DockerfileModel, final: Stage): string[] {
+  const chain = model.chain(final).flatMap((s) => s.instructions);
+  const start = chain.filter((i) => i.keyword === 'ENTRYPOINT').at(-1) ?? chain.filter((i) => i.keyword === 'CMD').at(-1);
+  return start ? commandArgv(start).flatMap((w) => w.split(/\s+/)).filter((w) => w !== '') : [];
+}
+
 /** The package manager the container starts with (ENTRYPOINT, else CMD), as `uv run`; null for any other program. */
 function startRunner(model: DockerfileModel, final: Stage): string | null {
-  const chain = model.chain(final).flatMap((s) => s.instructions);
-  const start = [...chain].reverse().find((i) => i.keyword === 'ENTRYPOINT') ?? [...chain].reverse().find((i) => i.keyword === 'CMD');
-  if (!start) return null;
-  const words = commandArgv(start).flatMap((w) => w.split(/\s+/)).filter((w) => w !== '');
+  const words = startWords(model, final);
   // A shell form's `/bin/sh -c "exec uv run app"`: the program after the shell and exec.
   const program = words.find((w, i) => !(SHELLS.has(path.basename(w)) || w === '-c' || w === 'exec' || (i > 0 && w.startsWith('-') && SHELLS.has(path.basename(words[0]!)))));
   const name = program ? path.basename(program) : '';
@@ -435,19 +439,14 @@ function serverDrop(model: DockerfileModel, final: Stage): { user: string; why: 
  * image belong to root, so another user cannot run it.
  */
 function ownerOnlyStart(model: DockerfileModel, final: Stage): { program: string; mode: string; at: DockerInstruction } | null {
-  const chain = model.chain(final).flatMap((st) => st.instructions);
-  const start = [...chain].reverse().find((i) => i.keyword === 'ENTRYPOINT') ?? [...chain].reverse().find((i) => i.keyword === 'CMD');
-  if (!start) return null;
-  const workdir = model.workdir(final);
-  const words = commandArgv(start).flatMap((w) => w.split(/\s+/)).filter((w) => w !== '' && !w.startsWith('-'));
+  const words = startWords(model, final).filter((w) => !w.startsWith('-'));
   // A shell reads the script it is given (others need r); a program started itself needs x.
   const viaShell = SHELLS.has(path.basename(words[0] ?? ''));
+  const workdir = model.workdir(final);
   const programs = (viaShell ? words.slice(1, 2) : words.slice(0, 1)).map((w) => path.resolve(workdir, w));
   if (programs.length === 0) return null;
   const ownerOnly = (mode: string) => (viaShell ? /^0?[0-7][0-7][0-3]$/.test(mode) : /^u\+[rwx]*x[rwx]*$/.test(mode) || /^0?[0-7][0-7][0246]$/.test(mode));
-  let dir = '/';
-  for (const inst of chain) {
-    if (inst.keyword === 'WORKDIR') dir = path.resolve(dir, inst.args.trim());
+  for (const { inst, dir } of withWorkdirs(model, final)) {
     if (inst.keyword !== 'RUN') continue;
     for (const w of runCommands(inst)) {
       if (w[0] !== 'chmod') continue;
@@ -458,6 +457,19 @@ function ownerOnlyStart(model: DockerfileModel, final: Stage): { program: string
     }
   }
   return null;
+}
+
+/** Each instruction of the final chain with its stage and the folder it runs in (WORKDIR values resolved). */
+function withWorkdirs(model: DockerfileModel, final: Stage): { inst: DockerInstruction; stage: Stage; dir: string }[] {
+  const out: { inst: DockerInstruction; stage: Stage; dir: string }[] = [];
+  let dir = '/';
+  for (const stage of model.chain(final)) {
+    for (const inst of stage.instructions) {
+      if (inst.keyword === 'WORKDIR') dir = path.resolve(dir, model.resolve(inst.args.trim(), stage, inst).value);
+      out.push({ inst, stage, dir });
+    }
+  }
+  return out;
 }
 
 /** Folders that hold programs, not one app's files: a COPY there is not an app folder. */
@@ -477,20 +489,13 @@ function rootOwnedAppFolder(model: DockerfileModel, final: Stage, user: string[]
   const instructions = chain.flatMap((st) => st.instructions);
   const start = [instructions.filter((i) => i.keyword === 'ENTRYPOINT').at(-1), instructions.filter((i) => i.keyword === 'CMD').at(-1)];
   const programs = start.flatMap((i) => (i ? commandArgv(i).flatMap((w) => w.split(/\s+/)) : [])).filter((w) => w.startsWith('/'));
-  let dir = '/';
-  for (const stage of chain) {
-    for (const inst of stage.instructions) {
-      if (inst.keyword === 'WORKDIR') {
-        const next = model.resolve(inst.args.trim(), stage, inst).value;
-        dir = path.resolve(dir, next);
-      }
-      if ((inst.keyword !== 'COPY' && inst.keyword !== 'ADD') || handedOwners(inst).length > 0) continue;
-      const argv = commandArgv(inst);
-      if (argv.length < 2) continue;
-      const dest = path.resolve(dir, model.resolve(argv.at(-1)!, stage, inst).value);
-      if (workdir !== '/' && (dest === workdir || dest.startsWith(`${workdir}/`))) return { workdir, at: inst };
-      if (!SYSTEM_FOLDERS.has(dest) && programs.some((p) => p.startsWith(`${dest}/`))) return { workdir: dest, at: inst };
-    }
+  for (const { inst, stage, dir } of withWorkdirs(model, final)) {
+    if ((inst.keyword !== 'COPY' && inst.keyword !== 'ADD') || handedOwners(inst).length > 0) continue;
+    const argv = commandArgv(inst);
+    if (argv.length < 2) continue;
+    const dest = path.resolve(dir, model.resolve(argv.at(-1)!, stage, inst).value);
+    if (workdir !== '/' && (dest === workdir || dest.startsWith(`${workdir}/`))) return { workdir, at: inst };
+    if (!SYSTEM_FOLDERS.has(dest) && programs.some((p) => p.startsWith(`${dest}/`))) return { workdir: dest, at: inst };
   }
   return null;
 }

@@ -68,32 +68,21 @@ export default defineStep({
   async propose(_ctx, result) {
     if (!result.state || !result.findings.some((f) => f.code === 'CIS-4.6')) return [];
     const { model, service } = result.state;
+    // Advice only, never written: what to probe with where docker-harden knows no probe that works.
+    const advice = (title: string, description: string): Proposal[] => [{ id: 'add-healthcheck', kind: 'advice', risk: 'advice', title, description, changes: [], commands: [], warnings: [] }];
     const protocol = service.port ? NOT_HTTP[Number(service.port)] : undefined;
     if (protocol) {
-      return [{
-        id: 'add-healthcheck',
-        kind: 'advice',
-        risk: 'advice',
-        title: `Add a HEALTHCHECK that speaks ${protocol.name}`,
-        description: `Port ${service.port} is ${protocol.name}, not plain HTTP: a curl probe of it would always fail and mark the container unhealthy. Add a probe that speaks it before line ${service.start.line}, such as HEALTHCHECK CMD ${protocol.probe}.`,
-        changes: [],
-        commands: [],
-        warnings: [],
-      }];
+      return advice(
+        `Add a HEALTHCHECK that speaks ${protocol.name}`,
+        `Port ${service.port} is ${protocol.name}, not plain HTTP: a curl probe of it would always fail and mark the container unhealthy. Add a probe that speaks it before line ${service.start.line}, such as HEALTHCHECK CMD ${protocol.probe}.`,
+      );
     }
     const probe = curlInstalled(model) && service.port ? `HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD curl -sS -o /dev/null http://localhost:${service.port}/ || exit 1` : null;
     if (!probe) {
-      const proposal: Proposal = {
-        id: 'add-healthcheck',
-        kind: 'advice',
-        risk: 'advice',
-        title: 'Add a HEALTHCHECK with a probe the image has',
-        description: `docker-harden does not know a probe this image carries. Add one before line ${service.start.line}: with curl installed, HEALTHCHECK CMD curl -sS -o /dev/null http://localhost:PORT/ || exit 1; in an image without curl or wget, a probe built into the app (HEALTHCHECK CMD ["/app/server", "--health"]) or a static probe binary copied from a build stage.`,
-        changes: [],
-        commands: [],
-        warnings: [],
-      };
-      return [proposal];
+      return advice(
+        'Add a HEALTHCHECK with a probe the image has',
+        `docker-harden does not know a probe this image carries. Add one before line ${service.start.line}: with curl installed, HEALTHCHECK CMD curl -sS -o /dev/null http://localhost:PORT/ || exit 1; in an image without curl or wget, a probe built into the app (HEALTHCHECK CMD ["/app/server", "--health"]) or a static probe binary copied from a build stage.`,
+      );
     }
     const edits = [insertLinesEdit(model.text, service.start.line - 2, [probe])];
     return [{
