@@ -459,17 +459,9 @@ function ownerOnlyStart(model: DockerfileModel, final: Stage): { program: string
   return null;
 }
 
-/** Each instruction of the final chain with its stage and the folder it runs in (WORKDIR values resolved). */
+/** Each instruction of the final chain with its stage and the folder it runs in. */
 function withWorkdirs(model: DockerfileModel, final: Stage): { inst: DockerInstruction; stage: Stage; dir: string }[] {
-  const out: { inst: DockerInstruction; stage: Stage; dir: string }[] = [];
-  let dir = '/';
-  for (const stage of model.chain(final)) {
-    for (const inst of stage.instructions) {
-      if (inst.keyword === 'WORKDIR') dir = path.resolve(dir, model.resolve(inst.args.trim(), stage, inst).value);
-      out.push({ inst, stage, dir });
-    }
-  }
-  return out;
+  return model.chain(final).flatMap((stage) => stage.instructions.map((inst) => ({ inst, stage, dir: model.workdir(stage, inst) })));
 }
 
 /** Folders that hold programs, not one app's files: a COPY there is not an app folder. */

@@ -178,17 +178,6 @@ function runtimeArgv(stage: Stage): string[] {
   return [...(entry ? commandArgv(entry) : []), ...(cmd ? commandArgv(cmd) : [])];
 }
 
-function workdirBefore(model: DockerfileModel, stage: Stage, at: DockerInstruction): string {
-  let dir = '/';
-  for (const inst of stage.instructions) {
-    if (inst === at) break;
-    if (inst.keyword !== 'WORKDIR') continue;
-    const next = model.resolve(inst.args.trim(), stage, inst).value;
-    dir = path.resolve(dir, next);
-  }
-  return dir;
-}
-
 function refersTo(runtime: string[], artefact: string, workdir: string): boolean {
   return runtime.some((w) => {
     for (const word of w.split(/\s+/)) {
@@ -210,7 +199,7 @@ function planGo(model: DockerfileModel, stage: Stage, build: { inst: DockerInstr
   }
   if (!out) return { reason: `\`${words.join(' ')}\` has no -o, so the binary's name depends on the module; add \`-o /out/app\` and run the step again` };
   if (!out.startsWith('/') && runCommands(build.inst).some((w) => w[0] === 'cd')) return { reason: `the RUN at line ${build.inst.line} changes directory before \`go build -o ${out}\`; use an absolute -o path` };
-  const artefact = path.resolve(workdirBefore(model, stage, build.inst), model.resolve(out, stage, build.inst).value);
+  const artefact = path.resolve(model.workdir(stage, build.inst), model.resolve(out, stage, build.inst).value);
   if (runtime.length === 0) return { reason: 'there is no CMD or ENTRYPOINT, so docker-harden cannot confirm what the image runs' };
   if (!refersTo(runtime, artefact, workdir)) return { reason: `CMD/ENTRYPOINT (${runtime.join(' ')}) does not run the built binary ${artefact}, so docker-harden cannot tell what the final image needs` };
   // -race, -msan and -asan build with cgo whatever CGO_ENABLED says ("-race requires cgo").
@@ -369,7 +358,7 @@ function runtimeFileCopies(model: DockerfileModel, stage: Stage, rewrite: Rewrit
       const argv = commandArgv(inst);
       const dest = argv[argv.length - 1];
       if (!dest || argv.length < 2) return false;
-      const target = path.resolve(workdirBefore(model, stage, inst), model.resolve(dest, stage, inst).value);
+      const target = path.resolve(model.workdir(stage, inst), model.resolve(dest, stage, inst).value);
       return file === target || (dest.endsWith('/') && file.startsWith(target === '/' ? '/' : `${target}/`));
     });
     if (placed) out.push(`COPY --from=build ${file} ${file}`);

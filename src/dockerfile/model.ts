@@ -104,8 +104,11 @@ export interface DockerfileModel {
   userAt(stage: Stage, at?: DockerInstruction): EffectiveUser;
   /** The user the final image runs as. */
   effectiveUser(stage?: Stage): EffectiveUser;
-  /** The WORKDIR in effect at the end of a stage (inherited through its chain), `/` by default. */
-  workdir(stage?: Stage): string;
+  /**
+   * The folder instruction `at` runs in (for a WORKDIR, the one it sets), or the WORKDIR in effect
+   * at the end of `stage`: inherited through the chain, variables resolved, `/` by default.
+   */
+  workdir(stage?: Stage, at?: DockerInstruction): string;
   stageByName(name: string): Stage | undefined;
 }
 
@@ -239,6 +242,7 @@ export function parseDockerfile(text: string, file: string): DockerfileModel {
     }
   }
 
+  let workdirs: Workdirs | undefined;
   const model: DockerfileModel = {
     path: file,
     text,
@@ -274,16 +278,9 @@ export function parseDockerfile(text: string, file: string): DockerfileModel {
     effectiveUser(stage = model.finalStage) {
       return userAt(model, stage);
     },
-    workdir(stage = model.finalStage) {
-      let dir = '/';
-      for (const s of model.chain(stage)) {
-        for (const inst of s.instructions) {
-          if (inst.keyword !== 'WORKDIR') continue;
-          const next = model.resolve(inst.args.trim(), s, inst).value;
-          dir = next.startsWith('/') ? next : joinPath(dir, next);
-        }
-      }
-      return dir;
+    workdir(stage = model.finalStage, at) {
+      const dirs = (workdirs ??= workdirsOf(model));
+      return (at ? dirs.at.get(at) : undefined) ?? dirs.end.get(stage) ?? '/';
     },
     stageByName(name) {
       const lower = name.toLowerCase();
@@ -361,6 +358,29 @@ function logicalArgs(text: string, node: AstInstruction, starts: readonly number
     out += trimmed.endsWith(escape) && !trimmed.endsWith(doubled) ? trimmed.slice(0, -escape.length) : line;
   }
   return out;
+}
+
+interface Workdirs {
+  at: Map<DockerInstruction, string>;
+  end: Map<Stage, string>;
+}
+
+/** The folder each instruction runs in and each stage ends in, one walk for the whole file. */
+function workdirsOf(model: DockerfileModel): Workdirs {
+  const dirs: Workdirs = { at: new Map(), end: new Map() };
+  // A stage is built only on an earlier one, whose end is known by then.
+  for (const stage of model.stages) {
+    let dir = (stage.parent && dirs.end.get(stage.parent)) ?? '/';
+    for (const inst of stage.instructions) {
+      if (inst.keyword === 'WORKDIR') {
+        const next = model.resolve(inst.args.trim(), stage, inst).value;
+        dir = joinPath(next.startsWith('/') ? '/' : dir, next);
+      }
+      dirs.at.set(inst, dir);
+    }
+    dirs.end.set(stage, dir);
+  }
+  return dirs;
 }
 
 function joinPath(base: string, rel: string): string {

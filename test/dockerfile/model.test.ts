@@ -2,7 +2,7 @@ import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadDockerfile, parseDockerfile, substitute, isRootUser } from '../../src/dockerfile/model.js';
+import { loadDockerfile, parseDockerfile, substitute, isRootUser, type Stage } from '../../src/dockerfile/model.js';
 import { UserError } from '../../src/core/errors.js';
 
 const parse = (text: string) => parseDockerfile(text, '/work/Dockerfile');
@@ -129,6 +129,14 @@ describe('line endings, escape directive, continuations', () => {
   it('WORKDIR follows the chain and relative paths', () => {
     const m = parse('FROM debian AS a\nWORKDIR /app\nFROM a\nWORKDIR src\n');
     expect(m.workdir()).toBe('/app/src');
+  });
+  it('gives the folder each instruction runs in, through the chain, variables resolved and paths cleaned', () => {
+    const m = parse('FROM debian AS a\nARG HOME_DIR=/srv/\nRUN true\nWORKDIR ${HOME_DIR}\nRUN make\nFROM a AS b\nCOPY . .\nWORKDIR ../opt/./app/\nRUN go build\nFROM debian\nRUN true\n');
+    const [a, b, last] = m.stages as [Stage, Stage, Stage];
+    const at = (stage: Stage, keyword: string, n = 0) => m.workdir(stage, stage.instructions.filter((i) => i.keyword === keyword)[n]);
+    expect([at(a, 'RUN'), at(a, 'WORKDIR'), at(a, 'RUN', 1)]).toEqual(['/', '/srv', '/srv']);
+    expect([at(b, 'COPY'), at(b, 'WORKDIR'), at(b, 'RUN')]).toEqual(['/srv', '/opt/app', '/opt/app']);
+    expect([m.workdir(a), m.workdir(b), at(last, 'RUN'), m.workdir(last)]).toEqual(['/srv', '/opt/app', '/', '/']);
   });
 });
 

@@ -419,6 +419,11 @@ const cases: StepCase[] = [
     },
   },
   {
+    name: 'an app folder written with a trailing slash (WORKDIR /app/) is the same folder COPY . . fills: review',
+    given: 'FROM node:20-slim\nWORKDIR /app/\nCOPY . .\nCMD ["node", "server.js"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER node'], warnings: ["the app's folder /app and what COPY put there (line 3) belong to root, so node cannot write there"] } },
+  },
+  {
     name: 'the app folder given to the shipped user by uid: safe',
     given: 'FROM node:20-slim\nWORKDIR /app\nCOPY --chown=1000:1000 . .\nCMD ["node", "server.js"]\n',
     expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER node'] } },
