@@ -500,7 +500,8 @@ function isRailsApp(chain: readonly DockerInstruction[]): boolean {
     if (i.keyword === 'ENV') return /(^|\s)RAILS_[A-Z_]+[=\s]/.test(i.args);
     if (i.keyword !== 'RUN' && i.keyword !== 'CMD' && i.keyword !== 'ENTRYPOINT') return false;
     const words = i.keyword === 'RUN' ? runCommands(i).flat() : commandArgv(i).flatMap((w) => w.split(/\s+/));
-    return words.some((w) => path.basename(w) === 'rails' || w === 'assets:precompile');
+    // Rails' generated config/puma.rb keeps its pid file in tmp/pids.
+    return words.some((w) => path.basename(w) === 'rails' || w === 'assets:precompile' || /(^|\/)config\/puma\.rb$/.test(w) || /(^|\/)tmp\/pids(\/|$)/.test(w));
   });
 }
 
@@ -779,6 +780,20 @@ function userWarnings(model: DockerfileModel, final: Stage, info: ImageKnowledge
   if (ownerOnly) {
     warnings.push(
       `line ${ownerOnly.at.line} leaves ${ownerOnly.program}, which the container starts, to its owner only (chmod ${ownerOnly.mode}), and its owner is root: the new user cannot run it; use chmod 755 (or a+rx) instead`,
+    );
+  }
+  // What an image docker-harden does not know starts with (its own ENTRYPOINT, or its CMD when the
+  // Dockerfile writes none) may need root: phusion's my_init, s6-overlay's /init, a chown script.
+  const chain = model.chain(final).flatMap((st) => st.instructions);
+  // A Dockerfile that switches to root itself (`USER root` to install) is built on an image that
+  // starts as another user: going back to one is how the image already ran.
+  const switchedToRoot = model.chain(final).some((st) => st.instructions.some((i) => i.keyword === 'USER' && isRootUser(model.resolve(i.args.trim(), st, i).value)));
+  if (!info.known && !switchedToRoot && !chain.some((i) => i.keyword === 'ENTRYPOINT')) {
+    const image = model.baseImage(final);
+    const name = image ? canonicalName(image) : final.imageText;
+    const start = chain.some((i) => i.keyword === 'CMD') ? `its ENTRYPOINT, if it has one, which runs this CMD` : 'its own ENTRYPOINT and CMD, as the Dockerfile sets neither';
+    warnings.push(
+      `the container starts with what ${name} sets (${start}), and docker-harden does not know that image: if its start needs root (an init such as phusion's /sbin/my_init or s6-overlay's /init, a script that changes owners or switches user), the container fails to start as the new user; check \`docker inspect --format '{{.Config.Entrypoint}} {{.Config.Cmd}}' ${name}\` and that the container starts`,
     );
   }
   const low: { port: number; line: number }[] = [];

@@ -122,6 +122,20 @@ function javaVariantSuffix(tag: string): string {
   return '';
 }
 
+function phpApacheStart(what: string): RootStart {
+  return {
+    why: `${what} starts Apache as root to bind port 80, then serves as www-data`,
+    instead: 'set `Listen 8080` in /etc/apache2/ports.conf (and the VirtualHost), then `USER www-data`; or use the -fpm variant behind a web server',
+    source: 'https://hub.docker.com/_/php (Running as an arbitrary user)',
+  };
+}
+
+const MY_INIT_START: RootStart = {
+  why: "phusion's /sbin/my_init runs as root: it reads /etc/container_environment (mode 0700), runs the /etc/my_init.d scripts and starts each runit service (nginx, cron, sshd) as its own user",
+  instead: 'keep the container starting as root and run the app as the app user from its runit service (`exec /sbin/setuser app ...` in /etc/service/<name>/run)',
+  source: 'https://github.com/phusion/baseimage-docker/issues/264',
+};
+
 const JUPYTER_ENV = { NB_USER: 'jovyan', NB_UID: '1000', NB_GID: '100' };
 const WINDOWS_USER: ImageUser = { name: 'ContainerUser', uid: -1, gid: -1 };
 const IIS_START: RootStart = {
@@ -363,15 +377,18 @@ const RULES: ImageRule[] = [
     family: (tag) => familyFromTag(tag, 'debian'),
     // www-data: uid 33 in the Debian variants, 82 in the Alpine ones (https://github.com/docker-library/php).
     ships: (tag) => (/alpine/.test(tag) ? { name: 'www-data', uid: 82, gid: 82 } : { name: 'www-data', uid: 33, gid: 33 }),
-    startsAsRootFor: (tag) =>
-      /apache/.test(tag)
-        ? {
-            why: 'php:*-apache starts Apache as root to bind port 80, then serves as www-data',
-            instead: 'set `Listen 8080` in /etc/apache2/ports.conf (and the VirtualHost), then `USER www-data`; or use php:*-fpm behind a web server',
-            source: 'https://hub.docker.com/_/php (Running as an arbitrary user)',
-          }
-        : null,
+    startsAsRootFor: (tag) => (/apache/.test(tag) ? phpApacheStart('php:*-apache') : null),
   },
+  // Official images built FROM php:*-apache, whose default tags (latest, 10, 1.42) are the Apache
+  // variant; -fpm tags run PHP-FPM, which can run as www-data.
+  ...(['drupal', 'mediawiki', 'joomla'] as const).map(
+    (name): ImageRule => ({
+      names: [name],
+      family: (tag) => familyFromTag(tag, 'debian'),
+      ships: (tag) => (/alpine/.test(tag) ? { name: 'www-data', uid: 82, gid: 82 } : { name: 'www-data', uid: 33, gid: 33 }),
+      startsAsRootFor: (tag) => (/fpm/.test(tag) ? null : phpApacheStart(`${name} (the Apache variant, built on php:*-apache)`)),
+    }),
+  ),
   ...(
     [
       // The server commands each entrypoint drops privileges for (docker-entrypoint.sh: `if [ "$1" = 'postgres' ]`).
@@ -399,8 +416,9 @@ const RULES: ImageRule[] = [
     }),
   ),
   // s6-overlay's /init runs as root and starts the app as abc (PUID/PGID). linuxserver.io publishes
-  // the same images on lscr.io, ghcr.io and Docker Hub (https://docs.linuxserver.io/faq/).
-  ...['lscr.io/linuxserver/', 'ghcr.io/linuxserver/', 'linuxserver/'].map(
+  // the same images on lscr.io, ghcr.io and Docker Hub (https://docs.linuxserver.io/faq/); its base
+  // images were published as lsiobase/ before they moved to ghcr.io/linuxserver/baseimage-*.
+  ...['lscr.io/linuxserver/', 'ghcr.io/linuxserver/', 'linuxserver/', 'lsiobase/'].map(
     (prefix): ImageRule => ({
       prefix,
       family: (tag) => familyFromTag(tag, 'alpine'),
@@ -412,6 +430,20 @@ const RULES: ImageRule[] = [
       },
     }),
   ),
+  // Phusion's base images run /sbin/my_init (CMD), which must be root: it reads
+  // /etc/container_environment (mode 0700), runs /etc/my_init.d and starts runit services.
+  ...[{ names: ['phusion/baseimage'] }, { prefix: 'phusion/passenger-' }].map(
+    (match): ImageRule => ({
+      ...match,
+      family: 'ubuntu',
+      autoUser: false,
+      ships: match.prefix ? { name: 'app', uid: 9999, gid: 9999 } : undefined,
+      startsAsRoot: MY_INIT_START,
+    }),
+  ),
+  // rocker/shiny ships the shiny user its shiny-server.conf names in `run_as shiny`: shiny-server
+  // started as another user than root cannot run apps as shiny. https://github.com/rocker-org/rocker-versioned2
+  { names: ['rocker/shiny', 'rocker/shiny-verse'], family: 'ubuntu', ships: { name: 'shiny', uid: -1, gid: -1 } },
   // The IIS images and .NET Framework's ASP.NET image (built on them) start ServiceMonitor.exe,
   // which runs IIS (W3SVC) and needs ContainerAdministrator.
   // https://github.com/microsoft/iis-docker, https://github.com/microsoft/dotnet-framework-docker (aspnet Dockerfile)
@@ -644,6 +676,8 @@ export function createUserCommand(family: ImageFamily, withHome = false): string
 export interface RootProgram {
   /** Matches the program's base name. */
   names: string[];
+  /** Or its path as written, for a name too common to match alone (`init`). */
+  paths?: string[];
   kind: 'drops-privileges' | 'init' | 'scheduler';
   why: string;
   instead: string;
@@ -673,11 +707,27 @@ export const ROOT_PROGRAMS: RootProgram[] = [
     source: 'https://man7.org/linux/man-pages/man1/setpriv.1.html',
   },
   {
-    names: ['init', 's6-svscan', 's6-overlay-suexec'],
+    names: ['s6-svscan', 's6-overlay-suexec'],
+    paths: ['/init'],
     kind: 'init',
     why: 's6-overlay (/init) runs as root to prepare the container and start each service as its own user (linuxserver.io images: abc from PUID/PGID)',
     instead: 'set PUID/PGID to an unprivileged user; s6-overlay 3 can run as a non-root USER only when the image is built for it (S6_READ_ONLY_ROOT, no chown at start)',
     source: 'https://github.com/just-containers/s6-overlay#running-as-a-non-root-user',
+  },
+  {
+    names: ['my_init'],
+    kind: 'init',
+    why: MY_INIT_START.why,
+    instead: MY_INIT_START.instead,
+    source: MY_INIT_START.source,
+  },
+  {
+    names: ['systemd', 'runsvdir', 'runit'],
+    paths: ['/sbin/init', '/usr/sbin/init'],
+    kind: 'init',
+    why: 'an init system (systemd, runit, sysvinit, or an s6 script at /sbin/init) runs as root to start and supervise services, each as its own user',
+    instead: 'run the app itself as the container\'s command, one process per container, with USER; or keep the init starting as root',
+    source: 'https://docs.docker.com/engine/containers/multi-service_container/',
   },
   {
     // A distribution's web server (apt-get install nginx / apache2, dnf install httpd): its own
@@ -738,7 +788,7 @@ export function rootProgramIn(words: string[]): { program: RootProgram; name: st
     // Windows paths (C:\\ServiceMonitor.exe) and names are read without case.
     const base = word.replace(/^.*[/\\]/, '');
     const name = /\.exe$/i.test(base) ? base.toLowerCase() : base;
-    const program = ROOT_PROGRAMS.find((p) => p.names.includes(name) && (name !== 'init' || word === '/init'));
+    const program = ROOT_PROGRAMS.find((p) => p.names.includes(name) || p.paths?.includes(word));
     if (program) return { program, name: base };
   }
   return null;

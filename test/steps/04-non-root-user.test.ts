@@ -321,9 +321,58 @@ const cases: StepCase[] = [
     expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER runner'], contains: ['/home/runner/work\nUSER runner\n'] } },
   },
   {
-    name: 'files given to a numeric uid and gid (COPY --chown): USER keeps both',
+    name: 'files given to a numeric uid and gid (COPY --chown): USER keeps both; review, as the image\'s own ENTRYPOINT is not known',
     given: 'FROM registry.example.com/base/python:3.11\nWORKDIR /opt/app-root\nCOPY --chown=1001:0 . .\nCMD ["python", "app.py"]\n',
+    expect: {
+      status: 'fail',
+      risks: { 'set-user': 'review' },
+      afterFix: { added: ['USER 1001:0'], warnings: ['the container starts with what registry.example.com/base/python sets (its ENTRYPOINT, if it has one, which runs this CMD), and docker-harden does not know that image'] },
+    },
+  },
+  {
+    name: 'the same with an ENTRYPOINT of its own: what starts is known, safe',
+    given: 'FROM registry.example.com/base/python:3.11\nWORKDIR /opt/app-root\nCOPY --chown=1001:0 . .\nENTRYPOINT ["python", "app.py"]\n',
     expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER 1001:0'] } },
+  },
+  {
+    name: 'phusion/passenger images start /sbin/my_init, which must be root: advice, even with the app user given its files',
+    given: 'FROM phusion/passenger-full:0.9.29\nCOPY --chown=app:app . /home/app/webapp\nCMD ["/sbin/my_init"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ["phusion's /sbin/my_init runs as root"], afterFix: null },
+  },
+  {
+    name: 'an unknown image started with /sbin/my_init: advice',
+    given: 'FROM example/ruby-base:2\nRUN useradd -m app && chown -R app /home/app\nCMD ["/sbin/my_init"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['line 3 starts my_init'], afterFix: null },
+  },
+  {
+    name: 'an ENTRYPOINT of /sbin/init (an s6 or systemd init) must start as root: advice',
+    given: 'FROM alpine:3.20\nRUN apk add --no-cache s6 execline\nCOPY rootfs/ /\nENTRYPOINT ["/sbin/init"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['line 4 starts init: an init system'], afterFix: null },
+  },
+  {
+    name: 'lsiobase/, linuxserver.io\'s older name for its base images, starts s6-overlay as root: advice',
+    given: 'FROM lsiobase/alpine:3.11\nRUN apk add --no-cache aria2\nCOPY root/ /\nEXPOSE 6800\n',
+    expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['linuxserver.io images start s6-overlay'], afterFix: null },
+  },
+  {
+    name: 'drupal\'s default tags are its Apache variant, built on php:*-apache: advice',
+    given: 'FROM drupal:10-apache\nRUN chown www-data:www-data /opt/drupal/web/sites/default\n',
+    expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['drupal (the Apache variant, built on php:*-apache) starts Apache as root'], afterFix: null },
+  },
+  {
+    name: 'drupal\'s FPM variant runs as the www-data it ships',
+    given: 'FROM drupal:10-fpm\nRUN chown www-data:www-data /opt/drupal/web/sites/default\n',
+    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER www-data'] } },
+  },
+  {
+    name: 'rocker/shiny ships shiny, the user its shiny-server runs apps as',
+    given: 'FROM rocker/shiny:4.4\nCOPY app/ /srv/shiny-server/app/\nEXPOSE 3838\nCMD ["/usr/bin/shiny-server"]\n',
+    expect: { status: 'fail', afterFix: { added: ['USER shiny'] } },
+  },
+  {
+    name: 'a Rails app known by its puma.rb and tmp/pids: its writable folders are given to the new user',
+    given: 'FROM ruby:3.3\nWORKDIR /app_rails\nCOPY . /app_rails\nRUN bundle install\nCMD rm -rf tmp/pids/server.pid && bundle exec puma -C config/puma.rb\n',
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['RUN groupadd --system --gid 10001 app && useradd --system --uid 10001 --gid app --no-create-home --shell /usr/sbin/nologin app', 'RUN mkdir -p db log storage tmp && chown -R 10001:10001 db log storage tmp', 'USER 10001:10001'] } },
   },
   {
     name: 'node ships node (uid 1000): files chowned to 1000 keep the shipped user',
