@@ -236,15 +236,33 @@ function spliceOne(text: string, parsed: ParsedCompose, serviceName: string, edi
     ? columnOf(text, nodeStart(serviceMap.items[0].key) ?? 0)
     : columnOf(text, nodeStart(servicePair.key) ?? 0) + layout.unit;
   const pair = serviceMap?.items.find((p) => keyText(p) === edit.key);
+  // A key the service takes from a merge (`<<: *common`): a key written in the service replaces the
+  // merged one whole, so a list written there carries the merged items too.
+  const merged = pair ? undefined : mergedValue(serviceMap, parsed, edit.key);
+  const fromMerge = () =>
+    new UserError(
+      `\`${edit.key}\` of service \`${serviceName}\` comes from a merge key (\`<<\`), and removing it there would change every service that merges the same values`,
+      `Write \`${edit.key}\` in the service itself, or change it where the anchor is defined, then run docker-harden again.`,
+      file,
+      lineAt(parsed, nodeStart(servicePair.key)),
+    );
 
   switch (edit.op) {
     case 'delete':
+      if (merged !== undefined) throw fromMerge();
       return pair ? [deletePair(text, pair)] : [];
     case 'set': {
       if (pair) return [replaceValue(text, pair, edit.value, layout, edit.style)];
       return [insertPair(text, servicePair, serviceMap, edit.key, edit.value, keyIndent, layout, edit.style)];
     }
     case 'add': {
+      if (merged !== undefined && merged !== null) {
+        const base = Array.isArray(merged) ? merged : typeof merged === 'string' ? [merged] : null;
+        if (!base) throw new UserError(`\`${edit.key}\` of service \`${serviceName}\` (from a merge key) is not a list`, 'Write it as a list to let docker-harden add to it.', file, lineAt(parsed, nodeStart(servicePair.key)));
+        const fresh = edit.items.filter((item) => !base.some((b) => JSON.stringify(b) === JSON.stringify(item)));
+        if (fresh.length === 0) return [];
+        return [insertPair(text, servicePair, serviceMap, edit.key, [...base, ...fresh], keyIndent, layout, edit.style)];
+      }
       const existing = pair?.value as YamlNode | null | undefined;
       if (!pair || existing === null || existing === undefined || (isScalar(existing) && existing.value === null)) {
         if (pair) return [replaceValue(text, pair, edit.items, layout, edit.style)];
@@ -257,6 +275,12 @@ function spliceOne(text: string, parsed: ParsedCompose, serviceName: string, edi
       return [existing.flow ? rerenderFlowSeq(text, existing, existing.items, fresh) : appendBlockItems(text, existing, fresh, layout)];
     }
     case 'remove': {
+      if (Array.isArray(merged)) {
+        const kept = merged.filter((item) => !edit.where(item));
+        if (kept.length === merged.length) return [];
+        if (kept.length === 0) throw fromMerge();
+        return [insertPair(text, servicePair, serviceMap, edit.key, kept, keyIndent, layout, 'block')];
+      }
       const existing = pair?.value as YamlNode | null | undefined;
       if (!pair || !isSeq(existing)) return [];
       const keep = existing.items.filter((i) => !edit.where(toData(i, parsed.doc)));
@@ -266,6 +290,12 @@ function spliceOne(text: string, parsed: ParsedCompose, serviceName: string, edi
       return removeBlockItems(text, existing, keep);
     }
   }
+}
+
+/** The value a merge key (`<<`) gives `key` in a service that does not write it; undefined when none does. */
+function mergedValue(serviceMap: YAMLMap | null, parsed: ParsedCompose, key: string): unknown {
+  if (!serviceMap?.items.some((p) => keyText(p) === '<<')) return undefined;
+  return (serviceMap.toJS(parsed.doc, TO_JS) as Record<string, unknown>)[key];
 }
 
 function lineAt(parsed: ParsedCompose, offset: number | undefined): number {
@@ -506,7 +536,9 @@ function applyToData(data: Record<string, unknown>, edit: ServiceEdit): void {
       delete data[edit.key];
       return;
     case 'add': {
-      const list = Array.isArray(data[edit.key]) ? [...(data[edit.key] as unknown[])] : [];
+      // A merged `tmpfs: /run` is one item, written again in the list the edit makes.
+      const current = data[edit.key];
+      const list = Array.isArray(current) ? [...(current as unknown[])] : typeof current === 'string' ? [current] : [];
       for (const item of edit.items) if (!list.some((x) => JSON.stringify(x) === JSON.stringify(item))) list.push(item);
       data[edit.key] = list;
       return;
@@ -523,9 +555,10 @@ function applyToData(data: Record<string, unknown>, edit: ServiceEdit): void {
 
 /** The edited text must parse, and mean exactly the original with the edits applied. */
 function verifyEdit(before: string, after: string, list: ServiceEdits[], file: string): void {
-  // The data as written, merge keys (`<<`) not applied. Without a `<<` in the text the strict
-  // parse already made gives the same data, so a 1,000-service file is not parsed once more.
-  const plain = (t: string, strict: ParsedCompose | null) => ((strict && !t.includes('<<') ? strict.doc : parseDocument(t, { merge: false })).toJS(TO_JS) as Record<string, unknown>);
+  // The data as Compose reads it, merge keys (`<<`) applied: a key written in a service replaces
+  // the merged one, so an edit that dropped merged items shows here. The strict parse already made
+  // merges them, so a 1,000-service file is not parsed once more.
+  const plain = (t: string, strict: ParsedCompose | null) => ((strict ? strict.doc : parseDocument(t, { merge: true, uniqueKeys: false })).toJS(TO_JS) as Record<string, unknown>);
   const expected = plain(before, alreadyParsed(before, file));
   const services = expected.services as Record<string, Record<string, unknown> | null>;
   for (const { service: name, edits } of list) {

@@ -392,3 +392,32 @@ describe('editService keeps every comment and untouched line byte for byte', () 
     expect(() => editService(SAMPLE, 'web', [{ op: 'add', key: 'image', items: ['x'] }])).toThrow(/is not a list/);
   });
 });
+
+describe('editService on keys a service takes from a merge key (<<)', () => {
+  const MERGED = 'x-common: &common\n  cap_add:\n    - NET_ADMIN\n  tmpfs: /run\n  privileged: true\nservices:\n  vpn:\n    <<: *common\n    image: example/vpn\n  other:\n    <<: *common\n    image: b\n';
+  const merged = (text: string, service: string) => parseCompose(text, 'compose.yaml').service(service)!;
+
+  it('adding to a merged list writes the merged items too, so none is lost; the anchor and other services stay', () => {
+    const after = editService(MERGED, 'vpn', [
+      { op: 'add', key: 'cap_add', items: ['NET_BIND_SERVICE'] },
+      { op: 'add', key: 'tmpfs', items: ['/tmp'] },
+    ]);
+    expect(merged(after, 'vpn').cap_add).toEqual(['NET_ADMIN', 'NET_BIND_SERVICE']);
+    expect(merged(after, 'vpn').tmpfs).toEqual(['/run', '/tmp']);
+    expect(merged(after, 'other')).toMatchObject({ cap_add: ['NET_ADMIN'], tmpfs: ['/run'] });
+    expect(after.startsWith(MERGED.slice(0, MERGED.indexOf('services:')))).toBe(true);
+  });
+
+  it('an item the merge already gives is not written again', () => {
+    expect(editService(MERGED, 'vpn', [{ op: 'add', key: 'cap_add', items: ['NET_ADMIN'] }])).toBe(MERGED);
+  });
+
+  it('removing a merged item writes the rest in the service; removing all of it, or deleting a merged key, is refused', () => {
+    const twoCaps = MERGED.replace('    - NET_ADMIN\n', '    - NET_ADMIN\n    - SYS_ADMIN\n');
+    const after = editService(twoCaps, 'vpn', [{ op: 'remove', key: 'cap_add', where: (c) => c === 'SYS_ADMIN' }]);
+    expect(merged(after, 'vpn').cap_add).toEqual(['NET_ADMIN']);
+    expect(merged(after, 'other').cap_add).toEqual(['NET_ADMIN', 'SYS_ADMIN']);
+    expect(() => editService(MERGED, 'vpn', [{ op: 'remove', key: 'cap_add', where: () => true }])).toThrow(/comes from a merge key/);
+    expect(() => editService(MERGED, 'vpn', [{ op: 'delete', key: 'privileged' }])).toThrow(/comes from a merge key/);
+  });
+});
