@@ -25,6 +25,13 @@ export interface ServiceImage {
     /** What such a configuration may write, in plain words. */
     configWrites?: string;
   };
+  /**
+   * Capabilities the image's programs carry as file capabilities (setcap): each must stay in the
+   * bounding set, whatever the user, or the program does not start ("operation not permitted").
+   */
+  fileCaps?: { caps: string[]; why: string };
+  /** Confinement known to break this image: the fix is advice, with this explanation. */
+  breaks?: { capDrop?: string; readOnly?: string };
   /** Ports the service listens on, as compose `ports:` entries. */
   ports: string[];
   source: string;
@@ -64,15 +71,53 @@ export const SERVICE_IMAGES: ServiceImage[] = [
     source: 'https://github.com/MariaDB/mariadb-docker/blob/master/docker-entrypoint.sh',
   },
   {
-    names: ['redis', 'valkey/valkey'],
+    names: ['redis'],
     confine: {
-      // Root walks /data, where redis's own folders (appendonlydir) are mode 0700 under its umask 0077.
-      caps: ['CHOWN', 'DAC_OVERRIDE', 'SETGID', 'SETUID'],
-      capsWhy: 'the entrypoint fixes ownership of everything in /data as root (reading into the 0700 folders redis makes there, such as appendonlydir), then switches to its own user',
+      // Root walks /data, where redis's own folders (appendonlydir) are mode 0700 under its umask 0077;
+      // setpriv --bounding-set=-all needs SETPCAP, and the modes it sets on files it gave away, FOWNER.
+      caps: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETPCAP', 'SETUID'],
+      capsWhy:
+        'the entrypoint fixes ownership and modes of everything in /data as root (reading into the 0700 folders redis makes there, such as appendonlydir), then switches to redis with setpriv, which also empties the bounding set (--bounding-set=-all) and so needs SETPCAP',
       tmpfs: ['/tmp'],
     },
     ports: ['6379:6379'],
-    source: 'https://github.com/docker-library/redis/blob/master/docker-entrypoint.sh',
+    source: 'https://github.com/redis/docker-library-redis/blob/master/docker-entrypoint.sh',
+  },
+  {
+    names: ['valkey/valkey'],
+    confine: {
+      caps: ['CHOWN', 'DAC_OVERRIDE', 'SETGID', 'SETUID'],
+      capsWhy: 'the entrypoint fixes ownership of everything in /data as root (reading into the 0700 folders valkey makes there, such as appendonlydir), then switches to its own user with setpriv, leaving the bounding set as it is',
+      tmpfs: ['/tmp'],
+    },
+    ports: ['6379:6379'],
+    source: 'https://github.com/valkey-io/valkey-container/blob/mainline/docker-entrypoint.sh',
+  },
+  {
+    names: ['caddy'],
+    confine: {
+      caps: [],
+      capsWhy: 'caddy runs as root and switches to no other user',
+      // Certificates and autosaved configuration go to /data and /config, volumes the image declares.
+      tmpfs: ['/tmp'],
+      configAt: ['/etc/caddy'],
+      configWrites: 'log files a `log` directive writes (`output file`), or storage outside /data and /config',
+    },
+    fileCaps: {
+      caps: ['NET_BIND_SERVICE'],
+      why: 'the image gives /usr/bin/caddy the file capability cap_net_bind_service=+ep, and the kernel refuses to start a program whose file capabilities are not all in the bounding set, whatever port it listens on',
+    },
+    ports: ['80:80', '443:443', '443:443/udp'],
+    source: 'https://github.com/caddyserver/caddy-docker (setcap cap_net_bind_service=+ep /usr/bin/caddy)',
+  },
+  {
+    names: ['nextcloud'],
+    breaks: {
+      readOnly:
+        'the Nextcloud entrypoint writes PHP settings into the image at start (/usr/local/etc/php/conf.d/redis-session.ini when REDIS_HOST is set) and stops when it cannot; a tmpfs there would hide the settings the image ships. Keep the root file system writable for this service',
+    },
+    ports: ['80:80'],
+    source: 'https://github.com/nextcloud/docker (entrypoint.sh)',
   },
   {
     names: ['mongo'],
@@ -125,8 +170,14 @@ export const SERVICE_IMAGES: ServiceImage[] = [
   },
   {
     names: ['pihole/pihole'],
+    breaks: {
+      capDrop:
+        'Pi-hole\'s start script gives pihole-FTL its capabilities with setcap (which needs SETFCAP) and exits when it cannot ("Unable to set capabilities for pihole-FTL"), and FTL then uses each capability it was given. Leave its capabilities as Pi-hole\'s docs list them (cap_add NET_ADMIN for DHCP, SYS_TIME, SYS_NICE) rather than dropping them all',
+      readOnly:
+        'Pi-hole writes at start outside its volumes: the capabilities of /usr/bin/pihole-FTL (an extended attribute of that file), /var/log/pihole and its runtime files; a read-only root file system stops it. Keep the root file system writable for this service',
+    },
     ports: ['53:53/tcp', '53:53/udp', '80:80/tcp'],
-    source: 'https://github.com/pi-hole/docker-pi-hole#quick-start',
+    source: 'https://github.com/pi-hole/docker-pi-hole (start.sh, fix_capabilities)',
   },
   {
     names: ['linuxserver/wireguard'],

@@ -42,6 +42,15 @@ function neededCaps(s: ComposeService, known: ServiceImage | null): { caps: stri
     for (const c of known.confine.caps) caps.add(c);
     reasons.push(`${known.confine.caps.join(', ')}: ${known.confine.capsWhy} (${known.source})`);
   }
+  if (known?.fileCaps) {
+    for (const c of known.fileCaps.caps) caps.add(c);
+    reasons.push(`${known.fileCaps.caps.join(', ')}: ${known.fileCaps.why} (${known.source})`);
+  }
+  // VPN and firewall containers run iptables; the legacy one reads its tables through a raw socket.
+  if (s.cap_add.map(normalizeCap).includes('NET_ADMIN')) {
+    caps.add('NET_RAW');
+    reasons.push('NET_RAW: the service adds NET_ADMIN, and iptables (iptables-legacy, as VPN and firewall images run it) opens a raw socket, which needs NET_RAW');
+  }
   return { caps: [...caps], reasons };
 }
 
@@ -140,7 +149,20 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
     const rootWarning = rootUser
       ? [`service ${s.name} runs as ${s.user}: root without DAC_OVERRIDE cannot write files it does not own (a bind-mounted folder of another user, a volume the image gave its own user), and without CHOWN cannot change owners; add those back in cap_add if it needs them`]
       : [];
-    if (!dropsAll(s)) {
+    // Confinement known to break the image as it starts itself: explained, never written.
+    const breaks = replaced ? undefined : image?.breaks;
+    const knownBreak = (id: string, title: string, why: string): Proposal => ({
+      id: `${s.name}-${id}`,
+      title: `Service ${s.name}: ${title} (advice; not written)`,
+      kind: 'advice',
+      risk: 'advice',
+      description: `${s.image}: ${why} (${image!.source}).`,
+      changes: [],
+      commands: [],
+      warnings: [],
+    });
+    if (!dropsAll(s) && breaks?.capDrop) proposals.push(knownBreak('cap-drop', 'cap_drop: [ALL] breaks this image', breaks.capDrop));
+    else if (!dropsAll(s)) {
       const { caps, reasons } = neededCaps(s, image);
       const have = new Set(s.cap_add.map(normalizeCap));
       const fresh = caps.filter((c) => !have.has(c));
@@ -161,7 +183,7 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
           ...startWarning,
           ...rootWarning,
           ...dropWarning,
-          'If the service then fails with "operation not permitted": a process that starts as root and switches user or changes file ownership needs CHOWN, SETUID, SETGID (sometimes DAC_OVERRIDE, FOWNER) in cap_add; one that listens below port 1024 needs NET_BIND_SERVICE.',
+          'If the service then fails with "operation not permitted": a process that starts as root and switches user or changes file ownership needs CHOWN, SETUID, SETGID (sometimes DAC_OVERRIDE, FOWNER) in cap_add; one that listens below port 1024 needs NET_BIND_SERVICE; a program given file capabilities (`setcap`, as the caddy image does) does not start at all unless each of them is in cap_add (`getcap` on its binary lists them).',
         ],
       });
     }
@@ -178,7 +200,8 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
         warnings: [...startWarning, NNP_BREAKS],
       });
     }
-    if (s.read_only !== true && !s.readOnlyFromEnvironment) {
+    if (s.read_only !== true && !s.readOnlyFromEnvironment && breaks?.readOnly) proposals.push(knownBreak('read-only', 'read_only: true breaks this image', breaks.readOnly));
+    else if (s.read_only !== true && !s.readOnlyFromEnvironment) {
       const covered = (p: string) => s.tmpfs.some((t) => t.split(':')[0] === p) || s.volumes.some((v) => v.target === p);
       const tmpfs = (confine ? confine.tmpfs : ['/tmp']).filter((p) => !covered(p));
       const edits: ServiceEdit[] = [{ op: 'set', key: 'read_only', value: true }];

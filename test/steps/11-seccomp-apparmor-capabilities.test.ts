@@ -111,7 +111,7 @@ const composeCases: StepCase[] = [
       ['postgres:16', 'db', ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID'], ['/tmp', '/var/run/postgresql']],
       ['mysql:8.4', 'db', ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID'], ['/tmp', '/var/run/mysqld']],
       ['mariadb:11', 'db', ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID'], ['/tmp', '/run/mysqld']],
-      ['redis:7-alpine', 'cache', ['CHOWN', 'DAC_OVERRIDE', 'SETGID', 'SETUID'], ['/tmp']],
+      ['redis:7-alpine', 'cache', ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETPCAP', 'SETUID'], ['/tmp']],
       ['valkey/valkey:8', 'cache', ['CHOWN', 'DAC_OVERRIDE', 'SETGID', 'SETUID'], ['/tmp']],
       ['mongo:7', 'db', ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID'], ['/tmp']],
       ['nginx:1.27', 'web', ['CHOWN', 'SETGID', 'SETUID'], ['/tmp', '/var/cache/nginx', '/var/run']],
@@ -130,7 +130,46 @@ const composeCases: StepCase[] = [
       afterFix: { removed: [], contains: [`    cap_add:\n${caps.map((c) => `      - ${c}\n`).join('')}`, `    tmpfs:\n${tmpfs.map((t) => `      - ${t}\n`).join('')}`] },
     },
   })),
-  ...['lscr.io/linuxserver/plex:latest', 'homeassistant/home-assistant:stable', 'jellyfin/jellyfin', 'pihole/pihole:latest', 'linuxserver/wireguard'].map(
+  {
+    target: 'compose',
+    name: 'caddy: NET_BIND_SERVICE stays for its binary\'s file capability even on a high port; its own Caddyfile makes read_only review',
+    given: 'services:\n  proxy:\n    image: caddy:2.8-alpine\n    ports:\n      - "8080:8080"\n    volumes:\n      - ./Caddyfile:/etc/caddy/Caddyfile:ro\n',
+    expect: {
+      status: 'fail',
+      codes: ['DH-CAPS-DEFAULT', 'CIS-5.26', 'CIS-5.13'],
+      lines: [2, 2, 2],
+      proposals: ['proxy-cap-drop', 'proxy-no-new-privileges', 'proxy-read-only'],
+      risks: { 'proxy-cap-drop': 'safe', 'proxy-no-new-privileges': 'safe', 'proxy-read-only': 'review' },
+      afterFix: { removed: [], contains: ['    cap_drop:\n      - ALL\n    cap_add:\n      - NET_BIND_SERVICE\n'] },
+    },
+  },
+  {
+    target: 'compose',
+    name: 'pihole: cap_drop and read_only are known to break its start (setcap on pihole-FTL): advice, never written',
+    given: 'services:\n  pihole:\n    image: pihole/pihole:latest\n',
+    expect: {
+      status: 'fail',
+      codes: ['DH-CAPS-DEFAULT', 'CIS-5.26', 'CIS-5.13'],
+      lines: [2, 2, 2],
+      proposals: ['pihole-cap-drop', 'pihole-no-new-privileges', 'pihole-read-only'],
+      risks: { 'pihole-cap-drop': 'advice', 'pihole-no-new-privileges': 'review', 'pihole-read-only': 'advice' },
+      advice: ['Unable to set capabilities for pihole-FTL', 'an extended attribute of that file'],
+    },
+  },
+  {
+    target: 'compose',
+    name: 'nextcloud: read_only is known to break its entrypoint, which writes PHP settings at start: advice',
+    given: 'services:\n  app:\n    image: nextcloud:fpm-alpine\n    environment:\n      - REDIS_HOST=redis\n',
+    expect: {
+      status: 'fail',
+      codes: ['DH-CAPS-DEFAULT', 'CIS-5.26', 'CIS-5.13'],
+      lines: [2, 2, 2],
+      proposals: ['app-cap-drop', 'app-no-new-privileges', 'app-read-only'],
+      risks: { 'app-cap-drop': 'review', 'app-no-new-privileges': 'review', 'app-read-only': 'advice' },
+      advice: ['redis-session.ini'],
+    },
+  },
+  ...['lscr.io/linuxserver/plex:latest', 'homeassistant/home-assistant:stable', 'jellyfin/jellyfin', 'linuxserver/wireguard'].map(
     (image): StepCase => ({
       target: 'compose',
       name: `${image}: known for its ports only (an s6 or setcap entrypoint), so each confinement is review`,
@@ -270,6 +309,14 @@ describe('seccomp-apparmor-capabilities: compose files', () => {
     expect(p.description).toMatch(/NET_BIND_SERVICE: the service listens on port 443, below 1024/);
     expect(p.description).toMatch(/nginx master process starts as root/);
     expect(p.warnings[0]).toMatch(/operation not permitted/);
+  });
+
+  it('a VPN service that adds NET_ADMIN keeps NET_RAW, which iptables needs, and its own cap_add', async () => {
+    const file = composeFile('services:\n  vpn:\n    image: example/wireguard-ui:1\n    cap_add:\n      - NET_ADMIN\n      - SYS_MODULE\n');
+    const p = (await runStep(step, contextFor(composeTarget(file)))).proposals.find((x) => x.id === 'vpn-cap-drop')!;
+    expect(p.title).toBe('Service vpn: cap_drop: [ALL], cap_add: [NET_RAW]');
+    expect(p.description).toMatch(/Its cap_add \(NET_ADMIN, SYS_MODULE\) stays\..*NET_RAW: the service adds NET_ADMIN, and iptables/);
+    expect(p.changes[0]!.after).toContain('    cap_add:\n      - NET_ADMIN\n      - SYS_MODULE\n      - NET_RAW\n');
   });
 });
 
