@@ -354,9 +354,15 @@ const HOME_RUNNERS = new Map<string, string>([
 ]);
 
 /** The words of what the container starts with: the final chain's ENTRYPOINT, else its CMD (empty when neither). */
-function startWords(model: DockerfileModel, final: Stage): string[] {
+/** The last ENTRYPOINT and the last CMD of the final chain, those there are, in that order. */
+function startInstructions(model: DockerfileModel, final: Stage): DockerInstruction[] {
   const chain = model.chain(final).flatMap((s) => s.instructions);
-  const start = chain.filter((i) => i.keyword === 'ENTRYPOINT').at(-1) ?? chain.filter((i) => i.keyword === 'CMD').at(-1);
+  return [chain.filter((i) => i.keyword === 'ENTRYPOINT').at(-1), chain.filter((i) => i.keyword === 'CMD').at(-1)].filter((i): i is DockerInstruction => Boolean(i));
+}
+
+/** The words of what the container starts with: the ENTRYPOINT, else the CMD. */
+function startWords(model: DockerfileModel, final: Stage): string[] {
+  const start = startInstructions(model, final)[0];
   return start ? commandArgv(start).flatMap((w) => w.split(/\s+/)).filter((w) => w !== '') : [];
 }
 
@@ -478,18 +484,53 @@ function rootOwnedAppFolder(model: DockerfileModel, final: Stage, user: string[]
   const chain = model.chain(final);
   if (chain.some((st) => st.instructions.some((i) => handedOwners(i).some((o) => user.includes(o.split(':')[0] ?? ''))))) return null;
   const workdir = model.workdir(final);
-  const instructions = chain.flatMap((st) => st.instructions);
-  const start = [instructions.filter((i) => i.keyword === 'ENTRYPOINT').at(-1), instructions.filter((i) => i.keyword === 'CMD').at(-1)];
-  const programs = start.flatMap((i) => (i ? commandArgv(i).flatMap((w) => w.split(/\s+/)) : [])).filter((w) => w.startsWith('/'));
+  // Programs named by a path, absolute or from the working folder (`./prod/rel/app/bin/app start`);
+  // Windows paths (C:/app) are left out: what a container user may write there is not read here.
+  const programs = startInstructions(model, final)
+    .flatMap((i) => commandArgv(i).flatMap((w) => w.split(/\s+/)))
+    .filter((w) => !w.startsWith('-') && w.includes('/') && !w.includes('://') && !/^[a-z]:/i.test(w))
+    .map((w) => path.resolve(workdir, w));
   for (const { inst, stage, dir } of withWorkdirs(model, final)) {
     if ((inst.keyword !== 'COPY' && inst.keyword !== 'ADD') || handedOwners(inst).length > 0) continue;
     const argv = commandArgv(inst);
     if (argv.length < 2) continue;
     const dest = path.resolve(dir, model.resolve(argv.at(-1)!, stage, inst).value);
-    if (workdir !== '/' && (dest === workdir || dest.startsWith(`${workdir}/`))) return { workdir, at: inst };
-    if (!SYSTEM_FOLDERS.has(dest) && programs.some((p) => p.startsWith(`${dest}/`))) return { workdir: dest, at: inst };
+    let folder: string | undefined;
+    if (workdir !== '/' && (dest === workdir || dest.startsWith(`${workdir}/`))) folder = workdir;
+    else if (!SYSTEM_FOLDERS.has(dest) && programs.some((p) => p.startsWith(`${dest}/`))) folder = dest;
+    // Copied into / (`COPY --from=build /app/_build .` with no WORKDIR): the program's own top folder.
+    else if (dest === '/') folder = programs.map(topAppFolder).find((f): f is string => f !== null);
+    if (folder) return writableByAll(model, final, folder) ? null : { workdir: folder, at: inst };
   }
   return null;
+}
+
+/** Top-level folders of the file system layout, never one app's own. */
+const FHS_TOP = new Set(['bin', 'boot', 'dev', 'etc', 'home', 'lib', 'lib32', 'lib64', 'libx32', 'media', 'mnt', 'opt', 'proc', 'root', 'run', 'sbin', 'srv', 'sys', 'tmp', 'usr', 'var']);
+
+/** `/prod/rel/app/bin/app` -> /prod; `/opt/app/bin/x` -> /opt/app; a system path -> null. */
+function topAppFolder(program: string): string | null {
+  const [top, next] = program.split('/').filter(Boolean);
+  if (!top) return null;
+  if (!FHS_TOP.has(top)) return `/${top}`;
+  return (top === 'opt' || top === 'srv') && next && program.split('/').filter(Boolean).length > 2 ? `/${top}/${next}` : null;
+}
+
+/** A RUN chmods the folder (or one above it) so that every user may write there: `chmod -R go=u /app`, `chmod 777`. */
+function writableByAll(model: DockerfileModel, final: Stage, folder: string): boolean {
+  const othersWrite = (mode: string) =>
+    /^0?[0-7]?[0-7][0-7][2367]$/.test(mode) || mode.split(',').some((clause) => /^[ugo]*[oa][ugo]*([+=][rstxX]*w|=u)/.test(clause));
+  return withWorkdirs(model, final).some(({ inst, dir }) => {
+    if (inst.keyword !== 'RUN') return false;
+    return runCommands(inst).some((w) => {
+      if (w[0] !== 'chmod') return false;
+      const [mode, ...targets] = w.slice(1).filter((x) => !x.startsWith('-') || /^-[rwxXst]/.test(x));
+      return mode !== undefined && othersWrite(mode) && targets.some((t) => {
+        const target = path.resolve(dir, t);
+        return folder === target || folder.startsWith(`${target === '/' ? '' : target}/`);
+      });
+    });
+  });
 }
 
 /** Folders a Rails app writes to at run time (logs, pids and cache, SQLite, Active Storage), as Rails's own Dockerfile gives them to its user. */
@@ -578,8 +619,7 @@ function rootNeeds(model: DockerfileModel, final: Stage, info: ImageKnowledge): 
     needs.push({ risk: 'advice', why: `${image ? canonicalName(image) : final.imageText}: ${info.startsAsRoot.why}`, instead: info.startsAsRoot.instead, source: info.startsAsRoot.source });
   }
   const chain = model.chain(final).flatMap((s) => s.instructions);
-  const last = (keyword: string) => [...chain].reverse().find((i) => i.keyword === keyword);
-  const start = [last('ENTRYPOINT'), last('CMD')].filter((i): i is DockerInstruction => Boolean(i));
+  const start = startInstructions(model, final);
   // The first root-only program ENTRYPOINT, then CMD, starts; the base image's own start (official
   // nginx) already says it must start as root.
   let started: { at: DockerInstruction; program: RootProgram; name: string } | null = null;
@@ -796,22 +836,57 @@ function userWarnings(model: DockerfileModel, final: Stage, info: ImageKnowledge
       `the container starts with what ${name} sets (${start}), and docker-harden does not know that image: if its start needs root (an init such as phusion's /sbin/my_init or s6-overlay's /init, a script that changes owners or switches user), the container fails to start as the new user; check \`docker inspect --format '{{.Config.Entrypoint}} {{.Config.Cmd}}' ${name}\` and that the container starts`,
     );
   }
-  const low: { port: number; line: number }[] = [];
-  for (const stage of model.chain(final)) {
-    for (const inst of stage.instructions) {
-      if (inst.keyword !== 'EXPOSE') continue;
-      for (const word of inst.args.trim().split(/\s+/)) {
-        const port = Number(model.resolve(word, stage, inst).value.split('/')[0]!.split('-')[0]);
-        if (Number.isInteger(port) && port > 0 && port < 1024) low.push({ port, line: inst.line });
-      }
-    }
-  }
+  const low = listenPorts(model, final).filter((l) => l.port > 0 && l.port < 1024);
   if (low.length > 0) {
     warnings.push(
-      `the image listens on port ${low.map((l) => `${l.port} (line ${l.line})`).join(', ')}, below 1024: Docker 20.10 and later let any user bind such ports in a container's own network, but with --network host or an older engine a non-root process cannot; if it fails to start, move it to a port of 1024 or more`,
+      `the image listens on port ${low.map((l) => `${l.port} (${l.where})`).join(', ')}, below 1024: Docker 20.10 and later let any user bind such ports in a container's own network, but with --network host or an older engine a non-root process cannot; if it fails to start, move it to a port of 1024 or more`,
     );
   }
   return warnings;
+}
+
+/** Flags that take a port, and flags that take an address or URL with one (`-b 0.0.0.0:80`, `--urls http://+:80`). */
+const PORT_FLAGS = new Set(['-p', '--port', '-port', '--http-port', '--listen-port', '--server.port', '-Dserver.port']);
+const ADDRESS_FLAGS = new Set(['-b', '--bind', '--listen', '--urls', '--address']);
+/** Variables servers read their port or address from, as the image or the Dockerfile sets them. */
+const PORT_VARIABLES = ['ASPNETCORE_URLS', 'ASPNETCORE_HTTP_PORTS', 'PORT', 'HTTP_PORT', 'SERVER_PORT'];
+
+/** The port of `8080`, `:80`, `0.0.0.0:80`, `http://+:80/`, `tcp://[::]:80`; each of a `;` or `,` list. */
+function portsOf(value: string): number[] {
+  return value.split(/[;,]/).flatMap((part) => {
+    const m = /^(?:\d{1,5}|.*:(\d{1,5})\/?)$/.exec(part.trim());
+    return m ? [Number(m[1] ?? part.trim())] : [];
+  });
+}
+
+/** The ports the image listens on, as far as EXPOSE, the start command's flags and the known port variables say. */
+function listenPorts(model: DockerfileModel, final: Stage): { port: number; where: string }[] {
+  const out: { port: number; where: string }[] = [];
+  const add = (ports: number[], where: string) => {
+    for (const port of ports) if (Number.isInteger(port) && !out.some((o) => o.port === port)) out.push({ port, where });
+  };
+  for (const stage of model.chain(final)) {
+    for (const inst of stage.instructions) {
+      if (inst.keyword !== 'EXPOSE') continue;
+      for (const word of inst.args.trim().split(/\s+/)) add([Number(model.resolve(word, stage, inst).value.split('/')[0]!.split('-')[0])], `line ${inst.line}`);
+    }
+  }
+  const start = startInstructions(model, final);
+  for (const inst of start) {
+    const words = commandArgv(inst).flatMap((w) => w.split(/\s+/));
+    for (const [i, word] of words.entries()) {
+      const [flag, inline] = word.startsWith('-') && word.includes('=') ? [word.slice(0, word.indexOf('=')), word.slice(word.indexOf('=') + 1)] : [word, undefined];
+      const value = inline ?? words[i + 1];
+      if (value === undefined) continue;
+      if (PORT_FLAGS.has(flag)) add(/^\d{1,5}$/.test(value) ? [Number(value)] : [], `${inst.keyword} at line ${inst.line}: ${flag} ${value}`);
+      else if (ADDRESS_FLAGS.has(flag)) add(portsOf(value), `${inst.keyword} at line ${inst.line}: ${flag} ${value}`);
+    }
+  }
+  for (const name of PORT_VARIABLES) {
+    const value = model.resolve(`\${${name}}`, final).value;
+    if (value) add(name.endsWith('URLS') ? portsOf(value) : portsOf(value).filter(Boolean), `${name}=${value}`);
+  }
+  return out;
 }
 
 /** sudo removed where the build already runs as root; USER root around the RUN where it does not. */

@@ -66,8 +66,8 @@ interface ImageRule {
   noUserTools?: string;
   /** Propose `USER` automatically for this image. False when the image needs more than that. */
   autoUser?: boolean;
-  /** ENV the image sets (a user id the Dockerfile may name as `$APP_UID`). */
-  env?: Record<string, string>;
+  /** ENV the image sets (a user id the Dockerfile may name as `$APP_UID`), per tag when variants differ. */
+  env?: Record<string, string> | ((tag: string) => Record<string, string>);
   /** The image starts as root and drops privileges itself: a USER line breaks it. */
   startsAsRoot?: RootStart;
   /** The same, for some tags only (php's -apache variants). */
@@ -461,7 +461,9 @@ const RULES: ImageRule[] = [
     family: (tag) => (/chiseled|distroless/.test(tag) ? 'distroless' : familyFromTag(tag, 'debian')),
     // .NET 8+ images create the user app with uid 1654 and publish it as APP_UID; earlier ones have
     // no user but root (https://learn.microsoft.com/en-us/dotnet/core/compatibility/containers/8.0/app-user).
-    env: { APP_UID: '1654' },
+    // ASP.NET Core images listen on 8080 from .NET 8 (ASPNETCORE_HTTP_PORTS), on 80 before
+    // (ASPNETCORE_URLS=http://+:80): https://learn.microsoft.com/en-us/dotnet/core/compatibility/containers/8.0/aspnet-port
+    env: (tag): Record<string, string> => ((leadingNumber(tag) ?? 8) >= 8 ? { APP_UID: '1654', ASPNETCORE_HTTP_PORTS: '8080' } : { ASPNETCORE_URLS: 'http://+:80' }),
     ships: (tag) => ((leadingNumber(tag) ?? 8) >= 8 ? { name: 'app', uid: 1654, gid: 1654 } : undefined),
     runsAs: (tag) => (/nanoserver/.test(tag) ? { name: 'ContainerUser', uid: -1, gid: -1 } : /chiseled|distroless/.test(tag) ? { name: 'app', uid: 1654, gid: 1654 } : null),
   },
@@ -626,7 +628,7 @@ function lookUpImage(ref: ImageRef): ImageKnowledge {
     ...(rule.toolchain ? { toolchain: rule.toolchain } : {}),
     ...(javaMajor !== undefined ? { javaMajor } : {}),
     ...(smaller ? { smaller } : {}),
-    ...(rule.env ? { env: rule.env } : {}),
+    ...(rule.env ? { env: typeof rule.env === 'function' ? rule.env(tag) : rule.env } : {}),
     ...(startsAsRoot ? { startsAsRoot } : {}),
   };
 }

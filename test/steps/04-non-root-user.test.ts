@@ -473,6 +473,26 @@ const cases: StepCase[] = [
     expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER node'], warnings: ["the app's folder /app and what COPY put there (line 3) belong to root, so node cannot write there"] } },
   },
   {
+    name: 'a release copied into / and started by a relative path: its top folder is the app folder that belongs to root (Elixir writes RELEASE_TMP there)',
+    given: 'FROM elixir:1.9 AS app_builder\nWORKDIR /app\nCOPY . .\nRUN mix release\nFROM debian:buster\nCOPY --from=app_builder /app/_build .\nCMD ["./prod/rel/realtime/bin/realtime", "start"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: [DEBIAN_USER, 'USER 10001:10001'], warnings: ["the app's folder /prod and what COPY put there (line 6) belong to root"] } },
+  },
+  {
+    name: 'an app folder opened to every user (chmod -R go=u) is not reported as belonging to root',
+    given: 'FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN chmod -R go=u /app\nCMD ["node", "server.js"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER node'] } },
+  },
+  {
+    name: 'a port below 1024 given in the start command (puma -p 80) is named, though nothing is exposed',
+    given: 'FROM ruby:3.3-slim\nWORKDIR /app\nCOPY --chown=1000:1000 . .\nRUN useradd -u 1000 web\nCMD ["bundle", "exec", "puma", "-p", "80"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER 1000'], warnings: ['the image listens on port 80 (CMD at line 5: -p 80), below 1024'] } },
+  },
+  {
+    name: 'ASP.NET Core before .NET 8 listens on port 80 (ASPNETCORE_URLS from the image); from .NET 8 on 8080',
+    given: 'FROM mcr.microsoft.com/dotnet/aspnet:6.0\nWORKDIR /app\nCOPY --chown=10001:10001 out/ .\nENTRYPOINT ["dotnet", "Web.dll"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER 10001:10001'], warnings: ['the image listens on port 80 (ASPNETCORE_URLS=http://+:80), below 1024'] } },
+  },
+  {
     name: 'the app folder given to the shipped user by uid: safe',
     given: 'FROM node:20-slim\nWORKDIR /app\nCOPY --chown=1000:1000 . .\nCMD ["node", "server.js"]\n',
     expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER node'] } },
