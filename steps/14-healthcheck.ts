@@ -7,7 +7,7 @@
 import { defineStep, type CodeInfo, statusOf, type Finding, type Proposal } from '../src/core/step.js';
 import type { DockerfileModel, DockerInstruction } from '../src/dockerfile/model.js';
 import { applyEdits, insertLinesEdit } from '../src/dockerfile/edit.js';
-import { commandArgv, installedPackages } from '../src/dockerfile/commands.js';
+import { commandArgv, packagesLeft } from '../src/dockerfile/commands.js';
 
 /** Programs that, run as the main process, serve until stopped. */
 const SERVER_PROGRAMS = new Set(['nginx', 'httpd', 'apache2', 'caddy', 'haproxy', 'traefik', 'gunicorn', 'uvicorn', 'hypercorn', 'daphne', 'puma', 'unicorn', 'redis-server', 'postgres', 'mysqld', 'mongod', 'memcached', 'php-fpm', 'envoy']);
@@ -136,6 +136,7 @@ function serviceOf(model: DockerfileModel): Service | null {
   return null;
 }
 
+/** curl installed by the final image's RUNs and still there (not removed with its build group). */
 function curlInstalled(model: DockerfileModel): boolean {
-  return finalInstructions(model).some((i) => i.keyword === 'RUN' && installedPackages(i).includes('curl'));
+  return packagesLeft(finalInstructions(model)).has('curl');
 }

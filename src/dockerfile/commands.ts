@@ -95,6 +95,37 @@ export function installedPackages(inst: DockerInstruction): string[] {
   return out;
 }
 
+/**
+ * The packages still installed after these RUNs, in order: what apk, apt or yum/dnf installed, less
+ * what they removed by name or by apk's virtual group (`apk add --virtual .build-deps curl ... &&
+ * apk del .build-deps`).
+ */
+export function packagesLeft(instructions: readonly DockerInstruction[]): Set<string> {
+  const left = new Map<string, string | null>();
+  for (const inst of instructions) {
+    if (inst.keyword !== 'RUN') continue;
+    for (const words of runCommands(inst)) {
+      if (INSTALLERS.some((i) => i.match(words))) {
+        const verbAt = words.findIndex((w, idx) => idx > 0 && (w === 'install' || w === 'add'));
+        let group: string | null = null;
+        for (let i = verbAt + 1; i < words.length; i++) {
+          const w = words[i]!;
+          if (w === '--virtual' || w === '-t') group = words[++i] ?? null;
+          else if (w === '--repository' || w === '-X') i++;
+          else if (!w.startsWith('-')) left.set(w.replace(/[=<>].*$/, ''), group);
+        }
+        if (group !== null) left.set(group, group);
+        continue;
+      }
+      const removing = (words[0] === 'apk' && words[1] === 'del') || (['apt-get', 'apt', 'yum', 'dnf', 'microdnf'].includes(words[0]!) && words.some((w) => w === 'purge' || w === 'remove'));
+      if (!removing) continue;
+      const names = words.slice(2).filter((w) => !w.startsWith('-') && w !== 'purge' && w !== 'remove');
+      for (const [pkg, group] of [...left]) if (names.includes(pkg) || (group !== null && names.includes(group))) left.delete(pkg);
+    }
+  }
+  return new Set(left.keys());
+}
+
 /** True when the RUN removes what it installed in the same layer (apk del, apt-get purge...). */
 export function removesPackages(inst: DockerInstruction): boolean {
   return runCommands(inst).some(

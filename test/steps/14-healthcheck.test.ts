@@ -12,6 +12,21 @@ const cases: StepCase[] = [
     },
   },
   {
+    name: 'curl installed only for the build (apk add --virtual, then apk del of the group) is not there to probe with: advice',
+    given: 'FROM alpine:3.20\nRUN apk add --no-cache --virtual .build-deps curl tar && curl -fsSL https://example.com/app.tgz | tar -xz -C /usr/local/bin && apk del .build-deps\nEXPOSE 8080\nCMD ["/usr/local/bin/app"]\n',
+    expect: { status: 'warn', codes: ['CIS-4.6'], risks: { 'add-healthcheck': 'advice' }, advice: ['docker-harden does not know a probe this image carries'], afterFix: null },
+  },
+  {
+    name: 'curl removed by name in a later RUN (apt-get purge) is not there either; one kept after removing others is',
+    given: 'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl git\nRUN apt-get purge -y curl\nEXPOSE 8080\nCMD ["/app/server"]\n',
+    expect: { status: 'warn', codes: ['CIS-4.6'], risks: { 'add-healthcheck': 'advice' }, afterFix: null },
+  },
+  {
+    name: 'curl kept while git is removed: the curl probe',
+    given: 'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl git && apt-get purge -y git\nEXPOSE 8080\nCMD ["/app/server"]\n',
+    expect: { status: 'warn', codes: ['CIS-4.6'], risks: { 'add-healthcheck': 'review' }, afterFix: { removed: [], added: ['HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD curl -sS -o /dev/null http://localhost:8080/ || exit 1'] } },
+  },
+  {
     name: 'nginx:alpine without curl gets advice, not a made-up probe',
     given: 'FROM nginx:1.27-alpine\nCOPY site /usr/share/nginx/html\nEXPOSE 80\nCMD ["nginx", "-g", "daemon off;"]\n',
     expect: { status: 'warn', codes: ['CIS-4.6'], lines: [4], risks: { 'add-healthcheck': 'advice' }, advice: ['without curl or wget'], afterFix: null },
