@@ -490,6 +490,8 @@ function rootOwnedAppFolder(model: DockerfileModel, final: Stage, user: string[]
     .flatMap((i) => commandArgv(i).flatMap((w) => w.split(/\s+/)))
     .filter((w) => !w.startsWith('-') && w.includes('/') && !w.includes('://') && !/^[a-z]:/i.test(w))
     .map((w) => path.resolve(workdir, w));
+  const program = startWords(model, final)[0];
+  const started = program && /^\.?\.?\//.test(program) && workdir === '/' ? path.resolve(workdir, program) : program?.startsWith('/') ? program : undefined;
   for (const { inst, stage, dir } of withWorkdirs(model, final)) {
     if ((inst.keyword !== 'COPY' && inst.keyword !== 'ADD') || handedOwners(inst).length > 0) continue;
     const argv = commandArgv(inst);
@@ -498,8 +500,10 @@ function rootOwnedAppFolder(model: DockerfileModel, final: Stage, user: string[]
     let folder: string | undefined;
     if (workdir !== '/' && (dest === workdir || dest.startsWith(`${workdir}/`))) folder = workdir;
     else if (!SYSTEM_FOLDERS.has(dest) && programs.some((p) => p.startsWith(`${dest}/`))) folder = dest;
-    // Copied into / (`COPY --from=build /app/_build .` with no WORKDIR): the program's own top folder.
-    else if (dest === '/') folder = programs.map(topAppFolder).find((f): f is string => f !== null);
+    // Copied into / (`COPY --from=build /app/_build .` with no WORKDIR) and started by its own path
+    // (`./prod/rel/app/bin/app start`): that program's top folder. Only the program, not its
+    // arguments: a base image may set a WORKDIR of its own that they are relative to.
+    else if (dest === '/' && started?.startsWith('/')) folder = topAppFolder(started) ?? undefined;
     if (folder) return writableByAll(model, final, folder) ? null : { workdir: folder, at: inst };
   }
   return null;

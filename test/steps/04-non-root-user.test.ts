@@ -478,6 +478,11 @@ const cases: StepCase[] = [
     expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: [DEBIAN_USER, 'USER 10001:10001'], warnings: ["the app's folder /prod and what COPY put there (line 6) belong to root"] } },
   },
   {
+    name: 'COPY . . into an image\'s own WORKDIR (oven/bun\'s), started by a program on PATH: its arguments name no folder of /',
+    given: 'FROM oven/bun\nCOPY . .\nRUN bun install\nEXPOSE 3000/tcp\nENTRYPOINT [ "bun", "run", "src/index.ts" ]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER bun'] } },
+  },
+  {
     name: 'an app folder opened to every user (chmod -R go=u) is not reported as belonging to root',
     given: 'FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN chmod -R go=u /app\nCMD ["node", "server.js"]\n',
     expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER node'] } },
