@@ -388,7 +388,7 @@ function insertPair(text: string, servicePair: Pair, serviceMap: YAMLMap | null,
   const rendered = renderPair(key, value, keyIndent, layout, style);
   let at: number;
   if (serviceMap && serviceMap.items.length > 0) {
-    at = lineEndAfter(text, pairEnd(serviceMap.items[serviceMap.items.length - 1]!));
+    at = pastOwnComments(text, lineEndAfter(text, pairEnd(serviceMap.items[serviceMap.items.length - 1]!)), keyIndent);
   } else {
     // `web:` with no settings (or `web: ~`): drop an explicit null, keep a trailing comment, and
     // put the new key on the next line.
@@ -405,6 +405,24 @@ function insertPair(text: string, servicePair: Pair, serviceMap: YAMLMap | null,
   }
   if (at === text.length && text.length > 0 && !text.endsWith('\n')) return { start: at, end: at, text: layout.eol + rendered.replace(/\r?\n$/, '') };
   return { start: at, end: at, text: rendered, newKey: true };
+}
+
+/**
+ * Past the comment lines right after a service's last value that belong to it: written deeper than
+ * the service's keys, or a list item commented out (`#      - '--logLevel=DEBUG'`), so a key added
+ * after the value does not take them in. A comment at the keys' column or less, or a blank line,
+ * stays below the new key, with what follows.
+ */
+function pastOwnComments(text: string, at: number, keyIndent: number): number {
+  let pos = at;
+  while (pos < text.length) {
+    const nl = text.indexOf('\n', pos);
+    const end = nl === -1 ? text.length : nl + 1;
+    const m = /^([ \t]*)#[ \t]*(-?)/.exec(text.slice(pos, end));
+    if (!m || (m[1]!.length <= keyIndent && m[2] !== '-')) break;
+    pos = end;
+  }
+  return pos;
 }
 
 /** Insert new `- item` lines after the last item of a block sequence, at its dash column. */

@@ -388,6 +388,12 @@ describe('editService keeps every comment and untouched line byte for byte', () 
     expect(editService(text, 'web', [{ op: 'set', key: 'read_only', value: true }])).toBe('services:\n  web:   # to do\n    read_only: true\n  db:\n    image: b\n');
   });
 
+  it('a key added after a service\'s last list stays below the items commented out in that list; a comment for what follows stays below the new key', () => {
+    const text = "services:\n  traefik:\n    image: traefik:v1.5\n    command:\n      - '--configFile=/etc/traefik/traefik.toml'\n#      - '--logLevel=DEBUG'\n      # - '--api'\n  # the admin UI\n  portainer:\n    image: portainer/portainer\n";
+    const after = editService(text, 'traefik', [{ op: 'set', key: 'read_only', value: true }]);
+    expect(after).toBe("services:\n  traefik:\n    image: traefik:v1.5\n    command:\n      - '--configFile=/etc/traefik/traefik.toml'\n#      - '--logLevel=DEBUG'\n      # - '--api'\n    read_only: true\n  # the admin UI\n  portainer:\n    image: portainer/portainer\n");
+  });
+
   it('a non-list key cannot be added to', () => {
     expect(() => editService(SAMPLE, 'web', [{ op: 'add', key: 'image', items: ['x'] }])).toThrow(/is not a list/);
   });
