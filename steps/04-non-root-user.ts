@@ -509,6 +509,18 @@ function rootOwnedAppFolder(model: DockerfileModel, final: Stage, user: string[]
   return null;
 }
 
+/**
+ * The user the app's own processes already run as when the container starts as root: PHP-FPM's
+ * workers run as www-data (the pool's `user` in the official images' www.conf), so the app could
+ * never write root's files, and USER www-data changes nothing there.
+ */
+function workersRunAs(model: DockerfileModel, final: Stage): string | null {
+  const program = startWords(model, final)[0];
+  const image = model.baseImage(final);
+  const fpmImage = image !== null && /fpm/.test(image.tag ?? '') && ['php', 'wordpress', 'drupal', 'mediawiki', 'joomla', 'nextcloud'].includes(canonicalName(image));
+  return (program ? /^php-?fpm[\d.]*$/.test(path.basename(program)) : fpmImage) ? 'www-data' : null;
+}
+
 /** Top-level folders of the file system layout, never one app's own. */
 const FHS_TOP = new Set(['bin', 'boot', 'dev', 'etc', 'home', 'lib', 'lib32', 'lib64', 'libx32', 'media', 'mnt', 'opt', 'proc', 'root', 'run', 'sbin', 'srv', 'sys', 'tmp', 'usr', 'var']);
 
@@ -762,7 +774,7 @@ function setUserProposal(model: DockerfileModel): Proposal | null {
   const after = applyEdits(text, edits);
   const given = new Map(givenVolumes.map((v) => [v.inst, owner!]));
   const warnings = [...plan.warnings, ...userWarnings(model, final, info, volumes, given), ...needs.map(adviceText)];
-  const appFolder = rails ? null : rootOwnedAppFolder(model, final, userNames(model, final, info, plan.user));
+  const appFolder = rails || workersRunAs(model, final) === plan.user ? null : rootOwnedAppFolder(model, final, userNames(model, final, info, plan.user));
   if (appFolder) {
     warnings.push(
       `the app's folder ${appFolder.workdir} and what ${appFolder.at.keyword} put there (line ${appFolder.at.line}) belong to root, so ${plan.user} cannot write there: an app that keeps data, uploads or a cache in its own folder (a SQLite file, .next/cache, Node-RED's settings) fails at run time; if it does, give it what it writes (\`${appFolder.at.keyword} --chown=${plan.user}\`, or \`RUN chown -R ${plan.user} ${appFolder.workdir}\` before the USER line)`,

@@ -66,6 +66,8 @@ interface ImageRule {
   noUserTools?: string;
   /** Propose `USER` automatically for this image. False when the image needs more than that. */
   autoUser?: boolean;
+  /** The WORKDIR the image sets, where the Dockerfile's relative paths start. */
+  workdir?: string;
   /** ENV the image sets (a user id the Dockerfile may name as `$APP_UID`), per tag when variants differ. */
   env?: Record<string, string> | ((tag: string) => Record<string, string>);
   /** The image starts as root and drops privileges itself: a USER line breaks it. */
@@ -191,6 +193,7 @@ const RULES: ImageRule[] = [
   },
   {
     names: ['golang'],
+    workdir: '/go',
     family: (tag) => familyFromTag(tag, 'debian'),
     toolchain: 'go',
   },
@@ -297,7 +300,7 @@ const RULES: ImageRule[] = [
   // Elasticsearch runs as uid 1000 with group 0, which owns its folders; an arbitrary uid works only with gid 0.
   // https://www.elastic.co/guide/en/elasticsearch/reference/current/docker.html
   ...['elasticsearch', 'docker.elastic.co/elasticsearch/elasticsearch'].map(
-    (name): ImageRule => ({ names: [name], family: 'ubuntu', ships: { name: 'elasticsearch', uid: 1000, gid: 0 }, runsAs: () => ({ name: 'elasticsearch', uid: 1000, gid: 0 }) }),
+    (name): ImageRule => ({ names: [name], family: 'ubuntu', workdir: '/usr/share/elasticsearch', ships: { name: 'elasticsearch', uid: 1000, gid: 0 }, runsAs: () => ({ name: 'elasticsearch', uid: 1000, gid: 0 }) }),
   ),
   // Confluent Platform images run as appuser. https://docs.confluent.io/platform/current/installation/docker/image-reference.html
   { prefix: 'confluentinc/cp-', family: 'rhel', ships: { name: 'appuser', uid: 1000, gid: 1000 }, runsAs: () => ({ name: 'appuser', uid: 1000, gid: 1000 }) },
@@ -324,7 +327,7 @@ const RULES: ImageRule[] = [
   { names: ['ghcr.io/puppeteer/puppeteer'], family: 'debian', ships: { name: 'pptruser', uid: -1, gid: -1 }, runsAs: () => ({ name: 'pptruser', uid: -1, gid: -1 }) },
   // code-server runs as coder (uid 1000), who may use sudo. https://github.com/coder/code-server/blob/main/ci/release-image/Dockerfile
   { names: ['codercom/code-server'], family: 'debian', ships: { name: 'coder', uid: 1000, gid: 1000 }, runsAs: () => ({ name: 'coder', uid: 1000, gid: 1000 }) },
-  { names: ['oven/bun'], family: (tag) => (/distroless/.test(tag) ? 'distroless' : familyFromTag(tag, 'debian')), ships: { name: 'bun', uid: 1000, gid: 1000 } },
+  { names: ['oven/bun'], family: (tag) => (/distroless/.test(tag) ? 'distroless' : familyFromTag(tag, 'debian')), ships: { name: 'bun', uid: 1000, gid: 1000 }, workdir: '/home/bun/app' },
   {
     // Caddy runs as root and keeps certificates in /data and autosaved config in /config (VOLUMEs owned by root).
     names: ['caddy'],
@@ -335,6 +338,7 @@ const RULES: ImageRule[] = [
   {
     // WordPress is php:*-apache (or -fpm) with the site in /var/www/html, a VOLUME owned by www-data (https://github.com/docker-library/wordpress).
     names: ['wordpress'],
+    workdir: '/var/www/html',
     family: (tag) => familyFromTag(tag, 'debian'),
     ships: (tag) => (/alpine/.test(tag) || /^cli/.test(tag) ? { name: 'www-data', uid: 82, gid: 82 } : { name: 'www-data', uid: 33, gid: 33 }),
     runsAs: (tag) => (/^cli/.test(tag) ? { name: 'www-data', uid: 82, gid: 82 } : null),
@@ -363,6 +367,7 @@ const RULES: ImageRule[] = [
   },
   {
     names: ['httpd'],
+    workdir: '/usr/local/apache2',
     family: (tag) => familyFromTag(tag, 'debian'),
     autoUser: false,
     userNote: 'httpd starts as root and serves as www-data; to run it non-root, make it listen on a port of 1024 or more and give www-data its log and pid paths',
@@ -374,6 +379,7 @@ const RULES: ImageRule[] = [
   },
   {
     names: ['php'],
+    workdir: '/var/www/html',
     family: (tag) => familyFromTag(tag, 'debian'),
     // www-data: uid 33 in the Debian variants, 82 in the Alpine ones (https://github.com/docker-library/php).
     ships: (tag) => (/alpine/.test(tag) ? { name: 'www-data', uid: 82, gid: 82 } : { name: 'www-data', uid: 33, gid: 33 }),
@@ -386,6 +392,7 @@ const RULES: ImageRule[] = [
       names: [name],
       family: (tag) => familyFromTag(tag, 'debian'),
       ships: (tag) => (/alpine/.test(tag) ? { name: 'www-data', uid: 82, gid: 82 } : { name: 'www-data', uid: 33, gid: 33 }),
+      workdir: name === 'drupal' ? '/opt/drupal' : '/var/www/html',
       startsAsRootFor: (tag) => (/fpm/.test(tag) ? null : phpApacheStart(`${name} (the Apache variant, built on php:*-apache)`)),
     }),
   ),
@@ -470,6 +477,7 @@ const RULES: ImageRule[] = [
   {
     // Jupyter Docker Stacks run as jovyan (NB_UID 1000, NB_GID 100); https://jupyter-docker-stacks.readthedocs.io/en/latest/using/common.html
     prefix: 'jupyter/',
+    workdir: '/home/jovyan',
     family: 'ubuntu',
     env: JUPYTER_ENV,
     ships: { name: 'jovyan', uid: 1000, gid: 100 },
@@ -477,6 +485,7 @@ const RULES: ImageRule[] = [
   },
   {
     prefix: 'quay.io/jupyter/',
+    workdir: '/home/jovyan',
     family: 'ubuntu',
     env: JUPYTER_ENV,
     ships: { name: 'jovyan', uid: 1000, gid: 100 },
@@ -579,6 +588,8 @@ export interface ImageKnowledge {
   /** A smaller variant of this exact tag, when one is published. */
   smaller?: SmallerImage;
   env?: Record<string, string>;
+  /** The WORKDIR the image sets; unset means `/`. */
+  workdir?: string;
   startsAsRoot?: RootStart;
 }
 
@@ -629,6 +640,7 @@ function lookUpImage(ref: ImageRef): ImageKnowledge {
     ...(javaMajor !== undefined ? { javaMajor } : {}),
     ...(smaller ? { smaller } : {}),
     ...(rule.env ? { env: typeof rule.env === 'function' ? rule.env(tag) : rule.env } : {}),
+    ...(rule.workdir ? { workdir: rule.workdir } : {}),
     ...(startsAsRoot ? { startsAsRoot } : {}),
   };
 }

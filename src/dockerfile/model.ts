@@ -106,7 +106,8 @@ export interface DockerfileModel {
   effectiveUser(stage?: Stage): EffectiveUser;
   /**
    * The folder instruction `at` runs in (for a WORKDIR, the one it sets), or the WORKDIR in effect
-   * at the end of `stage`: inherited through the chain, variables resolved, `/` by default.
+   * at the end of `stage`: inherited through the chain from the base image's own WORKDIR where the
+   * image table knows it, variables resolved, `/` by default.
    */
   workdir(stage?: Stage, at?: DockerInstruction): string;
   stageByName(name: string): Stage | undefined;
@@ -370,7 +371,8 @@ function workdirsOf(model: DockerfileModel): Workdirs {
   const dirs: Workdirs = { at: new Map(), end: new Map() };
   // A stage is built only on an earlier one, whose end is known by then.
   for (const stage of model.stages) {
-    let dir = (stage.parent && dirs.end.get(stage.parent)) ?? '/';
+    // The first stage of a chain starts in its image's own WORKDIR, where the table knows it.
+    let dir = (stage.parent ? dirs.end.get(stage.parent) : stage.image ? describeImage(stage.image).workdir : undefined) ?? '/';
     for (const inst of stage.instructions) {
       if (inst.keyword === 'WORKDIR') {
         const next = model.resolve(inst.args.trim(), stage, inst).value;

@@ -130,6 +130,11 @@ describe('line endings, escape directive, continuations', () => {
     const m = parse('FROM debian AS a\nWORKDIR /app\nFROM a\nWORKDIR src\n');
     expect(m.workdir()).toBe('/app/src');
   });
+  it('starts from the WORKDIR a known base image sets (golang: /go, php: /var/www/html); an unknown image starts at /', () => {
+    const m = parse('FROM golang:1.22 AS build\nRUN go build -o app .\nWORKDIR src\nFROM php:8.3-fpm\nCOPY . .\nFROM example/base:1\nCOPY . .\n');
+    const [go, php, other] = m.stages as [Stage, Stage, Stage];
+    expect([m.workdir(go, go.instructions[0]), m.workdir(go), m.workdir(php, php.instructions[0]), m.workdir(other)]).toEqual(['/go', '/go/src', '/var/www/html', '/']);
+  });
   it('gives the folder each instruction runs in, through the chain, variables resolved and paths cleaned', () => {
     const m = parse('FROM debian AS a\nARG HOME_DIR=/srv/\nRUN true\nWORKDIR ${HOME_DIR}\nRUN make\nFROM a AS b\nCOPY . .\nWORKDIR ../opt/./app/\nRUN go build\nFROM debian\nRUN true\n');
     const [a, b, last] = m.stages as [Stage, Stage, Stage];

@@ -478,9 +478,19 @@ const cases: StepCase[] = [
     expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: [DEBIAN_USER, 'USER 10001:10001'], warnings: ["the app's folder /prod and what COPY put there (line 6) belong to root"] } },
   },
   {
-    name: 'COPY . . into an image\'s own WORKDIR (oven/bun\'s), started by a program on PATH: its arguments name no folder of /',
+    name: 'COPY . . into an image\'s own WORKDIR (oven/bun\'s /home/bun/app): that folder is the app\'s, not a folder of / its arguments name',
     given: 'FROM oven/bun\nCOPY . .\nRUN bun install\nEXPOSE 3000/tcp\nENTRYPOINT [ "bun", "run", "src/index.ts" ]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER bun'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER bun'], warnings: ["the app's folder /home/bun/app and what COPY put there (line 2) belong to root"] } },
+  },
+  {
+    name: 'php-fpm\'s workers already run as www-data: files COPY put in its WORKDIR (/var/www/html) change nothing for them, safe',
+    given: 'FROM php:8.3-fpm\nCOPY . .\n',
+    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER www-data'] } },
+  },
+  {
+    name: 'the PHP command line started as root, its files copied into the image\'s WORKDIR: review, www-data cannot write them',
+    given: 'FROM php:8.3-cli\nCOPY . .\nCMD ["php", "worker.php"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER www-data'], warnings: ["the app's folder /var/www/html and what COPY put there (line 2) belong to root"] } },
   },
   {
     name: 'an app folder opened to every user (chmod -R go=u) is not reported as belonging to root',

@@ -39,6 +39,20 @@ const cases: StepCase[] = [
     },
   },
   {
+    name: 'Go built with a relative -o in golang\'s own WORKDIR (/go): the binary is copied from /go, and the final stage runs in /go too',
+    given: 'FROM golang:1.22\nCOPY . .\nRUN go build -o server .\nEXPOSE 8080\nCMD ["./server"]\n',
+    expect: {
+      status: 'fail',
+      codes: ['DH-BUILD-TOOLS-SHIPPED', 'DH-BUILD-TOOLS-SHIPPED'], lines: [1, 3],
+      afterFix: {
+        equals:
+          'FROM golang:1.22 AS build\nENV CGO_ENABLED=0\nCOPY . .\nRUN go build -o server .\n\n' +
+          'FROM gcr.io/distroless/static-debian12:nonroot\nWORKDIR /go\nCOPY --from=build /go/server /go/server\nEXPOSE 8080\nCMD ["./server"]\n',
+        warnings: ['only the binary /go/server is copied'],
+      },
+    },
+  },
+  {
     name: 'Go built with -race needs cgo: no CGO_ENABLED=0, and the distroless image with glibc',
     given: 'FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build -race -o /out/server .\nENTRYPOINT ["/out/server"]\n',
     expect: {
