@@ -506,6 +506,10 @@ function rootOwnedAppFolder(model: DockerfileModel, final: Stage, user: string[]
     else if (dest === '/' && started?.startsWith('/')) folder = topAppFolder(started) ?? undefined;
     if (folder) return writableByAll(model, final, folder) ? null : { workdir: folder, at: inst };
   }
+  // An empty working folder WORKDIR made belongs to root too: a server that writes where it starts
+  // (a game server's world and logs, a database file) cannot.
+  const made = withWorkdirs(model, final).filter(({ inst, dir }) => inst.keyword === 'WORKDIR' && dir === workdir).at(-1);
+  if (made && !SYSTEM_FOLDERS.has(workdir) && !writableByAll(model, final, workdir)) return { workdir, at: made.inst };
   return null;
 }
 
@@ -527,7 +531,8 @@ const FHS_TOP = new Set(['bin', 'boot', 'dev', 'etc', 'home', 'lib', 'lib32', 'l
 /** `/prod/rel/app/bin/app` -> /prod; `/opt/app/bin/x` -> /opt/app; a system path -> null. */
 function topAppFolder(program: string): string | null {
   const [top, next] = program.split('/').filter(Boolean);
-  if (!top) return null;
+  // A program right in / (`/app-server`) has no folder of its own.
+  if (!top || next === undefined) return null;
   if (!FHS_TOP.has(top)) return `/${top}`;
   return (top === 'opt' || top === 'srv') && next && program.split('/').filter(Boolean).length > 2 ? `/${top}/${next}` : null;
 }
@@ -776,8 +781,9 @@ function setUserProposal(model: DockerfileModel): Proposal | null {
   const warnings = [...plan.warnings, ...userWarnings(model, final, info, volumes, given), ...needs.map(adviceText)];
   const appFolder = rails || workersRunAs(model, final) === plan.user ? null : rootOwnedAppFolder(model, final, userNames(model, final, info, plan.user));
   if (appFolder) {
+    const what = appFolder.at.keyword === 'WORKDIR' ? `the app's working folder ${appFolder.workdir}, made by WORKDIR at line ${appFolder.at.line}, belongs` : `the app's folder ${appFolder.workdir} and what ${appFolder.at.keyword} put there (line ${appFolder.at.line}) belong`;
     warnings.push(
-      `the app's folder ${appFolder.workdir} and what ${appFolder.at.keyword} put there (line ${appFolder.at.line}) belong to root, so ${plan.user} cannot write there: an app that keeps data, uploads or a cache in its own folder (a SQLite file, .next/cache, Node-RED's settings) fails at run time; if it does, give it what it writes (\`${appFolder.at.keyword} --chown=${plan.user}\`, or \`RUN chown -R ${plan.user} ${appFolder.workdir}\` before the USER line)`,
+      `${what} to root, so ${plan.user} cannot write there: an app that keeps data, uploads or a cache in its own folder (a SQLite file, .next/cache, Node-RED's settings) fails at run time; if it does, give it what it writes (${appFolder.at.keyword === 'WORKDIR' ? '' : `\`${appFolder.at.keyword} --chown=${plan.user}\`, or `}\`RUN chown -R ${plan.user} ${appFolder.workdir}\` before the USER line)`,
     );
   }
   const volumesText = givenVolumes.map((v) => `VOLUME ${v.paths.join(' ')} (line ${v.inst.line})`).join(', ');
@@ -852,6 +858,14 @@ function userWarnings(model: DockerfileModel, final: Stage, info: ImageKnowledge
       `the container starts with what ${name} sets (${start}), and docker-harden does not know that image: if its start needs root (an init such as phusion's /sbin/my_init or s6-overlay's /init, a script that changes owners or switches user), the container fails to start as the new user; check \`docker inspect --format '{{.Config.Entrypoint}} {{.Config.Cmd}}' ${name}\` and that the container starts`,
     );
   }
+  // The Docker CLI in the image talks to a daemon through a socket that belongs to root and the
+  // host's docker group: as another user, without that group, it is refused.
+  const dockerCli = chain.find((i) => i.keyword === 'RUN' && installedPackages(i).some((p) => DOCKER_CLI_PACKAGES.has(p)));
+  if (dockerCli) {
+    warnings.push(
+      `line ${dockerCli.line} installs the Docker CLI: a mounted /var/run/docker.sock belongs to root and the host's docker group, so as the new user \`docker\` gets "permission denied" unless the container runs with --group-add <the socket's gid> (and the socket makes it root on the host either way)`,
+    );
+  }
   const low = listenPorts(model, final).filter((l) => l.port > 0 && l.port < 1024);
   if (low.length > 0) {
     warnings.push(
@@ -860,6 +874,9 @@ function userWarnings(model: DockerfileModel, final: Stage, info: ImageKnowledge
   }
   return warnings;
 }
+
+/** Packages that install the Docker command line (Docker's own repository, Debian, Alpine). */
+const DOCKER_CLI_PACKAGES = new Set(['docker-ce-cli', 'docker-ce', 'docker.io', 'docker-cli', 'docker', 'moby-cli', 'podman-docker']);
 
 /** Flags that take a port, and flags that take an address or URL with one (`-b 0.0.0.0:80`, `--urls http://+:80`). */
 const PORT_FLAGS = new Set(['-p', '--port', '-port', '--http-port', '--listen-port', '--server.port', '-Dserver.port']);

@@ -277,6 +277,29 @@ const RULES: ImageRule[] = [
   { names: ['jenkins/jenkins', 'jenkins/agent', 'jenkins/inbound-agent'], family: (tag) => familyFromTag(tag, 'debian'), ships: { name: 'jenkins', uid: 1000, gid: 1000 }, runsAs: () => ({ name: 'jenkins', uid: 1000, gid: 1000 }) },
   // Keycloak's image (ubi-micro, no useradd) ends with USER 1000 in group 0, which owns /opt/keycloak (https://github.com/keycloak/keycloak/blob/main/quarkus/container/Dockerfile).
   { names: ['quay.io/keycloak/keycloak', 'keycloak/keycloak'], family: 'unknown', ships: { name: '1000', uid: 1000, gid: 0 }, runsAs: () => ({ name: '1000', uid: 1000, gid: 0 }) },
+  // The JBoss images (WildFly, the legacy Keycloak) run as jboss, uid 1000 in group 0, which owns
+  // $JBOSS_HOME with group write (https://github.com/jboss-dockerfiles/wildfly, https://github.com/jboss-dockerfiles/keycloak).
+  ...[{ names: ['jboss/wildfly', 'jboss/keycloak'] }, { prefix: 'quay.io/wildfly/' }].map(
+    (match): ImageRule => ({ ...match, family: 'rhel', ships: { name: 'jboss', uid: 1000, gid: 0 }, runsAs: () => ({ name: 'jboss', uid: 1000, gid: 0 }) }),
+  ),
+  // Images whose own ENTRYPOINT is a program that needs root (ROOT_PROGRAMS has why).
+  ...(
+    [
+      ['certbot/certbot', 'certbot'],
+      ['gitlab/gitlab-runner', 'gitlab-runner'],
+    ] as const
+  ).map(([name, program]): ImageRule => ({ names: [name], family: (tag) => familyFromTag(tag, name === 'certbot/certbot' ? 'alpine' : 'ubuntu'), autoUser: false, startsAsRootFor: () => programStart(program) })),
+  // The official jetty images end with USER jetty, who owns $JETTY_BASE and /tmp/jetty (https://github.com/eclipse/jetty.docker).
+  { names: ['jetty'], family: (tag) => familyFromTag(tag, 'debian'), workdir: '/var/lib/jetty', ships: { name: 'jetty', uid: -1, gid: -1 }, runsAs: () => ({ name: 'jetty', uid: -1, gid: -1 }) },
+  {
+    // Tomcat runs as root; only logs/, temp/ and work/ are writable by others, and a WAR in webapps/
+    // is unpacked there at start (https://github.com/docker-library/tomcat/issues/337).
+    names: ['tomcat'],
+    family: (tag) => familyFromTag(tag, 'ubuntu'),
+    workdir: '/usr/local/tomcat',
+    userNote:
+      'Tomcat unpacks each WAR in webapps/ at start, a folder that belongs to root in the tomcat image (only logs, temp and work are writable by others): give webapps/ to the new user (`RUN chown -R <user> /usr/local/tomcat/webapps` before USER) or set unpackWARs="false", or the app is not deployed (https://github.com/docker-library/tomcat/issues/337)',
+  },
   // oven/bun creates bun (uid 1000) and runs as root (https://github.com/oven-sh/bun/blob/main/dockerhub/debian/Dockerfile).
   // Entrypoints that start as root to give their data to the service's user, then switch to it.
   ...(
@@ -788,6 +811,27 @@ export const ROOT_PROGRAMS: RootProgram[] = [
     source: IIS_START.source,
   },
   {
+    names: ['certbot'],
+    kind: 'drops-privileges',
+    why: 'certbot keeps its accounts, certificates and logs in /etc/letsencrypt, /var/lib/letsencrypt and /var/log/letsencrypt, which only root may write ("Either run as root, or set --config-dir, --work-dir, and --logs-dir to writeable paths")',
+    instead: 'keep it root, or pass --config-dir, --work-dir and --logs-dir on folders (volumes) the new user owns, then add USER',
+    source: 'https://eff-certbot.readthedocs.io/en/stable/using.html#running-with-docker',
+  },
+  {
+    names: ['wg-quick', 'tailscaled'],
+    kind: 'init',
+    why: 'it creates network interfaces, routes and firewall rules (wg-quick refuses to run as anyone but root), which needs root with NET_ADMIN',
+    instead: 'keep the container starting as root with only the capabilities it needs (cap_add NET_ADMIN, cap_drop the rest), or run tailscaled in userspace networking (--tun=userspace-networking) with its state in a folder the user owns',
+    source: 'https://man7.org/linux/man-pages/man8/wg-quick.8.html',
+  },
+  {
+    names: ['gitlab-runner'],
+    kind: 'drops-privileges',
+    why: 'gitlab-runner runs as root to read /etc/gitlab-runner/config.toml and to start jobs as the user given with --user',
+    instead: 'keep it starting as root (jobs already run as --user), or use the gitlab/gitlab-runner image\'s own non-root setup with a config folder the user owns',
+    source: 'https://docs.gitlab.com/runner/install/docker/',
+  },
+  {
     names: ['cron', 'crond', 'anacron'],
     kind: 'scheduler',
     why: 'cron runs as root: it reads the system crontabs and switches to each job\'s user',
@@ -795,6 +839,12 @@ export const ROOT_PROGRAMS: RootProgram[] = [
     source: 'https://github.com/aptible/supercronic',
   },
 ];
+
+/** A RootProgram's reasons as an image's own start (its ENTRYPOINT is that program). */
+function programStart(name: string): RootStart {
+  const program = ROOT_PROGRAMS.find((p) => p.names.includes(name))!;
+  return { why: `its entrypoint, ${name}: ${program.why}`, instead: program.instead, source: program.source };
+}
 
 /** The root-only program a command line starts, by base name (`/usr/sbin/cron` -> cron), with that name. */
 export function rootProgramIn(words: string[]): { program: RootProgram; name: string } | null {

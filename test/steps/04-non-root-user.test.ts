@@ -318,7 +318,16 @@ const cases: StepCase[] = [
   {
     name: 'an image docker-harden does not know, files given to its user with chown: that user, not a new uid',
     given: 'FROM example/ci-runner:3\nUSER root\nRUN apt-get update && apt-get install -y docker.io\nRUN chown -R runner:runner /home/runner/work\n',
-    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER runner'], contains: ['/home/runner/work\nUSER runner\n'] } },
+    expect: {
+      status: 'fail',
+      risks: { 'set-user': 'review' },
+      afterFix: { added: ['USER runner'], contains: ['/home/runner/work\nUSER runner\n'], warnings: ['line 3 installs the Docker CLI'] },
+    },
+  },
+  {
+    name: 'the same without the Docker CLI: safe',
+    given: 'FROM example/ci-runner:3\nUSER root\nRUN apt-get update && apt-get install -y git\nRUN chown -R runner:runner /home/runner/work\n',
+    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER runner'] } },
   },
   {
     name: 'files given to a numeric uid and gid (COPY --chown): USER keeps both; review, as the image\'s own ENTRYPOINT is not known',
@@ -506,6 +515,51 @@ const cases: StepCase[] = [
     name: 'ASP.NET Core before .NET 8 listens on port 80 (ASPNETCORE_URLS from the image); from .NET 8 on 8080',
     given: 'FROM mcr.microsoft.com/dotnet/aspnet:6.0\nWORKDIR /app\nCOPY --chown=10001:10001 out/ .\nENTRYPOINT ["dotnet", "Web.dll"]\n',
     expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER 10001:10001'], warnings: ['the image listens on port 80 (ASPNETCORE_URLS=http://+:80), below 1024'] } },
+  },
+  {
+    name: 'jetty and WildFly already run as their own users (jetty, jboss): no USER to add',
+    given: 'FROM jetty:9-jre11\nCOPY target/app.war /var/lib/jetty/webapps/ROOT.war\n',
+    expect: { status: 'pass', afterFix: null },
+  },
+  {
+    name: 'quay.io/wildfly runs as jboss (1000, group 0): no USER to add',
+    given: 'FROM quay.io/wildfly/wildfly:latest\nADD target/app.war /opt/jboss/wildfly/standalone/deployments/\n',
+    expect: { status: 'pass', afterFix: null },
+  },
+  {
+    name: 'tomcat unpacks WARs into webapps/, which belongs to root: review, the warning says what to give the user',
+    given: 'FROM tomcat:9.0\nCOPY target/app.war /usr/local/tomcat/webapps/\n',
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: [DEBIAN_USER, 'USER 10001:10001'], warnings: ['Tomcat unpacks each WAR in webapps/ at start'] } },
+  },
+  {
+    name: 'certbot keeps its state where only root writes: advice, for the image and for a Dockerfile that starts it',
+    given: 'FROM python:3.12-slim\nRUN pip install certbot certbot-dns-cloudflare\nENTRYPOINT ["certbot"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['certbot keeps its accounts, certificates and logs in /etc/letsencrypt'], afterFix: null },
+  },
+  {
+    name: 'the certbot/certbot image starts certbot itself: advice',
+    given: 'FROM certbot/certbot:v2.11.0\nRUN pip install certbot-dns-ovh\n',
+    expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['its entrypoint, certbot'], afterFix: null },
+  },
+  {
+    name: 'wg-quick and tailscaled make interfaces and firewall rules as root: advice',
+    given: 'FROM alpine:3.20\nRUN apk add --no-cache wireguard-tools iptables tailscale\nCMD wg-quick up wg0 ; tailscaled --state=/var/lib/tailscale/tailscaled.state\n',
+    expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['wg-quick refuses to run as anyone but root'], afterFix: null },
+  },
+  {
+    name: 'a server started in a working folder WORKDIR made as root (a Minecraft world): review, the warning names that folder',
+    given: 'FROM eclipse-temurin:21-jre\nWORKDIR /data\nRUN echo "eula=true" > eula.txt\nCOPY server.jar /opt/minecraft/server.jar\nCMD ["java", "-jar", "/opt/minecraft/server.jar", "nogui"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: [DEBIAN_USER, 'USER 10001:10001'], warnings: ["the app's working folder /data, made by WORKDIR at line 2, belongs to root", '`RUN chown -R 10001:10001 /data` before the USER line'] } },
+  },
+  {
+    name: 'a Jenkins agent with the Docker CLI back to jenkins: review, the socket\'s group is named',
+    given: 'FROM jenkins/inbound-agent:latest\nUSER root\nRUN apt-get update && apt-get install -y docker-ce-cli\n',
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER jenkins'], warnings: ['installs the Docker CLI: a mounted /var/run/docker.sock belongs to root and the host\'s docker group'] } },
+  },
+  {
+    name: 'a program copied right into / has no folder of its own to name',
+    given: 'FROM golang:1.22 AS build\nWORKDIR /src\nCOPY . .\nRUN CGO_ENABLED=0 go build -o /out/app .\nFROM scratch\nCOPY --from=build /out/app /\nENTRYPOINT ["/app"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER 10001:10001'] } },
   },
   {
     name: 'the app folder given to the shipped user by uid: safe',
