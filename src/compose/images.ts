@@ -110,6 +110,26 @@ export const SERVICE_IMAGES: ServiceImage[] = [
     ports: ['80:80', '443:443', '443:443/udp'],
     source: 'https://github.com/caddyserver/caddy-docker (setcap cap_net_bind_service=+ep /usr/bin/caddy)',
   },
+  ...(['confluentinc/cp-kafka', 'confluentinc/cp-zookeeper', 'confluentinc/cp-schema-registry', 'confluentinc/cp-kafka-connect', 'confluentinc/cp-server'] as const).map(
+    (name): ServiceImage => ({
+      names: [name],
+      breaks: {
+        readOnly: 'the Confluent images render their configuration at every start (/etc/confluent/docker/configure writes the .properties and log4j files under /etc/kafka or /etc/<component>), which are not volumes: the service exits at once. Keep the root file system writable for it',
+      },
+      ports: [],
+      source: 'https://docs.confluent.io/platform/current/installation/docker/config-reference.html',
+    }),
+  ),
+  ...(['elasticsearch', 'docker.elastic.co/elasticsearch/elasticsearch'] as const).map(
+    (name): ServiceImage => ({
+      names: [name],
+      breaks: {
+        readOnly: 'Elasticsearch writes its keystore (config/elasticsearch.keystore, with ELASTIC_PASSWORD as bootstrap.password) and other files under /usr/share/elasticsearch/config at start, which is not a volume: it fails to start, and services waiting on it wait forever. Keep the root file system writable for it',
+      },
+      ports: ['9200:9200', '9300:9300'],
+      source: 'https://www.elastic.co/guide/en/elasticsearch/reference/current/docker.html',
+    }),
+  ),
   {
     names: ['nextcloud'],
     breaks: {
@@ -132,8 +152,8 @@ export const SERVICE_IMAGES: ServiceImage[] = [
   {
     names: ['nginx'],
     confine: {
-      caps: ['CHOWN', 'SETGID', 'SETUID'],
-      capsWhy: 'the nginx master process starts as root and its workers switch to the nginx user',
+      caps: ['CHOWN', 'DAC_OVERRIDE', 'SETGID', 'SETUID'],
+      capsWhy: 'the nginx master process starts as root, reads certificates and writes logs in mounted folders that may belong to another user, and its workers switch to the nginx user',
       tmpfs: ['/tmp', '/var/cache/nginx', '/var/run'],
       configAt: ['/etc/nginx'],
       configWrites: 'access_log and error_log files, a pid path, or templates in /etc/nginx/templates, which the entrypoint renders into /etc/nginx/conf.d',

@@ -14,8 +14,13 @@ export const NNP_BREAKS =
 /** Docker's default capability set: what a container keeps unless cap_drop takes it away. */
 const DEFAULT_CAPS = ['CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET_RAW', 'SETGID', 'SETUID', 'SETFCAP', 'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE'];
 
+/** cap_drop: [ALL] that holds: `cap_add: [ALL]` gives every capability back, whatever cap_drop says. */
 function dropsAll(s: ComposeService): boolean {
-  return s.cap_drop.map(normalizeCap).includes('ALL');
+  return s.cap_drop.map(normalizeCap).includes('ALL') && !addsAll(s);
+}
+
+function addsAll(s: ComposeService): boolean {
+  return s.cap_add.map(normalizeCap).includes('ALL');
 }
 
 function hasNoNewPrivileges(s: ComposeService): boolean {
@@ -36,6 +41,14 @@ function neededCaps(s: ComposeService, known: ServiceImage | null): { caps: stri
   if (low.length) {
     caps.add('NET_BIND_SERVICE');
     reasons.push(`NET_BIND_SERVICE: the service listens on port ${low.join(', ')}, below 1024`);
+  } else if (s.network_mode === 'host' && known) {
+    // On the host's network no port is published, and the host's own limit (1024) applies: the
+    // image's known ports say what it binds.
+    const own = known.ports.map((p) => Number(/(\d+)(\/\w+)?$/.exec(p)?.[1])).filter((p) => p > 0 && p < 1024);
+    if (own.length) {
+      caps.add('NET_BIND_SERVICE');
+      reasons.push(`NET_BIND_SERVICE: the service uses the host's network, where ${s.image} listens on port ${[...new Set(own)].join(', ')}, below the host's 1024`);
+    }
   }
   const runsAsImageDefault = s.user === undefined;
   if (known?.confine && runsAsImageDefault && known.confine.caps.length > 0) {
@@ -61,6 +74,12 @@ function rootOrUnknownUser(s: ComposeService): boolean {
 
 const SHELLS = /^(\/(usr\/)?bin\/)?(sh|bash|ash|dash|zsh)$/;
 
+/** A setuid helper the service starts with (`entrypoint: ["sudo", "/init"]`): it needs SETUID and SETGID, whatever the user. */
+function setuidStart(s: ComposeService): string | null {
+  const words = [s.value.entrypoint, s.value.command].flatMap((v) => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.trim().split(/\s+/) : []));
+  return words.map((w) => w.replace(/^.*\//, '')).find((w) => ['sudo', 'su', 'doas', 'fixuid', 'gosu', 'su-exec'].includes(w)) ?? null;
+}
+
 /** The service replaces how the image starts: an `entrypoint`, or a `command` that is a shell or a script. */
 function ownStartReplaced(s: ComposeService): string | null {
   if (s.value.entrypoint !== undefined && s.value.entrypoint !== null) return 'entrypoint';
@@ -84,7 +103,14 @@ export async function checkCompose(ctx: Context): Promise<CheckResult<ComposeSta
       findings.push({ code: 'DH-CAPS-PRIVILEGED', message: `service ${s.name} runs privileged: capability and profile settings do not apply to it (see step 1)`, severity: 'high', ...at('privileged') });
       continue;
     }
-    if (!dropsAll(s)) {
+    if (addsAll(s)) {
+      findings.push({
+        code: 'DH-CAPS-DEFAULT', message: `service ${s.name} adds every capability (cap_add: [ALL]), which no cap_drop takes back: remove ALL from cap_add and add only what it needs (step 1 proposes it)`,
+        severity: 'medium',
+        ...at('cap_add'),
+        evidence: `cap_add: [${s.cap_add.join(', ')}]`,
+      });
+    } else if (!dropsAll(s)) {
       findings.push({
         code: 'DH-CAPS-DEFAULT', message: `service ${s.name} keeps Docker's default capabilities (${DEFAULT_CAPS.length}, such as CHOWN, DAC_OVERRIDE, SETUID and NET_RAW): no cap_drop: [ALL]`,
         severity: 'medium',
@@ -162,7 +188,7 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
       warnings: [],
     });
     if (!dropsAll(s) && breaks?.capDrop) proposals.push(knownBreak('cap-drop', 'cap_drop: [ALL] breaks this image', breaks.capDrop));
-    else if (!dropsAll(s)) {
+    else if (!dropsAll(s) && !addsAll(s)) {
       const { caps, reasons } = neededCaps(s, image);
       const have = new Set(s.cap_add.map(normalizeCap));
       const fresh = caps.filter((c) => !have.has(c));
@@ -170,7 +196,8 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
       if (fresh.length) edits.push({ op: 'add', key: 'cap_add', items: fresh });
       const kept = s.cap_add.length ? ` Its cap_add (${s.cap_add.join(', ')}) stays.` : '';
       // A known image gets what its entrypoint needs; any other may need more than we can tell.
-      const capsKnown = !rootUser && (Boolean(confine) || s.user !== undefined);
+      const helper = setuidStart(s);
+      const capsKnown = !rootUser && !helper && (Boolean(confine) || s.user !== undefined);
       proposals.push({
         id: `${s.name}-cap-drop`,
         kind: 'change',
@@ -183,6 +210,7 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
           ...startWarning,
           ...rootWarning,
           ...dropWarning,
+          ...(helper ? [`service ${s.name} starts with ${helper}, which switches user: with every capability dropped it fails ("unable to change to root gid: Operation not permitted") unless SETUID and SETGID are in cap_add, with what the program it starts needs as root`] : []),
           'If the service then fails with "operation not permitted": a process that starts as root and switches user or changes file ownership needs CHOWN, SETUID, SETGID (sometimes DAC_OVERRIDE, FOWNER) in cap_add; one that listens below port 1024 needs NET_BIND_SERVICE; a program given file capabilities (`setcap`, as the caddy image does) does not start at all unless each of them is in cap_add (`getcap` on its binary lists them).',
         ],
       });
@@ -223,7 +251,7 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
           ...rootWarning,
           ...configWarning,
           ...prepareWarning,
-          'Writes outside volumes and tmpfs mounts fail ("read-only file system"): log files, pid files under /run or /var/run, caches. Give each such path a tmpfs entry or a volume.',
+          'Writes outside volumes and tmpfs mounts fail ("read-only file system"): log files, pid files under /run or /var/run, caches, and configuration or keystores an entrypoint renders at each start into the image\'s own folders. Give each such path a tmpfs entry or a volume; `docker diff <container>` on a running container lists every path it wrote.',
         ],
       });
     }

@@ -92,7 +92,7 @@ const composeCases: StepCase[] = [
       status: 'fail',
       findings: ["service web keeps Docker's default capabilities"],
       proposals: ['web-cap-drop'],
-      afterFix: { equals: 'services:\n  web:\n    image: nginx:1.27-alpine\n    ports:\n      - "80:80"\n    cap_drop: [NET_RAW, ALL]\n    security_opt: ["no-new-privileges:true"]\n    read_only: true\n    tmpfs: [/tmp, /var/cache/nginx, /var/run]\n    cap_add:\n      - NET_BIND_SERVICE\n      - CHOWN\n      - SETGID\n      - SETUID\n' },
+      afterFix: { equals: 'services:\n  web:\n    image: nginx:1.27-alpine\n    ports:\n      - "80:80"\n    cap_drop: [NET_RAW, ALL]\n    security_opt: ["no-new-privileges:true"]\n    read_only: true\n    tmpfs: [/tmp, /var/cache/nginx, /var/run]\n    cap_add:\n      - NET_BIND_SERVICE\n      - CHOWN\n      - DAC_OVERRIDE\n      - SETGID\n      - SETUID\n' },
     },
   },
   {
@@ -114,7 +114,7 @@ const composeCases: StepCase[] = [
       ['redis:7-alpine', 'cache', ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETPCAP', 'SETUID'], ['/tmp']],
       ['valkey/valkey:8', 'cache', ['CHOWN', 'DAC_OVERRIDE', 'SETGID', 'SETUID'], ['/tmp']],
       ['mongo:7', 'db', ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID'], ['/tmp']],
-      ['nginx:1.27', 'web', ['CHOWN', 'SETGID', 'SETUID'], ['/tmp', '/var/cache/nginx', '/var/run']],
+      ['nginx:1.27', 'web', ['CHOWN', 'DAC_OVERRIDE', 'SETGID', 'SETUID'], ['/tmp', '/var/cache/nginx', '/var/run']],
     ] as const
   ).map(([image, name, caps, tmpfs]): StepCase => ({
     target: 'compose',
@@ -154,6 +154,19 @@ const composeCases: StepCase[] = [
       proposals: ['pihole-cap-drop', 'pihole-no-new-privileges', 'pihole-read-only'],
       risks: { 'pihole-cap-drop': 'advice', 'pihole-no-new-privileges': 'review', 'pihole-read-only': 'advice' },
       advice: ['Unable to set capabilities for pihole-FTL', 'an extended attribute of that file'],
+    },
+  },
+  {
+    target: 'compose',
+    name: 'Confluent\'s Kafka and Elasticsearch render configuration or a keystore at start: read_only is advice',
+    given: 'services:\n  broker:\n    image: confluentinc/cp-kafka:7.3.14\n  es01:\n    image: docker.elastic.co/elasticsearch/elasticsearch:8.15.0\n',
+    expect: {
+      status: 'fail',
+      codes: ['DH-CAPS-DEFAULT', 'CIS-5.26', 'CIS-5.13', 'DH-CAPS-DEFAULT', 'CIS-5.26', 'CIS-5.13'],
+      lines: [2, 2, 2, 4, 4, 4],
+      proposals: ['broker-cap-drop', 'broker-no-new-privileges', 'broker-read-only', 'es01-cap-drop', 'es01-no-new-privileges', 'es01-read-only'],
+      risks: { 'broker-cap-drop': 'review', 'broker-no-new-privileges': 'review', 'broker-read-only': 'advice', 'es01-cap-drop': 'review', 'es01-no-new-privileges': 'review', 'es01-read-only': 'advice' },
+      advice: ['render their configuration at every start', 'config/elasticsearch.keystore'],
     },
   },
   {
@@ -305,10 +318,31 @@ describe('seccomp-apparmor-capabilities: compose files', () => {
     const file = composeFile('services:\n  web:\n    image: docker.io/library/nginx:1.27\n    ports: ["443:443"]\n');
     const run = await runStep(step, contextFor(composeTarget(file)));
     const p = run.proposals.find((x) => x.id === 'web-cap-drop')!;
-    expect(p.title).toBe('Service web: cap_drop: [ALL], cap_add: [NET_BIND_SERVICE, CHOWN, SETGID, SETUID]');
+    expect(p.title).toBe('Service web: cap_drop: [ALL], cap_add: [NET_BIND_SERVICE, CHOWN, DAC_OVERRIDE, SETGID, SETUID]');
     expect(p.description).toMatch(/NET_BIND_SERVICE: the service listens on port 443, below 1024/);
     expect(p.description).toMatch(/nginx master process starts as root/);
     expect(p.warnings[0]).toMatch(/operation not permitted/);
+  });
+
+  it('nginx on the host\'s network publishes no port, but binds its own 80 and 443 under the host\'s limit: NET_BIND_SERVICE stays', async () => {
+    const file = composeFile('services:\n  web:\n    image: nginx:1.27\n    network_mode: host\n');
+    const p = (await runStep(step, contextFor(composeTarget(file)))).proposals.find((x) => x.id === 'web-cap-drop')!;
+    expect(p.title).toBe('Service web: cap_drop: [ALL], cap_add: [NET_BIND_SERVICE, CHOWN, DAC_OVERRIDE, SETGID, SETUID]');
+    expect(p.description).toMatch(/uses the host's network, where nginx:1.27 listens on port 80, 443/);
+  });
+
+  it('a service started through sudo keeps its cap_drop for review, naming SETUID and SETGID, though it runs as a set user', async () => {
+    const file = composeFile('services:\n  dev:\n    image: example/dev:1\n    user: vscode\n    entrypoint: ["sudo", "/init"]\n');
+    const p = (await runStep(step, contextFor(composeTarget(file)))).proposals.find((x) => x.id === 'dev-cap-drop')!;
+    expect(p.risk).toBe('review');
+    expect(p.warnings.join(' ')).toMatch(/starts with sudo, which switches user: .*unless SETUID and SETGID are in cap_add/);
+  });
+
+  it('cap_add: [ALL] beside cap_drop: [ALL] keeps every capability: the finding stays, and no cap_drop is proposed that would change nothing', async () => {
+    const file = composeFile('services:\n  rmq:\n    image: rabbitmq:3\n    cap_drop: [ALL]\n    cap_add: [ALL]\n    security_opt: [no-new-privileges:true]\n    read_only: true\n');
+    const run = await runStep(step, contextFor(composeTarget(file)));
+    expect(run.result.findings.find((f) => f.code === 'DH-CAPS-DEFAULT')?.message).toMatch(/adds every capability \(cap_add: \[ALL\]\), which no cap_drop takes back/);
+    expect(run.proposals.filter((p) => p.changes.length > 0)).toEqual([]);
   });
 
   it('a VPN service that adds NET_ADMIN keeps NET_RAW, which iptables needs, and its own cap_add', async () => {
