@@ -309,6 +309,18 @@ export function dirScanCommand(scanner: InstalledScanner, dir: string): CommandA
   }
 }
 
+/** The Dockerfiles whose FROM needs a build argument that has no default, with those names. */
+async function fromArgsWithoutDefault(ctx: Context, dockerfiles: readonly string[]): Promise<{ file: string; names: string[] }[]> {
+  const out: { file: string; names: string[] }[] = [];
+  for (const file of dockerfiles) {
+    // One that does not parse reports itself.
+    const model = await ctx.runDockerfile(file).catch(() => null);
+    const names = [...new Set(model?.stages.flatMap((st) => (st.parent ? [] : st.imageUnresolved)) ?? [])];
+    if (names.length > 0) out.push({ file, names });
+  }
+  return out;
+}
+
 async function githubWorkflowProposal(ctx: Context, root: string, dockerfiles: readonly string[], noRepo: boolean, taken: ReadonlySet<string>, ownExists: boolean): Promise<Proposal> {
   // A Dockerfile alone gets a workflow named after it; several, or more beside docker-harden's own
   // workflows, get a matrix workflow under a free name.
@@ -318,6 +330,13 @@ async function githubWorkflowProposal(ctx: Context, root: string, dockerfiles: r
   for (const f of files) changes.push({ path: f.path, before: await ctx.probe.readText(f.path), after: f.text, mode: 0o644 });
   const warnings = ['The job fails the build while the image has critical or high vulnerabilities with a fix; update the base image or the dependency, or list accepted ones in a .trivyignore.'];
   if (noRepo) warnings.push(`No git repository was found above ${path.dirname(dockerfiles[0]!)}; the workflow is written under that directory.`);
+  // The workflow builds with no --build-arg: a FROM whose variable has no default cannot.
+  const needsArgs = await fromArgsWithoutDefault(ctx, dockerfiles);
+  for (const { file, names } of needsArgs) {
+    warnings.push(
+      `${path.relative(root, file) || path.basename(file)} names its base image with ${names.map((n) => `\${${n}}`).join(', ')}, which ${names.length === 1 ? 'has' : 'have'} no default: the job builds with no --build-arg, so it fails until you add \`--build-arg ${names[0]}=...\` to its docker build line (or a default to the ARG)`,
+    );
+  }
   const where = files.map((f) => path.relative(root, f.path)).join(', ');
   return {
     id: 'ci-github',
@@ -326,9 +345,9 @@ async function githubWorkflowProposal(ctx: Context, root: string, dockerfiles: r
       dockerfiles.length === 1
         ? 'A new workflow: build the image from this Dockerfile and scan it with Trivy, failing on critical or high findings.'
         : `A new workflow: build the image of each of the ${dockerfiles.length} Dockerfiles of this repository checked here (a matrix job) and scan it with Trivy, failing on critical or high findings.`,
-    // A new CI file: the image and the app are untouched.
+    // A new CI file: the image and the app are untouched; a job that cannot build is for review.
     kind: 'change',
-    risk: 'safe',
+    risk: needsArgs.length > 0 ? 'review' : 'safe',
     changes,
     commands: [],
     warnings,

@@ -162,6 +162,16 @@ describe('dependency-scanning: the proposed CI', () => {
     expect(scan.with).toMatchObject({ 'image-ref': 'docker-harden-scan:${{ github.sha }}', 'exit-code': '1', severity: 'CRITICAL,HIGH' });
   });
 
+  it('a FROM that needs a build argument with no default: the workflow is review, and its warning names the argument', async () => {
+    const dir = await tree({ '.git/': '', 'Dockerfile': 'ARG JENKINS_VERSION\nFROM jenkins/jenkins:${JENKINS_VERSION}\nUSER jenkins\n', 'other/Dockerfile': DOCKERFILE });
+    const probe = systemProbe({ PATH: path.join(dir, 'bin') });
+    const needsArg = (await runStep(step, contextFor(dockerfileTarget(path.join(dir, 'Dockerfile')), { probe }))).proposals.find((p) => p.id === 'ci-github')!;
+    expect(needsArg.risk).toBe('review');
+    expect(needsArg.warnings.join('\n')).toContain('Dockerfile names its base image with ${JENKINS_VERSION}, which has no default: the job builds with no --build-arg, so it fails until you add `--build-arg JENKINS_VERSION=...`');
+    const plain = (await runStep(step, contextFor(dockerfileTarget(path.join(dir, 'other/Dockerfile')), { probe }))).proposals.find((p) => p.id === 'ci-github')!;
+    expect(plain.risk).toBe('safe');
+  });
+
   it('a Dockerfile at the repository root builds with context . and a path with spaces is quoted', () => {
     const wf = parseYaml(githubWorkflow('/r', '/r/Dockerfile')) as { jobs: { scan: { steps: { run?: string }[] } } };
     expect(wf.jobs.scan.steps[1]!.run).toBe('docker build --file Dockerfile --tag docker-harden-scan:${{ github.sha }} .');
