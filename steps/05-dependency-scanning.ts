@@ -264,8 +264,9 @@ async function proposalsFor(ctx: Context, s: Situation): Promise<Proposal[]> {
     const root = s.root ?? s.dir!;
     const gitlab = s.ci?.find((f) => f.kind === 'gitlab');
     const taken = new Set((s.ci ?? []).map((f) => f.path));
-    const github = await githubWorkflowProposal(ctx, root, dockerfiles, s.root === null, taken, (s.ownMissing?.length ?? 0) > 0);
-    if (gitlab) proposals.push(gitlabProposal(gitlab, root, dockerfiles), github);
+    const buildArgs = buildArgWarnings(root, await fromArgsWithoutDefault(ctx, dockerfiles));
+    const github = await githubWorkflowProposal(ctx, root, dockerfiles, s.root === null, taken, (s.ownMissing?.length ?? 0) > 0, buildArgs);
+    if (gitlab) proposals.push(gitlabProposal(gitlab, root, dockerfiles, buildArgs), github);
     else proposals.push(github);
   }
   return proposals;
@@ -321,7 +322,15 @@ async function fromArgsWithoutDefault(ctx: Context, dockerfiles: readonly string
   return out;
 }
 
-async function githubWorkflowProposal(ctx: Context, root: string, dockerfiles: readonly string[], noRepo: boolean, taken: ReadonlySet<string>, ownExists: boolean): Promise<Proposal> {
+/** What the CI build of such Dockerfiles needs: it builds with no --build-arg, and their FROM cannot. */
+function buildArgWarnings(root: string, needsArgs: { file: string; names: string[] }[]): string[] {
+  return needsArgs.map(
+    ({ file, names }) =>
+      `${path.relative(root, file) || path.basename(file)} names its base image with ${names.map((n) => `\${${n}}`).join(', ')}, which ${names.length === 1 ? 'has' : 'have'} no default: the job builds with no --build-arg, so it fails until you add \`--build-arg ${names[0]}=...\` to its docker build line (or a default to the ARG)`,
+  );
+}
+
+async function githubWorkflowProposal(ctx: Context, root: string, dockerfiles: readonly string[], noRepo: boolean, taken: ReadonlySet<string>, ownExists: boolean, buildArgs: string[]): Promise<Proposal> {
   // A Dockerfile alone gets a workflow named after it; several, or more beside docker-harden's own
   // workflows, get a matrix workflow under a free name.
   const single = dockerfiles.length === 1 && !ownExists && !taken.has(workflowFile(root, dockerfiles[0]!));
@@ -330,13 +339,7 @@ async function githubWorkflowProposal(ctx: Context, root: string, dockerfiles: r
   for (const f of files) changes.push({ path: f.path, before: await ctx.probe.readText(f.path), after: f.text, mode: 0o644 });
   const warnings = ['The job fails the build while the image has critical or high vulnerabilities with a fix; update the base image or the dependency, or list accepted ones in a .trivyignore.'];
   if (noRepo) warnings.push(`No git repository was found above ${path.dirname(dockerfiles[0]!)}; the workflow is written under that directory.`);
-  // The workflow builds with no --build-arg: a FROM whose variable has no default cannot.
-  const needsArgs = await fromArgsWithoutDefault(ctx, dockerfiles);
-  for (const { file, names } of needsArgs) {
-    warnings.push(
-      `${path.relative(root, file) || path.basename(file)} names its base image with ${names.map((n) => `\${${n}}`).join(', ')}, which ${names.length === 1 ? 'has' : 'have'} no default: the job builds with no --build-arg, so it fails until you add \`--build-arg ${names[0]}=...\` to its docker build line (or a default to the ARG)`,
-    );
-  }
+  warnings.push(...buildArgs);
   const where = files.map((f) => path.relative(root, f.path)).join(', ');
   return {
     id: 'ci-github',
@@ -347,7 +350,7 @@ async function githubWorkflowProposal(ctx: Context, root: string, dockerfiles: r
         : `A new workflow: build the image of each of the ${dockerfiles.length} Dockerfiles of this repository checked here (a matrix job) and scan it with Trivy, failing on critical or high findings.`,
     // A new CI file: the image and the app are untouched; a job that cannot build is for review.
     kind: 'change',
-    risk: needsArgs.length > 0 ? 'review' : 'safe',
+    risk: buildArgs.length > 0 ? 'review' : 'safe',
     changes,
     commands: [],
     warnings,
@@ -355,7 +358,7 @@ async function githubWorkflowProposal(ctx: Context, root: string, dockerfiles: r
   };
 }
 
-function gitlabProposal(gitlab: CiFile, root: string, dockerfiles: readonly string[]): Proposal {
+function gitlabProposal(gitlab: CiFile, root: string, dockerfiles: readonly string[], buildArgs: string[]): Proposal {
   const images = dockerfiles.length === 1 ? 'the image' : `the images of the ${dockerfiles.length} Dockerfiles checked here`;
   return {
     id: 'ci-gitlab',
@@ -363,7 +366,7 @@ function gitlabProposal(gitlab: CiFile, root: string, dockerfiles: readonly stri
     description: `Two jobs at the end of .gitlab-ci.yml: build ${images} (Docker-in-Docker with TLS) and scan the saved ${dockerfiles.length === 1 ? 'image' : 'images'} with Trivy, failing on critical or high findings. The rest of the file is left as it is.`,
     changes: [{ path: gitlab.path, before: gitlab.text, after: gitlabJobs(root, dockerfiles, gitlab.text) }],
     commands: [],
-    warnings: ['The build job needs a runner that allows Docker-in-Docker (privileged); on shared GitLab.com runners it does.'],
+    warnings: ['The build job needs a runner that allows Docker-in-Docker (privileged); on shared GitLab.com runners it does.', ...buildArgs],
     // Edits the existing pipeline, whose runners may not allow Docker-in-Docker.
     kind: 'change',
     risk: 'review',

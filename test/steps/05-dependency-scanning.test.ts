@@ -170,6 +170,9 @@ describe('dependency-scanning: the proposed CI', () => {
     expect(needsArg.warnings.join('\n')).toContain('Dockerfile names its base image with ${JENKINS_VERSION}, which has no default: the job builds with no --build-arg, so it fails until you add `--build-arg JENKINS_VERSION=...`');
     const plain = (await runStep(step, contextFor(dockerfileTarget(path.join(dir, 'other/Dockerfile')), { probe }))).proposals.find((p) => p.id === 'ci-github')!;
     expect(plain.risk).toBe('safe');
+    await fs.writeFile(path.join(dir, '.gitlab-ci.yml'), 'stages: [build]\nb:\n  stage: build\n  script: [make]\n');
+    const gitlab = (await runStep(step, contextFor(dockerfileTarget(path.join(dir, 'Dockerfile')), { probe }))).proposals.find((p) => p.id === 'ci-gitlab')!;
+    expect(gitlab.warnings.join('\n')).toContain('`--build-arg JENKINS_VERSION=...`');
   });
 
   it('a Dockerfile at the repository root builds with context . and a path with spaces is quoted', () => {
