@@ -219,7 +219,10 @@ function serviceImageName(image: string): string {
 
 /** What is known about a compose service's image, or null (an unlisted image, or one built here). */
 export function serviceImage(image: string | undefined): ServiceImage | null {
-  if (!image || image.includes('$')) return null;
-  const name = serviceImageName(image);
+  // The table knows images by name: a tag the environment sets (`elasticsearch:${STACK_VERSION}`)
+  // leaves the name known; a variable in the name does not.
+  const named = image?.replace(/:\$\{[A-Za-z_][A-Za-z0-9_]*(:?[-?+][^}]*)?\}$/, '');
+  if (!named || named.includes('$')) return null;
+  const name = serviceImageName(named);
   return SERVICE_IMAGES.find((k) => k.names.includes(name)) ?? null;
 }

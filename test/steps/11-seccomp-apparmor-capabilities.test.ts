@@ -340,6 +340,12 @@ describe('seccomp-apparmor-capabilities: compose files', () => {
     expect(run.proposals.filter((p) => p.changes.length > 0)).toEqual([]);
   });
 
+  it('an image whose tag the environment sets is still known by its name; one whose name it sets is not', async () => {
+    const file = composeFile('services:\n  es01:\n    image: docker.elastic.co/elasticsearch/elasticsearch:${STACK_VERSION}\n  cache:\n    image: redis:${REDIS_TAG:-7}\n  other:\n    image: ${REGISTRY}/redis:7\n');
+    const risks = Object.fromEntries((await runStep(step, contextFor(composeTarget(file)))).proposals.map((p) => [p.id, p.risk]));
+    expect(risks).toMatchObject({ 'es01-read-only': 'advice', 'cache-cap-drop': 'safe', 'cache-read-only': 'safe', 'other-cap-drop': 'review', 'other-read-only': 'review' });
+  });
+
   it('a VPN service that adds NET_ADMIN keeps NET_RAW, which iptables needs, and its own cap_add', async () => {
     const file = composeFile('services:\n  vpn:\n    image: example/wireguard-ui:1\n    cap_add:\n      - NET_ADMIN\n      - SYS_MODULE\n');
     const p = (await runStep(step, contextFor(composeTarget(file)))).proposals.find((x) => x.id === 'vpn-cap-drop')!;
