@@ -834,8 +834,12 @@ function userWarnings(model: DockerfileModel, final: Stage, info: ImageKnowledge
       );
       continue;
     }
+    // An image without a shell (scratch, distroless) cannot RUN mkdir: a folder is copied in, owned.
+    const give = hasShellTools(model.chain(final).flatMap((st) => st.instructions), info)
+      ? `\`RUN mkdir -p ${paths.join(' ')} && chown <user> ${paths.join(' ')}\``
+      : `\`COPY --chown=<user> <an empty folder> ${paths[0]}\` (this image has no shell to RUN mkdir and chown)`;
     warnings.push(
-      `VOLUME ${paths.join(' ')} (line ${inst.line}) starts out owned by root, so the new user cannot write there (a SQLite file, uploads): give ${paths.length === 1 ? 'it' : 'them'} to the user before that line, e.g. \`RUN mkdir -p ${paths.join(' ')} && chown <user> ${paths.join(' ')}\`, as a new volume takes the owner of the folder in the image`,
+      `VOLUME ${paths.join(' ')} (line ${inst.line}) starts out owned by root, so the new user cannot write there (a SQLite file, uploads): give ${paths.length === 1 ? 'it' : 'them'} to the user before that line, e.g. ${give}, as a new volume takes the owner of the folder in the image`,
     );
   }
   const ownerOnly = ownerOnlyStart(model, final);

@@ -600,9 +600,13 @@ const cases: StepCase[] = [
     },
   },
   {
-    name: 'a VOLUME on scratch with no shell: not given away (no mkdir or chown there), the warning says how',
+    name: 'a VOLUME on scratch with no shell: not given away (no mkdir or chown there), the warning says how: copy an owned folder in',
     given: 'FROM golang:1.22 AS build\nCOPY . /src\nRUN cd /src && CGO_ENABLED=0 go build -o /app .\nFROM scratch\nCOPY --from=build /app /app\nVOLUME /data\nENTRYPOINT ["/app"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER 10001:10001'], warnings: ['VOLUME /data (line 6) starts out owned by root'] } },
+    expect: {
+      status: 'fail',
+      risks: { 'set-user': 'review' },
+      afterFix: { added: ['USER 10001:10001'], warnings: ['VOLUME /data (line 6) starts out owned by root', 'e.g. `COPY --chown=<user> <an empty folder> /data` (this image has no shell to RUN mkdir and chown)'] },
+    },
   },
   {
     name: 'a VOLUME already given to the user: no warning, and its owner is the user',
