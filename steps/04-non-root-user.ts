@@ -492,7 +492,8 @@ function rootOwnedAppFolder(model: DockerfileModel, final: Stage, user: string[]
     .map((w) => path.resolve(workdir, w));
   const program = startWords(model, final)[0];
   const started = program && /^\.?\.?\//.test(program) && workdir === '/' ? path.resolve(workdir, program) : program?.startsWith('/') ? program : undefined;
-  for (const { inst, stage, dir } of withWorkdirs(model, final)) {
+  const placed = withWorkdirs(model, final);
+  for (const { inst, stage, dir } of placed) {
     if ((inst.keyword !== 'COPY' && inst.keyword !== 'ADD') || handedOwners(inst).length > 0) continue;
     const argv = commandArgv(inst);
     if (argv.length < 2) continue;
@@ -504,12 +505,12 @@ function rootOwnedAppFolder(model: DockerfileModel, final: Stage, user: string[]
     // (`./prod/rel/app/bin/app start`): that program's top folder. Only the program, not its
     // arguments: a base image may set a WORKDIR of its own that they are relative to.
     else if (dest === '/' && started?.startsWith('/')) folder = topAppFolder(started) ?? undefined;
-    if (folder) return writableByAll(model, final, folder) ? null : { workdir: folder, at: inst };
+    if (folder) return writableByAll(placed, folder) ? null : { workdir: folder, at: inst };
   }
   // An empty working folder WORKDIR made belongs to root too: a server that writes where it starts
   // (a game server's world and logs, a database file) cannot.
-  const made = withWorkdirs(model, final).filter(({ inst, dir }) => inst.keyword === 'WORKDIR' && dir === workdir).at(-1);
-  if (made && !SYSTEM_FOLDERS.has(workdir) && !writableByAll(model, final, workdir)) return { workdir, at: made.inst };
+  const made = placed.filter(({ inst, dir }) => inst.keyword === 'WORKDIR' && dir === workdir).at(-1);
+  if (made && !SYSTEM_FOLDERS.has(workdir) && !writableByAll(placed, workdir)) return { workdir, at: made.inst };
   return null;
 }
 
@@ -538,10 +539,10 @@ function topAppFolder(program: string): string | null {
 }
 
 /** A RUN chmods the folder (or one above it) so that every user may write there: `chmod -R go=u /app`, `chmod 777`. */
-function writableByAll(model: DockerfileModel, final: Stage, folder: string): boolean {
+function writableByAll(placed: { inst: DockerInstruction; dir: string }[], folder: string): boolean {
   const othersWrite = (mode: string) =>
     /^0?[0-7]?[0-7][0-7][2367]$/.test(mode) || mode.split(',').some((clause) => /^[ugo]*[oa][ugo]*([+=][rstxX]*w|=u)/.test(clause));
-  return withWorkdirs(model, final).some(({ inst, dir }) => {
+  return placed.some(({ inst, dir }) => {
     if (inst.keyword !== 'RUN') return false;
     return runCommands(inst).some((w) => {
       if (w[0] !== 'chmod') return false;

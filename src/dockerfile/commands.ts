@@ -77,22 +77,24 @@ const INSTALLERS: { match: (w: readonly string[]) => boolean; skip: number }[] =
   { match: (w) => ['yum', 'dnf', 'microdnf', 'tdnf'].includes(w[0]!) && w.includes('install'), skip: 0 },
 ];
 
+/** The packages one apt, apk or yum/dnf install command names, and apk's virtual group; null for any other command. */
+function installCommand(words: readonly string[]): { packages: string[]; group: string | null } | null {
+  if (!INSTALLERS.some((i) => i.match(words))) return null;
+  const verbAt = words.findIndex((w, idx) => idx > 0 && (w === 'install' || w === 'add'));
+  const packages: string[] = [];
+  let group: string | null = null;
+  for (let i = verbAt + 1; i < words.length; i++) {
+    const w = words[i]!;
+    if (w === '--virtual' || w === '-t') group = words[++i] ?? null;
+    else if (w === '--repository' || w === '-X') i++;
+    else if (!w.startsWith('-')) packages.push(w.replace(/[=<>].*$/, ''));
+  }
+  return { packages, group };
+}
+
 /** Packages a RUN installs with apt, apk or yum/dnf. */
 export function installedPackages(inst: DockerInstruction): string[] {
-  const out: string[] = [];
-  for (const words of runCommands(inst)) {
-    if (!INSTALLERS.some((i) => i.match(words))) continue;
-    const verbAt = words.findIndex((w, idx) => idx > 0 && (w === 'install' || w === 'add'));
-    for (let i = verbAt + 1; i < words.length; i++) {
-      const w = words[i]!;
-      if (w.startsWith('-')) {
-        if (w === '--virtual' || w === '-t' || w === '--repository' || w === '-X') i++;
-        continue;
-      }
-      out.push(w.replace(/[=<>].*$/, ''));
-    }
-  }
-  return out;
+  return runCommands(inst).flatMap((words) => installCommand(words)?.packages ?? []);
 }
 
 /**
@@ -105,16 +107,9 @@ export function packagesLeft(instructions: readonly DockerInstruction[]): Set<st
   for (const inst of instructions) {
     if (inst.keyword !== 'RUN') continue;
     for (const words of runCommands(inst)) {
-      if (INSTALLERS.some((i) => i.match(words))) {
-        const verbAt = words.findIndex((w, idx) => idx > 0 && (w === 'install' || w === 'add'));
-        let group: string | null = null;
-        for (let i = verbAt + 1; i < words.length; i++) {
-          const w = words[i]!;
-          if (w === '--virtual' || w === '-t') group = words[++i] ?? null;
-          else if (w === '--repository' || w === '-X') i++;
-          else if (!w.startsWith('-')) left.set(w.replace(/[=<>].*$/, ''), group);
-        }
-        if (group !== null) left.set(group, group);
+      const installed = installCommand(words);
+      if (installed) {
+        for (const pkg of installed.packages) left.set(pkg, installed.group);
         continue;
       }
       const removing = (words[0] === 'apk' && words[1] === 'del') || (['apt-get', 'apt', 'yum', 'dnf', 'microdnf'].includes(words[0]!) && words.some((w) => w === 'purge' || w === 'remove'));

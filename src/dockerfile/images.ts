@@ -282,7 +282,8 @@ const RULES: ImageRule[] = [
   ...[{ names: ['jboss/wildfly', 'jboss/keycloak'] }, { prefix: 'quay.io/wildfly/' }].map(
     (match): ImageRule => ({ ...match, family: 'rhel', ships: { name: 'jboss', uid: 1000, gid: 0 }, runsAs: () => ({ name: 'jboss', uid: 1000, gid: 0 }) }),
   ),
-  // Images whose own ENTRYPOINT is a program that needs root (ROOT_PROGRAMS has why).
+  // Images whose own ENTRYPOINT is a program that needs root (ROOT_PROGRAMS has why; read at
+  // look-up, as that table is defined below this one).
   ...(
     [
       ['certbot/certbot', 'certbot'],

@@ -74,17 +74,21 @@ function rootOrUnknownUser(s: ComposeService): boolean {
 
 const SHELLS = /^(\/(usr\/)?bin\/)?(sh|bash|ash|dash|zsh)$/;
 
+/** The words of a service's `entrypoint` or `command` (a list, or a string split on spaces). */
+function startValue(v: unknown): string[] {
+  return Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.trim().split(/\s+/) : [];
+}
+
 /** A setuid helper the service starts with (`entrypoint: ["sudo", "/init"]`): it needs SETUID and SETGID, whatever the user. */
 function setuidStart(s: ComposeService): string | null {
-  const words = [s.value.entrypoint, s.value.command].flatMap((v) => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.trim().split(/\s+/) : []));
+  const words = [...startValue(s.value.entrypoint), ...startValue(s.value.command)];
   return words.map((w) => w.replace(/^.*\//, '')).find((w) => ['sudo', 'su', 'doas', 'fixuid', 'gosu', 'su-exec'].includes(w)) ?? null;
 }
 
 /** The service replaces how the image starts: an `entrypoint`, or a `command` that is a shell or a script. */
 function ownStartReplaced(s: ComposeService): string | null {
   if (s.value.entrypoint !== undefined && s.value.entrypoint !== null) return 'entrypoint';
-  const command = s.value.command;
-  const first = Array.isArray(command) ? String(command[0] ?? '') : typeof command === 'string' ? (command.trim().split(/\s+/)[0] ?? '') : '';
+  const first = startValue(s.value.command)[0] ?? '';
   return SHELLS.test(first) || /\.(sh|bash)$/.test(first) ? 'command' : null;
 }
 
