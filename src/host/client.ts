@@ -477,7 +477,15 @@ export function createHostFacts(options: HostOptions): LiveHostFacts {
       client = undefined;
     },
     warmUp() {
-      for (const read of [facts.info, facts.version, facts.containers, facts.daemonProcess]) read().catch(() => undefined);
+      // The containers first: listing them and reading each is the longest wait. The daemon's
+      // process is looked for in /proc with synchronous reads, which would hold the requests
+      // back: it starts once the first answer shows they are on their way.
+      for (const read of [facts.containers, facts.info, facts.version]) read().catch(() => undefined);
+      facts
+        .ping()
+        .catch(() => undefined)
+        .then(() => facts.daemonProcess())
+        .catch(() => undefined);
     },
     ping() {
       return memo('ping', () => call((d) => d.ping()).then(() => undefined));

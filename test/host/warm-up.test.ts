@@ -46,7 +46,7 @@ describe('host facts warm-up', () => {
   it('sends the daemon questions at once, and the steps get the answers without asking again', async () => {
     const facts = createHostFacts({ dockerHost: `unix://${socket}`, env: {}, probe: systemProbe({}) });
     facts.warmUp?.();
-    const expected = ['/info', '/version', '/containers/json', `/containers/${'a'.repeat(64)}/json`, `/containers/${'b'.repeat(64)}/json`];
+    const expected = ['/_ping', '/info', '/version', '/containers/json', `/containers/${'a'.repeat(64)}/json`, `/containers/${'b'.repeat(64)}/json`];
     for (let waited = 0; waited < 5000 && !expected.every((p) => asked.includes(p)); waited += 20) await new Promise((r) => setTimeout(r, 20));
     expect([...asked].sort()).toEqual([...expected].sort());
     // Nothing else asked the daemon: these answers are the warm-up's.
@@ -54,6 +54,7 @@ describe('host facts warm-up', () => {
     const containers = await facts.containers();
     expect(info.ServerVersion).toBe('20.10.24');
     expect(containers.map((c) => c.Name)).toEqual(['/c-a', '/c-b']);
+    await facts.ping();
     expect(asked).toHaveLength(expected.length);
   });
 });
