@@ -127,18 +127,23 @@ const DOCKERFILE_TEMPLATES = [
   (i) => `ARG GO_VERSION=1.22\nARG RUNTIME=debian:12-slim\nFROM golang:\${GO_VERSION} AS build\nRUN apt-get update \\\n${Array.from({ length: 40 }, (_, k) => `    && echo step-${k}-${i} \\\n`).join('')}    && go version\nCOPY . /src\nRUN cd /src && go build -o /out/app ./...\nFROM \${RUNTIME}\nCOPY --from=build /out/app /usr/local/bin/app\nENTRYPOINT ["/usr/local/bin/app"]\n`,
 ];
 
-/** Dockerfiles as a repository holds them: under one git root with a CI workflow, in a folder each. */
+/**
+ * Dockerfiles as a repository holds them: under one git root with a CI workflow, in a folder each,
+ * all in git's index (the CI proposal reads it). Without git, an empty .git folder marks the root.
+ */
 function writeDockerfiles(dir, count) {
-  mkdirSync(path.join(dir, '.git'), { recursive: true });
   mkdirSync(path.join(dir, '.github', 'workflows'), { recursive: true });
   writeFileSync(path.join(dir, '.github', 'workflows', 'ci.yml'), 'name: ci\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: make test\n');
-  return Array.from({ length: count }, (_, i) => {
+  const files = Array.from({ length: count }, (_, i) => {
     const sub = path.join(dir, 'services', `svc-${String(i % 50).padStart(2, '0')}`);
     mkdirSync(sub, { recursive: true });
     const file = path.join(sub, `app-${String(i).padStart(4, '0')}.Dockerfile`);
     writeFileSync(file, DOCKERFILE_TEMPLATES[i % DOCKERFILE_TEMPLATES.length](i));
     return file;
   });
+  const git = (...args) => spawnSync('git', args, { cwd: dir, stdio: 'ignore' }).status === 0;
+  if (!(git('init', '-q') && git('add', '-A'))) mkdirSync(path.join(dir, '.git'), { recursive: true });
+  return files;
 }
 
 /** A compose file of `count` services, each with ports and a bind mount, none hardened. */

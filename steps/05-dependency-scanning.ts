@@ -8,12 +8,15 @@ import path from 'node:path';
 import { defineStep, type CodeInfo, statusOf, type CommandAction, type Context, type Finding, type Proposal, type ScanFormat, type Target } from '../src/core/step.js';
 import { HostUnavailableError } from '../src/host/facts.js';
 import { cachedUntilWrite } from '../src/core/writes.js';
+import { trackedFiles } from '../src/core/git-index.js';
 import {
   CI_SCAN_PATTERN,
   baseImages,
   ciFiles,
+  copyOperands,
   findRepoRoot,
   installedScanners,
+  isRemoteSource,
   matchLine,
   repositoryDockerfiles,
   shellQuote,
@@ -28,6 +31,8 @@ const SCHEDULE_FILES = ['/etc/crontab', '/var/spool/cron/crontabs/root'];
 const HOST_SCANNER_PATTERN = /\b(trivy|grype|docker scout|snyk|osv-scanner)\b/;
 export const CRON_FILE = '/etc/cron.d/docker-harden-scan';
 const MAX_IMAGES = 10;
+/** Dockerfiles of a CI proposal whose untracked COPY sources are listed one by one. */
+const MAX_LISTED_DOCKERFILES = 10;
 
 interface Situation {
   scanners: InstalledScanner[];
@@ -264,9 +269,9 @@ async function proposalsFor(ctx: Context, s: Situation): Promise<Proposal[]> {
     const root = s.root ?? s.dir!;
     const gitlab = s.ci?.find((f) => f.kind === 'gitlab');
     const taken = new Set((s.ci ?? []).map((f) => f.path));
-    const buildArgs = buildArgWarnings(root, await fromArgsWithoutDefault(ctx, dockerfiles));
-    const github = await githubWorkflowProposal(ctx, root, dockerfiles, s.root === null, taken, (s.ownMissing?.length ?? 0) > 0, buildArgs);
-    if (gitlab) proposals.push(gitlabProposal(gitlab, root, dockerfiles, buildArgs), github);
+    const buildProblems = [...buildArgWarnings(root, await fromArgsWithoutDefault(ctx, dockerfiles)), ...(s.root ? await untrackedSourceWarnings(ctx, s.root, dockerfiles) : [])];
+    const github = await githubWorkflowProposal(ctx, root, dockerfiles, s.root === null, taken, (s.ownMissing?.length ?? 0) > 0, buildProblems);
+    if (gitlab) proposals.push(gitlabProposal(gitlab, root, dockerfiles, buildProblems), github);
     else proposals.push(github);
   }
   return proposals;
@@ -330,7 +335,52 @@ function buildArgWarnings(root: string, needsArgs: { file: string; names: string
   );
 }
 
-async function githubWorkflowProposal(ctx: Context, root: string, dockerfiles: readonly string[], noRepo: boolean, taken: ReadonlySet<string>, ownExists: boolean, buildArgs: string[]): Promise<Proposal> {
+/**
+ * What a CI build of these Dockerfiles lacks: the files COPY and ADD take from the build context
+ * that git does not track (a build output such as target/app.jar, a local config), so a fresh
+ * checkout has none of them. Known only from the repository's index; a Dockerfile git does not
+ * track yet is left out, since what will be committed with it is not known.
+ */
+async function untrackedSourceWarnings(ctx: Context, root: string, dockerfiles: readonly string[]): Promise<string[]> {
+  const tracked = await trackedFiles(ctx.probe, root);
+  if (!tracked) return [];
+  const warnings: string[] = [];
+  let more = 0;
+  for (const file of dockerfiles) {
+    const { file: rel, context } = ciPaths(root, file);
+    if (!tracked.has(rel)) continue;
+    const model = await ctx.runDockerfile(file).catch(() => null);
+    const missing: string[] = [];
+    for (const inst of model?.instructions ?? []) {
+      if ((inst.keyword !== 'COPY' && inst.keyword !== 'ADD') || inst.stage < 0) continue;
+      const { flags, sources } = copyOperands(inst.ast);
+      // From a stage or an image, or here-documents (whose lines the parser gives as words): not files of the checkout.
+      if (flags.some((f) => /^--from=/i.test(f)) || sources.some((x) => x.startsWith('<<'))) continue;
+      for (const source of sources) {
+        // Variables (set by build arguments) and URLs are not known files of the checkout either.
+        if (source.includes('$') || isRemoteSource(source)) continue;
+        const inContext = path.posix.normalize(source.replace(/^\/+/, '')).replace(/\/+$/, '');
+        if (inContext === '.' || inContext === '' || inContext.startsWith('..')) continue;
+        if (!tracked.has(context === '.' ? inContext : `${context}/${inContext}`)) missing.push(`${source} (line ${inst.line})`);
+      }
+    }
+    if (missing.length === 0) continue;
+    // A matrix of hundreds: the first ones say what to look for.
+    if (warnings.length === MAX_LISTED_DOCKERFILES) {
+      more++;
+      continue;
+    }
+    const shown = missing.length > 3 ? [...missing.slice(0, 3), `${missing.length - 3} more`] : missing;
+    const one = missing.length === 1;
+    warnings.push(
+      `${rel} copies ${shown.join(', ')}, which git does not track: the job builds from a fresh checkout that lacks ${one ? 'it' : 'them'}, so it fails until ${one ? 'it is' : 'they are'} committed or made before its docker build line (a build step in the job, or a build stage in the Dockerfile)`,
+    );
+  }
+  if (more > 0) warnings.push(`${more} more of these Dockerfiles copy files git does not track (\`docker-harden check --file\` on each names them)`);
+  return warnings;
+}
+
+async function githubWorkflowProposal(ctx: Context, root: string, dockerfiles: readonly string[], noRepo: boolean, taken: ReadonlySet<string>, ownExists: boolean, buildProblems: string[]): Promise<Proposal> {
   // A Dockerfile alone gets a workflow named after it; several, or more beside docker-harden's own
   // workflows, get a matrix workflow under a free name.
   const single = dockerfiles.length === 1 && !ownExists && !taken.has(workflowFile(root, dockerfiles[0]!));
@@ -339,7 +389,7 @@ async function githubWorkflowProposal(ctx: Context, root: string, dockerfiles: r
   for (const f of files) changes.push({ path: f.path, before: await ctx.probe.readText(f.path), after: f.text, mode: 0o644 });
   const warnings = ['The job fails the build while the image has critical or high vulnerabilities with a fix; update the base image or the dependency, or list accepted ones in a .trivyignore.'];
   if (noRepo) warnings.push(`No git repository was found above ${path.dirname(dockerfiles[0]!)}; the workflow is written under that directory.`);
-  warnings.push(...buildArgs);
+  warnings.push(...buildProblems);
   const where = files.map((f) => path.relative(root, f.path)).join(', ');
   return {
     id: 'ci-github',
@@ -350,7 +400,7 @@ async function githubWorkflowProposal(ctx: Context, root: string, dockerfiles: r
         : `A new workflow: build the image of each of the ${dockerfiles.length} Dockerfiles of this repository checked here (a matrix job) and scan it with Trivy, failing on critical or high findings.`,
     // A new CI file: the image and the app are untouched; a job that cannot build is for review.
     kind: 'change',
-    risk: buildArgs.length > 0 ? 'review' : 'safe',
+    risk: buildProblems.length > 0 ? 'review' : 'safe',
     changes,
     commands: [],
     warnings,
@@ -358,7 +408,7 @@ async function githubWorkflowProposal(ctx: Context, root: string, dockerfiles: r
   };
 }
 
-function gitlabProposal(gitlab: CiFile, root: string, dockerfiles: readonly string[], buildArgs: string[]): Proposal {
+function gitlabProposal(gitlab: CiFile, root: string, dockerfiles: readonly string[], buildProblems: string[]): Proposal {
   const images = dockerfiles.length === 1 ? 'the image' : `the images of the ${dockerfiles.length} Dockerfiles checked here`;
   return {
     id: 'ci-gitlab',
@@ -366,7 +416,7 @@ function gitlabProposal(gitlab: CiFile, root: string, dockerfiles: readonly stri
     description: `Two jobs at the end of .gitlab-ci.yml: build ${images} (Docker-in-Docker with TLS) and scan the saved ${dockerfiles.length === 1 ? 'image' : 'images'} with Trivy, failing on critical or high findings. The rest of the file is left as it is.`,
     changes: [{ path: gitlab.path, before: gitlab.text, after: gitlabJobs(root, dockerfiles, gitlab.text) }],
     commands: [],
-    warnings: ['The build job needs a runner that allows Docker-in-Docker (privileged); on shared GitLab.com runners it does.', ...buildArgs],
+    warnings: ['The build job needs a runner that allows Docker-in-Docker (privileged); on shared GitLab.com runners it does.', ...buildProblems],
     // Edits the existing pipeline, whose runners may not allow Docker-in-Docker.
     kind: 'change',
     risk: 'review',

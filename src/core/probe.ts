@@ -5,6 +5,7 @@
  */
 import { accessSync, closeSync, constants as fsc, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { readLimitedSync } from './limits.js';
 import { cachedUntilWrite } from './writes.js';
 
 const whichOf = cachedUntilWrite<Probe, Promise<string | null>>();
@@ -46,6 +47,11 @@ export interface Probe {
    * a recorded world has no processes, and the daemon is then identified from its record alone.
    */
   readLink?(file: string): Promise<string | null>;
+  /**
+   * The bytes of a regular file of at most `limit` bytes, not through a symbolic link; null when
+   * it is missing, larger, or not a plain file. Optional: a recorded world has text files only.
+   */
+  readBytes?(file: string, limit: number): Promise<Buffer | null>;
   /** Absolute path of an executable on PATH, or null. */
   which(name: string): Promise<string | null>;
   /** Run a read-only command (argument array, no shell) with a time bound. */
@@ -81,6 +87,13 @@ export function systemProbe(env: Readonly<Record<string, string | undefined>> = 
     async readLink(file) {
       try {
         return readlinkSync(file);
+      } catch {
+        return null;
+      }
+    },
+    async readBytes(file, limit) {
+      try {
+        return readLimitedSync(file, 'git index', limit);
       } catch {
         return null;
       }

@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import type { Dockerfile } from 'dockerfile-ast';
+import type { Dockerfile, Instruction as AstInstruction } from 'dockerfile-ast';
 import { parseAst } from '../../src/dockerfile/ast.js';
 import type { Context, Target } from '../../src/core/step.js';
 import type { Probe } from '../../src/core/probe.js';
@@ -256,22 +256,27 @@ export function addInstructions(text: string, parsed?: Dockerfile): AddInstructi
   for (const instruction of dockerfile.getInstructions()) {
     if (instruction.getKeyword() !== 'ADD') continue;
     const kwRange = instruction.getInstructionRange();
-    const flags = ('getFlags' in instruction ? (instruction as unknown as { getFlags(): { toString(): string }[] }).getFlags() : []).map((f) => f.toString());
-    const args = instruction.getArguments().map((a) => a.getValue());
-    const operands = args.filter((a) => !a.startsWith('--'));
-    const json = /^\s*\[/.test(instruction.getRawArgumentsContent() ?? '');
-    const values = json ? parseJsonArgs(instruction.getRawArgumentsContent() ?? '') : operands.map(unquote);
     out.push({
       line: kwRange.start.line + 1,
       keywordStart: offsetAt(text, kwRange.start),
       keywordEnd: offsetAt(text, kwRange.end),
-      sources: values.slice(0, -1),
-      destination: values[values.length - 1] ?? '',
-      flags,
+      ...copyOperands(instruction),
       text: text.slice(offsetAt(text, instruction.getRange().start), offsetAt(text, instruction.getRange().end)),
     });
   }
   return out;
+}
+
+/** The flags (`--from=build`), sources (quotes removed) and destination of a COPY or ADD. */
+export function copyOperands(instruction: AstInstruction): { flags: string[]; sources: string[]; destination: string } {
+  const flags = ('getFlags' in instruction ? (instruction as unknown as { getFlags(): { toString(): string }[] }).getFlags() : []).map((f) => f.toString());
+  const operands = instruction
+    .getArguments()
+    .map((a) => a.getValue())
+    .filter((a) => !a.startsWith('--'));
+  const json = /^\s*\[/.test(instruction.getRawArgumentsContent() ?? '');
+  const values = json ? parseJsonArgs(instruction.getRawArgumentsContent() ?? '') : operands.map(unquote);
+  return { flags, sources: values.slice(0, -1), destination: values[values.length - 1] ?? '' };
 }
 
 function unquote(value: string): string {

@@ -5,6 +5,7 @@
  * the real tool documents (test/fixtures/scanners).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -173,6 +174,42 @@ describe('dependency-scanning: the proposed CI', () => {
     await fs.writeFile(path.join(dir, '.gitlab-ci.yml'), 'stages: [build]\nb:\n  stage: build\n  script: [make]\n');
     const gitlab = (await runStep(step, contextFor(dockerfileTarget(path.join(dir, 'Dockerfile')), { probe }))).proposals.find((p) => p.id === 'ci-gitlab')!;
     expect(gitlab.warnings.join('\n')).toContain('`--build-arg JENKINS_VERSION=...`');
+  });
+
+  it('a COPY of a file git does not track (a build output): the workflow is review, and its warning names the file', async () => {
+    const dockerfile = 'FROM eclipse-temurin:21-jre\nCOPY target/app.jar /app/app.jar\nCOPY --from=builder /out /out\nCOPY config/*.toml requirements.txt ./\nCOPY <<EOF /etc/motd\nhi\nEOF\nADD https://example.com/x.tgz /x\nCMD ["java", "-jar", "/app/app.jar"]\n';
+    const dir = await tree({ 'svc/Dockerfile': dockerfile, 'svc/target/app.jar': 'jar', 'svc/config/a.toml': '', 'svc/requirements.txt': '', '.gitignore': 'target/\n', 'other/Dockerfile': DOCKERFILE, 'other/main.py': '' });
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'init.defaultBranch=main', ...args], { cwd: dir });
+    git('init', '-q');
+    git('add', '--', '.gitignore', 'svc/Dockerfile', 'svc/config/a.toml', 'svc/requirements.txt');
+    const probe = systemProbe({ PATH: path.join(dir, 'bin') });
+    const workflow = async (file: string) => (await runStep(step, contextFor(dockerfileTarget(path.join(dir, file)), { probe }))).proposals.find((p) => p.id === 'ci-github')!;
+    const built = await workflow('svc/Dockerfile');
+    expect(built.risk).toBe('review');
+    expect(built.warnings.filter((w) => w.includes('git does not track'))).toEqual([
+      'svc/Dockerfile copies target/app.jar (line 2), which git does not track: the job builds from a fresh checkout that lacks it, so it fails until it is committed or made before its docker build line (a build step in the job, or a build stage in the Dockerfile)',
+    ]);
+    // A Dockerfile git does not track yet: what will be committed with it is not known.
+    expect((await workflow('other/Dockerfile')).risk).toBe('safe');
+    // Once the jar is in the repository, the checkout has it.
+    git('add', '--force', '--', 'svc/target/app.jar');
+    expect((await workflow('svc/Dockerfile')).risk).toBe('safe');
+  });
+
+  it('a matrix of many such Dockerfiles lists the first ten and counts the rest', async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 12; i++) files[`s${i}/Dockerfile`] = `FROM alpine:3.20\nCOPY dist/ /srv/\n`;
+    const dir = await tree(files);
+    execFileSync('git', ['init', '-q'], { cwd: dir });
+    execFileSync('git', ['add', '--', ...Object.keys(files)], { cwd: dir });
+    const dockerfiles = Object.keys(files).map((f) => path.join(dir, f));
+    const targets = dockerfiles.map(dockerfileTarget);
+    const probe = systemProbe({ PATH: path.join(dir, 'bin') });
+    const run = await runStep(step, contextFor(targets[0]!, { probe, runTargets: targets }));
+    const warnings = run.proposals.find((p) => p.id === 'ci-github')!.warnings.filter((w) => /git does not track/.test(w));
+    expect(warnings).toHaveLength(11);
+    expect(warnings[0]).toMatch(/^s0\/Dockerfile copies dist\/ \(line 2\), which git does not track/);
+    expect(warnings[10]).toBe('2 more of these Dockerfiles copy files git does not track (`docker-harden check --file` on each names them)');
   });
 
   it('a Dockerfile at the repository root builds with context . and a path with spaces is quoted', () => {
