@@ -62,8 +62,8 @@ interface ImageRule {
   userNote?: string;
   /** Every user name in the image's /etc/passwd, where the table knows all of them (scratch has none). */
   users?: string[];
-  /** Why the image's family tools for creating a user are missing here (UBI minimal: no useradd). */
-  noUserTools?: string;
+  /** Why the image's family tools for creating a user are missing here (UBI minimal: no useradd), per tag when variants differ. */
+  noUserTools?: string | ((tag: string) => string | undefined);
   /** Propose `USER` automatically for this image. False when the image needs more than that. */
   autoUser?: boolean;
   /** The WORKDIR the image sets, where the Dockerfile's relative paths start. */
@@ -89,6 +89,7 @@ const TEMURIN_JRE_MAJORS = [8, 11, 17, 21, 25];
 
 const NODE_LACKS = 'python3, make and a C compiler (native npm modules must be built in a build stage), and most shell tools such as curl and git';
 const PYTHON_LACKS = 'gcc and the -dev headers, so packages without a prebuilt wheel must be built in a build stage, and tools such as curl and git';
+const UBI_MINIMAL_NO_USERADD = 'it ships without shadow-utils, so there is no useradd';
 const DEBIAN_SLIM_LACKS = 'man pages, documentation and some locales; the package manager is still there';
 
 /** `<version>` or `<version>-<suite>` -> the slim tag by `make`; null for any other tag shape. */
@@ -112,9 +113,15 @@ function familyFromTag(tag: string, otherwise: ImageFamily): ImageFamily {
   return otherwise;
 }
 
-function temurinJre(major: number | null, variantSuffix: string): SmallerImage | null {
+function temurinJre(major: number | null, variantSuffix: string, lacks = 'the compiler (javac), jlink and the other JDK tools; the app runs the same'): SmallerImage | null {
   if (major === null || !TEMURIN_JRE_MAJORS.includes(major)) return null;
-  return { reference: `eclipse-temurin:${major}-jre${variantSuffix}`, lacks: 'the compiler (javac), jlink and the other JDK tools; the app runs the same' };
+  return { reference: `eclipse-temurin:${major}-jre${variantSuffix}`, lacks };
+}
+
+/** openjdk tags of Java 12 and later without a Debian, Alpine or Windows variant: Oracle Linux 8 slim. */
+function openjdkOnOracleLinux(tag: string): boolean {
+  const major = leadingNumber(tag);
+  return major !== null && major >= 12 && !/slim|buster|bullseye|bookworm|alpine|windowsservercore|nanoserver/.test(tag);
 }
 
 /** `-alpine`, `-jammy`, `-noble`... kept when moving to a JRE image that publishes that variant. */
@@ -161,13 +168,17 @@ const RULES: ImageRule[] = [
     },
   },
   { names: ['ubuntu'], family: 'ubuntu' },
-  { names: ['fedora', 'centos', 'rockylinux', 'almalinux', 'amazonlinux', 'oraclelinux', 'redhat/ubi8', 'redhat/ubi9'], family: 'rhel' },
+  { names: ['fedora', 'centos', 'rockylinux', 'almalinux', 'redhat/ubi8', 'redhat/ubi9'], family: 'rhel' },
+  // The slim Oracle Linux images and Amazon Linux 2023 leave shadow-utils out, as UBI minimal does
+  // (the mysql and openjdk images install it before they add a user).
+  { names: ['oraclelinux'], family: 'rhel', noUserTools: (tag) => (/slim/.test(tag) ? 'the slim Oracle Linux images ship without shadow-utils, so there is no useradd' : undefined) },
+  { names: ['amazonlinux'], family: 'rhel', noUserTools: (tag) => (/^(2023|latest)/.test(tag) ? 'Amazon Linux 2023 ships without shadow-utils, so there is no useradd' : undefined) },
   // UBI minimal and micro have no shadow-utils (no useradd): a user is given by number there.
   // https://catalog.redhat.com/software/base-images (ubi-minimal: microdnf only; ubi-micro: no package manager)
   {
     names: [8, 9, 10].flatMap((v) => ['minimal', 'micro'].flatMap((kind) => [`registry.access.redhat.com/ubi${v}/ubi-${kind}`, `registry.access.redhat.com/ubi${v}-${kind}`, `redhat/ubi${v}-${kind}`])),
     family: 'rhel',
-    noUserTools: 'it ships without shadow-utils, so there is no useradd',
+    noUserTools: UBI_MINIMAL_NO_USERADD,
   },
   { prefix: 'registry.access.redhat.com/ubi', family: 'rhel' },
   {
@@ -205,6 +216,7 @@ const RULES: ImageRule[] = [
   {
     names: ['eclipse-temurin'],
     family: (tag) => familyFromTag(tag, 'ubuntu'),
+    noUserTools: (tag) => (/ubi\d+-minimal/.test(tag) ? UBI_MINIMAL_NO_USERADD : undefined),
     javaMajor: (tag) => leadingNumber(tag),
     smaller(tag) {
       if (/(^|-)jre/.test(tag) || tag === 'latest') return null;
@@ -216,11 +228,16 @@ const RULES: ImageRule[] = [
     },
   },
   {
+    // From Java 12 on, a tag without a variant (openjdk:17, 17-jdk) is the Oracle Linux 8 slim
+    // build; 8 and 11 are Debian (docker-library/openjdk, generate-stackbrew-library.sh).
     names: ['openjdk'],
-    family: (tag) => familyFromTag(tag, 'debian'),
+    family: (tag) => (openjdkOnOracleLinux(tag) ? 'rhel' : familyFromTag(tag, 'debian')),
+    noUserTools: (tag) => (openjdkOnOracleLinux(tag) ? 'it is built on oraclelinux:8-slim, which ships without shadow-utils, so there is no useradd' : undefined),
     javaMajor: (tag) => leadingNumber(tag),
     smaller(tag) {
       if (/jre/.test(tag)) return null;
+      // The same package manager (microdnf) on a Red Hat base: the Dockerfile's installs still run.
+      if (openjdkOnOracleLinux(tag)) return temurinJre(leadingNumber(tag), '-ubi9-minimal', 'the compiler (javac), jlink and the other JDK tools, and it is Red Hat UBI 9 minimal rather than Oracle Linux 8 slim: microdnf installs from UBI\'s repositories, which carry fewer packages');
       return temurinJre(leadingNumber(tag), javaVariantSuffix(tag));
     },
   },
@@ -651,6 +668,7 @@ function lookUpImage(ref: ImageRef): ImageKnowledge {
   const javaMajor = rule.javaMajor?.(tag) ?? undefined;
   const startsAsRoot = rule.startsAsRoot ?? rule.startsAsRootFor?.(tag) ?? undefined;
   const ships = typeof rule.ships === 'function' ? rule.ships(tag) : rule.ships;
+  const noUserTools = typeof rule.noUserTools === 'function' ? rule.noUserTools(tag) : rule.noUserTools;
   return {
     known: true,
     family,
@@ -659,7 +677,7 @@ function lookUpImage(ref: ImageRef): ImageKnowledge {
     autoUser: rule.autoUser ?? true,
     ...(rule.userNote ? { userNote: rule.userNote } : {}),
     ...(rule.users ? { users: rule.users } : {}),
-    ...(rule.noUserTools ? { noUserTools: rule.noUserTools } : {}),
+    ...(noUserTools ? { noUserTools } : {}),
     ...(rule.toolchain ? { toolchain: rule.toolchain } : {}),
     ...(javaMajor !== undefined ? { javaMajor } : {}),
     ...(smaller ? { smaller } : {}),

@@ -61,6 +61,11 @@ describe('smaller variants come only from tag shapes the image publishes', () =>
     ['eclipse-temurin:22-jdk', null],
     ['eclipse-temurin:21-jre', null],
     ['openjdk:17-jdk-slim', 'eclipse-temurin:17-jre'],
+    // openjdk 12 and later without a variant is Oracle Linux 8 slim: a JRE that keeps microdnf.
+    ['openjdk:17', 'eclipse-temurin:17-jre-ubi9-minimal'],
+    ['openjdk:21-jdk-oraclelinux8', 'eclipse-temurin:21-jre-ubi9-minimal'],
+    ['openjdk:11', 'eclipse-temurin:11-jre'],
+    ['eclipse-temurin:21-jdk-ubi9-minimal', 'eclipse-temurin:21-jre-ubi9-minimal'],
     ['openjdk:11-jre-slim', null],
     ['maven:3.9-eclipse-temurin-21', 'eclipse-temurin:21-jre'],
     ['maven:3.9.6-eclipse-temurin-17-alpine', 'eclipse-temurin:17-jre-alpine'],
@@ -92,6 +97,27 @@ describe('families and users', () => {
     const info = describeImage(parseImageRef(reference));
     expect(info.family).toBe(family);
     expect(info.ships?.name).toBe(user);
+  });
+  it.each([
+    ['openjdk:17', 'rhel', true],
+    ['openjdk:17-jdk', 'rhel', true],
+    ['openjdk:21-jdk-oraclelinux8', 'rhel', true],
+    ['openjdk:17-jdk-slim', 'debian', false],
+    ['openjdk:17-jdk-bullseye', 'debian', false],
+    ['openjdk:17-alpine', 'alpine', false],
+    ['openjdk:11', 'debian', false],
+    ['openjdk:8-jre', 'debian', false],
+    ['oraclelinux:9-slim', 'rhel', true],
+    ['oraclelinux:9', 'rhel', false],
+    ['amazonlinux:2023', 'rhel', true],
+    ['amazonlinux:2', 'rhel', false],
+    ['eclipse-temurin:21-jre-ubi9-minimal', 'rhel', true],
+    ['eclipse-temurin:21-jre', 'ubuntu', false],
+    ['registry.access.redhat.com/ubi9/ubi-minimal:9.4', 'rhel', true],
+  ])('%s is %s; without useradd: %s', (reference, family, noUserTools) => {
+    const info = describeImage(parseImageRef(reference));
+    expect(info.family).toBe(family);
+    expect(Boolean(info.noUserTools)).toBe(noUserTools);
   });
   it('the user an image runs as by itself', () => {
     expect(describeImage(parseImageRef('gcr.io/distroless/static-debian12:nonroot')).runsAs?.uid).toBe(65532);

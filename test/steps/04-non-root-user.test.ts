@@ -191,6 +191,11 @@ const cases: StepCase[] = [
     expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER 10001:10001'], warnings: ['cannot create a user (it ships without shadow-utils, so there is no useradd)'] } },
   },
   {
+    name: 'openjdk:17 is Oracle Linux 8 slim, without useradd: the bare uid, not a useradd line that fails the build',
+    given: 'FROM openjdk:17\nRUN microdnf install -y procps && microdnf clean all\nCOPY app.jar /app.jar\nCMD ["java", "-jar", "/app.jar"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER 10001:10001'], warnings: ['openjdk cannot create a user (it is built on oraclelinux:8-slim, which ships without shadow-utils, so there is no useradd)'] } },
+  },
+  {
     name: 'consul\'s entrypoint switches to consul with su-exec: advice',
     given: 'FROM hashicorp/consul:1.17\nCOPY config.json /consul/config/\n',
     expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['runs the service as consul with su-exec'], afterFix: null },
