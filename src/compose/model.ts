@@ -21,7 +21,9 @@ import {
 } from 'yaml';
 import type { Stats } from 'node:fs';
 import { UserError } from '../core/errors.js';
+import path from 'node:path';
 import { LIMITS, assertJsonDepth, decodeUtf8, readLimited } from '../core/limits.js';
+import { interpolate, parseDotEnv } from './interpolate.js';
 
 export const COMPOSE_FILE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'] as const;
 
@@ -67,7 +69,7 @@ export interface ComposeService {
   cap_drop: string[];
   security_opt: string[];
   read_only?: boolean;
-  /** read_only is a variable (`${READ_ONLY}`): the environment decides it, not the file. */
+  /** read_only is a variable (`${READ_ONLY}`) that neither .env nor a default sets: the environment decides it. */
   readOnlyFromEnvironment: boolean;
   tmpfs: string[];
   volumes: ComposeVolume[];
@@ -117,7 +119,19 @@ export async function loadCompose(file: string, seen?: (info: Stats) => void): P
       file,
     );
   }
-  return parseCompose(text, file);
+  return parseCompose(text, file, await dotEnvBeside(file));
+}
+
+/** The variables of the `.env` file beside a compose file (compose's default project directory); none when it cannot be read. */
+async function dotEnvBeside(file: string): Promise<Map<string, string>> {
+  try {
+    const bytes = await readLimited(path.join(path.dirname(file), '.env'), 'env file', LIMITS.envFile, { followLinks: true });
+    const text = bytes && !bytes.includes(0) ? decodeUtf8(bytes) : null;
+    return text === null ? new Map() : parseDotEnv(text);
+  } catch {
+    // A .env docker-harden may not read (a folder, a device, too large): its variables stay unknown.
+    return new Map();
+  }
 }
 
 /** A parsed compose document with what reading and editing both use. */
@@ -279,8 +293,16 @@ export function nodeStart(node: unknown): number | undefined {
   return (node as YamlNode | null)?.range?.[0];
 }
 
-export function parseCompose(text: string, file: string): ComposeModel {
+/** `vars`: the values of the variables the file uses (its `.env`); the defaults written in the file apply too. */
+export function parseCompose(text: string, file: string, vars: ReadonlyMap<string, string> = new Map()): ComposeModel {
   const parsed = parseShared(text, file);
+  // A value written with variables is judged as compose reads it; one left unresolved stays as
+  // written (with its `$`), which the steps take as "the environment decides".
+  const resolved = (v: unknown): unknown => {
+    if (typeof v !== 'string' || !v.includes('$')) return v;
+    const r = interpolate(v, vars);
+    return r.unresolved.length === 0 ? r.value : v;
+  };
   const pos = (offset: number | undefined): KeyPosition => {
     const p = parsed.lines.linePos(offset ?? 0);
     return { line: p.line, column: p.col };
@@ -317,20 +339,20 @@ export function parseCompose(text: string, file: string): ComposeModel {
       line,
       value,
       keys,
-      privileged: asBool(value.privileged),
-      network_mode: asString(value.network_mode),
-      pid: asString(value.pid),
-      ipc: asString(value.ipc),
+      privileged: asBool(resolved(value.privileged)),
+      network_mode: asString(resolved(value.network_mode)),
+      pid: asString(resolved(value.pid)),
+      ipc: asString(resolved(value.ipc)),
       cap_add: asStringList(value.cap_add),
       cap_drop: asStringList(value.cap_drop),
       security_opt: asStringList(value.security_opt),
-      read_only: asBool(value.read_only),
-      readOnlyFromEnvironment: typeof value.read_only === 'string' && value.read_only.includes('$'),
+      read_only: asBool(resolved(value.read_only)),
+      readOnlyFromEnvironment: typeof resolved(value.read_only) === 'string' && String(resolved(value.read_only)).includes('$'),
       tmpfs: asStringList(value.tmpfs),
       volumes: asList(value.volumes).map((v, i) => volumeOf(v, lineOfItem('volumes', i))),
       ports: asList(value.ports).map((p, i) => portOf(p, lineOfItem('ports', i))),
-      user: value.user === undefined || value.user === null ? undefined : String(value.user),
-      image: asString(value.image),
+      user: value.user === undefined || value.user === null ? undefined : String(resolved(value.user)),
+      image: asString(resolved(value.image)),
       build: buildOf(value.build),
     });
   }

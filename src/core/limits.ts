@@ -37,13 +37,15 @@ export const LIMITS = {
   profile: 16 * MiB,
   /** One Engine API answer (docker info, a container list, one inspect). */
   engineApiAnswer: 64 * MiB,
+  /** The .env file beside a compose file (its variables). */
+  envFile: 1 * MiB,
   /** A repository's .git/index, read to know which files a fresh checkout has (Chromium's is about 50 MiB). */
   gitIndex: 128 * MiB,
   /** Nesting of objects and arrays in a JSON input (daemon.json, profile) or of flow collections in a compose file. */
   jsonDepth: 200,
 } as const;
 
-export type InputKind = 'Dockerfile' | 'compose file' | 'daemon.json' | 'profile' | 'git index';
+export type InputKind = 'Dockerfile' | 'compose file' | 'daemon.json' | 'profile' | 'git index' | 'env file';
 
 function formatBytes(n: number): string {
   return n >= MiB ? `${Math.round((n / MiB) * 10) / 10} MiB` : `${n} bytes`;

@@ -177,7 +177,7 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
       ? [`${s.image} prepares itself as root at start (${startsAsRoot.why}), which writes under /run, /etc or its data folder: give those paths a tmpfs or a volume, or leave read_only off unless the image's docs say it runs read-only (${startsAsRoot.source})`]
       : [];
     const rootWarning = rootUser
-      ? [`service ${s.name} runs as ${s.user}: root without DAC_OVERRIDE cannot write files it does not own (a bind-mounted folder of another user, a volume the image gave its own user), and without CHOWN cannot change owners; add those back in cap_add if it needs them`]
+      ? [`service ${s.name} runs as ${s.user}${s.user?.includes('$') ? ', which the environment sets (neither .env nor a default does): if that is root,' : ':'} root without DAC_OVERRIDE cannot write files it does not own (a bind-mounted folder of another user, a volume the image gave its own user), and without CHOWN cannot change owners; add those back in cap_add if it needs them`]
       : [];
     // Confinement known to break the image as it starts itself: explained, never written.
     const breaks = replaced ? undefined : image?.breaks;

@@ -302,7 +302,12 @@ export function serviceWeakenings(s: ComposeService, socketPaths: string[] = DEF
       line: at ?? line(key),
     });
 
-  if (s.privileged === true) add('privileged', 'privileged', 'privileged: true', { op: 'delete', key: 'privileged' });
+  // Written with a variable, it says which: `privileged: ${PRIV:-false}` is true through .env.
+  const written = (key: string, shown: string) => {
+    const raw = s.value[key];
+    return typeof raw === 'string' && raw.includes('$') ? `${key}: ${raw} (${shown} with .env and the defaults)` : `${key}: ${shown}`;
+  };
+  if (s.privileged === true) add('privileged', 'privileged', written('privileged', 'true'), { op: 'delete', key: 'privileged' });
   for (const opt of s.security_opt) {
     const where = sameItem(opt);
     const edit: ServiceEdit = { op: 'remove', key: 'security_opt', where };
@@ -316,10 +321,10 @@ export function serviceWeakenings(s: ComposeService, socketPaths: string[] = DEF
     if (n === 'ALL') add('cap-all', 'cap_add', `cap_add: ${cap}`, edit);
     else if (n === 'SYS_ADMIN') add('cap-sys-admin', 'cap_add', `cap_add: ${cap}`, edit);
   }
-  if (s.pid === 'host') add('pid-host', 'pid', 'pid: host', { op: 'delete', key: 'pid' });
-  if (s.ipc === 'host') add('ipc-host', 'ipc', 'ipc: host', { op: 'delete', key: 'ipc' });
+  if (s.pid === 'host') add('pid-host', 'pid', written('pid', 'host'), { op: 'delete', key: 'pid' });
+  if (s.ipc === 'host') add('ipc-host', 'ipc', written('ipc', 'host'), { op: 'delete', key: 'ipc' });
   if (s.value.uts === 'host') add('uts-host', 'uts', 'uts: host', { op: 'delete', key: 'uts' });
-  if (s.network_mode === 'host') add('network-host', 'network_mode', 'network_mode: host', { op: 'delete', key: 'network_mode' });
+  if (s.network_mode === 'host') add('network-host', 'network_mode', written('network_mode', 'host'), { op: 'delete', key: 'network_mode' });
   for (const v of s.volumes) {
     if (v.type !== 'bind' || !v.source) continue;
     // `${DOCKER_SOCKET_LOCATION}:/var/run/docker.sock`: the source is set elsewhere, the target says what it is.

@@ -319,6 +319,17 @@ describe('use-docker-defaults: compose files', () => {
     expect((await runStep(step, contextFor(composeTarget(file)))).result.status).toBe('pass');
   });
 
+  it('privileged and the host network set through .env are found, and the evidence names the variable', async () => {
+    const given = 'services:\n  app:\n    image: example/app:1\n    privileged: ${PRIV:-false}\n    network_mode: ${NET_MODE:-bridge}\n';
+    const file = fsMk(path.join(tmp, `env-${fileNo++}`, 'compose.yaml'), given);
+    expect((await runStep(step, contextFor(composeTarget(file)))).result.status).toBe('pass');
+    writeFileSync(path.join(path.dirname(file), '.env'), 'PRIV=true\nNET_MODE=host\n');
+    const run = await runStep(step, contextFor(composeTarget(file)));
+    expect(run.result.findings.map((f) => f.evidence)).toEqual(['privileged: ${PRIV:-false} (true with .env and the defaults)', 'network_mode: ${NET_MODE:-bridge} (host with .env and the defaults)']);
+    const after = run.proposals.find((p) => p.id === 'app-privileged')!.changes[0]!.after;
+    expect(after).toBe(given.replace('    privileged: ${PRIV:-false}\n', ''));
+  });
+
   it('a malformed compose file is an error naming the line, with no proposal', async () => {
     const file = fsMk(path.join(tmp, 'bad', 'compose.yaml'), 'services:\n  web:\n    image: [unclosed\n');
     const run = await runStep(step, contextFor(composeTarget(file)));

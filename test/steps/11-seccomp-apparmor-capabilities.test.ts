@@ -204,6 +204,19 @@ const composeCases: StepCase[] = [
       afterFix: { removed: [], contains: ['    cap_drop:\n      - ALL\n', '    tmpfs:\n      - /tmp\n'] },
     },
   },
+  {
+    target: 'compose',
+    name: 'user: ${PUID} that neither .env nor a default sets: review, and the warning says the environment decides',
+    given: 'services:\n  init:\n    image: postgres:16\n    user: ${PUID}\n    security_opt: [no-new-privileges:true]\n    read_only: true\n',
+    expect: {
+      status: 'fail',
+      codes: ['DH-CAPS-DEFAULT'],
+      lines: [2],
+      proposals: ['init-cap-drop'],
+      risks: { 'init-cap-drop': 'review' },
+      afterFix: { removed: [], contains: ['    cap_drop:\n      - ALL\n'], warnings: ['runs as ${PUID}, which the environment sets (neither .env nor a default does): if that is root, root without DAC_OVERRIDE'] },
+    },
+  },
   ...['root', '"0:0"', '"${AIRFLOW_UID:-0}"'].map(
     (user): StepCase => ({
       target: 'compose',
