@@ -288,7 +288,8 @@ async function proposeCompose(state: ComposeState): Promise<Proposal[]> {
   const ids = new Map<string, number>();
   for (const { s, ws } of state.weakened) {
     for (const w of ws) {
-      const base = `${s.name}-${w.kind}`;
+      // A mount's target names its fix: fixing one mount first does not renumber the others.
+      const base = `${s.name}-${w.kind}${w.item ? `-${w.item.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase()}` : ''}`;
       const n = (ids.get(base) ?? 0) + 1;
       ids.set(base, n);
       const edits = [w.edit!];
@@ -304,7 +305,7 @@ async function proposeCompose(state: ComposeState): Promise<Proposal[]> {
       }
       proposals.push({
         id: n === 1 ? base : `${base}-${n}`,
-        title: `Service ${s.name}: remove ${w.evidence}`,
+        title: `Service ${s.name}: ${w.does ?? `remove ${w.evidence}`}`,
         // Each of these settings is there because something in the service may use it.
         kind: 'change',
         risk: 'review',

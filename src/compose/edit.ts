@@ -30,7 +30,9 @@ export type ServiceEdit =
   /** Append items to a list, creating the key when absent; items already present are skipped. */
   | { op: 'add'; key: string; items: unknown[]; style?: 'flow' | 'block' }
   /** Remove the list items for which `where` is true; an emptied list loses its key. */
-  | { op: 'remove'; key: string; where: (item: unknown) => boolean };
+  | { op: 'remove'; key: string; where: (item: unknown) => boolean }
+  /** Replace the list items for which `where` is true by `to` of each, where they are. */
+  | { op: 'replace'; key: string; where: (item: unknown) => boolean; to: (item: unknown) => unknown };
 
 /**
  * Apply `edits` to service `serviceName` of compose `text` and return the new text. A list or
@@ -289,7 +291,37 @@ function spliceOne(text: string, parsed: ParsedCompose, serviceName: string, edi
       if (existing.flow) return [rerenderFlowSeq(text, existing, keep, [])];
       return removeBlockItems(text, existing, keep);
     }
+    case 'replace': {
+      if (Array.isArray(merged)) {
+        const list = merged.map((item) => (edit.where(item) ? edit.to(item) : item));
+        if (JSON.stringify(list) === JSON.stringify(merged)) return [];
+        return [insertPair(text, servicePair, serviceMap, edit.key, list, keyIndent, layout, 'block')];
+      }
+      const existing = pair?.value as YamlNode | null | undefined;
+      if (!pair || !isSeq(existing)) return [];
+      const hits = existing.items.filter((i) => edit.where(toData(i, parsed.doc)));
+      if (hits.length === 0) return [];
+      const replaced = (i: unknown) => (hits.includes(i) ? edit.to(toData(i, parsed.doc)) : i);
+      if (existing.flow) return [rerenderFlowSeq(text, existing, existing.items.map(replaced), [])];
+      return hits.map((hit) => replaceBlockItem(text, hit as YamlNode, replaced(hit), layout));
+    }
   }
+}
+
+/**
+ * One item of a block list rewritten where it stands: a scalar in place (a comment after it stays),
+ * a mapping as whole lines at the item's indentation.
+ */
+function replaceBlockItem(text: string, node: YamlNode, value: unknown, layout: Layout): Splice {
+  const [start, end] = node.range ?? [0, 0];
+  if (isScalar(node) && (typeof value !== 'object' || value === null)) {
+    return { start, end, text: stringify(value, { lineWidth: 0 }).replace(/\n$/, '') };
+  }
+  const lineStart = lineStartOf(text, start);
+  const dashCol = text.slice(lineStart, start).lastIndexOf('-');
+  const pad = ' '.repeat(Math.max(0, dashCol));
+  const body = stringify([value], { indent: layout.unit, lineWidth: 0 }).replace(/\n$/, '');
+  return { start: lineStart, end: lineEndAfter(text, end), text: body.split('\n').map((l) => (l.length ? pad + l : l)).join(layout.eol) + layout.eol };
 }
 
 /** The value a merge key (`<<`) gives `key` in a service that does not write it; undefined when none does. */
@@ -524,6 +556,11 @@ function rerenderFlowServiceText(text: string, parsed: ParsedCompose, servicePai
       if (keep.length === existing.items.length) return text;
       return keep.length === 0 ? removePair(pair) : applySplice(text, rerenderFlowSeq(text, existing, keep, []));
     }
+    case 'replace': {
+      const existing = pair?.value as YamlNode | null | undefined;
+      if (!pair || !isSeq(existing) || !existing.items.some((i) => edit.where(toData(i, parsed.doc)))) return text;
+      return applySplice(text, rerenderFlowSeq(text, existing, existing.items.map((i) => (edit.where(toData(i, parsed.doc)) ? edit.to(toData(i, parsed.doc)) : i)), []));
+    }
   }
 }
 
@@ -568,6 +605,9 @@ function applyToData(data: Record<string, unknown>, edit: ServiceEdit): void {
       else data[edit.key] = list;
       return;
     }
+    case 'replace':
+      if (Array.isArray(data[edit.key])) data[edit.key] = (data[edit.key] as unknown[]).map((x) => (edit.where(x) ? edit.to(x) : x));
+      return;
   }
 }
 

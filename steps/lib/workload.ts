@@ -104,7 +104,7 @@ export const WEAKENINGS: Record<WeakeningKind, WeakeningInfo> = {
     code: 'CIS-5.6',
     severity: 'high',
     what: 'mounts a system directory of the host writable',
-    breaks: 'the container can no longer change those host files; mount it read-only (:ro) when it only reads them',
+    breaks: 'the container can no longer change those host files; mounted read-only (:ro), it still reads them',
   },
 };
 
@@ -121,7 +121,7 @@ export const WEAKENING_CODES: Record<string, CodeInfo> = Object.fromEntries(
  */
 export const SENSITIVE_HOST_PATHS = {
   exact: ['/', '/etc', '/usr', '/boot', '/dev', '/lib', '/lib64', '/bin', '/sbin', '/var', '/root'],
-  tree: ['/proc', '/sys', '/var/lib/docker', '/etc/docker', '/etc/systemd', '/etc/sudoers', '/etc/sudoers.d', '/etc/shadow', '/etc/passwd', '/etc/cron.d', '/etc/crontab', '/root/.ssh', '/usr/bin', '/usr/sbin', '/usr/lib', '/boot/efi'],
+  tree: ['/proc', '/sys', '/var/lib/docker', '/etc/docker', '/etc/systemd', '/etc/sudoers', '/etc/sudoers.d', '/etc/shadow', '/etc/passwd', '/etc/group', '/etc/gshadow', '/etc/cron.d', '/etc/crontab', '/root/.ssh', '/usr/bin', '/usr/sbin', '/usr/lib', '/boot/efi'],
 };
 
 export const DEFAULT_SOCKET_PATHS = ['/var/run/docker.sock', '/run/docker.sock'];
@@ -138,6 +138,10 @@ export interface Weakening {
   /** Compose: the edit that removes it, and the line it was found on. */
   edit?: ServiceEdit;
   line?: number;
+  /** Compose: which item of its list (a mount's target), so the fix's id stays the same when another is fixed first. */
+  item?: string;
+  /** Compose: what the edit does, when it does not remove the setting (a mount made read-only). */
+  does?: string;
 }
 
 /** `SYS_ADMIN`, `CAP_SYS_ADMIN`, `sys_admin` -> `SYS_ADMIN`. */
@@ -282,6 +286,17 @@ function sameItem(a: unknown): (b: unknown) => boolean {
   return (b) => JSON.stringify(b) === want;
 }
 
+/** A compose volume entry with read-only access: `SRC:DST` -> `SRC:DST:ro`, `:rw,z` -> `:ro,z`, long syntax `read_only: true`. */
+export function readOnlyMount(raw: unknown): unknown {
+  if (raw && typeof raw === 'object') return { ...(raw as Record<string, unknown>), read_only: true };
+  const text = String(raw);
+  // A colon inside `${VAR:-/path}` is not a separator.
+  const parts = text.match(/(?:\$\{[^}]*\}|[^:])+/g) ?? [text];
+  if (parts.length < 3) return `${text}:ro`;
+  const modes = parts[2]!.split(',').filter((m) => m !== 'rw' && m !== 'ro');
+  return `${parts[0]}:${parts[1]}:${['ro', ...modes].join(',')}`;
+}
+
 function composeVolumeFlag(v: ComposeVolume): string {
   return typeof v.raw === 'string' ? v.raw : `${v.source ?? ''}:${v.target ?? ''}${v.readOnly ? ':ro' : ''}`;
 }
@@ -290,7 +305,7 @@ function composeVolumeFlag(v: ComposeVolume): string {
 export function serviceWeakenings(s: ComposeService, socketPaths: string[] = DEFAULT_SOCKET_PATHS): Weakening[] {
   const out: Weakening[] = [];
   const line = (key: string) => s.keys[key]?.line ?? s.line;
-  const add = (kind: WeakeningKind, key: string, evidence: string, edit: ServiceEdit, detail?: string, at?: number) =>
+  const add = (kind: WeakeningKind, key: string, evidence: string, edit: ServiceEdit, detail?: string, at?: number, more: Pick<Weakening, 'item' | 'does'> = {}) =>
     out.push({
       kind,
       code: WEAKENINGS[kind].code,
@@ -300,6 +315,7 @@ export function serviceWeakenings(s: ComposeService, socketPaths: string[] = DEF
       evidence,
       edit,
       line: at ?? line(key),
+      ...more,
     });
 
   // Written with a variable, it says which: `privileged: ${PRIV:-false}` is true through .env.
@@ -333,13 +349,16 @@ export function serviceWeakenings(s: ComposeService, socketPaths: string[] = DEF
     if (!viaVariable && (source === null || !source.startsWith('/'))) continue;
     const edit: ServiceEdit = { op: 'remove', key: 'volumes', where: sameItem(v.raw) };
     const shown = composeVolumeFlag(v);
+    const item = v.target ?? v.source;
     if (viaVariable || isDockerSocketPath(source!, socketPaths)) {
       add('docker-socket', 'volumes', `volumes: ${shown}`, edit,
-        `has the Docker socket mounted (${v.source}${v.readOnly ? ', read-only, which does not limit the API' : ''}): whoever controls this container controls the Docker daemon, which is root on the host`, v.line);
+        `has the Docker socket mounted (${v.source}${v.readOnly ? ', read-only, which does not limit the API' : ''}): whoever controls this container controls the Docker daemon, which is root on the host`, v.line, { item });
       continue;
     }
     if (!v.readOnly && sensitiveHostPath(source!)) {
-      add('writable-host-path', 'volumes', `volumes: ${shown}`, edit, `mounts the host's ${v.source} writable at ${v.target ?? '?'}`, v.line);
+      // Read-only, not removed: a monitoring agent reads /proc, /sys or /etc of the host by design.
+      const readOnly: ServiceEdit = { op: 'replace', key: 'volumes', where: sameItem(v.raw), to: readOnlyMount };
+      add('writable-host-path', 'volumes', `volumes: ${shown}`, readOnly, `mounts the host's ${v.source} writable at ${v.target ?? '?'}`, v.line, { item, does: `mount ${shown} read-only` });
     }
   }
   return out;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, promises as fs, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, promises as fs, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import step from '../../steps/01-use-docker-defaults.js';
@@ -162,7 +162,7 @@ const composeCases: ComposeCase[] = [
         "service agent mounts the host's /usr/lib/modules writable at /lib/modules",
       ],
       afterFix: {
-        'proxy-docker-socket': [
+        'proxy-docker-socket-var-run-docker-sock': [
           'services:',
           '  proxy:',
           '    image: traefik:v3',
@@ -179,7 +179,7 @@ const composeCases: ComposeCase[] = [
           '      - /usr/lib/modules:/lib/modules',
           '',
         ].join('\n'),
-        'agent-docker-socket': [
+        'agent-docker-socket-docker-sock': [
           'services:',
           '  proxy:',
           '    image: traefik:v3',
@@ -222,7 +222,9 @@ const composeCases: ComposeCase[] = [
     expect: {
       status: 'fail',
       findings: ["mounts the host's /var/lib/docker/volumes writable", "mounts the host's /proc/sys writable", "mounts the host's /etc writable"],
-      risks: { 'agent-writable-host-path': 'review', 'agent-writable-host-path-2': 'review', 'agent-writable-host-path-3': 'review' },
+      risks: { 'agent-writable-host-path-vols': 'review', 'agent-writable-host-path-host-sys': 'review', 'agent-writable-host-path-host-etc': 'review' },
+      // Made read-only where it stands, not removed: an agent that reads the host's files still can.
+      afterFix: { 'agent-writable-host-path-host-sys': 'services:\n  agent:\n    image: x\n    volumes:\n      - /var/lib/docker/volumes:/vols\n      - /proc/sys:/host-sys:ro\n      - /etc:/host-etc\n' },
     },
   },
   {
@@ -231,8 +233,8 @@ const composeCases: ComposeCase[] = [
     expect: {
       status: 'fail',
       findings: ['service portainer has the Docker socket mounted (${DOCKER_SOCKET_LOCATION})'],
-      risks: { 'portainer-docker-socket': 'review' },
-      afterFix: { 'portainer-docker-socket': 'services:\n  portainer:\n    image: portainer/portainer-ce:2.21.0\n    volumes:\n      - data:/data\nvolumes:\n  data: {}\n' },
+      risks: { 'portainer-docker-socket-var-run-docker-sock': 'review' },
+      afterFix: { 'portainer-docker-socket-var-run-docker-sock': 'services:\n  portainer:\n    image: portainer/portainer-ce:2.21.0\n    volumes:\n      - data:/data\nvolumes:\n  data: {}\n' },
     },
   },
   {
@@ -316,6 +318,23 @@ describe('use-docker-defaults: compose files', () => {
     const after = run.proposals[0]!.changes[0]!.after;
     expect(after).toBe(given.replace('    privileged: true\n', ''));
     writeFileSync(file, after);
+    expect((await runStep(step, contextFor(composeTarget(file)))).result.status).toBe('pass');
+  });
+
+  it('each writable mount keeps its fix id when another is fixed first, and is made read-only in its own syntax', async () => {
+    const given = 'services:\n  netdata:\n    image: netdata/netdata:v1.47\n    volumes:\n      - /etc/passwd:/host/etc/passwd\n      - /proc:/host/proc   # host metrics\n      - /sys:/host/sys:rw,z\n      - type: bind\n        source: /etc/group\n        target: /host/etc/group\n';
+    const file = fsMk(path.join(tmp, `ro-${fileNo++}`, 'compose.yaml'), given);
+    const first = await runStep(step, contextFor(composeTarget(file)));
+    const ids = first.proposals.map((p) => p.id);
+    expect(ids).toEqual(['netdata-writable-host-path-host-etc-passwd', 'netdata-writable-host-path-host-proc', 'netdata-writable-host-path-host-sys', 'netdata-writable-host-path-host-etc-group']);
+    writeFileSync(file, first.proposals[0]!.changes[0]!.after);
+    const second = await runStep(step, contextFor(composeTarget(file)));
+    expect(second.proposals.map((p) => p.id)).toEqual(ids.slice(1));
+    for (const id of ids.slice(1)) {
+      const run = await runStep(step, contextFor(composeTarget(file)));
+      writeFileSync(file, run.proposals.find((p) => p.id === id)!.changes[0]!.after);
+    }
+    expect(readFileSync(file, 'utf8')).toBe(given.replace('/host/etc/passwd\n', '/host/etc/passwd:ro\n').replace('/host/proc   #', '/host/proc:ro   #').replace(':rw,z', ':ro,z').replace('target: /host/etc/group\n', 'target: /host/etc/group\n        read_only: true\n'));
     expect((await runStep(step, contextFor(composeTarget(file)))).result.status).toBe('pass');
   });
 
