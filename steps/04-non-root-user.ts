@@ -301,6 +301,10 @@ function planUser(model: DockerfileModel, info: ImageKnowledge): UserPlan | null
   }
   const image = model.baseImage(final);
   const name = image ? canonicalName(image) : final.imageText;
+  // The base image runs as its own user; the Dockerfile switched to root for its steps.
+  if (info.runsAs) {
+    return { user: info.runsAs.name, createRun: null, warnings: [], why: `${name} runs as ${info.runsAs.name}${info.runsAs.uid >= 0 ? ` (uid ${info.runsAs.uid})` : ''} by itself; the image switches back to it after the steps that need root` };
+  }
   const handed = handedUser(model, final);
   const shipped = info.ships;
   if (shipped && (!handed || handed.name === shipped.name || handed.name === String(shipped.uid))) {
@@ -637,15 +641,17 @@ const DROP_TOOL_WORD = /(^|[^\w-])(gosu|su-exec|su_exec)(_version)?(?=[^\w-]|$)/
 function rootNeeds(model: DockerfileModel, final: Stage, info: ImageKnowledge): RootNeed[] {
   const needs: RootNeed[] = [];
   const image = model.baseImage(final);
-  if (info.startsAsRoot) {
-    needs.push({ risk: 'advice', why: `${image ? canonicalName(image) : final.imageText}: ${info.startsAsRoot.why}`, instead: info.startsAsRoot.instead, source: info.startsAsRoot.source });
+  const start = startInstructions(model, final);
+  // A root start that is the image's CMD runs only while the Dockerfile keeps it.
+  const imageStart = info.startsAsRoot && !(info.startsAsRoot.viaCmd && start.length > 0) ? info.startsAsRoot : undefined;
+  if (imageStart) {
+    needs.push({ risk: 'advice', why: `${image ? canonicalName(image) : final.imageText}: ${imageStart.why}`, instead: imageStart.instead, source: imageStart.source });
   }
   const chain = model.chain(final).flatMap((s) => s.instructions);
-  const start = startInstructions(model, final);
   // The first root-only program ENTRYPOINT, then CMD, starts; the base image's own start (official
   // nginx) already says it must start as root.
   let started: { at: DockerInstruction; program: RootProgram; name: string } | null = null;
-  for (const at of info.startsAsRoot ? [] : start) {
+  for (const at of imageStart ? [] : start) {
     const hit = rootProgramIn(commandArgv(at).flatMap((w) => w.split(/\s+/)));
     if (hit) {
       started = { at, ...hit };

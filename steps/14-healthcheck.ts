@@ -57,6 +57,9 @@ export default defineStep({
     const service = serviceOf(model);
     if (!service) return { status: 'not-applicable', findings, notes: ['the final stage does not run a server (no EXPOSE, no known server program)'] };
     const health = lastHealthcheck(model);
+    if (!health && model.baseInfo().healthcheck) {
+      return { status: 'pass', findings, notes: [`${model.chain()[0]!.imageText} defines a HEALTHCHECK, which this image inherits`] };
+    }
     if (health && /^\s*NONE\s*$/i.test(health.args)) {
       findings.push({ code: 'DH-HEALTHCHECK-NONE', severity: 'info', file: model.path, line: health.line, evidence: model.lineText(health.line).trim(), message: `HEALTHCHECK NONE turns the health check off for ${service.why}; keep it only if an orchestrator probes the service` });
     } else if (!health) {
@@ -125,10 +128,12 @@ function lastHealthcheck(model: DockerfileModel): DockerInstruction | undefined 
 
 function serviceOf(model: DockerfileModel): Service | null {
   const all = finalInstructions(model);
-  const start = all.filter((i) => i.keyword === 'CMD' || i.keyword === 'ENTRYPOINT').at(-1);
-  if (!start) return null;
   const exposes = all.filter((i) => i.keyword === 'EXPOSE');
   const expose = exposes.at(-1);
+  // Without a CMD or ENTRYPOINT of its own, the image starts as its base image does: an EXPOSE
+  // still says it serves.
+  const start = all.filter((i) => i.keyword === 'CMD' || i.keyword === 'ENTRYPOINT').at(-1) ?? expose;
+  if (!start) return null;
   const port = expose ? (/^(\d+)(\/tcp)?$/.exec(expose.args.trim().split(/\s+/)[0] ?? '')?.[1] ?? null) : null;
   if (expose) return { start, port, why: `the image exposes ${exposes.map((e) => e.args.trim()).join(' ')}` };
   const program = commandArgv(start)[0]?.split('/').at(-1) ?? '';

@@ -44,6 +44,8 @@ export interface RootStart {
    * only flags for it): the container starts as root, the server does not run as root.
    */
   dropsTo?: { user: string; servers: string[] };
+  /** The root start is the image's CMD (it has no ENTRYPOINT): a Dockerfile's own CMD or ENTRYPOINT replaces it. */
+  viaCmd?: boolean;
 }
 
 export type Toolchain = 'go' | 'rust' | 'jdk' | 'maven' | 'gradle' | 'build-deps';
@@ -68,6 +70,8 @@ interface ImageRule {
   autoUser?: boolean;
   /** The WORKDIR the image sets, where the Dockerfile's relative paths start. */
   workdir?: string;
+  /** The image defines a HEALTHCHECK, which a Dockerfile built on it inherits. */
+  healthcheck?: boolean;
   /** ENV the image sets (a user id the Dockerfile may name as `$APP_UID`), per tag when variants differ. */
   env?: Record<string, string> | ((tag: string) => Record<string, string>);
   /** The image starts as root and drops privileges itself: a USER line breaks it. */
@@ -489,6 +493,66 @@ const RULES: ImageRule[] = [
       startsAsRoot: MY_INIT_START,
     }),
   ),
+  // rocker's RStudio images (rstudio and those built on it) start with CMD /init, s6-overlay, which
+  // must be root; RStudio Server runs each R session as its user. An own CMD (Rscript) runs as any user.
+  // https://github.com/rocker-org/rocker-versioned2 (dockerfiles/rstudio_*.Dockerfile), issue 682
+  {
+    names: ['rocker/rstudio', 'rocker/tidyverse', 'rocker/verse', 'rocker/geospatial', 'rocker/ml', 'rocker/ml-verse'],
+    family: 'ubuntu',
+    ships: { name: 'rstudio', uid: -1, gid: -1 },
+    startsAsRoot: {
+      why: "its CMD is s6-overlay's /init, which runs as root to set up and start RStudio Server (\"s6-chown: fatal: unable to chown ... Operation not permitted\" as another user); RStudio Server runs each R session as its user, rstudio",
+      instead: 'keep the image starting as root: R sessions already run as rstudio. A container that runs only R (its own CMD, such as Rscript) can add USER rstudio',
+      source: 'https://github.com/rocker-org/rocker-versioned2/issues/682',
+      viaCmd: true,
+    },
+  },
+  // Images whose Dockerfile ends with a USER of their own: a Dockerfile built on them runs as that
+  // user unless it switches. haproxy from 2.4 (uid 99), varnish from 7.1, micromamba (mambauser),
+  // Ray (ray, uid 1000). https://github.com/docker-library/haproxy, https://github.com/varnish/docker-varnish,
+  // https://github.com/mamba-org/micromamba-docker, https://github.com/ray-project/ray (docker/base-deps)
+  {
+    names: ['haproxy'],
+    family: (tag) => familyFromTag(tag, 'debian'),
+    ships: { name: 'haproxy', uid: 99, gid: 99 },
+    runsAs: (tag) => (/^(1\.|2\.[0-3](\.|-|$))/.test(tag) ? null : { name: 'haproxy', uid: 99, gid: 99 }),
+  },
+  {
+    names: ['varnish'],
+    family: (tag) => familyFromTag(tag, 'debian'),
+    ships: { name: 'varnish', uid: -1, gid: -1 },
+    runsAs: (tag) => (/^(6|7\.0)(\.|-|$)/.test(tag) ? null : { name: 'varnish', uid: -1, gid: -1 }),
+  },
+  {
+    names: ['mambaorg/micromamba', 'ghcr.io/mamba-org/micromamba'],
+    family: (tag) => familyFromTag(tag, 'debian'),
+    workdir: '/tmp',
+    env: { MAMBA_USER: 'mambauser', MAMBA_USER_ID: '57439', MAMBA_USER_GID: '57439', MAMBA_ROOT_PREFIX: '/opt/conda' },
+    ships: { name: 'mambauser', uid: 57439, gid: 57439 },
+    runsAs: () => ({ name: 'mambauser', uid: 57439, gid: 57439 }),
+  },
+  {
+    names: ['rayproject/ray', 'rayproject/ray-ml'],
+    family: 'ubuntu',
+    workdir: '/home/ray',
+    ships: { name: 'ray', uid: 1000, gid: 100 },
+    runsAs: () => ({ name: 'ray', uid: 1000, gid: 100 }),
+  },
+  // OpenResty is nginx: its CMD starts the master as root to bind port 80 and write its pid and temp
+  // files (/usr/local/openresty/nginx/logs, /var/run/openresty). https://github.com/openresty/docker-openresty/issues/120
+  {
+    names: ['openresty/openresty'],
+    family: (tag) => familyFromTag(tag, /centos|rocky|fedora|amzn/.test(tag) ? 'rhel' : 'ubuntu'),
+    autoUser: false,
+    startsAsRoot: {
+      why: 'the OpenResty (nginx) master process starts as root to bind port 80 and write its pid file and temp folders (/usr/local/openresty/nginx/logs, /var/run/openresty), then runs its workers as nobody',
+      instead: 'keep it starting as root, or listen on 1024 or more and give the user the pid and temp paths (pid and *_temp_path in nginx.conf) before adding USER',
+      source: 'https://github.com/openresty/docker-openresty/issues/120',
+      viaCmd: true,
+    },
+  },
+  // Deno's images make the user deno (uid 1993) and leave USER to the Dockerfile. https://github.com/denoland/deno_docker
+  { names: ['denoland/deno'], family: (tag) => familyFromTag(tag, 'debian'), ships: { name: 'deno', uid: 1993, gid: 1993 } },
   // rocker/shiny ships the shiny user its shiny-server.conf names in `run_as shiny`: shiny-server
   // started as another user than root cannot run apps as shiny. https://github.com/rocker-org/rocker-versioned2
   { names: ['rocker/shiny', 'rocker/shiny-verse'], family: 'ubuntu', ships: { name: 'shiny', uid: -1, gid: -1 } },
@@ -516,9 +580,11 @@ const RULES: ImageRule[] = [
     runsAs: (tag) => (/nanoserver/.test(tag) ? { name: 'ContainerUser', uid: -1, gid: -1 } : /chiseled|distroless/.test(tag) ? { name: 'app', uid: 1654, gid: 1654 } : null),
   },
   {
-    // Jupyter Docker Stacks run as jovyan (NB_UID 1000, NB_GID 100); https://jupyter-docker-stacks.readthedocs.io/en/latest/using/common.html
+    // Jupyter Docker Stacks run as jovyan (NB_UID 1000, NB_GID 100), with a HEALTHCHECK in base-notebook;
+    // https://jupyter-docker-stacks.readthedocs.io/en/latest/using/common.html
     prefix: 'jupyter/',
     workdir: '/home/jovyan',
+    healthcheck: true,
     family: 'ubuntu',
     env: JUPYTER_ENV,
     ships: { name: 'jovyan', uid: 1000, gid: 100 },
@@ -527,6 +593,7 @@ const RULES: ImageRule[] = [
   {
     prefix: 'quay.io/jupyter/',
     workdir: '/home/jovyan',
+    healthcheck: true,
     family: 'ubuntu',
     env: JUPYTER_ENV,
     ships: { name: 'jovyan', uid: 1000, gid: 100 },
@@ -632,6 +699,7 @@ export interface ImageKnowledge {
   /** The WORKDIR the image sets; unset means `/`. */
   workdir?: string;
   startsAsRoot?: RootStart;
+  healthcheck?: boolean;
 }
 
 /** What the table says depends on the name and tag alone; each step asks again for the same FROM. */
@@ -684,6 +752,7 @@ function lookUpImage(ref: ImageRef): ImageKnowledge {
     ...(rule.env ? { env: typeof rule.env === 'function' ? rule.env(tag) : rule.env } : {}),
     ...(rule.workdir ? { workdir: rule.workdir } : {}),
     ...(startsAsRoot ? { startsAsRoot } : {}),
+    ...(rule.healthcheck ? { healthcheck: true } : {}),
   };
 }
 
@@ -788,7 +857,7 @@ export const ROOT_PROGRAMS: RootProgram[] = [
   {
     // A distribution's web server (apt-get install nginx / apache2, dnf install httpd): its own
     // configuration writes the pid file, logs and temp files where only root may.
-    names: ['nginx', 'httpd', 'apache2', 'apachectl', 'apache2ctl'],
+    names: ['nginx', 'openresty', 'httpd', 'apache2', 'apachectl', 'apache2ctl'],
     kind: 'drops-privileges',
     why: 'the web server\'s master process starts as root to bind its port and write its pid file, logs and temp files (/run, /var/log, /var/lib), then runs its workers as www-data, nginx or apache',
     instead: 'keep it starting as root, or configure it to run unprivileged (a port of 1024 or more, pid file, logs and temp paths it may write) and add USER; for nginx the image nginxinc/nginx-unprivileged is built that way',

@@ -191,6 +191,41 @@ const cases: StepCase[] = [
     expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER 10001:10001'], warnings: ['cannot create a user (it ships without shadow-utils, so there is no useradd)'] } },
   },
   {
+    name: "rocker/rstudio's CMD is s6-overlay's /init, which must be root: a final USER root stays, as advice",
+    given: 'FROM rocker/rstudio:4.1.3\nWORKDIR /home/rstudio\nCOPY --chown=rstudio:rstudio renv.lock .\nUSER rstudio\nRUN Rscript -e "renv::restore()"\nUSER root\n',
+    expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ["its CMD is s6-overlay's /init"], afterFix: null },
+  },
+  {
+    name: 'rocker/rstudio with a CMD of its own (Rscript) does not start /init: USER rstudio',
+    given: 'FROM rocker/rstudio:4.4.1\nCOPY analysis.R /home/rstudio/\nCMD ["Rscript", "/home/rstudio/analysis.R"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER rstudio'] } },
+  },
+  {
+    name: 'haproxy from 2.4 runs as haproxy by itself: no finding; older tags run as root',
+    given: 'FROM haproxy:2.8-alpine\nCOPY haproxy.cfg /usr/local/etc/haproxy/haproxy.cfg\n',
+    expect: { status: 'pass', notes: ["haproxy (the base image's own user)"] },
+  },
+  {
+    name: 'an image that runs as its own user, switched to root for a step: back to that user, not a new one',
+    given: 'FROM haproxy:2.8\nUSER root\nRUN mkdir -p /run/haproxy\nCOPY haproxy.cfg /usr/local/etc/haproxy/haproxy.cfg\n',
+    expect: { status: 'fail', afterFix: { added: ['USER haproxy'] } },
+  },
+  {
+    name: 'bitnami images run as 1001: after USER root the image goes back to 1001',
+    given: 'FROM bitnami/spark:3.4.1\nUSER root\nCOPY requirements.txt /app/requirements.txt\nRUN pip install --no-cache-dir -r /app/requirements.txt\n',
+    expect: { status: 'fail', afterFix: { added: ['USER 1001'] } },
+  },
+  {
+    name: 'micromamba runs as mambauser, and USER $MAMBA_USER is its ENV, not a build argument',
+    given: 'FROM mambaorg/micromamba:1.5.8\nCOPY --chown=$MAMBA_USER:$MAMBA_USER env.yaml /tmp/env.yaml\nRUN micromamba install -y -n base -f /tmp/env.yaml\nUSER $MAMBA_USER\n',
+    expect: { status: 'pass', afterFix: null },
+  },
+  {
+    name: 'OpenResty started by its own path is nginx: advice',
+    given: 'FROM openresty/openresty:alpine\nCOPY nginx.conf /usr/local/openresty/nginx/conf/nginx.conf\nCMD ["/usr/local/openresty/bin/openresty", "-g", "daemon off;"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'advice' }, afterFix: null },
+  },
+  {
     name: 'openjdk:17 is Oracle Linux 8 slim, without useradd: the bare uid, not a useradd line that fails the build',
     given: 'FROM openjdk:17\nRUN microdnf install -y procps && microdnf clean all\nCOPY app.jar /app.jar\nCMD ["java", "-jar", "/app.jar"]\n',
     expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER 10001:10001'], warnings: ['openjdk cannot create a user (it is built on oraclelinux:8-slim, which ships without shadow-utils, so there is no useradd)'] } },

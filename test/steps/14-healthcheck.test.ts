@@ -27,6 +27,16 @@ const cases: StepCase[] = [
     expect: { status: 'warn', codes: ['CIS-4.6'], risks: { 'add-healthcheck': 'review' }, afterFix: { removed: [], added: ['HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD curl -sS -o /dev/null http://localhost:8080/ || exit 1'] } },
   },
   {
+    name: "an EXPOSE with no CMD of its own still serves (the base image's start): the finding is at the EXPOSE",
+    given: 'FROM nginx:alpine\nCOPY dist/ /usr/share/nginx/html/\nEXPOSE 8080\n',
+    expect: { status: 'warn', codes: ['CIS-4.6'], lines: [3], risks: { 'add-healthcheck': 'advice' }, afterFix: null },
+  },
+  {
+    name: "a base image with a HEALTHCHECK of its own (Jupyter's base-notebook): inherited, no finding",
+    given: 'FROM quay.io/jupyter/base-notebook:2024-05-27\nCOPY notebooks/ /home/jovyan/work/\nEXPOSE 8888\n',
+    expect: { status: 'pass', notes: ['defines a HEALTHCHECK, which this image inherits'], afterFix: null },
+  },
+  {
     name: 'nginx:alpine without curl gets advice, not a made-up probe',
     given: 'FROM nginx:1.27-alpine\nCOPY site /usr/share/nginx/html\nEXPOSE 80\nCMD ["nginx", "-g", "daemon off;"]\n',
     expect: { status: 'warn', codes: ['CIS-4.6'], lines: [4], risks: { 'add-healthcheck': 'advice' }, advice: ['without curl or wget'], afterFix: null },
