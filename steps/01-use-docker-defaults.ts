@@ -292,6 +292,21 @@ async function proposeCompose(state: ComposeState): Promise<Proposal[]> {
       const base = `${s.name}-${w.kind}${w.item ? `-${w.item.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase()}` : ''}`;
       const n = (ids.get(base) ?? 0) + 1;
       ids.set(base, n);
+      const id = n === 1 ? base : `${base}-${n}`;
+      const socketUser = w.kind === 'docker-socket' ? serviceImage(s.image)?.breaks?.socket : undefined;
+      if (socketUser) {
+        proposals.push({
+          id,
+          title: `Service ${s.name}: the Docker socket stays (advice; not written)`,
+          kind: 'advice',
+          risk: 'advice',
+          description: `${s.image}: ${socketUser}.`,
+          changes: [],
+          commands: [],
+          warnings: [],
+        });
+        continue;
+      }
       const edits = [w.edit!];
       let publish = '';
       if (w.kind === 'network-host') {
@@ -299,12 +314,12 @@ async function proposeCompose(state: ComposeState): Promise<Proposal[]> {
         const known = serviceImage(s.image);
         const ports = known?.ports.filter((p) => !s.ports.some((q) => String(q.raw) === p)) ?? [];
         if (ports.length) edits.push({ op: 'add', key: 'ports', items: ports });
-        publish = known
+        publish = known?.ports.length
           ? ` The change publishes the ports ${s.image} serves: ${known.ports.join(', ')} (${known.source}); discovery over broadcast or mDNS (DLNA, HomeKit, Chromecast) stops working without the host network.`
           : ` docker-harden does not know which ports ${s.image ?? 'this service'} serves: add a ports: entry for each before you recreate it.`;
       }
       proposals.push({
-        id: n === 1 ? base : `${base}-${n}`,
+        id,
         title: `Service ${s.name}: ${w.does ?? `remove ${w.evidence}`}`,
         // Each of these settings is there because something in the service may use it.
         kind: 'change',

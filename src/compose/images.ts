@@ -31,7 +31,9 @@ export interface ServiceImage {
    */
   fileCaps?: { caps: string[]; why: string };
   /** Confinement known to break this image: the fix is advice, with this explanation. */
-  breaks?: { capDrop?: string; readOnly?: string };
+  breaks?: { capDrop?: string; readOnly?: string; socket?: string };
+  /** Only for tags like this (an image whose variants differ), when set. */
+  tags?: RegExp;
   /** Ports the service listens on, as compose `ports:` entries. */
   ports: string[];
   source: string;
@@ -41,7 +43,8 @@ const GOSU_CAPS = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID'];
 
 export const SERVICE_IMAGES: ServiceImage[] = [
   {
-    names: ['postgres'],
+    // pgvecto-rs is the official image with an extension added (FROM postgres).
+    names: ['postgres', 'tensorchord/pgvecto-rs'],
     confine: {
       caps: GOSU_CAPS,
       capsWhy: 'the postgres entrypoint fixes ownership of the data directory as root, then switches to the postgres user',
@@ -49,6 +52,15 @@ export const SERVICE_IMAGES: ServiceImage[] = [
     },
     ports: ['5432:5432'],
     source: 'https://github.com/docker-library/postgres/blob/master/docker-entrypoint.sh',
+  },
+  {
+    // Immich's Postgres writes its configuration into /etc/postgresql at every start, then runs the official entrypoint.
+    names: ['immich-app/postgres'],
+    breaks: {
+      readOnly: 'its entrypoint copies and edits /etc/postgresql/postgresql.conf at every start (cp -n, sed -i, under set -e), which is not a volume: the database does not start. Keep the root file system writable for it',
+    },
+    ports: ['5432:5432'],
+    source: 'https://github.com/immich-app/base-images (postgres/immich-docker-entrypoint.sh)',
   },
   {
     names: ['mysql'],
@@ -59,6 +71,18 @@ export const SERVICE_IMAGES: ServiceImage[] = [
     },
     ports: ['3306:3306'],
     source: 'https://github.com/docker-library/mysql/blob/master/docker-entrypoint.sh',
+  },
+  {
+    // The UBI variants run as mysql from the start and keep the socket in /run/mariadb.
+    names: ['mariadb'],
+    tags: /ubi/,
+    confine: {
+      caps: [],
+      capsWhy: 'the UBI images run as mysql from the start (USER mysql)',
+      tmpfs: ['/tmp', '/run/mariadb'],
+    },
+    ports: ['3306:3306'],
+    source: 'https://github.com/MariaDB/mariadb-docker (the -ubi Dockerfiles: USER mysql, socket=/run/mariadb/mariadb.sock)',
   },
   {
     names: ['mariadb'],
@@ -120,7 +144,7 @@ export const SERVICE_IMAGES: ServiceImage[] = [
       source: 'https://docs.confluent.io/platform/current/installation/docker/config-reference.html',
     }),
   ),
-  ...(['elasticsearch', 'docker.elastic.co/elasticsearch/elasticsearch'] as const).map(
+  ...(['elasticsearch', 'docker.elastic.co/elasticsearch/elasticsearch', 'docker.elastic.co/elasticsearch/elasticsearch-oss'] as const).map(
     (name): ServiceImage => ({
       names: [name],
       breaks: {
@@ -199,6 +223,30 @@ export const SERVICE_IMAGES: ServiceImage[] = [
     ports: ['53:53/tcp', '53:53/udp', '80:80/tcp'],
     source: 'https://github.com/pi-hole/docker-pi-hole (start.sh, fix_capabilities)',
   },
+  // Services that exist to use the Docker API: without the socket they have nothing to do.
+  ...(
+    [
+      ['containrrr/watchtower', 'Watchtower pulls new images and recreates containers through the Docker API (it needs write access: a read-only socket proxy does not do)', 'https://containrrr.dev/watchtower/'],
+      ['willfarrell/autoheal', 'autoheal restarts unhealthy containers through the Docker API (POST /containers/<id>/restart)', 'https://github.com/willfarrell/docker-autoheal'],
+      ['portainer/portainer-ce', 'Portainer manages this host\'s containers through the socket', 'https://docs.portainer.io/start/install-ce/server/docker/linux'],
+      ['portainer/portainer-ee', 'Portainer manages this host\'s containers through the socket', 'https://docs.portainer.io/start/install/server/docker/linux'],
+      ['portainer/agent', 'the Portainer agent manages this host\'s containers through the socket', 'https://docs.portainer.io/admin/environments/add/docker/agent'],
+      ['traefik', 'Traefik\'s Docker provider reads the containers\' labels through the socket: without it every router defined by labels is gone, and the services behind Traefik are unreachable', 'https://doc.traefik.io/traefik/providers/docker/'],
+      ['amir20/dozzle', 'Dozzle reads container logs through the Docker API', 'https://dozzle.dev/guide/getting-started'],
+      ['tecnativa/docker-socket-proxy', 'the socket proxy is what other services use instead of the socket: it needs the socket itself, and limits what reaches it', 'https://github.com/Tecnativa/docker-socket-proxy'],
+      ['nginxproxy/nginx-proxy', 'nginx-proxy builds its configuration from the containers it sees through the socket', 'https://github.com/nginx-proxy/nginx-proxy'],
+      ['jwilder/nginx-proxy', 'nginx-proxy builds its configuration from the containers it sees through the socket', 'https://github.com/nginx-proxy/nginx-proxy'],
+      ['nginxproxy/acme-companion', 'acme-companion finds the containers to get certificates for through the socket', 'https://github.com/nginx-proxy/acme-companion'],
+      ['lucaslorentz/caddy-docker-proxy', 'caddy-docker-proxy builds the Caddyfile from the containers\' labels through the socket', 'https://github.com/lucaslorentz/caddy-docker-proxy'],
+    ] as const
+  ).map(
+    ([name, why, source]): ServiceImage => ({
+      names: [name],
+      breaks: { socket: `${why}. Keep the socket for it; to narrow what it may ask, put tecnativa/docker-socket-proxy in front with only the API sections it uses (CONTAINERS=1, and POST=1 where it must change things), and point it at the proxy (DOCKER_HOST=tcp://socket-proxy:2375)` },
+      ports: [],
+      source,
+    }),
+  ),
   {
     names: ['linuxserver/wireguard'],
     ports: ['51820:51820/udp'],
@@ -224,5 +272,6 @@ export function serviceImage(image: string | undefined): ServiceImage | null {
   const named = image?.replace(/:\$\{[A-Za-z_][A-Za-z0-9_]*(:?[-?+][^}]*)?\}$/, '');
   if (!named || named.includes('$')) return null;
   const name = serviceImageName(named);
-  return SERVICE_IMAGES.find((k) => k.names.includes(name)) ?? null;
+  const tag = parseImageRef(named).tag ?? 'latest';
+  return SERVICE_IMAGES.find((k) => k.names.includes(name) && (!k.tags || k.tags.test(tag))) ?? null;
 }

@@ -46,6 +46,8 @@ export interface RootStart {
   dropsTo?: { user: string; servers: string[] };
   /** The root start is the image's CMD (it has no ENTRYPOINT): a Dockerfile's own CMD or ENTRYPOINT replaces it. */
   viaCmd?: boolean;
+  /** Why a read-only root file system stops that start, where it is known to. */
+  readOnly?: string;
 }
 
 export type Toolchain = 'go' | 'rust' | 'jdk' | 'maven' | 'gradle' | 'build-deps';
@@ -479,6 +481,7 @@ const RULES: ImageRule[] = [
         why: 'linuxserver.io images start s6-overlay (/init) as root, which sets up the abc user from PUID/PGID and drops to it',
         instead: 'set PUID and PGID to an unprivileged user; for a fully non-root container, the images support `--user` with read-only mode only where their docs say so',
         source: 'https://docs.linuxserver.io/misc/non-root/',
+        readOnly: 'at every start s6-overlay, as root, rewrites abc in /etc/passwd and /etc/group from PUID/PGID (usermod, groupmod) and runs its services from /run, which must allow exec: on a read-only root file system it stops. linuxserver.io supports read-only mode only for the images whose docs say so, with `--user` and a /run tmpfs',
       },
     }),
   ),

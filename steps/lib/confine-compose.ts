@@ -1,4 +1,5 @@
 /** Step 11 in a compose file: cap_drop, no-new-privileges and a read-only root file system per service. */
+import path from 'node:path';
 import { statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../../src/core/step.js';
 import type { ComposeModel, ComposeService } from '../../src/compose/model.js';
 import type { ServiceEdit } from '../../src/compose/edit.js';
@@ -10,6 +11,9 @@ import { DANGEROUS_CAPS, isNoNewPrivileges, normalizeCap } from './workload.js';
 /** What no-new-privileges breaks, said by the daemon default and by each service's setting. */
 export const NNP_BREAKS =
   'Programs that gain privileges through the setuid bit or file capabilities (sudo, su, ping in some images) no longer do so inside containers. Entrypoints that start as root and drop to a user (gosu, su-exec) keep working under it: they need the SETUID and SETGID capabilities, not the setuid bit.';
+
+/** What an entrypoint that starts as root and drops privileges itself (gosu, s6-overlay) takes, after cap_drop ALL. */
+const START_CAPS = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID', 'KILL'];
 
 /** Docker's default capability set: what a container keeps unless cap_drop takes it away. */
 const DEFAULT_CAPS = ['CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET_RAW', 'SETGID', 'SETUID', 'SETFCAP', 'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE'];
@@ -169,10 +173,12 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
     const startWarning = image?.confine && replaced ? [`service ${s.name} replaces how ${s.image} starts (its ${replaced}), so what the image needs is not what docker-harden knows of it: check that it starts`] : [];
     // An image the Dockerfile table knows to start as root and drop privileges itself (s6-overlay,
     // an entrypoint with gosu), where the compose table has no needs for it: say so by name.
-    const startsAsRoot = !confine && !s.user && s.image && !s.image.includes('$') ? describeImage(parseImageRef(s.image)).startsAsRoot : undefined;
-    const dropWarning = startsAsRoot
-      ? [`${s.image} starts as root and drops privileges itself (${startsAsRoot.why}; ${startsAsRoot.source}): after cap_drop: [ALL] that start needs at least CHOWN, SETUID and SETGID (often DAC_OVERRIDE and FOWNER) in cap_add, and KILL to stop what it started`]
-      : [];
+    const known = !confine && !s.user && s.image && !s.image.includes('$') ? describeImage(parseImageRef(s.image)) : undefined;
+    // A root start that is the image's CMD does not run when the service gives its own command.
+    const startsAsRoot = known?.startsAsRoot && !(known.startsAsRoot.viaCmd && replaced) ? known.startsAsRoot : undefined;
+    // Root by default (no user: and an image not known to run as another): it may write into a
+    // bind-mounted folder of another user, which takes DAC_OVERRIDE.
+    const rootByDefault = !confine && !startsAsRoot && s.user === undefined && !known?.runsAs;
     const prepareWarning = startsAsRoot
       ? [`${s.image} prepares itself as root at start (${startsAsRoot.why}), which writes under /run, /etc or its data folder: give those paths a tmpfs or a volume, or leave read_only off unless the image's docs say it runs read-only (${startsAsRoot.source})`]
       : [];
@@ -181,12 +187,12 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
       : [];
     // Confinement known to break the image as it starts itself: explained, never written.
     const breaks = replaced ? undefined : image?.breaks;
-    const knownBreak = (id: string, title: string, why: string): Proposal => ({
+    const knownBreak = (id: string, title: string, why: string, source = image!.source): Proposal => ({
       id: `${s.name}-${id}`,
       title: `Service ${s.name}: ${title} (advice; not written)`,
       kind: 'advice',
       risk: 'advice',
-      description: `${s.image}: ${why} (${image!.source}).`,
+      description: `${s.image}: ${why} (${source}).`,
       changes: [],
       commands: [],
       warnings: [],
@@ -194,6 +200,15 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
     if (!dropsAll(s) && breaks?.capDrop) proposals.push(knownBreak('cap-drop', 'cap_drop: [ALL] breaks this image', breaks.capDrop));
     else if (!dropsAll(s) && !addsAll(s)) {
       const { caps, reasons } = neededCaps(s, image);
+      if (startsAsRoot) {
+        caps.push(...START_CAPS.filter((c) => !caps.includes(c)));
+        reasons.push(`${START_CAPS.join(', ')}: ${s.image} starts as root and drops privileges itself (${startsAsRoot.why}; ${startsAsRoot.source}), which takes changing owners, reading and changing files it does not own, switching user and group, and signalling what it started`);
+      }
+      const own = [...startValue(s.value.entrypoint), ...startValue(s.value.command)];
+      if (path.posix.basename(own[0] ?? '') === 'chown') {
+        caps.push(...['CHOWN', 'DAC_OVERRIDE', 'FOWNER'].filter((c) => !caps.includes(c)));
+        reasons.push(`CHOWN, DAC_OVERRIDE, FOWNER: the service's own start is chown (${own.slice(0, 3).join(' ')}), which changes owners of files it does not own`);
+      }
       const have = new Set(s.cap_add.map(normalizeCap));
       const fresh = caps.filter((c) => !have.has(c));
       const edits: ServiceEdit[] = [{ op: 'add', key: 'cap_drop', items: ['ALL'] }];
@@ -213,7 +228,9 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
         warnings: [
           ...startWarning,
           ...rootWarning,
-          ...dropWarning,
+          ...(rootByDefault
+            ? [`service ${s.name} runs as root (neither it nor ${s.image ?? 'its image'} names another user, as far as docker-harden knows): root without DAC_OVERRIDE cannot write files it does not own, such as a bind-mounted folder of another user; add DAC_OVERRIDE back in cap_add if it writes to one`]
+            : []),
           ...(helper ? [`service ${s.name} starts with ${helper}, which switches user: with every capability dropped it fails ("unable to change to root gid: Operation not permitted") unless SETUID and SETGID are in cap_add, with what the program it starts needs as root`] : []),
           'If the service then fails with "operation not permitted": a process that starts as root and switches user or changes file ownership needs CHOWN, SETUID, SETGID (sometimes DAC_OVERRIDE, FOWNER) in cap_add; one that listens below port 1024 needs NET_BIND_SERVICE; a program given file capabilities (`setcap`, as the caddy image does) does not start at all unless each of them is in cap_add (`getcap` on its binary lists them).',
         ],
@@ -232,7 +249,8 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
         warnings: [...startWarning, NNP_BREAKS],
       });
     }
-    if (s.read_only !== true && !s.readOnlyFromEnvironment && breaks?.readOnly) proposals.push(knownBreak('read-only', 'read_only: true breaks this image', breaks.readOnly));
+    const readOnlyBreaks = breaks?.readOnly ?? startsAsRoot?.readOnly;
+    if (s.read_only !== true && !s.readOnlyFromEnvironment && readOnlyBreaks) proposals.push(knownBreak('read-only', 'read_only: true breaks this image', readOnlyBreaks, breaks?.readOnly ? image!.source : startsAsRoot!.source));
     else if (s.read_only !== true && !s.readOnlyFromEnvironment) {
       const covered = (p: string) => s.tmpfs.some((t) => t.split(':')[0] === p) || s.volumes.some((v) => v.target === p);
       const tmpfs = (confine ? confine.tmpfs : ['/tmp']).filter((p) => !covered(p));
@@ -252,7 +270,6 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
         commands: [],
         warnings: [
           ...startWarning,
-          ...rootWarning,
           ...configWarning,
           ...prepareWarning,
           'Writes outside volumes and tmpfs mounts fail ("read-only file system"): log files, pid files under /run or /var/run, caches, and configuration or keystores an entrypoint renders at each start into the image\'s own folders. Give each such path a tmpfs entry or a volume; `docker diff <container>` on a running container lists every path it wrote.',

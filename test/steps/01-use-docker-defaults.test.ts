@@ -138,7 +138,7 @@ const composeCases: ComposeCase[] = [
     given: [
       'services:',
       '  proxy:',
-      '    image: traefik:v3',
+      '    image: example/proxy:3',
       '    volumes:',
       '      - /var/run/docker.sock:/var/run/docker.sock:ro',
       '      - ./conf:/etc/traefik',
@@ -165,7 +165,7 @@ const composeCases: ComposeCase[] = [
         'proxy-docker-socket-var-run-docker-sock': [
           'services:',
           '  proxy:',
-          '    image: traefik:v3',
+          '    image: example/proxy:3',
           '    volumes:',
           '      - ./conf:/etc/traefik',
           '  agent:',
@@ -182,7 +182,7 @@ const composeCases: ComposeCase[] = [
         'agent-docker-socket-docker-sock': [
           'services:',
           '  proxy:',
-          '    image: traefik:v3',
+          '    image: example/proxy:3',
           '    volumes:',
           '      - /var/run/docker.sock:/var/run/docker.sock:ro',
           '      - ./conf:/etc/traefik',
@@ -229,12 +229,25 @@ const composeCases: ComposeCase[] = [
   },
   {
     name: 'the Docker socket mounted through a variable is found',
-    given: 'services:\n  portainer:\n    image: portainer/portainer-ce:2.21.0\n    volumes:\n      - ${DOCKER_SOCKET_LOCATION}:/var/run/docker.sock\n      - data:/data\nvolumes:\n  data: {}\n',
+    given: 'services:\n  ui:\n    image: example/ui:2.21.0\n    volumes:\n      - ${DOCKER_SOCKET_LOCATION}:/var/run/docker.sock\n      - data:/data\nvolumes:\n  data: {}\n',
     expect: {
       status: 'fail',
-      findings: ['service portainer has the Docker socket mounted (${DOCKER_SOCKET_LOCATION})'],
-      risks: { 'portainer-docker-socket-var-run-docker-sock': 'review' },
-      afterFix: { 'portainer-docker-socket-var-run-docker-sock': 'services:\n  portainer:\n    image: portainer/portainer-ce:2.21.0\n    volumes:\n      - data:/data\nvolumes:\n  data: {}\n' },
+      findings: ['service ui has the Docker socket mounted (${DOCKER_SOCKET_LOCATION})'],
+      risks: { 'ui-docker-socket-var-run-docker-sock': 'review' },
+      afterFix: { 'ui-docker-socket-var-run-docker-sock': 'services:\n  ui:\n    image: example/ui:2.21.0\n    volumes:\n      - data:/data\nvolumes:\n  data: {}\n' },
+    },
+  },
+  {
+    name: 'services that exist to use the Docker API (Traefik, Watchtower, Portainer) keep the socket: advice, never removed',
+    given: 'services:\n  traefik:\n    image: traefik:v3.1\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock:ro\n  watchtower:\n    image: containrrr/watchtower\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n  portainer:\n    image: portainer/portainer-ce:2.21.0\n    volumes:\n      - ${DOCKER_SOCKET_LOCATION}:/var/run/docker.sock\n',
+    expect: {
+      status: 'fail',
+      findings: ['service traefik has the Docker socket mounted', 'service watchtower has the Docker socket mounted', 'service portainer has the Docker socket mounted'],
+      risks: { 'traefik-docker-socket-var-run-docker-sock': 'advice', 'watchtower-docker-socket-var-run-docker-sock': 'advice', 'portainer-docker-socket-var-run-docker-sock': 'advice' },
+      describes: {
+        'traefik-docker-socket-var-run-docker-sock': ['every router defined by labels is gone', 'tecnativa/docker-socket-proxy'],
+        'watchtower-docker-socket-var-run-docker-sock': ['a read-only socket proxy does not do'],
+      },
     },
   },
   {
@@ -286,7 +299,8 @@ describe('use-docker-defaults: compose files', () => {
     // Every finding is its own choice, and each says what it may break.
     expect(run.proposals.length).toBe(c.expect.findings.length);
     for (const p of run.proposals) {
-      expect(p.warnings.join(' ')).toMatch(/May break/);
+      // A change says what it may break; advice (never written) says why in its description.
+      if (p.kind !== 'advice') expect(p.warnings.join(' ')).toMatch(/May break/);
       expect(p.id).not.toContain(':');
     }
     if (c.expect.risks) expect(Object.fromEntries(run.proposals.map((p) => [p.id, p.risk]))).toEqual(c.expect.risks);

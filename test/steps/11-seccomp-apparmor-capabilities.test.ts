@@ -177,7 +177,7 @@ const composeCases: StepCase[] = [
       advice: ['render their configuration at every start', 'config/elasticsearch.keystore'],
     },
   },
-  ...['lscr.io/linuxserver/plex:latest', 'homeassistant/home-assistant:stable', 'jellyfin/jellyfin', 'linuxserver/wireguard'].map(
+  ...['homeassistant/home-assistant:stable', 'jellyfin/jellyfin'].map(
     (image): StepCase => ({
       target: 'compose',
       name: `${image}: known for its ports only (an s6 or setcap entrypoint), so each confinement is review`,
@@ -272,15 +272,42 @@ const composeCases: StepCase[] = [
   },
   {
     target: 'compose',
-    name: 'a linuxserver.io image (s6-overlay starts as root): review, and the warnings say what its start needs',
+    name: 'a linuxserver.io image (s6-overlay starts as root): cap_drop keeps what its start takes (review); read_only stops it (advice)',
     given: 'services:\n  wireguard:\n    image: lscr.io/linuxserver/wireguard:latest\n    environment:\n      - PUID=1000\n      - PGID=1000\n    ports:\n      - 51820:51820/udp\n',
     expect: {
       status: 'fail',
-      risks: { 'wireguard-cap-drop': 'review', 'wireguard-no-new-privileges': 'review', 'wireguard-read-only': 'review' },
-      afterFix: {
-        contains: ['    read_only: true\n'],
-        warnings: ['starts as root and drops privileges itself (linuxserver.io images start s6-overlay (/init) as root', 'needs at least CHOWN, SETUID and SETGID', 'prepares itself as root at start'],
-      },
+      risks: { 'wireguard-cap-drop': 'review', 'wireguard-no-new-privileges': 'review', 'wireguard-read-only': 'advice' },
+      advice: ['rewrites abc in /etc/passwd and /etc/group from PUID/PGID'],
+    },
+  },
+  {
+    target: 'compose',
+    name: 'a service whose own start is chown (a volume-permissions init): cap_drop keeps CHOWN, DAC_OVERRIDE and FOWNER',
+    given: 'services:\n  init:\n    image: grafana/loki:3.1.0\n    user: root\n    entrypoint: ["chown", "10001:10001", "/loki"]\n    volumes:\n      - loki:/loki\nvolumes:\n  loki: {}\n',
+    expect: {
+      status: 'fail',
+      risks: { 'init-cap-drop': 'review', 'init-no-new-privileges': 'review', 'init-read-only': 'review' },
+      afterFix: { contains: ['    cap_drop:\n      - ALL\n    cap_add:\n      - CHOWN\n      - DAC_OVERRIDE\n      - FOWNER\n'] },
+    },
+  },
+  {
+    target: 'compose',
+    name: 'a service that runs as root by default (no user, image not known to switch): the cap_drop warning names DAC_OVERRIDE for bind mounts',
+    given: 'services:\n  vaultwarden:\n    image: vaultwarden/server:1.32.0\n    volumes:\n      - ./vw-data:/data\n',
+    expect: {
+      status: 'fail',
+      risks: { 'vaultwarden-cap-drop': 'review', 'vaultwarden-no-new-privileges': 'review', 'vaultwarden-read-only': 'review' },
+      afterFix: { contains: ['    cap_drop:\n      - ALL\n'], warnings: ['runs as root (neither it nor vaultwarden/server:1.32.0 names another user, as far as docker-harden knows): root without DAC_OVERRIDE cannot write files it does not own'] },
+    },
+  },
+  {
+    target: 'compose',
+    name: 'MariaDB UBI tags run as mysql and keep the socket in /run/mariadb: read_only gets that tmpfs',
+    given: 'services:\n  db:\n    image: mariadb:11.4-ubi9\n    volumes:\n      - db:/var/lib/mysql\nvolumes:\n  db: {}\n',
+    expect: {
+      status: 'fail',
+      risks: { 'db-cap-drop': 'safe', 'db-no-new-privileges': 'safe', 'db-read-only': 'safe' },
+      afterFix: { contains: ['    tmpfs:\n      - /tmp\n      - /run/mariadb\n'] },
     },
   },
   {
@@ -337,6 +364,14 @@ describe('seccomp-apparmor-capabilities: compose files', () => {
     const p = (await runStep(step, contextFor(composeTarget(file)))).proposals.find((x) => x.id === 'web-cap-drop')!;
     expect(p.title).toBe('Service web: cap_drop: [ALL], cap_add: [NET_BIND_SERVICE, CHOWN, DAC_OVERRIDE, SETGID, SETUID]');
     expect(p.description).toMatch(/uses the host's network, where nginx:1.27 listens on port 80, 443/);
+  });
+
+  it('an image that starts as root and drops privileges itself (linuxserver.io, s6-overlay) keeps what that start takes', async () => {
+    const file = composeFile('services:\n  sonarr:\n    image: lscr.io/linuxserver/sonarr:4.0.9\n    environment: [PUID=1000, PGID=1000]\n');
+    const p = (await runStep(step, contextFor(composeTarget(file)))).proposals.find((x) => x.id === 'sonarr-cap-drop')!;
+    expect(p.risk).toBe('review');
+    expect(p.title).toBe('Service sonarr: cap_drop: [ALL], cap_add: [CHOWN, DAC_OVERRIDE, FOWNER, SETGID, SETUID, KILL]');
+    expect(p.description).toMatch(/starts as root and drops privileges itself \(linuxserver.io images start s6-overlay/);
   });
 
   it('a service started through sudo keeps its cap_drop for review, naming SETUID and SETGID, though it runs as a set user', async () => {
