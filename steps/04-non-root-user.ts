@@ -793,6 +793,12 @@ function setUserProposal(model: DockerfileModel): Proposal | null {
       `${what} to root, so ${plan.user} cannot write there: an app that keeps data, uploads or a cache in its own folder (a SQLite file, .next/cache, Node-RED's settings) fails at run time; if it does, give it what it writes (${appFolder.at.keyword === 'WORKDIR' ? '' : `\`${appFolder.at.keyword} --chown=${plan.user}\`, or `}\`RUN chown -R ${plan.user} ${appFolder.workdir}\` before the USER line)`,
     );
   }
+  else if (model.workdir(final) === '/' && (plan.createRun !== null || plan.warnings.length > 0)) {
+    // No WORKDIR here or in the base image: the app starts in /, which a user made by this change cannot write.
+    warnings.push(
+      `the container starts in / (neither the Dockerfile nor ${model.chain(final)[0]!.imageText} sets a WORKDIR), which ${plan.user} cannot write: an app that writes relative paths there (./data, ./mlruns, a SQLite file) fails at run time; a WORKDIR the user owns (\`WORKDIR /app\` with \`RUN chown ${plan.user} /app\`) keeps those writes working`,
+    );
+  }
   const volumesText = givenVolumes.map((v) => `VOLUME ${v.paths.join(' ')} (line ${v.inst.line})`).join(', ');
   return {
     id: 'set-user',

@@ -226,7 +226,8 @@ export const SERVICE_IMAGES: ServiceImage[] = [
   // Services that exist to use the Docker API: without the socket they have nothing to do.
   ...(
     [
-      ['containrrr/watchtower', 'Watchtower pulls new images and recreates containers through the Docker API (it needs write access: a read-only socket proxy does not do)', 'https://containrrr.dev/watchtower/'],
+      ...(['containrrr/watchtower', 'centurylink/watchtower', 'nickfedor/watchtower'] as const).map((name) => [name, 'Watchtower pulls new images and recreates containers through the Docker API (it needs write access: a read-only socket proxy does not do)', 'https://containrrr.dev/watchtower/'] as const),
+      ['portainer/portainer', 'Portainer manages this host\'s containers through the socket', 'https://docs.portainer.io/start/install-ce/server/docker/linux'],
       ['willfarrell/autoheal', 'autoheal restarts unhealthy containers through the Docker API (POST /containers/<id>/restart)', 'https://github.com/willfarrell/docker-autoheal'],
       ['portainer/portainer-ce', 'Portainer manages this host\'s containers through the socket', 'https://docs.portainer.io/start/install-ce/server/docker/linux'],
       ['portainer/portainer-ee', 'Portainer manages this host\'s containers through the socket', 'https://docs.portainer.io/start/install/server/docker/linux'],

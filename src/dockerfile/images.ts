@@ -554,6 +554,18 @@ const RULES: ImageRule[] = [
       viaCmd: true,
     },
   },
+  // Model servers keep their models under the home folder: a new user needs a home it owns.
+  // https://github.com/ollama/ollama/issues/10332, https://github.com/vllm-project/vllm/issues/20127
+  {
+    names: ['ollama/ollama'],
+    family: 'ubuntu',
+    userNote: 'ollama serve keeps its models and keys under ~/.ollama (OLLAMA_MODELS): as another user it stops at start ("could not create directory mkdir /.ollama: permission denied") unless HOME or OLLAMA_MODELS is a folder that user owns, and models pulled at build time as root stay in /root/.ollama, out of its reach',
+  },
+  {
+    names: ['vllm/vllm-openai'],
+    family: 'ubuntu',
+    userNote: 'vLLM downloads models into ~/.cache/huggingface at start: as another user it fails ("PermissionError: ... \'/.cache\'") unless HOME or HF_HOME is a folder that user owns (a volume, so models are not downloaded again at every start)',
+  },
   // Deno's images make the user deno (uid 1993) and leave USER to the Dockerfile. https://github.com/denoland/deno_docker
   { names: ['denoland/deno'], family: (tag) => familyFromTag(tag, 'debian'), ships: { name: 'deno', uid: 1993, gid: 1993 } },
   // rocker/shiny ships the shiny user its shiny-server.conf names in `run_as shiny`: shiny-server

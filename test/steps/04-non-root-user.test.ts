@@ -191,6 +191,16 @@ const cases: StepCase[] = [
     expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER 10001:10001'], warnings: ['cannot create a user (it ships without shadow-utils, so there is no useradd)'] } },
   },
   {
+    name: 'no WORKDIR anywhere: the new user cannot write /, where an app that writes relative paths starts (mlflow ./mlruns)',
+    given: 'FROM python:3.8-slim\nRUN pip install mlflow==2.9.2\nEXPOSE 5000\nENTRYPOINT ["mlflow", "server", "--host", "0.0.0.0"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { warnings: ['the container starts in / (neither the Dockerfile nor python:3.8-slim sets a WORKDIR), which 10001:10001 cannot write'] } },
+  },
+  {
+    name: 'ollama keeps its models under ~/.ollama: the USER change says so',
+    given: 'FROM ollama/ollama:0.3.12\nRUN ollama serve & sleep 5 && ollama pull llama3\n',
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { warnings: ['ollama serve keeps its models and keys under ~/.ollama'] } },
+  },
+  {
     name: "rocker/rstudio's CMD is s6-overlay's /init, which must be root: a final USER root stays, as advice",
     given: 'FROM rocker/rstudio:4.1.3\nWORKDIR /home/rstudio\nCOPY --chown=rstudio:rstudio renv.lock .\nUSER rstudio\nRUN Rscript -e "renv::restore()"\nUSER root\n',
     expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ["its CMD is s6-overlay's /init"], afterFix: null },
