@@ -293,14 +293,16 @@ async function proposeCompose(state: ComposeState): Promise<Proposal[]> {
       const n = (ids.get(base) ?? 0) + 1;
       ids.set(base, n);
       const id = n === 1 ? base : `${base}-${n}`;
-      const socketUser = w.kind === 'docker-socket' ? serviceImage(s.image)?.breaks?.socket : undefined;
-      if (socketUser) {
+      const breaks = serviceImage(s.image)?.breaks;
+      const socketUser = w.kind === 'docker-socket' ? breaks?.socket : undefined;
+      const hostAgent = breaks?.host?.kinds.includes(w.kind) ? breaks.host.why : undefined;
+      if (socketUser || hostAgent) {
         proposals.push({
           id,
-          title: `Service ${s.name}: the Docker socket stays (advice; not written)`,
+          title: `Service ${s.name}: ${socketUser ? 'the Docker socket stays' : `${w.evidence} stays`} (advice; not written)`,
           kind: 'advice',
           risk: 'advice',
-          description: `${s.image}: ${socketUser}.`,
+          description: `${s.image}: ${socketUser ?? hostAgent}.`,
           changes: [],
           commands: [],
           warnings: [],

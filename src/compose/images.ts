@@ -31,7 +31,13 @@ export interface ServiceImage {
    */
   fileCaps?: { caps: string[]; why: string };
   /** Confinement known to break this image: the fix is advice, with this explanation. */
-  breaks?: { capDrop?: string; readOnly?: string; socket?: string };
+  breaks?: {
+    capDrop?: string;
+    readOnly?: string;
+    socket?: string;
+    /** Host access a host-monitoring agent exists for (step 1's weakening kinds): removing it is advice. */
+    host?: { kinds: string[]; why: string };
+  };
   /** Only for tags like this (an image whose variants differ), when set. */
   tags?: RegExp;
   /** Ports the service listens on, as compose `ports:` entries. */
@@ -222,6 +228,29 @@ export const SERVICE_IMAGES: ServiceImage[] = [
     },
     ports: ['53:53/tcp', '53:53/udp', '80:80/tcp'],
     source: 'https://github.com/pi-hole/docker-pi-hole (start.sh, fix_capabilities)',
+  },
+  // Agents that monitor the host: the host's namespaces are what they measure.
+  {
+    names: ['prom/node-exporter', 'quay.io/prometheus/node-exporter'],
+    breaks: {
+      host: {
+        kinds: ['network-host', 'pid-host'],
+        why: 'node_exporter is built to monitor the host: it needs the host\'s network and PID namespaces (`--net=host --pid=host` in its README); without them its network and process metrics describe its own container, not the host. Keep them, with the host\'s root mounted read-only (/:/host:ro,rslave) as its README shows',
+      },
+    },
+    ports: ['9100:9100'],
+    source: 'https://github.com/prometheus/node_exporter#docker',
+  },
+  {
+    names: ['netdata/netdata'],
+    breaks: {
+      host: {
+        kinds: ['network-host', 'pid-host', 'cap-sys-admin', 'apparmor-unconfined'],
+        why: 'Netdata monitors the host and its containers: its docs list the host\'s PID namespace and SYS_ADMIN for per-container network metrics (cgroups.plugin), the host network for the host\'s interfaces, and AppArmor unconfined for reading them; without them those charts are gone. Keep them, and mount /proc, /sys and /etc/os-release read-only',
+      },
+    },
+    ports: ['19999:19999'],
+    source: 'https://learn.netdata.cloud/docs/netdata-agent/installation/docker',
   },
   // Services that exist to use the Docker API: without the socket they have nothing to do.
   ...(

@@ -238,6 +238,16 @@ const composeCases: ComposeCase[] = [
     },
   },
   {
+    name: "a host-monitoring agent keeps the host's namespaces it measures (node_exporter): advice, never removed",
+    given: 'services:\n  node_exporter:\n    image: quay.io/prometheus/node-exporter:v1.8.2\n    network_mode: host\n    pid: host\n    volumes:\n      - /:/host:ro,rslave\n',
+    expect: {
+      status: 'fail',
+      findings: ["service node_exporter shares the host's process namespace", "service node_exporter uses the host's network stack"],
+      risks: { 'node_exporter-pid-host': 'advice', 'node_exporter-network-host': 'advice' },
+      describes: { 'node_exporter-network-host': ['built to monitor the host'] },
+    },
+  },
+  {
     name: 'services that exist to use the Docker API (Traefik, Watchtower, Portainer) keep the socket: advice, never removed',
     given: 'services:\n  traefik:\n    image: traefik:v3.1\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock:ro\n  watchtower:\n    image: containrrr/watchtower\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n  portainer:\n    image: portainer/portainer-ce:2.21.0\n    volumes:\n      - ${DOCKER_SOCKET_LOCATION}:/var/run/docker.sock\n',
     expect: {
