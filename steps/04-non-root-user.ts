@@ -709,10 +709,19 @@ function rootNeeds(model: DockerfileModel, final: Stage, info: ImageKnowledge): 
 const SHELLS = new Set(['sh', 'bash', 'ash', 'dash', 'zsh']);
 
 /** The script the container starts with (ENTRYPOINT, else CMD): a shell, a `.sh` file, an `*entrypoint*`. */
+/** Init programs that start one child and only reap and forward signals to it. */
+const INITS = new Set(['tini', 'tini-static', 'dumb-init', 'catatonit']);
+
 function startScript(start: DockerInstruction[]): { name: string; at: DockerInstruction } | null {
   const at = start[0];
   if (!at) return null;
-  const argv = commandArgv(at);
+  let argv = commandArgv(at);
+  // An init that only reaps and forwards signals (tini -g -- /usr/bin/prepare.sh): the script is what it starts.
+  if (INITS.has(path.basename(argv[0] ?? ''))) {
+    const dashes = argv.indexOf('--');
+    const program = argv.findIndex((x, i) => i > 0 && !x.startsWith('-'));
+    argv = dashes >= 0 ? argv.slice(dashes + 1) : program > 0 ? argv.slice(program) : [];
+  }
   const first = path.basename(argv[0] ?? '');
   if (SHELLS.has(first)) {
     const options = argv.slice(1).filter((a) => a.startsWith('-'));

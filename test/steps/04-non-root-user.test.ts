@@ -196,6 +196,11 @@ const cases: StepCase[] = [
     expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { warnings: ['the container starts in / (neither the Dockerfile nor python:3.8-slim sets a WORKDIR), which 10001:10001 cannot write'] } },
   },
   {
+    name: 'a script started through tini is still a script docker-harden does not read: review, naming it',
+    given: 'FROM python:3.11-slim\nRUN apt-get update && apt-get install -y tini && rm -rf /var/lib/apt/lists/*\nCOPY prepare.sh /usr/bin/prepare.sh\nENTRYPOINT ["tini", "-g", "--", "/usr/bin/prepare.sh"]\nCMD ["dask-scheduler"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { warnings: ['starts the container with /usr/bin/prepare.sh, a script docker-harden does not read'] } },
+  },
+  {
     name: 'ollama keeps its models under ~/.ollama: the USER change says so',
     given: 'FROM ollama/ollama:0.3.12\nRUN ollama serve & sleep 5 && ollama pull llama3\n',
     expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { warnings: ['ollama serve keeps its models and keys under ~/.ollama'] } },
