@@ -129,7 +129,10 @@ export async function checkCompose(ctx: Context): Promise<CheckResult<ComposeSta
     const dangerous = s.cap_add.map(normalizeCap).filter((c) => DANGEROUS_CAPS.has(c));
     if (dangerous.length) {
       findings.push({
-        code: 'CIS-5.4', message: `service ${s.name} adds ${dangerous.join(', ')}, which widen${dangerous.length === 1 ? 's' : ''} what root in it can do to the host`,
+        // NET_ADMIN reaches only the service's own network namespace, unless that is the host's.
+        code: 'CIS-5.4', message: dangerous.every((c) => c === 'NET_ADMIN') && s.network_mode !== 'host'
+          ? `service ${s.name} adds NET_ADMIN, which lets root in it change the interfaces, routes and firewall rules of its own network namespace (the host's with network_mode: host); keep it only where the service needs that (a VPN, a firewall)`
+          : `service ${s.name} adds ${dangerous.join(', ')}, which widen${dangerous.length === 1 ? 's' : ''} what root in it can do to the host`,
         severity: 'medium',
         ...at('cap_add'),
         evidence: `cap_add: [${s.cap_add.join(', ')}]`,

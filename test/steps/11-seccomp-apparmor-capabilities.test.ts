@@ -401,6 +401,13 @@ describe('seccomp-apparmor-capabilities: compose files', () => {
     expect(p.description).toMatch(/Its cap_add \(NET_ADMIN, SYS_MODULE\) stays\..*NET_RAW: the service adds NET_ADMIN, and iptables/);
     expect(p.changes[0]!.after).toContain('    cap_add:\n      - NET_ADMIN\n      - SYS_MODULE\n      - NET_RAW\n');
   });
+
+  it("NET_ADMIN alone reaches the service's own network namespace; on the host's network, the host's", async () => {
+    const message = async (text: string) => (await runStep(step, contextFor(composeTarget(composeFile(text))))).result.findings.find((f) => f.code === 'CIS-5.4')!.message;
+    expect(await message('services:\n  vpn:\n    image: example/vpn:1\n    cap_add: [NET_ADMIN]\n')).toMatch(/adds NET_ADMIN, which lets root in it change the interfaces, routes and firewall rules of its own network namespace/);
+    expect(await message('services:\n  vpn:\n    image: example/vpn:1\n    network_mode: host\n    cap_add: [NET_ADMIN]\n')).toBe('service vpn adds NET_ADMIN, which widens what root in it can do to the host');
+    expect(await message('services:\n  vpn:\n    image: example/vpn:1\n    cap_add: [NET_ADMIN, SYS_MODULE]\n')).toBe('service vpn adds NET_ADMIN, SYS_MODULE, which widen what root in it can do to the host');
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
