@@ -4,7 +4,7 @@
  * switches the defaults off (privileged, unconfined profiles, host namespaces, the Docker socket,
  * writable system directories). In a compose file: the same settings as service keys.
  */
-import { defineStep, RESTART_STOPS_CONTAINERS, type CodeInfo, statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../src/core/step.js';
+import { adviceProposal, defineStep, RESTART_STOPS_CONTAINERS, type CodeInfo, statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../src/core/step.js';
 import { serviceImage } from '../src/compose/images.js';
 import { ENGINE_LINES, ENGINE_RELEASES_CHECKED, ENGINE_RELEASES_SOURCE, judgeEngineVersion, parseEngineVersion } from './lib/engine-releases.js';
 import { composeOrigin, containerName, containerWeakenings, selinuxActive, serviceWeakenings, socketPathsFor, WEAKENINGS, type Weakening, WEAKENING_CODES } from './lib/workload.js';
@@ -287,33 +287,23 @@ async function proposeCompose(state: ComposeState): Promise<Proposal[]> {
   const proposals: Proposal[] = [];
   const ids = new Map<string, number>();
   for (const { s, ws } of state.weakened) {
+    const known = serviceImage(s.image);
     for (const w of ws) {
       // A mount's target names its fix: fixing one mount first does not renumber the others.
       const base = `${s.name}-${w.kind}${w.item ? `-${w.item.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase()}` : ''}`;
       const n = (ids.get(base) ?? 0) + 1;
       ids.set(base, n);
       const id = n === 1 ? base : `${base}-${n}`;
-      const breaks = serviceImage(s.image)?.breaks;
-      const socketUser = w.kind === 'docker-socket' ? breaks?.socket : undefined;
-      const hostAgent = breaks?.host?.kinds.includes(w.kind) ? breaks.host.why : undefined;
+      const socketUser = w.kind === 'docker-socket' ? known?.breaks?.socket : undefined;
+      const hostAgent = known?.breaks?.host?.kinds.includes(w.kind) ? known.breaks.host.why : undefined;
       if (socketUser || hostAgent) {
-        proposals.push({
-          id,
-          title: `Service ${s.name}: ${socketUser ? 'the Docker socket stays' : `${w.evidence} stays`} (advice; not written)`,
-          kind: 'advice',
-          risk: 'advice',
-          description: `${s.image}: ${socketUser ?? hostAgent}.`,
-          changes: [],
-          commands: [],
-          warnings: [],
-        });
+        proposals.push(adviceProposal(id, `Service ${s.name}: ${socketUser ? 'the Docker socket stays' : `${w.evidence} stays`} (advice; not written)`, `${s.image}: ${socketUser ?? hostAgent}.`));
         continue;
       }
       const edits = [w.edit!];
       let publish = '';
       if (w.kind === 'network-host') {
         // Leaving the host network, the service is reachable only through published ports.
-        const known = serviceImage(s.image);
         const ports = known?.ports.filter((p) => !s.ports.some((q) => String(q.raw) === p)) ?? [];
         if (ports.length) edits.push({ op: 'add', key: 'ports', items: ports });
         publish = known?.ports.length

@@ -7,7 +7,7 @@
  * each case says why it is safe or not.
  */
 import path from 'node:path/posix';
-import { defineStep, type CodeInfo, statusOf, type CheckResult, type Context, type Finding, type Proposal, type Risk } from '../src/core/step.js';
+import { adviceProposal, defineStep, type CodeInfo, statusOf, type CheckResult, type Context, type Finding, type Proposal, type Risk } from '../src/core/step.js';
 import type { DockerfileModel, DockerInstruction, EffectiveUser, Stage } from '../src/dockerfile/model.js';
 import { isRootUser } from '../src/dockerfile/model.js';
 import { applyEdits, insertLinesEdit, lineStarts, rangeEdit, type TextEdit } from '../src/dockerfile/edit.js';
@@ -357,7 +357,6 @@ const HOME_RUNNERS = new Map<string, string>([
   ['tor', 'its data (DataDirectory, ~/.tor when not run as root)'],
 ]);
 
-/** The words of what the container starts with: the final chain's ENTRYPOINT, else its CMD (empty when neither). */
 /** The last ENTRYPOINT and the last CMD of the final chain, those there are, in that order. */
 function startInstructions(model: DockerfileModel, final: Stage): DockerInstruction[] {
   const chain = model.chain(final).flatMap((s) => s.instructions);
@@ -708,10 +707,10 @@ function rootNeeds(model: DockerfileModel, final: Stage, info: ImageKnowledge): 
 
 const SHELLS = new Set(['sh', 'bash', 'ash', 'dash', 'zsh']);
 
-/** The script the container starts with (ENTRYPOINT, else CMD): a shell, a `.sh` file, an `*entrypoint*`. */
 /** Init programs that start one child and only reap and forward signals to it. */
 const INITS = new Set(['tini', 'tini-static', 'dumb-init', 'catatonit']);
 
+/** The script the container starts with (ENTRYPOINT, else CMD): a shell, a `.sh` file, an `*entrypoint*`. */
 function startScript(start: DockerInstruction[]): { name: string; at: DockerInstruction } | null {
   const at = start[0];
   if (!at) return null;
@@ -742,16 +741,7 @@ function setUserProposal(model: DockerfileModel): Proposal | null {
   const needs = rootNeeds(model, final, info);
   const advice = needs.filter((n) => n.risk === 'advice');
   if (advice.length > 0) {
-    return {
-      id: 'set-user',
-      title: 'Run as a non-root user the way this image supports (advice; not written)',
-      kind: 'advice',
-      risk: 'advice',
-      description: advice.map(adviceText).join(' '),
-      changes: [],
-      commands: [],
-      warnings: [],
-    };
+    return adviceProposal('set-user', 'Run as a non-root user the way this image supports (advice; not written)', advice.map(adviceText).join(' '));
   }
   if (!info.autoUser) return null;
   const plan = planUser(model, info);

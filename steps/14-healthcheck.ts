@@ -4,7 +4,7 @@
  * tell that it still works. A probe is proposed only when the image is known to carry it (the
  * Dockerfile installs curl); otherwise the pattern is explained, never guessed.
  */
-import { defineStep, type CodeInfo, statusOf, type Finding, type Proposal } from '../src/core/step.js';
+import { adviceProposal, defineStep, type CodeInfo, statusOf, type Finding, type Proposal } from '../src/core/step.js';
 import type { DockerfileModel, DockerInstruction } from '../src/dockerfile/model.js';
 import { applyEdits, insertLinesEdit } from '../src/dockerfile/edit.js';
 import { commandArgv, packagesLeft } from '../src/dockerfile/commands.js';
@@ -72,7 +72,7 @@ export default defineStep({
     if (!result.state || !result.findings.some((f) => f.code === 'CIS-4.6')) return [];
     const { model, service } = result.state;
     // Advice only, never written: what to probe with where docker-harden knows no probe that works.
-    const advice = (title: string, description: string): Proposal[] => [{ id: 'add-healthcheck', kind: 'advice', risk: 'advice', title, description, changes: [], commands: [], warnings: [] }];
+    const advice = (title: string, description: string): Proposal[] => [adviceProposal('add-healthcheck', title, description)];
     const protocol = service.port ? NOT_HTTP[Number(service.port)] : undefined;
     if (protocol) {
       return advice(

@@ -24,6 +24,7 @@ import { UserError } from '../core/errors.js';
 import path from 'node:path';
 import { LIMITS, assertJsonDepth, decodeUtf8, readLimited } from '../core/limits.js';
 import { interpolate, parseDotEnv } from './interpolate.js';
+import { colonParts } from '../core/words.js';
 
 export const COMPOSE_FILE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'] as const;
 
@@ -334,6 +335,7 @@ export function parseCompose(text: string, file: string, vars: ReadonlyMap<strin
       const item = isSeq(seq) ? (seq.items[index] as YamlNode | undefined) : undefined;
       return pos(nodeStart(item) ?? nodeStart(seq)).line || keys[key]?.line || line;
     };
+    const readOnly = resolved(value.read_only);
     services.push({
       name,
       line,
@@ -346,8 +348,8 @@ export function parseCompose(text: string, file: string, vars: ReadonlyMap<strin
       cap_add: asStringList(value.cap_add),
       cap_drop: asStringList(value.cap_drop),
       security_opt: asStringList(value.security_opt),
-      read_only: asBool(resolved(value.read_only)),
-      readOnlyFromEnvironment: typeof resolved(value.read_only) === 'string' && String(resolved(value.read_only)).includes('$'),
+      read_only: asBool(readOnly),
+      readOnlyFromEnvironment: typeof readOnly === 'string' && readOnly.includes('$'),
       tmpfs: asStringList(value.tmpfs),
       volumes: asList(value.volumes).map((v, i) => volumeOf(v, lineOfItem('volumes', i))),
       ports: asList(value.ports).map((p, i) => portOf(p, lineOfItem('ports', i))),
@@ -414,8 +416,7 @@ export function volumeOf(raw: unknown, line: number): ComposeVolume {
     };
   }
   const text = String(raw);
-  // `${VAR:-/path}:/target`: a colon inside a variable is not a separator.
-  const parts = text.match(/(?:\$\{[^}]*\}|[^:])+/g) ?? [text];
+  const parts = colonParts(text);
   if (parts.length === 1) return { type: 'anonymous', target: text, readOnly: false, raw, line };
   const [source, target, mode = ''] = parts as [string, string, string?];
   const bind = /^[./~]/.test(source) || source.startsWith('$');

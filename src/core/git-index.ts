@@ -106,12 +106,11 @@ function trackedSet(paths: string[]): TrackedFiles {
     for (let slash = p.indexOf('/'); slash > 0 && slash < p.length - 1; slash = p.indexOf('/', slash + 1)) dirs.add(p.slice(0, slash));
     if (p.endsWith('/')) dirs.add(p.slice(0, -1));
   }
-  const all = [...files, ...dirs];
   return {
     has(rel) {
       if (/[*?[\\]/.test(rel)) {
         const match = globMatcher(rel);
-        return all.some(match) || sparse.some((s) => match(s.slice(0, -1)));
+        return [...files].some(match) || [...dirs].some(match) || sparse.some((s) => match(s.slice(0, -1)));
       }
       return files.has(rel) || dirs.has(rel) || sparse.some((s) => rel.startsWith(s));
     },

@@ -185,6 +185,11 @@ export interface AdviceProposal extends ProposalCommon {
   choice?: never;
 }
 
+/** Advice with nothing to show but its explanation: never written or run. */
+export function adviceProposal(id: string, title: string, description: string, warnings: string[] = []): AdviceProposal {
+  return { id, title, kind: 'advice', risk: 'advice', description, changes: [], commands: [], warnings };
+}
+
 /** A choice the person makes (step 13's platform), recorded in the profile; nothing changes. */
 export interface ChoiceProposal extends ProposalCommon {
   kind: 'choice';

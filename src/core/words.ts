@@ -62,3 +62,8 @@ export function closestWord(word: string, known: readonly string[]): string | nu
   }
   return best;
 }
+
+/** The colon-separated parts of `text`, a `${...}` kept whole: `${DATA:-/srv/data}:/data:ro` is three parts (a compose volume). */
+export function colonParts(text: string): string[] {
+  return text.match(/(?:\$\{[^}]*\}|[^:])+/g) ?? [text];
+}

@@ -1,11 +1,11 @@
 /** Step 11 in a compose file: cap_drop, no-new-privileges and a read-only root file system per service. */
 import path from 'node:path';
-import { statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../../src/core/step.js';
+import { adviceProposal, statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../../src/core/step.js';
 import type { ComposeModel, ComposeService } from '../../src/compose/model.js';
 import type { ServiceEdit } from '../../src/compose/edit.js';
 import { serviceImage, type ServiceImage } from '../../src/compose/images.js';
 import { isRootUser } from '../../src/dockerfile/model.js';
-import { describeImage, parseImageRef } from '../../src/dockerfile/images.js';
+import { describeImage, parseImageRef, type RootStart } from '../../src/dockerfile/images.js';
 import { DANGEROUS_CAPS, isNoNewPrivileges, normalizeCap } from './workload.js';
 
 /** What no-new-privileges breaks, said by the daemon default and by each service's setting. */
@@ -38,7 +38,7 @@ function exposedBelow1024(s: ComposeService): number[] {
 }
 
 /** The capabilities to add back after cap_drop ALL, with the reason for each group. */
-function neededCaps(s: ComposeService, known: ServiceImage | null): { caps: string[]; reasons: string[] } {
+function neededCaps(s: ComposeService, known: ServiceImage | null, startsAsRoot: RootStart | undefined): { caps: string[]; reasons: string[] } {
   const caps = new Set<string>();
   const reasons: string[] = [];
   const low = exposedBelow1024(s);
@@ -68,6 +68,15 @@ function neededCaps(s: ComposeService, known: ServiceImage | null): { caps: stri
     caps.add('NET_RAW');
     reasons.push('NET_RAW: the service adds NET_ADMIN, and iptables (iptables-legacy, as VPN and firewall images run it) opens a raw socket, which needs NET_RAW');
   }
+  if (startsAsRoot) {
+    for (const c of START_CAPS) caps.add(c);
+    reasons.push(`${START_CAPS.join(', ')}: ${s.image} starts as root and drops privileges itself (${startsAsRoot.why}; ${startsAsRoot.source}), which takes changing owners, reading and changing files it does not own, switching user and group, and signalling what it started`);
+  }
+  const own = serviceStart(s);
+  if (path.posix.basename(own[0] ?? '') === 'chown') {
+    for (const c of ['CHOWN', 'DAC_OVERRIDE', 'FOWNER']) caps.add(c);
+    reasons.push(`CHOWN, DAC_OVERRIDE, FOWNER: the service's own start is chown (${own.slice(0, 3).join(' ')}), which changes owners of files it does not own`);
+  }
   return { caps: [...caps], reasons };
 }
 
@@ -83,10 +92,14 @@ function startValue(v: unknown): string[] {
   return Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.trim().split(/\s+/) : [];
 }
 
+/** What the service starts with: its `entrypoint`, then its `command`, as words. */
+function serviceStart(s: ComposeService): string[] {
+  return [...startValue(s.value.entrypoint), ...startValue(s.value.command)];
+}
+
 /** A setuid helper the service starts with (`entrypoint: ["sudo", "/init"]`): it needs SETUID and SETGID, whatever the user. */
 function setuidStart(s: ComposeService): string | null {
-  const words = [...startValue(s.value.entrypoint), ...startValue(s.value.command)];
-  return words.map((w) => w.replace(/^.*\//, '')).find((w) => ['sudo', 'su', 'doas', 'fixuid', 'gosu', 'su-exec'].includes(w)) ?? null;
+  return serviceStart(s).map((w) => w.replace(/^.*\//, '')).find((w) => ['sudo', 'su', 'doas', 'fixuid', 'gosu', 'su-exec'].includes(w)) ?? null;
 }
 
 /** The service replaces how the image starts: an `entrypoint`, or a `command` that is a shell or a script. */
@@ -190,28 +203,11 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
       : [];
     // Confinement known to break the image as it starts itself: explained, never written.
     const breaks = replaced ? undefined : image?.breaks;
-    const knownBreak = (id: string, title: string, why: string, source = image!.source): Proposal => ({
-      id: `${s.name}-${id}`,
-      title: `Service ${s.name}: ${title} (advice; not written)`,
-      kind: 'advice',
-      risk: 'advice',
-      description: `${s.image}: ${why} (${source}).`,
-      changes: [],
-      commands: [],
-      warnings: [],
-    });
+    const knownBreak = (id: string, title: string, why: string, source = image!.source): Proposal =>
+      adviceProposal(`${s.name}-${id}`, `Service ${s.name}: ${title} (advice; not written)`, `${s.image}: ${why} (${source}).`);
     if (!dropsAll(s) && breaks?.capDrop) proposals.push(knownBreak('cap-drop', 'cap_drop: [ALL] breaks this image', breaks.capDrop));
     else if (!dropsAll(s) && !addsAll(s)) {
-      const { caps, reasons } = neededCaps(s, image);
-      if (startsAsRoot) {
-        caps.push(...START_CAPS.filter((c) => !caps.includes(c)));
-        reasons.push(`${START_CAPS.join(', ')}: ${s.image} starts as root and drops privileges itself (${startsAsRoot.why}; ${startsAsRoot.source}), which takes changing owners, reading and changing files it does not own, switching user and group, and signalling what it started`);
-      }
-      const own = [...startValue(s.value.entrypoint), ...startValue(s.value.command)];
-      if (path.posix.basename(own[0] ?? '') === 'chown') {
-        caps.push(...['CHOWN', 'DAC_OVERRIDE', 'FOWNER'].filter((c) => !caps.includes(c)));
-        reasons.push(`CHOWN, DAC_OVERRIDE, FOWNER: the service's own start is chown (${own.slice(0, 3).join(' ')}), which changes owners of files it does not own`);
-      }
+      const { caps, reasons } = neededCaps(s, image, startsAsRoot);
       const have = new Set(s.cap_add.map(normalizeCap));
       const fresh = caps.filter((c) => !have.has(c));
       const edits: ServiceEdit[] = [{ op: 'add', key: 'cap_drop', items: ['ALL'] }];

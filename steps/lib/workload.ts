@@ -6,6 +6,7 @@
  */
 import type { ContainerDetails } from '../../src/host/facts.js';
 import type { ComposeService, ComposeVolume } from '../../src/compose/model.js';
+import { colonParts } from '../../src/core/words.js';
 import type { ServiceEdit } from '../../src/compose/edit.js';
 import type { CodeInfo, Severity } from '../../src/core/step.js';
 
@@ -290,8 +291,7 @@ function sameItem(a: unknown): (b: unknown) => boolean {
 export function readOnlyMount(raw: unknown): unknown {
   if (raw && typeof raw === 'object') return { ...(raw as Record<string, unknown>), read_only: true };
   const text = String(raw);
-  // A colon inside `${VAR:-/path}` is not a separator.
-  const parts = text.match(/(?:\$\{[^}]*\}|[^:])+/g) ?? [text];
+  const parts = colonParts(text);
   if (parts.length < 3) return `${text}:ro`;
   const modes = parts[2]!.split(',').filter((m) => m !== 'rw' && m !== 'ro');
   return `${parts[0]}:${parts[1]}:${['ro', ...modes].join(',')}`;
