@@ -329,10 +329,14 @@ async function fromArgsWithoutDefault(ctx: Context, dockerfiles: readonly string
 
 /** What the CI build of such Dockerfiles needs: it builds with no --build-arg, and their FROM cannot. */
 function buildArgWarnings(root: string, needsArgs: { file: string; names: string[] }[]): string[] {
-  return needsArgs.map(
+  // A matrix of hundreds: the first ones say what to look for.
+  const warnings = needsArgs.slice(0, MAX_LISTED_DOCKERFILES).map(
     ({ file, names }) =>
       `${path.relative(root, file) || path.basename(file)} names its base image with ${names.map((n) => `\${${n}}`).join(', ')}, which ${names.length === 1 ? 'has' : 'have'} no default: the job builds with no --build-arg, so it fails until you add \`--build-arg ${names[0]}=...\` to its docker build line (or a default to the ARG)`,
   );
+  const more = needsArgs.length - warnings.length;
+  if (more > 0) warnings.push(`${more} more of these Dockerfiles name their base image with a build argument that has no default (\`docker-harden check --file\` on each names it)`);
+  return warnings;
 }
 
 /**

@@ -197,6 +197,9 @@ function slimWarnings(model: DockerfileModel, final: Stage, reference: string): 
       for (const p of installedPackages(inst)) installed.add(p);
       const used = new Set(runCommands(inst).map((w) => w[0]!).filter((cmd) => FULL_IMAGE_TOOLS.includes(cmd) && !installed.has(cmd)));
       if (used.size > 0) warnings.push(`RUN at line ${inst.line} uses ${[...used].join(', ')}, which ${reference} does not include: install it in that RUN (or an earlier one)`);
+      // pip and npm fetch a git+https:// (or `pkg @ git+...`) requirement with git itself.
+      const fromGit = [...pipInstalls(inst), ...runCommands(inst).filter((w) => /^(npm|yarn|pnpm)$/.test(w[0]!))].some((w) => w.some((x) => /(^|[@\s])git\+[a-z]+:\/\//.test(x)));
+      if (fromGit && !used.has('git') && !installed.has('git')) warnings.push(`RUN at line ${inst.line} installs a package from a git repository (git+https://...), which takes git, which ${reference} does not include: install git in that RUN (or an earlier one)`);
       const deps = dependencyInstall(inst);
       if (deps || pipInstalls(inst).length > 0) {
         warnings.push(`RUN at line ${inst.line} installs dependencies: packages that compile native code need a compiler, which ${reference} lacks; build them in a build stage if the install fails`);

@@ -24,6 +24,8 @@ export interface ServiceImage {
     configAt?: string[];
     /** What such a configuration may write, in plain words. */
     configWrites?: string;
+    /** Where the image keeps its data without declaring a VOLUME: read_only needs a volume there. */
+    data?: { at: string; why: string };
   };
   /**
    * Capabilities the image's programs carry as file capabilities (setcap): each must stay in the
@@ -202,6 +204,21 @@ export const SERVICE_IMAGES: ServiceImage[] = [
     },
     ports: ['8080:8080'],
     source: 'https://github.com/nginx/docker-nginx-unprivileged',
+  },
+  {
+    names: ['grafana/loki'],
+    // Loki 1.x images ran as root.
+    tags: /^(?!v?1\.)/,
+    confine: {
+      caps: [],
+      capsWhy: 'Loki runs as loki (uid 10001) from the start and switches to no other user',
+      tmpfs: ['/tmp'],
+      configAt: ['/etc/loki'],
+      configWrites: 'storage outside /loki (common.path_prefix, the filesystem chunks and rules directories, the ruler\'s rule_path, often /tmp/loki in examples)',
+      data: { at: '/loki', why: 'Loki keeps its chunks, index and rules under /loki (path_prefix in the image\'s /etc/loki/local-config.yaml), which the image does not declare as a volume' },
+    },
+    ports: ['3100:3100'],
+    source: 'https://github.com/grafana/loki/blob/main/cmd/loki/Dockerfile',
   },
   {
     names: ['plexinc/pms-docker', 'linuxserver/plex'],

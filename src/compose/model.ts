@@ -66,9 +66,12 @@ export interface ComposeService {
   network_mode?: string;
   pid?: string;
   ipc?: string;
+  /** cap_add, cap_drop and security_opt items as compose reads them (variables resolved where .env or a default sets them). */
   cap_add: string[];
   cap_drop: string[];
   security_opt: string[];
+  /** The same cap_add and security_opt items as written in the file, which an edit that removes one matches. */
+  written: { cap_add: string[]; security_opt: string[] };
   read_only?: boolean;
   /** read_only is a variable (`${READ_ONLY}`) that neither .env nor a default sets: the environment decides it. */
   readOnlyFromEnvironment: boolean;
@@ -304,6 +307,7 @@ export function parseCompose(text: string, file: string, vars: ReadonlyMap<strin
     const r = interpolate(v, vars);
     return r.unresolved.length === 0 ? r.value : v;
   };
+  const resolvedText = (v: string): string => String(resolved(v));
   const pos = (offset: number | undefined): KeyPosition => {
     const p = parsed.lines.linePos(offset ?? 0);
     return { line: p.line, column: p.col };
@@ -345,9 +349,10 @@ export function parseCompose(text: string, file: string, vars: ReadonlyMap<strin
       network_mode: asString(resolved(value.network_mode)),
       pid: asString(resolved(value.pid)),
       ipc: asString(resolved(value.ipc)),
-      cap_add: asStringList(value.cap_add),
-      cap_drop: asStringList(value.cap_drop),
-      security_opt: asStringList(value.security_opt),
+      cap_add: asStringList(value.cap_add).map(resolvedText),
+      cap_drop: asStringList(value.cap_drop).map(resolvedText),
+      security_opt: asStringList(value.security_opt).map(resolvedText),
+      written: { cap_add: asStringList(value.cap_add), security_opt: asStringList(value.security_opt) },
       read_only: asBool(readOnly),
       readOnlyFromEnvironment: typeof readOnly === 'string' && readOnly.includes('$'),
       tmpfs: asStringList(value.tmpfs),

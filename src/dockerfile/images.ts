@@ -295,6 +295,8 @@ const RULES: ImageRule[] = [
     runsAs: (tag) => (/(^|-)dev$/.test(tag) ? null : { name: 'nonroot', uid: 65532, gid: 65532 }),
   },
   { names: ['nginxinc/nginx-unprivileged'], family: (tag) => familyFromTag(tag, 'debian'), ships: { name: 'nginx', uid: 101, gid: 101 }, runsAs: () => ({ name: 'nginx', uid: 101, gid: 101 }) },
+  // Loki's image (distroless static:debug with BusyBox) ends with USER 10001 since 2.0.
+  { names: ['grafana/loki'], family: 'busybox', ships: { name: 'loki', uid: 10001, gid: 10001 }, runsAs: (tag) => (/^v?1\./.test(tag) ? null : { name: 'loki', uid: 10001, gid: 10001 }) },
   { prefix: 'bitnami/', family: 'debian', runsAs: () => ({ name: '1001', uid: 1001, gid: 0 }) },
   // The controller and the agent images end with USER jenkins (uid 1000), who owns /var/jenkins_home and /home/jenkins/agent.
   { names: ['jenkins/jenkins', 'jenkins/agent', 'jenkins/inbound-agent'], family: (tag) => familyFromTag(tag, 'debian'), ships: { name: 'jenkins', uid: 1000, gid: 1000 }, runsAs: () => ({ name: 'jenkins', uid: 1000, gid: 1000 }) },

@@ -129,7 +129,7 @@ export async function checkCompose(ctx: Context): Promise<CheckResult<ComposeSta
         code: 'DH-CAPS-DEFAULT', message: `service ${s.name} adds every capability (cap_add: [ALL]), which no cap_drop takes back: remove ALL from cap_add and add only what it needs (step 1 proposes it)`,
         severity: 'medium',
         ...at('cap_add'),
-        evidence: `cap_add: [${s.cap_add.join(', ')}]`,
+        evidence: `cap_add: [${s.written.cap_add.join(', ')}]`,
       });
     } else if (!dropsAll(s)) {
       findings.push({
@@ -148,7 +148,7 @@ export async function checkCompose(ctx: Context): Promise<CheckResult<ComposeSta
           : `service ${s.name} adds ${dangerous.join(', ')}, which widen${dangerous.length === 1 ? 's' : ''} what root in it can do to the host`,
         severity: 'medium',
         ...at('cap_add'),
-        evidence: `cap_add: [${s.cap_add.join(', ')}]`,
+        evidence: `cap_add: [${s.written.cap_add.join(', ')}]`,
       });
     }
     if (!hasNoNewPrivileges(s)) {
@@ -255,6 +255,10 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
       const tmpfs = (confine ? confine.tmpfs : ['/tmp']).filter((p) => !covered(p));
       const edits: ServiceEdit[] = [{ op: 'set', key: 'read_only', value: true }];
       if (tmpfs.length) edits.push({ op: 'add', key: 'tmpfs', items: tmpfs });
+      // Data the image keeps in its own layer: read-only, the service cannot write it at all.
+      const dataWarning = confine?.data && !covered(confine.data.at)
+        ? [`service ${s.name} mounts nothing at ${confine.data.at}: ${confine.data.why}. On a read-only root file system it cannot write there and stops; give it a volume first (\`${s.name}-data:${confine.data.at}\`, which also keeps the data when the container is recreated)`]
+        : [];
       const configWarning = ownConfig.length
         ? [`service ${s.name} mounts its own configuration (${ownConfig.map((v) => v.target).join(', ')}): the paths listed are those of the image's own, and a configuration that logs, keeps a pid file or renders templates elsewhere (${confine!.configWrites}) fails to start on a read-only file system: check those paths lie under the tmpfs list or a volume`]
         : [];
@@ -262,13 +266,14 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
         id: `${s.name}-read-only`,
         // Known images get the writable paths they need; for others the paths are a guess.
         kind: 'change',
-        risk: confine && ownConfig.length === 0 ? 'safe' : 'review',
+        risk: confine && ownConfig.length === 0 && dataWarning.length === 0 ? 'safe' : 'review',
         title: `Service ${s.name}: read_only: true${tmpfs.length ? ` with tmpfs: [${tmpfs.join(', ')}]` : ''}`,
-        description: `The container's own file system becomes read-only; volumes and tmpfs mounts stay writable.${confine ? ` ${s.image} writes outside its volumes only to ${confine.tmpfs.join(', ')} (${image!.source}).` : ''}${recreate(s)}`,
+        description: `The container's own file system becomes read-only; volumes and tmpfs mounts stay writable.${confine ? ` ${s.image} writes outside its volumes only to ${confine.tmpfs.join(', ')}${confine.data ? `, and keeps its data in ${confine.data.at}` : ''} (${image!.source}).` : ''}${recreate(s)}`,
         changes: change(s, edits),
         commands: [],
         warnings: [
           ...startWarning,
+          ...dataWarning,
           ...configWarning,
           ...prepareWarning,
           'Writes outside volumes and tmpfs mounts fail ("read-only file system"): log files, pid files under /run or /var/run, caches, and configuration or keystores an entrypoint renders at each start into the image\'s own folders. Give each such path a tmpfs entry or a volume; `docker diff <container>` on a running container lists every path it wrote.',

@@ -324,18 +324,23 @@ export function serviceWeakenings(s: ComposeService, socketPaths: string[] = DEF
     return typeof raw === 'string' && raw.includes('$') ? `${key}: ${raw} (${shown} with .env and the defaults)` : `${key}: ${shown}`;
   };
   if (s.privileged === true) add('privileged', 'privileged', written('privileged', 'true'), { op: 'delete', key: 'privileged' });
-  for (const opt of s.security_opt) {
-    const where = sameItem(opt);
-    const edit: ServiceEdit = { op: 'remove', key: 'security_opt', where };
-    if (isUnconfined(opt, 'seccomp')) add('seccomp-unconfined', 'security_opt', `security_opt: ${opt}`, edit);
-    else if (isUnconfined(opt, 'apparmor')) add('apparmor-unconfined', 'security_opt', `security_opt: ${opt}`, edit);
-    else if (isLabelDisable(opt)) add('label-disable', 'security_opt', `security_opt: ${opt}`, edit);
+  // A list item is judged as compose reads it and removed as written (`- ${EXTRA_CAP:-SYS_ADMIN}`).
+  const item = (key: 'cap_add' | 'security_opt', i: number) => {
+    const shown = s[key][i]!;
+    const raw = s.written[key][i] ?? shown;
+    return { edit: { op: 'remove', key, where: sameItem(raw) } as ServiceEdit, evidence: raw === shown ? `${key}: ${shown}` : `${key}: ${raw} (${shown} with .env and the defaults)` };
+  };
+  for (const [i, opt] of s.security_opt.entries()) {
+    const { edit, evidence } = item('security_opt', i);
+    if (isUnconfined(opt, 'seccomp')) add('seccomp-unconfined', 'security_opt', evidence, edit);
+    else if (isUnconfined(opt, 'apparmor')) add('apparmor-unconfined', 'security_opt', evidence, edit);
+    else if (isLabelDisable(opt)) add('label-disable', 'security_opt', evidence, edit);
   }
-  for (const cap of s.cap_add) {
+  for (const [i, cap] of s.cap_add.entries()) {
     const n = normalizeCap(cap);
-    const edit: ServiceEdit = { op: 'remove', key: 'cap_add', where: sameItem(cap) };
-    if (n === 'ALL') add('cap-all', 'cap_add', `cap_add: ${cap}`, edit);
-    else if (n === 'SYS_ADMIN') add('cap-sys-admin', 'cap_add', `cap_add: ${cap}`, edit);
+    const { edit, evidence } = item('cap_add', i);
+    if (n === 'ALL') add('cap-all', 'cap_add', evidence, edit);
+    else if (n === 'SYS_ADMIN') add('cap-sys-admin', 'cap_add', evidence, edit);
   }
   if (s.pid === 'host') add('pid-host', 'pid', written('pid', 'host'), { op: 'delete', key: 'pid' });
   if (s.ipc === 'host') add('ipc-host', 'ipc', written('ipc', 'host'), { op: 'delete', key: 'ipc' });

@@ -373,6 +373,19 @@ describe('use-docker-defaults: compose files', () => {
     expect(after).toBe(given.replace('    privileged: ${PRIV:-false}\n', ''));
   });
 
+  it('cap_add and security_opt items written with variables are judged as compose reads them and removed as written', async () => {
+    const given = 'services:\n  app:\n    image: example/app:1\n    cap_add:\n      - ${EXTRA_CAP:-SYS_ADMIN}\n      - NET_BIND_SERVICE\n    security_opt:\n      - ${SECCOMP:-seccomp:default}\n';
+    const file = fsMk(path.join(tmp, `env-${fileNo++}`, 'compose.yaml'), given);
+    writeFileSync(path.join(path.dirname(file), '.env'), 'SECCOMP=seccomp:unconfined\n');
+    const run = await runStep(step, contextFor(composeTarget(file)));
+    expect(run.result.findings.map((f) => f.evidence)).toEqual(['security_opt: ${SECCOMP:-seccomp:default} (seccomp:unconfined with .env and the defaults)', 'cap_add: ${EXTRA_CAP:-SYS_ADMIN} (SYS_ADMIN with .env and the defaults)']);
+    const after = run.proposals.find((p) => p.id === 'app-cap-sys-admin')!.changes[0]!.after;
+    expect(after).toBe(given.replace('      - ${EXTRA_CAP:-SYS_ADMIN}\n', ''));
+    // The environment's own value decides: .env says otherwise, so nothing is found.
+    writeFileSync(path.join(path.dirname(file), '.env'), 'EXTRA_CAP=NET_RAW\n');
+    expect((await runStep(step, contextFor(composeTarget(file)))).result.status).toBe('pass');
+  });
+
   it('a malformed compose file is an error naming the line, with no proposal', async () => {
     const file = fsMk(path.join(tmp, 'bad', 'compose.yaml'), 'services:\n  web:\n    image: [unclosed\n');
     const run = await runStep(step, contextFor(composeTarget(file)));

@@ -216,6 +216,16 @@ const cases: StepCase[] = [
     expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER rstudio'] } },
   },
   {
+    name: 'Loki 2.0 and later run as loki (10001) by themselves: no finding; after USER root the fix goes back to loki',
+    given: 'FROM grafana/loki:3.1.0\nCOPY loki.yaml /etc/loki/local-config.yaml\n',
+    expect: { status: 'pass', notes: ["loki (the base image's own user)"] },
+  },
+  {
+    name: 'a Loki image with USER root for a build step is switched back to loki, not to a new user',
+    given: 'FROM grafana/loki:3.1.0\nUSER root\nRUN mkdir -p /loki/extra\n',
+    expect: { status: 'fail', afterFix: { added: ['USER loki'] } },
+  },
+  {
     name: 'haproxy from 2.4 runs as haproxy by itself: no finding; older tags run as root',
     given: 'FROM haproxy:2.8-alpine\nCOPY haproxy.cfg /usr/local/etc/haproxy/haproxy.cfg\n',
     expect: { status: 'pass', notes: ["haproxy (the base image's own user)"] },

@@ -212,6 +212,19 @@ describe('dependency-scanning: the proposed CI', () => {
     expect(warnings[10]).toBe('2 more of these Dockerfiles copy files git does not track (`docker-harden check --file` on each names them)');
   });
 
+  it('a matrix of Dockerfiles whose FROM needs a build argument lists the first ten and counts the rest', async () => {
+    const files: Record<string, string> = { '.git/': '' };
+    for (let i = 0; i < 13; i++) files[`s${i}/Dockerfile`] = `ARG BASE\nFROM \${BASE}\nCOPY . /srv/\n`;
+    const dir = await tree(files);
+    const targets = Object.keys(files).filter((f) => f.endsWith('Dockerfile')).map((f) => dockerfileTarget(path.join(dir, f)));
+    const probe = systemProbe({ PATH: path.join(dir, 'bin') });
+    const run = await runStep(step, contextFor(targets[0]!, { probe, runTargets: targets }));
+    const warnings = run.proposals.find((p) => p.id === 'ci-github')!.warnings.filter((w) => /build argument|no --build-arg/.test(w));
+    expect(warnings).toHaveLength(11);
+    expect(warnings[0]).toMatch(/^s0\/Dockerfile names its base image with \$\{BASE\}, which has no default/);
+    expect(warnings[10]).toBe('3 more of these Dockerfiles name their base image with a build argument that has no default (`docker-harden check --file` on each names it)');
+  });
+
   it('a Dockerfile at the repository root builds with context . and a path with spaces is quoted', () => {
     const wf = parseYaml(githubWorkflow('/r', '/r/Dockerfile')) as { jobs: { scan: { steps: { run?: string }[] } } };
     expect(wf.jobs.scan.steps[1]!.run).toBe('docker build --file Dockerfile --tag docker-harden-scan:${{ github.sha }} .');

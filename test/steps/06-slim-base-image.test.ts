@@ -106,6 +106,11 @@ const cases: StepCase[] = [
     expect: { status: 'fail', afterFix: { added: ['FROM debian:bookworm-slim'], warnings: ['uses curl, which debian:bookworm-slim does not include'] } },
   },
   {
+    name: 'a pip install from a git repository needs git, which slim lacks: said by line; not when the RUN installs git first',
+    given: 'FROM python:3.12\nRUN pip install --no-cache-dir "mylib @ git+https://github.com/example/mylib@v1.2"\nRUN apt-get update && apt-get install -y git && pip install git+https://github.com/example/other.git\nCMD ["python"]\n',
+    expect: { status: 'fail', afterFix: { added: ['FROM python:3.12-slim'], warnings: ['RUN at line 2 installs a package from a git repository (git+https://...), which takes git, which python:3.12-slim does not include'], noWarnings: ['RUN at line 3 installs a package from a git repository'] } },
+  },
+  {
     name: 'CRLF and the escape directive stay byte for byte',
     given: '# escape=`\r\nFROM python:3.12\r\nRUN pip install `\r\n    flask\r\nCMD ["flask"]\r\n',
     expect: { status: 'fail', afterFix: { equals: '# escape=`\r\nFROM python:3.12-slim\r\nRUN pip install `\r\n    flask\r\nCMD ["flask"]\r\n' } },

@@ -302,6 +302,26 @@ const composeCases: StepCase[] = [
   },
   {
     target: 'compose',
+    name: 'Loki with a volume at /loki: confinement is safe (it runs as 10001 and writes /tmp besides its data)',
+    given: 'services:\n  loki:\n    image: grafana/loki:3.1.0\n    volumes:\n      - loki:/loki\nvolumes:\n  loki: {}\n',
+    expect: {
+      status: 'fail',
+      risks: { 'loki-cap-drop': 'safe', 'loki-no-new-privileges': 'safe', 'loki-read-only': 'safe' },
+      afterFix: { contains: ['    read_only: true\n    tmpfs:\n      - /tmp\n'] },
+    },
+  },
+  {
+    target: 'compose',
+    name: 'Loki with nothing at /loki (the image declares no VOLUME): read_only is review and says where its data goes',
+    given: 'services:\n  loki:\n    image: grafana/loki:3.1.0\n    ports:\n      - 3100:3100\n',
+    expect: {
+      status: 'fail',
+      risks: { 'loki-cap-drop': 'safe', 'loki-no-new-privileges': 'safe', 'loki-read-only': 'review' },
+      afterFix: { warnings: ['service loki mounts nothing at /loki: Loki keeps its chunks, index and rules under /loki'] },
+    },
+  },
+  {
+    target: 'compose',
     name: 'MariaDB UBI tags run as mysql and keep the socket in /run/mariadb: read_only gets that tmpfs',
     given: 'services:\n  db:\n    image: mariadb:11.4-ubi9\n    volumes:\n      - db:/var/lib/mysql\nvolumes:\n  db: {}\n',
     expect: {

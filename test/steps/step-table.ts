@@ -66,6 +66,8 @@ interface Expectation {
       /** The whole result. */
       equals?: string;
       warnings?: string[];
+      /** Substrings that no warning may contain. */
+      noWarnings?: string[];
     } | null;
 }
 
@@ -144,6 +146,7 @@ export function runStepTable(step: Step, cases: StepCase[]): void {
     if (fix.equals !== undefined) expect(after).toBe(fix.equals);
     for (const want of fix.contains ?? []) expect(after).toContain(want);
     for (const want of fix.warnings ?? []) expect(warnings.some((w) => w.includes(want)), `no warning "${want}" in ${JSON.stringify(warnings)}`).toBe(true);
+    for (const unwanted of fix.noWarnings ?? []) expect(warnings.filter((w) => w.includes(unwanted)), `a warning "${unwanted}"`).toEqual([]);
     if (fix.removed || fix.added) {
       // A file without a final newline gets one before the lines added after its last line.
       const eolOf = /\r\n/.test(c.given) ? '\r\n' : '\n';
