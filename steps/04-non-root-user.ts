@@ -11,7 +11,7 @@ import { adviceProposal, defineStep, type CodeInfo, statusOf, type CheckResult, 
 import type { DockerfileModel, DockerInstruction, EffectiveUser, Stage } from '../src/dockerfile/model.js';
 import { isRootUser } from '../src/dockerfile/model.js';
 import { applyEdits, insertLinesEdit, lineStarts, rangeEdit, type TextEdit } from '../src/dockerfile/edit.js';
-import { APP_UID, canonicalName, createUserCommand, describeImage, rootProgramIn, type ImageKnowledge, type RootProgram } from '../src/dockerfile/images.js';
+import { APP_UID, canonicalName, createUserCommand, describeImage, rootProgramIn, type ImageKnowledge, type ImageUser, type RootProgram } from '../src/dockerfile/images.js';
 import { commandArgv, createdUsers, handedOwners, installedPackages, runCommands } from '../src/dockerfile/commands.js';
 import { containerName } from './lib/workload.js';
 
@@ -303,12 +303,12 @@ function planUser(model: DockerfileModel, info: ImageKnowledge): UserPlan | null
   const name = image ? canonicalName(image) : final.imageText;
   // The base image runs as its own user; the Dockerfile switched to root for its steps.
   if (info.runsAs) {
-    return { user: info.runsAs.name, createRun: null, warnings: [], why: `${name} runs as ${info.runsAs.name}${info.runsAs.uid >= 0 ? ` (uid ${info.runsAs.uid})` : ''} by itself; the image switches back to it after the steps that need root` };
+    return { user: userSpec(info.runsAs), createRun: null, warnings: [], why: `${name} runs as ${info.runsAs.name}${info.runsAs.uid >= 0 ? ` (uid ${info.runsAs.uid})` : ''} by itself; the image switches back to it after the steps that need root` };
   }
   const handed = handedUser(model, final);
   const shipped = info.ships;
   if (shipped && (!handed || handed.name === shipped.name || handed.name === String(shipped.uid))) {
-    return { user: shipped.name, createRun: null, warnings: [], why: `${name} ships the user ${shipped.name}${shipped.uid >= 0 ? ` (uid ${shipped.uid})` : ''}` };
+    return { user: userSpec(shipped), createRun: null, warnings: [], why: `${name} ships the user ${shipped.name}${shipped.uid >= 0 ? ` (uid ${shipped.uid})` : ''}${shipped.numeric ? `, written as ${userSpec(shipped)} so that Kubernetes' runAsNonRoot can verify it` : ''}` };
   }
   if (handed) {
     return {
@@ -356,6 +356,11 @@ const HOME_RUNNERS = new Map<string, string>([
   ...['uv', 'uvx', 'poetry', 'pipenv', 'pdm', 'npm', 'npx', 'yarn', 'pnpm'].map((name): [string, string] => [name, 'its cache']),
   ['tor', 'its data (DataDirectory, ~/.tor when not run as root)'],
 ]);
+
+/** What a USER line names for an image's own user: its name, or `uid:gid` where the image is run by number. */
+function userSpec(user: ImageUser): string {
+  return user.numeric ? `${user.uid}:${user.gid}` : user.name;
+}
 
 /** The last ENTRYPOINT and the last CMD of the final chain, those there are, in that order. */
 function startInstructions(model: DockerfileModel, final: Stage): DockerInstruction[] {

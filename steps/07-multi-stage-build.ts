@@ -23,6 +23,7 @@ import {
   pipInstalls,
   removesPackages,
   runCommands,
+  shellCommands,
 } from '../src/dockerfile/commands.js';
 
 /** Instructions that describe the running container: they move to the final stage. */
@@ -97,11 +98,12 @@ export function toolchainEvidence(chain: Stage[]): Evidence[] {
   }
   let devDepsAt: number | null = null;
   let productionEnv = false;
+  const atRunTime = runTimeTools(chain);
   for (const stage of chain) {
     for (const inst of stage.instructions) {
       if (inst.keyword === 'ENV' && /\bNODE_ENV\s*=?\s*"?production/.test(inst.args)) productionEnv = true;
       if (inst.keyword !== 'RUN') continue;
-      const tools = installedPackages(inst).filter(isBuildPackage);
+      const tools = installedPackages(inst).filter((p) => isBuildPackage(p) && !atRunTime.has(p));
       if (tools.length > 0 && !removesPackages(inst)) out.push({ message: `installs build tools (${tools.join(', ')})`, line: inst.line });
       const deps = dependencyInstall(inst);
       if (deps && deps.withDev && !productionEnv) devDepsAt ??= inst.line;
@@ -116,6 +118,27 @@ export function toolchainEvidence(chain: Stage[]): Evidence[] {
   }
   // One line can show several things; keep the first message per line.
   return out.filter((e, i) => out.findIndex((o) => o.line === e.line) === i);
+}
+
+// Tools that run git themselves: an image that starts them needs git at run time.
+const RUNS_GIT = new Set(['pre-commit', 'renovate', 'git-cliff', 'semantic-release', 'commitizen', 'cz', 'gitleaks', 'trufflehog']);
+
+/** Build tools the container's own start uses (`ENTRYPOINT ["make"]`, `pre-commit run`, which runs git): they ship on purpose. */
+function runTimeTools(chain: Stage[]): Set<string> {
+  const out = new Set<string>();
+  for (const stage of chain) {
+    for (const inst of stage.instructions) {
+      if (inst.keyword !== 'ENTRYPOINT' && inst.keyword !== 'CMD') continue;
+      for (const words of shellCommands(commandArgv(inst).join(' '))) {
+        for (const word of words) {
+          const name = path.basename(word);
+          out.add(name);
+          if (RUNS_GIT.has(name)) out.add('git');
+        }
+      }
+    }
+  }
+  return out;
 }
 
 type Plan = { proposal: Proposal } | { reason: string };
@@ -432,6 +455,11 @@ function assemble(model: DockerfileModel, stage: Stage, rewrite: Rewrite): Plan 
   finalLines.push(...copies);
   // The user is created after the copies, where step 4 puts it in a final stage.
   if (hasShell) for (const inst of userRuns) finalLines.push(inst.source);
+  // A USER followed by build steps stays in the build stage, and the final stage runs as that user too.
+  const lastUser = [...stage.instructions].reverse().find((i) => i.keyword === 'USER');
+  if (lastUser && lastRun && lastUser.line < lastRun.line && !isRootUser(model.resolve(lastUser.args.trim(), stage, lastUser).value)) {
+    finalLines.push(finalUserLine(model, stage, lastUser, rewrite));
+  }
   finalLines.push(...moved);
 
   // One blank line between the stages, whatever blank lines the moved instructions left behind.

@@ -24,6 +24,11 @@ export interface ImageUser {
   name: string;
   uid: number;
   gid: number;
+  /**
+   * A USER line for it is written `uid:gid`: Kubernetes' runAsNonRoot can verify only a number, and
+   * the images built for it (distroless, Chainguard) are run there with it.
+   */
+  numeric?: boolean;
 }
 
 /** A smaller image for the same job, and what it gives up. */
@@ -153,6 +158,8 @@ const MY_INIT_START: RootStart = {
 
 const JUPYTER_ENV = { NB_USER: 'jovyan', NB_UID: '1000', NB_GID: '100' };
 const WINDOWS_USER: ImageUser = { name: 'ContainerUser', uid: -1, gid: -1 };
+const NONROOT_65532: ImageUser = { name: 'nonroot', uid: 65532, gid: 65532, numeric: true };
+const S2I_USER: ImageUser = { name: '1001', uid: 1001, gid: 0 };
 const IIS_START: RootStart = {
   why: 'the image\'s entrypoint, ServiceMonitor.exe, runs the IIS service (W3SVC) and needs ContainerAdministrator',
   instead: 'keep ContainerAdministrator for IIS and give the site\'s application pool its own identity (IIS runs the app as ApplicationPoolIdentity, not as the container user)',
@@ -186,6 +193,15 @@ const RULES: ImageRule[] = [
     family: 'rhel',
     noUserTools: UBI_MINIMAL_NO_USERADD,
   },
+  // Red Hat's language and web server images (s2i: nodejs, python, ruby, php, perl, go-toolset,
+  // nginx, httpd) end with USER 1001, who owns /opt/app-root with group 0; the OpenJDK ones run as 185.
+  // https://github.com/sclorg/s2i-base-container, https://github.com/jboss-container-images/openjdk
+  ...['registry.access.redhat.com/', 'registry.redhat.io/'].flatMap((registry) =>
+    [7, 8, 9, 10].flatMap((v): ImageRule[] => [
+      ...['nodejs-', 'python-', 'ruby-', 'php-', 'perl-', 'go-toolset', 'nginx-', 'httpd-', 's2i-base', 's2i-core'].map((kind): ImageRule => ({ prefix: `${registry}ubi${v}/${kind}`, family: 'rhel', ships: S2I_USER, runsAs: () => S2I_USER })),
+      { prefix: `${registry}ubi${v}/openjdk-`, family: 'rhel', ships: { name: '185', uid: 185, gid: 0 }, runsAs: () => ({ name: '185', uid: 185, gid: 0 }), noUserTools: UBI_MINIMAL_NO_USERADD },
+    ]),
+  ),
   { prefix: 'registry.access.redhat.com/ubi', family: 'rhel' },
   {
     names: ['node'],
@@ -284,19 +300,21 @@ const RULES: ImageRule[] = [
   {
     prefix: 'gcr.io/distroless/',
     family: 'distroless',
-    ships: { name: 'nonroot', uid: 65532, gid: 65532 },
+    ships: NONROOT_65532,
     users: ['root', 'nonroot', 'nobody'],
-    runsAs: (tag) => (/nonroot/.test(tag) ? { name: 'nonroot', uid: 65532, gid: 65532 } : null),
+    runsAs: (tag) => (/nonroot/.test(tag) ? NONROOT_65532 : null),
   },
-  {
-    prefix: 'cgr.dev/chainguard/',
-    family: 'wolfi',
-    ships: { name: 'nonroot', uid: 65532, gid: 65532 },
-    runsAs: (tag) => (/(^|-)dev$/.test(tag) ? null : { name: 'nonroot', uid: 65532, gid: 65532 }),
-  },
+  // Chainguard's images run as 65532 (the -dev tags too), except the bases meant to build on and
+  // go, whose apko configurations say run-as 0; those have BusyBox's adduser.
+  // https://github.com/chainguard-images/images (images/*/config/main.tf, configs/*.apko.yaml)
+  { names: ['cgr.dev/chainguard/wolfi-base', 'cgr.dev/chainguard/chainguard-base', 'cgr.dev/chainguard/go'], family: 'wolfi' },
+  { names: ['cgr.dev/chainguard/node'], family: 'wolfi', ships: { ...NONROOT_65532, name: 'node' }, runsAs: () => ({ ...NONROOT_65532, name: 'node' }) },
+  { prefix: 'cgr.dev/chainguard/', family: 'wolfi', ships: NONROOT_65532, runsAs: () => NONROOT_65532 },
   { names: ['nginxinc/nginx-unprivileged'], family: (tag) => familyFromTag(tag, 'debian'), ships: { name: 'nginx', uid: 101, gid: 101 }, runsAs: () => ({ name: 'nginx', uid: 101, gid: 101 }) },
   // Loki's image (distroless static:debug with BusyBox) ends with USER 10001 since 2.0.
   { names: ['grafana/loki'], family: 'busybox', ships: { name: 'loki', uid: 10001, gid: 10001 }, runsAs: (tag) => (/^v?1\./.test(tag) ? null : { name: 'loki', uid: 10001, gid: 10001 }) },
+  // minideb is Bitnami's Debian base: it runs as root, unlike the application images built on it.
+  { names: ['bitnami/minideb'], family: 'debian' },
   { prefix: 'bitnami/', family: 'debian', runsAs: () => ({ name: '1001', uid: 1001, gid: 0 }) },
   // The controller and the agent images end with USER jenkins (uid 1000), who owns /var/jenkins_home and /home/jenkins/agent.
   { names: ['jenkins/jenkins', 'jenkins/agent', 'jenkins/inbound-agent'], family: (tag) => familyFromTag(tag, 'debian'), ships: { name: 'jenkins', uid: 1000, gid: 1000 }, runsAs: () => ({ name: 'jenkins', uid: 1000, gid: 1000 }) },
@@ -803,6 +821,8 @@ export function createUserCommand(family: ImageFamily, withHome = false): string
     case 'ubuntu':
     case 'rhel':
       return `groupadd --system --gid ${APP_UID} app && useradd --system --uid ${APP_UID} --gid app ${withHome ? '--create-home --home-dir /home/app' : '--no-create-home'} --shell /usr/sbin/nologin app`;
+    // Wolfi images that run as root (wolfi-base, chainguard-base, go) carry BusyBox's adduser.
+    case 'wolfi':
     case 'alpine':
     case 'busybox':
       return `addgroup -S -g ${APP_UID} app && adduser -S -D ${withHome ? '-h /home/app' : '-H'} -u ${APP_UID} -G app app`;

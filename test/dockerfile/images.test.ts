@@ -124,7 +124,16 @@ describe('families and users', () => {
     expect(describeImage(parseImageRef('gcr.io/distroless/static-debian12:latest')).runsAs).toBeUndefined();
     expect(describeImage(parseImageRef('node:20')).runsAs).toBeUndefined();
     expect(describeImage(parseImageRef('cgr.dev/chainguard/node:latest')).runsAs?.uid).toBe(65532);
-    expect(describeImage(parseImageRef('cgr.dev/chainguard/node:latest-dev')).runsAs).toBeUndefined();
+    // Chainguard's -dev tags run as 65532 too; wolfi-base, chainguard-base and go run as root.
+    expect(describeImage(parseImageRef('cgr.dev/chainguard/python:latest-dev')).runsAs?.uid).toBe(65532);
+    expect(describeImage(parseImageRef('cgr.dev/chainguard/node:latest-dev')).runsAs?.name).toBe('node');
+    for (const root of ['cgr.dev/chainguard/wolfi-base:latest', 'cgr.dev/chainguard/go:latest-dev', 'bitnami/minideb:bookworm']) expect(describeImage(parseImageRef(root)).runsAs, root).toBeUndefined();
+    expect(describeImage(parseImageRef('bitnami/postgresql:16')).runsAs?.uid).toBe(1001);
+    // Red Hat's s2i language images end with USER 1001; their OpenJDK images run as 185.
+    expect(describeImage(parseImageRef('registry.access.redhat.com/ubi8/nodejs-16')).runsAs).toMatchObject({ uid: 1001, gid: 0 });
+    expect(describeImage(parseImageRef('registry.redhat.io/ubi9/python-311:latest')).runsAs).toMatchObject({ uid: 1001, gid: 0 });
+    expect(describeImage(parseImageRef('registry.access.redhat.com/ubi9/openjdk-21-runtime:1.20')).runsAs).toMatchObject({ uid: 185, gid: 0 });
+    expect(describeImage(parseImageRef('registry.access.redhat.com/ubi9/ubi:9.4')).runsAs).toBeUndefined();
   });
   it('toolchains and Java versions', () => {
     expect(describeImage(parseImageRef('golang:1.22')).toolchain).toBe('go');

@@ -65,9 +65,39 @@ const cases: StepCase[] = [
     expect: { status: 'fail', lines: [1], afterFix: { removed: [], added: ['USER 10001:10001'], contains: ['COPY server /server\nUSER 10001:10001\nENTRYPOINT'] } },
   },
   {
-    name: 'distroless gets its nonroot user',
+    name: 'distroless gets its nonroot user, by number (Kubernetes runAsNonRoot verifies only a number)',
     given: 'FROM golang:1.22 AS build\nRUN go build -o /out/app .\nFROM gcr.io/distroless/static-debian12\nCOPY --from=build /out/app /app\nCMD ["/app"]\n',
-    expect: { status: 'fail', lines: [3], afterFix: { added: ['USER nonroot'] } },
+    expect: { status: 'fail', lines: [3], afterFix: { added: ['USER 65532:65532'] } },
+  },
+  {
+    name: 'Chainguard -dev images run as 65532 by themselves; after USER root the fix goes back to 65532:65532',
+    given: 'FROM cgr.dev/chainguard/python:latest-dev\nUSER root\nRUN apk add --no-cache libpq\nCOPY app.py /app/app.py\nCMD ["python", "/app/app.py"]\n',
+    expect: { status: 'fail', afterFix: { added: ['USER 65532:65532'] } },
+  },
+  {
+    name: 'Chainguard node runs as node (65532): no finding, and the note names node',
+    given: 'FROM cgr.dev/chainguard/node:latest\nCOPY --chown=node:node . /app\nCMD ["/app/index.js"]\n',
+    expect: { status: 'pass', notes: ["node (the base image's own user)"] },
+  },
+  {
+    name: 'wolfi-base runs as root (run-as 0): the fix creates a user with BusyBox adduser',
+    given: 'FROM cgr.dev/chainguard/wolfi-base:latest\nRUN apk add --no-cache python3\nCOPY app.py /app.py\nCMD ["python3", "/app.py"]\n',
+    expect: { status: 'fail', findings: ['runs as root'], afterFix: { added: ['RUN addgroup -S -g 10001 app && adduser -S -D -H -u 10001 -G app app', 'USER 10001:10001'] } },
+  },
+  {
+    name: 'Red Hat s2i images run as 1001: no finding; after USER root the fix goes back to 1001, creating no user',
+    given: 'FROM registry.access.redhat.com/ubi8/nodejs-16\nUSER root\nRUN dnf install -y jq\nCOPY . /opt/app-root/src\nCMD ["npm", "start"]\n',
+    expect: { status: 'fail', afterFix: { added: ['USER 1001'], noWarnings: ['groupadd'] } },
+  },
+  {
+    name: 'an s2i image with no USER of its own passes',
+    given: 'FROM registry.access.redhat.com/ubi9/python-311\nCOPY . /opt/app-root/src\nCMD ["python", "app.py"]\n',
+    expect: { status: 'pass' },
+  },
+  {
+    name: 'bitnami/minideb is a root Debian base, not one of the 1001 application images',
+    given: 'FROM bitnami/minideb:bookworm\nRUN install_packages curl\nCMD ["bash"]\n',
+    expect: { status: 'fail', findings: ['runs as root'] },
   },
   {
     name: 'distroless :nonroot runs as nonroot by itself',

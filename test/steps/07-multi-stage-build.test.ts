@@ -102,6 +102,17 @@ const cases: StepCase[] = [
     },
   },
   {
+    name: 'Python: a USER followed by build steps stays in the build stage and is set again in the final stage',
+    given:
+      'FROM python:3.12\nRUN apt-get update && apt-get install -y gcc\nRUN adduser --system app\nUSER app\nWORKDIR /home/app\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nCOPY . .\nCMD ["gunicorn", "app:app"]\n',
+    expect: { status: 'fail', findings: ['installs build tools (gcc)'], afterFix: { contains: ['COPY --from=build /home/app /home/app\nUSER app\nCMD ["gunicorn", "app:app"]\n', 'FROM python:3.12-slim\nWORKDIR /home/app\nRUN adduser --system app\n'] } },
+  },
+  {
+    name: 'a tool the container starts needs git at run time (pre-commit): git is not a build tool that stays behind',
+    given: 'FROM python:3.12\nRUN apt-get update && apt-get install -y git\nRUN pip install pre-commit\nENTRYPOINT ["pre-commit", "run", "--all-files"]\n',
+    expect: { status: 'pass' },
+  },
+  {
     name: 'Python on Alpine: apk runtime packages go to the final stage, and the -dev warning names the Alpine runtime package',
     given: 'FROM python:3.11-alpine\nWORKDIR /app\nRUN apk add --no-cache postgresql-dev gcc musl-dev curl\nCOPY . .\nRUN pip install -r requirements.txt\nCMD ["gunicorn", "app:app"]\n',
     expect: {
