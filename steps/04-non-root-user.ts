@@ -14,6 +14,7 @@ import { applyEdits, insertLinesEdit, lineStarts, rangeEdit, type TextEdit } fro
 import { APP_UID, canonicalName, createUserCommand, describeImage, rootProgramIn, type ImageKnowledge, type ImageUser, type RootProgram } from '../src/dockerfile/images.js';
 import { commandArgv, createdUsers, handedOwners, installedPackages, runCommands } from '../src/dockerfile/commands.js';
 import { containerName } from './lib/workload.js';
+import { readStartScript, type ScriptLine, type StartScript } from './lib/start-script.js';
 
 /** Instructions after which the user may change: everything that builds the file system. */
 const BUILD_KEYWORDS = new Set(['RUN', 'COPY', 'ADD', 'WORKDIR', 'USER']);
@@ -111,13 +112,13 @@ export default defineStep<State>({
     return { status: statusOf(findings), findings, notes, state: { model, user, unnamed } };
   },
 
-  async propose(_ctx, result) {
+  async propose(ctx, result) {
     // A host target has no state: its findings are about running containers, fixed where they are created.
     if (!result.state) return [];
     const { model, user, unnamed } = result.state;
     const proposals: Proposal[] = [];
     if (user.root && user.unresolved.length === 0) {
-      const p = setUserProposal(model);
+      const p = setUserProposal(model, { script: await startScriptRead(ctx, model), dockerAction: await dockerActionFile(ctx, model) });
       if (p) proposals.push(p);
     }
     if (unnamed) proposals.push(numericUserProposal(model, unnamed));
@@ -642,8 +643,82 @@ const PRIVILEGE_DROP_PACKAGES = new Set(['gosu', 'su-exec']);
 const DROP_TOOL_WORD = /(^|[^\w-])(gosu|su-exec|su_exec)(_version)?(?=[^\w-]|$)/i;
 
 /** Why the final stage must start as root, or may need to: checked before any USER is proposed. */
-function rootNeeds(model: DockerfileModel, final: Stage, info: ImageKnowledge): RootNeed[] {
+/** The start script (by the name the container runs it) as read from the build context, when it is there. */
+interface ReadScript {
+  name: string;
+  script: StartScript;
+}
+
+async function startScriptRead(ctx: Context, model: DockerfileModel): Promise<ReadScript | undefined> {
+  const script = startScript(startInstructions(model, model.finalStage));
+  if (!script || script.name.endsWith(' -c')) return undefined;
+  const read = await readStartScript(ctx, model, model.finalStage, script.name);
+  return read ? { name: script.name, script: read } : undefined;
+}
+
+/** What the files beside the Dockerfile say about how its container starts. */
+interface StartFacts {
+  script?: ReadScript;
+  /** The action.yml of a GitHub Docker action built from this Dockerfile. */
+  dockerAction?: string;
+}
+
+/** `action.yml` beside the Dockerfile when it makes this Dockerfile a Docker action's image (runs.using: docker, runs.image: Dockerfile). */
+async function dockerActionFile(ctx: Context, model: DockerfileModel): Promise<string | undefined> {
+  for (const name of ['action.yml', 'action.yaml']) {
+    const file = path.join(path.dirname(model.path), name);
+    const text = await ctx.probe.readText(file);
+    if (text === null || text.length > 1024 * 1024) continue;
+    const image = /^\s*image:\s*['"]?(?:\.\/)?([^'"\s#]+)['"]?\s*(#.*)?$/m.exec(text)?.[1];
+    if (/^\s*using:\s*['"]?docker['"]?\s*(#.*)?$/m.test(text) && image === path.basename(model.path)) return name;
+  }
+  return undefined;
+}
+
+/** What a start script docker-harden read does as root, as a need; the plain "not read" one when it could not read it. */
+function scriptNeed(script: { name: string; at: DockerInstruction }, read: StartScript | undefined): RootNeed {
+  const starts = `line ${script.at.line} starts the container with ${script.name}`;
+  const quote = (l: ScriptLine) => `${read!.file} line ${l.line}: \`${l.text}\``;
+  if (read?.switches.length) {
+    return {
+      risk: 'advice',
+      why: `${starts}, which switches to another user itself (${quote(read.switches[0]!)}): started as that user, it cannot switch, and the container does not start`,
+      instead: 'keep the container starting as root and let the script hand the app to its user (the variables the script reads may choose that user)',
+    };
+  }
+  if (read?.rootOnly.length) {
+    const commands = [...new Set(read.rootOnly.map((l) => l.command))];
+    return {
+      risk: 'review',
+      why: `${starts}, which runs ${commands.join(', ')} (${quote(read.rootOnly[0]!)}): as the new user that fails on files it does not own`,
+      instead: 'do that at build time (a RUN before USER), or keep root if it must happen at each start',
+    };
+  }
+  if (read) {
+    return {
+      risk: 'review',
+      why: `${starts} (${read.file}, read: it switches no user and runs no chown, usermod or setcap); what it starts may still write where only root may`,
+      instead: 'check that the container starts as the new user',
+    };
+  }
+  return {
+    risk: 'review',
+    why: `${starts}, a script docker-harden does not read: if it needs root (usermod, chown, su, gosu), it fails as the new user`,
+    instead: 'read the script; if it switches user itself, keep root and let it, otherwise check that the container starts as the new user',
+  };
+}
+
+function rootNeeds(model: DockerfileModel, final: Stage, info: ImageKnowledge, facts: StartFacts = {}): RootNeed[] {
   const needs: RootNeed[] = [];
+  const read = facts.script;
+  if (facts.dockerAction) {
+    needs.push({
+      risk: 'advice',
+      why: `this Dockerfile is the image of a GitHub Docker action (${facts.dockerAction}: runs.using docker), and GitHub runs Docker actions as root: the workspace it mounts (GITHUB_WORKSPACE) belongs to the runner's user, which another user in the container cannot write`,
+      instead: 'leave the action without a USER line, as GitHub asks, and keep what it runs to the workspace and its inputs',
+      source: 'https://docs.github.com/en/actions/sharing-automations/creating-actions/dockerfile-support-for-github-actions#user',
+    });
+  }
   const image = model.baseImage(final);
   const start = startInstructions(model, final);
   // A root start that is the image's CMD runs only while the Dockerfile keeps it.
@@ -668,13 +743,7 @@ function rootNeeds(model: DockerfileModel, final: Stage, info: ImageKnowledge): 
   }
   // A script the container starts with may need root (usermod, chown, su) in ways only reading it shows.
   const script = program ? null : startScript(start);
-  if (script) {
-    needs.push({
-      risk: 'review',
-      why: `line ${script.at.line} starts the container with ${script.name}, a script docker-harden does not read: if it needs root (usermod, chown, su, gosu), it fails as the new user`,
-      instead: 'read the script; if it switches user itself, keep root and let it, otherwise check that the container starts as the new user',
-    });
-  }
+  if (script) needs.push(scriptNeed(script, read?.name === script.name ? read.script : undefined));
   // Installed as a package, or downloaded the docker-library way (ENV GOSU_VERSION, then a RUN that fetches it).
   const downloaded = (i: DockerInstruction) => (i.keyword === 'ENV' || i.keyword === 'RUN' ? DROP_TOOL_WORD.exec(i.args)?.[2]?.toLowerCase() : undefined);
   const dropper = chain.find((i) => (i.keyword === 'RUN' && installedPackages(i).some((p) => PRIVILEGE_DROP_PACKAGES.has(p))) || downloaded(i));
@@ -740,10 +809,10 @@ function adviceText(need: RootNeed): string {
   return `${need.why}. Instead: ${need.instead}${need.source ? ` (${need.source})` : ''}.`;
 }
 
-function setUserProposal(model: DockerfileModel): Proposal | null {
+function setUserProposal(model: DockerfileModel, facts: StartFacts = {}): Proposal | null {
   const final = model.finalStage;
   const info = model.baseInfo(final);
-  const needs = rootNeeds(model, final, info);
+  const needs = rootNeeds(model, final, info, facts);
   const advice = needs.filter((n) => n.risk === 'advice');
   if (advice.length > 0) {
     return adviceProposal('set-user', 'Run as a non-root user the way this image supports (advice; not written)', advice.map(adviceText).join(' '));

@@ -333,6 +333,29 @@ const RULES: ImageRule[] = [
       ['gitlab/gitlab-runner', 'gitlab-runner'],
     ] as const
   ).map(([name, program]): ImageRule => ({ names: [name], family: (tag) => familyFromTag(tag, name === 'certbot/certbot' ? 'alpine' : 'ubuntu'), autoUser: false, startsAsRootFor: () => programStart(program) })),
+  // docker:dind (and the bare version tags, which are the dind variant) starts dockerd as root;
+  // dind-rootless runs it as rootless (uid 1000); the -cli tags are the client alone.
+  // https://github.com/docker-library/docker (dockerd-entrypoint.sh)
+  {
+    names: ['docker'],
+    family: (tag) => (/windowsservercore|nanoserver/.test(tag) ? 'windows' : 'alpine'),
+    ships: (tag) => (/rootless/.test(tag) ? { name: 'rootless', uid: 1000, gid: 1000 } : undefined),
+    runsAs: (tag) => (/rootless/.test(tag) ? { name: 'rootless', uid: 1000, gid: 1000 } : null),
+    startsAsRootFor: (tag) =>
+      /rootless|cli|windowsservercore|nanoserver/.test(tag)
+        ? null
+        : {
+            why: 'its entrypoint, dockerd-entrypoint.sh, starts dockerd, which needs root (and --privileged); started as another user it switches to rootless mode and stops ("attempting to run rootless dockerd but missing \'rootlesskit\'")',
+            instead: 'keep it root, or build on docker:dind-rootless, which runs dockerd as the user rootless (uid 1000) (the -cli tags carry the client alone)',
+            source: 'https://github.com/docker-library/docker (dockerd-entrypoint.sh)',
+          },
+  },
+  // Dev container images create vscode (node in the Node images), uid 1000, and run as root: the
+  // editor's user comes from devcontainer.json (remoteUser). https://github.com/devcontainers/images
+  ...['mcr.microsoft.com/devcontainers/', 'mcr.microsoft.com/vscode/devcontainers/'].flatMap((prefix): ImageRule[] => [
+    { names: [`${prefix}javascript-node`, `${prefix}typescript-node`], family: (tag) => familyFromTag(tag, 'debian'), ships: { name: 'node', uid: 1000, gid: 1000 } },
+    { prefix, family: (tag) => familyFromTag(tag, 'debian'), ships: { name: 'vscode', uid: 1000, gid: 1000 } },
+  ]),
   // The official jetty images end with USER jetty, who owns $JETTY_BASE and /tmp/jetty (https://github.com/eclipse/jetty.docker).
   { names: ['jetty'], family: (tag) => familyFromTag(tag, 'debian'), workdir: '/var/lib/jetty', ships: { name: 'jetty', uid: -1, gid: -1 }, runsAs: () => ({ name: 'jetty', uid: -1, gid: -1 }) },
   {

@@ -226,6 +226,51 @@ const cases: StepCase[] = [
     expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { warnings: ['the container starts in / (neither the Dockerfile nor python:3.8-slim sets a WORKDIR), which 10001:10001 cannot write'] } },
   },
   {
+    // The file is written as docker-action.Dockerfile, which the action.yml names.
+    name: 'docker action',
+    given: 'FROM alpine:3.20\nRUN apk add --no-cache bash\nCOPY entrypoint.sh /entrypoint.sh\nENTRYPOINT ["/entrypoint.sh"]\n',
+    context: { 'action.yml': "name: scan\nruns:\n  using: 'docker'\n  image: 'docker-action.Dockerfile'\n", 'entrypoint.sh': '#!/bin/sh\nexec tfsec "$GITHUB_WORKSPACE"\n' },
+    expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['GitHub runs Docker actions as root'] },
+  },
+  {
+    name: 'docker:dind starts dockerd as root: advice naming dind-rootless; dind-rootless runs as rootless by itself',
+    given: 'FROM docker:dind\nRUN apk add --no-cache curl\n',
+    expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['docker:dind-rootless'] },
+  },
+  {
+    name: 'docker:dind-rootless runs as rootless (uid 1000): no finding',
+    given: 'FROM docker:27-dind-rootless\nCOPY daemon.json /home/rootless/.config/docker/daemon.json\n',
+    expect: { status: 'pass', notes: ["rootless (the base image's own user)"] },
+  },
+  {
+    name: 'a dev container image ships vscode (uid 1000): the fix switches to it, creating no user',
+    given: 'FROM mcr.microsoft.com/devcontainers/python:1-3.12-bookworm\nRUN pip install --no-cache-dir ruff\n',
+    expect: { status: 'fail', afterFix: { added: ['USER vscode'], noWarnings: ['bare uid'] } },
+  },
+  {
+    name: 'the Node dev container image ships node',
+    given: 'FROM mcr.microsoft.com/devcontainers/javascript-node:1-20-bookworm\nRUN npm install -g pnpm\n',
+    expect: { status: 'fail', afterFix: { added: ['USER node'] } },
+  },
+  {
+    name: 'an entrypoint script from the build context that switches user itself (gosu): advice, quoting its line',
+    given: 'FROM ubuntu:24.04\nRUN useradd -m runner\nCOPY token.sh entrypoint.sh /\nENTRYPOINT ["/entrypoint.sh"]\nCMD ["./bin/Runner.Listener", "run"]\n',
+    context: { 'entrypoint.sh': '#!/bin/bash\nset -e\n# start as root, then hand over\nif [[ ${RUN_AS_ROOT} == "false" ]]; then\n  exec /usr/sbin/gosu runner "$@"\nfi\nexec "$@"\n' },
+    expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['which switches to another user itself (entrypoint.sh line 5: `exec /usr/sbin/gosu runner "$@"`)'] },
+  },
+  {
+    name: 'an entrypoint script copied into a folder that chowns at each start: review, naming the command and line',
+    given: 'FROM debian:bookworm-slim\nWORKDIR /app\nCOPY docker/ /usr/local/bin/\nENTRYPOINT ["docker-entrypoint.sh"]\n',
+    context: { 'docker/docker-entrypoint.sh': '#!/bin/sh\nmkdir -p /data\n[ "$(id -u)" = 0 ] && chown -R app /data\nexec /app/server\n' },
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { warnings: ['starts the container with docker-entrypoint.sh, which runs chown (docker/docker-entrypoint.sh line 3:'] } },
+  },
+  {
+    name: 'an entrypoint script read and found plain: still review, saying it was read',
+    given: 'FROM debian:bookworm-slim\nCOPY . /app\nENTRYPOINT ["/app/start.sh"]\n',
+    context: { 'start.sh': '#!/bin/sh\n# sudo -u is only in this comment\necho "starting"\nexec /app/server --port 8080\n' },
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { warnings: ['(start.sh, read: it switches no user and runs no chown, usermod or setcap)'] } },
+  },
+  {
     name: 'a script started through tini is still a script docker-harden does not read: review, naming it',
     given: 'FROM python:3.11-slim\nRUN apt-get update && apt-get install -y tini && rm -rf /var/lib/apt/lists/*\nCOPY prepare.sh /usr/bin/prepare.sh\nENTRYPOINT ["tini", "-g", "--", "/usr/bin/prepare.sh"]\nCMD ["dask-scheduler"]\n',
     expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { warnings: ['starts the container with /usr/bin/prepare.sh, a script docker-harden does not read'] } },

@@ -27,6 +27,8 @@ interface CaseBase {
 export interface FileCase extends CaseBase {
   target?: 'dockerfile' | 'compose';
   given: string;
+  /** Files of the build context beside the Dockerfile (relative path -> content), as the step's probe reads them. */
+  context?: Record<string, string>;
   expect: Expectation;
 }
 
@@ -95,7 +97,8 @@ export function runStepTable(step: Step, cases: StepCase[]): void {
     } else {
       file = path.join(dir, `${c.name.replace(/[^a-z0-9]+/gi, '-')}.Dockerfile`);
       writeFileSync(file, c.given);
-      ctx = contextFor(dockerfileTarget(file), { probe: memoryProbe(c.world) });
+      const context = Object.fromEntries(Object.entries(c.context ?? {}).map(([rel, text]) => [path.join(dir, rel), text]));
+      ctx = contextFor(dockerfileTarget(file), { probe: memoryProbe({ ...c.world, files: { ...c.world?.files, ...context } }) });
     }
     const result = await step.check(ctx);
     const messages = result.findings.map((f) => f.message);

@@ -1,0 +1,88 @@
+/**
+ * The script a container starts with, read from the build context where a COPY or ADD put it in
+ * the image: what in it switches user or needs root tells whether a USER line can work.
+ */
+import path from 'node:path/posix';
+import type { Context } from '../../src/core/step.js';
+import type { DockerfileModel, Stage } from '../../src/dockerfile/model.js';
+import { LIMITS } from '../../src/core/limits.js';
+import { copyOperands } from './supply-chain.js';
+
+export interface ScriptLine {
+  line: number;
+  text: string;
+  /** The command that switches user (gosu) or needs root (chown). */
+  command: string;
+}
+
+export interface StartScript {
+  /** The script as the build context holds it, relative to the Dockerfile's folder. */
+  file: string;
+  /** Where it switches to another user itself: started as that user, it cannot. */
+  switches: ScriptLine[];
+  /** Commands only root may run on files it does not own (chown, usermod, setcap, ...). */
+  rootOnly: ScriptLine[];
+}
+
+// A word that starts a command: at the line's start or after ; & | ( or `exec`/`then`/`do`.
+const COMMAND_START = String.raw`(?:^|[;&|(]\s*|\b(?:exec|then|do|else)\s+)`;
+const SWITCHES = new RegExp(`${COMMAND_START}(?:\\S*/)?(gosu|su-exec|runuser|s6-setuidgid|setuidgid|chpst\\s+-u|setpriv\\s[^#]*--reuid|chroot\\s+--userspec|su\\s+(?:-[lmp]\\s+|-\\s+)?[\\w\${}"-]+\\s+-c|su\\s+-c|sudo\\s+(?:-[A-Za-z]+\\s+)*-u)\\b`);
+const ROOT_ONLY = new RegExp(`${COMMAND_START}(?:\\S*/)?(chown|chgrp|usermod|groupmod|useradd|groupadd|adduser|addgroup|setcap|sysctl|iptables|ip6tables|update-ca-certificates|mount)\\b`);
+
+const DEFAULT_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+/** What a shell script does as root, line by line (comments and here-document bodies are read as lines too). */
+export function scriptRootUse(text: string): Pick<StartScript, 'switches' | 'rootOnly'> {
+  const switches: ScriptLine[] = [];
+  const rootOnly: ScriptLine[] = [];
+  for (const [i, raw] of text.split(/\r?\n/).entries()) {
+    const line = raw.replace(/(^|\s)#.*$/, '').trim();
+    if (line === '') continue;
+    const sw = SWITCHES.exec(line);
+    if (sw) switches.push({ line: i + 1, text: line.slice(0, 120), command: sw[1]!.split(/\s+/)[0]! });
+    const ro = ROOT_ONLY.exec(line);
+    if (ro) rootOnly.push({ line: i + 1, text: line.slice(0, 120), command: ro[1]! });
+  }
+  return { switches, rootOnly };
+}
+
+/**
+ * The build-context files a COPY or ADD of the final chain may have put at `inImage` (absolute),
+ * taking the Dockerfile's folder as the context, most likely first: `COPY entrypoint.sh /`,
+ * `COPY a.sh b.sh /usr/local/bin/`, then a folder copied whole (`COPY . /app`). Files from another
+ * stage or image, URLs and paths outside the context are not among them.
+ */
+function contextSources(model: DockerfileModel, final: Stage, inImage: string): string[] {
+  const instructions = model.chain(final).flatMap((stage) => stage.instructions.map((inst) => ({ inst, stage })));
+  const out: string[] = [];
+  for (const { inst, stage } of instructions.reverse()) {
+    if (inst.keyword !== 'COPY' && inst.keyword !== 'ADD') continue;
+    const { flags, sources, destination } = copyOperands(inst.ast);
+    if (flags.some((f) => /^--from=/i.test(f)) || sources.some((s) => s.includes('$') || /^[a-z]+:\/\//i.test(s) || s.startsWith('<<'))) continue;
+    const dest = path.resolve(model.workdir(stage, inst), destination);
+    const intoFolder = destination.endsWith('/') || sources.length > 1;
+    const named = sources.filter((source) => (intoFolder ? path.join(dest, path.basename(source)) === inImage : dest === inImage));
+    // A source that is a folder copies its contents (`COPY docker /usr/local/bin`); which one is a folder, the read tells.
+    const inFolder = inImage.startsWith(`${dest}/`) ? sources.map((source) => path.join(source, inImage.slice(dest.length + 1))) : [];
+    for (const from of [...named, ...inFolder]) {
+      const rel = path.normalize(from.replace(/^\/+/, ''));
+      if (!rel.startsWith('..')) out.push(rel);
+    }
+  }
+  return out;
+}
+
+/** The start script `name` (as the container runs it) read from the build context, or null when it is not there. */
+export async function readStartScript(ctx: Context, model: DockerfileModel, final: Stage, name: string): Promise<StartScript | null> {
+  // A bare name is found on PATH (the images' default one); a relative path from the WORKDIR.
+  const inImage = name.includes('/') ? [path.resolve(model.workdir(final), name)] : DEFAULT_PATH.map((dir) => path.join(dir, name));
+  for (const rel of inImage.flatMap((p) => contextSources(model, final, p))) {
+    const file = path.join(path.dirname(model.path), rel);
+    // Bounded, and never through a link: the context may hold anything.
+    const bytes = ctx.probe.readBytes ? await ctx.probe.readBytes(file, LIMITS.startScript) : null;
+    const text = bytes ? bytes.toString('utf8') : ctx.probe.readBytes ? null : await ctx.probe.readText(file);
+    if (text === null || text.length > LIMITS.startScript || text.includes('\0')) continue;
+    return { file: rel, ...scriptRootUse(text) };
+  }
+  return null;
+}
