@@ -307,8 +307,10 @@ async function proposeCompose(state: ComposeState): Promise<Proposal[]> {
         const ports = known?.ports.filter((p) => !s.ports.some((q) => String(q.raw) === p)) ?? [];
         if (ports.length) edits.push({ op: 'add', key: 'ports', items: ports });
         publish = known?.ports.length
-          ? ` The change publishes the ports ${s.image} serves: ${known.ports.join(', ')} (${known.source}); discovery over broadcast or mDNS (DLNA, HomeKit, Chromecast) stops working without the host network.`
+          ? ` The change publishes the ports ${s.image} serves: ${known.ports.join(', ')} (${known.source}).`
           : ` docker-harden does not know which ports ${s.image ?? 'this service'} serves: add a ports: entry for each before you recreate it.`;
+        // Any image may find devices this way (Home Assistant, zigbee2mqtt, Scrypted, ESPHome).
+        publish += ' Discovery over broadcast or mDNS (DLNA, HomeKit, Chromecast, ESPHome and other devices on the LAN) stops working without the host network.';
       }
       proposals.push({
         id,

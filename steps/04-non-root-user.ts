@@ -54,6 +54,8 @@ interface State {
   user: EffectiveUser;
   /** A USER given by name in a scratch image without /etc/passwd. */
   unnamed: UnknownUser | null;
+  /** What the files beside the Dockerfile say about its start (read only when the fix is a USER line). */
+  facts: StartFacts;
 }
 
 export default defineStep<State>({
@@ -109,16 +111,18 @@ export default defineStep<State>({
       });
     }
     notes.push(`final stage: FROM ${model.finalStage.imageText} (line ${model.finalStage.from.line}); runs as ${describeUser(user)}`);
-    return { status: statusOf(findings), findings, notes, state: { model, user, unnamed } };
+    // Read here, for the USER fix: the files beside the Dockerfile that say how its container starts.
+    const facts: StartFacts = user.root && user.unresolved.length === 0 ? { script: await startScriptRead(ctx, model), dockerAction: await dockerActionFile(ctx, model) } : {};
+    return { status: statusOf(findings), findings, notes, state: { model, user, unnamed, facts } };
   },
 
-  async propose(ctx, result) {
+  async propose(_ctx, result) {
     // A host target has no state: its findings are about running containers, fixed where they are created.
     if (!result.state) return [];
-    const { model, user, unnamed } = result.state;
+    const { model, user, unnamed, facts } = result.state;
     const proposals: Proposal[] = [];
     if (user.root && user.unresolved.length === 0) {
-      const p = setUserProposal(model, { script: await startScriptRead(ctx, model), dockerAction: await dockerActionFile(ctx, model) });
+      const p = setUserProposal(model, facts);
       if (p) proposals.push(p);
     }
     if (unnamed) proposals.push(numericUserProposal(model, unnamed));

@@ -221,6 +221,50 @@ export const SERVICE_IMAGES: ServiceImage[] = [
     source: 'https://github.com/grafana/loki/blob/main/cmd/loki/Dockerfile',
   },
   {
+    names: ['teamspeak'],
+    confine: {
+      caps: GOSU_CAPS,
+      capsWhy: 'the teamspeak entrypoint gives /var/ts3server to ts3server as root, then starts itself again as ts3server with su-exec',
+      // The entrypoint writes ts3server.ini and ts3db.ini there at every start.
+      tmpfs: ['/tmp', '/var/run/ts3server'],
+    },
+    ports: ['9987:9987/udp', '10011:10011', '30033:30033'],
+    source: 'https://github.com/TeamSpeak-Systems/teamspeak-linux-docker-images (alpine/entrypoint.sh)',
+  },
+  {
+    names: ['dpage/pgadmin4'],
+    fileCaps: {
+      caps: ['NET_BIND_SERVICE'],
+      why: 'the image gives its python3 the file capability cap_net_bind_service=+eip, and the kernel refuses to start a program whose file capabilities are not all in the bounding set, whatever port it listens on',
+    },
+    breaks: {
+      readOnly: 'its entrypoint writes /pgadmin4/config_distro.py (the PGADMIN_CONFIG_* settings) on the first start, and gunicorn keeps its files in /run/pgadmin; neither is a volume. Keep the root file system writable for it',
+    },
+    ports: ['80:80'],
+    source: 'https://github.com/pgadmin-org/pgadmin4/blob/master/Dockerfile (setcap CAP_NET_BIND_SERVICE=+eip /usr/local/bin/python3.*)',
+  },
+  {
+    names: ['crazymax/fail2ban'],
+    breaks: {
+      host: {
+        kinds: ['network-host'],
+        why: 'fail2ban bans by adding iptables rules: on the host\'s network they guard the host; in a network of its own they go into the container\'s own namespace and ban nothing, with no error. Keep the host network for it, with NET_ADMIN and NET_RAW as its README shows',
+      },
+      readOnly: 'its entrypoint writes /etc/localtime, /etc/timezone and /etc/fail2ban at every start, and fail2ban keeps its socket in /var/run/fail2ban; none is a volume. Keep the root file system writable for it',
+    },
+    ports: [],
+    source: 'https://github.com/crazy-max/docker-fail2ban',
+  },
+  {
+    names: ['nextcloud/all-in-one', 'nextcloud-releases/all-in-one'],
+    breaks: {
+      socket: 'the AIO mastercontainer creates and manages the other Nextcloud containers through the Docker API, and its start script stops when the socket is missing ("Docker socket is not available. Cannot continue."). Keep the socket for it; to narrow what it may ask, see its docs on a socket proxy',
+      readOnly: 'its start script writes the Apache certificates under /etc/apache2/certs, and supervisord its log and pid under /var/log/supervisord and /var/run/supervisord; none is a volume. Keep the root file system writable for it',
+    },
+    ports: ['8080:8080'],
+    source: 'https://github.com/nextcloud/all-in-one (Containers/mastercontainer/start.sh)',
+  },
+  {
     names: ['plexinc/pms-docker', 'linuxserver/plex'],
     ports: ['32400:32400/tcp', '8324:8324/tcp', '32469:32469/tcp', '1900:1900/udp', '32410:32410/udp', '32412:32412/udp', '32413:32413/udp', '32414:32414/udp'],
     source: 'https://github.com/plexinc/pms-docker#parameters',

@@ -350,6 +350,56 @@ const RULES: ImageRule[] = [
             source: 'https://github.com/docker-library/docker (dockerd-entrypoint.sh)',
           },
   },
+  // Images whose entrypoint starts as root to give the data to their user, then switches to it.
+  {
+    names: ['neo4j'],
+    family: (tag) => familyFromTag(tag, 'debian'),
+    ships: { name: 'neo4j', uid: 7474, gid: 7474 },
+    autoUser: false,
+    startsAsRoot: {
+      why: 'the neo4j entrypoint starts as root to give $NEO4J_HOME and the data to neo4j (chown -R), writes the NEO4J_* settings into conf/neo4j.conf, then runs the server as neo4j with su-exec (gosu in older tags)',
+      instead: 'keep the image\'s own switch to neo4j, or run it as neo4j (`user: "7474:7474"`) with data and conf folders that belong to that user',
+      source: 'https://github.com/neo4j/docker-neo4j (docker-image-src/5/coredb/docker-entrypoint.sh)',
+      readOnly: 'the neo4j entrypoint writes the NEO4J_* settings into $NEO4J_HOME/conf/neo4j.conf (and apoc.conf) at every start, and that folder is not a volume: it stops (bash -eu). Keep the root file system writable for it',
+    },
+  },
+  {
+    names: ['itzg/minecraft-server'],
+    family: (tag) => familyFromTag(tag, 'ubuntu'),
+    autoUser: false,
+    startsAsRoot: {
+      why: 'its start script, as root, gives /data to UID:GID (1000 by default), writes /etc/nsswitch.conf, then runs the server as that user with gosu or su-exec',
+      instead: 'set UID and GID to the user it should run as and let the script switch, or run it with `user:` set to a uid that owns /data',
+      source: 'https://github.com/itzg/docker-minecraft-server (scripts/start)',
+      readOnly: 'its start script writes /etc/nsswitch.conf at every start, outside /data: it stops on a read-only root file system. Keep the root file system writable for it',
+    },
+  },
+  {
+    names: ['teamspeak'],
+    family: 'alpine',
+    ships: { name: 'ts3server', uid: 9987, gid: 9987 },
+    autoUser: false,
+    startsAsRoot: {
+      why: 'the teamspeak entrypoint, as root, gives /var/ts3server to ts3server, then starts itself again as ts3server with su-exec',
+      instead: 'keep the image\'s own switch to ts3server, or run it as ts3server (`user: "9987:9987"`) with /var/ts3server owned by that user',
+      source: 'https://github.com/TeamSpeak-Systems/teamspeak-linux-docker-images (alpine/entrypoint.sh)',
+    },
+  },
+  {
+    names: ['telegraf'],
+    family: (tag) => familyFromTag(tag, 'debian'),
+    ships: { name: 'telegraf', uid: -1, gid: -1 },
+    autoUser: false,
+    startsAsRoot: {
+      why: 'the telegraf entrypoint, as root, gives /usr/bin/telegraf the capabilities NET_RAW and NET_BIND_SERVICE with setcap, then runs telegraf as telegraf with setpriv',
+      instead: 'keep the image\'s own switch, or run it as telegraf (`user:`) with cap_add for what its inputs need (ping takes NET_RAW)',
+      source: 'https://github.com/influxdata/influxdata-docker (telegraf/*/entrypoint.sh)',
+    },
+  },
+  // Images that end with a USER of their own.
+  { names: ['nodered/node-red'], family: (tag) => familyFromTag(tag, 'alpine'), ships: { name: 'node-red', uid: 1000, gid: 1000 }, runsAs: () => ({ name: 'node-red', uid: 1000, gid: 1000 }) },
+  { names: ['adminer'], family: (tag) => familyFromTag(tag, 'alpine'), ships: { name: 'adminer', uid: -1, gid: -1 }, runsAs: () => ({ name: 'adminer', uid: -1, gid: -1 }) },
+  { names: ['dpage/pgadmin4'], family: 'alpine', ships: { name: '5050', uid: 5050, gid: 0 }, runsAs: () => ({ name: '5050', uid: 5050, gid: 0 }) },
   // Dev container images create vscode (node in the Node images), uid 1000, and run as root: the
   // editor's user comes from devcontainer.json (remoteUser). https://github.com/devcontainers/images
   ...['mcr.microsoft.com/devcontainers/', 'mcr.microsoft.com/vscode/devcontainers/'].flatMap((prefix): ImageRule[] => [

@@ -38,7 +38,7 @@ function exposedBelow1024(s: ComposeService): number[] {
 }
 
 /** The capabilities to add back after cap_drop ALL, with the reason for each group. */
-function neededCaps(s: ComposeService, known: ServiceImage | null, startsAsRoot: RootStart | undefined): { caps: string[]; reasons: string[] } {
+function neededCaps(s: ComposeService, known: ServiceImage | null, startsAsRoot: RootStart | undefined, replaced: boolean): { caps: string[]; reasons: string[] } {
   const caps = new Set<string>();
   const reasons: string[] = [];
   const low = exposedBelow1024(s);
@@ -55,7 +55,8 @@ function neededCaps(s: ComposeService, known: ServiceImage | null, startsAsRoot:
     }
   }
   const runsAsImageDefault = s.user === undefined;
-  if (known?.confine && runsAsImageDefault && known.confine.caps.length > 0) {
+  // The image's entrypoint needs them only where it runs as the image starts it.
+  if (known?.confine && runsAsImageDefault && !replaced && known.confine.caps.length > 0) {
     for (const c of known.confine.caps) caps.add(c);
     reasons.push(`${known.confine.caps.join(', ')}: ${known.confine.capsWhy} (${known.source})`);
   }
@@ -107,6 +108,26 @@ function ownStartReplaced(s: ComposeService): string | null {
   if (s.value.entrypoint !== undefined && s.value.entrypoint !== null) return 'entrypoint';
   const first = startValue(s.value.command)[0] ?? '';
   return SHELLS.test(first) || /\.(sh|bash)$/.test(first) ? 'command' : null;
+}
+
+/** PUID or PGID in a service's environment, the sign of an image that starts as root to switch to them; '' when none. */
+function setsPuid(s: ComposeService): string {
+  const env = s.value.environment;
+  const names = Array.isArray(env) ? env.map((e) => String(e).split('=')[0]!) : env && typeof env === 'object' ? Object.keys(env) : [];
+  return names.filter((n) => /^(PUID|PGID)$/.test(n)).join(' and ');
+}
+
+/**
+ * Whether the image's own root start runs for this service: not when its entrypoint or a shell
+ * replaces it, not when it is the image's CMD and the service gives a command, and not when the
+ * entrypoint drops privileges only for its servers (`redis-server`) and the command is another program.
+ */
+function imageStartRuns(s: ComposeService, start: RootStart, replaced: string | null): boolean {
+  if (replaced) return false;
+  const command = startValue(s.value.command);
+  if (start.viaCmd && command.length > 0) return false;
+  const first = path.posix.basename(command[0] ?? '');
+  return !(start.dropsTo && first !== '' && !first.startsWith('-') && !start.dropsTo.servers.includes(first));
 }
 
 /** What the compose check read, for propose: the parsed file. */
@@ -191,7 +212,7 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
     // an entrypoint with gosu), where the compose table has no needs for it: say so by name.
     const known = !confine && !s.user && s.image && !s.image.includes('$') ? describeImage(parseImageRef(s.image)) : undefined;
     // A root start that is the image's CMD does not run when the service gives its own command.
-    const startsAsRoot = known?.startsAsRoot && !(known.startsAsRoot.viaCmd && replaced) ? known.startsAsRoot : undefined;
+    const startsAsRoot = known?.startsAsRoot && imageStartRuns(s, known.startsAsRoot, replaced) ? known.startsAsRoot : undefined;
     // Root by default (no user: and an image not known to run as another): it may write into a
     // bind-mounted folder of another user, which takes DAC_OVERRIDE.
     const rootByDefault = !confine && !startsAsRoot && s.user === undefined && !known?.runsAs;
@@ -207,7 +228,7 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
       adviceProposal(`${s.name}-${id}`, `Service ${s.name}: ${title} (advice; not written)`, `${s.image}: ${why} (${source}).`);
     if (!dropsAll(s) && breaks?.capDrop) proposals.push(knownBreak('cap-drop', 'cap_drop: [ALL] breaks this image', breaks.capDrop));
     else if (!dropsAll(s) && !addsAll(s)) {
-      const { caps, reasons } = neededCaps(s, image, startsAsRoot);
+      const { caps, reasons } = neededCaps(s, image, startsAsRoot, replaced !== null);
       const have = new Set(s.cap_add.map(normalizeCap));
       const fresh = caps.filter((c) => !have.has(c));
       const edits: ServiceEdit[] = [{ op: 'add', key: 'cap_drop', items: ['ALL'] }];
@@ -229,6 +250,9 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
           ...rootWarning,
           ...(rootByDefault
             ? [`service ${s.name} runs as root (neither it nor ${s.image ?? 'its image'} names another user, as far as docker-harden knows): root without DAC_OVERRIDE cannot write files it does not own, such as a bind-mounted folder of another user; add DAC_OVERRIDE back in cap_add if it writes to one`]
+            : []),
+          ...(!confine && !startsAsRoot && setsPuid(s)
+            ? [`service ${s.name} sets ${setsPuid(s)}: images that read it start as root and switch to that user themselves (s6-overlay, gosu, su-exec, chown of their data), which takes CHOWN, SETUID and SETGID (often DAC_OVERRIDE and FOWNER too); add them to cap_add if it stops with "operation not permitted"`]
             : []),
           ...(helper ? [`service ${s.name} starts with ${helper}, which switches user: with every capability dropped it fails ("unable to change to root gid: Operation not permitted") unless SETUID and SETGID are in cap_add, with what the program it starts needs as root`] : []),
           'If the service then fails with "operation not permitted": a process that starts as root and switches user or changes file ownership needs CHOWN, SETUID, SETGID (sometimes DAC_OVERRIDE, FOWNER) in cap_add; one that listens below port 1024 needs NET_BIND_SERVICE; a program given file capabilities (`setcap`, as the caddy image does) does not start at all unless each of them is in cap_add (`getcap` on its binary lists them).',

@@ -283,8 +283,18 @@ const composeCases: ComposeCase[] = [
       status: 'fail',
       findings: ["service app uses the host's network stack"],
       risks: { 'app-network-host': 'review' },
-      describes: { 'app-network-host': ['does not know which ports example/app:1 serves'] },
+      describes: { 'app-network-host': ['does not know which ports example/app:1 serves', 'mDNS'] },
       afterFix: { 'app-network-host': 'services:\n  app:\n    image: example/app:1\n' },
+    },
+  },
+  {
+    name: "fail2ban keeps the host's network (its iptables rules would ban nothing in a namespace of its own): advice; the AIO mastercontainer keeps the socket",
+    given: 'services:\n  fail2ban:\n    image: crazymax/fail2ban:latest\n    network_mode: host\n    cap_add:\n      - NET_ADMIN\n      - NET_RAW\n  nextcloud-aio-mastercontainer:\n    image: nextcloud/all-in-one:latest\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock:ro\n',
+    expect: {
+      status: 'fail',
+      findings: ["service fail2ban uses the host's network stack", 'service nextcloud-aio-mastercontainer has the Docker socket mounted'],
+      risks: { 'fail2ban-network-host': 'advice', 'nextcloud-aio-mastercontainer-docker-socket-var-run-docker-sock': 'advice' },
+      describes: { 'fail2ban-network-host': ['ban nothing'], 'nextcloud-aio-mastercontainer-docker-socket-var-run-docker-sock': ['Docker socket is not available'] },
     },
   },
   {

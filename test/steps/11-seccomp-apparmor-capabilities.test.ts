@@ -302,6 +302,46 @@ const composeCases: StepCase[] = [
   },
   {
     target: 'compose',
+    name: 'TeamSpeak (su-exec after a chown): the five caps and tmpfs /var/run/ts3server, where it writes its ini files',
+    given: 'services:\n  teamspeak:\n    image: teamspeak:3.13\n    volumes:\n      - ts3:/var/ts3server\nvolumes:\n  ts3: {}\n',
+    expect: {
+      status: 'fail',
+      risks: { 'teamspeak-cap-drop': 'safe', 'teamspeak-no-new-privileges': 'safe', 'teamspeak-read-only': 'safe' },
+      afterFix: { contains: ['      - SETGID\n      - SETUID\n', '    tmpfs:\n      - /tmp\n      - /var/run/ts3server\n'] },
+    },
+  },
+  {
+    target: 'compose',
+    name: 'pgAdmin: its python3 carries cap_net_bind_service, so cap_drop keeps NET_BIND_SERVICE on any port; read_only is advice',
+    given: 'services:\n  pgadmin:\n    image: dpage/pgadmin4:8\n    environment:\n      PGADMIN_LISTEN_PORT: 5050\n    expose:\n      - "5050"\n',
+    expect: {
+      status: 'fail',
+      risks: { 'pgadmin-cap-drop': 'review', 'pgadmin-no-new-privileges': 'review', 'pgadmin-read-only': 'advice' },
+      advice: ['/pgadmin4/config_distro.py'],
+    },
+  },
+  {
+    target: 'compose',
+    name: 'neo4j starts as root (chown, su-exec) and writes its conf at every start: cap_drop keeps the start caps; read_only is advice',
+    given: 'services:\n  neo4j:\n    image: neo4j:5\n    volumes:\n      - data:/data\nvolumes:\n  data: {}\n',
+    expect: {
+      status: 'fail',
+      risks: { 'neo4j-cap-drop': 'review', 'neo4j-no-new-privileges': 'review', 'neo4j-read-only': 'advice' },
+      advice: ['conf/neo4j.conf'],
+    },
+  },
+  {
+    target: 'compose',
+    name: 'an unknown image given PUID and PGID: the cap_drop warning names the capabilities a switch to them takes',
+    given: 'services:\n  tdarr:\n    image: ghcr.io/haveagitgat/tdarr:latest\n    environment:\n      - PUID=1000\n      - PGID=1000\n',
+    expect: {
+      status: 'fail',
+      risks: { 'tdarr-cap-drop': 'review', 'tdarr-no-new-privileges': 'review', 'tdarr-read-only': 'review' },
+      afterFix: { warnings: ['service tdarr sets PUID and PGID: images that read it start as root and switch to that user themselves'] },
+    },
+  },
+  {
+    target: 'compose',
     name: 'Loki with a volume at /loki: confinement is safe (it runs as 10001 and writes /tmp besides its data)',
     given: 'services:\n  loki:\n    image: grafana/loki:3.1.0\n    volumes:\n      - loki:/loki\nvolumes:\n  loki: {}\n',
     expect: {
@@ -392,6 +432,29 @@ describe('seccomp-apparmor-capabilities: compose files', () => {
     expect(p.risk).toBe('review');
     expect(p.title).toBe('Service sonarr: cap_drop: [ALL], cap_add: [CHOWN, DAC_OVERRIDE, FOWNER, SETGID, SETUID, KILL]');
     expect(p.description).toMatch(/starts as root and drops privileges itself \(linuxserver.io images start s6-overlay/);
+  });
+
+  it('pgAdmin keeps NET_BIND_SERVICE (its python3 has it as a file capability) and is not said to run as root; neo4j keeps the start caps', async () => {
+    const pgadmin = composeFile('services:\n  pgadmin:\n    image: dpage/pgadmin4:8\n    expose: ["5050"]\n');
+    const p = (await runStep(step, contextFor(composeTarget(pgadmin)))).proposals.find((x) => x.id === 'pgadmin-cap-drop')!;
+    expect(p.title).toBe('Service pgadmin: cap_drop: [ALL], cap_add: [NET_BIND_SERVICE]');
+    expect(p.description).toMatch(/cap_net_bind_service=\+eip/);
+    expect(p.warnings.join('\n')).not.toMatch(/runs as root/);
+    const neo4j = composeFile('services:\n  neo4j:\n    image: neo4j:5\n');
+    const n = (await runStep(step, contextFor(composeTarget(neo4j)))).proposals.find((x) => x.id === 'neo4j-cap-drop')!;
+    expect(n.title).toBe('Service neo4j: cap_drop: [ALL], cap_add: [CHOWN, DAC_OVERRIDE, FOWNER, SETGID, SETUID, KILL]');
+    expect(n.description).toMatch(/neo4j entrypoint starts as root/);
+  });
+
+  it("a shell command replaces the image's start: neither the image table's caps nor its privilege drop are given as reasons", async () => {
+    const file = composeFile('services:\n  sentinel:\n    image: redis:7.0\n    command: bash -c "redis-sentinel /etc/sentinel.conf"\n  cli:\n    image: redis:7.0\n    command: ["redis-cli", "-h", "db", "ping"]\n  server:\n    image: redis:7.0\n    command: ["redis-server", "--save", ""]\n');
+    const proposals = (await runStep(step, contextFor(composeTarget(file)))).proposals;
+    const sentinel = proposals.find((x) => x.id === 'sentinel-cap-drop')!;
+    expect(sentinel.title).toBe('Service sentinel: cap_drop: [ALL]');
+    expect(sentinel.description).not.toMatch(/setpriv|gosu|drops privileges itself/);
+    // The entrypoint drops privileges for its servers only: redis-cli runs as root, untouched.
+    expect(proposals.find((x) => x.id === 'cli-cap-drop')!.description).not.toMatch(/drops privileges itself/);
+    expect(proposals.find((x) => x.id === 'server-cap-drop')!.title).toMatch(/SETUID/);
   });
 
   it('a service started through sudo keeps its cap_drop for review, naming SETUID and SETGID, though it runs as a set user', async () => {
