@@ -102,8 +102,13 @@ export default defineStep<State>({
     const info = model.baseInfo();
     if (rootFinding && info.userNote) notes.push(`about ${canonicalName(model.baseImage()!)}: ${info.userNote}`);
     for (const { inst } of sudoRuns(model)) {
+      // `sudo -u postgres ...` run as root drops privileges: it is needed, but another tool does it without sudo.
+      const other = runCommands(inst).map((w) => (w[0] === 'sudo' ? /^(?:-u|--user)$/.test(w[1] ?? '') ? w[2] : /^--user=(.+)$/.exec(w[1] ?? '')?.[1] : undefined)).find((u) => u && !isRootUser(u));
+      const user = model.userAt(stageOf(model, inst), inst);
       findings.push({
-        code: 'DH-USER-SUDO', fixedBy: 'drop-sudo', message: `RUN uses sudo: ${sudoContext(model.userAt(stageOf(model, inst), inst))}, and an image that ships sudo lets its user become root`,
+        code: 'DH-USER-SUDO', fixedBy: 'drop-sudo', message: other && isRootUser(user.spec)
+          ? `RUN uses sudo -u ${other} to run a command as another user, which needs no sudo: \`runuser -u ${other} -- ...\` (util-linux) or \`su ${other} -s /bin/sh -c '...'\` does the same, and an image that ships sudo lets its user become root`
+          : `RUN uses sudo: ${sudoContext(user)}, and an image that ships sudo lets its user become root`,
         severity: 'medium',
         file: model.path,
         line: inst.line,
@@ -360,6 +365,7 @@ function planUser(model: DockerfileModel, info: ImageKnowledge): UserPlan | null
 const HOME_RUNNERS = new Map<string, string>([
   ...['uv', 'uvx', 'poetry', 'pipenv', 'pdm', 'npm', 'npx', 'yarn', 'pnpm'].map((name): [string, string] => [name, 'its cache']),
   ['tor', 'its data (DataDirectory, ~/.tor when not run as root)'],
+  ['pre-commit', 'the environments of its hooks (~/.cache/pre-commit)'],
 ]);
 
 /** What a USER line names for an image's own user: its name, or `uid:gid` where the image is run by number. */

@@ -91,7 +91,7 @@ export default defineStep({
     }
     if (isFloatingTag(image)) {
       findings.push({
-        code: 'DH-BASE-LATEST', message: `the final image is built on ${root.imageText}${image.tag === null ? ', which has no tag and so means "latest"' : ''}${via}: "latest" moves to a new version without warning, so two builds of the same Dockerfile can differ; pin a version${info.smaller ? ` (the slim form of a pinned tag, such as ${exampleSlim(image)})` : ''}`,
+        code: 'DH-BASE-LATEST', message: `the final image is built on ${root.imageText}${image.tag === null ? ', which has no tag and so means "latest"' : ''}${via}: "latest" moves to a new version without warning, so two builds of the same Dockerfile can differ; ${canonicalName(image).startsWith('cgr.dev/chainguard/') ? "Chainguard's free images are published as latest and latest-dev only: pin the digest (`@sha256:...`, which content-trust proposes)" : `pin a version${info.smaller ? ` (the slim form of a pinned tag, such as ${exampleSlim(image)})` : ''}`}`,
         severity: 'medium',
         ...where,
       });
@@ -195,8 +195,11 @@ function slimWarnings(model: DockerfileModel, final: Stage, reference: string): 
     for (const inst of stage.instructions) {
       if (inst.keyword !== 'RUN') continue;
       for (const p of installedPackages(inst)) installed.add(p);
-      const used = new Set(runCommands(inst).map((w) => w[0]!).filter((cmd) => FULL_IMAGE_TOOLS.includes(cmd) && !installed.has(cmd)));
-      if (used.size > 0) warnings.push(`RUN at line ${inst.line} uses ${[...used].join(', ')}, which ${reference} does not include: install it in that RUN (or an earlier one)`);
+      // Commands, and the ones inside a command substitution (`sh -c "$(wget -O- URL)"`).
+      const substituted = [...inst.args.matchAll(/(?:\$\(|`)\s*([a-z0-9+]+)/g)].map((m) => m[1]!);
+      const used = new Set([...runCommands(inst).map((w) => w[0]!), ...substituted].filter((cmd) => FULL_IMAGE_TOOLS.includes(cmd) && !installed.has(cmd)));
+      const https = (used.has('curl') || used.has('wget')) && /https:\/\//.test(inst.args) && !installed.has('ca-certificates');
+      if (used.size > 0) warnings.push(`RUN at line ${inst.line} uses ${[...used].join(', ')}, which ${reference} does not include: install it in that RUN (or an earlier one)${https ? ', with ca-certificates for its https:// URLs (some slim images leave them out, and --no-install-recommends does not bring them)' : ''}`);
       // pip and npm fetch a git+https:// (or `pkg @ git+...`) requirement with git itself.
       const fromGit = [...pipInstalls(inst), ...runCommands(inst).filter((w) => /^(npm|yarn|pnpm)$/.test(w[0]!))].some((w) => w.some((x) => /(^|[@\s])git\+[a-z]+:\/\//.test(x)));
       if (fromGit && !used.has('git') && !installed.has('git')) warnings.push(`RUN at line ${inst.line} installs a package from a git repository (git+https://...), which takes git, which ${reference} does not include: install git in that RUN (or an earlier one)`);

@@ -255,6 +255,15 @@ export const SERVICE_IMAGES: ServiceImage[] = [
     ports: [],
     source: 'https://github.com/crazy-max/docker-fail2ban',
   },
+  // Mail servers that render the configuration of each daemon they run at every start.
+  ...(
+    [
+      [['mailserver/docker-mailserver', 'docker-mailserver/docker-mailserver', 'tvial/docker-mailserver'], 'docker-mailserver writes the Postfix, Dovecot and other configurations under /etc at every start (its setup scripts), and /etc is not a volume', 'https://docker-mailserver.github.io/docker-mailserver/latest/'],
+      [['mailu/nginx', 'mailu/front', 'mailu/admin', 'mailu/postfix', 'mailu/dovecot', 'mailu/rspamd', 'mailu/webmail', 'mailu/radicale', 'mailu/fetchmail', 'mailu/oletools', 'mailu/unbound'], "each Mailu image's start.py renders its configuration from the environment into /etc (core/nginx/config.py writes /etc/nginx/nginx.conf) at every start, and /etc is not a volume", 'https://mailu.io/master/'],
+    ] as const
+  ).map(
+    ([names, why, source]): ServiceImage => ({ names: [...names], breaks: { readOnly: `${why}. Keep the root file system writable for it` }, ports: [], source }),
+  ),
   {
     names: ['nextcloud/all-in-one', 'nextcloud-releases/all-in-one'],
     breaks: {

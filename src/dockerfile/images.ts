@@ -1046,10 +1046,12 @@ function programStart(name: string): RootStart {
 
 /** The root-only program a command line starts, by base name (`/usr/sbin/cron` -> cron), with that name. */
 export function rootProgramIn(words: string[]): { program: RootProgram; name: string } | null {
-  for (const word of words) {
+  for (const [i, word] of words.entries()) {
     // Windows paths (C:\\ServiceMonitor.exe) and names are read without case.
     const base = word.replace(/^.*[/\\]/, '');
     const name = /\.exe$/i.test(base) ? base.toLowerCase() : base;
+    // BusyBox's httpd is one process that needs root only for a port below 1024 (-u drops to a user after binding).
+    if (name === 'httpd' && i > 0 && words[i - 1]!.replace(/^.*\//, '') === 'busybox') continue;
     const program = ROOT_PROGRAMS.find((p) => p.names.includes(name) || p.paths?.includes(word));
     if (program) return { program, name: base };
   }

@@ -141,6 +141,11 @@ const cases: StepCase[] = [
     expect: { status: 'fail', notes: ['nginxinc/nginx-unprivileged'], afterFix: null },
   },
   {
+    name: 'sudo -u another user, run as root, drops privileges: the finding names runuser instead of calling sudo needless',
+    given: 'FROM postgres:16\nRUN apt-get update && apt-get install -y sudo\nRUN sudo -u postgres initdb -D /tmp/db\nUSER postgres\n',
+    expect: { status: 'fail', findings: ['RUN uses sudo -u postgres to run a command as another user, which needs no sudo: `runuser -u postgres -- ...`'], absent: ['sudo is not needed'] },
+  },
+  {
     name: 'sudo where the build runs as root is dropped',
     given: 'FROM debian:bookworm\nRUN sudo apt-get update && sudo -E apt-get install -y curl\nUSER 1000\n',
     expect: { status: 'fail', findings: ['RUN uses sudo: the build already runs as root'], codes: ['DH-USER-SUDO'], lines: [2], afterFix: { removed: ['RUN sudo apt-get update && sudo -E apt-get install -y curl'], added: ['RUN apt-get update && apt-get install -y curl'] } },
@@ -231,6 +236,16 @@ const cases: StepCase[] = [
     given: 'FROM alpine:3.20\nRUN apk add --no-cache bash\nCOPY entrypoint.sh /entrypoint.sh\nENTRYPOINT ["/entrypoint.sh"]\n',
     context: { 'action.yml': "name: scan\nruns:\n  using: 'docker'\n  image: 'docker-action.Dockerfile'\n", 'entrypoint.sh': '#!/bin/sh\nexec tfsec "$GITHUB_WORKSPACE"\n' },
     expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['GitHub runs Docker actions as root'] },
+  },
+  {
+    name: "BusyBox's httpd on a high port is not a web server that must start as root: the USER fix is proposed",
+    given: 'FROM busybox:1.36\nCOPY site /www\nCMD ["busybox", "httpd", "-f", "-p", "127.0.0.1:8080", "-h", "/www"]\n',
+    expect: { status: 'fail', afterFix: { added: ['RUN addgroup -S -g 10001 app && adduser -S -D -H -u 10001 -G app app', 'USER 10001:10001'] } },
+  },
+  {
+    name: 'a pre-commit image: the user the fix creates gets a home, where pre-commit keeps its hook environments',
+    given: 'FROM python:3.12-slim\nRUN apt-get update && apt-get install -y git && pip install pre-commit\nWORKDIR /src\nENTRYPOINT ["pre-commit", "run", "--all-files"]\n',
+    expect: { status: 'fail', afterFix: { contains: ['--create-home --home-dir /home/app'], warnings: [] } },
   },
   {
     name: 'docker:dind starts dockerd as root: advice naming dind-rootless; dind-rootless runs as rootless by itself',

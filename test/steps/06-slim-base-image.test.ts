@@ -106,6 +106,16 @@ const cases: StepCase[] = [
     expect: { status: 'fail', afterFix: { added: ['FROM debian:bookworm-slim'], warnings: ['uses curl, which debian:bookworm-slim does not include'] } },
   },
   {
+    name: 'a tool used inside a command substitution is named too, with ca-certificates for an https URL',
+    given: 'FROM node:20\nRUN sh -c "$(wget -qO- https://example.com/install.sh)"\nCMD ["node", "server.js"]\n',
+    expect: { status: 'fail', afterFix: { added: ['FROM node:20-slim'], warnings: ['RUN at line 2 uses wget, which node:20-slim does not include: install it in that RUN (or an earlier one), with ca-certificates for its https:// URLs'] } },
+  },
+  {
+    name: "Chainguard's free images have only latest tags: the finding says to pin the digest, not a version",
+    given: 'FROM cgr.dev/chainguard/node:latest\nCOPY . /app\nCMD ["/app/index.js"]\n',
+    expect: { status: 'fail', findings: ["Chainguard's free images are published as latest and latest-dev only: pin the digest"], absent: ['pin a version'] },
+  },
+  {
     name: 'a pip install from a git repository needs git, which slim lacks: said by line; not when the RUN installs git first',
     given: 'FROM python:3.12\nRUN pip install --no-cache-dir "mylib @ git+https://github.com/example/mylib@v1.2"\nRUN apt-get update && apt-get install -y git && pip install git+https://github.com/example/other.git\nCMD ["python"]\n',
     expect: { status: 'fail', afterFix: { added: ['FROM python:3.12-slim'], warnings: ['RUN at line 2 installs a package from a git repository (git+https://...), which takes git, which python:3.12-slim does not include'], noWarnings: ['RUN at line 3 installs a package from a git repository'] } },

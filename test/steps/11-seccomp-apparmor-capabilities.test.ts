@@ -302,6 +302,16 @@ const composeCases: StepCase[] = [
   },
   {
     target: 'compose',
+    name: 'mail servers that render their configuration into /etc at every start: read_only is advice (docker-mailserver, Mailu from ghcr.io)',
+    given: 'services:\n  mailserver:\n    image: ghcr.io/docker-mailserver/docker-mailserver:14\n  front:\n    image: ${DOCKER_ORG:-ghcr.io/mailu}/nginx:${MAILU_VERSION:-2024.06}\n',
+    expect: {
+      status: 'fail',
+      risks: { 'mailserver-cap-drop': 'review', 'mailserver-no-new-privileges': 'review', 'mailserver-read-only': 'advice', 'front-cap-drop': 'review', 'front-no-new-privileges': 'review', 'front-read-only': 'advice' },
+      advice: ['docker-mailserver writes the Postfix, Dovecot', "each Mailu image's start.py renders"],
+    },
+  },
+  {
+    target: 'compose',
     name: 'TeamSpeak (su-exec after a chown): the five caps and tmpfs /var/run/ts3server, where it writes its ini files',
     given: 'services:\n  teamspeak:\n    image: teamspeak:3.13\n    volumes:\n      - ts3:/var/ts3server\nvolumes:\n  ts3: {}\n',
     expect: {
