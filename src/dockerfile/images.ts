@@ -402,10 +402,14 @@ const RULES: ImageRule[] = [
   { names: ['dpage/pgadmin4'], family: 'alpine', ships: { name: '5050', uid: 5050, gid: 0 }, runsAs: () => ({ name: '5050', uid: 5050, gid: 0 }) },
   // Dev container images create vscode (node in the Node images), uid 1000, and run as root: the
   // editor's user comes from devcontainer.json (remoteUser). https://github.com/devcontainers/images
-  ...['mcr.microsoft.com/devcontainers/', 'mcr.microsoft.com/vscode/devcontainers/'].flatMap((prefix): ImageRule[] => [
-    { names: [`${prefix}javascript-node`, `${prefix}typescript-node`], family: (tag) => familyFromTag(tag, 'debian'), ships: { name: 'node', uid: 1000, gid: 1000 } },
-    { prefix, family: (tag) => familyFromTag(tag, 'debian'), ships: { name: 'vscode', uid: 1000, gid: 1000 } },
-  ]),
+  ...['mcr.microsoft.com/devcontainers/', 'mcr.microsoft.com/vscode/devcontainers/'].flatMap((prefix): ImageRule[] =>
+    (['node', 'vscode'] as const).map((user) => ({
+      ...(user === 'node' ? { names: [`${prefix}javascript-node`, `${prefix}typescript-node`] } : { prefix }),
+      family: (tag: string) => familyFromTag(tag, 'debian'),
+      ships: { name: user, uid: 1000, gid: 1000 },
+      userNote: `a dev container usually keeps root in the image and names the editor's user in devcontainer.json ("remoteUser": "${user}"); a USER line makes ${user} the container's user too, and the Dev Containers CLI then starts the entrypoints of features (docker-in-docker, sshd) as ${user}, which fails for those that need root`,
+    })),
+  ),
   // The official jetty images end with USER jetty, who owns $JETTY_BASE and /tmp/jetty (https://github.com/eclipse/jetty.docker).
   { names: ['jetty'], family: (tag) => familyFromTag(tag, 'debian'), workdir: '/var/lib/jetty', ships: { name: 'jetty', uid: -1, gid: -1 }, runsAs: () => ({ name: 'jetty', uid: -1, gid: -1 }) },
   {

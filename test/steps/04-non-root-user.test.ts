@@ -260,7 +260,7 @@ const cases: StepCase[] = [
   {
     name: 'a dev container image ships vscode (uid 1000): the fix switches to it, creating no user',
     given: 'FROM mcr.microsoft.com/devcontainers/python:1-3.12-bookworm\nRUN pip install --no-cache-dir ruff\n',
-    expect: { status: 'fail', afterFix: { added: ['USER vscode'], noWarnings: ['bare uid'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER vscode'], noWarnings: ['bare uid'], warnings: ['"remoteUser": "vscode"'] } },
   },
   {
     name: 'the Node dev container image ships node',
