@@ -2,12 +2,14 @@
  * One temporary folder for the whole test run, removed at its end: every test, worker and program
  * the tests start makes its temporary files under it (TMPDIR), so no run leaves files in /tmp.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 export default function setup(): () => void {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dht-'));
+  // As /tmp is: tests run programs as other users (nobody, a remapped root) that must reach their files.
+  chmodSync(dir, 0o1777);
   process.env.TMPDIR = dir;
   return () => {
     try {
