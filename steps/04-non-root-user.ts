@@ -587,18 +587,56 @@ function isRailsApp(chain: readonly DockerInstruction[]): boolean {
   });
 }
 
+/** Apps whose framework writes to folders of their own at run time, and those folders (relative to the WORKDIR). */
+const FRAMEWORKS = [
+  { name: 'Rails', folders: RAILS_WRITABLE, detect: isRailsApp, as: "as Rails's own Dockerfile does" },
+  // Laravel's logs, cache, sessions, compiled views and Octane's state file; bootstrap/cache its package manifest.
+  { name: 'Laravel', folders: ['storage', 'bootstrap/cache'], detect: isLaravelApp, as: "as Laravel's deployment guide asks (https://laravel.com/docs/deployment#directory-permissions)" },
+] as const;
+
+function isLaravelApp(chain: readonly DockerInstruction[]): boolean {
+  return chain.some((i) => {
+    if (i.keyword !== 'RUN' && i.keyword !== 'CMD' && i.keyword !== 'ENTRYPOINT') return false;
+    const words = i.keyword === 'RUN' ? runCommands(i).flat() : commandArgv(i).flatMap((w) => w.split(/\s+/));
+    return words.some((w) => path.basename(w) === 'artisan');
+  });
+}
+
 /**
- * The RUN that gives a Rails app's writable folders to the new user, when nothing in the final
- * chain gives files to anyone yet; the folders are relative to the WORKDIR, so none without one.
+ * The RUN that gives a framework's writable folders to the new user, unless the final chain gives
+ * the app's folder, a folder above it or those folders away already; the folders are relative to
+ * the WORKDIR, so none without one.
  */
-function railsFoldersRun(model: DockerfileModel, final: Stage, info: ImageKnowledge, user: string): { run: string; workdir: string } | null {
+function frameworkFoldersRun(model: DockerfileModel, final: Stage, info: ImageKnowledge, user: string): { run: string; workdir: string; framework: (typeof FRAMEWORKS)[number] } | null {
   const chain = model.chain(final).flatMap((s) => s.instructions);
   if (!hasShellTools(chain, info)) return null;
-  if (!isRailsApp(chain) || chain.some(givesFilesAway)) return null;
+  const framework = FRAMEWORKS.find((f) => f.detect(chain));
   const workdir = model.workdir(final);
-  if (workdir === '/' || !workdir.startsWith('/')) return null;
-  const folders = RAILS_WRITABLE.join(' ');
-  return { run: `mkdir -p ${folders} && chown -R ${user} ${folders}`, workdir };
+  if (!framework || workdir === '/' || !workdir.startsWith('/')) return null;
+  const needed = [workdir, ...framework.folders.map((f) => path.join(workdir, f))];
+  const given = givenPaths(model, final);
+  if (needed.some((n) => given.some((g) => n === g || n.startsWith(`${g === '/' ? '' : g}/`)))) return null;
+  const folders = framework.folders.join(' ');
+  return { run: `mkdir -p ${folders} && chown -R ${user} ${folders}`, workdir, framework };
+}
+
+/** The paths the final chain gives to a user other than root: `COPY --chown=u ... DEST`, `RUN chown [-R] u PATH...`. */
+function givenPaths(model: DockerfileModel, final: Stage): string[] {
+  const out: string[] = [];
+  for (const { inst, stage, dir } of withWorkdirs(model, final)) {
+    if (!givesFilesAway(inst)) continue;
+    if (inst.keyword === 'COPY' || inst.keyword === 'ADD') {
+      const argv = commandArgv(inst);
+      if (argv.length >= 2) out.push(path.resolve(dir, model.resolve(argv.at(-1)!, stage, inst).value));
+      continue;
+    }
+    for (const w of runCommands(inst)) {
+      if (w[0] !== 'chown') continue;
+      const [owner, ...paths] = w.slice(1).filter((x) => !x.startsWith('-'));
+      if (owner && !isRootUser(owner.split(':')[0] ?? '')) out.push(...paths.map((p) => path.resolve(dir, model.resolve(p, stage, inst).value)));
+    }
+  }
+  return out;
 }
 
 /** mkdir and chown need a shell's tools: a shell-form RUN in the chain shows the image has them. */
@@ -833,7 +871,7 @@ function setUserProposal(model: DockerfileModel, facts: StartFacts = {}): Propos
   const text = model.text;
   const starts = lineStarts(text);
   const edits: TextEdit[] = [];
-  const rails = railsFoldersRun(model, final, info, plan.user);
+  const rails = frameworkFoldersRun(model, final, info, plan.user);
   const beforeUser = [...(plan.createRun ? [`RUN ${plan.createRun}`] : []), ...(rails ? [`RUN ${rails.run}`] : [])];
   const instructions = final.instructions;
   const lastUser = [...instructions].reverse().find((i) => i.keyword === 'USER');
@@ -892,8 +930,8 @@ function setUserProposal(model: DockerfileModel, facts: StartFacts = {}): Propos
     kind: 'change',
     risk: plan.createRun === null && warnings.length === 0 ? 'safe' : 'review',
     description:
-      `Adds \`USER ${plan.user}\` at line ${placedAt}${plan.createRun ? `, after a RUN that creates it` : rails ? ', after a RUN that gives it the folders Rails writes to' : ''}: ${plan.why}. ` +
-      (rails ? `Rails writes to ${RAILS_WRITABLE.join(', ')} under ${rails.workdir}: the change gives those folders to ${plan.user} first, as Rails's own Dockerfile does. ` : '') +
+      `Adds \`USER ${plan.user}\` at line ${placedAt}${plan.createRun ? `, after a RUN that creates it` : rails ? `, after a RUN that gives it the folders ${rails.framework.name} writes to` : ''}: ${plan.why}. ` +
+      (rails ? `${rails.framework.name} writes to ${rails.framework.folders.join(', ')} under ${rails.workdir}: the change gives those folders to ${plan.user} first, ${rails.framework.as}. ` : '') +
       (givenVolumes.length > 0 ? `A new volume takes the owner of its folder in the image, and ${volumesText} belonged to root: a RUN before it gives the folder to ${owner}. ` : '') +
       'Instructions before it still run as root; the container process runs as the new user. Files that COPY or ADD put in the image belong to root: if the app writes to some of them, give those `--chown=' +
       `${plan.user}\` or a volume.`,

@@ -396,6 +396,14 @@ const RULES: ImageRule[] = [
       source: 'https://github.com/influxdata/influxdata-docker (telegraf/*/entrypoint.sh)',
     },
   },
+  // FrankenPHP works in /app and keeps Caddy's certificates and autosaved configuration in
+  // /data/caddy and /config/caddy, which belong to root (https://frankenphp.dev/docs/docker/#running-as-a-non-root-user).
+  {
+    names: ['dunglas/frankenphp'],
+    family: (tag) => familyFromTag(tag, 'debian'),
+    workdir: '/app',
+    userNote: 'FrankenPHP (Caddy) writes its certificates and autosaved configuration to /data/caddy and /config/caddy, which belong to root in the image: as another user it stops ("open /data/caddy/...: permission denied") unless they are given to it (`RUN chown -R <user> /data/caddy /config/caddy`, as its docs show)',
+  },
   // Images that end with a USER of their own.
   { names: ['nodered/node-red'], family: (tag) => familyFromTag(tag, 'alpine'), ships: { name: 'node-red', uid: 1000, gid: 1000 }, runsAs: () => ({ name: 'node-red', uid: 1000, gid: 1000 }) },
   { names: ['adminer'], family: (tag) => familyFromTag(tag, 'alpine'), ships: { name: 'adminer', uid: -1, gid: -1 }, runsAs: () => ({ name: 'adminer', uid: -1, gid: -1 }) },

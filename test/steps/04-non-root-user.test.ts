@@ -231,6 +231,20 @@ const cases: StepCase[] = [
     expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { warnings: ['the container starts in / (neither the Dockerfile nor python:3.8-slim sets a WORKDIR), which 10001:10001 cannot write'] } },
   },
   {
+    name: 'a Laravel app on FrankenPHP that gives only Caddy\'s folders to its user: storage and bootstrap/cache are given too, and the FrankenPHP note makes it review',
+    given: 'FROM dunglas/frankenphp\nARG USER=appuser\nRUN useradd ${USER}; chown -R ${USER}:${USER} /data/caddy /config/caddy\nCOPY . /app\nENTRYPOINT ["php", "artisan", "octane:frankenphp"]\n',
+    expect: {
+      status: 'fail',
+      risks: { 'set-user': 'review' },
+      afterFix: { added: ['RUN mkdir -p storage bootstrap/cache && chown -R ${USER} storage bootstrap/cache', 'USER ${USER}'], warnings: ['/data/caddy and /config/caddy'] },
+    },
+  },
+  {
+    name: 'a Laravel app whose folder is already given to its user gets no extra RUN',
+    given: 'FROM php:8.3-cli\nRUN useradd app\nWORKDIR /var/www\nCOPY --chown=app . .\nCMD ["php", "artisan", "serve", "--host=0.0.0.0", "--port=8000"]\n',
+    expect: { status: 'fail', afterFix: { added: ['USER app'] } },
+  },
+  {
     // The file is written as docker-action.Dockerfile, which the action.yml names.
     name: 'docker action',
     given: 'FROM alpine:3.20\nRUN apk add --no-cache bash\nCOPY entrypoint.sh /entrypoint.sh\nENTRYPOINT ["/entrypoint.sh"]\n',
