@@ -734,6 +734,15 @@ function scriptNeed(script: { name: string; at: DockerInstruction }, read: Start
       instead: 'keep the container starting as root and let the script hand the app to its user (the variables the script reads may choose that user)',
     };
   }
+  if (read?.rootPrograms.length) {
+    const hit = read.rootPrograms[0]!;
+    return {
+      risk: 'advice',
+      why: `${starts}, which hands the container to ${hit.command} (${quote(hit)}): ${hit.program.why}`,
+      instead: hit.program.instead,
+      source: hit.program.source,
+    };
+  }
   if (read?.rootOnly.length) {
     const commands = [...new Set(read.rootOnly.map((l) => l.command))];
     return {

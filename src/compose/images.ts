@@ -51,8 +51,8 @@ const GOSU_CAPS = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID'];
 
 export const SERVICE_IMAGES: ServiceImage[] = [
   {
-    // pgvecto-rs is the official image with an extension added (FROM postgres).
-    names: ['postgres', 'tensorchord/pgvecto-rs'],
+    // pgvecto-rs and pgvector are the official image with an extension added (FROM postgres).
+    names: ['postgres', 'tensorchord/pgvecto-rs', 'pgvector/pgvector', 'ankane/pgvector'],
     confine: {
       caps: GOSU_CAPS,
       capsWhy: 'the postgres entrypoint fixes ownership of the data directory as root, then switches to the postgres user',
@@ -264,6 +264,40 @@ export const SERVICE_IMAGES: ServiceImage[] = [
   ).map(
     ([names, why, source]): ServiceImage => ({ names: [...names], breaks: { readOnly: `${why}. Keep the root file system writable for it` }, ports: [], source }),
   ),
+  // Docker-in-Docker: dockerd in a container needs privileged (the rootless variant too).
+  ...(['docker', 'code.forgejo.org/oci/docker'] as const).map(
+    (name): ServiceImage => ({
+      names: [name],
+      tags: /dind|^\d+(\.\d+)*$|^latest$|^rc$/,
+      breaks: {
+        host: {
+          kinds: ['privileged'],
+          why: 'dockerd inside a container needs privileged ("--privileged is required for Docker-in-Docker to function properly", the image\'s docs, the rootless variant too): no set of --cap-add or --device replaces it. Keep it, reach it over TLS (DOCKER_TLS_CERTDIR) from the services that use it, and publish no port to the host',
+        },
+      },
+      ports: [],
+      source: 'https://hub.docker.com/_/docker',
+    }),
+  ),
+  {
+    names: ['concourse/concourse'],
+    breaks: {
+      host: {
+        kinds: ['privileged'],
+        why: 'a Concourse worker runs each build step in containers of its own (containerd or Guardian), which needs privileged; the web node does not',
+      },
+    },
+    ports: ['8080:8080'],
+    source: 'https://concourse-ci.org/concourse-worker.html',
+  },
+  {
+    names: ['gitlab/gitlab-ce', 'gitlab/gitlab-ee'],
+    breaks: {
+      readOnly: 'the Omnibus image\'s wrapper rewrites /opt/gitlab/service and makes /var/run/sshd at every start (under set -e), outside its three volumes: it stops on a read-only root file system. Keep the root file system writable for it',
+    },
+    ports: ['80:80', '443:443', '22:22'],
+    source: 'https://gitlab.com/gitlab-org/omnibus-gitlab (docker/assets/wrapper)',
+  },
   {
     names: ['nextcloud/all-in-one', 'nextcloud-releases/all-in-one'],
     breaks: {
@@ -333,6 +367,10 @@ export const SERVICE_IMAGES: ServiceImage[] = [
       ['portainer/agent', 'the Portainer agent manages this host\'s containers through the socket', 'https://docs.portainer.io/admin/environments/add/docker/agent'],
       ['traefik', 'Traefik\'s Docker provider reads the containers\' labels through the socket: without it every router defined by labels is gone, and the services behind Traefik are unreachable', 'https://doc.traefik.io/traefik/providers/docker/'],
       ['amir20/dozzle', 'Dozzle reads container logs through the Docker API', 'https://dozzle.dev/guide/getting-started'],
+      // CI runners start each job's containers through the Docker API.
+      ...(['drone/drone-runner-docker', 'drone/agent', 'woodpeckerci/woodpecker-agent', 'gitea/act_runner', 'forgejo/runner', 'code.forgejo.org/forgejo/runner', 'gitlab/gitlab-runner', 'buildkite/agent'] as const).map(
+        (name) => [name, 'a CI runner starts each job in containers through the Docker API: without the socket every job fails (act_runner does not even start: "daemon Docker Engine socket not found")', 'https://docs.docker.com/engine/security/#docker-daemon-attack-surface'] as const,
+      ),
       ['tecnativa/docker-socket-proxy', 'the socket proxy is what other services use instead of the socket: it needs the socket itself, and limits what reaches it', 'https://github.com/Tecnativa/docker-socket-proxy'],
       ['nginxproxy/nginx-proxy', 'nginx-proxy builds its configuration from the containers it sees through the socket', 'https://github.com/nginx-proxy/nginx-proxy'],
       ['jwilder/nginx-proxy', 'nginx-proxy builds its configuration from the containers it sees through the socket', 'https://github.com/nginx-proxy/nginx-proxy'],
@@ -342,7 +380,13 @@ export const SERVICE_IMAGES: ServiceImage[] = [
   ).map(
     ([name, why, source]): ServiceImage => ({
       names: [name],
-      breaks: { socket: `${why}. Keep the socket for it; to narrow what it may ask, put tecnativa/docker-socket-proxy in front with only the API sections it uses (CONTAINERS=1, and POST=1 where it must change things), and point it at the proxy (DOCKER_HOST=tcp://socket-proxy:2375)` },
+      breaks: {
+        socket: `${why}. Keep the socket for it; to narrow what it may ask, put tecnativa/docker-socket-proxy in front with only the API sections it uses (CONTAINERS=1, and POST=1 where it must change things), and point it at the proxy (DOCKER_HOST=tcp://socket-proxy:2375)`,
+        // nginx-proxy (FROM nginx, no VOLUME) writes its configuration at every start.
+        ...(name.endsWith('/nginx-proxy')
+          ? { readOnly: 'nginx-proxy writes /etc/nginx/dhparam/dhparam.pem (its entrypoint, under set -e) and docker-gen writes /etc/nginx/conf.d/default.conf at every start, and neither is a volume. Keep the root file system writable for it' }
+          : {}),
+      },
       ports: [],
       source,
     }),

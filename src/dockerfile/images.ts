@@ -404,6 +404,36 @@ const RULES: ImageRule[] = [
     workdir: '/app',
     userNote: 'FrankenPHP (Caddy) writes its certificates and autosaved configuration to /data/caddy and /config/caddy, which belong to root in the image: as another user it stops ("open /data/caddy/...: permission denied") unless they are given to it (`RUN chown -R <user> /data/caddy /config/caddy`, as its docs show)',
   },
+  // webdevops' PHP images start supervisord as root (--user root), which starts nginx or Apache and PHP-FPM.
+  {
+    prefix: 'webdevops/',
+    family: (tag) => familyFromTag(tag, 'ubuntu'),
+    ships: { name: 'application', uid: 1000, gid: 1000 },
+    autoUser: false,
+    startsAsRoot: {
+      why: 'its entrypoint starts supervisord as root (supervisor.sh: supervisord --user root), which starts the web server and PHP-FPM; their workers run as application',
+      instead: 'keep the image starting as root: the app already runs as application (uid 1000) in the workers',
+      source: 'https://github.com/webdevops/Dockerfile (docker/base, conf/bin/service.d/supervisor.sh)',
+    },
+  },
+  // Gitea starts as root and runs the server as git with su-exec (s6); the -rootless tags run as git.
+  {
+    names: ['gitea/gitea', 'codeberg.org/forgejo/forgejo', 'code.forgejo.org/forgejo/forgejo'],
+    family: 'alpine',
+    ships: { name: 'git', uid: 1000, gid: 1000 },
+    runsAs: (tag) => (/rootless/.test(tag) ? { name: 'git', uid: 1000, gid: 1000 } : null),
+    startsAsRootFor: (tag) =>
+      /rootless/.test(tag)
+        ? null
+        : {
+            why: 'its s6 services start as root: one writes /etc/ssh/sshd_config from the environment, and the server runs as git with su-exec (USER_UID and USER_GID choose its uid)',
+            instead: 'keep the image\'s own switch to git, or use the -rootless tag, which runs as git from the start',
+            source: 'https://github.com/go-gitea/gitea (docker/root/etc/s6)',
+            readOnly: 'its s6 setup writes /etc/ssh/sshd_config and the host keys\' links at every start, outside /data: it stops on a read-only root file system. Keep the root file system writable for it (or use the -rootless tag)',
+          },
+  },
+  { names: ['sonarqube'], family: (tag) => familyFromTag(tag, 'ubuntu'), ships: { name: 'sonarqube', uid: 1000, gid: 0 }, runsAs: () => ({ name: 'sonarqube', uid: 1000, gid: 0 }) },
+  { names: ['sonatype/nexus3'], family: 'rhel', ships: { name: 'nexus', uid: 200, gid: 200 }, runsAs: () => ({ name: 'nexus', uid: 200, gid: 200 }) },
   // Images that end with a USER of their own.
   { names: ['nodered/node-red'], family: (tag) => familyFromTag(tag, 'alpine'), ships: { name: 'node-red', uid: 1000, gid: 1000 }, runsAs: () => ({ name: 'node-red', uid: 1000, gid: 1000 }) },
   { names: ['adminer'], family: (tag) => familyFromTag(tag, 'alpine'), ships: { name: 'adminer', uid: -1, gid: -1 }, runsAs: () => ({ name: 'adminer', uid: -1, gid: -1 }) },
@@ -491,7 +521,8 @@ const RULES: ImageRule[] = [
     // WordPress is php:*-apache (or -fpm) with the site in /var/www/html, a VOLUME owned by www-data (https://github.com/docker-library/wordpress).
     names: ['wordpress'],
     workdir: '/var/www/html',
-    family: (tag) => familyFromTag(tag, 'debian'),
+    // The cli tags are php:*-alpine.
+    family: (tag) => (/^cli/.test(tag) ? 'alpine' : familyFromTag(tag, 'debian')),
     ships: (tag) => (/alpine/.test(tag) || /^cli/.test(tag) ? { name: 'www-data', uid: 82, gid: 82 } : { name: 'www-data', uid: 33, gid: 33 }),
     runsAs: (tag) => (/^cli/.test(tag) ? { name: 'www-data', uid: 82, gid: 82 } : null),
     startsAsRootFor: (tag) =>

@@ -7,6 +7,7 @@ import { serviceImage, type ServiceImage } from '../../src/compose/images.js';
 import { isRootUser } from '../../src/dockerfile/model.js';
 import { describeImage, parseImageRef, type RootStart } from '../../src/dockerfile/images.js';
 import { DANGEROUS_CAPS, isNoNewPrivileges, normalizeCap } from './workload.js';
+import { scriptRootUse } from './start-script.js';
 
 /** What no-new-privileges breaks, said by the daemon default and by each service's setting. */
 export const NNP_BREAKS =
@@ -44,7 +45,7 @@ function neededCaps(s: ComposeService, known: ServiceImage | null, startsAsRoot:
   const low = exposedBelow1024(s);
   if (low.length) {
     caps.add('NET_BIND_SERVICE');
-    reasons.push(`NET_BIND_SERVICE: the service listens on port ${low.join(', ')}, below 1024`);
+    reasons.push(`NET_BIND_SERVICE: the service publishes container port ${low.join(', ')}, below 1024, which it binds unless its own settings move it`);
   } else if (s.network_mode === 'host' && known) {
     // On the host's network no port is published, and the host's own limit (1024) applies: the
     // image's known ports say what it binds.
@@ -74,9 +75,13 @@ function neededCaps(s: ComposeService, known: ServiceImage | null, startsAsRoot:
     reasons.push(`${START_CAPS.join(', ')}: ${s.image} starts as root and drops privileges itself (${startsAsRoot.why}; ${startsAsRoot.source}), which takes changing owners, reading and changing files it does not own, switching user and group, and signalling what it started`);
   }
   const own = serviceStart(s);
-  if (path.posix.basename(own[0] ?? '') === 'chown') {
+  // chown as the start itself, or inside the script a shell runs (`sh -c "... && chown -R 1001 /data"`).
+  const dashC = own.findIndex((w) => /^-[a-z]*c[a-z]*$/.test(w));
+  const script = SHELLS.test(own[0] ?? '') && dashC > 0 ? own.slice(dashC + 1).join(' ') : '';
+  const chown = path.posix.basename(own[0] ?? '') === 'chown' ? own.slice(0, 3).join(' ') : script ? scriptRootUse(script).rootOnly.find((l) => l.command === 'chown' || l.command === 'chgrp')?.command : undefined;
+  if (chown) {
     for (const c of ['CHOWN', 'DAC_OVERRIDE', 'FOWNER']) caps.add(c);
-    reasons.push(`CHOWN, DAC_OVERRIDE, FOWNER: the service's own start is chown (${own.slice(0, 3).join(' ')}), which changes owners of files it does not own`);
+    reasons.push(`CHOWN, DAC_OVERRIDE, FOWNER: the service's own start ${script ? `runs ${chown} in its shell script` : `is chown (${chown})`}, which changes owners of files it does not own`);
   }
   return { caps: [...caps], reasons };
 }
@@ -110,11 +115,11 @@ function ownStartReplaced(s: ComposeService): string | null {
   return SHELLS.test(first) || /\.(sh|bash)$/.test(first) ? 'command' : null;
 }
 
-/** PUID or PGID in a service's environment, the sign of an image that starts as root to switch to them; '' when none. */
+/** PUID and PGID (USER_UID and USER_GID in Gitea's images) in a service's environment, the sign of an image that starts as root to switch to them; '' when none. */
 function setsPuid(s: ComposeService): string {
   const env = s.value.environment;
   const names = Array.isArray(env) ? env.map((e) => String(e).split('=')[0]!) : env && typeof env === 'object' ? Object.keys(env) : [];
-  return names.filter((n) => /^(PUID|PGID)$/.test(n)).join(' and ');
+  return names.filter((n) => /^(PUID|PGID|USER_UID|USER_GID)$/.test(n)).join(' and ');
 }
 
 /**
@@ -249,7 +254,7 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
           ...startWarning,
           ...rootWarning,
           ...(rootByDefault
-            ? [`service ${s.name} runs as root (neither it nor ${s.image ?? 'its image'} names another user, as far as docker-harden knows): root without DAC_OVERRIDE cannot write files it does not own, such as a bind-mounted folder of another user; add DAC_OVERRIDE back in cap_add if it writes to one`]
+            ? [`service ${s.name} may run as root (it names no user, and docker-harden does not know which user ${s.image ?? 'its image'} runs as): root without DAC_OVERRIDE cannot write files it does not own, such as a bind-mounted folder of another user; add DAC_OVERRIDE back in cap_add if it writes to one`]
             : []),
           ...(!confine && !startsAsRoot && setsPuid(s)
             ? [`service ${s.name} sets ${setsPuid(s)}: images that read it start as root and switch to that user themselves (s6-overlay, gosu, su-exec, chown of their data), which takes CHOWN, SETUID and SETGID (often DAC_OVERRIDE and FOWNER too); add them to cap_add if it stops with "operation not permitted"`]

@@ -7,6 +7,8 @@ import type { Context } from '../../src/core/step.js';
 import type { DockerfileModel, Stage } from '../../src/dockerfile/model.js';
 import { LIMITS } from '../../src/core/limits.js';
 import { copyOperands } from './supply-chain.js';
+import { rootProgramIn, type RootProgram } from '../../src/dockerfile/images.js';
+import { splitWords } from '../../src/core/words.js';
 
 export interface ScriptLine {
   line: number;
@@ -18,6 +20,8 @@ export interface ScriptLine {
 export interface StartScript {
   /** The script as the build context holds it, relative to the Dockerfile's folder. */
   file: string;
+  /** Programs it starts that must run as root (supervisord, cron, nginx), with why. */
+  rootPrograms: (ScriptLine & { program: RootProgram })[];
   /** Where it switches to another user itself: started as that user, it cannot. */
   switches: ScriptLine[];
   /** Commands only root may run on files it does not own (chown, usermod, setcap, ...). */
@@ -27,14 +31,15 @@ export interface StartScript {
 // A word that starts a command: at the line's start or after ; & | ( or `exec`/`then`/`do`.
 const COMMAND_START = String.raw`(?:^|[;&|(]\s*|\b(?:exec|then|do|else)\s+)`;
 const SWITCHES = new RegExp(`${COMMAND_START}(?:\\S*/)?(gosu|su-exec|runuser|s6-setuidgid|setuidgid|chpst\\s+-u|setpriv\\s[^#]*--reuid|chroot\\s+--userspec|su\\s+(?:-[lmp]\\s+|-\\s+)?[\\w\${}"-]+\\s+-c|su\\s+-c|sudo\\s+(?:-[A-Za-z]+\\s+)*-u)\\b`);
-const ROOT_ONLY = new RegExp(`${COMMAND_START}(?:\\S*/)?(chown|chgrp|usermod|groupmod|useradd|groupadd|adduser|addgroup|setcap|sysctl|iptables|ip6tables|update-ca-certificates|mount)\\b`);
+const ROOT_ONLY = new RegExp(`${COMMAND_START}(?:\\S*/)?(chown|chgrp|setfacl|usermod|groupmod|useradd|groupadd|adduser|addgroup|setcap|sysctl|iptables|ip6tables|update-ca-certificates|mount)\\b`);
 
 const DEFAULT_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
 /** What a shell script does as root, line by line (comments and here-document bodies are read as lines too). */
-export function scriptRootUse(text: string): Pick<StartScript, 'switches' | 'rootOnly'> {
+export function scriptRootUse(text: string): Pick<StartScript, 'switches' | 'rootOnly' | 'rootPrograms'> {
   const switches: ScriptLine[] = [];
   const rootOnly: ScriptLine[] = [];
+  const rootPrograms: StartScript['rootPrograms'] = [];
   for (const [i, raw] of text.split(/\r?\n/).entries()) {
     const line = raw.replace(/(^|\s)#.*$/, '').trim();
     if (line === '') continue;
@@ -42,8 +47,12 @@ export function scriptRootUse(text: string): Pick<StartScript, 'switches' | 'roo
     if (sw) switches.push({ line: i + 1, text: line.slice(0, 120), command: sw[1]!.split(/\s+/)[0]! });
     const ro = ROOT_ONLY.exec(line);
     if (ro) rootOnly.push({ line: i + 1, text: line.slice(0, 120), command: ro[1]! });
+    // The program the script hands the container to (`exec supervisord -c ...`).
+    const handed = /^exec\s+(.*)$/.exec(line);
+    const hit = handed && !sw ? rootProgramIn(splitWords(handed[1]!).slice(0, 1)) : null;
+    if (hit) rootPrograms.push({ line: i + 1, text: line.slice(0, 120), command: hit.name, program: hit.program });
   }
-  return { switches, rootOnly };
+  return { switches, rootOnly, rootPrograms };
 }
 
 /**

@@ -298,6 +298,16 @@ const composeCases: ComposeCase[] = [
     },
   },
   {
+    name: 'CI runners keep the socket, Docker-in-Docker keeps privileged: advice, each naming why',
+    given: 'services:\n  runner:\n    image: gitea/act_runner:latest\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n  agent:\n    image: woodpeckerci/woodpecker-agent:v2\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n  dind:\n    image: docker:27-dind\n    privileged: true\n  cli:\n    image: docker:27-cli\n    privileged: true\n',
+    expect: {
+      status: 'fail',
+      findings: ['service runner has the Docker socket mounted', 'service agent has the Docker socket mounted', 'service dind runs privileged', 'service cli runs privileged'],
+      risks: { 'runner-docker-socket-var-run-docker-sock': 'advice', 'agent-docker-socket-var-run-docker-sock': 'advice', 'dind-privileged': 'advice', 'cli-privileged': 'review' },
+      describes: { 'runner-docker-socket-var-run-docker-sock': ['every job fails'], 'dind-privileged': ['required for Docker-in-Docker'] },
+    },
+  },
+  {
     name: 'a compose file without services is not applicable',
     given: 'volumes:\n  data: {}\n',
     expect: { status: 'not-applicable', findings: [] },

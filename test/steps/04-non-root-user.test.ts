@@ -231,6 +231,26 @@ const cases: StepCase[] = [
     expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { warnings: ['the container starts in / (neither the Dockerfile nor python:3.8-slim sets a WORKDIR), which 10001:10001 cannot write'] } },
   },
   {
+    name: 'Gitea starts as root and runs the server as git (s6, su-exec): advice; its -rootless tags run as git by themselves',
+    given: 'FROM gitea/gitea:1.22\nCOPY custom /data/gitea\n',
+    expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['-rootless tag'] },
+  },
+  {
+    name: 'Gitea rootless runs as git: no finding',
+    given: 'FROM gitea/gitea:1.22-rootless\nCOPY custom /var/lib/gitea/custom\n',
+    expect: { status: 'pass', notes: ["git (the base image's own user)"] },
+  },
+  {
+    name: 'webdevops images start supervisord as root for the web server and PHP-FPM: advice',
+    given: 'FROM webdevops/php-nginx:8.2-alpine\nCOPY . /app\n',
+    expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['supervisord --user root'] },
+  },
+  {
+    name: 'SonarQube and Nexus run as their own users: no finding',
+    given: 'FROM sonarqube:10-community\nCOPY plugins/ /opt/sonarqube/extensions/plugins/\n',
+    expect: { status: 'pass', notes: ["sonarqube (the base image's own user)"] },
+  },
+  {
     name: 'a Laravel app on FrankenPHP that gives only Caddy\'s folders to its user: storage and bootstrap/cache are given too, and the FrankenPHP note makes it review',
     given: 'FROM dunglas/frankenphp\nARG USER=appuser\nRUN useradd ${USER}; chown -R ${USER}:${USER} /data/caddy /config/caddy\nCOPY . /app\nENTRYPOINT ["php", "artisan", "octane:frankenphp"]\n',
     expect: {
@@ -286,6 +306,12 @@ const cases: StepCase[] = [
     given: 'FROM ubuntu:24.04\nRUN useradd -m runner\nCOPY token.sh entrypoint.sh /\nENTRYPOINT ["/entrypoint.sh"]\nCMD ["./bin/Runner.Listener", "run"]\n',
     context: { 'entrypoint.sh': '#!/bin/bash\nset -e\n# start as root, then hand over\nif [[ ${RUN_AS_ROOT} == "false" ]]; then\n  exec /usr/sbin/gosu runner "$@"\nfi\nexec "$@"\n' },
     expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['which switches to another user itself (entrypoint.sh line 5: `exec /usr/sbin/gosu runner "$@"`)'] },
+  },
+  {
+    name: 'an entrypoint script that hands the container to supervisord: advice, with supervisord\'s reason',
+    given: 'FROM php:8.3-fpm\nCOPY docker-entrypoint.sh /usr/local/bin/\nENTRYPOINT ["docker-entrypoint.sh"]\n',
+    context: { 'docker-entrypoint.sh': '#!/bin/sh\nset -e\nchown -R www-data:www-data /var/lib/nginx\nexec supervisord -c /etc/supervisord.conf\n' },
+    expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['which hands the container to supervisord (docker-entrypoint.sh line 4: `exec supervisord -c /etc/supervisord.conf`)'] },
   },
   {
     name: 'an entrypoint script copied into a folder that chowns at each start: review, naming the command and line',

@@ -297,7 +297,7 @@ const composeCases: StepCase[] = [
     expect: {
       status: 'fail',
       risks: { 'vaultwarden-cap-drop': 'review', 'vaultwarden-no-new-privileges': 'review', 'vaultwarden-read-only': 'review' },
-      afterFix: { contains: ['    cap_drop:\n      - ALL\n'], warnings: ['runs as root (neither it nor vaultwarden/server:1.32.0 names another user, as far as docker-harden knows): root without DAC_OVERRIDE cannot write files it does not own'] },
+      afterFix: { contains: ['    cap_drop:\n      - ALL\n'], warnings: ['service vaultwarden may run as root (it names no user, and docker-harden does not know which user vaultwarden/server:1.32.0 runs as): root without DAC_OVERRIDE cannot write files it does not own'] },
     },
   },
   {
@@ -308,6 +308,21 @@ const composeCases: StepCase[] = [
       status: 'fail',
       risks: { 'mailserver-cap-drop': 'review', 'mailserver-no-new-privileges': 'review', 'mailserver-read-only': 'advice', 'front-cap-drop': 'review', 'front-no-new-privileges': 'review', 'front-read-only': 'advice' },
       advice: ['docker-mailserver writes the Postfix, Dovecot', "each Mailu image's start.py renders"],
+    },
+  },
+  {
+    target: 'compose',
+    name: 'GitLab Omnibus, nginx-proxy and Gitea rewrite files outside their volumes at every start: read_only is advice; pgvector is postgres',
+    given: 'services:\n  gitlab:\n    image: gitlab/gitlab-ce:17.0.0-ce.0\n  proxy:\n    image: nginxproxy/nginx-proxy:1.6\n  gitea:\n    image: gitea/gitea:1.22\n    environment:\n      - USER_UID=1000\n      - USER_GID=1000\n  vectordb:\n    image: pgvector/pgvector:0.8.0-pg15\n    volumes:\n      - pg:/var/lib/postgresql/data\nvolumes:\n  pg: {}\n',
+    expect: {
+      status: 'fail',
+      risks: {
+        'gitlab-cap-drop': 'review', 'gitlab-no-new-privileges': 'review', 'gitlab-read-only': 'advice',
+        'proxy-cap-drop': 'review', 'proxy-no-new-privileges': 'review', 'proxy-read-only': 'advice',
+        'gitea-cap-drop': 'review', 'gitea-no-new-privileges': 'review', 'gitea-read-only': 'advice',
+        'vectordb-cap-drop': 'safe', 'vectordb-no-new-privileges': 'safe', 'vectordb-read-only': 'safe',
+      },
+      advice: ['/opt/gitlab/service', '/etc/nginx/dhparam/dhparam.pem', '/etc/ssh/sshd_config'],
     },
   },
   {
@@ -424,7 +439,7 @@ describe('seccomp-apparmor-capabilities: compose files', () => {
     const run = await runStep(step, contextFor(composeTarget(file)));
     const p = run.proposals.find((x) => x.id === 'web-cap-drop')!;
     expect(p.title).toBe('Service web: cap_drop: [ALL], cap_add: [NET_BIND_SERVICE, CHOWN, DAC_OVERRIDE, SETGID, SETUID]');
-    expect(p.description).toMatch(/NET_BIND_SERVICE: the service listens on port 443, below 1024/);
+    expect(p.description).toMatch(/NET_BIND_SERVICE: the service publishes container port 443, below 1024/);
     expect(p.description).toMatch(/nginx master process starts as root/);
     expect(p.warnings[0]).toMatch(/operation not permitted/);
   });
@@ -444,12 +459,21 @@ describe('seccomp-apparmor-capabilities: compose files', () => {
     expect(p.description).toMatch(/starts as root and drops privileges itself \(linuxserver.io images start s6-overlay/);
   });
 
+  it("a chown inside the shell script a service runs keeps CHOWN; Gitea's USER_UID is named like PUID", async () => {
+    const file = composeFile('services:\n  init_permissions:\n    image: busybox:latest\n    command: ["sh", "-c", "mkdir -p /app/storage && chown -R 1001:1001 /app/storage && touch /app/storage/.done"]\n  runner:\n    image: example/runner:1\n    environment:\n      USER_UID: 1000\n');
+    const proposals = (await runStep(step, contextFor(composeTarget(file)))).proposals;
+    const init = proposals.find((x) => x.id === 'init_permissions-cap-drop')!;
+    expect(init.title).toBe('Service init_permissions: cap_drop: [ALL], cap_add: [CHOWN, DAC_OVERRIDE, FOWNER]');
+    expect(init.description).toMatch(/runs chown in its shell script/);
+    expect(proposals.find((x) => x.id === 'runner-cap-drop')!.warnings.join('\n')).toMatch(/sets USER_UID: images that read it start as root/);
+  });
+
   it('pgAdmin keeps NET_BIND_SERVICE (its python3 has it as a file capability) and is not said to run as root; neo4j keeps the start caps', async () => {
     const pgadmin = composeFile('services:\n  pgadmin:\n    image: dpage/pgadmin4:8\n    expose: ["5050"]\n');
     const p = (await runStep(step, contextFor(composeTarget(pgadmin)))).proposals.find((x) => x.id === 'pgadmin-cap-drop')!;
     expect(p.title).toBe('Service pgadmin: cap_drop: [ALL], cap_add: [NET_BIND_SERVICE]');
     expect(p.description).toMatch(/cap_net_bind_service=\+eip/);
-    expect(p.warnings.join('\n')).not.toMatch(/runs as root/);
+    expect(p.warnings.join('\n')).not.toMatch(/run as root/);
     const neo4j = composeFile('services:\n  neo4j:\n    image: neo4j:5\n');
     const n = (await runStep(step, contextFor(composeTarget(neo4j)))).proposals.find((x) => x.id === 'neo4j-cap-drop')!;
     expect(n.title).toBe('Service neo4j: cap_drop: [ALL], cap_add: [CHOWN, DAC_OVERRIDE, FOWNER, SETGID, SETUID, KILL]');

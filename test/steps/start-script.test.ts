@@ -48,12 +48,22 @@ describe('the start script, read from the build context', () => {
   });
 
   it('tells commands from words: a comment, an echo or a longer name is not a user switch', () => {
-    expect(scriptRootUse('# gosu app\necho "run gosu later"\numount /x\nexec /usr/sbin/gosu app "$@"\n[ "$(id -u)" = 0 ] && chown app /d\nsu - steam -c "./srv"\n')).toEqual({
+    expect(scriptRootUse('# gosu app\necho "run gosu later"\numount /x\nexec /usr/sbin/gosu app "$@"\n[ "$(id -u)" = 0 ] && chown app /d\nsu - steam -c "./srv"\nsetfacl -R -m u:www-data:rwX var\necho supervisord\nexec "$@"\n')).toEqual({
       switches: [
         { line: 4, text: 'exec /usr/sbin/gosu app "$@"', command: 'gosu' },
         { line: 6, text: 'su - steam -c "./srv"', command: 'su' },
       ],
-      rootOnly: [{ line: 5, text: '[ "$(id -u)" = 0 ] && chown app /d', command: 'chown' }],
+      rootOnly: [
+        { line: 5, text: '[ "$(id -u)" = 0 ] && chown app /d', command: 'chown' },
+        { line: 7, text: 'setfacl -R -m u:www-data:rwX var', command: 'setfacl' },
+      ],
+      rootPrograms: [],
     });
+  });
+
+  it('names a root-only program the script hands the container to', () => {
+    const use = scriptRootUse('#!/bin/sh\nset -e\nchown -R www-data /var/lib/nginx\nexec /usr/bin/supervisord -c /etc/supervisord.conf\n');
+    expect(use.rootPrograms.map((p) => [p.line, p.command])).toEqual([[4, 'supervisord']]);
+    expect(use.rootPrograms[0]!.program.why).toMatch(/root/);
   });
 });
