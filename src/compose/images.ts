@@ -291,6 +291,23 @@ export const SERVICE_IMAGES: ServiceImage[] = [
     source: 'https://concourse-ci.org/concourse-worker.html',
   },
   {
+    names: ['open-webui/open-webui'],
+    breaks: {
+      readOnly: 'its start.sh writes a generated secret key to /app/backend/.webui_secret_key when WEBUI_SECRET_KEY is empty (the image sets it empty), outside its /app/backend/data volume; without the key it stops at import ("WEBUI_SECRET_KEY" must be set). Keep the root file system writable for it, or set WEBUI_SECRET_KEY and check that it starts read-only',
+    },
+    ports: ['8080:8080'],
+    source: 'https://github.com/open-webui/open-webui (backend/start.sh)',
+  },
+  {
+    names: ['langgenius/dify-sandbox'],
+    breaks: {
+      capDrop: 'the sandbox runs each code node in a chroot as an unprivileged uid (add_seccomp.go: Chroot, Setuid, Setgid), which takes SYS_CHROOT, SETUID and SETGID; with every capability dropped each Code node fails. Keep its capabilities, or drop all but those three',
+      readOnly: 'it writes /var/sandbox/sandbox-python/python.so at start and panics when it cannot ("failed to write"); that folder is not a volume. Keep the root file system writable for it',
+    },
+    ports: ['8194:8194'],
+    source: 'https://github.com/langgenius/dify-sandbox (internal/core/runner/python/setup.go, internal/core/lib/python/add_seccomp.go)',
+  },
+  {
     names: ['gitlab/gitlab-ce', 'gitlab/gitlab-ee'],
     breaks: {
       readOnly: 'the Omnibus image\'s wrapper rewrites /opt/gitlab/service and makes /var/run/sshd at every start (under set -e), outside its three volumes: it stops on a read-only root file system. Keep the root file system writable for it',

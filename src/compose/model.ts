@@ -257,7 +257,21 @@ export function parseStrict(text: string, file: string): ParsedCompose {
     );
   }
   const servicesPair = top.items.find((p) => keyText(p) === 'services') ?? null;
-  if (!servicesPair) return { doc, lines, services: null, servicesPair: null };
+  if (!servicesPair) {
+    // The version 1 format: services at the top level, which Docker Compose v2 refuses.
+    const v1 = top.items.find((p) => !keyText(p).startsWith('x-') && isMap(p.value) && (p.value as YAMLMap).items.some((i) => ['image', 'build'].includes(keyText(i))));
+    if (v1) {
+      const pos = lines.linePos((v1.key as YamlNode).range?.[0] ?? 0);
+      throw new UserError(
+        `\`${keyText(v1)}\` is a service at the top level (the version 1 format, with no \`services:\` key), which Docker Compose v2 does not read`,
+        'Move the services under a `services:` key (and drop `links`, `volumes_from` if compose then refuses them); nothing was changed.',
+        file,
+        pos.line,
+        pos.col,
+      );
+    }
+    return { doc, lines, services: null, servicesPair: null };
+  }
   const value = servicesPair.value as YamlNode | null;
   if (value === null || (isScalar(value) && value.value === null)) return { doc, lines, services: null, servicesPair };
   if (!isMap(value)) {

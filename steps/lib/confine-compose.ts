@@ -212,7 +212,9 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
     const rootUser = rootOrUnknownUser(s);
     const confine = replaced || rootUser ? undefined : image?.confine;
     const ownConfig = confine?.configAt ? s.volumes.filter((v) => v.target && confine.configAt!.some((c) => v.target === c || v.target!.startsWith(`${c}/`))) : [];
-    const startWarning = image?.confine && replaced ? [`service ${s.name} replaces how ${s.image} starts (its ${replaced}), so what the image needs is not what docker-harden knows of it: check that it starts`] : [];
+    const startWarning = image?.confine && replaced
+      ? [`service ${s.name} replaces how ${s.image} starts (its ${replaced}), so what the image needs is not what docker-harden knows of it: check that it starts${image.confine.caps.length ? `; started its own way it needs ${image.confine.caps.join(', ')} (${image.confine.capsWhy}), which what it runs instead may need too` : ''}`]
+      : [];
     // An image the Dockerfile table knows to start as root and drop privileges itself (s6-overlay,
     // an entrypoint with gosu), where the compose table has no needs for it: say so by name.
     const known = !confine && !s.user && s.image && !s.image.includes('$') ? describeImage(parseImageRef(s.image)) : undefined;

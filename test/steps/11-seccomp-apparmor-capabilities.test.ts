@@ -327,6 +327,16 @@ const composeCases: StepCase[] = [
   },
   {
     target: 'compose',
+    name: "Open WebUI writes its generated secret key outside its volume; Dify's sandbox chroots and switches uid for each run: advice",
+    given: 'services:\n  open-webui:\n    image: ghcr.io/open-webui/open-webui:v0.6.26\n    volumes:\n      - open-webui:/app/backend/data\n  sandbox:\n    image: langgenius/dify-sandbox:0.2.12\nvolumes:\n  open-webui: {}\n',
+    expect: {
+      status: 'fail',
+      risks: { 'open-webui-cap-drop': 'review', 'open-webui-no-new-privileges': 'review', 'open-webui-read-only': 'advice', 'sandbox-cap-drop': 'advice', 'sandbox-no-new-privileges': 'review', 'sandbox-read-only': 'advice' },
+      advice: ['.webui_secret_key', 'SYS_CHROOT, SETUID and SETGID', '/var/sandbox/sandbox-python/python.so'],
+    },
+  },
+  {
+    target: 'compose',
     name: 'TeamSpeak (su-exec after a chown): the five caps and tmpfs /var/run/ts3server, where it writes its ini files',
     given: 'services:\n  teamspeak:\n    image: teamspeak:3.13\n    volumes:\n      - ts3:/var/ts3server\nvolumes:\n  ts3: {}\n',
     expect: {
@@ -486,6 +496,8 @@ describe('seccomp-apparmor-capabilities: compose files', () => {
     const sentinel = proposals.find((x) => x.id === 'sentinel-cap-drop')!;
     expect(sentinel.title).toBe('Service sentinel: cap_drop: [ALL]');
     expect(sentinel.description).not.toMatch(/setpriv|gosu|drops privileges itself/);
+    // The image's own needs are named as what the replacement may need too.
+    expect(sentinel.warnings[0]).toMatch(/^service sentinel replaces how redis:7.0 starts \(its command\).*; started its own way it needs CHOWN, DAC_OVERRIDE/);
     // The entrypoint drops privileges for its servers only: redis-cli runs as root, untouched.
     expect(proposals.find((x) => x.id === 'cli-cap-drop')!.description).not.toMatch(/drops privileges itself/);
     expect(proposals.find((x) => x.id === 'server-cap-drop')!.title).toMatch(/SETUID/);
