@@ -264,7 +264,7 @@ export function parseStrict(text: string, file: string): ParsedCompose {
       const pos = lines.linePos((v1.key as YamlNode).range?.[0] ?? 0);
       throw new UserError(
         `\`${keyText(v1)}\` is a service at the top level (the version 1 format, with no \`services:\` key), which Docker Compose v2 does not read`,
-        'Move the services under a `services:` key (and drop `links`, `volumes_from` if compose then refuses them); nothing was changed.',
+        'Indent the services under a `services:` key; nothing was changed.',
         file,
         pos.line,
         pos.col,
