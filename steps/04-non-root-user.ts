@@ -591,8 +591,15 @@ function isRailsApp(chain: readonly DockerInstruction[]): boolean {
 const FRAMEWORKS = [
   { name: 'Rails', folders: RAILS_WRITABLE, detect: isRailsApp, as: "as Rails's own Dockerfile does" },
   // Laravel's logs, cache, sessions, compiled views and Octane's state file; bootstrap/cache its package manifest.
-  { name: 'Laravel', folders: ['storage', 'bootstrap/cache'], detect: isLaravelApp, as: "as Laravel's deployment guide asks (https://laravel.com/docs/deployment#directory-permissions)" },
-] as const;
+  {
+    name: 'Laravel',
+    folders: ['storage', 'bootstrap/cache'],
+    detect: isLaravelApp,
+    as: "as Laravel's deployment guide asks (https://laravel.com/docs/deployment#directory-permissions)",
+    // Octane writes in the app's own folder as well.
+    warning: "Laravel Octane also writes in the app's folder at start (RoadRunner's .rr.yaml, FrankenPHP's public/frankenphp-worker.php): if the container starts Octane, give it the app's folder (`RUN chown -R <user> .` before the USER line)",
+  },
+] as const satisfies readonly { name: string; folders: readonly string[]; detect: (chain: readonly DockerInstruction[]) => boolean; as: string; warning?: string }[];
 
 function isLaravelApp(chain: readonly DockerInstruction[]): boolean {
   return chain.some((i) => {
@@ -916,6 +923,7 @@ function setUserProposal(model: DockerfileModel, facts: StartFacts = {}): Propos
   const after = applyEdits(text, edits);
   const given = new Map(givenVolumes.map((v) => [v.inst, owner!]));
   const warnings = [...plan.warnings, ...userWarnings(model, final, info, volumes, given), ...needs.map(adviceText)];
+  if (rails && 'warning' in rails.framework) warnings.push(rails.framework.warning.replace('<user>', plan.user));
   const appFolder = rails || workersRunAs(model, final) === plan.user ? null : rootOwnedAppFolder(model, final, userNames(model, final, info, plan.user));
   if (appFolder) {
     const what = appFolder.at.keyword === 'WORKDIR' ? `the app's working folder ${appFolder.workdir}, made by WORKDIR at line ${appFolder.at.line}, belongs` : `the app's folder ${appFolder.workdir} and what ${appFolder.at.keyword} put there (line ${appFolder.at.line}) belong`;

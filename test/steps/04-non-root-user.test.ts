@@ -260,6 +260,11 @@ const cases: StepCase[] = [
     },
   },
   {
+    name: 'a Laravel Octane app on php: storage and bootstrap/cache are given, and the fix stays review (Octane writes in the app folder)',
+    given: 'FROM php:8.3-alpine\nCOPY . /var/www\nWORKDIR /var/www\nRUN composer install --no-dev\nENTRYPOINT ["php", "artisan", "octane:start", "--server=roadrunner", "--port=9803"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['RUN mkdir -p storage bootstrap/cache && chown -R www-data storage bootstrap/cache', 'USER www-data'], warnings: ["RoadRunner's .rr.yaml"] } },
+  },
+  {
     name: 'a Laravel app whose folder is already given to its user gets no extra RUN',
     given: 'FROM php:8.3-cli\nRUN useradd app\nWORKDIR /var/www\nCOPY --chown=app . .\nCMD ["php", "artisan", "serve", "--host=0.0.0.0", "--port=8000"]\n',
     expect: { status: 'fail', afterFix: { added: ['USER app'] } },
