@@ -14,7 +14,7 @@ import { applyEdits, insertLinesEdit, lineStarts, rangeEdit, type TextEdit } fro
 import { APP_UID, canonicalName, createUserCommand, describeImage, rootProgramIn, type ImageKnowledge, type ImageUser, type RootProgram } from '../src/dockerfile/images.js';
 import { commandArgv, createdUsers, handedOwners, installedPackages, runCommands } from '../src/dockerfile/commands.js';
 import { containerName } from './lib/workload.js';
-import { readStartScript, type ScriptLine, type StartScript } from './lib/start-script.js';
+import { readContextFile, readStartScript, type ScriptLine, type StartScript } from './lib/start-script.js';
 
 /** Instructions after which the user may change: everything that builds the file system. */
 const BUILD_KEYWORDS = new Set(['RUN', 'COPY', 'ADD', 'WORKDIR', 'USER']);
@@ -697,7 +697,6 @@ const PRIVILEGE_DROP_PACKAGES = new Set(['gosu', 'su-exec']);
 /** `ENV GOSU_VERSION 1.17` or a RUN that fetches gosu/su-exec: the word as a name, not inside another. */
 const DROP_TOOL_WORD = /(^|[^\w-])(gosu|su-exec|su_exec)(_version)?(?=[^\w-]|$)/i;
 
-/** Why the final stage must start as root, or may need to: checked before any USER is proposed. */
 /** The start script (by the name the container runs it) as read from the build context, when it is there. */
 interface ReadScript {
   name: string;
@@ -721,9 +720,8 @@ interface StartFacts {
 /** `action.yml` beside the Dockerfile when it makes this Dockerfile a Docker action's image (runs.using: docker, runs.image: Dockerfile). */
 async function dockerActionFile(ctx: Context, model: DockerfileModel): Promise<string | undefined> {
   for (const name of ['action.yml', 'action.yaml']) {
-    const file = path.join(path.dirname(model.path), name);
-    const text = await ctx.probe.readText(file);
-    if (text === null || text.length > 1024 * 1024) continue;
+    const text = await readContextFile(ctx, path.join(path.dirname(model.path), name));
+    if (text === null) continue;
     const image = /^\s*image:\s*['"]?(?:\.\/)?([^'"\s#]+)['"]?\s*(#.*)?$/m.exec(text)?.[1];
     if (/^\s*using:\s*['"]?docker['"]?\s*(#.*)?$/m.test(text) && image === path.basename(model.path)) return name;
   }
@@ -772,6 +770,7 @@ function scriptNeed(script: { name: string; at: DockerInstruction }, read: Start
   };
 }
 
+/** Why the final stage must start as root, or may need to: checked before any USER is proposed. */
 function rootNeeds(model: DockerfileModel, final: Stage, info: ImageKnowledge, facts: StartFacts = {}): RootNeed[] {
   const needs: RootNeed[] = [];
   const read = facts.script;
@@ -887,8 +886,8 @@ function setUserProposal(model: DockerfileModel, facts: StartFacts = {}): Propos
   const text = model.text;
   const starts = lineStarts(text);
   const edits: TextEdit[] = [];
-  const rails = frameworkFoldersRun(model, final, info, plan.user);
-  const beforeUser = [...(plan.createRun ? [`RUN ${plan.createRun}`] : []), ...(rails ? [`RUN ${rails.run}`] : [])];
+  const writable = frameworkFoldersRun(model, final, info, plan.user);
+  const beforeUser = [...(plan.createRun ? [`RUN ${plan.createRun}`] : []), ...(writable ? [`RUN ${writable.run}`] : [])];
   const instructions = final.instructions;
   const lastUser = [...instructions].reverse().find((i) => i.keyword === 'USER');
   const lastBuild = [...instructions].reverse().find((i) => BUILD_KEYWORDS.has(i.keyword));
@@ -923,8 +922,8 @@ function setUserProposal(model: DockerfileModel, facts: StartFacts = {}): Propos
   const after = applyEdits(text, edits);
   const given = new Map(givenVolumes.map((v) => [v.inst, owner!]));
   const warnings = [...plan.warnings, ...userWarnings(model, final, info, volumes, given), ...needs.map(adviceText)];
-  if (rails && 'warning' in rails.framework) warnings.push(rails.framework.warning.replace('<user>', plan.user));
-  const appFolder = rails || workersRunAs(model, final) === plan.user ? null : rootOwnedAppFolder(model, final, userNames(model, final, info, plan.user));
+  if (writable && 'warning' in writable.framework) warnings.push(writable.framework.warning.replace('<user>', plan.user));
+  const appFolder = writable || workersRunAs(model, final) === plan.user ? null : rootOwnedAppFolder(model, final, userNames(model, final, info, plan.user));
   if (appFolder) {
     const what = appFolder.at.keyword === 'WORKDIR' ? `the app's working folder ${appFolder.workdir}, made by WORKDIR at line ${appFolder.at.line}, belongs` : `the app's folder ${appFolder.workdir} and what ${appFolder.at.keyword} put there (line ${appFolder.at.line}) belong`;
     warnings.push(
@@ -947,8 +946,8 @@ function setUserProposal(model: DockerfileModel, facts: StartFacts = {}): Propos
     kind: 'change',
     risk: plan.createRun === null && warnings.length === 0 ? 'safe' : 'review',
     description:
-      `Adds \`USER ${plan.user}\` at line ${placedAt}${plan.createRun ? `, after a RUN that creates it` : rails ? `, after a RUN that gives it the folders ${rails.framework.name} writes to` : ''}: ${plan.why}. ` +
-      (rails ? `${rails.framework.name} writes to ${rails.framework.folders.join(', ')} under ${rails.workdir}: the change gives those folders to ${plan.user} first, ${rails.framework.as}. ` : '') +
+      `Adds \`USER ${plan.user}\` at line ${placedAt}${plan.createRun ? `, after a RUN that creates it` : writable ? `, after a RUN that gives it the folders ${writable.framework.name} writes to` : ''}: ${plan.why}. ` +
+      (writable ? `${writable.framework.name} writes to ${writable.framework.folders.join(', ')} under ${writable.workdir}: the change gives those folders to ${plan.user} first, ${writable.framework.as}. ` : '') +
       (givenVolumes.length > 0 ? `A new volume takes the owner of its folder in the image, and ${volumesText} belonged to root: a RUN before it gives the folder to ${owner}. ` : '') +
       'Instructions before it still run as root; the container process runs as the new user. Files that COPY or ADD put in the image belong to root: if the app writes to some of them, give those `--chown=' +
       `${plan.user}\` or a volume.`,

@@ -49,6 +49,10 @@ export interface ServiceImage {
 
 const GOSU_CAPS = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID'];
 
+// nginx-proxy is FROM nginx with no VOLUME, and writes its configuration at every start.
+const NGINX_PROXY_READ_ONLY =
+  'nginx-proxy writes /etc/nginx/dhparam/dhparam.pem (its entrypoint, under set -e) and docker-gen writes /etc/nginx/conf.d/default.conf at every start, and neither is a volume. Keep the root file system writable for it';
+
 export const SERVICE_IMAGES: ServiceImage[] = [
   {
     // pgvecto-rs and pgvector are the official image with an extension added (FROM postgres).
@@ -265,20 +269,18 @@ export const SERVICE_IMAGES: ServiceImage[] = [
     ([names, why, source]): ServiceImage => ({ names: [...names], breaks: { readOnly: `${why}. Keep the root file system writable for it` }, ports: [], source }),
   ),
   // Docker-in-Docker: dockerd in a container needs privileged (the rootless variant too).
-  ...(['docker', 'code.forgejo.org/oci/docker'] as const).map(
-    (name): ServiceImage => ({
-      names: [name],
-      tags: /dind|^\d+(\.\d+)*$|^latest$|^rc$/,
-      breaks: {
-        host: {
-          kinds: ['privileged'],
-          why: 'dockerd inside a container needs privileged ("--privileged is required for Docker-in-Docker to function properly", the image\'s docs, the rootless variant too): no set of --cap-add or --device replaces it. Keep it, reach it over TLS (DOCKER_TLS_CERTDIR) from the services that use it, and publish no port to the host',
-        },
+  {
+    names: ['docker', 'code.forgejo.org/oci/docker'],
+    tags: /dind|^\d+(\.\d+)*$|^latest$|^rc$/,
+    breaks: {
+      host: {
+        kinds: ['privileged'],
+        why: 'dockerd inside a container needs privileged ("--privileged is required for Docker-in-Docker to function properly", the image\'s docs, the rootless variant too): no set of --cap-add or --device replaces it. Keep it, reach it over TLS (DOCKER_TLS_CERTDIR) from the services that use it, and publish no port to the host',
       },
-      ports: [],
-      source: 'https://hub.docker.com/_/docker',
-    }),
-  ),
+    },
+    ports: [],
+    source: 'https://hub.docker.com/_/docker',
+  },
   {
     names: ['concourse/concourse'],
     breaks: {
@@ -389,20 +391,17 @@ export const SERVICE_IMAGES: ServiceImage[] = [
         (name) => [name, 'a CI runner starts each job in containers through the Docker API: without the socket every job fails (act_runner does not even start: "daemon Docker Engine socket not found")', 'https://docs.docker.com/engine/security/#docker-daemon-attack-surface'] as const,
       ),
       ['tecnativa/docker-socket-proxy', 'the socket proxy is what other services use instead of the socket: it needs the socket itself, and limits what reaches it', 'https://github.com/Tecnativa/docker-socket-proxy'],
-      ['nginxproxy/nginx-proxy', 'nginx-proxy builds its configuration from the containers it sees through the socket', 'https://github.com/nginx-proxy/nginx-proxy'],
-      ['jwilder/nginx-proxy', 'nginx-proxy builds its configuration from the containers it sees through the socket', 'https://github.com/nginx-proxy/nginx-proxy'],
+      ['nginxproxy/nginx-proxy', 'nginx-proxy builds its configuration from the containers it sees through the socket', 'https://github.com/nginx-proxy/nginx-proxy', NGINX_PROXY_READ_ONLY],
+      ['jwilder/nginx-proxy', 'nginx-proxy builds its configuration from the containers it sees through the socket', 'https://github.com/nginx-proxy/nginx-proxy', NGINX_PROXY_READ_ONLY],
       ['nginxproxy/acme-companion', 'acme-companion finds the containers to get certificates for through the socket', 'https://github.com/nginx-proxy/acme-companion'],
       ['lucaslorentz/caddy-docker-proxy', 'caddy-docker-proxy builds the Caddyfile from the containers\' labels through the socket', 'https://github.com/lucaslorentz/caddy-docker-proxy'],
     ] as const
   ).map(
-    ([name, why, source]): ServiceImage => ({
+    ([name, why, source, readOnly]: readonly [string, string, string, string?]): ServiceImage => ({
       names: [name],
       breaks: {
         socket: `${why}. Keep the socket for it; to narrow what it may ask, put tecnativa/docker-socket-proxy in front with only the API sections it uses (CONTAINERS=1, and POST=1 where it must change things), and point it at the proxy (DOCKER_HOST=tcp://socket-proxy:2375)`,
-        // nginx-proxy (FROM nginx, no VOLUME) writes its configuration at every start.
-        ...(name.endsWith('/nginx-proxy')
-          ? { readOnly: 'nginx-proxy writes /etc/nginx/dhparam/dhparam.pem (its entrypoint, under set -e) and docker-gen writes /etc/nginx/conf.d/default.conf at every start, and neither is a volume. Keep the root file system writable for it' }
-          : {}),
+        ...(readOnly ? { readOnly } : {}),
       },
       ports: [],
       source,

@@ -41,8 +41,8 @@ export const LIMITS = {
   envFile: 1 * MiB,
   /** A repository's .git/index, read to know which files a fresh checkout has (Chromium's is about 50 MiB). */
   gitIndex: 128 * MiB,
-  /** The script a Dockerfile's ENTRYPOINT or CMD starts, read from the build context to see whether it switches user. */
-  startScript: 1 * MiB,
+  /** A file of the build context read for a Dockerfile check: the script its ENTRYPOINT or CMD starts, an action.yml beside it. */
+  contextFile: 1 * MiB,
   /** Nesting of objects and arrays in a JSON input (daemon.json, profile) or of flow collections in a compose file. */
   jsonDepth: 200,
 } as const;

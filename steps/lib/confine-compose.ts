@@ -223,6 +223,7 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
     // Root by default (no user: and an image not known to run as another): it may write into a
     // bind-mounted folder of another user, which takes DAC_OVERRIDE.
     const rootByDefault = !confine && !startsAsRoot && s.user === undefined && !known?.runsAs;
+    const puid = setsPuid(s);
     const prepareWarning = startsAsRoot
       ? [`${s.image} prepares itself as root at start (${startsAsRoot.why}), which writes under /run, /etc or its data folder: give those paths a tmpfs or a volume, or leave read_only off unless the image's docs say it runs read-only (${startsAsRoot.source})`]
       : [];
@@ -258,8 +259,8 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
           ...(rootByDefault
             ? [`service ${s.name} may run as root (it names no user, and docker-harden does not know which user ${s.image ?? 'its image'} runs as): root without DAC_OVERRIDE cannot write files it does not own, such as a bind-mounted folder of another user; add DAC_OVERRIDE back in cap_add if it writes to one`]
             : []),
-          ...(!confine && !startsAsRoot && setsPuid(s)
-            ? [`service ${s.name} sets ${setsPuid(s)}: images that read it start as root and switch to that user themselves (s6-overlay, gosu, su-exec, chown of their data), which takes CHOWN, SETUID and SETGID (often DAC_OVERRIDE and FOWNER too); add them to cap_add if it stops with "operation not permitted"`]
+          ...(!confine && !startsAsRoot && puid
+            ? [`service ${s.name} sets ${puid}: images that read it start as root and switch to that user themselves (s6-overlay, gosu, su-exec, chown of their data), which takes CHOWN, SETUID and SETGID (often DAC_OVERRIDE and FOWNER too); add them to cap_add if it stops with "operation not permitted"`]
             : []),
           ...(helper ? [`service ${s.name} starts with ${helper}, which switches user: with every capability dropped it fails ("unable to change to root gid: Operation not permitted") unless SETUID and SETGID are in cap_add, with what the program it starts needs as root`] : []),
           'If the service then fails with "operation not permitted": a process that starts as root and switches user or changes file ownership needs CHOWN, SETUID, SETGID (sometimes DAC_OVERRIDE, FOWNER) in cap_add; one that listens below port 1024 needs NET_BIND_SERVICE; a program given file capabilities (`setcap`, as the caddy image does) does not start at all unless each of them is in cap_add (`getcap` on its binary lists them).',

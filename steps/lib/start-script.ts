@@ -86,12 +86,18 @@ export async function readStartScript(ctx: Context, model: DockerfileModel, fina
   // A bare name is found on PATH (the images' default one); a relative path from the WORKDIR.
   const inImage = name.includes('/') ? [path.resolve(model.workdir(final), name)] : DEFAULT_PATH.map((dir) => path.join(dir, name));
   for (const rel of inImage.flatMap((p) => contextSources(model, final, p))) {
-    const file = path.join(path.dirname(model.path), rel);
-    // Bounded, and never through a link: the context may hold anything.
-    const bytes = ctx.probe.readBytes ? await ctx.probe.readBytes(file, LIMITS.startScript) : null;
-    const text = bytes ? bytes.toString('utf8') : ctx.probe.readBytes ? null : await ctx.probe.readText(file);
-    if (text === null || text.length > LIMITS.startScript || text.includes('\0')) continue;
-    return { file: rel, ...scriptRootUse(text) };
+    const text = await readContextFile(ctx, path.join(path.dirname(model.path), rel));
+    if (text !== null) return { file: rel, ...scriptRootUse(text) };
   }
   return null;
+}
+
+/**
+ * A text file of the build context or beside the Dockerfile (a start script, action.yml): bounded,
+ * a regular file never read through a link, since the context may hold anything; null otherwise.
+ */
+export async function readContextFile(ctx: Context, file: string): Promise<string | null> {
+  const bytes = ctx.probe.readBytes ? await ctx.probe.readBytes(file, LIMITS.contextFile) : null;
+  const text = bytes ? bytes.toString('utf8') : ctx.probe.readBytes ? null : await ctx.probe.readText(file);
+  return text === null || text.length > LIMITS.contextFile || text.includes('\0') ? null : text;
 }

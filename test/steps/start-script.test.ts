@@ -43,7 +43,7 @@ describe('the start script, read from the build context', () => {
   it('reads nothing from another stage, through a link, or over the limit', async () => {
     expect(await read('FROM alpine AS b\nRUN true\nFROM alpine\nCOPY --from=b /e.sh /e.sh\n', { 'e.sh': 'exec gosu app x\n' }, '/e.sh')).toBeNull();
     expect(await read('FROM alpine\nCOPY e.sh /e.sh\n', { 'real.sh': 'exec gosu app x\n' }, '/e.sh', ['e.sh', 'real.sh'])).toBeNull();
-    expect(await read('FROM alpine\nCOPY e.sh /e.sh\n', { 'e.sh': `exec gosu app x\n${'#'.repeat(LIMITS.startScript)}\n` }, '/e.sh')).toBeNull();
+    expect(await read('FROM alpine\nCOPY e.sh /e.sh\n', { 'e.sh': `exec gosu app x\n${'#'.repeat(LIMITS.contextFile)}\n` }, '/e.sh')).toBeNull();
     expect(await read('FROM alpine\nCOPY ../e.sh /e.sh\n', {}, '/e.sh')).toBeNull();
   });
 
