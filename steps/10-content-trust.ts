@@ -250,7 +250,7 @@ const CODES: Record<string, CodeInfo> = {
   "DH-BASE-FLOATING": {
     title: "The base image uses a floating tag",
     severity: 'medium',
-    help: "latest (or no tag) gives each build a different image. Pin a version and a digest.",
+    help: "latest, no tag, or a tag that names no version (alpine, slim, lts) gives each build a different image, across major versions. Pin a version and a digest.",
   },
   "DH-BASE-UNPINNED": {
     title: "The base image is not pinned by digest",
@@ -278,6 +278,22 @@ const CODES: Record<string, CodeInfo> = {
 type TrustState =
   | { kind: 'host'; settings: DctSetting[] }
   | { kind: 'dockerfile'; froms: readonly BaseImage[]; copies: readonly BaseImage[]; plans: PinPlan[]; adds: ResolvedAdd[]; root: string | null; ci: Awaited<ReturnType<typeof ciFiles>>; dockerfiles: string[] };
+
+// Distributions whose release is their codename: debian:bookworm stays Debian 12.
+const RELEASE_CODENAMES = new Set(['buster', 'bullseye', 'bookworm', 'trixie', 'forky', 'bionic', 'focal', 'jammy', 'noble', 'oracular', 'plucky', 'questing']);
+const CODENAME_RELEASED = new Set(['debian', 'ubuntu', 'buildpack-deps']);
+
+/**
+ * How a tag moves: `latest` (or no tag), `versionless` for a tag that names no version
+ * (`node:alpine`, `python:slim`, `node:lts`: the next major version too), null for a versioned one.
+ */
+function floatingTag(ref: ImageRef): 'latest' | 'versionless' | null {
+  if (ref.digest) return null;
+  if (ref.tag === null || ref.tag === 'latest') return 'latest';
+  if (/\d|\$/.test(ref.tag)) return null;
+  const name = ref.repository.split('/').pop()!;
+  return CODENAME_RELEASED.has(name) && RELEASE_CODENAMES.has(ref.tag.split('-')[0]!) ? null : 'versionless';
+}
 
 export default defineStep<TrustState>({
   meta: {
@@ -358,10 +374,10 @@ export default defineStep<TrustState>({
         // The default is what a plain `docker build` pulls: an unpinned one is the same finding as a FROM
         // written out. No pin is proposed here: the digest belongs in the ARG default, not in the FROM.
         const shown = resolved.reference.trim();
-        const floating = resolved.tag === null || resolved.tag === 'latest';
+        const floating = floatingTag(resolved) !== null;
         findings.push({
           code: floating ? 'DH-BASE-FLOATING' : 'DH-BASE-UNPINNED',
-          message: `${what} \`${from.written}\` is \`${shown}\` by its build argument's default, ${floating ? 'a floating tag: each build may get a different image' : 'not pinned by digest: the tag can be moved to other content'}. Pin the default by digest (${shown}${resolved.tag ? '' : ':latest'}@sha256:...) or pass a pinned value with --build-arg`,
+          message: `${what} \`${from.written}\` is \`${shown}\` by its build argument's default, ${floating ? `a floating tag: each build may get a different image${floatingTag(resolved) === 'versionless' ? ', even a new major version' : ''}` : 'not pinned by digest: the tag can be moved to other content'}. Pin the default by digest (${shown}${resolved.tag ? '' : ':latest'}@sha256:...) or pass a pinned value with --build-arg`,
           severity: floating ? 'medium' : 'low',
           file,
           line: from.line,
@@ -370,10 +386,12 @@ export default defineStep<TrustState>({
         continue;
       }
       if (from.kind !== 'image' || from.ref.digest) continue;
-      const floating = from.ref.tag === null || from.ref.tag === 'latest';
+      const floating = floatingTag(from.ref);
       findings.push({
         code: floating ? 'DH-BASE-FLOATING' : 'DH-BASE-UNPINNED', fixedBy: 'pin-digests',
-        message: floating
+        message: floating === 'versionless'
+          ? `${what} \`${from.written}\` uses the tag ${from.ref.tag}, which names no version: each build may get a different image, even a new major version. Pin a version and a digest`
+          : floating
           ? `${what} \`${from.written}\` uses ${from.ref.tag ? 'the floating tag latest' : 'no tag (so latest)'}: each build may get a different image`
           : `${what} \`${from.written}\` is not pinned by digest: the tag can be moved to other content`,
         severity: floating ? 'medium' : 'low',

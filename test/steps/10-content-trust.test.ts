@@ -163,6 +163,11 @@ const fileCases: FileCase[] = [
   { name: 'already pinned', dockerfile: `FROM debian:12-slim@sha256:${'c'.repeat(64)}\n`, expect: { status: 'pass', findings: [], proposals: [] } },
   { name: 'scratch and stage references are not images to pin', dockerfile: `FROM golang:1.22@sha256:${'a'.repeat(64)} AS build\nRUN true\nFROM scratch AS base\nFROM build\n`, expect: { status: 'pass', findings: [], proposals: [] } },
   { name: 'no tag at all', dockerfile: 'FROM ubuntu\n', expect: { status: 'fail', findings: ['`ubuntu` uses no tag (so latest)'], proposals: [] } },
+  // A tag with no version moves across major versions as latest does; a distribution's codename is its release.
+  { name: 'a tag that names no version floats', dockerfile: 'FROM node:alpine\n', expect: { status: 'fail', findings: ['`node:alpine` uses the tag alpine, which names no version: each build may get a different image, even a new major version'], proposals: [] } },
+  { name: 'an lts tag floats, on a codename too', dockerfile: 'FROM node:bookworm-slim AS build\nFROM python:slim\n', expect: { status: 'fail', findings: ['`node:bookworm-slim` uses the tag bookworm-slim, which names no version', '`python:slim` uses the tag slim'], proposals: [] } },
+  { name: "a distribution's codename is its release", dockerfile: 'FROM debian:bookworm-slim AS a\nFROM ubuntu:jammy\n', expect: { status: 'warn', findings: ['`debian:bookworm-slim` is not pinned by digest', '`ubuntu:jammy` is not pinned by digest'], proposals: [] } },
+  { name: 'a build argument whose default names no version', dockerfile: 'ARG BASE=node:lts\nFROM ${BASE}\n', expect: { status: 'fail', findings: ["is `node:lts` by its build argument's default, a floating tag: each build may get a different image, even a new major version"], proposals: [] } },
   { name: 'a base from a build argument without a default', dockerfile: 'ARG BASE\nFROM ${BASE}\n', expect: { status: 'info', findings: ['comes from a build argument'], proposals: [] } },
   { name: 'a base from a build argument whose default is not pinned', dockerfile: 'ARG BASE=node:20\nFROM ${BASE}\n', expect: { status: 'warn', findings: ["is `node:20` by its build argument's default, not pinned by digest"], proposals: [] } },
   {
