@@ -8,7 +8,8 @@ import path from 'node:path';
 import { defineStep, type CodeInfo, statusOf, type CommandAction, type Context, type Finding, type Proposal, type ScanFormat, type Target } from '../src/core/step.js';
 import { HostUnavailableError } from '../src/host/facts.js';
 import { cachedUntilWrite } from '../src/core/writes.js';
-import { trackedFiles } from '../src/core/git-index.js';
+import { trackedFiles, type TrackedFiles } from '../src/core/git-index.js';
+import { buildContexts, type BuildContext } from './lib/build-context.js';
 import {
   CI_SCAN_PATTERN,
   baseImages,
@@ -269,9 +270,12 @@ async function proposalsFor(ctx: Context, s: Situation): Promise<Proposal[]> {
     const root = s.root ?? s.dir!;
     const gitlab = s.ci?.find((f) => f.kind === 'gitlab');
     const taken = new Set((s.ci ?? []).map((f) => f.path));
-    const buildProblems = [...buildArgWarnings(root, await fromArgsWithoutDefault(ctx, dockerfiles)), ...(s.root ? await untrackedSourceWarnings(ctx, s.root, dockerfiles) : [])];
-    const github = await githubWorkflowProposal(ctx, root, dockerfiles, s.root === null, taken, (s.ownMissing?.length ?? 0) > 0, buildProblems);
-    if (gitlab) proposals.push(gitlabProposal(gitlab, root, dockerfiles, buildProblems), github);
+    const tracked = s.root ? await trackedFiles(ctx.probe, s.root) : null;
+    // Built from where the repository builds them (a compose file, devcontainer.json, or the folder their COPY lines name).
+    const contexts = s.root ? await buildContexts(ctx, s.root, dockerfiles, tracked) : new Map<string, BuildContext>();
+    const buildProblems = [...buildArgWarnings(root, await fromArgsWithoutDefault(ctx, dockerfiles)), ...(s.root ? await untrackedSourceWarnings(ctx, s.root, dockerfiles, tracked, contexts) : [])];
+    const github = await githubWorkflowProposal(ctx, root, dockerfiles, s.root === null, taken, (s.ownMissing?.length ?? 0) > 0, buildProblems, contexts);
+    if (gitlab) proposals.push(gitlabProposal(gitlab, root, dockerfiles, buildProblems, contexts), github);
     else proposals.push(github);
   }
   return proposals;
@@ -345,13 +349,12 @@ function buildArgWarnings(root: string, needsArgs: { file: string; names: string
  * checkout has none of them. Known only from the repository's index; a Dockerfile git does not
  * track yet is left out, since what will be committed with it is not known.
  */
-async function untrackedSourceWarnings(ctx: Context, root: string, dockerfiles: readonly string[]): Promise<string[]> {
-  const tracked = await trackedFiles(ctx.probe, root);
+async function untrackedSourceWarnings(ctx: Context, root: string, dockerfiles: readonly string[], tracked: TrackedFiles | null, contexts: ReadonlyMap<string, BuildContext>): Promise<string[]> {
   if (!tracked) return [];
   const warnings: string[] = [];
   let more = 0;
   for (const file of dockerfiles) {
-    const { file: rel, context } = ciPaths(root, file);
+    const { file: rel, context } = ciPaths(root, file, contexts);
     if (!tracked.has(rel)) continue;
     const model = await ctx.runDockerfile(file).catch(() => null);
     const missing: string[] = [];
@@ -384,11 +387,11 @@ async function untrackedSourceWarnings(ctx: Context, root: string, dockerfiles: 
   return warnings;
 }
 
-async function githubWorkflowProposal(ctx: Context, root: string, dockerfiles: readonly string[], noRepo: boolean, taken: ReadonlySet<string>, ownExists: boolean, buildProblems: string[]): Promise<Proposal> {
+async function githubWorkflowProposal(ctx: Context, root: string, dockerfiles: readonly string[], noRepo: boolean, taken: ReadonlySet<string>, ownExists: boolean, buildProblems: string[], contexts: ReadonlyMap<string, BuildContext>): Promise<Proposal> {
   // A Dockerfile alone gets a workflow named after it; several, or more beside docker-harden's own
   // workflows, get a matrix workflow under a free name.
   const single = dockerfiles.length === 1 && !ownExists && !taken.has(workflowFile(root, dockerfiles[0]!));
-  const files = single ? [{ path: workflowFile(root, dockerfiles[0]!), text: githubWorkflow(root, dockerfiles[0]!) }] : matrixWorkflows(root, dockerfiles, taken);
+  const files = single ? [{ path: workflowFile(root, dockerfiles[0]!), text: githubWorkflow(root, dockerfiles[0]!, contexts) }] : matrixWorkflows(root, dockerfiles, taken, contexts);
   const changes = [];
   for (const f of files) changes.push({ path: f.path, before: await ctx.probe.readText(f.path), after: f.text, mode: 0o644 });
   const warnings = ['The job fails the build while the image has critical or high vulnerabilities with a fix; update the base image or the dependency, or list accepted ones in a .trivyignore.'];
@@ -399,9 +402,9 @@ async function githubWorkflowProposal(ctx: Context, root: string, dockerfiles: r
     id: 'ci-github',
     title: dockerfiles.length === 1 ? `Add a GitHub Actions workflow that scans the image (${where})` : `Add a GitHub Actions workflow that scans the images of the ${dockerfiles.length} Dockerfiles checked here (${where})`,
     description:
-      dockerfiles.length === 1
+      (dockerfiles.length === 1
         ? 'A new workflow: build the image from this Dockerfile and scan it with Trivy, failing on critical or high findings.'
-        : `A new workflow: build the image of each of the ${dockerfiles.length} Dockerfiles of this repository checked here (a matrix job) and scan it with Trivy, failing on critical or high findings.`,
+        : `A new workflow: build the image of each of the ${dockerfiles.length} Dockerfiles of this repository checked here (a matrix job) and scan it with Trivy, failing on critical or high findings.`) + builtFrom(root, dockerfiles, contexts),
     // A new CI file: the image and the app are untouched; a job that cannot build is for review.
     kind: 'change',
     risk: buildProblems.length > 0 ? 'review' : 'safe',
@@ -412,13 +415,21 @@ async function githubWorkflowProposal(ctx: Context, root: string, dockerfiles: r
   };
 }
 
-function gitlabProposal(gitlab: CiFile, root: string, dockerfiles: readonly string[], buildProblems: string[]): Proposal {
+/** The Dockerfiles built from another folder than their own, and what says so (at most three named). */
+function builtFrom(root: string, dockerfiles: readonly string[], contexts: ReadonlyMap<string, BuildContext>): string {
+  const moved = dockerfiles.filter((d) => contexts.has(d));
+  if (moved.length === 0) return '';
+  const named = moved.slice(0, 3).map((d) => `${ciPaths(root, d).file} from ${ciPaths(root, d, contexts).context} (${contexts.get(d)!.why})`);
+  return ` Built from the folder the repository builds ${moved.length === 1 ? 'it' : 'them'} from: ${named.join('; ')}${moved.length > 3 ? `; and ${moved.length - 3} more` : ''}.`;
+}
+
+function gitlabProposal(gitlab: CiFile, root: string, dockerfiles: readonly string[], buildProblems: string[], contexts: ReadonlyMap<string, BuildContext>): Proposal {
   const images = dockerfiles.length === 1 ? 'the image' : `the images of the ${dockerfiles.length} Dockerfiles checked here`;
   return {
     id: 'ci-gitlab',
     title: 'Add a scan job to .gitlab-ci.yml',
-    description: `Two jobs at the end of .gitlab-ci.yml: build ${images} (Docker-in-Docker with TLS) and scan the saved ${dockerfiles.length === 1 ? 'image' : 'images'} with Trivy, failing on critical or high findings. The rest of the file is left as it is.`,
-    changes: [{ path: gitlab.path, before: gitlab.text, after: gitlabJobs(root, dockerfiles, gitlab.text) }],
+    description: `Two jobs at the end of .gitlab-ci.yml: build ${images} (Docker-in-Docker with TLS) and scan the saved ${dockerfiles.length === 1 ? 'image' : 'images'} with Trivy, failing on critical or high findings. The rest of the file is left as it is.${builtFrom(root, dockerfiles, contexts)}`,
+    changes: [{ path: gitlab.path, before: gitlab.text, after: gitlabJobs(root, dockerfiles, gitlab.text, contexts) }],
     commands: [],
     warnings: ['The build job needs a runner that allows Docker-in-Docker (privileged); on shared GitLab.com runners it does.', ...buildProblems],
     // Edits the existing pipeline, whose runners may not allow Docker-in-Docker.

@@ -47,10 +47,14 @@ export const TRIVY_ACTION = 'aquasecurity/trivy-action@0.28.0';
 export const TRIVY_IMAGE = 'aquasec/trivy:0.57.1';
 export const WORKFLOW_NAME = 'docker-harden-scan';
 
+/** Build contexts other than a Dockerfile's own folder, by the Dockerfile's path (steps/lib/build-context.ts). */
+export type ContextDirs = ReadonlyMap<string, { dir: string }>;
+
 /** Paths in the repository, as CI sees them (POSIX, relative to the checkout). */
-export function ciPaths(root: string, dockerfile: string): { file: string; context: string } {
+export function ciPaths(root: string, dockerfile: string, contexts?: ContextDirs): { file: string; context: string } {
   const file = path.relative(root, dockerfile).split(path.sep).join('/');
-  const context = path.posix.dirname(file);
+  const other = contexts?.get(dockerfile);
+  const context = other ? path.relative(root, other.dir).split(path.sep).join('/') : path.posix.dirname(file);
   return { file, context: context === '' ? '.' : context };
 }
 
@@ -62,8 +66,8 @@ export function workflowFile(root: string, dockerfile: string): string {
 }
 
 /** The scan workflow for one Dockerfile of the repository at `root`. */
-export function githubWorkflow(root: string, dockerfile: string): string {
-  const { file, context } = ciPaths(root, dockerfile);
+export function githubWorkflow(root: string, dockerfile: string, contexts?: ContextDirs): string {
+  const { file, context } = ciPaths(root, dockerfile, contexts);
   return scanWorkflow(`Container image scan (${file})`, [context], 'the image', {
     run: `docker build --file ${shellQuote(file)} --tag ${SCAN_IMAGE} ${shellQuote(context)}`,
   });
@@ -123,8 +127,8 @@ export const MATRIX_LIMIT = 256;
  * The scan workflows for several Dockerfiles of one repository: a matrix job, one file per 256,
  * named docker-harden-scan.yml, then -2, -3 ..., skipping the names in `taken` (paths).
  */
-export function matrixWorkflows(root: string, dockerfiles: readonly string[], taken: ReadonlySet<string> = new Set()): { path: string; text: string }[] {
-  const entries = dockerfiles.map((d) => ciPaths(root, d));
+export function matrixWorkflows(root: string, dockerfiles: readonly string[], taken: ReadonlySet<string> = new Set(), contexts?: ContextDirs): { path: string; text: string }[] {
+  const entries = dockerfiles.map((d) => ciPaths(root, d, contexts));
   const parts = Math.ceil(entries.length / MATRIX_LIMIT);
   const names: string[] = [];
   for (let n = 1; names.length < parts; n++) {
@@ -178,8 +182,8 @@ export function builtByOwnWorkflow(probe: Probe, f: CiFile): string[] | null {
  * Two jobs appended to .gitlab-ci.yml: build and save the images, then scan the saved images with
  * Trivy (one image keeps the names `docker-harden-scan` and `docker-harden-scan.tar`).
  */
-export function gitlabJobs(root: string, dockerfiles: readonly string[], existing: string): string {
-  const images = dockerfiles.map((d, i) => ({ ...ciPaths(root, d), name: dockerfiles.length === 1 ? 'docker-harden-scan' : `docker-harden-scan-${i + 1}` }));
+export function gitlabJobs(root: string, dockerfiles: readonly string[], existing: string, contexts?: ContextDirs): string {
+  const images = dockerfiles.map((d, i) => ({ ...ciPaths(root, d, contexts), name: dockerfiles.length === 1 ? 'docker-harden-scan' : `docker-harden-scan-${i + 1}` }));
   const stage = gitlabStage(existing);
   const jobs = {
     'docker-harden-build': {

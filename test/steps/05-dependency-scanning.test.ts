@@ -196,6 +196,48 @@ describe('dependency-scanning: the proposed CI', () => {
     expect((await workflow('svc/Dockerfile')).risk).toBe('safe');
   });
 
+  it('builds each Dockerfile from the folder the repository builds it from: compose, devcontainer.json, or where its COPY lines point', async () => {
+    const files: Record<string, string> = {
+      // `docker build -f docker/Dockerfile .`: the files it copies are at the root, none beside it.
+      'docker/Dockerfile': 'FROM node:22-slim\nCOPY package.json package-lock.json ./\nCOPY src/ ./src/\nCMD ["node", "src/index.js"]\n',
+      'package.json': '{}',
+      'package-lock.json': '{}',
+      'src/index.js': '',
+      // A compose file names the context and the Dockerfile.
+      'compose.yaml': 'services:\n  api:\n    build:\n      context: ./services\n      dockerfile: api/api.Dockerfile\n',
+      'services/api/api.Dockerfile': 'FROM python:3.12-slim\nCOPY api/requirements.txt .\nCMD ["python"]\n',
+      'services/api/requirements.txt': '',
+      // A dev container built from the repository root (JSON with comments).
+      '.devcontainer/devcontainer.json': '{\n  // the whole repository is the context\n  "build": { "dockerfile": "Dockerfile", "context": ".." },\n}\n',
+      '.devcontainer/Dockerfile': 'FROM mcr.microsoft.com/devcontainers/base:bookworm\nCOPY tools.txt /tmp/\n',
+      'tools.txt': '',
+      // Its files beside it: built from its own folder, as before.
+      'web/Dockerfile': 'FROM nginx:1.27\nCOPY site/ /usr/share/nginx/html/\n',
+      'web/site/index.html': '',
+      'site/index.html': '',
+    };
+    const dir = await tree(files);
+    execFileSync('git', ['init', '-q'], { cwd: dir });
+    execFileSync('git', ['add', '--', ...Object.keys(files)], { cwd: dir });
+    const dockerfiles = ['docker/Dockerfile', 'services/api/api.Dockerfile', '.devcontainer/Dockerfile', 'web/Dockerfile'].map((f) => path.join(dir, f));
+    const targets = dockerfiles.map(dockerfileTarget);
+    const probe = systemProbe({ PATH: path.join(dir, 'bin') });
+    const proposal = (await runStep(step, contextFor(targets[0]!, { probe, runTargets: targets }))).proposals.find((p) => p.id === 'ci-github')!;
+    const wf = parseYaml(proposal.changes[0]!.after!) as { jobs: { scan: { strategy: { matrix: { include: { dockerfile: string; context: string }[] } } } } };
+    expect(wf.jobs.scan.strategy.matrix.include).toEqual([
+      { dockerfile: 'docker/Dockerfile', context: '.' },
+      { dockerfile: 'services/api/api.Dockerfile', context: 'services' },
+      { dockerfile: '.devcontainer/Dockerfile', context: '.' },
+      { dockerfile: 'web/Dockerfile', context: 'web' },
+    ]);
+    // Built from there, nothing the checkout has is missing: no warning, and it says why.
+    expect(proposal.risk).toBe('safe');
+    expect(proposal.warnings.filter((w) => /git does not track/.test(w))).toEqual([]);
+    expect(proposal.description).toContain('docker/Dockerfile from . (its COPY lines name package.json, package-lock.json, src, which are there and not beside it)');
+    expect(proposal.description).toContain('services/api/api.Dockerfile from services (compose.yaml builds service api with context ./services)');
+    expect(proposal.description).toContain('.devcontainer/Dockerfile from . (devcontainer.json builds it with context ..)');
+  });
+
   it('a matrix of many such Dockerfiles lists the first ten and counts the rest', async () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 12; i++) files[`s${i}/Dockerfile`] = `FROM alpine:3.20\nCOPY dist/ /srv/\n`;
