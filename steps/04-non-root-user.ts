@@ -574,6 +574,15 @@ function writableByAll(placed: { inst: DockerInstruction; dir: string }[], folde
   });
 }
 
+/**
+ * Whether an instruction's text may hold a word with one of `parts`: words are pieces of the text
+ * (a JSON `\u` escape aside), so a RUN of 150,000 commands is not split into words to learn that
+ * none of them is `rails`.
+ */
+function mayHoldWord(inst: DockerInstruction, parts: readonly string[]): boolean {
+  return inst.args.includes('\\u') || parts.some((p) => inst.args.includes(p));
+}
+
 /** Folders a Rails app writes to at run time (logs, pids and cache, SQLite, Active Storage), as Rails's own Dockerfile gives them to its user. */
 const RAILS_WRITABLE = ['db', 'log', 'storage', 'tmp'];
 
@@ -581,6 +590,7 @@ function isRailsApp(chain: readonly DockerInstruction[]): boolean {
   return chain.some((i) => {
     if (i.keyword === 'ENV') return /(^|\s)RAILS_[A-Z_]+[=\s]/.test(i.args);
     if (i.keyword !== 'RUN' && i.keyword !== 'CMD' && i.keyword !== 'ENTRYPOINT') return false;
+    if (!mayHoldWord(i, ['rails', 'assets:precompile', 'puma.rb', 'tmp/pids'])) return false;
     const words = i.keyword === 'RUN' ? runCommands(i).flat() : commandArgv(i).flatMap((w) => w.split(/\s+/));
     // Rails' generated config/puma.rb keeps its pid file in tmp/pids.
     return words.some((w) => path.basename(w) === 'rails' || w === 'assets:precompile' || /(^|\/)config\/puma\.rb$/.test(w) || /(^|\/)tmp\/pids(\/|$)/.test(w));
@@ -604,6 +614,7 @@ const FRAMEWORKS = [
 function isLaravelApp(chain: readonly DockerInstruction[]): boolean {
   return chain.some((i) => {
     if (i.keyword !== 'RUN' && i.keyword !== 'CMD' && i.keyword !== 'ENTRYPOINT') return false;
+    if (!mayHoldWord(i, ['artisan'])) return false;
     const words = i.keyword === 'RUN' ? runCommands(i).flat() : commandArgv(i).flatMap((w) => w.split(/\s+/));
     return words.some((w) => path.basename(w) === 'artisan');
   });
