@@ -272,8 +272,12 @@ async function proposalsFor(ctx: Context, s: Situation): Promise<Proposal[]> {
     const taken = new Set((s.ci ?? []).map((f) => f.path));
     const tracked = s.root ? await trackedFiles(ctx.probe, s.root) : null;
     // Built from where the repository builds them (a compose file, devcontainer.json, or the folder their COPY lines name).
-    const contexts = s.root ? await buildContexts(ctx, s.root, dockerfiles, tracked) : new Map<string, BuildContext>();
-    const buildProblems = [...buildArgWarnings(root, await fromArgsWithoutDefault(ctx, dockerfiles)), ...(s.root ? await untrackedSourceWarnings(ctx, s.root, dockerfiles, tracked, contexts) : [])];
+    const contexts = s.root ? await buildContexts(ctx, s.root, dockerfiles, tracked, s.ci ?? []) : new Map<string, BuildContext>();
+    const buildProblems = [
+      ...buildArgWarnings(root, await fromArgsWithoutDefault(ctx, dockerfiles)),
+      ...(s.root ? await untrackedSourceWarnings(ctx, s.root, dockerfiles, tracked, contexts) : []),
+      ...guessedContextWarnings(root, dockerfiles, contexts),
+    ];
     const github = await githubWorkflowProposal(ctx, root, dockerfiles, s.root === null, taken, (s.ownMissing?.length ?? 0) > 0, buildProblems, contexts);
     if (gitlab) proposals.push(gitlabProposal(gitlab, root, dockerfiles, buildProblems, contexts), github);
     else proposals.push(github);
@@ -413,6 +417,14 @@ async function githubWorkflowProposal(ctx: Context, root: string, dockerfiles: r
     warnings,
     group: 'ci',
   };
+}
+
+/** A context nothing in the repository confirms: the job may build from the wrong folder. */
+function guessedContextWarnings(root: string, dockerfiles: readonly string[], contexts: ReadonlyMap<string, BuildContext>): string[] {
+  const guessed = dockerfiles.filter((d) => contexts.get(d)?.guess);
+  const named = guessed.slice(0, MAX_LISTED_DOCKERFILES).map((d) => `${ciPaths(root, d).file} is built from ${ciPaths(root, d, contexts).context} (${contexts.get(d)!.why}), which no compose file, Makefile, README or CI file of the repository confirms: check that the job builds it from the folder you do`);
+  if (guessed.length > named.length) named.push(`${guessed.length - named.length} more of these Dockerfiles are built from a folder guessed the same way`);
+  return named;
 }
 
 /** The Dockerfiles built from another folder than their own, and what says so (at most three named). */

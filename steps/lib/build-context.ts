@@ -10,23 +10,71 @@ import { parse as parseJsonc } from 'jsonc-parser';
 import type { Context } from '../../src/core/step.js';
 import type { TrackedFiles } from '../../src/core/git-index.js';
 import { yamlLibrary } from '../../src/core/yaml-lazy.js';
-import { copyOperands, isRemoteSource } from './supply-chain.js';
+import { splitWords } from '../../src/core/words.js';
+import { copyOperands, isRemoteSource, type CiFile } from './supply-chain.js';
 
 /** A build context other than the Dockerfile's folder, and what says so. */
 export interface BuildContext {
   dir: string;
   why: string;
+  /** Inferred from the Dockerfile alone, with nothing in the repository to confirm it. */
+  guess?: boolean;
 }
 
-const COMPOSE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
+// compose.yaml and docker-compose.yml, and their variants (docker-compose.dev.yml, compose.ci.yaml).
+const COMPOSE_NAME = /^(docker-)?compose(\.[\w-]+)?\.ya?ml$/;
+/** The plain names first: what `docker compose` reads without -f. */
+const composeFirst = (a: string, b: string) => Number(/^(docker-)?compose\.ya?ml$/.test(b)) - Number(/^(docker-)?compose\.ya?ml$/.test(a)) || a.localeCompare(b);
 const DEVCONTAINER_NAMES = ['devcontainer.json', '.devcontainer.json'];
+// The files a project's build starts from.
+const PROJECT_FILE = /^(go\.mod|package\.json|pom\.xml|build\.gradle(\.kts)?|Cargo\.toml|pyproject\.toml|requirements\.txt|Gemfile|composer\.json|mix\.exs|.*\.sln|Makefile)$/;
+const ROOT_BUILD_FILES = ['Makefile', 'makefile', 'GNUmakefile', 'README.md'];
+
+// Options of docker build that take a value as the next word; the others stand alone.
+const VALUED = new Set(['-f', '--file', '-t', '--tag', '--build-arg', '--target', '--platform', '--label', '--cache-from', '--cache-to', '-o', '--output', '--secret', '--ssh', '--network', '--progress', '--iidfile', '--metadata-file', '--build-context', '--add-host', '--builder', '--ulimit', '--shm-size', '-m', '--memory', '--cgroup-parent', '--isolation', '--annotation', '--attest', '--provenance', '--sbom', '--allow']);
+
+/**
+ * `docker build -f DOCKERFILE CONTEXT` lines of a CI file, Makefile or README, run from the
+ * repository root (a line that changes folder first, or names either with a variable, says nothing).
+ */
+function buildCommands(root: string, file: string, text: string, out: Map<string, BuildContext>): void {
+  for (const [i, line] of text.split('\n').entries()) {
+    const at = line.search(/\bdocker\s+(buildx\s+|image\s+)?build\s/);
+    if (at < 0 || /\bcd\s/.test(line.slice(0, at))) continue;
+    let words: string[];
+    try {
+      words = splitWords(line.slice(at).replace(/\s+\\\s*$/, ''), { onUnclosedQuote: () => { throw new Error('unclosed'); } });
+    } catch {
+      continue;
+    }
+    let dockerfile: string | null = null;
+    let context: string | null = null;
+    for (let k = words.indexOf('build') + 1; k < words.length; k++) {
+      const w = words[k]!;
+      if (['&&', '||', ';', '|', '>', '2>&1'].includes(w) || w.startsWith('#')) break;
+      if (w === '-f' || w === '--file') dockerfile = words[++k] ?? null;
+      else if (w.startsWith('--file=')) dockerfile = w.slice('--file='.length);
+      else if (VALUED.has(w)) k++;
+      else if (!w.startsWith('-')) context = w;
+    }
+    if (!dockerfile || !context || /[$`(){}]/.test(dockerfile + context) || /^[a-z]+:\/\//i.test(context) || context === '-') continue;
+    const built = path.resolve(root, dockerfile);
+    if (!out.has(built)) out.set(built, { dir: path.resolve(root, context), why: `${path.relative(root, file)} line ${i + 1} builds it with context ${context}` });
+  }
+}
 
 /**
  * The build contexts of `dockerfiles` (absolute paths in the repository at `root`) that are not
  * their own folder. `tracked`: the repository's files when known, for the COPY lines' test.
  */
-export async function buildContexts(ctx: Context, root: string, dockerfiles: readonly string[], tracked: TrackedFiles | null): Promise<Map<string, BuildContext>> {
+export async function buildContexts(ctx: Context, root: string, dockerfiles: readonly string[], tracked: TrackedFiles | null, ci: readonly CiFile[] = []): Promise<Map<string, BuildContext>> {
   const declared = new Map<string, BuildContext>();
+  // The project's own build lines come first: its CI files, its Makefile and README at the root.
+  for (const f of ci) buildCommands(root, f.path, f.text, declared);
+  for (const name of ROOT_BUILD_FILES) {
+    const text = await ctx.probe.readText(path.join(root, name));
+    if (text !== null) buildCommands(root, path.join(root, name), text, declared);
+  }
   const read = new Set<string>();
   const inRepo = (dir: string) => dir === root || dir.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
   for (const file of dockerfiles) {
@@ -34,7 +82,7 @@ export async function buildContexts(ctx: Context, root: string, dockerfiles: rea
     for (let dir = path.dirname(file); inRepo(dir); dir = path.dirname(dir)) {
       if (!read.has(dir)) {
         read.add(dir);
-        for (const name of COMPOSE_NAMES) await composeBuilds(ctx, path.join(dir, name), declared);
+        for (const name of (await ctx.probe.list(dir)).filter((n) => COMPOSE_NAME.test(n)).sort(composeFirst)) await composeBuilds(ctx, path.join(dir, name), declared);
         for (const name of DEVCONTAINER_NAMES) await devcontainerBuild(ctx, path.join(dir, name), declared);
       }
       if (dir === root || path.dirname(dir) === dir) break;
@@ -56,7 +104,8 @@ export async function buildContexts(ctx: Context, root: string, dockerfiles: rea
 /** The services of a compose file that build a Dockerfile, by that Dockerfile's path. */
 async function composeBuilds(ctx: Context, file: string, out: Map<string, BuildContext>): Promise<void> {
   const text = await ctx.probe.readText(file);
-  if (text === null) return;
+  // One that builds nothing is not parsed: yaml is a tenth of a Dockerfile check's start-up to load.
+  if (text === null || !/\bbuild\s*:/.test(text)) return;
   let data: unknown;
   try {
     data = yamlLibrary().parse(text, { merge: true, uniqueKeys: false });
@@ -96,12 +145,14 @@ async function devcontainerBuild(ctx: Context, file: string, out: Map<string, Bu
 }
 
 /**
- * The folder above the Dockerfile that its COPY and ADD lines copy from, when none of their files
- * is beside it and all are there; null when the Dockerfile copies nothing that tells.
+ * The folder above the Dockerfile that holds more of the files its COPY and ADD lines name than its
+ * own folder does (the nearest, when two hold as many); null when none does, or it copies nothing
+ * that tells. More, not all: a build output the checkout lacks (`COPY ./compiled`) is in none.
  */
 async function copiedFrom(ctx: Context, root: string, file: string, tracked: TrackedFiles | null): Promise<BuildContext | null> {
   const model = await ctx.runDockerfile(file).catch(() => null);
   const sources: string[] = [];
+  let copiesAll = false;
   for (const inst of model?.instructions ?? []) {
     if ((inst.keyword !== 'COPY' && inst.keyword !== 'ADD') || inst.stage < 0) continue;
     const { flags, sources: from } = copyOperands(inst.ast);
@@ -109,10 +160,19 @@ async function copiedFrom(ctx: Context, root: string, file: string, tracked: Tra
     for (const source of from) {
       if (source.startsWith('<<') || source.includes('$') || isRemoteSource(source) || /[*?[]/.test(source)) continue;
       const rel = path.posix.normalize(source.replace(/^\/+/, '')).replace(/\/+$/, '');
-      if (rel !== '.' && rel !== '' && !rel.startsWith('..')) sources.push(rel);
+      if (rel === '.' || rel === '') copiesAll = true;
+      else if (!rel.startsWith('..')) sources.push(rel);
     }
   }
-  if (sources.length === 0) return null;
+  const own = path.dirname(file);
+  if (sources.length === 0) {
+    // `COPY . .` from a folder that holds nothing but Dockerfiles would copy nothing of the app;
+    // the root, when it holds the project's build file (go.mod, package.json ...), is where it builds.
+    const names = copiesAll && own !== root ? await ctx.probe.list(own) : [];
+    if (names.length === 0 || !names.every((n) => /dockerfile|\.dockerignore$/i.test(n))) return null;
+    const manifest = (await ctx.probe.list(root)).sort().find((n) => PROJECT_FILE.test(n));
+    return manifest ? { dir: root, why: `its folder holds only Dockerfiles, COPY . copies the whole build context, and ${manifest} is at the root`, guess: true } : null;
+  }
   const exists = async (dir: string, rel: string): Promise<boolean> => {
     if (tracked) {
       const inRepo = path.relative(root, path.join(dir, rel)).split(path.sep).join('/');
@@ -120,13 +180,20 @@ async function copiedFrom(ctx: Context, root: string, file: string, tracked: Tra
     }
     return (await ctx.probe.stat(path.join(dir, rel))) !== null;
   };
-  const own = path.dirname(file);
-  for (const rel of sources) if (await exists(own, rel)) return null;
-  for (let dir = path.dirname(own); dir.length >= root.length && dir !== own; dir = path.dirname(dir)) {
-    let all = true;
-    for (const rel of sources) if (!(all = await exists(dir, rel))) break;
-    if (all) return { dir, why: `its COPY lines name ${sources.slice(0, 3).join(', ')}${sources.length > 3 ? ' ...' : ''}, which are there and not beside it` };
-    if (dir === root || path.dirname(dir) === dir) break;
+  const found = async (dir: string) => {
+    const here: string[] = [];
+    for (const rel of sources) if (await exists(dir, rel)) here.push(rel);
+    return here;
+  };
+  const beside = await found(own);
+  if (beside.length === sources.length) return null;
+  let best = { dir: own, here: beside };
+  for (let dir = path.dirname(own); dir !== own && (dir === root || dir.startsWith(root + path.sep)); dir = path.dirname(dir)) {
+    const here = await found(dir);
+    if (here.length > best.here.length) best = { dir, here };
+    if (dir === root) break;
   }
-  return null;
+  if (best.dir === own) return null;
+  const named = best.here.slice(0, 3).join(', ') + (best.here.length > 3 ? ', ...' : '');
+  return { dir: best.dir, why: `its COPY lines name ${named}, which ${best.here.length === 1 ? 'is' : 'are'} there${beside.length === 0 ? ' and not beside it' : ''}` };
 }

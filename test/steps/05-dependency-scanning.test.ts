@@ -238,6 +238,51 @@ describe('dependency-scanning: the proposed CI', () => {
     expect(proposal.description).toContain('.devcontainer/Dockerfile from . (devcontainer.json builds it with context ..)');
   });
 
+  it('the build context from the lines that build it (Makefile, README, CI), from the folder holding most of what it copies, or the root for COPY . from a folder of Dockerfiles', async () => {
+    const files: Record<string, string> = {
+      // The project's Makefile builds it from the root; its COPY . names nothing.
+      'Makefile': 'logcli-image:\n\tdocker build -t grafana/logcli:$(IMAGE_TAG) -f cmd/logcli/Dockerfile .\n',
+      'cmd/logcli/Dockerfile': 'FROM golang:1.22 AS build\nCOPY . /src\nWORKDIR /src\nRUN make logcli\nFROM alpine:3.20\nCOPY --from=build /src/cmd/logcli/logcli /usr/bin/logcli\n',
+      'cmd/logcli/main.go': '',
+      'go.mod': '',
+      // A workspace package: its own package.json beside it, but the root holds more of what it copies.
+      'streaming/Dockerfile': 'FROM node:20-slim\nWORKDIR /app\nCOPY package.json yarn.lock /app/\nCOPY ./streaming /app/streaming\n',
+      'streaming/package.json': '{}',
+      'package.json': '{}',
+      'yarn.lock': '',
+      // A build output the checkout lacks is in no folder: the root still holds the rest.
+      'docker/images/n8n/Dockerfile': 'FROM node:20-alpine\nCOPY ./compiled /app/\nCOPY docker/images/n8n/docker-entrypoint.sh /\n',
+      'docker/images/n8n/docker-entrypoint.sh': '',
+      // COPY . from a folder with nothing but Dockerfiles: the root.
+      'build/package/Dockerfile': 'FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build ./...\n',
+      // A compose variant's name.
+      'deploy/Dockerfile': 'FROM python:3.12-slim\nCOPY app.py .\n',
+      'docker-compose.ci.yml': 'services:\n  app:\n    build:\n      context: .\n      dockerfile: deploy/Dockerfile\n',
+      'app.py': '',
+      '.gitignore': 'compiled\n',
+    };
+    const dir = await tree(files);
+    execFileSync('git', ['init', '-q'], { cwd: dir });
+    execFileSync('git', ['add', '--', ...Object.keys(files)], { cwd: dir });
+    const dockerfiles = ['cmd/logcli/Dockerfile', 'streaming/Dockerfile', 'docker/images/n8n/Dockerfile', 'build/package/Dockerfile', 'deploy/Dockerfile'].map((f) => path.join(dir, f));
+    const targets = dockerfiles.map(dockerfileTarget);
+    const probe = systemProbe({ PATH: path.join(dir, 'bin') });
+    const proposal = (await runStep(step, contextFor(targets[0]!, { probe, runTargets: targets }))).proposals.find((p) => p.id === 'ci-github')!;
+    const wf = parseYaml(proposal.changes[0]!.after!) as { jobs: { scan: { strategy: { matrix: { include: { dockerfile: string; context: string }[] } } } } };
+    expect(wf.jobs.scan.strategy.matrix.include.map((e) => e.context)).toEqual(['.', '.', '.', '.', '.']);
+    expect(proposal.description).toContain('cmd/logcli/Dockerfile from . (Makefile line 2 builds it with context .)');
+    expect(proposal.description).toContain('streaming/Dockerfile from . (its COPY lines name package.json, yarn.lock, streaming, which are there)');
+    // Inferred from the Dockerfile alone: the workflow is review, and says what to check.
+    expect(proposal.risk).toBe('review');
+    expect(proposal.warnings).toContain(
+      'build/package/Dockerfile is built from . (its folder holds only Dockerfiles, COPY . copies the whole build context, and Makefile is at the root), which no compose file, Makefile, README or CI file of the repository confirms: check that the job builds it from the folder you do',
+    );
+    // Only what the checkout really lacks is named.
+    expect(proposal.warnings.filter((w) => /git does not track/.test(w))).toEqual([
+      'docker/images/n8n/Dockerfile copies ./compiled (line 2), which git does not track: the job builds from a fresh checkout that lacks it, so it fails until it is committed or made before its docker build line (a build step in the job, or a build stage in the Dockerfile)',
+    ]);
+  });
+
   it('a matrix of many such Dockerfiles lists the first ten and counts the rest', async () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 12; i++) files[`s${i}/Dockerfile`] = `FROM alpine:3.20\nCOPY dist/ /srv/\n`;
