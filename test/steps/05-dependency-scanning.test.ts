@@ -196,6 +196,18 @@ describe('dependency-scanning: the proposed CI', () => {
     expect((await workflow('svc/Dockerfile')).risk).toBe('safe');
   });
 
+  /** The scan workflow proposed for `dockerfiles` of a git repository of `files`, all tracked, and its matrix. */
+  async function repositoryWorkflow(files: Record<string, string>, dockerfiles: string[]) {
+    const dir = await tree(files);
+    execFileSync('git', ['init', '-q'], { cwd: dir });
+    execFileSync('git', ['add', '--', ...Object.keys(files)], { cwd: dir });
+    const targets = dockerfiles.map((f) => dockerfileTarget(path.join(dir, f)));
+    const probe = systemProbe({ PATH: path.join(dir, 'bin') });
+    const proposal = (await runStep(step, contextFor(targets[0]!, { probe, runTargets: targets }))).proposals.find((p) => p.id === 'ci-github')!;
+    const wf = parseYaml(proposal.changes[0]!.after!) as { jobs: { scan: { strategy: { matrix: { include: { dockerfile: string; context: string }[] } } } } };
+    return { proposal, matrix: wf.jobs.scan.strategy.matrix.include };
+  }
+
   it('builds each Dockerfile from the folder the repository builds it from: compose, devcontainer.json, or where its COPY lines point', async () => {
     const files: Record<string, string> = {
       // `docker build -f docker/Dockerfile .`: the files it copies are at the root, none beside it.
@@ -216,15 +228,8 @@ describe('dependency-scanning: the proposed CI', () => {
       'web/site/index.html': '',
       'site/index.html': '',
     };
-    const dir = await tree(files);
-    execFileSync('git', ['init', '-q'], { cwd: dir });
-    execFileSync('git', ['add', '--', ...Object.keys(files)], { cwd: dir });
-    const dockerfiles = ['docker/Dockerfile', 'services/api/api.Dockerfile', '.devcontainer/Dockerfile', 'web/Dockerfile'].map((f) => path.join(dir, f));
-    const targets = dockerfiles.map(dockerfileTarget);
-    const probe = systemProbe({ PATH: path.join(dir, 'bin') });
-    const proposal = (await runStep(step, contextFor(targets[0]!, { probe, runTargets: targets }))).proposals.find((p) => p.id === 'ci-github')!;
-    const wf = parseYaml(proposal.changes[0]!.after!) as { jobs: { scan: { strategy: { matrix: { include: { dockerfile: string; context: string }[] } } } } };
-    expect(wf.jobs.scan.strategy.matrix.include).toEqual([
+    const { proposal, matrix } = await repositoryWorkflow(files, ['docker/Dockerfile', 'services/api/api.Dockerfile', '.devcontainer/Dockerfile', 'web/Dockerfile']);
+    expect(matrix).toEqual([
       { dockerfile: 'docker/Dockerfile', context: '.' },
       { dockerfile: 'services/api/api.Dockerfile', context: 'services' },
       { dockerfile: '.devcontainer/Dockerfile', context: '.' },
@@ -261,15 +266,8 @@ describe('dependency-scanning: the proposed CI', () => {
       'app.py': '',
       '.gitignore': 'compiled\n',
     };
-    const dir = await tree(files);
-    execFileSync('git', ['init', '-q'], { cwd: dir });
-    execFileSync('git', ['add', '--', ...Object.keys(files)], { cwd: dir });
-    const dockerfiles = ['cmd/logcli/Dockerfile', 'streaming/Dockerfile', 'docker/images/n8n/Dockerfile', 'build/package/Dockerfile', 'deploy/Dockerfile'].map((f) => path.join(dir, f));
-    const targets = dockerfiles.map(dockerfileTarget);
-    const probe = systemProbe({ PATH: path.join(dir, 'bin') });
-    const proposal = (await runStep(step, contextFor(targets[0]!, { probe, runTargets: targets }))).proposals.find((p) => p.id === 'ci-github')!;
-    const wf = parseYaml(proposal.changes[0]!.after!) as { jobs: { scan: { strategy: { matrix: { include: { dockerfile: string; context: string }[] } } } } };
-    expect(wf.jobs.scan.strategy.matrix.include.map((e) => e.context)).toEqual(['.', '.', '.', '.', '.']);
+    const { proposal, matrix } = await repositoryWorkflow(files, ['cmd/logcli/Dockerfile', 'streaming/Dockerfile', 'docker/images/n8n/Dockerfile', 'build/package/Dockerfile', 'deploy/Dockerfile']);
+    expect(matrix.map((e) => e.context)).toEqual(['.', '.', '.', '.', '.']);
     expect(proposal.description).toContain('cmd/logcli/Dockerfile from . (Makefile line 2 builds it with context .)');
     expect(proposal.description).toContain('streaming/Dockerfile from . (its COPY lines name package.json, yarn.lock, streaming, which are there)');
     // Inferred from the Dockerfile alone: the workflow is review, and says what to check.
