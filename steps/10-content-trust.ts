@@ -8,7 +8,7 @@
 import path from 'node:path';
 import type { DockerfileModel } from '../src/dockerfile/model.js';
 import { lineStarts, offsetAt } from '../src/dockerfile/edit.js';
-import { officialMirror, parseImageRef, type ImageRef } from '../src/dockerfile/images.js';
+import { floatingTag, officialMirror, parseImageRef, type ImageRef } from '../src/dockerfile/images.js';
 import { defineStep, type CodeInfo, statusOf, type Context, type FileChange, type Finding, type Proposal } from '../src/core/step.js';
 import {
   CI_VERIFY_PATTERN,
@@ -279,22 +279,6 @@ type TrustState =
   | { kind: 'host'; settings: DctSetting[] }
   | { kind: 'dockerfile'; froms: readonly BaseImage[]; copies: readonly BaseImage[]; plans: PinPlan[]; adds: ResolvedAdd[]; root: string | null; ci: Awaited<ReturnType<typeof ciFiles>>; dockerfiles: string[] };
 
-// Distributions whose release is their codename: debian:bookworm stays Debian 12.
-const RELEASE_CODENAMES = new Set(['buster', 'bullseye', 'bookworm', 'trixie', 'forky', 'bionic', 'focal', 'jammy', 'noble', 'oracular', 'plucky', 'questing']);
-const CODENAME_RELEASED = new Set(['debian', 'ubuntu', 'buildpack-deps']);
-
-/**
- * How a tag moves: `latest` (or no tag), `versionless` for a tag that names no version
- * (`node:alpine`, `python:slim`, `node:lts`: the next major version too), null for a versioned one.
- */
-function floatingTag(ref: ImageRef): 'latest' | 'versionless' | null {
-  if (ref.digest) return null;
-  if (ref.tag === null || ref.tag === 'latest') return 'latest';
-  if (/\d|\$/.test(ref.tag)) return null;
-  const name = ref.repository.split('/').pop()!;
-  return CODENAME_RELEASED.has(name) && RELEASE_CODENAMES.has(ref.tag.split('-')[0]!) ? null : 'versionless';
-}
-
 export default defineStep<TrustState>({
   meta: {
     id: 'content-trust',
@@ -374,10 +358,10 @@ export default defineStep<TrustState>({
         // The default is what a plain `docker build` pulls: an unpinned one is the same finding as a FROM
         // written out. No pin is proposed here: the digest belongs in the ARG default, not in the FROM.
         const shown = resolved.reference.trim();
-        const floating = floatingTag(resolved) !== null;
+        const floating = floatingTag(resolved);
         findings.push({
           code: floating ? 'DH-BASE-FLOATING' : 'DH-BASE-UNPINNED',
-          message: `${what} \`${from.written}\` is \`${shown}\` by its build argument's default, ${floating ? `a floating tag: each build may get a different image${floatingTag(resolved) === 'versionless' ? ', even a new major version' : ''}` : 'not pinned by digest: the tag can be moved to other content'}. Pin the default by digest (${shown}${resolved.tag ? '' : ':latest'}@sha256:...) or pass a pinned value with --build-arg`,
+          message: `${what} \`${from.written}\` is \`${shown}\` by its build argument's default, ${floating ? `a floating tag: each build may get a different image${floating === 'versionless' ? ', even a new major version' : ''}` : 'not pinned by digest: the tag can be moved to other content'}. Pin the default by digest (${shown}${resolved.tag ? '' : ':latest'}@sha256:...) or pass a pinned value with --build-arg`,
           severity: floating ? 'medium' : 'low',
           file,
           line: from.line,

@@ -909,7 +909,24 @@ function lookUpImage(ref: ImageRef): ImageKnowledge {
 
 /** A tag that follows whatever is newest: none at all, or `latest`. */
 export function isFloatingTag(ref: ImageRef): boolean {
-  return ref.digest === null && (ref.tag === null || ref.tag === 'latest');
+  return floatingTag(ref) === 'latest';
+}
+
+// Distributions whose release is their codename: debian:bookworm stays Debian 12.
+const RELEASE_CODENAMES = new Set(['buster', 'bullseye', 'bookworm', 'trixie', 'forky', 'bionic', 'focal', 'jammy', 'noble', 'oracular', 'plucky', 'questing']);
+const CODENAME_RELEASED = new Set(['debian', 'ubuntu', 'buildpack-deps']);
+
+/**
+ * How a tag moves: `latest` (or no tag), `versionless` for a tag that names no version
+ * (`node:alpine`, `python:slim`, `node:lts`: the next major version too), null for a versioned one
+ * or a digest.
+ */
+export function floatingTag(ref: ImageRef): 'latest' | 'versionless' | null {
+  if (ref.digest) return null;
+  if (ref.tag === null || ref.tag === 'latest') return 'latest';
+  if (/\d|\$/.test(ref.tag)) return null;
+  const name = ref.repository.split('/').pop()!;
+  return CODENAME_RELEASED.has(name) && RELEASE_CODENAMES.has(ref.tag.split('-')[0]!) ? null : 'versionless';
 }
 
 /** Images that are already minimal: no smaller variant to suggest. */

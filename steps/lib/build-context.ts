@@ -76,10 +76,9 @@ export async function buildContexts(ctx: Context, root: string, dockerfiles: rea
     if (text !== null) buildCommands(root, path.join(root, name), text, declared);
   }
   const read = new Set<string>();
-  const inRepo = (dir: string) => dir === root || dir.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
   for (const file of dockerfiles) {
     // The files that describe builds sit beside the Dockerfile or in a folder above it, up to the root.
-    for (let dir = path.dirname(file); inRepo(dir); dir = path.dirname(dir)) {
+    for (let dir = path.dirname(file); inside(root, dir); dir = path.dirname(dir)) {
       if (!read.has(dir)) {
         read.add(dir);
         for (const name of (await ctx.probe.list(dir)).filter((n) => COMPOSE_NAME.test(n)).sort(composeFirst)) await composeBuilds(ctx, path.join(dir, name), declared);
@@ -92,13 +91,18 @@ export async function buildContexts(ctx: Context, root: string, dockerfiles: rea
   for (const file of dockerfiles) {
     const known = declared.get(file);
     if (known) {
-      if (inRepo(known.dir) && known.dir !== path.dirname(file)) out.set(file, known);
+      if (inside(root, known.dir) && known.dir !== path.dirname(file)) out.set(file, known);
       continue;
     }
     const above = await copiedFrom(ctx, root, file, tracked);
     if (above) out.set(file, above);
   }
   return out;
+}
+
+/** Whether `dir` is `root` or a folder under it. */
+function inside(root: string, dir: string): boolean {
+  return dir === root || dir.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
 }
 
 /** The services of a compose file that build a Dockerfile, by that Dockerfile's path. */
@@ -188,7 +192,7 @@ async function copiedFrom(ctx: Context, root: string, file: string, tracked: Tra
   const beside = await found(own);
   if (beside.length === sources.length) return null;
   let best = { dir: own, here: beside };
-  for (let dir = path.dirname(own); dir !== own && (dir === root || dir.startsWith(root + path.sep)); dir = path.dirname(dir)) {
+  for (let dir = path.dirname(own); dir !== own && inside(root, dir); dir = path.dirname(dir)) {
     const here = await found(dir);
     if (here.length > best.here.length) best = { dir, here };
     if (dir === root) break;
