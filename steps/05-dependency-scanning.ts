@@ -422,7 +422,7 @@ async function githubWorkflowProposal(ctx: Context, root: string, dockerfiles: r
 /** A context nothing in the repository confirms: the job may build from the wrong folder. */
 function guessedContextWarnings(root: string, dockerfiles: readonly string[], contexts: ReadonlyMap<string, BuildContext>): string[] {
   const guessed = dockerfiles.filter((d) => contexts.get(d)?.guess);
-  const named = guessed.slice(0, MAX_LISTED_DOCKERFILES).map((d) => `${ciPaths(root, d).file} is built from ${ciPaths(root, d, contexts).context} (${contexts.get(d)!.why}), which no compose file, Makefile, README or CI file of the repository confirms: check that the job builds it from the folder you do`);
+  const named = guessed.slice(0, MAX_LISTED_DOCKERFILES).map((d) => `${ciPaths(root, d).file} is built from ${ciPaths(root, d, contexts).context} (${contexts.get(d)!.why}), which no compose file, Bake file, Makefile, README or CI file of the repository confirms: check that the job builds it from the folder you do`);
   if (guessed.length > named.length) named.push(`${guessed.length - named.length} more of these Dockerfiles are built from a folder guessed the same way`);
   return named;
 }

@@ -1,9 +1,10 @@
 /**
  * Where CI builds a Dockerfile from. Its own folder, unless the repository says otherwise: a
- * compose file's `build:` (context and dockerfile), a dev container's devcontainer.json
- * (`build.context`), or COPY lines whose files are in a folder above it and not beside it (a
- * `docker/Dockerfile` built with `docker build -f docker/Dockerfile .`). A CI job that builds from
- * the wrong folder fails at its first COPY.
+ * `docker build` line or docker/build-push-action step of its CI, a Bake file's target, a compose
+ * file's `build:` (context and dockerfile), a dev container's devcontainer.json (`build.context`),
+ * or COPY lines whose files are in a folder above it and not beside it (a `docker/Dockerfile`
+ * built with `docker build -f docker/Dockerfile .`). A CI job that builds from the wrong folder
+ * fails at its first COPY.
  */
 import path from 'node:path';
 import { parse as parseJsonc } from 'jsonc-parser';
@@ -29,6 +30,8 @@ const DEVCONTAINER_NAMES = ['devcontainer.json', '.devcontainer.json'];
 // The files a project's build starts from.
 const PROJECT_FILE = /^(go\.mod|package\.json|pom\.xml|build\.gradle(\.kts)?|Cargo\.toml|pyproject\.toml|requirements\.txt|Gemfile|composer\.json|mix\.exs|.*\.sln|Makefile)$/;
 const ROOT_BUILD_FILES = ['Makefile', 'makefile', 'GNUmakefile', 'README.md'];
+// What `docker buildx bake` reads at the root, the later overriding the earlier.
+const BAKE_FILES = ['docker-bake.json', 'docker-bake.override.json', 'docker-bake.hcl', 'docker-bake.override.hcl'];
 
 // Options of docker build that take a value as the next word; the others stand alone.
 const VALUED = new Set(['-f', '--file', '-t', '--tag', '--build-arg', '--target', '--platform', '--label', '--cache-from', '--cache-to', '-o', '--output', '--secret', '--ssh', '--network', '--progress', '--iidfile', '--metadata-file', '--build-context', '--add-host', '--builder', '--ulimit', '--shm-size', '-m', '--memory', '--cgroup-parent', '--isolation', '--annotation', '--attest', '--provenance', '--sbom', '--allow']);
@@ -63,6 +66,77 @@ function buildCommands(root: string, file: string, text: string, out: Map<string
   }
 }
 
+const BUILD_PUSH_ACTION = /^docker\/build-push-action@/i;
+const MATRIX_VALUE = /\$\{\{\s*matrix\.([\w-]+)\s*\}\}/g;
+
+/**
+ * docker/build-push-action steps of a GitHub workflow. With no `context`, or `{{defaultContext}}`,
+ * it builds the repository at the commit (`{{defaultContext}}:sub`, a folder of it) and reads
+ * `file` in that context; with a path `context`, `file` is a path from the checkout's root
+ * (default `CONTEXT/Dockerfile`). `${{ matrix.KEY }}` in a value is each value the job's matrix
+ * gives KEY; any other expression says nothing.
+ */
+function buildPushActions(root: string, f: CiFile, out: Map<string, BuildContext>): void {
+  if (!/build-push-action/i.test(f.text)) return;
+  let jobs: unknown;
+  try {
+    jobs = (yamlLibrary().parse(f.text, { merge: true, uniqueKeys: false }) as { jobs?: unknown } | null)?.jobs;
+  } catch {
+    return;
+  }
+  if (!jobs || typeof jobs !== 'object') return;
+  // The steps in the file's order, to name the line of each.
+  const lines = [...f.text.matchAll(/^.*\buses:\s*["']?docker\/build-push-action@/gim)].map((m) => f.text.slice(0, m.index).split('\n').length);
+  let nth = 0;
+  const rel = path.relative(root, f.path);
+  for (const job of Object.values(jobs as Record<string, unknown>)) {
+    const spec = job as { steps?: unknown; strategy?: { matrix?: unknown } } | null;
+    for (const step of Array.isArray(spec?.steps) ? spec.steps : []) {
+      const { uses, with: inputs } = (step ?? {}) as { uses?: unknown; with?: unknown };
+      if (typeof uses !== 'string' || !BUILD_PUSH_ACTION.test(uses)) continue;
+      const line = lines[nth++];
+      const given = (inputs ?? {}) as { context?: unknown; file?: unknown };
+      for (const values of matrixRows(spec?.strategy?.matrix, [given.context, given.file])) {
+        const [context, file] = values;
+        const built = buildPushTarget(root, context, file);
+        if (built && !out.has(built.file)) out.set(built.file, { dir: built.dir, why: `${rel}${line ? ` line ${line}` : ''} builds it with docker/build-push-action, context ${context ?? '{{defaultContext}}'}` });
+      }
+    }
+  }
+}
+
+/** The Dockerfile and context folder of one build-push-action step's inputs; null when they are not paths of this checkout. */
+function buildPushTarget(root: string, context: string | undefined, file: string | undefined): { file: string; dir: string } | null {
+  if ([context, file].some((v) => v !== undefined && (v.includes('${{') || /^[a-z]+:\/\//i.test(v)))) return null;
+  const git = context === undefined ? '' : /^\{\{\s*defaultContext\s*\}\}(?::(.*))?$/.exec(context)?.[1] ?? null;
+  if (git !== null) {
+    const dir = path.resolve(root, git || '.');
+    return { dir, file: path.resolve(dir, file ?? 'Dockerfile') };
+  }
+  if (context!.includes('{{') || isRemoteSource(context!)) return null;
+  const dir = path.resolve(root, context!);
+  return { dir, file: file ? path.resolve(root, file) : path.join(dir, 'Dockerfile') };
+}
+
+/**
+ * The values `inputs` take in each run of a job's matrix: each `${{ matrix.KEY }}` in an input is
+ * that run's KEY, from each `include` entry, or each item of a `KEY: [...]` list when it is the one
+ * key asked. An input that is not text is undefined (the action's default); one with any other
+ * expression, or a matrix that cannot give its keys (`fromJSON(...)`), yields nothing.
+ */
+function matrixRows(matrix: unknown, inputs: readonly unknown[]): (string | undefined)[][] {
+  const texts = inputs.map((v) => (typeof v === 'string' ? v.trim() : undefined));
+  if (!texts.some((v) => v?.includes('${{'))) return [texts];
+  if (texts.some((v) => v?.replace(MATRIX_VALUE, '').includes('${{'))) return [];
+  const asked = [...new Set(texts.flatMap((v) => [...(v ?? '').matchAll(MATRIX_VALUE)].map((m) => m[1]!)))];
+  const m = (matrix ?? {}) as Record<string, unknown>;
+  const rows: Record<string, unknown>[] = Array.isArray(m.include) ? m.include.filter((e): e is Record<string, unknown> => !!e && typeof e === 'object') : [];
+  if (rows.length === 0 && asked.length === 1 && Array.isArray(m[asked[0]!])) for (const v of m[asked[0]!] as unknown[]) rows.push({ [asked[0]!]: v });
+  return rows
+    .filter((row) => asked.every((k) => typeof row[k] === 'string'))
+    .map((row) => texts.map((v) => v?.replace(MATRIX_VALUE, (_, k: string) => row[k] as string)));
+}
+
 /**
  * The build contexts of `dockerfiles` (absolute paths in the repository at `root`) that are not
  * their own folder. `tracked`: the repository's files when known, for the COPY lines' test.
@@ -70,10 +144,17 @@ function buildCommands(root: string, file: string, text: string, out: Map<string
 export async function buildContexts(ctx: Context, root: string, dockerfiles: readonly string[], tracked: TrackedFiles | null, ci: readonly CiFile[] = []): Promise<Map<string, BuildContext>> {
   const declared = new Map<string, BuildContext>();
   // The project's own build lines come first: its CI files, its Makefile and README at the root.
-  for (const f of ci) buildCommands(root, f.path, f.text, declared);
+  for (const f of ci) {
+    buildCommands(root, f.path, f.text, declared);
+    if (f.kind === 'github') buildPushActions(root, f, declared);
+  }
   for (const name of ROOT_BUILD_FILES) {
     const text = await ctx.probe.readText(path.join(root, name));
     if (text !== null) buildCommands(root, path.join(root, name), text, declared);
+  }
+  for (const name of BAKE_FILES) {
+    const text = await ctx.probe.readText(path.join(root, name));
+    if (text !== null) bakeBuilds(root, name, text, declared);
   }
   const read = new Set<string>();
   for (const file of dockerfiles) {
@@ -96,6 +177,164 @@ export async function buildContexts(ctx: Context, root: string, dockerfiles: rea
     }
     const above = await copiedFrom(ctx, root, file, tracked);
     if (above) out.set(file, above);
+  }
+  return out;
+}
+
+/** A Bake target's attributes that place its build: a string, or null for an expression. */
+interface BakeTarget {
+  context?: string | null;
+  dockerfile?: string | null;
+  inherits?: string[];
+}
+
+/**
+ * The targets of a Bake file (`docker buildx bake`): `context` from the root (default `.`) and
+ * `dockerfile` inside it (default `Dockerfile`; `cwd://PATH` from the root), through `inherits`.
+ * A value with a variable or a function, or a remote context, says nothing.
+ */
+function bakeBuilds(root: string, name: string, text: string, out: Map<string, BuildContext>): void {
+  let targets: Map<string, BakeTarget>;
+  try {
+    targets = name.endsWith('.json') ? jsonBakeTargets(text) : hclBakeTargets(text);
+  } catch {
+    return;
+  }
+  const resolved = (target: string, seen: Set<string>): BakeTarget => {
+    const own = targets.get(target);
+    if (!own || seen.has(target) || seen.size > 32) return {};
+    seen.add(target);
+    const merged: BakeTarget = {};
+    for (const parent of own.inherits ?? []) Object.assign(merged, resolved(parent, seen));
+    if (own.context !== undefined) merged.context = own.context;
+    if (own.dockerfile !== undefined) merged.dockerfile = own.dockerfile;
+    return merged;
+  };
+  for (const target of targets.keys()) {
+    const { context = '.', dockerfile = 'Dockerfile' } = resolved(target, new Set());
+    if (context === null || dockerfile === null) continue;
+    // `cwd://` names a path from where bake runs (the root), not from the context.
+    const local = context.replace(/^cwd:\/\//, '');
+    if (/^[a-z]+:\/\//i.test(local) || isRemoteSource(local) || /^(target|docker-image):/.test(local)) continue;
+    const dir = path.resolve(root, local);
+    const built = dockerfile.startsWith('cwd://') ? path.resolve(root, dockerfile.slice('cwd://'.length)) : path.resolve(dir, dockerfile);
+    if (!out.has(built)) out.set(built, { dir, why: `${name} target ${target} builds it with context ${context}` });
+  }
+}
+
+function jsonBakeTargets(text: string): Map<string, BakeTarget> {
+  const data = JSON.parse(text) as { target?: Record<string, Record<string, unknown>> } | null;
+  const out = new Map<string, BakeTarget>();
+  for (const [name, t] of Object.entries(data?.target ?? {})) {
+    if (!t || typeof t !== 'object') continue;
+    const value = (v: unknown) => (v === undefined ? undefined : typeof v === 'string' && !v.includes('${') ? v : null);
+    out.set(name, { context: value(t.context), dockerfile: value(t.dockerfile), inherits: Array.isArray(t.inherits) ? t.inherits.filter((x): x is string => typeof x === 'string') : [] });
+  }
+  return out;
+}
+
+/** HCL's tokens, as far as Bake's target blocks need them; comments dropped. */
+type HclToken = { kind: 'word' | 'punct' | 'newline'; text: string } | { kind: 'string'; text: string; expression: boolean };
+
+const WORD = /[\w.-]+/y;
+
+function hclTokens(text: string): HclToken[] {
+  const tokens: HclToken[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (c === '\n') {
+      tokens.push({ kind: 'newline', text: c });
+      i++;
+    } else if (c === ' ' || c === '\t' || c === '\r') i++;
+    else if (c === '#' || text.startsWith('//', i)) i = text.indexOf('\n', i) < 0 ? text.length : text.indexOf('\n', i);
+    else if (text.startsWith('/*', i)) i = text.indexOf('*/', i + 2) < 0 ? text.length : text.indexOf('*/', i + 2) + 2;
+    else if (c === '"') {
+      // A quoted string; a template in it (`${...}`, which may hold quotes) makes it an expression.
+      let j = i + 1;
+      let value = '';
+      let expression = false;
+      while (j < text.length && text[j] !== '"' && text[j] !== '\n') {
+        if (text[j] === '\\') {
+          value += text[j + 1] ?? '';
+          j += 2;
+        } else if (text.startsWith('${', j) || text.startsWith('%{', j)) {
+          expression = true;
+          let depth = 0;
+          for (; j < text.length; j++) {
+            if (text[j] === '{') depth++;
+            else if (text[j] === '}' && --depth === 0) break;
+          }
+          j++;
+        } else value += text[j++];
+      }
+      tokens.push({ kind: 'string', text: value, expression });
+      i = j + 1;
+    } else if (text.startsWith('<<', i) && /^<<-?[A-Za-z_]/.test(text.slice(i, i + 4))) {
+      // A heredoc: its text up to the line holding only its word.
+      const word = /^<<-?(\w+)/.exec(text.slice(i))![1]!;
+      const end = new RegExp(`^\\s*${word}\\s*$`, 'm');
+      const rest = text.slice(i);
+      const nl = rest.indexOf('\n');
+      const m = nl < 0 ? null : end.exec(rest.slice(nl + 1));
+      const body = m ? rest.slice(nl + 1, nl + 1 + m.index) : rest;
+      tokens.push({ kind: 'string', text: body, expression: true });
+      i = m ? i + nl + 1 + m.index + m[0].length : text.length;
+    } else if (((WORD.lastIndex = i), WORD.test(text))) {
+      tokens.push({ kind: 'word', text: text.slice(i, WORD.lastIndex) });
+      i = WORD.lastIndex;
+    } else {
+      tokens.push({ kind: 'punct', text: c });
+      i++;
+    }
+  }
+  return tokens;
+}
+
+function hclBakeTargets(text: string): Map<string, BakeTarget> {
+  const tokens = hclTokens(text);
+  const out = new Map<string, BakeTarget>();
+  let depth = 0;
+  let target: BakeTarget | null = null;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.kind === 'punct' && '{[('.includes(t.text)) {
+      depth++;
+      continue;
+    }
+    if (t.kind === 'punct' && '}])'.includes(t.text)) {
+      depth--;
+      if (depth === 0) target = null;
+      continue;
+    }
+    // target "name" { at the top.
+    if (depth === 0 && t.kind === 'word' && t.text === 'target' && tokens[i + 1]?.kind === 'string' && tokens[i + 2]?.text === '{') {
+      target = {};
+      out.set(tokens[i + 1]!.text, target);
+      i += 2;
+      depth++;
+      continue;
+    }
+    // An attribute of the target: NAME = VALUE.
+    if (depth === 1 && target && t.kind === 'word' && tokens[i + 1]?.text === '=' && ['context', 'dockerfile', 'inherits'].includes(t.text)) {
+      const value: HclToken[] = [];
+      let level = 0;
+      let j = i + 2;
+      for (; j < tokens.length; j++) {
+        const v = tokens[j]!;
+        if (v.kind === 'newline' && level === 0) break;
+        if (v.kind === 'punct' && '{[('.includes(v.text)) level++;
+        if (v.kind === 'punct' && '}])'.includes(v.text)) {
+          if (level === 0) break;
+          level--;
+        }
+        if (v.kind !== 'newline') value.push(v);
+      }
+      i = j - 1;
+      const one = value.length === 1 && value[0]!.kind === 'string' && !value[0]!.expression ? value[0]!.text : null;
+      if (t.text === 'inherits') target.inherits = value.filter((v) => v.kind === 'string' && !(v as { expression: boolean }).expression).map((v) => v.text);
+      else target[t.text as 'context' | 'dockerfile'] = one;
+    }
   }
   return out;
 }

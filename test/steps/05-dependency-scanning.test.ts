@@ -273,12 +273,141 @@ describe('dependency-scanning: the proposed CI', () => {
     // Inferred from the Dockerfile alone: the workflow is review, and says what to check.
     expect(proposal.risk).toBe('review');
     expect(proposal.warnings).toContain(
-      'build/package/Dockerfile is built from . (its folder holds only Dockerfiles, COPY . copies the whole build context, and Makefile is at the root), which no compose file, Makefile, README or CI file of the repository confirms: check that the job builds it from the folder you do',
+      'build/package/Dockerfile is built from . (its folder holds only Dockerfiles, COPY . copies the whole build context, and Makefile is at the root), which no compose file, Bake file, Makefile, README or CI file of the repository confirms: check that the job builds it from the folder you do',
     );
     // Only what the checkout really lacks is named.
     expect(proposal.warnings.filter((w) => /git does not track/.test(w))).toEqual([
       'docker/images/n8n/Dockerfile copies ./compiled (line 2), which git does not track: the job builds from a fresh checkout that lacks it, so it fails until it is committed or made before its docker build line (a build step in the job, or a build stage in the Dockerfile)',
     ]);
+  });
+
+  it('a docker/build-push-action step names the context: a path (file from the root), the git context or a folder of it (file inside it), a matrix', async () => {
+    const release = [
+      'name: release',
+      'on: push',
+      'jobs:',
+      '  api:',
+      '    runs-on: ubuntu-latest',
+      '    steps:',
+      '      - uses: actions/checkout@v4',
+      '      - uses: docker/build-push-action@v6',
+      '        with:',
+      '          context: .',
+      '          file: ./deploy/api/Dockerfile',
+      '  worker:',
+      '    runs-on: ubuntu-latest',
+      '    steps:',
+      '      - uses: docker/build-push-action@v6',
+      '        with:',
+      '          context: "{{defaultContext}}:worker"',
+      '          file: build/Dockerfile',
+      '  images:',
+      '    runs-on: ubuntu-latest',
+      '    strategy:',
+      '      matrix:',
+      '        include:',
+      '          - { dockerfile: images/a/Dockerfile, context: images }',
+      '          - { dockerfile: images/b/Dockerfile, context: . }',
+      '    steps:',
+      '      - uses: docker/build-push-action@v6',
+      '        with:',
+      '          context: ${{ matrix.context }}',
+      '          file: ./${{ matrix.dockerfile }}',
+      '  web:',
+      '    runs-on: ubuntu-latest',
+      '    steps:',
+      '      - uses: docker/build-push-action@v6',
+      '        with: { file: web/Dockerfile }',
+      '      - uses: docker/build-push-action@v6',
+      '        with: { context: "${{ env.TOOLS }}", file: tools/Dockerfile }',
+      '',
+    ].join('\n');
+    const files: Record<string, string> = {
+      '.github/workflows/release.yml': release,
+      // Its files are beside it as well as at the root: only the workflow tells.
+      'deploy/api/Dockerfile': 'FROM python:3.12-slim\nCOPY app.py .\n',
+      'deploy/api/app.py': '',
+      'app.py': '',
+      'package.json': '{}',
+      // COPY . from a folder of Dockerfiles would be the root; the workflow says worker.
+      'worker/build/Dockerfile': 'FROM golang:1.22\nCOPY . .\n',
+      'worker/go.mod': '',
+      'images/a/Dockerfile': 'FROM nginx:1.27\nCOPY a/site.conf /etc/nginx/conf.d/\n',
+      'images/a/site.conf': '',
+      'images/b/Dockerfile': 'FROM nginx:1.27\nCOPY images/b/site.conf /etc/nginx/conf.d/\n',
+      'images/b/site.conf': '',
+      'web/Dockerfile': 'FROM nginx:1.27\nCOPY index.html /usr/share/nginx/html/\n',
+      'web/index.html': '',
+      'index.html': '',
+      // A context from an expression says nothing: its own folder, where its files are.
+      'tools/Dockerfile': 'FROM alpine:3.20\nCOPY tool.sh /usr/local/bin/\n',
+      'tools/tool.sh': '',
+    };
+    const { proposal, matrix } = await repositoryWorkflow(files, ['deploy/api/Dockerfile', 'worker/build/Dockerfile', 'images/a/Dockerfile', 'images/b/Dockerfile', 'web/Dockerfile', 'tools/Dockerfile']);
+    expect(matrix.map((e) => e.context)).toEqual(['.', 'worker', 'images', '.', '.', 'tools']);
+    expect(proposal.description).toContain('deploy/api/Dockerfile from . (.github/workflows/release.yml line 8 builds it with docker/build-push-action, context .)');
+    expect(proposal.description).toContain('worker/build/Dockerfile from worker (.github/workflows/release.yml line 15 builds it with docker/build-push-action, context {{defaultContext}}:worker)');
+    expect(proposal.description).toContain('images/a/Dockerfile from images (.github/workflows/release.yml line 27 builds it with docker/build-push-action, context images)');
+    expect(proposal.risk).toBe('safe');
+  });
+
+  it("a Bake file's targets name the context (from the root) and the Dockerfile in it, through inherits; a variable says nothing", async () => {
+    const bake = [
+      '# docker buildx bake',
+      'variable "TAG" { default = "dev" }',
+      'group "default" { targets = ["api", "cli", "docs"] }',
+      '/* shared: context and tags */',
+      'target "_common" {',
+      '  context = "."',
+      '  args = { GO_VERSION = "1.22" }',
+      '}',
+      'target "api" {',
+      '  inherits = ["_common"]',
+      '  dockerfile = "build/api/Dockerfile"',
+      '  tags = ["example/api:${TAG}"]',
+      '}',
+      'target "cli" {',
+      '  context = "cmd"',
+      '  dockerfile = "tools/cli.Dockerfile"',
+      '}',
+      'target "gen" {',
+      '  context = "src"',
+      '  dockerfile = "cwd://tools/gen.Dockerfile"',
+      '}',
+      'target "docs" {',
+      '  context = "${DOCS_DIR}"',
+      '  dockerfile = "docs/Dockerfile"',
+      '}',
+      '',
+    ].join('\n');
+    const files: Record<string, string> = {
+      'docker-bake.hcl': bake,
+      // COPY . from a folder of Dockerfiles would be the root as a guess; the Bake file says so.
+      'build/api/Dockerfile': 'FROM golang:1.22\nCOPY . .\n',
+      'go.mod': '',
+      // Files beside it as well as in cmd: only the Bake file tells.
+      'cmd/tools/cli.Dockerfile': 'FROM alpine:3.20\nCOPY main.go /src/\n',
+      'cmd/tools/main.go': '',
+      'cmd/main.go': '',
+      'docs/Dockerfile': 'FROM nginx:1.27\nCOPY index.html /usr/share/nginx/html/\n',
+      'docs/index.html': '',
+      // cwd:// names the Dockerfile from the root, not from the context.
+      'tools/gen.Dockerfile': 'FROM alpine:3.20\nCOPY schema.json /src/\n',
+      'tools/schema.json': '',
+      'src/schema.json': '',
+    };
+    const { proposal, matrix } = await repositoryWorkflow(files, ['build/api/Dockerfile', 'cmd/tools/cli.Dockerfile', 'docs/Dockerfile', 'tools/gen.Dockerfile']);
+    expect(matrix.map((e) => e.context)).toEqual(['.', 'cmd', 'docs', 'src']);
+    expect(proposal.description).toContain('build/api/Dockerfile from . (docker-bake.hcl target api builds it with context .)');
+    // Declared, not guessed.
+    expect(proposal.risk).toBe('safe');
+
+    // The JSON form.
+    const json = await repositoryWorkflow(
+      { ...files, 'docker-bake.hcl': '', 'docker-bake.json': JSON.stringify({ target: { base: { context: 'cmd' }, cli: { inherits: ['base'], dockerfile: 'tools/cli.Dockerfile' } } }) },
+      ['cmd/tools/cli.Dockerfile', 'docs/Dockerfile'],
+    );
+    expect(json.matrix.map((e) => e.context)).toEqual(['cmd', 'docs']);
   });
 
   it('a matrix of many such Dockerfiles lists the first ten and counts the rest', async () => {
