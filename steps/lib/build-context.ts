@@ -33,36 +33,70 @@ const ROOT_BUILD_FILES = ['Makefile', 'makefile', 'GNUmakefile', 'README.md'];
 // What `docker buildx bake` reads at the root, the later overriding the earlier.
 const BAKE_FILES = ['docker-bake.json', 'docker-bake.override.json', 'docker-bake.hcl', 'docker-bake.override.hcl'];
 
-// Options of docker build that take a value as the next word; the others stand alone.
-const VALUED = new Set(['-f', '--file', '-t', '--tag', '--build-arg', '--target', '--platform', '--label', '--cache-from', '--cache-to', '-o', '--output', '--secret', '--ssh', '--network', '--progress', '--iidfile', '--metadata-file', '--build-context', '--add-host', '--builder', '--ulimit', '--shm-size', '-m', '--memory', '--cgroup-parent', '--isolation', '--annotation', '--attest', '--provenance', '--sbom', '--allow']);
+// Options of docker, podman and buildah build that take a value as the next word; the others stand alone.
+const VALUED = new Set(['-f', '--file', '-t', '--tag', '--build-arg', '--target', '--platform', '--label', '--cache-from', '--cache-to', '-o', '--output', '--secret', '--ssh', '--network', '--progress', '--iidfile', '--metadata-file', '--build-context', '--add-host', '--builder', '--ulimit', '--shm-size', '-m', '--memory', '--cgroup-parent', '--isolation', '--annotation', '--attest', '--provenance', '--sbom', '--allow', '--format', '--authfile', '--creds', '--jobs', '--arch', '--os', '--variant', '--volume', '-v', '--env', '--runtime', '--userns', '--device', '--dns', '--sign-by', '--manifest', '--retry', '--retry-delay', '--timestamp', '--layer-label', '--build-arg-file', '--cert-dir', '--cpu-shares', '--security-opt']);
+// A build command: docker, podman or buildah build, or kaniko's executor.
+const BUILD_COMMAND = /(?:^|[\s;&|(`'"])((?:docker|podman)\s+(?:buildx\s+|image\s+)?build|buildah\s+(?:bud|build(?:-using-dockerfile)?)|\/kaniko\/executor)(?=\s|$)/;
+// Where the job's checkout is, in the variables CI gives it: the repository root.
+const ROOT_VARIABLE = /\$\{\{\s*github\.workspace\s*\}\}|\$\{(?:CI_PROJECT_DIR|GITHUB_WORKSPACE)\}|\$(?:CI_PROJECT_DIR|GITHUB_WORKSPACE)\b/g;
+
+/** The text's lines with continuations joined (a trailing `\`, or a next line of options), each with its first line's number. */
+function commandLines(text: string): { line: number; text: string }[] {
+  const lines = text.split('\n');
+  const out: { line: number; text: string }[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const first = i;
+    let joined = lines[i]!;
+    // A folded YAML command (`- >`) goes on with lines of options; a shell one with a trailing backslash.
+    while (i + 1 < lines.length && (/\\\s*$/.test(joined) || (BUILD_COMMAND.test(joined) && /^\s*-{1,2}[A-Za-z]/.test(lines[i + 1]!)))) joined = joined.replace(/\\\s*$/, '') + ' ' + lines[++i]!.trim();
+    out.push({ line: first + 1, text: joined });
+  }
+  return out;
+}
 
 /**
- * `docker build -f DOCKERFILE CONTEXT` lines of a CI file, Makefile or README, run from the
- * repository root (a line that changes folder first, or names either with a variable, says nothing).
+ * The build lines of a CI file, Makefile or README, run from the repository root: `docker build
+ * -f DOCKERFILE CONTEXT` (podman, buildah alike), `/kaniko/executor --context DIR --dockerfile
+ * FILE`. A line that changes folder first, or names either with a variable other than the
+ * checkout's (`$CI_PROJECT_DIR`, `$GITHUB_WORKSPACE`), says nothing.
  */
 function buildCommands(root: string, file: string, text: string, out: Map<string, BuildContext>): void {
-  for (const [i, line] of text.split('\n').entries()) {
-    const at = line.search(/\bdocker\s+(buildx\s+|image\s+)?build\s/);
-    if (at < 0 || /\bcd\s/.test(line.slice(0, at))) continue;
+  if (!/\b(build|bud|executor)\b/.test(text)) return;
+  for (const { line: number, text: line } of commandLines(text)) {
+    const match = BUILD_COMMAND.exec(line);
+    if (!match) continue;
+    const at = match.index + match[0].length - match[1]!.length;
+    if (/\bcd\s/.test(line.slice(0, at))) continue;
     let words: string[];
     try {
-      words = splitWords(line.slice(at).replace(/\s+\\\s*$/, ''), { onUnclosedQuote: () => { throw new Error('unclosed'); } });
+      words = splitWords(line.slice(at + match[1]!.length).replace(ROOT_VARIABLE, '.'), { onUnclosedQuote: () => { throw new Error('unclosed'); } });
     } catch {
       continue;
     }
+    const kaniko = match[1]!.endsWith('executor');
     let dockerfile: string | null = null;
     let context: string | null = null;
-    for (let k = words.indexOf('build') + 1; k < words.length; k++) {
+    for (let k = 0; k < words.length; k++) {
       const w = words[k]!;
       if (['&&', '||', ';', '|', '>', '2>&1'].includes(w) || w.startsWith('#')) break;
-      if (w === '-f' || w === '--file') dockerfile = words[++k] ?? null;
-      else if (w.startsWith('--file=')) dockerfile = w.slice('--file='.length);
+      const valued = (names: string[]) => (names.includes(w) ? (words[++k] ?? null) : names.filter((n) => n.startsWith('--')).map((n) => (w.startsWith(`${n}=`) ? w.slice(n.length + 1) : null)).find((v) => v !== null));
+      if (kaniko) {
+        dockerfile = valued(['-f', '--dockerfile']) ?? dockerfile;
+        context = valued(['-c', '--context']) ?? context;
+        continue;
+      }
+      const named = valued(['-f', '--file']);
+      if (named !== undefined) dockerfile = named;
       else if (VALUED.has(w)) k++;
       else if (!w.startsWith('-')) context = w;
     }
+    if (kaniko && context) context = context.replace(/^dir:\/\//, '');
+    if (kaniko && context && !dockerfile) dockerfile = 'Dockerfile';
     if (!dockerfile || !context || /[$`(){}]/.test(dockerfile + context) || /^[a-z]+:\/\//i.test(context) || context === '-') continue;
-    const built = path.resolve(root, dockerfile);
-    if (!out.has(built)) out.set(built, { dir: path.resolve(root, context), why: `${path.relative(root, file)} line ${i + 1} builds it with context ${context}` });
+    const dir = path.resolve(root, context);
+    const why = { dir, why: `${path.relative(root, file)} line ${number} builds it with context ${context}` };
+    // kaniko reads a relative --dockerfile from where it runs, else from the context.
+    for (const built of kaniko ? [path.resolve(root, dockerfile), path.resolve(dir, dockerfile)] : [path.resolve(root, dockerfile)]) if (!out.has(built)) out.set(built, why);
   }
 }
 

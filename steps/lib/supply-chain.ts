@@ -12,6 +12,7 @@ import type { Probe } from '../../src/core/probe.js';
 import { offsetAt } from '../../src/dockerfile/edit.js';
 import { cachedUntilWrite } from '../../src/core/writes.js';
 import { canonicalName, parseImageRef, type ImageRef } from '../../src/dockerfile/images.js';
+import { yamlLibrary } from '../../src/core/yaml-lazy.js';
 
 const repoRootOf = cachedUntilWrite<Probe, Promise<string | null>>();
 
@@ -107,13 +108,77 @@ async function readCiFiles(probe: Probe, root: string): Promise<CiFile[]> {
   }
   const gitlab = path.join(root, '.gitlab-ci.yml');
   const gitlabText = await probe.readText(gitlab);
-  if (gitlabText !== null) out.push({ path: gitlab, kind: 'gitlab', text: gitlabText });
+  if (gitlabText !== null) {
+    out.push({ path: gitlab, kind: 'gitlab', text: gitlabText });
+    // The files it includes from the repository are part of the same pipeline.
+    for (const f of await gitlabLocalIncludes(probe, root, gitlabText)) out.push({ path: f.path, kind: 'other', text: f.text });
+  }
   for (const rel of OTHER_CI_FILES) {
     const file = path.join(root, rel);
     const text = await probe.readText(file);
     if (text !== null) out.push({ path: file, kind: 'other', text });
   }
   return out;
+}
+
+const MAX_GITLAB_INCLUDES = 50;
+
+/**
+ * The repository's files a GitLab pipeline includes (`include: local`, or a path alone), and those
+ * they include, up to 50 files. A path may hold `*` (one folder level) or `**` (any depth); one
+ * with a variable, another project's file, a URL or a template is not read.
+ */
+async function gitlabLocalIncludes(probe: Probe, root: string, text: string): Promise<{ path: string; text: string }[]> {
+  const out: { path: string; text: string }[] = [];
+  const seen = new Set([path.join(root, '.gitlab-ci.yml')]);
+  const queue = [text];
+  while (queue.length > 0 && out.length < MAX_GITLAB_INCLUDES) {
+    const current = queue.shift()!;
+    if (!/^include\s*:/m.test(current)) continue;
+    let include: unknown;
+    try {
+      include = (yamlLibrary().parse(current, { uniqueKeys: false }) as { include?: unknown } | null)?.include;
+    } catch {
+      continue;
+    }
+    for (const item of Array.isArray(include) ? include : [include]) {
+      const local = typeof item === 'string' ? item : (item as { local?: unknown } | null)?.local;
+      if (typeof local !== 'string' || local.includes('$') || /^[a-z]+:\/\//i.test(local)) continue;
+      for (const file of await matchingFiles(probe, root, local.replace(/^\/+/, ''))) {
+        if (seen.has(file) || out.length >= MAX_GITLAB_INCLUDES) continue;
+        seen.add(file);
+        const included = await probe.readText(file);
+        if (included === null) continue;
+        out.push({ path: file, text: included });
+        queue.push(included);
+      }
+    }
+  }
+  return out;
+}
+
+/** The files under `root` a GitLab include path names: itself, or those its `*` and `**` match (200 at most, of 5,000 looked at). */
+async function matchingFiles(probe: Probe, root: string, pattern: string): Promise<string[]> {
+  const resolved = path.resolve(root, pattern);
+  if (resolved !== root && !resolved.startsWith(root + path.sep)) return [];
+  if (!pattern.includes('*')) return [resolved];
+  const segments = pattern.split('/');
+  const fixed = segments.slice(0, segments.findIndex((x) => x.includes('*')));
+  const re = new RegExp(`^${segments.slice(fixed.length).join('/').replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\u0000/g, '.*')}$`);
+  const found: string[] = [];
+  let visited = 0;
+  const walk = async (dir: string, rel: string, depth: number): Promise<void> => {
+    for (const name of (await probe.list(dir)).sort()) {
+      if (found.length >= 200 || ++visited > 5000) return;
+      const file = path.join(dir, name);
+      const sub = rel ? `${rel}/${name}` : name;
+      const st = await probe.stat(file);
+      if (st?.isDirectory && !st.isSymlink && depth < 8) await walk(file, sub, depth + 1);
+      else if (st?.isFile && re.test(sub)) found.push(file);
+    }
+  };
+  await walk(path.join(root, ...fixed), '', 0);
+  return found;
 }
 
 /** A scanner named in CI: trivy (and its action), grype (anchore/scan-action), scout, snyk, osv-scanner, GitLab's container scanning. */

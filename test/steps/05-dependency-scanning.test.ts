@@ -92,6 +92,31 @@ const fileCases: FileCase[] = [
     expect: { status: 'pass', findings: [] },
   },
   {
+    name: 'trivy in a file the GitLab pipeline includes (local, and a ** pattern)',
+    given: {
+      files: {
+        '.git/': '',
+        'Dockerfile': DOCKERFILE,
+        '.gitlab-ci.yml': 'include:\n  - local: /.gitlab/ci/build.gitlab-ci.yml\n  - project: group/templates\n    file: /scan.yml\n',
+        '.gitlab/ci/build.gitlab-ci.yml': 'include: "/.gitlab/jobs/**.yml"\nbuild:\n  script: [docker build .]\n',
+        '.gitlab/jobs/security/scan.yml': 'scan:\n  script:\n    - trivy image --exit-code 1 app\n',
+      },
+    },
+    expect: { status: 'pass', findings: [], notes: ['CI scans images: ', 'scan.yml:3'] },
+  },
+  {
+    name: 'a GitLab include named with a variable is not read: the pipeline here runs no scanner',
+    given: {
+      files: {
+        '.git/': '',
+        'Dockerfile': DOCKERFILE,
+        '.gitlab-ci.yml': 'include:\n  - local: /$CI_DIR/scan.yml\nbuild:\n  script: [make]\n',
+        'ci/scan.yml': 'scan:\n  script:\n    - trivy image app\n',
+      },
+    },
+    expect: { status: 'fail', findings: ['its CI (.gitlab-ci.yml) runs no scanner'], proposals: ['ci-gitlab', 'ci-github'] },
+  },
+  {
     name: 'grype in a Jenkinsfile',
     given: { files: { '.git/': '', 'Dockerfile': DOCKERFILE, 'Jenkinsfile': "pipeline { stages { stage('scan') { steps { sh 'grype app:latest --fail-on high' } } } }\n" } },
     expect: { status: 'pass', findings: [] },
@@ -279,6 +304,57 @@ describe('dependency-scanning: the proposed CI', () => {
     expect(proposal.warnings.filter((w) => /git does not track/.test(w))).toEqual([
       'docker/images/n8n/Dockerfile copies ./compiled (line 2), which git does not track: the job builds from a fresh checkout that lacks it, so it fails until it is committed or made before its docker build line (a build step in the job, or a build stage in the Dockerfile)',
     ]);
+  });
+
+  it('kaniko, podman and buildah lines name the context too, with the checkout as $CI_PROJECT_DIR; continued and folded lines are one command; included GitLab files count', async () => {
+    const gitlab = [
+      'stages: [build]',
+      'api:',
+      '  stage: build',
+      '  image: { name: gcr.io/kaniko-project/executor:debug, entrypoint: [""] }',
+      '  script:',
+      '    - /kaniko/executor --context "${CI_PROJECT_DIR}" --dockerfile "${CI_PROJECT_DIR}/deploy/api/Dockerfile" --destination "$CI_REGISTRY_IMAGE/api:$CI_COMMIT_SHA"',
+      'include:',
+      '  - local: .gitlab/ci/worker.yml',
+      'web:',
+      '  stage: build',
+      '  script:',
+      '    - |',
+      '      podman build --format docker \\',
+      '        -f web/Containerfile \\',
+      '        -t web:$CI_COMMIT_SHA .',
+      'tools:',
+      '  stage: build',
+      '  script:',
+      '    - buildah bud -f "$DOCKERFILE" -t tools .',
+      '',
+    ].join('\n');
+    // A file the pipeline includes.
+    const worker = ['worker:', '  stage: build', '  script:', '    - >-', '      /kaniko/executor', '      --context dir://$CI_PROJECT_DIR/worker', '      --dockerfile build/Dockerfile', '      --no-push', ''].join('\n');
+    const files: Record<string, string> = {
+      '.gitlab-ci.yml': gitlab,
+      '.gitlab/ci/worker.yml': worker,
+      // Its files beside it as well as at the root: only the CI line tells.
+      'deploy/api/Dockerfile': 'FROM python:3.12-slim\nCOPY app.py .\n',
+      'deploy/api/app.py': '',
+      'app.py': '',
+      // kaniko reads a relative --dockerfile from the context when it is not at the root.
+      'worker/build/Dockerfile': 'FROM golang:1.22\nCOPY . .\n',
+      'worker/go.mod': '',
+      'package.json': '{}',
+      'web/Containerfile': 'FROM nginx:1.27\nCOPY index.html /usr/share/nginx/html/\n',
+      'web/index.html': '',
+      'index.html': '',
+      // A Dockerfile named by a variable says nothing: its own folder, where its files are.
+      'tools/Dockerfile': 'FROM alpine:3.20\nCOPY tool.sh /usr/local/bin/\n',
+      'tools/tool.sh': '',
+    };
+    const { proposal, matrix } = await repositoryWorkflow(files, ['deploy/api/Dockerfile', 'worker/build/Dockerfile', 'web/Containerfile', 'tools/Dockerfile']);
+    expect(matrix.map((e) => e.context)).toEqual(['.', 'worker', '.', 'tools']);
+    expect(proposal.description).toContain('deploy/api/Dockerfile from . (.gitlab-ci.yml line 6 builds it with context .)');
+    expect(proposal.description).toContain('worker/build/Dockerfile from worker (.gitlab/ci/worker.yml line 5 builds it with context ./worker)');
+    expect(proposal.description).toContain('web/Containerfile from . (.gitlab-ci.yml line 13 builds it with context .)');
+    expect(proposal.risk).toBe('safe');
   });
 
   it('a docker/build-push-action step names the context: a path (file from the root), the git context or a folder of it (file inside it), a matrix', async () => {
