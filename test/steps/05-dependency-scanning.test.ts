@@ -306,7 +306,7 @@ describe('dependency-scanning: the proposed CI', () => {
     ]);
   });
 
-  it('kaniko, podman and buildah lines name the context too, with the checkout as $CI_PROJECT_DIR; continued and folded lines are one command; included GitLab files count', async () => {
+  it('kaniko, podman and buildah lines name the context too, with the checkout as $CI_PROJECT_DIR; continued and folded lines are one command; included GitLab files count; a line after a cd says nothing', async () => {
     const gitlab = [
       'stages: [build]',
       'api:',
@@ -327,6 +327,11 @@ describe('dependency-scanning: the proposed CI', () => {
       '  stage: build',
       '  script:',
       '    - buildah bud -f "$DOCKERFILE" -t tools .',
+      // After a cd, a build line runs in another folder: it says nothing.
+      'deploy:',
+      '  script:',
+      '    - cd services',
+      '    - docker build -f api/Dockerfile .',
       '',
     ].join('\n');
     // A file the pipeline includes.
@@ -348,9 +353,17 @@ describe('dependency-scanning: the proposed CI', () => {
       // A Dockerfile named by a variable says nothing: its own folder, where its files are.
       'tools/Dockerfile': 'FROM alpine:3.20\nCOPY tool.sh /usr/local/bin/\n',
       'tools/tool.sh': '',
+      'api/Dockerfile': 'FROM python:3.12-slim\nCOPY main.py .\n',
+      'api/main.py': '',
+      'main.py': '',
+      // A README's cd into the clone is the root.
+      'README.md': '# x\n\n```sh\ngit clone https://example.com/x.git\ncd x\ndocker build -f docs/Dockerfile .\n```\n',
+      'docs/Dockerfile': 'FROM nginx:1.27\nCOPY guide.md /srv/\n',
+      'docs/guide.md': '',
+      'guide.md': '',
     };
-    const { proposal, matrix } = await repositoryWorkflow(files, ['deploy/api/Dockerfile', 'worker/build/Dockerfile', 'web/Containerfile', 'tools/Dockerfile']);
-    expect(matrix.map((e) => e.context)).toEqual(['.', 'worker', '.', 'tools']);
+    const { proposal, matrix } = await repositoryWorkflow(files, ['deploy/api/Dockerfile', 'worker/build/Dockerfile', 'web/Containerfile', 'tools/Dockerfile', 'api/Dockerfile', 'docs/Dockerfile']);
+    expect(matrix.map((e) => e.context)).toEqual(['.', 'worker', '.', 'tools', 'api', '.']);
     expect(proposal.description).toContain('deploy/api/Dockerfile from . (.gitlab-ci.yml line 6 builds it with context .)');
     expect(proposal.description).toContain('worker/build/Dockerfile from worker (.gitlab/ci/worker.yml line 5 builds it with context ./worker)');
     expect(proposal.description).toContain('web/Containerfile from . (.gitlab-ci.yml line 13 builds it with context .)');
