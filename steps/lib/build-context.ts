@@ -165,8 +165,8 @@ function buildPushTarget(root: string, context: string | undefined, file: string
 
 /**
  * The values `inputs` take in each run of a job's matrix: each `${{ matrix.KEY }}` in an input is
- * that run's KEY, from each `include` entry, or each item of a `KEY: [...]` list when it is the one
- * key asked. An input that is not text is undefined (the action's default); one with any other
+ * that run's KEY, from each `include` entry that gives it, and each item of a `KEY: [...]` list when
+ * it is the one key asked. An input that is not text is undefined (the action's default); one with any other
  * expression, or a matrix that cannot give its keys (`fromJSON(...)`), yields nothing.
  */
 function matrixRows(matrix: unknown, inputs: readonly unknown[]): (string | undefined)[][] {
@@ -176,7 +176,7 @@ function matrixRows(matrix: unknown, inputs: readonly unknown[]): (string | unde
   const asked = [...new Set(texts.flatMap((v) => [...(v ?? '').matchAll(MATRIX_VALUE)].map((m) => m[1]!)))];
   const m = (matrix ?? {}) as Record<string, unknown>;
   const rows: Record<string, unknown>[] = Array.isArray(m.include) ? m.include.filter((e): e is Record<string, unknown> => !!e && typeof e === 'object') : [];
-  if (rows.length === 0 && asked.length === 1 && Array.isArray(m[asked[0]!])) for (const v of m[asked[0]!] as unknown[]) rows.push({ [asked[0]!]: v });
+  if (asked.length === 1 && Array.isArray(m[asked[0]!])) for (const v of m[asked[0]!] as unknown[]) rows.push({ [asked[0]!]: v });
   return rows
     .filter((row) => asked.every((k) => typeof row[k] === 'string'))
     .map((row) => texts.map((v) => v?.replace(MATRIX_VALUE, (_, k: string) => row[k] as string)));

@@ -409,6 +409,16 @@ describe('dependency-scanning: the proposed CI', () => {
       '        with: { file: web/Dockerfile }',
       '      - uses: docker/build-push-action@v6',
       '        with: { context: "${{ env.TOOLS }}", file: tools/Dockerfile }',
+      // A list in the matrix, beside an include that adds other keys.
+      '  services:',
+      '    runs-on: ubuntu-latest',
+      '    strategy:',
+      '      matrix:',
+      '        service: [svc/one, svc/two]',
+      '        include: [{ service: svc/one, runner: large }]',
+      '    steps:',
+      '      - uses: docker/build-push-action@v6',
+      '        with: { context: ., file: "${{ matrix.service }}/Dockerfile" }',
       '',
     ].join('\n');
     const files: Record<string, string> = {
@@ -431,9 +441,12 @@ describe('dependency-scanning: the proposed CI', () => {
       // A context from an expression says nothing: its own folder, where its files are.
       'tools/Dockerfile': 'FROM alpine:3.20\nCOPY tool.sh /usr/local/bin/\n',
       'tools/tool.sh': '',
+      'svc/two/Dockerfile': 'FROM alpine:3.20\nCOPY x.txt /\n',
+      'svc/two/x.txt': '',
+      'x.txt': '',
     };
-    const { proposal, matrix } = await repositoryWorkflow(files, ['deploy/api/Dockerfile', 'worker/build/Dockerfile', 'images/a/Dockerfile', 'images/b/Dockerfile', 'web/Dockerfile', 'tools/Dockerfile']);
-    expect(matrix.map((e) => e.context)).toEqual(['.', 'worker', 'images', '.', '.', 'tools']);
+    const { proposal, matrix } = await repositoryWorkflow(files, ['deploy/api/Dockerfile', 'worker/build/Dockerfile', 'images/a/Dockerfile', 'images/b/Dockerfile', 'web/Dockerfile', 'tools/Dockerfile', 'svc/two/Dockerfile']);
+    expect(matrix.map((e) => e.context)).toEqual(['.', 'worker', 'images', '.', '.', 'tools', '.']);
     expect(proposal.description).toContain('deploy/api/Dockerfile from . (.github/workflows/release.yml line 8 builds it with docker/build-push-action, context .)');
     expect(proposal.description).toContain('worker/build/Dockerfile from worker (.github/workflows/release.yml line 15 builds it with docker/build-push-action, context {{defaultContext}}:worker)');
     expect(proposal.description).toContain('images/a/Dockerfile from images (.github/workflows/release.yml line 27 builds it with docker/build-push-action, context images)');
