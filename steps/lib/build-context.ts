@@ -58,9 +58,10 @@ function commandLines(text: string): { line: number; text: string }[] {
  * The build lines of a CI file, Makefile or README, run from the repository root: `docker build
  * -f DOCKERFILE CONTEXT` (podman, buildah alike), `/kaniko/executor --context DIR --dockerfile
  * FILE`. A line that changes folder first, or names either with a variable other than the
- * checkout's (`$CI_PROJECT_DIR`, `$GITHUB_WORKSPACE`), says nothing.
+ * checkout's (`$CI_PROJECT_DIR`, `$GITHUB_WORKSPACE`), says nothing. `place`: the folder the text
+ * runs in and the line of `file` it starts at, for a workflow step's script.
  */
-function buildCommands(root: string, file: string, text: string, out: Map<string, BuildContext>): void {
+function buildCommands(root: string, file: string, text: string, out: Map<string, BuildContext>, place: RunPlace = { cwd: root, firstLine: 1 }): void {
   if (!/\b(build|bud|executor)\b/.test(text)) return;
   // After a `cd` of its own (a script's line, a CI job's list item), build lines run elsewhere
   // until the next job, code block or file (a README's `cd` after `git clone` goes to the root);
@@ -104,11 +105,49 @@ function buildCommands(root: string, file: string, text: string, out: Map<string
     if (kaniko && context) context = context.replace(/^dir:\/\//, '');
     if (kaniko && context && !dockerfile) dockerfile = 'Dockerfile';
     if (!dockerfile || !context || /[$`(){}]/.test(dockerfile + context) || /^[a-z]+:\/\//i.test(context) || context === '-') continue;
-    const dir = path.resolve(root, context);
-    const why = { dir, why: `${path.relative(root, file)} line ${number} builds it with context ${context}` };
+    const dir = path.resolve(place.cwd, context);
+    const where = place.cwd === root ? '' : ` in ${path.relative(root, place.cwd)}`;
+    const why = { dir, why: `${path.relative(root, file)} line ${number + place.firstLine - 1} builds it with context ${context}${where}` };
     // kaniko reads a relative --dockerfile from where it runs, else from the context.
-    for (const built of kaniko ? [path.resolve(root, dockerfile), path.resolve(dir, dockerfile)] : [path.resolve(root, dockerfile)]) if (!out.has(built)) out.set(built, why);
+    for (const built of kaniko ? [path.resolve(place.cwd, dockerfile), path.resolve(dir, dockerfile)] : [path.resolve(place.cwd, dockerfile)]) if (!out.has(built)) out.set(built, why);
   }
+}
+
+/** Where a script runs: its folder, and the line of its file it starts at. */
+interface RunPlace {
+  cwd: string;
+  firstLine: number;
+}
+
+/**
+ * The `run:` steps of a GitHub workflow that sets a working directory (a step's
+ * `working-directory`, or `defaults.run` of its job or the workflow): their build lines run from
+ * there. False when it sets none, and its lines are read as the root's; a folder set by an
+ * expression says nothing.
+ */
+function workflowRunSteps(root: string, f: CiFile, out: Map<string, BuildContext>): boolean {
+  if (!/\bworking-directory\s*:/.test(f.text)) return false;
+  const yaml = yamlLibrary();
+  const doc = yaml.parseDocument(f.text, { merge: true, uniqueKeys: false });
+  if (doc.errors.length > 0) return true;
+  type RunDefaults = { defaults?: { run?: { 'working-directory'?: unknown } } };
+  const data = doc.toJS() as (RunDefaults & { jobs?: Record<string, (RunDefaults & { steps?: unknown }) | null> }) | null;
+  const lineOf = (offset: number) => f.text.slice(0, offset).split('\n').length;
+  for (const [jobName, job] of Object.entries(data?.jobs ?? {})) {
+    const defaultDir = job?.defaults?.run?.['working-directory'] ?? data?.defaults?.run?.['working-directory'];
+    for (const [i, step] of (Array.isArray(job?.steps) ? job.steps : []).entries()) {
+      const { run, 'working-directory': own } = (step ?? {}) as { run?: unknown; 'working-directory'?: unknown };
+      const dir = own ?? defaultDir ?? '.';
+      if (typeof run !== 'string' || typeof dir !== 'string' || dir.includes('${{')) continue;
+      const cwd = path.resolve(root, dir);
+      if (!inside(root, cwd)) continue;
+      // A block script (`run: |`) starts on the line after its indicator.
+      const node = doc.getIn(['jobs', jobName, 'steps', i, 'run'], true) as { range?: [number, number, number]; type?: string } | undefined;
+      const firstLine = node?.range ? lineOf(node.range[0]) + (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED' ? 1 : 0) : 1;
+      buildCommands(root, f.path, run, out, { cwd, firstLine });
+    }
+  }
+  return true;
 }
 
 const BUILD_PUSH_ACTION = /^docker\/build-push-action@/i;
@@ -190,7 +229,7 @@ export async function buildContexts(ctx: Context, root: string, dockerfiles: rea
   const declared = new Map<string, BuildContext>();
   // The project's own build lines come first: its CI files, its Makefile and README at the root.
   for (const f of ci) {
-    buildCommands(root, f.path, f.text, declared);
+    if (f.kind !== 'github' || !workflowRunSteps(root, f, declared)) buildCommands(root, f.path, f.text, declared);
     if (f.kind === 'github') buildPushActions(root, f, declared);
   }
   for (const name of ROOT_BUILD_FILES) {

@@ -419,6 +419,14 @@ describe('dependency-scanning: the proposed CI', () => {
       '    steps:',
       '      - uses: docker/build-push-action@v6',
       '        with: { context: ., file: "${{ matrix.service }}/Dockerfile" }',
+      // A script's build line runs in the job's working directory.
+      '  cli:',
+      '    runs-on: ubuntu-latest',
+      '    defaults: { run: { working-directory: cli } }',
+      '    steps:',
+      '      - run: |',
+      '          echo building',
+      '          docker build -f build/Dockerfile ..',
       '',
     ].join('\n');
     const files: Record<string, string> = {
@@ -444,9 +452,14 @@ describe('dependency-scanning: the proposed CI', () => {
       'svc/two/Dockerfile': 'FROM alpine:3.20\nCOPY x.txt /\n',
       'svc/two/x.txt': '',
       'x.txt': '',
+      'cli/build/Dockerfile': 'FROM alpine:3.20\nCOPY cli.sh /\n',
+      'cli/build/cli.sh': '',
+      'cli.sh': '',
     };
-    const { proposal, matrix } = await repositoryWorkflow(files, ['deploy/api/Dockerfile', 'worker/build/Dockerfile', 'images/a/Dockerfile', 'images/b/Dockerfile', 'web/Dockerfile', 'tools/Dockerfile', 'svc/two/Dockerfile']);
-    expect(matrix.map((e) => e.context)).toEqual(['.', 'worker', 'images', '.', '.', 'tools', '.']);
+    const { proposal, matrix } = await repositoryWorkflow(files, ['deploy/api/Dockerfile', 'worker/build/Dockerfile', 'images/a/Dockerfile', 'images/b/Dockerfile', 'web/Dockerfile', 'tools/Dockerfile', 'svc/two/Dockerfile', 'cli/build/Dockerfile']);
+    expect(matrix.map((e) => e.context)).toEqual(['.', 'worker', 'images', '.', '.', 'tools', '.', '.']);
+    const cli = await repositoryWorkflow(files, ['cli/build/Dockerfile', 'web/Dockerfile']);
+    expect(cli.proposal.description).toContain('cli/build/Dockerfile from . (.github/workflows/release.yml line 53 builds it with context .. in cli)');
     expect(proposal.description).toContain('deploy/api/Dockerfile from . (.github/workflows/release.yml line 8 builds it with docker/build-push-action, context .)');
     expect(proposal.description).toContain('worker/build/Dockerfile from worker (.github/workflows/release.yml line 15 builds it with docker/build-push-action, context {{defaultContext}}:worker)');
     expect(proposal.description).toContain('images/a/Dockerfile from images (.github/workflows/release.yml line 27 builds it with docker/build-push-action, context images)');
