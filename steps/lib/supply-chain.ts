@@ -184,14 +184,15 @@ async function matchingFiles(probe: Probe, root: string, pattern: string): Promi
 /** A scanner named in CI: trivy (and its action), grype (anchore/scan-action), scout, snyk, osv-scanner, GitLab's container scanning. */
 export const CI_SCAN_PATTERN = /\b(trivy|grype|anchore\/scan-action|docker[ /-]scout|scout-action|snyk|osv-scanner|container[_-]scanning|Container-Scanning\.gitlab-ci\.yml)\b/i;
 /** A signature check in CI. */
-export const CI_VERIFY_PATTERN = /\b(cosign\s+verify(-attestation)?|notation\s+verify|sigstore\/cosign-installer[\s\S]*verify)\b/i;
+export const CI_VERIFY_PATTERN = /\b(cosign\s+verify(-attestation)?|notation\s+verify)\b/i;
 
-/** The first line of `text` matching `pattern`, 1-based, with the line itself. */
+/** The first line of `text` matching `pattern` outside comments, 1-based, with the line itself. */
 export function matchLine(text: string, pattern: RegExp): { line: number; text: string } | null {
   // A line that matches is in a text that matches: most CI files mention no scanner at all.
   if (!pattern.test(text)) return null;
+  // A comment (`# scans with Trivy`) runs nothing.
   const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) if (pattern.test(lines[i]!)) return { line: i + 1, text: lines[i]!.trim() };
+  for (let i = 0; i < lines.length; i++) if (!/^\s*(#|\/\/)/.test(lines[i]!) && pattern.test(lines[i]!)) return { line: i + 1, text: lines[i]!.trim() };
   return null;
 }
 

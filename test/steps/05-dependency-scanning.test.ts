@@ -87,6 +87,11 @@ const fileCases: FileCase[] = [
     expect: { status: 'pass', findings: [], notes: ['CI scans images: ', 'scan.yaml:4'] },
   },
   {
+    name: 'a scanner named only in a comment scans nothing',
+    given: { files: { '.git/': '', 'Dockerfile': DOCKERFILE, '.github/workflows/build.yml': '# - security-scan: scans the image with Trivy (to do)\non: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n      - run: docker build .\n' } },
+    expect: { status: 'fail', findings: ['its CI (.github/workflows/build.yml) runs no scanner'], proposals: ['ci-github'] },
+  },
+  {
     name: 'GitLab container scanning template',
     given: { files: { '.git/': '', 'Dockerfile': DOCKERFILE, '.gitlab-ci.yml': 'include:\n  - template: Jobs/Container-Scanning.gitlab-ci.yml\n' } },
     expect: { status: 'pass', findings: [] },
