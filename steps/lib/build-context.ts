@@ -150,43 +150,75 @@ function workflowRunSteps(root: string, f: CiFile, out: Map<string, BuildContext
   return true;
 }
 
-const BUILD_PUSH_ACTION = /^docker\/build-push-action@/i;
+// docker/build-push-action, and forks of it that take the same inputs (useblacksmith/build-push-action).
+const BUILD_PUSH_ACTION = /^[\w.-]+\/build-push-action@/i;
 const MATRIX_VALUE = /\$\{\{\s*matrix\.([\w-]+)\s*\}\}/g;
+const ENV_VALUE = /\$\{\{\s*env\.([\w-]+)\s*\}\}/g;
+
+interface WorkflowStep {
+  uses?: unknown;
+  with?: unknown;
+  env?: unknown;
+}
 
 /**
- * docker/build-push-action steps of a GitHub workflow. With no `context`, or `{{defaultContext}}`,
- * it builds the repository at the commit (`{{defaultContext}}:sub`, a folder of it) and reads
- * `file` in that context; with a path `context`, `file` is a path from the checkout's root
- * (default `CONTEXT/Dockerfile`). `${{ matrix.KEY }}` in a value is each value the job's matrix
- * gives KEY; any other expression says nothing.
+ * build-push-action steps of a GitHub workflow. With no `context`, or `{{defaultContext}}`, it
+ * builds the repository at the commit (`{{defaultContext}}:sub`, a folder of it) and reads `file`
+ * in that context; with a path `context`, `file` is a path from the workspace (default
+ * `CONTEXT/Dockerfile`), where the job's checkout may sit in a folder (`actions/checkout` with
+ * `path:`). `${{ env.KEY }}` is the step's, job's or workflow's plain value, and `${{ matrix.KEY }}`
+ * each value the job's matrix gives KEY; any other expression says nothing.
  */
 function buildPushActions(root: string, f: CiFile, out: Map<string, BuildContext>): void {
   if (!/build-push-action/i.test(f.text)) return;
-  let jobs: unknown;
+  let workflow: { jobs?: unknown; env?: unknown } | null;
   try {
-    jobs = (yamlLibrary().parse(f.text, { merge: true, uniqueKeys: false }) as { jobs?: unknown } | null)?.jobs;
+    workflow = yamlLibrary().parse(f.text, { merge: true, uniqueKeys: false }) as typeof workflow;
   } catch {
     return;
   }
+  const jobs = workflow?.jobs;
   if (!jobs || typeof jobs !== 'object') return;
   // The steps in the file's order, to name the line of each.
-  const lines = [...f.text.matchAll(/^.*\buses:\s*["']?docker\/build-push-action@/gim)].map((m) => f.text.slice(0, m.index).split('\n').length);
+  const lines = [...f.text.matchAll(/^.*\buses:\s*["']?[\w.-]+\/build-push-action@/gim)].map((m) => f.text.slice(0, m.index).split('\n').length);
   let nth = 0;
   const rel = path.relative(root, f.path);
   for (const job of Object.values(jobs as Record<string, unknown>)) {
-    const spec = job as { steps?: unknown; strategy?: { matrix?: unknown } } | null;
-    for (const step of Array.isArray(spec?.steps) ? spec.steps : []) {
-      const { uses, with: inputs } = (step ?? {}) as { uses?: unknown; with?: unknown };
-      if (typeof uses !== 'string' || !BUILD_PUSH_ACTION.test(uses)) continue;
+    const spec = job as { steps?: unknown; strategy?: { matrix?: unknown }; env?: unknown } | null;
+    const steps = (Array.isArray(spec?.steps) ? spec.steps : []) as (WorkflowStep | null)[];
+    // Where the job's checkout puts the repository in the workspace.
+    const checkout = steps.find((s) => typeof s?.uses === 'string' && /^actions\/checkout@/i.test(s.uses));
+    const checkoutPath = (checkout?.with as { path?: unknown } | undefined)?.path;
+    const place = typeof checkoutPath === 'string' && !checkoutPath.includes('${{') ? path.posix.normalize(checkoutPath).replace(/^\.\/|\/$/g, '') : '.';
+    for (const step of steps) {
+      if (typeof step?.uses !== 'string' || !BUILD_PUSH_ACTION.test(step.uses)) continue;
       const line = lines[nth++];
-      const given = (inputs ?? {}) as { context?: unknown; file?: unknown };
-      for (const values of matrixRows(spec?.strategy?.matrix, [given.context, given.file])) {
-        const [context, file] = values;
+      const given = (step.with ?? {}) as { context?: unknown; file?: unknown };
+      const env = { ...plainValues(workflow?.env), ...plainValues(spec?.env), ...plainValues(step.env) };
+      const inputs = [given.context, given.file].map((v) => (typeof v === 'string' ? v.replace(ENV_VALUE, (expr, key: string) => env[key] ?? expr) : v));
+      for (const values of matrixRows(spec?.strategy?.matrix, inputs)) {
+        // A git context is the repository itself, wherever the checkout sits.
+        const gitContext = values[0] === undefined || values[0].includes('{{');
+        const [context, file] = values.map((v) => (v === undefined || place === '.' || gitContext ? v : fromCheckout(v, place)));
+        if (context === null || file === null) continue;
         const built = buildPushTarget(root, context, file);
-        if (built && !out.has(built.file)) out.set(built.file, { dir: built.dir, why: `${rel}${line ? ` line ${line}` : ''} builds it with docker/build-push-action, context ${context ?? '{{defaultContext}}'}` });
+        if (built && !out.has(built.file)) out.set(built.file, { dir: built.dir, why: `${rel}${line ? ` line ${line}` : ''} builds it with ${step.uses.replace(/@.*/, '')}, context ${values[0] ?? '{{defaultContext}}'}` });
       }
     }
   }
+}
+
+/** The text values of a workflow's `env:` map, but those set by an expression other than the matrix's. */
+function plainValues(env: unknown): Record<string, string> {
+  if (!env || typeof env !== 'object') return {};
+  return Object.fromEntries(Object.entries(env as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string' && !e[1].replace(MATRIX_VALUE, '').includes('${{')));
+}
+
+/** A workspace path as a path of the repository checked out at `place`; null when outside it. */
+function fromCheckout(value: string, place: string): string | null {
+  const normal = path.posix.normalize(value).replace(/\/$/, '');
+  if (normal === place) return '.';
+  return normal.startsWith(`${place}/`) ? normal.slice(place.length + 1) : null;
 }
 
 /** The Dockerfile and context folder of one build-push-action step's inputs; null when they are not paths of this checkout. */

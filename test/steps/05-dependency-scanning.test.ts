@@ -530,6 +530,50 @@ describe('dependency-scanning: the proposed CI', () => {
     expect(json.matrix.map((e) => e.context)).toEqual(['cmd', 'docs']);
   });
 
+  it('build-push-action: a checkout in a folder of the workspace, values from env (and the matrix through it), forks of the action', async () => {
+    const images = [
+      'on: push',
+      'env:',
+      '  ROOT: .',
+      'jobs:',
+      '  canary:',
+      '    runs-on: ubuntu-latest',
+      '    steps:',
+      '      - uses: actions/checkout@v4',
+      '        with: { path: release }',
+      '      - uses: docker/build-push-action@v6',
+      '        with:',
+      '          context: release',
+      '          file: release/cmd/canary/Dockerfile',
+      '  server:',
+      '    runs-on: ubuntu-latest',
+      '    strategy:',
+      '      matrix:',
+      '        include: [{ dir: server }]',
+      '    env:',
+      '      file: ${{ matrix.dir }}/Dockerfile',
+      '    steps:',
+      '      - uses: useblacksmith/build-push-action@v1',
+      '        with:',
+      '          context: ${{ env.ROOT }}',
+      '          file: ${{ env.file }}',
+      '',
+    ].join('\n');
+    const files: Record<string, string> = {
+      '.github/workflows/images.yml': images,
+      // COPY . alone from its own folder would be its own folder; the workflow says the root.
+      'cmd/canary/Dockerfile': 'FROM golang:1.22\nCOPY . /src\n',
+      'cmd/canary/main.go': '',
+      'server/Dockerfile': 'FROM node:22-slim\nCOPY package.json .\n',
+      'server/package.json': '{}',
+      'package.json': '{}',
+    };
+    const { proposal, matrix } = await repositoryWorkflow(files, ['cmd/canary/Dockerfile', 'server/Dockerfile']);
+    expect(matrix.map((e) => e.context)).toEqual(['.', '.']);
+    expect(proposal.description).toContain('cmd/canary/Dockerfile from . (.github/workflows/images.yml line 10 builds it with docker/build-push-action, context release)');
+    expect(proposal.description).toContain('server/Dockerfile from . (.github/workflows/images.yml line 22 builds it with useblacksmith/build-push-action, context .)');
+  });
+
   it('a matrix of many such Dockerfiles lists the first ten and counts the rest', async () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 12; i++) files[`s${i}/Dockerfile`] = `FROM alpine:3.20\nCOPY dist/ /srv/\n`;
