@@ -533,6 +533,10 @@ async function copiedFrom(ctx: Context, root: string, file: string, tracked: Tra
     return manifest ? { dir: root, why: `its folder holds only Dockerfiles, COPY . copies the whole build context, and ${manifest} is at the root`, guess: true } : null;
   }
   const exists = async (dir: string, rel: string): Promise<boolean> => {
+    // The Dockerfile's own folder, seen from above (`COPY gitlab-sshd` beside cmd/gitlab-sshd/Dockerfile),
+    // is not what it copies: that is a build output of the same name.
+    const named = path.join(dir, rel);
+    if (own === named || own.startsWith(named + path.sep)) return false;
     if (tracked) {
       const inRepo = path.relative(root, path.join(dir, rel)).split(path.sep).join('/');
       return tracked.has(inRepo);

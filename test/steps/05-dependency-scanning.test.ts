@@ -295,11 +295,15 @@ describe('dependency-scanning: the proposed CI', () => {
       'docker-compose.ci.yml': 'services:\n  app:\n    build:\n      context: .\n      dockerfile: deploy/Dockerfile\n',
       'app.py': '',
       '.gitignore': 'compiled\n',
+      // It copies a binary named as its own folder (built by `go install ./cmd/gitlab-sshd`): not that folder.
+      'cmd/gitlab-sshd/Dockerfile': 'FROM alpine:3.20\nCOPY gitlab-sshd /gitlab-sshd\nCMD ["/gitlab-sshd"]\n',
+      'cmd/gitlab-sshd/main.go': '',
     };
-    const { proposal, matrix } = await repositoryWorkflow(files, ['cmd/logcli/Dockerfile', 'streaming/Dockerfile', 'docker/images/n8n/Dockerfile', 'build/package/Dockerfile', 'deploy/Dockerfile']);
-    expect(matrix.map((e) => e.context)).toEqual(['.', '.', '.', '.', '.']);
+    const { proposal, matrix } = await repositoryWorkflow(files, ['cmd/logcli/Dockerfile', 'streaming/Dockerfile', 'docker/images/n8n/Dockerfile', 'build/package/Dockerfile', 'deploy/Dockerfile', 'cmd/gitlab-sshd/Dockerfile']);
+    expect(matrix.map((e) => e.context)).toEqual(['.', '.', '.', '.', '.', 'cmd/gitlab-sshd']);
     expect(proposal.description).toContain('cmd/logcli/Dockerfile from . (Makefile line 2 builds it with context .)');
-    expect(proposal.description).toContain('streaming/Dockerfile from . (its COPY lines name package.json, yarn.lock, streaming, which are there)');
+    // The Dockerfile's own folder seen from above is no evidence: it is the package, not what it names.
+    expect(proposal.description).toContain('streaming/Dockerfile from . (its COPY lines name package.json, yarn.lock, which are there)');
     // Inferred from the Dockerfile alone: the workflow is review, and says what to check.
     expect(proposal.risk).toBe('review');
     expect(proposal.warnings).toContain(
@@ -308,6 +312,7 @@ describe('dependency-scanning: the proposed CI', () => {
     // Only what the checkout really lacks is named.
     expect(proposal.warnings.filter((w) => /git does not track/.test(w))).toEqual([
       'docker/images/n8n/Dockerfile copies ./compiled (line 2), which git does not track: the job builds from a fresh checkout that lacks it, so it fails until it is committed or made before its docker build line (a build step in the job, or a build stage in the Dockerfile)',
+      'cmd/gitlab-sshd/Dockerfile copies gitlab-sshd (line 2), which git does not track: the job builds from a fresh checkout that lacks it, so it fails until it is committed or made before its docker build line (a build step in the job, or a build stage in the Dockerfile)',
     ]);
   });
 
