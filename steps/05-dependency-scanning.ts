@@ -424,6 +424,15 @@ function guessedContextWarnings(root: string, dockerfiles: readonly string[], co
   const guessed = dockerfiles.filter((d) => contexts.get(d)?.guess);
   const named = guessed.slice(0, MAX_LISTED_DOCKERFILES).map((d) => `${ciPaths(root, d).file} is built from ${ciPaths(root, d, contexts).context} (${contexts.get(d)!.why}), which no compose file, Bake file, Makefile, README or CI file of the repository confirms: check that the job builds it from the folder you do`);
   if (guessed.length > named.length) named.push(`${guessed.length - named.length} more of these Dockerfiles are built from a folder guessed the same way`);
+  // Build definitions that disagree: one was chosen (the folder holding more of what it copies).
+  const disputed = dockerfiles.filter((d) => contexts.get(d)?.conflicts?.length);
+  const folder = (dir: string) => path.relative(root, dir) || '.';
+  for (const d of disputed.slice(0, MAX_LISTED_DOCKERFILES)) {
+    const { why, conflicts } = contexts.get(d)!;
+    const others = conflicts!.map((c) => `from ${folder(c.dir)} (${c.why})`).join(' and ');
+    named.push(`${ciPaths(root, d).file} is built from ${ciPaths(root, d, contexts).context} (${why}), but the repository also builds it ${others}: check that the job builds it from the folder you do`);
+  }
+  if (disputed.length > MAX_LISTED_DOCKERFILES) named.push(`${disputed.length - MAX_LISTED_DOCKERFILES} more of these Dockerfiles are built from folders the repository's build definitions disagree on`);
   return named;
 }
 

@@ -20,6 +20,17 @@ export interface BuildContext {
   why: string;
   /** Inferred from the Dockerfile alone, with nothing in the repository to confirm it. */
   guess?: boolean;
+  /** Other folders the repository's build definitions build it from: they disagree. */
+  conflicts?: BuildContext[];
+}
+
+/** What the repository's build definitions say of each Dockerfile: every folder they build it from, in the order read. */
+type Declared = Map<string, BuildContext[]>;
+
+function declare(out: Declared, file: string, entry: BuildContext): void {
+  const known = out.get(file);
+  if (!known) out.set(file, [entry]);
+  else if (!known.some((k) => k.dir === entry.dir)) known.push(entry);
 }
 
 // compose.yaml and docker-compose.yml, and their variants (docker-compose.dev.yml, compose.ci.yaml).
@@ -61,7 +72,7 @@ function commandLines(text: string): { line: number; text: string }[] {
  * checkout's (`$CI_PROJECT_DIR`, `$GITHUB_WORKSPACE`), says nothing. `place`: the folder the text
  * runs in and the line of `file` it starts at, for a workflow step's script.
  */
-function buildCommands(root: string, file: string, text: string, out: Map<string, BuildContext>, place: RunPlace = { cwd: root, firstLine: 1 }): void {
+function buildCommands(root: string, file: string, text: string, out: Declared, place: RunPlace = { cwd: root, firstLine: 1 }): void {
   if (!/\b(build|bud|executor)\b/.test(text)) return;
   // After a `cd` of its own (a script's line, a CI job's list item), build lines run elsewhere
   // until the next job, code block or file (a README's `cd` after `git clone` goes to the root);
@@ -109,7 +120,7 @@ function buildCommands(root: string, file: string, text: string, out: Map<string
     const where = place.cwd === root ? '' : ` in ${path.relative(root, place.cwd)}`;
     const why = { dir, why: `${path.relative(root, file)} line ${number + place.firstLine - 1} builds it with context ${context}${where}` };
     // kaniko reads a relative --dockerfile from where it runs, else from the context.
-    for (const built of kaniko ? [path.resolve(place.cwd, dockerfile), path.resolve(dir, dockerfile)] : [path.resolve(place.cwd, dockerfile)]) if (!out.has(built)) out.set(built, why);
+    for (const built of kaniko ? [path.resolve(place.cwd, dockerfile), path.resolve(dir, dockerfile)] : [path.resolve(place.cwd, dockerfile)]) declare(out, built, why);
   }
 }
 
@@ -125,7 +136,7 @@ interface RunPlace {
  * there. False when it sets none, and its lines are read as the root's; a folder set by an
  * expression says nothing.
  */
-function workflowRunSteps(root: string, f: CiFile, out: Map<string, BuildContext>): boolean {
+function workflowRunSteps(root: string, f: CiFile, out: Declared): boolean {
   if (!/\bworking-directory\s*:/.test(f.text)) return false;
   const yaml = yamlLibrary();
   const doc = yaml.parseDocument(f.text, { merge: true, uniqueKeys: false });
@@ -169,7 +180,7 @@ interface WorkflowStep {
  * `path:`). `${{ env.KEY }}` is the step's, job's or workflow's plain value, and `${{ matrix.KEY }}`
  * each value the job's matrix gives KEY; any other expression says nothing.
  */
-function buildPushActions(root: string, f: CiFile, out: Map<string, BuildContext>): void {
+function buildPushActions(root: string, f: CiFile, out: Declared): void {
   if (!/build-push-action/i.test(f.text)) return;
   let workflow: { jobs?: unknown; env?: unknown } | null;
   try {
@@ -202,7 +213,7 @@ function buildPushActions(root: string, f: CiFile, out: Map<string, BuildContext
         const [context, file] = values.map((v) => (v === undefined || place === '.' || gitContext ? v : fromCheckout(v, place)));
         if (context === null || file === null) continue;
         const built = buildPushTarget(root, context, file);
-        if (built && !out.has(built.file)) out.set(built.file, { dir: built.dir, why: `${rel}${line ? ` line ${line}` : ''} builds it with ${step.uses.replace(/@.*/, '')}, context ${values[0] ?? '{{defaultContext}}'}` });
+        if (built) declare(out, built.file, { dir: built.dir, why: `${rel}${line ? ` line ${line}` : ''} builds it with ${step.uses.replace(/@.*/, '')}, context ${values[0] ?? '{{defaultContext}}'}` });
       }
     }
   }
@@ -258,7 +269,7 @@ function matrixRows(matrix: unknown, inputs: readonly unknown[]): (string | unde
  * their own folder. `tracked`: the repository's files when known, for the COPY lines' test.
  */
 export async function buildContexts(ctx: Context, root: string, dockerfiles: readonly string[], tracked: TrackedFiles | null, ci: readonly CiFile[] = []): Promise<Map<string, BuildContext>> {
-  const declared = new Map<string, BuildContext>();
+  const declared: Declared = new Map();
   // The project's own build lines come first: its CI files, its Makefile and README at the root.
   for (const f of ci) {
     if (f.kind !== 'github' || !workflowRunSteps(root, f, declared)) buildCommands(root, f.path, f.text, declared);
@@ -286,9 +297,12 @@ export async function buildContexts(ctx: Context, root: string, dockerfiles: rea
   }
   const out = new Map<string, BuildContext>();
   for (const file of dockerfiles) {
-    const known = declared.get(file);
+    const known = declared.get(file)?.filter((k) => inside(root, k.dir));
     if (known) {
-      if (inside(root, known.dir) && known.dir !== path.dirname(file)) out.set(file, known);
+      // Definitions that disagree (a leftover workflow, a second CI): the folder holding more of
+      // what the COPY lines name, and the others named.
+      const chosen = known.length > 1 ? await mostCopied(ctx, root, file, tracked, known) : known[0];
+      if (chosen && (chosen.dir !== path.dirname(file) || chosen.conflicts)) out.set(file, chosen);
       continue;
     }
     const above = await copiedFrom(ctx, root, file, tracked);
@@ -309,7 +323,7 @@ interface BakeTarget {
  * `dockerfile` inside it (default `Dockerfile`; `cwd://PATH` from the root), through `inherits`.
  * A value with a variable or a function, or a remote context, says nothing.
  */
-function bakeBuilds(root: string, name: string, text: string, out: Map<string, BuildContext>): void {
+function bakeBuilds(root: string, name: string, text: string, out: Declared): void {
   let targets: Map<string, BakeTarget>;
   try {
     targets = name.endsWith('.json') ? jsonBakeTargets(text) : hclBakeTargets(text);
@@ -334,7 +348,7 @@ function bakeBuilds(root: string, name: string, text: string, out: Map<string, B
     if (/^[a-z]+:\/\//i.test(local) || isRemoteSource(local) || /^(target|docker-image):/.test(local)) continue;
     const dir = path.resolve(root, local);
     const built = dockerfile.startsWith('cwd://') ? path.resolve(root, dockerfile.slice('cwd://'.length)) : path.resolve(dir, dockerfile);
-    if (!out.has(built)) out.set(built, { dir, why: `${name} target ${target} builds it with context ${context}` });
+    declare(out, built, { dir, why: `${name} target ${target} builds it with context ${context}` });
   }
 }
 
@@ -461,7 +475,7 @@ function inside(root: string, dir: string): boolean {
 }
 
 /** The services of a compose file that build a Dockerfile, by that Dockerfile's path. */
-async function composeBuilds(ctx: Context, file: string, out: Map<string, BuildContext>): Promise<void> {
+async function composeBuilds(ctx: Context, file: string, out: Declared): Promise<void> {
   const text = await ctx.probe.readText(file);
   // One that builds nothing is not parsed: yaml is a tenth of a Dockerfile check's start-up to load.
   if (text === null || !/\bbuild\s*:/.test(text)) return;
@@ -483,12 +497,12 @@ async function composeBuilds(ctx: Context, file: string, out: Map<string, BuildC
     if (context.includes('$') || dockerfile.includes('$') || isRemoteSource(context) || /^[a-z]+:\/\//i.test(context)) continue;
     const dir = path.resolve(path.dirname(file), context);
     const built = path.resolve(dir, dockerfile);
-    if (!out.has(built)) out.set(built, { dir, why: `${path.basename(file)} builds service ${name} with context ${context}` });
+    declare(out, built, { dir, why: `${path.basename(file)} builds service ${name} with context ${context}` });
   }
 }
 
 /** A dev container's Dockerfile and its build context (`build.context`, or the older top-level `context`). */
-async function devcontainerBuild(ctx: Context, file: string, out: Map<string, BuildContext>): Promise<void> {
+async function devcontainerBuild(ctx: Context, file: string, out: Declared): Promise<void> {
   const text = await ctx.probe.readText(file);
   if (text === null) return;
   const data = parseJsonc(text, [], { allowTrailingComma: true }) as { build?: { dockerfile?: unknown; context?: unknown }; dockerFile?: unknown; context?: unknown } | undefined;
@@ -500,15 +514,11 @@ async function devcontainerBuild(ctx: Context, file: string, out: Map<string, Bu
   // Both are relative to the folder of devcontainer.json.
   const dir = path.resolve(path.dirname(file), context);
   const built = path.resolve(path.dirname(file), dockerfile);
-  if (!out.has(built)) out.set(built, { dir, why: `${path.basename(file)} builds it with context ${context}` });
+  declare(out, built, { dir, why: `${path.basename(file)} builds it with context ${context}` });
 }
 
-/**
- * The folder above the Dockerfile that holds more of the files its COPY and ADD lines name than its
- * own folder does (the nearest, when two hold as many); null when none does, or it copies nothing
- * that tells. More, not all: a build output the checkout lacks (`COPY ./compiled`) is in none.
- */
-async function copiedFrom(ctx: Context, root: string, file: string, tracked: TrackedFiles | null): Promise<BuildContext | null> {
+/** The paths in the build context that a Dockerfile's COPY and ADD lines name, and whether one copies it all (`.`). */
+async function copySources(ctx: Context, file: string): Promise<{ sources: string[]; copiesAll: boolean }> {
   const model = await ctx.runDockerfile(file).catch(() => null);
   const sources: string[] = [];
   let copiesAll = false;
@@ -523,6 +533,49 @@ async function copiedFrom(ctx: Context, root: string, file: string, tracked: Tra
       else if (!rel.startsWith('..')) sources.push(rel);
     }
   }
+  return { sources, copiesAll };
+}
+
+/** Which of `sources` a folder of the repository holds (from git's index when known). */
+function sourcesFoundIn(ctx: Context, root: string, file: string, tracked: TrackedFiles | null, sources: readonly string[]): (dir: string) => Promise<string[]> {
+  const own = path.dirname(file);
+  const exists = async (dir: string, rel: string): Promise<boolean> => {
+    // The Dockerfile's own folder, seen from above (`COPY gitlab-sshd` beside cmd/gitlab-sshd/Dockerfile),
+    // is not what it copies: that is a build output of the same name.
+    const named = path.join(dir, rel);
+    if (own === named || own.startsWith(named + path.sep)) return false;
+    if (tracked) return tracked.has(path.relative(root, named).split(path.sep).join('/'));
+    return (await ctx.probe.stat(named)) !== null;
+  };
+  return async (dir) => {
+    const here: string[] = [];
+    for (const rel of sources) if (await exists(dir, rel)) here.push(rel);
+    return here;
+  };
+}
+
+/**
+ * Of the folders the repository's build definitions build `file` from, the one that holds more
+ * of what its COPY lines name (the first read, on a tie), with the others named.
+ */
+async function mostCopied(ctx: Context, root: string, file: string, tracked: TrackedFiles | null, known: readonly BuildContext[]): Promise<BuildContext> {
+  const found = sourcesFoundIn(ctx, root, file, tracked, (await copySources(ctx, file)).sources);
+  let best = known[0]!;
+  let most = -1;
+  for (const k of known) {
+    const count = (await found(k.dir)).length;
+    if (count > most) [best, most] = [k, count];
+  }
+  return { ...best, conflicts: known.filter((k) => k !== best) };
+}
+
+/**
+ * The folder above the Dockerfile that holds more of the files its COPY and ADD lines name than its
+ * own folder does (the nearest, when two hold as many); null when none does, or it copies nothing
+ * that tells. More, not all: a build output the checkout lacks (`COPY ./compiled`) is in none.
+ */
+async function copiedFrom(ctx: Context, root: string, file: string, tracked: TrackedFiles | null): Promise<BuildContext | null> {
+  const { sources, copiesAll } = await copySources(ctx, file);
   const own = path.dirname(file);
   if (sources.length === 0) {
     // `COPY . .` from a folder that holds nothing but Dockerfiles would copy nothing of the app;
@@ -532,22 +585,7 @@ async function copiedFrom(ctx: Context, root: string, file: string, tracked: Tra
     const manifest = (await ctx.probe.list(root)).sort().find((n) => PROJECT_FILE.test(n));
     return manifest ? { dir: root, why: `its folder holds only Dockerfiles, COPY . copies the whole build context, and ${manifest} is at the root`, guess: true } : null;
   }
-  const exists = async (dir: string, rel: string): Promise<boolean> => {
-    // The Dockerfile's own folder, seen from above (`COPY gitlab-sshd` beside cmd/gitlab-sshd/Dockerfile),
-    // is not what it copies: that is a build output of the same name.
-    const named = path.join(dir, rel);
-    if (own === named || own.startsWith(named + path.sep)) return false;
-    if (tracked) {
-      const inRepo = path.relative(root, path.join(dir, rel)).split(path.sep).join('/');
-      return tracked.has(inRepo);
-    }
-    return (await ctx.probe.stat(path.join(dir, rel))) !== null;
-  };
-  const found = async (dir: string) => {
-    const here: string[] = [];
-    for (const rel of sources) if (await exists(dir, rel)) here.push(rel);
-    return here;
-  };
+  const found = sourcesFoundIn(ctx, root, file, tracked, sources);
   const beside = await found(own);
   if (beside.length === sources.length) return null;
   let best = { dir: own, here: beside };

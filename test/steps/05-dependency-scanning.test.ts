@@ -579,6 +579,26 @@ describe('dependency-scanning: the proposed CI', () => {
     expect(proposal.description).toContain('server/Dockerfile from . (.github/workflows/images.yml line 22 builds it with useblacksmith/build-push-action, context .)');
   });
 
+  it('build definitions that disagree: the folder holding more of what it copies, and a review warning naming both', async () => {
+    const files: Record<string, string> = {
+      // A workflow left from an older Dockerfile builds it from its folder; the GitLab job from the root.
+      '.github/workflows/images.yml': 'on: push\njobs:\n  server:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: docker/build-push-action@v6\n        with: { context: server/, file: server/Dockerfile }\n',
+      '.gitlab-ci.yml': 'server:\n  script:\n    - /kaniko/executor --context $CI_PROJECT_DIR --dockerfile $CI_PROJECT_DIR/server/Dockerfile --no-push\n',
+      'server/Dockerfile': 'FROM rust:1.80\nCOPY Cargo.toml Cargo.lock /src/\n',
+      'server/main.rs': '',
+      'Cargo.toml': '',
+      'Cargo.lock': '',
+      'web/Dockerfile': 'FROM nginx:1.27\nCOPY index.html /usr/share/nginx/html/\n',
+      'web/index.html': '',
+    };
+    const { proposal, matrix } = await repositoryWorkflow(files, ['server/Dockerfile', 'web/Dockerfile']);
+    expect(matrix.map((e) => e.context)).toEqual(['.', 'web']);
+    expect(proposal.risk).toBe('review');
+    expect(proposal.warnings).toContain(
+      'server/Dockerfile is built from . (.gitlab-ci.yml line 3 builds it with context .), but the repository also builds it from server (.github/workflows/images.yml line 6 builds it with docker/build-push-action, context server/): check that the job builds it from the folder you do',
+    );
+  });
+
   it('a matrix of many such Dockerfiles lists the first ten and counts the rest', async () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 12; i++) files[`s${i}/Dockerfile`] = `FROM alpine:3.20\nCOPY dist/ /srv/\n`;
