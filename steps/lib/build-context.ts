@@ -277,7 +277,9 @@ export async function buildContexts(ctx: Context, root: string, dockerfiles: rea
   }
   for (const name of ROOT_BUILD_FILES) {
     const text = await ctx.probe.readText(path.join(root, name));
-    if (text !== null) buildCommands(root, path.join(root, name), text, declared);
+    if (text === null) continue;
+    if (name === 'README.md') buildCommands(root, path.join(root, name), text, declared);
+    else for (const mk of await makefileTexts(ctx, root, name, text)) buildCommands(root, mk.file, mk.text, declared);
   }
   for (const name of BAKE_FILES) {
     const text = await ctx.probe.readText(path.join(root, name));
@@ -309,6 +311,42 @@ export async function buildContexts(ctx: Context, root: string, dockerfiles: rea
     if (above) out.set(file, above);
   }
   return out;
+}
+
+const MAKE_DEFINITION = /^([A-Za-z_][\w.-]*)\s*(?::{1,3}|\?)?=\s*(.*?)\s*$/;
+const MAKE_REFERENCE = /\$[({]([A-Za-z_][\w.-]*)[)}]/g;
+
+/**
+ * The root Makefile and the files it includes (`include`, `-include`; 20 at most), with their simple
+ * variables put in (`OCI_BUILD := docker build`, the first definition of each): a recipe line
+ * `$(OCI_BUILD) -f cmd/loki/Dockerfile .` is a build line.
+ */
+async function makefileTexts(ctx: Context, root: string, name: string, text: string): Promise<{ file: string; text: string }[]> {
+  const files = [{ file: path.join(root, name), text }];
+  for (let i = 0; i < files.length && files.length <= 20; i++) {
+    for (const m of files[i]!.text.matchAll(/^-?s?include\s+(.+)$/gm)) {
+      for (const word of m[1]!.split(/\s+/)) {
+        const file = path.resolve(root, word);
+        if (!word || word.includes('$') || !inside(root, file) || files.some((f) => f.file === file)) continue;
+        const included = await ctx.probe.readText(file);
+        if (included !== null) files.push({ file, text: included });
+      }
+    }
+  }
+  const values = new Map<string, string>();
+  for (const f of files) for (const line of f.text.split('\n')) {
+    const m = MAKE_DEFINITION.exec(line);
+    if (m && !values.has(m[1]!)) values.set(m[1]!, m[2]!);
+  }
+  const expand = (line: string) => {
+    for (let round = 0; round < 4 && line.includes('$') && line.length < 4096; round++) {
+      const next = line.replace(MAKE_REFERENCE, (ref, key: string) => values.get(key) ?? ref);
+      if (next === line) break;
+      line = next;
+    }
+    return line;
+  };
+  return files.map((f) => ({ file: f.file, text: f.text.split('\n').map((l) => (l.includes('$') ? expand(l) : l)).join('\n') }));
 }
 
 /** A Bake target's attributes that place its build: a string, or null for an expression. */

@@ -276,7 +276,11 @@ describe('dependency-scanning: the proposed CI', () => {
   it('the build context from the lines that build it (Makefile, README, CI), from the folder holding most of what it copies, or the root for COPY . from a folder of Dockerfiles', async () => {
     const files: Record<string, string> = {
       // The project's Makefile builds it from the root; its COPY . names nothing.
-      'Makefile': 'logcli-image:\n\tdocker build -t grafana/logcli:$(IMAGE_TAG) -f cmd/logcli/Dockerfile .\n',
+      'Makefile': 'OCI_BUILD := DOCKER_BUILDKIT=1 docker build $(BUILD_ARGS)\ninclude build/images.mk\nlogcli-image:\n\tdocker build -t grafana/logcli:$(IMAGE_TAG) -f cmd/logcli/Dockerfile .\n',
+      // A file the Makefile includes, building with a variable the Makefile sets.
+      'build/images.mk': 'canary-image:\n\t$(OCI_BUILD) -t $(CANARY_IMAGE) -f cmd/canary/Dockerfile .\n',
+      'cmd/canary/Dockerfile': 'FROM golang:1.22\nCOPY . /src\n',
+      'cmd/canary/main.go': '',
       'cmd/logcli/Dockerfile': 'FROM golang:1.22 AS build\nCOPY . /src\nWORKDIR /src\nRUN make logcli\nFROM alpine:3.20\nCOPY --from=build /src/cmd/logcli/logcli /usr/bin/logcli\n',
       'cmd/logcli/main.go': '',
       'go.mod': '',
@@ -299,9 +303,9 @@ describe('dependency-scanning: the proposed CI', () => {
       'cmd/gitlab-sshd/Dockerfile': 'FROM alpine:3.20\nCOPY gitlab-sshd /gitlab-sshd\nCMD ["/gitlab-sshd"]\n',
       'cmd/gitlab-sshd/main.go': '',
     };
-    const { proposal, matrix } = await repositoryWorkflow(files, ['cmd/logcli/Dockerfile', 'streaming/Dockerfile', 'docker/images/n8n/Dockerfile', 'build/package/Dockerfile', 'deploy/Dockerfile', 'cmd/gitlab-sshd/Dockerfile']);
-    expect(matrix.map((e) => e.context)).toEqual(['.', '.', '.', '.', '.', 'cmd/gitlab-sshd']);
-    expect(proposal.description).toContain('cmd/logcli/Dockerfile from . (Makefile line 2 builds it with context .)');
+    const { proposal, matrix } = await repositoryWorkflow(files, ['cmd/logcli/Dockerfile', 'streaming/Dockerfile', 'docker/images/n8n/Dockerfile', 'build/package/Dockerfile', 'deploy/Dockerfile', 'cmd/gitlab-sshd/Dockerfile', 'cmd/canary/Dockerfile']);
+    expect(matrix.map((e) => e.context)).toEqual(['.', '.', '.', '.', '.', 'cmd/gitlab-sshd', '.']);
+    expect(proposal.description).toContain('cmd/logcli/Dockerfile from . (Makefile line 4 builds it with context .)');
     // The Dockerfile's own folder seen from above is no evidence: it is the package, not what it names.
     expect(proposal.description).toContain('streaming/Dockerfile from . (its COPY lines name package.json, yarn.lock, which are there)');
     // Inferred from the Dockerfile alone: the workflow is review, and says what to check.
