@@ -46,8 +46,8 @@ const BAKE_FILES = ['docker-bake.json', 'docker-bake.override.json', 'docker-bak
 
 // Options of docker, podman and buildah build that take a value as the next word; the others stand alone.
 const VALUED = new Set(['-f', '--file', '-t', '--tag', '--build-arg', '--target', '--platform', '--label', '--cache-from', '--cache-to', '-o', '--output', '--secret', '--ssh', '--network', '--progress', '--iidfile', '--metadata-file', '--build-context', '--add-host', '--builder', '--ulimit', '--shm-size', '-m', '--memory', '--cgroup-parent', '--isolation', '--annotation', '--attest', '--provenance', '--sbom', '--allow', '--format', '--authfile', '--creds', '--jobs', '--arch', '--os', '--variant', '--volume', '-v', '--env', '--runtime', '--userns', '--device', '--dns', '--sign-by', '--manifest', '--retry', '--retry-delay', '--timestamp', '--layer-label', '--build-arg-file', '--cert-dir', '--cpu-shares', '--security-opt']);
-// A build command: docker, podman or buildah build, or kaniko's executor.
-const BUILD_COMMAND = /(?:^|[\s;&|(`'"])((?:docker|podman)\s+(?:buildx\s+|image\s+)?build|buildah\s+(?:bud|build(?:-using-dockerfile)?)|\/kaniko\/executor)(?=\s|$)/;
+// A build command: docker, podman or buildah build, or kaniko's executor (in a Makefile, maybe after @ or -).
+const BUILD_COMMAND = /(?:^|[\s;&|(`'"@-])((?:docker|podman)\s+(?:buildx\s+|image\s+)?build|buildah\s+(?:bud|build(?:-using-dockerfile)?)|\/kaniko\/executor)(?=\s|$)/;
 // Where the job's checkout is, in the variables CI gives it: the repository root.
 const ROOT_VARIABLE = /\$\{\{\s*github\.workspace\s*\}\}|\$\{(?:CI_PROJECT_DIR|GITHUB_WORKSPACE)\}|\$(?:CI_PROJECT_DIR|GITHUB_WORKSPACE)\b/g;
 
@@ -191,15 +191,16 @@ function buildPushActions(root: string, f: CiFile, out: Declared): void {
   const jobs = workflow?.jobs;
   if (!jobs || typeof jobs !== 'object') return;
   // The steps in the file's order, to name the line of each.
-  const lines = [...f.text.matchAll(/^.*\buses:\s*["']?[\w.-]+\/build-push-action@/gim)].map((m) => f.text.slice(0, m.index).split('\n').length);
+  const lines = [...f.text.matchAll(/^.*\buses["']?\s*:\s*["']?[\w.-]+\/build-push-action@/gim)].map((m) => f.text.slice(0, m.index).split('\n').length);
   let nth = 0;
   const rel = path.relative(root, f.path);
   for (const job of Object.values(jobs as Record<string, unknown>)) {
     const spec = job as { steps?: unknown; strategy?: { matrix?: unknown }; env?: unknown } | null;
     const steps = (Array.isArray(spec?.steps) ? spec.steps : []) as (WorkflowStep | null)[];
-    // Where the job's checkout puts the repository in the workspace.
-    const checkout = steps.find((s) => typeof s?.uses === 'string' && /^actions\/checkout@/i.test(s.uses));
-    const checkoutPath = (checkout?.with as { path?: unknown } | undefined)?.path;
+    // Where the job's checkout of this repository puts it in the workspace (not one of another repository).
+    const checkouts = steps.filter((s) => typeof s?.uses === 'string' && /^actions\/checkout@/i.test(s.uses)).map((s) => (s!.with ?? {}) as { path?: unknown; repository?: unknown });
+    const checkout = checkouts.find((w) => w.repository === undefined) ?? checkouts.find((w) => typeof w.repository === 'string' && w.repository.includes('${{'));
+    const checkoutPath = checkout?.path;
     const place = typeof checkoutPath === 'string' && !checkoutPath.includes('${{') ? path.posix.normalize(checkoutPath).replace(/^\.\/|\/$/g, '') : '.';
     for (const step of steps) {
       if (typeof step?.uses !== 'string' || !BUILD_PUSH_ACTION.test(step.uses)) continue;
@@ -578,10 +579,10 @@ async function copySources(ctx: Context, file: string): Promise<{ sources: strin
 function sourcesFoundIn(ctx: Context, root: string, file: string, tracked: TrackedFiles | null, sources: readonly string[]): (dir: string) => Promise<string[]> {
   const own = path.dirname(file);
   const exists = async (dir: string, rel: string): Promise<boolean> => {
-    // The Dockerfile's own folder, seen from above (`COPY gitlab-sshd` beside cmd/gitlab-sshd/Dockerfile),
-    // is not what it copies: that is a build output of the same name.
+    // The Dockerfile's own folder named from the one above it (`COPY gitlab-sshd` beside
+    // cmd/gitlab-sshd/Dockerfile) is not what it copies: that is a build output of the same name.
     const named = path.join(dir, rel);
-    if (own === named || own.startsWith(named + path.sep)) return false;
+    if (own === named && dir === path.dirname(own)) return false;
     if (tracked) return tracked.has(path.relative(root, named).split(path.sep).join('/'));
     return (await ctx.probe.stat(named)) !== null;
   };

@@ -278,7 +278,9 @@ describe('dependency-scanning: the proposed CI', () => {
       // The project's Makefile builds it from the root; its COPY . names nothing.
       'Makefile': 'OCI_BUILD := DOCKER_BUILDKIT=1 docker build $(BUILD_ARGS)\ninclude build/images.mk\nlogcli-image:\n\tdocker build -t grafana/logcli:$(IMAGE_TAG) -f cmd/logcli/Dockerfile .\n',
       // A file the Makefile includes, building with a variable the Makefile sets.
-      'build/images.mk': 'canary-image:\n\t$(OCI_BUILD) -t $(CANARY_IMAGE) -f cmd/canary/Dockerfile .\n',
+      'build/images.mk': 'canary-image:\n\t$(OCI_BUILD) -t $(CANARY_IMAGE) -f cmd/canary/Dockerfile .\nhelper-image:\n\t@docker build -t helper -f cmd/helper/Dockerfile .\n',
+      'cmd/helper/Dockerfile': 'FROM golang:1.22\nCOPY . /src\n',
+      'cmd/helper/main.go': '',
       'cmd/canary/Dockerfile': 'FROM golang:1.22\nCOPY . /src\n',
       'cmd/canary/main.go': '',
       'cmd/logcli/Dockerfile': 'FROM golang:1.22 AS build\nCOPY . /src\nWORKDIR /src\nRUN make logcli\nFROM alpine:3.20\nCOPY --from=build /src/cmd/logcli/logcli /usr/bin/logcli\n',
@@ -302,9 +304,12 @@ describe('dependency-scanning: the proposed CI', () => {
       // It copies a binary named as its own folder (built by `go install ./cmd/gitlab-sshd`): not that folder.
       'cmd/gitlab-sshd/Dockerfile': 'FROM alpine:3.20\nCOPY gitlab-sshd /gitlab-sshd\nCMD ["/gitlab-sshd"]\n',
       'cmd/gitlab-sshd/main.go': '',
+      // Its own folder named by its path from the root: built from the root.
+      'tools/lambda/Dockerfile': 'FROM golang:1.22\nCOPY tools/lambda /src/tools/lambda\n',
+      'tools/lambda/main.go': '',
     };
-    const { proposal, matrix } = await repositoryWorkflow(files, ['cmd/logcli/Dockerfile', 'streaming/Dockerfile', 'docker/images/n8n/Dockerfile', 'build/package/Dockerfile', 'deploy/Dockerfile', 'cmd/gitlab-sshd/Dockerfile', 'cmd/canary/Dockerfile']);
-    expect(matrix.map((e) => e.context)).toEqual(['.', '.', '.', '.', '.', 'cmd/gitlab-sshd', '.']);
+    const { proposal, matrix } = await repositoryWorkflow(files, ['cmd/logcli/Dockerfile', 'streaming/Dockerfile', 'docker/images/n8n/Dockerfile', 'build/package/Dockerfile', 'deploy/Dockerfile', 'cmd/gitlab-sshd/Dockerfile', 'cmd/canary/Dockerfile', 'tools/lambda/Dockerfile', 'cmd/helper/Dockerfile']);
+    expect(matrix.map((e) => e.context)).toEqual(['.', '.', '.', '.', '.', 'cmd/gitlab-sshd', '.', '.', '.']);
     expect(proposal.description).toContain('cmd/logcli/Dockerfile from . (Makefile line 4 builds it with context .)');
     // The Dockerfile's own folder seen from above is no evidence: it is the package, not what it names.
     expect(proposal.description).toContain('streaming/Dockerfile from . (its COPY lines name package.json, yarn.lock, which are there)');
@@ -539,7 +544,7 @@ describe('dependency-scanning: the proposed CI', () => {
     expect(json.matrix.map((e) => e.context)).toEqual(['cmd', 'docs']);
   });
 
-  it('build-push-action: a checkout in a folder of the workspace, values from env (and the matrix through it), forks of the action', async () => {
+  it('build-push-action: a checkout in a folder of the workspace (not that of another repository), values from env (and the matrix through it), forks of the action', async () => {
     const images = [
       'on: push',
       'env:',
@@ -548,6 +553,8 @@ describe('dependency-scanning: the proposed CI', () => {
       '  canary:',
       '    runs-on: ubuntu-latest',
       '    steps:',
+      '      - uses: actions/checkout@v4',
+      '        with: { repository: example/release-tools, path: lib }',
       '      - uses: actions/checkout@v4',
       '        with: { path: release }',
       '      - uses: docker/build-push-action@v6',
@@ -579,8 +586,8 @@ describe('dependency-scanning: the proposed CI', () => {
     };
     const { proposal, matrix } = await repositoryWorkflow(files, ['cmd/canary/Dockerfile', 'server/Dockerfile']);
     expect(matrix.map((e) => e.context)).toEqual(['.', '.']);
-    expect(proposal.description).toContain('cmd/canary/Dockerfile from . (.github/workflows/images.yml line 10 builds it with docker/build-push-action, context release)');
-    expect(proposal.description).toContain('server/Dockerfile from . (.github/workflows/images.yml line 22 builds it with useblacksmith/build-push-action, context .)');
+    expect(proposal.description).toContain('cmd/canary/Dockerfile from . (.github/workflows/images.yml line 12 builds it with docker/build-push-action, context release)');
+    expect(proposal.description).toContain('server/Dockerfile from . (.github/workflows/images.yml line 24 builds it with useblacksmith/build-push-action, context .)');
   });
 
   it('build definitions that disagree: the folder holding more of what it copies, and a review warning naming both', async () => {
