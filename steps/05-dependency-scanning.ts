@@ -277,6 +277,7 @@ async function proposalsFor(ctx: Context, s: Situation): Promise<Proposal[]> {
       ...buildArgWarnings(root, await fromArgsWithoutDefault(ctx, dockerfiles)),
       ...(s.root ? await untrackedSourceWarnings(ctx, s.root, dockerfiles, tracked, contexts) : []),
       ...guessedContextWarnings(root, dockerfiles, contexts),
+      ...(await namedContextWarnings(ctx, root, dockerfiles, contexts)),
     ];
     const github = await githubWorkflowProposal(ctx, root, dockerfiles, s.root === null, taken, (s.ownMissing?.length ?? 0) > 0, buildProblems, contexts);
     if (gitlab) proposals.push(gitlabProposal(gitlab, root, dockerfiles, buildProblems, contexts), github);
@@ -436,9 +437,33 @@ function guessedContextWarnings(root: string, dockerfiles: readonly string[], co
   return named;
 }
 
+/**
+ * A FROM naming a build context the repository's Bake file gives the Dockerfile (`contexts = { base
+ * = "target:base" }`): the job's plain docker build has no such context, and pulls the name from a
+ * registry instead.
+ */
+async function namedContextWarnings(ctx: Context, root: string, dockerfiles: readonly string[], contexts: ReadonlyMap<string, BuildContext>): Promise<string[]> {
+  const warnings: string[] = [];
+  for (const file of dockerfiles) {
+    const named = contexts.get(file)?.named;
+    if (!named) continue;
+    const model = await ctx.runDockerfile(file).catch(() => null);
+    const bases = model?.stages.filter((st) => !st.parent).map((st) => st.imageText.toLowerCase()) ?? [];
+    const used = Object.keys(named.contexts).filter((name) => bases.some((b) => b === name.toLowerCase() || b.split(':')[0] === name.toLowerCase()));
+    if (used.length === 0) continue;
+    if (warnings.length === MAX_LISTED_DOCKERFILES) {
+      warnings.push('more Dockerfiles start FROM a build context of their Bake target');
+      break;
+    }
+    const given = used.map((n) => `${n} = ${named.contexts[n]}`).join(', ');
+    warnings.push(`${ciPaths(root, file).file} starts FROM ${used.join(', ')}, a build context its Bake target ${named.target} gives it (${given}): the job's plain docker build has no such context and pulls ${used[0]} from a registry instead, so it fails or scans another image; build it with docker buildx bake, or give the context with --build-context on its docker build line`);
+  }
+  return warnings;
+}
+
 /** The Dockerfiles built from another folder than their own, and what says so (at most three named). */
 function builtFrom(root: string, dockerfiles: readonly string[], contexts: ReadonlyMap<string, BuildContext>): string {
-  const moved = dockerfiles.filter((d) => contexts.has(d));
+  const moved = dockerfiles.filter((d) => contexts.has(d) && contexts.get(d)!.dir !== path.dirname(d));
   if (moved.length === 0) return '';
   const named = moved.slice(0, 3).map((d) => `${ciPaths(root, d).file} from ${ciPaths(root, d, contexts).context} (${contexts.get(d)!.why})`);
   return ` Built from the folder the repository builds ${moved.length === 1 ? 'it' : 'them'} from: ${named.join('; ')}${moved.length > 3 ? `; and ${moved.length - 3} more` : ''}.`;

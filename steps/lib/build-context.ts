@@ -22,6 +22,8 @@ export interface BuildContext {
   guess?: boolean;
   /** Other folders the repository's build definitions build it from: they disagree. */
   conflicts?: BuildContext[];
+  /** Build contexts a Bake target gives it by name (`contexts = { base = "target:base" }`), which a FROM may name. */
+  named?: { target: string; contexts: Record<string, string> };
 }
 
 /** What the repository's build definitions say of each Dockerfile: every folder they build it from, in the order read. */
@@ -29,8 +31,10 @@ type Declared = Map<string, BuildContext[]>;
 
 function declare(out: Declared, file: string, entry: BuildContext): void {
   const known = out.get(file);
+  const same = known?.find((k) => k.dir === entry.dir);
   if (!known) out.set(file, [entry]);
-  else if (!known.some((k) => k.dir === entry.dir)) known.push(entry);
+  else if (!same) known.push(entry);
+  else if (entry.named && !same.named) same.named = entry.named;
 }
 
 // compose.yaml and docker-compose.yml, and their variants (docker-compose.dev.yml, compose.ci.yaml).
@@ -305,7 +309,7 @@ export async function buildContexts(ctx: Context, root: string, dockerfiles: rea
       // Definitions that disagree (a leftover workflow, a second CI): the folder holding more of
       // what the COPY lines name, and the others named.
       const chosen = known.length > 1 ? await mostCopied(ctx, root, file, tracked, known) : known[0];
-      if (chosen && (chosen.dir !== path.dirname(file) || chosen.conflicts)) out.set(file, chosen);
+      if (chosen && (chosen.dir !== path.dirname(file) || chosen.conflicts || chosen.named)) out.set(file, chosen);
       continue;
     }
     const above = await copiedFrom(ctx, root, file, tracked);
@@ -355,6 +359,8 @@ interface BakeTarget {
   context?: string | null;
   dockerfile?: string | null;
   inherits?: string[];
+  /** Named build contexts: the name a FROM or COPY --from may use, and what it stands for. */
+  contexts?: Record<string, string>;
 }
 
 /**
@@ -374,20 +380,24 @@ function bakeBuilds(root: string, name: string, text: string, out: Declared): vo
     if (!own || seen.has(target) || seen.size > 32) return {};
     seen.add(target);
     const merged: BakeTarget = {};
-    for (const parent of own.inherits ?? []) Object.assign(merged, resolved(parent, seen));
+    for (const parent of own.inherits ?? []) {
+      const from = resolved(parent, seen);
+      Object.assign(merged, { ...from, contexts: { ...merged.contexts, ...from.contexts } });
+    }
     if (own.context !== undefined) merged.context = own.context;
     if (own.dockerfile !== undefined) merged.dockerfile = own.dockerfile;
+    merged.contexts = { ...merged.contexts, ...own.contexts };
     return merged;
   };
   for (const target of targets.keys()) {
-    const { context = '.', dockerfile = 'Dockerfile' } = resolved(target, new Set());
+    const { context = '.', dockerfile = 'Dockerfile', contexts = {} } = resolved(target, new Set());
     if (context === null || dockerfile === null) continue;
     // `cwd://` names a path from where bake runs (the root), not from the context.
     const local = context.replace(/^cwd:\/\//, '');
     if (/^[a-z]+:\/\//i.test(local) || isRemoteSource(local) || /^(target|docker-image):/.test(local)) continue;
     const dir = path.resolve(root, local);
     const built = dockerfile.startsWith('cwd://') ? path.resolve(root, dockerfile.slice('cwd://'.length)) : path.resolve(dir, dockerfile);
-    declare(out, built, { dir, why: `${name} target ${target} builds it with context ${context}` });
+    declare(out, built, { dir, why: `${name} target ${target} builds it with context ${context}`, ...(Object.keys(contexts).length > 0 ? { named: { target, contexts } } : {}) });
   }
 }
 
@@ -397,7 +407,8 @@ function jsonBakeTargets(text: string): Map<string, BakeTarget> {
   for (const [name, t] of Object.entries(data?.target ?? {})) {
     if (!t || typeof t !== 'object') continue;
     const value = (v: unknown) => (v === undefined ? undefined : typeof v === 'string' && !v.includes('${') ? v : null);
-    out.set(name, { context: value(t.context), dockerfile: value(t.dockerfile), inherits: Array.isArray(t.inherits) ? t.inherits.filter((x): x is string => typeof x === 'string') : [] });
+    const contexts = t.contexts && typeof t.contexts === 'object' ? Object.fromEntries(Object.entries(t.contexts as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string')) : {};
+    out.set(name, { context: value(t.context), dockerfile: value(t.dockerfile), inherits: Array.isArray(t.inherits) ? t.inherits.filter((x): x is string => typeof x === 'string') : [], contexts });
   }
   return out;
 }
@@ -485,7 +496,7 @@ function hclBakeTargets(text: string): Map<string, BakeTarget> {
       continue;
     }
     // An attribute of the target: NAME = VALUE.
-    if (depth === 1 && target && t.kind === 'word' && tokens[i + 1]?.text === '=' && ['context', 'dockerfile', 'inherits'].includes(t.text)) {
+    if (depth === 1 && target && t.kind === 'word' && tokens[i + 1]?.text === '=' && ['context', 'dockerfile', 'inherits', 'contexts'].includes(t.text)) {
       const value: HclToken[] = [];
       let level = 0;
       let j = i + 2;
@@ -502,8 +513,19 @@ function hclBakeTargets(text: string): Map<string, BakeTarget> {
       i = j - 1;
       const one = value.length === 1 && value[0]!.kind === 'string' && !value[0]!.expression ? value[0]!.text : null;
       if (t.text === 'inherits') target.inherits = value.filter((v) => v.kind === 'string' && !(v as { expression: boolean }).expression).map((v) => v.text);
+      else if (t.text === 'contexts') target.contexts = hclMap(value);
       else target[t.text as 'context' | 'dockerfile'] = one;
     }
+  }
+  return out;
+}
+
+/** The `NAME = "value"` pairs of an HCL object's tokens (`{ base = "target:base", src = "../src" }`). */
+function hclMap(tokens: readonly HclToken[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let k = 0; k + 2 < tokens.length; k++) {
+    const [key, eq, value] = [tokens[k]!, tokens[k + 1]!, tokens[k + 2]!];
+    if ((key.kind === 'word' || key.kind === 'string') && (eq.text === '=' || eq.text === ':') && value.kind === 'string') out[key.text] = value.expression ? '(an expression)' : value.text;
   }
   return out;
 }

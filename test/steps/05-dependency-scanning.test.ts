@@ -485,7 +485,7 @@ describe('dependency-scanning: the proposed CI', () => {
     expect(proposal.risk).toBe('safe');
   });
 
-  it("a Bake file's targets name the context (from the root) and the Dockerfile in it, through inherits; a variable says nothing", async () => {
+  it("a Bake file's targets name the context (from the root) and the Dockerfile in it, through inherits; a variable says nothing; a FROM of a named context is review", async () => {
     const bake = [
       '# docker buildx bake',
       'variable "TAG" { default = "dev" }',
@@ -542,6 +542,22 @@ describe('dependency-scanning: the proposed CI', () => {
       ['cmd/tools/cli.Dockerfile', 'docs/Dockerfile'],
     );
     expect(json.matrix.map((e) => e.context)).toEqual(['cmd', 'docs']);
+
+    // A FROM naming a build context its target is given: the job's plain docker build has none.
+    const named = await repositoryWorkflow(
+      {
+        'docker-bake.hcl': 'target "base" {\n  context = "core/base"\n}\ntarget "front" {\n  context = "core/nginx"\n  contexts = {\n    base = "target:base"\n  }\n}\n',
+        'core/base/Dockerfile': 'FROM alpine:3.20\nRUN apk add --no-cache tini\n',
+        'core/nginx/Dockerfile': 'FROM base\nCOPY conf/ /etc/nginx/\n',
+        'core/nginx/conf/site.conf': '',
+      },
+      ['core/base/Dockerfile', 'core/nginx/Dockerfile'],
+    );
+    expect(named.matrix.map((e) => e.context)).toEqual(['core/base', 'core/nginx']);
+    expect(named.proposal.risk).toBe('review');
+    expect(named.proposal.warnings).toContain(
+      "core/nginx/Dockerfile starts FROM base, a build context its Bake target front gives it (base = target:base): the job's plain docker build has no such context and pulls base from a registry instead, so it fails or scans another image; build it with docker buildx bake, or give the context with --build-context on its docker build line",
+    );
   });
 
   it('build-push-action: a checkout in a folder of the workspace (not that of another repository), values from env (and the matrix through it), forks of the action', async () => {
