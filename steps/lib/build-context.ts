@@ -79,12 +79,12 @@ function commandLines(text: string): { line: number; text: string }[] {
 function buildCommands(root: string, file: string, text: string, out: Declared, place: RunPlace = { cwd: root, firstLine: 1 }): void {
   if (!/\b(build|bud|executor)\b/.test(text)) return;
   // After a `cd` of its own (a script's line, a CI job's list item), build lines run elsewhere
-  // until the next job, code block or file (a README's `cd` after `git clone` goes to the root);
-  // a Makefile's recipe lines each run in a shell of their own.
+  // until the next job, GitHub step, code block or file (a README's `cd` after `git clone` goes to
+  // the root); a Makefile's recipe lines each run in a shell of their own.
   let moved = false;
   let cloned = false;
   for (const { line: number, text: line } of commandLines(text)) {
-    if (/^(\S.*:\s*$|\s*```)/.test(line)) moved = cloned = false;
+    if (/^(\S.*:\s*$|\s*```|\s*-\s+(name|run|uses|id|if)\s*:)/.test(line)) moved = cloned = false;
     else if (/\bgit\s+clone\s/.test(line)) cloned = true;
     else if (/^ *(- +)?cd\s/.test(line)) {
       if (cloned) cloned = false;

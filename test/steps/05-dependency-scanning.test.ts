@@ -353,11 +353,17 @@ describe('dependency-scanning: the proposed CI', () => {
       '    - docker build -f api/Dockerfile .',
       '',
     ].join('\n');
+    // A GitHub step's cd ends with the step: the next step builds from the root.
+    const steps = ['on: push', 'jobs:', '  build:', '    runs-on: ubuntu-latest', '    steps:', '      - run: |', '          cd web', '          npm ci', '      - run: docker build -f cli/Dockerfile .', ''].join('\n');
     // A file the pipeline includes.
     const worker = ['worker:', '  stage: build', '  script:', '    - >-', '      /kaniko/executor', '      --context dir://$CI_PROJECT_DIR/worker', '      --dockerfile build/Dockerfile', '      --no-push', ''].join('\n');
     const files: Record<string, string> = {
       '.gitlab-ci.yml': gitlab,
       '.gitlab/ci/worker.yml': worker,
+      '.github/workflows/build.yml': steps,
+      'cli/Dockerfile': 'FROM alpine:3.20\nCOPY cli.sh /\n',
+      'cli/cli.sh': '',
+      'cli.sh': '',
       // Its files beside it as well as at the root: only the CI line tells.
       'deploy/api/Dockerfile': 'FROM python:3.12-slim\nCOPY app.py .\n',
       'deploy/api/app.py': '',
@@ -381,8 +387,8 @@ describe('dependency-scanning: the proposed CI', () => {
       'docs/guide.md': '',
       'guide.md': '',
     };
-    const { proposal, matrix } = await repositoryWorkflow(files, ['deploy/api/Dockerfile', 'worker/build/Dockerfile', 'web/Containerfile', 'tools/Dockerfile', 'api/Dockerfile', 'docs/Dockerfile']);
-    expect(matrix.map((e) => e.context)).toEqual(['.', 'worker', '.', 'tools', 'api', '.']);
+    const { proposal, matrix } = await repositoryWorkflow(files, ['deploy/api/Dockerfile', 'worker/build/Dockerfile', 'web/Containerfile', 'tools/Dockerfile', 'api/Dockerfile', 'docs/Dockerfile', 'cli/Dockerfile']);
+    expect(matrix.map((e) => e.context)).toEqual(['.', 'worker', '.', 'tools', 'api', '.', '.']);
     expect(proposal.description).toContain('deploy/api/Dockerfile from . (.gitlab-ci.yml line 6 builds it with context .)');
     expect(proposal.description).toContain('worker/build/Dockerfile from worker (.gitlab/ci/worker.yml line 5 builds it with context ./worker)');
     expect(proposal.description).toContain('web/Containerfile from . (.gitlab-ci.yml line 13 builds it with context .)');
