@@ -12,7 +12,7 @@ import type { Context } from '../../src/core/step.js';
 import type { TrackedFiles } from '../../src/core/git-index.js';
 import { yamlLibrary } from '../../src/core/yaml-lazy.js';
 import { splitWords } from '../../src/core/words.js';
-import { copyOperands, isRemoteSource, type CiFile } from './supply-chain.js';
+import { copyOperands, inside, isRemoteSource, type CiFile } from './supply-chain.js';
 
 /** A build context other than the Dockerfile's folder, and what says so. */
 export interface BuildContext {
@@ -528,11 +528,6 @@ function hclMap(tokens: readonly HclToken[]): Record<string, string> {
     if ((key.kind === 'word' || key.kind === 'string') && (eq.text === '=' || eq.text === ':') && value.kind === 'string') out[key.text] = value.expression ? '(an expression)' : value.text;
   }
   return out;
-}
-
-/** Whether `dir` is `root` or a folder under it. */
-function inside(root: string, dir: string): boolean {
-  return dir === root || dir.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
 }
 
 /** The services of a compose file that build a Dockerfile, by that Dockerfile's path. */

@@ -121,6 +121,11 @@ async function readCiFiles(probe: Probe, root: string): Promise<CiFile[]> {
   return out;
 }
 
+/** Whether `dir` is `root` or a folder under it. */
+export function inside(root: string, dir: string): boolean {
+  return dir === root || dir.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
+}
+
 const MAX_GITLAB_INCLUDES = 50;
 
 /**
@@ -160,7 +165,7 @@ async function gitlabLocalIncludes(probe: Probe, root: string, text: string): Pr
 /** The files under `root` a GitLab include path names: itself, or those its `*` and `**` match (200 at most, of 5,000 looked at). */
 async function matchingFiles(probe: Probe, root: string, pattern: string): Promise<string[]> {
   const resolved = path.resolve(root, pattern);
-  if (resolved !== root && !resolved.startsWith(root + path.sep)) return [];
+  if (!inside(root, resolved)) return [];
   if (!pattern.includes('*')) return [resolved];
   const segments = pattern.split('/');
   const fixed = segments.slice(0, segments.findIndex((x) => x.includes('*')));
