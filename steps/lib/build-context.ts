@@ -10,6 +10,7 @@ import path from 'node:path';
 import { parse as parseJsonc } from 'jsonc-parser';
 import type { Context } from '../../src/core/step.js';
 import type { TrackedFiles } from '../../src/core/git-index.js';
+import type { Document } from 'yaml';
 import { yamlLibrary } from '../../src/core/yaml-lazy.js';
 import { splitWords } from '../../src/core/words.js';
 import { copyOperands, inside, isRemoteSource, type CiFile } from './supply-chain.js';
@@ -101,22 +102,7 @@ function buildCommands(root: string, file: string, text: string, out: Declared, 
       continue;
     }
     const kaniko = match[1]!.endsWith('executor');
-    let dockerfile: string | null = null;
-    let context: string | null = null;
-    for (let k = 0; k < words.length; k++) {
-      const w = words[k]!;
-      if (['&&', '||', ';', '|', '>', '2>&1'].includes(w) || w.startsWith('#')) break;
-      const valued = (names: string[]) => (names.includes(w) ? (words[++k] ?? null) : names.filter((n) => n.startsWith('--')).map((n) => (w.startsWith(`${n}=`) ? w.slice(n.length + 1) : null)).find((v) => v !== null));
-      if (kaniko) {
-        dockerfile = valued(['-f', '--dockerfile']) ?? dockerfile;
-        context = valued(['-c', '--context']) ?? context;
-        continue;
-      }
-      const named = valued(['-f', '--file']);
-      if (named !== undefined) dockerfile = named;
-      else if (VALUED.has(w)) k++;
-      else if (!w.startsWith('-')) context = w;
-    }
+    let { dockerfile, context } = buildOperands(words, kaniko);
     if (kaniko && context) context = context.replace(/^dir:\/\//, '');
     if (kaniko && context && !dockerfile) dockerfile = 'Dockerfile';
     if (!dockerfile || !context || /[$`(){}]/.test(dockerfile + context) || /^[a-z]+:\/\//i.test(context) || context === '-') continue;
@@ -128,26 +114,67 @@ function buildCommands(root: string, file: string, text: string, out: Declared, 
   }
 }
 
+/**
+ * The Dockerfile and context a build command's words name: kaniko's `--dockerfile` and
+ * `--context`; for the others `-f`/`--file` and the last operand (options that take a value skip it).
+ */
+function buildOperands(words: readonly string[], kaniko: boolean): { dockerfile: string | null; context: string | null } {
+  const [fileOptions, contextOptions] = kaniko ? [['-f', '--dockerfile'], ['-c', '--context']] : [['-f', '--file'], []];
+  let dockerfile: string | null = null;
+  let context: string | null = null;
+  for (let k = 0; k < words.length; k++) {
+    const w = words[k]!;
+    if (['&&', '||', ';', '|', '>', '2>&1'].includes(w) || w.startsWith('#')) break;
+    // `--file=X` or `--file X`.
+    const eq = w.startsWith('--') ? w.indexOf('=') : -1;
+    const name = eq > 0 ? w.slice(0, eq) : w;
+    const value = () => (eq > 0 ? w.slice(eq + 1) : (words[++k] ?? null));
+    if (fileOptions.includes(name)) dockerfile = value();
+    else if (contextOptions.includes(name)) context = value();
+    else if (w.startsWith('-')) {
+      if (eq < 0 && VALUED.has(w)) k++;
+    } else if (!kaniko) context = w;
+  }
+  return { dockerfile, context };
+}
+
 /** Where a script runs: its folder, and the line of its file it starts at. */
 interface RunPlace {
   cwd: string;
   firstLine: number;
 }
 
+const SETS_WORKING_DIRECTORY = /\bworking-directory\s*:/;
+const BUILD_PUSH_ACTION_NAMED = /build-push-action/i;
+
+/** A GitHub workflow's YAML, with its data, parsed once for the readers that need its structure; null when none does, or it does not parse. */
+interface Workflow {
+  doc: Document;
+  data: { env?: unknown; defaults?: RunDefaults['defaults']; jobs?: Record<string, WorkflowJob | null> } | null;
+}
+type RunDefaults = { defaults?: { run?: { 'working-directory'?: unknown } } };
+type WorkflowJob = RunDefaults & { steps?: unknown; strategy?: { matrix?: unknown }; env?: unknown };
+
+function parseWorkflow(text: string): Workflow | null {
+  if (!SETS_WORKING_DIRECTORY.test(text) && !BUILD_PUSH_ACTION_NAMED.test(text)) return null;
+  const doc = yamlLibrary().parseDocument(text, { merge: true, uniqueKeys: false });
+  return doc.errors.length > 0 ? null : { doc, data: doc.toJS() as Workflow['data'] };
+}
+
+/** The line of a workflow node (a block scalar's text starts on the line after its indicator). */
+function workflowLine(f: CiFile, workflow: Workflow, at: (string | number)[]): number | undefined {
+  const node = workflow.doc.getIn(at, true) as { range?: [number, number, number]; type?: string } | undefined;
+  if (!node?.range) return undefined;
+  return f.text.slice(0, node.range[0]).split('\n').length + (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED' ? 1 : 0);
+}
+
 /**
  * The `run:` steps of a GitHub workflow that sets a working directory (a step's
  * `working-directory`, or `defaults.run` of its job or the workflow): their build lines run from
- * there. False when it sets none, and its lines are read as the root's; a folder set by an
- * expression says nothing.
+ * there. A folder set by an expression says nothing.
  */
-function workflowRunSteps(root: string, f: CiFile, out: Declared): boolean {
-  if (!/\bworking-directory\s*:/.test(f.text)) return false;
-  const yaml = yamlLibrary();
-  const doc = yaml.parseDocument(f.text, { merge: true, uniqueKeys: false });
-  if (doc.errors.length > 0) return true;
-  type RunDefaults = { defaults?: { run?: { 'working-directory'?: unknown } } };
-  const data = doc.toJS() as (RunDefaults & { jobs?: Record<string, (RunDefaults & { steps?: unknown }) | null> }) | null;
-  const lineOf = (offset: number) => f.text.slice(0, offset).split('\n').length;
+function workflowRunSteps(root: string, f: CiFile, workflow: Workflow, out: Declared): void {
+  const { data } = workflow;
   for (const [jobName, job] of Object.entries(data?.jobs ?? {})) {
     const defaultDir = job?.defaults?.run?.['working-directory'] ?? data?.defaults?.run?.['working-directory'];
     for (const [i, step] of (Array.isArray(job?.steps) ? job.steps : []).entries()) {
@@ -156,13 +183,9 @@ function workflowRunSteps(root: string, f: CiFile, out: Declared): boolean {
       if (typeof run !== 'string' || typeof dir !== 'string' || dir.includes('${{')) continue;
       const cwd = path.resolve(root, dir);
       if (!inside(root, cwd)) continue;
-      // A block script (`run: |`) starts on the line after its indicator.
-      const node = doc.getIn(['jobs', jobName, 'steps', i, 'run'], true) as { range?: [number, number, number]; type?: string } | undefined;
-      const firstLine = node?.range ? lineOf(node.range[0]) + (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED' ? 1 : 0) : 1;
-      buildCommands(root, f.path, run, out, { cwd, firstLine });
+      buildCommands(root, f.path, run, out, { cwd, firstLine: workflowLine(f, workflow, ['jobs', jobName, 'steps', i, 'run']) ?? 1 });
     }
   }
-  return true;
 }
 
 // docker/build-push-action, and forks of it that take the same inputs (useblacksmith/build-push-action).
@@ -184,33 +207,20 @@ interface WorkflowStep {
  * `path:`). `${{ env.KEY }}` is the step's, job's or workflow's plain value, and `${{ matrix.KEY }}`
  * each value the job's matrix gives KEY; any other expression says nothing.
  */
-function buildPushActions(root: string, f: CiFile, out: Declared): void {
-  if (!/build-push-action/i.test(f.text)) return;
-  let workflow: { jobs?: unknown; env?: unknown } | null;
-  try {
-    workflow = yamlLibrary().parse(f.text, { merge: true, uniqueKeys: false }) as typeof workflow;
-  } catch {
-    return;
-  }
-  const jobs = workflow?.jobs;
-  if (!jobs || typeof jobs !== 'object') return;
-  // The steps in the file's order, to name the line of each.
-  const lines = [...f.text.matchAll(/^.*\buses["']?\s*:\s*["']?[\w.-]+\/build-push-action@/gim)].map((m) => f.text.slice(0, m.index).split('\n').length);
-  let nth = 0;
+function buildPushActions(root: string, f: CiFile, workflow: Workflow, out: Declared): void {
   const rel = path.relative(root, f.path);
-  for (const job of Object.values(jobs as Record<string, unknown>)) {
-    const spec = job as { steps?: unknown; strategy?: { matrix?: unknown }; env?: unknown } | null;
+  for (const [jobName, spec] of Object.entries(workflow.data?.jobs ?? {})) {
     const steps = (Array.isArray(spec?.steps) ? spec.steps : []) as (WorkflowStep | null)[];
     // Where the job's checkout of this repository puts it in the workspace (not one of another repository).
     const checkouts = steps.filter((s) => typeof s?.uses === 'string' && /^actions\/checkout@/i.test(s.uses)).map((s) => (s!.with ?? {}) as { path?: unknown; repository?: unknown });
     const checkout = checkouts.find((w) => w.repository === undefined) ?? checkouts.find((w) => typeof w.repository === 'string' && w.repository.includes('${{'));
     const checkoutPath = checkout?.path;
     const place = typeof checkoutPath === 'string' && !checkoutPath.includes('${{') ? path.posix.normalize(checkoutPath).replace(/^\.\/|\/$/g, '') : '.';
-    for (const step of steps) {
+    for (const [i, step] of steps.entries()) {
       if (typeof step?.uses !== 'string' || !BUILD_PUSH_ACTION.test(step.uses)) continue;
-      const line = lines[nth++];
+      const line = workflowLine(f, workflow, ['jobs', jobName, 'steps', i, 'uses']);
       const given = (step.with ?? {}) as { context?: unknown; file?: unknown };
-      const env = { ...plainValues(workflow?.env), ...plainValues(spec?.env), ...plainValues(step.env) };
+      const env = { ...plainValues(workflow.data?.env), ...plainValues(spec?.env), ...plainValues(step.env) };
       const inputs = [given.context, given.file].map((v) => (typeof v === 'string' ? v.replace(ENV_VALUE, (expr, key: string) => env[key] ?? expr) : v));
       for (const values of matrixRows(spec?.strategy?.matrix, inputs)) {
         // A git context is the repository itself, wherever the checkout sits.
@@ -277,8 +287,12 @@ export async function buildContexts(ctx: Context, root: string, dockerfiles: rea
   const declared: Declared = new Map();
   // The project's own build lines come first: its CI files, its Makefile and README at the root.
   for (const f of ci) {
-    if (f.kind !== 'github' || !workflowRunSteps(root, f, declared)) buildCommands(root, f.path, f.text, declared);
-    if (f.kind === 'github') buildPushActions(root, f, declared);
+    const workflow = f.kind === 'github' ? parseWorkflow(f.text) : null;
+    // A workflow that sets a working directory is read step by step (one that does not parse, not at all).
+    if (f.kind === 'github' && SETS_WORKING_DIRECTORY.test(f.text)) {
+      if (workflow) workflowRunSteps(root, f, workflow, declared);
+    } else buildCommands(root, f.path, f.text, declared);
+    if (workflow && BUILD_PUSH_ACTION_NAMED.test(f.text)) buildPushActions(root, f, workflow, declared);
   }
   for (const name of ROOT_BUILD_FILES) {
     const text = await ctx.probe.readText(path.join(root, name));
