@@ -88,7 +88,7 @@ export default defineStep({
 });
 
 /** What in the final image's chain is there only to build. */
-export function toolchainEvidence(chain: Stage[]): Evidence[] {
+export function toolchainEvidence(chain: readonly Stage[]): Evidence[] {
   const out: Evidence[] = [];
   const root = chain[0]!;
   const info = root.image ? describeImage(root.image) : null;
@@ -124,7 +124,7 @@ export function toolchainEvidence(chain: Stage[]): Evidence[] {
 const RUNS_GIT = new Set(['pre-commit', 'renovate', 'git-cliff', 'semantic-release', 'commitizen', 'cz', 'gitleaks', 'trufflehog']);
 
 /** Build tools the container's own start uses (`ENTRYPOINT ["make"]`, `pre-commit run`, which runs git): they ship on purpose. */
-function runTimeTools(chain: Stage[]): Set<string> {
+function runTimeTools(chain: readonly Stage[]): Set<string> {
   const out = new Set<string>();
   for (const stage of chain) {
     for (const inst of stage.instructions) {

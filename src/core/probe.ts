@@ -11,6 +11,8 @@ import { cachedUntilWrite } from './writes.js';
 const whichOf = cachedUntilWrite<Probe, Promise<string | null>>();
 const textOf = cachedUntilWrite<Probe, Promise<string | null>>();
 const statOf = cachedUntilWrite<Probe, Promise<FileStat | null>>();
+const bytesOf = cachedUntilWrite<Probe, Buffer | null>();
+const namesOf = cachedUntilWrite<Probe, readonly string[]>();
 
 /** Paths whose content changes by itself (processes, devices, runtime state): never cached. */
 const LIVE_PATH = /^\/(proc|sys|dev|run)\//;
@@ -75,11 +77,15 @@ export function systemProbe(env: Readonly<Record<string, string | undefined>> = 
       return LIVE_PATH.test(file) ? readTextNow(file) : textOf(probe, file, () => readTextNow(file));
     },
     async list(dir) {
-      try {
-        return readdirSync(dir).sort();
-      } catch {
-        return [];
-      }
+      const read = () => {
+        try {
+          return readdirSync(dir).sort();
+        } catch {
+          return [];
+        }
+      };
+      // A thousand Dockerfiles that `COPY . .` each look at their folder and the repository's root.
+      return LIVE_PATH.test(dir) ? read() : [...namesOf(probe, dir, read)];
     },
     stat(file) {
       return LIVE_PATH.test(file) ? statNow(file) : statOf(probe, file, () => statNow(file));
@@ -92,11 +98,16 @@ export function systemProbe(env: Readonly<Record<string, string | undefined>> = 
       }
     },
     async readBytes(file, limit) {
-      try {
-        return readLimitedSync(file, 'git index', limit);
-      } catch {
-        return null;
-      }
+      const read = () => {
+        try {
+          return readLimitedSync(file, 'git index', limit);
+        } catch {
+          return null;
+        }
+      };
+      // A thousand Dockerfiles each look for an action.yml or a start script beside them, most in
+      // folders shared with others: read once per run, as readText.
+      return LIVE_PATH.test(file) ? read() : bytesOf(probe, `${limit}\0${file}`, read);
     },
     which(name) {
       // Asked once per run and name (a thousand Dockerfiles each ask for docker); a fix that

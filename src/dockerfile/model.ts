@@ -93,7 +93,7 @@ export interface DockerfileModel {
   lineText(line: number): string;
   lineCount: number;
   /** The stages from the external image up to `stage` (`FROM <earlier stage>` followed). */
-  chain(stage?: Stage): Stage[];
+  chain(stage?: Stage): readonly Stage[];
   /** The external image at the root of `stage`'s chain; null for a chain that ends in an unknown stage. */
   baseImage(stage?: Stage): ImageRef | null;
   /** What is known of that image. */
@@ -244,6 +244,9 @@ export function parseDockerfile(text: string, file: string): DockerfileModel {
   }
 
   let workdirs: Workdirs | undefined;
+  // Asked by many steps of the same file: worked out once per stage (the model never changes).
+  const chains = new Map<Stage, readonly Stage[]>();
+  const variables = new Map<Stage | null, Map<DockerInstruction | undefined, Variables>>();
   const model: DockerfileModel = {
     path: file,
     text,
@@ -257,9 +260,14 @@ export function parseDockerfile(text: string, file: string): DockerfileModel {
     lineText,
     lineCount: starts.length,
     chain(stage = model.finalStage) {
-      const seen = new Set<Stage>();
-      for (let s: Stage | null = stage; s && !seen.has(s); s = s.parent) seen.add(s);
-      return [...seen].reverse();
+      let chain = chains.get(stage);
+      if (!chain) {
+        const seen = new Set<Stage>();
+        for (let s: Stage | null = stage; s && !seen.has(s); s = s.parent) seen.add(s);
+        chain = Object.freeze([...seen].reverse());
+        chains.set(stage, chain);
+      }
+      return chain;
     },
     baseImage(stage = model.finalStage) {
       return model.chain(stage)[0]!.image;
@@ -271,7 +279,11 @@ export function parseDockerfile(text: string, file: string): DockerfileModel {
     resolve(value, stage, at) {
       // Most values name no variable: the variables in effect are not worked out for them.
       if (!value.includes('$')) return { value, unresolved: [] };
-      return substitute(value, variablesAt(model, stage, at), escape);
+      let byAt = variables.get(stage);
+      if (!byAt) variables.set(stage, (byAt = new Map()));
+      let vars = byAt.get(at);
+      if (!vars) byAt.set(at, (vars = variablesAt(model, stage, at)));
+      return substitute(value, vars, escape);
     },
     userAt(stage, at) {
       return userAt(model, stage, at);

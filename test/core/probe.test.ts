@@ -38,17 +38,28 @@ describe('systemProbe() file reads within a batch run', () => {
       await oneRun(async () => {
         expect(await reader.readText(file)).toBeNull();
         expect(await reader.stat(file)).toBeNull();
+        expect(await reader.readBytes!(file, 1024)).toBeNull();
+        expect(await reader.list(dir)).toEqual([]);
         writeFileSync(file, 'version: 2\n');
+        expect(await reader.list(dir)).toEqual([]);
         // Written behind the run's back (as no fix does): the run keeps what it read.
         expect(await reader.readText(file)).toBeNull();
         expect(await reader.stat(file)).toBeNull();
+        expect(await reader.readBytes!(file, 1024)).toBeNull();
         // A write by the run (a fix, a command) drops what the run read.
         noteWrite();
         expect(await reader.readText(file)).toBe('version: 2\n');
         expect((await reader.stat(file))?.size).toBe(11);
+        expect((await reader.readBytes!(file, 1024))?.toString()).toBe('version: 2\n');
+        // A caller that changes the list it got does not change what the next one gets.
+        (await reader.list(dir)).push('added.yml');
+        expect(await reader.list(dir)).toEqual(['dependabot.yml']);
+        // Each limit is a read of its own: a smaller one refuses the file.
+        expect(await reader.readBytes!(file, 4)).toBeNull();
       });
       writeFileSync(file, 'version: 3\n');
       expect(await reader.readText(file)).toBe('version: 3\n');
+      expect((await reader.readBytes!(file, 1024))?.toString()).toBe('version: 3\n');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
