@@ -23,8 +23,11 @@ export interface BuildContext {
   guess?: boolean;
   /** Other folders the repository's build definitions build it from: they disagree. */
   conflicts?: BuildContext[];
-  /** Build contexts a Bake target gives it by name (`contexts = { base = "target:base" }`), which a FROM may name. */
-  named?: { target: string; contexts: Record<string, string> };
+  /**
+   * Build contexts given to it by name, which a FROM may name: a Bake target's `contexts = { base =
+   * "target:base" }`, a compose service's `additional_contexts`. `by` says which ("Bake target front").
+   */
+  named?: { by: string; contexts: Record<string, string> };
 }
 
 /** What the repository's build definitions say of each Dockerfile: every folder they build it from, in the order read. */
@@ -375,6 +378,26 @@ interface BakeTarget {
   inherits?: string[];
   /** Named build contexts: the name a FROM or COPY --from may use, and what it stands for. */
   contexts?: Record<string, string>;
+  /** `matrix = { tgt = ["api", "web"] }`: the target is built once per combination; null for one not read. */
+  matrix?: Record<string, string[]> | null;
+  /** The text of values that hold a template (`"${tgt}"`), put together per matrix combination. */
+  templates?: { context?: string; dockerfile?: string; name?: string };
+}
+
+/** At most this many builds of one matrix target are read. */
+const MAX_MATRIX_BUILDS = 64;
+
+/** Each combination of a Bake matrix's values, in order. */
+function matrixCombinations(matrix: Record<string, string[]>): Record<string, string>[] {
+  let out: Record<string, string>[] = [{}];
+  for (const [key, values] of Object.entries(matrix)) out = out.flatMap((combo) => values.map((v) => ({ ...combo, [key]: v }))).slice(0, MAX_MATRIX_BUILDS);
+  return out;
+}
+
+/** A template with the matrix's values put in; null when anything else is left (`${VERSION}`, a function). */
+function fillTemplate(template: string, values: Record<string, string>): string | null {
+  const filled = template.replace(/\$\{\s*([A-Za-z_][\w-]*)\s*\}/g, (ref, key: string) => values[key] ?? ref);
+  return /[$%]\{/.test(filled) ? null : filled;
 }
 
 /**
@@ -403,15 +426,27 @@ function bakeBuilds(root: string, name: string, text: string, out: Declared): vo
     merged.contexts = { ...merged.contexts, ...own.contexts };
     return merged;
   };
-  for (const target of targets.keys()) {
-    const { context = '.', dockerfile = 'Dockerfile', contexts = {} } = resolved(target, new Set());
+  const builds = [...targets].flatMap(([target, own]) => {
+    const merged = resolved(target, new Set());
+    if (own.matrix === undefined) return [{ ...merged, target }];
+    // A matrix target: its templates filled in with each combination's values.
+    return own.matrix === null
+      ? []
+      : matrixCombinations(own.matrix).map((values) => ({
+          ...merged,
+          ...(own.templates?.context !== undefined ? { context: fillTemplate(own.templates.context, values) } : {}),
+          ...(own.templates?.dockerfile !== undefined ? { dockerfile: fillTemplate(own.templates.dockerfile, values) } : {}),
+          target: (own.templates?.name !== undefined ? fillTemplate(own.templates.name, values) : null) ?? `${target} (${Object.entries(values).map(([k, v]) => `${k}=${v}`).join(', ')})`,
+        }));
+  });
+  for (const { target, context = '.', dockerfile = 'Dockerfile', contexts = {} } of builds) {
     if (context === null || dockerfile === null) continue;
     // `cwd://` names a path from where bake runs (the root), not from the context.
     const local = context.replace(/^cwd:\/\//, '');
     if (/^[a-z]+:\/\//i.test(local) || isRemoteSource(local) || /^(target|docker-image):/.test(local)) continue;
     const dir = path.resolve(root, local);
     const built = dockerfile.startsWith('cwd://') ? path.resolve(root, dockerfile.slice('cwd://'.length)) : path.resolve(dir, dockerfile);
-    declare(out, built, { dir, why: `${name} target ${target} builds it with context ${context}`, ...(Object.keys(contexts).length > 0 ? { named: { target, contexts } } : {}) });
+    declare(out, built, { dir, why: `${name} target ${target} builds it with context ${context}`, ...(Object.keys(contexts).length > 0 ? { named: { by: `Bake target ${target}`, contexts } } : {}) });
   }
 }
 
@@ -428,7 +463,7 @@ function jsonBakeTargets(text: string): Map<string, BakeTarget> {
 }
 
 /** HCL's tokens, as far as Bake's target blocks need them; comments dropped. */
-type HclToken = { kind: 'word' | 'punct' | 'newline'; text: string } | { kind: 'string'; text: string; expression: boolean };
+type HclToken = { kind: 'word' | 'punct' | 'newline'; text: string } | { kind: 'string'; text: string; expression: boolean; raw?: string };
 
 const WORD = /[\w.-]+/y;
 
@@ -462,7 +497,7 @@ function hclTokens(text: string): HclToken[] {
           j++;
         } else value += text[j++];
       }
-      tokens.push({ kind: 'string', text: value, expression });
+      tokens.push({ kind: 'string', text: value, expression, ...(expression ? { raw: text.slice(i + 1, j) } : {}) });
       i = j + 1;
     } else if (text.startsWith('<<', i) && /^<<-?[A-Za-z_]/.test(text.slice(i, i + 4))) {
       // A heredoc: its text up to the line holding only its word.
@@ -510,7 +545,7 @@ function hclBakeTargets(text: string): Map<string, BakeTarget> {
       continue;
     }
     // An attribute of the target: NAME = VALUE.
-    if (depth === 1 && target && t.kind === 'word' && tokens[i + 1]?.text === '=' && ['context', 'dockerfile', 'inherits', 'contexts'].includes(t.text)) {
+    if (depth === 1 && target && t.kind === 'word' && tokens[i + 1]?.text === '=' && ['context', 'dockerfile', 'inherits', 'contexts', 'matrix', 'name'].includes(t.text)) {
       const value: HclToken[] = [];
       let level = 0;
       let j = i + 2;
@@ -525,13 +560,43 @@ function hclBakeTargets(text: string): Map<string, BakeTarget> {
         if (v.kind !== 'newline') value.push(v);
       }
       i = j - 1;
-      const one = value.length === 1 && value[0]!.kind === 'string' && !value[0]!.expression ? value[0]!.text : null;
+      const first = value.length === 1 && value[0]!.kind === 'string' ? value[0]! : null;
+      const one = first && !first.expression ? first.text : null;
+      // A template string (`"svc-${tgt}"`), or a matrix key alone (`name = tgt`).
+      const word = value.length === 1 && value[0]!.kind === 'word' ? value[0]!.text : undefined;
+      const template = first?.kind === 'string' && first.raw !== undefined && !first.raw.includes('"') ? first.raw : word !== undefined && /^[A-Za-z_][\w-]*$/.test(word) ? `\${${word}}` : undefined;
       if (t.text === 'inherits') target.inherits = value.filter((v) => v.kind === 'string' && !(v as { expression: boolean }).expression).map((v) => v.text);
       else if (t.text === 'contexts') target.contexts = hclMap(value);
-      else target[t.text as 'context' | 'dockerfile'] = one;
+      else if (t.text === 'matrix') target.matrix = hclMatrix(value);
+      else {
+        const key = t.text as 'context' | 'dockerfile' | 'name';
+        if (key !== 'name') target[key] = one;
+        if (template !== undefined) target.templates = { ...target.templates, [key]: template };
+      }
     }
   }
   return out;
+}
+
+/** A Bake matrix of lists of plain strings (`{ tgt = ["api", "web"] }`); null for any other (objects, expressions). */
+function hclMatrix(tokens: readonly HclToken[]): Record<string, string[]> | null {
+  const out: Record<string, string[]> = {};
+  let k = tokens[0]?.text === '{' ? 1 : 0;
+  while (k < tokens.length && tokens[k]!.text !== '}') {
+    const [key, eq, open] = [tokens[k], tokens[k + 1], tokens[k + 2]];
+    if (!key || (key.kind !== 'word' && key.kind !== 'string') || (eq?.text !== '=' && eq?.text !== ':') || open?.text !== '[') return null;
+    const values: string[] = [];
+    for (k += 3; k < tokens.length && tokens[k]!.text !== ']'; k++) {
+      const v = tokens[k]!;
+      if (v.kind === 'string' && !v.expression) values.push(v.text);
+      else if (v.text !== ',') return null;
+    }
+    if (values.length === 0) return null;
+    out[key.text] = values;
+    k++;
+    if (tokens[k]?.text === ',') k++;
+  }
+  return Object.keys(out).length > 0 ? out : null;
 }
 
 /** The `NAME = "value"` pairs of an HCL object's tokens (`{ base = "target:base", src = "../src" }`). */
@@ -559,7 +624,7 @@ async function composeBuilds(ctx: Context, file: string, out: Declared): Promise
   if (!services || typeof services !== 'object') return;
   for (const [name, service] of Object.entries(services as Record<string, unknown>)) {
     const build = (service as { build?: unknown } | null)?.build;
-    const spec = typeof build === 'string' ? { context: build } : build && typeof build === 'object' ? (build as { context?: unknown; dockerfile?: unknown }) : null;
+    const spec = typeof build === 'string' ? { context: build } : build && typeof build === 'object' ? (build as { context?: unknown; dockerfile?: unknown; additional_contexts?: unknown }) : null;
     if (!spec) continue;
     const context = typeof spec.context === 'string' ? spec.context : '.';
     const dockerfile = typeof spec.dockerfile === 'string' ? spec.dockerfile : 'Dockerfile';
@@ -567,8 +632,19 @@ async function composeBuilds(ctx: Context, file: string, out: Declared): Promise
     if (context.includes('$') || dockerfile.includes('$') || isRemoteSource(context) || /^[a-z]+:\/\//i.test(context)) continue;
     const dir = path.resolve(path.dirname(file), context);
     const built = path.resolve(dir, dockerfile);
-    declare(out, built, { dir, why: `${path.basename(file)} builds service ${name} with context ${context}` });
+    const contexts = 'additional_contexts' in spec ? additionalContexts(spec.additional_contexts) : {};
+    declare(out, built, { dir, why: `${path.basename(file)} builds service ${name} with context ${context}`, ...(Object.keys(contexts).length > 0 ? { named: { by: `${path.basename(file)} service ${name}`, contexts } } : {}) });
   }
+}
+
+/** A compose build's `additional_contexts`: a map, or a list of `name=value`. */
+function additionalContexts(value: unknown): Record<string, string> {
+  const entries = Array.isArray(value)
+    ? value.filter((v): v is string => typeof v === 'string' && v.includes('=')).map((v) => [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)] as const)
+    : value && typeof value === 'object'
+      ? Object.entries(value as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string')
+      : [];
+  return Object.fromEntries(entries.filter(([name]) => name.trim() !== '').map(([name, v]) => [name.trim(), v.trim()]));
 }
 
 /** A dev container's Dockerfile and its build context (`build.context`, or the older top-level `context`). */

@@ -491,7 +491,7 @@ describe('dependency-scanning: the proposed CI', () => {
     expect(proposal.risk).toBe('safe');
   });
 
-  it("a Bake file's targets name the context (from the root) and the Dockerfile in it, through inherits; a variable says nothing; a FROM of a named context is review", async () => {
+  it("a Bake file's targets name the context (from the root) and the Dockerfile in it, through inherits; a variable says nothing; a FROM or COPY --from of a named context (Bake contexts, compose additional_contexts) is review", async () => {
     const bake = [
       '# docker buildx bake',
       'variable "TAG" { default = "dev" }',
@@ -564,6 +564,94 @@ describe('dependency-scanning: the proposed CI', () => {
     expect(named.proposal.warnings).toContain(
       "core/nginx/Dockerfile starts FROM base, a build context its Bake target front gives it (base = target:base): the job's plain docker build has no such context and pulls base from a registry instead, so it fails or scans another image; build it with docker buildx bake, or give the context with --build-context on its docker build line",
     );
+
+    // A matrix target is one build per combination, its templates filled in; a matrix of objects,
+    // or a template naming something else, says nothing.
+    const perMatrix = await repositoryWorkflow(
+      {
+        'docker-bake.hcl': [
+          'target "svc" {',
+          '  name = "svc-${tgt}"',
+          '  matrix = {',
+          '    tgt = ["api", "web"]',
+          '  }',
+          '  context = "apps"',
+          '  dockerfile = "${tgt}/Dockerfile"',
+          '}',
+          'target "tool" {',
+          '  matrix = { v = ["one"], item = [{ dir = "x" }] }',
+          '  context = "tools/${v}"',
+          '}',
+          'target "cli" {',
+          '  matrix = { os = ["linux"] }',
+          '  context = "cli/${VERSION}"',
+          '}',
+          // A matrix key alone as a value.
+          'target "default" {',
+          '  name = dir',
+          '  matrix = {',
+          '    dir = ["jobs"]',
+          '  }',
+          '  context = dir',
+          '  dockerfile = "cron/Dockerfile"',
+          '}',
+          '',
+        ].join('\n'),
+        'apps/api/Dockerfile': 'FROM alpine:3.20\nCOPY shared/ /srv/\n',
+        'apps/web/Dockerfile': 'FROM alpine:3.20\nCOPY shared/ /srv/\n',
+        'apps/shared/a.txt': '',
+        'tools/one/Dockerfile': 'FROM alpine:3.20\nCOPY run.sh /\n',
+        'tools/one/run.sh': '',
+        'jobs/cron/Dockerfile': 'FROM alpine:3.20\nCOPY crontab /etc/\n',
+        'jobs/crontab': '',
+      },
+      ['apps/api/Dockerfile', 'apps/web/Dockerfile', 'tools/one/Dockerfile', 'jobs/cron/Dockerfile'],
+    );
+    expect(perMatrix.matrix.map((e) => e.context)).toEqual(['apps', 'apps', 'tools/one', 'jobs']);
+    expect(perMatrix.proposal.description).toContain('jobs/cron/Dockerfile from jobs (docker-bake.hcl target jobs builds it with context jobs)');
+    expect(perMatrix.proposal.description).toContain('apps/api/Dockerfile from apps (docker-bake.hcl target svc-api builds it with context apps)');
+    expect(perMatrix.proposal.description).toContain('apps/web/Dockerfile from apps (docker-bake.hcl target svc-web builds it with context apps)');
+    expect(perMatrix.proposal.description).not.toMatch(/target tool|target cli/);
+
+    // A compose service's additional_contexts, as a map and as a list; COPY --from= one of them
+    // (not a stage of the file) is taken from outside the file too.
+    const compose = await repositoryWorkflow(
+      {
+        'compose.yaml': [
+          'services:',
+          '  web:',
+          '    build:',
+          '      context: web',
+          '      additional_contexts:',
+          '        assets: ./static',
+          '        unused: ./other',
+          '  api:',
+          '    build:',
+          '      context: .',
+          '      dockerfile: api/Dockerfile',
+          '      additional_contexts: ["base=service:web", "ignored"]',
+          '  worker:',
+          '    build: { context: worker, additional_contexts: { assets: ./static } }',
+          '',
+        ].join('\n'),
+        'web/Dockerfile': 'FROM nginx:1.27 AS assets\nFROM nginx:1.27\nCOPY --from=assets /usr/share/nginx /srv\nCOPY site.conf /etc/nginx/conf.d/\n',
+        'web/site.conf': '',
+        'api/Dockerfile': 'FROM base\nCOPY --from=assets /srv /srv\nCOPY api/main.py /app/\n',
+        'api/main.py': '',
+        'worker/Dockerfile': 'FROM alpine:3.20 AS build\nRUN true\nFROM alpine:3.20\nCOPY --from=assets /srv /srv\nCOPY --from=0 /etc/os-release /x\nCOPY run.sh /\n',
+        'worker/run.sh': '',
+      },
+      ['web/Dockerfile', 'api/Dockerfile', 'worker/Dockerfile'],
+    );
+    expect(compose.matrix.map((e) => e.context)).toEqual(['web', '.', 'worker']);
+    expect(compose.proposal.risk).toBe('review');
+    const contextWarnings = compose.proposal.warnings.filter((w) => w.includes('build context'));
+    // web's COPY --from=assets names its own stage: nothing outside the file. api's `assets` is no
+    // context of its service.
+    expect(contextWarnings).toEqual([
+      "api/Dockerfile starts FROM base, a build context its compose.yaml service api gives it (base = service:web): the job's plain docker build has no such context and pulls base from a registry instead, so it fails or scans another image; build it with docker compose build, or give the context with --build-context on its docker build line",
+      "worker/Dockerfile copies from assets, a build context its compose.yaml service worker gives it (assets = ./static): the job's plain docker build has no such context and pulls assets from a registry instead, so it fails or scans another image; build it with docker compose build, or give the context with --build-context on its docker build line",
+    ]);
   });
 
   it('build-push-action: a checkout in a folder of the workspace (not that of another repository), values from env (and the matrix through it), forks of the action', async () => {
