@@ -56,8 +56,10 @@ const BAKE_FILES = ['docker-bake.json', 'docker-bake.override.json', 'docker-bak
 const VALUED = new Set(['-f', '--file', '-t', '--tag', '--build-arg', '--target', '--platform', '--label', '--cache-from', '--cache-to', '-o', '--output', '--secret', '--ssh', '--network', '--progress', '--iidfile', '--metadata-file', '--build-context', '--add-host', '--builder', '--ulimit', '--shm-size', '-m', '--memory', '--cgroup-parent', '--isolation', '--annotation', '--attest', '--provenance', '--sbom', '--allow', '--format', '--authfile', '--creds', '--jobs', '--arch', '--os', '--variant', '--volume', '-v', '--env', '--runtime', '--userns', '--device', '--dns', '--sign-by', '--manifest', '--retry', '--retry-delay', '--timestamp', '--layer-label', '--build-arg-file', '--cert-dir', '--cpu-shares', '--security-opt']);
 // A build command: docker, podman or buildah build, or kaniko's executor (in a Makefile, maybe after @ or -).
 const BUILD_COMMAND = /(?:^|[\s;&|(`'"@-])((?:docker|podman)\s+(?:buildx\s+|image\s+)?build|buildah\s+(?:bud|build(?:-using-dockerfile)?)|\/kaniko\/executor)(?=\s|$)/;
-// Where the job's checkout is, in the variables CI gives it: the repository root.
+// The job's workspace, in the variables CI gives it: where the repository is checked out.
 const ROOT_VARIABLE = /\$\{\{\s*github\.workspace\s*\}\}|\$\{(?:CI_PROJECT_DIR|GITHUB_WORKSPACE)\}|\$(?:CI_PROJECT_DIR|GITHUB_WORKSPACE)\b/g;
+// What ROOT_VARIABLE becomes in a build line's words: a path from it is a path from the workspace.
+const WORKSPACE = '\u0001';
 
 /** The text's lines with continuations joined (a trailing `\`, or a next line of options), each with its first line's number. */
 function commandLines(text: string): { line: number; text: string }[] {
@@ -77,10 +79,10 @@ function commandLines(text: string): { line: number; text: string }[] {
  * The build lines of a CI file, Makefile or README, run from the repository root: `docker build
  * -f DOCKERFILE CONTEXT` (podman, buildah alike), `/kaniko/executor --context DIR --dockerfile
  * FILE`. A line that changes folder first, or names either with a variable other than the
- * checkout's (`$CI_PROJECT_DIR`, `$GITHUB_WORKSPACE`), says nothing. `place`: the folder the text
- * runs in and the line of `file` it starts at, for a workflow step's script.
+ * checkout's (`$CI_PROJECT_DIR`, `$GITHUB_WORKSPACE`), says nothing. `place`: where a workflow
+ * step's script runs.
  */
-function buildCommands(root: string, file: string, text: string, out: Declared, place: RunPlace = { cwd: root, firstLine: 1 }): void {
+function buildCommands(root: string, file: string, text: string, out: Declared, place: RunPlace = AT_ROOT): void {
   if (!/\b(build|bud|executor)\b/.test(text)) return;
   // After a `cd` of its own (a script's line, a CI job's list item), build lines run elsewhere
   // until the next job, GitHub step, code block or file (a README's `cd` after `git clone` goes to
@@ -100,7 +102,7 @@ function buildCommands(root: string, file: string, text: string, out: Declared, 
     if (/\bcd\s/.test(line.slice(0, at))) continue;
     let words: string[];
     try {
-      words = splitWords(line.slice(at + match[1]!.length).replace(ROOT_VARIABLE, '.'), { onUnclosedQuote: () => { throw new Error('unclosed'); } });
+      words = splitWords(line.slice(at + match[1]!.length).replace(ROOT_VARIABLE, WORKSPACE), { onUnclosedQuote: () => { throw new Error('unclosed'); } });
     } catch {
       continue;
     }
@@ -109,12 +111,28 @@ function buildCommands(root: string, file: string, text: string, out: Declared, 
     if (kaniko && context) context = context.replace(/^dir:\/\//, '');
     if (kaniko && context && !dockerfile) dockerfile = 'Dockerfile';
     if (!dockerfile || !context || /[$`(){}]/.test(dockerfile + context) || /^[a-z]+:\/\//i.test(context) || context === '-') continue;
-    const dir = path.resolve(place.cwd, context);
-    const where = place.cwd === root ? '' : ` in ${path.relative(root, place.cwd)}`;
-    const why = { dir, why: `${path.relative(root, file)} line ${number + place.firstLine - 1} builds it with context ${context}${where}` };
+    const dir = repositoryPath(root, place, context);
+    if (dir === null) continue;
+    const where = place.dir === '.' ? '' : ` in ${place.dir}`;
+    const why = { dir, why: `${path.relative(root, file)} line ${number + place.firstLine - 1} builds it with context ${context.replace(WORKSPACE, line.match(ROOT_VARIABLE)?.[0] ?? '.')}${where}` };
     // kaniko reads a relative --dockerfile from where it runs, else from the context.
-    for (const built of kaniko ? [path.resolve(place.cwd, dockerfile), path.resolve(dir, dockerfile)] : [path.resolve(place.cwd, dockerfile)]) declare(out, built, why);
+    const candidates = [repositoryPath(root, place, dockerfile), ...(kaniko && !dockerfile.startsWith(WORKSPACE) && !path.isAbsolute(dockerfile) ? [path.resolve(dir, dockerfile)] : [])];
+    for (const built of candidates) if (built !== null) declare(out, built, why);
   }
+}
+
+/**
+ * A path of a build line as a path of the repository, null outside it: from the folder the line
+ * runs in, or from the workspace after `$GITHUB_WORKSPACE`; the repository sits in the workspace
+ * where the job checked it out.
+ */
+function repositoryPath(root: string, place: RunPlace, value: string): string | null {
+  const fromWorkspace = value.startsWith(WORKSPACE);
+  const rest = fromWorkspace ? value.slice(WORKSPACE.length).replace(/^\/+/, '') || '.' : value;
+  if (path.posix.isAbsolute(rest) || rest.includes(WORKSPACE)) return null;
+  const inWorkspace = path.posix.normalize(path.posix.join(fromWorkspace ? '.' : place.dir, rest)).replace(/\/$/, '');
+  const rel = place.checkout === '.' ? inWorkspace : fromCheckout(inWorkspace, place.checkout);
+  return rel === null || rel === '..' || rel.startsWith('../') ? null : path.resolve(root, rel);
 }
 
 /**
@@ -141,11 +159,20 @@ function buildOperands(words: readonly string[], kaniko: boolean): { dockerfile:
   return { dockerfile, context };
 }
 
-/** Where a script runs: its folder, and the line of its file it starts at. */
+/** Where a script runs. */
 interface RunPlace {
-  cwd: string;
+  /** Its folder, from the workspace ('.': the workspace itself). */
+  dir: string;
+  /** The folder of the workspace the repository is checked out in ('.': the workspace itself). */
+  checkout: string;
+  /** The line of its file it starts at. */
   firstLine: number;
 }
+
+const AT_ROOT: RunPlace = { dir: '.', checkout: '.', firstLine: 1 };
+
+/** A workflow checks the repository out in a folder of its workspace (`actions/checkout` with `path:`). */
+const CHECKOUT_IN_FOLDER = (text: string) => /actions\/checkout@/i.test(text) && /\bpath\s*:/.test(text);
 
 const SETS_WORKING_DIRECTORY = /\bworking-directory\s*:/;
 const BUILD_PUSH_ACTION_NAMED = /build-push-action/i;
@@ -159,7 +186,7 @@ type RunDefaults = { defaults?: { run?: { 'working-directory'?: unknown } } };
 type WorkflowJob = RunDefaults & { steps?: unknown; strategy?: { matrix?: unknown }; env?: unknown };
 
 function parseWorkflow(text: string): Workflow | null {
-  if (!SETS_WORKING_DIRECTORY.test(text) && !BUILD_PUSH_ACTION_NAMED.test(text)) return null;
+  if (!readStepByStep(text) && !BUILD_PUSH_ACTION_NAMED.test(text)) return null;
   const doc = yamlLibrary().parseDocument(text, { merge: true, uniqueKeys: false });
   return doc.errors.length > 0 ? null : { doc, data: doc.toJS() as Workflow['data'] };
 }
@@ -171,24 +198,38 @@ function workflowLine(f: CiFile, workflow: Workflow, at: (string | number)[]): n
   return f.text.slice(0, node.range[0]).split('\n').length + (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED' ? 1 : 0);
 }
 
+/** A workflow whose `run:` lines do not all run at the repository root: read step by step. */
+function readStepByStep(text: string): boolean {
+  return SETS_WORKING_DIRECTORY.test(text) || CHECKOUT_IN_FOLDER(text);
+}
+
 /**
  * The `run:` steps of a GitHub workflow that sets a working directory (a step's
- * `working-directory`, or `defaults.run` of its job or the workflow): their build lines run from
- * there. A folder set by an expression says nothing.
+ * `working-directory`, or `defaults.run` of its job or the workflow) or checks the repository out
+ * in a folder: their build lines run from that folder of the workspace. A folder set by an
+ * expression says nothing.
  */
 function workflowRunSteps(root: string, f: CiFile, workflow: Workflow, out: Declared): void {
   const { data } = workflow;
   for (const [jobName, job] of Object.entries(data?.jobs ?? {})) {
+    const steps = (Array.isArray(job?.steps) ? job.steps : []) as (WorkflowStep | null)[];
+    const checkout = checkoutFolder(steps);
     const defaultDir = job?.defaults?.run?.['working-directory'] ?? data?.defaults?.run?.['working-directory'];
-    for (const [i, step] of (Array.isArray(job?.steps) ? job.steps : []).entries()) {
+    for (const [i, step] of steps.entries()) {
       const { run, 'working-directory': own } = (step ?? {}) as { run?: unknown; 'working-directory'?: unknown };
       const dir = own ?? defaultDir ?? '.';
-      if (typeof run !== 'string' || typeof dir !== 'string' || dir.includes('${{')) continue;
-      const cwd = path.resolve(root, dir);
-      if (!inside(root, cwd)) continue;
-      buildCommands(root, f.path, run, out, { cwd, firstLine: workflowLine(f, workflow, ['jobs', jobName, 'steps', i, 'run']) ?? 1 });
+      if (typeof run !== 'string' || typeof dir !== 'string' || dir.includes('${{') || path.posix.isAbsolute(dir)) continue;
+      buildCommands(root, f.path, run, out, { dir: path.posix.normalize(dir).replace(/\/$/, ''), checkout, firstLine: workflowLine(f, workflow, ['jobs', jobName, 'steps', i, 'run']) ?? 1 });
     }
   }
+}
+
+/** Where a job checks this repository out in its workspace (`actions/checkout` with `path:`; not the checkout of another repository): '.' for the workspace itself. */
+function checkoutFolder(steps: readonly (WorkflowStep | null)[]): string {
+  const checkouts = steps.filter((s) => typeof s?.uses === 'string' && /^actions\/checkout@/i.test(s.uses)).map((s) => (s!.with ?? {}) as { path?: unknown; repository?: unknown });
+  const checkout = checkouts.find((w) => w.repository === undefined) ?? checkouts.find((w) => typeof w.repository === 'string' && w.repository.includes('${{'));
+  const folder = checkout?.path;
+  return typeof folder === 'string' && !folder.includes('${{') ? path.posix.normalize(folder).replace(/^\.\/|\/$/g, '') || '.' : '.';
 }
 
 // docker/build-push-action, and forks of it that take the same inputs (useblacksmith/build-push-action).
@@ -214,11 +255,7 @@ function buildPushActions(root: string, f: CiFile, workflow: Workflow, out: Decl
   const rel = path.relative(root, f.path);
   for (const [jobName, spec] of Object.entries(workflow.data?.jobs ?? {})) {
     const steps = (Array.isArray(spec?.steps) ? spec.steps : []) as (WorkflowStep | null)[];
-    // Where the job's checkout of this repository puts it in the workspace (not one of another repository).
-    const checkouts = steps.filter((s) => typeof s?.uses === 'string' && /^actions\/checkout@/i.test(s.uses)).map((s) => (s!.with ?? {}) as { path?: unknown; repository?: unknown });
-    const checkout = checkouts.find((w) => w.repository === undefined) ?? checkouts.find((w) => typeof w.repository === 'string' && w.repository.includes('${{'));
-    const checkoutPath = checkout?.path;
-    const place = typeof checkoutPath === 'string' && !checkoutPath.includes('${{') ? path.posix.normalize(checkoutPath).replace(/^\.\/|\/$/g, '') : '.';
+    const place = checkoutFolder(steps);
     for (const [i, step] of steps.entries()) {
       if (typeof step?.uses !== 'string' || !BUILD_PUSH_ACTION.test(step.uses)) continue;
       const line = workflowLine(f, workflow, ['jobs', jobName, 'steps', i, 'uses']);
@@ -291,8 +328,8 @@ export async function buildContexts(ctx: Context, root: string, dockerfiles: rea
   // The project's own build lines come first: its CI files, its Makefile and README at the root.
   for (const f of ci) {
     const workflow = f.kind === 'github' ? parseWorkflow(f.text) : null;
-    // A workflow that sets a working directory is read step by step (one that does not parse, not at all).
-    if (f.kind === 'github' && SETS_WORKING_DIRECTORY.test(f.text)) {
+    // A workflow whose run lines are not all at the root is read step by step (one that does not parse, not at all).
+    if (f.kind === 'github' && readStepByStep(f.text)) {
       if (workflow) workflowRunSteps(root, f, workflow, declared);
     } else buildCommands(root, f.path, f.text, declared);
     if (workflow && BUILD_PUSH_ACTION_NAMED.test(f.text)) buildPushActions(root, f, workflow, declared);

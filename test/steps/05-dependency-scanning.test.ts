@@ -389,8 +389,8 @@ describe('dependency-scanning: the proposed CI', () => {
     };
     const { proposal, matrix } = await repositoryWorkflow(files, ['deploy/api/Dockerfile', 'worker/build/Dockerfile', 'web/Containerfile', 'tools/Dockerfile', 'api/Dockerfile', 'docs/Dockerfile', 'cli/Dockerfile']);
     expect(matrix.map((e) => e.context)).toEqual(['.', 'worker', '.', 'tools', 'api', '.', '.']);
-    expect(proposal.description).toContain('deploy/api/Dockerfile from . (.gitlab-ci.yml line 6 builds it with context .)');
-    expect(proposal.description).toContain('worker/build/Dockerfile from worker (.gitlab/ci/worker.yml line 5 builds it with context ./worker)');
+    expect(proposal.description).toContain('deploy/api/Dockerfile from . (.gitlab-ci.yml line 6 builds it with context ${CI_PROJECT_DIR})');
+    expect(proposal.description).toContain('worker/build/Dockerfile from worker (.gitlab/ci/worker.yml line 5 builds it with context $CI_PROJECT_DIR/worker)');
     expect(proposal.description).toContain('web/Containerfile from . (.gitlab-ci.yml line 13 builds it with context .)');
     expect(proposal.risk).toBe('safe');
   });
@@ -488,6 +488,51 @@ describe('dependency-scanning: the proposed CI', () => {
     expect(proposal.description).toContain('deploy/api/Dockerfile from . (.github/workflows/release.yml line 8 builds it with docker/build-push-action, context .)');
     expect(proposal.description).toContain('worker/build/Dockerfile from worker (.github/workflows/release.yml line 15 builds it with docker/build-push-action, context {{defaultContext}}:worker)');
     expect(proposal.description).toContain('images/a/Dockerfile from images (.github/workflows/release.yml line 27 builds it with docker/build-push-action, context images)');
+    expect(proposal.risk).toBe('safe');
+  });
+
+  it("a run step's build line runs where the job put the repository (a checkout in a folder) and in its working directory; $GITHUB_WORKSPACE is the workspace", async () => {
+    const workflow = [
+      'on: push',
+      'jobs:',
+      '  canary:',
+      '    runs-on: ubuntu-latest',
+      '    steps:',
+      '      - uses: actions/checkout@v4',
+      '        with: { path: release }',
+      '      - run: docker build -f release/cmd/canary/Dockerfile release',
+      '      - run: docker build -f cmd/agent/Dockerfile .',
+      '        working-directory: release',
+      // Outside the checkout: not a folder of this repository.
+      '      - run: docker build -f tools/Dockerfile .',
+      '  web:',
+      '    runs-on: ubuntu-latest',
+      '    defaults: { run: { working-directory: web } }',
+      '    steps:',
+      '      - uses: actions/checkout@v4',
+      '      - run: docker build -f Dockerfile "$GITHUB_WORKSPACE"',
+      '',
+    ].join('\n');
+    const files: Record<string, string> = {
+      '.github/workflows/canary.yml': workflow,
+      // Each copies a file that is both beside it and at the root: only the workflow tells.
+      'cmd/canary/Dockerfile': 'FROM alpine:3.20\nCOPY canary.sh /\n',
+      'cmd/canary/canary.sh': '',
+      'canary.sh': '',
+      'cmd/agent/Dockerfile': 'FROM alpine:3.20\nCOPY agent.sh /\n',
+      'cmd/agent/agent.sh': '',
+      'agent.sh': '',
+      'tools/Dockerfile': 'FROM alpine:3.20\nCOPY tool.sh /\n',
+      'tools/tool.sh': '',
+      'web/Dockerfile': 'FROM nginx:1.27\nCOPY index.html /usr/share/nginx/html/\n',
+      'web/index.html': '',
+      'index.html': '',
+    };
+    const { proposal, matrix } = await repositoryWorkflow(files, ['cmd/canary/Dockerfile', 'cmd/agent/Dockerfile', 'tools/Dockerfile', 'web/Dockerfile']);
+    expect(matrix.map((e) => e.context)).toEqual(['.', '.', 'tools', '.']);
+    expect(proposal.description).toContain('cmd/canary/Dockerfile from . (.github/workflows/canary.yml line 8 builds it with context release)');
+    expect(proposal.description).toContain('cmd/agent/Dockerfile from . (.github/workflows/canary.yml line 9 builds it with context . in release)');
+    expect(proposal.description).toContain('web/Dockerfile from . (.github/workflows/canary.yml line 17 builds it with context $GITHUB_WORKSPACE in web)');
     expect(proposal.risk).toBe('safe');
   });
 
@@ -716,7 +761,7 @@ describe('dependency-scanning: the proposed CI', () => {
     expect(matrix.map((e) => e.context)).toEqual(['.', 'web']);
     expect(proposal.risk).toBe('review');
     expect(proposal.warnings).toContain(
-      'server/Dockerfile is built from . (.gitlab-ci.yml line 3 builds it with context .), but the repository also builds it from server (.github/workflows/images.yml line 6 builds it with docker/build-push-action, context server/): check that the job builds it from the folder you do',
+      'server/Dockerfile is built from . (.gitlab-ci.yml line 3 builds it with context $CI_PROJECT_DIR), but the repository also builds it from server (.github/workflows/images.yml line 6 builds it with docker/build-push-action, context server/): check that the job builds it from the folder you do',
     );
   });
 
