@@ -438,9 +438,10 @@ function guessedContextWarnings(root: string, dockerfiles: readonly string[], co
 }
 
 /**
- * A FROM or COPY --from naming a build context the repository's Bake file (`contexts = { base =
- * "target:base" }`) or compose file (`additional_contexts`) gives the Dockerfile: the job's plain
- * docker build has no such context, and pulls the name from a registry instead.
+ * A FROM, COPY --from or RUN --mount from= naming a build context the repository's Bake file
+ * (`contexts = { base = "target:base" }`) or compose file (`additional_contexts`) gives the
+ * Dockerfile: the job's plain docker build has no such context, and pulls the name from a registry
+ * instead.
  */
 async function namedContextWarnings(ctx: Context, root: string, dockerfiles: readonly string[], contexts: ReadonlyMap<string, BuildContext>): Promise<string[]> {
   const warnings: string[] = [];
@@ -449,11 +450,17 @@ async function namedContextWarnings(ctx: Context, root: string, dockerfiles: rea
     if (!named) continue;
     const model = await ctx.runDockerfile(file).catch(() => null);
     if (!model) continue;
-    // What the build takes from outside the file: FROM images, and COPY --from= names no stage has.
-    const froms = model.stages.filter((st) => !st.parent).map((st) => st.imageText);
+    // What the build takes from outside the file: FROM images (ARG defaults put in), and what
+    // COPY --from= and RUN --mount=...,from= name that no stage has.
+    const froms = model.stages.filter((st) => !st.parent).map((st) => st.image?.reference ?? st.imageText);
     const copies = model.instructions
-      .filter((inst) => inst.keyword === 'COPY' || inst.keyword === 'ADD')
-      .map((inst) => /--from=("?)([^\s"]+)\1/.exec(inst.source)?.[2])
+      .flatMap((inst) =>
+        inst.keyword === 'COPY' || inst.keyword === 'ADD'
+          ? [/--from=("?)([^\s"]+)\1/.exec(inst.source)?.[2]]
+          : inst.keyword === 'RUN'
+            ? [...inst.source.matchAll(/--mount=("?)(\S+)\1/g)].map((m) => /(?:^|,)from=([^,\s"]+)/.exec(m[2]!)?.[1])
+            : [],
+      )
       .filter((n): n is string => n !== undefined && !/^\d+$/.test(n) && !model.stageByName(n));
     const namedIn = (refs: string[]) => Object.keys(named.contexts).filter((name) => refs.some((r) => [r.toLowerCase(), r.toLowerCase().split(':')[0]].includes(name.toLowerCase())));
     const fromUsed = namedIn(froms);
@@ -461,13 +468,13 @@ async function namedContextWarnings(ctx: Context, root: string, dockerfiles: rea
     const used = [...fromUsed, ...copyUsed];
     if (used.length === 0) continue;
     if (warnings.length === MAX_LISTED_DOCKERFILES) {
-      warnings.push('more Dockerfiles start FROM or copy from a build context their Bake target or compose service gives them');
+      warnings.push('more Dockerfiles start FROM, copy or mount from a build context their Bake target or compose service gives them');
       break;
     }
-    const how = [fromUsed.length > 0 ? `starts FROM ${fromUsed.join(', ')}` : '', copyUsed.length > 0 ? `copies from ${copyUsed.join(', ')}` : ''].filter(Boolean).join(' and ');
+    const how = [fromUsed.length > 0 ? `starts FROM ${fromUsed.join(', ')}` : '', copyUsed.length > 0 ? `copies or mounts from ${copyUsed.join(', ')}` : ''].filter(Boolean).join(' and ');
     const given = used.map((n) => `${n} = ${named.contexts[n]}`).join(', ');
     const tool = named.by.startsWith('Bake') ? 'docker buildx bake' : 'docker compose build';
-    warnings.push(`${ciPaths(root, file).file} ${how}, ${used.length === 1 ? 'a build context' : 'build contexts'} its ${named.by} gives it (${given}): the job's plain docker build has no such context and pulls ${used[0]} from a registry instead, so it fails or scans another image; build it with ${tool}, or give the context with --build-context on its docker build line`);
+    warnings.push(`${ciPaths(root, file).file} ${how}, ${used.length === 1 ? 'a build context' : 'build contexts'} its ${named.by} gives it (${given}): the job's plain docker build has no such context and pulls ${used.length === 1 ? used[0] : 'them'} from a registry instead, so it fails or scans another image; build it with ${tool}, or give the context with --build-context on its docker build line`);
   }
   return warnings;
 }

@@ -325,6 +325,8 @@ function matrixRows(matrix: unknown, inputs: readonly unknown[]): (string | unde
  */
 export async function buildContexts(ctx: Context, root: string, dockerfiles: readonly string[], tracked: TrackedFiles | null, ci: readonly CiFile[] = []): Promise<Map<string, BuildContext>> {
   const declared: Declared = new Map();
+  // Bake targets whose Dockerfile is an expression, with the contexts they give by name.
+  const unread: UnreadBakeTarget[] = [];
   // The project's own build lines come first: its CI files, its Makefile and README at the root.
   for (const f of ci) {
     const workflow = f.kind === 'github' ? parseWorkflow(f.text) : null;
@@ -342,7 +344,7 @@ export async function buildContexts(ctx: Context, root: string, dockerfiles: rea
   }
   for (const name of BAKE_FILES) {
     const text = await ctx.probe.readText(path.join(root, name));
-    if (text !== null) bakeBuilds(root, name, text, declared);
+    if (text !== null) bakeBuilds(root, name, text, declared, unread);
   }
   const read = new Set<string>();
   for (const file of dockerfiles) {
@@ -369,7 +371,23 @@ export async function buildContexts(ctx: Context, root: string, dockerfiles: rea
     const above = await copiedFrom(ctx, root, file, tracked);
     if (above) out.set(file, above);
   }
+  // A Dockerfile in the folder of a Bake target that names its Dockerfile with an expression, and
+  // built from there: that target's named contexts may be what its FROM lines name.
+  for (const u of unread) {
+    for (const file of dockerfiles) {
+      const chosen = out.get(file);
+      if (path.dirname(file) !== u.dir || (chosen && (chosen.dir !== u.dir || chosen.named))) continue;
+      out.set(file, { ...(chosen ?? { dir: u.dir, why: u.why }), named: u.named });
+    }
+  }
   return out;
+}
+
+/** A Bake target built from `dir` whose Dockerfile is an expression (`os == "alpine" ? ... : ...`). */
+interface UnreadBakeTarget {
+  dir: string;
+  why: string;
+  named: NonNullable<BuildContext['named']>;
 }
 
 const MAKE_DEFINITION = /^([A-Za-z_][\w.-]*)\s*(?::{1,3}|\?)?=\s*(.*?)\s*$/;
@@ -442,7 +460,7 @@ function fillTemplate(template: string, values: Record<string, string>): string 
  * `dockerfile` inside it (default `Dockerfile`; `cwd://PATH` from the root), through `inherits`.
  * A value with a variable or a function, or a remote context, says nothing.
  */
-function bakeBuilds(root: string, name: string, text: string, out: Declared): void {
+function bakeBuilds(root: string, name: string, text: string, out: Declared, unread: UnreadBakeTarget[]): void {
   let targets: Map<string, BakeTarget>;
   try {
     targets = name.endsWith('.json') ? jsonBakeTargets(text) : hclBakeTargets(text);
@@ -465,23 +483,26 @@ function bakeBuilds(root: string, name: string, text: string, out: Declared): vo
   };
   const builds = [...targets].flatMap(([target, own]) => {
     const merged = resolved(target, new Set());
-    if (own.matrix === undefined) return [{ ...merged, target }];
+    // No matrix, or one not read: a value with a template says nothing, a plain one holds for every build.
+    if (!own.matrix) return [{ ...merged, target }];
     // A matrix target: its templates filled in with each combination's values.
-    return own.matrix === null
-      ? []
-      : matrixCombinations(own.matrix).map((values) => ({
-          ...merged,
-          ...(own.templates?.context !== undefined ? { context: fillTemplate(own.templates.context, values) } : {}),
-          ...(own.templates?.dockerfile !== undefined ? { dockerfile: fillTemplate(own.templates.dockerfile, values) } : {}),
-          target: (own.templates?.name !== undefined ? fillTemplate(own.templates.name, values) : null) ?? `${target} (${Object.entries(values).map(([k, v]) => `${k}=${v}`).join(', ')})`,
-        }));
+    return matrixCombinations(own.matrix).map((values) => ({
+      ...merged,
+      ...(own.templates?.context !== undefined ? { context: fillTemplate(own.templates.context, values) } : {}),
+      ...(own.templates?.dockerfile !== undefined ? { dockerfile: fillTemplate(own.templates.dockerfile, values) } : {}),
+      target: (own.templates?.name !== undefined ? fillTemplate(own.templates.name, values) : null) ?? `${target} (${Object.entries(values).map(([k, v]) => `${k}=${v}`).join(', ')})`,
+    }));
   });
   for (const { target, context = '.', dockerfile = 'Dockerfile', contexts = {} } of builds) {
-    if (context === null || dockerfile === null) continue;
+    if (context === null) continue;
     // `cwd://` names a path from where bake runs (the root), not from the context.
     const local = context.replace(/^cwd:\/\//, '');
     if (/^[a-z]+:\/\//i.test(local) || isRemoteSource(local) || /^(target|docker-image):/.test(local)) continue;
     const dir = path.resolve(root, local);
+    if (dockerfile === null) {
+      if (Object.keys(contexts).length > 0) unread.push({ dir, why: `${name} target ${target} builds a Dockerfile it names with an expression, with context ${context}`, named: { by: `Bake target ${target}`, contexts } });
+      continue;
+    }
     const built = dockerfile.startsWith('cwd://') ? path.resolve(root, dockerfile.slice('cwd://'.length)) : path.resolve(dir, dockerfile);
     declare(out, built, { dir, why: `${name} target ${target} builds it with context ${context}`, ...(Object.keys(contexts).length > 0 ? { named: { by: `Bake target ${target}`, contexts } } : {}) });
   }

@@ -658,6 +658,38 @@ describe('dependency-scanning: the proposed CI', () => {
     expect(perMatrix.proposal.description).toContain('apps/web/Dockerfile from apps (docker-bake.hcl target svc-web builds it with context apps)');
     expect(perMatrix.proposal.description).not.toMatch(/target tool|target cli/);
 
+    // A target whose Dockerfile is an expression still gives its contexts to the Dockerfiles of its
+    // folder; a FROM is read with its ARG defaults put in.
+    const unread = await repositoryWorkflow(
+      {
+        'docker-bake.hcl': [
+          'target "default" {',
+          // A matrix that cannot be read: the values that use none of it still hold.
+          '  matrix = { os = ["bookworm", "alpine"], php-version = split(",", PHP_VERSION) }',
+          '  contexts = { php-base = "docker-image://php:${php-version}-zts-${os}" }',
+          '  dockerfile = os == "alpine" ? "alpine.Dockerfile" : "Dockerfile"',
+          '  context = "./"',
+          '}',
+          'target "app" {',
+          '  context = "app"',
+          '  contexts = { base = "target:default" }',
+          '}',
+          '',
+        ].join('\n'),
+        Dockerfile: 'FROM php-base AS common\nCOPY caddy /srv/\n',
+        caddy: '',
+        'app/Dockerfile': 'ARG BASE=base\nFROM ${BASE}\nCOPY main.go /src/\n',
+        'app/main.go': '',
+      },
+      ['Dockerfile', 'app/Dockerfile'],
+    );
+    expect(unread.matrix.map((e) => e.context)).toEqual(['.', 'app']);
+    expect(unread.proposal.risk).toBe('review');
+    expect(unread.proposal.warnings.filter((w) => w.includes('build context')).map((w) => w.slice(0, w.indexOf(':')))).toEqual([
+      'Dockerfile starts FROM php-base, a build context its Bake target default gives it (php-base = (an expression))',
+      'app/Dockerfile starts FROM base, a build context its Bake target app gives it (base = target',
+    ]);
+
     // A compose service's additional_contexts, as a map and as a list; COPY --from= one of them
     // (not a stage of the file) is taken from outside the file too.
     const compose = await repositoryWorkflow(
@@ -676,14 +708,14 @@ describe('dependency-scanning: the proposed CI', () => {
           '      dockerfile: api/Dockerfile',
           '      additional_contexts: ["base=service:web", "ignored"]',
           '  worker:',
-          '    build: { context: worker, additional_contexts: { assets: ./static } }',
+          '    build: { context: worker, additional_contexts: { assets: ./static, tools: ./tools } }',
           '',
         ].join('\n'),
         'web/Dockerfile': 'FROM nginx:1.27 AS assets\nFROM nginx:1.27\nCOPY --from=assets /usr/share/nginx /srv\nCOPY site.conf /etc/nginx/conf.d/\n',
         'web/site.conf': '',
         'api/Dockerfile': 'FROM base\nCOPY --from=assets /srv /srv\nCOPY api/main.py /app/\n',
         'api/main.py': '',
-        'worker/Dockerfile': 'FROM alpine:3.20 AS build\nRUN true\nFROM alpine:3.20\nCOPY --from=assets /srv /srv\nCOPY --from=0 /etc/os-release /x\nCOPY run.sh /\n',
+        'worker/Dockerfile': 'FROM alpine:3.20 AS build\nRUN true\nFROM alpine:3.20\nCOPY --from=assets /srv /srv\nCOPY --from=0 /etc/os-release /x\nRUN --mount=type=bind,from=tools,target=/t /t/setup.sh\nRUN --mount=type=cache,target=/root/.cache true\nCOPY run.sh /\n',
         'worker/run.sh': '',
       },
       ['web/Dockerfile', 'api/Dockerfile', 'worker/Dockerfile'],
@@ -695,7 +727,7 @@ describe('dependency-scanning: the proposed CI', () => {
     // context of its service.
     expect(contextWarnings).toEqual([
       "api/Dockerfile starts FROM base, a build context its compose.yaml service api gives it (base = service:web): the job's plain docker build has no such context and pulls base from a registry instead, so it fails or scans another image; build it with docker compose build, or give the context with --build-context on its docker build line",
-      "worker/Dockerfile copies from assets, a build context its compose.yaml service worker gives it (assets = ./static): the job's plain docker build has no such context and pulls assets from a registry instead, so it fails or scans another image; build it with docker compose build, or give the context with --build-context on its docker build line",
+      "worker/Dockerfile copies or mounts from assets, tools, build contexts its compose.yaml service worker gives it (assets = ./static, tools = ./tools): the job's plain docker build has no such context and pulls them from a registry instead, so it fails or scans another image; build it with docker compose build, or give the context with --build-context on its docker build line",
     ]);
   });
 
