@@ -433,8 +433,12 @@ interface BakeTarget {
   inherits?: string[];
   /** Named build contexts: the name a FROM or COPY --from may use, and what it stands for. */
   contexts?: Record<string, string>;
-  /** `matrix = { tgt = ["api", "web"] }`: the target is built once per combination; null for one not read. */
-  matrix?: Record<string, string[]> | null;
+  /**
+   * `matrix = { tgt = ["api", "web"] }`: the target is built once per combination; null for one not
+   * read. Each key's values, as the names they give a template: `tgt`, or `item.dir` for a list of
+   * objects (`item = [{ dir = "api" }]`).
+   */
+  matrix?: Record<string, Record<string, string>[]> | null;
   /** The text of values that hold a template (`"${tgt}"`), put together per matrix combination. */
   templates?: { context?: string; dockerfile?: string; name?: string };
 }
@@ -443,15 +447,15 @@ interface BakeTarget {
 const MAX_MATRIX_BUILDS = 64;
 
 /** Each combination of a Bake matrix's values, in order. */
-function matrixCombinations(matrix: Record<string, string[]>): Record<string, string>[] {
+function matrixCombinations(matrix: Record<string, Record<string, string>[]>): Record<string, string>[] {
   let out: Record<string, string>[] = [{}];
-  for (const [key, values] of Object.entries(matrix)) out = out.flatMap((combo) => values.map((v) => ({ ...combo, [key]: v }))).slice(0, MAX_MATRIX_BUILDS);
+  for (const values of Object.values(matrix)) out = out.flatMap((combo) => values.map((v) => ({ ...combo, ...v }))).slice(0, MAX_MATRIX_BUILDS);
   return out;
 }
 
 /** A template with the matrix's values put in; null when anything else is left (`${VERSION}`, a function). */
 function fillTemplate(template: string, values: Record<string, string>): string | null {
-  const filled = template.replace(/\$\{\s*([A-Za-z_][\w-]*)\s*\}/g, (ref, key: string) => values[key] ?? ref);
+  const filled = template.replace(/\$\{\s*([A-Za-z_][\w.-]*)\s*\}/g, (ref, key: string) => values[key] ?? ref);
   return /[$%]\{/.test(filled) ? null : filled;
 }
 
@@ -615,14 +619,15 @@ function hclBakeTargets(text: string): Map<string, BakeTarget> {
           if (level === 0) break;
           level--;
         }
-        if (v.kind !== 'newline') value.push(v);
+        // A matrix keeps its line ends: they end an object's fields as commas do.
+        if (v.kind !== 'newline' || t.text === 'matrix') value.push(v);
       }
       i = j - 1;
       const first = value.length === 1 && value[0]!.kind === 'string' ? value[0]! : null;
       const one = first && !first.expression ? first.text : null;
       // A template string (`"svc-${tgt}"`), or a matrix key alone (`name = tgt`).
       const word = value.length === 1 && value[0]!.kind === 'word' ? value[0]!.text : undefined;
-      const template = first?.kind === 'string' && first.raw !== undefined && !first.raw.includes('"') ? first.raw : word !== undefined && /^[A-Za-z_][\w-]*$/.test(word) ? `\${${word}}` : undefined;
+      const template = first?.kind === 'string' && first.raw !== undefined && !first.raw.includes('"') ? first.raw : word !== undefined && /^[A-Za-z_][\w.-]*$/.test(word) ? `\${${word}}` : undefined;
       if (t.text === 'inherits') target.inherits = value.filter((v) => v.kind === 'string' && !(v as { expression: boolean }).expression).map((v) => v.text);
       else if (t.text === 'contexts') target.contexts = hclMap(value);
       else if (t.text === 'matrix') target.matrix = hclMatrix(value);
@@ -636,25 +641,70 @@ function hclBakeTargets(text: string): Map<string, BakeTarget> {
   return out;
 }
 
-/** A Bake matrix of lists of plain strings (`{ tgt = ["api", "web"] }`); null for any other (objects, expressions). */
-function hclMatrix(tokens: readonly HclToken[]): Record<string, string[]> | null {
-  const out: Record<string, string[]> = {};
-  let k = tokens[0]?.text === '{' ? 1 : 0;
-  while (k < tokens.length && tokens[k]!.text !== '}') {
-    const [key, eq, open] = [tokens[k], tokens[k + 1], tokens[k + 2]];
-    if (!key || (key.kind !== 'word' && key.kind !== 'string') || (eq?.text !== '=' && eq?.text !== ':') || open?.text !== '[') return null;
-    const values: string[] = [];
-    for (k += 3; k < tokens.length && tokens[k]!.text !== ']'; k++) {
-      const v = tokens[k]!;
-      if (v.kind === 'string' && !v.expression) values.push(v.text);
-      else if (v.text !== ',') return null;
+const isPunct = (t: HclToken | undefined, text: string) => t?.kind === 'punct' && t.text === text;
+/** Line ends and commas between the items of a list or an object. */
+function skipSeparators(tokens: readonly HclToken[], k: number): number {
+  while (tokens[k]?.kind === 'newline' || isPunct(tokens[k], ',')) k++;
+  return k;
+}
+
+/**
+ * A Bake matrix (`{ tgt = ["api", "web"], item = [{ dir = "x" }] }`) of lists of plain strings or
+ * of objects; null for any other (a list from a function). An object's field set by an expression
+ * is left out: a template naming it says nothing.
+ */
+function hclMatrix(tokens: readonly HclToken[]): Record<string, Record<string, string>[]> | null {
+  const out: Record<string, Record<string, string>[]> = {};
+  let k = skipSeparators(tokens, 0);
+  if (!isPunct(tokens[k], '{')) return null;
+  for (k = skipSeparators(tokens, k + 1); !isPunct(tokens[k], '}'); k = skipSeparators(tokens, k)) {
+    const [key, eq] = [tokens[k], tokens[k + 1]];
+    if (!key || (key.kind !== 'word' && key.kind !== 'string') || !(isPunct(eq, '=') || isPunct(eq, ':'))) return null;
+    k = skipSeparators(tokens, k + 2);
+    if (!isPunct(tokens[k], '[')) return null;
+    const values: Record<string, string>[] = [];
+    for (k = skipSeparators(tokens, k + 1); !isPunct(tokens[k], ']'); k = skipSeparators(tokens, k)) {
+      const v = tokens[k];
+      if (v?.kind === 'string' && !v.expression) {
+        values.push({ [key.text]: v.text });
+        k++;
+      } else if (isPunct(v, '{')) {
+        const object = hclObject(tokens, k);
+        if (!object) return null;
+        values.push(Object.fromEntries(Object.entries(object.fields).map(([field, value]) => [`${key.text}.${field}`, value])));
+        k = object.end + 1;
+      } else return null;
     }
     if (values.length === 0) return null;
     out[key.text] = values;
     k++;
-    if (tokens[k]?.text === ',') k++;
   }
   return Object.keys(out).length > 0 ? out : null;
+}
+
+/** The plain string fields of the HCL object whose `{` is at `start`, and where its `}` is; null when it does not end. */
+function hclObject(tokens: readonly HclToken[], start: number): { fields: Record<string, string>; end: number } | null {
+  const fields: Record<string, string> = {};
+  for (let k = skipSeparators(tokens, start + 1); k < tokens.length; k = skipSeparators(tokens, k)) {
+    if (isPunct(tokens[k], '}')) return { fields, end: k };
+    const [key, eq] = [tokens[k]!, tokens[k + 1]];
+    if ((key.kind !== 'word' && key.kind !== 'string') || !(isPunct(eq, '=') || isPunct(eq, ':'))) return null;
+    // The value: up to a comma or line end outside brackets, or the object's end.
+    const from = k + 2;
+    let depth = 0;
+    for (k = from; k < tokens.length; k++) {
+      const t = tokens[k]!;
+      if (t.kind === 'punct' && '{[('.includes(t.text)) depth++;
+      else if (t.kind === 'punct' && '}])'.includes(t.text)) {
+        if (depth === 0) break;
+        depth--;
+      } else if (depth === 0 && (t.kind === 'newline' || isPunct(t, ','))) break;
+    }
+    const value = tokens.slice(from, k).filter((t) => t.kind !== 'newline');
+    const only = value[0];
+    if (value.length === 1 && only?.kind === 'string' && !only.expression) fields[key.text] = only.text;
+  }
+  return null;
 }
 
 /** The `NAME = "value"` pairs of an HCL object's tokens (`{ base = "target:base", src = "../src" }`). */

@@ -610,8 +610,8 @@ describe('dependency-scanning: the proposed CI', () => {
       "core/nginx/Dockerfile starts FROM base, a build context its Bake target front gives it (base = target:base): the job's plain docker build has no such context and pulls base from a registry instead, so it fails or scans another image; build it with docker buildx bake, or give the context with --build-context on its docker build line",
     );
 
-    // A matrix target is one build per combination, its templates filled in; a matrix of objects,
-    // or a template naming something else, says nothing.
+    // A matrix target is one build per combination, its templates filled in (a list of objects gives
+    // `${os.name}`); a template naming something else says nothing.
     const perMatrix = await repositoryWorkflow(
       {
         'docker-bake.hcl': [
@@ -623,9 +623,19 @@ describe('dependency-scanning: the proposed CI', () => {
           '  context = "apps"',
           '  dockerfile = "${tgt}/Dockerfile"',
           '}',
-          'target "tool" {',
-          '  matrix = { v = ["one"], item = [{ dir = "x" }] }',
-          '  context = "tools/${v}"',
+          'target "cann" {',
+          '  context = "cann"',
+          '  dockerfile = "${os.name}/Dockerfile"',
+          '  matrix = {',
+          '    os = [',
+          '      {',
+          '        name = "ubuntu"',
+          '        version = "22.04"',
+          '      },',
+          '      { "name" = "openeuler", "platforms" = equal("1", RELEASE) ? ["linux/arm64"] : [""] }',
+          '    ]',
+          '    py = ["3.9", "3.10"]',
+          '  }',
           '}',
           'target "cli" {',
           '  matrix = { os = ["linux"] }',
@@ -645,18 +655,19 @@ describe('dependency-scanning: the proposed CI', () => {
         'apps/api/Dockerfile': 'FROM alpine:3.20\nCOPY shared/ /srv/\n',
         'apps/web/Dockerfile': 'FROM alpine:3.20\nCOPY shared/ /srv/\n',
         'apps/shared/a.txt': '',
-        'tools/one/Dockerfile': 'FROM alpine:3.20\nCOPY run.sh /\n',
-        'tools/one/run.sh': '',
+        'cann/ubuntu/Dockerfile': 'FROM ubuntu:22.04\nCOPY scripts/install.sh /\n',
+        'cann/openeuler/Dockerfile': 'FROM openeuler/openeuler:22.03\nCOPY scripts/install.sh /\n',
+        'cann/scripts/install.sh': '',
         'jobs/cron/Dockerfile': 'FROM alpine:3.20\nCOPY crontab /etc/\n',
         'jobs/crontab': '',
       },
-      ['apps/api/Dockerfile', 'apps/web/Dockerfile', 'tools/one/Dockerfile', 'jobs/cron/Dockerfile'],
+      ['apps/api/Dockerfile', 'jobs/cron/Dockerfile', 'cann/ubuntu/Dockerfile', 'cann/openeuler/Dockerfile', 'apps/web/Dockerfile'],
     );
-    expect(perMatrix.matrix.map((e) => e.context)).toEqual(['apps', 'apps', 'tools/one', 'jobs']);
+    expect(perMatrix.matrix.map((e) => e.context)).toEqual(['apps', 'jobs', 'cann', 'cann', 'apps']);
     expect(perMatrix.proposal.description).toContain('jobs/cron/Dockerfile from jobs (docker-bake.hcl target jobs builds it with context jobs)');
     expect(perMatrix.proposal.description).toContain('apps/api/Dockerfile from apps (docker-bake.hcl target svc-api builds it with context apps)');
-    expect(perMatrix.proposal.description).toContain('apps/web/Dockerfile from apps (docker-bake.hcl target svc-web builds it with context apps)');
-    expect(perMatrix.proposal.description).not.toMatch(/target tool|target cli/);
+    expect(perMatrix.proposal.description).toContain('cann/ubuntu/Dockerfile from cann (docker-bake.hcl target cann (os.name=ubuntu, os.version=22.04, py=3.9) builds it with context cann)');
+    expect(perMatrix.proposal.description).not.toMatch(/target cli/);
 
     // A target whose Dockerfile is an expression still gives its contexts to the Dockerfiles of its
     // folder; a FROM is read with its ARG defaults put in.
