@@ -82,8 +82,9 @@ function commandLines(text: string): { line: number; text: string }[] {
  * checkout's (`$CI_PROJECT_DIR`, `$GITHUB_WORKSPACE`), says nothing. `place`: where a workflow
  * step's script runs.
  */
-function buildCommands(root: string, file: string, text: string, out: Declared, place: RunPlace = AT_ROOT): void {
-  if (!/\b(build|bud|executor)\b/.test(text)) return;
+function buildCommands(root: string, file: string, text: string, out: Declared, place: RunPlace = AT_ROOT): DefinitionFile[] {
+  const named: DefinitionFile[] = [];
+  if (!/\b(build|bud|executor|bake|compose)\b/.test(text)) return named;
   // After a `cd` of its own (a script's line, a CI job's list item), build lines run elsewhere
   // until the next job, GitHub step, code block or file (a README's `cd` after `git clone` goes to
   // the root); a Makefile's recipe lines each run in a shell of their own.
@@ -96,8 +97,10 @@ function buildCommands(root: string, file: string, text: string, out: Declared, 
       if (cloned) cloned = false;
       else moved = true;
     }
+    if (moved) continue;
+    named.push(...definitionFiles(root, place, line));
     const match = BUILD_COMMAND.exec(line);
-    if (!match || moved) continue;
+    if (!match) continue;
     const at = match.index + match[0].length - match[1]!.length;
     if (/\bcd\s/.test(line.slice(0, at))) continue;
     let words: string[];
@@ -119,6 +122,43 @@ function buildCommands(root: string, file: string, text: string, out: Declared, 
     const candidates = [repositoryPath(root, place, dockerfile), ...(kaniko && !dockerfile.startsWith(WORKSPACE) && !path.isAbsolute(dockerfile) ? [path.resolve(dir, dockerfile)] : [])];
     for (const built of candidates) if (built !== null) declare(out, built, why);
   }
+  return named;
+}
+
+/** A Bake or compose file a command names (`docker buildx bake -f FILE`, `docker compose -f FILE`), and the folder Bake runs in. */
+interface DefinitionFile {
+  kind: 'bake' | 'compose';
+  file: string;
+  cwd: string;
+}
+
+const DEFINITION_COMMAND = /(?:^|[\s;&|(`'"@-])(docker\s+(?:buildx\s+)?bake|docker\s+compose|docker-compose)(?=\s)/;
+
+/** The files a `docker buildx bake` or `docker compose` line names with -f/--file, as paths of the repository. */
+function definitionFiles(root: string, place: RunPlace, line: string): DefinitionFile[] {
+  const match = DEFINITION_COMMAND.exec(line);
+  if (!match) return [];
+  const at = match.index + match[0].length - match[1]!.length;
+  if (/\bcd\s/.test(line.slice(0, at))) return [];
+  let words: string[];
+  try {
+    words = splitWords(line.slice(at + match[1]!.length).replace(ROOT_VARIABLE, WORKSPACE), { onUnclosedQuote: () => { throw new Error('unclosed'); } });
+  } catch {
+    return [];
+  }
+  const named: string[] = [];
+  for (let k = 0; k < words.length; k++) {
+    const w = words[k]!;
+    if (['&&', '||', ';', '|'].includes(w) || w.startsWith('#')) break;
+    if (w === '-f' || w === '--file') named.push(words[++k] ?? '');
+    else if (w.startsWith('--file=')) named.push(w.slice('--file='.length));
+  }
+  const cwd = repositoryPath(root, place, '.');
+  const kind = match[1]!.includes('bake') ? 'bake' : 'compose';
+  return cwd === null ? [] : named.filter((f) => f && f !== '-' && !/[$`]/.test(f)).flatMap((f) => {
+    const file = repositoryPath(root, place, f);
+    return file === null ? [] : [{ kind, file, cwd }];
+  });
 }
 
 /**
@@ -186,7 +226,7 @@ type RunDefaults = { defaults?: { run?: { 'working-directory'?: unknown } } };
 type WorkflowJob = RunDefaults & { steps?: unknown; strategy?: { matrix?: unknown }; env?: unknown };
 
 function parseWorkflow(text: string): Workflow | null {
-  if (!readStepByStep(text) && !BUILD_PUSH_ACTION_NAMED.test(text)) return null;
+  if (!readStepByStep(text) && !BUILD_PUSH_ACTION_NAMED.test(text) && !/bake-action/i.test(text)) return null;
   const doc = yamlLibrary().parseDocument(text, { merge: true, uniqueKeys: false });
   return doc.errors.length > 0 ? null : { doc, data: doc.toJS() as Workflow['data'] };
 }
@@ -209,7 +249,8 @@ function readStepByStep(text: string): boolean {
  * in a folder: their build lines run from that folder of the workspace. A folder set by an
  * expression says nothing.
  */
-function workflowRunSteps(root: string, f: CiFile, workflow: Workflow, out: Declared): void {
+function workflowRunSteps(root: string, f: CiFile, workflow: Workflow, out: Declared): DefinitionFile[] {
+  const named: DefinitionFile[] = [];
   const { data } = workflow;
   for (const [jobName, job] of Object.entries(data?.jobs ?? {})) {
     const steps = (Array.isArray(job?.steps) ? job.steps : []) as (WorkflowStep | null)[];
@@ -219,9 +260,30 @@ function workflowRunSteps(root: string, f: CiFile, workflow: Workflow, out: Decl
       const { run, 'working-directory': own } = (step ?? {}) as { run?: unknown; 'working-directory'?: unknown };
       const dir = own ?? defaultDir ?? '.';
       if (typeof run !== 'string' || typeof dir !== 'string' || dir.includes('${{') || path.posix.isAbsolute(dir)) continue;
-      buildCommands(root, f.path, run, out, { dir: path.posix.normalize(dir).replace(/\/$/, ''), checkout, firstLine: workflowLine(f, workflow, ['jobs', jobName, 'steps', i, 'run']) ?? 1 });
+      named.push(...buildCommands(root, f.path, run, out, { dir: path.posix.normalize(dir).replace(/\/$/, ''), checkout, firstLine: workflowLine(f, workflow, ['jobs', jobName, 'steps', i, 'run']) ?? 1 }));
     }
   }
+  return named;
+}
+
+/**
+ * The Bake files of docker/bake-action steps: its `files` input (lines or commas), else the
+ * default Bake files, in its `workdir` (the root by default), where Bake runs.
+ */
+function bakeActionFiles(root: string, workflow: Workflow): DefinitionFile[] {
+  const out: DefinitionFile[] = [];
+  for (const job of Object.values(workflow.data?.jobs ?? {})) {
+    for (const step of (Array.isArray(job?.steps) ? job.steps : []) as (WorkflowStep | null)[]) {
+      if (typeof step?.uses !== 'string' || !/^docker\/bake-action(\/[\w-]+)?@/i.test(step.uses)) continue;
+      const { files, workdir = '.' } = (step.with ?? {}) as { files?: unknown; workdir?: unknown };
+      if (typeof workdir !== 'string' || workdir.includes('${{') || path.posix.isAbsolute(workdir)) continue;
+      const cwd = repositoryPath(root, { ...AT_ROOT, dir: path.posix.normalize(workdir) }, '.');
+      if (cwd === null) continue;
+      const names = typeof files === 'string' ? files.split(/[\n,]/).map((n) => n.trim()).filter(Boolean) : BAKE_FILES;
+      for (const name of names) if (!name.includes('${{') && !/^[a-z]+:\/\//i.test(name)) out.push({ kind: 'bake', file: path.resolve(cwd, name), cwd });
+    }
+  }
+  return out;
 }
 
 /** Where a job checks this repository out in its workspace (`actions/checkout` with `path:`; not the checkout of another repository): '.' for the workspace itself. */
@@ -327,24 +389,38 @@ export async function buildContexts(ctx: Context, root: string, dockerfiles: rea
   const declared: Declared = new Map();
   // Bake targets whose Dockerfile is an expression, with the contexts they give by name.
   const unread: UnreadBakeTarget[] = [];
+  // Bake and compose files the project's commands name (`-f`), besides those at their usual places.
+  const named: DefinitionFile[] = [];
   // The project's own build lines come first: its CI files, its Makefile and README at the root.
   for (const f of ci) {
     const workflow = f.kind === 'github' ? parseWorkflow(f.text) : null;
     // A workflow whose run lines are not all at the root is read step by step (one that does not parse, not at all).
     if (f.kind === 'github' && readStepByStep(f.text)) {
-      if (workflow) workflowRunSteps(root, f, workflow, declared);
-    } else buildCommands(root, f.path, f.text, declared);
+      if (workflow) named.push(...workflowRunSteps(root, f, workflow, declared));
+    } else named.push(...buildCommands(root, f.path, f.text, declared));
     if (workflow && BUILD_PUSH_ACTION_NAMED.test(f.text)) buildPushActions(root, f, workflow, declared);
+    if (workflow) named.push(...bakeActionFiles(root, workflow));
   }
   for (const name of ROOT_BUILD_FILES) {
     const text = await ctx.probe.readText(path.join(root, name));
     if (text === null) continue;
-    if (name === 'README.md') buildCommands(root, path.join(root, name), text, declared);
-    else for (const mk of await makefileTexts(ctx, root, name, text)) buildCommands(root, mk.file, mk.text, declared);
+    if (name === 'README.md') named.push(...buildCommands(root, path.join(root, name), text, declared));
+    else for (const mk of await makefileTexts(ctx, root, name, text)) named.push(...buildCommands(root, mk.file, mk.text, declared));
   }
-  for (const name of BAKE_FILES) {
-    const text = await ctx.probe.readText(path.join(root, name));
-    if (text !== null) bakeBuilds(root, name, text, declared, unread);
+  // The Bake files at the root, read from there, then those named elsewhere (20 at most).
+  const bakes = [...BAKE_FILES.map((name) => ({ kind: 'bake' as const, file: path.join(root, name), cwd: root })), ...named.filter((n) => n.kind === 'bake')];
+  const readBake = new Set<string>();
+  for (const { file, cwd } of bakes) {
+    if (readBake.has(`${cwd}\0${file}`) || readBake.size >= BAKE_FILES.length + 20 || !inside(root, file)) continue;
+    readBake.add(`${cwd}\0${file}`);
+    const text = await ctx.probe.readText(file);
+    if (text !== null) bakeBuilds(cwd, path.relative(root, file), text, declared, unread);
+  }
+  const readCompose = new Set<string>();
+  for (const { file } of named.filter((n) => n.kind === 'compose').slice(0, 20)) {
+    if (readCompose.has(file) || !inside(root, file)) continue;
+    readCompose.add(file);
+    await composeBuilds(ctx, file, declared);
   }
   const read = new Set<string>();
   for (const file of dockerfiles) {
@@ -352,7 +428,7 @@ export async function buildContexts(ctx: Context, root: string, dockerfiles: rea
     for (let dir = path.dirname(file); inside(root, dir); dir = path.dirname(dir)) {
       if (!read.has(dir)) {
         read.add(dir);
-        for (const name of (await ctx.probe.list(dir)).filter((n) => COMPOSE_NAME.test(n)).sort(composeFirst)) await composeBuilds(ctx, path.join(dir, name), declared);
+        for (const name of (await ctx.probe.list(dir)).filter((n) => COMPOSE_NAME.test(n)).sort(composeFirst)) if (!readCompose.has(path.join(dir, name))) await composeBuilds(ctx, path.join(dir, name), declared);
         for (const name of DEVCONTAINER_NAMES) await devcontainerBuild(ctx, path.join(dir, name), declared);
       }
       if (dir === root || path.dirname(dir) === dir) break;

@@ -536,6 +536,46 @@ describe('dependency-scanning: the proposed CI', () => {
     expect(proposal.risk).toBe('safe');
   });
 
+  it('Bake and compose files a command names (-f), and those of docker/bake-action (files, workdir), are read where they run', async () => {
+    const files: Record<string, string> = {
+      // Bake runs at the root: the file's contexts are read from there, not from its folder.
+      Makefile: 'images:\n\tdocker buildx bake -f docker/docker-bake.hcl --load\n',
+      'docker/docker-bake.hcl': 'target "php" {\n  context = "docker/php"\n  dockerfile = "debug/Dockerfile"\n}\n',
+      'docker/php/debug/Dockerfile': 'FROM php:8.3-cli\nCOPY conf.ini /usr/local/etc/php/\n',
+      'docker/php/conf.ini': '',
+      'docker/php/debug/conf.ini': '',
+      // Compose reads its paths from the file's own folder.
+      '.gitlab-ci.yml': 'images:\n  script:\n    - docker compose -f deploy/common.yml build\n',
+      'deploy/common.yml': 'services:\n  api:\n    build:\n      context: ../api\n      dockerfile: docker/Dockerfile\n',
+      'api/docker/Dockerfile': 'FROM python:3.12-slim\nCOPY app.py /srv/\n',
+      'api/app.py': '',
+      'api/docker/app.py': '',
+      '.github/workflows/bake.yml': [
+        'on: push',
+        'jobs:',
+        '  bake:',
+        '    runs-on: ubuntu-latest',
+        '    steps:',
+        '      - uses: docker/bake-action@v6',
+        '        with:',
+        '          workdir: tools',
+        '          files: |',
+        '            bake.hcl',
+        '',
+      ].join('\n'),
+      'tools/bake.hcl': 'target "gen" {\n  context = "."\n  dockerfile = "gen/Dockerfile"\n}\n',
+      'tools/gen/Dockerfile': 'FROM alpine:3.20\nCOPY x /\n',
+      'tools/x': '',
+      'tools/gen/x': '',
+    };
+    const { proposal, matrix } = await repositoryWorkflow(files, ['docker/php/debug/Dockerfile', 'api/docker/Dockerfile', 'tools/gen/Dockerfile']);
+    expect(matrix.map((e) => e.context)).toEqual(['docker/php', 'api', 'tools']);
+    expect(proposal.description).toContain('docker/php/debug/Dockerfile from docker/php (docker/docker-bake.hcl target php builds it with context docker/php)');
+    expect(proposal.description).toContain('api/docker/Dockerfile from api (common.yml builds service api with context ../api)');
+    expect(proposal.description).toContain('tools/gen/Dockerfile from tools (tools/bake.hcl target gen builds it with context .)');
+    expect(proposal.risk).toBe('safe');
+  });
+
   it("a Bake file's targets name the context (from the root) and the Dockerfile in it, through inherits; a variable says nothing; a FROM or COPY --from of a named context (Bake contexts, compose additional_contexts) is review", async () => {
     const bake = [
       '# docker buildx bake',
