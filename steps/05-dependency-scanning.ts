@@ -330,11 +330,15 @@ async function fromArgsWithoutDefault(ctx: Context, dockerfiles: readonly string
   for (const file of dockerfiles) {
     // One that does not parse reports itself.
     const model = await ctx.runDockerfile(file).catch(() => null);
-    const names = [...new Set(model?.stages.flatMap((st) => (st.parent ? [] : st.imageUnresolved)) ?? [])];
+    // BuildKit gives the platform arguments (`FROM build_${TARGETARCH}`) a value itself.
+    const names = [...new Set(model?.stages.flatMap((st) => (st.parent ? [] : st.imageUnresolved.filter((n) => !PLATFORM_ARGS.has(n)))) ?? [])];
     if (names.length > 0) out.push({ file, names });
   }
   return out;
 }
+
+/** The build arguments BuildKit sets for the platform built for and on. */
+const PLATFORM_ARGS = new Set(['TARGETPLATFORM', 'TARGETOS', 'TARGETARCH', 'TARGETVARIANT', 'BUILDPLATFORM', 'BUILDOS', 'BUILDARCH', 'BUILDVARIANT']);
 
 /** What the CI build of such Dockerfiles needs: it builds with no --build-arg, and their FROM cannot. */
 function buildArgWarnings(root: string, needsArgs: { file: string; names: string[] }[]): string[] {

@@ -240,7 +240,7 @@ function workflowLine(f: CiFile, workflow: Workflow, at: (string | number)[]): n
 
 /** A workflow whose `run:` lines do not all run at the repository root: read step by step. */
 function readStepByStep(text: string): boolean {
-  return SETS_WORKING_DIRECTORY.test(text) || CHECKOUT_IN_FOLDER(text);
+  return SETS_WORKING_DIRECTORY.test(text) || CHECKOUT_IN_FOLDER(text) || /\bbuild\b[^\n]*\$\{\{\s*matrix\./.test(text);
 }
 
 /**
@@ -260,7 +260,8 @@ function workflowRunSteps(root: string, f: CiFile, workflow: Workflow, out: Decl
       const { run, 'working-directory': own } = (step ?? {}) as { run?: unknown; 'working-directory'?: unknown };
       const dir = own ?? defaultDir ?? '.';
       if (typeof run !== 'string' || typeof dir !== 'string' || dir.includes('${{') || path.posix.isAbsolute(dir)) continue;
-      named.push(...buildCommands(root, f.path, run, out, { dir: path.posix.normalize(dir).replace(/\/$/, ''), checkout, firstLine: workflowLine(f, workflow, ['jobs', jobName, 'steps', i, 'run']) ?? 1 }));
+      const place = { dir: path.posix.normalize(dir).replace(/\/$/, ''), checkout, firstLine: workflowLine(f, workflow, ['jobs', jobName, 'steps', i, 'run']) ?? 1 };
+      for (const script of matrixScripts(job?.strategy?.matrix, run)) named.push(...buildCommands(root, f.path, script, out, place));
     }
   }
   return named;
@@ -373,12 +374,22 @@ function matrixRows(matrix: unknown, inputs: readonly unknown[]): (string | unde
   if (!texts.some((v) => v?.includes('${{'))) return [texts];
   if (texts.some((v) => v?.replace(MATRIX_VALUE, '').includes('${{'))) return [];
   const asked = [...new Set(texts.flatMap((v) => [...(v ?? '').matchAll(MATRIX_VALUE)].map((m) => m[1]!)))];
+  return matrixValues(matrix, asked).map((row) => texts.map((v) => v?.replace(MATRIX_VALUE, (_, k: string) => row[k]!)));
+}
+
+/** The rows of a job's matrix that give every key asked a text: its `include` entries, and a list's values when one key is asked. */
+function matrixValues(matrix: unknown, asked: readonly string[]): Record<string, string>[] {
   const m = (matrix ?? {}) as Record<string, unknown>;
   const rows: Record<string, unknown>[] = Array.isArray(m.include) ? m.include.filter((e): e is Record<string, unknown> => !!e && typeof e === 'object') : [];
   if (asked.length === 1 && Array.isArray(m[asked[0]!])) for (const v of m[asked[0]!] as unknown[]) rows.push({ [asked[0]!]: v });
-  return rows
-    .filter((row) => asked.every((k) => typeof row[k] === 'string'))
-    .map((row) => texts.map((v) => v?.replace(MATRIX_VALUE, (_, k: string) => row[k] as string)));
+  return rows.filter((row): row is Record<string, string> => asked.every((k) => typeof row[k] === 'string'));
+}
+
+/** A `run:` script once for each row of the job's matrix it names (`${{ matrix.KEY }}`), the values put in; as it is when it names none. */
+function matrixScripts(matrix: unknown, script: string): string[] {
+  const asked = [...new Set([...script.matchAll(MATRIX_VALUE)].map((m) => m[1]!))];
+  if (asked.length === 0) return [script];
+  return matrixValues(matrix, asked).slice(0, 64).map((row) => script.replace(MATRIX_VALUE, (_, k: string) => row[k]!));
 }
 
 /**
@@ -420,7 +431,7 @@ export async function buildContexts(ctx: Context, root: string, dockerfiles: rea
   for (const { file } of named.filter((n) => n.kind === 'compose').slice(0, 20)) {
     if (readCompose.has(file) || !inside(root, file)) continue;
     readCompose.add(file);
-    await composeBuilds(ctx, file, declared);
+    await composeBuilds(ctx, root, file, declared);
   }
   const read = new Set<string>();
   for (const file of dockerfiles) {
@@ -428,7 +439,7 @@ export async function buildContexts(ctx: Context, root: string, dockerfiles: rea
     for (let dir = path.dirname(file); inside(root, dir); dir = path.dirname(dir)) {
       if (!read.has(dir)) {
         read.add(dir);
-        for (const name of (await ctx.probe.list(dir)).filter((n) => COMPOSE_NAME.test(n)).sort(composeFirst)) if (!readCompose.has(path.join(dir, name))) await composeBuilds(ctx, path.join(dir, name), declared);
+        for (const name of (await ctx.probe.list(dir)).filter((n) => COMPOSE_NAME.test(n)).sort(composeFirst)) if (!readCompose.has(path.join(dir, name))) await composeBuilds(ctx, root, path.join(dir, name), declared);
         for (const name of DEVCONTAINER_NAMES) await devcontainerBuild(ctx, path.join(dir, name), declared);
       }
       if (dir === root || path.dirname(dir) === dir) break;
@@ -541,12 +552,13 @@ function fillTemplate(template: string, values: Record<string, string>): string 
  * A value with a variable or a function, or a remote context, says nothing.
  */
 function bakeBuilds(root: string, name: string, text: string, out: Declared, unread: UnreadBakeTarget[]): void {
-  let targets: Map<string, BakeTarget>;
+  let file: BakeFile;
   try {
-    targets = name.endsWith('.json') ? jsonBakeTargets(text) : hclBakeTargets(text);
+    file = name.endsWith('.json') ? jsonBakeTargets(text) : hclBakeTargets(text);
   } catch {
     return;
   }
+  const { targets, variables } = file;
   const resolved = (target: string, seen: Set<string>): BakeTarget => {
     const own = targets.get(target);
     if (!own || seen.has(target) || seen.size > 32) return {};
@@ -563,15 +575,18 @@ function bakeBuilds(root: string, name: string, text: string, out: Declared, unr
   };
   const builds = [...targets].flatMap(([target, own]) => {
     const merged = resolved(target, new Set());
-    // No matrix, or one not read: a value with a template says nothing, a plain one holds for every build.
-    if (!own.matrix) return [{ ...merged, target }];
-    // A matrix target: its templates filled in with each combination's values.
-    return matrixCombinations(own.matrix).map((values) => ({
-      ...merged,
-      ...(own.templates?.context !== undefined ? { context: fillTemplate(own.templates.context, values) } : {}),
-      ...(own.templates?.dockerfile !== undefined ? { dockerfile: fillTemplate(own.templates.dockerfile, values) } : {}),
-      target: (own.templates?.name !== undefined ? fillTemplate(own.templates.name, values) : null) ?? `${target} (${Object.entries(values).map(([k, v]) => `${k}=${v}`).join(', ')})`,
-    }));
+    // The templates filled in with the variables' defaults and, for a matrix target, each
+    // combination's values; a template naming anything else (a matrix not read) says nothing.
+    return (own.matrix ? matrixCombinations(own.matrix) : [{}]).map((values) => {
+      const fill = (key: 'context' | 'dockerfile' | 'name') => (own.templates?.[key] === undefined ? undefined : fillTemplate(own.templates[key], { ...variables, ...values }));
+      const [context, dockerfile, named] = [fill('context'), fill('dockerfile'), fill('name')];
+      return {
+        ...merged,
+        ...(context !== undefined ? { context } : {}),
+        ...(dockerfile !== undefined ? { dockerfile } : {}),
+        target: !own.matrix ? target : (named ?? `${target} (${Object.entries(values).map(([k, v]) => `${k}=${v}`).join(', ')})`),
+      };
+    });
   });
   for (const { target, context = '.', dockerfile = 'Dockerfile', contexts = {} } of builds) {
     if (context === null) continue;
@@ -588,16 +603,18 @@ function bakeBuilds(root: string, name: string, text: string, out: Declared, unr
   }
 }
 
-function jsonBakeTargets(text: string): Map<string, BakeTarget> {
-  const data = JSON.parse(text) as { target?: Record<string, Record<string, unknown>> } | null;
+function jsonBakeTargets(text: string): BakeFile {
+  const data = JSON.parse(text) as { target?: Record<string, Record<string, unknown>>; variable?: Record<string, { default?: unknown } | null> } | null;
   const out = new Map<string, BakeTarget>();
+  const variables = Object.fromEntries(Object.entries(data?.variable ?? {}).flatMap(([k, v]) => (typeof v?.default === 'string' && !v.default.includes('${') ? [[k, v.default]] : [])));
   for (const [name, t] of Object.entries(data?.target ?? {})) {
     if (!t || typeof t !== 'object') continue;
     const value = (v: unknown) => (v === undefined ? undefined : typeof v === 'string' && !v.includes('${') ? v : null);
     const contexts = t.contexts && typeof t.contexts === 'object' ? Object.fromEntries(Object.entries(t.contexts as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string')) : {};
-    out.set(name, { context: value(t.context), dockerfile: value(t.dockerfile), inherits: Array.isArray(t.inherits) ? t.inherits.filter((x): x is string => typeof x === 'string') : [], contexts });
+    const templates = Object.fromEntries((['context', 'dockerfile'] as const).flatMap((k) => (typeof t[k] === 'string' && t[k].includes('${') ? [[k, t[k]]] : [])));
+    out.set(name, { context: value(t.context), dockerfile: value(t.dockerfile), inherits: Array.isArray(t.inherits) ? t.inherits.filter((x): x is string => typeof x === 'string') : [], contexts, templates });
   }
-  return out;
+  return { targets: out, variables };
 }
 
 /** HCL's tokens, as far as Bake's target blocks need them; comments dropped. */
@@ -658,11 +675,19 @@ function hclTokens(text: string): HclToken[] {
   return tokens;
 }
 
-function hclBakeTargets(text: string): Map<string, BakeTarget> {
+/** A Bake file's targets, and the defaults of its variables (`variable "TAG" { default = "latest" }`) that are plain text. */
+interface BakeFile {
+  targets: Map<string, BakeTarget>;
+  variables: Record<string, string>;
+}
+
+function hclBakeTargets(text: string): BakeFile {
   const tokens = hclTokens(text);
   const out = new Map<string, BakeTarget>();
+  const variables: Record<string, string> = {};
   let depth = 0;
   let target: BakeTarget | null = null;
+  let variable: string | null = null;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     if (t.kind === 'punct' && '{[('.includes(t.text)) {
@@ -671,7 +696,19 @@ function hclBakeTargets(text: string): Map<string, BakeTarget> {
     }
     if (t.kind === 'punct' && '}])'.includes(t.text)) {
       depth--;
-      if (depth === 0) target = null;
+      if (depth === 0) target = variable = null;
+      continue;
+    }
+    // variable "NAME" { default = "value" } at the top.
+    if (depth === 0 && t.kind === 'word' && t.text === 'variable' && tokens[i + 1]?.kind === 'string' && tokens[i + 2]?.text === '{') {
+      variable = tokens[i + 1]!.text;
+      i += 2;
+      depth++;
+      continue;
+    }
+    if (depth === 1 && variable !== null && t.text === 'default' && tokens[i + 1]?.text === '=') {
+      const value = tokens[i + 2];
+      if (value?.kind === 'string' && !value.expression && (tokens[i + 3] === undefined || tokens[i + 3]!.kind === 'newline' || tokens[i + 3]!.text === '}')) variables[variable] = value.text;
       continue;
     }
     // target "name" { at the top.
@@ -714,7 +751,7 @@ function hclBakeTargets(text: string): Map<string, BakeTarget> {
       }
     }
   }
-  return out;
+  return { targets: out, variables };
 }
 
 const isPunct = (t: HclToken | undefined, text: string) => t?.kind === 'punct' && t.text === text;
@@ -794,7 +831,7 @@ function hclMap(tokens: readonly HclToken[]): Record<string, string> {
 }
 
 /** The services of a compose file that build a Dockerfile, by that Dockerfile's path. */
-async function composeBuilds(ctx: Context, file: string, out: Declared): Promise<void> {
+async function composeBuilds(ctx: Context, root: string, file: string, out: Declared): Promise<void> {
   const text = await ctx.probe.readText(file);
   // One that builds nothing is not parsed: yaml is a tenth of a Dockerfile check's start-up to load.
   if (text === null || !/\bbuild\s*:/.test(text)) return;
@@ -817,7 +854,8 @@ async function composeBuilds(ctx: Context, file: string, out: Declared): Promise
     const dir = path.resolve(path.dirname(file), context);
     const built = path.resolve(dir, dockerfile);
     const contexts = 'additional_contexts' in spec ? additionalContexts(spec.additional_contexts) : {};
-    declare(out, built, { dir, why: `${path.basename(file)} builds service ${name} with context ${context}`, ...(Object.keys(contexts).length > 0 ? { named: { by: `${path.basename(file)} service ${name}`, contexts } } : {}) });
+    const rel = path.relative(root, file);
+    declare(out, built, { dir, why: `${rel} builds service ${name} with context ${context}`, ...(Object.keys(contexts).length > 0 ? { named: { by: `${rel} service ${name}`, contexts } } : {}) });
   }
 }
 

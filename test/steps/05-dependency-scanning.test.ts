@@ -505,6 +505,14 @@ describe('dependency-scanning: the proposed CI', () => {
       '        working-directory: release',
       // Outside the checkout: not a folder of this repository.
       '      - run: docker build -f tools/Dockerfile .',
+      '  complement:',
+      '    runs-on: ubuntu-latest',
+      '    strategy:',
+      '      matrix:',
+      '        postgres: ["", Postgres]',
+      '    steps:',
+      '      - uses: actions/checkout@v4',
+      '      - run: docker build -t complement:${{ github.sha }} -f build/scripts/Complement${{ matrix.postgres }}.Dockerfile .',
       '  web:',
       '    runs-on: ubuntu-latest',
       '    defaults: { run: { working-directory: web } }',
@@ -527,12 +535,17 @@ describe('dependency-scanning: the proposed CI', () => {
       'web/Dockerfile': 'FROM nginx:1.27\nCOPY index.html /usr/share/nginx/html/\n',
       'web/index.html': '',
       'index.html': '',
+      // Built from the root once for each value of the matrix; nothing in their folder tells.
+      'build/scripts/Complement.Dockerfile': 'FROM golang:1.22\nRUN --mount=target=. go build ./cmd/...\n',
+      'build/scripts/ComplementPostgres.Dockerfile': 'FROM golang:1.22\nRUN --mount=target=. go build ./cmd/...\n',
     };
-    const { proposal, matrix } = await repositoryWorkflow(files, ['cmd/canary/Dockerfile', 'cmd/agent/Dockerfile', 'tools/Dockerfile', 'web/Dockerfile']);
-    expect(matrix.map((e) => e.context)).toEqual(['.', '.', 'tools', '.']);
+    const { proposal, matrix } = await repositoryWorkflow(files, ['cmd/canary/Dockerfile', 'cmd/agent/Dockerfile', 'tools/Dockerfile', 'web/Dockerfile', 'build/scripts/Complement.Dockerfile', 'build/scripts/ComplementPostgres.Dockerfile']);
+    expect(matrix.map((e) => e.context)).toEqual(['.', '.', 'tools', '.', '.', '.']);
     expect(proposal.description).toContain('cmd/canary/Dockerfile from . (.github/workflows/canary.yml line 8 builds it with context release)');
     expect(proposal.description).toContain('cmd/agent/Dockerfile from . (.github/workflows/canary.yml line 9 builds it with context . in release)');
-    expect(proposal.description).toContain('web/Dockerfile from . (.github/workflows/canary.yml line 17 builds it with context $GITHUB_WORKSPACE in web)');
+    expect(proposal.description).toContain('web/Dockerfile from . (.github/workflows/canary.yml line 25 builds it with context $GITHUB_WORKSPACE in web)');
+    const complement = await repositoryWorkflow(files, ['build/scripts/ComplementPostgres.Dockerfile', 'build/scripts/Complement.Dockerfile']);
+    expect(complement.proposal.description).toContain('build/scripts/ComplementPostgres.Dockerfile from . (.github/workflows/canary.yml line 19 builds it with context .)');
     expect(proposal.risk).toBe('safe');
   });
 
@@ -571,12 +584,12 @@ describe('dependency-scanning: the proposed CI', () => {
     const { proposal, matrix } = await repositoryWorkflow(files, ['docker/php/debug/Dockerfile', 'api/docker/Dockerfile', 'tools/gen/Dockerfile']);
     expect(matrix.map((e) => e.context)).toEqual(['docker/php', 'api', 'tools']);
     expect(proposal.description).toContain('docker/php/debug/Dockerfile from docker/php (docker/docker-bake.hcl target php builds it with context docker/php)');
-    expect(proposal.description).toContain('api/docker/Dockerfile from api (common.yml builds service api with context ../api)');
+    expect(proposal.description).toContain('api/docker/Dockerfile from api (deploy/common.yml builds service api with context ../api)');
     expect(proposal.description).toContain('tools/gen/Dockerfile from tools (tools/bake.hcl target gen builds it with context .)');
     expect(proposal.risk).toBe('safe');
   });
 
-  it("a Bake file's targets name the context (from the root) and the Dockerfile in it, through inherits; a variable says nothing; a FROM or COPY --from of a named context (Bake contexts, compose additional_contexts) is review", async () => {
+  it("a Bake file's targets name the context (from the root) and the Dockerfile in it, through inherits; a variable gives its default (one without says nothing); a FROM or COPY --from of a named context (Bake contexts, compose additional_contexts) is review", async () => {
     const bake = [
       '# docker buildx bake',
       'variable "TAG" { default = "dev" }',
@@ -725,16 +738,34 @@ describe('dependency-scanning: the proposed CI', () => {
           '  context = "app"',
           '  contexts = { base = "target:default" }',
           '}',
+          // A variable's default fills a template; one without a default says nothing.
+          'variable "FLAVOR" {',
+          '  default = "alpine"',
+          '}',
+          'variable "VERSION" {}',
+          'target "flavored" {',
+          '  context = "dist/"',
+          '  dockerfile = "../docker/base-${FLAVOR}.dockerfile"',
+          '}',
+          'target "versioned" {',
+          '  context = "v${VERSION}"',
+          '  dockerfile = "../docker/base-alpine.dockerfile"',
+          '}',
           '',
         ].join('\n'),
         Dockerfile: 'FROM php-base AS common\nCOPY caddy /srv/\n',
         caddy: '',
         'app/Dockerfile': 'ARG BASE=base\nFROM ${BASE}\nCOPY main.go /src/\n',
         'app/main.go': '',
+        // BuildKit gives TARGETARCH a value: no warning that the job needs a --build-arg.
+        'docker/base-alpine.dockerfile': 'ARG TARGETARCH\nFROM alpine:3.20 AS build_amd64\nFROM build_${TARGETARCH}\nCOPY site/ /srv/\n',
+        'dist/site/index.html': '',
       },
-      ['Dockerfile', 'app/Dockerfile'],
+      ['Dockerfile', 'app/Dockerfile', 'docker/base-alpine.dockerfile'],
     );
-    expect(unread.matrix.map((e) => e.context)).toEqual(['.', 'app']);
+    expect(unread.matrix.map((e) => e.context)).toEqual(['.', 'app', 'dist']);
+    expect(unread.proposal.description).toContain('docker/base-alpine.dockerfile from dist (docker-bake.hcl target flavored builds it with context dist/)');
+    expect(unread.proposal.warnings.join('\n')).not.toContain('TARGETARCH');
     expect(unread.proposal.risk).toBe('review');
     expect(unread.proposal.warnings.filter((w) => w.includes('build context')).map((w) => w.slice(0, w.indexOf(':')))).toEqual([
       'Dockerfile starts FROM php-base, a build context its Bake target default gives it (php-base = (an expression))',
