@@ -377,19 +377,27 @@ function matrixRows(matrix: unknown, inputs: readonly unknown[]): (string | unde
   return matrixValues(matrix, asked).map((row) => texts.map((v) => v?.replace(MATRIX_VALUE, (_, k: string) => row[k]!)));
 }
 
-/** The rows of a job's matrix that give every key asked a text: its `include` entries, and a list's values when one key is asked. */
-function matrixValues(matrix: unknown, asked: readonly string[]): Record<string, string>[] {
+/**
+ * The rows of a job's matrix that give every key asked a text: its `include` entries, and a list's
+ * values when one key is asked. `asScript`: as a script sees them, where a key a row lacks is empty
+ * and a number is its text.
+ */
+function matrixValues(matrix: unknown, asked: readonly string[], asScript = false): Record<string, string>[] {
   const m = (matrix ?? {}) as Record<string, unknown>;
   const rows: Record<string, unknown>[] = Array.isArray(m.include) ? m.include.filter((e): e is Record<string, unknown> => !!e && typeof e === 'object') : [];
   if (asked.length === 1 && Array.isArray(m[asked[0]!])) for (const v of m[asked[0]!] as unknown[]) rows.push({ [asked[0]!]: v });
-  return rows.filter((row): row is Record<string, string> => asked.every((k) => typeof row[k] === 'string'));
+  const text = (v: unknown) => (typeof v === 'string' ? v : asScript && (typeof v === 'number' || typeof v === 'boolean') ? String(v) : asScript && (v === undefined || v === null) ? '' : null);
+  return rows.flatMap((row) => {
+    const values = asked.map((k) => [k, text(row[k])] as const);
+    return values.every(([, v]) => v !== null) ? [Object.fromEntries(values) as Record<string, string>] : [];
+  });
 }
 
 /** A `run:` script once for each row of the job's matrix it names (`${{ matrix.KEY }}`), the values put in; as it is when it names none. */
 function matrixScripts(matrix: unknown, script: string): string[] {
   const asked = [...new Set([...script.matchAll(MATRIX_VALUE)].map((m) => m[1]!))];
   if (asked.length === 0) return [script];
-  return matrixValues(matrix, asked).slice(0, 64).map((row) => script.replace(MATRIX_VALUE, (_, k: string) => row[k]!));
+  return [...new Set(matrixValues(matrix, asked, true).slice(0, 64).map((row) => script.replace(MATRIX_VALUE, (_, k: string) => row[k]!)))];
 }
 
 /**

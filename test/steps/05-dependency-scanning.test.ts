@@ -509,10 +509,11 @@ describe('dependency-scanning: the proposed CI', () => {
       '    runs-on: ubuntu-latest',
       '    strategy:',
       '      matrix:',
-      '        postgres: ["", Postgres]',
+      // A key a row lacks is empty in a script; a number is its text.
+      '        include: [{ cgo: 0 }, { postgres: Postgres, cgo: 1 }]',
       '    steps:',
       '      - uses: actions/checkout@v4',
-      '      - run: docker build -t complement:${{ github.sha }} -f build/scripts/Complement${{ matrix.postgres }}.Dockerfile .',
+      '      - run: docker build --build-arg=CGO=${{ matrix.cgo }} -t c:${{ github.sha }} -f build/scripts/Complement${{ matrix.postgres }}.Dockerfile .',
       '  web:',
       '    runs-on: ubuntu-latest',
       '    defaults: { run: { working-directory: web } }',
