@@ -132,6 +132,9 @@ interface DefinitionFile {
   cwd: string;
 }
 
+/** The files `docker compose` reads without -f, in its order. */
+const COMPOSE_DEFAULTS = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
+
 const DEFINITION_COMMAND = /(?:^|[\s;&|(`'"@-])(docker\s+(?:buildx\s+)?bake|docker\s+compose|docker-compose)(?=\s)/;
 
 /** The files a `docker buildx bake` or `docker compose` line names with -f/--file, as paths of the repository. */
@@ -147,14 +150,18 @@ function definitionFiles(root: string, place: RunPlace, line: string): Definitio
     return [];
   }
   const named: string[] = [];
+  let builds = false;
   for (let k = 0; k < words.length; k++) {
     const w = words[k]!;
     if (['&&', '||', ';', '|'].includes(w) || w.startsWith('#')) break;
     if (w === '-f' || w === '--file') named.push(words[++k] ?? '');
     else if (w.startsWith('--file=')) named.push(w.slice('--file='.length));
+    else if (w === 'build' || w === '--build') builds = true;
   }
   const cwd = repositoryPath(root, place, '.');
   const kind = match[1]!.includes('bake') ? 'bake' : 'compose';
+  // `docker compose build` (or `up --build`) with no -f: the compose file of the folder it runs in.
+  if (kind === 'compose' && builds && named.length === 0) named.push(...COMPOSE_DEFAULTS);
   return cwd === null ? [] : named.filter((f) => f && f !== '-' && !/[$`]/.test(f)).flatMap((f) => {
     const file = repositoryPath(root, place, f);
     return file === null ? [] : [{ kind, file, cwd }];
@@ -436,8 +443,8 @@ export async function buildContexts(ctx: Context, root: string, dockerfiles: rea
     if (text !== null) bakeBuilds(cwd, path.relative(root, file), text, declared, unread);
   }
   const readCompose = new Set<string>();
-  for (const { file } of named.filter((n) => n.kind === 'compose').slice(0, 20)) {
-    if (readCompose.has(file) || !inside(root, file)) continue;
+  for (const file of [...new Set(named.filter((n) => n.kind === 'compose').map((n) => n.file))].slice(0, 20)) {
+    if (!inside(root, file)) continue;
     readCompose.add(file);
     await composeBuilds(ctx, root, file, declared);
   }

@@ -560,6 +560,12 @@ describe('dependency-scanning: the proposed CI', () => {
       'docker/php/debug/conf.ini': '',
       // Compose reads its paths from the file's own folder.
       '.gitlab-ci.yml': 'images:\n  script:\n    - docker compose -f deploy/common.yml build\n',
+      // `docker compose build` with no -f reads the compose file of the folder it runs in.
+      '.github/workflows/e2e.yml': 'on: push\njobs:\n  e2e:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: docker compose build\n        working-directory: e2e\n',
+      'e2e/docker-compose.yml': 'services:\n  server:\n    build:\n      context: ..\n      dockerfile: server/Dockerfile\n',
+      'server/Dockerfile': 'FROM node:22-slim\nCOPY package.json /app/\n',
+      'server/package.json': '',
+      'package.json': '',
       'deploy/common.yml': 'services:\n  api:\n    build:\n      context: ../api\n      dockerfile: docker/Dockerfile\n',
       'api/docker/Dockerfile': 'FROM python:3.12-slim\nCOPY app.py /srv/\n',
       'api/app.py': '',
@@ -582,8 +588,10 @@ describe('dependency-scanning: the proposed CI', () => {
       'tools/x': '',
       'tools/gen/x': '',
     };
-    const { proposal, matrix } = await repositoryWorkflow(files, ['docker/php/debug/Dockerfile', 'api/docker/Dockerfile', 'tools/gen/Dockerfile']);
-    expect(matrix.map((e) => e.context)).toEqual(['docker/php', 'api', 'tools']);
+    const { proposal, matrix } = await repositoryWorkflow(files, ['docker/php/debug/Dockerfile', 'api/docker/Dockerfile', 'tools/gen/Dockerfile', 'server/Dockerfile']);
+    expect(matrix.map((e) => e.context)).toEqual(['docker/php', 'api', 'tools', '.']);
+    const server = await repositoryWorkflow(files, ['server/Dockerfile', 'tools/gen/Dockerfile']);
+    expect(server.proposal.description).toContain('server/Dockerfile from . (e2e/docker-compose.yml builds service server with context ..)');
     expect(proposal.description).toContain('docker/php/debug/Dockerfile from docker/php (docker/docker-bake.hcl target php builds it with context docker/php)');
     expect(proposal.description).toContain('api/docker/Dockerfile from api (deploy/common.yml builds service api with context ../api)');
     expect(proposal.description).toContain('tools/gen/Dockerfile from tools (tools/bake.hcl target gen builds it with context .)');
