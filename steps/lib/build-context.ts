@@ -252,9 +252,9 @@ function readStepByStep(text: string): boolean {
 
 /**
  * The `run:` steps of a GitHub workflow that sets a working directory (a step's
- * `working-directory`, or `defaults.run` of its job or the workflow) or checks the repository out
- * in a folder: their build lines run from that folder of the workspace. A folder set by an
- * expression says nothing.
+ * `working-directory`, or `defaults.run` of its job or the workflow), checks the repository out in
+ * a folder, or builds with the job's matrix: their build lines run from that folder of the
+ * workspace, once per matrix row they name. A folder set by an expression says nothing.
  */
 function workflowRunSteps(root: string, f: CiFile, workflow: Workflow, out: Declared): DefinitionFile[] {
   const named: DefinitionFile[] = [];
