@@ -598,84 +598,95 @@ describe('dependency-scanning: the proposed CI', () => {
     expect(proposal.risk).toBe('safe');
   });
 
-  it("a Bake file's targets name the context (from the root) and the Dockerfile in it, through inherits; a variable gives its default (one without says nothing); a FROM or COPY --from of a named context (Bake contexts, compose additional_contexts) is review", async () => {
-    const bake = [
-      '# docker buildx bake',
-      'variable "TAG" { default = "dev" }',
-      'group "default" { targets = ["api", "cli", "docs"] }',
-      '/* shared: context and tags */',
-      'target "_common" {',
-      '  context = "."',
-      '  args = { GO_VERSION = "1.22" }',
-      '}',
-      'target "api" {',
-      '  inherits = ["_common"]',
-      '  dockerfile = "build/api/Dockerfile"',
-      '  tags = ["example/api:${TAG}"]',
-      '}',
-      'target "cli" {',
-      '  context = "cmd"',
-      '  dockerfile = "tools/cli.Dockerfile"',
-      '}',
-      'target "gen" {',
-      '  context = "src"',
-      '  dockerfile = "cwd://tools/gen.Dockerfile"',
-      '}',
-      'target "docs" {',
-      '  context = "${DOCS_DIR}"',
-      '  dockerfile = "docs/Dockerfile"',
-      '}',
-      '',
-    ].join('\n');
-    const files: Record<string, string> = {
-      'docker-bake.hcl': bake,
-      // COPY . from a folder of Dockerfiles would be the root as a guess; the Bake file says so.
-      'build/api/Dockerfile': 'FROM golang:1.22\nCOPY . .\n',
-      'go.mod': '',
-      // Files beside it as well as in cmd: only the Bake file tells.
-      'cmd/tools/cli.Dockerfile': 'FROM alpine:3.20\nCOPY main.go /src/\n',
-      'cmd/tools/main.go': '',
-      'cmd/main.go': '',
-      'docs/Dockerfile': 'FROM nginx:1.27\nCOPY index.html /usr/share/nginx/html/\n',
-      'docs/index.html': '',
-      // cwd:// names the Dockerfile from the root, not from the context.
-      'tools/gen.Dockerfile': 'FROM alpine:3.20\nCOPY schema.json /src/\n',
-      'tools/schema.json': '',
-      'src/schema.json': '',
-    };
-    const { proposal, matrix } = await repositoryWorkflow(files, ['build/api/Dockerfile', 'cmd/tools/cli.Dockerfile', 'docs/Dockerfile', 'tools/gen.Dockerfile']);
-    expect(matrix.map((e) => e.context)).toEqual(['.', 'cmd', 'docs', 'src']);
-    expect(proposal.description).toContain('build/api/Dockerfile from . (docker-bake.hcl target api builds it with context .)');
-    // Declared, not guessed.
-    expect(proposal.risk).toBe('safe');
-
-    // The JSON form.
-    const json = await repositoryWorkflow(
-      { ...files, 'docker-bake.hcl': '', 'docker-bake.json': JSON.stringify({ target: { base: { context: 'cmd' }, cli: { inherits: ['base'], dockerfile: 'tools/cli.Dockerfile' } } }) },
-      ['cmd/tools/cli.Dockerfile', 'docs/Dockerfile'],
-    );
-    expect(json.matrix.map((e) => e.context)).toEqual(['cmd', 'docs']);
-
-    // A FROM naming a build context its target is given: the job's plain docker build has none.
-    const named = await repositoryWorkflow(
-      {
+  // Each case: the repository's files, the Dockerfiles checked, the folder each is built from, and
+  // what the proposal says: its risk, phrases of its description, and the start (to the first colon)
+  // of each warning about a build context given by name.
+  const BAKE_FILE = [
+    '# docker buildx bake',
+    'variable "TAG" { default = "dev" }',
+    'group "default" { targets = ["api", "cli", "docs"] }',
+    '/* shared: context and tags */',
+    'target "_common" {',
+    '  context = "."',
+    '  args = { GO_VERSION = "1.22" }',
+    '}',
+    'target "api" {',
+    '  inherits = ["_common"]',
+    '  dockerfile = "build/api/Dockerfile"',
+    '  tags = ["example/api:${TAG}"]',
+    '}',
+    'target "cli" {',
+    '  context = "cmd"',
+    '  dockerfile = "tools/cli.Dockerfile"',
+    '}',
+    'target "gen" {',
+    '  context = "src"',
+    '  dockerfile = "cwd://tools/gen.Dockerfile"',
+    '}',
+    'target "docs" {',
+    '  context = "${DOCS_DIR}"',
+    '  dockerfile = "docs/Dockerfile"',
+    '}',
+    '',
+  ].join('\n');
+  const BAKE_REPOSITORY: Record<string, string> = {
+    'docker-bake.hcl': BAKE_FILE,
+    // COPY . from a folder of Dockerfiles would be the root as a guess; the Bake file says so.
+    'build/api/Dockerfile': 'FROM golang:1.22\nCOPY . .\n',
+    'go.mod': '',
+    // Files beside it as well as in cmd: only the Bake file tells.
+    'cmd/tools/cli.Dockerfile': 'FROM alpine:3.20\nCOPY main.go /src/\n',
+    'cmd/tools/main.go': '',
+    'cmd/main.go': '',
+    'docs/Dockerfile': 'FROM nginx:1.27\nCOPY index.html /usr/share/nginx/html/\n',
+    'docs/index.html': '',
+    // cwd:// names the Dockerfile from the root, not from the context.
+    'tools/gen.Dockerfile': 'FROM alpine:3.20\nCOPY schema.json /src/\n',
+    'tools/schema.json': '',
+    'src/schema.json': '',
+  };
+  const NAMED_WARNING = "core/nginx/Dockerfile starts FROM base, a build context its Bake target front gives it (base = target:base): the job's plain docker build has no such context and pulls base from a registry instead, so it fails or scans another image; build it with docker buildx bake, or give the context with --build-context on its docker build line";
+  const definitionCases: {
+    name: string;
+    files: Record<string, string>;
+    dockerfiles: string[];
+    contexts: string[];
+    risk?: 'safe' | 'review';
+    described?: string[];
+    notDescribed?: RegExp;
+    contextWarnings?: string[];
+  }[] = [
+    {
+      name: 'Bake: the context from the root and the Dockerfile in it, through inherits, cwd://; a variable without a default says nothing; declared, not guessed',
+      files: BAKE_REPOSITORY,
+      dockerfiles: ['build/api/Dockerfile', 'cmd/tools/cli.Dockerfile', 'docs/Dockerfile', 'tools/gen.Dockerfile'],
+      contexts: ['.', 'cmd', 'docs', 'src'],
+      risk: 'safe',
+      described: ['build/api/Dockerfile from . (docker-bake.hcl target api builds it with context .)'],
+    },
+    {
+      name: 'Bake: the JSON form',
+      files: { ...BAKE_REPOSITORY, 'docker-bake.hcl': '', 'docker-bake.json': JSON.stringify({ target: { base: { context: 'cmd' }, cli: { inherits: ['base'], dockerfile: 'tools/cli.Dockerfile' } } }) },
+      dockerfiles: ['cmd/tools/cli.Dockerfile', 'docs/Dockerfile'],
+      contexts: ['cmd', 'docs'],
+    },
+    {
+      name: "Bake: a FROM naming a context its target is given is review (the job's plain docker build has none)",
+      files: {
         'docker-bake.hcl': 'target "base" {\n  context = "core/base"\n}\ntarget "front" {\n  context = "core/nginx"\n  contexts = {\n    base = "target:base"\n  }\n}\n',
         'core/base/Dockerfile': 'FROM alpine:3.20\nRUN apk add --no-cache tini\n',
         'core/nginx/Dockerfile': 'FROM base\nCOPY conf/ /etc/nginx/\n',
         'core/nginx/conf/site.conf': '',
       },
-      ['core/base/Dockerfile', 'core/nginx/Dockerfile'],
-    );
-    expect(named.matrix.map((e) => e.context)).toEqual(['core/base', 'core/nginx']);
-    expect(named.proposal.risk).toBe('review');
-    expect(named.proposal.warnings).toContain(
-      "core/nginx/Dockerfile starts FROM base, a build context its Bake target front gives it (base = target:base): the job's plain docker build has no such context and pulls base from a registry instead, so it fails or scans another image; build it with docker buildx bake, or give the context with --build-context on its docker build line",
-    );
-
-    // A matrix target is one build per combination, its templates filled in (a list of objects gives
-    // `${os.name}`); a template naming something else says nothing.
-    const perMatrix = await repositoryWorkflow(
-      {
+      dockerfiles: ['core/base/Dockerfile', 'core/nginx/Dockerfile'],
+      contexts: ['core/base', 'core/nginx'],
+      risk: 'review',
+      contextWarnings: [NAMED_WARNING.slice(0, NAMED_WARNING.indexOf(':'))],
+    },
+    {
+      // A list of objects gives `${os.name}`; a template naming something else says nothing.
+      name: 'Bake: a matrix target is one build per combination, its templates filled in',
+      files: {
         'docker-bake.hcl': [
           'target "svc" {',
           '  name = "svc-${tgt}"',
@@ -723,18 +734,19 @@ describe('dependency-scanning: the proposed CI', () => {
         'jobs/cron/Dockerfile': 'FROM alpine:3.20\nCOPY crontab /etc/\n',
         'jobs/crontab': '',
       },
-      ['apps/api/Dockerfile', 'jobs/cron/Dockerfile', 'cann/ubuntu/Dockerfile', 'cann/openeuler/Dockerfile', 'apps/web/Dockerfile'],
-    );
-    expect(perMatrix.matrix.map((e) => e.context)).toEqual(['apps', 'jobs', 'cann', 'cann', 'apps']);
-    expect(perMatrix.proposal.description).toContain('jobs/cron/Dockerfile from jobs (docker-bake.hcl target jobs builds it with context jobs)');
-    expect(perMatrix.proposal.description).toContain('apps/api/Dockerfile from apps (docker-bake.hcl target svc-api builds it with context apps)');
-    expect(perMatrix.proposal.description).toContain('cann/ubuntu/Dockerfile from cann (docker-bake.hcl target cann (os.name=ubuntu, os.version=22.04, py=3.9) builds it with context cann)');
-    expect(perMatrix.proposal.description).not.toMatch(/target cli/);
-
-    // A target whose Dockerfile is an expression still gives its contexts to the Dockerfiles of its
-    // folder; a FROM is read with its ARG defaults put in.
-    const unread = await repositoryWorkflow(
-      {
+      dockerfiles: ['apps/api/Dockerfile', 'jobs/cron/Dockerfile', 'cann/ubuntu/Dockerfile', 'cann/openeuler/Dockerfile', 'apps/web/Dockerfile'],
+      contexts: ['apps', 'jobs', 'cann', 'cann', 'apps'],
+      described: [
+        'jobs/cron/Dockerfile from jobs (docker-bake.hcl target jobs builds it with context jobs)',
+        'apps/api/Dockerfile from apps (docker-bake.hcl target svc-api builds it with context apps)',
+        'cann/ubuntu/Dockerfile from cann (docker-bake.hcl target cann (os.name=ubuntu, os.version=22.04, py=3.9) builds it with context cann)',
+      ],
+      notDescribed: /target cli/,
+    },
+    {
+      // BuildKit gives TARGETARCH a value: no warning that the job needs a --build-arg.
+      name: "Bake: a target whose Dockerfile is an expression gives its contexts to its folder's Dockerfiles; a FROM with ARG defaults; a variable's default",
+      files: {
         'docker-bake.hcl': [
           'target "default" {',
           // A matrix that cannot be read: the values that use none of it still hold.
@@ -770,21 +782,21 @@ describe('dependency-scanning: the proposed CI', () => {
         'docker/base-alpine.dockerfile': 'ARG TARGETARCH\nFROM alpine:3.20 AS build_amd64\nFROM build_${TARGETARCH}\nCOPY site/ /srv/\n',
         'dist/site/index.html': '',
       },
-      ['Dockerfile', 'app/Dockerfile', 'docker/base-alpine.dockerfile'],
-    );
-    expect(unread.matrix.map((e) => e.context)).toEqual(['.', 'app', 'dist']);
-    expect(unread.proposal.description).toContain('docker/base-alpine.dockerfile from dist (docker-bake.hcl target flavored builds it with context dist/)');
-    expect(unread.proposal.warnings.join('\n')).not.toContain('TARGETARCH');
-    expect(unread.proposal.risk).toBe('review');
-    expect(unread.proposal.warnings.filter((w) => w.includes('build context')).map((w) => w.slice(0, w.indexOf(':')))).toEqual([
-      'Dockerfile starts FROM php-base, a build context its Bake target default gives it (php-base = (an expression))',
-      'app/Dockerfile starts FROM base, a build context its Bake target app gives it (base = target',
-    ]);
-
-    // A compose service's additional_contexts, as a map and as a list; COPY --from= one of them
-    // (not a stage of the file) is taken from outside the file too.
-    const compose = await repositoryWorkflow(
-      {
+      dockerfiles: ['Dockerfile', 'app/Dockerfile', 'docker/base-alpine.dockerfile'],
+      contexts: ['.', 'app', 'dist'],
+      risk: 'review',
+      described: ['docker/base-alpine.dockerfile from dist (docker-bake.hcl target flavored builds it with context dist/)'],
+      notDescribed: /TARGETARCH/,
+      contextWarnings: [
+        'Dockerfile starts FROM php-base, a build context its Bake target default gives it (php-base = (an expression))',
+        'app/Dockerfile starts FROM base, a build context its Bake target app gives it (base = target',
+      ],
+    },
+    {
+      // web's COPY --from=assets names its own stage: nothing outside the file. api's `assets` is no
+      // context of its service.
+      name: "compose: a service's additional_contexts, as a map and as a list; COPY --from= and RUN --mount from= one of them",
+      files: {
         'compose.yaml': [
           'services:',
           '  web:',
@@ -809,17 +821,28 @@ describe('dependency-scanning: the proposed CI', () => {
         'worker/Dockerfile': 'FROM alpine:3.20 AS build\nRUN true\nFROM alpine:3.20\nCOPY --from=assets /srv /srv\nCOPY --from=0 /etc/os-release /x\nRUN --mount=type=bind,from=tools,target=/t /t/setup.sh\nRUN --mount=type=cache,target=/root/.cache true\nCOPY run.sh /\n',
         'worker/run.sh': '',
       },
-      ['web/Dockerfile', 'api/Dockerfile', 'worker/Dockerfile'],
-    );
-    expect(compose.matrix.map((e) => e.context)).toEqual(['web', '.', 'worker']);
-    expect(compose.proposal.risk).toBe('review');
-    const contextWarnings = compose.proposal.warnings.filter((w) => w.includes('build context'));
-    // web's COPY --from=assets names its own stage: nothing outside the file. api's `assets` is no
-    // context of its service.
-    expect(contextWarnings).toEqual([
-      "api/Dockerfile starts FROM base, a build context its compose.yaml service api gives it (base = service:web): the job's plain docker build has no such context and pulls base from a registry instead, so it fails or scans another image; build it with docker compose build, or give the context with --build-context on its docker build line",
-      "worker/Dockerfile copies or mounts from assets, tools, build contexts its compose.yaml service worker gives it (assets = ./static, tools = ./tools): the job's plain docker build has no such context and pulls them from a registry instead, so it fails or scans another image; build it with docker compose build, or give the context with --build-context on its docker build line",
-    ]);
+      dockerfiles: ['web/Dockerfile', 'api/Dockerfile', 'worker/Dockerfile'],
+      contexts: ['web', '.', 'worker'],
+      risk: 'review',
+      contextWarnings: [
+        'api/Dockerfile starts FROM base, a build context its compose.yaml service api gives it (base = service',
+        'worker/Dockerfile copies or mounts from assets, tools, build contexts its compose.yaml service worker gives it (assets = ./static, tools = ./tools)',
+      ],
+    },
+  ];
+
+  it.each(definitionCases)('$name', async (c) => {
+    const { proposal, matrix } = await repositoryWorkflow(c.files, c.dockerfiles);
+    expect(matrix.map((e) => e.context)).toEqual(c.contexts);
+    if (c.risk) expect(proposal.risk).toBe(c.risk);
+    for (const phrase of c.described ?? []) expect(proposal.description).toContain(phrase);
+    if (c.notDescribed) expect([proposal.description, ...proposal.warnings].join('\n')).not.toMatch(c.notDescribed);
+    if (c.contextWarnings) expect(proposal.warnings.filter((w) => w.includes('build context')).map((w) => w.slice(0, w.indexOf(':')))).toEqual(c.contextWarnings);
+  });
+
+  it('a named-context warning says what to do', async () => {
+    const { proposal } = await repositoryWorkflow(definitionCases[2]!.files, definitionCases[2]!.dockerfiles);
+    expect(proposal.warnings).toContain(NAMED_WARNING);
   });
 
   it('build-push-action: a checkout in a folder of the workspace (not that of another repository), values from env (and the matrix through it), forks of the action', async () => {
