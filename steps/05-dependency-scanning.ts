@@ -10,6 +10,7 @@ import { HostUnavailableError } from '../src/host/facts.js';
 import { cachedUntilWrite } from '../src/core/writes.js';
 import { trackedFiles, type TrackedFiles } from '../src/core/git-index.js';
 import { buildContexts, type BuildContext } from './lib/build-context.js';
+import { flagValues } from '../src/dockerfile/commands.js';
 import {
   CI_SCAN_PATTERN,
   baseImages,
@@ -460,12 +461,12 @@ async function namedContextWarnings(ctx: Context, root: string, dockerfiles: rea
     const copies = model.instructions
       .flatMap((inst) =>
         inst.keyword === 'COPY' || inst.keyword === 'ADD'
-          ? [/--from=("?)([^\s"]+)\1/.exec(inst.source)?.[2]]
+          ? flagValues(inst, 'from')
           : inst.keyword === 'RUN'
-            ? [...inst.source.matchAll(/--mount=("?)(\S+)\1/g)].map((m) => /(?:^|,)from=([^,\s"]+)/.exec(m[2]!)?.[1])
+            ? flagValues(inst, 'mount').flatMap((m) => /(?:^|,)from=([^,]+)/.exec(m)?.[1] ?? [])
             : [],
       )
-      .filter((n): n is string => n !== undefined && !/^\d+$/.test(n) && !model.stageByName(n));
+      .filter((n) => !/^\d+$/.test(n) && !model.stageByName(n));
     const namedIn = (refs: string[]) => Object.keys(named.contexts).filter((name) => refs.some((r) => [r.toLowerCase(), r.toLowerCase().split(':')[0]].includes(name.toLowerCase())));
     const fromUsed = namedIn(froms);
     const copyUsed = namedIn(copies).filter((n) => !fromUsed.includes(n));
@@ -477,8 +478,7 @@ async function namedContextWarnings(ctx: Context, root: string, dockerfiles: rea
     }
     const how = [fromUsed.length > 0 ? `starts FROM ${fromUsed.join(', ')}` : '', copyUsed.length > 0 ? `copies or mounts from ${copyUsed.join(', ')}` : ''].filter(Boolean).join(' and ');
     const given = used.map((n) => `${n} = ${named.contexts[n]}`).join(', ');
-    const tool = named.by.startsWith('Bake') ? 'docker buildx bake' : 'docker compose build';
-    warnings.push(`${ciPaths(root, file).file} ${how}, ${used.length === 1 ? 'a build context' : 'build contexts'} its ${named.by} gives it (${given}): the job's plain docker build has no such context and pulls ${used.length === 1 ? used[0] : 'them'} from a registry instead, so it fails or scans another image; build it with ${tool}, or give the context with --build-context on its docker build line`);
+    warnings.push(`${ciPaths(root, file).file} ${how}, ${used.length === 1 ? 'a build context' : 'build contexts'} its ${named.by} gives it (${given}): the job's plain docker build has no such context and pulls ${used.length === 1 ? used[0] : 'them'} from a registry instead, so it fails or scans another image; build it with ${named.builder}, or give the context with --build-context on its docker build line`);
   }
   return warnings;
 }

@@ -225,11 +225,7 @@ export function createdUsers(inst: DockerInstruction): { name: string; uid: numb
  * files to, as written: the build fails unless a named owner exists in the image at that point.
  */
 export function handedOwners(inst: DockerInstruction): string[] {
-  if (inst.keyword === 'COPY' || inst.keyword === 'ADD') {
-    const flag = (inst.ast as ModifiableInstruction).getFlags().find((f) => f.getName() === 'chown');
-    const value = flag?.getValue();
-    return value ? [value] : [];
-  }
+  if (inst.keyword === 'COPY' || inst.keyword === 'ADD') return flagValues(inst, 'chown').slice(0, 1);
   if (inst.keyword !== 'RUN') return [];
   const out: string[] = [];
   for (const w of runCommands(inst)) {
@@ -243,4 +239,10 @@ export function handedOwners(inst: DockerInstruction): string[] {
 /** Where a RUN calls sudo: the command words. */
 export function sudoCommands(inst: DockerInstruction): (readonly string[])[] {
   return runCommands(inst).filter((w) => w[0] === 'sudo');
+}
+
+/** The values of an instruction's flags of one name (`--chown=app`, `--from=build`, `--mount=type=bind,from=src`), as written. */
+export function flagValues(inst: DockerInstruction, name: string): string[] {
+  const ast = inst.ast as Partial<ModifiableInstruction>;
+  return (ast.getFlags?.() ?? []).filter((f) => f.getName() === name).flatMap((f) => f.getValue() || []);
 }

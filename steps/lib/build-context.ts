@@ -25,9 +25,10 @@ export interface BuildContext {
   conflicts?: BuildContext[];
   /**
    * Build contexts given to it by name, which a FROM may name: a Bake target's `contexts = { base =
-   * "target:base" }`, a compose service's `additional_contexts`. `by` says which ("Bake target front").
+   * "target:base" }`, a compose service's `additional_contexts`. `by` says which ("Bake target
+   * front"), `builder` the command that gives them.
    */
-  named?: { by: string; contexts: Record<string, string> };
+  named?: { by: string; builder: 'docker buildx bake' | 'docker compose build'; contexts: Record<string, string> };
 }
 
 /** What the repository's build definitions say of each Dockerfile: every folder they build it from, in the order read. */
@@ -99,17 +100,10 @@ function buildCommands(root: string, file: string, text: string, out: Declared, 
     }
     if (moved) continue;
     named.push(...definitionFiles(root, place, line));
-    const match = BUILD_COMMAND.exec(line);
-    if (!match) continue;
-    const at = match.index + match[0].length - match[1]!.length;
-    if (/\bcd\s/.test(line.slice(0, at))) continue;
-    let words: string[];
-    try {
-      words = splitWords(line.slice(at + match[1]!.length).replace(ROOT_VARIABLE, WORKSPACE), { onUnclosedQuote: () => { throw new Error('unclosed'); } });
-    } catch {
-      continue;
-    }
-    const kaniko = match[1]!.endsWith('executor');
+    const command = commandWords(line, BUILD_COMMAND);
+    if (!command) continue;
+    const { words } = command;
+    const kaniko = command.name.endsWith('executor');
     let { dockerfile, context } = buildOperands(words, kaniko);
     if (kaniko && context) context = context.replace(/^dir:\/\//, '');
     if (kaniko && context && !dockerfile) dockerfile = 'Dockerfile';
@@ -123,6 +117,22 @@ function buildCommands(root: string, file: string, text: string, out: Declared, 
     for (const built of candidates) if (built !== null) declare(out, built, why);
   }
   return named;
+}
+
+/**
+ * The command `pattern` finds in a line (its group 1), and the words after it, with the checkout's
+ * variables as WORKSPACE; null when there is none, a `cd` comes before it, or a quote is not closed.
+ */
+function commandWords(line: string, pattern: RegExp): { name: string; words: string[] } | null {
+  const match = pattern.exec(line);
+  if (!match) return null;
+  const at = match.index + match[0].length - match[1]!.length;
+  if (/\bcd\s/.test(line.slice(0, at))) return null;
+  try {
+    return { name: match[1]!, words: splitWords(line.slice(at + match[1]!.length).replace(ROOT_VARIABLE, WORKSPACE), { onUnclosedQuote: () => { throw new Error('unclosed'); } }) };
+  } catch {
+    return null;
+  }
 }
 
 /** A Bake or compose file a command names (`docker buildx bake -f FILE`, `docker compose -f FILE`), and the folder Bake runs in. */
@@ -139,16 +149,9 @@ const DEFINITION_COMMAND = /(?:^|[\s;&|(`'"@-])(docker\s+(?:buildx\s+)?bake|dock
 
 /** The files a `docker buildx bake` or `docker compose` line names with -f/--file, as paths of the repository. */
 function definitionFiles(root: string, place: RunPlace, line: string): DefinitionFile[] {
-  const match = DEFINITION_COMMAND.exec(line);
-  if (!match) return [];
-  const at = match.index + match[0].length - match[1]!.length;
-  if (/\bcd\s/.test(line.slice(0, at))) return [];
-  let words: string[];
-  try {
-    words = splitWords(line.slice(at + match[1]!.length).replace(ROOT_VARIABLE, WORKSPACE), { onUnclosedQuote: () => { throw new Error('unclosed'); } });
-  } catch {
-    return [];
-  }
+  const command = commandWords(line, DEFINITION_COMMAND);
+  if (!command) return [];
+  const { words } = command;
   const named: string[] = [];
   let builds = false;
   for (let k = 0; k < words.length; k++) {
@@ -159,7 +162,7 @@ function definitionFiles(root: string, place: RunPlace, line: string): Definitio
     else if (w === 'build' || w === '--build') builds = true;
   }
   const cwd = repositoryPath(root, place, '.');
-  const kind = match[1]!.includes('bake') ? 'bake' : 'compose';
+  const kind = command.name.includes('bake') ? 'bake' : 'compose';
   // `docker compose build` (or `up --build`) with no -f: the compose file of the folder it runs in.
   if (kind === 'compose' && builds && named.length === 0) named.push(...COMPOSE_DEFAULTS);
   return cwd === null ? [] : named.filter((f) => f && f !== '-' && !/[$`]/.test(f)).flatMap((f) => {
@@ -610,11 +613,11 @@ function bakeBuilds(root: string, name: string, text: string, out: Declared, unr
     if (/^[a-z]+:\/\//i.test(local) || isRemoteSource(local) || /^(target|docker-image):/.test(local)) continue;
     const dir = path.resolve(root, local);
     if (dockerfile === null) {
-      if (Object.keys(contexts).length > 0) unread.push({ dir, why: `${name} target ${target} builds a Dockerfile it names with an expression, with context ${context}`, named: { by: `Bake target ${target}`, contexts } });
+      if (Object.keys(contexts).length > 0) unread.push({ dir, why: `${name} target ${target} builds a Dockerfile it names with an expression, with context ${context}`, named: { by: `Bake target ${target}`, builder: 'docker buildx bake', contexts } });
       continue;
     }
     const built = dockerfile.startsWith('cwd://') ? path.resolve(root, dockerfile.slice('cwd://'.length)) : path.resolve(dir, dockerfile);
-    declare(out, built, { dir, why: `${name} target ${target} builds it with context ${context}`, ...(Object.keys(contexts).length > 0 ? { named: { by: `Bake target ${target}`, contexts } } : {}) });
+    declare(out, built, { dir, why: `${name} target ${target} builds it with context ${context}`, ...(Object.keys(contexts).length > 0 ? { named: { by: `Bake target ${target}`, builder: 'docker buildx bake', contexts } } : {}) });
   }
 }
 
@@ -747,8 +750,8 @@ function hclBakeTargets(text: string): BakeFile {
           if (level === 0) break;
           level--;
         }
-        // A matrix keeps its line ends: they end an object's fields as commas do.
-        if (v.kind !== 'newline' || t.text === 'matrix') value.push(v);
+        // A matrix or contexts object keeps its line ends: they end its fields as commas do.
+        if (v.kind !== 'newline' || t.text === 'matrix' || t.text === 'contexts') value.push(v);
       }
       i = j - 1;
       const first = value.length === 1 && value[0]!.kind === 'string' ? value[0]! : null;
@@ -757,7 +760,10 @@ function hclBakeTargets(text: string): BakeFile {
       const word = value.length === 1 && value[0]!.kind === 'word' ? value[0]!.text : undefined;
       const template = first?.kind === 'string' && first.raw !== undefined && !first.raw.includes('"') ? first.raw : word !== undefined && /^[A-Za-z_][\w.-]*$/.test(word) ? `\${${word}}` : undefined;
       if (t.text === 'inherits') target.inherits = value.filter((v) => v.kind === 'string' && !(v as { expression: boolean }).expression).map((v) => v.text);
-      else if (t.text === 'contexts') target.contexts = hclMap(value);
+      else if (t.text === 'contexts') {
+        const object = isPunct(value[0], '{') ? hclObject(value, 0) : null;
+        target.contexts = Object.fromEntries(Object.entries(object?.fields ?? {}).map(([name, v]) => [name, v ?? '(an expression)']));
+      }
       else if (t.text === 'matrix') target.matrix = hclMatrix(value);
       else {
         const key = t.text as 'context' | 'dockerfile' | 'name';
@@ -799,7 +805,7 @@ function hclMatrix(tokens: readonly HclToken[]): Record<string, Record<string, s
       } else if (isPunct(v, '{')) {
         const object = hclObject(tokens, k);
         if (!object) return null;
-        values.push(Object.fromEntries(Object.entries(object.fields).map(([field, value]) => [`${key.text}.${field}`, value])));
+        values.push(Object.fromEntries(Object.entries(object.fields).flatMap(([field, value]) => (value === null ? [] : [[`${key.text}.${field}`, value]]))));
         k = object.end + 1;
       } else return null;
     }
@@ -810,9 +816,12 @@ function hclMatrix(tokens: readonly HclToken[]): Record<string, Record<string, s
   return Object.keys(out).length > 0 ? out : null;
 }
 
-/** The plain string fields of the HCL object whose `{` is at `start`, and where its `}` is; null when it does not end. */
-function hclObject(tokens: readonly HclToken[], start: number): { fields: Record<string, string>; end: number } | null {
-  const fields: Record<string, string> = {};
+/**
+ * The string fields of the HCL object whose `{` is at `start` (null for one set by an expression:
+ * a template, a function), and where its `}` is; null when it does not end.
+ */
+function hclObject(tokens: readonly HclToken[], start: number): { fields: Record<string, string | null>; end: number } | null {
+  const fields: Record<string, string | null> = {};
   for (let k = skipSeparators(tokens, start + 1); k < tokens.length; k = skipSeparators(tokens, k)) {
     if (isPunct(tokens[k], '}')) return { fields, end: k };
     const [key, eq] = [tokens[k]!, tokens[k + 1]];
@@ -830,19 +839,9 @@ function hclObject(tokens: readonly HclToken[], start: number): { fields: Record
     }
     const value = tokens.slice(from, k).filter((t) => t.kind !== 'newline');
     const only = value[0];
-    if (value.length === 1 && only?.kind === 'string' && !only.expression) fields[key.text] = only.text;
+    fields[key.text] = value.length === 1 && only?.kind === 'string' && !only.expression ? only.text : null;
   }
   return null;
-}
-
-/** The `NAME = "value"` pairs of an HCL object's tokens (`{ base = "target:base", src = "../src" }`). */
-function hclMap(tokens: readonly HclToken[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let k = 0; k + 2 < tokens.length; k++) {
-    const [key, eq, value] = [tokens[k]!, tokens[k + 1]!, tokens[k + 2]!];
-    if ((key.kind === 'word' || key.kind === 'string') && (eq.text === '=' || eq.text === ':') && value.kind === 'string') out[key.text] = value.expression ? '(an expression)' : value.text;
-  }
-  return out;
 }
 
 /** The services of a compose file that build a Dockerfile, by that Dockerfile's path. */
@@ -870,7 +869,7 @@ async function composeBuilds(ctx: Context, root: string, file: string, out: Decl
     const built = path.resolve(dir, dockerfile);
     const contexts = 'additional_contexts' in spec ? additionalContexts(spec.additional_contexts) : {};
     const rel = path.relative(root, file);
-    declare(out, built, { dir, why: `${rel} builds service ${name} with context ${context}`, ...(Object.keys(contexts).length > 0 ? { named: { by: `${rel} service ${name}`, contexts } } : {}) });
+    declare(out, built, { dir, why: `${rel} builds service ${name} with context ${context}`, ...(Object.keys(contexts).length > 0 ? { named: { by: `${rel} service ${name}`, builder: 'docker compose build', contexts } } : {}) });
   }
 }
 
