@@ -439,6 +439,13 @@ function guessedContextWarnings(root: string, dockerfiles: readonly string[], co
     named.push(`${ciPaths(root, d).file} is built from ${ciPaths(root, d, contexts).context} (${why}), but the repository also builds it ${others}: check that the job builds it from the folder you do`);
   }
   if (disputed.length > MAX_LISTED_DOCKERFILES) named.push(`${disputed.length - MAX_LISTED_DOCKERFILES} more of these Dockerfiles are built from folders the repository's build definitions disagree on`);
+  // Built from outside the repository: the job has only its own checkout.
+  const outside = dockerfiles.filter((d) => contexts.get(d)?.outside);
+  for (const d of outside.slice(0, MAX_LISTED_DOCKERFILES)) {
+    const { dir, why } = contexts.get(d)!.outside!;
+    named.push(`${ciPaths(root, d).file} is built from ${path.relative(root, dir)} (${why}), outside this repository: the job checks out this repository alone, so it builds it from ${ciPaths(root, d, contexts).context} instead, and what its COPY lines take from outside is missing there; check out what it needs beside it in the job, or scan the image where it is built`);
+  }
+  if (outside.length > MAX_LISTED_DOCKERFILES) named.push(`${outside.length - MAX_LISTED_DOCKERFILES} more of these Dockerfiles are built from folders outside this repository`);
   return named;
 }
 

@@ -29,6 +29,8 @@ export interface BuildContext {
    * front"), `builder` the command that gives them.
    */
   named?: { by: string; builder: 'docker buildx bake' | 'docker compose build'; contexts: Record<string, string> };
+  /** What builds it from a folder outside the repository, which a checkout of it alone lacks. */
+  outside?: BuildContext;
 }
 
 /** What the repository's build definitions say of each Dockerfile: every folder they build it from, in the order read. */
@@ -248,33 +250,133 @@ function workflowLine(f: CiFile, workflow: Workflow, at: (string | number)[]): n
   return f.text.slice(0, node.range[0]).split('\n').length + (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED' ? 1 : 0);
 }
 
-/** A workflow whose `run:` lines do not all run at the repository root: read step by step. */
+/**
+ * A workflow whose `run:` lines do not all run at the repository root, or need what the workflow
+ * around them gives (the matrix, `env:` values, a local action's steps): read step by step.
+ */
 function readStepByStep(text: string): boolean {
-  return SETS_WORKING_DIRECTORY.test(text) || CHECKOUT_IN_FOLDER(text) || /\bbuild\b[^\n]*\$\{\{\s*matrix\./.test(text);
+  return (
+    SETS_WORKING_DIRECTORY.test(text) ||
+    CHECKOUT_IN_FOLDER(text) ||
+    /\b(build|bake|compose)\b[^\n]*\$\{\{\s*(matrix|env)\./.test(text) ||
+    (/^\s*env\s*:/m.test(text) && /\b(build|bake|compose)\b[^\n]*\$\{?[A-Za-z_]/.test(text)) ||
+    LOCAL_ACTION.test(text)
+  );
 }
 
+/** A step that runs an action of the repository itself (`uses: ./.github/actions/build`). */
+const LOCAL_ACTION = /^\s*(-\s+)?uses\s*:\s*['"]?\.\//m;
+
 /**
- * The `run:` steps of a GitHub workflow that sets a working directory (a step's
- * `working-directory`, or `defaults.run` of its job or the workflow), checks the repository out in
- * a folder, or builds with the job's matrix: their build lines run from that folder of the
- * workspace, once per matrix row they name. A folder set by an expression says nothing.
+ * The `run:` steps of a GitHub workflow read step by step (see readStepByStep): their build lines
+ * run from the step's folder of the workspace, with the `env:` values of the workflow, job and
+ * step put in (`${{ env.KEY }}`, and `$KEY` the script does not set), once per matrix row they
+ * name. A local composite action's run steps count as the calling step's, its inputs from the
+ * step's `with:` or their defaults. A folder set by an expression says nothing.
  */
-function workflowRunSteps(root: string, f: CiFile, workflow: Workflow, out: Declared): DefinitionFile[] {
+async function workflowRunSteps(ctx: Context, root: string, f: CiFile, workflow: Workflow, out: Declared): Promise<DefinitionFile[]> {
   const named: DefinitionFile[] = [];
   const { data } = workflow;
   for (const [jobName, job] of Object.entries(data?.jobs ?? {})) {
     const steps = (Array.isArray(job?.steps) ? job.steps : []) as (WorkflowStep | null)[];
     const checkout = checkoutFolder(steps);
     const defaultDir = job?.defaults?.run?.['working-directory'] ?? data?.defaults?.run?.['working-directory'];
+    const jobEnv = { ...plainValues(data?.env), ...plainValues(job?.env) };
+    const scripts: { file: CiFile; script: string; dir: unknown; env: Record<string, string>; firstLine: number }[] = [];
     for (const [i, step] of steps.entries()) {
-      const { run, 'working-directory': own } = (step ?? {}) as { run?: unknown; 'working-directory'?: unknown };
-      const dir = own ?? defaultDir ?? '.';
-      if (typeof run !== 'string' || typeof dir !== 'string' || dir.includes('${{') || path.posix.isAbsolute(dir)) continue;
-      const place = { dir: path.posix.normalize(dir).replace(/\/$/, ''), checkout, firstLine: workflowLine(f, workflow, ['jobs', jobName, 'steps', i, 'run']) ?? 1 };
-      for (const script of matrixScripts(job?.strategy?.matrix, run)) named.push(...buildCommands(root, f.path, script, out, place));
+      const env = { ...jobEnv, ...plainValues(step?.env) };
+      if (typeof step?.run === 'string') scripts.push({ file: f, script: step.run, dir: step['working-directory'] ?? defaultDir ?? '.', env, firstLine: workflowLine(f, workflow, ['jobs', jobName, 'steps', i, 'run']) ?? 1 });
+      else if (typeof step?.uses === 'string' && step.uses.startsWith('./')) scripts.push(...(await compositeRunSteps(ctx, root, checkout, step.uses, step.with, env)));
+    }
+    for (const { file, script, dir, env, firstLine } of scripts) {
+      if (typeof dir !== 'string' || dir.includes('${{') || path.posix.isAbsolute(dir)) continue;
+      const place = { dir: path.posix.normalize(dir).replace(/\/$/, ''), checkout, firstLine };
+      for (const filled of matrixScripts(job?.strategy?.matrix, withEnv(script, env))) named.push(...buildCommands(root, file.path, filled, out, place));
     }
   }
   return named;
+}
+
+/** A script with the `env:` values it sees put in: `${{ env.KEY }}`, and `$KEY` or `${KEY}` unless the script sets KEY itself. */
+function withEnv(script: string, env: Readonly<Record<string, string>>): string {
+  const own = (key: string) => new RegExp(`(^|[\\s;&|(])(export\\s+)?${key}=`, 'm').test(script);
+  return script
+    .replace(ENV_VALUE, (expr, key: string) => env[key] ?? expr)
+    .replace(/(?<!\\)\$(?:\{([A-Za-z_]\w*)\}|([A-Za-z_]\w*))/g, (expr, braced: string | undefined, bare: string | undefined) => {
+      const key = (braced ?? bare)!;
+      return Object.hasOwn(env, key) && !own(key) ? env[key]! : expr;
+    });
+}
+
+/**
+ * The script lines of a GitLab CI file's jobs (`before_script`, `script`), each with the
+ * `variables:` of the file and of its job put in. A file that does not parse says nothing.
+ */
+function gitlabJobScripts(root: string, f: CiFile, out: Declared): DefinitionFile[] {
+  const doc = yamlLibrary().parseDocument(f.text, { merge: true, uniqueKeys: false });
+  if (doc.errors.length > 0) return [];
+  const data = doc.toJS() as Record<string, { variables?: unknown; script?: unknown; before_script?: unknown } | null> | null;
+  if (!data || typeof data !== 'object') return [];
+  const values = (variables: unknown) => Object.fromEntries(Object.entries(variables && typeof variables === 'object' ? variables : {}).flatMap(([k, v]) => {
+    // `KEY: value`, or `KEY: { value: ..., description: ... }`.
+    const value = v && typeof v === 'object' ? (v as { value?: unknown }).value : v;
+    return typeof value === 'string' || typeof value === 'number' ? [[k, String(value)]] : [];
+  }));
+  const global = values(data.variables);
+  const named: DefinitionFile[] = [];
+  const workflow: Workflow = { doc, data: null };
+  for (const [job, spec] of Object.entries(data)) {
+    if (!spec || typeof spec !== 'object' || job === 'variables') continue;
+    const env = { ...global, ...values(spec.variables) };
+    // The lines run in one shell, in order: after a `cd`, the job's build lines run elsewhere.
+    let moved = false;
+    for (const key of ['before_script', 'script'] as const) {
+      const lines = typeof spec[key] === 'string' ? [spec[key]] : Array.isArray(spec[key]) ? spec[key] : [];
+      for (const [i, line] of lines.entries()) {
+        if (typeof line !== 'string' || moved) continue;
+        const at = typeof spec[key] === 'string' ? [job, key] : [job, key, i];
+        named.push(...buildCommands(root, f.path, withEnv(line, env), out, { ...AT_ROOT, firstLine: workflowLine(f, workflow, at) ?? 1 }));
+        moved = /^\s*cd\s/m.test(line);
+      }
+    }
+  }
+  return named;
+}
+
+/**
+ * The run steps of the composite action at `uses` (a folder of this repository, `./...` from the
+ * workspace): each with its folder, its line in action.yml, and the calling step's `env:` values
+ * and its own; `${{ inputs.NAME }}` is the step's `with:` value, else the input's default. An
+ * action that is not composite, or one it calls in turn, says nothing.
+ */
+async function compositeRunSteps(ctx: Context, root: string, checkout: string, uses: string, given: unknown, env: Record<string, string>): Promise<{ file: CiFile; script: string; dir: unknown; env: Record<string, string>; firstLine: number }[]> {
+  const dir = repositoryPath(root, { ...AT_ROOT, checkout }, uses.replace(/@.*$/, ''));
+  if (dir === null) return [];
+  for (const name of ['action.yml', 'action.yaml']) {
+    const text = await ctx.probe.readText(path.join(dir, name));
+    if (text === null) continue;
+    const doc = yamlLibrary().parseDocument(text, { merge: true, uniqueKeys: false });
+    const data = doc.errors.length > 0 ? null : (doc.toJS() as { inputs?: Record<string, { default?: unknown } | null>; runs?: { using?: unknown; steps?: unknown } } | null);
+    if (data?.runs?.using !== 'composite' || !Array.isArray(data.runs.steps)) return [];
+    const file: CiFile = { path: path.join(dir, name), kind: 'github', text };
+    const withValues = (given && typeof given === 'object' ? given : {}) as Record<string, unknown>;
+    const input = (key: string): string | undefined => {
+      const value = withValues[key] ?? data.inputs?.[key]?.default;
+      return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined;
+    };
+    return (data.runs.steps as (WorkflowStep | null)[]).flatMap((step, i) =>
+      typeof step?.run === 'string'
+        ? [{
+            file,
+            script: step.run.replace(INPUT_VALUE, (expr, key: string) => input(key) ?? expr),
+            dir: step['working-directory'] ?? '.',
+            env: { ...env, ...plainValues(step.env) },
+            firstLine: workflowLine(file, { doc, data: null }, ['runs', 'steps', i, 'run']) ?? 1,
+          }]
+        : [],
+    );
+  }
+  return [];
 }
 
 /**
@@ -310,10 +412,14 @@ const BUILD_PUSH_ACTION = /^[\w.-]+\/build-push-action@/i;
 const MATRIX_VALUE = /\$\{\{\s*matrix\.([\w-]+)\s*\}\}/g;
 const ENV_VALUE = /\$\{\{\s*env\.([\w-]+)\s*\}\}/g;
 
+const INPUT_VALUE = /\$\{\{\s*inputs\.([\w-]+)\s*\}\}/g;
+
 interface WorkflowStep {
   uses?: unknown;
   with?: unknown;
   env?: unknown;
+  run?: unknown;
+  'working-directory'?: unknown;
 }
 
 /**
@@ -425,7 +531,9 @@ export async function buildContexts(ctx: Context, root: string, dockerfiles: rea
     const workflow = f.kind === 'github' ? parseWorkflow(f.text) : null;
     // A workflow whose run lines are not all at the root is read step by step (one that does not parse, not at all).
     if (f.kind === 'github' && readStepByStep(f.text)) {
-      if (workflow) named.push(...workflowRunSteps(root, f, workflow, declared));
+      if (workflow) named.push(...(await workflowRunSteps(ctx, root, f, workflow, declared)));
+    } else if (f.kind === 'gitlab' && /^\s*variables\s*:/m.test(f.text) && /\b(build|bake|compose|executor)\b[^\n]*\$\{?[A-Za-z_]/.test(f.text)) {
+      named.push(...gitlabJobScripts(root, f, declared));
     } else named.push(...buildCommands(root, f.path, f.text, declared));
     if (workflow && BUILD_PUSH_ACTION_NAMED.test(f.text)) buildPushActions(root, f, workflow, declared);
     if (workflow) named.push(...bakeActionFiles(root, workflow));
@@ -465,16 +573,20 @@ export async function buildContexts(ctx: Context, root: string, dockerfiles: rea
   }
   const out = new Map<string, BuildContext>();
   for (const file of dockerfiles) {
-    const known = declared.get(file)?.filter((k) => inside(root, k.dir));
-    if (known) {
+    const all = declared.get(file) ?? [];
+    const known = all.filter((k) => inside(root, k.dir));
+    if (known.length > 0) {
       // Definitions that disagree (a leftover workflow, a second CI): the folder holding more of
       // what the COPY lines name, and the others named.
-      const chosen = known.length > 1 ? await mostCopied(ctx, root, file, tracked, known) : known[0];
-      if (chosen && (chosen.dir !== path.dirname(file) || chosen.conflicts || chosen.named)) out.set(file, chosen);
+      const chosen = known.length > 1 ? await mostCopied(ctx, root, file, tracked, known) : known[0]!;
+      if (chosen.dir !== path.dirname(file) || chosen.conflicts || chosen.named) out.set(file, chosen);
       continue;
     }
+    // Built only from a folder outside the repository (a Bake or compose context of `..`): the
+    // job's checkout lacks it, so it builds from the best folder it has, and says so.
+    const outside = all[0];
     const above = await copiedFrom(ctx, root, file, tracked);
-    if (above) out.set(file, above);
+    if (above || outside) out.set(file, { ...(above ?? { dir: path.dirname(file), why: 'its own folder' }), ...(outside ? { outside } : {}) });
   }
   // A Dockerfile in the folder of a Bake target that names its Dockerfile with an expression, and
   // built from there: that target's named contexts may be what its FROM lines name.

@@ -550,6 +550,106 @@ describe('dependency-scanning: the proposed CI', () => {
     expect(proposal.risk).toBe('safe');
   });
 
+  it("a run step's build line sees the workflow's env: values; a local composite action's run steps count, its inputs from the step's with: or their defaults", async () => {
+    const workflow = [
+      'on: push',
+      'env:',
+      '  IMAGE_DIR: services/api',
+      'jobs:',
+      '  api:',
+      '    runs-on: ubuntu-latest',
+      '    env: { CONTEXT: . }',
+      '    steps:',
+      '      - uses: actions/checkout@v4',
+      '      - run: docker build -f $IMAGE_DIR/Dockerfile ${{ env.CONTEXT }}',
+      // A variable the script sets itself is not the workflow's: this line says nothing of services/api.
+      '      - run: |',
+      '          IMAGE_DIR=tools',
+      '          docker build -f ${IMAGE_DIR}/Dockerfile services',
+      '  images:',
+      '    runs-on: ubuntu-latest',
+      '    steps:',
+      '      - uses: actions/checkout@v4',
+      '      - uses: ./.github/actions/image',
+      '        with: { dockerfile: worker/Dockerfile }',
+      '      - uses: ./.github/actions/image',
+      '',
+    ].join('\n');
+    const action = [
+      'name: image',
+      'inputs:',
+      '  dockerfile: { default: web/Dockerfile }',
+      '  context: { default: . }',
+      'runs:',
+      '  using: composite',
+      '  steps:',
+      '    - shell: bash',
+      '      run: docker build -f ${{ inputs.dockerfile }} ${{ inputs.context }}',
+      '',
+    ].join('\n');
+    const files: Record<string, string> = {
+      '.github/workflows/images.yml': workflow,
+      '.github/actions/image/action.yml': action,
+      // Each copies a file that is both beside it and at the root: only the workflow tells.
+      'services/api/Dockerfile': 'FROM alpine:3.20\nCOPY api.sh /\n',
+      'services/api/api.sh': '',
+      'api.sh': '',
+      'worker/Dockerfile': 'FROM alpine:3.20\nCOPY worker.sh /\n',
+      'worker/worker.sh': '',
+      'worker.sh': '',
+      'web/Dockerfile': 'FROM nginx:1.27\nCOPY index.html /usr/share/nginx/html/\n',
+      'web/index.html': '',
+      'index.html': '',
+    };
+    const { proposal, matrix } = await repositoryWorkflow(files, ['services/api/Dockerfile', 'worker/Dockerfile', 'web/Dockerfile']);
+    expect(matrix.map((e) => e.context)).toEqual(['.', '.', '.']);
+    expect(proposal.description).toContain('services/api/Dockerfile from . (.github/workflows/images.yml line 10 builds it with context .)');
+    expect(proposal.description).toContain('worker/Dockerfile from . (.github/actions/image/action.yml line 9 builds it with context .)');
+    expect(proposal.description).toContain('web/Dockerfile from . (.github/actions/image/action.yml line 9 builds it with context .)');
+    // One folder for services/api/Dockerfile: no disagreement to warn of.
+    expect(proposal.risk).toBe('safe');
+  });
+
+  it('GitLab: a script line sees the variables: of the file and of its job (a value, or value:), not those of another job; a cd earlier in the job says nothing', async () => {
+    const gitlab = [
+      'variables:',
+      '  DOCKERFILE: api/Dockerfile',
+      '  CONTEXT: { value: ., description: where images build from }',
+      'api:',
+      '  script:',
+      '    - docker build -t api:$CI_COMMIT_SHA -f $DOCKERFILE $CONTEXT',
+      'worker:',
+      '  variables:',
+      '    DOCKERFILE: worker/Dockerfile',
+      '  script:',
+      '    - docker build -f ${DOCKERFILE} "${CONTEXT}"',
+      'web:',
+      '  before_script:',
+      '    - cd web',
+      '  script:',
+      '    - docker build -f web/Dockerfile .',
+      '',
+    ].join('\n');
+    const files: Record<string, string> = {
+      '.gitlab-ci.yml': gitlab,
+      // Each copies a file that is both beside it and at the root: only the CI line tells.
+      'api/Dockerfile': 'FROM alpine:3.20\nCOPY api.sh /\n',
+      'api/api.sh': '',
+      'api.sh': '',
+      'worker/Dockerfile': 'FROM alpine:3.20\nCOPY worker.sh /\n',
+      'worker/worker.sh': '',
+      'worker.sh': '',
+      'web/Dockerfile': 'FROM nginx:1.27\nCOPY index.html /usr/share/nginx/html/\n',
+      'web/index.html': '',
+      'index.html': '',
+    };
+    const { proposal, matrix } = await repositoryWorkflow(files, ['api/Dockerfile', 'worker/Dockerfile', 'web/Dockerfile']);
+    expect(matrix.map((e) => e.context)).toEqual(['.', '.', 'web']);
+    expect(proposal.description).toContain('api/Dockerfile from . (.gitlab-ci.yml line 6 builds it with context .)');
+    expect(proposal.description).toContain('worker/Dockerfile from . (.gitlab-ci.yml line 11 builds it with context .)');
+    expect(proposal.risk).toBe('safe');
+  });
+
   it('Bake and compose files a command names (-f), and those of docker/bake-action (files, workdir), are read where they run', async () => {
     const files: Record<string, string> = {
       // Bake runs at the root: the file's contexts are read from there, not from its folder.
@@ -655,6 +755,8 @@ describe('dependency-scanning: the proposed CI', () => {
     described?: string[];
     notDescribed?: RegExp;
     contextWarnings?: string[];
+    /** Warnings that start so, in order (the part before the first colon). */
+    outsideWarnings?: string[];
   }[] = [
     {
       name: 'Bake: the context from the root and the Dockerfile in it, through inherits, cwd://; a variable without a default says nothing; declared, not guessed',
@@ -829,6 +931,29 @@ describe('dependency-scanning: the proposed CI', () => {
         'worker/Dockerfile copies or mounts from assets, tools, build contexts its compose.yaml service worker gives it (assets = ./static, tools = ./tools)',
       ],
     },
+    {
+      // The job checks out this repository alone: it builds from the best folder it has, and says
+      // which build it cannot repeat. A context of `..` from a folder of the repository is inside.
+      name: 'a Bake or dev container context outside the repository: built from the folder the checkout has, review, a warning naming it',
+      files: {
+        'docker-bake.hcl': 'target "app" {\n  context = ".."\n  dockerfile = "cwd://app/Dockerfile"\n}\ntarget "tools" {\n  context = "tools/.."\n  dockerfile = "tools/Dockerfile"\n}\n',
+        'app/Dockerfile': 'FROM alpine:3.20\nCOPY shared/lib.sh /lib/\nCOPY app/run.sh /\n',
+        'app/run.sh': '',
+        'tools/Dockerfile': 'FROM alpine:3.20\nCOPY tools/x.sh /\n',
+        'tools/x.sh': '',
+        '.devcontainer.json': '{ "build": { "dockerfile": "dev.Dockerfile", "context": ".." } }',
+        'dev.Dockerfile': 'FROM debian:12\nCOPY dev.sh /\n',
+        'dev.sh': '',
+      },
+      dockerfiles: ['app/Dockerfile', 'tools/Dockerfile', 'dev.Dockerfile'],
+      contexts: ['.', '.', '.'],
+      risk: 'review',
+      described: ['tools/Dockerfile from . (docker-bake.hcl target tools builds it with context tools/..)'],
+      outsideWarnings: [
+        'app/Dockerfile is built from .. (docker-bake.hcl target app builds it with context ..), outside this repository',
+        'dev.Dockerfile is built from .. (.devcontainer.json builds it with context ..), outside this repository',
+      ],
+    },
   ];
 
   it.each(definitionCases)('$name', async (c) => {
@@ -838,6 +963,15 @@ describe('dependency-scanning: the proposed CI', () => {
     for (const phrase of c.described ?? []) expect(proposal.description).toContain(phrase);
     if (c.notDescribed) expect([proposal.description, ...proposal.warnings].join('\n')).not.toMatch(c.notDescribed);
     if (c.contextWarnings) expect(proposal.warnings.filter((w) => w.includes('build context')).map((w) => w.slice(0, w.indexOf(':')))).toEqual(c.contextWarnings);
+    expect(proposal.warnings.filter((w) => w.includes('outside this repository')).map((w) => w.slice(0, w.indexOf(':')))).toEqual(c.outsideWarnings ?? []);
+  });
+
+  it('a warning for a context outside the repository says what the job builds instead and what to do', async () => {
+    const c = definitionCases.find((x) => x.outsideWarnings)!;
+    const { proposal } = await repositoryWorkflow(c.files, c.dockerfiles);
+    expect(proposal.warnings).toContain(
+      'app/Dockerfile is built from .. (docker-bake.hcl target app builds it with context ..), outside this repository: the job checks out this repository alone, so it builds it from . instead, and what its COPY lines take from outside is missing there; check out what it needs beside it in the job, or scan the image where it is built',
+    );
   });
 
   it('a named-context warning says what to do', async () => {
