@@ -13,6 +13,7 @@ import type { TrackedFiles } from '../../src/core/git-index.js';
 import type { Document } from 'yaml';
 import { yamlLibrary } from '../../src/core/yaml-lazy.js';
 import { splitWords } from '../../src/core/words.js';
+import { interpolate, parseDotEnv } from '../../src/compose/interpolate.js';
 import { copyOperands, inside, isRemoteSource, type CiFile } from './supply-chain.js';
 
 /** A build context other than the Dockerfile's folder, and what says so. */
@@ -969,19 +970,27 @@ async function composeBuilds(ctx: Context, root: string, file: string, out: Decl
   }
   const services = (data as { services?: unknown } | null)?.services;
   if (!services || typeof services !== 'object') return;
+  // `${VAR:-default}` as compose reads it in CI: from the .env beside the file, else the default.
+  let vars: Promise<Map<string, string>> | undefined;
+  const value = async (text: string): Promise<string | null> => {
+    if (!text.includes('$')) return text;
+    vars ??= ctx.probe.readText(path.join(path.dirname(file), '.env')).then((env) => (env === null ? new Map<string, string>() : parseDotEnv(env)));
+    const filled = interpolate(text, await vars);
+    return filled.unresolved.length > 0 ? null : filled.value;
+  };
   for (const [name, service] of Object.entries(services as Record<string, unknown>)) {
     const build = (service as { build?: unknown } | null)?.build;
     const spec = typeof build === 'string' ? { context: build } : build && typeof build === 'object' ? (build as { context?: unknown; dockerfile?: unknown; additional_contexts?: unknown }) : null;
     if (!spec) continue;
-    const context = typeof spec.context === 'string' ? spec.context : '.';
-    const dockerfile = typeof spec.dockerfile === 'string' ? spec.dockerfile : 'Dockerfile';
-    // A value from the environment, or a remote context (a git URL): not a folder of this checkout.
-    if (context.includes('$') || dockerfile.includes('$') || isRemoteSource(context) || /^[a-z]+:\/\//i.test(context)) continue;
+    const written = typeof spec.context === 'string' ? spec.context : '.';
+    const [context, dockerfile] = [await value(written), await value(typeof spec.dockerfile === 'string' ? spec.dockerfile : 'Dockerfile')];
+    // A variable with no value here, or a remote context (a git URL): not a folder of this checkout.
+    if (context === null || dockerfile === null || isRemoteSource(context) || /^[a-z]+:\/\//i.test(context)) continue;
     const dir = path.resolve(path.dirname(file), context);
     const built = path.resolve(dir, dockerfile);
     const contexts = 'additional_contexts' in spec ? additionalContexts(spec.additional_contexts) : {};
     const rel = path.relative(root, file);
-    declare(out, built, { dir, why: `${rel} builds service ${name} with context ${context}`, ...(Object.keys(contexts).length > 0 ? { named: { by: `${rel} service ${name}`, builder: 'docker compose build', contexts } } : {}) });
+    declare(out, built, { dir, why: `${rel} builds service ${name} with context ${written}`, ...(Object.keys(contexts).length > 0 ? { named: { by: `${rel} service ${name}`, builder: 'docker compose build', contexts } } : {}) });
   }
 }
 

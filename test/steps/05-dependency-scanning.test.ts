@@ -932,6 +932,24 @@ describe('dependency-scanning: the proposed CI', () => {
       ],
     },
     {
+      name: 'compose: ${VAR:-default} in context and dockerfile, from the .env beside the file or the default; a variable with no value says nothing',
+      files: {
+        'compose.yaml': 'services:\n  app:\n    build:\n      context: ${APP_CONTEXT:-.}\n      dockerfile: ${APP_DOCKERFILE}\n  other:\n    build:\n      context: ${OTHER_CONTEXT}\n      dockerfile: other/Dockerfile\n',
+        '.env': 'APP_DOCKERFILE=docker/app.Dockerfile\n',
+        // Each copies a file that is both beside it and at the root: only the compose file tells.
+        'docker/app.Dockerfile': 'FROM alpine:3.20\nCOPY app.sh /\n',
+        'docker/app.sh': '',
+        'app.sh': '',
+        'other/Dockerfile': 'FROM alpine:3.20\nCOPY other.sh /\n',
+        'other/other.sh': '',
+        'other.sh': '',
+      },
+      dockerfiles: ['docker/app.Dockerfile', 'other/Dockerfile'],
+      contexts: ['.', 'other'],
+      risk: 'safe',
+      described: ['docker/app.Dockerfile from . (compose.yaml builds service app with context ${APP_CONTEXT:-.})'],
+    },
+    {
       // The job checks out this repository alone: it builds from the best folder it has, and says
       // which build it cannot repeat. A context of `..` from a folder of the repository is inside.
       name: 'a Bake or dev container context outside the repository: built from the folder the checkout has, review, a warning naming it',
