@@ -142,6 +142,7 @@ function commandWords(line: string, pattern: RegExp): { name: string; words: str
 interface DefinitionFile {
   kind: 'bake' | 'compose';
   file: string;
+  /** The folder its paths are read from: where Bake runs, or compose's project directory. */
   cwd: string;
 }
 
@@ -157,21 +158,25 @@ function definitionFiles(root: string, place: RunPlace, line: string): Definitio
   const { words } = command;
   const named: string[] = [];
   let builds = false;
+  let project: string | null = null;
   for (let k = 0; k < words.length; k++) {
     const w = words[k]!;
     if (['&&', '||', ';', '|'].includes(w) || w.startsWith('#')) break;
     if (w === '-f' || w === '--file') named.push(words[++k] ?? '');
     else if (w.startsWith('--file=')) named.push(w.slice('--file='.length));
+    else if (w === '--project-directory') project = words[++k] ?? '';
+    else if (w.startsWith('--project-directory=')) project = w.slice('--project-directory='.length);
     else if (w === 'build' || w === '--build') builds = true;
   }
-  const cwd = repositoryPath(root, place, '.');
   const kind = command.name.includes('bake') ? 'bake' : 'compose';
   // `docker compose build` (or `up --build`) with no -f: the compose file of the folder it runs in.
   if (kind === 'compose' && builds && named.length === 0) named.push(...COMPOSE_DEFAULTS);
-  return cwd === null ? [] : named.filter((f) => f && f !== '-' && !/[$`]/.test(f)).flatMap((f) => {
-    const file = repositoryPath(root, place, f);
-    return file === null ? [] : [{ kind, file, cwd }];
-  });
+  const files = named.filter((f) => f && f !== '-' && !/[$`]/.test(f)).map((f) => repositoryPath(root, place, f));
+  // Bake reads its files' paths from where it runs; compose from the project directory:
+  // --project-directory, else the folder of the first file.
+  const cwd =
+    kind === 'bake' ? repositoryPath(root, place, '.') : project !== null ? (/[$`]/.test(project) ? null : repositoryPath(root, place, project)) : files[0] ? path.dirname(files[0]) : null;
+  return cwd === null ? [] : files.flatMap((file) => (file === null ? [] : [{ kind, file, cwd }]));
 }
 
 /**
@@ -555,10 +560,11 @@ export async function buildContexts(ctx: Context, root: string, dockerfiles: rea
     if (text !== null) bakeBuilds(cwd, path.relative(root, file), text, declared, unread);
   }
   const readCompose = new Set<string>();
-  for (const file of [...new Set(named.filter((n) => n.kind === 'compose').map((n) => n.file))].slice(0, 20)) {
+  const composeNamed = [...new Map(named.filter((n) => n.kind === 'compose').map((n) => [`${n.cwd}\0${n.file}`, n])).values()];
+  for (const { file, cwd } of composeNamed.slice(0, 20)) {
     if (!inside(root, file)) continue;
     readCompose.add(file);
-    await composeBuilds(ctx, root, file, declared);
+    await composeBuilds(ctx, root, file, declared, cwd);
   }
   const read = new Set<string>();
   for (const file of dockerfiles) {
@@ -958,7 +964,7 @@ function hclObject(tokens: readonly HclToken[], start: number): { fields: Record
 }
 
 /** The services of a compose file that build a Dockerfile, by that Dockerfile's path. */
-async function composeBuilds(ctx: Context, root: string, file: string, out: Declared): Promise<void> {
+async function composeBuilds(ctx: Context, root: string, file: string, out: Declared, project = path.dirname(file)): Promise<void> {
   const text = await ctx.probe.readText(file);
   // One that builds nothing is not parsed: yaml is a tenth of a Dockerfile check's start-up to load.
   if (text === null || !/\bbuild\s*:/.test(text)) return;
@@ -970,11 +976,11 @@ async function composeBuilds(ctx: Context, root: string, file: string, out: Decl
   }
   const services = (data as { services?: unknown } | null)?.services;
   if (!services || typeof services !== 'object') return;
-  // `${VAR:-default}` as compose reads it in CI: from the .env beside the file, else the default.
+  // `${VAR:-default}` as compose reads it in CI: from the .env of the project directory, else the default.
   let vars: Promise<Map<string, string>> | undefined;
   const value = async (text: string): Promise<string | null> => {
     if (!text.includes('$')) return text;
-    vars ??= ctx.probe.readText(path.join(path.dirname(file), '.env')).then((env) => (env === null ? new Map<string, string>() : parseDotEnv(env)));
+    vars ??= ctx.probe.readText(path.join(project, '.env')).then((env) => (env === null ? new Map<string, string>() : parseDotEnv(env)));
     const filled = interpolate(text, await vars);
     return filled.unresolved.length > 0 ? null : filled.value;
   };
@@ -986,11 +992,12 @@ async function composeBuilds(ctx: Context, root: string, file: string, out: Decl
     const [context, dockerfile] = [await value(written), await value(typeof spec.dockerfile === 'string' ? spec.dockerfile : 'Dockerfile')];
     // A variable with no value here, or a remote context (a git URL): not a folder of this checkout.
     if (context === null || dockerfile === null || isRemoteSource(context) || /^[a-z]+:\/\//i.test(context)) continue;
-    const dir = path.resolve(path.dirname(file), context);
+    const dir = path.resolve(project, context);
     const built = path.resolve(dir, dockerfile);
     const contexts = 'additional_contexts' in spec ? additionalContexts(spec.additional_contexts) : {};
     const rel = path.relative(root, file);
-    declare(out, built, { dir, why: `${rel} builds service ${name} with context ${written}`, ...(Object.keys(contexts).length > 0 ? { named: { by: `${rel} service ${name}`, builder: 'docker compose build', contexts } } : {}) });
+    const where = project === path.dirname(file) ? '' : ` from project directory ${path.relative(root, project) || '.'}`;
+    declare(out, built, { dir, why: `${rel} builds service ${name} with context ${written}${where}`, ...(Object.keys(contexts).length > 0 ? { named: { by: `${rel} service ${name}`, builder: 'docker compose build', contexts } } : {}) });
   }
 }
 

@@ -653,7 +653,17 @@ describe('dependency-scanning: the proposed CI', () => {
   it('Bake and compose files a command names (-f), and those of docker/bake-action (files, workdir), are read where they run', async () => {
     const files: Record<string, string> = {
       // Bake runs at the root: the file's contexts are read from there, not from its folder.
-      Makefile: 'images:\n\tdocker buildx bake -f docker/docker-bake.hcl --load\n',
+      // Compose reads a file's paths from the project directory: --project-directory, else the first file's folder.
+      Makefile: 'images:\n\tdocker buildx bake -f docker/docker-bake.hcl --load\n\tdocker compose --project-directory . -f deploy/prod/compose.yml build\n\tdocker compose -f ops/compose.yml -f ops/ci/override.yml build\n',
+      'deploy/prod/compose.yml': 'services:\n  worker:\n    build: { context: ., dockerfile: worker/Dockerfile }\n',
+      'worker/Dockerfile': 'FROM alpine:3.20\nCOPY w.sh /\n',
+      'worker/w.sh': '',
+      'w.sh': '',
+      'ops/compose.yml': 'services:\n  jobs:\n    image: example/jobs\n',
+      'ops/ci/override.yml': 'services:\n  jobs:\n    build:\n      context: .\n      dockerfile: jobs/Dockerfile\n',
+      'ops/jobs/Dockerfile': 'FROM alpine:3.20\nCOPY j.sh /\n',
+      'ops/jobs/j.sh': '',
+      'ops/j.sh': '',
       'docker/docker-bake.hcl': 'target "php" {\n  context = "docker/php"\n  dockerfile = "debug/Dockerfile"\n}\n',
       'docker/php/debug/Dockerfile': 'FROM php:8.3-cli\nCOPY conf.ini /usr/local/etc/php/\n',
       'docker/php/conf.ini': '',
@@ -696,6 +706,10 @@ describe('dependency-scanning: the proposed CI', () => {
     expect(proposal.description).toContain('api/docker/Dockerfile from api (deploy/common.yml builds service api with context ../api)');
     expect(proposal.description).toContain('tools/gen/Dockerfile from tools (tools/bake.hcl target gen builds it with context .)');
     expect(proposal.risk).toBe('safe');
+    const project = await repositoryWorkflow(files, ['worker/Dockerfile', 'ops/jobs/Dockerfile']);
+    expect(project.matrix.map((e) => e.context)).toEqual(['.', 'ops']);
+    expect(project.proposal.description).toContain('worker/Dockerfile from . (deploy/prod/compose.yml builds service worker with context . from project directory .)');
+    expect(project.proposal.description).toContain('ops/jobs/Dockerfile from ops (ops/ci/override.yml builds service jobs with context . from project directory ops)');
   });
 
   // Each case: the repository's files, the Dockerfiles checked, the folder each is built from, and
