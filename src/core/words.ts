@@ -3,7 +3,7 @@
  * backslash escapes, nothing is expanded. Used to read ExecStart lines and RUN instructions, and
  * to run --restart-command without a shell.
  */
-export function splitWords(text: string, options: { onUnclosedQuote?: () => never } = {}): string[] {
+export function splitWords(text: string, options: { onUnclosedQuote?: () => never; operators?: boolean } = {}): string[] {
   const out: string[] = [];
   let current = '';
   let has = false;
@@ -25,6 +25,14 @@ export function splitWords(text: string, options: { onUnclosedQuote?: () => neve
       has = true;
     } else if (/\s/.test(ch)) {
       if (has) out.push(current);
+      current = '';
+      has = false;
+    } else if (options.operators && (ch === ';' || ((ch === '|' || ch === '&') && !/[<>]$/.test(current)))) {
+      // `operators`: a shell's `;`, `&&`, `||`, `|` and `&` end a word and are words of their own
+      // (`docker build .;` builds `.`); `2>&1` stays one word.
+      if (has) out.push(current);
+      const op = text[i + 1] === ch && ch !== ';' ? ch + text[++i] : ch;
+      out.push(op);
       current = '';
       has = false;
     } else {

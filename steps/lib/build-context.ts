@@ -132,7 +132,7 @@ function commandWords(line: string, pattern: RegExp): { name: string; words: str
   const at = match.index + match[0].length - match[1]!.length;
   if (/\bcd\s/.test(line.slice(0, at))) return null;
   try {
-    return { name: match[1]!, words: splitWords(line.slice(at + match[1]!.length).replace(ROOT_VARIABLE, WORKSPACE), { onUnclosedQuote: () => { throw new Error('unclosed'); } }) };
+    return { name: match[1]!, words: splitWords(line.slice(at + match[1]!.length).replace(ROOT_VARIABLE, WORKSPACE), { operators: true, onUnclosedQuote: () => { throw new Error('unclosed'); } }) };
   } catch {
     return null;
   }
@@ -161,7 +161,7 @@ function definitionFiles(root: string, place: RunPlace, line: string): Definitio
   let project: string | null = null;
   for (let k = 0; k < words.length; k++) {
     const w = words[k]!;
-    if (['&&', '||', ';', '|'].includes(w) || w.startsWith('#')) break;
+    if (['&&', '||', ';', '|', '&'].includes(w) || w.startsWith('#')) break;
     if (w === '-f' || w === '--file') named.push(words[++k] ?? '');
     else if (w.startsWith('--file=')) named.push(w.slice('--file='.length));
     else if (w === '--project-directory') project = words[++k] ?? '';
@@ -203,7 +203,7 @@ function buildOperands(words: readonly string[], kaniko: boolean): { dockerfile:
   let context: string | null = null;
   for (let k = 0; k < words.length; k++) {
     const w = words[k]!;
-    if (['&&', '||', ';', '|', '>', '2>&1'].includes(w) || w.startsWith('#')) break;
+    if (['&&', '||', ';', '|', '&', '>', '2>&1'].includes(w) || w.startsWith('#')) break;
     // `--file=X` or `--file X`.
     const eq = w.startsWith('--') ? w.indexOf('=') : -1;
     const name = eq > 0 ? w.slice(0, eq) : w;
@@ -265,7 +265,8 @@ function readStepByStep(text: string): boolean {
     SETS_WORKING_DIRECTORY.test(text) ||
     CHECKOUT_IN_FOLDER(text) ||
     /\b(build|bake|compose)\b[^\n]*\$\{\{\s*(matrix|env)\./.test(text) ||
-    (/^\s*env\s*:/m.test(text) && /\b(build|bake|compose)\b[^\n]*\$\{?[A-Za-z_]/.test(text)) ||
+    // A variable may sit on a continuation line of the build command.
+    (/^\s*env\s*:/m.test(text) && /\$\{?[A-Za-z_]/.test(text)) ||
     LOCAL_ACTION.test(text)
   );
 }
@@ -314,34 +315,74 @@ function withEnv(script: string, env: Readonly<Record<string, string>>): string 
     });
 }
 
+// Top-level keys of a GitLab pipeline that are not jobs.
+const GITLAB_KEYWORDS = new Set(['variables', 'stages', 'include', 'default', 'workflow', 'image', 'services', 'before_script', 'after_script', 'cache', 'spec']);
+
+interface GitlabJob {
+  variables?: unknown;
+  script?: unknown;
+  before_script?: unknown;
+  extends?: unknown;
+}
+
 /**
- * The script lines of a GitLab CI file's jobs (`before_script`, `script`), each with the
- * `variables:` of the file and of its job put in. A file that does not parse says nothing.
+ * The script lines of a GitLab pipeline's jobs (`before_script`, `script`), from all its files:
+ * each with the `variables:` of the pipeline and of its job put in, and what its `extends:`
+ * templates give it (their variables merged, their script lines where the job has none). A file
+ * that does not parse says nothing.
  */
-function gitlabJobScripts(root: string, f: CiFile, out: Declared): DefinitionFile[] {
-  const doc = yamlLibrary().parseDocument(f.text, { merge: true, uniqueKeys: false });
-  if (doc.errors.length > 0) return [];
-  const data = doc.toJS() as Record<string, { variables?: unknown; script?: unknown; before_script?: unknown } | null> | null;
-  if (!data || typeof data !== 'object') return [];
-  const values = (variables: unknown) => Object.fromEntries(Object.entries(variables && typeof variables === 'object' ? variables : {}).flatMap(([k, v]) => {
-    // `KEY: value`, or `KEY: { value: ..., description: ... }`.
-    const value = v && typeof v === 'object' ? (v as { value?: unknown }).value : v;
-    return typeof value === 'string' || typeof value === 'number' ? [[k, String(value)]] : [];
-  }));
-  const global = values(data.variables);
+function gitlabJobScripts(root: string, files: readonly CiFile[], out: Declared): DefinitionFile[] {
+  const values = (variables: unknown): Record<string, string> =>
+    Object.fromEntries(
+      Object.entries(variables && typeof variables === 'object' ? variables : {}).flatMap(([k, v]) => {
+        // `KEY: value`, or `KEY: { value: ..., description: ... }`.
+        const value = v && typeof v === 'object' ? (v as { value?: unknown }).value : v;
+        return typeof value === 'string' || typeof value === 'number' ? [[k, String(value)]] : [];
+      }),
+    );
+  // Every job of the pipeline by name, with where it is written; the first file's (.gitlab-ci.yml) first.
+  const jobs = new Map<string, { f: CiFile; workflow: Workflow; spec: GitlabJob }>();
+  let global: Record<string, string> = {};
+  for (const f of files) {
+    const doc = yamlLibrary().parseDocument(f.text, { merge: true, uniqueKeys: false });
+    const data = doc.errors.length > 0 ? null : (doc.toJS() as Record<string, unknown> | null);
+    if (!data || typeof data !== 'object') continue;
+    global = { ...values(data.variables), ...global };
+    for (const [name, spec] of Object.entries(data)) {
+      if (!GITLAB_KEYWORDS.has(name) && spec && typeof spec === 'object' && !Array.isArray(spec) && !jobs.has(name)) jobs.set(name, { f, workflow: { doc, data: null }, spec: spec as GitlabJob });
+    }
+  }
+  // A job as its templates make it: variables merged, each script key from the nearest that has it.
+  type Resolved = { variables: Record<string, string>; scripts: Partial<Record<'before_script' | 'script', { name: string; f: CiFile; workflow: Workflow; value: unknown }>> };
+  const resolve = (name: string, seen: Set<string>): Resolved => {
+    const job = jobs.get(name);
+    if (!job || seen.has(name) || seen.size > 16) return { variables: {}, scripts: {} };
+    seen.add(name);
+    const parents = typeof job.spec.extends === 'string' ? [job.spec.extends] : Array.isArray(job.spec.extends) ? job.spec.extends.filter((e): e is string => typeof e === 'string') : [];
+    const merged: Resolved = { variables: {}, scripts: {} };
+    for (const parent of parents) {
+      const from = resolve(parent, seen);
+      merged.variables = { ...merged.variables, ...from.variables };
+      merged.scripts = { ...merged.scripts, ...from.scripts };
+    }
+    merged.variables = { ...merged.variables, ...values(job.spec.variables) };
+    for (const key of ['before_script', 'script'] as const) if (job.spec[key] !== undefined) merged.scripts[key] = { name, f: job.f, workflow: job.workflow, value: job.spec[key] };
+    return merged;
+  };
   const named: DefinitionFile[] = [];
-  const workflow: Workflow = { doc, data: null };
-  for (const [job, spec] of Object.entries(data)) {
-    if (!spec || typeof spec !== 'object' || job === 'variables') continue;
-    const env = { ...global, ...values(spec.variables) };
+  for (const name of jobs.keys()) {
+    const { variables, scripts } = resolve(name, new Set());
+    const env = { ...global, ...variables };
     // The lines run in one shell, in order: after a `cd`, the job's build lines run elsewhere.
     let moved = false;
     for (const key of ['before_script', 'script'] as const) {
-      const lines = typeof spec[key] === 'string' ? [spec[key]] : Array.isArray(spec[key]) ? spec[key] : [];
+      const written = scripts[key];
+      if (!written) continue;
+      const lines = typeof written.value === 'string' ? [written.value] : Array.isArray(written.value) ? written.value : [];
       for (const [i, line] of lines.entries()) {
         if (typeof line !== 'string' || moved) continue;
-        const at = typeof spec[key] === 'string' ? [job, key] : [job, key, i];
-        named.push(...buildCommands(root, f.path, withEnv(line, env), out, { ...AT_ROOT, firstLine: workflowLine(f, workflow, at) ?? 1 }));
+        const at = typeof written.value === 'string' ? [written.name, key] : [written.name, key, i];
+        named.push(...buildCommands(root, written.f.path, withEnv(line, env), out, { ...AT_ROOT, firstLine: workflowLine(written.f, written.workflow, at) ?? 1 }));
         moved = /^\s*cd\s/m.test(line);
       }
     }
@@ -415,7 +456,8 @@ function checkoutFolder(steps: readonly (WorkflowStep | null)[]): string {
 
 // docker/build-push-action, and forks of it that take the same inputs (useblacksmith/build-push-action).
 const BUILD_PUSH_ACTION = /^[\w.-]+\/build-push-action@/i;
-const MATRIX_VALUE = /\$\{\{\s*matrix\.([\w-]+)\s*\}\}/g;
+// `${{ matrix.KEY }}`, or a field of an object value (`${{ matrix.image.file }}`).
+const MATRIX_VALUE = /\$\{\{\s*matrix\.([\w-]+(?:\.[\w-]+)*)\s*\}\}/g;
 const ENV_VALUE = /\$\{\{\s*env\.([\w-]+)\s*\}\}/g;
 
 const INPUT_VALUE = /\$\{\{\s*inputs\.([\w-]+)\s*\}\}/g;
@@ -507,10 +549,13 @@ function matrixRows(matrix: unknown, inputs: readonly unknown[]): (string | unde
 function matrixValues(matrix: unknown, asked: readonly string[], asScript = false): Record<string, string>[] {
   const m = (matrix ?? {}) as Record<string, unknown>;
   const rows: Record<string, unknown>[] = Array.isArray(m.include) ? m.include.filter((e): e is Record<string, unknown> => !!e && typeof e === 'object') : [];
-  if (asked.length === 1 && Array.isArray(m[asked[0]!])) for (const v of m[asked[0]!] as unknown[]) rows.push({ [asked[0]!]: v });
+  // One key asked (or fields of one key's objects): each item of its list is a row.
+  const keys = [...new Set(asked.map((k) => k.split('.')[0]!))];
+  if (keys.length === 1 && Array.isArray(m[keys[0]!])) for (const v of m[keys[0]!] as unknown[]) rows.push({ [keys[0]!]: v });
+  const at = (row: Record<string, unknown>, key: string) => key.split('.').reduce<unknown>((v, field) => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>)[field] : undefined), row);
   const text = (v: unknown) => (typeof v === 'string' ? v : asScript && (typeof v === 'number' || typeof v === 'boolean') ? String(v) : asScript && (v === undefined || v === null) ? '' : null);
   return rows.flatMap((row) => {
-    const values = asked.map((k) => [k, text(row[k])] as const);
+    const values = asked.map((k) => [k, text(at(row, k))] as const);
     return values.every(([, v]) => v !== null) ? [Object.fromEntries(values) as Record<string, string>] : [];
   });
 }
@@ -533,14 +578,17 @@ export async function buildContexts(ctx: Context, root: string, dockerfiles: rea
   // Bake and compose files the project's commands name (`-f`), besides those at their usual places.
   const named: DefinitionFile[] = [];
   // The project's own build lines come first: its CI files, its Makefile and README at the root.
+  // A GitLab pipeline whose script lines may need its variables (or a job's template) is read job
+  // by job, all its files together.
+  const pipeline = ci.filter((f) => f.kind === 'gitlab' || f.gitlabInclude);
+  const byJob = pipeline.some((f) => /^\s*(variables|extends)\s*:/m.test(f.text)) && pipeline.some((f) => /\$\{?[A-Za-z_]/.test(f.text));
+  if (byJob) named.push(...gitlabJobScripts(root, pipeline, declared));
   for (const f of ci) {
     const workflow = f.kind === 'github' ? parseWorkflow(f.text) : null;
     // A workflow whose run lines are not all at the root is read step by step (one that does not parse, not at all).
     if (f.kind === 'github' && readStepByStep(f.text)) {
       if (workflow) named.push(...(await workflowRunSteps(ctx, root, f, workflow, declared)));
-    } else if (f.kind === 'gitlab' && /^\s*variables\s*:/m.test(f.text) && /\b(build|bake|compose|executor)\b[^\n]*\$\{?[A-Za-z_]/.test(f.text)) {
-      named.push(...gitlabJobScripts(root, f, declared));
-    } else named.push(...buildCommands(root, f.path, f.text, declared));
+    } else if (!(byJob && pipeline.includes(f))) named.push(...buildCommands(root, f.path, f.text, declared));
     if (workflow && BUILD_PUSH_ACTION_NAMED.test(f.text)) buildPushActions(root, f, workflow, declared);
     if (workflow) named.push(...bakeActionFiles(root, workflow));
   }

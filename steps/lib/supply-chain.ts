@@ -86,6 +86,8 @@ export interface CiFile {
   path: string;
   kind: 'github' | 'gitlab' | 'other';
   text: string;
+  /** A file .gitlab-ci.yml includes: part of the same pipeline (its jobs may extend each other's). */
+  gitlabInclude?: true;
 }
 
 const OTHER_CI_FILES = ['.circleci/config.yml', 'Jenkinsfile', 'azure-pipelines.yml', 'bitbucket-pipelines.yml', '.drone.yml', '.woodpecker.yml', '.travis.yml'];
@@ -111,7 +113,7 @@ async function readCiFiles(probe: Probe, root: string): Promise<CiFile[]> {
   if (gitlabText !== null) {
     out.push({ path: gitlab, kind: 'gitlab', text: gitlabText });
     // The files it includes from the repository are part of the same pipeline.
-    for (const f of await gitlabLocalIncludes(probe, root, gitlabText)) out.push({ path: f.path, kind: 'other', text: f.text });
+    for (const f of await gitlabLocalIncludes(probe, root, gitlabText)) out.push({ path: f.path, kind: 'other', text: f.text, gitlabInclude: true });
   }
   for (const rel of OTHER_CI_FILES) {
     const file = path.join(root, rel);

@@ -15,6 +15,15 @@ describe('splitWords: words as a shell reads plain arguments, nothing expanded',
     expect(splitWords(text)).toEqual(words);
   });
 
+  it.each([
+    ['docker build -f a/Dockerfile .;', ['docker', 'build', '-f', 'a/Dockerfile', '.', ';']],
+    ['make&&docker build . | tee log', ['make', '&&', 'docker', 'build', '.', '|', 'tee', 'log']],
+    ['build . 2>&1 || true &', ['build', '.', '2>&1', '||', 'true', '&']],
+    [`echo 'a;b' "c|d" e\\;f`, ['echo', 'a;b', 'c|d', 'e;f']],
+  ])('with operators: %j', (text, words) => {
+    expect(splitWords(text, { operators: true })).toEqual(words);
+  });
+
   it('--restart-command with an unclosed quote is refused, never half-run', () => {
     expect(() => splitCommand(`systemctl 'restart docker`)).toThrow(/unclosed quote/);
   });

@@ -452,10 +452,23 @@ describe('dependency-scanning: the proposed CI', () => {
       '      - run: |',
       '          echo building',
       '          docker build -f build/Dockerfile ..',
+      // Fields of a matrix list's objects.
+      '  demo:',
+      '    runs-on: ubuntu-latest',
+      '    strategy:',
+      '      matrix:',
+      '        file_tag:',
+      '          - { file: ./demo/cart/Dockerfile, context: ./ }',
+      '    steps:',
+      '      - uses: docker/build-push-action@v6',
+      '        with: { context: "${{ matrix.file_tag.context }}", file: "${{ matrix.file_tag.file }}" }',
       '',
     ].join('\n');
     const files: Record<string, string> = {
       '.github/workflows/release.yml': release,
+      'demo/cart/Dockerfile': 'FROM alpine:3.20\nCOPY cart.txt /\n',
+      'demo/cart/cart.txt': '',
+      'cart.txt': '',
       // Its files are beside it as well as at the root: only the workflow tells.
       'deploy/api/Dockerfile': 'FROM python:3.12-slim\nCOPY app.py .\n',
       'deploy/api/app.py': '',
@@ -483,7 +496,9 @@ describe('dependency-scanning: the proposed CI', () => {
     };
     const { proposal, matrix } = await repositoryWorkflow(files, ['deploy/api/Dockerfile', 'worker/build/Dockerfile', 'images/a/Dockerfile', 'images/b/Dockerfile', 'web/Dockerfile', 'tools/Dockerfile', 'svc/two/Dockerfile', 'cli/build/Dockerfile']);
     expect(matrix.map((e) => e.context)).toEqual(['.', 'worker', 'images', '.', '.', 'tools', '.', '.']);
-    const cli = await repositoryWorkflow(files, ['cli/build/Dockerfile', 'web/Dockerfile']);
+    const cli = await repositoryWorkflow(files, ['cli/build/Dockerfile', 'demo/cart/Dockerfile']);
+    expect(cli.matrix.map((e) => e.context)).toEqual(['.', '.']);
+    expect(cli.proposal.description).toContain('demo/cart/Dockerfile from . (.github/workflows/release.yml line 61 builds it with docker/build-push-action, context ./)');
     expect(cli.proposal.description).toContain('cli/build/Dockerfile from . (.github/workflows/release.yml line 53 builds it with context .. in cli)');
     expect(proposal.description).toContain('deploy/api/Dockerfile from . (.github/workflows/release.yml line 8 builds it with docker/build-push-action, context .)');
     expect(proposal.description).toContain('worker/build/Dockerfile from worker (.github/workflows/release.yml line 15 builds it with docker/build-push-action, context {{defaultContext}}:worker)');
@@ -587,8 +602,14 @@ describe('dependency-scanning: the proposed CI', () => {
       '      run: docker build -f ${{ inputs.dockerfile }} ${{ inputs.context }}',
       '',
     ].join('\n');
+    // Nothing else in this workflow asks for a step-by-step reading: the variable is on a continuation line.
+    const backend = ['on: push', 'env:', '  DOCKERFILE: backend/Dockerfile', 'jobs:', '  b:', '    runs-on: ubuntu-latest', '    steps:', '      - run: |', '          docker build \\', '            -f $DOCKERFILE \\', '            .', ''].join('\n');
     const files: Record<string, string> = {
       '.github/workflows/images.yml': workflow,
+      '.github/workflows/backend.yml': backend,
+      'backend/Dockerfile': 'FROM alpine:3.20\nCOPY b.sh /\n',
+      'backend/b.sh': '',
+      'b.sh': '',
       '.github/actions/image/action.yml': action,
       // Each copies a file that is both beside it and at the root: only the workflow tells.
       'services/api/Dockerfile': 'FROM alpine:3.20\nCOPY api.sh /\n',
@@ -601,8 +622,10 @@ describe('dependency-scanning: the proposed CI', () => {
       'web/index.html': '',
       'index.html': '',
     };
-    const { proposal, matrix } = await repositoryWorkflow(files, ['services/api/Dockerfile', 'worker/Dockerfile', 'web/Dockerfile']);
-    expect(matrix.map((e) => e.context)).toEqual(['.', '.', '.']);
+    const { proposal, matrix } = await repositoryWorkflow(files, ['services/api/Dockerfile', 'worker/Dockerfile', 'web/Dockerfile', 'backend/Dockerfile']);
+    expect(matrix.map((e) => e.context)).toEqual(['.', '.', '.', '.']);
+    const back = await repositoryWorkflow(files, ['backend/Dockerfile', 'web/Dockerfile']);
+    expect(back.proposal.description).toContain('backend/Dockerfile from . (.github/workflows/backend.yml line 9 builds it with context .)');
     expect(proposal.description).toContain('services/api/Dockerfile from . (.github/workflows/images.yml line 10 builds it with context .)');
     expect(proposal.description).toContain('worker/Dockerfile from . (.github/actions/image/action.yml line 9 builds it with context .)');
     expect(proposal.description).toContain('web/Dockerfile from . (.github/actions/image/action.yml line 9 builds it with context .)');
@@ -610,14 +633,21 @@ describe('dependency-scanning: the proposed CI', () => {
     expect(proposal.risk).toBe('safe');
   });
 
-  it('GitLab: a script line sees the variables: of the file and of its job (a value, or value:), not those of another job; a cd earlier in the job says nothing', async () => {
+  it("GitLab: a script line sees the variables: of the pipeline and of its job (a value, or value:), not those of another job, and what its extends: templates give it, in an included file too; a cd earlier in the job says nothing", async () => {
     const gitlab = [
+      'include:',
+      '  - local: .gitlab/ci/templates.yml',
+      'jobs-image:',
+      '  extends: .image',
+      '  variables:',
+      '    DOCKERFILE_PATH: $CI_PROJECT_DIR/jobs/Dockerfile',
       'variables:',
       '  DOCKERFILE: api/Dockerfile',
       '  CONTEXT: { value: ., description: where images build from }',
       'api:',
       '  script:',
-      '    - docker build -t api:$CI_COMMIT_SHA -f $DOCKERFILE $CONTEXT',
+      // The shell's `;` ends the context word.
+      '    - docker build -t api:$CI_COMMIT_SHA -f $DOCKERFILE $CONTEXT;',
       'worker:',
       '  variables:',
       '    DOCKERFILE: worker/Dockerfile',
@@ -630,9 +660,15 @@ describe('dependency-scanning: the proposed CI', () => {
       '    - docker build -f web/Dockerfile .',
       '',
     ].join('\n');
+    // The template's build command goes on over lines; the variable is on the last.
+    const templates = ['.image:', '  variables:', '    CONTEXT_DIR: .', '  script:', '    - |', '      docker buildx build \\', '        --tag $CI_REGISTRY_IMAGE \\', '        -f $DOCKERFILE_PATH $CONTEXT_DIR', ''].join('\n');
     const files: Record<string, string> = {
       '.gitlab-ci.yml': gitlab,
+      '.gitlab/ci/templates.yml': templates,
       // Each copies a file that is both beside it and at the root: only the CI line tells.
+      'jobs/Dockerfile': 'FROM alpine:3.20\nCOPY jobs.sh /\n',
+      'jobs/jobs.sh': '',
+      'jobs.sh': '',
       'api/Dockerfile': 'FROM alpine:3.20\nCOPY api.sh /\n',
       'api/api.sh': '',
       'api.sh': '',
@@ -643,10 +679,11 @@ describe('dependency-scanning: the proposed CI', () => {
       'web/index.html': '',
       'index.html': '',
     };
-    const { proposal, matrix } = await repositoryWorkflow(files, ['api/Dockerfile', 'worker/Dockerfile', 'web/Dockerfile']);
-    expect(matrix.map((e) => e.context)).toEqual(['.', '.', 'web']);
-    expect(proposal.description).toContain('api/Dockerfile from . (.gitlab-ci.yml line 6 builds it with context .)');
-    expect(proposal.description).toContain('worker/Dockerfile from . (.gitlab-ci.yml line 11 builds it with context .)');
+    const { proposal, matrix } = await repositoryWorkflow(files, ['api/Dockerfile', 'worker/Dockerfile', 'web/Dockerfile', 'jobs/Dockerfile']);
+    expect(matrix.map((e) => e.context)).toEqual(['.', '.', 'web', '.']);
+    expect(proposal.description).toContain('api/Dockerfile from . (.gitlab-ci.yml line 12 builds it with context .)');
+    expect(proposal.description).toContain('worker/Dockerfile from . (.gitlab-ci.yml line 17 builds it with context .)');
+    expect(proposal.description).toContain('jobs/Dockerfile from . (.gitlab/ci/templates.yml line 6 builds it with context .)');
     expect(proposal.risk).toBe('safe');
   });
 
