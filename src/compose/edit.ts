@@ -17,7 +17,7 @@
  * Over 400 lines: each YAML shape an edit meets (block and flow maps and sequences, a key added
  * or removed) needs its own splice, and they share the layout and verification code here.
  */
-import { isMap, isScalar, isSeq, parseDocument, stringify, type Document, type Node as YamlNode, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, parseDocument, stringify, type Document, type Node as YamlNode, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
 import { UserError } from '../core/errors.js';
 import type { FileChange } from '../core/step.js';
 import { TO_JS, alreadyParsed, hasAnchors, keyText, nodeStart, parseShared, parseStrict, rememberParsed, type ComposeModel, type ParsedCompose } from './model.js';
@@ -233,6 +233,13 @@ function spliceOne(text: string, parsed: ParsedCompose, serviceName: string, edi
   if (serviceNode !== null && isMap(serviceNode) && serviceNode.flow) {
     return [rerenderFlowService(text, parsed, servicePair, edit)];
   }
+  if (isAlias(serviceNode)) {
+    // A service written as an alias of another's settings (`cache: *redis`): the edit writes them
+    // out in this service, changed, so the anchored service stays as it is.
+    const data = serviceNode.toJS(parsed.doc, TO_JS) as Record<string, unknown>;
+    applyToData(data, edit);
+    return [replaceValue(text, servicePair, data, layout, 'block')];
+  }
   const serviceMap = isMap(serviceNode) ? serviceNode : null;
   const keyIndent = serviceMap?.items[0]
     ? columnOf(text, nodeStart(serviceMap.items[0].key) ?? 0)
@@ -269,6 +276,11 @@ function spliceOne(text: string, parsed: ParsedCompose, serviceName: string, edi
       if (!pair || existing === null || existing === undefined || (isScalar(existing) && existing.value === null)) {
         if (pair) return [replaceValue(text, pair, edit.items, layout, edit.style)];
         return [insertPair(text, servicePair, serviceMap, edit.key, edit.items, keyIndent, layout, edit.style)];
+      }
+      if (isScalar(existing) && typeof existing.value === 'string' && ONE_OR_LIST.has(edit.key)) {
+        // One item written alone (`tmpfs: /run`), which compose reads as a list of one: the list, with the new items.
+        const fresh = edit.items.filter((item) => JSON.stringify(item) !== JSON.stringify(existing.value));
+        return fresh.length === 0 ? [] : [replaceValue(text, pair, [existing.value, ...fresh], layout, edit.style)];
       }
       if (!isSeq(existing)) throw new UserError(`\`${edit.key}\` of service \`${serviceName}\` is not a list`, 'Write it as a list to let docker-harden add to it.', file, lineAt(parsed, nodeStart(existing)));
       const have = existing.items.map((i) => JSON.stringify(toData(i, parsed.doc)));
@@ -323,6 +335,9 @@ function replaceBlockItem(text: string, node: YamlNode, value: unknown, layout: 
   const body = stringify([value], { indent: layout.unit, lineWidth: 0 }).replace(/\n$/, '');
   return { start: lineStart, end: lineEndAfter(text, end), text: body.split('\n').map((l) => (l.length ? pad + l : l)).join(layout.eol) + layout.eol };
 }
+
+/** Keys compose reads as a list of one when a single text is written (`tmpfs: /run`). */
+const ONE_OR_LIST = new Set(['tmpfs', 'dns', 'dns_search', 'env_file']);
 
 /** The value a merge key (`<<`) gives `key` in a service that does not write it; undefined when none does. */
 function mergedValue(serviceMap: YAMLMap | null, parsed: ParsedCompose, key: string): unknown {
@@ -591,11 +606,12 @@ function applyToData(data: Record<string, unknown>, edit: ServiceEdit): void {
       delete data[edit.key];
       return;
     case 'add': {
-      // A merged `tmpfs: /run` is one item, written again in the list the edit makes.
+      // A `tmpfs: /run` (merged, or written alone) is one item, written again in the list the edit
+      // makes; when every item is there already, nothing is written.
       const current = data[edit.key];
       const list = Array.isArray(current) ? [...(current as unknown[])] : typeof current === 'string' ? [current] : [];
-      for (const item of edit.items) if (!list.some((x) => JSON.stringify(x) === JSON.stringify(item))) list.push(item);
-      data[edit.key] = list;
+      const fresh = edit.items.filter((item) => !list.some((x) => JSON.stringify(x) === JSON.stringify(item)));
+      if (fresh.length > 0 || current === undefined || current === null) data[edit.key] = [...list, ...fresh];
       return;
     }
     case 'remove': {
@@ -620,7 +636,8 @@ function verifyEdit(before: string, after: string, list: ServiceEdits[], file: s
   const expected = plain(before, alreadyParsed(before, file));
   const services = expected.services as Record<string, Record<string, unknown> | null>;
   for (const { service: name, edits } of list) {
-    const service = (services[name] ??= {}) as Record<string, unknown>;
+    // Its own copy: a service that is an alias (`cache: *redis`) shares the anchored one's object.
+    const service = (services[name] = structuredClone(services[name] ?? {})) as Record<string, unknown>;
     for (const edit of edits) applyToData(service, edit);
   }
   const what = list.length === 1 ? `service ${list[0]!.service}` : `${list.length} services`;

@@ -9,6 +9,7 @@
  */
 import {
   LineCounter,
+  isAlias,
   isMap,
   isScalar,
   isSeq,
@@ -286,7 +287,8 @@ export function parseStrict(text: string, file: string): ParsedCompose {
   }
   for (const pair of value.items) {
     const v = pair.value as YamlNode | null;
-    if (v !== null && !isMap(v) && !(isScalar(v) && v.value === null)) {
+    // A service may be an alias of another's settings (`cache: *redis`).
+    if (v !== null && !isMap(isAlias(v) ? v.resolve(doc) : v) && !(isScalar(v) && v.value === null)) {
       const pos = lines.linePos(v.range?.[0] ?? 0);
       throw new UserError(
         `service \`${keyText(pair)}\` must be a mapping of settings`,
@@ -329,12 +331,15 @@ export function parseCompose(text: string, file: string, vars: ReadonlyMap<strin
   const services: ComposeService[] = [];
   for (const pair of parsed.services?.items ?? []) {
     const name = keyText(pair);
-    const serviceNode = pair.value as YamlNode | null;
+    const written = pair.value as YamlNode | null;
+    // An alias (`cache: *redis`) has the settings of the anchored mapping, all at its own line.
+    const alias = isAlias(written);
+    const serviceNode = alias ? (written.resolve(parsed.doc) ?? null) : written;
     const line = pos(nodeStart(pair.key)).line;
     const keys: Record<string, KeyPosition> = {};
     const valueLines = new Map<string, YamlNode | null>();
-    let mergeAt: KeyPosition | undefined;
-    if (isMap(serviceNode)) {
+    let mergeAt: KeyPosition | undefined = alias ? { line, column: pos(nodeStart(pair.key)).column } : undefined;
+    if (isMap(serviceNode) && !alias) {
       for (const item of serviceNode.items) {
         const k = keyText(item);
         if (k === '<<') {
@@ -392,10 +397,12 @@ export function parseCompose(text: string, file: string, vars: ReadonlyMap<strin
   };
 }
 
+/** A boolean setting as compose reads it: YAML's true and false, or a text compose takes for one (`yes`, `on`, `N`, as compose-go's toBoolean). */
 function asBool(v: unknown): boolean | undefined {
   if (typeof v === 'boolean') return v;
-  if (v === 'true') return true;
-  if (v === 'false') return false;
+  const text = typeof v === 'string' ? v.toLowerCase() : null;
+  if (text === 'y' || text === 'yes' || text === 'true' || text === 'on') return true;
+  if (text === 'n' || text === 'no' || text === 'false' || text === 'off') return false;
   return undefined;
 }
 
@@ -429,7 +436,7 @@ export function volumeOf(raw: unknown, line: number): ComposeVolume {
       type: asString(v.type) ?? 'volume',
       source: asString(v.source),
       target: asString(v.target),
-      readOnly: v.read_only === true || v.read_only === 'true',
+      readOnly: asBool(v.read_only) === true,
       raw,
       line,
     };

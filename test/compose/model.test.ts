@@ -72,6 +72,22 @@ describe('parseCompose', () => {
     expect(model.servicesLine).toBe(7);
   });
 
+  it.each([
+    ['yes', true],
+    ['On', true],
+    ['Y', true],
+    ['"true"', true],
+    ['"${PRIV:-yes}"', true],
+    ['no', false],
+    ['OFF', false],
+    ['maybe', undefined],
+  ])('privileged and read_only: %s as compose reads it (compose-go takes y, yes, on and their opposites for booleans)', (written, value) => {
+    const service = parseCompose(`services:\n  vpn:\n    privileged: ${written}\n    read_only: ${written}\n    volumes:\n      - { type: bind, source: ., target: /x, read_only: ${written} }\n`, 'c.yaml').service('vpn')!;
+    expect([service.privileged, service.read_only]).toEqual([value, value]);
+    // A long-syntax volume's own settings are read as written (no variables put in).
+    if (!written.includes('$')) expect(service.volumes[0]!.readOnly).toBe(value === true);
+  });
+
   it('reads the keys the steps judge', () => {
     const web = model.service('web')!;
     expect(web.privileged).toBe(true);
@@ -393,6 +409,29 @@ describe('editService keeps every comment and untouched line byte for byte', () 
     const text = "services:\n  traefik:\n    image: traefik:v1.5\n    command:\n      - '--configFile=/etc/traefik/traefik.toml'\n#      - '--logLevel=DEBUG'\n      # - '--api'\n  # the admin UI\n  portainer:\n    image: portainer/portainer\n";
     const after = editService(text, 'traefik', [{ op: 'set', key: 'read_only', value: true }]);
     expect(after).toBe("services:\n  traefik:\n    image: traefik:v1.5\n    command:\n      - '--configFile=/etc/traefik/traefik.toml'\n#      - '--logLevel=DEBUG'\n      # - '--api'\n    read_only: true\n  # the admin UI\n  portainer:\n    image: portainer/portainer\n");
+  });
+
+  it('a list written as its one item (`tmpfs: /run`, as compose allows) is added to as a list of both; the keys around it stay', () => {
+    const text = 'services:\n  redis:\n    image: redis:7\n    tmpfs: /run\n    read_only: true\n';
+    const after = editService(text, 'redis', [{ op: 'add', key: 'tmpfs', items: ['/tmp'] }]);
+    expect(after).toBe('services:\n  redis:\n    image: redis:7\n    tmpfs:\n      - /run\n      - /tmp\n    read_only: true\n');
+    expect(editService(text, 'redis', [{ op: 'add', key: 'tmpfs', items: ['/run'] }])).toBe(text);
+  });
+
+  it('a service that is an alias of another (`cache: *redis`) is read with its settings; an edit writes them out in it, and the anchored service stays', () => {
+    const text = 'services:\n  redis: &redis\n    image: redis:7\n    privileged: true\n  cache: *redis   # the same\n  web:\n    image: nginx\n';
+    const cache = parseCompose(text, 'c.yaml').service('cache')!;
+    expect(cache).toMatchObject({ line: 5, privileged: true, image: 'redis:7' });
+    expect(cache.keys.privileged?.line).toBe(5);
+    const after = editService(text, 'cache', [
+      { op: 'delete', key: 'privileged' },
+      { op: 'add', key: 'cap_drop', items: ['ALL'] },
+    ]);
+    expect(after.startsWith('services:\n  redis: &redis\n    image: redis:7\n    privileged: true\n')).toBe(true);
+    expect(after.endsWith('  web:\n    image: nginx\n')).toBe(true);
+    const model = parseCompose(after, 'c.yaml');
+    expect(model.service('cache')).toMatchObject({ privileged: undefined, image: 'redis:7', cap_drop: ['ALL'] });
+    expect(model.service('redis')).toMatchObject({ privileged: true, cap_drop: [] });
   });
 
   it('a non-list key cannot be added to', () => {
