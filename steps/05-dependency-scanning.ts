@@ -17,6 +17,7 @@ import {
   ciFiles,
   copyOperands,
   findRepoRoot,
+  gitlabOutsideIncludes,
   installedScanners,
   isRemoteSource,
   matchLine,
@@ -188,6 +189,9 @@ export default defineStep<Situation>({
         : s.ci && s.ci.length > 0
           ? `its CI (${s.ci.map((f) => path.relative(base, f.path)).join(', ')}) runs no scanner`
           : 'it has no CI definition';
+      // A scan job may come from CI files of another project, which cannot be read here.
+      const outside = [...new Set((s.ci ?? []).filter((f) => f.kind === 'gitlab' || f.gitlabInclude).flatMap((f) => gitlabOutsideIncludes(f.text)))];
+      if (outside.length > 0) notes.push(`its GitLab CI includes files from outside the repository (${outside.join(', ')}), which docker-harden cannot read: if a scan job comes from there, skip this step in .docker-harden.yaml (steps: dependency-scanning: skip: REASON)`);
       findings.push({ code: 'DH-SCAN-CI-MISSING', message: `nothing scans this image in CI: ${looked}`, severity: 'medium', file: ctx.target.kind === 'dockerfile' ? ctx.target.path : undefined, evidence: where });
       const first = s.dockerfiles?.[0];
       if (first && ctx.target.kind === 'dockerfile' && first !== ctx.target.path) {
@@ -265,9 +269,13 @@ async function proposalsFor(ctx: Context, s: Situation): Promise<Proposal[]> {
       risk: 'safe',
     });
   }
-  // One CI scan per repository, proposed with the first of its Dockerfiles in this run.
-  const dockerfiles = s.dockerfiles ?? [dockerfile];
-  if (!s.ciScan && dockerfiles[0] === dockerfile) {
+  // One CI scan per repository, proposed with the first of its Dockerfiles in this run. A Windows
+  // image is left out: a Linux runner cannot build it, and Trivy reads no Windows packages.
+  const windows = s.ciScan ? [] : await windowsImages(ctx, s.dockerfiles ?? [dockerfile]);
+  const dockerfiles = (s.dockerfiles ?? [dockerfile]).filter((d) => !windows.some((w) => w.file === d));
+  const own = windows.find((w) => w.file === dockerfile);
+  if (!s.ciScan && own) proposals.push(windowsScanAdvice(own.base));
+  else if (!s.ciScan && dockerfiles[0] === dockerfile) {
     const root = s.root ?? s.dir!;
     const gitlab = s.ci?.find((f) => f.kind === 'gitlab');
     const taken = new Set((s.ci ?? []).map((f) => f.path));
@@ -281,10 +289,47 @@ async function proposalsFor(ctx: Context, s: Situation): Promise<Proposal[]> {
       ...(await namedContextWarnings(ctx, root, dockerfiles, contexts)),
     ];
     const github = await githubWorkflowProposal(ctx, root, dockerfiles, s.root === null, taken, (s.ownMissing?.length ?? 0) > 0, buildProblems, contexts);
+    // A repository whose CI is elsewhere: a GitHub workflow runs only where it is hosted on GitHub.
+    const elsewhere = (s.ci ?? []).filter((f) => f.kind !== 'github' && !f.gitlabInclude);
+    if (s.ci && elsewhere.length > 0 && !s.ci.some((f) => f.kind === 'github')) {
+      github.warnings.push(`this repository's CI is ${elsewhere.map((f) => path.relative(root, f.path)).join(', ')}, and it has no GitHub workflow: a GitHub workflow runs only where the repository is hosted on GitHub${gitlab ? '; the GitLab job is the one that runs' : ''}`);
+      github.risk = 'review';
+    }
+    const skipped = windows.map((w) => ciPaths(root, w.file).file);
+    if (skipped.length > 0) {
+      const leftOut = `${skipped.slice(0, 3).join(', ')}${skipped.length > 3 ? ` and ${skipped.length - 3} more` : ''} ${skipped.length === 1 ? 'builds a Windows image' : 'build Windows images'}, which a Linux runner cannot build: left out of the job`;
+      github.warnings.push(leftOut);
+      buildProblems.push(leftOut);
+    }
     if (gitlab) proposals.push(gitlabProposal(gitlab, root, dockerfiles, buildProblems, contexts), github);
     else proposals.push(github);
   }
   return proposals;
+}
+
+/** The Dockerfiles of `files` whose final stage is a Windows image, with that image. */
+async function windowsImages(ctx: Context, files: readonly string[]): Promise<{ file: string; base: string }[]> {
+  const out: { file: string; base: string }[] = [];
+  for (const file of files) {
+    const model = await ctx.runDockerfile(file).catch(() => null);
+    if (model?.baseInfo().family === 'windows') out.push({ file, base: model.baseImage()?.reference ?? 'a Windows image' });
+  }
+  return out;
+}
+
+/** What to do for a Windows image, which the CI jobs docker-harden writes cannot build or scan. */
+function windowsScanAdvice(base: string): Proposal {
+  return {
+    id: 'ci-windows',
+    title: 'Scan this Windows image in CI on a Windows runner',
+    description: `This Dockerfile builds a Windows image (FROM ${base}). The jobs docker-harden writes run on Linux (ubuntu-latest, Docker-in-Docker), where a Windows image cannot be built, and Trivy reads no Windows packages, so none is written for it. Build it on a Windows runner (runs-on: windows-2022, whose Windows version must match the image's) and scan it with a scanner that reads Windows images, such as your registry's (Microsoft Defender for Containers for Azure Container Registry).`,
+    changes: [],
+    commands: [],
+    warnings: [],
+    kind: 'advice',
+    risk: 'advice',
+    group: 'ci',
+  };
 }
 
 /** The command that scans one image and prints JSON, for scanners we can read. */

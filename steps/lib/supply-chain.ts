@@ -164,6 +164,23 @@ async function gitlabLocalIncludes(probe: Probe, root: string, text: string): Pr
   return out;
 }
 
+/** What a GitLab CI file includes from outside the repository (`project:`, `remote:`, `template:`, `component:`), as written, at most five. */
+export function gitlabOutsideIncludes(text: string): string[] {
+  if (!/^include\s*:/m.test(text)) return [];
+  let include: unknown;
+  try {
+    include = (yamlLibrary().parse(text, { uniqueKeys: false }) as { include?: unknown } | null)?.include;
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const item of Array.isArray(include) ? include : [include]) {
+    const named = typeof item === 'string' ? (/^[a-z]+:\/\//i.test(item) ? item : null) : item && typeof item === 'object' ? (['project', 'remote', 'template', 'component'] as const).map((k) => (item as Record<string, unknown>)[k]).find((v) => typeof v === 'string') : null;
+    if (typeof named === 'string' && out.length < 5) out.push(named);
+  }
+  return out;
+}
+
 /** The files under `root` a GitLab include path names: itself, or those its `*` and `**` match (200 at most, of 5,000 looked at). */
 async function matchingFiles(probe: Probe, root: string, pattern: string): Promise<string[]> {
   const resolved = path.resolve(root, pattern);

@@ -122,6 +122,16 @@ const fileCases: FileCase[] = [
     expect: { status: 'fail', findings: ['its CI (.gitlab-ci.yml) runs no scanner'], proposals: ['ci-gitlab', 'ci-github'] },
   },
   {
+    name: "a GitLab pipeline that includes another project's CI files: a note says they are not read, and how to skip the step",
+    given: { files: { '.git/': '', 'Dockerfile': DOCKERFILE, '.gitlab-ci.yml': 'include:\n  - project: fsrvcorp/templates\n    file: /docker.yml\n  - remote: https://example.com/ci.yml\nbuild:\n  script: [make]\n' } },
+    expect: {
+      status: 'fail',
+      findings: ['its CI (.gitlab-ci.yml) runs no scanner'],
+      notes: ['its GitLab CI includes files from outside the repository (fsrvcorp/templates, https://example.com/ci.yml), which docker-harden cannot read: if a scan job comes from there, skip this step in .docker-harden.yaml'],
+      proposals: ['ci-gitlab', 'ci-github'],
+    },
+  },
+  {
     name: 'grype in a Jenkinsfile',
     given: { files: { '.git/': '', 'Dockerfile': DOCKERFILE, 'Jenkinsfile': "pipeline { stages { stage('scan') { steps { sh 'grype app:latest --fail-on high' } } } }\n" } },
     expect: { status: 'pass', findings: [] },
@@ -684,7 +694,43 @@ describe('dependency-scanning: the proposed CI', () => {
     expect(proposal.description).toContain('api/Dockerfile from . (.gitlab-ci.yml line 12 builds it with context .)');
     expect(proposal.description).toContain('worker/Dockerfile from . (.gitlab-ci.yml line 17 builds it with context .)');
     expect(proposal.description).toContain('jobs/Dockerfile from . (.gitlab/ci/templates.yml line 6 builds it with context .)');
-    expect(proposal.risk).toBe('safe');
+    // One folder each: no disagreement to warn of.
+    expect(proposal.warnings.filter((w) => w.includes('also builds it'))).toEqual([]);
+  });
+
+  it('CI elsewhere (GitLab alone): the GitHub workflow is review and says which CI runs; a Windows image is left out of both jobs, and its own proposal is advice', async () => {
+    const files: Record<string, string> = {
+      '.gitlab-ci.yml': 'test:\n  script:\n    - make test\n',
+      'api/Dockerfile': 'FROM python:3.12-slim\nCOPY app.py /srv/\n',
+      'api/app.py': '',
+      'win/Dockerfile': 'FROM mcr.microsoft.com/windows/servercore:ltsc2022\nCOPY app.ps1 C:/app/\n',
+      'win/app.ps1': '',
+    };
+    const dir = await tree(files);
+    execFileSync('git', ['init', '-q'], { cwd: dir });
+    execFileSync('git', ['add', '--', ...Object.keys(files)], { cwd: dir });
+    const targets = ['win/Dockerfile', 'api/Dockerfile'].map((f) => dockerfileTarget(path.join(dir, f)));
+    const probe = systemProbe({ PATH: path.join(dir, 'bin') });
+    const run = async (i: number) => (await runStep(step, contextFor(targets[i]!, { probe, runTargets: targets }))).proposals;
+    // The Windows Dockerfile: advice, nothing written.
+    const win = await run(0);
+    expect(win.map((p) => [p.id, p.risk, p.changes.length])).toEqual([['ci-windows', 'advice', 0]]);
+    expect(win[0]!.description).toContain('FROM mcr.microsoft.com/windows/servercore:ltsc2022');
+    // The other proposes both jobs for it alone, each saying the Windows one is left out.
+    const api = await run(1);
+    const github = api.find((p) => p.id === 'ci-github')!;
+    const gitlab = api.find((p) => p.id === 'ci-gitlab')!;
+    expect(github.risk).toBe('review');
+    expect(github.warnings).toContain("this repository's CI is .gitlab-ci.yml, and it has no GitHub workflow: a GitHub workflow runs only where the repository is hosted on GitHub; the GitLab job is the one that runs");
+    for (const p of [github, gitlab]) {
+      expect(p.warnings).toContain('win/Dockerfile builds a Windows image, which a Linux runner cannot build: left out of the job');
+      expect(p.changes[0]!.after).toContain('api/Dockerfile');
+      expect(p.changes[0]!.after).not.toContain('win/Dockerfile');
+    }
+    // With a GitHub workflow beside it, the GitHub job runs there: no such warning.
+    const both = await repositoryWorkflow({ ...files, '.github/workflows/ci.yml': 'on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n', 'web/Dockerfile': 'FROM nginx:1.27\n' }, ['api/Dockerfile', 'web/Dockerfile']);
+    expect(both.proposal.warnings.filter((w) => w.includes('no GitHub workflow'))).toEqual([]);
+    expect(both.proposal.risk).toBe('safe');
   });
 
   it('Bake and compose files a command names (-f), and those of docker/bake-action (files, workdir), are read where they run', async () => {
