@@ -12,6 +12,7 @@ import { daemonConfigChange, hostDaemon, locationOf, setting, type HostDaemon } 
 import type { EffectiveSetting } from '../src/host/daemon-view.js';
 import type { ContainerDetails } from '../src/host/facts.js';
 import type { ComposeModel, ComposeService } from '../src/compose/model.js';
+import { UserError } from '../src/core/errors.js';
 
 const SECCOMP_BREAKS =
   'Containers get the default seccomp profile again: a program that needs one of the system calls it blocks (some debuggers and nested sandboxes) fails with "operation not permitted". Start such a container alone with --security-opt seccomp=<a profile that allows that call>.';
@@ -312,6 +313,16 @@ async function proposeCompose(state: ComposeState): Promise<Proposal[]> {
         // Any image may find devices this way (Home Assistant, zigbee2mqtt, Scrypted, ESPHome).
         publish += ' Discovery over broadcast or mDNS (DLNA, HomeKit, Chromecast, ESPHome and other devices on the LAN) stops working without the host network.';
       }
+      let change;
+      try {
+        change = serviceChange(model, s.name, edits);
+      } catch (err) {
+        // A setting this service cannot drop by itself (it comes from a merge key or the service it
+        // extends): said for this service alone; the others' fixes stand.
+        if (!(err instanceof UserError)) throw err;
+        proposals.push(adviceProposal(id, `Service ${s.name}: ${w.evidence} stays (advice; not written)`, `${err.message}. ${err.hint ?? ''}`.trim()));
+        continue;
+      }
       proposals.push({
         id,
         title: `Service ${s.name}: ${w.does ?? `remove ${w.evidence}`}`,
@@ -319,7 +330,7 @@ async function proposeCompose(state: ComposeState): Promise<Proposal[]> {
         kind: 'change',
         risk: 'review',
         description: `${WEAKENINGS[w.kind].what[0]!.toUpperCase()}${WEAKENINGS[w.kind].what.slice(1)}.${publish} Recreate the service afterwards (docker compose up -d ${s.name}) for the change to take effect, and check that it still works.`,
-        changes: [serviceChange(model, s.name, edits)],
+        changes: [change],
         commands: [],
         warnings: [`May break: ${WEAKENINGS[w.kind].breaks}.`],
       });

@@ -60,6 +60,20 @@ export function editService(text: string, serviceName: string, edits: ServiceEdi
  * and never reads each one's text: a 1,000-service file has 3,000 of them.
  */
 export function serviceChange(model: ComposeModel, service: string, edits: ServiceEdit[]): FileChange {
+  // What a service takes from the one it extends cannot be taken away in it: compose joins lists and
+  // the base's key stays when the service does not write it.
+  const known = model.service(service);
+  for (const edit of edits) {
+    const from = known?.inherited[edit.key];
+    if (from && (edit.op === 'delete' || edit.op === 'remove' || edit.op === 'replace')) {
+      throw new UserError(
+        `\`${edit.key}\` of service \`${service}\` comes from ${from}, which it extends, and changing it there would change every service that extends it`,
+        `Write \`${edit.key}\` in service \`${service}\` itself with the value you want, or change it in ${from}, then run docker-harden again.`,
+        model.path,
+        known!.keys.extends?.line ?? known!.line,
+      );
+    }
+  }
   const parsed = parseShared(model.text, model.path);
   const planned = planService(model.text, parsed, service, edits, model.path);
   let after: string | undefined = planned ? undefined : editService(model.text, service, edits, model.path);

@@ -61,8 +61,10 @@ export interface ComposeService {
   line: number;
   /** The service's value as data (merge keys `<<` resolved). */
   value: Record<string, unknown>;
-  /** Position of each key written in the service (keys brought in by `<<` point at the `<<`). */
+  /** Position of each key written in the service (keys brought in by `<<` point at the `<<`, by `extends` at the `extends`). */
   keys: Record<string, KeyPosition>;
+  /** Keys the service takes from the one it extends and does not write itself, with that service ("service base of common.yml"). */
+  inherited: Record<string, string>;
   privileged?: boolean;
   network_mode?: string;
   pid?: string;
@@ -124,7 +126,74 @@ export async function loadCompose(file: string, seen?: (info: Stats) => void): P
       file,
     );
   }
-  return parseCompose(text, file, await dotEnvBeside(file));
+  const vars = await dotEnvBeside(file);
+  return parseCompose(text, file, vars, await extendedFiles(text, file, vars));
+}
+
+/** Other compose files at most that `extends: { file: ... }` chains read. */
+const MAX_EXTENDED_FILES = 10;
+
+/**
+ * The services (as data) of the other files this compose file's services extend
+ * (`extends: { service: base, file: common.yml }`), and those they extend in turn, by path. A file
+ * that cannot be read is left out: its services' settings stay unknown.
+ */
+async function extendedFiles(text: string, file: string, vars: ReadonlyMap<string, string>): Promise<Map<string, Record<string, unknown>>> {
+  const out = new Map<string, Record<string, unknown>>();
+  if (!/\bextends\s*:/.test(text)) return out;
+  const queue: { from: string; services: unknown }[] = [{ from: file, services: (parseShared(text, file).doc.toJS(TO_JS) as { services?: unknown } | null)?.services }];
+  while (queue.length > 0 && out.size < MAX_EXTENDED_FILES) {
+    const { from, services } = queue.shift()!;
+    for (const other of extendsFilesOf(services, from, vars)) {
+      if (other === file || out.has(other) || out.size >= MAX_EXTENDED_FILES) continue;
+      try {
+        const bytes = await readLimited(other, 'compose file', LIMITS.compose, { followLinks: true });
+        const decoded = bytes && !bytes.includes(0) ? decodeUtf8(bytes) : null;
+        if (decoded === null) continue;
+        const data = (parseStrict(decoded, other).doc.toJS(TO_JS) as { services?: unknown } | null)?.services;
+        const found = data && typeof data === 'object' ? (data as Record<string, unknown>) : {};
+        out.set(other, found);
+        queue.push({ from: other, services: found });
+      } catch {
+        // Unreadable, or not YAML: its services' settings stay unknown (compose itself refuses it).
+      }
+    }
+  }
+  return out;
+}
+
+/** The files named by `extends.file` in a compose file's services, as absolute paths. */
+function extendsFilesOf(services: unknown, from: string, vars: ReadonlyMap<string, string>): string[] {
+  if (!services || typeof services !== 'object') return [];
+  return Object.values(services as Record<string, unknown>).flatMap((service) => {
+    const ext = (service as { extends?: unknown } | null)?.extends;
+    const named = ext && typeof ext === 'object' ? (ext as { file?: unknown }).file : undefined;
+    if (typeof named !== 'string') return [];
+    const filled = interpolate(named, vars);
+    return filled.unresolved.length > 0 ? [] : [path.resolve(path.dirname(from), filled.value)];
+  });
+}
+
+// Lists compose merges item by item when a service extends another; other keys the service sets replace the base's.
+const MERGED_LISTS = new Set(['cap_add', 'cap_drop', 'security_opt', 'tmpfs', 'volumes', 'ports', 'devices', 'dns', 'dns_search', 'expose', 'external_links', 'env_file', 'extra_hosts']);
+
+/** A service's settings on top of those of the service it extends: mappings merged, lists joined, the rest replaced. */
+function mergeExtended(base: Record<string, unknown>, own: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  delete out.extends;
+  for (const [key, value] of Object.entries(own)) {
+    const under = base[key];
+    if (MERGED_LISTS.has(key) && under !== undefined && under !== null) {
+      const items = [...(Array.isArray(under) ? under : [under]), ...(Array.isArray(value) ? value : value === null ? [] : [value])];
+      out[key] = items.filter((item, i) => items.findIndex((x) => JSON.stringify(x) === JSON.stringify(item)) === i);
+    } else if (isPlainData(under) && isPlainData(value)) out[key] = { ...under, ...value };
+    else out[key] = value;
+  }
+  return out;
+}
+
+function isPlainData(v: unknown): v is Record<string, unknown> {
+  return !!v && typeof v === 'object' && !Array.isArray(v);
 }
 
 /** The variables of the `.env` file beside a compose file (compose's default project directory); none when it cannot be read. */
@@ -314,8 +383,22 @@ export function nodeStart(node: unknown): number | undefined {
 }
 
 /** `vars`: the values of the variables the file uses (its `.env`); the defaults written in the file apply too. */
-export function parseCompose(text: string, file: string, vars: ReadonlyMap<string, string> = new Map()): ComposeModel {
+export function parseCompose(text: string, file: string, vars: ReadonlyMap<string, string> = new Map(), extended: ReadonlyMap<string, Record<string, unknown>> = new Map()): ComposeModel {
   const parsed = parseShared(text, file);
+  // The settings a service takes from the one it extends (`extends: base`, or `{ service, file }`),
+  // with what says so; null when it extends none, or one that cannot be read.
+  let ownServices: Record<string, unknown> | undefined;
+  const baseOf = (service: Record<string, unknown>, from: string, depth: number): { value: Record<string, unknown>; from: string } | null => {
+    const ext = service.extends;
+    const spec = typeof ext === 'string' ? { service: ext, file: undefined } : isPlainData(ext) ? (ext as { service?: unknown; file?: unknown }) : null;
+    if (!spec || typeof spec.service !== 'string' || depth > 10) return null;
+    const target = typeof spec.file === 'string' ? path.resolve(path.dirname(from), resolvedText(spec.file)) : from;
+    const pool = target === file ? (ownServices ??= ((parsed.doc.toJS(TO_JS) as { services?: Record<string, unknown> } | null)?.services ?? {})) : extended.get(target);
+    const base = pool?.[spec.service];
+    if (!isPlainData(base)) return null;
+    const deeper = baseOf(base, target, depth + 1);
+    return { value: deeper ? mergeExtended(deeper.value, base) : base, from: `service ${spec.service}${target === file ? '' : ` of ${path.relative(path.dirname(file), target)}`}` };
+  };
   // A value written with variables is judged as compose reads it; one left unresolved stays as
   // written (with its `$`), which the steps take as "the environment decides".
   const resolved = (v: unknown): unknown => {
@@ -350,9 +433,18 @@ export function parseCompose(text: string, file: string, vars: ReadonlyMap<strin
         valueLines.set(k, item.value as YamlNode | null);
       }
     }
-    const value = (isMap(serviceNode) ? serviceNode.toJS(parsed.doc, TO_JS) : {}) as Record<string, unknown>;
+    const own = (isMap(serviceNode) ? serviceNode.toJS(parsed.doc, TO_JS) : {}) as Record<string, unknown>;
     // Keys merged from an anchor (`<<: *defaults`) are reported at the `<<` line.
-    if (mergeAt) for (const k of Object.keys(value)) keys[k] ??= mergeAt;
+    if (mergeAt) for (const k of Object.keys(own)) keys[k] ??= mergeAt;
+    // Keys it takes from the service it extends are reported at its `extends` line.
+    const base = 'extends' in own ? baseOf(own, file, 0) : null;
+    const value = base ? mergeExtended(base.value, own) : own;
+    const inherited: Record<string, string> = {};
+    for (const k of Object.keys(value)) {
+      if (k in own) continue;
+      inherited[k] = base!.from;
+      keys[k] ??= keys.extends ?? { line, column: 1 };
+    }
     const lineOfItem = (key: string, index: number): number => {
       const seq = valueLines.get(key);
       const item = isSeq(seq) ? (seq.items[index] as YamlNode | undefined) : undefined;
@@ -364,6 +456,7 @@ export function parseCompose(text: string, file: string, vars: ReadonlyMap<strin
       line,
       value,
       keys,
+      inherited,
       privileged: asBool(resolved(value.privileged)),
       network_mode: asString(resolved(value.network_mode)),
       pid: asString(resolved(value.pid)),

@@ -308,6 +308,17 @@ const composeCases: ComposeCase[] = [
     },
   },
   {
+    // compose reads `yes` as true; what a service extends is its own too.
+    name: 'privileged: yes, and a service that extends a privileged one',
+    given: 'services:\n  base:\n    image: example/vpn:1.0\n    privileged: yes\n  app:\n    extends: base\n    ports: ["500:500/udp"]\n',
+    expect: {
+      status: 'fail',
+      findings: ['service base runs privileged', 'service app runs privileged'],
+      risks: { 'base-privileged': 'review', 'app-privileged': 'advice' },
+      describes: { 'app-privileged': ['`privileged` of service `app` comes from service base, which it extends', 'Write `privileged` in service `app` itself'] },
+    },
+  },
+  {
     name: 'a compose file without services is not applicable',
     given: 'volumes:\n  data: {}\n',
     expect: { status: 'not-applicable', findings: [] },
@@ -349,6 +360,24 @@ describe('use-docker-defaults: compose files', () => {
       const again = await runStep(step, contextFor(composeTarget(fixed)));
       expect(again.result.findings.length).toBe(c.expect.findings.length - 1);
     }
+  });
+
+  it("a service extends another's settings, from another file too: the base's fix fixes both", async () => {
+    const dir = path.join(tmp, `extends-${fileNo++}`);
+    fsMk(path.join(dir, 'common', 'vpn.yml'), 'services:\n  vpn:\n    image: example/vpn:1.0\n    security_opt: [apparmor=unconfined]\n');
+    const given = 'services:\n  base:\n    extends: { service: vpn, file: common/vpn.yml }\n    privileged: yes\n  app:\n    extends: base\n';
+    const file = fsMk(path.join(dir, 'compose.yaml'), given);
+    const run = await runStep(step, contextFor(composeTarget(file)));
+    const what = (f: { message: string }) => /^service \w+ (runs privileged|runs without the docker-default AppArmor profile)/.exec(f.message)?.[0];
+    expect(run.result.findings.map((f) => [what(f), f.line])).toEqual([
+      ['service base runs privileged', 4],
+      ['service base runs without the docker-default AppArmor profile', 3],
+      ['service app runs privileged', 6],
+      ['service app runs without the docker-default AppArmor profile', 6],
+    ]);
+    writeFileSync(file, run.proposals.find((p) => p.id === 'base-privileged')!.changes[0]!.after!);
+    const again = await runStep(step, contextFor(composeTarget(file)));
+    expect(again.result.findings.map(what)).toEqual(['service base runs without the docker-default AppArmor profile', 'service app runs without the docker-default AppArmor profile']);
   });
 
   it('a file with many aliases (Sentry self-hosted: 142) is edited, not refused', async () => {
