@@ -250,11 +250,13 @@ function userFinding(model: DockerfileModel, user: EffectiveUser): Finding | nul
       evidence: model.lineText(final.from.line).trim(),
     };
   }
+  // A Windows image's administrator is ContainerAdministrator, its root.
+  const admin = model.baseInfo(final).family === 'windows' ? "ContainerAdministrator (the Windows images' root)" : 'root';
   return {
     code: 'DH-USER-ROOT', fixedBy: 'set-user', message:
       root === final
-        ? `the final stage (FROM ${final.imageText}) sets no USER, so the container runs as root${unless}`
-        : `the final stage (FROM ${final.imageText}) and the stages it is built on set no USER, so the container runs as root${unless}`,
+        ? `the final stage (FROM ${final.imageText}) sets no USER, so the container runs as ${admin}${unless}`
+        : `the final stage (FROM ${final.imageText}) and the stages it is built on set no USER, so the container runs as ${admin}${unless}`,
     severity: 'high',
     file: model.path,
     line: final.from.line,
@@ -499,6 +501,13 @@ const SYSTEM_FOLDERS = new Set(['/', '/bin', '/sbin', '/usr', '/usr/bin', '/usr/
  * that writes in its own folder (a SQLite file, uploads, its config, a cache such as .next/cache)
  * cannot as that user.
  */
+/** A path in the image from folder `dir`: POSIX, or a Windows path with its drive (`C:/app`), never one of this machine. */
+function inImage(dir: string, value: string): string {
+  const windows = (p: string) => /^[A-Za-z]:/.test(p);
+  if (windows(value)) return path.posix.normalize(value.replace(/\\/g, '/')).replace(/\/$/, '');
+  return windows(dir) ? path.posix.join(dir, value.replace(/\\/g, '/')).replace(/\/$/, '') : path.posix.resolve(dir, value);
+}
+
 function rootOwnedAppFolder(model: DockerfileModel, final: Stage, user: string[]): { workdir: string; at: DockerInstruction } | null {
   const chain = model.chain(final);
   if (chain.some((st) => st.instructions.some((i) => handedOwners(i).some((o) => user.includes(o.split(':')[0] ?? ''))))) return null;
@@ -516,7 +525,7 @@ function rootOwnedAppFolder(model: DockerfileModel, final: Stage, user: string[]
     if ((inst.keyword !== 'COPY' && inst.keyword !== 'ADD') || handedOwners(inst).length > 0) continue;
     const argv = commandArgv(inst);
     if (argv.length < 2) continue;
-    const dest = path.resolve(dir, model.resolve(argv.at(-1)!, stage, inst).value);
+    const dest = inImage(dir, model.resolve(argv.at(-1)!, stage, inst).value);
     let folder: string | undefined;
     if (workdir !== '/' && (dest === workdir || dest.startsWith(`${workdir}/`))) folder = workdir;
     else if (!SYSTEM_FOLDERS.has(dest) && programs.some((p) => p.startsWith(`${dest}/`))) folder = dest;
@@ -935,11 +944,14 @@ function setUserProposal(model: DockerfileModel, facts: StartFacts = {}): Propos
   const warnings = [...plan.warnings, ...userWarnings(model, final, info, volumes, given), ...needs.map(adviceText)];
   if (writable && 'warning' in writable.framework) warnings.push(writable.framework.warning.replace('<user>', plan.user));
   const appFolder = writable || workersRunAs(model, final) === plan.user ? null : rootOwnedAppFolder(model, final, userNames(model, final, info, plan.user));
+  // Windows images: files belong to ContainerAdministrator, --chown does not apply, icacls grants.
+  const windows = info.family === 'windows';
   if (appFolder) {
     const what = appFolder.at.keyword === 'WORKDIR' ? `the app's working folder ${appFolder.workdir}, made by WORKDIR at line ${appFolder.at.line}, belongs` : `the app's folder ${appFolder.workdir} and what ${appFolder.at.keyword} put there (line ${appFolder.at.line}) belong`;
-    warnings.push(
-      `${what} to root, so ${plan.user} cannot write there: an app that keeps data, uploads or a cache in its own folder (a SQLite file, .next/cache, Node-RED's settings) fails at run time; if it does, give it what it writes (${appFolder.at.keyword === 'WORKDIR' ? '' : `\`${appFolder.at.keyword} --chown=${plan.user}\`, or `}\`RUN chown -R ${plan.user} ${appFolder.workdir}\` before the USER line)`,
-    );
+    const give = windows
+      ? `grant it write access (\`RUN icacls "${appFolder.workdir.replace(/\//g, '\\')}" /grant "${plan.user}:(OI)(CI)M"\` before the USER line)`
+      : `give it what it writes (${appFolder.at.keyword === 'WORKDIR' ? '' : `\`${appFolder.at.keyword} --chown=${plan.user}\`, or `}\`RUN chown -R ${plan.user} ${appFolder.workdir}\` before the USER line)`;
+    warnings.push(`${what} to ${windows ? 'ContainerAdministrator' : 'root'}, so ${plan.user} cannot write there: an app that keeps data, uploads or a cache in its own folder (a SQLite file, .next/cache, Node-RED's settings) fails at run time; if it does, ${give}`);
   }
   else if (model.workdir(final) === '/' && (plan.createRun !== null || plan.warnings.length > 0)) {
     // No WORKDIR here or in the base image: the app starts in /, which a user made by this change cannot write.
@@ -960,8 +972,11 @@ function setUserProposal(model: DockerfileModel, facts: StartFacts = {}): Propos
       `Adds \`USER ${plan.user}\` at line ${placedAt}${plan.createRun ? `, after a RUN that creates it` : writable ? `, after a RUN that gives it the folders ${writable.framework.name} writes to` : ''}: ${plan.why}. ` +
       (writable ? `${writable.framework.name} writes to ${writable.framework.folders.join(', ')} under ${writable.workdir}: the change gives those folders to ${plan.user} first, ${writable.framework.as}. ` : '') +
       (givenVolumes.length > 0 ? `A new volume takes the owner of its folder in the image, and ${volumesText} belonged to root: a RUN before it gives the folder to ${owner}. ` : '') +
-      'Instructions before it still run as root; the container process runs as the new user. Files that COPY or ADD put in the image belong to root: if the app writes to some of them, give those `--chown=' +
-      `${plan.user}\` or a volume.`,
+      (windows
+        ? 'Instructions before it still run as ContainerAdministrator; the container process runs as the new user. Files that COPY or ADD put in the image belong to ContainerAdministrator (`--chown` does not apply to Windows images): if the app writes to some of them, grant ' +
+          `${plan.user} write access with icacls before the USER line, or use a volume.`
+        : 'Instructions before it still run as root; the container process runs as the new user. Files that COPY or ADD put in the image belong to root: if the app writes to some of them, give those `--chown=' +
+          `${plan.user}\` or a volume.`),
     changes: [{ path: model.path, before: text, after, edits }],
     commands: [],
     warnings,

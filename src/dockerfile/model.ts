@@ -387,8 +387,10 @@ function workdirsOf(model: DockerfileModel): Workdirs {
     let dir = (stage.parent ? dirs.end.get(stage.parent) : stage.image ? describeImage(stage.image).workdir : undefined) ?? '/';
     for (const inst of stage.instructions) {
       if (inst.keyword === 'WORKDIR') {
-        const next = model.resolve(inst.args.trim(), stage, inst).value;
-        dir = joinPath(next.startsWith('/') ? '/' : dir, next);
+        // A Windows image's path starts with its drive (`C:\app`, `C:/app`), kept as `C:/app`.
+        const written = model.resolve(inst.args.trim(), stage, inst).value;
+        const next = /^[A-Za-z]:/.test(written) ? written.replace(/\\/g, '/') : written;
+        dir = joinPath(next.startsWith('/') || /^[A-Za-z]:\//.test(next) ? '/' : dir, next).replace(/^\/([A-Za-z]:)/, '$1');
       }
       dirs.at.set(inst, dir);
     }

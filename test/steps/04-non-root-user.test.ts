@@ -980,6 +980,21 @@ const cases: StepCase[] = [
     expect: { status: 'fail', findings: ['USER ContainerAdministrator makes the container run as root'], risks: { 'set-user': 'safe' }, afterFix: { removed: [], added: ['USER ContainerUser'] } },
   },
   {
+    // Windows has no root, no chown and no --chown: its administrator and icacls instead.
+    name: "Windows Server Core with no USER: runs as ContainerAdministrator; the app's folder is granted with icacls, its drive path kept",
+    given: 'FROM mcr.microsoft.com/windows/servercore\nSHELL ["powershell", "-Command"]\nWORKDIR C:/example\nCOPY . .\nRUN ./importer.ps1\nCMD ./listCertificates.ps1\n',
+    expect: {
+      status: 'fail',
+      findings: ["sets no USER, so the container runs as ContainerAdministrator (the Windows images' root)"],
+      afterFix: {
+        removed: [],
+        added: ['USER ContainerUser'],
+        warnings: ['the app\'s folder C:/example and what COPY put there (line 4) belong to ContainerAdministrator, so ContainerUser cannot write there', '`RUN icacls "C:\\example" /grant "ContainerUser:(OI)(CI)M"` before the USER line'],
+        noWarnings: ['chown'],
+      },
+    },
+  },
+  {
     name: 'the IIS image starts ServiceMonitor.exe for W3SVC: advice, no USER line',
     given: 'FROM mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2022\nWORKDIR /inetpub/wwwroot\nCOPY content/ .\n',
     expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['ServiceMonitor.exe, runs the IIS service (W3SVC) and needs ContainerAdministrator'], afterFix: null },
