@@ -439,7 +439,10 @@ function userNames(model: DockerfileModel, final: Stage, info: ImageKnowledge, u
   const name = user.split(':')[0]!;
   const names = new Set([name]);
   const created = model.chain(final).flatMap((st) => st.instructions).filter((i) => i.keyword === 'RUN').flatMap((i) => createdUsers(i));
-  for (const c of created) if (c.name === name || String(c.uid) === name) [c.name, ...(c.uid !== null ? [String(c.uid)] : [])].forEach((n) => names.add(n));
+  for (const c of created) {
+    if (c.name !== name && String(c.uid) !== name) continue;
+    [c.name, ...(c.uid !== null ? [String(c.uid)] : []), ...(c.uidVariable ? [`$${c.uidVariable}`, `\${${c.uidVariable}}`] : [])].forEach((n) => names.add(n));
+  }
   if (info.ships && (info.ships.name === name || String(info.ships.uid) === name)) [info.ships.name, String(info.ships.uid)].forEach((n) => names.add(n));
   return [...names];
 }

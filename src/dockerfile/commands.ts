@@ -191,16 +191,20 @@ export function onlyCreatesUser(inst: DockerInstruction): boolean {
 }
 
 /** The uid a RUN gives a user it creates (`useradd --uid N`, `adduser -u N`), with the user's name. */
-export function createdUsers(inst: DockerInstruction): { name: string; uid: number | null }[] {
-  const out: { name: string; uid: number | null }[] = [];
+export function createdUsers(inst: DockerInstruction): { name: string; uid: number | null; uidVariable?: string }[] {
+  const out: { name: string; uid: number | null; uidVariable?: string }[] = [];
   for (const w of runCommands(inst)) {
     if (w[0] !== 'useradd' && w[0] !== 'adduser') continue;
     let uid: number | null = null;
+    let uidVariable: string | undefined;
     let name: string | null = null;
     for (let i = 1; i < w.length; i++) {
       const x = w[i]!;
       if (x === '-u' || x === '--uid') {
-        uid = Number(w[++i]);
+        const value = w[++i] ?? '';
+        uid = Number(value);
+        // `-u ${UID}`: the variable names the uid, as a later `chown ${UID}` does.
+        uidVariable = /^\$\{?(\w+)\}?$/.exec(value)?.[1];
         continue;
       }
       const eq = /^--uid=(\d+)$/.exec(x);
@@ -215,7 +219,7 @@ export function createdUsers(inst: DockerInstruction): { name: string; uid: numb
       }
       name = x;
     }
-    if (name) out.push({ name, uid: Number.isFinite(uid) ? uid : null });
+    if (name) out.push({ name, uid: Number.isFinite(uid) ? uid : null, ...(uidVariable ? { uidVariable } : {}) });
   }
   return out;
 }

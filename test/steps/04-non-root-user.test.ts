@@ -980,6 +980,12 @@ const cases: StepCase[] = [
     expect: { status: 'fail', findings: ['USER ContainerAdministrator makes the container run as root'], risks: { 'set-user': 'safe' }, afterFix: { removed: [], added: ['USER ContainerUser'] } },
   },
   {
+    // The uid is a build argument: `chown ${UID}` and `--chown=$UID` name the user `useradd -u ${UID}` made.
+    name: 'a user made with a uid from a build argument, given the app folder by that argument: no warning that it belongs to root',
+    given: 'FROM python:3.12-slim\nARG UID\nARG GID\nRUN useradd -u ${UID} -M -d /app appuser\nWORKDIR /app\nCOPY --chown=${UID}:${GID} app/ /app/\nRUN chown -R $UID:$GID /app\nCMD ["python", "-m", "app"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { removed: [], added: ['USER appuser'], noWarnings: ['to root'] } },
+  },
+  {
     // Windows has no root, no chown and no --chown: its administrator and icacls instead.
     name: "Windows Server Core with no USER: runs as ContainerAdministrator; the app's folder is granted with icacls, its drive path kept",
     given: 'FROM mcr.microsoft.com/windows/servercore\nSHELL ["powershell", "-Command"]\nWORKDIR C:/example\nCOPY . .\nRUN ./importer.ps1\nCMD ./listCertificates.ps1\n',
