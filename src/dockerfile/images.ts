@@ -1083,6 +1083,13 @@ export const ROOT_PROGRAMS: RootProgram[] = [
     source: 'https://man7.org/linux/man-pages/man8/wg-quick.8.html',
   },
   {
+    names: ['sysctl', 'iptables', 'ip6tables', 'iptables-restore', 'ip6tables-restore', 'nft', 'ipsec', 'charon', 'modprobe'],
+    kind: 'init',
+    why: 'it changes kernel settings, firewall rules or IPsec state (sysctl -w, iptables, ipsec start), which needs root with NET_ADMIN (sysctl: permission denied, iptables: Permission denied (you must be root))',
+    instead: 'keep the container starting as root with only the capabilities it needs (cap_add NET_ADMIN, cap_drop the rest), and set kernel parameters with the run\'s --sysctl (compose sysctls:) instead of sysctl -w',
+    source: 'https://docs.docker.com/reference/cli/docker/container/run/#sysctl',
+  },
+  {
     names: ['gitlab-runner'],
     kind: 'drops-privileges',
     why: 'gitlab-runner runs as root to read /etc/gitlab-runner/config.toml and to start jobs as the user given with --user',

@@ -980,6 +980,11 @@ const cases: StepCase[] = [
     expect: { status: 'fail', findings: ['USER ContainerAdministrator makes the container run as root'], risks: { 'set-user': 'safe' }, afterFix: { removed: [], added: ['USER ContainerUser'] } },
   },
   {
+    name: 'a start that sets sysctls, iptables rules and starts IPsec (strongSwan) needs root: advice',
+    given: 'FROM alpine:3.20\nRUN apk add --no-cache strongswan iptables\nEXPOSE 500/udp 4500/udp\nCMD set -xe \\\n    && sysctl -w net.ipv4.ip_forward=1 \\\n    && iptables -t nat -A POSTROUTING -s $VPN_SUBNET -o eth0 -j MASQUERADE \\\n    && ipsec start --nofork\n',
+    expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['line 4 starts sysctl: it changes kernel settings, firewall rules or IPsec state'], afterFix: null },
+  },
+  {
     // The uid is a build argument: `chown ${UID}` and `--chown=$UID` name the user `useradd -u ${UID}` made.
     name: 'a user made with a uid from a build argument, given the app folder by that argument: no warning that it belongs to root',
     given: 'FROM python:3.12-slim\nARG UID\nARG GID\nRUN useradd -u ${UID} -M -d /app appuser\nWORKDIR /app\nCOPY --chown=${UID}:${GID} app/ /app/\nRUN chown -R $UID:$GID /app\nCMD ["python", "-m", "app"]\n',
