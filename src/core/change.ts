@@ -359,13 +359,37 @@ async function writeInPlace(file: string, content: string | Buffer, seen: import
     }
     if (expectHash !== undefined) await expectContent(file, expectHash);
     const bytes = typeof content === 'string' ? Buffer.from(content) : content;
-    await handle.truncate(0);
-    await handle.write(bytes, 0, bytes.length, 0);
-    await handle.sync();
+    // Written over the old bytes, then cut to length: the file keeps the space it had, so when the
+    // disk fills part way (a write that stops short, then ENOSPC) the old bytes fit back where they were.
+    const old = await handle.readFile();
+    try {
+      await writeAll(handle, bytes);
+      await handle.truncate(bytes.length);
+      await handle.sync();
+    } catch (err) {
+      try {
+        await writeAll(handle, old);
+        await handle.truncate(old.length);
+        await handle.sync();
+      } catch {
+        throw new UserError(`could not be written (${(err as NodeJS.ErrnoException).code ?? String(err)}), nor put back as it was`, 'Free some space, then restore it with docker-harden undo --force (its backup is kept).', file);
+      }
+      throw err;
+    }
   } catch (err) {
     throw err instanceof UserError ? err : describeFsError(err, file, 'write');
   } finally {
     await handle.close();
+  }
+}
+
+/** Write all of `bytes` at the start of the file: a write may stop short, and the next one says why (ENOSPC). */
+async function writeAll(handle: fs.FileHandle, bytes: Buffer): Promise<void> {
+  let at = 0;
+  while (at < bytes.length) {
+    const { bytesWritten } = await handle.write(bytes, at, bytes.length - at, at);
+    if (bytesWritten === 0) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+    at += bytesWritten;
   }
 }
 

@@ -5,7 +5,7 @@
  * the target keeps its bytes, no temp file or orphan backup is left, the profile stays loadable.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { applyFileChange } from '../../src/core/change.js';
@@ -65,6 +65,19 @@ describe.skipIf(tmpfsUnavailable !== null)('no space left on the device', () => 
     expect(readFileSync(target, 'utf8')).toBe(OLD);
     // The backup taken before the failed write is removed again: nothing was changed anywhere.
     expect(existsSync(path.join(stateDir, 'backups')) ? readdirSync(path.join(stateDir, 'backups')) : []).toEqual([]);
+  });
+
+  it('a hard-linked target (written in place) on a file system that fills part way: clear error, both names keep every old byte', async () => {
+    const target = path.join(fsmall.dir, 'compose.yaml');
+    const old = 'services:\n' + Array.from({ length: 300 }, (_, i) => `  s${i}:\n    image: nginx:1.27\n`).join('');
+    writeFileSync(target, old);
+    linkSync(target, path.join(fsmall.dir, 'other-name.yaml'));
+    // Leave a few KiB free: the new text starts to fit, then the disk is full.
+    writeFileSync(path.join(fsmall.dir, 'filler'), Buffer.alloc(64 * 1024 - old.length - 12 * 1024));
+    const bigger = old.replace(/image: nginx:1.27\n/g, 'image: nginx:1.27\n    read_only: true\n    cap_drop: [ALL]\n');
+    await expectUserError(applyFileChange({ path: target, before: old, after: bigger }, path.join(stateDir, 'backups')), /no space left on the device.*nothing was changed/, target);
+    expect(readFileSync(target, 'utf8')).toBe(old);
+    expect(readFileSync(path.join(fsmall.dir, 'other-name.yaml'), 'utf8')).toBe(old);
   });
 
   it('backup directory on a full file system: clear error, target unchanged, no partial backup left', async () => {
