@@ -63,6 +63,28 @@ describe.skipIf(!isRoot)('class 1: trusted state', () => {
     expect(readdirSync(state)).toEqual([]);
   });
 
+  it('class 1: a state directory of ours in a folder another account owns (it could swap the state between check and read) is refused before anything is read; in a sticky /tmp-like folder it is ours to use', async () => {
+    const p = project();
+    const applied = await runCli(['fix', '--file', p.dockerfile, '--only', 'non-root-user', '--yes', '--state-dir', p.state], { env });
+    expect(applied.exitCode, applied.stderr).not.toBe(2);
+    const fixed = readFileSync(p.dockerfile, 'utf8');
+    // The folder above the state becomes nobody's: the state itself is still root's, mode 0700.
+    chownSync(p.dir, 65534, 65534);
+    const r = await runCli(['undo', '--yes', '--state-dir', p.state], { env });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(p.dir);
+    expect(r.stderr).toMatch(/owned by uid 65534 with mode 0755: another account could swap the state/);
+    expect(readFileSync(p.dockerfile, 'utf8')).toBe(fixed);
+    // Back to root's, but writable by all: refused too; sticky as /tmp is: undone.
+    chownSync(p.dir, 0, 0);
+    chmodSync(p.dir, 0o777);
+    expect((await runCli(['undo', '--yes', '--state-dir', p.state], { env })).exitCode).toBe(2);
+    chmodSync(p.dir, 0o1777);
+    const undone = await runCli(['undo', '--yes', '--state-dir', p.state], { env });
+    expect(undone.exitCode, undone.stderr).toBe(0);
+    expect(readFileSync(p.dockerfile, 'utf8')).toBe(ORIGINAL);
+  });
+
   it('class 1: a profile swapped in by nobody (its file in our directory) is refused, and undo writes nothing', async () => {
     const p = project();
     const applied = await runCli(['fix', '--file', p.dockerfile, '--only', 'non-root-user', '--yes', '--state-dir', p.state], { env });
