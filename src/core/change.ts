@@ -264,6 +264,37 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
 }
 
 /**
+ * The first folder of `dir` and those above it, up to /, as written and as they resolve, that
+ * another account may change: owned by someone other than root or the running user, or writable
+ * by others (by a group, unless it is root's or, for an ordinary user, one of theirs) and not
+ * sticky (/tmp, where others cannot rename what is not theirs). Such an account could swap a
+ * folder for a link between a check and a write, and make this run write where it chose.
+ */
+export async function untrustedFolder(dir: string): Promise<{ folder: string; uid: number; mode: string } | null> {
+  const uid = process.getuid?.();
+  if (uid === undefined) return null;
+  const groups = uid === 0 ? [0] : [0, ...(process.getgroups?.() ?? [])];
+  const chain = (start: string) => {
+    const out: string[] = [];
+    for (let d = start; ; d = path.dirname(d)) {
+      out.push(d);
+      if (path.dirname(d) === d) return out;
+    }
+  };
+  const absolute = path.resolve(dir);
+  const real = await fs.realpath(absolute).catch(() => null);
+  for (const folder of new Set([...chain(absolute), ...(real ? chain(real) : [])])) {
+    const info = await fs.lstat(folder).catch(() => null);
+    // A link's own entry is guarded by the folder that holds it, checked in turn; where it leads is in the resolved chain.
+    if (!info || info.isSymbolicLink()) continue;
+    const sticky = (info.mode & 0o1000) !== 0;
+    const othersWrite = (info.mode & 0o002) !== 0 || ((info.mode & 0o020) !== 0 && !groups.includes(info.gid));
+    if ((info.uid !== 0 && info.uid !== uid) || (othersWrite && !sticky)) return { folder, uid: info.uid, mode: `0${(info.mode & 0o7777).toString(8)}` };
+  }
+  return null;
+}
+
+/**
  * Write `content` to `file` atomically: temp file in the same directory (O_EXCL, O_NOFOLLOW),
  * fsync, rename over the target, fsync the directory. The target's identity is kept: mode, owner,
  * extended attributes, ACLs and SELinux label are copied to the temp file before the rename. A
@@ -276,6 +307,15 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
 export async function writeFileAtomic(file: string, content: string | Buffer, newMode = 0o644, expectHash?: string | null, { ownState = false } = {}): Promise<void> {
   noteWrite();
   const dir = path.dirname(file);
+  // Links are never followed to write: nor through a folder another account could swap for one.
+  const bad = await untrustedFolder(dir);
+  if (bad) {
+    throw new UserError(
+      `is in ${bad.folder}, owned by uid ${bad.uid} with mode ${bad.mode}: another account could swap that folder for a link while docker-harden writes, so nothing was written`,
+      `Run docker-harden as the account that owns it (sudo -u '#${bad.uid}' docker-harden ...), or move the file to folders only root or you can change.`,
+      file,
+    );
+  }
   let mode = newMode;
   let existing: import('node:fs').Stats | null = null;
   try {

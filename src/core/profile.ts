@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { StepId } from './step.js';
 import { UserError, lineColumnAt } from './errors.js';
-import { ensurePrivateDir, readNoFollow, writeFileAtomic, describeFsError, kindOf } from './change.js';
+import { ensurePrivateDir, readNoFollow, untrustedFolder, writeFileAtomic, describeFsError, kindOf } from './change.js';
 import { LockFile } from './lockfile.js';
 import { firstError, schemaValidator } from './validators.js';
 import { onSignalExit } from './signals.js';
@@ -202,7 +202,7 @@ export async function verifyTrustedState(stateDir: string): Promise<void> {
     }
     return info;
   };
-  await verifyTrustedFolders(path.dirname(path.resolve(stateDir)), uid);
+  await verifyTrustedFolders(path.dirname(path.resolve(stateDir)));
   if (!(await check(stateDir, 'dir'))) return;
   for (const name of await fs.readdir(stateDir)) {
     const full = path.join(stateDir, name);
@@ -213,36 +213,15 @@ export async function verifyTrustedState(stateDir: string): Promise<void> {
   }
 }
 
-/**
- * The folders a state directory sits in, up to /, as written and as they resolve: another account
- * that may rename entries in one of them could swap the state directory for its own between the
- * check and the read. Each must belong to root or the running user and be writable by nobody else,
- * unless it is sticky (/tmp), where others cannot rename what is not theirs.
- */
-async function verifyTrustedFolders(dir: string, uid: number): Promise<void> {
-  const gid = process.getgid?.();
-  const chain = (start: string) => {
-    const out: string[] = [];
-    for (let d = start; ; d = path.dirname(d)) {
-      out.push(d);
-      if (path.dirname(d) === d) return out;
-    }
-  };
-  const real = await fs.realpath(dir).catch(() => null);
-  for (const folder of new Set([...chain(dir), ...(real ? chain(real) : [])])) {
-    const info = await fs.lstat(folder).catch(() => null);
-    if (!info) continue;
-    // A link's own entry is guarded by the folder that holds it, checked in turn; where it leads is in the resolved chain.
-    if (info.isSymbolicLink()) continue;
-    const sticky = (info.mode & 0o1000) !== 0;
-    const othersWrite = (info.mode & 0o002) !== 0 || ((info.mode & 0o020) !== 0 && info.gid !== 0 && info.gid !== gid);
-    if ((info.uid !== 0 && info.uid !== uid) || (othersWrite && !sticky)) {
-      throw new UserError(
-        `holds docker-harden's state directory, but is owned by uid ${info.uid} with mode 0${(info.mode & 0o7777).toString(8)}: another account could swap the state for its own, so nothing was read or changed`,
-        'Keep the state directory in folders only root or you can change (the default under /var/lib or your home is), or pass another --state-dir.',
-        folder,
-      );
-    }
+/** Refuse a state directory in a folder another account could change: see untrustedFolder. */
+async function verifyTrustedFolders(dir: string): Promise<void> {
+  const bad = await untrustedFolder(dir);
+  if (bad) {
+    throw new UserError(
+      `holds docker-harden's state directory, but is owned by uid ${bad.uid} with mode ${bad.mode}: another account could swap the state for its own, so nothing was read or changed`,
+      'Keep the state directory in folders only root or you can change (the default under /var/lib or your home is), or pass another --state-dir.',
+      bad.folder,
+    );
   }
 }
 

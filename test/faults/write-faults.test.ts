@@ -5,7 +5,7 @@
  * the target keeps its bytes, no temp file or orphan backup is left, the profile stays loadable.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { chownSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { applyFileChange } from '../../src/core/change.js';
@@ -254,6 +254,24 @@ describe('symbolic links are never followed to write elsewhere', () => {
     symlinkSync(real, link);
     await expectUserError(applyFileChange({ path: link, before: '{"icc": true}\n', after: '{"icc": false}\n' }, path.join(stateDir, 'backups')), /symbolic link/, link);
     expect(readFileSync(real, 'utf8')).toBe('{"icc": true}\n');
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('a target in a folder another account owns (it could swap the folder for a link mid-write): refused, nothing written; through a link root made, written', async () => {
+    const theirs = path.join(work, 'home-of-nobody');
+    mkdirSync(path.join(theirs, 'proj'), { recursive: true });
+    const target = path.join(theirs, 'proj', 'Dockerfile');
+    writeFileSync(target, OLD);
+    chownSync(theirs, 65534, 65534);
+    const refused = await expectUserError(applyFileChange({ path: target, before: OLD, after: NEW }, path.join(stateDir, 'backups')), /owned by uid 65534 with mode 0755: another account could swap that folder/, target);
+    expect(refused.message).toContain(theirs);
+    expect(refused.hint).toMatch(/sudo -u '#65534'/);
+    expect(readFileSync(target, 'utf8')).toBe(OLD);
+    // A link in folders only root may change cannot be swapped: it is written through.
+    chownSync(theirs, 0, 0);
+    const link = path.join(work, 'proj-link');
+    symlinkSync(path.join(theirs, 'proj'), link);
+    await applyFileChange({ path: path.join(link, 'Dockerfile'), before: OLD, after: NEW }, path.join(stateDir, 'backups'));
+    expect(readFileSync(target, 'utf8')).toBe(NEW);
   });
 
   it('a dangling symlink where a new file is to be created: refused, nothing created at the link target', async () => {
