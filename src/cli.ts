@@ -9,7 +9,7 @@ import path from 'node:path';
 import { parseArgs, splitDockerGlobals, type Args, type DockerGlobals } from './args.js';
 import { InterruptedError, UserError, formatError } from './core/errors.js';
 import { didYouMean } from './core/suggest.js';
-import { sanitise } from './core/sanitize.js';
+import { safeLine, sanitise } from './core/sanitize.js';
 import { packageRoot } from './core/paths.js';
 import { MAIN_HELP, COMMAND_HELP } from './help.js';
 import type { Io } from './app/batch.js';
@@ -130,7 +130,7 @@ function applyDockerGlobals(globals: DockerGlobals, args: Args, io: Io): { args:
   }
   if (globals.debug || globals.logLevel === 'debug') {
     const picked = args.dockerHost ? `--host ${args.dockerHost}` : env.DOCKER_CONTEXT ? `context ${env.DOCKER_CONTEXT}` : env.DOCKER_HOST ? `DOCKER_HOST ${env.DOCKER_HOST}` : 'the default context';
-    io.stderr.write(`docker-harden: debug: daemon from ${picked}; docker config ${env.DOCKER_CONFIG || '~/.docker'}\n`);
+    io.stderr.write(`docker-harden: debug: daemon from ${safeLine(picked)}; docker config ${safeLine(env.DOCKER_CONFIG || '~/.docker')}\n`);
   }
   return { args, io: { ...io, env } };
 }

@@ -2,7 +2,7 @@
  * Over 400 lines: check, fix and undo share one session, one output path and the same exit-code
  * rules.
  */
-import { safeText } from '../core/sanitize.js';
+import { safeLine, safeText } from '../core/sanitize.js';
 import { createInterface, type Interface } from 'node:readline/promises';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -237,11 +237,11 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
                 beforeWrite: session.beforeWrite,
                 recheck: async () => (rechecked = await runStep(step, ctx)),
                 ...(verify && ctx.target.kind === 'dockerfile' ? { verify } : {}),
-                log: (line) => out(p.dim(`  ${safeText(line)}`)),
+                log: (line) => out(p.dim(`  ${safeLine(line)}`)),
               });
               // In a learn sandbox nothing real changed: say what was written there and what was only simulated.
               const message = args.sandbox ? (await import('../core/learn.js')).sandboxOutcome(outcome.message, next) : outcome.message;
-              out(`  ${outcome.status === 'applied' ? p.green(safeText(message)) : p.yellow(safeText(message))}`);
+              out(`  ${outcome.status === 'applied' ? p.green(safeLine(message)) : p.yellow(safeLine(message))}`);
               if (outcome.status === 'applied') applied += fixes;
               if (outcome.status === 'rolled-back' || outcome.status === 'failed') remaining = true;
             } catch (err) {
@@ -276,18 +276,18 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
           const appeared = wantedNow.filter((pr) => offered && !offered.has(pr.id) && !attempted.has(pr.id) && canApply(pr));
           if (appeared.length > 0) {
             out(`${p.bold(step.meta.title)}: not applied, ${p.yellow('proposed only after an earlier fix of this run')}:`);
-            for (const later of appeared) out(`  ${safeText(later.title)}`);
+            for (const later of appeared) out(`  ${safeLine(later.title)}`);
             out(`  docker-harden check --only ${step.meta.id} shows ${appeared.length === 1 ? 'it' : 'them'}; run fix again to apply ${appeared.length === 1 ? 'it' : 'them'}`);
           }
           // Held back by their risk: say so, and how to apply them.
           const wanted = new Set(wantedNow.map((pr) => pr.id));
           const named = args.only.some((o) => o.startsWith(`${step.meta.id}:`));
           for (const held of run.proposals.filter((pr) => canApply(pr) && pr.risk === 'review' && !wanted.has(pr.id) && !named)) {
-            out(`${p.bold(step.meta.title)}: not applied, ${p.yellow(`risk ${RISK_TEXT.review}`)}: ${safeText(held.title)}`);
+            out(`${p.bold(step.meta.title)}: not applied, ${p.yellow(`risk ${RISK_TEXT.review}`)}: ${safeLine(held.title)}`);
             out(`  apply it with --only ${step.meta.id}:${held.id}, or every review fix with --include-review`);
           }
           for (const advice of run.proposals.filter((pr) => pr.kind === 'advice')) {
-            out(`${p.bold(step.meta.title)}: ${p.yellow(`risk ${RISK_TEXT.advice}`)}: ${safeText(advice.title)}`);
+            out(`${p.bold(step.meta.title)}: ${p.yellow(`risk ${RISK_TEXT.advice}`)}: ${safeLine(advice.title)}`);
             if (advice.description) out(`  ${safeText(advice.description)}`);
             for (const w of advice.warnings) out(`  ${p.yellow('warning:')} ${safeText(w)}`);
           }
@@ -295,7 +295,7 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
           // (the platforms step) are the wizard's to ask.
           for (const shown of run.proposals.filter((pr) => pr.kind === 'command' && !pr.commands.some((c) => c.run))) {
             if (shown.commands.length === 0 && !shown.description) continue;
-            out(`${p.bold(step.meta.title)}: ${safeText(shown.title)}${shown.commands.length ? '; run these yourself:' : ''}`);
+            out(`${p.bold(step.meta.title)}: ${safeLine(shown.title)}${shown.commands.length ? '; run these yourself:' : ''}`);
             if (shown.commands.length === 0) out(`  ${safeText(shown.description ?? '')}`);
             for (const c of shown.commands) out(`  ${c.argv.map(quoteArg).join(' ')}${c.asUser ? `   (as ${c.asUser})` : ''}`);
           }
@@ -472,10 +472,10 @@ export async function undoCommand(args: Args, io: AppIo): Promise<number> {
       profile,
       daemon: session.daemon,
       force: args.force,
-      log: (l) => out(p.dim(`  ${safeText(l)}`)),
+      log: (l) => out(p.dim(`  ${safeLine(l)}`)),
       ...(session.confineTo ? { confineTo: session.confineTo } : {}),
     });
-    out(p.green(message));
+    out(p.green(safeLine(message)));
     return 0;
   } finally {
     await store.unlock();
@@ -514,6 +514,7 @@ async function restoredDaemonConfig(record: AppliedRecord, backupDir: string): P
 
 function describeApplied(r: AppliedRecord, p: Palette): string {
   const state = r.undone ? p.dim(`undone ${r.undone}`) : p.green('applied');
-  return `${r.id}  ${r.at}  ${r.step}: ${r.title ?? r.proposal}  [${state}]\n    ${r.files.map((f) => f.path).join(', ')}${r.daemon ? p.dim(`  (dockerd ${r.daemon})`) : ''}`;
+  // Titles and paths come from files and names the tool read: shown, never acted on by the terminal.
+  return `${safeLine(r.id)}  ${safeLine(r.at)}  ${safeLine(r.step)}: ${safeLine(r.title ?? r.proposal)}  [${state}]\n    ${r.files.map((f) => safeLine(f.path)).join(', ')}${r.daemon ? p.dim(`  (dockerd ${safeLine(r.daemon)})`) : ''}`;
 }
 

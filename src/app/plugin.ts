@@ -13,6 +13,7 @@ import type { Io } from './batch.js';
 import { UserError } from '../core/errors.js';
 import { describeFsError } from '../core/change.js';
 import { packageRoot } from '../core/paths.js';
+import { safeLine } from '../core/sanitize.js';
 
 export const PLUGIN_NAME = 'docker-harden';
 
@@ -63,7 +64,7 @@ export async function pluginCommand(args: Args, io: Io): Promise<number> {
 
   if (action === 'uninstall') {
     if (!existing) {
-      out(`Nothing to remove: ${link} does not exist.`);
+      out(`Nothing to remove: ${safeLine(link)} does not exist.`);
       return 0;
     }
     if (!(await isOurs(link)) && !args.force) {
@@ -72,7 +73,7 @@ export async function pluginCommand(args: Args, io: Io): Promise<number> {
     await fs.unlink(link).catch((err) => {
       throw describeFsError(err, link, 'remove');
     });
-    out(`Removed ${link}; \`docker harden\` is gone.`);
+    out(`Removed ${safeLine(link)}; \`docker harden\` is gone.`);
     return 0;
   }
 
@@ -89,7 +90,7 @@ export async function pluginCommand(args: Args, io: Io): Promise<number> {
   if (existing) {
     const current = existing.isSymbolicLink() ? await fs.readlink(link) : null;
     if (current === executable) {
-      out(`Already installed: ${link} -> ${executable}`);
+      out(`Already installed: ${safeLine(link)} -> ${safeLine(executable)}`);
       return 0;
     }
     if (!(await isOurs(link)) && !args.force) {
@@ -114,7 +115,7 @@ export async function pluginCommand(args: Args, io: Io): Promise<number> {
     await fs.unlink(temp).catch(() => undefined);
     throw describeFsError(err, link, 'create the link');
   }
-  out(`Installed: ${link} -> ${executable}`);
+  out(`Installed: ${safeLine(link)} -> ${safeLine(executable)}`);
   out('Try it: docker harden --help');
   return 0;
 }

@@ -53,11 +53,12 @@ export function renderRun(run: StepRun, p: Palette, withDiffs: boolean): string 
     for (const proposal of run.proposals) {
       // A choice is applied only when named (--only step:id): its label says so, not a risk.
       const label = proposal.kind === 'choice' ? p.yellow('[choice]') : proposal.risk === 'safe' ? p.green(`[${proposal.risk}]`) : p.yellow(`[${proposal.risk}]`);
-      lines.push(`    ${p.cyan('fix:')} ${safeLine(proposal.title)} ${p.dim(`(${run.step.meta.id}:${proposal.id})`)} ${label}`);
+      lines.push(`    ${p.cyan('fix:')} ${safeLine(proposal.title)} ${p.dim(`(${run.step.meta.id}:${safeLine(proposal.id)})`)} ${label}`);
       // What it does and what it may break (for advice, what to do by hand), as the wizard shows it.
       if (proposal.description) lines.push(indent(safeText(proposal.description), 6));
       for (const w of proposal.warnings) lines.push(`      ${p.yellow('warning:')} ${safeText(w)}`);
-      for (const change of proposal.changes) lines.push(indent(colorDiff(safeText(unifiedDiff(change)), p).trimEnd(), 6));
+      // The path heads the diff on a line of its own: a newline in a file name must not start another.
+      for (const change of proposal.changes) lines.push(indent(colorDiff(safeText(unifiedDiff({ ...change, path: safeLine(change.path) })), p).trimEnd(), 6));
       for (const c of proposal.commands) lines.push(`      ${c.run ? '$' : '#'} ${c.argv.map(quoteArg).join(' ')}${c.asUser ? p.dim(`   (as ${safeLine(c.asUser)})`) : ''}`);
     }
   }

@@ -6,7 +6,7 @@
  * --json keeps the raw value, JSON-escaped, as before.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
@@ -65,6 +65,40 @@ describe('through the command line (text output)', () => {
     writeFileSync(file, JSON.stringify({ icc: false, [`x${OSC}`]: 1 }));
     const r = await runCli(['check', '--host', '--only', 'protect-docker-socket', '--daemon-config', file, '--docker-host', `unix://${dir}/none.sock`, '--state-dir', path.join(dir, 's3')]);
     expect(r.stdout).toContain(`unknown key "x${SHOWN}"`);
+    expect(r.stdout + r.stderr).not.toMatch(RAW_CONTROL);
+  });
+
+  it("a fix's id, a file name with a newline in its diff, and undo's list and lines: shown, never acted on, no line injected", async () => {
+    // A folder name cannot hold the link sequence's slashes: a title sequence.
+    const sub = path.join(dir, 'proj\u001b]0;T\u0007');
+    mkdirSync(sub);
+    const compose = path.join(sub, 'compose.yaml');
+    writeFileSync(compose, `services:\n  ${JSON.stringify(`we${OSC}b`)}:\n    image: nginx\n    privileged: true\n`);
+    const dockerfile = path.join(sub, 'Dockerfile.x\n✔ pass  all good');
+    writeFileSync(dockerfile, 'FROM debian:bookworm\nCMD ["app"]\n');
+    const state = path.join(dir, 's5');
+    const dry = await runCli(['fix', '--compose', compose, '--only', 'use-docker-defaults', '--dry-run', '--state-dir', state]);
+    expect(dry.stdout).toContain(`(use-docker-defaults:we${SHOWN}b-privileged)`);
+    const fixed = await runCli(['fix', '--file', dockerfile, '--only', 'non-root-user', '--include-review', '--yes', '--state-dir', state]);
+    expect(fixed.stdout).toContain('Dockerfile.x\\x0a✔ pass  all good');
+    const applied = await runCli(['fix', '--compose', compose, '--only', 'use-docker-defaults', '--include-review', '--yes', '--state-dir', state]);
+    const list = await runCli(['undo', '--list', '--state-dir', state]);
+    expect(list.stdout).toContain(`Service we${SHOWN}b`);
+    const undone = await runCli(['undo', '--yes', '--state-dir', state]);
+    expect(undone.stdout).toContain(`undid Service we${SHOWN}b`);
+    for (const r of [dry, fixed, applied, list, undone]) {
+      expect(r.stdout + r.stderr).not.toMatch(RAW_CONTROL);
+      // The name's newline never starts a line of its own.
+      expect((r.stdout + r.stderr).split('\n').filter((l) => l.startsWith('✔ pass  all good'))).toEqual([]);
+    }
+  });
+
+  it("the Docker plugin's --debug line: DOCKER_HOST and DOCKER_CONFIG shown, never acted on", async () => {
+    const file = path.join(dir, 'Dockerfile');
+    writeFileSync(file, 'FROM debian:bookworm\n');
+    const env = { DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: 'docker', DOCKER_HOST: 'unix:///tmp/x\u001b]0;OWNED\u0007.sock', DOCKER_CONFIG: `${dir}/c\u001b[2J` };
+    const r = await runCli(['--debug', 'harden', 'check', '--file', file, '--state-dir', path.join(dir, 's6')], { env });
+    expect(r.stderr).toContain('debug: daemon from DOCKER_HOST unix:///tmp/x\\x1b]0;OWNED\\x07.sock; docker config');
     expect(r.stdout + r.stderr).not.toMatch(RAW_CONTROL);
   });
 
