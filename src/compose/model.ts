@@ -25,7 +25,7 @@ import { UserError } from '../core/errors.js';
 import path from 'node:path';
 import { LIMITS, assertJsonDepth, decodeUtf8, readLimited } from '../core/limits.js';
 import { interpolate, parseDotEnv } from './interpolate.js';
-import { colonParts } from '../core/words.js';
+import { closestWord, colonParts } from '../core/words.js';
 
 export const COMPOSE_FILE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'] as const;
 
@@ -289,6 +289,28 @@ function mayRepeatKeys(doc: Document): boolean {
   return false;
 }
 
+/** The top-level keys of the compose specification; `x-` extensions besides. */
+const TOP_LEVEL_KEYS = ['services', 'networks', 'volumes', 'secrets', 'configs', 'include', 'name', 'version', 'models'];
+
+/**
+ * A top-level key compose refuses ("additional properties 'service' not allowed"): a typo such as
+ * `service:` would otherwise leave every service unread, and the file would pass.
+ */
+function refuseUnknownTopKeys(top: YAMLMap, lines: LineCounter, file: string): void {
+  const unknown = top.items.find((p) => !TOP_LEVEL_KEYS.includes(keyText(p)) && !keyText(p).startsWith('x-'));
+  if (!unknown) return;
+  const key = keyText(unknown);
+  const near = closestWord(key, TOP_LEVEL_KEYS);
+  const pos = lines.linePos((unknown.key as YamlNode).range?.[0] ?? 0);
+  throw new UserError(
+    `\`${key}\` is not a top-level key of a compose file${near ? ` (\`${near}\`?)` : ''}; docker compose refuses it`,
+    `Fix the key: compose reads ${TOP_LEVEL_KEYS.join(', ')} and x- extensions at the top level; nothing was changed.`,
+    file,
+    pos.line,
+    pos.col,
+  );
+}
+
 /** Parse and validate the shape; UserError with line and column when the file is malformed. */
 export function parseStrict(text: string, file: string): ParsedCompose {
   // The YAML parser recurses into nested collections: refuse nesting no compose file needs first.
@@ -340,8 +362,10 @@ export function parseStrict(text: string, file: string): ParsedCompose {
         pos.col,
       );
     }
+    refuseUnknownTopKeys(top, lines, file);
     return { doc, lines, services: null, servicesPair: null };
   }
+  refuseUnknownTopKeys(top, lines, file);
   const value = servicesPair.value as YamlNode | null;
   if (value === null || (isScalar(value) && value.value === null)) return { doc, lines, services: null, servicesPair };
   if (!isMap(value)) {

@@ -144,6 +144,9 @@ describe('malformed compose files', () => {
     { name: 'top level is a list', text: '- services\n- web\n', message: /top level of a compose file must be a mapping/, line: 1 },
     { name: 'services is a list', text: 'services:\n  - web\n  - db\n', message: /`services` must be a mapping/, line: 2 },
     { name: 'a service is a string', text: 'services:\n  web: nginx\n', message: /service `web` must be a mapping/, line: 2 },
+    // A typo would leave every service unread, and the file would pass.
+    { name: 'a top-level key compose refuses (service: for services:)', text: 'service:\n  web:\n    image: nginx\n    privileged: true\n', message: /^`service` is not a top-level key of a compose file \(`services`\?\); docker compose refuses it$/, line: 1 },
+    { name: 'an unknown top-level key beside services', text: 'x-ok: 1\nservices:\n  web:\n    image: nginx\nvolume:\n  data: {}\n', message: /`volume` is not a top-level key of a compose file \(`volumes`\?\)/, line: 5 },
     { name: 'the version 1 format (services at the top level)', text: 'x-defaults: &d\n  image: base\nversion: "1"\nweb:\n  image: gitlab/gitlab-ee:latest\n', message: /`web` is a service at the top level \(the version 1 format/, line: 4 },
   ];
   it.each(cases)('$name -> UserError with file and line', ({ text, message, line }) => {
