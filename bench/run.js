@@ -7,7 +7,8 @@
  *                  then each step that looks at files alone (`--only`), to show where the ratio comes from
  *   100 containers `check --host --json` against `docker inspect $(docker ps -q)` (needs root + dockerd)
  *   big inputs     `check` + `fix --yes` of a 1,000-service compose file, `check` of a Dockerfile of
- *                  6,000 stages and of one RUN with 150,000 continuation lines (each under 2 s)
+ *                  6,000 stages and of one RUN with 150,000 continuation lines (each under 2 s), and
+ *                  `check` of 10,000 services against 1,000 of the same shape (linear: about 10x)
  *   scaling        the same commands at 10, 100 and 1,000 files, services and containers, so a
  *                  cost that grows faster than the input shows as a growing per-item time
  * BENCH_RUNS=N changes the repeat count; BENCH_ONLY=startup,files,host,big,scaling picks parts;
@@ -211,6 +212,17 @@ function bigPart() {
   const compose = path.join(dir, 'compose-1000.yaml');
   writeFileSync(compose, composeText(1000));
   report('big inputs', 'check + fix --yes, compose of 1,000 services', measure(composeFixCommand(compose, 'compose-1000'), { runs: 3, okCodes: [0] }), null, null, { limitMs: 2000 });
+  // Services with no list at all (environment as a mapping): a look-up that read the whole text
+  // for each edit once made 10,000 of them take 90 s. Ten times the services, about ten times the time.
+  const plain = (count) => `services:\n${Array.from({ length: count }, (_, i) => `  svc${i}:\n    image: nginx:1.27\n    environment:\n      A: b\n`).join('')}`;
+  const [small, large] = [1000, 10000].map((count) => {
+    const file = path.join(dir, `plain-${count}.yaml`);
+    writeFileSync(file, plain(count));
+    return { argv: tool(['check', '--json', '--compose', file], `plain-${count}`) };
+  });
+  const [smallMs, largeMs] = measureTogether([small, large], { runs: 3 });
+  report('big inputs', 'check, compose of 1,000 services with no list', smallMs, null);
+  report('big inputs', '  the same with 10,000 services (linear: about 10x)', largeMs, smallMs, 12);
   let stages = 'ARG BASE=debian:12\nFROM ${BASE} AS s0\nRUN echo 0\n';
   for (let i = 1; i < 6000; i++) stages += `FROM s${i - 1} AS s${i}\n${i % 3 === 0 ? `USER ${1000 + i}\n` : ''}RUN echo ${i}\n`;
   const stagesFile = path.join(dir, 'stages-6000.Dockerfile');

@@ -199,7 +199,16 @@ interface Layout {
   indentSeq: boolean;
 }
 
+// One layout per parse: every edit of every service asks, and finding it reads the whole text.
+const layouts = new WeakMap<ParsedCompose, Layout>();
+
 function layoutOf(text: string, parsed: ParsedCompose): Layout {
+  let layout = layouts.get(parsed);
+  if (!layout) layouts.set(parsed, (layout = readLayout(text, parsed)));
+  return layout;
+}
+
+function readLayout(text: string, parsed: ParsedCompose): Layout {
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
   let unit = 2;
   const first = parsed.services?.items[0];

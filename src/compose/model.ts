@@ -499,15 +499,18 @@ export function parseCompose(text: string, file: string, vars: ReadonlyMap<strin
       build: buildOf(value.build),
     });
   }
+  // By name, for the look-ups every edit of every service makes (the first of a name, as before).
+  const byName = new Map<string, ComposeService>();
+  for (const s of services) if (!byName.has(s.name)) byName.set(s.name, s);
   const servicesLine = parsed.servicesPair ? pos(nodeStart(parsed.servicesPair.key)).line : null;
   return {
     path: file,
     text,
     services,
     servicesLine,
-    service: (name) => services.find((s) => s.name === name),
+    service: (name) => byName.get(name),
     lineOf(name, key) {
-      const s = services.find((x) => x.name === name);
+      const s = byName.get(name);
       if (!s) return null;
       return key ? (s.keys[key]?.line ?? s.line) : s.line;
     },
