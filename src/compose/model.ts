@@ -326,6 +326,10 @@ export function parseStrict(text: string, file: string): ParsedCompose {
   const error = doc.errors[0];
   if (error) {
     const pos = lines.linePos(error.pos[0]);
+    // Block collections nested thousands deep overflow the parser's recursion, which is no YAML error of the file's.
+    if (/call stack/i.test(error.message)) {
+      throw new UserError('nests its settings thousands of levels deep, more than any compose file needs; docker-harden does not read it', 'Check that this is a compose file; nothing was changed.', file, pos.line, pos.col);
+    }
     throw new UserError(
       `not valid YAML: ${error.message.split('\n')[0]}`,
       'Fix the YAML at that line (docker compose config shows the same error); nothing was changed.',
@@ -333,6 +337,16 @@ export function parseStrict(text: string, file: string): ParsedCompose {
       pos.line,
       pos.col,
     );
+  }
+  // Aliases read as data may expand exponentially (a "billion laughs" file): refused here, once,
+  // naming the file, rather than wherever the data is first read.
+  if (text.includes('*')) {
+    try {
+      doc.toJS(TO_JS);
+    } catch (err) {
+      if (!/alias/i.test((err as Error).message)) throw err;
+      throw new UserError(`expands its aliases (*name) more than ${MAX_ALIAS_COUNT.toLocaleString('en')} times, as a "billion laughs" file does; docker-harden does not read it`, 'Check where the anchors (&name) and aliases come from; nothing was changed.', file);
+    }
   }
   const top = doc.contents;
   if (top === null || (isScalar(top) && top.value === null)) {

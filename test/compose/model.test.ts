@@ -165,6 +165,20 @@ describe('malformed compose files', () => {
     expect(err.format()).toContain(`/srv/app/compose.yaml:${line}:`);
   });
 
+  it("block mappings thousands deep (they overflow the parser's recursion) are said in words, at a line, not as a stack error", () => {
+    const text = 'services:\n  a:\n' + Array.from({ length: 3000 }, (_, i) => `${'  '.repeat(i + 2)}k${i}:\n`).join('');
+    // The line is where the stack ran out, which depends on its size.
+    expect(() => parseCompose(text, '/srv/app/compose.yaml')).toThrow(expect.objectContaining({ name: 'UserError', file: '/srv/app/compose.yaml', line: expect.any(Number), message: expect.stringMatching(/^nests its settings thousands of levels deep, more than any compose file needs/) }));
+  });
+
+  it('a "billion laughs" file (aliases of aliases) is refused once, naming the file, before any service is read', () => {
+    const layers = Array.from({ length: 8 }, (_, i) => `x-${i + 1}: &l${i + 1} [${Array(9).fill(`*l${i}`).join(', ')}]\n`).join('');
+    const text = `x-0: &l0 [1, 1, 1, 1, 1, 1, 1, 1, 1]\n${layers}services:\n  web:\n    image: nginx\n    labels: *l8\n`;
+    expect(() => parseCompose(text, '/srv/app/compose.yaml')).toThrow(expect.objectContaining({ name: 'UserError', file: '/srv/app/compose.yaml', message: expect.stringMatching(/expands its aliases \(\*name\) more than 100,000 times, as a "billion laughs" file does/) }));
+    // Aliases within bounds are read as before.
+    expect(parseCompose('x-env: &env {A: "1"}\nservices:\n  web:\n    image: nginx\n    environment: *env\n', 'c.yaml').service('web')!.value.environment).toEqual({ A: '1' });
+  });
+
   it('a key repeated anywhere in 1,000 services is refused at the line yaml gives, a key merely alike is not', () => {
     const services = (extra: (i: number) => string) => {
       let text = 'services:\n';
