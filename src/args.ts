@@ -155,7 +155,12 @@ export function parseArgs(argv: string[]): Args {
         throw new UserError(`${name} needs a value`, `For example: ${name} ${example(name)}`);
       }
       if (key === 'files' || key === 'composeFiles') (args[key] as string[]).push(value);
-      else if (key === 'only') args.only.push(...value.split(',').map((s) => s.trim()).filter(Boolean));
+      else if (key === 'only') {
+        const ids = value.split(',').map((s) => s.trim()).filter(Boolean);
+        // `--only ''` (an unset variable in a script) would mean every step.
+        if (ids.length === 0) throw new UserError('--only needs at least one step id; nothing was done', `For example: --only ${example('--only')} (\`docker-harden steps\` lists them)`);
+        args.only.push(...ids);
+      }
       else (args as unknown as Record<string, unknown>)[key] = value;
       continue;
     }
@@ -208,6 +213,17 @@ export function parseArgs(argv: string[]): Args {
       }
     }
     args.positional = [];
+  }
+  // Options that ask for two different things: said, not one silently chosen.
+  const formats = [args.json && 'json', args.sarif && 'sarif', args.format && `format ${args.format}`].filter((f): f is string => Boolean(f));
+  if (new Set(formats.map((f) => f.replace(/^format /, ''))).size > 1) {
+    throw new UserError(`--${formats.join(' and --')} ask for two output formats; nothing was done`, 'Pass one of them.');
+  }
+  if (args.command === 'fix' && args.yes && args.dryRun) {
+    throw new UserError('fix --yes applies and --dry-run only shows: they ask for two different things; nothing was done', 'Pass --dry-run to see the diffs, or --yes to apply them.');
+  }
+  if (args.command === 'undo' && args.positional.length > 1) {
+    throw new UserError(`undo takes one change id, not ${args.positional.length} (${args.positional.join(', ')}); nothing was undone`, 'Run `docker-harden undo ID` for each, newest first (`docker-harden undo --list` shows them).');
   }
   if (args.sarif) args.format = 'sarif';
   if (args.json && !args.format) args.format = 'json';

@@ -103,6 +103,29 @@ describe('an option the command does not take', () => {
   });
 });
 
+describe('options that ask for two different things, or for nothing', () => {
+  it.each([
+    [['check', '--file', 'Dockerfile', '--json', '--sarif'], '--json and --sarif ask for two output formats; nothing was done', 'Pass one of them.'],
+    [['check', '--file', 'Dockerfile', '--sarif', '--format', 'json'], '--sarif and --format json ask for two output formats', 'Pass one of them.'],
+    [['fix', '--file', 'Dockerfile', '--yes', '--dry-run'], 'fix --yes applies and --dry-run only shows: they ask for two different things; nothing was done', 'Pass --dry-run to see the diffs, or --yes'],
+    [['undo', 'a1', 'b2', '--yes'], 'undo takes one change id, not 2 (a1, b2); nothing was undone', 'newest first'],
+    [['check', '--file', 'Dockerfile', '--only', ''], '--only needs at least one step id; nothing was done', '`docker-harden steps` lists them'],
+  ])('%j: exit 2, saying which', async (argv, message, hint) => {
+    const state = path.join(mkdtempSync(path.join(os.tmpdir(), 'dh-options-')), 'state');
+    const r = await run([...argv, '--state-dir', state]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(message);
+    expect(r.stderr).toContain(hint);
+    expect(existsSync(state)).toBe(false);
+    rmSync(path.dirname(state), { recursive: true, force: true });
+  });
+
+  it('one format asked twice the same way is one format', async () => {
+    expect((await run(['steps', '--json', '--format', 'json'])).code).toBe(0);
+  });
+});
+
 describe('counted nouns', () => {
   it.each([
     [0, 'check', '0 checks'],
