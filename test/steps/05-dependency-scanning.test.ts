@@ -575,129 +575,6 @@ describe('dependency-scanning: the proposed CI', () => {
     expect(proposal.risk).toBe('safe');
   });
 
-  it("a run step's build line sees the workflow's env: values; a local composite action's run steps count, its inputs from the step's with: or their defaults", async () => {
-    const workflow = [
-      'on: push',
-      'env:',
-      '  IMAGE_DIR: services/api',
-      'jobs:',
-      '  api:',
-      '    runs-on: ubuntu-latest',
-      '    env: { CONTEXT: . }',
-      '    steps:',
-      '      - uses: actions/checkout@v4',
-      '      - run: docker build -f $IMAGE_DIR/Dockerfile ${{ env.CONTEXT }}',
-      // A variable the script sets itself is not the workflow's: this line says nothing of services/api.
-      '      - run: |',
-      '          IMAGE_DIR=tools',
-      '          docker build -f ${IMAGE_DIR}/Dockerfile services',
-      '  images:',
-      '    runs-on: ubuntu-latest',
-      '    steps:',
-      '      - uses: actions/checkout@v4',
-      '      - uses: ./.github/actions/image',
-      '        with: { dockerfile: worker/Dockerfile }',
-      '      - uses: ./.github/actions/image',
-      '',
-    ].join('\n');
-    const action = [
-      'name: image',
-      'inputs:',
-      '  dockerfile: { default: web/Dockerfile }',
-      '  context: { default: . }',
-      'runs:',
-      '  using: composite',
-      '  steps:',
-      '    - shell: bash',
-      '      run: docker build -f ${{ inputs.dockerfile }} ${{ inputs.context }}',
-      '',
-    ].join('\n');
-    // Nothing else in this workflow asks for a step-by-step reading: the variable is on a continuation line.
-    const backend = ['on: push', 'env:', '  DOCKERFILE: backend/Dockerfile', 'jobs:', '  b:', '    runs-on: ubuntu-latest', '    steps:', '      - run: |', '          docker build \\', '            -f $DOCKERFILE \\', '            .', ''].join('\n');
-    const files: Record<string, string> = {
-      '.github/workflows/images.yml': workflow,
-      '.github/workflows/backend.yml': backend,
-      'backend/Dockerfile': 'FROM alpine:3.20\nCOPY b.sh /\n',
-      'backend/b.sh': '',
-      'b.sh': '',
-      '.github/actions/image/action.yml': action,
-      // Each copies a file that is both beside it and at the root: only the workflow tells.
-      'services/api/Dockerfile': 'FROM alpine:3.20\nCOPY api.sh /\n',
-      'services/api/api.sh': '',
-      'api.sh': '',
-      'worker/Dockerfile': 'FROM alpine:3.20\nCOPY worker.sh /\n',
-      'worker/worker.sh': '',
-      'worker.sh': '',
-      'web/Dockerfile': 'FROM nginx:1.27\nCOPY index.html /usr/share/nginx/html/\n',
-      'web/index.html': '',
-      'index.html': '',
-    };
-    const { proposal, matrix } = await repositoryWorkflow(files, ['services/api/Dockerfile', 'worker/Dockerfile', 'web/Dockerfile', 'backend/Dockerfile']);
-    expect(matrix.map((e) => e.context)).toEqual(['.', '.', '.', '.']);
-    const back = await repositoryWorkflow(files, ['backend/Dockerfile', 'web/Dockerfile']);
-    expect(back.proposal.description).toContain('backend/Dockerfile from . (.github/workflows/backend.yml line 9 builds it with context .)');
-    expect(proposal.description).toContain('services/api/Dockerfile from . (.github/workflows/images.yml line 10 builds it with context .)');
-    expect(proposal.description).toContain('worker/Dockerfile from . (.github/actions/image/action.yml line 9 builds it with context .)');
-    expect(proposal.description).toContain('web/Dockerfile from . (.github/actions/image/action.yml line 9 builds it with context .)');
-    // One folder for services/api/Dockerfile: no disagreement to warn of.
-    expect(proposal.risk).toBe('safe');
-  });
-
-  it("GitLab: a script line sees the variables: of the pipeline and of its job (a value, or value:), not those of another job, and what its extends: templates give it, in an included file too; a cd earlier in the job says nothing", async () => {
-    const gitlab = [
-      'include:',
-      '  - local: .gitlab/ci/templates.yml',
-      'jobs-image:',
-      '  extends: .image',
-      '  variables:',
-      '    DOCKERFILE_PATH: $CI_PROJECT_DIR/jobs/Dockerfile',
-      'variables:',
-      '  DOCKERFILE: api/Dockerfile',
-      '  CONTEXT: { value: ., description: where images build from }',
-      'api:',
-      '  script:',
-      // The shell's `;` ends the context word.
-      '    - docker build -t api:$CI_COMMIT_SHA -f $DOCKERFILE $CONTEXT;',
-      'worker:',
-      '  variables:',
-      '    DOCKERFILE: worker/Dockerfile',
-      '  script:',
-      '    - docker build -f ${DOCKERFILE} "${CONTEXT}"',
-      'web:',
-      '  before_script:',
-      '    - cd web',
-      '  script:',
-      '    - docker build -f web/Dockerfile .',
-      '',
-    ].join('\n');
-    // The template's build command goes on over lines; the variable is on the last.
-    const templates = ['.image:', '  variables:', '    CONTEXT_DIR: .', '  script:', '    - |', '      docker buildx build \\', '        --tag $CI_REGISTRY_IMAGE \\', '        -f $DOCKERFILE_PATH $CONTEXT_DIR', ''].join('\n');
-    const files: Record<string, string> = {
-      '.gitlab-ci.yml': gitlab,
-      '.gitlab/ci/templates.yml': templates,
-      // Each copies a file that is both beside it and at the root: only the CI line tells.
-      'jobs/Dockerfile': 'FROM alpine:3.20\nCOPY jobs.sh /\n',
-      'jobs/jobs.sh': '',
-      'jobs.sh': '',
-      'api/Dockerfile': 'FROM alpine:3.20\nCOPY api.sh /\n',
-      'api/api.sh': '',
-      'api.sh': '',
-      'worker/Dockerfile': 'FROM alpine:3.20\nCOPY worker.sh /\n',
-      'worker/worker.sh': '',
-      'worker.sh': '',
-      'web/Dockerfile': 'FROM nginx:1.27\nCOPY index.html /usr/share/nginx/html/\n',
-      'web/index.html': '',
-      'index.html': '',
-    };
-    const { proposal, matrix } = await repositoryWorkflow(files, ['api/Dockerfile', 'worker/Dockerfile', 'web/Dockerfile', 'jobs/Dockerfile']);
-    expect(matrix.map((e) => e.context)).toEqual(['.', '.', 'web', '.']);
-    expect(proposal.description).toContain('api/Dockerfile from . (.gitlab-ci.yml line 12 builds it with context .)');
-    expect(proposal.description).toContain('worker/Dockerfile from . (.gitlab-ci.yml line 17 builds it with context .)');
-    expect(proposal.description).toContain('jobs/Dockerfile from . (.gitlab/ci/templates.yml line 6 builds it with context .)');
-    // One folder each: no disagreement to warn of.
-    expect(proposal.warnings.filter((w) => w.includes('also builds it'))).toEqual([]);
-  });
-
   it('CI elsewhere (GitLab alone): the GitHub workflow is review and says which CI runs; a Windows image is left out of both jobs, and its own proposal is advice', async () => {
     const files: Record<string, string> = {
       '.gitlab-ci.yml': 'test:\n  script:\n    - make test\n',
@@ -843,6 +720,13 @@ describe('dependency-scanning: the proposed CI', () => {
     'src/schema.json': '',
   };
   const NAMED_WARNING = "core/nginx/Dockerfile starts FROM base, a build context its Bake target front gives it (base = target:base): the job's plain docker build has no such context and pulls base from a registry instead, so it fails or scans another image; build it with docker buildx bake, or give the context with --build-context on its docker build line";
+  /** A Dockerfile that copies `name`, which is both beside it and at the root: only the repository's build definitions tell which folder it is built from. */
+  const besideAndRoot = (dir: string, name: string): Record<string, string> => ({
+    [`${dir}/Dockerfile`]: dir === 'web' ? `FROM nginx:1.27\nCOPY ${name} /usr/share/nginx/html/\n` : `FROM alpine:3.20\nCOPY ${name} /\n`,
+    [`${dir}/${name}`]: '',
+    [name]: '',
+  });
+
   const definitionCases: {
     name: string;
     files: Record<string, string>;
@@ -1068,6 +952,107 @@ describe('dependency-scanning: the proposed CI', () => {
         'app/Dockerfile is built from .. (docker-bake.hcl target app builds it with context ..), outside this repository',
         'dev.Dockerfile is built from .. (.devcontainer.json builds it with context ..), outside this repository',
       ],
+    },
+    {
+      name: "a run step's build line sees the env: values of the workflow, job and step (not one the script sets); a local composite action's run steps count, its inputs from the step's with: or their defaults",
+      files: {
+        '.github/workflows/images.yml': [
+          'on: push',
+          'env:',
+          '  IMAGE_DIR: services/api',
+          'jobs:',
+          '  api:',
+          '    runs-on: ubuntu-latest',
+          '    env: { CONTEXT: . }',
+          '    steps:',
+          '      - uses: actions/checkout@v4',
+          '      - run: docker build -f $IMAGE_DIR/Dockerfile ${{ env.CONTEXT }}',
+          // A variable the script sets itself is not the workflow's: this line says nothing of services/api.
+          '      - run: |',
+          '          IMAGE_DIR=tools',
+          '          docker build -f ${IMAGE_DIR}/Dockerfile services',
+          '  images:',
+          '    runs-on: ubuntu-latest',
+          '    steps:',
+          '      - uses: actions/checkout@v4',
+          '      - uses: ./.github/actions/image',
+          '        with: { dockerfile: worker/Dockerfile }',
+          '      - uses: ./.github/actions/image',
+          '',
+        ].join('\n'),
+        '.github/actions/image/action.yml': ['name: image', 'inputs:', '  dockerfile: { default: web/Dockerfile }', '  context: { default: . }', 'runs:', '  using: composite', '  steps:', '    - shell: bash', '      run: docker build -f ${{ inputs.dockerfile }} ${{ inputs.context }}', ''].join('\n'),
+        ...besideAndRoot('services/api', 'api.sh'),
+        ...besideAndRoot('worker', 'worker.sh'),
+        ...besideAndRoot('web', 'index.html'),
+      },
+      dockerfiles: ['services/api/Dockerfile', 'worker/Dockerfile', 'web/Dockerfile'],
+      contexts: ['.', '.', '.'],
+      // One folder for services/api/Dockerfile: no disagreement to warn of.
+      risk: 'safe',
+      described: [
+        'services/api/Dockerfile from . (.github/workflows/images.yml line 10 builds it with context .)',
+        'worker/Dockerfile from . (.github/actions/image/action.yml line 9 builds it with context .)',
+        'web/Dockerfile from . (.github/actions/image/action.yml line 9 builds it with context .)',
+      ],
+    },
+    {
+      // Nothing else in this workflow asks for a step-by-step reading.
+      name: "an env: value on a continuation line of the build command",
+      files: {
+        '.github/workflows/backend.yml': ['on: push', 'env:', '  DOCKERFILE: backend/Dockerfile', 'jobs:', '  b:', '    runs-on: ubuntu-latest', '    steps:', '      - run: |', '          docker build \\', '            -f $DOCKERFILE \\', '            .', ''].join('\n'),
+        ...besideAndRoot('backend', 'b.sh'),
+        'web/Dockerfile': 'FROM nginx:1.27\nCOPY index.html /usr/share/nginx/html/\n',
+        'web/index.html': '',
+      },
+      dockerfiles: ['backend/Dockerfile', 'web/Dockerfile'],
+      contexts: ['.', 'web'],
+      described: ['backend/Dockerfile from . (.github/workflows/backend.yml line 9 builds it with context .)'],
+    },
+    {
+      name: "GitLab: a script line sees the variables: of the pipeline and of its job (a value, or value:), not those of another job, and what its extends: templates give it, in an included file too; a cd earlier in the job says nothing",
+      files: {
+        '.gitlab-ci.yml': [
+          'include:',
+          '  - local: .gitlab/ci/templates.yml',
+          'jobs-image:',
+          '  extends: .image',
+          '  variables:',
+          '    DOCKERFILE_PATH: $CI_PROJECT_DIR/jobs/Dockerfile',
+          'variables:',
+          '  DOCKERFILE: api/Dockerfile',
+          '  CONTEXT: { value: ., description: where images build from }',
+          'api:',
+          '  script:',
+          // The shell's `;` ends the context word.
+          '    - docker build -t api:$CI_COMMIT_SHA -f $DOCKERFILE $CONTEXT;',
+          'worker:',
+          '  variables:',
+          '    DOCKERFILE: worker/Dockerfile',
+          '  script:',
+          '    - docker build -f ${DOCKERFILE} "${CONTEXT}"',
+          'web:',
+          '  before_script:',
+          '    - cd web',
+          '  script:',
+          '    - docker build -f web/Dockerfile .',
+          '',
+        ].join('\n'),
+        // The template's build command goes on over lines; the variable is on the last.
+        '.gitlab/ci/templates.yml': ['.image:', '  variables:', '    CONTEXT_DIR: .', '  script:', '    - |', '      docker buildx build \\', '        --tag $CI_REGISTRY_IMAGE \\', '        -f $DOCKERFILE_PATH $CONTEXT_DIR', ''].join('\n'),
+        ...besideAndRoot('jobs', 'jobs.sh'),
+        ...besideAndRoot('api', 'api.sh'),
+        ...besideAndRoot('worker', 'worker.sh'),
+        ...besideAndRoot('web', 'index.html'),
+      },
+      dockerfiles: ['api/Dockerfile', 'worker/Dockerfile', 'web/Dockerfile', 'jobs/Dockerfile'],
+      contexts: ['.', '.', 'web', '.'],
+      described: [
+        'api/Dockerfile from . (.gitlab-ci.yml line 12 builds it with context .)',
+        'worker/Dockerfile from . (.gitlab-ci.yml line 17 builds it with context .)',
+        'jobs/Dockerfile from . (.gitlab/ci/templates.yml line 6 builds it with context .)',
+      ],
+      // One folder each: no disagreement to warn of.
+      notDescribed: /also builds it/,
     },
   ];
 
