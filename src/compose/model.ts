@@ -23,7 +23,7 @@ import {
 import type { Stats } from 'node:fs';
 import { UserError } from '../core/errors.js';
 import path from 'node:path';
-import { LIMITS, assertJsonDepth, decodeUtf8, readLimited } from '../core/limits.js';
+import { LIMITS, assertJsonDepth, decodeUtf8, readLimited, utf16Refusal } from '../core/limits.js';
 import { interpolate, parseDotEnv } from './interpolate.js';
 import { closestWord, colonParts } from '../core/words.js';
 
@@ -113,6 +113,8 @@ export async function loadCompose(file: string, seen?: (info: Stats) => void): P
     if (bytes === null) throw Object.assign(new Error('not found'), { code: 'ENOENT' });
     // YAML is Unicode text: a NUL byte means a binary file, and bytes that are not UTF-8 would not
     // survive an edit.
+    const utf16 = utf16Refusal(bytes, file, 'compose file');
+    if (utf16) throw utf16;
     if (bytes.includes(0)) throw new UserError('is a binary file, not a compose file', 'Pass the path of a compose.yaml or docker-compose.yml.', file);
     const decoded = decodeUtf8(bytes);
     if (decoded === null) throw new UserError('is not UTF-8 text, so it is not a compose file docker compose reads', 'Save it as UTF-8, then run docker-harden again.', file);

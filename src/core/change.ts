@@ -610,7 +610,10 @@ export function describeFsError(err: unknown, file: string, action: string): Use
   switch (code) {
     case 'EACCES':
     case 'EPERM':
-      return new UserError(`permission denied (cannot ${action})`, 'Run as a user who may change it (root for host files).', file);
+      // Root is refused only by what stops even root: an immutable or append-only file (chattr +i, +a).
+      return process.getuid?.() === 0
+        ? new UserError(`permission denied even to root (cannot ${action}); nothing was changed`, 'It may be immutable or append-only (lsattr shows i or a): lift that with chattr -i (or -a) if it should change, then try again.', file)
+        : new UserError(`permission denied (cannot ${action})`, 'Run as a user who may change it (root for host files).', file);
     case 'ENOSPC':
       return new UserError(`no space left on the device (cannot ${action}); nothing was changed`, 'Free some space and try again.', file);
     case 'EROFS':

@@ -18,6 +18,12 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * edit (they would come back as U+FFFD). A byte-order mark stays in the text, so an edit writes
  * it back.
  */
+/** A UserError for text saved as UTF-16 (a byte-order mark FF FE or FE FF), which is not the binary file its NUL bytes suggest; null otherwise. */
+export function utf16Refusal(bytes: Uint8Array, file: string, kind: string): UserError | null {
+  if (!((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))) return null;
+  return new UserError(`is UTF-16 text; docker-harden reads a ${kind} as UTF-8`, `Save it as UTF-8 (iconv -f UTF-16 -t UTF-8), then run docker-harden again; nothing was changed.`, file);
+}
+
 export function decodeUtf8(bytes: Uint8Array): string | null {
   try {
     return strictUtf8.decode(bytes);

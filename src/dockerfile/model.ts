@@ -9,7 +9,7 @@
 import type { Stats } from 'node:fs';
 import { type Dockerfile, type Instruction as AstInstruction, type From, type Arg, type Env } from 'dockerfile-ast';
 import { UserError } from '../core/errors.js';
-import { LIMITS, decodeUtf8, readLimitedSync } from '../core/limits.js';
+import { LIMITS, decodeUtf8, readLimitedSync, utf16Refusal } from '../core/limits.js';
 import { parseAst } from './ast.js';
 import { detectEol, lineStarts, type Range } from './edit.js';
 import { describeImage, parseImageRef, type ImageKnowledge, type ImageRef } from './images.js';
@@ -145,6 +145,8 @@ export function loadDockerfileSync(file: string, seen?: (info: Stats) => void): 
 }
 
 function decodeText(bytes: Buffer, file: string): string {
+  const utf16 = utf16Refusal(bytes, file, 'Dockerfile');
+  if (utf16) throw utf16;
   if (bytes.includes(0)) throw new UserError('is a binary file, not a Dockerfile', 'Pass the path of a Dockerfile (a text file starting with FROM).', file);
   const text = decodeUtf8(bytes);
   if (text === null) throw new UserError('is not UTF-8 text, so it is not a Dockerfile', 'Pass the path of a Dockerfile, or save it as UTF-8.', file);

@@ -171,6 +171,14 @@ describe('malformed compose files', () => {
     expect(() => parseCompose(text, '/srv/app/compose.yaml')).toThrow(expect.objectContaining({ name: 'UserError', file: '/srv/app/compose.yaml', line: expect.any(Number), message: expect.stringMatching(/^nests its settings thousands of levels deep, more than any compose file needs/) }));
   });
 
+  it('a compose file saved as UTF-16 is said to be so, not called binary', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'compose-utf16-'));
+    const file = path.join(dir, 'compose.yaml');
+    await fs.writeFile(file, Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from('services:\n', 'utf16le').swap16()]));
+    await expect(loadCompose(file)).rejects.toMatchObject({ name: 'UserError', file, message: 'is UTF-16 text; docker-harden reads a compose file as UTF-8', hint: expect.stringContaining('iconv -f UTF-16 -t UTF-8') });
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
   it('a "billion laughs" file (aliases of aliases) is refused once, naming the file, before any service is read', () => {
     const layers = Array.from({ length: 8 }, (_, i) => `x-${i + 1}: &l${i + 1} [${Array(9).fill(`*l${i}`).join(', ')}]\n`).join('');
     const text = `x-0: &l0 [1, 1, 1, 1, 1, 1, 1, 1, 1]\n${layers}services:\n  web:\n    image: nginx\n    labels: *l8\n`;

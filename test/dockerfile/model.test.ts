@@ -159,6 +159,8 @@ describe('loadDockerfile errors', () => {
     writeFileSync(path.join(dir, 'run-first'), 'RUN echo hi\nFROM debian\n');
     writeFileSync(path.join(dir, 'typo'), 'FROM debian\nRUN true\nCOPPY . /app\n');
     writeFileSync(path.join(dir, 'good'), 'FROM debian\n');
+    // Saved as UTF-16 (Windows editors do): its NUL bytes do not make it a binary file.
+    writeFileSync(path.join(dir, 'utf16'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('FROM debian\n', 'utf16le')]));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -166,6 +168,7 @@ describe('loadDockerfile errors', () => {
     { file: 'missing', message: /not found/ },
     { file: 'folder', message: /is a directory/ },
     { file: 'binary', message: /binary file/ },
+    { file: 'utf16', message: /^is UTF-16 text; docker-harden reads a Dockerfile as UTF-8$/ },
     { file: 'latin1', message: /not UTF-8/ },
     { file: 'empty', message: /is empty/ },
     { file: 'comments', message: /only comments/ },

@@ -164,7 +164,10 @@ describe.skipIf(chattrUnavailable !== null)('permission denied (immutable attrib
     await chattr('+i', target);
     undo.push(target);
     const before = snapshot(work);
-    await expectUserError(applyFileChange({ path: target, before: OLD, after: NEW }, path.join(stateDir, 'backups')), /permission denied/, target);
+    const refused = await expectUserError(applyFileChange({ path: target, before: OLD, after: NEW }, path.join(stateDir, 'backups')), /permission denied/, target);
+    // Root is told what stops even root, not to run as root.
+    expect(refused.message).toContain('permission denied even to root');
+    expect(refused.hint).toMatch(/chattr -i/);
     await chattr('-i', target);
     const after = snapshot(work);
     delete after['state/'];
