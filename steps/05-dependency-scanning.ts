@@ -272,7 +272,8 @@ async function proposalsFor(ctx: Context, s: Situation): Promise<Proposal[]> {
   // One CI scan per repository, proposed with the first of its Dockerfiles in this run. A Windows
   // image is left out: a Linux runner cannot build it, and Trivy reads no Windows packages.
   const windows = s.ciScan ? [] : await windowsImages(ctx, s.dockerfiles ?? [dockerfile]);
-  const dockerfiles = (s.dockerfiles ?? [dockerfile]).filter((d) => !windows.some((w) => w.file === d));
+  const all = s.dockerfiles ?? [dockerfile];
+  const dockerfiles = windows.length === 0 ? all : all.filter((d) => !windows.some((w) => w.file === d));
   const own = windows.find((w) => w.file === dockerfile);
   if (!s.ciScan && own) proposals.push(windowsScanAdvice(own.base));
   else if (!s.ciScan && dockerfiles[0] === dockerfile) {
@@ -307,14 +308,24 @@ async function proposalsFor(ctx: Context, s: Situation): Promise<Proposal[]> {
   return proposals;
 }
 
+// Once per list of the run's Dockerfiles: every Dockerfile of the run asks about all of them.
+const windowsOf = new WeakMap<readonly string[], Promise<{ file: string; base: string }[]>>();
+
 /** The Dockerfiles of `files` whose final stage is a Windows image, with that image. */
-async function windowsImages(ctx: Context, files: readonly string[]): Promise<{ file: string; base: string }[]> {
-  const out: { file: string; base: string }[] = [];
-  for (const file of files) {
-    const model = await ctx.runDockerfile(file).catch(() => null);
-    if (model?.baseInfo().family === 'windows') out.push({ file, base: model.baseImage()?.reference ?? 'a Windows image' });
+function windowsImages(ctx: Context, files: readonly string[]): Promise<{ file: string; base: string }[]> {
+  let found = windowsOf.get(files);
+  if (!found) {
+    found = (async () => {
+      const out: { file: string; base: string }[] = [];
+      for (const file of files) {
+        const model = await ctx.runDockerfile(file).catch(() => null);
+        if (model?.baseInfo().family === 'windows') out.push({ file, base: model.baseImage()?.reference ?? 'a Windows image' });
+      }
+      return out;
+    })();
+    windowsOf.set(files, found);
   }
-  return out;
+  return found;
 }
 
 /** What to do for a Windows image, which the CI jobs docker-harden writes cannot build or scan. */
