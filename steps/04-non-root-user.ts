@@ -9,7 +9,7 @@
 import path from 'node:path/posix';
 import { adviceProposal, defineStep, type CodeInfo, statusOf, type CheckResult, type Context, type Finding, type Proposal, type Risk } from '../src/core/step.js';
 import type { DockerfileModel, DockerInstruction, EffectiveUser, Stage } from '../src/dockerfile/model.js';
-import { isRootUser } from '../src/dockerfile/model.js';
+import { imagePath, isRootUser } from '../src/dockerfile/model.js';
 import { applyEdits, insertLinesEdit, lineStarts, rangeEdit, type TextEdit } from '../src/dockerfile/edit.js';
 import { APP_UID, canonicalName, createUserCommand, describeImage, rootProgramIn, type ImageKnowledge, type ImageUser, type RootProgram } from '../src/dockerfile/images.js';
 import { commandArgv, createdUsers, handedOwners, installedPackages, runCommands } from '../src/dockerfile/commands.js';
@@ -504,13 +504,6 @@ const SYSTEM_FOLDERS = new Set(['/', '/bin', '/sbin', '/usr', '/usr/bin', '/usr/
  * that writes in its own folder (a SQLite file, uploads, its config, a cache such as .next/cache)
  * cannot as that user.
  */
-/** A path in the image from folder `dir`: POSIX, or a Windows path with its drive (`C:/app`), never one of this machine. */
-function inImage(dir: string, value: string): string {
-  const windows = (p: string) => /^[A-Za-z]:/.test(p);
-  if (windows(value)) return path.posix.normalize(value.replace(/\\/g, '/')).replace(/\/$/, '');
-  return windows(dir) ? path.posix.join(dir, value.replace(/\\/g, '/')).replace(/\/$/, '') : path.posix.resolve(dir, value);
-}
-
 function rootOwnedAppFolder(model: DockerfileModel, final: Stage, user: string[]): { workdir: string; at: DockerInstruction } | null {
   const chain = model.chain(final);
   if (chain.some((st) => st.instructions.some((i) => handedOwners(i).some((o) => user.includes(o.split(':')[0] ?? ''))))) return null;
@@ -528,7 +521,7 @@ function rootOwnedAppFolder(model: DockerfileModel, final: Stage, user: string[]
     if ((inst.keyword !== 'COPY' && inst.keyword !== 'ADD') || handedOwners(inst).length > 0) continue;
     const argv = commandArgv(inst);
     if (argv.length < 2) continue;
-    const dest = inImage(dir, model.resolve(argv.at(-1)!, stage, inst).value);
+    const dest = imagePath(dir, model.resolve(argv.at(-1)!, stage, inst).value);
     let folder: string | undefined;
     if (workdir !== '/' && (dest === workdir || dest.startsWith(`${workdir}/`))) folder = workdir;
     else if (!SYSTEM_FOLDERS.has(dest) && programs.some((p) => p.startsWith(`${dest}/`))) folder = dest;

@@ -143,7 +143,7 @@ const MAX_EXTENDED_FILES = 10;
 async function extendedFiles(text: string, file: string, vars: ReadonlyMap<string, string>): Promise<Map<string, Record<string, unknown>>> {
   const out = new Map<string, Record<string, unknown>>();
   if (!/\bextends\s*:/.test(text)) return out;
-  const queue: { from: string; services: unknown }[] = [{ from: file, services: (parseShared(text, file).doc.toJS(TO_JS) as { services?: unknown } | null)?.services }];
+  const queue: { from: string; services: unknown }[] = [{ from: file, services: servicesData(parseShared(text, file)) }];
   while (queue.length > 0 && out.size < MAX_EXTENDED_FILES) {
     const { from, services } = queue.shift()!;
     for (const other of extendsFilesOf(services, from, vars)) {
@@ -152,8 +152,7 @@ async function extendedFiles(text: string, file: string, vars: ReadonlyMap<strin
         const bytes = await readLimited(other, 'compose file', LIMITS.compose, { followLinks: true });
         const decoded = bytes && !bytes.includes(0) ? decodeUtf8(bytes) : null;
         if (decoded === null) continue;
-        const data = (parseStrict(decoded, other).doc.toJS(TO_JS) as { services?: unknown } | null)?.services;
-        const found = data && typeof data === 'object' ? (data as Record<string, unknown>) : {};
+        const found = servicesData(parseStrict(decoded, other));
         out.set(other, found);
         queue.push({ from: other, services: found });
       } catch {
@@ -218,6 +217,15 @@ export interface ParsedCompose {
   servicesPair: Pair | null;
   /** Set on first use by hasAnchors(). */
   anchors?: boolean;
+  /** The whole document as data (aliases and merge keys resolved), set on first use by servicesData(). */
+  data?: unknown;
+}
+
+/** The `services` of a parsed compose file as data, read from the document once (aliases bounded by MAX_ALIAS_COUNT). */
+export function servicesData(parsed: ParsedCompose): Record<string, unknown> {
+  parsed.data ??= parsed.doc.toJS(TO_JS);
+  const services = (parsed.data as { services?: unknown } | null)?.services;
+  return services && typeof services === 'object' ? (services as Record<string, unknown>) : {};
 }
 
 // The last text parsed: every proposal of a compose step edits the same file, and each parse of
@@ -342,9 +350,10 @@ export function parseStrict(text: string, file: string): ParsedCompose {
   }
   // Aliases read as data may expand exponentially (a "billion laughs" file): refused here, once,
   // naming the file, rather than wherever the data is first read.
+  let data: unknown;
   if (text.includes('*')) {
     try {
-      doc.toJS(TO_JS);
+      data = doc.toJS(TO_JS);
     } catch (err) {
       if (!/alias/i.test((err as Error).message)) throw err;
       throw new UserError(`expands its aliases (*name) more than ${MAX_ALIAS_COUNT.toLocaleString('en')} times, as a "billion laughs" file does; docker-harden does not read it`, 'Check where the anchors (&name) and aliases come from; nothing was changed.', file);
@@ -352,7 +361,7 @@ export function parseStrict(text: string, file: string): ParsedCompose {
   }
   const top = doc.contents;
   if (top === null || (isScalar(top) && top.value === null)) {
-    return { doc, lines, services: null, servicesPair: null };
+    return { doc, lines, services: null, servicesPair: null, data };
   }
   if (!isMap(top)) {
     const pos = lines.linePos(top.range?.[0] ?? 0);
@@ -379,7 +388,7 @@ export function parseStrict(text: string, file: string): ParsedCompose {
       );
     }
     refuseUnknownTopKeys(top, lines, file);
-    return { doc, lines, services: null, servicesPair: null };
+    return { doc, lines, services: null, servicesPair: null, data };
   }
   refuseUnknownTopKeys(top, lines, file);
   const value = servicesPair.value as YamlNode | null;
@@ -408,7 +417,7 @@ export function parseStrict(text: string, file: string): ParsedCompose {
       );
     }
   }
-  return { doc, lines, services: value, servicesPair };
+  return { doc, lines, services: value, servicesPair, data };
 }
 
 export function keyText(pair: Pair): string {
@@ -427,13 +436,12 @@ export function parseCompose(text: string, file: string, vars: ReadonlyMap<strin
   const parsed = parseShared(text, file);
   // The settings a service takes from the one it extends (`extends: base`, or `{ service, file }`),
   // with what says so; null when it extends none, or one that cannot be read.
-  let ownServices: Record<string, unknown> | undefined;
   const baseOf = (service: Record<string, unknown>, from: string, depth: number): { value: Record<string, unknown>; from: string } | null => {
     const ext = service.extends;
     const spec = typeof ext === 'string' ? { service: ext, file: undefined } : isPlainData(ext) ? (ext as { service?: unknown; file?: unknown }) : null;
     if (!spec || typeof spec.service !== 'string' || depth > 10) return null;
     const target = typeof spec.file === 'string' ? path.resolve(path.dirname(from), resolvedText(spec.file)) : from;
-    const pool = target === file ? (ownServices ??= ((parsed.doc.toJS(TO_JS) as { services?: Record<string, unknown> } | null)?.services ?? {})) : extended.get(target);
+    const pool = target === file ? servicesData(parsed) : extended.get(target);
     const base = pool?.[spec.service];
     if (!isPlainData(base)) return null;
     const deeper = baseOf(base, target, depth + 1);

@@ -6,6 +6,7 @@
  * Over 400 lines: stage, user, ARG and ENV resolution depend on one another and on the same line
  * table.
  */
+import path from 'node:path';
 import type { Stats } from 'node:fs';
 import { type Dockerfile, type Instruction as AstInstruction, type From, type Arg, type Env } from 'dockerfile-ast';
 import { UserError } from '../core/errors.js';
@@ -389,10 +390,7 @@ function workdirsOf(model: DockerfileModel): Workdirs {
     let dir = (stage.parent ? dirs.end.get(stage.parent) : stage.image ? describeImage(stage.image).workdir : undefined) ?? '/';
     for (const inst of stage.instructions) {
       if (inst.keyword === 'WORKDIR') {
-        // A Windows image's path starts with its drive (`C:\app`, `C:/app`), kept as `C:/app`.
-        const written = model.resolve(inst.args.trim(), stage, inst).value;
-        const next = /^[A-Za-z]:/.test(written) ? written.replace(/\\/g, '/') : written;
-        dir = joinPath(next.startsWith('/') || /^[A-Za-z]:\//.test(next) ? '/' : dir, next).replace(/^\/([A-Za-z]:)/, '$1');
+        dir = imagePath(dir, model.resolve(inst.args.trim(), stage, inst).value);
       }
       dirs.at.set(inst, dir);
     }
@@ -401,15 +399,15 @@ function workdirsOf(model: DockerfileModel): Workdirs {
   return dirs;
 }
 
-function joinPath(base: string, rel: string): string {
-  const parts = `${base}/${rel}`.split('/');
-  const out: string[] = [];
-  for (const p of parts) {
-    if (p === '' || p === '.') continue;
-    if (p === '..') out.pop();
-    else out.push(p);
-  }
-  return '/' + out.join('/');
+/**
+ * A path in the image, `value` read from folder `dir`: POSIX, or a Windows path with its drive
+ * (`C:\app` kept as `C:/app`); never one of the machine docker-harden runs on.
+ */
+export function imagePath(dir: string, value: string): string {
+  const drive = (p: string) => /^[A-Za-z]:/.test(p);
+  if (drive(value)) return path.posix.normalize(value.replace(/\\/g, '/')).replace(/(.)\/$/, '$1');
+  if (drive(dir)) return path.posix.join(dir, value.replace(/\\/g, '/')).replace(/(.)\/$/, '$1');
+  return path.posix.resolve('/', dir, value);
 }
 
 /** Values of variables: `undefined` = never declared, `null` = declared without a value. */
