@@ -26,7 +26,7 @@ import {
   type CiFile,
   type InstalledScanner,
 } from './lib/supply-chain.js';
-import { TRIVY_IMAGE, builtByOwnWorkflow, ciPaths, githubWorkflow, gitlabJobs, matrixWorkflows, workflowFile } from './lib/ci-documents.js';
+import { TRIVY_ACTION_VERSION, TRIVY_IMAGE, TRIVY_VERSION, builtByOwnWorkflow, ciPaths, githubWorkflow, gitlabJobs, matrixWorkflows, unusableScans, workflowFile, type UnusableScan } from './lib/ci-documents.js';
 
 /** Where scheduled host scans are looked for. */
 const SCHEDULE_DIRS = ['/etc/cron.d', '/etc/cron.daily', '/etc/cron.weekly', '/etc/systemd/system'];
@@ -51,6 +51,10 @@ interface Situation {
   dockerfiles?: string[];
   /** docker-harden's own scan workflows, when they scan images but not this one. */
   ownMissing?: string[];
+  /** CI files naming a trivy-action tag that no longer exists or a Trivy release made by an attacker. */
+  unusable?: { file: CiFile; scans: UnusableScan[] }[];
+  /** The first of the run's Dockerfiles in this repository: the CI file fixes are proposed with it. */
+  firstInRepository?: boolean;
   /** npm on PATH, when a package-lock.json is beside the Dockerfile. */
   npm?: string | null;
   schedule?: { file: string; line: number; text: string } | null;
@@ -94,8 +98,11 @@ async function look(ctx: Context): Promise<Situation> {
   const ownBuilt = new Set<string>();
   const ownMissing: string[] = [];
   const rel = ciPaths(root ?? dir, file).file;
+  const unusable = ci.map((f) => ({ file: f, scans: unusableScans(f.text) })).filter((u) => u.scans.length > 0);
   for (const f of ci) {
-    const hit = matchLine(f.text, CI_SCAN_PATTERN);
+    // Where a Trivy job cannot run (or runs the attacker's release), its lines scan nothing: another scanner still counts.
+    const broken = unusable.some((u) => u.file === f);
+    const hit = matchLine(f.text, CI_SCAN_PATTERN, broken ? (line) => CI_SCAN_PATTERN.test(line.replace(/trivy/gi, '')) : undefined);
     if (!hit) continue;
     const built = builtByOwnWorkflow(ctx.probe, f);
     if (built === null || built.includes(rel)) {
@@ -106,11 +113,12 @@ async function look(ctx: Context): Promise<Situation> {
     ownMissing.push(f.path);
   }
   const npm = (await ctx.probe.stat(path.join(dir, 'package-lock.json'))) !== null ? await ctx.probe.which('npm') : null;
-  if (ciScan) return { scanners, dir, root, ci, ciScan, npm };
   const group = await repositoryDockerfiles(ctx, root ?? dir);
+  const firstInRepository = group[0] === file;
+  if (ciScan) return { scanners, dir, root, ci, ciScan, npm, unusable, firstInRepository };
   // The same for every Dockerfile of the repository in a run: worked out once.
   const dockerfiles = ownBuilt.size === 0 ? group : unscannedOf(ctx.runTargets, root ?? dir, () => group.filter((d) => !ownBuilt.has(ciPaths(root ?? dir, d).file)));
-  return { scanners, dir, root, ci, ciScan, npm, dockerfiles, ownMissing };
+  return { scanners, dir, root, ci, ciScan, npm, dockerfiles, ownMissing, unusable, firstInRepository };
 }
 
 function scannerNote(s: Situation): string {
@@ -128,6 +136,16 @@ const CODES: Record<string, CodeInfo> = {
     title: "The running images are not scanned on a schedule",
     severity: 'low',
     help: "New vulnerabilities appear in old images. Run the scanner from a timer or cron job.",
+  },
+  "DH-SCAN-CI-TAG-GONE": {
+    title: "The CI scan names a trivy-action tag that no longer exists",
+    severity: 'medium',
+    help: `trivy-action's tags 0.0.1 to 0.34.x were deleted after the March 2026 attack: the job fails before it scans. Pin the action by commit (${TRIVY_ACTION_VERSION}).`,
+  },
+  "DH-SCAN-CI-ATTACKER-TRIVY": {
+    title: "The CI runs a Trivy release made by an attacker",
+    severity: 'critical',
+    help: `Trivy 0.69.4 to 0.69.6 were published by an attacker and steal credentials (CVE-2026-33634). Use ${TRIVY_VERSION}, and rotate the secrets those jobs could read.`,
   },
   "DH-SCAN-CI-MISSING": {
     title: "Nothing scans this image in CI",
@@ -179,6 +197,17 @@ export default defineStep<Situation>({
       if (s.hostProblem) notes.push(`running images not listed: ${s.hostProblem}`);
       return { status: statusOf(findings), findings, notes, state: s };
     }
+    // The CI files are fixed once per repository, with the first of the run's Dockerfiles in it.
+    const fixedBy = s.firstInRepository ? { fixedBy: REPIN_TRIVY } : {};
+    for (const { file, scans } of s.unusable ?? []) {
+      for (const scan of scans) {
+        findings.push(
+          scan.why === 'tag-gone'
+            ? { code: 'DH-SCAN-CI-TAG-GONE', message: `uses trivy-action ${scan.ref}, a tag deleted after the March 2026 attack: the job fails before it scans`, severity: 'medium', file: file.path, line: scan.line, evidence: scan.text, ...fixedBy }
+            : { code: 'DH-SCAN-CI-ATTACKER-TRIVY', message: `runs Trivy ${scan.ref}, a release made by an attacker to steal the job's credentials (CVE-2026-33634)`, severity: 'critical', file: file.path, line: scan.line, evidence: scan.text, ...fixedBy },
+        );
+      }
+    }
     if (s.ciScan) {
       notes.push(`CI scans images: ${s.ciScan.file}:${s.ciScan.line} (${s.ciScan.text})`);
     } else {
@@ -186,7 +215,9 @@ export default defineStep<Situation>({
       const base = s.root ?? s.dir!;
       const looked = s.ownMissing?.length
         ? `docker-harden's scan workflow${s.ownMissing.length > 1 ? 's' : ''} (${s.ownMissing.map((f) => path.relative(base, f)).join(', ')}) do${s.ownMissing.length > 1 ? '' : 'es'} not build it`
-        : s.ci && s.ci.length > 0
+        : s.unusable && s.unusable.length > 0
+          ? `its CI's Trivy job${s.unusable.length > 1 ? 's' : ''} (${s.unusable.map((u) => path.relative(base, u.file.path)).join(', ')}) cannot scan`
+          : s.ci && s.ci.length > 0
           ? `its CI (${s.ci.map((f) => path.relative(base, f.path)).join(', ')}) runs no scanner`
           : 'it has no CI definition';
       // A scan job may come from CI files of another project, which cannot be read here.
@@ -238,6 +269,7 @@ async function proposalsFor(ctx: Context, s: Situation): Promise<Proposal[]> {
     return proposals;
   }
 
+  if (s.unusable && s.unusable.length > 0 && s.firstInRepository) proposals.push(repinTrivyProposal(s.unusable));
   const dockerfile = ctx.target.kind === 'dockerfile' ? ctx.target.path : '';
   const model = s.scanners.length > 0 ? await ctx.dockerfile() : null;
   const finalBase = model ? baseImages(model.text, model.ast).filter((b) => b.kind === 'image').at(-1) : undefined;
@@ -306,6 +338,38 @@ async function proposalsFor(ctx: Context, s: Situation): Promise<Proposal[]> {
     else proposals.push(github);
   }
   return proposals;
+}
+
+const REPIN_TRIVY = 'ci-repin-trivy';
+
+/** The CI files' trivy-action tags that are gone pinned by commit, and attacker releases of Trivy replaced. */
+function repinTrivyProposal(unusable: readonly { file: CiFile; scans: UnusableScan[] }[]): Proposal {
+  const all = unusable.flatMap((u) => u.scans);
+  const warnings = [`The changed jobs run trivy-action ${TRIVY_ACTION_VERSION} (Trivy ${TRIVY_VERSION}) from now on: they may fail the build on vulnerabilities an older release did not report. Run the workflow once and read its scan step.`];
+  if (all.some((x) => x.why === 'tag-gone')) warnings.push('A job whose trivy-action tag was deleted has not scanned since March 2026: its first run may find more than you expect.');
+  if (all.some((x) => x.why === 'attacker-release')) {
+    warnings.push("A job that ran Trivy 0.69.4 to 0.69.6 gave the attacker's code its credentials: rotate every secret those jobs could read (registry logins, cloud keys, tokens), and look for releases or images they published in that time.");
+  }
+  return {
+    id: REPIN_TRIVY,
+    title: `Pin Trivy in ${unusable.length === 1 ? path.basename(unusable[0]!.file.path) : `${unusable.length} CI files`} to a release that exists and is not the attacker's`,
+    description: [
+      `In ${unusable.map((u) => u.file.path).join(', ')}:`,
+      ...(all.some((x) => x.why === 'tag-gone') ? [`a deleted trivy-action tag becomes the commit of ${TRIVY_ACTION_VERSION} (a commit cannot be moved, as those tags were);`] : []),
+      ...(all.some((x) => x.why === 'attacker-release') ? [`Trivy 0.69.4 to 0.69.6 becomes ${TRIVY_VERSION};`] : []),
+      'nothing else in the files changes.',
+    ].join(' '),
+    changes: unusable.map(({ file, scans }) => {
+      const edits = scans.flatMap((x) => x.edits).sort((a, b) => b.start - a.start);
+      let after = file.text;
+      for (const e of edits) after = after.slice(0, e.start) + e.text + after.slice(e.end);
+      return { path: file.path, before: file.text, after, edits: [...edits].reverse() };
+    }),
+    commands: [],
+    warnings,
+    kind: 'change',
+    risk: 'review',
+  };
 }
 
 // Once per list of the run's Dockerfiles: every Dockerfile of the run asks about all of them.

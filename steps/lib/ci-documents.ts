@@ -42,9 +42,62 @@ function yamlScript(script: string, indent: string): string {
   return literal ? `|\n${lines.map((l) => (l ? indent + l : '')).join('\n')}` : yamlScalar(script);
 }
 
-/** The trivy-action release and Trivy image the proposed CI jobs use; Dependabot keeps them current. */
-export const TRIVY_ACTION = 'aquasecurity/trivy-action@0.28.0';
-export const TRIVY_IMAGE = 'aquasec/trivy:0.57.1';
+/**
+ * The trivy-action release and Trivy image the proposed CI jobs use, pinned by commit and digest:
+ * in March 2026 an attacker rewrote that action's tags and published Trivy 0.69.4 to 0.69.6
+ * (CVE-2026-33634), so a tag may name other code tomorrow. Dependabot keeps the pins current.
+ */
+export const TRIVY_ACTION = 'aquasecurity/trivy-action@ed142fd0673e97e23eac54620cfb913e5ce36c25';
+export const TRIVY_ACTION_VERSION = 'v0.36.0';
+export const TRIVY_VERSION = '0.70.0';
+export const TRIVY_IMAGE = `aquasec/trivy:${TRIVY_VERSION}@sha256:be1190afcb28352bfddc4ddeb71470835d16462af68d310f9f4bca710961a41e`;
+
+/** A scanner reference in a CI file that cannot scan, with the text that replaces it. */
+export interface UnusableScan {
+  /** 1-based line, and the line as written. */
+  line: number;
+  text: string;
+  /** The reference as written, and its offsets in the file. */
+  ref: string;
+  /** The edits of the file that replace it (a commit pin gets its version in a comment). */
+  edits: { start: number; end: number; text: string }[];
+  why: 'tag-gone' | 'attacker-release';
+}
+
+// trivy-action's tags 0.0.1 to 0.34.x were deleted and made again as v0.0.1 ... v0.34.x after the
+// attack: a job naming one fails before it starts. 0.35.0 was made after it and kept its name.
+const GONE_ACTION_TAG = /(?<=aquasecurity\/trivy-action@)0\.(?:[0-9]|[12][0-9]|3[0-4])\.\d+\b(?![.\w-])/g;
+// Trivy 0.69.4, 0.69.5 and 0.69.6 were published by the attacker: an image or an installed version.
+const ATTACKER_TRIVY = /(?<=\b(?:aquasec|aquasecurity)\/trivy:)v?0\.69\.[4-6]\b(?![.\w-])|(?<=^\s*-?\s*(?:trivy-)?version:\s*["']?)v?0\.69\.[4-6]\b(?![.\w-])/gm;
+
+/**
+ * The trivy-action tags that no longer exist and the Trivy releases made by the attacker named in
+ * a CI file, outside comments. A job with one scans nothing, or runs the attacker's code.
+ */
+export function unusableScans(text: string): UnusableScan[] {
+  if (!/trivy/i.test(text)) return [];
+  const found: UnusableScan[] = [];
+  const add = (m: RegExpMatchArray, why: UnusableScan['why']) => {
+    const start = m.index!;
+    const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+    const lineEnd = text.indexOf('\n', start) < 0 ? text.length : text.indexOf('\n', start);
+    const lineText = text.slice(lineStart, lineEnd);
+    // In a comment: `# uses: aquasecurity/trivy-action@0.28.0` runs nothing.
+    if (/^\s*#/.test(lineText) || lineText.slice(0, start - lineStart).includes(' #')) return;
+    const line = text.slice(0, start).split('\n').length;
+    const end = start + m[0].length;
+    const edits = [{ start, end, text: why === 'tag-gone' ? TRIVY_ACTION.split('@')[1]! : (m[0].startsWith('v') ? 'v' : '') + TRIVY_VERSION }];
+    // The version a commit pin stands for goes in a comment after it, where the line ends with it.
+    if (why === 'tag-gone' && /^["']?[ \t\r]*$/.test(text.slice(end, lineEnd))) {
+      const at = lineEnd - (text.slice(end, lineEnd).length - text.slice(end, lineEnd).trimEnd().length);
+      edits.push({ start: at, end: at, text: ` # ${TRIVY_ACTION_VERSION}` });
+    }
+    found.push({ line, text: lineText.trim(), ref: m[0], edits, why });
+  };
+  for (const m of text.matchAll(GONE_ACTION_TAG)) add(m, 'tag-gone');
+  for (const m of text.matchAll(ATTACKER_TRIVY)) add(m, 'attacker-release');
+  return found.sort((a, b) => a.edits[0]!.start - b.edits[0]!.start);
+}
 export const WORKFLOW_NAME = 'docker-harden-scan';
 
 /** Build contexts other than a Dockerfile's own folder, by the Dockerfile's path (steps/lib/build-context.ts). */
@@ -105,7 +158,7 @@ function scanWorkflow(name: string, contexts: readonly string[], what: string, b
     ...(build.env ? ['        env:', ...Object.entries(build.env).map(([k, v]) => `          ${k}: ${y(v)}`)] : []),
     `        run: ${y(build.run)}`,
     '      - name: Scan with Trivy; fail on critical or high vulnerabilities that have a fix',
-    `        uses: ${TRIVY_ACTION}`,
+    `        uses: ${TRIVY_ACTION} # ${TRIVY_ACTION_VERSION}`,
     '        with:',
     `          image-ref: ${y(SCAN_IMAGE)}`,
     '          format: table',

@@ -210,13 +210,16 @@ export const CI_SCAN_PATTERN = /\b(trivy|grype|anchore\/scan-action|docker[ /-]s
 /** A signature check in CI. */
 export const CI_VERIFY_PATTERN = /\b(cosign\s+verify(-attestation)?|notation\s+verify)\b/i;
 
-/** The first line of `text` matching `pattern` outside comments, 1-based, with the line itself. */
-export function matchLine(text: string, pattern: RegExp): { line: number; text: string } | null {
+/**
+ * The first line of `text` matching `pattern` outside comments (and passing `keep`), 1-based, with
+ * the line itself.
+ */
+export function matchLine(text: string, pattern: RegExp, keep?: (line: string) => boolean): { line: number; text: string } | null {
   // A line that matches is in a text that matches: most CI files mention no scanner at all.
   if (!pattern.test(text)) return null;
   // A comment (`# scans with Trivy`) runs nothing.
   const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) if (!/^\s*(#|\/\/)/.test(lines[i]!) && pattern.test(lines[i]!)) return { line: i + 1, text: lines[i]!.trim() };
+  for (let i = 0; i < lines.length; i++) if (!/^\s*(#|\/\/)/.test(lines[i]!) && pattern.test(lines[i]!) && (!keep || keep(lines[i]!))) return { line: i + 1, text: lines[i]!.trim() };
   return null;
 }
 

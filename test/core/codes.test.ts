@@ -107,6 +107,8 @@ const DECLARED: Record<string, string[]> = {
   'dependency-scanning': [
     'DH-SCAN-NONE',
     'DH-SCAN-UNSCHEDULED',
+    'DH-SCAN-CI-TAG-GONE',
+    'DH-SCAN-CI-ATTACKER-TRIVY',
     'DH-SCAN-CI-MISSING',
   ],
   'slim-base-image': [

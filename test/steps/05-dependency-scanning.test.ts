@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import step, { CRON_FILE, SAVED_IMAGE, imageScanCommand } from '../../steps/05-dependency-scanning.js';
-import { MATRIX_LIMIT, TRIVY_ACTION, githubWorkflow, gitlabJobs, matrixWorkflows, workflowFile } from '../../steps/lib/ci-documents.js';
+import { MATRIX_LIMIT, TRIVY_ACTION, githubWorkflow, gitlabJobs, matrixWorkflows, unusableScans, workflowFile } from '../../steps/lib/ci-documents.js';
 import { systemProbe } from '../../src/core/probe.js';
 import { applyProposal, runStep } from '../../src/core/runner.js';
 import { ProfileStore, emptyProfile } from '../../src/core/profile.js';
@@ -82,9 +82,37 @@ const fileCases: FileCase[] = [
     expect: { status: 'fail', findings: ['its CI (.github/workflows/build.yml) runs no scanner'], proposals: ['ci-github'], afterFix: { proposal: 'ci-github', status: 'pass' } },
   },
   {
-    name: 'a GitHub workflow with trivy-action',
-    given: { files: { '.git/': '', 'Dockerfile': DOCKERFILE, '.github/workflows/scan.yaml': 'jobs:\n  s:\n    steps:\n      - uses: aquasecurity/trivy-action@0.28.0\n' } },
+    name: 'a GitHub workflow with trivy-action (a v tag, the tag made after the attack, a commit)',
+    given: { files: { '.git/': '', 'Dockerfile': DOCKERFILE, '.github/workflows/scan.yaml': 'jobs:\n  s:\n    steps:\n      - uses: aquasecurity/trivy-action@v0.28.0\n      - uses: aquasecurity/trivy-action@0.35.0\n      - uses: aquasecurity/trivy-action@ed142fd0673e97e23eac54620cfb913e5ce36c25\n' } },
     expect: { status: 'pass', findings: [], notes: ['CI scans images: ', 'scan.yaml:4'] },
+  },
+  {
+    name: 'a trivy-action tag deleted after the March 2026 attack scans nothing: pinned by commit, the job scans again',
+    given: {
+      files: {
+        '.git/': '',
+        'Dockerfile': DOCKERFILE,
+        '.github/workflows/scan.yaml': 'jobs:\n  s:\n    steps:\n      # was aquasecurity/trivy-action@0.20.0\n      - name: Run Trivy vulnerability scanner\n        uses: "aquasecurity/trivy-action@0.28.0"\r\n        with:\n          image-ref: app\n',
+      },
+    },
+    expect: {
+      status: 'fail',
+      findings: ['uses trivy-action 0.28.0, a tag deleted after the March 2026 attack', "its CI's Trivy job (.github/workflows/scan.yaml) cannot scan"],
+      proposals: ['ci-repin-trivy', 'ci-github'],
+      afterFix: { proposal: 'ci-repin-trivy', status: 'pass' },
+    },
+  },
+  {
+    name: 'Trivy 0.69.4 to 0.69.6, made by the attacker, in a GitLab job and as an installed version: critical, and a grype job still scans',
+    given: {
+      files: {
+        '.git/': '',
+        'Dockerfile': DOCKERFILE,
+        '.gitlab-ci.yml': 'scan:\n  image: aquasec/trivy:0.69.4\n  script: [trivy image app]\ngrype:\n  script: [grype app]\n',
+        '.github/workflows/t.yml': 'jobs:\n  s:\n    steps:\n      - uses: aquasecurity/setup-trivy@v0.2.6\n        with:\n          version: v0.69.6\n',
+      },
+    },
+    expect: { status: 'fail', findings: ['runs Trivy 0.69.4, a release made by an attacker', 'runs Trivy v0.69.6'], notes: ['CI scans images: ', '.gitlab-ci.yml:4 (grype:)'], proposals: ['ci-repin-trivy'], afterFix: { proposal: 'ci-repin-trivy', status: 'pass' } },
   },
   {
     name: 'a scanner named only in a comment scans nothing',
@@ -186,6 +214,40 @@ describe('dependency-scanning: Dockerfile targets', () => {
 });
 
 describe('dependency-scanning: the proposed CI', () => {
+  it('a deleted trivy-action tag becomes a commit pin with its version in a comment where the line ends with it; Trivy 0.69.4-6 becomes 0.70.0', () => {
+    const text = [
+      '      - uses: aquasecurity/trivy-action@0.28.0',
+      "      - uses: 'aquasecurity/trivy-action@0.34.2'\r",
+      '      - uses: aquasecurity/trivy-action@0.20.0 # scan',
+      '      - { uses: aquasecurity/trivy-action@0.9.1, with: { image-ref: app } }',
+      '  image: aquasec/trivy:0.69.5',
+      '          version: "v0.69.4"',
+      '  # image: aquasec/trivy:0.69.6',
+      '      - uses: aquasecurity/trivy-action@0.35.0',
+      '      - uses: aquasecurity/trivy-action@0.28.0.1',
+      '  image: aquasec/trivy:0.69.40',
+      '',
+    ].join('\n');
+    const scans = unusableScans(text);
+    let after = text;
+    for (const e of scans.flatMap((x) => x.edits).sort((a, b) => b.start - a.start)) after = after.slice(0, e.start) + e.text + after.slice(e.end);
+    const pin = TRIVY_ACTION.split('@')[1]!;
+    expect(after.split('\n')).toEqual([
+      `      - uses: aquasecurity/trivy-action@${pin} # v0.36.0`,
+      `      - uses: 'aquasecurity/trivy-action@${pin}' # v0.36.0\r`,
+      `      - uses: aquasecurity/trivy-action@${pin} # scan`,
+      `      - { uses: aquasecurity/trivy-action@${pin}, with: { image-ref: app } }`,
+      '  image: aquasec/trivy:0.70.0',
+      '          version: "v0.70.0"',
+      '  # image: aquasec/trivy:0.69.6',
+      '      - uses: aquasecurity/trivy-action@0.35.0',
+      '      - uses: aquasecurity/trivy-action@0.28.0.1',
+      '  image: aquasec/trivy:0.69.40',
+      '',
+    ]);
+    expect(scans.map((x) => [x.line, x.why])).toEqual([[1, 'tag-gone'], [2, 'tag-gone'], [3, 'tag-gone'], [4, 'tag-gone'], [5, 'attacker-release'], [6, 'attacker-release']]);
+  });
+
   it('the GitHub workflow parses as YAML, builds the right Dockerfile and fails on critical/high', async () => {
     const dir = await tree({ '.git/': '', 'services/api/Dockerfile': DOCKERFILE });
     const probe = systemProbe({ PATH: path.join(dir, 'bin') });
