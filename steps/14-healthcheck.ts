@@ -1,13 +1,18 @@
 /**
  * Step 14: a HEALTHCHECK for a long-running service. The final stage of an image that runs a
- * server (it EXPOSEs a port, or its CMD/ENTRYPOINT is a known server program) should say how to
- * tell that it still works. A probe is proposed only when the image is known to carry it (the
- * Dockerfile installs curl); otherwise the pattern is explained, never guessed.
+ * server (it EXPOSEs a port, sets ENV PORT for its server, or its CMD/ENTRYPOINT is a known server
+ * program) should say how to tell that it still works. A probe is proposed only when the image is
+ * known to carry it (the Dockerfile installs curl or wget; a database image has its own client);
+ * otherwise the pattern is explained, never guessed. A port known not to speak HTTP never gets an
+ * HTTP probe.
  */
+import type { Env } from 'dockerfile-ast';
 import { adviceProposal, defineStep, type CodeInfo, statusOf, type Finding, type Proposal } from '../src/core/step.js';
 import type { DockerfileModel, DockerInstruction } from '../src/dockerfile/model.js';
 import { applyEdits, insertLinesEdit } from '../src/dockerfile/edit.js';
 import { commandArgv, packagesLeft } from '../src/dockerfile/commands.js';
+import { canonicalName, effectiveTag, officialMirror } from '../src/dockerfile/images.js';
+import { FASTCGI, NOT_HTTP, SERVER_PROTOCOLS, withPort, type Protocol, type ServerClient } from './lib/server-protocols.js';
 
 /** Programs that, run as the main process, serve until stopped. */
 const SERVER_PROGRAMS = new Set(['nginx', 'httpd', 'apache2', 'caddy', 'haproxy', 'traefik', 'gunicorn', 'uvicorn', 'hypercorn', 'daphne', 'puma', 'unicorn', 'redis-server', 'postgres', 'mysqld', 'mongod', 'memcached', 'php-fpm', 'envoy']);
@@ -25,10 +30,21 @@ const CODES: Record<string, CodeInfo> = {
   },
 };
 
+/** The port a probe would ask. */
+interface Port {
+  number: number;
+  /** UDP (or SCTP): no HTTP probe reaches it. */
+  udp: boolean;
+  /** The ENV variable that sets it (`ENV PORT=3000`), which a run may set otherwise. */
+  variable: string | null;
+}
+
 interface Service {
-  /** The last CMD or ENTRYPOINT of the final stage: the HEALTHCHECK goes before it. */
+  /** The last CMD or ENTRYPOINT of the final stage (else its last EXPOSE): the HEALTHCHECK goes before it. */
   start: DockerInstruction;
-  port: string | null;
+  port: Port | null;
+  /** The program the CMD or ENTRYPOINT runs (its file name); empty when the base image's start is kept. */
+  program: string;
   why: string;
 }
 
@@ -41,8 +57,9 @@ export default defineStep({
     summary: 'The final stage of a long-running service says, with a HEALTHCHECK, how Docker can tell it still answers.',
     explain: [
       'Docker restarts a container whose process exits, but a server that hangs, deadlocks or stops answering keeps running and looks healthy. A `HEALTHCHECK CMD` runs a probe inside the container at an interval; after a few failures the container is marked unhealthy, which `docker ps`, compose `depends_on: condition: service_healthy` and swarm act on.',
-      'This step looks at the final stage: when it runs a server (it EXPOSEs a port, or its CMD or ENTRYPOINT is a known server program) and has no HEALTHCHECK, it says so. `HEALTHCHECK NONE` is reported for information: it turns off a check the base image may have.',
-      'The probe must be a program the image has. When the Dockerfile installs curl, the change adds `HEALTHCHECK CMD curl -sS -o /dev/null http://localhost:PORT/ || exit 1` before the CMD (it passes when the server answers HTTP at all). Otherwise the step explains the pattern: slim and distroless images often have neither curl nor wget, so the usual way is a small probe built into the app (for example `HEALTHCHECK CMD ["/app/server", "--health"]`) or a static probe binary copied from a build stage.',
+      'This step looks at the final stage: when it runs a server (it EXPOSEs a port, sets `ENV PORT` for its server, or its CMD or ENTRYPOINT is a known server program) and has no HEALTHCHECK, it says so. `HEALTHCHECK NONE` is reported for information: it turns off a check the base image may have.',
+      'The probe must be a program the image has, and it must speak what the port speaks. When the Dockerfile installs curl (or wget), the change adds `HEALTHCHECK CMD curl -sS -o /dev/null http://localhost:PORT/ || exit 1` before the CMD, with the port from EXPOSE or ENV PORT (curl passes when the server answers HTTP at all; wget only on a 2xx or 3xx answer). A port known not to speak HTTP (a database, DNS, mail, a game server, UDP) never gets an HTTP probe: where the server\'s own client is evidently in the image (`pg_isready` in the postgres image, `redis-cli` with redis-server), the change uses it; otherwise the step names that command. Without a probe, the step explains the pattern: slim and distroless images often have neither curl nor wget, so the usual way is a small probe built into the app (for example `HEALTHCHECK CMD ["/app/server", "--health"]`) or a static probe binary copied from a build stage.',
+      'Every change is for review: a probe that asks the wrong port or path, or a server slow to start, marks a working container unhealthy. After applying, run the container and check `docker inspect --format \'{{json .State.Health}}\' CONTAINER`.',
     ].join('\n\n'),
     codes: CODES,
     references: [
@@ -55,7 +72,7 @@ export default defineStep({
     const model = await ctx.dockerfile();
     const findings: Finding[] = [];
     const service = serviceOf(model);
-    if (!service) return { status: 'not-applicable', findings, notes: ['the final stage does not run a server (no EXPOSE, no known server program)'] };
+    if (!service) return { status: 'not-applicable', findings, notes: ['the final stage does not run a server (no EXPOSE, no ENV PORT, no known server program)'] };
     const health = lastHealthcheck(model);
     if (!health && model.baseInfo().healthcheck) {
       return { status: 'pass', findings, notes: [`${model.chain()[0]!.imageText} defines a HEALTHCHECK, which this image inherits`] };
@@ -71,52 +88,96 @@ export default defineStep({
   async propose(_ctx, result) {
     if (!result.state || !result.findings.some((f) => f.code === 'CIS-4.6')) return [];
     const { model, service } = result.state;
+    const before = `before line ${service.start.line}`;
     // Advice only, never written: what to probe with where docker-harden knows no probe that works.
     const advice = (title: string, description: string): Proposal[] => [adviceProposal('add-healthcheck', title, description)];
-    const protocol = service.port ? NOT_HTTP[Number(service.port)] : undefined;
-    if (protocol) {
+    const { port } = service;
+    if (port?.udp) {
       return advice(
-        `Add a HEALTHCHECK that speaks ${protocol.name}`,
-        `Port ${service.port} is ${protocol.name}, not plain HTTP: a curl probe of it would always fail and mark the container unhealthy. Add a probe that speaks it before line ${service.start.line}, such as HEALTHCHECK CMD ${protocol.probe}.`,
+        "Add a HEALTHCHECK with the server's own status command",
+        `Port ${port.number} is UDP: an HTTP probe (curl, wget) speaks TCP and cannot ask it. Add the server's own status command ${before}, or a check that its process runs.`,
       );
     }
-    const probe = curlInstalled(model) && service.port ? `HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD curl -sS -o /dev/null http://localhost:${service.port}/ || exit 1` : null;
-    if (!probe) {
+    const protocol = protocolOf(model, service);
+    if (protocol) {
+      const probePort = port?.number ?? protocol.port;
+      const client = protocol.client;
+      const evidence = client ? clientEvidence(model, service, client) : null;
+      if (!client || !evidence) {
+        const subject = port ? `Port ${port.number} is ${protocol.name}` : `${service.program || 'The server'} speaks ${protocol.name}`;
+        return advice(
+          `Add a HEALTHCHECK that speaks ${protocol.name}`,
+          `${subject}, not plain HTTP: an HTTP probe of it would always fail and mark the container unhealthy. Use the server's own health check ${before}, such as ${withPort(protocol.probe, probePort)}.`,
+        );
+      }
+      const line = `${HEALTHCHECK_OPTIONS} CMD ${withPort(client.command, probePort)}`;
+      return [healthcheckChange(model, service, line, {
+        title: `Add a HEALTHCHECK that asks ${client.server} on port ${probePort} with ${client.program}`,
+        description: `Adds "${line}" ${before}. ${evidence}, so ${client.program} is there; ${client.passes}.`,
+        warnings: [withPort(client.caveat, probePort), ...portWarnings(port), STARTUP_WARNING, CHECK_HEALTH],
+      })];
+    }
+    const tool = httpProbeTool(model);
+    if (!tool || !port) {
+      const target = port ? `http://localhost:${port.number}/` : 'http://localhost:PORT/ (PORT: the port the server listens on)';
       return advice(
         'Add a HEALTHCHECK with a probe the image has',
-        `docker-harden does not know a probe this image carries. Add one before line ${service.start.line}: with curl installed, HEALTHCHECK CMD curl -sS -o /dev/null http://localhost:PORT/ || exit 1; in an image without curl or wget, a probe built into the app (HEALTHCHECK CMD ["/app/server", "--health"]) or a static probe binary copied from a build stage.`,
+        `docker-harden does not know a probe this image carries. Add one ${before}${port ? ` that asks port ${port.number}` : ''}: with curl installed, HEALTHCHECK CMD curl -sS -o /dev/null ${target} || exit 1; in an image without curl or wget, a probe built into the app (HEALTHCHECK CMD ["/app/server", "--health"]) or a static probe binary copied from a build stage.`,
       );
     }
-    const edits = [insertLinesEdit(model.text, service.start.line - 2, [probe])];
-    return [{
-      id: 'add-healthcheck',
-      kind: 'change',
-      risk: 'review',
-      title: `Add a HEALTHCHECK that probes port ${service.port} with curl`,
-      description: `Adds "${probe}" before line ${service.start.line}. It passes when the server answers HTTP on port ${service.port}; a server that speaks another protocol needs its own probe.`,
-      changes: [{ path: model.path, before: model.text, after: applyEdits(model.text, edits), edits }],
-      commands: [],
-      warnings: [`the probe assumes the server answers HTTP on localhost:${service.port}`],
-    }];
+    const probe = HTTP_PROBES[tool];
+    const url = probe.url(port.number);
+    const line = `${HEALTHCHECK_OPTIONS} CMD ${probe.command(url)}`;
+    return [healthcheckChange(model, service, line, {
+      title: `Add a HEALTHCHECK that asks ${url} with ${tool}`,
+      description: `Adds "${line}" ${before}. Every 30 s it asks GET ${url} inside the container (path /, port ${port.number}); ${probe.passes}.`,
+      warnings: [
+        `the probe assumes the server answers plain HTTP on port ${port.number} inside the container: if it speaks TLS or another protocol there, or listens on another port or only on another address, every probe fails and the container is marked unhealthy`,
+        ...portWarnings(port),
+        STARTUP_WARNING,
+        CHECK_HEALTH,
+      ],
+    })];
   },
 });
 
-/** Well-known ports that do not answer plain HTTP, with a probe that speaks what they do. */
-const NOT_HTTP: Record<number, { name: string; probe: string }> = {
-  22: { name: 'SSH', probe: 'the server\'s own check, or a TCP connect (nc -z localhost 22)' },
-  25: { name: 'SMTP', probe: 'nc -z localhost 25 (or the mail server\'s own status command)' },
-  53: { name: 'DNS', probe: 'dig +short @127.0.0.1 localhost (or nslookup)' },
-  443: { name: 'HTTPS', probe: 'curl -fsSk -o /dev/null https://localhost/ || exit 1' },
-  1194: { name: 'OpenVPN', probe: 'a check of the openvpn process or its management interface' },
-  1883: { name: 'MQTT', probe: 'mosquitto_sub -t \'$SYS/#\' -C 1 -W 3 (or nc -z localhost 1883)' },
-  3306: { name: 'the MySQL protocol', probe: 'mysqladmin ping -h 127.0.0.1' },
-  5432: { name: 'the PostgreSQL protocol', probe: 'pg_isready -h 127.0.0.1' },
-  5672: { name: 'AMQP', probe: 'rabbitmq-diagnostics -q ping' },
-  6379: { name: 'the Redis protocol', probe: 'redis-cli ping' },
-  9092: { name: 'the Kafka protocol', probe: 'kafka-broker-api-versions.sh --bootstrap-server localhost:9092' },
-  11211: { name: 'the memcached protocol', probe: 'nc -z localhost 11211' },
-  27017: { name: 'the MongoDB protocol', probe: 'mongosh --quiet --eval "db.adminCommand(\'ping\')"' },
+const HEALTHCHECK_OPTIONS = 'HEALTHCHECK --interval=30s --timeout=5s --retries=3';
+const STARTUP_WARNING = 'a server that takes more than about 90 s to answer after it starts (three failed probes 30 s apart) is marked unhealthy while it starts: add --start-period=2m to the HEALTHCHECK';
+const CHECK_HEALTH = "to check: build, run the container, and after a minute run `docker inspect --format '{{json .State.Health}}' CONTAINER`: Status should be \"healthy\", and Log holds each probe's exit code and output";
+
+/** HTTP probes by the tool that runs them. */
+const HTTP_PROBES: Record<'curl' | 'wget', { url: (port: number) => string; command: (url: string) => string; passes: string }> = {
+  curl: {
+    url: (port) => `http://localhost:${port}/`,
+    command: (url) => `curl -sS -o /dev/null ${url} || exit 1`,
+    passes: 'it passes on any HTTP answer, even 404 or 500, so it tells a server that answers from one that hangs or is gone',
+  },
+  wget: {
+    // 127.0.0.1, not localhost: where localhost is ::1 first, wget may not try the IPv4 address a
+    // server bound to 0.0.0.0 answers on.
+    url: (port) => `http://127.0.0.1:${port}/`,
+    command: (url) => `wget -q -O /dev/null ${url} || exit 1`,
+    passes: 'it passes only on a 2xx or 3xx answer: if / answers 404 or asks for a login, the container is marked unhealthy, so change the path to one that answers 200 (a health endpoint)',
+  },
 };
+
+function healthcheckChange(model: DockerfileModel, service: Service, line: string, text: { title: string; description: string; warnings: string[] }): Proposal {
+  const edits = [insertLinesEdit(model.text, service.start.line - 2, [line])];
+  return {
+    id: 'add-healthcheck',
+    kind: 'change',
+    risk: 'review',
+    ...text,
+    changes: [{ path: model.path, before: model.text, after: applyEdits(model.text, edits), edits }],
+    commands: [],
+  };
+}
+
+function portWarnings(port: Port | null): string[] {
+  if (!port?.variable) return [];
+  const { variable, number } = port;
+  return [`the port is ${variable}=${number} as the image sets it: a container run with another ${variable} (docker run -e ${variable}=...) listens elsewhere while the probe still asks ${number}`];
+}
 
 function finalInstructions(model: DockerfileModel): DockerInstruction[] {
   return model.chain(model.finalStage).flatMap((s) => s.instructions);
@@ -130,18 +191,84 @@ function serviceOf(model: DockerfileModel): Service | null {
   const all = finalInstructions(model);
   const exposes = all.filter((i) => i.keyword === 'EXPOSE');
   const expose = exposes.at(-1);
+  const command = all.filter((i) => i.keyword === 'CMD' || i.keyword === 'ENTRYPOINT').at(-1);
   // Without a CMD or ENTRYPOINT of its own, the image starts as its base image does: an EXPOSE
   // still says it serves.
-  const start = all.filter((i) => i.keyword === 'CMD' || i.keyword === 'ENTRYPOINT').at(-1) ?? expose;
+  const start = command ?? expose;
   if (!start) return null;
-  const port = expose ? (/^(\d+)(\/tcp)?$/.exec(expose.args.trim().split(/\s+/)[0] ?? '')?.[1] ?? null) : null;
-  if (expose) return { start, port, why: `the image exposes ${exposes.map((e) => e.args.trim()).join(' ')}` };
-  const program = commandArgv(start)[0]?.split('/').at(-1) ?? '';
-  if (SERVER_PROGRAMS.has(program)) return { start, port: null, why: `the image runs the server ${program}` };
+  const program = command ? (commandArgv(command)[0]?.split('/').at(-1) ?? '') : '';
+  if (expose) {
+    const shown = exposes.flatMap((e) => exposedPorts(model, e).map((p) => (p.value && p.value !== p.written ? `${p.written} (${p.value})` : p.written)));
+    return { start, port: exposedPort(model, expose), program, why: `the image exposes ${shown.join(' ')}` };
+  }
+  const port = portVariable(model);
+  if (port && command) return { start, port, program, why: `the image sets ${port.variable}=${port.number}, the port its server listens on` };
+  if (SERVER_PROGRAMS.has(program)) return { start, port: null, program, why: `the image runs the server ${program}` };
   return null;
 }
 
-/** curl installed by the final image's RUNs and still there (not removed with its build group). */
-function curlInstalled(model: DockerfileModel): boolean {
-  return packagesLeft(finalInstructions(model)).has('curl');
+/** The words of an EXPOSE as written and with variables resolved. */
+function exposedPorts(model: DockerfileModel, expose: DockerInstruction): { written: string; value: string }[] {
+  const stage = model.stages[expose.stage]!;
+  return expose.args.trim().split(/\s+/).map((written) => ({ written, value: model.resolve(written, stage, expose).value.trim() }));
+}
+
+/** The port a probe asks: the first TCP port of the last EXPOSE (else its first port, UDP). */
+function exposedPort(model: DockerfileModel, expose: DockerInstruction): Port | null {
+  const ports: Port[] = [];
+  for (const { written, value } of exposedPorts(model, expose)) {
+    const m = /^(\d{1,5})(?:\/(tcp|udp|sctp))?$/i.exec(value);
+    const number = Number(m?.[1]);
+    if (!m || number < 1 || number > 65535) continue;
+    // `EXPOSE ${PORT}`: a run that sets PORT otherwise moves the server, not the probe.
+    const variable = /^\$\{?([A-Za-z_]\w*)/.exec(written)?.[1] ?? null;
+    ports.push({ number, udp: (m[2] ?? 'tcp').toLowerCase() !== 'tcp', variable: variable && envNames(model).has(variable) ? variable : null });
+  }
+  return ports.find((p) => !p.udp) ?? ports[0] ?? null;
+}
+
+/** The port the final image's ENV PORT names, which servers (node, Cloud Run's convention) listen on. */
+function portVariable(model: DockerfileModel): Port | null {
+  if (!envNames(model).has('PORT')) return null;
+  const value = model.resolve('${PORT}', model.finalStage).value.trim();
+  const number = /^\d{1,5}$/.test(value) ? Number(value) : 0;
+  return number >= 1 && number <= 65535 ? { number, udp: false, variable: 'PORT' } : null;
+}
+
+/** Variables the final image's ENV lines set: they are in the container's environment. */
+function envNames(model: DockerfileModel): Set<string> {
+  return new Set(finalInstructions(model).filter((i) => i.keyword === 'ENV').flatMap((i) => (i.ast as Env).getProperties().map((p) => p.getName())));
+}
+
+/** The protocol the service speaks when it is known not to be plain HTTP. */
+function protocolOf(model: DockerfileModel, service: Service): Protocol | null {
+  // The php image's fpm tags start php-fpm when the Dockerfile keeps their CMD.
+  const base = officialImage(model);
+  if (/^php-fpm[\d.]*$/.test(service.program) || (!service.program && base?.name === 'php' && /fpm/.test(base.tag))) return FASTCGI;
+  return SERVER_PROTOCOLS.get(service.program) ?? (service.port ? NOT_HTTP.get(service.port.number) : undefined) ?? null;
+}
+
+/** Why the server's own client is in the image (said in the proposal), or null when that is not evident. */
+function clientEvidence(model: DockerfileModel, service: Service, client: ServerClient): string | null {
+  const base = officialImage(model);
+  if (base && client.image(base.name, base.tag)) return `The image is built on ${model.chain()[0]!.imageText}`;
+  const pkg = [...packagesLeft(finalInstructions(model))].find((p) => client.packages.test(p));
+  if (pkg) return `The Dockerfile installs ${pkg}`;
+  if (client.programs.includes(service.program)) return `The image runs ${service.program}, whose package brings ${client.program}`;
+  return null;
+}
+
+/** The base image's name as Docker Hub's official images go (`postgres`, `postgis/postgis`; a mirror's path dropped), and its tag. */
+function officialImage(model: DockerfileModel): { name: string; tag: string } | null {
+  const base = model.baseImage();
+  if (!base) return null;
+  const mirror = officialMirror(base);
+  const name = canonicalName(base).toLowerCase();
+  return { name: mirror ? name.slice(mirror.length) : name, tag: effectiveTag(base) };
+}
+
+/** The HTTP probe the final image has: curl or wget installed by its RUNs and still there (not removed with its build group). */
+function httpProbeTool(model: DockerfileModel): 'curl' | 'wget' | null {
+  const left = packagesLeft(finalInstructions(model));
+  return left.has('curl') ? 'curl' : left.has('wget') ? 'wget' : null;
 }

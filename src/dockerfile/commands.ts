@@ -24,11 +24,13 @@ export function commandArgv(inst: DockerInstruction): string[] {
 
 const LEADING_WORDS = new Set(['env', 'exec', 'then', 'else', 'elif', 'do', 'if', 'while', 'until', '!', '{', 'time']);
 
-/** The simple commands of a shell line: split at &&, ||, ;, | and newlines, each as words. */
+/** The simple commands of a shell line: split at &&, ||, ;, | and unescaped newlines, each as words. */
 export function shellCommands(text: string): string[][] {
   // One pass, no list between the stages: a RUN of 150,000 commands made three.
   const out: string[][] = [];
-  for (const part of text.split(/&&|\|\||;|\||\n/)) {
+  // A newline ends a command unless escaped: a heredoc's body keeps its continuation lines
+  // (`apt-get install -y \<newline> curl`), which splitWords joins.
+  for (const part of text.split(/&&|\|\||;|\||(?<!\\)\n/)) {
     const words = splitWords(part.trim());
     // Leading VAR=value assignments, `env`/`exec` and the shell's own words (`then apt-get ...`,
     // `if grep ...`, `! test ...`) belong to the command, not its name.

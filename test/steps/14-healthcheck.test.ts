@@ -8,8 +8,100 @@ const cases: StepCase[] = [
     given: 'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y --no-install-recommends curl\nEXPOSE 8080\nCMD ["/app/server"]\n',
     expect: {
       status: 'warn', codes: ['CIS-4.6'], lines: [4], risks: { 'add-healthcheck': 'review' },
-      afterFix: { removed: [], added: ['HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD curl -sS -o /dev/null http://localhost:8080/ || exit 1'] },
+      afterFix: {
+        removed: [],
+        added: ['HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD curl -sS -o /dev/null http://localhost:8080/ || exit 1'],
+        // How it may break, and how to check.
+        warnings: ['answers plain HTTP on port 8080 inside the container', "docker inspect --format '{{json .State.Health}}' CONTAINER"],
+      },
     },
+  },
+  {
+    name: 'curl installed in a RUN heredoc, its package list on continuation lines: the curl probe',
+    given: 'FROM debian:bookworm-slim\nRUN <<EOF\nset -eux\napt-get update\napt-get install -y --no-install-recommends \\\n    ca-certificates \\\n    curl\nrm -rf /var/lib/apt/lists/*\nEOF\nEXPOSE 8080\nCMD ["/app/server"]\n',
+    expect: { status: 'warn', codes: ['CIS-4.6'], lines: [11], risks: { 'add-healthcheck': 'review' }, afterFix: { removed: [], added: ['HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD curl -sS -o /dev/null http://localhost:8080/ || exit 1'] } },
+  },
+  {
+    name: 'wget (no curl) installed in a RUN heredoc: a wget probe of 127.0.0.1, which fails on an HTTP error answer',
+    given: 'FROM alpine:3.20\nRUN <<EOF\napk add --no-cache \\\n  wget\nEOF\nEXPOSE 8000\nCMD ["/app/server"]\n',
+    expect: {
+      status: 'warn', codes: ['CIS-4.6'], risks: { 'add-healthcheck': 'review' },
+      afterFix: { removed: [], added: ['HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD wget -q -O /dev/null http://127.0.0.1:8000/ || exit 1'] },
+    },
+  },
+  {
+    name: 'a node server whose port is ENV PORT=3000 and EXPOSE ${PORT}: the probe asks 3000 and warns that a run may set PORT otherwise',
+    given: 'FROM node:20-slim\nRUN apt-get update && apt-get install -y --no-install-recommends curl\nENV PORT=3000\nEXPOSE ${PORT}\nCMD ["node", "server.js"]\n',
+    expect: {
+      status: 'warn', findings: ['the image exposes ${PORT} (3000), but'], codes: ['CIS-4.6'], lines: [5], risks: { 'add-healthcheck': 'review' },
+      afterFix: { removed: [], added: ['HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD curl -sS -o /dev/null http://localhost:3000/ || exit 1'], warnings: ['docker run -e PORT=...'] },
+    },
+  },
+  {
+    name: 'a node server with ENV PORT=3000 and no EXPOSE is a service; without curl the advice names port 3000',
+    given: 'FROM node:20-alpine\nWORKDIR /app\nENV NODE_ENV=production PORT=3000\nCOPY . .\nCMD ["node", "server.js"]\n',
+    expect: { status: 'warn', findings: ['the image sets PORT=3000'], codes: ['CIS-4.6'], lines: [5], risks: { 'add-healthcheck': 'advice' }, advice: ['http://localhost:3000/'], afterFix: null },
+  },
+  {
+    name: 'ARG PORT is not in the container\'s environment: no EXPOSE and no server program, so not a service',
+    given: 'FROM node:20-alpine\nARG PORT=3000\nCOPY . .\nCMD ["node", "migrate.js"]\n',
+    expect: { status: 'not-applicable', codes: [] },
+  },
+  {
+    name: 'a Minecraft server on 25565 with curl installed gets advice, not an HTTP probe',
+    given: 'FROM eclipse-temurin:21-jre\nRUN apt-get update && apt-get install -y curl\nEXPOSE 25565\nCMD ["java", "-jar", "server.jar", "nogui"]\n',
+    expect: { status: 'warn', codes: ['CIS-4.6'], risks: { 'add-healthcheck': 'advice' }, advice: ['Port 25565 is the Minecraft protocol, not plain HTTP', 'mc-monitor status --port 25565'], afterFix: null },
+  },
+  {
+    name: 'a Source game server on 27015/udp: a UDP port gets advice even with curl installed',
+    given: 'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl lib32gcc-s1\nEXPOSE 27015/udp\nCMD ["./srcds_run", "-game", "csgo"]\n',
+    expect: { status: 'warn', codes: ['CIS-4.6'], risks: { 'add-healthcheck': 'advice' }, advice: ['Port 27015 is UDP'], afterFix: null },
+  },
+  {
+    name: 'DNS on 53/udp and 53/tcp: the TCP port is named, with dig, not curl',
+    given: 'FROM alpine:3.20\nRUN apk add --no-cache bind bind-tools curl\nEXPOSE 53/udp 53/tcp\nCMD ["named", "-g"]\n',
+    expect: { status: 'warn', codes: ['CIS-4.6'], risks: { 'add-healthcheck': 'advice' }, advice: ['Port 53 is DNS, not plain HTTP', 'dig +short -p 53 @127.0.0.1'], afterFix: null },
+  },
+  {
+    name: 'php-fpm speaks FastCGI on 9000, which curl cannot ask: advice',
+    given: 'FROM php:8.3-fpm\nRUN apt-get update && apt-get install -y curl\nEXPOSE 9000\nCMD ["php-fpm"]\n',
+    expect: { status: 'warn', codes: ['CIS-4.6'], risks: { 'add-healthcheck': 'advice' }, advice: ['Port 9000 is FastCGI, not plain HTTP', 'cgi-fcgi -bind -connect 127.0.0.1:9000'], afterFix: null },
+  },
+  {
+    name: 'the php fpm image keeps its CMD (php-fpm): FastCGI on 9000 gets advice, not curl',
+    given: 'FROM php:8.3-fpm-bookworm\nRUN apt-get update && apt-get install -y curl\nCOPY . /var/www/html\nEXPOSE 9000\n',
+    expect: { status: 'warn', codes: ['CIS-4.6'], lines: [4], risks: { 'add-healthcheck': 'advice' }, advice: ['Port 9000 is FastCGI, not plain HTTP'], afterFix: null },
+  },
+  {
+    name: 'the postgres image carries pg_isready: it is proposed for review',
+    given: 'FROM postgres:16\nCOPY init.sql /docker-entrypoint-initdb.d/\nEXPOSE 5432\n',
+    expect: {
+      status: 'warn', codes: ['CIS-4.6'], lines: [3], risks: { 'add-healthcheck': 'review' },
+      afterFix: { removed: [], added: ['HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD pg_isready -h 127.0.0.1 -p 5432 || exit 1'], warnings: ['listens only on its socket file', "docker inspect --format '{{json .State.Health}}'"] },
+    },
+  },
+  {
+    name: 'redis-server on port 7000 speaks Redis whatever the port: redis-cli, which comes with it, asks port 7000',
+    given: 'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y --no-install-recommends redis-server curl\nEXPOSE 7000\nCMD ["redis-server", "--port", "7000"]\n',
+    expect: {
+      status: 'warn', codes: ['CIS-4.6'], risks: { 'add-healthcheck': 'review' },
+      afterFix: { removed: [], added: ['HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD redis-cli -h 127.0.0.1 -p 7000 ping | grep -q PONG || exit 1'], warnings: ['requirepass'] },
+    },
+  },
+  {
+    name: 'redis-server with no EXPOSE is asked on its own port, 6379',
+    given: 'FROM redis:7-alpine\nCOPY redis.conf /usr/local/etc/redis/redis.conf\nCMD ["redis-server", "/usr/local/etc/redis/redis.conf"]\n',
+    expect: { status: 'warn', findings: ['runs the server redis-server'], risks: { 'add-healthcheck': 'review' }, afterFix: { contains: ['CMD redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG || exit 1'] } },
+  },
+  {
+    name: 'mongo:7 carries mongosh: it is proposed for review',
+    given: 'FROM mongo:7.0\nEXPOSE 27017\nCMD ["mongod"]\n',
+    expect: { status: 'warn', risks: { 'add-healthcheck': 'review' }, afterFix: { contains: ['CMD mongosh --quiet --port 27017 --eval "db.adminCommand(\'ping\')" || exit 1'] } },
+  },
+  {
+    name: 'mongo:4.4 has no mongosh: advice that names it',
+    given: 'FROM mongo:4.4\nEXPOSE 27017\nCMD ["mongod"]\n',
+    expect: { status: 'warn', risks: { 'add-healthcheck': 'advice' }, advice: ['such as HEALTHCHECK CMD mongosh --quiet --port 27017'], afterFix: null },
   },
   {
     name: 'curl installed only for the build (apk add --virtual, then apk del of the group) is not there to probe with: advice',
@@ -39,7 +131,7 @@ const cases: StepCase[] = [
   {
     name: 'nginx:alpine without curl gets advice, not a made-up probe',
     given: 'FROM nginx:1.27-alpine\nCOPY site /usr/share/nginx/html\nEXPOSE 80\nCMD ["nginx", "-g", "daemon off;"]\n',
-    expect: { status: 'warn', codes: ['CIS-4.6'], lines: [4], risks: { 'add-healthcheck': 'advice' }, advice: ['without curl or wget'], afterFix: null },
+    expect: { status: 'warn', codes: ['CIS-4.6'], lines: [4], risks: { 'add-healthcheck': 'advice' }, advice: ['without curl or wget', 'that asks port 80: with curl installed, HEALTHCHECK CMD curl -sS -o /dev/null http://localhost:80/'], afterFix: null },
   },
   {
     name: 'a port that is not plain HTTP (OpenVPN on 1194, HTTPS on 443): advice with a probe that speaks it, no curl probe',
@@ -47,9 +139,14 @@ const cases: StepCase[] = [
     expect: { status: 'warn', codes: ['CIS-4.6'], risks: { 'add-healthcheck': 'advice' }, advice: ['Port 1194 is OpenVPN, not plain HTTP'], afterFix: null },
   },
   {
-    name: 'PostgreSQL\'s port gets pg_isready, not curl',
+    name: 'PostgreSQL installed with curl gets pg_isready (its client comes with it), not curl',
     given: 'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y postgresql curl\nEXPOSE 5432\nCMD ["/usr/lib/postgresql/15/bin/postgres"]\n',
-    expect: { status: 'warn', risks: { 'add-healthcheck': 'advice' }, advice: ['pg_isready -h 127.0.0.1'], afterFix: null },
+    expect: { status: 'warn', risks: { 'add-healthcheck': 'review' }, afterFix: { removed: [], added: ['HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD pg_isready -h 127.0.0.1 -p 5432 || exit 1'] } },
+  },
+  {
+    name: 'MariaDB on 3306 with curl: no HTTP probe and no mysqladmin known to be there, so advice naming its own check',
+    given: 'FROM mariadb:11\nRUN apt-get update && apt-get install -y curl\nEXPOSE 3306\nCMD ["mariadbd"]\n',
+    expect: { status: 'warn', risks: { 'add-healthcheck': 'advice' }, advice: ['Port 3306 is the MySQL protocol, not plain HTTP', 'healthcheck.sh --connect --innodb_initialized'], afterFix: null },
   },
   {
     name: 'every EXPOSE line is named, the last one is probed',
