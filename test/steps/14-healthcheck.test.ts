@@ -22,6 +22,11 @@ const cases: StepCase[] = [
     expect: { status: 'warn', codes: ['CIS-4.6'], lines: [11], risks: { 'add-healthcheck': 'review' }, afterFix: { removed: [], added: ['HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD curl -sS -o /dev/null http://localhost:8080/ || exit 1'] } },
   },
   {
+    name: 'the same heredoc with CRLF line endings: its continuation lines still join',
+    given: 'FROM debian:bookworm-slim\r\nRUN <<EOF\r\napt-get install -y \\\r\n    curl\r\nEOF\r\nEXPOSE 8080\r\nCMD ["/app/server"]\r\n',
+    expect: { status: 'warn', codes: ['CIS-4.6'], risks: { 'add-healthcheck': 'review' } },
+  },
+  {
     name: 'wget (no curl) installed in a RUN heredoc: a wget probe of 127.0.0.1, which fails on an HTTP error answer',
     given: 'FROM alpine:3.20\nRUN <<EOF\napk add --no-cache \\\n  wget\nEOF\nEXPOSE 8000\nCMD ["/app/server"]\n',
     expect: {
