@@ -1105,6 +1105,7 @@ function dropSudoProposal(model: DockerfileModel): Proposal | null {
   const edits: TextEdit[] = [];
   const warnings: string[] = [];
   const lines: number[] = [];
+  const asRootNow: string[] = [];
   let guessed = false;
   for (const { inst, stage } of sudoRuns(model)) {
     const stripped = stripSudo(inst.source);
@@ -1125,6 +1126,11 @@ function dropSudoProposal(model: DockerfileModel): Proposal | null {
       // The RUN needs root while the stage runs as another user: switch for that one step.
       const back = current.instruction ? current.instruction.args.trim() : current.spec;
       edits.push(rangeEdit(text, inst.range, `USER root${model.eol}${stripped}${model.eol}USER ${back}`, starts));
+      // Its commands that sudo did not run now run as root too: what they make belongs to root.
+      const others = runCommands(inst).filter((words) => words[0] !== 'sudo');
+      if (others.length > 0) {
+        asRootNow.push(`line ${inst.line}: ${others.map((w) => `\`${w.join(' ')}\``).join(', ')} ran as ${back} and now run${others.length === 1 ? 's' : ''} as root too, so what ${others.length === 1 ? 'it makes' : 'they make'} belongs to root and ${back} cannot write it; if ${back} must, move ${others.length === 1 ? 'it' : 'them'} to a RUN of ${others.length === 1 ? 'its' : 'their'} own after \`USER ${back}\``);
+      }
     }
   }
   if (edits.length === 0) return null;
@@ -1135,10 +1141,11 @@ function dropSudoProposal(model: DockerfileModel): Proposal | null {
       'Build steps run as the user in effect at that point, root unless a USER line changed it. Where that is root, sudo is dropped; where it is another user, the RUN is wrapped in `USER root` and a switch back. If the image installs the sudo package, remove it too so the final user cannot become root.',
     changes: [{ path: model.path, before: text, after: applyEdits(text, edits), edits }],
     commands: [],
-    warnings,
-    // Only sudo goes: the RUN does what it did, as the same user (when that user is known).
+    warnings: [...warnings, ...asRootNow],
+    // Only sudo goes: the RUN does what it did, as the same user (when that user is known, and
+    // every command of a RUN run as another user was sudo's).
     kind: 'change',
-    risk: guessed ? 'review' : 'safe',
+    risk: guessed || asRootNow.length > 0 ? 'review' : 'safe',
   };
 }
 

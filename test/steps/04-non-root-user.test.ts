@@ -196,6 +196,19 @@ const cases: StepCase[] = [
     },
   },
   {
+    name: 'code-server: a RUN that also makes a folder as coder without sudo: review, since that folder would belong to root',
+    given: 'FROM codercom/code-server:4.20.0\nWORKDIR /home/coder\nRUN sudo mkdir -p /opt/tool && mkdir -p cache\n',
+    expect: {
+      status: 'fail',
+      risks: { 'drop-sudo': 'review' },
+      afterFix: {
+        removed: ['RUN sudo mkdir -p /opt/tool && mkdir -p cache'],
+        added: ['USER root', 'RUN mkdir -p /opt/tool && mkdir -p cache', 'USER coder'],
+        warnings: ['line 3: `mkdir -p cache` ran as coder and now runs as root too, so what it makes belongs to root'],
+      },
+    },
+  },
+  {
     name: 'an app copied whole into /mattermost and started from there: review, naming that folder',
     given: 'FROM ubuntu:22.04\nCOPY --from=extract /mattermost /mattermost\nRUN useradd --uid 2000 mattermost\nCMD ["/mattermost/bin/mattermost"]\n',
     expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER 2000'], warnings: ["the app's folder /mattermost and what COPY put there (line 2) belong to root, so 2000 cannot write there"] } },
