@@ -132,7 +132,11 @@ each Dockerfile change is proved by build and run: the image is built before and
 both run with their own entrypoint and command (network none, a bounded wait, the HEALTHCHECK when
 there is one), and the change is kept only if the new container still starts and stays up (or exits
 the same way), is still healthy, runs as the uid its USER names and listens on the same ports.
-Otherwise the file is restored and the report says why, with the container's last log lines.
+Otherwise the file is restored and the report says why, with the container's last log lines. A
+change that cannot be proven is not kept either: the original does not build from the Dockerfile's
+own folder (one built as \`docker build -f docker/Dockerfile .\`), or it exits with an error here
+without what it gets at run time. The proof sees what happens in the first seconds: a write the
+app makes only when asked is not seen. Compose and host changes are applied without it.
 
 Examples:
   docker-harden fix --file Dockerfile --dry-run

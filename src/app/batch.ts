@@ -185,6 +185,10 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
     throw new UserError('fix needs a yes before it changes anything, and there is no terminal to ask on', 'Pass --yes to apply, or --dry-run to see the diffs.');
   }
   const verify = args.verify ? await dockerfileVerifier(args, io, (line) => out(p.dim(`  ${line}`))) : undefined;
+  const unverified = session.targets.filter((t) => t.kind !== 'dockerfile');
+  if (verify && unverified.length > 0) {
+    out(p.yellow(`--verify proves Dockerfile changes only: the changes to ${unverified.map((t) => safeLine(t.label)).join(', ')} are applied without it, checked as fix always checks them`));
+  }
   await session.identifyHost();
   await session.store.lock();
   try {
@@ -241,7 +245,10 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
               });
               // In a learn sandbox nothing real changed: say what was written there and what was only simulated.
               const message = args.sandbox ? (await import('../core/learn.js')).sandboxOutcome(outcome.message, next) : outcome.message;
-              out(`  ${outcome.status === 'applied' ? p.green(safeLine(message)) : p.yellow(safeLine(message))}`);
+              // A reason of several lines (a build's or container's last lines) is shown line by line.
+              const [first = '', ...more] = message.split('\n');
+              out(`  ${outcome.status === 'applied' ? p.green(safeLine(first)) : p.yellow(safeLine(first))}`);
+              for (const line of more) out(p.dim(`  ${safeLine(line)}`));
               if (outcome.status === 'applied') applied += fixes;
               if (outcome.status === 'rolled-back' || outcome.status === 'failed') remaining = true;
             } catch (err) {
@@ -348,8 +355,8 @@ async function dockerfileVerifier(args: Args, io: Io, log: (line: string) => voi
       if (!w.backup) continue;
       const [before, after] = await Promise.all([readFile(w.backup, 'utf8'), readFile(w.path, 'utf8')]);
       const outcome = await verifyDockerfileChange({ host, before, after, contextDir: path.dirname(w.path), log });
-      log(`verify: ${outcome.reason.split('\n')[0]}`);
       if (!outcome.ok) return outcome.reason;
+      log(`verify: ${outcome.reason}`);
     }
     return null;
   };

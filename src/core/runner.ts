@@ -281,7 +281,9 @@ async function applyProposalNow(step: Step, target: Target, proposal: Proposal, 
     await rollbackFiles(written, options.store.backupDir, log, madeDirs);
     record.undone = new Date().toISOString();
     await options.store.save(options.profile);
-    return { status: 'rolled-back', record, message: `not kept: ${refused}; the previous ${written.map((w) => w.path).join(', ')} was restored` };
+    // The reason's first line, then what was restored, then its detail (a build's or container's last lines).
+    const [first, ...detail] = refused.split('\n');
+    return { status: 'rolled-back', record, message: [`not kept: ${first}; the previous ${written.map((w) => w.path).join(', ')} was restored`, ...detail].join('\n') };
   }
 
   if (proposal.daemon && options.daemon) {

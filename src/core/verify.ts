@@ -23,6 +23,12 @@ export interface ContainerObservation {
 
 export interface VerifyOutcome {
   ok: boolean;
+  /**
+   * The original could not be built or run to a point worth comparing (it does not build from the
+   * Dockerfile's folder, or exits with an error without what it gets at run time): nothing proves
+   * the change either way, and `ok` is false.
+   */
+  unproven?: boolean;
   /** Why the change is refused, or what could not be compared. */
   reason: string;
   before?: ContainerObservation;
@@ -165,6 +171,8 @@ export function compareRuns(before: ContainerObservation, after: ContainerObserv
   }
   if (!before.running && after.running) return null;
   if (before.health === 'healthy' && after.health !== 'healthy') return `the HEALTHCHECK reports ${after.health ?? 'nothing'} where the original was healthy`;
+  // A HEALTHCHECK the change adds (or changes) that fails marks a working container unhealthy.
+  if (after.health === 'unhealthy' && before.health !== 'unhealthy') return `the HEALTHCHECK reports unhealthy${before.health ? ` where the original was ${before.health}` : ' (the original had none)'}`;
   const lost = before.ports.filter((p) => !after.ports.includes(p));
   if (lost.length) return `the container no longer listens on port${lost.length === 1 ? '' : 's'} ${lost.join(', ')}`;
   if (after.running && expectedUser && after.uid !== null) {
@@ -194,15 +202,27 @@ export async function verifyDockerfileChange(options: VerifyOptions): Promise<Ve
       const build = await docker(host, ['build', '--quiet', '--tag', images[which], '--file', '-', '--', options.contextDir], { input: text, timeoutMs });
       if (build.exitCode !== 0) {
         const tail = build.stderr.trim().split('\n').slice(-LOG_LINES).map((l) => printable(l));
-        if (which === 'before') return { ok: true, reason: `the original Dockerfile does not build here, so the change could not be compared:\n${tail.join('\n')}` };
+        if (which === 'before') {
+          return {
+            ok: false,
+            unproven: true,
+            reason: `it could not be proven: the original Dockerfile does not build from its own folder ${options.contextDir} (a Dockerfile built from another folder, as \`docker build -f docker/Dockerfile .\` does, cannot be verified here):\n${tail.join('\n')}`,
+          };
+        }
         return { ok: false, reason: `the changed Dockerfile no longer builds:\n${tail.join('\n')}` };
       }
       const hasHealthcheck = parseDockerfile(text, 'Dockerfile').finalStage.instructions.some((i) => i.keyword === 'HEALTHCHECK' && !/^NONE\b/i.test(i.args.trim()));
       log(`verify: running the image ${which} the change (network none)`);
       const seen = await observe(host, images[which], names[which], hasHealthcheck, settleMs, timeoutMs);
       if (typeof seen === 'string') {
-        if (which === 'before') return { ok: true, reason: `the original image ${seen}, so the change could not be compared` };
+        if (which === 'before') return { ok: false, unproven: true, reason: `it could not be proven: the original image ${seen}` };
         return { ok: false, reason: seen, ...(observed.before ? { before: observed.before } : {}) };
+      }
+      // An original that fails on its own (a config, volume or network it gets at run time is
+      // missing here) never reaches what the change may break: its failure proves nothing.
+      if (which === 'before' && !seen.running && seen.exitCode !== 0) {
+        const logs = seen.logs.length ? `\nlast lines of the original container:\n${seen.logs.map((l) => `  ${l}`).join('\n')}` : '';
+        return { ok: false, unproven: true, reason: `it could not be proven: the original image exits with code ${seen.exitCode} here, without what it gets at run time (a config, a volume, a network), so the change's effect cannot be seen${logs}`, before: seen };
       }
       observed[which] = seen;
     }

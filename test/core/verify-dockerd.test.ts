@@ -4,7 +4,7 @@
  * where the server binds a port below 1024; it is kept for a healthy app that works as uid 1000.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BUSYBOX, buildBusyboxImage, busyboxDockerfile, hasDockerd, startDockerd, type TestDaemon } from '../helpers/dockerd.js';
@@ -24,6 +24,9 @@ describe('verify: pure parts', () => {
     expect(compareRuns(up, { ...up, ports: [] }, null)).toMatch(/no longer listens on port 80/);
     expect(compareRuns(up, { ...up, uid: 0 }, 'app')).toMatch(/runs as uid 0/);
     expect(compareRuns(up, { ...up, uid: 1000 }, '1000:1000')).toBeNull();
+    // A HEALTHCHECK the change adds that fails: the container works, but is marked unhealthy.
+    expect(compareRuns(up, { ...up, health: 'unhealthy' }, null)).toMatch(/HEALTHCHECK reports unhealthy \(the original had none\)/);
+    expect(compareRuns({ ...up, health: 'unhealthy' }, { ...up, health: 'unhealthy' }, null)).toBeNull();
   });
 });
 
@@ -96,6 +99,42 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
     expect(outcome.ok).toBe(false);
     expect(outcome.reason).toMatch(/no longer builds/);
   }, 300_000);
+
+  it('an original that exits with an error here (its run-time config missing) proves nothing: unproven, not ok', async () => {
+    const before = busyboxDockerfile('CMD ["/bin/sh", "-c", "test -f /config/app.conf || { echo no config; exit 3; }; exec sleep 600"]\n');
+    const outcome = await verify(before, `${before}USER 1000\n`);
+    expect(outcome).toMatchObject({ ok: false, unproven: true });
+    expect(outcome.reason).toMatch(/could not be proven: the original image exits with code 3 here/);
+    expect(outcome.reason).toMatch(/last lines of the original container:\n  no config/);
+  }, 300_000);
+
+  it('fix --verify: a Dockerfile built from another folder is not kept unproven, the reason is shown line by line, and a compose target is named as not verified', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-ctx-'));
+    try {
+      // Built as `docker build -f docker/Dockerfile .`: from its own folder, app/run is not there.
+      mkdirSync(path.join(dir, 'docker'));
+      mkdirSync(path.join(dir, 'app'));
+      copyFileSync(BUSYBOX!, path.join(dir, 'busybox'));
+      writeFileSync(path.join(dir, 'app', 'run'), '#!/bin/sh\nexec sleep 600\n', { mode: 0o755 });
+      const file = path.join(dir, 'docker', 'Dockerfile');
+      const text = busyboxDockerfile('COPY app/run /usr/local/bin/run\nCMD ["/usr/local/bin/run"]\n');
+      writeFileSync(file, text);
+      const compose = path.join(dir, 'compose.yaml');
+      writeFileSync(compose, 'services:\n  web:\n    image: nginx:1.27\n    privileged: true\n');
+      const r = await runCli(['fix', '--file', file, '--compose', compose, '--only', 'non-root-user:set-user', '--yes', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], {
+        timeoutMs: 600_000,
+      });
+      expect(r.stdout).toMatch(/--verify proves Dockerfile changes only: the changes to .*compose\.yaml.* are applied without it/);
+      expect(r.stdout).toMatch(/not kept: it could not be proven: the original Dockerfile does not build from its own folder/);
+      // The build's own lines follow, each on a line of its own: no newline shown as \x0a.
+      expect(r.stdout).not.toContain('\\x0a');
+      expect(r.stdout.split('\n').some((l) => /app\/run/.test(l) && !/not kept/.test(l))).toBe(true);
+      expect(readFileSync(file, 'utf8')).toBe(text);
+      expect(r.exitCode).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
 
   it('fix --verify through the CLI: the engine restores a Dockerfile whose image breaks', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-cli-'));
