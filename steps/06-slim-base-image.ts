@@ -5,10 +5,10 @@
  * src/dockerfile/images.ts, so no tag is ever made up.
  */
 import type { Arg, From } from 'dockerfile-ast';
-import { defineStep, type CodeInfo, statusOf, type Context, type Finding, type Proposal } from '../src/core/step.js';
+import { adviceProposal, defineStep, type CodeInfo, statusOf, type Context, type Finding, type Proposal } from '../src/core/step.js';
 import type { DockerfileModel, Stage } from '../src/dockerfile/model.js';
 import { applyEdits, lineStarts, rangeEdit, type Range } from '../src/dockerfile/edit.js';
-import { GO_RUNTIME_IMAGE, RUST_RUNTIME_IMAGE, canonicalName, describeImage, isFloatingTag, isMinimalFamily, parseImageRef, type ImageKnowledge, type ImageRef } from '../src/dockerfile/images.js';
+import { GO_RUNTIME_IMAGE, RUST_RUNTIME_IMAGE, canonicalName, describeImage, invalidReferenceReason, isFloatingTag, isMinimalFamily, parseImageRef, type ImageKnowledge, type ImageRef } from '../src/dockerfile/images.js';
 import { buildCommands, dependencyInstall, installedPackages, pipInstalls, runCommands } from '../src/dockerfile/commands.js';
 import { cachedUntilWrite } from '../src/core/writes.js';
 
@@ -115,7 +115,11 @@ export default defineStep({
   async propose(_ctx, result) {
     if (!result.state) return [];
     const { model, root, image, suggestion } = result.state;
-    if (!suggestion || suggestion.manual) return [];
+    if (!suggestion) return [];
+    // A fix keeps what it does not replace of the written reference: from an invalid one, the new FROM is invalid too.
+    const invalid = invalidReferenceReason(image.reference, root.from.line);
+    if (invalid) return [adviceProposal('smaller-base', `Correct the base image at line ${root.from.line} first`, `No smaller image is proposed: ${invalid}.`)];
+    if (suggestion.manual) return [];
     const edit = referenceEdit(model, root, image, suggestion.reference);
     if (!edit) return [];
     const edits = [rangeEdit(model.text, edit.range, edit.text, lineStarts(model.text))];

@@ -83,6 +83,21 @@ const cases: StepCase[] = [
     expect: { status: 'warn', findings: ['depends on $BASE, which has no default'], codes: ['DH-BASE-UNRESOLVED'], lines: [2], afterFix: null },
   },
   {
+    name: 'a control character in the tag: advice naming the line, never a FROM that copies it',
+    given: 'FROM node:20\x1b[2J\nCMD ["node"]\n',
+    expect: { status: 'fail', codes: ['DH-BASE-LARGE'], risks: { 'smaller-base': 'advice' }, advice: ['the image at line 1, "node:20\\x1b[2J", is not a valid image reference'], afterFix: null },
+  },
+  {
+    name: 'an uppercase name is not a valid reference: advice, not a fix built on it',
+    given: 'FROM Node:20\nCMD ["node"]\n',
+    expect: { status: 'fail', risks: { 'smaller-base': 'advice' }, advice: ['the image at line 1, "Node:20", is not a valid image reference'], afterFix: null },
+  },
+  {
+    name: 'an ARG default that makes the reference invalid: advice naming the FROM line',
+    given: 'ARG NODE_VERSION=20\x07\nFROM node:${NODE_VERSION}\nCMD ["node"]\n',
+    expect: { status: 'fail', risks: { 'smaller-base': 'advice' }, advice: ['the image at line 2, "node:20\\x07", is not a valid image reference'], afterFix: null },
+  },
+  {
     name: 'a digest-pinned full image: explain, do not drop the pin',
     given: 'FROM node:20@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\nCMD ["node"]\n',
     expect: { status: 'fail', findings: ['pinned by digest'], afterFix: null },
