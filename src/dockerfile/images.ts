@@ -888,7 +888,8 @@ export interface ImageKnowledge {
 const described = new Map<string, Readonly<ImageKnowledge>>();
 
 export function describeImage(ref: ImageRef): Readonly<ImageKnowledge> {
-  const key = `${canonicalName(ref)}\0${ref.tag ?? ''}`;
+  // The tag as looked up: no tag is `latest`, and an empty one (`node:` from an empty ARG) is not.
+  const key = `${canonicalName(ref)}\0${effectiveTag(ref)}`;
   let known = described.get(key);
   if (!known) {
     known = Object.freeze(lookUpImage(ref));

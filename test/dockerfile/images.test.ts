@@ -18,6 +18,11 @@ describe('parseImageRef', () => {
     expect(canonicalName(parseImageRef('docker.io/library/node:20'))).toBe('node');
     expect(canonicalName(parseImageRef('gcr.io/distroless/base'))).toBe('gcr.io/distroless/base');
   });
+  it('an empty tag (from an empty ARG) is not taken for no tag, in either order', () => {
+    expect(describeImage(parseImageRef('node:')).smaller).toBeUndefined();
+    expect(describeImage(parseImageRef('node')).smaller?.reference).toBe('node:slim');
+    expect(describeImage(parseImageRef('node:')).smaller).toBeUndefined();
+  });
   it('floating tags', () => {
     expect(isFloatingTag(parseImageRef('node'))).toBe(true);
     expect(isFloatingTag(parseImageRef('node:latest'))).toBe(true);
