@@ -11,6 +11,7 @@ import { cachedUntilWrite } from '../src/core/writes.js';
 import { trackedFiles, type TrackedFiles } from '../src/core/git-index.js';
 import { buildContexts, type BuildContext } from './lib/build-context.js';
 import { flagValues } from '../src/dockerfile/commands.js';
+import { PLATFORM_ARGS } from '../src/dockerfile/model.js';
 import {
   CI_SCAN_PATTERN,
   baseImages,
@@ -445,29 +446,40 @@ export function dirScanCommand(scanner: InstalledScanner, dir: string): CommandA
   }
 }
 
+interface FromArgs {
+  file: string;
+  /** Build arguments its FROM lines use with no default. */
+  names: string[];
+  /** Those no ARG before the first FROM declares: no --build-arg can set them. */
+  undeclared: string[];
+}
+
 /** The Dockerfiles whose FROM needs a build argument that has no default, with those names. */
-async function fromArgsWithoutDefault(ctx: Context, dockerfiles: readonly string[]): Promise<{ file: string; names: string[] }[]> {
-  const out: { file: string; names: string[] }[] = [];
+async function fromArgsWithoutDefault(ctx: Context, dockerfiles: readonly string[]): Promise<FromArgs[]> {
+  const out: FromArgs[] = [];
   for (const file of dockerfiles) {
     // One that does not parse reports itself.
     const model = await ctx.runDockerfile(file).catch(() => null);
+    const roots = model?.stages.filter((st) => !st.parent) ?? [];
     // BuildKit gives the platform arguments (`FROM build_${TARGETARCH}`) a value itself.
-    const names = [...new Set(model?.stages.flatMap((st) => (st.parent ? [] : st.imageUnresolved.filter((n) => !PLATFORM_ARGS.has(n)))) ?? [])];
-    if (names.length > 0) out.push({ file, names });
+    const names = [...new Set(roots.flatMap((st) => st.imageUnresolved.filter((n) => !PLATFORM_ARGS.has(n))))];
+    const undeclared = [...new Set(roots.flatMap((st) => st.imageUndeclared))];
+    if (names.length > 0) out.push({ file, names, undeclared });
   }
   return out;
 }
 
-/** The build arguments BuildKit sets for the platform built for and on. */
-const PLATFORM_ARGS = new Set(['TARGETPLATFORM', 'TARGETOS', 'TARGETARCH', 'TARGETVARIANT', 'BUILDPLATFORM', 'BUILDOS', 'BUILDARCH', 'BUILDVARIANT']);
-
 /** What the CI build of such Dockerfiles needs: it builds with no --build-arg, and their FROM cannot. */
-function buildArgWarnings(root: string, needsArgs: { file: string; names: string[] }[]): string[] {
+function buildArgWarnings(root: string, needsArgs: FromArgs[]): string[] {
+  const vars = (names: string[]) => names.map((n) => `\${${n}}`).join(', ');
   // A matrix of hundreds: the first ones say what to look for.
-  const warnings = needsArgs.slice(0, MAX_LISTED_DOCKERFILES).map(
-    ({ file, names }) =>
-      `${path.relative(root, file) || path.basename(file)} names its base image with ${names.map((n) => `\${${n}}`).join(', ')}, which ${names.length === 1 ? 'has' : 'have'} no default: the job builds with no --build-arg, so it fails until you add \`--build-arg ${names[0]}=...\` to its docker build line (or a default to the ARG)`,
-  );
+  const warnings = needsArgs.slice(0, MAX_LISTED_DOCKERFILES).map(({ file, names, undeclared }) => {
+    const shown = path.relative(root, file) || path.basename(file);
+    if (undeclared.length > 0) {
+      return `${shown} names its base image with ${vars(undeclared)}, which no ARG before its first FROM declares, so Docker reads ${undeclared.length === 1 ? 'it' : 'them'} as empty there and no --build-arg can set ${undeclared.length === 1 ? 'it' : 'them'}: add \`ARG ${undeclared[0]}=...\` with a default above the first FROM`;
+    }
+    return `${shown} names its base image with ${vars(names)}, which ${names.length === 1 ? 'has' : 'have'} no default: the job builds with no --build-arg, so it fails until you add \`--build-arg ${names[0]}=...\` to its docker build line (or a default to the ARG)`;
+  });
   const more = needsArgs.length - warnings.length;
   if (more > 0) warnings.push(`${more} more of these Dockerfiles name their base image with a build argument that has no default (\`docker-harden check --file\` on each names it)`);
   return warnings;

@@ -5,10 +5,10 @@
  * src/dockerfile/images.ts, so no tag is ever made up.
  */
 import type { Arg, From } from 'dockerfile-ast';
-import { defineStep, type CodeInfo, statusOf, type Context, type Finding, type Proposal } from '../src/core/step.js';
+import { adviceProposal, defineStep, type CodeInfo, statusOf, type Context, type Finding, type Proposal } from '../src/core/step.js';
 import type { DockerfileModel, Stage } from '../src/dockerfile/model.js';
 import { applyEdits, lineStarts, rangeEdit, type Range } from '../src/dockerfile/edit.js';
-import { GO_RUNTIME_IMAGE, RUST_RUNTIME_IMAGE, canonicalName, describeImage, isFloatingTag, isMinimalFamily, parseImageRef, type ImageKnowledge, type ImageRef } from '../src/dockerfile/images.js';
+import { GO_RUNTIME_IMAGE, RUST_RUNTIME_IMAGE, canonicalName, describeImage, invalidReferenceReason, isFloatingTag, isImageReference, isMinimalFamily, parseImageRef, type ImageKnowledge, type ImageRef } from '../src/dockerfile/images.js';
 import { buildCommands, dependencyInstall, installedPackages, pipInstalls, runCommands } from '../src/dockerfile/commands.js';
 import { cachedUntilWrite } from '../src/core/writes.js';
 
@@ -79,7 +79,7 @@ export default defineStep({
     const where = { file: model.path, line: root.from.line, evidence: model.lineText(root.from.line).trim() };
     if (root.imageUnresolved.length > 0) {
       findings.push({
-        code: 'DH-BASE-UNRESOLVED', message: `FROM ${root.imageText} depends on ${root.imageUnresolved.map((v) => `$${v}`).join(', ')}, which has no default, so the base image is whatever the build passes; give the ARG a default docker-harden (and a reader) can judge`,
+        code: 'DH-BASE-UNRESOLVED', message: root.imageUndeclared.length > 0 ? undeclaredMessage(root, image) : `FROM ${root.imageText} depends on ${root.imageUnresolved.map((v) => `$${v}`).join(', ')}, which has no default, so the base image is whatever the build passes; give the ARG a default docker-harden (and a reader) can judge`,
         severity: 'low',
         ...where,
       });
@@ -115,7 +115,11 @@ export default defineStep({
   async propose(_ctx, result) {
     if (!result.state) return [];
     const { model, root, image, suggestion } = result.state;
-    if (!suggestion || suggestion.manual) return [];
+    if (!suggestion) return [];
+    // A fix keeps what it does not replace of the written reference: from an invalid one, the new FROM is invalid too.
+    const invalid = invalidReferenceReason(image.reference, root.from.line);
+    if (invalid) return [adviceProposal('smaller-base', `Correct the base image at line ${root.from.line} first`, `No smaller image is proposed: ${invalid}.`)];
+    if (suggestion.manual) return [];
     const edit = referenceEdit(model, root, image, suggestion.reference);
     if (!edit) return [];
     const edits = [rangeEdit(model.text, edit.range, edit.text, lineStarts(model.text))];
@@ -133,6 +137,22 @@ export default defineStep({
     return [proposal];
   },
 });
+
+/** A FROM that uses an ARG no ARG before the first FROM declares: Docker reads it as empty. */
+function undeclaredMessage(root: Stage, image: ImageRef): string {
+  const names = root.imageUndeclared;
+  const one = names.length === 1;
+  // With no other variable in it, what the FROM becomes is known.
+  const known = root.imageUnresolved.every((v) => names.includes(v));
+  const outcome = !known
+    ? ''
+    : image.reference.trim() === ''
+      ? `, so the build fails ("base name (${root.imageText}) should not be blank")`
+      : !isImageReference(image.reference)
+        ? `, so the build fails: "${image.reference}" is not a valid image reference`
+        : `, so the base image is ${image.reference}`;
+  return `FROM ${root.imageText} at line ${root.from.line} uses ${names.map((v) => `$${v}`).join(', ')}, which ${one ? 'is' : 'are'} not declared before the first FROM: Docker reads ${one ? 'it' : 'them'} as empty there, and --build-arg cannot set ${one ? 'it' : 'them'}${outcome}. Declare ${one ? 'it' : 'them'} above the first FROM with a default, for example ARG ${names[0]}=...`;
+}
 
 function describeFull(image: ImageRef, info: ImageKnowledge): string {
   switch (info.toolchain) {

@@ -11,7 +11,7 @@ import path from 'node:path/posix';
 import { defineStep, type CodeInfo, statusOf, type Finding, type Proposal } from '../src/core/step.js';
 import { isRootUser, parseDockerfile, type DockerfileModel, type DockerInstruction, type Stage } from '../src/dockerfile/model.js';
 import { applyEdits, deleteLinesEdit, insertLinesEdit, lineStarts, type TextEdit } from '../src/dockerfile/edit.js';
-import { GO_RUNTIME_IMAGE, canonicalName, describeImage, jreImageFor, type ImageKnowledge } from '../src/dockerfile/images.js';
+import { GO_RUNTIME_IMAGE, canonicalName, describeImage, invalidReferenceReason, jreImageFor, type ImageKnowledge } from '../src/dockerfile/images.js';
 import {
   buildCommands,
   commandArgv,
@@ -178,6 +178,9 @@ function planRewrite(model: DockerfileModel): Plan {
   }
   const stage = model.finalStage;
   if (!stage.image) return { reason: 'the base image is not known' };
+  // The final stage may start FROM the same reference: an invalid one is never copied into it.
+  const invalid = stage.imageUnresolved.length === 0 ? invalidReferenceReason(stage.image.reference, stage.from.line) : null;
+  if (invalid) return { reason: invalid };
   const info = describeImage(stage.image);
   const runs = stage.instructions.filter((i) => i.keyword === 'RUN');
   const builds = runs.flatMap((inst) => buildCommands(inst).map((b) => ({ inst, b })));

@@ -8,7 +8,7 @@
 import path from 'node:path';
 import type { DockerfileModel } from '../src/dockerfile/model.js';
 import { lineStarts, offsetAt } from '../src/dockerfile/edit.js';
-import { floatingTag, officialMirror, parseImageRef, type ImageRef } from '../src/dockerfile/images.js';
+import { floatingTag, invalidReferenceReason, officialMirror, parseImageRef, type ImageRef } from '../src/dockerfile/images.js';
 import { defineStep, type CodeInfo, statusOf, type Context, type FileChange, type Finding, type Proposal } from '../src/core/step.js';
 import {
   CI_VERIFY_PATTERN,
@@ -84,13 +84,22 @@ export function withoutDct(text: string): string {
 interface PinPlan {
   from: BaseImage;
   digest?: string;
+  /** Why no digest is known here. */
   reason?: string;
+  /** Why no pin may be written, whatever the daemon knows: the reference is not a valid one. */
+  invalid?: string;
 }
 
 async function pinPlans(ctx: Context, froms: readonly BaseImage[]): Promise<PinPlan[]> {
   const plans: PinPlan[] = [];
   for (const from of froms) {
     if (from.kind !== 'image' || from.ref.digest) continue;
+    // The pin is the reference as written with a digest after it: never made from an invalid one.
+    const invalid = invalidReferenceReason(from.written, from.line);
+    if (invalid) {
+      plans.push({ from, invalid });
+      continue;
+    }
     const known = await knownDigest(ctx, from.ref);
     plans.push('digest' in known ? { from, digest: known.digest } : { from, reason: known.reason });
   }
@@ -389,6 +398,8 @@ export default defineStep<TrustState>({
       notes.push(
         plan.digest
           ? `${plan.from.written} (line ${plan.from.line}): the daemon knows its digest ${plan.digest}`
+          : plan.invalid
+          ? `no pin is proposed: ${plan.invalid}`
           : `${plan.from.written} (line ${plan.from.line}): no digest known here, so no pin is proposed: ${plan.reason}. ` +
               `Pull it (\`docker pull ${plan.from.written}\`) and run this step again, or read its digest with \`docker buildx imagetools inspect ${plan.from.written}\`.`,
       );
@@ -447,7 +458,7 @@ export default defineStep<TrustState>({
     const { froms, plans, adds, root, ci, dockerfiles } = state;
     const pinned = plans.filter((p) => p.digest);
     if (pinned.length > 0) {
-      const missing = plans.filter((p) => !p.digest);
+      const missing = plans.filter((p) => p.reason);
       proposals.push({
         id: 'pin-digests',
         title: `Pin ${pinned.map((p) => p.from.written).join(', ')} by digest`,

@@ -23,6 +23,7 @@ import type { Target } from '../core/step.js';
 import type { ServiceEdit } from '../compose/edit.js';
 import { oneRun } from '../core/writes.js';
 import { readBackup } from '../core/change.js';
+import { ForeignLockError } from '../core/lockfile.js';
 // Loaded with the session anyway (createHostFacts).
 import { resolveEndpoint } from '../host/client.js';
 
@@ -254,6 +255,7 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
             } catch (err) {
               out(`  ${p.yellow(`not applied: ${formatError(err)}`)}`);
               remaining = true;
+              if (err instanceof ForeignLockError) badInput = true;
             }
             run = rechecked ? await decisions.decide(rechecked, skip) : await decide();
           };

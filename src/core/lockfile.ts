@@ -6,9 +6,16 @@
 import { promises as fs, constants as fsc, readFileSync } from 'node:fs';
 import { UserError } from './errors.js';
 import { describeFsError, readNoFollow } from './change.js';
+import { safeLine } from './sanitize.js';
 
 /** A lock file is a line or two: anything longer was not made by us. */
 const MAX_LOCK_BYTES = 4096;
+
+/** A lock as ownLockText writes it: the pid, then its start time, or `?` where /proc could not tell. */
+const OWN_LOCK = /^[1-9]\d* (\d+|\?)\n$/;
+
+/** Something in a lock's place that no docker-harden run made: refused at once, never waited on or removed. */
+export class ForeignLockError extends UserError {}
 
 /** The start time of a process in clock ticks since boot (/proc/PID/stat field 22), or null. */
 export function processStartTime(pid: number): string | null {
@@ -16,7 +23,8 @@ export function processStartTime(pid: number): string | null {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) is in parentheses and may hold spaces or ")": count from the last ")".
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19] ?? null; // field 22 is the 20th after "pid (comm)"
+    const start = fields[19]; // field 22 is the 20th after "pid (comm)"
+    return start !== undefined && /^\d+$/.test(start) ? start : null;
   } catch {
     return null;
   }
@@ -26,7 +34,7 @@ export function ownLockText(): string {
   return `${process.pid} ${processStartTime(process.pid) ?? '?'}\n`;
 }
 
-/** Who a lock's text names, when that process still runs; null when it is gone or was never one of ours. */
+/** Who a lock's text (as ownLockText writes it) names, when that process still runs; null when it is gone. */
 export function lockHolder(text: string): number | null {
   const [pidText, start] = text.trim().split(/\s+/);
   const pid = Number(pidText);
@@ -36,8 +44,8 @@ export function lockHolder(text: string): number | null {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EPERM') return null;
   }
-  // A pid alone proves nothing after a reboot or pid reuse: the start time must match too. An
-  // older lock without one is trusted only while /proc cannot tell.
+  // A pid alone proves nothing after a reboot or pid reuse: the start time must match too. A lock
+  // whose holder could not read its own (`?`) is trusted while that pid runs.
   const now = processStartTime(pid);
   if (start && start !== '?' && now !== null && now !== start) return null;
   return pid;
@@ -66,6 +74,8 @@ export class LockFile {
       // Released between our attempt and this read: try again. An absent lock is never "taken
       // over": removing whatever is there by then could remove the lock another run has just made.
       if (seen === null) continue;
+      // No run of ours wrote it, so its pid (if it has one) names no holder to wait for.
+      if (!OWN_LOCK.test(seen)) throw this.notOurs(seen);
       const holder = lockHolder(seen);
       if (holder === null) {
         await this.takeOverStale(seen);
@@ -111,9 +121,20 @@ export class LockFile {
       return (await readNoFollow(this.file, MAX_LOCK_BYTES))?.toString('utf8') ?? null;
     } catch (err) {
       // A link, FIFO or oversized file in the lock's place: not a lock any run of ours made.
-      if (err instanceof UserError) throw new UserError(`${err.message}; it is not a docker-harden lock`, 'Remove it, then run again.', this.file);
+      if (err instanceof UserError) throw new ForeignLockError(`${err.message}; it is not a docker-harden lock`, 'Remove it, then run again.', this.file);
       return '';
     }
+  }
+
+  /** The refusal of a lock file that holds what no run of ours writes: what it holds, shown safely and cut short. */
+  private notOurs(seen: string): ForeignLockError {
+    const text = seen.replace(/\r?\n$/, '');
+    const holds = text === '' ? 'it is empty' : `it holds "${safeLine(text.length > 60 ? `${text.slice(0, 60)}...` : text)}"`;
+    return new ForeignLockError(
+      `is not a docker-harden lock: ${holds}, where docker-harden writes its pid and start time; nothing was done`,
+      'If no docker-harden is running, remove this file, then run again.',
+      this.file,
+    );
   }
 
   /**

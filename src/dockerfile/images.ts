@@ -6,6 +6,7 @@
  *
  * Over 400 lines: mostly the tables themselves, one row per image family and variant rule.
  */
+import { safeLine } from '../core/sanitize.js';
 
 export type ImageFamily = 'debian' | 'ubuntu' | 'alpine' | 'busybox' | 'rhel' | 'wolfi' | 'distroless' | 'scratch' | 'windows' | 'unknown';
 
@@ -800,6 +801,36 @@ export function parseImageRef(reference: string): ImageRef {
   return { reference, registry, repository, tag, digest };
 }
 
+// Docker's reference grammar (github.com/distribution/reference), to which FROM and --from are held:
+// `[host[:port]/]path[:tag][@digest]`, path components lowercase.
+const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?`;
+// The digests Docker can verify: sha256, sha384 and sha512, in lowercase hex of their length.
+const DIGEST = 'sha256:[a-f0-9]{64}|sha384:[a-f0-9]{96}|sha512:[a-f0-9]{128}';
+const REFERENCE = new RegExp(`^((?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)(?::[\\w][\\w.-]{0,127})?(?:@(?:${DIGEST}))?$`);
+/** A name of 255 characters, a 128-character tag and a sha512 digest, with their separators. */
+const MAX_REFERENCE_LENGTH = 255 + 1 + 128 + 1 + 'sha512:'.length + 128;
+
+/** Whether Docker accepts `reference` as an image reference (it stops with "invalid reference format" if not). */
+export function isImageReference(reference: string): boolean {
+  if (reference.length > MAX_REFERENCE_LENGTH) return false;
+  const m = REFERENCE.exec(reference);
+  // Docker also refuses a name over 255 characters, and 64 hex digits alone (an image ID).
+  return m !== null && m[1]!.length <= 255 && !/^[a-f0-9]{64}$/.test(reference);
+}
+
+/**
+ * Why no fix may write a reference made from `reference`, the image named at `line` (a FROM or a
+ * COPY --from): Docker refuses it, and what a fix keeps of it would be refused too. Null when it is
+ * a valid reference.
+ */
+export function invalidReferenceReason(reference: string, line: number): string | null {
+  if (isImageReference(reference)) return null;
+  const shown = reference.length > 80 ? `${reference.slice(0, 77)}...` : reference;
+  return `the image at line ${line}, "${safeLine(shown)}", is not a valid image reference, so Docker cannot build this file; correct it first (a lowercase name, then an optional tag of letters, digits, _ . and -, then an optional @sha256: digest)`;
+}
+
 /** `node`, `bitnami/redis`, `gcr.io/distroless/static-debian12`. */
 export function canonicalName(ref: ImageRef): string {
   return ref.registry ? `${ref.registry}/${ref.repository}` : ref.repository;
@@ -857,7 +888,8 @@ export interface ImageKnowledge {
 const described = new Map<string, Readonly<ImageKnowledge>>();
 
 export function describeImage(ref: ImageRef): Readonly<ImageKnowledge> {
-  const key = `${canonicalName(ref)}\0${ref.tag ?? ''}`;
+  // The tag as looked up: no tag is `latest`, and an empty one (`node:` from an empty ARG) is not.
+  const key = `${canonicalName(ref)}\0${effectiveTag(ref)}`;
   let known = described.get(key);
   if (!known) {
     known = Object.freeze(lookUpImage(ref));

@@ -49,6 +49,11 @@ export interface Stage {
   image: ImageRef | null;
   /** Variables in the FROM line that have no default, so the build arguments decide the image. */
   imageUnresolved: string[];
+  /**
+   * Those of them no ARG before the first FROM declares (BuildKit's platform arguments aside):
+   * Docker reads them as empty in FROM, and --build-arg cannot set them.
+   */
+  imageUndeclared: string[];
   /** The earlier stage this one is built on (`FROM build`). */
   parent: Stage | null;
   /** The instructions after FROM, in order. */
@@ -236,6 +241,7 @@ export function parseDockerfile(text: string, file: string): DockerfileModel {
         imageRange: from.getImageRange(),
         image: null,
         imageUnresolved: [],
+        imageUndeclared: [],
         parent: null,
         instructions: [],
       });
@@ -311,6 +317,7 @@ export function parseDockerfile(text: string, file: string): DockerfileModel {
   for (const stage of stages) {
     const { value: resolved, unresolved } = substitute(stage.imageText, globals, escape);
     stage.imageUnresolved = unresolved;
+    stage.imageUndeclared = [...new Set(unresolved.filter((name) => !globals.has(name) && !PLATFORM_ARGS.has(name)))];
     const parent = named.get(resolved.toLowerCase());
     if (parent) stage.parent = parent;
     else stage.image = parseImageRef(resolved);
@@ -319,6 +326,9 @@ export function parseDockerfile(text: string, file: string): DockerfileModel {
   }
   return model;
 }
+
+/** The build arguments BuildKit sets for the platform built for and on, declared or not. */
+export const PLATFORM_ARGS: ReadonlySet<string> = new Set(['TARGETPLATFORM', 'TARGETOS', 'TARGETARCH', 'TARGETVARIANT', 'BUILDPLATFORM', 'BUILDOS', 'BUILDARCH', 'BUILDVARIANT']);
 
 /** Instructions Docker's parser refuses without an argument ("USER requires exactly one argument"). */
 const NEEDS_ARGUMENT = new Set(['ADD', 'ARG', 'COPY', 'ENV', 'EXPOSE', 'LABEL', 'ONBUILD', 'SHELL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR']);

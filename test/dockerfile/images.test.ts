@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalName, createUserCommand, describeImage, isFloatingTag, jreImageFor, parseImageRef } from '../../src/dockerfile/images.js';
+import { canonicalName, createUserCommand, describeImage, invalidReferenceReason, isFloatingTag, isImageReference, jreImageFor, parseImageRef } from '../../src/dockerfile/images.js';
 
 describe('parseImageRef', () => {
   it.each([
@@ -18,11 +18,67 @@ describe('parseImageRef', () => {
     expect(canonicalName(parseImageRef('docker.io/library/node:20'))).toBe('node');
     expect(canonicalName(parseImageRef('gcr.io/distroless/base'))).toBe('gcr.io/distroless/base');
   });
+  it('an empty tag (from an empty ARG) is not taken for no tag, in either order', () => {
+    expect(describeImage(parseImageRef('node:')).smaller).toBeUndefined();
+    expect(describeImage(parseImageRef('node')).smaller?.reference).toBe('node:slim');
+    expect(describeImage(parseImageRef('node:')).smaller).toBeUndefined();
+  });
   it('floating tags', () => {
     expect(isFloatingTag(parseImageRef('node'))).toBe(true);
     expect(isFloatingTag(parseImageRef('node:latest'))).toBe(true);
     expect(isFloatingTag(parseImageRef('node@sha256:abc'))).toBe(false);
     expect(isFloatingTag(parseImageRef('node:20'))).toBe(false);
+  });
+});
+
+describe("isImageReference: Docker's reference grammar", () => {
+  const hex = (n: number) => 'a'.repeat(n);
+  it.each([
+    'node',
+    'node:20',
+    'docker.io/library/node:20-slim',
+    'gcr.io/distroless/static-debian12:nonroot',
+    'localhost:5000/app:1.0',
+    '[::1]:5000/app:1',
+    // An uppercase first component is a registry host, which may be uppercase.
+    'MyRegistry/app:1',
+    'a__b/c-d---e.f_g:_x.Y-1',
+    `node:20@sha256:${hex(64)}`,
+    `node@sha512:${hex(128)}`,
+    `node:${'t'.repeat(128)}`,
+  ])('%s is valid', (reference) => {
+    expect(isImageReference(reference)).toBe(true);
+  });
+  it.each([
+    '',
+    ' node:20',
+    'node:20 ',
+    'Node:20',
+    'myorg/App:1',
+    'node:20\x1b[2J',
+    'node:20\x07',
+    'python:3.12\u202e',
+    'node:',
+    'node:-20',
+    `node:${'t'.repeat(129)}`,
+    'node:20@',
+    'node@sha256:abc',
+    `node@sha256:${'A'.repeat(64)}`,
+    `node@md5:${hex(32)}`,
+    'node/',
+    '-node',
+    'a..b',
+    'a'.repeat(256),
+    hex(64),
+  ])('%j is not valid', (reference) => {
+    expect(isImageReference(reference)).toBe(false);
+  });
+  it('the reason names the line and shows control characters, and a long reference is cut', () => {
+    expect(invalidReferenceReason('node:20', 3)).toBeNull();
+    expect(invalidReferenceReason('node:20\x1b]52;c;x\x07', 3)).toContain('the image at line 3, "node:20\\x1b]52;c;x\\x07", is not a valid image reference');
+    const long = invalidReferenceReason(`Node:${'9'.repeat(500)}`, 1)!;
+    expect(long).toContain(`"Node:${'9'.repeat(72)}..."`);
+    expect(long.length).toBeLessThan(400);
   });
 });
 

@@ -29,6 +29,12 @@ describe('stages and the final stage', () => {
     expect(m.effectiveUser().root).toBe(true);
   });
 
+  it('tells a FROM variable no ARG before the first FROM declares from one declared without a default; the platform arguments are declared', () => {
+    const m = parse('ARG TAG\nFROM ${REG}/app:${TAG}\nARG LATER=1\nFROM ${LATER}-${LATER}\nFROM alpine-${TARGETARCH}\n');
+    expect(m.stages.map((s) => s.imageUnresolved)).toEqual([['REG', 'TAG'], ['LATER', 'LATER'], ['TARGETARCH']]);
+    expect(m.stages.map((s) => s.imageUndeclared)).toEqual([['REG'], ['LATER'], []]);
+  });
+
   it('gives 1-based lines and the exact source of each instruction', () => {
     const m = parse('FROM alpine:3.20\n\n# comment\nRUN apk add --no-cache curl \\\n    jq\n');
     const run = m.instructions[1]!;

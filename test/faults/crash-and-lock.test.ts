@@ -26,10 +26,10 @@ function bigText(tag: string, lines: number): string {
   return out + 'CMD ["app"]\n';
 }
 
-/** A pid that is certainly not running: a process that has already exited. */
-async function deadPid(): Promise<number> {
-  const r = await execa(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
-  return Number(r.stdout);
+/** The lock a run that has exited leaves: its pid and start time (field 22 of /proc/PID/stat), as docker-harden writes them. */
+async function deadRunLock(): Promise<string> {
+  const r = await execa(process.execPath, ['-e', "const s = require('fs').readFileSync('/proc/self/stat', 'utf8'); process.stdout.write(`${process.pid} ${s.slice(s.lastIndexOf(')') + 2).split(' ')[19]}`)"]);
+  return r.stdout + '\n';
 }
 
 describe('killed with SIGKILL in the middle of an apply', () => {
@@ -96,7 +96,7 @@ describe('two runs on one state directory at once', () => {
       writeFileSync(log, '');
       for (let round = 0; round < 5; round++) {
         await execa('mkdir', ['-p', stateDir]);
-        writeFileSync(path.join(stateDir, 'lock'), `${await deadPid()}\n`);
+        writeFileSync(path.join(stateDir, 'lock'), await deadRunLock());
         const runs = Array.from({ length: 8 }, (_, i) =>
           execa(process.execPath, [path.join(children, 'hold-lock.mjs'), stateDir, log, `${round}.${i}`, '30', '30000'], { reject: false }),
         );

@@ -288,6 +288,43 @@ describe('class 12: stale locks', () => {
     writeFileSync(store.lockFile, `${process.pid} ${processStartTime(process.pid)}\n`, { mode: 0o600 });
     await expect(new ProfileStore(dir).lock()).rejects.toThrow(new RegExp(`pid ${process.pid}`));
   });
+
+  // What docker-harden writes is `PID START\n`: anything else was not written by a run of ours.
+  it.each([
+    ['a live pid alone', '1', 'it holds "1"'],
+    ['a live pid alone, with a newline', '1\n', 'it holds "1"'],
+    ['nothing', '', 'it is empty'],
+    ['a start time that is not one', '2147483646 soon\n', 'it holds "2147483646 soon"'],
+    ['an escape sequence, cut short', `\x1b]0;owned\x07${'x'.repeat(200)}`, `it holds "\\x1b]0;owned\\x07${'x'.repeat(50)}..."`],
+  ])('class 12: a lock not in docker-harden\'s format (%s) is refused at once, naming the file and what it holds; it stays', async (_name, content, holds) => {
+    const dir = path.join(work, `lock-${++n}`);
+    mkdirSync(dir, { mode: 0o700 });
+    const store = new ProfileStore(dir);
+    writeFileSync(store.lockFile, content, { mode: 0o600 });
+    const started = Date.now();
+    const err = await store.lock(10_000).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).file).toBe(store.lockFile);
+    expect((err as UserError).message).toBe(`is not a docker-harden lock: ${holds}, where docker-harden writes its pid and start time; nothing was done`);
+    expect((err as UserError).hint).toBe('If no docker-harden is running, remove this file, then run again.');
+    // At once: not after the wait a live holder of ours gets.
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(readFileSync(store.lockFile, 'utf8')).toBe(content);
+  });
+
+  it('class 12: fix beside a lock not in our format: exit 2 at once, the lock file and what it holds named, nothing written', async () => {
+    const p = project();
+    const lock = path.join(p.dir, '.Dockerfile.docker-harden-lock');
+    writeFileSync(lock, '1');
+    const started = Date.now();
+    const r = await runCli(['fix', '--file', p.dockerfile, '--only', 'non-root-user', '--yes', '--include-review', '--state-dir', p.state], { env });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(2);
+    expect(r.stdout).toContain(`${lock}: is not a docker-harden lock: it holds "1"`);
+    expect(r.stdout).toContain('If no docker-harden is running, remove this file, then run again.');
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(readFileSync(p.dockerfile, 'utf8')).toBe(ORIGINAL);
+    expect(readFileSync(lock, 'utf8')).toBe('1');
+  });
 });
 
 describe('class 13: file identity kept', () => {

@@ -278,6 +278,16 @@ describe('dependency-scanning: the proposed CI', () => {
     expect(gitlab.warnings.join('\n')).toContain('`--build-arg JENKINS_VERSION=...`');
   });
 
+  it('a FROM that uses an ARG no ARG declares: the warning says to declare it, since no --build-arg can set it', async () => {
+    const dir = await tree({ '.git/': '', 'Dockerfile': 'FROM jenkins/jenkins:${JENKINS_VERSION}\nUSER jenkins\n' });
+    const probe = systemProbe({ PATH: path.join(dir, 'bin') });
+    const proposal = (await runStep(step, contextFor(dockerfileTarget(path.join(dir, 'Dockerfile')), { probe }))).proposals.find((p) => p.id === 'ci-github')!;
+    expect(proposal.risk).toBe('review');
+    const warnings = proposal.warnings.join('\n');
+    expect(warnings).toContain('Dockerfile names its base image with ${JENKINS_VERSION}, which no ARG before its first FROM declares, so Docker reads it as empty there and no --build-arg can set it: add `ARG JENKINS_VERSION=...` with a default above the first FROM');
+    expect(warnings).not.toContain('--build-arg JENKINS_VERSION');
+  });
+
   it('a COPY of a file git does not track (a build output): the workflow is review, and its warning names the file', async () => {
     const dockerfile = 'FROM eclipse-temurin:21-jre\nCOPY target/app.jar /app/app.jar\nCOPY --from=builder /out /out\nCOPY config/*.toml requirements.txt ./\nCOPY <<EOF /etc/motd\nhi\nEOF\nADD https://example.com/x.tgz /x\nCMD ["java", "-jar", "/app/app.jar"]\n';
     const dir = await tree({ 'svc/Dockerfile': dockerfile, 'svc/target/app.jar': 'jar', 'svc/config/a.toml': '', 'svc/requirements.txt': '', '.gitignore': 'target/\n', 'other/Dockerfile': DOCKERFILE, 'other/main.py': '' });

@@ -80,7 +80,44 @@ const cases: StepCase[] = [
   {
     name: 'an image from an ARG without a default cannot be judged',
     given: 'ARG BASE\nFROM ${BASE}\nCMD ["sh"]\n',
-    expect: { status: 'warn', findings: ['depends on $BASE, which has no default'], codes: ['DH-BASE-UNRESOLVED'], lines: [2], afterFix: null },
+    expect: { status: 'warn', findings: ['depends on $BASE, which has no default'], absent: ['not declared'], codes: ['DH-BASE-UNRESOLVED'], lines: [2], afterFix: null },
+  },
+  {
+    name: 'an ARG no ARG declares: empty in FROM whatever --build-arg passes, so the build fails; said with the line',
+    given: 'FROM ${BASE}\nCMD ["sh"]\n',
+    expect: {
+      status: 'warn',
+      findings: ['FROM ${BASE} at line 1 uses $BASE, which is not declared before the first FROM: Docker reads it as empty there, and --build-arg cannot set it, so the build fails ("base name (${BASE}) should not be blank"). Declare it above the first FROM with a default, for example ARG BASE=...'],
+      absent: ['has no default'],
+      codes: ['DH-BASE-UNRESOLVED'],
+      lines: [1],
+      afterFix: null,
+    },
+  },
+  {
+    name: 'a tag from an undeclared ARG leaves an invalid reference',
+    given: 'FROM node:${NODE_VERSION}\nCMD ["node"]\n',
+    expect: { status: 'warn', findings: ['uses $NODE_VERSION, which is not declared before the first FROM', 'so the build fails: "node:" is not a valid image reference', 'ARG NODE_VERSION=...'], lines: [1], afterFix: null },
+  },
+  {
+    name: 'an ARG declared in an earlier stage is not declared for a later FROM',
+    given: 'FROM alpine:3.20 AS tools\nARG BASE=node:20\nFROM ${BASE}\nCMD ["node"]\n',
+    expect: { status: 'warn', findings: ['FROM ${BASE} at line 3 uses $BASE, which is not declared before the first FROM'], lines: [3], afterFix: null },
+  },
+  {
+    name: 'a control character in the tag: advice naming the line, never a FROM that copies it',
+    given: 'FROM node:20\x1b[2J\nCMD ["node"]\n',
+    expect: { status: 'fail', codes: ['DH-BASE-LARGE'], risks: { 'smaller-base': 'advice' }, advice: ['the image at line 1, "node:20\\x1b[2J", is not a valid image reference'], afterFix: null },
+  },
+  {
+    name: 'an uppercase name is not a valid reference: advice, not a fix built on it',
+    given: 'FROM Node:20\nCMD ["node"]\n',
+    expect: { status: 'fail', risks: { 'smaller-base': 'advice' }, advice: ['the image at line 1, "Node:20", is not a valid image reference'], afterFix: null },
+  },
+  {
+    name: 'an ARG default that makes the reference invalid: advice naming the FROM line',
+    given: 'ARG NODE_VERSION=20\x07\nFROM node:${NODE_VERSION}\nCMD ["node"]\n',
+    expect: { status: 'fail', risks: { 'smaller-base': 'advice' }, advice: ['the image at line 2, "node:20\\x07", is not a valid image reference'], afterFix: null },
   },
   {
     name: 'a digest-pinned full image: explain, do not drop the pin',

@@ -183,6 +183,11 @@ const cases: StepCase[] = [
     expect: { status: 'fail', notes: ['can only tell the built files apart when CMD runs `node <built file>`'], afterFix: null },
   },
   {
+    name: 'Node on a base that is not a valid reference: explained, its reference never copied into a new FROM',
+    given: 'FROM MyNode:20\nWORKDIR /app\nCOPY . .\nRUN npm ci && npm run build\nCMD ["node", "dist/server.js"]\n',
+    expect: { status: 'fail', notes: ['no automatic rewrite: the image at line 1, "MyNode:20", is not a valid image reference'], afterFix: null },
+  },
+  {
     name: 'Node with yarn: explain',
     given: 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn install\nRUN yarn build\nCMD ["node", "dist/index.js"]\n',
     expect: { status: 'fail', notes: ['installed with yarn'], afterFix: null },

@@ -160,6 +160,17 @@ const fileCases: FileCase[] = [
     dockerfile: 'FROM debian:12-slim\nCMD ["bash"]\n',
     expect: { status: 'warn', findings: ['`debian:12-slim` is not pinned by digest'], proposals: [], notes: ['no digest known here, so no pin is proposed: the Docker daemon could not be asked'] },
   },
+  // The pin is the reference as written with a digest after it: an invalid one is refused before the daemon is asked.
+  {
+    name: 'a reference that is not valid gets no pin, whatever the daemon knows',
+    dockerfile: 'FROM debian:12-slim@\nCOPY --from=Tools:1 /bin/t /bin/t\n',
+    expect: {
+      status: 'warn',
+      findings: ['`debian:12-slim@` is not pinned by digest', '`Tools:1` is not pinned by digest'],
+      proposals: [],
+      notes: ['no pin is proposed: the image at line 1, "debian:12-slim@", is not a valid image reference', 'no pin is proposed: the image at line 2, "Tools:1", is not a valid image reference'],
+    },
+  },
   { name: 'already pinned', dockerfile: `FROM debian:12-slim@sha256:${'c'.repeat(64)}\n`, expect: { status: 'pass', findings: [], proposals: [] } },
   { name: 'scratch and stage references are not images to pin', dockerfile: `FROM golang:1.22@sha256:${'a'.repeat(64)} AS build\nRUN true\nFROM scratch AS base\nFROM build\n`, expect: { status: 'pass', findings: [], proposals: [] } },
   { name: 'no tag at all', dockerfile: 'FROM ubuntu\n', expect: { status: 'fail', findings: ['`ubuntu` uses no tag (so latest)'], proposals: [] } },
