@@ -69,7 +69,7 @@ export default defineStep<State>({
     explain: [
       'A container process runs as root unless the image says otherwise. Root inside a container is the same uid 0 as root on the host, held back only by namespaces, capabilities and seccomp: one kernel bug or one careless mount (the Docker socket, a host directory) and it is root on the machine. An unprivileged user turns many such escapes into nothing.',
       'This step finds the user the final image runs as: the last USER line of the final stage, or the one it inherits through `FROM <earlier stage>`, with ARG defaults such as `USER ${APP_USER}` resolved. `root`, `0`, `root:root`, `0:0`, `root:<group>` and no USER at all mean root. It also flags `sudo` inside RUN: the build already runs as root, so sudo is either useless or a sign the image ships sudo for later use.',
-      'The change adds a USER line after the last instruction that needs root and before CMD/ENTRYPOINT. Images that already carry a user get that user (node has `node`, distroless has `nonroot`); on Debian, Ubuntu, Alpine and BusyBox the change first creates a system user `app` with uid 10001; on scratch it uses the numeric `10001:10001`, which needs no /etc/passwd. What it may break: the app can no longer write to files owned by root (give such paths `COPY --chown=10001:10001` or a volume), install packages at run time, or bind ports below 1024 outside Docker\'s default network settings. The change is `safe` (applied by `fix --yes`) only when the user already exists and owns what the app writes, nothing the container starts needs root, and what it starts is known: its own ENTRYPOINT, or an image docker-harden knows; otherwise it is `review`, with each such risk named, or advice where root is known to be needed (an init such as s6-overlay or my_init, gosu, a web server binding port 80).',
+      'The change adds a USER line after the last instruction that needs root and before CMD/ENTRYPOINT. Images that already carry a user get that user (node has `node`, distroless has `nonroot`); on Debian, Ubuntu, Alpine and BusyBox the change first creates a system user `app` with uid 10001; on scratch it uses the numeric `10001:10001`, which needs no /etc/passwd. What it may break: the app can no longer write to files owned by root (give such paths `COPY --chown=10001:10001` or a volume), install packages at run time, or bind ports below 1024 outside Docker\'s default network settings. The change is always `review` (applied by `fix --yes` only with --include-review or when named with --only): what an app writes at run time is not in its Dockerfile, so no reading of it proves that a user breaks nothing. `fix --verify` builds and runs the image before and after and keeps the change only if the container still starts, stays up and listens as before. Each risk the Dockerfile shows is named; where root is known to be needed (an init such as s6-overlay or my_init, gosu, a web server binding port 80) it is advice.',
       'On a host the step lists running containers whose configured user is root. It changes nothing there: rebuild their images with a USER line, or start them with `--user 10001:10001`.',
     ].join('\n\n'),
     codes: CODES,
@@ -720,10 +720,18 @@ interface ReadScript {
 }
 
 async function startScriptRead(ctx: Context, model: DockerfileModel): Promise<ReadScript | undefined> {
-  const script = startScript(startInstructions(model, model.finalStage));
-  if (!script || script.name.endsWith(' -c')) return undefined;
-  const read = await readStartScript(ctx, model, model.finalStage, script.name);
-  return read ? { name: script.name, script: read } : undefined;
+  const start = startInstructions(model, model.finalStage);
+  const script = startScript(start);
+  if (script?.name.endsWith(' -c')) return undefined;
+  if (script) {
+    const read = await readStartScript(ctx, model, model.finalStage, script.name);
+    return read ? { name: script.name, script: read } : undefined;
+  }
+  // A program of any name (`start`, `serve`) that the build context holds as a shell script is one.
+  const program = start[0] ? commandArgv(start[0])[0] : undefined;
+  if (!program || INITS.has(path.basename(program))) return undefined;
+  const read = await readStartScript(ctx, model, model.finalStage, program, { shellScriptOnly: true });
+  return read ? { name: program, script: read } : undefined;
 }
 
 /** What the files beside the Dockerfile say about how its container starts. */
@@ -821,7 +829,8 @@ function rootNeeds(model: DockerfileModel, final: Stage, info: ImageKnowledge, f
     needs.push({ risk: 'advice', why: `line ${started.at.line} starts ${started.name}: ${started.program.why}`, instead: started.program.instead, source: started.program.source });
   }
   // A script the container starts with may need root (usermod, chown, su) in ways only reading it shows.
-  const script = program ? null : startScript(start);
+  // A script of another name counts once it was read as one.
+  const script = program ? null : (startScript(start) ?? (read && start[0] && commandArgv(start[0])[0] === read.name ? { name: read.name, at: start[0] } : null));
   if (script) needs.push(scriptNeed(script, read?.name === script.name ? read.script : undefined));
   // Installed as a package, or downloaded the docker-library way (ENV GOSU_VERSION, then a RUN that fetches it).
   const downloaded = (i: DockerInstruction) => (i.keyword === 'ENV' || i.keyword === 'RUN' ? DROP_TOOL_WORD.exec(i.args)?.[2]?.toLowerCase() : undefined);
@@ -959,11 +968,11 @@ function setUserProposal(model: DockerfileModel, facts: StartFacts = {}): Propos
   return {
     id: 'set-user',
     title: `Run the final stage as ${plan.user}`,
-    // Safe only when the user exists already (the image ships it, or the Dockerfile creates, uses or
-    // gives files to it) and nothing may need root; a user created here owns none of the files COPY
-    // put in the image, so an app that writes to them breaks: review.
+    // Never safe: what the app writes at run time (a pid file in /var/run, a home folder, a file
+    // chmod 600, a folder given to another user) is not in the Dockerfile, and a user that exists
+    // and owns some folders still breaks an app that writes elsewhere. `fix --verify` proves it.
     kind: 'change',
-    risk: plan.createRun === null && warnings.length === 0 ? 'safe' : 'review',
+    risk: 'review',
     description:
       `Adds \`USER ${plan.user}\` at line ${placedAt}${plan.createRun ? `, after a RUN that creates it` : writable ? `, after a RUN that gives it the folders ${writable.framework.name} writes to` : ''}: ${plan.why}. ` +
       (writable ? `${writable.framework.name} writes to ${writable.framework.folders.join(', ')} under ${writable.workdir}: the change gives those folders to ${plan.user} first, ${writable.framework.as}. ` : '') +
@@ -975,7 +984,10 @@ function setUserProposal(model: DockerfileModel, facts: StartFacts = {}): Propos
           `${plan.user}\` or a volume.`),
     changes: [{ path: model.path, before: text, after, edits }],
     commands: [],
-    warnings,
+    warnings: [
+      ...warnings,
+      `what the app reads or writes at run time outside what ${plan.user} owns fails with "Permission denied" (a pid file in /var/run, a home folder, a file only root may read, a start script that switches user or gives files to another): prove it with \`fix --verify\` (build and run before and after), or build, run and use the app before you keep it`,
+    ],
   };
 }
 

@@ -82,11 +82,13 @@ function contextSources(model: DockerfileModel, final: Stage, inImage: string): 
 }
 
 /** The start script `name` (as the container runs it) read from the build context, or null when it is not there. */
-export async function readStartScript(ctx: Context, model: DockerfileModel, final: Stage, name: string): Promise<StartScript | null> {
+export async function readStartScript(ctx: Context, model: DockerfileModel, final: Stage, name: string, options: { shellScriptOnly?: boolean } = {}): Promise<StartScript | null> {
   // A bare name is found on PATH (the images' default one); a relative path from the WORKDIR.
   const inImage = name.includes('/') ? [path.resolve(model.workdir(final), name)] : DEFAULT_PATH.map((dir) => path.join(dir, name));
   for (const rel of inImage.flatMap((p) => contextSources(model, final, p))) {
     const text = await readContextFile(ctx, path.join(path.dirname(model.path), rel));
+    // A program not named as a script is read only when its first line says a shell runs it.
+    if (text !== null && options.shellScriptOnly && !/^#!\s*\S*\/(?:env\s+)?(?:ba|da|a|z)?sh\b/.test(text)) return null;
     if (text !== null) return { file: rel, ...scriptRootUse(text) };
   }
   return null;

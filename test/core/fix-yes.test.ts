@@ -108,7 +108,8 @@ describe('fix --yes runs to the end and reaches the fixed point', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'dh-fix-yes-'));
     const file = path.join(dir, 'Dockerfile');
     writeFileSync(file, 'FROM node:20-slim\nCOPY --chown=node:node . /app\nCMD ["node", "/app/index.js"]\n');
-    const r = await runCli(['fix', '--file', file, '--yes', '--state-dir', path.join(dir, 'state'), '--only', 'non-root-user'], { env, timeoutMs: 120_000 });
+    // The USER fix is review: named, it is applied.
+    const r = await runCli(['fix', '--file', file, '--yes', '--state-dir', path.join(dir, 'state'), '--only', 'non-root-user:set-user'], { env, timeoutMs: 120_000 });
     expect(r.exitCode, r.stdout).toBe(0);
     expect(readFileSync(file, 'utf8')).toContain('USER node');
   }, 300_000);

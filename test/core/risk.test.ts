@@ -31,7 +31,7 @@ interface RiskCase {
 const ROOT_WITH_SUDO = 'FROM debian:12\nRUN sudo apt-get update\nCMD ["sh"]\n';
 
 const CASES: RiskCase[] = [
-  { name: 'a user the image already has: USER node alone', step: 'non-root-user', dockerfile: 'FROM node:20\nCMD ["node", "server.js"]\n', risks: { 'set-user': 'safe' }, fixedBy: { 'DH-USER-ROOT': 'set-user' } },
+  { name: 'a user the image already has: USER node alone', step: 'non-root-user', dockerfile: 'FROM node:20\nCMD ["node", "server.js"]\n', risks: { 'set-user': 'review' }, fixedBy: { 'DH-USER-ROOT': 'set-user' } },
   { name: 'a user to create, sudo in RUN', step: 'non-root-user', dockerfile: ROOT_WITH_SUDO, risks: { 'set-user': 'review', 'drop-sudo': 'safe' }, fixedBy: { 'DH-USER-ROOT': 'set-user', 'DH-USER-SUDO': 'drop-sudo' } },
   { name: 'a smaller base lacks tools', step: 'slim-base-image', dockerfile: 'FROM python:3.12\nCMD ["python"]\n', risks: { 'smaller-base': 'review' }, fixedBy: { 'DH-BASE-LARGE': 'smaller-base' } },
   { name: 'ADD of a local file is COPY', step: 'content-trust', dockerfile: 'FROM scratch\nADD notes.txt /notes.txt\n', risks: { 'add-to-copy': 'safe' }, fixedBy: { 'DH-ADD-LOCAL': 'add-to-copy' } },

@@ -224,9 +224,9 @@ const cases: StepCase[] = [
     expect: { status: 'fail', afterFix: { warnings: ['leaves /srv/run.sh, which the container starts, to its owner only (chmod 750)'] } },
   },
   {
-    name: 'a program made 755 runs for anyone: no warning, and the switch to the shipped user stays safe',
+    name: 'a program made 755 runs for anyone: no warning of its own for the switch to the shipped user',
     given: 'FROM node:20-slim\nCOPY server /usr/local/bin/server\nRUN chmod 755 /usr/local/bin/server\nCMD ["/usr/local/bin/server"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER node'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { warningCount: 1,  added: ['USER node'] } },
   },
   {
     name: 'the same program made 744: review, the new user cannot run it',
@@ -324,6 +324,18 @@ const cases: StepCase[] = [
     given: 'FROM ubuntu:24.04\nRUN useradd -m runner\nCOPY token.sh entrypoint.sh /\nENTRYPOINT ["/entrypoint.sh"]\nCMD ["./bin/Runner.Listener", "run"]\n',
     context: { 'entrypoint.sh': '#!/bin/bash\nset -e\n# start as root, then hand over\nif [[ ${RUN_AS_ROOT} == "false" ]]; then\n  exec /usr/sbin/gosu runner "$@"\nfi\nexec "$@"\n' },
     expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['which switches to another user itself (entrypoint.sh line 5: `exec /usr/sbin/gosu runner "$@"`)'] },
+  },
+  {
+    name: 'a start script named `start` (no .sh, no "entrypoint") is read when its first line says a shell runs it: it hands the container to su, advice',
+    given: 'FROM busybox:1.36\nRUN adduser -D -u 1000 app && mkdir -p /data\nCOPY start /usr/local/bin/start\nVOLUME /data\nENTRYPOINT ["start"]\nCMD ["sleep", "3600"]\n',
+    context: { 'start': '#!/bin/sh\nchown -R app:app /data\nexec su app -s /bin/sh -c "$*"\n' },
+    expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['line 5 starts the container with start, which hands the container to su (start line 3'] },
+  },
+  {
+    name: 'a program of that kind that is not a shell script is not read as one: the USER fix is proposed',
+    given: 'FROM busybox:1.36\nRUN adduser -D -u 1000 app\nCOPY start /usr/local/bin/start\nENTRYPOINT ["start"]\n',
+    context: { 'start': '#!/usr/bin/env python3\nimport os\nos.setuid(1000)\n' },
+    expect: { status: 'fail', risks: { 'set-user': 'review' } },
   },
   {
     name: 'an entrypoint script that hands the container to supervisord: advice, with supervisord\'s reason',
@@ -426,7 +438,7 @@ const cases: StepCase[] = [
   {
     name: 'Playwright ships pwuser: that user, not a bare uid',
     given: 'FROM mcr.microsoft.com/playwright:v1.44.0-jammy\nCOPY tests /tests\nCMD ["npx", "playwright", "test"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER pwuser'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER pwuser'] } },
   },
   ...['selenium/standalone-chrome:124.0', 'prom/prometheus:v2.52.0'].map((image): StepCase => ({
     name: `${image} already runs as its own non-root user: passes`,
@@ -445,9 +457,9 @@ const cases: StepCase[] = [
   },
   // Risk per rule: each case names the class its proposal lands in.
   {
-    name: 'risk: a known base user and nothing that needs root is safe',
+    name: 'risk: a known base user and nothing that needs root: review, with no warning of its own',
     given: 'FROM node:20-slim\nCOPY index.js /srv/index.js\nCMD ["node", "/srv/index.js"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER node'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { warningCount: 1,  added: ['USER node'] } },
   },
   {
     name: 'risk: an app tree copied whole, as root, into the folder it starts from is review',
@@ -474,9 +486,9 @@ const cases: StepCase[] = [
     expect: { status: 'fail', risks: { 'set-user': 'review' } },
   },
   {
-    name: 'risk: a user the file creates and a program started directly is safe',
+    name: 'risk: a user the file creates and a program started directly: review, with no warning of its own',
     given: 'FROM alpine:3.20\nRUN adduser -D user\nCOPY server /usr/local/bin/server\nCMD ["server"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER user'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { warningCount: 1,  added: ['USER user'] } },
   },
   {
     name: 'risk: a port below 1024 makes USER a review',
@@ -516,17 +528,17 @@ const cases: StepCase[] = [
   {
     name: 'php-fpm: the www-data user the image ships and the files were given to, not a new uid',
     given: 'FROM php:8.1-fpm\nRUN docker-php-ext-install pdo pdo_mysql\nWORKDIR /var/www/html\nRUN chown -R www-data:www-data /var/www/html\nEXPOSE 9000\nCMD ["php-fpm"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER www-data'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER www-data'] } },
   },
   {
     name: 'php on Alpine ships www-data too (uid 82)',
     given: 'FROM php:8.3-fpm-alpine\nCOPY . /var/www/html\nCMD ["php-fpm"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER www-data'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER www-data'] } },
   },
   {
     name: 'USER root to install, never switched back: the earlier user again, after the install',
     given: 'FROM python:3.12-slim\nUSER 1000\nCOPY main.py /srv/main.py\nUSER root\nRUN apt-get update && apt-get install -y libpq5\nCMD ["python", "/srv/main.py"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER 1000'], contains: ['libpq5\nUSER 1000\nCMD'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER 1000'], contains: ['libpq5\nUSER 1000\nCMD'] } },
   },
   {
     name: 'an image docker-harden does not know, files given to its user with chown: that user, not a new uid',
@@ -538,9 +550,9 @@ const cases: StepCase[] = [
     },
   },
   {
-    name: 'the same without the Docker CLI: safe',
+    name: 'the same without the Docker CLI: no warning of its own',
     given: 'FROM example/ci-runner:3\nUSER root\nRUN apt-get update && apt-get install -y git\nRUN chown -R runner:runner /home/runner/work\n',
-    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER runner'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { warningCount: 1,  added: ['USER runner'] } },
   },
   {
     name: 'files given to a numeric uid and gid (COPY --chown): USER keeps both; review, as the image\'s own ENTRYPOINT is not known',
@@ -552,9 +564,9 @@ const cases: StepCase[] = [
     },
   },
   {
-    name: 'the same with an ENTRYPOINT of its own: what starts is known, safe',
+    name: 'the same with an ENTRYPOINT of its own: what starts is known, no warning of its own',
     given: 'FROM registry.example.com/base/python:3.11\nWORKDIR /opt/app-root\nCOPY --chown=1001:0 . .\nENTRYPOINT ["python", "app.py"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER 1001:0'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { warningCount: 1,  added: ['USER 1001:0'] } },
   },
   {
     name: 'phusion/passenger images start /sbin/my_init, which must be root: advice, even with the app user given its files',
@@ -584,7 +596,7 @@ const cases: StepCase[] = [
   {
     name: 'drupal\'s FPM variant runs as the www-data it ships',
     given: 'FROM drupal:10-fpm\nRUN chown www-data:www-data /opt/drupal/web/sites/default\n',
-    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER www-data'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER www-data'] } },
   },
   {
     name: 'rocker/shiny ships shiny, the user its shiny-server runs apps as',
@@ -599,7 +611,7 @@ const cases: StepCase[] = [
   {
     name: 'node ships node (uid 1000): files chowned to 1000 keep the shipped user',
     given: 'FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN chown -R 1000 /app/data\nCMD ["node", "server.js"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER node'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER node'] } },
   },
   {
     name: 'files chowned with a variable or to root are not a user to switch to',
@@ -623,7 +635,7 @@ const cases: StepCase[] = [
   {
     name: 'a Rails app that gives its folders to its own user already: that user, no second chown',
     given: 'FROM ruby:3.3-slim\nWORKDIR /rails\nCOPY . .\nRUN useradd rails --uid 1000 && chown -R rails:rails db log storage tmp\nCMD ["./bin/rails", "server"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER 1000'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER 1000'] } },
   },
   {
     name: 'a Rails app without a WORKDIR: no folders guessed under /',
@@ -648,12 +660,12 @@ const cases: StepCase[] = [
   {
     name: 'a Jenkins agent left as root goes back to jenkins, the user that owns its work folder',
     given: 'FROM jenkins/inbound-agent:latest-jdk17\nUSER root\nRUN apt-get update && apt-get install -y git\n',
-    expect: { status: 'fail', findings: ['USER root makes the container run as root'], risks: { 'set-user': 'safe' }, afterFix: { added: ['USER jenkins'] } },
+    expect: { status: 'fail', findings: ['USER root makes the container run as root'], risks: { 'set-user': 'review' }, afterFix: { added: ['USER jenkins'] } },
   },
   {
     name: 'a comment about switching to root to install is not a reason to stay root',
     given: 'FROM jenkins/agent:latest-jdk17\n# switch to root to install git\nUSER root\nRUN apt-get update && apt-get install -y git\n',
-    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER jenkins'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER jenkins'] } },
   },
   {
     name: 'a comment that says the image stays root on purpose: review, quoting it',
@@ -668,7 +680,7 @@ const cases: StepCase[] = [
   {
     name: 'wordpress on php-fpm runs as the www-data it ships',
     given: 'FROM wordpress:6.6-fpm\nCOPY plugins/ /usr/src/wordpress/wp-content/plugins/\n',
-    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER www-data'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER www-data'] } },
   },
   {
     name: 'caddy: a new user, review, with its /data and /config named',
@@ -705,9 +717,9 @@ const cases: StepCase[] = [
     expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER bun'], warnings: ["the app's folder /home/bun/app and what COPY put there (line 2) belong to root"] } },
   },
   {
-    name: 'php-fpm\'s workers already run as www-data: files COPY put in its WORKDIR (/var/www/html) change nothing for them, safe',
+    name: 'php-fpm\'s workers already run as www-data: files COPY put in its WORKDIR (/var/www/html) change nothing for them, no warning of its own',
     given: 'FROM php:8.3-fpm\nCOPY . .\n',
-    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER www-data'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { warningCount: 1,  added: ['USER www-data'] } },
   },
   {
     name: 'the PHP command line started as root, its files copied into the image\'s WORKDIR: review, www-data cannot write them',
@@ -717,7 +729,7 @@ const cases: StepCase[] = [
   {
     name: 'an app folder opened to every user (chmod -R go=u) is not reported as belonging to root',
     given: 'FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN chmod -R go=u /app\nCMD ["node", "server.js"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER node'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER node'] } },
   },
   {
     name: 'a port below 1024 given in the start command (puma -p 80) is named, though nothing is exposed',
@@ -772,17 +784,17 @@ const cases: StepCase[] = [
   {
     name: 'a program copied right into / has no folder of its own to name',
     given: 'FROM golang:1.22 AS build\nWORKDIR /src\nCOPY . .\nRUN CGO_ENABLED=0 go build -o /out/app .\nFROM scratch\nCOPY --from=build /out/app /\nENTRYPOINT ["/app"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER 10001:10001'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER 10001:10001'] } },
   },
   {
-    name: 'the app folder given to the shipped user by uid: safe',
+    name: 'the app folder given to the shipped user by uid: no warning of its own',
     given: 'FROM node:20-slim\nWORKDIR /app\nCOPY --chown=1000:1000 . .\nCMD ["node", "server.js"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER node'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { warningCount: 1,  added: ['USER node'] } },
   },
   {
-    name: 'a binary copied outside any app folder: safe',
+    name: 'a binary copied outside any app folder: no warning of its own',
     given: 'FROM golang:1.22 AS build\nWORKDIR /src\nCOPY . .\nRUN CGO_ENABLED=0 go build -o /out/app .\nFROM alpine:3.20\nCOPY --from=build /out/app /usr/local/bin/app\nRUN addgroup -S -g 10001 app && adduser -S -D -H -u 10001 -G app app\nCMD ["app"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER 10001'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { warningCount: 1,  added: ['USER 10001'] } },
   },
   {
     name: 'oven/bun ships bun',
@@ -824,7 +836,7 @@ const cases: StepCase[] = [
   {
     name: 'a VOLUME already given to the user: no warning, and its owner is the user',
     given: 'FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN mkdir -p /data && chown -R 1000:1000 /data\nVOLUME ["/data"]\nCMD ["python", "app.py"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { added: ['USER 1000:1000'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER 1000:1000'] } },
   },
   {
     name: 'FROM scratch with USER by name and no /etc/passwd: the uid the build stage gave that user',
@@ -980,7 +992,7 @@ const cases: StepCase[] = [
   {
     name: 'Jupyter ending as root switches back to jovyan, not to a nameless uid',
     given: 'FROM jupyter/base-notebook:latest\nUSER root\nRUN apt-get update && apt-get install -y git\n',
-    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { removed: [], added: ['USER jovyan'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { removed: [], added: ['USER jovyan'] } },
   },
   {
     name: 'Windows nanoserver already runs as ContainerUser',
@@ -990,7 +1002,7 @@ const cases: StepCase[] = [
   {
     name: 'Windows Server Core gets ContainerUser by name, never a numeric uid',
     given: 'FROM mcr.microsoft.com/windows/servercore:ltsc2022\nCOPY app C:/app\nUSER ContainerAdministrator\nRUN setup.exe\nCMD ["C:/app/app.exe"]\n',
-    expect: { status: 'fail', findings: ['USER ContainerAdministrator makes the container run as root'], risks: { 'set-user': 'safe' }, afterFix: { removed: [], added: ['USER ContainerUser'] } },
+    expect: { status: 'fail', findings: ['USER ContainerAdministrator makes the container run as root'], risks: { 'set-user': 'review' }, afterFix: { removed: [], added: ['USER ContainerUser'] } },
   },
   {
     name: 'a start that sets sysctls, iptables rules and starts IPsec (strongSwan) needs root: advice',
@@ -1001,7 +1013,7 @@ const cases: StepCase[] = [
     // The uid is a build argument: `chown ${UID}` and `--chown=$UID` name the user `useradd -u ${UID}` made.
     name: 'a user made with a uid from a build argument, given the app folder by that argument: no warning that it belongs to root',
     given: 'FROM python:3.12-slim\nARG UID\nARG GID\nRUN useradd -u ${UID} -M -d /app appuser\nWORKDIR /app\nCOPY --chown=${UID}:${GID} app/ /app/\nRUN chown -R $UID:$GID /app\nCMD ["python", "-m", "app"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'safe' }, afterFix: { removed: [], added: ['USER appuser'], noWarnings: ['to root'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { removed: [], added: ['USER appuser'], noWarnings: ['to root'] } },
   },
   {
     // Windows has no root, no chown and no --chown: its administrator and icacls instead.

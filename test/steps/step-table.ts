@@ -70,6 +70,8 @@ interface Expectation {
       warnings?: string[];
       /** Substrings that no warning may contain. */
       noWarnings?: string[];
+      /** How many warnings the applied proposals give in all (a change with nothing to warn of but its general risk: 1). */
+      warningCount?: number;
     } | null;
 }
 
@@ -150,6 +152,7 @@ export function runStepTable(step: Step, cases: StepCase[]): void {
     for (const want of fix.contains ?? []) expect(after).toContain(want);
     for (const want of fix.warnings ?? []) expect(warnings.some((w) => w.includes(want)), `no warning "${want}" in ${JSON.stringify(warnings)}`).toBe(true);
     for (const unwanted of fix.noWarnings ?? []) expect(warnings.filter((w) => w.includes(unwanted)), `a warning "${unwanted}"`).toEqual([]);
+    if (fix.warningCount !== undefined) expect(warnings, 'the warnings of the applied fixes').toHaveLength(fix.warningCount);
     if (fix.removed || fix.added) {
       // A file without a final newline gets one before the lines added after its last line.
       const eolOf = /\r\n/.test(c.given) ? '\r\n' : '\n';
