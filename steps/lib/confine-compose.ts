@@ -242,9 +242,10 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
       const edits: ServiceEdit[] = [{ op: 'add', key: 'cap_drop', items: ['ALL'] }];
       if (fresh.length) edits.push({ op: 'add', key: 'cap_add', items: fresh });
       const kept = s.cap_add.length ? ` Its cap_add (${s.cap_add.join(', ')}) stays.` : '';
-      // A known image gets what its entrypoint needs; any other may need more than we can tell.
+      // A known image gets what its entrypoint needs; any other may need more than we can tell,
+      // even run as a user: a program given file capabilities (setcap) does not start without them.
       const helper = setuidStart(s);
-      const capsKnown = !rootUser && !helper && (Boolean(confine) || s.user !== undefined);
+      const capsKnown = !rootUser && !helper && Boolean(confine);
       proposals.push({
         id: `${s.name}-cap-drop`,
         kind: 'change',

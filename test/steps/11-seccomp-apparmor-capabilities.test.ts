@@ -28,6 +28,17 @@ function composeFile(text: string): string {
 const composeCases: StepCase[] = [
   {
     target: 'compose',
+    name: 'an image docker-harden does not know, run as a user: cap_drop is review, since a program given file capabilities (setcap) would not start',
+    given: 'services:\n  web:\n    image: example/httpd-caps:1\n    user: "1000"\n    command: ["/bin/httpd", "-f", "-p", "8080"]\n',
+    expect: {
+      status: 'fail',
+      codes: ['DH-CAPS-DEFAULT', 'CIS-5.26', 'CIS-5.13'],
+      risks: { 'web-cap-drop': 'review', 'web-no-new-privileges': 'review', 'web-read-only': 'review' },
+      afterFix: { warnings: ['a program given file capabilities (`setcap`, as the caddy image does) does not start at all unless each of them is in cap_add'] },
+    },
+  },
+  {
+    target: 'compose',
     name: 'a bare service gets cap_drop, no-new-privileges and a read-only root, comments kept',
     given: [
       '# shop backend',
