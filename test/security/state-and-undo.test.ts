@@ -54,7 +54,7 @@ describe.skipIf(!isRoot)('class 1: trusted state', () => {
     await asNobody(['mkdir', '-m', '0777', state]);
     await asNobody(['chmod', '0777', state]);
     expect(statSync(state).uid).toBe(65534);
-    const r = await runCli(['fix', '--file', p.dockerfile, '--only', 'non-root-user', '--yes', '--state-dir', state], { env });
+    const r = await runCli(['fix', '--file', p.dockerfile, '--only', 'non-root-user:set-user', '--yes', '--state-dir', state], { env });
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain(state);
     expect(r.stderr).toMatch(/owned by uid 65534 with mode 0777/);
@@ -65,7 +65,7 @@ describe.skipIf(!isRoot)('class 1: trusted state', () => {
 
   it('class 1: a state directory of ours in a folder another account owns (it could swap the state between check and read) is refused before anything is read; in a sticky /tmp-like folder it is ours to use', async () => {
     const p = project();
-    const applied = await runCli(['fix', '--file', p.dockerfile, '--only', 'non-root-user', '--yes', '--state-dir', p.state], { env });
+    const applied = await runCli(['fix', '--file', p.dockerfile, '--only', 'non-root-user:set-user', '--yes', '--state-dir', p.state], { env });
     expect(applied.exitCode, applied.stderr).not.toBe(2);
     const fixed = readFileSync(p.dockerfile, 'utf8');
     // The folder above the state becomes nobody's: the state itself is still root's, mode 0700.
@@ -87,7 +87,7 @@ describe.skipIf(!isRoot)('class 1: trusted state', () => {
 
   it('class 1: a profile swapped in by nobody (its file in our directory) is refused, and undo writes nothing', async () => {
     const p = project();
-    const applied = await runCli(['fix', '--file', p.dockerfile, '--only', 'non-root-user', '--yes', '--state-dir', p.state], { env });
+    const applied = await runCli(['fix', '--file', p.dockerfile, '--only', 'non-root-user:set-user', '--yes', '--state-dir', p.state], { env });
     expect(applied.exitCode, applied.stderr).not.toBe(2);
     const fixed = readFileSync(p.dockerfile, 'utf8');
     const profileFile = path.join(p.state, 'profile.json');
@@ -101,7 +101,7 @@ describe.skipIf(!isRoot)('class 1: trusted state', () => {
 
   it('class 1: a group- or other-writable state file is refused, even when ours', async () => {
     const p = project();
-    await runCli(['fix', '--file', p.dockerfile, '--only', 'non-root-user', '--yes', '--state-dir', p.state], { env });
+    await runCli(['fix', '--file', p.dockerfile, '--only', 'non-root-user:set-user', '--yes', '--state-dir', p.state], { env });
     const backups = path.join(p.state, 'backups');
     const backup = path.join(backups, readdirSync(backups)[0]!);
     chmodSync(backup, 0o666);
@@ -117,7 +117,7 @@ describe.skipIf(!isRoot)('class 1: trusted state', () => {
       mkdirSync(p.state, { mode: 0o700 });
       await execa('mkfifo', ['-m', '0600', path.join(p.state, name)]);
       // No timeout is asserted: a hang would fail the test by the runner's own timeout.
-      const r = await runCli(['fix', '--file', p.dockerfile, '--only', 'non-root-user', '--yes', '--state-dir', p.state], { env, timeoutMs: 60_000 });
+      const r = await runCli(['fix', '--file', p.dockerfile, '--only', 'non-root-user:set-user', '--yes', '--state-dir', p.state], { env, timeoutMs: 60_000 });
       expect(r.exitCode, name).toBe(2);
       expect(r.stderr).toContain(path.join(p.state, name));
       expect(r.stderr).toMatch(/FIFO/);
@@ -146,7 +146,7 @@ describe('class 2: undo verifies every record before it writes', () => {
 
   beforeEach(async () => {
     p = project();
-    const r = await runCli(['fix', '--file', p.dockerfile, '--only', 'non-root-user', '--yes', '--state-dir', p.state], { env });
+    const r = await runCli(['fix', '--file', p.dockerfile, '--only', 'non-root-user:set-user', '--yes', '--state-dir', p.state], { env });
     expect(r.exitCode, r.stderr).not.toBe(2);
     fixed = readFileSync(p.dockerfile, 'utf8');
   });
@@ -224,7 +224,7 @@ describe('class 2: undo verifies every record before it writes', () => {
 describe('class 5: record before output', () => {
   it('class 5: `fix --yes | head -c 1` does not crash and the change is recorded (undo finds it)', async () => {
     const p = project();
-    const fix = execa(process.execPath, [binPath, 'fix', '--file', p.dockerfile, '--only', 'non-root-user', '--yes', '--state-dir', p.state], {
+    const fix = execa(process.execPath, [binPath, 'fix', '--file', p.dockerfile, '--only', 'non-root-user:set-user', '--yes', '--state-dir', p.state], {
       cwd: repoRoot,
       env: { NO_COLOR: '1', ...env },
       reject: false,

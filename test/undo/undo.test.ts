@@ -70,7 +70,7 @@ describe('undo of Dockerfile fixes', () => {
 
   it('a file the change created is removed, and said to be; a file it edited is restored', async () => {
     await fs.mkdir(path.join(dir, '.git'));
-    const applied = await runCli(['fix', '--file', dockerfile, '--only', 'content-trust:dependabot', '--only', 'non-root-user', '--yes', '--state-dir', state], { env });
+    const applied = await runCli(['fix', '--file', dockerfile, '--only', 'content-trust:dependabot', '--only', 'non-root-user:set-user', '--yes', '--state-dir', state], { env });
     expect(applied.exitCode, applied.stderr).not.toBe(2);
     const created = path.join(dir, '.github', 'dependabot.yml');
     expect(existsSync(created)).toBe(true);
