@@ -4,7 +4,7 @@
  * servers with the same safety as on one host. Pure: the caller reads the profile and the texts
  * daemon.json held before and after each change (backups and the current file, by hash).
  */
-import { stringify } from 'yaml';
+import { Document, type Scalar } from 'yaml';
 import type { AppliedRecord, Profile } from '../core/profile.js';
 import { UserError } from '../core/errors.js';
 import { reloadable } from '../host/daemon-schema.js';
@@ -13,9 +13,14 @@ import { DAEMON_JSON_MODULE, LIVE_MODULE } from './modules.js';
 
 export interface DecidedSetting {
   key: string;
-  /** The value to set; absent when the key is to be removed. */
+  /** The value to set; absent when the key is to be removed. With `merge`, the entries to set in it. */
   value?: unknown;
   remove: boolean;
+  /**
+   * An object key (`log-opts`, `default-ulimits`) is merged entry by entry, as it was decided: each
+   * server keeps its own other entries (a `tag` of its own), and `remove` lists the entries to drop.
+   */
+  merge?: { remove: string[] };
   step: string;
   proposal: string;
   title?: string;
@@ -96,9 +101,32 @@ export function hostDecisions(profile: Profile, texts: TextsByHash, profileFile:
       }
       decidedOn.add(file.path);
       for (const key of new Set([...Object.keys(was), ...Object.keys(now)])) {
-        if (key in now && (!(key in was) || !same(was[key], now[key]))) {
+        const by = { step: record.step, proposal: record.proposal, ...(record.title ? { title: record.title } : {}) };
+        if (key in now && isPlainObject(now[key]) && (!(key in was) || isPlainObject(was[key]))) {
+          // Entry by entry: what this change set or dropped in the object, on top of earlier changes.
+          const before = (isPlainObject(was[key]) ? was[key] : {}) as Record<string, unknown>;
+          const after = now[key] as Record<string, unknown>;
+          const earlier = byKey.get(key)?.merge ? byKey.get(key)! : undefined;
+          const entries: Record<string, unknown> = { ...((earlier?.value as Record<string, unknown> | undefined) ?? {}) };
+          const dropped = new Set(earlier?.merge?.remove ?? []);
+          for (const [k, v] of Object.entries(after)) {
+            if (!(k in before) || !same(before[k], v)) {
+              entries[k] = v;
+              dropped.delete(k);
+            }
+          }
+          for (const k of Object.keys(before)) {
+            if (!(k in after)) {
+              delete entries[k];
+              dropped.add(k);
+            }
+          }
+          if (Object.keys(entries).length === 0 && dropped.size === 0) continue;
           byKey.delete(key);
-          byKey.set(key, { key, value: now[key], remove: false, step: record.step, proposal: record.proposal, ...(record.title ? { title: record.title } : {}) });
+          byKey.set(key, { key, value: entries, remove: false, merge: { remove: [...dropped] }, ...by });
+        } else if (key in now && (!(key in was) || !same(was[key], now[key]))) {
+          byKey.delete(key);
+          byKey.set(key, { key, value: now[key], remove: false, ...by });
         } else if (!(key in now) && key in was) {
           byKey.delete(key);
           byKey.set(key, { key, remove: true, step: record.step, proposal: record.proposal, ...(record.title ? { title: record.title } : {}) });
@@ -118,6 +146,25 @@ export function hostDecisions(profile: Profile, texts: TextsByHash, profileFile:
     );
   }
   return { decidedOn: [...decidedOn], settings, skipped, notCarried };
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * A value from a daemon.json as Ansible must see it: every string tagged `!unsafe`, so `{{ }}` in it
+ * (Docker's own log tag templates, or text put there to run on the control node) is never a template.
+ */
+function unsafeStrings(doc: Document, value: unknown): unknown {
+  if (typeof value === 'string') {
+    const node = doc.createNode(value) as Scalar;
+    node.tag = '!unsafe';
+    return node;
+  }
+  if (Array.isArray(value)) return value.map((v) => unsafeStrings(doc, v));
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unsafeStrings(doc, v)]));
+  return value;
 }
 
 function describeCommands(record: AppliedRecord): string {
@@ -164,6 +211,13 @@ export function flagKnowledge(): { short: Record<string, string>; aliases: Recor
   };
 }
 
+/** A decided setting in one line: `key = value`, `remove key`, or the entries set in and removed from an object key. */
+function settingText(s: DecidedSetting): string {
+  if (s.remove) return `remove ${s.key}`;
+  if (!s.merge) return `${s.key} = ${oneLine(JSON.stringify(s.value))}`;
+  return `${s.key}: set ${oneLine(JSON.stringify(s.value))}${s.merge.remove.length ? `, remove ${oneLine(s.merge.remove.join(', '))}` : ''} (its other entries stay)`;
+}
+
 /** Make a string from a profile safe for one line of a YAML comment or Markdown. */
 export function oneLine(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim();
@@ -185,6 +239,7 @@ const MODULE_ARGS = {
   path: "{{ docker_harden_daemon_json | default('/etc/docker/daemon.json') }}",
   pidfile: "{{ docker_harden_dockerd_pidfile | default('/var/run/docker.pid') }}",
   set: '{{ docker_harden_set }}',
+  merge: '{{ docker_harden_merge }}',
   remove: '{{ docker_harden_remove }}',
   knowledge: '{{ docker_harden_flag_knowledge }}',
   reloadable: '{{ docker_harden_reloadable }}',
@@ -213,11 +268,14 @@ function restartTasks(when: string): Record<string, unknown>[] {
 
 export function renderPlaybook(decisions: HostDecisions, meta: ExportMeta): string {
   const set: Record<string, unknown> = {};
+  const merge: Record<string, { set: unknown; remove: string[] }> = {};
   const remove: string[] = [];
   for (const s of decisions.settings) {
     if (s.remove) remove.push(s.key);
+    else if (s.merge) merge[s.key] = { set: s.value, remove: s.merge.remove };
     else set[s.key] = s.value;
   }
+  const doc = new Document();
   const keys = decisions.settings.map((s) => s.key);
   const play = {
     name: 'docker-harden: roll out the daemon settings decided on one host',
@@ -226,10 +284,11 @@ export function renderPlaybook(decisions: HostDecisions, meta: ExportMeta): stri
     serial: "{{ docker_harden_serial | default('25%') }}",
     max_fail_percentage: '{{ docker_harden_max_fail_percentage | default(25) | int }}',
     vars: {
-      docker_harden_set: set,
+      docker_harden_set: unsafeStrings(doc, set),
+      docker_harden_merge: unsafeStrings(doc, merge),
       docker_harden_remove: remove,
       docker_harden_reloadable: keys.filter(reloadable),
-      docker_harden_live: liveExpectations(decisions.settings),
+      docker_harden_live: unsafeStrings(doc, liveExpectations(decisions.settings)),
       docker_harden_flag_knowledge: flagKnowledge(),
     },
     tasks: [
@@ -299,14 +358,15 @@ export function renderPlaybook(decisions: HostDecisions, meta: ExportMeta): stri
     '# Run: ansible-playbook -i inventory.yml playbook.yml --check --diff   then without --check.',
     '#',
     '# Decided settings:',
-    ...decisions.settings.map((s) => `#   ${s.remove ? `remove ${s.key}` : `${s.key} = ${oneLine(JSON.stringify(s.value))}`}  (${s.step}:${s.proposal}${reloadable(s.key) ? ', reload' : ', restart'})`),
+    ...decisions.settings.map((s) => `#   ${settingText(s)}  (${s.step}:${s.proposal}${reloadable(s.key) ? ', reload' : ', restart'})`),
     ...(decisions.skipped.length ? ['# Skipped on the deciding host (not rolled out):', ...decisions.skipped.map((s) => `#   ${s.step}: ${oneLine(s.reason)}`)] : []),
     ...(decisions.notCarried.length
       ? ['# Applied on the deciding host but not daemon.json settings (not rolled out):', ...decisions.notCarried.map((n) => `#   ${n.step}:${n.proposal}: ${oneLine(n.what)}`)]
       : []),
     '',
   ];
-  return lines.join('\n') + stringify([play], { lineWidth: 0, aliasDuplicateObjects: false });
+  doc.contents = doc.createNode([play], { aliasDuplicateObjects: false });
+  return lines.join('\n') + doc.toString({ lineWidth: 0 });
 }
 
 export function renderInventory(): string {
@@ -330,7 +390,7 @@ docker_hosts:
 
 export function renderReadme(decisions: HostDecisions, meta: ExportMeta): string {
   const rows = decisions.settings.map(
-    (s) => `| \`${oneLine(s.key)}\` | ${s.remove ? 'removed' : `\`${oneLine(JSON.stringify(s.value)).replace(/\|/g, '\\|')}\``} | ${reloadable(s.key) ? 'reload (SIGHUP)' : 'restart'} | ${oneLine(`${s.step}:${s.proposal}`)} |`,
+    (s) => `| \`${oneLine(s.key)}\` | ${s.remove ? 'removed' : `${s.merge ? 'entries set: ' : ''}\`${oneLine(JSON.stringify(s.value)).replace(/\|/g, '\\|')}\`${s.merge?.remove.length ? `, entries removed: ${s.merge.remove.map((k) => `\`${oneLine(k)}\``).join(', ')}` : ''}`} | ${reloadable(s.key) ? 'reload (SIGHUP)' : 'restart'} | ${oneLine(`${s.step}:${s.proposal}`)} |`,
   );
   const flagsNote = decisions.settings.map((s) => `--${configKeyFlag(s.key)}`).join(', ');
   return `# docker-harden rollout
@@ -363,7 +423,7 @@ Per host, the playbook:
    /var/run/docker.pid), and stops that host, before writing anything, when the file is not valid
    JSON, when dockerd reads another file (--config-file), or when a decided key is also given to
    dockerd as a flag (${flagsNote}): dockerd would refuse to start with both;
-2. sets and removes exactly the keys above, keeping every other key; \`--check --diff\` shows the
+2. sets and removes exactly the keys above (an object key such as log-opts entry by entry), keeping every other key and entry; \`--check --diff\` shows the
    change without writing;
 3. keeps the previous file as \`daemon.json.docker-harden-<time>.bak\` (mode 0600) beside it and
    writes the new one atomically, keeping its mode, owner and extended attributes;

@@ -218,6 +218,7 @@ def main():
             path=dict(type='str', required=True),
             pidfile=dict(type='str', default='/var/run/docker.pid'),
             set=dict(type='dict', default={}),
+            merge=dict(type='dict', default={}),
             remove=dict(type='list', elements='str', default=[]),
             knowledge=dict(type='dict', default={}),
             reloadable=dict(type='list', elements='str', default=[]),
@@ -241,6 +242,7 @@ def main():
             module.fail_json(msg='dockerd (pid %d) reads %s (--config-file), not %s; set docker_harden_daemon_json to the file it reads. Nothing was changed.' % (pid, value, path))
 
     decided = dict(p['set'])
+    decided.update(dict.fromkeys(p['merge']))
     as_flags = {}
     for name, value in flags:
         key = flag_key(name, p['knowledge'])
@@ -257,10 +259,20 @@ def main():
 
     after = copy.deepcopy(config)
     changed_keys = []
-    for key, value in decided.items():
+    for key, value in p['set'].items():
         if key not in config or canonical(config[key]) != canonical(value):
             changed_keys.append(key)
         after[key] = value
+    # An object key gets the decided entries; the server's other entries stay.
+    for key, entries in p['merge'].items():
+        current = after.get(key)
+        merged = dict(current) if isinstance(current, dict) else {}
+        merged.update((entries or {}).get('set') or {})
+        for name in (entries or {}).get('remove') or []:
+            merged.pop(name, None)
+        if key not in config or canonical(config[key]) != canonical(merged):
+            changed_keys.append(key)
+        after[key] = merged
     for key in p['remove']:
         if key in after:
             changed_keys.append(key)

@@ -103,7 +103,8 @@ describe.skipIf(!hasDockerd || missing !== null)('export ansible: the playbook o
   let reloads: TestDaemon;
   let inventory: string;
   const original = {
-    plain: '{\n    "bridge": "none",\n    "log-level": "warn"\n}\n',
+    // Its own log tag (a Docker template) stays: log-opts is rolled out entry by entry.
+    plain: '{\n    "bridge": "none",\n    "log-level": "warn",\n    "log-opts": {"tag": "{{.Name}}"}\n}\n',
     flagged: '{\n  "bridge": "none"\n}\n',
     // dockerd refuses the decided log-opts with the journald driver ("unknown log opt 'max-file' for journald log driver").
     refuses: '{"bridge": "none", "log-driver": "journald"}\n',
@@ -151,7 +152,8 @@ describe.skipIf(!hasDockerd || missing !== null)('export ansible: the playbook o
   it('exports exactly the settings decided and the skipped step with its reason', () => {
     const text = readFileSync(path.join(out, 'playbook.yml'), 'utf8');
     const decided = JSON.parse(readFileSync(decide.configPath, 'utf8'));
-    for (const key of DECIDED) expect(text).toContain(`#   ${key} = ${JSON.stringify(decided[key])}`);
+    // An object key is listed by the entries it sets; the others are values.
+    for (const key of DECIDED) expect(text).toContain(typeof decided[key] === 'object' ? `#   ${key}: set ${JSON.stringify(decided[key])} (its other entries stay)` : `#   ${key} = ${JSON.stringify(decided[key])}`);
     expect(text).toContain('user-namespaces: the CI runners mount volumes owned by uid 1000');
     expect(readFileSync(path.join(out, 'README.md'), 'utf8')).toContain('| `no-new-privileges` | `true` | restart |');
     expect(statSync(path.join(out, 'library', 'docker_harden_daemon_json.py')).isFile()).toBe(true);
@@ -190,7 +192,7 @@ describe.skipIf(!hasDockerd || missing !== null)('export ansible: the playbook o
     expect(r.recap.plain).toMatchObject({ failed: 0, rescued: 0 });
     expect(r.recap.plain!.changed).toBeGreaterThan(0);
     const now = JSON.parse(readFileSync(plain.configPath, 'utf8'));
-    expect(now).toEqual({ bridge: 'none', 'log-level': 'warn', 'live-restore': true, 'no-new-privileges': true, 'log-opts': { 'max-size': '10m', 'max-file': '3' } });
+    expect(now).toEqual({ bridge: 'none', 'log-level': 'warn', 'live-restore': true, 'no-new-privileges': true, 'log-opts': { tag: '{{.Name}}', 'max-size': '10m', 'max-file': '3' } });
     expect(readFileSync(plain.configPath, 'utf8').startsWith('{\n    "bridge"')).toBe(true);
     expect(await info(plain, '{{.LiveRestoreEnabled}}')).toBe('true');
     expect(plain.pid()).not.toBe(plainPid);

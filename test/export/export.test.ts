@@ -103,6 +103,34 @@ describe('export ansible', () => {
     expect(readdirSync(tmp).filter((f) => f.includes('docker-harden-'))).toEqual([]);
   }, 240_000);
 
+  it('an object key is rolled out entry by entry, and no value from daemon.json is ever a template: not even under --check', async () => {
+    const objState = path.join(tmp, 'state-object');
+    const objJson = path.join(tmp, 'etc-object', 'daemon.json');
+    const mark = path.join(tmp, 'templated');
+    mkdirSync(path.dirname(objJson));
+    writeFileSync(objJson, '{\n  "log-driver": "json-file",\n  "log-opts": {"tag": "{{.Name}}", "labels": "team", "max-file": "3"}\n}\n');
+    // Docker's own log tag template stays; max-size is added, labels dropped, and one value is text meant to run on the control node.
+    const injected = `x{{ lookup('pipe', 'touch ${mark}') }}`;
+    await decide(objState, objJson, [{ proposal: 'log-opts', edits: [{ key: 'log-opts', value: { tag: '{{.Name}}', 'max-file': '3', 'max-size': '10m', env: injected } }], daemon: 'restart' }]);
+    const objOut = path.join(tmp, 'out-object');
+    const r = await runCli(['export', 'ansible', '--state-dir', objState, '--out', objOut]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const text = readFileSync(path.join(objOut, 'playbook.yml'), 'utf8');
+    const [play] = parse(text, { customTags: [{ tag: '!unsafe', resolve: (v: string) => `unsafe:${v}` }] }) as { vars: Record<string, unknown> }[];
+    expect(play!.vars.docker_harden_set).toEqual({});
+    expect(play!.vars.docker_harden_merge).toEqual({ 'log-opts': { set: { 'max-size': 'unsafe:10m', env: `unsafe:${injected}` }, remove: ['unsafe:labels'] } });
+    if (!hasAnsible) return;
+    // A server with log-opts of its own; no dockerd answers, so the run stops at its first task, after templating.
+    const host = path.join(tmp, 'etc-object', 'server.json');
+    writeFileSync(host, '{"log-opts": {"tag": "web2-{{.Name}}"}}\n');
+    const inventory = path.join(tmp, 'object-inventory.yml');
+    writeFileSync(inventory, `docker_hosts:\n  hosts:\n    web2:\n      ansible_connection: local\n      ansible_python_interpreter: /usr/bin/python3\n      docker_harden_daemon_json: ${host}\n      docker_harden_dockerd_pidfile: ${path.join(tmp, 'absent.pid')}\n`);
+    const run = await execa('ansible-playbook', ['-i', inventory, path.join(objOut, 'playbook.yml'), '--check', '--diff'], { reject: false, all: true, env: { ANSIBLE_NOCOLOR: '1', ANSIBLE_LOCAL_TEMP: path.join(tmp, 'ansible-local') } });
+    expect(String(run.all)).toContain('cannot read the running dockerd through its pid file');
+    expect(existsSync(mark), String(run.all)).toBe(false);
+    expect(readFileSync(host, 'utf8')).toBe('{"log-opts": {"tag": "web2-{{.Name}}"}}\n');
+  }, 240_000);
+
   it('bad input: exit 2 with a clear message, nothing written', async () => {
     const none = await runCli(['export', 'ansible', '--state-dir', path.join(tmp, 'nothing'), '--out', path.join(tmp, 'o1')]);
     expect(none.exitCode).toBe(2);
