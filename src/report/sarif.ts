@@ -5,6 +5,7 @@
  * tool execution notification, not a result.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { StepRun } from '../core/runner.js';
@@ -29,8 +30,14 @@ const SECURITY_SEVERITY: Record<Severity, string> = { critical: '9.5', high: '8.
 
 export interface SarifOptions {
   version: string;
-  /** The directory file URIs are relative to (the repository root in CI). */
+  /** The working directory: relative file names are read from it. */
   cwd: string;
+  /**
+   * The directory file URIs are relative to (%SRCROOT%): by default the repository holding `cwd`
+   * (its first folder up with a `.git`), as code scanning reads paths from the repository root
+   * whatever folder a CI step ran in; `cwd` outside a repository.
+   */
+  root?: string;
   /** The steps of the run, in order: one rule each. */
   steps: readonly Step[];
   commandLine?: string;
@@ -96,17 +103,28 @@ function rulesFor(steps: readonly Step[], runs: StepRun[]): { code: string; info
   return [...out.values()];
 }
 
-/** A file's URI for SARIF: relative under %SRCROOT% when inside `cwd`, else an absolute file URI. */
-export function artifactLocation(file: string, cwd: string): { uri: string; uriBaseId?: string } {
+/** The repository `dir` is in: its first folder up holding `.git` (a folder, or a file in a worktree). */
+export function repositoryRoot(dir: string): string | null {
+  for (let at = path.resolve(dir), depth = 0; depth < 64; depth++) {
+    if (existsSync(path.join(at, '.git'))) return at;
+    const up = path.dirname(at);
+    if (up === at) return null;
+    at = up;
+  }
+  return null;
+}
+
+/** A file's URI for SARIF: relative under %SRCROOT% (`root`) when inside it, else an absolute file URI. */
+export function artifactLocation(file: string, cwd: string, root = cwd): { uri: string; uriBaseId?: string } {
   const abs = path.resolve(cwd, file);
-  const rel = path.relative(cwd, abs);
+  const rel = path.relative(root, abs);
   if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) {
     return { uri: rel.split(path.sep).map(encodeURIComponent).join('/'), uriBaseId: '%SRCROOT%' };
   }
   return { uri: pathToFileURL(abs).href };
 }
 
-function locationsFor(run: StepRun, finding: Finding, cwd: string): Record<string, unknown>[] {
+function locationsFor(run: StepRun, finding: Finding, cwd: string, root: string): Record<string, unknown>[] {
   const file = finding.file ?? (run.target.kind === 'host' ? undefined : run.target.path);
   if (file) {
     const region: Record<string, number> = {};
@@ -114,18 +132,19 @@ function locationsFor(run: StepRun, finding: Finding, cwd: string): Record<strin
       if (finding.line && finding.line >= 1) region.startLine = finding.line;
       if (finding.line && finding.column && finding.column >= 1) region.startColumn = finding.column;
     }
-    return [{ physicalLocation: { artifactLocation: artifactLocation(file, cwd), ...(region.startLine ? { region } : {}) } }];
+    // A finding about the whole file is shown at its first line: code scanning wants a region.
+    return [{ physicalLocation: { artifactLocation: artifactLocation(file, cwd, root), region: region.startLine ? region : { startLine: 1 } } }];
   }
   return [{ logicalLocations: [{ name: run.target.label, fullyQualifiedName: `docker-host:${run.target.label}`, kind: 'resource' }] }];
 }
 
-function suppressionOf(s: Suppression, cwd: string): Record<string, unknown> {
+function suppressionOf(s: Suppression, cwd: string, root: string): Record<string, unknown> {
   const at = /^(.*):(\d+)$/.exec(s.source);
   return {
     kind: s.kind,
     status: 'accepted',
     justification: s.reason,
-    ...(at ? { location: { physicalLocation: { artifactLocation: artifactLocation(at[1]!, cwd), region: { startLine: Number(at[2]) } } } } : {}),
+    ...(at ? { location: { physicalLocation: { artifactLocation: artifactLocation(at[1]!, cwd, root), region: { startLine: Number(at[2]) } } } } : {}),
   };
 }
 
@@ -134,6 +153,7 @@ function fingerprint(parts: (string | number | undefined)[]): string {
 }
 
 export function toSarif(runs: StepRun[], options: SarifOptions): SarifLog {
+  const root = options.root ?? repositoryRoot(options.cwd) ?? options.cwd;
   const ruleList = rulesFor(options.steps, runs);
   const rules = ruleList.map((r) => ruleFor(r.code, r.info, r.step));
   const ruleIndex = new Map(ruleList.map((r, i) => [r.code, i]));
@@ -160,7 +180,7 @@ export function toSarif(runs: StepRun[], options: SarifOptions): SarifLog {
     for (const f of shown) {
       const prev = worst.get(f.code);
       if (!f.suppression && (!prev || rank.indexOf(f.severity) > rank.indexOf(prev))) worst.set(f.code, f.severity);
-      const locations = locationsFor(run, f, options.cwd);
+      const locations = locationsFor(run, f, options.cwd, root);
       const physical = (locations[0] as { physicalLocation?: { artifactLocation: { uri: string } } }).physicalLocation;
       results.push({
         ruleId: f.code,
@@ -169,7 +189,7 @@ export function toSarif(runs: StepRun[], options: SarifOptions): SarifLog {
         message: { text: f.evidence ? `${f.message}\nSeen: ${f.evidence}` : f.message },
         locations,
         partialFingerprints: { 'dockerHarden/v1': fingerprint([f.code, physical?.artifactLocation.uri ?? run.target.label, f.message]) },
-        ...(f.suppression ? { suppressions: [suppressionOf(f.suppression, options.cwd)] } : {}),
+        ...(f.suppression ? { suppressions: [suppressionOf(f.suppression, options.cwd, root)] } : {}),
         properties: { severity: f.severity, step: id, target: run.target.kind === 'host' ? 'host' : run.target.label },
       });
     }
@@ -180,7 +200,8 @@ export function toSarif(runs: StepRun[], options: SarifOptions): SarifLog {
     if (rule) (rule.properties as Record<string, unknown>)['security-severity'] = SECURITY_SEVERITY[severity];
   }
 
-  const cwdUri = pathToFileURL(options.cwd.endsWith(path.sep) ? options.cwd : options.cwd + path.sep).href;
+  const dirUri = (dir: string) => pathToFileURL(dir.endsWith(path.sep) ? dir : dir + path.sep).href;
+  const cwdUri = dirUri(options.cwd);
   return {
     $schema: SARIF_SCHEMA,
     version: '2.1.0',
@@ -203,7 +224,7 @@ export function toSarif(runs: StepRun[], options: SarifOptions): SarifLog {
             ...(notifications.length ? { toolExecutionNotifications: notifications } : {}),
           },
         ],
-        originalUriBaseIds: { '%SRCROOT%': { uri: cwdUri } },
+        originalUriBaseIds: { '%SRCROOT%': { uri: dirUri(root) } },
         columnKind: 'utf16CodeUnits',
         results,
       },

@@ -172,6 +172,22 @@ describe('docker-harden report on the command line', () => {
     expect(nonRoot.locations[0]!.physicalLocation).toMatchObject({ artifactLocation: { uri: 'Dockerfile', uriBaseId: '%SRCROOT%' }, region: { startLine: 1 } });
   });
 
+  it('check --sarif from a folder of a repository: paths from the repository root, as code scanning reads them; a file-wide finding at line 1', async () => {
+    const repo = path.join(work, 'repo');
+    await fs.mkdir(path.join(repo, '.git'), { recursive: true });
+    await fs.mkdir(path.join(repo, 'api'), { recursive: true });
+    await fs.writeFile(path.join(repo, 'api', 'Dockerfile'), 'FROM node:20\nCMD ["node", "server.js"]\n');
+    await fs.writeFile(path.join(repo, 'compose.yaml'), 'services:\n  web:\n    image: nginx:1.27\n    privileged: true\n');
+    const r = await runCli(['check', '--sarif', 'Dockerfile', '../compose.yaml'], { cwd: path.join(repo, 'api'), env });
+    const doc = JSON.parse(r.stdout) as SarifDoc & { runs: { originalUriBaseIds: Record<string, { uri: string }> }[] };
+    expect(problems(doc)).toEqual([]);
+    expect(doc.runs[0]!.originalUriBaseIds['%SRCROOT%']!.uri).toBe(`file://${repo}/`);
+    const uris = new Set(doc.runs[0]!.results.map((x) => x.locations[0]?.physicalLocation?.artifactLocation.uri));
+    expect([...uris].sort()).toEqual(['api/Dockerfile', 'compose.yaml']);
+    const physical = doc.runs[0]!.results.map((x) => x.locations[0]?.physicalLocation).filter((l) => l !== undefined);
+    expect(physical.every((l) => (l!.region?.startLine ?? 0) >= 1)).toBe(true);
+  });
+
   it('--sarif and check --sarif give the same kind of document', async () => {
     const report = await runCli(['report', '--file', 'Dockerfile', '--sarif', '--state-dir', stateDir], { cwd: project, env });
     expect(problems(JSON.parse(report.stdout))).toEqual([]);
