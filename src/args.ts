@@ -206,9 +206,12 @@ export function parseArgs(argv: string[]): Args {
       else if (kind === 'daemon-config') {
         throw new UserError(`${file} is a daemon configuration, checked with the host it belongs to`, `Run: sudo docker-harden ${args.command} --host --daemon-config ${file}`);
       } else {
+        if (file.endsWith('.dockerignore')) {
+          throw new UserError(`"${file}" is a .dockerignore file, the list of what a build leaves out of its context, not a Dockerfile`, 'Name the Dockerfile it belongs to instead.');
+        }
         throw new UserError(
           `cannot tell what kind of file "${file}" is`,
-          `Name it with --file ${file} (a Dockerfile) or --compose ${file} (a compose file). By name: Dockerfile, Dockerfile.*, *.Dockerfile, Containerfile are Dockerfiles; compose.yaml, docker-compose*.yml are compose files.`,
+          `Name it with --file ${file} (a Dockerfile) or --compose ${file} (a compose file). By name: Dockerfile, Dockerfile.*, *.Dockerfile, Containerfile are Dockerfiles; compose.yaml, compose.*.yaml, docker-compose*.yml are compose files.`,
         );
       }
     }
@@ -247,6 +250,8 @@ const USER_COMMANDS = ['learn', 'check', 'fix', 'undo', 'steps', 'report', 'expo
  */
 export function targetKind(file: string): 'dockerfile' | 'compose' | 'daemon-config' | undefined {
   const base = file.replace(/\/+$/, '').split('/').pop() ?? '';
+  // A Dockerfile's own ignore file (Dockerfile.dockerignore, which BuildKit reads) is not a Dockerfile.
+  if (base.endsWith('.dockerignore')) return undefined;
   // Case as docker and compose look for them; the same patterns as .pre-commit-hooks.yaml and action.yml.
   if (/^(Dockerfile|Containerfile)(\..+)?$/.test(base) || /\.([Dd]ockerfile|[Cc]ontainerfile)$/.test(base)) return 'dockerfile';
   if (/^(docker-)?compose([.-][^/]*)?\.ya?ml$/.test(base)) return 'compose';

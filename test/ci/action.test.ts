@@ -134,7 +134,7 @@ describe('action.yml against the Actions metadata rules', () => {
       if (step.uses) expect(step.uses).toMatch(/^[\w.-]+\/[\w./-]+@v\d+$/);
     });
     for (const output of Object.values(action.outputs)) check(output.value, action.runs.steps.length);
-    expect(action.runs.steps.map((s) => s.uses).filter(Boolean)).toContain('github/codeql-action/upload-sarif@v3');
+    expect(action.runs.steps.map((s) => s.uses).filter(Boolean)).toContain('github/codeql-action/upload-sarif@v4');
   });
 });
 
@@ -269,8 +269,14 @@ describe('action.yml run in a local shell', () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'dh-action-'));
     workspaces.root = await repo('root', {
       'svc/api/Dockerfile': 'FROM node:20-slim\nWORKDIR /app\nCOPY . .\nCMD ["node", "server.js"]\n',
+      // BuildKit's ignore file for that Dockerfile: not a Dockerfile, never checked as one.
+      'svc/api/Dockerfile.dockerignore': 'node_modules\n.git\n',
       'README.md': '# app\n',
     });
+    // actions/checkout with `path: src`: the workspace itself is no repository.
+    workspaces.nested = path.join(dir, 'nested');
+    mkdirSync(workspaces.nested);
+    await repo(path.join('nested', 'src'), { 'Dockerfile': 'FROM node:20-slim\nCMD ["node", "server.js"]\n' });
     workspaces.none = await repo('none', { 'README.md': '# nothing to check\n' });
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -285,7 +291,7 @@ describe('action.yml run in a local shell', () => {
     expect(uris).toContain('svc/api/Dockerfile');
     expect(r.uses).toEqual([
       { uses: 'actions/setup-node@v4', with: { 'node-version': '20' } },
-      { uses: 'github/codeql-action/upload-sarif@v3', with: { sarif_file: 'docker-harden.sarif', category: 'docker-harden' } },
+      { uses: 'github/codeql-action/upload-sarif@v4', with: { sarif_file: 'docker-harden.sarif', category: 'docker-harden', checkout_path: `${workspaces.root!}/.` } },
     ]);
     expect(r.ran).toContain('Fail on findings');
     expect(r.failed).toBe(true);
@@ -295,7 +301,7 @@ describe('action.yml run in a local shell', () => {
     const again = await runAction(workspaces.root!, { 'fail-on': 'critical', 'sarif-file': 'out/dh.sarif' });
     expect(again.outputs).toEqual({ 'sarif-file': 'out/dh.sarif', 'exit-code': '0' });
     expect(existsSync(path.join(workspaces.root!, 'out/dh.sarif'))).toBe(true);
-    expect(again.uses.map((u) => u.uses)).toContain('github/codeql-action/upload-sarif@v3');
+    expect(again.uses.map((u) => u.uses)).toContain('github/codeql-action/upload-sarif@v4');
     expect(again.ran).not.toContain('Fail on findings');
     expect(again.failed).toBe(false);
   });
@@ -303,12 +309,24 @@ describe('action.yml run in a local shell', () => {
   it('files named in the input are checked; a name it cannot place stops the job before any upload', async () => {
     const named = await runAction(workspaces.root!, { files: 'svc/api/Dockerfile', upload: 'false' });
     expect(named.outputs['exit-code']).toBe('1');
-    expect(named.uses.map((u) => u.uses)).not.toContain('github/codeql-action/upload-sarif@v3');
+    expect(named.uses.map((u) => u.uses)).not.toContain('github/codeql-action/upload-sarif@v4');
     const bad = await runAction(workspaces.root!, { files: 'README.md' });
     expect(bad.failed).toBe(true);
     expect(bad.outputs).toEqual({ 'sarif-file': '', 'exit-code': '2' });
     expect(bad.log).toMatch(/cannot tell what kind of file "README.md" is/);
-    expect(bad.uses.map((u) => u.uses)).not.toContain('github/codeql-action/upload-sarif@v3');
+    expect(bad.uses.map((u) => u.uses)).not.toContain('github/codeql-action/upload-sarif@v4');
+  });
+
+  it('a repository checked out under a path: not found at the workspace (exit 2, said why), found with working-directory, the report where the input says', async () => {
+    const lost = await runAction(workspaces.nested!, {});
+    expect(lost.failed).toBe(true);
+    expect(lost.outputs).toEqual({ 'sarif-file': '', 'exit-code': '2' });
+    expect(lost.log).toMatch(/is not a git checkout, so its files cannot be listed: set the working-directory input/);
+    const found = await runAction(workspaces.nested!, { 'working-directory': 'src' });
+    expect(found.outputs).toEqual({ 'sarif-file': 'docker-harden.sarif', 'exit-code': '1' });
+    const sarif = JSON.parse(readFileSync(path.join(workspaces.nested!, 'docker-harden.sarif'), 'utf8')) as { runs: { results: { locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }[] }[] };
+    expect(sarif.runs[0]!.results.flatMap((res) => res.locations.map((l) => l.physicalLocation.artifactLocation.uri))).toContain('Dockerfile');
+    expect(found.uses.at(-1)).toEqual({ uses: 'github/codeql-action/upload-sarif@v4', with: { sarif_file: 'docker-harden.sarif', category: 'docker-harden', checkout_path: `${workspaces.nested!}/src` } });
   });
 
   it('a repository without Dockerfiles or compose files passes and uploads nothing', async () => {

@@ -24,6 +24,8 @@ const NAMES: [string, ReturnType<typeof targetKind>][] = [
   ['docker-compose.prod.yaml', 'compose'],
   ['etc/docker/daemon.json', 'daemon-config'],
   ['Dockerfile.md', 'dockerfile'],
+  ['Dockerfile.dockerignore', undefined],
+  ['svc/api.Dockerfile.dockerignore', undefined],
   ['dockerfile', undefined],
   ['Compose.yaml', undefined],
   ['README.md', undefined],
@@ -54,14 +56,14 @@ describe('files by name', () => {
   });
 
   it("the pre-commit hook's files pattern and the Action's pattern pick exactly these names", () => {
-    const hooks = parseYaml(readFileSync(path.join(repoRoot, '.pre-commit-hooks.yaml'), 'utf8')) as { id: string; files: string; entry: string }[];
+    const hooks = parseYaml(readFileSync(path.join(repoRoot, '.pre-commit-hooks.yaml'), 'utf8')) as { id: string; files: string; exclude: string; entry: string }[];
     const hook = hooks.find((h) => h.id === 'docker-harden')!;
     expect(hook.entry).toBe('docker-harden check');
     const action = readFileSync(path.join(repoRoot, 'action.yml'), 'utf8');
-    const grep = /grep -zE '([^']+)'/.exec(action)![1]!;
-    expect(grep).toBe(hook.files);
-    const picked = new RegExp(hook.files);
-    for (const [name, kind] of NAMES) expect(picked.test(name), name).toBe(kind === 'dockerfile' || kind === 'compose');
+    expect(/grep -zE '([^']+)'/.exec(action)![1]!).toBe(hook.files);
+    expect(/grep -zvE '([^']+)'/.exec(action)![1]!).toBe(hook.exclude);
+    const picked = (name: string) => new RegExp(hook.files).test(name) && !new RegExp(hook.exclude).test(name);
+    for (const [name, kind] of NAMES) expect(picked(name), name).toBe(kind === 'dockerfile' || kind === 'compose');
   });
 });
 
