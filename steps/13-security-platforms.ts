@@ -52,6 +52,7 @@ export default defineStep({
     id: 'security-platforms',
     order: 13,
     title: 'Beyond this tool: security platforms',
+    choices: { platform: PLATFORM_CHOICES.map((c) => c.value) },
     targets: ['host', 'dockerfile', 'compose'],
     oncePerRun: true,
     summary: 'What container security platforms add, which open tools cover the same ground, and your choice.',

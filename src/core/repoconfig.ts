@@ -64,12 +64,15 @@ export interface DecidedRun extends StepRun {
 export interface Known {
   codes: readonly string[];
   steps: readonly string[];
+  /** The platform values each step that offers the choice takes, by step id. */
+  platforms?: ReadonlyMap<string, readonly string[]>;
 }
 
 export function knownFrom(registry: readonly Step[], shared: Record<string, unknown>): Known {
   return {
     codes: [...new Set([...registry.flatMap((s) => Object.keys(s.meta.codes)), ...Object.keys(shared)])],
     steps: registry.map((s) => s.meta.id),
+    platforms: new Map(registry.filter((s) => s.meta.choices).map((s) => [s.meta.id, s.meta.choices!.platform])),
   };
 }
 
@@ -135,6 +138,17 @@ export async function loadRepoConfig(file: string, root: string, known: Known): 
   for (const [id, choice] of Object.entries(raw.steps ?? {})) {
     if (!known.steps.includes(id)) {
       throw new UserError(`unknown step "${id}"`, `${didYouMean(id, known.steps)}Run \`docker-harden steps\` to list the step ids.`, file, keyLine(['steps'], id));
+    }
+    if (choice.platform !== undefined) {
+      // A choice kept for everyone must be one the step offers, under the step that offers it.
+      const values = known.platforms?.get(id);
+      const offering = [...(known.platforms?.keys() ?? [])];
+      if (!values) {
+        throw new UserError(`step "${id}" offers no platform choice, so "platform" does nothing here`, `Keep it under ${offering.join(', ') || 'the step that offers it'}, or remove it.`, file, keyLine(['steps', id], 'platform'));
+      }
+      if (!values.includes(choice.platform)) {
+        throw new UserError(`"${choice.platform}" is not a platform choice of ${id}`, `${didYouMean(choice.platform, values)}Choose one of: ${values.join(', ')}.`, file, keyLine(['steps', id], 'platform'));
+      }
     }
     steps[id] = { ...(choice.skip ? { skip: choice.skip.trim() } : {}), ...(choice.platform ? { platform: choice.platform } : {}), line: keyLine(['steps'], id) };
   }

@@ -73,6 +73,8 @@ export interface StepMeta {
   references: Reference[];
   /** Every finding code the step can report (stable: `CIS-2.2`, `DH-USER-ROOT`, ...). */
   codes: Record<string, CodeInfo>;
+  /** The values of a choice the step offers (step 13's platform), which a repository's decisions file may keep. */
+  choices?: { platform: readonly string[] };
 }
 
 export interface Finding {

@@ -100,9 +100,9 @@ describe('check honours the repository decisions', () => {
   it('a platform chosen in the file settles the platforms step', async () => {
     const before = await checkJson(repo({ 'Dockerfile': ROOT_DOCKERFILE }), 'Dockerfile', 'security-platforms');
     expect(before.entries[0]!.findings.map((f) => f.code)).toContain('DH-PLATFORM-CHOICE');
-    const after = await checkJson(repo({ 'Dockerfile': ROOT_DOCKERFILE, '.docker-harden.yaml': 'steps:\n  security-platforms:\n    platform: none\n' }), 'Dockerfile', 'security-platforms');
+    const after = await checkJson(repo({ 'Dockerfile': ROOT_DOCKERFILE, '.docker-harden.yaml': 'steps:\n  security-platforms:\n    platform: open-tools\n' }), 'Dockerfile', 'security-platforms');
     expect(after.entries[0]!.findings).toEqual([]);
-    expect(after.entries[0]!.suppressed?.[0]?.suppression.reason).toBe('platform chosen for the repository: none');
+    expect(after.entries[0]!.suppressed?.[0]?.suppression.reason).toBe('platform chosen for the repository: open-tools');
   });
 
   it('SARIF carries the suppressions (external for the file, inSource for a comment) and validates', async () => {
@@ -170,6 +170,8 @@ describe('a malformed decisions file: exit 2 naming file and line, nothing chang
     { name: 'an empty reason', yaml: 'ignore:\n  - code: DH-USER-ROOT\n    reason: "  "\n', line: 3, says: /reason/ },
     { name: 'an unknown code', yaml: 'ignore:\n  - code: DH-USER-ROT\n    reason: r\n', line: 2, says: /unknown finding code "DH-USER-ROT"[\s\S]*Did you mean "DH-USER-ROOT"/ },
     { name: 'an unknown step', yaml: 'steps:\n  non-root-usr:\n    skip: r\n', line: 2, says: /unknown step "non-root-usr"[\s\S]*Did you mean "non-root-user"/ },
+    { name: 'a platform the step does not offer', yaml: 'steps:\n  security-platforms:\n    platform: open-tool\n', line: 3, says: /"open-tool" is not a platform choice of security-platforms[\s\S]*Did you mean "open-tools"[\s\S]*open-tools, docker-scout, commercial-platform/ },
+    { name: 'a platform under a step that offers none', yaml: 'steps:\n  dependency-scanning:\n    platform: open-tools\n', line: 3, says: /step "dependency-scanning" offers no platform choice[\s\S]*Keep it under security-platforms/ },
   ];
   for (const c of cases) {
     it(c.name, async () => {
