@@ -92,7 +92,7 @@ const OPTIONS_OF: Record<Command, readonly string[]> = {
   // The daemon options say how to restart it when the undone change was a daemon.json one.
   undo: ['--state-dir', '--sandbox', '--daemon-config', '--restart-command', '--docker-host', '--yes', '--list', '--force'],
   report: [...SESSION_OPTIONS, ...FORMAT_OPTIONS, '--merge'],
-  export: ['--state-dir', '--out'],
+  export: ['--state-dir', '--daemon-config', '--out'],
   steps: ['--json', '--format'],
   explain: ['--json', '--format'],
   plugin: ['--force'],

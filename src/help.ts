@@ -222,7 +222,7 @@ Examples:
   docker-harden report --file Dockerfile --format sarif > docker-harden.sarif
   sudo docker-harden report --host --json
 `,
-  export: `Usage: docker-harden export ansible [--state-dir DIR] [--out DIR]
+  export: `Usage: docker-harden export ansible [--state-dir DIR] [--daemon-config FILE] [--out DIR]
 
 Turns the host decisions in the profile (daemon.json settings applied here, steps skipped with
 their reasons) into an Ansible playbook in --out (default ./docker-harden-ansible, which must be
@@ -233,11 +233,15 @@ checks the settings are live and rolls back on failure. Then, with your servers 
 inventory.yml: ansible-playbook -i inventory.yml ./rollout/playbook.yml --check --diff, and again
 without --check. See docs/many-servers.md.
 
+On another machine than the deciding host, pass its state folder with --state-dir and a copy of its
+daemon.json with --daemon-config: what the last change wrote is read from it (by the hash the
+profile recorded), the earlier texts from the state folder's backups.
+
 Exit status: 0 when the folder was written; 2 when there is nothing to export or it could not be.
 
 Examples:
   sudo docker-harden export ansible --out ./rollout
-  docker-harden export ansible --state-dir ./state-from-web1 --out ./rollout
+  docker-harden export ansible --state-dir ./state-from-web1 --daemon-config ./web1-daemon.json --out ./rollout
 `,
   plugin: `Usage: docker-harden plugin install [--force]
        docker-harden plugin uninstall

@@ -14,8 +14,13 @@ import { exportAnsible, hostDecisions, isHostKey } from '../export/ansible.js';
 
 const MAX_TEXT = 1024 * 1024;
 
-/** Texts of the backups (inside the state's backups folder only) and of the files as they are now. */
-async function textsOf(profile: Profile, store: ProfileStore): Promise<Map<string, string>> {
+/**
+ * Texts of the backups (inside this state's backups folder only: a state folder copied from the
+ * deciding host has them under its own path, found by name), of the files as they are now, and of
+ * a copy of the deciding host's daemon.json (--daemon-config). Each is used only where its hash is
+ * the one the profile recorded.
+ */
+async function textsOf(profile: Profile, store: ProfileStore, decidedCopy?: string): Promise<Map<string, string>> {
   const texts = new Map<string, string>();
   const add = async (file: string) => {
     const bytes = await readBounded(file);
@@ -25,10 +30,11 @@ async function textsOf(profile: Profile, store: ProfileStore): Promise<Map<strin
   for (const record of profile.applied) {
     if (!isHostKey(record.target) || record.undone) continue;
     for (const file of record.files) {
-      if (file.backup && path.resolve(file.backup).startsWith(backups)) await add(file.backup);
+      if (file.backup) await add(path.resolve(file.backup).startsWith(backups) ? file.backup : path.join(store.backupDir, path.basename(file.backup)));
       await add(file.path);
     }
   }
+  if (decidedCopy) await add(decidedCopy);
   return texts;
 }
 
@@ -90,7 +96,7 @@ export async function exportCommand(args: Args, io: Io): Promise<number> {
   if (kind !== 'ansible' || args.positional.length > 1) {
     throw new UserError(
       kind ? `cannot export "${args.positional.join(' ')}"` : 'export needs what to export',
-      'Usage: docker-harden export ansible [--state-dir DIR] [--out DIR]',
+      'Usage: docker-harden export ansible [--state-dir DIR] [--daemon-config FILE] [--out DIR]',
     );
   }
   const store = new ProfileStore(path.resolve(args.stateDir ?? defaultStateDir(io.env)));
@@ -102,7 +108,7 @@ export async function exportCommand(args: Args, io: Io): Promise<number> {
     );
   }
   const profile = await store.load();
-  const decisions = hostDecisions(profile, await textsOf(profile, store), store.file);
+  const decisions = hostDecisions(profile, await textsOf(profile, store, args.daemonConfig ? path.resolve(args.daemonConfig) : undefined), store.file);
   const files = exportAnsible(decisions, { version: io.version, profileFile: store.file, generatedAt: new Date().toISOString() });
 
   const out = path.resolve(args.out ?? 'docker-harden-ansible');

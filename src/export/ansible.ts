@@ -88,8 +88,10 @@ export function hostDecisions(profile: Profile, texts: TextsByHash, profileFile:
       const after = texts.get(file.afterHash);
       if (before === undefined || after === undefined) {
         throw new UserError(
-          `the change "${record.step}:${record.proposal}" to ${file.path} cannot be replayed: ${after === undefined ? 'the file has been changed since docker-harden wrote it' : 'its backup is missing'}`,
-          'Run `docker-harden fix --host` (or the wizard) again on the deciding host so the profile holds the settings as they are, then export.',
+          `the change "${record.step}:${record.proposal}" to ${file.path} cannot be replayed: ${after === undefined ? `${file.path} here does not hold what docker-harden wrote (it was changed since, or this state folder comes from another machine)` : 'its backup is missing'}`,
+          after === undefined
+            ? `Export on the deciding host; or, with its state folder copied here, pass a copy of its daemon.json as --daemon-config FILE; or run \`docker-harden fix --host\` there again so the profile holds the settings as they are.`
+            : 'Run `docker-harden fix --host` (or the wizard) again on the deciding host so the profile holds the settings as they are, then export.',
           profileFile,
         );
       }

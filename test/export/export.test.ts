@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -172,7 +172,31 @@ describe('export ansible', () => {
     writeFileSync(file, '{"icc": true}\n');
     const r = await runCli(['export', 'ansible', '--state-dir', otherState, '--out', path.join(tmp, 'o3')]);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain('has been changed since docker-harden wrote it');
+    expect(r.stderr).toContain('here does not hold what docker-harden wrote (it was changed since, or this state folder comes from another machine)');
     expect(existsSync(path.join(tmp, 'o3'))).toBe(false);
+  }, 60_000);
+
+  it('a state folder copied to another machine: exported with a copy of the deciding host daemon.json; without it, said how', async () => {
+    // The copy lives elsewhere; the deciding host's daemon.json is not here any more.
+    const copied = path.join(tmp, 'state-from-web1');
+    cpSync(state, copied, { recursive: true });
+    const web1 = path.join(tmp, 'web1-daemon.json');
+    writeFileSync(web1, readFileSync(daemonJson));
+    const moved = `${daemonJson}.moved`;
+    renameSync(daemonJson, moved);
+    try {
+      const without = await runCli(['export', 'ansible', '--state-dir', copied, '--out', path.join(tmp, 'o4')]);
+      expect(without.exitCode).toBe(2);
+      expect(without.stderr).toContain('pass a copy of its daemon.json as --daemon-config FILE');
+      const r = await runCli(['export', 'ansible', '--state-dir', copied, '--daemon-config', web1, '--out', path.join(tmp, 'o5')]);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stdout).toContain('3 settings: live-restore, icc, -insecure-registries');
+      // The backups are read from the copied folder, by name: the original is gone.
+      rmSync(path.join(state, 'backups'), { recursive: true, force: true });
+      const again = await runCli(['export', 'ansible', '--state-dir', copied, '--daemon-config', web1, '--out', path.join(tmp, 'o6')]);
+      expect(again.exitCode, again.stderr).toBe(0);
+    } finally {
+      renameSync(moved, daemonJson);
+    }
   }, 60_000);
 });

@@ -77,7 +77,7 @@ describe('an option the command does not take', () => {
     [['steps', '--fail-on', 'high'], 'steps does not take --fail-on', 'docker-harden steps takes --json, --format'],
     [['undo', '--json'], 'undo does not take --json', 'docker-harden undo takes --state-dir'],
     [['explain', 'DH-USER-ROOT', '-y'], 'explain does not take --yes', 'docker-harden explain takes --json, --format'],
-    [['export', 'ansible', '--host'], 'export does not take --host', 'docker-harden export takes --state-dir, --out'],
+    [['export', 'ansible', '--host'], 'export does not take --host', 'docker-harden export takes --state-dir, --daemon-config, --out'],
     [['learn', '--file', 'Dockerfile'], 'learn does not take --file', 'docker-harden learn takes --sandbox, --only'],
     [['plugin', 'install', '--yes'], 'plugin does not take --yes', 'docker-harden plugin takes --force'],
     [['check', '--file', 'Dockerfile', '--list'], 'check does not take --list', 'Run `docker-harden check --help`'],
