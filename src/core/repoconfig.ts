@@ -125,7 +125,7 @@ export async function loadRepoConfig(file: string, root: string, known: Known): 
       throw new UserError(`${where} has no "${missing}"`, hint, file, lineOf(at));
     }
     const hint = at[at.length - 1] === 'reason' || at[at.length - 1] === 'skip' ? 'Give the reason as text: why it does not apply here.' : FIX_HINT;
-    throw new UserError(`${where} ${err.message ?? 'is not valid'}`, hint, file, lineOf(at));
+    throw new UserError(`${where} ${plainSchemaMessage(err)}`, hint, file, lineOf(at));
   }
   const raw = data as { ignore?: { code: string; path?: string; reason: string }[]; steps?: Record<string, { skip?: string; platform?: string }> };
   const ignore: IgnoreEntry[] = (raw.ignore ?? []).map((e, i) => {
@@ -153,6 +153,24 @@ export async function loadRepoConfig(file: string, root: string, known: Known): 
     steps[id] = { ...(choice.skip ? { skip: choice.skip.trim() } : {}), ...(choice.platform ? { platform: choice.platform } : {}), line: keyLine(['steps'], id) };
   }
   return { file, root, ignore, steps };
+}
+
+/** A schema error in words a person writing the file uses, not the schema's. */
+function plainSchemaMessage(err: ErrorObject): string {
+  const TYPE_WORDS: Record<string, string> = { array: 'a list (- item lines)', object: 'a mapping (key: value lines)', string: 'text', boolean: 'true or false' };
+  switch (err.keyword) {
+    case 'minLength':
+    case 'pattern':
+      return 'is empty';
+    case 'type': {
+      const want = String((err.params as { type: string }).type).split(',').map((t) => TYPE_WORDS[t] ?? t);
+      return `must be ${want.join(' or ')}`;
+    }
+    case 'enum':
+      return `must be one of: ${((err.params as { allowedValues: unknown[] }).allowedValues ?? []).map(String).join(', ')}`;
+    default:
+      return err.message ?? 'is not valid';
+  }
 }
 
 /** `*` within a folder, `**` across folders, `?` one character; a pattern without `/` matches a file name at any depth. */

@@ -170,6 +170,9 @@ describe('a malformed decisions file: exit 2 naming file and line, nothing chang
     { name: 'an empty reason', yaml: 'ignore:\n  - code: DH-USER-ROOT\n    reason: "  "\n', line: 3, says: /reason/ },
     { name: 'an unknown code', yaml: 'ignore:\n  - code: DH-USER-ROT\n    reason: r\n', line: 2, says: /unknown finding code "DH-USER-ROT"[\s\S]*Did you mean "DH-USER-ROOT"/ },
     { name: 'an unknown step', yaml: 'steps:\n  non-root-usr:\n    skip: r\n', line: 2, says: /unknown step "non-root-usr"[\s\S]*Did you mean "non-root-user"/ },
+    { name: 'an empty skip reason, in plain words', yaml: 'steps:\n  dependency-scanning:\n    skip: ""\n', line: 3, says: /steps\.dependency-scanning\.skip is empty\n/ },
+    { name: 'ignore that is not a list, in plain words', yaml: '# ours\nignore: DH-USER-ROOT\n', line: 2, says: /ignore must be a list \(- item lines\)/ },
+    { name: 'a file that is a list, in plain words', yaml: '- ignore\n', line: 1, says: /the top level must be a mapping \(key: value lines\)/ },
     { name: 'a platform the step does not offer', yaml: 'steps:\n  security-platforms:\n    platform: open-tool\n', line: 3, says: /"open-tool" is not a platform choice of security-platforms[\s\S]*Did you mean "open-tools"[\s\S]*open-tools, docker-scout, commercial-platform/ },
     { name: 'a platform under a step that offers none', yaml: 'steps:\n  dependency-scanning:\n    platform: open-tools\n', line: 3, says: /step "dependency-scanning" offers no platform choice[\s\S]*Keep it under security-platforms/ },
   ];
