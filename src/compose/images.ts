@@ -24,6 +24,8 @@ export interface ServiceImage {
     configAt?: string[];
     /** What such a configuration may write, in plain words. */
     configWrites?: string;
+    /** Environment variables that point the image at configuration elsewhere (nginx's template folder). */
+    configEnv?: string[];
     /** Where the image keeps its data without declaring a VOLUME: read_only needs a volume there. */
     data?: { at: string; why: string };
   };
@@ -61,6 +63,8 @@ export const SERVICE_IMAGES: ServiceImage[] = [
       caps: GOSU_CAPS,
       capsWhy: 'the postgres entrypoint fixes ownership of the data directory as root, then switches to the postgres user',
       tmpfs: ['/tmp', '/var/run/postgresql'],
+      configAt: ['/etc/postgresql', '/docker-entrypoint-initdb.d'],
+      configWrites: 'a log_directory, a unix_socket_directories entry or a stats_temp_directory outside /var/lib/postgresql/data, or init scripts that write into the image',
     },
     ports: ['5432:5432'],
     source: 'https://github.com/docker-library/postgres/blob/master/docker-entrypoint.sh',
@@ -80,6 +84,8 @@ export const SERVICE_IMAGES: ServiceImage[] = [
       caps: GOSU_CAPS,
       capsWhy: 'the entrypoint fixes ownership of the data directory as root, then switches to the mysql user',
       tmpfs: ['/tmp', '/var/run/mysqld'],
+      configAt: ['/etc/mysql', '/docker-entrypoint-initdb.d'],
+      configWrites: 'log-error, general_log_file or slow_query_log_file under /var/log/mysql, a pid-file or socket outside /var/run/mysqld, or init scripts that write into the image',
     },
     ports: ['3306:3306'],
     source: 'https://github.com/docker-library/mysql/blob/master/docker-entrypoint.sh',
@@ -92,6 +98,8 @@ export const SERVICE_IMAGES: ServiceImage[] = [
       caps: [],
       capsWhy: 'the UBI images run as mysql from the start (USER mysql)',
       tmpfs: ['/tmp', '/run/mariadb'],
+      configAt: ['/etc/mysql', '/etc/my.cnf.d', '/docker-entrypoint-initdb.d'],
+      configWrites: 'log-error, general_log_file or slow_query_log_file under /var/log/mysql, a pid-file or socket outside /run/mariadb, or init scripts that write into the image',
     },
     ports: ['3306:3306'],
     source: 'https://github.com/MariaDB/mariadb-docker (the -ubi Dockerfiles: USER mysql, socket=/run/mariadb/mariadb.sock)',
@@ -102,6 +110,8 @@ export const SERVICE_IMAGES: ServiceImage[] = [
       caps: GOSU_CAPS,
       capsWhy: 'the entrypoint fixes ownership of the data directory as root, then switches to the mysql user',
       tmpfs: ['/tmp', '/run/mysqld'],
+      configAt: ['/etc/mysql', '/docker-entrypoint-initdb.d'],
+      configWrites: 'log-error, general_log_file or slow_query_log_file under /var/log/mysql, a pid-file or socket outside /run/mysqld, or init scripts that write into the image',
     },
     ports: ['3306:3306'],
     source: 'https://github.com/MariaDB/mariadb-docker/blob/master/docker-entrypoint.sh',
@@ -115,6 +125,8 @@ export const SERVICE_IMAGES: ServiceImage[] = [
       capsWhy:
         'the entrypoint fixes ownership and modes of everything in /data as root (reading into the 0700 folders redis makes there, such as appendonlydir), then switches to redis with setpriv, which also empties the bounding set (--bounding-set=-all) and so needs SETPCAP',
       tmpfs: ['/tmp'],
+      configAt: ['/usr/local/etc/redis', '/etc/redis'],
+      configWrites: 'a logfile, a pidfile or a dir outside /data',
     },
     ports: ['6379:6379'],
     source: 'https://github.com/redis/docker-library-redis/blob/master/docker-entrypoint.sh',
@@ -125,6 +137,8 @@ export const SERVICE_IMAGES: ServiceImage[] = [
       caps: ['CHOWN', 'DAC_OVERRIDE', 'SETGID', 'SETUID'],
       capsWhy: 'the entrypoint fixes ownership of everything in /data as root (reading into the 0700 folders valkey makes there, such as appendonlydir), then switches to its own user with setpriv, leaving the bounding set as it is',
       tmpfs: ['/tmp'],
+      configAt: ['/usr/local/etc/redis', '/etc/redis'],
+      configWrites: 'a logfile, a pidfile or a dir outside /data',
     },
     ports: ['6379:6379'],
     source: 'https://github.com/valkey-io/valkey-container/blob/mainline/docker-entrypoint.sh',
@@ -181,6 +195,8 @@ export const SERVICE_IMAGES: ServiceImage[] = [
       caps: GOSU_CAPS,
       capsWhy: 'the mongo entrypoint fixes ownership of /data/db as root, then switches to the mongodb user',
       tmpfs: ['/tmp'],
+      configAt: ['/etc/mongod.conf', '/etc/mongo', '/docker-entrypoint-initdb.d'],
+      configWrites: 'a systemLog.path or processManagement.pidFilePath outside /data, or init scripts that write into the image',
     },
     ports: ['27017:27017'],
     source: 'https://github.com/docker-library/mongo/blob/master/docker-entrypoint.sh',
@@ -193,6 +209,8 @@ export const SERVICE_IMAGES: ServiceImage[] = [
       tmpfs: ['/tmp', '/var/cache/nginx', '/var/run'],
       configAt: ['/etc/nginx'],
       configWrites: 'access_log and error_log files, a pid path, or templates in /etc/nginx/templates, which the entrypoint renders into /etc/nginx/conf.d',
+      // The entrypoint renders templates from and into folders these name; on a read-only root it logs an error and serves its default page.
+      configEnv: ['NGINX_ENVSUBST_TEMPLATE_DIR', 'NGINX_ENVSUBST_OUTPUT_DIR'],
     },
     ports: ['80:80', '443:443'],
     source: 'https://hub.docker.com/_/nginx (Running nginx in read-only mode)',
@@ -205,6 +223,7 @@ export const SERVICE_IMAGES: ServiceImage[] = [
       tmpfs: ['/tmp'],
       configAt: ['/etc/nginx'],
       configWrites: 'access_log and error_log files, a pid path, or templates in /etc/nginx/templates, which the entrypoint renders into /etc/nginx/conf.d',
+      configEnv: ['NGINX_ENVSUBST_TEMPLATE_DIR', 'NGINX_ENVSUBST_OUTPUT_DIR'],
     },
     ports: ['8080:8080'],
     source: 'https://github.com/nginx/docker-nginx-unprivileged',
@@ -229,8 +248,10 @@ export const SERVICE_IMAGES: ServiceImage[] = [
     confine: {
       caps: GOSU_CAPS,
       capsWhy: 'the teamspeak entrypoint gives /var/ts3server to ts3server as root, then starts itself again as ts3server with su-exec',
-      // The entrypoint writes ts3server.ini and ts3db.ini there at every start.
-      tmpfs: ['/tmp', '/var/run/ts3server'],
+      tmpfs: ['/tmp'],
+      // The entrypoint writes ts3server.ini and ts3db.ini there at every start, as ts3server: a tmpfs
+      // there would belong to root (mode 770) and the server would not start.
+      data: { at: '/var/run/ts3server', why: 'the entrypoint writes ts3server.ini and ts3db.ini into /var/run/ts3server at every start, as ts3server, whose folder it is (mode 770); a tmpfs there belongs to root, so the server does not start' },
     },
     ports: ['9987:9987/udp', '10011:10011', '30033:30033'],
     source: 'https://github.com/TeamSpeak-Systems/teamspeak-linux-docker-images (alpine/entrypoint.sh)',

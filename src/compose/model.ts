@@ -84,6 +84,8 @@ export interface ComposeService {
   user?: string;
   image?: string;
   build?: { context: string; dockerfile?: string };
+  /** environment: as a mapping of names to values as written (a list's `KEY=value` items too; `KEY` alone is ''). */
+  environment: Record<string, string>;
 }
 
 export interface ComposeModel {
@@ -95,6 +97,21 @@ export interface ComposeModel {
   service(name: string): ComposeService | undefined;
   /** Line of `key` in service `name` (or of the service itself when the key is absent). */
   lineOf(name: string, key?: string): number | null;
+}
+
+/** A service's environment: as compose takes it, a mapping or a list of KEY=value items. */
+function environmentOf(value: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const text = String(item ?? '');
+      const at = text.indexOf('=');
+      out[at < 0 ? text : text.slice(0, at)] = at < 0 ? '' : text.slice(at + 1);
+    }
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) out[k] = v === null || v === undefined ? '' : String(v);
+  }
+  return out;
 }
 
 /**
@@ -521,6 +538,7 @@ export function parseCompose(text: string, file: string, vars: ReadonlyMap<strin
       user: value.user === undefined || value.user === null ? undefined : String(resolved(value.user)),
       image: asString(resolved(value.image)),
       build: buildOf(value.build),
+      environment: environmentOf(value.environment),
     });
   }
   // By name, for the look-ups every edit of every service makes (the first of a name, as before).

@@ -77,12 +77,41 @@ export async function runStep(step: Step, ctx: Context): Promise<StepRun> {
     // The learn sandbox writes its own copy of a host file: its diffs name that copy.
     if (ctx.learn && proposals.length > 0) (await import('./learn.js')).nameSandboxCopies(proposals, ctx.host);
     else await nameStoppedContainers(proposals, ctx);
+    await reviewBesideOverride(proposals, ctx);
   }
   // The state was for propose: it holds parsed files and the daemon's view, not for reports.
   delete result.state;
   // A finding names its fix only when that proposal is really offered this time.
   for (const f of result.findings) if (f.fixedBy && !proposals.some((p) => p.id === f.fixedBy)) delete f.fixedBy;
   return { step, target: ctx.target, ctx, result, proposals };
+}
+
+/** The file names `docker compose` finds by itself, and the override names it then reads with them, in its order (compose-go). */
+const DEFAULT_COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yml', 'docker-compose.yaml'];
+const DEFAULT_OVERRIDES = ['compose.override.yml', 'compose.override.yaml', 'docker-compose.override.yml', 'docker-compose.override.yaml'];
+
+/**
+ * `docker compose` reads compose.override.yaml with compose.yaml unasked, and it may replace a
+ * command, add mounts or configuration the fixes of this file alone do not see: none of them is
+ * safe then, and each says so.
+ */
+async function reviewBesideOverride(proposals: Proposal[], ctx: Context): Promise<void> {
+  if (ctx.target.kind !== 'compose' || !proposals.some((p) => p.risk === 'safe' && p.kind === 'change')) return;
+  const dir = path.dirname(ctx.target.path);
+  let override: string | undefined;
+  if (!DEFAULT_COMPOSE_FILES.includes(path.basename(ctx.target.path))) return;
+  for (const name of DEFAULT_OVERRIDES) {
+    if (await ctx.probe.stat(path.join(dir, name))) {
+      override = name;
+      break;
+    }
+  }
+  if (!override) return;
+  for (const p of proposals) {
+    if (p.risk !== 'safe' || p.kind !== 'change') continue;
+    p.risk = 'review';
+    p.warnings = [...p.warnings, `docker compose reads ${override} beside this file with it, and what it adds (a command, mounts, configuration) is not checked here: the service may need more than this change leaves it; run \`docker compose config\` to see the two merged, and check the service starts`];
+  }
 }
 
 /**

@@ -206,12 +206,15 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
   for (const s of model.services) {
     if (s.privileged) continue;
     // What the image needs once confined, when known; an image known for its ports alone gets no guess.
-    const image = serviceImage(s.image);
+    // A service that builds its image (build: beside image:) runs what its Dockerfile makes, not the image the table knows.
+    const image = s.build ? null : serviceImage(s.image);
     // The table's needs hold for the image started its own way, as its default user or one that is not root.
     const replaced = ownStartReplaced(s);
     const rootUser = rootOrUnknownUser(s);
     const confine = replaced || rootUser ? undefined : image?.confine;
-    const ownConfig = confine?.configAt ? s.volumes.filter((v) => v.target && confine.configAt!.some((c) => v.target === c || v.target!.startsWith(`${c}/`))) : [];
+    const ownConfig: { target?: string }[] = confine?.configAt ? s.volumes.filter((v) => v.target && confine.configAt!.some((c) => v.target === c || v.target!.startsWith(`${c}/`))) : [];
+    // A variable that moves the configuration elsewhere (nginx's template folder) is own configuration too.
+    for (const name of confine?.configEnv ?? []) if (s.environment[name] !== undefined) ownConfig.push({ target: `${name}=${s.environment[name]}` });
     const startWarning = image?.confine && replaced
       ? [`service ${s.name} replaces how ${s.image} starts (its ${replaced}), so what the image needs is not what docker-harden knows of it: check that it starts${image.confine.caps.length ? `; started its own way it needs ${image.confine.caps.join(', ')} (${image.confine.capsWhy}), which what it runs instead may need too` : ''}`]
       : [];

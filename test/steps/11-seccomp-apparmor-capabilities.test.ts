@@ -348,13 +348,31 @@ const composeCases: StepCase[] = [
   },
   {
     target: 'compose',
-    name: 'TeamSpeak (su-exec after a chown): the five caps and tmpfs /var/run/ts3server, where it writes its ini files',
+    name: 'TeamSpeak (su-exec after a chown): the five caps; read_only is review, since a tmpfs on /var/run/ts3server, where it writes its ini files as ts3server, would be root\'s',
     given: 'services:\n  teamspeak:\n    image: teamspeak:3.13\n    volumes:\n      - ts3:/var/ts3server\nvolumes:\n  ts3: {}\n',
     expect: {
       status: 'fail',
-      risks: { 'teamspeak-cap-drop': 'safe', 'teamspeak-no-new-privileges': 'safe', 'teamspeak-read-only': 'safe' },
-      afterFix: { contains: ['      - SETGID\n      - SETUID\n', '    tmpfs:\n      - /tmp\n      - /var/run/ts3server\n'] },
+      risks: { 'teamspeak-cap-drop': 'safe', 'teamspeak-no-new-privileges': 'safe', 'teamspeak-read-only': 'review' },
+      afterFix: { contains: ['      - SETGID\n      - SETUID\n', '    tmpfs:\n      - /tmp\n'], noWarnings: [], warnings: ['a tmpfs there belongs to root, so the server does not start'] },
     },
+  },
+  {
+    target: 'compose',
+    name: 'a service that builds its image (build: beside image: postgres): the image the table knows is not what runs, so nothing is safe',
+    given: 'services:\n  db:\n    build: ./db\n    image: postgres:16\n',
+    expect: { status: 'fail', risks: { 'db-cap-drop': 'review', 'db-no-new-privileges': 'review', 'db-read-only': 'review' } },
+  },
+  {
+    target: 'compose',
+    name: 'a database that mounts its own configuration (my.cnf may log under /var/log/mysql): read_only is review, naming the mount',
+    given: 'services:\n  db:\n    image: mariadb:11\n    volumes:\n      - ./my.cnf:/etc/mysql/conf.d/my.cnf:ro\n      - data:/var/lib/mysql\nvolumes:\n  data: {}\n',
+    expect: { status: 'fail', risks: { 'db-cap-drop': 'safe', 'db-no-new-privileges': 'safe', 'db-read-only': 'review' }, afterFix: { warnings: ['mounts its own configuration (/etc/mysql/conf.d/my.cnf)', 'log-error'] } },
+  },
+  {
+    target: 'compose',
+    name: 'nginx rendering templates from a folder of its own (NGINX_ENVSUBST_TEMPLATE_DIR): read_only is review',
+    given: 'services:\n  web:\n    image: nginx:1.27\n    environment:\n      NGINX_ENVSUBST_TEMPLATE_DIR: /templates\n    volumes:\n      - ./templates:/templates:ro\n',
+    expect: { status: 'fail', risks: { 'web-cap-drop': 'safe', 'web-no-new-privileges': 'safe', 'web-read-only': 'review' }, afterFix: { warnings: ['NGINX_ENVSUBST_TEMPLATE_DIR=/templates'] } },
   },
   {
     target: 'compose',
