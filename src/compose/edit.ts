@@ -17,7 +17,7 @@
  * Over 400 lines: each YAML shape an edit meets (block and flow maps and sequences, a key added
  * or removed) needs its own splice, and they share the layout and verification code here.
  */
-import { isAlias, isMap, isScalar, isSeq, parseDocument, stringify, type Document, type Node as YamlNode, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, parseDocument, stringify, visit, type Document, type Node as YamlNode, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
 import { UserError } from '../core/errors.js';
 import type { FileChange } from '../core/step.js';
 import { TO_JS, alreadyParsed, hasAnchors, keyText, nodeStart, parseShared, parseStrict, rememberParsed, type ComposeModel, type ParsedCompose } from './model.js';
@@ -75,6 +75,19 @@ export function serviceChange(model: ComposeModel, service: string, edits: Servi
     }
   }
   const parsed = parseShared(model.text, model.path);
+  // A service whose settings others take by its anchor (`app: &app`, then `<<: *app`): a change
+  // written in it would change them too.
+  const servicePair = findService(parsed, service, model.path);
+  const takers = hasAnchors(parsed) ? servicesTaking(parsed, servicePair) : [];
+  if (takers.length > 0) {
+    const anchor = (servicePair.value as YamlNode).anchor!;
+    throw new UserError(
+      `the settings of service \`${service}\` are anchored (&${anchor}) and ${takers.map((t) => `\`${t}\``).join(', ')} take${takers.length === 1 ? 's' : ''} them (<<: *${anchor}), so a change written in \`${service}\` would change ${takers.length === 1 ? 'that service' : 'those services'} too`,
+      `Make the change in each of these services as you want it there, or move the shared settings to an x- field that each merges, then run docker-harden again.`,
+      model.path,
+      model.service(service)?.line,
+    );
+  }
   const planned = planService(model.text, parsed, service, edits, model.path);
   let after: string | undefined = planned ? undefined : editService(model.text, service, edits, model.path);
   return {
@@ -92,6 +105,26 @@ export function serviceChange(model: ComposeModel, service: string, edits: Servi
       return after;
     },
   };
+}
+
+/** The other services that take this service's settings through its anchor (a merge key or an alias). */
+function servicesTaking(parsed: ParsedCompose, servicePair: Pair): string[] {
+  const anchor = (servicePair.value as YamlNode | null)?.anchor;
+  if (!anchor) return [];
+  const takers: string[] = [];
+  for (const p of parsed.services?.items ?? []) {
+    if (p === servicePair || !p.value) continue;
+    let found = false;
+    visit(p.value as YamlNode, {
+      Alias(_k, node) {
+        if (node.source !== anchor) return undefined;
+        found = true;
+        return visit.BREAK;
+      },
+    });
+    if (found) takers.push(keyText(p));
+  }
+  return takers;
 }
 
 /** Edits of several services, given as one list per service. */

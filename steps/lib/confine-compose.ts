@@ -8,6 +8,7 @@ import { isRootUser } from '../../src/dockerfile/model.js';
 import { describeImage, parseImageRef, type RootStart } from '../../src/dockerfile/images.js';
 import { DANGEROUS_CAPS, isNoNewPrivileges, normalizeCap } from './workload.js';
 import { scriptRootUse } from './start-script.js';
+import { UserError } from '../../src/core/errors.js';
 
 /** What no-new-privileges breaks, said by the daemon default and by each service's setting. */
 export const NNP_BREAKS =
@@ -205,6 +206,20 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
   const recreate = (s: ComposeService) => ` Recreate the service afterwards (docker compose up -d ${s.name}).`;
   for (const s of model.services) {
     if (s.privileged) continue;
+    // A service whose fix cannot be written by itself (others take its settings by anchor): advice
+    // for it alone; the other services' fixes stand.
+    const before = proposals.length;
+    try {
+      proposeService(s);
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err;
+      proposals.length = before;
+      proposals.push(adviceProposal(`${s.name}-confine`, `Service ${s.name}: confine it where its settings are shared (advice; not written)`, `${err.message}. ${err.hint ?? ''}`.trim()));
+    }
+  }
+  return proposals;
+
+  function proposeService(s: ComposeService): void {
     // What the image needs once confined, when known; an image known for its ports alone gets no guess.
     // A service that builds its image (build: beside image:) runs what its Dockerfile makes, not the image the table knows.
     const image = s.build ? null : serviceImage(s.image);
@@ -317,6 +332,5 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
       });
     }
   }
-  return proposals;
 }
 

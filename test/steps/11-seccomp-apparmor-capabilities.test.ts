@@ -358,6 +358,16 @@ const composeCases: StepCase[] = [
   },
   {
     target: 'compose',
+    name: 'a service whose settings another merges by its anchor: advice for it (a change there would change the other), fixes for the other',
+    given: 'services:\n  app: &app\n    image: redis:7\n  app2:\n    <<: *app\n    command: redis-server --port 6380\n',
+    expect: {
+      status: 'fail',
+      proposals: ['app-confine', 'app2-cap-drop', 'app2-no-new-privileges', 'app2-read-only'],
+      advice: ['the settings of service `app` are anchored (&app) and `app2` takes them (<<: *app), so a change written in `app` would change that service too'],
+    },
+  },
+  {
+    target: 'compose',
     name: 'a service that builds its image (build: beside image: postgres): the image the table knows is not what runs, so nothing is safe',
     given: 'services:\n  db:\n    build: ./db\n    image: postgres:16\n',
     expect: { status: 'fail', risks: { 'db-cap-drop': 'review', 'db-no-new-privileges': 'review', 'db-read-only': 'review' } },
