@@ -383,14 +383,20 @@ function spliceOne(text: string, parsed: ParsedCompose, serviceName: string, edi
 function replaceBlockItem(text: string, node: YamlNode, value: unknown, layout: Layout): Splice {
   const [start, end] = node.range ?? [0, 0];
   if (isScalar(node) && (typeof value !== 'object' || value === null)) {
-    return { start, end, text: stringify(value, { lineWidth: 0 }).replace(/\n$/, '') };
+    return { start, end, text: stringify(value, WRITE).replace(/\n$/, '') };
   }
   const lineStart = lineStartOf(text, start);
   const dashCol = text.slice(lineStart, start).lastIndexOf('-');
   const pad = ' '.repeat(Math.max(0, dashCol));
-  const body = stringify([value], { indent: layout.unit, lineWidth: 0 }).replace(/\n$/, '');
+  const body = stringify([value], { ...WRITE, indent: layout.unit }).replace(/\n$/, '');
   return { start: lineStart, end: lineEndAfter(text, end), text: body.split('\n').map((l) => (l.length ? pad + l : l)).join(layout.eol) + layout.eol };
 }
+
+/**
+ * How values are written: quoted wherever a YAML 1.1 reader (docker-compose 1, PyYAML, many
+ * linters) would read another type, as `- 22:22` is the number 1342 there and `yes` a boolean.
+ */
+const WRITE = { lineWidth: 0, version: '1.1' } as const;
 
 /** Keys compose reads as a list of one when a single text is written (`tmpfs: /run`). */
 const ONE_OR_LIST = new Set(['tmpfs', 'dns', 'dns_search', 'env_file']);
@@ -447,16 +453,16 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 function renderKey(key: string): string {
-  return stringify(key).trimEnd();
+  return stringify(key, WRITE).trimEnd();
 }
 
 function renderScalar(value: unknown): string {
-  return stringify(value, { lineWidth: 0 }).trimEnd();
+  return stringify(value, WRITE).trimEnd();
 }
 
 /** A block collection rendered by yaml, re-indented to `indent` with the file's layout. */
 function renderBlock(value: unknown, indent: number, layout: Layout): string {
-  const body = stringify(value, { indent: layout.unit, indentSeq: layout.indentSeq, lineWidth: 0 });
+  const body = stringify(value, { ...WRITE, indent: layout.unit, indentSeq: layout.indentSeq });
   const pad = ' '.repeat(indent);
   return body
     .replace(/\n$/, '')
@@ -537,7 +543,7 @@ function appendBlockItems(text: string, seq: YAMLSeq, items: unknown[], layout: 
   const pad = ' '.repeat(Math.max(0, dashCol));
   const rendered = items
     .map((item) => {
-      const body = stringify([item], { indent: layout.unit, lineWidth: 0 }).replace(/\n$/, '');
+      const body = stringify([item], { ...WRITE, indent: layout.unit }).replace(/\n$/, '');
       return body
         .split('\n')
         .map((l) => (l.length ? pad + l : l))

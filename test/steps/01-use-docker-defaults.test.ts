@@ -277,6 +277,16 @@ const composeCases: ComposeCase[] = [
     },
   },
   {
+    name: 'the ports it publishes are quoted where a YAML 1.1 reader would take them for a number (22:22 is 1342 there)',
+    given: 'services:\n  gitlab:\n    image: gitlab/gitlab-ce:17.5.1-ce.0\n    network_mode: host\n',
+    expect: {
+      status: 'fail',
+      findings: ["service gitlab uses the host's network stack"],
+      risks: { 'gitlab-network-host': 'review' },
+      afterFix: { 'gitlab-network-host': 'services:\n  gitlab:\n    image: gitlab/gitlab-ce:17.5.1-ce.0\n    ports:\n      - 80:80\n      - 443:443\n      - "22:22"\n' },
+    },
+  },
+  {
     name: 'network_mode: host of an unknown image is review and says the ports are not known',
     given: 'services:\n  app:\n    image: example/app:1\n    network_mode: host\n',
     expect: {
