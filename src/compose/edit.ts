@@ -484,7 +484,13 @@ function replaceValue(text: string, pair: Pair, value: unknown, layout: Layout, 
   const keyCol = columnOf(text, nodeStart(pair.key) ?? 0);
   const start = lineStartOf(text, nodeStart(pair.key) ?? 0);
   const end = lineEndAfter(text, pairEnd(pair));
-  const rendered = renderPair(keyText(pair), value, keyCol, layout, style);
+  let rendered = renderPair(keyText(pair), value, keyCol, layout, style);
+  // A comment after a scalar or empty value on the key's line (`tmpfs: /run  # pid file`) stays, on the key's line.
+  const comment = old !== null && isScalar(old) && old.comment && !old.comment.includes('\n') ? old.comment : undefined;
+  if (comment !== undefined) {
+    const firstEnd = rendered.search(/\r?\n/);
+    rendered = `${rendered.slice(0, firstEnd)}  #${comment}${rendered.slice(firstEnd)}`;
+  }
   return { start, end, text: text.slice(start, end).endsWith('\n') ? rendered : rendered.replace(/\r?\n$/, '') };
 }
 

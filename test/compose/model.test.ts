@@ -443,6 +443,15 @@ describe('editService keeps every comment and untouched line byte for byte', () 
     expect(editService(text, 'redis', [{ op: 'add', key: 'tmpfs', items: ['/run'] }])).toBe(text);
   });
 
+  it("a comment after a one-item value or an empty one stays on the key's line when the value becomes a list", () => {
+    const text = 'services:\n  redis:\n    image: redis:7\n    tmpfs: /run   # redis pid file goes here\n    cap_drop:     # TODO decide what to drop\n    read_only: true\n';
+    const after = editService(text, 'redis', [
+      { op: 'add', key: 'tmpfs', items: ['/tmp'] },
+      { op: 'add', key: 'cap_drop', items: ['ALL'] },
+    ]);
+    expect(after).toBe('services:\n  redis:\n    image: redis:7\n    tmpfs:  # redis pid file goes here\n      - /run\n      - /tmp\n    cap_drop:  # TODO decide what to drop\n      - ALL\n    read_only: true\n');
+  });
+
   it('a service that is an alias of another (`cache: *redis`) is read with its settings; an edit writes them out in it, and the anchored service stays', () => {
     const text = 'services:\n  redis: &redis\n    image: redis:7\n    privileged: true\n  cache: *redis   # the same\n  web:\n    image: nginx\n';
     const cache = parseCompose(text, 'c.yaml').service('cache')!;
