@@ -59,7 +59,8 @@ describe('export ansible', () => {
     expect(r.stdout).toContain('3 settings: live-restore, icc, -insecure-registries');
     expect(readdirSync(out).sort()).toEqual(['README.md', 'inventory.example.yml', 'library', 'playbook.yml']);
     const text = readFileSync(path.join(out, 'playbook.yml'), 'utf8');
-    const [play] = parse(text) as { vars: Record<string, unknown>; serial: string }[];
+    // Values from daemon.json are !unsafe for Ansible: read here as the strings they are.
+    const [play] = parse(text, { customTags: [{ tag: '!unsafe', resolve: (v: string) => v }] }) as { vars: Record<string, unknown>; serial: string }[];
     expect(play!.vars.docker_harden_set).toEqual({ 'live-restore': true, icc: false });
     expect(play!.vars.docker_harden_remove).toEqual(['insecure-registries']);
     // Only keys dockerd reloads on SIGHUP; icc needs a restart. debug and bridge were not decided.
