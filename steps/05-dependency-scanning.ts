@@ -11,6 +11,7 @@ import { cachedUntilWrite } from '../src/core/writes.js';
 import { trackedFiles, type TrackedFiles } from '../src/core/git-index.js';
 import { buildContexts, type BuildContext } from './lib/build-context.js';
 import { flagValues } from '../src/dockerfile/commands.js';
+import { applyEdits } from '../src/dockerfile/edit.js';
 import { PLATFORM_ARGS } from '../src/dockerfile/model.js';
 import {
   CI_SCAN_PATTERN,
@@ -361,10 +362,8 @@ function repinTrivyProposal(unusable: readonly { file: CiFile; scans: UnusableSc
       'nothing else in the files changes.',
     ].join(' '),
     changes: unusable.map(({ file, scans }) => {
-      const edits = scans.flatMap((x) => x.edits).sort((a, b) => b.start - a.start);
-      let after = file.text;
-      for (const e of edits) after = after.slice(0, e.start) + e.text + after.slice(e.end);
-      return { path: file.path, before: file.text, after, edits: [...edits].reverse() };
+      const edits = scans.flatMap((x) => x.edits).sort((a, b) => a.start - b.start);
+      return { path: file.path, before: file.text, after: applyEdits(file.text, edits), edits };
     }),
     commands: [],
     warnings,

@@ -14,6 +14,7 @@ import { parse as parseYaml } from 'yaml';
 import step, { CRON_FILE, SAVED_IMAGE, imageScanCommand } from '../../steps/05-dependency-scanning.js';
 import { MATRIX_LIMIT, TRIVY_ACTION, githubWorkflow, gitlabJobs, matrixWorkflows, unusableScans, workflowFile } from '../../steps/lib/ci-documents.js';
 import { systemProbe } from '../../src/core/probe.js';
+import { applyEdits } from '../../src/dockerfile/edit.js';
 import { applyProposal, runStep } from '../../src/core/runner.js';
 import { ProfileStore, emptyProfile } from '../../src/core/profile.js';
 import type { CheckResult, Proposal, Status, Target } from '../../src/core/step.js';
@@ -229,8 +230,7 @@ describe('dependency-scanning: the proposed CI', () => {
       '',
     ].join('\n');
     const scans = unusableScans(text);
-    let after = text;
-    for (const e of scans.flatMap((x) => x.edits).sort((a, b) => b.start - a.start)) after = after.slice(0, e.start) + e.text + after.slice(e.end);
+    const after = applyEdits(text, scans.flatMap((x) => x.edits));
     const pin = TRIVY_ACTION.split('@')[1]!;
     expect(after.split('\n')).toEqual([
       `      - uses: aquasecurity/trivy-action@${pin} # v0.36.0`,
