@@ -829,8 +829,8 @@ function rootNeeds(model: DockerfileModel, final: Stage, info: ImageKnowledge, f
     needs.push({ risk: 'advice', why: `line ${started.at.line} starts ${started.name}: ${started.program.why}`, instead: started.program.instead, source: started.program.source });
   }
   // A script the container starts with may need root (usermod, chown, su) in ways only reading it shows.
-  // A script of another name counts once it was read as one.
-  const script = program ? null : (startScript(start) ?? (read && start[0] && commandArgv(start[0])[0] === read.name ? { name: read.name, at: start[0] } : null));
+  // A script of another name counts once it was read as one (startScriptRead read what starts first).
+  const script = program ? null : (startScript(start) ?? (read && start[0] ? { name: read.name, at: start[0] } : null));
   if (script) needs.push(scriptNeed(script, read?.name === script.name ? read.script : undefined));
   // Installed as a package, or downloaded the docker-library way (ENV GOSU_VERSION, then a RUN that fetches it).
   const downloaded = (i: DockerInstruction) => (i.keyword === 'ENV' || i.keyword === 'RUN' ? DROP_TOOL_WORD.exec(i.args)?.[2]?.toLowerCase() : undefined);

@@ -66,6 +66,14 @@ interface Situation {
 
 const unscannedOf = cachedUntilWrite<readonly Target[], string[]>();
 
+// A repository's CI files are read once per run and asked about by each of its Dockerfiles.
+const unusableByFile = new WeakMap<CiFile, UnusableScan[]>();
+function unusableOf(f: CiFile): UnusableScan[] {
+  let scans = unusableByFile.get(f);
+  if (!scans) unusableByFile.set(f, (scans = unusableScans(f.text)));
+  return scans;
+}
+
 async function look(ctx: Context): Promise<Situation> {
   const scanners = await installedScanners(ctx.probe);
   if (ctx.target.kind === 'host') {
@@ -100,7 +108,7 @@ async function look(ctx: Context): Promise<Situation> {
   const ownBuilt = new Set<string>();
   const ownMissing: string[] = [];
   const rel = ciPaths(root ?? dir, file).file;
-  const unusable = ci.map((f) => ({ file: f, scans: unusableScans(f.text) })).filter((u) => u.scans.length > 0);
+  const unusable = ci.map((f) => ({ file: f, scans: unusableOf(f) })).filter((u) => u.scans.length > 0);
   for (const f of ci) {
     // Where a Trivy job cannot run (or runs the attacker's release), its lines scan nothing: another scanner still counts.
     const broken = unusable.some((u) => u.file === f);

@@ -20,7 +20,7 @@
 import { isAlias, isMap, isScalar, isSeq, parseDocument, stringify, visit, type Document, type Node as YamlNode, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
 import { UserError } from '../core/errors.js';
 import type { FileChange } from '../core/step.js';
-import { TO_JS, alreadyParsed, hasAnchors, keyText, nodeStart, parseShared, parseStrict, rememberParsed, type ComposeModel, type ParsedCompose } from './model.js';
+import { TO_JS, alreadyParsed, hasAnchors, isPlainData, keyText, nodeStart, parseShared, parseStrict, rememberParsed, type ComposeModel, type ParsedCompose } from './model.js';
 
 export type ServiceEdit =
   /** Set a key to a value (replacing only the value's text when the key exists). */
@@ -85,7 +85,7 @@ export function serviceChange(model: ComposeModel, service: string, edits: Servi
       `the settings of service \`${service}\` are anchored (&${anchor}) and ${takers.map((t) => `\`${t}\``).join(', ')} take${takers.length === 1 ? 's' : ''} them (<<: *${anchor}), so a change written in \`${service}\` would change ${takers.length === 1 ? 'that service' : 'those services'} too`,
       `Make the change in each of these services as you want it there, or move the shared settings to an x- field that each merges, then run docker-harden again.`,
       model.path,
-      model.service(service)?.line,
+      known?.line,
     );
   }
   const planned = planService(model.text, parsed, service, edits, model.path);
@@ -442,15 +442,12 @@ function renderPairNow(key: string, value: unknown, indent: number, layout: Layo
   const pad = ' '.repeat(indent);
   const renderedKey = renderKey(key);
   if (style === 'flow' && Array.isArray(value)) return `${pad}${renderedKey}: [${value.map(flowItem).join(', ')}]${layout.eol}`;
-  if (value !== null && typeof value === 'object' && !(Array.isArray(value) && value.length === 0) && !(isPlainObject(value) && Object.keys(value).length === 0)) {
+  if (value !== null && typeof value === 'object' && !(Array.isArray(value) && value.length === 0) && !(isPlainData(value) && Object.keys(value).length === 0)) {
     return `${pad}${renderedKey}:${layout.eol}${renderBlock(value, indent + (Array.isArray(value) && !layout.indentSeq ? 0 : layout.unit), layout)}`;
   }
   return `${pad}${renderedKey}: ${renderScalar(value)}${layout.eol}`;
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 function renderKey(key: string): string {
   return stringify(key, WRITE).trimEnd();
@@ -474,7 +471,7 @@ function renderBlock(value: unknown, indent: number, layout: Layout): string {
 function replaceValue(text: string, pair: Pair, value: unknown, layout: Layout, style?: 'flow' | 'block'): Splice {
   const old = pair.value as YamlNode | null;
   const keepFlow = style === 'flow' || (style === undefined && old !== null && (isSeq(old) || isMap(old)) && old.flow === true);
-  const isBlockValue = !keepFlow && typeof value === 'object' && value !== null && !(Array.isArray(value) && value.length === 0) && !(isPlainObject(value) && Object.keys(value).length === 0);
+  const isBlockValue = !keepFlow && typeof value === 'object' && value !== null && !(Array.isArray(value) && value.length === 0) && !(isPlainData(value) && Object.keys(value).length === 0);
   const oldIsBlock = old !== null && (isMap(old) || isSeq(old)) && !old.flow;
   if (!isBlockValue && !oldIsBlock && old?.range) {
     const inline = Array.isArray(value) ? `[${value.map(flowItem).join(', ')}]` : renderInline(value);
@@ -495,7 +492,7 @@ function replaceValue(text: string, pair: Pair, value: unknown, layout: Layout, 
 }
 
 function renderInline(value: unknown): string {
-  if (Array.isArray(value) || isPlainObject(value)) return JSON.stringify(value);
+  if (Array.isArray(value) || isPlainData(value)) return JSON.stringify(value);
   return renderScalar(value);
 }
 
@@ -601,7 +598,7 @@ function rerenderFlowServiceText(text: string, parsed: ParsedCompose, servicePai
   const items = node.items as Pair[];
   const pair = items.find((p) => keyText(p) === edit.key);
   const start = (p: Pair) => nodeStart(p.key) ?? 0;
-  const flowValue = (value: unknown) => (Array.isArray(value) ? `[${value.map(flowItem).join(', ')}]` : isPlainObject(value) ? renderInline(value) : renderScalar(value));
+  const flowValue = (value: unknown) => (Array.isArray(value) ? `[${value.map(flowItem).join(', ')}]` : isPlainData(value) ? renderInline(value) : renderScalar(value));
   const entry = (value: unknown) => `${renderKey(edit.key)}: ${flowValue(value)}`;
   const replacePair = (p: Pair, value: unknown) => text.slice(0, start(p)) + entry(value) + text.slice(pairEnd(p));
   const insert = (value: unknown) => {

@@ -210,7 +210,7 @@ function mergeExtended(base: Record<string, unknown>, own: Record<string, unknow
   return out;
 }
 
-function isPlainData(v: unknown): v is Record<string, unknown> {
+export function isPlainData(v: unknown): v is Record<string, unknown> {
   return !!v && typeof v === 'object' && !Array.isArray(v);
 }
 

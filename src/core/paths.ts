@@ -15,3 +15,14 @@ export function packageRoot(): string {
   root = dir;
   return dir;
 }
+
+/** The repository `dir` is in: its first folder up holding `.git` (a folder, or a file in a worktree); null outside one. */
+export function repositoryRoot(dir: string): string | null {
+  for (let at = path.resolve(dir), depth = 0; depth < 64; depth++) {
+    if (existsSync(path.join(at, '.git'))) return at;
+    const up = path.dirname(at);
+    if (up === at) return null;
+    at = up;
+  }
+  return null;
+}

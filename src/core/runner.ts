@@ -5,7 +5,7 @@
  * Over 400 lines: apply, restart, roll back and undo share their checks, and the engine is the only
  * place that writes.
  */
-import { lstat, realpath, unlink } from 'node:fs/promises';
+import { realpath, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { RESTART_STOPS_CONTAINERS, type StepTarget, type CheckResult, type Context, type FileChange, type Proposal, type Step, type Target } from './step.js';
 import { HostUnavailableError } from '../host/facts.js';
@@ -13,6 +13,7 @@ import { describeRestartImpact, liveRestoreIn, restartImpact } from '../host/res
 import { applyFileChange, makeParentDirs, removeEmptyDirs, readBackup, readNoFollow, restoreFile, sha256, withTargetLock, writeFileAtomic, type WrittenFile } from './change.js';
 import { UserError, formatError } from './errors.js';
 import { critical } from './signals.js';
+import { repositoryRoot } from './paths.js';
 import { rebaseProposal } from './rebase.js';
 import { noteWrite } from './writes.js';
 import { formatScanSummary, parseScanReport, type ScanSummary } from '../report/scanners.js';
@@ -97,9 +98,9 @@ const DEFAULT_OVERRIDES = ['compose.override.yml', 'compose.override.yaml', 'doc
  */
 async function reviewBesideOverride(proposals: Proposal[], ctx: Context): Promise<void> {
   if (ctx.target.kind !== 'compose' || !proposals.some((p) => p.risk === 'safe' && p.kind === 'change')) return;
+  if (!DEFAULT_COMPOSE_FILES.includes(path.basename(ctx.target.path))) return;
   const dir = path.dirname(ctx.target.path);
   let override: string | undefined;
-  if (!DEFAULT_COMPOSE_FILES.includes(path.basename(ctx.target.path))) return;
   for (const name of DEFAULT_OVERRIDES) {
     if (await ctx.probe.stat(path.join(dir, name))) {
       override = name;
@@ -356,13 +357,7 @@ async function applyProposalNow(step: Step, target: Target, proposal: Proposal, 
 async function newFileRoot(target: Target): Promise<string | null> {
   if (target.kind === 'host') return null;
   const start = path.dirname(path.resolve(target.path));
-  for (let dir = start, depth = 0; depth < 64; depth++) {
-    if (await lstat(path.join(dir, '.git')).then(() => true, () => false)) return dir;
-    const up = path.dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return start;
+  return repositoryRoot(start) ?? start;
 }
 
 /** A report that is read, not a change: run the scanners, show their summaries, record nothing. */

@@ -42,7 +42,7 @@ function parseObject(text: string | null): Record<string, unknown> | null {
   if (text === null || text.trim() === '') return {};
   try {
     const value = JSON.parse(text) as unknown;
-    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+    return isPlainObject(value) ? value : null;
   } catch {
     return null;
   }
@@ -104,35 +104,19 @@ export function hostDecisions(profile: Profile, texts: TextsByHash, profileFile:
       decidedOn.add(file.path);
       for (const key of new Set([...Object.keys(was), ...Object.keys(now)])) {
         const by = { step: record.step, proposal: record.proposal, ...(record.title ? { title: record.title } : {}) };
+        let setting: DecidedSetting | null = null;
         if (key in now && isPlainObject(now[key]) && (!(key in was) || isPlainObject(was[key]))) {
-          // Entry by entry: what this change set or dropped in the object, on top of earlier changes.
-          const before = (isPlainObject(was[key]) ? was[key] : {}) as Record<string, unknown>;
-          const after = now[key] as Record<string, unknown>;
-          const earlier = byKey.get(key)?.merge ? byKey.get(key)! : undefined;
-          const entries: Record<string, unknown> = { ...((earlier?.value as Record<string, unknown> | undefined) ?? {}) };
-          const dropped = new Set(earlier?.merge?.remove ?? []);
-          for (const [k, v] of Object.entries(after)) {
-            if (!(k in before) || !same(before[k], v)) {
-              entries[k] = v;
-              dropped.delete(k);
-            }
-          }
-          for (const k of Object.keys(before)) {
-            if (!(k in after)) {
-              delete entries[k];
-              dropped.add(k);
-            }
-          }
-          if (Object.keys(entries).length === 0 && dropped.size === 0) continue;
-          byKey.delete(key);
-          byKey.set(key, { key, value: entries, remove: false, merge: { remove: [...dropped] }, ...by });
+          const earlier = byKey.get(key);
+          setting = mergedSetting(key, isPlainObject(was[key]) ? was[key] : {}, now[key], earlier?.merge ? earlier : undefined, by);
         } else if (key in now && (!(key in was) || !same(was[key], now[key]))) {
-          byKey.delete(key);
-          byKey.set(key, { key, value: now[key], remove: false, ...by });
+          setting = { key, value: now[key], remove: false, ...by };
         } else if (!(key in now) && key in was) {
-          byKey.delete(key);
-          byKey.set(key, { key, remove: true, step: record.step, proposal: record.proposal, ...(record.title ? { title: record.title } : {}) });
+          setting = { key, remove: true, ...by };
         }
+        if (!setting) continue;
+        // The latest change of a key counts, listed in the order it was made.
+        byKey.delete(key);
+        byKey.set(key, setting);
       }
     }
   }
@@ -152,6 +136,27 @@ export function hostDecisions(profile: Profile, texts: TextsByHash, profileFile:
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * An object key decided entry by entry: what a change set or dropped in it (from `before` to
+ * `after`), on top of what earlier changes of the same key set or dropped; null when nothing changed.
+ */
+function mergedSetting(key: string, before: Record<string, unknown>, after: Record<string, unknown>, earlier: DecidedSetting | undefined, by: Pick<DecidedSetting, 'step' | 'proposal' | 'title'>): DecidedSetting | null {
+  const entries: Record<string, unknown> = { ...((earlier?.value as Record<string, unknown> | undefined) ?? {}) };
+  const dropped = new Set(earlier?.merge?.remove ?? []);
+  for (const [k, v] of Object.entries(after)) {
+    if (k in before && same(before[k], v)) continue;
+    entries[k] = v;
+    dropped.delete(k);
+  }
+  for (const k of Object.keys(before)) {
+    if (k in after) continue;
+    delete entries[k];
+    dropped.add(k);
+  }
+  if (Object.keys(entries).length === 0 && dropped.size === 0) return null;
+  return { key, value: entries, remove: false, merge: { remove: [...dropped] }, ...by };
 }
 
 /**

@@ -5,12 +5,12 @@
  * tool execution notification, not a result.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { StepRun } from '../core/runner.js';
 import { scopeOf, type CodeInfo, type Finding, type Severity, type Step } from '../core/step.js';
 import { SHARED_CODES } from '../core/codes.js';
+import { repositoryRoot } from '../core/paths.js';
 import type { DecidedRun, Suppression } from '../core/repoconfig.js';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
@@ -101,17 +101,6 @@ function rulesFor(steps: readonly Step[], runs: StepRun[]): { code: string; info
     }
   }
   return [...out.values()];
-}
-
-/** The repository `dir` is in: its first folder up holding `.git` (a folder, or a file in a worktree). */
-export function repositoryRoot(dir: string): string | null {
-  for (let at = path.resolve(dir), depth = 0; depth < 64; depth++) {
-    if (existsSync(path.join(at, '.git'))) return at;
-    const up = path.dirname(at);
-    if (up === at) return null;
-    at = up;
-  }
-  return null;
 }
 
 /** A file's URI for SARIF: relative under %SRCROOT% (`root`) when inside it, else an absolute file URI. */
