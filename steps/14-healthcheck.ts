@@ -2,7 +2,8 @@
  * Step 14: a HEALTHCHECK for a long-running service. The final stage of an image that runs a
  * server (it EXPOSEs a port, sets ENV PORT for its server, or its CMD/ENTRYPOINT is a known server
  * program) should say how to tell that it still works. A probe is proposed only when the image is
- * known to carry it (the Dockerfile installs curl or wget; a database image has its own client);
+ * known to carry it (the Dockerfile installs curl or wget; the python and node images' runtime
+ * speaks HTTP; a database image has its own client);
  * otherwise the pattern is explained, never guessed. A port known not to speak HTTP never gets an
  * HTTP probe.
  */
@@ -58,7 +59,7 @@ export default defineStep({
     explain: [
       'Docker restarts a container whose process exits, but a server that hangs, deadlocks or stops answering keeps running and looks healthy. A `HEALTHCHECK CMD` runs a probe inside the container at an interval; after a few failures the container is marked unhealthy, which `docker ps`, compose `depends_on: condition: service_healthy` and swarm act on.',
       'This step looks at the final stage: when it runs a server (it EXPOSEs a port, sets `ENV PORT` for its server, or its CMD or ENTRYPOINT is a known server program) and has no HEALTHCHECK, it says so. `HEALTHCHECK NONE` is reported for information: it turns off a check the base image may have.',
-      'The probe must be a program the image has, and it must speak what the port speaks. When the Dockerfile installs curl (or wget), the change adds `HEALTHCHECK CMD curl -sS -o /dev/null http://localhost:PORT/ || exit 1` before the CMD, with the port from EXPOSE or ENV PORT (curl passes when the server answers HTTP at all; wget only on a 2xx or 3xx answer). A port known not to speak HTTP (a database, DNS, mail, a game server, UDP) never gets an HTTP probe: where the server\'s own client is evidently in the image (`pg_isready` in the postgres image, `redis-cli` with redis-server), the change uses it; otherwise the step names that command. Without a probe, the step explains the pattern: slim and distroless images often have neither curl nor wget, so the usual way is a small probe built into the app (for example `HEALTHCHECK CMD ["/app/server", "--health"]`) or a static probe binary copied from a build stage.',
+      'The probe must be a program the image has, and it must speak what the port speaks. When the Dockerfile installs curl (or wget), the change adds `HEALTHCHECK CMD curl -sS -o /dev/null http://localhost:PORT/ || exit 1` before the CMD, with the port from EXPOSE or ENV PORT (curl passes when the server answers HTTP at all; wget only on a 2xx or 3xx answer). With neither, on the official python or node image, the runtime itself asks (`HEALTHCHECK CMD ["python3", "-c", "import http.client ..."]` or `["node", "-e", "require(\'http\').get(...)"]`, exec form, so no shell is needed), passing on any HTTP answer as curl does. A port known not to speak HTTP (a database, DNS, mail, a game server, UDP) never gets an HTTP probe: where the server\'s own client is evidently in the image (`pg_isready` in the postgres image, `redis-cli` with redis-server), the change uses it; otherwise the step names that command. Without a probe, the step explains the pattern: slim and distroless images often have neither curl nor wget, so the usual way is a small probe built into the app (for example `HEALTHCHECK CMD ["/app/server", "--health"]`) or a static probe binary copied from a build stage.',
       'Every change is for review: a probe that asks the wrong port or path, or a server slow to start, marks a working container unhealthy. After applying, run the container and check `docker inspect --format \'{{json .State.Health}}\' CONTAINER`.',
     ].join('\n\n'),
     codes: CODES,
@@ -118,6 +119,20 @@ export default defineStep({
       })];
     }
     const tool = httpProbeTool(model);
+    const runtime = tool || !port ? undefined : runtimeProbe(model);
+    if (runtime && port) {
+      const line = `${HEALTHCHECK_OPTIONS} CMD ${execForm(runtime.argv(port.number))}`;
+      return [healthcheckChange(model, service, line, {
+        title: `Add a HEALTHCHECK that asks http://127.0.0.1:${port.number}/ with ${runtime.program}`,
+        description: `Adds "${line}" ${before}. The image is built on ${model.chain()[0]!.imageText}, so ${runtime.program} is there; every 30 s it asks GET / on port ${port.number} inside the container. It passes on any HTTP answer, even 404 or 500, so it tells a server that answers from one that hangs or is gone.`,
+        warnings: [
+          `the probe assumes the server answers plain HTTP on port ${port.number} inside the container, on 127.0.0.1: if it speaks TLS or another protocol there, or listens on another port or only on another address, every probe fails and the container is marked unhealthy`,
+          ...portWarnings(port),
+          STARTUP_WARNING,
+          CHECK_HEALTH,
+        ],
+      })];
+    }
     if (!tool || !port) {
       const target = port ? `http://localhost:${port.number}/` : 'http://localhost:PORT/ (PORT: the port the server listens on)';
       return advice(
@@ -160,6 +175,36 @@ const HTTP_PROBES: Record<'curl' | 'wget', { url: (port: number) => string; comm
     passes: 'it passes only on a 2xx or 3xx answer: if / answers 404 or asks for a login, the container is marked unhealthy, so change the path to one that answers 200 (a health endpoint)',
   },
 };
+
+/**
+ * HTTP probes an official language image's own runtime runs, where neither curl nor wget is
+ * installed: in exec form, so an image without a shell runs them too. Like curl, any HTTP answer
+ * passes; no answer within 4 s (or a refused connection) fails.
+ */
+const RUNTIME_PROBES: { image: string; program: string; tags: RegExp; argv: (port: number) => string[] }[] = [
+  {
+    image: 'python',
+    program: 'python3',
+    // Python 2 images have no python3 and no http.client.
+    tags: /^(?!2(?:[.-]|$))/,
+    argv: (port) => ['python3', '-c', `import http.client as h; c = h.HTTPConnection('127.0.0.1', ${port}, timeout=4); c.request('GET', '/'); c.getresponse()`],
+  },
+  {
+    image: 'node',
+    program: 'node',
+    tags: /(?:)/,
+    argv: (port) => ['node', '-e', `require('http').get('http://127.0.0.1:${port}/', () => process.exit(0)).on('error', () => process.exit(1)).setTimeout(4000, () => process.exit(1))`],
+  },
+];
+
+function runtimeProbe(model: DockerfileModel): (typeof RUNTIME_PROBES)[number] | undefined {
+  const base = officialImage(model);
+  return base ? RUNTIME_PROBES.find((r) => r.image === base.name && r.tags.test(base.tag)) : undefined;
+}
+
+function execForm(argv: string[]): string {
+  return `[${argv.map((a) => JSON.stringify(a)).join(', ')}]`;
+}
 
 function healthcheckChange(model: DockerfileModel, service: Service, line: string, text: { title: string; description: string; warnings: string[] }): Proposal {
   const edits = [insertLinesEdit(model.text, service.start.line - 2, [line])];

@@ -268,7 +268,7 @@ describe('fix without a terminal', () => {
   });
   it('--dry-run explains each fix as the wizard does: what a review fix may break, what advice says to do, a choice as a choice', async () => {
     const file = path.join(dir, 'explained.Dockerfile');
-    const text = 'FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nEXPOSE 8000\nCMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]\n';
+    const text = 'FROM debian:bookworm-slim\nWORKDIR /app\nCOPY . .\nEXPOSE 8000\nCMD ["/app/server", "--port", "8000"]\n';
     writeFileSync(file, text);
     const only = ['--only', 'non-root-user,healthcheck,security-platforms'];
     const r = await runCli(['fix', '--file', file, '--dry-run', ...only]);

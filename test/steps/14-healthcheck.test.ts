@@ -1,6 +1,16 @@
-import { describe } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
 import step from '../../steps/14-healthcheck.js';
 import { runStepTable, type StepCase } from './step-table.js';
+import { contextFor, dockerfileTarget, memoryProbe } from '../helpers/world.js';
+
+const NODE_PROBE = (port: number) => `require('http').get('http://127.0.0.1:${port}/', () => process.exit(0)).on('error', () => process.exit(1)).setTimeout(4000, () => process.exit(1))`;
+const PYTHON_PROBE = (port: number) => `import http.client as h; c = h.HTTPConnection('127.0.0.1', ${port}, timeout=4); c.request('GET', '/'); c.getresponse()`;
 
 const cases: StepCase[] = [
   {
@@ -43,9 +53,30 @@ const cases: StepCase[] = [
     },
   },
   {
-    name: 'a node server with ENV PORT=3000 and no EXPOSE is a service; without curl the advice names port 3000',
+    name: 'a node server with ENV PORT=3000 and no EXPOSE is a service; without curl the node image asks port 3000 with node itself',
     given: 'FROM node:20-alpine\nWORKDIR /app\nENV NODE_ENV=production PORT=3000\nCOPY . .\nCMD ["node", "server.js"]\n',
-    expect: { status: 'warn', findings: ['the image sets PORT=3000'], codes: ['CIS-4.6'], lines: [5], risks: { 'add-healthcheck': 'advice' }, advice: ['http://localhost:3000/'], afterFix: null },
+    expect: {
+      status: 'warn', findings: ['the image sets PORT=3000'], codes: ['CIS-4.6'], lines: [5], risks: { 'add-healthcheck': 'review' },
+      afterFix: { removed: [], added: [`HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD ["node", "-e", "${NODE_PROBE(3000)}"]`], warnings: ['on 127.0.0.1', 'docker run -e PORT=...'] },
+    },
+  },
+  {
+    name: 'gunicorn on the python image, no curl: python3 asks port 8000 (exec form: no shell needed)',
+    given: 'FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nEXPOSE 8000\nCMD ["gunicorn", "-b", "0.0.0.0:8000", "app:app"]\n',
+    expect: {
+      status: 'warn', codes: ['CIS-4.6'], lines: [6], risks: { 'add-healthcheck': 'review' },
+      afterFix: { removed: [], added: [`HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD ["python3", "-c", "${PYTHON_PROBE(8000)}"]`], warnings: ['answers plain HTTP on port 8000'] },
+    },
+  },
+  {
+    name: 'a python 2 image has no python3 (nor http.client): advice',
+    given: 'FROM python:2.7-slim\nCOPY . /app\nEXPOSE 8000\nCMD ["python", "/app/server.py"]\n',
+    expect: { status: 'warn', codes: ['CIS-4.6'], risks: { 'add-healthcheck': 'advice' }, advice: ['docker-harden does not know a probe this image carries'], afterFix: null },
+  },
+  {
+    name: 'an image built on a python image through an earlier stage: python3 asks too',
+    given: 'FROM python:3.12-slim AS base\nRUN pip install flask\nFROM base\nCOPY app.py /app.py\nEXPOSE 5000\nCMD ["flask", "--app", "/app.py", "run", "--host", "0.0.0.0"]\n',
+    expect: { status: 'warn', codes: ['CIS-4.6'], risks: { 'add-healthcheck': 'review' }, afterFix: { contains: ['CMD ["python3", "-c"', "HTTPConnection('127.0.0.1', 5000"] } },
   },
   {
     name: 'ARG PORT is not in the container\'s environment: no EXPOSE and no server program, so not a service',
@@ -187,4 +218,60 @@ const cases: StepCase[] = [
 
 describe('step 14: healthcheck', () => {
   runStepTable(step, cases);
+});
+
+/**
+ * The runtime probes run for real, as Docker runs an exec-form HEALTHCHECK: the argv of the line
+ * the fix writes, against a server on this machine. Any HTTP answer (here 404) passes; no server,
+ * or one that takes the connection and never answers, fails.
+ */
+describe('step 14: the python3 and node probes it writes, run', () => {
+  const probeArgv = async (base: string, port: number): Promise<string[]> => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dh-probe-'));
+    try {
+      const file = path.join(dir, 'Dockerfile');
+      writeFileSync(file, `FROM ${base}\nEXPOSE ${port}\nCMD ["/app/server"]\n`);
+      const ctx = contextFor(dockerfileTarget(file), { probe: memoryProbe({}) });
+      const [proposal] = await step.propose!(ctx, await step.check(ctx));
+      const line = proposal!.changes[0]!.after.split('\n').find((l) => l.startsWith('HEALTHCHECK'))!;
+      return JSON.parse(line.slice(line.indexOf('CMD ') + 4)) as string[];
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const listen = async (server: Server): Promise<number> => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return (server.address() as AddressInfo).port;
+  };
+  const run = async (argv: string[]) => (await execa(argv[0]!, argv.slice(1), { reject: false, timeout: 20_000 })).exitCode;
+
+  describe.each([
+    { base: 'python:3.12-slim', program: 'python3' },
+    { base: 'node:20-alpine', program: 'node' },
+  ])('$program', ({ base, program }) => {
+    const missing = execa('sh', ['-c', 'command -v "$0"', program], { reject: false }).then((r) => r.exitCode !== 0);
+
+    it('passes on any HTTP answer, fails with no server and with one that never answers', async (t) => {
+      if (await missing) t.skip(`${program} is not installed here`);
+      const answering = createServer((_req, res) => res.writeHead(404).end('not found'));
+      const port = await listen(answering);
+      const argv = await probeArgv(base, port);
+      expect(argv[0]).toBe(program);
+      try {
+        expect(await run(argv), 'a server that answers 404 is up').toBe(0);
+      } finally {
+        answering.close();
+      }
+      expect(await run(await probeArgv(base, port)), 'nothing listens').not.toBe(0);
+      const sockets: Socket[] = [];
+      const silent = createNetServer((s) => sockets.push(s));
+      const silentPort = await listen(silent);
+      try {
+        expect(await run(await probeArgv(base, silentPort)), 'a server that takes the connection and hangs').not.toBe(0);
+      } finally {
+        for (const s of sockets) s.destroy();
+        silent.close();
+      }
+    }, 30_000);
+  });
 });
