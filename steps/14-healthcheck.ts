@@ -3,7 +3,7 @@
  * server (it EXPOSEs a port, sets ENV PORT for its server, or its CMD/ENTRYPOINT is a known server
  * program) should say how to tell that it still works. A probe is proposed only when the image is
  * known to carry it (the Dockerfile installs curl or wget; the python and node images' runtime
- * speaks HTTP; a database image has its own client);
+ * speaks HTTP; Alpine's BusyBox has wget; a database image has its own client);
  * otherwise the pattern is explained, never guessed. A port known not to speak HTTP never gets an
  * HTTP probe.
  */
@@ -59,7 +59,7 @@ export default defineStep({
     explain: [
       'Docker restarts a container whose process exits, but a server that hangs, deadlocks or stops answering keeps running and looks healthy. A `HEALTHCHECK CMD` runs a probe inside the container at an interval; after a few failures the container is marked unhealthy, which `docker ps`, compose `depends_on: condition: service_healthy` and swarm act on.',
       'This step looks at the final stage: when it runs a server (it EXPOSEs a port, sets `ENV PORT` for its server, or its CMD or ENTRYPOINT is a known server program) and has no HEALTHCHECK, it says so. `HEALTHCHECK NONE` is reported for information: it turns off a check the base image may have.',
-      'The probe must be a program the image has, and it must speak what the port speaks. When the Dockerfile installs curl (or wget), the change adds `HEALTHCHECK CMD curl -sS -o /dev/null http://localhost:PORT/ || exit 1` before the CMD, with the port from EXPOSE or ENV PORT (curl passes when the server answers HTTP at all; wget only on a 2xx or 3xx answer). With neither, on the official python or node image, the runtime itself asks (`HEALTHCHECK CMD ["python3", "-c", "import http.client ..."]` or `["node", "-e", "require(\'http\').get(...)"]`, exec form, so no shell is needed), passing on any HTTP answer as curl does. A port known not to speak HTTP (a database, DNS, mail, a game server, UDP) never gets an HTTP probe: where the server\'s own client is evidently in the image (`pg_isready` in the postgres image, `redis-cli` with redis-server), the change uses it; otherwise the step names that command. Without a probe, the step explains the pattern: slim and distroless images often have neither curl nor wget, so the usual way is a small probe built into the app (for example `HEALTHCHECK CMD ["/app/server", "--health"]`) or a static probe binary copied from a build stage.',
+      'The probe must be a program the image has, and it must speak what the port speaks. When the Dockerfile installs curl (or wget), the change adds `HEALTHCHECK CMD curl -sS -o /dev/null http://localhost:PORT/ || exit 1` before the CMD, with the port from EXPOSE or ENV PORT (curl passes when the server answers HTTP at all; wget only on a 2xx or 3xx answer). With neither, on the official python or node image, the runtime itself asks (`HEALTHCHECK CMD ["python3", "-c", "import http.client ..."]` or `["node", "-e", "require(\'http\').get(...)"]`, exec form, so no shell is needed), passing on any HTTP answer as curl does; on another official Alpine image, the wget of its BusyBox. A port known not to speak HTTP (a database, DNS, mail, a game server, UDP) never gets an HTTP probe: where the server\'s own client is evidently in the image (`pg_isready` in the postgres image, `redis-cli` with redis-server), the change uses it; otherwise the step names that command. Without a probe, the step explains the pattern: slim and distroless images often have neither curl nor wget, so the usual way is a small probe built into the app (for example `HEALTHCHECK CMD ["/app/server", "--health"]`) or a static probe binary copied from a build stage.',
       'Every change is for review: a probe that asks the wrong port or path, or a server slow to start, marks a working container unhealthy. After applying, run the container and check `docker inspect --format \'{{json .State.Health}}\' CONTAINER`.',
     ].join('\n\n'),
     codes: CODES,
@@ -118,8 +118,11 @@ export default defineStep({
         warnings: [withPort(client.caveat, probePort), ...portWarnings(port), STARTUP_WARNING, CHECK_HEALTH],
       })];
     }
-    const tool = httpProbeTool(model);
-    const runtime = tool || !port ? undefined : runtimeProbe(model);
+    const installed = httpProbeTool(model);
+    const runtime = installed || !port ? undefined : runtimeProbe(model);
+    // Alpine's BusyBox has a wget: the official alpine images carry it without installing one.
+    const busyboxWget = !installed && !runtime && model.baseInfo().known && model.baseInfo().family === 'alpine';
+    const tool = installed ?? (busyboxWget ? 'wget' : null);
     if (runtime && port) {
       const line = `${HEALTHCHECK_OPTIONS} CMD ${execForm(runtime.argv(port.number))}`;
       return [healthcheckChange(model, service, line, {
@@ -145,7 +148,7 @@ export default defineStep({
     const line = `${HEALTHCHECK_OPTIONS} CMD ${probe.command(url)}`;
     return [healthcheckChange(model, service, line, {
       title: `Add a HEALTHCHECK that asks ${url} with ${tool}`,
-      description: `Adds "${line}" ${before}. Every 30 s it asks GET ${url} inside the container (path /, port ${port.number}); ${probe.passes}.`,
+      description: `Adds "${line}" ${before}.${busyboxWget ? ` The image is built on ${model.chain()[0]!.imageText}, an Alpine image whose BusyBox has wget.` : ''} Every 30 s it asks GET ${url} inside the container (path /, port ${port.number}); ${probe.passes}.`,
       warnings: [
         `the probe assumes the server answers plain HTTP on port ${port.number} inside the container: if it speaks TLS or another protocol there, or listens on another port or only on another address, every probe fails and the container is marked unhealthy`,
         ...portWarnings(port),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import os from 'node:os';
@@ -140,9 +140,9 @@ const cases: StepCase[] = [
     expect: { status: 'warn', risks: { 'add-healthcheck': 'advice' }, advice: ['such as HEALTHCHECK CMD mongosh --quiet --port 27017'], afterFix: null },
   },
   {
-    name: 'curl installed only for the build (apk add --virtual, then apk del of the group) is not there to probe with: advice',
+    name: 'curl installed only for the build (apk add --virtual, then apk del of the group) is not there to probe with: the wget of alpine\'s BusyBox is',
     given: 'FROM alpine:3.20\nRUN apk add --no-cache --virtual .build-deps curl tar && curl -fsSL https://example.com/app.tgz | tar -xz -C /usr/local/bin && apk del .build-deps\nEXPOSE 8080\nCMD ["/usr/local/bin/app"]\n',
-    expect: { status: 'warn', codes: ['CIS-4.6'], risks: { 'add-healthcheck': 'advice' }, advice: ['docker-harden does not know a probe this image carries'], afterFix: null },
+    expect: { status: 'warn', codes: ['CIS-4.6'], risks: { 'add-healthcheck': 'review' }, afterFix: { removed: [], added: ['HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD wget -q -O /dev/null http://127.0.0.1:8080/ || exit 1'] } },
   },
   {
     name: 'curl removed by name in a later RUN (apt-get purge) is not there either; one kept after removing others is',
@@ -157,7 +157,7 @@ const cases: StepCase[] = [
   {
     name: "an EXPOSE with no CMD of its own still serves (the base image's start): the finding is at the EXPOSE",
     given: 'FROM nginx:alpine\nCOPY dist/ /usr/share/nginx/html/\nEXPOSE 8080\n',
-    expect: { status: 'warn', codes: ['CIS-4.6'], lines: [3], risks: { 'add-healthcheck': 'advice' }, afterFix: null },
+    expect: { status: 'warn', codes: ['CIS-4.6'], lines: [3], risks: { 'add-healthcheck': 'review' }, afterFix: { contains: ['HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD wget -q -O /dev/null http://127.0.0.1:8080/ || exit 1\nEXPOSE 8080\n'] } },
   },
   {
     name: "a base image with a HEALTHCHECK of its own (Jupyter's base-notebook): inherited, no finding",
@@ -165,9 +165,22 @@ const cases: StepCase[] = [
     expect: { status: 'pass', notes: ['defines a HEALTHCHECK, which this image inherits'], afterFix: null },
   },
   {
-    name: 'nginx:alpine without curl gets advice, not a made-up probe',
-    given: 'FROM nginx:1.27-alpine\nCOPY site /usr/share/nginx/html\nEXPOSE 80\nCMD ["nginx", "-g", "daemon off;"]\n',
+    name: 'nginx on Debian, no curl installed: advice, not a made-up probe',
+    given: 'FROM nginx:1.27\nCOPY site /usr/share/nginx/html\nEXPOSE 80\nCMD ["nginx", "-g", "daemon off;"]\n',
     expect: { status: 'warn', codes: ['CIS-4.6'], lines: [4], risks: { 'add-healthcheck': 'advice' }, advice: ['without curl or wget', 'that asks port 80: with curl installed, HEALTHCHECK CMD curl -sS -o /dev/null http://localhost:80/'], afterFix: null },
+  },
+  {
+    name: 'nginx:1.27-alpine without curl: the wget of its BusyBox, which fails on an HTTP error answer',
+    given: 'FROM nginx:1.27-alpine\nCOPY site /usr/share/nginx/html\nEXPOSE 80\nCMD ["nginx", "-g", "daemon off;"]\n',
+    expect: {
+      status: 'warn', codes: ['CIS-4.6'], lines: [4], risks: { 'add-healthcheck': 'review' },
+      afterFix: { removed: [], added: ['HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD wget -q -O /dev/null http://127.0.0.1:80/ || exit 1'], warnings: ['answers plain HTTP on port 80'] },
+    },
+  },
+  {
+    name: 'an unknown image named alpine is not known to keep BusyBox: advice',
+    given: 'FROM example.com/team/alpine-app:1\nEXPOSE 8080\nCMD ["/app"]\n',
+    expect: { status: 'warn', codes: ['CIS-4.6'], risks: { 'add-healthcheck': 'advice' }, advice: ['docker-harden does not know a probe this image carries'], afterFix: null },
   },
   {
     name: 'a port that is not plain HTTP (OpenVPN on 1194, HTTPS on 443): advice with a probe that speaks it, no curl probe',
@@ -226,7 +239,8 @@ describe('step 14: healthcheck', () => {
  * or one that takes the connection and never answers, fails.
  */
 describe('step 14: the python3 and node probes it writes, run', () => {
-  const probeArgv = async (base: string, port: number): Promise<string[]> => {
+  /** What the HEALTHCHECK line the fix writes for a server on `port` of an image built on `base` runs: the part after CMD. */
+  const probeCommand = async (base: string, port: number): Promise<string> => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'dh-probe-'));
     try {
       const file = path.join(dir, 'Dockerfile');
@@ -234,16 +248,41 @@ describe('step 14: the python3 and node probes it writes, run', () => {
       const ctx = contextFor(dockerfileTarget(file), { probe: memoryProbe({}) });
       const [proposal] = await step.propose!(ctx, await step.check(ctx));
       const line = proposal!.changes[0]!.after.split('\n').find((l) => l.startsWith('HEALTHCHECK'))!;
-      return JSON.parse(line.slice(line.indexOf('CMD ') + 4)) as string[];
+      return line.slice(line.indexOf(' CMD ') + 5);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   };
+  const probeArgv = async (base: string, port: number) => JSON.parse(await probeCommand(base, port)) as string[];
   const listen = async (server: Server): Promise<number> => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return (server.address() as AddressInfo).port;
   };
   const run = async (argv: string[]) => (await execa(argv[0]!, argv.slice(1), { reject: false, timeout: 20_000 })).exitCode;
+
+  it("alpine's probe is BusyBox's wget: it passes on 200 and fails on 404 and with no server", async (t) => {
+    const busybox = (await execa('sh', ['-c', 'command -v busybox'], { reject: false })).stdout.trim();
+    if (!busybox) t.skip('busybox is not installed here (apt-get install busybox-static)');
+    // As in an Alpine image: wget is BusyBox, run by the shell form's /bin/sh -c.
+    const bin = mkdtempSync(path.join(os.tmpdir(), 'dh-busybox-'));
+    symlinkSync(busybox, path.join(bin, 'wget'));
+    let status = 200;
+    const server = createServer((_req, res) => res.writeHead(status).end('ok'));
+    const port = await listen(server);
+    try {
+      const command = await probeCommand('alpine:3.20', port);
+      expect(command).toMatch(/^wget /);
+      const probe = async () => (await execa('sh', ['-c', command], { reject: false, timeout: 20_000, env: { PATH: `${bin}:/usr/bin:/bin` } })).exitCode;
+      expect(await probe(), 'a server that answers 200').toBe(0);
+      status = 404;
+      expect(await probe(), 'a server that answers 404').not.toBe(0);
+      server.close();
+      expect(await probe(), 'nothing listens').not.toBe(0);
+    } finally {
+      server.close();
+      rmSync(bin, { recursive: true, force: true });
+    }
+  }, 30_000);
 
   describe.each([
     { base: 'python:3.12-slim', program: 'python3' },
