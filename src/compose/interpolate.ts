@@ -6,6 +6,9 @@
  * docker-harden reads the `.env` file and the defaults written in the file, not the environment
  * it runs in: that is rarely the one the stack is started with (a CI runner, root's shell).
  */
+import path from 'node:path';
+import { LIMITS, decodeUtf8, readLimited } from '../core/limits.js';
+
 export interface Interpolated {
   value: string;
   /** Variables with no value and no default (compose would put in an empty string), or a `:?` error. */
@@ -123,4 +126,16 @@ function closingQuote(text: string): number {
     else if (text[i] === '"') return i;
   }
   return -1;
+}
+
+/** The variables of the `.env` file beside a compose file (compose's default project directory); none when it cannot be read. */
+export async function dotEnvBeside(file: string): Promise<Map<string, string>> {
+  try {
+    const bytes = await readLimited(path.join(path.dirname(file), '.env'), 'env file', LIMITS.envFile, { followLinks: true });
+    const text = bytes && !bytes.includes(0) ? decodeUtf8(bytes) : null;
+    return text === null ? new Map() : parseDotEnv(text);
+  } catch {
+    // A .env docker-harden may not read (a folder, a device, too large): its variables stay unknown.
+    return new Map();
+  }
 }

@@ -5,7 +5,8 @@
  * judge (privileged, network_mode, pid, ipc, cap_add, cap_drop, security_opt, read_only, tmpfs,
  * volumes, ports, user, image, build) and the line of every key. A file that is not valid YAML,
  * whose top level is not a mapping, or whose `services` is not a mapping is a UserError naming
- * file, line and column. Format-preserving edits are in ./edit.ts.
+ * file, line and column; so is a file loadCompose finds empty or without services. Format-
+ * preserving edits are in ./edit.ts.
  */
 import {
   LineCounter,
@@ -24,7 +25,7 @@ import type { Stats } from 'node:fs';
 import { UserError } from '../core/errors.js';
 import path from 'node:path';
 import { LIMITS, assertJsonDepth, decodeUtf8, readLimited, utf16Refusal } from '../core/limits.js';
-import { interpolate, parseDotEnv } from './interpolate.js';
+import { dotEnvBeside, interpolate } from './interpolate.js';
 import { closestWord, colonParts } from '../core/words.js';
 
 export const COMPOSE_FILE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'] as const;
@@ -146,7 +147,28 @@ export async function loadCompose(file: string, seen?: (info: Stats) => void): P
     );
   }
   const vars = await dotEnvBeside(file);
-  return parseCompose(text, file, vars, await extendedFiles(text, file, vars));
+  const model = parseCompose(text, file, vars, await extendedFiles(text, file, vars));
+  refuseWithoutServices(model);
+  return model;
+}
+
+/**
+ * docker compose refuses a file with nothing in it ("empty compose file"), and one without
+ * services has nothing to start ("no service selected"), unless `include:` brings them in.
+ */
+function refuseWithoutServices(model: ComposeModel): void {
+  if (model.services.length > 0) return;
+  const top = parseShared(model.text, model.path).doc.contents;
+  if (!isMap(top) || top.items.length === 0) {
+    throw new UserError('is empty, and docker compose refuses it ("empty compose file")', 'Pass the compose file that defines your services; nothing was changed.', model.path);
+  }
+  if (top.items.some((p) => keyText(p) === 'include')) return;
+  throw new UserError(
+    'has no services, so docker compose has nothing to start ("no service selected")',
+    'Add your services under `services:`, or pass the compose file that defines them; nothing was changed.',
+    model.path,
+    model.servicesLine ?? undefined,
+  );
 }
 
 /** Other compose files at most that `extends: { file: ... }` chains read. */
@@ -212,18 +234,6 @@ function mergeExtended(base: Record<string, unknown>, own: Record<string, unknow
 
 export function isPlainData(v: unknown): v is Record<string, unknown> {
   return !!v && typeof v === 'object' && !Array.isArray(v);
-}
-
-/** The variables of the `.env` file beside a compose file (compose's default project directory); none when it cannot be read. */
-async function dotEnvBeside(file: string): Promise<Map<string, string>> {
-  try {
-    const bytes = await readLimited(path.join(path.dirname(file), '.env'), 'env file', LIMITS.envFile, { followLinks: true });
-    const text = bytes && !bytes.includes(0) ? decodeUtf8(bytes) : null;
-    return text === null ? new Map() : parseDotEnv(text);
-  } catch {
-    // A .env docker-harden may not read (a folder, a device, too large): its variables stay unknown.
-    return new Map();
-  }
 }
 
 /** A parsed compose document with what reading and editing both use. */

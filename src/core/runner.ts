@@ -12,6 +12,8 @@ import { HostUnavailableError } from '../host/facts.js';
 import { describeRestartImpact, liveRestoreIn, restartImpact } from '../host/restart-impact.js';
 import { applyFileChange, makeParentDirs, removeEmptyDirs, readBackup, readNoFollow, restoreFile, sha256, withTargetLock, writeFileAtomic, type WrittenFile } from './change.js';
 import { UserError, formatError } from './errors.js';
+import { safeLine } from './sanitize.js';
+import { dotEnvBeside } from '../compose/interpolate.js';
 import { critical } from './signals.js';
 import { repositoryRoot } from './paths.js';
 import { rebaseProposal } from './rebase.js';
@@ -78,7 +80,7 @@ export async function runStep(step: Step, ctx: Context): Promise<StepRun> {
     // The learn sandbox writes its own copy of a host file: its diffs name that copy.
     if (ctx.learn && proposals.length > 0) (await import('./learn.js')).nameSandboxCopies(proposals, ctx.host);
     else await nameStoppedContainers(proposals, ctx);
-    await reviewBesideOverride(proposals, ctx);
+    await reviewWithOtherComposeFiles(proposals, ctx);
   }
   // The state was for propose: it holds parsed files and the daemon's view, not for reports.
   delete result.state;
@@ -92,26 +94,53 @@ const DEFAULT_COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.ym
 const DEFAULT_OVERRIDES = ['compose.override.yml', 'compose.override.yaml', 'docker-compose.override.yml', 'docker-compose.override.yaml'];
 
 /**
- * `docker compose` reads compose.override.yaml with compose.yaml unasked, and it may replace a
- * command, add mounts or configuration the fixes of this file alone do not see: none of them is
- * safe then, and each says so.
+ * The other files `docker compose`, run with no -f in this file's folder, reads with it, and what
+ * makes it read them; null when it reads the file alone, or not at all. As compose-go's
+ * cli/options.go: COMPOSE_FILE (the environment's, else the one in the folder's `.env`) names the
+ * files, split on COMPOSE_PATH_SEPARATOR, and replaces the default names: no override is read
+ * then. Without it, a default-named file is read with the first default override beside it.
  */
-async function reviewBesideOverride(proposals: Proposal[], ctx: Context): Promise<void> {
-  if (ctx.target.kind !== 'compose' || !proposals.some((p) => p.risk === 'safe' && p.kind === 'change')) return;
-  if (!DEFAULT_COMPOSE_FILES.includes(path.basename(ctx.target.path))) return;
-  const dir = path.dirname(ctx.target.path);
-  let override: string | undefined;
-  for (const name of DEFAULT_OVERRIDES) {
-    if (await ctx.probe.stat(path.join(dir, name))) {
-      override = name;
-      break;
-    }
+async function composeFilesReadWith(ctx: Context): Promise<{ files: string[]; reason: string } | null> {
+  if (ctx.target.kind !== 'compose') return null;
+  const target = path.resolve(ctx.target.path);
+  const dir = path.dirname(target);
+  const dotEnv = await dotEnvBeside(target);
+  // The environment wins over .env, as in compose.
+  const setting = (name: string): string | undefined => ctx.env[name] ?? dotEnv.get(name);
+  const listed = setting('COMPOSE_FILE');
+  // An empty COMPOSE_FILE is an error to compose: the default names are judged then.
+  if (listed) {
+    const named = listed
+      .split(setting('COMPOSE_PATH_SEPARATOR') || path.delimiter)
+      .filter((name) => name !== '')
+      .map((name) => path.resolve(dir, name));
+    const others = [...new Set(named.filter((file) => file !== target))];
+    if (!named.includes(target) || others.length === 0) return null;
+    const where = ctx.env.COMPOSE_FILE !== undefined ? 'in the environment' : 'in .env beside this file';
+    const files = others.map((file) => safeLine(path.relative(dir, file)));
+    return { files, reason: `COMPOSE_FILE ${where} makes docker compose read ${files.join(', ')} with this file` };
   }
-  if (!override) return;
+  if (!DEFAULT_COMPOSE_FILES.includes(path.basename(target))) return null;
+  for (const name of DEFAULT_OVERRIDES) {
+    if (await ctx.probe.stat(path.join(dir, name))) return { files: [name], reason: `docker compose reads ${name} beside this file with it` };
+  }
+  return null;
+}
+
+/**
+ * What the other compose files `docker compose` reads with this one add (a command, mounts,
+ * configuration) is not checked with it: no fix of this file alone is safe then, and each says so.
+ */
+async function reviewWithOtherComposeFiles(proposals: Proposal[], ctx: Context): Promise<void> {
+  if (!proposals.some((p) => p.risk === 'safe' && p.kind === 'change')) return;
+  const readWith = await composeFilesReadWith(ctx);
+  if (!readWith) return;
+  const [they, add, merged] = readWith.files.length === 1 ? ['it', 'adds', 'the two'] : ['they', 'add', 'them all'];
+  const warning = `${readWith.reason}, and what ${they} ${add} (a command, mounts, configuration) is not checked here: the service may need more than this change leaves it; run \`docker compose config\` to see ${merged} merged, and check the service starts`;
   for (const p of proposals) {
     if (p.risk !== 'safe' || p.kind !== 'change') continue;
     p.risk = 'review';
-    p.warnings = [...p.warnings, `docker compose reads ${override} beside this file with it, and what it adds (a command, mounts, configuration) is not checked here: the service may need more than this change leaves it; run \`docker compose config\` to see the two merged, and check the service starts`];
+    p.warnings = [...p.warnings, warning];
   }
 }
 

@@ -228,6 +228,26 @@ describe('malformed compose files', () => {
     await fs.rm(dir, { recursive: true });
   });
 
+  it('a file without services is refused as docker compose refuses it, unless include: brings them', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'compose-empty-'));
+    const file = path.join(dir, 'compose.yaml');
+    const refusals: [string, string, number | undefined][] = [
+      ['', 'is empty, and docker compose refuses it ("empty compose file")', undefined],
+      ['# later\n', 'is empty, and docker compose refuses it ("empty compose file")', undefined],
+      ['{}\n', 'is empty, and docker compose refuses it ("empty compose file")', undefined],
+      ['name: shop\nservices:\n', 'has no services, so docker compose has nothing to start ("no service selected")', 2],
+      ['x-common: {}\nvolumes:\n  data: {}\n', 'has no services, so docker compose has nothing to start ("no service selected")', undefined],
+    ];
+    for (const [text, message, line] of refusals) {
+      await fs.writeFile(file, text);
+      await expect(loadCompose(file), JSON.stringify(text)).rejects.toMatchObject({ name: 'UserError', file, message, line });
+    }
+    await fs.writeFile(path.join(dir, 'db.yaml'), 'services:\n  db:\n    image: postgres:16\n');
+    await fs.writeFile(file, 'include:\n  - db.yaml\n');
+    expect((await loadCompose(file)).services).toEqual([]);
+    await fs.rm(dir, { recursive: true });
+  });
+
   it('a missing file is a UserError naming it', async () => {
     await expect(loadCompose('/nonexistent/compose.yaml')).rejects.toMatchObject({ name: 'UserError', file: '/nonexistent/compose.yaml' });
   });

@@ -1,6 +1,7 @@
 /**
- * `docker compose` reads compose.override.yaml with compose.yaml unasked: what it adds (a command,
- * mounts, configuration) is not in the file checked, so no fix of that file is safe there.
+ * `docker compose` reads compose.override.yaml with compose.yaml unasked, and the files COMPOSE_FILE
+ * names (in the environment or .env) instead: what the others add (a command, mounts,
+ * configuration) is not in the file checked, so no fix of that file is safe there.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,19 +17,29 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const COMPOSE = 'services:\n  db:\n    image: postgres:16\n    volumes:\n      - data:/var/lib/postgresql/data\nvolumes:\n  data: {}\n';
 
-async function risks(name: string, beside: Record<string, string>): Promise<{ risks: Record<string, string>; warnings: string[] }> {
-  const dir = path.join(tmp, `p${Object.keys(beside).join('-') || 'alone'}-${name}`);
+let made = 0;
+
+/** `beside`: files written next to the compose file; a value of null is a folder of that name. */
+async function risks(name: string, beside: Record<string, string | null>, env: Record<string, string> = {}): Promise<{ risks: Record<string, string>; warnings: string[] }> {
+  const dir = path.join(tmp, `p${made++}`);
   mkdirSync(dir);
   writeFileSync(path.join(dir, name), COMPOSE);
-  for (const [file, text] of Object.entries(beside)) writeFileSync(path.join(dir, file), text);
-  const run = await runStep(step, contextFor(composeTarget(path.join(dir, name)), { probe: systemProbe() }));
+  for (const [file, text] of Object.entries(beside)) {
+    if (text === null) mkdirSync(path.join(dir, file));
+    else writeFileSync(path.join(dir, file), text);
+  }
+  const run = await runStep(step, contextFor(composeTarget(path.join(dir, name)), { probe: systemProbe(), env }));
   return { risks: Object.fromEntries(run.proposals.map((p) => [p.id, p.risk])), warnings: run.proposals.flatMap((p) => p.warnings) };
 }
+
+const ALL_SAFE = { 'db-cap-drop': 'safe', 'db-no-new-privileges': 'safe', 'db-read-only': 'safe' };
+const ALL_REVIEW = { 'db-cap-drop': 'review', 'db-no-new-privileges': 'review', 'db-read-only': 'review' };
+const PROD = 'services:\n  db:\n    volumes:\n      - ./pg.conf:/etc/postgresql/postgresql.conf\n';
 
 describe('a compose override beside the file', () => {
   it('alone, the official postgres image gets its safe fixes', async () => {
     const { risks: r } = await risks('compose.yaml', {});
-    expect(r).toEqual({ 'db-cap-drop': 'safe', 'db-no-new-privileges': 'safe', 'db-read-only': 'safe' });
+    expect(r).toEqual(ALL_SAFE);
   });
 
   it.each([
@@ -39,12 +50,50 @@ describe('a compose override beside the file', () => {
     ['compose.yaml', 'docker-compose.override.yml'],
   ])('%s with %s: every fix is review, and says why', async (name, override) => {
     const { risks: r, warnings } = await risks(name, { [override]: 'services:\n  db:\n    command: ["sh", "-c", "cp /cfg/pg.conf /etc/postgresql/ && exec docker-entrypoint.sh postgres"]\n' });
-    expect(r).toEqual({ 'db-cap-drop': 'review', 'db-no-new-privileges': 'review', 'db-read-only': 'review' });
+    expect(r).toEqual(ALL_REVIEW);
     expect(warnings.filter((w) => w.includes(`docker compose reads ${override} beside this file with it`))).toHaveLength(3);
   });
 
   it('a file compose does not find by itself (named with -f) reads no override: its fixes stay safe', async () => {
     const { risks: r } = await risks('compose.prod.yaml', { 'compose.override.yaml': 'services: {}\n' });
     expect(r['db-read-only']).toBe('safe');
+  });
+});
+
+describe('COMPOSE_FILE: the files docker compose reads instead of the default names', () => {
+  it.each<[string, Record<string, string | null>, Record<string, string>, string]>([
+    ['.env names this file and another', { '.env': 'COMPOSE_FILE=compose.yaml:compose.prod.yaml\n' }, {}, 'COMPOSE_FILE in .env beside this file makes docker compose read compose.prod.yaml with this file, and what it adds'],
+    // compose-go's dotenv: comments, `export`, quotes and a comment after the value.
+    ['.env with export, double quotes and comments', { '.env': '# stack settings\n\nexport COMPOSE_FILE="compose.yaml:compose.prod.yaml"\nTZ=UTC\n' }, {}, 'read compose.prod.yaml with this file'],
+    ['.env with single quotes', { '.env': "COMPOSE_FILE='compose.yaml:compose.prod.yaml'\n" }, {}, 'read compose.prod.yaml with this file'],
+    ['.env with a comment after the value, CRLF lines', { '.env': 'A = 1\r\nCOMPOSE_FILE=compose.yaml:compose.prod.yaml  # prod\r\n' }, {}, 'read compose.prod.yaml with this file'],
+    ['.env with its own separator', { '.env': 'COMPOSE_PATH_SEPARATOR=;\nCOMPOSE_FILE=compose.yaml;compose.prod.yaml\n' }, {}, 'read compose.prod.yaml with this file'],
+    ['three files, named by path', { '.env': 'COMPOSE_FILE=./compose.yaml:compose.prod.yaml:ops/compose.logs.yaml\n' }, {}, 'read compose.prod.yaml, ops/compose.logs.yaml with this file, and what they add (a command, mounts, configuration) is not checked here: the service may need more than this change leaves it; run `docker compose config` to see them all merged, and check the service starts'],
+    ['the environment names them', {}, { COMPOSE_FILE: 'compose.yaml:compose.ci.yaml' }, 'COMPOSE_FILE in the environment makes docker compose read compose.ci.yaml with this file'],
+    ['the environment wins over .env', { '.env': 'COMPOSE_FILE=compose.yaml\n' }, { COMPOSE_FILE: 'compose.yaml:compose.ci.yaml' }, 'COMPOSE_FILE in the environment makes docker compose read compose.ci.yaml'],
+    ['a .env that is a folder is left unread', { '.env': null }, { COMPOSE_FILE: 'compose.yaml:compose.ci.yaml' }, 'COMPOSE_FILE in the environment makes docker compose read compose.ci.yaml'],
+    ['a .env that is not text is left unread', { '.env': 'COMPOSE_FILE=compose.yaml\u0000\n' }, { COMPOSE_FILE: 'compose.yaml:compose.ci.yaml' }, 'COMPOSE_FILE in the environment makes docker compose read compose.ci.yaml'],
+  ])('%s: every fix is review, names the other files and says how to check', async (_label, beside, env, fragment) => {
+    const { risks: r, warnings } = await risks('compose.yaml', { 'compose.prod.yaml': PROD, ...beside }, env);
+    expect(r).toEqual(ALL_REVIEW);
+    expect(warnings.filter((w) => w.includes(fragment) && w.includes('run `docker compose config`') && w.includes('check the service starts'))).toHaveLength(3);
+  });
+
+  it.each<[string, Record<string, string>, Record<string, string>]>([
+    // With COMPOSE_FILE set compose reads only the files it names: the override beside is not one.
+    ['it names this file alone, an override beside', { '.env': 'COMPOSE_FILE=compose.yaml\n', 'compose.override.yaml': PROD }, {}],
+    // This file is then read only when named with -f, which reads it alone.
+    ['it names other files, an override beside', { '.env': 'COMPOSE_FILE=compose.prod.yaml:compose.override.yaml\n', 'compose.override.yaml': PROD }, {}],
+    ['the environment names this file alone, .env names two', { '.env': 'COMPOSE_FILE=compose.yaml:compose.prod.yaml\n', 'compose.override.yaml': PROD }, { COMPOSE_FILE: 'compose.yaml' }],
+  ])('%s: the fixes stay safe', async (_label, beside, env) => {
+    const { risks: r, warnings } = await risks('compose.yaml', beside, env);
+    expect(r).toEqual(ALL_SAFE);
+    expect(warnings.join('\n')).not.toContain('docker compose config');
+  });
+
+  it('a file compose does not find by itself is judged by COMPOSE_FILE too', async () => {
+    const { risks: r, warnings } = await risks('compose.base.yaml', { '.env': 'COMPOSE_FILE=compose.base.yaml:compose.prod.yaml\n', 'compose.prod.yaml': PROD });
+    expect(r).toEqual(ALL_REVIEW);
+    expect(warnings.filter((w) => w.includes('COMPOSE_FILE in .env beside this file makes docker compose read compose.prod.yaml with this file'))).toHaveLength(3);
   });
 });

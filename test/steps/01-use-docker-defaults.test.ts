@@ -328,11 +328,6 @@ const composeCases: ComposeCase[] = [
       describes: { 'app-privileged': ['`privileged` of service `app` comes from service base, which it extends', 'Write `privileged` in service `app` itself'] },
     },
   },
-  {
-    name: 'a compose file without services is not applicable',
-    given: 'volumes:\n  data: {}\n',
-    expect: { status: 'not-applicable', findings: [] },
-  },
 ];
 
 describe('use-docker-defaults: compose files', () => {
