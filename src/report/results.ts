@@ -10,6 +10,7 @@ export interface ResultEntry {
   title: string;
   scope: string;
   target: string;
+  /** A skipped step keeps `pass` (the status its findings leave), and says so in `skipped`. */
   status: Status;
   findings: Finding[];
   /** Findings the repository's decisions suppress (not counted), each with its `suppression`. */

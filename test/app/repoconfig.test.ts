@@ -97,6 +97,16 @@ describe('check honours the repository decisions', () => {
     expect(failOn.stdout).toMatch(/skipped: the platform runs it as a random uid \(.*\.docker-harden\.yaml:2\)/);
   });
 
+  it('a skipped step shows as skipped, not as a pass, and the last line counts it so', async () => {
+    const root = repo({ 'Dockerfile': ROOT_DOCKERFILE, '.docker-harden.yaml': 'steps:\n  non-root-user:\n    skip: the platform runs it as a random uid\n' });
+    const r = await runCli(['check', '--only', 'non-root-user,multi-stage-build', 'Dockerfile'], { cwd: root });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^– skipped {2}4\. Run as a non-root user \[non-root-user\] Dockerfile$/m);
+    expect(r.stdout).toMatch(/^✔ pass {2}7\. /m);
+    expect(r.stdout).not.toMatch(/^✔ pass {2}4\. /m);
+    expect(r.stdout).toMatch(/^2 checks: 1 pass, 1 skipped$/m);
+  });
+
   it('a platform chosen in the file settles the platforms step', async () => {
     const before = await checkJson(repo({ 'Dockerfile': ROOT_DOCKERFILE }), 'Dockerfile', 'security-platforms');
     expect(before.entries[0]!.findings.map((f) => f.code)).toContain('DH-PLATFORM-CHOICE');
