@@ -1,5 +1,5 @@
 /** Plain-text rendering of check results, for terminals and logs. */
-import type { DecidedRun } from '../core/repoconfig.js';
+import type { DecidedRun, UnusedIgnore } from '../core/repoconfig.js';
 import type { StepRun } from '../core/runner.js';
 import type { Status } from '../core/step.js';
 import { unifiedDiff } from '../core/change.js';
@@ -79,6 +79,17 @@ export function renderSummary(runs: StepRun[], p: Palette): string {
     .filter((s) => counts.get(s))
     .map((s) => `${counts.get(s)} ${s}`);
   return p.bold(`${counted(runs.length, 'check')}: ${parts.join(', ')}`);
+}
+
+/** The ignores that matched nothing, one dim line each: where, which code, and that it can be removed. */
+export function renderUnusedIgnores(unused: readonly UnusedIgnore[], p: Palette): string[] {
+  return unused.map((u) =>
+    p.dim(
+      u.kind === 'inSource'
+        ? `unused ignore: ${safeLine(u.source)}: ${u.code} matches no finding on the line below the comment; it can be removed`
+        : `unused ignore: ${safeLine(u.source)}: ${u.code} matches no finding in ${u.files.map(safeLine).join(', ')}; it can be removed unless a file not checked here needs it`,
+    ),
+  );
 }
 
 function indent(text: string, n: number): string {
