@@ -13,11 +13,11 @@ import { InterruptedError, UserError, formatError } from '../core/errors.js';
 import type { Args } from '../args.js';
 import { resultDocument, exitCodeFor } from '../report/results.js';
 import { toSarif } from '../report/sarif.js';
-import { renderRun, renderSummary, quoteArg } from '../report/text.js';
+import { renderRun, renderSummary, renderUnusedIgnores, quoteArg } from '../report/text.js';
 import { colorEnabled, palette, type Palette } from '../report/color.js';
 import { canApply, RISK_TEXT, scopeOf, type Proposal, type Step } from '../core/step.js';
 import { targetKey, type AppliedRecord, type Profile } from '../core/profile.js';
-import { RepoDecisions, knownFrom, type DecidedRun } from '../core/repoconfig.js';
+import { RepoDecisions, knownFrom, type DecidedRun, type UnusedIgnore } from '../core/repoconfig.js';
 import { SHARED_CODES } from '../core/codes.js';
 import type { Target } from '../core/step.js';
 import type { ServiceEdit } from '../compose/edit.js';
@@ -110,7 +110,8 @@ function profileSkip(profile: Profile, run: { step: Step; target: Target }): str
   return decision?.status === 'skipped' ? (decision.reason ?? 'skipped in the wizard') : undefined;
 }
 
-async function runAll(session: Session, decisions: RepoDecisions, io?: Io): Promise<DecidedRun[]> {
+/** Every (step, target) pair, decided, and the ignores that matched nothing in the run. */
+async function runAll(session: Session, decisions: RepoDecisions, io?: Io): Promise<{ runs: DecidedRun[]; unused: UnusedIgnore[] }> {
   // Repository, CI, PATH and image look-ups are asked once for all the targets of this run.
   return oneRun(async () => {
     const runs: DecidedRun[] = [];
@@ -123,7 +124,7 @@ async function runAll(session: Session, decisions: RepoDecisions, io?: Io): Prom
       runs.push(await decisions.decide(await runStep(step, ctx)));
     }
     progress?.write('\r\u001b[2K');
-    return runs;
+    return { runs, unused: decisions.unusedIgnores() };
   });
 }
 
@@ -131,18 +132,19 @@ export async function checkCommand(args: Args, io: AppIo): Promise<number> {
   const session = await sessionFor(args, io);
   requireTargets(session);
   // One run from the first parse to the last step: each file is looked at once, not once more for the steps.
-  const runs = await oneRun(async () => runAll(session, await loadDockerfiles(session, io.registry, args), io));
-  return printRuns(runs, args, io, false);
+  const { runs, unused } = await oneRun(async () => runAll(session, await loadDockerfiles(session, io.registry, args), io));
+  return printRuns(runs, args, io, false, unused);
 }
 
-function printRuns(runs: DecidedRun[], args: Args, io: AppIo, withDiffs: boolean): number {
+function printRuns(runs: DecidedRun[], args: Args, io: AppIo, withDiffs: boolean, unused: UnusedIgnore[]): number {
   if (args.format === 'json') {
-    io.stdout.write(JSON.stringify(resultDocument(runs, io.version), null, 2) + '\n');
+    io.stdout.write(JSON.stringify(resultDocument(runs, io.version, unused), null, 2) + '\n');
   } else if (args.format === 'sarif') {
     io.stdout.write(JSON.stringify(toSarif(runs, { version: io.version, cwd: process.cwd(), steps: io.registry }), null, 2) + '\n');
   } else {
     const p = paletteFor(args, io);
     for (const run of runs) io.stdout.write(renderRun(run, p, withDiffs) + '\n');
+    for (const line of renderUnusedIgnores(unused, p)) io.stdout.write(line + '\n');
     io.stdout.write(renderSummary(runs, p) + '\n');
   }
   return exitCodeFor(runs, args.failOn);
@@ -178,8 +180,8 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
   const p = paletteFor(args, io);
   const out = (line: string) => io.stdout.write(line + '\n');
   if (args.dryRun) {
-    const runs = await runAll(session, decisions, io);
-    return printRuns(runs, args, io, true);
+    const { runs, unused } = await runAll(session, decisions, io);
+    return printRuns(runs, args, io, true, unused);
   }
   const interactive = !args.yes;
   if (interactive && !(io.stdinIsTTY && io.stdout.isTTY)) {

@@ -54,6 +54,20 @@ export interface Suppression {
 
 export type SuppressedFinding = Finding & { suppression: Suppression };
 
+/**
+ * An ignore that covered no finding although every step reporting its code ran where the ignore
+ * applies: stale after a fix, or written for the wrong line, code or path.
+ */
+export interface UnusedIgnore {
+  code: string;
+  /** `inSource` for a comment, `external` for an entry of the decisions file, as in a suppression. */
+  kind: Suppression['kind'];
+  /** Where the ignore is written: `file:line`. */
+  source: string;
+  /** The checked files it applies to: the comment's own file, or those an entry's path covers. */
+  files: string[];
+}
+
 /** A run after the repository's decisions: what is suppressed, and the skip reason when the step is skipped. */
 export interface DecidedRun extends StepRun {
   suppressed?: SuppressedFinding[];
@@ -66,6 +80,8 @@ export interface Known {
   steps: readonly string[];
   /** The platform values each step that offers the choice takes, by step id. */
   platforms?: ReadonlyMap<string, readonly string[]>;
+  /** The steps that report each code, by code: an ignore is reported unused only where all of them ran. */
+  owners?: ReadonlyMap<string, readonly string[]>;
 }
 
 export function knownFrom(registry: readonly Step[], shared: Record<string, unknown>): Known {
@@ -73,6 +89,10 @@ export function knownFrom(registry: readonly Step[], shared: Record<string, unkn
     codes: [...new Set([...registry.flatMap((s) => Object.keys(s.meta.codes)), ...Object.keys(shared)])],
     steps: registry.map((s) => s.meta.id),
     platforms: new Map(registry.filter((s) => s.meta.choices).map((s) => [s.meta.id, s.meta.choices!.platform])),
+    owners: registry.reduce((owners, s) => {
+      for (const code of Object.keys(s.meta.codes)) owners.set(code, [...(owners.get(code) ?? []), s.meta.id]);
+      return owners;
+    }, new Map<string, string[]>()),
   };
 }
 
@@ -203,6 +223,10 @@ export class RepoDecisions {
   private roots = new Map<string, string>();
   private configs = new Map<string, Promise<RepoConfig>>();
   private lines = new Map<string, string[] | null>();
+  // What the findings of this run matched, and where each step ran: for unusedIgnores.
+  private usedComments = new Set<string>();
+  private usedEntries = new Set<IgnoreEntry>();
+  private ran = new Map<string, { file: string; config: RepoConfig }>();
 
   constructor(private readonly known: Known) {}
 
@@ -285,6 +309,7 @@ export class RepoDecisions {
       const reason = (m[2] ?? '').trim();
       if (codes.includes(code)) {
         if (!reason) throw new UserError(`the ignore comment for ${code} gives no reason`, `Write why after the codes: # docker-harden ignore=${m[1]} the reason.`, file, i + 1);
+        this.usedComments.add(`${file}:${i + 1}\0${code}`);
         return { kind: 'inSource', reason, source: `${file}:${i + 1}` };
       }
     }
@@ -311,10 +336,15 @@ export class RepoDecisions {
       !skipped && choice?.platform && run.proposals.some((p) => p.kind === 'choice' && p.choice.key === 'platform')
         ? { kind: 'external', reason: `platform chosen for the repository: ${choice.platform}`, source: `${config.file}:${choice.line}` }
         : undefined;
+    if (!skipped && run.target.kind !== 'host' && run.result.status !== 'not-applicable') {
+      this.ran.set(`${run.step.meta.id}\0${run.target.path}`, { file: run.target.path, config });
+    }
     const kept: Finding[] = [];
     const suppressed: SuppressedFinding[] = [];
     for (const f of run.result.findings) {
-      const suppression = skipped ?? chosen ?? (await this.suppressionOf(run, f, config));
+      // Looked up under a choice too: the ignores that match a finding the choice settles are in use.
+      const own = skipped ? undefined : await this.suppressionOf(run, f, config);
+      const suppression = skipped ?? chosen ?? own;
       if (suppression) suppressed.push({ ...f, suppression });
       else kept.push(f);
     }
@@ -331,23 +361,62 @@ export class RepoDecisions {
     };
   }
 
+  /** The comment above the finding, else the first entry of the file that covers it; every entry that covers it is in use. */
   private async suppressionOf(run: StepRun, f: Finding, config: RepoConfig): Promise<Suppression | undefined> {
     const own = run.target.kind === 'host' ? undefined : run.target.path;
     const file = f.file && f.file !== own ? path.resolve(own === undefined ? process.cwd() : path.dirname(own), f.file) : own;
+    let entry: IgnoreEntry | undefined;
+    for (const e of config.ignore) {
+      if (e.code !== f.code || !entryCovers(e, config, file)) continue;
+      this.usedEntries.add(e);
+      entry ??= e;
+    }
     if (file && f.line && f.line > 1) {
       const parsed = run.target.kind === 'dockerfile' && file === own ? await run.ctx.dockerfile().then((m) => m.text, () => undefined) : undefined;
       const inline = await this.inline(file, f.line, f.code, parsed);
       if (inline) return inline;
     }
-    let rel: string | undefined;
-    for (const e of config.ignore) {
-      if (e.code !== f.code) continue;
-      rel ??= file ? path.relative(config.root, file).split(path.sep).join('/') : undefined;
-      if (e.path && (!rel || rel.startsWith('..') || !globMatches(e.path, rel))) continue;
-      return { kind: 'external', reason: e.reason, source: `${config.file}:${e.line}` };
-    }
-    return undefined;
+    return entry ? { kind: 'external', reason: entry.reason, source: `${config.file}:${entry.line}` } : undefined;
   }
+
+  /**
+   * The ignores that matched no finding of this run although every step reporting their code ran
+   * where they apply (on the comment's file; on the checked files an entry's path covers). Nothing
+   * is said about a code whose steps were left out (--only), skipped, in error or not applicable.
+   */
+  unusedIgnores(): UnusedIgnore[] {
+    const ranOn = (code: string, file: string): boolean => {
+      const owners = this.known.owners?.get(code) ?? [];
+      return owners.length > 0 && owners.every((step) => this.ran.has(`${step}\0${file}`));
+    };
+    const checked = [...new Map([...this.ran.values()].map((r) => [r.file, r.config])).entries()];
+    const unused: UnusedIgnore[] = [];
+    for (const [file] of checked) {
+      for (const [i, line] of (this.fileLines(file) ?? []).entries()) {
+        const text = line.trim();
+        const m = text.startsWith('#') ? INLINE.exec(text) : null;
+        if (!m) continue;
+        for (const code of new Set(m[1]!.split(',').filter(Boolean))) {
+          if (ranOn(code, file) && !this.usedComments.has(`${file}:${i + 1}\0${code}`)) unused.push({ code, kind: 'inSource', source: `${file}:${i + 1}`, files: [file] });
+        }
+      }
+    }
+    for (const config of new Set(checked.map(([, config]) => config))) {
+      for (const e of config.ignore) {
+        if (this.usedEntries.has(e)) continue;
+        const files = checked.filter(([file, c]) => c === config && entryCovers(e, config, file) && ranOn(e.code, file)).map(([file]) => file);
+        if (files.length > 0) unused.push({ code: e.code, kind: 'external', source: `${config.file}:${e.line}`, files });
+      }
+    }
+    return unused;
+  }
+}
+
+/** Whether an entry of the decisions file applies to `file`: any file without a path, else one its path covers. */
+function entryCovers(e: IgnoreEntry, config: RepoConfig, file: string | undefined): boolean {
+  if (!e.path) return true;
+  const rel = file ? path.relative(config.root, file).split(path.sep).join('/') : undefined;
+  return Boolean(rel) && !rel!.startsWith('..') && globMatches(e.path, rel!);
 }
 
 /** Anything at the path, a dangling link too (refused when loaded, never followed). */

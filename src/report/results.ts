@@ -1,6 +1,6 @@
 /** The machine-readable result document of `check`, `fix --dry-run` and `report --format json`. */
 import type { StepRun } from '../core/runner.js';
-import type { DecidedRun, SuppressedFinding, Suppression } from '../core/repoconfig.js';
+import type { DecidedRun, SuppressedFinding, Suppression, UnusedIgnore } from '../core/repoconfig.js';
 import { unifiedDiff } from '../core/change.js';
 import { scopeOf, type Finding, type Proposal, type Risk, type Severity, type Status } from '../core/step.js';
 
@@ -10,6 +10,7 @@ export interface ResultEntry {
   title: string;
   scope: string;
   target: string;
+  /** A skipped step keeps `pass` (the status its findings leave), and says so in `skipped`. */
   status: Status;
   findings: Finding[];
   /** Findings the repository's decisions suppress (not counted), each with its `suppression`. */
@@ -40,6 +41,8 @@ export interface ResultDocument {
   tool: 'docker-harden';
   version: string;
   results: ResultEntry[];
+  /** Ignores that matched no finding where every step reporting their code ran; present when there are any. */
+  unusedIgnores?: UnusedIgnore[];
 }
 
 export function toEntry(run: StepRun): ResultEntry {
@@ -76,8 +79,8 @@ export function toEntry(run: StepRun): ResultEntry {
   return entry;
 }
 
-export function resultDocument(runs: StepRun[], version: string): ResultDocument {
-  return { tool: 'docker-harden', version, results: runs.map(toEntry) };
+export function resultDocument(runs: StepRun[], version: string, unusedIgnores: UnusedIgnore[] = []): ResultDocument {
+  return { tool: 'docker-harden', version, results: runs.map(toEntry), ...(unusedIgnores.length ? { unusedIgnores } : {}) };
 }
 
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, low: 1, medium: 2, high: 3, critical: 4 };

@@ -113,6 +113,22 @@ export function artifactLocation(file: string, cwd: string, root = cwd): { uri: 
   return { uri: pathToFileURL(abs).href };
 }
 
+/**
+ * Message text with the absolute paths under `root` written relative to it, as the locations are:
+ * the report reads the same on any machine that checked the repository. The root itself is `.`.
+ * A root of `/` is left alone: every absolute path is under it.
+ */
+export function relativeText(text: string, root: string): string {
+  if (path.dirname(root) === root) return text;
+  const escape = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const sep = escape(path.sep);
+  // Not in the middle of a longer path (/srv/repo inside /old/srv/repo), nor the start of another
+  // name (/srv/repo2, /srv/repo.old); a full stop ending a sentence is not part of the path.
+  const under = new RegExp(`(?<![\\w.~${sep}-])${escape(root)}(?:${sep}(?=\\S)|(?![\\w~-]|[.${sep}]\\S))`, 'g');
+  // The root itself before a full stop is `./`: `..` would read as its parent.
+  return text.replace(under, (match, at: number) => (match.endsWith(path.sep) ? '' : text[at + match.length] === '.' ? `.${path.sep}` : '.'));
+}
+
 function locationsFor(run: StepRun, finding: Finding, cwd: string, root: string): Record<string, unknown>[] {
   const file = finding.file ?? (run.target.kind === 'host' ? undefined : run.target.path);
   if (file) {
@@ -157,7 +173,7 @@ export function toSarif(runs: StepRun[], options: SarifOptions): SarifLog {
       for (const f of run.result.findings) {
         notifications.push({
           level: 'error',
-          message: { text: `${id} could not check ${run.target.label}: ${f.message}` },
+          message: { text: relativeText(`${id} could not check ${run.target.label}: ${f.message}`, root) },
           associatedRule: { id: f.code, ...(ruleIndex.has(f.code) ? { index: ruleIndex.get(f.code) } : {}) },
         });
       }
@@ -175,7 +191,7 @@ export function toSarif(runs: StepRun[], options: SarifOptions): SarifLog {
         ruleId: f.code,
         ...(ruleIndex.has(f.code) ? { ruleIndex: ruleIndex.get(f.code) } : {}),
         level: levelOf(f.severity),
-        message: { text: f.evidence ? `${f.message}\nSeen: ${f.evidence}` : f.message },
+        message: { text: relativeText(f.evidence ? `${f.message}\nSeen: ${f.evidence}` : f.message, root) },
         locations,
         partialFingerprints: { 'dockerHarden/v1': fingerprint([f.code, physical?.artifactLocation.uri ?? run.target.label, f.message]) },
         ...(f.suppression ? { suppressions: [suppressionOf(f.suppression, options.cwd, root)] } : {}),

@@ -1,5 +1,5 @@
 /** Plain-text rendering of check results, for terminals and logs. */
-import type { DecidedRun } from '../core/repoconfig.js';
+import type { DecidedRun, UnusedIgnore } from '../core/repoconfig.js';
 import type { StepRun } from '../core/runner.js';
 import type { Status } from '../core/step.js';
 import { unifiedDiff } from '../core/change.js';
@@ -15,6 +15,9 @@ export const STATUS_MARK: Record<Status, string> = {
   'not-applicable': '-',
   error: '?',
 };
+
+/** A step skipped in the repository's decisions or the profile: its findings were set aside, so it did not pass. */
+const SKIPPED_MARK = '–';
 
 export function statusLabel(status: Status, p: Palette): string {
   const text = `${STATUS_MARK[status]} ${status}`;
@@ -35,13 +38,14 @@ export function renderRun(run: StepRun, p: Palette, withDiffs: boolean): string 
   // Findings, notes, titles and diffs carry text from files and the daemon: shown safe, before colour.
   const lines: string[] = [];
   const target = run.target.kind === 'host' ? 'host' : safeLine(run.target.label);
-  lines.push(`${statusLabel(run.result.status, p)}  ${p.bold(`${run.step.meta.order}. ${run.step.meta.title}`)} ${p.dim(`[${run.step.meta.id}] ${target}`)}`);
+  const decided = run as DecidedRun;
+  const label = decided.skipped ? p.dim(`${SKIPPED_MARK} skipped`) : statusLabel(run.result.status, p);
+  lines.push(`${label}  ${p.bold(`${run.step.meta.order}. ${run.step.meta.title}`)} ${p.dim(`[${run.step.meta.id}] ${target}`)}`);
   for (const f of run.result.findings) {
     const where = f.file ? `${safeLine(f.file)}${f.line ? `:${f.line}` : ''}: ` : '';
     lines.push(`    ${p.dim(`[${f.severity}]`)} ${p.bold(f.code)} ${where}${safeText(f.message)}`);
     if (f.evidence) lines.push(`        ${p.dim(safeText(f.evidence))}`);
   }
-  const decided = run as DecidedRun;
   if (decided.skipped) lines.push(`    ${p.dim(`skipped: ${safeText(decided.skipped.reason)} (${safeLine(decided.skipped.source)})`)}`);
   for (const f of decided.suppressed ?? []) {
     if (decided.skipped) continue;
@@ -66,12 +70,26 @@ export function renderRun(run: StepRun, p: Palette, withDiffs: boolean): string 
 }
 
 export function renderSummary(runs: StepRun[], p: Palette): string {
-  const counts = new Map<Status, number>();
-  for (const r of runs) counts.set(r.result.status, (counts.get(r.result.status) ?? 0) + 1);
-  const parts = (['pass', 'fail', 'warn', 'info', 'not-applicable', 'error'] as Status[])
+  const counts = new Map<Status | 'skipped', number>();
+  for (const r of runs) {
+    const key = (r as DecidedRun).skipped ? 'skipped' : r.result.status;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const parts = (['pass', 'fail', 'warn', 'info', 'not-applicable', 'error', 'skipped'] as const)
     .filter((s) => counts.get(s))
     .map((s) => `${counts.get(s)} ${s}`);
   return p.bold(`${counted(runs.length, 'check')}: ${parts.join(', ')}`);
+}
+
+/** The ignores that matched nothing, one dim line each: where, which code, and that it can be removed. */
+export function renderUnusedIgnores(unused: readonly UnusedIgnore[], p: Palette): string[] {
+  return unused.map((u) =>
+    p.dim(
+      u.kind === 'inSource'
+        ? `unused ignore: ${safeLine(u.source)}: ${u.code} matches no finding on the line below the comment; it can be removed`
+        : `unused ignore: ${safeLine(u.source)}: ${u.code} matches no finding in ${u.files.map(safeLine).join(', ')}; it can be removed unless a file not checked here needs it`,
+    ),
+  );
 }
 
 function indent(text: string, n: number): string {

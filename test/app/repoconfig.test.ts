@@ -1,7 +1,8 @@
 /**
  * Decisions kept in the repository: `.docker-harden.yaml` ignores (by code and path) and step skips,
  * inline `# docker-harden ignore=` comments, as `check` (text, JSON, SARIF, exit code) and
- * `fix --yes` see them through the real command line; malformed files refused with exit 2.
+ * `fix --yes` see them through the real command line; ignores that match no finding named;
+ * malformed files refused with exit 2.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -97,6 +98,16 @@ describe('check honours the repository decisions', () => {
     expect(failOn.stdout).toMatch(/skipped: the platform runs it as a random uid \(.*\.docker-harden\.yaml:2\)/);
   });
 
+  it('a skipped step shows as skipped, not as a pass, and the last line counts it so', async () => {
+    const root = repo({ 'Dockerfile': ROOT_DOCKERFILE, '.docker-harden.yaml': 'steps:\n  non-root-user:\n    skip: the platform runs it as a random uid\n' });
+    const r = await runCli(['check', '--only', 'non-root-user,multi-stage-build', 'Dockerfile'], { cwd: root });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^– skipped {2}4\. Run as a non-root user \[non-root-user\] Dockerfile$/m);
+    expect(r.stdout).toMatch(/^✔ pass {2}7\. /m);
+    expect(r.stdout).not.toMatch(/^✔ pass {2}4\. /m);
+    expect(r.stdout).toMatch(/^2 checks: 1 pass, 1 skipped$/m);
+  });
+
   it('a platform chosen in the file settles the platforms step', async () => {
     const before = await checkJson(repo({ 'Dockerfile': ROOT_DOCKERFILE }), 'Dockerfile', 'security-platforms');
     expect(before.entries[0]!.findings.map((f) => f.code)).toContain('DH-PLATFORM-CHOICE');
@@ -119,6 +130,50 @@ describe('check honours the repository decisions', () => {
     expect(latest.suppressions).toEqual([expect.objectContaining({ kind: 'inSource', justification: 'renovate pins it' })]);
     expect(latest.suppressions![0]!.location!.physicalLocation.region.startLine).toBe(1);
   });
+});
+
+describe('an ignore that matches no finding is named, and the exit code stays the same', () => {
+  // A comment on the last line stands above no finding: named in every case, whatever else is.
+  const STALE_LAST = '# docker-harden ignore=DH-BASE-LATEST stale\n';
+  const cases: { name: string; files: Record<string, string>; only: string; unused: string[]; exitCode: number }[] = [
+    { name: 'a comment left after the fix', files: { 'Dockerfile': '# docker-harden ignore=DH-USER-ROOT root for port 80\nFROM alpine:3.19\nUSER 10001\n' + STALE_LAST }, only: 'non-root-user,slim-base-image', unused: ['DH-USER-ROOT Dockerfile:1', 'DH-BASE-LATEST Dockerfile:4'], exitCode: 0 },
+    { name: 'a comment not right above the finding', files: { 'Dockerfile': '# docker-harden ignore=DH-USER-ROOT root for port 80\n\nFROM alpine:3.19\n' + STALE_LAST }, only: 'non-root-user,slim-base-image', unused: ['DH-USER-ROOT Dockerfile:1', 'DH-BASE-LATEST Dockerfile:4'], exitCode: 1 },
+    { name: 'one code of a comment in use, the other not', files: { 'Dockerfile': '# docker-harden ignore=DH-USER-ROOT,DH-BASE-LATEST root for port 80\nFROM alpine:3.19\n' }, only: 'non-root-user,slim-base-image', unused: ['DH-BASE-LATEST Dockerfile:1'], exitCode: 0 },
+    { name: 'a comment in use is not named', files: { 'Dockerfile': '# docker-harden ignore=DH-USER-ROOT root for port 80\nFROM alpine:3.19\n' + STALE_LAST }, only: 'non-root-user,slim-base-image', unused: ['DH-BASE-LATEST Dockerfile:3'], exitCode: 0 },
+    { name: 'a code whose step is left out with --only is not named', files: { 'Dockerfile': '# docker-harden ignore=DH-USER-ROOT root for port 80\n\nFROM alpine:3.19\n' + STALE_LAST }, only: 'slim-base-image', unused: ['DH-BASE-LATEST Dockerfile:4'], exitCode: 0 },
+    { name: 'a code whose step is skipped is not named', files: { 'Dockerfile': '# docker-harden ignore=DH-USER-ROOT root for port 80\n\nFROM alpine:3.19\n' + STALE_LAST, '.docker-harden.yaml': 'steps:\n  non-root-user:\n    skip: random uid\n' }, only: 'non-root-user,slim-base-image', unused: ['DH-BASE-LATEST Dockerfile:4'], exitCode: 0 },
+    { name: 'a code of a step that does not check Dockerfiles is not named', files: { 'Dockerfile': '# docker-harden ignore=DH-USERNS-PENDING not here\nFROM alpine:3.19\n' + STALE_LAST }, only: 'user-namespaces,slim-base-image', unused: ['DH-BASE-LATEST Dockerfile:3'], exitCode: 0 },
+    { name: 'a code of a step not applicable to the file is not named', files: { 'Dockerfile': '# docker-harden ignore=CIS-4.6 probed by the orchestrator\nFROM alpine:3.19\nCMD ["sh"]\n' + STALE_LAST }, only: 'healthcheck,slim-base-image', unused: ['DH-BASE-LATEST Dockerfile:4'], exitCode: 0 },
+    { name: 'a comment in a compose file', files: { 'compose.yaml': 'services:\n  web:\n    image: nginx:1.25\n    # docker-harden ignore=DH-CAPS-PRIVILEGED the device needs it\n    read_only: true\n' }, only: 'seccomp-apparmor-capabilities', unused: ['DH-CAPS-PRIVILEGED compose.yaml:4'], exitCode: 1 },
+    { name: 'an entry whose path covers the checked file', files: { 'Dockerfile': 'FROM alpine:3.19\nUSER 10001\n', '.docker-harden.yaml': 'ignore:\n  - code: DH-USER-ROOT\n    path: Dockerfile\n    reason: needs port 80\n' }, only: 'non-root-user', unused: ['DH-USER-ROOT .docker-harden.yaml:2'], exitCode: 0 },
+    { name: 'an entry without a path', files: { 'Dockerfile': 'FROM alpine:3.19\nUSER 10001\n', '.docker-harden.yaml': 'ignore:\n  - code: DH-USER-ROOT\n    reason: needs port 80\n' }, only: 'non-root-user', unused: ['DH-USER-ROOT .docker-harden.yaml:2'], exitCode: 0 },
+    { name: 'an entry whose path covers no checked file is not named', files: { 'Dockerfile': 'FROM alpine:3.19\nUSER 10001\n' + STALE_LAST, '.docker-harden.yaml': 'ignore:\n  - code: DH-USER-ROOT\n    path: "legacy/**"\n    reason: needs port 80\n' }, only: 'non-root-user,slim-base-image', unused: ['DH-BASE-LATEST Dockerfile:3'], exitCode: 0 },
+    { name: 'an entry whose finding a comment took is not named', files: { 'Dockerfile': '# docker-harden ignore=DH-USER-ROOT root for port 80\nFROM alpine:3.19\n' + STALE_LAST, '.docker-harden.yaml': 'ignore:\n  - code: DH-USER-ROOT\n    reason: needs port 80\n' }, only: 'non-root-user,slim-base-image', unused: ['DH-BASE-LATEST Dockerfile:3'], exitCode: 0 },
+    { name: 'an entry in use is not named', files: { 'Dockerfile': 'FROM alpine:3.19\n' + STALE_LAST, '.docker-harden.yaml': 'ignore:\n  - code: DH-USER-ROOT\n    reason: needs port 80\n' }, only: 'non-root-user,slim-base-image', unused: ['DH-BASE-LATEST Dockerfile:2'], exitCode: 0 },
+  ];
+
+  for (const c of cases) {
+    it(c.name, async () => {
+      const root = repo(c.files);
+      const target = Object.keys(c.files).find((f) => f !== '.docker-harden.yaml')!;
+      const json = await runCli(['check', '--json', '--only', c.only, target], { cwd: root });
+      expect(json.stderr).toBe('');
+      expect(json.exitCode).toBe(c.exitCode);
+      const doc = JSON.parse(json.stdout) as { unusedIgnores?: { code: string; kind: string; source: string; files: string[] }[] };
+      expect((doc.unusedIgnores ?? []).map((u) => `${u.code} ${path.relative(root, u.source)}`)).toEqual(c.unused);
+      for (const u of doc.unusedIgnores ?? []) {
+        expect(u.kind).toBe(u.source.includes('.docker-harden.yaml') ? 'external' : 'inSource');
+        expect(u.files).toEqual([path.join(root, target)]);
+      }
+      const text = await runCli(['check', '--only', c.only, target], { cwd: root });
+      expect(text.exitCode).toBe(c.exitCode);
+      expect(text.stdout.match(/^unused ignore: /gm) ?? []).toHaveLength(c.unused.length);
+      for (const u of c.unused) {
+        const [code, where] = u.split(' ');
+        expect(text.stdout).toContain(`unused ignore: ${path.join(root, where!)}: ${code} matches no finding`);
+      }
+    });
+  }
 });
 
 describe('fix --yes never applies a suppressed or skipped proposal', () => {

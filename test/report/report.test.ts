@@ -12,7 +12,7 @@ import { prepareLearnSandbox } from '../../src/core/learn.js';
 import { createSession } from '../../src/app/session.js';
 import { runStep, type StepRun } from '../../src/core/runner.js';
 import { steps, STEP_IDS } from '../../steps/index.js';
-import { toSarif, levelOf, artifactLocation } from '../../src/report/sarif.js';
+import { toSarif, levelOf, artifactLocation, relativeText } from '../../src/report/sarif.js';
 import { buildReport, renderReportMarkdown } from '../../src/report/markdown.js';
 import { emptyProfile } from '../../src/core/profile.js';
 import { ensureBuilt, repoRoot, runCli } from '../helpers/cli.js';
@@ -152,6 +152,19 @@ describe('SARIF of the learn sandbox (host, Dockerfile and compose findings)', (
   });
 });
 
+describe('SARIF message text: paths under the root written from it', () => {
+  const relativeCases: [string, string, string][] = [
+    ['/srv/repo', 'Seen: the repository at /srv/repo', 'Seen: the repository at .'],
+    ['/srv/repo', 'read /srv/repo/api/Dockerfile:3 and (/srv/repo/compose.yaml)', 'read api/Dockerfile:3 and (compose.yaml)'],
+    ['/srv/repo', 'the files under /srv/repo.', 'the files under ./.'],
+    ['/srv/repo', 'not /srv/repo2/Dockerfile, /old/srv/repo/Dockerfile or /srv/repo.bak', 'not /srv/repo2/Dockerfile, /old/srv/repo/Dockerfile or /srv/repo.bak'],
+    ['/', 'Seen: /etc/docker/daemon.json', 'Seen: /etc/docker/daemon.json'],
+  ];
+  for (const [root, text, expected] of relativeCases) {
+    it(`message text under ${root}: ${JSON.stringify(text)}`, () => expect(relativeText(text, root)).toBe(expected));
+  }
+});
+
 describe('docker-harden report on the command line', () => {
   const project = path.join(work, 'project');
   const stateDir = path.join(work, 'state');
@@ -186,6 +199,24 @@ describe('docker-harden report on the command line', () => {
     expect([...uris].sort()).toEqual(['api/Dockerfile', 'compose.yaml']);
     const physical = doc.runs[0]!.results.map((x) => x.locations[0]?.physicalLocation).filter((l) => l !== undefined);
     expect(physical.every((l) => (l!.region?.startLine ?? 0) >= 1)).toBe(true);
+  });
+
+  it('check --sarif writes the paths in messages from the repository root too; text and JSON keep them absolute', async () => {
+    const repo = path.join(work, 'repo-messages');
+    await fs.mkdir(path.join(repo, '.git'), { recursive: true });
+    await fs.mkdir(path.join(repo, 'api'), { recursive: true });
+    await fs.writeFile(path.join(repo, 'api', 'Dockerfile'), 'FROM node:20\nCMD ["node", "server.js"]\n');
+    const args = ['check', '--only', 'dependency-scanning', 'Dockerfile'];
+    const sarif = await runCli([...args, '--sarif'], { cwd: path.join(repo, 'api'), env });
+    const doc = JSON.parse(sarif.stdout) as SarifDoc;
+    expect(problems(doc)).toEqual([]);
+    const texts = doc.runs[0]!.results.map((x) => x.message.text);
+    expect(texts).toContainEqual(expect.stringMatching(/\nSeen: the repository at \.$/));
+    for (const t of texts) expect(t).not.toContain(repo);
+    const text = await runCli(args, { cwd: path.join(repo, 'api'), env });
+    expect(text.stdout).toContain(`the repository at ${repo}\n`);
+    const json = JSON.parse((await runCli([...args, '--json'], { cwd: path.join(repo, 'api'), env })).stdout) as { results: { findings: { evidence?: string }[] }[] };
+    expect(json.results[0]!.findings.map((f) => f.evidence)).toContain(`the repository at ${repo}`);
   });
 
   it('--sarif and check --sarif give the same kind of document', async () => {
