@@ -268,9 +268,11 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
  * another account may change: owned by someone other than root or the running user, or writable
  * by others (by a group, unless it is root's or, for an ordinary user, one of theirs) and not
  * sticky (/tmp, where others cannot rename what is not theirs). Such an account could swap a
- * folder for a link between a check and a write, and make this run write where it chose.
+ * folder for a link between a check and a write, and make this run write where it chose. A link
+ * on the way that another account owns counts too (`link`): in a sticky folder its owner may
+ * replace it at any moment, and each use of the path goes where it points then.
  */
-export async function untrustedFolder(dir: string): Promise<{ folder: string; uid: number; mode: string } | null> {
+export async function untrustedFolder(dir: string): Promise<{ folder: string; uid: number; mode: string; link?: true } | null> {
   const uid = process.getuid?.();
   if (uid === undefined) return null;
   const groups = uid === 0 ? [0] : [0, ...(process.getgroups?.() ?? [])];
@@ -285,13 +287,34 @@ export async function untrustedFolder(dir: string): Promise<{ folder: string; ui
   const real = await fs.realpath(absolute).catch(() => null);
   for (const folder of new Set([...chain(absolute), ...(real ? chain(real) : [])])) {
     const info = await fs.lstat(folder).catch(() => null);
-    // A link's own entry is guarded by the folder that holds it, checked in turn; where it leads is in the resolved chain.
-    if (!info || info.isSymbolicLink()) continue;
+    if (!info) continue;
+    // Where a link leads is in the resolved chain; the link itself is its owner's to replace.
+    if (info.isSymbolicLink()) {
+      if (info.uid !== 0 && info.uid !== uid) return { folder, uid: info.uid, mode: `0${(info.mode & 0o7777).toString(8)}`, link: true };
+      continue;
+    }
     const sticky = (info.mode & 0o1000) !== 0;
     const othersWrite = (info.mode & 0o002) !== 0 || ((info.mode & 0o020) !== 0 && !groups.includes(info.gid));
     if ((info.uid !== 0 && info.uid !== uid) || (othersWrite && !sticky)) return { folder, uid: info.uid, mode: `0${(info.mode & 0o7777).toString(8)}` };
   }
   return null;
+}
+
+/** Refuse a file whose folders (or a link on the way) another account could change: see untrustedFolder. */
+async function assertTrustedFolders(file: string): Promise<void> {
+  // Links are never followed to write: nor through a folder another account could swap for one.
+  const bad = await untrustedFolder(path.dirname(file));
+  if (bad) {
+    throw new UserError(
+      bad.link
+        ? `is reached through ${bad.folder}, a symbolic link owned by uid ${bad.uid}: that account could point it elsewhere while docker-harden writes, so nothing was written`
+        : `is in ${bad.folder}, owned by uid ${bad.uid} with mode ${bad.mode}: another account could swap that folder for a link while docker-harden writes, so nothing was written`,
+      bad.link
+        ? 'Pass the real path of the file, not one through that link.'
+        : `Run docker-harden as the account that owns it (sudo -u '#${bad.uid}' docker-harden ...), or move the file to folders only root or you can change.`,
+      file,
+    );
+  }
 }
 
 /**
@@ -307,15 +330,7 @@ export async function untrustedFolder(dir: string): Promise<{ folder: string; ui
 export async function writeFileAtomic(file: string, content: string | Buffer, newMode = 0o644, expectHash?: string | null, { ownState = false } = {}): Promise<void> {
   noteWrite();
   const dir = path.dirname(file);
-  // Links are never followed to write: nor through a folder another account could swap for one.
-  const bad = await untrustedFolder(dir);
-  if (bad) {
-    throw new UserError(
-      `is in ${bad.folder}, owned by uid ${bad.uid} with mode ${bad.mode}: another account could swap that folder for a link while docker-harden writes, so nothing was written`,
-      `Run docker-harden as the account that owns it (sudo -u '#${bad.uid}' docker-harden ...), or move the file to folders only root or you can change.`,
-      file,
-    );
-  }
+  await assertTrustedFolders(file);
   let mode = newMode;
   let existing: import('node:fs').Stats | null = null;
   try {
@@ -505,6 +520,8 @@ const TARGET_LOCK_WAIT_MS = 30_000;
 
 /** Run `fn` holding the lock beside `file` (`.NAME.docker-harden-lock` in the same directory). */
 export async function withTargetLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  // Before the lock or a backup is made: nothing is put in a folder another account may swap.
+  await assertTrustedFolders(file);
   const lock = new LockFile(
     path.join(path.dirname(file), `.${path.basename(file)}.docker-harden-lock`),
     (pid) => new UserError(`another docker-harden run (pid ${pid}) is writing this file; nothing written`, 'Wait for it to finish, then run the check again.', file),

@@ -14,7 +14,7 @@ import type { DaemonControl } from './runner.js';
 import type { Proposal } from './step.js';
 import { UserError, formatError } from './errors.js';
 import { packageRoot } from './paths.js';
-import { ensurePrivateDir } from './change.js';
+import { ensurePrivateDir, untrustedFolder } from './change.js';
 import { SandboxPaths, materializeHost, recordedDaemonControl, recordedHost, recordedProbe, type HostPicture, type RecordedHost } from '../host/recorded.js';
 
 /** Marks a directory as a learn sandbox, so a second run resumes it instead of refusing it. */
@@ -126,6 +126,7 @@ export async function prepareLearnSandbox(options: PrepareOptions): Promise<Lear
     created = true;
   } else {
     dir = path.resolve(options.dir);
+    await refuseUntrustedSandbox(dir);
     const empty = await isEmptyDir(dir).catch((err) => {
       throw new UserError(`cannot use it as a learn sandbox: ${formatError(err)}`, 'Pass a new or empty directory with --sandbox.', dir);
     });
@@ -165,6 +166,23 @@ export async function prepareLearnSandbox(options: PrepareOptions): Promise<Lear
     confineTo: dir,
   };
   return { dir, created, sessionOptions, host };
+}
+
+/**
+ * A sandbox is copied and written only where no other account can put a link in its way: the
+ * copy makes folders and files by name, and a link planted meanwhile (`host` pointing at /) would
+ * take them onto the real system.
+ */
+async function refuseUntrustedSandbox(dir: string): Promise<void> {
+  const bad = await untrustedFolder(dir);
+  if (!bad) return;
+  const where = bad.folder === dir ? 'it' : bad.folder;
+  const what = bad.link ? `${where} is a symbolic link owned by uid ${bad.uid}` : `${where} is owned by uid ${bad.uid} with mode ${bad.mode}`;
+  throw new UserError(
+    `cannot be a learn sandbox: ${what}, so another account could put links in its way while docker-harden copies and writes there; nothing was copied`,
+    'Pass a new directory in folders only root or you can change, or leave --sandbox out for a fresh one under the temp directory.',
+    dir,
+  );
 }
 
 async function isSandbox(dir: string): Promise<boolean> {

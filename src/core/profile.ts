@@ -150,8 +150,9 @@ export class ProfileStore {
   }
 
   async save(profile: Profile): Promise<void> {
-    await ensurePrivateDir(this.stateDir);
+    // Verified before it is made: a folder is never made through a link another account may move.
     await verifyTrustedState(this.stateDir);
+    await ensurePrivateDir(this.stateDir);
     profile.updated = new Date().toISOString();
     await writeFileAtomic(this.file, JSON.stringify(profile, null, 2) + '\n', 0o600, undefined, { ownState: true });
   }
@@ -162,8 +163,8 @@ export class ProfileStore {
    * taken over.
    */
   async lock(waitMs = 0): Promise<void> {
-    await ensurePrivateDir(this.stateDir);
     await verifyTrustedState(this.stateDir);
+    await ensurePrivateDir(this.stateDir);
     await this.lockFileHandle.acquire(waitMs);
     this.forgetCleanup = onSignalExit(() => this.unlock());
   }
@@ -218,7 +219,9 @@ async function verifyTrustedFolders(dir: string): Promise<void> {
   const bad = await untrustedFolder(dir);
   if (bad) {
     throw new UserError(
-      `holds docker-harden's state directory, but is owned by uid ${bad.uid} with mode ${bad.mode}: another account could swap the state for its own, so nothing was read or changed`,
+      bad.link
+        ? `is a symbolic link owned by uid ${bad.uid} on the way to docker-harden's state directory: that account could point it at state of its own, so nothing was read or changed`
+        : `holds docker-harden's state directory, but is owned by uid ${bad.uid} with mode ${bad.mode}: another account could swap the state for its own, so nothing was read or changed`,
       'Keep the state directory in folders only root or you can change (the default under /var/lib or your home is), or pass another --state-dir.',
       bad.folder,
     );

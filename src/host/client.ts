@@ -28,7 +28,7 @@ import {
 } from './facts.js';
 import { parseDaemonArgs } from './flags.js';
 import { normalizeSocketPath, socketPathOf } from './endpoints.js';
-import { dockerdPids, holderOf, listeningSocketInodes, untrustedDaemon } from './daemon-identity.js';
+import { dockerdPids, holderOf, listeningSocketInodes, untrustedDaemon, untrustedSocket } from './daemon-identity.js';
 import { readServiceUnits } from './units.js';
 import { parseDaemonConfig } from './daemon-validate.js';
 
@@ -448,12 +448,22 @@ export function createHostFacts(options: HostOptions): LiveHostFacts {
       const { default: Dockerode } = await import('dockerode');
       return new Dockerode(await clientOptions(endpoint, timeoutMs));
     })());
+  /** A unix socket another account could answer on is refused before anything it says is used. */
+  const trustEndpoint = (): Promise<void> => {
+    const socket = socketPathOf(endpoint.host);
+    if (!socket) return Promise.resolve();
+    return memo('socket-trust', async () => {
+      const refused = await untrustedSocket(socket, process.getuid?.() ?? 0);
+      if (refused) throw refused;
+    });
+  };
   const call = async <T>(fn: (d: Docker) => Promise<T>): Promise<T> => {
     // No socket file, no daemon: say so without loading dockerode, so a Dockerfile check that
     // asks for local image digests stays on the light path on a machine without Docker. Checked
     // on every call: the socket comes back when a restarted daemon does.
     const socket = socketPathOf(endpoint.host);
     if (socket) {
+      await trustEndpoint();
       // lstat, not existsSync: a directory we may not enter is "permission denied", not "no socket".
       const missing = await fs.lstat(socket).then(
         () => null,
@@ -545,6 +555,8 @@ export function createHostFacts(options: HostOptions): LiveHostFacts {
       return memo('config', async (): Promise<DaemonConfigFile> => {
         let file: string;
         let source: DaemonConfigFile['source'];
+        // Which daemon.json is the daemon's is judged only for a daemon docker-harden may believe.
+        await trustEndpoint();
         const proc = await facts.daemonProcess();
         const flagged = proc?.flags.find((f) => f.name === 'config-file')?.value;
         if (options.daemonConfigPath) {

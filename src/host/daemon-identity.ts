@@ -7,7 +7,11 @@
  * as the user running docker-harden, for a rootless daemon) from a root-owned executable that
  * no one else can write. What cannot be verified is not used.
  */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import type { Probe } from '../core/probe.js';
+import { untrustedFolder } from '../core/change.js';
+import { UserError } from '../core/errors.js';
 import { normalizeSocketPath } from './endpoints.js';
 
 /** __SO_ACCEPTCON in /proc/net/unix Flags: the socket listens. */
@@ -76,5 +80,41 @@ export async function untrustedDaemon(probe: Probe, pid: number, self: number): 
   if (!info || !info.isFile) return `the executable of pid ${pid} (${exe}) is not a regular file`;
   if (info.uid !== 0) return `the executable of pid ${pid} (${exe}) is owned by uid ${info.uid}, not root`;
   if (info.mode & 0o022) return `the executable of pid ${pid} (${exe}) can be written by its group or others (mode ${(info.mode & 0o777).toString(8)})`;
+  return null;
+}
+
+/**
+ * Why the daemon answering at the unix socket `socket` is not to be believed, or null. Only the
+ * process that bound a socket file owns it (dockerd as root, or the user's own rootless daemon),
+ * and only where no other account could put another in its place: a socket another account owns,
+ * or in a folder (or behind a link) it may change, answers for that account, whatever it claims.
+ * Checked on the file, not on /proc: a socket bound in another network namespace is not listed
+ * there, and its holder cannot be found.
+ */
+export async function untrustedSocket(socket: string, self: number): Promise<UserError | null> {
+  const real = await fs.realpath(socket).catch(() => socket);
+  for (const dir of new Set([path.dirname(path.resolve(socket)), path.dirname(real)])) {
+    const bad = await untrustedFolder(dir);
+    if (bad) {
+      return new UserError(
+        bad.link
+          ? `is reached through ${bad.folder}, a symbolic link owned by uid ${bad.uid}: that account could point it at a socket of its own, so docker-harden does not act on what answers there`
+          : `is in ${bad.folder}, owned by uid ${bad.uid} with mode ${bad.mode}: another account could put a socket of its own there, so docker-harden does not act on what answers there`,
+        'Point --docker-host (or DOCKER_HOST) at the socket of the daemon to harden: root\'s is unix:///var/run/docker.sock.',
+        socket,
+      );
+    }
+  }
+  for (const [file, info] of [
+    [socket, await fs.lstat(socket).catch(() => null)],
+    [real, await fs.stat(socket).catch(() => null)],
+  ] as const) {
+    if (!info || info.uid === 0 || info.uid === self) continue;
+    return new UserError(
+      `${file === socket ? '' : `leads to ${file}, which `}is owned by uid ${info.uid}, neither root nor you (uid ${self}): what answers there is that account's (its rootless daemon, or a program posing as dockerd), so docker-harden does not act on what it says`,
+      `Point --docker-host (or DOCKER_HOST) at the socket of the daemon to harden: root's is unix:///var/run/docker.sock. For another account's rootless daemon, run docker-harden as that account (sudo -u '#${info.uid}' docker-harden ...).`,
+      socket,
+    );
+  }
   return null;
 }

@@ -5,7 +5,7 @@
  * the target keeps its bytes, no temp file or orphan backup is left, the profile stays loadable.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { chownSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, chownSync, lchownSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { applyFileChange } from '../../src/core/change.js';
@@ -275,6 +275,23 @@ describe('symbolic links are never followed to write elsewhere', () => {
     symlinkSync(path.join(theirs, 'proj'), link);
     await applyFileChange({ path: path.join(link, 'Dockerfile'), before: OLD, after: NEW }, path.join(stateDir, 'backups'));
     expect(readFileSync(target, 'utf8')).toBe(NEW);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('a target reached through a link another account owns in a sticky folder (its owner may repoint it mid-write): refused, nothing written', async () => {
+    const proj = path.join(work, 'proj');
+    mkdirSync(proj);
+    const target = path.join(proj, 'Dockerfile');
+    writeFileSync(target, OLD);
+    const shared = path.join(work, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o1777);
+    const link = path.join(shared, 'proj');
+    symlinkSync(proj, link);
+    lchownSync(link, 65534, 65534);
+    const refused = await expectUserError(applyFileChange({ path: path.join(link, 'Dockerfile'), before: OLD, after: NEW }, path.join(stateDir, 'backups')), /a symbolic link owned by uid 65534/);
+    expect(refused.message).toContain(link);
+    expect(readFileSync(target, 'utf8')).toBe(OLD);
+    expect(existsSync(stateDir)).toBe(false);
   });
 
   it('a dangling symlink where a new file is to be created: refused, nothing created at the link target', async () => {

@@ -7,12 +7,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, lchownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
 
-type Mode = 'trickle' | 'endless' | 'declared-600mb' | 'bad-type' | 'bad-list' | 'hostile-name';
+type Mode = 'trickle' | 'endless' | 'declared-600mb' | 'bad-type' | 'bad-list' | 'hostile-name' | 'impostor';
 
 let dir: string;
 let socket: string;
@@ -62,6 +62,9 @@ function serveInfo(res: http.ServerResponse): void {
       return pump();
     case 'bad-type':
       return json(res, { ...INFO, Containers: 'x', SecurityOptions: 'x' });
+    case 'impostor':
+      // Says whatever makes a change look live.
+      return json(res, { ...INFO, ID: 'IMPOSTOR', LiveRestoreEnabled: true });
     default:
       return json(res, INFO);
   }
@@ -159,5 +162,46 @@ describe('a hostile Engine API on a unix socket', () => {
     expect(all).toContain('web\\x1b]0;PWNED-TITLE\\x07');
     expect(all).not.toContain('\u001b]');
     expect(all).not.toContain('\u0007');
+  });
+});
+
+/**
+ * Only the process that bound a socket file owns it: one owned by another account, or in a folder
+ * it may change, answers for that account (its rootless daemon, or a program posing as dockerd),
+ * whatever it says. Nothing it says is used: no daemon.json is chosen, written or restarted for it.
+ */
+describe.skipIf(process.getuid?.() !== 0)('a socket another account could answer on', () => {
+  // daemon.json and the state are root's, away from the socket's folder.
+  let ours: string;
+  beforeAll(() => {
+    ours = mkdtempSync(path.join(os.tmpdir(), 'dh-impostor-'));
+  });
+  afterAll(() => rmSync(ours, { recursive: true, force: true }));
+  const fix = (config: string, marker: string) =>
+    runCli(
+      ['fix', '--yes', '--host', '--only', 'scan-host-config:live-restore', '--include-review', '--docker-host', `unix://${socket}`, '--daemon-config', config, '--restart-command', `/usr/bin/touch ${marker}`, '--state-dir', path.join(ours, 'state')],
+      { env: { DOCKER_HARDEN_API_TIMEOUT: '3' }, timeoutMs: 120_000 },
+    );
+
+  it.each([
+    { owner: 'the socket', chown: () => lchownSync(socket, 65534, 65534), undo: () => lchownSync(socket, 0, 0), says: /docker\.sock: is owned by uid 65534, neither root nor you/ },
+    { owner: 'its folder', chown: () => chownSync(dir, 65534, 65534), undo: () => chownSync(dir, 0, 0), says: /docker\.sock: is in .+, owned by uid 65534 with mode 0700: another account could put a socket of its own there/ },
+  ])('$owner owned by nobody: exit 2 naming the socket; daemon.json is not written and the restart command never runs', async ({ chown, undo, says }) => {
+    mode = 'impostor';
+    const config = path.join(ours, `daemon-${Math.random().toString(36).slice(2)}.json`);
+    const marker = `${config}.restarted`;
+    writeFileSync(config, '{}\n');
+    chown();
+    try {
+      const r = await fix(config, marker);
+      const all = r.stdout + r.stderr;
+      expect(r.exitCode, all).toBe(2);
+      expect(all).toMatch(says);
+      expect(all).not.toMatch(/applied;|wrote /);
+    } finally {
+      undo();
+    }
+    expect(readFileSync(config, 'utf8')).toBe('{}\n');
+    expect(existsSync(marker)).toBe(false);
   });
 });

@@ -234,6 +234,21 @@ describe('learn sandbox, in process', () => {
     expect(readdirSync(dir)).toEqual(['notes.txt']);
   });
 
+  it.skipIf(process.getuid?.() !== 0)('refuses an empty directory another account owns, or one in a folder it owns: it could plant a link (host -> /) mid-copy; nothing is copied', async () => {
+    for (const [dir, owned, named] of [
+      [path.join(work, 'nobodys-sandbox'), path.join(work, 'nobodys-sandbox'), 'it'],
+      [path.join(work, 'nobodys-folder', 'sandbox'), path.join(work, 'nobodys-folder'), path.join(work, 'nobodys-folder')],
+    ] as const) {
+      await fs.mkdir(dir, { recursive: true });
+      await fs.chown(owned, 65534, 65534);
+      const err = await prepareLearnSandbox({ dir, env: {} }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UserError);
+      expect((err as UserError).format()).toContain(`${dir}: cannot be a learn sandbox: ${named} is owned by uid 65534`);
+      expect((err as UserError).format()).toMatch(/nothing was copied/);
+      expect(readdirSync(dir)).toEqual([]);
+    }
+  });
+
   it('makes a fresh directory under TMPDIR when none is given', async () => {
     const tmp = path.join(work, 'tmpdir');
     await fs.mkdir(tmp);

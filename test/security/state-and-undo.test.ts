@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -83,6 +83,29 @@ describe.skipIf(!isRoot)('class 1: trusted state', () => {
     const undone = await runCli(['undo', '--yes', '--state-dir', p.state], { env });
     expect(undone.exitCode, undone.stderr).toBe(0);
     expect(readFileSync(p.dockerfile, 'utf8')).toBe(ORIGINAL);
+  });
+
+  it('class 1: a state directory reached through a link another account owns in a sticky folder (it could repoint the link between a check and a read) is refused before anything is read or written', async () => {
+    const p = project();
+    const shared = path.join(work, `shared-${n}`);
+    mkdirSync(shared);
+    chmodSync(shared, 0o1777);
+    const real = path.join(p.dir, 'real');
+    mkdirSync(real, { mode: 0o700 });
+    const link = path.join(shared, 'link');
+    await asNobody(['ln', '-s', real, link]);
+    expect(lstatSync(link).uid).toBe(65534);
+    for (const argv of [
+      ['fix', '--file', p.dockerfile, '--only', 'non-root-user:set-user', '--yes', '--state-dir', path.join(link, 'state')],
+      ['undo', '--list', '--state-dir', path.join(link, 'state')],
+    ]) {
+      const r = await runCli(argv, { env });
+      expect(r.exitCode, r.stderr).toBe(2);
+      expect(r.stderr).toContain(link);
+      expect(r.stderr).toMatch(/symbolic link owned by uid 65534/);
+    }
+    expect(readFileSync(p.dockerfile, 'utf8')).toBe(ORIGINAL);
+    expect(readdirSync(real)).toEqual([]);
   });
 
   it('class 1: a profile swapped in by nobody (its file in our directory) is refused, and undo writes nothing', async () => {
