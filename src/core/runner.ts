@@ -177,10 +177,10 @@ export interface DaemonControl {
   /** What running a command does here, shown instead of "running ..." (the learn sandbox). */
   describeCommand?(argv: string[]): string;
   /**
-   * After the daemon answers again: why the settings `changes` wrote are not live (a daemon.json
-   * key docker info shows otherwise), or null when every one that can be seen is.
+   * After the daemon answers again: the daemon.json settings `changes` wrote that docker info
+   * shows otherwise (`wrong`, each said as a sentence), and those it does not show at all (`unseen`).
    */
-  confirmLive?(changes: FileChange[]): Promise<string | null>;
+  confirmLive?(changes: FileChange[]): Promise<{ wrong: string[]; unseen: string[] }>;
   /** Which daemon this is and how it is reached and restarted: stored with each change for undo. */
   identify?(): Promise<DaemonRecord>;
   /**
@@ -345,17 +345,24 @@ async function applyProposalNow(step: Step, target: Target, proposal: Proposal, 
     return { status: 'rolled-back', record, message: [`not kept: ${first}; the previous ${written.map((w) => w.path).join(', ')} was restored`, ...detail].join('\n') };
   }
 
+  let unconfirmed: string | undefined;
   if (proposal.daemon && options.daemon) {
-    let problem = await restartAndWait(options.daemon, proposal.daemon, options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT, log);
+    const restart = await restartAndWait(options.daemon, proposal.daemon, options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT, log);
+    let problem = restart.problem;
     // Answering is not enough: what was written must be what runs, or it is not applied.
-    const notLive = problem ? null : await options.daemon.confirmLive?.(proposal.changes).catch((err: unknown) => `it could not be confirmed (${formatError(err)})`);
+    const live = problem ? undefined : await options.daemon.confirmLive?.(proposal.changes).catch((err: unknown) => ({ wrong: [`it could not be confirmed (${formatError(err)})`], unseen: [] }));
+    const notLive = live && live.wrong.length > 0 ? live.wrong.join('; ') : null;
     if (notLive) problem = `dockerd answers, but ${notLive}`;
+    // A restart no process change showed, of settings docker info does not show: nothing proves them live.
+    if (!problem && proposal.daemon === 'restart' && !restart.seen && live && live.unseen.length > 0) {
+      unconfirmed = `docker-harden could not see dockerd's process, so not that it restarted, and docker info does not show ${live.unseen.map((k) => `"${k}"`).join(', ')}: check that dockerd was restarted and runs with this daemon.json`;
+    }
     if (problem) {
       log(notLive ? `the change is not live (${notLive}); restoring the previous files` : 'dockerd did not come back; restoring the previous files');
       await rollbackFiles(written, options.store.backupDir, log, madeDirs);
       record.undone = new Date().toISOString();
       await options.store.save(options.profile);
-      const again = await restartAndWait(options.daemon, 'restart', options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT, log);
+      const again = (await restartAndWait(options.daemon, 'restart', options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT, log)).problem;
       return {
         status: 'rolled-back',
         record,
@@ -366,6 +373,7 @@ async function applyProposalNow(step: Step, target: Target, proposal: Proposal, 
     }
   }
 
+  if (unconfirmed) return { status: 'applied', record, message: `applied, not confirmed live: ${unconfirmed}` };
   if (!options.recheck) return { status: 'applied', record, message: 'applied' };
   const again = await options.recheck();
   const recheck = again.result;
@@ -416,7 +424,11 @@ function readScan(format: NonNullable<Proposal['commands'][number]['parse']>, st
 }
 
 /** Restart or reload and wait; returns null when the daemon answers, else why not. */
-async function restartAndWait(daemon: DaemonControl, kind: 'reload' | 'restart', timeoutMs: number, log: (l: string) => void): Promise<string | null> {
+/**
+ * Restart (or reload) dockerd and wait for it: why it failed, or null; and whether a new process
+ * was seen answering (`seen`), which only a daemon whose process docker-harden can see shows.
+ */
+async function restartAndWait(daemon: DaemonControl, kind: 'reload' | 'restart', timeoutMs: number, log: (l: string) => void): Promise<{ problem: string | null; seen: boolean }> {
   try {
     if (kind === 'restart') {
       const impact = await daemon.restartImpact?.().catch(() => null);
@@ -430,16 +442,18 @@ async function restartAndWait(daemon: DaemonControl, kind: 'reload' | 'restart',
     await daemon.waitReady(timeoutMs);
     // A restart counts only when a new process answers: a command that restarted nothing leaves
     // the old daemon with the old settings, and "applied" would be untrue.
+    let seen = false;
     if (before) {
       const after = await daemon.identity!().catch(() => null);
-      if (after === before) return `dockerd was not restarted: the same process (${before}) still answers, so the new settings are not live; check the restart command`;
+      if (after === before) return { problem: `dockerd was not restarted: the same process (${before}) still answers, so the new settings are not live; check the restart command`, seen };
+      seen = after !== null;
     }
     const stale = kind === 'restart' ? ((await daemon.notLive?.().catch(() => [])) ?? []) : [];
-    if (stale.length > 0) return `dockerd answers but does not have ${stale.map((k) => `"${k}"`).join(', ')} from daemon.json live`;
+    if (stale.length > 0) return { problem: `dockerd answers but does not have ${stale.map((k) => `"${k}"`).join(', ')} from daemon.json live`, seen };
     log('dockerd answers');
-    return null;
+    return { problem: null, seen };
   } catch (err) {
-    return formatError(err);
+    return { problem: formatError(err), seen: false };
   }
 }
 
@@ -524,14 +538,14 @@ async function undoAppliedNow(record: AppliedRecord, options: UndoOptions): Prom
   if (record.daemon && options.daemon) {
     // Always a restart, even for a change that was applied by reload: a reload leaves a key that
     // the restored file no longer sets as it was (dockerd 20.10 kept live-restore on).
-    const problem = await restartAndWait(options.daemon, 'restart', options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT, log);
+    const { problem } = await restartAndWait(options.daemon, 'restart', options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT, log);
     if (problem) {
       // The old configuration does not start any more: put the newer one back.
       for (const file of record.files) {
         const bytes = current.get(file.path);
         if (bytes) await withTargetLock(file.path, () => writeFileAtomic(file.path, bytes));
       }
-      const again = await restartAndWait(options.daemon, 'restart', options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT, log);
+      const again = (await restartAndWait(options.daemon, 'restart', options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT, log)).problem;
       throw new UserError(
         `dockerd did not come back after the undo (${problem}); the files were put back as they were before the undo` +
           (again ? ` and dockerd still does not answer (${again})` : ' and dockerd answers again'),

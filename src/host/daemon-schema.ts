@@ -166,14 +166,22 @@ const LIVE_IN_INFO: Record<string, (configured: unknown, info: DockerInfo) => { 
  */
 export function notLiveKeys(before: Record<string, unknown>, after: Record<string, unknown>, info: DockerInfo): string[] {
   const out: string[] = [];
-  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
-    if (JSON.stringify(before[key]) === JSON.stringify(after[key])) continue;
+  for (const key of changedKeys(before, after)) {
     const show = LIVE_IN_INFO[key];
     if (!show) continue;
     const { expected, live } = show(after[key], info);
     if (JSON.stringify(expected) !== JSON.stringify(live)) out.push(`${key} is ${JSON.stringify(live)} in docker info, the file says ${JSON.stringify(expected)}`);
   }
   return out;
+}
+
+/** The keys a daemon.json change sets, changes or removes that docker info does not show. */
+export function keysNotInInfo(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
+  return changedKeys(before, after).filter((key) => !LIVE_IN_INFO[key]);
+}
+
+function changedKeys(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
+  return [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]));
 }
 
 /** The first Docker Engine release that reads a daemon.json starting with a byte-order mark. */

@@ -12,7 +12,7 @@ import { splitCommand } from '../args.js';
 import { createHostFacts } from './client.js';
 import { normalizeSocketPath, socketPathOf } from './endpoints.js';
 import { systemProbe } from '../core/probe.js';
-import { keyUnsupportedBy, notLiveKeys } from './daemon-schema.js';
+import { keyUnsupportedBy, keysNotInInfo, notLiveKeys } from './daemon-schema.js';
 import { daemonFlagConflicts, describeConflict, parseDaemonConfig, startProblems } from './daemon-validate.js';
 import { effectiveDaemonSetting, loadDaemonView, viewFlags } from './daemon-view.js';
 import { flagBoolean, flagConfigKey, parseDaemonArgs, splitExecStart } from './flags.js';
@@ -121,7 +121,7 @@ export function createDaemonControl(options: ServiceOptions): DaemonControl | un
         /* judged by the file name below */
       }
       const change = changes.find((c) => c.path === configPath || /(^|\/)daemon\.json$/.test(c.path));
-      if (!change) return null;
+      if (!change) return { wrong: [], unseen: [] };
       const parse = (text: string | null): Record<string, unknown> => {
         if (!text || !text.trim()) return {};
         try {
@@ -131,8 +131,8 @@ export function createDaemonControl(options: ServiceOptions): DaemonControl | un
         }
       };
       host.refresh?.();
-      const wrong = notLiveKeys(parse(change.before), parse(change.after), await host.info());
-      return wrong.length > 0 ? wrong.join('; ') : null;
+      const [before, after] = [parse(change.before), parse(change.after)];
+      return { wrong: notLiveKeys(before, after, await host.info()), unseen: keysNotInInfo(before, after) };
     },
     async identity() {
       host.refresh?.();

@@ -204,4 +204,20 @@ describe.skipIf(process.getuid?.() !== 0)('a socket another account could answer
     expect(readFileSync(config, 'utf8')).toBe('{}\n');
     expect(existsSync(marker)).toBe(false);
   });
+
+  it("root's own socket, but no dockerd process to be seen: a restart and a setting docker info does not show (icc) are applied, not confirmed live", async () => {
+    mode = 'impostor';
+    const config = path.join(ours, 'daemon-icc.json');
+    const marker = `${config}.restarted`;
+    writeFileSync(config, '{}\n');
+    const r = await runCli(
+      ['fix', '--yes', '--host', '--only', 'scan-host-config:icc', '--include-review', '--docker-host', `unix://${socket}`, '--daemon-config', config, '--restart-command', `/usr/bin/touch ${marker}`, '--state-dir', path.join(ours, 'state')],
+      { env: { DOCKER_HARDEN_API_TIMEOUT: '3' }, timeoutMs: 120_000 },
+    );
+    const all = r.stdout + r.stderr;
+    expect(existsSync(marker), all).toBe(true);
+    expect(JSON.parse(readFileSync(config, 'utf8'))).toMatchObject({ icc: false });
+    expect(all).toMatch(/applied, not confirmed live: docker-harden could not see dockerd's process, so not that it restarted, and docker info does not show "icc"/);
+    expect(all).not.toMatch(/confirmed by a fresh check|the check now passes/);
+  });
 });
