@@ -625,11 +625,12 @@ const MIN_PANE = 3;
 function measure(state: WizardState, info: WizardInfo, viewport: Viewport) {
   const p = parts(state, info);
   const cols = Math.max(20, viewport.cols);
-  const pane = wrapAll(p.pane, cols);
+  const body = wrapAll(p.pane, cols);
   const rows = usableRows(viewport);
-  let fit = { top: [] as Row[], bottom: [] as Row[], room: 0 };
+  let fit = { top: [] as Row[], pane: body, lead: 0, bottom: [] as Row[], room: 0 };
   for (const tight of [0, 1, 2]) {
-    const top = topRows(p, state, viewport.rows, cols, tight >= 2);
+    const { top, rest } = topRows(p, state, viewport.rows, cols, tight >= 2);
+    const pane = [...rest, ...body];
     let bottom = p.bottom(cols, false, tight < 1);
     let room = rows - top.length - bottom.length;
     if (pane.length > room) {
@@ -637,10 +638,10 @@ function measure(state: WizardState, info: WizardInfo, viewport: Viewport) {
       // One row for the scroll line.
       room = rows - top.length - bottom.length - 1;
     }
-    fit = { top, bottom, room };
+    fit = { top, pane, lead: rest.length, bottom, room };
     if (room >= Math.min(MIN_PANE, pane.length)) break;
   }
-  return { parts: p, cols, top: fit.top, pane, bottom: fit.bottom, rows, room: Math.max(1, fit.room) };
+  return { parts: p, cols, top: fit.top, pane: fit.pane, lead: fit.lead, bottom: fit.bottom, rows, room: Math.max(1, fit.room) };
 }
 
 /** A row cut to `cols` with an ellipsis when it was longer. */
@@ -651,14 +652,17 @@ function cut(rows: Row[], cols: number): Row {
   return [{ ...first[0], text: `${[...text].slice(0, Math.max(0, cols - 1)).join('')}…` }];
 }
 
-/** Header and step line, then the notice: two rows at most on a bounded screen, the rest cut with an ellipsis. */
-function topRows(p: Parts, state: WizardState, rows: number, cols: number, oneRowEach = false): Row[] {
+/**
+ * Header and step line, then the notice: two rows of it at most on a bounded screen. The rest of a
+ * long notice (what an apply led to, why it failed) goes first in the pane, where it scrolls.
+ */
+function topRows(p: Parts, state: WizardState, rows: number, cols: number, oneRowEach = false): { top: Row[]; rest: Row[] } {
   const top = oneRowEach ? p.top.map((l) => cut(wrapLine(l, cols), cols)) : wrapAll(p.top, cols);
-  if (!state.notice) return top;
+  if (!state.notice) return { top, rest: [] };
   const notice = wrapLine(noticeLine(state.notice), cols);
   const most = oneRowEach ? 1 : 2;
-  if (Number.isFinite(rows) && notice.length > most) return [...top, ...notice.slice(0, most - 1), cut(notice.slice(most - 1), cols)];
-  return [...top, ...notice];
+  if (Number.isFinite(rows) && notice.length > most) return { top: [...top, ...notice.slice(0, most)], rest: [...notice.slice(most), []] };
+  return { top: [...top, ...notice], rest: [] };
 }
 
 /** How far the pane can scroll: 0 when it fits. */
@@ -680,14 +684,15 @@ export function frame(state: WizardState, info: WizardInfo, viewport: Viewport):
   if (state.screen === 'quit' && Number.isFinite(viewport.rows)) return finalFrame(state, info, viewport);
   const m = measure(state, info, viewport);
   if (m.pane.length <= m.room) {
-    const spaced = m.top.length + m.pane.length + m.bottom.length + 2 <= m.rows;
+    // No blank row inside a notice that goes on in the pane.
+    const spaced = m.lead === 0 && m.top.length + m.pane.length + m.bottom.length + 2 <= m.rows;
     return { top: m.top, pane: m.pane, bottom: m.bottom, spaced };
   }
   const max = m.pane.length - m.room;
   let offset = Math.min(Math.max(0, state.scroll), max);
   if (m.parts.follow !== undefined) {
     // Keep the followed row on screen (a list cursor, the newest log line).
-    const row = Math.min(m.parts.follow, m.pane.length - 1);
+    const row = Math.min(m.lead + m.parts.follow, m.pane.length - 1);
     offset = Math.min(max, Math.max(0, row - m.room + 1, Math.min(offset, row)));
   }
   const shown = m.pane.slice(offset, offset + m.room);
@@ -701,12 +706,12 @@ export function frame(state: WizardState, info: WizardInfo, viewport: Viewport):
 function finalFrame(state: WizardState, info: WizardInfo, viewport: Viewport): Frame {
   const cols = Math.max(20, viewport.cols);
   const p = parts(state, info);
-  const top = topRows(p, state, viewport.rows, cols);
+  const { top, rest } = topRows(p, state, viewport.rows, cols);
   const room = Math.max(1, usableRows(viewport) - top.length);
-  let pane = wrapAll(summaryPane(state, info, true), cols);
-  if (pane.length > room) pane = wrapAll(summaryPane(state, info, true, false), cols);
+  let pane = [...rest, ...wrapAll(summaryPane(state, info, true), cols)];
+  if (pane.length > room) pane = [...rest, ...wrapAll(summaryPane(state, info, true, false), cols)];
   if (pane.length > room) pane = pane.slice(pane.length - room);
-  return { top, pane, bottom: [], spaced: top.length + pane.length + 1 <= usableRows(viewport) };
+  return { top, pane, bottom: [], spaced: rest.length === 0 && top.length + pane.length + 1 <= usableRows(viewport) };
 }
 
 /**

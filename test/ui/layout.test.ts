@@ -72,7 +72,9 @@ describe('bounded layout', () => {
   }
 
   it('the step screen keeps the step line, the critical finding first, and the menu, at 60x20', () => {
-    const [, state] = states({ rows: 20, cols: 60 }).find(([n]) => n === 'step')!;
+    const [, told] = states({ rows: 20, cols: 60 }).find(([n]) => n === 'step')!;
+    // A long notice goes on in the pane (tested below): here, the screen once it is gone.
+    const state = { ...told, notice: undefined };
     const f = frame(state, state.info, { rows: 20, cols: 60 });
     expect(f.top.map(rowText).join('\n')).toMatch(/^1\. Step 0/m);
     expect(rowText(f.pane.find((r) => /✘|!/.test(rowText(r)))!)).toContain('tcp://0.0.0.0:2375 has no TLS');
@@ -91,12 +93,24 @@ describe('bounded layout', () => {
     expect(frame(confirm, confirm.info, { rows: 200, cols: 100 }).pane.map(rowText)[0]).toMatch(/\[risk: review\] \(scan-host-config\)$/);
   });
 
-  it('a long notice is cut to two rows with an ellipsis', () => {
+  it('a long notice keeps two rows on top and goes on, whole, at the start of the pane', () => {
     const [, state] = states({ rows: 24, cols: 80 }).find(([n]) => n === 'step')!;
     const f = frame(state, state.info, { rows: 24, cols: 80 });
-    const notice = f.top.map(rowText).filter((r) => r.includes('notice'));
-    expect(notice).toHaveLength(2);
-    expect(notice[1]!.endsWith('…')).toBe(true);
+    const onTop = f.top.map(rowText).filter((r) => r.includes('notice'));
+    expect(onTop).toHaveLength(2);
+    const inPane = f.pane.map(rowText);
+    const blank = inPane.indexOf('');
+    expect(inPane.slice(0, blank).every((r) => r.includes('notice'))).toBe(true);
+    const words = [...onTop, ...inPane.slice(0, blank)].join(' ').split(' ');
+    expect(words).toEqual(longText(50, 'notice').split(' '));
+    expect(inPane[blank + 1]).toBe(state.items[state.current]!.summary.slice(0, inPane[blank + 1]!.length));
+  });
+
+  it('an apply\'s outcome at the end of a long notice can be read at 60x20', () => {
+    const [, state] = states({ rows: 20, cols: 60 }).find(([n]) => n === 'step')!;
+    const told = { ...state, notice: { tone: 'bad' as const, text: `${longText(30, 'notice')} Nothing was changed.` } };
+    const f = frame(told, told.info, { rows: 20, cols: 60 });
+    expect([...f.top, ...f.pane].map(rowText).join(' ')).toContain('Nothing was changed.');
   });
 
   it('escape sequences and control characters from files never reach the terminal', () => {
