@@ -436,7 +436,13 @@ function onStepKey(state: WizardState, input: string, key: KeyInfo): WizardState
     return choice ? choose(state, choice.id) : state;
   }
   const byKey = choices.find((c) => c.key === input);
-  return byKey ? choose(state, byKey.id) : state;
+  if (byKey) return choose(state, byKey.id);
+  // A letter that does nothing here (y before a question, a for advice) says which keys do.
+  if (!key.ctrl && !key.meta && /^[\x21-\x7e]$/.test(input)) {
+    const keys = choices.map((c) => `${c.key} ${c.label}`).join(', ');
+    return { ...state, notice: { tone: 'info', text: `"${input}" does nothing here. Press one of: ${keys}.` } };
+  }
+  return state;
 }
 
 function choose(state: WizardState, id: ChoiceId): WizardState {

@@ -203,19 +203,29 @@ describe('wizard reducer', () => {
       expect(run(loaded(), key('a')).screen).toBe('confirm');
     });
 
-    it('a does nothing when there is nothing to apply', () => {
+    /** Nothing was decided, applied or opened: only the notice may differ. */
+    const unchanged = (after: WizardState, before: WizardState) => expect({ ...after, notice: before.notice }).toEqual(before);
+
+    it('a, when there is nothing to apply, changes nothing and says which keys work', () => {
       const s = loaded({ proposals: [[manualFix], [], []] });
-      expect(run(s, key('a'))).toBe(s);
+      const after = run(s, key('a'));
+      unchanged(after, s);
+      expect(after.notice?.text).toBe('"a" does nothing here. Press one of: d Mark done (I did it by hand), s Skip (give a reason), l Later, r Check again, e Explain more, q Quit.');
     });
 
-    it('a stray digit does nothing on the step screen', () => {
+    it('y or n before any question changes nothing and names the key that asks it', () => {
       const s = loaded();
-      for (const d of '0123456789') expect(run(s, key(d))).toBe(s);
+      for (const k of ['y', 'n']) {
+        const after = run(s, key(k));
+        unchanged(after, s);
+        expect(after.notice?.text).toMatch(new RegExp(`^"${k}" does nothing here\\. Press one of: a Apply, s Skip`));
+      }
     });
 
-    it('unknown letters do nothing', () => {
+    it('a stray digit or unknown letter changes nothing; a space or a Ctrl key is not answered', () => {
       const s = loaded();
-      expect(run(s, key('x'), key(' '), key('Z'))).toBe(s);
+      for (const d of '0123456789xZ') unchanged(run(s, key(d)), s);
+      expect(run(s, key(' '), key('x', { ctrl: true }))).toBe(s);
     });
 
     it('→, Tab and ← switch between several proposals and reset the highlight', () => {
