@@ -346,6 +346,12 @@ function step(state: WizardState, action: Action): WizardState {
           tone: 'info',
           text: `Resuming at ${first + 1}/${state.items.length} ${item.id}${later}: the first step that is neither done nor skipped.`,
         };
+      } else if (state.info.sandbox) {
+        // A learner's first screen says where this happens, before any step's findings.
+        notice = {
+          tone: 'info',
+          text: `Learn sandbox ${state.info.sandbox}: example files and a recorded Docker host with real problems. A yes writes only the sandbox copies; nothing on this machine changes.`,
+        };
       }
       return showStep(state, first, notice);
     }

@@ -683,6 +683,16 @@ describe('learn sandbox wording', () => {
     expect(s.notice?.text).not.toContain('applied');
   });
 
+  it('a fresh sandbox\'s first screen says where it is and that nothing on this machine changes; a resumed one says where it resumes', () => {
+    const open = (sandbox: string | undefined, decision?: Decision) => {
+      const s = initialState({ items: [item(0, decision), item(1)], info: { profile: 'learn', undoCommand: 'docker-harden undo', ...(sandbox ? { sandbox } : {}) } });
+      return run(s, { type: 'effects-taken', count: 1 }, { type: 'checked', index: 0, result: FAIL, proposals: [fileFix] }, { type: 'checked', index: 1, result: FAIL, proposals: [fileFix] }, { type: 'loaded' });
+    };
+    expect(open('/tmp/sb').notice?.text).toBe('Learn sandbox /tmp/sb: example files and a recorded Docker host with real problems. A yes writes only the sandbox copies; nothing on this machine changes.');
+    expect(open('/tmp/sb', { status: 'later', at: 't' }).notice?.text).toMatch(/^Resuming at 1\/2 non-root-user/);
+    expect(open(undefined).notice).toBeUndefined();
+  });
+
   it('outside the sandbox the engine\'s words are shown as they are', () => {
     const s = run(applyingIn(undefined), { type: 'apply-finished', index: 0, status: 'applied', message: 'applied; the check now passes', result: PASS, proposals: [], decision: { status: 'done', at: 't' } });
     expect(s.notice?.text).toBe('title 0: applied; the check now passes');
