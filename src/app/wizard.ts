@@ -14,6 +14,8 @@ import { prepareLearnSandbox } from '../core/learn.js';
 import { colorEnabled } from '../report/color.js';
 import { quoteArg } from '../report/text.js';
 import { UserError } from '../core/errors.js';
+import { RepoDecisions, knownFrom } from '../core/repoconfig.js';
+import { SHARED_CODES } from '../core/codes.js';
 
 export const DOCKERFILE_NAMES = ['Dockerfile'];
 export const COMPOSE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
@@ -142,10 +144,17 @@ export async function startInteractive(args: Args, io: AppIo): Promise<number> {
 
   const session = createSession(plan.options);
   await session.identifyHost();
+  // The repository's decisions, as check honours them (a malformed file stops here, exit 2); the
+  // learn sandbox is no repository's, so none apply there.
+  let decisions: RepoDecisions | undefined;
+  if (!plan.learn) {
+    decisions = new RepoDecisions(knownFrom(plan.options.registry, SHARED_CODES));
+    for (const target of session.targets) await decisions.configFor(target.kind === 'host' ? process.cwd() : path.dirname(target.path));
+  }
   await session.store.lock();
   try {
     const profile = await session.store.load();
-    walk = walkFromSession(session, profile);
+    walk = walkFromSession(session, profile, decisions);
     if (walk.items.length === 0) {
       io.stdout.write('No step applies to these targets with this profile. Run `docker-harden steps` to see which step checks what.\n');
       return 0;

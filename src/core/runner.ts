@@ -36,10 +36,15 @@ export async function checkStep(step: Step, ctx: Context): Promise<CheckResult> 
     }
     return await step.check(ctx);
   } catch (err) {
-    // A UserError's file and line go in the finding's own fields, not again in its message.
-    const message = err instanceof UserError ? `${err.message}${err.hint ? `\n  ${err.hint}` : ''}` : formatError(err);
-    return { status: 'error', findings: [{ code: 'DH-CHECK-ERROR', message, severity: 'high', ...locationOf(err) }] };
+    return errorResult(err);
   }
+}
+
+/** An `error` result naming what went wrong. */
+export function errorResult(err: unknown): CheckResult {
+  // A UserError's file and line go in the finding's own fields, not again in its message.
+  const message = err instanceof UserError ? `${err.message}${err.hint ? `\n  ${err.hint}` : ''}` : formatError(err);
+  return { status: 'error', findings: [{ code: 'DH-CHECK-ERROR', message, severity: 'high', ...locationOf(err) }] };
 }
 
 /**

@@ -5,9 +5,10 @@
  */
 import path from 'node:path';
 import type { Proposal, StepId, StepTarget, Target } from './step.js';
-import { applyProposal, runStep, type DaemonControl, type StepRun } from './runner.js';
+import { applyProposal, errorResult, runStep, type DaemonControl, type StepRun } from './runner.js';
 import { formatError } from './errors.js';
 import { targetKey, type AppliedRecord, type Decision, type DecisionStatus, type Profile, type ProfileStore } from './profile.js';
+import type { DecidedRun, RepoDecisions } from './repoconfig.js';
 
 export interface WalkOptions {
   items: StepTarget[];
@@ -15,6 +16,8 @@ export interface WalkOptions {
   profile: Profile;
   daemon?: DaemonControl;
   beforeWrite?: (proposal: Proposal) => Promise<void>;
+  /** The repositories' .docker-harden.yaml: a step skipped there is not walked, an ignored finding not shown. */
+  decisions?: RepoDecisions;
 }
 
 /** What applying one proposal led to, with the step checked again afterwards. */
@@ -60,6 +63,7 @@ export class Walk {
   readonly profile: Profile;
   private readonly daemon?: DaemonControl;
   private readonly beforeWrite?: (proposal: Proposal) => Promise<void>;
+  private readonly decisions?: RepoDecisions;
   /** Changes applied during this run, oldest first. */
   readonly appliedThisRun: AppliedRecord[] = [];
   /** Where progress lines go while a change is applied. */
@@ -71,6 +75,7 @@ export class Walk {
     this.profile = options.profile;
     this.daemon = options.daemon;
     this.beforeWrite = options.beforeWrite;
+    this.decisions = options.decisions;
   }
 
   decisionOf(index: number): Decision | undefined {
@@ -78,10 +83,19 @@ export class Walk {
     return decisionFor(this.profile, item.target, item.step.meta.id);
   }
 
-  /** Check the step (and ask for proposals when it did not pass). Never throws. */
+  /**
+   * Check the step (and ask for proposals when it did not pass), with the repository's decisions
+   * applied as `check` applies them. Never throws: a bad ignore comment is shown as an error.
+   */
   async check(index: number): Promise<StepRun> {
     const item = this.item(index);
-    return runStep(item.step, item.ctx);
+    const run = await runStep(item.step, item.ctx);
+    if (!this.decisions) return run;
+    try {
+      return withDecisionNotes(await this.decisions.decide(run));
+    } catch (err) {
+      return { ...run, proposals: [], result: errorResult(err) };
+    }
   }
 
   /** Check every item in order, reporting progress before each one. */
@@ -113,7 +127,7 @@ export class Walk {
         profile: this.profile,
         daemon: this.daemon,
         beforeWrite: this.beforeWrite,
-        recheck: () => runStep(item.step, item.ctx),
+        recheck: () => this.check(index),
         log,
       });
       status = outcome.status;
@@ -181,6 +195,15 @@ export class Walk {
   }
 }
 
+/** What the repository decided, said in the step's notes: the wizard shows notes, not suppressions. */
+function withDecisionNotes(run: DecidedRun): StepRun {
+  const said = run.skipped
+    ? [`skipped for the repository in ${run.skipped.source}: ${run.skipped.reason}`]
+    : (run.suppressed ?? []).map((f) => `ignored in ${f.suppression.source}: ${f.message} (${f.suppression.reason})`);
+  if (said.length === 0) return run;
+  return { ...run, result: { ...run.result, notes: [...said, ...(run.result.notes ?? [])] } };
+}
+
 /** What a walk needs of a session (assembled in src/app). */
 export interface WalkSource {
   pairs(): StepTarget[];
@@ -190,8 +213,8 @@ export interface WalkSource {
 }
 
 /** The walk of a session: its (step, target) pairs in seed order. */
-export function walkFromSession(session: WalkSource, profile: Profile): Walk {
-  return new Walk({ items: session.pairs(), store: session.store, profile, daemon: session.daemon, beforeWrite: session.beforeWrite });
+export function walkFromSession(session: WalkSource, profile: Profile, decisions?: RepoDecisions): Walk {
+  return new Walk({ items: session.pairs(), store: session.store, profile, daemon: session.daemon, beforeWrite: session.beforeWrite, decisions });
 }
 
 /** How a target is named on screen: the path relative to the cwd when that is shorter. */

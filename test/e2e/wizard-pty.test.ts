@@ -3,7 +3,7 @@
  * Dockerfile and a temp state directory, driven by keys as a person would.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
@@ -175,6 +175,40 @@ describe('wizard in a real terminal', () => {
       second?.kill();
     }
   });
+
+  it('honours the repository\'s .docker-harden.yaml as check does: a skipped step and an ignored finding are not walked; a malformed file is exit 2', async () => {
+    const ws = workspace();
+    mkdirSync(path.join(ws.dir, '.git'));
+    const config = path.join(ws.dir, '.docker-harden.yaml');
+    writeFileSync(config, 'ignore:\n  - code: DH-BASE-LARGE\n    reason: the platform image\nsteps:\n  non-root-user:\n    skip: the entrypoint drops root\n');
+    const args = ['--file', 'Dockerfile', '--only', STEPS, '--state-dir', ws.stateDir];
+    const run = spawnCli(args, { cwd: ws.dir });
+    try {
+      const first = await run.waitFor('❯ Apply');
+      expect(first).toContain('7. Build in one stage, ship from another');
+      await run.press('v');
+      const list = await run.waitFor(/All steps[^]*7\. multi-stage-build/);
+      expect(list).toMatch(/✔ +4\. non-root-user/);
+      expect(list).toMatch(/✔ +6\. slim-base-image/);
+      await run.press(KEY.up, KEY.up, KEY.enter);
+      const skipped = await run.waitFor(/4\. Run as a non-root user[^]*drops root/);
+      expect(skipped.replace(/\s+/g, ' ')).toContain(`skipped for the repository in ${config}:5: the entrypoint drops root`);
+      await run.press('q');
+      expect(await finish(run)).toBe(0);
+    } finally {
+      run.kill();
+    }
+    expect(ws.read()).toBe(DOCKERFILE);
+
+    writeFileSync(config, 'steps:\n  no-such-step:\n    skip: x\n');
+    const bad = spawnCli(args, { cwd: ws.dir });
+    try {
+      expect(await finish(bad)).toBe(2);
+      expect(bad.text()).toContain(`${config}:2: unknown step "no-such-step"`);
+    } finally {
+      bad.kill();
+    }
+  }, 60_000);
 
   it('without a terminal it asks nothing: exit 2 and the flag to pass', async () => {
     const ws = workspace();
