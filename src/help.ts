@@ -177,7 +177,7 @@ Examples:
 
 Copies example files with real problems (a daemon.json, a Dockerfile, a compose file) and a
 recorded Ubuntu server running Docker into a fresh sandbox directory, and walks every
-steps on them with the fuller explanations. Host steps read the recorded server and the sandbox
+step on them with the fuller explanations. Host steps read the recorded server and the sandbox
 daemon.json, and say what would happen on a real server: a "restart" makes the recorded daemon
 re-read the sandbox daemon.json (refusing what dockerd would refuse), commands are shown, never
 run, and a fix to a host file is written to the sandbox's copy under host/. No Docker daemon is
