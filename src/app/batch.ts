@@ -17,8 +17,7 @@ import { renderRun, renderSummary, renderUnusedIgnores, quoteArg } from '../repo
 import { colorEnabled, palette, type Palette } from '../report/color.js';
 import { canApply, RISK_TEXT, scopeOf, type Proposal, type Step } from '../core/step.js';
 import { targetKey, type AppliedRecord, type Profile } from '../core/profile.js';
-import { RepoDecisions, knownFrom, type DecidedRun, type UnusedIgnore } from '../core/repoconfig.js';
-import { SHARED_CODES } from '../core/codes.js';
+import { RepoDecisions, type DecidedRun, type UnusedIgnore } from '../core/repoconfig.js';
 import type { Target } from '../core/step.js';
 import type { ServiceEdit } from '../compose/edit.js';
 import { oneRun } from '../core/writes.js';
@@ -94,14 +93,7 @@ async function loadDockerfiles(session: Session, registry: readonly Step[], args
     if (target.kind === 'dockerfile') await session.contexts.get(target)!.dockerfile();
     if (target.kind === 'compose') await session.contexts.get(target)!.compose();
   }
-  // The repository's decisions file is read (and a malformed one refused) before anything runs.
-  const decisions = new RepoDecisions(knownFrom(registry, SHARED_CODES));
-  for (const target of session.targets) await decisions.configFor(targetDir(target));
-  return decisions;
-}
-
-function targetDir(target: Target): string {
-  return target.kind === 'host' ? process.cwd() : path.dirname(target.path);
+  return RepoDecisions.forTargets(registry, session.targets);
 }
 
 /** A step skipped in the profile with a reason: fix never applies it. */

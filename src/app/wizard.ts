@@ -14,8 +14,7 @@ import { prepareLearnSandbox } from '../core/learn.js';
 import { colorEnabled } from '../report/color.js';
 import { quoteArg } from '../report/text.js';
 import { UserError } from '../core/errors.js';
-import { RepoDecisions, knownFrom } from '../core/repoconfig.js';
-import { SHARED_CODES } from '../core/codes.js';
+import { RepoDecisions } from '../core/repoconfig.js';
 
 export const DOCKERFILE_NAMES = ['Dockerfile'];
 export const COMPOSE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
@@ -146,11 +145,7 @@ export async function startInteractive(args: Args, io: AppIo): Promise<number> {
   await session.identifyHost();
   // The repository's decisions, as check honours them (a malformed file stops here, exit 2); the
   // learn sandbox is no repository's, so none apply there.
-  let decisions: RepoDecisions | undefined;
-  if (!plan.learn) {
-    decisions = new RepoDecisions(knownFrom(plan.options.registry, SHARED_CODES));
-    for (const target of session.targets) await decisions.configFor(target.kind === 'host' ? process.cwd() : path.dirname(target.path));
-  }
+  const decisions = plan.learn ? undefined : await RepoDecisions.forTargets(plan.options.registry, session.targets);
   await session.store.lock();
   try {
     const profile = await session.store.load();

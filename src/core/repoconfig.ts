@@ -12,7 +12,8 @@ import type { ErrorObject } from 'ajv';
 import { schemaValidator } from './validators.js';
 import { UserError, lineColumnAt } from './errors.js';
 import { didYouMean } from './suggest.js';
-import { statusOf, type FileChange, type Finding, type Step } from './step.js';
+import { statusOf, type FileChange, type Finding, type Step, type Target } from './step.js';
+import { SHARED_CODES } from './codes.js';
 import type { StepRun } from './runner.js';
 
 export const REPO_CONFIG_NAME = '.docker-harden.yaml';
@@ -229,6 +230,13 @@ export class RepoDecisions {
   private ran = new Map<string, { file: string; config: RepoConfig }>();
 
   constructor(private readonly known: Known) {}
+
+  /** The decisions for a run's targets, each repository's file read (a malformed one refused) before anything runs. */
+  static async forTargets(registry: readonly Step[], targets: readonly Target[]): Promise<RepoDecisions> {
+    const decisions = new RepoDecisions(knownFrom(registry, SHARED_CODES));
+    for (const target of targets) await decisions.configFor(target.kind === 'host' ? process.cwd() : path.dirname(target.path));
+    return decisions;
+  }
 
   /** The first folder up from `dir` that holds `.git`, else the filesystem root. */
   rootFor(dir: string): string {
