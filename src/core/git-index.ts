@@ -106,11 +106,32 @@ function trackedSet(paths: string[]): TrackedFiles {
     for (let slash = p.indexOf('/'); slash > 0 && slash < p.length - 1; slash = p.indexOf('/', slash + 1)) dirs.add(p.slice(0, slash));
     if (p.endsWith('/')) dirs.add(p.slice(0, -1));
   }
+  // The files and folders in each folder (`a/b/` for a/b/c, '' at the top), made when first asked.
+  let inFolder: Map<string, string[]> | undefined;
+  const entriesIn = (folder: string): string[] => {
+    if (!inFolder) {
+      inFolder = new Map();
+      for (const p of [...files, ...dirs]) {
+        const parent = p.slice(0, p.lastIndexOf('/') + 1);
+        const entries = inFolder.get(parent);
+        if (entries) entries.push(p);
+        else inFolder.set(parent, [p]);
+      }
+    }
+    return inFolder.get(folder) ?? [];
+  };
   return {
     has(rel) {
-      if (/[*?[\\]/.test(rel)) {
+      const special = rel.search(/[*?[\\]/);
+      if (special >= 0) {
         const match = globMatcher(rel);
-        return [...files].some(match) || [...dirs].some(match) || sparse.some((s) => match(s.slice(0, -1)));
+        // `*` and `?` do not cross a slash: a pattern whose last part alone has them
+        // (`svc/package*.json`, asked for each of a thousand Dockerfiles) can match only what is in
+        // that folder. A character class or `**` may match a slash: those try every path.
+        const folder = rel.slice(0, rel.lastIndexOf('/', special) + 1);
+        const last = rel.slice(folder.length);
+        const candidates = last.includes('/') || last.includes('[') || last.includes('**') ? [...files, ...dirs] : entriesIn(folder);
+        return candidates.some(match) || sparse.some((s) => match(s.slice(0, -1)));
       }
       return files.has(rel) || dirs.has(rel) || sparse.some((s) => rel.startsWith(s));
     },

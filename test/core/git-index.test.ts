@@ -68,6 +68,11 @@ describe('git index', () => {
     expect(tracked.has('config/setting?.toml')).toBe(true);
     expect(tracked.has('config/[rs]ettings.toml')).toBe(true);
     expect(tracked.has('config/[!s]ettings.toml')).toBe(false);
+    // A pattern in the folder part, and one that names a folder.
+    expect(tracked.has('a*/main.py')).toBe(true);
+    expect(tracked.has('?pp/static/logo.svg')).toBe(true);
+    expect(tracked.has('app/stat*')).toBe(true);
+    expect(tracked.has('app/stat*/x.svg')).toBe(false);
   });
 
   it("follows a linked worktree's .git file to its own index", async () => {
