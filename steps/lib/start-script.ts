@@ -55,21 +55,40 @@ export function scriptRootUse(text: string): Pick<StartScript, 'switches' | 'roo
   return { switches, rootOnly, rootPrograms };
 }
 
+/** A COPY or ADD of the final chain from the build context: its sources and where it puts them. */
+interface ContextCopy {
+  sources: readonly string[];
+  /** The destination in the image, absolute. */
+  dest: string;
+  /** The sources go into `dest` as a folder (`COPY a.sh b.sh /usr/local/bin/`). */
+  intoFolder: boolean;
+}
+
 /**
- * The build-context files a COPY or ADD of the final chain may have put at `inImage` (absolute),
- * taking the Dockerfile's folder as the context, most likely first: `COPY entrypoint.sh /`,
- * `COPY a.sh b.sh /usr/local/bin/`, then a folder copied whole (`COPY . /app`). Files from another
- * stage or image, URLs and paths outside the context are not among them.
+ * The COPY and ADD lines of the final chain that take files from the build context, last first.
+ * Files from another stage or image, URLs and paths with variables are not among them.
  */
-function contextSources(model: DockerfileModel, final: Stage, inImage: string): string[] {
+function contextCopies(model: DockerfileModel, final: Stage): ContextCopy[] {
   const instructions = model.chain(final).flatMap((stage) => stage.instructions.map((inst) => ({ inst, stage })));
-  const out: string[] = [];
+  const out: ContextCopy[] = [];
   for (const { inst, stage } of instructions.reverse()) {
     if (inst.keyword !== 'COPY' && inst.keyword !== 'ADD') continue;
     const { flags, sources, destination } = copyOperands(inst.ast);
     if (flags.some((f) => /^--from=/i.test(f)) || sources.some((s) => s.includes('$') || /^[a-z]+:\/\//i.test(s) || s.startsWith('<<'))) continue;
-    const dest = path.resolve(model.workdir(stage, inst), destination);
-    const intoFolder = destination.endsWith('/') || sources.length > 1;
+    out.push({ sources, dest: path.resolve(model.workdir(stage, inst), destination), intoFolder: destination.endsWith('/') || sources.length > 1 });
+  }
+  return out;
+}
+
+/**
+ * The build-context files those copies may have put at `inImage` (absolute), taking the
+ * Dockerfile's folder as the context, most likely first: `COPY entrypoint.sh /`, `COPY a.sh b.sh
+ * /usr/local/bin/`, then a folder copied whole (`COPY . /app`). Paths outside the context are not
+ * among them.
+ */
+function contextSources(copies: readonly ContextCopy[], inImage: string): string[] {
+  const out: string[] = [];
+  for (const { sources, dest, intoFolder } of copies) {
     const named = sources.filter((source) => (intoFolder ? path.join(dest, path.basename(source)) === inImage : dest === inImage));
     // A source that is a folder copies its contents (`COPY docker /usr/local/bin`); which one is a folder, the read tells.
     const inFolder = inImage.startsWith(`${dest}/`) ? sources.map((source) => path.join(source, inImage.slice(dest.length + 1))) : [];
@@ -85,7 +104,9 @@ function contextSources(model: DockerfileModel, final: Stage, inImage: string): 
 export async function readStartScript(ctx: Context, model: DockerfileModel, final: Stage, name: string, options: { shellScriptOnly?: boolean } = {}): Promise<StartScript | null> {
   // A bare name is found on PATH (the images' default one); a relative path from the WORKDIR.
   const inImage = name.includes('/') ? [path.resolve(model.workdir(final), name)] : DEFAULT_PATH.map((dir) => path.join(dir, name));
-  for (const rel of inImage.flatMap((p) => contextSources(model, final, p))) {
+  // Read once for all the places PATH may put the program.
+  const copies = contextCopies(model, final);
+  for (const rel of inImage.flatMap((p) => contextSources(copies, p))) {
     const text = await readContextFile(ctx, path.join(path.dirname(model.path), rel));
     // A program not named as a script is read only when its first line says a shell runs it.
     if (text !== null && options.shellScriptOnly && !/^#!\s*\S*\/(?:env\s+)?(?:ba|da|a|z)?sh\b/.test(text)) return null;

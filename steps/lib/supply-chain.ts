@@ -336,9 +336,9 @@ export interface AddInstruction {
   /** Offsets of the `ADD` keyword. */
   keywordStart: number;
   keywordEnd: number;
-  sources: string[];
+  sources: readonly string[];
   destination: string;
-  flags: string[];
+  flags: readonly string[];
   text: string;
 }
 
@@ -360,8 +360,27 @@ export function addInstructions(text: string, parsed?: Dockerfile): AddInstructi
   return out;
 }
 
+export interface CopyOperands {
+  flags: readonly string[];
+  sources: readonly string[];
+  destination: string;
+}
+
+// Read once per instruction: the start script's look-up asks for each folder of PATH, and the CI
+// proposal and build contexts ask again; a parsed instruction's text never changes.
+const operandsOf = new WeakMap<AstInstruction, Readonly<CopyOperands>>();
+
 /** The flags (`--from=build`), sources (quotes removed) and destination of a COPY or ADD. */
-export function copyOperands(instruction: AstInstruction): { flags: string[]; sources: string[]; destination: string } {
+export function copyOperands(instruction: AstInstruction): Readonly<CopyOperands> {
+  let operands = operandsOf.get(instruction);
+  if (!operands) {
+    operands = Object.freeze(readCopyOperands(instruction));
+    operandsOf.set(instruction, operands);
+  }
+  return operands;
+}
+
+function readCopyOperands(instruction: AstInstruction): CopyOperands {
   const flags = ('getFlags' in instruction ? (instruction as unknown as { getFlags(): { toString(): string }[] }).getFlags() : []).map((f) => f.toString());
   const operands = instruction
     .getArguments()
@@ -369,7 +388,7 @@ export function copyOperands(instruction: AstInstruction): { flags: string[]; so
     .filter((a) => !a.startsWith('--'));
   const json = /^\s*\[/.test(instruction.getRawArgumentsContent() ?? '');
   const values = json ? parseJsonArgs(instruction.getRawArgumentsContent() ?? '') : operands.map(unquote);
-  return { flags, sources: values.slice(0, -1), destination: values[values.length - 1] ?? '' };
+  return { flags: Object.freeze(flags), sources: Object.freeze(values.slice(0, -1)), destination: values[values.length - 1] ?? '' };
 }
 
 function unquote(value: string): string {
