@@ -240,6 +240,10 @@ export class RepoDecisions {
 
   /** The first folder up from `dir` that holds `.git`, else the filesystem root. */
   rootFor(dir: string): string {
+    // Asked for each step of each target: a folder already looked up (an absolute path, as the
+    // keys are) is not resolved again.
+    const known = this.roots.get(dir);
+    if (known) return known;
     const start = path.resolve(dir);
     const seen: string[] = [];
     let cur = start;
