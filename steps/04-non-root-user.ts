@@ -157,7 +157,7 @@ function nameWithoutPasswd(model: DockerfileModel, user: EffectiveUser): Unknown
   const final = model.finalStage;
   const info = model.baseInfo(final);
   if (!info.users || info.users.includes(user.user)) return null;
-  const chain = model.chain(final).flatMap((s) => s.instructions);
+  const chain = chainInstructions(model, final);
   const bringsPasswd = chain.some((i) => {
     if (i.keyword === 'RUN') return true;
     if (i.keyword !== 'COPY' && i.keyword !== 'ADD') return false;
@@ -292,9 +292,8 @@ interface UserPlan {
 
 function planUser(model: DockerfileModel, info: ImageKnowledge): UserPlan | null {
   const final = model.finalStage;
-  const chainInstructions = model.chain(final).flatMap((s) => s.instructions);
   // A user the Dockerfile already creates: switch to it rather than creating another.
-  for (const inst of [...chainInstructions].reverse()) {
+  for (const inst of [...chainInstructions(model, final)].reverse()) {
     if (inst.keyword !== 'RUN') continue;
     const created = createdUsers(inst);
     const last = created[created.length - 1];
@@ -375,17 +374,34 @@ function userSpec(user: ImageUser): string {
   return user.numeric ? `${user.uid}:${user.gid}` : user.name;
 }
 
-/** The last ENTRYPOINT and the last CMD of the final chain, those there are, in that order. */
-function startInstructions(model: DockerfileModel, final: Stage): DockerInstruction[] {
-  const chain = model.chain(final).flatMap((s) => s.instructions);
-  return [chain.filter((i) => i.keyword === 'ENTRYPOINT').at(-1), chain.filter((i) => i.keyword === 'CMD').at(-1)].filter((i): i is DockerInstruction => Boolean(i));
+/**
+ * `read` of a stage, worked out once: the checks of the final stage ask for its chain and its start
+ * again and again. A stage belongs to one parse of the file, which never changes (a file changed by
+ * a fix is parsed into a new model).
+ */
+function perStage<T>(read: (model: DockerfileModel, stage: Stage) => T): (model: DockerfileModel, stage: Stage) => T {
+  const known = new WeakMap<Stage, T>();
+  return (model, stage) => {
+    let value = known.get(stage);
+    if (value === undefined) known.set(stage, (value = read(model, stage)));
+    return value;
+  };
 }
 
+/** The instructions of the stage and of the stages it is built on, in order. */
+const chainInstructions = perStage((model, stage): readonly DockerInstruction[] => Object.freeze(model.chain(stage).flatMap((s) => s.instructions)));
+
+/** The last ENTRYPOINT and the last CMD of the final chain, those there are, in that order. */
+const startInstructions = perStage((model, final): readonly DockerInstruction[] => {
+  const chain = chainInstructions(model, final);
+  return Object.freeze([chain.filter((i) => i.keyword === 'ENTRYPOINT').at(-1), chain.filter((i) => i.keyword === 'CMD').at(-1)].filter((i): i is DockerInstruction => Boolean(i)));
+});
+
 /** The words of what the container starts with: the ENTRYPOINT, else the CMD. */
-function startWords(model: DockerfileModel, final: Stage): string[] {
+const startWords = perStage((model, final): readonly string[] => {
   const start = startInstructions(model, final)[0];
-  return start ? commandArgv(start).flatMap((w) => w.split(/\s+/)).filter((w) => w !== '') : [];
-}
+  return Object.freeze(start ? commandArgv(start).flatMap((w) => w.split(/\s+/)).filter((w) => w !== '') : []);
+});
 
 /** The package manager the container starts with (ENTRYPOINT, else CMD), as `uv run`; null for any other program. */
 function startRunner(model: DockerfileModel, final: Stage): string | null {
@@ -438,7 +454,7 @@ function givesFilesAway(inst: DockerInstruction): boolean {
 function userNames(model: DockerfileModel, final: Stage, info: ImageKnowledge, user: string): string[] {
   const name = user.split(':')[0]!;
   const names = new Set([name]);
-  const created = model.chain(final).flatMap((st) => st.instructions).filter((i) => i.keyword === 'RUN').flatMap((i) => createdUsers(i));
+  const created = chainInstructions(model, final).filter((i) => i.keyword === 'RUN').flatMap((i) => createdUsers(i));
   for (const c of created) {
     if (c.name !== name && String(c.uid) !== name) continue;
     [c.name, ...(c.uid !== null ? [String(c.uid)] : []), ...(c.uidVariable ? [`$${c.uidVariable}`, `\${${c.uidVariable}}`] : [])].forEach((n) => names.add(n));
@@ -455,7 +471,7 @@ function userNames(model: DockerfileModel, final: Stage, info: ImageKnowledge, u
 function serverDrop(model: DockerfileModel, final: Stage): { user: string; why: string } | null {
   const drops = model.baseInfo(final).startsAsRoot;
   if (!drops?.dropsTo) return null;
-  const chain = model.chain(final).flatMap((st) => st.instructions);
+  const chain = chainInstructions(model, final);
   if (chain.some((i) => i.keyword === 'ENTRYPOINT')) return null;
   const cmd = chain.filter((i) => i.keyword === 'CMD').at(-1);
   const first = cmd ? commandArgv(cmd)[0]?.split(/\s+/)[0] : undefined;
@@ -490,9 +506,9 @@ function ownerOnlyStart(model: DockerfileModel, final: Stage): { program: string
 }
 
 /** Each instruction of the final chain with its stage and the folder it runs in. */
-function withWorkdirs(model: DockerfileModel, final: Stage): { inst: DockerInstruction; stage: Stage; dir: string }[] {
-  return model.chain(final).flatMap((stage) => stage.instructions.map((inst) => ({ inst, stage, dir: model.workdir(stage, inst) })));
-}
+const withWorkdirs = perStage((model, final): readonly { inst: DockerInstruction; stage: Stage; dir: string }[] =>
+  Object.freeze(model.chain(final).flatMap((stage) => stage.instructions.map((inst) => ({ inst, stage, dir: model.workdir(stage, inst) })))),
+);
 
 /** Folders that hold programs, not one app's files: a COPY there is not an app folder. */
 const SYSTEM_FOLDERS = new Set(['/', '/bin', '/sbin', '/usr', '/usr/bin', '/usr/sbin', '/usr/local', '/usr/local/bin', '/usr/local/sbin', '/opt', '/etc']);
@@ -563,7 +579,7 @@ function topAppFolder(program: string): string | null {
 }
 
 /** A RUN chmods the folder (or one above it) so that every user may write there: `chmod -R go=u /app`, `chmod 777`. */
-function writableByAll(placed: { inst: DockerInstruction; dir: string }[], folder: string): boolean {
+function writableByAll(placed: readonly { inst: DockerInstruction; dir: string }[], folder: string): boolean {
   const othersWrite = (mode: string) =>
     /^0?[0-7]?[0-7][0-7][2367]$/.test(mode) || mode.split(',').some((clause) => /^[ugo]*[oa][ugo]*([+=][rstxX]*w|=u)/.test(clause));
   return placed.some(({ inst, dir }) => {
@@ -631,7 +647,7 @@ function isLaravelApp(chain: readonly DockerInstruction[]): boolean {
  * the WORKDIR, so none without one.
  */
 function frameworkFoldersRun(model: DockerfileModel, final: Stage, info: ImageKnowledge, user: string): { run: string; workdir: string; framework: (typeof FRAMEWORKS)[number] } | null {
-  const chain = model.chain(final).flatMap((s) => s.instructions);
+  const chain = chainInstructions(model, final);
   if (!hasShellTools(chain, info)) return null;
   const framework = FRAMEWORKS.find((f) => f.detect(chain));
   const workdir = model.workdir(final);
@@ -663,7 +679,7 @@ function givenPaths(model: DockerfileModel, final: Stage): string[] {
 }
 
 /** mkdir and chown need a shell's tools: a shell-form RUN in the chain shows the image has them. */
-function hasShellTools(chain: DockerInstruction[], info: ImageKnowledge): boolean {
+function hasShellTools(chain: readonly DockerInstruction[], info: ImageKnowledge): boolean {
   if (info.family === 'windows') return false;
   return chain.some((i) => i.keyword === 'RUN' && !i.args.trimStart().startsWith('[')) || (info.family !== 'scratch' && info.family !== 'distroless');
 }
@@ -676,7 +692,7 @@ interface RootOwnedVolume {
 
 /** A VOLUME's folder belongs to root unless the image gives it away before the VOLUME line. */
 function rootOwnedVolumes(model: DockerfileModel, final: Stage): RootOwnedVolume[] {
-  const given = new Set(model.chain(final).flatMap((st) => st.instructions).filter(givesFilesAway).flatMap((i) => i.args.split(/\s+/)));
+  const given = new Set(chainInstructions(model, final).filter(givesFilesAway).flatMap((i) => i.args.split(/\s+/)));
   const out: RootOwnedVolume[] = [];
   for (const stage of model.chain(final)) {
     for (const inst of stage.instructions) {
@@ -696,7 +712,7 @@ function numericOwner(model: DockerfileModel, final: Stage, info: ImageKnowledge
   if (/^\d+(:\d+)?$/.test(user)) return user;
   // A user known by name only (Windows ContainerUser, pptruser) has no uid to give.
   if (info.ships?.name === user) return info.ships.uid >= 0 ? `${info.ships.uid}:${info.ships.gid}` : null;
-  const created = model.chain(final).flatMap((st) => st.instructions).filter((i) => i.keyword === 'RUN').flatMap((i) => createdUsers(i)).find((c) => c.name === user && c.uid !== null);
+  const created = chainInstructions(model, final).filter((i) => i.keyword === 'RUN').flatMap((i) => createdUsers(i)).find((c) => c.name === user && c.uid !== null);
   return created ? `${created.uid}` : null;
 }
 
@@ -813,7 +829,7 @@ function rootNeeds(model: DockerfileModel, final: Stage, info: ImageKnowledge, f
   if (imageStart) {
     needs.push({ risk: 'advice', why: `${image ? canonicalName(image) : final.imageText}: ${imageStart.why}`, instead: imageStart.instead, source: imageStart.source });
   }
-  const chain = model.chain(final).flatMap((s) => s.instructions);
+  const chain = chainInstructions(model, final);
   // The first root-only program ENTRYPOINT, then CMD, starts; the base image's own start (official
   // nginx) already says it must start as root.
   let started: { at: DockerInstruction; program: RootProgram; name: string } | null = null;
@@ -873,7 +889,7 @@ const SHELLS = new Set(['sh', 'bash', 'ash', 'dash', 'zsh']);
 const INITS = new Set(['tini', 'tini-static', 'dumb-init', 'catatonit']);
 
 /** The script the container starts with (ENTRYPOINT, else CMD): a shell, a `.sh` file, an `*entrypoint*`. */
-function startScript(start: DockerInstruction[]): { name: string; at: DockerInstruction } | null {
+function startScript(start: readonly DockerInstruction[]): { name: string; at: DockerInstruction } | null {
   const at = start[0];
   if (!at) return null;
   let argv = commandArgv(at);
@@ -923,7 +939,7 @@ function setUserProposal(model: DockerfileModel, facts: StartFacts = {}): Propos
   // after it are lost), by number; one after the new USER line gets its RUN before that line.
   const owner = numericOwner(model, final, info, plan.user);
   const volumes = rootOwnedVolumes(model, final);
-  const givenVolumes = owner && hasShellTools(model.chain(final).flatMap((st) => st.instructions), info) ? volumes.filter((v) => v.paths.every((p) => /^\/[\w./-]+$/.test(p))) : [];
+  const givenVolumes = owner && hasShellTools(chainInstructions(model, final), info) ? volumes.filter((v) => v.paths.every((p) => /^\/[\w./-]+$/.test(p))) : [];
   let volumeRunsBefore = 0;
   for (const volume of givenVolumes) {
     const run = `RUN mkdir -p ${volume.paths.join(' ')} && chown -R ${owner} ${volume.paths.join(' ')}`;
@@ -1019,7 +1035,7 @@ function userWarnings(model: DockerfileModel, final: Stage, info: ImageKnowledge
       continue;
     }
     // An image without a shell (scratch, distroless) cannot RUN mkdir: a folder is copied in, owned.
-    const give = hasShellTools(model.chain(final).flatMap((st) => st.instructions), info)
+    const give = hasShellTools(chainInstructions(model, final), info)
       ? `\`RUN mkdir -p ${paths.join(' ')} && chown <user> ${paths.join(' ')}\``
       : `\`COPY --chown=<user> <an empty folder> ${paths[0]}\` (this image has no shell to RUN mkdir and chown)`;
     warnings.push(
@@ -1034,7 +1050,7 @@ function userWarnings(model: DockerfileModel, final: Stage, info: ImageKnowledge
   }
   // What an image docker-harden does not know starts with (its own ENTRYPOINT, or its CMD when the
   // Dockerfile writes none) may need root: phusion's my_init, s6-overlay's /init, a chown script.
-  const chain = model.chain(final).flatMap((st) => st.instructions);
+  const chain = chainInstructions(model, final);
   // A Dockerfile that switches to root itself (`USER root` to install) is built on an image that
   // starts as another user: going back to one is how the image already ran.
   const switchedToRoot = model.chain(final).some((st) => st.instructions.some((i) => i.keyword === 'USER' && isRootUser(model.resolve(i.args.trim(), st, i).value)));
