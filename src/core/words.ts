@@ -9,6 +9,15 @@ export function splitWords(text: string, options: { onUnclosedQuote?: () => neve
   let has = false;
   let quote: '"' | "'" | null = null;
   for (let i = 0; i < text.length; i++) {
+    // Characters that stand for themselves are taken a run at a time: a RUN of many lines built a
+    // character at a time made a string per character.
+    const plain = plainRun(quote === "'" ? IN_SINGLE_QUOTES : quote === '"' ? IN_DOUBLE_QUOTES : options.operators ? UNQUOTED_WITH_OPERATORS : UNQUOTED, text, i);
+    if (plain !== null) {
+      current += plain;
+      has = true;
+      i += plain.length - 1;
+      continue;
+    }
     const ch = text[i]!;
     if (quote) {
       if (ch === quote) quote = null;
@@ -43,6 +52,18 @@ export function splitWords(text: string, options: { onUnclosedQuote?: () => neve
   if (quote) options.onUnclosedQuote?.();
   if (has) out.push(current);
   return out;
+}
+
+// Runs of characters splitWords takes as they are: outside quotes (where blanks, quotes, backslashes
+// and, with operators, `;`, `|` and `&` do something else), and inside each kind of quote.
+const UNQUOTED = /[^\s"'\\]+/y;
+const UNQUOTED_WITH_OPERATORS = /[^\s"'\\;|&]+/y;
+const IN_SINGLE_QUOTES = /[^']+/y;
+const IN_DOUBLE_QUOTES = /[^"\\]+/y;
+
+function plainRun(run: RegExp, text: string, at: number): string | null {
+  run.lastIndex = at;
+  return run.exec(text)?.[0] ?? null;
 }
 
 /** Levenshtein distance, for "did you mean" suggestions. */
