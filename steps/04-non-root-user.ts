@@ -1119,7 +1119,10 @@ function listenPorts(model: DockerfileModel, final: Stage): { port: number; wher
       else if (ADDRESS_FLAGS.has(flag)) add(portsOf(value), `${inst.keyword} at line ${inst.line}: ${flag} ${value}`);
     }
   }
-  for (const name of PORT_VARIABLES) {
+  // A variable has a value only from an ARG or ENV line of the chain or the base image's own ENV:
+  // most files have neither, and are not resolved five times to learn it.
+  const anyVariables = chainInstructions(model, final).some((i) => i.keyword === 'ARG' || i.keyword === 'ENV') || model.baseInfo(final).env !== undefined;
+  for (const name of anyVariables ? PORT_VARIABLES : []) {
     const value = model.resolve(`\${${name}}`, final).value;
     if (value) add(name.endsWith('URLS') ? portsOf(value) : portsOf(value).filter(Boolean), `${name}=${value}`);
   }

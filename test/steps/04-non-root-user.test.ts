@@ -737,6 +737,11 @@ const cases: StepCase[] = [
     expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER 1000'], warnings: ['the image listens on port 80 (CMD at line 5: -p 80), below 1024'] } },
   },
   {
+    name: 'a port below 1024 set by the Dockerfile (ENV PORT, an ARG default) is named, though nothing is exposed',
+    given: 'FROM node:20-slim\nARG HTTP_PORT=443\nENV PORT=80\nCOPY . /app\nCMD ["node", "/app/server.js"]\n',
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER node'], warnings: ['the image listens on port 80 (PORT=80), 443 (HTTP_PORT=443), below 1024'] } },
+  },
+  {
     name: 'ASP.NET Core before .NET 8 listens on port 80 (ASPNETCORE_URLS from the image); from .NET 8 on 8080',
     given: 'FROM mcr.microsoft.com/dotnet/aspnet:6.0\nWORKDIR /app\nCOPY --chown=10001:10001 out/ .\nENTRYPOINT ["dotnet", "Web.dll"]\n',
     expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER 10001:10001'], warnings: ['the image listens on port 80 (ASPNETCORE_URLS=http://+:80), below 1024'] } },
