@@ -157,7 +157,7 @@ function nameWithoutPasswd(model: DockerfileModel, user: EffectiveUser): Unknown
   const final = model.finalStage;
   const info = model.baseInfo(final);
   if (!info.users || info.users.includes(user.user)) return null;
-  const chain = chainInstructions(model, final);
+  const chain = model.chainInstructions(final);
   const bringsPasswd = chain.some((i) => {
     if (i.keyword === 'RUN') return true;
     if (i.keyword !== 'COPY' && i.keyword !== 'ADD') return false;
@@ -293,7 +293,7 @@ interface UserPlan {
 function planUser(model: DockerfileModel, info: ImageKnowledge): UserPlan | null {
   const final = model.finalStage;
   // A user the Dockerfile already creates: switch to it rather than creating another.
-  for (const inst of [...chainInstructions(model, final)].reverse()) {
+  for (const inst of [...model.chainInstructions(final)].reverse()) {
     if (inst.keyword !== 'RUN') continue;
     const created = createdUsers(inst);
     const last = created[created.length - 1];
@@ -388,12 +388,9 @@ function perStage<T>(read: (model: DockerfileModel, stage: Stage) => T): (model:
   };
 }
 
-/** The instructions of the stage and of the stages it is built on, in order. */
-const chainInstructions = perStage((model, stage): readonly DockerInstruction[] => Object.freeze(model.chain(stage).flatMap((s) => s.instructions)));
-
 /** The last ENTRYPOINT and the last CMD of the final chain, those there are, in that order. */
 const startInstructions = perStage((model, final): readonly DockerInstruction[] => {
-  const chain = chainInstructions(model, final);
+  const chain = model.chainInstructions(final);
   return Object.freeze([chain.filter((i) => i.keyword === 'ENTRYPOINT').at(-1), chain.filter((i) => i.keyword === 'CMD').at(-1)].filter((i): i is DockerInstruction => Boolean(i)));
 });
 
@@ -454,7 +451,7 @@ function givesFilesAway(inst: DockerInstruction): boolean {
 function userNames(model: DockerfileModel, final: Stage, info: ImageKnowledge, user: string): string[] {
   const name = user.split(':')[0]!;
   const names = new Set([name]);
-  const created = chainInstructions(model, final).filter((i) => i.keyword === 'RUN').flatMap((i) => createdUsers(i));
+  const created = model.chainInstructions(final).filter((i) => i.keyword === 'RUN').flatMap((i) => createdUsers(i));
   for (const c of created) {
     if (c.name !== name && String(c.uid) !== name) continue;
     [c.name, ...(c.uid !== null ? [String(c.uid)] : []), ...(c.uidVariable ? [`$${c.uidVariable}`, `\${${c.uidVariable}}`] : [])].forEach((n) => names.add(n));
@@ -471,7 +468,7 @@ function userNames(model: DockerfileModel, final: Stage, info: ImageKnowledge, u
 function serverDrop(model: DockerfileModel, final: Stage): { user: string; why: string } | null {
   const drops = model.baseInfo(final).startsAsRoot;
   if (!drops?.dropsTo) return null;
-  const chain = chainInstructions(model, final);
+  const chain = model.chainInstructions(final);
   if (chain.some((i) => i.keyword === 'ENTRYPOINT')) return null;
   const cmd = chain.filter((i) => i.keyword === 'CMD').at(-1);
   const first = cmd ? commandArgv(cmd)[0]?.split(/\s+/)[0] : undefined;
@@ -647,7 +644,7 @@ function isLaravelApp(chain: readonly DockerInstruction[]): boolean {
  * the WORKDIR, so none without one.
  */
 function frameworkFoldersRun(model: DockerfileModel, final: Stage, info: ImageKnowledge, user: string): { run: string; workdir: string; framework: (typeof FRAMEWORKS)[number] } | null {
-  const chain = chainInstructions(model, final);
+  const chain = model.chainInstructions(final);
   if (!hasShellTools(chain, info)) return null;
   const framework = FRAMEWORKS.find((f) => f.detect(chain));
   const workdir = model.workdir(final);
@@ -692,7 +689,7 @@ interface RootOwnedVolume {
 
 /** A VOLUME's folder belongs to root unless the image gives it away before the VOLUME line. */
 function rootOwnedVolumes(model: DockerfileModel, final: Stage): RootOwnedVolume[] {
-  const given = new Set(chainInstructions(model, final).filter(givesFilesAway).flatMap((i) => i.args.split(/\s+/)));
+  const given = new Set(model.chainInstructions(final).filter(givesFilesAway).flatMap((i) => i.args.split(/\s+/)));
   const out: RootOwnedVolume[] = [];
   for (const stage of model.chain(final)) {
     for (const inst of stage.instructions) {
@@ -712,7 +709,7 @@ function numericOwner(model: DockerfileModel, final: Stage, info: ImageKnowledge
   if (/^\d+(:\d+)?$/.test(user)) return user;
   // A user known by name only (Windows ContainerUser, pptruser) has no uid to give.
   if (info.ships?.name === user) return info.ships.uid >= 0 ? `${info.ships.uid}:${info.ships.gid}` : null;
-  const created = chainInstructions(model, final).filter((i) => i.keyword === 'RUN').flatMap((i) => createdUsers(i)).find((c) => c.name === user && c.uid !== null);
+  const created = model.chainInstructions(final).filter((i) => i.keyword === 'RUN').flatMap((i) => createdUsers(i)).find((c) => c.name === user && c.uid !== null);
   return created ? `${created.uid}` : null;
 }
 
@@ -829,7 +826,7 @@ function rootNeeds(model: DockerfileModel, final: Stage, info: ImageKnowledge, f
   if (imageStart) {
     needs.push({ risk: 'advice', why: `${image ? canonicalName(image) : final.imageText}: ${imageStart.why}`, instead: imageStart.instead, source: imageStart.source });
   }
-  const chain = chainInstructions(model, final);
+  const chain = model.chainInstructions(final);
   // The first root-only program ENTRYPOINT, then CMD, starts; the base image's own start (official
   // nginx) already says it must start as root.
   let started: { at: DockerInstruction; program: RootProgram; name: string } | null = null;
@@ -939,7 +936,7 @@ function setUserProposal(model: DockerfileModel, facts: StartFacts = {}): Propos
   // after it are lost), by number; one after the new USER line gets its RUN before that line.
   const owner = numericOwner(model, final, info, plan.user);
   const volumes = rootOwnedVolumes(model, final);
-  const givenVolumes = owner && hasShellTools(chainInstructions(model, final), info) ? volumes.filter((v) => v.paths.every((p) => /^\/[\w./-]+$/.test(p))) : [];
+  const givenVolumes = owner && hasShellTools(model.chainInstructions(final), info) ? volumes.filter((v) => v.paths.every((p) => /^\/[\w./-]+$/.test(p))) : [];
   let volumeRunsBefore = 0;
   for (const volume of givenVolumes) {
     const run = `RUN mkdir -p ${volume.paths.join(' ')} && chown -R ${owner} ${volume.paths.join(' ')}`;
@@ -1035,7 +1032,7 @@ function userWarnings(model: DockerfileModel, final: Stage, info: ImageKnowledge
       continue;
     }
     // An image without a shell (scratch, distroless) cannot RUN mkdir: a folder is copied in, owned.
-    const give = hasShellTools(chainInstructions(model, final), info)
+    const give = hasShellTools(model.chainInstructions(final), info)
       ? `\`RUN mkdir -p ${paths.join(' ')} && chown <user> ${paths.join(' ')}\``
       : `\`COPY --chown=<user> <an empty folder> ${paths[0]}\` (this image has no shell to RUN mkdir and chown)`;
     warnings.push(
@@ -1050,7 +1047,7 @@ function userWarnings(model: DockerfileModel, final: Stage, info: ImageKnowledge
   }
   // What an image docker-harden does not know starts with (its own ENTRYPOINT, or its CMD when the
   // Dockerfile writes none) may need root: phusion's my_init, s6-overlay's /init, a chown script.
-  const chain = chainInstructions(model, final);
+  const chain = model.chainInstructions(final);
   // A Dockerfile that switches to root itself (`USER root` to install) is built on an image that
   // starts as another user: going back to one is how the image already ran.
   const switchedToRoot = model.chain(final).some((st) => st.instructions.some((i) => i.keyword === 'USER' && isRootUser(model.resolve(i.args.trim(), st, i).value)));
@@ -1121,7 +1118,7 @@ function listenPorts(model: DockerfileModel, final: Stage): { port: number; wher
   }
   // A variable has a value only from an ARG or ENV line of the chain or the base image's own ENV:
   // most files have neither, and are not resolved five times to learn it.
-  const anyVariables = chainInstructions(model, final).some((i) => i.keyword === 'ARG' || i.keyword === 'ENV') || model.baseInfo(final).env !== undefined;
+  const anyVariables = model.chainInstructions(final).some((i) => i.keyword === 'ARG' || i.keyword === 'ENV') || model.baseInfo(final).env !== undefined;
   for (const name of anyVariables ? PORT_VARIABLES : []) {
     const value = model.resolve(`\${${name}}`, final).value;
     if (value) add(name.endsWith('URLS') ? portsOf(value) : portsOf(value).filter(Boolean), `${name}=${value}`);

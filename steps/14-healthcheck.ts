@@ -227,16 +227,12 @@ function portWarnings(port: Port | null): string[] {
   return [`the port is ${variable}=${number} as the image sets it: a container run with another ${variable} (docker run -e ${variable}=...) listens elsewhere while the probe still asks ${number}`];
 }
 
-function finalInstructions(model: DockerfileModel): DockerInstruction[] {
-  return model.chain(model.finalStage).flatMap((s) => s.instructions);
-}
-
 function lastHealthcheck(model: DockerfileModel): DockerInstruction | undefined {
-  return finalInstructions(model).filter((i) => i.keyword === 'HEALTHCHECK').at(-1);
+  return model.chainInstructions().filter((i) => i.keyword === 'HEALTHCHECK').at(-1);
 }
 
 function serviceOf(model: DockerfileModel): Service | null {
-  const all = finalInstructions(model);
+  const all = model.chainInstructions();
   const exposes = all.filter((i) => i.keyword === 'EXPOSE');
   const expose = exposes.at(-1);
   const command = all.filter((i) => i.keyword === 'CMD' || i.keyword === 'ENTRYPOINT').at(-1);
@@ -285,7 +281,7 @@ function portVariable(model: DockerfileModel): Port | null {
 
 /** Variables the final image's ENV lines set: they are in the container's environment. */
 function envNames(model: DockerfileModel): Set<string> {
-  return new Set(finalInstructions(model).filter((i) => i.keyword === 'ENV').flatMap((i) => (i.ast as Env).getProperties().map((p) => p.getName())));
+  return new Set(model.chainInstructions().filter((i) => i.keyword === 'ENV').flatMap((i) => (i.ast as Env).getProperties().map((p) => p.getName())));
 }
 
 /** The protocol the service speaks when it is known not to be plain HTTP. */
@@ -300,7 +296,7 @@ function protocolOf(model: DockerfileModel, service: Service): Protocol | null {
 function clientEvidence(model: DockerfileModel, service: Service, client: ServerClient): string | null {
   const base = officialImage(model);
   if (base && client.image(base.name, base.tag)) return `The image is built on ${model.chain()[0]!.imageText}`;
-  const pkg = [...packagesLeft(finalInstructions(model))].find((p) => client.packages.test(p));
+  const pkg = [...packagesLeft(model.chainInstructions())].find((p) => client.packages.test(p));
   if (pkg) return `The Dockerfile installs ${pkg}`;
   if (client.programs.includes(service.program)) return `The image runs ${service.program}, whose package brings ${client.program}`;
   return null;
@@ -317,6 +313,6 @@ function officialImage(model: DockerfileModel): { name: string; tag: string } | 
 
 /** The HTTP probe the final image has: curl or wget installed by its RUNs and still there (not removed with its build group). */
 function httpProbeTool(model: DockerfileModel): 'curl' | 'wget' | null {
-  const left = packagesLeft(finalInstructions(model));
+  const left = packagesLeft(model.chainInstructions());
   return left.has('curl') ? 'curl' : left.has('wget') ? 'wget' : null;
 }

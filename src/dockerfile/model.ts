@@ -100,6 +100,8 @@ export interface DockerfileModel {
   lineCount: number;
   /** The stages from the external image up to `stage` (`FROM <earlier stage>` followed). */
   chain(stage?: Stage): readonly Stage[];
+  /** The instructions of that chain, in order. */
+  chainInstructions(stage?: Stage): readonly DockerInstruction[];
   /** The external image at the root of `stage`'s chain; null for a chain that ends in an unknown stage. */
   baseImage(stage?: Stage): ImageRef | null;
   /** What is known of that image. */
@@ -255,6 +257,7 @@ export function parseDockerfile(text: string, file: string): DockerfileModel {
   let workdirs: Workdirs | undefined;
   // Asked by many steps of the same file: worked out once per stage (the model never changes).
   const chains = new Map<Stage, readonly Stage[]>();
+  const chainInstructions = new Map<Stage, readonly DockerInstruction[]>();
   const variables = new Map<Stage | null, Map<DockerInstruction | undefined, Variables>>();
   const model: DockerfileModel = {
     path: file,
@@ -277,6 +280,14 @@ export function parseDockerfile(text: string, file: string): DockerfileModel {
         chains.set(stage, chain);
       }
       return chain;
+    },
+    chainInstructions(stage = model.finalStage) {
+      let list = chainInstructions.get(stage);
+      if (!list) {
+        list = Object.freeze(model.chain(stage).flatMap((s) => s.instructions));
+        chainInstructions.set(stage, list);
+      }
+      return list;
     },
     baseImage(stage = model.finalStage) {
       return model.chain(stage)[0]!.image;
