@@ -151,7 +151,8 @@ function bufferFor(info: Stats, file: string, kind: InputKind, limit: number): B
   if (info.isDirectory()) throw new UserError(`is a directory, not a ${kind}`, `Pass the path of a ${kind}.`, file);
   if (!info.isFile()) throw new UserError(`is not a regular file (a device, FIFO or socket), so it is not a ${kind}`, `Pass the path of a ${kind}.`, file);
   if (info.size > limit) throw tooLarge(file, kind, info.size, limit);
-  return Buffer.alloc(Math.min(info.size, limit) + 1);
+  // Not zeroed: only the bytes read are handed on (`subarray(0, length)`).
+  return Buffer.allocUnsafe(Math.min(info.size, limit) + 1);
 }
 
 /**

@@ -227,7 +227,7 @@ export class RepoDecisions {
   // What the findings of this run matched, and where each step ran: for unusedIgnores.
   private usedComments = new Set<string>();
   private usedEntries = new Set<IgnoreEntry>();
-  private ran = new Map<string, { file: string; config: RepoConfig }>();
+  private ran = new Map<string, { file: string; config: RepoConfig; text?: string }>();
 
   constructor(private readonly known: Known) {}
 
@@ -349,7 +349,9 @@ export class RepoDecisions {
         ? { kind: 'external', reason: `platform chosen for the repository: ${choice.platform}`, source: `${config.file}:${choice.line}` }
         : undefined;
     if (!skipped && run.target.kind !== 'host' && run.result.status !== 'not-applicable') {
-      this.ran.set(`${run.step.meta.id}\0${run.target.path}`, { file: run.target.path, config });
+      // A Dockerfile's text as parsed in this run: its ignore comments are looked for there, not read again.
+      const text = run.target.kind === 'dockerfile' ? await run.ctx.dockerfile().then((m) => m.text, () => undefined) : undefined;
+      this.ran.set(`${run.step.meta.id}\0${run.target.path}`, { file: run.target.path, config, text });
     }
     const kept: Finding[] = [];
     const suppressed: SuppressedFinding[] = [];
@@ -402,9 +404,10 @@ export class RepoDecisions {
       return owners.length > 0 && owners.every((step) => this.ran.has(`${step}\0${file}`));
     };
     const checked = [...new Map([...this.ran.values()].map((r) => [r.file, r.config])).entries()];
+    const texts = new Map([...this.ran.values()].map((r) => [r.file, r.text]));
     const unused: UnusedIgnore[] = [];
     for (const [file] of checked) {
-      for (const [i, line] of (this.fileLines(file) ?? []).entries()) {
+      for (const [i, line] of (this.fileLines(file, texts.get(file)) ?? []).entries()) {
         const text = line.trim();
         const m = text.startsWith('#') ? INLINE.exec(text) : null;
         if (!m) continue;
