@@ -132,7 +132,7 @@ function printRuns(runs: DecidedRun[], args: Args, io: AppIo, withDiffs: boolean
   if (args.format === 'json') {
     io.stdout.write(JSON.stringify(resultDocument(runs, io.version, unused), null, 2) + '\n');
   } else if (args.format === 'sarif') {
-    io.stdout.write(JSON.stringify(toSarif(runs, { version: io.version, cwd: process.cwd(), steps: io.registry }), null, 2) + '\n');
+    io.stdout.write(JSON.stringify(toSarif(runs, { version: io.version, cwd: process.cwd(), steps: io.registry, unusedIgnores: unused }), null, 2) + '\n');
   } else {
     const p = paletteFor(args, io);
     for (const run of runs) io.stdout.write(renderRun(run, p, withDiffs) + '\n');

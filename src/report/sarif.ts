@@ -11,7 +11,7 @@ import type { StepRun } from '../core/runner.js';
 import { scopeOf, type CodeInfo, type Finding, type Severity, type Step } from '../core/step.js';
 import { SHARED_CODES } from '../core/codes.js';
 import { repositoryRoot } from '../core/paths.js';
-import type { DecidedRun, Suppression } from '../core/repoconfig.js';
+import type { DecidedRun, Suppression, UnusedIgnore } from '../core/repoconfig.js';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 export const TOOL_URI = 'https://www.npmjs.com/package/docker-harden';
@@ -41,6 +41,8 @@ export interface SarifOptions {
   /** The steps of the run, in order: one rule each. */
   steps: readonly Step[];
   commandLine?: string;
+  /** Ignores that matched no finding: configuration notifications at the ignore's line. */
+  unusedIgnores?: readonly UnusedIgnore[];
 }
 
 export interface SarifLog {
@@ -153,6 +155,22 @@ function suppressionOf(s: Suppression, cwd: string, root: string): Record<string
   };
 }
 
+/** An ignore that matched nothing, as text says it, at the ignore's own line. */
+function unusedIgnoreNotification(u: UnusedIgnore, cwd: string, root: string, ruleIndex: Map<string, number>): Record<string, unknown> {
+  const at = /^(.*):(\d+)$/.exec(u.source);
+  const files = u.files.map((f) => relativeText(f, root)).join(', ');
+  const text =
+    u.kind === 'inSource'
+      ? `unused ignore: ${u.code} matches no finding on the line below the comment; it can be removed`
+      : `unused ignore: ${u.code} matches no finding in ${files}; it can be removed unless a file not checked here needs it`;
+  return {
+    level: 'note',
+    message: { text },
+    ...(at ? { locations: [{ physicalLocation: { artifactLocation: artifactLocation(at[1]!, cwd, root), region: { startLine: Number(at[2]) } } }] } : {}),
+    associatedRule: { id: u.code, ...(ruleIndex.has(u.code) ? { index: ruleIndex.get(u.code) } : {}) },
+  };
+}
+
 function fingerprint(parts: (string | number | undefined)[]): string {
   return createHash('sha256').update(parts.map((p) => String(p ?? '')).join('\u0000')).digest('hex').slice(0, 32);
 }
@@ -193,7 +211,8 @@ export function toSarif(runs: StepRun[], options: SarifOptions): SarifLog {
         level: levelOf(f.severity),
         message: { text: relativeText(f.evidence ? `${f.message}\nSeen: ${f.evidence}` : f.message, root) },
         locations,
-        partialFingerprints: { 'dockerHarden/v1': fingerprint([f.code, physical?.artifactLocation.uri ?? run.target.label, f.message]) },
+        // From the message as written (paths from the root): the same finding in another checkout keeps its alert.
+        partialFingerprints: { 'dockerHarden/v1': fingerprint([f.code, physical?.artifactLocation.uri ?? run.target.label, relativeText(f.message, root)]) },
         ...(f.suppression ? { suppressions: [suppressionOf(f.suppression, options.cwd, root)] } : {}),
         properties: { severity: f.severity, step: id, target: run.target.kind === 'host' ? 'host' : run.target.label },
       });
@@ -227,6 +246,7 @@ export function toSarif(runs: StepRun[], options: SarifOptions): SarifLog {
             ...(options.commandLine ? { commandLine: options.commandLine } : {}),
             workingDirectory: { uri: cwdUri },
             ...(notifications.length ? { toolExecutionNotifications: notifications } : {}),
+            ...(options.unusedIgnores?.length ? { toolConfigurationNotifications: options.unusedIgnores.map((u) => unusedIgnoreNotification(u, options.cwd, root, ruleIndex)) } : {}),
           },
         ],
         originalUriBaseIds: { '%SRCROOT%': { uri: dirUri(root) } },

@@ -172,6 +172,17 @@ describe('an ignore that matches no finding is named, and the exit code stays th
         const [code, where] = u.split(' ');
         expect(text.stdout).toContain(`unused ignore: ${path.join(root, where!)}: ${code} matches no finding`);
       }
+      // SARIF: a configuration notification at the ignore's line, the run still successful.
+      const sarif = await runCli(['check', '--sarif', '--only', c.only, target], { cwd: root });
+      expect(sarif.exitCode).toBe(c.exitCode);
+      const log = JSON.parse(sarif.stdout);
+      expect(validateSarif(log), JSON.stringify(validateSarif.errors)).toBe(true);
+      const invocation = log.runs[0].invocations[0] as { executionSuccessful: boolean; toolConfigurationNotifications?: { level: string; message: { text: string }; associatedRule: { id: string }; locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }[] }[] };
+      expect(invocation.executionSuccessful).toBe(true);
+      const notes = invocation.toolConfigurationNotifications ?? [];
+      expect(notes.map((n) => `${n.associatedRule.id} ${n.locations[0]!.physicalLocation.artifactLocation.uri}:${n.locations[0]!.physicalLocation.region.startLine}`)).toEqual(c.unused);
+      for (const n of notes) expect(n).toMatchObject({ level: 'note', message: { text: expect.stringMatching(/^unused ignore: \S+ matches no finding/) } });
+      for (const n of notes) expect(n.message.text).not.toContain(root);
     });
   }
 });

@@ -136,6 +136,19 @@ describe('SARIF of the learn sandbox (host, Dockerfile and compose findings)', (
     expect(doc.runs[0]!.invocations[0]!.toolExecutionNotifications[0]!.message.text).toMatch(/trailing comma/);
   });
 
+  it('keys a finding whose message names a path under the root the same in another checkout', () => {
+    const dockerfileRun = runs.find((r) => r.target.kind === 'dockerfile')!;
+    const keyIn = (root: string) => {
+      const finding = { code: 'DH-USER-ROOT', message: `runs as root; see ${root}/api/Dockerfile`, severity: 'high' as const, file: path.join(root, 'Dockerfile'), line: 1 };
+      const run: StepRun = { ...dockerfileRun, target: { ...dockerfileRun.target, path: path.join(root, 'Dockerfile'), label: path.join(root, 'Dockerfile') } as StepRun['target'], result: { status: 'fail', findings: [finding] }, proposals: [] };
+      const doc = toSarif([run], { version: '1.0.0', cwd: root, root, steps }) as unknown as { runs: { results: { message: { text: string }; partialFingerprints: Record<string, string> }[] }[] };
+      return doc.runs[0]!.results[0]!;
+    };
+    const [a, b] = [keyIn('/srv/ci-1/repo'), keyIn('/home/dev/repo')];
+    expect(a.message.text).toBe('runs as root; see api/Dockerfile');
+    expect(a.partialFingerprints['dockerHarden/v1']).toBe(b.partialFingerprints['dockerHarden/v1']);
+  });
+
   it('encodes a path outside the working directory as an absolute file URI', () => {
     expect(artifactLocation('/etc/docker/daemon.json', sandboxDir)).toEqual({ uri: 'file:///etc/docker/daemon.json' });
     expect(artifactLocation(path.join(sandboxDir, 'sub dir', 'Dockerfile'), sandboxDir)).toEqual({ uri: 'sub%20dir/Dockerfile', uriBaseId: '%SRCROOT%' });
