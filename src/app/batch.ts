@@ -85,7 +85,7 @@ function requireTargets(session: Session): void {
  * the run (exit 2, said once) before anything is written or locked. Also refuses an output format
  * these commands do not write.
  */
-async function loadDockerfiles(session: Session, registry: readonly Step[], args?: Args): Promise<RepoDecisions> {
+export async function loadDockerfiles(session: Session, registry: readonly Step[], args?: Args): Promise<RepoDecisions> {
   if (args?.format && !['text', 'json', 'sarif'].includes(args.format)) {
     throw new UserError(`unknown output format "${args.format}"`, 'Use --format text, json or sarif (or --json, --sarif).');
   }
@@ -103,7 +103,7 @@ function profileSkip(profile: Profile, run: { step: Step; target: Target }): str
 }
 
 /** Every (step, target) pair, decided, and the ignores that matched nothing in the run. */
-async function runAll(session: Session, decisions: RepoDecisions, io?: Io): Promise<{ runs: DecidedRun[]; unused: UnusedIgnore[] }> {
+export async function runAll(session: Session, decisions: RepoDecisions, io?: Io): Promise<{ runs: DecidedRun[]; unused: UnusedIgnore[] }> {
   // Repository, CI, PATH and image look-ups are asked once for all the targets of this run.
   return oneRun(async () => {
     const runs: DecidedRun[] = [];

@@ -1,14 +1,15 @@
 /**
- * `docker-harden report [targets] [--format text|md|json|sarif]`: a fresh check of the targets
- * with the decisions kept in the profile. Without targets, the targets the profile knows are
+ * `docker-harden report [targets] [--format text|md|json|sarif]`: a fresh check of the targets,
+ * as `check` makes it (the repository's ignores and skips applied), with the decisions kept in
+ * the profile. Without targets, the targets the profile knows are
  * checked again. Exit 0 when the report was written, 2 when it could not be.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Args } from '../args.js';
-import { paletteFor, sessionFor, type AppIo, type Io } from './batch.js';
+import { loadDockerfiles, paletteFor, runAll, sessionFor, type AppIo, type Io } from './batch.js';
 import { createSession, type Session } from './session.js';
-import { runStep, type StepRun } from '../core/runner.js';
+import { oneRun } from '../core/writes.js';
 import { UserError } from '../core/errors.js';
 import { migrate, type Profile } from '../core/profile.js';
 import { buildReport, renderReportMarkdown, renderReportText } from '../report/markdown.js';
@@ -56,11 +57,11 @@ export async function reportCommand(args: Args, io: AppIo): Promise<number> {
     await session.identifyHost();
     migrate(profile, session.store.hostId);
   }
-  const runs: StepRun[] = [];
-  for (const { step, ctx } of session.pairs()) runs.push(await runStep(step, ctx));
+  // As check sees them: the repository's decisions (.docker-harden.yaml, ignore comments) applied.
+  const { runs, unused } = await oneRun(async () => runAll(session, await loadDockerfiles(session, io.registry), io));
 
   if (format === 'sarif') {
-    const log = toSarif(runs, { version: io.version, cwd: process.cwd(), steps: session.steps, commandLine: ['docker-harden', 'report', ...process.argv.slice(3)].join(' ') });
+    const log = toSarif(runs, { version: io.version, cwd: process.cwd(), steps: session.steps, commandLine: ['docker-harden', 'report', ...process.argv.slice(3)].join(' '), unusedIgnores: unused });
     io.stdout.write(JSON.stringify(log, null, 2) + '\n');
     return 0;
   }
@@ -69,7 +70,7 @@ export async function reportCommand(args: Args, io: AppIo): Promise<number> {
     : args.stateDir
       ? `--state-dir ${quoteArg(path.resolve(args.stateDir))}`
       : '';
-  const doc = buildReport({ runs, profile, version: io.version, profileFile: session.store.file, stateDir: session.store.stateDir, undoArgs });
+  const doc = buildReport({ runs, profile, version: io.version, profileFile: session.store.file, stateDir: session.store.stateDir, undoArgs, unusedIgnores: unused });
   if (format === 'json') io.stdout.write(JSON.stringify(doc, null, 2) + '\n');
   else if (format === 'md') io.stdout.write(renderReportMarkdown(doc));
   else io.stdout.write(renderReportText(doc, paletteFor(args, io)));

@@ -4,10 +4,11 @@
  * the changes applied with how to undo them. Rendered as text, Markdown or JSON.
  */
 import type { StepRun } from '../core/runner.js';
+import type { DecidedRun, UnusedIgnore } from '../core/repoconfig.js';
 import type { Finding, Status } from '../core/step.js';
 import { targetKey, type AppliedRecord, type Decision, type Profile } from '../core/profile.js';
 import { toEntry, type ResultEntry } from './results.js';
-import { STATUS_MARK, statusLabel } from './text.js';
+import { renderUnusedIgnores, SKIPPED_MARK, STATUS_MARK, statusLabel } from './text.js';
 import type { Palette } from './color.js';
 import { safeLine, safeText } from '../core/sanitize.js';
 import { counted } from '../core/suggest.js';
@@ -28,8 +29,11 @@ export interface ReportDocument {
   stateDir: string;
   /** Extra arguments that reach the same profile (`--sandbox DIR` or `--state-dir DIR`). */
   undoArgs: string;
-  summary: Partial<Record<Status, number>>;
+  /** How many checks ended in each status; a step skipped in the repository or the profile counts as `skipped`. */
+  summary: Partial<Record<Status | 'skipped', number>>;
   results: ReportEntry[];
+  /** Ignores that matched no finding of this report's check (as in check's JSON). */
+  unusedIgnores?: UnusedIgnore[];
   /** Every applied change, newest first, undone ones included. */
   applied: AppliedRecord[];
 }
@@ -41,13 +45,15 @@ export interface ReportInput {
   profileFile: string;
   stateDir: string;
   undoArgs: string;
+  unusedIgnores?: UnusedIgnore[];
   now?: Date;
 }
 
 export function buildReport(input: ReportInput): ReportDocument {
-  const summary: Partial<Record<Status, number>> = {};
+  const summary: ReportDocument['summary'] = {};
   const results = input.runs.map((run): ReportEntry => {
-    summary[run.result.status] = (summary[run.result.status] ?? 0) + 1;
+    const counted = (run as DecidedRun).skipped ? 'skipped' : run.result.status;
+    summary[counted] = (summary[counted] ?? 0) + 1;
     const key = targetKey(run.target);
     const applied = input.profile.applied.filter((r) => r.step === run.step.meta.id && r.target === key && !r.undone).reverse();
     const decision = input.profile.targets[key]?.[run.step.meta.id];
@@ -62,11 +68,12 @@ export function buildReport(input: ReportInput): ReportDocument {
     undoArgs: input.undoArgs,
     summary,
     results,
+    ...(input.unusedIgnores?.length ? { unusedIgnores: input.unusedIgnores } : {}),
     applied: [...input.profile.applied].reverse(),
   };
 }
 
-const STATUS_ORDER: Status[] = ['fail', 'warn', 'error', 'info', 'pass', 'not-applicable'];
+const STATUS_ORDER: (Status | 'skipped')[] = ['fail', 'warn', 'error', 'info', 'pass', 'not-applicable', 'skipped'];
 
 function summaryLine(doc: ReportDocument): string {
   const total = doc.results.length;
@@ -104,16 +111,23 @@ export function renderReportText(doc: ReportDocument, p: Palette): string {
   lines.push(p.dim(`profile: ${safeLine(doc.profileFile)}`));
   lines.push('');
   for (const e of doc.results) {
-    lines.push(`${statusLabel(e.status, p)}  ${p.bold(`${e.order}. ${e.title}`)} ${p.dim(`[${e.step}] ${safeLine(e.targetLabel)}`)}`);
+    const label = e.skipped ? p.dim(`${SKIPPED_MARK} skipped`) : statusLabel(e.status, p);
+    lines.push(`${label}  ${p.bold(`${e.order}. ${e.title}`)} ${p.dim(`[${e.step}] ${safeLine(e.targetLabel)}`)}`);
     lines.push(`    ${p.dim('decision:')} ${safeText(describeDecision(e.decision))}`);
+    if (e.skipped) lines.push(`    ${p.dim(`skipped: ${safeText(e.skipped.reason)} (${safeLine(e.skipped.source)})`)}`);
     for (const f of e.findings) {
       const at = where(f);
       lines.push(`    ${p.dim(`[${f.severity}]`)} ${at ? `${safeLine(at)}: ` : ''}${safeText(f.message)}`);
       if (f.evidence) lines.push(`        ${p.dim(safeText(f.evidence))}`);
     }
+    for (const f of e.skipped ? [] : (e.suppressed ?? [])) {
+      const at = where(f);
+      lines.push(`    ${p.dim(`suppressed: [${f.severity}] ${f.code} ${at ? `${safeLine(at)}: ` : ''}${safeText(f.message)} (${safeText(f.suppression.reason)}; ${safeLine(f.suppression.source)})`)}`);
+    }
     for (const r of e.applied) lines.push(`    ${p.green('applied')} ${safeLine(r.title ?? r.proposal)} ${p.dim(`(${r.id}; undo: ${undoHint(r, doc.undoArgs)})`)}`);
   }
   lines.push('');
+  lines.push(...renderUnusedIgnores(doc.unusedIgnores ?? [], p));
   lines.push(p.bold(summaryLine(doc)));
   const open = doc.applied.filter((r) => !r.undone);
   if (open.length > 0) lines.push(`${counted(open.length, 'applied change')} in place; \`docker-harden undo --list${doc.undoArgs ? ` ${doc.undoArgs}` : ''}\` shows them, newest first.`);
@@ -137,20 +151,31 @@ export function renderReportMarkdown(doc: ReportDocument): string {
   out.push(`**${summaryLine(doc)}**`, '');
   out.push('| # | Step | Target | Status | Decision |', '|---|---|---|---|---|');
   for (const e of doc.results) {
-    out.push(`| ${e.order} | ${md(e.title)} (${code(e.step)}) | ${md(e.targetLabel)} | ${STATUS_MARK[e.status]} ${e.status} | ${md(describeDecision(e.decision))} |`);
+    out.push(`| ${e.order} | ${md(e.title)} (${code(e.step)}) | ${md(e.targetLabel)} | ${e.skipped ? `${SKIPPED_MARK} skipped` : `${STATUS_MARK[e.status]} ${e.status}`} | ${md(describeDecision(e.decision))} |`);
   }
   out.push('');
   for (const e of doc.results) {
-    if (e.findings.length === 0 && e.applied.length === 0 && !e.decision) continue;
+    const suppressed = e.skipped ? [] : (e.suppressed ?? []);
+    if (e.findings.length === 0 && suppressed.length === 0 && e.applied.length === 0 && !e.decision && !e.skipped) continue;
     out.push(`## ${e.order}. ${md(e.title)}: ${md(e.targetLabel)}`, '');
-    out.push(`Status: **${e.status}**. Decision: ${md(describeDecision(e.decision))}.`, '');
+    out.push(`Status: **${e.skipped ? 'skipped' : e.status}**. Decision: ${md(describeDecision(e.decision))}.`, '');
+    if (e.skipped) out.push(`Skipped in ${code(e.skipped.source)}: ${md(e.skipped.reason)}.`, '');
     for (const f of e.findings) {
       const at = where(f);
       out.push(`- **${f.severity}** ${at ? `${code(at)} ` : ''}${md(f.message)}${f.evidence ? `<br>seen: ${code(f.evidence)}` : ''}`);
     }
-    if (e.findings.length > 0) out.push('');
+    for (const f of suppressed) {
+      const at = where(f);
+      out.push(`- suppressed: ${f.severity} ${at ? `${code(at)} ` : ''}${md(f.message)} (${md(f.suppression.reason)}; ${code(f.suppression.source)})`);
+    }
+    if (e.findings.length + suppressed.length > 0) out.push('');
     for (const r of e.applied) out.push(`- Applied ${md(r.title ?? r.proposal)} (${code(r.id)}, ${r.at.slice(0, 16).replace('T', ' ')}); undo with ${code(undoHint(r, doc.undoArgs))}.`);
     if (e.applied.length > 0) out.push('');
+  }
+  if (doc.unusedIgnores?.length) {
+    out.push('## Ignores that matched no finding', '');
+    for (const u of doc.unusedIgnores) out.push(`- ${code(u.source)}: ${code(u.code)} matches no finding${u.kind === 'external' ? ` in ${u.files.map(code).join(', ')}` : ' on the line below the comment'}; it can be removed.`);
+    out.push('');
   }
   if (doc.applied.length > 0) {
     out.push('## Applied changes, newest first', '');

@@ -17,7 +17,7 @@ export const STATUS_MARK: Record<Status, string> = {
 };
 
 /** A step skipped in the repository's decisions or the profile: its findings were set aside, so it did not pass. */
-const SKIPPED_MARK = '–';
+export const SKIPPED_MARK = '–';
 
 export function statusLabel(status: Status, p: Palette): string {
   const text = `${STATUS_MARK[status]} ${status}`;

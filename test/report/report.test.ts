@@ -258,6 +258,38 @@ describe('docker-harden report on the command line', () => {
     expect(md.stdout).toContain(`\`${id}\``);
   });
 
+  it("applies the repository's decisions as check does: a skipped step, an ignored finding, an unused ignore, in every format", async () => {
+    const repo = path.join(work, 'repo-decisions');
+    await fs.mkdir(path.join(repo, '.git'), { recursive: true });
+    await fs.writeFile(path.join(repo, 'Dockerfile'), '# docker-harden ignore=DH-BASE-LATEST renovate pins it\nFROM alpine:latest\nCMD ["sh"]\n# docker-harden ignore=DH-BASE-LATEST stale\n');
+    await fs.writeFile(path.join(repo, '.docker-harden.yaml'), 'steps:\n  non-root-user:\n    skip: the platform runs it as a random uid\n');
+    const base = ['report', '--file', 'Dockerfile', '--only', 'non-root-user,slim-base-image', '--state-dir', path.join(work, 'state-decisions')];
+    const json = await runCli([...base, '--json'], { cwd: repo, env });
+    expect(json.exitCode, json.stderr).toBe(0);
+    const doc = JSON.parse(json.stdout) as { summary: Record<string, number>; unusedIgnores?: { code: string; source: string }[]; results: { step: string; findings: { code: string }[]; suppressed?: { code: string }[]; skipped?: { reason: string } }[] };
+    const byStep = new Map(doc.results.map((e) => [e.step, e]));
+    expect(byStep.get('non-root-user')!.skipped?.reason).toBe('the platform runs it as a random uid');
+    expect(byStep.get('non-root-user')!.findings).toEqual([]);
+    expect(byStep.get('slim-base-image')!.findings.map((f) => f.code)).not.toContain('DH-BASE-LATEST');
+    expect(byStep.get('slim-base-image')!.suppressed?.map((f) => f.code)).toContain('DH-BASE-LATEST');
+    expect(doc.summary.skipped).toBe(1);
+    expect(doc.unusedIgnores?.map((u) => `${u.code} ${path.relative(repo, u.source)}`)).toEqual(['DH-BASE-LATEST Dockerfile:4']);
+    const text = await runCli(base, { cwd: repo, env });
+    expect(text.stdout).toMatch(/^– skipped {2}4\. Run as a non-root user/m);
+    expect(text.stdout).toMatch(/^ {4}skipped: the platform runs it as a random uid \(.*\.docker-harden\.yaml:2\)$/m);
+    expect(text.stdout).toMatch(/^ {4}suppressed: \[\w+\] DH-BASE-LATEST .*\(renovate pins it; .*Dockerfile:1\)$/m);
+    expect(text.stdout).toMatch(/^unused ignore: .*Dockerfile:4: DH-BASE-LATEST matches no finding/m);
+    expect(text.stdout).toMatch(/^2 checks: .*1 skipped$/m);
+    const md = await runCli([...base, '--format', 'md'], { cwd: repo, env });
+    expect(md.stdout).toMatch(/\| – skipped \|/);
+    expect(md.stdout).toContain('## Ignores that matched no finding');
+    const sarif = JSON.parse((await runCli([...base, '--sarif'], { cwd: repo, env })).stdout);
+    expect(problems(sarif)).toEqual([]);
+    const results = sarif.runs[0].results as { ruleId: string; suppressions?: unknown[] }[];
+    expect(results.find((r) => r.ruleId === 'DH-BASE-LATEST')?.suppressions).toHaveLength(1);
+    expect(sarif.runs[0].invocations[0].toolConfigurationNotifications).toHaveLength(1);
+  });
+
   it('without targets, reports the targets the profile knows', async () => {
     const r = await runCli(['report', '--state-dir', stateDir, '--json'], { cwd: work, env });
     expect(r.exitCode, r.stderr).toBe(0);
