@@ -238,6 +238,11 @@ export class RepoDecisions {
     return decisions;
   }
 
+  /** Read the repository's file again when next asked (the wizard wrote a skip into it). */
+  reload(dir: string): void {
+    this.configs.delete(this.rootFor(dir));
+  }
+
   /** The first folder up from `dir` that holds `.git`, else the filesystem root. */
   rootFor(dir: string): string {
     // Asked for each step of each target: a folder already looked up (an absolute path, as the

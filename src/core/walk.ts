@@ -178,7 +178,18 @@ export class Walk {
     const outcome = await applyProposal(item.step, item.target, proposal, { store: this.store, profile: this.profile, beforeWrite: this.beforeWrite });
     if (outcome.status !== 'applied') throw new Error(outcome.message);
     if (outcome.record) this.appliedThisRun.push(outcome.record);
+    this.decisions?.reload(dir);
     return outcome.record;
+  }
+
+  /** The items of the same step as `index` whose targets are in its repository (itself included): a skip written there reaches them all. */
+  sameRepository(index: number): number[] {
+    const decisions = this.decisions;
+    if (!decisions) return [index];
+    const rootOf = (target: Target) => decisions.rootFor(target.kind === 'host' ? process.cwd() : path.dirname(target.path));
+    const item = this.item(index);
+    const root = rootOf(item.target);
+    return this.items.flatMap((other, i) => (other.step.meta.id === item.step.meta.id && rootOf(other.target) === root ? [i] : []));
   }
 
   /** Changes applied to these targets in earlier runs and not undone. */

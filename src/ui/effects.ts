@@ -7,6 +7,8 @@ import { targetLabel } from '../core/walk.js';
 import { formatError } from '../core/errors.js';
 import type { Action, Effect, ItemView } from './reducer.js';
 import type { CheckResult, Proposal } from '../core/step.js';
+import type { StepRun } from '../core/runner.js';
+import type { DecidedRun } from '../core/repoconfig.js';
 import { safeLine, safeText } from '../core/sanitize.js';
 
 // The wizard's components render what they are given: results and the words of proposals carry
@@ -39,20 +41,26 @@ export interface EffectRunner {
   idle(): Promise<void>;
 }
 
+/** Where the repository skips the step, when it does (its file and line, shown safe). */
+function skippedIn(run: StepRun): { skippedIn?: string } {
+  const skipped = (run as DecidedRun).skipped;
+  return skipped ? { skippedIn: safeLine(skipped.source) } : {};
+}
+
 export function createEffectRunner(walk: Walk, dispatch: (action: Action) => void, onExit: (code: number) => void): EffectRunner {
   let chain: Promise<void> = Promise.resolve();
   const perform = async (effect: Effect): Promise<void> => {
     switch (effect.kind) {
       case 'check-all':
         await walk.checkAll((index, run) => {
-          if (run) dispatch({ type: 'checked', index, result: shownResult(run.result), proposals: shownProposals(run.proposals) });
+          if (run) dispatch({ type: 'checked', index, result: shownResult(run.result), proposals: shownProposals(run.proposals), ...skippedIn(run) });
           else dispatch({ type: 'check-started', index });
         });
         dispatch({ type: 'loaded' });
         return;
       case 'check': {
         const run = await walk.check(effect.index);
-        dispatch({ type: 'checked', index: effect.index, result: shownResult(run.result), proposals: shownProposals(run.proposals), why: effect.why });
+        dispatch({ type: 'checked', index: effect.index, result: shownResult(run.result), proposals: shownProposals(run.proposals), why: effect.why, ...skippedIn(run) });
         return;
       }
       case 'apply': {
@@ -82,7 +90,14 @@ export function createEffectRunner(walk: Walk, dispatch: (action: Action) => voi
       case 'decide': {
         const decision = await walk.decide(effect.index, effect.decision);
         dispatch({ type: 'decision-saved', index: effect.index, decision });
-        if (effect.repository && effect.decision.reason) await walk.skipInRepository(effect.index, effect.decision.reason);
+        if (effect.repository && effect.decision.reason) {
+          await walk.skipInRepository(effect.index, effect.decision.reason);
+          // The other targets of the repository are skipped there now too: checked again, they say so.
+          for (const index of walk.sameRepository(effect.index)) {
+            const run = await walk.check(index);
+            dispatch({ type: 'checked', index, result: shownResult(run.result), proposals: shownProposals(run.proposals), why: 'repository', ...skippedIn(run) });
+          }
+        }
         return;
       }
       case 'exit':

@@ -14,7 +14,7 @@ import type { FileChange, Proposal, Severity, Status } from '../core/step.js';
 import type { Decision } from '../core/profile.js';
 import { unifiedDiff } from '../core/change.js';
 import { safeText, sanitise } from '../core/sanitize.js';
-import { STATUS_MARK, quoteArg } from '../report/text.js';
+import { SKIPPED_MARK, STATUS_MARK, quoteArg } from '../report/text.js';
 import type { AppliedView, ItemView, Notice, WizardState } from './reducer.js';
 import { choicesFor, isApplicable, isSettled, type ChoiceId } from './reducer.js';
 
@@ -191,6 +191,11 @@ function statusMark(status: Status | undefined): Seg {
   return seg(status ? STATUS_MARK[status] : '…', { color: statusColour(status) });
 }
 
+/** The mark of a step in the list: skipped in the repository, else its status. */
+function itemMark(item: ItemView): Seg {
+  return item.skippedIn ? seg(SKIPPED_MARK, { dim: true }) : statusMark(item.result?.status);
+}
+
 function decisionSegs(decision: Decision | undefined): Seg[] {
   if (!decision) return [];
   const color: Colour = decision.status === 'done' ? 'green' : decision.status === 'failed' ? 'red' : decision.status === 'skipped' ? 'yellow' : 'cyan';
@@ -219,9 +224,9 @@ function stepLine(item: ItemView): Line {
     segs: [
       seg(`${item.order}. ${item.title}`, { bold: true }),
       seg(' '),
-      statusMark(status),
+      itemMark(item),
       seg(' '),
-      seg(status ?? 'not checked', { color: statusColour(status) }),
+      item.skippedIn ? seg('skipped', { dim: true }) : seg(status ?? 'not checked', { color: statusColour(status) }),
       seg(`  [${item.id}] ${item.target}`, { dim: true }),
     ],
   };
@@ -393,7 +398,7 @@ function stepRows(state: WizardState, cursor: number, showCurrent: boolean): Lin
   return state.items.map((item, i) => ({
     segs: [
       i === cursor ? seg('❯ ', { color: 'cyan' }) : seg('  '),
-      statusMark(item.result?.status),
+      itemMark(item),
       seg(` ${String(item.order).padStart(2)}. ${item.id.padEnd(idWidth)}`),
       ...(multiTarget ? [seg(` ${item.target}`, { dim: true })] : []),
       ...(item.decision ? [seg(' '), ...decisionSegs(item.decision)] : []),

@@ -31,6 +31,8 @@ export interface ItemView {
   decidedNow: boolean;
   /** The value of `changes` when this step was last checked. */
   checkedAt?: number;
+  /** Where the repository skips this step (`.docker-harden.yaml:LINE`): not walked, listed as skipped. */
+  skippedIn?: string;
 }
 
 export interface AppliedView {
@@ -121,7 +123,8 @@ export interface KeyInfo {
 
 export type Action =
   | { type: 'check-started'; index: number }
-  | { type: 'checked'; index: number; result: CheckResult; proposals: Proposal[]; why?: 'recheck' | 'refresh' }
+  /** `repository`: checked again after a skip was written into the repository's file. */
+  | { type: 'checked'; index: number; result: CheckResult; proposals: Proposal[]; why?: 'recheck' | 'refresh' | 'repository'; skippedIn?: string }
   | { type: 'loaded' }
   | { type: 'key'; input: string; key: KeyInfo }
   | { type: 'log'; line: string }
@@ -211,8 +214,9 @@ export function isApplicable(proposal: Proposal | undefined): proposal is Propos
   return Boolean(proposal && canApply(proposal));
 }
 
-/** Done or skipped (from this run or an earlier one); a passing step too, unless every step is walked. */
+/** Done or skipped (from this run or an earlier one, or in the repository); a passing step too, unless every step is walked. */
 export function isSettled(item: ItemView, stopOnPassing: boolean): boolean {
+  if (item.skippedIn) return true;
   const status = item.decision?.status;
   if (status === 'done' || status === 'skipped') return true;
   return !stopOnPassing && isPassing(item.result?.status);
@@ -317,13 +321,19 @@ function step(state: WizardState, action: Action): WizardState {
     case 'check-started':
       return { ...state, loading: { index: action.index, total: state.items.length, id: state.items[action.index]?.id } };
     case 'checked': {
-      const items = withItem(state, action.index, { result: action.result, proposals: action.proposals, checkedAt: state.changes });
+      const items = withItem(state, action.index, { result: action.result, proposals: action.proposals, checkedAt: state.changes, skippedIn: action.skippedIn });
       if (action.why === 'refresh') {
         if (state.screen !== 'refresh' || action.index !== state.current) return { ...state, items };
         const item = items[action.index]!;
         const next = { ...state, items, screen: 'step' as const };
         if (!isSettled(item, state.stopOnPassing)) return next;
         return advance({ ...next, items: withItem(next, action.index, { decidedNow: true }) }, { tone: 'good', text: `${item.title} passes now: an earlier change took care of it.` });
+      }
+      if (action.why === 'repository') {
+        // The step on screen is one the new skip covers: go past it, saying why.
+        const item = items[action.index]!;
+        if (state.screen !== 'step' || action.index !== state.current || !item.skippedIn) return { ...state, items };
+        return advance({ ...state, items }, { tone: 'info', text: `${item.title}: skipped for the repository here too (${item.target}).` });
       }
       if (action.why !== 'recheck') return { ...state, items };
       const item = items[action.index]!;

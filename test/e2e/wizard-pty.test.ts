@@ -188,11 +188,12 @@ describe('wizard in a real terminal', () => {
       expect(first).toContain('7. Build in one stage, ship from another');
       await run.press('v');
       const list = await run.waitFor(/All steps[^]*7\. multi-stage-build/);
-      expect(list).toMatch(/✔ +4\. non-root-user/);
+      expect(list).toMatch(/– +4\. non-root-user/);
       expect(list).toMatch(/✔ +6\. slim-base-image/);
       await run.press(KEY.up, KEY.up, KEY.enter);
       const skipped = await run.waitFor(/4\. Run as a non-root user[^]*drops root/);
       expect(skipped.replace(/\s+/g, ' ')).toContain(`skipped for the repository in ${config}:5: the entrypoint drops root`);
+      expect(skipped).toMatch(/4\. Run as a non-root user – skipped/);
       await run.press('q');
       expect(await finish(run)).toBe(0);
     } finally {

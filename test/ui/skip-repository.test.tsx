@@ -9,6 +9,8 @@ import path from 'node:path';
 import { tempWorld, walkFor, renderWizard, KEY, type Rendered } from './support.js';
 import { addUserStep, slimStep } from './test-steps.js';
 import { RepoDecisions } from '../../src/core/repoconfig.js';
+import { Walk } from '../../src/core/walk.js';
+import { contextFor, dockerfileTarget } from '../helpers/world.js';
 
 let ui: Rendered | undefined;
 afterEach(() => ui?.unmount());
@@ -57,6 +59,36 @@ describe('wizard: skip for the repository', () => {
   it('a repository without the file gets a new one', async () => {
     const { config } = await skipWith([KEY.tab]);
     await vi.waitFor(() => expect(readFileSync(config, 'utf8')).toMatch(/^steps:\n {2}non-root-user:\n {4}skip: v2 needs root$/m));
+  });
+
+  it('a skip for the repository reaches its other Dockerfiles at once: listed as skipped, not walked', async () => {
+    const world = tempWorld();
+    mkdirSync(path.join(world.dir, '.git'));
+    const other = path.join(world.dir, 'api', 'Dockerfile');
+    const elsewhere = path.join(world.dir, 'vendor', 'Dockerfile');
+    mkdirSync(path.dirname(other));
+    mkdirSync(path.join(path.dirname(elsewhere), '.git'), { recursive: true });
+    writeFileSync(other, world.read());
+    writeFileSync(elsewhere, world.read());
+    const targets = [world.dockerfile, other, elsewhere].map((f) => dockerfileTarget(f));
+    const decisions = await RepoDecisions.forTargets([addUserStep], targets);
+    const walk = new Walk({ items: targets.map((target) => ({ step: addUserStep, target, ctx: contextFor(target) })), store: world.store, profile: await world.store.load(), decisions });
+    ui = await renderWizard(walk);
+    await ui.waitFor('❯ Apply');
+    await ui.press('s');
+    await ui.waitFor('(•) Skip here only');
+    await ui.press(KEY.tab, 'v', '2');
+    await ui.press(KEY.enter);
+    // The second Dockerfile is in the same repository: gone past; the third is in a repository of its own.
+    const next = await ui.waitFor('skipped for the repository here too (api/Dockerfile)');
+    expect(next).toMatch(/4\. Run as a non-root user ✘ fail +\[non-root-user\] vendor\/Dockerfile/);
+    await ui.press('v');
+    const list = await ui.waitFor(/All steps/);
+    const rows = list.split('\n').filter((l) => /4\. non-root-user/.test(l));
+    expect(rows).toHaveLength(3);
+    expect(rows[0]).toMatch(/– +4\. non-root-user/);
+    expect(rows[1]).toMatch(/– +4\. non-root-user/);
+    expect(rows[2]).toMatch(/✘ +4\. non-root-user/);
   });
 
   it('"Skip here only" (the default) keeps the skip in the profile and leaves the repository alone', async () => {
