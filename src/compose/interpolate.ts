@@ -93,16 +93,17 @@ function expression(body: string, vars: ReadonlyMap<string, string>): Interpolat
 }
 
 /**
- * The variables of a `.env` file: `KEY=VALUE` lines, `export` allowed, `#` comments; a value in
- * single quotes is taken as written, one in double quotes or unquoted has its variables replaced
- * from the lines above.
+ * The variables of a `.env` file as compose-go's dotenv reads them: `KEY=VALUE` or `KEY: VALUE`
+ * lines, `export` allowed, `#` comments; a value in single quotes is taken as written, one in
+ * double quotes or unquoted has its variables replaced from the lines above, and an unquoted one
+ * ends at its first `#`.
  */
 export function parseDotEnv(text: string): Map<string, string> {
   const vars = new Map<string, string>();
   for (const raw of text.split(/\r?\n/)) {
     const line = raw.trim();
     if (!line || line.startsWith('#')) continue;
-    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$/.exec(line);
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*[=:]\s*(.*)$/.exec(line);
     if (!m) continue;
     const [, key, rest] = m as unknown as [string, string, string];
     let value: string;
@@ -113,7 +114,7 @@ export function parseDotEnv(text: string): Map<string, string> {
       const end = closingQuote(rest);
       value = interpolate(rest.slice(1, end < 0 ? undefined : end).replace(/\\([nt"\\])/g, (_, c: string) => ({ n: '\n', t: '\t' })[c] ?? c), vars).value;
     } else {
-      value = interpolate(rest.replace(/\s+#.*$/, '').trim(), vars).value;
+      value = interpolate(rest.replace(/#.*$/, '').trim(), vars).value;
     }
     vars.set(key, value);
   }

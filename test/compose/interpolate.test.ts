@@ -42,11 +42,37 @@ describe('interpolate', () => {
 });
 
 describe('.env', () => {
-  it('reads KEY=VALUE lines as compose does', () => {
+  it('reads KEY=VALUE and KEY: VALUE lines as compose does', () => {
     const env = parseDotEnv(
-      ['# a comment', 'PRIV=true', 'export TAG=1.27', "SINGLE='${TAG} as written'", 'DOUBLE="tag ${TAG}\\n"', 'UNQUOTED=a b # comment', 'EMPTY=', 'not a line', ' SPACED = v '].join('\n'),
+      [
+        '# a comment',
+        'PRIV=true',
+        'export TAG=1.27',
+        "SINGLE='${TAG} as written'",
+        'DOUBLE="tag ${TAG}\\n # kept"',
+        'UNQUOTED=a b # comment',
+        'EMPTY=',
+        'not a line',
+        ' SPACED = v ',
+        'COMPOSE_FILE: compose.yaml:compose.prod.yaml',
+        'ANCHOR=http://example.com/#top',
+        'QUOTED_HASH="a#b"',
+      ].join('\n'),
     );
-    expect(Object.fromEntries(env)).toEqual({ PRIV: 'true', TAG: '1.27', SINGLE: '${TAG} as written', DOUBLE: 'tag 1.27\n', UNQUOTED: 'a b', EMPTY: '', SPACED: 'v' });
+    expect(Object.fromEntries(env)).toEqual({
+      PRIV: 'true',
+      TAG: '1.27',
+      SINGLE: '${TAG} as written',
+      DOUBLE: 'tag 1.27\n # kept',
+      UNQUOTED: 'a b',
+      EMPTY: '',
+      SPACED: 'v',
+      // The YAML-like form, the first separator the key ends at.
+      COMPOSE_FILE: 'compose.yaml:compose.prod.yaml',
+      // Unquoted, a value ends at its first #, whatever comes before it.
+      ANCHOR: 'http://example.com/',
+      QUOTED_HASH: 'a#b',
+    });
   });
 });
 
