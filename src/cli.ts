@@ -2,7 +2,6 @@
  * argv -> command. The batch commands never load Ink or React: the wizard is imported only when a
  * terminal is there to show it.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +10,7 @@ import { InterruptedError, UserError, formatError } from './core/errors.js';
 import { didYouMean } from './core/suggest.js';
 import { safeLine, sanitise } from './core/sanitize.js';
 import { packageRoot } from './core/paths.js';
+import { sha256 } from './core/hash.js';
 import { MAIN_HELP, COMMAND_HELP } from './help.js';
 import type { Io } from './app/batch.js';
 
@@ -109,7 +109,7 @@ function applyDockerGlobals(globals: DockerGlobals, args: Args, io: Io): { args:
     env.DOCKER_CONTEXT = globals.context;
     delete env.DOCKER_HOST;
     const configDir = env.DOCKER_CONFIG || path.join(env.HOME || os.homedir(), '.docker');
-    const meta = path.join(configDir, 'contexts', 'meta', createHash('sha256').update(globals.context).digest('hex'), 'meta.json');
+    const meta = path.join(configDir, 'contexts', 'meta', sha256(globals.context), 'meta.json');
     if (globals.context !== 'default' && !existsSync(meta)) {
       throw new UserError(`docker context "${globals.context}" does not exist`, `\`docker context ls\` lists the contexts in ${configDir}.`);
     }

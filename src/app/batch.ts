@@ -3,7 +3,7 @@
  * rules.
  */
 import { safeLine, safeText } from '../core/sanitize.js';
-import { createInterface, type Interface } from 'node:readline/promises';
+import type { Interface } from 'node:readline/promises';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -188,7 +188,8 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
   await session.store.lock();
   try {
     const profile = await session.store.load();
-    const ask = interactive ? createInterface({ input: process.stdin, output: process.stdout }) : undefined;
+    // Loaded for a question only: a check, or fix --yes, asks none.
+    const ask = interactive ? (await import('node:readline/promises')).createInterface({ input: process.stdin, output: process.stdout }) : undefined;
     const pairs = session.pairs();
     let errors = 0;
     let badInput = false;
@@ -465,7 +466,7 @@ export async function undoCommand(args: Args, io: AppIo): Promise<number> {
     const impact = record.daemon ? await session.daemon?.restartImpact?.(await restoredDaemonConfig(record, store.backupDir)).catch(() => null) : null;
     if (args.yes && impact) out(`${p.yellow('warning:')} ${safeText(impact)}`);
     if (!args.yes) {
-      const ask = createInterface({ input: process.stdin, output: process.stdout });
+      const ask = (await import('node:readline/promises')).createInterface({ input: process.stdin, output: process.stdout });
       const question = `${describeApplied(record, p)}\n${impact ? `${p.yellow('warning:')} ${safeText(impact)}\n` : ''}Undo this change? [y/N] `;
       const answer = (await askLine(ask, question).finally(() => ask.close())).trim().toLowerCase();
       if (answer !== 'y' && answer !== 'yes') return 0;

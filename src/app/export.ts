@@ -9,7 +9,8 @@ import type { Args } from '../args.js';
 import type { Io } from './batch.js';
 import { UserError } from '../core/errors.js';
 import { ProfileStore, defaultStateDir, type Profile } from '../core/profile.js';
-import { describeFsError, readNoFollow, sha256 } from '../core/change.js';
+import { describeFsError, readNoFollow } from '../core/change.js';
+import { sha256 } from '../core/hash.js';
 import { exportAnsible, hostDecisions, isHostKey } from '../export/ansible.js';
 
 const MAX_TEXT = 1024 * 1024;

@@ -7,7 +7,6 @@
  * Over 400 lines: writing safely is one job with many cases (locks, symlinks, hard links, xattrs,
  * owners, backups), kept together so there is one way to write.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, promises as fs, constants as fsc } from 'node:fs';
 import path from 'node:path';
 // The one module of diff that makes patches, not its index: the index loads sixty modules.
@@ -16,10 +15,7 @@ import type { FileChange } from './step.js';
 import { UserError } from './errors.js';
 import { LockFile } from './lockfile.js';
 import { noteWrite } from './writes.js';
-
-export function sha256(text: string | Buffer): string {
-  return createHash('sha256').update(text).digest('hex');
-}
+import { randomHex, sha256 } from './hash.js';
 
 const CONTEXT = 3;
 
@@ -344,7 +340,7 @@ export async function writeFileAtomic(file: string, content: string | Buffer, ne
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw describeFsError(err, file, 'write');
   }
   if (existing && existing.nlink > 1) return writeInPlace(file, content, existing, expectHash);
-  const temp = path.join(dir, `.${path.basename(file)}.docker-harden-${randomBytes(6).toString('hex')}.tmp`);
+  const temp = path.join(dir, `.${path.basename(file)}.docker-harden-${randomHex(6)}.tmp`);
   let handle;
   try {
     handle = await fs.open(temp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
@@ -465,7 +461,7 @@ async function syncDir(dir: string): Promise<void> {
 export async function writeBackup(backupDir: string, original: string, content: Buffer): Promise<string> {
   await ensurePrivateDir(backupDir);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const name = `${stamp}-${randomBytes(4).toString('hex')}-${path.basename(original)}.bak`;
+  const name = `${stamp}-${randomHex(4)}-${path.basename(original)}.bak`;
   const file = path.join(backupDir, name);
   let handle;
   try {

@@ -5,7 +5,7 @@
  * starts and stays up (or exits the same way), turns healthy if the original did, runs as the uid
  * the new USER names, and listens on the same ports. The engine restores the file when this fails.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './hash.js';
 import { readFile } from 'node:fs/promises';
 import { parseDockerfile } from '../dockerfile/model.js';
 
@@ -189,7 +189,7 @@ export async function verifyDockerfileChange(options: VerifyOptions): Promise<Ve
   const log = options.log ?? (() => undefined);
   const timeoutMs = options.timeoutMs ?? 120_000;
   const settleMs = options.settleMs ?? 3_000;
-  const id = randomBytes(6).toString('hex');
+  const id = randomHex(6);
   const images = { before: `docker-harden-verify:${id}-before`, after: `docker-harden-verify:${id}-after` };
   const names = { before: `docker-harden-verify-${id}-before`, after: `docker-harden-verify-${id}-after` };
   const { host } = options;

@@ -7,7 +7,6 @@
  * Over 400 lines: every read of the live daemon (API calls with their deadline, size cap and type
  * checks; its process, flags and config file) sits behind this one HostFacts.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,6 +30,7 @@ import { normalizeSocketPath, socketPathOf } from './endpoints.js';
 import { dockerdPids, holderOf, listeningSocketInodes, untrustedDaemon, untrustedSocket } from './daemon-identity.js';
 import { readServiceUnits } from './units.js';
 import { parseDaemonConfig } from './daemon-validate.js';
+import { sha256 } from '../core/hash.js';
 
 export interface HostOptions {
   dockerHost?: string;
@@ -92,7 +92,7 @@ export function resolveEndpoint(options: Pick<HostOptions, 'dockerHost' | 'env'>
     }
   }
   if (contextName && contextName !== 'default') {
-    const id = createHash('sha256').update(contextName).digest('hex');
+    const id = sha256(contextName);
     const meta = readSmall(path.join(configDir, 'contexts', 'meta', id, 'meta.json'));
     if (meta) {
       try {

@@ -4,13 +4,13 @@
  * the line; host findings name the host as a logical location. A check that could not run is a
  * tool execution notification, not a result.
  */
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { StepRun } from '../core/runner.js';
 import { scopeOf, type CodeInfo, type Finding, type Severity, type Step } from '../core/step.js';
 import { SHARED_CODES } from '../core/codes.js';
 import { repositoryRoot } from '../core/paths.js';
+import { sha256 } from '../core/hash.js';
 import type { DecidedRun, Suppression, UnusedIgnore } from '../core/repoconfig.js';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
@@ -172,7 +172,7 @@ function unusedIgnoreNotification(u: UnusedIgnore, cwd: string, root: string, ru
 }
 
 function fingerprint(parts: (string | number | undefined)[]): string {
-  return createHash('sha256').update(parts.map((p) => String(p ?? '')).join('\u0000')).digest('hex').slice(0, 32);
+  return sha256(parts.map((p) => String(p ?? '')).join('\u0000')).slice(0, 32);
 }
 
 export function toSarif(runs: StepRun[], options: SarifOptions): SarifLog {
