@@ -11,5 +11,6 @@ export default defineConfig({
   // jsonc-parser is bundled from its ES module build: its "main" is a UMD file that loads five
   // more through node's CommonJS loader, 16 ms of a `check --host` before any work.
   external: (id) => !id.startsWith('.') && !id.startsWith('/') && id !== 'jsonc-parser',
-  output: { dir: 'dist/bundle', format: 'esm', chunkFileNames: '[name].js', cleanDir: true },
+  // Without the doc comments (a third of the text): node reads and compiles every byte it loads.
+  output: { dir: 'dist/bundle', format: 'esm', chunkFileNames: '[name].js', cleanDir: true, comments: { legal: true, annotation: true, jsdoc: false } },
 });
