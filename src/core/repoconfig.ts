@@ -22,6 +22,8 @@ const MAX_CONFIG_BYTES = 1024 * 1024;
 /** Files read for inline comments are the targets themselves, already bounded when parsed. */
 const MAX_INLINE_BYTES = 4 * 1024 * 1024;
 const linesUntilWrite = cachedUntilWrite<object, string[] | null>();
+/** The host among what a run checked, beside the files (whose paths are absolute). */
+const HOST = 'host';
 
 export interface IgnoreEntry {
   code: string;
@@ -65,7 +67,7 @@ export interface UnusedIgnore {
   kind: Suppression['kind'];
   /** Where the ignore is written: `file:line`. */
   source: string;
-  /** The checked files it applies to: the comment's own file, or those an entry's path covers. */
+  /** The checked files it applies to: the comment's own file, or those an entry's path covers; `host` for the host. */
   files: string[];
 }
 
@@ -353,10 +355,11 @@ export class RepoDecisions {
       !skipped && choice?.platform && run.proposals.some((p) => p.kind === 'choice' && p.choice.key === 'platform')
         ? { kind: 'external', reason: `platform chosen for the repository: ${choice.platform}`, source: `${config.file}:${choice.line}` }
         : undefined;
-    if (!skipped && run.target.kind !== 'host' && run.result.status !== 'not-applicable') {
+    if (!skipped && run.result.status !== 'not-applicable') {
       // A Dockerfile's text as parsed in this run: its ignore comments are looked for there, not read again.
       const text = run.target.kind === 'dockerfile' ? await run.ctx.dockerfile().then((m) => m.text, () => undefined) : undefined;
-      this.ran.set(`${run.step.meta.id}\0${run.target.path}`, { file: run.target.path, config, text });
+      const file = run.target.kind === 'host' ? HOST : run.target.path;
+      this.ran.set(`${run.step.meta.id}\0${file}`, { file, config, text });
     }
     const kept: Finding[] = [];
     const suppressed: SuppressedFinding[] = [];
@@ -412,6 +415,8 @@ export class RepoDecisions {
     const texts = new Map([...this.ran.values()].map((r) => [r.file, r.text]));
     const unused: UnusedIgnore[] = [];
     for (const [file] of checked) {
+      // The host has no comments; an entry without a path covers it.
+      if (file === HOST) continue;
       for (const [i, line] of (this.fileLines(file, texts.get(file)) ?? []).entries()) {
         const text = line.trim();
         const m = text.startsWith('#') ? INLINE.exec(text) : null;
@@ -424,7 +429,7 @@ export class RepoDecisions {
     for (const config of new Set(checked.map(([, config]) => config))) {
       for (const e of config.ignore) {
         if (this.usedEntries.has(e)) continue;
-        const files = checked.filter(([file, c]) => c === config && entryCovers(e, config, file) && ranOn(e.code, file)).map(([file]) => file);
+        const files = checked.filter(([file, c]) => c === config && entryCovers(e, config, file === HOST ? undefined : file) && ranOn(e.code, file)).map(([file]) => file);
         if (files.length > 0) unused.push({ code: e.code, kind: 'external', source: `${config.file}:${e.line}`, files });
       }
     }

@@ -8,7 +8,7 @@ import type { DecidedRun, UnusedIgnore } from '../core/repoconfig.js';
 import type { Finding, Status } from '../core/step.js';
 import { targetKey, type AppliedRecord, type Decision, type Profile } from '../core/profile.js';
 import { toEntry, type ResultEntry } from './results.js';
-import { renderUnusedIgnores, SKIPPED_MARK, STATUS_MARK, statusLabel } from './text.js';
+import { renderUnusedIgnores, SKIPPED_MARK, STATUS_MARK, statusLabel, unusedIgnoreText } from './text.js';
 import type { Palette } from './color.js';
 import { safeLine, safeText } from '../core/sanitize.js';
 import { counted } from '../core/suggest.js';
@@ -174,7 +174,7 @@ export function renderReportMarkdown(doc: ReportDocument): string {
   }
   if (doc.unusedIgnores?.length) {
     out.push('## Ignores that matched no finding', '');
-    for (const u of doc.unusedIgnores) out.push(`- ${code(u.source)}: ${code(u.code)} matches no finding${u.kind === 'external' ? ` in ${u.files.map(code).join(', ')}` : ' on the line below the comment'}; it can be removed.`);
+    for (const u of doc.unusedIgnores) out.push(`- ${code(u.source)}: ${unusedIgnoreText(u, code)}.`);
     out.push('');
   }
   if (doc.applied.length > 0) {

@@ -12,6 +12,7 @@ import { SHARED_CODES } from '../core/codes.js';
 import { repositoryRoot } from '../core/paths.js';
 import { sha256 } from '../core/hash.js';
 import type { DecidedRun, Suppression, UnusedIgnore } from '../core/repoconfig.js';
+import { unusedIgnoreText } from './text.js';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 export const TOOL_URI = 'https://www.npmjs.com/package/docker-harden';
@@ -158,14 +159,9 @@ function suppressionOf(s: Suppression, cwd: string, root: string): Record<string
 /** An ignore that matched nothing, as text says it, at the ignore's own line. */
 function unusedIgnoreNotification(u: UnusedIgnore, cwd: string, root: string, ruleIndex: Map<string, number>): Record<string, unknown> {
   const at = /^(.*):(\d+)$/.exec(u.source);
-  const files = u.files.map((f) => relativeText(f, root)).join(', ');
-  const text =
-    u.kind === 'inSource'
-      ? `unused ignore: ${u.code} matches no finding on the line below the comment; it can be removed`
-      : `unused ignore: ${u.code} matches no finding in ${files}; it can be removed unless a file not checked here needs it`;
   return {
     level: 'note',
-    message: { text },
+    message: { text: `unused ignore: ${unusedIgnoreText(u, (f) => relativeText(f, root))}` },
     ...(at ? { locations: [{ physicalLocation: { artifactLocation: artifactLocation(at[1]!, cwd, root), region: { startLine: Number(at[2]) } } }] } : {}),
     associatedRule: { id: u.code, ...(ruleIndex.has(u.code) ? { index: ruleIndex.get(u.code) } : {}) },
   };

@@ -83,13 +83,15 @@ export function renderSummary(runs: StepRun[], p: Palette): string {
 
 /** The ignores that matched nothing, one dim line each: where, which code, and that it can be removed. */
 export function renderUnusedIgnores(unused: readonly UnusedIgnore[], p: Palette): string[] {
-  return unused.map((u) =>
-    p.dim(
-      u.kind === 'inSource'
-        ? `unused ignore: ${safeLine(u.source)}: ${u.code} matches no finding on the line below the comment; it can be removed`
-        : `unused ignore: ${safeLine(u.source)}: ${u.code} matches no finding in ${u.files.map(safeLine).join(', ')}; it can be removed unless a file not checked here needs it`,
-    ),
-  );
+  return unused.map((u) => p.dim(`unused ignore: ${safeLine(u.source)}: ${unusedIgnoreText(u, safeLine)}`));
+}
+
+/** What matched nothing and whether it can go, each checked file written by `name` (`host` is the host). */
+export function unusedIgnoreText(u: UnusedIgnore, name: (file: string) => string): string {
+  if (u.kind === 'inSource') return `${u.code} matches no finding on the line below the comment; it can be removed`;
+  const where = u.files.map((f) => (f === 'host' ? 'the host' : name(f))).join(', ');
+  const others = u.files.includes('host') ? 'another host or a file not checked here' : 'a file not checked here';
+  return `${u.code} matches no finding in ${where}; it can be removed unless ${others} needs it`;
 }
 
 function indent(text: string, n: number): string {

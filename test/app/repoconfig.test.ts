@@ -187,6 +187,30 @@ describe('an ignore that matches no finding is named, and the exit code stays th
   }
 });
 
+describe('an ignore for the host that matches nothing is named too', () => {
+  // Content trust is judged on the host without a daemon: from DOCKER_CONTENT_TRUST in the environment and the shell files.
+  const config = 'ignore:\n  - code: DH-DCT-ON\n    reason: the old registry needs it\n';
+  const args = ['check', '--host', '--only', 'content-trust', '--docker-host', 'unix:///nonexistent/docker.sock'];
+
+  it('an entry without a path, on a host where nothing matches it: named, with the host', async () => {
+    const root = repo({ '.docker-harden.yaml': config });
+    const json = await runCli([...args, '--json'], { cwd: root, env: { HOME: root } });
+    expect(json.exitCode, json.stderr).toBe(0);
+    const doc = JSON.parse(json.stdout) as { unusedIgnores?: { code: string; kind: string; source: string; files: string[] }[] };
+    expect(doc.unusedIgnores).toEqual([{ code: 'DH-DCT-ON', kind: 'external', source: `${path.join(root, '.docker-harden.yaml')}:2`, files: ['host'] }]);
+    const text = await runCli(args, { cwd: root, env: { HOME: root } });
+    expect(text.stdout).toContain('DH-DCT-ON matches no finding in the host; it can be removed unless another host or a file not checked here needs it');
+  });
+
+  it('in use when the host has the finding: suppressed, not named', async () => {
+    const root = repo({ '.docker-harden.yaml': config });
+    const json = await runCli([...args, '--json'], { cwd: root, env: { HOME: root, DOCKER_CONTENT_TRUST: '1' } });
+    const doc = JSON.parse(json.stdout) as { unusedIgnores?: unknown[]; results: { suppressed?: { code: string }[] }[] };
+    expect(doc.results[0]!.suppressed?.map((f) => f.code)).toEqual(['DH-DCT-ON']);
+    expect(doc.unusedIgnores).toBeUndefined();
+  });
+});
+
 describe('fix --yes never applies a suppressed or skipped proposal', () => {
   const dockerfile = 'FROM alpine:3.19\nRUN apk add curl\nCMD ["sh"]\n';
   const workflow = '.github/workflows/docker-harden-scan.yml';
