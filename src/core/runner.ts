@@ -100,15 +100,14 @@ const DEFAULT_COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.ym
 const DEFAULT_OVERRIDES = ['compose.override.yml', 'compose.override.yaml', 'docker-compose.override.yml', 'docker-compose.override.yaml'];
 
 /**
- * The other files `docker compose`, run with no -f in this file's folder, reads with it, and what
- * makes it read them; null when it reads the file alone, or not at all. As compose-go's
- * cli/options.go: COMPOSE_FILE (the environment's, else the one in the folder's `.env`) names the
- * files, split on COMPOSE_PATH_SEPARATOR, and replaces the default names: no override is read
- * then. Without it, a default-named file is read with the first default override beside it.
+ * The files `docker compose`, run with no -f in the compose file's folder, reads (absolute paths),
+ * and the COMPOSE_FILE that names them (`in the environment` or `in .env beside this file`) or
+ * null for the default names. As compose-go's cli/options.go: COMPOSE_FILE (the environment's,
+ * else the one in the folder's `.env`) names the files, split on COMPOSE_PATH_SEPARATOR, and
+ * replaces the default names; without it, the first default name found is read with the first
+ * default override beside it.
  */
-async function composeFilesReadWith(ctx: Context): Promise<{ files: string[]; reason: string } | null> {
-  if (ctx.target.kind !== 'compose') return null;
-  const target = path.resolve(ctx.target.path);
+async function filesComposeReads(ctx: Context, target: string): Promise<{ files: string[]; composeFile: string | null }> {
   const dir = path.dirname(target);
   const dotEnv = await dotEnvBeside(target);
   // The environment wins over .env, as in compose.
@@ -120,17 +119,24 @@ async function composeFilesReadWith(ctx: Context): Promise<{ files: string[]; re
       .split(setting('COMPOSE_PATH_SEPARATOR') || path.delimiter)
       .filter((name) => name !== '')
       .map((name) => path.resolve(dir, name));
-    const others = [...new Set(named.filter((file) => file !== target))];
-    if (!named.includes(target) || others.length === 0) return null;
-    const where = ctx.env.COMPOSE_FILE !== undefined ? 'in the environment' : 'in .env beside this file';
-    const files = others.map((file) => safeLine(path.relative(dir, file)));
-    return { files, reason: `COMPOSE_FILE ${where} makes docker compose read ${files.join(', ')} with this file` };
+    return { files: [...new Set(named)], composeFile: ctx.env.COMPOSE_FILE !== undefined ? 'in the environment' : 'in .env beside this file' };
   }
-  if (!DEFAULT_COMPOSE_FILES.includes(path.basename(target))) return null;
-  for (const name of DEFAULT_OVERRIDES) {
-    if (await ctx.probe.stat(path.join(dir, name))) return { files: [name], reason: `docker compose reads ${name} beside this file with it` };
-  }
-  return null;
+  const found = async (names: string[]) => {
+    for (const name of names) if (await ctx.probe.stat(path.join(dir, name))) return path.join(dir, name);
+    return undefined;
+  };
+  const base = await found(DEFAULT_COMPOSE_FILES);
+  const override = base ? await found(DEFAULT_OVERRIDES) : undefined;
+  return { files: [base, override].filter((f): f is string => f !== undefined), composeFile: null };
+}
+
+/** The other files `docker compose`, run with no -f in this file's folder, reads with it, and what makes it; null when it reads the file alone, or not at all. */
+function filesReadWith(read: { files: string[]; composeFile: string | null }, target: string): { files: string[]; reason: string } | null {
+  const others = read.files.filter((file) => file !== target);
+  if (!read.files.includes(target) || others.length === 0) return null;
+  const files = others.map((file) => safeLine(path.relative(path.dirname(target), file)));
+  const reason = read.composeFile ? `COMPOSE_FILE ${read.composeFile} makes docker compose read ${files.join(', ')} with this file` : `docker compose reads ${files.join(', ')} beside this file with it`;
+  return { files, reason };
 }
 
 /**
@@ -138,8 +144,19 @@ async function composeFilesReadWith(ctx: Context): Promise<{ files: string[]; re
  * configuration) is not checked with it: no fix of this file alone is safe then, and each says so.
  */
 async function reviewWithOtherComposeFiles(proposals: Proposal[], ctx: Context): Promise<void> {
-  if (!proposals.some((p) => p.risk === 'safe' && p.kind === 'change')) return;
-  const readWith = await composeFilesReadWith(ctx);
+  if (ctx.target.kind !== 'compose' || !proposals.some((p) => p.kind === 'change')) return;
+  const target = path.resolve(ctx.target.path);
+  const read = await filesComposeReads(ctx, target);
+  // A default-named file that compose, run here, passes over for another: fixed, it changes
+  // nothing that `docker compose up` starts until it is named.
+  if (DEFAULT_COMPOSE_FILES.includes(path.basename(target)) && read.files.length > 0 && !read.files.includes(target)) {
+    const instead = read.files.map((file) => safeLine(path.relative(path.dirname(target), file))).join(', ');
+    const why = read.composeFile ? `COMPOSE_FILE ${read.composeFile} makes docker compose read ${instead}, not this file` : `docker compose, run in this folder without -f, reads ${instead}, not this file`;
+    const warning = `${why}: this change takes effect where the file is named (\`docker compose -f ${safeLine(path.basename(target))}\`)`;
+    for (const p of proposals) if (p.kind === 'change') p.warnings = [...p.warnings, warning];
+    return;
+  }
+  const readWith = filesReadWith(read, target);
   if (!readWith) return;
   const [they, add, merged] = readWith.files.length === 1 ? ['it', 'adds', 'the two'] : ['they', 'add', 'them all'];
   const warning = `${readWith.reason}, and what ${they} ${add} (a command, mounts, configuration) is not checked here: the service may need more than this change leaves it; run \`docker compose config\` to see ${merged} merged, and check the service starts`;

@@ -55,8 +55,28 @@ describe('a compose override beside the file', () => {
   });
 
   it('a file compose does not find by itself (named with -f) reads no override: its fixes stay safe', async () => {
-    const { risks: r } = await risks('compose.prod.yaml', { 'compose.override.yaml': 'services: {}\n' });
+    const { risks: r, warnings } = await risks('compose.prod.yaml', { 'compose.yaml': COMPOSE, 'compose.override.yaml': 'services: {}\n' });
     expect(r['db-read-only']).toBe('safe');
+    expect(warnings.join('\n')).not.toContain('not this file');
+  });
+});
+
+describe('a default-named file that docker compose passes over for another', () => {
+  it.each<[string, string, Record<string, string>, Record<string, string>, string]>([
+    // compose-go takes the first of compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml.
+    ['an older name beside compose.yaml', 'docker-compose.yml', { 'compose.yaml': COMPOSE }, {}, 'docker compose, run in this folder without -f, reads compose.yaml, not this file'],
+    ['with the override compose reads then', 'compose.yml', { 'compose.yaml': COMPOSE, 'compose.override.yaml': PROD }, {}, 'reads compose.yaml, compose.override.yaml, not this file'],
+    ['COMPOSE_FILE names other files', 'compose.yaml', { 'compose.prod.yaml': PROD, '.env': 'COMPOSE_FILE=compose.prod.yaml\n' }, {}, 'COMPOSE_FILE in .env beside this file makes docker compose read compose.prod.yaml, not this file'],
+  ])('%s: the fixes stay safe and say where they take effect', async (_label, name, beside, env, fragment) => {
+    const { risks: r, warnings } = await risks(name, beside, env);
+    expect(r).toEqual(ALL_SAFE);
+    expect(warnings.filter((w) => w.includes(fragment) && w.includes(`this change takes effect where the file is named (\`docker compose -f ${name}\`)`))).toHaveLength(3);
+    expect(warnings.join('\n')).not.toContain('docker compose config');
+  });
+
+  it('the first default name itself is read: no such warning', async () => {
+    const { warnings } = await risks('compose.yaml', { 'docker-compose.yml': COMPOSE });
+    expect(warnings.join('\n')).not.toContain('not this file');
   });
 });
 
