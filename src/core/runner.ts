@@ -130,15 +130,6 @@ async function filesComposeReads(ctx: Context, target: string): Promise<{ files:
   return { files: [base, override].filter((f): f is string => f !== undefined), composeFile: null };
 }
 
-/** The other files `docker compose`, run with no -f in this file's folder, reads with it, and what makes it; null when it reads the file alone, or not at all. */
-function filesReadWith(read: { files: string[]; composeFile: string | null }, target: string): { files: string[]; reason: string } | null {
-  const others = read.files.filter((file) => file !== target);
-  if (!read.files.includes(target) || others.length === 0) return null;
-  const files = others.map((file) => safeLine(path.relative(path.dirname(target), file)));
-  const reason = read.composeFile ? `COMPOSE_FILE ${read.composeFile} makes docker compose read ${files.join(', ')} with this file` : `docker compose reads ${files.join(', ')} beside this file with it`;
-  return { files, reason };
-}
-
 /**
  * What the other compose files `docker compose` reads with this one add (a command, mounts,
  * configuration) is not checked with it: no fix of this file alone is safe then, and each says so.
@@ -147,19 +138,21 @@ async function reviewWithOtherComposeFiles(proposals: Proposal[], ctx: Context):
   if (ctx.target.kind !== 'compose' || !proposals.some((p) => p.kind === 'change')) return;
   const target = path.resolve(ctx.target.path);
   const read = await filesComposeReads(ctx, target);
-  // A default-named file that compose, run here, passes over for another: fixed, it changes
-  // nothing that `docker compose up` starts until it is named.
-  if (DEFAULT_COMPOSE_FILES.includes(path.basename(target)) && read.files.length > 0 && !read.files.includes(target)) {
-    const instead = read.files.map((file) => safeLine(path.relative(path.dirname(target), file))).join(', ');
-    const why = read.composeFile ? `COMPOSE_FILE ${read.composeFile} makes docker compose read ${instead}, not this file` : `docker compose, run in this folder without -f, reads ${instead}, not this file`;
+  const names = (files: string[]) => files.map((file) => safeLine(path.relative(path.dirname(target), file))).join(', ');
+  if (!read.files.includes(target)) {
+    // A default-named file that compose, run here, passes over for another: fixed, it changes
+    // nothing that `docker compose up` starts until it is named. Any other name is read only with -f.
+    if (!DEFAULT_COMPOSE_FILES.includes(path.basename(target)) || read.files.length === 0) return;
+    const why = read.composeFile ? `COMPOSE_FILE ${read.composeFile} makes docker compose read ${names(read.files)}, not this file` : `docker compose, run in this folder without -f, reads ${names(read.files)}, not this file`;
     const warning = `${why}: this change takes effect where the file is named (\`docker compose -f ${safeLine(path.basename(target))}\`)`;
     for (const p of proposals) if (p.kind === 'change') p.warnings = [...p.warnings, warning];
     return;
   }
-  const readWith = filesReadWith(read, target);
-  if (!readWith) return;
-  const [they, add, merged] = readWith.files.length === 1 ? ['it', 'adds', 'the two'] : ['they', 'add', 'them all'];
-  const warning = `${readWith.reason}, and what ${they} ${add} (a command, mounts, configuration) is not checked here: the service may need more than this change leaves it; run \`docker compose config\` to see ${merged} merged, and check the service starts`;
+  const others = read.files.filter((file) => file !== target);
+  if (others.length === 0) return;
+  const reason = read.composeFile ? `COMPOSE_FILE ${read.composeFile} makes docker compose read ${names(others)} with this file` : `docker compose reads ${names(others)} beside this file with it`;
+  const [they, add, merged] = others.length === 1 ? ['it', 'adds', 'the two'] : ['they', 'add', 'them all'];
+  const warning = `${reason}, and what ${they} ${add} (a command, mounts, configuration) is not checked here: the service may need more than this change leaves it; run \`docker compose config\` to see ${merged} merged, and check the service starts`;
   for (const p of proposals) {
     if (p.risk !== 'safe' || p.kind !== 'change') continue;
     p.risk = 'review';

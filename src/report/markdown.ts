@@ -8,7 +8,7 @@ import type { DecidedRun, UnusedIgnore } from '../core/repoconfig.js';
 import type { Finding, Status } from '../core/step.js';
 import { targetKey, type AppliedRecord, type Decision, type Profile } from '../core/profile.js';
 import { toEntry, type ResultEntry } from './results.js';
-import { renderUnusedIgnores, SKIPPED_MARK, STATUS_MARK, statusLabel, unusedIgnoreText } from './text.js';
+import { decidedLabel, decisionLines, renderUnusedIgnores, SKIPPED_MARK, STATUS_MARK, unusedIgnoreText } from './text.js';
 import type { Palette } from './color.js';
 import { safeLine, safeText } from '../core/sanitize.js';
 import { counted } from '../core/suggest.js';
@@ -111,19 +111,14 @@ export function renderReportText(doc: ReportDocument, p: Palette): string {
   lines.push(p.dim(`profile: ${safeLine(doc.profileFile)}`));
   lines.push('');
   for (const e of doc.results) {
-    const label = e.skipped ? p.dim(`${SKIPPED_MARK} skipped`) : statusLabel(e.status, p);
-    lines.push(`${label}  ${p.bold(`${e.order}. ${e.title}`)} ${p.dim(`[${e.step}] ${safeLine(e.targetLabel)}`)}`);
+    lines.push(`${decidedLabel(e.status, e, p)}  ${p.bold(`${e.order}. ${e.title}`)} ${p.dim(`[${e.step}] ${safeLine(e.targetLabel)}`)}`);
     lines.push(`    ${p.dim('decision:')} ${safeText(describeDecision(e.decision))}`);
-    if (e.skipped) lines.push(`    ${p.dim(`skipped: ${safeText(e.skipped.reason)} (${safeLine(e.skipped.source)})`)}`);
     for (const f of e.findings) {
       const at = where(f);
       lines.push(`    ${p.dim(`[${f.severity}]`)} ${at ? `${safeLine(at)}: ` : ''}${safeText(f.message)}`);
       if (f.evidence) lines.push(`        ${p.dim(safeText(f.evidence))}`);
     }
-    for (const f of e.skipped ? [] : (e.suppressed ?? [])) {
-      const at = where(f);
-      lines.push(`    ${p.dim(`suppressed: [${f.severity}] ${f.code} ${at ? `${safeLine(at)}: ` : ''}${safeText(f.message)} (${safeText(f.suppression.reason)}; ${safeLine(f.suppression.source)})`)}`);
-    }
+    lines.push(...decisionLines(e, p));
     for (const r of e.applied) lines.push(`    ${p.green('applied')} ${safeLine(r.title ?? r.proposal)} ${p.dim(`(${r.id}; undo: ${undoHint(r, doc.undoArgs)})`)}`);
   }
   lines.push('');

@@ -34,24 +34,32 @@ export function statusLabel(status: Status, p: Palette): string {
   }
 }
 
+/** A run's status, or `– skipped` when the repository or the profile skips its step. */
+export function decidedLabel(status: Status, decided: Pick<DecidedRun, 'skipped'>, p: Palette): string {
+  return decided.skipped ? p.dim(`${SKIPPED_MARK} skipped`) : statusLabel(status, p);
+}
+
+/** What the repository's decisions set aside: the skip with its reason, else each suppressed finding with its own. */
+export function decisionLines(decided: Pick<DecidedRun, 'skipped' | 'suppressed'>, p: Palette): string[] {
+  if (decided.skipped) return [`    ${p.dim(`skipped: ${safeText(decided.skipped.reason)} (${safeLine(decided.skipped.source)})`)}`];
+  return (decided.suppressed ?? []).map((f) => {
+    const where = f.file ? `${safeLine(f.file)}${f.line ? `:${f.line}` : ''}: ` : '';
+    return `    ${p.dim(`suppressed: [${f.severity}] ${f.code} ${where}${safeText(f.message)} (${safeText(f.suppression.reason)}; ${safeLine(f.suppression.source)})`)}`;
+  });
+}
+
 export function renderRun(run: StepRun, p: Palette, withDiffs: boolean): string {
   // Findings, notes, titles and diffs carry text from files and the daemon: shown safe, before colour.
   const lines: string[] = [];
   const target = run.target.kind === 'host' ? 'host' : safeLine(run.target.label);
   const decided = run as DecidedRun;
-  const label = decided.skipped ? p.dim(`${SKIPPED_MARK} skipped`) : statusLabel(run.result.status, p);
-  lines.push(`${label}  ${p.bold(`${run.step.meta.order}. ${run.step.meta.title}`)} ${p.dim(`[${run.step.meta.id}] ${target}`)}`);
+  lines.push(`${decidedLabel(run.result.status, decided, p)}  ${p.bold(`${run.step.meta.order}. ${run.step.meta.title}`)} ${p.dim(`[${run.step.meta.id}] ${target}`)}`);
   for (const f of run.result.findings) {
     const where = f.file ? `${safeLine(f.file)}${f.line ? `:${f.line}` : ''}: ` : '';
     lines.push(`    ${p.dim(`[${f.severity}]`)} ${p.bold(f.code)} ${where}${safeText(f.message)}`);
     if (f.evidence) lines.push(`        ${p.dim(safeText(f.evidence))}`);
   }
-  if (decided.skipped) lines.push(`    ${p.dim(`skipped: ${safeText(decided.skipped.reason)} (${safeLine(decided.skipped.source)})`)}`);
-  for (const f of decided.suppressed ?? []) {
-    if (decided.skipped) continue;
-    const where = f.file ? `${safeLine(f.file)}${f.line ? `:${f.line}` : ''}: ` : '';
-    lines.push(`    ${p.dim(`suppressed: [${f.severity}] ${f.code} ${where}${safeText(f.message)} (${safeText(f.suppression.reason)}; ${safeLine(f.suppression.source)})`)}`);
-  }
+  lines.push(...decisionLines(decided, p));
   for (const note of run.result.notes ?? []) lines.push(`    ${p.dim(safeText(note))}`);
   if (withDiffs) {
     for (const proposal of run.proposals) {
