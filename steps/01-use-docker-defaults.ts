@@ -7,7 +7,7 @@
 import { adviceProposal, defineStep, RESTART_STOPS_CONTAINERS, type CodeInfo, statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../src/core/step.js';
 import { serviceImage } from '../src/compose/images.js';
 import { ENGINE_LINES, ENGINE_RELEASES_CHECKED, ENGINE_RELEASES_SOURCE, judgeEngineVersion, parseEngineVersion } from './lib/engine-releases.js';
-import { composeOrigin, containerName, containerWeakenings, selinuxActive, serviceWeakenings, socketPathsFor, WEAKENINGS, type Weakening, WEAKENING_CODES } from './lib/workload.js';
+import { composeOrigin, containerName, containerWeakenings, selinuxActive, serviceWeakenings, socketPathsFor, takenWeakenings, WEAKENINGS, type TakenWeakening, type Weakening, WEAKENING_CODES } from './lib/workload.js';
 import { daemonConfigChange, hostDaemon, locationOf, setting, type HostDaemon } from './lib/daemon.js';
 import type { EffectiveSetting } from '../src/host/daemon-view.js';
 import type { ContainerDetails } from '../src/host/facts.js';
@@ -57,7 +57,7 @@ export default defineStep({
     summary: 'A maintained Engine with seccomp on, and no container that switches the default confinement off.',
     explain: [
       'Docker starts every container with a set of protections: a seccomp filter that blocks dangerous system calls, an AppArmor or SELinux profile, a reduced set of Linux capabilities, and its own process, network and IPC namespaces. They only help while they stay on, and while the Engine itself still gets security fixes.',
-      'This step checks that the daemon answers, that its release line is still maintained (Engine 20.10 stopped getting fixes years ago), that seccomp is active and not switched off for all containers in daemon.json, and that no running container or compose service turns the defaults off: --privileged, seccomp or AppArmor "unconfined", SELinux label=disable, --cap-add ALL or SYS_ADMIN, the host\'s PID, IPC, UTS or network namespace, the Docker socket, or a writable mount of /, /etc, /proc, /sys, /boot, /dev, /usr or /lib.',
+      'This step checks that the daemon answers, that its release line is still maintained (Engine 20.10 stopped getting fixes years ago), that seccomp is active and not switched off for all containers in daemon.json, and that no running container or compose service turns the defaults off: --privileged, seccomp or AppArmor "unconfined", SELinux label=disable, --cap-add ALL or SYS_ADMIN, the host\'s PID, IPC, UTS or network namespace, the Docker socket, or a writable mount of /, /etc, /proc, /sys, /boot, /dev, /usr or /lib. A compose service that takes another\'s volumes (volumes_from) holds that service\'s socket and mounts too, and is named with it.',
       'The fixes remove those settings, one choice each, because each may break something: a monitoring agent that reads host processes, a CI runner that talks to the Docker socket, a tool that needs a blocked system call. Each choice says what it may break. A container started by hand is never recreated here: the step shows which flags to leave out the next time you create it.',
     ].join('\n\n'),
     codes: CODES,
@@ -132,6 +132,8 @@ interface ComposeState {
   target: 'compose';
   model: ComposeModel;
   weakened: { s: ComposeService; ws: Weakening[] }[];
+  /** What each service takes from others through volumes_from. */
+  taken: { s: ComposeService; taken: TakenWeakening[] }[];
 }
 
 type State = HostState | ComposeState;
@@ -272,13 +274,31 @@ async function checkCompose(ctx: Context): Promise<CheckResult<ComposeState>> {
   const model = await ctx.compose();
   const findings: Finding[] = [];
   const weakened = model.services.map((s) => ({ s, ws: serviceWeakenings(s) }));
-  for (const { ws } of weakened) {
+  const own = new Map(weakened.map(({ s, ws }) => [s, ws]));
+  const taken = model.services.map((s) => ({ s, taken: s.volumesFrom.length > 0 ? takenWeakenings(model, s, own) : [] }));
+  for (const [i, { ws }] of weakened.entries()) {
     for (const w of ws) {
       findings.push({ code: w.code, message: w.message, severity: w.severity, file: model.path, line: w.line, evidence: w.evidence });
     }
+    for (const t of taken[i]!.taken) {
+      findings.push({ code: t.weakening.code, message: takenMessage(taken[i]!.s, t), severity: t.weakening.severity, file: model.path, line: t.line, evidence: `volumes_from: ${t.via[0]}` });
+    }
   }
   const notes = [`${model.services.length} service${model.services.length === 1 ? '' : 's'} checked`];
-  return { status: model.services.length === 0 ? 'not-applicable' : statusOf(findings), findings, notes, state: { target: 'compose', model, weakened } };
+  return { status: model.services.length === 0 ? 'not-applicable' : statusOf(findings), findings, notes, state: { target: 'compose', model, weakened, taken } };
+}
+
+/** `service web takes the volumes of service agent (volumes_from): it too has the Docker socket mounted ...`. */
+function takenMessage(s: ComposeService, t: TakenWeakening): string {
+  const through = t.via.length > 1 ? `, through ${t.via.slice(0, -1).map((n) => `service ${n}`).join(', ')}` : '';
+  return `service ${s.name} takes the volumes of service ${t.from.name} (volumes_from${through}): it too ${t.weakening.message.slice(`service ${t.from.name} `.length)}`;
+}
+
+/** The services that take a weakening of another one's through volumes_from, by that weakening. */
+function takersOf(taken: ComposeState['taken']): Map<Weakening, string[]> {
+  const out = new Map<Weakening, string[]>();
+  for (const { s, taken: list } of taken) for (const t of list) out.set(t.weakening, [...(out.get(t.weakening) ?? []), s.name]);
+  return out;
 }
 
 async function proposeCompose(state: ComposeState): Promise<Proposal[]> {
@@ -287,14 +307,29 @@ async function proposeCompose(state: ComposeState): Promise<Proposal[]> {
   const { model } = state;
   const proposals: Proposal[] = [];
   const ids = new Map<string, number>();
-  for (const { s, ws } of state.weakened) {
+  const idFor = (base: string) => {
+    const n = (ids.get(base) ?? 0) + 1;
+    ids.set(base, n);
+    return n === 1 ? base : `${base}-${n}`;
+  };
+  // A mount's target names its fix: fixing one mount first does not renumber the others.
+  const itemPart = (w: Weakening) => (w.item ? `-${w.item.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase()}` : '');
+  const takers = takersOf(state.taken);
+  for (const [i, { s, ws }] of state.weakened.entries()) {
     const known = serviceImage(s.image);
+    for (const t of state.taken[i]!.taken) {
+      // Fixed where it is mounted: removing volumes_from would take the other service's data volumes away too.
+      const what = t.weakening.kind === 'docker-socket' ? 'the Docker socket' : `the host's ${t.weakening.evidence.replace(/^volumes: /, '')} mount`;
+      proposals.push(
+        adviceProposal(
+          idFor(`${s.name}-${t.weakening.kind}-from-${t.from.name}${itemPart(t.weakening)}`),
+          `Service ${s.name}: ${what} comes from service ${t.from.name} (advice; not written)`,
+          `Service ${s.name} takes every volume of service ${t.from.name} with volumes_from${t.via.length > 1 ? ` (through ${t.via.slice(0, -1).join(', ')})` : ''}, and ${what} with them. Taking volumes_from away would take ${t.from.name}'s data volumes from it too, so the change belongs in service ${t.from.name}, where the mount is written, and reaches both. Then recreate both (docker compose up -d ${t.from.name} ${s.name}).`,
+        ),
+      );
+    }
     for (const w of ws) {
-      // A mount's target names its fix: fixing one mount first does not renumber the others.
-      const base = `${s.name}-${w.kind}${w.item ? `-${w.item.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase()}` : ''}`;
-      const n = (ids.get(base) ?? 0) + 1;
-      ids.set(base, n);
-      const id = n === 1 ? base : `${base}-${n}`;
+      const id = idFor(`${s.name}-${w.kind}${itemPart(w)}`);
       const socketUser = w.kind === 'docker-socket' ? known?.breaks?.socket : undefined;
       const hostAgent = known?.breaks?.host?.kinds.includes(w.kind) ? known.breaks.host.why : undefined;
       if (socketUser || hostAgent) {
@@ -323,16 +358,23 @@ async function proposeCompose(state: ComposeState): Promise<Proposal[]> {
         proposals.push(adviceProposal(id, `Service ${s.name}: ${w.evidence} stays (advice; not written)`, `${err.message}. ${err.hint ?? ''}`.trim()));
         continue;
       }
+      const takenBy = takers.get(w) ?? [];
+      const recreate = [s.name, ...takenBy].join(' ');
       proposals.push({
         id,
         title: `Service ${s.name}: ${w.does ?? `remove ${w.evidence}`}`,
         // Each of these settings is there because something in the service may use it.
         kind: 'change',
         risk: 'review',
-        description: `${WEAKENINGS[w.kind].what[0]!.toUpperCase()}${WEAKENINGS[w.kind].what.slice(1)}.${publish} Recreate the service afterwards (docker compose up -d ${s.name}) for the change to take effect, and check that it still works.`,
+        description: `${WEAKENINGS[w.kind].what[0]!.toUpperCase()}${WEAKENINGS[w.kind].what.slice(1)}.${publish} Recreate the service${takenBy.length > 0 ? 's' : ''} afterwards (docker compose up -d ${recreate}) for the change to take effect, and check that ${takenBy.length > 0 ? 'they' : 'it'} still work${takenBy.length > 0 ? '' : 's'}.`,
         changes: [change],
         commands: [],
-        warnings: [`May break: ${WEAKENINGS[w.kind].breaks}.`],
+        warnings: [
+          `May break: ${WEAKENINGS[w.kind].breaks}.`,
+          ...(takenBy.length > 0
+            ? [`${takenBy.map((n) => `Service ${n}`).join(', ')} take${takenBy.length === 1 ? 's' : ''} this service's volumes (volumes_from), so ${takenBy.length === 1 ? 'it' : 'they'} ${w.kind === 'docker-socket' ? `lose${takenBy.length === 1 ? 's' : ''} the Docker socket` : `see${takenBy.length === 1 ? 's' : ''} ${w.evidence.replace(/^volumes: /, '')} read-only`} too: what runs there may break the same way.`]
+            : []),
+        ],
       });
     }
   }

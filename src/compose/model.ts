@@ -46,6 +46,22 @@ export interface ComposeVolume {
   line: number;
 }
 
+export interface VolumesFrom {
+  /** The service named, or with `container:NAME` the container. */
+  service?: string;
+  container?: string;
+  readOnly: boolean;
+  line: number;
+}
+
+/** A volumes_from item as compose-spec writes it: `service`, `service:ro`, `container:name`, `container:name:rw`. */
+function volumesFromOf(item: string, line: number): VolumesFrom {
+  const mode = /:(ro|rw)$/.exec(item);
+  const name = mode ? item.slice(0, mode.index) : item;
+  const readOnly = mode?.[1] === 'ro';
+  return name.startsWith('container:') ? { container: name.slice('container:'.length), readOnly, line } : { service: name, readOnly, line };
+}
+
 export interface ComposePort {
   /** The port inside the container (the first of a range); null when it cannot be read. */
   containerPort: number | null;
@@ -81,6 +97,8 @@ export interface ComposeService {
   readOnlyFromEnvironment: boolean;
   tmpfs: string[];
   volumes: ComposeVolume[];
+  /** volumes_from: the services (or, with `container:`, the containers) whose volumes this one takes, and whether read-only (`:ro`). */
+  volumesFrom: VolumesFrom[];
   ports: ComposePort[];
   user?: string;
   image?: string;
@@ -544,6 +562,7 @@ export function parseCompose(text: string, file: string, vars: ReadonlyMap<strin
       readOnlyFromEnvironment: typeof readOnly === 'string' && readOnly.includes('$'),
       tmpfs: asStringList(value.tmpfs),
       volumes: asList(value.volumes).map((v, i) => volumeOf(v, lineOfItem('volumes', i))),
+      volumesFrom: asStringList(value.volumes_from).map((v, i) => volumesFromOf(resolvedText(v), lineOfItem('volumes_from', i))),
       ports: asList(value.ports).map((p, i) => portOf(p, lineOfItem('ports', i))),
       user: value.user === undefined || value.user === null ? undefined : String(resolved(value.user)),
       image: asString(resolved(value.image)),

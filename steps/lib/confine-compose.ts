@@ -6,7 +6,7 @@ import type { ServiceEdit } from '../../src/compose/edit.js';
 import { serviceImage, type ServiceImage } from '../../src/compose/images.js';
 import { isRootUser } from '../../src/dockerfile/model.js';
 import { describeImage, parseImageRef, type RootStart } from '../../src/dockerfile/images.js';
-import { DANGEROUS_CAPS, isNoNewPrivileges, normalizeCap } from './workload.js';
+import { DANGEROUS_CAPS, isNoNewPrivileges, normalizeCap, volumeSources } from './workload.js';
 import { scriptRootUse } from './start-script.js';
 import { UserError } from '../../src/core/errors.js';
 
@@ -227,7 +227,9 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
     const replaced = ownStartReplaced(s);
     const rootUser = rootOrUnknownUser(s);
     const confine = replaced || rootUser ? undefined : image?.confine;
-    const ownConfig: { target?: string }[] = confine?.configAt ? s.volumes.filter((v) => v.target && confine.configAt!.some((c) => v.target === c || v.target!.startsWith(`${c}/`))) : [];
+    // Its own volumes and those it takes from other services (volumes_from).
+    const mounted = [s, ...volumeSources(model, s).map((v) => v.from)].flatMap((m) => m.volumes);
+    const ownConfig: { target?: string }[] = confine?.configAt ? mounted.filter((v) => v.target && confine.configAt!.some((c) => v.target === c || v.target!.startsWith(`${c}/`))) : [];
     // A variable that moves the configuration elsewhere (nginx's template folder) is own configuration too.
     for (const name of confine?.configEnv ?? []) if (s.environment[name] !== undefined) ownConfig.push({ target: `${name}=${s.environment[name]}` });
     const startWarning = image?.confine && replaced
@@ -302,7 +304,8 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
     const readOnlyBreaks = breaks?.readOnly ?? startsAsRoot?.readOnly;
     if (s.read_only !== true && !s.readOnlyFromEnvironment && readOnlyBreaks) proposals.push(knownBreak('read-only', 'read_only: true breaks this image', readOnlyBreaks, breaks?.readOnly ? image!.source : startsAsRoot!.source));
     else if (s.read_only !== true && !s.readOnlyFromEnvironment) {
-      const covered = (p: string) => s.tmpfs.some((t) => t.split(':')[0] === p) || s.volumes.some((v) => v.target === p);
+      // A volume taken from another service covers its path too: a tmpfs there would hide it.
+      const covered = (p: string) => s.tmpfs.some((t) => t.split(':')[0] === p) || mounted.some((v) => v.target === p);
       const tmpfs = (confine ? confine.tmpfs : ['/tmp']).filter((p) => !covered(p));
       const edits: ServiceEdit[] = [{ op: 'set', key: 'read_only', value: true }];
       if (tmpfs.length) edits.push({ op: 'add', key: 'tmpfs', items: tmpfs });

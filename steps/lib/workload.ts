@@ -5,7 +5,7 @@
  * rootless). Pure functions of inspected containers and parsed compose services.
  */
 import type { ContainerDetails } from '../../src/host/facts.js';
-import type { ComposeService, ComposeVolume } from '../../src/compose/model.js';
+import type { ComposeModel, ComposeService, ComposeVolume } from '../../src/compose/model.js';
 import { colonParts } from '../../src/core/words.js';
 import type { ServiceEdit } from '../../src/compose/edit.js';
 import type { CodeInfo, Severity } from '../../src/core/step.js';
@@ -367,6 +367,53 @@ export function serviceWeakenings(s: ComposeService, socketPaths: string[] = DEF
     }
   }
   return out;
+}
+
+/** A service whose volumes another takes through volumes_from. */
+export interface VolumeSource {
+  from: ComposeService;
+  /** The services volumes_from passes through, the one named in the taking service first. */
+  via: string[];
+  /** An `:ro` on the way: every mount arrives read-only. */
+  readOnly: boolean;
+  /** Line of the taking service's volumes_from item that leads there. */
+  line: number;
+}
+
+/**
+ * The services whose volumes `s` takes with volumes_from, and theirs in turn (Docker copies a
+ * container's mounts with its own volumes-from ones). `container:NAME` is a container outside
+ * the file, not followed.
+ */
+export function volumeSources(model: ComposeModel, s: ComposeService): VolumeSource[] {
+  const out: VolumeSource[] = [];
+  const seen = new Set([s]);
+  const queue = s.volumesFrom.flatMap((v) => (v.service ? [{ name: v.service, via: [] as string[], readOnly: v.readOnly, line: v.line }] : []));
+  for (let next = queue.shift(); next; next = queue.shift()) {
+    const from = model.service(next.name);
+    if (!from || seen.has(from)) continue;
+    seen.add(from);
+    const via = [...next.via, from.name];
+    out.push({ from, via, readOnly: next.readOnly, line: next.line });
+    for (const v of from.volumesFrom) if (v.service) queue.push({ name: v.service, via, readOnly: next.readOnly || v.readOnly, line: next.line });
+  }
+  return out;
+}
+
+/** A weakening of another service that a service takes through volumes_from. */
+export interface TakenWeakening extends VolumeSource {
+  weakening: Weakening;
+}
+
+/**
+ * The mounts of others a service takes with volumes_from that weaken it: the Docker socket always
+ * (read-only does not limit the API), a writable system directory unless an `:ro` on the way
+ * makes it read-only.
+ */
+export function takenWeakenings(model: ComposeModel, s: ComposeService, own: ReadonlyMap<ComposeService, Weakening[]>): TakenWeakening[] {
+  return volumeSources(model, s).flatMap((source) =>
+    (own.get(source.from) ?? []).filter((w) => w.kind === 'docker-socket' || (w.kind === 'writable-host-path' && !source.readOnly)).map((weakening) => ({ ...source, weakening })),
+  );
 }
 
 /** Capabilities beyond Docker's default set that widen what root in a container can do. */

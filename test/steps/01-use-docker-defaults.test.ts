@@ -367,6 +367,67 @@ describe('use-docker-defaults: compose files', () => {
     }
   });
 
+  it("a service that takes another's volumes (volumes_from) holds its socket and writable mounts too; the fix where they are written names it", async () => {
+    const given = [
+      'services:',
+      '  agent:',
+      '    image: example/agent:1',
+      '    volumes:',
+      '      - /var/run/docker.sock:/var/run/docker.sock',
+      '      - /etc:/host-etc',
+      '      - data:/data',
+      '  web:',
+      '    image: example/web:2',
+      '    volumes_from:',
+      '      - agent',
+      '  report:',
+      '    image: example/report:1',
+      '    volumes_from:',
+      '      - web:ro',
+      '  legacy:',
+      '    image: example/legacy:1',
+      '    volumes_from:',
+      '      - container:old-agent',
+      '  loop-a:',
+      '    image: x',
+      '    volumes_from: [loop-b]',
+      '  loop-b:',
+      '    image: x',
+      '    volumes_from: [loop-a]',
+      'volumes:',
+      '  data: {}',
+      '',
+    ].join('\n');
+    const file = fsMk(path.join(tmp, `volumes-from-${fileNo++}`, 'compose.yaml'), given);
+    const run = await runStep(step, contextFor(composeTarget(file)));
+    expect(run.result.findings.map((f) => [f.code, f.line, f.message.split(':')[0]])).toEqual([
+      ['CIS-5.32', 5, 'service agent has the Docker socket mounted (/var/run/docker.sock)'],
+      ['CIS-5.6', 6, "service agent mounts the host's /etc writable at /host-etc"],
+      ['CIS-5.32', 11, 'service web takes the volumes of service agent (volumes_from)'],
+      ['CIS-5.6', 11, 'service web takes the volumes of service agent (volumes_from)'],
+      // Through web, read-only: the socket still gives the API, /etc is no longer writable.
+      ['CIS-5.32', 15, 'service report takes the volumes of service agent (volumes_from, through service web)'],
+    ]);
+    expect(run.result.findings[2]!.message).toContain('it too has the Docker socket mounted (/var/run/docker.sock)');
+    expect(run.result.findings[3]!.message).toContain("it too mounts the host's /etc writable at /host-etc");
+    expect(Object.fromEntries(run.proposals.map((p) => [p.id, p.risk]))).toEqual({
+      'agent-docker-socket-var-run-docker-sock': 'review',
+      'agent-writable-host-path-host-etc': 'review',
+      'web-docker-socket-from-agent-var-run-docker-sock': 'advice',
+      'web-writable-host-path-from-agent-host-etc': 'advice',
+      'report-docker-socket-from-agent-var-run-docker-sock': 'advice',
+    });
+    const proposal = (id: string) => run.proposals.find((p) => p.id === id)!;
+    expect(proposal('agent-docker-socket-var-run-docker-sock').warnings).toContain("Service web, Service report take this service's volumes (volumes_from), so they lose the Docker socket too: what runs there may break the same way.");
+    expect(proposal('agent-docker-socket-var-run-docker-sock').description).toContain('docker compose up -d agent web report');
+    expect(proposal('agent-writable-host-path-host-etc').warnings).toContain("Service web takes this service's volumes (volumes_from), so it sees /etc:/host-etc read-only too: what runs there may break the same way.");
+    expect(proposal('web-docker-socket-from-agent-var-run-docker-sock').description).toContain('the change belongs in service agent');
+    // Removed where it is written, it is gone from every service that took it.
+    const fixed = fsMk(path.join(tmp, `volumes-from-fixed-${fileNo++}`, 'compose.yaml'), proposal('agent-docker-socket-var-run-docker-sock').changes[0]!.after!);
+    const again = await runStep(step, contextFor(composeTarget(fixed)));
+    expect(again.result.findings.map((f) => f.code)).toEqual(['CIS-5.6', 'CIS-5.6']);
+  });
+
   it("a service extends another's settings, from another file too: the base's fix fixes both", async () => {
     const dir = path.join(tmp, `extends-${fileNo++}`);
     fsMk(path.join(dir, 'common', 'vpn.yml'), 'services:\n  vpn:\n    image: example/vpn:1.0\n    security_opt: [apparmor=unconfined]\n');

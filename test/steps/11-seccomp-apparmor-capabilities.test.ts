@@ -416,6 +416,20 @@ const composeCases: StepCase[] = [
   },
   {
     target: 'compose',
+    name: 'a volume taken from another service (volumes_from) covers its path: read_only adds no tmpfs that would hide it',
+    given: 'services:\n  app:\n    image: example/app:3\n    volumes_from:\n      - scratch\n  scratch:\n    image: busybox:1.36\n    volumes:\n      - shared:/tmp\nvolumes:\n  shared: {}\n',
+    expect: {
+      status: 'fail',
+      proposals: ['app-cap-drop', 'app-no-new-privileges', 'app-read-only', 'scratch-cap-drop', 'scratch-no-new-privileges', 'scratch-read-only'],
+      afterFix: {
+        equals:
+          'services:\n  app:\n    image: example/app:3\n    volumes_from:\n      - scratch\n    cap_drop:\n      - ALL\n    security_opt:\n      - no-new-privileges:true\n    read_only: true\n' +
+          '  scratch:\n    image: busybox:1.36\n    volumes:\n      - shared:/tmp\n    cap_drop:\n      - ALL\n    security_opt:\n      - no-new-privileges:true\n    read_only: true\nvolumes:\n  shared: {}\n',
+      },
+    },
+  },
+  {
+    target: 'compose',
     name: 'Loki with a volume at /loki: confinement is safe (it runs as 10001 and writes /tmp besides its data)',
     given: 'services:\n  loki:\n    image: grafana/loki:3.1.0\n    volumes:\n      - loki:/loki\nvolumes:\n  loki: {}\n',
     expect: {
