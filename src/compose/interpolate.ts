@@ -130,9 +130,14 @@ function closingQuote(text: string): number {
 }
 
 /** The variables of the `.env` file beside a compose file (compose's default project directory); none when it cannot be read. */
-export async function dotEnvBeside(file: string): Promise<Map<string, string>> {
+export function dotEnvBeside(file: string): Promise<Map<string, string>> {
+  return readEnvFile(path.join(path.dirname(file), '.env'));
+}
+
+/** The variables of an env file in compose's `.env` syntax; none when it cannot be read. */
+export async function readEnvFile(file: string): Promise<Map<string, string>> {
   try {
-    const bytes = await readLimited(path.join(path.dirname(file), '.env'), 'env file', LIMITS.envFile, { followLinks: true });
+    const bytes = await readLimited(file, 'env file', LIMITS.envFile, { followLinks: true });
     const text = bytes && !bytes.includes(0) ? decodeUtf8(bytes) : null;
     return text === null ? new Map() : parseDotEnv(text);
   } catch {

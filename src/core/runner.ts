@@ -14,7 +14,7 @@ import { applyFileChange, makeParentDirs, removeEmptyDirs, readBackup, readNoFol
 import { sha256 } from './hash.js';
 import { UserError, formatError } from './errors.js';
 import { safeLine } from './sanitize.js';
-import { dotEnvBeside } from '../compose/interpolate.js';
+import { readEnvFile } from '../compose/interpolate.js';
 import { critical } from './signals.js';
 import { repositoryRoot } from './paths.js';
 import { rebaseProposal } from './rebase.js';
@@ -103,15 +103,15 @@ const DEFAULT_OVERRIDES = ['compose.override.yml', 'compose.override.yaml', 'doc
  * The files `docker compose`, run with no -f in the compose file's folder, reads (absolute paths),
  * and the COMPOSE_FILE that names them (`in the environment` or `in .env beside this file`) or
  * null for the default names. As compose-go's cli/options.go: COMPOSE_FILE (the environment's,
- * else the one in the folder's `.env`) names the files, split on COMPOSE_PATH_SEPARATOR, and
+ * else the one in the env files compose reads, see composeEnvFiles) names the files, split on COMPOSE_PATH_SEPARATOR, and
  * replaces the default names; without it, the first default name found is read with the first
  * default override beside it.
  */
 async function filesComposeReads(ctx: Context, target: string): Promise<{ files: string[]; composeFile: string | null }> {
   const dir = path.dirname(target);
-  const dotEnv = await dotEnvBeside(target);
-  // The environment wins over .env, as in compose.
-  const setting = (name: string): string | undefined => ctx.env[name] ?? dotEnv.get(name);
+  const envFiles = await composeEnvFiles(ctx.env, dir);
+  // The environment wins over the env files, as in compose.
+  const setting = (name: string): string | undefined => ctx.env[name] ?? envFiles.vars.get(name);
   const listed = setting('COMPOSE_FILE');
   // An empty COMPOSE_FILE is an error to compose: the default names are judged then.
   if (listed) {
@@ -119,7 +119,7 @@ async function filesComposeReads(ctx: Context, target: string): Promise<{ files:
       .split(setting('COMPOSE_PATH_SEPARATOR') || path.delimiter)
       .filter((name) => name !== '')
       .map((name) => path.resolve(dir, name));
-    return { files: [...new Set(named)], composeFile: ctx.env.COMPOSE_FILE !== undefined ? 'in the environment' : 'in .env beside this file' };
+    return { files: [...new Set(named)], composeFile: ctx.env.COMPOSE_FILE !== undefined ? 'in the environment' : envFiles.where };
   }
   const found = async (names: string[]) => {
     for (const name of names) if (await ctx.probe.stat(path.join(dir, name))) return path.join(dir, name);
@@ -128,6 +128,22 @@ async function filesComposeReads(ctx: Context, target: string): Promise<{ files:
   const base = await found(DEFAULT_COMPOSE_FILES);
   const override = base ? await found(DEFAULT_OVERRIDES) : undefined;
   return { files: [base, override].filter((f): f is string => f !== undefined), composeFile: null };
+}
+
+/**
+ * The env files `docker compose`, run in `dir`, reads its own settings from, as compose-go's
+ * cli.WithEnvFiles: those COMPOSE_ENV_FILES names (comma-separated, later ones winning) instead of
+ * `.env`; none when COMPOSE_DISABLE_ENV_FILE is true (Go's ParseBool); else `.env` in the folder.
+ */
+async function composeEnvFiles(env: Context['env'], dir: string): Promise<{ vars: Map<string, string>; where: string }> {
+  const listed = (env.COMPOSE_ENV_FILES ?? '').split(',').filter((name) => name !== '');
+  if (listed.length > 0) {
+    const vars = new Map<string, string>();
+    for (const name of listed) for (const [key, value] of await readEnvFile(path.resolve(dir, name))) vars.set(key, value);
+    return { vars, where: `in ${listed.join(', ')} (named by COMPOSE_ENV_FILES)` };
+  }
+  if (/^(1|t|T|TRUE|true|True)$/.test(env.COMPOSE_DISABLE_ENV_FILE ?? '')) return { vars: new Map(), where: '' };
+  return { vars: await readEnvFile(path.join(dir, '.env')), where: 'in .env beside this file' };
 }
 
 /**

@@ -93,6 +93,10 @@ describe('COMPOSE_FILE: the files docker compose reads instead of the default na
     ['the environment wins over .env', { '.env': 'COMPOSE_FILE=compose.yaml\n' }, { COMPOSE_FILE: 'compose.yaml:compose.ci.yaml' }, 'COMPOSE_FILE in the environment makes docker compose read compose.ci.yaml'],
     ['a .env that is a folder is left unread', { '.env': null }, { COMPOSE_FILE: 'compose.yaml:compose.ci.yaml' }, 'COMPOSE_FILE in the environment makes docker compose read compose.ci.yaml'],
     ['a .env that is not text is left unread', { '.env': 'COMPOSE_FILE=compose.yaml\u0000\n' }, { COMPOSE_FILE: 'compose.yaml:compose.ci.yaml' }, 'COMPOSE_FILE in the environment makes docker compose read compose.ci.yaml'],
+    // compose-go's cli.WithEnvFiles: COMPOSE_ENV_FILES replaces .env, comma-separated, the later file winning.
+    ['COMPOSE_ENV_FILES names the env file that sets it', { 'ci.env': 'COMPOSE_FILE=compose.yaml:compose.prod.yaml\n' }, { COMPOSE_ENV_FILES: 'ci.env' }, 'COMPOSE_FILE in ci.env (named by COMPOSE_ENV_FILES) makes docker compose read compose.prod.yaml with this file'],
+    ['COMPOSE_ENV_FILES names two, the later one wins', { 'a.env': 'COMPOSE_FILE=compose.yaml\n', 'b.env': 'COMPOSE_FILE=compose.yaml:compose.prod.yaml\n' }, { COMPOSE_ENV_FILES: 'a.env,b.env' }, 'COMPOSE_FILE in a.env, b.env (named by COMPOSE_ENV_FILES) makes docker compose read compose.prod.yaml with this file'],
+    ['COMPOSE_DISABLE_ENV_FILE=false still reads .env', { '.env': 'COMPOSE_FILE=compose.yaml:compose.prod.yaml\n' }, { COMPOSE_DISABLE_ENV_FILE: 'false' }, 'COMPOSE_FILE in .env beside this file makes docker compose read compose.prod.yaml with this file'],
   ])('%s: every fix is review, names the other files and says how to check', async (_label, beside, env, fragment) => {
     const { risks: r, warnings } = await risks('compose.yaml', { 'compose.prod.yaml': PROD, ...beside }, env);
     expect(r).toEqual(ALL_REVIEW);
@@ -105,6 +109,9 @@ describe('COMPOSE_FILE: the files docker compose reads instead of the default na
     // This file is then read only when named with -f, which reads it alone.
     ['it names other files, an override beside', { '.env': 'COMPOSE_FILE=compose.prod.yaml:compose.override.yaml\n', 'compose.override.yaml': PROD }, {}],
     ['the environment names this file alone, .env names two', { '.env': 'COMPOSE_FILE=compose.yaml:compose.prod.yaml\n', 'compose.override.yaml': PROD }, { COMPOSE_FILE: 'compose.yaml' }],
+    // The env files compose reads for its own settings: .env is not one of them here.
+    ['COMPOSE_DISABLE_ENV_FILE leaves the .env that names two unread', { '.env': 'COMPOSE_FILE=compose.yaml:compose.prod.yaml\n', 'compose.prod.yaml': PROD }, { COMPOSE_DISABLE_ENV_FILE: '1' }],
+    ['COMPOSE_ENV_FILES names another file instead of the .env that names two', { '.env': 'COMPOSE_FILE=compose.yaml:compose.prod.yaml\n', 'compose.prod.yaml': PROD, 'ci.env': 'TZ=UTC\n' }, { COMPOSE_ENV_FILES: 'ci.env' }],
   ])('%s: the fixes stay safe', async (_label, beside, env) => {
     const { risks: r, warnings } = await risks('compose.yaml', beside, env);
     expect(r).toEqual(ALL_SAFE);
