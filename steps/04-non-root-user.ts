@@ -12,7 +12,7 @@ import type { DockerfileModel, DockerInstruction, EffectiveUser, Stage } from '.
 import { imagePath, isRootUser } from '../src/dockerfile/model.js';
 import { applyEdits, insertLinesEdit, lineStarts, rangeEdit, type TextEdit } from '../src/dockerfile/edit.js';
 import { APP_UID, canonicalName, createUserCommand, describeImage, rootProgramIn, type ImageKnowledge, type ImageUser, type RootProgram } from '../src/dockerfile/images.js';
-import { commandArgv, createdUsers, handedOwners, installedPackages, runCommands } from '../src/dockerfile/commands.js';
+import { commandArgv, createdUsers, handedOwners, heredocBodies, installedPackages, runCommands } from '../src/dockerfile/commands.js';
 import { containerName } from './lib/workload.js';
 import { readContextFile, readStartScript, type ScriptLine, type StartScript } from './lib/start-script.js';
 
@@ -1201,8 +1201,10 @@ const HARMLESS_SUDO_OPTIONS = /^(\s+(-[EHnSkPi]+|--preserve-env(=\S+)?|--non-int
 export function stripSudo(source: string): string | null {
   let out = '';
   let at = 0;
+  // A here-document that is data (a sudoers file written with cat, a Python script) keeps its text.
+  const data = heredocBodies(source).filter((b) => !b.shell);
   for (const m of source.matchAll(/(?<![\w./-])sudo((?:\s+-[A-Za-z]+|\s+--[a-z-]+(?:=\S+)?)*)\s+/g)) {
-    if (!commandPosition(source.slice(0, m.index))) continue;
+    if (!commandPosition(source.slice(0, m.index)) || data.some((b) => m.index >= b.start && m.index < b.end)) continue;
     if (m[1] && !HARMLESS_SUDO_OPTIONS.test(m[1])) return null;
     out += source.slice(at, m.index);
     at = m.index + m[0].length;

@@ -31,7 +31,10 @@ export function shellCommands(text: string): string[][] {
   // A newline ends a command unless escaped: a heredoc's body keeps its continuation lines
   // (`apt-get install -y \<newline> curl`), which splitWords joins.
   for (const part of text.split(/&&|\|\||;|\||(?<!\\)\n/)) {
-    const words = splitWords(part.trim());
+    let words = splitWords(part.trim());
+    // A word that starts with # starts a comment (a script's own comment lines and shebang).
+    const comment = words.findIndex((w) => w.startsWith('#'));
+    if (comment >= 0) words = words.slice(0, comment);
     // Leading VAR=value assignments, `env`/`exec` and the shell's own words (`then apt-get ...`,
     // `if grep ...`, `! test ...`) belong to the command, not its name.
     let i = 0;
@@ -39,6 +42,89 @@ export function shellCommands(text: string): string[][] {
     if (i < words.length) out.push(i === 0 ? words : words.slice(i));
   }
   return out;
+}
+
+const SHELLS = /^(?:ba|da|a|z|k|mk)?sh$/;
+
+/** A here-document's body in an instruction's text: [start, end) covers its lines and the line of its word. */
+export interface HeredocBody {
+  start: number;
+  end: number;
+  /** Where the line of its word starts (the body's text ends there). */
+  wordLine: number;
+  /** Run as shell commands: the RUN's own script (`RUN <<EOF`, no other shebang) or fed to a shell (`bash <<EOF`). */
+  shell: boolean;
+}
+
+/**
+ * The here-documents of a RUN's text (`<<EOF`, `<<-EOF`, `<<"EOF"`), in order. A body that is not
+ * shell is data for the program before it (`cat <<EOF > /etc/app.conf`, `python3 <<EOF`): its
+ * lines are not commands of the RUN, and a fix never edits them.
+ */
+export function heredocBodies(text: string): HeredocBody[] {
+  const out: HeredocBody[] = [];
+  let lineStart = 0;
+  let first = true;
+  while (lineStart < text.length) {
+    const newline = text.indexOf('\n', lineStart);
+    const lineEnd = newline < 0 ? text.length : newline + 1;
+    const line = text.slice(lineStart, lineEnd);
+    let bodyStart = lineEnd;
+    for (const m of line.matchAll(/(?<!<)<<(?!<)(-?)\s*(["']?)([A-Za-z_][\w.-]*)\2/g)) {
+      // The body runs up to the line that holds only its word (tabs before it allowed with <<-).
+      let end = bodyStart;
+      let wordLine = -1;
+      while (end < text.length) {
+        const next = text.indexOf('\n', end);
+        const stop = next < 0 ? text.length : next + 1;
+        const candidate = text.slice(end, stop).replace(/\r?\n$/, '');
+        if ((m[1] ? candidate.replace(/^\t+/, '') : candidate) === m[3]) wordLine = end;
+        end = stop;
+        if (wordLine >= 0) break;
+      }
+      // Never closed: the builder refuses it, and its lines are read as they stand.
+      if (wordLine < 0) break;
+      out.push({ start: bodyStart, end, wordLine, shell: runsAsShell(line.slice(0, m.index), first, text.slice(bodyStart, wordLine)) });
+      bodyStart = end;
+    }
+    lineStart = bodyStart;
+    first = false;
+  }
+  return out;
+}
+
+/** Whether the body of a here-document whose line reads `before` up to it is run as shell commands. */
+function runsAsShell(before: string, firstLine: boolean, body: string): boolean {
+  // The command it is fed to: the words since the last separator, less assignments and wrappers.
+  const segment = before.split(/&&|\|\||;|\|/).pop()!;
+  const words = splitWords(firstLine && !/&&|\|\||;|\|/.test(before) ? segment.replace(/^\s*(?:ONBUILD\s+)?RUN\b/i, '').replace(/^(\s*--[a-z-]+(=\S+)?)+/, '') : segment);
+  let i = 0;
+  while (i < words.length && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!) || LEADING_WORDS.has(words[i]!) || words[i] === 'sudo' || words[i]!.startsWith('-'))) i++;
+  const command = words[i];
+  // `RUN <<EOF`: the body is the RUN's script, run by the shell unless its shebang names another program.
+  if (command === undefined) {
+    const shebang = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(body);
+    if (!shebang) return true;
+    const program = shebang[1]!.split('/').pop()!;
+    return SHELLS.test(program === 'env' ? (shebang[2] ?? '').split('/').pop()! : program);
+  }
+  const program = command.split('/').pop()!;
+  const rest = words.slice(i + 1);
+  // `sh -c '...' <<EOF` runs the quoted text, and the body is its stdin.
+  if (SHELLS.test(program)) return !rest.includes('-c');
+  return program === 'busybox' && rest[0] !== undefined && SHELLS.test(rest[0]) && !rest.includes('-c');
+}
+
+/** `text` as commands: the bodies of its data here-documents taken out, and every line that closes one. */
+function withoutDataHeredocs(text: string): string {
+  if (!text.includes('<<')) return text;
+  let out = '';
+  let at = 0;
+  for (const body of heredocBodies(text)) {
+    out += text.slice(at, body.shell ? body.wordLine : body.start);
+    at = body.end;
+  }
+  return out + text.slice(at);
 }
 
 // Split once per instruction: six steps ask for the commands of every RUN, and one RUN of
@@ -69,8 +155,8 @@ function splitRun(inst: DockerInstruction): string[][] {
     if (argv.length >= 3 && /(^|\/)(ba|da|a)?sh$/.test(argv[0]!) && argv[1] === '-c') return shellCommands(argv[2]!);
     return [argv];
   }
-  // RUN --mount=... and other flags come before the command.
-  return shellCommands(text.replace(/^(--[a-z-]+(=\S+)?\s+)+/, ''));
+  // RUN --mount=... and other flags come before the command; `<<EOF` alone starts the RUN's script.
+  return shellCommands(withoutDataHeredocs(text.replace(/^(--[a-z-]+(=\S+)?\s+)+/, ''))).filter((words) => !words.every((w) => w.startsWith('<<')));
 }
 
 const INSTALLERS: { match: (w: readonly string[]) => boolean; skip: number }[] = [

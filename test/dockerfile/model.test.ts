@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadDockerfile, parseDockerfile, substitute, isRootUser, type Stage } from '../../src/dockerfile/model.js';
 import { UserError } from '../../src/core/errors.js';
+import { runCommands } from '../../src/dockerfile/commands.js';
 
 const parse = (text: string) => parseDockerfile(text, '/work/Dockerfile');
 
@@ -48,6 +49,27 @@ describe('logical arguments', () => {
   it('joins continuations as the builder does: escapes and comment lines dropped, a doubled escape and heredoc bodies kept', () => {
     const model = parseDockerfile('FROM a\nRUN <<EOF\r\necho a \\\necho b\nEOF\nRUN echo a \\\n  # note \\\n  && echo b  \\  \n  && c \\\\\n  d\n', 'Dockerfile');
     expect(model.instructions.map((i) => i.args)).toEqual(['a', '<<EOF\necho a \\\necho b\nEOF\n', 'echo a   && echo b    && c \\\\  d']);
+  });
+});
+
+describe('here-documents in RUN', () => {
+  // The commands a RUN runs: a body fed to a shell, or the RUN's own script, is commands; one fed to
+  // another program is its data.
+  it.each<[string, string, string[][]]>([
+    ['the RUN script', 'RUN <<EOF\napt-get update\nsudo make\nEOF', [['apt-get', 'update'], ['sudo', 'make']]],
+    ['fed to bash, word quoted', "RUN bash -eux <<'X'\nmake install\nX", [['bash', '-eux', '<<X'], ['make', 'install']]],
+    ['fed to cat, written to a file', 'RUN cat <<EOF > /etc/app.conf\nsudo = true\nEOF', [['cat', '<<EOF', '>', '/etc/app.conf']]],
+    ['fed to python3', 'RUN python3 <<EOF\nimport os\nEOF', [['python3', '<<EOF']]],
+    ['a script with another shebang', 'RUN <<EOF\n#!/usr/bin/env python3\nprint(1)\nEOF', []],
+    ['a script with a shell shebang', 'RUN <<EOF\n#!/bin/bash\nmake\nEOF', [['make']]],
+    ['comments in the script', 'RUN <<EOF\n# refresh the index\napt-get update # quietly\nEOF', [['apt-get', 'update']]],
+    ['sh -c reads its string, not the body', 'RUN sh -c "make" <<EOF\nrm -rf /\nEOF', [['sh', '-c', 'make', '<<EOF']]],
+    ['<<- strips tabs before its word; a command after the marker still runs', 'RUN cat <<-EOT > /etc/motd && chmod 644 /etc/motd\n\tsudo x\n\tEOT', [['cat', '<<-EOT', '>', '/etc/motd'], ['chmod', '644', '/etc/motd']]],
+    ['two on one line, both data', 'RUN cat <<A <<B > /f\na1\nA\nb1\nB', [['cat', '<<A', '<<B', '>', '/f']]],
+    ['a here-string is no here-document', 'RUN grep x <<< "$V" && make', [['grep', 'x', '<<<', '$V'], ['make']]],
+  ])('%s', (_name, run, commands) => {
+    const model = parse(`# syntax=docker/dockerfile:1\nFROM debian:12\n${run}\n`);
+    expect(runCommands(model.instructions[1]!)).toEqual(commands);
   });
 });
 

@@ -156,6 +156,25 @@ const cases: StepCase[] = [
     expect: { status: 'fail', codes: ['DH-USER-SUDO'], lines: [2], afterFix: { removed: ['RUN if [ -n "$EXTRA" ]; then sudo apt-get install -y curl; fi'], added: ['RUN if [ -n "$EXTRA" ]; then apt-get install -y curl; fi'] } },
   },
   {
+    name: 'sudo in a here-document that is data (a sudoers file, a motd) is text, not a command: no finding, never edited',
+    given: '# syntax=docker/dockerfile:1\nFROM debian:12\nRUN cat <<EOF > /etc/sudoers.d/app\napp ALL=(ALL) NOPASSWD: /usr/bin/apt-get\nsudo apt-get install -y curl\nEOF\nRUN tee /etc/motd <<-EOT\n\tsudo is not installed here\n\tEOT\nUSER 1000\n',
+    expect: { status: 'pass', absent: ['sudo'], afterFix: null },
+  },
+  {
+    name: 'sudo in a here-document the shell runs (the RUN script, bash <<EOF) is dropped; in one that is data it stays',
+    given: '# syntax=docker/dockerfile:1\nFROM debian:12\nRUN <<EOF\nset -e\nsudo apt-get update\nEOF\nRUN bash -eux <<\'SCRIPT\'\nsudo apt-get install -y curl\nSCRIPT\nRUN <<EOF\n#!/usr/bin/env python3\nimport os; os.system("id")\nsudo = True\nEOF\nRUN cat <<-EOT > /etc/motd && sudo chmod 644 /etc/motd\n\tsudo is not installed here\n\tEOT\nUSER 1000\n',
+    expect: {
+      status: 'fail',
+      codes: ['DH-USER-SUDO', 'DH-USER-SUDO', 'DH-USER-SUDO'],
+      lines: [3, 7, 15],
+      afterFix: {
+        removed: ['sudo apt-get update', 'sudo apt-get install -y curl', 'RUN cat <<-EOT > /etc/motd && sudo chmod 644 /etc/motd'],
+        added: ['apt-get update', 'apt-get install -y curl', 'RUN cat <<-EOT > /etc/motd && chmod 644 /etc/motd'],
+        contains: ['sudo = True\n', '\tsudo is not installed here\n'],
+      },
+    },
+  },
+  {
     name: 'sudo under another user becomes USER root around that RUN',
     given: 'FROM debian:bookworm\nUSER app\nRUN sudo make install\nCMD ["app"]\n',
     expect: { status: 'fail', findings: ['switch with USER root for that step'], afterFix: { removed: ['RUN sudo make install'], added: ['USER root', 'RUN make install', 'USER app'] } },
