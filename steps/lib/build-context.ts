@@ -615,17 +615,28 @@ export async function buildContexts(ctx: Context, root: string, dockerfiles: rea
     await composeBuilds(ctx, root, file, declared, cwd);
   }
   const read = new Set<string>();
+  const readDevcontainers = new Set<string>();
+  const devcontainer = async (file: string) => {
+    if (readDevcontainers.has(file)) return;
+    readDevcontainers.add(file);
+    await devcontainerBuild(ctx, file, declared);
+  };
   for (const file of dockerfiles) {
     // The files that describe builds sit beside the Dockerfile or in a folder above it, up to the root.
     for (let dir = path.dirname(file); inside(root, dir); dir = path.dirname(dir)) {
       if (!read.has(dir)) {
         read.add(dir);
         for (const name of (await ctx.probe.list(dir)).filter((n) => COMPOSE_NAME.test(n)).sort(composeFirst)) if (!readCompose.has(path.join(dir, name))) await composeBuilds(ctx, root, path.join(dir, name), declared);
-        for (const name of DEVCONTAINER_NAMES) await devcontainerBuild(ctx, path.join(dir, name), declared);
+        for (const name of DEVCONTAINER_NAMES) await devcontainer(path.join(dir, name));
       }
       if (dir === root || path.dirname(dir) === dir) break;
     }
   }
+  // Where the dev container spec looks (.devcontainer/devcontainer.json, .devcontainer/NAME/devcontainer.json):
+  // its Dockerfile may be elsewhere (`"dockerfile": "../docker/Dockerfile"`).
+  const devcontainerDir = path.join(root, '.devcontainer');
+  await devcontainer(path.join(devcontainerDir, 'devcontainer.json'));
+  for (const name of (await ctx.probe.list(devcontainerDir)).sort().slice(0, 20)) await devcontainer(path.join(devcontainerDir, name, 'devcontainer.json'));
   const out = new Map<string, BuildContext>();
   for (const file of dockerfiles) {
     const all = declared.get(file) ?? [];

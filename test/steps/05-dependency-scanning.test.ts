@@ -355,6 +355,25 @@ describe('dependency-scanning: the proposed CI', () => {
     expect(proposal.description).toContain('.devcontainer/Dockerfile from . (devcontainer.json builds it with context ..)');
   });
 
+  it('a dev container whose Dockerfile is elsewhere: devcontainer.json in .devcontainer, or a folder of it, names its context', async () => {
+    const files: Record<string, string> = {
+      '.devcontainer/devcontainer.json': '{ "build": { "dockerfile": "../docker/dev.Dockerfile", "context": ".." } }',
+      '.devcontainer/python/devcontainer.json': '{ "build": { "dockerfile": "../../tools/py.Dockerfile", "context": "../../tools" } }',
+      // Beside each, a file of the same name as one it copies: the COPY lines alone would choose wrongly.
+      'docker/dev.Dockerfile': 'FROM mcr.microsoft.com/devcontainers/base:bookworm\nCOPY setup.sh /tmp/\n',
+      'docker/setup.sh': '',
+      'setup.sh': '',
+      'tools/py.Dockerfile': 'FROM mcr.microsoft.com/devcontainers/python:3.12\nCOPY requirements.txt /tmp/\n',
+      'tools/requirements.txt': '',
+    };
+    const { proposal, matrix } = await repositoryWorkflow(files, ['docker/dev.Dockerfile', 'tools/py.Dockerfile']);
+    expect(matrix).toEqual([
+      { dockerfile: 'docker/dev.Dockerfile', context: '.' },
+      { dockerfile: 'tools/py.Dockerfile', context: 'tools' },
+    ]);
+    expect(proposal.description).toContain('docker/dev.Dockerfile from . (devcontainer.json builds it with context ..)');
+  });
+
   it('the build context from the lines that build it (Makefile, README, CI), from the folder holding most of what it copies, or the root for COPY . from a folder of Dockerfiles', async () => {
     const files: Record<string, string> = {
       // The project's Makefile builds it from the root; its COPY . names nothing.
