@@ -84,7 +84,7 @@ export function heredocBodies(text: string): HeredocBody[] {
       }
       // Never closed: the builder refuses it, and its lines are read as they stand.
       if (wordLine < 0) break;
-      out.push({ start: bodyStart, end, wordLine, shell: runsAsShell(line.slice(0, m.index), first, text.slice(bodyStart, wordLine)) });
+      out.push({ start: bodyStart, end, wordLine, shell: runsAsShell(line.slice(0, m.index), line.slice(m.index! + m[0].length), first, text.slice(bodyStart, wordLine)) });
       bodyStart = end;
     }
     lineStart = bodyStart;
@@ -93,11 +93,13 @@ export function heredocBodies(text: string): HeredocBody[] {
   return out;
 }
 
-/** Whether the body of a here-document whose line reads `before` up to it is run as shell commands. */
-function runsAsShell(before: string, firstLine: boolean, body: string): boolean {
-  // The command it is fed to: the words since the last separator, less assignments and wrappers.
+/** Whether the body of a here-document whose line reads `before` and `after` around it is run as shell commands. */
+function runsAsShell(before: string, after: string, firstLine: boolean, body: string): boolean {
+  // The command it is fed to: the words since the last separator, less assignments and wrappers;
+  // or, with none before it, those after it (`RUN <<EOF bash`, as the Dockerfile reference writes).
   const segment = before.split(/&&|\|\||;|\|/).pop()!;
-  const words = splitWords(firstLine && !/&&|\|\||;|\|/.test(before) ? segment.replace(/^\s*(?:ONBUILD\s+)?RUN\b/i, '').replace(/^(\s*--[a-z-]+(=\S+)?)+/, '') : segment);
+  let words = splitWords(firstLine && !/&&|\|\||;|\|/.test(before) ? segment.replace(/^\s*(?:ONBUILD\s+)?RUN\b/i, '').replace(/^(\s*--[a-z-]+(=\S+)?)+/, '') : segment);
+  if (words.length === 0) words = splitWords(after.split(/&&|\|\||;|\|/)[0]!).filter((w) => !w.startsWith('<<'));
   let i = 0;
   while (i < words.length && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!) || LEADING_WORDS.has(words[i]!) || words[i] === 'sudo' || words[i]!.startsWith('-'))) i++;
   const command = words[i];
@@ -156,7 +158,13 @@ function splitRun(inst: DockerInstruction): string[][] {
     return [argv];
   }
   // RUN --mount=... and other flags come before the command; `<<EOF` alone starts the RUN's script.
-  return shellCommands(withoutDataHeredocs(text.replace(/^(--[a-z-]+(=\S+)?\s+)+/, ''))).filter((words) => !words.every((w) => w.startsWith('<<')));
+  const commands = shellCommands(withoutDataHeredocs(text.replace(/^(--[a-z-]+(=\S+)?\s+)+/, '')));
+  if (!text.includes('<<')) return commands;
+  // A here-document's marker before the command (`<<EOF bash`) is a redirection, not its name.
+  return commands.flatMap((words) => {
+    const at = words.findIndex((w) => !w.startsWith('<<') || w.startsWith('<<<'));
+    return at < 0 ? [] : [at === 0 ? words : words.slice(at)];
+  });
 }
 
 const INSTALLERS: { match: (w: readonly string[]) => boolean; skip: number }[] = [

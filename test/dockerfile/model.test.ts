@@ -62,6 +62,8 @@ describe('here-documents in RUN', () => {
     ['fed to python3', 'RUN python3 <<EOF\nimport os\nEOF', [['python3', '<<EOF']]],
     ['a script with another shebang', 'RUN <<EOF\n#!/usr/bin/env python3\nprint(1)\nEOF', []],
     ['a script with a shell shebang', 'RUN <<EOF\n#!/bin/bash\nmake\nEOF', [['make']]],
+    ['the command after the marker (RUN <<EOF bash)', 'RUN <<EOF bash\nset -ex\nmake\nEOF', [['bash'], ['set', '-ex'], ['make']]],
+    ['a program after the marker (RUN <<EOF python3)', 'RUN <<EOF python3\nsudo = 1\nEOF', [['python3']]],
     ['comments in the script', 'RUN <<EOF\n# refresh the index\napt-get update # quietly\nEOF', [['apt-get', 'update']]],
     ['sh -c reads its string, not the body', 'RUN sh -c "make" <<EOF\nrm -rf /\nEOF', [['sh', '-c', 'make', '<<EOF']]],
     ['<<- strips tabs before its word; a command after the marker still runs', 'RUN cat <<-EOT > /etc/motd && chmod 644 /etc/motd\n\tsudo x\n\tEOT', [['cat', '<<-EOT', '>', '/etc/motd'], ['chmod', '644', '/etc/motd']]],
