@@ -72,7 +72,12 @@ function hunksFromEdits(before: string, edits: { start: number; end: number; tex
     }
     text += before.slice(at, starts[to]!);
     const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
-    if (!(lines.length === to - from && lines.every((l, k) => l === lineText(before, starts, from + k)))) blocks.push({ from, to, lines });
+    // Lines an edit writes back as they were (the rest of a RUN whose sudo went) are context, as a line diff shows them.
+    let head = 0;
+    while (head < lines.length && from + head < to && lines[head] === lineText(before, starts, from + head)) head++;
+    let tail = 0;
+    while (tail < lines.length - head && to - tail > from + head && lines[lines.length - 1 - tail] === lineText(before, starts, to - 1 - tail)) tail++;
+    if (from + head < to - tail || head < lines.length - tail) blocks.push({ from: from + head, to: to - tail, lines: lines.slice(head, lines.length - tail) });
     i = j;
   }
   const out: string[] = [];

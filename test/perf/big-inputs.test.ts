@@ -4,11 +4,11 @@
  * for a run) must not change a result. No timing here: `npm run bench` measures.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FILE_HEADERS_ONLY, applyPatch, formatPatch, structuredPatch } from 'diff';
-import { ensureBuilt, runCli } from '../helpers/cli.js';
+import { ensureBuilt, repoRoot, runCli } from '../helpers/cli.js';
 import { editService, editServices, type ServiceEdit } from '../../src/compose/edit.js';
 import { createSession } from '../../src/app/session.js';
 import { steps } from '../../steps/index.js';
@@ -142,6 +142,33 @@ describe('diffs of compose service changes', () => {
       }
     }
     expect(compared).toBeGreaterThan(100);
+  }, 120_000);
+});
+
+describe('diffs of Dockerfile changes', () => {
+  it('made from the edits equal the line diff of the whole new text: lines written back as they were are context', async () => {
+    const corpus = path.join(repoRoot, 'test', 'corpus', 'dockerfiles');
+    const files = readdirSync(corpus, { recursive: true }).map(String).filter((f) => /Dockerfile/i.test(f)).map((f) => path.join(corpus, f));
+    // One edit that rewrites a RUN of here-documents changes one of its lines.
+    const heredoc = path.join(dir, 'heredoc.Dockerfile');
+    writeFileSync(heredoc, '# syntax=docker/dockerfile:1\nFROM debian:12\nRUN <<EOF\nset -e\nsudo apt-get update\nEOF\nRUN cat <<EOF > /etc/motd\nsudo is not here\nEOF\nUSER 1000\n');
+    let compared = 0;
+    let sudoDiff = '';
+    for (const file of [heredoc, ...files]) {
+      const session = createSession({ registry: steps, files: [file], stateDir: path.join(dir, 'state-dockerfile-diffs'), env: { PATH: process.env.PATH } });
+      for (const { step, ctx } of session.pairs()) {
+        const run = await runStep(step, ctx);
+        for (const change of run.proposals.flatMap((p) => p.changes)) {
+          if (!change.edits || change.before === null) continue;
+          const fromEdits = unifiedDiff(change);
+          expect(fromEdits, `${file}: ${step.meta.id}`).toBe(unifiedDiff({ path: change.path, before: change.before, after: change.after }));
+          if (file === heredoc && step.meta.id === 'non-root-user') sudoDiff = fromEdits;
+          compared++;
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(20);
+    expect(sudoDiff.split('\n').filter((l) => /^[-+][^-+]/.test(l))).toEqual(['-sudo apt-get update', '+apt-get update']);
   }, 120_000);
 });
 
