@@ -673,13 +673,18 @@ interface UnreadBakeTarget {
   named: NonNullable<BuildContext['named']>;
 }
 
-const MAKE_DEFINITION = /^([A-Za-z_][\w.-]*)\s*(?::{1,3}|\?)?=\s*(.*?)\s*$/;
+const MAKE_DEFINITION = /^\s*([A-Za-z_][\w.-]*)\s*(:{1,3}|\?)?=\s*(.*?)\s*$/;
 const MAKE_REFERENCE = /\$[({]([A-Za-z_][\w.-]*)[)}]/g;
+const MAKE_CONDITIONAL = /^\s*(ifeq|ifneq|ifdef|ifndef)\b/;
+const MAKE_CONDITIONAL_END = /^\s*endif\b/;
+// Texts of a Makefile at most, one for each value a variable set in a conditional may take.
+const MAKE_VARIANTS = 4;
 
 /**
  * The root Makefile and the files it includes (`include`, `-include`; 20 at most), with their simple
- * variables put in (`OCI_BUILD := docker build`, the first definition of each): a recipe line
- * `$(OCI_BUILD) -f cmd/loki/Dockerfile .` is a build line.
+ * variables put in (`OCI_BUILD := docker build`; the last definition wins, `?=` only when none came
+ * before): a recipe line `$(OCI_BUILD) -f cmd/loki/Dockerfile .` is a build line. A variable set in
+ * the branches of `ifeq ... else ... endif` may take each value: the text is given once per value.
  */
 async function makefileTexts(ctx: Context, root: string, name: string, text: string): Promise<{ file: string; text: string }[]> {
   const files = [{ file: path.join(root, name), text }];
@@ -693,20 +698,43 @@ async function makefileTexts(ctx: Context, root: string, name: string, text: str
       }
     }
   }
-  const values = new Map<string, string>();
-  for (const f of files) for (const line of f.text.split('\n')) {
-    const m = MAKE_DEFINITION.exec(line);
-    if (m && !values.has(m[1]!)) values.set(m[1]!, m[2]!);
-  }
-  const expand = (line: string) => {
-    for (let round = 0; round < 4 && line.includes('$') && line.length < 4096; round++) {
-      const next = line.replace(MAKE_REFERENCE, (ref, key: string) => values.get(key) ?? ref);
-      if (next === line) break;
-      line = next;
+  const values = new Map<string, string[]>();
+  for (const f of files) {
+    let depth = 0;
+    for (const line of f.text.split('\n')) {
+      if (MAKE_CONDITIONAL.test(line)) depth++;
+      else if (MAKE_CONDITIONAL_END.test(line)) depth = Math.max(0, depth - 1);
+      // A recipe line (a tab first) runs in the shell: it sets no variable of make's.
+      const m = line.startsWith('\t') ? null : MAKE_DEFINITION.exec(line);
+      if (!m) continue;
+      const [, key, kind, value] = m as unknown as [string, string, string | undefined, string];
+      const known = values.get(key);
+      if (kind === '?' && known) continue;
+      if (depth > 0 && known) {
+        if (!known.includes(value) && known.length < MAKE_VARIANTS) known.push(value);
+      } else values.set(key, [value]);
     }
-    return line;
-  };
-  return files.map((f) => ({ file: f.file, text: f.text.split('\n').map((l) => (l.includes('$') ? expand(l) : l)).join('\n') }));
+  }
+  const variants = Math.max(1, ...[...values.values()].map((v) => v.length));
+  const out: { file: string; text: string }[] = [];
+  for (let k = 0; k < variants; k++) {
+    const expand = (line: string) => {
+      for (let round = 0; round < 4 && line.includes('$') && line.length < 4096; round++) {
+        const next = line.replace(MAKE_REFERENCE, (ref, key: string) => {
+          const v = values.get(key);
+          return v ? v[Math.min(k, v.length - 1)]! : ref;
+        });
+        if (next === line) break;
+        line = next;
+      }
+      return line;
+    };
+    for (const f of files) {
+      const text = f.text.split('\n').map((l) => (l.includes('$') ? expand(l) : l)).join('\n');
+      if (!out.some((o) => o.file === f.file && o.text === text)) out.push({ file: f.file, text });
+    }
+  }
+  return out;
 }
 
 /** A Bake target's attributes that place its build: a string, or null for an expression. */

@@ -355,6 +355,23 @@ describe('dependency-scanning: the proposed CI', () => {
     expect(proposal.description).toContain('.devcontainer/Dockerfile from . (devcontainer.json builds it with context ..)');
   });
 
+  it('a Makefile that chooses the Dockerfile in ifeq ... else ... endif builds each from the context its line gives', async () => {
+    const files: Record<string, string> = {
+      Makefile: 'ARCH ?= amd64\nifeq ($(ARCH),arm64)\n  DOCKERFILE := docker/arm64.Dockerfile\nelse\n  DOCKERFILE := docker/Dockerfile\nendif\nCTX = .\nCTX = .\nimage:\n\tdocker build -f $(DOCKERFILE) $(CTX)\n',
+      // Each copies a file of its own folder too: without the Makefile, that folder would be the guess.
+      'docker/Dockerfile': 'FROM golang:1.22\nCOPY entry.sh /\n',
+      'docker/arm64.Dockerfile': 'FROM arm64v8/golang:1.22\nCOPY entry.sh /\n',
+      'docker/entry.sh': '',
+    };
+    const { proposal, matrix } = await repositoryWorkflow(files, ['docker/Dockerfile', 'docker/arm64.Dockerfile']);
+    expect(matrix).toEqual([
+      { dockerfile: 'docker/Dockerfile', context: '.' },
+      { dockerfile: 'docker/arm64.Dockerfile', context: '.' },
+    ]);
+    expect(proposal.description).toContain('docker/Dockerfile from . (Makefile line 10 builds it with context .)');
+    expect(proposal.description).toContain('docker/arm64.Dockerfile from . (Makefile line 10 builds it with context .)');
+  });
+
   it('a dev container whose Dockerfile is elsewhere: devcontainer.json in .devcontainer, or a folder of it, names its context', async () => {
     const files: Record<string, string> = {
       '.devcontainer/devcontainer.json': '{ "build": { "dockerfile": "../docker/dev.Dockerfile", "context": ".." } }',
