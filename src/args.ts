@@ -27,6 +27,8 @@ export interface Args {
   includeReview: boolean;
   dryRun: boolean;
   verify: boolean;
+  /** fix --verify: the seconds a container without a HEALTHCHECK must stay up to count as up. */
+  verifyWait?: number;
   force: boolean;
   list: boolean;
   help: boolean;
@@ -39,6 +41,8 @@ export interface Args {
 }
 
 export const FAIL_ON = ['critical', 'high', 'medium', 'low'] as const;
+/** The longest --verify-wait: ten minutes a container (twice per change) is as long as a proof should take. */
+const VERIFY_WAIT_MAX = 600;
 export type FailOn = (typeof FAIL_ON)[number];
 
 /** Commands that take targets, so a bare file name is a target. */
@@ -56,6 +60,7 @@ const VALUE_FLAGS: Record<string, keyof Args> = {
   '--restart-command': 'restartCommand',
   '--docker-host': 'dockerHost',
   '--sandbox': 'sandbox',
+  '--verify-wait': 'verifyWait',
   '--fail-on': 'failOn',
   '--out': 'out',
 };
@@ -88,7 +93,7 @@ const OPTIONS_OF: Record<Command, readonly string[]> = {
   wizard: SESSION_OPTIONS,
   learn: ['--sandbox', '--only'],
   check: [...SESSION_OPTIONS, ...FORMAT_OPTIONS, '--fail-on'],
-  fix: [...SESSION_OPTIONS, ...FORMAT_OPTIONS, '--fail-on', '--yes', '--include-review', '--dry-run', '--verify'],
+  fix: [...SESSION_OPTIONS, ...FORMAT_OPTIONS, '--fail-on', '--yes', '--include-review', '--dry-run', '--verify', '--verify-wait'],
   // The daemon options say how to restart it when the undone change was a daemon.json one.
   undo: ['--state-dir', '--sandbox', '--daemon-config', '--restart-command', '--docker-host', '--yes', '--list', '--force'],
   report: [...SESSION_OPTIONS, ...FORMAT_OPTIONS, '--merge'],
@@ -197,6 +202,13 @@ export function parseArgs(argv: string[]): Args {
   if (args.failOn !== undefined && !(FAIL_ON as readonly string[]).includes(args.failOn)) {
     throw new UserError(`--fail-on takes ${FAIL_ON.join(', ')}, not "${args.failOn}"`, `${didYouMean(args.failOn, FAIL_ON)}For example: --fail-on high`);
   }
+  if (args.verifyWait !== undefined) {
+    const given = String(args.verifyWait);
+    const seconds = /^\d+$/.test(given) ? Number(given) : NaN;
+    if (!(seconds >= 1 && seconds <= VERIFY_WAIT_MAX)) throw new UserError(`--verify-wait takes whole seconds from 1 to ${VERIFY_WAIT_MAX}, not "${given}"`, 'For example: --verify-wait 30 (an app that writes its files a while after it starts).');
+    if (!args.verify) throw new UserError('--verify-wait goes with --verify', 'Add --verify, or leave --verify-wait out; nothing was done.');
+    args.verifyWait = seconds;
+  }
   // `report --merge` takes result files, not targets.
   if (TARGET_COMMANDS.includes(args.command) && !(args.command === 'report' && args.merge)) {
     for (const file of args.positional) {
@@ -270,6 +282,8 @@ function example(flag: string): string {
       return 'non-root-user,slim-base-image';
     case '--profile':
       return 'server';
+    case '--verify-wait':
+      return '30';
     case '--format':
       return 'json';
     case '--state-dir':

@@ -40,6 +40,8 @@ Options:
   --dry-run               show what fix would change, change nothing
   --verify                fix: build and run the image before and after a Dockerfile change with the
                           Docker daemon; a change whose image breaks is not kept
+  --verify-wait SECONDS   fix --verify: how long a container without a HEALTHCHECK must stay up
+                          to count as up (default 3; 1 to 600)
   --list                  undo: list the applied changes, newest first
   --force                 undo a file edited since, or replace a plugin link that is not ours
   -h, --help              help: docker-harden check --help
@@ -105,7 +107,7 @@ Examples:
   sudo docker-harden check --host --only scan-host-config,protect-docker-socket
   docker-harden check --sandbox ./docker-harden-learn
 `,
-  fix: `Usage: docker-harden fix [targets] [--only IDS] (--yes [--include-review] | --dry-run) [--verify]
+  fix: `Usage: docker-harden fix [targets] [--only IDS] (--yes [--include-review] | --dry-run) [--verify [--verify-wait SECONDS]]
 
 Applies the proposed fixes. Before a file is written its backup is kept in the state directory;
 the file is replaced atomically with its mode and owner kept; dockerd is restarted when the
@@ -135,8 +137,9 @@ the same way), is still healthy, runs as the uid its USER names and listens on t
 Otherwise the file is restored and the report says why, with the container's last log lines. A
 change that cannot be proven is not kept either: the original does not build from the Dockerfile's
 own folder (one built as \`docker build -f docker/Dockerfile .\`), or it exits with an error here
-without what it gets at run time. The proof sees what happens in the first seconds: a write the
-app makes only when asked is not seen. Compose and host changes are applied without it.
+without what it gets at run time. The proof sees what happens in the first seconds (3, or
+--verify-wait SECONDS for an app that writes its files later): a write the app makes only when
+asked is not seen. Compose and host changes are applied without it.
 
 Examples:
   docker-harden fix --file Dockerfile --dry-run

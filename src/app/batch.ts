@@ -351,7 +351,7 @@ async function dockerfileVerifier(args: Args, io: Io, log: (line: string) => voi
     for (const w of written) {
       if (!w.backup) continue;
       const [before, after] = await Promise.all([readFile(w.backup, 'utf8'), readFile(w.path, 'utf8')]);
-      const outcome = await verifyDockerfileChange({ host, before, after, contextDir: path.dirname(w.path), log });
+      const outcome = await verifyDockerfileChange({ host, before, after, contextDir: path.dirname(w.path), log, ...(args.verifyWait ? { settleMs: args.verifyWait * 1000 } : {}) });
       if (!outcome.ok) return outcome.reason;
       log(`verify: ${outcome.reason}`);
     }

@@ -155,6 +155,25 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
     }
   }, 600_000);
 
+  it('fix --verify --verify-wait: an app that writes its folder a few seconds after it starts is seen failing, and the file restored', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-wait-'));
+    try {
+      copyFileSync(BUSYBOX!, path.join(dir, 'busybox'));
+      const file = path.join(dir, 'Dockerfile');
+      // Up for four seconds before it writes: past the default three, inside the eight asked for.
+      const text = busyboxDockerfile('ENTRYPOINT ["/bin/sh", "-c", "sleep 4 && mkdir -p /var/lib/app/data && exec sleep 600"]\n');
+      writeFileSync(file, text);
+      const r = await runCli(['fix', '--file', file, '--only', 'non-root-user:set-user', '--yes', '--verify', '--verify-wait', '8', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], {
+        timeoutMs: 600_000,
+      });
+      expect(r.stdout).toMatch(/not kept: .*no longer stays up: it exited with code 1/s);
+      expect(readFileSync(file, 'utf8')).toBe(text);
+      expect(r.exitCode).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
+
   it('fix --verify without a daemon: exit 2, nothing changed', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-none-'));
     try {

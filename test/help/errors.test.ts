@@ -3,7 +3,7 @@
  * right word; `help nosuch` is exit 2; counts read "1 check", "2 checks" in text and Markdown.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { main, version } from '../../src/cli.js';
@@ -69,6 +69,26 @@ describe('did you mean', () => {
     const r = await run(['Dockerfile']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/To check that file: docker-harden check Dockerfile/);
+  });
+});
+
+describe('--verify-wait', () => {
+  it.each([
+    [['--verify', '--verify-wait', '0'], '--verify-wait takes whole seconds from 1 to 600, not "0"'],
+    [['--verify', '--verify-wait', '2.5'], '--verify-wait takes whole seconds from 1 to 600, not "2.5"'],
+    [['--verify', '--verify-wait=601'], '--verify-wait takes whole seconds from 1 to 600, not "601"'],
+    [['--verify-wait', '30'], '--verify-wait goes with --verify'],
+    [['--verify', '--verify-wait'], '--verify-wait needs a value'],
+  ])('fix %j: exit 2, what it takes, nothing changed', async (options, message) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dh-verify-wait-'));
+    const file = path.join(dir, 'Dockerfile');
+    writeFileSync(file, 'FROM debian:12\nCMD ["sleep", "600"]\n');
+    const r = await run(['fix', '--file', file, '--yes', ...options, '--state-dir', path.join(dir, 'state')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(readFileSync(file, 'utf8')).toBe('FROM debian:12\nCMD ["sleep", "600"]\n');
+    expect(existsSync(path.join(dir, 'state'))).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 
