@@ -324,7 +324,7 @@ async function proposeCompose(state: ComposeState): Promise<Proposal[]> {
         adviceProposal(
           idFor(`${s.name}-${t.weakening.kind}-from-${t.from.name}${itemPart(t.weakening)}`),
           `Service ${s.name}: ${what} comes from service ${t.from.name} (advice; not written)`,
-          `Service ${s.name} takes every volume of service ${t.from.name} with volumes_from${t.via.length > 1 ? ` (through ${t.via.slice(0, -1).join(', ')})` : ''}, and ${what} with them. Taking volumes_from away would take ${t.from.name}'s data volumes from it too, so the change belongs in service ${t.from.name}, where the mount is written, and reaches both. Then recreate both (docker compose up -d ${t.from.name} ${s.name}).`,
+          `Service ${s.name} takes every volume of service ${t.from.name} with volumes_from${t.via.length > 1 ? ` (through ${t.via.slice(0, -1).join(', ')})` : ''}, and ${what} with them. Removing volumes_from would take ${t.from.name}'s data volumes away from ${s.name} as well, so the change belongs in service ${t.from.name}, where the mount is written, and reaches both. Then recreate both (docker compose up -d ${t.from.name} ${s.name}).`,
         ),
       );
     }
