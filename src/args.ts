@@ -41,9 +41,10 @@ export interface Args {
 }
 
 export const FAIL_ON = ['critical', 'high', 'medium', 'low'] as const;
+export type FailOn = (typeof FAIL_ON)[number];
+
 /** The longest --verify-wait: ten minutes a container (twice per change) is as long as a proof should take. */
 const VERIFY_WAIT_MAX = 600;
-export type FailOn = (typeof FAIL_ON)[number];
 
 /** Commands that take targets, so a bare file name is a target. */
 const TARGET_COMMANDS: readonly Command[] = ['check', 'fix', 'report'];

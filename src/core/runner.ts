@@ -101,11 +101,11 @@ const DEFAULT_OVERRIDES = ['compose.override.yml', 'compose.override.yaml', 'doc
 
 /**
  * The files `docker compose`, run with no -f in the compose file's folder, reads (absolute paths),
- * and the COMPOSE_FILE that names them (`in the environment` or `in .env beside this file`) or
- * null for the default names. As compose-go's cli/options.go: COMPOSE_FILE (the environment's,
- * else the one in the env files compose reads, see composeEnvFiles) names the files, split on COMPOSE_PATH_SEPARATOR, and
- * replaces the default names; without it, the first default name found is read with the first
- * default override beside it.
+ * and where the COMPOSE_FILE that names them is (`in the environment`, `in .env beside this file`)
+ * or null for the default names. As compose-go's cli/options.go: COMPOSE_FILE (the environment's,
+ * else the one in the env files compose reads, see composeEnvFiles) names the files, split on
+ * COMPOSE_PATH_SEPARATOR, and replaces the default names; without it, the first default name found
+ * is read with the first default override beside it.
  */
 async function filesComposeReads(ctx: Context, target: string): Promise<{ files: string[]; composeFile: string | null }> {
   const dir = path.dirname(target);
