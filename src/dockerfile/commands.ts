@@ -84,7 +84,10 @@ export function heredocBodies(text: string): HeredocBody[] {
       }
       // Never closed: the builder refuses it, and its lines are read as they stand.
       if (wordLine < 0) break;
-      out.push({ start: bodyStart, end, wordLine, shell: runsAsShell(line.slice(0, m.index), line.slice(m.index! + m[0].length), first, text.slice(bodyStart, wordLine)) });
+      const before = line.slice(0, m.index);
+      const after = line.slice(m.index! + m[0].length);
+      const shell = runsAsShell(before, after, first, text.slice(bodyStart, wordLine)) || writesScriptRunLater(`${before} ${after}`, `${after}\n${text.slice(end)}`);
+      out.push({ start: bodyStart, end, wordLine, shell });
       bodyStart = end;
     }
     lineStart = bodyStart;
@@ -115,6 +118,20 @@ function runsAsShell(before: string, after: string, firstLine: boolean, body: st
   // `sh -c '...' <<EOF` runs the quoted text, and the body is its stdin.
   if (SHELLS.test(program)) return !rest.includes('-c');
   return program === 'busybox' && rest[0] !== undefined && SHELLS.test(rest[0]) && !rest.includes('-c');
+}
+
+/**
+ * Whether a here-document written to a file (`cat > /tmp/setup.sh <<EOF`, `tee setup.sh <<EOF`) is
+ * a script the same RUN then runs (`&& sh /tmp/setup.sh`, `&& ./setup.sh`): its lines are commands.
+ */
+function writesScriptRunLater(line: string, rest: string): boolean {
+  const words = splitWords(line.split(/&&|\|\||;|\|/).find((part) => /(^|\s)(>>?|tee)(\s|$)|>>?\S/.test(part)) ?? '');
+  const at = words.findIndex((w) => w === '>' || w === '>>' || w === 'tee');
+  const file = at >= 0 ? words.slice(at + 1).find((w) => !w.startsWith('-') && !w.startsWith('<<')) : words.find((w) => /^>>?\S/.test(w))?.replace(/^>>?/, '');
+  if (!file || file.includes('$')) return false;
+  const name = file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  // At a command's start (not where it is written or chmod-ed), alone or given to a shell.
+  return new RegExp(`(^|[;&|])\\s*((ba|da|a|z)?sh\\s+(-\\S+\\s+)*|\\.\\s+|source\\s+)?(\\./)?${name}(\\s|$)`, 'm').test(rest);
 }
 
 /** `text` as commands: the bodies of its data here-documents taken out, and every line that closes one. */
