@@ -206,7 +206,8 @@ export function headerRow(state: WizardState, info: WizardInfo): Line {
   const item = state.items[state.current];
   const loading = state.screen === 'loading';
   const target = loading ? '' : (item?.target ?? '');
-  const position = loading ? '' : `${state.current + 1}/${state.items.length}`;
+  // Checks, not steps: one step may check several targets, and the step line shows its own number.
+  const position = loading ? '' : `check ${state.current + 1}/${state.items.length}`;
   return {
     segs: [
       seg('docker-harden', { bold: true }),
@@ -443,7 +444,7 @@ function summaryPane(state: WizardState, info: WizardInfo, final: boolean, table
       segs: [
         seg(
           open >= 0
-            ? `Progress is saved. Run ${info.resumeCommand ?? 'the same command'} again to continue at ${open + 1}/${state.items.length} ${state.items[open]!.id}.`
+            ? `Progress is saved. Run ${info.resumeCommand ?? 'the same command'} again to continue at check ${open + 1}/${state.items.length}, ${state.items[open]!.id}.`
             : 'Progress is saved. Every step is done, skipped or passes.',
         ),
       ],

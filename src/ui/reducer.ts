@@ -354,7 +354,7 @@ function step(state: WizardState, action: Action): WizardState {
         const later = item.decision?.status === 'later' ? ' (you chose Later last time)' : item.decision?.status === 'failed' ? ' (the last attempt failed)' : '';
         notice = {
           tone: 'info',
-          text: `Resuming at ${first + 1}/${state.items.length} ${item.id}${later}: the first step that is neither done nor skipped.`,
+          text: `Resuming at check ${first + 1}/${state.items.length}, ${item.id}${later}: the first step that is neither done nor skipped.`,
         };
       } else if (state.info.sandbox) {
         // A learner's first screen says where this happens, before any step's findings.

@@ -68,7 +68,7 @@ describe('wizard in a real terminal', () => {
       const summary = await first.waitFor(/Progress is saved\.[^\n]*/);
       expect(summary).toContain('slim-base-image: node:20 is mandated by the platform team');
       expect(summary).toMatch(/To undo, newest first: docker-harden undo --state-dir \S+/);
-      expect(summary).toContain('continue at 3/3 multi-stage-build');
+      expect(summary).toContain('continue at check 3/3, multi-stage-build');
       expect(await finish(first)).toBe(0);
     } finally {
       first.kill();
@@ -89,7 +89,7 @@ describe('wizard in a real terminal', () => {
     const second = spawnCli(args, { cwd: ws.dir });
     try {
       const resumed = await second.waitFor('❯ Apply');
-      expect(resumed.replace(/\s+/g, ' ')).toContain('Resuming at 3/3 multi-stage-build: the first step that is neither done nor skipped.');
+      expect(resumed.replace(/\s+/g, ' ')).toContain('Resuming at check 3/3, multi-stage-build: the first step that is neither done nor skipped.');
       expect(resumed).toContain('7. Build in one stage, ship from another');
       await second.press('l');
       const end = await second.waitFor(/Enter or q exit/);
@@ -295,7 +295,7 @@ describe('wizard in a real terminal', () => {
         if (seen.endsWith('Enter or q exit')) break;
         const upTo = run.matched();
         const screen = upTo.slice(upTo.lastIndexOf('docker-harden ·'));
-        const position = /· (\d+\/\d+)\n/.exec(screen)?.[1] ?? '';
+        const position = /· check (\d+\/\d+)\n/.exec(screen)?.[1] ?? '';
         expect(position, screen.slice(0, 400)).not.toBe('');
         if (screen.includes('Apply  (a)') && !visited.has(position)) {
           visited.add(position);

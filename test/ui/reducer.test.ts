@@ -123,13 +123,13 @@ describe('wizard reducer', () => {
     it('resumes at the first step neither done nor skipped, and says so', () => {
       const s = loaded({ decisions: [{ status: 'done', at: 't' }, { status: 'skipped', at: 't', reason: 'r' }] });
       expect(s.current).toBe(2);
-      expect(s.notice?.text).toMatch(/Resuming at 3\/3 multi-stage-build/);
+      expect(s.notice?.text).toMatch(/Resuming at check 3\/3, multi-stage-build/);
     });
 
     it('a step left for later comes back on the next run', () => {
       const s = loaded({ decisions: [{ status: 'done', at: 't' }, { status: 'later', at: 't' }] });
       expect(s.current).toBe(1);
-      expect(s.notice?.text).toMatch(/Resuming at 2\/3 slim-base-image \(you chose Later last time\)/);
+      expect(s.notice?.text).toMatch(/Resuming at check 2\/3, slim-base-image \(you chose Later last time\)/);
     });
 
     it('a step whose change failed comes back too', () => {
@@ -689,7 +689,7 @@ describe('learn sandbox wording', () => {
       return run(s, { type: 'effects-taken', count: 1 }, { type: 'checked', index: 0, result: FAIL, proposals: [fileFix] }, { type: 'checked', index: 1, result: FAIL, proposals: [fileFix] }, { type: 'loaded' });
     };
     expect(open('/tmp/sb').notice?.text).toBe('Learn sandbox /tmp/sb: example files and a recorded Docker host with real problems. A yes writes only the sandbox copies; nothing on this machine changes.');
-    expect(open('/tmp/sb', { status: 'later', at: 't' }).notice?.text).toMatch(/^Resuming at 1\/2 non-root-user/);
+    expect(open('/tmp/sb', { status: 'later', at: 't' }).notice?.text).toMatch(/^Resuming at check 1\/2, non-root-user/);
     expect(open(undefined).notice).toBeUndefined();
   });
 

@@ -36,7 +36,7 @@ describe('wizard screens and keys (ink-testing-library)', () => {
     const { ui } = await start([addUserStep, slimStep]);
     const f = await ui.waitFor('❯ Apply');
     expect(ui.frames().some((fr) => /checking 1\/2/.test(fr))).toBe(true);
-    expect(f).toContain('docker-harden · Dockerfile · profile dockerfile · 1/2');
+    expect(f).toContain('docker-harden · Dockerfile · profile dockerfile · check 1/2');
     expect(f).toContain('4. Run as a non-root user ✘ fail');
     expect(f).toContain('✘ Dockerfile:1 the final stage runs as root (no USER) [high]');
     expect(f).toContain('    FROM debian:12');
@@ -63,7 +63,7 @@ describe('wizard screens and keys (ink-testing-library)', () => {
     await ui.press('y');
     const next = await ui.waitFor('6. Use a slim base image');
     expect(next).toContain('Run as a non-root user: applied; the check now passes');
-    expect(next).toContain('2/2');
+    expect(next).toContain('check 2/2');
     expect(world.read()).toBe(`${ORIGINAL}USER 10001\n`);
     await vi.waitFor(async () => {
       const saved = await decisions(world);
@@ -245,7 +245,7 @@ describe('wizard screens and keys (ink-testing-library)', () => {
 
   it('passing steps are gone past in a real run and shown in the learn walk', async () => {
     const run = await start([passingStep, addUserStep]);
-    expect(await run.ui.waitFor('❯ Apply')).toContain('2/2');
+    expect(await run.ui.waitFor('❯ Apply')).toContain('check 2/2');
     run.ui.unmount();
     const learn = await start([passingStep, addUserStep], { stopOnPassing: true });
     const f = await learn.ui.waitFor('❯ Next step');
@@ -269,7 +269,7 @@ describe('wizard screens and keys (ink-testing-library)', () => {
     expect(f).toMatch(/ ✔  7\. multi-stage-build/);
     await ui.press(KEY.up, KEY.enter);
     await ui.waitFor('4. Run as a non-root user');
-    expect(ui.frame()).toContain('1/3');
+    expect(ui.frame()).toContain('check 1/3');
   });
 
   it('summary at the end: statuses, skip reasons, what was applied and how to undo; Enter exits', async () => {
@@ -293,7 +293,7 @@ describe('wizard screens and keys (ink-testing-library)', () => {
     expect(f).toContain('Enter or q exit · v all steps');
     await ui.press(KEY.enter);
     const last = await ui.waitFor('Progress is saved.');
-    expect(last).toContain('Run the same command again to continue at 3/3 dependency-scanning.');
+    expect(last).toContain('Run the same command again to continue at check 3/3, dependency-scanning.');
     expect(last).not.toContain('Enter or q exit');
   });
 
@@ -304,7 +304,7 @@ describe('wizard screens and keys (ink-testing-library)', () => {
     const f = await ui.waitFor('Progress is saved.');
     expect(f).toContain('Summary');
     expect(f).toContain('Nothing was applied in this run.');
-    expect(f).toContain('continue at 1/2 non-root-user');
+    expect(f).toContain('continue at check 1/2, non-root-user');
   });
 
   it('resume: a second run starts at the first step that is neither done nor skipped, and says so', async () => {
@@ -322,7 +322,7 @@ describe('wizard screens and keys (ink-testing-library)', () => {
     const again = await renderWizard(walk);
     current = again;
     const f = await again.waitFor('❯ Apply');
-    expect(f.replace(/\s+/g, ' ')).toContain('Resuming at 2/3 slim-base-image (you chose Later last time): the first step that is neither done nor skipped.');
+    expect(f.replace(/\s+/g, ' ')).toContain('Resuming at check 2/3, slim-base-image (you chose Later last time): the first step that is neither done nor skipped.');
     expect(f).toContain('6. Use a slim base image');
     expect(f).toContain('Decided earlier: later');
   });
@@ -388,7 +388,7 @@ describe('bounded layout: screens that fit the terminal', () => {
       current = ui;
       let f = await ui.waitFor('❯ Apply');
       const top = f.split('\n');
-      expect(top[0]).toMatch(/^docker-harden · Dockerfile · profile dockerfile · 1\/2/);
+      expect(top[0]).toMatch(/^docker-harden · Dockerfile · profile dockerfile · check 1\/2/);
       expect(top[1]).toMatch(/^2\. Check the daemon configuration ✘ fail/);
       // The critical finding comes first, although the check reported it last.
       expect(f).toMatch(/✘ tcp:\/\/0\.0\.0\.0:2375 accepts connections from anyone and has\s+no\s+TLS \[critical\]/);
