@@ -28,7 +28,7 @@ import {
   type CiFile,
   type InstalledScanner,
 } from './lib/supply-chain.js';
-import { TRIVY_ACTION_VERSION, TRIVY_IMAGE, TRIVY_VERSION, builtByOwnWorkflow, ciPaths, githubWorkflow, gitlabJobs, matrixWorkflows, unusableScans, workflowFile, type UnusableScan } from './lib/ci-documents.js';
+import { SETUP_TRIVY_VERSION, TRIVY_ACTION_VERSION, TRIVY_IMAGE, TRIVY_VERSION, builtByOwnWorkflow, ciPaths, githubWorkflow, gitlabJobs, matrixWorkflows, unusableScans, workflowFile, type UnusableScan } from './lib/ci-documents.js';
 
 /** Where scheduled host scans are looked for. */
 const SCHEDULE_DIRS = ['/etc/cron.d', '/etc/cron.daily', '/etc/cron.weekly', '/etc/systemd/system'];
@@ -53,7 +53,7 @@ interface Situation {
   dockerfiles?: string[];
   /** docker-harden's own scan workflows, when they scan images but not this one. */
   ownMissing?: string[];
-  /** CI files naming a trivy-action tag that no longer exists or a Trivy release made by an attacker. */
+  /** CI files naming a trivy-action or setup-trivy tag that no longer exists, or a Trivy release made by an attacker. */
   unusable?: { file: CiFile; scans: UnusableScan[] }[];
   /** The first of the run's Dockerfiles in this repository: the CI file fixes are proposed with it. */
   firstInRepository?: boolean;
@@ -148,9 +148,9 @@ const CODES: Record<string, CodeInfo> = {
     help: "New vulnerabilities appear in old images. Run the scanner from a timer or cron job.",
   },
   "DH-SCAN-CI-TAG-GONE": {
-    title: "The CI scan names a trivy-action tag that no longer exists",
+    title: "The CI scan names a trivy-action or setup-trivy tag that no longer exists",
     severity: 'medium',
-    help: `trivy-action's tags 0.0.1 to 0.34.x were deleted after the March 2026 attack: the job fails before it scans. Pin the action by commit (${TRIVY_ACTION_VERSION}).`,
+    help: `trivy-action's tags 0.0.1 to 0.34.x and setup-trivy's releases before ${SETUP_TRIVY_VERSION} were deleted after the March 2026 attack: the job fails before it scans. Pin the action by commit (trivy-action ${TRIVY_ACTION_VERSION}, setup-trivy ${SETUP_TRIVY_VERSION}).`,
   },
   "DH-SCAN-CI-ATTACKER-TRIVY": {
     title: "The CI runs a Trivy release made by an attacker",
@@ -213,7 +213,7 @@ export default defineStep<Situation>({
       for (const scan of scans) {
         findings.push(
           scan.why === 'tag-gone'
-            ? { code: 'DH-SCAN-CI-TAG-GONE', message: `uses trivy-action ${scan.ref}, a tag deleted after the March 2026 attack: the job fails before it scans`, severity: 'medium', file: file.path, line: scan.line, evidence: scan.text, ...fixedBy }
+            ? { code: 'DH-SCAN-CI-TAG-GONE', message: `uses ${scan.action ?? 'trivy-action'} ${scan.ref}, a tag deleted after the March 2026 attack: the job fails before it scans`, severity: 'medium', file: file.path, line: scan.line, evidence: scan.text, ...fixedBy }
             : { code: 'DH-SCAN-CI-ATTACKER-TRIVY', message: `runs Trivy ${scan.ref}, a release made by an attacker to steal the job's credentials (CVE-2026-33634)`, severity: 'critical', file: file.path, line: scan.line, evidence: scan.text, ...fixedBy },
         );
       }
@@ -352,11 +352,16 @@ async function proposalsFor(ctx: Context, s: Situation): Promise<Proposal[]> {
 
 const REPIN_TRIVY = 'ci-repin-trivy';
 
-/** The CI files' trivy-action tags that are gone pinned by commit, and attacker releases of Trivy replaced. */
+/** The CI files' trivy-action and setup-trivy tags that are gone pinned by commit, and attacker releases of Trivy replaced. */
 function repinTrivyProposal(unusable: readonly { file: CiFile; scans: UnusableScan[] }[]): Proposal {
   const all = unusable.flatMap((u) => u.scans);
-  const warnings = [`The changed jobs run trivy-action ${TRIVY_ACTION_VERSION} (Trivy ${TRIVY_VERSION}) from now on: they may fail the build on vulnerabilities an older release did not report. Run the workflow once and read its scan step.`];
-  if (all.some((x) => x.why === 'tag-gone')) warnings.push('A job whose trivy-action tag was deleted has not scanned since March 2026: its first run may find more than you expect.');
+  const gone = (action: UnusableScan['action']) => all.some((x) => x.why === 'tag-gone' && x.action === action);
+  const warnings = [
+    gone('trivy-action') || all.some((x) => x.why === 'attacker-release')
+      ? `The changed jobs run trivy-action ${TRIVY_ACTION_VERSION} (Trivy ${TRIVY_VERSION}) from now on: they may fail the build on vulnerabilities an older release did not report. Run the workflow once and read its scan step.`
+      : `The changed jobs install Trivy with setup-trivy ${SETUP_TRIVY_VERSION} from now on: the Trivy release they ask for (its version input) stays. Run the workflow once and read its scan step.`,
+  ];
+  if (all.some((x) => x.why === 'tag-gone')) warnings.push('A job whose Trivy action tag was deleted has not scanned since March 2026: its first run may find more than you expect.');
   if (all.some((x) => x.why === 'attacker-release')) {
     warnings.push("A job that ran Trivy 0.69.4 to 0.69.6 gave the attacker's code its credentials: rotate every secret those jobs could read (registry logins, cloud keys, tokens), and look for releases or images they published in that time.");
   }
@@ -365,7 +370,8 @@ function repinTrivyProposal(unusable: readonly { file: CiFile; scans: UnusableSc
     title: `Pin Trivy in ${unusable.length === 1 ? path.basename(unusable[0]!.file.path) : `${unusable.length} CI files`} to a release that exists and is not the attacker's`,
     description: [
       `In ${unusable.map((u) => u.file.path).join(', ')}:`,
-      ...(all.some((x) => x.why === 'tag-gone') ? [`a deleted trivy-action tag becomes the commit of ${TRIVY_ACTION_VERSION} (a commit cannot be moved, as those tags were);`] : []),
+      ...(gone('trivy-action') ? [`a deleted trivy-action tag becomes the commit of ${TRIVY_ACTION_VERSION} (a commit cannot be moved, as those tags were);`] : []),
+      ...(gone('setup-trivy') ? [`a deleted setup-trivy tag becomes the commit of ${SETUP_TRIVY_VERSION};`] : []),
       ...(all.some((x) => x.why === 'attacker-release') ? [`Trivy 0.69.4 to 0.69.6 becomes ${TRIVY_VERSION};`] : []),
       'nothing else in the files changes.',
     ].join(' '),

@@ -51,6 +51,9 @@ export const TRIVY_ACTION = 'aquasecurity/trivy-action@ed142fd0673e97e23eac54620
 export const TRIVY_ACTION_VERSION = 'v0.36.0';
 export const TRIVY_VERSION = '0.70.0';
 export const TRIVY_IMAGE = `aquasec/trivy:${TRIVY_VERSION}@sha256:be1190afcb28352bfddc4ddeb71470835d16462af68d310f9f4bca710961a41e`;
+/** setup-trivy's v0.2.6, the oldest of its releases left after the attack, by commit. */
+export const SETUP_TRIVY = 'aquasecurity/setup-trivy@3fb12ec12f41e471780db15c232d5dd185dcb514';
+export const SETUP_TRIVY_VERSION = 'v0.2.6';
 
 /** A scanner reference in a CI file that cannot scan, with the text that replaces it. */
 export interface UnusableScan {
@@ -62,22 +65,29 @@ export interface UnusableScan {
   /** The edits of the file that replace it (a commit pin gets its version in a comment). */
   edits: { start: number; end: number; text: string }[];
   why: 'tag-gone' | 'attacker-release';
+  /** For a tag that is gone: the action that named it. */
+  action?: 'trivy-action' | 'setup-trivy';
 }
 
-// trivy-action's tags 0.0.1 to 0.34.x were deleted and made again as v0.0.1 ... v0.34.x after the
-// attack: a job naming one fails before it starts. 0.35.0 was made after it and kept its name.
-const GONE_ACTION_TAG = /(?<=aquasecurity\/trivy-action@)0\.(?:[0-9]|[12][0-9]|3[0-4])\.\d+\b(?![.\w-])/g;
+// After the attack, trivy-action's tags 0.0.1 to 0.34.x were deleted and made again as v0.0.1 ...
+// v0.34.x (0.35.0 was made after it and kept its name), and setup-trivy's releases before v0.2.6
+// were removed: a job naming one fails before it starts. Each is pinned to a commit that stays.
+const GONE_TAGS = [
+  { action: 'trivy-action', pattern: /(?<=aquasecurity\/trivy-action@)0\.(?:[0-9]|[12][0-9]|3[0-4])\.\d+\b(?![.\w-])/g, pin: TRIVY_ACTION, version: TRIVY_ACTION_VERSION },
+  { action: 'setup-trivy', pattern: /(?<=aquasecurity\/setup-trivy@)v?0\.(?:1\.\d+|2\.[0-5])\b(?![.\w-])/g, pin: SETUP_TRIVY, version: SETUP_TRIVY_VERSION },
+] as const;
 // Trivy 0.69.4, 0.69.5 and 0.69.6 were published by the attacker: an image or an installed version.
 const ATTACKER_TRIVY = /(?<=\b(?:aquasec|aquasecurity)\/trivy:)v?0\.69\.[4-6]\b(?![.\w-])|(?<=^\s*-?\s*(?:trivy-)?version:\s*["']?)v?0\.69\.[4-6]\b(?![.\w-])/gm;
 
 /**
- * The trivy-action tags that no longer exist and the Trivy releases made by the attacker named in
- * a CI file, outside comments. A job with one scans nothing, or runs the attacker's code.
+ * The trivy-action and setup-trivy tags that no longer exist and the Trivy releases made by the
+ * attacker named in a CI file, outside comments. A job with one scans nothing, or runs the
+ * attacker's code.
  */
 export function unusableScans(text: string): UnusableScan[] {
   if (!/trivy/i.test(text)) return [];
   const found: UnusableScan[] = [];
-  const add = (m: RegExpMatchArray, why: UnusableScan['why']) => {
+  const add = (m: RegExpMatchArray, why: UnusableScan['why'], gone?: (typeof GONE_TAGS)[number]) => {
     const start = m.index!;
     const lineStart = text.lastIndexOf('\n', start - 1) + 1;
     const lineEnd = text.indexOf('\n', start) < 0 ? text.length : text.indexOf('\n', start);
@@ -86,15 +96,15 @@ export function unusableScans(text: string): UnusableScan[] {
     if (/^\s*#/.test(lineText) || lineText.slice(0, start - lineStart).includes(' #')) return;
     const line = text.slice(0, start).split('\n').length;
     const end = start + m[0].length;
-    const edits = [{ start, end, text: why === 'tag-gone' ? TRIVY_ACTION.split('@')[1]! : (m[0].startsWith('v') ? 'v' : '') + TRIVY_VERSION }];
+    const edits = [{ start, end, text: gone ? gone.pin.split('@')[1]! : (m[0].startsWith('v') ? 'v' : '') + TRIVY_VERSION }];
     // The version a commit pin stands for goes in a comment after it, where the line ends with it.
-    if (why === 'tag-gone' && /^["']?[ \t\r]*$/.test(text.slice(end, lineEnd))) {
+    if (gone && /^["']?[ \t\r]*$/.test(text.slice(end, lineEnd))) {
       const at = lineEnd - (text.slice(end, lineEnd).length - text.slice(end, lineEnd).trimEnd().length);
-      edits.push({ start: at, end: at, text: ` # ${TRIVY_ACTION_VERSION}` });
+      edits.push({ start: at, end: at, text: ` # ${gone.version}` });
     }
-    found.push({ line, text: lineText.trim(), ref: m[0], edits, why });
+    found.push({ line, text: lineText.trim(), ref: m[0], edits, why, ...(gone ? { action: gone.action } : {}) });
   };
-  for (const m of text.matchAll(GONE_ACTION_TAG)) add(m, 'tag-gone');
+  for (const gone of GONE_TAGS) for (const m of text.matchAll(gone.pattern)) add(m, 'tag-gone', gone);
   for (const m of text.matchAll(ATTACKER_TRIVY)) add(m, 'attacker-release');
   return found.sort((a, b) => a.edits[0]!.start - b.edits[0]!.start);
 }

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import step, { CRON_FILE, SAVED_IMAGE, imageScanCommand } from '../../steps/05-dependency-scanning.js';
-import { MATRIX_LIMIT, TRIVY_ACTION, githubWorkflow, gitlabJobs, matrixWorkflows, unusableScans, workflowFile } from '../../steps/lib/ci-documents.js';
+import { MATRIX_LIMIT, SETUP_TRIVY, TRIVY_ACTION, githubWorkflow, gitlabJobs, matrixWorkflows, unusableScans, workflowFile } from '../../steps/lib/ci-documents.js';
 import { systemProbe } from '../../src/core/probe.js';
 import { applyEdits } from '../../src/dockerfile/edit.js';
 import { applyProposal, runStep } from '../../src/core/runner.js';
@@ -86,6 +86,22 @@ const fileCases: FileCase[] = [
     name: 'a GitHub workflow with trivy-action (a v tag, the tag made after the attack, a commit)',
     given: { files: { '.git/': '', 'Dockerfile': DOCKERFILE, '.github/workflows/scan.yaml': 'jobs:\n  s:\n    steps:\n      - uses: aquasecurity/trivy-action@v0.28.0\n      - uses: aquasecurity/trivy-action@0.35.0\n      - uses: aquasecurity/trivy-action@ed142fd0673e97e23eac54620cfb913e5ce36c25\n' } },
     expect: { status: 'pass', findings: [], notes: ['CI scans images: ', 'scan.yaml:4'] },
+  },
+  {
+    name: 'a setup-trivy release removed after the attack (before v0.2.6) installs nothing: pinned to the commit of v0.2.6, the job scans again',
+    given: {
+      files: {
+        '.git/': '',
+        'Dockerfile': DOCKERFILE,
+        '.github/workflows/scan.yml': 'jobs:\n  s:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: aquasecurity/setup-trivy@v0.2.1\n        with:\n          version: v0.69.3\n      - run: docker build -t app . && trivy image --exit-code 1 app\n',
+      },
+    },
+    expect: {
+      status: 'fail',
+      findings: ['uses setup-trivy v0.2.1, a tag deleted after the March 2026 attack: the job fails before it scans', "its CI's Trivy job (.github/workflows/scan.yml) cannot scan"],
+      proposals: ['ci-repin-trivy', 'ci-github'],
+      afterFix: { proposal: 'ci-repin-trivy', status: 'pass' },
+    },
   },
   {
     name: 'a trivy-action tag deleted after the March 2026 attack scans nothing: pinned by commit, the job scans again',
@@ -227,6 +243,9 @@ describe('dependency-scanning: the proposed CI', () => {
       '      - uses: aquasecurity/trivy-action@0.35.0',
       '      - uses: aquasecurity/trivy-action@0.28.0.1',
       '  image: aquasec/trivy:0.69.40',
+      '      - uses: aquasecurity/setup-trivy@v0.2.2',
+      '      - uses: aquasecurity/setup-trivy@v0.2.6',
+      '      - uses: aquasecurity/setup-trivy@v0.3.1',
       '',
     ].join('\n');
     const scans = unusableScans(text);
@@ -243,9 +262,12 @@ describe('dependency-scanning: the proposed CI', () => {
       '      - uses: aquasecurity/trivy-action@0.35.0',
       '      - uses: aquasecurity/trivy-action@0.28.0.1',
       '  image: aquasec/trivy:0.69.40',
+      `      - uses: aquasecurity/setup-trivy@${SETUP_TRIVY.split('@')[1]} # v0.2.6`,
+      '      - uses: aquasecurity/setup-trivy@v0.2.6',
+      '      - uses: aquasecurity/setup-trivy@v0.3.1',
       '',
     ]);
-    expect(scans.map((x) => [x.line, x.why])).toEqual([[1, 'tag-gone'], [2, 'tag-gone'], [3, 'tag-gone'], [4, 'tag-gone'], [5, 'attacker-release'], [6, 'attacker-release']]);
+    expect(scans.map((x) => [x.line, x.why])).toEqual([[1, 'tag-gone'], [2, 'tag-gone'], [3, 'tag-gone'], [4, 'tag-gone'], [5, 'attacker-release'], [6, 'attacker-release'], [11, 'tag-gone']]);
   });
 
   it('the GitHub workflow parses as YAML, builds the right Dockerfile and fails on critical/high', async () => {
