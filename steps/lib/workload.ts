@@ -386,18 +386,18 @@ export interface VolumeSource {
  * the file, not followed.
  */
 export function volumeSources(model: ComposeModel, s: ComposeService): VolumeSource[] {
-  const out: VolumeSource[] = [];
-  const seen = new Set([s]);
+  const found = new Map<ComposeService, VolumeSource>();
   const queue = s.volumesFrom.flatMap((v) => (v.service ? [{ name: v.service, via: [] as string[], readOnly: v.readOnly, line: v.line }] : []));
   for (let next = queue.shift(); next; next = queue.shift()) {
     const from = model.service(next.name);
-    if (!from || seen.has(from)) continue;
-    seen.add(from);
+    // A service reached again counts only when this way is writable and the first was not.
+    const known = from ? found.get(from) : undefined;
+    if (!from || from === s || (known && (!known.readOnly || next.readOnly))) continue;
     const via = [...next.via, from.name];
-    out.push({ from, via, readOnly: next.readOnly, line: next.line });
+    found.set(from, { from, via, readOnly: next.readOnly, line: next.line });
     for (const v of from.volumesFrom) if (v.service) queue.push({ name: v.service, via, readOnly: next.readOnly || v.readOnly, line: next.line });
   }
-  return out;
+  return [...found.values()];
 }
 
 /** A weakening of another service that a service takes through volumes_from. */

@@ -428,6 +428,17 @@ describe('use-docker-defaults: compose files', () => {
     expect(again.result.findings.map((f) => f.code)).toEqual(['CIS-5.6', 'CIS-5.6']);
   });
 
+  it('a service that takes the same volumes read-only one way and writable another holds them writable', async () => {
+    const given = 'services:\n  agent:\n    image: x\n    volumes:\n      - /etc:/host-etc\n  relay:\n    image: x\n    volumes_from: [agent]\n  web:\n    image: x\n    volumes_from:\n      - agent:ro\n      - relay\n';
+    const file = fsMk(path.join(tmp, `volumes-from-ro-rw-${fileNo++}`, 'compose.yaml'), given);
+    const run = await runStep(step, contextFor(composeTarget(file)));
+    expect(run.result.findings.map((f) => [f.line, f.message.split(':')[0]])).toEqual([
+      [5, "service agent mounts the host's /etc writable at /host-etc"],
+      [8, 'service relay takes the volumes of service agent (volumes_from)'],
+      [13, 'service web takes the volumes of service agent (volumes_from, through service relay)'],
+    ]);
+  });
+
   it("a service extends another's settings, from another file too: the base's fix fixes both", async () => {
     const dir = path.join(tmp, `extends-${fileNo++}`);
     fsMk(path.join(dir, 'common', 'vpn.yml'), 'services:\n  vpn:\n    image: example/vpn:1.0\n    security_opt: [apparmor=unconfined]\n');
