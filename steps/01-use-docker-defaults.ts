@@ -294,6 +294,11 @@ function takenMessage(s: ComposeService, t: TakenWeakening): string {
   return `service ${s.name} takes the volumes of service ${t.from.name} (volumes_from${through}): it too ${t.weakening.message.slice(`service ${t.from.name} `.length)}`;
 }
 
+/** A mount weakening's mount as written (`/etc:/host-etc`), from its evidence. */
+function mountOf(w: Weakening): string {
+  return w.evidence.replace(/^volumes: /, '');
+}
+
 /** The services that take a weakening of another one's through volumes_from, by that weakening. */
 function takersOf(taken: ComposeState['taken']): Map<Weakening, string[]> {
   const out = new Map<Weakening, string[]>();
@@ -319,7 +324,7 @@ async function proposeCompose(state: ComposeState): Promise<Proposal[]> {
     const known = serviceImage(s.image);
     for (const t of state.taken[i]!.taken) {
       // Fixed where it is mounted: removing volumes_from would take the other service's data volumes away too.
-      const what = t.weakening.kind === 'docker-socket' ? 'the Docker socket' : `the host's ${t.weakening.evidence.replace(/^volumes: /, '')} mount`;
+      const what = t.weakening.kind === 'docker-socket' ? 'the Docker socket' : `the host's ${mountOf(t.weakening)} mount`;
       proposals.push(
         adviceProposal(
           idFor(`${s.name}-${t.weakening.kind}-from-${t.from.name}${itemPart(t.weakening)}`),
@@ -360,19 +365,20 @@ async function proposeCompose(state: ComposeState): Promise<Proposal[]> {
       }
       const takenBy = takers.get(w) ?? [];
       const recreate = [s.name, ...takenBy].join(' ');
+      const one = takenBy.length === 1;
       proposals.push({
         id,
         title: `Service ${s.name}: ${w.does ?? `remove ${w.evidence}`}`,
         // Each of these settings is there because something in the service may use it.
         kind: 'change',
         risk: 'review',
-        description: `${WEAKENINGS[w.kind].what[0]!.toUpperCase()}${WEAKENINGS[w.kind].what.slice(1)}.${publish} Recreate the service${takenBy.length > 0 ? 's' : ''} afterwards (docker compose up -d ${recreate}) for the change to take effect, and check that ${takenBy.length > 0 ? 'they' : 'it'} still work${takenBy.length > 0 ? '' : 's'}.`,
+        description: `${WEAKENINGS[w.kind].what[0]!.toUpperCase()}${WEAKENINGS[w.kind].what.slice(1)}.${publish} Recreate ${takenBy.length > 0 ? 'the services' : 'the service'} afterwards (docker compose up -d ${recreate}) for the change to take effect, and check that ${takenBy.length > 0 ? 'they still work' : 'it still works'}.`,
         changes: [change],
         commands: [],
         warnings: [
           `May break: ${WEAKENINGS[w.kind].breaks}.`,
           ...(takenBy.length > 0
-            ? [`${takenBy.map((n) => `Service ${n}`).join(', ')} take${takenBy.length === 1 ? 's' : ''} this service's volumes (volumes_from), so ${takenBy.length === 1 ? 'it' : 'they'} ${w.kind === 'docker-socket' ? `lose${takenBy.length === 1 ? 's' : ''} the Docker socket` : `see${takenBy.length === 1 ? 's' : ''} ${w.evidence.replace(/^volumes: /, '')} read-only`} too: what runs there may break the same way.`]
+            ? [`${takenBy.map((n) => `Service ${n}`).join(', ')} ${one ? 'takes' : 'take'} this service's volumes (volumes_from), so ${one ? 'it' : 'they'} ${w.kind === 'docker-socket' ? `${one ? 'loses' : 'lose'} the Docker socket` : `${one ? 'sees' : 'see'} ${mountOf(w)} read-only`} too: what runs there may break the same way.`]
             : []),
         ],
       });

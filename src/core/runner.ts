@@ -14,7 +14,7 @@ import { applyFileChange, makeParentDirs, removeEmptyDirs, readBackup, readNoFol
 import { sha256 } from './hash.js';
 import { UserError, formatError } from './errors.js';
 import { safeLine } from './sanitize.js';
-import { readEnvFile } from '../compose/interpolate.js';
+import { dotEnvBeside, readEnvFile } from '../compose/interpolate.js';
 import { critical } from './signals.js';
 import { repositoryRoot } from './paths.js';
 import { rebaseProposal } from './rebase.js';
@@ -109,7 +109,7 @@ const DEFAULT_OVERRIDES = ['compose.override.yml', 'compose.override.yaml', 'doc
  */
 async function filesComposeReads(ctx: Context, target: string): Promise<{ files: string[]; composeFile: string | null }> {
   const dir = path.dirname(target);
-  const envFiles = await composeEnvFiles(ctx.env, dir);
+  const envFiles = await composeEnvFiles(ctx.env, target);
   // The environment wins over the env files, as in compose.
   const setting = (name: string): string | undefined => ctx.env[name] ?? envFiles.vars.get(name);
   const listed = setting('COMPOSE_FILE');
@@ -131,19 +131,20 @@ async function filesComposeReads(ctx: Context, target: string): Promise<{ files:
 }
 
 /**
- * The env files `docker compose`, run in `dir`, reads its own settings from, as compose-go's
- * cli.WithEnvFiles: those COMPOSE_ENV_FILES names (comma-separated, later ones winning) instead of
- * `.env`; none when COMPOSE_DISABLE_ENV_FILE is true (Go's ParseBool); else `.env` in the folder.
+ * The env files `docker compose`, run in `target`'s folder, reads its own settings from, as
+ * compose-go's cli.WithEnvFiles: those COMPOSE_ENV_FILES names (comma-separated, later ones
+ * winning) instead of `.env`; none when COMPOSE_DISABLE_ENV_FILE is true (Go's ParseBool); else
+ * `.env` in the folder.
  */
-async function composeEnvFiles(env: Context['env'], dir: string): Promise<{ vars: Map<string, string>; where: string }> {
+async function composeEnvFiles(env: Context['env'], target: string): Promise<{ vars: Map<string, string>; where: string }> {
   const listed = (env.COMPOSE_ENV_FILES ?? '').split(',').filter((name) => name !== '');
   if (listed.length > 0) {
     const vars = new Map<string, string>();
-    for (const name of listed) for (const [key, value] of await readEnvFile(path.resolve(dir, name))) vars.set(key, value);
+    for (const name of listed) for (const [key, value] of await readEnvFile(path.resolve(path.dirname(target), name))) vars.set(key, value);
     return { vars, where: `in ${listed.join(', ')} (named by COMPOSE_ENV_FILES)` };
   }
   if (/^(1|t|T|TRUE|true|True)$/.test(env.COMPOSE_DISABLE_ENV_FILE ?? '')) return { vars: new Map(), where: '' };
-  return { vars: await readEnvFile(path.join(dir, '.env')), where: 'in .env beside this file' };
+  return { vars: await dotEnvBeside(target), where: 'in .env beside this file' };
 }
 
 /**

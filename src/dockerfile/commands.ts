@@ -23,6 +23,19 @@ export function commandArgv(inst: DockerInstruction): string[] {
 
 
 const LEADING_WORDS = new Set(['env', 'exec', 'then', 'else', 'elif', 'do', 'if', 'while', 'until', '!', '{', 'time']);
+// What ends a simple command on a line: &&, ||, ; and |.
+const SEPARATOR = /&&|\|\||;|\|/;
+
+/**
+ * Where a command's name is among its words: past leading VAR=value assignments, `env`/`exec` and
+ * the shell's own words (`then apt-get ...`, `if grep ...`, `! test ...`), and with `wrappers` also
+ * sudo and options (`sudo -E bash`).
+ */
+function commandStart(words: readonly string[], wrappers = false): number {
+  let i = 0;
+  while (i < words.length && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!) || LEADING_WORDS.has(words[i]!) || (wrappers && (words[i] === 'sudo' || words[i]!.startsWith('-'))))) i++;
+  return i;
+}
 
 /** The simple commands of a shell line: split at &&, ||, ;, | and unescaped newlines, each as words. */
 export function shellCommands(text: string): string[][] {
@@ -35,10 +48,7 @@ export function shellCommands(text: string): string[][] {
     // A word that starts with # starts a comment (a script's own comment lines and shebang).
     const comment = words.findIndex((w) => w.startsWith('#'));
     if (comment >= 0) words = words.slice(0, comment);
-    // Leading VAR=value assignments, `env`/`exec` and the shell's own words (`then apt-get ...`,
-    // `if grep ...`, `! test ...`) belong to the command, not its name.
-    let i = 0;
-    while (i < words.length && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!) || LEADING_WORDS.has(words[i]!))) i++;
+    const i = commandStart(words);
     if (i < words.length) out.push(i === 0 ? words : words.slice(i));
   }
   return out;
@@ -100,11 +110,10 @@ export function heredocBodies(text: string): HeredocBody[] {
 function runsAsShell(before: string, after: string, firstLine: boolean, body: string): boolean {
   // The command it is fed to: the words since the last separator, less assignments and wrappers;
   // or, with none before it, those after it (`RUN <<EOF bash`, as the Dockerfile reference writes).
-  const segment = before.split(/&&|\|\||;|\|/).pop()!;
-  let words = splitWords(firstLine && !/&&|\|\||;|\|/.test(before) ? segment.replace(/^\s*(?:ONBUILD\s+)?RUN\b/i, '').replace(/^(\s*--[a-z-]+(=\S+)?)+/, '') : segment);
-  if (words.length === 0) words = splitWords(after.split(/&&|\|\||;|\|/)[0]!).filter((w) => !w.startsWith('<<'));
-  let i = 0;
-  while (i < words.length && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!) || LEADING_WORDS.has(words[i]!) || words[i] === 'sudo' || words[i]!.startsWith('-'))) i++;
+  const segment = before.split(SEPARATOR).pop()!;
+  let words = splitWords(firstLine && !SEPARATOR.test(before) ? segment.replace(/^\s*(?:ONBUILD\s+)?RUN\b/i, '').replace(/^(\s*--[a-z-]+(=\S+)?)+/, '') : segment);
+  if (words.length === 0) words = splitWords(after.split(SEPARATOR)[0]!).filter((w) => !w.startsWith('<<'));
+  const i = commandStart(words, true);
   const command = words[i];
   // `RUN <<EOF`: the body is the RUN's script, run by the shell unless its shebang names another program.
   if (command === undefined) {
@@ -125,7 +134,7 @@ function runsAsShell(before: string, after: string, firstLine: boolean, body: st
  * a script the same RUN then runs (`&& sh /tmp/setup.sh`, `&& ./setup.sh`): its lines are commands.
  */
 function writesScriptRunLater(line: string, rest: string): boolean {
-  const words = splitWords(line.split(/&&|\|\||;|\|/).find((part) => /(^|\s)(>>?|tee)(\s|$)|>>?\S/.test(part)) ?? '');
+  const words = splitWords(line.split(SEPARATOR).find((part) => /(^|\s)(>>?|tee)(\s|$)|>>?\S/.test(part)) ?? '');
   const at = words.findIndex((w) => w === '>' || w === '>>' || w === 'tee');
   const file = at >= 0 ? words.slice(at + 1).find((w) => !w.startsWith('-') && !w.startsWith('<<')) : words.find((w) => /^>>?\S/.test(w))?.replace(/^>>?/, '');
   if (!file || file.includes('$')) return false;

@@ -136,42 +136,40 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
     }
   }, 600_000);
 
-  it('fix --verify through the CLI: the engine restores a Dockerfile whose image breaks', async () => {
+  /**
+   * `fix --only non-root-user:set-user --yes --verify` through the CLI on a BusyBox image with this
+   * ENTRYPOINT; its output, exit code, and the Dockerfile before and after. A shell entrypoint makes
+   * the USER line a review (the script may need root): named, it is applied and proven.
+   */
+  async function fixSetUser(entrypoint: string, options: string[] = []) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-cli-'));
     try {
       copyFileSync(BUSYBOX!, path.join(dir, 'busybox'));
       const file = path.join(dir, 'Dockerfile');
-      const text = busyboxDockerfile('ENTRYPOINT ["/bin/sh", "-c", "mkdir -p /var/run/app && exec sleep 600"]\n');
+      const text = busyboxDockerfile(`ENTRYPOINT ${entrypoint}\n`);
       writeFileSync(file, text);
-      // A shell entrypoint makes the USER line a review (the script may need root, as this one does): named, it is applied and proven.
-      const r = await runCli(['fix', '--file', file, '--only', 'non-root-user:set-user', '--yes', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], {
+      const r = await runCli(['fix', '--file', file, '--only', 'non-root-user:set-user', '--yes', '--verify', ...options, '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], {
         timeoutMs: 600_000,
       });
-      expect(r.stdout).toMatch(/not kept: /);
-      expect(readFileSync(file, 'utf8')).toBe(text);
-      expect(r.exitCode).toBe(1);
+      return { ...r, before: text, after: readFileSync(file, 'utf8') };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+
+  it('fix --verify through the CLI: the engine restores a Dockerfile whose image breaks', async () => {
+    const r = await fixSetUser('["/bin/sh", "-c", "mkdir -p /var/run/app && exec sleep 600"]');
+    expect(r.stdout).toMatch(/not kept: /);
+    expect(r.after).toBe(r.before);
+    expect(r.exitCode).toBe(1);
   }, 600_000);
 
   it('fix --verify --verify-wait: an app that writes its folder a few seconds after it starts is seen failing, and the file restored', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-wait-'));
-    try {
-      copyFileSync(BUSYBOX!, path.join(dir, 'busybox'));
-      const file = path.join(dir, 'Dockerfile');
-      // Up for four seconds before it writes: past the default three, inside the eight asked for.
-      const text = busyboxDockerfile('ENTRYPOINT ["/bin/sh", "-c", "sleep 4 && mkdir -p /var/lib/app/data && exec sleep 600"]\n');
-      writeFileSync(file, text);
-      const r = await runCli(['fix', '--file', file, '--only', 'non-root-user:set-user', '--yes', '--verify', '--verify-wait', '8', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], {
-        timeoutMs: 600_000,
-      });
-      expect(r.stdout).toMatch(/not kept: .*no longer stays up: it exited with code 1/s);
-      expect(readFileSync(file, 'utf8')).toBe(text);
-      expect(r.exitCode).toBe(1);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    // Up for four seconds before it writes: past the default three, inside the eight asked for.
+    const r = await fixSetUser('["/bin/sh", "-c", "sleep 4 && mkdir -p /var/lib/app/data && exec sleep 600"]', ['--verify-wait', '8']);
+    expect(r.stdout).toMatch(/not kept: .*no longer stays up: it exited with code 1/s);
+    expect(r.after).toBe(r.before);
+    expect(r.exitCode).toBe(1);
   }, 600_000);
 
   it('fix --verify without a daemon: exit 2, nothing changed', async () => {
