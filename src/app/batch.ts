@@ -236,7 +236,7 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
                 daemon: session.daemon,
                 beforeWrite: session.beforeWrite,
                 recheck: async () => (rechecked = await runStep(step, ctx)),
-                ...(verify && ctx.target.kind === 'dockerfile' ? { verify } : {}),
+                ...(verify && ctx.target.kind === 'dockerfile' ? { verify: verify(ctx.target.path) } : {}),
                 log: (line) => out(p.dim(`  ${safeLine(line)}`)),
               });
               // In a learn sandbox nothing real changed: say what was written there and what was only simulated.
@@ -339,16 +339,22 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
 }
 
 /**
- * `fix --verify`: the daemon must answer before anything changes; then each written Dockerfile is
- * built and run before and after (src/core/verify.ts), and a reason to refuse goes to the engine.
+ * `fix --verify`: the daemon must answer before anything changes; then the Dockerfile a target
+ * names is built and run before and after each change written to it (src/core/verify.ts), and a
+ * reason to refuse goes to the engine. Other files a step writes for it (a CI job) are not what
+ * the image is built from, so there is nothing to build them with.
  */
-async function dockerfileVerifier(args: Args, io: Io, log: (line: string) => void): Promise<ApplyOptions['verify']> {
+async function dockerfileVerifier(args: Args, io: Io, log: (line: string) => void): Promise<(dockerfile: string) => NonNullable<ApplyOptions['verify']>> {
   const { daemonUnreachable, verifyDockerfileChange } = await import('../core/verify.js');
   const { host } = resolveEndpoint({ dockerHost: args.dockerHost, env: io.env });
   const why = await daemonUnreachable(host);
   if (why) throw new UserError(`--verify needs a Docker daemon, and ${host} does not answer: ${why}`, 'Start dockerd, or name one with --docker-host; nothing was changed.');
-  return async (_proposal, written) => {
+  return (dockerfile) => async (_proposal, written) => {
     for (const w of written) {
+      if (path.resolve(w.path) !== path.resolve(dockerfile)) {
+        log(`verify: ${w.path} is not the Dockerfile the image is built from, so no build proves it: checked as fix always checks it`);
+        continue;
+      }
       if (!w.backup) continue;
       const [before, after] = await Promise.all([readFile(w.backup, 'utf8'), readFile(w.path, 'utf8')]);
       const outcome = await verifyDockerfileChange({ host, before, after, contextDir: path.dirname(w.path), log, ...(args.verifyWait ? { settleMs: args.verifyWait * 1000 } : {}) });

@@ -53,7 +53,9 @@ const LOG_LINES = 15;
 
 /** Strip terminal control sequences and bound the length: container output reaches a terminal. */
 export function printable(text: string, max = 300): string {
-  const clean = text.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?');
+  // A progress line redrawn with carriage returns reads as its last state, as a terminal shows it.
+  const shown = text.replace(/\r+$/, '');
+  const clean = shown.slice(shown.lastIndexOf('\r') + 1).replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?');
   return clean.length > max ? `${clean.slice(0, max)}...` : clean;
 }
 

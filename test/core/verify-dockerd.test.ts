@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { BUSYBOX, buildBusyboxImage, busyboxDockerfile, hasDockerd, startDockerd, type TestDaemon } from '../helpers/dockerd.js';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
-import { compareRuns, daemonUnreachable, listeningPorts, verifyDockerfileChange } from '../../src/core/verify.js';
+import { compareRuns, daemonUnreachable, listeningPorts, printable, verifyDockerfileChange } from '../../src/core/verify.js';
 
 describe('verify: pure parts', () => {
   it('reads LISTEN ports from /proc/net/tcp and compares runs', () => {
@@ -27,6 +27,12 @@ describe('verify: pure parts', () => {
     // A HEALTHCHECK the change adds that fails: the container works, but is marked unhealthy.
     expect(compareRuns(up, { ...up, health: 'unhealthy' }, null)).toMatch(/HEALTHCHECK reports unhealthy \(the original had none\)/);
     expect(compareRuns({ ...up, health: 'unhealthy' }, { ...up, health: 'unhealthy' }, null)).toBeNull();
+  });
+
+  it('shows a build line redrawn with carriage returns as its last state, and no control character', () => {
+    expect(printable('Sending build context to Docker daemon  2.048kB\r\r')).toBe('Sending build context to Docker daemon  2.048kB');
+    expect(printable('Step 1/3 : FROM scratch\rStep 2/3 : COPY busybox /bin/busybox')).toBe('Step 2/3 : COPY busybox /bin/busybox');
+    expect(printable('\u001b[31mred\u001b[0m and a bell\u0007')).toBe('red and a bell?');
   });
 });
 
@@ -171,6 +177,26 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
     expect(r.after).toBe(r.before);
     expect(r.exitCode).toBe(1);
   }, 600_000);
+
+  it('fix --verify of the CI job a Dockerfile gets: the CI file is not built as a Dockerfile, and the job is kept', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-ci-'));
+    try {
+      const gitlab = path.join(dir, '.gitlab-ci.yml');
+      writeFileSync(gitlab, 'stages: [test]\ntest:\n  stage: test\n  script:\n    - make test\n');
+      mkdirSync(path.join(dir, '.git'));
+      const file = path.join(dir, 'Dockerfile');
+      writeFileSync(file, busyboxDockerfile('CMD ["sleep", "600"]\n'));
+      const r = await runCli(['fix', '--file', file, '--only', 'dependency-scanning:ci-gitlab', '--yes', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], {
+        timeoutMs: 300_000,
+      });
+      expect(r.stdout).not.toMatch(/not kept|building the image/);
+      expect(r.stdout).toMatch(/verify: .*\.gitlab-ci\.yml is not the Dockerfile the image is built from, so no build proves it/);
+      expect(readFileSync(gitlab, 'utf8')).toMatch(/trivy/);
+      expect(readFileSync(gitlab, 'utf8')).toMatch(/^test:\n  stage: test/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
 
   it('fix --verify without a daemon: exit 2, nothing changed', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-none-'));
