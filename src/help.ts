@@ -38,8 +38,8 @@ Options:
   -y, --yes               apply without asking (fix, undo); fix applies safe fixes only
   --include-review        fix --yes: apply the fixes marked review too
   --dry-run               show what fix would change, change nothing
-  --verify                fix: build and run the image before and after a Dockerfile change with the
-                          Docker daemon; a change whose image breaks is not kept
+  --verify                fix: run what a Dockerfile or compose change touches before and after it
+                          with the Docker daemon; a change that breaks it is not kept
   --verify-wait SECONDS   fix --verify: how long a container without a HEALTHCHECK must stay up
                           to count as up (default 3; 1 to 600)
   --list                  undo: list the applied changes, newest first
@@ -139,12 +139,21 @@ change that cannot be proven is not kept either: the original does not build fro
 own folder (one built as \`docker build -f docker/Dockerfile .\`), or it exits with an error here
 without what it gets at run time. The proof sees what happens in the first seconds (3, or
 --verify-wait SECONDS for an app that writes its files later): a write the app makes only when
-asked is not seen. Compose and host changes are applied without it.
+asked is not seen.
+
+A compose change is proved the same way for each service it makes run differently: the service's
+image (its image: when the daemon has it, else built from its build:; never pulled) runs as it was
+and as changed, with its command, entrypoint, environment, env_file, user, read_only, tmpfs,
+capabilities, security_opt and healthcheck. The runs have no network and start alone; a host
+folder or named volume stands in as an empty volume, so they never write your data (a file or a
+folder mounted read-only is bound as it is). --yes then applies each service's fix on its own, so
+only the one that breaks is put back. Host changes are applied without it.
 
 Examples:
   docker-harden fix --file Dockerfile --dry-run
   docker-harden fix --file Dockerfile --only non-root-user --yes
   docker-harden fix --file Dockerfile --only non-root-user --yes --verify
+  docker-harden fix --compose compose.yaml --yes --include-review --verify
   sudo docker-harden fix --host --only scan-host-config:live-restore --yes
   sudo docker-harden fix --host --yes --restart-command "systemctl restart docker"
   sudo docker-harden fix --host --yes --include-review

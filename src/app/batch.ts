@@ -179,10 +179,10 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
   if (interactive && !(io.stdinIsTTY && io.stdout.isTTY)) {
     throw new UserError('fix needs a yes before it changes anything, and there is no terminal to ask on', 'Pass --yes to apply, or --dry-run to see the diffs.');
   }
-  const verify = args.verify ? await dockerfileVerifier(args, io, (line) => out(p.dim(`  ${line}`))) : undefined;
-  const unverified = session.targets.filter((t) => t.kind !== 'dockerfile');
+  const verify = args.verify ? await changeVerifier(args, io, (line) => out(p.dim(`  ${safeLine(line)}`))) : undefined;
+  const unverified = session.targets.filter((t) => t.kind === 'host');
   if (verify && unverified.length > 0) {
-    out(p.yellow(`--verify proves Dockerfile changes only: the changes to ${unverified.map((t) => safeLine(t.label)).join(', ')} are applied without it, checked as fix always checks them`));
+    out(p.yellow(`--verify proves Dockerfile and compose changes: the changes to ${unverified.map((t) => safeLine(t.label)).join(', ')} are applied without it, checked as fix always checks them`));
   }
   await session.identifyHost();
   await session.store.lock();
@@ -236,7 +236,7 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
                 daemon: session.daemon,
                 beforeWrite: session.beforeWrite,
                 recheck: async () => (rechecked = await runStep(step, ctx)),
-                ...(verify && ctx.target.kind === 'dockerfile' ? { verify: verify(ctx.target.path) } : {}),
+                ...(verify && ctx.target.kind !== 'host' ? { verify: verify(ctx.target.kind, ctx.target.path) } : {}),
                 log: (line) => out(p.dim(`  ${safeLine(line)}`)),
               });
               // In a learn sandbox nothing real changed: say what was written there and what was only simulated.
@@ -256,7 +256,8 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
           };
           // Without questions, a step's compose edits go into the file together: one parse, one
           // write, one check, where one at a time re-checks the whole file after every service.
-          const together = interactive ? null : await composeBatch(wantedProposals(run, args.only, args.includeReview).filter((pr) => canApply(pr) && offered!.has(pr.id)), step.meta.title);
+          // With --verify each service's change is proven alone, so one that breaks is all that is undone.
+          const together = interactive || verify ? null : await composeBatch(wantedProposals(run, args.only, args.includeReview).filter((pr) => canApply(pr) && offered!.has(pr.id)), step.meta.title);
           if (together) {
             for (const member of together.members) attempted.add(member.id);
             out(renderRun({ ...run, proposals: [together.proposal] }, p, true));
@@ -339,25 +340,29 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
 }
 
 /**
- * `fix --verify`: the daemon must answer before anything changes; then the Dockerfile a target
- * names is built and run before and after each change written to it (src/core/verify.ts), and a
- * reason to refuse goes to the engine. Other files a step writes for it (a CI job) are not what
- * the image is built from, so there is nothing to build them with.
+ * `fix --verify`: the daemon must answer before anything changes; then what a target names is run
+ * before and after each change written to it (src/core/verify.ts): a Dockerfile's image built and
+ * run, a compose file's changed services run with their settings. A reason to refuse goes to the
+ * engine. Other files a step writes for a target (a CI job) are not what runs, so nothing proves them.
  */
-async function dockerfileVerifier(args: Args, io: Io, log: (line: string) => void): Promise<(dockerfile: string) => NonNullable<ApplyOptions['verify']>> {
-  const { daemonUnreachable, verifyDockerfileChange } = await import('../core/verify.js');
+async function changeVerifier(args: Args, io: Io, log: (line: string) => void): Promise<(kind: 'dockerfile' | 'compose', file: string) => NonNullable<ApplyOptions['verify']>> {
+  const { daemonUnreachable, verifyComposeChange, verifyDockerfileChange } = await import('../core/verify.js');
   const { host } = resolveEndpoint({ dockerHost: args.dockerHost, env: io.env });
   const why = await daemonUnreachable(host);
   if (why) throw new UserError(`--verify needs a Docker daemon, and ${host} does not answer: ${why}`, 'Start dockerd, or name one with --docker-host; nothing was changed.');
-  return (dockerfile) => async (_proposal, written) => {
+  const settle = args.verifyWait ? { settleMs: args.verifyWait * 1000 } : {};
+  return (kind, file) => async (_proposal, written) => {
     for (const w of written) {
-      if (path.resolve(w.path) !== path.resolve(dockerfile)) {
-        log(`verify: ${w.path} is not the Dockerfile the image is built from, so no build proves it: checked as fix always checks it`);
+      if (path.resolve(w.path) !== path.resolve(file)) {
+        log(`verify: ${w.path} is not the ${kind === 'compose' ? 'compose file' : 'Dockerfile the image is built from'}, so no run proves it: checked as fix always checks it`);
         continue;
       }
       if (!w.backup) continue;
       const [before, after] = await Promise.all([readFile(w.backup, 'utf8'), readFile(w.path, 'utf8')]);
-      const outcome = await verifyDockerfileChange({ host, before, after, contextDir: path.dirname(w.path), log, ...(args.verifyWait ? { settleMs: args.verifyWait * 1000 } : {}) });
+      const outcome =
+        kind === 'compose'
+          ? await verifyComposeChange({ host, file: w.path, before, after, log, ...settle })
+          : await verifyDockerfileChange({ host, before, after, contextDir: path.dirname(w.path), log, ...settle });
       if (!outcome.ok) return outcome.reason;
       log(`verify: ${outcome.reason}`);
     }

@@ -164,10 +164,15 @@ export async function loadCompose(file: string, seen?: (info: Stats) => void): P
       file,
     );
   }
-  const vars = await dotEnvBeside(file);
-  const model = parseCompose(text, file, vars, await extendedFiles(text, file, vars));
+  const model = await composeFromText(text, file);
   refuseWithoutServices(model);
   return model;
+}
+
+/** The model of compose text read from `file`, as loadCompose makes it: `.env` beside it and the files its services extend read. */
+export async function composeFromText(text: string, file: string): Promise<ComposeModel> {
+  const vars = await dotEnvBeside(file);
+  return parseCompose(text, file, vars, await extendedFiles(text, file, vars));
 }
 
 /**

@@ -7,7 +7,9 @@
  */
 import { randomHex } from './hash.js';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { parseDockerfile } from '../dockerfile/model.js';
+import type { ComposeService } from '../compose/model.js';
 
 export interface ContainerObservation {
   running: boolean;
@@ -138,13 +140,17 @@ async function inspect(host: string, name: string, timeoutMs: number): Promise<I
   }
 }
 
-async function observe(host: string, image: string, name: string, hasHealthcheck: boolean, settleMs: number, timeoutMs: number): Promise<ContainerObservation | string> {
-  const run = await docker(host, ['run', '--detach', '--network', 'none', '--name', name, image], { timeoutMs });
-  if (run.exitCode !== 0) return `the container did not start: ${printable(run.stderr.trim())}`;
+/**
+ * Run a container (`run`: options, `--`, the image and its command) and watch it. `hasHealthcheck`
+ * null: as the container has one, its image's or the run's own.
+ */
+async function observe(host: string, run: string[], name: string, hasHealthcheck: boolean | null, settleMs: number, timeoutMs: number): Promise<ContainerObservation | string> {
+  const started = await docker(host, ['run', '--detach', '--network=none', '--pull=never', `--name=${name}`, ...run], { timeoutMs });
+  if (started.exitCode !== 0) return `the container did not start: ${printable(started.stderr.trim())}`;
+  let state = await inspect(host, name, timeoutMs);
   // A container counts as up when it is still running after the settle time, or, with a
   // HEALTHCHECK, once the daemon stops reporting "starting" (bounded by timeoutMs).
-  const deadline = Date.now() + (hasHealthcheck ? timeoutMs : settleMs);
-  let state = await inspect(host, name, timeoutMs);
+  const deadline = Date.now() + ((hasHealthcheck ?? Boolean(state?.Health)) ? timeoutMs : settleMs);
   while (state && Date.now() < deadline) {
     if (!state.Running) break;
     if (hasHealthcheck && state.Health && state.Health.Status !== 'starting') break;
@@ -186,6 +192,40 @@ export function compareRuns(before: ContainerObservation, after: ContainerObserv
   return null;
 }
 
+type Judged = { seen: ContainerObservation } | { outcome: VerifyOutcome };
+
+/**
+ * One run as the proof takes it: `original` says what ran before the change ("the original
+ * image"). An original that does not start, or fails on its own (a config, volume or network it
+ * gets at run time is missing here), never reaches what the change may break: nothing is proven.
+ */
+function judge(which: 'before' | 'after', seen: ContainerObservation | string, original: string, before?: ContainerObservation): Judged {
+  if (typeof seen === 'string') {
+    if (which === 'before') return { outcome: { ok: false, unproven: true, reason: `it could not be proven: ${original} ${seen}` } };
+    return { outcome: { ok: false, reason: seen, ...(before ? { before } : {}) } };
+  }
+  if (which === 'before' && !seen.running && seen.exitCode !== 0) {
+    const logs = seen.logs.length ? `\nlast lines of the original container:\n${seen.logs.map((l) => `  ${l}`).join('\n')}` : '';
+    return {
+      outcome: { ok: false, unproven: true, reason: `it could not be proven: ${original} exits with code ${seen.exitCode} here, without what it gets at run time (a config, a volume, a network), so the change's effect cannot be seen${logs}`, before: seen },
+    };
+  }
+  return { seen };
+}
+
+/** The two runs compared: refused with the changed container's last lines, or what was seen. */
+function compared(before: ContainerObservation, after: ContainerObservation, expectedUser: string | null, what: string): VerifyOutcome {
+  const problem = compareRuns(before, after, expectedUser);
+  if (problem) {
+    const logs = after.logs.length ? `\nlast lines of the changed container:\n${after.logs.map((l) => `  ${l}`).join('\n')}` : '';
+    return { ok: false, reason: `${problem}${logs}`, before, after };
+  }
+  const how = after.running ? `stays up${after.health ? ` (${after.health})` : ''}` : `exits with code ${after.exitCode} as before`;
+  const uid = after.uid !== null ? `, runs as uid ${after.uid}` : '';
+  const ports = after.ports.length ? `, listens on ${after.ports.join(', ')}` : '';
+  return { ok: true, reason: `${what} ${how}${uid}${ports}`, before, after };
+}
+
 /** Build, run and compare the image before and after a Dockerfile change. Always cleans up. */
 export async function verifyDockerfileChange(options: VerifyOptions): Promise<VerifyOutcome> {
   const log = options.log ?? (() => undefined);
@@ -215,32 +255,101 @@ export async function verifyDockerfileChange(options: VerifyOptions): Promise<Ve
       }
       const hasHealthcheck = parseDockerfile(text, 'Dockerfile').finalStage.instructions.some((i) => i.keyword === 'HEALTHCHECK' && !/^NONE\b/i.test(i.args.trim()));
       log(`verify: running the image ${which} the change (network none)`);
-      const seen = await observe(host, images[which], names[which], hasHealthcheck, settleMs, timeoutMs);
-      if (typeof seen === 'string') {
-        if (which === 'before') return { ok: false, unproven: true, reason: `it could not be proven: the original image ${seen}` };
-        return { ok: false, reason: seen, ...(observed.before ? { before: observed.before } : {}) };
-      }
-      // An original that fails on its own (a config, volume or network it gets at run time is
-      // missing here) never reaches what the change may break: its failure proves nothing.
-      if (which === 'before' && !seen.running && seen.exitCode !== 0) {
-        const logs = seen.logs.length ? `\nlast lines of the original container:\n${seen.logs.map((l) => `  ${l}`).join('\n')}` : '';
-        return { ok: false, unproven: true, reason: `it could not be proven: the original image exits with code ${seen.exitCode} here, without what it gets at run time (a config, a volume, a network), so the change's effect cannot be seen${logs}`, before: seen };
-      }
-      observed[which] = seen;
+      const judged = judge(which, await observe(host, ['--', images[which]], names[which], hasHealthcheck, settleMs, timeoutMs), 'the original image', observed.before);
+      if ('outcome' in judged) return judged.outcome;
+      observed[which] = judged.seen;
     }
-    const before = observed.before!;
-    const after = observed.after!;
-    const problem = compareRuns(before, after, finalUser(options.after));
-    if (problem) {
-      const logs = after.logs.length ? `\nlast lines of the changed container:\n${after.logs.map((l) => `  ${l}`).join('\n')}` : '';
-      return { ok: false, reason: `${problem}${logs}`, before, after };
-    }
-    const how = after.running ? `stays up${after.health ? ` (${after.health})` : ''}` : `exits with code ${after.exitCode} as before`;
-    const uid = after.uid !== null ? `, runs as uid ${after.uid}` : '';
-    const ports = after.ports.length ? `, listens on ${after.ports.join(', ')}` : '';
-    return { ok: true, reason: `the changed image builds and ${how}${uid}${ports}`, before, after };
+    return compared(observed.before!, observed.after!, finalUser(options.after), 'the changed image builds and');
   } finally {
     for (const name of Object.values(names)) await docker(host, ['rm', '--force', '--volumes', name], { timeoutMs }).catch(() => undefined);
     for (const image of Object.values(images)) await docker(host, ['rmi', '--force', image], { timeoutMs }).catch(() => undefined);
   }
+}
+
+export interface ComposeVerifyOptions {
+  host: string;
+  /** The compose file: its folder and `.env` give paths and variables. */
+  file: string;
+  before: string;
+  after: string;
+  settleMs?: number;
+  timeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+/**
+ * Run each service a compose change makes run differently, as it was and as it is now, and compare
+ * the two as for a Dockerfile. The service's own image (built from its `build:` when it has no
+ * image here); never pulled. Always cleans up containers, volumes and built images.
+ */
+export async function verifyComposeChange(options: ComposeVerifyOptions): Promise<VerifyOutcome> {
+  const log = options.log ?? (() => undefined);
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const settleMs = options.settleMs ?? 3_000;
+  const { host, file } = options;
+  const { composeFromText } = await import('../compose/model.js');
+  const { serviceRun } = await import('../compose/run-args.js');
+  const { dotEnvBeside } = await import('../compose/interpolate.js');
+  const [was, now, vars] = await Promise.all([composeFromText(options.before, file), composeFromText(options.after, file), dotEnvBeside(file)]);
+  const changed = now.services.filter((s) => JSON.stringify(was.service(s.name)?.value) !== JSON.stringify(s.value));
+  const id = randomHex(6);
+  const containers: string[] = [];
+  const volumes: string[] = [];
+  const built: string[] = [];
+  const proven: string[] = [];
+  try {
+    for (const [n, service] of changed.entries()) {
+      const old = was.service(service.name);
+      if (!old) return { ok: false, unproven: true, reason: `it could not be proven: service ${service.name} is new, so there is nothing to compare it with` };
+      const image = await serviceImage(host, old, file, `docker-harden-verify:${id}-${n}`, built, log, timeoutMs);
+      if (typeof image !== 'string') return image;
+      const observed: Partial<Record<'before' | 'after', ContainerObservation>> = {};
+      for (const which of ['before', 'after'] as const) {
+        const run = await serviceRun(which === 'before' ? old : service, file, vars, (k) => `docker-harden-verify-${id}-${n}-${which}-${k}`);
+        if (which === 'before') for (const note of run.notes) log(`verify: service ${service.name}: ${note}`);
+        for (const volume of run.volumes) {
+          volumes.push(volume.name);
+          await docker(host, ['volume', 'create', '--', volume.name], { timeoutMs });
+        }
+        const name = `docker-harden-verify-${id}-${n}-${which}`;
+        containers.push(name);
+        log(`verify: running service ${service.name} ${which === 'before' ? 'as it was' : 'as changed'} (network none)`);
+        const seen = await observe(host, [...run.options, '--', image, ...run.command], name, null, settleMs, timeoutMs);
+        const judged = judge(which, seen, `service ${service.name} as it was`, observed.before);
+        if ('outcome' in judged) return which === 'after' ? { ...judged.outcome, reason: `service ${service.name}: ${judged.outcome.reason}` } : judged.outcome;
+        observed[which] = judged.seen;
+      }
+      const outcome = compared(observed.before!, observed.after!, service.user !== old.user ? (service.user ?? null) : null, `service ${service.name}`);
+      if (!outcome.ok) return { ...outcome, reason: `service ${service.name}: ${outcome.reason}` };
+      proven.push(outcome.reason);
+    }
+    return { ok: true, reason: proven.length > 0 ? proven.join('; ') : 'no service runs differently' };
+  } finally {
+    for (const name of containers) await docker(host, ['rm', '--force', '--volumes', name], { timeoutMs }).catch(() => undefined);
+    for (const name of volumes) await docker(host, ['volume', 'rm', '--force', '--', name], { timeoutMs }).catch(() => undefined);
+    for (const image of built) await docker(host, ['rmi', '--force', image], { timeoutMs }).catch(() => undefined);
+  }
+}
+
+/**
+ * The image a service runs here: its `image:` when the daemon has it, else one built from its
+ * `build:` as compose would (tagged `tag`, kept in `built` for removal). Never pulled: an image the
+ * daemon lacks leaves the change unproven.
+ */
+async function serviceImage(host: string, service: ComposeService, file: string, tag: string, built: string[], log: (line: string) => void, timeoutMs: number): Promise<string | VerifyOutcome> {
+  if (service.image && (await docker(host, ['image', 'inspect', '--format={{.Id}}', '--', service.image], { timeoutMs })).exitCode === 0) return service.image;
+  if (service.build) {
+    const context = path.resolve(path.dirname(file), service.build.context);
+    log(`verify: building the image of service ${service.name} from ${context}`);
+    const args = ['build', '--quiet', `--tag=${tag}`, ...(service.build.dockerfile ? [`--file=${path.resolve(context, service.build.dockerfile)}`] : []), '--', context];
+    const build = await docker(host, args, { timeoutMs });
+    if (build.exitCode !== 0) {
+      const tail = build.stderr.trim().split('\n').slice(-LOG_LINES).map((l) => printable(l));
+      return { ok: false, unproven: true, reason: `it could not be proven: the image of service ${service.name} does not build from ${context}:\n${tail.join('\n')}` };
+    }
+    built.push(tag);
+    return tag;
+  }
+  const wanted = service.image ? printable(service.image) : '(none)';
+  return { ok: false, unproven: true, reason: `it could not be proven: the image of service ${service.name}, ${wanted}, is not on this Docker daemon, and --verify does not pull: pull it (docker pull ${wanted}) and run fix again` };
 }

@@ -4,7 +4,8 @@
  * where the server binds a port below 1024; it is kept for a healthy app that works as uid 1000.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execa } from 'execa';
 import os from 'node:os';
 import path from 'node:path';
 import { BUSYBOX, buildBusyboxImage, busyboxDockerfile, hasDockerd, startDockerd, type TestDaemon } from '../helpers/dockerd.js';
@@ -114,7 +115,7 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
     expect(outcome.reason).toMatch(/last lines of the original container:\n  no config/);
   }, 300_000);
 
-  it('fix --verify: a Dockerfile built from another folder is not kept unproven, the reason is shown line by line, and a compose target is named as not verified', async () => {
+  it('fix --verify: a Dockerfile built from another folder is not kept unproven, and the reason is shown line by line', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-ctx-'));
     try {
       // Built as `docker build -f docker/Dockerfile .`: from its own folder, app/run is not there.
@@ -125,12 +126,9 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
       const file = path.join(dir, 'docker', 'Dockerfile');
       const text = busyboxDockerfile('COPY app/run /usr/local/bin/run\nCMD ["/usr/local/bin/run"]\n');
       writeFileSync(file, text);
-      const compose = path.join(dir, 'compose.yaml');
-      writeFileSync(compose, 'services:\n  web:\n    image: nginx:1.27\n    privileged: true\n');
-      const r = await runCli(['fix', '--file', file, '--compose', compose, '--only', 'non-root-user:set-user', '--yes', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], {
+      const r = await runCli(['fix', '--file', file, '--only', 'non-root-user:set-user', '--yes', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], {
         timeoutMs: 600_000,
       });
-      expect(r.stdout).toMatch(/--verify proves Dockerfile changes only: the changes to .*compose\.yaml.* are applied without it/);
       expect(r.stdout).toMatch(/not kept: it could not be proven: the original Dockerfile does not build from its own folder/);
       // The build's own lines follow, each on a line of its own: no newline shown as \x0a.
       expect(r.stdout).not.toContain('\\x0a');
@@ -197,6 +195,48 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 300_000);
+
+  it('fix --verify of a compose file: each service runs as it was and as changed; read_only is kept on the one that works, put back on the one that writes its file system; the host folder is never written', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-compose-'));
+    try {
+      const image = await buildBusyboxImage(daemon, 'dh-verify-compose:busybox');
+      mkdirSync(path.join(dir, 'site'));
+      const compose = path.join(dir, 'compose.yaml');
+      const text = [
+        'services:',
+        '  web:',
+        `    image: ${image}`,
+        '    command: ["sh", "-c", "echo hi > /www/index.html && exec httpd -f -p 8080 -h /www"]',
+        '    volumes:',
+        '      - ./site:/www',
+        '  worker:',
+        `    image: ${image}`,
+        '    command: ["sh", "-c", "mkdir -p /var/lib/app && exec sleep 600"]',
+        '',
+      ].join('\n');
+      writeFileSync(compose, text);
+      const r = await runCli(
+        ['fix', '--compose', compose, '--only', 'seccomp-apparmor-capabilities:web-read-only,seccomp-apparmor-capabilities:worker-read-only', '--yes', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')],
+        { timeoutMs: 600_000 },
+      );
+      expect(r.stdout).toMatch(/verify: service web: 1 host folder or named volume stands in as an empty volume/);
+      expect(r.stdout).toMatch(/verify: service web stays up, runs as uid 0, listens on 8080/);
+      expect(r.stdout).toMatch(/not kept: service worker: the container no longer stays up: it exited with code 1; the previous .*compose\.yaml was restored/);
+      expect(r.stdout).toMatch(/Read-only file system/);
+      const after = readFileSync(compose, 'utf8');
+      expect(after.split('  worker:')[0]).toMatch(/read_only: true/);
+      expect(after.split('  worker:')[1]).toBe(text.split('  worker:')[1]);
+      expect(readdirSync(path.join(dir, 'site'))).toEqual([]);
+      expect(r.exitCode).toBe(1);
+      // Nothing of the runs is left on the daemon.
+      const left = await execa('docker', ['-H', daemon.host, 'ps', '-a', '--format', '{{.Names}}']);
+      expect(left.stdout).not.toMatch(/docker-harden-verify/);
+      const volumes = await execa('docker', ['-H', daemon.host, 'volume', 'ls', '--quiet']);
+      expect(volumes.stdout.trim()).toBe('');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
 
   it('fix --verify without a daemon: exit 2, nothing changed', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-none-'));

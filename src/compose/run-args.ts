@@ -1,0 +1,161 @@
+/**
+ * A compose service as `docker run` options, so `fix --verify` can run it before and after a change
+ * with the settings that decide whether it still works: its command, environment and user, and every
+ * confinement key docker-harden edits. A verification run goes beside the real stack without
+ * touching it: no network, and no host folder or named volume it could write to (an empty volume
+ * stands at the same place); host files bound read-only, which it can only read, are bound as they are.
+ */
+import { statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { interpolate, readEnvFile } from './interpolate.js';
+import type { ComposeService } from './model.js';
+import { splitWords } from '../core/words.js';
+
+export interface ServiceRun {
+  /** `docker run` options, each `--flag=value` so no value from the file reads as a flag. */
+  options: string[];
+  /** What follows the image: the command (after the entrypoint's own arguments). */
+  command: string[];
+  /** Read-only volumes made for the run (an anonymous volume cannot be read-only): created first, removed after. */
+  volumes: { name: string; target: string }[];
+  /** What the run leaves out or stands in for, said once to the person. */
+  notes: string[];
+}
+
+/** Keys that change how a service runs and that a verification run does not reproduce. */
+const LEFT_OUT = ['networks', 'network_mode', 'ports', 'depends_on', 'devices', 'configs', 'secrets', 'extra_hosts', 'dns', 'links', 'external_links', 'volumes_from', 'userns_mode', 'cgroup_parent', 'runtime'];
+
+/**
+ * The run of `service` from compose file `file` (its `.env` variables in `vars`). `volumeName`
+ * names the read-only volumes the run needs, unique per run.
+ */
+export async function serviceRun(service: ComposeService, file: string, vars: ReadonlyMap<string, string>, volumeName: (n: number) => string): Promise<ServiceRun> {
+  const dir = path.dirname(file);
+  const v = service.value;
+  const text = (x: unknown): string => {
+    const s = String(x);
+    if (!s.includes('$')) return s;
+    const r = interpolate(s, vars);
+    return r.unresolved.length === 0 ? r.value : s;
+  };
+  const list = (x: unknown): string[] => (Array.isArray(x) ? x : x === undefined || x === null ? [] : [x]).map(text);
+  const words = (x: unknown): string[] | null => (x === undefined || x === null ? null : Array.isArray(x) ? x.map(text) : splitWords(text(x)));
+  const options: string[] = [];
+  const notes: string[] = [];
+  const volumes: ServiceRun['volumes'] = [];
+
+  // env_file first, then environment over it, as compose merges them.
+  const env = new Map<string, string | null>();
+  for (const item of Array.isArray(v.env_file) ? v.env_file : v.env_file === undefined || v.env_file === null ? [] : [v.env_file]) {
+    const name = typeof item === 'object' && item ? (item as { path?: unknown }).path : item;
+    if (typeof name !== 'string') continue;
+    for (const [k, val] of await readEnvFile(path.resolve(dir, text(name)))) env.set(k, val);
+  }
+  const written = v.environment;
+  if (Array.isArray(written)) {
+    for (const item of written) {
+      const s = text(item);
+      const at = s.indexOf('=');
+      env.set(at < 0 ? s : s.slice(0, at), at < 0 ? null : s.slice(at + 1));
+    }
+  } else if (written && typeof written === 'object') {
+    for (const [k, val] of Object.entries(written)) env.set(k, val === null || val === undefined ? null : text(val));
+  }
+  // A name without a value takes the caller's, as compose passes it from its own environment.
+  for (const [k, val] of env) options.push(val === null ? `--env=${k}` : `--env=${k}=${val}`);
+
+  if (service.user !== undefined) options.push(`--user=${service.user}`);
+  if (v.working_dir !== undefined && v.working_dir !== null) options.push(`--workdir=${text(v.working_dir)}`);
+  if (service.read_only) options.push('--read-only');
+  if (service.privileged) options.push('--privileged');
+  if (v.init === true) options.push('--init');
+  for (const cap of service.cap_add) options.push(`--cap-add=${cap}`);
+  for (const cap of service.cap_drop) options.push(`--cap-drop=${cap}`);
+  for (const opt of service.security_opt) {
+    // A seccomp profile is a file the docker CLI reads, named from the compose file's folder.
+    const m = /^seccomp[:=](.+)$/.exec(opt);
+    options.push(`--security-opt=${m && m[1] !== 'unconfined' && !path.isAbsolute(m[1]!) ? `seccomp=${path.resolve(dir, m[1]!)}` : opt}`);
+  }
+  for (const key of ['pid', 'ipc', 'uts'] as const) if (v[key] !== undefined && v[key] !== null) options.push(`--${key}=${text(v[key])}`);
+  if (v.shm_size !== undefined && v.shm_size !== null) options.push(`--shm-size=${text(v.shm_size)}`);
+  if (v.platform !== undefined && v.platform !== null) options.push(`--platform=${text(v.platform)}`);
+  for (const g of list(v.group_add)) options.push(`--group-add=${g}`);
+  const sysctls = v.sysctls;
+  if (Array.isArray(sysctls)) for (const s of sysctls) options.push(`--sysctl=${text(s)}`);
+  else if (sysctls && typeof sysctls === 'object') for (const [k, val] of Object.entries(sysctls)) options.push(`--sysctl=${k}=${text(val)}`);
+  for (const [name, limit] of Object.entries((v.ulimits && typeof v.ulimits === 'object' ? v.ulimits : {}) as Record<string, unknown>)) {
+    if (limit && typeof limit === 'object') {
+      const l = limit as { soft?: unknown; hard?: unknown };
+      options.push(`--ulimit=${name}=${text(l.soft)}:${text(l.hard)}`);
+    } else options.push(`--ulimit=${name}=${text(limit)}`);
+  }
+  for (const t of service.tmpfs) options.push(`--tmpfs=${text(t)}`);
+
+  let stoodIn = 0;
+  for (const vol of service.volumes) {
+    const target = vol.target ? text(vol.target) : undefined;
+    if (!target || !path.posix.isAbsolute(target) || /[,"]/.test(target)) {
+      notes.push(`the volume at line ${vol.line} is left out (its target cannot be given to docker run)`);
+      continue;
+    }
+    if (vol.type === 'tmpfs') {
+      options.push(`--tmpfs=${target}`);
+      continue;
+    }
+    if (vol.type === 'bind') {
+      const source = vol.source ? text(vol.source).replace(/^~(?=\/|$)/, os.homedir()) : '';
+      const host = path.resolve(dir, source);
+      const info = statSync(host, { throwIfNoEntry: false });
+      // A file or folder the service only reads is bound as it is: read-only, the run cannot change it.
+      if (vol.readOnly && info && (info.isFile() || info.isDirectory()) && !/[,"]/.test(host)) {
+        options.push(`--mount=type=bind,src=${host},dst=${target},readonly`);
+        continue;
+      }
+      // A file it may write is bound read-only too: an empty volume cannot stand where a file is.
+      if (info?.isFile() && !/[,"]/.test(host)) {
+        options.push(`--mount=type=bind,src=${host},dst=${target},readonly`);
+        notes.push(`${target} (line ${vol.line}) is bound read-only from ${host}, so the run cannot change it`);
+        continue;
+      }
+      if (info && !info.isDirectory() && !info.isFile()) {
+        notes.push(`${target} (line ${vol.line}) is left out: ${host} is neither a file nor a folder (a socket or device is not given to a verification run)`);
+        continue;
+      }
+    }
+    if (vol.type !== 'bind' && vol.type !== 'volume' && vol.type !== 'anonymous') {
+      notes.push(`the ${vol.type} volume at ${target} (line ${vol.line}) is left out`);
+      continue;
+    }
+    if (vol.type !== 'anonymous') stoodIn++;
+    if (vol.readOnly) {
+      const name = volumeName(volumes.length);
+      volumes.push({ name, target });
+      options.push(`--mount=type=volume,src=${name},dst=${target},readonly`);
+    } else {
+      options.push(`--mount=type=volume,dst=${target}`);
+    }
+  }
+  if (stoodIn > 0) notes.push(`${stoodIn} host folder${stoodIn === 1 ? '' : 's'} or named volume${stoodIn === 1 ? '' : 's'} stand${stoodIn === 1 ? 's' : ''} in as an empty volume, so the run never writes your data`);
+
+  const hc = v.healthcheck as Record<string, unknown> | undefined;
+  const test = hc ? (typeof hc.test === 'string' ? ['CMD-SHELL', hc.test] : list(hc.test)) : [];
+  if (hc && (hc.disable === true || test[0] === 'NONE')) options.push('--no-healthcheck');
+  else if (hc && test.length > 1) {
+    options.push(`--health-cmd=${test[0] === 'CMD-SHELL' ? test.slice(1).join(' ') : test.slice(1).map(shellQuote).join(' ')}`);
+    for (const [key, flag] of [['interval', 'interval'], ['timeout', 'timeout'], ['start_period', 'start-period'], ['retries', 'retries']] as const) {
+      if (hc[key] !== undefined && hc[key] !== null) options.push(`--health-${flag}=${text(hc[key])}`);
+    }
+  }
+
+  const entrypoint = words(v.entrypoint);
+  const command = words(v.command) ?? [];
+  if (entrypoint !== null) options.push(`--entrypoint=${entrypoint[0] ?? ''}`);
+  const left = LEFT_OUT.filter((k) => v[k] !== undefined && v[k] !== null);
+  if (left.length > 0) notes.push(`left out: ${left.join(', ')} (the run has no network and starts alone)`);
+  return { options, command: [...(entrypoint?.slice(1) ?? []), ...command], volumes, notes };
+}
+
+function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
