@@ -295,17 +295,19 @@ export async function verifyComposeChange(options: ComposeVerifyOptions): Promis
   const id = randomHex(6);
   const containers: string[] = [];
   const volumes: string[] = [];
-  const built: string[] = [];
+  const built = new Map<string, string>();
   const proven: string[] = [];
   try {
     for (const [n, service] of changed.entries()) {
       const old = was.service(service.name);
       if (!old) return { ok: false, unproven: true, reason: `it could not be proven: service ${service.name} is new, so there is nothing to compare it with` };
-      const image = await serviceImage(host, old, file, `docker-harden-verify:${id}-${n}`, built, log, timeoutMs);
-      if (typeof image !== 'string') return image;
       const observed: Partial<Record<'before' | 'after', ContainerObservation>> = {};
       for (const which of ['before', 'after'] as const) {
-        const run = await serviceRun(which === 'before' ? old : service, file, vars, (k) => `docker-harden-verify-${id}-${n}-${which}-${k}`);
+        const settings = which === 'before' ? old : service;
+        // A change may name another image (pinned by digest): each run takes its own.
+        const image = await serviceImage(host, settings, file, `docker-harden-verify:${id}-${n}-${which}`, built, log, timeoutMs);
+        if (typeof image !== 'string') return image;
+        const run = await serviceRun(settings, file, vars, (k) => `docker-harden-verify-${id}-${n}-${which}-${k}`);
         if (which === 'before') for (const note of run.notes) log(`verify: service ${service.name}: ${note}`);
         for (const volume of run.volumes) {
           volumes.push(volume.name);
@@ -327,19 +329,22 @@ export async function verifyComposeChange(options: ComposeVerifyOptions): Promis
   } finally {
     for (const name of containers) await docker(host, ['rm', '--force', '--volumes', name], { timeoutMs }).catch(() => undefined);
     for (const name of volumes) await docker(host, ['volume', 'rm', '--force', '--', name], { timeoutMs }).catch(() => undefined);
-    for (const image of built) await docker(host, ['rmi', '--force', image], { timeoutMs }).catch(() => undefined);
+    for (const image of built.values()) await docker(host, ['rmi', '--force', image], { timeoutMs }).catch(() => undefined);
   }
 }
 
 /**
  * The image a service runs here: its `image:` when the daemon has it, else one built from its
- * `build:` as compose would (tagged `tag`, kept in `built` for removal). Never pulled: an image the
- * daemon lacks leaves the change unproven.
+ * `build:` as compose would (tagged `tag`; `built` keeps each build, once, for removal). Never pulled:
+ * an image the daemon lacks leaves the change unproven.
  */
-async function serviceImage(host: string, service: ComposeService, file: string, tag: string, built: string[], log: (line: string) => void, timeoutMs: number): Promise<string | VerifyOutcome> {
+async function serviceImage(host: string, service: ComposeService, file: string, tag: string, built: Map<string, string>, log: (line: string) => void, timeoutMs: number): Promise<string | VerifyOutcome> {
   if (service.image && (await docker(host, ['image', 'inspect', '--format={{.Id}}', '--', service.image], { timeoutMs })).exitCode === 0) return service.image;
   if (service.build) {
     const context = path.resolve(path.dirname(file), service.build.context);
+    const key = `${context}\0${service.build.dockerfile ?? ''}`;
+    const known = built.get(key);
+    if (known) return known;
     log(`verify: building the image of service ${service.name} from ${context}`);
     const args = ['build', '--quiet', `--tag=${tag}`, ...(service.build.dockerfile ? [`--file=${path.resolve(context, service.build.dockerfile)}`] : []), '--', context];
     const build = await docker(host, args, { timeoutMs });
@@ -347,7 +352,7 @@ async function serviceImage(host: string, service: ComposeService, file: string,
       const tail = build.stderr.trim().split('\n').slice(-LOG_LINES).map((l) => printable(l));
       return { ok: false, unproven: true, reason: `it could not be proven: the image of service ${service.name} does not build from ${context}:\n${tail.join('\n')}` };
     }
-    built.push(tag);
+    built.set(key, tag);
     return tag;
   }
   const wanted = service.image ? printable(service.image) : '(none)';

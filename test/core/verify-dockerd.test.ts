@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { BUSYBOX, buildBusyboxImage, busyboxDockerfile, hasDockerd, startDockerd, type TestDaemon } from '../helpers/dockerd.js';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
-import { compareRuns, daemonUnreachable, listeningPorts, printable, verifyDockerfileChange } from '../../src/core/verify.js';
+import { compareRuns, daemonUnreachable, listeningPorts, printable, verifyComposeChange, verifyDockerfileChange } from '../../src/core/verify.js';
 
 describe('verify: pure parts', () => {
   it('reads LISTEN ports from /proc/net/tcp and compares runs', () => {
@@ -233,6 +233,42 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
       expect(left.stdout).not.toMatch(/docker-harden-verify/);
       const volumes = await execa('docker', ['-H', daemon.host, 'volume', 'ls', '--quiet']);
       expect(volumes.stdout.trim()).toBe('');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
+
+  it('a compose change is proven with the image each side names, built from build: once, and never pulled', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-images-'));
+    try {
+      const up = await buildBusyboxImage(daemon, 'dh-verify-up:1', busyboxDockerfile('CMD ["sleep", "600"]\n'));
+      const down = await buildBusyboxImage(daemon, 'dh-verify-down:1', busyboxDockerfile('CMD ["false"]\n'));
+      const file = path.join(dir, 'compose.yaml');
+      const lines: string[] = [];
+      const verifyCompose = (before: string, after: string) => verifyComposeChange({ host: daemon.host, file, before, after, settleMs: 2_000, timeoutMs: 120_000, log: (l) => lines.push(l) });
+
+      // The change names another image (as a digest pin does): the run after it uses that one.
+      const other = await verifyCompose(`services:\n  app:\n    image: ${up}\n`, `services:\n  app:\n    image: ${down}\n`);
+      expect(other).toMatchObject({ ok: false });
+      expect(other.reason).toMatch(/^service app: the container no longer stays up: it exited with code 1/);
+
+      // No image of its own: built from its folder, once for both runs.
+      copyFileSync(BUSYBOX!, path.join(dir, 'busybox'));
+      writeFileSync(path.join(dir, 'Dockerfile'), busyboxDockerfile('CMD ["sh", "-c", "mkdir -p /var/lib/app && exec sleep 600"]\n'));
+      lines.length = 0;
+      const built = await verifyCompose('services:\n  app:\n    build: .\n', 'services:\n  app:\n    build: .\n    read_only: true\n');
+      expect(built.reason).toMatch(/^service app: the container no longer stays up/);
+      expect(lines.filter((l) => l.startsWith('verify: building the image of service app from')).length).toBe(1);
+
+      // An image the daemon does not have is not pulled: nothing is proven.
+      const absent = await verifyCompose('services:\n  app:\n    image: dh-verify-absent:1\n', 'services:\n  app:\n    image: dh-verify-absent:1\n    read_only: true\n');
+      expect(absent).toMatchObject({ ok: false, unproven: true });
+      expect(absent.reason).toMatch(/the image of service app, dh-verify-absent:1, is not on this Docker daemon, and --verify does not pull/);
+
+      // Nothing changed in how any service runs: nothing to run.
+      expect(await verifyCompose(`services:\n  app:\n    image: ${up}\n`, `# a comment\nservices:\n  app:\n    image: ${up}\n`)).toMatchObject({ ok: true, reason: 'no service runs differently' });
+      const images = await execa('docker', ['-H', daemon.host, 'images', '--format', '{{.Repository}}']);
+      expect(images.stdout).not.toMatch(/docker-harden-verify/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
