@@ -147,7 +147,8 @@ and as changed, with its command, entrypoint, environment, env_file, user, read_
 capabilities, security_opt and healthcheck. The runs have no network and start alone; a host
 folder or named volume stands in as an empty volume, so they never write your data (a file or a
 folder mounted read-only is bound as it is). A service runs with its own settings, privileged
-ones too, as docker compose up would run it: verify a compose file you would run. --yes then
+ones too, as docker compose up would run it: verify a compose file you would run. A file compose
+reads with others (compose.override.yaml, COMPOSE_FILE) is not proven by itself. --yes then
 applies each service's fix on its own, so only the one that breaks is put back. Host changes are
 applied without it.
 

@@ -238,6 +238,24 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
     }
   }, 600_000);
 
+  it('fix --verify of a compose file that docker compose reads with an override: not proven, not kept', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-override-'));
+    try {
+      const compose = path.join(dir, 'compose.yaml');
+      const text = 'services:\n  web:\n    image: dh-verify-compose:busybox\n';
+      writeFileSync(compose, text);
+      writeFileSync(path.join(dir, 'compose.override.yaml'), 'services:\n  web:\n    command: ["sh", "-c", "touch /ready && exec sleep 600"]\n');
+      const r = await runCli(['fix', '--compose', compose, '--only', 'seccomp-apparmor-capabilities:web-read-only', '--yes', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], {
+        timeoutMs: 300_000,
+      });
+      expect(r.stdout).toMatch(/not kept: it could not be proven: docker compose reads compose\.override\.yaml with this file, and --verify runs the services of this file alone/);
+      expect(r.stdout).not.toMatch(/verify: running service/);
+      expect(readFileSync(compose, 'utf8')).toBe(text);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
+
   it('a compose change is proven with the image each side names, built from build: once, and never pulled', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-images-'));
     try {
