@@ -91,7 +91,7 @@ const BOOL_FLAGS: Record<string, keyof Args> = {
 const SESSION_OPTIONS = ['--host', '--file', '--compose', '--only', '--profile', '--state-dir', '--daemon-config', '--restart-command', '--docker-host', '--sandbox'];
 const FORMAT_OPTIONS = ['--json', '--sarif', '--format'];
 const OPTIONS_OF: Record<Command, readonly string[]> = {
-  wizard: SESSION_OPTIONS,
+  wizard: [...SESSION_OPTIONS, '--verify', '--verify-wait'],
   learn: ['--sandbox', '--only'],
   check: [...SESSION_OPTIONS, ...FORMAT_OPTIONS, '--fail-on'],
   fix: [...SESSION_OPTIONS, ...FORMAT_OPTIONS, '--fail-on', '--yes', '--include-review', '--dry-run', '--verify', '--verify-wait'],

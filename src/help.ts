@@ -38,9 +38,10 @@ Options:
   -y, --yes               apply without asking (fix, undo); fix applies safe fixes only
   --include-review        fix --yes: apply the fixes marked review too
   --dry-run               show what fix would change, change nothing
-  --verify                fix: run what a Dockerfile or compose change touches before and after it
-                          with the Docker daemon; a change that breaks it is not kept
-  --verify-wait SECONDS   fix --verify: how long a container without a HEALTHCHECK must stay up
+  --verify                fix and the wizard: run what a Dockerfile or compose change touches
+                          before and after it with the Docker daemon; a change that breaks it is
+                          not kept (docker-harden help fix says how)
+  --verify-wait SECONDS   --verify: how long a container without a HEALTHCHECK must stay up
                           to count as up (default 3; 1 to 600)
   --list                  undo: list the applied changes, newest first
   --force                 undo a file edited since, or replace a plugin link that is not ours

@@ -5,17 +5,17 @@
 import { safeLine, safeText } from '../core/sanitize.js';
 import type { Interface } from 'node:readline/promises';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createSession, type Session, type SessionOptions } from './session.js';
-import { runStep, applyProposal, filesComposeReads, nextToUndo, undoApplied, type ApplyOptions, type StepRun } from '../core/runner.js';
+import { runStep, applyProposal, nextToUndo, undoApplied, type StepRun } from '../core/runner.js';
+import { changeVerifier } from './verifier.js';
 import { InterruptedError, UserError, formatError } from '../core/errors.js';
 import type { Args } from '../args.js';
 import { resultDocument, exitCodeFor } from '../report/results.js';
 import { toSarif } from '../report/sarif.js';
 import { renderRun, renderSummary, renderUnusedIgnores, quoteArg } from '../report/text.js';
 import { colorEnabled, palette, type Palette } from '../report/color.js';
-import { canApply, RISK_TEXT, scopeOf, type Context, type Proposal, type Step } from '../core/step.js';
+import { canApply, RISK_TEXT, scopeOf, type Proposal, type Step } from '../core/step.js';
 import { targetKey, type AppliedRecord, type Profile } from '../core/profile.js';
 import { RepoDecisions, type DecidedRun, type UnusedIgnore } from '../core/repoconfig.js';
 import type { Target } from '../core/step.js';
@@ -24,7 +24,6 @@ import { oneRun } from '../core/writes.js';
 import { readBackup } from '../core/change.js';
 import { ForeignLockError } from '../core/lockfile.js';
 // Loaded with the session anyway (createHostFacts).
-import { resolveEndpoint } from '../host/client.js';
 
 export interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -337,47 +336,6 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
   } finally {
     await session.store.unlock();
   }
-}
-
-/**
- * `fix --verify`: the daemon must answer before anything changes; then what a target names is run
- * before and after each change written to it (src/core/verify.ts): a Dockerfile's image built and
- * run, a compose file's changed services run with their settings. A reason to refuse goes to the
- * engine. Other files a step writes for a target (a CI job) are not what runs, so nothing proves them.
- */
-async function changeVerifier(args: Args, io: Io, log: (line: string) => void): Promise<(ctx: Context) => NonNullable<ApplyOptions['verify']>> {
-  const { daemonUnreachable, verifyComposeChange, verifyDockerfileChange } = await import('../core/verify.js');
-  const { host } = resolveEndpoint({ dockerHost: args.dockerHost, env: io.env });
-  const why = await daemonUnreachable(host);
-  if (why) throw new UserError(`--verify needs a Docker daemon, and ${host} does not answer: ${why}`, 'Start dockerd, or name one with --docker-host; nothing was changed.');
-  const settle = args.verifyWait ? { settleMs: args.verifyWait * 1000 } : {};
-  return (ctx) => async (_proposal, written) => {
-    const target = ctx.target;
-    if (target.kind === 'host') return null;
-    const { kind, path: file } = target;
-    for (const w of written) {
-      if (path.resolve(w.path) !== path.resolve(file)) {
-        log(`verify: ${w.path} is not the ${kind === 'compose' ? 'compose file' : 'Dockerfile the image is built from'}, so no run proves it: checked as fix always checks it`);
-        continue;
-      }
-      if (!w.backup) continue;
-      if (kind === 'compose') {
-        // The services run from this file alone: what other files compose reads with it add is not there.
-        const others = (await filesComposeReads(ctx, path.resolve(file))).files.filter((f) => f !== path.resolve(file));
-        if (others.length > 0) {
-          return `it could not be proven: docker compose reads ${others.map((f) => path.relative(path.dirname(file), f)).join(', ')} with this file, and --verify runs the services of this file alone`;
-        }
-      }
-      const [before, after] = await Promise.all([readFile(w.backup, 'utf8'), readFile(w.path, 'utf8')]);
-      const outcome =
-        kind === 'compose'
-          ? await verifyComposeChange({ host, file: w.path, before, after, log, ...settle })
-          : await verifyDockerfileChange({ host, before, after, contextDir: path.dirname(w.path), log, ...settle });
-      if (!outcome.ok) return outcome.reason;
-      log(`verify: ${outcome.reason}`);
-    }
-    return null;
-  };
 }
 
 /**

@@ -141,6 +141,11 @@ export async function startInteractive(args: Args, io: AppIo): Promise<number> {
     plan = await learnPlan({ ...args, command: 'learn' }, io, relay);
   }
 
+  if (plan.learn && args.verify) {
+    throw new UserError('--verify proves changes with a Docker daemon, and the learn sandbox has none; nothing was done', 'Walk your own files with --verify (docker-harden --file Dockerfile --verify), or the sandbox without it.');
+  }
+  // The daemon must answer before the wizard starts; its progress lines go to the apply log.
+  const verify = args.verify ? await (await import('./verifier.js')).changeVerifier(args, io, (line) => walk?.relay(line)) : undefined;
   const session = createSession(plan.options);
   await session.identifyHost();
   // The repository's decisions, as check honours them (a malformed file stops here, exit 2); the
@@ -149,7 +154,7 @@ export async function startInteractive(args: Args, io: AppIo): Promise<number> {
   await session.store.lock();
   try {
     const profile = await session.store.load();
-    walk = walkFromSession(session, profile, decisions);
+    walk = walkFromSession(session, profile, decisions, verify);
     if (walk.items.length === 0) {
       io.stdout.write('No step applies to these targets with this profile. Run `docker-harden steps` to see which step checks what.\n');
       return 0;

@@ -4,8 +4,8 @@
  * profile. No UI here; the Ink app calls these and renders what they return.
  */
 import path from 'node:path';
-import type { Proposal, StepId, StepTarget, Target } from './step.js';
-import { applyProposal, errorResult, runStep, type DaemonControl, type StepRun } from './runner.js';
+import type { Context, Proposal, StepId, StepTarget, Target } from './step.js';
+import { applyProposal, errorResult, runStep, type ApplyOptions, type DaemonControl, type StepRun } from './runner.js';
 import { formatError } from './errors.js';
 import { targetKey, type AppliedRecord, type Decision, type DecisionStatus, type Profile, type ProfileStore } from './profile.js';
 import type { DecidedRun, RepoDecisions } from './repoconfig.js';
@@ -18,6 +18,8 @@ export interface WalkOptions {
   beforeWrite?: (proposal: Proposal) => Promise<void>;
   /** The repositories' .docker-harden.yaml: a step skipped there is not walked, an ignored finding not shown. */
   decisions?: RepoDecisions;
+  /** `--verify`: the proof of a change to a target's file, run after it is written (none for the host). */
+  verify?: (ctx: Context) => NonNullable<ApplyOptions['verify']>;
 }
 
 /** What applying one proposal led to, with the step checked again afterwards. */
@@ -64,6 +66,7 @@ export class Walk {
   private readonly daemon?: DaemonControl;
   private readonly beforeWrite?: (proposal: Proposal) => Promise<void>;
   private readonly decisions?: RepoDecisions;
+  private readonly verify?: WalkOptions['verify'];
   /** Changes applied during this run, oldest first. */
   readonly appliedThisRun: AppliedRecord[] = [];
   /** Where progress lines go while a change is applied. */
@@ -76,6 +79,7 @@ export class Walk {
     this.daemon = options.daemon;
     this.beforeWrite = options.beforeWrite;
     this.decisions = options.decisions;
+    this.verify = options.verify;
   }
 
   decisionOf(index: number): Decision | undefined {
@@ -128,6 +132,7 @@ export class Walk {
         daemon: this.daemon,
         beforeWrite: this.beforeWrite,
         recheck: () => this.check(index),
+        ...(this.verify && item.target.kind !== 'host' ? { verify: this.verify(item.ctx) } : {}),
         log,
       });
       status = outcome.status;
@@ -224,8 +229,8 @@ export interface WalkSource {
 }
 
 /** The walk of a session: its (step, target) pairs in seed order. */
-export function walkFromSession(session: WalkSource, profile: Profile, decisions?: RepoDecisions): Walk {
-  return new Walk({ items: session.pairs(), store: session.store, profile, daemon: session.daemon, beforeWrite: session.beforeWrite, decisions });
+export function walkFromSession(session: WalkSource, profile: Profile, decisions?: RepoDecisions, verify?: WalkOptions['verify']): Walk {
+  return new Walk({ items: session.pairs(), store: session.store, profile, daemon: session.daemon, beforeWrite: session.beforeWrite, decisions, ...(verify ? { verify } : {}) });
 }
 
 /** How a target is named on screen: the path relative to the cwd when that is shorter. */

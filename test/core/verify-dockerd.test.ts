@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { BUSYBOX, buildBusyboxImage, busyboxDockerfile, hasDockerd, startDockerd, type TestDaemon } from '../helpers/dockerd.js';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
+import { KEY, spawnCli } from '../e2e/pty.js';
 import { compareRuns, daemonUnreachable, listeningPorts, printable, verifyComposeChange, verifyDockerfileChange } from '../../src/core/verify.js';
 
 describe('verify: pure parts', () => {
@@ -253,6 +254,34 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
       expect(readFileSync(compose, 'utf8')).toBe(text);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
+
+  it('the wizard with --verify: a compose change that breaks the service is shown not kept, with why, and the file stays as it was', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-wizard-'));
+    const image = await buildBusyboxImage(daemon, 'dh-verify-wizard:busybox');
+    const compose = path.join(dir, 'compose.yaml');
+    const text = `services:\n  worker:\n    image: ${image}\n    command: ["sh", "-c", "mkdir -p /var/lib/app && exec sleep 600"]\n`;
+    writeFileSync(compose, text);
+    const run = spawnCli(['--compose', compose, '--only', 'seccomp-apparmor-capabilities', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], { cwd: dir, cols: 240 });
+    try {
+      await run.waitFor('❯ Apply');
+      // The third fix of the step: read_only.
+      await run.press(KEY.right, KEY.right);
+      await run.waitFor(/\+\s+read_only: true/);
+      await run.press('a');
+      await run.waitFor('Apply this change?');
+      await run.press('y');
+      await run.waitFor(/not kept: service worker: the container no longer stays up/, 120_000);
+      await run.waitFor(/last lines of the changed container:\s+mkdir: can't create directory '\/var\/': Read-only file system/);
+      expect(run.text()).toMatch(/verify: running service worker as changed \(network none\)/);
+      await run.press('q');
+      await run.waitFor(/Progress is saved|Nothing was applied/);
+      await Promise.race([run.exited, new Promise((r) => setTimeout(r, 15_000))]);
+      expect(readFileSync(compose, 'utf8')).toBe(text);
+    } finally {
+      run.kill();
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
     }
   }, 300_000);
 

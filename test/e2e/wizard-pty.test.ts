@@ -226,6 +226,19 @@ describe('wizard in a real terminal', () => {
     expect(ws.read()).toBe(DOCKERFILE);
   });
 
+  it('--verify with no daemon answering stops before the first question: exit 2, the file as it was', async () => {
+    const ws = workspace();
+    const run = spawnCli(['--file', ws.dockerfile, '--verify', '--docker-host', NO_DAEMON, '--state-dir', ws.stateDir], { cwd: ws.dir });
+    try {
+      expect(await finish(run)).toBe(2);
+      expect(run.text()).toMatch(/--verify needs a Docker daemon, and unix:\/\/\/nonexistent\/docker-harden-test\.sock does not answer/);
+      expect(run.text()).not.toContain('❯ Apply');
+    } finally {
+      run.kill();
+    }
+    expect(ws.read()).toBe(DOCKERFILE);
+  });
+
   it('with CI set it asks nothing either, even in a terminal', async () => {
     const ws = workspace();
     const run = spawnCli(['--file', ws.dockerfile, '--state-dir', ws.stateDir], { cwd: ws.dir, env: { CI: 'true' } });

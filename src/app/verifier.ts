@@ -1,0 +1,50 @@
+// Proof by run (`--verify`), for fix and the wizard alike.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Args } from '../args.js';
+import type { Io } from './batch.js';
+import { filesComposeReads, type ApplyOptions } from '../core/runner.js';
+import { UserError } from '../core/errors.js';
+import type { Context } from '../core/step.js';
+import { resolveEndpoint } from '../host/client.js';
+
+/**
+ * `fix --verify`: the daemon must answer before anything changes; then what a target names is run
+ * before and after each change written to it (src/core/verify.ts): a Dockerfile's image built and
+ * run, a compose file's changed services run with their settings. A reason to refuse goes to the
+ * engine. Other files a step writes for a target (a CI job) are not what runs, so nothing proves them.
+ */
+export async function changeVerifier(args: Args, io: Io, log: (line: string) => void): Promise<(ctx: Context) => NonNullable<ApplyOptions['verify']>> {
+  const { daemonUnreachable, verifyComposeChange, verifyDockerfileChange } = await import('../core/verify.js');
+  const { host } = resolveEndpoint({ dockerHost: args.dockerHost, env: io.env });
+  const why = await daemonUnreachable(host);
+  if (why) throw new UserError(`--verify needs a Docker daemon, and ${host} does not answer: ${why}`, 'Start dockerd, or name one with --docker-host; nothing was changed.');
+  const settle = args.verifyWait ? { settleMs: args.verifyWait * 1000 } : {};
+  return (ctx) => async (_proposal, written) => {
+    const target = ctx.target;
+    if (target.kind === 'host') return null;
+    const { kind, path: file } = target;
+    for (const w of written) {
+      if (path.resolve(w.path) !== path.resolve(file)) {
+        log(`verify: ${w.path} is not the ${kind === 'compose' ? 'compose file' : 'Dockerfile the image is built from'}, so no run proves it: checked as fix always checks it`);
+        continue;
+      }
+      if (!w.backup) continue;
+      if (kind === 'compose') {
+        // The services run from this file alone: what other files compose reads with it add is not there.
+        const others = (await filesComposeReads(ctx, path.resolve(file))).files.filter((f) => f !== path.resolve(file));
+        if (others.length > 0) {
+          return `it could not be proven: docker compose reads ${others.map((f) => path.relative(path.dirname(file), f)).join(', ')} with this file, and --verify runs the services of this file alone`;
+        }
+      }
+      const [before, after] = await Promise.all([readFile(w.backup, 'utf8'), readFile(w.path, 'utf8')]);
+      const outcome =
+        kind === 'compose'
+          ? await verifyComposeChange({ host, file: w.path, before, after, log, ...settle })
+          : await verifyDockerfileChange({ host, before, after, contextDir: path.dirname(w.path), log, ...settle });
+      if (!outcome.ok) return outcome.reason;
+      log(`verify: ${outcome.reason}`);
+    }
+    return null;
+  };
+}
