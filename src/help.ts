@@ -136,9 +136,10 @@ both run with their own entrypoint and command (network none, a bounded wait, th
 there is one), and the change is kept only if the new container still starts and stays up (or exits
 the same way), is still healthy, runs as the uid its USER names and listens on the same ports.
 Otherwise the file is restored and the report says why, with the container's last log lines. A
-change that cannot be proven is not kept either: the original does not build from the Dockerfile's
-own folder (one built as \`docker build -f docker/Dockerfile .\`), or it exits with an error here
-without what it gets at run time. The proof sees what happens in the first seconds (3, or
+change that cannot be proven is not kept either: the original does not build, or it exits with an
+error here without what it gets at run time. The image is built from where the repository builds
+it (a CI build line, a compose file's build:, a Bake file, devcontainer.json, or the folder its COPY
+lines name, as \`docker build -f docker/Dockerfile .\`), else from the Dockerfile's own folder. The proof sees what happens in the first seconds (3, or
 --verify-wait SECONDS for an app that writes its files later): a write the app makes only when
 asked is not seen.
 

@@ -7,6 +7,9 @@ import { filesComposeReads, type ApplyOptions } from '../core/runner.js';
 import { UserError } from '../core/errors.js';
 import type { Context } from '../core/step.js';
 import { resolveEndpoint } from '../host/client.js';
+import { trackedFiles } from '../core/git-index.js';
+import { buildContexts } from '../../steps/lib/build-context.js';
+import { ciFiles, findRepoRoot } from '../../steps/lib/supply-chain.js';
 
 /**
  * `fix --verify`: the daemon must answer before anything changes; then what a target names is run
@@ -41,10 +44,24 @@ export async function changeVerifier(args: Args, io: Io, log: (line: string) => 
       const outcome =
         kind === 'compose'
           ? await verifyComposeChange({ host, file: w.path, before, after, log, ...settle })
-          : await verifyDockerfileChange({ host, before, after, contextDir: path.dirname(w.path), log, ...settle });
+          : await verifyDockerfileChange({ host, before, after, ...(await buildContextOf(ctx, file)), log, ...settle });
       if (!outcome.ok) return outcome.reason;
       log(`verify: ${outcome.reason}`);
     }
     return null;
   };
+}
+
+/**
+ * Where the image is built from: where the repository builds the Dockerfile (a CI build line, a
+ * compose file's build:, a Bake target, devcontainer.json, or the folder its COPY lines name), as
+ * step 5's CI job builds it; else its own folder.
+ */
+async function buildContextOf(ctx: Context, file: string): Promise<{ contextDir: string; contextWhy?: string }> {
+  const own = { contextDir: path.dirname(file) };
+  const root = await findRepoRoot(ctx.probe, path.dirname(file));
+  if (!root) return own;
+  const [tracked, ci] = await Promise.all([trackedFiles(ctx.probe, root), ciFiles(ctx.probe, root)]);
+  const known = (await buildContexts(ctx, root, [file], tracked, ci)).get(file);
+  return known && !known.outside ? { contextDir: known.dir, contextWhy: known.why } : own;
 }

@@ -42,8 +42,10 @@ export interface VerifyOptions {
   host: string;
   before: string;
   after: string;
-  /** Build context: the Dockerfile's directory. */
+  /** Build context: the Dockerfile's directory, or where the repository builds it from. */
   contextDir: string;
+  /** What says the build context is not the Dockerfile's own folder. */
+  contextWhy?: string;
   /** How long a container without a HEALTHCHECK must stay up to count as up (default 3 s). */
   settleMs?: number;
   /** Bound for a HEALTHCHECK to settle and for each docker call (default 120 s). */
@@ -239,17 +241,16 @@ export async function verifyDockerfileChange(options: VerifyOptions): Promise<Ve
     const observed: Partial<Record<'before' | 'after', ContainerObservation>> = {};
     for (const which of ['before', 'after'] as const) {
       const text = options[which];
-      log(`verify: building the image ${which} the change`);
+      log(`verify: building the image ${which} the change${options.contextWhy ? ` from ${options.contextDir} (${options.contextWhy})` : ''}`);
       // The Dockerfile goes in on stdin (-f -), so nothing is written in the user's context.
       const build = await docker(host, ['build', '--quiet', '--tag', images[which], '--file', '-', '--', options.contextDir], { input: text, timeoutMs });
       if (build.exitCode !== 0) {
         const tail = build.stderr.trim().split('\n').slice(-LOG_LINES).map((l) => printable(l));
         if (which === 'before') {
-          return {
-            ok: false,
-            unproven: true,
-            reason: `it could not be proven: the original Dockerfile does not build from its own folder ${options.contextDir} (a Dockerfile built from another folder, as \`docker build -f docker/Dockerfile .\` does, cannot be verified here):\n${tail.join('\n')}`,
-          };
+          const where = options.contextWhy
+            ? `from ${options.contextDir}, where the repository builds it (${options.contextWhy})`
+            : `from its own folder ${options.contextDir}, and nothing in the repository says where else it is built from (a CI build line, a compose file's build:, a Bake file)`;
+          return { ok: false, unproven: true, reason: `it could not be proven: the original Dockerfile does not build ${where}:\n${tail.join('\n')}` };
         }
         return { ok: false, reason: `the changed Dockerfile no longer builds:\n${tail.join('\n')}` };
       }

@@ -116,21 +116,46 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
     expect(outcome.reason).toMatch(/last lines of the original container:\n  no config/);
   }, 300_000);
 
-  it('fix --verify: a Dockerfile built from another folder is not kept unproven, and the reason is shown line by line', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-ctx-'));
+  /** A Dockerfile in docker/ built as `docker build -f docker/Dockerfile .`: from its own folder, app/run and busybox are not there. */
+  function builtFromAbove(dir: string): { file: string; text: string } {
+    mkdirSync(path.join(dir, 'docker'));
+    mkdirSync(path.join(dir, 'app'));
+    copyFileSync(BUSYBOX!, path.join(dir, 'busybox'));
+    writeFileSync(path.join(dir, 'app', 'run'), '#!/bin/sh\nexec sleep 600\n', { mode: 0o755 });
+    const file = path.join(dir, 'docker', 'Dockerfile');
+    const text = busyboxDockerfile('COPY app/run /usr/local/bin/run\nCMD ["/usr/local/bin/run"]\n');
+    writeFileSync(file, text);
+    return { file, text };
+  }
+
+  it('fix --verify: a Dockerfile the repository builds from the folder above is built and proven from there, and kept', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-repo-'));
     try {
-      // Built as `docker build -f docker/Dockerfile .`: from its own folder, app/run is not there.
-      mkdirSync(path.join(dir, 'docker'));
-      mkdirSync(path.join(dir, 'app'));
-      copyFileSync(BUSYBOX!, path.join(dir, 'busybox'));
-      writeFileSync(path.join(dir, 'app', 'run'), '#!/bin/sh\nexec sleep 600\n', { mode: 0o755 });
-      const file = path.join(dir, 'docker', 'Dockerfile');
-      const text = busyboxDockerfile('COPY app/run /usr/local/bin/run\nCMD ["/usr/local/bin/run"]\n');
-      writeFileSync(file, text);
+      const { file, text } = builtFromAbove(dir);
+      mkdirSync(path.join(dir, '.git'));
+      mkdirSync(path.join(dir, '.github', 'workflows'), { recursive: true });
+      writeFileSync(path.join(dir, '.github', 'workflows', 'ci.yml'), 'on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: docker build -f docker/Dockerfile -t app .\n');
       const r = await runCli(['fix', '--file', file, '--only', 'non-root-user:set-user', '--yes', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], {
         timeoutMs: 600_000,
       });
-      expect(r.stdout).toMatch(/not kept: it could not be proven: the original Dockerfile does not build from its own folder/);
+      expect(r.stdout).toMatch(new RegExp(`verify: building the image before the change from ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(.*ci\\.yml`));
+      expect(r.stdout).toMatch(/verify: the changed image builds and stays up, runs as uid [1-9]/);
+      expect(r.stdout).not.toMatch(/not kept/);
+      expect(readFileSync(file, 'utf8')).not.toBe(text);
+      expect(readFileSync(file, 'utf8')).toMatch(/^USER /m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
+
+  it('fix --verify: a Dockerfile that does not build from its folder, with no repository to say where else, is not kept unproven, and the reason is shown line by line', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-ctx-'));
+    try {
+      const { file, text } = builtFromAbove(dir);
+      const r = await runCli(['fix', '--file', file, '--only', 'non-root-user:set-user', '--yes', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], {
+        timeoutMs: 600_000,
+      });
+      expect(r.stdout).toMatch(/not kept: it could not be proven: the original Dockerfile does not build from its own folder .*, and nothing in the repository says where else it is built from/);
       // The build's own lines follow, each on a line of its own: no newline shown as \x0a.
       expect(r.stdout).not.toContain('\\x0a');
       expect(r.stdout.split('\n').some((l) => /app\/run/.test(l) && !/not kept/.test(l))).toBe(true);
