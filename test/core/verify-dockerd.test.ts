@@ -214,7 +214,7 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
         timeoutMs: 300_000,
       });
       expect(r.stdout).not.toMatch(/not kept|building the image/);
-      expect(r.stdout).toMatch(/verify: .*\.gitlab-ci\.yml is not the Dockerfile the image is built from, so no build proves it/);
+      expect(r.stdout).toMatch(/verify: .*\.gitlab-ci\.yml is not the Dockerfile the image is built from, so no run proves it/);
       expect(readFileSync(gitlab, 'utf8')).toMatch(/trivy/);
       expect(readFileSync(gitlab, 'utf8')).toMatch(/^test:\n  stage: test/m);
     } finally {
