@@ -152,10 +152,11 @@ async function observe(host: string, run: string[], name: string, hasHealthcheck
   let state = await inspect(host, name, timeoutMs);
   // A container counts as up when it is still running after the settle time, or, with a
   // HEALTHCHECK, once the daemon stops reporting "starting" (bounded by timeoutMs).
-  const deadline = Date.now() + ((hasHealthcheck ?? Boolean(state?.Health)) ? timeoutMs : settleMs);
+  const health = hasHealthcheck ?? Boolean(state?.Health);
+  const deadline = Date.now() + (health ? timeoutMs : settleMs);
   while (state && Date.now() < deadline) {
     if (!state.Running) break;
-    if (hasHealthcheck && state.Health && state.Health.Status !== 'starting') break;
+    if (health && state.Health && state.Health.Status !== 'starting') break;
     await new Promise((res) => setTimeout(res, 250));
     state = await inspect(host, name, timeoutMs);
   }

@@ -337,6 +337,14 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
       expect(absent).toMatchObject({ ok: false, unproven: true });
       expect(absent.reason).toMatch(/the image of service app, dh-verify-absent:1, is not on this Docker daemon, and --verify does not pull/);
 
+      // A healthcheck of the service's own is waited for until it settles, and compared.
+      const probe = 'services:\n  app:\n    image: UP\n    healthcheck:\n      test: ["CMD", "touch", "/probe"]\n      interval: 1s\n      retries: 1\n'.replace('UP', up);
+      const unhealthy = await verifyComposeChange({ host: daemon.host, file, before: probe, after: `${probe}    read_only: true\n`, settleMs: 2_000, timeoutMs: 600_000 });
+      expect(unhealthy).toMatchObject({ ok: false });
+      expect(unhealthy.reason).toMatch(/^service app: the HEALTHCHECK reports unhealthy where the original was healthy/);
+      const healthy = await verifyComposeChange({ host: daemon.host, file, before: probe, after: `${probe}    security_opt: ["no-new-privileges:true"]\n`, settleMs: 2_000, timeoutMs: 600_000 });
+      expect(healthy).toMatchObject({ ok: true, reason: 'service app stays up (healthy), runs as uid 0' });
+
       // Nothing changed in how any service runs: nothing to run.
       expect(await verifyCompose(`services:\n  app:\n    image: ${up}\n`, `# a comment\nservices:\n  app:\n    image: ${up}\n`)).toMatchObject({ ok: true, reason: 'no service runs differently' });
       const images = await execa('docker', ['-H', daemon.host, 'images', '--format', '{{.Repository}}']);
