@@ -8,7 +8,6 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createSession, type Session, type SessionOptions } from './session.js';
 import { runStep, applyProposal, nextToUndo, undoApplied, type StepRun } from '../core/runner.js';
-import { changeVerifier } from './verifier.js';
 import { InterruptedError, UserError, formatError } from '../core/errors.js';
 import type { Args } from '../args.js';
 import { resultDocument, exitCodeFor } from '../report/results.js';
@@ -23,7 +22,6 @@ import type { ServiceEdit } from '../compose/edit.js';
 import { oneRun } from '../core/writes.js';
 import { readBackup } from '../core/change.js';
 import { ForeignLockError } from '../core/lockfile.js';
-// Loaded with the session anyway (createHostFacts).
 
 export interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -178,7 +176,7 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
   if (interactive && !(io.stdinIsTTY && io.stdout.isTTY)) {
     throw new UserError('fix needs a yes before it changes anything, and there is no terminal to ask on', 'Pass --yes to apply, or --dry-run to see the diffs.');
   }
-  const verify = args.verify ? await changeVerifier(args, io, (line) => out(p.dim(`  ${safeLine(line)}`))) : undefined;
+  const verify = args.verify ? await (await import('./verifier.js')).changeVerifier(args, io, (line) => out(p.dim(`  ${safeLine(line)}`))) : undefined;
   const unverified = session.targets.filter((t) => t.kind === 'host');
   if (verify && unverified.length > 0) {
     out(p.yellow(`--verify proves Dockerfile and compose changes: the changes to ${unverified.map((t) => safeLine(t.label)).join(', ')} are applied without it, checked as fix always checks them`));
