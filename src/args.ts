@@ -203,6 +203,9 @@ export function parseArgs(argv: string[]): Args {
   if (args.failOn !== undefined && !(FAIL_ON as readonly string[]).includes(args.failOn)) {
     throw new UserError(`--fail-on takes ${FAIL_ON.join(', ')}, not "${args.failOn}"`, `${didYouMean(args.failOn, FAIL_ON)}For example: --fail-on high`);
   }
+  if (args.verify && args.sandbox !== undefined) {
+    throw new UserError('--verify runs containers on a real Docker daemon, and the learn sandbox has none; nothing was done', 'Leave --verify out in the sandbox, or verify your own files: docker-harden fix --file Dockerfile --yes --verify');
+  }
   if (args.verifyWait !== undefined) {
     const given = String(args.verifyWait);
     const seconds = /^\d+$/.test(given) ? Number(given) : NaN;

@@ -142,7 +142,7 @@ export async function startInteractive(args: Args, io: AppIo): Promise<number> {
   }
 
   if (plan.learn && args.verify) {
-    throw new UserError('--verify proves changes with a Docker daemon, and the learn sandbox has none; nothing was done', 'Walk your own files with --verify (docker-harden --file Dockerfile --verify), or the sandbox without it.');
+    throw new UserError('--verify runs containers on a real Docker daemon, and the learn sandbox has none; nothing was done', 'Leave --verify out in the sandbox, or walk your own files with it: docker-harden --file Dockerfile --verify');
   }
   // The daemon must answer before the wizard starts; its progress lines go to the apply log.
   const verify = args.verify ? await (await import('./verifier.js')).changeVerifier(args, io, (line) => walk?.relay(line)) : undefined;

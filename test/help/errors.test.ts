@@ -79,6 +79,8 @@ describe('--verify-wait', () => {
     [['--verify', '--verify-wait=601'], '--verify-wait takes whole seconds from 1 to 600, not "601"'],
     [['--verify-wait', '30'], '--verify-wait goes with --verify'],
     [['--verify', '--verify-wait'], '--verify-wait needs a value'],
+    // The learn sandbox has no daemon of its own: --verify would run containers on this machine's.
+    [['--verify', '--sandbox', 'sandbox'], '--verify runs containers on a real Docker daemon, and the learn sandbox has none'],
   ])('fix %j: exit 2, what it takes, nothing changed', async (options, message) => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'dh-verify-wait-'));
     const file = path.join(dir, 'Dockerfile');
