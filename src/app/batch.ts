@@ -193,6 +193,7 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
     let remaining = false;
     let applied = 0;
     let stillFailing = 0;
+    let putBack = 0;
     // Without questions, a run applies only what the check showed before anything changed (what
     // `check` and `fix --dry-run` list): a fix that appears after an earlier one (confinement for a
     // service once it is no longer privileged) was in no list the person read, so it waits for the
@@ -243,7 +244,10 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
               out(`  ${outcome.status === 'applied' ? p.green(safeLine(first)) : p.yellow(safeLine(first))}`);
               for (const line of more) out(p.dim(`  ${safeLine(line)}`));
               if (outcome.status === 'applied') applied += fixes;
-              if (outcome.status === 'rolled-back' || outcome.status === 'failed') remaining = true;
+              if (outcome.status === 'rolled-back' || outcome.status === 'failed') {
+                remaining = true;
+                putBack += fixes;
+              }
             } catch (err) {
               out(`  ${p.yellow(`not applied: ${formatError(err)}`)}`);
               remaining = true;
@@ -325,7 +329,8 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
     }
     // The last line says where the run ended: a check that still fails may have printed nothing
     // above (a finding with no fix here), and a run with nothing to do prints nothing else.
-    const done = applied > 0 ? `${applied} fix${applied === 1 ? '' : 'es'} applied` : 'nothing applied';
+    // A fix written and then put back (not proven, a command or restart that failed) is said apart: "applied" it is not.
+    const done = `${applied > 0 ? `${applied} fix${applied === 1 ? '' : 'es'} applied` : 'nothing applied'}${putBack > 0 ? `, ${putBack} put back (why is above)` : ''}`;
     if (stillFailing > 0) out(`fix: ${done}; ${stillFailing} check${stillFailing === 1 ? ' still fails or warns' : 's still fail or warn'} (docker-harden check shows why)`);
     else if (errors === 0) out(`fix: ${done}; no check fails or warns`);
     // 2 for bad input or when no check could run at all; 1 while findings remain; 0 when done.

@@ -249,6 +249,7 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
       expect(r.stdout).toMatch(/verify: service web stays up, runs as uid 0, listens on 8080/);
       expect(r.stdout).toMatch(/not kept: service worker: the container no longer stays up: it exited with code 1; the previous .*compose\.yaml was restored/);
       expect(r.stdout).toMatch(/Read-only file system/);
+      expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/^fix: 1 fix applied, 1 put back \(why is above\); 1 check still fails or warns/);
       const after = readFileSync(compose, 'utf8');
       expect(after.split('  worker:')[0]).toMatch(/read_only: true/);
       expect(after.split('  worker:')[1]).toBe(text.split('  worker:')[1]);
