@@ -5,6 +5,7 @@ import type { Args } from '../args.js';
 import type { Io } from './batch.js';
 import { filesComposeReads, type ApplyOptions } from '../core/runner.js';
 import { UserError } from '../core/errors.js';
+import type { ContainerObservation } from '../core/verify.js';
 import type { Context } from '../core/step.js';
 import { resolveEndpoint } from '../host/client.js';
 import { trackedFiles } from '../core/git-index.js';
@@ -23,6 +24,7 @@ export async function changeVerifier(args: Args, io: Io, log: (line: string) => 
   const why = await daemonUnreachable(host);
   if (why) throw new UserError(`--verify needs a Docker daemon, and ${host} does not answer: ${why}`, 'Start dockerd, or name one with --docker-host; nothing was changed.');
   const settle = args.verifyWait ? { settleMs: args.verifyWait * 1000 } : {};
+  const seen = new Map<string, ContainerObservation>();
   return (ctx) => async (_proposal, written) => {
     const target = ctx.target;
     if (target.kind === 'host') return null;
@@ -43,7 +45,7 @@ export async function changeVerifier(args: Args, io: Io, log: (line: string) => 
       const [before, after] = await Promise.all([readFile(w.backup, 'utf8'), readFile(w.path, 'utf8')]);
       const outcome =
         kind === 'compose'
-          ? await verifyComposeChange({ host, file: w.path, before, after, log, ...settle })
+          ? await verifyComposeChange({ host, file: w.path, before, after, log, seen, ...settle })
           : await verifyDockerfileChange({ host, before, after, ...(await buildContextOf(ctx, file)), log, ...settle });
       if (!outcome.ok) return outcome.reason;
       log(`verify: ${outcome.reason}`);

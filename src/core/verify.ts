@@ -277,6 +277,11 @@ export interface ComposeVerifyOptions {
   settleMs?: number;
   timeoutMs?: number;
   log?: (line: string) => void;
+  /**
+   * What earlier proofs of the same run saw, by how the container was run: the service as one fix
+   * left it is the service before the next, and is not run again.
+   */
+  seen?: Map<string, ContainerObservation>;
 }
 
 /**
@@ -297,7 +302,7 @@ export async function verifyComposeChange(options: ComposeVerifyOptions): Promis
   const id = randomHex(6);
   const containers: string[] = [];
   const volumes: string[] = [];
-  const built = new Map<string, string>();
+  const built = new Map<string, { ref: string; id: string }>();
   const proven: string[] = [];
   try {
     for (const [n, service] of changed.entries()) {
@@ -308,9 +313,16 @@ export async function verifyComposeChange(options: ComposeVerifyOptions): Promis
         const settings = which === 'before' ? old : service;
         // A change may name another image (pinned by digest): each run takes its own.
         const image = await serviceImage(host, settings, file, `docker-harden-verify:${id}-${n}-${which}`, built, log, timeoutMs);
-        if (typeof image !== 'string') return image;
+        if (!('id' in image)) return image;
         const run = await serviceRun(settings, file, vars, (k) => `docker-harden-verify-${id}-${n}-${which}-${k}`);
         if (which === 'before') for (const note of run.notes) log(`verify: service ${service.name}: ${note}`);
+        const key = JSON.stringify([image.id, run.options.map((o) => run.volumes.reduce((t, v, k) => t.replace(v.name, `@${k}`), o)), run.command, settleMs]);
+        const earlier = which === 'before' ? options.seen?.get(key) : undefined;
+        if (earlier) {
+          log(`verify: service ${service.name} as it was: as the previous proof saw it`);
+          observed.before = earlier;
+          continue;
+        }
         for (const volume of run.volumes) {
           volumes.push(volume.name);
           await docker(host, ['volume', 'create', '--', volume.name], { timeoutMs });
@@ -318,10 +330,11 @@ export async function verifyComposeChange(options: ComposeVerifyOptions): Promis
         const name = `docker-harden-verify-${id}-${n}-${which}`;
         containers.push(name);
         log(`verify: running service ${service.name} ${which === 'before' ? 'as it was' : 'as changed'} (network none)`);
-        const seen = await observe(host, [...run.options, '--', image, ...run.command], name, null, settleMs, timeoutMs);
+        const seen = await observe(host, [...run.options, '--', image.ref, ...run.command], name, null, settleMs, timeoutMs);
         const judged = judge(which, seen, `service ${service.name} as it was`, observed.before);
         if ('outcome' in judged) return which === 'after' ? { ...judged.outcome, reason: `service ${service.name}: ${judged.outcome.reason}` } : judged.outcome;
         observed[which] = judged.seen;
+        options.seen?.set(key, judged.seen);
       }
       const outcome = compared(observed.before!, observed.after!, service.user !== old.user ? (service.user ?? null) : null, `service ${service.name}`);
       if (!outcome.ok) return { ...outcome, reason: `service ${service.name}: ${outcome.reason}` };
@@ -331,17 +344,18 @@ export async function verifyComposeChange(options: ComposeVerifyOptions): Promis
   } finally {
     for (const name of containers) await docker(host, ['rm', '--force', '--volumes', name], { timeoutMs }).catch(() => undefined);
     for (const name of volumes) await docker(host, ['volume', 'rm', '--force', '--', name], { timeoutMs }).catch(() => undefined);
-    for (const image of built.values()) await docker(host, ['rmi', '--force', image], { timeoutMs }).catch(() => undefined);
+    for (const image of built.values()) await docker(host, ['rmi', '--force', image.ref], { timeoutMs }).catch(() => undefined);
   }
 }
 
 /**
- * The image a service runs here: its `image:` when the daemon has it, else one built from its
- * `build:` as compose would (tagged `tag`; `built` keeps each build, once, for removal). Never pulled:
- * an image the daemon lacks leaves the change unproven.
+ * The image a service runs here, by reference and id: its `image:` when the daemon has it, else one
+ * built from its `build:` as compose would (tagged `tag`; `built` keeps each build, once, for
+ * removal). Never pulled: an image the daemon lacks leaves the change unproven.
  */
-async function serviceImage(host: string, service: ComposeService, file: string, tag: string, built: Map<string, string>, log: (line: string) => void, timeoutMs: number): Promise<string | VerifyOutcome> {
-  if (service.image && (await docker(host, ['image', 'inspect', '--format={{.Id}}', '--', service.image], { timeoutMs })).exitCode === 0) return service.image;
+async function serviceImage(host: string, service: ComposeService, file: string, tag: string, built: Map<string, { ref: string; id: string }>, log: (line: string) => void, timeoutMs: number): Promise<{ ref: string; id: string } | VerifyOutcome> {
+  const local = service.image ? await docker(host, ['image', 'inspect', '--format={{.Id}}', '--', service.image], { timeoutMs }) : null;
+  if (service.image && local?.exitCode === 0) return { ref: service.image, id: local.stdout.trim() };
   if (service.build) {
     const context = path.resolve(path.dirname(file), service.build.context);
     const key = `${context}\0${service.build.dockerfile ?? ''}`;
@@ -354,8 +368,9 @@ async function serviceImage(host: string, service: ComposeService, file: string,
       const tail = build.stderr.trim().split('\n').slice(-LOG_LINES).map((l) => printable(l));
       return { ok: false, unproven: true, reason: `it could not be proven: the image of service ${service.name} does not build from ${context}:\n${tail.join('\n')}` };
     }
-    built.set(key, tag);
-    return tag;
+    const image = { ref: tag, id: build.stdout.trim() };
+    built.set(key, image);
+    return image;
   }
   const wanted = service.image ? printable(service.image) : '(none)';
   return { ok: false, unproven: true, reason: `it could not be proven: the image of service ${service.name}, ${wanted}, is not on this Docker daemon, and --verify does not pull: pull it (docker pull ${wanted}) and run fix again` };

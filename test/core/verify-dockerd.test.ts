@@ -311,7 +311,7 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
     }
   }, 300_000);
 
-  it('a compose change is proven with the image each side names, built from build: once, and never pulled', async () => {
+  it('a compose change is proven with the image each side names, built from build: once, never pulled; a healthcheck is waited for; what the previous proof ran is not run again', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-images-'));
     try {
       const up = await buildBusyboxImage(daemon, 'dh-verify-up:1', busyboxDockerfile('CMD ["sleep", "600"]\n'));
@@ -345,6 +345,19 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
       expect(unhealthy.reason).toMatch(/^service app: the HEALTHCHECK reports unhealthy where the original was healthy/);
       const healthy = await verifyComposeChange({ host: daemon.host, file, before: probe, after: `${probe}    security_opt: ["no-new-privileges:true"]\n`, settleMs: 2_000, timeoutMs: 600_000 });
       expect(healthy).toMatchObject({ ok: true, reason: 'service app stays up (healthy), runs as uid 0' });
+
+      // Two fixes of one run: the service as the first left it is not run again as the second's "before".
+      const seen = new Map();
+      const steps = [probe, `${probe}    security_opt: ["no-new-privileges:true"]\n`, `${probe}    security_opt: ["no-new-privileges:true"]\n    cap_drop: [ALL]\n`];
+      lines.length = 0;
+      expect(await verifyComposeChange({ host: daemon.host, file, before: steps[0]!, after: steps[1]!, settleMs: 2_000, timeoutMs: 600_000, seen, log: (l) => lines.push(l) })).toMatchObject({ ok: true });
+      expect(await verifyComposeChange({ host: daemon.host, file, before: steps[1]!, after: steps[2]!, settleMs: 2_000, timeoutMs: 600_000, seen, log: (l) => lines.push(l) })).toMatchObject({ ok: true });
+      expect(lines.filter((l) => l.startsWith('verify: running service app'))).toEqual([
+        'verify: running service app as it was (network none)',
+        'verify: running service app as changed (network none)',
+        'verify: running service app as changed (network none)',
+      ]);
+      expect(lines).toContain('verify: service app as it was: as the previous proof saw it');
 
       // Nothing changed in how any service runs: nothing to run.
       expect(await verifyCompose(`services:\n  app:\n    image: ${up}\n`, `# a comment\nservices:\n  app:\n    image: ${up}\n`)).toMatchObject({ ok: true, reason: 'no service runs differently' });
