@@ -46,7 +46,7 @@ export async function changeVerifier(args: Args, io: Io, log: (line: string) => 
       const outcome =
         kind === 'compose'
           ? await verifyComposeChange({ host, file: w.path, before, after, log, seen, ...settle })
-          : await verifyDockerfileChange({ host, before, after, ...(await buildContextOf(ctx, file)), log, ...settle });
+          : await verifyDockerfileChange({ host, before, after, ...(await buildContextOf(ctx, file)), log, seen, ...settle });
       if (!outcome.ok) return outcome.reason;
       log(`verify: ${outcome.reason}`);
     }

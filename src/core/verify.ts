@@ -51,6 +51,8 @@ export interface VerifyOptions {
   /** Bound for a HEALTHCHECK to settle and for each docker call (default 120 s). */
   timeoutMs?: number;
   log?: (line: string) => void;
+  /** What earlier proofs of the same run saw (see ComposeVerifyOptions): a Dockerfile as one fix left it is not built again as the next one's "before". */
+  seen?: Map<string, ContainerObservation>;
 }
 
 const LOG_LINES = 15;
@@ -242,6 +244,13 @@ export async function verifyDockerfileChange(options: VerifyOptions): Promise<Ve
     const observed: Partial<Record<'before' | 'after', ContainerObservation>> = {};
     for (const which of ['before', 'after'] as const) {
       const text = options[which];
+      const key = JSON.stringify([options.contextDir, text, settleMs]);
+      const earlier = which === 'before' ? options.seen?.get(key) : undefined;
+      if (earlier) {
+        log('verify: the image before the change: as the previous proof saw it');
+        observed.before = earlier;
+        continue;
+      }
       log(`verify: building the image ${which} the change${options.contextWhy ? ` from ${options.contextDir} (${options.contextWhy})` : ''}`);
       // The Dockerfile goes in on stdin (-f -), so nothing is written in the user's context.
       const build = await docker(host, ['build', '--quiet', '--tag', images[which], '--file', '-', '--', options.contextDir], { input: text, timeoutMs });
@@ -260,6 +269,7 @@ export async function verifyDockerfileChange(options: VerifyOptions): Promise<Ve
       const judged = judge(which, await observe(host, ['--', images[which]], names[which], hasHealthcheck, settleMs, timeoutMs), 'the original image', observed.before);
       if ('outcome' in judged) return judged.outcome;
       observed[which] = judged.seen;
+      options.seen?.set(key, judged.seen);
     }
     return compared(observed.before!, observed.after!, finalUser(options.after), 'the changed image builds and');
   } finally {

@@ -101,6 +101,17 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
     expect(outcome.after).toMatchObject({ running: true, health: 'healthy', uid: 1000, ports: [8080] });
   }, 300_000);
 
+  it('two fixes of one run: the Dockerfile as the first left it is not built and run again as the second\'s "before"', async () => {
+    const seen = new Map();
+    const lines: string[] = [];
+    const steps = [busyboxDockerfile('CMD ["sleep", "600"]\n'), busyboxDockerfile('USER 1000\nCMD ["sleep", "600"]\n'), busyboxDockerfile('USER 1000:1000\nCMD ["sleep", "600"]\n')];
+    const prove = (before: string, after: string) => verifyDockerfileChange({ host: daemon.host, before, after, contextDir: ctx, settleMs: 2_000, timeoutMs: 120_000, seen, log: (l) => lines.push(l) });
+    expect(await prove(steps[0]!, steps[1]!)).toMatchObject({ ok: true });
+    expect(await prove(steps[1]!, steps[2]!)).toMatchObject({ ok: true });
+    expect(lines.filter((l) => l.startsWith('verify: building'))).toEqual(['verify: building the image before the change', 'verify: building the image after the change', 'verify: building the image after the change']);
+    expect(lines).toContain('verify: the image before the change: as the previous proof saw it');
+  }, 300_000);
+
   it('a change that no longer builds is refused', async () => {
     const before = busyboxDockerfile('CMD ["sleep", "600"]\n');
     const outcome = await verify(before, `${before}RUN groupadd --system app\n`);
