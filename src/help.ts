@@ -117,8 +117,8 @@ again. Commands a step only shows (rootless set-up, Falco installation) are prin
 In a terminal each fix is asked about; without one, --yes is required (or --dry-run to print each
 fix as the wizard shows it: what it does and may break, its diff or commands, and what advice says
 to do by hand; a choice is marked [choice]). Every applied change can be undone with
-\`docker-harden undo\`. The last line says how many fixes were applied and how many checks still
-fail or warn.
+\`docker-harden undo\`. The last line says how many fixes were applied, how many were put back
+(not proven by --verify, or a restart that failed) and how many checks still fail or warn.
 Exit status: 0 all applied and the checks pass, 1 findings remain, 2 bad input or nothing could run.
 
 Each fix has a risk: safe (no known way to break what it changes), review (may break something:
@@ -139,9 +139,10 @@ Otherwise the file is restored and the report says why, with the container's las
 change that cannot be proven is not kept either: the original does not build, or it exits with an
 error here without what it gets at run time. The image is built from where the repository builds
 it (a CI build line, a compose file's build:, a Bake file, devcontainer.json, or the folder its COPY
-lines name, as \`docker build -f docker/Dockerfile .\`), else from the Dockerfile's own folder. The proof sees what happens in the first seconds (3, or
---verify-wait SECONDS for an app that writes its files later): a write the app makes only when
-asked is not seen.
+lines name, as \`docker build -f docker/Dockerfile .\`), else from the Dockerfile's own folder.
+The proof sees what happens in the first seconds (3, or --verify-wait SECONDS for an app that
+writes its files later): a write the app makes only when asked is not seen. A run the previous
+proof already saw (the service or image as the fix before left it) is not run again.
 
 A compose change is proved the same way for each service it makes run differently: the service's
 image (its image: when the daemon has it, else built from its build:; never pulled) runs as it was
