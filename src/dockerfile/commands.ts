@@ -33,9 +33,14 @@ const SEPARATOR = /&&|\|\||;|\|/;
  */
 function commandStart(words: readonly string[], wrappers = false): number {
   let i = 0;
-  while (i < words.length && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!) || LEADING_WORDS.has(words[i]!) || (wrappers && (words[i] === 'sudo' || words[i]!.startsWith('-'))))) i++;
+  while (i < words.length && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!) || LEADING_WORDS.has(words[i]!) || (wrappers && (words[i] === 'sudo' || words[i]!.startsWith('-'))))) {
+    // sudo's options that take the next word (`sudo -u app bash`): that word is no command.
+    i += wrappers && SUDO_VALUE_OPTIONS.has(words[i]!) ? 2 : 1;
+  }
   return i;
 }
+
+const SUDO_VALUE_OPTIONS = new Set(['-u', '--user', '-g', '--group', '-h', '--host', '-p', '--prompt', '-C', '--close-from', '-D', '--chdir', '-r', '--role', '-t', '--type', '-U', '--other-user', '-T', '--command-timeout', '-R', '--chroot']);
 
 /** The simple commands of a shell line: split at &&, ||, ;, | and unescaped newlines, each as words. */
 export function shellCommands(text: string): string[][] {

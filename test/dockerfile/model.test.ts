@@ -60,6 +60,7 @@ describe('here-documents in RUN', () => {
     ['fed to bash, word quoted', "RUN bash -eux <<'X'\nmake install\nX", [['bash', '-eux', '<<X'], ['make', 'install']]],
     ['fed to cat, written to a file', 'RUN cat <<EOF > /etc/app.conf\nsudo = true\nEOF', [['cat', '<<EOF', '>', '/etc/app.conf']]],
     ['fed to python3', 'RUN python3 <<EOF\nimport os\nEOF', [['python3', '<<EOF']]],
+    ['fed to a shell run as another user (sudo -u app bash)', 'RUN sudo -u app bash <<EOF\nmake install\nEOF', [['sudo', '-u', 'app', 'bash', '<<EOF'], ['make', 'install']]],
     ['a script with another shebang', 'RUN <<EOF\n#!/usr/bin/env python3\nprint(1)\nEOF', []],
     ['a script with a shell shebang', 'RUN <<EOF\n#!/bin/bash\nmake\nEOF', [['make']]],
     ['the command after the marker (RUN <<EOF bash)', 'RUN <<EOF bash\nset -ex\nmake\nEOF', [['bash'], ['set', '-ex'], ['make']]],
