@@ -49,7 +49,8 @@ export function shellCommands(text: string): string[][] {
   // A newline ends a command unless escaped: a heredoc's body keeps its continuation lines
   // (`apt-get install -y \<newline> curl`), which splitWords joins.
   for (const part of text.split(/&&|\|\||;|\||(?<!\\)\n/)) {
-    let words = splitWords(part.trim());
+    // A continuation that ends the part (`cat <<EOF > f \` before `&& ...`) joins it to nothing.
+    let words = splitWords(part.replace(/\\\r?\n\s*$/, '').trim());
     // A word that starts with # starts a comment (a script's own comment lines and shebang).
     const comment = words.findIndex((w) => w.startsWith('#'));
     if (comment >= 0) words = words.slice(0, comment);
@@ -81,8 +82,13 @@ export function heredocBodies(text: string): HeredocBody[] {
   let lineStart = 0;
   let first = true;
   while (lineStart < text.length) {
-    const newline = text.indexOf('\n', lineStart);
-    const lineEnd = newline < 0 ? text.length : newline + 1;
+    // The builder joins a line that ends in the escape character with the next before it reads the
+    // here-documents of the whole: their bodies start after it (`cat <<EOF > f \` then `&& chmod ...`).
+    let lineEnd = lineStart;
+    do {
+      const newline = text.indexOf('\n', lineEnd);
+      lineEnd = newline < 0 ? text.length : newline + 1;
+    } while (lineEnd < text.length && CONTINUED.test(text.slice(Math.max(lineStart, lineEnd - 256), lineEnd)));
     const line = text.slice(lineStart, lineEnd);
     let bodyStart = lineEnd;
     for (const m of line.matchAll(/(?<!<)<<(?!<)(-?)\s*(["']?)([A-Za-z_][\w.-]*)\2/g)) {
@@ -147,6 +153,8 @@ function writesScriptRunLater(line: string, rest: string): boolean {
   // At a command's start (not where it is written or chmod-ed), alone or given to a shell.
   return new RegExp(`(^|[;&|])\\s*((ba|da|a|z)?sh\\s+(-\\S+\\s+)*|\\.\\s+|source\\s+)?(\\./)?${name}(\\s|$)`, 'm').test(rest);
 }
+
+const CONTINUED = /(?<!\\)\\[ \t]*\r?\n$/;
 
 /** `text` as commands: the bodies of its data here-documents taken out, and every line that closes one. */
 function withoutDataHeredocs(text: string): string {

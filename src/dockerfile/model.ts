@@ -384,8 +384,18 @@ function logicalArgs(text: string, node: AstInstruction, starts: readonly number
   const raw = sliceRange(text, argsRange, starts);
   const lines = raw.split(/\r\n|\n|\r/);
   if (lines.length === 1) return raw;
-  if (/<<-?\s*["']?\w+/.test(lines[0]!)) return lines.join('\n') + '\n';
   const doubled = escape + escape;
+  const goesOn = (line: string) => {
+    const trimmed = line.trimEnd();
+    return trimmed.endsWith(escape) && !trimmed.endsWith(doubled);
+  };
+  // A here-document's marker on the instruction's line (its continuation lines too) keeps the text as written.
+  if (raw.includes('<<')) {
+    for (let i = 0; i < lines.length; i++) {
+      if (/<<-?\s*["']?\w+/.test(lines[i]!)) return lines.join('\n') + '\n';
+      if (!goesOn(lines[i]!)) break;
+    }
+  }
   let out = '';
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;

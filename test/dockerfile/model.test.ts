@@ -72,6 +72,8 @@ describe('here-documents in RUN', () => {
     ['sh -c reads its string, not the body', 'RUN sh -c "make" <<EOF\nrm -rf /\nEOF', [['sh', '-c', 'make', '<<EOF']]],
     ['<<- strips tabs before its word; a command after the marker still runs', 'RUN cat <<-EOT > /etc/motd && chmod 644 /etc/motd\n\tsudo x\n\tEOT', [['cat', '<<-EOT', '>', '/etc/motd'], ['chmod', '644', '/etc/motd']]],
     ['two on one line, both data', 'RUN cat <<A <<B > /f\na1\nA\nb1\nB', [['cat', '<<A', '<<B', '>', '/f']]],
+    ['a marker line that goes on: the body starts after the whole line', 'RUN cat <<EOF > /etc/x \\\n    && chmod 644 /etc/x\nsudo = true\nEOF', [['cat', '<<EOF', '>', '/etc/x'], ['chmod', '644', '/etc/x']]],
+    ['a marker on a line the one before goes on to', 'RUN set -e \\\n  && bash <<EOF\nmake\nEOF', [['set', '-e'], ['bash', '<<EOF'], ['make']]],
     ['a here-string is no here-document', 'RUN grep x <<< "$V" && make', [['grep', 'x', '<<<', '$V'], ['make']]],
   ])('%s', (_name, run, commands) => {
     const model = parse(`# syntax=docker/dockerfile:1\nFROM debian:12\n${run}\n`);

@@ -175,6 +175,16 @@ const cases: StepCase[] = [
     },
   },
   {
+    name: 'a here-document marker line that goes on: its next line is a command (sudo dropped there), the body after it is data',
+    given: '# syntax=docker/dockerfile:1\nFROM debian:12\nRUN cat <<EOF > /etc/sudoers.d/app \\\n    && sudo chmod 0440 /etc/sudoers.d/app\napp ALL=(ALL) NOPASSWD: /usr/bin/sudo apt-get\nEOF\nUSER 1000\n',
+    expect: {
+      status: 'fail',
+      codes: ['DH-USER-SUDO'],
+      lines: [3],
+      afterFix: { removed: ['    && sudo chmod 0440 /etc/sudoers.d/app'], added: ['    && chmod 0440 /etc/sudoers.d/app'], contains: ['app ALL=(ALL) NOPASSWD: /usr/bin/sudo apt-get\n'] },
+    },
+  },
+  {
     name: 'sudo under another user becomes USER root around that RUN',
     given: 'FROM debian:bookworm\nUSER app\nRUN sudo make install\nCMD ["app"]\n',
     expect: { status: 'fail', findings: ['switch with USER root for that step'], afterFix: { removed: ['RUN sudo make install'], added: ['USER root', 'RUN make install', 'USER app'] } },
