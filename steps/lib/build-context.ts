@@ -673,7 +673,8 @@ interface UnreadBakeTarget {
   named: NonNullable<BuildContext['named']>;
 }
 
-const MAKE_DEFINITION = /^\s*([A-Za-z_][\w.-]*)\s*(:{1,3}|\?)?=\s*(.*?)\s*$/;
+// `export` and `override` before a definition still define it; `+=` appends; `!=` (a shell's output) is not known here.
+const MAKE_DEFINITION = /^\s*(?:(?:export|override)\s+)*([A-Za-z_][\w.-]*)\s*(:{1,3}|\?|\+|!)?=\s*(.*?)\s*$/;
 const MAKE_REFERENCE = /\$[({]([A-Za-z_][\w.-]*)[)}]/g;
 const MAKE_CONDITIONAL = /^\s*(ifeq|ifneq|ifdef|ifndef)\b/;
 const MAKE_CONDITIONAL_END = /^\s*endif\b/;
@@ -709,7 +710,11 @@ async function makefileTexts(ctx: Context, root: string, name: string, text: str
       if (!m) continue;
       const [, key, kind, value] = m as unknown as [string, string, string | undefined, string];
       const known = values.get(key);
-      if (kind === '?' && known) continue;
+      if ((kind === '?' && known) || kind === '!') continue;
+      if (kind === '+') {
+        values.set(key, known ? known.map((v) => (v ? `${v} ${value}` : value)) : [value]);
+        continue;
+      }
       if (depth > 0 && known) {
         if (!known.includes(value) && known.length < MAKE_VARIANTS) known.push(value);
       } else values.set(key, [value]);

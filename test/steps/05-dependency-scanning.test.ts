@@ -394,6 +394,22 @@ describe('dependency-scanning: the proposed CI', () => {
     expect(proposal.description).toContain('docker/arm64.Dockerfile from . (Makefile line 10 builds it with context .)');
   });
 
+  it('a Makefile variable defined with export or override, or added to with +=, is read as make reads it', async () => {
+    const files: Record<string, string> = {
+      Makefile: 'export DOCKERFILE := build/Dockerfile\noverride CTX = .\nFLAGS = -f $(DOCKERFILE)\nFLAGS += $(CTX)\nVERSION != git describe\nimage:\n\tdocker build $(FLAGS)\n',
+      'build/Dockerfile': 'FROM golang:1.22\nCOPY entry.sh /\n',
+      'build/entry.sh': '',
+      'web/Dockerfile': 'FROM nginx:1.27\nCOPY site/ /usr/share/nginx/html/\n',
+      'web/site/index.html': '',
+    };
+    const { proposal, matrix } = await repositoryWorkflow(files, ['build/Dockerfile', 'web/Dockerfile']);
+    expect(matrix).toEqual([
+      { dockerfile: 'build/Dockerfile', context: '.' },
+      { dockerfile: 'web/Dockerfile', context: 'web' },
+    ]);
+    expect(proposal.description).toContain('build/Dockerfile from . (Makefile line 7 builds it with context .)');
+  });
+
   it('a dev container whose Dockerfile is elsewhere: devcontainer.json in .devcontainer, or a folder of it, names its context', async () => {
     const files: Record<string, string> = {
       '.devcontainer/devcontainer.json': '{ "build": { "dockerfile": "../docker/dev.Dockerfile", "context": ".." } }',
