@@ -50,7 +50,9 @@ export function shellCommands(text: string): string[][] {
   // (`apt-get install -y \<newline> curl`), which splitWords joins.
   for (const part of text.split(/&&|\|\||;|\||(?<!\\)\n/)) {
     // A continuation that ends the part (`cat <<EOF > f \` before `&& ...`) joins it to nothing.
-    let words = splitWords(part.replace(/\\\r?\n\s*$/, '').trim());
+    let command = part.trim();
+    if (command.endsWith('\\') && /\\\r?\n\s*$/.test(part)) command = command.slice(0, -1);
+    let words = splitWords(command);
     // A word that starts with # starts a comment (a script's own comment lines and shebang).
     const comment = words.findIndex((w) => w.startsWith('#'));
     if (comment >= 0) words = words.slice(0, comment);
