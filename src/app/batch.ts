@@ -176,11 +176,10 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
   if (interactive && !(io.stdinIsTTY && io.stdout.isTTY)) {
     throw new UserError('fix needs a yes before it changes anything, and there is no terminal to ask on', 'Pass --yes to apply, or --dry-run to see the diffs.');
   }
-  const verify = args.verify ? await (await import('./verifier.js')).changeVerifier(args, io, (line) => out(p.dim(`  ${safeLine(line)}`))) : undefined;
-  const unverified = session.targets.filter((t) => t.kind === 'host');
-  if (verify && unverified.length > 0) {
-    out(p.yellow(`--verify proves Dockerfile and compose changes: the changes to ${unverified.map((t) => safeLine(t.label)).join(', ')} are applied without it, checked as fix always checks them`));
-  }
+  const verifier = args.verify ? await import('./verifier.js') : undefined;
+  const verify = verifier ? await verifier.changeVerifier(args, io, (line) => out(p.dim(`  ${safeLine(line)}`))) : undefined;
+  const unproven = verifier?.unprovenTargets(session.targets);
+  if (unproven) out(p.yellow(unproven));
   await session.identifyHost();
   await session.store.lock();
   try {

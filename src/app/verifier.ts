@@ -6,7 +6,8 @@ import type { Io } from './batch.js';
 import { filesComposeReads, type ApplyOptions } from '../core/runner.js';
 import { UserError } from '../core/errors.js';
 import type { ContainerObservation } from '../core/verify.js';
-import type { Context } from '../core/step.js';
+import type { Context, Target } from '../core/step.js';
+import { safeLine } from '../core/sanitize.js';
 import { resolveEndpoint } from '../host/client.js';
 import { trackedFiles } from '../core/git-index.js';
 import { buildContexts } from '../../steps/lib/build-context.js';
@@ -66,4 +67,11 @@ async function buildContextOf(ctx: Context, file: string): Promise<{ contextDir:
   const [tracked, ci] = await Promise.all([trackedFiles(ctx.probe, root), ciFiles(ctx.probe, root)]);
   const known = (await buildContexts(ctx, root, [file], tracked, ci)).get(file);
   return known && !known.outside ? { contextDir: known.dir, contextWhy: known.why } : own;
+}
+
+/** What --verify leaves unproven among the targets (the host's changes), said before anything is applied; null when nothing. */
+export function unprovenTargets(targets: readonly Target[]): string | null {
+  const hosts = targets.filter((t) => t.kind === 'host');
+  if (hosts.length === 0) return null;
+  return `--verify proves Dockerfile and compose changes: the changes to ${hosts.map((t) => safeLine(t.label)).join(', ')} are applied without it, checked as fix always checks them`;
 }

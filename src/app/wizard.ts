@@ -145,8 +145,11 @@ export async function startInteractive(args: Args, io: AppIo): Promise<number> {
     throw new UserError('--verify runs containers on a real Docker daemon, and the learn sandbox has none; nothing was done', 'Leave --verify out in the sandbox, or walk your own files with it: docker-harden --file Dockerfile --verify');
   }
   // The daemon must answer before the wizard starts; its progress lines go to the apply log.
-  const verify = args.verify ? await (await import('./verifier.js')).changeVerifier(args, io, (line) => walk?.relay(line)) : undefined;
+  const verifier = args.verify ? await import('./verifier.js') : undefined;
+  const verify = verifier ? await verifier.changeVerifier(args, io, (line) => walk?.relay(line)) : undefined;
   const session = createSession(plan.options);
+  const unproven = verifier?.unprovenTargets(session.targets);
+  if (unproven) io.stdout.write(`${unproven}\n`);
   await session.identifyHost();
   // The repository's decisions, as check honours them (a malformed file stops here, exit 2); the
   // learn sandbox is no repository's, so none apply there.

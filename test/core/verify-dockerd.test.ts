@@ -324,6 +324,24 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
     }
   }, 300_000);
 
+  it('--verify with the host among the targets says, before anything, that host changes are applied unproven: fix and the wizard', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-host-'));
+    const notice = /--verify proves Dockerfile and compose changes: the changes to .+ are applied without it, checked as fix always checks them/;
+    const options = ['--host', '--only', 'security-platforms', '--verify', '--docker-host', daemon.host, '--daemon-config', daemon.configPath, '--state-dir', path.join(dir, 'state')];
+    const fix = await runCli(['fix', '--yes', ...options], { timeoutMs: 120_000 });
+    expect(fix.stdout.split('\n')[0]).toMatch(notice);
+    const run = spawnCli(options, { cwd: dir, cols: 240 });
+    try {
+      const first = await run.waitFor('❯');
+      expect(first).toMatch(notice);
+      await run.press('q');
+      await Promise.race([run.exited, new Promise((r) => setTimeout(r, 15_000))]);
+    } finally {
+      run.kill();
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    }
+  }, 300_000);
+
   it('a compose change is proven with the image each side names, built from build: once, never pulled; a healthcheck is waited for; what the previous proof ran is not run again', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-images-'));
     try {
