@@ -127,7 +127,8 @@ export async function serviceRun(service: ComposeService, file: string, vars: Re
       notes.push(`the ${vol.type} volume at ${target} (line ${vol.line}) is left out`);
       continue;
     }
-    if (vol.type !== 'anonymous') stoodIn++;
+    // An anonymous volume (no source) holds nothing of the user's: it needs no standing in for.
+    if (vol.type !== 'anonymous' && vol.source) stoodIn++;
     if (vol.readOnly) {
       const name = volumeName(volumes.length);
       volumes.push({ name, target });

@@ -58,7 +58,7 @@ describe('serviceRun', () => {
     {
       name: 'a read-only folder or file is bound as it is; a folder it writes and a named volume are empty volumes',
       service:
-        'services:\n  web:\n    image: app\n    volumes:\n      - ./conf:/etc/app/conf:ro\n      - ./nginx.conf:/etc/nginx/nginx.conf:ro\n      - ./site:/www\n      - data:/var/lib/data\n      - cache:/cache:ro\n      - /anon\nvolumes:\n  data:\n  cache:\n',
+        'services:\n  web:\n    image: app\n    volumes:\n      - ./conf:/etc/app/conf:ro\n      - ./nginx.conf:/etc/nginx/nginx.conf:ro\n      - ./site:/www\n      - data:/var/lib/data\n      - cache:/cache:ro\n      - /anon\n      - type: volume\n        target: /anon-long\nvolumes:\n  data:\n  cache:\n',
       options: [
         `--mount=type=bind,src=${path.join('DIR', 'conf')},dst=/etc/app/conf,readonly`,
         `--mount=type=bind,src=${path.join('DIR', 'nginx.conf')},dst=/etc/nginx/nginx.conf,readonly`,
@@ -66,6 +66,7 @@ describe('serviceRun', () => {
         '--mount=type=volume,dst=/var/lib/data',
         '--mount=type=volume,src=ro-0,dst=/cache,readonly',
         '--mount=type=volume,dst=/anon',
+        '--mount=type=volume,dst=/anon-long',
       ],
       absent: [/src=.*site/],
       volumes: [{ name: 'ro-0', target: '/cache' }],
