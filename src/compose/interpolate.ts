@@ -17,6 +17,16 @@ export interface Interpolated {
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
 
+/**
+ * `text` as compose reads it when every variable in it has a value or a default; else as written
+ * (with its `$`), which readers take as "the environment decides".
+ */
+export function interpolatedWhereKnown(text: string, vars: ReadonlyMap<string, string>): string {
+  if (!text.includes('$')) return text;
+  const r = interpolate(text, vars);
+  return r.unresolved.length === 0 ? r.value : text;
+}
+
 /** `text` with its variables replaced from `vars`. */
 export function interpolate(text: string, vars: ReadonlyMap<string, string>): Interpolated {
   const unresolved: string[] = [];

@@ -25,7 +25,7 @@ import type { Stats } from 'node:fs';
 import { UserError } from '../core/errors.js';
 import path from 'node:path';
 import { LIMITS, assertJsonDepth, decodeUtf8, readLimited, utf16Refusal } from '../core/limits.js';
-import { dotEnvBeside, interpolate } from './interpolate.js';
+import { dotEnvBeside, interpolate, interpolatedWhereKnown } from './interpolate.js';
 import { closestWord, colonParts } from '../core/words.js';
 
 export const COMPOSE_FILE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'] as const;
@@ -497,14 +497,9 @@ export function parseCompose(text: string, file: string, vars: ReadonlyMap<strin
     const deeper = baseOf(base, target, depth + 1);
     return { value: deeper ? mergeExtended(deeper.value, base) : base, from: `service ${spec.service}${target === file ? '' : ` of ${path.relative(path.dirname(file), target)}`}` };
   };
-  // A value written with variables is judged as compose reads it; one left unresolved stays as
-  // written (with its `$`), which the steps take as "the environment decides".
-  const resolved = (v: unknown): unknown => {
-    if (typeof v !== 'string' || !v.includes('$')) return v;
-    const r = interpolate(v, vars);
-    return r.unresolved.length === 0 ? r.value : v;
-  };
-  const resolvedText = (v: string): string => String(resolved(v));
+  // A value written with variables is judged as compose reads it (see interpolatedWhereKnown).
+  const resolved = (v: unknown): unknown => (typeof v === 'string' ? interpolatedWhereKnown(v, vars) : v);
+  const resolvedText = (v: string): string => interpolatedWhereKnown(v, vars);
   const pos = (offset: number | undefined): KeyPosition => {
     const p = parsed.lines.linePos(offset ?? 0);
     return { line: p.line, column: p.col };

@@ -8,7 +8,7 @@
 import { statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { interpolate, readEnvFile } from './interpolate.js';
+import { interpolatedWhereKnown, readEnvFile } from './interpolate.js';
 import type { ComposeService } from './model.js';
 import { splitWords } from '../core/words.js';
 
@@ -33,13 +33,9 @@ const LEFT_OUT = ['networks', 'network_mode', 'ports', 'depends_on', 'devices', 
 export async function serviceRun(service: ComposeService, file: string, vars: ReadonlyMap<string, string>, volumeName: (n: number) => string): Promise<ServiceRun> {
   const dir = path.dirname(file);
   const v = service.value;
-  const text = (x: unknown): string => {
-    const s = String(x);
-    if (!s.includes('$')) return s;
-    const r = interpolate(s, vars);
-    return r.unresolved.length === 0 ? r.value : s;
-  };
-  const list = (x: unknown): string[] => (Array.isArray(x) ? x : x === undefined || x === null ? [] : [x]).map(text);
+  const text = (x: unknown): string => interpolatedWhereKnown(String(x), vars);
+  const items = (x: unknown): unknown[] => (Array.isArray(x) ? x : x === undefined || x === null ? [] : [x]);
+  const list = (x: unknown): string[] => items(x).map(text);
   const words = (x: unknown): string[] | null => (x === undefined || x === null ? null : Array.isArray(x) ? x.map(text) : splitWords(text(x)));
   const options: string[] = [];
   const notes: string[] = [];
@@ -47,7 +43,7 @@ export async function serviceRun(service: ComposeService, file: string, vars: Re
 
   // env_file first, then environment over it, as compose merges them.
   const env = new Map<string, string | null>();
-  for (const item of Array.isArray(v.env_file) ? v.env_file : v.env_file === undefined || v.env_file === null ? [] : [v.env_file]) {
+  for (const item of items(v.env_file)) {
     const name = typeof item === 'object' && item ? (item as { path?: unknown }).path : item;
     if (typeof name !== 'string') continue;
     for (const [k, val] of await readEnvFile(path.resolve(dir, text(name)))) env.set(k, val);
@@ -107,15 +103,12 @@ export async function serviceRun(service: ComposeService, file: string, vars: Re
       const source = vol.source ? text(vol.source).replace(/^~(?=\/|$)/, os.homedir()) : '';
       const host = path.resolve(dir, source);
       const info = statSync(host, { throwIfNoEntry: false });
-      // A file or folder the service only reads is bound as it is: read-only, the run cannot change it.
-      if (vol.readOnly && info && (info.isFile() || info.isDirectory()) && !/[,"]/.test(host)) {
+      const bindable = !/[,"]/.test(host);
+      // A file or folder the service only reads is bound as it is, read-only; so is a file it may
+      // write (an empty volume cannot stand where a file is): the run cannot change either.
+      if (bindable && ((vol.readOnly && info?.isDirectory()) || info?.isFile())) {
         options.push(`--mount=type=bind,src=${host},dst=${target},readonly`);
-        continue;
-      }
-      // A file it may write is bound read-only too: an empty volume cannot stand where a file is.
-      if (info?.isFile() && !/[,"]/.test(host)) {
-        options.push(`--mount=type=bind,src=${host},dst=${target},readonly`);
-        notes.push(`${target} (line ${vol.line}) is bound read-only from ${host}, so the run cannot change it`);
+        if (!vol.readOnly) notes.push(`${target} (line ${vol.line}) is bound read-only from ${host}, so the run cannot change it`);
         continue;
       }
       if (info && !info.isDirectory() && !info.isFile()) {

@@ -197,6 +197,11 @@ export function compareRuns(before: ContainerObservation, after: ContainerObserv
   return null;
 }
 
+/** A container's last log lines, each on a line of its own below the reason; nothing without any. */
+function lastLines(which: 'original' | 'changed', seen: ContainerObservation): string {
+  return seen.logs.length ? `\nlast lines of the ${which} container:\n${seen.logs.map((l) => `  ${l}`).join('\n')}` : '';
+}
+
 type Judged = { seen: ContainerObservation } | { outcome: VerifyOutcome };
 
 /**
@@ -210,7 +215,7 @@ function judge(which: 'before' | 'after', seen: ContainerObservation | string, o
     return { outcome: { ok: false, reason: seen, ...(before ? { before } : {}) } };
   }
   if (which === 'before' && !seen.running && seen.exitCode !== 0) {
-    const logs = seen.logs.length ? `\nlast lines of the original container:\n${seen.logs.map((l) => `  ${l}`).join('\n')}` : '';
+    const logs = lastLines('original', seen);
     return {
       outcome: { ok: false, unproven: true, reason: `it could not be proven: ${original} exits with code ${seen.exitCode} here, without what it gets at run time (a config, a volume, a network), so the change's effect cannot be seen${logs}`, before: seen },
     };
@@ -222,7 +227,7 @@ function judge(which: 'before' | 'after', seen: ContainerObservation | string, o
 function compared(before: ContainerObservation, after: ContainerObservation, expectedUser: string | null, what: string): VerifyOutcome {
   const problem = compareRuns(before, after, expectedUser);
   if (problem) {
-    const logs = after.logs.length ? `\nlast lines of the changed container:\n${after.logs.map((l) => `  ${l}`).join('\n')}` : '';
+    const logs = lastLines('changed', after);
     return { ok: false, reason: `${problem}${logs}`, before, after };
   }
   const how = after.running ? `stays up${after.health ? ` (${after.health})` : ''}` : `exits with code ${after.exitCode} as before`;
