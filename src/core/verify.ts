@@ -202,6 +202,12 @@ function lastLines(which: 'original' | 'changed', seen: ContainerObservation): s
   return seen.logs.length ? `\nlast lines of the ${which} container:\n${seen.logs.map((l) => `  ${l}`).join('\n')}` : '';
 }
 
+/** A failed build's last lines, as lastLines gives a container's. */
+function buildTail(stderr: string): string {
+  const text = stderr.trim();
+  return text ? `\nlast lines of the build:\n${text.split('\n').slice(-LOG_LINES).map((l) => `  ${printable(l)}`).join('\n')}` : '';
+}
+
 type Judged = { seen: ContainerObservation } | { outcome: VerifyOutcome };
 
 /**
@@ -260,14 +266,13 @@ export async function verifyDockerfileChange(options: VerifyOptions): Promise<Ve
       // The Dockerfile goes in on stdin (-f -), so nothing is written in the user's context.
       const build = await docker(host, ['build', '--quiet', '--tag', images[which], '--file', '-', '--', options.contextDir], { input: text, timeoutMs });
       if (build.exitCode !== 0) {
-        const tail = build.stderr.trim().split('\n').slice(-LOG_LINES).map((l) => printable(l));
         if (which === 'before') {
           const where = options.contextWhy
             ? `from ${options.contextDir}, where the repository builds it (${options.contextWhy})`
             : `from its own folder ${options.contextDir}, and nothing in the repository says where else it is built from (a CI build line, a compose file's build:, a Bake file)`;
-          return { ok: false, unproven: true, reason: `it could not be proven: the original Dockerfile does not build ${where}:\n${tail.join('\n')}` };
+          return { ok: false, unproven: true, reason: `it could not be proven: the original Dockerfile does not build ${where}${buildTail(build.stderr)}` };
         }
-        return { ok: false, reason: `the changed Dockerfile no longer builds:\n${tail.join('\n')}` };
+        return { ok: false, reason: `the changed Dockerfile no longer builds${buildTail(build.stderr)}` };
       }
       const hasHealthcheck = parseDockerfile(text, 'Dockerfile').finalStage.instructions.some((i) => i.keyword === 'HEALTHCHECK' && !/^NONE\b/i.test(i.args.trim()));
       log(`verify: running the image ${which} the change (network none)`);
@@ -380,8 +385,7 @@ async function serviceImage(host: string, service: ComposeService, file: string,
     const args = ['build', '--quiet', `--tag=${tag}`, ...(service.build.dockerfile ? [`--file=${path.resolve(context, service.build.dockerfile)}`] : []), '--', context];
     const build = await docker(host, args, { timeoutMs });
     if (build.exitCode !== 0) {
-      const tail = build.stderr.trim().split('\n').slice(-LOG_LINES).map((l) => printable(l));
-      return { ok: false, unproven: true, reason: `it could not be proven: the image of service ${service.name} does not build from ${context}:\n${tail.join('\n')}` };
+      return { ok: false, unproven: true, reason: `it could not be proven: the image of service ${service.name} does not build from ${context}${buildTail(build.stderr)}` };
     }
     const image = { ref: tag, id: build.stdout.trim() };
     built.set(key, image);

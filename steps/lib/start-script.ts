@@ -75,7 +75,10 @@ function contextCopies(model: DockerfileModel, final: Stage): ContextCopy[] {
     if (inst.keyword !== 'COPY' && inst.keyword !== 'ADD') continue;
     const { flags, sources, destination } = copyOperands(inst.ast);
     if (flags.some((f) => /^--from=/i.test(f)) || sources.some((s) => s.includes('$') || /^[a-z]+:\/\//i.test(s) || s.startsWith('<<'))) continue;
-    out.push({ sources, dest: path.resolve(model.workdir(stage, inst), destination), intoFolder: destination.endsWith('/') || sources.length > 1 });
+    const workdir = model.workdir(stage, inst);
+    const dest = path.resolve(workdir, destination);
+    // The WORKDIR exists (WORKDIR made it), so `COPY app.sh .` puts app.sh in it, slash or not.
+    out.push({ sources, dest, intoFolder: destination.endsWith('/') || sources.length > 1 || dest === workdir });
   }
   return out;
 }

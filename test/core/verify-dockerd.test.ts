@@ -118,7 +118,7 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
     const before = busyboxDockerfile('CMD ["sleep", "600"]\n');
     const outcome = await verify(before, `${before}RUN groupadd --system app\n`);
     expect(outcome.ok).toBe(false);
-    expect(outcome.reason).toMatch(/no longer builds/);
+    expect(outcome.reason).toMatch(/^the changed Dockerfile no longer builds\nlast lines of the build:\n(  .*\n)*  .*groupadd/);
   }, 300_000);
 
   it('an original that exits with an error here (its run-time config missing) proves nothing: unproven, not ok', async () => {
@@ -168,7 +168,9 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
       const r = await runCli(['fix', '--file', file, '--only', 'non-root-user:set-user', '--yes', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], {
         timeoutMs: 600_000,
       });
-      expect(r.stdout).toMatch(/not kept: it could not be proven: the original Dockerfile does not build from its own folder .*, and nothing in the repository says where else it is built from/);
+      expect(r.stdout).toMatch(
+        /not kept: it could not be proven: the original Dockerfile does not build from its own folder .*, and nothing in the repository says where else it is built from \(a CI build line, a compose file's build:, a Bake file\); the previous .*Dockerfile was restored\n +last lines of the build:\n/,
+      );
       // The build's own lines follow, each on a line of its own: no newline shown as \x0a.
       expect(r.stdout).not.toContain('\\x0a');
       expect(r.stdout.split('\n').some((l) => /app\/run/.test(l) && !/not kept/.test(l))).toBe(true);

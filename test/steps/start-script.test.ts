@@ -34,6 +34,10 @@ describe('the start script, read from the build context', () => {
       ['FROM alpine\nCOPY a.sh entrypoint.sh /usr/local/bin/\n', { 'entrypoint.sh': script, 'a.sh': '' }, 'entrypoint.sh'],
       ['FROM alpine\nWORKDIR /app\nCOPY . .\n', { 'bin/start.sh': script }, './bin/start.sh'],
       ['FROM alpine\nCOPY docker /usr/local/bin\n', { 'docker/run.sh': script }, 'run.sh'],
+      // `.` and the WORKDIR itself are folders (WORKDIR made it), with or without a slash.
+      ['FROM alpine\nWORKDIR /app\nCOPY app.sh .\n', { 'app.sh': script }, './app.sh'],
+      ['FROM alpine\nWORKDIR /srv/app\nCOPY start.sh /srv/app\n', { 'start.sh': script }, '/srv/app/start.sh'],
+      ['FROM alpine AS base\nWORKDIR /app\nFROM base\nCOPY run.sh ./\n', { 'run.sh': script }, './run.sh'],
     ] as const) {
       const got = await read(dockerfile, files, name);
       expect(got, dockerfile).toMatchObject({ switches: [{ line: 3, command: 'su-exec' }], rootOnly: [{ line: 2, command: 'chown' }] });
