@@ -1137,20 +1137,35 @@ export const ROOT_PROGRAMS: RootProgram[] = [
   },
 ];
 
+/**
+ * `httpd -p [IP:]PORT` with a port of 1024 or more: `-p` is BusyBox's httpd (Apache's has no such
+ * option), and that one needs no root on such a port.
+ */
+function busyboxHttpdHighPort(args: string[]): boolean {
+  const at = args.findIndex((a) => /^-p/.test(a));
+  const value = at < 0 ? undefined : args[at] === '-p' ? args[at + 1] : args[at]!.slice(2);
+  const port = Number(value?.split(':').at(-1));
+  return Number.isInteger(port) && port >= 1024 && port <= 65535;
+}
+
 /** A RootProgram's reasons as an image's own start (its ENTRYPOINT is that program). */
 function programStart(name: string): RootStart {
   const program = ROOT_PROGRAMS.find((p) => p.names.includes(name))!;
   return { why: `its entrypoint, ${name}: ${program.why}`, instead: program.instead, source: program.source };
 }
 
-/** The root-only program a command line starts, by base name (`/usr/sbin/cron` -> cron), with that name. */
-export function rootProgramIn(words: string[]): { program: RootProgram; name: string } | null {
+/**
+ * The root-only program a command line starts, by base name (`/usr/sbin/cron` -> cron), with that
+ * name; with `firstWordOnly`, only its first word is the program (the rest are its arguments).
+ */
+export function rootProgramIn(words: string[], options: { firstWordOnly?: boolean } = {}): { program: RootProgram; name: string } | null {
   for (const [i, word] of words.entries()) {
+    if (options.firstWordOnly && i > 0) break;
     // Windows paths (C:\\ServiceMonitor.exe) and names are read without case.
     const base = word.replace(/^.*[/\\]/, '');
     const name = /\.exe$/i.test(base) ? base.toLowerCase() : base;
     // BusyBox's httpd is one process that needs root only for a port below 1024 (-u drops to a user after binding).
-    if (name === 'httpd' && i > 0 && words[i - 1]!.replace(/^.*\//, '') === 'busybox') continue;
+    if (name === 'httpd' && ((i > 0 && words[i - 1]!.replace(/^.*\//, '') === 'busybox') || busyboxHttpdHighPort(words.slice(i + 1)))) continue;
     const program = ROOT_PROGRAMS.find((p) => p.names.includes(name) || p.paths?.includes(word));
     if (program) return { program, name: base };
   }

@@ -49,7 +49,7 @@ export function scriptRootUse(text: string): Pick<StartScript, 'switches' | 'roo
     if (ro) rootOnly.push({ line: i + 1, text: line.slice(0, 120), command: ro[1]! });
     // The program the script hands the container to (`exec supervisord -c ...`).
     const handed = /^exec\s+(.*)$/.exec(line);
-    const hit = handed && !sw ? rootProgramIn(splitWords(handed[1]!).slice(0, 1)) : null;
+    const hit = handed && !sw ? rootProgramIn(splitWords(handed[1]!), { firstWordOnly: true }) : null;
     if (hit) rootPrograms.push({ line: i + 1, text: line.slice(0, 120), command: hit.name, program: hit.program });
   }
   return { switches, rootOnly, rootPrograms };

@@ -324,6 +324,23 @@ const cases: StepCase[] = [
     expect: { status: 'fail', afterFix: { added: ['RUN addgroup -S -g 10001 app && adduser -S -D -H -u 10001 -G app app', 'USER 10001:10001'] } },
   },
   {
+    name: "BusyBox's httpd on a high port, named alone or handed to by a start script copied into the WORKDIR: the USER fix is proposed, as a review",
+    given: 'FROM busybox:1.36\nWORKDIR /app\nCOPY app.sh .\nCMD ["./app.sh"]\n',
+    context: { 'app.sh': '#!/bin/sh\nexec httpd -f -p 8080 -h /app\n' },
+    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['RUN addgroup -S -g 10001 app && adduser -S -D -H -u 10001 -G app app', 'USER 10001:10001'] } },
+  },
+  {
+    name: "BusyBox's httpd on port 80 from a start script needs root to bind it: advice",
+    given: 'FROM busybox:1.36\nWORKDIR /app\nCOPY app.sh .\nCMD ["./app.sh"]\n',
+    context: { 'app.sh': '#!/bin/sh\nexec httpd -f -p 80 -h /app\n' },
+    expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['app.sh line 2: `exec httpd -f -p 80 -h /app`'], afterFix: null },
+  },
+  {
+    name: "httpd -p8080 in CMD is BusyBox's httpd (Apache's has no -p): the USER fix is proposed",
+    given: 'FROM busybox:1.36\nCMD ["httpd", "-f", "-p8080"]\n',
+    expect: { status: 'fail', afterFix: { added: ['RUN addgroup -S -g 10001 app && adduser -S -D -H -u 10001 -G app app', 'USER 10001:10001'] } },
+  },
+  {
     name: 'a pre-commit image: the user the fix creates gets a home, where pre-commit keeps its hook environments',
     given: 'FROM python:3.12-slim\nRUN apt-get update && apt-get install -y git && pip install pre-commit\nWORKDIR /src\nENTRYPOINT ["pre-commit", "run", "--all-files"]\n',
     expect: { status: 'fail', afterFix: { contains: ['--create-home --home-dir /home/app'], warnings: [] } },
