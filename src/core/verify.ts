@@ -256,30 +256,31 @@ export async function verifyDockerfileChange(options: VerifyOptions): Promise<Ve
     for (const which of ['before', 'after'] as const) {
       const text = options[which];
       const key = JSON.stringify([options.contextDir, text, settleMs]);
-      const earlier = which === 'before' ? options.seen?.get(key) : undefined;
-      if (earlier) {
+      let seen: ContainerObservation | string | undefined = which === 'before' ? options.seen?.get(key) : undefined;
+      if (seen) {
+        // Judged again below: an original that failed here proves nothing this time either.
         log('verify: the image before the change: as the previous proof saw it');
-        observed.before = earlier;
-        continue;
-      }
-      log(`verify: building the image ${which} the change${options.contextWhy ? ` from ${options.contextDir} (${options.contextWhy})` : ''}`);
-      // The Dockerfile goes in on stdin (-f -), so nothing is written in the user's context.
-      const build = await docker(host, ['build', '--quiet', '--tag', images[which], '--file', '-', '--', options.contextDir], { input: text, timeoutMs });
-      if (build.exitCode !== 0) {
-        if (which === 'before') {
-          const where = options.contextWhy
-            ? `from ${options.contextDir}, where the repository builds it (${options.contextWhy})`
-            : `from its own folder ${options.contextDir}, and nothing in the repository says where else it is built from (a CI build line, a compose file's build:, a Bake file)`;
-          return { ok: false, unproven: true, reason: `it could not be proven: the original Dockerfile does not build ${where}${buildTail(build.stderr)}` };
+      } else {
+        log(`verify: building the image ${which} the change${options.contextWhy ? ` from ${options.contextDir} (${options.contextWhy})` : ''}`);
+        // The Dockerfile goes in on stdin (-f -), so nothing is written in the user's context.
+        const build = await docker(host, ['build', '--quiet', '--tag', images[which], '--file', '-', '--', options.contextDir], { input: text, timeoutMs });
+        if (build.exitCode !== 0) {
+          if (which === 'before') {
+            const where = options.contextWhy
+              ? `from ${options.contextDir}, where the repository builds it (${options.contextWhy})`
+              : `from its own folder ${options.contextDir}, and nothing in the repository says where else it is built from (a CI build line, a compose file's build:, a Bake file)`;
+            return { ok: false, unproven: true, reason: `it could not be proven: the original Dockerfile does not build ${where}${buildTail(build.stderr)}` };
+          }
+          return { ok: false, reason: `the changed Dockerfile no longer builds${buildTail(build.stderr)}` };
         }
-        return { ok: false, reason: `the changed Dockerfile no longer builds${buildTail(build.stderr)}` };
+        const hasHealthcheck = parseDockerfile(text, 'Dockerfile').finalStage.instructions.some((i) => i.keyword === 'HEALTHCHECK' && !/^NONE\b/i.test(i.args.trim()));
+        log(`verify: running the image ${which} the change (network none)`);
+        seen = await observe(host, ['--', images[which]], names[which], hasHealthcheck, settleMs, timeoutMs);
+        if (typeof seen !== 'string') options.seen?.set(key, seen);
       }
-      const hasHealthcheck = parseDockerfile(text, 'Dockerfile').finalStage.instructions.some((i) => i.keyword === 'HEALTHCHECK' && !/^NONE\b/i.test(i.args.trim()));
-      log(`verify: running the image ${which} the change (network none)`);
-      const judged = judge(which, await observe(host, ['--', images[which]], names[which], hasHealthcheck, settleMs, timeoutMs), 'the original image', observed.before);
+      const judged = judge(which, seen, 'the original image', observed.before);
       if ('outcome' in judged) return judged.outcome;
       observed[which] = judged.seen;
-      options.seen?.set(key, judged.seen);
     }
     return compared(observed.before!, observed.after!, finalUser(options.after), 'the changed image builds and');
   } finally {
@@ -337,24 +338,24 @@ export async function verifyComposeChange(options: ComposeVerifyOptions): Promis
         const run = await serviceRun(settings, file, vars, (k) => `docker-harden-verify-${id}-${n}-${which}-${k}`);
         if (which === 'before') for (const note of run.notes) log(`verify: service ${service.name}: ${note}`);
         const key = JSON.stringify([image.id, run.options.map((o) => run.volumes.reduce((t, v, k) => t.replace(v.name, `@${k}`), o)), run.command, settleMs]);
-        const earlier = which === 'before' ? options.seen?.get(key) : undefined;
-        if (earlier) {
+        let seen: ContainerObservation | string | undefined = which === 'before' ? options.seen?.get(key) : undefined;
+        if (seen) {
+          // Judged again below: an original that failed here proves nothing this time either.
           log(`verify: service ${service.name} as it was: as the previous proof saw it`);
-          observed.before = earlier;
-          continue;
+        } else {
+          for (const volume of run.volumes) {
+            volumes.push(volume.name);
+            await docker(host, ['volume', 'create', '--', volume.name], { timeoutMs });
+          }
+          const name = `docker-harden-verify-${id}-${n}-${which}`;
+          containers.push(name);
+          log(`verify: running service ${service.name} ${which === 'before' ? 'as it was' : 'as changed'} (network none)`);
+          seen = await observe(host, [...run.options, '--', image.ref, ...run.command], name, null, settleMs, timeoutMs);
+          if (typeof seen !== 'string') options.seen?.set(key, seen);
         }
-        for (const volume of run.volumes) {
-          volumes.push(volume.name);
-          await docker(host, ['volume', 'create', '--', volume.name], { timeoutMs });
-        }
-        const name = `docker-harden-verify-${id}-${n}-${which}`;
-        containers.push(name);
-        log(`verify: running service ${service.name} ${which === 'before' ? 'as it was' : 'as changed'} (network none)`);
-        const seen = await observe(host, [...run.options, '--', image.ref, ...run.command], name, null, settleMs, timeoutMs);
         const judged = judge(which, seen, `service ${service.name} as it was`, observed.before);
         if ('outcome' in judged) return which === 'after' ? { ...judged.outcome, reason: `service ${service.name}: ${judged.outcome.reason}` } : judged.outcome;
         observed[which] = judged.seen;
-        options.seen?.set(key, judged.seen);
       }
       const outcome = compared(observed.before!, observed.after!, service.user !== old.user ? (service.user ?? null) : null, `service ${service.name}`);
       if (!outcome.ok) return { ...outcome, reason: `service ${service.name}: ${outcome.reason}` };

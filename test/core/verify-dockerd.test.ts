@@ -114,6 +114,20 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
     expect(lines).toContain('verify: the image before the change: as the previous proof saw it');
   }, 300_000);
 
+  it('an original that fails here is run once for all the fixes of one run: each is unproven, the later ones from what the first saw', async () => {
+    const seen = new Map();
+    const lines: string[] = [];
+    const original = busyboxDockerfile('CMD ["sh", "-c", "echo no config; exit 3"]\n');
+    const prove = (after: string) => verifyDockerfileChange({ host: daemon.host, before: original, after, contextDir: ctx, settleMs: 2_000, timeoutMs: 120_000, seen, log: (l) => lines.push(l) });
+    for (const after of [`${original}USER 1000\n`, `${original}HEALTHCHECK CMD true\n`]) {
+      const outcome = await prove(after);
+      expect(outcome).toMatchObject({ ok: false, unproven: true });
+      expect(outcome.reason).toMatch(/could not be proven: the original image exits with code 3 here.*\nlast lines of the original container:\n  no config/s);
+    }
+    expect(lines.filter((l) => l.startsWith('verify: building') || l.startsWith('verify: running'))).toEqual(['verify: building the image before the change', 'verify: running the image before the change (network none)']);
+    expect(lines).toContain('verify: the image before the change: as the previous proof saw it');
+  }, 300_000);
+
   it('a change that no longer builds is refused', async () => {
     const before = busyboxDockerfile('CMD ["sleep", "600"]\n');
     const outcome = await verify(before, `${before}RUN groupadd --system app\n`);
@@ -391,6 +405,18 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
         'verify: running service app as changed (network none)',
       ]);
       expect(lines).toContain('verify: service app as it was: as the previous proof saw it');
+
+      // A service that fails here as it was is run once: the next fix's proof is judged from what the first saw.
+      const failing = `services:\n  app:\n    image: ${down}\n`;
+      lines.length = 0;
+      for (const change of ['    read_only: true\n', '    cap_drop: [ALL]\n']) {
+        expect(await verifyComposeChange({ host: daemon.host, file, before: failing, after: `${failing}${change}`, settleMs: 2_000, timeoutMs: 600_000, seen, log: (l) => lines.push(l) })).toMatchObject({
+          ok: false,
+          unproven: true,
+          reason: expect.stringMatching(/could not be proven: service app as it was exits with code 1 here/),
+        });
+      }
+      expect(lines.filter((l) => l.startsWith('verify: running service app'))).toEqual(['verify: running service app as it was (network none)']);
 
       // Nothing changed in how any service runs: nothing to run.
       expect(await verifyCompose(`services:\n  app:\n    image: ${up}\n`, `# a comment\nservices:\n  app:\n    image: ${up}\n`)).toMatchObject({ ok: true, reason: 'no service runs differently' });
