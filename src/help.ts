@@ -134,8 +134,9 @@ With --verify (needs a reachable Docker daemon: --docker-host, DOCKER_HOST or th
 each Dockerfile change is proved by build and run: the image is built before and after the change,
 both run with their own entrypoint and command (network none, a bounded wait, the HEALTHCHECK when
 there is one), and the change is kept only if the new container still starts and stays up (or exits
-the same way), is still healthy, runs as the uid its USER names and listens on the same ports.
-Otherwise the file is restored and the report says why, with the container's last log lines. A
+the same way), is still healthy, runs as the uid its USER names, listens on the same ports, and
+logs no denied write or action (Permission denied, Read-only file system, Operation not permitted)
+that the original did not. Otherwise the file is restored and the report says why, with the container's last log lines. A
 change that cannot be proven is not kept either: the original does not build, or it exits with an
 error here without what it gets at run time. The image is built from where the repository builds
 it (a CI build line, a compose file's build:, a Bake file, devcontainer.json, or the folder its COPY

@@ -21,6 +21,8 @@ export interface ContainerObservation {
   ports: number[];
   /** The last lines the container wrote, made printable. */
   logs: string[];
+  /** Lines of its log that report a denied write or action (EACCES, EROFS, EPERM), made printable. */
+  denials: string[];
 }
 
 export interface VerifyOutcome {
@@ -56,6 +58,10 @@ export interface VerifyOptions {
 }
 
 const LOG_LINES = 15;
+// How much of a container's log is searched for a denied write or action.
+const SCANNED_LOG_LINES = 500;
+// strerror's texts for EACCES, EROFS and EPERM, as libc, Go, Node and Python print them.
+const DENIAL = /permission denied|read-only file system|operation not permitted|\b(?:EACCES|EROFS|EPERM)\b/i;
 
 /** Strip terminal control sequences and bound the length: container output reaches a terminal. */
 export function printable(text: string, max = 300): string {
@@ -165,14 +171,16 @@ async function observe(host: string, run: string[], name: string, hasHealthcheck
   if (!state) return 'the container could not be inspected';
   const status = state.Running ? await procFile(host, name, state.Pid, 'status', timeoutMs) : null;
   const tcp = state.Running ? [await procFile(host, name, state.Pid, 'net/tcp', timeoutMs), await procFile(host, name, state.Pid, 'net/tcp6', timeoutMs)] : [];
-  const logs = await docker(host, ['logs', '--tail', String(LOG_LINES), name], { timeoutMs });
+  const logs = await docker(host, ['logs', '--tail', String(SCANNED_LOG_LINES), name], { timeoutMs });
+  const lines = `${logs.stdout}${logs.stderr}`.split('\n').filter(Boolean);
   return {
     running: state.Running,
     exitCode: state.Running ? null : state.ExitCode,
     health: state.Health?.Status ?? null,
     uid: status ? uidFromStatus(status) : null,
     ports: listeningPorts(tcp.filter((t): t is string => t !== null).join('\n')),
-    logs: `${logs.stdout}${logs.stderr}`.split('\n').filter(Boolean).slice(-LOG_LINES).map((l) => printable(l)),
+    logs: lines.slice(-LOG_LINES).map((l) => printable(l)),
+    denials: [...new Set(lines.filter((l) => DENIAL.test(l)).map((l) => printable(l)))].slice(0, LOG_LINES),
   };
 }
 
@@ -188,6 +196,12 @@ export function compareRuns(before: ContainerObservation, after: ContainerObserv
   if (after.health === 'unhealthy' && before.health !== 'unhealthy') return `the HEALTHCHECK reports unhealthy${before.health ? ` where the original was ${before.health}` : ' (the original had none)'}`;
   const lost = before.ports.filter((p) => !after.ports.includes(p));
   if (lost.length) return `the container no longer listens on port${lost.length === 1 ? '' : 's'} ${lost.join(', ')}`;
+  // An app that keeps running but can no longer write its data (mkdir in a script without set -e,
+  // a server that logs the error and goes on) shows it in its log. Numbers (times, pids) aside.
+  const shape = (line: string) => line.replace(/\d+/g, '#');
+  const known = new Set(before.denials.map(shape));
+  const denied = after.denials.filter((l) => !known.has(shape(l)));
+  if (denied.length) return `the container logs what the original did not: ${denied.slice(0, 3).map((l) => `"${l}"`).join(', ')}`;
   if (after.running && expectedUser && after.uid !== null) {
     const uid = expectedUser.split(':')[0]!;
     if (/^\d+$/.test(uid) ? after.uid !== Number(uid) : after.uid === 0) {

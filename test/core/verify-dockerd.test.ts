@@ -23,7 +23,7 @@ describe('verify: pure parts', () => {
       '   1: 0100007F:0050 0100007F:9C40 01 00000000:00000000 00:00000000 00000000     0        0 2 1',
     ].join('\n');
     expect(listeningPorts(tcp)).toEqual([8080]);
-    const up = { running: true, exitCode: null, health: null, uid: 0, ports: [80], logs: [] };
+    const up = { running: true, exitCode: null, health: null, uid: 0, ports: [80], logs: [], denials: [] };
     expect(compareRuns(up, { ...up, running: false, exitCode: 1, ports: [] }, '1000')).toMatch(/no longer stays up: it exited with code 1/);
     expect(compareRuns(up, { ...up, ports: [] }, null)).toMatch(/no longer listens on port 80/);
     expect(compareRuns(up, { ...up, uid: 0 }, 'app')).toMatch(/runs as uid 0/);
@@ -31,6 +31,10 @@ describe('verify: pure parts', () => {
     // A HEALTHCHECK the change adds that fails: the container works, but is marked unhealthy.
     expect(compareRuns(up, { ...up, health: 'unhealthy' }, null)).toMatch(/HEALTHCHECK reports unhealthy \(the original had none\)/);
     expect(compareRuns({ ...up, health: 'unhealthy' }, { ...up, health: 'unhealthy' }, null)).toBeNull();
+    // A denied write the original did not log; one it logged too (at another time) is no news.
+    const denied = "mkdir: can't create directory '/app/data': Permission denied";
+    expect(compareRuns(up, { ...up, denials: [denied] }, null)).toBe(`the container logs what the original did not: "${denied}"`);
+    expect(compareRuns({ ...up, denials: ['12:00:01 open /run/x.pid: read-only file system'] }, { ...up, denials: ['12:00:04 open /run/x.pid: read-only file system'] }, null)).toBeNull();
   });
 
   it('shows a build line redrawn with carriage returns as its last state, and no control character', () => {
@@ -126,6 +130,14 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
     }
     expect(lines.filter((l) => l.startsWith('verify: building') || l.startsWith('verify: running'))).toEqual(['verify: building the image before the change', 'verify: running the image before the change (network none)']);
     expect(lines).toContain('verify: the image before the change: as the previous proof saw it');
+  }, 300_000);
+
+  it('a change after which the app stays up but is denied its writes (a start script without set -e) is refused, with the lines that say so', async () => {
+    const before = busyboxDockerfile('CMD ["sh", "-c", "mkdir -p /srv/data; echo started > /srv/data/log; exec sleep 600"]\n');
+    const outcome = await verify(before, `${before}USER 10001:10001\n`);
+    expect(outcome).toMatchObject({ ok: false });
+    expect(outcome.reason).toMatch(/^the container logs what the original did not: "mkdir: can't create directory '\/srv[^']*': Permission denied"/);
+    expect(outcome.after).toMatchObject({ running: true, uid: 10001 });
   }, 300_000);
 
   it('a change that no longer builds is refused', async () => {
