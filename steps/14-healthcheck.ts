@@ -120,8 +120,8 @@ export default defineStep({
     }
     const installed = httpProbeTool(model);
     const runtime = installed || !port ? undefined : runtimeProbe(model);
-    // Alpine's BusyBox has a wget: the official alpine images carry it without installing one.
-    const busyboxWget = !installed && !runtime && model.baseInfo().known && model.baseInfo().family === 'alpine';
+    // BusyBox has a wget: the official alpine images and the official busybox image carry it without installing one.
+    const busyboxWget = !installed && !runtime && model.baseInfo().known && (model.baseInfo().family === 'alpine' || officialImage(model)?.name === 'busybox');
     const tool = installed ?? (busyboxWget ? 'wget' : null);
     if (runtime && port) {
       const line = `${HEALTHCHECK_OPTIONS} CMD ${execForm(runtime.argv(port.number))}`;
@@ -148,7 +148,7 @@ export default defineStep({
     const line = `${HEALTHCHECK_OPTIONS} CMD ${probe.command(url)}`;
     return [healthcheckChange(model, service, line, {
       title: `Add a HEALTHCHECK that asks ${url} with ${tool}`,
-      description: `Adds "${line}" ${before}.${busyboxWget ? ` The image is built on ${model.chain()[0]!.imageText}, an Alpine image whose BusyBox has wget.` : ''} Every 30 s it asks GET ${url} inside the container (path /, port ${port.number}); ${probe.passes}.`,
+      description: `Adds "${line}" ${before}.${busyboxWget ? ` The image is built on ${model.chain()[0]!.imageText}, ${model.baseInfo().family === 'alpine' ? 'an Alpine image whose BusyBox has wget' : 'whose BusyBox has wget'}.` : ''} Every 30 s it asks GET ${url} inside the container (path /, port ${port.number}); ${probe.passes}.`,
       warnings: [
         `the probe assumes the server answers plain HTTP on port ${port.number} inside the container: if it speaks TLS or another protocol there, or listens on another port or only on another address, every probe fails and the container is marked unhealthy`,
         ...portWarnings(port),

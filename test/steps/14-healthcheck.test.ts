@@ -145,6 +145,16 @@ const cases: StepCase[] = [
     expect: { status: 'warn', codes: ['CIS-4.6'], risks: { 'add-healthcheck': 'review' }, afterFix: { removed: [], added: ['HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD wget -q -O /dev/null http://127.0.0.1:8080/ || exit 1'] } },
   },
   {
+    name: "the official busybox image's BusyBox has wget too; an image merely built on busybox (prom/*) is not assumed to",
+    given: 'FROM busybox:1.36\nCOPY www /www\nEXPOSE 8080\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n',
+    expect: { status: 'warn', risks: { 'add-healthcheck': 'review' }, afterFix: { removed: [], added: ['HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD wget -q -O /dev/null http://127.0.0.1:8080/ || exit 1'] } },
+  },
+  {
+    name: 'prom/node-exporter is built on busybox, but its wget is not known: advice',
+    given: 'FROM prom/node-exporter:v1.8.2\nEXPOSE 9100\n',
+    expect: { status: 'warn', risks: { 'add-healthcheck': 'advice' }, afterFix: null },
+  },
+  {
     name: 'curl removed by name in a later RUN (apt-get purge) is not there either; one kept after removing others is',
     given: 'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl git\nRUN apt-get purge -y curl\nEXPOSE 8080\nCMD ["/app/server"]\n',
     expect: { status: 'warn', codes: ['CIS-4.6'], risks: { 'add-healthcheck': 'advice' }, afterFix: null },
