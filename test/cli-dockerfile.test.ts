@@ -84,6 +84,9 @@ describe('check and fix a Dockerfile whose final user is root', () => {
     const fixed = readFileSync(file, 'utf8');
     expect(changedLines(text, fixed)).toEqual({ removed, added });
     if (text.includes('\r\n')) expect(fixed.replace(/\r\n/g, '')).not.toMatch(/\n/);
+    // Shown without a \x0d on each line; the JSON diff keeps the file's own line endings.
+    if (text.includes('\r\n')) expect([fix.stdout.includes('\\x0d'), fix.stdout.includes('\\ CRLF line endings, kept')]).toEqual([false, true]);
+    if (text.includes('\r\n')) expect(result!.fix!.changes[0]!.diff).toContain('\r\n');
 
     const again = await runCli(['check', '--file', file, '--json', '--only', 'non-root-user']);
     expect(again.exitCode, again.stdout).toBe(0);

@@ -48,6 +48,19 @@ export function unifiedDiff(change: FileChange): string {
 }
 
 /**
+ * The diff as a terminal shows it: where every line it shows ends in CRLF (a file saved on
+ * Windows), the carriage returns are left out and said once, as a diff's `\` note, rather than
+ * shown as \x0d on each line. The edit keeps them; JSON and SARIF carry the diff as it is.
+ */
+export function shownDiff(change: FileChange): string {
+  const diff = unifiedDiff(change);
+  const lines = diff.replace(/\n$/, '').split('\n');
+  const body = lines.filter((l) => /^[ +-]/.test(l) && !/^(\+\+\+|---) /.test(l));
+  if (body.length === 0 || !body.every((l) => l.endsWith('\r'))) return diff;
+  return `${lines.map((l) => l.replace(/\r$/, '')).join('\n')}\n\\ CRLF line endings, kept\n`;
+}
+
+/**
  * The hunks of a change known as edits of `before` (non-overlapping, [start, end) replaced by
  * text): each edit widened to whole lines, hunks of nearby edits merged. A batch of 3,000 edits
  * spread over a file is far from anything a line-diff algorithm does quickly.

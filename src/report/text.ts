@@ -2,7 +2,7 @@
 import type { DecidedRun, UnusedIgnore } from '../core/repoconfig.js';
 import type { StepRun } from '../core/runner.js';
 import type { Status } from '../core/step.js';
-import { unifiedDiff } from '../core/change.js';
+import { shownDiff } from '../core/change.js';
 import { colorDiff, type Palette } from './color.js';
 import { safeLine, safeText } from '../core/sanitize.js';
 import { counted } from '../core/suggest.js';
@@ -70,7 +70,7 @@ export function renderRun(run: StepRun, p: Palette, withDiffs: boolean): string 
       if (proposal.description) lines.push(indent(safeText(proposal.description), 6));
       for (const w of proposal.warnings) lines.push(`      ${p.yellow('warning:')} ${safeText(w)}`);
       // The path heads the diff on a line of its own: a newline in a file name must not start another.
-      for (const change of proposal.changes) lines.push(indent(colorDiff(safeText(unifiedDiff({ ...change, path: safeLine(change.path) })), p).trimEnd(), 6));
+      for (const change of proposal.changes) lines.push(indent(colorDiff(safeText(shownDiff({ ...change, path: safeLine(change.path) })), p).trimEnd(), 6));
       for (const c of proposal.commands) lines.push(`      ${c.run ? '$' : '#'} ${c.argv.map(quoteArg).join(' ')}${c.asUser ? p.dim(`   (as ${safeLine(c.asUser)})`) : ''}`);
     }
   }

@@ -12,7 +12,7 @@
  */
 import type { FileChange, Proposal, Severity, Status } from '../core/step.js';
 import type { Decision } from '../core/profile.js';
-import { unifiedDiff } from '../core/change.js';
+import { shownDiff } from '../core/change.js';
 import { safeText, sanitise } from '../core/sanitize.js';
 import { SKIPPED_MARK, STATUS_MARK, quoteArg } from '../report/text.js';
 import type { AppliedView, ItemView, Notice, WizardState } from './reducer.js';
@@ -251,7 +251,7 @@ export function diffLines(change: FileChange): DiffLine[] {
   let oldLine = 0;
   let newLine = 0;
   // The diff shows file text: made safe for the terminal, line by line.
-  for (const raw of safeText(unifiedDiff(change)).replace(/\n$/, '').split('\n')) {
+  for (const raw of safeText(shownDiff(change)).replace(/\n$/, '').split('\n')) {
     if (raw.startsWith('---') || raw.startsWith('+++')) {
       out.push({ kind: 'file', text: raw });
       continue;

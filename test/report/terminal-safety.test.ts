@@ -159,4 +159,19 @@ describe('the Markdown report, errors and the wizard', () => {
     expect(proposals[0]!.commands[0]!.argv).toEqual(['echo', OSC]);
     expect(diffLines(proposals[0]!.changes[0]!).map((l) => l.text).join('\n')).not.toMatch(RAW_CONTROL);
   });
+
+  it('a diff of a CRLF file is shown without a carriage return on each line, said once; one CR among LF lines is still shown', () => {
+    const crlf = { path: '/x/Dockerfile', before: 'FROM a\r\nCMD ["x"]\r\n', after: 'FROM a\r\nUSER 1\r\nCMD ["x"]\r\n' };
+    expect(diffLines(crlf).map((l) => [l.kind, l.text])).toEqual([
+      ['file', '--- /x/Dockerfile'],
+      ['file', '+++ /x/Dockerfile'],
+      ['hunk', '@@ -1,2 +1,3 @@'],
+      ['same', ' FROM a'],
+      ['add', '+USER 1'],
+      ['same', ' CMD ["x"]'],
+      ['note', '\\ CRLF line endings, kept'],
+    ]);
+    const mixed = { path: '/x/Dockerfile', before: 'FROM a\nCMD ["x"]\r\n', after: 'FROM a\nUSER 1\nCMD ["x"]\r\n' };
+    expect(diffLines(mixed).map((l) => l.text)).toContain(' CMD ["x"]\\x0d');
+  });
 });
