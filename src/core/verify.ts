@@ -5,7 +5,8 @@
  * starts and stays up (or exits the same way), turns healthy if the original did, runs as the uid
  * the new USER names, and listens on the same ports. The engine restores the file when this fails.
  */
-import { randomHex } from './hash.js';
+import { randomHex, sha256 } from './hash.js';
+import { LIMITS, readLimited } from './limits.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDockerfile } from '../dockerfile/model.js';
@@ -62,6 +63,7 @@ const LOG_LINES = 15;
 const SCANNED_LOG_LINES = 500;
 // strerror's texts for EACCES, EROFS and EPERM, as libc, Go, Node and Python print them.
 const DENIAL = /permission denied|read-only file system|operation not permitted|\b(?:EACCES|EROFS|EPERM)\b/i;
+const DENIALS = new RegExp(DENIAL.source, 'gi');
 
 /** Strip terminal control sequences and bound the length: container output reaches a terminal. */
 export function printable(text: string, max = 300): string {
@@ -197,8 +199,9 @@ export function compareRuns(before: ContainerObservation, after: ContainerObserv
   const lost = before.ports.filter((p) => !after.ports.includes(p));
   if (lost.length) return `the container no longer listens on port${lost.length === 1 ? '' : 's'} ${lost.join(', ')}`;
   // An app that keeps running but can no longer write its data (mkdir in a script without set -e,
-  // a server that logs the error and goes on) shows it in its log. Numbers (times, pids) aside.
-  const shape = (line: string) => line.replace(/\d+/g, '#');
+  // a server that logs the error and goes on) shows it in its log. Numbers (times, pids) aside, and
+  // which denial it is: a write the original was denied too (as another user) is no news.
+  const shape = (line: string) => line.replace(DENIALS, 'denied').replace(/\d+/g, '#');
   const known = new Set(before.denials.map(shape));
   const denied = after.denials.filter((l) => !known.has(shape(l)));
   if (denied.length) return `the container logs what the original did not: ${denied.slice(0, 3).map((l) => `"${l}"`).join(', ')}`;
@@ -337,7 +340,7 @@ export async function verifyComposeChange(options: ComposeVerifyOptions): Promis
   const id = randomHex(6);
   const containers: string[] = [];
   const volumes: string[] = [];
-  const built = new Map<string, { ref: string; id: string }>();
+  const built = new Map<string, ServiceImage>();
   const proven: string[] = [];
   try {
     for (const [n, service] of changed.entries()) {
@@ -348,10 +351,10 @@ export async function verifyComposeChange(options: ComposeVerifyOptions): Promis
         const settings = which === 'before' ? old : service;
         // A change may name another image (pinned by digest): each run takes its own.
         const image = await serviceImage(host, settings, file, `docker-harden-verify:${id}-${n}-${which}`, built, log, timeoutMs);
-        if (!('id' in image)) return image;
+        if (!('identity' in image)) return image;
         const run = await serviceRun(settings, file, vars, (k) => `docker-harden-verify-${id}-${n}-${which}-${k}`);
         if (which === 'before') for (const note of run.notes) log(`verify: service ${service.name}: ${note}`);
-        const key = JSON.stringify([image.id, run.options.map((o) => run.volumes.reduce((t, v, k) => t.replace(v.name, `@${k}`), o)), run.command, settleMs]);
+        const key = JSON.stringify([image.identity, run.options.map((o) => run.volumes.reduce((t, v, k) => t.replace(v.name, `@${k}`), o)), run.command, settleMs]);
         let seen: ContainerObservation | string | undefined = which === 'before' ? options.seen?.get(key) : undefined;
         if (seen) {
           // Judged again below: an original that failed here proves nothing this time either.
@@ -383,14 +386,20 @@ export async function verifyComposeChange(options: ComposeVerifyOptions): Promis
   }
 }
 
+/** The image a proof runs a service from, and what tells two proofs' images the same. */
+interface ServiceImage {
+  ref: string;
+  identity: string;
+}
+
 /**
- * The image a service runs here, by reference and id: its `image:` when the daemon has it, else one
+ * The image a service runs here: its `image:` when the daemon has it, else one
  * built from its `build:` as compose would (tagged `tag`; `built` keeps each build, once, for
  * removal). Never pulled: an image the daemon lacks leaves the change unproven.
  */
-async function serviceImage(host: string, service: ComposeService, file: string, tag: string, built: Map<string, { ref: string; id: string }>, log: (line: string) => void, timeoutMs: number): Promise<{ ref: string; id: string } | VerifyOutcome> {
+async function serviceImage(host: string, service: ComposeService, file: string, tag: string, built: Map<string, ServiceImage>, log: (line: string) => void, timeoutMs: number): Promise<ServiceImage | VerifyOutcome> {
   const local = service.image ? await docker(host, ['image', 'inspect', '--format={{.Id}}', '--', service.image], { timeoutMs }) : null;
-  if (service.image && local?.exitCode === 0) return { ref: service.image, id: local.stdout.trim() };
+  if (service.image && local?.exitCode === 0) return { ref: service.image, identity: local.stdout.trim() };
   if (service.build) {
     const context = path.resolve(path.dirname(file), service.build.context);
     const key = `${context}\0${service.build.dockerfile ?? ''}`;
@@ -402,7 +411,10 @@ async function serviceImage(host: string, service: ComposeService, file: string,
     if (build.exitCode !== 0) {
       return { ok: false, unproven: true, reason: `it could not be proven: the image of service ${service.name} does not build from ${context}${buildTail(build.stderr)}` };
     }
-    const image = { ref: tag, id: build.stdout.trim() };
+    // Each proof builds (and removes) its own image, whose id differs every time: what makes two
+    // builds the same is the folder and the Dockerfile's text (a fix of this run may change it).
+    const dockerfile = await readLimited(path.resolve(context, service.build.dockerfile ?? 'Dockerfile'), 'Dockerfile', LIMITS.dockerfile).catch(() => null);
+    const image = { ref: tag, identity: dockerfile ? `built from ${context} with Dockerfile ${sha256(dockerfile)}` : build.stdout.trim() };
     built.set(key, image);
     return image;
   }
