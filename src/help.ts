@@ -148,9 +148,11 @@ proof already saw (the service or image as the fix before left it) is not run ag
 A compose change is proved the same way for each service it makes run differently: the service's
 image (its image: when the daemon has it, else built from its build:; never pulled) runs as it was
 and as changed, with its command, entrypoint, environment, env_file, user, read_only, tmpfs,
-capabilities, security_opt and healthcheck. The runs have no network and start alone; a host
-folder or named volume stands in as an empty volume, so they never write your data (a file or a
-folder mounted read-only is bound as it is). A service runs with its own settings, privileged
+capabilities, security_opt and healthcheck. What it depends on (depends_on, links) starts first,
+as the file has it, waited for as compose waits (healthy, or done), on a network of the proof's
+own with no way out, where each is reached by its service name; a service that depends on nothing
+runs with no network. A host folder or named volume stands in as an empty volume, so the runs
+never write your data (a file or a folder mounted read-only is bound as it is). A service runs with its own settings, privileged
 ones too, as docker compose up would run it: verify a compose file you would run. A file compose
 reads with others (compose.override.yaml, COMPOSE_FILE) is not proven by itself. --yes then
 applies each service's fix on its own, so only the one that breaks is put back. Host changes are

@@ -2,8 +2,9 @@
  * A compose service as `docker run` options, so `fix --verify` can run it before and after a change
  * with the settings that decide whether it still works: its command, environment and user, and every
  * confinement key docker-harden edits. A verification run goes beside the real stack without
- * touching it: no network, and no host folder or named volume it could write to (an empty volume
- * stands at the same place); host files bound read-only, which it can only read, are bound as they are.
+ * touching it: no network but one of its own with what it depends on, and no host folder or named
+ * volume it could write to (an empty volume stands at the same place); host files bound read-only,
+ * which it can only read, are bound as they are.
  */
 import { statSync } from 'node:fs';
 import os from 'node:os';
@@ -23,8 +24,44 @@ export interface ServiceRun {
   notes: string[];
 }
 
-/** Keys that change how a service runs and that a verification run does not reproduce. */
-const LEFT_OUT = ['networks', 'network_mode', 'ports', 'depends_on', 'devices', 'configs', 'secrets', 'extra_hosts', 'dns', 'links', 'external_links', 'volumes_from', 'userns_mode', 'cgroup_parent', 'runtime'];
+/** Keys that change how a service runs and that a verification run does not reproduce (depends_on and links it does: see serviceDependencies). */
+const LEFT_OUT = ['networks', 'network_mode', 'ports', 'devices', 'configs', 'secrets', 'extra_hosts', 'dns', 'external_links', 'volumes_from', 'userns_mode', 'cgroup_parent', 'runtime'];
+
+/** What compose waits for before it starts a service that depends on another. */
+export type DependencyCondition = 'service_started' | 'service_healthy' | 'service_completed_successfully';
+
+export interface ServiceDependency {
+  name: string;
+  condition: DependencyCondition;
+  /** Other names the service is reached by (`links: [db:database]`). */
+  aliases: string[];
+}
+
+/** The services `service` names in depends_on (list or map, with its condition) and links, in order. */
+export function serviceDependencies(service: ComposeService): ServiceDependency[] {
+  const out = new Map<string, ServiceDependency>();
+  const add = (name: string, condition: DependencyCondition = 'service_started', alias?: string) => {
+    const known = out.get(name) ?? { name, condition, aliases: [] };
+    if (condition !== 'service_started') known.condition = condition;
+    if (alias && alias !== name && !known.aliases.includes(alias)) known.aliases.push(alias);
+    out.set(name, known);
+  };
+  const dependsOn = service.value.depends_on;
+  if (Array.isArray(dependsOn)) {
+    for (const name of dependsOn) if (typeof name === 'string') add(name);
+  } else if (dependsOn && typeof dependsOn === 'object') {
+    for (const [name, how] of Object.entries(dependsOn as Record<string, unknown>)) {
+      const condition = how && typeof how === 'object' ? (how as { condition?: unknown }).condition : undefined;
+      add(name, condition === 'service_healthy' || condition === 'service_completed_successfully' ? condition : 'service_started');
+    }
+  }
+  for (const link of Array.isArray(service.value.links) ? service.value.links : []) {
+    if (typeof link !== 'string') continue;
+    const [name = '', alias] = link.split(':');
+    if (name) add(name, 'service_started', alias);
+  }
+  return [...out.values()];
+}
 
 /**
  * The run of `service` from compose file `file` (its `.env` variables in `vars`). `volumeName`
@@ -146,7 +183,7 @@ export async function serviceRun(service: ComposeService, file: string, vars: Re
   const command = words(v.command) ?? [];
   if (entrypoint !== null) options.push(`--entrypoint=${entrypoint[0] ?? ''}`);
   const left = LEFT_OUT.filter((k) => v[k] !== undefined && v[k] !== null);
-  if (left.length > 0) notes.push(`left out: ${left.join(', ')} (the run has no network and starts alone)`);
+  if (left.length > 0) notes.push(`left out: ${left.join(', ')} (a proof does not reproduce them)`);
   return { options, command: [...(entrypoint?.slice(1) ?? []), ...command], volumes, notes };
 }
 

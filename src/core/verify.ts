@@ -10,7 +10,8 @@ import { LIMITS, readLimited } from './limits.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDockerfile } from '../dockerfile/model.js';
-import type { ComposeService } from '../compose/model.js';
+import type { ComposeModel, ComposeService } from '../compose/model.js';
+import type { ServiceDependency } from '../compose/run-args.js';
 
 export interface ContainerObservation {
   running: boolean;
@@ -96,12 +97,18 @@ export async function daemonUnreachable(host: string): Promise<string | null> {
 }
 
 /** Local ports in LISTEN state (st 0A) from /proc/net/tcp or tcp6 text. */
+/** 127.0.0.11 as /proc/net/tcp writes it (little-endian hex). */
+const EMBEDDED_DNS = '0B00007F';
+
 export function listeningPorts(procNetTcp: string): number[] {
   const ports = new Set<number>();
   for (const line of procNetTcp.split('\n').slice(1)) {
     const cols = line.trim().split(/\s+/);
     if (cols.length < 4 || cols[3] !== '0A') continue;
-    const port = parseInt(cols[1]!.split(':')[1] ?? '', 16);
+    const [address, hexPort] = cols[1]!.split(':');
+    // Docker's embedded DNS of a user-defined network listens on 127.0.0.11 at a random port in every container.
+    if (address === EMBEDDED_DNS) continue;
+    const port = parseInt(hexPort ?? '', 16);
     if (Number.isFinite(port)) ports.add(port);
   }
   return [...ports].sort((a, b) => a - b);
@@ -154,10 +161,10 @@ async function inspect(host: string, name: string, timeoutMs: number): Promise<I
 
 /**
  * Run a container (`run`: options, `--`, the image and its command) and watch it. `hasHealthcheck`
- * null: as the container has one, its image's or the run's own.
+ * null: as the container has one, its image's or the run's own. No network unless `network` names one.
  */
-async function observe(host: string, run: string[], name: string, hasHealthcheck: boolean | null, settleMs: number, timeoutMs: number): Promise<ContainerObservation | string> {
-  const started = await docker(host, ['run', '--detach', '--network=none', '--pull=never', `--name=${name}`, ...run], { timeoutMs });
+async function observe(host: string, run: string[], name: string, hasHealthcheck: boolean | null, settleMs: number, timeoutMs: number, network: string[] = ['--network=none']): Promise<ContainerObservation | string> {
+  const started = await docker(host, ['run', '--detach', ...network, '--pull=never', `--name=${name}`, ...run], { timeoutMs });
   if (started.exitCode !== 0) return `the container did not start: ${printable(started.stderr.trim())}`;
   let state = await inspect(host, name, timeoutMs);
   // A container counts as up when it is still running after the settle time, or, with a
@@ -333,19 +340,50 @@ export async function verifyComposeChange(options: ComposeVerifyOptions): Promis
   const settleMs = options.settleMs ?? 3_000;
   const { host, file } = options;
   const { composeFromText } = await import('../compose/model.js');
-  const { serviceRun } = await import('../compose/run-args.js');
+  const { serviceRun, serviceDependencies } = await import('../compose/run-args.js');
   const { dotEnvBeside } = await import('../compose/interpolate.js');
   const [was, now, vars] = await Promise.all([composeFromText(options.before, file), composeFromText(options.after, file), dotEnvBeside(file)]);
   const changed = now.services.filter((s) => JSON.stringify(was.service(s.name)?.value) !== JSON.stringify(s.value));
   const id = randomHex(6);
   const containers: string[] = [];
   const volumes: string[] = [];
+  const networks: string[] = [];
   const built = new Map<string, ServiceImage>();
   const proven: string[] = [];
+  const createVolumes = async (run: { volumes: { name: string }[] }) => {
+    for (const volume of run.volumes) {
+      volumes.push(volume.name);
+      await docker(host, ['volume', 'create', '--', volume.name], { timeoutMs });
+    }
+  };
   try {
     for (const [n, service] of changed.entries()) {
       const old = was.service(service.name);
       if (!old) return { ok: false, unproven: true, reason: `it could not be proven: service ${service.name} is new, so there is nothing to compare it with` };
+      // What it depends on starts first, as the file now has it, on a network of the proof's own
+      // (internal: no way out), reached by its service name as in the stack.
+      const deps = dependenciesOf(now, service, serviceDependencies);
+      let network = ['--network=none'];
+      if (deps.length > 0) {
+        const net = `docker-harden-verify-${id}-${n}`;
+        const made = await docker(host, ['network', 'create', '--internal', '--', net], { timeoutMs });
+        if (made.exitCode !== 0) return { ok: false, unproven: true, reason: `it could not be proven: no network could be made for service ${service.name} and what it depends on: ${printable(made.stderr.trim())}` };
+        networks.push(net);
+        log(`verify: service ${service.name}: starting ${deps.map((d) => d.service.name).join(', ')} first (depends_on, links), on a network of the proof's own with no way out`);
+        for (const [k, dep] of deps.entries()) {
+          const image = await serviceImage(host, dep.service, file, `docker-harden-verify:${id}-${n}-dep${k}`, built, log, timeoutMs);
+          if (!('identity' in image)) return image;
+          const name = `docker-harden-verify-${id}-${n}-dep${k}`;
+          const run = await serviceRun(dep.service, file, vars, (v) => `${name}-${v}`);
+          await createVolumes(run);
+          containers.push(name);
+          const aliases = [dep.service.name, ...dep.aliases].map((a) => `--network-alias=${a}`);
+          const started = await docker(host, ['run', '--detach', `--network=${net}`, ...aliases, '--pull=never', `--name=${name}`, ...run.options, '--', image.ref, ...run.command], { timeoutMs });
+          const failed = started.exitCode !== 0 ? `it did not start: ${printable(started.stderr.trim())}` : await dependencyReady(host, name, dep.condition, timeoutMs);
+          if (failed) return { ok: false, unproven: true, reason: `it could not be proven: service ${dep.service.name}, which ${service.name} depends on, ${failed}` };
+        }
+        network = [`--network=${net}`, `--network-alias=${service.name}`];
+      }
       const observed: Partial<Record<'before' | 'after', ContainerObservation>> = {};
       for (const which of ['before', 'after'] as const) {
         const settings = which === 'before' ? old : service;
@@ -354,21 +392,20 @@ export async function verifyComposeChange(options: ComposeVerifyOptions): Promis
         if (!('identity' in image)) return image;
         const run = await serviceRun(settings, file, vars, (k) => `docker-harden-verify-${id}-${n}-${which}-${k}`);
         if (which === 'before') for (const note of run.notes) log(`verify: service ${service.name}: ${note}`);
-        const key = JSON.stringify([image.identity, run.options.map((o) => run.volumes.reduce((t, v, k) => t.replace(v.name, `@${k}`), o)), run.command, settleMs]);
+        const key = JSON.stringify([image.identity, run.options.map((o) => run.volumes.reduce((t, v, k) => t.replace(v.name, `@${k}`), o)), run.command, settleMs, deps.map((d) => d.service.name)]);
         let seen: ContainerObservation | string | undefined = which === 'before' ? options.seen?.get(key) : undefined;
         if (seen) {
           // Judged again below: an original that failed here proves nothing this time either.
           log(`verify: service ${service.name} as it was: as the previous proof saw it`);
         } else {
-          for (const volume of run.volumes) {
-            volumes.push(volume.name);
-            await docker(host, ['volume', 'create', '--', volume.name], { timeoutMs });
-          }
+          await createVolumes(run);
           const name = `docker-harden-verify-${id}-${n}-${which}`;
           containers.push(name);
-          log(`verify: running service ${service.name} ${which === 'before' ? 'as it was' : 'as changed'} (network none)`);
-          seen = await observe(host, [...run.options, '--', image.ref, ...run.command], name, null, settleMs, timeoutMs);
+          log(`verify: running service ${service.name} ${which === 'before' ? 'as it was' : 'as changed'} (${deps.length > 0 ? 'with what it depends on, no way out' : 'network none'})`);
+          seen = await observe(host, [...run.options, '--', image.ref, ...run.command], name, null, settleMs, timeoutMs, network);
           if (typeof seen !== 'string') options.seen?.set(key, seen);
+          // Seen: the service as it was stops before it runs as changed, so the two never share what it depends on at once.
+          if (which === 'before') await docker(host, ['rm', '--force', '--volumes', name], { timeoutMs }).catch(() => undefined);
         }
         const judged = judge(which, seen, `service ${service.name} as it was`, observed.before);
         if ('outcome' in judged) return which === 'after' ? { ...judged.outcome, reason: `service ${service.name}: ${judged.outcome.reason}` } : judged.outcome;
@@ -381,8 +418,53 @@ export async function verifyComposeChange(options: ComposeVerifyOptions): Promis
     return { ok: true, reason: proven.length > 0 ? proven.join('; ') : 'no service runs differently' };
   } finally {
     for (const name of containers) await docker(host, ['rm', '--force', '--volumes', name], { timeoutMs }).catch(() => undefined);
+    for (const name of networks) await docker(host, ['network', 'rm', '--', name], { timeoutMs }).catch(() => undefined);
     for (const name of volumes) await docker(host, ['volume', 'rm', '--force', '--', name], { timeoutMs }).catch(() => undefined);
     for (const image of built.values()) await docker(host, ['rmi', '--force', image.ref], { timeoutMs }).catch(() => undefined);
+  }
+}
+
+/**
+ * The services `service` depends on (depends_on, links), theirs first, each once: what compose
+ * starts before it. A name the file does not have is passed over (compose refuses the file anyway).
+ */
+function dependenciesOf(
+  model: ComposeModel,
+  service: ComposeService,
+  direct: (s: ComposeService) => ServiceDependency[],
+): { service: ComposeService; condition: ServiceDependency['condition']; aliases: string[] }[] {
+  const out: { service: ComposeService; condition: ServiceDependency['condition']; aliases: string[] }[] = [];
+  const visited = new Set<string>([service.name]);
+  const visit = (s: ComposeService) => {
+    for (const dep of direct(s)) {
+      const found = model.service(dep.name);
+      if (!found || visited.has(dep.name)) continue;
+      visited.add(dep.name);
+      visit(found);
+      out.push({ service: found, condition: dep.condition, aliases: dep.aliases });
+    }
+  };
+  visit(service);
+  return out;
+}
+
+/** Wait, as compose does, for a started dependency: healthy, or exited with 0; null when ready, else why not. */
+async function dependencyReady(host: string, name: string, condition: ServiceDependency['condition'], timeoutMs: number): Promise<string | null> {
+  if (condition === 'service_started') return null;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const state = await inspect(host, name, timeoutMs);
+    if (!state) return 'could not be inspected';
+    if (condition === 'service_healthy') {
+      if (!state.Health) return 'has no healthcheck, and depends_on waits for it to be healthy';
+      if (state.Health.Status === 'healthy') return null;
+      if (state.Health.Status === 'unhealthy') return 'is unhealthy here, and depends_on waits for it to be healthy';
+      if (!state.Running) return `exited with code ${state.ExitCode} before it was healthy`;
+    } else if (!state.Running) {
+      return state.ExitCode === 0 ? null : `exited with code ${state.ExitCode}, and depends_on waits for it to complete successfully`;
+    }
+    if (Date.now() > deadline) return `was not ${condition === 'service_healthy' ? 'healthy' : 'done'} within ${Math.round(timeoutMs / 1000)} s`;
+    await new Promise((res) => setTimeout(res, 250));
   }
 }
 

@@ -8,7 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { composeFromText } from '../../src/compose/model.js';
-import { serviceRun } from '../../src/compose/run-args.js';
+import { serviceDependencies, serviceRun } from '../../src/compose/run-args.js';
 
 let dir: string;
 let socketServer: net.Server;
@@ -80,11 +80,11 @@ describe('serviceRun', () => {
       notes: [/\/data\/app\.db \(line 5\) is bound read-only/, /\/run\/app\.sock \(line 6\) is left out: .* is neither a file nor a folder/],
     },
     {
-      name: 'entrypoint as a string and command as a list; network and ports left out',
-      service: 'services:\n  web:\n    image: app\n    entrypoint: /bin/sh -c\n    command: ["exec httpd -f -p 8080"]\n    ports: ["8080:8080"]\n    networks: [front]\n',
+      name: 'entrypoint as a string and command as a list; network and ports left out, depends_on not (the proof starts it)',
+      service: 'services:\n  web:\n    image: app\n    entrypoint: /bin/sh -c\n    command: ["exec httpd -f -p 8080"]\n    ports: ["8080:8080"]\n    networks: [front]\n    depends_on: [db]\n',
       options: ['--entrypoint=/bin/sh'],
       command: ['-c', 'exec httpd -f -p 8080'],
-      notes: [/^left out: networks, ports \(the run has no network and starts alone\)$/],
+      notes: [/^left out: networks, ports \(a proof does not reproduce them\)$/],
     },
     {
       name: 'an empty entrypoint clears the image one',
@@ -113,5 +113,25 @@ describe('serviceRun', () => {
     if (c.command) expect(run.command).toEqual(c.command);
     expect(run.volumes).toEqual(c.volumes ?? []);
     for (const n of c.notes ?? []) expect(run.notes.some((note) => n.test(note.replaceAll(dir, 'DIR')))).toBe(true);
+  });
+});
+
+describe('what a service depends on, as compose starts it first', () => {
+  it.each([
+    ['a list', '    depends_on: [db, cache]\n', [{ name: 'db', condition: 'service_started', aliases: [] }, { name: 'cache', condition: 'service_started', aliases: [] }]],
+    [
+      'a map with conditions',
+      '    depends_on:\n      db:\n        condition: service_healthy\n      migrate:\n        condition: service_completed_successfully\n      cache: {}\n',
+      [
+        { name: 'db', condition: 'service_healthy', aliases: [] },
+        { name: 'migrate', condition: 'service_completed_successfully', aliases: [] },
+        { name: 'cache', condition: 'service_started', aliases: [] },
+      ],
+    ],
+    ['links with an alias, joined with depends_on', '    depends_on: [db]\n    links: ["db:database", cache]\n', [{ name: 'db', condition: 'service_started', aliases: ['database'] }, { name: 'cache', condition: 'service_started', aliases: [] }]],
+    ['none', '    restart: always\n', []],
+  ] as const)('%s', async (_name, keys, expected) => {
+    const model = await composeFromText(`services:\n  web:\n    image: app\n${keys}`, path.join(dir, 'compose.yaml'));
+    expect(serviceDependencies(model.service('web')!)).toEqual(expected);
   });
 });

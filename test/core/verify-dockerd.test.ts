@@ -21,6 +21,8 @@ describe('verify: pure parts', () => {
       '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
       '   0: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 1 1',
       '   1: 0100007F:0050 0100007F:9C40 01 00000000:00000000 00:00000000 00000000     0        0 2 1',
+      // Docker's embedded DNS (127.0.0.11, a random port): not the app's.
+      '   2: 0B00007F:9A83 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 3 1',
     ].join('\n');
     expect(listeningPorts(tcp)).toEqual([8080]);
     const up = { running: true, exitCode: null, health: null, uid: 0, ports: [80], logs: [], denials: [] };
@@ -303,6 +305,47 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
       expect(left.stdout).not.toMatch(/docker-harden-verify/);
       const volumes = await execa('docker', ['-H', daemon.host, 'volume', 'ls', '--quiet']);
       expect(volumes.stdout.trim()).toBe('');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
+
+  it('fix --verify of a service that needs what it depends on: that starts first, on a network of the proof\'s own with no way out, so the change is proven; a dependency that is never healthy leaves it unproven', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-depends-'));
+    try {
+      const image = await buildBusyboxImage(daemon, 'dh-verify-compose:busybox');
+      const compose = path.join(dir, 'compose.yaml');
+      // The api gives up (exit 3) when it cannot reach db by its service name, as apps do.
+      const api = (dependsOn: string) =>
+        [
+          '  api:',
+          `    image: ${image}`,
+          '    command: ["sh", "-c", "for i in 1 2 3 4 5 6 7 8; do wget -q -O /dev/null -T 2 http://db:5432/ && exec sleep 600; sleep 1; done; echo no db; exit 3"]',
+          dependsOn,
+        ].join('\n');
+      const db = (extra: string) => ['  db:', `    image: ${image}`, '    command: ["sh", "-c", "mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 5432 -h /www"]', extra].join('\n');
+      const text = `services:\n${db('    restart: always')}\n${api('    depends_on: [db]')}\n`;
+      writeFileSync(compose, text);
+      const fix = (only: string) =>
+        runCli(['fix', '--compose', compose, '--only', only, '--yes', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], { timeoutMs: 600_000 });
+      const r = await fix('seccomp-apparmor-capabilities:api-read-only');
+      expect(r.stdout).toMatch(/verify: service api: starting db first \(depends_on, links\), on a network of the proof's own with no way out/);
+      expect(r.stdout).toMatch(/verify: service api stays up, runs as uid 0/);
+      expect(readFileSync(compose, 'utf8').split('  api:')[1]).toMatch(/read_only: true/);
+      expect(r.exitCode).toBe(1);
+
+      // depends_on waits for db to be healthy, and it never is here: nothing is proven, nothing kept.
+      const unhealthy = `services:\n${db('    healthcheck:\n      test: ["CMD", "false"]\n      interval: 1s\n      retries: 1')}\n${api('    depends_on:\n      db:\n        condition: service_healthy')}\n`;
+      writeFileSync(compose, unhealthy);
+      const again = await fix('seccomp-apparmor-capabilities:api-read-only');
+      expect(again.stdout).toMatch(/not kept: it could not be proven: service db, which api depends on, is unhealthy here, and depends_on waits for it to be healthy/);
+      expect(readFileSync(compose, 'utf8')).toBe(unhealthy);
+
+      // Nothing of the proofs is left: no container, no network.
+      const left = await execa('docker', ['-H', daemon.host, 'ps', '-a', '--format', '{{.Names}}']);
+      expect(left.stdout).not.toMatch(/docker-harden-verify/);
+      const networks = await execa('docker', ['-H', daemon.host, 'network', 'ls', '--format', '{{.Name}}']);
+      expect(networks.stdout).not.toMatch(/docker-harden-verify/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
