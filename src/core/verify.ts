@@ -287,7 +287,8 @@ export async function verifyDockerfileChange(options: VerifyOptions): Promise<Ve
       } else {
         log(`verify: building the image ${which} the change${options.contextWhy ? ` from ${options.contextDir} (${options.contextWhy})` : ''}`);
         // The Dockerfile goes in on stdin (-f -), so nothing is written in the user's context.
-        const build = await docker(host, ['build', '--quiet', '--tag', images[which], '--file', '-', '--', options.contextDir], { input: text, timeoutMs });
+        // --force-rm: the classic builder otherwise leaves the container of a RUN that failed.
+        const build = await docker(host, ['build', '--quiet', '--force-rm', '--tag', images[which], '--file', '-', '--', options.contextDir], { input: text, timeoutMs });
         if (build.exitCode !== 0) {
           if (which === 'before') {
             const where = options.contextWhy
@@ -488,7 +489,7 @@ async function serviceImage(host: string, service: ComposeService, file: string,
     const known = built.get(key);
     if (known) return known;
     log(`verify: building the image of service ${service.name} from ${context}`);
-    const args = ['build', '--quiet', `--tag=${tag}`, ...(service.build.dockerfile ? [`--file=${path.resolve(context, service.build.dockerfile)}`] : []), '--', context];
+    const args = ['build', '--quiet', '--force-rm', `--tag=${tag}`, ...(service.build.dockerfile ? [`--file=${path.resolve(context, service.build.dockerfile)}`] : []), '--', context];
     const build = await docker(host, args, { timeoutMs });
     if (build.exitCode !== 0) {
       return { ok: false, unproven: true, reason: `it could not be proven: the image of service ${service.name} does not build from ${context}${buildTail(build.stderr)}` };

@@ -144,9 +144,12 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
     expect(outcome.after).toMatchObject({ running: true, uid: 10001 });
   }, 300_000);
 
-  it('a change that no longer builds is refused', async () => {
+  it('a change that no longer builds is refused, and the failed RUN leaves no container behind', async () => {
     const before = busyboxDockerfile('CMD ["sleep", "600"]\n');
+    const containers = async () => (await execa('docker', ['-H', daemon.host, 'ps', '-aq'])).stdout.trim();
+    const there = await containers();
     const outcome = await verify(before, `${before}RUN groupadd --system app\n`);
+    expect(await containers()).toBe(there);
     expect(outcome.ok).toBe(false);
     expect(outcome.reason).toMatch(/^the changed Dockerfile no longer builds\nlast lines of the build:\n(  .*\n)*  .*groupadd/);
   }, 300_000);
