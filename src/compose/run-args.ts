@@ -10,7 +10,7 @@ import { statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { interpolatedWhereKnown, readEnvFile } from './interpolate.js';
-import type { ComposeService } from './model.js';
+import type { ComposeModel, ComposeService } from './model.js';
 import { splitWords } from '../core/words.js';
 
 export interface ServiceRun {
@@ -61,6 +61,26 @@ export function serviceDependencies(service: ComposeService): ServiceDependency[
     if (name) add(name, 'service_started', alias);
   }
   return [...out.values()];
+}
+
+/**
+ * The services `service` depends on (depends_on, links), theirs first, each once: what compose
+ * starts before it. A name the file does not have is passed over (compose refuses the file anyway).
+ */
+export function dependenciesOf(model: ComposeModel, service: ComposeService): (Omit<ServiceDependency, 'name'> & { service: ComposeService })[] {
+  const out: (Omit<ServiceDependency, 'name'> & { service: ComposeService })[] = [];
+  const visited = new Set<string>([service.name]);
+  const visit = (s: ComposeService) => {
+    for (const dep of serviceDependencies(s)) {
+      const found = model.service(dep.name);
+      if (!found || visited.has(dep.name)) continue;
+      visited.add(dep.name);
+      visit(found);
+      out.push({ service: found, condition: dep.condition, aliases: dep.aliases });
+    }
+  };
+  visit(service);
+  return out;
 }
 
 /**

@@ -3,15 +3,17 @@
  * change with the reachable daemon, run both with their own entrypoint and command (network none,
  * bounded wait, HEALTHCHECK when present) and compare what a user would notice: the container still
  * starts and stays up (or exits the same way), turns healthy if the original did, runs as the uid
- * the new USER names, and listens on the same ports. The engine restores the file when this fails.
+ * the new USER names, listens on the same ports, and logs no denied write the original did not. A
+ * compose change runs each changed service the same way, after what it depends on. The engine
+ * restores the file when this fails.
  */
 import { randomHex, sha256 } from './hash.js';
 import { LIMITS, readLimited } from './limits.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDockerfile } from '../dockerfile/model.js';
-import type { ComposeModel, ComposeService } from '../compose/model.js';
-import type { ServiceDependency } from '../compose/run-args.js';
+import type { ComposeService } from '../compose/model.js';
+import type { DependencyCondition } from '../compose/run-args.js';
 
 export interface ContainerObservation {
   running: boolean;
@@ -96,10 +98,10 @@ export async function daemonUnreachable(host: string): Promise<string | null> {
   }
 }
 
-/** Local ports in LISTEN state (st 0A) from /proc/net/tcp or tcp6 text. */
 /** 127.0.0.11 as /proc/net/tcp writes it (little-endian hex). */
 const EMBEDDED_DNS = '0B00007F';
 
+/** Local ports in LISTEN state (st 0A) from /proc/net/tcp or tcp6 text. */
 export function listeningPorts(procNetTcp: string): number[] {
   const ports = new Set<number>();
   for (const line of procNetTcp.split('\n').slice(1)) {
@@ -341,7 +343,7 @@ export async function verifyComposeChange(options: ComposeVerifyOptions): Promis
   const settleMs = options.settleMs ?? 3_000;
   const { host, file } = options;
   const { composeFromText } = await import('../compose/model.js');
-  const { serviceRun, serviceDependencies } = await import('../compose/run-args.js');
+  const { serviceRun, dependenciesOf } = await import('../compose/run-args.js');
   const { dotEnvBeside } = await import('../compose/interpolate.js');
   const [was, now, vars] = await Promise.all([composeFromText(options.before, file), composeFromText(options.after, file), dotEnvBeside(file)]);
   const changed = now.services.filter((s) => JSON.stringify(was.service(s.name)?.value) !== JSON.stringify(s.value));
@@ -363,7 +365,7 @@ export async function verifyComposeChange(options: ComposeVerifyOptions): Promis
       if (!old) return { ok: false, unproven: true, reason: `it could not be proven: service ${service.name} is new, so there is nothing to compare it with` };
       // What it depends on starts first, as the file now has it, on a network of the proof's own
       // (internal: no way out), reached by its service name as in the stack.
-      const deps = dependenciesOf(now, service, serviceDependencies);
+      const deps = dependenciesOf(now, service);
       let network = ['--network=none'];
       if (deps.length > 0) {
         const net = `docker-harden-verify-${id}-${n}`;
@@ -425,32 +427,8 @@ export async function verifyComposeChange(options: ComposeVerifyOptions): Promis
   }
 }
 
-/**
- * The services `service` depends on (depends_on, links), theirs first, each once: what compose
- * starts before it. A name the file does not have is passed over (compose refuses the file anyway).
- */
-function dependenciesOf(
-  model: ComposeModel,
-  service: ComposeService,
-  direct: (s: ComposeService) => ServiceDependency[],
-): { service: ComposeService; condition: ServiceDependency['condition']; aliases: string[] }[] {
-  const out: { service: ComposeService; condition: ServiceDependency['condition']; aliases: string[] }[] = [];
-  const visited = new Set<string>([service.name]);
-  const visit = (s: ComposeService) => {
-    for (const dep of direct(s)) {
-      const found = model.service(dep.name);
-      if (!found || visited.has(dep.name)) continue;
-      visited.add(dep.name);
-      visit(found);
-      out.push({ service: found, condition: dep.condition, aliases: dep.aliases });
-    }
-  };
-  visit(service);
-  return out;
-}
-
 /** Wait, as compose does, for a started dependency: healthy, or exited with 0; null when ready, else why not. */
-async function dependencyReady(host: string, name: string, condition: ServiceDependency['condition'], timeoutMs: number): Promise<string | null> {
+async function dependencyReady(host: string, name: string, condition: DependencyCondition, timeoutMs: number): Promise<string | null> {
   if (condition === 'service_started') return null;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
