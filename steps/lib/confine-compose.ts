@@ -84,7 +84,24 @@ function neededCaps(s: ComposeService, known: ServiceImage | null, startsAsRoot:
     for (const c of ['CHOWN', 'DAC_OVERRIDE', 'FOWNER']) caps.add(c);
     reasons.push(`CHOWN, DAC_OVERRIDE, FOWNER: the service's own start ${script ? `runs ${chown} in its shell script` : `is chown (${chown})`}, which changes owners of files it does not own`);
   }
+  const cron = cronStart(own, script);
+  if (cron) {
+    for (const c of ['SETGID', 'SETUID']) caps.add(c);
+    reasons.push(`SETGID, SETUID: the service starts ${cron}, which runs each job as its crontab's user (setgroups, setgid, setuid), root's own jobs too; without them every job fails when it is due, long after the service started`);
+  }
   return { caps: [...caps], reasons };
+}
+
+const CRONS = new Set(['cron', 'crond', 'anacron']);
+
+/** cron (or crond, anacron) where the service's start or its `sh -c` script runs a command: the program, or null. */
+function cronStart(own: string[], script: string): string | null {
+  const first = path.posix.basename(own[0] ?? '');
+  if (CRONS.has(first)) return first;
+  // In the script, a word where a command starts: its first, or after exec, &&, ||, ; or |.
+  const words = script.split(/\s+|(?<=[;&|])|(?=[;&|])/).filter(Boolean);
+  const hit = words.find((w, i) => CRONS.has(path.posix.basename(w)) && (i === 0 || /^(exec|&&|\|\||;|\||&)$/.test(words[i - 1]!)));
+  return hit ? path.posix.basename(hit) : null;
 }
 
 /** A `user:` that is root, or whose value the environment decides: not one that needs no capabilities. */

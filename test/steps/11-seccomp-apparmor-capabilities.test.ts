@@ -293,6 +293,15 @@ const composeCases: StepCase[] = [
   },
   {
     target: 'compose',
+    name: 'a service that starts cron, itself or from its sh -c script: cap_drop keeps SETGID and SETUID, which each job needs when it is due',
+    given: 'services:\n  cron:\n    image: busybox:1.36\n    command: ["sh", "-c", "echo \'* * * * * date\' > /tmp/ct && exec crond -f -c /tmp"]\n  jobs:\n    image: debian:12\n    command: ["cron", "-f"]\n  web:\n    image: busybox:1.36\n    command: ["httpd", "-f", "-p", "8080", "-c", "/etc/cron.conf"]\n',
+    expect: {
+      status: 'fail',
+      afterFix: { contains: ['  cron:\n    image: busybox:1.36\n    command: ["sh", "-c", "echo \'* * * * * date\' > /tmp/ct && exec crond -f -c /tmp"]\n    cap_drop:\n      - ALL\n    cap_add:\n      - SETGID\n      - SETUID\n', '    command: ["cron", "-f"]\n    cap_drop:\n      - ALL\n    cap_add:\n      - SETGID\n      - SETUID\n', '    command: ["httpd", "-f", "-p", "8080", "-c", "/etc/cron.conf"]\n    cap_drop:\n      - ALL\n    security_opt'] },
+    },
+  },
+  {
+    target: 'compose',
     name: 'a service whose own start is chown (a volume-permissions init): cap_drop keeps CHOWN, DAC_OVERRIDE and FOWNER',
     given: 'services:\n  init:\n    image: grafana/loki:3.1.0\n    user: root\n    entrypoint: ["chown", "10001:10001", "/loki"]\n    volumes:\n      - loki:/loki\nvolumes:\n  loki: {}\n',
     expect: {
