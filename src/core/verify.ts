@@ -12,6 +12,7 @@ import { LIMITS, readLimited } from './limits.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDockerfile } from '../dockerfile/model.js';
+import { heredocBodies } from '../dockerfile/commands.js';
 import type { ComposeService } from '../compose/model.js';
 import type { DependencyCondition } from '../compose/run-args.js';
 
@@ -228,6 +229,28 @@ function lastLines(which: 'original' | 'changed', seen: ContainerObservation): s
   return seen.logs.length ? `\nlast lines of the ${which} container:\n${seen.logs.map((l) => `  ${l}`).join('\n')}` : '';
 }
 
+/** Flags of RUN, and of COPY and ADD, that the classic builder does not know. */
+const BUILDKIT_FLAGS: Record<string, RegExp> = { RUN: /^--(mount|network|security)\b/, COPY: /^--(link|chmod|parents|exclude)\b/, ADD: /^--(link|chmod|checksum|keep-git-dir|exclude)\b/ };
+
+/** The first line of a Dockerfile that only BuildKit builds (RUN --mount, a here-document, COPY --link), as `line N: text`; null when none. */
+export function buildkitOnly(text: string): string | null {
+  let instructions;
+  try {
+    instructions = parseDockerfile(text, 'Dockerfile').instructions;
+  } catch {
+    return null;
+  }
+  for (const inst of instructions) {
+    const flags = BUILDKIT_FLAGS[inst.keyword];
+    if (!flags) continue;
+    const words = inst.source.split('\n')[0]!.trim().split(/\s+/).slice(1);
+    const end = words.findIndex((w) => !w.startsWith('--'));
+    const flagged = (end < 0 ? words : words.slice(0, end)).some((w) => flags.test(w));
+    if (flagged || heredocBodies(inst.source).length > 0) return `line ${inst.line}: ${printable(inst.source.split('\n')[0]!.trim(), 120)}`;
+  }
+  return null;
+}
+
 /** A failed build's last lines, as lastLines gives a container's. */
 function buildTail(stderr: string): string {
   const text = stderr.trim();
@@ -292,6 +315,10 @@ export async function verifyDockerfileChange(options: VerifyOptions): Promise<Ve
         // --force-rm: the classic builder otherwise leaves the container of a RUN that failed.
         const build = await docker(host, ['build', '--quiet', '--force-rm', '--tag', images[which], '--file', '-', '--', options.contextDir], { input: text, timeoutMs });
         if (build.exitCode !== 0) {
+          const buildkit = which === 'before' ? buildkitOnly(text) : null;
+          if (buildkit) {
+            return { ok: false, unproven: true, reason: `it could not be proven: the original Dockerfile uses what only BuildKit builds (${buildkit}), and --verify builds with the classic builder${buildTail(build.stderr)}` };
+          }
           if (which === 'before') {
             const where = options.contextWhy
               ? `from ${options.contextDir}, where the repository builds it (${options.contextWhy})`

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { BUSYBOX, buildBusyboxImage, busyboxDockerfile, hasDockerd, startDockerd, type TestDaemon } from '../helpers/dockerd.js';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
 import { KEY, spawnCli } from '../e2e/pty.js';
-import { compareRuns, daemonUnreachable, listeningPorts, printable, verifyComposeChange, verifyDockerfileChange } from '../../src/core/verify.js';
+import { buildkitOnly, compareRuns, daemonUnreachable, listeningPorts, printable, verifyComposeChange, verifyDockerfileChange } from '../../src/core/verify.js';
 
 describe('verify: pure parts', () => {
   it('reads LISTEN ports from /proc/net/tcp and compares runs', () => {
@@ -39,6 +39,13 @@ describe('verify: pure parts', () => {
     expect(compareRuns({ ...up, denials: ['12:00:01 open /run/x.pid: read-only file system'] }, { ...up, denials: ['12:00:04 open /run/x.pid: read-only file system'] }, null)).toBeNull();
     // The same write denied another way (the original's user could not write it either): no news.
     expect(compareRuns({ ...up, denials: ["sh: can't create /var/log/app.log: Permission denied"] }, { ...up, denials: ["sh: can't create /var/log/app.log: Read-only file system"] }, null)).toBeNull();
+  });
+
+  it('names the first line only BuildKit builds: RUN --mount, a here-document, COPY --link; not a syntax directive or a quoted <<', () => {
+    expect(buildkitOnly('# syntax=docker/dockerfile:1\nFROM a\nRUN echo "cat <<X"\nCOPY --chown=1 a /a\n')).toBeNull();
+    expect(buildkitOnly('FROM a\nRUN --mount=type=cache,target=/root/.cache pip install x\n')).toBe('line 2: RUN --mount=type=cache,target=/root/.cache pip install x');
+    expect(buildkitOnly('FROM a\nRUN <<EOF\nset -e\nEOF\n')).toBe('line 2: RUN <<EOF');
+    expect(buildkitOnly('FROM a\nCOPY --chown=1 --link app /app\n')).toBe('line 2: COPY --chown=1 --link app /app');
   });
 
   it('shows a build line redrawn with carriage returns as its last state, and no control character', () => {
@@ -142,6 +149,13 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
     expect(outcome).toMatchObject({ ok: false });
     expect(outcome.reason).toMatch(/^the container logs what the original did not: "mkdir: can't create directory '\/srv[^']*': Permission denied"/);
     expect(outcome.after).toMatchObject({ running: true, uid: 10001 });
+  }, 300_000);
+
+  it('an original that only BuildKit builds is unproven, and the reason says so rather than blaming its folder', async () => {
+    const before = busyboxDockerfile('CMD ["sleep", "600"]\n').replace('\nCMD', '\nRUN --mount=type=tmpfs,target=/scratch true\nCMD');
+    const outcome = await verify(before, `${before}USER 1000\n`);
+    expect(outcome).toMatchObject({ ok: false, unproven: true });
+    expect(outcome.reason).toMatch(/^it could not be proven: the original Dockerfile uses what only BuildKit builds \(line \d+: RUN --mount=type=tmpfs,target=\/scratch true\), and --verify builds with the classic builder\nlast lines of the build:\n/);
   }, 300_000);
 
   it('a change that no longer builds is refused, and the failed RUN leaves no container behind', async () => {
