@@ -145,7 +145,8 @@ it (a CI build line, a compose file's build:, a Bake file, devcontainer.json, or
 lines name, as \`docker build -f docker/Dockerfile .\`), else from the Dockerfile's own folder.
 The proof sees what happens in the first seconds (3, or --verify-wait SECONDS for an app that
 writes its files later): a write the app makes only when asked is not seen. A run the previous
-proof already saw (the service or image as the fix before left it) is not run again.
+proof already saw (the service or image as the fix before left it) is not run again, and a
+service's image built from its build: is built once for the run and removed when the run ends.
 
 A compose change is proved the same way for each service it makes run differently: the service's
 image (its image: when the daemon has it, else built from its build:; never pulled) runs as it was

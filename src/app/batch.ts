@@ -336,6 +336,7 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
     if (badInput || (pairs.length > 0 && errors === pairs.length)) return 2;
     return remaining || errors > 0 ? 1 : 0;
   } finally {
+    await verify?.close();
     await session.store.unlock();
   }
 }

@@ -5,7 +5,8 @@ import type { Args } from '../args.js';
 import type { Io } from './batch.js';
 import { filesComposeReads, type ApplyOptions } from '../core/runner.js';
 import { UserError } from '../core/errors.js';
-import type { ContainerObservation } from '../core/verify.js';
+import type { ContainerObservation, ServiceImage } from '../core/verify.js';
+import { onSignalExit } from '../core/signals.js';
 import type { Context, Target } from '../core/step.js';
 import { safeLine } from '../core/sanitize.js';
 import { resolveEndpoint } from '../host/client.js';
@@ -19,14 +20,18 @@ import { ciFiles, findRepoRoot } from '../../steps/lib/supply-chain.js';
  * run, a compose file's changed services run with their settings. A reason to refuse goes to the
  * engine. Other files a step writes for a target (a CI job) are not what runs, so nothing proves them.
  */
-export async function changeVerifier(args: Args, io: Io, log: (line: string) => void): Promise<(ctx: Context) => NonNullable<ApplyOptions['verify']>> {
-  const { daemonUnreachable, verifyComposeChange, verifyDockerfileChange } = await import('../core/verify.js');
+export async function changeVerifier(args: Args, io: Io, log: (line: string) => void): Promise<ChangeVerifier> {
+  const { daemonUnreachable, removeImages, verifyComposeChange, verifyDockerfileChange } = await import('../core/verify.js');
   const { host } = resolveEndpoint({ dockerHost: args.dockerHost, env: io.env });
   const why = await daemonUnreachable(host);
   if (why) throw new UserError(`--verify needs a Docker daemon, and ${host} does not answer: ${why}`, 'Start dockerd, or name one with --docker-host; nothing was changed.');
   const settle = args.verifyWait ? { settleMs: args.verifyWait * 1000 } : {};
   const seen = new Map<string, ContainerObservation>();
-  return (ctx) => async (_proposal, written) => {
+  // A service's image built once for all the proofs of the run, removed when the run ends, by a signal too.
+  const built = new Map<string, ServiceImage>();
+  const close = () => removeImages(host, built);
+  const unregister = onSignalExit(close);
+  const forTarget = (ctx: Context): NonNullable<ApplyOptions['verify']> => async (_proposal, written) => {
     const target = ctx.target;
     if (target.kind === 'host') return null;
     const { kind, path: file } = target;
@@ -46,14 +51,23 @@ export async function changeVerifier(args: Args, io: Io, log: (line: string) => 
       const [before, after] = await Promise.all([readFile(w.backup, 'utf8'), readFile(w.path, 'utf8')]);
       const outcome =
         kind === 'compose'
-          ? await verifyComposeChange({ host, file: w.path, before, after, log, seen, ...settle })
+          ? await verifyComposeChange({ host, file: w.path, before, after, log, seen, built, ...settle })
           : await verifyDockerfileChange({ host, before, after, ...(await buildContextOf(ctx, file)), log, seen, ...settle });
       if (!outcome.ok) return outcome.reason;
       log(`verify: ${outcome.reason}`);
     }
     return null;
   };
+  return Object.assign(forTarget, {
+    async close() {
+      unregister();
+      await close();
+    },
+  });
 }
+
+/** The proof of each change to a target, and `close` to remove what the run's proofs built, once the run is done. */
+export type ChangeVerifier = ((ctx: Context) => NonNullable<ApplyOptions['verify']>) & { close(): Promise<void> };
 
 /**
  * Where the image is built from: where the repository builds the Dockerfile (a CI build line, a

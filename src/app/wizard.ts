@@ -187,6 +187,7 @@ export async function startInteractive(args: Args, io: AppIo): Promise<number> {
     await instance.waitUntilExit();
     return code;
   } finally {
+    await verify?.close();
     await session.store.unlock();
   }
 }

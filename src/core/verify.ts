@@ -357,6 +357,18 @@ export interface ComposeVerifyOptions {
    * left it is the service before the next, and is not run again.
    */
   seen?: Map<string, ContainerObservation>;
+  /**
+   * The images built for services by earlier proofs of the same run, kept for the next one (a
+   * build is not done again for each fix); the run removes them at its end (removeImages).
+   * Without it, a proof removes what it built.
+   */
+  built?: Map<string, ServiceImage>;
+}
+
+/** Remove images a run's proofs built (ComposeVerifyOptions.built). */
+export async function removeImages(host: string, built: Map<string, ServiceImage>, timeoutMs = 120_000): Promise<void> {
+  for (const image of built.values()) await docker(host, ['rmi', '--force', image.ref], { timeoutMs }).catch(() => undefined);
+  built.clear();
 }
 
 /**
@@ -378,7 +390,7 @@ export async function verifyComposeChange(options: ComposeVerifyOptions): Promis
   const containers: string[] = [];
   const volumes: string[] = [];
   const networks: string[] = [];
-  const built = new Map<string, ServiceImage>();
+  const built = options.built ?? new Map<string, ServiceImage>();
   const proven: string[] = [];
   const createVolumes = async (run: { volumes: { name: string }[] }) => {
     for (const volume of run.volumes) {
@@ -450,7 +462,7 @@ export async function verifyComposeChange(options: ComposeVerifyOptions): Promis
     for (const name of containers) await docker(host, ['rm', '--force', '--volumes', name], { timeoutMs }).catch(() => undefined);
     for (const name of networks) await docker(host, ['network', 'rm', '--', name], { timeoutMs }).catch(() => undefined);
     for (const name of volumes) await docker(host, ['volume', 'rm', '--force', '--', name], { timeoutMs }).catch(() => undefined);
-    for (const image of built.values()) await docker(host, ['rmi', '--force', image.ref], { timeoutMs }).catch(() => undefined);
+    if (!options.built) await removeImages(host, built, timeoutMs);
   }
 }
 
@@ -475,7 +487,7 @@ async function dependencyReady(host: string, name: string, condition: Dependency
 }
 
 /** The image a proof runs a service from, and what tells two proofs' images the same. */
-interface ServiceImage {
+export interface ServiceImage {
   ref: string;
   identity: string;
 }
@@ -490,7 +502,10 @@ async function serviceImage(host: string, service: ComposeService, file: string,
   if (service.image && local?.exitCode === 0) return { ref: service.image, identity: local.stdout.trim() };
   if (service.build) {
     const context = path.resolve(path.dirname(file), service.build.context);
-    const key = `${context}\0${service.build.dockerfile ?? ''}`;
+    // What makes two builds the same is the folder and the Dockerfile's text (a fix of this run may
+    // change it), not the image id, which differs for each build.
+    const dockerfile = await readLimited(path.resolve(context, service.build.dockerfile ?? 'Dockerfile'), 'Dockerfile', LIMITS.dockerfile).catch(() => null);
+    const key = `built from ${context} with ${service.build.dockerfile ?? 'Dockerfile'} ${dockerfile ? sha256(dockerfile) : randomHex(8)}`;
     const known = built.get(key);
     if (known) return known;
     log(`verify: building the image of service ${service.name} from ${context}`);
@@ -499,10 +514,7 @@ async function serviceImage(host: string, service: ComposeService, file: string,
     if (build.exitCode !== 0) {
       return { ok: false, unproven: true, reason: `it could not be proven: the image of service ${service.name} does not build from ${context}${buildTail(build.stderr)}` };
     }
-    // Each proof builds (and removes) its own image, whose id differs every time: what makes two
-    // builds the same is the folder and the Dockerfile's text (a fix of this run may change it).
-    const dockerfile = await readLimited(path.resolve(context, service.build.dockerfile ?? 'Dockerfile'), 'Dockerfile', LIMITS.dockerfile).catch(() => null);
-    const image = { ref: tag, identity: dockerfile ? `built from ${context} with Dockerfile ${sha256(dockerfile)}` : build.stdout.trim() };
+    const image = { ref: tag, identity: dockerfile ? key : build.stdout.trim() };
     built.set(key, image);
     return image;
   }

@@ -368,6 +368,24 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
     }
   }, 600_000);
 
+  it('fix --verify of a service built from build:: built once for all the fixes of the run, and removed when the run ends', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-built-'));
+    try {
+      copyFileSync(BUSYBOX!, path.join(dir, 'busybox'));
+      writeFileSync(path.join(dir, 'Dockerfile'), busyboxDockerfile('CMD ["sleep", "600"]\n'));
+      const compose = path.join(dir, 'compose.yaml');
+      writeFileSync(compose, 'services:\n  app:\n    build: .\n');
+      const r = await runCli(['fix', '--compose', compose, '--yes', '--include-review', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], { timeoutMs: 600_000 });
+      expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/^fix: 3 fixes applied/);
+      expect(r.stdout.match(/verify: building the image of service app/g)).toHaveLength(1);
+      expect(r.stdout.match(/verify: running service app as changed/g)).toHaveLength(3);
+      const images = await execa('docker', ['-H', daemon.host, 'images', '--format', '{{.Repository}}:{{.Tag}}']);
+      expect(images.stdout).not.toMatch(/docker-harden-verify/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
+
   it('fix --verify of a compose file that docker compose reads with an override: not proven, not kept', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-override-'));
     try {
