@@ -144,7 +144,9 @@ run time. The image is built from where the repository builds
 it (a CI build line, a compose file's build:, a Bake file, devcontainer.json, or the folder its COPY
 lines name, as \`docker build -f docker/Dockerfile .\`), else from the Dockerfile's own folder.
 The proof sees what happens in the first seconds (3, or --verify-wait SECONDS for an app that
-writes its files later): a write the app makes only when asked is not seen. A run the previous
+writes its files later), and an app slow to start is given until the original listens on a port
+its image exposes (at most 20 s more), the changed one until it listens on the same: a write the
+app makes only when asked is not seen. A run the previous
 proof already saw (the service or image as the fix before left it) is not run again, and a
 service's image built from its build: is built once for the run and removed when the run ends.
 

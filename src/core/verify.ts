@@ -63,6 +63,9 @@ export interface VerifyOptions {
 }
 
 const LOG_LINES = 15;
+// How long a run without a HEALTHCHECK may take to listen on the ports its image exposes (a JVM or
+// a large Node app), beyond the settle time.
+const PORT_WAIT_MS = 20_000;
 // How much of a container's log is searched for a denied write or action.
 const SCANNED_LOG_LINES = 500;
 // strerror's texts for EACCES, EROFS and EPERM, as libc, Go, Node and Python print them.
@@ -137,6 +140,35 @@ async function readBounded(file: string): Promise<string | null> {
   }
 }
 
+/** The ports a run waits for: the original any its image exposes (EXPOSE 80 443 with only 80 served), the changed one all the original listened on. */
+interface AwaitPorts {
+  ports: number[];
+  all: boolean;
+}
+
+/** What a run of `which` waits for, given the image and what the original was seen listening on. */
+async function portsToAwait(host: string, which: 'before' | 'after', image: string, before: ContainerObservation | undefined, timeoutMs: number): Promise<AwaitPorts> {
+  return which === 'before' ? { ports: await exposedPorts(host, image, timeoutMs), all: false } : { ports: before?.ports ?? [], all: true };
+}
+
+/** The TCP ports a running container's process listens on. */
+async function portsOf(host: string, name: string, pid: number, timeoutMs: number): Promise<number[]> {
+  const tcp = [await procFile(host, name, pid, 'net/tcp', timeoutMs), await procFile(host, name, pid, 'net/tcp6', timeoutMs)];
+  return listeningPorts(tcp.filter((t): t is string => t !== null).join('\n'));
+}
+
+/** The TCP ports an image says it listens on (EXPOSE), as the daemon has them. */
+async function exposedPorts(host: string, image: string, timeoutMs: number): Promise<number[]> {
+  const r = await docker(host, ['image', 'inspect', '--format', '{{json .Config.ExposedPorts}}', '--', image], { timeoutMs });
+  if (r.exitCode !== 0) return [];
+  try {
+    const ports = JSON.parse(r.stdout) as Record<string, unknown> | null;
+    return Object.keys(ports ?? {}).filter((k) => k.endsWith('/tcp')).map((k) => Number(k.split('/')[0])).filter((p) => Number.isInteger(p) && p > 0);
+  } catch {
+    return [];
+  }
+}
+
 /** Read a file of the container's process: from the host's /proc, else with `docker exec cat`. */
 async function procFile(host: string, name: string, pid: number, file: string, timeoutMs: number): Promise<string | null> {
   const local = pid > 0 ? await readBounded(`/proc/${pid}/${file}`) : null;
@@ -166,23 +198,28 @@ async function inspect(host: string, name: string, timeoutMs: number): Promise<I
  * Run a container (`run`: options, `--`, the image and its command) and watch it. `hasHealthcheck`
  * null: as the container has one, its image's or the run's own. No network unless `network` names one.
  */
-async function observe(host: string, run: string[], name: string, hasHealthcheck: boolean | null, settleMs: number, timeoutMs: number, network: string[] = ['--network=none']): Promise<ContainerObservation | string> {
+async function observe(host: string, run: string[], name: string, hasHealthcheck: boolean | null, settleMs: number, timeoutMs: number, network: string[] = ['--network=none'], awaitPorts: AwaitPorts = { ports: [], all: false }): Promise<ContainerObservation | string> {
   const started = await docker(host, ['run', '--detach', ...network, '--pull=never', `--name=${name}`, ...run], { timeoutMs });
   if (started.exitCode !== 0) return `the container did not start: ${printable(started.stderr.trim())}`;
   let state = await inspect(host, name, timeoutMs);
   // A container counts as up when it is still running after the settle time, or, with a
-  // HEALTHCHECK, once the daemon stops reporting "starting" (bounded by timeoutMs).
+  // HEALTHCHECK, once the daemon stops reporting "starting" (bounded by timeoutMs). Without one, an
+  // app that is slow to start (a JVM) is given until it listens on `awaitPorts` (any or all of them), bounded too.
   const health = hasHealthcheck ?? Boolean(state?.Health);
   const deadline = Date.now() + (health ? timeoutMs : settleMs);
-  while (state && Date.now() < deadline) {
-    if (!state.Running) break;
+  const portsBy = Date.now() + Math.min(PORT_WAIT_MS, timeoutMs);
+  while (state && state.Running) {
     if (health && state.Health && state.Health.Status !== 'starting') break;
+    if (Date.now() >= deadline) {
+      if (health || awaitPorts.ports.length === 0 || Date.now() >= portsBy) break;
+      const listening = await portsOf(host, name, state.Pid, timeoutMs);
+      if (awaitPorts.all ? awaitPorts.ports.every((p) => listening.includes(p)) : awaitPorts.ports.some((p) => listening.includes(p))) break;
+    }
     await new Promise((res) => setTimeout(res, 250));
     state = await inspect(host, name, timeoutMs);
   }
   if (!state) return 'the container could not be inspected';
   const status = state.Running ? await procFile(host, name, state.Pid, 'status', timeoutMs) : null;
-  const tcp = state.Running ? [await procFile(host, name, state.Pid, 'net/tcp', timeoutMs), await procFile(host, name, state.Pid, 'net/tcp6', timeoutMs)] : [];
   const logs = await docker(host, ['logs', '--tail', String(SCANNED_LOG_LINES), name], { timeoutMs });
   const lines = `${logs.stdout}${logs.stderr}`.split('\n').filter(Boolean);
   return {
@@ -190,7 +227,7 @@ async function observe(host: string, run: string[], name: string, hasHealthcheck
     exitCode: state.Running ? null : state.ExitCode,
     health: state.Health?.Status ?? null,
     uid: status ? uidFromStatus(status) : null,
-    ports: listeningPorts(tcp.filter((t): t is string => t !== null).join('\n')),
+    ports: state.Running ? await portsOf(host, name, state.Pid, timeoutMs) : [],
     logs: lines.slice(-LOG_LINES).map((l) => printable(l)),
     denials: [...new Set(lines.filter((l) => DENIAL.test(l)).map((l) => printable(l)))].slice(0, LOG_LINES),
   };
@@ -329,7 +366,8 @@ export async function verifyDockerfileChange(options: VerifyOptions): Promise<Ve
         }
         const hasHealthcheck = parseDockerfile(text, 'Dockerfile').finalStage.instructions.some((i) => i.keyword === 'HEALTHCHECK' && !/^NONE\b/i.test(i.args.trim()));
         log(`verify: running the image ${which} the change (network none)`);
-        seen = await observe(host, ['--', images[which]], names[which], hasHealthcheck, settleMs, timeoutMs);
+        const awaitPorts = await portsToAwait(host, which, images[which], observed.before, timeoutMs);
+        seen = await observe(host, ['--', images[which]], names[which], hasHealthcheck, settleMs, timeoutMs, undefined, awaitPorts);
         if (typeof seen !== 'string') options.seen?.set(key, seen);
       }
       const judged = judge(which, seen, 'the original image', observed.before);
@@ -444,7 +482,8 @@ export async function verifyComposeChange(options: ComposeVerifyOptions): Promis
           const name = `docker-harden-verify-${id}-${n}-${which}`;
           containers.push(name);
           log(`verify: running service ${service.name} ${which === 'before' ? 'as it was' : 'as changed'} (${deps.length > 0 ? 'with what it depends on, no way out' : 'network none'})`);
-          seen = await observe(host, [...run.options, '--', image.ref, ...run.command], name, null, settleMs, timeoutMs, network);
+          const awaitPorts = await portsToAwait(host, which, image.ref, observed.before, timeoutMs);
+          seen = await observe(host, [...run.options, '--', image.ref, ...run.command], name, null, settleMs, timeoutMs, network, awaitPorts);
           if (typeof seen !== 'string') options.seen?.set(key, seen);
           // Seen: the service as it was stops before it runs as changed, so the two never share what it depends on at once.
           if (which === 'before') await docker(host, ['rm', '--force', '--volumes', name], { timeoutMs }).catch(() => undefined);

@@ -158,6 +158,16 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
     expect(outcome.reason).toMatch(/^it could not be proven: the original Dockerfile uses what only BuildKit builds \(line \d+: RUN --mount=type=tmpfs,target=\/scratch true\), and --verify builds with the classic builder\nlast lines of the build:\n/);
   }, 300_000);
 
+  it('an app slow to start (5 s) is waited for until it listens on the port its image exposes: a change that breaks it then is seen, one that does not is proven with its port', async () => {
+    // After 5 s it writes its folder (root's), then serves: as uid 1000 the write fails and it exits.
+    const slow = busyboxDockerfile('RUN mkdir -p /data\nEXPOSE 8080\nCMD ["sh", "-c", "sleep 5; touch /data/ready || exit 1; exec httpd -f -p 8080 -h /"]\n');
+    const broken = await verify(slow, `${slow}USER 1000\n`);
+    expect(broken).toMatchObject({ ok: false, before: { running: true, ports: [8080] } });
+    expect(broken.reason).toMatch(/^the container no longer stays up: it exited with code 1/);
+    const fine = await verify(slow, `${slow}USER 0:0\n`);
+    expect(fine).toMatchObject({ ok: true, reason: 'the changed image builds and stays up, runs as uid 0, listens on 8080' });
+  }, 300_000);
+
   it('a change that no longer builds is refused, and the failed RUN leaves no container behind', async () => {
     const before = busyboxDockerfile('CMD ["sleep", "600"]\n');
     const containers = async () => (await execa('docker', ['-H', daemon.host, 'ps', '-aq'])).stdout.trim();
