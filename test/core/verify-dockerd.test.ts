@@ -1,9 +1,10 @@
 /**
  * `fix --verify` on a real dockerd: images built FROM scratch with busybox, run with network none.
- * A USER change is refused where the entrypoint needs root, where the app writes under /root and
- * where the server binds a port below 1024; it is kept for a healthy app that works as uid 1000.
- * A compose change runs each changed service as it was and as changed: read_only is put back on a
- * service that writes its file system, in fix and in the wizard.
+ * A USER change is refused where the entrypoint needs root, where the app writes under /root or
+ * logs a denied write while it stays up, and where a slow start then fails; it is kept for a
+ * healthy app that works as uid 1000, and on port 80, which the daemon lets any user bind.
+ * A compose change runs each changed service as it was and as changed, after what it depends on:
+ * read_only is put back on a service that writes its file system, in fix and in the wizard.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
