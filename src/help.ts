@@ -138,9 +138,9 @@ the same way), is still healthy, runs as the uid its USER names, listens on the 
 logs no denied write or action (Permission denied, Read-only file system, Operation not permitted)
 that the original did not. Otherwise the file is restored and the report says why, with the
 container's last log lines. A change that cannot be proven is not kept either: the original does
-not build (a Dockerfile that only BuildKit builds, with RUN --mount or a here-document, among them:
-the proof builds with the classic builder), or it exits with an error here without what it gets at
-run time. The image is built from where the repository builds
+not build (a Dockerfile that only BuildKit builds, with RUN --mount or a here-document, or whose
+FROM needs a build argument, among them: the proof builds with the classic builder and no
+--build-arg), or it exits with an error here without what it gets at run time. The image is built from where the repository builds
 it (a CI build line, a compose file's build:, a Bake file, devcontainer.json, or the folder its COPY
 lines name, as \`docker build -f docker/Dockerfile .\`), else from the Dockerfile's own folder.
 The proof sees what happens in the first seconds (3, or --verify-wait SECONDS for an app that

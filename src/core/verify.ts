@@ -288,6 +288,20 @@ export function buildkitOnly(text: string): string | null {
   return null;
 }
 
+/** The first FROM whose image a build argument without a default decides (`FROM ${BASE}`), as `FROM at line N names $BASE, which has no default`; null when none. */
+export function buildArgsNeeded(text: string): string | null {
+  let stages;
+  try {
+    stages = parseDockerfile(text, 'Dockerfile').stages;
+  } catch {
+    return null;
+  }
+  const stage = stages.find((s) => s.imageUnresolved.length > 0);
+  if (!stage) return null;
+  const names = [...new Set(stage.imageUnresolved)];
+  return `FROM at line ${stage.from.line} names ${names.map((n) => `$${n}`).join(', ')}, which ${names.length === 1 ? 'has' : 'have'} no default`;
+}
+
 /** A failed build's last lines, as lastLines gives a container's. */
 function buildTail(stderr: string): string {
   const text = stderr.trim();
@@ -355,6 +369,10 @@ export async function verifyDockerfileChange(options: VerifyOptions): Promise<Ve
           const buildkit = which === 'before' ? buildkitOnly(text) : null;
           if (buildkit) {
             return { ok: false, unproven: true, reason: `it could not be proven: the original Dockerfile uses what only BuildKit builds (${buildkit}), and --verify builds with the classic builder${buildTail(build.stderr)}` };
+          }
+          const needsArgs = which === 'before' ? buildArgsNeeded(text) : null;
+          if (needsArgs) {
+            return { ok: false, unproven: true, reason: `it could not be proven: the original Dockerfile's ${needsArgs}, and --verify builds without build arguments (--build-arg)${buildTail(build.stderr)}` };
           }
           if (which === 'before') {
             const where = options.contextWhy

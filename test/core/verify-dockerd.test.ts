@@ -14,7 +14,7 @@ import path from 'node:path';
 import { BUSYBOX, buildBusyboxImage, busyboxDockerfile, hasDockerd, startDockerd, type TestDaemon } from '../helpers/dockerd.js';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
 import { KEY, spawnCli } from '../e2e/pty.js';
-import { buildkitOnly, compareRuns, daemonUnreachable, listeningPorts, printable, verifyComposeChange, verifyDockerfileChange } from '../../src/core/verify.js';
+import { buildArgsNeeded, buildkitOnly, compareRuns, daemonUnreachable, listeningPorts, printable, verifyComposeChange, verifyDockerfileChange } from '../../src/core/verify.js';
 
 describe('verify: pure parts', () => {
   it('reads LISTEN ports from /proc/net/tcp and compares runs', () => {
@@ -47,6 +47,12 @@ describe('verify: pure parts', () => {
     expect(buildkitOnly('FROM a\nRUN --mount=type=cache,target=/root/.cache pip install x\n')).toBe('line 2: RUN --mount=type=cache,target=/root/.cache pip install x');
     expect(buildkitOnly('FROM a\nRUN <<EOF\nset -e\nEOF\n')).toBe('line 2: RUN <<EOF');
     expect(buildkitOnly('FROM a\nCOPY --chown=1 --link app /app\n')).toBe('line 2: COPY --chown=1 --link app /app');
+  });
+
+  it('names the FROM a build argument without a default decides; not one with a default', () => {
+    expect(buildArgsNeeded('ARG BASE\nFROM ${BASE}\n')).toBe('FROM at line 2 names $BASE, which has no default');
+    expect(buildArgsNeeded('ARG V\nFROM node:20 AS b\nFROM python:${V}-slim\n')).toBe('FROM at line 3 names $V, which has no default');
+    expect(buildArgsNeeded('ARG V=3.12\nFROM python:${V}-slim\n')).toBeNull();
   });
 
   it('shows a build line redrawn with carriage returns as its last state, and no control character', () => {
@@ -152,11 +158,16 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
     expect(outcome.after).toMatchObject({ running: true, uid: 10001 });
   }, 300_000);
 
-  it('an original that only BuildKit builds is unproven, and the reason says so rather than blaming its folder', async () => {
+  it('an original that only BuildKit builds, or only with a build argument, is unproven, and the reason says so rather than blaming its folder', async () => {
     const before = busyboxDockerfile('CMD ["sleep", "600"]\n').replace('\nCMD', '\nRUN --mount=type=tmpfs,target=/scratch true\nCMD');
     const outcome = await verify(before, `${before}USER 1000\n`);
     expect(outcome).toMatchObject({ ok: false, unproven: true });
     expect(outcome.reason).toMatch(/^it could not be proven: the original Dockerfile uses what only BuildKit builds \(line \d+: RUN --mount=type=tmpfs,target=\/scratch true\), and --verify builds with the classic builder\nlast lines of the build:\n/);
+    // So is one whose base image a build argument without a default names (CI passes --build-arg).
+    const byArg = 'ARG BASE\nFROM ${BASE}\nCMD ["sleep", "600"]\n';
+    const unproven = await verify(byArg, `${byArg}USER 1000\n`);
+    expect(unproven).toMatchObject({ ok: false, unproven: true });
+    expect(unproven.reason).toMatch(/^it could not be proven: the original Dockerfile's FROM at line 2 names \$BASE, which has no default, and --verify builds without build arguments \(--build-arg\)\nlast lines of the build:\n/);
   }, 300_000);
 
   it('an app slow to start (5 s) is waited for until it listens on the port its image exposes: a change that breaks it then is seen, one that does not is proven with its port', async () => {
