@@ -1137,15 +1137,9 @@ export const ROOT_PROGRAMS: RootProgram[] = [
   },
 ];
 
-/**
- * `httpd -p [IP:]PORT` with a port of 1024 or more: `-p` is BusyBox's httpd (Apache's has no such
- * option), and that one needs no root on such a port.
- */
-function busyboxHttpdHighPort(args: string[]): boolean {
-  const at = args.findIndex((a) => /^-p/.test(a));
-  const value = at < 0 ? undefined : args[at] === '-p' ? args[at + 1] : args[at]!.slice(2);
-  const port = Number(value?.split(':').at(-1));
-  return Number.isInteger(port) && port >= 1024 && port <= 65535;
+/** `httpd -p [IP:]PORT` (or `-pPORT`): `-p` is BusyBox's httpd, Apache's has no such option. */
+function busyboxHttpd(args: string[]): boolean {
+  return args.some((a) => /^-p/.test(a));
 }
 
 /** A RootProgram's reasons as an image's own start (its ENTRYPOINT is that program). */
@@ -1164,8 +1158,9 @@ export function rootProgramIn(words: string[], options: { firstWordOnly?: boolea
     // Windows paths (C:\\ServiceMonitor.exe) and names are read without case.
     const base = word.replace(/^.*[/\\]/, '');
     const name = /\.exe$/i.test(base) ? base.toLowerCase() : base;
-    // BusyBox's httpd is one process that needs root only for a port below 1024 (-u drops to a user after binding).
-    if (name === 'httpd' && ((i > 0 && words[i - 1]!.replace(/^.*\//, '') === 'busybox') || busyboxHttpdHighPort(words.slice(i + 1)))) continue;
+    // BusyBox's httpd is one process that needs root only for a port below 1024, which Docker lets
+    // any user bind in a container (-u drops to a user after binding); Apache's must start as root.
+    if (name === 'httpd' && ((i > 0 && words[i - 1]!.replace(/^.*\//, '') === 'busybox') || busyboxHttpd(words.slice(i + 1)))) continue;
     const program = ROOT_PROGRAMS.find((p) => p.names.includes(name) || p.paths?.includes(word));
     if (program) return { program, name: base };
   }

@@ -324,16 +324,16 @@ const cases: StepCase[] = [
     expect: { status: 'fail', afterFix: { added: ['RUN addgroup -S -g 10001 app && adduser -S -D -H -u 10001 -G app app', 'USER 10001:10001'] } },
   },
   {
-    name: "BusyBox's httpd on a high port, named alone or handed to by a start script copied into the WORKDIR: the USER fix is proposed, as a review",
+    name: "BusyBox's httpd (-p), named alone or handed to by a start script copied into the WORKDIR: the USER fix is proposed, as a review",
     given: 'FROM busybox:1.36\nWORKDIR /app\nCOPY app.sh .\nCMD ["./app.sh"]\n',
     context: { 'app.sh': '#!/bin/sh\nexec httpd -f -p 8080 -h /app\n' },
     expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['RUN addgroup -S -g 10001 app && adduser -S -D -H -u 10001 -G app app', 'USER 10001:10001'] } },
   },
   {
-    name: "BusyBox's httpd on port 80 from a start script needs root to bind it: advice",
-    given: 'FROM busybox:1.36\nWORKDIR /app\nCOPY app.sh .\nCMD ["./app.sh"]\n',
-    context: { 'app.sh': '#!/bin/sh\nexec httpd -f -p 80 -h /app\n' },
-    expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['app.sh line 2: `exec httpd -f -p 80 -h /app`'], afterFix: null },
+    name: "Apache's httpd from a start script starts as root to bind its port and switch to its user: advice",
+    given: 'FROM httpd:2.4\nWORKDIR /app\nCOPY app.sh .\nCMD ["./app.sh"]\n',
+    context: { 'app.sh': '#!/bin/sh\nexec httpd -DFOREGROUND\n' },
+    expect: { status: 'fail', risks: { 'set-user': 'advice' }, advice: ['app.sh line 2: `exec httpd -DFOREGROUND`'], afterFix: null },
   },
   {
     name: "httpd -p8080 in CMD is BusyBox's httpd (Apache's has no -p): the USER fix is proposed",
