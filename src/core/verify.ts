@@ -11,7 +11,7 @@ import { randomHex, sha256 } from './hash.js';
 import { LIMITS, readLimited } from './limits.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseDockerfile } from '../dockerfile/model.js';
+import { parseDockerfile, type DockerfileModel } from '../dockerfile/model.js';
 import { heredocBodies } from '../dockerfile/commands.js';
 import type { ComposeService } from '../compose/model.js';
 import type { DependencyCondition } from '../compose/run-args.js';
@@ -266,18 +266,21 @@ function lastLines(which: 'original' | 'changed', seen: ContainerObservation): s
   return seen.logs.length ? `\nlast lines of the ${which} container:\n${seen.logs.map((l) => `  ${l}`).join('\n')}` : '';
 }
 
+/** A Dockerfile a build refused, parsed to say why; null when it does not parse either (the build's lines say why). */
+function parsedOrNull(text: string): DockerfileModel | null {
+  try {
+    return parseDockerfile(text, 'Dockerfile');
+  } catch {
+    return null;
+  }
+}
+
 /** Flags of RUN, and of COPY and ADD, that the classic builder does not know. */
 const BUILDKIT_FLAGS: Record<string, RegExp> = { RUN: /^--(mount|network|security)\b/, COPY: /^--(link|chmod|parents|exclude)\b/, ADD: /^--(link|chmod|checksum|keep-git-dir|exclude)\b/ };
 
 /** The first line of a Dockerfile that only BuildKit builds (RUN --mount, a here-document, COPY --link), as `line N: text`; null when none. */
 export function buildkitOnly(text: string): string | null {
-  let instructions;
-  try {
-    instructions = parseDockerfile(text, 'Dockerfile').instructions;
-  } catch {
-    return null;
-  }
-  for (const inst of instructions) {
+  for (const inst of parsedOrNull(text)?.instructions ?? []) {
     const flags = BUILDKIT_FLAGS[inst.keyword];
     if (!flags) continue;
     const words = inst.source.split('\n')[0]!.trim().split(/\s+/).slice(1);
@@ -290,13 +293,7 @@ export function buildkitOnly(text: string): string | null {
 
 /** The first FROM whose image a build argument without a default decides (`FROM ${BASE}`), as `FROM at line N names $BASE, which has no default`; null when none. */
 export function buildArgsNeeded(text: string): string | null {
-  let stages;
-  try {
-    stages = parseDockerfile(text, 'Dockerfile').stages;
-  } catch {
-    return null;
-  }
-  const stage = stages.find((s) => s.imageUnresolved.length > 0);
+  const stage = parsedOrNull(text)?.stages.find((s) => s.imageUnresolved.length > 0);
   if (!stage) return null;
   const names = [...new Set(stage.imageUnresolved)];
   return `FROM at line ${stage.from.line} names ${names.map((n) => `$${n}`).join(', ')}, which ${names.length === 1 ? 'has' : 'have'} no default`;
