@@ -12,7 +12,7 @@ import { LIMITS, readLimited } from './limits.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDockerfile, type DockerfileModel } from '../dockerfile/model.js';
-import { heredocBodies } from '../dockerfile/commands.js';
+import { flagNames, heredocBodies } from '../dockerfile/commands.js';
 import type { ComposeService } from '../compose/model.js';
 import type { DependencyCondition } from '../compose/run-args.js';
 
@@ -276,17 +276,14 @@ function parsedOrNull(text: string): DockerfileModel | null {
 }
 
 /** Flags of RUN, and of COPY and ADD, that the classic builder does not know. */
-const BUILDKIT_FLAGS: Record<string, RegExp> = { RUN: /^--(mount|network|security)\b/, COPY: /^--(link|chmod|parents|exclude)\b/, ADD: /^--(link|chmod|checksum|keep-git-dir|exclude)\b/ };
+const BUILDKIT_FLAGS: Record<string, readonly string[]> = { RUN: ['mount', 'network', 'security'], COPY: ['link', 'chmod', 'parents', 'exclude'], ADD: ['link', 'chmod', 'checksum', 'keep-git-dir', 'exclude'] };
 
 /** The first line of a Dockerfile that only BuildKit builds (RUN --mount, a here-document, COPY --link), as `line N: text`; null when none. */
 export function buildkitOnly(text: string): string | null {
   for (const inst of parsedOrNull(text)?.instructions ?? []) {
     const flags = BUILDKIT_FLAGS[inst.keyword];
     if (!flags) continue;
-    const words = inst.source.split('\n')[0]!.trim().split(/\s+/).slice(1);
-    const end = words.findIndex((w) => !w.startsWith('--'));
-    const flagged = (end < 0 ? words : words.slice(0, end)).some((w) => flags.test(w));
-    if (flagged || heredocBodies(inst.source).length > 0) return `line ${inst.line}: ${printable(inst.source.split('\n')[0]!.trim(), 120)}`;
+    if (flagNames(inst).some((f) => flags.includes(f)) || heredocBodies(inst.source).length > 0) return `line ${inst.line}: ${printable(inst.source.split('\n')[0]!.trim(), 120)}`;
   }
   return null;
 }

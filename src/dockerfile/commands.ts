@@ -382,6 +382,12 @@ export function sudoCommands(inst: DockerInstruction): (readonly string[])[] {
   return runCommands(inst).filter((w) => w[0] === 'sudo');
 }
 
+/** The names of an instruction's flags (`RUN --mount=... --network=none`: mount, network), as written. */
+export function flagNames(inst: DockerInstruction): string[] {
+  const ast = inst.ast as Partial<ModifiableInstruction>;
+  return (ast.getFlags?.() ?? []).map((f) => f.getName());
+}
+
 /** The values of an instruction's flags of one name (`--chown=app`, `--from=build`, `--mount=type=bind,from=src`), as written. */
 export function flagValues(inst: DockerInstruction, name: string): string[] {
   const ast = inst.ast as Partial<ModifiableInstruction>;

@@ -5,7 +5,8 @@ import type { ComposeModel, ComposeService } from '../../src/compose/model.js';
 import type { ServiceEdit } from '../../src/compose/edit.js';
 import { serviceImage, type ServiceImage } from '../../src/compose/images.js';
 import { isRootUser } from '../../src/dockerfile/model.js';
-import { describeImage, parseImageRef, type RootStart } from '../../src/dockerfile/images.js';
+import { describeImage, parseImageRef, rootProgramIn, type RootStart } from '../../src/dockerfile/images.js';
+import { shellCommands } from '../../src/dockerfile/commands.js';
 import { DANGEROUS_CAPS, isNoNewPrivileges, normalizeCap, volumeSources } from './workload.js';
 import { scriptRootUse } from './start-script.js';
 import { UserError } from '../../src/core/errors.js';
@@ -92,16 +93,13 @@ function neededCaps(s: ComposeService, known: ServiceImage | null, startsAsRoot:
   return { caps: [...caps], reasons };
 }
 
-const CRONS = new Set(['cron', 'crond', 'anacron']);
-
-/** cron (or crond, anacron) where the service's start or its `sh -c` script runs a command: the program, or null. */
+/** cron (crond, anacron) where the service's start, or a command of its `sh -c` script, runs it: the program's name, or null. */
 function cronStart(own: string[], script: string): string | null {
-  const first = path.posix.basename(own[0] ?? '');
-  if (CRONS.has(first)) return first;
-  // In the script, a word where a command starts: its first, or after exec, &&, ||, ; or |.
-  const words = script.split(/\s+|(?<=[;&|])|(?=[;&|])/).filter(Boolean);
-  const hit = words.find((w, i) => CRONS.has(path.posix.basename(w)) && (i === 0 || /^(exec|&&|\|\||;|\||&)$/.test(words[i - 1]!)));
-  return hit ? path.posix.basename(hit) : null;
+  for (const command of [own, ...shellCommands(script)]) {
+    const hit = rootProgramIn(command, { firstWordOnly: true });
+    if (hit?.program.kind === 'scheduler') return hit.name;
+  }
+  return null;
 }
 
 /** A `user:` that is root, or whose value the environment decides: not one that needs no capabilities. */
