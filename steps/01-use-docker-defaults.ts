@@ -4,6 +4,7 @@
  * switches the defaults off (privileged, unconfined profiles, host namespaces, the Docker socket,
  * writable system directories). In a compose file: the same settings as service keys.
  */
+import path from 'node:path';
 import { adviceProposal, defineStep, RESTART_STOPS_CONTAINERS, type CodeInfo, statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../src/core/step.js';
 import { serviceImage } from '../src/compose/images.js';
 import { ENGINE_LINES, ENGINE_RELEASES_CHECKED, ENGINE_RELEASES_SOURCE, judgeEngineVersion, parseEngineVersion } from './lib/engine-releases.js';
@@ -13,6 +14,7 @@ import type { EffectiveSetting } from '../src/host/daemon-view.js';
 import type { ContainerDetails } from '../src/host/facts.js';
 import type { ComposeModel, ComposeService } from '../src/compose/model.js';
 import { UserError } from '../src/core/errors.js';
+import { safeLine } from '../src/core/sanitize.js';
 
 const SECCOMP_BREAKS =
   'Containers get the default seccomp profile again: a program that needs one of the system calls it blocks (some debuggers and nested sandboxes) fails with "operation not permitted". Start such a container alone with --security-opt seccomp=<a profile that allows that call>.';
@@ -282,6 +284,17 @@ async function checkCompose(ctx: Context): Promise<CheckResult<ComposeState>> {
     }
     for (const t of taken[i]!.taken) {
       findings.push({ code: t.weakening.code, message: takenMessage(taken[i]!.s, t), severity: t.weakening.severity, file: model.path, line: t.line, evidence: `volumes_from: ${t.via[0]}` });
+    }
+  }
+  // What a file docker compose reads after this one sets is what runs: its weakenings are named
+  // where they are written, where the change belongs (by this run's check of it, when it is a target too).
+  const { laterComposeModels } = await import('../src/compose/later-files.js');
+  const checkedToo = new Set(ctx.runTargets.filter((t) => t.kind === 'compose').map((t) => path.resolve(t.path)));
+  for (const later of await laterComposeModels(ctx, model.path)) {
+    if (checkedToo.has(path.resolve(later.path))) continue;
+    const read = `set in ${safeLine(path.relative(path.dirname(model.path), later.path))}, which docker compose reads after this file`;
+    for (const s of later.services) {
+      for (const w of serviceWeakenings(s)) findings.push({ code: w.code, message: `${w.message} (${read})`, severity: w.severity, file: later.path, line: w.line, evidence: w.evidence });
     }
   }
   const notes = [`${model.services.length} service${model.services.length === 1 ? '' : 's'} checked`];

@@ -7,7 +7,7 @@
  */
 import { realpath, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { RESTART_STOPS_CONTAINERS, type StepTarget, type CheckResult, type Context, type FileChange, type Proposal, type Step, type Target } from './step.js';
+import { RESTART_STOPS_CONTAINERS, adviceProposal, type StepTarget, type CheckResult, type Context, type FileChange, type Proposal, type Step, type Target } from './step.js';
 import { HostUnavailableError } from '../host/facts.js';
 import { describeRestartImpact, liveRestoreIn, restartImpact } from '../host/restart-impact.js';
 import { applyFileChange, makeParentDirs, removeEmptyDirs, readBackup, readNoFollow, restoreFile, withTargetLock, writeFileAtomic, type WrittenFile } from './change.js';
@@ -167,6 +167,7 @@ async function reviewWithOtherComposeFiles(proposals: Proposal[], ctx: Context):
   }
   const others = read.files.filter((file) => file !== target);
   if (others.length === 0) return;
+  await adviseWhereLaterFilesDecide(proposals, ctx, target);
   const reason = read.composeFile ? `COMPOSE_FILE ${read.composeFile} makes docker compose read ${names(others)} with this file` : `docker compose reads ${names(others)} beside this file with it`;
   const [they, add, merged] = others.length === 1 ? ['it', 'adds', 'the two'] : ['they', 'add', 'them all'];
   const warning = `${reason}, and what ${they} ${add} (a command, mounts, configuration) is not checked here: the service may need more than this change leaves it; run \`docker compose config\` to see ${merged} merged, and check the service starts`;
@@ -174,6 +175,27 @@ async function reviewWithOtherComposeFiles(proposals: Proposal[], ctx: Context):
     if (p.risk !== 'safe' || p.kind !== 'change') continue;
     p.risk = 'review';
     p.warnings = [...p.warnings, warning];
+  }
+}
+
+/**
+ * A change of a service's key that a compose file read after this one decides (sets it again,
+ * keeps a removed item, or replaces the list) changes nothing compose starts: it becomes advice
+ * that names the file and line where the change belongs, and is never written.
+ */
+async function adviseWhereLaterFilesDecide(proposals: Proposal[], ctx: Context, target: string): Promise<void> {
+  const { laterComposeModels, undoneByLater, undoneSentence } = await import('../compose/later-files.js');
+  const models = await laterComposeModels(ctx, target);
+  if (models.length === 0) return;
+  for (const [i, p] of proposals.entries()) {
+    if (p.kind !== 'change') continue;
+    for (const { path: file, compose } of p.changes) {
+      if (!compose || path.resolve(file) !== target) continue;
+      const undone = compose.edits.map((edit) => undoneByLater(models, compose.service, edit)).find((s) => s !== undefined);
+      if (!undone) continue;
+      proposals[i] = { ...adviceProposal(p.id, p.title, `${undoneSentence(undone, compose.service, target)} ${p.description ?? ''}`.trim(), p.warnings), ...(p.group ? { group: p.group } : {}) };
+      break;
+    }
   }
 }
 

@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import step from '../../steps/11-seccomp-apparmor-capabilities.js';
+import defaults from '../../steps/01-use-docker-defaults.js';
 import { runStep } from '../../src/core/runner.js';
 import { systemProbe } from '../../src/core/probe.js';
 import { composeTarget, contextFor } from '../helpers/world.js';
@@ -122,5 +123,97 @@ describe('COMPOSE_FILE: the files docker compose reads instead of the default na
     const { risks: r, warnings } = await risks('compose.base.yaml', { '.env': 'COMPOSE_FILE=compose.base.yaml:compose.prod.yaml\n', 'compose.prod.yaml': PROD });
     expect(r).toEqual(ALL_REVIEW);
     expect(warnings.filter((w) => w.includes('COMPOSE_FILE in .env beside this file makes docker compose read compose.prod.yaml with this file'))).toHaveLength(3);
+  });
+});
+
+/** Each proposal's risk and text, for `base` with `beside` written next to it. */
+async function proposalsOf(stepUsed: typeof step, base: string, beside: Record<string, string>): Promise<{ risks: Record<string, string>; texts: Record<string, string>; findings: { message: string; file?: string; line?: number }[] }> {
+  const dir = path.join(tmp, `p${made++}`);
+  mkdirSync(dir);
+  writeFileSync(path.join(dir, 'compose.yaml'), base);
+  for (const [file, text] of Object.entries(beside)) writeFileSync(path.join(dir, file), text);
+  const run = await runStep(stepUsed, contextFor(composeTarget(path.join(dir, 'compose.yaml')), { probe: systemProbe() }));
+  return {
+    risks: Object.fromEntries(run.proposals.map((p) => [p.id, p.risk])),
+    texts: Object.fromEntries(run.proposals.map((p) => [p.id, `${p.description ?? ''}\n${p.changes.length}`])),
+    findings: run.result.findings.map((f) => ({ message: f.message, file: f.file && path.basename(f.file), line: f.line })),
+  };
+}
+
+describe('a fix that a file docker compose reads after this one undoes is advice, never written', () => {
+  // compose-spec merge.md: a later file's value replaces; a sequence is joined unless tagged !override or !reset.
+  it.each<[string, string, Record<string, string>, string | null]>([
+    ['read_only: false there wins over read_only: true here', 'services:\n  db:\n    read_only: false\n', { 'db-read-only': 'advice', 'db-cap-drop': 'review', 'db-no-new-privileges': 'review' }, 'sets `read_only: false` for service db (line 3)'],
+    ['read_only: !reset removes it', 'services:\n  db:\n    read_only: !reset null\n', { 'db-read-only': 'advice' }, 'sets `read_only: !reset null`'],
+    ['cap_drop: !override replaces this file\'s list', 'services:\n  db:\n    cap_drop: !override [NET_RAW]\n', { 'db-cap-drop': 'advice', 'db-read-only': 'review' }, 'sets `cap_drop: !override [NET_RAW]` for service db (line 3), and `!override` makes it replace this file\'s list'],
+    // A plain list is joined with this file's: what the fix adds stays.
+    ['a plain security_opt list is joined', 'services:\n  db:\n    security_opt: ["label:type:svirt_apache_t"]\n', { 'db-no-new-privileges': 'review', 'db-cap-drop': 'review', 'db-read-only': 'review' }, null],
+    ['another service there changes nothing here', 'services:\n  other:\n    read_only: false\n', { 'db-read-only': 'review' }, null],
+  ])('%s', async (_label, override, expected, sentence) => {
+    const { risks: r, texts } = await proposalsOf(step, COMPOSE, { 'compose.override.yaml': override });
+    expect(r).toMatchObject(expected);
+    const advised = Object.keys(expected).filter((id) => expected[id] === 'advice');
+    for (const id of advised) {
+      expect(texts[id]).toContain(`compose.override.yaml, which docker compose reads after this file, ${sentence}`);
+      expect(texts[id]).toContain('Make the change in compose.override.yaml instead');
+      // Advice carries no change: nothing to write.
+      expect(texts[id]!.endsWith('\n0')).toBe(true);
+    }
+    if (sentence === null) expect(Object.values(texts).join('\n')).not.toContain('reads after this file');
+  });
+
+  it('a COMPOSE_FILE list: only a file after this one decides; one before it is decided by this file', async () => {
+    const after = await proposalsOf(step, COMPOSE, { 'compose.prod.yaml': 'services:\n  db:\n    read_only: false\n', '.env': 'COMPOSE_FILE=compose.yaml:compose.prod.yaml\n' });
+    expect(after.risks['db-read-only']).toBe('advice');
+    expect(after.texts['db-read-only']).toContain('compose.prod.yaml, which docker compose reads after this file, sets `read_only: false`');
+    const before = await proposalsOf(step, COMPOSE, { 'compose.prod.yaml': 'services:\n  db:\n    read_only: false\n', '.env': 'COMPOSE_FILE=compose.prod.yaml:compose.yaml\n' });
+    expect(before.risks['db-read-only']).toBe('review');
+  });
+
+  it.each<[string, string, string, string]>([
+    // Removing privileged here leaves the service privileged when the later file sets it too.
+    ['privileged set again there', 'services:\n  app:\n    image: alpine:3.20\n    privileged: true\n', 'services:\n  app:\n    privileged: true\n', 'sets `privileged: true` for service app (line 3), and compose runs the service with it whatever this file says'],
+    ['SYS_ADMIN listed there too', 'services:\n  app:\n    image: alpine:3.20\n    cap_add: [SYS_ADMIN]\n', 'services:\n  app:\n    cap_add:\n      - SYS_ADMIN\n', 'sets `cap_add: SYS_ADMIN` for service app (line 3), and compose joins the two lists, so the item stays'],
+  ])('step 1: a removal that a later file undoes (%s) is advice', async (_label, base, override, sentence) => {
+    const { risks: r, texts } = await proposalsOf(defaults, base, { 'compose.override.yaml': override });
+    const [id] = Object.keys(r);
+    expect(r[id!]).toBe('advice');
+    expect(texts[id!]).toContain(sentence);
+  });
+
+  it('step 1: privileged: !reset there removes it as this fix does: the fix holds', async () => {
+    const { risks: r } = await proposalsOf(defaults, 'services:\n  app:\n    image: alpine:3.20\n    privileged: true\n', { 'compose.override.yaml': 'services:\n  app:\n    privileged: !reset null\n' });
+    expect(Object.values(r)).toEqual(['review']);
+  });
+});
+
+describe('step 1 names what a file docker compose reads after this one turns off', () => {
+  const OVERRIDE = 'services:\n  db:\n    privileged: true\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n  debug:\n    image: busybox\n    pid: host\n';
+
+  it('at the later file\'s line, for its services and its new ones, with no fix of this file', async () => {
+    const { findings, risks: r } = await proposalsOf(defaults, COMPOSE, { 'compose.override.yaml': OVERRIDE });
+    expect(findings.map((f) => `${f.file}:${f.line} ${f.message.split(':')[0]}`)).toEqual([
+      'compose.override.yaml:3 service db runs privileged',
+      'compose.override.yaml:5 service db has the Docker socket mounted (/var/run/docker.sock)',
+      "compose.override.yaml:8 service debug shares the host's process namespace (--pid host)",
+    ]);
+    for (const f of findings) expect(f.message).toContain('(set in compose.override.yaml, which docker compose reads after this file)');
+    expect(r).toEqual({});
+  });
+
+  it('a later file that is also a target of the run is judged there, not twice', async () => {
+    const dir = path.join(tmp, `p${made++}`);
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'compose.yaml'), COMPOSE);
+    writeFileSync(path.join(dir, 'compose.override.yaml'), OVERRIDE);
+    const base = composeTarget(path.join(dir, 'compose.yaml'));
+    const later = composeTarget(path.join(dir, 'compose.override.yaml'));
+    const run = await runStep(defaults, contextFor(base, { probe: systemProbe(), runTargets: [base, later] }));
+    expect(run.result.findings).toEqual([]);
+  });
+
+  it('without a later file, this file alone is judged', async () => {
+    const { findings } = await proposalsOf(defaults, COMPOSE, {});
+    expect(findings).toEqual([]);
   });
 });

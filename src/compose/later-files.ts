@@ -1,0 +1,91 @@
+/**
+ * What a compose file that `docker compose` reads after another says about a service's key. Compose
+ * merges the files in order (compose-spec merge.md): a later file's value replaces an earlier one's,
+ * except that sequences are joined, unless the later file tags its value `!override` (replace) or
+ * `!reset` (remove). A fix written to the earlier file for a key the later one decides changes
+ * nothing compose starts: such a fix is said, never written.
+ */
+import path from 'node:path';
+import type { ServiceEdit } from './edit.js';
+import { loadCompose, type ComposeModel } from './model.js';
+import { safeLine } from '../core/sanitize.js';
+import type { Context } from '../core/step.js';
+import { filesComposeReads } from '../core/runner.js';
+import { cachedUntilWrite } from '../core/writes.js';
+
+export interface LaterSetting {
+  file: string;
+  line: number;
+  /** The key's line as written there (`read_only: false`), or the item that stays. */
+  written: string;
+  /** How the later file undoes the edit, in words that follow "sets ... for service S, and". */
+  why: string;
+}
+
+const cached = cachedUntilWrite<object, Promise<ComposeModel[]>>();
+
+/**
+ * The models of the compose files `docker compose`, run beside `target`, reads after it (its
+ * override, the later COMPOSE_FILE names), once per run. One that cannot be read is left out:
+ * compose itself stops on it.
+ */
+export function laterComposeModels(ctx: Context, target: string): Promise<ComposeModel[]> {
+  return cached(ctx.probe, `later-compose:${path.resolve(target)}`, async () => {
+    const files = (await filesComposeReads(ctx, path.resolve(target))).files;
+    const at = files.indexOf(path.resolve(target));
+    return at < 0 ? [] : laterModels(files.slice(at + 1));
+  });
+}
+
+async function laterModels(files: string[]): Promise<ComposeModel[]> {
+  const models: ComposeModel[] = [];
+  for (const file of files) {
+    try {
+      models.push(await loadCompose(file));
+    } catch {
+      // Unreadable or malformed: `docker compose` stops on it, and the generic warning still says to look.
+    }
+  }
+  return models;
+}
+
+/** The first later file whose setting keeps `edit` of `service` from taking effect, if any. */
+export function undoneByLater(models: ComposeModel[], service: string, edit: ServiceEdit): LaterSetting | undefined {
+  for (const model of models) {
+    const known = model.service(service);
+    if (!known || !(edit.key in known.value)) continue;
+    const line = known.keys[edit.key]?.line ?? known.line;
+    const written = safeLine((model.text.split('\n')[line - 1] ?? '').trim());
+    const tag = /:\s*!(reset|override)\b/.exec(written)?.[1];
+    const later = known.value[edit.key];
+    const at = { file: model.path, line, written };
+    const replaces = tag !== undefined || !Array.isArray(later);
+    switch (edit.op) {
+      case 'set':
+        if (replaces || !Array.isArray(edit.value)) return { ...at, why: 'the later file\'s value is the one compose runs' };
+        break;
+      case 'add':
+        if (replaces) return { ...at, why: tag ? `\`!${tag}\` makes it replace this file's list` : "the later file's value replaces this file's list" };
+        break;
+      case 'delete':
+        // `!reset` removes the key too: the deletion holds.
+        if (tag !== 'reset') return { ...at, why: 'compose runs the service with it whatever this file says' };
+        break;
+      case 'remove':
+      case 'replace': {
+        if (tag === 'reset') break;
+        const stays = Array.isArray(later) ? later.find((item) => edit.where(item)) : undefined;
+        if (stays !== undefined) return { ...at, written: safeLine(`${edit.key}: ${String(stays)}`), why: 'compose joins the two lists, so the item stays' };
+        if (tag === 'override') return { ...at, why: `\`!override\` makes it replace this file's list` };
+        break;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The sentence an advice gives in place of a change that a later file undoes. */
+export function undoneSentence(setting: LaterSetting, service: string, target: string): string {
+  const name = safeLine(path.relative(path.dirname(target), setting.file));
+  return `${name}, which docker compose reads after this file, sets \`${setting.written}\` for service ${safeLine(service)} (line ${setting.line}), and ${setting.why}: written here, this change would leave the service as it runs. Make the change in ${name} instead (or take the key out of it), then run docker-harden check again.`;
+}
