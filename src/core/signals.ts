@@ -40,6 +40,9 @@ export function installSignalHandlers(say?: (line: string) => void): void {
 
 /** Run `fn` to its end even when a signal arrives meanwhile; exit after it if one did. */
 export async function critical<T>(fn: () => Promise<T>): Promise<T> {
+  // A run that is stopping starts no new change: while the exit releases the locks and removes what
+  // the run made, the next change of a batch would otherwise begin, and be cut off half made.
+  if (depth === 0 && (pending || pendingCode !== null)) return new Promise<never>(() => undefined);
   depth++;
   try {
     return await fn();

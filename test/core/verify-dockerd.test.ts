@@ -12,7 +12,7 @@ import { execa } from 'execa';
 import os from 'node:os';
 import path from 'node:path';
 import { BUSYBOX, buildBusyboxImage, busyboxDockerfile, hasDockerd, startDockerd, type TestDaemon } from '../helpers/dockerd.js';
-import { ensureBuilt, runCli } from '../helpers/cli.js';
+import { binPath, ensureBuilt, runCli } from '../helpers/cli.js';
 import { KEY, spawnCli } from '../e2e/pty.js';
 import { buildArgsNeeded, buildkitOnly, compareRuns, daemonUnreachable, listeningPorts, printable, verifyComposeChange, verifyDockerfileChange } from '../../src/core/verify.js';
 
@@ -403,6 +403,47 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
       expect(r.stdout.match(/verify: running service app as changed/g)).toHaveLength(3);
       const images = await execa('docker', ['-H', daemon.host, 'images', '--format', '{{.Repository}}:{{.Tag}}']);
       expect(images.stdout).not.toMatch(/docker-harden-verify/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
+
+  it('Ctrl-C during a proof: the proof and its change are finished and recorded, then the run stops (130) leaving no container, network or built image, and undo restores the file', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-sigint-'));
+    const docker = async (...args: string[]) => (await execa('docker', ['-H', daemon.host, ...args])).stdout.trim();
+    try {
+      copyFileSync(BUSYBOX!, path.join(dir, 'busybox'));
+      writeFileSync(path.join(dir, 'Dockerfile'), busyboxDockerfile('CMD ["sleep", "600"]\n'));
+      const compose = path.join(dir, 'compose.yaml');
+      const text = 'services:\n  app:\n    build: .\n';
+      writeFileSync(compose, text);
+      const [containers, networks] = [await docker('ps', '-aq'), await docker('network', 'ls', '-q')];
+      const state = path.join(dir, 'state');
+      const child = execa(process.execPath, [binPath, 'fix', '--compose', compose, '--yes', '--include-review', '--verify', '--docker-host', daemon.host, '--state-dir', state], { reject: false, env: { NO_COLOR: '1' }, timeout: 600_000 });
+      let out = '';
+      let sent = false;
+      child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        // The first proof has built its image and runs the service as changed: in the middle of it.
+        if (!sent && out.includes('verify: running service app as changed')) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      });
+      const r = await child;
+      expect(sent).toBe(true);
+      expect(r.exitCode).toBe(130);
+      expect(r.stderr).toContain('SIGINT received: finishing the change in progress (health check, roll back if needed, record), then stopping');
+      // The change under proof ran to its end, was kept and recorded; none after it was started.
+      expect(out.match(/verify: running service app as changed/g)).toHaveLength(1);
+      expect(out).toMatch(/^  verify: service app stays up/m);
+      expect(await docker('ps', '-aq')).toBe(containers);
+      expect(await docker('network', 'ls', '-q')).toBe(networks);
+      expect(await docker('images', '--format', '{{.Repository}}:{{.Tag}}')).not.toMatch(/docker-harden-verify/);
+      expect(readFileSync(compose, 'utf8')).not.toBe(text);
+      const undo = await runCli(['undo', '--yes', '--state-dir', state], { timeoutMs: 60_000 });
+      expect(undo.exitCode).toBe(0);
+      expect(readFileSync(compose, 'utf8')).toBe(text);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
