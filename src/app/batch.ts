@@ -22,6 +22,7 @@ import type { ServiceEdit } from '../compose/edit.js';
 import { oneRun } from '../core/writes.js';
 import { readBackup } from '../core/change.js';
 import { ForeignLockError } from '../core/lockfile.js';
+import { haltIfStopping } from '../core/signals.js';
 
 export interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -260,6 +261,7 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
           const together = interactive || verify ? null : await composeBatch(wantedProposals(run, args.only, args.includeReview).filter((pr) => canApply(pr) && offered!.has(pr.id)), step.meta.title);
           if (together) {
             for (const member of together.members) attempted.add(member.id);
+            await haltIfStopping();
             out(renderRun({ ...run, proposals: [together.proposal] }, p, true));
             await apply(together.proposal, together.members.length);
           }
@@ -267,6 +269,7 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
             const next = wantedProposals(run, args.only, interactive || args.includeReview).find((pr) => !attempted.has(pr.id) && canApply(pr) && (!offered || offered.has(pr.id)));
             if (!next) break;
             attempted.add(next.id);
+            await haltIfStopping();
             out(renderRun({ ...run, proposals: [next] }, p, true));
             if (ask) {
               const answer = (await askLine(ask, `Apply "${next.title}"${next.risk !== 'safe' ? ` (${next.risk})` : ''}? [y/N] `)).trim().toLowerCase();

@@ -6,7 +6,7 @@ import type { Io } from './batch.js';
 import { filesComposeReads, type ApplyOptions } from '../core/runner.js';
 import { UserError } from '../core/errors.js';
 import type { ContainerObservation, ServiceImage } from '../core/verify.js';
-import { onSignalExit } from '../core/signals.js';
+import { onSignalExit, stopSignal } from '../core/signals.js';
 import type { Context, Target } from '../core/step.js';
 import { safeLine } from '../core/sanitize.js';
 import { resolveEndpoint } from '../host/client.js';
@@ -53,6 +53,9 @@ export async function changeVerifier(args: Args, io: Io, log: (line: string) => 
         kind === 'compose'
           ? await verifyComposeChange({ host, file: w.path, before, after, log, seen, built, ...settle })
           : await verifyDockerfileChange({ host, before, after, ...(await buildContextOf(ctx, file)), log, seen, ...settle });
+      // Ctrl-C reaches the docker commands of the proof too, and cuts its runs short: what it saw then proves nothing.
+      const stopped = stopSignal();
+      if (stopped) return `it could not be proven: ${stopped} came during the proof, which stopped it`;
       if (!outcome.ok) return outcome.reason;
       log(`verify: ${outcome.reason}`);
     }

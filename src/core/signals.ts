@@ -38,11 +38,18 @@ export function installSignalHandlers(say?: (line: string) => void): void {
   }
 }
 
+/**
+ * Where a run is between changes: one that is stopping goes no further, and the exit ends it. While
+ * the exit releases the locks and removes what the run made, the next change of a batch would
+ * otherwise begin, and be cut off half made.
+ */
+export async function haltIfStopping(): Promise<void> {
+  if (depth === 0 && (pending || pendingCode !== null)) await new Promise<never>(() => undefined);
+}
+
 /** Run `fn` to its end even when a signal arrives meanwhile; exit after it if one did. */
 export async function critical<T>(fn: () => Promise<T>): Promise<T> {
-  // A run that is stopping starts no new change: while the exit releases the locks and removes what
-  // the run made, the next change of a batch would otherwise begin, and be cut off half made.
-  if (depth === 0 && (pending || pendingCode !== null)) return new Promise<never>(() => undefined);
+  await haltIfStopping();
   depth++;
   try {
     return await fn();
@@ -51,6 +58,11 @@ export async function critical<T>(fn: () => Promise<T>): Promise<T> {
     // After the caller has had its turn to print the outcome (its continuation runs first).
     if (depth === 0 && (pending || pendingCode !== null)) setImmediate(() => void exitNow());
   }
+}
+
+/** The signal the run is stopping for, if one came: work begun before it (a proof) no longer counts. */
+export function stopSignal(): HandledSignal | null {
+  return pending;
 }
 
 /** Register what must run before an exit by signal (release a lock); returns the unregister call. */
