@@ -137,7 +137,8 @@ there is one), and the change is kept only if the new container still starts and
 the same way), is still healthy, runs as the uid its USER names, listens on the same ports, and
 logs no denied write or action (Permission denied, Read-only file system, Operation not permitted)
 that the original did not. Otherwise the file is restored and the report says why, with the
-container's last log lines. A change that cannot be proven is not kept either: the original does
+container's last log lines, and the next of its alternatives is tried (the USER fix that also gives
+the app its folder, set-user-own-folder, after the plain one is put back). A change that cannot be proven is not kept either: the original does
 not build (a Dockerfile that only BuildKit builds, with RUN --mount or a here-document, or whose
 FROM needs a build argument, among them: the proof builds with the classic builder and no
 --build-arg), or it exits with an error here without what it gets at run time. The image is built from where the repository builds

@@ -7,7 +7,7 @@
  * each case says why it is safe or not.
  */
 import path from 'node:path/posix';
-import { adviceProposal, defineStep, type CodeInfo, statusOf, type CheckResult, type Context, type Finding, type Proposal, type Risk } from '../src/core/step.js';
+import { adviceProposal, defineStep, type CodeInfo, statusOf, type ChangeProposal, type CheckResult, type Context, type Finding, type Proposal, type Risk } from '../src/core/step.js';
 import type { DockerfileModel, DockerInstruction, EffectiveUser, Stage } from '../src/dockerfile/model.js';
 import { imagePath, isRootUser } from '../src/dockerfile/model.js';
 import { applyEdits, insertLinesEdit, lineStarts, rangeEdit, type TextEdit } from '../src/dockerfile/edit.js';
@@ -127,8 +127,7 @@ export default defineStep<State>({
     const { model, user, unnamed, facts } = result.state;
     const proposals: Proposal[] = [];
     if (user.root && user.unresolved.length === 0) {
-      const p = setUserProposal(model, facts);
-      if (p) proposals.push(p);
+      proposals.push(...setUserProposals(model, facts));
     }
     if (unnamed) proposals.push(numericUserProposal(model, unnamed));
     const sudo = dropSudoProposal(model);
@@ -910,22 +909,50 @@ function adviceText(need: RootNeed): string {
   return `${need.why}. Instead: ${need.instead}${need.source ? ` (${need.source})` : ''}.`;
 }
 
-function setUserProposal(model: DockerfileModel, facts: StartFacts = {}): Proposal | null {
+/**
+ * The USER change, and where the app's folder belongs to root, a second way that gives the app its
+ * folder: the first keeps the app from changing its own files, the second keeps an app that writes
+ * there working. They are alternatives: fix applies the first, and with --verify the second when
+ * the proof puts the first back.
+ */
+function setUserProposals(model: DockerfileModel, facts: StartFacts = {}): Proposal[] {
   const final = model.finalStage;
   const info = model.baseInfo(final);
   const needs = rootNeeds(model, final, info, facts);
   const advice = needs.filter((n) => n.risk === 'advice');
   if (advice.length > 0) {
-    return adviceProposal('set-user', 'Run as a non-root user the way this image supports (advice; not written)', advice.map(adviceText).join(' '));
+    return [adviceProposal('set-user', 'Run as a non-root user the way this image supports (advice; not written)', advice.map(adviceText).join(' '))];
   }
-  if (!info.autoUser) return null;
+  if (!info.autoUser) return [];
   const plan = planUser(model, info);
-  if (!plan) return null;
+  if (!plan) return [];
+  const writable = frameworkFoldersRun(model, final, info, plan.user);
+  const appFolder = writable || workersRunAs(model, final) === plan.user ? null : rootOwnedAppFolder(model, final, userNames(model, final, info, plan.user));
+  const plain = userChange(model, final, info, plan, needs, writable, appFolder, false);
+  // A folder named plainly, in an image with a shell to chown it (Windows grants with icacls instead).
+  if (!appFolder || !/^\/[\w./-]+$/.test(appFolder.workdir) || !hasShellTools(model.chainInstructions(final), info)) return [plain];
+  const owning = userChange(model, final, info, plan, needs, writable, appFolder, true);
+  return [
+    { ...plain, group: 'set-user' },
+    { ...owning, id: 'set-user-own-folder', title: `Run the final stage as ${plan.user}, owning ${appFolder.workdir}`, group: 'set-user' },
+  ];
+}
+
+function userChange(
+  model: DockerfileModel,
+  final: Stage,
+  info: ImageKnowledge,
+  plan: NonNullable<ReturnType<typeof planUser>>,
+  needs: RootNeed[],
+  writable: ReturnType<typeof frameworkFoldersRun>,
+  appFolder: ReturnType<typeof rootOwnedAppFolder>,
+  giveFolder: boolean,
+): ChangeProposal {
   const text = model.text;
   const starts = lineStarts(text);
   const edits: TextEdit[] = [];
-  const writable = frameworkFoldersRun(model, final, info, plan.user);
-  const beforeUser = [...(plan.createRun ? [`RUN ${plan.createRun}`] : []), ...(writable ? [`RUN ${writable.run}`] : [])];
+  const given = giveFolder && appFolder ? `RUN chown -R ${plan.user} ${appFolder.workdir}` : null;
+  const beforeUser = [...(plan.createRun ? [`RUN ${plan.createRun}`] : []), ...(writable ? [`RUN ${writable.run}`] : []), ...(given ? [given] : [])];
   const instructions = final.instructions;
   const lastUser = [...instructions].reverse().find((i) => i.keyword === 'USER');
   const lastBuild = [...instructions].reverse().find((i) => BUILD_KEYWORDS.has(i.keyword));
@@ -958,13 +985,16 @@ function setUserProposal(model: DockerfileModel, facts: StartFacts = {}): Propos
     placedAt = anchor.endLine + 1 + volumeRunsBefore + beforeUser.length;
   }
   const after = applyEdits(text, edits);
-  const given = new Map(givenVolumes.map((v) => [v.inst, owner!]));
-  const warnings = [...plan.warnings, ...userWarnings(model, final, info, volumes, given), ...needs.map(adviceText)];
+  const volumesGiven = new Map(givenVolumes.map((v) => [v.inst, owner!]));
+  const warnings = [...plan.warnings, ...userWarnings(model, final, info, volumes, volumesGiven), ...needs.map(adviceText)];
   if (writable && 'warning' in writable.framework) warnings.push(writable.framework.warning.replace('<user>', plan.user));
-  const appFolder = writable || workersRunAs(model, final) === plan.user ? null : rootOwnedAppFolder(model, final, userNames(model, final, info, plan.user));
   // Windows images: files belong to ContainerAdministrator, --chown does not apply, icacls grants.
   const windows = info.family === 'windows';
-  if (appFolder) {
+  if (appFolder && given) {
+    warnings.push(
+      `${plan.user} owns ${appFolder.workdir} and everything in it, its code too: an intruder in the app can change the app's own files, which the plain USER change keeps root's; and the chown copies the folder's files into one more layer, so the image grows by their size. Prefer the plain change where the app does not write there`,
+    );
+  } else if (appFolder) {
     const what = appFolder.at.keyword === 'WORKDIR' ? `the app's working folder ${appFolder.workdir}, made by WORKDIR at line ${appFolder.at.line}, belongs` : `the app's folder ${appFolder.workdir} and what ${appFolder.at.keyword} put there (line ${appFolder.at.line}) belong`;
     const give = windows
       ? `grant it write access (\`RUN icacls "${appFolder.workdir.replace(/\//g, '\\')}" /grant "${plan.user}:(OI)(CI)M"\` before the USER line)`
@@ -987,13 +1017,13 @@ function setUserProposal(model: DockerfileModel, facts: StartFacts = {}): Propos
     kind: 'change',
     risk: 'review',
     description:
-      `Adds \`USER ${plan.user}\` at line ${placedAt}${plan.createRun ? `, after a RUN that creates it` : writable ? `, after a RUN that gives it the folders ${writable.framework.name} writes to` : ''}: ${plan.why}. ` +
+      `Adds \`USER ${plan.user}\` at line ${placedAt}${plan.createRun ? `, after a RUN that creates it` : writable ? `, after a RUN that gives it the folders ${writable.framework.name} writes to` : ''}${given ? `${plan.createRun ? ' and' : ', after'} \`${given}\`, which gives it the app's folder` : ''}: ${plan.why}. ` +
       (writable ? `${writable.framework.name} writes to ${writable.framework.folders.join(', ')} under ${writable.workdir}: the change gives those folders to ${plan.user} first, ${writable.framework.as}. ` : '') +
       (givenVolumes.length > 0 ? `A new volume takes the owner of its folder in the image, and ${volumesText} belonged to root: a RUN before it gives the folder to ${owner}. ` : '') +
       (windows
         ? 'Instructions before it still run as ContainerAdministrator; the container process runs as the new user. Files that COPY or ADD put in the image belong to ContainerAdministrator (`--chown` does not apply to Windows images): if the app writes to some of them, grant ' +
           `${plan.user} write access with icacls before the USER line, or use a volume.`
-        : 'Instructions before it still run as root; the container process runs as the new user. Files that COPY or ADD put in the image belong to root: if the app writes to some of them, give those `--chown=' +
+        : `Instructions before it still run as root; the container process runs as the new user. Files that COPY or ADD put ${given ? `outside ${appFolder!.workdir}` : 'in the image'} belong to root: if the app writes to some of them, give those \`--chown=` +
           `${plan.user}\` or a volume.`),
     changes: [{ path: model.path, before: text, after, edits }],
     commands: [],

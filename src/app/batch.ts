@@ -149,9 +149,11 @@ export function paletteFor(args: Args, io: Io): Palette {
  * except advice. Otherwise `safe` ones, and `review` ones too when asked (--include-review, or a
  * person confirming each one). Advice is never applied.
  */
-function wantedProposals(run: StepRun, only: string[], withReview: boolean): Proposal[] {
+function wantedProposals(run: StepRun, only: string[], withReview: boolean, putBack: ReadonlySet<string> = new Set()): Proposal[] {
   const named = only.filter((o) => o.startsWith(`${run.step.meta.id}:`)).map((o) => o.split(':')[1]);
-  const chosen = named.length > 0 ? run.proposals.filter((p) => named.includes(p.id)) : run.proposals.filter((p) => p.risk === 'safe' || (withReview && p.risk === 'review'));
+  // One of alternatives that was put back (its proof or health check failed) makes way for the next.
+  const open = run.proposals.filter((p) => !putBack.has(p.id));
+  const chosen = named.length > 0 ? open.filter((p) => named.includes(p.id)) : open.filter((p) => p.risk === 'safe' || (withReview && p.risk === 'review'));
   const seenGroups = new Set<string>();
   return chosen.filter((p) => {
     // Advice is never applied; a choice is recorded only when named (the wizard asks for one).
@@ -211,6 +213,7 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
             continue;
           }
           const attempted = new Set<string>();
+          const putBackIds = new Set<string>();
           // With questions, each fix is shown before it is applied.
           const offered = interactive ? null : (offeredAtStart?.get(index) ?? new Set(run.proposals.map((pr) => pr.id)));
           // `fixes`: how many proposals `next` stands for (a step's compose edits go in as one).
@@ -244,10 +247,11 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
               out(`  ${outcome.status === 'applied' ? p.green(safeLine(first)) : p.yellow(safeLine(first))}`);
               for (const line of more) out(p.dim(`  ${safeLine(line)}`));
               if (outcome.status === 'applied') applied += fixes;
-              if (outcome.status === 'rolled-back' || outcome.status === 'failed') {
-                remaining = true;
-                putBack += fixes;
-              }
+              if (outcome.status === 'rolled-back' || outcome.status === 'failed') putBack += fixes;
+              if (outcome.status === 'failed') remaining = true;
+              if (outcome.status === 'rolled-back') putBackIds.add(next.id);
+              // An alternative applied after one of its group was put back makes good for it.
+              if (outcome.status === 'applied' && next.group) for (const pr of run.proposals) if (pr.group === next.group) putBackIds.delete(pr.id);
             } catch (err) {
               out(`  ${p.yellow(`not applied: ${formatError(err)}`)}`);
               remaining = true;
@@ -266,7 +270,7 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
             await apply(together.proposal, together.members.length);
           }
           for (;;) {
-            const next = wantedProposals(run, args.only, interactive || args.includeReview).find((pr) => !attempted.has(pr.id) && canApply(pr) && (!offered || offered.has(pr.id)));
+            const next = wantedProposals(run, args.only, interactive || args.includeReview, putBackIds).find((pr) => !attempted.has(pr.id) && canApply(pr) && (!offered || offered.has(pr.id)));
             if (!next) break;
             attempted.add(next.id);
             await haltIfStopping();
@@ -280,7 +284,8 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
             }
             await apply(next);
           }
-          const wantedNow = wantedProposals(run, args.only, interactive || args.includeReview);
+          if (putBackIds.size > 0) remaining = true;
+          const wantedNow = wantedProposals(run, args.only, interactive || args.includeReview, putBackIds);
           const appeared = wantedNow.filter((pr) => offered && !offered.has(pr.id) && !attempted.has(pr.id) && canApply(pr));
           if (appeared.length > 0) {
             out(`${p.bold(step.meta.title)}: not applied, ${p.yellow('proposed only after an earlier fix of this run')}:`);
@@ -290,7 +295,7 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
           // Held back by their risk: say so, and how to apply them.
           const wanted = new Set(wantedNow.map((pr) => pr.id));
           const named = args.only.some((o) => o.startsWith(`${step.meta.id}:`));
-          for (const held of run.proposals.filter((pr) => canApply(pr) && pr.risk === 'review' && !wanted.has(pr.id) && !named)) {
+          for (const held of run.proposals.filter((pr) => canApply(pr) && pr.risk === 'review' && !wanted.has(pr.id) && !attempted.has(pr.id) && !named)) {
             out(`${p.bold(step.meta.title)}: not applied, ${p.yellow(`risk ${RISK_TEXT.review}`)}: ${safeLine(held.title)}`);
             out(`  apply it with --only ${step.meta.id}:${held.id}, or every review fix with --include-review`);
           }

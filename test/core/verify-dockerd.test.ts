@@ -278,6 +278,26 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
     expect(r.exitCode).toBe(1);
   }, 600_000);
 
+  it('fix --verify: a USER change put back because the app writes its own folder makes way for the other way, which gives it the folder, and that is proven and kept', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-own-folder-'));
+    try {
+      copyFileSync(BUSYBOX!, path.join(dir, 'busybox'));
+      writeFileSync(path.join(dir, 'app.sh'), '#!/bin/sh\nmkdir -p /app/data || exit 1\necho started > /app/data/log\nexec sleep 600\n', { mode: 0o755 });
+      const file = path.join(dir, 'Dockerfile');
+      const text = busyboxDockerfile('RUN mkdir -p /app\nWORKDIR /app\nCOPY app.sh .\nCMD ["./app.sh"]\n');
+      writeFileSync(file, text);
+      const r = await runCli(['fix', '--file', file, '--only', 'non-root-user', '--yes', '--include-review', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], { timeoutMs: 600_000 });
+      expect(r.stdout).toMatch(/not kept: the container no longer stays up: it exited with code 1; the previous .*Dockerfile was restored\n.*\n +mkdir: can't create directory '\/app\/data': Permission denied/);
+      expect(r.stdout).toMatch(/fix: Run the final stage as 10001:10001, owning \/app \(non-root-user:set-user-own-folder\)/);
+      expect(r.stdout).toMatch(/verify: the changed image builds and stays up, runs as uid 10001/);
+      expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('fix: 1 fix applied, 1 put back (why is above); no check fails or warns');
+      expect(readFileSync(file, 'utf8')).toBe(text.replace('CMD', 'RUN chown -R 10001:10001 /app\nUSER 10001:10001\nCMD'));
+      expect(r.exitCode).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
+
   it('fix --verify --verify-wait: an app that writes its folder a few seconds after it starts is seen failing, and the file restored', async () => {
     // Up for four seconds before it writes: past the default three, inside the eight asked for.
     const r = await fixSetUser('["/bin/sh", "-c", "sleep 4 && mkdir -p /var/lib/app/data && exec sleep 600"]', ['--verify-wait', '8']);

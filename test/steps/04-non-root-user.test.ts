@@ -1,7 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import step, { stripSudo } from '../../steps/04-non-root-user.js';
 import { runStepTable, type StepCase } from './step-table.js';
-import { contextFor, hostTarget, unreachableHost } from '../helpers/world.js';
+import { contextFor, dockerfileTarget, hostTarget, unreachableHost } from '../helpers/world.js';
+import { systemProbe } from '../../src/core/probe.js';
 import { runStep } from '../../src/core/runner.js';
 import type { ContainerDetails, HostFacts } from '../../src/host/facts.js';
 
@@ -240,7 +244,7 @@ const cases: StepCase[] = [
   {
     name: 'an app copied whole into /mattermost and started from there: review, naming that folder',
     given: 'FROM ubuntu:22.04\nCOPY --from=extract /mattermost /mattermost\nRUN useradd --uid 2000 mattermost\nCMD ["/mattermost/bin/mattermost"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER 2000'], warnings: ["the app's folder /mattermost and what COPY put there (line 2) belong to root, so 2000 cannot write there"] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review', 'set-user-own-folder': 'review' }, afterFix: { added: ['USER 2000'], warnings: ["the app's folder /mattermost and what COPY put there (line 2) belong to root, so 2000 cannot write there"] } },
   },
   {
     name: 'an entrypoint made executable for root alone (chmod u+x): the warning says the new user cannot run it',
@@ -265,7 +269,7 @@ const cases: StepCase[] = [
   {
     name: 'UBI minimal has no useradd: the bare uid, and the warning says why',
     given: 'FROM registry.access.redhat.com/ubi8/ubi-minimal:8.9\nWORKDIR /work/\nCOPY target/*-runner /work/application\nEXPOSE 8080\nCMD ["./application"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER 10001:10001'], warnings: ['cannot create a user (it ships without shadow-utils, so there is no useradd)'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review', 'set-user-own-folder': 'review' }, afterFix: { added: ['USER 10001:10001'], warnings: ['cannot create a user (it ships without shadow-utils, so there is no useradd)'] } },
   },
   {
     name: 'no WORKDIR anywhere: the new user cannot write /, where an app that writes relative paths starts (mlflow ./mlruns)',
@@ -327,7 +331,7 @@ const cases: StepCase[] = [
     name: "BusyBox's httpd (-p), named alone or handed to by a start script copied into the WORKDIR: the USER fix is proposed, as a review",
     given: 'FROM busybox:1.36\nWORKDIR /app\nCOPY app.sh .\nCMD ["./app.sh"]\n',
     context: { 'app.sh': '#!/bin/sh\nexec httpd -f -p 8080 -h /app\n' },
-    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['RUN addgroup -S -g 10001 app && adduser -S -D -H -u 10001 -G app app', 'USER 10001:10001'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review', 'set-user-own-folder': 'review' }, afterFix: { added: ['RUN addgroup -S -g 10001 app && adduser -S -D -H -u 10001 -G app app', 'USER 10001:10001'] } },
   },
   {
     name: "Apache's httpd from a start script starts as root to bind its port and switch to its user: advice",
@@ -393,13 +397,13 @@ const cases: StepCase[] = [
     name: 'an entrypoint script copied into a folder that chowns at each start: review, naming the command and line',
     given: 'FROM debian:bookworm-slim\nWORKDIR /app\nCOPY docker/ /usr/local/bin/\nENTRYPOINT ["docker-entrypoint.sh"]\n',
     context: { 'docker/docker-entrypoint.sh': '#!/bin/sh\nmkdir -p /data\n[ "$(id -u)" = 0 ] && chown -R app /data\nexec /app/server\n' },
-    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { warnings: ['starts the container with docker-entrypoint.sh, which runs chown (docker/docker-entrypoint.sh line 3:'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review', 'set-user-own-folder': 'review' }, afterFix: { warnings: ['starts the container with docker-entrypoint.sh, which runs chown (docker/docker-entrypoint.sh line 3:'] } },
   },
   {
     name: 'an entrypoint script read and found plain: still review, saying it was read',
     given: 'FROM debian:bookworm-slim\nCOPY . /app\nENTRYPOINT ["/app/start.sh"]\n',
     context: { 'start.sh': '#!/bin/sh\n# sudo -u is only in this comment\necho "starting"\nexec /app/server --port 8080\n' },
-    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { warnings: ['(start.sh, read: it switches no user and runs no chown, usermod or setcap)'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review', 'set-user-own-folder': 'review' }, afterFix: { warnings: ['(start.sh, read: it switches no user and runs no chown, usermod or setcap)'] } },
   },
   {
     name: 'a script started through tini is still a script docker-harden does not read: review, naming it',
@@ -419,7 +423,7 @@ const cases: StepCase[] = [
   {
     name: 'rocker/rstudio with a CMD of its own (Rscript) does not start /init: USER rstudio',
     given: 'FROM rocker/rstudio:4.4.1\nCOPY analysis.R /home/rstudio/\nCMD ["Rscript", "/home/rstudio/analysis.R"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER rstudio'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review', 'set-user-own-folder': 'review' }, afterFix: { added: ['USER rstudio'] } },
   },
   {
     name: 'Loki 2.0 and later run as loki (10001) by themselves: no finding; after USER root the fix goes back to loki',
@@ -510,14 +514,14 @@ const cases: StepCase[] = [
   {
     name: 'risk: an app tree copied whole, as root, into the folder it starts from is review',
     given: 'FROM node:20-slim\nCOPY . /app\nCMD ["node", "/app/index.js"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER node'], warnings: ["the app's folder /app and what COPY put there (line 2) belong to root"] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review', 'set-user-own-folder': 'review' }, afterFix: { added: ['USER node'], warnings: ["the app's folder /app and what COPY put there (line 2) belong to root"] } },
   },
   {
     name: 'risk: a user the file creates, and an entrypoint script that may need it to start as root, is a review',
     given: 'FROM alpine:3.20\nRUN adduser -D user\nCOPY scripts /opt/scripts\nENTRYPOINT ["sh", "/opt/scripts/entrypoint.root.sh"]\n',
     expect: {
       status: 'fail',
-      risks: { 'set-user': 'review' },
+      risks: { 'set-user': 'review', 'set-user-own-folder': 'review' },
       afterFix: { added: ['USER user'], warnings: ['line 4 starts the container with /opt/scripts/entrypoint.root.sh, a script docker-harden does not read: if it needs root (usermod, chown, su, gosu), it fails as the new user'] },
     },
   },
@@ -529,7 +533,7 @@ const cases: StepCase[] = [
   {
     name: 'risk: an *entrypoint* script in exec form is a review too',
     given: 'FROM node:20-slim\nCOPY . /app\nENTRYPOINT ["/app/docker-entrypoint"]\nCMD ["node", "/app/index.js"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'review' } },
+    expect: { status: 'fail', risks: { 'set-user': 'review', 'set-user-own-folder': 'review' } },
   },
   {
     name: 'risk: a user the file creates and a program started directly: review, with no warning of its own',
@@ -539,7 +543,7 @@ const cases: StepCase[] = [
   {
     name: 'risk: a port below 1024 makes USER a review',
     given: 'FROM node:20-slim\nCOPY . /app\nEXPOSE 443\nCMD ["node", "/app/server.js"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'review' } },
+    expect: { status: 'fail', risks: { 'set-user': 'review', 'set-user-own-folder': 'review' } },
   },
   {
     name: 'risk: an unknown image with a bare uid is a review',
@@ -691,12 +695,12 @@ const cases: StepCase[] = [
   {
     name: '.NET before 8 has no app user: the Debian user is created instead',
     given: 'FROM mcr.microsoft.com/dotnet/aspnet:6.0\nWORKDIR /app\nCOPY out .\nENTRYPOINT ["dotnet", "App.dll"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: [DEBIAN_USER, 'USER 10001:10001'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review', 'set-user-own-folder': 'review' }, afterFix: { added: [DEBIAN_USER, 'USER 10001:10001'] } },
   },
   {
     name: '.NET 8 ships app',
     given: 'FROM mcr.microsoft.com/dotnet/aspnet:8.0\nWORKDIR /app\nCOPY out .\nENTRYPOINT ["dotnet", "App.dll"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER app'], warnings: ["the app's folder /app and what COPY put there (line 3) belong to root, so app cannot write there"] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review', 'set-user-own-folder': 'review' }, afterFix: { added: ['USER app'], warnings: ["the app's folder /app and what COPY put there (line 3) belong to root, so app cannot write there"] } },
   },
   {
     name: 'Keycloak runs as 1000 of its own: nothing to fix',
@@ -736,31 +740,31 @@ const cases: StepCase[] = [
   {
     name: 'node from Google\'s Docker Hub mirror ships node too',
     given: 'FROM mirror.gcr.io/library/node:20-slim\nWORKDIR /app\nCOPY . .\nCMD ["node", "server.js"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER node'], warnings: ["the app's folder /app and what COPY put there (line 3) belong to root, so node cannot write there"] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review', 'set-user-own-folder': 'review' }, afterFix: { added: ['USER node'], warnings: ["the app's folder /app and what COPY put there (line 3) belong to root, so node cannot write there"] } },
   },
   {
     name: 'Strapi copied into its folder as root: the shipped node user cannot write its SQLite file or uploads, so review',
     given: 'FROM node:20\nWORKDIR /app/strapi\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\nRUN npm run build\nEXPOSE 1337\nCMD ["npm", "run", "start"]\n',
     expect: {
       status: 'fail',
-      risks: { 'set-user': 'review' },
+      risks: { 'set-user': 'review', 'set-user-own-folder': 'review' },
       afterFix: { added: ['USER node'], warnings: ["the app's folder /app/strapi and what COPY put there (line 3) belong to root, so node cannot write there", 'RUN chown -R node /app/strapi'] },
     },
   },
   {
     name: 'an app folder written with a trailing slash (WORKDIR /app/) is the same folder COPY . . fills: review',
     given: 'FROM node:20-slim\nWORKDIR /app/\nCOPY . .\nCMD ["node", "server.js"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER node'], warnings: ["the app's folder /app and what COPY put there (line 3) belong to root, so node cannot write there"] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review', 'set-user-own-folder': 'review' }, afterFix: { added: ['USER node'], warnings: ["the app's folder /app and what COPY put there (line 3) belong to root, so node cannot write there"] } },
   },
   {
     name: 'a release copied into / and started by a relative path: its top folder is the app folder that belongs to root (Elixir writes RELEASE_TMP there)',
     given: 'FROM elixir:1.9 AS app_builder\nWORKDIR /app\nCOPY . .\nRUN mix release\nFROM debian:buster\nCOPY --from=app_builder /app/_build .\nCMD ["./prod/rel/realtime/bin/realtime", "start"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: [DEBIAN_USER, 'USER 10001:10001'], warnings: ["the app's folder /prod and what COPY put there (line 6) belong to root"] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review', 'set-user-own-folder': 'review' }, afterFix: { added: [DEBIAN_USER, 'USER 10001:10001'], warnings: ["the app's folder /prod and what COPY put there (line 6) belong to root"] } },
   },
   {
     name: 'COPY . . into an image\'s own WORKDIR (oven/bun\'s /home/bun/app): that folder is the app\'s, not a folder of / its arguments name',
     given: 'FROM oven/bun\nCOPY . .\nRUN bun install\nEXPOSE 3000/tcp\nENTRYPOINT [ "bun", "run", "src/index.ts" ]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER bun'], warnings: ["the app's folder /home/bun/app and what COPY put there (line 2) belong to root"] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review', 'set-user-own-folder': 'review' }, afterFix: { added: ['USER bun'], warnings: ["the app's folder /home/bun/app and what COPY put there (line 2) belong to root"] } },
   },
   {
     name: 'php-fpm\'s workers already run as www-data: files COPY put in its WORKDIR (/var/www/html) change nothing for them, no warning of its own',
@@ -770,7 +774,7 @@ const cases: StepCase[] = [
   {
     name: 'the PHP command line started as root, its files copied into the image\'s WORKDIR: review, www-data cannot write them',
     given: 'FROM php:8.3-cli\nCOPY . .\nCMD ["php", "worker.php"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER www-data'], warnings: ["the app's folder /var/www/html and what COPY put there (line 2) belong to root"] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review', 'set-user-own-folder': 'review' }, afterFix: { added: ['USER www-data'], warnings: ["the app's folder /var/www/html and what COPY put there (line 2) belong to root"] } },
   },
   {
     name: 'an app folder opened to every user (chmod -R go=u) is not reported as belonging to root',
@@ -785,7 +789,7 @@ const cases: StepCase[] = [
   {
     name: 'a port below 1024 set by the Dockerfile (ENV PORT, an ARG default) is named, though nothing is exposed',
     given: 'FROM node:20-slim\nARG HTTP_PORT=443\nENV PORT=80\nCOPY . /app\nCMD ["node", "/app/server.js"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER node'], warnings: ['the image listens on port 80 (PORT=80), 443 (HTTP_PORT=443), below 1024'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review', 'set-user-own-folder': 'review' }, afterFix: { added: ['USER node'], warnings: ['the image listens on port 80 (PORT=80), 443 (HTTP_PORT=443), below 1024'] } },
   },
   {
     name: 'ASP.NET Core before .NET 8 listens on port 80 (ASPNETCORE_URLS from the image); from .NET 8 on 8080',
@@ -805,7 +809,7 @@ const cases: StepCase[] = [
   {
     name: 'tomcat unpacks WARs into webapps/, which belongs to root: review, the warning says what to give the user',
     given: 'FROM tomcat:9.0\nCOPY target/app.war /usr/local/tomcat/webapps/\n',
-    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: [DEBIAN_USER, 'USER 10001:10001'], warnings: ['Tomcat unpacks each WAR in webapps/ at start'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review', 'set-user-own-folder': 'review' }, afterFix: { added: [DEBIAN_USER, 'USER 10001:10001'], warnings: ['Tomcat unpacks each WAR in webapps/ at start'] } },
   },
   {
     name: 'certbot keeps its state where only root writes: advice, for the image and for a Dockerfile that starts it',
@@ -825,7 +829,7 @@ const cases: StepCase[] = [
   {
     name: 'a server started in a working folder WORKDIR made as root (a Minecraft world): review, the warning names that folder',
     given: 'FROM eclipse-temurin:21-jre\nWORKDIR /data\nRUN echo "eula=true" > eula.txt\nCOPY server.jar /opt/minecraft/server.jar\nCMD ["java", "-jar", "/opt/minecraft/server.jar", "nogui"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: [DEBIAN_USER, 'USER 10001:10001'], warnings: ["the app's working folder /data, made by WORKDIR at line 2, belongs to root", '`RUN chown -R 10001:10001 /data` before the USER line'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review', 'set-user-own-folder': 'review' }, afterFix: { added: [DEBIAN_USER, 'USER 10001:10001'], warnings: ["the app's working folder /data, made by WORKDIR at line 2, belongs to root", '`RUN chown -R 10001:10001 /data` before the USER line'] } },
   },
   {
     name: 'a Jenkins agent with the Docker CLI back to jenkins: review, the socket\'s group is named',
@@ -850,14 +854,14 @@ const cases: StepCase[] = [
   {
     name: 'oven/bun ships bun',
     given: 'FROM oven/bun:1\nWORKDIR /app\nCOPY . .\nCMD ["bun", "run", "index.ts"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER bun'], warnings: ["the app's folder /app and what COPY put there (line 3) belong to root, so bun cannot write there"] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review', 'set-user-own-folder': 'review' }, afterFix: { added: ['USER bun'], warnings: ["the app's folder /app and what COPY put there (line 3) belong to root, so bun cannot write there"] } },
   },
   {
     name: 'a root-owned VOLUME before the last build step: given to the new user by uid right before its line; the warning names volumes made before',
     given: 'FROM python:3.12-slim\nWORKDIR /app\nRUN mkdir -p /data\nVOLUME /data\nCOPY . .\nCMD ["python", "app.py"]\n',
     expect: {
       status: 'fail',
-      risks: { 'set-user': 'review' },
+      risks: { 'set-user': 'review', 'set-user-own-folder': 'review' },
       afterFix: {
         equals: `FROM python:3.12-slim\nWORKDIR /app\nRUN mkdir -p /data\nRUN mkdir -p /data && chown -R 10001:10001 /data\nVOLUME /data\nCOPY . .\n${DEBIAN_USER}\nUSER 10001:10001\nCMD ["python", "app.py"]\n`,
         warnings: ['VOLUME /data (line 4): new volumes belong to the user now, but a volume made before this change keeps root as its owner', 'busybox chown -R 10001:10001 /data'],
@@ -869,7 +873,7 @@ const cases: StepCase[] = [
     given: 'FROM node:20-slim\nWORKDIR /app\nCOPY . .\nVOLUME ["/app/uploads", "/var/lib/app"]\nCMD ["node", "server.js"]\n',
     expect: {
       status: 'fail',
-      risks: { 'set-user': 'review' },
+      risks: { 'set-user': 'review', 'set-user-own-folder': 'review' },
       afterFix: {
         equals: 'FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN mkdir -p /app/uploads /var/lib/app && chown -R 1000:1000 /app/uploads /var/lib/app\nUSER node\nVOLUME ["/app/uploads", "/var/lib/app"]\nCMD ["node", "server.js"]\n',
       },
@@ -933,7 +937,7 @@ const cases: StepCase[] = [
     given: 'FROM python:3.12-slim\nCOPY --from=ghcr.io/astral-sh/uv:0.5 /uv /bin/uv\nWORKDIR /app\nCOPY . .\nRUN uv sync --frozen\nCMD ["uv", "run", "app.py"]\n',
     expect: {
       status: 'fail',
-      risks: { 'set-user': 'review' },
+      risks: { 'set-user': 'review', 'set-user-own-folder': 'review' },
       afterFix: { added: ['RUN groupadd --system --gid 10001 app && useradd --system --uid 10001 --gid app --create-home --home-dir /home/app --shell /usr/sbin/nologin app', 'USER 10001:10001'] },
     },
   },
@@ -945,7 +949,7 @@ const cases: StepCase[] = [
   {
     name: 'npm start on Alpine through a shell: a home for npm too',
     given: 'FROM alpine:3.20\nRUN apk add --no-cache nodejs npm\nWORKDIR /app\nCOPY . .\nCMD sh -c "exec npm start"\n',
-    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['RUN addgroup -S -g 10001 app && adduser -S -D -h /home/app -u 10001 -G app app', 'USER 10001:10001'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review', 'set-user-own-folder': 'review' }, afterFix: { added: ['RUN addgroup -S -g 10001 app && adduser -S -D -h /home/app -u 10001 -G app app', 'USER 10001:10001'] } },
   },
   {
     name: 'a distribution nginx started directly: advice, no USER line',
@@ -1013,7 +1017,7 @@ const cases: StepCase[] = [
   {
     name: 'php without apache runs as the www-data user the image ships',
     given: 'FROM php:8.3-cli\nCOPY . /app\nCMD ["php", "/app/run.php"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: ['USER www-data'], warnings: ["the app's folder /app and what COPY put there (line 2) belong to root, so www-data cannot write there"] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review', 'set-user-own-folder': 'review' }, afterFix: { added: ['USER www-data'], warnings: ["the app's folder /app and what COPY put there (line 2) belong to root, so www-data cannot write there"] } },
   },
   {
     name: 'an ONBUILD parent image: advice',
@@ -1023,7 +1027,7 @@ const cases: StepCase[] = [
   {
     name: 'an app and PATH under /root: review',
     given: 'FROM python:3.12-slim\nWORKDIR /root/app\nCOPY . .\nENV PATH=/root/.local/bin:$PATH\nCMD ["python", "main.py"]\n',
-    expect: { status: 'fail', risks: { 'set-user': 'review' }, afterFix: { added: [DEBIAN_USER, 'USER 10001:10001'], warnings: ['the app lives under /root (WORKDIR at line 2, PATH under /root at line 4)'] } },
+    expect: { status: 'fail', risks: { 'set-user': 'review', 'set-user-own-folder': 'review' }, afterFix: { added: [DEBIAN_USER, 'USER 10001:10001'], warnings: ['the app lives under /root (WORKDIR at line 2, PATH under /root at line 4)'] } },
   },
   {
     name: '.NET: USER $APP_UID from the base image counts as non-root',
@@ -1169,5 +1173,45 @@ describe('non-root-user on a host', () => {
     const { result } = await runStep(step, contextFor(hostTarget, { host: unreachableHost() }));
     expect(result.status).toBe('error');
     expect(result.findings.map((f) => f.code)).toEqual(['DH-DAEMON-UNREACHABLE']);
+  });
+});
+
+describe('the USER change where the app\'s folder belongs to root: a second way that gives it the folder', () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'dh-own-folder-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+  let made = 0;
+  const proposalsFor = async (text: string) => {
+    const file = path.join(tmp, `Dockerfile.${made++}`);
+    writeFileSync(file, text);
+    return { file, run: await runStep(step, contextFor(dockerfileTarget(file), { probe: systemProbe() })) };
+  };
+
+  it('node with WORKDIR /app and COPY . .: the plain change first, then one with a chown of /app before USER, as alternatives', async () => {
+    const text = 'FROM node:20-slim\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\nCMD ["node", "server.js"]\n';
+    const { run } = await proposalsFor(text);
+    expect(run.proposals.map((p) => [p.id, p.risk, p.group])).toEqual([
+      ['set-user', 'review', 'set-user'],
+      ['set-user-own-folder', 'review', 'set-user'],
+    ]);
+    const [plain, owning] = run.proposals;
+    expect(plain!.changes[0]!.after).toBe(text.replace('COPY . .\n', 'COPY . .\nUSER node\n'));
+    expect(owning!.changes[0]!.after).toBe(text.replace('COPY . .\n', 'COPY . .\nRUN chown -R node /app\nUSER node\n'));
+    expect(owning!.title).toBe('Run the final stage as node, owning /app');
+    expect(owning!.description).toContain('after `RUN chown -R node /app`, which gives it the app\'s folder');
+    expect(owning!.description).toContain('Files that COPY or ADD put outside /app belong to root');
+    // What it costs is said: the app can change its own code, and the image grows.
+    expect(owning!.warnings.join('\n')).toContain('an intruder in the app can change the app\'s own files, which the plain USER change keeps root\'s');
+    expect(owning!.warnings.join('\n')).not.toContain('so node cannot write there');
+    expect(plain!.warnings.join('\n')).toContain('so node cannot write there');
+  });
+
+  it.each([
+    // No app folder of root's: the binary is in /usr/local/bin and the app starts in /.
+    ['no folder of its own', 'FROM debian:bookworm-slim\nCOPY app /usr/local/bin/app\nCMD ["app"]\n'],
+    // An image with no shell to chown with.
+    ['no shell (distroless)', 'FROM gcr.io/distroless/static-debian12\nWORKDIR /app\nCOPY app .\nCMD ["/app/app"]\n'],
+  ])('%s: the plain change alone', async (_label, text) => {
+    const { run } = await proposalsFor(text);
+    expect(run.proposals.filter((p) => p.id.startsWith('set-user')).map((p) => p.id)).toEqual(['set-user']);
   });
 });
