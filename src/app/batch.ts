@@ -214,6 +214,7 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
           }
           const attempted = new Set<string>();
           const putBackIds = new Set<string>();
+          let unprovable = false;
           // With questions, each fix is shown before it is applied.
           const offered = interactive ? null : (offeredAtStart?.get(index) ?? new Set(run.proposals.map((pr) => pr.id)));
           // `fixes`: how many proposals `next` stands for (a step's compose edits go in as one).
@@ -249,7 +250,9 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
               if (outcome.status === 'applied') applied += fixes;
               if (outcome.status === 'rolled-back' || outcome.status === 'failed') putBack += fixes;
               if (outcome.status === 'failed') remaining = true;
+              // Refused by its proof or health check: an alternative may hold. Unproven: so would it be.
               if (outcome.status === 'rolled-back') putBackIds.add(next.id);
+              if (outcome.unproven) unprovable = true;
               // An alternative applied after one of its group was put back makes good for it.
               if (outcome.status === 'applied' && next.group) for (const pr of run.proposals) if (pr.group === next.group) putBackIds.delete(pr.id);
             } catch (err) {
@@ -270,7 +273,7 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
             await apply(together.proposal, together.members.length);
           }
           for (;;) {
-            const next = wantedProposals(run, args.only, interactive || args.includeReview, putBackIds).find((pr) => !attempted.has(pr.id) && canApply(pr) && (!offered || offered.has(pr.id)));
+            const next = wantedProposals(run, args.only, interactive || args.includeReview, unprovable ? new Set() : putBackIds).find((pr) => !attempted.has(pr.id) && canApply(pr) && (!offered || offered.has(pr.id)));
             if (!next) break;
             attempted.add(next.id);
             await haltIfStopping();

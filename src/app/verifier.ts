@@ -21,7 +21,7 @@ import { ciFiles, findRepoRoot } from '../../steps/lib/supply-chain.js';
  * engine. Other files a step writes for a target (a CI job) are not what runs, so nothing proves them.
  */
 export async function changeVerifier(args: Args, io: Io, log: (line: string) => void): Promise<ChangeVerifier> {
-  const { daemonUnreachable, removeImages, verifyComposeChange, verifyDockerfileChange } = await import('../core/verify.js');
+  const { daemonUnreachable, removeImages, verifyComposeChange, verifyDockerfileAsService, verifyDockerfileChange } = await import('../core/verify.js');
   const { host } = resolveEndpoint({ dockerHost: args.dockerHost, env: io.env });
   const why = await daemonUnreachable(host);
   if (why) throw new UserError(`--verify needs a Docker daemon, and ${host} does not answer: ${why}`, 'Start dockerd, or name one with --docker-host; nothing was changed.');
@@ -45,18 +45,27 @@ export async function changeVerifier(args: Args, io: Io, log: (line: string) => 
         // The services run from this file alone: what other files compose reads with it add is not there.
         const others = (await filesComposeReads(ctx, path.resolve(file))).files.filter((f) => f !== path.resolve(file));
         if (others.length > 0) {
-          return `it could not be proven: docker compose reads ${others.map((f) => path.relative(path.dirname(file), f)).join(', ')} with this file, and --verify runs the services of this file alone`;
+          return { unproven: true, reason: `it could not be proven: docker compose reads ${others.map((f) => path.relative(path.dirname(file), f)).join(', ')} with this file, and --verify runs the services of this file alone` };
         }
       }
       const [before, after] = await Promise.all([readFile(w.backup, 'utf8'), readFile(w.path, 'utf8')]);
-      const outcome =
-        kind === 'compose'
-          ? await verifyComposeChange({ host, file: w.path, before, after, log, seen, built, ...settle })
-          : await verifyDockerfileChange({ host, before, after, ...(await buildContextOf(ctx, file)), log, seen, ...settle });
+      let outcome;
+      if (kind === 'compose') outcome = await verifyComposeChange({ host, file: w.path, before, after, log, seen, built, ...settle });
+      else {
+        const { service, ...context } = await buildContextOf(ctx, file);
+        // A compose service that builds it runs it as it runs: with its command, environment and
+        // what it depends on (an app that waits for its database is not up alone, only asleep).
+        // Not one that compose reads with an override: what that adds is not there.
+        const read = service ? (await filesComposeReads(ctx, service.file)).files : [];
+        if (service && (!read.includes(service.file) || read.length === 1)) {
+          log(`verify: proving it as service ${safeLine(service.name)} of ${safeLine(path.relative(path.dirname(file), service.file))} runs it`);
+          outcome = await verifyDockerfileAsService({ host, before, after, contextDir: context.contextDir, composeFile: service.file, service: service.name, log, seen, built, ...settle });
+        } else outcome = await verifyDockerfileChange({ host, before, after, ...context, log, seen, ...settle });
+      }
       // Ctrl-C reaches the docker commands of the proof too, and cuts its runs short: what it saw then proves nothing.
       const stopped = stopSignal();
-      if (stopped) return `it could not be proven: ${stopped} came during the proof, which stopped it`;
-      if (!outcome.ok) return outcome.reason;
+      if (stopped) return { unproven: true, reason: `it could not be proven: ${stopped} came during the proof, which stopped it` };
+      if (!outcome.ok) return { unproven: outcome.unproven === true, reason: outcome.reason };
       log(`verify: ${outcome.reason}`);
     }
     return null;
@@ -77,13 +86,13 @@ export type ChangeVerifier = ((ctx: Context) => NonNullable<ApplyOptions['verify
  * compose file's build:, a Bake target, devcontainer.json, or the folder its COPY lines name), as
  * step 5's CI job builds it; else its own folder.
  */
-async function buildContextOf(ctx: Context, file: string): Promise<{ contextDir: string; contextWhy?: string }> {
+async function buildContextOf(ctx: Context, file: string): Promise<{ contextDir: string; contextWhy?: string; service?: { file: string; name: string } }> {
   const own = { contextDir: path.dirname(file) };
   const root = await findRepoRoot(ctx.probe, path.dirname(file));
   if (!root) return own;
   const [tracked, ci] = await Promise.all([trackedFiles(ctx.probe, root), ciFiles(ctx.probe, root)]);
-  const known = (await buildContexts(ctx, root, [file], tracked, ci)).get(file);
-  return known && !known.outside ? { contextDir: known.dir, contextWhy: known.why } : own;
+  const known = (await buildContexts(ctx, root, [file], tracked, ci, { services: true })).get(file);
+  return known && !known.outside ? { contextDir: known.dir, contextWhy: known.why, ...(known.service ? { service: known.service } : {}) } : own;
 }
 
 /** What --verify leaves unproven among the targets (the host's changes), said before anything is applied; null when nothing. */

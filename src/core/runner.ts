@@ -270,9 +270,10 @@ export interface ApplyOptions {
   recheck?: () => Promise<{ result: CheckResult; proposals: Proposal[] }>;
   /**
    * Proof after the files are written (`fix --verify`: build and run before and after): a reason
-   * refuses the change, and the engine restores the files.
+   * refuses the change, and the engine restores the files. `unproven`: the proof could not be made
+   * (the original fails here too), which says nothing of the change itself.
    */
-  verify?: (proposal: Proposal, written: WrittenFile[]) => Promise<string | null>;
+  verify?: (proposal: Proposal, written: WrittenFile[]) => Promise<{ reason: string; unproven: boolean } | null>;
   /** Progress lines for the person. */
   log?: (line: string) => void;
   readyTimeoutMs?: number;
@@ -287,6 +288,8 @@ export interface ApplyOutcome {
   recheck?: CheckResult;
   /** Scanner reports parsed from commands marked `parse` (shown to the person). */
   scans?: ScanSummary[];
+  /** Put back because --verify could not prove it, not because it broke something. */
+  unproven?: boolean;
 }
 
 const DEFAULT_READY_TIMEOUT = 30_000;
@@ -396,8 +399,8 @@ async function applyProposalNow(step: Step, target: Target, proposal: Proposal, 
     record.undone = new Date().toISOString();
     await options.store.save(options.profile);
     // The reason's first line, then what was restored, then its detail (a build's or container's last lines).
-    const [first, ...detail] = refused.split('\n');
-    return { status: 'rolled-back', record, message: [`not kept: ${first}; the previous ${written.map((w) => w.path).join(', ')} was restored`, ...detail].join('\n') };
+    const [first, ...detail] = refused.reason.split('\n');
+    return { status: 'rolled-back', record, unproven: refused.unproven, message: [`not kept: ${first}; the previous ${written.map((w) => w.path).join(', ')} was restored`, ...detail].join('\n') };
   }
 
   let unconfirmed: string | undefined;

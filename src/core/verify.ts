@@ -221,7 +221,8 @@ async function observe(host: string, run: string[], name: string, hasHealthcheck
   if (!state) return 'the container could not be inspected';
   const status = state.Running ? await procFile(host, name, state.Pid, 'status', timeoutMs) : null;
   const logs = await docker(host, ['logs', '--tail', String(SCANNED_LOG_LINES), name], { timeoutMs });
-  const lines = `${logs.stdout}${logs.stderr}`.split('\n').filter(Boolean);
+  // execa drops each stream's last newline: joined with one, the last line of each stays a line of its own.
+  const lines = `${logs.stdout}\n${logs.stderr}`.split('\n').filter(Boolean);
   return {
     running: state.Running,
     exitCode: state.Running ? null : state.ExitCode,
@@ -413,6 +414,8 @@ export interface ComposeVerifyOptions {
    * Without it, a proof removes what it built.
    */
   built?: Map<string, ServiceImage>;
+  /** The USER a changed service must run as when its own `user:` stays the same (its image's new USER). */
+  expectUser?: string | null;
 }
 
 /** Remove images a run's proofs built (ComposeVerifyOptions.built). */
@@ -504,7 +507,7 @@ export async function verifyComposeChange(options: ComposeVerifyOptions): Promis
         if ('outcome' in judged) return which === 'after' ? { ...judged.outcome, reason: `service ${service.name}: ${judged.outcome.reason}` } : judged.outcome;
         observed[which] = judged.seen;
       }
-      const outcome = compared(observed.before!, observed.after!, service.user !== old.user ? (service.user ?? null) : null, `service ${service.name}`);
+      const outcome = compared(observed.before!, observed.after!, service.user !== old.user ? (service.user ?? null) : service.user ? null : (options.expectUser ?? null), `service ${service.name}`);
       if (!outcome.ok) return { ...outcome, reason: `service ${service.name}: ${outcome.reason}` };
       proven.push(outcome.reason);
     }
@@ -514,6 +517,46 @@ export async function verifyComposeChange(options: ComposeVerifyOptions): Promis
     for (const name of networks) await docker(host, ['network', 'rm', '--', name], { timeoutMs }).catch(() => undefined);
     for (const name of volumes) await docker(host, ['volume', 'rm', '--force', '--', name], { timeoutMs }).catch(() => undefined);
     if (!options.built) await removeImages(host, built, timeoutMs);
+  }
+}
+
+/**
+ * A Dockerfile change proven as the compose service that builds it runs it: both images built from
+ * the Dockerfile's text, each run as that service (its command, environment, user, confinement,
+ * and what it depends on started first). For an app that exits alone, without its database.
+ */
+export async function verifyDockerfileAsService(options: VerifyOptions & { composeFile: string; service: string; built?: Map<string, ServiceImage> }): Promise<VerifyOutcome> {
+  const log = options.log ?? (() => undefined);
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const { host, composeFile, service } = options;
+  const id = randomHex(6);
+  const tags = { before: `docker-harden-verify:${id}-before`, after: `docker-harden-verify:${id}-after` };
+  try {
+    for (const which of ['before', 'after'] as const) {
+      log(`verify: building the image ${which} the change for service ${service} of ${composeFile}`);
+      const build = await docker(host, ['build', '--quiet', '--force-rm', '--tag', tags[which], '--file', '-', '--', options.contextDir], { input: options[which], timeoutMs });
+      if (build.exitCode !== 0) {
+        return which === 'before'
+          ? { ok: false, unproven: true, reason: `it could not be proven: the original Dockerfile does not build from ${options.contextDir}${buildTail(build.stderr)}` }
+          : { ok: false, reason: `the changed Dockerfile no longer builds${buildTail(build.stderr)}` };
+      }
+    }
+    const { editService } = await import('../compose/edit.js');
+    const bytes = await readLimited(composeFile, 'compose file', LIMITS.compose);
+    if (bytes === null) return { ok: false, unproven: true, reason: `it could not be proven: ${composeFile}, which builds it, is gone` };
+    const text = bytes.toString('utf8');
+    // The service as written, its image the one built here each time.
+    let runs: { before: string; after: string };
+    try {
+      const as = (tag: string) => editService(text, service, [{ op: 'set', key: 'image', value: tag }, { op: 'delete', key: 'build' }], composeFile);
+      runs = { before: as(tags.before), after: as(tags.after) };
+    } catch (err) {
+      return { ok: false, unproven: true, reason: `it could not be proven as service ${service} runs it: ${err instanceof Error ? err.message : String(err)}` };
+    }
+    const { settleMs, seen, built } = options;
+    return await verifyComposeChange({ host, file: composeFile, before: runs.before, after: runs.after, settleMs, timeoutMs, log, seen, built, expectUser: finalUser(options.after) });
+  } finally {
+    for (const tag of Object.values(tags)) await docker(host, ['rmi', '--force', tag], { timeoutMs }).catch(() => undefined);
   }
 }
 

@@ -32,6 +32,8 @@ export interface BuildContext {
   named?: { by: string; builder: 'docker buildx bake' | 'docker compose build'; contexts: Record<string, string> };
   /** What builds it from a folder outside the repository, which a checkout of it alone lacks. */
   outside?: BuildContext;
+  /** A compose service that builds it (absolute path of the compose file): how the image is run. */
+  service?: { file: string; name: string };
 }
 
 /** What the repository's build definitions say of each Dockerfile: every folder they build it from, in the order read. */
@@ -42,7 +44,10 @@ function declare(out: Declared, file: string, entry: BuildContext): void {
   const same = known?.find((k) => k.dir === entry.dir);
   if (!known) out.set(file, [entry]);
   else if (!same) known.push(entry);
-  else if (entry.named && !same.named) same.named = entry.named;
+  else {
+    if (entry.named && !same.named) same.named = entry.named;
+    if (entry.service && !same.service) same.service = entry.service;
+  }
 }
 
 // compose.yaml and docker-compose.yml, and their variants (docker-compose.dev.yml, compose.ci.yaml).
@@ -571,7 +576,15 @@ function matrixScripts(matrix: unknown, script: string): string[] {
  * The build contexts of `dockerfiles` (absolute paths in the repository at `root`) that are not
  * their own folder. `tracked`: the repository's files when known, for the COPY lines' test.
  */
-export async function buildContexts(ctx: Context, root: string, dockerfiles: readonly string[], tracked: TrackedFiles | null, ci: readonly CiFile[] = []): Promise<Map<string, BuildContext>> {
+export async function buildContexts(
+  ctx: Context,
+  root: string,
+  dockerfiles: readonly string[],
+  tracked: TrackedFiles | null,
+  ci: readonly CiFile[] = [],
+  // Also a Dockerfile built from its own folder by a compose service (`--verify` runs it as that service).
+  options: { services?: boolean } = {},
+): Promise<Map<string, BuildContext>> {
   const declared: Declared = new Map();
   // Bake targets whose Dockerfile is an expression, with the contexts they give by name.
   const unread: UnreadBakeTarget[] = [];
@@ -645,7 +658,7 @@ export async function buildContexts(ctx: Context, root: string, dockerfiles: rea
       // Definitions that disagree (a leftover workflow, a second CI): the folder holding more of
       // what the COPY lines name, and the others named.
       const chosen = known.length > 1 ? await mostCopied(ctx, root, file, tracked, known) : known[0]!;
-      if (chosen.dir !== path.dirname(file) || chosen.conflicts || chosen.named) out.set(file, chosen);
+      if (chosen.dir !== path.dirname(file) || chosen.conflicts || chosen.named || (options.services && chosen.service)) out.set(file, chosen);
       continue;
     }
     // Built only from a folder outside the repository (a Bake or compose context of `..`): the
@@ -1089,7 +1102,7 @@ async function composeBuilds(ctx: Context, root: string, file: string, out: Decl
     const contexts = 'additional_contexts' in spec ? additionalContexts(spec.additional_contexts) : {};
     const rel = path.relative(root, file);
     const where = project === path.dirname(file) ? '' : ` from project directory ${path.relative(root, project) || '.'}`;
-    declare(out, built, { dir, why: `${rel} builds service ${name} with context ${written}${where}`, ...(Object.keys(contexts).length > 0 ? { named: { by: `${rel} service ${name}`, builder: 'docker compose build', contexts } } : {}) });
+    declare(out, built, { dir, why: `${rel} builds service ${name} with context ${written}${where}`, service: { file: path.resolve(file), name }, ...(Object.keys(contexts).length > 0 ? { named: { by: `${rel} service ${name}`, builder: 'docker compose build', contexts } } : {}) });
   }
 }
 

@@ -379,7 +379,8 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
         [
           '  api:',
           `    image: ${image}`,
-          '    command: ["sh", "-c", "for i in 1 2 3 4 5 6 7 8; do wget -q -O /dev/null -T 2 http://db:5432/ && exec sleep 600; sleep 1; done; echo no db; exit 3"]',
+          // BusyBox's nc: the wget of Debian's busybox-static crashes (SIGSEGV) when given a timeout (-T).
+          '    command: ["sh", "-c", "for i in 1 2 3 4 5 6 7 8; do echo | nc db 5432 >/dev/null 2>&1 && exec sleep 600; sleep 1; done; echo no db; exit 3"]',
           dependsOn,
         ].join('\n');
       const db = (extra: string) => ['  db:', `    image: ${image}`, '    command: ["sh", "-c", "mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 5432 -h /www"]', extra].join('\n');
@@ -423,6 +424,55 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
       expect(r.stdout.match(/verify: running service app as changed/g)).toHaveLength(3);
       const images = await execa('docker', ['-H', daemon.host, 'images', '--format', '{{.Repository}}:{{.Tag}}']);
       expect(images.stdout).not.toMatch(/docker-harden-verify/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
+
+  it('fix --verify of a Dockerfile a compose service builds: proven as that service runs it, after what it depends on; a USER change that breaks the app once its database answers is refused, and the way that gives it its folder kept', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-as-service-'));
+    try {
+      const image = await buildBusyboxImage(daemon, 'dh-verify-compose:busybox');
+      mkdirSync(path.join(dir, '.git'));
+      copyFileSync(BUSYBOX!, path.join(dir, 'busybox'));
+      // Waits for db as apps do (up, asleep, all the while), then writes its own folder.
+      writeFileSync(path.join(dir, 'app.sh'), '#!/bin/sh\nfor i in 1 2 3 4 5 6 7 8; do echo | nc db 5432 >/dev/null 2>&1 && break; sleep 1; done\nmkdir -p /app/data || exit 1\nexec sleep 600\n', { mode: 0o755 });
+      const file = path.join(dir, 'Dockerfile');
+      const text = busyboxDockerfile('RUN mkdir -p /app\nWORKDIR /app\nCOPY app.sh .\nCMD ["./app.sh"]\n');
+      writeFileSync(file, text);
+      writeFileSync(path.join(dir, 'compose.yaml'), `services:\n  db:\n    image: ${image}\n    command: ["sh", "-c", "mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 5432 -h /www"]\n  app:\n    build: .\n    depends_on: [db]\n`);
+      const r = await runCli(['fix', '--file', file, '--only', 'non-root-user', '--yes', '--include-review', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], { timeoutMs: 600_000 });
+      expect(r.stdout).toMatch(/verify: proving it as service app of compose\.yaml runs it/);
+      expect(r.stdout).toMatch(/verify: service app: starting db first \(depends_on, links\)/);
+      // Alone (network none) it would have been "up" in its wait for db: with db, it gets to its write.
+      expect(r.stdout).toMatch(/not kept: service app: the container no longer stays up: it exited with code 1; .*\n.*\n +mkdir: can't create directory '\/app\/data': Permission denied/);
+      expect(r.stdout).toMatch(/verify: service app stays up, runs as uid 10001/);
+      expect(readFileSync(file, 'utf8')).toBe(text.replace('CMD', 'RUN chown -R 10001:10001 /app\nUSER 10001:10001\nCMD'));
+      expect(r.exitCode).toBe(0);
+      const left = await execa('docker', ['-H', daemon.host, 'ps', '-a', '--format', '{{.Names}}']);
+      expect(left.stdout).not.toMatch(/docker-harden-verify/);
+      const images = await execa('docker', ['-H', daemon.host, 'images', '--format', '{{.Repository}}:{{.Tag}}']);
+      expect(images.stdout).not.toMatch(/docker-harden-verify/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
+
+  it('fix --verify: a USER change left unproven (the original fails here too) does not make way for its alternative, which would be unproven alike; each stream\'s last log line is a line of its own', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-unproven-alt-'));
+    try {
+      copyFileSync(BUSYBOX!, path.join(dir, 'busybox'));
+      writeFileSync(path.join(dir, 'app.sh'), '#!/bin/sh\necho no config\necho giving up >&2\nexit 3\n', { mode: 0o755 });
+      const file = path.join(dir, 'Dockerfile');
+      const text = busyboxDockerfile('RUN mkdir -p /app\nWORKDIR /app\nCOPY app.sh .\nCMD ["./app.sh"]\n');
+      writeFileSync(file, text);
+      const r = await runCli(['fix', '--file', file, '--only', 'non-root-user', '--yes', '--include-review', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], { timeoutMs: 600_000 });
+      expect(r.stdout).toMatch(/not kept: it could not be proven: the original image exits with code 3 here/);
+      expect(r.stdout).toMatch(/last lines of the original container:\n +no config\n +giving up\n/);
+      expect(r.stdout).not.toMatch(/set-user-own-folder/);
+      expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/^fix: nothing applied, 1 put back \(why is above\); 1 check still fails or warns/);
+      expect(readFileSync(file, 'utf8')).toBe(text);
+      expect(r.exitCode).toBe(1);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
