@@ -49,7 +49,7 @@ export async function changeVerifier(args: Args, io: Io, log: (line: string) => 
         }
       }
       const [before, after] = await Promise.all([readFile(w.backup, 'utf8'), readFile(w.path, 'utf8')]);
-      let outcome;
+      let outcome: Awaited<ReturnType<typeof verifyDockerfileChange>> | undefined;
       if (kind === 'compose') outcome = await verifyComposeChange({ host, file: w.path, before, after, log, seen, built, ...settle });
       else {
         const { service, ...context } = await buildContextOf(ctx, file);
@@ -57,10 +57,17 @@ export async function changeVerifier(args: Args, io: Io, log: (line: string) => 
         // what it depends on (an app that waits for its database is not up alone, only asleep).
         // Not one that compose reads with an override: what that adds is not there.
         const read = service ? (await filesComposeReads(ctx, service.file)).files : [];
-        if (service && (!read.includes(service.file) || read.length === 1)) {
-          log(`verify: proving it as service ${safeLine(service.name)} of ${safeLine(path.relative(path.dirname(file), service.file))} runs it`);
-          outcome = await verifyDockerfileAsService({ host, before, after, contextDir: context.contextDir, composeFile: service.file, service: service.name, log, seen, built, ...settle });
-        } else outcome = await verifyDockerfileChange({ host, before, after, ...context, log, seen, ...settle });
+        const asService = service && (!read.includes(service.file) || read.length === 1) ? service : undefined;
+        if (asService) {
+          log(`verify: proving it as service ${safeLine(asService.name)} of ${safeLine(path.relative(path.dirname(file), asService.file))} runs it`);
+          outcome = await verifyDockerfileAsService({ host, before, after, contextDir: context.contextDir, composeFile: asService.file, service: asService.name, log, seen, built, ...settle });
+        }
+        // Unproven as the service (its source bind-mounted over the app, which the proof leaves
+        // empty): the image alone, as without a compose file.
+        if (!outcome || (!outcome.ok && outcome.unproven)) {
+          if (outcome) log(`verify: as service ${safeLine(asService!.name)}: ${safeLine(outcome.reason.split('\n')[0]!)}; proving the image alone`);
+          outcome = await verifyDockerfileChange({ host, before, after, ...context, log, seen, ...settle });
+        }
       }
       // Ctrl-C reaches the docker commands of the proof too, and cuts its runs short: what it saw then proves nothing.
       const stopped = stopSignal();

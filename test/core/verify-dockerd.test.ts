@@ -458,6 +458,25 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
     }
   }, 600_000);
 
+  it('fix --verify of a Dockerfile whose compose service cannot be run here (what it depends on is never healthy): proven as the image alone, as without a compose file', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-as-service-unproven-'));
+    try {
+      const image = await buildBusyboxImage(daemon, 'dh-verify-compose:busybox');
+      mkdirSync(path.join(dir, '.git'));
+      copyFileSync(BUSYBOX!, path.join(dir, 'busybox'));
+      const file = path.join(dir, 'Dockerfile');
+      const text = busyboxDockerfile('CMD ["sleep", "600"]\n');
+      writeFileSync(file, text);
+      writeFileSync(path.join(dir, 'compose.yaml'), `services:\n  db:\n    image: ${image}\n    command: ["sleep", "600"]\n    healthcheck:\n      test: ["CMD", "false"]\n      interval: 1s\n      retries: 1\n  app:\n    build: .\n    depends_on:\n      db:\n        condition: service_healthy\n`);
+      const r = await runCli(['fix', '--file', file, '--only', 'non-root-user:set-user', '--yes', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], { timeoutMs: 600_000 });
+      expect(r.stdout).toMatch(/verify: as service app: it could not be proven: service db, which app depends on, is unhealthy here, and depends_on waits for it to be healthy; proving the image alone/);
+      expect(r.stdout).toMatch(/verify: the changed image builds and stays up, runs as uid 10001/);
+      expect(readFileSync(file, 'utf8')).toMatch(/^USER 10001:10001$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
+
   it('fix --verify: a USER change left unproven (the original fails here too) does not make way for its alternative, which would be unproven alike; each stream\'s last log line is a line of its own', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-unproven-alt-'));
     try {
