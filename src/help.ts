@@ -145,7 +145,9 @@ FROM needs a build argument, among them: the proof builds with the classic build
 it (a CI build line, a compose file's build:, a Bake file, devcontainer.json, or the folder its COPY
 lines name, as \`docker build -f docker/Dockerfile .\`), else from the Dockerfile's own folder.
 A Dockerfile a compose service builds (a file compose reads alone) is run as that service: with
-its command, environment and user, after what it depends on, as a compose change is.
+its command, environment and user, after what it depends on, as a compose change is; the image
+alone when that cannot run here, or when the service or what it depends on turns Docker's defaults
+off (privileged, the Docker socket, the host's namespaces), which a Dockerfile's proof does not run.
 The proof sees what happens in the first seconds (3, or --verify-wait SECONDS for an app that
 writes its files later), and an app slow to start is given until the original listens on a port
 its image exposes (at most 20 s more), the changed one until it listens on the same: a write the

@@ -57,7 +57,14 @@ export async function changeVerifier(args: Args, io: Io, log: (line: string) => 
         // what it depends on (an app that waits for its database is not up alone, only asleep).
         // Not one that compose reads with an override: what that adds is not there.
         const read = service ? (await filesComposeReads(ctx, service.file)).files : [];
-        const asService = service && (!read.includes(service.file) || read.length === 1) ? service : undefined;
+        let asService = service && (!read.includes(service.file) || read.length === 1) ? service : undefined;
+        // Asked to prove a Dockerfile, not to run what the compose file grants: a service that turns
+        // Docker's defaults off (privileged, the Docker socket, the host's namespaces) is not run.
+        const weakened = asService ? await weakeningsOf(asService) : [];
+        if (asService && weakened.length > 0) {
+          log(`verify: service ${safeLine(asService.name)} of ${safeLine(path.relative(path.dirname(file), asService.file))} builds it, but ${safeLine(weakened[0]!)}: proving the image alone`);
+          asService = undefined;
+        }
         if (asService) {
           log(`verify: proving it as service ${safeLine(asService.name)} of ${safeLine(path.relative(path.dirname(file), asService.file))} runs it`);
           outcome = await verifyDockerfileAsService({ host, before, after, contextDir: context.contextDir, composeFile: asService.file, service: asService.name, log, seen, built, ...settle });
@@ -83,6 +90,15 @@ export async function changeVerifier(args: Args, io: Io, log: (line: string) => 
       await close();
     },
   });
+}
+
+/** What of Docker's defaults a compose service and what it depends on turn off (step 1's findings), as "service app runs privileged". */
+async function weakeningsOf(service: { file: string; name: string }): Promise<string[]> {
+  const [{ loadCompose }, { dependenciesOf }, { serviceWeakenings }] = await Promise.all([import('../compose/model.js'), import('../compose/run-args.js'), import('../../steps/lib/workload.js')]);
+  const model = await loadCompose(service.file).catch(() => null);
+  const known = model?.service(service.name);
+  if (!model || !known) return [];
+  return [known, ...dependenciesOf(model, known).map((d) => d.service)].flatMap((s) => serviceWeakenings(s).map((w) => w.message.split(':')[0]!));
 }
 
 /** The proof of each change to a target, and `close` to remove what the run's proofs built, once the run is done. */

@@ -458,7 +458,7 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
     }
   }, 600_000);
 
-  it('fix --verify of a Dockerfile whose compose service cannot be run here (what it depends on is never healthy): proven as the image alone, as without a compose file', async () => {
+  it('fix --verify of a Dockerfile whose compose service cannot be run here (what it depends on is never healthy) or is not to be (it mounts the Docker socket): proven as the image alone, as without a compose file', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-as-service-unproven-'));
     try {
       const image = await buildBusyboxImage(daemon, 'dh-verify-compose:busybox');
@@ -471,6 +471,14 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
       const r = await runCli(['fix', '--file', file, '--only', 'non-root-user:set-user', '--yes', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], { timeoutMs: 600_000 });
       expect(r.stdout).toMatch(/verify: as service app: it could not be proven: service db, which app depends on, is unhealthy here, and depends_on waits for it to be healthy; proving the image alone/);
       expect(r.stdout).toMatch(/verify: the changed image builds and stays up, runs as uid 10001/);
+      expect(readFileSync(file, 'utf8')).toMatch(/^USER 10001:10001$/m);
+
+      // A service (or what it depends on) that turns Docker's defaults off is not run to prove a Dockerfile.
+      writeFileSync(file, text);
+      writeFileSync(path.join(dir, 'compose.yaml'), `services:\n  agent:\n    image: ${image}\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock:ro\n  app:\n    build: .\n    depends_on: [agent]\n`);
+      const again = await runCli(['fix', '--file', file, '--only', 'non-root-user:set-user', '--yes', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], { timeoutMs: 600_000 });
+      expect(again.stdout).toMatch(/verify: service app of compose\.yaml builds it, but service agent has the Docker socket mounted \(\/var\/run\/docker\.sock, read-only, which does not limit the API\): proving the image alone/);
+      expect(again.stdout).not.toMatch(/starting agent first/);
       expect(readFileSync(file, 'utf8')).toMatch(/^USER 10001:10001$/m);
     } finally {
       rmSync(dir, { recursive: true, force: true });
