@@ -214,7 +214,6 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
           }
           const attempted = new Set<string>();
           const putBackIds = new Set<string>();
-          let unprovable = false;
           // With questions, each fix is shown before it is applied.
           const offered = interactive ? null : (offeredAtStart?.get(index) ?? new Set(run.proposals.map((pr) => pr.id)));
           // `fixes`: how many proposals `next` stands for (a step's compose edits go in as one).
@@ -249,10 +248,10 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
               for (const line of more) out(p.dim(`  ${safeLine(line)}`));
               if (outcome.status === 'applied') applied += fixes;
               if (outcome.status === 'rolled-back' || outcome.status === 'failed') putBack += fixes;
-              if (outcome.status === 'failed') remaining = true;
-              // Refused by its proof or health check: an alternative may hold. Unproven: so would it be.
-              if (outcome.status === 'rolled-back') putBackIds.add(next.id);
-              if (outcome.unproven) unprovable = true;
+              // Refused by its proof, an alternative of it may hold (and is tried next); unproven, it
+              // would be unproven alike; any other failure is not the change's own.
+              if (outcome.proof === 'refused') putBackIds.add(next.id);
+              else if (outcome.status === 'rolled-back' || outcome.status === 'failed') remaining = true;
               // An alternative applied after one of its group was put back makes good for it.
               if (outcome.status === 'applied' && next.group) for (const pr of run.proposals) if (pr.group === next.group) putBackIds.delete(pr.id);
             } catch (err) {
@@ -273,7 +272,7 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
             await apply(together.proposal, together.members.length);
           }
           for (;;) {
-            const next = wantedProposals(run, args.only, interactive || args.includeReview, unprovable ? new Set() : putBackIds).find((pr) => !attempted.has(pr.id) && canApply(pr) && (!offered || offered.has(pr.id)));
+            const next = wantedProposals(run, args.only, interactive || args.includeReview, putBackIds).find((pr) => !attempted.has(pr.id) && canApply(pr) && (!offered || offered.has(pr.id)));
             if (!next) break;
             attempted.add(next.id);
             await haltIfStopping();
@@ -298,7 +297,9 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
           // Held back by their risk: say so, and how to apply them.
           const wanted = new Set(wantedNow.map((pr) => pr.id));
           const named = args.only.some((o) => o.startsWith(`${step.meta.id}:`));
-          for (const held of run.proposals.filter((pr) => canApply(pr) && pr.risk === 'review' && !wanted.has(pr.id) && !attempted.has(pr.id) && !named)) {
+          // An alternative of one this run tried was not held back by its risk: it was not its turn.
+          const triedGroups = new Set(run.proposals.filter((pr) => pr.group && attempted.has(pr.id)).map((pr) => pr.group));
+          for (const held of run.proposals.filter((pr) => canApply(pr) && pr.risk === 'review' && !wanted.has(pr.id) && !attempted.has(pr.id) && !triedGroups.has(pr.group) && !named)) {
             out(`${p.bold(step.meta.title)}: not applied, ${p.yellow(`risk ${RISK_TEXT.review}`)}: ${safeLine(held.title)}`);
             out(`  apply it with --only ${step.meta.id}:${held.id}, or every review fix with --include-review`);
           }

@@ -288,8 +288,8 @@ export interface ApplyOutcome {
   recheck?: CheckResult;
   /** Scanner reports parsed from commands marked `parse` (shown to the person). */
   scans?: ScanSummary[];
-  /** Put back because --verify could not prove it, not because it broke something. */
-  unproven?: boolean;
+  /** Put back by --verify: the proof saw it break something (`refused`), or could not be made (`unproven`). */
+  proof?: 'refused' | 'unproven';
 }
 
 const DEFAULT_READY_TIMEOUT = 30_000;
@@ -400,7 +400,7 @@ async function applyProposalNow(step: Step, target: Target, proposal: Proposal, 
     await options.store.save(options.profile);
     // The reason's first line, then what was restored, then its detail (a build's or container's last lines).
     const [first, ...detail] = refused.reason.split('\n');
-    return { status: 'rolled-back', record, unproven: refused.unproven, message: [`not kept: ${first}; the previous ${written.map((w) => w.path).join(', ')} was restored`, ...detail].join('\n') };
+    return { status: 'rolled-back', record, proof: refused.unproven ? 'unproven' : 'refused', message: [`not kept: ${first}; the previous ${written.map((w) => w.path).join(', ')} was restored`, ...detail].join('\n') };
   }
 
   let unconfirmed: string | undefined;
