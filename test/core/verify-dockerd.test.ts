@@ -12,7 +12,7 @@ import { execa } from 'execa';
 import os from 'node:os';
 import path from 'node:path';
 import { BUSYBOX, buildBusyboxImage, busyboxDockerfile, hasDockerd, startDockerd, type TestDaemon } from '../helpers/dockerd.js';
-import { binPath, ensureBuilt, runCli } from '../helpers/cli.js';
+import { binPath, ensureBuilt, runCli, type CliResult } from '../helpers/cli.js';
 import { KEY, spawnCli } from '../e2e/pty.js';
 import { buildArgsNeeded, buildkitOnly, compareRuns, daemonUnreachable, listeningPorts, printable, verifyComposeChange, verifyDockerfileChange } from '../../src/core/verify.js';
 
@@ -278,24 +278,30 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
     expect(r.exitCode).toBe(1);
   }, 600_000);
 
-  it('fix --verify: a USER change put back because the app writes its own folder makes way for the other way, which gives it the folder, and that is proven and kept', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-own-folder-'));
+  /** fix --verify of every USER fix of an image whose start script app.sh (given) runs in its root-owned /app. */
+  async function fixAppScript(script: string, check: (r: CliResult, file: string, text: string) => void) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-app-'));
     try {
       copyFileSync(BUSYBOX!, path.join(dir, 'busybox'));
-      writeFileSync(path.join(dir, 'app.sh'), '#!/bin/sh\nmkdir -p /app/data || exit 1\necho started > /app/data/log\nexec sleep 600\n', { mode: 0o755 });
+      writeFileSync(path.join(dir, 'app.sh'), script, { mode: 0o755 });
       const file = path.join(dir, 'Dockerfile');
       const text = busyboxDockerfile('RUN mkdir -p /app\nWORKDIR /app\nCOPY app.sh .\nCMD ["./app.sh"]\n');
       writeFileSync(file, text);
-      const r = await runCli(['fix', '--file', file, '--only', 'non-root-user', '--yes', '--include-review', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], { timeoutMs: 600_000 });
+      check(await runCli(['fix', '--file', file, '--only', 'non-root-user', '--yes', '--include-review', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], { timeoutMs: 600_000 }), file, text);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('fix --verify: a USER change put back because the app writes its own folder makes way for the other way, which gives it the folder, and that is proven and kept', async () => {
+    await fixAppScript('#!/bin/sh\nmkdir -p /app/data || exit 1\necho started > /app/data/log\nexec sleep 600\n', (r, file, text) => {
       expect(r.stdout).toMatch(/not kept: the container no longer stays up: it exited with code 1; the previous .*Dockerfile was restored\n.*\n +mkdir: can't create directory '\/app\/data': Permission denied/);
       expect(r.stdout).toMatch(/fix: Run the final stage as 10001:10001, owning \/app \(non-root-user:set-user-own-folder\)/);
       expect(r.stdout).toMatch(/verify: the changed image builds and stays up, runs as uid 10001/);
       expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('fix: 1 fix applied, 1 put back (why is above); no check fails or warns');
       expect(readFileSync(file, 'utf8')).toBe(text.replace('CMD', 'RUN chown -R 10001:10001 /app\nUSER 10001:10001\nCMD'));
       expect(r.exitCode).toBe(0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   }, 600_000);
 
   it('fix --verify --verify-wait: an app that writes its folder a few seconds after it starts is seen failing, and the file restored', async () => {
@@ -486,23 +492,14 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
   }, 600_000);
 
   it('fix --verify: a USER change left unproven (the original fails here too) does not make way for its alternative, which would be unproven alike; each stream\'s last log line is a line of its own', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-unproven-alt-'));
-    try {
-      copyFileSync(BUSYBOX!, path.join(dir, 'busybox'));
-      writeFileSync(path.join(dir, 'app.sh'), '#!/bin/sh\necho no config\necho giving up >&2\nexit 3\n', { mode: 0o755 });
-      const file = path.join(dir, 'Dockerfile');
-      const text = busyboxDockerfile('RUN mkdir -p /app\nWORKDIR /app\nCOPY app.sh .\nCMD ["./app.sh"]\n');
-      writeFileSync(file, text);
-      const r = await runCli(['fix', '--file', file, '--only', 'non-root-user', '--yes', '--include-review', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], { timeoutMs: 600_000 });
+    await fixAppScript('#!/bin/sh\necho no config\necho giving up >&2\nexit 3\n', (r, file, text) => {
       expect(r.stdout).toMatch(/not kept: it could not be proven: the original image exits with code 3 here/);
       expect(r.stdout).toMatch(/last lines of the original container:\n +no config\n +giving up\n/);
       expect(r.stdout).not.toMatch(/set-user-own-folder/);
       expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/^fix: nothing applied, 1 put back \(why is above\); 1 check still fails or warns/);
       expect(readFileSync(file, 'utf8')).toBe(text);
       expect(r.exitCode).toBe(1);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   }, 600_000);
 
   it('Ctrl-C during a proof: the proof no longer counts, so the change is put back; no next fix begins; the run stops (130) leaving no container, network or built image', async () => {
