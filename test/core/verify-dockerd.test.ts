@@ -278,16 +278,21 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
     expect(r.exitCode).toBe(1);
   }, 600_000);
 
-  /** fix --verify of every USER fix of an image whose start script app.sh (given) runs in its root-owned /app. */
-  async function fixAppScript(script: string, check: (r: CliResult, file: string, text: string) => void) {
+  /**
+   * fix --verify of every USER fix of an image whose start script app.sh (given) runs in its
+   * root-owned /app; `beside`: files of the repository around it (a compose file that builds it).
+   */
+  async function fixAppScript(script: string, check: (r: CliResult, file: string, text: string) => void | Promise<void>, beside: Record<string, string> = {}) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-app-'));
     try {
       copyFileSync(BUSYBOX!, path.join(dir, 'busybox'));
       writeFileSync(path.join(dir, 'app.sh'), script, { mode: 0o755 });
+      for (const [name, content] of Object.entries(beside)) writeFileSync(path.join(dir, name), content);
+      if (Object.keys(beside).length > 0) mkdirSync(path.join(dir, '.git'));
       const file = path.join(dir, 'Dockerfile');
       const text = busyboxDockerfile('RUN mkdir -p /app\nWORKDIR /app\nCOPY app.sh .\nCMD ["./app.sh"]\n');
       writeFileSync(file, text);
-      check(await runCli(['fix', '--file', file, '--only', 'non-root-user', '--yes', '--include-review', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], { timeoutMs: 600_000 }), file, text);
+      await check(await runCli(['fix', '--file', file, '--only', 'non-root-user', '--yes', '--include-review', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], { timeoutMs: 600_000 }), file, text);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -436,32 +441,27 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
   }, 600_000);
 
   it('fix --verify of a Dockerfile a compose service builds: proven as that service runs it, after what it depends on; a USER change that breaks the app once its database answers is refused, and the way that gives it its folder kept', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-as-service-'));
-    try {
-      const image = await buildBusyboxImage(daemon, 'dh-verify-compose:busybox');
-      mkdirSync(path.join(dir, '.git'));
-      copyFileSync(BUSYBOX!, path.join(dir, 'busybox'));
-      // Waits for db as apps do (up, asleep, all the while), then writes its own folder.
-      writeFileSync(path.join(dir, 'app.sh'), '#!/bin/sh\nfor i in 1 2 3 4 5 6 7 8; do echo | nc db 5432 >/dev/null 2>&1 && break; sleep 1; done\nmkdir -p /app/data || exit 1\nexec sleep 600\n', { mode: 0o755 });
-      const file = path.join(dir, 'Dockerfile');
-      const text = busyboxDockerfile('RUN mkdir -p /app\nWORKDIR /app\nCOPY app.sh .\nCMD ["./app.sh"]\n');
-      writeFileSync(file, text);
-      writeFileSync(path.join(dir, 'compose.yaml'), `services:\n  db:\n    image: ${image}\n    command: ["sh", "-c", "mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 5432 -h /www"]\n  app:\n    build: .\n    depends_on: [db]\n`);
-      const r = await runCli(['fix', '--file', file, '--only', 'non-root-user', '--yes', '--include-review', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], { timeoutMs: 600_000 });
-      expect(r.stdout).toMatch(/verify: proving it as service app of compose\.yaml runs it/);
-      expect(r.stdout).toMatch(/verify: service app: starting db first \(depends_on, links\)/);
-      // Alone (network none) it would have been "up" in its wait for db: with db, it gets to its write.
-      expect(r.stdout).toMatch(/not kept: service app: the container no longer stays up: it exited with code 1; .*\n.*\n +mkdir: can't create directory '\/app\/data': Permission denied/);
-      expect(r.stdout).toMatch(/verify: service app stays up, runs as uid 10001/);
-      expect(readFileSync(file, 'utf8')).toBe(text.replace('CMD', 'RUN chown -R 10001:10001 /app\nUSER 10001:10001\nCMD'));
-      expect(r.exitCode).toBe(0);
-      const left = await execa('docker', ['-H', daemon.host, 'ps', '-a', '--format', '{{.Names}}']);
-      expect(left.stdout).not.toMatch(/docker-harden-verify/);
-      const images = await execa('docker', ['-H', daemon.host, 'images', '--format', '{{.Repository}}:{{.Tag}}']);
-      expect(images.stdout).not.toMatch(/docker-harden-verify/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const image = await buildBusyboxImage(daemon, 'dh-verify-compose:busybox');
+    const compose = `services:\n  db:\n    image: ${image}\n    command: ["sh", "-c", "mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 5432 -h /www"]\n  app:\n    build: .\n    depends_on: [db]\n`;
+    // Waits for db as apps do (up, asleep, all the while), then writes its own folder.
+    const script = '#!/bin/sh\nfor i in 1 2 3 4 5 6 7 8; do echo | nc db 5432 >/dev/null 2>&1 && break; sleep 1; done\nmkdir -p /app/data || exit 1\nexec sleep 600\n';
+    await fixAppScript(
+      script,
+      async (r, file, text) => {
+        expect(r.stdout).toMatch(/verify: proving it as service app of compose\.yaml runs it/);
+        expect(r.stdout).toMatch(/verify: service app: starting db first \(depends_on, links\)/);
+        // Alone (network none) it would have been "up" in its wait for db: with db, it gets to its write.
+        expect(r.stdout).toMatch(/not kept: service app: the container no longer stays up: it exited with code 1; .*\n.*\n +mkdir: can't create directory '\/app\/data': Permission denied/);
+        expect(r.stdout).toMatch(/verify: service app stays up, runs as uid 10001/);
+        expect(readFileSync(file, 'utf8')).toBe(text.replace('CMD', 'RUN chown -R 10001:10001 /app\nUSER 10001:10001\nCMD'));
+        expect(r.exitCode).toBe(0);
+        const left = await execa('docker', ['-H', daemon.host, 'ps', '-a', '--format', '{{.Names}}']);
+        expect(left.stdout).not.toMatch(/docker-harden-verify/);
+        const images = await execa('docker', ['-H', daemon.host, 'images', '--format', '{{.Repository}}:{{.Tag}}']);
+        expect(images.stdout).not.toMatch(/docker-harden-verify/);
+      },
+      { 'compose.yaml': compose },
+    );
   }, 600_000);
 
   it('fix --verify of a Dockerfile whose compose service cannot be run here (what it depends on is never healthy) or is not to be (it mounts the Docker socket): proven as the image alone, as without a compose file', async () => {
