@@ -134,40 +134,41 @@ With --verify (needs a reachable Docker daemon: --docker-host, DOCKER_HOST or th
 each Dockerfile change is proved by build and run: the image is built before and after the change,
 both run with their own entrypoint and command (network none, a bounded wait, the HEALTHCHECK when
 there is one), and the change is kept only if the new container still starts and stays up (or exits
-the same way), is still healthy, runs as the uid its USER names, listens on the same ports, and
-logs no denied write or action (Permission denied, Read-only file system, Operation not permitted)
-that the original did not. Otherwise the file is restored and the report says why, with the
-container's last log lines, and the next of its alternatives is tried (the USER fix that also gives
-the app its folder, set-user-own-folder, after the plain one is put back). A change that cannot be proven is not kept either: the original does
-not build (a Dockerfile that only BuildKit builds, with RUN --mount or a here-document, or whose
-FROM needs a build argument, among them: the proof builds with the classic builder and no
---build-arg), or it exits with an error here without what it gets at run time. The image is built from where the repository builds
-it (a CI build line, a compose file's build:, a Bake file, devcontainer.json, or the folder its COPY
-lines name, as \`docker build -f docker/Dockerfile .\`), else from the Dockerfile's own folder.
-A Dockerfile a compose service builds (a file compose reads alone) is run as that service: with
-its command, environment and user, after what it depends on, as a compose change is; the image
-alone when that cannot run here, or when the service or what it depends on turns Docker's defaults
-off (privileged, the Docker socket, the host's namespaces), which a Dockerfile's proof does not run.
-The proof sees what happens in the first seconds (3, or --verify-wait SECONDS for an app that
-writes its files later), and an app slow to start is given until the original listens on a port
-its image exposes (at most 20 s more), the changed one until it listens on the same: a write the
-app makes only when asked is not seen. A run the previous
-proof already saw (the service or image as the fix before left it) is not run again, and a
-service's image built from its build: is built once for the run and removed when the run ends.
+the same way), is still healthy, runs as the uid its USER names, listens on the same ports, and logs
+no denied write or action (Permission denied, Read-only file system, Operation not permitted) that
+the original did not. Otherwise the file is restored and the report says why, with the container's
+last log lines, and the next of its alternatives is tried (the USER fix that also gives the app its
+folder, set-user-own-folder, after the plain one is put back). A change that cannot be proven is not
+kept either, nor are its alternatives tried: the original does not build (a Dockerfile that only
+BuildKit builds, with RUN --mount or a here-document, or whose FROM needs a build argument, among
+them: the proof builds with the classic builder and no --build-arg), or it exits with an error here
+without what it gets at run time. The image is built from where the repository builds it (a CI build
+line, a compose file's build:, a Bake file, devcontainer.json, or the folder its COPY lines name, as
+\`docker build -f docker/Dockerfile .\`), else from the Dockerfile's own folder. A Dockerfile a
+compose service builds (a file compose reads alone) is run as that service: with its command,
+environment and user, after what it depends on, as a compose change is; the image alone when that
+cannot run here, or when the service or what it depends on turns Docker's defaults off (privileged,
+the Docker socket, the host's namespaces), which a Dockerfile's proof does not run. The proof sees
+what happens in the first seconds (3, or --verify-wait SECONDS for an app that writes its files
+later), and an app slow to start is given until the original listens on a port its image exposes (at
+most 20 s more), the changed one until it listens on the same: a write the app makes only when asked
+is not seen. A run the previous proof already saw (the service or image as the fix before left it)
+is not run again, and a service's image built from its build: is built once for the run and removed
+when the run ends.
 
 A compose change is proved the same way for each service it makes run differently: the service's
 image (its image: when the daemon has it, else built from its build:; never pulled) runs as it was
 and as changed, with its command, entrypoint, environment, env_file, user, read_only, tmpfs,
-capabilities, security_opt and healthcheck. What it depends on (depends_on, links) starts first,
-as the file has it, waited for as compose waits (healthy, or done), on a network of the proof's
-own with no way out, where each is reached by its service name; a service that depends on nothing
-runs with no network. A host folder or named volume stands in as an empty volume, so the runs
-never write your data (a file or a folder mounted read-only is bound as it is). A service runs with its own settings, privileged
-ones too, as docker compose up would run it: verify a compose file you would run. A file compose
-reads with others (compose.override.yaml, COMPOSE_FILE) is not proven by itself, and a fix that a
-file read after it undoes (read_only: false set there) is advice naming that file, never written. --yes then
-applies each service's fix on its own, so only the one that breaks is put back. Host changes are
-applied without it.
+capabilities, security_opt and healthcheck. What it depends on (depends_on, links) starts first, as
+the file has it, waited for as compose waits (healthy, or done), on a network of the proof's own
+with no way out, where each is reached by its service name; a service that depends on nothing runs
+with no network. A host folder or named volume stands in as an empty volume, so the runs never write
+your data (a file or a folder mounted read-only is bound as it is). A service runs with its own
+settings, privileged ones too, as docker compose up would run it: verify a compose file you would
+run. A file compose reads with others (compose.override.yaml, COMPOSE_FILE) is not proven by itself,
+and a fix that a file read after it undoes (read_only: false set there) is advice naming that file,
+never written. --yes then applies each service's fix on its own, so only the one that breaks is put
+back. Host changes are applied without it.
 
 Examples:
   docker-harden fix --file Dockerfile --dry-run

@@ -151,7 +151,7 @@ export function paletteFor(args: Args, io: Io): Palette {
  */
 function wantedProposals(run: StepRun, only: string[], withReview: boolean, putBack: ReadonlySet<string> = new Set()): Proposal[] {
   const named = only.filter((o) => o.startsWith(`${run.step.meta.id}:`)).map((o) => o.split(':')[1]);
-  // One of alternatives that was put back (its proof or health check failed) makes way for the next.
+  // One of alternatives that its proof refused makes way for the next.
   const open = run.proposals.filter((p) => !putBack.has(p.id));
   const chosen = named.length > 0 ? open.filter((p) => named.includes(p.id)) : open.filter((p) => p.risk === 'safe' || (withReview && p.risk === 'review'));
   const seenGroups = new Set<string>();

@@ -5,7 +5,7 @@ import type { Args } from '../args.js';
 import type { Io } from './batch.js';
 import { filesComposeReads, type ApplyOptions } from '../core/runner.js';
 import { UserError } from '../core/errors.js';
-import type { ContainerObservation, ServiceImage } from '../core/verify.js';
+import type { ContainerObservation, ServiceImage, VerifyOutcome } from '../core/verify.js';
 import { onSignalExit, stopSignal } from '../core/signals.js';
 import type { Context, Target } from '../core/step.js';
 import { safeLine } from '../core/sanitize.js';
@@ -49,7 +49,7 @@ export async function changeVerifier(args: Args, io: Io, log: (line: string) => 
         }
       }
       const [before, after] = await Promise.all([readFile(w.backup, 'utf8'), readFile(w.path, 'utf8')]);
-      let outcome: Awaited<ReturnType<typeof verifyDockerfileChange>> | undefined;
+      let outcome: VerifyOutcome | undefined;
       if (kind === 'compose') outcome = await verifyComposeChange({ host, file: w.path, before, after, log, seen, built, ...settle });
       else {
         const { service, ...context } = await buildContextOf(ctx, file);
