@@ -30,6 +30,8 @@ export interface WalkApplyResult {
   run: StepRun;
   /** The decision recorded for the step (done when the check now passes, failed when it went wrong). */
   decision?: Decision;
+  /** Put back because its proof (--verify) saw it break something. */
+  refused?: boolean;
 }
 
 export interface NewDecision {
@@ -124,6 +126,7 @@ export class Walk {
     let status: WalkApplyResult['status'];
     let message: string;
     let record: AppliedRecord | undefined;
+    let refused = false;
     this.applyLog = log;
     try {
       const outcome = await applyProposal(item.step, item.target, proposal, {
@@ -138,6 +141,7 @@ export class Walk {
       status = outcome.status;
       message = outcome.message;
       record = outcome.record;
+      refused = outcome.proof === 'refused';
     } catch (err) {
       status = 'failed';
       message = `${formatError(err)}\nNothing was changed.`;
@@ -154,7 +158,7 @@ export class Walk {
     } else if (status === 'failed' || status === 'rolled-back') {
       decision = await this.decide(index, { status: 'failed', proposal: proposal.id });
     }
-    return { status, message, record, run, decision };
+    return { status, message, record, run, decision, ...(refused ? { refused } : {}) };
   }
 
   /** A progress line from elsewhere (the learn sandbox's recorded daemon) for the change being applied. */

@@ -74,6 +74,7 @@ export function createEffectRunner(walk: Walk, dispatch: (action: Action) => voi
           result: shownResult(outcome.run.result),
           proposals: shownProposals(outcome.run.proposals),
           decision: outcome.decision,
+          ...(outcome.refused ? { refused: true } : {}),
           applied:
             outcome.record && (outcome.status === 'applied' || outcome.status === 'applied-still-failing')
               ? {

@@ -137,6 +137,8 @@ export type Action =
       proposals: Proposal[];
       decision?: Decision;
       applied?: AppliedView;
+      /** Put back because its proof saw it break something: an alternative of it is shown next. */
+      refused?: boolean;
     }
   | { type: 'decision-saved'; index: number; decision: Decision }
   | { type: 'effect-failed'; message: string }
@@ -387,7 +389,10 @@ function step(state: WizardState, action: Action): WizardState {
         return advance(next, { tone: 'good', text: `${title}: ${message}` });
       }
       const tone = action.status === 'failed' || action.status === 'rolled-back' ? 'bad' : 'info';
-      return showStep(next, action.index, { tone, text: `${title}: ${message}` });
+      // Refused by its proof: the next of its alternatives (the USER change that also gives the app its folder) is shown.
+      const other = action.refused && proposal?.group ? action.proposals.findIndex((p) => p.group === proposal.group && p.id !== proposal.id) : -1;
+      const shown = showStep(next, action.index, { tone, text: `${title}: ${message}${other >= 0 ? `\nAnother way is shown: ${action.proposals[other]!.title}.` : ''}` });
+      return other >= 0 && shown.screen === 'step' ? { ...shown, proposalIndex: other } : shown;
     }
     case 'decision-saved':
       return { ...state, items: withItem(state, action.index, { decision: action.decision }) };

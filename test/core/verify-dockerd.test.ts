@@ -593,6 +593,34 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
     }
   }, 300_000);
 
+  it('the wizard with --verify: a USER change its proof refuses is put back, and the way that gives the app its folder is shown next; applied, it is proven and kept', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-wizard-alt-'));
+    copyFileSync(BUSYBOX!, path.join(dir, 'busybox'));
+    writeFileSync(path.join(dir, 'app.sh'), '#!/bin/sh\nmkdir -p /app/data || exit 1\nexec sleep 600\n', { mode: 0o755 });
+    const file = path.join(dir, 'Dockerfile');
+    const text = busyboxDockerfile('RUN mkdir -p /app\nWORKDIR /app\nCOPY app.sh .\nCMD ["./app.sh"]\n');
+    writeFileSync(file, text);
+    const run = spawnCli(['--file', file, '--only', 'non-root-user', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], { cwd: dir, cols: 240 });
+    try {
+      await run.waitFor('❯ Apply');
+      await run.press('a');
+      await run.waitFor('Apply this change?');
+      await run.press('y');
+      await run.waitFor(/Another way is shown: Run the final stage as 10001:10001, owning \/app\./, 120_000);
+      await run.waitFor(/\+RUN chown -R 10001:10001 \/app/);
+      await run.press('a');
+      await run.waitFor('Apply this change?');
+      await run.press('y');
+      await run.waitFor(/applied; the check now passes/, 120_000);
+      expect(readFileSync(file, 'utf8')).toBe(text.replace('CMD', 'RUN chown -R 10001:10001 /app\nUSER 10001:10001\nCMD'));
+      await run.press('q');
+      await Promise.race([run.exited, new Promise((r) => setTimeout(r, 15_000))]);
+    } finally {
+      run.kill();
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    }
+  }, 300_000);
+
   it('--verify with the host among the targets says, before anything, that host changes are applied unproven: fix and the wizard', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-host-'));
     const notice = /--verify proves Dockerfile and compose changes: the changes to .+ are applied without it, checked as fix always checks them/;

@@ -433,6 +433,24 @@ describe('wizard reducer', () => {
       }
     });
 
+    it('refused by its proof: back to the step with the next of its alternatives shown, and said; unproven or another failure: the same one', () => {
+      const plain: Proposal = { ...fileFix, risk: 'review', id: 'set-user', title: 'Run the final stage as app', group: 'set-user' };
+      const owning: Proposal = { ...plain, id: 'set-user-own-folder', title: 'Run the final stage as app, owning /app' };
+      const start = () => {
+        let s = initialState({ items: [item(0)], info: { profile: 'p', undoCommand: 'docker-harden undo' } });
+        s = run(s, { type: 'effects-taken', count: 1 }, { type: 'checked', index: 0, result: FAIL, proposals: [plain, owning] }, { type: 'loaded' }, key('a'), key('y'));
+        return reducer(s, { type: 'effects-taken', count: s.effects.length });
+      };
+      const finished = { type: 'apply-finished', index: 0, status: 'rolled-back', message: 'not kept: the container no longer stays up', result: FAIL, proposals: [plain, owning], decision: { status: 'failed', at: 't' } } as const;
+      const refused = run(start(), { ...finished, refused: true });
+      expect(refused.screen).toBe('step');
+      expect(refused.proposalIndex).toBe(1);
+      expect(refused.notice).toEqual({ tone: 'bad', text: 'title 0: not kept: the container no longer stays up\nAnother way is shown: Run the final stage as app, owning /app.' });
+      const unproven = run(start(), finished);
+      expect(unproven.proposalIndex).toBe(0);
+      expect(unproven.notice?.text).not.toContain('Another way');
+    });
+
     it('an effect that throws while applying returns to the step with the message', () => {
       const s = run(applying(), { type: 'effect-failed', message: 'disk full' });
       expect(s.screen).toBe('step');
