@@ -49,16 +49,36 @@ async function laterModels(files: string[]): Promise<ComposeModel[]> {
   return models;
 }
 
+/** Where a later file writes `key` for `service`: its line as written, its value, and its `!reset` or `!override` tag. */
+interface Written {
+  file: string;
+  line: number;
+  written: string;
+  value: unknown;
+  tag?: 'reset' | 'override';
+}
+
+function writtenIn(model: ComposeModel, service: string, key: string): Written | undefined {
+  const known = model.service(service);
+  if (!known || !(key in known.value)) return undefined;
+  const line = known.keys[key]?.line ?? known.line;
+  const written = safeLine((model.text.split('\n')[line - 1] ?? '').trim());
+  const tag = /:\s*!(reset|override)\b/.exec(written)?.[1] as Written['tag'];
+  return { file: model.path, line, written, value: known.value[key], ...(tag ? { tag } : {}) };
+}
+
+/** What the last of the later files that write `key` for `service` says: the value compose runs (a sequence aside). */
+export function lastWritten(models: ComposeModel[], service: string, key: string): Written | undefined {
+  return models.map((m) => writtenIn(m, service, key)).filter((w) => w !== undefined).at(-1);
+}
+
 /** The first later file whose setting keeps `edit` of `service` from taking effect, if any. */
 export function undoneByLater(models: ComposeModel[], service: string, edit: ServiceEdit): LaterSetting | undefined {
   for (const model of models) {
-    const known = model.service(service);
-    if (!known || !(edit.key in known.value)) continue;
-    const line = known.keys[edit.key]?.line ?? known.line;
-    const written = safeLine((model.text.split('\n')[line - 1] ?? '').trim());
-    const tag = /:\s*!(reset|override)\b/.exec(written)?.[1];
-    const later = known.value[edit.key];
-    const at = { file: model.path, line, written };
+    const found = writtenIn(model, service, edit.key);
+    if (!found) continue;
+    const { tag, value: later } = found;
+    const at = { file: found.file, line: found.line, written: found.written };
     const replaces = tag !== undefined || !Array.isArray(later);
     switch (edit.op) {
       case 'set':

@@ -209,8 +209,44 @@ export async function checkCompose(ctx: Context): Promise<CheckResult<ComposeSta
       });
     }
   }
+  findings.push(...(await undoneLater(ctx, model)));
   const notes = [`${model.services.length} service${model.services.length === 1 ? '' : 's'} checked`];
   return { status: model.services.length === 0 ? 'not-applicable' : statusOf(findings), findings, notes, state: { target: 'compose', model } };
+}
+
+/**
+ * What this file sets and a compose file read after it takes back (`read_only: false`,
+ * `no-new-privileges:false`): compose runs the later value, so the check says so, at the later
+ * file's line (unless this run checks that file too).
+ */
+async function undoneLater(ctx: Context, model: ComposeModel): Promise<Finding[]> {
+  const { laterComposeModels, lastWritten } = await import('../../src/compose/later-files.js');
+  const checkedToo = new Set(ctx.runTargets.filter((t) => t.kind === 'compose').map((t) => path.resolve(t.path)));
+  const later = (await laterComposeModels(ctx, model.path)).filter((m) => !checkedToo.has(path.resolve(m.path)));
+  const findings: Finding[] = [];
+  for (const s of later.length > 0 ? model.services : []) {
+    if (s.privileged) continue;
+    const readOnly = lastWritten(later, s.name, 'read_only');
+    const name = (file: string) => path.relative(path.dirname(model.path), file);
+    if (s.read_only === true && readOnly && (readOnly.tag === 'reset' || readOnly.value === false || readOnly.value === 'false')) {
+      findings.push({
+        code: 'CIS-5.13', message: `service ${s.name} has a writable root file system after all: ${name(readOnly.file)}, which docker compose reads after this file, sets \`${readOnly.written}\`, and its value is the one compose runs`,
+        severity: 'low', file: readOnly.file, line: readOnly.line, evidence: readOnly.written,
+      });
+    }
+    const opts = lastWritten(later, s.name, 'security_opt');
+    const items = Array.isArray(opts?.value) ? opts.value.map(String) : [];
+    // Docker takes the last no-new-privileges it is given; !override or !reset drops this file's.
+    const off = items.find((o) => /^no-new-privileges\s*[:=]\s*false$/.test(o.trim()));
+    if (hasNoNewPrivileges(s) && opts && (off || (opts.tag !== undefined && !items.some(isNoNewPrivileges)))) {
+      const shown = off ? `security_opt: ${off}` : opts.written;
+      findings.push({
+        code: 'CIS-5.26', message: `service ${s.name} does not get no-new-privileges after all: ${name(opts.file)}, which docker compose reads after this file, takes it back (\`${shown}\`)`,
+        severity: 'low', file: opts.file, line: opts.line, evidence: shown,
+      });
+    }
+  }
+  return findings;
 }
 
 export async function proposeCompose({ model }: ComposeState): Promise<Proposal[]> {

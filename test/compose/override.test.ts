@@ -127,7 +127,7 @@ describe('COMPOSE_FILE: the files docker compose reads instead of the default na
 });
 
 /** Each proposal's risk and text, for `base` with `beside` written next to it. */
-async function proposalsOf(stepUsed: typeof step, base: string, beside: Record<string, string>): Promise<{ risks: Record<string, string>; texts: Record<string, string>; findings: { message: string; file?: string; line?: number }[] }> {
+async function proposalsOf(stepUsed: typeof step, base: string, beside: Record<string, string>): Promise<{ risks: Record<string, string>; texts: Record<string, string>; findings: { code: string; message: string; file?: string; line?: number }[] }> {
   const dir = path.join(tmp, `p${made++}`);
   mkdirSync(dir);
   writeFileSync(path.join(dir, 'compose.yaml'), base);
@@ -136,7 +136,7 @@ async function proposalsOf(stepUsed: typeof step, base: string, beside: Record<s
   return {
     risks: Object.fromEntries(run.proposals.map((p) => [p.id, p.risk])),
     texts: Object.fromEntries(run.proposals.map((p) => [p.id, `${p.description ?? ''}\n${p.changes.length}`])),
-    findings: run.result.findings.map((f) => ({ message: f.message, file: f.file && path.basename(f.file), line: f.line })),
+    findings: run.result.findings.map((f) => ({ code: f.code, message: f.message, file: f.file && path.basename(f.file), line: f.line })),
   };
 }
 
@@ -215,5 +215,35 @@ describe('step 1 names what a file docker compose reads after this one turns off
   it('without a later file, this file alone is judged', async () => {
     const { findings } = await proposalsOf(defaults, COMPOSE, {});
     expect(findings).toEqual([]);
+  });
+});
+
+describe('step 11 says when a file docker compose reads after this one takes its confinement back', () => {
+  const HARDENED = 'services:\n  web:\n    image: nginx:1.27\n    read_only: true\n    security_opt: ["no-new-privileges:true"]\n    cap_drop: [ALL]\n';
+
+  it.each<[string, string, string[]]>([
+    ['read_only: false and no-new-privileges:false', 'services:\n  web:\n    read_only: false\n    security_opt:\n      - no-new-privileges:false\n', [
+      'compose.override.yaml:3 CIS-5.13 service web has a writable root file system after all: compose.override.yaml, which docker compose reads after this file, sets `read_only: false`, and its value is the one compose runs',
+      'compose.override.yaml:4 CIS-5.26 service web does not get no-new-privileges after all: compose.override.yaml, which docker compose reads after this file, takes it back (`security_opt: no-new-privileges:false`)',
+    ]],
+    ['read_only: !reset and security_opt: !override without it', 'services:\n  web:\n    read_only: !reset null\n    security_opt: !override ["label:disable"]\n', [
+      'compose.override.yaml:3 CIS-5.13 service web has a writable root file system after all: compose.override.yaml, which docker compose reads after this file, sets `read_only: !reset null`, and its value is the one compose runs',
+      'compose.override.yaml:4 CIS-5.26 service web does not get no-new-privileges after all: compose.override.yaml, which docker compose reads after this file, takes it back (`security_opt: !override ["label:disable"]`)',
+    ]],
+    // A plain list is joined: no-new-privileges stays; read_only: true there changes nothing.
+    ['a plain security_opt list and read_only: true', 'services:\n  web:\n    read_only: true\n    security_opt: ["label:type:svirt_apache_t"]\n', []],
+  ])('%s', async (_label, override, expected) => {
+    const { findings } = await proposalsOf(step, HARDENED, { 'compose.override.yaml': override });
+    expect(findings.filter((f) => f.file === 'compose.override.yaml').map((f) => `${f.file}:${f.line} ${f.code} ${f.message}`)).toEqual(expected);
+  });
+
+  it('the same file named in the run is judged there: nothing is said twice', async () => {
+    const dir = path.join(tmp, `p${made++}`);
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'compose.yaml'), HARDENED);
+    writeFileSync(path.join(dir, 'compose.override.yaml'), 'services:\n  web:\n    read_only: false\n');
+    const base = composeTarget(path.join(dir, 'compose.yaml'));
+    const run = await runStep(step, contextFor(base, { probe: systemProbe(), runTargets: [base, composeTarget(path.join(dir, 'compose.override.yaml'))] }));
+    expect(run.result.findings).toEqual([]);
   });
 });
