@@ -112,7 +112,11 @@ export type ChangeVerifier = ((ctx: Context) => NonNullable<ApplyOptions['verify
 async function buildContextOf(ctx: Context, file: string): Promise<{ contextDir: string; contextWhy?: string; service?: { file: string; name: string } }> {
   const own = { contextDir: path.dirname(file) };
   const root = await findRepoRoot(ctx.probe, path.dirname(file));
-  if (!root) return own;
+  if (!root) {
+    // Outside a repository: a compose file beside it that builds it from there (`build: .`).
+    const here = (await buildContexts(ctx, own.contextDir, [file], null, [], { services: true })).get(file);
+    return here?.service && here.dir === own.contextDir ? { ...own, service: here.service } : own;
+  }
   const [tracked, ci] = await Promise.all([trackedFiles(ctx.probe, root), ciFiles(ctx.probe, root)]);
   const known = (await buildContexts(ctx, root, [file], tracked, ci, { services: true })).get(file);
   return known && !known.outside ? { contextDir: known.dir, contextWhy: known.why, ...(known.service ? { service: known.service } : {}) } : own;

@@ -280,7 +280,8 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
 
   /**
    * fix --verify of every USER fix of an image whose start script app.sh (given) runs in its
-   * root-owned /app; `beside`: files of the repository around it (a compose file that builds it).
+   * root-owned /app; `beside`: files around it (a compose file that builds it), in a folder that is
+   * no repository.
    */
   async function fixAppScript(script: string, check: (r: CliResult, file: string, text: string) => void | Promise<void>, beside: Record<string, string> = {}) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-app-'));
@@ -288,7 +289,6 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
       copyFileSync(BUSYBOX!, path.join(dir, 'busybox'));
       writeFileSync(path.join(dir, 'app.sh'), script, { mode: 0o755 });
       for (const [name, content] of Object.entries(beside)) writeFileSync(path.join(dir, name), content);
-      if (Object.keys(beside).length > 0) mkdirSync(path.join(dir, '.git'));
       const file = path.join(dir, 'Dockerfile');
       const text = busyboxDockerfile('RUN mkdir -p /app\nWORKDIR /app\nCOPY app.sh .\nCMD ["./app.sh"]\n');
       writeFileSync(file, text);
