@@ -291,4 +291,15 @@ describe('fix without a terminal', () => {
     expect(proposals.find((p) => p.id === 'set-user')?.description).toContain('belong to root');
     expect(readFileSync(file, 'utf8')).toBe(text);
   });
+
+  it('--dry-run marks an alternative as one: of the USER change and the one that also gives the app its folder, fix applies one', async () => {
+    const file = path.join(dir, 'alternatives.Dockerfile');
+    writeFileSync(file, 'FROM node:20-slim\nWORKDIR /app\nCOPY . .\nCMD ["node", "server.js"]\n');
+    const r = await runCli(['fix', '--file', file, '--dry-run', '--only', 'non-root-user']);
+    const lines = r.stdout.split('\n');
+    const at = lines.findIndex((l) => /fix: Run the final stage as node, owning \/app \(non-root-user:set-user-own-folder\) \[review\]/.test(l));
+    expect(lines[at + 1]).toBe("      an alternative to non-root-user:set-user: fix applies at most one of them, the first unless another is named with --only or --verify's proof refuses the first");
+    // The first of them is not marked.
+    expect(lines.filter((l) => l.includes('an alternative to'))).toHaveLength(1);
+  });
 });

@@ -62,10 +62,15 @@ export function renderRun(run: StepRun, p: Palette, withDiffs: boolean): string 
   lines.push(...decisionLines(decided, p));
   for (const note of run.result.notes ?? []) lines.push(`    ${p.dim(safeText(note))}`);
   if (withDiffs) {
+    const firstOfGroup = new Map<string, string>();
     for (const proposal of run.proposals) {
       // A choice is applied only when named (--only step:id): its label says so, not a risk.
       const label = proposal.kind === 'choice' ? p.yellow('[choice]') : proposal.risk === 'safe' ? p.green(`[${proposal.risk}]`) : p.yellow(`[${proposal.risk}]`);
       lines.push(`    ${p.cyan('fix:')} ${safeLine(proposal.title)} ${p.dim(`(${run.step.meta.id}:${safeLine(proposal.id)})`)} ${label}`);
+      // Alternatives (a group): at most one is applied, the first unless its proof refuses it.
+      const first = proposal.group === undefined ? undefined : firstOfGroup.get(proposal.group);
+      if (first !== undefined) lines.push(`      ${p.dim(`an alternative to ${run.step.meta.id}:${safeLine(first)}: fix applies at most one of them, the first unless another is named with --only or --verify's proof refuses the first`)}`);
+      else if (proposal.group !== undefined) firstOfGroup.set(proposal.group, proposal.id);
       // What it does and what it may break (for advice, what to do by hand), as the wizard shows it.
       if (proposal.description) lines.push(indent(safeText(proposal.description), 6));
       for (const w of proposal.warnings) lines.push(`      ${p.yellow('warning:')} ${safeText(w)}`);
