@@ -216,8 +216,8 @@ export async function checkCompose(ctx: Context): Promise<CheckResult<ComposeSta
 
 /**
  * What this file sets and a compose file read after it takes back (`read_only: false`,
- * `no-new-privileges:false`): compose runs the later value, so the check says so, at the later
- * file's line (unless this run checks that file too).
+ * `no-new-privileges:false`, a `cap_drop: !override` without ALL): compose runs the later value, so
+ * the check says so, at the later file's line (unless this run checks that file too).
  */
 async function undoneLater(ctx: Context, model: ComposeModel): Promise<Finding[]> {
   const { laterComposeModels, lastWritten } = await import('../../src/compose/later-files.js');
@@ -232,6 +232,15 @@ async function undoneLater(ctx: Context, model: ComposeModel): Promise<Finding[]
       findings.push({
         code: 'CIS-5.13', message: `service ${s.name} has a writable root file system after all: ${name(readOnly.file)}, which docker compose reads after this file, sets \`${readOnly.written}\`, and its value is the one compose runs`,
         severity: 'low', file: readOnly.file, line: readOnly.line, evidence: readOnly.written,
+      });
+    }
+    // A list replaced (`!override`) or removed (`!reset`) there: this file's cap_drop: [ALL] is gone.
+    const drop = lastWritten(later, s.name, 'cap_drop');
+    const dropItems = Array.isArray(drop?.value) ? drop.value.map((c) => normalizeCap(String(c))) : [];
+    if (dropsAll(s) && drop?.tag !== undefined && !dropItems.includes('ALL')) {
+      findings.push({
+        code: 'DH-CAPS-DEFAULT', message: `service ${s.name} keeps Docker's default capabilities after all: ${name(drop.file)}, which docker compose reads after this file, replaces its cap_drop (\`${drop.written}\`)`,
+        severity: 'medium', file: drop.file, line: drop.line, evidence: drop.written,
       });
     }
     const opts = lastWritten(later, s.name, 'security_opt');

@@ -230,8 +230,12 @@ describe('step 11 says when a file docker compose reads after this one takes its
       'compose.override.yaml:3 CIS-5.13 service web has a writable root file system after all: compose.override.yaml, which docker compose reads after this file, sets `read_only: !reset null`, and its value is the one compose runs',
       'compose.override.yaml:4 CIS-5.26 service web does not get no-new-privileges after all: compose.override.yaml, which docker compose reads after this file, takes it back (`security_opt: !override ["label:disable"]`)',
     ]],
-    // A plain list is joined: no-new-privileges stays; read_only: true there changes nothing.
-    ['a plain security_opt list and read_only: true', 'services:\n  web:\n    read_only: true\n    security_opt: ["label:type:svirt_apache_t"]\n', []],
+    ['cap_drop: !override without ALL', 'services:\n  web:\n    cap_drop: !override [NET_RAW]\n', [
+      "compose.override.yaml:3 DH-CAPS-DEFAULT service web keeps Docker's default capabilities after all: compose.override.yaml, which docker compose reads after this file, replaces its cap_drop (`cap_drop: !override [NET_RAW]`)",
+    ]],
+    // A plain list is joined: no-new-privileges and cap_drop ALL stay; read_only: true there changes nothing.
+    ['a plain security_opt list, a plain cap_drop and read_only: true', 'services:\n  web:\n    read_only: true\n    security_opt: ["label:type:svirt_apache_t"]\n    cap_drop: [NET_RAW]\n', []],
+    ['cap_drop: !override that keeps ALL', 'services:\n  web:\n    cap_drop: !override [ALL]\n', []],
   ])('%s', async (_label, override, expected) => {
     const { findings } = await proposalsOf(step, HARDENED, { 'compose.override.yaml': override });
     expect(findings.filter((f) => f.file === 'compose.override.yaml').map((f) => `${f.file}:${f.line} ${f.code} ${f.message}`)).toEqual(expected);
