@@ -288,10 +288,8 @@ async function checkCompose(ctx: Context): Promise<CheckResult<ComposeState>> {
   }
   // What a file docker compose reads after this one sets is what runs: its weakenings are named
   // where they are written, where the change belongs (by this run's check of it, when it is a target too).
-  const { laterComposeModels } = await import('../src/compose/later-files.js');
-  const checkedToo = new Set(ctx.runTargets.filter((t) => t.kind === 'compose').map((t) => path.resolve(t.path)));
-  for (const later of await laterComposeModels(ctx, model.path)) {
-    if (checkedToo.has(path.resolve(later.path))) continue;
+  const { laterModelsToReport } = await import('../src/compose/later-files.js');
+  for (const later of await laterModelsToReport(ctx, model.path)) {
     const read = `set in ${safeLine(path.relative(path.dirname(model.path), later.path))}, which docker compose reads after this file`;
     for (const s of later.services) {
       for (const w of serviceWeakenings(s)) findings.push({ code: w.code, message: `${w.message} (${read})`, severity: w.severity, file: later.path, line: w.line, evidence: w.evidence });

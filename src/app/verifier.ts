@@ -11,7 +11,7 @@ import type { Context, Target } from '../core/step.js';
 import { safeLine } from '../core/sanitize.js';
 import { resolveEndpoint } from '../host/client.js';
 import { trackedFiles } from '../core/git-index.js';
-import { buildContexts } from '../../steps/lib/build-context.js';
+import { buildContexts, type BuildingService } from '../../steps/lib/build-context.js';
 import { ciFiles, findRepoRoot } from '../../steps/lib/supply-chain.js';
 
 /**
@@ -53,24 +53,10 @@ export async function changeVerifier(args: Args, io: Io, log: (line: string) => 
       if (kind === 'compose') outcome = await verifyComposeChange({ host, file: w.path, before, after, log, seen, built, ...settle });
       else {
         const { service, ...context } = await buildContextOf(ctx, file);
-        // A compose service that builds it runs it as it runs: with its command, environment and
-        // what it depends on (an app that waits for its database is not up alone, only asleep).
-        // Not one that compose reads with an override: what that adds is not there.
-        const read = service ? (await filesComposeReads(ctx, service.file)).files : [];
-        let asService = service && (!read.includes(service.file) || read.length === 1) ? service : undefined;
-        // Asked to prove a Dockerfile, not to run what the compose file grants: a service that turns
-        // Docker's defaults off (privileged, the Docker socket, the host's namespaces) is not run.
-        const weakened = asService ? await weakeningsOf(asService) : [];
-        if (asService && weakened.length > 0) {
-          log(`verify: service ${safeLine(asService.name)} of ${safeLine(path.relative(path.dirname(file), asService.file))} builds it, but ${safeLine(weakened[0]!)}: proving the image alone`);
-          asService = undefined;
-        }
-        if (asService) {
-          log(`verify: proving it as service ${safeLine(asService.name)} of ${safeLine(path.relative(path.dirname(file), asService.file))} runs it`);
-          outcome = await verifyDockerfileAsService({ host, before, after, contextDir: context.contextDir, composeFile: asService.file, service: asService.name, log, seen, built, ...settle });
-        }
-        // Unproven as the service (its source bind-mounted over the app, which the proof leaves
-        // empty): the image alone, as without a compose file.
+        const asService = await serviceToRunAs(ctx, file, service, log);
+        if (asService) outcome = await verifyDockerfileAsService({ host, before, after, contextDir: context.contextDir, composeFile: asService.file, service: asService.name, log, seen, built, ...settle });
+        // Unproven as the service (a dependency never healthy here, a file it needs missing): the
+        // image alone, as without a compose file.
         if (!outcome || (!outcome.ok && outcome.unproven)) {
           if (outcome) log(`verify: as service ${safeLine(asService!.name)}: ${safeLine(outcome.reason.split('\n')[0]!)}; proving the image alone`);
           outcome = await verifyDockerfileChange({ host, before, after, ...context, log, seen, ...settle });
@@ -92,8 +78,29 @@ export async function changeVerifier(args: Args, io: Io, log: (line: string) => 
   });
 }
 
+/**
+ * The compose service a Dockerfile is proven as: the one that builds it, which runs it as it runs,
+ * with its command, environment and what it depends on (an app that waits for its database is not
+ * up alone, only asleep). Not when compose reads its file with an override (what that adds is not
+ * there), nor when it or what it depends on turns Docker's defaults off: asked to prove a
+ * Dockerfile, the proof does not run what the compose file grants.
+ */
+async function serviceToRunAs(ctx: Context, file: string, service: BuildingService | undefined, log: (line: string) => void): Promise<BuildingService | undefined> {
+  if (!service) return undefined;
+  const read = (await filesComposeReads(ctx, service.file)).files;
+  if (read.includes(service.file) && read.length > 1) return undefined;
+  const named = `service ${safeLine(service.name)} of ${safeLine(path.relative(path.dirname(file), service.file))}`;
+  const [weakened] = await weakeningsOf(service);
+  if (weakened) {
+    log(`verify: ${named} builds it, but ${safeLine(weakened)}: proving the image alone`);
+    return undefined;
+  }
+  log(`verify: proving it as ${named} runs it`);
+  return service;
+}
+
 /** What of Docker's defaults a compose service and what it depends on turn off (step 1's findings), as "service app runs privileged". */
-async function weakeningsOf(service: { file: string; name: string }): Promise<string[]> {
+async function weakeningsOf(service: BuildingService): Promise<string[]> {
   const [{ loadCompose }, { dependenciesOf }, { serviceWeakenings }] = await Promise.all([import('../compose/model.js'), import('../compose/run-args.js'), import('../../steps/lib/workload.js')]);
   const model = await loadCompose(service.file).catch(() => null);
   const known = model?.service(service.name);
@@ -109,7 +116,7 @@ export type ChangeVerifier = ((ctx: Context) => NonNullable<ApplyOptions['verify
  * compose file's build:, a Bake target, devcontainer.json, or the folder its COPY lines name), as
  * step 5's CI job builds it; else its own folder.
  */
-async function buildContextOf(ctx: Context, file: string): Promise<{ contextDir: string; contextWhy?: string; service?: { file: string; name: string } }> {
+async function buildContextOf(ctx: Context, file: string): Promise<{ contextDir: string; contextWhy?: string; service?: BuildingService }> {
   const own = { contextDir: path.dirname(file) };
   const root = await findRepoRoot(ctx.probe, path.dirname(file));
   if (!root) {

@@ -37,6 +37,12 @@ export function laterComposeModels(ctx: Context, target: string): Promise<Compos
   });
 }
 
+/** The later files whose settings a check of `target` reports: those this run does not check as targets of their own. */
+export async function laterModelsToReport(ctx: Context, target: string): Promise<ComposeModel[]> {
+  const checked = new Set(ctx.runTargets.filter((t) => t.kind === 'compose').map((t) => path.resolve(t.path)));
+  return (await laterComposeModels(ctx, target)).filter((m) => !checked.has(path.resolve(m.path)));
+}
+
 async function laterModels(files: string[]): Promise<ComposeModel[]> {
   const models: ComposeModel[] = [];
   for (const file of files) {

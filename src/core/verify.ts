@@ -337,6 +337,27 @@ function compared(before: ContainerObservation, after: ContainerObservation, exp
   return { ok: true, reason: `${what} ${how}${uid}${ports}`, before, after };
 }
 
+/**
+ * Build a Dockerfile's text as `tag`; null when it built, else why not: the original not building
+ * here leaves the change unproven (and says why, when the reason is known), the changed one not
+ * building refuses it. The text goes in on stdin (-f -), so nothing is written in the user's
+ * context; --force-rm, or the classic builder leaves the container of a RUN that failed.
+ */
+async function buildDockerfile(host: string, which: 'before' | 'after', text: string, tag: string, options: Pick<VerifyOptions, 'contextDir' | 'contextWhy' | 'timeoutMs'>): Promise<VerifyOutcome | null> {
+  const build = await docker(host, ['build', '--quiet', '--force-rm', '--tag', tag, '--file', '-', '--', options.contextDir], { input: text, timeoutMs: options.timeoutMs ?? 120_000 });
+  if (build.exitCode === 0) return null;
+  const tail = buildTail(build.stderr);
+  if (which === 'after') return { ok: false, reason: `the changed Dockerfile no longer builds${tail}` };
+  const buildkit = buildkitOnly(text);
+  if (buildkit) return { ok: false, unproven: true, reason: `it could not be proven: the original Dockerfile uses what only BuildKit builds (${buildkit}), and --verify builds with the classic builder${tail}` };
+  const needsArgs = buildArgsNeeded(text);
+  if (needsArgs) return { ok: false, unproven: true, reason: `it could not be proven: the original Dockerfile's ${needsArgs}, and --verify builds without build arguments (--build-arg)${tail}` };
+  const where = options.contextWhy
+    ? `from ${options.contextDir}, where the repository builds it (${options.contextWhy})`
+    : `from its own folder ${options.contextDir}, and nothing in the repository says where else it is built from (a CI build line, a compose file's build:, a Bake file)`;
+  return { ok: false, unproven: true, reason: `it could not be proven: the original Dockerfile does not build ${where}${tail}` };
+}
+
 /** Build, run and compare the image before and after a Dockerfile change. Always cleans up. */
 export async function verifyDockerfileChange(options: VerifyOptions): Promise<VerifyOutcome> {
   const log = options.log ?? (() => undefined);
@@ -357,26 +378,8 @@ export async function verifyDockerfileChange(options: VerifyOptions): Promise<Ve
         log('verify: the image before the change: as the previous proof saw it');
       } else {
         log(`verify: building the image ${which} the change${options.contextWhy ? ` from ${options.contextDir} (${options.contextWhy})` : ''}`);
-        // The Dockerfile goes in on stdin (-f -), so nothing is written in the user's context.
-        // --force-rm: the classic builder otherwise leaves the container of a RUN that failed.
-        const build = await docker(host, ['build', '--quiet', '--force-rm', '--tag', images[which], '--file', '-', '--', options.contextDir], { input: text, timeoutMs });
-        if (build.exitCode !== 0) {
-          const buildkit = which === 'before' ? buildkitOnly(text) : null;
-          if (buildkit) {
-            return { ok: false, unproven: true, reason: `it could not be proven: the original Dockerfile uses what only BuildKit builds (${buildkit}), and --verify builds with the classic builder${buildTail(build.stderr)}` };
-          }
-          const needsArgs = which === 'before' ? buildArgsNeeded(text) : null;
-          if (needsArgs) {
-            return { ok: false, unproven: true, reason: `it could not be proven: the original Dockerfile's ${needsArgs}, and --verify builds without build arguments (--build-arg)${buildTail(build.stderr)}` };
-          }
-          if (which === 'before') {
-            const where = options.contextWhy
-              ? `from ${options.contextDir}, where the repository builds it (${options.contextWhy})`
-              : `from its own folder ${options.contextDir}, and nothing in the repository says where else it is built from (a CI build line, a compose file's build:, a Bake file)`;
-            return { ok: false, unproven: true, reason: `it could not be proven: the original Dockerfile does not build ${where}${buildTail(build.stderr)}` };
-          }
-          return { ok: false, reason: `the changed Dockerfile no longer builds${buildTail(build.stderr)}` };
-        }
+        const failed = await buildDockerfile(host, which, text, images[which], options);
+        if (failed) return failed;
         const hasHealthcheck = parseDockerfile(text, 'Dockerfile').finalStage.instructions.some((i) => i.keyword === 'HEALTHCHECK' && !/^NONE\b/i.test(i.args.trim()));
         log(`verify: running the image ${which} the change (network none)`);
         const awaitPorts = await portsToAwait(host, which, images[which], observed.before, timeoutMs);
@@ -534,12 +537,8 @@ export async function verifyDockerfileAsService(options: VerifyOptions & { compo
   try {
     for (const which of ['before', 'after'] as const) {
       log(`verify: building the image ${which} the change for service ${service} of ${composeFile}`);
-      const build = await docker(host, ['build', '--quiet', '--force-rm', '--tag', tags[which], '--file', '-', '--', options.contextDir], { input: options[which], timeoutMs });
-      if (build.exitCode !== 0) {
-        return which === 'before'
-          ? { ok: false, unproven: true, reason: `it could not be proven: the original Dockerfile does not build from ${options.contextDir}${buildTail(build.stderr)}` }
-          : { ok: false, reason: `the changed Dockerfile no longer builds${buildTail(build.stderr)}` };
-      }
+      const failed = await buildDockerfile(host, which, options[which], tags[which], options);
+      if (failed) return failed;
     }
     const { editService } = await import('../compose/edit.js');
     const bytes = await readLimited(composeFile, 'compose file', LIMITS.compose);

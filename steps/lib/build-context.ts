@@ -32,8 +32,14 @@ export interface BuildContext {
   named?: { by: string; builder: 'docker buildx bake' | 'docker compose build'; contexts: Record<string, string> };
   /** What builds it from a folder outside the repository, which a checkout of it alone lacks. */
   outside?: BuildContext;
-  /** A compose service that builds it (absolute path of the compose file): how the image is run. */
-  service?: { file: string; name: string };
+  /** A compose service that builds it: how the image is run. */
+  service?: BuildingService;
+}
+
+/** A compose service that builds a Dockerfile: the compose file (absolute path) and the service's name. */
+export interface BuildingService {
+  file: string;
+  name: string;
 }
 
 /** What the repository's build definitions say of each Dockerfile: every folder they build it from, in the order read. */

@@ -220,9 +220,8 @@ export async function checkCompose(ctx: Context): Promise<CheckResult<ComposeSta
  * the check says so, at the later file's line (unless this run checks that file too).
  */
 async function undoneLater(ctx: Context, model: ComposeModel): Promise<Finding[]> {
-  const { laterComposeModels, lastWritten } = await import('../../src/compose/later-files.js');
-  const checkedToo = new Set(ctx.runTargets.filter((t) => t.kind === 'compose').map((t) => path.resolve(t.path)));
-  const later = (await laterComposeModels(ctx, model.path)).filter((m) => !checkedToo.has(path.resolve(m.path)));
+  const { laterModelsToReport, lastWritten } = await import('../../src/compose/later-files.js');
+  const later = await laterModelsToReport(ctx, model.path);
   const findings: Finding[] = [];
   for (const s of later.length > 0 ? model.services : []) {
     if (s.privileged) continue;

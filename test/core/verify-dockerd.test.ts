@@ -78,6 +78,13 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
     if (ctx) rmSync(ctx, { recursive: true, force: true });
   });
 
+  /** What the proofs left on the daemon (containers, networks, images named docker-harden-verify): nothing, when they cleaned up. */
+  async function leftByProofs(): Promise<string[]> {
+    const list = async (...args: string[]) => (await execa('docker', ['-H', daemon.host, ...args])).stdout.split('\n');
+    const names = [...(await list('ps', '-a', '--format', '{{.Names}}')), ...(await list('network', 'ls', '--format', '{{.Name}}')), ...(await list('images', '--format', '{{.Repository}}:{{.Tag}}'))];
+    return names.filter((n) => n.includes('docker-harden-verify'));
+  }
+
   const verify = (before: string, after: string) =>
     verifyDockerfileChange({ host: daemon.host, before, after, contextDir: ctx, settleMs: 2_000, timeoutMs: 120_000 });
 
@@ -371,8 +378,7 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
       expect(readdirSync(path.join(dir, 'site'))).toEqual([]);
       expect(r.exitCode).toBe(1);
       // Nothing of the runs is left on the daemon.
-      const left = await execa('docker', ['-H', daemon.host, 'ps', '-a', '--format', '{{.Names}}']);
-      expect(left.stdout).not.toMatch(/docker-harden-verify/);
+      expect(await leftByProofs()).toEqual([]);
       const volumes = await execa('docker', ['-H', daemon.host, 'volume', 'ls', '--quiet']);
       expect(volumes.stdout.trim()).toBe('');
     } finally {
@@ -413,10 +419,7 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
       expect(readFileSync(compose, 'utf8')).toBe(unhealthy);
 
       // Nothing of the proofs is left: no container, no network.
-      const left = await execa('docker', ['-H', daemon.host, 'ps', '-a', '--format', '{{.Names}}']);
-      expect(left.stdout).not.toMatch(/docker-harden-verify/);
-      const networks = await execa('docker', ['-H', daemon.host, 'network', 'ls', '--format', '{{.Name}}']);
-      expect(networks.stdout).not.toMatch(/docker-harden-verify/);
+      expect(await leftByProofs()).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -433,8 +436,7 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
       expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/^fix: 3 fixes applied/);
       expect(r.stdout.match(/verify: building the image of service app/g)).toHaveLength(1);
       expect(r.stdout.match(/verify: running service app as changed/g)).toHaveLength(3);
-      const images = await execa('docker', ['-H', daemon.host, 'images', '--format', '{{.Repository}}:{{.Tag}}']);
-      expect(images.stdout).not.toMatch(/docker-harden-verify/);
+      expect(await leftByProofs()).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -455,10 +457,7 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
         expect(r.stdout).toMatch(/verify: service app stays up, runs as uid 10001/);
         expect(readFileSync(file, 'utf8')).toBe(text.replace('CMD', 'RUN chown -R 10001:10001 /app\nUSER 10001:10001\nCMD'));
         expect(r.exitCode).toBe(0);
-        const left = await execa('docker', ['-H', daemon.host, 'ps', '-a', '--format', '{{.Names}}']);
-        expect(left.stdout).not.toMatch(/docker-harden-verify/);
-        const images = await execa('docker', ['-H', daemon.host, 'images', '--format', '{{.Repository}}:{{.Tag}}']);
-        expect(images.stdout).not.toMatch(/docker-harden-verify/);
+        expect(await leftByProofs()).toEqual([]);
       },
       { 'compose.yaml': compose },
     );
@@ -541,7 +540,7 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
       expect(readFileSync(compose, 'utf8')).toBe(text);
       expect(await docker('ps', '-aq')).toBe(containers);
       expect(await docker('network', 'ls', '-q')).toBe(networks);
-      expect(await docker('images', '--format', '{{.Repository}}:{{.Tag}}')).not.toMatch(/docker-harden-verify/);
+      expect(await leftByProofs()).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -713,8 +712,7 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
 
       // Nothing changed in how any service runs: nothing to run.
       expect(await verifyCompose(`services:\n  app:\n    image: ${up}\n`, `# a comment\nservices:\n  app:\n    image: ${up}\n`)).toMatchObject({ ok: true, reason: 'no service runs differently' });
-      const images = await execa('docker', ['-H', daemon.host, 'images', '--format', '{{.Repository}}']);
-      expect(images.stdout).not.toMatch(/docker-harden-verify/);
+      expect(await leftByProofs()).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
