@@ -1,4 +1,5 @@
 /** Command-line parsing, by hand: small, no dependency, and errors that say what to do. */
+import { statSync } from 'node:fs';
 import { UserError } from './core/errors.js';
 import { splitWords } from './core/words.js';
 import { didYouMean } from './core/suggest.js';
@@ -12,6 +13,8 @@ export interface Args {
   host: boolean;
   files: string[];
   composeFiles: string[];
+  /** Folders named as targets: the Dockerfiles and compose files in and below each. */
+  folders: string[];
   only: string[];
   profile?: string;
   json: boolean;
@@ -121,6 +124,7 @@ export function parseArgs(argv: string[]): Args {
     host: false,
     files: [],
     composeFiles: [],
+    folders: [],
     only: [],
     json: false,
     sarif: false,
@@ -217,7 +221,8 @@ export function parseArgs(argv: string[]): Args {
   if (TARGET_COMMANDS.includes(args.command) && !(args.command === 'report' && args.merge)) {
     for (const file of args.positional) {
       const kind = targetKind(file);
-      if (kind === 'dockerfile') args.files.push(file);
+      if (/(^|\/)\.{0,2}$/.test(file) || statSync(file, { throwIfNoEntry: false })?.isDirectory()) args.folders.push(file);
+      else if (kind === 'dockerfile') args.files.push(file);
       else if (kind === 'compose') args.composeFiles.push(file);
       else if (kind === 'daemon-config') {
         throw new UserError(`${file} is a daemon configuration, checked with the host it belongs to`, `Run: sudo docker-harden ${args.command} --host --daemon-config ${file}`);

@@ -22,6 +22,8 @@ Targets:
   --sandbox DIR           a learn sandbox instead: its example files and recorded host
   FILE...                 check, fix and report also take files by name: Dockerfile, Dockerfile.*,
                           *.Dockerfile, Containerfile; compose.yaml, docker-compose*.yml
+  FOLDER...               and folders: every such file in and below it (\`check .\`)
+  (none)                  check and fix take the Dockerfiles and compose files of this folder
 
 Options:
   --only ID[,ID...]       only these steps (STEP:PROPOSAL for one fix; ids from \`docker-harden steps\`)
@@ -84,7 +86,7 @@ Examples:
   docker-harden explain CIS-2.2
   docker-harden explain 2.14 --json
 `,
-  check: `Usage: docker-harden check [--host] [--file PATH]... [--compose PATH]... [FILE...] [--only IDS]
+  check: `Usage: docker-harden check [--host] [--file PATH]... [--compose PATH]... [FILE|FOLDER...] [--only IDS]
                            [--fail-on LEVEL] [--json | --sarif]
        docker-harden check --sandbox DIR
 
@@ -93,7 +95,12 @@ each step proposes. Nothing is changed. Without a terminal nothing is asked.
 
 Files named without a flag (as pre-commit passes them) are told apart by name: Dockerfile,
 Dockerfile.*, *.Dockerfile and Containerfile are Dockerfiles; compose.yaml, compose.*.yaml and
-docker-compose*.yml are compose files. Any other name needs --file or --compose.
+docker-compose*.yml are compose files. Any other name needs --file or --compose. A folder stands
+for every such file in and below it; links are not followed, another filesystem is not entered, and
+node_modules, vendor, virtualenvs and version control folders are left out. A compose.override.yaml
+beside its compose.yaml is read with it, as docker compose reads it: what it sets is reported there,
+at its own lines. With no target at all, check takes the Dockerfiles and compose files of the folder
+it runs in (not below it). What was found is said on stderr, so --json and --sarif stay clean.
 
 Exit status: 0 when everything passes, 1 when there are findings, 2 when a check could not run
 (bad input, a daemon.json dockerd would refuse, no daemon for --host). --fail-on critical, high,
@@ -101,7 +108,9 @@ medium or low sets the threshold: exit 1 only when a finding is at or above it. 
 step that fails or warns exits 1 (a finding of any severity but info).
 
 Examples:
+  docker-harden check
   docker-harden check --file Dockerfile
+  docker-harden check . --fail-on high
   docker-harden check --file Dockerfile --compose compose.yaml --json
   docker-harden check Dockerfile docker-compose.yml --fail-on high
   docker-harden check --file Dockerfile --sarif > docker-harden.sarif
@@ -120,6 +129,8 @@ to do by hand; a choice is marked [choice]). Every applied change can be undone 
 \`docker-harden undo\`. The last line says how many fixes were applied, how many were put back
 (not proven by --verify, or a restart that failed) and how many checks still fail or warn.
 Exit status: 0 all applied and the checks pass, 1 findings remain, 2 bad input or nothing could run.
+Targets are found as check finds them: a folder stands for every Dockerfile and compose file in and
+below it, and no target at all for those of the folder fix runs in.
 
 Each fix has a risk: safe (no known way to break what it changes), review (may break something:
 the warnings say what and how to check) or advice (known to break here: explained, never applied).
@@ -171,6 +182,8 @@ never written. --yes then applies each service's fix on its own, so only the one
 back. Host changes are applied without it.
 
 Examples:
+  docker-harden fix --dry-run
+  docker-harden fix services/ --yes
   docker-harden fix --file Dockerfile --dry-run
   docker-harden fix --file Dockerfile --only non-root-user --yes
   docker-harden fix --file Dockerfile --only non-root-user --yes --verify

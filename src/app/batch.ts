@@ -23,6 +23,7 @@ import { oneRun } from '../core/writes.js';
 import { readBackup } from '../core/change.js';
 import { ForeignLockError } from '../core/lockfile.js';
 import { haltIfStopping } from '../core/signals.js';
+import { targetsHere, targetsInFolder } from './discover.js';
 
 export interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -58,13 +59,14 @@ export function sessionOptions(args: Args, io: AppIo): SessionOptions {
  * when DIR is new or empty) with its recorded host, example files and its own state directory.
  */
 export async function sessionFor(args: Args, io: AppIo): Promise<Session> {
+  args = withFoundTargets(args, io);
   // A learn sandbox's state directory named with --state-dir: its changes were made against the
   // recorded host, so they are undone against it too, never against this machine's dockerd.
   if (!args.sandbox && args.stateDir && path.basename(path.resolve(args.stateDir)) === '.docker-harden' && existsSync(path.join(path.resolve(args.stateDir), '..', '.docker-harden-learn'))) {
     args = { ...args, sandbox: path.dirname(path.resolve(args.stateDir)) };
   }
   if (!args.sandbox) return createSession(sessionOptions(args, io));
-  if (args.host || args.files.length > 0 || args.composeFiles.length > 0 || args.daemonConfig || args.dockerHost || args.restartCommand) {
+  if (args.host || args.files.length > 0 || args.composeFiles.length > 0 || args.folders.length > 0 || args.daemonConfig || args.dockerHost || args.restartCommand) {
     throw new UserError('--sandbox brings its own targets: the example daemon.json, Dockerfile and compose file, and a recorded host', 'Leave out --host, --file, --compose, --daemon-config, --docker-host and --restart-command when you use --sandbox.');
   }
   const { prepareLearnSandbox } = await import('../core/learn.js');
@@ -74,8 +76,39 @@ export async function sessionFor(args: Args, io: AppIo): Promise<Session> {
 
 function requireTargets(session: Session): void {
   if (session.targets.length === 0) {
-    throw new UserError('nothing to check', 'Name a target: --file ./Dockerfile, --compose ./compose.yaml, or --host.');
+    throw new UserError(
+      'nothing to check: no target named, and no Dockerfile or compose file in this folder',
+      'Name a target: --file ./Dockerfile, --compose ./compose.yaml, a folder (`.` is every one below this folder), or --host.',
+    );
   }
+}
+
+/** How many found paths the line that names them lists before "and N more". */
+const FOUND_LISTED = 8;
+
+/**
+ * The targets found rather than named: the Dockerfiles and compose files in and below each folder
+ * named, and for check and fix with no target at all, those of the folder the person is in (as the
+ * wizard does). Said on stderr, stdout being the report, each path made safe for a terminal.
+ */
+function withFoundTargets(args: Args, io: AppIo): Args {
+  const named = args.host || args.files.length > 0 || args.composeFiles.length > 0 || args.folders.length > 0 || args.sandbox !== undefined;
+  const lookHere = !named && (args.command === 'check' || args.command === 'fix');
+  if (!lookHere && args.folders.length === 0) return args;
+  const searches = lookHere ? [{ where: 'this folder', found: targetsHere('.') }] : args.folders.map((folder) => ({ where: folder, found: targetsInFolder(folder) }));
+  const files = new Map(args.files.map((f) => [path.resolve(f), f]));
+  const composeFiles = new Map(args.composeFiles.map((f) => [path.resolve(f), f]));
+  for (const { where, found } of searches) {
+    const paths = [...found.files, ...found.composeFiles];
+    if (paths.length === 0) continue;
+    for (const f of found.files) if (!files.has(path.resolve(f))) files.set(path.resolve(f), f);
+    for (const f of found.composeFiles) if (!composeFiles.has(path.resolve(f))) composeFiles.set(path.resolve(f), f);
+    const listed = paths.slice(0, FOUND_LISTED).join(', ') + (paths.length > FOUND_LISTED ? ` and ${paths.length - FOUND_LISTED} more` : '');
+    const readWith = found.readWith.map((r) => `${r.file} is read with ${r.base}, which reports what it sets`);
+    const unreadable = found.unreadable.length > 0 ? [`could not open ${found.unreadable.slice(0, FOUND_LISTED).join(', ')}${found.unreadable.length > FOUND_LISTED ? ` and ${found.unreadable.length - FOUND_LISTED} more` : ''}`] : [];
+    io.stderr.write(safeLine(`docker-harden: ${args.command === 'fix' ? 'fixing' : 'checking'} ${paths.length === 1 ? 'the one' : `the ${paths.length}`} found in ${where}: ${listed}${[...readWith, ...unreadable].map((n) => `; ${n}`).join('')}`) + '\n');
+  }
+  return { ...args, folders: [], files: [...files.values()], composeFiles: [...composeFiles.values()] };
 }
 
 /**
@@ -204,12 +237,14 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
     try {
       await oneRun(async () => {
         for (const [index, { step, ctx }] of pairs.entries()) {
+          // With several targets, each line says which one it is about.
+          const heading = session.targets.length > 1 ? `${p.bold(step.meta.title)} ${p.dim(`(${safeLine(ctx.target.label)})`)}` : p.bold(step.meta.title);
           // Suppressed findings and skipped steps leave no proposal to apply.
           const skip = profileSkip(profile, { step, target: ctx.target });
           const decide = async () => decisions.decide(await runStep(step, ctx), skip);
           let run: DecidedRun = await decide();
           if (run.skipped) {
-            out(`${p.bold(step.meta.title)}: ${p.dim(`skipped (${safeText(run.skipped.reason)}; ${safeText(run.skipped.source)})`)}`);
+            out(`${heading}: ${p.dim(`skipped (${safeText(run.skipped.reason)}; ${safeText(run.skipped.source)})`)}`);
             continue;
           }
           const attempted = new Set<string>();
@@ -290,7 +325,7 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
           const wantedNow = wantedProposals(run, args.only, interactive || args.includeReview, putBackIds);
           const appeared = wantedNow.filter((pr) => offered && !offered.has(pr.id) && !attempted.has(pr.id) && canApply(pr));
           if (appeared.length > 0) {
-            out(`${p.bold(step.meta.title)}: not applied, ${p.yellow('proposed only after an earlier fix of this run')}:`);
+            out(`${heading}: not applied, ${p.yellow('proposed only after an earlier fix of this run')}:`);
             for (const later of appeared) out(`  ${safeLine(later.title)}`);
             out(`  docker-harden check --only ${step.meta.id} shows ${appeared.length === 1 ? 'it' : 'them'}; run fix again to apply ${appeared.length === 1 ? 'it' : 'them'}`);
           }
@@ -300,11 +335,11 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
           // An alternative of one this run tried was not held back by its risk: it was not its turn.
           const triedGroups = new Set(run.proposals.filter((pr) => pr.group && attempted.has(pr.id)).map((pr) => pr.group));
           for (const held of run.proposals.filter((pr) => canApply(pr) && pr.risk === 'review' && !wanted.has(pr.id) && !attempted.has(pr.id) && !triedGroups.has(pr.group) && !named)) {
-            out(`${p.bold(step.meta.title)}: not applied, ${p.yellow(`risk ${RISK_TEXT.review}`)}: ${safeLine(held.title)}`);
+            out(`${heading}: not applied, ${p.yellow(`risk ${RISK_TEXT.review}`)}: ${safeLine(held.title)}`);
             out(`  apply it with --only ${step.meta.id}:${held.id}, or every review fix with --include-review`);
           }
           for (const advice of run.proposals.filter((pr) => pr.kind === 'advice')) {
-            out(`${p.bold(step.meta.title)}: ${p.yellow(`risk ${RISK_TEXT.advice}`)}: ${safeLine(advice.title)}`);
+            out(`${heading}: ${p.yellow(`risk ${RISK_TEXT.advice}`)}: ${safeLine(advice.title)}`);
             if (advice.description) out(`  ${safeText(advice.description)}`);
             for (const w of advice.warnings) out(`  ${p.yellow('warning:')} ${safeText(w)}`);
           }
@@ -312,7 +347,7 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
           // (the platforms step) are the wizard's to ask.
           for (const shown of run.proposals.filter((pr) => pr.kind === 'command' && !pr.commands.some((c) => c.run))) {
             if (shown.commands.length === 0 && !shown.description) continue;
-            out(`${p.bold(step.meta.title)}: ${safeLine(shown.title)}${shown.commands.length ? '; run these yourself:' : ''}`);
+            out(`${heading}: ${safeLine(shown.title)}${shown.commands.length ? '; run these yourself:' : ''}`);
             if (shown.commands.length === 0) out(`  ${safeText(shown.description ?? '')}`);
             for (const c of shown.commands) out(`  ${c.argv.map(quoteArg).join(' ')}${c.asUser ? `   (as ${c.asUser})` : ''}`);
           }
@@ -322,7 +357,7 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
           for (const id of args.only.filter((o) => o.startsWith(`${step.meta.id}:`)).map((o) => o.split(':')[1]!)) {
             if (attempted.has(id) || proposed.includes(id)) continue;
             const others = proposed.length > 0 ? `this check proposes ${proposed.join(', ')}` : 'this check proposes no fix';
-            out(`${p.bold(step.meta.title)}: ${p.yellow(`no fix "${safeText(id)}" here`)} (${others}); docker-harden check --only ${step.meta.id} shows why`);
+            out(`${heading}: ${p.yellow(`no fix "${safeText(id)}" here`)} (${others}); docker-harden check --only ${step.meta.id} shows why`);
           }
           if (run.result.status === 'error') {
             // The check could not run (an invalid daemon.json, no daemon): say why, or fix is silent.

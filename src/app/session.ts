@@ -111,7 +111,9 @@ export function checkTargetFile(file: string, what: string): string {
   } catch {
     throw new UserError(`${what} not found`, `Check the path, or run docker-harden in the folder that holds it.`, file);
   }
-  if (info.isDirectory()) throw new UserError(`is a directory, not a ${what}`, `Pass the file itself, for example ${path.join(file, what === 'Dockerfile' ? 'Dockerfile' : 'compose.yaml')}.`, file);
+  if (info.isDirectory()) {
+    throw new UserError(`is a directory, not a ${what}`, `Pass the file itself, for example ${path.join(file, what === 'Dockerfile' ? 'Dockerfile' : 'compose.yaml')}, or the folder without ${what === 'Dockerfile' ? '--file' : '--compose'} to check every Dockerfile and compose file in it.`, file);
+  }
   if (!info.isFile()) throw new UserError(`is not a regular file`, `Pass the path of a ${what}.`, file);
   const limit = what === 'Dockerfile' ? LIMITS.dockerfile : LIMITS.compose;
   if (info.size > limit) throw tooLarge(file, what === 'Dockerfile' ? 'Dockerfile' : 'compose file', info.size, limit);

@@ -4,7 +4,6 @@
  * the profile, render the Ink app, and unlock on the way out. Ink and React are imported only
  * here, and only after the colour decision, because chalk fixes its colour level when loaded.
  */
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Args } from '../args.js';
 import { sessionOptions, type AppIo, type Io } from './batch.js';
@@ -15,9 +14,7 @@ import { colorEnabled } from '../report/color.js';
 import { quoteArg } from '../report/text.js';
 import { UserError } from '../core/errors.js';
 import { RepoDecisions } from '../core/repoconfig.js';
-
-export const DOCKERFILE_NAMES = ['Dockerfile'];
-export const COMPOSE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
+import { targetsHere } from './discover.js';
 
 export interface RunPlan {
   kind: 'walk';
@@ -63,8 +60,7 @@ export async function planRun(
     const profile = args.profile ?? (args.host && fileTargets ? undefined : args.host ? 'server' : 'dockerfile');
     return { kind: 'walk', options: { ...base, profile }, profile: profile ?? 'all', learn: false };
   }
-  const files = DOCKERFILE_NAMES.map((n) => path.join(cwd, n)).filter((f) => existsSync(f));
-  const composeFiles = COMPOSE_NAMES.map((n) => path.join(cwd, n)).filter((f) => existsSync(f));
+  const { files, composeFiles } = targetsHere(cwd);
   if (files.length > 0 || composeFiles.length > 0) {
     const profile = args.profile ?? 'dockerfile';
     return { kind: 'walk', options: { ...base, files, composeFiles, profile }, profile, learn: false };

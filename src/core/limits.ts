@@ -49,6 +49,8 @@ export const LIMITS = {
   gitIndex: 128 * MiB,
   /** A file of the build context read for a Dockerfile check: the script its ENTRYPOINT or CMD starts, an action.yml beside it. */
   contextFile: 1 * MiB,
+  /** Files and folders a folder target's walk looks at before it stops (a repository of 10,000 files is well under it). */
+  folderEntries: 200_000,
   /** Nesting of objects and arrays in a JSON input (daemon.json, profile) or of flow collections in a compose file. */
   jsonDepth: 200,
 } as const;

@@ -96,8 +96,8 @@ export async function runStep(step: Step, ctx: Context): Promise<StepRun> {
 }
 
 /** The file names `docker compose` finds by itself, and the override names it then reads with them, in its order (compose-go). */
-const DEFAULT_COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yml', 'docker-compose.yaml'];
-const DEFAULT_OVERRIDES = ['compose.override.yml', 'compose.override.yaml', 'docker-compose.override.yml', 'docker-compose.override.yaml'];
+export const DEFAULT_COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yml', 'docker-compose.yaml'];
+export const DEFAULT_OVERRIDES = ['compose.override.yml', 'compose.override.yaml', 'docker-compose.override.yml', 'docker-compose.override.yaml'];
 
 /**
  * The files `docker compose`, run with no -f in the compose file's folder, reads (absolute paths),

@@ -43,15 +43,17 @@ describe('what the wizard walks (planRun)', () => {
     expect(await planRun(parseArgs(['--file', 'Dockerfile', '--profile', 'server']), io())).toMatchObject({ profile: 'server', options: { profile: 'server' } });
   });
 
-  it('no targets, a Dockerfile and compose.yaml in the folder: both, with the dockerfile profile', async () => {
+  it('no targets, Dockerfiles and compose.yaml in the folder: those, the override read with its base, with the dockerfile profile', async () => {
     const dir = tmp();
     writeFileSync(path.join(dir, 'Dockerfile'), 'FROM scratch\n');
+    writeFileSync(path.join(dir, 'Dockerfile.dev'), 'FROM scratch\n');
     writeFileSync(path.join(dir, 'compose.yaml'), 'services: {}\n');
+    writeFileSync(path.join(dir, 'compose.override.yaml'), 'services: {}\n');
     const plan = await planRun(parseArgs([]), io(), { cwd: dir, isRoot: true });
     expect(plan).toMatchObject({
       kind: 'walk',
       profile: 'dockerfile',
-      options: { files: [path.join(dir, 'Dockerfile')], composeFiles: [path.join(dir, 'compose.yaml')], profile: 'dockerfile' },
+      options: { files: [path.join(dir, 'Dockerfile'), path.join(dir, 'Dockerfile.dev')], composeFiles: [path.join(dir, 'compose.yaml')], profile: 'dockerfile' },
     });
   });
 

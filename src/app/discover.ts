@@ -1,0 +1,111 @@
+/**
+ * The targets a person did not name: the Dockerfile and compose files of the folder they are in
+ * (`check`, `fix` and the wizard with no target), or every one below a folder they name
+ * (`check services/`). Found by name as positional files are (targetKind). A walk never follows a
+ * symbolic link, never leaves the folder's filesystem (`/proc` as root), leaves out what a build
+ * or a package manager made (node_modules, vendor, virtualenvs, version control), and stops at a
+ * bound rather than reading a whole disk.
+ */
+import { lstatSync, readdirSync, statSync, type Dirent } from 'node:fs';
+import path from 'node:path';
+import { targetKind } from '../args.js';
+import { UserError } from '../core/errors.js';
+import { LIMITS } from '../core/limits.js';
+import { DEFAULT_COMPOSE_FILES, DEFAULT_OVERRIDES } from '../core/runner.js';
+
+export interface FoundTargets {
+  files: string[];
+  composeFiles: string[];
+  /** Default override files left out because `docker compose` reads them with the base file beside them, which reports what they set. */
+  readWith: Array<{ file: string; base: string }>;
+  /** Folders that could not be read (permissions): said, not silently missed. */
+  unreadable: string[];
+}
+
+/** Folders whose Dockerfiles are not the project's own: dependencies, environments, version control. */
+const LEFT_OUT = new Set(['.git', '.hg', '.svn', 'node_modules', 'bower_components', 'vendor', '.venv', 'venv', '__pycache__', '.tox', '.terraform', '.cache']);
+
+/** The Dockerfile and compose files directly in `folder` (not below it), as the wizard finds them. */
+export function targetsHere(folder: string): FoundTargets {
+  return sortTargets(folder, entriesOf(folder), []);
+}
+
+/** Every Dockerfile and compose file in `folder` and below it; a UserError when there is none or the folder is over `limit` entries. */
+export function targetsInFolder(folder: string, limit: number = LIMITS.folderEntries): FoundTargets {
+  const root = path.resolve(folder);
+  const info = statSync(root, { throwIfNoEntry: false });
+  if (!info?.isDirectory()) throw new UserError(info ? 'is not a folder' : 'folder not found', 'Check the path; nothing was checked.', folder);
+  const device = info.dev;
+  const found: Array<{ dir: string; entries: Dirent[] }> = [];
+  const unreadable: string[] = [];
+  const pending = [root];
+  let seen = 0;
+  while (pending.length > 0) {
+    const dir = pending.pop()!;
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      unreadable.push(relativeTo(folder, dir));
+      continue;
+    }
+    seen += entries.length;
+    if (seen > limit) {
+      throw new UserError(
+        `holds more than ${limit.toLocaleString('en-US')} files and folders; docker-harden stops there rather than read a whole disk`,
+        'Name a smaller folder, or the files themselves (--file, --compose); nothing was checked.',
+        folder,
+      );
+    }
+    found.push({ dir, entries });
+    for (const entry of entries) {
+      if (!entry.isDirectory() || LEFT_OUT.has(entry.name)) continue;
+      const child = path.join(dir, entry.name);
+      // Another filesystem (proc, a mounted volume) is not part of the folder, as find -xdev.
+      if (lstatSync(child, { throwIfNoEntry: false })?.dev === device) pending.push(child);
+    }
+  }
+  const targets = sortTargets(folder, found.flatMap(({ dir, entries }) => entries.map((e) => ({ dir, entry: e }))), unreadable);
+  if (targets.files.length === 0 && targets.composeFiles.length === 0) {
+    throw new UserError(
+      `holds no Dockerfile or compose file${unreadable.length > 0 ? ` that docker-harden could read (${unreadable.length} folder${unreadable.length === 1 ? '' : 's'} it could not open)` : ''}`,
+      'By name: Dockerfile, Dockerfile.*, *.Dockerfile, Containerfile; compose.yaml, compose.*.yaml, docker-compose*.yml. A file of another name is checked with --file or --compose; nothing was checked.',
+      folder,
+    );
+  }
+  return targets;
+}
+
+function entriesOf(dir: string): Array<{ dir: string; entry: Dirent }> {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).map((entry) => ({ dir, entry }));
+  } catch {
+    return [];
+  }
+}
+
+/** Regular files only (a link is not followed), by kind, in path order; a default override beside its base goes with the base. */
+function sortTargets(folder: string, entries: Array<{ dir: string; entry: Dirent }>, unreadable: string[]): FoundTargets {
+  const names = new Map<string, Set<string>>();
+  for (const { dir, entry } of entries) if (entry.isFile()) names.set(dir, (names.get(dir) ?? new Set()).add(entry.name));
+  const out: FoundTargets = { files: [], composeFiles: [], readWith: [], unreadable };
+  for (const [dir, inDir] of names) {
+    const base = DEFAULT_COMPOSE_FILES.find((name) => inDir.has(name));
+    for (const name of inDir) {
+      const file = relativeTo(folder, path.join(dir, name));
+      const kind = targetKind(name);
+      if (kind === 'dockerfile') out.files.push(file);
+      else if (kind === 'compose' && base && DEFAULT_OVERRIDES.includes(name)) out.readWith.push({ file, base: relativeTo(folder, path.join(dir, base)) });
+      else if (kind === 'compose') out.composeFiles.push(file);
+    }
+  }
+  out.files.sort();
+  out.composeFiles.sort();
+  return out;
+}
+
+/** A found path as the person would type it: below the folder they named, in their words. */
+function relativeTo(folder: string, file: string): string {
+  const rel = path.relative(path.resolve(folder), file);
+  return rel === '' ? folder : path.join(folder, rel);
+}
