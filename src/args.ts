@@ -34,6 +34,8 @@ export interface Args {
   verifyWait?: number;
   force: boolean;
   list: boolean;
+  /** undo: every change of the newest run still in place, not only the newest change. */
+  run: boolean;
   help: boolean;
   version: boolean;
   sandbox?: string;
@@ -81,6 +83,7 @@ const BOOL_FLAGS: Record<string, keyof Args> = {
   '--verify': 'verify',
   '--force': 'force',
   '--list': 'list',
+  '--run': 'run',
   '--merge': 'merge',
   '--help': 'help',
   '-h': 'help',
@@ -99,7 +102,7 @@ const OPTIONS_OF: Record<Command, readonly string[]> = {
   check: [...SESSION_OPTIONS, ...FORMAT_OPTIONS, '--fail-on'],
   fix: [...SESSION_OPTIONS, ...FORMAT_OPTIONS, '--fail-on', '--yes', '--include-review', '--dry-run', '--verify', '--verify-wait'],
   // The daemon options say how to restart it when the undone change was a daemon.json one.
-  undo: ['--state-dir', '--sandbox', '--daemon-config', '--restart-command', '--docker-host', '--yes', '--list', '--force'],
+  undo: ['--state-dir', '--sandbox', '--daemon-config', '--restart-command', '--docker-host', '--yes', '--list', '--force', '--run'],
   report: [...SESSION_OPTIONS, ...FORMAT_OPTIONS, '--merge'],
   export: ['--state-dir', '--daemon-config', '--out'],
   steps: ['--json', '--format'],
@@ -135,6 +138,7 @@ export function parseArgs(argv: string[]): Args {
     verify: false,
     force: false,
     list: false,
+    run: false,
     help: false,
     version: false,
     merge: false,
@@ -245,6 +249,12 @@ export function parseArgs(argv: string[]): Args {
   }
   if (args.command === 'fix' && args.yes && args.dryRun) {
     throw new UserError('fix --yes applies and --dry-run only shows: they ask for two different things; nothing was done', 'Pass --dry-run to see the diffs, or --yes to apply them.');
+  }
+  if (args.command === 'undo' && args.run && (args.positional.length > 0 || args.list)) {
+    throw new UserError(
+      `undo --run takes back every change of the newest run, so it takes no ${args.list ? '--list' : 'change id'}; nothing was undone`,
+      args.list ? 'Run `docker-harden undo --list` to see the changes and their runs, then `docker-harden undo --run --yes`.' : `Run \`docker-harden undo ${args.positional[0]} --yes\` for that change alone, or \`docker-harden undo --run --yes\` for the newest run.`,
+    );
   }
   if (args.command === 'undo' && args.positional.length > 1) {
     throw new UserError(`undo takes one change id, not ${args.positional.length} (${args.positional.join(', ')}); nothing was undone`, 'Run `docker-harden undo ID` for each, newest first (`docker-harden undo --list` shows them).');

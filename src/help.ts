@@ -46,6 +46,7 @@ Options:
   --verify-wait SECONDS   --verify: how long a container without a HEALTHCHECK must stay up
                           to count as up (default 3; 1 to 600)
   --list                  undo: list the applied changes, newest first
+  --run                   undo: every change of the newest run (one fix, one wizard session)
   --force                 undo a file edited since, or replace a plugin link that is not ours
   -h, --help              help: docker-harden check --help
   -V, --version           the version
@@ -193,7 +194,7 @@ Examples:
   sudo docker-harden fix --host --yes --include-review
   docker-harden fix --sandbox ./docker-harden-learn --only slim-base-image --yes
 `,
-  undo: `Usage: docker-harden undo [--list] [ID] [--yes] [--force] [--state-dir DIR | --sandbox DIR]
+  undo: `Usage: docker-harden undo [--list | ID | --run] [--yes] [--force] [--state-dir DIR | --sandbox DIR]
 
 Restores the backup of an applied change, newest first: without an ID the newest change still in
 place; with an ID that change, once the newer changes to the same file are undone. Refuses, and
@@ -201,11 +202,14 @@ changes nothing, when the file was edited since the change was applied (its hash
 restores the backup anyway. A file the change created is removed, with the folders docker-harden
 made for it when they are empty. For daemon.json, dockerd is restarted and health-checked; if it
 does not start with the old file, the newer one is put back. --list shows every change, newest
-first.
+first, with the run that made it. --run takes back every change of the newest run (one fix command,
+or one wizard session) still in place, newest first, asked once; it stops at the first it cannot
+undo, saying which stay. Run it again for the run before.
 
 Examples:
   docker-harden undo --list
   docker-harden undo --yes
+  docker-harden undo --run --yes
   docker-harden undo lx3k2a-9f8e7d --yes
   docker-harden undo --yes --force
   docker-harden undo --sandbox ./docker-harden-learn --list

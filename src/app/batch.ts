@@ -15,7 +15,7 @@ import { toSarif } from '../report/sarif.js';
 import { renderRun, renderSummary, renderUnusedIgnores, quoteArg } from '../report/text.js';
 import { colorEnabled, palette, type Palette } from '../report/color.js';
 import { canApply, RISK_TEXT, scopeOf, type Proposal, type Step } from '../core/step.js';
-import { targetKey, type AppliedRecord, type Profile } from '../core/profile.js';
+import { newAppliedId, targetKey, type AppliedRecord, type Profile } from '../core/profile.js';
 import { RepoDecisions, type DecidedRun, type UnusedIgnore } from '../core/repoconfig.js';
 import type { Target } from '../core/step.js';
 import type { ServiceEdit } from '../compose/edit.js';
@@ -72,6 +72,12 @@ export async function sessionFor(args: Args, io: AppIo): Promise<Session> {
   const { prepareLearnSandbox } = await import('../core/learn.js');
   const sandbox = await prepareLearnSandbox({ dir: args.sandbox, env: io.env, log: (line) => io.stdout.write(`  ${line}\n`) });
   return createSession({ ...sandbox.sessionOptions, registry: io.registry, only: args.only, ...(args.stateDir ? { stateDir: args.stateDir } : {}) });
+}
+
+/** The undo command for the state a run used: its learn sandbox, or its --state-dir. */
+export function undoCommandFor(options: SessionOptions, sandbox?: string): string {
+  if (sandbox) return `docker-harden undo --sandbox ${quoteArg(sandbox)}`;
+  return `docker-harden undo${options.stateDir ? ` --state-dir ${quoteArg(path.resolve(options.stateDir))}` : ''}`;
 }
 
 function requireTargets(session: Session): void {
@@ -218,6 +224,8 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
   if (unproven) out(p.yellow(unproven));
   await session.identifyHost();
   await session.store.lock();
+  // Recorded with each change of this run: `undo --run` takes them back together.
+  const runId = newAppliedId();
   try {
     const profile = await session.store.load();
     // Loaded for a question only: a check, or fix --yes, asks none.
@@ -274,6 +282,7 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
                 recheck: async () => (rechecked = await runStep(step, ctx)),
                 ...(verify && ctx.target.kind !== 'host' ? { verify: verify(ctx) } : {}),
                 log: (line) => out(p.dim(`  ${safeLine(line)}`)),
+                run: runId,
               });
               // In a learn sandbox nothing real changed: say what was written there and what was only simulated.
               const message = args.sandbox ? (await import('../core/learn.js')).sandboxOutcome(outcome.message, next) : outcome.message;
@@ -376,6 +385,7 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
     // The last line says where the run ended: a check that still fails may have printed nothing
     // above (a finding with no fix here), and a run with nothing to do prints nothing else.
     // A fix written and then put back (not proven, a command or restart that failed) is said apart: "applied" it is not.
+    if (applied > 0) out(p.dim(`to take back the changes of this run: ${undoCommandFor(sessionOptions(args, io), args.sandbox)} --run --yes`));
     const done = `${applied > 0 ? `${applied} fix${applied === 1 ? '' : 'es'} applied` : 'nothing applied'}${putBack > 0 ? `, ${putBack} put back (why is above)` : ''}`;
     if (stillFailing > 0) out(`fix: ${done}; ${stillFailing} check${stillFailing === 1 ? ' still fails or warns' : 's still fail or warn'} (docker-harden check shows why)`);
     else if (errors === 0) out(`fix: ${done}; no check fails or warns`);
@@ -441,7 +451,7 @@ export function stepsCommand(args: Args, io: AppIo): number {
 }
 
 export async function undoCommand(args: Args, io: AppIo): Promise<number> {
-  let session = await sessionFor(args, io);
+  const session = await sessionFor(args, io);
   const store = session.store;
   const p = paletteFor(args, io);
   const out = (line: string) => io.stdout.write(line + '\n');
@@ -457,11 +467,13 @@ export async function undoCommand(args: Args, io: AppIo): Promise<number> {
   try {
     const profile = await store.load();
     const open = profile.applied.filter((r) => !r.undone);
+    const listHint = `Run \`docker-harden undo${args.sandbox ? ` --sandbox ${quoteArg(args.sandbox)}` : ''} --list\` to see them.`;
+    if (args.run) return await undoRun(open, { args, io, session, profile, p, out, listHint });
     const id = args.positional[0];
     let record: AppliedRecord | undefined;
     if (id) {
       record = profile.applied.find((r) => r.id === id);
-      if (!record) throw new UserError(`no applied change with id "${id}"`, `Run \`docker-harden undo${args.sandbox ? ` --sandbox ${quoteArg(args.sandbox)}` : ''} --list\` to see them.`);
+      if (!record) throw new UserError(`no applied change with id "${id}"`, listHint);
       if (record !== open[open.length - 1] && !args.force) {
         const newer = open.filter((r) => r.at > record!.at && r.files.some((f) => record!.files.some((g) => g.path === f.path)));
         if (newer.length > 0) throw new UserError(`change ${id} has newer changes to the same file on top of it`, `Undo ${newer.map((r) => r.id).join(', ')} first (newest first).`);
@@ -480,39 +492,96 @@ export async function undoCommand(args: Args, io: AppIo): Promise<number> {
     if (!args.yes && !(io.stdinIsTTY && io.stdout.isTTY)) {
       throw new UserError(`undo changes files (${record.files.map((f) => f.path).join(', ')}) and there is no terminal to ask on`, `Pass --yes to undo ${record.id}.`);
     }
-    // The daemon the change was made on is reached and restarted the way it was then, unless the
-    // command line says otherwise; undoApplied refuses when it is another daemon.
-    if (record.dockerd && !args.sandbox && !args.dockerHost && !args.daemonConfig && !args.restartCommand) {
-      session = createSession({
-        ...sessionOptions(args, io),
-        dockerHost: record.dockerd.endpoint,
-        daemonConfig: record.dockerd.configPath,
-        restartCommand: record.dockerd.restartCommand,
-      });
-    }
-    // Warned like apply warns: a restart names the running containers it stops, before anything
-    // changes; with --yes printed, else part of the question.
-    const impact = record.daemon ? await session.daemon?.restartImpact?.(await restoredDaemonConfig(record, store.backupDir)).catch(() => null) : null;
-    if (args.yes && impact) out(`${p.yellow('warning:')} ${safeText(impact)}`);
-    if (!args.yes) {
-      const ask = (await import('node:readline/promises')).createInterface({ input: process.stdin, output: process.stdout });
-      const question = `${describeApplied(record, p)}\n${impact ? `${p.yellow('warning:')} ${safeText(impact)}\n` : ''}Undo this change? [y/N] `;
-      const answer = (await askLine(ask, question).finally(() => ask.close())).trim().toLowerCase();
-      if (answer !== 'y' && answer !== 'yes') return 0;
-    }
-    const message = await undoApplied(record, {
-      store: store,
-      profile,
-      daemon: session.daemon,
-      force: args.force,
-      log: (l) => out(p.dim(`  ${safeLine(l)}`)),
-      ...(session.confineTo ? { confineTo: session.confineTo } : {}),
-    });
-    out(p.green(safeLine(message)));
+    await undoOne(record, { args, io, session, profile, p, out, listHint }, !args.yes);
     return 0;
   } finally {
     await store.unlock();
   }
+}
+
+interface UndoRunContext {
+  args: Args;
+  io: AppIo;
+  session: Session;
+  profile: Profile;
+  p: Palette;
+  out: (line: string) => void;
+  listHint: string;
+}
+
+/**
+ * `undo --run`: every change of the newest run (a fix run or a wizard session) still in place,
+ * newest first (live-restore's order kept, as a plain undo keeps it), asked once. The first that
+ * cannot be undone stops it, with what is undone and what stays said.
+ */
+async function undoRun(open: AppliedRecord[], c: UndoRunContext): Promise<number> {
+  const newest = open[open.length - 1];
+  if (!newest) {
+    c.out('Nothing to undo.');
+    return 0;
+  }
+  if (!newest.run) {
+    throw new UserError(`the newest change, ${newest.id}, was recorded without its run, so the changes made with it are not known`, `Undo the changes one at a time with \`docker-harden undo --yes\`, newest first. ${c.listHint}`);
+  }
+  let left = open.filter((r) => r.run === newest.run);
+  if (!c.args.yes && !(c.io.stdinIsTTY && c.io.stdout.isTTY)) {
+    throw new UserError(`undo --run changes files (${[...new Set(left.flatMap((r) => r.files.map((f) => f.path)))].join(', ')}) and there is no terminal to ask on`, `Pass --yes to undo the ${left.length} change${left.length === 1 ? '' : 's'} of that run.`);
+  }
+  if (!c.args.yes) {
+    const ask = (await import('node:readline/promises')).createInterface({ input: process.stdin, output: process.stdout });
+    const question = `${[...left].reverse().map((r) => describeApplied(r, c.p)).join('\n')}\nUndo ${left.length === 1 ? 'this change' : `these ${left.length} changes`} of the run? [y/N] `;
+    const answer = (await askLine(ask, question).finally(() => ask.close())).trim().toLowerCase();
+    if (answer !== 'y' && answer !== 'yes') return 0;
+  }
+  const total = left.length;
+  while (left.length > 0) {
+    const record = (await nextToUndo(left, c.session.store.backupDir))!;
+    try {
+      await undoOne(record, c, false);
+    } catch (err) {
+      left = left.filter((r) => !r.undone);
+      c.out(c.p.yellow(`undo --run stopped at ${safeLine(record.id)}: ${total - left.length} of the run's ${total} changes undone; ${left.map((r) => safeLine(r.id)).join(', ')} stay${left.length === 1 ? 's' : ''} in place`));
+      throw err;
+    }
+    left = left.filter((r) => r !== record);
+  }
+  c.out(c.p.green(`undid the ${total === 1 ? 'one change' : `${total} changes`} of the run`));
+  return 0;
+}
+
+/** Undo one applied change: on the daemon it was made on, its restart's cost warned first, asked when `ask`. */
+async function undoOne(record: AppliedRecord, c: UndoRunContext, ask: boolean): Promise<void> {
+  const { args, io, p, out, profile } = c;
+  let session = c.session;
+  // The daemon the change was made on is reached and restarted the way it was then, unless the
+  // command line says otherwise; undoApplied refuses when it is another daemon.
+  if (record.dockerd && !args.sandbox && !args.dockerHost && !args.daemonConfig && !args.restartCommand) {
+    session = createSession({
+      ...sessionOptions(args, io),
+      dockerHost: record.dockerd.endpoint,
+      daemonConfig: record.dockerd.configPath,
+      restartCommand: record.dockerd.restartCommand,
+    });
+  }
+  // Warned like apply warns: a restart names the running containers it stops, before anything
+  // changes; printed, or when asking part of the question.
+  const impact = record.daemon ? await session.daemon?.restartImpact?.(await restoredDaemonConfig(record, c.session.store.backupDir)).catch(() => null) : null;
+  if (!ask && impact) out(`${p.yellow('warning:')} ${safeText(impact)}`);
+  if (ask) {
+    const rl = (await import('node:readline/promises')).createInterface({ input: process.stdin, output: process.stdout });
+    const question = `${describeApplied(record, p)}\n${impact ? `${p.yellow('warning:')} ${safeText(impact)}\n` : ''}Undo this change? [y/N] `;
+    const answer = (await askLine(rl, question).finally(() => rl.close())).trim().toLowerCase();
+    if (answer !== 'y' && answer !== 'yes') return;
+  }
+  const message = await undoApplied(record, {
+    store: c.session.store,
+    profile,
+    daemon: session.daemon,
+    force: args.force,
+    log: (l) => out(p.dim(`  ${safeLine(l)}`)),
+    ...(session.confineTo ? { confineTo: session.confineTo } : {}),
+  });
+  out(p.green(safeLine(message)));
 }
 
 /** A question on the terminal; Ctrl-C there ends the command (exit 130) instead of leaving it paused. */
@@ -548,6 +617,6 @@ async function restoredDaemonConfig(record: AppliedRecord, backupDir: string): P
 function describeApplied(r: AppliedRecord, p: Palette): string {
   const state = r.undone ? p.dim(`undone ${r.undone}`) : p.green('applied');
   // Titles and paths come from files and names the tool read: shown, never acted on by the terminal.
-  return `${safeLine(r.id)}  ${safeLine(r.at)}  ${safeLine(r.step)}: ${safeLine(r.title ?? r.proposal)}  [${state}]\n    ${r.files.map((f) => safeLine(f.path)).join(', ')}${r.daemon ? p.dim(`  (dockerd ${safeLine(r.daemon)})`) : ''}`;
+  return `${safeLine(r.id)}  ${safeLine(r.at)}  ${safeLine(r.step)}: ${safeLine(r.title ?? r.proposal)}  [${state}]${r.run ? p.dim(`  run ${safeLine(r.run)}`) : ''}\n    ${r.files.map((f) => safeLine(f.path)).join(', ')}${r.daemon ? p.dim(`  (dockerd ${safeLine(r.daemon)})`) : ''}`;
 }
 

@@ -4,9 +4,8 @@
  * the profile, render the Ink app, and unlock on the way out. Ink and React are imported only
  * here, and only after the colour decision, because chalk fixes its colour level when loaded.
  */
-import path from 'node:path';
 import type { Args } from '../args.js';
-import { sessionOptions, type AppIo, type Io } from './batch.js';
+import { sessionOptions, undoCommandFor, type AppIo, type Io } from './batch.js';
 import { createSession, type SessionOptions } from './session.js';
 import { walkFromSession, type Walk } from '../core/walk.js';
 import { prepareLearnSandbox } from '../core/learn.js';
@@ -85,10 +84,6 @@ export async function planRun(
 export function isInCi(env: Io['env']): boolean {
   const set = (v: string | undefined) => v !== undefined && v !== '0' && v !== 'false';
   return set(env.CI) || set(env.CONTINUOUS_INTEGRATION);
-}
-
-export function undoCommandFor(options: SessionOptions): string {
-  return `docker-harden undo${options.stateDir ? ` --state-dir ${quoteArg(path.resolve(options.stateDir))}` : ''}`;
 }
 
 /**
@@ -172,7 +167,7 @@ export async function startInteractive(args: Args, io: AppIo): Promise<number> {
         info: {
           profile: plan.profile,
           // In the learn sandbox, undo goes through the sandbox (its recorded host), never this machine.
-          undoCommand: plan.sandbox ? `docker-harden undo --sandbox ${quoteArg(plan.sandbox)}` : undoCommandFor(plan.options),
+          undoCommand: undoCommandFor(plan.options, plan.sandbox),
           sandbox: plan.sandbox,
           resumeCommand: plan.sandbox ? `docker-harden learn --sandbox ${quoteArg(plan.sandbox)}` : undefined,
           appliedEarlier: walk.appliedEarlier().length,

@@ -61,6 +61,8 @@ export interface AppliedRecord {
   daemon?: 'reload' | 'restart';
   dockerd?: DaemonRecord;
   undone?: string;
+  /** The fix run or wizard session that made it: `undo --run` takes back a run's changes together. */
+  run?: string;
   files: AppliedFile[];
   /** Folders the change made for its new files, deepest last: going back removes them when empty. */
   dirs?: string[];

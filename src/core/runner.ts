@@ -277,6 +277,8 @@ export interface ApplyOptions {
   /** Progress lines for the person. */
   log?: (line: string) => void;
   readyTimeoutMs?: number;
+  /** The run this change is part of, recorded with it (see AppliedRecord.run). */
+  run?: string;
 }
 
 export type ApplyStatus = 'applied' | 'applied-still-failing' | 'rolled-back' | 'failed';
@@ -359,6 +361,7 @@ async function applyProposalNow(step: Step, target: Target, proposal: Proposal, 
     ...(daemonRecord ? { dockerd: daemonRecord } : {}),
     files: written.map((w) => ({ path: w.path, backup: w.backup, beforeHash: w.beforeHash, afterHash: w.afterHash })),
     ...(madeDirs.length > 0 ? { dirs: madeDirs } : {}),
+    ...(options.run ? { run: options.run } : {}),
     commands: [],
   };
   // Recorded before any restart, so a crash there still leaves what undo needs. A change that

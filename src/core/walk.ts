@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Context, Proposal, StepId, StepTarget, Target } from './step.js';
 import { applyProposal, errorResult, runStep, type ApplyOptions, type DaemonControl, type StepRun } from './runner.js';
 import { formatError } from './errors.js';
-import { targetKey, type AppliedRecord, type Decision, type DecisionStatus, type Profile, type ProfileStore } from './profile.js';
+import { newAppliedId, targetKey, type AppliedRecord, type Decision, type DecisionStatus, type Profile, type ProfileStore } from './profile.js';
 import type { DecidedRun, RepoDecisions } from './repoconfig.js';
 
 export interface WalkOptions {
@@ -71,6 +71,8 @@ export class Walk {
   private readonly verify?: WalkOptions['verify'];
   /** Changes applied during this run, oldest first. */
   readonly appliedThisRun: AppliedRecord[] = [];
+  /** Recorded with each of them: `undo --run` takes them back together. */
+  readonly runId = newAppliedId();
   /** Where progress lines go while a change is applied. */
   private applyLog: ((line: string) => void) | undefined;
 
@@ -137,6 +139,7 @@ export class Walk {
         recheck: () => this.check(index),
         ...(this.verify && item.target.kind !== 'host' ? { verify: this.verify(item.ctx) } : {}),
         log,
+        run: this.runId,
       });
       status = outcome.status;
       message = outcome.message;
@@ -184,7 +187,7 @@ export class Walk {
     const dir = item.target.kind === 'host' ? process.cwd() : path.dirname(item.target.path);
     const change = await repoSkipChange(dir, item.step.meta.id, reason);
     const proposal: Proposal = { kind: 'change', id: 'skip-in-repository', title: `Skip ${item.step.meta.id} for the repository`, risk: 'safe', changes: [change], commands: [], warnings: [] };
-    const outcome = await applyProposal(item.step, item.target, proposal, { store: this.store, profile: this.profile, beforeWrite: this.beforeWrite });
+    const outcome = await applyProposal(item.step, item.target, proposal, { store: this.store, profile: this.profile, beforeWrite: this.beforeWrite, run: this.runId });
     if (outcome.status !== 'applied') throw new Error(outcome.message);
     if (outcome.record) this.appliedThisRun.push(outcome.record);
     this.decisions?.reload(dir);

@@ -438,6 +438,7 @@ function summaryPane(state: WizardState, info: WizardInfo, final: boolean, table
   if (state.applied.length > 0 || info.appliedEarlier) {
     out.push({ segs: [seg('To undo, newest first: '), seg(info.undoCommand, { bold: true }), seg(' (add --list to see them)', { dim: true })], indent: 2 });
   }
+  if (state.applied.length > 1) out.push({ segs: [seg('To undo all of this run at once: '), seg(`${info.undoCommand} --run`, { bold: true })], indent: 2 });
   if (info.sandbox) out.push({ segs: [seg(`Everything happened in the sandbox ${info.sandbox}; nothing else was touched.`)] });
   if (final) {
     out.push(BLANK, {

@@ -290,11 +290,29 @@ describe('wizard screens and keys (ink-testing-library)', () => {
     // A long temporary path wraps the change id to the next row.
     expect(f).toMatch(/✔ non-root-user: Add USER 10001 at the end \(.*Dockerfile\)\s+change\s+\S+/);
     expect(f).toContain('To undo, newest first: docker-harden undo --state-dir /s');
+    expect(f).not.toContain('this run at once');
     expect(f).toContain('Enter or q exit · v all steps');
     await ui.press(KEY.enter);
     const last = await ui.waitFor('Progress is saved.');
     expect(last).toContain('Run the same command again to continue at check 3/3, dependency-scanning.');
     expect(last).not.toContain('Enter or q exit');
+  });
+
+  it('two changes in one session: both recorded with the session\'s run, and the summary says how to undo them at once', async () => {
+    const { ui, world } = await start([addUserStep, slimStep, manualStep]);
+    await ui.waitFor('❯ Apply');
+    await ui.press('a', 'y');
+    await ui.waitFor('6. Use a slim base image');
+    await ui.waitFor('❯ Apply');
+    await ui.press('a', 'y');
+    await ui.waitFor('5. Scan dependencies');
+    await ui.press('l');
+    const f = (await ui.waitFor('Summary')).replace(/\n\s*/g, ' ');
+    expect(f).toMatch(/To undo all of this run at once: docker-harden undo --state-dir \S+ --run/);
+    const applied = (await world.store.load()).applied;
+    expect(applied).toHaveLength(2);
+    expect(applied[0]!.run).toMatch(/\S/);
+    expect(applied[1]!.run).toBe(applied[0]!.run);
   });
 
   it('quit from a step shows the summary, saved progress and where the next run starts', async () => {

@@ -198,6 +198,59 @@ describe('undo of Dockerfile fixes', () => {
     expect(twice.stderr).toMatch(/already undone/);
   });
 
+  it('--run takes back every change of the newest run, newest first, and leaves the run before it', async () => {
+    await fix('non-root-user');
+    const afterFirst = await fs.readFile(dockerfile, 'utf8');
+    // One run that makes two changes: a new CI workflow and an edit of the Dockerfile.
+    const second = await runCli(['fix', '--file', dockerfile, '--only', 'slim-base-image,dependency-scanning', '--yes', '--include-review', '--state-dir', state], { env });
+    expect(second.stdout).toContain(`to take back the changes of this run: docker-harden undo --state-dir ${state} --run --yes\nfix: 2 fixes applied`);
+    const workflow = path.join(dir, '.github', 'workflows', 'docker-harden-scan.yml');
+    expect(existsSync(workflow)).toBe(true);
+    const list = (await undo('--list')).stdout;
+    const runs = [...list.matchAll(/\[applied\]\s+run (\S+)/g)].map((m) => m[1]);
+    expect(runs).toHaveLength(3);
+    expect(runs[0]).toBe(runs[1]);
+    expect(runs[2]).not.toBe(runs[0]);
+
+    const noYes = await undo('--run');
+    expect(noYes.exitCode).toBe(2);
+    expect(noYes.stderr).toMatch(/Pass --yes to undo the 2 changes of that run/);
+    const r = await undo('--run', '--yes');
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('undid the 2 changes of the run');
+    expect(existsSync(workflow)).toBe(false);
+    expect(await fs.readFile(dockerfile, 'utf8')).toBe(afterFirst);
+    // The next --run is the run before it.
+    expect((await undo('--run', '--yes')).exitCode).toBe(0);
+    expect(await fs.readFile(dockerfile, 'utf8')).toBe(ORIGINAL);
+    expect((await undo('--run', '--yes')).stdout).toContain('Nothing to undo.');
+  });
+
+  it('--run stops at a change it cannot undo, says what stays, and touches nothing more', async () => {
+    await runCli(['fix', '--file', dockerfile, '--only', 'slim-base-image,dependency-scanning', '--yes', '--include-review', '--state-dir', state], { env });
+    const workflow = path.join(dir, '.github', 'workflows', 'docker-harden-scan.yml');
+    // The Dockerfile, changed last, is edited by hand: the run's undo stops there.
+    await fs.appendFile(dockerfile, '\n# edited by hand\n');
+    const edited = await fs.readFile(dockerfile, 'utf8');
+    const r = await undo('--run', '--yes');
+    expect(r.exitCode).toBe(2);
+    expect(r.stdout).toMatch(/undo --run stopped at \S+: 0 of the run's 2 changes undone; \S+, \S+ stay in place/);
+    expect(r.stderr).toMatch(/was changed since docker-harden wrote it/);
+    expect(await fs.readFile(dockerfile, 'utf8')).toBe(edited);
+    expect(existsSync(workflow)).toBe(true);
+  });
+
+  it('--run with a change id or --list is refused, naming what to run', async () => {
+    for (const [argv, message] of [
+      [['--run', 'abc'], /undo --run takes back every change of the newest run, so it takes no change id[\s\S]*docker-harden undo abc --yes/],
+      [['--run', '--list'], /so it takes no --list/],
+    ] as const) {
+      const r = await undo(...argv);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toMatch(message);
+    }
+  });
+
   it('refuses when the file is gone, and --force then puts it back', async () => {
     await fix('non-root-user');
     await fs.unlink(dockerfile);
