@@ -8,6 +8,8 @@ import { existsSync, mkdtempSync, promises as fs, readdirSync, rmSync, statSync 
 import os from 'node:os';
 import path from 'node:path';
 import { main, version } from '../../src/cli.js';
+import { ensureBuilt } from '../helpers/cli.js';
+import { KEY, ptyEnv, spawnCli } from '../e2e/pty.js';
 
 /** The command line in process (faster than a child per call); no terminal, so nothing is asked. */
 async function runCli(argv: string[], options: { env?: Record<string, string> } = {}): Promise<{ exitCode: number; stdout: string; stderr: string }> {
@@ -225,6 +227,25 @@ describe('undo of Dockerfile fixes', () => {
     expect(await fs.readFile(dockerfile, 'utf8')).toBe(ORIGINAL);
     expect((await undo('--run', '--yes')).stdout).toContain('Nothing to undo.');
   });
+
+  it('--run on a terminal lists the run\'s changes and asks once; no keeps everything, yes takes them back', async () => {
+    await ensureBuilt();
+    await runCli(['fix', '--file', dockerfile, '--only', 'slim-base-image,dependency-scanning', '--yes', '--include-review', '--state-dir', state], { env });
+    const changed = await fs.readFile(dockerfile, 'utf8');
+    const ask = async (answer: string) => {
+      const run = spawnCli(['undo', '--run', '--state-dir', state], { env: ptyEnv(env) });
+      const question = (await run.waitFor('changes of the run? [y/N]', 60_000)).replace(/\s+/g, ' ');
+      expect(question).toMatch(/slim-base-image: .*dependency-scanning: .*Undo these 2 changes of the run\? \[y\/N\]/);
+      await run.type(answer);
+      await run.press(KEY.enter);
+      expect(await run.exited).toBe(0);
+    };
+    await ask('n');
+    expect(await fs.readFile(dockerfile, 'utf8')).toBe(changed);
+    await ask('y');
+    expect(await fs.readFile(dockerfile, 'utf8')).toBe(ORIGINAL);
+    expect(existsSync(path.join(dir, '.github'))).toBe(false);
+  }, 120_000);
 
   it('--run stops at a change it cannot undo, says what stays, and touches nothing more', async () => {
     await runCli(['fix', '--file', dockerfile, '--only', 'slim-base-image,dependency-scanning', '--yes', '--include-review', '--state-dir', state], { env });
