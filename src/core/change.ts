@@ -27,9 +27,10 @@ const CONTEXT = 3;
 export function unifiedDiff(change: FileChange): string {
   const oldName = change.before === null ? '/dev/null' : change.path;
   const before = change.before ?? '';
-  // Edits that stop short of the end keep before's final newline: `after` (built lazily for a
-  // compose service's change) is then not needed at all.
-  const endKept = change.edits && before.endsWith('\n') && change.edits.every((e) => e.end < before.length);
+  // Edits that stop short of the end, or add whole lines after it, keep before's final newline:
+  // `after` (built lazily for a compose service's change, and checked by parsing it) is then not
+  // needed at all, as for the last service of a file.
+  const endKept = change.edits && before.endsWith('\n') && change.edits.every((e) => e.end < before.length || (e.start === before.length && e.text.endsWith('\n')));
   if (change.edits && endKept) return `--- ${oldName}\n+++ ${change.path}\n${hunksFromEdits(before, change.edits)}`;
   const after = change.after;
   // A new file (a proposed CI workflow, one per Dockerfile of a repository) is all additions.

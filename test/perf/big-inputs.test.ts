@@ -143,6 +143,24 @@ describe('diffs of compose service changes', () => {
     }
     expect(compared).toBeGreaterThan(100);
   }, 120_000);
+
+  it('of the last service of a file, are made without building the new text (a 5 MB value is not parsed again for a diff)', async () => {
+    const file = path.join(dir, 'compose-last-big.yaml');
+    writeFileSync(file, `services:\n  web:\n    image: nginx:1.27\n    environment:\n      BIG: "${'x'.repeat(5 * 1024 * 1024)}"\n`);
+    const session = createSession({ registry: steps, composeFiles: [file], only: ['seccomp-apparmor-capabilities'], stateDir: path.join(dir, 'state-last-big'), env: { PATH: process.env.PATH } });
+    const [{ step, ctx }] = session.pairs();
+    const run = await runStep(step!, ctx!);
+    const changes = run.proposals.flatMap((p) => p.changes).filter((c) => c.compose && c.edits);
+    expect(changes.length).toBe(3);
+    for (const change of changes) {
+      expect(change.edits!.every((e) => e.start === change.before!.length)).toBe(true);
+      const unread = { path: change.path, before: change.before, edits: change.edits, get after(): string { throw new Error('after was built'); } };
+      const diff = unifiedDiff(unread);
+      // The same diff as the whole new text gives, which applies back to it.
+      expect(diff).toBe(unifiedDiff({ path: change.path, before: change.before, after: change.after }));
+      expect(applyPatch(change.before!, diff)).toBe(change.after);
+    }
+  }, 120_000);
 });
 
 describe('diffs of Dockerfile changes', () => {
