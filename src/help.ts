@@ -99,8 +99,9 @@ Dockerfile.*, *.Dockerfile and Containerfile are Dockerfiles; compose.yaml, comp
 docker-compose*.yml are compose files. Any other name needs --file or --compose. A folder stands
 for every such file in and below it; links are not followed, another filesystem is not entered, and
 node_modules, vendor, virtualenvs and version control folders are left out. A compose.override.yaml
-beside its compose.yaml is read with it, as docker compose reads it: what it sets is reported there,
-at its own lines. With no target at all, check takes the Dockerfiles and compose files of the folder
+found or named with its compose.yaml is read with it, as docker compose reads it: what it sets is
+reported there, at its own lines; named alone, it is judged on top of compose.yaml, as compose runs
+it, and its fixes are written in it. With no target at all, check takes the Dockerfiles and compose files of the folder
 it runs in (not below it). What was found is said on stderr, so --json and --sarif stay clean.
 
 Exit status: 0 when everything passes, 1 when there are findings, 2 when a check could not run

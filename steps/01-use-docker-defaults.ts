@@ -275,12 +275,27 @@ function uniqueBreaks(ws: Weakening[]): string[] {
 async function checkCompose(ctx: Context): Promise<CheckResult<ComposeState>> {
   const model = await ctx.compose();
   const findings: Finding[] = [];
-  const weakened = model.services.map((s) => ({ s, ws: serviceWeakenings(s) }));
+  const { laterModelsToReport, lastWritten, fixThere } = await import('../src/compose/later-files.js');
+  const later = await laterModelsToReport(ctx, model.path);
+  // A weakening a file compose reads after this one turns off (`privileged: false`, a list it
+  // replaces with !override or !reset) does not run: not said, nor fixed, here.
+  const laterWeakenings = new Map<ComposeModel, Map<string, Weakening[]>>(later.map((m) => [m, new Map(m.services.map((s) => [s.name, serviceWeakenings(s)]))]));
+  const turnedOff = (s: ComposeService, w: Weakening): boolean => {
+    const decided = lastWritten(later, s.name, w.flag);
+    if (!decided) return false;
+    const by = later.find((m) => m.path === decided.file)!;
+    if (Array.isArray(by.service(s.name)?.value[w.flag]) || Array.isArray(s.value[w.flag])) return decided.tag !== undefined;
+    return !laterWeakenings.get(by)!.get(s.name)!.some((lw) => lw.flag === w.flag);
+  };
+  const weakened = model.services.map((s) => ({ s, ws: serviceWeakenings(s).filter((w) => !turnedOff(s, w)) }));
   const own = new Map(weakened.map(({ s, ws }) => [s, ws]));
   const taken = model.services.map((s) => ({ s, taken: s.volumesFrom.length > 0 ? takenWeakenings(model, s, own) : [] }));
-  for (const [i, { ws }] of weakened.entries()) {
+  for (const [i, { s, ws }] of weakened.entries()) {
     for (const w of ws) {
-      findings.push({ code: w.code, message: w.message, severity: w.severity, file: model.path, line: w.line, evidence: w.evidence });
+      // Set only in a file compose reads before this one (this file is its override): named there.
+      const earlier = s.earlier[w.flag];
+      const read = earlier ? ` (set in ${safeLine(path.relative(path.dirname(model.path), earlier.file))}, which docker compose reads before this file)` : '';
+      findings.push({ code: w.code, message: w.message + read, severity: w.severity, file: earlier?.file ?? model.path, line: earlier?.line ?? w.line, evidence: w.evidence });
     }
     for (const t of taken[i]!.taken) {
       findings.push({ code: t.weakening.code, message: takenMessage(taken[i]!.s, t), severity: t.weakening.severity, file: model.path, line: t.line, evidence: `volumes_from: ${t.via[0]}` });
@@ -288,11 +303,11 @@ async function checkCompose(ctx: Context): Promise<CheckResult<ComposeState>> {
   }
   // What a file docker compose reads after this one sets is what runs: its weakenings are named
   // where they are written, where the change belongs (by this run's check of it, when it is a target too).
-  const { laterModelsToReport } = await import('../src/compose/later-files.js');
-  for (const later of await laterModelsToReport(ctx, model.path)) {
-    const read = `set in ${safeLine(path.relative(path.dirname(model.path), later.path))}, which docker compose reads after this file`;
-    for (const s of later.services) {
-      for (const w of serviceWeakenings(s)) findings.push({ code: w.code, message: `${w.message} (${read})`, severity: w.severity, file: later.path, line: w.line, evidence: w.evidence });
+  for (const [file, byService] of laterWeakenings) {
+    const name = safeLine(path.relative(path.dirname(model.path), file.path));
+    const read = `set in ${name}, which docker compose reads after this file; ${fixThere(name)}`;
+    for (const ws of byService.values()) {
+      for (const w of ws) findings.push({ code: w.code, message: `${w.message} (${read})`, severity: w.severity, file: file.path, line: w.line, evidence: w.evidence });
     }
   }
   const notes = [`${model.services.length} service${model.services.length === 1 ? '' : 's'} checked`];

@@ -151,6 +151,26 @@ describe('check and fix with targets found', () => {
     expect(results.flatMap((x) => x.findings).filter((f) => f.file === path.join(root, 'compose.override.yaml')).map((f) => f.line)).toEqual([3]);
   });
 
+  it('an override named with its base file is read with it; named alone, fix writes its fix in the override', async () => {
+    const base = 'services:\n  web:\n    image: nginx:1.27\n    cap_drop: [ALL]\n    security_opt: [no-new-privileges:true]\n    read_only: true\n';
+    const override = 'services:\n  web:\n    read_only: false\n';
+    const root = tree('cli-override', { 'compose.yaml': base, 'compose.override.yaml': override });
+    const both = await runCli(['check', '--compose', 'compose.yaml', '--compose', 'compose.override.yaml', '--only', 'seccomp-apparmor-capabilities', '--json'], { cwd: root });
+    expect(both.exitCode).toBe(1);
+    expect(both.stderr).toContain('docker-harden: compose.override.yaml is read with compose.yaml, as docker compose reads it: the check of compose.yaml reports what it sets, at its lines');
+    const results = (JSON.parse(both.stdout) as { results: { target: string; findings: { file?: string; line?: number; code: string }[] }[] }).results;
+    expect(results.map((x) => x.target)).toEqual([path.join(root, 'compose.yaml')]);
+    expect(results[0]!.findings.map((f) => `${path.basename(f.file!)}:${f.line} ${f.code}`)).toEqual(['compose.override.yaml:3 CIS-5.13']);
+
+    const state = path.join(root, '..', 'cli-override-state');
+    const alone = await runCli(['fix', '--compose', 'compose.override.yaml', '--only', 'seccomp-apparmor-capabilities', '--yes', '--include-review', '--state-dir', state], { cwd: root });
+    expect(alone.exitCode, alone.stdout + alone.stderr).toBe(0);
+    expect(readFileSync(path.join(root, 'compose.yaml'), 'utf8')).toBe(base);
+    expect(readFileSync(path.join(root, 'compose.override.yaml'), 'utf8')).toMatch(/^    read_only: true$/m);
+    const after = await runCli(['check', '--only', 'seccomp-apparmor-capabilities'], { cwd: root });
+    expect(after.exitCode, after.stdout).toBe(0);
+  });
+
   it('a folder with nothing to check exits 2 and names it; --file with a folder says the folder form', async () => {
     const root = tree('cli-empty', { 'README.md': '# x\n' });
     const r = await runCli(['check', root]);

@@ -23,7 +23,7 @@ import { oneRun } from '../core/writes.js';
 import { readBackup } from '../core/change.js';
 import { ForeignLockError } from '../core/lockfile.js';
 import { haltIfStopping } from '../core/signals.js';
-import { targetsHere, targetsInFolder } from './discover.js';
+import { readWithBase, targetsHere, targetsInFolder } from './discover.js';
 
 export interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -100,7 +100,7 @@ const FOUND_LISTED = 8;
 function withFoundTargets(args: Args, io: AppIo): Args {
   const named = args.host || args.files.length > 0 || args.composeFiles.length > 0 || args.folders.length > 0 || args.sandbox !== undefined;
   const lookHere = !named && (args.command === 'check' || args.command === 'fix');
-  if (!lookHere && args.folders.length === 0) return args;
+  if (!lookHere && args.folders.length === 0) return withOverridesReadWithBase(args, io);
   const searches = lookHere ? [{ where: 'this folder', found: targetsHere('.') }] : args.folders.map((folder) => ({ where: folder, found: targetsInFolder(folder) }));
   const files = new Map(args.files.map((f) => [path.resolve(f), f]));
   const composeFiles = new Map(args.composeFiles.map((f) => [path.resolve(f), f]));
@@ -114,7 +114,15 @@ function withFoundTargets(args: Args, io: AppIo): Args {
     const unreadable = found.unreadable.length > 0 ? [`could not open ${found.unreadable.slice(0, FOUND_LISTED).join(', ')}${found.unreadable.length > FOUND_LISTED ? ` and ${found.unreadable.length - FOUND_LISTED} more` : ''}`] : [];
     io.stderr.write(safeLine(`docker-harden: ${args.command === 'fix' ? 'fixing' : 'checking'} ${paths.length === 1 ? 'the one' : `the ${paths.length}`} found in ${where}: ${listed}${[...readWith, ...unreadable].map((n) => `; ${n}`).join('')}`) + '\n');
   }
-  return { ...args, folders: [], files: [...files.values()], composeFiles: [...composeFiles.values()] };
+  return withOverridesReadWithBase({ ...args, folders: [], files: [...files.values()], composeFiles: [...composeFiles.values()] }, io);
+}
+
+/** A default override named with its base file is read with it, as compose reads it (said on stderr). */
+function withOverridesReadWithBase(args: Args, io: AppIo): Args {
+  const { kept, readWith } = readWithBase(args.composeFiles);
+  if (readWith.length === 0) return args;
+  for (const r of readWith) io.stderr.write(safeLine(`docker-harden: ${r.file} is read with ${r.base}, as docker compose reads it: the check of ${r.base} reports what it sets, at its lines`) + '\n');
+  return { ...args, composeFiles: kept };
 }
 
 /**

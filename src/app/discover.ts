@@ -104,6 +104,24 @@ function sortTargets(folder: string, entries: Array<{ dir: string; entry: Dirent
   return out;
 }
 
+/**
+ * Compose files named together, as docker compose reads them: a default override (compose.override.yaml)
+ * named with the base file beside it is read with that file, whose check reports what it sets, at
+ * its lines; named alone it is checked on top of the base file.
+ */
+export function readWithBase(composeFiles: string[]): { kept: string[]; readWith: FoundTargets['readWith'] } {
+  const named = new Set(composeFiles.map((f) => path.resolve(f)));
+  const kept: string[] = [];
+  const readWith: FoundTargets['readWith'] = [];
+  for (const file of composeFiles) {
+    const dir = path.dirname(path.resolve(file));
+    const base = DEFAULT_OVERRIDES.includes(path.basename(file)) ? DEFAULT_COMPOSE_FILES.map((n) => path.join(dir, n)).find((b) => lstatSync(b, { throwIfNoEntry: false })) : undefined;
+    if (base && named.has(base)) readWith.push({ file, base: composeFiles.find((f) => path.resolve(f) === base)! });
+    else kept.push(file);
+  }
+  return { kept, readWith };
+}
+
 /** A found path as the person would type it: below the folder they named, in their words. */
 function relativeTo(folder: string, file: string): string {
   const rel = path.relative(path.resolve(folder), file);

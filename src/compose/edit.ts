@@ -17,6 +17,7 @@
  * Over 400 lines: each YAML shape an edit meets (block and flow maps and sequences, a key added
  * or removed) needs its own splice, and they share the layout and verification code here.
  */
+import path from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, parseDocument, stringify, visit, type Document, type Node as YamlNode, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
 import { UserError } from '../core/errors.js';
 import type { FileChange } from '../core/step.js';
@@ -64,6 +65,16 @@ export function serviceChange(model: ComposeModel, service: string, edits: Servi
   // the base's key stays when the service does not write it.
   const known = model.service(service);
   for (const edit of edits) {
+    const earlier = known?.earlier[edit.key];
+    if (earlier && (edit.op === 'delete' || edit.op === 'remove' || edit.op === 'replace')) {
+      const name = path.relative(path.dirname(model.path), earlier.file);
+      throw new UserError(
+        `\`${edit.key}\` of service \`${service}\` is set in ${name} (line ${earlier.line}), which docker compose reads before this file, and this file cannot take it away without \`!reset\``,
+        `Change it in ${name}, where it is written, then run docker-harden again.`,
+        earlier.file,
+        earlier.line,
+      );
+    }
     const from = known?.inherited[edit.key];
     if (from && (edit.op === 'delete' || edit.op === 'remove' || edit.op === 'replace')) {
       throw new UserError(

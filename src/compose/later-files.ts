@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import type { ServiceEdit } from './edit.js';
-import { loadCompose, type ComposeModel } from './model.js';
+import { loadCompose, mergeOver, type ComposeModel, type EarlierServices } from './model.js';
 import { safeLine } from '../core/sanitize.js';
 import type { Context } from '../core/step.js';
 import { filesComposeReads } from '../core/runner.js';
@@ -35,6 +35,26 @@ export function laterComposeModels(ctx: Context, target: string): Promise<Compos
     const at = files.indexOf(path.resolve(target));
     return at < 0 ? [] : laterModels(files.slice(at + 1));
   });
+}
+
+/**
+ * The services of the files `docker compose`, run beside `target`, reads before it (the base file
+ * of an override, the earlier COMPOSE_FILE names), merged in order: `target` is checked as compose
+ * runs it, on top of them. Empty when it is the first file compose reads, or none of them can be
+ * read (compose itself then stops).
+ */
+export async function earlierServices(ctx: Pick<Context, 'env' | 'probe'>, target: string): Promise<EarlierServices> {
+  const files = (await filesComposeReads(ctx, path.resolve(target))).files;
+  const at = files.indexOf(path.resolve(target));
+  const merged = new Map<string, { value: Record<string, unknown>; at: Record<string, { file: string; line: number }> }>();
+  for (const model of at > 0 ? await laterModels(files.slice(0, at)) : []) {
+    for (const s of model.services) {
+      const before = merged.get(s.name);
+      const written = Object.fromEntries(Object.keys(s.keys).filter((k) => !(k in s.inherited) && !(k in s.earlier)).map((k) => [k, { file: model.path, line: s.keys[k]!.line }]));
+      merged.set(s.name, before ? { value: mergeOver(before.value, s.value, s.tags), at: { ...before.at, ...written } } : { value: s.value, at: written });
+    }
+  }
+  return merged;
 }
 
 /** The later files whose settings a check of `target` reports: those this run does not check as targets of their own. */
@@ -108,6 +128,11 @@ export function undoneByLater(models: ComposeModel[], service: string, edit: Ser
     }
   }
   return undefined;
+}
+
+/** How to fix what a later file sets: a check of that file alone judges it on top of this one and writes the fix there. */
+export function fixThere(name: string): string {
+  return `\`docker-harden fix --compose ${name}\` fixes it there`;
 }
 
 /** The sentence an advice gives in place of a change that a later file undoes. */

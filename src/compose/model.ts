@@ -82,6 +82,10 @@ export interface ComposeService {
   keys: Record<string, KeyPosition>;
   /** Keys the service takes from the one it extends and does not write itself, with that service ("service base of common.yml"). */
   inherited: Record<string, string>;
+  /** Keys it takes from a compose file docker compose reads before this one (this file is its override) and does not write itself, where they are written. */
+  earlier: Record<string, { file: string; line: number }>;
+  /** Keys this file writes with compose's `!reset` (remove what earlier files set) or `!override` (replace it rather than join lists). */
+  tags: Record<string, 'reset' | 'override'>;
   privileged?: boolean;
   network_mode?: string;
   pid?: string;
@@ -142,7 +146,7 @@ export const MAX_ALIAS_COUNT = 100_000;
 export const TO_JS = { maxAliasCount: MAX_ALIAS_COUNT };
 
 /** Read and parse a compose file; `seen` gets the stat of the file that was read. */
-export async function loadCompose(file: string, seen?: (info: Stats) => void): Promise<ComposeModel> {
+export async function loadCompose(file: string, seen?: (info: Stats) => void, earlier?: EarlierServices): Promise<ComposeModel> {
   let text: string;
   try {
     const bytes = await readLimited(file, 'compose file', LIMITS.compose, { followLinks: true, seen });
@@ -164,15 +168,22 @@ export async function loadCompose(file: string, seen?: (info: Stats) => void): P
       file,
     );
   }
-  const model = await composeFromText(text, file);
+  const model = await composeFromText(text, file, earlier);
   refuseWithoutServices(model);
   return model;
 }
 
+/**
+ * The services of the compose files docker compose reads before a file (it is their override, or
+ * named later in COMPOSE_FILE), merged in their order, by name: each key with the file and line
+ * that wrote it last.
+ */
+export type EarlierServices = ReadonlyMap<string, { value: Record<string, unknown>; at: Record<string, { file: string; line: number }> }>;
+
 /** The model of compose text read from `file`, as loadCompose makes it: `.env` beside it and the files its services extend read. */
-export async function composeFromText(text: string, file: string): Promise<ComposeModel> {
+export async function composeFromText(text: string, file: string, earlier?: EarlierServices): Promise<ComposeModel> {
   const vars = await dotEnvBeside(file);
-  return parseCompose(text, file, vars, await extendedFiles(text, file, vars));
+  return parseCompose(text, file, vars, await extendedFiles(text, file, vars), earlier);
 }
 
 /**
@@ -251,6 +262,22 @@ function mergeExtended(base: Record<string, unknown>, own: Record<string, unknow
       out[key] = items.filter((item, i) => items.findIndex((x) => JSON.stringify(x) === JSON.stringify(item)) === i);
     } else if (isPlainData(under) && isPlainData(value)) out[key] = { ...under, ...value };
     else out[key] = value;
+  }
+  return out;
+}
+
+/**
+ * A service of a later compose file on top of the same service of the files before it, as compose
+ * merges files (compose-spec merge.md): as extends merges, except that a key tagged `!reset` is
+ * removed and one tagged `!override` replaces what the earlier files set.
+ */
+export function mergeOver(earlier: Record<string, unknown>, later: Record<string, unknown>, tags: Record<string, 'reset' | 'override'>): Record<string, unknown> {
+  const untagged: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(later)) if (!tags[key]) untagged[key] = value;
+  const out = mergeExtended(earlier, untagged);
+  for (const [key, tag] of Object.entries(tags)) {
+    if (tag === 'reset') delete out[key];
+    else out[key] = later[key];
   }
   return out;
 }
@@ -482,7 +509,13 @@ export function nodeStart(node: unknown): number | undefined {
 }
 
 /** `vars`: the values of the variables the file uses (its `.env`); the defaults written in the file apply too. */
-export function parseCompose(text: string, file: string, vars: ReadonlyMap<string, string> = new Map(), extended: ReadonlyMap<string, Record<string, unknown>> = new Map()): ComposeModel {
+export function parseCompose(
+  text: string,
+  file: string,
+  vars: ReadonlyMap<string, string> = new Map(),
+  extended: ReadonlyMap<string, Record<string, unknown>> = new Map(),
+  earlier: EarlierServices = new Map(),
+): ComposeModel {
   const parsed = parseShared(text, file);
   // The settings a service takes from the one it extends (`extends: base`, or `{ service, file }`),
   // with what says so; null when it extends none, or one that cannot be read.
@@ -513,6 +546,7 @@ export function parseCompose(text: string, file: string, vars: ReadonlyMap<strin
     const serviceNode = alias ? (written.resolve(parsed.doc) ?? null) : written;
     const line = pos(nodeStart(pair.key)).line;
     const keys: Record<string, KeyPosition> = {};
+    const tags: Record<string, 'reset' | 'override'> = {};
     const valueLines = new Map<string, YamlNode | null>();
     let mergeAt: KeyPosition | undefined = alias ? { line, column: pos(nodeStart(pair.key)).column } : undefined;
     if (isMap(serviceNode) && !alias) {
@@ -524,6 +558,8 @@ export function parseCompose(text: string, file: string, vars: ReadonlyMap<strin
         }
         keys[k] = pos(nodeStart(item.key));
         valueLines.set(k, item.value as YamlNode | null);
+        const tag = (item.value as YamlNode | null)?.tag;
+        if (tag === '!reset' || tag === '!override') tags[k] = tag === '!reset' ? 'reset' : 'override';
       }
     }
     const own = (isMap(serviceNode) ? serviceNode.toJS(parsed.doc, TO_JS) : {}) as Record<string, unknown>;
@@ -531,12 +567,17 @@ export function parseCompose(text: string, file: string, vars: ReadonlyMap<strin
     if (mergeAt) for (const k of Object.keys(own)) keys[k] ??= mergeAt;
     // Keys it takes from the service it extends are reported at its `extends` line.
     const base = 'extends' in own ? baseOf(own, file, 0) : null;
-    const value = base ? mergeExtended(base.value, own) : own;
+    const extendedValue = base ? mergeExtended(base.value, own) : own;
+    // Over the same service of the files compose reads before this one, when it is their override.
+    const before = earlier.get(name);
+    const value = before ? mergeOver(before.value, extendedValue, tags) : extendedValue;
     const inherited: Record<string, string> = {};
+    const fromEarlier: ComposeService['earlier'] = {};
     for (const k of Object.keys(value)) {
       if (k in own) continue;
-      inherited[k] = base!.from;
-      keys[k] ??= keys.extends ?? { line, column: 1 };
+      if (base && k in base.value) inherited[k] = base.from;
+      else if (before?.at[k]) fromEarlier[k] = before.at[k];
+      keys[k] ??= (base && k in base.value ? keys.extends : undefined) ?? { line, column: 1 };
     }
     const lineOfItem = (key: string, index: number): number => {
       const seq = valueLines.get(key);
@@ -550,6 +591,8 @@ export function parseCompose(text: string, file: string, vars: ReadonlyMap<strin
       value,
       keys,
       inherited,
+      earlier: fromEarlier,
+      tags,
       privileged: asBool(resolved(value.privileged)),
       network_mode: asString(resolved(value.network_mode)),
       pid: asString(resolved(value.pid)),

@@ -67,8 +67,15 @@ export function createContext(target: Target, sources: ContextSources): Context 
     runLoaders.set(sources.runTargets, loaders);
     if (dockerfile && target.kind === 'dockerfile') loaders.set(target.path, dockerfile);
   }
-  // The compose model (and yaml) is loaded only for a compose target.
-  const compose = target.kind === 'compose' ? cachedByVersion(target.path, async (file, seen) => (await import('../compose/model.js')).loadCompose(file, seen)) : undefined;
+  // The compose model (and yaml) is loaded only for a compose target: as compose runs it, on top
+  // of the files compose reads before it when it is their override.
+  const compose =
+    target.kind === 'compose'
+      ? cachedByVersion(target.path, async (file, seen) => {
+          const [{ loadCompose }, { earlierServices }] = await Promise.all([import('../compose/model.js'), import('../compose/later-files.js')]);
+          return loadCompose(file, seen, await earlierServices({ env: sources.env, probe: sources.probe }, file));
+        })
+      : undefined;
   return {
     target,
     env: sources.env,

@@ -107,7 +107,7 @@ export const DEFAULT_OVERRIDES = ['compose.override.yml', 'compose.override.yaml
  * COMPOSE_PATH_SEPARATOR, and replaces the default names; without it, the first default name found
  * is read with the first default override beside it.
  */
-export async function filesComposeReads(ctx: Context, target: string): Promise<{ files: string[]; composeFile: string | null }> {
+export async function filesComposeReads(ctx: Pick<Context, 'env' | 'probe'>, target: string): Promise<{ files: string[]; composeFile: string | null }> {
   const dir = path.dirname(target);
   const envFiles = await composeEnvFiles(ctx.env, target);
   // The environment wins over the env files, as in compose.

@@ -151,17 +151,51 @@ function imageStartRuns(s: ComposeService, start: RootStart, replaced: string | 
   return !(start.dropsTo && first !== '' && !first.startsWith('-') && !start.dropsTo.servers.includes(first));
 }
 
-/** What the compose check read, for propose: the parsed file. */
+/** What the compose check read, for propose: the parsed file, and per service what later files supply. */
 export interface ComposeState {
   target: 'compose';
   model: ComposeModel;
+  supplied: Map<string, Supplied>;
+}
+
+/** The confinement a compose file read after this one gives a service (compose runs it with that): nothing to add here. */
+interface Supplied {
+  dropAll: boolean;
+  noNewPrivileges: boolean;
+  readOnly: boolean;
+}
+
+const NOTHING_SUPPLIED: Supplied = { dropAll: false, noNewPrivileges: false, readOnly: false };
+
+function suppliedBy(later: ComposeModel[], service: string, lastWritten: LastWritten): Supplied {
+  const drop = lastWritten(later, service, 'cap_drop');
+  const opts = lastWritten(later, service, 'security_opt');
+  const readOnly = lastWritten(later, service, 'read_only');
+  const items = (w: ReturnType<LastWritten>) => (w && w.tag !== 'reset' && Array.isArray(w.value) ? w.value.map(String) : []);
+  return {
+    dropAll: items(drop).map(normalizeCap).includes('ALL'),
+    noNewPrivileges: items(opts).some(isNoNewPrivileges) && !items(opts).some(turnsOffNoNewPrivileges),
+    readOnly: readOnly !== undefined && readOnly.tag !== 'reset' && /^(true|yes|on|y)$/i.test(String(readOnly.value)),
+  };
+}
+
+type LaterFiles = typeof import('../../src/compose/later-files.js');
+type LastWritten = LaterFiles['lastWritten'];
+
+function turnsOffNoNewPrivileges(opt: string): boolean {
+  return /^no-new-privileges\s*[:=]\s*false$/.test(opt.trim());
 }
 
 export async function checkCompose(ctx: Context): Promise<CheckResult<ComposeState>> {
   const model = await ctx.compose();
   const findings: Finding[] = [];
+  const laterFiles = await import('../../src/compose/later-files.js');
+  const later = await laterFiles.laterModelsToReport(ctx, model.path);
+  const supplied = new Map(model.services.map((s) => [s.name, later.length > 0 ? suppliedBy(later, s.name, laterFiles.lastWritten) : NOTHING_SUPPLIED]));
   for (const s of model.services) {
-    const at = (key?: string) => ({ file: model.path, line: key ? (s.keys[key]?.line ?? s.line) : s.line });
+    const sup = supplied.get(s.name)!;
+    // A key only a file compose reads before this one writes is at its line there.
+    const at = (key?: string) => (key && s.earlier[key] ? { ...s.earlier[key] } : { file: model.path, line: key ? (s.keys[key]?.line ?? s.line) : s.line });
     if (s.privileged) {
       findings.push({ code: 'DH-CAPS-PRIVILEGED', message: `service ${s.name} runs privileged: capability and profile settings do not apply to it (see step 1)`, severity: 'high', ...at('privileged') });
       continue;
@@ -173,7 +207,7 @@ export async function checkCompose(ctx: Context): Promise<CheckResult<ComposeSta
         ...at('cap_add'),
         evidence: `cap_add: [${s.written.cap_add.join(', ')}]`,
       });
-    } else if (!dropsAll(s)) {
+    } else if (!dropsAll(s) && !sup.dropAll) {
       findings.push({
         code: 'DH-CAPS-DEFAULT', message: `service ${s.name} keeps Docker's default capabilities (${DEFAULT_CAPS.length}, such as CHOWN, DAC_OVERRIDE, SETUID and NET_RAW): no cap_drop: [ALL]`,
         severity: 'medium',
@@ -193,14 +227,14 @@ export async function checkCompose(ctx: Context): Promise<CheckResult<ComposeSta
         evidence: `cap_add: [${s.written.cap_add.join(', ')}]`,
       });
     }
-    if (!hasNoNewPrivileges(s)) {
+    if (!hasNoNewPrivileges(s) && !sup.noNewPrivileges) {
       findings.push({
         code: 'CIS-5.26', message: `service ${s.name} does not set no-new-privileges: a setuid program in it can raise its privileges`,
         severity: 'low',
         ...at(s.keys.security_opt ? 'security_opt' : undefined),
       });
     }
-    if (s.read_only !== true && !s.readOnlyFromEnvironment) {
+    if (s.read_only !== true && !s.readOnlyFromEnvironment && !sup.readOnly) {
       findings.push({
         code: 'CIS-5.13', message: `service ${s.name} has a writable root file system: an intruder can change its programs and leave files behind`,
         severity: 'low',
@@ -209,9 +243,31 @@ export async function checkCompose(ctx: Context): Promise<CheckResult<ComposeSta
       });
     }
   }
-  findings.push(...(await undoneLater(ctx, model)));
+  findings.push(...undoneLater(model, later, laterFiles), ...onlyLater(model, later, laterFiles));
   const notes = [`${model.services.length} service${model.services.length === 1 ? '' : 's'} checked`];
-  return { status: model.services.length === 0 ? 'not-applicable' : statusOf(findings), findings, notes, state: { target: 'compose', model } };
+  return { status: model.services.length === 0 ? 'not-applicable' : statusOf(findings), findings, notes, state: { target: 'compose', model, supplied } };
+}
+
+/**
+ * Services that only a compose file read after this one defines run too: what they lack is said at
+ * their line there. Their fix belongs in that file, which a check of it alone proposes.
+ */
+function onlyLater(model: ComposeModel, later: ComposeModel[], { fixThere }: LaterFiles): Finding[] {
+  const findings: Finding[] = [];
+  const seen = new Set(model.services.map((s) => s.name));
+  for (const file of [...later].reverse()) {
+    const name = path.relative(path.dirname(model.path), file.path);
+    const where = `(only ${name}, which docker compose reads after this file, defines it; ${fixThere(name)})`;
+    for (const s of file.services) {
+      if (seen.has(s.name) || s.privileged) continue;
+      seen.add(s.name);
+      const at = { file: file.path, line: s.line };
+      if (!dropsAll(s) && !addsAll(s)) findings.push({ code: 'DH-CAPS-DEFAULT', message: `service ${s.name} keeps Docker's default capabilities: no cap_drop: [ALL] ${where}`, severity: 'medium', ...at });
+      if (!hasNoNewPrivileges(s)) findings.push({ code: 'CIS-5.26', message: `service ${s.name} does not set no-new-privileges ${where}`, severity: 'low', ...at });
+      if (s.read_only !== true && !s.readOnlyFromEnvironment) findings.push({ code: 'CIS-5.13', message: `service ${s.name} has a writable root file system ${where}`, severity: 'low', ...at });
+    }
+  }
+  return findings;
 }
 
 /**
@@ -219,9 +275,7 @@ export async function checkCompose(ctx: Context): Promise<CheckResult<ComposeSta
  * `no-new-privileges:false`, a `cap_drop: !override` without ALL): compose runs the later value, so
  * the check says so, at the later file's line (unless this run checks that file too).
  */
-async function undoneLater(ctx: Context, model: ComposeModel): Promise<Finding[]> {
-  const { laterModelsToReport, lastWritten } = await import('../../src/compose/later-files.js');
-  const later = await laterModelsToReport(ctx, model.path);
+function undoneLater(model: ComposeModel, later: ComposeModel[], { lastWritten, fixThere }: LaterFiles): Finding[] {
   const findings: Finding[] = [];
   for (const s of later.length > 0 ? model.services : []) {
     if (s.privileged) continue;
@@ -229,7 +283,7 @@ async function undoneLater(ctx: Context, model: ComposeModel): Promise<Finding[]
     const name = (file: string) => path.relative(path.dirname(model.path), file);
     if (s.read_only === true && readOnly && (readOnly.tag === 'reset' || readOnly.value === false || readOnly.value === 'false')) {
       findings.push({
-        code: 'CIS-5.13', message: `service ${s.name} has a writable root file system after all: ${name(readOnly.file)}, which docker compose reads after this file, sets \`${readOnly.written}\`, and its value is the one compose runs`,
+        code: 'CIS-5.13', message: `service ${s.name} has a writable root file system after all: ${name(readOnly.file)}, which docker compose reads after this file, sets \`${readOnly.written}\`, and its value is the one compose runs; ${fixThere(name(readOnly.file))}`,
         severity: 'low', file: readOnly.file, line: readOnly.line, evidence: readOnly.written,
       });
     }
@@ -238,7 +292,7 @@ async function undoneLater(ctx: Context, model: ComposeModel): Promise<Finding[]
     const dropItems = Array.isArray(drop?.value) ? drop.value.map((c) => normalizeCap(String(c))) : [];
     if (dropsAll(s) && drop?.tag !== undefined && !dropItems.includes('ALL')) {
       findings.push({
-        code: 'DH-CAPS-DEFAULT', message: `service ${s.name} keeps Docker's default capabilities after all: ${name(drop.file)}, which docker compose reads after this file, replaces its cap_drop (\`${drop.written}\`)`,
+        code: 'DH-CAPS-DEFAULT', message: `service ${s.name} keeps Docker's default capabilities after all: ${name(drop.file)}, which docker compose reads after this file, replaces its cap_drop (\`${drop.written}\`); ${fixThere(name(drop.file))}`,
         severity: 'medium', file: drop.file, line: drop.line, evidence: drop.written,
       });
     }
@@ -249,7 +303,7 @@ async function undoneLater(ctx: Context, model: ComposeModel): Promise<Finding[]
     if (hasNoNewPrivileges(s) && opts && (off || (opts.tag !== undefined && !items.some(isNoNewPrivileges)))) {
       const shown = off ? `security_opt: ${off}` : opts.written;
       findings.push({
-        code: 'CIS-5.26', message: `service ${s.name} does not get no-new-privileges after all: ${name(opts.file)}, which docker compose reads after this file, takes it back (\`${shown}\`)`,
+        code: 'CIS-5.26', message: `service ${s.name} does not get no-new-privileges after all: ${name(opts.file)}, which docker compose reads after this file, takes it back (\`${shown}\`); ${fixThere(name(opts.file))}`,
         severity: 'low', file: opts.file, line: opts.line, evidence: shown,
       });
     }
@@ -257,7 +311,7 @@ async function undoneLater(ctx: Context, model: ComposeModel): Promise<Finding[]
   return findings;
 }
 
-export async function proposeCompose({ model }: ComposeState): Promise<Proposal[]> {
+export async function proposeCompose({ model, supplied }: ComposeState): Promise<Proposal[]> {
   // Loaded here, not at the top: a host or Dockerfile check never needs yaml.
   const { serviceChange } = await import('../../src/compose/edit.js');
   const proposals: Proposal[] = [];
@@ -313,8 +367,9 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
     const breaks = replaced ? undefined : image?.breaks;
     const knownBreak = (id: string, title: string, why: string, source = image!.source): Proposal =>
       adviceProposal(`${s.name}-${id}`, `Service ${s.name}: ${title} (advice; not written)`, `${s.image}: ${why} (${source}).`);
-    if (!dropsAll(s) && breaks?.capDrop) proposals.push(knownBreak('cap-drop', 'cap_drop: [ALL] breaks this image', breaks.capDrop));
-    else if (!dropsAll(s) && !addsAll(s)) {
+    const sup = supplied.get(s.name) ?? NOTHING_SUPPLIED;
+    if (!dropsAll(s) && !sup.dropAll && breaks?.capDrop) proposals.push(knownBreak('cap-drop', 'cap_drop: [ALL] breaks this image', breaks.capDrop));
+    else if (!dropsAll(s) && !sup.dropAll && !addsAll(s)) {
       const { caps, reasons } = neededCaps(s, image, startsAsRoot, replaced !== null);
       const have = new Set(s.cap_add.map(normalizeCap));
       const fresh = caps.filter((c) => !have.has(c));
@@ -347,7 +402,7 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
         ],
       });
     }
-    if (!hasNoNewPrivileges(s)) {
+    if (!hasNoNewPrivileges(s) && !sup.noNewPrivileges) {
       proposals.push({
         id: `${s.name}-no-new-privileges`,
         // Breaks only setuid programs (sudo, su, ping); the known images' entrypoints use none.
@@ -361,8 +416,8 @@ export async function proposeCompose({ model }: ComposeState): Promise<Proposal[
       });
     }
     const readOnlyBreaks = breaks?.readOnly ?? startsAsRoot?.readOnly;
-    if (s.read_only !== true && !s.readOnlyFromEnvironment && readOnlyBreaks) proposals.push(knownBreak('read-only', 'read_only: true breaks this image', readOnlyBreaks, breaks?.readOnly ? image!.source : startsAsRoot!.source));
-    else if (s.read_only !== true && !s.readOnlyFromEnvironment) {
+    if (s.read_only !== true && !s.readOnlyFromEnvironment && !sup.readOnly && readOnlyBreaks) proposals.push(knownBreak('read-only', 'read_only: true breaks this image', readOnlyBreaks, breaks?.readOnly ? image!.source : startsAsRoot!.source));
+    else if (s.read_only !== true && !s.readOnlyFromEnvironment && !sup.readOnly) {
       // A volume taken from another service covers its path too: a tmpfs there would hide it.
       const covered = (p: string) => s.tmpfs.some((t) => t.split(':')[0] === p) || mounted.some((v) => v.target === p);
       const tmpfs = (confine ? confine.tmpfs : ['/tmp']).filter((p) => !covered(p));

@@ -181,9 +181,18 @@ describe('a fix that a file docker compose reads after this one undoes is advice
     expect(texts[id!]).toContain(sentence);
   });
 
-  it('step 1: privileged: !reset there removes it as this fix does: the fix holds', async () => {
-    const { risks: r } = await proposalsOf(defaults, 'services:\n  app:\n    image: alpine:3.20\n    privileged: true\n', { 'compose.override.yaml': 'services:\n  app:\n    privileged: !reset null\n' });
-    expect(Object.values(r)).toEqual(['review']);
+  it.each([
+    ['privileged: !reset', 'services:\n  app:\n    privileged: !reset null\n'],
+    ['privileged: false', 'services:\n  app:\n    privileged: false\n'],
+    ['cap_add: !override without SYS_ADMIN', 'services:\n  app:\n    cap_add: !override [NET_ADMIN]\n'],
+  ])('step 1: %s there: compose does not run it as this file says, so nothing is said or fixed here', async (_label, override) => {
+    const base = 'services:\n  app:\n    image: alpine:3.20\n    privileged: true\n    cap_add: [SYS_ADMIN]\n';
+    const { risks: r, findings } = await proposalsOf(defaults, base, { 'compose.override.yaml': override });
+    const turnedOff = override.includes('cap_add') ? 'adds SYS_ADMIN' : 'runs privileged';
+    expect(findings.map((f) => f.message).filter((m) => m.includes(turnedOff))).toEqual([]);
+    // What it does not turn off is still said and fixed here.
+    expect(findings.filter((f) => f.file === 'compose.yaml')).toHaveLength(1);
+    expect(Object.keys(r)).toHaveLength(1);
   });
 });
 
@@ -197,7 +206,7 @@ describe('step 1 names what a file docker compose reads after this one turns off
       'compose.override.yaml:5 service db has the Docker socket mounted (/var/run/docker.sock)',
       "compose.override.yaml:8 service debug shares the host's process namespace (--pid host)",
     ]);
-    for (const f of findings) expect(f.message).toContain('(set in compose.override.yaml, which docker compose reads after this file)');
+    for (const f of findings) expect(f.message).toContain('(set in compose.override.yaml, which docker compose reads after this file; `docker-harden fix --compose compose.override.yaml` fixes it there)');
     expect(r).toEqual({});
   });
 
@@ -223,15 +232,15 @@ describe('step 11 says when a file docker compose reads after this one takes its
 
   it.each<[string, string, string[]]>([
     ['read_only: false and no-new-privileges:false', 'services:\n  web:\n    read_only: false\n    security_opt:\n      - no-new-privileges:false\n', [
-      'compose.override.yaml:3 CIS-5.13 service web has a writable root file system after all: compose.override.yaml, which docker compose reads after this file, sets `read_only: false`, and its value is the one compose runs',
-      'compose.override.yaml:4 CIS-5.26 service web does not get no-new-privileges after all: compose.override.yaml, which docker compose reads after this file, takes it back (`security_opt: no-new-privileges:false`)',
+      'compose.override.yaml:3 CIS-5.13 service web has a writable root file system after all: compose.override.yaml, which docker compose reads after this file, sets `read_only: false`, and its value is the one compose runs; `docker-harden fix --compose compose.override.yaml` fixes it there',
+      'compose.override.yaml:4 CIS-5.26 service web does not get no-new-privileges after all: compose.override.yaml, which docker compose reads after this file, takes it back (`security_opt: no-new-privileges:false`); `docker-harden fix --compose compose.override.yaml` fixes it there',
     ]],
     ['read_only: !reset and security_opt: !override without it', 'services:\n  web:\n    read_only: !reset null\n    security_opt: !override ["label:disable"]\n', [
-      'compose.override.yaml:3 CIS-5.13 service web has a writable root file system after all: compose.override.yaml, which docker compose reads after this file, sets `read_only: !reset null`, and its value is the one compose runs',
-      'compose.override.yaml:4 CIS-5.26 service web does not get no-new-privileges after all: compose.override.yaml, which docker compose reads after this file, takes it back (`security_opt: !override ["label:disable"]`)',
+      'compose.override.yaml:3 CIS-5.13 service web has a writable root file system after all: compose.override.yaml, which docker compose reads after this file, sets `read_only: !reset null`, and its value is the one compose runs; `docker-harden fix --compose compose.override.yaml` fixes it there',
+      'compose.override.yaml:4 CIS-5.26 service web does not get no-new-privileges after all: compose.override.yaml, which docker compose reads after this file, takes it back (`security_opt: !override ["label:disable"]`); `docker-harden fix --compose compose.override.yaml` fixes it there',
     ]],
     ['cap_drop: !override without ALL', 'services:\n  web:\n    cap_drop: !override [NET_RAW]\n', [
-      "compose.override.yaml:3 DH-CAPS-DEFAULT service web keeps Docker's default capabilities after all: compose.override.yaml, which docker compose reads after this file, replaces its cap_drop (`cap_drop: !override [NET_RAW]`)",
+      "compose.override.yaml:3 DH-CAPS-DEFAULT service web keeps Docker's default capabilities after all: compose.override.yaml, which docker compose reads after this file, replaces its cap_drop (`cap_drop: !override [NET_RAW]`); `docker-harden fix --compose compose.override.yaml` fixes it there",
     ]],
     // A plain list is joined: no-new-privileges and cap_drop ALL stay; read_only: true there changes nothing.
     ['a plain security_opt list, a plain cap_drop and read_only: true', 'services:\n  web:\n    read_only: true\n    security_opt: ["label:type:svirt_apache_t"]\n    cap_drop: [NET_RAW]\n', []],
@@ -249,5 +258,74 @@ describe('step 11 says when a file docker compose reads after this one takes its
     const base = composeTarget(path.join(dir, 'compose.yaml'));
     const run = await runStep(step, contextFor(base, { probe: systemProbe(), runTargets: [base, composeTarget(path.join(dir, 'compose.override.yaml'))] }));
     expect(run.result.findings).toEqual([]);
+  });
+});
+
+describe('an override checked alone is judged as docker compose runs it: on top of the file it overrides', () => {
+  const HARDENED = 'services:\n  web:\n    image: nginx:1.27\n    read_only: true\n    security_opt: ["no-new-privileges:true"]\n    cap_drop: [ALL]\n  db:\n    image: postgres:16\n    privileged: true\n';
+
+  /** Step `used` on the override `override` written beside `base` (compose.yaml). */
+  async function overrideAlone(used: typeof step, base: string, override: string, env: Record<string, string> = {}, name = 'compose.override.yaml') {
+    const dir = path.join(tmp, `p${made++}`);
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'compose.yaml'), base);
+    writeFileSync(path.join(dir, name), override);
+    const run = await runStep(used, contextFor(composeTarget(path.join(dir, name)), { probe: systemProbe(), env }));
+    return {
+      findings: run.result.findings.map((f) => `${f.file && path.basename(f.file)}:${f.line} ${f.code} ${f.message}`),
+      proposals: run.proposals.map((p) => ({ id: p.id, kind: p.kind, risk: p.risk, files: p.changes.map((c) => path.basename(c.path)), text: p.description ?? '' })),
+    };
+  }
+
+  it.each<[string, string, string[]]>([
+    ['a key it sets: read_only: false', 'services:\n  web:\n    read_only: false\n', ['compose.override.yaml:3 CIS-5.13 service web has a writable root file system: an intruder can change its programs and leave files behind']],
+    ['what the base file sets and it does not touch is kept: nothing to say', 'services:\n  web:\n    ports: ["8080:80"]\n', []],
+    ['cap_drop: !reset removes the base file\'s ALL: said at that line', 'services:\n  web:\n    cap_drop: !reset []\n', ["compose.override.yaml:3 DH-CAPS-DEFAULT service web keeps Docker's default capabilities (14, such as CHOWN, DAC_OVERRIDE, SETUID and NET_RAW): no cap_drop: [ALL]"]],
+    ['security_opt: !override without no-new-privileges', 'services:\n  web:\n    security_opt: !override ["label:type:svirt_apache_t"]\n', ['compose.override.yaml:3 CIS-5.26 service web does not set no-new-privileges: a setuid program in it can raise its privileges']],
+    ['a plain security_opt list is joined: no-new-privileges stays', 'services:\n  web:\n    security_opt: ["label:type:svirt_apache_t"]\n', []],
+  ])('step 11: %s', async (_label, override, expected) => {
+    const { findings, proposals } = await overrideAlone(step, HARDENED, override);
+    expect(findings).toEqual(expected);
+    // Its fixes are written in the override, where they take effect.
+    for (const p of proposals) expect(p.files).toEqual(['compose.override.yaml']);
+    expect(proposals).toHaveLength(expected.length);
+  });
+
+  it('step 1: a weakening only the base file sets is named at its line there, and its fix is advice to change it there', async () => {
+    const { findings, proposals } = await overrideAlone(defaults, HARDENED, 'services:\n  db:\n    environment:\n      A: b\n');
+    expect(findings).toEqual(['compose.yaml:9 CIS-5.5 service db runs privileged: every capability, every host device, no seccomp or AppArmor confinement; root in it is root on the host (set in compose.yaml, which docker compose reads before this file)']);
+    expect(proposals).toHaveLength(1);
+    expect(proposals[0]).toMatchObject({ kind: 'advice', files: [] });
+    expect(proposals[0]!.text).toContain('`privileged` of service `db` is set in compose.yaml (line 9), which docker compose reads before this file');
+  });
+
+  it('a service of the base file the override does not name is not its to judge; one only it defines is', async () => {
+    const { findings } = await overrideAlone(step, HARDENED, 'services:\n  debug:\n    image: busybox\n    read_only: true\n    cap_drop: [ALL]\n');
+    expect(findings).toEqual(['compose.override.yaml:2 CIS-5.26 service debug does not set no-new-privileges: a setuid program in it can raise its privileges']);
+  });
+
+  it('a COMPOSE_FILE list: a file named after another is judged on top of it; one named first, with the other read after it', async () => {
+    const prod = 'services:\n  web:\n    environment:\n      A: b\n  worker:\n    image: busybox\n    read_only: true\n    cap_drop: [ALL]\n';
+    const later = await overrideAlone(step, HARDENED, prod, { COMPOSE_FILE: 'compose.yaml:compose.prod.yaml' }, 'compose.prod.yaml');
+    expect(later.findings.map((f) => f.split(' ').slice(0, 3).join(' '))).toEqual(['compose.prod.yaml:5 CIS-5.26 service']);
+    // First, it is judged by itself, and compose.yaml read after it gives web its confinement.
+    const first = await overrideAlone(step, HARDENED, prod, { COMPOSE_FILE: 'compose.prod.yaml:compose.yaml' }, 'compose.prod.yaml');
+    expect(first.findings.map((f) => f.split(' ').slice(0, 3).join(' '))).toEqual(['compose.prod.yaml:5 CIS-5.26 service']);
+    expect(first.proposals.map((p) => p.id)).toEqual(['worker-no-new-privileges']);
+  });
+});
+
+describe('the file an override is read with: what the override supplies is not asked for again', () => {
+  it('cap_drop: [ALL], no-new-privileges and read_only: true set in the override: no finding and no fix for that service here', async () => {
+    const { findings, risks: r } = await proposalsOf(step, COMPOSE, { 'compose.override.yaml': 'services:\n  db:\n    cap_drop: [ALL]\n    security_opt: ["no-new-privileges:true"]\n    read_only: true\n' });
+    expect(findings).toEqual([]);
+    expect(r).toEqual({});
+  });
+
+  it('a service only the override defines: what it lacks is said at its line there, with how to fix it', async () => {
+    const { findings, risks: r } = await proposalsOf(step, 'services:\n  db:\n    image: postgres:16\n    read_only: true\n    cap_drop: [ALL]\n    security_opt: ["no-new-privileges:true"]\n', { 'compose.override.yaml': 'services:\n  debug:\n    image: busybox\n' });
+    expect(findings.map((f) => `${f.file}:${f.line} ${f.code}`)).toEqual(['compose.override.yaml:2 DH-CAPS-DEFAULT', 'compose.override.yaml:2 CIS-5.26', 'compose.override.yaml:2 CIS-5.13']);
+    for (const f of findings) expect(f.message).toContain('(only compose.override.yaml, which docker compose reads after this file, defines it; `docker-harden fix --compose compose.override.yaml` fixes it there)');
+    expect(r).toEqual({});
   });
 });
