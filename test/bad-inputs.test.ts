@@ -26,6 +26,8 @@ interface BadCase {
   /** Extra files to create in the case's directory. */
   files?: Record<string, string>;
   exit?: number;
+  /** Run in the case's empty input folder rather than beside its good Dockerfile. */
+  inEmptyFolder?: boolean;
 }
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'bad');
@@ -133,7 +135,7 @@ describe('the bad-input corpus', () => {
       for (const command of commandsFor(c)) {
         const args = command.map((a) => a.replace('{input}', input).replace('{good}', path.join(dir, 'Dockerfile')).replace('{dir}', dir));
         const r = await runCli(args, {
-          cwd: dir,
+          cwd: c.inEmptyFolder ? path.join(dir, 'input') : dir,
           env: { DOCKER_HARDEN_STATE_DIR: path.join(dir, 'state'), DOCKER_HOST: `unix://${path.join(dir, 'no-daemon.sock')}`, CI: '1' },
         });
         const shown = seen(r.stdout, r.stderr);
