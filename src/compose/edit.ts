@@ -297,10 +297,12 @@ function spliceOne(text: string, parsed: ParsedCompose, serviceName: string, edi
   const servicePair = findService(parsed, serviceName, file);
   const layout = layoutOf(text, parsed);
   const serviceNode = servicePair.value as YamlNode | null;
-  if (serviceNode !== null && isMap(serviceNode) && serviceNode.flow) {
+  // An empty service (`api: {}`, as taking out its last key leaves it) gets its keys in block style.
+  const emptyFlow = serviceNode !== null && isMap(serviceNode) && serviceNode.flow && serviceNode.items.length === 0;
+  if (serviceNode !== null && isMap(serviceNode) && serviceNode.flow && !emptyFlow) {
     return [rerenderFlowService(text, parsed, servicePair, edit)];
   }
-  if (isAlias(serviceNode)) {
+  if (isAlias(serviceNode) || emptyFlow) {
     // A service written as an alias of another's settings (`cache: *redis`): the edit writes them
     // out in this service, changed, so the anchored service stays as it is.
     const data = serviceNode.toJS(parsed.doc, TO_JS) as Record<string, unknown>;
@@ -323,10 +325,12 @@ function spliceOne(text: string, parsed: ParsedCompose, serviceName: string, edi
       lineAt(parsed, nodeStart(servicePair.key)),
     );
 
+  // The service's last key taken out leaves `{}`: an empty `name:` would be null, which is not a service.
+  const removeKey = (p: Pair): Splice => (serviceMap?.items.length === 1 && serviceMap.items[0] === p ? replaceValue(text, servicePair, {}, layout, 'flow') : deletePair(text, p));
   switch (edit.op) {
     case 'delete':
       if (merged !== undefined) throw fromMerge();
-      return pair ? [deletePair(text, pair)] : [];
+      return pair ? [removeKey(pair)] : [];
     case 'set': {
       if (pair) return [replaceValue(text, pair, edit.value, layout, edit.style)];
       return [insertPair(text, servicePair, serviceMap, edit.key, edit.value, keyIndent, layout, edit.style)];
@@ -366,7 +370,7 @@ function spliceOne(text: string, parsed: ParsedCompose, serviceName: string, edi
       if (!pair || !isSeq(existing)) return [];
       const keep = existing.items.filter((i) => !edit.where(toData(i, parsed.doc)));
       if (keep.length === existing.items.length) return [];
-      if (keep.length === 0) return [deletePair(text, pair)];
+      if (keep.length === 0) return [removeKey(pair)];
       if (existing.flow) return [rerenderFlowSeq(text, existing, keep, [])];
       return removeBlockItems(text, existing, keep);
     }

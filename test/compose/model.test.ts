@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { loadCompose, parseCompose } from '../../src/compose/model.js';
-import { editService, type ServiceEdit } from '../../src/compose/edit.js';
+import { editService, editServices, type ServiceEdit } from '../../src/compose/edit.js';
 import { UserError } from '../../src/core/errors.js';
 
 const SAMPLE = `# Stack for the shop.  Keep this comment.
@@ -408,6 +408,16 @@ describe('editService keeps every comment and untouched line byte for byte', () 
     const model = parseCompose(after, 'compose.yaml');
     expect(model.services.map((s) => s.name)).toEqual(['web', 'db', 'empty']);
     expect(parseDocument(after).errors).toEqual([]);
+  });
+
+  it('taking out the last key of a service leaves it `{}`, not null; keys added to it again are written in block style', () => {
+    const text = 'services:\n  api:\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n  db:\n    privileged: true\n';
+    const removed = editService(text, 'api', [{ op: 'remove', key: 'volumes', where: (v) => String(v).startsWith('/var/run/docker.sock') }]);
+    expect(removed).toBe('services:\n  api: {}\n  db:\n    privileged: true\n');
+    const deleted = editServices(removed, [{ service: 'db', edits: [{ op: 'delete', key: 'privileged' }] }])!.after;
+    expect(deleted).toBe('services:\n  api: {}\n  db: {}\n');
+    const added = editService(deleted, 'api', [{ op: 'add', key: 'cap_drop', items: ['ALL'] }, { op: 'set', key: 'read_only', value: true }]);
+    expect(added).toBe('services:\n  api:\n    cap_drop:\n      - ALL\n    read_only: true\n  db: {}\n');
   });
 
   it('the meaning of the edit is right', () => {
