@@ -305,7 +305,7 @@ async function checkCompose(ctx: Context): Promise<CheckResult<ComposeState>> {
   // where they are written, where the change belongs (by this run's check of it, when it is a target too).
   for (const [file, byService] of laterWeakenings) {
     const name = safeLine(path.relative(path.dirname(model.path), file.path));
-    const read = `set in ${name}, which docker compose reads after this file; ${fixThere(name)}`;
+    const read = `set in ${name}, which docker compose reads after this file; ${fixThere(ctx.target as { path: string; label: string }, file.path)}`;
     for (const ws of byService.values()) {
       for (const w of ws) findings.push({ code: w.code, message: `${w.message} (${read})`, severity: w.severity, file: file.path, line: w.line, evidence: w.evidence });
     }

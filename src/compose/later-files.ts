@@ -130,9 +130,14 @@ export function undoneByLater(models: ComposeModel[], service: string, edit: Ser
   return undefined;
 }
 
-/** How to fix what a later file sets: a check of that file alone judges it on top of this one and writes the fix there. */
-export function fixThere(name: string): string {
-  return `\`docker-harden fix --compose ${name}\` fixes it there`;
+/**
+ * How to fix what a later file sets: a fix of that file alone judges it on top of this one and
+ * writes there. The file is named as the person named the target (deploy/compose.yaml: then
+ * deploy/compose.override.yaml), so the command runs where they ran theirs.
+ */
+export function fixThere(target: { path: string; label: string }, laterFile: string): string {
+  const typed = path.join(path.dirname(target.label), path.relative(path.dirname(target.path), laterFile));
+  return `\`docker-harden fix --compose ${safeLine(typed)}\` fixes it there`;
 }
 
 /** The sentence an advice gives in place of a change that a later file undoes. */

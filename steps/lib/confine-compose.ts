@@ -243,7 +243,8 @@ export async function checkCompose(ctx: Context): Promise<CheckResult<ComposeSta
       });
     }
   }
-  findings.push(...undoneLater(model, later, laterFiles), ...onlyLater(model, later, laterFiles));
+  const fixThere = (file: string) => laterFiles.fixThere(ctx.target as { path: string; label: string }, file);
+  findings.push(...undoneLater(model, later, laterFiles.lastWritten, fixThere), ...onlyLater(model, later, fixThere));
   const notes = [`${model.services.length} service${model.services.length === 1 ? '' : 's'} checked`];
   return { status: model.services.length === 0 ? 'not-applicable' : statusOf(findings), findings, notes, state: { target: 'compose', model, supplied } };
 }
@@ -252,12 +253,12 @@ export async function checkCompose(ctx: Context): Promise<CheckResult<ComposeSta
  * Services that only a compose file read after this one defines run too: what they lack is said at
  * their line there. Their fix belongs in that file, which a check of it alone proposes.
  */
-function onlyLater(model: ComposeModel, later: ComposeModel[], { fixThere }: LaterFiles): Finding[] {
+function onlyLater(model: ComposeModel, later: ComposeModel[], fixThere: (file: string) => string): Finding[] {
   const findings: Finding[] = [];
   const seen = new Set(model.services.map((s) => s.name));
   for (const file of [...later].reverse()) {
     const name = path.relative(path.dirname(model.path), file.path);
-    const where = `(only ${name}, which docker compose reads after this file, defines it; ${fixThere(name)})`;
+    const where = `(only ${name}, which docker compose reads after this file, defines it; ${fixThere(file.path)})`;
     for (const s of file.services) {
       if (seen.has(s.name) || s.privileged) continue;
       seen.add(s.name);
@@ -275,7 +276,7 @@ function onlyLater(model: ComposeModel, later: ComposeModel[], { fixThere }: Lat
  * `no-new-privileges:false`, a `cap_drop: !override` without ALL): compose runs the later value, so
  * the check says so, at the later file's line (unless this run checks that file too).
  */
-function undoneLater(model: ComposeModel, later: ComposeModel[], { lastWritten, fixThere }: LaterFiles): Finding[] {
+function undoneLater(model: ComposeModel, later: ComposeModel[], lastWritten: LastWritten, fixThere: (file: string) => string): Finding[] {
   const findings: Finding[] = [];
   for (const s of later.length > 0 ? model.services : []) {
     if (s.privileged) continue;
@@ -283,7 +284,7 @@ function undoneLater(model: ComposeModel, later: ComposeModel[], { lastWritten, 
     const name = (file: string) => path.relative(path.dirname(model.path), file);
     if (s.read_only === true && readOnly && (readOnly.tag === 'reset' || readOnly.value === false || readOnly.value === 'false')) {
       findings.push({
-        code: 'CIS-5.13', message: `service ${s.name} has a writable root file system after all: ${name(readOnly.file)}, which docker compose reads after this file, sets \`${readOnly.written}\`, and its value is the one compose runs; ${fixThere(name(readOnly.file))}`,
+        code: 'CIS-5.13', message: `service ${s.name} has a writable root file system after all: ${name(readOnly.file)}, which docker compose reads after this file, sets \`${readOnly.written}\`, and its value is the one compose runs; ${fixThere(readOnly.file)}`,
         severity: 'low', file: readOnly.file, line: readOnly.line, evidence: readOnly.written,
       });
     }
@@ -292,7 +293,7 @@ function undoneLater(model: ComposeModel, later: ComposeModel[], { lastWritten, 
     const dropItems = Array.isArray(drop?.value) ? drop.value.map((c) => normalizeCap(String(c))) : [];
     if (dropsAll(s) && drop?.tag !== undefined && !dropItems.includes('ALL')) {
       findings.push({
-        code: 'DH-CAPS-DEFAULT', message: `service ${s.name} keeps Docker's default capabilities after all: ${name(drop.file)}, which docker compose reads after this file, replaces its cap_drop (\`${drop.written}\`); ${fixThere(name(drop.file))}`,
+        code: 'DH-CAPS-DEFAULT', message: `service ${s.name} keeps Docker's default capabilities after all: ${name(drop.file)}, which docker compose reads after this file, replaces its cap_drop (\`${drop.written}\`); ${fixThere(drop.file)}`,
         severity: 'medium', file: drop.file, line: drop.line, evidence: drop.written,
       });
     }
@@ -303,7 +304,7 @@ function undoneLater(model: ComposeModel, later: ComposeModel[], { lastWritten, 
     if (hasNoNewPrivileges(s) && opts && (off || (opts.tag !== undefined && !items.some(isNoNewPrivileges)))) {
       const shown = off ? `security_opt: ${off}` : opts.written;
       findings.push({
-        code: 'CIS-5.26', message: `service ${s.name} does not get no-new-privileges after all: ${name(opts.file)}, which docker compose reads after this file, takes it back (\`${shown}\`); ${fixThere(name(opts.file))}`,
+        code: 'CIS-5.26', message: `service ${s.name} does not get no-new-privileges after all: ${name(opts.file)}, which docker compose reads after this file, takes it back (\`${shown}\`); ${fixThere(opts.file)}`,
         severity: 'low', file: opts.file, line: opts.line, evidence: shown,
       });
     }

@@ -136,7 +136,8 @@ async function proposalsOf(stepUsed: typeof step, base: string, beside: Record<s
   return {
     risks: Object.fromEntries(run.proposals.map((p) => [p.id, p.risk])),
     texts: Object.fromEntries(run.proposals.map((p) => [p.id, `${p.description ?? ''}\n${p.changes.length}`])),
-    findings: run.result.findings.map((f) => ({ code: f.code, message: f.message, file: f.file && path.basename(f.file), line: f.line })),
+    // Paths in messages as the target was named (here by its full path), shown from its folder.
+    findings: run.result.findings.map((f) => ({ code: f.code, message: f.message.replaceAll(`${dir}${path.sep}`, ''), file: f.file && path.basename(f.file), line: f.line })),
   };
 }
 
@@ -272,7 +273,7 @@ describe('an override checked alone is judged as docker compose runs it: on top 
     writeFileSync(path.join(dir, name), override);
     const run = await runStep(used, contextFor(composeTarget(path.join(dir, name)), { probe: systemProbe(), env }));
     return {
-      findings: run.result.findings.map((f) => `${f.file && path.basename(f.file)}:${f.line} ${f.code} ${f.message}`),
+      findings: run.result.findings.map((f) => `${f.file && path.basename(f.file)}:${f.line} ${f.code} ${f.message.replaceAll(`${dir}${path.sep}`, '')}`),
       proposals: run.proposals.map((p) => ({ id: p.id, kind: p.kind, risk: p.risk, files: p.changes.map((c) => path.basename(c.path)), text: p.description ?? '' })),
     };
   }
@@ -327,5 +328,14 @@ describe('the file an override is read with: what the override supplies is not a
     expect(findings.map((f) => `${f.file}:${f.line} ${f.code}`)).toEqual(['compose.override.yaml:2 DH-CAPS-DEFAULT', 'compose.override.yaml:2 CIS-5.26', 'compose.override.yaml:2 CIS-5.13']);
     for (const f of findings) expect(f.message).toContain('(only compose.override.yaml, which docker compose reads after this file, defines it; `docker-harden fix --compose compose.override.yaml` fixes it there)');
     expect(r).toEqual({});
+  });
+});
+
+describe('how to fix what a later file sets', () => {
+  it('names the later file as the person named the file it is read with, so the command runs where theirs did', async () => {
+    const { fixThere } = await import('../../src/compose/later-files.js');
+    expect(fixThere({ path: '/repo/deploy/compose.yaml', label: 'deploy/compose.yaml' }, '/repo/deploy/compose.override.yaml')).toBe('`docker-harden fix --compose deploy/compose.override.yaml` fixes it there');
+    expect(fixThere({ path: '/repo/compose.yaml', label: 'compose.yaml' }, '/repo/compose.override.yaml')).toBe('`docker-harden fix --compose compose.override.yaml` fixes it there');
+    expect(fixThere({ path: '/repo/compose.yaml', label: '/repo/compose.yaml' }, '/repo/prod/compose.prod.yaml')).toBe('`docker-harden fix --compose /repo/prod/compose.prod.yaml` fixes it there');
   });
 });
