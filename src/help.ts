@@ -178,8 +178,8 @@ with no way out, where each is reached by its service name; a service that depen
 with no network. A host folder or named volume stands in as an empty volume, so the runs never write
 your data (a file or a folder mounted read-only is bound as it is). A service runs with its own
 settings, privileged ones too, as docker compose up would run it: verify a compose file you would
-run. A file compose reads with others (compose.override.yaml, COMPOSE_FILE) is not proven by itself,
-and a fix that a file read after it undoes (read_only: false set there) is advice naming that file,
+run. A file compose reads with others (compose.override.yaml, COMPOSE_FILE) is proven as compose
+runs it, each service merged with what those files set; a fix that a file read after it undoes (read_only: false set there) is advice naming that file,
 never written. --yes then applies each service's fix on its own, so only the one that breaks is put
 back. Host changes are applied without it.
 

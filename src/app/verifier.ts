@@ -41,20 +41,23 @@ export async function changeVerifier(args: Args, io: Io, log: (line: string) => 
         continue;
       }
       if (!w.backup) continue;
-      if (kind === 'compose') {
-        // The services run from this file alone: what other files compose reads with it add is not there.
-        const others = (await filesComposeReads(ctx, path.resolve(file))).files.filter((f) => f !== path.resolve(file));
-        if (others.length > 0) {
-          return { unproven: true, reason: `it could not be proven: docker compose reads ${others.map((f) => path.relative(path.dirname(file), f)).join(', ')} with this file, and --verify runs the services of this file alone` };
-        }
-      }
       const [before, after] = await Promise.all([readFile(w.backup, 'utf8'), readFile(w.path, 'utf8')]);
       let outcome: VerifyOutcome | undefined;
-      if (kind === 'compose') outcome = await verifyComposeChange({ host, file: w.path, before, after, log, seen, built, ...settle });
+      if (kind === 'compose') {
+        // The services as compose runs them: with what the files it reads before and after this one set.
+        const { composeAsRun } = await import('../compose/later-files.js');
+        const others = (await filesComposeReads(ctx, path.resolve(file))).files.filter((f) => f !== path.resolve(file));
+        if (others.length > 0) log(`verify: running the services as docker compose runs them, with ${others.map((f) => safeLine(path.relative(path.dirname(file), f))).join(', ')}`);
+        outcome = await verifyComposeChange({ host, file: w.path, before, after, log, seen, built, asRun: (text) => composeAsRun(ctx, text, w.path), ...settle });
+      }
       else {
         const { service, ...context } = await buildContextOf(ctx, file);
         const asService = await serviceToRunAs(ctx, file, service, log);
-        if (asService) outcome = await verifyDockerfileAsService({ host, before, after, contextDir: context.contextDir, composeFile: asService.file, service: asService.name, log, seen, built, ...settle });
+        if (asService) {
+          const { composeAsRun } = await import('../compose/later-files.js');
+          const asRun = (text: string) => composeAsRun(ctx, text, asService.file);
+          outcome = await verifyDockerfileAsService({ host, before, after, contextDir: context.contextDir, composeFile: asService.file, service: asService.name, log, seen, built, asRun, ...settle });
+        }
         // Unproven as the service (a dependency never healthy here, a file it needs missing): the
         // image alone, as without a compose file.
         if (!outcome || (!outcome.ok && outcome.unproven)) {
@@ -81,16 +84,14 @@ export async function changeVerifier(args: Args, io: Io, log: (line: string) => 
 /**
  * The compose service a Dockerfile is proven as: the one that builds it, which runs it as it runs,
  * with its command, environment and what it depends on (an app that waits for its database is not
- * up alone, only asleep). Not when compose reads its file with an override (what that adds is not
- * there), nor when it or what it depends on turns Docker's defaults off: asked to prove a
- * Dockerfile, the proof does not run what the compose file grants.
+ * up alone, only asleep), with what the files compose reads with its file set. Not when it or what
+ * it depends on turns Docker's defaults off: asked to prove a Dockerfile, the proof does not run
+ * what the compose file grants.
  */
 async function serviceToRunAs(ctx: Context, file: string, service: BuildingService | undefined, log: (line: string) => void): Promise<BuildingService | undefined> {
   if (!service) return undefined;
-  const read = (await filesComposeReads(ctx, service.file)).files;
-  if (read.includes(service.file) && read.length > 1) return undefined;
   const named = `service ${safeLine(service.name)} of ${safeLine(path.relative(path.dirname(file), service.file))}`;
-  const [weakened] = await weakeningsOf(service);
+  const [weakened] = await weakeningsOf(ctx, service);
   if (weakened) {
     log(`verify: ${named} builds it, but ${safeLine(weakened)}: proving the image alone`);
     return undefined;
@@ -100,9 +101,9 @@ async function serviceToRunAs(ctx: Context, file: string, service: BuildingServi
 }
 
 /** What of Docker's defaults a compose service and what it depends on turn off (step 1's findings), as "service app runs privileged". */
-async function weakeningsOf(service: BuildingService): Promise<string[]> {
-  const [{ loadCompose }, { dependenciesOf }, { serviceWeakenings }] = await Promise.all([import('../compose/model.js'), import('../compose/run-args.js'), import('../../steps/lib/workload.js')]);
-  const model = await loadCompose(service.file).catch(() => null);
+async function weakeningsOf(ctx: Context, service: BuildingService): Promise<string[]> {
+  const [{ composeAsRun }, { dependenciesOf }, { serviceWeakenings }] = await Promise.all([import('../compose/later-files.js'), import('../compose/run-args.js'), import('../../steps/lib/workload.js')]);
+  const model = await readFile(service.file, 'utf8').then((text) => composeAsRun(ctx, text, service.file)).catch(() => null);
   const known = model?.service(service.name);
   if (!model || !known) return [];
   return [known, ...dependenciesOf(model, known).map((d) => d.service)].flatMap((s) => serviceWeakenings(s).map((w) => w.message.split(':')[0]!));

@@ -7,7 +7,8 @@
  */
 import path from 'node:path';
 import type { ServiceEdit } from './edit.js';
-import { loadCompose, mergeOver, type ComposeModel, type EarlierServices } from './model.js';
+import { readFile } from 'node:fs/promises';
+import { composeFromText, loadCompose, mergeOver, type ComposeModel, type EarlierServices } from './model.js';
 import { safeLine } from '../core/sanitize.js';
 import type { Context } from '../core/step.js';
 import { filesComposeReads } from '../core/runner.js';
@@ -55,6 +56,32 @@ export async function earlierServices(ctx: Pick<Context, 'env' | 'probe'>, targe
     }
   }
   return merged;
+}
+
+/** A model's services as the files after it see them: what they are merged on top of. */
+function asEarlier(model: ComposeModel): EarlierServices {
+  return new Map(model.services.map((s) => [s.name, { value: s.value, at: Object.fromEntries(Object.entries(s.keys).map(([k, at]) => [k, s.earlier[k] ?? { file: model.path, line: at.line }])) }]));
+}
+
+/**
+ * The services of compose text read from `file` as `docker compose`, run beside it, runs them: on
+ * top of the files it reads before it, under those it reads after it, each service merged across
+ * them as compose merges (later files' values win, lists joined unless `!override` or `!reset`).
+ * A proof of a change runs these, not the file's services alone.
+ */
+export async function composeAsRun(ctx: Pick<Context, 'env' | 'probe'>, text: string, file: string): Promise<ComposeModel> {
+  const files = (await filesComposeReads(ctx, path.resolve(file))).files;
+  const at = files.indexOf(path.resolve(file));
+  let model = await composeFromText(text, file, await earlierServices(ctx, file));
+  for (const later of at < 0 ? [] : files.slice(at + 1)) {
+    const laterText = await readFile(later, 'utf8').catch(() => null);
+    if (laterText === null) continue;
+    const over = await composeFromText(laterText, later, asEarlier(model));
+    const services = [...model.services.map((s) => over.service(s.name) ?? s), ...over.services.filter((s) => !model.service(s.name))];
+    const byName = new Map(services.map((s) => [s.name, s]));
+    model = { ...model, services, service: (name) => byName.get(name), lineOf: (name, key) => (byName.get(name) ? (key ? (byName.get(name)!.keys[key]?.line ?? byName.get(name)!.line) : byName.get(name)!.line) : null) };
+  }
+  return model;
 }
 
 /** The later files whose settings a check of `target` reports: those this run does not check as targets of their own. */

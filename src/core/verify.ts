@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDockerfile, type DockerfileModel } from '../dockerfile/model.js';
 import { flagNames, heredocBodies } from '../dockerfile/commands.js';
-import type { ComposeService } from '../compose/model.js';
+import type { ComposeModel, ComposeService } from '../compose/model.js';
 import type { DependencyCondition } from '../compose/run-args.js';
 
 export interface ContainerObservation {
@@ -417,6 +417,8 @@ export interface ComposeVerifyOptions {
    * Without it, a proof removes what it built.
    */
   built?: Map<string, ServiceImage>;
+  /** The services of compose text as compose runs them (with the files it reads before and after this one); the file's own services without it. */
+  asRun?: (text: string) => Promise<ComposeModel>;
   /** The USER a changed service must run as when its own `user:` stays the same (its image's new USER). */
   expectUser?: string | null;
 }
@@ -440,7 +442,8 @@ export async function verifyComposeChange(options: ComposeVerifyOptions): Promis
   const { composeFromText } = await import('../compose/model.js');
   const { serviceRun, dependenciesOf } = await import('../compose/run-args.js');
   const { dotEnvBeside } = await import('../compose/interpolate.js');
-  const [was, now, vars] = await Promise.all([composeFromText(options.before, file), composeFromText(options.after, file), dotEnvBeside(file)]);
+  const asRun = options.asRun ?? ((text: string) => composeFromText(text, file));
+  const [was, now, vars] = await Promise.all([asRun(options.before), asRun(options.after), dotEnvBeside(file)]);
   const changed = now.services.filter((s) => JSON.stringify(was.service(s.name)?.value) !== JSON.stringify(s.value));
   const id = randomHex(6);
   const containers: string[] = [];
@@ -528,7 +531,9 @@ export async function verifyComposeChange(options: ComposeVerifyOptions): Promis
  * the Dockerfile's text, each run as that service (its command, environment, user, confinement,
  * and what it depends on started first). For an app that exits alone, without its database.
  */
-export async function verifyDockerfileAsService(options: VerifyOptions & { composeFile: string; service: string; built?: Map<string, ServiceImage> }): Promise<VerifyOutcome> {
+export async function verifyDockerfileAsService(
+  options: VerifyOptions & { composeFile: string; service: string; built?: Map<string, ServiceImage>; asRun?: ComposeVerifyOptions['asRun'] },
+): Promise<VerifyOutcome> {
   const log = options.log ?? (() => undefined);
   const timeoutMs = options.timeoutMs ?? 120_000;
   const { host, composeFile, service } = options;
@@ -552,8 +557,8 @@ export async function verifyDockerfileAsService(options: VerifyOptions & { compo
     } catch (err) {
       return { ok: false, unproven: true, reason: `it could not be proven as service ${service} runs it: ${err instanceof Error ? err.message : String(err)}` };
     }
-    const { settleMs, seen, built } = options;
-    return await verifyComposeChange({ host, file: composeFile, before: runs.before, after: runs.after, settleMs, timeoutMs, log, seen, built, expectUser: finalUser(options.after) });
+    const { settleMs, seen, built, asRun } = options;
+    return await verifyComposeChange({ host, file: composeFile, before: runs.before, after: runs.after, settleMs, timeoutMs, log, seen, built, asRun, expectUser: finalUser(options.after) });
   } finally {
     for (const tag of Object.values(tags)) await docker(host, ['rmi', '--force', tag], { timeoutMs }).catch(() => undefined);
   }

@@ -485,6 +485,14 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
       expect(again.stdout).toMatch(/verify: service app of compose\.yaml builds it, but service agent has the Docker socket mounted \(\/var\/run\/docker\.sock, read-only, which does not limit the API\): proving the image alone/);
       expect(again.stdout).not.toMatch(/starting agent first/);
       expect(readFileSync(file, 'utf8')).toMatch(/^USER 10001:10001$/m);
+
+      // The same socket, set in the override compose reads with the file: the service as compose runs it has it.
+      writeFileSync(file, text);
+      writeFileSync(path.join(dir, 'compose.yaml'), `services:\n  agent:\n    image: ${image}\n    command: ["sleep", "600"]\n  app:\n    build: .\n    depends_on: [agent]\n`);
+      writeFileSync(path.join(dir, 'compose.override.yaml'), 'services:\n  agent:\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n');
+      const overridden = await runCli(['fix', '--file', file, '--only', 'non-root-user:set-user', '--yes', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], { timeoutMs: 600_000 });
+      expect(overridden.stdout).toMatch(/verify: service app of compose\.yaml builds it, but service agent has the Docker socket mounted \(\/var\/run\/docker\.sock\): proving the image alone/);
+      expect(overridden.stdout).not.toMatch(/starting agent first/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -546,19 +554,23 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
     }
   }, 600_000);
 
-  it('fix --verify of a compose file that docker compose reads with an override: not proven, not kept', async () => {
+  it('fix --verify of a compose file that docker compose reads with an override: proven as compose runs it, with the override\'s command', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-override-'));
+    await buildBusyboxImage(daemon, 'dh-verify-compose:busybox');
     try {
       const compose = path.join(dir, 'compose.yaml');
-      const text = 'services:\n  web:\n    image: dh-verify-compose:busybox\n';
+      // Alone, this file's service only sleeps, and read_only would hold; the override's command writes /var/lib/app.
+      const text = 'services:\n  web:\n    image: dh-verify-compose:busybox\n    command: ["sleep", "600"]\n';
       writeFileSync(compose, text);
-      writeFileSync(path.join(dir, 'compose.override.yaml'), 'services:\n  web:\n    command: ["sh", "-c", "touch /ready && exec sleep 600"]\n');
+      writeFileSync(path.join(dir, 'compose.override.yaml'), 'services:\n  web:\n    command: ["sh", "-c", "mkdir -p /var/lib/app && exec sleep 600"]\n');
       const r = await runCli(['fix', '--compose', compose, '--only', 'seccomp-apparmor-capabilities:web-read-only', '--yes', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], {
         timeoutMs: 300_000,
       });
-      expect(r.stdout).toMatch(/not kept: it could not be proven: docker compose reads compose\.override\.yaml with this file, and --verify runs the services of this file alone/);
-      expect(r.stdout).not.toMatch(/verify: running service/);
+      expect(r.stdout).toContain('verify: running the services as docker compose runs them, with compose.override.yaml');
+      expect(r.stdout).toMatch(/not kept: service web: the container no longer stays up: it exited with code 1/);
+      expect(r.stdout).toMatch(/mkdir: can't create directory '\/var[^']*': Read-only file system/);
       expect(readFileSync(compose, 'utf8')).toBe(text);
+      expect(await leftByProofs()).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
