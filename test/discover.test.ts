@@ -130,7 +130,10 @@ describe('check and fix with targets found', () => {
     const root = tree('cli-none', { 'sub/Dockerfile': ROOT_DOCKERFILE });
     const r = await runCli(['check'], { cwd: root });
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toMatch(/nothing to check: no target named, and no Dockerfile or compose file in this folder[\s\S]*a folder \(`\.` is every one below this folder\)/);
+    expect(r.stderr).toMatch(/nothing to check: no target named, and no Dockerfile or compose file in this folder[\s\S]*a folder \(`docker-harden check \.` takes every one below this folder\)/);
+    const fix = await runCli(['fix', '--yes'], { cwd: root });
+    expect(fix.exitCode).toBe(2);
+    expect(fix.stderr).toMatch(/nothing to fix: no target named[\s\S]*`docker-harden fix \.` takes every one below this folder/);
   });
 
   it('check DIR reports every file below it, an override through its base at the override\'s line', async () => {

@@ -80,11 +80,11 @@ export function undoCommandFor(options: SessionOptions, sandbox?: string): strin
   return `docker-harden undo${options.stateDir ? ` --state-dir ${quoteArg(path.resolve(options.stateDir))}` : ''}`;
 }
 
-function requireTargets(session: Session): void {
+function requireTargets(session: Session, command: 'check' | 'fix'): void {
   if (session.targets.length === 0) {
     throw new UserError(
-      'nothing to check: no target named, and no Dockerfile or compose file in this folder',
-      'Name a target: --file ./Dockerfile, --compose ./compose.yaml, a folder (`.` is every one below this folder), or --host.',
+      `nothing to ${command}: no target named, and no Dockerfile or compose file in this folder`,
+      `Name a target: --file ./Dockerfile, --compose ./compose.yaml, a folder (\`docker-harden ${command} .\` takes every one below this folder), or --host.`,
     );
   }
 }
@@ -167,7 +167,7 @@ export async function runAll(session: Session, decisions: RepoDecisions, io?: Io
 
 export async function checkCommand(args: Args, io: AppIo): Promise<number> {
   const session = await sessionFor(args, io);
-  requireTargets(session);
+  requireTargets(session, 'check');
   // One run from the first parse to the last step: each file is looked at once, not once more for the steps.
   const { runs, unused } = await oneRun(async () => runAll(session, await loadDockerfiles(session, io.registry, args), io));
   return printRuns(runs, args, io, false, unused);
@@ -214,7 +214,7 @@ function wantedProposals(run: StepRun, only: string[], withReview: boolean, putB
 
 export async function fixCommand(args: Args, io: AppIo): Promise<number> {
   const session = await sessionFor(args, io);
-  requireTargets(session);
+  requireTargets(session, 'fix');
   const decisions = await loadDockerfiles(session, io.registry, args);
   const p = paletteFor(args, io);
   const out = (line: string) => io.stdout.write(line + '\n');
