@@ -174,6 +174,14 @@ describe('check and fix with targets found', () => {
     expect(after.exitCode, after.stdout).toBe(0);
   });
 
+  it('report takes a folder too', async () => {
+    const root = tree('cli-report', { 'api/Dockerfile': ROOT_DOCKERFILE });
+    const r = await runCli(['report', '.', '--only', 'non-root-user', '--state-dir', path.join(root, '..', 'cli-report-state')], { cwd: root });
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toContain('docker-harden: reporting on the one found in .: api/Dockerfile');
+    expect(r.stdout).toMatch(/Run as a non-root user \[non-root-user\] api\/Dockerfile/);
+  });
+
   it('a folder with nothing to check exits 2 and names it; --file with a folder says the folder form', async () => {
     const root = tree('cli-empty', { 'README.md': '# x\n' });
     const r = await runCli(['check', root]);

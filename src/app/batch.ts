@@ -112,7 +112,7 @@ function withFoundTargets(args: Args, io: AppIo): Args {
     const listed = paths.slice(0, FOUND_LISTED).join(', ') + (paths.length > FOUND_LISTED ? ` and ${paths.length - FOUND_LISTED} more` : '');
     const readWith = found.readWith.map((r) => `${r.file} is read with ${r.base}, which reports what it sets`);
     const unreadable = found.unreadable.length > 0 ? [`could not open ${found.unreadable.slice(0, FOUND_LISTED).join(', ')}${found.unreadable.length > FOUND_LISTED ? ` and ${found.unreadable.length - FOUND_LISTED} more` : ''}`] : [];
-    io.stderr.write(safeLine(`docker-harden: ${args.command === 'fix' ? 'fixing' : 'checking'} ${paths.length === 1 ? 'the one' : `the ${paths.length}`} found in ${where}: ${listed}${[...readWith, ...unreadable].map((n) => `; ${n}`).join('')}`) + '\n');
+    io.stderr.write(safeLine(`docker-harden: ${{ fix: 'fixing', report: 'reporting on' }[args.command as string] ?? 'checking'} ${paths.length === 1 ? 'the one' : `the ${paths.length}`} found in ${where}: ${listed}${[...readWith, ...unreadable].map((n) => `; ${n}`).join('')}`) + '\n');
   }
   return withOverridesReadWithBase({ ...args, folders: [], files: [...files.values()], composeFiles: [...composeFiles.values()] }, io);
 }
