@@ -24,6 +24,7 @@ Targets:
                           *.Dockerfile, Containerfile; compose.yaml, docker-compose*.yml
   FOLDER...               and folders: every such file in and below it (\`check .\`)
   (none)                  check and fix take the Dockerfiles and compose files of this folder
+                          (in a git repository with none here: those below it)
 
 Options:
   --only ID[,ID...]       only these steps (STEP:PROPOSAL for one fix; ids from \`docker-harden steps\`)
@@ -101,8 +102,9 @@ for every such file in and below it; links are not followed, another filesystem 
 node_modules, vendor, virtualenvs and version control folders are left out. A compose.override.yaml
 found or named with its compose.yaml is read with it, as docker compose reads it: what it sets is
 reported there, at its own lines; named alone, it is judged on top of compose.yaml, as compose runs
-it, and its fixes are written in it. With no target at all, check takes the Dockerfiles and compose files of the folder
-it runs in (not below it). What was found is said on stderr, so --json and --sarif stay clean.
+it, and its fixes are written in it. With no target at all, check takes the Dockerfiles and compose
+files of the folder it runs in; where it has none and is in a git repository, those below it. What
+was found is said on stderr, so --json and --sarif stay clean.
 
 Exit status: 0 when everything passes, 1 when there are findings, 2 when a check could not run
 (bad input, a daemon.json dockerd would refuse, no daemon for --host). --fail-on critical, high,

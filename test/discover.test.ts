@@ -92,6 +92,18 @@ describe('the targets below a folder', () => {
     expect(found.readWith).toEqual([{ file: path.join(root, 'compose.override.yaml'), base: path.join(root, 'compose.yaml') }]);
   });
 
+  it('with none in the folder itself, in a git repository: those below it; outside one, none', () => {
+    const repo = tree('repo-root', { '.git/HEAD': 'ref: refs/heads/main\n', 'services/api/Dockerfile': ROOT_DOCKERFILE, 'deploy/compose.yaml': 'services:\n  api:\n    build: ../services/api\n' });
+    const found = targetsHere(repo);
+    expect(found.below).toBe(true);
+    expect(found.files).toEqual([path.join(repo, 'services/api/Dockerfile')]);
+    expect(found.composeFiles).toEqual([path.join(repo, 'deploy/compose.yaml')]);
+    // A folder inside the repository looks below itself too.
+    expect(targetsHere(path.join(repo, 'services')).files).toEqual([path.join(repo, 'services/api/Dockerfile')]);
+    const plain = tree('not-a-repo', { 'services/api/Dockerfile': ROOT_DOCKERFILE });
+    expect(targetsHere(plain)).toMatchObject({ files: [], composeFiles: [], below: false });
+  });
+
   it('a folder with none is an error naming it', () => {
     const root = tree('empty', { 'README.md': '# x\n', 'node_modules/x/Dockerfile': ROOT_DOCKERFILE });
     expect(() => targetsInFolder(root)).toThrow(expect.objectContaining({ message: expect.stringContaining('holds no Dockerfile or compose file'), file: root }));
@@ -124,6 +136,13 @@ describe('check and fix with targets found', () => {
     expect(r.stderr).toContain('docker-harden: checking the 2 found in this folder: Dockerfile, compose.yaml');
     const targets = new Set((JSON.parse(r.stdout) as { results: { target: string }[] }).results.map((x) => x.target));
     expect(targets).toEqual(new Set([path.join(root, 'Dockerfile'), path.join(root, 'compose.yaml')]));
+  });
+
+  it('check with no target at the root of a repository whose files are in its services\' folders takes those', async () => {
+    const root = tree('cli-repo', { '.git/HEAD': 'ref: refs/heads/main\n', 'services/api/Dockerfile': ROOT_DOCKERFILE, 'node_modules/x/Dockerfile': ROOT_DOCKERFILE });
+    const r = await runCli(['check', '--only', 'non-root-user'], { cwd: root });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('docker-harden: checking the one found in this folder and below it (a git repository): services/api/Dockerfile');
   });
 
   it('check with no target in a folder with none exits 2, pointing at the folder form', async () => {

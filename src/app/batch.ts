@@ -101,7 +101,8 @@ function withFoundTargets(args: Args, io: AppIo): Args {
   const named = args.host || args.files.length > 0 || args.composeFiles.length > 0 || args.folders.length > 0 || args.sandbox !== undefined;
   const lookHere = !named && (args.command === 'check' || args.command === 'fix');
   if (!lookHere && args.folders.length === 0) return withOverridesReadWithBase(args, io);
-  const searches = lookHere ? [{ where: 'this folder', found: targetsHere('.') }] : args.folders.map((folder) => ({ where: folder, found: targetsInFolder(folder) }));
+  const here = lookHere ? targetsHere('.') : null;
+  const searches = here ? [{ where: here.below ? 'this folder and below it (a git repository)' : 'this folder', found: here }] : args.folders.map((folder) => ({ where: folder, found: targetsInFolder(folder) }));
   const files = new Map(args.files.map((f) => [path.resolve(f), f]));
   const composeFiles = new Map(args.composeFiles.map((f) => [path.resolve(f), f]));
   for (const { where, found } of searches) {

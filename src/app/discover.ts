@@ -25,9 +25,29 @@ export interface FoundTargets {
 /** Folders whose Dockerfiles are not the project's own: dependencies, environments, version control. */
 const LEFT_OUT = new Set(['.git', '.hg', '.svn', 'node_modules', 'bower_components', 'vendor', '.venv', 'venv', '__pycache__', '.tox', '.terraform', '.cache']);
 
-/** The Dockerfile and compose files directly in `folder` (not below it), as the wizard finds them. */
-export function targetsHere(folder: string): FoundTargets {
-  return sortTargets(folder, entriesOf(folder), []);
+/**
+ * The Dockerfile and compose files directly in `folder`, as the wizard finds them; where there are
+ * none and `folder` is in a git repository, those below it (a repository keeps them in its
+ * services' folders). Outside a repository nothing below is looked at: a home folder or `/` is no project.
+ */
+export function targetsHere(folder: string): FoundTargets & { below: boolean } {
+  const here = sortTargets(folder, entriesOf(folder), []);
+  if (here.files.length > 0 || here.composeFiles.length > 0 || !inGitRepository(folder)) return { ...here, below: false };
+  try {
+    return { ...targetsInFolder(folder), below: true };
+  } catch (err) {
+    // None below either, or too many to look at: the run says there is nothing to check here.
+    if (err instanceof UserError) return { ...here, below: false };
+    throw err;
+  }
+}
+
+/** Whether `folder` is in a git work tree: a `.git` (folder, or file of a worktree) in it or above it. */
+function inGitRepository(folder: string): boolean {
+  for (let dir = path.resolve(folder); ; dir = path.dirname(dir)) {
+    if (lstatSync(path.join(dir, '.git'), { throwIfNoEntry: false })) return true;
+    if (path.dirname(dir) === dir) return false;
+  }
 }
 
 /** Every Dockerfile and compose file in `folder` and below it; a UserError when there is none or the folder is over `limit` entries. */

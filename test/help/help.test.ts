@@ -113,7 +113,8 @@ describe('errors say what to do next (exit 2)', () => {
     [['check', '--frob'], /unknown option --frob[\s\S]*docker-harden --help/],
     [['check', '--file'], /--file needs a value[\s\S]*For example: --file \.\/Dockerfile/],
     [['fix', '--sandbox'], /--sandbox needs a value[\s\S]*For example: --sandbox \.\/docker-harden-learn/],
-    [['check'], /nothing to check[\s\S]*--file \.\/Dockerfile/],
+    // `check` with no target takes what is in the folder it runs in (here, this repository): test/discover.test.ts.
+    [['check', '/no/such/folder/'], /\/no\/such\/folder\/: folder not found[\s\S]*Check the path/],
     [['check', '--file', '/no/such/Dockerfile'], /\/no\/such\/Dockerfile: Dockerfile not found[\s\S]*Check the path/],
     [['check', '--only', 'no-such-step', '--file', 'x'], /unknown step "no-such-step"[\s\S]*docker-harden steps/],
     [['report', '--format', 'pdf', '--file', 'x'], /unknown report format "pdf"[\s\S]*--format text, md, json or sarif/],
