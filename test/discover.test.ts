@@ -100,6 +100,8 @@ describe('the targets below a folder', () => {
     expect(found.composeFiles).toEqual([path.join(repo, 'deploy/compose.yaml')]);
     // A folder inside the repository looks below itself too.
     expect(targetsHere(path.join(repo, 'services')).files).toEqual([path.join(repo, 'services/api/Dockerfile')]);
+    // A repository too big to look through is said so, not taken for one with nothing in it.
+    expect(() => targetsHere(repo, 3)).toThrow(expect.objectContaining({ message: expect.stringContaining('holds more than 3 files and folders') }));
     const plain = tree('not-a-repo', { 'services/api/Dockerfile': ROOT_DOCKERFILE });
     expect(targetsHere(plain)).toMatchObject({ files: [], composeFiles: [], below: false });
   });

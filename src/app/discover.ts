@@ -22,6 +22,8 @@ export interface FoundTargets {
   unreadable: string[];
 }
 
+const NONE_FOUND = 'holds no Dockerfile or compose file';
+
 /** Folders whose Dockerfiles are not the project's own: dependencies, environments, version control. */
 const LEFT_OUT = new Set(['.git', '.hg', '.svn', 'node_modules', 'bower_components', 'vendor', '.venv', 'venv', '__pycache__', '.tox', '.terraform', '.cache']);
 
@@ -30,14 +32,14 @@ const LEFT_OUT = new Set(['.git', '.hg', '.svn', 'node_modules', 'bower_componen
  * none and `folder` is in a git repository, those below it (a repository keeps them in its
  * services' folders). Outside a repository nothing below is looked at: a home folder or `/` is no project.
  */
-export function targetsHere(folder: string): FoundTargets & { below: boolean } {
+export function targetsHere(folder: string, limit: number = LIMITS.folderEntries): FoundTargets & { below: boolean } {
   const here = sortTargets(folder, entriesOf(folder), []);
   if (here.files.length > 0 || here.composeFiles.length > 0 || !inGitRepository(folder)) return { ...here, below: false };
   try {
-    return { ...targetsInFolder(folder), below: true };
+    return { ...targetsInFolder(folder, limit), below: true };
   } catch (err) {
-    // None below either, or too many to look at: the run says there is nothing to check here.
-    if (err instanceof UserError) return { ...here, below: false };
+    // None below either: the run says there is nothing to check here. Too many to look at is said as it is.
+    if (err instanceof UserError && err.message.startsWith(NONE_FOUND)) return { ...here, below: false };
     throw err;
   }
 }
@@ -88,7 +90,7 @@ export function targetsInFolder(folder: string, limit: number = LIMITS.folderEnt
   const targets = sortTargets(folder, found.flatMap(({ dir, entries }) => entries.map((e) => ({ dir, entry: e }))), unreadable);
   if (targets.files.length === 0 && targets.composeFiles.length === 0) {
     throw new UserError(
-      `holds no Dockerfile or compose file${unreadable.length > 0 ? ` that docker-harden could read (${unreadable.length} folder${unreadable.length === 1 ? '' : 's'} it could not open)` : ''}`,
+      `${NONE_FOUND}${unreadable.length > 0 ? ` that docker-harden could read (${unreadable.length} folder${unreadable.length === 1 ? '' : 's'} it could not open)` : ''}`,
       'By name: Dockerfile, Dockerfile.*, *.Dockerfile, Containerfile; compose.yaml, compose.*.yaml, docker-compose*.yml. A file of another name is checked with --file or --compose; nothing was checked.',
       folder,
     );
