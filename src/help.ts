@@ -99,7 +99,8 @@ Files named without a flag (as pre-commit passes them) are told apart by name: D
 Dockerfile.*, *.Dockerfile and Containerfile are Dockerfiles; compose.yaml, compose.*.yaml and
 docker-compose*.yml are compose files. Any other name needs --file or --compose. A folder stands
 for every such file in and below it; links are not followed, another filesystem is not entered, and
-node_modules, vendor, virtualenvs and version control folders are left out. A compose.override.yaml
+node_modules, vendor, virtualenvs, version control and test data folders (test, tests, testdata,
+fixtures) are left out unless named. A compose.override.yaml
 found or named with its compose.yaml is read with it, as docker compose reads it: what it sets is
 reported there, at its own lines; named alone, it is judged on top of compose.yaml, as compose runs
 it, and its fixes are written in it. With no target at all, check takes the Dockerfiles and compose

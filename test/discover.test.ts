@@ -43,8 +43,8 @@ describe('the targets below a folder', () => {
       readWith: [],
     },
     {
-      name: 'dependencies, virtualenvs and version control are not the project',
-      files: { Dockerfile: ROOT_DOCKERFILE, 'node_modules/pkg/Dockerfile': ROOT_DOCKERFILE, 'vendor/mod/Dockerfile': ROOT_DOCKERFILE, '.venv/lib/Dockerfile': ROOT_DOCKERFILE, '.git/Dockerfile': ROOT_DOCKERFILE, '.devcontainer/Dockerfile': ROOT_DOCKERFILE },
+      name: 'dependencies, virtualenvs, version control and test data are not the project',
+      files: { Dockerfile: ROOT_DOCKERFILE, 'node_modules/pkg/Dockerfile': ROOT_DOCKERFILE, 'vendor/mod/Dockerfile': ROOT_DOCKERFILE, '.venv/lib/Dockerfile': ROOT_DOCKERFILE, '.git/Dockerfile': ROOT_DOCKERFILE, '.devcontainer/Dockerfile': ROOT_DOCKERFILE, 'test/fixtures/bad/Dockerfile': 'FROM\n', 'testdata/Dockerfile': ROOT_DOCKERFILE },
       dockerfiles: ['.devcontainer/Dockerfile', 'Dockerfile'],
       compose: [],
       readWith: [],
@@ -101,7 +101,7 @@ describe('the targets below a folder', () => {
     // A folder inside the repository looks below itself too.
     expect(targetsHere(path.join(repo, 'services')).files).toEqual([path.join(repo, 'services/api/Dockerfile')]);
     // A repository too big to look through is said so, not taken for one with nothing in it.
-    expect(() => targetsHere(repo, 3)).toThrow(expect.objectContaining({ message: expect.stringContaining('holds more than 3 files and folders') }));
+    expect(() => targetsHere(repo, { limit: 3 })).toThrow(expect.objectContaining({ message: expect.stringContaining('holds more than 3 files and folders') }));
     const plain = tree('not-a-repo', { 'services/api/Dockerfile': ROOT_DOCKERFILE });
     expect(targetsHere(plain)).toMatchObject({ files: [], composeFiles: [], below: false });
   });

@@ -25,18 +25,23 @@ export interface FoundTargets {
 const NONE_FOUND = 'holds no Dockerfile or compose file';
 
 /** Folders whose Dockerfiles are not the project's own: dependencies, environments, version control. */
-const LEFT_OUT = new Set(['.git', '.hg', '.svn', 'node_modules', 'bower_components', 'vendor', '.venv', 'venv', '__pycache__', '.tox', '.terraform', '.cache']);
+const LEFT_OUT = new Set([
+  ...['.git', '.hg', '.svn', 'node_modules', 'bower_components', 'vendor', '.venv', 'venv', '__pycache__', '.tox', '.terraform', '.cache'],
+  // Test data: a repository's fixtures are inputs of its tests (broken on purpose, often), not what it ships. Named as a target, such a folder is walked.
+  ...['test', 'tests', 'testdata', 'fixtures', '__tests__'],
+]);
 
 /**
- * The Dockerfile and compose files directly in `folder`, as the wizard finds them; where there are
- * none and `folder` is in a git repository, those below it (a repository keeps them in its
- * services' folders). Outside a repository nothing below is looked at: a home folder or `/` is no project.
+ * The Dockerfile and compose files directly in `folder`; where there are none, `below` is asked and
+ * `folder` is in a git repository, those below it (a repository keeps them in its services'
+ * folders). Outside a repository nothing below is looked at: a home folder or `/` is no project.
+ * The wizard does not look below: it writes, and a clone's example files are not what to walk.
  */
-export function targetsHere(folder: string, limit: number = LIMITS.folderEntries): FoundTargets & { below: boolean } {
+export function targetsHere(folder: string, options: { below?: boolean; limit?: number } = {}): FoundTargets & { below: boolean } {
   const here = sortTargets(folder, entriesOf(folder), []);
-  if (here.files.length > 0 || here.composeFiles.length > 0 || !inGitRepository(folder)) return { ...here, below: false };
+  if (here.files.length > 0 || here.composeFiles.length > 0 || options.below === false || !inGitRepository(folder)) return { ...here, below: false };
   try {
-    return { ...targetsInFolder(folder, limit), below: true };
+    return { ...targetsInFolder(folder, options.limit), below: true };
   } catch (err) {
     // None below either: the run says there is nothing to check here. Too many to look at is said as it is.
     if (err instanceof UserError && err.message.startsWith(NONE_FOUND)) return { ...here, below: false };

@@ -59,7 +59,7 @@ export async function planRun(
     const profile = args.profile ?? (args.host && fileTargets ? undefined : args.host ? 'server' : 'dockerfile');
     return { kind: 'walk', options: { ...base, profile }, profile: profile ?? 'all', learn: false };
   }
-  const { files, composeFiles } = targetsHere(cwd);
+  const { files, composeFiles } = targetsHere(cwd, { below: false });
   if (files.length > 0 || composeFiles.length > 0) {
     const profile = args.profile ?? 'dockerfile';
     return { kind: 'walk', options: { ...base, files, composeFiles, profile }, profile, learn: false };

@@ -58,8 +58,11 @@ describe('what the wizard walks (planRun)', () => {
     });
   });
 
-  it('nothing in the folder and not root: offers the learn sandbox, saying why', async () => {
+  it('nothing in the folder and not root: offers the learn sandbox, saying why; the wizard does not look below, even in a repository', async () => {
     const dir = tmp();
+    mkdirSync(path.join(dir, '.git'));
+    mkdirSync(path.join(dir, 'api'));
+    writeFileSync(path.join(dir, 'api', 'Dockerfile'), 'FROM scratch\n');
     const plan = await planRun(parseArgs([]), io(), { cwd: dir, isRoot: false });
     expect(plan.kind).toBe('offer-learn');
     expect(plan.kind === 'offer-learn' && plan.question).toBe(
