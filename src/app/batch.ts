@@ -119,7 +119,7 @@ function withFoundTargets(args: Args, io: AppIo): Args {
 }
 
 /** A default override named with its base file is read with it, as compose reads it (said on stderr). */
-function withOverridesReadWithBase(args: Args, io: AppIo): Args {
+export function withOverridesReadWithBase(args: Args, io: AppIo): Args {
   const { kept, readWith } = readWithBase(args.composeFiles);
   if (readWith.length === 0) return args;
   for (const r of readWith) io.stderr.write(safeLine(`docker-harden: ${r.file} is read with ${r.base}, as docker compose reads it: the check of ${r.base} reports what it sets, at its lines`) + '\n');

@@ -5,7 +5,7 @@
  * here, and only after the colour decision, because chalk fixes its colour level when loaded.
  */
 import type { Args } from '../args.js';
-import { sessionOptions, undoCommandFor, type AppIo, type Io } from './batch.js';
+import { sessionOptions, undoCommandFor, withOverridesReadWithBase, type AppIo, type Io } from './batch.js';
 import { createSession, type SessionOptions } from './session.js';
 import { walkFromSession, type Walk } from '../core/walk.js';
 import { prepareLearnSandbox } from '../core/learn.js';
@@ -52,6 +52,8 @@ export async function planRun(
   const cwd = options.cwd ?? process.cwd();
   const isRoot = options.isRoot ?? process.getuid?.() === 0;
   if (args.command === 'learn') return learnPlan(args, io, options.relay ?? (() => undefined));
+  // Named with its base file, a default override is read with it, as check and fix read it.
+  args = withOverridesReadWithBase(args, io);
   const base = sessionOptions(args, io);
   if (hasTargets(args)) {
     // Host and files together, with no --profile: every step that fits one of the targets.

@@ -40,6 +40,16 @@ describe('what the wizard walks (planRun)', () => {
     expect(both.kind === 'walk' && both.options.profile).toBeUndefined();
   });
 
+  it('--compose with its base and its override: the override is read with the base, said on stderr', async () => {
+    const dir = tmp();
+    for (const name of ['compose.yaml', 'compose.override.yaml']) writeFileSync(path.join(dir, name), 'services:\n  web:\n    image: nginx:1.27\n');
+    let said = '';
+    const withStderr = { ...io(), stderr: { write: (t: string) => ((said += t), true) } as unknown as NodeJS.WritableStream };
+    const plan = await planRun(parseArgs(['--compose', path.join(dir, 'compose.yaml'), '--compose', path.join(dir, 'compose.override.yaml')]), withStderr, { cwd: dir, isRoot: false });
+    expect(plan).toMatchObject({ kind: 'walk', options: { composeFiles: [path.join(dir, 'compose.yaml')] } });
+    expect(said).toContain('compose.override.yaml is read with');
+  });
+
   it('--profile wins over the guess', async () => {
     expect(await planRun(parseArgs(['--file', 'Dockerfile', '--profile', 'server']), io())).toMatchObject({ profile: 'server', options: { profile: 'server' } });
   });
