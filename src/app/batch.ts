@@ -94,8 +94,9 @@ const FOUND_LISTED = 8;
 
 /**
  * The targets found rather than named: the Dockerfiles and compose files in and below each folder
- * named, and for check and fix with no target at all, those of the folder the person is in (as the
- * wizard does). Said on stderr, stdout being the report, each path made safe for a terminal.
+ * named, and for check and fix with no target at all, those of the folder the person is in (in a
+ * repository whose folder has none, below it). Said on stderr, stdout being the report, each path
+ * made safe for a terminal.
  */
 function withFoundTargets(args: Args, io: AppIo): Args {
   const named = args.host || args.files.length > 0 || args.composeFiles.length > 0 || args.folders.length > 0 || args.sandbox !== undefined;
@@ -113,7 +114,8 @@ function withFoundTargets(args: Args, io: AppIo): Args {
     const listed = paths.slice(0, FOUND_LISTED).join(', ') + (paths.length > FOUND_LISTED ? ` and ${paths.length - FOUND_LISTED} more` : '');
     const readWith = found.readWith.map((r) => `${r.file} is read with ${r.base}, which reports what it sets`);
     const unreadable = found.unreadable.length > 0 ? [`could not open ${found.unreadable.slice(0, FOUND_LISTED).join(', ')}${found.unreadable.length > FOUND_LISTED ? ` and ${found.unreadable.length - FOUND_LISTED} more` : ''}`] : [];
-    io.stderr.write(safeLine(`docker-harden: ${{ fix: 'fixing', report: 'reporting on' }[args.command as string] ?? 'checking'} ${paths.length === 1 ? 'the one' : `the ${paths.length}`} found in ${where}: ${listed}${[...readWith, ...unreadable].map((n) => `; ${n}`).join('')}`) + '\n');
+    const doing = args.command === 'fix' ? 'fixing' : args.command === 'report' ? 'reporting on' : 'checking';
+    io.stderr.write(safeLine(`docker-harden: ${doing} ${paths.length === 1 ? 'the one' : `the ${paths.length}`} found in ${where}: ${listed}${[...readWith, ...unreadable].map((n) => `; ${n}`).join('')}`) + '\n');
   }
   return withOverridesReadWithBase({ ...args, folders: [], files: [...files.values()], composeFiles: [...composeFiles.values()] }, io);
 }
@@ -508,7 +510,7 @@ export async function undoCommand(args: Args, io: AppIo): Promise<number> {
   }
 }
 
-interface UndoRunContext {
+interface UndoContext {
   args: Args;
   io: AppIo;
   session: Session;
@@ -523,7 +525,7 @@ interface UndoRunContext {
  * newest first (live-restore's order kept, as a plain undo keeps it), asked once. The first that
  * cannot be undone stops it, with what is undone and what stays said.
  */
-async function undoRun(open: AppliedRecord[], c: UndoRunContext): Promise<number> {
+async function undoRun(open: AppliedRecord[], c: UndoContext): Promise<number> {
   const newest = open[open.length - 1];
   if (!newest) {
     c.out('Nothing to undo.');
@@ -559,7 +561,7 @@ async function undoRun(open: AppliedRecord[], c: UndoRunContext): Promise<number
 }
 
 /** Undo one applied change: on the daemon it was made on, its restart's cost warned first, asked when `ask`. */
-async function undoOne(record: AppliedRecord, c: UndoRunContext, ask: boolean): Promise<void> {
+async function undoOne(record: AppliedRecord, c: UndoContext, ask: boolean): Promise<void> {
   const { args, io, p, out, profile } = c;
   let session = c.session;
   // The daemon the change was made on is reached and restarted the way it was then, unless the

@@ -5,10 +5,10 @@
  * `!reset` (remove). A fix written to the earlier file for a key the later one decides changes
  * nothing compose starts: such a fix is said, never written.
  */
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ServiceEdit } from './edit.js';
-import { readFile } from 'node:fs/promises';
-import { composeFromText, loadCompose, mergeOver, type ComposeModel, type EarlierServices } from './model.js';
+import { composeFromText, composeModel, loadCompose, mergeOver, type ComposeModel, type EarlierServices } from './model.js';
 import { safeLine } from '../core/sanitize.js';
 import type { Context } from '../core/step.js';
 import { filesComposeReads } from '../core/runner.js';
@@ -34,7 +34,7 @@ export function laterComposeModels(ctx: Context, target: string): Promise<Compos
   return cached(ctx.probe, `later-compose:${path.resolve(target)}`, async () => {
     const files = (await filesComposeReads(ctx, path.resolve(target))).files;
     const at = files.indexOf(path.resolve(target));
-    return at < 0 ? [] : laterModels(files.slice(at + 1));
+    return at < 0 ? [] : modelsOf(files.slice(at + 1));
   });
 }
 
@@ -48,7 +48,7 @@ export async function earlierServices(ctx: Pick<Context, 'env' | 'probe'>, targe
   const files = (await filesComposeReads(ctx, path.resolve(target))).files;
   const at = files.indexOf(path.resolve(target));
   const merged = new Map<string, { value: Record<string, unknown>; at: Record<string, { file: string; line: number }> }>();
-  for (const model of at > 0 ? await laterModels(files.slice(0, at)) : []) {
+  for (const model of at > 0 ? await modelsOf(files.slice(0, at)) : []) {
     for (const s of model.services) {
       const before = merged.get(s.name);
       const written = Object.fromEntries(Object.keys(s.keys).filter((k) => !(k in s.inherited) && !(k in s.earlier)).map((k) => [k, { file: model.path, line: s.keys[k]!.line }]));
@@ -78,8 +78,7 @@ export async function composeAsRun(ctx: Pick<Context, 'env' | 'probe'>, text: st
     if (laterText === null) continue;
     const over = await composeFromText(laterText, later, asEarlier(model));
     const services = [...model.services.map((s) => over.service(s.name) ?? s), ...over.services.filter((s) => !model.service(s.name))];
-    const byName = new Map(services.map((s) => [s.name, s]));
-    model = { ...model, services, service: (name) => byName.get(name), lineOf: (name, key) => (byName.get(name) ? (key ? (byName.get(name)!.keys[key]?.line ?? byName.get(name)!.line) : byName.get(name)!.line) : null) };
+    model = composeModel(model.path, model.text, services, model.servicesLine);
   }
   return model;
 }
@@ -90,7 +89,7 @@ export async function laterModelsToReport(ctx: Context, target: string): Promise
   return (await laterComposeModels(ctx, target)).filter((m) => !checked.has(path.resolve(m.path)));
 }
 
-async function laterModels(files: string[]): Promise<ComposeModel[]> {
+async function modelsOf(files: string[]): Promise<ComposeModel[]> {
   const models: ComposeModel[] = [];
   for (const file of files) {
     try {

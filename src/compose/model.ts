@@ -613,10 +613,14 @@ export function parseCompose(
       environment: environmentOf(value.environment),
     });
   }
-  // By name, for the look-ups every edit of every service makes (the first of a name, as before).
+  return composeModel(file, text, services, parsed.servicesPair ? pos(nodeStart(parsed.servicesPair.key)).line : null);
+}
+
+/** A model of `services`, looked up by name (the first of a name, as compose reports a duplicate). */
+export function composeModel(file: string, text: string, services: ComposeService[], servicesLine: number | null): ComposeModel {
+  // By name, for the look-ups every edit of every service makes.
   const byName = new Map<string, ComposeService>();
   for (const s of services) if (!byName.has(s.name)) byName.set(s.name, s);
-  const servicesLine = parsed.servicesPair ? pos(nodeStart(parsed.servicesPair.key)).line : null;
   return {
     path: file,
     text,
