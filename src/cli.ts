@@ -78,7 +78,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
             `the ${args.command === 'learn' ? 'learn walkthrough' : 'wizard'} needs a terminal, and stdin or stdout is not one`,
             args.command === 'learn'
               ? 'Run it in a terminal, or make a sandbox with `docker-harden learn --sandbox DIR` and use `docker-harden check --sandbox DIR`.'
-              : 'For scripts and CI use `docker-harden check --file Dockerfile` (or --host), and `fix ... --yes` to apply.',
+              : 'For scripts and CI use `docker-harden check` (the Dockerfiles and compose files here; or name them, or --host), and `fix --yes` to apply.',
           );
         }
         return await (await import('./app/wizard.js')).startInteractive(args, app);

@@ -114,7 +114,7 @@ export async function startInteractive(args: Args, io: AppIo): Promise<number> {
   if (isInCi(io.env)) {
     throw new UserError(
       `the ${args.command === 'learn' ? 'learn walkthrough' : 'wizard'} asks questions, and CI is set, so it does not`,
-      'In CI use `docker-harden check --file Dockerfile` (or --host), and `fix ... --yes` to apply; unset CI to use the wizard.',
+      'In CI use `docker-harden check` (the Dockerfiles and compose files here; or name them, or --host), and `fix --yes` to apply; unset CI to use the wizard.',
     );
   }
   const color = colorEnabled(io.env, Boolean(io.stdout.isTTY), args.noColor);

@@ -218,7 +218,7 @@ describe('wizard in a real terminal', () => {
       expect(r.exitCode).toBe(2);
       expect(r.stderr).toMatch(/needs a terminal/);
       expect(r.stderr).toMatch(/--yes/);
-      expect(r.stderr).toMatch(/check --file/);
+      expect(r.stderr).toMatch(/`docker-harden check` \(the Dockerfiles and compose files here; or name them, or --host\)/);
     }
     const learn = await runCli(['learn'], { cwd: ws.dir });
     expect(learn.exitCode).toBe(2);
