@@ -100,12 +100,12 @@ Dockerfile.*, *.Dockerfile and Containerfile are Dockerfiles; compose.yaml, comp
 docker-compose*.yml are compose files. Any other name needs --file or --compose. A folder stands
 for every such file in and below it; links are not followed, another filesystem is not entered, and
 node_modules, vendor, virtualenvs, version control and test data folders (test, tests, testdata,
-fixtures) are left out unless named. A compose.override.yaml
-found or named with its compose.yaml is read with it, as docker compose reads it: what it sets is
-reported there, at its own lines; named alone, it is judged on top of compose.yaml, as compose runs
-it, and its fixes are written in it. With no target at all, check takes the Dockerfiles and compose
-files of the folder it runs in; where it has none and is in a git repository, those below it. What
-was found is said on stderr, so --json and --sarif stay clean.
+fixtures) are left out unless named. A compose.override.yaml found or named with its compose.yaml
+is read with it, as docker compose reads it: what it sets is reported there, at its own lines;
+named alone, it is judged on top of compose.yaml, as compose runs it, and its fixes are written in
+it. With no target at all, check takes the Dockerfiles and compose files of the folder it runs in;
+where it has none and is in a git repository, those below it. What was found is said on stderr, so
+--json and --sarif stay clean.
 
 Exit status: 0 when everything passes, 1 when there are findings, 2 when a check could not run
 (bad input, a daemon.json dockerd would refuse, no daemon for --host). --fail-on critical, high,
