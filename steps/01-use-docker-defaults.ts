@@ -8,7 +8,7 @@ import path from 'node:path';
 import { adviceProposal, defineStep, RESTART_STOPS_CONTAINERS, type CodeInfo, statusOf, type CheckResult, type Context, type Finding, type Proposal } from '../src/core/step.js';
 import { serviceImage } from '../src/compose/images.js';
 import { ENGINE_LINES, ENGINE_RELEASES_CHECKED, ENGINE_RELEASES_SOURCE, judgeEngineVersion, parseEngineVersion } from './lib/engine-releases.js';
-import { composeOrigin, containerName, containerWeakenings, selinuxActive, serviceWeakenings, socketPathsFor, takenWeakenings, WEAKENINGS, type TakenWeakening, type Weakening, WEAKENING_CODES } from './lib/workload.js';
+import { composeOrigin, containerName, containerWeakenings, keyAt, selinuxActive, serviceWeakenings, socketPathsFor, takenWeakenings, WEAKENINGS, type TakenWeakening, type Weakening, WEAKENING_CODES } from './lib/workload.js';
 import { daemonConfigChange, hostDaemon, locationOf, setting, type HostDaemon } from './lib/daemon.js';
 import type { EffectiveSetting } from '../src/host/daemon-view.js';
 import type { ContainerDetails } from '../src/host/facts.js';
@@ -293,9 +293,9 @@ async function checkCompose(ctx: Context): Promise<CheckResult<ComposeState>> {
   for (const [i, { s, ws }] of weakened.entries()) {
     for (const w of ws) {
       // Set only in a file compose reads before this one (this file is its override): named there.
-      const earlier = s.earlier[w.flag];
+      const earlier = s.earlier[w.flag] ? keyAt(model, s, w.flag) : null;
       const read = earlier ? ` (set in ${safeLine(path.relative(path.dirname(model.path), earlier.file))}, which docker compose reads before this file)` : '';
-      findings.push({ code: w.code, message: w.message + read, severity: w.severity, file: earlier?.file ?? model.path, line: earlier?.line ?? w.line, evidence: w.evidence });
+      findings.push({ code: w.code, message: w.message + read, severity: w.severity, ...(earlier ?? { file: model.path, line: w.line }), evidence: w.evidence });
     }
     for (const t of taken[i]!.taken) {
       findings.push({ code: t.weakening.code, message: takenMessage(taken[i]!.s, t), severity: t.weakening.severity, file: model.path, line: t.line, evidence: `volumes_from: ${t.via[0]}` });

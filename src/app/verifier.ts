@@ -21,7 +21,7 @@ import { ciFiles, findRepoRoot } from '../../steps/lib/supply-chain.js';
  * engine. Other files a step writes for a target (a CI job) are not what runs, so nothing proves them.
  */
 export async function changeVerifier(args: Args, io: Io, log: (line: string) => void): Promise<ChangeVerifier> {
-  const { daemonUnreachable, removeImages, verifyComposeChange, verifyDockerfileAsService, verifyDockerfileChange } = await import('../core/verify.js');
+  const [{ daemonUnreachable, removeImages, verifyComposeChange, verifyDockerfileAsService, verifyDockerfileChange }, { composeAsRun }] = await Promise.all([import('../core/verify.js'), import('../compose/later-files.js')]);
   const { host } = resolveEndpoint({ dockerHost: args.dockerHost, env: io.env });
   const why = await daemonUnreachable(host);
   if (why) throw new UserError(`--verify needs a Docker daemon, and ${host} does not answer: ${why}`, 'Start dockerd, or name one with --docker-host; nothing was changed.');
@@ -45,7 +45,6 @@ export async function changeVerifier(args: Args, io: Io, log: (line: string) => 
       let outcome: VerifyOutcome | undefined;
       if (kind === 'compose') {
         // The services as compose runs them: with what the files it reads before and after this one set.
-        const { composeAsRun } = await import('../compose/later-files.js');
         const others = (await filesComposeReads(ctx, path.resolve(file))).files.filter((f) => f !== path.resolve(file));
         if (others.length > 0) log(`verify: running the services as docker compose runs them, with ${others.map((f) => safeLine(path.relative(path.dirname(file), f))).join(', ')}`);
         outcome = await verifyComposeChange({ host, file: w.path, before, after, log, seen, built, asRun: (text) => composeAsRun(ctx, text, w.path), ...settle });
@@ -54,7 +53,6 @@ export async function changeVerifier(args: Args, io: Io, log: (line: string) => 
         const { service, ...context } = await buildContextOf(ctx, file);
         const asService = await serviceToRunAs(ctx, file, service, log);
         if (asService) {
-          const { composeAsRun } = await import('../compose/later-files.js');
           const asRun = (text: string) => composeAsRun(ctx, text, asService.file);
           outcome = await verifyDockerfileAsService({ host, before, after, contextDir: context.contextDir, composeFile: asService.file, service: asService.name, log, seen, built, asRun, ...settle });
         }

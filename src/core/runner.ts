@@ -18,7 +18,7 @@ import { dotEnvBeside, readEnvFile } from '../compose/interpolate.js';
 import { critical } from './signals.js';
 import { repositoryRoot } from './paths.js';
 import { rebaseProposal } from './rebase.js';
-import { noteWrite } from './writes.js';
+import { cachedUntilWrite, noteWrite } from './writes.js';
 import { formatScanSummary, parseScanReport, type ScanSummary } from '../report/scanners.js';
 import { newAppliedId, targetKey, type AppliedRecord, type DaemonRecord, type Profile, type ProfileStore } from './profile.js';
 
@@ -107,7 +107,15 @@ export const DEFAULT_OVERRIDES = ['compose.override.yml', 'compose.override.yaml
  * COMPOSE_PATH_SEPARATOR, and replaces the default names; without it, the first default name found
  * is read with the first default override beside it.
  */
-export async function filesComposeReads(ctx: Pick<Context, 'env' | 'probe'>, target: string): Promise<{ files: string[]; composeFile: string | null }> {
+export function filesComposeReads(ctx: Pick<Context, 'env' | 'probe'>, target: string): Promise<{ files: string[]; composeFile: string | null }> {
+  // Asked by the model's loader, steps 1 and 11 and the proof, for each target: once per run until a write.
+  const settings = ['COMPOSE_FILE', 'COMPOSE_PATH_SEPARATOR', 'COMPOSE_ENV_FILES', 'COMPOSE_DISABLE_ENV_FILE'].map((name) => ctx.env[name] ?? '');
+  return composeReadsOf(ctx.probe, JSON.stringify([path.resolve(target), settings]), () => readComposeFiles(ctx, target));
+}
+
+const composeReadsOf = cachedUntilWrite<object, Promise<{ files: string[]; composeFile: string | null }>>();
+
+async function readComposeFiles(ctx: Pick<Context, 'env' | 'probe'>, target: string): Promise<{ files: string[]; composeFile: string | null }> {
   const dir = path.dirname(target);
   const envFiles = await composeEnvFiles(ctx.env, target);
   // The environment wins over the env files, as in compose.

@@ -7,7 +7,7 @@ import { serviceImage, type ServiceImage } from '../../src/compose/images.js';
 import { isRootUser } from '../../src/dockerfile/model.js';
 import { describeImage, parseImageRef, rootProgramIn, type RootStart } from '../../src/dockerfile/images.js';
 import { shellCommands } from '../../src/dockerfile/commands.js';
-import { DANGEROUS_CAPS, isNoNewPrivileges, normalizeCap, volumeSources } from './workload.js';
+import { DANGEROUS_CAPS, isNoNewPrivileges, keyAt, normalizeCap, volumeSources } from './workload.js';
 import { scriptRootUse } from './start-script.js';
 import { UserError } from '../../src/core/errors.js';
 
@@ -194,8 +194,7 @@ export async function checkCompose(ctx: Context): Promise<CheckResult<ComposeSta
   const supplied = new Map(model.services.map((s) => [s.name, later.length > 0 ? suppliedBy(later, s.name, laterFiles.lastWritten) : NOTHING_SUPPLIED]));
   for (const s of model.services) {
     const sup = supplied.get(s.name)!;
-    // A key only a file compose reads before this one writes is at its line there.
-    const at = (key?: string) => (key && s.earlier[key] ? { ...s.earlier[key] } : { file: model.path, line: key ? (s.keys[key]?.line ?? s.line) : s.line });
+    const at = (key?: string) => keyAt(model, s, key);
     if (s.privileged) {
       findings.push({ code: 'DH-CAPS-PRIVILEGED', message: `service ${s.name} runs privileged: capability and profile settings do not apply to it (see step 1)`, severity: 'high', ...at('privileged') });
       continue;

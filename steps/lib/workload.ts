@@ -447,3 +447,9 @@ export function publishedPorts(c: ContainerDetails): { hostPort: number; contain
   }
   return out;
 }
+
+/** Where `key` of service `s` is written: in this file, or in the file compose reads before it that sets it (this file overrides that one); the service's line when neither writes it. */
+export function keyAt(model: ComposeModel, s: ComposeService, key?: string): { file: string; line: number } {
+  if (key && s.earlier[key]) return { ...s.earlier[key] };
+  return { file: model.path, line: key ? (s.keys[key]?.line ?? s.line) : s.line };
+}

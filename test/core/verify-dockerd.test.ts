@@ -78,6 +78,12 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
     if (ctx) rmSync(ctx, { recursive: true, force: true });
   });
 
+  /** Leave the wizard as a person does (q), waiting a while for it to end; the test's finally kills it if it does not. */
+  async function quitWizard(run: { press(...keys: string[]): Promise<void>; exited: Promise<number> }): Promise<void> {
+    await run.press('q');
+    await Promise.race([run.exited, new Promise((r) => setTimeout(r, 15_000))]);
+  }
+
   /** What the proofs left on the daemon (containers, networks, images named docker-harden-verify): nothing, when they cleaned up. */
   async function leftByProofs(): Promise<string[]> {
     const list = async (...args: string[]) => (await execa('docker', ['-H', daemon.host, ...args])).stdout.split('\n');
@@ -624,8 +630,7 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
       await run.press('y');
       await run.waitFor(/applied; the check now passes/, 120_000);
       expect(readFileSync(file, 'utf8')).toBe(text.replace('CMD', 'RUN chown -R 10001:10001 /app\nUSER 10001:10001\nCMD'));
-      await run.press('q');
-      await Promise.race([run.exited, new Promise((r) => setTimeout(r, 15_000))]);
+      await quitWizard(run);
     } finally {
       run.kill();
       rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
@@ -642,8 +647,7 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
     try {
       const first = await run.waitFor('❯');
       expect(first).toMatch(notice);
-      await run.press('q');
-      await Promise.race([run.exited, new Promise((r) => setTimeout(r, 15_000))]);
+      await quitWizard(run);
     } finally {
       run.kill();
       rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
