@@ -80,6 +80,15 @@ export function printable(text: string, max = 300): string {
   return clean.length > max ? `${clean.slice(0, max)}...` : clean;
 }
 
+/**
+ * What the docker CLI said when a command failed, on one line: its lines joined, without the
+ * "Run 'docker run --help' for more information" it adds to every refusal.
+ */
+export function dockerError(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l && !/^(Run|See) 'docker [\w -]+--help'/.test(l));
+  return printable(lines.join('; '));
+}
+
 async function docker(host: string, args: string[], options: { input?: string; timeoutMs: number }): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   const { execa } = await import('execa');
   const r = await execa('docker', ['-H', host, ...args], {
@@ -200,7 +209,7 @@ async function inspect(host: string, name: string, timeoutMs: number): Promise<I
  */
 async function observe(host: string, run: string[], name: string, hasHealthcheck: boolean | null, settleMs: number, timeoutMs: number, network: string[] = ['--network=none'], awaitPorts: AwaitPorts = { ports: [], all: false }): Promise<ContainerObservation | string> {
   const started = await docker(host, ['run', '--detach', ...network, '--pull=never', `--name=${name}`, ...run], { timeoutMs });
-  if (started.exitCode !== 0) return `the container did not start: ${printable(started.stderr.trim())}`;
+  if (started.exitCode !== 0) return `the container did not start: ${dockerError(started.stderr)}`;
   let state = await inspect(host, name, timeoutMs);
   // A container counts as up when it is still running after the settle time, or, with a
   // HEALTHCHECK, once the daemon stops reporting "starting" (bounded by timeoutMs). Without one, an
@@ -312,7 +321,8 @@ type Judged = { seen: ContainerObservation } | { outcome: VerifyOutcome };
  */
 function judge(which: 'before' | 'after', seen: ContainerObservation | string, original: string, before?: ContainerObservation): Judged {
   if (typeof seen === 'string') {
-    if (which === 'before') return { outcome: { ok: false, unproven: true, reason: `it could not be proven: ${original} ${seen}` } };
+    // "the container did not start: ..." said of the original: "service web as it was did not start: ...".
+    if (which === 'before') return { outcome: { ok: false, unproven: true, reason: `it could not be proven: ${seen.replace(/^the container /, `${original} `)}` } };
     return { outcome: { ok: false, reason: seen, ...(before ? { before } : {}) } };
   }
   if (which === 'before' && !seen.running && seen.exitCode !== 0) {
@@ -468,7 +478,7 @@ export async function verifyComposeChange(options: ComposeVerifyOptions): Promis
       if (deps.length > 0) {
         const net = `docker-harden-verify-${id}-${n}`;
         const made = await docker(host, ['network', 'create', '--internal', '--', net], { timeoutMs });
-        if (made.exitCode !== 0) return { ok: false, unproven: true, reason: `it could not be proven: no network could be made for service ${service.name} and what it depends on: ${printable(made.stderr.trim())}` };
+        if (made.exitCode !== 0) return { ok: false, unproven: true, reason: `it could not be proven: no network could be made for service ${service.name} and what it depends on: ${dockerError(made.stderr)}` };
         networks.push(net);
         log(`verify: service ${service.name}: starting ${deps.map((d) => d.service.name).join(', ')} first (depends_on, links), on a network of the proof's own with no way out`);
         for (const [k, dep] of deps.entries()) {
@@ -480,7 +490,7 @@ export async function verifyComposeChange(options: ComposeVerifyOptions): Promis
           containers.push(name);
           const aliases = [dep.service.name, ...dep.aliases].map((a) => `--network-alias=${a}`);
           const started = await docker(host, ['run', '--detach', `--network=${net}`, ...aliases, '--pull=never', `--name=${name}`, ...run.options, '--', image.ref, ...run.command], { timeoutMs });
-          const failed = started.exitCode !== 0 ? `it did not start: ${printable(started.stderr.trim())}` : await dependencyReady(host, name, dep.condition, timeoutMs);
+          const failed = started.exitCode !== 0 ? `it did not start: ${dockerError(started.stderr)}` : await dependencyReady(host, name, dep.condition, timeoutMs);
           if (failed) return { ok: false, unproven: true, reason: `it could not be proven: service ${dep.service.name}, which ${service.name} depends on, ${failed}` };
         }
         network = [`--network=${net}`, `--network-alias=${service.name}`];

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { BUSYBOX, buildBusyboxImage, busyboxDockerfile, hasDockerd, startDockerd, type TestDaemon } from '../helpers/dockerd.js';
 import { binPath, ensureBuilt, runCli, type CliResult } from '../helpers/cli.js';
 import { KEY, spawnCli } from '../e2e/pty.js';
-import { buildArgsNeeded, buildkitOnly, compareRuns, daemonUnreachable, listeningPorts, printable, verifyComposeChange, verifyDockerfileChange } from '../../src/core/verify.js';
+import { buildArgsNeeded, buildkitOnly, compareRuns, daemonUnreachable, dockerError, listeningPorts, printable, verifyComposeChange, verifyDockerfileChange } from '../../src/core/verify.js';
 
 describe('verify: pure parts', () => {
   it('reads LISTEN ports from /proc/net/tcp and compares runs', () => {
@@ -53,6 +53,11 @@ describe('verify: pure parts', () => {
     expect(buildArgsNeeded('ARG BASE\nFROM ${BASE}\n')).toBe('FROM at line 2 names $BASE, which has no default');
     expect(buildArgsNeeded('ARG V\nFROM node:20 AS b\nFROM python:${V}-slim\n')).toBe('FROM at line 3 names $V, which has no default');
     expect(buildArgsNeeded('ARG V=3.12\nFROM python:${V}-slim\n')).toBeNull();
+  });
+
+  it("says docker's refusal on one line, without the --help hint it adds", () => {
+    expect(dockerError("docker: Error response from daemon: failed to create task: unknown.\n\nRun 'docker run --help' for more information\n")).toBe('docker: Error response from daemon: failed to create task: unknown.');
+    expect(dockerError("docker: Error response from daemon: a\nb\nSee 'docker run --help'.\n")).toBe('docker: Error response from daemon: a; b');
   });
 
   it('shows a build line redrawn with carriage returns as its last state, and no control character', () => {
@@ -725,6 +730,12 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
         });
       }
       expect(lines.filter((l) => l.startsWith('verify: running service app'))).toEqual(['verify: running service app as it was (network none)']);
+
+      // One whose container cannot even be made: said as docker said it, on one line, without its --help hint.
+      const missing = `services:\n  app:\n    image: ${up}\n    command: ["/no/such/program"]\n`;
+      const refused = await verifyComposeChange({ host: daemon.host, file, before: missing, after: `${missing}    read_only: true\n`, settleMs: 2_000, timeoutMs: 600_000 });
+      expect(refused).toMatchObject({ ok: false, unproven: true, reason: expect.stringMatching(/^it could not be proven: service app as it was did not start: docker: Error response from daemon: .*no such file or directory/) });
+      expect(refused.reason).not.toMatch(/--help|\n/);
 
       // Nothing changed in how any service runs: nothing to run.
       expect(await verifyCompose(`services:\n  app:\n    image: ${up}\n`, `# a comment\nservices:\n  app:\n    image: ${up}\n`)).toMatchObject({ ok: true, reason: 'no service runs differently' });
