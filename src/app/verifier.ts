@@ -51,7 +51,7 @@ export async function changeVerifier(args: Args, io: Io, log: (line: string) => 
       }
       else {
         const { service, ...context } = await buildContextOf(ctx, file);
-        const asService = await serviceToRunAs(ctx, file, service, log);
+        const asService = await serviceToRunAs(ctx, file, service, log, healthcheckChanged(before, after));
         if (asService) {
           const asRun = (text: string) => composeAsRun(ctx, text, asService.file);
           outcome = await verifyDockerfileAsService({ host, before, after, contextDir: context.contextDir, composeFile: asService.file, service: asService.name, log, seen, built, asRun, ...settle });
@@ -86,25 +86,44 @@ export async function changeVerifier(args: Args, io: Io, log: (line: string) => 
  * it depends on turns Docker's defaults off: asked to prove a Dockerfile, the proof does not run
  * what the compose file grants.
  */
-async function serviceToRunAs(ctx: Context, file: string, service: BuildingService | undefined, log: (line: string) => void): Promise<BuildingService | undefined> {
+async function serviceToRunAs(ctx: Context, file: string, service: BuildingService | undefined, log: (line: string) => void, healthcheckChange: boolean): Promise<BuildingService | undefined> {
   if (!service) return undefined;
   const named = `service ${safeLine(service.name)} of ${safeLine(path.relative(path.dirname(file), service.file))}`;
-  const [weakened] = await weakeningsOf(ctx, service);
+  const { weakenings: [weakened], ownHealthcheck } = await asComposeRunsIt(ctx, service);
   if (weakened) {
     log(`verify: ${named} builds it, but ${safeLine(weakened)}: proving the image alone`);
+    return undefined;
+  }
+  // The service would run its own test, or none, in place of the HEALTHCHECK changed: its run proves nothing of it.
+  if (healthcheckChange && ownHealthcheck) {
+    log(`verify: ${named} builds it, but ${ownHealthcheck === 'disabled' ? 'turns its HEALTHCHECK off' : "runs its own healthcheck in place of the image's"}: proving the image alone, whose HEALTHCHECK changed`);
     return undefined;
   }
   log(`verify: proving it as ${named} runs it`);
   return service;
 }
 
-/** What of Docker's defaults a compose service and what it depends on turn off (step 1's findings), as "service app runs privileged". */
-async function weakeningsOf(ctx: Context, service: BuildingService): Promise<string[]> {
-  const [{ composeAsRun }, { dependenciesOf }, { serviceWeakenings }] = await Promise.all([import('../compose/later-files.js'), import('../compose/run-args.js'), import('../../steps/lib/workload.js')]);
+/**
+ * The building service as docker compose runs it: what of Docker's defaults it and what it depends
+ * on turn off (step 1's findings, as "service app runs privileged"), and whether its own
+ * `healthcheck:` replaces or turns off the image's.
+ */
+async function asComposeRunsIt(ctx: Context, service: BuildingService): Promise<{ weakenings: string[]; ownHealthcheck: 'disabled' | 'replaced' | null }> {
+  const [{ composeAsRun }, { dependenciesOf, ownHealthcheck }, { serviceWeakenings }] = await Promise.all([import('../compose/later-files.js'), import('../compose/run-args.js'), import('../../steps/lib/workload.js')]);
   const model = await readFile(service.file, 'utf8').then((text) => composeAsRun(ctx, text, service.file)).catch(() => null);
   const known = model?.service(service.name);
-  if (!model || !known) return [];
-  return [known, ...dependenciesOf(model, known).map((d) => d.service)].flatMap((s) => serviceWeakenings(s).map((w) => w.message.split(':')[0]!));
+  if (!model || !known) return { weakenings: [], ownHealthcheck: null };
+  return {
+    weakenings: [known, ...dependenciesOf(model, known).map((d) => d.service)].flatMap((s) => serviceWeakenings(s).map((w) => w.message.split(':')[0]!)),
+    ownHealthcheck: ownHealthcheck(known.value),
+  };
+}
+
+/** Whether a Dockerfile change adds, removes or changes a HEALTHCHECK line. */
+function healthcheckChanged(before: string, after: string): boolean {
+  // A continued line read as one: `HEALTHCHECK --interval=30s \` and its CMD below.
+  const lines = (text: string) => text.replace(/\\\r?\n/g, ' ').split('\n').filter((l) => /^\s*HEALTHCHECK\b/i.test(l)).map((l) => l.trim()).join('\n');
+  return lines(before) !== lines(after);
 }
 
 /** The proof of each change to a target, and `close` to remove what the run's proofs built, once the run is done. */

@@ -190,10 +190,12 @@ export async function serviceRun(service: ComposeService, file: string, vars: Re
   if (stoodIn > 0) notes.push(`${stoodIn} host folder${stoodIn === 1 ? '' : 's'} or named volume${stoodIn === 1 ? '' : 's'} stand${stoodIn === 1 ? 's' : ''} in as an empty volume, so the run never writes your data`);
 
   const hc = v.healthcheck as Record<string, unknown> | undefined;
-  const test = hc ? (typeof hc.test === 'string' ? ['CMD-SHELL', hc.test] : list(hc.test)) : [];
-  if (hc && (hc.disable === true || test[0] === 'NONE')) options.push('--no-healthcheck');
-  else if (hc && test.length > 1) {
-    options.push(`--health-cmd=${test[0] === 'CMD-SHELL' ? test.slice(1).join(' ') : test.slice(1).map(shellQuote).join(' ')}`);
+  const test = healthcheckTest(v, text);
+  const own = ownHealthcheck(v);
+  if (own === 'disabled') options.push('--no-healthcheck');
+  else if (hc && typeof hc === 'object') {
+    // Timing alone runs the image's test at the service's pace, as the daemon merges the two.
+    if (own === 'replaced') options.push(`--health-cmd=${test[0] === 'CMD-SHELL' ? test.slice(1).join(' ') : test.slice(1).map(shellQuote).join(' ')}`);
     for (const [key, flag] of [['interval', 'interval'], ['timeout', 'timeout'], ['start_period', 'start-period'], ['retries', 'retries']] as const) {
       if (hc[key] !== undefined && hc[key] !== null) options.push(`--health-${flag}=${text(hc[key])}`);
     }
@@ -205,6 +207,26 @@ export async function serviceRun(service: ComposeService, file: string, vars: Re
   const left = LEFT_OUT.filter((k) => v[k] !== undefined && v[k] !== null);
   if (left.length > 0) notes.push(`left out: ${left.join(', ')} (a proof does not reproduce them)`);
   return { options, command: [...(entrypoint?.slice(1) ?? []), ...command], volumes, notes };
+}
+
+/** A service's healthcheck test as `docker run` takes it (["CMD-SHELL", "..."] for a string), each word through `text`. */
+function healthcheckTest(v: Record<string, unknown>, text: (x: unknown) => string = String): string[] {
+  const hc = v.healthcheck as Record<string, unknown> | undefined;
+  if (!hc || typeof hc !== 'object') return [];
+  if (typeof hc.test === 'string') return ['CMD-SHELL', hc.test];
+  return Array.isArray(hc.test) ? hc.test.map(text) : hc.test === undefined || hc.test === null ? [] : [text(hc.test)];
+}
+
+/**
+ * Whether a service's `healthcheck:` turns the image's HEALTHCHECK off or runs its own test in its
+ * place; null when the image's test runs (no healthcheck, or one that only sets its timing).
+ */
+export function ownHealthcheck(v: Record<string, unknown>): 'disabled' | 'replaced' | null {
+  const hc = v.healthcheck as Record<string, unknown> | undefined;
+  if (!hc || typeof hc !== 'object') return null;
+  const test = healthcheckTest(v);
+  if (hc.disable === true || test[0] === 'NONE') return 'disabled';
+  return test.length > 1 ? 'replaced' : null;
 }
 
 function shellQuote(word: string): string {

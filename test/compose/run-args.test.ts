@@ -8,7 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { composeFromText } from '../../src/compose/model.js';
-import { serviceDependencies, serviceRun } from '../../src/compose/run-args.js';
+import { ownHealthcheck, serviceDependencies, serviceRun } from '../../src/compose/run-args.js';
 
 let dir: string;
 let socketServer: net.Server;
@@ -98,6 +98,12 @@ describe('serviceRun', () => {
       options: ["--health-cmd=wget -q --spider 'http://localhost:8080/a b'", '--health-interval=5s', '--health-retries=3'],
     },
     {
+      name: "a healthcheck that sets only its timing runs the image's test at that pace",
+      service: 'services:\n  web:\n    image: app\n    healthcheck:\n      interval: 1s\n      retries: 2\n',
+      options: ['--health-interval=1s', '--health-retries=2'],
+      absent: [/--health-cmd|--no-healthcheck/],
+    },
+    {
       name: 'a disabled healthcheck stays off',
       service: 'services:\n  web:\n    image: app\n    healthcheck:\n      disable: true\n',
       options: ['--no-healthcheck'],
@@ -113,6 +119,20 @@ describe('serviceRun', () => {
     if (c.command) expect(run.command).toEqual(c.command);
     expect(run.volumes).toEqual(c.volumes ?? []);
     for (const n of c.notes ?? []) expect(run.notes.some((note) => n.test(note.replaceAll(dir, 'DIR')))).toBe(true);
+  });
+});
+
+describe("whether a service's healthcheck takes the image's place", () => {
+  it.each([
+    ['none', '    restart: always\n', null],
+    ['a test of its own', '    healthcheck:\n      test: ["CMD", "true"]\n', 'replaced'],
+    ['a shell string', '    healthcheck:\n      test: wget -q -O /dev/null http://127.0.0.1/\n', 'replaced'],
+    ['turned off with disable', '    healthcheck:\n      disable: true\n', 'disabled'],
+    ['turned off with NONE', '    healthcheck:\n      test: ["NONE"]\n', 'disabled'],
+    ['its timing only', '    healthcheck:\n      interval: 1s\n', null],
+  ] as const)('%s', async (_name, keys, expected) => {
+    const model = await composeFromText(`services:\n  web:\n    image: app\n${keys}`, path.join(dir, 'compose.yaml'));
+    expect(ownHealthcheck(model.service('web')!.value)).toBe(expected);
   });
 });
 

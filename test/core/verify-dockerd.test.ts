@@ -509,6 +509,37 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
     }
   }, 600_000);
 
+  it('fix --verify of a HEALTHCHECK for a Dockerfile whose compose service runs its own healthcheck: proven as the image alone, where the new check runs; a broken one is refused', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-own-healthcheck-'));
+    try {
+      await buildBusyboxImage(daemon, 'busybox:1.36');
+      mkdirSync(path.join(dir, '.git'));
+      const file = path.join(dir, 'Dockerfile');
+      // BusyBox httpd serving an empty folder answers 404 at /: a probe of / fails.
+      const text = 'FROM busybox:1.36\nRUN mkdir /www\nEXPOSE 8080\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n';
+      writeFileSync(file, text);
+      const compose = (healthcheck: string) => `services:\n  web:\n    build: .\n    healthcheck:\n${healthcheck}`;
+      const fix = () => runCli(['fix', '--file', file, '--only', 'healthcheck:add-healthcheck', '--yes', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], { timeoutMs: 600_000 });
+
+      // The service's test, always healthy, would hide the new HEALTHCHECK's failure.
+      writeFileSync(path.join(dir, 'compose.yaml'), compose('      test: ["CMD", "true"]\n      interval: 1s\n'));
+      const replaced = await fix();
+      expect(replaced.stdout).toMatch(/verify: service web of compose\.yaml builds it, but runs its own healthcheck in place of the image's: proving the image alone, whose HEALTHCHECK changed/);
+      expect(replaced.stdout).toMatch(/not kept: the HEALTHCHECK reports unhealthy \(the original had none\)/);
+      expect(readFileSync(file, 'utf8')).toBe(text);
+
+      // One that sets only the timing runs the image's test, at its pace: proven as the service, and refused as fast.
+      writeFileSync(path.join(dir, 'compose.yaml'), compose('      interval: 1s\n'));
+      const timed = await fix();
+      expect(timed.stdout).toMatch(/verify: proving it as service web of compose\.yaml runs it/);
+      expect(timed.stdout).toMatch(/not kept: service web: the HEALTHCHECK reports unhealthy \(the original had none\)/);
+      expect(readFileSync(file, 'utf8')).toBe(text);
+      expect(await leftByProofs()).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
+
   it('fix --verify: a USER change left unproven (the original fails here too) does not make way for its alternative, which would be unproven alike; each stream\'s last log line is a line of its own', async () => {
     await fixAppScript('#!/bin/sh\necho no config\necho giving up >&2\nexit 3\n', (r, file, text) => {
       expect(r.stdout).toMatch(/not kept: it could not be proven: the original image exits with code 3 here/);
