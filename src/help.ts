@@ -161,10 +161,12 @@ them: the proof builds with the classic builder and no --build-arg), or it exits
 without what it gets at run time. The image is built from where the repository builds it (a CI build
 line, a compose file's build:, a Bake file, devcontainer.json, or the folder its COPY lines name, as
 \`docker build -f docker/Dockerfile .\`), else from the Dockerfile's own folder. A Dockerfile a
-compose service builds (a file compose reads alone) is run as that service: with its command,
-environment and user, after what it depends on, as a compose change is; the image alone when that
-cannot run here, or when the service or what it depends on turns Docker's defaults off (privileged,
-the Docker socket, the host's namespaces), which a Dockerfile's proof does not run. The proof sees
+compose service builds (a file compose reads alone) is built as compose builds it (the stage its
+target: names, its build args:) and run as that service: with its command, environment and user,
+after what it depends on, as a compose change is; the image alone when that cannot run here, when
+the service or what it depends on turns Docker's defaults off (privileged, the Docker socket, the
+host's namespaces), which a Dockerfile's proof does not run, or when the change is to a HEALTHCHECK
+the service replaces with its own healthcheck: (or turns off). The proof sees
 what happens in the first seconds (3, or --verify-wait SECONDS for an app that writes its files
 later), and an app slow to start is given until the original listens on a port its image exposes (at
 most 20 s more), the changed one until it listens on the same: a write the app makes only when asked
@@ -173,7 +175,8 @@ is not run again, and a service's image built from its build: is built once for 
 when the run ends.
 
 A compose change is proved the same way for each service it makes run differently: the service's
-image (its image: when the daemon has it, else built from its build:; never pulled) runs as it was
+image (its image: when the daemon has it, else built from its build:, with its target: and args:;
+never pulled) runs as it was
 and as changed, with its command, entrypoint, environment, env_file, user, read_only, tmpfs,
 capabilities, security_opt and healthcheck. What it depends on (depends_on, links) starts first, as
 the file has it, waited for as compose waits (healthy, or done), on a network of the proof's own

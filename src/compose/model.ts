@@ -72,6 +72,14 @@ export interface ComposePort {
   line: number;
 }
 
+/** A service's `build:` as a proof builds it: the stage compose builds (`target`) and its build arguments (a null value comes from the environment). */
+export interface ComposeBuild {
+  context: string;
+  dockerfile?: string;
+  target?: string;
+  args?: [string, string | null][];
+}
+
 export interface ComposeService {
   name: string;
   /** Line of the service's own key under `services`. */
@@ -106,7 +114,7 @@ export interface ComposeService {
   ports: ComposePort[];
   user?: string;
   image?: string;
-  build?: { context: string; dockerfile?: string };
+  build?: ComposeBuild;
   /** environment: as a mapping of names to values as written (a list's `KEY=value` items too; `KEY` alone is ''). */
   environment: Record<string, string>;
 }
@@ -661,9 +669,28 @@ function buildOf(v: unknown): ComposeService['build'] {
   if (typeof v === 'string') return { context: v };
   if (v && typeof v === 'object') {
     const b = v as Record<string, unknown>;
-    return { context: asString(b.context) ?? '.', ...(b.dockerfile !== undefined ? { dockerfile: String(b.dockerfile) } : {}) };
+    const args = buildArgsOf(b.args);
+    return {
+      context: asString(b.context) ?? '.',
+      ...(b.dockerfile !== undefined ? { dockerfile: String(b.dockerfile) } : {}),
+      ...(typeof b.target === 'string' && b.target ? { target: b.target } : {}),
+      ...(args.length > 0 ? { args } : {}),
+    };
   }
   return undefined;
+}
+
+/** `args:` as a mapping (`BASE: alpine`, `TOKEN:` from the environment) or a list (`BASE=alpine`, `TOKEN`). */
+function buildArgsOf(v: unknown): [string, string | null][] {
+  if (Array.isArray(v)) {
+    return v.map((item) => {
+      const text = String(item);
+      const eq = text.indexOf('=');
+      return eq < 0 ? [text, null] : [text.slice(0, eq), text.slice(eq + 1)];
+    });
+  }
+  if (v && typeof v === 'object') return Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, x === undefined || x === null ? null : String(x)]);
+  return [];
 }
 
 /** Short syntax `[SOURCE:]TARGET[:MODE]` or the long-syntax mapping. */

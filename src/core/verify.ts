@@ -13,7 +13,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDockerfile, type DockerfileModel } from '../dockerfile/model.js';
 import { flagNames, heredocBodies } from '../dockerfile/commands.js';
-import type { ComposeModel, ComposeService } from '../compose/model.js';
+import type { ComposeBuild, ComposeModel, ComposeService } from '../compose/model.js';
+import { interpolatedWhereKnown } from '../compose/interpolate.js';
 import type { DependencyCondition } from '../compose/run-args.js';
 
 export interface ContainerObservation {
@@ -89,14 +90,14 @@ export function dockerError(stderr: string): string {
   return printable(lines.join('; '));
 }
 
-async function docker(host: string, args: string[], options: { input?: string; timeoutMs: number }): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+async function docker(host: string, args: string[], options: { input?: string; timeoutMs: number; env?: Record<string, string> }): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   const { execa } = await import('execa');
   const r = await execa('docker', ['-H', host, ...args], {
     reject: false,
     input: options.input ?? '',
     timeout: options.timeoutMs,
     maxBuffer: 4 * 1024 * 1024,
-    env: { DOCKER_BUILDKIT: '0' },
+    env: { ...options.env, DOCKER_BUILDKIT: '0' },
   });
   return { exitCode: typeof r.exitCode === 'number' ? r.exitCode : -1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
 }
@@ -353,14 +354,14 @@ function compared(before: ContainerObservation, after: ContainerObservation, exp
  * building refuses it. The text goes in on stdin (-f -), so nothing is written in the user's
  * context; --force-rm, or the classic builder leaves the container of a RUN that failed.
  */
-async function buildDockerfile(host: string, which: 'before' | 'after', text: string, tag: string, options: Pick<VerifyOptions, 'contextDir' | 'contextWhy' | 'timeoutMs'>): Promise<VerifyOutcome | null> {
-  const build = await docker(host, ['build', '--quiet', '--force-rm', '--tag', tag, '--file', '-', '--', options.contextDir], { input: text, timeoutMs: options.timeoutMs ?? 120_000 });
+async function buildDockerfile(host: string, which: 'before' | 'after', text: string, tag: string, options: Pick<VerifyOptions, 'contextDir' | 'contextWhy' | 'timeoutMs'>, { flags, env }: BuildFlags = { flags: [], env: {} }): Promise<VerifyOutcome | null> {
+  const build = await docker(host, ['build', '--quiet', '--force-rm', '--tag', tag, ...flags, '--file', '-', '--', options.contextDir], { input: text, timeoutMs: options.timeoutMs ?? 120_000, env });
   if (build.exitCode === 0) return null;
   const tail = buildTail(build.stderr);
   if (which === 'after') return { ok: false, reason: `the changed Dockerfile no longer builds${tail}` };
   const buildkit = buildkitOnly(text);
   if (buildkit) return { ok: false, unproven: true, reason: `it could not be proven: the original Dockerfile uses what only BuildKit builds (${buildkit}), and --verify builds with the classic builder${tail}` };
-  const needsArgs = buildArgsNeeded(text);
+  const needsArgs = flags.some((f) => f.startsWith('--build-arg=')) ? null : buildArgsNeeded(text);
   if (needsArgs) return { ok: false, unproven: true, reason: `it could not be proven: the original Dockerfile's ${needsArgs}, and --verify builds without build arguments (--build-arg)${tail}` };
   const where = options.contextWhy
     ? `from ${options.contextDir}, where the repository builds it (${options.contextWhy})`
@@ -482,7 +483,7 @@ export async function verifyComposeChange(options: ComposeVerifyOptions): Promis
         networks.push(net);
         log(`verify: service ${service.name}: starting ${deps.map((d) => d.service.name).join(', ')} first (depends_on, links), on a network of the proof's own with no way out`);
         for (const [k, dep] of deps.entries()) {
-          const image = await serviceImage(host, dep.service, file, `docker-harden-verify:${id}-${n}-dep${k}`, built, log, timeoutMs);
+          const image = await serviceImage(host, dep.service, file, vars, `docker-harden-verify:${id}-${n}-dep${k}`, built, log, timeoutMs);
           if (!('identity' in image)) return image;
           const name = `docker-harden-verify-${id}-${n}-dep${k}`;
           const run = await serviceRun(dep.service, file, vars, (v) => `${name}-${v}`);
@@ -499,7 +500,7 @@ export async function verifyComposeChange(options: ComposeVerifyOptions): Promis
       for (const which of ['before', 'after'] as const) {
         const settings = which === 'before' ? old : service;
         // A change may name another image (pinned by digest): each run takes its own.
-        const image = await serviceImage(host, settings, file, `docker-harden-verify:${id}-${n}-${which}`, built, log, timeoutMs);
+        const image = await serviceImage(host, settings, file, vars, `docker-harden-verify:${id}-${n}-${which}`, built, log, timeoutMs);
         if (!('identity' in image)) return image;
         const run = await serviceRun(settings, file, vars, (k) => `docker-harden-verify-${id}-${n}-${which}-${k}`);
         if (which === 'before') for (const note of run.notes) log(`verify: service ${service.name}: ${note}`);
@@ -550,15 +551,20 @@ export async function verifyDockerfileAsService(
   const id = randomHex(6);
   const tags = { before: `docker-harden-verify:${id}-before`, after: `docker-harden-verify:${id}-after` };
   try {
-    for (const which of ['before', 'after'] as const) {
-      log(`verify: building the image ${which} the change for service ${service} of ${composeFile}`);
-      const failed = await buildDockerfile(host, which, options[which], tags[which], options);
-      if (failed) return failed;
-    }
-    const { editService } = await import('../compose/edit.js');
     const bytes = await readLimited(composeFile, 'compose file', LIMITS.compose);
     if (bytes === null) return { ok: false, unproven: true, reason: `it could not be proven: ${composeFile}, which builds it, is gone` };
     const text = bytes.toString('utf8');
+    // Built as compose builds it: the stage it names, with its build arguments.
+    const [{ composeFromText }, { dotEnvBeside }] = await Promise.all([import('../compose/model.js'), import('../compose/interpolate.js')]);
+    const [model, vars] = await Promise.all([(options.asRun ?? ((t: string) => composeFromText(t, composeFile)))(text), dotEnvBeside(composeFile)]);
+    const build = model.service(service)?.build;
+    const flags = composeBuildFlags(build, vars);
+    for (const which of ['before', 'after'] as const) {
+      log(`verify: building the image ${which} the change for service ${service} of ${composeFile}${buildShown(build)}`);
+      const failed = await buildDockerfile(host, which, options[which], tags[which], options, flags);
+      if (failed) return failed;
+    }
+    const { editService } = await import('../compose/edit.js');
     // The service as written, its image the one built here each time.
     let runs: { before: string; after: string };
     try {
@@ -601,11 +607,45 @@ export interface ServiceImage {
 }
 
 /**
+ * What `docker build` needs to build a service's image as compose builds it: the stage it names
+ * (`target`) and its build arguments, with the variables .env or the environment set. An argument
+ * is named on the command line and its value given in docker's environment, so a token is not
+ * in the process list for every user to read; one without a value comes from this environment, as
+ * with compose. Names docker itself reads (DOCKER_*) or no variable may hold go by value.
+ */
+export function composeBuildFlags(build: ComposeBuild | undefined, vars: ReadonlyMap<string, string>): BuildFlags {
+  const out: BuildFlags = { flags: [], env: {} };
+  if (!build) return out;
+  if (build.target) out.flags.push(`--target=${interpolatedWhereKnown(build.target, vars)}`);
+  for (const [name, raw] of build.args ?? []) {
+    const value = raw === null ? null : interpolatedWhereKnown(raw, vars);
+    if (value === null) out.flags.push(`--build-arg=${name}`);
+    else if (/^DOCKER_/i.test(name) || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) out.flags.push(`--build-arg=${name}=${value}`);
+    else {
+      out.flags.push(`--build-arg=${name}`);
+      out.env[name] = value;
+    }
+  }
+  return out;
+}
+
+export interface BuildFlags {
+  flags: string[];
+  env: Record<string, string>;
+}
+
+/** The stage and the names of the build arguments a build is given, for the log: a value may be a secret. */
+function buildShown(build: ComposeBuild | undefined): string {
+  const parts = [...(build?.target ? [`stage ${build.target}`] : []), ...(build?.args?.length ? [`build arguments ${build.args.map(([n]) => n).join(', ')}`] : [])];
+  return parts.length > 0 ? ` (${printable(parts.join('; '))})` : '';
+}
+
+/**
  * The image a service runs here: its `image:` when the daemon has it, else one
  * built from its `build:` as compose would (tagged `tag`; `built` keeps each build, once, for
  * removal). Never pulled: an image the daemon lacks leaves the change unproven.
  */
-async function serviceImage(host: string, service: ComposeService, file: string, tag: string, built: Map<string, ServiceImage>, log: (line: string) => void, timeoutMs: number): Promise<ServiceImage | VerifyOutcome> {
+async function serviceImage(host: string, service: ComposeService, file: string, vars: ReadonlyMap<string, string>, tag: string, built: Map<string, ServiceImage>, log: (line: string) => void, timeoutMs: number): Promise<ServiceImage | VerifyOutcome> {
   const local = service.image ? await docker(host, ['image', 'inspect', '--format={{.Id}}', '--', service.image], { timeoutMs }) : null;
   if (service.image && local?.exitCode === 0) return { ref: service.image, identity: local.stdout.trim() };
   if (service.build) {
@@ -613,12 +653,13 @@ async function serviceImage(host: string, service: ComposeService, file: string,
     // What makes two builds the same is the folder and the Dockerfile's text (a fix of this run may
     // change it), not the image id, which differs for each build.
     const dockerfile = await readLimited(path.resolve(context, service.build.dockerfile ?? 'Dockerfile'), 'Dockerfile', LIMITS.dockerfile).catch(() => null);
-    const key = `built from ${context} with ${service.build.dockerfile ?? 'Dockerfile'} ${dockerfile ? sha256(dockerfile) : randomHex(8)}`;
+    const { flags, env } = composeBuildFlags(service.build, vars);
+    const key = `built from ${context} with ${service.build.dockerfile ?? 'Dockerfile'} ${dockerfile ? sha256(dockerfile) : randomHex(8)} ${sha256(JSON.stringify([flags, env]))}`;
     const known = built.get(key);
     if (known) return known;
-    log(`verify: building the image of service ${service.name} from ${context}`);
-    const args = ['build', '--quiet', '--force-rm', `--tag=${tag}`, ...(service.build.dockerfile ? [`--file=${path.resolve(context, service.build.dockerfile)}`] : []), '--', context];
-    const build = await docker(host, args, { timeoutMs });
+    log(`verify: building the image of service ${service.name} from ${context}${buildShown(service.build)}`);
+    const args = ['build', '--quiet', '--force-rm', `--tag=${tag}`, ...flags, ...(service.build.dockerfile ? [`--file=${path.resolve(context, service.build.dockerfile)}`] : []), '--', context];
+    const build = await docker(host, args, { timeoutMs, env });
     if (build.exitCode !== 0) {
       return { ok: false, unproven: true, reason: `it could not be proven: the image of service ${service.name} does not build from ${context}${buildTail(build.stderr)}` };
     }

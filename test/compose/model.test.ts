@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import { loadCompose, parseCompose } from '../../src/compose/model.js';
+import { composeFromText, loadCompose, parseCompose } from '../../src/compose/model.js';
 import { editService, editServices, type ServiceEdit } from '../../src/compose/edit.js';
 import { UserError } from '../../src/core/errors.js';
 
@@ -97,6 +97,14 @@ describe('parseCompose', () => {
     const db = model.service('db')!;
     expect(db).toMatchObject({ network_mode: 'host', pid: 'host', user: '999', build: { context: './db', dockerfile: 'Dockerfile.db' } });
     expect(model.service('empty')!.volumes).toEqual([]);
+  });
+
+  it.each([
+    ['a mapping', '      args:\n        BASE: alpine\n        TOKEN:\n', [['BASE', 'alpine'], ['TOKEN', null]]],
+    ['a list', '      args: ["BASE=alpine", "TOKEN", "EMPTY="]\n', [['BASE', 'alpine'], ['TOKEN', null], ['EMPTY', '']]],
+  ] as const)('reads the stage and build arguments of build: (%s)', async (_name, args, expected) => {
+    const parsed = await composeFromText(`services:\n  app:\n    build:\n      context: .\n      target: app\n${args}`, '/tmp/compose.yaml');
+    expect(parsed.service('app')!.build).toEqual({ context: '.', target: 'app', args: expected });
   });
 
   it('reads keys merged from an anchor, reported at the << line', () => {

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { BUSYBOX, buildBusyboxImage, busyboxDockerfile, hasDockerd, startDockerd, type TestDaemon } from '../helpers/dockerd.js';
 import { binPath, ensureBuilt, runCli, type CliResult } from '../helpers/cli.js';
 import { KEY, spawnCli } from '../e2e/pty.js';
-import { buildArgsNeeded, buildkitOnly, compareRuns, daemonUnreachable, dockerError, listeningPorts, printable, verifyComposeChange, verifyDockerfileChange } from '../../src/core/verify.js';
+import { buildArgsNeeded, buildkitOnly, compareRuns, composeBuildFlags, daemonUnreachable, dockerError, listeningPorts, printable, verifyComposeChange, verifyDockerfileAsService, verifyDockerfileChange } from '../../src/core/verify.js';
 
 describe('verify: pure parts', () => {
   it('reads LISTEN ports from /proc/net/tcp and compares runs', () => {
@@ -53,6 +53,16 @@ describe('verify: pure parts', () => {
     expect(buildArgsNeeded('ARG BASE\nFROM ${BASE}\n')).toBe('FROM at line 2 names $BASE, which has no default');
     expect(buildArgsNeeded('ARG V\nFROM node:20 AS b\nFROM python:${V}-slim\n')).toBe('FROM at line 3 names $V, which has no default');
     expect(buildArgsNeeded('ARG V=3.12\nFROM python:${V}-slim\n')).toBeNull();
+  });
+
+  it('builds a compose service as compose does: its stage and build arguments, each value in docker\'s environment rather than its command line', () => {
+    const vars = new Map([['TAG', '3.20'], ['TOKEN', 's3cret']]);
+    expect(composeBuildFlags({ context: '.', target: 'app', args: [['BASE', 'alpine:${TAG}'], ['NPM_TOKEN', '${TOKEN}'], ['FROM_ENV', null], ['DOCKER_HOST_ARG', 'x'], ['odd-name', 'y']] }, vars)).toEqual({
+      flags: ['--target=app', '--build-arg=BASE', '--build-arg=NPM_TOKEN', '--build-arg=FROM_ENV', '--build-arg=DOCKER_HOST_ARG=x', '--build-arg=odd-name=y'],
+      env: { BASE: 'alpine:3.20', NPM_TOKEN: 's3cret' },
+    });
+    expect(composeBuildFlags({ context: '.' }, vars)).toEqual({ flags: [], env: {} });
+    expect(composeBuildFlags(undefined, vars)).toEqual({ flags: [], env: {} });
   });
 
   it("says docker's refusal on one line, without the --help hint it adds", () => {
@@ -672,6 +682,34 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
       rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
     }
   }, 300_000);
+
+  it('a compose service built from a stage with build arguments is proven as compose builds it (target, args from the file and .env): a Dockerfile fix too', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-target-'));
+    try {
+      const base = await buildBusyboxImage(daemon, 'dh-verify-target-base:1');
+      // The last stage never starts, and without BASE nothing builds: only the stage compose names, with its argument, runs.
+      const dockerfile = 'ARG BASE\nFROM ${BASE} AS app\nCMD ["sleep", "600"]\nFROM scratch AS other\nCMD ["/no/such/program"]\n';
+      writeFileSync(path.join(dir, 'Dockerfile'), dockerfile);
+      writeFileSync(path.join(dir, '.env'), `BASE_IMAGE=${base}\n`);
+      const file = path.join(dir, 'compose.yaml');
+      const compose = 'services:\n  app:\n    build:\n      context: .\n      target: app\n      args:\n        BASE: ${BASE_IMAGE}\n';
+      writeFileSync(file, compose);
+      const lines: string[] = [];
+      const outcome = await verifyComposeChange({ host: daemon.host, file, before: compose, after: `${compose}    read_only: true\n`, settleMs: 2_000, timeoutMs: 300_000, log: (l) => lines.push(l) });
+      expect(outcome).toMatchObject({ ok: true, reason: 'service app stays up, runs as uid 0' });
+      expect(lines).toContain(`verify: building the image of service app from ${dir} (stage app; build arguments BASE)`);
+
+      // A Dockerfile fix proven as that service: both images built from its stage, with its argument.
+      const changed = dockerfile.replace('CMD ["sleep", "600"]', 'USER 10001:10001\nCMD ["sleep", "600"]');
+      lines.length = 0;
+      const asService = await verifyDockerfileAsService({ host: daemon.host, before: dockerfile, after: changed, contextDir: dir, composeFile: file, service: 'app', settleMs: 2_000, timeoutMs: 300_000, log: (l) => lines.push(l) });
+      expect(asService).toMatchObject({ ok: true, reason: 'service app stays up, runs as uid 10001' });
+      expect(lines).toContain(`verify: building the image before the change for service app of ${file} (stage app; build arguments BASE)`);
+      expect(await leftByProofs()).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
 
   it('--verify with the host among the targets says, before anything, that host changes are applied unproven: fix and the wizard', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-host-'));
