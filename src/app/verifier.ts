@@ -51,7 +51,7 @@ export async function changeVerifier(args: Args, io: Io, log: (line: string) => 
       }
       else {
         const { service, ...context } = await buildContextOf(ctx, file);
-        const asService = await serviceToRunAs(ctx, file, service, log, healthcheckChanged(before, after));
+        const asService = await serviceToRunAs(ctx, file, service, log, { before, after });
         if (asService) {
           const asRun = (text: string) => composeAsRun(ctx, text, asService.file);
           outcome = await verifyDockerfileAsService({ host, before, after, contextDir: context.contextDir, composeFile: asService.file, service: asService.name, log, seen, built, asRun, ...settle });
@@ -86,16 +86,20 @@ export async function changeVerifier(args: Args, io: Io, log: (line: string) => 
  * it depends on turns Docker's defaults off: asked to prove a Dockerfile, the proof does not run
  * what the compose file grants.
  */
-async function serviceToRunAs(ctx: Context, file: string, service: BuildingService | undefined, log: (line: string) => void, healthcheckChange: boolean): Promise<BuildingService | undefined> {
+async function serviceToRunAs(ctx: Context, file: string, service: BuildingService | undefined, log: (line: string) => void, change: { before: string; after: string }): Promise<BuildingService | undefined> {
   if (!service) return undefined;
   const named = `service ${safeLine(service.name)} of ${safeLine(path.relative(path.dirname(file), service.file))}`;
-  const { weakenings: [weakened], ownHealthcheck } = await asComposeRunsIt(ctx, service);
+  const { weakenings: [weakened], ownHealthcheck, user } = await asComposeRunsIt(ctx, service);
   if (weakened) {
     log(`verify: ${named} builds it, but ${safeLine(weakened)}: proving the image alone`);
     return undefined;
   }
-  // The service would run its own test, or none, in place of the HEALTHCHECK changed: its run proves nothing of it.
-  if (healthcheckChange && ownHealthcheck) {
+  // The service runs its own user, or its own test, in place of the one the change sets: its run proves nothing of the change.
+  if (user !== undefined && (await finalUserChanged(change))) {
+    log(`verify: ${named} builds it, but runs it as ${safeLine(user)} (its user:) in place of the image's USER: proving the image alone, whose USER changed`);
+    return undefined;
+  }
+  if (ownHealthcheck && healthcheckChanged(change)) {
     log(`verify: ${named} builds it, but ${ownHealthcheck === 'disabled' ? 'turns its HEALTHCHECK off' : "runs its own healthcheck in place of the image's"}: proving the image alone, whose HEALTHCHECK changed`);
     return undefined;
   }
@@ -108,7 +112,7 @@ async function serviceToRunAs(ctx: Context, file: string, service: BuildingServi
  * on turn off (step 1's findings, as "service app runs privileged"), and whether its own
  * `healthcheck:` replaces or turns off the image's.
  */
-async function asComposeRunsIt(ctx: Context, service: BuildingService): Promise<{ weakenings: string[]; ownHealthcheck: 'disabled' | 'replaced' | null }> {
+async function asComposeRunsIt(ctx: Context, service: BuildingService): Promise<{ weakenings: string[]; ownHealthcheck: 'disabled' | 'replaced' | null; user?: string }> {
   const [{ composeAsRun }, { dependenciesOf, ownHealthcheck }, { serviceWeakenings }] = await Promise.all([import('../compose/later-files.js'), import('../compose/run-args.js'), import('../../steps/lib/workload.js')]);
   const model = await readFile(service.file, 'utf8').then((text) => composeAsRun(ctx, text, service.file)).catch(() => null);
   const known = model?.service(service.name);
@@ -116,11 +120,22 @@ async function asComposeRunsIt(ctx: Context, service: BuildingService): Promise<
   return {
     weakenings: [known, ...dependenciesOf(model, known).map((d) => d.service)].flatMap((s) => serviceWeakenings(s).map((w) => w.message.split(':')[0]!)),
     ownHealthcheck: ownHealthcheck(known.value),
+    ...(known.user !== undefined ? { user: known.user } : {}),
   };
 }
 
+/** Whether a Dockerfile change sets another USER for its final stage. */
+async function finalUserChanged({ before, after }: { before: string; after: string }): Promise<boolean> {
+  const { finalUser } = await import('../core/verify.js');
+  try {
+    return finalUser(before) !== finalUser(after);
+  } catch {
+    return false;
+  }
+}
+
 /** Whether a Dockerfile change adds, removes or changes a HEALTHCHECK line. */
-function healthcheckChanged(before: string, after: string): boolean {
+function healthcheckChanged({ before, after }: { before: string; after: string }): boolean {
   // A continued line read as one: `HEALTHCHECK --interval=30s \` and its CMD below.
   const lines = (text: string) => text.replace(/\\\r?\n/g, ' ').split('\n').filter((l) => /^\s*HEALTHCHECK\b/i.test(l)).map((l) => l.trim()).join('\n');
   return lines(before) !== lines(after);

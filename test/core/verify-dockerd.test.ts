@@ -514,6 +514,15 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
       const overridden = await runCli(['fix', '--file', file, '--only', 'non-root-user:set-user', '--yes', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], { timeoutMs: 600_000 });
       expect(overridden.stdout).toMatch(/verify: service app of compose\.yaml builds it, but service agent has the Docker socket mounted \(\/var\/run\/docker\.sock\): proving the image alone/);
       expect(overridden.stdout).not.toMatch(/starting agent first/);
+
+      // A service that names its own user runs as that user whatever USER the image sets: the USER change is proven on the image alone.
+      writeFileSync(file, text);
+      rmSync(path.join(dir, 'compose.override.yaml'));
+      writeFileSync(path.join(dir, 'compose.yaml'), 'services:\n  app:\n    build: .\n    user: "1000"\n');
+      const ownUser = await runCli(['fix', '--file', file, '--only', 'non-root-user:set-user', '--yes', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], { timeoutMs: 600_000 });
+      expect(ownUser.stdout).toMatch(/verify: service app of compose\.yaml builds it, but runs it as 1000 \(its user:\) in place of the image's USER: proving the image alone, whose USER changed/);
+      expect(ownUser.stdout).toMatch(/verify: the changed image builds and stays up, runs as uid 10001/);
+      expect(ownUser.stdout).not.toMatch(/runs as uid 1000\b/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
