@@ -109,8 +109,8 @@ async function serviceToRunAs(ctx: Context, file: string, service: BuildingServi
 
 /**
  * The building service as docker compose runs it: what of Docker's defaults it and what it depends
- * on turn off (step 1's findings, as "service app runs privileged"), and whether its own
- * `healthcheck:` replaces or turns off the image's.
+ * on turn off (step 1's findings, as "service app runs privileged"), whether its own `healthcheck:`
+ * replaces or turns off the image's, and the `user:` it runs as in place of the image's USER.
  */
 async function asComposeRunsIt(ctx: Context, service: BuildingService): Promise<{ weakenings: string[]; ownHealthcheck: 'disabled' | 'replaced' | null; user?: string }> {
   const [{ composeAsRun }, { dependenciesOf, ownHealthcheck }, { serviceWeakenings }] = await Promise.all([import('../compose/later-files.js'), import('../compose/run-args.js'), import('../../steps/lib/workload.js')]);
