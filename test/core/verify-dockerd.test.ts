@@ -493,8 +493,9 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
       const file = path.join(dir, 'Dockerfile');
       const text = busyboxDockerfile('CMD ["sleep", "600"]\n');
       writeFileSync(file, text);
+      const verifiedSetUser = () => runCli(['fix', '--file', file, '--only', 'non-root-user:set-user', '--yes', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], { timeoutMs: 600_000 });
       writeFileSync(path.join(dir, 'compose.yaml'), `services:\n  db:\n    image: ${image}\n    command: ["sleep", "600"]\n    healthcheck:\n      test: ["CMD", "false"]\n      interval: 1s\n      retries: 1\n  app:\n    build: .\n    depends_on:\n      db:\n        condition: service_healthy\n`);
-      const r = await runCli(['fix', '--file', file, '--only', 'non-root-user:set-user', '--yes', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], { timeoutMs: 600_000 });
+      const r = await verifiedSetUser();
       expect(r.stdout).toMatch(/verify: as service app: it could not be proven: service db, which app depends on, is unhealthy here, and depends_on waits for it to be healthy; proving the image alone/);
       expect(r.stdout).toMatch(/verify: the changed image builds and stays up, runs as uid 10001/);
       expect(readFileSync(file, 'utf8')).toMatch(/^USER 10001:10001$/m);
@@ -502,7 +503,7 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
       // A service (or what it depends on) that turns Docker's defaults off is not run to prove a Dockerfile.
       writeFileSync(file, text);
       writeFileSync(path.join(dir, 'compose.yaml'), `services:\n  agent:\n    image: ${image}\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock:ro\n  app:\n    build: .\n    depends_on: [agent]\n`);
-      const again = await runCli(['fix', '--file', file, '--only', 'non-root-user:set-user', '--yes', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], { timeoutMs: 600_000 });
+      const again = await verifiedSetUser();
       expect(again.stdout).toMatch(/verify: service app of compose\.yaml builds it, but service agent has the Docker socket mounted \(\/var\/run\/docker\.sock, read-only, which does not limit the API\): proving the image alone/);
       expect(again.stdout).not.toMatch(/starting agent first/);
       expect(readFileSync(file, 'utf8')).toMatch(/^USER 10001:10001$/m);
@@ -511,7 +512,7 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
       writeFileSync(file, text);
       writeFileSync(path.join(dir, 'compose.yaml'), `services:\n  agent:\n    image: ${image}\n    command: ["sleep", "600"]\n  app:\n    build: .\n    depends_on: [agent]\n`);
       writeFileSync(path.join(dir, 'compose.override.yaml'), 'services:\n  agent:\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n');
-      const overridden = await runCli(['fix', '--file', file, '--only', 'non-root-user:set-user', '--yes', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], { timeoutMs: 600_000 });
+      const overridden = await verifiedSetUser();
       expect(overridden.stdout).toMatch(/verify: service app of compose\.yaml builds it, but service agent has the Docker socket mounted \(\/var\/run\/docker\.sock\): proving the image alone/);
       expect(overridden.stdout).not.toMatch(/starting agent first/);
 
@@ -519,7 +520,7 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
       writeFileSync(file, text);
       rmSync(path.join(dir, 'compose.override.yaml'));
       writeFileSync(path.join(dir, 'compose.yaml'), 'services:\n  app:\n    build: .\n    user: "1000"\n');
-      const ownUser = await runCli(['fix', '--file', file, '--only', 'non-root-user:set-user', '--yes', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], { timeoutMs: 600_000 });
+      const ownUser = await verifiedSetUser();
       expect(ownUser.stdout).toMatch(/verify: service app of compose\.yaml builds it, but runs it as 1000 \(its user:\) in place of the image's USER: proving the image alone, whose USER changed/);
       expect(ownUser.stdout).toMatch(/verify: the changed image builds and stays up, runs as uid 10001/);
       expect(ownUser.stdout).not.toMatch(/runs as uid 1000\b/);
