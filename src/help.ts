@@ -183,9 +183,11 @@ capabilities, security_opt and healthcheck. What it depends on (depends_on, link
 the file has it, waited for as compose waits (healthy, or done), on a network of the proof's own
 with no way out, where each is reached by its service name; a service that depends on nothing runs
 with no network. A host folder or named volume stands in as an empty volume, so the runs never write
-your data (a file or a folder mounted read-only is bound as it is). A service runs with its own
-settings, privileged ones too, as docker compose up would run it: verify a compose file you would
-run. A file compose reads with others (compose.override.yaml, COMPOSE_FILE) is proven as compose
+your data (a file or a folder mounted read-only is bound as it is); ports, networks, sockets (the
+Docker socket among them) and devices are left out, so a change only to those (a socket mount
+taken out, network_mode: host) would run the same twice: it is unproven, not kept. A service runs
+with its own settings, privileged ones too, as docker compose up would run it: verify a compose
+file you would run. A file compose reads with others (compose.override.yaml, COMPOSE_FILE) is proven as compose
 runs it, each service merged with what those files set; a fix that a file read after it undoes (read_only: false set there) is advice naming that file,
 never written. --yes then applies each service's fix on its own, so only the one that breaks is put
 back. Host changes are applied without it.

@@ -472,6 +472,16 @@ export async function verifyComposeChange(options: ComposeVerifyOptions): Promis
     for (const [n, service] of changed.entries()) {
       const old = was.service(service.name);
       if (!old) return { ok: false, unproven: true, reason: `it could not be proven: service ${service.name} is new, so there is nothing to compare it with` };
+      // Two runs alike prove nothing of a change to what a proof leaves out or stands in for.
+      const [runWas, runNow] = await Promise.all([old, service].map((s) => serviceRun(s, file, vars, (k) => `@${k}`)));
+      if (JSON.stringify([old.image, old.build]) === JSON.stringify([service.image, service.build]) && sameRunHere(runWas!, runNow!)) {
+        const keys = Object.keys({ ...old.value, ...service.value }).filter((k) => JSON.stringify(old.value[k]) !== JSON.stringify(service.value[k]));
+        return {
+          ok: false,
+          unproven: true,
+          reason: `it could not be proven: a proof runs service ${service.name} the same as it was and as changed, since what the change alters (${printable(keys.join(', '))}) is what a proof leaves out or stands in for (ports, networks, sockets such as the Docker socket, devices; your host folders and volumes are empty volumes there)`,
+        };
+      }
       // What it depends on starts first, as the file now has it, on a network of the proof's own
       // (internal: no way out), reached by its service name as in the stack.
       const deps = dependenciesOf(now, service);
@@ -578,6 +588,21 @@ export async function verifyDockerfileAsService(
   } finally {
     for (const tag of Object.values(tags)) await docker(host, ['rmi', '--force', tag], { timeoutMs }).catch(() => undefined);
   }
+}
+
+/**
+ * Whether two runs of a service are the same here: the same options (in any order) and command,
+ * where an empty volume standing in for a host folder that only one of them mounts counts as no
+ * mount (nothing of the user's is in it either way).
+ */
+function sameRunHere(a: { options: string[]; command: string[] }, b: { options: string[]; command: string[] }): boolean {
+  const target = (o: string) => /^--mount=.*(?:^|,)dst=([^,]+)/.exec(o)?.[1];
+  const standIn = (o: string) => /^--mount=type=volume,dst=[^,]+$/.test(o);
+  const shown = (own: string[], other: string[]) => {
+    const targets = new Set(other.map(target));
+    return own.filter((o) => !standIn(o) || targets.has(target(o))).sort();
+  };
+  return JSON.stringify([shown(a.options, b.options), a.command]) === JSON.stringify([shown(b.options, a.options), b.command]);
 }
 
 /** Wait, as compose does, for a started dependency: healthy, or exited with 0; null when ready, else why not. */

@@ -65,6 +65,33 @@ describe('verify: pure parts', () => {
     expect(composeBuildFlags(undefined, vars)).toEqual({ flags: [], env: {} });
   });
 
+  it('a compose change only to what a proof leaves out or stands in for (the Docker socket, network_mode, ports) is unproven before anything runs; making a mount read-only is not', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-alike-'));
+    try {
+      mkdirSync(path.join(dir, 'data'));
+      const file = path.join(dir, 'compose.yaml');
+      const base = 'services:\n  web:\n    image: app:1\n';
+      const host = `unix://${path.join(dir, 'no-daemon.sock')}`;
+      const verify = (before: string, after: string) => verifyComposeChange({ host, file, before: base + before, after: base + after, timeoutMs: 5_000 });
+      for (const [before, after, keys] of [
+        ['    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n', '', 'volumes'],
+        ['    network_mode: host\n', '', 'network_mode'],
+        ['    ports:\n      - "8080:80"\n', '    ports:\n      - "127.0.0.1:8080:80"\n', 'ports'],
+      ]) {
+        expect(await verify(before!, after!)).toEqual({
+          ok: false,
+          unproven: true,
+          reason: `it could not be proven: a proof runs service web the same as it was and as changed, since what the change alters (${keys}) is what a proof leaves out or stands in for (ports, networks, sockets such as the Docker socket, devices; your host folders and volumes are empty volumes there)`,
+        });
+      }
+      // A stand-in volume that becomes a read-only bind runs differently: it goes on to be run (and here finds no daemon).
+      const ro = await verify('    volumes:\n      - ./data:/data\n', '    volumes:\n      - ./data:/data:ro\n');
+      expect(ro.reason).not.toMatch(/the same as it was/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("says docker's refusal on one line, without the --help hint it adds", () => {
     expect(dockerError("docker: Error response from daemon: failed to create task: unknown.\n\nRun 'docker run --help' for more information\n")).toBe('docker: Error response from daemon: failed to create task: unknown.');
     expect(dockerError("docker: Error response from daemon: a\nb\nSee 'docker run --help'.\n")).toBe('docker: Error response from daemon: a; b');
