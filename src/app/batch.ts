@@ -190,6 +190,14 @@ function printRuns(runs: DecidedRun[], args: Args, io: AppIo, withDiffs: boolean
   return exitCodeFor(runs, args.failOn);
 }
 
+/** ", 4 put back (1 refused by its proof, 3 could not be proven here; why is above)", or nothing. */
+export function putBackSaid({ refused, unproven, failed }: { refused: number; unproven: number; failed: number }): string {
+  const total = refused + unproven + failed;
+  if (total === 0) return '';
+  const kinds = [refused > 0 && `${refused} refused by its proof`, unproven > 0 && `${unproven} could not be proven here`, failed > 0 && `${failed} failed`].filter(Boolean);
+  return `, ${total} put back (${kinds.join(', ')}; why is above)`;
+}
+
 export function paletteFor(args: Args, io: Io): Palette {
   return palette(colorEnabled(io.env, Boolean(io.stdout.isTTY), args.noColor));
 }
@@ -247,7 +255,8 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
     let remaining = false;
     let applied = 0;
     let stillFailing = 0;
-    let putBack = 0;
+    // Fixes written and put back: refused by their proof (they broke the app), unproven here, or failed otherwise.
+    const putBack = { refused: 0, unproven: 0, failed: 0 };
     // Without questions, a run applies only what the check showed before anything changed (what
     // `check` and `fix --dry-run` list): a fix that appears after an earlier one (confinement for a
     // service once it is no longer privileged) was in no list the person read, so it waits for the
@@ -302,7 +311,7 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
               out(`  ${outcome.status === 'applied' ? p.green(safeLine(first)) : p.yellow(safeLine(first))}`);
               for (const line of more) out(p.dim(`  ${safeLine(line)}`));
               if (outcome.status === 'applied') applied += fixes;
-              if (outcome.status === 'rolled-back' || outcome.status === 'failed') putBack += fixes;
+              if (outcome.status === 'rolled-back' || outcome.status === 'failed') putBack[outcome.proof ?? 'failed'] += fixes;
               // Refused by its proof, an alternative of it may hold (and is tried next); unproven, it
               // would be unproven alike; any other failure is not the change's own.
               if (outcome.proof === 'refused') putBackIds.add(next.id);
@@ -397,7 +406,7 @@ export async function fixCommand(args: Args, io: AppIo): Promise<number> {
     // above (a finding with no fix here), and a run with nothing to do prints nothing else.
     // A fix written and then put back (not proven, a command or restart that failed) is said apart: "applied" it is not.
     if (applied > 0) out(p.dim(`to take back the changes of this run: ${undoCommandFor(sessionOptions(args, io), args.sandbox)} --run --yes`));
-    const done = `${applied > 0 ? `${applied} fix${applied === 1 ? '' : 'es'} applied` : 'nothing applied'}${putBack > 0 ? `, ${putBack} put back (why is above)` : ''}`;
+    const done = `${applied > 0 ? `${applied} fix${applied === 1 ? '' : 'es'} applied` : 'nothing applied'}${putBackSaid(putBack)}`;
     if (stillFailing > 0) out(`fix: ${done}; ${stillFailing} check${stillFailing === 1 ? ' still fails or warns' : 's still fail or warn'} (docker-harden check shows why)`);
     else if (errors === 0) out(`fix: ${done}; no check fails or warns`);
     // 2 for bad input or when no check could run at all; 1 while findings remain; 0 when done.

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync
 import os from 'node:os';
 import path from 'node:path';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
+import { putBackSaid } from '../../src/app/batch.js';
 
 // No daemon: the host facts fail fast and the real dockerd (if any) is never asked.
 const env = { DOCKER_HOST: 'unix:///nonexistent/docker.sock', PATH: '/usr/bin:/bin' };
@@ -131,4 +132,15 @@ describe('fix --yes runs to the end and reaches the fixed point', () => {
     expect(readFileSync(file, 'utf8'), included.stdout).toContain('USER node');
     expect(held.exitCode, held.stdout).toBe(0);
   }, 300_000);
+});
+
+describe("fix's last line: the fixes put back, by why", () => {
+  it.each([
+    [{ refused: 0, unproven: 0, failed: 0 }, ''],
+    [{ refused: 1, unproven: 0, failed: 0 }, ', 1 put back (1 refused by its proof; why is above)'],
+    [{ refused: 1, unproven: 3, failed: 0 }, ', 4 put back (1 refused by its proof, 3 could not be proven here; why is above)'],
+    [{ refused: 0, unproven: 0, failed: 2 }, ', 2 put back (2 failed; why is above)'],
+  ])('%j', (tally, said) => {
+    expect(putBackSaid(tally)).toBe(said);
+  });
 });

@@ -358,7 +358,7 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
       expect(r.stdout).toMatch(/not kept: the container no longer stays up: it exited with code 1; the previous .*Dockerfile was restored\n.*\n +mkdir: can't create directory '\/app\/data': Permission denied/);
       expect(r.stdout).toMatch(/fix: Run the final stage as 10001:10001, owning \/app \(non-root-user:set-user-own-folder\)/);
       expect(r.stdout).toMatch(/verify: the changed image builds and stays up, runs as uid 10001/);
-      expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('fix: 1 fix applied, 1 put back (why is above); no check fails or warns');
+      expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('fix: 1 fix applied, 1 put back (1 refused by its proof; why is above); no check fails or warns');
       expect(readFileSync(file, 'utf8')).toBe(text.replace('CMD', 'RUN chown -R 10001:10001 /app\nUSER 10001:10001\nCMD'));
       expect(r.exitCode).toBe(0);
     });
@@ -419,7 +419,7 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
       expect(r.stdout).toMatch(/verify: service web stays up, runs as uid 0, listens on 8080/);
       expect(r.stdout).toMatch(/not kept: service worker: the container no longer stays up: it exited with code 1; the previous .*compose\.yaml was restored/);
       expect(r.stdout).toMatch(/Read-only file system/);
-      expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/^fix: 1 fix applied, 1 put back \(why is above\); 1 check still fails or warns/);
+      expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/^fix: 1 fix applied, 1 put back \(1 refused by its proof; why is above\); 1 check still fails or warns/);
       const after = readFileSync(compose, 'utf8');
       expect(after.split('  worker:')[0]).toMatch(/read_only: true/);
       expect(after.split('  worker:')[1]).toBe(text.split('  worker:')[1]);
@@ -592,7 +592,7 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
       expect(r.stdout).toMatch(/not kept: it could not be proven: the original image exits with code 3 here/);
       expect(r.stdout).toMatch(/last lines of the original container:\n +no config\n +giving up\n/);
       expect(r.stdout).not.toMatch(/set-user-own-folder/);
-      expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/^fix: nothing applied, 1 put back \(why is above\); 1 check still fails or warns/);
+      expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/^fix: nothing applied, 1 put back \(1 could not be proven here; why is above\); 1 check still fails or warns/);
       expect(readFileSync(file, 'utf8')).toBe(text);
       expect(r.exitCode).toBe(1);
     });
