@@ -177,9 +177,9 @@ when the run ends.
 
 A compose change is proved the same way for each service it makes run differently: the service's
 image (its image: when the daemon has it, else built from its build:, with its target: and args:;
-never pulled) runs as it was
-and as changed, with its command, entrypoint, environment, env_file, user, read_only, tmpfs,
-capabilities, security_opt and healthcheck. What it depends on (depends_on, links) starts first, as
+never pulled) runs as it was and as changed, with its command, entrypoint, environment, env_file,
+user, read_only, tmpfs, capabilities, security_opt and healthcheck, and its secrets and configs
+read from files, bound read-only where compose mounts them (/run/secrets/NAME). What it depends on (depends_on, links) starts first, as
 the file has it, waited for as compose waits (healthy, or done), on a network of the proof's own
 with no way out, where each is reached by its service name; a service that depends on nothing runs
 with no network. A host folder or named volume stands in as an empty volume, so the runs never write

@@ -80,6 +80,20 @@ export interface ComposeBuild {
   args?: [string, string | null][];
 }
 
+/**
+ * A secret or config a service is given, at `target` in its container: the file compose mounts
+ * there (as written, relative to the compose file), or why a proof cannot give it (external, from
+ * the environment, inline content, not defined in this file).
+ */
+export interface GivenFile {
+  kind: 'secret' | 'config';
+  name: string;
+  target: string;
+  line: number;
+  file?: string;
+  why?: string;
+}
+
 export interface ComposeService {
   name: string;
   /** Line of the service's own key under `services`. */
@@ -117,6 +131,8 @@ export interface ComposeService {
   build?: ComposeBuild;
   /** environment: as a mapping of names to values as written (a list's `KEY=value` items too; `KEY` alone is ''). */
   environment: Record<string, string>;
+  /** Its secrets and configs, with the files the top level of its compose file defines them by. */
+  givenFiles: GivenFile[];
 }
 
 export interface ComposeModel {
@@ -546,6 +562,8 @@ export function parseCompose(
     return { line: p.line, column: p.col };
   };
   const services: ComposeService[] = [];
+  // The top-level secrets and configs, read when a service names one.
+  const definitions: Partial<Record<'secret' | 'config', Record<string, unknown>>> = {};
   for (const pair of parsed.services?.items ?? []) {
     const name = keyText(pair);
     const written = pair.value as YamlNode | null;
@@ -619,6 +637,9 @@ export function parseCompose(
       image: asString(resolved(value.image)),
       build: buildOf(value.build),
       environment: environmentOf(value.environment),
+      givenFiles: (['secret', 'config'] as const).flatMap((kind) =>
+        asList(value[`${kind}s`]).map((item, i) => givenFileOf(kind, item, lineOfItem(`${kind}s`, i), () => (definitions[kind] ??= topLevelData(parsed, `${kind}s`)))),
+      ),
     });
   }
   return composeModel(file, text, services, parsed.servicesPair ? pos(nodeStart(parsed.servicesPair.key)).line : null);
@@ -663,6 +684,34 @@ function asList(v: unknown): unknown[] {
 
 function asStringList(v: unknown): string[] {
   return asList(v).map((x) => String(x));
+}
+
+/** A top-level mapping (`secrets:`, `configs:`) as data, or {} when there is none. */
+function topLevelData(parsed: ParsedCompose, key: string): Record<string, unknown> {
+  const node = parsed.doc.get(key, true) as YamlNode | undefined;
+  if (!isMap(node)) return {};
+  const data = node.toJS(parsed.doc, TO_JS) as unknown;
+  return isPlainData(data) ? (data as Record<string, unknown>) : {};
+}
+
+/**
+ * A service's secret or config item (`name`, or `{ source, target }`) with its definition: a
+ * secret is at /run/secrets/NAME unless its target says where, a config at /NAME.
+ */
+function givenFileOf(kind: 'secret' | 'config', item: unknown, line: number, definitions: () => Record<string, unknown>): GivenFile {
+  const long = isPlainData(item) ? (item as { source?: unknown; target?: unknown }) : null;
+  const name = String(long ? (long.source ?? '') : (item ?? ''));
+  const written = long && typeof long.target === 'string' && long.target ? long.target : name;
+  const target = written.startsWith('/') ? written : kind === 'secret' ? `/run/secrets/${written}` : `/${written}`;
+  const def = definitions()[name];
+  const at = { kind, name, target, line };
+  if (!isPlainData(def)) return { ...at, why: `not defined at the top level of this file` };
+  const d = def as { file?: unknown; external?: unknown; environment?: unknown; content?: unknown };
+  if (typeof d.file === 'string') return { ...at, file: d.file };
+  if (d.external) return { ...at, why: 'external' };
+  if (d.environment !== undefined) return { ...at, why: 'taken from the environment' };
+  if (d.content !== undefined) return { ...at, why: 'inline content' };
+  return { ...at, why: 'not a file' };
 }
 
 function buildOf(v: unknown): ComposeService['build'] {

@@ -25,7 +25,7 @@ export interface ServiceRun {
 }
 
 /** Keys that change how a service runs and that a verification run does not reproduce (depends_on and links it does: see serviceDependencies). */
-const LEFT_OUT = ['networks', 'network_mode', 'ports', 'devices', 'configs', 'secrets', 'extra_hosts', 'dns', 'external_links', 'volumes_from', 'userns_mode', 'cgroup_parent', 'runtime'];
+const LEFT_OUT = ['networks', 'network_mode', 'ports', 'devices', 'extra_hosts', 'dns', 'external_links', 'volumes_from', 'userns_mode', 'cgroup_parent', 'runtime'];
 
 /** What compose waits for before it starts a service that depends on another. */
 export type DependencyCondition = 'service_started' | 'service_healthy' | 'service_completed_successfully';
@@ -186,6 +186,14 @@ export async function serviceRun(service: ComposeService, file: string, vars: Re
     } else {
       options.push(`--mount=type=volume,dst=${target}`);
     }
+  }
+  // Secrets and configs from files are bound read-only where compose mounts them: an app that
+  // reads its password file at start runs in the proof as it does in the stack.
+  for (const given of service.givenFiles) {
+    const host = given.file ? path.resolve(dir, text(given.file).replace(/^~(?=\/|$)/, os.homedir())) : null;
+    const why = given.why ?? (host && !statSync(host, { throwIfNoEntry: false })?.isFile() ? `${host} is not a file here` : host && /[,"]/.test(host + given.target) ? 'its path cannot be given to docker run' : null);
+    if (why || !host) notes.push(`${given.kind} ${given.name} (line ${given.line}) is left out: ${why}`);
+    else options.push(`--mount=type=bind,src=${host},dst=${given.target},readonly`);
   }
   if (stoodIn > 0) notes.push(`${stoodIn} host folder${stoodIn === 1 ? '' : 's'} or named volume${stoodIn === 1 ? '' : 's'} stand${stoodIn === 1 ? 's' : ''} in as an empty volume, so the run never writes your data`);
 

@@ -18,6 +18,7 @@ beforeAll(async () => {
   mkdirSync(path.join(dir, 'site'));
   mkdirSync(path.join(dir, 'conf'));
   writeFileSync(path.join(dir, 'app.db'), '');
+  writeFileSync(path.join(dir, 'db_password.txt'), 's3cret\n');
   writeFileSync(path.join(dir, 'nginx.conf'), 'events {}\n');
   writeFileSync(path.join(dir, '.env'), 'TAG=1.27\nAPP_USER=1000\n');
   writeFileSync(path.join(dir, 'web.env'), 'FROM_FILE=yes\nMODE=file\n');
@@ -96,6 +97,15 @@ describe('serviceRun', () => {
       name: 'a healthcheck in CMD form becomes a shell command with its timing',
       service: 'services:\n  web:\n    image: app\n    healthcheck:\n      test: ["CMD", "wget", "-q", "--spider", "http://localhost:8080/a b"]\n      interval: 5s\n      retries: 3\n',
       options: ["--health-cmd=wget -q --spider 'http://localhost:8080/a b'", '--health-interval=5s', '--health-retries=3'],
+    },
+    {
+      name: 'secrets and configs from files are bound read-only where compose mounts them; one the proof cannot give is named',
+      service:
+        'services:\n  db:\n    image: postgres:16\n    secrets: [db_password, { source: api_key, target: key.txt }]\n    configs: [{ source: app_conf, target: /etc/app.conf }, site]\n    environment:\n      POSTGRES_PASSWORD_FILE: /run/secrets/db_password\n' +
+        'secrets:\n  db_password:\n    file: ./db_password.txt\n  api_key:\n    environment: API_KEY\nconfigs:\n  app_conf:\n    file: ./nginx.conf\n  site:\n    file: ./missing.conf\n',
+      options: ['--mount=type=bind,src=DIR/db_password.txt,dst=/run/secrets/db_password,readonly', '--mount=type=bind,src=DIR/nginx.conf,dst=/etc/app.conf,readonly'],
+      absent: [/key\.txt|missing|\/site/],
+      notes: [/^secret api_key \(line 4\) is left out: taken from the environment$/, /^config site \(line 5\) is left out: DIR\/missing\.conf is not a file here$/],
     },
     {
       name: "a healthcheck that sets only its timing runs the image's test at that pace",

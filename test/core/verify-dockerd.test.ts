@@ -748,6 +748,23 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
     }
   }, 600_000);
 
+  it('a compose service that reads its secret file at start is given it, read-only, where compose mounts it: the change is proven, not left unproven', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-secret-'));
+    try {
+      const image = await buildBusyboxImage(daemon, 'dh-verify-secret:1');
+      writeFileSync(path.join(dir, 'token.txt'), 'not-so-secret\n');
+      const file = path.join(dir, 'compose.yaml');
+      const compose = `services:\n  app:\n    image: ${image}\n    command: ["sh", "-c", "grep -q not-so-secret /run/secrets/token && exec sleep 600"]\n    secrets: [token]\nsecrets:\n  token:\n    file: ./token.txt\n`;
+      writeFileSync(file, compose);
+      const outcome = await verifyComposeChange({ host: daemon.host, file, before: compose, after: compose.replace('    secrets: [token]\n', '    secrets: [token]\n    read_only: true\n'), settleMs: 2_000, timeoutMs: 300_000 });
+      expect(outcome).toMatchObject({ ok: true, reason: 'service app stays up, runs as uid 0' });
+      expect(readFileSync(path.join(dir, 'token.txt'), 'utf8')).toBe('not-so-secret\n');
+      expect(await leftByProofs()).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
+
   it('--verify with the host among the targets says, before anything, that host changes are applied unproven: fix and the wizard', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-host-'));
     const notice = /--verify proves Dockerfile and compose changes: the changes to .+ are applied without it, checked as fix always checks them/;
