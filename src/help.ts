@@ -165,9 +165,9 @@ compose service builds (a file compose reads alone) is built as compose builds i
 target: names, its build args:) and run as that service: with its command, environment and user,
 after what it depends on, as a compose change is; the image alone when that cannot run here, when
 the service or what it depends on turns Docker's defaults off (privileged, the Docker socket, the
-host's namespaces), which a Dockerfile's proof does not run, or when the change is to a USER the
-service replaces with its own user:, or a HEALTHCHECK it replaces with its own healthcheck: (or
-turns off). The proof sees
+host's namespaces), which a Dockerfile's proof does not run, when it builds an earlier stage the
+change leaves as it was, or when the change is to a USER the service replaces with its own user:,
+or a HEALTHCHECK it replaces with its own healthcheck: (or turns off). The proof sees
 what happens in the first seconds (3, or --verify-wait SECONDS for an app that writes its files
 later), and an app slow to start is given until the original listens on a port its image exposes (at
 most 20 s more), the changed one until it listens on the same: a write the app makes only when asked

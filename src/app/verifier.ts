@@ -89,9 +89,14 @@ export async function changeVerifier(args: Args, io: Io, log: (line: string) => 
 async function serviceToRunAs(ctx: Context, file: string, service: BuildingService | undefined, log: (line: string) => void, change: { before: string; after: string }): Promise<BuildingService | undefined> {
   if (!service) return undefined;
   const named = `service ${safeLine(service.name)} of ${safeLine(path.relative(path.dirname(file), service.file))}`;
-  const { weakenings: [weakened], ownHealthcheck, user } = await asComposeRunsIt(ctx, service);
+  const { weakenings: [weakened], ownHealthcheck, user, target } = await asComposeRunsIt(ctx, service);
   if (weakened) {
     log(`verify: ${named} builds it, but ${safeLine(weakened)}: proving the image alone`);
+    return undefined;
+  }
+  // It builds a stage before the one the change is in: its run is the same before and after.
+  if (target !== undefined && (await stageUnchanged(change, target))) {
+    log(`verify: ${named} builds its stage ${safeLine(target)}, which the change leaves as it was: proving the image alone`);
     return undefined;
   }
   // The service runs its own user, or its own test, in place of the one the change sets: its run proves nothing of the change.
@@ -112,7 +117,7 @@ async function serviceToRunAs(ctx: Context, file: string, service: BuildingServi
  * on turn off (step 1's findings, as "service app runs privileged"), whether its own `healthcheck:`
  * replaces or turns off the image's, and the `user:` it runs as in place of the image's USER.
  */
-async function asComposeRunsIt(ctx: Context, service: BuildingService): Promise<{ weakenings: string[]; ownHealthcheck: 'disabled' | 'replaced' | null; user?: string }> {
+async function asComposeRunsIt(ctx: Context, service: BuildingService): Promise<{ weakenings: string[]; ownHealthcheck: 'disabled' | 'replaced' | null; user?: string; target?: string }> {
   const [{ composeAsRun }, { dependenciesOf, ownHealthcheck }, { serviceWeakenings }] = await Promise.all([import('../compose/later-files.js'), import('../compose/run-args.js'), import('../../steps/lib/workload.js')]);
   const model = await readFile(service.file, 'utf8').then((text) => composeAsRun(ctx, text, service.file)).catch(() => null);
   const known = model?.service(service.name);
@@ -121,7 +126,28 @@ async function asComposeRunsIt(ctx: Context, service: BuildingService): Promise<
     weakenings: [known, ...dependenciesOf(model, known).map((d) => d.service)].flatMap((s) => serviceWeakenings(s).map((w) => w.message.split(':')[0]!)),
     ownHealthcheck: ownHealthcheck(known.value),
     ...(known.user !== undefined ? { user: known.user } : {}),
+    ...(known.build?.target ? { target: known.build.target } : {}),
   };
+}
+
+/**
+ * Whether a Dockerfile change leaves the stage `target` and all before it as they were: the
+ * text up to that stage's last line is the same (a stage builds only on earlier ones).
+ */
+async function stageUnchanged({ before, after }: { before: string; after: string }, target: string): Promise<boolean> {
+  const { parseDockerfile } = await import('../dockerfile/model.js');
+  const upTo = (text: string): string | null => {
+    try {
+      const stage = parseDockerfile(text, 'Dockerfile').stages.find((s) => s.name === target.toLowerCase());
+      if (!stage) return null;
+      const last = stage.instructions.at(-1) ?? stage.from;
+      return text.split('\n').slice(0, last.endLine).join('\n');
+    } catch {
+      return null;
+    }
+  };
+  const was = upTo(before);
+  return was !== null && was === upTo(after);
 }
 
 /** Whether a Dockerfile change sets another USER for its final stage. */

@@ -742,6 +742,18 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
       const asService = await verifyDockerfileAsService({ host: daemon.host, before: dockerfile, after: changed, contextDir: dir, composeFile: file, service: 'app', settleMs: 2_000, timeoutMs: 300_000, log: (l) => lines.push(l) });
       expect(asService).toMatchObject({ ok: true, reason: 'service app stays up, runs as uid 10001' });
       expect(lines).toContain(`verify: building the image before the change for service app of ${file} (stage app; build arguments BASE)`);
+
+      // A fix to the last stage, where the service builds an earlier one: its run would not change, so the image alone proves it.
+      const repo = path.join(dir, 'repo');
+      mkdirSync(path.join(repo, '.git'), { recursive: true });
+      copyFileSync(BUSYBOX!, path.join(repo, 'busybox'));
+      const staged = `${busyboxDockerfile('CMD ["sleep", "600"]\n').replace('FROM scratch', 'FROM scratch AS app')}FROM app\n`;
+      writeFileSync(path.join(repo, 'Dockerfile'), staged);
+      writeFileSync(path.join(repo, 'compose.yaml'), 'services:\n  app:\n    build:\n      context: .\n      target: app\n');
+      const r = await runCli(['fix', '--file', path.join(repo, 'Dockerfile'), '--only', 'non-root-user:set-user', '--yes', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], { timeoutMs: 600_000 });
+      expect(r.stdout).toMatch(/verify: service app of compose\.yaml builds its stage app, which the change leaves as it was: proving the image alone/);
+      expect(r.stdout).toMatch(/verify: the changed image builds and stays up, runs as uid 10001/);
+      expect(readFileSync(path.join(repo, 'Dockerfile'), 'utf8')).toBe(`${staged}USER 10001:10001\n`);
       expect(await leftByProofs()).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
