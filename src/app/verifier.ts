@@ -5,7 +5,7 @@ import type { Args } from '../args.js';
 import type { Io } from './batch.js';
 import { filesComposeReads, type ApplyOptions } from '../core/runner.js';
 import { UserError } from '../core/errors.js';
-import type { ContainerObservation, ServiceImage, VerifyOutcome } from '../core/verify.js';
+import type { BuildFlags, ContainerObservation, ServiceImage, VerifyOutcome } from '../core/verify.js';
 import { onSignalExit, stopSignal } from '../core/signals.js';
 import type { Context, Target } from '../core/step.js';
 import { safeLine } from '../core/sanitize.js';
@@ -60,7 +60,9 @@ export async function changeVerifier(args: Args, io: Io, log: (line: string) => 
         // image alone, as without a compose file.
         if (!outcome || (!outcome.ok && outcome.unproven)) {
           if (outcome) log(`verify: as service ${safeLine(asService!.name)}: ${safeLine(outcome.reason.split('\n')[0]!)}; proving the image alone`);
-          outcome = await verifyDockerfileChange({ host, before, after, ...context, log, seen, ...settle });
+          // With the build arguments of the service that builds it, if any (not its stage: the image alone is the last).
+          const buildFlags = service ? await buildArgsOf(ctx, service) : undefined;
+          outcome = await verifyDockerfileChange({ host, before, after, ...context, log, seen, ...(buildFlags ? { buildFlags } : {}), ...settle });
         }
       }
       // Ctrl-C reaches the docker commands of the proof too, and cuts its runs short: what it saw then proves nothing.
@@ -148,6 +150,15 @@ async function stageUnchanged({ before, after }: { before: string; after: string
   };
   const was = upTo(before);
   return was !== null && was === upTo(after);
+}
+
+/** The build arguments (args:) of the compose service that builds a Dockerfile, as compose passes them; undefined when it has none. */
+async function buildArgsOf(ctx: Context, service: BuildingService): Promise<BuildFlags | undefined> {
+  const [{ composeAsRun }, { dotEnvBeside }, { composeBuildFlags }] = await Promise.all([import('../compose/later-files.js'), import('../compose/interpolate.js'), import('../core/verify.js')]);
+  const model = await readFile(service.file, 'utf8').then((text) => composeAsRun(ctx, text, service.file)).catch(() => null);
+  const build = model?.service(service.name)?.build;
+  if (!build?.args) return undefined;
+  return composeBuildFlags({ context: build.context, args: build.args }, await dotEnvBeside(service.file));
 }
 
 /** Whether a Dockerfile change sets another USER for its final stage. */

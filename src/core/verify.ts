@@ -61,6 +61,8 @@ export interface VerifyOptions {
   log?: (line: string) => void;
   /** What earlier proofs of the same run saw (see ComposeVerifyOptions): a Dockerfile as one fix left it is not built again as the next one's "before". */
   seen?: Map<string, ContainerObservation>;
+  /** The build arguments the repository builds it with (a compose service's args:). */
+  buildFlags?: BuildFlags;
 }
 
 const LOG_LINES = 15;
@@ -382,14 +384,14 @@ export async function verifyDockerfileChange(options: VerifyOptions): Promise<Ve
     const observed: Partial<Record<'before' | 'after', ContainerObservation>> = {};
     for (const which of ['before', 'after'] as const) {
       const text = options[which];
-      const key = JSON.stringify([options.contextDir, text, settleMs]);
+      const key = JSON.stringify([options.contextDir, text, settleMs, options.buildFlags ?? null]);
       let seen: ContainerObservation | string | undefined = which === 'before' ? options.seen?.get(key) : undefined;
       if (seen) {
         // Judged again below: an original that failed here proves nothing this time either.
         log('verify: the image before the change: as the previous proof saw it');
       } else {
         log(`verify: building the image ${which} the change${options.contextWhy ? ` from ${options.contextDir} (${options.contextWhy})` : ''}`);
-        const failed = await buildDockerfile(host, which, text, images[which], options);
+        const failed = await buildDockerfile(host, which, text, images[which], options, options.buildFlags);
         if (failed) return failed;
         const hasHealthcheck = parseDockerfile(text, 'Dockerfile').finalStage.instructions.some((i) => i.keyword === 'HEALTHCHECK' && !/^NONE\b/i.test(i.args.trim()));
         log(`verify: running the image ${which} the change (network none)`);

@@ -754,6 +754,17 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
       expect(r.stdout).toMatch(/verify: service app of compose\.yaml builds its stage app, which the change leaves as it was: proving the image alone/);
       expect(r.stdout).toMatch(/verify: the changed image builds and stays up, runs as uid 10001/);
       expect(readFileSync(path.join(repo, 'Dockerfile'), 'utf8')).toBe(`${staged}USER 10001:10001\n`);
+
+      // Proven as the image alone (the service runs its own user:), it is still built with the service's build arguments.
+      const own = path.join(dir, 'own-user');
+      mkdirSync(path.join(own, '.git'), { recursive: true });
+      const argued = 'ARG BASE\nFROM ${BASE}\nCMD ["sleep", "600"]\n';
+      writeFileSync(path.join(own, 'Dockerfile'), argued);
+      writeFileSync(path.join(own, 'compose.yaml'), `services:\n  app:\n    build:\n      context: .\n      args:\n        BASE: ${base}\n    user: "1000"\n`);
+      const alone = await runCli(['fix', '--file', path.join(own, 'Dockerfile'), '--only', 'non-root-user:set-user', '--yes', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], { timeoutMs: 600_000 });
+      expect(alone.stdout).toMatch(/verify: service app of compose\.yaml builds it, but runs it as 1000 \(its user:\) in place of the image's USER: proving the image alone/);
+      expect(alone.stdout).toMatch(/verify: the changed image builds and stays up, runs as uid 10001/);
+      expect(readFileSync(path.join(own, 'Dockerfile'), 'utf8')).toMatch(/^USER 10001:10001$/m);
       expect(await leftByProofs()).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
