@@ -21,7 +21,7 @@ import { ciFiles, findRepoRoot } from '../../steps/lib/supply-chain.js';
  * engine. Other files a step writes for a target (a CI job) are not what runs, so nothing proves them.
  */
 export async function changeVerifier(args: Args, io: Io, log: (line: string) => void): Promise<ChangeVerifier> {
-  const [{ daemonUnreachable, removeImages, verifyComposeChange, verifyDockerfileAsService, verifyDockerfileChange }, { composeAsRun }] = await Promise.all([import('../core/verify.js'), import('../compose/later-files.js')]);
+  const [{ composeBuildFlags, daemonUnreachable, removeImages, verifyComposeChange, verifyDockerfileAsService, verifyDockerfileChange }, { composeAsRun }] = await Promise.all([import('../core/verify.js'), import('../compose/later-files.js')]);
   const { host } = resolveEndpoint({ dockerHost: args.dockerHost, env: io.env });
   const why = await daemonUnreachable(host);
   if (why) throw new UserError(`--verify needs a Docker daemon, and ${host} does not answer: ${why}`, 'Start dockerd, or name one with --docker-host; nothing was changed.');
@@ -50,7 +50,7 @@ export async function changeVerifier(args: Args, io: Io, log: (line: string) => 
         outcome = await verifyComposeChange({ host, file: w.path, before, after, log, seen, built, asRun: (text) => composeAsRun(ctx, text, w.path), ...settle });
       }
       else {
-        const { service, ...context } = await buildContextOf(ctx, file);
+        const { service, buildArgs, ...context } = await buildContextOf(ctx, file);
         const asService = await serviceToRunAs(ctx, file, service, log, { before, after });
         if (asService) {
           const asRun = (text: string) => composeAsRun(ctx, text, asService.file);
@@ -60,8 +60,9 @@ export async function changeVerifier(args: Args, io: Io, log: (line: string) => 
         // image alone, as without a compose file.
         if (!outcome || (!outcome.ok && outcome.unproven)) {
           if (outcome) log(`verify: as service ${safeLine(asService!.name)}: ${safeLine(outcome.reason.split('\n')[0]!)}; proving the image alone`);
-          // With the build arguments of the service that builds it, if any (not its stage: the image alone is the last).
-          const buildFlags = service ? await buildArgsOf(ctx, service) : undefined;
+          // With the build arguments of the service that builds it (not its stage: the image alone is
+          // the last), else those the CI line that builds it writes out.
+          const buildFlags = (service ? await buildArgsOf(ctx, service) : undefined) ?? (buildArgs ? composeBuildFlags({ context: '.', args: buildArgs }, new Map()) : undefined);
           outcome = await verifyDockerfileChange({ host, before, after, ...context, log, seen, ...(buildFlags ? { buildFlags } : {}), ...settle });
         }
       }
@@ -186,7 +187,7 @@ export type ChangeVerifier = ((ctx: Context) => NonNullable<ApplyOptions['verify
  * compose file's build:, a Bake target, devcontainer.json, or the folder its COPY lines name), as
  * step 5's CI job builds it; else its own folder.
  */
-async function buildContextOf(ctx: Context, file: string): Promise<{ contextDir: string; contextWhy?: string; service?: BuildingService }> {
+async function buildContextOf(ctx: Context, file: string): Promise<{ contextDir: string; contextWhy?: string; service?: BuildingService; buildArgs?: [string, string][] }> {
   const own = { contextDir: path.dirname(file) };
   const root = await findRepoRoot(ctx.probe, path.dirname(file));
   if (!root) {
@@ -196,7 +197,7 @@ async function buildContextOf(ctx: Context, file: string): Promise<{ contextDir:
   }
   const [tracked, ci] = await Promise.all([trackedFiles(ctx.probe, root), ciFiles(ctx.probe, root)]);
   const known = (await buildContexts(ctx, root, [file], tracked, ci, { services: true })).get(file);
-  return known && !known.outside ? { contextDir: known.dir, contextWhy: known.why, ...(known.service ? { service: known.service } : {}) } : own;
+  return known && !known.outside ? { contextDir: known.dir, contextWhy: known.why, ...(known.service ? { service: known.service } : {}), ...(known.buildArgs ? { buildArgs: known.buildArgs } : {}) } : own;
 }
 
 /** What --verify leaves unproven among the targets (the host's changes), said before anything is applied; null when nothing. */

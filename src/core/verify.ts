@@ -390,7 +390,8 @@ export async function verifyDockerfileChange(options: VerifyOptions): Promise<Ve
         // Judged again below: an original that failed here proves nothing this time either.
         log('verify: the image before the change: as the previous proof saw it');
       } else {
-        log(`verify: building the image ${which} the change${options.contextWhy ? ` from ${options.contextDir} (${options.contextWhy})` : ''}`);
+        const argNames = (options.buildFlags?.flags ?? []).filter((f) => f.startsWith('--build-arg=')).map((f) => f.slice('--build-arg='.length).split('=')[0]);
+        log(`verify: building the image ${which} the change${options.contextWhy ? ` from ${options.contextDir} (${options.contextWhy})` : ''}${argNames.length > 0 ? ` with build arguments ${printable(argNames.join(', '))}` : ''}`);
         const failed = await buildDockerfile(host, which, text, images[which], options, options.buildFlags);
         if (failed) return failed;
         const hasHealthcheck = parseDockerfile(text, 'Dockerfile').finalStage.instructions.some((i) => i.keyword === 'HEALTHCHECK' && !/^NONE\b/i.test(i.args.trim()));

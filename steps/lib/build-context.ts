@@ -34,6 +34,8 @@ export interface BuildContext {
   outside?: BuildContext;
   /** A compose service that builds it: how the image is run. */
   service?: BuildingService;
+  /** The build arguments a CI build line gives it with their values written out (`--build-arg BASE=alpine:3.20`). */
+  buildArgs?: [string, string][];
 }
 
 /** A compose service that builds a Dockerfile: the compose file (absolute path) and the service's name. */
@@ -53,6 +55,7 @@ function declare(out: Declared, file: string, entry: BuildContext): void {
   else {
     if (entry.named && !same.named) same.named = entry.named;
     if (entry.service && !same.service) same.service = entry.service;
+    if (entry.buildArgs && !same.buildArgs) same.buildArgs = entry.buildArgs;
   }
 }
 
@@ -118,14 +121,17 @@ function buildCommands(root: string, file: string, text: string, out: Declared, 
     if (!command) continue;
     const { words } = command;
     const kaniko = command.name.endsWith('executor');
-    let { dockerfile, context } = buildOperands(words, kaniko);
+    const operands = buildOperands(words, kaniko);
+    let { dockerfile, context } = operands;
     if (kaniko && context) context = context.replace(/^dir:\/\//, '');
     if (kaniko && context && !dockerfile) dockerfile = 'Dockerfile';
+    // `docker build --build-arg BASE=x .`: the Dockerfile in the context, for the arguments it is given.
+    if (!kaniko && context && !dockerfile && operands.args.length > 0) dockerfile = path.posix.join(context, 'Dockerfile');
     if (!dockerfile || !context || /[$`(){}]/.test(dockerfile + context) || /^[a-z]+:\/\//i.test(context) || context === '-') continue;
     const dir = repositoryPath(root, place, context);
     if (dir === null) continue;
     const where = place.dir === '.' ? '' : ` in ${place.dir}`;
-    const why = { dir, why: `${path.relative(root, file)} line ${number + place.firstLine - 1} builds it with context ${context.replace(WORKSPACE, line.match(ROOT_VARIABLE)?.[0] ?? '.')}${where}` };
+    const why: BuildContext = { dir, why: `${path.relative(root, file)} line ${number + place.firstLine - 1} builds it with context ${context.replace(WORKSPACE, line.match(ROOT_VARIABLE)?.[0] ?? '.')}${where}`, ...(operands.args.length > 0 ? { buildArgs: operands.args } : {}) };
     // kaniko reads a relative --dockerfile from where it runs, else from the context.
     const candidates = [repositoryPath(root, place, dockerfile), ...(kaniko && !dockerfile.startsWith(WORKSPACE) && !path.isAbsolute(dockerfile) ? [path.resolve(dir, dockerfile)] : [])];
     for (const built of candidates) if (built !== null) declare(out, built, why);
@@ -208,10 +214,11 @@ function repositoryPath(root: string, place: RunPlace, value: string): string | 
  * The Dockerfile and context a build command's words name: kaniko's `--dockerfile` and
  * `--context`; for the others `-f`/`--file` and the last operand (options that take a value skip it).
  */
-function buildOperands(words: readonly string[], kaniko: boolean): { dockerfile: string | null; context: string | null } {
+function buildOperands(words: readonly string[], kaniko: boolean): { dockerfile: string | null; context: string | null; args: [string, string][] } {
   const [fileOptions, contextOptions] = kaniko ? [['-f', '--dockerfile'], ['-c', '--context']] : [['-f', '--file'], []];
   let dockerfile: string | null = null;
   let context: string | null = null;
+  const args: [string, string][] = [];
   for (let k = 0; k < words.length; k++) {
     const w = words[k]!;
     if (['&&', '||', ';', '|', '&', '>', '2>&1'].includes(w) || w.startsWith('#')) break;
@@ -221,11 +228,16 @@ function buildOperands(words: readonly string[], kaniko: boolean): { dockerfile:
     const value = () => (eq > 0 ? w.slice(eq + 1) : (words[++k] ?? null));
     if (fileOptions.includes(name)) dockerfile = value();
     else if (contextOptions.includes(name)) context = value();
-    else if (w.startsWith('-')) {
+    else if (name === '--build-arg') {
+      // Only a value written out: one from a variable or an expression of the CI is not known here.
+      const arg = value();
+      const at = arg?.indexOf('=') ?? -1;
+      if (arg && at > 0 && !/[$`]/.test(arg)) args.push([arg.slice(0, at), arg.slice(at + 1)]);
+    } else if (w.startsWith('-')) {
       if (eq < 0 && VALUED.has(w)) k++;
     } else if (!kaniko) context = w;
   }
-  return { dockerfile, context };
+  return { dockerfile, context, args };
 }
 
 /** Where a script runs. */
@@ -588,7 +600,8 @@ export async function buildContexts(
   dockerfiles: readonly string[],
   tracked: TrackedFiles | null,
   ci: readonly CiFile[] = [],
-  // Also a Dockerfile built from its own folder by a compose service (`--verify` runs it as that service).
+  // Also a Dockerfile built from its own folder by a compose service (`--verify` runs it as that
+  // service) or by a CI line that gives it build arguments (`--verify` builds it with them).
   options: { services?: boolean } = {},
 ): Promise<Map<string, BuildContext>> {
   const declared: Declared = new Map();
@@ -664,7 +677,7 @@ export async function buildContexts(
       // Definitions that disagree (a leftover workflow, a second CI): the folder holding more of
       // what the COPY lines name, and the others named.
       const chosen = known.length > 1 ? await mostCopied(ctx, root, file, tracked, known) : known[0]!;
-      if (chosen.dir !== path.dirname(file) || chosen.conflicts || chosen.named || (options.services && chosen.service)) out.set(file, chosen);
+      if (chosen.dir !== path.dirname(file) || chosen.conflicts || chosen.named || (options.services && (chosen.service || chosen.buildArgs))) out.set(file, chosen);
       continue;
     }
     // Built only from a folder outside the repository (a Bake or compose context of `..`): the

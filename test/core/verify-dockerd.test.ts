@@ -285,6 +285,34 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
     }
   }, 600_000);
 
+  it('fix --verify of a Dockerfile whose FROM takes the build argument its CI build line writes out: built with it, and proven; one from a CI variable is not guessed', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-ci-args-'));
+    try {
+      const base = await buildBusyboxImage(daemon, 'dh-verify-ci-base:1');
+      mkdirSync(path.join(dir, '.git'));
+      mkdirSync(path.join(dir, '.github', 'workflows'), { recursive: true });
+      const file = path.join(dir, 'Dockerfile');
+      const text = 'ARG BASE\nFROM ${BASE}\nCMD ["sleep", "600"]\n';
+      writeFileSync(file, text);
+      const workflow = (arg: string) => `on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: docker build --build-arg ${arg} -t app .\n`;
+      const fix = () => runCli(['fix', '--file', file, '--only', 'non-root-user:set-user', '--yes', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], { timeoutMs: 600_000 });
+
+      writeFileSync(path.join(dir, '.github', 'workflows', 'ci.yml'), workflow('BASE=${{ vars.BASE }}'));
+      const unknown = await fix();
+      expect(unknown.stdout).toMatch(/not kept: it could not be proven: the original Dockerfile's FROM at line 2 names \$BASE, which has no default, and --verify builds without build arguments/);
+      expect(readFileSync(file, 'utf8')).toBe(text);
+
+      writeFileSync(path.join(dir, '.github', 'workflows', 'ci.yml'), workflow(`BASE=${base}`));
+      const known = await fix();
+      expect(known.stdout).toMatch(/verify: building the image before the change from .* \(\.github\/workflows\/ci\.yml line 7 builds it with context \.\) with build arguments BASE/);
+      expect(known.stdout).toMatch(/verify: the changed image builds and stays up, runs as uid 10001/);
+      expect(readFileSync(file, 'utf8')).toMatch(/^USER 10001:10001$/m);
+      expect(await leftByProofs()).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
+
   it('fix --verify: a Dockerfile that does not build from its folder, with no repository to say where else, is not kept unproven, and the reason is shown line by line', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-ctx-'));
     try {
