@@ -310,7 +310,7 @@ function planUser(model: DockerfileModel, info: ImageKnowledge): UserPlan | null
     return { user: earlier.spec, createRun: null, warnings: [], why: `line ${earlier.at.line} already runs as ${earlier.spec}; the image switches back to it after the steps that need root` };
   }
   const image = model.baseImage(final);
-  const name = image ? canonicalName(image) : final.imageText;
+  const name = (image && canonicalName(image)) || final.imageText;
   // The base image runs as its own user; the Dockerfile switched to root for its steps.
   if (info.runsAs) {
     return { user: userSpec(info.runsAs), createRun: null, warnings: [], why: `${name} runs as ${info.runsAs.name}${info.runsAs.uid >= 0 ? ` (uid ${info.runsAs.uid})` : ''} by itself; the image switches back to it after the steps that need root` };
@@ -1083,7 +1083,7 @@ function userWarnings(model: DockerfileModel, final: Stage, info: ImageKnowledge
   const switchedToRoot = model.chain(final).some((st) => st.instructions.some((i) => i.keyword === 'USER' && isRootUser(model.resolve(i.args.trim(), st, i).value)));
   if (!info.known && !switchedToRoot && !chain.some((i) => i.keyword === 'ENTRYPOINT')) {
     const image = model.baseImage(final);
-    const name = image ? canonicalName(image) : final.imageText;
+    const name = (image && canonicalName(image)) || final.imageText;
     const start = chain.some((i) => i.keyword === 'CMD') ? `its ENTRYPOINT, if it has one, which runs this CMD` : 'its own ENTRYPOINT and CMD, as the Dockerfile sets neither';
     warnings.push(
       `the container starts with what ${name} sets (${start}), and docker-harden does not know that image: if its start needs root (an init such as phusion's /sbin/my_init or s6-overlay's /init, a script that changes owners or switches user), the container fails to start as the new user; check \`docker inspect --format '{{.Config.Entrypoint}} {{.Config.Cmd}}' ${name}\` and that the container starts`,

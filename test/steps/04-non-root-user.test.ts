@@ -119,6 +119,11 @@ const cases: StepCase[] = [
     expect: { status: 'fail', afterFix: { added: ['USER 10001:10001'], warnings: ['does not know how registry.example.com/base/runtime creates users'] } },
   },
   {
+    name: 'a base image a build argument names, with no default, is named as written in the warnings',
+    given: 'ARG BASE\nFROM ${BASE}\nCMD ["sleep", "600"]\n',
+    expect: { status: 'fail', afterFix: { added: ['USER 10001:10001'], warnings: ['does not know how ${BASE} creates users', "{{.Config.Cmd}}' ${BASE}` and"] } },
+  },
+  {
     name: 'a port below 1024 is a warning of the fix',
     given: 'FROM node:20-slim\nCOPY . /app\nEXPOSE 80\nCMD ["node", "/app/server.js"]\n',
     expect: { status: 'fail', afterFix: { added: ['USER node'], warnings: ['port 80 (line 3), below 1024'] } },
