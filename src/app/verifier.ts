@@ -51,7 +51,7 @@ export async function changeVerifier(args: Args, io: Io, log: (line: string) => 
       }
       else {
         const { service, buildArgs, ...context } = await buildContextOf(ctx, file);
-        const asService = await serviceToRunAs(ctx, file, service, log, { before, after });
+        const { asService, serviceArgs } = await serviceToRunAs(ctx, file, service, log, { before, after });
         if (asService) {
           const asRun = (text: string) => composeAsRun(ctx, text, asService.file);
           outcome = await verifyDockerfileAsService({ host, before, after, contextDir: context.contextDir, composeFile: asService.file, service: asService.name, log, seen, built, asRun, ...settle });
@@ -62,7 +62,7 @@ export async function changeVerifier(args: Args, io: Io, log: (line: string) => 
           if (outcome) log(`verify: as service ${safeLine(asService!.name)}: ${safeLine(outcome.reason.split('\n')[0]!)}; proving the image alone`);
           // With the build arguments of the service that builds it (not its stage: the image alone is
           // the last), else those the CI line that builds it writes out.
-          const buildFlags = (service ? await buildArgsOf(ctx, service) : undefined) ?? (buildArgs ? composeBuildFlags({ context: '.', args: buildArgs }, new Map()) : undefined);
+          const buildFlags = serviceArgs ?? (buildArgs ? composeBuildFlags({ context: '.', args: buildArgs }, new Map()) : undefined);
           outcome = await verifyDockerfileChange({ host, before, after, ...context, log, seen, ...(buildFlags ? { buildFlags } : {}), ...settle });
         }
       }
@@ -87,96 +87,92 @@ export async function changeVerifier(args: Args, io: Io, log: (line: string) => 
  * with its command, environment and what it depends on (an app that waits for its database is not
  * up alone, only asleep), with what the files compose reads with its file set. Not when it or what
  * it depends on turns Docker's defaults off: asked to prove a Dockerfile, the proof does not run
- * what the compose file grants.
+ * what the compose file grants; nor when its run would not show the change. Also the service's
+ * build arguments, which the image alone is built with.
  */
-async function serviceToRunAs(ctx: Context, file: string, service: BuildingService | undefined, log: (line: string) => void, change: { before: string; after: string }): Promise<BuildingService | undefined> {
-  if (!service) return undefined;
+async function serviceToRunAs(
+  ctx: Context,
+  file: string,
+  service: BuildingService | undefined,
+  log: (line: string) => void,
+  texts: { before: string; after: string },
+): Promise<{ asService?: BuildingService; serviceArgs?: BuildFlags }> {
+  if (!service) return {};
   const named = `service ${safeLine(service.name)} of ${safeLine(path.relative(path.dirname(file), service.file))}`;
-  const { weakenings: [weakened], ownHealthcheck, user, target } = await asComposeRunsIt(ctx, service);
-  if (weakened) {
-    log(`verify: ${named} builds it, but ${safeLine(weakened)}: proving the image alone`);
-    return undefined;
-  }
+  const { weakenings: [weakened], ownHealthcheck, user, target, serviceArgs } = await asComposeRunsIt(ctx, service);
+  const alone = (why: string, changed?: string) => {
+    log(`verify: ${named} ${why}: proving the image alone${changed ? `, whose ${changed} changed` : ''}`);
+    return { ...(serviceArgs ? { serviceArgs } : {}) };
+  };
+  if (weakened) return alone(`builds it, but ${safeLine(weakened)}`);
+  const change = await dockerfileChange(texts);
   // It builds a stage before the one the change is in: its run is the same before and after.
-  if (target !== undefined && (await stageUnchanged(change, target))) {
-    log(`verify: ${named} builds its stage ${safeLine(target)}, which the change leaves as it was: proving the image alone`);
-    return undefined;
-  }
+  if (target !== undefined && change.leaves(target)) return alone(`builds its stage ${safeLine(target)}, which the change leaves as it was`);
   // The service runs its own user, or its own test, in place of the one the change sets: its run proves nothing of the change.
-  if (user !== undefined && (await finalUserChanged(change))) {
-    log(`verify: ${named} builds it, but runs it as ${safeLine(user)} (its user:) in place of the image's USER: proving the image alone, whose USER changed`);
-    return undefined;
-  }
-  if (ownHealthcheck && healthcheckChanged(change)) {
-    log(`verify: ${named} builds it, but ${ownHealthcheck === 'disabled' ? 'turns its HEALTHCHECK off' : "runs its own healthcheck in place of the image's"}: proving the image alone, whose HEALTHCHECK changed`);
-    return undefined;
-  }
+  if (user !== undefined && change.user) return alone(`builds it, but runs it as ${safeLine(user)} (its user:) in place of the image's USER`, 'USER');
+  if (ownHealthcheck && change.healthcheck) return alone(`builds it, but ${ownHealthcheck === 'disabled' ? 'turns its HEALTHCHECK off' : "runs its own healthcheck in place of the image's"}`, 'HEALTHCHECK');
   log(`verify: proving it as ${named} runs it`);
-  return service;
+  return { asService: service, ...(serviceArgs ? { serviceArgs } : {}) };
 }
 
 /**
  * The building service as docker compose runs it: what of Docker's defaults it and what it depends
  * on turn off (step 1's findings, as "service app runs privileged"), whether its own `healthcheck:`
- * replaces or turns off the image's, and the `user:` it runs as in place of the image's USER.
+ * replaces or turns off the image's, the `user:` it runs as in place of the image's USER, the stage
+ * it builds, and its build arguments (`args:`) as compose passes them.
  */
-async function asComposeRunsIt(ctx: Context, service: BuildingService): Promise<{ weakenings: string[]; ownHealthcheck: 'disabled' | 'replaced' | null; user?: string; target?: string }> {
-  const [{ composeAsRun }, { dependenciesOf, ownHealthcheck }, { serviceWeakenings }] = await Promise.all([import('../compose/later-files.js'), import('../compose/run-args.js'), import('../../steps/lib/workload.js')]);
+async function asComposeRunsIt(
+  ctx: Context,
+  service: BuildingService,
+): Promise<{ weakenings: string[]; ownHealthcheck: 'disabled' | 'replaced' | null; user?: string; target?: string; serviceArgs?: BuildFlags }> {
+  const [{ composeAsRun }, { dependenciesOf, ownHealthcheck }, { serviceWeakenings }, { dotEnvBeside }, { composeBuildFlags }] = await Promise.all([
+    import('../compose/later-files.js'),
+    import('../compose/run-args.js'),
+    import('../../steps/lib/workload.js'),
+    import('../compose/interpolate.js'),
+    import('../core/verify.js'),
+  ]);
   const model = await readFile(service.file, 'utf8').then((text) => composeAsRun(ctx, text, service.file)).catch(() => null);
   const known = model?.service(service.name);
   if (!model || !known) return { weakenings: [], ownHealthcheck: null };
+  const args = known.build?.args;
   return {
     weakenings: [known, ...dependenciesOf(model, known).map((d) => d.service)].flatMap((s) => serviceWeakenings(s).map((w) => w.message.split(':')[0]!)),
     ownHealthcheck: ownHealthcheck(known.value),
     ...(known.user !== undefined ? { user: known.user } : {}),
     ...(known.build?.target ? { target: known.build.target } : {}),
+    ...(args ? { serviceArgs: composeBuildFlags({ context: known.build!.context, args }, await dotEnvBeside(service.file)) } : {}),
   };
 }
 
 /**
- * Whether a Dockerfile change leaves the stage `target` and all before it as they were: the
- * text up to that stage's last line is the same (a stage builds only on earlier ones).
+ * What a Dockerfile change does, each text parsed once: whether it sets another USER for the final
+ * stage, adds, removes or changes a HEALTHCHECK, and whether it leaves a stage and all before it as
+ * they were (the text up to that stage's last line the same: a stage builds only on earlier ones).
  */
-async function stageUnchanged({ before, after }: { before: string; after: string }, target: string): Promise<boolean> {
-  const { parseDockerfile } = await import('../dockerfile/model.js');
-  const upTo = (text: string): string | null => {
+async function dockerfileChange({ before, after }: { before: string; after: string }): Promise<{ user: boolean; healthcheck: boolean; leaves(stage: string): boolean }> {
+  const [{ parseDockerfile }, { finalUserOf }] = await Promise.all([import('../dockerfile/model.js'), import('../core/verify.js')]);
+  const parse = (text: string) => {
     try {
-      const stage = parseDockerfile(text, 'Dockerfile').stages.find((s) => s.name === target.toLowerCase());
-      if (!stage) return null;
-      const last = stage.instructions.at(-1) ?? stage.from;
-      return text.split('\n').slice(0, last.endLine).join('\n');
+      return parseDockerfile(text, 'Dockerfile');
     } catch {
       return null;
     }
   };
-  const was = upTo(before);
-  return was !== null && was === upTo(after);
-}
-
-/** The build arguments (args:) of the compose service that builds a Dockerfile, as compose passes them; undefined when it has none. */
-async function buildArgsOf(ctx: Context, service: BuildingService): Promise<BuildFlags | undefined> {
-  const [{ composeAsRun }, { dotEnvBeside }, { composeBuildFlags }] = await Promise.all([import('../compose/later-files.js'), import('../compose/interpolate.js'), import('../core/verify.js')]);
-  const model = await readFile(service.file, 'utf8').then((text) => composeAsRun(ctx, text, service.file)).catch(() => null);
-  const build = model?.service(service.name)?.build;
-  if (!build?.args) return undefined;
-  return composeBuildFlags({ context: build.context, args: build.args }, await dotEnvBeside(service.file));
-}
-
-/** Whether a Dockerfile change sets another USER for its final stage. */
-async function finalUserChanged({ before, after }: { before: string; after: string }): Promise<boolean> {
-  const { finalUser } = await import('../core/verify.js');
-  try {
-    return finalUser(before) !== finalUser(after);
-  } catch {
-    return false;
-  }
-}
-
-/** Whether a Dockerfile change adds, removes or changes a HEALTHCHECK line. */
-function healthcheckChanged({ before, after }: { before: string; after: string }): boolean {
-  // A continued line read as one: `HEALTHCHECK --interval=30s \` and its CMD below.
-  const lines = (text: string) => text.replace(/\\\r?\n/g, ' ').split('\n').filter((l) => /^\s*HEALTHCHECK\b/i.test(l)).map((l) => l.trim()).join('\n');
-  return lines(before) !== lines(after);
+  const [was, now] = [parse(before), parse(after)];
+  const healthchecks = (m: NonNullable<typeof was>) => m.stages.flatMap((s) => s.instructions.filter((i) => i.keyword === 'HEALTHCHECK').map((i) => i.source.trim())).join('\n');
+  const upTo = (m: typeof was, text: string, name: string): string | null => {
+    const stage = m?.stages.find((s) => s.name === name.toLowerCase());
+    return stage ? text.split('\n').slice(0, (stage.instructions.at(-1) ?? stage.from).endLine).join('\n') : null;
+  };
+  return {
+    user: was !== null && now !== null && finalUserOf(was) !== finalUserOf(now),
+    healthcheck: was !== null && now !== null && healthchecks(was) !== healthchecks(now),
+    leaves: (name) => {
+      const prefix = upTo(was, before, name);
+      return prefix !== null && prefix === upTo(now, after, name);
+    },
+  };
 }
 
 /** The proof of each change to a target, and `close` to remove what the run's proofs built, once the run is done. */

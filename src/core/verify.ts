@@ -140,8 +140,12 @@ export function uidFromStatus(status: string): number | null {
 
 /** The final stage's last USER, as written (null when none). */
 export function finalUser(dockerfile: string): string | null {
-  const users = parseDockerfile(dockerfile, 'Dockerfile').finalStage.instructions.filter((i) => i.keyword === 'USER');
-  return users.length ? users.at(-1)!.args.trim() : null;
+  return finalUserOf(parseDockerfile(dockerfile, 'Dockerfile'));
+}
+
+/** The USER the final stage of a parsed Dockerfile sets last, or null. */
+export function finalUserOf(model: DockerfileModel): string | null {
+  return model.finalStage.instructions.filter((i) => i.keyword === 'USER').at(-1)?.args.trim() ?? null;
 }
 
 async function readBounded(file: string): Promise<string | null> {
@@ -475,9 +479,12 @@ export async function verifyComposeChange(options: ComposeVerifyOptions): Promis
     for (const [n, service] of changed.entries()) {
       const old = was.service(service.name);
       if (!old) return { ok: false, unproven: true, reason: `it could not be proven: service ${service.name} is new, so there is nothing to compare it with` };
+      const runs = {
+        before: await serviceRun(old, file, vars, (k) => `docker-harden-verify-${id}-${n}-before-${k}`),
+        after: await serviceRun(service, file, vars, (k) => `docker-harden-verify-${id}-${n}-after-${k}`),
+      };
       // Two runs alike prove nothing of a change to what a proof leaves out or stands in for.
-      const [runWas, runNow] = await Promise.all([old, service].map((s) => serviceRun(s, file, vars, (k) => `@${k}`)));
-      if (JSON.stringify([old.image, old.build]) === JSON.stringify([service.image, service.build]) && sameRunHere(runWas!, runNow!)) {
+      if (JSON.stringify([old.image, old.build]) === JSON.stringify([service.image, service.build]) && sameRunHere(runShape(runs.before), runShape(runs.after))) {
         const keys = Object.keys({ ...old.value, ...service.value }).filter((k) => JSON.stringify(old.value[k]) !== JSON.stringify(service.value[k]));
         return {
           ok: false,
@@ -515,9 +522,9 @@ export async function verifyComposeChange(options: ComposeVerifyOptions): Promis
         // A change may name another image (pinned by digest): each run takes its own.
         const image = await serviceImage(host, settings, file, vars, `docker-harden-verify:${id}-${n}-${which}`, built, log, timeoutMs);
         if (!('identity' in image)) return image;
-        const run = await serviceRun(settings, file, vars, (k) => `docker-harden-verify-${id}-${n}-${which}-${k}`);
+        const run = runs[which];
         if (which === 'before') for (const note of run.notes) log(`verify: service ${service.name}: ${note}`);
-        const key = JSON.stringify([image.identity, run.options.map((o) => run.volumes.reduce((t, v, k) => t.replace(v.name, `@${k}`), o)), run.command, settleMs, deps.map((d) => d.service.name)]);
+        const key = JSON.stringify([image.identity, runShape(run).options, run.command, settleMs, deps.map((d) => d.service.name)]);
         let seen: ContainerObservation | string | undefined = which === 'before' ? options.seen?.get(key) : undefined;
         if (seen) {
           // Judged again below: an original that failed here proves nothing this time either.
@@ -591,6 +598,11 @@ export async function verifyDockerfileAsService(
   } finally {
     for (const tag of Object.values(tags)) await docker(host, ['rmi', '--force', tag], { timeoutMs }).catch(() => undefined);
   }
+}
+
+/** A service's run with its per-proof volume names as their places (@0, @1): what two proofs of it share. */
+function runShape(run: { options: string[]; command: string[]; volumes: { name: string }[] }): { options: string[]; command: string[] } {
+  return { options: run.options.map((o) => run.volumes.reduce((t, v, k) => t.replace(v.name, `@${k}`), o)), command: run.command };
 }
 
 /**
