@@ -92,6 +92,27 @@ describe('what the batch path loads', () => {
     rmSync(work, { recursive: true, force: true });
   }, 60_000);
 
+  it('check loads the engine and every step as one file; --version loads none of it', async () => {
+    // Node resolves each module file it loads, which costs a check's start-up more than compiling
+    // the code in it: what every check needs is bundled together (rolldown.config.js).
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dh-imports-files-'));
+    try {
+      const dockerfile = path.join(dir, 'Dockerfile');
+      writeFileSync(dockerfile, 'FROM node:20\nCMD ["node", "server.js"]\n');
+      const bundleFiles = (urls: string[]) => [...new Set(urls.filter((u) => u.includes('/dist/bundle/')).map((u) => path.basename(fileURLToPath(u))))];
+      const check = await importsOf(['check', '--file', dockerfile, '--json'], { DOCKER_HOST: `unix://${path.join(dir, 'no.sock')}` });
+      const checkFiles = bundleFiles(check);
+      expect(checkFiles.length, checkFiles.join(' ')).toBeLessThanOrEqual(4);
+      const own = sourcesOf(check);
+      for (const module of ['dist/steps/index.js', 'dist/steps/04-non-root-user.js', 'dist/src/app/batch.js', 'dist/src/core/runner.js']) expect(own).toContain(module);
+      const version = await importsOf(['--version']);
+      expect(bundleFiles(version).length, bundleFiles(version).join(' ')).toBeLessThanOrEqual(2);
+      expect(sourcesOf(version).filter((m) => m.startsWith('dist/steps/') || m === 'dist/src/core/runner.js')).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('--version and steps load no dependency at all beyond the CLI', async () => {
     for (const args of [['--version'], ['steps', '--json']]) {
       const packages = new Set((await importsOf(args)).map(packageOf).filter(Boolean));
