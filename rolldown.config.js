@@ -2,17 +2,21 @@
 // dist/src and dist/steps, a third of a `check`'s start-up. `npm run build` writes dist/ with tsc,
 // then bundles it here; the parts used only sometimes (the wizard, learn, export, dockerode) stay
 // separate files loaded when first used. Dependencies stay in node_modules.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { defineConfig } from 'rolldown';
 
-/** The modules `files` load by static imports, themselves included (tsc's output: relative specifiers). */
+/**
+ * The modules `files` load by static imports, themselves included (tsc's output: relative
+ * specifiers; an import clause holds names, braces, commas and `*`, so a comment is never read as one).
+ */
 function staticGraph(files) {
   const seen = new Set();
   const visit = (file) => {
     if (seen.has(file)) return;
+    if (!existsSync(file)) throw new Error(`${path.relative('.', file)} is missing: run \`npm run build\`, which runs tsc before this bundler`);
     seen.add(file);
-    for (const [, spec] of readFileSync(file, 'utf8').matchAll(/^[ \t]*(?:import|export)\s(?:[^'"]*?\sfrom\s*)?['"]([^'"]+)['"]/gm)) {
+    for (const [, spec] of readFileSync(file, 'utf8').matchAll(/^[ \t]*(?:import|export)\s(?:[\w$*{},\s]*?\sfrom\s*)?['"]([^'"]+)['"]/gm)) {
       if (spec.startsWith('.')) visit(path.resolve(path.dirname(file), spec));
     }
   };
