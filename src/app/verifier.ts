@@ -9,6 +9,7 @@ import type { BuildFlags, ContainerObservation, ServiceImage, VerifyOutcome } fr
 import { onSignalExit, stopSignal } from '../core/signals.js';
 import type { Context, Target } from '../core/step.js';
 import { safeLine } from '../core/sanitize.js';
+import { LIMITS, readLimited } from '../core/limits.js';
 import { resolveEndpoint } from '../host/client.js';
 import { trackedFiles } from '../core/git-index.js';
 import { buildContexts, type BuildingService } from '../../steps/lib/build-context.js';
@@ -132,7 +133,9 @@ async function asComposeRunsIt(
     import('../compose/interpolate.js'),
     import('../core/verify.js'),
   ]);
-  const model = await readFile(service.file, 'utf8').then((text) => composeAsRun(ctx, text, service.file)).catch(() => null);
+  // The user's compose file, read within the limit any compose file is read with.
+  const bytes = await readLimited(service.file, 'compose file', LIMITS.compose).catch(() => null);
+  const model = bytes ? await composeAsRun(ctx, bytes.toString('utf8'), service.file).catch(() => null) : null;
   const known = model?.service(service.name);
   if (!model || !known) return { weakenings: [], ownHealthcheck: null };
   const args = known.build?.args;
