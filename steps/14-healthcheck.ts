@@ -5,15 +5,17 @@
  * known to carry it (the Dockerfile installs curl or wget; the python and node images' runtime
  * speaks HTTP; Alpine's BusyBox has wget; a database image has its own client);
  * otherwise the pattern is explained, never guessed. A port known not to speak HTTP never gets an
- * HTTP probe.
+ * HTTP probe. A compose service that builds the image and runs its own healthcheck test covers it.
  */
+import path from 'node:path';
 import type { Env } from 'dockerfile-ast';
-import { adviceProposal, defineStep, type CodeInfo, statusOf, type Finding, type Proposal } from '../src/core/step.js';
+import { adviceProposal, defineStep, type CodeInfo, type Context, statusOf, type Finding, type Proposal } from '../src/core/step.js';
 import type { DockerfileModel, DockerInstruction } from '../src/dockerfile/model.js';
 import { applyEdits, insertLinesEdit } from '../src/dockerfile/edit.js';
 import { commandArgv, packagesLeft } from '../src/dockerfile/commands.js';
 import { canonicalName, effectiveTag, officialMirror } from '../src/dockerfile/images.js';
 import { FASTCGI, NOT_HTTP, SERVER_PROTOCOLS, withPort, type Protocol, type ServerClient } from './lib/server-protocols.js';
+import { howBuilt } from './lib/build-context.js';
 
 /** Programs that, run as the main process, serve until stopped. */
 const SERVER_PROGRAMS = new Set(['nginx', 'httpd', 'apache2', 'caddy', 'haproxy', 'traefik', 'gunicorn', 'uvicorn', 'hypercorn', 'daphne', 'puma', 'unicorn', 'redis-server', 'postgres', 'mysqld', 'mongod', 'memcached', 'php-fpm', 'envoy']);
@@ -58,7 +60,7 @@ export default defineStep({
     summary: 'The final stage of a long-running service says, with a HEALTHCHECK, how Docker can tell it still answers.',
     explain: [
       'Docker restarts a container whose process exits, but a server that hangs, deadlocks or stops answering keeps running and looks healthy. A `HEALTHCHECK CMD` runs a probe inside the container at an interval; after a few failures the container is marked unhealthy, which `docker ps`, compose `depends_on: condition: service_healthy` and swarm act on.',
-      'This step looks at the final stage: when it runs a server (it EXPOSEs a port, sets `ENV PORT` for its server, or its CMD or ENTRYPOINT is a known server program) and has no HEALTHCHECK, it says so. `HEALTHCHECK NONE` is reported for information: it turns off a check the base image may have.',
+      'This step looks at the final stage: when it runs a server (it EXPOSEs a port, sets `ENV PORT` for its server, or its CMD or ENTRYPOINT is a known server program) and has no HEALTHCHECK, it says so. `HEALTHCHECK NONE` is reported for information: it turns off a check the base image may have. An image that a compose service builds and runs with its own `healthcheck:` test passes, since that test is what runs where docker compose starts it (a note says that the image run alone has none); where the service turns health checks off (`disable: true`), the fix says that a HEALTHCHECK added to the image does not run there.',
       'The probe must be a program the image has, and it must speak what the port speaks. When the Dockerfile installs curl (or wget), the change adds `HEALTHCHECK CMD curl -sS -o /dev/null http://localhost:PORT/ || exit 1` before the CMD, with the port from EXPOSE or ENV PORT (curl passes when the server answers HTTP at all; wget only on a 2xx or 3xx answer). With neither, on the official python or node image, the runtime itself asks (`HEALTHCHECK CMD ["python3", "-c", "import http.client ..."]` or `["node", "-e", "require(\'http\').get(...)"]`, exec form, so no shell is needed), passing on any HTTP answer as curl does; on another official Alpine image, the wget of its BusyBox. A port known not to speak HTTP (a database, DNS, mail, a game server, UDP) never gets an HTTP probe: where the server\'s own client is evidently in the image (`pg_isready` in the postgres image, `redis-cli` with redis-server), the change uses it; otherwise the step names that command. Without a probe, the step explains the pattern: slim and distroless images often have neither curl nor wget, so the usual way is a small probe built into the app (for example `HEALTHCHECK CMD ["/app/server", "--health"]`) or a static probe binary copied from a build stage.',
       'Every change is for review: a probe that asks the wrong port or path, or a server slow to start, marks a working container unhealthy. After applying, run the container and check `docker inspect --format \'{{json .State.Health}}\' CONTAINER`.',
     ].join('\n\n'),
@@ -75,89 +77,128 @@ export default defineStep({
     const service = serviceOf(model);
     if (!service) return { status: 'not-applicable', findings, notes: ['the final stage does not run a server (no EXPOSE, no ENV PORT, no known server program)'] };
     const health = lastHealthcheck(model);
+    // The compose service that builds the image and turns health checks off: a HEALTHCHECK added here does not run there.
+    let composeOff: { service: string; written: string } | undefined;
     if (!health && model.baseInfo().healthcheck) {
       return { status: 'pass', findings, notes: [`${model.chain()[0]!.imageText} defines a HEALTHCHECK, which this image inherits`] };
     }
     if (health && /^\s*NONE\s*$/i.test(health.args)) {
       findings.push({ code: 'DH-HEALTHCHECK-NONE', severity: 'info', file: model.path, line: health.line, evidence: model.lineText(health.line).trim(), message: `HEALTHCHECK NONE turns the health check off for ${service.why}; keep it only if an orchestrator probes the service` });
     } else if (!health) {
+      const compose = await composeHealthcheck(ctx, model);
+      if (compose?.kind === 'replaced') {
+        return { status: 'pass', findings, notes: [`the final stage has no HEALTHCHECK, but ${compose.service}, which builds it, runs its own healthcheck test (${compose.written}), so Docker checks its health where docker compose starts it; run without compose (docker run, another orchestrator), the image has none`] };
+      }
+      if (compose) composeOff = compose;
       findings.push({ code: 'CIS-4.6', fixedBy: 'add-healthcheck', severity: 'low', file: model.path, line: service.start.line, evidence: model.lineText(service.start.line).trim(), message: `${service.why}, but the final stage has no HEALTHCHECK: Docker cannot tell a hung server from a working one; add a HEALTHCHECK CMD that probes it` });
     }
-    return { status: findings.length === 0 ? 'pass' : statusOf(findings), findings, notes: [], state: { model, service } };
+    return { status: findings.length === 0 ? 'pass' : statusOf(findings), findings, notes: [], state: { model, service, composeOff } };
   },
 
   async propose(_ctx, result) {
     if (!result.state || !result.findings.some((f) => f.code === 'CIS-4.6')) return [];
-    const { model, service } = result.state;
-    const before = `before line ${service.start.line}`;
-    // Advice only, never written: what to probe with where docker-harden knows no probe that works.
-    const advice = (title: string, description: string): Proposal[] => [adviceProposal('add-healthcheck', title, description)];
-    const { port } = service;
-    if (port?.udp) {
+    const { composeOff } = result.state;
+    const proposals = healthcheckProposals(result.state);
+    if (composeOff) {
+      const off = `${composeOff.service}, which builds this image, turns health checks off (its healthcheck: at ${composeOff.written}): where docker compose starts it, this HEALTHCHECK does not run; change that healthcheck: too`;
+      for (const p of proposals) p.warnings.push(off);
+    }
+    return proposals;
+  },
+});
+
+/** What to add for a server with no HEALTHCHECK: the change with a probe the image has, else advice on which probe to add. */
+function healthcheckProposals({ model, service }: { model: DockerfileModel; service: Service }): Proposal[] {
+  const before = `before line ${service.start.line}`;
+  // Advice only, never written: what to probe with where docker-harden knows no probe that works.
+  const advice = (title: string, description: string): Proposal[] => [adviceProposal('add-healthcheck', title, description)];
+  const { port } = service;
+  if (port?.udp) {
+    return advice(
+      "Add a HEALTHCHECK with the server's own status command",
+      `Port ${port.number} is UDP: an HTTP probe (curl, wget) speaks TCP and cannot ask it. Add the server's own status command ${before}, or a check that its process runs.`,
+    );
+  }
+  const protocol = protocolOf(model, service);
+  if (protocol) {
+    const probePort = port?.number ?? protocol.port;
+    const client = protocol.client;
+    const evidence = client ? clientEvidence(model, service, client) : null;
+    if (!client || !evidence) {
+      const subject = port ? `Port ${port.number} is ${protocol.name}` : `${service.program || 'The server'} speaks ${protocol.name}`;
       return advice(
-        "Add a HEALTHCHECK with the server's own status command",
-        `Port ${port.number} is UDP: an HTTP probe (curl, wget) speaks TCP and cannot ask it. Add the server's own status command ${before}, or a check that its process runs.`,
+        `Add a HEALTHCHECK that speaks ${protocol.name}`,
+        `${subject}, not plain HTTP: an HTTP probe of it would always fail and mark the container unhealthy. Use the server's own health check ${before}, such as ${withPort(protocol.probe, probePort)}.`,
       );
     }
-    const protocol = protocolOf(model, service);
-    if (protocol) {
-      const probePort = port?.number ?? protocol.port;
-      const client = protocol.client;
-      const evidence = client ? clientEvidence(model, service, client) : null;
-      if (!client || !evidence) {
-        const subject = port ? `Port ${port.number} is ${protocol.name}` : `${service.program || 'The server'} speaks ${protocol.name}`;
-        return advice(
-          `Add a HEALTHCHECK that speaks ${protocol.name}`,
-          `${subject}, not plain HTTP: an HTTP probe of it would always fail and mark the container unhealthy. Use the server's own health check ${before}, such as ${withPort(protocol.probe, probePort)}.`,
-        );
-      }
-      const line = `${HEALTHCHECK_OPTIONS} CMD ${withPort(client.command, probePort)}`;
-      return [healthcheckChange(model, service, line, {
-        title: `Add a HEALTHCHECK that asks ${client.server} on port ${probePort} with ${client.program}`,
-        description: `Adds "${line}" ${before}. ${evidence}, so ${client.program} is there; ${client.passes}.`,
-        warnings: [withPort(client.caveat, probePort), ...portWarnings(port), STARTUP_WARNING, CHECK_HEALTH],
-      })];
-    }
-    const installed = httpProbeTool(model);
-    const runtime = installed || !port ? undefined : runtimeProbe(model);
-    // BusyBox has a wget: the official alpine images and the official busybox image carry it without installing one.
-    const busyboxWget = !installed && !runtime && model.baseInfo().known && (model.baseInfo().family === 'alpine' || officialImage(model)?.name === 'busybox');
-    const tool = installed ?? (busyboxWget ? 'wget' : null);
-    if (runtime && port) {
-      const line = `${HEALTHCHECK_OPTIONS} CMD ${execForm(runtime.argv(port.number))}`;
-      return [healthcheckChange(model, service, line, {
-        title: `Add a HEALTHCHECK that asks http://127.0.0.1:${port.number}/ with ${runtime.program}`,
-        description: `Adds "${line}" ${before}. The image is built on ${model.chain()[0]!.imageText}, so ${runtime.program} is there; every 30 s it asks GET / on port ${port.number} inside the container. It passes on any HTTP answer, even 404 or 500, so it tells a server that answers from one that hangs or is gone.`,
-        warnings: [
-          `the probe assumes the server answers plain HTTP on port ${port.number} inside the container, on 127.0.0.1: if it speaks TLS or another protocol there, or listens on another port or only on another address, every probe fails and the container is marked unhealthy`,
-          ...portWarnings(port),
-          STARTUP_WARNING,
-          CHECK_HEALTH,
-        ],
-      })];
-    }
-    if (!tool || !port) {
-      const target = port ? `http://localhost:${port.number}/` : 'http://localhost:PORT/ (PORT: the port the server listens on)';
-      return advice(
-        'Add a HEALTHCHECK with a probe the image has',
-        `docker-harden does not know a probe this image carries. Add one ${before}${port ? ` that asks port ${port.number}` : ''}: with curl installed, HEALTHCHECK CMD curl -sS -o /dev/null ${target} || exit 1; in an image without curl or wget, a probe built into the app (HEALTHCHECK CMD ["/app/server", "--health"]) or a static probe binary copied from a build stage.`,
-      );
-    }
-    const probe = HTTP_PROBES[tool];
-    const url = probe.url(port.number);
-    const line = `${HEALTHCHECK_OPTIONS} CMD ${probe.command(url)}`;
+    const line = `${HEALTHCHECK_OPTIONS} CMD ${withPort(client.command, probePort)}`;
     return [healthcheckChange(model, service, line, {
-      title: `Add a HEALTHCHECK that asks ${url} with ${tool}`,
-      description: `Adds "${line}" ${before}.${busyboxWget ? ` The image is built on ${model.chain()[0]!.imageText}, ${model.baseInfo().family === 'alpine' ? 'an Alpine image whose BusyBox has wget' : 'whose BusyBox has wget'}.` : ''} Every 30 s it asks GET ${url} inside the container (path /, port ${port.number}); ${probe.passes}.`,
+      title: `Add a HEALTHCHECK that asks ${client.server} on port ${probePort} with ${client.program}`,
+      description: `Adds "${line}" ${before}. ${evidence}, so ${client.program} is there; ${client.passes}.`,
+      warnings: [withPort(client.caveat, probePort), ...portWarnings(port), STARTUP_WARNING, CHECK_HEALTH],
+    })];
+  }
+  const installed = httpProbeTool(model);
+  const runtime = installed || !port ? undefined : runtimeProbe(model);
+  // BusyBox has a wget: the official alpine images and the official busybox image carry it without installing one.
+  const busyboxWget = !installed && !runtime && model.baseInfo().known && (model.baseInfo().family === 'alpine' || officialImage(model)?.name === 'busybox');
+  const tool = installed ?? (busyboxWget ? 'wget' : null);
+  if (runtime && port) {
+    const line = `${HEALTHCHECK_OPTIONS} CMD ${execForm(runtime.argv(port.number))}`;
+    return [healthcheckChange(model, service, line, {
+      title: `Add a HEALTHCHECK that asks http://127.0.0.1:${port.number}/ with ${runtime.program}`,
+      description: `Adds "${line}" ${before}. The image is built on ${model.chain()[0]!.imageText}, so ${runtime.program} is there; every 30 s it asks GET / on port ${port.number} inside the container. It passes on any HTTP answer, even 404 or 500, so it tells a server that answers from one that hangs or is gone.`,
       warnings: [
-        `the probe assumes the server answers plain HTTP on port ${port.number} inside the container: if it speaks TLS or another protocol there, or listens on another port or only on another address, every probe fails and the container is marked unhealthy`,
+        `the probe assumes the server answers plain HTTP on port ${port.number} inside the container, on 127.0.0.1: if it speaks TLS or another protocol there, or listens on another port or only on another address, every probe fails and the container is marked unhealthy`,
         ...portWarnings(port),
         STARTUP_WARNING,
         CHECK_HEALTH,
       ],
     })];
-  },
-});
+  }
+  if (!tool || !port) {
+    const target = port ? `http://localhost:${port.number}/` : 'http://localhost:PORT/ (PORT: the port the server listens on)';
+    return advice(
+      'Add a HEALTHCHECK with a probe the image has',
+      `docker-harden does not know a probe this image carries. Add one ${before}${port ? ` that asks port ${port.number}` : ''}: with curl installed, HEALTHCHECK CMD curl -sS -o /dev/null ${target} || exit 1; in an image without curl or wget, a probe built into the app (HEALTHCHECK CMD ["/app/server", "--health"]) or a static probe binary copied from a build stage.`,
+    );
+  }
+  const probe = HTTP_PROBES[tool];
+  const url = probe.url(port.number);
+  const line = `${HEALTHCHECK_OPTIONS} CMD ${probe.command(url)}`;
+  return [healthcheckChange(model, service, line, {
+    title: `Add a HEALTHCHECK that asks ${url} with ${tool}`,
+    description: `Adds "${line}" ${before}.${busyboxWget ? ` The image is built on ${model.chain()[0]!.imageText}, ${model.baseInfo().family === 'alpine' ? 'an Alpine image whose BusyBox has wget' : 'whose BusyBox has wget'}.` : ''} Every 30 s it asks GET ${url} inside the container (path /, port ${port.number}); ${probe.passes}.`,
+    warnings: [
+      `the probe assumes the server answers plain HTTP on port ${port.number} inside the container: if it speaks TLS or another protocol there, or listens on another port or only on another address, every probe fails and the container is marked unhealthy`,
+      ...portWarnings(port),
+      STARTUP_WARNING,
+      CHECK_HEALTH,
+    ],
+  })];
+}
+
+/**
+ * The healthcheck: of the compose service that builds the image, as docker compose runs it (with
+ * the files it reads with its file): its own test, which runs in place of any HEALTHCHECK of the
+ * image, or health checks turned off. Null when it has neither, or no service builds the final
+ * stage (one that builds an earlier stage with `target:` runs another image).
+ */
+async function composeHealthcheck(ctx: Context, model: DockerfileModel): Promise<{ kind: 'disabled' | 'replaced'; service: string; written: string } | null> {
+  const building = (await howBuilt(ctx, model.path)).context?.service;
+  if (!building) return null;
+  const [{ laterComposeModels, serviceAsRun }, { ownHealthcheck }] = await Promise.all([import('../src/compose/later-files.js'), import('../src/compose/run-args.js')]);
+  const asRun = await serviceAsRun(ctx, building.file, building.name);
+  const target = asRun?.service.build?.target;
+  if (!asRun || (target !== undefined && target.toLowerCase() !== model.stages.at(-1)?.name)) return null;
+  const kind = ownHealthcheck(asRun.service.value);
+  if (!kind) return null;
+  // Where its healthcheck: is written: a file compose reads after this one (an override), else this one or one before it.
+  const later = [...(await laterComposeModels(ctx, building.file))].reverse().find((m) => m.service(building.name)?.keys.healthcheck);
+  const at = later ? { file: later.path, line: later.service(building.name)!.keys.healthcheck!.line } : (asRun.service.earlier.healthcheck ?? { file: building.file, line: asRun.service.keys.healthcheck?.line ?? asRun.service.line });
+  const shown = (file: string) => path.relative(path.dirname(model.path), file);
+  return { kind, service: `service ${building.name} of ${shown(building.file)}`, written: `${shown(at.file)} line ${at.line}` };
+}
 
 const HEALTHCHECK_OPTIONS = 'HEALTHCHECK --interval=30s --timeout=5s --retries=3';
 const STARTUP_WARNING = 'a server that takes more than about 90 s to answer after it starts (three failed probes 30 s apart) is marked unhealthy while it starts: add --start-period=2m to the HEALTHCHECK';

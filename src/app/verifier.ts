@@ -9,11 +9,8 @@ import type { BuildFlags, ContainerObservation, ServiceImage, VerifyOutcome } fr
 import { onSignalExit, stopSignal } from '../core/signals.js';
 import type { Context, Target } from '../core/step.js';
 import { safeLine } from '../core/sanitize.js';
-import { LIMITS, readLimited } from '../core/limits.js';
 import { resolveEndpoint } from '../host/client.js';
-import { trackedFiles } from '../core/git-index.js';
-import { buildContexts, type BuildingService } from '../../steps/lib/build-context.js';
-import { ciFiles, findRepoRoot } from '../../steps/lib/supply-chain.js';
+import { howBuilt, type BuildingService } from '../../steps/lib/build-context.js';
 
 /**
  * `fix --verify`: the daemon must answer before anything changes; then what a target names is run
@@ -126,18 +123,16 @@ async function asComposeRunsIt(
   ctx: Context,
   service: BuildingService,
 ): Promise<{ weakenings: string[]; ownHealthcheck: 'disabled' | 'replaced' | null; user?: string; target?: string; serviceArgs?: BuildFlags }> {
-  const [{ composeAsRun }, { dependenciesOf, ownHealthcheck }, { serviceWeakenings }, { dotEnvBeside }, { composeBuildFlags }] = await Promise.all([
+  const [{ serviceAsRun }, { dependenciesOf, ownHealthcheck }, { serviceWeakenings }, { dotEnvBeside }, { composeBuildFlags }] = await Promise.all([
     import('../compose/later-files.js'),
     import('../compose/run-args.js'),
     import('../../steps/lib/workload.js'),
     import('../compose/interpolate.js'),
     import('../core/verify.js'),
   ]);
-  // The user's compose file, read within the limit any compose file is read with.
-  const bytes = await readLimited(service.file, 'compose file', LIMITS.compose).catch(() => null);
-  const model = bytes ? await composeAsRun(ctx, bytes.toString('utf8'), service.file).catch(() => null) : null;
-  const known = model?.service(service.name);
-  if (!model || !known) return { weakenings: [], ownHealthcheck: null };
+  const asRun = await serviceAsRun(ctx, service.file, service.name);
+  if (!asRun) return { weakenings: [], ownHealthcheck: null };
+  const { model, service: known } = asRun;
   const args = known.build?.args;
   return {
     weakenings: [known, ...dependenciesOf(model, known).map((d) => d.service)].flatMap((s) => serviceWeakenings(s).map((w) => w.message.split(':')[0]!)),
@@ -188,14 +183,9 @@ export type ChangeVerifier = ((ctx: Context) => NonNullable<ApplyOptions['verify
  */
 async function buildContextOf(ctx: Context, file: string): Promise<{ contextDir: string; contextWhy?: string; service?: BuildingService; buildArgs?: [string, string][] }> {
   const own = { contextDir: path.dirname(file) };
-  const root = await findRepoRoot(ctx.probe, path.dirname(file));
-  if (!root) {
-    // Outside a repository: a compose file beside it that builds it from there (`build: .`).
-    const here = (await buildContexts(ctx, own.contextDir, [file], null, [], { services: true })).get(file);
-    return here?.service && here.dir === own.contextDir ? { ...own, service: here.service } : own;
-  }
-  const [tracked, ci] = await Promise.all([trackedFiles(ctx.probe, root), ciFiles(ctx.probe, root)]);
-  const known = (await buildContexts(ctx, root, [file], tracked, ci, { services: true })).get(file);
+  const { root, context: known } = await howBuilt(ctx, file);
+  // Outside a repository: a compose file beside it that builds it from there (`build: .`).
+  if (!root) return known?.service ? { ...own, service: known.service } : own;
   return known && !known.outside ? { contextDir: known.dir, contextWhy: known.why, ...(known.service ? { service: known.service } : {}), ...(known.buildArgs ? { buildArgs: known.buildArgs } : {}) } : own;
 }
 

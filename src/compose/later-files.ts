@@ -5,10 +5,10 @@
  * `!reset` (remove). A fix written to the earlier file for a key the later one decides changes
  * nothing compose starts: such a fix is said, never written.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ServiceEdit } from './edit.js';
-import { composeFromText, composeModel, loadCompose, mergeOver, type ComposeModel, type EarlierServices } from './model.js';
+import { composeFromText, composeModel, loadCompose, mergeOver, type ComposeModel, type ComposeService, type EarlierServices } from './model.js';
+import { LIMITS, readLimited } from '../core/limits.js';
 import { safeLine } from '../core/sanitize.js';
 import type { Context } from '../core/step.js';
 import { filesComposeReads } from '../core/runner.js';
@@ -74,13 +74,33 @@ export async function composeAsRun(ctx: Pick<Context, 'env' | 'probe'>, text: st
   const at = files.indexOf(path.resolve(file));
   let model = await composeFromText(text, file, await earlierServices(ctx, file));
   for (const later of at < 0 ? [] : files.slice(at + 1)) {
-    const laterText = await readFile(later, 'utf8').catch(() => null);
+    const laterText = await composeText(later);
     if (laterText === null) continue;
     const over = await composeFromText(laterText, later, asEarlier(model));
     const services = [...model.services.map((s) => over.service(s.name) ?? s), ...over.services.filter((s) => !model.service(s.name))];
     model = composeModel(model.path, model.text, services, model.servicesLine);
   }
   return model;
+}
+
+/**
+ * Service `name` of compose file `file` as `docker compose`, run beside the file, runs it (see
+ * composeAsRun), with the model it is in; null when the file cannot be read or parsed, or has no
+ * such service.
+ */
+export async function serviceAsRun(ctx: Pick<Context, 'env' | 'probe'>, file: string, name: string): Promise<{ model: ComposeModel; service: ComposeService } | null> {
+  const text = await composeText(file);
+  const model = text === null ? null : await composeAsRun(ctx, text, file).catch(() => null);
+  const service = model?.service(name);
+  return model && service ? { model, service } : null;
+}
+
+/** A compose file's text, read as loadCompose reads one (within LIMITS.compose, through a link); null when it cannot be. */
+function composeText(file: string): Promise<string | null> {
+  return readLimited(file, 'compose file', LIMITS.compose, { followLinks: true }).then(
+    (bytes) => bytes?.toString('utf8') ?? null,
+    () => null,
+  );
 }
 
 /** The later files whose settings a check of `target` reports: those this run does not check as targets of their own. */

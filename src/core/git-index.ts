@@ -8,14 +8,21 @@
 import path from 'node:path';
 import { LIMITS } from './limits.js';
 import type { Probe } from './probe.js';
+import { cachedUntilWrite } from './writes.js';
 
 export interface TrackedFiles {
   /** Whether `rel` (a path from the repository root, `/`-separated, Docker glob patterns allowed) names tracked files. */
   has(rel: string): boolean;
 }
 
-/** The tracked paths of the repository at `root`, or null when they cannot be known. */
-export async function trackedFiles(probe: Probe, root: string): Promise<TrackedFiles | null> {
+/** The tracked paths of the repository at `root`, or null when they cannot be known; read once per run, as each Dockerfile of a repository asks. */
+export function trackedFiles(probe: Probe, root: string): Promise<TrackedFiles | null> {
+  return trackedOf(probe, root, () => readTrackedFiles(probe, root));
+}
+
+const trackedOf = cachedUntilWrite<Probe, Promise<TrackedFiles | null>>();
+
+async function readTrackedFiles(probe: Probe, root: string): Promise<TrackedFiles | null> {
   if (!probe.readBytes) return null;
   const gitDir = await gitDirOf(probe, root);
   if (!gitDir) return null;

@@ -14,7 +14,8 @@ import type { Document } from 'yaml';
 import { yamlLibrary } from '../../src/core/yaml-lazy.js';
 import { splitWords } from '../../src/core/words.js';
 import { interpolate, parseDotEnv } from '../../src/compose/interpolate.js';
-import { copyOperands, inside, isRemoteSource, type CiFile } from './supply-chain.js';
+import { ciFiles, copyOperands, findRepoRoot, inside, isRemoteSource, type CiFile } from './supply-chain.js';
+import { trackedFiles } from '../../src/core/git-index.js';
 
 /** A build context other than the Dockerfile's folder, and what says so. */
 export interface BuildContext {
@@ -588,6 +589,24 @@ function matrixScripts(matrix: unknown, script: string): string[] {
   const asked = [...new Set([...script.matchAll(MATRIX_VALUE)].map((m) => m[1]!))];
   if (asked.length === 0) return [script];
   return [...new Set(matrixValues(matrix, asked, true).slice(0, 64).map((row) => script.replace(MATRIX_VALUE, (_, k: string) => row[k]!)))];
+}
+
+/**
+ * How the repository builds one Dockerfile (see buildContexts, with the compose service that builds
+ * it and a CI line's build arguments), and its root (null outside a repository, where only a compose
+ * file beside it that builds it from its own folder is known). No `context` when nothing says more
+ * than its own folder.
+ */
+export async function howBuilt(ctx: Context, file: string): Promise<{ root: string | null; context?: BuildContext }> {
+  const dir = path.dirname(file);
+  const root = await findRepoRoot(ctx.probe, dir);
+  if (!root) {
+    const here = (await buildContexts(ctx, dir, [file], null, [], { services: true })).get(file);
+    return { root, ...(here?.service && here.dir === dir ? { context: { dir, why: here.why, service: here.service } } : {}) };
+  }
+  const [tracked, ci] = await Promise.all([trackedFiles(ctx.probe, root), ciFiles(ctx.probe, root)]);
+  const context = (await buildContexts(ctx, root, [file], tracked, ci, { services: true })).get(file);
+  return { root, ...(context ? { context } : {}) };
 }
 
 /**

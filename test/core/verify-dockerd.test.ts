@@ -584,7 +584,7 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
     }
   }, 600_000);
 
-  it('fix --verify of a HEALTHCHECK for a Dockerfile whose compose service runs its own healthcheck: proven as the image alone, where the new check runs; a broken one is refused', async () => {
+  it('fix --verify of a HEALTHCHECK for a Dockerfile whose compose service turns health checks off: proven as the image alone, where the new check runs; a broken one is refused. With its own test, nothing is proposed', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'docker-harden-verify-own-healthcheck-'));
     try {
       await buildBusyboxImage(daemon, 'busybox:1.36');
@@ -596,11 +596,18 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
       const compose = (healthcheck: string) => `services:\n  web:\n    build: .\n    healthcheck:\n${healthcheck}`;
       const fix = () => runCli(['fix', '--file', file, '--only', 'healthcheck:add-healthcheck', '--yes', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], { timeoutMs: 600_000 });
 
-      // The service's test, always healthy, would hide the new HEALTHCHECK's failure.
+      // The service's own test runs where compose starts it, in place of any the image has: the step passes.
       writeFileSync(path.join(dir, 'compose.yaml'), compose('      test: ["CMD", "true"]\n      interval: 1s\n'));
       const replaced = await fix();
-      expect(replaced.stdout).toMatch(/verify: service web of compose\.yaml builds it, but runs its own healthcheck in place of the image's: proving the image alone, whose HEALTHCHECK changed/);
-      expect(replaced.stdout).toMatch(/not kept: the HEALTHCHECK reports unhealthy \(the original had none\)/);
+      expect(replaced.stdout).not.toMatch(/verify:/);
+      expect(replaced.exitCode).toBe(0);
+      expect(readFileSync(file, 'utf8')).toBe(text);
+
+      // Health checks turned off there would hide the new HEALTHCHECK's failure.
+      writeFileSync(path.join(dir, 'compose.yaml'), compose('      disable: true\n'));
+      const off = await fix();
+      expect(off.stdout).toMatch(/verify: service web of compose\.yaml builds it, but turns its HEALTHCHECK off: proving the image alone, whose HEALTHCHECK changed/);
+      expect(off.stdout).toMatch(/not kept: the HEALTHCHECK reports unhealthy \(the original had none\)/);
       expect(readFileSync(file, 'utf8')).toBe(text);
 
       // One that sets only the timing runs the image's test, at its pace: proven as the service, and refused as fast.

@@ -6,13 +6,59 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import step from '../../steps/14-healthcheck.js';
-import { runStepTable, type StepCase } from './step-table.js';
+import { dockerfileName, runStepTable, type StepCase } from './step-table.js';
 import { contextFor, dockerfileTarget, memoryProbe } from '../helpers/world.js';
 
 const NODE_PROBE = (port: number) => `require('http').get('http://127.0.0.1:${port}/', () => process.exit(0)).on('error', () => process.exit(1)).setTimeout(4000, () => process.exit(1))`;
 const PYTHON_PROBE = (port: number) => `import http.client as h; c = h.HTTPConnection('127.0.0.1', ${port}, timeout=4); c.request('GET', '/'); c.getresponse()`;
 
+const CURL_SERVER = 'FROM debian:bookworm-slim AS app\nRUN apt-get update && apt-get install -y --no-install-recommends curl\nEXPOSE 8080\nCMD ["/app/server"]\n';
+
+/** A compose file beside the case's Dockerfile whose service web builds it, with `settings` (YAML lines of the service). */
+function composeBuilding(caseName: string, settings: string): Record<string, string> {
+  return { 'compose.yaml': `services:\n  web:\n    build:\n      context: .\n      dockerfile: ${dockerfileName(caseName)}\n${settings}` };
+}
+
+const COMPOSE_TEST = 'a compose service that builds the image and runs its own healthcheck test passes, saying that the image alone has none';
+const COMPOSE_OFF = 'a compose service that turns health checks off keeps the finding, and the fix says its HEALTHCHECK does not run there';
+const COMPOSE_TIMING = 'a compose healthcheck that sets only the timing runs the image\'s test: the image still needs one';
+const COMPOSE_OVERRIDE = 'the healthcheck test of compose.override.yaml counts, named at its line there, as docker compose reads the override with the file';
+const COMPOSE_OTHER_STAGE = "a compose service that builds an earlier stage (target:) runs another image: its healthcheck does not count";
+
 const cases: StepCase[] = [
+  {
+    name: COMPOSE_TEST,
+    given: CURL_SERVER,
+    context: composeBuilding(COMPOSE_TEST, '    healthcheck:\n      test: ["CMD", "curl", "-fsS", "http://localhost:8080/health"]\n      interval: 10s\n'),
+    expect: { status: 'pass', codes: [], notes: ['but service web of compose.yaml, which builds it, runs its own healthcheck test (compose.yaml line 6)', 'run without compose (docker run, another orchestrator), the image has none'], afterFix: null },
+  },
+  {
+    name: COMPOSE_OFF,
+    given: CURL_SERVER,
+    context: composeBuilding(COMPOSE_OFF, '    healthcheck:\n      disable: true\n'),
+    expect: {
+      status: 'warn', codes: ['CIS-4.6'], lines: [4], risks: { 'add-healthcheck': 'review' },
+      afterFix: { removed: [], added: ['HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD curl -sS -o /dev/null http://localhost:8080/ || exit 1'], warnings: ['service web of compose.yaml, which builds this image, turns health checks off (its healthcheck: at compose.yaml line 6)', 'this HEALTHCHECK does not run'] },
+    },
+  },
+  {
+    name: COMPOSE_TIMING,
+    given: CURL_SERVER,
+    context: composeBuilding(COMPOSE_TIMING, '    healthcheck:\n      interval: 10s\n'),
+    expect: { status: 'warn', codes: ['CIS-4.6'], risks: { 'add-healthcheck': 'review' }, afterFix: { removed: [], added: ['HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD curl -sS -o /dev/null http://localhost:8080/ || exit 1'], noWarnings: ['turns health checks off'] } },
+  },
+  {
+    name: COMPOSE_OVERRIDE,
+    given: CURL_SERVER,
+    context: { ...composeBuilding(COMPOSE_OVERRIDE, ''), 'compose.override.yaml': 'services:\n  web:\n    environment:\n      A: b\n    healthcheck:\n      test: ["CMD-SHELL", "curl -f http://localhost:8080/ || exit 1"]\n' },
+    expect: { status: 'pass', codes: [], notes: ['runs its own healthcheck test (compose.override.yaml line 5)'] },
+  },
+  {
+    name: COMPOSE_OTHER_STAGE,
+    given: `FROM debian:bookworm-slim AS test\nRUN true\n${CURL_SERVER}`,
+    context: composeBuilding(COMPOSE_OTHER_STAGE, '      target: test\n    healthcheck:\n      test: ["CMD", "true"]\n'),
+    expect: { status: 'warn', codes: ['CIS-4.6'], risks: { 'add-healthcheck': 'review' } },
+  },
   {
     name: 'a server that installs curl gets a curl probe before its CMD',
     given: 'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y --no-install-recommends curl\nEXPOSE 8080\nCMD ["/app/server"]\n',
@@ -241,6 +287,22 @@ const cases: StepCase[] = [
 
 describe('step 14: healthcheck', () => {
   runStepTable(step, cases);
+
+  it('a compose file that is a link to another is read through the link, as docker compose reads it', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dh-healthcheck-link-'));
+    try {
+      const file = path.join(dir, 'Dockerfile');
+      writeFileSync(file, CURL_SERVER);
+      const compose = 'services:\n  web:\n    build: .\n    healthcheck:\n      test: ["CMD", "true"]\n';
+      writeFileSync(path.join(dir, 'stack.yaml'), compose);
+      symlinkSync('stack.yaml', path.join(dir, 'compose.yaml'));
+      const result = await step.check(contextFor(dockerfileTarget(file), { probe: memoryProbe({ files: { [path.join(dir, 'compose.yaml')]: compose } }) }));
+      expect(result.status).toBe('pass');
+      expect(result.notes?.join('\n')).toMatch(/service web of compose\.yaml, which builds it, runs its own healthcheck test \(compose\.yaml line 4\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 /**

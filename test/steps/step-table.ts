@@ -27,7 +27,11 @@ interface CaseBase {
 export interface FileCase extends CaseBase {
   target?: 'dockerfile' | 'compose';
   given: string;
-  /** Files of the build context beside the Dockerfile (relative path -> content), as the step's probe reads them. */
+  /**
+   * Files beside the Dockerfile (relative path -> content), as the step's probe reads them and on
+   * disk (a compose file is read as docker compose reads it). The Dockerfile is named
+   * dockerfileName(case name).
+   */
   context?: Record<string, string>;
   expect: Expectation;
 }
@@ -77,6 +81,11 @@ interface Expectation {
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/** The file name a Dockerfile case is written under, beside the files of its `context`. */
+export function dockerfileName(caseName: string): string {
+  return `${caseName.replace(/[^a-z0-9]+/gi, '-')}.Dockerfile`;
+}
+
 export function runStepTable(step: Step, cases: StepCase[]): void {
   let dir: string;
   beforeAll(() => {
@@ -85,6 +94,7 @@ export function runStepTable(step: Step, cases: StepCase[]): void {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   let n = 0;
+  const written: string[] = [];
   it.each(cases)('$name', async (c) => {
     let file: string | undefined;
     let ctx;
@@ -97,9 +107,16 @@ export function runStepTable(step: Step, cases: StepCase[]): void {
       writeFileSync(file, c.given);
       ctx = contextFor(composeTarget(file), { probe: memoryProbe(c.world) });
     } else {
-      file = path.join(dir, `${c.name.replace(/[^a-z0-9]+/gi, '-')}.Dockerfile`);
+      file = path.join(dir, dockerfileName(c.name));
       writeFileSync(file, c.given);
       const context = Object.fromEntries(Object.entries(c.context ?? {}).map(([rel, text]) => [path.join(dir, rel), text]));
+      // The cases share a folder: what an earlier case wrote beside its Dockerfile is not this one's.
+      for (const at of written.splice(0)) rmSync(at, { force: true });
+      for (const [at, text] of Object.entries(context)) {
+        mkdirSync(path.dirname(at), { recursive: true });
+        writeFileSync(at, text);
+        written.push(at);
+      }
       ctx = contextFor(dockerfileTarget(file), { probe: memoryProbe({ ...c.world, files: { ...c.world?.files, ...context } }) });
     }
     const result = await step.check(ctx);
