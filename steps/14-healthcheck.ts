@@ -24,7 +24,7 @@ const CODES: Record<string, CodeInfo> = {
   'CIS-4.6': {
     title: 'A long-running service has no HEALTHCHECK',
     severity: 'low',
-    help: 'Without a HEALTHCHECK, Docker only knows whether the process runs, not whether it answers. Add a HEALTHCHECK CMD that probes the service with a tool the image has.',
+    help: 'Without a HEALTHCHECK, Docker only knows whether the process runs, not whether it answers. Add a HEALTHCHECK CMD that probes the service with a tool the image has. A compose service that builds the image and runs its own healthcheck: test counts for it.',
   },
   'DH-HEALTHCHECK-NONE': {
     title: 'HEALTHCHECK NONE turns the health check off',
