@@ -104,6 +104,25 @@ async function docker(host: string, args: string[], options: { input?: string; t
   return { exitCode: typeof r.exitCode === 'number' ? r.exitCode : -1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
 }
 
+/**
+ * dockerd's refusal while the host's firewall is being set up anew: it makes its iptables chains
+ * again when firewalld reloads or another daemon on the host starts, and a network made meanwhile
+ * fails ("Chain 'DOCKER-ISOLATION-STAGE-1' does not exist").
+ */
+const FIREWALL_CHANGING = /iptables failed: .*(does not exist|No chain\/target\/match)/;
+
+/** An internal network for a proof, made again (after a second, three tries in all) while the host's firewall is set up anew. */
+async function createNetwork(host: string, net: string, timeoutMs: number, log: (line: string) => void): Promise<{ exitCode: number; stderr: string }> {
+  for (let tries = 1; ; tries++) {
+    const made = await docker(host, ['network', 'create', '--internal', '--', net], { timeoutMs });
+    if (made.exitCode === 0 || tries === 3 || !FIREWALL_CHANGING.test(made.stderr)) return made;
+    log(`verify: the daemon could not make the proof's network while the host's firewall was being set up again (${dockerError(made.stderr)}); trying again`);
+    // What a failed attempt may have left, so the name is free again.
+    await docker(host, ['network', 'rm', '--', net], { timeoutMs });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
 /** Is a daemon answering at `host`? Returns null when it is, else why not. */
 export async function daemonUnreachable(host: string): Promise<string | null> {
   try {
@@ -498,7 +517,7 @@ export async function verifyComposeChange(options: ComposeVerifyOptions): Promis
       let network = ['--network=none'];
       if (deps.length > 0) {
         const net = `docker-harden-verify-${id}-${n}`;
-        const made = await docker(host, ['network', 'create', '--internal', '--', net], { timeoutMs });
+        const made = await createNetwork(host, net, timeoutMs, log);
         if (made.exitCode !== 0) return { ok: false, unproven: true, reason: `it could not be proven: no network could be made for service ${service.name} and what it depends on: ${dockerError(made.stderr)}` };
         networks.push(net);
         log(`verify: service ${service.name}: starting ${deps.map((d) => d.service.name).join(', ')} first (depends_on, links), on a network of the proof's own with no way out`);

@@ -7,7 +7,7 @@
  * read_only is put back on a service that writes its file system, in fix and in the wizard.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import os from 'node:os';
 import path from 'node:path';
@@ -493,6 +493,25 @@ describe.skipIf(!hasDockerd)('fix --verify on a real dockerd', () => {
       const again = await fix('seccomp-apparmor-capabilities:api-read-only');
       expect(again.stdout).toMatch(/not kept: it could not be proven: service db, which api depends on, is unhealthy here, and depends_on waits for it to be healthy/);
       expect(readFileSync(compose, 'utf8')).toBe(unhealthy);
+
+      // The host's firewall set up anew as the proof makes its network (another daemon starting, a
+      // firewalld reload): dockerd refuses once, as it does then, and the network is made a second later.
+      // A docker first on PATH replays that refusal for the first network it is asked to make.
+      const bin = path.join(dir, 'bin');
+      mkdirSync(bin);
+      const refusal = "Error response from daemon: unable to insert jump to DOCKER-ISOLATION-STAGE-1 rule in FORWARD chain:  (iptables failed: iptables --wait -I FORWARD -j DOCKER-ISOLATION-STAGE-1: iptables v1.8.9 (nf_tables): Chain 'DOCKER-ISOLATION-STAGE-1' does not exist\nTry `iptables -h' or 'iptables --help' for more information.\n (exit status 2))";
+      const realDocker = (await execa('sh', ['-c', 'command -v docker'])).stdout.trim();
+      writeFileSync(
+        path.join(bin, 'docker'),
+        `#!/bin/sh\nif [ "$3 $4" = "network create" ] && [ ! -e '${path.join(dir, 'refused')}' ]; then\n  : > '${path.join(dir, 'refused')}'\n  printf '%s\\n' "${refusal.replace(/[`"$\\]/g, '\\$&')}" >&2\n  exit 1\nfi\nexec '${realDocker}' "$@"\n`,
+        { mode: 0o755 },
+      );
+      writeFileSync(compose, text);
+      const firewall = await runCli(['fix', '--compose', compose, '--only', 'seccomp-apparmor-capabilities:api-read-only', '--yes', '--verify', '--docker-host', daemon.host, '--state-dir', path.join(dir, 'state')], { timeoutMs: 600_000, env: { PATH: `${bin}:${process.env.PATH}` } });
+      expect(existsSync(path.join(dir, 'refused'))).toBe(true);
+      expect(firewall.stdout).toMatch(/verify: the daemon could not make the proof's network while the host's firewall was being set up again \(.*Chain 'DOCKER-ISOLATION-STAGE-1' does not exist.*\); trying again/);
+      expect(firewall.stdout).toMatch(/verify: service api stays up, runs as uid 0/);
+      expect(readFileSync(compose, 'utf8').split('  api:')[1]).toMatch(/read_only: true/);
 
       // Nothing of the proofs is left: no container, no network.
       expect(await leftByProofs()).toEqual([]);
