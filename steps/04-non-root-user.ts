@@ -15,6 +15,7 @@ import { APP_UID, canonicalName, createUserCommand, describeImage, rootProgramIn
 import { commandArgv, createdUsers, handedOwners, heredocBodies, installedPackages, runCommands } from '../src/dockerfile/commands.js';
 import { containerName } from './lib/workload.js';
 import { readContextFile, readStartScript, type ScriptLine, type StartScript } from './lib/start-script.js';
+import { buildingService } from './lib/building-service.js';
 
 /** Instructions after which the user may change: everything that builds the file system. */
 const BUILD_KEYWORDS = new Set(['RUN', 'COPY', 'ADD', 'WORKDIR', 'USER']);
@@ -56,6 +57,8 @@ interface State {
   unnamed: UnknownUser | null;
   /** What the files beside the Dockerfile say about its start (read only when the fix is a USER line). */
   facts: StartFacts;
+  /** The user: of the compose service that builds the image, which it runs as there. */
+  composeUser: { root: boolean; said: string } | null;
 }
 
 export default defineStep<State>({
@@ -70,6 +73,7 @@ export default defineStep<State>({
       'A container process runs as root unless the image says otherwise. Root inside a container is the same uid 0 as root on the host, held back only by namespaces, capabilities and seccomp: one kernel bug or one careless mount (the Docker socket, a host directory) and it is root on the machine. An unprivileged user turns many such escapes into nothing.',
       'This step finds the user the final image runs as: the last USER line of the final stage, or the one it inherits through `FROM <earlier stage>`, with ARG defaults such as `USER ${APP_USER}` resolved. `root`, `0`, `root:root`, `0:0`, `root:<group>` and no USER at all mean root. It also flags `sudo` inside RUN: the build already runs as root, so sudo is either useless or a sign the image ships sudo for later use.',
       'The change adds a USER line after the last instruction that needs root and before CMD/ENTRYPOINT. Images that already carry a user get that user (node has `node`, distroless has `nonroot`); on Debian, Ubuntu, Alpine and BusyBox the change first creates a system user `app` with uid 10001; on scratch it uses the numeric `10001:10001`, which needs no /etc/passwd. What it may break: the app can no longer write to files owned by root (give such paths `COPY --chown=10001:10001` or a volume), install packages at run time, or bind ports below 1024 outside Docker\'s default network settings. The change is always `review` (applied by `fix --yes` only with --include-review or when named with --only): what an app writes at run time is not in its Dockerfile, so no reading of it proves that a user breaks nothing. `fix --verify` builds and runs the image before and after and keeps the change only if the container still starts, stays up and listens as before. Each risk the Dockerfile shows is named; where root is known to be needed (an init such as s6-overlay or my_init, gosu, a web server binding port 80) it is advice.',
+      'A compose service that builds the image and sets `user:` runs it as that user in place of any USER line: the finding stays (the image run alone is root), the check says whom compose runs it as and at which line, and the USER fix says that compose keeps its own user there (and that a `user: root` there keeps it root whatever the image sets).',
       'On a host the step lists running containers whose configured user is root. It changes nothing there: rebuild their images with a USER line, or start them with `--user 10001:10001`.',
     ].join('\n\n'),
     codes: CODES,
@@ -116,18 +120,31 @@ export default defineStep<State>({
       });
     }
     notes.push(`final stage: FROM ${model.finalStage.imageText} (line ${model.finalStage.from.line}); runs as ${describeUser(user)}`);
+    const composeUser = rootFinding?.code === 'DH-USER-ROOT' ? await composeUserOf(ctx, model) : null;
+    if (composeUser) {
+      notes.push(
+        composeUser.root
+          ? `${composeUser.said}: where docker compose starts it, it runs as root whatever USER the image sets`
+          : `${composeUser.said}: where docker compose starts it, it does not run as root; run alone (docker run, another orchestrator), it does`,
+      );
+    }
     // Read here, for the USER fix: the files beside the Dockerfile that say how its container starts.
     const facts: StartFacts = user.root && user.unresolved.length === 0 ? { script: await startScriptRead(ctx, model), dockerAction: await dockerActionFile(ctx, model) } : {};
-    return { status: statusOf(findings), findings, notes, state: { model, user, unnamed, facts } };
+    return { status: statusOf(findings), findings, notes, state: { model, user, unnamed, facts, composeUser } };
   },
 
   async propose(_ctx, result) {
     // A host target has no state: its findings are about running containers, fixed where they are created.
     if (!result.state) return [];
-    const { model, user, unnamed, facts } = result.state;
+    const { model, user, unnamed, facts, composeUser } = result.state;
     const proposals: Proposal[] = [];
     if (user.root && user.unresolved.length === 0) {
-      proposals.push(...setUserProposals(model, facts));
+      const setUser = setUserProposals(model, facts);
+      if (composeUser) {
+        const where = composeUser.root ? 'it stays root whatever USER the image sets; change that user: too' : 'that user runs it, not the one this USER line sets, which is the user everywhere else the image runs';
+        for (const p of setUser) p.warnings.push(`${composeUser.said}: where docker compose starts it, ${where}`);
+      }
+      proposals.push(...setUser);
     }
     if (unnamed) proposals.push(numericUserProposal(model, unnamed));
     const sudo = dropSudoProposal(model);
@@ -135,6 +152,18 @@ export default defineStep<State>({
     return proposals;
   },
 });
+
+/**
+ * The user: of the compose service that builds the image, which the container runs as in place of
+ * the image's USER, said with where it is written; null when no service builds it, it sets none,
+ * or the environment decides it (`${UID}` with no default).
+ */
+async function composeUserOf(ctx: Context, model: DockerfileModel): Promise<{ root: boolean; said: string } | null> {
+  const building = await buildingService(ctx, model, 'user');
+  const user = building?.service.user;
+  if (!building?.written || user === undefined || user.includes('$')) return null;
+  return { root: isRootUser(user), said: `${building.named}, which builds it, runs it as ${user} (its user: at ${building.written}) in place of any USER the image sets` };
+}
 
 /** A USER name the image's /etc/passwd does not have; `why` says what the image's file holds. */
 interface UnknownUser {

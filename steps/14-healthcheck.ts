@@ -7,7 +7,6 @@
  * otherwise the pattern is explained, never guessed. A port known not to speak HTTP never gets an
  * HTTP probe. A compose service that builds the image and runs its own healthcheck test covers it.
  */
-import path from 'node:path';
 import type { Env } from 'dockerfile-ast';
 import { adviceProposal, defineStep, type CodeInfo, type Context, statusOf, type Finding, type Proposal } from '../src/core/step.js';
 import type { DockerfileModel, DockerInstruction } from '../src/dockerfile/model.js';
@@ -15,7 +14,7 @@ import { applyEdits, insertLinesEdit } from '../src/dockerfile/edit.js';
 import { commandArgv, packagesLeft } from '../src/dockerfile/commands.js';
 import { canonicalName, effectiveTag, officialMirror } from '../src/dockerfile/images.js';
 import { FASTCGI, NOT_HTTP, SERVER_PROTOCOLS, withPort, type Protocol, type ServerClient } from './lib/server-protocols.js';
-import { howBuilt } from './lib/build-context.js';
+import { buildingService } from './lib/building-service.js';
 
 /** Programs that, run as the main process, serve until stopped. */
 const SERVER_PROGRAMS = new Set(['nginx', 'httpd', 'apache2', 'caddy', 'haproxy', 'traefik', 'gunicorn', 'uvicorn', 'hypercorn', 'daphne', 'puma', 'unicorn', 'redis-server', 'postgres', 'mysqld', 'mongod', 'memcached', 'php-fpm', 'envoy']);
@@ -179,25 +178,16 @@ function healthcheckProposals({ model, service }: { model: DockerfileModel; serv
 }
 
 /**
- * The healthcheck: of the compose service that builds the image, as docker compose runs it (with
- * the files it reads with its file): its own test, which runs in place of any HEALTHCHECK of the
- * image, or health checks turned off. Null when it has neither, or no service builds the final
- * stage (one that builds an earlier stage with `target:` runs another image).
+ * The healthcheck: of the compose service that builds the image, as docker compose runs it: its
+ * own test, which runs in place of any HEALTHCHECK of the image, or health checks turned off. Null
+ * when it has neither, or no service builds the final stage.
  */
 async function composeHealthcheck(ctx: Context, model: DockerfileModel): Promise<{ kind: 'disabled' | 'replaced'; service: string; written: string } | null> {
-  const building = (await howBuilt(ctx, model.path)).context?.service;
-  if (!building) return null;
-  const [{ laterComposeModels, serviceAsRun }, { ownHealthcheck }] = await Promise.all([import('../src/compose/later-files.js'), import('../src/compose/run-args.js')]);
-  const asRun = await serviceAsRun(ctx, building.file, building.name);
-  const target = asRun?.service.build?.target;
-  if (!asRun || (target !== undefined && target.toLowerCase() !== model.stages.at(-1)?.name)) return null;
-  const kind = ownHealthcheck(asRun.service.value);
-  if (!kind) return null;
-  // Where its healthcheck: is written: a file compose reads after this one (an override), else this one or one before it.
-  const later = [...(await laterComposeModels(ctx, building.file))].reverse().find((m) => m.service(building.name)?.keys.healthcheck);
-  const at = later ? { file: later.path, line: later.service(building.name)!.keys.healthcheck!.line } : (asRun.service.earlier.healthcheck ?? { file: building.file, line: asRun.service.keys.healthcheck?.line ?? asRun.service.line });
-  const shown = (file: string) => path.relative(path.dirname(model.path), file);
-  return { kind, service: `service ${building.name} of ${shown(building.file)}`, written: `${shown(at.file)} line ${at.line}` };
+  const building = await buildingService(ctx, model, 'healthcheck');
+  if (!building?.written) return null;
+  const { ownHealthcheck } = await import('../src/compose/run-args.js');
+  const kind = ownHealthcheck(building.service.value);
+  return kind ? { kind, service: building.named, written: building.written } : null;
 }
 
 const HEALTHCHECK_OPTIONS = 'HEALTHCHECK --interval=30s --timeout=5s --retries=3';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import step, { stripSudo } from '../../steps/04-non-root-user.js';
-import { runStepTable, type StepCase } from './step-table.js';
+import { dockerfileName, runStepTable, type StepCase } from './step-table.js';
 import { contextFor, dockerfileTarget, hostTarget, unreachableHost } from '../helpers/world.js';
 import { systemProbe } from '../../src/core/probe.js';
 import { runStep } from '../../src/core/runner.js';
@@ -12,7 +12,44 @@ import type { ContainerDetails, HostFacts } from '../../src/host/facts.js';
 const DEBIAN_USER = 'RUN groupadd --system --gid 10001 app && useradd --system --uid 10001 --gid app --no-create-home --shell /usr/sbin/nologin app';
 const ALPINE_USER = 'RUN addgroup -S -g 10001 app && adduser -S -D -H -u 10001 -G app app';
 
+const SERVER = 'FROM debian:bookworm-slim\nCOPY app /app\nCMD ["/app/run"]\n';
+
+/** A compose file beside the case's Dockerfile whose service web builds it and runs it as `user`. */
+function composeRunningAs(caseName: string, user: string): Record<string, string> {
+  return { 'compose.yaml': `services:\n  web:\n    build:\n      context: .\n      dockerfile: ${dockerfileName(caseName)}\n    user: "${user}"\n` };
+}
+
+const COMPOSE_USER = "a compose service that builds the image runs it as its own user: the finding stays (the image alone runs as root), and the check and the fix say where compose runs it as whom";
+const COMPOSE_ROOT = 'a compose service that runs the image as root: the USER fix warns that compose keeps it root there';
+const COMPOSE_USER_FROM_ENV = "a compose user: that the environment decides (no default) is not guessed at";
+
 const cases: StepCase[] = [
+  {
+    name: COMPOSE_USER,
+    given: SERVER,
+    context: composeRunningAs(COMPOSE_USER, '1000:1000'),
+    expect: {
+      status: 'fail', codes: ['DH-USER-ROOT'],
+      notes: ['service web of compose.yaml, which builds it, runs it as 1000:1000 (its user: at compose.yaml line 6) in place of any USER the image sets: where docker compose starts it, it does not run as root; run alone (docker run, another orchestrator), it does'],
+      afterFix: { added: [DEBIAN_USER, 'USER 10001:10001'], warnings: ['where docker compose starts it, that user runs it, not the one this USER line sets'] },
+    },
+  },
+  {
+    name: COMPOSE_ROOT,
+    given: SERVER,
+    context: composeRunningAs(COMPOSE_ROOT, 'root'),
+    expect: {
+      status: 'fail', codes: ['DH-USER-ROOT'],
+      notes: ['runs it as root (its user: at compose.yaml line 6) in place of any USER the image sets: where docker compose starts it, it runs as root whatever USER the image sets'],
+      afterFix: { added: [DEBIAN_USER, 'USER 10001:10001'], warnings: ['where docker compose starts it, it stays root whatever USER the image sets; change that user: too'] },
+    },
+  },
+  {
+    name: COMPOSE_USER_FROM_ENV,
+    given: SERVER,
+    context: composeRunningAs(COMPOSE_USER_FROM_ENV, '${UID}'),
+    expect: { status: 'fail', codes: ['DH-USER-ROOT'], afterFix: { added: [DEBIAN_USER, 'USER 10001:10001'], noWarnings: ['where docker compose starts it'] } },
+  },
   {
     name: 'no USER on Debian: create app and switch by number, before CMD',
     given: 'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl\nCOPY app /app\nEXPOSE 8080\nCMD ["/app/run"]\n',
