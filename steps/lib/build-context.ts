@@ -595,17 +595,18 @@ function matrixScripts(matrix: unknown, script: string): string[] {
  * How the repository builds one Dockerfile (see buildContexts, with the compose service that builds
  * it and a CI line's build arguments), and its root (null outside a repository, where only a compose
  * file beside it that builds it from its own folder is known). No `context` when nothing says more
- * than its own folder.
+ * than its own folder. `declaredOnly`: only what the repository's build definitions say (the
+ * compose service that builds it, say), without the guess from its COPY lines.
  */
-export async function howBuilt(ctx: Context, file: string): Promise<{ root: string | null; context?: BuildContext }> {
+export async function howBuilt(ctx: Context, file: string, { declaredOnly = false } = {}): Promise<{ root: string | null; context?: BuildContext }> {
   const dir = path.dirname(file);
   const root = await findRepoRoot(ctx.probe, dir);
   if (!root) {
-    const here = (await buildContexts(ctx, dir, [file], null, [], { services: true })).get(file);
+    const here = (await buildContexts(ctx, dir, [file], null, [], { services: true, declaredOnly })).get(file);
     return { root, ...(here?.service && here.dir === dir ? { context: { dir, why: here.why, service: here.service } } : {}) };
   }
   const [tracked, ci] = await Promise.all([trackedFiles(ctx.probe, root), ciFiles(ctx.probe, root)]);
-  const context = (await buildContexts(ctx, root, [file], tracked, ci, { services: true })).get(file);
+  const context = (await buildContexts(ctx, root, [file], tracked, ci, { services: true, declaredOnly })).get(file);
   return { root, ...(context ? { context } : {}) };
 }
 
@@ -621,7 +622,8 @@ export async function buildContexts(
   ci: readonly CiFile[] = [],
   // Also a Dockerfile built from its own folder by a compose service (`--verify` runs it as that
   // service) or by a CI line that gives it build arguments (`--verify` builds it with them).
-  options: { services?: boolean } = {},
+  // `declaredOnly`: what the repository's build definitions say, without the guess from COPY lines.
+  options: { services?: boolean; declaredOnly?: boolean } = {},
 ): Promise<Map<string, BuildContext>> {
   const declared: Declared = new Map();
   // Bake targets whose Dockerfile is an expression, with the contexts they give by name.
@@ -677,8 +679,10 @@ export async function buildContexts(
     for (let dir = path.dirname(file); inside(root, dir); dir = path.dirname(dir)) {
       if (!read.has(dir)) {
         read.add(dir);
-        for (const name of (await ctx.probe.list(dir)).filter((n) => COMPOSE_NAME.test(n)).sort(composeFirst)) if (!readCompose.has(path.join(dir, name))) await composeBuilds(ctx, root, path.join(dir, name), declared);
-        for (const name of DEVCONTAINER_NAMES) await devcontainer(path.join(dir, name));
+        const names = await ctx.probe.list(dir);
+        for (const name of names.filter((n) => COMPOSE_NAME.test(n)).sort(composeFirst)) if (!readCompose.has(path.join(dir, name))) await composeBuilds(ctx, root, path.join(dir, name), declared);
+        // Only the names the folder holds: reading each name in each folder up to the root waits on the disk for nothing.
+        for (const name of DEVCONTAINER_NAMES) if (names.includes(name)) await devcontainer(path.join(dir, name));
       }
       if (dir === root || path.dirname(dir) === dir) break;
     }
@@ -699,6 +703,7 @@ export async function buildContexts(
       if (chosen.dir !== path.dirname(file) || chosen.conflicts || chosen.named || (options.services && (chosen.service || chosen.buildArgs))) out.set(file, chosen);
       continue;
     }
+    if (options.declaredOnly) continue;
     // Built only from a folder outside the repository (a Bake or compose context of `..`): the
     // job's checkout lacks it, so it builds from the best folder it has, and says so.
     const outside = all[0];

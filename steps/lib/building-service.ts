@@ -8,9 +8,12 @@ import path from 'node:path';
 import type { Context } from '../../src/core/step.js';
 import type { ComposeService } from '../../src/compose/model.js';
 import type { DockerfileModel } from '../../src/dockerfile/model.js';
-import { howBuilt } from './build-context.js';
+import { trackedFiles } from '../../src/core/git-index.js';
+import { cachedUntilWrite } from '../../src/core/writes.js';
+import { buildContexts, howBuilt, type BuildingService as Building } from './build-context.js';
+import { ciFiles, findRepoRoot, inside } from './supply-chain.js';
 
-export interface BuildingService {
+export interface RunningService {
   /** The service as compose runs it. */
   service: ComposeService;
   /** "service web of compose.yaml", the file named from the Dockerfile's folder. */
@@ -24,8 +27,8 @@ export interface BuildingService {
  * null when no service builds it, or the one that does builds an earlier stage (`target:`), which
  * runs another image.
  */
-export async function buildingService(ctx: Context, model: DockerfileModel, key: string): Promise<BuildingService | null> {
-  const building = (await howBuilt(ctx, model.path)).context?.service;
+export async function buildingService(ctx: Context, model: DockerfileModel, key: string): Promise<RunningService | null> {
+  const building = await serviceBuilding(ctx, path.resolve(model.path));
   if (!building) return null;
   const { laterComposeModels, serviceAsRun } = await import('../../src/compose/later-files.js');
   const asRun = await serviceAsRun(ctx, building.file, building.name);
@@ -37,4 +40,28 @@ export async function buildingService(ctx: Context, model: DockerfileModel, key:
   const at = later ? { file: later.path, line: later.service(building.name)!.keys[key]!.line } : (service.earlier[key] ?? (service.keys[key] ? { file: building.file, line: service.keys[key].line } : null));
   const shown = (file: string) => path.relative(path.dirname(model.path), file);
   return { service, named: `service ${building.name} of ${shown(building.file)}`, written: at ? `${shown(at.file)} line ${at.line}` : null };
+}
+
+/** The compose service that builds `file` (see buildContexts), from what the repository's build definitions say. */
+async function serviceBuilding(ctx: Context, file: string): Promise<Building | undefined> {
+  const root = await findRepoRoot(ctx.probe, path.dirname(file));
+  const run = root ? await declaredInRun(ctx, root) : null;
+  // A file this run does not check as a target (or outside a repository): asked alone.
+  if (!run?.files.has(file)) return (await howBuilt(ctx, file, { declaredOnly: true })).context?.service;
+  return run.contexts.get(file)?.service;
+}
+
+const declaredOf = cachedUntilWrite<object, Promise<{ files: Set<string>; contexts: Map<string, { service?: Building }> }>>();
+
+/**
+ * What the build definitions of the repository at `root` say of every Dockerfile of this run in
+ * it, read once per run: asked one Dockerfile at a time, its CI files, Makefile and README were
+ * read again for each of a thousand.
+ */
+function declaredInRun(ctx: Context, root: string) {
+  return declaredOf(ctx.probe, `declared:${root}`, async () => {
+    const files = new Set(ctx.runTargets.flatMap((t) => (t.kind === 'dockerfile' ? [path.resolve(t.path)] : [])).filter((f) => inside(root, f)));
+    const [tracked, ci] = await Promise.all([trackedFiles(ctx.probe, root), ciFiles(ctx.probe, root)]);
+    return { files, contexts: await buildContexts(ctx, root, [...files], tracked, ci, { services: true, declaredOnly: true }) };
+  });
 }

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import step, { stripSudo } from '../../steps/04-non-root-user.js';
@@ -7,6 +7,7 @@ import { dockerfileName, runStepTable, type StepCase } from './step-table.js';
 import { contextFor, dockerfileTarget, hostTarget, unreachableHost } from '../helpers/world.js';
 import { systemProbe } from '../../src/core/probe.js';
 import { runStep } from '../../src/core/runner.js';
+import { runCli } from '../helpers/cli.js';
 import type { ContainerDetails, HostFacts } from '../../src/host/facts.js';
 
 const DEBIAN_USER = 'RUN groupadd --system --gid 10001 app && useradd --system --uid 10001 --gid app --no-create-home --shell /usr/sbin/nologin app';
@@ -1150,6 +1151,24 @@ const rootAndSudo: StepCase[] = [
 
 describe('non-root-user on a Dockerfile', () => {
   runStepTable(step, [...cases, ...rootAndSudo]);
+
+  it("checked with the other Dockerfiles of its repository, the one a compose service builds gets that service's user: and the others do not", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dh-user-compose-'));
+    try {
+      mkdirSync(path.join(dir, '.git'));
+      for (const sub of ['api', 'worker']) {
+        mkdirSync(path.join(dir, sub));
+        writeFileSync(path.join(dir, sub, 'Dockerfile'), SERVER);
+      }
+      writeFileSync(path.join(dir, 'compose.yaml'), 'services:\n  api:\n    build: ./api\n    user: "1000"\n');
+      const r = await runCli(['check', '--json', '--only', 'non-root-user', path.join(dir, 'api', 'Dockerfile'), path.join(dir, 'worker', 'Dockerfile')]);
+      const notes = Object.fromEntries((JSON.parse(r.stdout) as { results: { target: string; notes?: string[] }[] }).results.map((e) => [path.relative(dir, e.target), (e.notes ?? []).join('\n')]));
+      expect(notes['api/Dockerfile']).toContain('service api of ../compose.yaml, which builds it, runs it as 1000 (its user: at ../compose.yaml line 4)');
+      expect(notes['worker/Dockerfile']).not.toContain('compose');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('stripSudo', () => {
