@@ -89,11 +89,16 @@ export async function composeAsRun(ctx: Pick<Context, 'env' | 'probe'>, text: st
  * such service.
  */
 export async function serviceAsRun(ctx: Pick<Context, 'env' | 'probe'>, file: string, name: string): Promise<{ model: ComposeModel; service: ComposeService } | null> {
-  const text = await composeText(file);
-  const model = text === null ? null : await composeAsRun(ctx, text, file).catch(() => null);
+  // Once per run for each file: steps 4 and 14 ask of each Dockerfile its services build.
+  const model = await asRunOf(ctx.probe, `as-run:${path.resolve(file)}`, async () => {
+    const text = await composeText(file);
+    return text === null ? null : composeAsRun(ctx, text, file).catch(() => null);
+  });
   const service = model?.service(name);
   return model && service ? { model, service } : null;
 }
+
+const asRunOf = cachedUntilWrite<object, Promise<ComposeModel | null>>();
 
 /** A compose file's text, read as loadCompose reads one (within LIMITS.compose, through a link); null when it cannot be. */
 function composeText(file: string): Promise<string | null> {
